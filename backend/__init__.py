@@ -1,0 +1,1 @@
+"""DMP: the shared medical record service."""

@@ -1,0 +1,164 @@
+"""Operator provisioning of accounts and partner tokens, shared by the CLI and the demo seed."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+from tortoise.transactions import in_transaction
+
+from backend import clock
+from backend.auth.passwords import WeakPassword, check_strength, hash_password
+from backend.auth.secrets_util import digest, new_token
+from backend.domain.enums import Profession, RecordStatus, Role
+from backend.domain.identifiers import InvalidIdentifier, normalize_ins, normalize_rpps
+from backend.models import Account, ApiToken, Practitioner, Record
+
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+PHONE = re.compile(r"^\+?[0-9 .-]{6,20}$")
+SCOPES = frozenset({"insurer:import", "practitioner"})
+
+
+class ProvisioningError(ValueError):
+    """Bad input to an operator command; the message is one line for the operator."""
+
+
+@dataclass
+class NewAccount:
+    role: Role
+    email: str
+    password: str
+    first_name: str
+    last_name: str
+    phone: str | None = None
+    ins: str | None = None
+    birth_date: dt.date | None = None
+    rpps: str | None = None
+    profession: Profession | None = None
+    city: str = ""
+    regulator: bool = False
+
+
+def validate(new: NewAccount) -> None:
+    if not EMAIL.match(new.email):
+        raise ProvisioningError(f"invalid e-mail address: {new.email!r}")
+    if new.phone and not PHONE.match(new.phone):
+        raise ProvisioningError("invalid phone number")
+    if not new.first_name.strip() or not new.last_name.strip():
+        raise ProvisioningError("first and last name are required")
+    try:
+        check_strength(new.password)
+    except WeakPassword as exc:
+        raise ProvisioningError(str(exc)) from None
+    try:
+        if new.role == Role.PATIENT:
+            if not new.ins or not new.birth_date:
+                raise ProvisioningError("a patient needs --ins and --birth-date")
+            new.ins = normalize_ins(new.ins)
+            if new.birth_date > clock.now().date():
+                raise ProvisioningError("the birth date is in the future")
+        elif new.role == Role.PRACTITIONER:
+            if not new.rpps or not new.profession:
+                raise ProvisioningError("a practitioner needs --rpps and --profession")
+            new.rpps = normalize_rpps(new.rpps)
+            if new.regulator and new.profession != Profession.MEDECIN:
+                raise ProvisioningError("a SAMU regulator must be a medecin")
+        elif new.role != Role.SUPPORT:
+            raise ProvisioningError(f"unknown role {new.role}")
+    except InvalidIdentifier as exc:
+        raise ProvisioningError(str(exc)) from None
+
+
+async def create_account(new: NewAccount) -> Account:
+    """Create an account; a patient gets an ACTIVE record with a verified contact."""
+    validate(new)
+    email = new.email.lower()
+    if await Account.filter(email=email).exists():
+        raise ProvisioningError(f"an account with e-mail {email} already exists")
+    if new.ins and await Record.filter(ins=new.ins).exists():
+        raise ProvisioningError("a record with this INS already exists")
+    if new.rpps and await Practitioner.filter(rpps=new.rpps).exists():
+        raise ProvisioningError("a practitioner with this RPPS already exists")
+    password_hash = await hash_password(new.password)
+    async with in_transaction() as conn:
+        account = await Account.create(
+            using_db=conn,
+            role=new.role,
+            email=email,
+            email_verified=True,
+            phone=new.phone,
+            phone_verified=bool(new.phone),
+            password_hash=password_hash,
+            first_name=new.first_name.strip(),
+            last_name=new.last_name.strip(),
+        )
+        if new.role == Role.PATIENT:
+            assert new.ins and new.birth_date
+            now = clock.now()
+            await Record.create(
+                using_db=conn,
+                ins=new.ins,
+                owner=account,
+                first_name=account.first_name,
+                last_name=account.last_name,
+                birth_date=new.birth_date,
+                status=RecordStatus.ACTIVE,
+                activated_at=now,
+            )
+        elif new.role == Role.PRACTITIONER:
+            assert new.rpps and new.profession
+            await Practitioner.create(
+                using_db=conn,
+                account=account,
+                rpps=new.rpps,
+                profession=new.profession,
+                city=new.city,
+                is_regulator=new.regulator,
+                search_text=f"{account.first_name} {account.last_name} {new.city} {new.rpps}".lower(),
+            )
+    return account
+
+
+async def create_token(
+    name: str,
+    scopes: list[str],
+    *,
+    practitioner_rpps: str | None = None,
+    organization: str | None = None,
+    expires_days: int = 365,
+) -> tuple[ApiToken, str]:
+    """Create a partner token; returns the row and the token, shown once."""
+    if not name.strip():
+        raise ProvisioningError("--name is required")
+    unknown = set(scopes) - SCOPES
+    if not scopes or unknown:
+        raise ProvisioningError(f"--scope must be among {', '.join(sorted(SCOPES))}")
+    if (practitioner_rpps is None) == (organization is None):
+        raise ProvisioningError("give exactly one of --practitioner or --organization")
+    if not 1 <= expires_days <= 3650:
+        raise ProvisioningError("--expires-days must be between 1 and 3650")
+    practitioner = None
+    if practitioner_rpps is not None:
+        try:
+            rpps = normalize_rpps(practitioner_rpps)
+        except InvalidIdentifier as exc:
+            raise ProvisioningError(str(exc)) from None
+        practitioner = await Practitioner.filter(rpps=rpps).first()
+        if practitioner is None:
+            raise ProvisioningError(f"no practitioner with RPPS {rpps}")
+        if "insurer:import" in scopes:
+            raise ProvisioningError("a practitioner token cannot have the insurer:import scope")
+    elif "practitioner" in scopes:
+        raise ProvisioningError("an organization token cannot have the practitioner scope")
+    token = "dmp_" + new_token()
+    row = await ApiToken.create(
+        name=name.strip(),
+        token_hash=digest(token),
+        prefix=token[:12],
+        scopes=sorted(scopes),
+        organization=organization,
+        practitioner=practitioner,
+        expires_at=clock.now() + dt.timedelta(days=expires_days),
+    )
+    return row, token

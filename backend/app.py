@@ -1,0 +1,97 @@
+"""The Starlette application: every route and middleware is listed here."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections.abc import AsyncIterator
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+from tortoise import Tortoise
+
+from backend import db
+from backend.config import Settings, settings
+from backend.graphql_view import GraphQLView
+from backend.middleware import SecurityHeaders
+from backend.notify import delivery
+from backend.schema.root import schema
+from backend.static import DIST, index_response
+
+
+async def healthz(request: Request) -> Response:
+    try:
+        conn = Tortoise.get_connection("default")
+        await conn.execute_query("SELECT 1")
+    except Exception:  # noqa: BLE001 — any failure means unhealthy
+        return JSONResponse({"status": "unavailable"}, status_code=503)
+    return JSONResponse({"status": "ok"})
+
+
+async def spa(request: Request) -> Response:
+    return index_response()
+
+
+async def dev_mail(request: Request) -> Response:
+    folder = settings().mail_dir
+    items = []
+    if folder.exists():
+        for path in sorted(folder.glob("*.json"), reverse=True)[:100]:
+            items.append(json.loads(path.read_text()))
+    if "application/json" in request.headers.get("accept", ""):
+        return JSONResponse(items)
+    from html import escape
+
+    rows = "".join(
+        f"<article><h2>{escape(m['subject'])}</h2><p>À : {escape(m['to'])} ({escape(m['channel'])})"
+        f" — {escape(m['at'])}</p><pre>{escape(m['body'])}</pre></article>"
+        for m in items
+    )
+    return HTMLResponse(
+        f"<!doctype html><html lang='fr'><head><meta charset='utf-8'><title>Courrier de "
+        f"développement</title></head><body><main><h1>Courrier de développement</h1>{rows}"
+        f"</main></body></html>"
+    )
+
+
+def create_app(cfg: Settings | None = None, *, outbox_worker: bool = True) -> Starlette:
+    cfg = cfg or settings()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await db.connect(cfg.database_url)
+        worker = asyncio.create_task(delivery.run_forever(cfg)) if outbox_worker else None
+        try:
+            yield
+        finally:
+            if worker is not None:
+                worker.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await worker
+            await db.disconnect()
+
+    graphql = GraphQLView(
+        schema,
+        graphql_ide="graphiql",
+        allow_queries_via_get=False,
+        multipart_uploads_enabled=True,
+    )
+    routes = [
+        Route("/healthz", healthz),
+        Route("/graphql", graphql, methods=["GET", "POST"]),
+    ]
+    if not cfg.production:
+        routes.append(Route("/dev/mail", dev_mail))
+    if (DIST / "assets").exists():
+        routes.append(Mount("/assets", StaticFiles(directory=DIST / "assets")))
+    routes.append(Route("/{path:path}", spa))
+    return Starlette(
+        routes=routes,
+        middleware=[Middleware(SecurityHeaders, production=cfg.production)],
+        lifespan=lifespan,
+    )

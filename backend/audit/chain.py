@@ -1,0 +1,50 @@
+"""The HMAC chain of a record's events: each MAC covers the event and the previous MAC."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from datetime import datetime
+from typing import Any
+
+GENESIS = "0" * 64
+
+
+def canonical(fields: dict[str, Any]) -> bytes:
+    return json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def event_fields(
+    *,
+    record_id: str,
+    seq: int,
+    at: datetime,
+    actor_id: str | None,
+    actor_name: str,
+    actor_profession: str | None,
+    actor_role: str,
+    action: str,
+    mode: str | None,
+    sections: list[str],
+    entry_id: str | None,
+    reason: str,
+) -> dict[str, Any]:
+    return {
+        "record": record_id,
+        "seq": seq,
+        "at": at.isoformat(timespec="microseconds"),
+        "actor_id": actor_id,
+        "actor_name": actor_name,
+        "actor_profession": actor_profession,
+        "actor_role": actor_role,
+        "action": action,
+        "mode": mode,
+        "sections": sorted(sections),
+        "entry_id": entry_id,
+        "reason": reason,
+    }
+
+
+def mac(key: bytes, fields: dict[str, Any], previous_mac: str) -> str:
+    return hmac.new(key, previous_mac.encode() + canonical(fields), hashlib.sha256).hexdigest()

@@ -1,0 +1,1 @@
+"""Passwords, one-time codes, passkeys, sessions and partner tokens (DESIGN §5)."""

@@ -1,0 +1,127 @@
+"""Who is calling: resolved once per request from the session cookie or a bearer token."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from starlette.requests import HTTPConnection
+
+from backend import clock
+from backend.auth.secrets_util import digest
+from backend.config import settings
+from backend.domain.enums import Profession, Role
+from backend.models import ApiToken, Session
+
+
+@dataclass(frozen=True)
+class Viewer:
+    account_id: uuid.UUID | None = None
+    role: Role | None = None
+    display_name: str = ""
+    practitioner_id: uuid.UUID | None = None
+    profession: Profession | None = None
+    is_regulator: bool = False
+    session_id: uuid.UUID | None = None
+    token_id: uuid.UUID | None = None
+    scopes: frozenset[str] = field(default_factory=frozenset)
+    organization: str | None = None
+    fresh_factor: bool = False
+
+    @property
+    def authenticated(self) -> bool:
+        return self.role is not None
+
+    @property
+    def via_cookie(self) -> bool:
+        return self.session_id is not None
+
+
+ANONYMOUS = Viewer()
+FRESH_FACTOR_WINDOW = timedelta(minutes=10)
+
+
+async def viewer_from_session(token: str) -> Viewer:
+    now = clock.now()
+    cfg = settings()
+    session = (
+        await Session.filter(token_hash=digest(token), revoked_at=None, expires_at__gt=now)
+        .select_related("account", "account__practitioner")
+        .first()
+    )
+    if session is None:
+        return ANONYMOUS
+    if session.last_seen_at + timedelta(minutes=cfg.session_idle_minutes) < now:
+        return ANONYMOUS
+    # Touch at most once a minute: reads should not each cost a write.
+    if now - session.last_seen_at > timedelta(minutes=1):
+        await Session.filter(id=session.id).update(last_seen_at=now)
+    account = session.account
+    practitioner = await account.practitioner if account.role == Role.PRACTITIONER else None
+    return Viewer(
+        account_id=account.id,
+        role=account.role,
+        display_name=account.display_name,
+        practitioner_id=practitioner.id if practitioner else None,
+        profession=practitioner.profession if practitioner else None,
+        is_regulator=bool(practitioner and practitioner.is_regulator),
+        session_id=session.id,
+        fresh_factor=bool(
+            session.fresh_factor_at and now - session.fresh_factor_at <= FRESH_FACTOR_WINDOW
+        ),
+    )
+
+
+async def viewer_from_bearer(token: str) -> Viewer | None:
+    """The viewer of a partner token, or None when it is unknown, expired or revoked."""
+    now = clock.now()
+    row = (
+        await ApiToken.filter(token_hash=digest(token), revoked_at=None, expires_at__gt=now)
+        .select_related("practitioner", "practitioner__account")
+        .first()
+    )
+    if row is None:
+        return None
+    if row.last_used_at is None or now - row.last_used_at > timedelta(minutes=1):
+        await ApiToken.filter(id=row.id).update(last_used_at=now)
+    scopes = frozenset(row.scopes)
+    if row.practitioner is not None:
+        p = row.practitioner
+        return Viewer(
+            account_id=p.account.id,
+            role=Role.PRACTITIONER,
+            display_name=p.account.display_name,
+            practitioner_id=p.id,
+            profession=p.profession,
+            is_regulator=p.is_regulator,
+            token_id=row.id,
+            scopes=scopes,
+        )
+    return Viewer(
+        role=Role.INSURER,
+        display_name=row.organization or row.name,
+        token_id=row.id,
+        scopes=scopes,
+        organization=row.organization,
+    )
+
+
+class BadToken(Exception):
+    """A bearer token was presented and is unknown, expired or revoked."""
+
+
+async def resolve_viewer(conn: HTTPConnection) -> Viewer:
+    auth = conn.headers.get("authorization", "")
+    if auth:
+        scheme, _, token = auth.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise BadToken
+        viewer = await viewer_from_bearer(token.strip())
+        if viewer is None:
+            raise BadToken
+        return viewer
+    cookie = conn.cookies.get(settings().session_cookie)
+    if cookie:
+        return await viewer_from_session(cookie)
+    return ANONYMOUS

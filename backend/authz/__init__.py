@@ -1,0 +1,1 @@
+"""The access decision (DESIGN §3): pure rules over facts loaded beforehand."""

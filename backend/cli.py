@@ -1,0 +1,240 @@
+"""The `dmp` command line for operators (DESIGN §7)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import sys
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+from backend import accounts, config, db
+from backend.domain.enums import Profession, Role
+
+
+class CommandError(Exception):
+    """A one-line message for the operator; exit status 1."""
+
+
+async def _with_db(work: Callable[[], Awaitable[Any]]) -> Any:
+    await db.connect()
+    try:
+        return await work()
+    finally:
+        await db.disconnect()
+
+
+async def _migrate() -> None:
+    from tortoise.migrations.api import migrate
+
+    def progress(event: str, app_label: str, name: str) -> None:
+        if event.startswith("apply") and event.endswith("start"):
+            print(f"applying {app_label}.{name}")
+
+    await migrate(config=db.tortoise_config(), progress=progress)
+    from tortoise import Tortoise
+
+    await Tortoise.close_connections()
+    print("database is up to date")
+
+
+def cmd_migrate(args: argparse.Namespace) -> None:
+    asyncio.run(_migrate())
+
+
+def cmd_serve(args: argparse.Namespace) -> None:
+    import uvicorn
+
+    if args.migrate:
+        asyncio.run(_migrate())
+    uvicorn.run(
+        "backend.app:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_level="warning",
+        access_log=False,
+        proxy_headers=False,
+    )
+
+
+def _date(raw: str | None) -> dt.date | None:
+    if raw is None:
+        return None
+    try:
+        return dt.date.fromisoformat(raw)
+    except ValueError:
+        raise CommandError(f"invalid date {raw!r}, expected YYYY-MM-DD") from None
+
+
+def cmd_create_account(args: argparse.Namespace) -> None:
+    new = accounts.NewAccount(
+        role=Role(args.role.upper()),
+        email=args.email,
+        password=args.password,
+        first_name=args.first_name,
+        last_name=args.last_name,
+        phone=args.phone,
+        ins=args.ins,
+        birth_date=_date(args.birth_date),
+        rpps=args.rpps,
+        profession=Profession(args.profession) if args.profession else None,
+        city=args.city or "",
+        regulator=args.regulator,
+    )
+    accounts.validate(new)  # before touching the database
+    account = asyncio.run(_with_db(lambda: accounts.create_account(new)))
+    print(f"created {args.role} account {account.id} <{account.email}>")
+
+
+def cmd_create_token(args: argparse.Namespace) -> None:
+    async def work() -> tuple[Any, str]:
+        return await accounts.create_token(
+            args.name,
+            [s for part in args.scope for s in part.split(",") if s],
+            practitioner_rpps=args.practitioner,
+            organization=args.organization,
+            expires_days=args.expires_days,
+        )
+
+    row, token = asyncio.run(_with_db(work))
+    print(f"token {row.id} ({row.name}), expires {row.expires_at:%Y-%m-%d}; shown once:")
+    print(token)
+
+
+def cmd_list_tokens(args: argparse.Namespace) -> None:
+    from backend.models import ApiToken
+
+    async def work() -> list[ApiToken]:
+        return await ApiToken.all().order_by("created_at").prefetch_related("practitioner")
+
+    rows = asyncio.run(_with_db(work))
+    print(f"{'id':36}  {'name':20}  {'prefix':12}  {'bound to':24}  {'scopes':24}  state")
+    now = dt.datetime.now(dt.UTC)
+    for r in rows:
+        bound = f"rpps {r.practitioner.rpps}" if r.practitioner else f"org {r.organization}"
+        state = "revoked" if r.revoked_at else ("expired" if r.expires_at <= now else "active")
+        print(f"{r.id!s:36}  {r.name[:20]:20}  {r.prefix:12}  {bound[:24]:24}  "
+              f"{','.join(r.scopes)[:24]:24}  {state}")
+
+
+def cmd_revoke_token(args: argparse.Namespace) -> None:
+    from backend.models import ApiToken
+
+    try:
+        token_id = uuid.UUID(args.id)
+    except ValueError:
+        raise CommandError(f"invalid token id {args.id!r}") from None
+
+    async def work() -> int:
+        return await ApiToken.filter(id=token_id, revoked_at=None).update(
+            revoked_at=dt.datetime.now(dt.UTC)
+        )
+
+    if not asyncio.run(_with_db(work)):
+        raise CommandError(f"no active token with id {token_id}")
+    print(f"revoked token {token_id}")
+
+
+def cmd_seed_demo(args: argparse.Namespace) -> None:
+    from backend.demo import seed
+
+    asyncio.run(_with_db(seed))
+
+
+def cmd_deliver_outbox(args: argparse.Namespace) -> None:
+    from backend.notify.delivery import deliver_due
+
+    async def work() -> tuple[int, int]:
+        total_sent = total_failed = 0
+        while True:
+            sent, failed = await deliver_due(config.settings(), limit=200)
+            total_sent += sent
+            total_failed += failed
+            if sent == 0:
+                return total_sent, total_failed
+
+    sent, failed = asyncio.run(_with_db(work))
+    print(f"sent {sent}, failed {failed} (failures are retried later)")
+
+
+def cmd_docs_matrix(args: argparse.Namespace) -> None:
+    from backend.authz.matrix import render_markdown
+
+    sys.stdout.write(render_markdown())
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="dmp", description="Shared medical record service")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("serve", help="run the web service")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--workers", type=int, default=1)
+    p.add_argument("--migrate", action="store_true", help="apply migrations first")
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("migrate", help="apply database migrations")
+    p.set_defaults(func=cmd_migrate)
+
+    p = sub.add_parser("seed-demo", help="write demo data (idempotent)")
+    p.set_defaults(func=cmd_seed_demo)
+
+    p = sub.add_parser("create-account", help="provision an account")
+    p.add_argument("--role", required=True, choices=["patient", "practitioner", "support"])
+    p.add_argument("--email", required=True)
+    p.add_argument("--password", required=True)
+    p.add_argument("--first-name", required=True)
+    p.add_argument("--last-name", required=True)
+    p.add_argument("--phone")
+    p.add_argument("--ins")
+    p.add_argument("--birth-date")
+    p.add_argument("--rpps")
+    p.add_argument("--profession", choices=[x.value for x in Profession])
+    p.add_argument("--city")
+    p.add_argument("--regulator", action="store_true")
+    p.set_defaults(func=cmd_create_account)
+
+    p = sub.add_parser("create-token", help="provision a partner API token")
+    p.add_argument("--name", required=True)
+    p.add_argument("--scope", required=True, action="append")
+    p.add_argument("--practitioner", metavar="RPPS")
+    p.add_argument("--organization", metavar="NAME")
+    p.add_argument("--expires-days", type=int, default=365)
+    p.set_defaults(func=cmd_create_token)
+
+    p = sub.add_parser("list-tokens", help="list partner tokens")
+    p.set_defaults(func=cmd_list_tokens)
+
+    p = sub.add_parser("revoke-token", help="revoke a partner token")
+    p.add_argument("id")
+    p.set_defaults(func=cmd_revoke_token)
+
+    p = sub.add_parser("deliver-outbox", help="send the queued e-mails and SMS now")
+    p.set_defaults(func=cmd_deliver_outbox)
+
+    p = sub.add_parser("docs-matrix", help="print the profession matrix as Markdown")
+    p.set_defaults(func=cmd_docs_matrix)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        config.settings()
+        args.func(args)
+    except (CommandError, accounts.ProvisioningError, config.ConfigError) as exc:
+        print(f"dmp: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"dmp: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

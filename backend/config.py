@@ -1,0 +1,168 @@
+"""Configuration, read once from the environment (DESIGN §7)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+
+class ConfigError(Exception):
+    """A configuration value is missing or invalid; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    data_dir: Path
+    public_origin: str
+    env: str
+    smtp_host: str | None
+    smtp_port: int
+    smtp_username: str | None
+    smtp_password: str | None
+    smtp_starttls: bool
+    mail_from: str
+    sms_backend: str
+    data_key: bytes
+    audit_key: bytes
+    break_glass_minutes: int
+    regulator_minutes: int
+    session_idle_minutes: int
+    session_absolute_hours: int
+    trusted_proxy_header: str | None
+
+    @property
+    def production(self) -> bool:
+        return self.env == "production"
+
+    @property
+    def rp_id(self) -> str:
+        return urlsplit(self.public_origin).hostname or "localhost"
+
+    @property
+    def mail_dir(self) -> Path:
+        return self.data_dir / "mail"
+
+    @property
+    def files_dir(self) -> Path:
+        return self.data_dir / "files"
+
+    @property
+    def secure_cookies(self) -> bool:
+        return urlsplit(self.public_origin).scheme == "https"
+
+    @property
+    def session_cookie(self) -> str:
+        return "__Host-dmp_session" if self.secure_cookies else "dmp_session"
+
+
+def _int(env: dict[str, str], name: str, default: int, low: int, high: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
+    if not low <= value <= high:
+        raise ConfigError(f"{name} must be between {low} and {high}, got {value}")
+    return value
+
+
+def _bool(env: dict[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if raw == "":
+        return default
+    if raw in {"1", "true", "yes", "on"}:
+        return True
+    if raw in {"0", "false", "no", "off"}:
+        return False
+    raise ConfigError(f"{name} must be true or false, got {raw!r}")
+
+
+def _key(env: dict[str, str], name: str, env_name: str, data_dir: Path) -> bytes:
+    """A 32-byte key from hex; generated once into the data folder in development."""
+    raw = env.get(name, "").strip()
+    if raw:
+        try:
+            key = bytes.fromhex(raw)
+        except ValueError:
+            raise ConfigError(f"{name} must be 64 hexadecimal characters") from None
+        if len(key) != 32:
+            raise ConfigError(f"{name} must be 64 hexadecimal characters (32 bytes)")
+        return key
+    if env_name == "production":
+        raise ConfigError(f"{name} is required when DMP_ENV=production")
+    path = data_dir / "keys" / name.lower()
+    if path.exists():
+        return bytes.fromhex(path.read_text().strip())
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_bytes(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key.hex())
+    return key
+
+
+def load(environ: dict[str, str] | None = None) -> Settings:
+    env = dict(os.environ if environ is None else environ)
+    env_name = env.get("DMP_ENV", "development").strip() or "development"
+    if env_name not in {"development", "production"}:
+        raise ConfigError(f"DMP_ENV must be development or production, got {env_name!r}")
+    data_dir = Path(env.get("DMP_DATA_DIR", "./var") or "./var").resolve()
+    database_url = env.get("DMP_DATABASE_URL", "") or f"sqlite://{data_dir / 'dmp.sqlite3'}"
+    if not database_url.startswith(("sqlite://", "postgres://", "asyncpg://", "psycopg://")):
+        raise ConfigError("DMP_DATABASE_URL must start with sqlite:// or postgres://")
+    origin = (env.get("DMP_PUBLIC_ORIGIN", "") or "http://localhost:8000").rstrip("/")
+    parts = urlsplit(origin)
+    if parts.scheme not in {"http", "https"} or not parts.hostname or parts.path:
+        raise ConfigError(f"DMP_PUBLIC_ORIGIN must be an origin like https://dmp.example, got {origin!r}")
+    if env_name == "development" and parts.hostname != "localhost":
+        raise ConfigError("DMP_PUBLIC_ORIGIN must be on localhost when DMP_ENV=development")
+    if env_name == "production" and parts.scheme != "https":
+        raise ConfigError("DMP_PUBLIC_ORIGIN must use https when DMP_ENV=production")
+    smtp_host = env.get("DMP_SMTP_HOST") or None
+    if env_name == "production" and smtp_host is None:
+        raise ConfigError("DMP_SMTP_HOST is required when DMP_ENV=production")
+    sms_backend = env.get("DMP_SMS_BACKEND", "dev") or "dev"
+    data_dir.mkdir(parents=True, exist_ok=True)
+    return Settings(
+        database_url=database_url,
+        data_dir=data_dir,
+        public_origin=origin,
+        env=env_name,
+        smtp_host=smtp_host,
+        smtp_port=_int(env, "DMP_SMTP_PORT", 25, 1, 65535),
+        smtp_username=env.get("DMP_SMTP_USERNAME") or None,
+        smtp_password=env.get("DMP_SMTP_PASSWORD") or None,
+        smtp_starttls=_bool(env, "DMP_SMTP_STARTTLS", False),
+        mail_from=env.get("DMP_MAIL_FROM") or "DMP <no-reply@localhost>",
+        sms_backend=sms_backend,
+        data_key=_key(env, "DMP_DATA_KEY", env_name, data_dir),
+        audit_key=_key(env, "DMP_AUDIT_KEY", env_name, data_dir),
+        break_glass_minutes=_int(env, "DMP_BREAK_GLASS_MINUTES", 60, 1, 24 * 60),
+        regulator_minutes=_int(env, "DMP_REGULATOR_MINUTES", 30, 1, 24 * 60),
+        session_idle_minutes=_int(env, "DMP_SESSION_IDLE_MINUTES", 30, 1, 24 * 60),
+        session_absolute_hours=_int(env, "DMP_SESSION_ABSOLUTE_HOURS", 12, 1, 24 * 30),
+        trusted_proxy_header=env.get("DMP_TRUSTED_PROXY_HEADER") or None,
+    )
+
+
+_settings: Settings | None = None
+
+
+def settings() -> Settings:
+    """The process's settings, read on first use."""
+    global _settings
+    if _settings is None:
+        _settings = load()
+    return _settings
+
+
+def reset(new: Settings | None = None) -> None:
+    """Replace the cached settings (tests and the command line)."""
+    global _settings
+    _settings = new

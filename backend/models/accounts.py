@@ -1,0 +1,52 @@
+"""People who sign in: patients, practitioners, support staff."""
+
+from __future__ import annotations
+
+from tortoise import fields
+from tortoise.models import Model
+
+from backend.domain.enums import CodeChannel, Profession, Role
+
+
+class Account(Model):
+    id = fields.UUIDField(primary_key=True)
+    role = fields.CharEnumField(Role, max_length=16)
+    email = fields.CharField(max_length=254, unique=True, null=True)
+    phone = fields.CharField(max_length=32, null=True)
+    email_verified = fields.BooleanField(default=False)
+    phone_verified = fields.BooleanField(default=False)
+    password_hash = fields.CharField(max_length=255, null=True)
+    first_name = fields.CharField(max_length=100)
+    last_name = fields.CharField(max_length=100)
+    code_channel = fields.CharEnumField(CodeChannel, max_length=8, default=CodeChannel.EMAIL)
+    # Code failures are counted per UTC day, in the database, with atomic updates.
+    failure_day = fields.DateField(null=True)
+    failure_count = fields.IntField(default=0)
+    locked_at = fields.DatetimeField(null=True)
+    lock_reason = fields.CharField(max_length=200, null=True)
+    last_login_at = fields.DatetimeField(null=True)
+    last_failed_login_at = fields.DatetimeField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "account"
+
+    @property
+    def display_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+
+class Practitioner(Model):
+    id = fields.UUIDField(primary_key=True)
+    account: fields.OneToOneRelation[Account] = fields.OneToOneField(
+        "models.Account", related_name="practitioner", on_delete=fields.CASCADE
+    )
+    rpps = fields.CharField(max_length=11, unique=True)
+    profession = fields.CharEnumField(Profession, max_length=32)
+    city = fields.CharField(max_length=100, default="")
+    is_regulator = fields.BooleanField(default=False)
+    # Lower-cased "first last city rpps" for the directory search.
+    search_text = fields.CharField(max_length=300, db_index=True, default="")
+
+    class Meta:
+        table = "practitioner"

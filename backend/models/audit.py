@@ -1,0 +1,27 @@
+"""The access history: append-only, numbered and HMAC-chained per record (DESIGN §4)."""
+
+from __future__ import annotations
+
+from tortoise import fields
+from tortoise.models import Model
+
+
+class AccessEvent(Model):
+    id = fields.IntField(primary_key=True)
+    record = fields.ForeignKeyField("models.Record", related_name="events", on_delete=fields.CASCADE)
+    seq = fields.IntField()
+    at = fields.DatetimeField()
+    actor_id = fields.CharField(max_length=64, null=True)
+    actor_name = fields.CharField(max_length=200)
+    actor_profession = fields.CharField(max_length=32, null=True)
+    actor_role = fields.CharField(max_length=16)
+    action = fields.CharField(max_length=32)
+    mode = fields.CharField(max_length=24, null=True)
+    sections = fields.JSONField(default=list)
+    entry_id = fields.CharField(max_length=64, null=True)
+    reason = fields.TextField(default="")
+    mac = fields.CharField(max_length=64)
+
+    class Meta:
+        table = "access_event"
+        unique_together = (("record", "seq"),)

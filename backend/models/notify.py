@@ -1,0 +1,32 @@
+"""The durable outbox: a down mail server delays a message, never loses it (DESIGN §4)."""
+
+from __future__ import annotations
+
+from tortoise import fields
+from tortoise.models import Model
+
+from backend.domain.enums import OutboxChannel
+
+
+class OutboxMessage(Model):
+    id = fields.UUIDField(primary_key=True)
+    channel = fields.CharEnumField(OutboxChannel, max_length=8)
+    recipient = fields.CharField(max_length=254)
+    subject = fields.CharField(max_length=200)
+    body = fields.TextField()
+    account = fields.ForeignKeyField(
+        "models.Account", related_name="outbox", null=True, on_delete=fields.SET_NULL
+    )
+    record = fields.ForeignKeyField(
+        "models.Record", related_name="outbox", null=True, on_delete=fields.CASCADE
+    )
+    created_at = fields.DatetimeField(auto_now_add=True)
+    attempts = fields.IntField(default=0)
+    next_attempt_at = fields.DatetimeField()
+    claimed_until = fields.DatetimeField(null=True)
+    sent_at = fields.DatetimeField(null=True)
+    last_error = fields.CharField(max_length=300, null=True)
+
+    class Meta:
+        table = "outbox_message"
+        indexes = (("sent_at", "next_attempt_at"),)

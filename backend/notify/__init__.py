@@ -1,0 +1,1 @@
+"""Notifications through the durable outbox: e-mail (aiosmtplib) and SMS senders."""

@@ -1,0 +1,77 @@
+"""Deliver the outbox: claim due messages, send, mark sent; back off on failure.
+
+A crash between sending and marking may send a message twice; it never loses one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import timedelta
+
+from tortoise.expressions import Q
+
+from backend import clock
+from backend.config import Settings
+from backend.domain.enums import OutboxChannel
+from backend.models import OutboxMessage
+from backend.notify.senders import Sender, email_sender, sms_sender
+
+log = logging.getLogger("dmp.outbox")
+CLAIM = timedelta(minutes=2)
+MAX_BACKOFF = timedelta(minutes=30)
+
+
+def backoff(attempts: int) -> timedelta:
+    return min(timedelta(seconds=5 * 2 ** min(attempts, 12)), MAX_BACKOFF)
+
+
+async def deliver_due(cfg: Settings, limit: int = 50) -> tuple[int, int]:
+    """Send what is due; returns (sent, failed)."""
+    now = clock.now()
+    due = await OutboxMessage.filter(
+        Q(sent_at=None), Q(next_attempt_at__lte=now), Q(claimed_until=None) | Q(claimed_until__lt=now)
+    ).order_by("created_at").limit(limit).values_list("id", flat=True)
+    senders: dict[OutboxChannel, Sender] = {
+        OutboxChannel.EMAIL: email_sender(cfg),
+        OutboxChannel.SMS: sms_sender(cfg),
+    }
+    sent = failed = 0
+    for message_id in due:
+        # Claim atomically, so two processes never send the same message at once.
+        claimed = await OutboxMessage.filter(
+            Q(id=message_id), Q(sent_at=None), Q(claimed_until=None) | Q(claimed_until__lt=now)
+        ).update(claimed_until=now + CLAIM)
+        if not claimed:
+            continue
+        message = await OutboxMessage.get(id=message_id)
+        try:
+            await senders[OutboxChannel(message.channel)].send(
+                message.recipient, message.subject, message.body
+            )
+        except Exception as exc:  # noqa: BLE001 — any failure is retried later
+            failed += 1
+            attempts = message.attempts + 1
+            await OutboxMessage.filter(id=message_id).update(
+                attempts=attempts,
+                next_attempt_at=clock.now() + backoff(attempts),
+                claimed_until=None,
+                last_error=type(exc).__name__,
+            )
+            log.warning("outbox delivery failed", extra={"message_id": str(message_id),
+                                                          "error": type(exc).__name__})
+            continue
+        sent += 1
+        await OutboxMessage.filter(id=message_id).update(
+            sent_at=clock.now(), attempts=message.attempts + 1, claimed_until=None
+        )
+    return sent, failed
+
+
+async def run_forever(cfg: Settings, interval: float = 1.0) -> None:
+    while True:
+        try:
+            await deliver_due(cfg)
+        except Exception:  # noqa: BLE001 — the worker must outlive a database blip
+            log.exception("outbox worker iteration failed")
+        await asyncio.sleep(interval)

@@ -1,0 +1,1 @@
+"""The functions that read and write; the schema wires them to fields."""

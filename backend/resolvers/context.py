@@ -1,0 +1,61 @@
+"""The one typed context of a GraphQL request."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import strawberry
+from starlette.requests import Request
+from starlette.responses import Response
+
+from backend.audit.collector import AccessLog
+from backend.audit.writer import Actor
+from backend.auth.viewer import Viewer
+from backend.authz.decision import ViewerFacts
+from backend.authz.loaders import Loaders
+
+if TYPE_CHECKING:
+    pass
+
+
+@dataclass
+class Context:
+    request: Request
+    response: Response | None
+    viewer: Viewer
+    loaders: Loaders
+    access_log: AccessLog
+    # Cookies to set or clear on the response (login, logout), applied by the view.
+    cookies: list[tuple[str, str | None]] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def facts(self) -> ViewerFacts:
+        v = self.viewer
+        return ViewerFacts(
+            role=v.role,
+            account_id=v.account_id,
+            practitioner_id=v.practitioner_id,
+            profession=v.profession,
+            is_regulator=v.is_regulator,
+        )
+
+
+def build_context(request: Request, response: Response | None, viewer: Viewer) -> Context:
+    actor = Actor(
+        account_id=viewer.account_id,
+        name=viewer.display_name or "anonymous",
+        profession=viewer.profession.value if viewer.profession else None,
+        role=viewer.role.value if viewer.role else "ANONYMOUS",
+    )
+    return Context(
+        request=request,
+        response=response,
+        viewer=viewer,
+        loaders=Loaders(viewer.practitioner_id),
+        access_log=AccessLog(actor),
+    )
+
+
+Info = strawberry.Info[Context, None]

@@ -1,0 +1,45 @@
+"""Relay-style cursors for keyset pagination."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import uuid
+
+from backend.errors import BadUserInput
+
+MAX_FIRST = 100
+
+
+def check_first(first: int) -> int:
+    if first < 0 or first > MAX_FIRST:
+        raise BadUserInput(f"first must be between 0 and {MAX_FIRST}")
+    return first
+
+
+def encode_entry_cursor(date: dt.date, entry_id: uuid.UUID) -> str:
+    return base64.urlsafe_b64encode(f"e|{date.isoformat()}|{entry_id}".encode()).decode()
+
+
+def decode_entry_cursor(cursor: str) -> tuple[dt.date, uuid.UUID]:
+    try:
+        kind, date, entry_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|")
+        if kind != "e":
+            raise ValueError(kind)
+        return dt.date.fromisoformat(date), uuid.UUID(entry_id)
+    except (ValueError, UnicodeDecodeError):
+        raise BadUserInput("Invalid cursor") from None
+
+
+def encode_int_cursor(kind: str, value: int) -> str:
+    return base64.urlsafe_b64encode(f"{kind}|{value}".encode()).decode()
+
+
+def decode_int_cursor(kind: str, cursor: str) -> int:
+    try:
+        got, value = base64.urlsafe_b64decode(cursor.encode()).decode().split("|")
+        if got != kind:
+            raise ValueError(got)
+        return int(value)
+    except (ValueError, UnicodeDecodeError):
+        raise BadUserInput("Invalid cursor") from None

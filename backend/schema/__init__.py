@@ -1,0 +1,1 @@
+"""Strawberry types; `schema` is the public GraphQL contract (checked in as schema.graphql)."""

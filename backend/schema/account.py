@@ -1,0 +1,40 @@
+"""The signed-in account."""
+
+from __future__ import annotations
+
+import strawberry
+
+from backend.resolvers.context import Info
+from backend.schema.types import Role
+
+
+@strawberry.type
+class Me:
+    id: strawberry.ID
+    role: Role
+    display_name: str
+    profession: str | None
+    is_regulator: bool
+
+
+@strawberry.type
+class AccountQuery:
+    @strawberry.field(description="The signed-in account, or null when signed out.")
+    def me(self, info: Info) -> Me | None:
+        v = info.context.viewer
+        if v.role is None:
+            return None
+        return Me(
+            id=strawberry.ID(str(v.account_id or v.token_id)),
+            role=v.role,
+            display_name=v.display_name,
+            profession=v.profession.value if v.profession else None,
+            is_regulator=v.is_regulator,
+        )
+
+
+@strawberry.type
+class AccountMutation:
+    @strawberry.mutation(description="Placeholder removed when authentication lands.")
+    def noop_account(self) -> bool:
+        return True

@@ -1,0 +1,39 @@
+"""Schema extensions of the product."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+
+from graphql import GraphQLError
+from strawberry.extensions import SchemaExtension
+
+from backend.resolvers.context import Context
+
+log = logging.getLogger("dmp.audit")
+
+
+class AccessHistoryWriter(SchemaExtension):
+    """Writes the request's access events after resolving, before the response leaves.
+
+    If the write fails, the response carries an error and no data (DESIGN §4).
+    """
+
+    async def on_execute(self) -> AsyncIterator[None]:
+        yield
+        context = self.execution_context.context
+        if not isinstance(context, Context):
+            return
+        result = self.execution_context.result
+        try:
+            await context.access_log.flush()
+        except Exception:
+            log.exception("access history write failed; response withheld")
+            if result is not None:
+                result.data = None
+                result.errors = [
+                    GraphQLError(
+                        "The access could not be recorded; nothing was returned",
+                        extensions={"code": "INTERNAL"},
+                    )
+                ]

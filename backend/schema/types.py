@@ -1,0 +1,209 @@
+"""Enums, the Entry interface and one concrete type per section (DESIGN §6)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import strawberry
+
+from backend.domain import enums
+from backend.models import Entry as EntryModel
+
+Section = strawberry.enum(enums.Section)
+AccessMode = strawberry.enum(enums.AccessMode)
+RecordStatus = strawberry.enum(enums.RecordStatus)
+EntrySource = strawberry.enum(enums.EntrySource)
+Role = strawberry.enum(enums.Role)
+AccessAction = strawberry.enum(enums.AccessAction)
+EmergencyKind = strawberry.enum(enums.EmergencyKind)
+ReviewState = strawberry.enum(enums.ReviewState)
+CodeChannel = strawberry.enum(enums.CodeChannel)
+
+
+@strawberry.type
+class Author:
+    display_name: str
+    profession: str | None
+
+
+@strawberry.interface
+class Entry:
+    id: strawberry.ID
+    section: Section
+    title: str
+    code: str
+    date: dt.date
+    source: EntrySource
+    author: Author | None
+    created_at: dt.datetime
+    supersedes: strawberry.ID | None
+    superseded: bool
+    masked: bool | None = strawberry.field(
+        description="Whether the patient masked this entry; only the owner is told."
+    )
+
+
+def _d(entry: EntryModel, key: str) -> Any:
+    return (entry.details or {}).get(key)
+
+
+@strawberry.type
+class MedicationEntry(Entry):
+    cip13: str | None
+    atc: str | None
+    dose: str | None
+    prescriber: str | None
+    quantity: int | None
+
+
+@strawberry.type
+class MedicalDeviceEntry(Entry):
+    lpp_code: str | None
+    quantity: int | None
+
+
+@strawberry.type
+class ProcedureEntry(Entry):
+    ccam_code: str | None
+    performer: str | None
+
+
+@strawberry.type
+class ImagingEntry(Entry):
+    ccam_code: str | None
+    modality: str | None
+    body_site: str | None
+    report: str | None
+
+
+@strawberry.type
+class LabResultEntry(Entry):
+    analyte: str | None
+    loinc: str | None
+    value: str | None
+    unit: str | None
+    reference_range: str | None
+    abnormal: bool | None
+
+
+@strawberry.type
+class HospitalStayEntry(Entry):
+    facility: str | None
+    admission_date: dt.date | None
+    discharge_date: dt.date | None
+
+
+@strawberry.type
+class MedicalHistoryEntry(Entry):
+    condition: str | None
+    icd10: str | None
+    notes: str | None
+
+
+@strawberry.type
+class AllergyEntry(Entry):
+    substance: str | None
+    reaction: str | None
+    severity: str | None
+
+
+@strawberry.type
+class VaccinationEntry(Entry):
+    vaccine: str | None
+    lot: str | None
+    dose_number: int | None
+
+
+@strawberry.type
+class DocumentEntry(Entry):
+    document_type: str | None
+    description: str | None
+    file_name: str | None
+    content_type: str | None
+    size: int | None
+    download_url: str | None
+
+
+def _date(value: Any) -> dt.date | None:
+    return dt.date.fromisoformat(value) if isinstance(value, str) and value else None
+
+
+def _int(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _str(value: Any) -> str | None:
+    return str(value) if value is not None and value != "" else None
+
+
+def to_entry(entry: EntryModel, show_masked_flag: bool) -> Entry:
+    """The concrete GraphQL type of a stored entry."""
+    base: dict[str, Any] = {
+        "id": strawberry.ID(str(entry.id)),
+        "section": enums.Section(entry.section),
+        "title": entry.title,
+        "code": entry.code,
+        "date": entry.care_date,
+        "source": enums.EntrySource(entry.source),
+        "author": Author(display_name=entry.author_name, profession=entry.author_profession)
+        if entry.author_name
+        else None,
+        "created_at": entry.created_at,
+        "supersedes": strawberry.ID(str(entry.supersedes_id)) if entry.supersedes_id else None,
+        "superseded": entry.superseded,
+        "masked": entry.masked if show_masked_flag else None,
+    }
+    d = entry.details or {}
+    s = enums.Section(entry.section)
+    if s == enums.Section.MEDICATIONS:
+        return MedicationEntry(
+            **base, cip13=_str(d.get("cip13")), atc=_str(d.get("atc")), dose=_str(d.get("dose")),
+            prescriber=_str(d.get("prescriber")), quantity=_int(d.get("quantity")),
+        )
+    if s == enums.Section.MEDICAL_DEVICES:
+        return MedicalDeviceEntry(**base, lpp_code=_str(d.get("lppCode")), quantity=_int(d.get("quantity")))
+    if s == enums.Section.PROCEDURES:
+        return ProcedureEntry(**base, ccam_code=_str(d.get("ccamCode")), performer=_str(d.get("performer")))
+    if s == enums.Section.IMAGING:
+        return ImagingEntry(
+            **base, ccam_code=_str(d.get("ccamCode")), modality=_str(d.get("modality")),
+            body_site=_str(d.get("bodySite")), report=_str(d.get("report")),
+        )
+    if s == enums.Section.LAB_RESULTS:
+        abnormal = d.get("abnormal")
+        return LabResultEntry(
+            **base, analyte=_str(d.get("analyte")), loinc=_str(d.get("loinc")),
+            value=_str(d.get("value")), unit=_str(d.get("unit")),
+            reference_range=_str(d.get("referenceRange")),
+            abnormal=abnormal if isinstance(abnormal, bool) else None,
+        )
+    if s == enums.Section.HOSPITAL_STAYS:
+        return HospitalStayEntry(
+            **base, facility=_str(d.get("facility")),
+            admission_date=_date(d.get("admissionDate")), discharge_date=_date(d.get("dischargeDate")),
+        )
+    if s == enums.Section.MEDICAL_HISTORY:
+        return MedicalHistoryEntry(
+            **base, condition=_str(d.get("condition")), icd10=_str(d.get("icd10")), notes=_str(d.get("notes")),
+        )
+    if s == enums.Section.ALLERGIES:
+        return AllergyEntry(
+            **base, substance=_str(d.get("substance")), reaction=_str(d.get("reaction")),
+            severity=_str(d.get("severity")),
+        )
+    if s == enums.Section.VACCINATIONS:
+        return VaccinationEntry(
+            **base, vaccine=_str(d.get("vaccine")), lot=_str(d.get("lot")), dose_number=_int(d.get("doseNumber")),
+        )
+    return DocumentEntry(
+        **base, document_type=_str(d.get("documentType")), description=_str(d.get("description")),
+        file_name=_str(d.get("fileName")), content_type=_str(d.get("contentType")),
+        size=_int(d.get("size")), download_url=f"/files/{entry.id}" if entry.file_id else None,
+    )
+
+
+ENTRY_TYPES = [
+    MedicationEntry, MedicalDeviceEntry, ProcedureEntry, ImagingEntry, LabResultEntry,
+    HospitalStayEntry, MedicalHistoryEntry, AllergyEntry, VaccinationEntry, DocumentEntry,
+]

@@ -1,0 +1,153 @@
+"""Shared fixtures: a database built from the migrations, the app over HTTP, actors.
+
+The database is chosen by DMP_TEST_DATABASE_URL (SQLite by default); the suite runs
+once per database. Each test starts from empty tables.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from tortoise import Tortoise
+
+from backend import clock, config, db
+from backend.models import Account
+
+TEST_DIR = Path(tempfile.mkdtemp(prefix="dmp-test-"))
+DB_URL = os.environ.get("DMP_TEST_DATABASE_URL") or f"sqlite://{TEST_DIR / 'test.sqlite3'}"
+ENV = {
+    "DMP_DATABASE_URL": DB_URL,
+    "DMP_DATA_DIR": str(TEST_DIR / "data"),
+    "DMP_PUBLIC_ORIGIN": "http://localhost:8000",
+    "DMP_ENV": "development",
+}
+os.environ.update(ENV)
+config.reset(config.load(ENV))
+ORIGIN = "http://localhost:8000"
+
+
+def db_kind() -> str:
+    return "postgres" if DB_URL.startswith(("postgres", "asyncpg")) else "sqlite"
+
+
+async def _reset_postgres_schema() -> None:
+    import asyncpg
+
+    url = DB_URL.replace("asyncpg://", "postgres://")
+    conn = await asyncpg.connect(url)
+    try:
+        await conn.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(scope="session", autouse=True)
+async def database() -> AsyncIterator[None]:
+    """Build the schema from the committed migrations, once per run."""
+    from tortoise.migrations.api import migrate
+
+    if db_kind() == "postgres":
+        await _reset_postgres_schema()
+    else:
+        Path(DB_URL.removeprefix("sqlite://")).unlink(missing_ok=True)
+    await migrate(config=db.tortoise_config(DB_URL))
+    await Tortoise.close_connections()
+    await db.connect(DB_URL)
+    yield
+    await db.disconnect()
+
+
+TABLES = [
+    "access_event", "import_key", "entry", "stored_file", "activation_code", "grant",
+    "blocked_practitioner", "emergency_session", "outbox_message", "one_time_code",
+    "passkey_challenge", "passkey_credential", "login_attempt", "session", "api_token",
+    "rate_counter", "record", "practitioner", "account",
+]
+
+
+async def truncate_all() -> None:
+    conn = Tortoise.get_connection("default")
+    if db_kind() == "postgres":
+        await conn.execute_script(
+            "TRUNCATE " + ", ".join(f'"{t}"' for t in TABLES) + " RESTART IDENTITY CASCADE"
+        )
+    else:
+        for table in TABLES:
+            await conn.execute_script(f'DELETE FROM "{table}"')
+
+
+@pytest.fixture(autouse=True)
+async def clean(database: None) -> AsyncIterator[None]:
+    await truncate_all()
+    clock.reset()
+    yield
+    clock.reset()
+
+
+@pytest.fixture
+async def client() -> AsyncIterator[httpx.AsyncClient]:
+    from backend.app import create_app
+
+    app = create_app(config.settings(), outbox_worker=False)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url=ORIGIN) as c:
+        yield c
+
+
+class GraphQLResult:
+    def __init__(self, response: httpx.Response) -> None:
+        self.response = response
+        self.status = response.status_code
+        body = response.json()
+        self.data: dict[str, Any] | None = body.get("data")
+        self.errors: list[dict[str, Any]] = body.get("errors") or []
+
+    @property
+    def codes(self) -> list[str | None]:
+        return [e.get("extensions", {}).get("code") for e in self.errors]
+
+    def ok(self) -> dict[str, Any]:
+        assert not self.errors, self.errors
+        assert self.data is not None
+        return self.data
+
+
+class Caller:
+    """Someone calling the API: a session cookie, a bearer token, or nobody."""
+
+    def __init__(self, client: httpx.AsyncClient, *, session: str | None = None,
+                 token: str | None = None) -> None:
+        self.client = client
+        self.session = session
+        self.token = token
+
+    def headers(self) -> dict[str, str]:
+        headers = {"origin": ORIGIN}
+        if self.token:
+            headers["authorization"] = f"Bearer {self.token}"
+        return headers
+
+    def cookies(self) -> dict[str, str]:
+        return {config.settings().session_cookie: self.session} if self.session else {}
+
+    async def gql(self, query: str, variables: dict[str, Any] | None = None) -> GraphQLResult:
+        self.client.cookies.clear()
+        for k, v in self.cookies().items():
+            self.client.cookies.set(k, v)
+        response = await self.client.post(
+            "/graphql", json={"query": query, "variables": variables or {}}, headers=self.headers()
+        )
+        return GraphQLResult(response)
+
+
+async def session_for(account: Account) -> str:
+    from backend.auth.sessions import create_session
+
+    _, token = await create_session(account)
+    return token
