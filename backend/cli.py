@@ -167,6 +167,12 @@ def cmd_docs_matrix(args: argparse.Namespace) -> None:
     sys.stdout.write(render_markdown())
 
 
+def cmd_print_schema(args: argparse.Namespace) -> None:
+    from backend.schema.root import schema
+
+    sys.stdout.write(schema.as_str() + "\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="dmp", description="Shared medical record service")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -219,6 +225,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("docs-matrix", help="print the profession matrix as Markdown")
     p.set_defaults(func=cmd_docs_matrix)
+
+    p = sub.add_parser("print-schema", help="print the GraphQL schema (schema.graphql)")
+    p.set_defaults(func=cmd_print_schema)
     return parser
 
 

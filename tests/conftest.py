@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,14 @@ from backend import clock, config, db
 from backend.models import Account
 
 TEST_DIR = Path(tempfile.mkdtemp(prefix="dmp-test-"))
-DB_URL = os.environ.get("DMP_TEST_DATABASE_URL") or f"sqlite://{TEST_DIR / 'test.sqlite3'}"
+BASE_DB_URL = os.environ.get("DMP_TEST_DATABASE_URL") or ""
+if BASE_DB_URL.startswith(("postgres", "asyncpg")):
+    # A database of its own per run, so concurrent runs never share tables.
+    RUN_DB = f"dmp_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    DB_URL = BASE_DB_URL.rsplit("/", 1)[0] + "/" + RUN_DB
+else:
+    RUN_DB = ""
+    DB_URL = f"sqlite://{TEST_DIR / 'test.sqlite3'}"
 ENV = {
     "DMP_DATABASE_URL": DB_URL,
     "DMP_DATA_DIR": str(TEST_DIR / "data"),
@@ -36,13 +44,12 @@ def db_kind() -> str:
     return "postgres" if DB_URL.startswith(("postgres", "asyncpg")) else "sqlite"
 
 
-async def _reset_postgres_schema() -> None:
+async def _admin(sql: str) -> None:
     import asyncpg
 
-    url = DB_URL.replace("asyncpg://", "postgres://")
-    conn = await asyncpg.connect(url)
+    conn = await asyncpg.connect(BASE_DB_URL.replace("asyncpg://", "postgres://"))
     try:
-        await conn.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
+        await conn.execute(sql)
     finally:
         await conn.close()
 
@@ -53,7 +60,8 @@ async def database() -> AsyncIterator[None]:
     from tortoise.migrations.api import migrate
 
     if db_kind() == "postgres":
-        await _reset_postgres_schema()
+        await _admin(f'DROP DATABASE IF EXISTS "{RUN_DB}"')
+        await _admin(f'CREATE DATABASE "{RUN_DB}"')
     else:
         Path(DB_URL.removeprefix("sqlite://")).unlink(missing_ok=True)
     await migrate(config=db.tortoise_config(DB_URL))
@@ -61,25 +69,28 @@ async def database() -> AsyncIterator[None]:
     await db.connect(DB_URL)
     yield
     await db.disconnect()
+    if db_kind() == "postgres":
+        await _admin(f'DROP DATABASE IF EXISTS "{RUN_DB}" WITH (FORCE)')
 
 
-TABLES = [
-    "access_event", "import_key", "entry", "stored_file", "activation_code", "grant",
-    "blocked_practitioner", "emergency_session", "outbox_message", "one_time_code",
-    "passkey_challenge", "passkey_credential", "login_attempt", "session", "api_token",
-    "rate_counter", "record", "practitioner", "account",
-]
+def _tables() -> list[str]:
+    from backend import models
+
+    return [getattr(models, name)._meta.db_table for name in models.__all__]
 
 
 async def truncate_all() -> None:
     conn = Tortoise.get_connection("default")
+    tables = _tables()
     if db_kind() == "postgres":
         await conn.execute_script(
-            "TRUNCATE " + ", ".join(f'"{t}"' for t in TABLES) + " RESTART IDENTITY CASCADE"
+            "TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"
         )
     else:
-        for table in TABLES:
+        await conn.execute_script("PRAGMA foreign_keys=OFF")
+        for table in tables:
             await conn.execute_script(f'DELETE FROM "{table}"')
+        await conn.execute_script("PRAGMA foreign_keys=ON")
 
 
 @pytest.fixture(autouse=True)

@@ -14,6 +14,9 @@ class Account(Model):
     email = fields.CharField(max_length=254, unique=True, null=True)
     phone = fields.CharField(max_length=32, null=True)
     email_verified = fields.BooleanField(default=False)
+    # A new e-mail or phone waits here until its code is confirmed.
+    pending_email = fields.CharField(max_length=254, null=True)
+    pending_phone = fields.CharField(max_length=32, null=True)
     phone_verified = fields.BooleanField(default=False)
     password_hash = fields.CharField(max_length=255, null=True)
     first_name = fields.CharField(max_length=100)

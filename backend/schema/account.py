@@ -33,8 +33,5 @@ class AccountQuery:
         )
 
 
-@strawberry.type
-class AccountMutation:
-    @strawberry.mutation(description="Placeholder removed when authentication lands.")
-    def noop_account(self) -> bool:
-        return True
+QUERIES: tuple[type, ...] = (AccountQuery,)
+MUTATIONS: tuple[type, ...] = ()

@@ -173,8 +173,5 @@ class RecordQuery:
         return PatientRecord(view=await records.patient_record(info.context, ins))
 
 
-@strawberry.type
-class RecordMutation:
-    @strawberry.mutation(description="Placeholder removed when sharing lands.")
-    def noop_record(self) -> bool:
-        return True
+QUERIES: tuple[type, ...] = (RecordQuery,)
+MUTATIONS: tuple[type, ...] = ()

@@ -7,10 +7,25 @@ from strawberry.extensions import MaskErrors, ParserCache, ValidationCache
 from strawberry.tools import merge_types
 
 from backend.errors import PublicError
-from backend.schema.account import AccountMutation, AccountQuery
+from backend.schema import (
+    account,
+    auth,
+    content,
+    documents,
+    emergency,
+    history,
+    lifecycle,
+    passkeys,
+    record,
+    sharing,
+    support,
+)
 from backend.schema.extensions import AccessHistoryWriter
-from backend.schema.record import RecordMutation, RecordQuery
 from backend.schema.types import ENTRY_TYPES
+
+# Each area lists its root types; the order fixes the order of fields in schema.graphql.
+AREAS = (account, record, auth, passkeys, sharing, emergency, content, documents, history,
+         support, lifecycle)
 
 
 def _mask(error: Exception) -> bool:
@@ -21,8 +36,9 @@ def _mask(error: Exception) -> bool:
     return original is not None
 
 
-Query = merge_types("Query", (AccountQuery, RecordQuery))
-Mutation = merge_types("Mutation", (AccountMutation, RecordMutation))
+Query = merge_types("Query", tuple(t for area in AREAS for t in area.QUERIES))
+_mutations = tuple(t for area in AREAS for t in area.MUTATIONS)
+Mutation = merge_types("Mutation", _mutations) if _mutations else None
 
 schema = strawberry.Schema(
     query=Query,
