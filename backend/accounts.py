@@ -94,7 +94,8 @@ async def create_account(new: NewAccount) -> Account:
             last_name=new.last_name.strip(),
         )
         if new.role == Role.PATIENT:
-            assert new.ins and new.birth_date
+            if not (new.ins and new.birth_date):
+                raise ProvisioningError("a patient needs --ins and --birth-date")
             now = clock.now()
             await Record.create(
                 using_db=conn,
@@ -107,7 +108,8 @@ async def create_account(new: NewAccount) -> Account:
                 activated_at=now,
             )
         elif new.role == Role.PRACTITIONER:
-            assert new.rpps and new.profession
+            if not (new.rpps and new.profession):
+                raise ProvisioningError("a practitioner needs --rpps and --profession")
             await Practitioner.create(
                 using_db=conn,
                 account=account,

@@ -12,7 +12,7 @@ from backend.domain.enums import Profession, Role
 from backend.domain.identifiers import ins_key, rpps_check_digit
 from backend.models import Account, ApiToken, Practitioner
 
-DEMO_PASSWORD = "demo-Passw0rd-2026"
+DEMO_PASSWORD = "demo-Passw0rd-2026"  # noqa: S105 — printed for laptop demos
 
 
 def demo_ins(body: str) -> str:

@@ -5,7 +5,10 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
+from starlette.responses import Response
+
 from backend import clock
+from backend.auth.cookies import set_session_cookie
 from backend.auth.secrets_util import digest, new_token
 from backend.config import settings
 from backend.models import Account, Session
@@ -37,3 +40,12 @@ async def revoke_all(account_id: uuid.UUID) -> int:
     return await Session.filter(account_id=account_id, revoked_at=None).update(
         revoked_at=clock.now()
     )
+
+
+async def start_session(response: Response | None, account: Account, user_agent: str = "") -> Session:
+    """Finish a login: a new session (renewed at every login), its cookie, the login time."""
+    session, token = await create_session(account, user_agent=user_agent)
+    await Account.filter(id=account.id).update(last_login_at=clock.now())
+    if response is not None:
+        set_session_cookie(response, token)
+    return session

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 
-class Section(str, Enum):
+class Section(StrEnum):
     MEDICATIONS = "MEDICATIONS"
     MEDICAL_DEVICES = "MEDICAL_DEVICES"
     PROCEDURES = "PROCEDURES"
@@ -19,14 +19,14 @@ class Section(str, Enum):
     EMERGENCY = "EMERGENCY"
 
 
-class Role(str, Enum):
+class Role(StrEnum):
     PATIENT = "PATIENT"
     PRACTITIONER = "PRACTITIONER"
     SUPPORT = "SUPPORT"
     INSURER = "INSURER"
 
 
-class Profession(str, Enum):
+class Profession(StrEnum):
     MEDECIN = "medecin"
     PHARMACIEN = "pharmacien"
     INFIRMIER = "infirmier"
@@ -37,14 +37,14 @@ class Profession(str, Enum):
     RADIOLOGUE = "radiologue"
 
 
-class RecordStatus(str, Enum):
+class RecordStatus(StrEnum):
     PENDING = "PENDING"
     ACTIVE = "ACTIVE"
     CLOSED = "CLOSED"
     DELETED = "DELETED"
 
 
-class AccessMode(str, Enum):
+class AccessMode(StrEnum):
     OWNER = "OWNER"
     TREATING_PHYSICIAN = "TREATING_PHYSICIAN"
     GRANTED = "GRANTED"
@@ -54,24 +54,24 @@ class AccessMode(str, Enum):
     INSURER = "INSURER"
 
 
-class EntrySource(str, Enum):
+class EntrySource(StrEnum):
     INSURER = "INSURER"
     PRACTITIONER = "PRACTITIONER"
     PATIENT = "PATIENT"
 
 
-class EmergencyKind(str, Enum):
+class EmergencyKind(StrEnum):
     BREAK_GLASS = "BREAK_GLASS"
     REGULATOR = "REGULATOR"
 
 
-class ReviewState(str, Enum):
+class ReviewState(StrEnum):
     PENDING = "PENDING"
     ACKNOWLEDGED = "ACKNOWLEDGED"
     REPORTED = "REPORTED"
 
 
-class AccessAction(str, Enum):
+class AccessAction(StrEnum):
     RECORD_READ = "RECORD_READ"
     ACCESS_DENIED = "ACCESS_DENIED"
     ENTRY_ADDED = "ENTRY_ADDED"
@@ -96,18 +96,18 @@ class AccessAction(str, Enum):
     SECURITY_CHANGED = "SECURITY_CHANGED"
 
 
-class CodeChannel(str, Enum):
+class CodeChannel(StrEnum):
     EMAIL = "EMAIL"
     SMS = "SMS"
 
 
-class CodePurpose(str, Enum):
+class CodePurpose(StrEnum):
     LOGIN = "LOGIN"
     VERIFY_CONTACT = "VERIFY_CONTACT"
-    PASSWORD_RESET = "PASSWORD_RESET"
+    PASSWORD_RESET = "PASSWORD_RESET"  # noqa: S105 — a purpose, not a password
     FRESH_FACTOR = "FRESH_FACTOR"
 
 
-class OutboxChannel(str, Enum):
+class OutboxChannel(StrEnum):
     EMAIL = "EMAIL"
     SMS = "SMS"

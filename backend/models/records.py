@@ -43,7 +43,9 @@ class Record(Model):
 
 class ActivationCode(Model):
     id = fields.UUIDField(primary_key=True)
-    record = fields.ForeignKeyField("models.Record", related_name="activation_codes", on_delete=fields.CASCADE)
+    record = fields.ForeignKeyField(
+        "models.Record", related_name="activation_codes", on_delete=fields.CASCADE
+    )
     code_hash = fields.CharField(max_length=64)
     issued_by = fields.CharField(max_length=200)
     expires_at = fields.DatetimeField()

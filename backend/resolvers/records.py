@@ -13,8 +13,8 @@ from backend.authz.decision import (
     RecordFacts,
     SharingFacts,
     ViewerFacts,
-    sees_masked,
     section_modes,
+    sees_masked,
     strongest,
 )
 from backend.domain.enums import AccessAction, AccessMode, RecordStatus, Role, Section

@@ -18,19 +18,30 @@ class Me:
 
 
 @strawberry.type
+class LoginPayload:
+    """A completed login: the session cookie is set on the response."""
+
+    me: Me
+
+
+def me_of(info: Info) -> Me | None:
+    v = info.context.viewer
+    if v.role is None:
+        return None
+    return Me(
+        id=strawberry.ID(str(v.account_id or v.token_id)),
+        role=v.role,
+        display_name=v.display_name,
+        profession=v.profession.value if v.profession else None,
+        is_regulator=v.is_regulator,
+    )
+
+
+@strawberry.type
 class AccountQuery:
     @strawberry.field(description="The signed-in account, or null when signed out.")
     def me(self, info: Info) -> Me | None:
-        v = info.context.viewer
-        if v.role is None:
-            return None
-        return Me(
-            id=strawberry.ID(str(v.account_id or v.token_id)),
-            role=v.role,
-            display_name=v.display_name,
-            profession=v.profession.value if v.profession else None,
-            is_regulator=v.is_regulator,
-        )
+        return me_of(info)
 
 
 QUERIES: tuple[type, ...] = (AccountQuery,)

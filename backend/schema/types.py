@@ -158,8 +158,12 @@ def to_entry(entry: EntryModel, show_masked_flag: bool) -> Entry:
     s = enums.Section(entry.section)
     if s == enums.Section.MEDICATIONS:
         return MedicationEntry(
-            **base, cip13=_str(d.get("cip13")), atc=_str(d.get("atc")), dose=_str(d.get("dose")),
-            prescriber=_str(d.get("prescriber")), quantity=_int(d.get("quantity")),
+            **base,
+            cip13=_str(d.get("cip13")),
+            atc=_str(d.get("atc")),
+            dose=_str(d.get("dose")),
+            prescriber=_str(d.get("prescriber")),
+            quantity=_int(d.get("quantity")),
         )
     if s == enums.Section.MEDICAL_DEVICES:
         return MedicalDeviceEntry(**base, lpp_code=_str(d.get("lppCode")), quantity=_int(d.get("quantity")))
@@ -167,43 +171,71 @@ def to_entry(entry: EntryModel, show_masked_flag: bool) -> Entry:
         return ProcedureEntry(**base, ccam_code=_str(d.get("ccamCode")), performer=_str(d.get("performer")))
     if s == enums.Section.IMAGING:
         return ImagingEntry(
-            **base, ccam_code=_str(d.get("ccamCode")), modality=_str(d.get("modality")),
-            body_site=_str(d.get("bodySite")), report=_str(d.get("report")),
+            **base,
+            ccam_code=_str(d.get("ccamCode")),
+            modality=_str(d.get("modality")),
+            body_site=_str(d.get("bodySite")),
+            report=_str(d.get("report")),
         )
     if s == enums.Section.LAB_RESULTS:
         abnormal = d.get("abnormal")
         return LabResultEntry(
-            **base, analyte=_str(d.get("analyte")), loinc=_str(d.get("loinc")),
-            value=_str(d.get("value")), unit=_str(d.get("unit")),
+            **base,
+            analyte=_str(d.get("analyte")),
+            loinc=_str(d.get("loinc")),
+            value=_str(d.get("value")),
+            unit=_str(d.get("unit")),
             reference_range=_str(d.get("referenceRange")),
             abnormal=abnormal if isinstance(abnormal, bool) else None,
         )
     if s == enums.Section.HOSPITAL_STAYS:
         return HospitalStayEntry(
-            **base, facility=_str(d.get("facility")),
-            admission_date=_date(d.get("admissionDate")), discharge_date=_date(d.get("dischargeDate")),
+            **base,
+            facility=_str(d.get("facility")),
+            admission_date=_date(d.get("admissionDate")),
+            discharge_date=_date(d.get("dischargeDate")),
         )
     if s == enums.Section.MEDICAL_HISTORY:
         return MedicalHistoryEntry(
-            **base, condition=_str(d.get("condition")), icd10=_str(d.get("icd10")), notes=_str(d.get("notes")),
+            **base,
+            condition=_str(d.get("condition")),
+            icd10=_str(d.get("icd10")),
+            notes=_str(d.get("notes")),
         )
     if s == enums.Section.ALLERGIES:
         return AllergyEntry(
-            **base, substance=_str(d.get("substance")), reaction=_str(d.get("reaction")),
+            **base,
+            substance=_str(d.get("substance")),
+            reaction=_str(d.get("reaction")),
             severity=_str(d.get("severity")),
         )
     if s == enums.Section.VACCINATIONS:
         return VaccinationEntry(
-            **base, vaccine=_str(d.get("vaccine")), lot=_str(d.get("lot")), dose_number=_int(d.get("doseNumber")),
+            **base,
+            vaccine=_str(d.get("vaccine")),
+            lot=_str(d.get("lot")),
+            dose_number=_int(d.get("doseNumber")),
         )
     return DocumentEntry(
-        **base, document_type=_str(d.get("documentType")), description=_str(d.get("description")),
-        file_name=_str(d.get("fileName")), content_type=_str(d.get("contentType")),
-        size=_int(d.get("size")), download_url=f"/files/{entry.id}" if entry.file_id else None,
+        **base,
+        document_type=_str(d.get("documentType")),
+        description=_str(d.get("description")),
+        file_name=_str(d.get("fileName")),
+        content_type=_str(d.get("contentType")),
+        size=_int(d.get("size")),
+        download_url=f"/files/{entry.id}" if entry.file_id else None,
     )
 
 
 ENTRY_TYPES = [
-    MedicationEntry, MedicalDeviceEntry, ProcedureEntry, ImagingEntry, LabResultEntry,
-    HospitalStayEntry, MedicalHistoryEntry, AllergyEntry, VaccinationEntry, DocumentEntry,
+    MedicationEntry,
+    MedicalDeviceEntry,
+    ProcedureEntry,
+    ImagingEntry,
+    LabResultEntry,
+    HospitalStayEntry,
+    MedicalHistoryEntry,
+    AllergyEntry,
+    VaccinationEntry,
+    DocumentEntry,
 ]

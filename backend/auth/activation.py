@@ -1,0 +1,85 @@
+"""Activation codes: how a PENDING record, opened after an identity check, is activated.
+
+The code is long (60 bits, grouped for reading aloud), stored hashed, single use, and
+expires; a new code replaces the previous ones.
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from datetime import timedelta
+
+from backend import clock
+from backend.auth.secrets_util import code_digest, same
+from backend.models import ActivationCode, Record
+from backend.notify.outbox import enqueue_email
+
+ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L
+VALIDITY = timedelta(days=30)
+MAX_TRIES = 5
+
+
+def normalize_code(raw: str) -> str:
+    return "".join(ch for ch in raw.upper() if ch.isalnum())
+
+
+def new_activation_code() -> str:
+    raw = "".join(secrets.choice(ALPHABET) for _ in range(12))
+    return f"{raw[:4]}-{raw[4:8]}-{raw[8:]}"
+
+
+async def issue(record: Record, issued_by: str, *, send_to: str | None = None,
+                using_db: object = None) -> tuple[str, ActivationCode]:
+    """A fresh activation code for a PENDING record; earlier codes stop working.
+
+    With send_to (an e-mail address the issuer holds), the code is also e-mailed there.
+    """
+    await ActivationCode.filter(record_id=record.id, used_at=None).using_db(using_db).update(
+        used_at=clock.now()
+    )
+    code = new_activation_code()
+    row_id = uuid.uuid4()
+    row = await ActivationCode.create(
+        using_db=using_db,
+        id=row_id,
+        record_id=record.id,
+        code_hash=code_digest(normalize_code(code), str(row_id)),
+        issued_by=issued_by,
+        expires_at=clock.now() + VALIDITY,
+    )
+    if send_to:
+        await enqueue_email(
+            send_to,
+            "Activez votre Dossier Médical Partagé",
+            "Un Dossier Médical Partagé a été ouvert à votre nom.\n"
+            f"Votre code d'activation : {code}\n"
+            "Il est valable 30 jours. Activez votre dossier sur le site du DMP avec votre INS "
+            "et ce code.\n",
+            record_id=record.id,
+            using_db=using_db,
+        )
+    return code, row
+
+
+async def check(record: Record | None, code: str) -> ActivationCode | None:
+    """The live activation code of this record that matches, counting the try; else None."""
+    if record is None:
+        # Same work as a real check, so timing does not reveal whether the record exists.
+        code_digest(normalize_code(code), str(uuid.uuid4()))
+        return None
+    now = clock.now()
+    row = await ActivationCode.filter(
+        record_id=record.id, used_at=None, expires_at__gt=now
+    ).order_by("-created_at").first()
+    if row is None:
+        code_digest(normalize_code(code), str(uuid.uuid4()))
+        return None
+    if row.tries >= MAX_TRIES:
+        return None
+    from tortoise.expressions import F
+
+    await ActivationCode.filter(id=row.id).update(tries=F("tries") + 1)
+    if not same(row.code_hash, code_digest(normalize_code(code), str(row.id))):
+        return None
+    return row
