@@ -1,0 +1,130 @@
+"""The `dmp` command: clear one-line failures, nothing written on bad input (DESIGN §7)."""
+
+from __future__ import annotations
+
+import httpx
+
+from backend.models import Account, ApiToken, Practitioner, Record
+from tests.factories import new_ins, new_rpps
+from tests.server import dmp_server, run_dmp
+
+PASSWORD = "a-long-enough-passphrase"
+
+
+def _one_line_error(stderr: str) -> str:
+    lines = [line for line in stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, stderr
+    assert lines[0].startswith("dmp: ")
+    return lines[0]
+
+
+async def test_create_patient_with_invalid_ins_fails_and_writes_nothing() -> None:
+    result = run_dmp(
+        "create-account", "--role", "patient", "--email", "p@test.dmp", "--password", PASSWORD,
+        "--first-name", "Paul", "--last-name", "Test", "--ins", "185057512345674",
+        "--birth-date", "1985-05-01",
+    )
+    assert result.returncode == 1
+    assert "INS" in _one_line_error(result.stderr)
+    assert await Account.all().count() == 0
+    assert await Record.all().count() == 0
+
+
+async def test_create_patient_gives_an_active_record_with_a_verified_contact() -> None:
+    ins = new_ins()
+    result = run_dmp(
+        "create-account", "--role", "patient", "--email", "P@Test.dmp", "--password", PASSWORD,
+        "--first-name", "Paul", "--last-name", "Test", "--ins", ins, "--birth-date", "1985-05-01",
+    )
+    assert result.returncode == 0, result.stderr
+    account = await Account.get(email="p@test.dmp")
+    assert account.email_verified
+    record = await Record.get(ins=ins)
+    assert record.status == "ACTIVE"
+    assert record.owner_id == account.id  # type: ignore[attr-defined]
+    again = run_dmp(
+        "create-account", "--role", "patient", "--email", "p@test.dmp", "--password", PASSWORD,
+        "--first-name", "Paul", "--last-name", "Test", "--ins", new_ins(), "--birth-date", "1985-05-01",
+    )
+    assert again.returncode == 1
+    assert "already exists" in _one_line_error(again.stderr)
+    assert await Account.all().count() == 1
+
+
+async def test_practitioner_with_bad_rpps_and_weak_password_are_refused() -> None:
+    bad_rpps = run_dmp(
+        "create-account", "--role", "practitioner", "--email", "d@test.dmp", "--password", PASSWORD,
+        "--first-name", "D", "--last-name", "R", "--rpps", "10000000018", "--profession", "medecin",
+    )
+    assert bad_rpps.returncode == 1
+    assert "RPPS" in _one_line_error(bad_rpps.stderr)
+    weak = run_dmp(
+        "create-account", "--role", "support", "--email", "s@test.dmp", "--password", "short",
+        "--first-name", "S", "--last-name", "T",
+    )
+    assert weak.returncode == 1
+    assert "12 characters" in _one_line_error(weak.stderr)
+    assert await Account.all().count() == 0
+    assert await Practitioner.all().count() == 0
+
+
+async def test_tokens_are_created_listed_and_revoked() -> None:
+    rpps = new_rpps()
+    created = run_dmp(
+        "create-account", "--role", "practitioner", "--email", "d@test.dmp", "--password", PASSWORD,
+        "--first-name", "D", "--last-name", "R", "--rpps", rpps, "--profession", "pharmacien",
+    )
+    assert created.returncode == 0, created.stderr
+    token = run_dmp("create-token", "--name", "officine", "--scope", "practitioner",
+                    "--practitioner", rpps, "--expires-days", "30")
+    assert token.returncode == 0, token.stderr
+    secret = token.stdout.strip().splitlines()[-1]
+    assert secret.startswith("dmp_")
+    row = await ApiToken.get(name="officine")
+    assert secret not in (row.token_hash, row.prefix)
+    listing = run_dmp("list-tokens")
+    assert "officine" in listing.stdout and "active" in listing.stdout
+    assert secret not in listing.stdout
+    bad_scope = run_dmp("create-token", "--name", "x", "--scope", "admin", "--organization", "CPAM")
+    assert bad_scope.returncode == 1
+    _one_line_error(bad_scope.stderr)
+    revoked = run_dmp("revoke-token", str(row.id))
+    assert revoked.returncode == 0
+    assert "revoked" in run_dmp("list-tokens").stdout
+    again = run_dmp("revoke-token", str(row.id))
+    assert again.returncode == 1
+    assert await ApiToken.all().count() == 1
+
+
+async def test_migrate_twice_and_seed_demo_twice_change_nothing() -> None:
+    first = run_dmp("migrate")
+    assert first.returncode == 0, first.stderr
+    assert "up to date" in first.stdout
+    seed = run_dmp("seed-demo")
+    assert seed.returncode == 0, seed.stderr
+    counts = (await Account.all().count(), await Record.all().count(), await ApiToken.all().count())
+    assert counts[0] > 5
+    again = run_dmp("seed-demo")
+    assert again.returncode == 0, again.stderr
+    assert (await Account.all().count(), await Record.all().count(),
+            await ApiToken.all().count()) == counts
+
+
+def test_bad_configuration_stops_with_a_line_naming_the_variable() -> None:
+    result = run_dmp("migrate", DMP_SMTP_PORT="not-a-port")
+    assert result.returncode == 1
+    assert "DMP_SMTP_PORT" in _one_line_error(result.stderr)
+    result = run_dmp("migrate", DMP_PUBLIC_ORIGIN="https://dmp.example")
+    assert result.returncode == 1
+    assert "DMP_PUBLIC_ORIGIN" in _one_line_error(result.stderr)
+    result = run_dmp("migrate", DMP_ENV="production", DMP_PUBLIC_ORIGIN="https://dmp.example")
+    assert result.returncode == 1
+    assert "required" in _one_line_error(result.stderr)
+
+
+def test_serve_answers_graphql_and_health() -> None:
+    with dmp_server() as origin:
+        health = httpx.get(f"{origin}/healthz")
+        assert health.status_code == 200
+        answer = httpx.post(f"{origin}/graphql", json={"query": "{__typename}"})
+        assert answer.json() == {"data": {"__typename": "Query"}}
