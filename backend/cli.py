@@ -10,6 +10,8 @@ import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
+from tortoise.exceptions import BaseORMException
+
 from backend import accounts, config, db
 from backend.domain.enums import Profession, Role
 
@@ -241,6 +243,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except OSError as exc:
         print(f"dmp: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    except BaseORMException as exc:
+        print(f"dmp: database error: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}",
+              file=sys.stderr)
         return 1
     return 0
 

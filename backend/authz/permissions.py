@@ -20,7 +20,9 @@ class SectionVisible(BasePermission):
         self.section = section
 
     def has_permission(self, source: Any, info: Any, **kwargs: Any) -> bool:
-        decide = getattr(source, "decision", None)
+        # The source is the GraphQL object holding a `view` (RecordView); anything else: deny.
+        view = getattr(source, "view", None)
+        decide = getattr(view, "decision", None)
         if decide is None:
             return False
         decision: Decision = decide(self.section)

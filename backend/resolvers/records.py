@@ -93,8 +93,8 @@ async def patient_record(ctx: Context, ins: str) -> RecordView:
         raise Forbidden("No access to this record")
     view = await view_of(ctx, record)
     if not view.modes:
-        if record.status != RecordStatus.PENDING:
-            ctx.access_log.note(record.id, AccessAction.ACCESS_DENIED)
+        # A denied attempt on an existing record is an event, whatever its status (DESIGN §4).
+        ctx.access_log.note(record.id, AccessAction.ACCESS_DENIED)
         raise Forbidden("No access to this record")
     if not view.is_owner:
         # Opening a record reads its identity: an event even if no section is asked for.
@@ -143,7 +143,7 @@ async def section_page(
         date, entry_id = decode_entry_cursor(after)
         query = query.filter(Q(care_date__lt=date) | Q(care_date=date, id__lt=entry_id))
     rows = await query.order_by("-care_date", "-id").limit(first + 1)
-    ctx.access_log.section_returned(view.record.id, section, view.access_mode or mode)
+    ctx.access_log.section_returned(view.record.id, section, mode)
     return EntryPage(rows[:first], len(rows) > first, view, section, filters)
 
 
@@ -154,7 +154,7 @@ def cursor_of(entry: Entry) -> str:
 def emergency_profile(ctx: Context, view: RecordView) -> dict[str, Any]:
     record = view.record
     ctx.access_log.section_returned(
-        record.id, Section.EMERGENCY, view.access_mode or AccessMode.GRANTED
+        record.id, Section.EMERGENCY, view.modes.get(Section.EMERGENCY) or AccessMode.GRANTED
     )
     return {
         "blood_group": record.blood_group,
