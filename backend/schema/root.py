@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 import strawberry
-from strawberry.extensions import MaskErrors, ParserCache, ValidationCache
+from strawberry.extensions import (
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    ValidationCache,
+)
+from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
 from backend.errors import PublicError
@@ -21,6 +28,14 @@ from backend.schema import (
     support,
 )
 from backend.schema.extensions import AccessHistoryWriter
+from backend.schema.limits import (
+    MAX_ALIASES,
+    MAX_DEPTH,
+    MAX_TOKENS,
+    CostLimiter,
+    IntrospectionGate,
+    PublicErrors,
+)
 from backend.schema.types import ENTRY_TYPES
 
 # Each area lists its root types; the order fixes the order of fields in schema.graphql.
@@ -44,10 +59,16 @@ schema = strawberry.Schema(
     query=Query,
     mutation=Mutation,
     types=ENTRY_TYPES,
+    config=StrawberryConfig(disable_field_suggestions=True),
     extensions=[
         AccessHistoryWriter,
+        lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
         lambda: ParserCache(maxsize=512),
+        lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
+        lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+        CostLimiter,
+        IntrospectionGate,
         lambda: ValidationCache(maxsize=512),
-        lambda: MaskErrors(should_mask_error=_mask, error_message="Internal error"),
+        lambda: PublicErrors(should_mask_error=_mask),
     ],
 )
