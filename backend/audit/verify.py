@@ -1,0 +1,169 @@
+"""Checking the chains: recompute every MAC, and compare the heads with an anchor (DESIGN §4).
+
+Reports name a record by its id and an event by its sequence number, never any content.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC
+from typing import Any
+
+from backend import clock
+from backend.audit.chain import GENESIS, event_fields, mac
+from backend.models import AccessEvent, Record
+
+EVENT_COLUMNS = (
+    "seq", "at", "actor_id", "actor_name", "actor_profession", "actor_role", "action", "mode",
+    "sections", "entry_id", "reason", "mac",
+)
+
+
+@dataclass(frozen=True)
+class Problem:
+    record_id: uuid.UUID | str
+    seq: int
+    what: str
+
+    def __str__(self) -> str:
+        return f"record {self.record_id} seq {self.seq}: {self.what}"
+
+
+@dataclass
+class Report:
+    records: int = 0
+    events: int = 0
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def _expected_mac(key: bytes, record_id: uuid.UUID, row: dict[str, Any], previous: str) -> str:
+    fields = event_fields(
+        record_id=str(record_id),
+        seq=row["seq"],
+        at=row["at"].astimezone(UTC),
+        actor_id=row["actor_id"],
+        actor_name=row["actor_name"],
+        actor_profession=row["actor_profession"],
+        actor_role=row["actor_role"],
+        action=row["action"],
+        mode=row["mode"],
+        sections=list(row["sections"] or []),
+        entry_id=row["entry_id"],
+        reason=row["reason"],
+    )
+    return mac(key, fields, previous)
+
+
+def check_chain(
+    key: bytes, record_id: uuid.UUID, head_seq: int, rows: list[dict[str, Any]]
+) -> Problem | None:
+    """The first altered, inserted or missing event of one chain, or None."""
+    previous = GENESIS
+    expected_seq = 1
+    for index, row in enumerate(rows):
+        seq = row["seq"]
+        if seq > expected_seq:
+            return Problem(record_id, expected_seq, "missing event")
+        if seq > head_seq:
+            return Problem(record_id, seq, "inserted event (beyond the record's head)")
+        if not hmac.compare_digest(_expected_mac(key, record_id, row, previous), row["mac"]):
+            following = rows[index + 1] if index + 1 < len(rows) else None
+            if following is not None and hmac.compare_digest(
+                _expected_mac(key, record_id, {**following, "seq": seq}, previous), following["mac"]
+            ):
+                return Problem(record_id, seq, "inserted event (the chain continues without it)")
+            return Problem(record_id, seq, "altered event (its MAC does not match)")
+        previous = row["mac"]
+        expected_seq = seq + 1
+    if expected_seq <= head_seq:
+        return Problem(record_id, expected_seq, f"missing event (the record's head is seq {head_seq})")
+    return None
+
+
+async def verify(key: bytes, record_ids: list[uuid.UUID] | None = None) -> Report:
+    report = Report()
+    query = Record.all().order_by("id")
+    if record_ids is not None:
+        query = query.filter(id__in=record_ids)
+    heads = await query.values_list("id", "event_seq")
+    for record_id, head_seq in heads:
+        rows = await AccessEvent.filter(record_id=record_id).order_by("seq").values(*EVENT_COLUMNS)
+        report.records += 1
+        report.events += len(rows)
+        problem = check_chain(key, record_id, head_seq, rows)
+        if problem is not None:
+            report.problems.append(problem)
+    return report
+
+
+def digest_of(heads: list[dict[str, Any]]) -> str:
+    ordered = sorted(heads, key=lambda h: str(h["record"]))
+    lines = "\n".join(f"{h['record']}:{h['seq']}:{h['mac']}" for h in ordered)
+    return hashlib.sha256(lines.encode()).hexdigest()
+
+
+async def anchor() -> dict[str, Any]:
+    """The head of every chain (record id, last seq, last MAC) and one digest over them."""
+    heads: list[dict[str, Any]] = []
+    records = await Record.filter(event_seq__gt=0).order_by("id").values_list("id", "event_seq")
+    for record_id, seq in records:
+        macs = await AccessEvent.filter(record_id=record_id, seq=seq).values_list("mac", flat=True)
+        heads.append({"record": str(record_id), "seq": seq, "mac": str(macs[0]) if macs else ""})
+    return {
+        "at": clock.now().astimezone(UTC).isoformat(timespec="seconds"),
+        "records": len(heads),
+        "digest": digest_of(heads),
+        "heads": heads,
+    }
+
+
+class BadAnchor(ValueError):
+    """The anchor file is not one `dmp audit anchor --out` wrote, or was edited."""
+
+
+def load_anchor(text: str) -> list[dict[str, Any]]:
+    try:
+        data = json.loads(text)
+        heads = [
+            {"record": str(uuid.UUID(h["record"])), "seq": int(h["seq"]), "mac": str(h["mac"])}
+            for h in data["heads"]
+        ]
+        stated = str(data["digest"])
+    except (ValueError, KeyError, TypeError):
+        raise BadAnchor("not an anchor file written by `dmp audit anchor --out`") from None
+    if not hmac.compare_digest(digest_of(heads), stated):
+        raise BadAnchor("the anchor file's digest does not match its heads")
+    return heads
+
+
+async def check_anchor(heads: list[dict[str, Any]], record_ids: list[uuid.UUID] | None = None) -> Report:
+    """Every anchored chain must still reach its anchored head, with the same MAC there."""
+    report = Report()
+    wanted = {str(r) for r in record_ids} if record_ids is not None else None
+    for head in heads:
+        if wanted is not None and head["record"] not in wanted:
+            continue
+        report.records += 1
+        record_id = uuid.UUID(head["record"])
+        if not await Record.filter(id=record_id).exists():
+            continue  # purged since the anchor (dmp purge); nothing left to compare
+        macs = await AccessEvent.filter(record_id=record_id, seq=head["seq"]).values_list(
+            "mac", flat=True
+        )
+        if not macs:
+            last = await AccessEvent.filter(record_id=record_id).order_by("-seq").first()
+            ends = last.seq if last else 0
+            report.problems.append(Problem(
+                record_id, head["seq"], f"missing event: the chain ends at seq {ends}, "
+                f"shorter than the anchor"))
+        elif not hmac.compare_digest(str(macs[0]), head["mac"]):
+            report.problems.append(Problem(record_id, head["seq"], "diverges from the anchor"))
+    return report

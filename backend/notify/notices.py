@@ -1,0 +1,130 @@
+"""The patient's notices: who, when and how — never any medical content (DESIGN §4).
+
+Each notice is queued in the outbox, in the caller's transaction when it passes one, and
+points to the access history page rather than describing anything medical.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from backend import clock
+from backend.config import settings
+from backend.domain.enums import AccessAction, AccessMode, Role
+from backend.models import AccessEvent, Account, OutboxMessage, Record
+from backend.notify.outbox import enqueue_email
+
+# Actions by which a professional actually reaches a record (a refusal is not one).
+ACCESS_ACTIONS = frozenset({
+    AccessAction.RECORD_READ,
+    AccessAction.ENTRY_ADDED,
+    AccessAction.DOCUMENT_DOWNLOADED,
+    AccessAction.BREAK_GLASS_OPENED,
+    AccessAction.REGULATOR_ACCESS,
+})
+
+HOW = {
+    AccessMode.TREATING_PHYSICIAN.value: "en tant que médecin traitant",
+    AccessMode.GRANTED.value: "avec l'autorisation que vous avez donnée",
+    AccessMode.EMERGENCY_REGULATOR.value: "en accès d'urgence du SAMU (régulation)",
+    AccessMode.BREAK_GLASS.value: "en accès d'urgence (bris de glace)",
+}
+
+
+def history_link() -> str:
+    return f"{settings().public_origin}/historique"
+
+
+def _when(at: datetime) -> str:
+    return at.strftime("%d/%m/%Y à %H:%M (UTC)")
+
+
+async def _owner_email(record_id: uuid.UUID, using_db: Any) -> tuple[uuid.UUID, str] | None:
+    rows = await Record.filter(id=record_id).using_db(using_db).values_list("owner_id", flat=True)
+    owner_id = rows[0] if rows else None
+    if owner_id is None:
+        return None
+    emails = await Account.filter(id=owner_id).using_db(using_db).values_list("email", flat=True)
+    email = emails[0] if emails else None
+    return (owner_id, str(email)) if email else None
+
+
+async def after_event(event: AccessEvent, *, using_db: Any = None) -> OutboxMessage | None:
+    """The first access by a professional new to this record e-mails the patient."""
+    if event.actor_role != Role.PRACTITIONER.value or event.actor_id is None:
+        return None
+    if event.action not in ACCESS_ACTIONS:
+        return None
+    earlier = await (
+        AccessEvent.filter(record_id=event.record_id, actor_id=event.actor_id, seq__lt=event.seq)  # type: ignore[attr-defined]
+        .exclude(action=AccessAction.ACCESS_DENIED.value)
+        .using_db(using_db)
+        .exists()
+    )
+    if earlier:
+        return None
+    owner = await _owner_email(event.record_id, using_db)  # type: ignore[attr-defined]
+    if owner is None:
+        return None
+    account_id, email = owner
+    who = event.actor_name + (f" ({event.actor_profession})" if event.actor_profession else "")
+    how = HOW.get(event.mode or "", "")
+    body = (
+        "Bonjour,\n\n"
+        f"Un professionnel de santé a accédé à votre dossier médical partagé pour la première "
+        f"fois :\n- qui : {who}\n- quand : le {_when(event.at)}\n"
+        + (f"- comment : {how}\n" if how else "")
+        + f"\nConsultez l'historique des accès : {history_link()}\n\n"
+        "Si vous ne reconnaissez pas cet accès, vous pouvez bloquer ce professionnel "
+        "depuis votre espace.\n"
+    )
+    return await enqueue_email(
+        email,
+        "DMP : un nouveau professionnel a accédé à votre dossier",
+        body,
+        account_id=account_id,
+        record_id=event.record_id,  # type: ignore[attr-defined]
+        using_db=using_db,
+    )
+
+
+async def notify_new_document(record_id: uuid.UUID, *, using_db: Any = None) -> OutboxMessage | None:
+    """A new document in the record, if the patient asked to be told (record.notify_new_documents)."""
+    rows = await Record.filter(id=record_id).using_db(using_db).values_list(
+        "notify_new_documents", flat=True
+    )
+    if not rows or not rows[0]:
+        return None
+    owner = await _owner_email(record_id, using_db)
+    if owner is None:
+        return None
+    account_id, email = owner
+    body = (
+        "Bonjour,\n\n"
+        f"Un nouveau document a été ajouté à votre dossier médical partagé le "
+        f"{_when(clock.now())}.\n\n"
+        f"Consultez votre dossier et l'historique des accès : {history_link()}\n"
+    )
+    return await enqueue_email(
+        email, "DMP : un nouveau document dans votre dossier", body,
+        account_id=account_id, record_id=record_id, using_db=using_db,
+    )
+
+
+async def notify_security(account: Account, what: str, *, using_db: Any = None) -> OutboxMessage | None:
+    """A change to the account's security (`what`, e.g. "mot de passe modifié"); no secrets."""
+    if not account.email:
+        return None
+    body = (
+        "Bonjour,\n\n"
+        f"Une modification de sécurité a eu lieu sur votre compte DMP le {_when(clock.now())} :\n"
+        f"- {what}\n\n"
+        "Si vous n'êtes pas à l'origine de cette modification, contactez le support sans tarder.\n"
+        f"Historique des accès : {history_link()}\n"
+    )
+    return await enqueue_email(
+        account.email, "DMP : modification de sécurité sur votre compte", body,
+        account_id=account.id, using_db=using_db,
+    )

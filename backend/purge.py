@@ -1,0 +1,112 @@
+"""Purging expired records (DESIGN §2): closed for 10 years, or deletion requested 30 days ago.
+
+Everything of the record goes — entries, stored files, the access history, outbox messages —
+and so does its owner's account with their sessions, codes and passkeys. Files on disk are
+removed after the rows are committed: a crash in between leaves only ciphertext whose key
+was in the deleted rows.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from tortoise.expressions import Q
+from tortoise.transactions import in_transaction
+
+from backend import clock
+from backend.config import settings
+from backend.domain.enums import RecordStatus
+from backend.models import (
+    AccessEvent,
+    Account,
+    ActivationCode,
+    BlockedPractitioner,
+    EmergencySession,
+    Entry,
+    Grant,
+    ImportKey,
+    LoginAttempt,
+    OneTimeCode,
+    OutboxMessage,
+    PasskeyChallenge,
+    PasskeyCredential,
+    Record,
+    Session,
+    StoredFile,
+)
+
+CLOSED_RETENTION_YEARS = 10
+DELETION_GRACE = timedelta(days=30)
+
+
+@dataclass
+class PurgeReport:
+    closed: int = 0
+    deleted: int = 0
+    files: int = 0
+    record_ids: list[uuid.UUID] = field(default_factory=list)
+
+
+def years_before(moment: datetime, years: int) -> datetime:
+    try:
+        return moment.replace(year=moment.year - years)
+    except ValueError:  # 29 February
+        return moment.replace(year=moment.year - years, day=28)
+
+
+def due_filter(now: datetime) -> Q:
+    closed = Q(status=RecordStatus.CLOSED, closed_at__lt=years_before(now, CLOSED_RETENTION_YEARS))
+    deleted = Q(status=RecordStatus.DELETED, deletion_requested_at__lt=now - DELETION_GRACE)
+    return closed | deleted
+
+
+async def purge_record(record: Record) -> list[uuid.UUID]:
+    """Delete one record and its owner's account; returns the ids of its stored files."""
+    owner_id: uuid.UUID | None = record.owner_id  # type: ignore[attr-defined]
+    async with in_transaction() as conn:
+        file_ids = list(
+            await StoredFile.filter(record_id=record.id).using_db(conn).values_list("id", flat=True)
+        )
+        await ImportKey.filter(record_id=record.id).using_db(conn).delete()
+        await Entry.filter(record_id=record.id).using_db(conn).update(supersedes_id=None)
+        await Entry.filter(record_id=record.id).using_db(conn).delete()
+        await StoredFile.filter(record_id=record.id).using_db(conn).delete()
+        await AccessEvent.filter(record_id=record.id).using_db(conn).delete()
+        await ActivationCode.filter(record_id=record.id).using_db(conn).delete()
+        await Grant.filter(record_id=record.id).using_db(conn).delete()
+        await BlockedPractitioner.filter(record_id=record.id).using_db(conn).delete()
+        await EmergencySession.filter(record_id=record.id).using_db(conn).delete()
+        outbox = Q(record_id=record.id)
+        if owner_id is not None:
+            outbox |= Q(account_id=owner_id)
+        await OutboxMessage.filter(outbox).using_db(conn).delete()
+        await Record.filter(id=record.id).using_db(conn).delete()
+        if owner_id is not None:
+            await OneTimeCode.filter(account_id=owner_id).using_db(conn).delete()
+            await PasskeyChallenge.filter(account_id=owner_id).using_db(conn).delete()
+            await PasskeyCredential.filter(account_id=owner_id).using_db(conn).delete()
+            await LoginAttempt.filter(account_id=owner_id).using_db(conn).delete()
+            await Session.filter(account_id=owner_id).using_db(conn).delete()
+            await Account.filter(id=owner_id).using_db(conn).delete()
+    return file_ids
+
+
+async def purge(now: datetime | None = None) -> PurgeReport:
+    now = now or clock.now()
+    report = PurgeReport()
+    files_dir = settings().files_dir
+    for record in await Record.filter(due_filter(now)).order_by("id"):
+        file_ids = await purge_record(record)
+        for file_id in file_ids:
+            path = files_dir / str(file_id)
+            if path.exists():
+                path.unlink()
+                report.files += 1
+        if record.status == RecordStatus.CLOSED:
+            report.closed += 1
+        else:
+            report.deleted += 1
+        report.record_ids.append(record.id)
+    return report
