@@ -163,6 +163,73 @@ def cmd_deliver_outbox(args: argparse.Namespace) -> None:
     print(f"sent {sent}, failed {failed} (failures are retried later)")
 
 
+def _record_ids_for(ins: str | None) -> Callable[[], Awaitable[list[uuid.UUID] | None]]:
+    async def work() -> list[uuid.UUID] | None:
+        from backend.domain.identifiers import InvalidIdentifier, normalize_ins
+        from backend.models import Record
+
+        if ins is None:
+            return None
+        try:
+            normalized = normalize_ins(ins)
+        except InvalidIdentifier as exc:
+            raise CommandError(str(exc)) from None
+        ids = await Record.filter(ins=normalized).values_list("id", flat=True)
+        if not ids:
+            raise CommandError("no record with this INS")
+        return list(ids)
+
+    return work
+
+
+def cmd_audit_verify(args: argparse.Namespace) -> None:
+    from backend.audit import verify
+
+    anchor_heads = None
+    if args.anchor:
+        with open(args.anchor, encoding="utf-8") as handle:
+            try:
+                anchor_heads = verify.load_anchor(handle.read())
+            except verify.BadAnchor as exc:
+                raise CommandError(f"{args.anchor}: {exc}") from None
+
+    async def work() -> tuple[verify.Report, verify.Report | None]:
+        record_ids = await _record_ids_for(args.ins)()
+        chains = await verify.verify(config.settings().audit_key, record_ids)
+        against = await verify.check_anchor(anchor_heads, record_ids) if anchor_heads else None
+        return chains, against
+
+    chains, against = asyncio.run(_with_db(work))
+    problems = chains.problems + (against.problems if against else [])
+    if problems:
+        for problem in problems:
+            print(f"FAILED {problem}")
+        raise CommandError(f"access history verification failed: {len(problems)} chain(s) broken")
+    print(f"access history intact: {chains.records} record(s), {chains.events} event(s)"
+          + (f"; {against.records} anchored head(s) reached" if against else ""))
+
+
+def cmd_audit_anchor(args: argparse.Namespace) -> None:
+    import json
+
+    from backend.audit import verify
+
+    data = asyncio.run(_with_db(verify.anchor))
+    if args.out:
+        with open(args.out, "w", encoding="utf-8") as handle:
+            json.dump(data, handle, indent=1)
+            handle.write("\n")
+    print(f"anchor {data['at']} records={data['records']} sha256={data['digest']}")
+
+
+def cmd_purge(args: argparse.Namespace) -> None:
+    from backend.purge import purge
+
+    report = asyncio.run(_with_db(purge))
+    print(f"purged {report.closed + report.deleted} record(s): {report.closed} closed more than "
+          f"10 years ago, {report.deleted} after a deletion request; {report.files} file(s) removed")
+
+
 def cmd_docs_matrix(args: argparse.Namespace) -> None:
     from backend.authz.matrix import render_markdown
 
@@ -224,6 +291,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("deliver-outbox", help="send the queued e-mails and SMS now")
     p.set_defaults(func=cmd_deliver_outbox)
+
+    p = sub.add_parser("audit", help="check the access history")
+    audit = p.add_subparsers(dest="audit_command", required=True)
+    a = audit.add_parser("verify", help="recompute every chain; exit 1 on the first broken one")
+    a.add_argument("--ins", help="only this patient's record")
+    a.add_argument("--anchor", metavar="FILE", help="also check the heads written by `audit anchor --out`")
+    a.set_defaults(func=cmd_audit_verify)
+    a = audit.add_parser("anchor", help="print a digest of every chain head, for safekeeping")
+    a.add_argument("--out", metavar="FILE", help="also write the heads as JSON")
+    a.set_defaults(func=cmd_audit_anchor)
+
+    p = sub.add_parser("purge", help="purge records past retention or deletion grace")
+    p.set_defaults(func=cmd_purge)
 
     p = sub.add_parser("docs-matrix", help="print the profession matrix as Markdown")
     p.set_defaults(func=cmd_docs_matrix)
