@@ -18,7 +18,8 @@ from tortoise import Tortoise
 from backend import db
 from backend.config import Settings, settings
 from backend.graphql_view import GraphQLView
-from backend.middleware import SecurityHeaders
+from backend.logs import configure as configure_logging
+from backend.middleware import RequestLog, SecurityHeaders
 from backend.notify import delivery
 from backend.schema.root import schema
 from backend.static import DIST, index_response
@@ -61,6 +62,7 @@ async def dev_mail(request: Request) -> Response:
 
 def create_app(cfg: Settings | None = None, *, outbox_worker: bool = True) -> Starlette:
     cfg = cfg or settings()
+    configure_logging()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -92,6 +94,6 @@ def create_app(cfg: Settings | None = None, *, outbox_worker: bool = True) -> St
     routes.append(Route("/{path:path}", spa))
     return Starlette(
         routes=routes,
-        middleware=[Middleware(SecurityHeaders, production=cfg.production)],
+        middleware=[Middleware(RequestLog), Middleware(SecurityHeaders, production=cfg.production)],
         lifespan=lifespan,
     )

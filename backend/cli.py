@@ -57,7 +57,8 @@ def cmd_serve(args: argparse.Namespace) -> None:
         host=args.host,
         port=args.port,
         workers=args.workers,
-        log_level="warning",
+        log_level="info",
+        log_config=None,  # the app logs JSON lines itself (backend/logs.py)
         access_log=False,
         proxy_headers=False,
     )

@@ -36,6 +36,7 @@ from backend.schema.limits import (
     IntrospectionGate,
     PublicErrors,
 )
+from backend.schema.observability import OperationName
 from backend.schema.types import ENTRY_TYPES
 
 # Each area lists its root types; the order fixes the order of fields in schema.graphql.
@@ -62,6 +63,7 @@ schema = strawberry.Schema(
     config=StrawberryConfig(disable_field_suggestions=True),
     extensions=[
         AccessHistoryWriter,
+        OperationName,
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
         lambda: ParserCache(maxsize=512),
         lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),

@@ -1,0 +1,53 @@
+"""Structured JSON logs: one object per line, never a secret or medical data.
+
+Only names listed in SAFE_FIELDS are copied from a record's `extra`; everything else a
+caller attaches is dropped, so a careless `extra=` cannot leak into the log.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from datetime import UTC, datetime
+
+SAFE_FIELDS = (
+    "request_id", "method", "path", "status", "duration_ms", "operation", "operation_type",
+    "message_id", "error", "client", "event", "count",
+)
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        payload: dict[str, object] = {
+            "at": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "msg": record.getMessage()[:300],
+        }
+        for name in SAFE_FIELDS:
+            if name in record.__dict__:
+                payload[name] = record.__dict__[name]
+        if record.exc_info and record.exc_info[0] is not None:
+            # The exception type only: messages and tracebacks may quote data.
+            payload["exception"] = record.exc_info[0].__name__
+        return json.dumps(payload, ensure_ascii=False)
+
+
+_configured = False
+
+
+def configure(level: int = logging.INFO) -> None:
+    global _configured
+    if _configured:
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter())
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(level)
+    # SQL statements and their parameters are logged by the ORM at DEBUG: never enable it.
+    logging.getLogger("tortoise").setLevel(logging.WARNING)
+    # Strawberry logs resolver exceptions with their message and traceback: keep them out.
+    logging.getLogger("strawberry.execution").setLevel(logging.CRITICAL)
+    _configured = True
