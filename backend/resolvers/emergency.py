@@ -1,0 +1,136 @@
+"""Emergency access: break-glass and the SAMU regulator (DESIGN §3 rules 9-10)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.transactions import in_transaction
+
+from backend import clock
+from backend.config import settings
+from backend.domain.enums import AccessAction, AccessMode, EmergencyKind, Profession, RecordStatus, Role
+from backend.domain.identifiers import InvalidIdentifier, normalize_ins
+from backend.errors import BadUserInput, Forbidden, Unauthenticated
+from backend.models import Account, EmergencySession, Record
+from backend.notify.outbox import enqueue_email
+from backend.resolvers.context import Context
+from backend.resolvers.records import RecordView, view_of
+
+REASON_MIN = 10
+REASON_MAX = 2000
+# One message for every refusal, so the answer never tells whether the INS exists.
+REFUSED = "Emergency access is not possible for this record"
+
+OPENED_ACTION = {
+    EmergencyKind.BREAK_GLASS: AccessAction.BREAK_GLASS_OPENED,
+    EmergencyKind.REGULATOR: AccessAction.REGULATOR_ACCESS,
+}
+KIND_TEXT = {
+    EmergencyKind.BREAK_GLASS: "un accès d'urgence (bris de glace)",
+    EmergencyKind.REGULATOR: "un accès d'urgence du SAMU (régulation)",
+}
+
+
+@dataclass
+class EmergencyAccess:
+    view: RecordView
+    expires_at: dt.datetime
+    mode: AccessMode
+
+
+def _minutes(kind: EmergencyKind) -> int:
+    cfg = settings()
+    return cfg.regulator_minutes if kind == EmergencyKind.REGULATOR else cfg.break_glass_minutes
+
+
+def _opposed(record: Record, kind: EmergencyKind) -> bool:
+    if kind == EmergencyKind.REGULATOR:
+        return not record.allow_regulator
+    return not record.allow_break_glass
+
+
+async def open_emergency(ctx: Context, ins: str, reason: str, kind: EmergencyKind) -> EmergencyAccess:
+    viewer = ctx.viewer
+    if not viewer.authenticated:
+        raise Unauthenticated()
+    if viewer.role != Role.PRACTITIONER or viewer.practitioner_id is None:
+        raise Forbidden("Emergency access is for practitioners")
+    if kind == EmergencyKind.REGULATOR and not viewer.is_regulator:
+        raise Forbidden("Regulator access is for SAMU regulators")
+    reason = " ".join(reason.split())
+    if len(reason) < REASON_MIN:
+        raise BadUserInput(f"State the reason for the emergency access (at least {REASON_MIN} characters)")
+    if len(reason) > REASON_MAX:
+        raise BadUserInput(f"The reason is limited to {REASON_MAX} characters")
+    try:
+        ins = normalize_ins(ins)
+    except InvalidIdentifier as exc:
+        raise BadUserInput(str(exc)) from None
+    record = await Record.filter(ins=ins).first()
+    if record is None:
+        raise Forbidden(REFUSED)
+    sharing = await ctx.loaders.sharing.load(record.id)
+    if record.status != RecordStatus.ACTIVE or sharing.blocked or _opposed(record, kind):
+        ctx.access_log.note(record.id, AccessAction.ACCESS_DENIED, reason=f"{kind.value} refused")
+        raise Forbidden(REFUSED)
+
+    now = clock.now()
+    expires_at = now + dt.timedelta(minutes=_minutes(kind))
+    async with in_transaction() as conn:
+        await EmergencySession.create(
+            using_db=conn,
+            id=uuid.uuid4(),
+            record_id=record.id,
+            practitioner_id=viewer.practitioner_id,
+            kind=kind,
+            reason=reason,
+            opened_at=now,
+            expires_at=expires_at,
+        )
+        await _notify_owner(record, kind, viewer.display_name, viewer.profession, now, conn)
+    # The payload's record goes through the decision with the session now open.
+    ctx.loaders.sharing.clear(record.id)
+    view = await view_of(ctx, record)
+    mode = view.access_mode
+    if mode is None:  # a profession the matrix gives nothing: refuse rather than open blind
+        raise Forbidden(REFUSED)
+    ctx.access_log.note(record.id, OPENED_ACTION[kind], mode=mode, reason=reason)
+    return EmergencyAccess(view=view, expires_at=expires_at, mode=mode)
+
+
+async def _notify_owner(
+    record: Record,
+    kind: EmergencyKind,
+    who: str,
+    profession: Profession | None,
+    at: dt.datetime,
+    conn: BaseDBAsyncClient,
+) -> None:
+    """One e-mail, at once: who, when, which kind, a link; no reason text, nothing medical."""
+    owner_id = record.owner_id  # type: ignore[attr-defined]
+    if owner_id is None:
+        return
+    emails = await Account.filter(id=owner_id).using_db(conn).values_list("email", flat=True)
+    email = emails[0] if emails else None
+    if not email:
+        return
+    job = f" ({profession.value})" if profession else ""
+    body = (
+        "Bonjour,\n\n"
+        f"Un professionnel de santé a ouvert {KIND_TEXT[kind]} à votre dossier médical partagé :\n"
+        f"- qui : {who}{job}\n"
+        f"- quand : le {at.strftime('%d/%m/%Y à %H:%M')} (UTC)\n\n"
+        f"Consultez l'historique des accès, où vous pouvez confirmer ou signaler cet accès : "
+        f"{settings().public_origin}/historique\n"
+    )
+    await enqueue_email(
+        str(email),
+        "DMP : accès d'urgence à votre dossier",
+        body,
+        account_id=owner_id,
+        record_id=record.id,
+        using_db=conn,
+    )

@@ -1,0 +1,279 @@
+"""The patient's sharing choices: grants, blocks, treating physician, emergency preferences."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from backend.authz.matrix import allowed_sections
+from backend.domain.enums import AccessAction, AccessMode, Profession, RecordStatus, Role, Section
+from backend.errors import BadUserInput, Forbidden, NotFound, Unauthenticated
+from backend.models import BlockedPractitioner, Grant, Practitioner, Record
+from backend.resolvers.context import Context
+
+DIRECTORY_LIMIT = 50
+SEARCH_MIN = 2
+SEARCH_MAX = 100
+
+
+@dataclass(frozen=True)
+class PractitionerInfo:
+    id: uuid.UUID
+    display_name: str
+    profession: Profession
+    rpps: str
+    city: str
+
+
+@dataclass(frozen=True)
+class GrantInfo:
+    practitioner: PractitionerInfo
+    sections: list[Section]
+    since: dt.datetime
+
+
+@dataclass(frozen=True)
+class Sharing:
+    grants: list[GrantInfo]
+    treating_physician: PractitionerInfo | None
+    blocked: list[PractitionerInfo]
+    allow_regulator_access: bool
+    allow_break_glass: bool
+
+
+def info_of(practitioner: Practitioner) -> PractitionerInfo:
+    """Needs `account` fetched (select_related)."""
+    return PractitionerInfo(
+        id=practitioner.id,
+        display_name=practitioner.account.display_name,
+        profession=Profession(practitioner.profession),
+        rpps=practitioner.rpps,
+        city=practitioner.city,
+    )
+
+
+def _in_matrix_order(sections: set[Section] | frozenset[Section]) -> list[Section]:
+    return [s for s in Section if s in sections]
+
+
+async def sharing_of(record: Record) -> Sharing:
+    """The record's sharing state, in three queries."""
+    grants = (
+        await Grant.filter(record_id=record.id)
+        .select_related("practitioner__account")
+        .order_by("created_at", "id")
+    )
+    blocks = (
+        await BlockedPractitioner.filter(record_id=record.id)
+        .select_related("practitioner__account")
+        .order_by("created_at", "id")
+    )
+    treating = None
+    if record.treating_physician_id is not None:  # type: ignore[attr-defined]
+        physician = (
+            await Practitioner.filter(id=record.treating_physician_id)  # type: ignore[attr-defined]
+            .select_related("account")
+            .first()
+        )
+        treating = info_of(physician) if physician else None
+    return Sharing(
+        grants=[
+            GrantInfo(
+                practitioner=info_of(g.practitioner),
+                sections=_in_matrix_order({Section(s) for s in g.sections}),
+                since=g.created_at,
+            )
+            for g in grants
+        ],
+        treating_physician=treating,
+        blocked=[info_of(b.practitioner) for b in blocks],
+        allow_regulator_access=record.allow_regulator,
+        allow_break_glass=record.allow_break_glass,
+    )
+
+
+async def my_sharing(ctx: Context) -> Sharing | None:
+    viewer = ctx.viewer
+    if not viewer.authenticated:
+        raise Unauthenticated()
+    if viewer.role != Role.PATIENT:
+        return None
+    record = await Record.filter(
+        owner_id=viewer.account_id, status__in=[RecordStatus.ACTIVE, RecordStatus.CLOSED]
+    ).first()
+    return await sharing_of(record) if record else None
+
+
+async def _owned_active_record(ctx: Context) -> Record:
+    """The signed-in patient's record; sharing changes need it ACTIVE."""
+    viewer = ctx.viewer
+    if not viewer.authenticated:
+        raise Unauthenticated()
+    if viewer.role != Role.PATIENT:
+        raise Forbidden("Only the patient manages the sharing of their record")
+    record = await Record.filter(owner_id=viewer.account_id).first()
+    if record is None or record.status != RecordStatus.ACTIVE:
+        raise Forbidden("Your record must be active to change its sharing")
+    return record
+
+
+async def _practitioner(practitioner_id: str) -> Practitioner:
+    try:
+        pid = uuid.UUID(str(practitioner_id))
+    except ValueError:
+        raise BadUserInput("Invalid practitioner id") from None
+    # Only Practitioner rows are looked up: support and patient accounts are never found here.
+    practitioner = (
+        await Practitioner.filter(id=pid, account__role=Role.PRACTITIONER)
+        .select_related("account")
+        .first()
+    )
+    if practitioner is None:
+        raise NotFound("No such practitioner")
+    return practitioner
+
+
+async def _is_blocked(record: Record, practitioner: Practitioner) -> bool:
+    return await BlockedPractitioner.filter(
+        record_id=record.id, practitioner_id=practitioner.id
+    ).exists()
+
+
+def _changed(ctx: Context, record: Record, reason: str, sections: frozenset[Section] = frozenset()) -> None:
+    ctx.access_log.note(
+        record.id, AccessAction.SHARING_CHANGED, mode=AccessMode.OWNER, sections=sections, reason=reason
+    )
+
+
+def _who(practitioner: Practitioner) -> str:
+    return f"{practitioner.account.display_name} ({practitioner.profession}, RPPS {practitioner.rpps})"
+
+
+async def grant_access(ctx: Context, practitioner_id: str, sections: list[Section]) -> Sharing:
+    record = await _owned_active_record(ctx)
+    practitioner = await _practitioner(practitioner_id)
+    wanted = frozenset(sections)
+    if not wanted:
+        raise BadUserInput("Choose at least one section, or revoke the access")
+    refused = wanted - allowed_sections(Profession(practitioner.profession))
+    if refused:
+        names = ", ".join(s.value for s in _in_matrix_order(refused))
+        raise BadUserInput(
+            f"A {practitioner.profession} may not see these sections: {names}",
+            sections=[s.value for s in _in_matrix_order(refused)],
+        )
+    if await _is_blocked(record, practitioner):
+        raise BadUserInput("This practitioner is blocked; unblock them first")
+    values = [s.value for s in _in_matrix_order(wanted)]
+    updated = await Grant.filter(record_id=record.id, practitioner_id=practitioner.id).update(
+        sections=values
+    )
+    if not updated:
+        try:
+            await Grant.create(record_id=record.id, practitioner_id=practitioner.id, sections=values)
+        except IntegrityError:  # a concurrent grant won the race: replace its sections
+            await Grant.filter(record_id=record.id, practitioner_id=practitioner.id).update(
+                sections=values
+            )
+    _changed(ctx, record, f"access granted to {_who(practitioner)}", wanted)
+    return await sharing_of(record)
+
+
+async def revoke_access(ctx: Context, practitioner_id: str) -> Sharing:
+    record = await _owned_active_record(ctx)
+    practitioner = await _practitioner(practitioner_id)
+    deleted = await Grant.filter(record_id=record.id, practitioner_id=practitioner.id).delete()
+    if deleted:
+        _changed(ctx, record, f"access revoked from {_who(practitioner)}")
+    return await sharing_of(record)
+
+
+async def block_practitioner(ctx: Context, practitioner_id: str) -> Sharing:
+    record = await _owned_active_record(ctx)
+    practitioner = await _practitioner(practitioner_id)
+    if record.treating_physician_id == practitioner.id:  # type: ignore[attr-defined]
+        raise BadUserInput("This is your treating physician: change your treating physician first")
+    async with in_transaction() as conn:
+        await Grant.filter(record_id=record.id, practitioner_id=practitioner.id).using_db(conn).delete()
+        _, created = await BlockedPractitioner.get_or_create(
+            record_id=record.id, practitioner_id=practitioner.id, using_db=conn
+        )
+    if created:
+        _changed(ctx, record, f"blocked {_who(practitioner)}")
+    return await sharing_of(record)
+
+
+async def unblock_practitioner(ctx: Context, practitioner_id: str) -> Sharing:
+    record = await _owned_active_record(ctx)
+    practitioner = await _practitioner(practitioner_id)
+    deleted = await BlockedPractitioner.filter(
+        record_id=record.id, practitioner_id=practitioner.id
+    ).delete()
+    if deleted:
+        _changed(ctx, record, f"unblocked {_who(practitioner)}")
+    return await sharing_of(record)
+
+
+async def set_treating_physician(ctx: Context, practitioner_id: str | None) -> Sharing:
+    record = await _owned_active_record(ctx)
+    if practitioner_id is None:
+        if record.treating_physician_id is not None:  # type: ignore[attr-defined]
+            await Record.filter(id=record.id).update(treating_physician_id=None)
+            record.treating_physician_id = None  # type: ignore[attr-defined]
+            _changed(ctx, record, "treating physician removed")
+        return await sharing_of(record)
+    practitioner = await _practitioner(practitioner_id)
+    if practitioner.profession != Profession.MEDECIN:
+        raise BadUserInput("The treating physician must be a doctor (medecin)")
+    if await _is_blocked(record, practitioner):
+        raise BadUserInput("This practitioner is blocked; unblock them first")
+    if record.treating_physician_id != practitioner.id:  # type: ignore[attr-defined]
+        await Record.filter(id=record.id).update(treating_physician_id=practitioner.id)
+        record.treating_physician_id = practitioner.id  # type: ignore[attr-defined]
+        _changed(ctx, record, f"treating physician set to {_who(practitioner)}")
+    return await sharing_of(record)
+
+
+async def set_emergency_preferences(
+    ctx: Context, allow_regulator_access: bool, allow_break_glass: bool
+) -> Sharing:
+    record = await _owned_active_record(ctx)
+    if (record.allow_regulator, record.allow_break_glass) != (allow_regulator_access, allow_break_glass):
+        await Record.filter(id=record.id).update(
+            allow_regulator=allow_regulator_access, allow_break_glass=allow_break_glass
+        )
+        record.allow_regulator = allow_regulator_access
+        record.allow_break_glass = allow_break_glass
+        _changed(
+            ctx,
+            record,
+            "emergency preferences: regulator access "
+            + ("allowed" if allow_regulator_access else "opposed")
+            + ", break-glass "
+            + ("allowed" if allow_break_glass else "opposed"),
+        )
+    return await sharing_of(record)
+
+
+async def practitioner_directory(ctx: Context, search: str) -> list[PractitionerInfo]:
+    """Practitioners matching every word of the search; never support or patient accounts."""
+    if not ctx.viewer.authenticated:
+        raise Unauthenticated()
+    text = " ".join(search.split()).lower()
+    if len(text) < SEARCH_MIN:
+        raise BadUserInput(f"Type at least {SEARCH_MIN} characters")
+    if len(text) > SEARCH_MAX:
+        raise BadUserInput(f"Type at most {SEARCH_MAX} characters")
+    query = Practitioner.filter(account__role=Role.PRACTITIONER)
+    for word in text.split(" ")[:5]:
+        query = query.filter(search_text__contains=word)
+    rows = (
+        await query.select_related("account")
+        .order_by("account__last_name", "account__first_name", "rpps")
+        .limit(DIRECTORY_LIMIT)
+    )
+    return [info_of(p) for p in rows]
