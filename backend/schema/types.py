@@ -10,15 +10,22 @@ import strawberry
 from backend.domain import enums
 from backend.models import Entry as EntryModel
 
-Section = strawberry.enum(enums.Section)
-AccessMode = strawberry.enum(enums.AccessMode)
-RecordStatus = strawberry.enum(enums.RecordStatus)
-EntrySource = strawberry.enum(enums.EntrySource)
-Role = strawberry.enum(enums.Role)
-AccessAction = strawberry.enum(enums.AccessAction)
-EmergencyKind = strawberry.enum(enums.EmergencyKind)
-ReviewState = strawberry.enum(enums.ReviewState)
-CodeChannel = strawberry.enum(enums.CodeChannel)
+# The domain enums are the GraphQL enums (strawberry.enum registers the class itself).
+for _enum in (
+    enums.Section, enums.AccessMode, enums.RecordStatus, enums.EntrySource, enums.Role,
+    enums.AccessAction, enums.EmergencyKind, enums.ReviewState, enums.CodeChannel,
+):
+    strawberry.enum(_enum)
+
+Section = enums.Section
+AccessMode = enums.AccessMode
+RecordStatus = enums.RecordStatus
+EntrySource = enums.EntrySource
+Role = enums.Role
+AccessAction = enums.AccessAction
+EmergencyKind = enums.EmergencyKind
+ReviewState = enums.ReviewState
+CodeChannel = enums.CodeChannel
 
 
 @strawberry.type
