@@ -1,6 +1,156 @@
-"""GraphQL types and root fields of this area; registered in QUERIES and MUTATIONS."""
+"""The access history and the emergency review, as the patient sees them (DESIGN §4, §6)."""
 
 from __future__ import annotations
 
-QUERIES: tuple[type, ...] = ()
-MUTATIONS: tuple[type, ...] = ()
+import datetime as dt
+
+import strawberry
+
+from backend.domain import enums
+from backend.models import AccessEvent, EmergencySession
+from backend.resolvers import history
+from backend.resolvers.context import Info
+from backend.schema.record import PageInfo
+from backend.schema.types import AccessAction, AccessMode, EmergencyKind, ReviewState, Section
+
+
+@strawberry.type
+class AccessEventNode:
+    id: strawberry.ID
+    seq: int
+    at: dt.datetime
+    actor_name: str
+    actor_profession: str | None
+    actor_role: str
+    action: AccessAction
+    mode: AccessMode | None
+    sections: list[Section]
+    entry_id: str | None
+    reason: str
+    emergency: bool = strawberry.field(description="A break-glass or regulator access: shown apart.")
+
+
+@strawberry.type
+class AccessEventEdge:
+    cursor: str
+    node: AccessEventNode
+
+
+@strawberry.type
+class AccessEventConnection:
+    edges: list[AccessEventEdge]
+    page_info: PageInfo
+    _page: strawberry.Private[history.HistoryPage]
+
+    @strawberry.field
+    async def total_count(self) -> int:
+        return await self._page.total_count()
+
+
+@strawberry.input
+class AccessHistoryFilter:
+    from_: dt.datetime | None = strawberry.field(default=None, name="from")
+    to: dt.datetime | None = None
+    actor_id: strawberry.ID | None = None
+    actions: list[AccessAction] | None = None
+    modes: list[AccessMode] | None = None
+
+
+@strawberry.type
+class EmergencyAccessReview:
+    id: strawberry.ID
+    kind: EmergencyKind
+    practitioner_name: str
+    profession: str
+    opened_at: dt.datetime
+    expires_at: dt.datetime
+    reason: str
+    review_state: ReviewState
+
+
+def _node(event: AccessEvent) -> AccessEventNode:
+    return AccessEventNode(
+        id=strawberry.ID(str(event.id)),
+        seq=event.seq,
+        at=event.at,
+        actor_name=event.actor_name,
+        actor_profession=event.actor_profession,
+        actor_role=event.actor_role,
+        action=enums.AccessAction(event.action),
+        mode=enums.AccessMode(event.mode) if event.mode else None,
+        sections=[enums.Section(s) for s in event.sections or []],
+        entry_id=event.entry_id,
+        reason=event.reason,
+        emergency=history.is_emergency(event),
+    )
+
+
+def _review(session: EmergencySession) -> EmergencyAccessReview:
+    practitioner = session.practitioner
+    return EmergencyAccessReview(
+        id=strawberry.ID(str(session.id)),
+        kind=enums.EmergencyKind(session.kind),
+        practitioner_name=practitioner.account.display_name,
+        profession=enums.Profession(practitioner.profession).value,
+        opened_at=session.opened_at,
+        expires_at=session.expires_at,
+        reason=session.reason,
+        review_state=enums.ReviewState(session.review_state),
+    )
+
+
+@strawberry.type
+class HistoryQuery:
+    @strawberry.field(description="The patient's access history, newest first.")
+    async def my_access_history(
+        self,
+        info: Info,
+        first: int = 20,
+        after: str | None = None,
+        filter: AccessHistoryFilter | None = None,  # noqa: A002 — the contract's name
+    ) -> AccessEventConnection:
+        f = None
+        if filter is not None:
+            f = history.HistoryFilter(
+                start=filter.from_,
+                end=filter.to,
+                actor_id=str(filter.actor_id) if filter.actor_id is not None else None,
+                actions=[enums.AccessAction(a) for a in filter.actions or []],
+                modes=[enums.AccessMode(m) for m in filter.modes or []],
+            )
+        page = await history.my_access_history(info.context, first, after, f)
+        edges = [AccessEventEdge(cursor=history.cursor_of(e), node=_node(e)) for e in page.events]
+        return AccessEventConnection(
+            edges=edges,
+            page_info=PageInfo(
+                has_next_page=page.has_next_page, end_cursor=edges[-1].cursor if edges else None
+            ),
+            _page=page,
+        )
+
+    @strawberry.field(description="Break-glass and regulator accesses to review, newest first.")
+    async def my_emergency_accesses(self, info: Info) -> list[EmergencyAccessReview]:
+        return [_review(s) for s in await history.my_emergency_accesses(info.context)]
+
+
+@strawberry.type
+class HistoryMutation:
+    @strawberry.mutation(description="The patient agrees an emergency access was justified.")
+    async def acknowledge_emergency_access(self, info: Info, id: strawberry.ID) -> EmergencyAccessReview:  # noqa: A002
+        session = await history.review_emergency_access(
+            info.context, str(id), enums.ReviewState.ACKNOWLEDGED
+        )
+        return _review(session)
+
+    @strawberry.mutation(description="The patient reports an emergency access as unjustified.")
+    async def report_emergency_access(
+        self, info: Info, id: strawberry.ID, comment: str | None = None  # noqa: A002
+    ) -> EmergencyAccessReview:
+        session = await history.review_emergency_access(
+            info.context, str(id), enums.ReviewState.REPORTED, comment
+        )
+        return _review(session)
+
+
+QUERIES: tuple[type, ...] = (HistoryQuery,)
+MUTATIONS: tuple[type, ...] = (HistoryMutation,)

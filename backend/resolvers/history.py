@@ -1,0 +1,141 @@
+"""The patient's access history and the review of emergency accesses (DESIGN §4)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass, field
+
+from tortoise.expressions import Q
+
+from backend import clock
+from backend.domain.enums import AccessAction, AccessMode, RecordStatus, ReviewState, Role
+from backend.errors import BadUserInput, Forbidden, NotFound, Unauthenticated
+from backend.models import AccessEvent, EmergencySession, Record
+from backend.resolvers.context import Context
+from backend.resolvers.pagination import check_first, decode_int_cursor, encode_int_cursor
+
+CURSOR_KIND = "h"
+EMERGENCY_ACTIONS = frozenset({AccessAction.BREAK_GLASS_OPENED.value, AccessAction.REGULATOR_ACCESS.value})
+EMERGENCY_MODES = frozenset({AccessMode.BREAK_GLASS.value, AccessMode.EMERGENCY_REGULATOR.value})
+# The owner reads their history in every state where the record is theirs to read.
+READABLE = (RecordStatus.ACTIVE, RecordStatus.CLOSED, RecordStatus.DELETED)
+
+
+@dataclass
+class HistoryFilter:
+    start: dt.datetime | None = None
+    end: dt.datetime | None = None
+    actor_id: str | None = None
+    actions: list[AccessAction] = field(default_factory=list)
+    modes: list[AccessMode] = field(default_factory=list)
+
+
+@dataclass
+class HistoryPage:
+    events: list[AccessEvent]
+    has_next_page: bool
+    filters: Q | None
+
+    async def total_count(self) -> int:
+        return 0 if self.filters is None else await AccessEvent.filter(self.filters).count()
+
+
+def is_emergency(event: AccessEvent) -> bool:
+    return event.action in EMERGENCY_ACTIONS or (event.mode or "") in EMERGENCY_MODES
+
+
+def cursor_of(event: AccessEvent) -> str:
+    return encode_int_cursor(CURSOR_KIND, event.seq)
+
+
+async def _own_record(ctx: Context) -> Record | None:
+    viewer = ctx.viewer
+    if not viewer.authenticated:
+        raise Unauthenticated()
+    if viewer.role != Role.PATIENT:
+        raise Forbidden("Only the patient reads their access history")
+    return await Record.filter(owner_id=viewer.account_id, status__in=READABLE).first()
+
+
+def _filters(record_id: uuid.UUID, f: HistoryFilter | None) -> Q:
+    q = Q(record_id=record_id)
+    if f is None:
+        return q
+    if f.start is not None:
+        q &= Q(at__gte=f.start)
+    if f.end is not None:
+        q &= Q(at__lte=f.end)
+    if f.start is not None and f.end is not None and f.start > f.end:
+        raise BadUserInput("filter.from must not be after filter.to")
+    if f.actor_id is not None:
+        try:
+            q &= Q(actor_id=str(uuid.UUID(f.actor_id)))
+        except ValueError:
+            raise BadUserInput("Invalid actorId") from None
+    if f.actions:
+        q &= Q(action__in=[a.value for a in f.actions])
+    if f.modes:
+        q &= Q(mode__in=[m.value for m in f.modes])
+    return q
+
+
+async def my_access_history(
+    ctx: Context, first: int, after: str | None, f: HistoryFilter | None
+) -> HistoryPage:
+    """Newest first, by sequence number; the patient's own record only."""
+    first = check_first(first)
+    record = await _own_record(ctx)
+    if record is None:
+        return HistoryPage([], False, None)
+    filters = _filters(record.id, f)
+    query = AccessEvent.filter(filters)
+    if after:
+        query = query.filter(seq__lt=decode_int_cursor(CURSOR_KIND, after))
+    rows = await query.order_by("-seq").limit(first + 1)
+    return HistoryPage(rows[:first], len(rows) > first, filters)
+
+
+async def my_emergency_accesses(ctx: Context) -> list[EmergencySession]:
+    record = await _own_record(ctx)
+    if record is None:
+        return []
+    return await (
+        EmergencySession.filter(record_id=record.id)
+        .order_by("-opened_at")
+        .prefetch_related("practitioner__account")
+    )
+
+
+async def review_emergency_access(
+    ctx: Context, session_id: str, state: ReviewState, comment: str | None = None
+) -> EmergencySession:
+    """Acknowledge or report one emergency access of the patient's own record."""
+    record = await _own_record(ctx)
+    try:
+        sid = uuid.UUID(session_id)
+    except ValueError:
+        raise NotFound("No such emergency access") from None
+    session = (
+        await EmergencySession.filter(id=sid, record_id=record.id)
+        .prefetch_related("practitioner__account")
+        .first()
+        if record is not None
+        else None
+    )
+    if session is None:
+        raise NotFound("No such emergency access")
+    if comment is not None and len(comment) > 2000:
+        raise BadUserInput("The comment is limited to 2000 characters")
+    if session.review_state != state:
+        session.review_state = state
+        session.reviewed_at = clock.now()
+        await session.save(update_fields=["review_state", "reviewed_at"])
+        reason = state.value + (f": {comment.strip()}" if comment and comment.strip() else "")
+        ctx.access_log.note(
+            session.record_id,  # type: ignore[attr-defined]
+            AccessAction.EMERGENCY_REVIEWED,
+            entry_id=str(session.id),
+            reason=reason,
+        )
+    return session
