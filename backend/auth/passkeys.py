@@ -1,0 +1,327 @@
+"""WebAuthn ceremonies (py_webauthn): options, server-side challenges, verification.
+
+Every challenge is stored, bound to what asked for it (a session for registration, a
+login attempt or nothing for login), used once and for 5 minutes at most. A response
+is refused unless its clientDataJSON carries such a challenge, consumed atomically
+here, so a replay fails even when sent in parallel.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+from tortoise.transactions import in_transaction
+from webauthn import (
+    generate_authentication_options,
+    generate_registration_options,
+    options_to_json,
+    verify_authentication_response,
+    verify_registration_response,
+)
+from webauthn.helpers import (
+    base64url_to_bytes,
+    bytes_to_base64url,
+    parse_authentication_credential_json,
+    parse_client_data_json,
+    parse_registration_credential_json,
+)
+from webauthn.helpers.exceptions import WebAuthnException
+from webauthn.helpers.structs import (
+    AuthenticatorSelectionCriteria,
+    AuthenticatorTransport,
+    PublicKeyCredentialDescriptor,
+    ResidentKeyRequirement,
+    UserVerificationRequirement,
+)
+
+from backend import clock
+from backend.auth.secrets_util import digest
+from backend.config import settings
+from backend.domain.enums import CodePurpose
+from backend.models import Account, LoginAttempt, PasskeyChallenge, PasskeyCredential
+from backend.notify.outbox import enqueue_email
+
+log = logging.getLogger("dmp.passkeys")
+
+CHALLENGE_VALIDITY = timedelta(minutes=5)
+TIMEOUT_MS = 5 * 60 * 1000
+RP_NAME = "Dossier Médical Partagé"
+DEFAULT_NAME = "Clé d'accès"
+MAX_NAME = 100
+
+
+class PasskeyRefused(Exception):
+    """A ceremony failed; the reason is for the server log, never for the client."""
+
+
+class Purpose:
+    REGISTER = "REGISTER"
+    LOGIN = "LOGIN"
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    credential: PasskeyCredential
+    account: Account
+
+
+def clean_name(name: str | None) -> str:
+    cleaned = " ".join((name or "").split())[:MAX_NAME]
+    return cleaned or DEFAULT_NAME
+
+
+def _descriptor(row: PasskeyCredential) -> PublicKeyCredentialDescriptor:
+    transports: list[AuthenticatorTransport] = []
+    for value in row.transports or []:
+        try:
+            transports.append(AuthenticatorTransport(value))
+        except ValueError:
+            continue
+    return PublicKeyCredentialDescriptor(
+        id=base64url_to_bytes(row.credential_id), transports=transports or None
+    )
+
+
+async def _store_challenge(
+    challenge: bytes,
+    purpose: str,
+    *,
+    account_id: uuid.UUID | None = None,
+    session_id: uuid.UUID | None = None,
+    attempt_id: uuid.UUID | None = None,
+) -> None:
+    await PasskeyChallenge.create(
+        challenge=bytes_to_base64url(challenge),
+        purpose=purpose,
+        account_id=account_id,
+        session_id=session_id,
+        attempt_id=attempt_id,
+        expires_at=clock.now() + CHALLENGE_VALIDITY,
+    )
+
+
+async def _consume_challenge(
+    challenge: bytes,
+    purpose: str,
+    *,
+    session_id: uuid.UUID | None = None,
+    attempt_id: uuid.UUID | None = None,
+) -> PasskeyChallenge:
+    """The stored challenge issued for exactly this binding, marked used; else refused."""
+    value = bytes_to_base64url(challenge)
+    row = await PasskeyChallenge.get_or_none(challenge=value)
+    if row is None:
+        raise PasskeyRefused("challenge was never issued")
+    if row.purpose != purpose:
+        raise PasskeyRefused("challenge was issued for another ceremony")
+    if row.session_id != session_id or row.attempt_id != attempt_id:
+        raise PasskeyRefused("challenge was issued for another session or attempt")
+    now = clock.now()
+    # Conditional update: of two parallel uses of one challenge, only one changes the row.
+    changed = await PasskeyChallenge.filter(
+        id=row.id, used_at=None, expires_at__gt=now
+    ).update(used_at=now)
+    if changed != 1:
+        raise PasskeyRefused("challenge already used or expired")
+    return row
+
+
+def _client_challenge(client_data_json: bytes) -> bytes:
+    return parse_client_data_json(client_data_json).challenge
+
+
+# --- registration -------------------------------------------------------------------
+
+
+async def registration_options(account: Account, session_id: uuid.UUID) -> str:
+    """Options for navigator.credentials.create(), as JSON; the challenge is kept."""
+    existing = await PasskeyCredential.filter(account_id=account.id)
+    options = generate_registration_options(
+        rp_id=settings().rp_id,
+        rp_name=RP_NAME,
+        # The user handle is the account's random id: no personal data on the authenticator
+        # beyond the name shown in its picker.
+        user_id=account.id.bytes,
+        user_name=account.email or account.display_name,
+        user_display_name=account.display_name,
+        timeout=TIMEOUT_MS,
+        authenticator_selection=AuthenticatorSelectionCriteria(
+            resident_key=ResidentKeyRequirement.REQUIRED,
+            require_resident_key=True,
+            user_verification=UserVerificationRequirement.REQUIRED,
+        ),
+        exclude_credentials=[_descriptor(row) for row in existing],
+    )
+    await _store_challenge(
+        options.challenge, Purpose.REGISTER, account_id=account.id, session_id=session_id
+    )
+    return options_to_json(options)
+
+
+async def register(
+    account: Account, session_id: uuid.UUID, credential_json: str, name: str | None
+) -> PasskeyCredential:
+    """Verify a registration response and store the credential; e-mails the account."""
+    cfg = settings()
+    try:
+        credential = parse_registration_credential_json(credential_json)
+        challenge = _client_challenge(credential.response.client_data_json)
+    except (WebAuthnException, ValueError, TypeError, KeyError) as exc:
+        raise PasskeyRefused(f"malformed registration response: {type(exc).__name__}") from None
+    row = await _consume_challenge(challenge, Purpose.REGISTER, session_id=session_id)
+    if row.account_id != account.id:
+        raise PasskeyRefused("challenge was issued for another account")
+    try:
+        verified = verify_registration_response(
+            credential=credential,
+            expected_challenge=challenge,
+            expected_rp_id=cfg.rp_id,
+            expected_origin=cfg.public_origin,
+            require_user_presence=True,
+            require_user_verification=True,
+        )
+    except WebAuthnException as exc:
+        raise PasskeyRefused(f"registration not verified: {exc}") from None
+    credential_id = bytes_to_base64url(verified.credential_id)
+    if await PasskeyCredential.exists(credential_id=credential_id):
+        raise PasskeyRefused("credential already registered")
+    transports = [t.value for t in credential.response.transports or []]
+    async with in_transaction() as conn:
+        stored = await PasskeyCredential.create(
+            using_db=conn,
+            account_id=account.id,
+            credential_id=credential_id,
+            public_key=verified.credential_public_key,
+            sign_count=verified.sign_count,
+            name=clean_name(name),
+            transports=transports,
+        )
+        await notify_change(account, added=stored.name, using_db=conn)
+    return stored
+
+
+async def remove(account: Account, row: PasskeyCredential) -> None:
+    async with in_transaction() as conn:
+        await PasskeyCredential.filter(id=row.id).using_db(conn).delete()
+        await notify_change(account, removed=row.name, using_db=conn)
+
+
+async def notify_change(
+    account: Account, *, added: str | None = None, removed: str | None = None,
+    using_db: object = None,
+) -> None:
+    """Tell the account holder that their passkeys changed (DESIGN §5)."""
+    if not account.email:
+        return
+    if added is not None:
+        subject = "Une clé d'accès a été ajoutée à votre compte DMP"
+        what = f"Une clé d'accès (« {added} ») a été ajoutée à votre compte."
+    else:
+        subject = "Une clé d'accès a été retirée de votre compte DMP"
+        what = f"La clé d'accès « {removed} » a été retirée de votre compte."
+    body = (
+        f"{what}\n"
+        "Si vous n'êtes pas à l'origine de ce changement, contactez le support du DMP "
+        "et changez votre mot de passe.\n"
+    )
+    await enqueue_email(account.email, subject, body, account_id=account.id, using_db=using_db)
+
+
+# --- authentication -----------------------------------------------------------------
+
+
+async def password_checked_attempt(token: str) -> LoginAttempt | None:
+    """The open login attempt of this token whose password step succeeded, else None."""
+    return await LoginAttempt.filter(
+        token_hash=digest(token),
+        purpose=CodePurpose.LOGIN,
+        password_ok=True,
+        account_id__isnull=False,
+        completed_at=None,
+        expires_at__gt=clock.now(),
+    ).first()
+
+
+async def complete_attempt(attempt: LoginAttempt) -> bool:
+    """Close the attempt; False when another request closed it first."""
+    changed = await LoginAttempt.filter(id=attempt.id, completed_at=None).update(
+        completed_at=clock.now()
+    )
+    return changed == 1
+
+
+async def authentication_options(attempt: LoginAttempt | None) -> str:
+    """Options for navigator.credentials.get(), as JSON; the challenge is kept.
+
+    With an attempt (password already checked) the account's passkeys are allowed; without,
+    the browser offers its discoverable credentials for this site.
+    """
+    allow: list[PublicKeyCredentialDescriptor] = []
+    if attempt is not None:
+        rows = await PasskeyCredential.filter(account_id=attempt.account_id).order_by("created_at")
+        allow = [_descriptor(row) for row in rows]
+    options = generate_authentication_options(
+        rp_id=settings().rp_id,
+        timeout=TIMEOUT_MS,
+        allow_credentials=allow,
+        user_verification=UserVerificationRequirement.REQUIRED,
+    )
+    await _store_challenge(
+        options.challenge,
+        Purpose.LOGIN,
+        account_id=attempt.account_id if attempt else None,
+        attempt_id=attempt.id if attempt else None,
+    )
+    return options_to_json(options)
+
+
+async def authenticate(credential_json: str, attempt: LoginAttempt | None) -> LoginResult:
+    """Verify an assertion; with an attempt, the passkey must be that account's."""
+    cfg = settings()
+    try:
+        credential = parse_authentication_credential_json(credential_json)
+        challenge = _client_challenge(credential.response.client_data_json)
+    except (WebAuthnException, ValueError, TypeError, KeyError) as exc:
+        raise PasskeyRefused(f"malformed assertion: {type(exc).__name__}") from None
+    await _consume_challenge(
+        challenge, Purpose.LOGIN, attempt_id=attempt.id if attempt else None
+    )
+    stored = (
+        await PasskeyCredential.filter(credential_id=credential.id).select_related("account").first()
+    )
+    if stored is None:
+        raise PasskeyRefused("unknown credential")
+    if attempt is not None and stored.account_id != attempt.account_id:
+        raise PasskeyRefused("credential of another account")
+    handle = credential.response.user_handle
+    if handle and handle != stored.account.id.bytes:
+        raise PasskeyRefused("user handle does not match the credential")
+    try:
+        verified = verify_authentication_response(
+            credential=credential,
+            expected_challenge=challenge,
+            expected_rp_id=cfg.rp_id,
+            expected_origin=cfg.public_origin,
+            credential_public_key=bytes(stored.public_key),
+            credential_current_sign_count=stored.sign_count,
+            require_user_verification=True,
+        )
+    except WebAuthnException as exc:
+        raise PasskeyRefused(f"assertion not verified: {exc}") from None
+    # Compare-and-set: a cloned authenticator racing the genuine one cannot both pass.
+    # py_webauthn already refused a count that does not increase, except 0 over 0
+    # (synced passkeys report 0 every time).
+    changed = await PasskeyCredential.filter(id=stored.id, sign_count=stored.sign_count).update(
+        sign_count=verified.new_sign_count, last_used_at=clock.now()
+    )
+    if changed != 1:
+        raise PasskeyRefused("sign count changed concurrently")
+    return LoginResult(credential=stored, account=stored.account)
+
+
+async def purge_expired_challenges() -> int:
+    """Delete challenges that can no longer be used (for `dmp purge`)."""
+    return await PasskeyChallenge.filter(expires_at__lt=clock.now()).delete()

@@ -1,0 +1,149 @@
+"""Passkeys: registering and managing them, and logging in with one (DESIGN §5)."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+
+from backend.auth import passkeys
+from backend.auth.sessions import revoke, start_session
+from backend.auth.viewer import Viewer
+from backend.errors import BadUserInput, Forbidden, NotFound, Unauthenticated
+from backend.models import Account, LoginAttempt, PasskeyCredential, Practitioner, Session
+from backend.resolvers.context import Context
+
+log = logging.getLogger("dmp.passkeys")
+
+VERIFICATION_FAILED = "passkey verification failed"
+FRESH_FACTOR_REQUIRED = "a fresh second factor is required"
+
+
+@dataclass(frozen=True)
+class SessionAccount:
+    account: Account
+    session_id: uuid.UUID
+
+
+async def _session_account(ctx: Context) -> SessionAccount:
+    """The account of a cookie session; passkeys are not managed with partner tokens."""
+    v = ctx.viewer
+    if v.account_id is None:
+        raise Unauthenticated()
+    if v.session_id is None:
+        raise Forbidden("passkeys are managed from a signed-in session")
+    return SessionAccount(await Account.get(id=v.account_id), v.session_id)
+
+
+def _require_fresh(ctx: Context) -> None:
+    if not ctx.viewer.fresh_factor:
+        raise Forbidden(FRESH_FACTOR_REQUIRED)
+
+
+def _parse_id(raw: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(raw)
+    except ValueError:
+        raise NotFound("no such passkey") from None
+
+
+async def _own_passkey(ctx: Context, passkey_id: str) -> tuple[SessionAccount, PasskeyCredential]:
+    me = await _session_account(ctx)
+    row = await PasskeyCredential.get_or_none(id=_parse_id(passkey_id), account_id=me.account.id)
+    if row is None:
+        raise NotFound("no such passkey")
+    return me, row
+
+
+# --- registration and management ----------------------------------------------------
+
+
+async def begin_registration(ctx: Context) -> str:
+    me = await _session_account(ctx)
+    _require_fresh(ctx)
+    return await passkeys.registration_options(me.account, me.session_id)
+
+
+async def finish_registration(
+    ctx: Context, credential_json: str, name: str | None
+) -> PasskeyCredential:
+    me = await _session_account(ctx)
+    try:
+        return await passkeys.register(me.account, me.session_id, credential_json, name)
+    except passkeys.PasskeyRefused as refused:
+        log.info("passkey registration refused: %s", refused)
+        raise BadUserInput(VERIFICATION_FAILED) from None
+
+
+async def my_passkeys(ctx: Context) -> list[PasskeyCredential]:
+    me = await _session_account(ctx)
+    return await PasskeyCredential.filter(account_id=me.account.id).order_by("created_at")
+
+
+async def rename_passkey(ctx: Context, passkey_id: str, name: str) -> PasskeyCredential:
+    if not name.strip():
+        raise BadUserInput("a passkey name cannot be empty")
+    _, row = await _own_passkey(ctx, passkey_id)
+    row.name = passkeys.clean_name(name)
+    await row.save(update_fields=["name"])
+    return row
+
+
+async def remove_passkey(ctx: Context, passkey_id: str) -> bool:
+    me, row = await _own_passkey(ctx, passkey_id)
+    _require_fresh(ctx)
+    await passkeys.remove(me.account, row)
+    return True
+
+
+# --- login --------------------------------------------------------------------------
+
+
+async def _attempt(token: str | None) -> LoginAttempt | None:
+    if token is None:
+        return None
+    attempt = await passkeys.password_checked_attempt(token)
+    if attempt is None:
+        raise Unauthenticated("this login attempt is unknown or expired; start again")
+    return attempt
+
+
+async def begin_login(ctx: Context, attempt_token: str | None) -> str:
+    return await passkeys.authentication_options(await _attempt(attempt_token))
+
+
+async def finish_login(ctx: Context, credential_json: str, attempt_token: str | None) -> None:
+    """Verify the passkey, then open a new session (cookie) and sign the request in."""
+    attempt = await _attempt(attempt_token)
+    try:
+        result = await passkeys.authenticate(credential_json, attempt)
+    except passkeys.PasskeyRefused as refused:
+        log.info("passkey login refused: %s", refused)
+        raise BadUserInput(VERIFICATION_FAILED) from None
+    account = result.account
+    if account.locked_at is not None:
+        raise Forbidden("this account is locked; contact support")
+    if attempt is not None and not await passkeys.complete_attempt(attempt):
+        raise Unauthenticated("this login attempt is unknown or expired; start again")
+    previous = ctx.viewer.session_id
+    session = await start_session(
+        ctx.response, account, ctx.request.headers.get("user-agent", "")
+    )
+    # The cookie now names the new session; the one it replaces must not stay usable.
+    if previous is not None:
+        await revoke(previous)
+    ctx.viewer = await _signed_in(account, session)
+
+
+async def _signed_in(account: Account, session: Session) -> Viewer:
+    practitioner = await Practitioner.get_or_none(account_id=account.id)
+    return Viewer(
+        account_id=account.id,
+        role=account.role,
+        display_name=account.display_name,
+        practitioner_id=practitioner.id if practitioner else None,
+        profession=practitioner.profession if practitioner else None,
+        is_regulator=bool(practitioner and practitioner.is_regulator),
+        session_id=session.id,
+        fresh_factor=True,
+    )
