@@ -1,0 +1,170 @@
+"""Break-glass and SAMU regulator access (DESIGN §3 rules 9-10, §4 notifications)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import httpx
+import pytest
+
+from backend import clock
+from backend.authz.matrix import allowed_sections
+from backend.domain.enums import AccessAction, EmergencyKind, Profession, RecordStatus, Section
+from backend.models import AccessEvent, Account, BlockedPractitioner, EmergencySession, OutboxMessage, Record
+from tests import factories
+from tests.conftest import Caller, session_for
+
+REASON = "Patient inconscient aux urgences, allergies inconnues"
+PAYLOAD = """
+  expiresAt mode
+  record { ins accessMode accessibleSections sectionAccess { section mode }
+           allergies { totalCount edges { node { id title } } } medicalHistory { totalCount }
+           emergencyProfile { bloodGroup } }
+"""
+ARGS = "($ins: String!, $r: String!)"
+BREAK_GLASS = f"mutation{ARGS} {{ openBreakGlass(ins: $ins, reason: $r) {{ {PAYLOAD} }} }}"
+REGULATOR = f"mutation{ARGS} {{ regulatorAccess(ins: $ins, reason: $r) {{ {PAYLOAD} }} }}"
+READ = "query($ins: String!) { patientRecord(ins: $ins) { accessMode allergies { totalCount } } }"
+SUBJECT = "DMP : accès d'urgence à votre dossier"
+
+
+async def _pro(client: httpx.AsyncClient, profession: Profession = Profession.MEDECIN,
+               regulator: bool = False) -> tuple[Caller, Account]:
+    account, _ = await factories.practitioner(profession, regulator=regulator)
+    return Caller(client, session=await session_for(account)), account
+
+
+async def _nothing_opened(record: Record) -> None:
+    assert not await EmergencySession.filter(record_id=record.id).exists()
+    assert not await OutboxMessage.filter(record_id=record.id).exists()
+    assert not await AccessEvent.filter(
+        record_id=record.id,
+        action__in=[AccessAction.BREAK_GLASS_OPENED.value, AccessAction.REGULATOR_ACCESS.value],
+    ).exists()
+
+
+@pytest.mark.parametrize(
+    ("kind", "mutation", "field", "minutes", "mode", "action"),
+    [
+        (EmergencyKind.BREAK_GLASS, BREAK_GLASS, "openBreakGlass", 60, "BREAK_GLASS",
+         "BREAK_GLASS_OPENED"),
+        (EmergencyKind.REGULATOR, REGULATOR, "regulatorAccess", 30, "EMERGENCY_REGULATOR",
+         "REGULATOR_ACCESS"),
+    ],
+)
+async def test_opening_reads_notes_and_mails_once(
+    client: httpx.AsyncClient, kind: EmergencyKind, mutation: str, field: str, minutes: int,
+    mode: str, action: str,
+) -> None:
+    owner, record = await factories.patient()
+    allergy = await factories.entry(record, Section.ALLERGIES, title="Pénicilline")
+    await factories.entry(record, Section.ALLERGIES, title="Masquée", masked=True)
+    caller, account = await _pro(client, Profession.MEDECIN, regulator=True)
+    before = clock.now()
+
+    data = (await caller.gql(mutation, {"ins": record.ins, "r": REASON})).ok()[field]
+    assert data["mode"] == mode
+    expires = dt.datetime.fromisoformat(data["expiresAt"])
+    assert dt.timedelta(minutes=minutes) <= expires - before <= dt.timedelta(minutes=minutes, seconds=30)
+    rec = data["record"]
+    assert rec["accessMode"] == mode
+    assert set(rec["accessibleSections"]) == {s.value for s in Section}
+    assert {a["mode"] for a in rec["sectionAccess"]} == {mode}
+    # Masked entries stay hidden in emergency modes.
+    assert rec["allergies"]["totalCount"] == 1
+    assert [e["node"]["id"] for e in rec["allergies"]["edges"]] == [str(allergy.id)]
+    assert rec["medicalHistory"] == {"totalCount": 0}
+
+    session = await EmergencySession.get(record_id=record.id)
+    assert session.kind == kind and session.reason == REASON
+    opened = await AccessEvent.filter(record_id=record.id, action=action)
+    assert len(opened) == 1 and opened[0].reason == REASON and opened[0].mode == mode
+    assert opened[0].actor_id == str(account.id)
+    mails = await OutboxMessage.filter(record_id=record.id, subject=SUBJECT)
+    assert len(mails) == 1
+    assert mails[0].recipient == owner.email
+    assert account.display_name in mails[0].body and "/historique" in mails[0].body
+    for message in await OutboxMessage.filter(record_id=record.id):
+        assert REASON not in message.body and "Pénicilline" not in message.body
+
+    # Within the window the practitioner reads; after it, nothing.
+    assert (await caller.gql(READ, {"ins": record.ins})).ok()["patientRecord"]["accessMode"] == mode
+    clock.shift(dt.timedelta(minutes=minutes, seconds=1))
+    caller = Caller(client, session=await session_for(account))  # the old session went idle
+    assert (await caller.gql(READ, {"ins": record.ins})).codes == ["FORBIDDEN"]
+
+
+async def test_reason_is_required(client: httpx.AsyncClient) -> None:
+    _, record = await factories.patient()
+    caller, _ = await _pro(client, regulator=True)
+    for mutation in (BREAK_GLASS, REGULATOR):
+        result = await caller.gql(mutation, {"ins": record.ins, "r": "  urgent  "})
+        assert result.codes == ["BAD_USER_INPUT"]
+    await _nothing_opened(record)
+    assert not await AccessEvent.filter(record_id=record.id).exists()
+
+
+async def test_opposition_and_unknown_ins_look_the_same(client: httpx.AsyncClient) -> None:
+    owner, record = await factories.patient()
+    await Record.filter(id=record.id).update(allow_break_glass=False, allow_regulator=False)
+    caller, _ = await _pro(client, regulator=True)
+    opposed_bg = await caller.gql(BREAK_GLASS, {"ins": record.ins, "r": REASON})
+    opposed_reg = await caller.gql(REGULATOR, {"ins": record.ins, "r": REASON})
+    unknown = await caller.gql(BREAK_GLASS, {"ins": factories.new_ins(), "r": REASON})
+    assert opposed_bg.codes == opposed_reg.codes == unknown.codes == ["FORBIDDEN"]
+    assert opposed_bg.errors[0]["message"] == unknown.errors[0]["message"]
+    assert opposed_bg.data == unknown.data
+    await _nothing_opened(record)
+    # The attempt on an existing record is in its history.
+    denied = await AccessEvent.filter(record_id=record.id, action=AccessAction.ACCESS_DENIED.value)
+    assert len(denied) == 2 and all(REASON not in e.reason for e in denied)
+
+
+async def test_each_opposition_is_separate(client: httpx.AsyncClient) -> None:
+    _, record = await factories.patient()
+    await Record.filter(id=record.id).update(allow_regulator=False)
+    caller, _ = await _pro(client, regulator=True)
+    assert (await caller.gql(REGULATOR, {"ins": record.ins, "r": REASON})).codes == ["FORBIDDEN"]
+    (await caller.gql(BREAK_GLASS, {"ins": record.ins, "r": REASON})).ok()
+
+
+async def test_blocked_closed_and_non_regulator_are_refused(client: httpx.AsyncClient) -> None:
+    _, record = await factories.patient()
+    caller, account = await _pro(client, regulator=True)
+    practitioner_id = (await account.practitioner).id  # type: ignore[attr-defined]
+    await BlockedPractitioner.create(record_id=record.id, practitioner_id=practitioner_id)
+    assert (await caller.gql(BREAK_GLASS, {"ins": record.ins, "r": REASON})).codes == ["FORBIDDEN"]
+    assert (await caller.gql(REGULATOR, {"ins": record.ins, "r": REASON})).codes == ["FORBIDDEN"]
+    await _nothing_opened(record)
+
+    _, closed = await factories.patient()
+    await Record.filter(id=closed.id).update(status=RecordStatus.CLOSED)
+    assert (await caller.gql(BREAK_GLASS, {"ins": closed.ins, "r": REASON})).codes == ["FORBIDDEN"]
+    await _nothing_opened(closed)
+
+    _, other = await factories.patient()
+    plain, _ = await _pro(client, regulator=False)
+    assert (await plain.gql(REGULATOR, {"ins": other.ins, "r": REASON})).codes == ["FORBIDDEN"]
+    await _nothing_opened(other)
+
+
+async def test_only_practitioners_open_emergency_access(client: httpx.AsyncClient) -> None:
+    patient, record = await factories.patient()
+    support = await factories.support()
+    for account in (patient, support):
+        caller = Caller(client, session=await session_for(account))
+        assert (await caller.gql(BREAK_GLASS, {"ins": record.ins, "r": REASON})).codes == ["FORBIDDEN"]
+    assert (await Caller(client).gql(BREAK_GLASS, {"ins": record.ins, "r": REASON})).codes == [
+        "UNAUTHENTICATED"
+    ]
+    await _nothing_opened(record)
+
+
+async def test_break_glass_is_limited_by_the_matrix(client: httpx.AsyncClient) -> None:
+    _, record = await factories.patient()
+    caller, _ = await _pro(client, Profession.PHARMACIEN)
+    data = (await caller.gql(BREAK_GLASS, {"ins": record.ins, "r": REASON})).ok()["openBreakGlass"]
+    sections = set(data["record"]["accessibleSections"])
+    assert sections == {s.value for s in allowed_sections(Profession.PHARMACIEN)}
+    assert data["record"]["medicalHistory"] is None
+    assert data["record"]["allergies"] == {"totalCount": 0, "edges": []}
