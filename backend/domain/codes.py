@@ -1,0 +1,126 @@
+"""Shape checks for the coding systems of entries (CIP13, ATC, CCAM, LOINC, LPP, ICD-10).
+
+These check the form and check digits only, not membership in the official tables.
+"""
+
+from __future__ import annotations
+
+import re
+
+from backend.domain.enums import Section
+
+_CIP13 = re.compile(r"^3400\d{9}$")
+# Level-5 ATC code: anatomical group, therapeutic, pharmacological, chemical, substance.
+_ATC = re.compile(r"^[ABCDGHJLMNPRSV]\d{2}[A-Z]{2}\d{2}$")
+_CCAM = re.compile(r"^[A-Z]{4}\d{3}$")
+_LOINC = re.compile(r"^(\d{1,7})-(\d)$")
+_LPP = re.compile(r"^\d{7}$")
+_ICD10 = re.compile(r"^[A-Z]\d{2}(?:\.?[0-9A-Z]{1,4})?$")
+
+
+class InvalidCode(ValueError):
+    """A code that does not have the shape of its coding system."""
+
+
+def _ean13_ok(digits: str) -> bool:
+    total = sum(int(d) * (3 if i % 2 else 1) for i, d in enumerate(digits[:12]))
+    return (10 - total % 10) % 10 == int(digits[12])
+
+
+def _luhn_ok(digits: str) -> bool:
+    total = 0
+    for index, char in enumerate(reversed(digits)):
+        value = int(char)
+        if index % 2 == 1:
+            value *= 2
+            if value > 9:
+                value -= 9
+        total += value
+    return total % 10 == 0
+
+
+def is_cip13(code: str) -> bool:
+    return bool(_CIP13.match(code)) and _ean13_ok(code)
+
+
+def is_atc(code: str) -> bool:
+    return bool(_ATC.match(code))
+
+
+def is_ccam(code: str) -> bool:
+    return bool(_CCAM.match(code))
+
+
+def is_loinc(code: str) -> bool:
+    match = _LOINC.match(code)
+    return match is not None and _luhn_ok(match.group(1) + match.group(2))
+
+
+def is_lpp(code: str) -> bool:
+    return bool(_LPP.match(code))
+
+
+def is_icd10(code: str) -> bool:
+    return bool(_ICD10.match(code))
+
+
+def ean13_check_digit(body12: str) -> str:
+    """The digit that completes a 12-digit EAN-13 body (used to build demo and test codes)."""
+    total = sum(int(d) * (3 if i % 2 else 1) for i, d in enumerate(body12))
+    return str((10 - total % 10) % 10)
+
+
+def loinc_check_digit(body: str) -> str:
+    for digit in "0123456789":
+        if _luhn_ok(body + digit):
+            return digit
+    raise AssertionError("unreachable: some digit always completes a Luhn number")
+
+
+CHECKS = {
+    "cip13": (is_cip13, "a CIP13 code (13 digits starting 3400, EAN-13 check digit)"),
+    "atc": (is_atc, "an ATC code such as A10BA02"),
+    "ccam": (is_ccam, "a CCAM code such as ZBQK002"),
+    "loinc": (is_loinc, "a LOINC code such as 2345-7 (with its check digit)"),
+    "lpp": (is_lpp, "an LPP code (7 digits)"),
+    "icd10": (is_icd10, "an ICD-10 code such as E11.9"),
+}
+
+# The coding systems the `code` of an entry may use, per section; absent: free text.
+SECTION_CODES: dict[Section, tuple[str, ...]] = {
+    Section.MEDICATIONS: ("cip13", "atc"),
+    Section.MEDICAL_DEVICES: ("lpp",),
+    Section.PROCEDURES: ("ccam",),
+    Section.IMAGING: ("ccam",),
+    Section.LAB_RESULTS: ("loinc",),
+    Section.HOSPITAL_STAYS: ("icd10",),
+    Section.MEDICAL_HISTORY: ("icd10",),
+}
+
+
+def normalize_code(system: str, raw: str) -> str:
+    """The code in its canonical form, or InvalidCode."""
+    code = raw.strip().upper().replace(" ", "")
+    check, label = CHECKS[system]
+    if not check(code):
+        raise InvalidCode(f"{raw!r} is not {label}")
+    return code
+
+
+def normalize_section_code(section: Section, raw: str) -> str:
+    """The `code` of an entry, checked against the coding systems of its section."""
+    raw = raw.strip()
+    systems = SECTION_CODES.get(section)
+    if not raw:
+        return ""
+    if systems is None:
+        if len(raw) > 64:
+            raise InvalidCode("a code is at most 64 characters")
+        return raw
+    for system in systems:
+        try:
+            return normalize_code(system, raw)
+        except InvalidCode:
+            continue
+    labels = " or ".join(CHECKS[s][1] for s in systems)
+    raise InvalidCode(f"the code of a {section.value} entry must be {labels}")

@@ -1,0 +1,313 @@
+"""Entries written by practitioners and patients, masking, deletion, the emergency profile."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from tortoise.transactions import in_transaction
+
+from backend import clock
+from backend.authz.decision import may_write
+from backend.domain.codes import InvalidCode, normalize_section_code
+from backend.domain.details import InvalidDetails, normalize_details
+from backend.domain.enums import AccessAction, AccessMode, EntrySource, RecordStatus, Role, Section
+from backend.domain.identifiers import InvalidIdentifier, normalize_ins
+from backend.errors import BadUserInput, Conflict, Forbidden, NotFound, Unauthenticated
+from backend.models import Entry, Record, StoredFile
+from backend.resolvers.context import Context
+from backend.resolvers.records import RecordView, view_of
+
+OLDEST_CARE_DATE = dt.date(1900, 1, 1)
+BLOOD_GROUPS = frozenset({"A+", "A-", "B+", "B-", "AB+", "AB-", "O+", "O-"})
+PHONE = re.compile(r"^\+?[0-9][0-9 .-]{5,19}$")
+MAX_CONTACTS = 5
+MAX_DIRECTIVES = 10_000
+
+
+@dataclass
+class NewEntry:
+    section: Section
+    title: str
+    date: dt.date
+    ins: str | None = None
+    code: str | None = None
+    supersedes: str | None = None
+    # The structured sub-inputs given, by the section they belong to (camelCase keys).
+    structured: list[tuple[Section, dict[str, Any]]] = field(default_factory=list)
+
+
+def _require_viewer(ctx: Context) -> None:
+    if not ctx.viewer.authenticated:
+        raise Unauthenticated()
+
+
+async def _target_record(ctx: Context, ins: str | None) -> Record:
+    """The record a patient or practitioner writes to; FORBIDDEN alike if it does not exist."""
+    viewer = ctx.viewer
+    _require_viewer(ctx)
+    normalized = None
+    if ins is not None:
+        try:
+            normalized = normalize_ins(ins)
+        except InvalidIdentifier as exc:
+            raise BadUserInput(str(exc)) from None
+    if viewer.role == Role.PATIENT:
+        record = await Record.filter(owner_id=viewer.account_id).first()
+        if record is None or (normalized is not None and normalized != record.ins):
+            raise Forbidden("You may only write to your own record")
+        return record
+    if viewer.role == Role.PRACTITIONER:
+        if normalized is None:
+            raise BadUserInput("ins is required")
+        record = await Record.filter(ins=normalized).first()
+        if record is None:
+            raise Forbidden("No access to this record")
+        return record
+    raise Forbidden("Only patients and practitioners add entries")
+
+
+def _deny(ctx: Context, view: RecordView, message: str) -> Forbidden:
+    if not view.is_owner and view.record.status != RecordStatus.PENDING:
+        ctx.access_log.note(view.record.id, AccessAction.ACCESS_DENIED)
+    return Forbidden(message)
+
+
+def _check_date(day: dt.date, what: str = "date") -> None:
+    if day > clock.now().date():
+        raise BadUserInput(f"{what} is in the future")
+    if day < OLDEST_CARE_DATE:
+        raise BadUserInput(f"{what} is too far in the past")
+
+
+def _details(new: NewEntry) -> dict[str, Any]:
+    if len(new.structured) > 1:
+        raise BadUserInput("Give at most one structured sub-input, the one of the section")
+    if not new.structured:
+        return {}
+    section, raw = new.structured[0]
+    if section != new.section:
+        raise BadUserInput(f"The structured details given do not belong to {new.section.value}")
+    try:
+        return normalize_details(new.section, raw, clock.now().date())
+    except InvalidDetails as exc:
+        raise BadUserInput(str(exc)) from None
+
+
+async def _superseded_entry(ctx: Context, record: Record, new: NewEntry) -> Entry | None:
+    if new.supersedes is None:
+        return None
+    try:
+        old_id = uuid.UUID(str(new.supersedes))
+    except ValueError:
+        raise BadUserInput("supersedes is not an entry of this record") from None
+    old = await Entry.filter(id=old_id, record_id=record.id).first()
+    if old is None:
+        raise BadUserInput("supersedes is not an entry of this record")
+    if old.author_id != ctx.viewer.account_id:  # type: ignore[attr-defined]
+        raise Forbidden("Only the author of an entry may correct it")
+    if old.section != new.section:
+        raise BadUserInput("A correction stays in the section of the entry it corrects")
+    if old.superseded:
+        raise Conflict("This entry was already corrected; correct its latest version")
+    return old
+
+
+async def add_entry(ctx: Context, new: NewEntry) -> tuple[Entry, RecordView]:
+    record = await _target_record(ctx, new.ins)
+    view = await view_of(ctx, record)
+    if new.section == Section.EMERGENCY:
+        raise BadUserInput("The emergency profile is changed with updateEmergencyProfile")
+    if not may_write(view.viewer, view.facts, view.sharing, new.section):
+        raise _deny(ctx, view, "You may not add entries to this section")
+    title = new.title.strip()
+    if not title or len(title) > 300:
+        raise BadUserInput("title must be 1 to 300 characters")
+    _check_date(new.date)
+    if new.date < record.birth_date:
+        raise BadUserInput("date is before the patient's birth")
+    try:
+        code = normalize_section_code(new.section, new.code or "")
+    except InvalidCode as exc:
+        raise BadUserInput(str(exc)) from None
+    details = _details(new)
+    old = await _superseded_entry(ctx, record, new)
+    viewer = ctx.viewer
+    async with in_transaction() as conn:
+        if old is not None:
+            claimed = await Entry.filter(id=old.id, superseded=False).using_db(conn).update(
+                superseded=True
+            )
+            if claimed != 1:
+                raise Conflict("This entry was already corrected; correct its latest version")
+        entry = await Entry.create(
+            using_db=conn,
+            record_id=record.id,
+            section=new.section,
+            code=code,
+            title=title,
+            care_date=new.date,
+            author_id=viewer.account_id,
+            author_name=viewer.display_name,
+            author_profession=viewer.profession.value if viewer.profession else None,
+            source=EntrySource.PATIENT if view.is_owner else EntrySource.PRACTITIONER,
+            details=details,
+            masked=bool(old and old.masked),
+            supersedes_id=old.id if old else None,
+            created_at=clock.now(),
+        )
+    ctx.access_log.note(record.id, AccessAction.ENTRY_ADDED, mode=view.modes[new.section],
+                        sections={new.section}, entry_id=str(entry.id))
+    return entry, view
+
+
+# --- the owner's entries ----------------------------------------------------------------
+
+
+async def owner_view(ctx: Context) -> RecordView:
+    """The signed-in patient's own record, readable by them (ACTIVE or CLOSED)."""
+    _require_viewer(ctx)
+    if ctx.viewer.role != Role.PATIENT:
+        raise Forbidden("Only the patient may do this")
+    record = await Record.filter(owner_id=ctx.viewer.account_id).first()
+    if record is None:
+        raise NotFound("You have no record")
+    view = await view_of(ctx, record)
+    if not view.is_owner:
+        raise Forbidden("Your record is not active")
+    return view
+
+
+async def _own_entry(ctx: Context, entry_id: str) -> tuple[Entry, RecordView]:
+    view = await owner_view(ctx)
+    try:
+        key = uuid.UUID(str(entry_id))
+    except ValueError:
+        raise NotFound("No such entry") from None
+    entry = await Entry.filter(id=key, record_id=view.record.id).first()
+    if entry is None:
+        raise NotFound("No such entry")
+    return entry, view
+
+
+async def _version_ids(entry: Entry) -> list[uuid.UUID]:
+    """Every version of an entry: the corrections it went through and those made to it."""
+    ids = [entry.id]
+    previous = entry.supersedes_id  # type: ignore[attr-defined]
+    while previous is not None and previous not in ids:
+        ids.append(previous)
+        rows = await Entry.filter(id=previous).values_list("supersedes_id", flat=True)
+        previous = uuid.UUID(str(rows[0])) if rows and rows[0] else None
+    frontier = [entry.id]
+    while frontier:
+        later = await Entry.filter(supersedes_id__in=frontier).values_list("id", flat=True)
+        frontier = [uuid.UUID(str(i)) for i in later if i not in ids]
+        ids.extend(frontier)
+    return ids
+
+
+async def set_masked(ctx: Context, entry_id: str, masked: bool) -> tuple[Entry, RecordView]:
+    """Mask or unmask an entry with all its versions, so no older version shows through."""
+    entry, view = await _own_entry(ctx, entry_id)
+    ids = await _version_ids(entry)
+    changed = await Entry.filter(id__in=ids).exclude(masked=masked).update(masked=masked)
+    if changed:
+        action = AccessAction.ENTRY_MASKED if masked else AccessAction.ENTRY_UNMASKED
+        ctx.access_log.note(view.record.id, action, mode=AccessMode.OWNER,
+                            sections={Section(entry.section)}, entry_id=str(entry.id))
+    entry.masked = masked
+    return entry, view
+
+
+async def mask_all(ctx: Context) -> int:
+    view = await owner_view(ctx)
+    query = Entry.filter(record_id=view.record.id, masked=False)
+    sections = set(await query.distinct().values_list("section", flat=True))
+    count = await query.update(masked=True)
+    if count:
+        ctx.access_log.note(view.record.id, AccessAction.ENTRY_MASKED, mode=AccessMode.OWNER,
+                            sections={Section(str(s)) for s in sections})
+    return count
+
+
+async def delete_entry(ctx: Context, entry_id: str) -> bool:
+    """The patient deletes an entry they authored; its earlier version becomes current again."""
+    entry, view = await _own_entry(ctx, entry_id)
+    if entry.author_id != ctx.viewer.account_id:  # type: ignore[attr-defined]
+        raise Forbidden("You may only delete entries you added yourself")
+    async with in_transaction() as conn:
+        await Entry.filter(id=entry.id).using_db(conn).delete()
+        if entry.file_id:  # type: ignore[attr-defined]
+            # Dropping the row drops the wrapped key: the stored bytes become unreadable.
+            await StoredFile.filter(id=entry.file_id).using_db(conn).delete()  # type: ignore[attr-defined]
+        if entry.supersedes_id and not entry.superseded:  # type: ignore[attr-defined]
+            await Entry.filter(id=entry.supersedes_id).using_db(conn).update(  # type: ignore[attr-defined]
+                superseded=False
+            )
+    ctx.access_log.note(view.record.id, AccessAction.ENTRY_DELETED, mode=AccessMode.OWNER,
+                        sections={Section(entry.section)}, entry_id=str(entry.id))
+    return True
+
+
+# --- the emergency profile --------------------------------------------------------------
+
+
+@dataclass
+class EmergencyUpdate:
+    ins: str | None = None
+    blood_group: str | None = None
+    contacts: list[dict[str, str | None]] | None = None
+    advance_directives: str | None = None
+
+
+def _contacts(raw: list[dict[str, str | None]]) -> list[dict[str, str | None]]:
+    if len(raw) > MAX_CONTACTS:
+        raise BadUserInput(f"At most {MAX_CONTACTS} emergency contacts")
+    clean: list[dict[str, str | None]] = []
+    for contact in raw:
+        name = (contact.get("name") or "").strip()
+        phone = (contact.get("phone") or "").strip()
+        relation = (contact.get("relation") or "").strip() or None
+        if not name or len(name) > 200:
+            raise BadUserInput("An emergency contact needs a name (at most 200 characters)")
+        if not PHONE.match(phone):
+            raise BadUserInput(f"{phone!r} is not a phone number")
+        if relation is not None and len(relation) > 100:
+            raise BadUserInput("relation is at most 100 characters")
+        clean.append({"name": name, "phone": phone, "relation": relation})
+    return clean
+
+
+async def update_emergency_profile(ctx: Context, update: EmergencyUpdate) -> RecordView:
+    """The owner of an ACTIVE record, or its treating physician, edits the emergency profile."""
+    record = await _target_record(ctx, update.ins)
+    view = await view_of(ctx, record)
+    mode = view.modes.get(Section.EMERGENCY)
+    allowed = (mode == AccessMode.OWNER and record.status == RecordStatus.ACTIVE) or (
+        mode == AccessMode.TREATING_PHYSICIAN
+    )
+    if not allowed:
+        raise _deny(ctx, view, "Only the patient or their treating physician edit this profile")
+    changes: dict[str, Any] = {}
+    if update.blood_group is not None:
+        group = update.blood_group.strip().upper()
+        if group and group not in BLOOD_GROUPS:
+            raise BadUserInput("bloodGroup must be one of " + ", ".join(sorted(BLOOD_GROUPS)))
+        changes["blood_group"] = group or None
+    if update.contacts is not None:
+        changes["emergency_contacts"] = _contacts(update.contacts)
+    if update.advance_directives is not None:
+        text = update.advance_directives.strip()
+        if len(text) > MAX_DIRECTIVES:
+            raise BadUserInput(f"advanceDirectives is at most {MAX_DIRECTIVES} characters")
+        changes["advance_directives"] = text
+    if changes:
+        await Record.filter(id=record.id).update(**changes)
+        for name, value in changes.items():
+            setattr(record, name, value)
+        ctx.access_log.note(record.id, AccessAction.EMERGENCY_PROFILE_UPDATED, mode=mode,
+                            sections={Section.EMERGENCY})
+    return view

@@ -1,0 +1,127 @@
+"""The owner closes, reopens, deletes and un-deletes their record (DESIGN §2, Lifecycle)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from tortoise.transactions import in_transaction
+
+from backend import clock
+from backend.domain.enums import AccessAction, AccessMode, RecordStatus, Role
+from backend.errors import Conflict, Forbidden, NotFound, Unauthenticated
+from backend.models import EmergencySession, Grant, Record
+from backend.resolvers.context import Context
+from backend.resolvers.records import RecordView, view_of
+
+RETENTION = dt.timedelta(days=3653)  # 10 years, leap days included
+DELETION_GRACE = dt.timedelta(days=30)
+
+
+@dataclass
+class RecordState:
+    """Where a record stands in its lifecycle; readable by the owner in every status."""
+
+    record: Record
+
+    @property
+    def status(self) -> RecordStatus:
+        return RecordStatus(self.record.status)
+
+    @property
+    def reopen_until(self) -> dt.datetime | None:
+        closed_at = self.record.closed_at
+        return closed_at + RETENTION if closed_at and self.status == RecordStatus.CLOSED else None
+
+    @property
+    def cancel_deletion_until(self) -> dt.datetime | None:
+        requested = self.record.deletion_requested_at
+        return requested + DELETION_GRACE if requested and self.status == RecordStatus.DELETED else None
+
+
+async def _own_record(ctx: Context) -> Record:
+    viewer = ctx.viewer
+    if not viewer.authenticated:
+        raise Unauthenticated()
+    if viewer.role != Role.PATIENT:
+        raise Forbidden("Only the patient manages the lifecycle of their record")
+    record = await Record.filter(owner_id=viewer.account_id).first()
+    if record is None:
+        raise NotFound("You have no record")
+    return record
+
+
+async def my_record_state(ctx: Context) -> RecordState | None:
+    if not ctx.viewer.authenticated:
+        raise Unauthenticated()
+    if ctx.viewer.role != Role.PATIENT:
+        return None
+    record = await Record.filter(owner_id=ctx.viewer.account_id).first()
+    return RecordState(record) if record else None
+
+
+async def _move(record: Record, expected: RecordStatus, **changes: object) -> None:
+    """Change the status only if it is still `expected`, so two requests cannot both win."""
+    moved = await Record.filter(id=record.id, status=expected).update(**changes)
+    if moved != 1:
+        raise Conflict("The record changed meanwhile; reload and try again")
+    for name, value in changes.items():
+        setattr(record, name, value)
+
+
+async def close_record(ctx: Context) -> RecordView:
+    """Close: practitioners lose all access, and grants are removed so they do not come back."""
+    record = await _own_record(ctx)
+    if record.status != RecordStatus.ACTIVE:
+        raise Conflict("Only an active record can be closed")
+    now = clock.now()
+    async with in_transaction() as conn:
+        moved = await Record.filter(id=record.id, status=RecordStatus.ACTIVE).using_db(conn).update(
+            status=RecordStatus.CLOSED, closed_at=now, treating_physician_id=None
+        )
+        if moved != 1:
+            raise Conflict("The record changed meanwhile; reload and try again")
+        await Grant.filter(record_id=record.id).using_db(conn).delete()
+        await EmergencySession.filter(record_id=record.id, expires_at__gt=now).using_db(conn).update(
+            expires_at=now
+        )
+    record.status, record.closed_at = RecordStatus.CLOSED, now
+    record.treating_physician_id = None
+    ctx.access_log.note(record.id, AccessAction.RECORD_CLOSED, mode=AccessMode.OWNER)
+    return await view_of(ctx, record)
+
+
+async def reopen_record(ctx: Context) -> RecordView:
+    record = await _own_record(ctx)
+    state = RecordState(record)
+    if state.status != RecordStatus.CLOSED:
+        raise Conflict("Only a closed record can be reopened")
+    if state.reopen_until is None or clock.now() >= state.reopen_until:
+        raise Forbidden("A record closed more than 10 years ago cannot be reopened")
+    await _move(record, RecordStatus.CLOSED, status=RecordStatus.ACTIVE, closed_at=None)
+    ctx.access_log.note(record.id, AccessAction.RECORD_REOPENED, mode=AccessMode.OWNER)
+    return await view_of(ctx, record)
+
+
+async def request_deletion(ctx: Context) -> RecordState:
+    record = await _own_record(ctx)
+    status = RecordStatus(record.status)
+    if status not in (RecordStatus.ACTIVE, RecordStatus.CLOSED):
+        raise Conflict("Deletion was already requested")
+    await _move(record, status, status=RecordStatus.DELETED, deletion_requested_at=clock.now())
+    ctx.access_log.note(record.id, AccessAction.DELETION_REQUESTED, mode=AccessMode.OWNER)
+    return RecordState(record)
+
+
+async def cancel_deletion(ctx: Context) -> RecordState:
+    """Back to the status before the request: CLOSED if it had been closed, else ACTIVE."""
+    record = await _own_record(ctx)
+    state = RecordState(record)
+    if state.status != RecordStatus.DELETED:
+        raise Conflict("No deletion is pending")
+    if state.cancel_deletion_until is None or clock.now() >= state.cancel_deletion_until:
+        raise Forbidden("The 30-day grace period is over; the deletion can no longer be cancelled")
+    previous = RecordStatus.CLOSED if record.closed_at else RecordStatus.ACTIVE
+    await _move(record, RecordStatus.DELETED, status=previous, deletion_requested_at=None)
+    ctx.access_log.note(record.id, AccessAction.DELETION_CANCELLED, mode=AccessMode.OWNER)
+    return RecordState(record)
