@@ -1,0 +1,251 @@
+"""Support staff: account help without any medical content (DESIGN §1, §4, §6).
+
+Every support action — looking an account up included — is an event in the record's
+history, so the patient sees who helped and when. Reasons of emergency accesses are never
+shown here: they are often medical.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+
+from backend import clock
+from backend.auth import activation
+from backend.domain.enums import (
+    AccessAction,
+    AccessMode,
+    CodeChannel,
+    EmergencyKind,
+    RecordStatus,
+    ReviewState,
+    Role,
+)
+from backend.domain.identifiers import InvalidIdentifier, normalize_ins, normalize_rpps
+from backend.errors import BadUserInput, Forbidden, NotFound, Unauthenticated
+from backend.models import (
+    Account,
+    ActivationCode,
+    EmergencySession,
+    OutboxMessage,
+    PasskeyCredential,
+    Practitioner,
+    Record,
+)
+from backend.notify.notices import notify_security
+from backend.resolvers.context import Context
+
+RECOVERY_ISSUER = "contact-recovery"
+
+
+@dataclass
+class PendingMessage:
+    subject: str
+    created_at: dt.datetime
+    attempts: int
+
+
+@dataclass
+class EmergencyReviewSummary:
+    kind: EmergencyKind
+    practitioner_name: str
+    opened_at: dt.datetime
+    review_state: ReviewState
+
+
+@dataclass
+class SupportAccountView:
+    account_id: uuid.UUID | None
+    role: Role
+    display_name: str
+    account_status: str
+    record_status: RecordStatus | None
+    masked_email: str | None
+    masked_phone: str | None
+    email_verified: bool
+    phone_verified: bool
+    locked: bool
+    lock_reason: str | None
+    locked_at: dt.datetime | None
+    last_login_at: dt.datetime | None
+    last_failed_login_at: dt.datetime | None
+    code_channel: CodeChannel | None
+    passkey_count: int
+    pending_messages: list[PendingMessage]
+    emergency_reviews: list[EmergencyReviewSummary]
+    contact_recovery_open: bool
+
+
+def mask_email(email: str | None) -> str | None:
+    if not email or "@" not in email:
+        return None
+    local, domain = email.split("@", 1)
+    return f"{local[:1]}{'•' * max(len(local) - 1, 2)}@{domain}"
+
+
+def mask_phone(phone: str | None) -> str | None:
+    if not phone:
+        return None
+    digits = [c for c in phone if c.isdigit()]
+    return "•" * max(len(digits) - 2, 4) + "".join(digits[-2:])
+
+
+def _require_support(ctx: Context) -> None:
+    if not ctx.viewer.authenticated:
+        raise Unauthenticated()
+    if ctx.viewer.role != Role.SUPPORT:
+        raise Forbidden("Support staff only")
+
+
+async def _find(identifier: str) -> tuple[Account | None, Record | None]:
+    """An account by e-mail, INS or RPPS; a PENDING record has a record and no account."""
+    raw = identifier.strip()
+    if not raw:
+        raise BadUserInput("Give an e-mail address, an INS or an RPPS number")
+    if "@" in raw:
+        account = await Account.filter(email=raw.lower()).first()
+        record = await Record.filter(owner_id=account.id).first() if account else None
+        return account, record
+    digits = raw.replace(" ", "")
+    if len(digits) == 11:
+        try:
+            rpps = normalize_rpps(digits)
+        except InvalidIdentifier as exc:
+            raise BadUserInput(str(exc)) from None
+        practitioner = await Practitioner.filter(rpps=rpps).select_related("account").first()
+        return (practitioner.account if practitioner else None), None
+    try:
+        ins = normalize_ins(raw)
+    except InvalidIdentifier as exc:
+        raise BadUserInput(str(exc)) from None
+    record = await Record.filter(ins=ins).select_related("owner").first()
+    if record is None:
+        return None, None
+    return record.owner, record
+
+
+def _account_status(record: Record | None, account: Account | None) -> str:
+    if record is None:
+        return "ACTIVE" if account else "UNKNOWN"
+    if record.status == RecordStatus.DELETED:
+        return "DELETION_REQUESTED"
+    return str(record.status)
+
+
+def _note(ctx: Context, record: Record | None, what: str) -> None:
+    if record is not None:
+        ctx.access_log.note(
+            record.id, AccessAction.SUPPORT_ACTION, mode=AccessMode.SUPPORT, reason=what
+        )
+
+
+async def support_account(ctx: Context, identifier: str) -> SupportAccountView:
+    _require_support(ctx)
+    account, record = await _find(identifier)
+    if account is None and record is None:
+        raise NotFound("No account matches this identifier")
+    now = clock.now()
+    pending: list[PendingMessage] = []
+    passkeys = 0
+    if account is not None:
+        rows = await OutboxMessage.filter(account_id=account.id, sent_at=None).order_by("created_at")
+        pending = [PendingMessage(m.subject, m.created_at, m.attempts) for m in rows]
+        passkeys = await PasskeyCredential.filter(account_id=account.id).count()
+    reviews: list[EmergencyReviewSummary] = []
+    recovery_open = False
+    if record is not None:
+        if account is None:
+            rows = await OutboxMessage.filter(record_id=record.id, sent_at=None).order_by("created_at")
+            pending = [PendingMessage(m.subject, m.created_at, m.attempts) for m in rows]
+        sessions = await EmergencySession.filter(record_id=record.id).order_by("-opened_at").select_related(
+            "practitioner__account"
+        )
+        reviews = [
+            EmergencyReviewSummary(
+                kind=EmergencyKind(s.kind),
+                practitioner_name=s.practitioner.account.display_name,
+                opened_at=s.opened_at,
+                review_state=ReviewState(s.review_state),
+            )
+            for s in sessions
+        ]
+        recovery_open = await ActivationCode.filter(
+            record_id=record.id, issued_by__startswith=RECOVERY_ISSUER, used_at=None, expires_at__gt=now
+        ).exists()
+    _note(ctx, record, "consultation du compte par le support")
+    name = account.display_name if account else f"{record.first_name} {record.last_name}" if record else ""
+    return SupportAccountView(
+        account_id=account.id if account else None,
+        role=Role(account.role) if account else Role.PATIENT,
+        display_name=name,
+        account_status=_account_status(record, account),
+        record_status=RecordStatus(record.status) if record else None,
+        masked_email=mask_email(account.email if account else record.pending_contact if record else None),
+        masked_phone=mask_phone(account.phone if account else None),
+        email_verified=bool(account and account.email_verified),
+        phone_verified=bool(account and account.phone_verified),
+        locked=bool(account and account.locked_at),
+        lock_reason=account.lock_reason if account else None,
+        locked_at=account.locked_at if account else None,
+        last_login_at=account.last_login_at if account else None,
+        last_failed_login_at=account.last_failed_login_at if account else None,
+        code_channel=CodeChannel(account.code_channel) if account else None,
+        passkey_count=passkeys,
+        pending_messages=pending,
+        emergency_reviews=reviews,
+        contact_recovery_open=recovery_open,
+    )
+
+
+async def unlock_account(ctx: Context, identifier: str) -> SupportAccountView:
+    _require_support(ctx)
+    account, record = await _find(identifier)
+    if account is None:
+        raise NotFound("No account matches this identifier")
+    if account.locked_at is None:
+        raise BadUserInput("This account is not locked")
+    await Account.filter(id=account.id).update(
+        locked_at=None, lock_reason=None, failure_count=0, failure_day=None
+    )
+    await notify_security(account, "déblocage de la connexion par code, par le support")
+    _note(ctx, record, "déblocage du compte par le support")
+    return await support_account(ctx, identifier)
+
+
+async def resend_activation(ctx: Context, identifier: str) -> bool:
+    """A new activation code for a PENDING record, sent only to the contact already on file."""
+    _require_support(ctx)
+    account, record = await _find(identifier)
+    if record is None:
+        raise NotFound("No record matches this identifier")
+    if record.status != RecordStatus.PENDING:
+        raise BadUserInput("This record is already activated")
+    if not record.pending_contact:
+        raise BadUserInput(
+            "No contact is on file: the patient must get a code from a practitioner after an identity check"
+        )
+    await activation.issue(record, "support", send_to=record.pending_contact)
+    _note(ctx, record, "renvoi du code d'activation au contact connu")
+    return True
+
+
+async def start_contact_recovery(ctx: Context, identifier: str) -> bool:
+    """For a patient who lost every contact: opens a recovery that only a practitioner can finish.
+
+    No code is shown to support: at the point of care, after checking identity, a
+    practitioner's `openRecordForPatient` hands the patient a fresh activation code, and
+    `createRecord` with it sets the new contacts and password.
+    """
+    _require_support(ctx)
+    account, record = await _find(identifier)
+    if record is None or account is None or record.status not in (RecordStatus.ACTIVE, RecordStatus.CLOSED):
+        raise NotFound("No active record matches this identifier")
+    await ActivationCode.filter(record_id=record.id, used_at=None).update(used_at=clock.now())
+    # A code nobody knows: the row only marks the recovery as open until it expires.
+    code, row = await activation.issue(record, f"{RECOVERY_ISSUER}:{ctx.viewer.account_id}")
+    del code
+    await ActivationCode.filter(id=row.id).update(expires_at=clock.now() + dt.timedelta(days=7))
+    await notify_security(account, "ouverture d'une récupération de contacts par le support")
+    _note(ctx, record, "ouverture d'une récupération de contacts")
+    return True

@@ -1,0 +1,214 @@
+"""Support staff help with accounts and never see medical content (issue: support)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+import httpx
+from graphql import (
+    GraphQLEnumType,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLScalarType,
+    Undefined,
+    build_schema,
+    get_named_type,
+)
+
+from backend import clock
+from backend.auth import activation
+from backend.domain.enums import EmergencyKind, RecordStatus, Section
+from backend.models import AccessEvent, Account, ActivationCode, EmergencySession, OutboxMessage, Record
+from tests import factories
+from tests.conftest import Caller, session_for
+from tests.test_schema_contract import SCHEMA_FILE
+
+SECRET_REASON = "douleur thoracique suspicion infarctus"
+ENTRY_TITLE = "Metformine 850 mg"
+
+SUPPORT_ACCOUNT = """
+query($id: String!) { supportAccount(identifier: $id) {
+  accountId role displayName accountStatus recordStatus maskedEmail maskedPhone emailVerified
+  phoneVerified locked lockReason lockedAt lastLoginAt lastFailedLoginAt codeChannel passkeyCount
+  pendingMessages { subject createdAt attempts }
+  emergencyReviews { kind practitionerName openedAt reviewState }
+  contactRecoveryOpen } }
+"""
+
+
+async def _scene() -> dict[str, Any]:
+    patient, record = await factories.patient(email="jeanne.doe@test.dmp", phone="+33612345678")
+    await factories.entry(record, Section.MEDICATIONS, title=ENTRY_TITLE)
+    doctor, pro = await factories.practitioner()
+    await EmergencySession.create(
+        record=record, practitioner=pro, kind=EmergencyKind.BREAK_GLASS, reason=SECRET_REASON,
+        opened_at=clock.now(), expires_at=clock.now() + dt.timedelta(hours=1),
+    )
+    other, other_record = await factories.patient()
+    agent = await factories.support()
+    return {"patient": patient, "record": record, "other_record": other_record,
+            "agent": agent, "doctor": doctor, "pro": pro}
+
+
+async def test_support_sees_account_status_without_medical_content(client: httpx.AsyncClient) -> None:
+    scene = await _scene()
+    await Account.filter(id=scene["patient"].id).update(
+        locked_at=clock.now(), lock_reason="too many wrong codes"
+    )
+    support = Caller(client, session=await session_for(scene["agent"]))
+    result = await support.gql(SUPPORT_ACCOUNT, {"id": "jeanne.doe@test.dmp"})
+    data = result.ok()["supportAccount"]
+    assert data["accountStatus"] == "ACTIVE"
+    assert data["recordStatus"] == "ACTIVE"
+    assert data["locked"] is True and data["lockReason"] == "too many wrong codes"
+    assert data["maskedEmail"].startswith("j") and data["maskedEmail"].endswith("@test.dmp")
+    assert "jeanne.doe" not in data["maskedEmail"]
+    assert data["maskedPhone"].endswith("78") and "612345" not in data["maskedPhone"]
+    assert data["emergencyReviews"][0]["kind"] == "BREAK_GLASS"
+    text = json.dumps(result.response.json())
+    assert SECRET_REASON not in text
+    assert ENTRY_TITLE not in text
+    assert scene["record"].ins not in text
+    # The lookup is itself an event in the patient's history.
+    event = await AccessEvent.get(record_id=scene["record"].id, action="SUPPORT_ACTION")
+    assert event.actor_role == "SUPPORT" and event.mode == "SUPPORT"
+
+
+async def test_support_lookup_by_ins_returns_that_account_only(client: httpx.AsyncClient) -> None:
+    scene = await _scene()
+    support = Caller(client, session=await session_for(scene["agent"]))
+    result = await support.gql(SUPPORT_ACCOUNT, {"id": scene["record"].ins})
+    assert result.ok()["supportAccount"]["accountId"] == str(scene["patient"].id)
+    assert scene["other_record"].ins not in json.dumps(result.response.json())
+
+
+async def test_only_support_staff_may_use_support_fields(client: httpx.AsyncClient) -> None:
+    scene = await _scene()
+    for account in (scene["patient"], scene["doctor"]):
+        caller = Caller(client, session=await session_for(account))
+        result = await caller.gql(SUPPORT_ACCOUNT, {"id": "jeanne.doe@test.dmp"})
+        assert result.codes == ["FORBIDDEN"]
+        unlock = await caller.gql('mutation { unlockAccount(identifier: "jeanne.doe@test.dmp") { locked } }')
+        assert unlock.codes == ["FORBIDDEN"]
+    anonymous = await Caller(client).gql(SUPPORT_ACCOUNT, {"id": "jeanne.doe@test.dmp"})
+    assert anonymous.codes == ["UNAUTHENTICATED"]
+    assert await AccessEvent.filter(action="SUPPORT_ACTION").count() == 0
+
+
+async def test_unlock_writes_an_event_and_tells_the_patient(client: httpx.AsyncClient) -> None:
+    scene = await _scene()
+    await Account.filter(id=scene["patient"].id).update(
+        locked_at=clock.now(), lock_reason="too many wrong codes", failure_count=10,
+        failure_day=clock.now().date(),
+    )
+    support = Caller(client, session=await session_for(scene["agent"]))
+    result = await support.gql('mutation { unlockAccount(identifier: "jeanne.doe@test.dmp") { locked } }')
+    assert result.ok()["unlockAccount"]["locked"] is False
+    account = await Account.get(id=scene["patient"].id)
+    assert account.locked_at is None and account.failure_count == 0
+    events = await AccessEvent.filter(record_id=scene["record"].id, action="SUPPORT_ACTION").values_list(
+        "reason", flat=True
+    )
+    assert any("déblocage" in str(r) for r in events)
+    mail = await OutboxMessage.filter(recipient="jeanne.doe@test.dmp").values_list("body", flat=True)
+    assert any("support" in str(b) for b in mail)
+    again = await support.gql('mutation { unlockAccount(identifier: "jeanne.doe@test.dmp") { locked } }')
+    assert again.codes == ["BAD_USER_INPUT"]
+
+
+async def test_resend_activation_goes_only_to_the_contact_on_file(client: httpx.AsyncClient) -> None:
+    agent = await factories.support()
+    record = await Record.create(
+        ins=factories.new_ins(), first_name="Paul", last_name="Pending", birth_date=dt.date(1990, 1, 1),
+        status=RecordStatus.PENDING, pending_contact="paul.pending@test.dmp",
+    )
+    no_contact = await Record.create(
+        ins=factories.new_ins(), first_name="Nina", last_name="Nocontact", birth_date=dt.date(1990, 1, 1),
+        status=RecordStatus.PENDING,
+    )
+    support = Caller(client, session=await session_for(agent))
+    resend = "mutation($i: String!) { resendActivation(identifier: $i) }"
+    result = await support.gql(resend, {"i": record.ins})
+    assert result.ok()["resendActivation"] is True
+    sent = await OutboxMessage.filter(record_id=record.id).values_list("recipient", flat=True)
+    assert sent == ["paul.pending@test.dmp"]
+    assert await AccessEvent.filter(record_id=record.id, action="SUPPORT_ACTION").count() == 1
+    refused = await support.gql(resend, {"i": no_contact.ins})
+    assert refused.codes == ["BAD_USER_INPUT"]
+    assert await OutboxMessage.filter(record_id=no_contact.id).count() == 0
+    assert await ActivationCode.filter(record_id=no_contact.id).count() == 0
+
+
+async def test_contact_recovery_shows_no_code_to_support(client: httpx.AsyncClient) -> None:
+    scene = await _scene()
+    code, _ = await activation.issue(scene["record"], "earlier")
+    support = Caller(client, session=await session_for(scene["agent"]))
+    result = await support.gql(
+        "mutation($i: String!) { startContactRecovery(identifier: $i) }", {"i": scene["record"].ins}
+    )
+    assert result.ok()["startContactRecovery"] is True
+    assert code not in json.dumps(result.response.json())
+    # The earlier code no longer works; the recovery is open and visible to support.
+    assert await activation.check(scene["record"], code) is None
+    status = await support.gql(SUPPORT_ACCOUNT, {"id": scene["record"].ins})
+    assert status.ok()["supportAccount"]["contactRecoveryOpen"] is True
+    mail = await OutboxMessage.filter(recipient="jeanne.doe@test.dmp").values_list("body", flat=True)
+    assert any("récupération" in str(b) for b in mail)
+
+
+def _sample_args(field: Any, scene: dict[str, Any]) -> str:
+    values = {"ins": json.dumps(scene["record"].ins), "identifier": json.dumps("jeanne.doe@test.dmp"),
+              "search": json.dumps("Pro")}
+    parts = []
+    for name, arg in field.args.items():
+        if isinstance(arg.type, GraphQLNonNull) and arg.default is None and arg.default_value is Undefined:
+            if name not in values:
+                return "SKIP"
+            parts.append(f"{name}: {values[name]}")
+    return f"({', '.join(parts)})" if parts else ""
+
+
+def _selection(type_: Any, depth: int = 0) -> str:
+    named = get_named_type(type_)
+    if isinstance(named, (GraphQLScalarType, GraphQLEnumType)):
+        return ""
+    if depth > 4:
+        return "{ __typename }"
+    fields = []
+    for name, field in named.fields.items() if isinstance(named, GraphQLObjectType) else []:
+        if any(isinstance(a.type, GraphQLNonNull) and a.default is None and a.default_value is Undefined
+               for a in field.args.values()):
+            continue
+        fields.append(name + _selection(field.type, depth + 1))
+    fields.append("__typename")
+    return "{ " + " ".join(fields) + " }"
+
+
+async def test_every_query_field_with_a_support_session_returns_no_medical_content(
+    client: httpx.AsyncClient,
+) -> None:
+    scene = await _scene()
+    schema = build_schema(SCHEMA_FILE.read_text())
+    support = Caller(client, session=await session_for(scene["agent"]))
+    walked = 0
+    answered = set()
+    for name, field in schema.query_type.fields.items():
+        args = _sample_args(field, scene)
+        assert args != "SKIP", f"no sample value for a required argument of Query.{name}"
+        query = "{ " + name + args + _selection(field.type) + " }"
+        result = await support.gql(query)
+        walked += 1
+        if not result.errors:
+            answered.add(name)
+        text = json.dumps(result.response.json())
+        for secret in (SECRET_REASON, ENTRY_TITLE, scene["other_record"].ins):
+            assert secret not in text, f"Query.{name} leaked {secret!r} to support"
+        if name not in ("supportAccount",):
+            assert scene["record"].ins not in text, f"Query.{name} returned an INS to support"
+        assert not isinstance(get_named_type(field.type), GraphQLList)
+    assert walked >= 2
+    # The walk really reached data: these answer a support session.
+    assert {"me", "supportAccount"} <= answered, answered
