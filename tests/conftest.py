@@ -20,6 +20,7 @@ from tortoise import Tortoise
 from backend import clock, config, db
 from backend.models import Account
 
+pytest_plugins = ["tests.smtp"]
 TEST_DIR = Path(tempfile.mkdtemp(prefix="dmp-test-"))
 BASE_DB_URL = os.environ.get("DMP_TEST_DATABASE_URL") or ""
 if BASE_DB_URL.startswith(("postgres", "asyncpg")):

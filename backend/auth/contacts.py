@@ -1,0 +1,59 @@
+"""Where an account's codes go, and how a destination is shown without revealing it."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+
+from backend.config import settings
+from backend.domain.enums import CodeChannel
+from backend.models import Account
+
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+PHONE = re.compile(r"^\+?[0-9 .-]{6,20}$")
+_DECOY_DOMAINS = ("gmail.com", "orange.fr", "free.fr", "laposte.net", "outlook.fr", "sfr.fr",
+                  "wanadoo.fr", "yahoo.fr", "hotmail.fr", "icloud.com")
+
+
+def normalize_email(raw: str) -> str | None:
+    email = (raw or "").strip().lower()
+    return email if EMAIL.match(email) and len(email) <= 254 else None
+
+
+def normalize_phone(raw: str) -> str | None:
+    phone = (raw or "").strip()
+    return phone if PHONE.match(phone) else None
+
+
+def mask_email(email: str) -> str:
+    local, _, domain = email.partition("@")
+    name, _, tld = domain.rpartition(".")
+    return f"{local[:1]}•••@{name[:1]}•••.{tld}"
+
+
+def mask_phone(phone: str) -> str:
+    digits = re.sub(r"\D", "", phone)
+    return f"•• •• •• •• {digits[-2:]}"
+
+
+def destination(account: Account) -> tuple[CodeChannel, str]:
+    """The account's code channel and address; SMS falls back to e-mail without a phone."""
+    if account.code_channel == CodeChannel.SMS and account.phone:
+        return CodeChannel.SMS, account.phone
+    return CodeChannel.EMAIL, account.email or ""
+
+
+def masked_destination(account: Account) -> str:
+    channel, address = destination(account)
+    return mask_phone(address) if channel == CodeChannel.SMS else mask_email(address)
+
+
+def decoy_destination(identifier: str) -> str:
+    """A plausible masked address for an identifier with no usable account; stable per identifier."""
+    email = normalize_email(identifier)
+    if email:
+        return mask_email(email)
+    seed = hmac.new(settings().audit_key, b"decoy:" + identifier.encode(), hashlib.sha256).digest()
+    letter = "abcdefghijklmnoprstv"[seed[0] % 20]
+    return mask_email(f"{letter}x@{_DECOY_DOMAINS[seed[1] % len(_DECOY_DOMAINS)]}")

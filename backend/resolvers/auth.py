@@ -1,0 +1,217 @@
+"""The signed-in account's sessions and sign-in settings (DESIGN §5).
+
+Changing the password, e-mail, phone or code channel needs a fresh second factor and
+e-mails the account holder.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from tortoise.exceptions import IntegrityError
+
+from backend import clock
+from backend.auth import alerts
+from backend.auth.codes import Outcome, live_code, send_code, verify
+from backend.auth.contacts import destination, normalize_email, normalize_phone
+from backend.auth.cookies import clear_session_cookie
+from backend.auth.passwords import WeakPassword, check_strength, hash_password, verify_password
+from backend.auth.sessions import revoke, revoke_all
+from backend.auth.viewer import Viewer
+from backend.config import settings
+from backend.domain.enums import AccessAction, CodeChannel, CodePurpose
+from backend.errors import BadUserInput, Forbidden, NotFound, Unauthenticated
+from backend.models import Account, Record, Session
+from backend.resolvers.context import Context
+from backend.resolvers.login import refuse
+
+FRESH_REQUIRED = "A fresh second factor is required: confirm a code first (requestFreshFactor)"
+NO_PENDING_CHANGE = "No change is waiting for confirmation; start again"
+
+
+@dataclass
+class SessionRow:
+    id: uuid.UUID
+    created_at: datetime
+    last_seen_at: datetime
+    user_agent: str
+    current: bool
+
+
+def _session_viewer(ctx: Context) -> Viewer:
+    """A viewer signed in with a session cookie (not a partner token)."""
+    viewer = ctx.viewer
+    if viewer.session_id is None or viewer.account_id is None:
+        raise Unauthenticated("Sign in on the web page first")
+    return viewer
+
+
+async def _fresh_account(ctx: Context) -> Account:
+    viewer = _session_viewer(ctx)
+    if not viewer.fresh_factor:
+        raise Forbidden(FRESH_REQUIRED)
+    return await Account.get(id=viewer.account_id)
+
+
+async def _note_security_change(ctx: Context, account: Account, what: str) -> None:
+    """The owner's own change: an event in their record's history, if they have one."""
+    record = await Record.filter(owner_id=account.id).only("id").first()
+    if record is not None:
+        ctx.access_log.note(record.id, AccessAction.SECURITY_CHANGED, reason=what)
+
+
+def _drop_cookie(ctx: Context) -> None:
+    if ctx.response is not None:
+        clear_session_cookie(ctx.response)
+
+
+async def logout(ctx: Context) -> bool:
+    _drop_cookie(ctx)
+    if ctx.viewer.session_id is None:
+        return False
+    await revoke(ctx.viewer.session_id)
+    return True
+
+
+async def logout_everywhere(ctx: Context) -> int:
+    viewer = _session_viewer(ctx)
+    _drop_cookie(ctx)
+    assert viewer.account_id is not None  # noqa: S101 — checked by _session_viewer
+    return await revoke_all(viewer.account_id)
+
+
+async def my_sessions(ctx: Context) -> list[SessionRow]:
+    viewer = _session_viewer(ctx)
+    now = clock.now()
+    idle = timedelta(minutes=settings().session_idle_minutes)
+    rows = await Session.filter(
+        account_id=viewer.account_id, revoked_at=None, expires_at__gt=now, last_seen_at__gt=now - idle
+    ).order_by("-last_seen_at")
+    return [SessionRow(s.id, s.created_at, s.last_seen_at, s.user_agent, s.id == viewer.session_id)
+            for s in rows]
+
+
+async def revoke_session(ctx: Context, session_id: str) -> bool:
+    viewer = _session_viewer(ctx)
+    try:
+        sid = uuid.UUID(session_id)
+    except ValueError:
+        raise NotFound("No such session") from None
+    done = await Session.filter(id=sid, account_id=viewer.account_id, revoked_at=None).update(
+        revoked_at=clock.now()
+    )
+    if not done:
+        raise NotFound("No such session")
+    if sid == viewer.session_id:
+        _drop_cookie(ctx)
+    return True
+
+
+async def request_fresh_factor(ctx: Context) -> str:
+    viewer = _session_viewer(ctx)
+    account = await Account.get(id=viewer.account_id)
+    channel, address = destination(account)
+    return await send_code(account, CodePurpose.FRESH_FACTOR, channel, address, session_id=viewer.session_id)
+
+
+async def _session_code(ctx: Context, purpose: CodePurpose, code: str,
+                        channel: CodeChannel | None = None) -> None:
+    """Check a code bound to the current session; raises the public error when it fails."""
+    viewer = _session_viewer(ctx)
+    row = await live_code(purpose, session_id=viewer.session_id, channel=channel)
+    verdict = await verify(row, code)
+    if verdict.outcome != Outcome.OK:
+        await refuse(verdict, viewer.account_id)
+
+
+async def confirm_fresh_factor(ctx: Context, code: str) -> bool:
+    await _session_code(ctx, CodePurpose.FRESH_FACTOR, code)
+    await Session.filter(id=ctx.viewer.session_id).update(fresh_factor_at=clock.now())
+    return True
+
+
+async def change_password(ctx: Context, current_password: str, new_password: str) -> bool:
+    account = await _fresh_account(ctx)
+    if not await verify_password(account.password_hash, current_password):
+        raise BadUserInput("The current password is not correct")
+    try:
+        check_strength(new_password)
+    except WeakPassword as exc:
+        raise BadUserInput(str(exc)) from None
+    await Account.filter(id=account.id).update(password_hash=await hash_password(new_password))
+    # Other sessions end: whoever knew the old password is signed out.
+    await Session.filter(account_id=account.id, revoked_at=None).exclude(
+        id=ctx.viewer.session_id
+    ).update(revoked_at=clock.now())
+    await alerts.notify(account, "Votre mot de passe DMP a été modifié",
+                        "Le mot de passe de votre compte DMP vient d'être modifié. Vos autres "
+                        "sessions ont été fermées.\n")
+    await _note_security_change(ctx, account, "password changed")
+    return True
+
+
+async def change_email(ctx: Context, new_email: str) -> str:
+    account = await _fresh_account(ctx)
+    address = normalize_email(new_email)
+    if address is None:
+        raise BadUserInput("Invalid e-mail address")
+    if address == account.email or await Account.filter(email=address).exists():
+        raise BadUserInput("This e-mail address cannot be used")
+    await Account.filter(id=account.id).update(pending_email=address)
+    return await send_code(account, CodePurpose.VERIFY_CONTACT, CodeChannel.EMAIL, address,
+                           session_id=ctx.viewer.session_id)
+
+
+async def confirm_email_change(ctx: Context, code: str) -> bool:
+    account = await _fresh_account(ctx)
+    if not account.pending_email:
+        raise BadUserInput(NO_PENDING_CHANGE)
+    await _session_code(ctx, CodePurpose.VERIFY_CONTACT, code, CodeChannel.EMAIL)
+    old, new = account.email, account.pending_email
+    try:
+        await Account.filter(id=account.id).update(email=new, email_verified=True, pending_email=None)
+    except IntegrityError:
+        raise BadUserInput("This e-mail address cannot be used") from None
+    text = f"L'adresse e-mail de votre compte DMP est désormais {new}.\n"
+    await alerts.notify(account, "Votre adresse e-mail DMP a été modifiée", text, to=old)
+    await alerts.notify(account, "Votre adresse e-mail DMP a été modifiée", text, to=new)
+    await _note_security_change(ctx, account, "e-mail changed")
+    return True
+
+
+async def change_phone(ctx: Context, new_phone: str) -> str:
+    account = await _fresh_account(ctx)
+    number = normalize_phone(new_phone)
+    if number is None:
+        raise BadUserInput("Invalid phone number")
+    await Account.filter(id=account.id).update(pending_phone=number)
+    return await send_code(account, CodePurpose.VERIFY_CONTACT, CodeChannel.SMS, number,
+                           session_id=ctx.viewer.session_id)
+
+
+async def confirm_phone_change(ctx: Context, code: str) -> bool:
+    account = await _fresh_account(ctx)
+    if not account.pending_phone:
+        raise BadUserInput(NO_PENDING_CHANGE)
+    await _session_code(ctx, CodePurpose.VERIFY_CONTACT, code, CodeChannel.SMS)
+    await Account.filter(id=account.id).update(
+        phone=account.pending_phone, phone_verified=True, pending_phone=None
+    )
+    await alerts.notify(account, "Votre numéro de téléphone DMP a été modifié",
+                        "Le numéro de téléphone de votre compte DMP a été modifié.\n")
+    await _note_security_change(ctx, account, "phone changed")
+    return True
+
+
+async def set_code_channel(ctx: Context, channel: CodeChannel) -> CodeChannel:
+    account = await _fresh_account(ctx)
+    if channel == CodeChannel.SMS and not (account.phone and account.phone_verified):
+        raise BadUserInput("Codes by SMS need a verified phone number (changePhone)")
+    await Account.filter(id=account.id).update(code_channel=channel)
+    label = "par SMS" if channel == CodeChannel.SMS else "par e-mail"
+    await alerts.notify(account, "Vos codes de connexion DMP",
+                        f"Vos codes de connexion DMP vous seront désormais envoyés {label}.\n")
+    await _note_security_change(ctx, account, "code channel changed")
+    return channel

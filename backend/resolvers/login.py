@@ -1,0 +1,187 @@
+"""Signing in: password then a one-time code; password reset (DESIGN §5).
+
+Unknown identifiers, wrong passwords and locked accounts get the same answers as a real
+login, after the same argon2 work: nothing reveals whether an account exists.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from backend import clock
+from backend.auth import alerts, attempts, limits
+from backend.auth.codes import Outcome, Verdict, send_code
+from backend.auth.contacts import decoy_destination, destination, masked_destination, normalize_email
+from backend.auth.passwords import (
+    WeakPassword,
+    check_strength,
+    hash_password,
+    needs_rehash,
+    verify_password,
+)
+from backend.auth.sessions import revoke, revoke_all, start_session
+from backend.domain.enums import CodePurpose
+from backend.domain.identifiers import InvalidIdentifier, normalize_ins, normalize_rpps
+from backend.errors import BadUserInput, RateLimited
+from backend.models import Account, PasskeyCredential, Practitioner, Record
+from backend.resolvers.context import Context
+
+# Password tries per identifier and hour, shared by all processes.
+STARTS_PER_HOUR = 20
+EXPIRED_ATTEMPT = "This sign-in attempt has expired or is unknown; start again"
+WRONG_CODE = "Incorrect code"
+NO_TRIES_LEFT = "No tries left for this code; start again to get a new one"
+LOCKED = "Sign-in by code is locked after too many wrong codes; contact support"
+
+
+@dataclass
+class SignedIn:
+    account: Account
+    practitioner: Practitioner | None = None
+
+
+@dataclass
+class LoginStarted:
+    attempt_token: str
+    factors: list[str] = field(default_factory=lambda: ["CODE"])
+    code_sent_to: str | None = None
+
+
+async def find_account(identifier: str) -> Account | None:
+    """The account named by an e-mail, an INS (patients) or an RPPS number (practitioners)."""
+    raw = (identifier or "").strip()
+    email = normalize_email(raw)
+    if email:
+        return await Account.filter(email=email).first()
+    compact = re.sub(r"[\s.-]", "", raw)
+    if len(compact) == 15:
+        try:
+            ins = normalize_ins(compact)
+        except InvalidIdentifier:
+            return None
+        record = await Record.filter(ins=ins).select_related("owner").first()
+        return record.owner if record and record.owner else None
+    if len(compact) == 11:
+        try:
+            rpps = normalize_rpps(compact)
+        except InvalidIdentifier:
+            return None
+        practitioner = await Practitioner.filter(rpps=rpps).select_related("account").first()
+        return practitioner.account if practitioner else None
+    return None
+
+
+def _hour() -> datetime:
+    return clock.now().replace(minute=0, second=0, microsecond=0)
+
+
+async def _limit_starts(identifier: str) -> None:
+    key = "start:" + re.sub(r"[\s.-]", "", identifier.strip().lower())[:180]
+    if not await limits.take(key, _hour(), STARTS_PER_HOUR):
+        raise RateLimited()
+
+
+async def signed_in(ctx: Context, account: Account) -> SignedIn:
+    """A new session (renewed at every login): the caller's previous session ends."""
+    if ctx.viewer.session_id is not None:
+        await revoke(ctx.viewer.session_id)
+    await start_session(ctx.response, account, ctx.request.headers.get("user-agent", ""))
+    practitioner = await Practitioner.filter(account_id=account.id).first()
+    return SignedIn(account, practitioner)
+
+
+async def refuse(verdict: Verdict, account_id: uuid.UUID | None) -> None:
+    """Turn a failed code check into its public error, after telling the holder of a new lock."""
+    if verdict.locked_now and account_id is not None:
+        account = await Account.get(id=account_id)
+        await alerts.notify(
+            account, "Connexion par code bloquée",
+            "Trop de codes erronés ont été saisis pour votre compte DMP aujourd'hui : la connexion "
+            "par code est bloquée. Le support du DMP peut la débloquer après vérification.\n",
+        )
+    if verdict.outcome == Outcome.WRONG:
+        raise BadUserInput(WRONG_CODE)
+    if verdict.outcome == Outcome.LOCKED:
+        raise RateLimited(LOCKED)
+    raise RateLimited(NO_TRIES_LEFT)
+
+
+async def start_login(ctx: Context, identifier: str, password: str) -> LoginStarted:
+    await _limit_starts(identifier)
+    account = await find_account(identifier)
+    ok = await verify_password(account.password_hash if account else None, password)
+    if account is None:
+        _, token = await attempts.start(None, CodePurpose.LOGIN, live=False)
+        return LoginStarted(token, code_sent_to=decoy_destination(identifier))
+    if not ok:
+        await Account.filter(id=account.id).update(last_failed_login_at=clock.now())
+        _, token = await attempts.start(account, CodePurpose.LOGIN, live=False)
+        return LoginStarted(token, code_sent_to=decoy_destination(identifier))
+    if account.password_hash and needs_rehash(account.password_hash):
+        await Account.filter(id=account.id).update(password_hash=await hash_password(password))
+    factors = ["CODE"]
+    if await PasskeyCredential.filter(account_id=account.id).exists():
+        factors.append("PASSKEY")
+    if account.locked_at is not None:
+        _, token = await attempts.start(account, CodePurpose.LOGIN, live=False)
+        return LoginStarted(token, factors, masked_destination(account))
+    attempt, token = await attempts.start(account, CodePurpose.LOGIN, live=True)
+    channel, address = destination(account)
+    sent_to = await send_code(account, CodePurpose.LOGIN, channel, address, attempt=attempt)
+    return LoginStarted(token, factors, sent_to)
+
+
+async def complete_login(ctx: Context, attempt_token: str, code: str) -> SignedIn:
+    attempt = await attempts.find(attempt_token, CodePurpose.LOGIN)
+    if attempt is None:
+        raise BadUserInput(EXPIRED_ATTEMPT)
+    account_id: uuid.UUID | None = attempt.account_id  # type: ignore[attr-defined]
+    verdict = await attempts.check_code(attempt, code)
+    if verdict.outcome != Outcome.OK or account_id is None:
+        await refuse(verdict, account_id)
+    if not await attempts.complete(attempt):
+        raise BadUserInput(EXPIRED_ATTEMPT)
+    return await signed_in(ctx, await Account.get(id=account_id))
+
+
+async def request_password_reset(ctx: Context, identifier: str) -> str:
+    """Always an attempt token; a code goes out only to an existing, unlocked account."""
+    await _limit_starts(identifier)
+    account = await find_account(identifier)
+    if account is None or account.locked_at is not None:
+        _, token = await attempts.start(account, CodePurpose.PASSWORD_RESET, live=False)
+        return token
+    attempt, token = await attempts.start(account, CodePurpose.PASSWORD_RESET, live=True)
+    channel, address = destination(account)
+    await send_code(account, CodePurpose.PASSWORD_RESET, channel, address, attempt=attempt)
+    return token
+
+
+async def reset_password(ctx: Context, attempt_token: str, code: str, new_password: str) -> bool:
+    try:
+        check_strength(new_password)
+    except WeakPassword as exc:
+        raise BadUserInput(str(exc)) from None
+    new_hash = await hash_password(new_password)
+    attempt = await attempts.find(attempt_token, CodePurpose.PASSWORD_RESET)
+    if attempt is None:
+        raise BadUserInput(EXPIRED_ATTEMPT)
+    account_id: uuid.UUID | None = attempt.account_id  # type: ignore[attr-defined]
+    verdict = await attempts.check_code(attempt, code)
+    if verdict.outcome != Outcome.OK or account_id is None:
+        await refuse(verdict, account_id)
+    if not await attempts.complete(attempt):
+        raise BadUserInput(EXPIRED_ATTEMPT)
+    await Account.filter(id=account_id).update(password_hash=new_hash)
+    await revoke_all(account_id)
+    account = await Account.get(id=account_id)
+    await alerts.notify(
+        account, "Votre mot de passe DMP a été réinitialisé",
+        "Le mot de passe de votre compte DMP vient d'être réinitialisé. Toutes vos sessions ont "
+        "été fermées.\n",
+    )
+    return True
+

@@ -1,0 +1,171 @@
+"""Opening and activating a record (DESIGN §2, identity proof).
+
+A practitioner opens a PENDING record after checking the patient's identity and hands over
+an activation code; the patient activates it with INS + code + contacts + password. Without
+a valid code, every failure gives the same answer after the same work.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from backend import clock
+from backend.audit.writer import Actor
+from backend.auth import activation, attempts
+from backend.auth.codes import Outcome, send_code
+from backend.auth.contacts import mask_email, mask_phone, normalize_email, normalize_phone
+from backend.auth.passwords import WeakPassword, check_strength, hash_password
+from backend.domain.enums import AccessAction, CodeChannel, CodePurpose, RecordStatus, Role
+from backend.domain.identifiers import InvalidIdentifier, normalize_ins
+from backend.errors import BadUserInput, Conflict, Forbidden, Unauthenticated
+from backend.models import Account, ActivationCode, Record
+from backend.notify.outbox import enqueue_sms
+from backend.resolvers.context import Context
+from backend.resolvers.login import EXPIRED_ATTEMPT, SignedIn, refuse, signed_in
+
+NOT_ACTIVATED = "The INS or the activation code is not valid, or the code has expired"
+
+
+@dataclass
+class RecordOpened:
+    ins: str
+    activation_code: str
+    expires_at: dt.datetime
+    sent_to: str | None
+
+
+@dataclass
+class RecordCreated:
+    attempt_token: str
+    sent_to: str
+
+
+def _ins(raw: str) -> str:
+    try:
+        return normalize_ins(raw)
+    except InvalidIdentifier as exc:
+        raise BadUserInput(str(exc)) from None
+
+
+def _name(raw: str, what: str) -> str:
+    value = (raw or "").strip()
+    if not value or len(value) > 100:
+        raise BadUserInput(f"The {what} is required (at most 100 characters)")
+    return value
+
+
+async def open_record_for_patient(
+    ctx: Context, ins: str, first_name: str, last_name: str, birth_date: dt.date,
+    email: str | None, phone: str | None,
+) -> RecordOpened:
+    viewer = ctx.viewer
+    if not viewer.authenticated:
+        raise Unauthenticated()
+    by_token_without_scope = viewer.token_id is not None and "practitioner" not in viewer.scopes
+    if viewer.role != Role.PRACTITIONER or by_token_without_scope:
+        raise Forbidden("Only a practitioner may open a record for a patient")
+    ins = _ins(ins)
+    first, last = _name(first_name, "first name"), _name(last_name, "last name")
+    if birth_date > clock.now().date():
+        raise BadUserInput("The birth date is in the future")
+    send_email = normalize_email(email) if email else None
+    if email and send_email is None:
+        raise BadUserInput("Invalid e-mail address")
+    send_phone = normalize_phone(phone) if phone else None
+    if phone and send_phone is None:
+        raise BadUserInput("Invalid phone number")
+    issued_by = f"{viewer.display_name} ({viewer.profession.value if viewer.profession else 'practitioner'})"
+    record = await Record.filter(ins=ins).first()
+    if record is None:
+        try:
+            record = await Record.create(
+                ins=ins, first_name=first, last_name=last, birth_date=birth_date,
+                status=RecordStatus.PENDING, pending_contact=send_email,
+            )
+        except IntegrityError:
+            record = await Record.get(ins=ins)  # opened at the same moment elsewhere
+    if record.status != RecordStatus.PENDING:
+        raise Conflict("A record already exists for this INS; the patient signs in to it")
+    async with in_transaction() as conn:
+        if send_email:
+            await Record.filter(id=record.id).using_db(conn).update(pending_contact=send_email)
+        code, row = await activation.issue(record, issued_by, send_to=send_email, using_db=conn)
+        if send_phone:
+            await enqueue_sms(
+                send_phone,
+                f"DMP : votre code d'activation est {code}. Valable 30 jours. Activez votre dossier "
+                "sur le site du DMP avec votre INS.",
+                record_id=record.id, using_db=conn,
+            )
+    ctx.access_log.note(record.id, AccessAction.RECORD_OPENED, reason="identity checked at the point of care")
+    sent_to = mask_email(send_email) if send_email else mask_phone(send_phone) if send_phone else None
+    return RecordOpened(ins, code, row.expires_at, sent_to)
+
+
+async def create_record(
+    ctx: Context, ins: str, activation_code: str, email: str, phone: str | None, password: str,
+    code_channel: CodeChannel,
+) -> RecordCreated:
+    ins = _ins(ins)
+    try:
+        check_strength(password)
+    except WeakPassword as exc:
+        raise BadUserInput(str(exc)) from None
+    address = normalize_email(email)
+    if address is None:
+        raise BadUserInput("Invalid e-mail address")
+    number = normalize_phone(phone) if phone else None
+    if phone and number is None:
+        raise BadUserInput("Invalid phone number")
+    if code_channel == CodeChannel.SMS and number is None:
+        raise BadUserInput("Codes by SMS need a phone number")
+    # Hashed before anything is looked up, so every path costs the same.
+    password_hash = await hash_password(password)
+    record = await Record.filter(ins=ins, status=RecordStatus.PENDING, owner_id=None).first()
+    row = await activation.check(record, activation_code)
+    if record is None or row is None or await Account.filter(email=address).exists():
+        raise BadUserInput(NOT_ACTIVATED)
+    now = clock.now()
+    try:
+        async with in_transaction() as conn:
+            used = await ActivationCode.filter(id=row.id, used_at=None).using_db(conn).update(used_at=now)
+            if not used:
+                raise BadUserInput(NOT_ACTIVATED)
+            account = await Account.create(
+                using_db=conn, id=uuid.uuid4(), role=Role.PATIENT, email=address, phone=number,
+                password_hash=password_hash, first_name=record.first_name,
+                last_name=record.last_name, code_channel=code_channel,
+            )
+            activated = await Record.filter(
+                id=record.id, status=RecordStatus.PENDING, owner_id=None
+            ).using_db(conn).update(owner_id=account.id, status=RecordStatus.ACTIVE, activated_at=now)
+            if not activated:
+                raise BadUserInput(NOT_ACTIVATED)
+    except IntegrityError:
+        raise BadUserInput(NOT_ACTIVATED) from None
+    ctx.access_log.actor = Actor(account.id, account.display_name, None, Role.PATIENT.value)
+    ctx.access_log.note(record.id, AccessAction.RECORD_ACTIVATED)
+    attempt, token = await attempts.start(account, CodePurpose.VERIFY_CONTACT, live=True)
+    sent_to = await send_code(
+        account, CodePurpose.VERIFY_CONTACT, CodeChannel.EMAIL, address, attempt=attempt
+    )
+    return RecordCreated(token, sent_to)
+
+
+async def verify_contact(ctx: Context, attempt_token: str, code: str) -> SignedIn:
+    attempt = await attempts.find(attempt_token, CodePurpose.VERIFY_CONTACT)
+    if attempt is None:
+        raise BadUserInput(EXPIRED_ATTEMPT)
+    account_id: uuid.UUID | None = attempt.account_id  # type: ignore[attr-defined]
+    verdict = await attempts.check_code(attempt, code)
+    if verdict.outcome != Outcome.OK or account_id is None:
+        await refuse(verdict, account_id)
+    if not await attempts.complete(attempt):
+        raise BadUserInput(EXPIRED_ATTEMPT)
+    await Account.filter(id=account_id).update(email_verified=True)
+    return await signed_in(ctx, await Account.get(id=account_id))
