@@ -40,7 +40,13 @@ def __getattr__(name: str) -> Any:
 
 
 async def connect(url: str | None = None) -> None:
-    await Tortoise.init(config=tortoise_config(url))
+    from tortoise.context import get_current_context
+
+    # uvicorn runs the lifespan in a task of its own: without the global fallback, the
+    # requests' tasks would not see the connections opened there ("No TortoiseContext").
+    await Tortoise.init(
+        config=tortoise_config(url), _enable_global_fallback=get_current_context() is None
+    )
 
 
 async def disconnect() -> None:
