@@ -46,15 +46,18 @@ async def reserve_failure(account_id: uuid.UUID) -> bool:
     turns out right gives its reservation back with `release_failure`.
     """
     today = clock.now().date()
-    counted = await Account.filter(
+    same_day = Account.filter(
         id=account_id, locked_at=None, failure_day=today, failure_count__lt=DAILY_CODE_FAILURES
-    ).update(failure_count=F("failure_count") + 1)
-    if counted:
+    )
+    if await same_day.update(failure_count=F("failure_count") + 1):
         return True
-    # First failure of a new day: only one of several parallel requests can move the day.
-    return bool(await Account.filter(
+    # First failure of a new day: only one of several parallel requests can move the day…
+    if await Account.filter(
         Q(id=account_id), Q(locked_at=None), Q(failure_day=None) | ~Q(failure_day=today)
-    ).update(failure_day=today, failure_count=1))
+    ).update(failure_day=today, failure_count=1):
+        return True
+    # …and the others count on the day it moved.
+    return bool(await same_day.update(failure_count=F("failure_count") + 1))
 
 
 async def release_failure(account_id: uuid.UUID) -> None:
