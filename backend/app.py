@@ -17,6 +17,7 @@ from tortoise import Tortoise
 
 from backend import db
 from backend.config import Settings, settings
+from backend.downloads import download_file
 from backend.graphql_view import GraphQLView
 from backend.logs import configure as configure_logging
 from backend.middleware import RequestLog, SecurityHeaders
@@ -86,6 +87,7 @@ def create_app(cfg: Settings | None = None, *, outbox_worker: bool = True) -> St
     routes = [
         Route("/healthz", healthz),
         Route("/graphql", graphql, methods=["GET", "POST"]),
+        Route("/files/{entry_id}", download_file, methods=["GET"]),
     ]
     if not cfg.production:
         routes.append(Route("/dev/mail", dev_mail))

@@ -1,6 +1,80 @@
-"""GraphQL types and root fields of this area; registered in QUERIES and MUTATIONS."""
+"""Documents (uploadDocument) and the record export (exportMyRecord) (DESIGN §2, §6)."""
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import Annotated
+
+import strawberry
+from strawberry.file_uploads import Upload
+
+from backend.domain import enums
+from backend.resolvers import documents, export
+from backend.resolvers.context import Info
+from backend.schema.types import Entry, Section, to_entry
+
+strawberry.enum(export.ExportFormat, description="JSON: the service's own format; FHIR: an R4 Bundle")
+ExportFormat = export.ExportFormat
+
+
+@strawberry.type
+class UploadDocumentPayload:
+    entry: Entry
+
+
+@strawberry.type
+class ExportPayload:
+    file_name: str
+    content_type: str
+    content: str = strawberry.field(description="The export itself (UTF-8 text, files in base64)")
+
+
+@strawberry.type
+class DocumentsMutation:
+    @strawberry.mutation(
+        description=(
+            "Attach a PDF, JPEG or PNG (at most 20 MB, recognised by its content) as a new entry. "
+            "The patient: DOCUMENTS or LAB_RESULTS of their own active record; a practitioner: "
+            "where they may write, with the patient's ins. Send as a GraphQL multipart request "
+            "with the X-DMP-Client header."
+        )
+    )
+    async def upload_document(
+        self,
+        info: Info,
+        file: Upload,
+        title: str,
+        section: Section = enums.Section.DOCUMENTS,
+        ins: Annotated[str | None, strawberry.argument(description="The patient's INS")] = None,
+        document_type: str | None = None,
+        description: str | None = None,
+        date: dt.date | None = None,
+    ) -> UploadDocumentPayload:
+        entry, owner = await documents.upload_document(
+            info.context,
+            file,
+            documents.DocumentInput(
+                section=section,
+                ins=ins,
+                title=title,
+                document_type=document_type,
+                description=description,
+                date=date,
+            ),
+        )
+        return UploadDocumentPayload(entry=to_entry(entry, show_masked_flag=owner))
+
+    @strawberry.mutation(
+        description="The whole record, for its owner (also when closed), as JSON or a FHIR R4 Bundle."
+    )
+    async def export_my_record(
+        self, info: Info, format: ExportFormat = ExportFormat.JSON
+    ) -> ExportPayload:
+        result = await export.export_my_record(info.context, format)
+        return ExportPayload(
+            file_name=result.file_name, content_type=result.content_type, content=result.content
+        )
+
+
 QUERIES: tuple[type, ...] = ()
-MUTATIONS: tuple[type, ...] = ()
+MUTATIONS: tuple[type, ...] = (DocumentsMutation,)

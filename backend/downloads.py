@@ -1,0 +1,76 @@
+"""GET /files/{entry_id}: a document, under the entry's access decision and logging (DESIGN §6).
+
+The access event is durable before the first byte leaves; if it cannot be written, or the
+stored file fails its integrity check, the answer is an error and no content.
+"""
+
+from __future__ import annotations
+
+import logging
+from urllib.parse import quote
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from backend.auth.viewer import BadToken, resolve_viewer
+from backend.errors import PublicError
+from backend.files.crypto import FileIntegrityError, KeyUnavailable
+from backend.resolvers import documents
+from backend.resolvers.context import build_context
+
+log = logging.getLogger("dmp.downloads")
+
+STATUS = {"UNAUTHENTICATED": 401, "FORBIDDEN": 403, "NOT_FOUND": 404}
+
+
+def _error(status: int, code: str, message: str) -> JSONResponse:
+    return JSONResponse(
+        {"errors": [{"message": message, "extensions": {"code": code}}]},
+        status_code=status,
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+def content_disposition(filename: str) -> str:
+    """RFC 6266: an ASCII fallback and the exact UTF-8 name."""
+    fallback = "".join(c if 32 <= ord(c) < 127 and c not in '"\\;' else "_" for c in filename)
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
+
+
+async def download_file(request: Request) -> Response:
+    try:
+        viewer = await resolve_viewer(request)
+    except BadToken:
+        return _error(401, "UNAUTHENTICATED", "Invalid or expired token")
+    ctx = build_context(request, None, viewer)
+    try:
+        download = await documents.open_download(ctx, request.path_params["entry_id"])
+    except PublicError as exc:
+        code = (exc.extensions or {}).get("code", "INTERNAL")
+        refusal = _error(STATUS.get(code, 400), code, exc.message)
+        try:
+            await ctx.access_log.flush()
+        except Exception:
+            log.exception("access history write failed on a refused download")
+            return _error(500, "INTERNAL", "The access could not be recorded")
+        return refusal
+    try:
+        content = await documents.read_document(download)
+    except (FileIntegrityError, KeyUnavailable, OSError):
+        log.exception("stored file %s could not be opened", download.stored.id)
+        return _error(500, "INTERNAL", "The document could not be read; nothing was returned")
+    try:
+        await ctx.access_log.flush()
+    except Exception:
+        log.exception("access history write failed; download withheld")
+        return _error(500, "INTERNAL", "The access could not be recorded; nothing was returned")
+    return Response(
+        content,
+        media_type=download.stored.content_type,
+        headers={
+            "Content-Disposition": content_disposition(download.stored.filename),
+            "X-Content-Type-Options": "nosniff",
+            "Content-Security-Policy": "sandbox",
+            "Cache-Control": "no-store",
+        },
+    )

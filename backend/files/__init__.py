@@ -1,0 +1,1 @@
+"""Stored files: content recognition and encryption at rest (DESIGN §2, §7)."""

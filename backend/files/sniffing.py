@@ -1,0 +1,177 @@
+"""Recognising an uploaded file by its content, never by its name or declared type.
+
+Only PDF, PNG and JPEG are accepted. Each check reads the magic bytes and then parses
+enough of the structure that a renamed text file, a truncated image or a polyglot with a
+forged header is refused.
+"""
+
+from __future__ import annotations
+
+import re
+import struct
+import zlib
+
+PDF = "application/pdf"
+PNG = "image/png"
+JPEG = "image/jpeg"
+
+EXTENSIONS: dict[str, tuple[str, ...]] = {
+    PDF: (".pdf",),
+    PNG: (".png",),
+    JPEG: (".jpg", ".jpeg"),
+}
+
+
+class UnrecognisedContent(ValueError):
+    """The bytes are not a well-formed PDF, PNG or JPEG; the message says why."""
+
+
+def sniff(data: bytes) -> str:
+    """The content type of `data`, or UnrecognisedContent."""
+    if data.startswith(b"%PDF-"):
+        _check_pdf(data)
+        return PDF
+    if data.startswith(_PNG_SIGNATURE):
+        _check_png(data)
+        return PNG
+    if data.startswith(b"\xff\xd8\xff"):
+        _check_jpeg(data)
+        return JPEG
+    raise UnrecognisedContent("The file is not a PDF, PNG or JPEG document")
+
+
+# --- PDF --------------------------------------------------------------------------
+
+_PDF_HEADER = re.compile(rb"%PDF-(1\.[0-7]|2\.0)[\r\n \t%]")
+_PDF_TAIL = re.compile(rb"startxref\s+(\d{1,12})\s+%%EOF\s*$")
+_PDF_OBJ = re.compile(rb"\d{1,10}\s+\d{1,5}\s+obj\b")
+
+
+def _check_pdf(data: bytes) -> None:
+    if not _PDF_HEADER.match(data):
+        raise UnrecognisedContent("The PDF header is not a valid %PDF-1.x version line")
+    # The trailer sits in the last kilobyte: "startxref", the offset of the last
+    # cross-reference section, then the %%EOF marker.
+    tail = data[-1024:]
+    matches = list(_PDF_TAIL.finditer(tail))
+    if not matches:
+        raise UnrecognisedContent("The PDF is truncated: no startxref / %%EOF trailer")
+    offset = int(matches[-1].group(1))
+    if not 0 < offset < len(data):
+        raise UnrecognisedContent("The PDF trailer points outside the file")
+    target = data[offset : offset + 64].lstrip(b" \t\r\n")
+    if not (target.startswith(b"xref") or _PDF_OBJ.match(target)):
+        raise UnrecognisedContent("The PDF trailer does not point at a cross-reference section")
+
+
+# --- PNG --------------------------------------------------------------------------
+
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+# Allowed bit depths per colour type (PNG specification, IHDR).
+_PNG_DEPTHS: dict[int, frozenset[int]] = {
+    0: frozenset({1, 2, 4, 8, 16}),
+    2: frozenset({8, 16}),
+    3: frozenset({1, 2, 4, 8}),
+    4: frozenset({8, 16}),
+    6: frozenset({8, 16}),
+}
+
+
+def _check_png(data: bytes) -> None:
+    pos = len(_PNG_SIGNATURE)
+    first = True
+    seen_idat = False
+    while True:
+        if pos + 12 > len(data):
+            raise UnrecognisedContent("The PNG is truncated")
+        length, kind = struct.unpack(">I4s", data[pos : pos + 8])
+        end = pos + 8 + length
+        if length > 0x7FFFFFFF or end + 4 > len(data):
+            raise UnrecognisedContent("The PNG is truncated")
+        body = data[pos + 8 : end]
+        (crc,) = struct.unpack(">I", data[end : end + 4])
+        if zlib.crc32(kind + body) != crc:
+            raise UnrecognisedContent("The PNG has a corrupted chunk (CRC mismatch)")
+        if first:
+            if kind != b"IHDR" or length != 13:
+                raise UnrecognisedContent("The PNG does not start with an IHDR chunk")
+            _check_ihdr(body)
+            first = False
+        elif kind == b"IDAT":
+            seen_idat = True
+        elif kind == b"IEND":
+            if not seen_idat:
+                raise UnrecognisedContent("The PNG has no image data")
+            if end + 4 != len(data):
+                raise UnrecognisedContent("The PNG has unexpected data after its end")
+            return
+        pos = end + 4
+
+
+def _check_ihdr(body: bytes) -> None:
+    width, height, depth, colour, compression, filtering, interlace = struct.unpack(">IIBBBBB", body)
+    if not (0 < width <= 0x7FFFFFFF and 0 < height <= 0x7FFFFFFF):
+        raise UnrecognisedContent("The PNG has invalid dimensions")
+    if depth not in _PNG_DEPTHS.get(colour, frozenset()):
+        raise UnrecognisedContent("The PNG has an invalid colour type or bit depth")
+    if compression != 0 or filtering != 0 or interlace not in (0, 1):
+        raise UnrecognisedContent("The PNG header uses unknown methods")
+
+
+# --- JPEG -------------------------------------------------------------------------
+
+# Start-of-frame markers (baseline, progressive, lossless, arithmetic); not DHT/JPG/DAC.
+_SOF = frozenset({0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF})
+_SOS = 0xDA
+_STANDALONE = frozenset({0x01, *range(0xD0, 0xD8)})
+
+
+def _check_jpeg(data: bytes) -> None:
+    pos = 2
+    seen_frame = False
+    while True:
+        if pos + 2 > len(data) or data[pos] != 0xFF:
+            raise UnrecognisedContent("The JPEG has a broken segment structure")
+        while pos < len(data) and data[pos] == 0xFF:  # fill bytes
+            pos += 1
+        if pos >= len(data):
+            raise UnrecognisedContent("The JPEG is truncated")
+        marker = data[pos]
+        pos += 1
+        if marker in _STANDALONE:
+            continue
+        if marker in (0x00, 0xD8, 0xD9):
+            raise UnrecognisedContent("The JPEG has a broken segment structure")
+        if pos + 2 > len(data):
+            raise UnrecognisedContent("The JPEG is truncated")
+        (length,) = struct.unpack(">H", data[pos : pos + 2])
+        if length < 2 or pos + length > len(data):
+            raise UnrecognisedContent("The JPEG has a broken segment structure")
+        segment = data[pos + 2 : pos + length]
+        if marker in _SOF:
+            _check_frame(segment)
+            seen_frame = True
+        elif marker == _SOS:
+            if not seen_frame:
+                raise UnrecognisedContent("The JPEG scan starts before its frame header")
+            _check_scan(segment)
+            if pos + length >= len(data):
+                raise UnrecognisedContent("The JPEG has no image data")
+            return
+        pos += length
+
+
+def _check_frame(segment: bytes) -> None:
+    if len(segment) < 6:
+        raise UnrecognisedContent("The JPEG frame header is too short")
+    precision, height, width, components = struct.unpack(">BHHB", segment[:6])
+    if precision not in (8, 12, 16) or width == 0 or not 1 <= components <= 4:
+        raise UnrecognisedContent("The JPEG frame header is invalid")
+    if len(segment) != 6 + 3 * components:
+        raise UnrecognisedContent("The JPEG frame header has the wrong length")
+    del height  # 0 is allowed: the height may be given by a later DNL segment
+
+
+def _check_scan(segment: bytes) -> None:
+    if not segment or not 1 <= segment[0] <= 4 or len(segment) != 1 + 2 * segment[0] + 3:
+        raise UnrecognisedContent("The JPEG scan header is invalid")

@@ -1,0 +1,69 @@
+"""Encrypted files on disk under settings().files_dir, one per StoredFile row."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import secrets
+import uuid
+from pathlib import Path
+
+from backend.config import settings
+from backend.files.crypto import Keyring, Sealed, open_sealed, seal
+
+
+def keyring() -> Keyring:
+    return Keyring(settings().data_key)
+
+
+def path_of(file_id: uuid.UUID) -> Path:
+    return settings().files_dir / str(file_id)
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+        raise
+    # The rename is durable once the directory entry is.
+    dir_fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+def _seal_and_write(file_id: uuid.UUID, plaintext: bytes) -> Sealed:
+    sealed = seal(keyring(), file_id, plaintext)
+    _write_atomically(path_of(file_id), sealed.ciphertext)
+    return sealed
+
+
+async def write(file_id: uuid.UUID, plaintext: bytes) -> Sealed:
+    """Encrypt and write the file; the caller stores nonce, wrapped key and key id."""
+    return await asyncio.to_thread(_seal_and_write, file_id, plaintext)
+
+
+def _read_and_open(file_id: uuid.UUID, nonce: bytes, wrapped_key: bytes, kid: str) -> bytes:
+    ciphertext = path_of(file_id).read_bytes()
+    return open_sealed(keyring(), file_id, Sealed(ciphertext, nonce, wrapped_key, kid))
+
+
+async def read(file_id: uuid.UUID, nonce: bytes, wrapped_key: bytes, kid: str) -> bytes:
+    """The verified plaintext; FileIntegrityError, KeyUnavailable or OSError otherwise."""
+    return await asyncio.to_thread(_read_and_open, file_id, bytes(nonce), bytes(wrapped_key), kid)
+
+
+def remove(file_id: uuid.UUID) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        path_of(file_id).unlink()

@@ -1,0 +1,293 @@
+"""Uploading documents into a record, and the access decision of a download (DESIGN §2, §3, §6)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+import unicodedata
+import uuid
+from dataclasses import dataclass
+from typing import Protocol
+
+from tortoise.transactions import in_transaction
+
+from backend import clock
+from backend.authz.decision import may_write, sees_masked
+from backend.domain.enums import AccessAction, AccessMode, EntrySource, RecordStatus, Role, Section
+from backend.domain.identifiers import InvalidIdentifier, normalize_ins
+from backend.errors import BadUserInput, Forbidden, NotFound, Unauthenticated
+from backend.files import storage
+from backend.files.sniffing import EXTENSIONS, UnrecognisedContent, sniff
+from backend.models import Entry, Record, StoredFile
+from backend.notify.notices import notify_new_document
+from backend.resolvers.context import Context
+from backend.resolvers.records import RecordView, view_of
+
+log = logging.getLogger("dmp.documents")
+
+MAX_BYTES = 20 * 1024 * 1024
+CHUNK_BYTES = 1024 * 1024
+# Sections whose entries may carry a file; both are writable by the patient too.
+FILE_SECTIONS = frozenset({Section.DOCUMENTS, Section.LAB_RESULTS})
+
+
+class UploadedFile(Protocol):
+    """What a GraphQL multipart upload gives the resolver (starlette's UploadFile)."""
+
+    filename: str | None
+
+    async def read(self, size: int = -1) -> bytes: ...
+
+    async def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class DocumentInput:
+    section: Section
+    ins: str | None
+    title: str
+    document_type: str | None
+    description: str | None
+    date: dt.date | None
+
+
+# --- upload --------------------------------------------------------------------------
+
+
+async def upload_document(ctx: Context, file: UploadedFile, data: DocumentInput) -> tuple[Entry, bool]:
+    """Store an encrypted document as a new entry; returns it and whether the viewer owns the record."""
+    try:
+        view = await _writable_view(ctx, data)
+        title, document_type, description, care_date = _checked_fields(data)
+        content = await _read_limited(file)
+    finally:
+        # The multipart parser spooled the upload to a temporary file: release it now.
+        await file.close()
+    try:
+        content_type = sniff(content)
+    except UnrecognisedContent as exc:
+        raise BadUserInput(f"{exc}. Accepted: PDF, JPEG or PNG, up to 20 MB.") from None
+    filename = safe_filename(file.filename, content_type)
+    entry = await _store(ctx, view, data.section, content, content_type, filename, {
+        "title": title,
+        "care_date": care_date,
+        "details": {
+            "documentType": document_type,
+            "description": description,
+            "fileName": filename,
+            "contentType": content_type,
+            "size": len(content),
+        },
+    })
+    mode = view.modes[data.section]
+    ctx.access_log.note(
+        view.record.id, AccessAction.ENTRY_ADDED, mode=mode, sections={data.section},
+        entry_id=str(entry.id),
+    )
+    return entry, view.is_owner
+
+
+async def _writable_view(ctx: Context, data: DocumentInput) -> RecordView:
+    viewer = ctx.viewer
+    if not viewer.authenticated:
+        raise Unauthenticated()
+    if data.section not in FILE_SECTIONS:
+        raise BadUserInput("Documents can be uploaded to the DOCUMENTS or LAB_RESULTS section only")
+    ins = _normalized_ins(data.ins)
+    if viewer.role == Role.PATIENT:
+        record = await Record.filter(owner_id=viewer.account_id).first()
+        if record is None or (ins is not None and ins != record.ins):
+            raise Forbidden("You may only add documents to your own record")
+    elif viewer.role == Role.PRACTITIONER:
+        if ins is None:
+            raise BadUserInput("ins is required to add a document to a patient's record")
+        record = await Record.filter(ins=ins).first()
+        if record is None:
+            raise Forbidden("No access to this record")
+    else:
+        raise Forbidden("Only patients and practitioners add documents")
+    view = await view_of(ctx, record)
+    if not may_write(view.viewer, view.facts, view.sharing, data.section):
+        if not view.is_owner and record.status != RecordStatus.PENDING:
+            ctx.access_log.note(record.id, AccessAction.ACCESS_DENIED, sections={data.section})
+        if view.is_owner:
+            raise Forbidden("Your record is not active: documents cannot be added")
+        raise Forbidden("You may not add documents to this section of this record")
+    return view
+
+
+def _normalized_ins(raw: str | None) -> str | None:
+    if raw is None or not raw.strip():
+        return None
+    try:
+        return normalize_ins(raw)
+    except InvalidIdentifier as exc:
+        raise BadUserInput(str(exc)) from None
+
+
+def _text(value: str | None, name: str, limit: int, required: bool = False) -> str | None:
+    text = (value or "").strip()
+    if not text:
+        if required:
+            raise BadUserInput(f"{name} is required")
+        return None
+    if len(text) > limit:
+        raise BadUserInput(f"{name} must be at most {limit} characters")
+    return text
+
+
+def _checked_fields(data: DocumentInput) -> tuple[str, str | None, str | None, dt.date]:
+    title = _text(data.title, "title", 300, required=True)
+    assert title is not None  # noqa: S101 — required=True never returns None
+    today = clock.now().date()
+    care_date = data.date or today
+    if care_date > today:
+        raise BadUserInput("date cannot be in the future")
+    return (
+        title,
+        _text(data.document_type, "documentType", 100),
+        _text(data.description, "description", 2000),
+        care_date,
+    )
+
+
+async def _read_limited(file: UploadedFile) -> bytes:
+    """The upload's bytes, read in chunks; refused as soon as it passes the limit."""
+    chunks: list[bytes] = []
+    total = 0
+    while True:
+        chunk = await file.read(CHUNK_BYTES)
+        if not chunk:
+            break
+        total += len(chunk)
+        if total > MAX_BYTES:
+            raise BadUserInput("The file is too large: documents may be at most 20 MB")
+        chunks.append(chunk)
+    if total == 0:
+        raise BadUserInput("The file is empty")
+    return b"".join(chunks)
+
+
+_UNSAFE = re.compile(r'[\x00-\x1f\x7f"*/:<>?\\|]+')
+
+
+def safe_filename(raw: str | None, content_type: str) -> str:
+    """A display name without paths or control characters, ending as its content is."""
+    name = unicodedata.normalize("NFC", (raw or "").replace("\\", "/").rsplit("/", 1)[-1])
+    name = _UNSAFE.sub("_", name).strip(" .") or "document"
+    extensions = EXTENSIONS[content_type]
+    if not name.lower().endswith(extensions):
+        name += extensions[0]
+    if len(name) > 200:
+        stem, dot, ext = name.rpartition(".")
+        name = stem[: 200 - len(ext) - 1] + dot + ext
+    return name
+
+
+async def _store(
+    ctx: Context,
+    view: RecordView,
+    section: Section,
+    content: bytes,
+    content_type: str,
+    filename: str,
+    fields: dict[str, object],
+) -> Entry:
+    """The encrypted file first, then both rows in one transaction; no leftovers on failure."""
+    viewer = ctx.viewer
+    record = view.record
+    file_id = uuid.uuid4()
+    try:
+        sealed = await storage.write(file_id, content)
+        async with in_transaction() as conn:
+            stored = await StoredFile.create(
+                using_db=conn,
+                id=file_id,
+                record=record,
+                content_type=content_type,
+                size=len(content),
+                filename=filename,
+                key_id=sealed.key_id,
+                wrapped_key=sealed.wrapped_key,
+                nonce=sealed.nonce,
+            )
+            entry = await Entry.create(
+                using_db=conn,
+                record=record,
+                section=section,
+                code="",
+                title=fields["title"],
+                care_date=fields["care_date"],
+                author_id=viewer.account_id,
+                author_name=viewer.display_name,
+                author_profession=viewer.profession.value if viewer.profession else None,
+                source=EntrySource.PATIENT if view.is_owner else EntrySource.PRACTITIONER,
+                details=fields["details"],
+                file=stored,
+            )
+            if not view.is_owner:
+                await notify_new_document(record.id, using_db=conn)
+    except BaseException:
+        storage.remove(file_id)
+        raise
+    return entry
+
+
+# --- download ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Download:
+    entry: Entry
+    stored: StoredFile
+    mode: AccessMode
+
+    @property
+    def by_owner(self) -> bool:
+        return self.mode == AccessMode.OWNER
+
+
+def _uuid(raw: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(raw)
+    except ValueError:
+        return None
+
+
+async def open_download(ctx: Context, entry_id: str) -> Download:
+    """The entry's file if this viewer may read the entry; NOT_FOUND alike otherwise.
+
+    A download by anyone but the owner is noted as DOCUMENT_DOWNLOADED; a refusal on an
+    existing record is noted as ACCESS_DENIED. The caller writes the notes.
+    """
+    if not ctx.viewer.authenticated:
+        raise Unauthenticated()
+    parsed = _uuid(entry_id)
+    entry = (
+        await Entry.filter(id=parsed).select_related("record", "file").first() if parsed else None
+    )
+    if entry is None or entry.file is None:
+        raise NotFound("No such document")
+    record: Record = entry.record
+    view = await view_of(ctx, record)
+    section = Section(entry.section)
+    mode = view.modes.get(section)
+    if mode is None or (
+        entry.masked and not sees_masked(view.viewer, mode, entry.author_id)  # type: ignore[attr-defined]
+    ):
+        if not view.is_owner and record.status != RecordStatus.PENDING:
+            ctx.access_log.note(record.id, AccessAction.ACCESS_DENIED, sections={section})
+        raise NotFound("No such document")
+    if mode != AccessMode.OWNER:
+        ctx.access_log.note(
+            record.id, AccessAction.DOCUMENT_DOWNLOADED, mode=mode, sections={section},
+            entry_id=str(entry.id),
+        )
+    return Download(entry, entry.file, mode)
+
+
+async def read_document(download: Download) -> bytes:
+    """The verified plaintext of the download (FileIntegrityError if it was altered)."""
+    stored = download.stored
+    return await storage.read(stored.id, stored.nonce, stored.wrapped_key, stored.key_id)

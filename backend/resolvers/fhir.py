@@ -1,0 +1,395 @@
+"""The record as a FHIR R4 Bundle (type collection), validated with fhir.resources R4B.
+
+One resource per entry, chosen by section:
+MEDICATIONS → MedicationDispense (insurer) / MedicationStatement (others);
+MEDICAL_DEVICES → DeviceUseStatement (with its Device contained);
+PROCEDURES → Procedure; IMAGING → ImagingStudy;
+LAB_RESULTS → Observation, or DiagnosticReport when the entry carries a file
+(R4 Observations cannot hold an attachment; the report's presentedForm can);
+HOSPITAL_STAYS → Encounter; MEDICAL_HISTORY → Condition; ALLERGIES → AllergyIntolerance;
+VACCINATIONS → Immunization; DOCUMENTS → DocumentReference (file as base64 data);
+EMERGENCY entries → Basic.
+Every entry resource is tagged `urn:dmp:section|<SECTION>` and identified by
+`urn:dmp:entry|<id>`; masked entries carry the security label R (restricted).
+The emergency profile gives the Patient's contacts, a blood-group Observation and an
+advance-directives DocumentReference, tagged `urn:dmp:section|EMERGENCY_PROFILE`.
+The sharing summary is not clinical content; it is in the JSON export only.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+import uuid
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from fhir.resources.R4B.bundle import Bundle
+
+from backend import clock
+from backend.domain.enums import EntrySource, Section
+from backend.models import Entry
+
+if TYPE_CHECKING:
+    from backend.resolvers.export import Attachment, Snapshot
+
+SECTION_TAG = "urn:dmp:section"
+ENTRY_SYSTEM = "urn:dmp:entry"
+INS_SYSTEM = "urn:oid:1.2.250.1.213.1.4.8"  # INS-NIR
+CIP13 = "https://smt.esante.gouv.fr/terminologie-cip_13"
+ATC = "http://www.whocc.no/atc"
+LPP = "https://smt.esante.gouv.fr/terminologie-lpp"
+CCAM = "https://smt.esante.gouv.fr/terminologie-ccam"
+LOINC = "http://loinc.org"
+ICD10 = "http://hl7.org/fhir/sid/icd-10"
+DICOM = "http://dicom.nema.org/resources/ontology/DCM"
+
+Json = dict[str, Any]
+
+
+def _str(details: Json, key: str) -> str | None:
+    value = details.get(key)
+    return str(value) if value not in (None, "") else None
+
+
+def _codeable(text: str, *codings: tuple[str, str | None]) -> Json:
+    coding = [{"system": system, "code": code} for system, code in codings if code]
+    return {"text": text, **({"coding": coding} if coding else {})}
+
+
+def _who(entry: Entry) -> Json | None:
+    return {"display": entry.author_name} if entry.author_name else None
+
+
+def _notes(*texts: str | None) -> list[Json] | None:
+    notes = [{"text": t} for t in texts if t]
+    return notes or None
+
+
+def _attachment(a: Attachment, creation: str | None = None) -> Json:
+    out: Json = {"contentType": a.content_type, "title": a.filename, "size": a.size}
+    if a.data is not None:
+        out["data"] = base64.b64encode(a.data).decode()
+    if creation:
+        out["creation"] = creation
+    return out
+
+
+def _medication(entry: Entry, d: Json, subject: Json, _: Attachment | None) -> Json:
+    medication = _codeable(entry.title, (CIP13, _str(d, "cip13")), (ATC, _str(d, "atc")))
+    dose = _str(d, "dose")
+    if entry.source == EntrySource.INSURER:
+        quantity = d.get("quantity")
+        return {
+            "resourceType": "MedicationDispense",
+            "status": "completed",
+            "medicationCodeableConcept": medication,
+            "subject": subject,
+            "whenHandedOver": entry.care_date.isoformat(),
+            "quantity": {"value": quantity} if isinstance(quantity, int) else None,
+            "dosageInstruction": [{"text": dose}] if dose else None,
+            "note": _notes(f"Prescripteur : {d['prescriber']}" if d.get("prescriber") else None),
+        }
+    return {
+        "resourceType": "MedicationStatement",
+        "status": "completed",
+        "medicationCodeableConcept": medication,
+        "subject": subject,
+        "effectiveDateTime": entry.care_date.isoformat(),
+        "informationSource": _who(entry),
+        "dosage": [{"text": dose}] if dose else None,
+    }
+
+
+def _device(entry: Entry, d: Json, subject: Json, _: Attachment | None) -> Json:
+    return {
+        "resourceType": "DeviceUseStatement",
+        "status": "completed",
+        "contained": [{
+            "resourceType": "Device",
+            "id": "device",
+            "type": _codeable(entry.title, (LPP, _str(d, "lppCode"))),
+        }],
+        "subject": subject,
+        "device": {"reference": "#device"},
+        "timingDateTime": entry.care_date.isoformat(),
+        "note": _notes(f"Quantité : {d['quantity']}" if d.get("quantity") else None),
+    }
+
+
+def _procedure(entry: Entry, d: Json, subject: Json, _: Attachment | None) -> Json:
+    performer = _str(d, "performer")
+    return {
+        "resourceType": "Procedure",
+        "status": "completed",
+        "code": _codeable(entry.title, (CCAM, _str(d, "ccamCode"))),
+        "subject": subject,
+        "performedDateTime": entry.care_date.isoformat(),
+        "recorder": _who(entry),
+        "performer": [{"actor": {"display": performer}}] if performer else None,
+    }
+
+
+def _imaging(entry: Entry, d: Json, subject: Json, _: Attachment | None) -> Json:
+    modality = _str(d, "modality")
+    body_site = _str(d, "bodySite")
+    return {
+        "resourceType": "ImagingStudy",
+        "status": "available",
+        "subject": subject,
+        "started": entry.care_date.isoformat(),
+        "modality": [{"system": DICOM, "code": modality}]
+        if modality and re.fullmatch(r"[A-Z]{2,3}", modality)
+        else None,
+        "procedureCode": [_codeable(entry.title, (CCAM, _str(d, "ccamCode")))],
+        "description": entry.title[:300],
+        "note": _notes(
+            f"Localisation : {body_site}" if body_site else None,
+            _str(d, "report"),
+            f"Modalité : {modality}" if modality and not re.fullmatch(r"[A-Z]{2,3}", modality) else None,
+        ),
+    }
+
+
+def _lab(entry: Entry, d: Json, subject: Json, file: Attachment | None) -> Json:
+    code = _codeable(_str(d, "analyte") or entry.title, (LOINC, _str(d, "loinc")))
+    if file is not None:
+        return {
+            "resourceType": "DiagnosticReport",
+            "status": "final",
+            "category": [_codeable("Laboratory", ("http://terminology.hl7.org/CodeSystem/v2-0074", "LAB"))],
+            "code": code,
+            "subject": subject,
+            "effectiveDateTime": entry.care_date.isoformat(),
+            "conclusion": _str(d, "description"),
+            "presentedForm": [_attachment(file, entry.care_date.isoformat())],
+        }
+    value = _str(d, "value")
+    unit = _str(d, "unit")
+    abnormal = d.get("abnormal")
+    observation: Json = {
+        "resourceType": "Observation",
+        "status": "final",
+        "category": [_codeable(
+            "Laboratory", ("http://terminology.hl7.org/CodeSystem/observation-category", "laboratory")
+        )],
+        "code": code,
+        "subject": subject,
+        "effectiveDateTime": entry.care_date.isoformat(),
+        "performer": [_who(entry)] if entry.author_name else None,
+        "referenceRange": [{"text": d["referenceRange"]}] if _str(d, "referenceRange") else None,
+        "interpretation": [_codeable(
+            "abnormal" if abnormal else "normal",
+            ("http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation", "A" if abnormal else "N"),
+        )] if isinstance(abnormal, bool) else None,
+    }
+    if value and unit and re.fullmatch(r"-?\d+(\.\d+)?", value):
+        observation["valueQuantity"] = {"value": float(value), "unit": unit}
+    elif value:
+        observation["valueString"] = f"{value} {unit}" if unit else value
+    return observation
+
+
+def _stay(entry: Entry, d: Json, subject: Json, _: Attachment | None) -> Json:
+    start = _str(d, "admissionDate") or entry.care_date.isoformat()
+    end = _str(d, "dischargeDate")
+    facility = _str(d, "facility")
+    return {
+        "resourceType": "Encounter",
+        "status": "finished",
+        "class": {
+            "system": "http://terminology.hl7.org/CodeSystem/v3-ActCode",
+            "code": "IMP",
+            "display": "inpatient encounter",
+        },
+        "type": [{"text": entry.title}],
+        "subject": subject,
+        "period": {"start": start, **({"end": end} if end else {})},
+        "serviceProvider": {"display": facility} if facility else None,
+    }
+
+
+def _history(entry: Entry, d: Json, subject: Json, _: Attachment | None) -> Json:
+    return {
+        "resourceType": "Condition",
+        "code": _codeable(_str(d, "condition") or entry.title, (ICD10, _str(d, "icd10"))),
+        "subject": subject,
+        "recordedDate": entry.care_date.isoformat(),
+        "recorder": _who(entry),
+        "note": _notes(_str(d, "notes")),
+    }
+
+
+def _allergy(entry: Entry, d: Json, subject: Json, _: Attachment | None) -> Json:
+    reaction = _str(d, "reaction")
+    severity = (_str(d, "severity") or "").lower()
+    return {
+        "resourceType": "AllergyIntolerance",
+        "code": {"text": _str(d, "substance") or entry.title},
+        "patient": subject,
+        "recordedDate": entry.care_date.isoformat(),
+        "recorder": _who(entry),
+        "reaction": [{
+            "manifestation": [{"text": reaction}],
+            "severity": severity if severity in ("mild", "moderate", "severe") else None,
+            "description": _str(d, "severity") if severity not in ("mild", "moderate", "severe") else None,
+        }] if reaction else None,
+    }
+
+
+def _vaccination(entry: Entry, d: Json, subject: Json, _: Attachment | None) -> Json:
+    dose = d.get("doseNumber")
+    return {
+        "resourceType": "Immunization",
+        "status": "completed",
+        "vaccineCode": {"text": _str(d, "vaccine") or entry.title},
+        "patient": subject,
+        "occurrenceDateTime": entry.care_date.isoformat(),
+        "lotNumber": _str(d, "lot"),
+        "performer": [{"actor": _who(entry)}] if entry.author_name else None,
+        "protocolApplied": [{"doseNumberPositiveInt": dose}]
+        if isinstance(dose, int) and not isinstance(dose, bool) and dose > 0
+        else None,
+    }
+
+
+def _document(entry: Entry, d: Json, subject: Json, file: Attachment | None) -> Json:
+    attachment = _attachment(file, entry.care_date.isoformat()) if file else {"title": entry.title}
+    return {
+        "resourceType": "DocumentReference",
+        "status": "current",
+        "type": {"text": _str(d, "documentType") or entry.title},
+        "subject": subject,
+        "date": entry.created_at.isoformat(),
+        "author": [_who(entry)] if entry.author_name else None,
+        "description": _str(d, "description") or entry.title,
+        "content": [{"attachment": attachment}],
+    }
+
+
+def _emergency(entry: Entry, d: Json, subject: Json, _: Attachment | None) -> Json:
+    return {
+        "resourceType": "Basic",
+        "code": {"text": entry.title},
+        "subject": subject,
+        "created": entry.care_date.isoformat(),
+    }
+
+
+MAPPERS: dict[Section, Callable[[Entry, Json, Json, Attachment | None], Json]] = {
+    Section.MEDICATIONS: _medication,
+    Section.MEDICAL_DEVICES: _device,
+    Section.PROCEDURES: _procedure,
+    Section.IMAGING: _imaging,
+    Section.LAB_RESULTS: _lab,
+    Section.HOSPITAL_STAYS: _stay,
+    Section.MEDICAL_HISTORY: _history,
+    Section.ALLERGIES: _allergy,
+    Section.VACCINATIONS: _vaccination,
+    Section.DOCUMENTS: _document,
+    Section.EMERGENCY: _emergency,
+}
+
+
+def _without_none(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _without_none(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_without_none(v) for v in value]
+    return value
+
+
+def _meta(section: str, entry: Entry | None = None) -> Json:
+    tags = [{"system": SECTION_TAG, "code": section}]
+    meta: Json = {"tag": tags}
+    if entry is not None and entry.supersedes_id:  # type: ignore[attr-defined]
+        tags.append({"system": "urn:dmp:supersedes", "code": str(entry.supersedes_id)})  # type: ignore[attr-defined]
+    if entry is not None and entry.masked:
+        meta["security"] = [{
+            "system": "http://terminology.hl7.org/CodeSystem/v3-Confidentiality",
+            "code": "R",
+            "display": "restricted (masked by the patient)",
+        }]
+    return meta
+
+
+def entry_resource(entry: Entry, subject: Json, file: Attachment | None) -> Json:
+    section = Section(entry.section)
+    resource = MAPPERS[section](entry, entry.details or {}, subject, file)
+    resource["id"] = str(entry.id)
+    resource["meta"] = _meta(section.value, entry)
+    resource["identifier"] = [{"system": ENTRY_SYSTEM, "value": str(entry.id)}]
+    return resource
+
+
+def _patient(snapshot: Snapshot) -> Json:
+    record = snapshot.record
+    contacts = [
+        {
+            "relationship": [{"text": c.get("relation")}] if c.get("relation") else None,
+            "name": {"text": c.get("name")} if c.get("name") else None,
+            "telecom": [{"system": "phone", "value": c.get("phone")}] if c.get("phone") else None,
+        }
+        for c in (record.emergency_contacts or [])
+        if isinstance(c, dict) and (c.get("name") or c.get("phone"))
+    ]
+    return {
+        "resourceType": "Patient",
+        "id": str(record.id),
+        "identifier": [{"system": INS_SYSTEM, "value": record.ins}],
+        "name": [{"family": record.last_name, "given": [record.first_name]}],
+        "birthDate": record.birth_date.isoformat(),
+        "contact": contacts or None,
+    }
+
+
+def _emergency_profile(snapshot: Snapshot, subject: Json) -> list[Json]:
+    record = snapshot.record
+    out: list[Json] = []
+    if record.blood_group:
+        out.append({
+            "resourceType": "Observation",
+            "id": str(uuid.uuid5(record.id, "blood-group")),
+            "meta": _meta("EMERGENCY_PROFILE"),
+            "status": "final",
+            "code": _codeable("ABO and Rh group", (LOINC, "882-1")),
+            "subject": subject,
+            "valueString": record.blood_group,
+        })
+    if record.advance_directives:
+        out.append({
+            "resourceType": "DocumentReference",
+            "id": str(uuid.uuid5(record.id, "advance-directives")),
+            "meta": _meta("EMERGENCY_PROFILE"),
+            "status": "current",
+            "type": _codeable("Advance directives", (LOINC, "42348-3")),
+            "subject": subject,
+            "content": [{"attachment": {
+                "contentType": "text/plain; charset=utf-8",
+                "title": "Directives anticipées",
+                "data": base64.b64encode(record.advance_directives.encode()).decode(),
+            }}],
+        })
+    return out
+
+
+def bundle(snapshot: Snapshot) -> Bundle:
+    patient = _patient(snapshot)
+    subject = {"reference": f"urn:uuid:{patient['id']}"}
+    resources = [patient]
+    resources += [entry_resource(e, subject, snapshot.attachment(e)) for e in snapshot.entries]
+    resources += _emergency_profile(snapshot, subject)
+    data = {
+        "resourceType": "Bundle",
+        "id": str(uuid.uuid4()),
+        "type": "collection",
+        "timestamp": clock.now().isoformat(),
+        "entry": [
+            {"fullUrl": f"urn:uuid:{r['id']}", "resource": r} for r in resources
+        ],
+    }
+    return Bundle.model_validate(_without_none(data))
+
+
+def bundle_json(snapshot: Snapshot) -> str:
+    return bundle(snapshot).model_dump_json()

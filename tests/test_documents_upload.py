@@ -1,0 +1,265 @@
+"""uploadDocument: who may upload where, recognition by content, nothing stored on refusal."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import httpx
+import pytest
+
+from backend import config
+from backend.domain.enums import AccessAction, Profession, RecordStatus
+from backend.models import AccessEvent, Entry, Grant, OutboxMessage, Record, StoredFile
+from tests import factories
+from tests.conftest import Caller, session_for
+from tests.document_samples import jpeg, pdf, png, upload
+
+
+def files_on_disk() -> set[str]:
+    folder: Path = config.settings().files_dir
+    return {p.name for p in folder.iterdir()} if folder.exists() else set()
+
+
+async def nothing_stored(before: set[str]) -> None:
+    assert await StoredFile.all().count() == 0
+    assert await Entry.all().count() == 0
+    assert files_on_disk() == before
+
+
+async def patient_caller(client: httpx.AsyncClient) -> tuple[Caller, Record]:
+    account, record = await factories.patient()
+    return Caller(client, session=await session_for(account)), record
+
+
+async def test_patient_uploads_a_pdf_into_documents(client: httpx.AsyncClient) -> None:
+    caller, record = await patient_caller(client)
+    result = await upload(
+        caller, pdf(), "Compte rendu opératoire.pdf", title="Compte rendu", documentType="Compte rendu",
+        description="Opération du genou", date="2024-03-02",
+    )
+    entry = result.ok()["uploadDocument"]["entry"]
+    assert entry["section"] == "DOCUMENTS"
+    assert entry["title"] == "Compte rendu"
+    assert entry["date"] == "2024-03-02"
+    assert entry["source"] == "PATIENT"
+    assert entry["masked"] is False
+    assert entry["contentType"] == "application/pdf"
+    assert entry["size"] == len(pdf())
+    assert entry["fileName"] == "Compte rendu opératoire.pdf"
+    assert entry["documentType"] == "Compte rendu"
+    assert entry["description"] == "Opération du genou"
+    assert entry["downloadUrl"] == f"/files/{entry['id']}"
+    stored = await StoredFile.get(record_id=record.id)
+    assert (config.settings().files_dir / str(stored.id)).exists()
+    event = await AccessEvent.get(record_id=record.id)
+    assert event.action == AccessAction.ENTRY_ADDED.value
+    assert event.mode == "OWNER"
+    assert event.entry_id == entry["id"]
+    assert event.sections == ["DOCUMENTS"]
+
+
+@pytest.mark.parametrize(
+    ("content", "declared", "expected"),
+    [
+        (png(), "application/pdf", "image/png"),
+        (jpeg(), "text/plain", "image/jpeg"),
+        (pdf(), "image/png", "application/pdf"),
+    ],
+)
+async def test_type_comes_from_the_content_and_the_name_follows_it(
+    client: httpx.AsyncClient, content: bytes, declared: str, expected: str
+) -> None:
+    caller, _ = await patient_caller(client)
+    result = await upload(caller, content, "../../etc/résultat.txt", declared, section="LAB_RESULTS")
+    entry = result.ok()["uploadDocument"]["entry"]
+    assert entry["section"] == "LAB_RESULTS"
+    stored = await StoredFile.get()
+    assert stored.content_type == expected
+    # No path survives, and the extension matches what the bytes are.
+    assert "/" not in stored.filename
+    assert stored.filename.startswith("résultat.txt.")
+    assert stored.filename.endswith({"image/png": ".png", "image/jpeg": ".jpg",
+                                     "application/pdf": ".pdf"}[expected])
+
+
+@pytest.mark.parametrize(
+    ("content", "name"),
+    [
+        (b"%PDF-1.4 just kidding, plain text", "fake.pdf"),
+        (b"<html><body>hi</body></html>", "page.png"),
+        (b"\x89PNG\r\n\x1a\n" + b"\x00" * 40, "broken.png"),
+        (b"\xff\xd8\xff\xe0" + b"\x00" * 40, "broken.jpg"),
+        (b"", "empty.pdf"),
+    ],
+)
+async def test_unrecognised_content_is_refused_and_nothing_is_stored(
+    client: httpx.AsyncClient, content: bytes, name: str
+) -> None:
+    caller, record = await patient_caller(client)
+    before = files_on_disk()
+    result = await upload(caller, content, name, "application/pdf")
+    assert result.codes == ["BAD_USER_INPUT"]
+    assert "PDF, JPEG or PNG" in result.errors[0]["message"] or "empty" in result.errors[0]["message"]
+    await nothing_stored(before)
+    assert await AccessEvent.filter(record_id=record.id).count() == 0
+
+
+async def test_a_file_over_20_mb_is_refused(client: httpx.AsyncClient) -> None:
+    caller, _ = await patient_caller(client)
+    before = files_on_disk()
+    # A valid PDF made one byte too large by padding inside a comment.
+    body = pdf()
+    big = body[:9] + b"%" + b"x" * (20 * 1024 * 1024 - len(body)) + b"\n" + body[9:]
+    assert len(big) > 20 * 1024 * 1024
+    result = await upload(caller, big, "big.pdf")
+    assert result.codes == ["BAD_USER_INPUT"]
+    assert "20 MB" in result.errors[0]["message"]
+    await nothing_stored(before)
+
+
+async def test_multipart_without_the_client_header_is_refused(client: httpx.AsyncClient) -> None:
+    caller, _ = await patient_caller(client)
+    before = files_on_disk()
+    result = await upload(caller, pdf(), client_header=False)
+    assert result.status == 400
+    assert result.codes == ["BAD_USER_INPUT"]
+    await nothing_stored(before)
+
+
+@pytest.mark.parametrize("section", ["VACCINATIONS", "MEDICATIONS", "EMERGENCY"])
+async def test_patient_may_upload_only_to_documents_and_lab_results(
+    client: httpx.AsyncClient, section: str
+) -> None:
+    caller, _ = await patient_caller(client)
+    before = files_on_disk()
+    result = await upload(caller, pdf(), section=section)
+    assert result.codes == ["BAD_USER_INPUT"]
+    await nothing_stored(before)
+
+
+async def test_closed_record_refuses_uploads(client: httpx.AsyncClient) -> None:
+    caller, record = await patient_caller(client)
+    await Record.filter(id=record.id).update(status=RecordStatus.CLOSED)
+    before = files_on_disk()
+    result = await upload(caller, pdf())
+    assert result.codes == ["FORBIDDEN"]
+    await nothing_stored(before)
+
+
+async def test_patient_cannot_upload_into_another_record(client: httpx.AsyncClient) -> None:
+    caller, _ = await patient_caller(client)
+    _, other = await factories.patient()
+    before = files_on_disk()
+    result = await upload(caller, pdf(), ins=other.ins)
+    assert result.codes == ["FORBIDDEN"]
+    await nothing_stored(before)
+
+
+@pytest.mark.parametrize(
+    ("title", "extra"),
+    [("   ", {}), ("x" * 301, {}), ("ok", {"date": (dt.date.today() + dt.timedelta(days=2)).isoformat()}),
+     ("ok", {"description": "d" * 2001})],
+)
+async def test_invalid_fields_are_refused(
+    client: httpx.AsyncClient, title: str, extra: dict[str, str]
+) -> None:
+    caller, _ = await patient_caller(client)
+    before = files_on_disk()
+    result = await upload(caller, pdf(), title=title, **extra)
+    assert result.codes == ["BAD_USER_INPUT"]
+    await nothing_stored(before)
+
+
+async def test_anonymous_upload_is_unauthenticated(client: httpx.AsyncClient) -> None:
+    before = files_on_disk()
+    result = await upload(Caller(client), pdf())
+    assert result.codes == ["UNAUTHENTICATED"]
+    await nothing_stored(before)
+
+
+async def test_granted_practitioner_uploads_and_the_patient_is_emailed(client: httpx.AsyncClient) -> None:
+    owner, record = await factories.patient()
+    await Record.filter(id=record.id).update(notify_new_documents=True)
+    account, pro = await factories.practitioner(Profession.INFIRMIER)
+    await Grant.create(record=record, practitioner=pro, sections=["DOCUMENTS"])
+    caller = Caller(client, session=await session_for(account))
+    result = await upload(caller, pdf(), ins=record.ins, title="Compte rendu de soins infirmiers")
+    entry = result.ok()["uploadDocument"]["entry"]
+    assert entry["source"] == "PRACTITIONER"
+    assert entry["masked"] is None  # only the owner is told
+    assert entry["author"] == {"displayName": account.display_name, "profession": "infirmier"}
+    event = await AccessEvent.get(record_id=record.id, action=AccessAction.ENTRY_ADDED.value)
+    assert event.mode == "GRANTED"
+    assert event.entry_id == entry["id"]
+    mails = await OutboxMessage.filter(record_id=record.id, subject__contains="nouveau document")
+    assert len(mails) == 1
+    assert mails[0].recipient == owner.email
+    # No medical content in the notice.
+    assert "infirmier" not in mails[0].body and "Compte rendu" not in mails[0].body
+
+
+async def test_no_email_when_the_patient_did_not_opt_in_or_uploads_themselves(
+    client: httpx.AsyncClient,
+) -> None:
+    owner, record = await factories.patient()
+    account, pro = await factories.practitioner()
+    await Grant.create(record=record, practitioner=pro, sections=["DOCUMENTS"])
+    pro_caller = Caller(client, session=await session_for(account))
+    upload_result = await upload(pro_caller, pdf(), ins=record.ins)
+    upload_result.ok()
+    await Record.filter(id=record.id).update(notify_new_documents=True)
+    own = await upload(Caller(client, session=await session_for(owner)), pdf())
+    own.ok()
+    assert await OutboxMessage.filter(subject__contains="nouveau document").count() == 0
+
+
+async def test_practitioner_needs_the_ins(client: httpx.AsyncClient) -> None:
+    account, _ = await factories.practitioner()
+    before = files_on_disk()
+    result = await upload(Caller(client, session=await session_for(account)), pdf())
+    assert result.codes == ["BAD_USER_INPUT"]
+    await nothing_stored(before)
+
+
+@pytest.mark.parametrize("sections", [[], ["LAB_RESULTS"]])
+async def test_practitioner_without_a_grant_for_the_section_is_forbidden(
+    client: httpx.AsyncClient, sections: list[str]
+) -> None:
+    _, record = await factories.patient()
+    account, pro = await factories.practitioner()
+    if sections:
+        await Grant.create(record=record, practitioner=pro, sections=sections)
+    before = files_on_disk()
+    result = await upload(Caller(client, session=await session_for(account)), pdf(), ins=record.ins)
+    assert result.codes == ["FORBIDDEN"]
+    await nothing_stored(before)
+    denied = await AccessEvent.filter(record_id=record.id).values_list("action", flat=True)
+    assert denied == [AccessAction.ACCESS_DENIED.value]
+
+
+async def test_unknown_ins_is_forbidden_like_a_refusal(client: httpx.AsyncClient) -> None:
+    account, _ = await factories.practitioner()
+    before = files_on_disk()
+    result = await upload(
+        Caller(client, session=await session_for(account)), pdf(), ins=factories.new_ins()
+    )
+    assert result.codes == ["FORBIDDEN"]
+    assert result.errors[0]["message"] == "No access to this record"
+    await nothing_stored(before)
+
+
+async def test_a_database_failure_leaves_no_file_behind(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    caller, _ = await patient_caller(client)
+    before = files_on_disk()
+
+    async def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(Entry, "create", broken)
+    result = await upload(caller, pdf())
+    assert result.codes == ["INTERNAL"]
+    monkeypatch.undo()
+    await nothing_stored(before)
