@@ -1,0 +1,182 @@
+"""Opening a record at the point of care and activating it online (DESIGN §2, identity proof)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from backend.domain.enums import RecordStatus
+from backend.models import AccessEvent, Account, ActivationCode, Record, Session
+from tests import factories
+from tests.auth_flows import ME, session_cookie
+from tests.conftest import Caller, session_for
+from tests.smtp import SmtpServer
+
+OPEN = """mutation($input: OpenRecordInput!) {
+  openRecordForPatient(input: $input) { ins activationCode expiresAt sentTo } }"""
+CREATE = """mutation($input: CreateRecordInput!) { createRecord(input: $input) { attemptToken sentTo } }"""
+VERIFY = """mutation($t: String!, $c: String!) {
+  verifyContact(attemptToken: $t, code: $c) { me { id role displayName } } }"""
+STRONG = "un mot de passe long et rare 42"
+
+
+def _identity(ins: str, **extra: Any) -> dict[str, Any]:
+    return {"ins": ins, "firstName": "Léa", "lastName": "Martin", "birthDate": "1990-04-02", **extra}
+
+
+async def _doctor(client: httpx.AsyncClient) -> Caller:
+    account, _ = await factories.practitioner()
+    return Caller(client, session=await session_for(account))
+
+
+async def test_practitioner_opens_then_patient_activates(
+    client: httpx.AsyncClient, smtp_server: SmtpServer
+) -> None:
+    doctor = await _doctor(client)
+    ins = factories.new_ins()
+    opened = (await doctor.gql(OPEN, {"input": _identity(ins, email="lea@test.dmp")})).ok()
+    payload = opened["openRecordForPatient"]
+    assert payload["ins"] == ins and payload["sentTo"] == "l•••@t•••.dmp"
+    record = await Record.get(ins=ins)
+    assert record.status == RecordStatus.PENDING and record.owner_id is None  # type: ignore[attr-defined]
+    events = await AccessEvent.filter(record_id=record.id).values_list("action", flat=True)
+    assert list(events) == ["RECORD_OPENED"]
+    # The code handed over is also e-mailed.
+    mailed = await smtp_server.activation_code_for("lea@test.dmp")
+    assert mailed == payload["activationCode"]
+
+    created = (await Caller(client).gql(CREATE, {"input": {
+        "ins": ins, "activationCode": mailed.lower().replace("-", " "), "email": "Lea.Martin@test.dmp",
+        "password": STRONG,
+    }})).ok()["createRecord"]
+    assert created["sentTo"] == "l•••@t•••.dmp"
+    account = await Account.get(email="lea.martin@test.dmp")
+    assert account.role == "PATIENT" and not account.email_verified
+    record = await Record.get(ins=ins)
+    assert record.status == RecordStatus.ACTIVE and record.owner_id == account.id  # type: ignore[attr-defined]
+    assert record.activated_at is not None
+    assert (await ActivationCode.get(record_id=record.id)).used_at is not None
+
+    code = await smtp_server.code_for("lea.martin@test.dmp")
+    verified = await Caller(client).gql(VERIFY, {"t": created["attemptToken"], "c": code})
+    assert verified.ok()["verifyContact"]["me"]["displayName"] == "Léa Martin"
+    cookie = session_cookie(verified)
+    assert cookie
+    assert (await Caller(client, session=cookie).gql(ME)).ok()["me"]["role"] == "PATIENT"
+    assert (await Account.get(id=account.id)).email_verified
+    # The activation code is single use.
+    again = await Caller(client).gql(CREATE, {"input": {
+        "ins": ins, "activationCode": mailed, "email": "other@test.dmp", "password": STRONG}})
+    assert again.codes == ["BAD_USER_INPUT"]
+    assert not await Account.filter(email="other@test.dmp").exists()
+
+
+async def test_reopening_a_pending_record_issues_a_new_code(client: httpx.AsyncClient) -> None:
+    doctor = await _doctor(client)
+    ins = factories.new_ins()
+    first = (await doctor.gql(OPEN, {"input": _identity(ins)})).ok()["openRecordForPatient"]
+    second = (await doctor.gql(OPEN, {"input": _identity(ins)})).ok()["openRecordForPatient"]
+    assert first["activationCode"] != second["activationCode"] and second["sentTo"] is None
+    assert await Record.filter(ins=ins).count() == 1
+    stale = await Caller(client).gql(CREATE, {"input": {
+        "ins": ins, "activationCode": first["activationCode"], "email": "x@test.dmp", "password": STRONG}})
+    assert stale.codes == ["BAD_USER_INPUT"]
+    assert (await Record.get(ins=ins)).status == RecordStatus.PENDING
+
+
+async def test_opening_an_active_record_is_a_conflict(client: httpx.AsyncClient) -> None:
+    _, record = await factories.patient()
+    doctor = await _doctor(client)
+    result = await doctor.gql(OPEN, {"input": _identity(record.ins)})
+    assert result.codes == ["CONFLICT"]
+    assert await ActivationCode.filter(record_id=record.id).count() == 0
+
+
+async def test_only_practitioners_open_records(client: httpx.AsyncClient) -> None:
+    from backend import accounts
+
+    patient, _ = await factories.patient()
+    ins = factories.new_ins()
+    anonymous = await Caller(client).gql(OPEN, {"input": _identity(ins)})
+    assert anonymous.codes == ["UNAUTHENTICATED"]
+    as_patient = await Caller(client, session=await session_for(patient)).gql(OPEN, {"input": _identity(ins)})
+    assert as_patient.codes == ["FORBIDDEN"]
+    _, insurer_token = await accounts.create_token("cnam", ["insurer:import"], organization="CNAM")
+    as_insurer = await Caller(client, token=insurer_token).gql(OPEN, {"input": _identity(ins)})
+    assert as_insurer.codes == ["FORBIDDEN"]
+    assert not await Record.filter(ins=ins).exists()
+    _, practitioner = await factories.practitioner()
+    _, token = await accounts.create_token("cabinet", ["practitioner"], practitioner_rpps=practitioner.rpps)
+    by_token = await Caller(client, token=token).gql(OPEN, {"input": _identity(ins)})
+    assert by_token.ok()["openRecordForPatient"]["ins"] == ins
+
+
+async def test_invalid_identity_refused(client: httpx.AsyncClient) -> None:
+    doctor = await _doctor(client)
+    bad_ins = await doctor.gql(OPEN, {"input": _identity("185057500000199")})
+    assert bad_ins.codes == ["BAD_USER_INPUT"] and "INS" in bad_ins.errors[0]["message"]
+    future = await doctor.gql(OPEN, {"input": {**_identity(factories.new_ins()), "birthDate": "2999-01-01"}})
+    assert future.codes == ["BAD_USER_INPUT"]
+    assert await Record.all().count() == 0
+
+
+async def _pending(client: httpx.AsyncClient) -> tuple[str, str]:
+    doctor = await _doctor(client)
+    ins = factories.new_ins()
+    opened = (await doctor.gql(OPEN, {"input": _identity(ins)})).ok()["openRecordForPatient"]
+    return ins, opened["activationCode"]
+
+
+async def test_weak_password_refused_and_nothing_written(client: httpx.AsyncClient) -> None:
+    ins, code = await _pending(client)
+    for password in ("court", "motdepasse1234", "Password1234"):
+        result = await Caller(client).gql(CREATE, {"input": {
+            "ins": ins, "activationCode": code, "email": "weak@test.dmp", "password": password}})
+        assert result.codes == ["BAD_USER_INPUT"], password
+    assert not await Account.filter(email="weak@test.dmp").exists()
+    row = await ActivationCode.get(record__ins=ins)
+    assert row.used_at is None and row.tries == 0
+    # The code still works with a good password.
+    ok = await Caller(client).gql(CREATE, {"input": {
+        "ins": ins, "activationCode": code, "email": "weak@test.dmp", "password": STRONG}})
+    ok.ok()
+
+
+async def test_unknown_ins_wrong_code_and_taken_email_look_alike(client: httpx.AsyncClient) -> None:
+    ins, code = await _pending(client)
+    taken, _ = await factories.patient()
+    attempts = {
+        "unknown INS": {"ins": factories.new_ins(), "activationCode": code, "email": "n1@test.dmp"},
+        "wrong code": {"ins": ins, "activationCode": "AAAA-BBBB-CCCC", "email": "n2@test.dmp"},
+        "e-mail taken": {"ins": ins, "activationCode": code, "email": taken.email},
+    }
+    answers = []
+    for case in attempts.values():
+        result = await Caller(client).gql(CREATE, {"input": {**case, "password": STRONG}})
+        answers.append((result.codes, result.errors[0]["message"], result.data))
+    assert answers[0] == answers[1] == answers[2]
+    assert answers[0][0] == ["BAD_USER_INPUT"] and answers[0][2] is None
+    assert (await Record.get(ins=ins)).status == RecordStatus.PENDING
+    assert await Account.filter(role="PATIENT").count() == 1
+
+
+async def test_activation_code_tries_are_bounded(client: httpx.AsyncClient) -> None:
+    ins, code = await _pending(client)
+    for _ in range(5):
+        result = await Caller(client).gql(CREATE, {"input": {
+            "ins": ins, "activationCode": "AAAA-BBBB-CCCC", "email": "t@test.dmp", "password": STRONG}})
+        assert result.codes == ["BAD_USER_INPUT"]
+    late = await Caller(client).gql(CREATE, {"input": {
+        "ins": ins, "activationCode": code, "email": "t@test.dmp", "password": STRONG}})
+    assert late.codes == ["BAD_USER_INPUT"]
+    assert (await Record.get(ins=ins)).status == RecordStatus.PENDING
+
+
+async def test_code_channel_sms_needs_a_phone(client: httpx.AsyncClient) -> None:
+    ins, code = await _pending(client)
+    result = await Caller(client).gql(CREATE, {"input": {
+        "ins": ins, "activationCode": code, "email": "s@test.dmp", "password": STRONG, "codeChannel": "SMS"}})
+    assert result.codes == ["BAD_USER_INPUT"]
+    assert not await Account.filter(email="s@test.dmp").exists()
+    assert await Session.all().count() == 1  # the doctor's only
