@@ -14,6 +14,7 @@ from backend.models import Account, LoginAttempt, PasskeyChallenge, PasskeyCrede
 from tests import factories
 from tests.conftest import Caller, GraphQLResult, session_for
 from tests.passkey_flows import (
+    BEGIN_LOGIN,
     ME,
     begin_login,
     cookie_set,
@@ -97,11 +98,8 @@ async def test_second_factor_login(client: httpx.AsyncClient) -> None:
     assert attempt.completed_at is not None
     assert (await stored(cred)).sign_count == 1
     # The attempt is finished: it cannot open a second session.
-    again = await anonymous.gql(
-        "mutation($t: String) { beginPasskeyLogin(attemptToken: $t) { optionsJson } }",
-        {"t": attempt_token},
-    )
-    assert again.codes == ["UNAUTHENTICATED"]
+    again = await anonymous.gql(BEGIN_LOGIN, {"t": attempt_token})
+    assert again.codes == ["BAD_USER_INPUT"]
     assert await session_count() == 1
 
 
@@ -291,27 +289,54 @@ async def test_malformed_assertion_is_refused(client: httpx.AsyncClient) -> None
         await assert_refused(await finish_login(Caller(client), bad), cred, "BAD_USER_INPUT")
 
 
-async def test_unknown_or_unchecked_attempt_is_unauthenticated(
-    client: httpx.AsyncClient,
-) -> None:
+async def test_unknown_or_expired_attempt_is_refused(client: httpx.AsyncClient) -> None:
     account, authenticator, cred = await with_passkey(client)
     challenges = await PasskeyChallenge.all().count()
-    wrong_password = await password_checked_attempt(account, password_ok=False)
     expired = await password_checked_attempt(account)
     clock.shift(timedelta(minutes=11))
-    for token in ("not-a-token", wrong_password, expired):
-        result = await Caller(client).gql(
-            "mutation($t: String) { beginPasskeyLogin(attemptToken: $t) { optionsJson } }",
-            {"t": token},
-        )
-        assert result.codes == ["UNAUTHENTICATED"]
+    for token in ("not-a-token", expired):
+        result = await Caller(client).gql(BEGIN_LOGIN, {"t": token})
+        assert result.codes == ["BAD_USER_INPUT"]
+        assert "expired or is unknown" in result.errors[0]["message"]
     assert await PasskeyChallenge.all().count() == challenges
-    # finishing with such a token is refused before anything is verified
     options = await begin_login(Caller(client))
-    result = await finish_login(Caller(client), authenticator.assertion(options), wrong_password)
-    assert result.codes == ["UNAUTHENTICATED"]
+    result = await finish_login(Caller(client), authenticator.assertion(options), expired)
+    assert result.codes == ["BAD_USER_INPUT"]
     assert await session_count() == 0
     assert (await stored(cred)).last_used_at is None
+
+
+async def test_wrong_password_attempt_looks_real_but_never_signs_in(
+    client: httpx.AsyncClient,
+) -> None:
+    """startLogin answers a wrong password with a decoy attempt; the passkey step must not
+    tell it apart (same options), nor accept even the account's genuine passkey."""
+    account, authenticator, cred = await with_passkey(client)
+    real = json.loads(await begin_login(Caller(client), await password_checked_attempt(account)))
+    decoy_token = await password_checked_attempt(account, password_ok=False)
+    decoy = json.loads(await begin_login(Caller(client), decoy_token))
+    assert decoy.keys() == real.keys()
+    assert decoy["allowCredentials"] == real["allowCredentials"]
+    result = await finish_login(Caller(client), authenticator.assertion(json.dumps(decoy)),
+                                decoy_token)
+    await assert_refused(result, cred, "BAD_USER_INPUT")
+    assert (await LoginAttempt.get(token_hash=digest(decoy_token))).completed_at is None
+
+
+async def test_second_factor_after_start_login(client: httpx.AsyncClient) -> None:
+    """The whole path a browser takes: startLogin with the password, then the passkey."""
+    account, authenticator, _ = await with_passkey(client)
+    started = (await Caller(client).gql(
+        "mutation($i: String!, $p: String!) { startLogin(identifier: $i, password: $p) "
+        "{ attemptToken factors } }",
+        {"i": account.email, "p": factories.PASSWORD},
+    )).ok()["startLogin"]
+    assert "PASSKEY" in started["factors"]
+    token = started["attemptToken"]
+    options = await begin_login(Caller(client), token)
+    result = await finish_login(Caller(client), authenticator.assertion(options), token)
+    assert result.ok()["finishPasskeyLogin"]["me"]["id"] == str(account.id)
+    assert await session_count() == 1
 
 
 async def test_locked_account_cannot_log_in(client: httpx.AsyncClient) -> None:

@@ -13,6 +13,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
+from tortoise.models import Model
 from tortoise.transactions import in_transaction
 from webauthn import (
     generate_authentication_options,
@@ -38,9 +39,7 @@ from webauthn.helpers.structs import (
 )
 
 from backend import clock
-from backend.auth.secrets_util import digest
 from backend.config import settings
-from backend.domain.enums import CodePurpose
 from backend.models import Account, LoginAttempt, PasskeyChallenge, PasskeyCredential
 from backend.notify.outbox import enqueue_email
 
@@ -66,6 +65,12 @@ class Purpose:
 class LoginResult:
     credential: PasskeyCredential
     account: Account
+
+
+def _fk(row: Model, relation: str) -> uuid.UUID | None:
+    """The foreign key Tortoise keeps beside a relation (not visible to mypy)."""
+    value = getattr(row, f"{relation}_id")
+    return None if value is None else uuid.UUID(str(value))
 
 
 def clean_name(name: str | None) -> str:
@@ -117,7 +122,7 @@ async def _consume_challenge(
         raise PasskeyRefused("challenge was never issued")
     if row.purpose != purpose:
         raise PasskeyRefused("challenge was issued for another ceremony")
-    if row.session_id != session_id or row.attempt_id != attempt_id:
+    if _fk(row, "session") != session_id or _fk(row, "attempt") != attempt_id:
         raise PasskeyRefused("challenge was issued for another session or attempt")
     now = clock.now()
     # Conditional update: of two parallel uses of one challenge, only one changes the row.
@@ -172,7 +177,7 @@ async def register(
     except (WebAuthnException, ValueError, TypeError, KeyError) as exc:
         raise PasskeyRefused(f"malformed registration response: {type(exc).__name__}") from None
     row = await _consume_challenge(challenge, Purpose.REGISTER, session_id=session_id)
-    if row.account_id != account.id:
+    if _fk(row, "account") != account.id:
         raise PasskeyRefused("challenge was issued for another account")
     try:
         verified = verify_registration_response(
@@ -233,35 +238,18 @@ async def notify_change(
 # --- authentication -----------------------------------------------------------------
 
 
-async def password_checked_attempt(token: str) -> LoginAttempt | None:
-    """The open login attempt of this token whose password step succeeded, else None."""
-    return await LoginAttempt.filter(
-        token_hash=digest(token),
-        purpose=CodePurpose.LOGIN,
-        password_ok=True,
-        account_id__isnull=False,
-        completed_at=None,
-        expires_at__gt=clock.now(),
-    ).first()
-
-
-async def complete_attempt(attempt: LoginAttempt) -> bool:
-    """Close the attempt; False when another request closed it first."""
-    changed = await LoginAttempt.filter(id=attempt.id, completed_at=None).update(
-        completed_at=clock.now()
-    )
-    return changed == 1
-
-
 async def authentication_options(attempt: LoginAttempt | None) -> str:
     """Options for navigator.credentials.get(), as JSON; the challenge is kept.
 
-    With an attempt (password already checked) the account's passkeys are allowed; without,
-    the browser offers its discoverable credentials for this site.
+    With an attempt (startLogin's) the account's passkeys are allowed; without, the browser
+    offers its discoverable credentials for this site. A decoy attempt (wrong password,
+    unknown or locked account) gets options like a real one: they must not tell which it is.
     """
     allow: list[PublicKeyCredentialDescriptor] = []
-    if attempt is not None:
-        rows = await PasskeyCredential.filter(account_id=attempt.account_id).order_by("created_at")
+    if attempt is not None and _fk(attempt, "account") is not None:
+        rows = await PasskeyCredential.filter(account_id=_fk(attempt, "account")).order_by(
+            "created_at"
+        )
         allow = [_descriptor(row) for row in rows]
     options = generate_authentication_options(
         rp_id=settings().rp_id,
@@ -272,14 +260,15 @@ async def authentication_options(attempt: LoginAttempt | None) -> str:
     await _store_challenge(
         options.challenge,
         Purpose.LOGIN,
-        account_id=attempt.account_id if attempt else None,
+        account_id=_fk(attempt, "account") if attempt else None,
         attempt_id=attempt.id if attempt else None,
     )
     return options_to_json(options)
 
 
 async def authenticate(credential_json: str, attempt: LoginAttempt | None) -> LoginResult:
-    """Verify an assertion; with an attempt, the passkey must be that account's."""
+    """Verify an assertion; with an attempt, its password step must have succeeded and the
+    passkey must be that account's."""
     cfg = settings()
     try:
         credential = parse_authentication_credential_json(credential_json)
@@ -294,8 +283,11 @@ async def authenticate(credential_json: str, attempt: LoginAttempt | None) -> Lo
     )
     if stored is None:
         raise PasskeyRefused("unknown credential")
-    if attempt is not None and stored.account_id != attempt.account_id:
-        raise PasskeyRefused("credential of another account")
+    if attempt is not None:
+        if _fk(stored, "account") != _fk(attempt, "account"):
+            raise PasskeyRefused("credential of another account")
+        if not attempt.password_ok:
+            raise PasskeyRefused("the attempt's password step failed")
     handle = credential.response.user_handle
     if handle and handle != stored.account.id.bytes:
         raise PasskeyRefused("user handle does not match the credential")

@@ -6,11 +6,11 @@ import logging
 import uuid
 from dataclasses import dataclass
 
-from backend.auth import passkeys
-from backend.auth.sessions import revoke, start_session
-from backend.auth.viewer import Viewer
+from backend.auth import attempts, passkeys
+from backend.domain.enums import CodePurpose
 from backend.errors import BadUserInput, Forbidden, NotFound, Unauthenticated
-from backend.models import Account, LoginAttempt, PasskeyCredential, Practitioner, Session
+from backend.models import Account, LoginAttempt, PasskeyCredential
+from backend.resolvers import login
 from backend.resolvers.context import Context
 
 log = logging.getLogger("dmp.passkeys")
@@ -102,9 +102,9 @@ async def remove_passkey(ctx: Context, passkey_id: str) -> bool:
 async def _attempt(token: str | None) -> LoginAttempt | None:
     if token is None:
         return None
-    attempt = await passkeys.password_checked_attempt(token)
+    attempt = await attempts.find(token, CodePurpose.LOGIN)
     if attempt is None:
-        raise Unauthenticated("this login attempt is unknown or expired; start again")
+        raise BadUserInput(login.EXPIRED_ATTEMPT)
     return attempt
 
 
@@ -112,38 +112,18 @@ async def begin_login(ctx: Context, attempt_token: str | None) -> str:
     return await passkeys.authentication_options(await _attempt(attempt_token))
 
 
-async def finish_login(ctx: Context, credential_json: str, attempt_token: str | None) -> None:
-    """Verify the passkey, then open a new session (cookie) and sign the request in."""
+async def finish_login(
+    ctx: Context, credential_json: str, attempt_token: str | None
+) -> login.SignedIn:
+    """Verify the passkey, then open a new session (cookie), as completeLogin does."""
     attempt = await _attempt(attempt_token)
     try:
         result = await passkeys.authenticate(credential_json, attempt)
     except passkeys.PasskeyRefused as refused:
         log.info("passkey login refused: %s", refused)
         raise BadUserInput(VERIFICATION_FAILED) from None
-    account = result.account
-    if account.locked_at is not None:
+    if result.account.locked_at is not None:
         raise Forbidden("this account is locked; contact support")
-    if attempt is not None and not await passkeys.complete_attempt(attempt):
-        raise Unauthenticated("this login attempt is unknown or expired; start again")
-    previous = ctx.viewer.session_id
-    session = await start_session(
-        ctx.response, account, ctx.request.headers.get("user-agent", "")
-    )
-    # The cookie now names the new session; the one it replaces must not stay usable.
-    if previous is not None:
-        await revoke(previous)
-    ctx.viewer = await _signed_in(account, session)
-
-
-async def _signed_in(account: Account, session: Session) -> Viewer:
-    practitioner = await Practitioner.get_or_none(account_id=account.id)
-    return Viewer(
-        account_id=account.id,
-        role=account.role,
-        display_name=account.display_name,
-        practitioner_id=practitioner.id if practitioner else None,
-        profession=practitioner.profession if practitioner else None,
-        is_regulator=bool(practitioner and practitioner.is_regulator),
-        session_id=session.id,
-        fresh_factor=True,
-    )
+    if attempt is not None and not await attempts.complete(attempt):
+        raise BadUserInput(login.EXPIRED_ATTEMPT)
+    return await login.signed_in(ctx, result.account)

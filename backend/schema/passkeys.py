@@ -9,7 +9,8 @@ import strawberry
 from backend.models import PasskeyCredential
 from backend.resolvers import passkeys
 from backend.resolvers.context import Info
-from backend.schema.account import LoginPayload, me_of
+from backend.schema.account import LoginPayload
+from backend.schema.auth import login_payload
 
 
 @strawberry.type
@@ -78,10 +79,9 @@ class PasskeyMutation:
     async def finish_passkey_login(
         self, info: Info, credential_json: str, attempt_token: str | None = None
     ) -> LoginPayload:
-        await passkeys.finish_login(info.context, credential_json, attempt_token)
-        me = me_of(info)
-        assert me is not None  # noqa: S101 — finish_login signed the request in
-        return LoginPayload(me=me)
+        return login_payload(
+            await passkeys.finish_login(info.context, credential_json, attempt_token)
+        )
 
     @strawberry.mutation(description="Rename one of the signed-in account's passkeys.")
     async def rename_passkey(self, info: Info, id: strawberry.ID, name: str) -> Passkey:
