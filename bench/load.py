@@ -1,0 +1,185 @@
+"""The load generator: closed-loop clients over raw keep-alive HTTP/1.1, in its own process.
+
+A hand-rolled client keeps the generator's own cost per request far below the server's,
+so one core of load is enough to saturate one core of server. Run by `bench.run`:
+
+    taskset -c 1 python -m bench.load SPEC.json   # prints one JSON result line
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class Request:
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+    def encode(self, host: str) -> bytes:
+        lines = [f"{self.method} {self.path} HTTP/1.1", f"Host: {host}", f"Content-Length: {len(self.body)}"]
+        lines += [f"{k}: {v}" for k, v in self.headers.items()]
+        return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + self.body
+
+
+class Connection:
+    """One keep-alive connection; reconnects after the server closes it."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.host, self.port = host, port
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def send(self, raw: bytes) -> tuple[int, bytes]:
+        if self.writer is None or self.reader is None:
+            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        reader, writer = self.reader, self.writer
+        writer.write(raw)
+        status_line = await reader.readline()
+        if not status_line:
+            self.writer = self.reader = None
+            raise ConnectionError("connection closed by the server")
+        status = int(status_line.split(b" ", 2)[1])
+        length = -1
+        chunked = close = False
+        while True:
+            line = await reader.readline()
+            if line in (b"\r\n", b"\n", b""):
+                break
+            name, _, value = line.partition(b":")
+            lname = name.strip().lower()
+            if lname == b"content-length":
+                length = int(value)
+            elif lname == b"transfer-encoding" and b"chunked" in value.lower():
+                chunked = True
+            elif lname == b"connection" and b"close" in value.lower():
+                close = True
+        if chunked:
+            parts = []
+            while True:
+                size = int((await reader.readline()).split(b";")[0], 16)
+                if size == 0:
+                    await reader.readline()
+                    break
+                parts.append(await reader.readexactly(size))
+                await reader.readline()
+            body = b"".join(parts)
+        elif length >= 0:
+            body = await reader.readexactly(length)
+        else:
+            body = await reader.read()
+            close = True
+        if close:
+            writer.close()
+            self.writer = self.reader = None
+        return status, body
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+
+
+@dataclass
+class Stats:
+    latencies: list[float] = field(default_factory=list)
+    errors: int = 0
+    error_sample: str = ""
+    items: int = 0
+
+
+def _ok(status: int, body: bytes) -> bool:
+    return status == 200 and b'"errors"' not in body
+
+
+async def client(
+    host: str, port: int, pool: list[bytes], start: float, measure_from: float, stop: float,
+    stats: Stats, items_per_request: int, rng: random.Random,
+) -> None:
+    conn = Connection(host, port)
+    try:
+        while True:
+            now = time.perf_counter()
+            if now >= stop:
+                return
+            raw = rng.choice(pool)
+            t0 = time.perf_counter()
+            try:
+                status, body = await conn.send(raw)
+                ok = _ok(status, body)
+            except (ConnectionError, OSError, asyncio.IncompleteReadError, ValueError) as exc:
+                status, body, ok = 0, repr(exc).encode(), False
+                conn.close()
+                conn = Connection(host, port)
+            t1 = time.perf_counter()
+            if t0 < measure_from or t1 > stop:
+                continue
+            stats.latencies.append(t1 - t0)
+            if ok:
+                stats.items += items_per_request
+            else:
+                stats.errors += 1
+                if not stats.error_sample:
+                    stats.error_sample = f"{status} {body[:300].decode(errors='replace')}"
+    finally:
+        conn.close()
+
+
+def percentile(sorted_values: list[float], q: float) -> float:
+    if not sorted_values:
+        return float("nan")
+    index = min(len(sorted_values) - 1, max(0, round(q * (len(sorted_values) - 1))))
+    return sorted_values[index]
+
+
+async def run(spec: dict[str, Any]) -> dict[str, Any]:
+    host, port = spec["host"], spec["port"]
+    rng = random.Random(spec.get("seed", 1))
+    pools: list[list[bytes]] = []
+    for client_spec in spec["clients"]:
+        pool = [
+            Request("POST", spec["path"], {**spec.get("headers", {}), **client_spec.get("headers", {}),
+                                          "Content-Type": "application/json"},
+                    body.encode()).encode(f"{host}:{port}")
+            for body in client_spec["bodies"]
+        ]
+        pools.append(pool)
+    start = time.perf_counter()
+    measure_from = start + spec.get("warmup", 2.0)
+    stop = measure_from + spec["duration"]
+    stats = Stats()
+    await asyncio.gather(*(
+        client(host, port, pool, start, measure_from, stop, stats, spec.get("items_per_request", 1),
+               random.Random(rng.random()))
+        for pool in pools
+    ))
+    lat = sorted(stats.latencies)
+    seconds = spec["duration"]
+    return {
+        "requests": len(lat),
+        "rps": len(lat) / seconds,
+        "items_per_s": stats.items / seconds,
+        "p50_ms": percentile(lat, 0.50) * 1000,
+        "p95_ms": percentile(lat, 0.95) * 1000,
+        "p99_ms": percentile(lat, 0.99) * 1000,
+        "errors": stats.errors,
+        "error_sample": stats.error_sample,
+    }
+
+
+def main() -> None:
+    with open(sys.argv[1]) as handle:
+        spec = json.load(handle)
+    result = asyncio.run(run(spec))
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()

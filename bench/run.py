@@ -1,0 +1,315 @@
+"""The benchmark of issue #14: seed, serve, drive load from another core, print the table.
+
+    .venv/bin/python -m bench.run --db postgres            # 1,000 patients, 10 s per scenario
+    .venv/bin/python -m bench.run --db sqlite
+    .venv/bin/python -m bench.run --db postgres --patients 100000 --only S1
+
+The server (`dmp serve`, one worker) and the baseline (bench/baseline.py) run pinned to
+core 0; the load generator (bench/load.py) runs pinned to core 1. Loopback only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bench.seed import Manifest, create_database, seed
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+PG_URL = "postgres://postgres@127.0.0.1:5432/dmp_bench"
+
+S1 = """query S1($ins: String!) {
+  patientRecord(ins: $ins) {
+    sectionAccess { section mode }
+    allergies(first: 20) { edges { node { id title date } } }
+    medications(first: 20) { edges { node { id title date } } }
+    emergencyProfile { bloodGroup }
+  }
+}"""
+
+_S2_CONN = "(first: 20) { edges { cursor node { id title code date source author { displayName profession } } } pageInfo { hasNextPage endCursor } }"
+S2 = (
+    "query S2($ins: String!) {\n  patientRecord(ins: $ins) {\n    ins firstName lastName birthDate status accessMode\n"
+    "    sectionAccess { section mode }\n"
+    + "".join(
+        f"    {name}{_S2_CONN}\n"
+        for name in ("medications", "medicalDevices", "procedures", "imaging", "labResults", "hospitalStays",
+                     "medicalHistory", "allergies", "vaccinations", "documents")
+    )
+    + "    emergencyProfile { bloodGroup emergencyContacts { name phone relation } advanceDirectives }\n  }\n}"
+)
+
+S3 = """query S3 { myAccessHistory(first: 50) { edges { node { at action mode sections actor { displayName profession } } } pageInfo { hasNextPage endCursor } } }"""
+
+
+def pin(core: int) -> list[str]:
+    """Pin a child to one core where taskset exists and the machine has two cores or more."""
+    if shutil.which("taskset") and (os.cpu_count() or 1) >= 2:
+        return ["taskset", "-c", str(core)]
+    return []
+
+
+@dataclass
+class Server:
+    name: str
+    port: int
+    process: subprocess.Popen[bytes]
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def wait_healthy(port: int, process: subprocess.Popen[bytes], timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server on port {port} exited with status {process.returncode}")
+        with contextlib.suppress(OSError):
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as response:
+                if response.status == 200:
+                    return
+        time.sleep(0.1)
+    raise RuntimeError(f"server on port {port} did not become healthy")
+
+
+def server_env(url: str, data_dir: Path, port: int) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update({
+        "DMP_DATABASE_URL": url,
+        "DMP_DATA_DIR": str(data_dir),
+        "DMP_PUBLIC_ORIGIN": f"http://localhost:{port}",
+        "DMP_ENV": "development",
+    })
+    return env
+
+
+def start_product(url: str, data_dir: Path, port: int, log: Path) -> Server:
+    dmp = str(Path(PYTHON).with_name("dmp"))
+    cmd = [*pin(0), dmp, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"]
+    process = subprocess.Popen(cmd, env=server_env(url, data_dir, port), cwd=ROOT,
+                               stdout=log.open("wb"), stderr=subprocess.STDOUT)
+    server = Server("product", port, process)
+    try:
+        wait_healthy(port, process)
+    except Exception:
+        server.stop()
+        raise
+    return server
+
+
+def start_baseline(url: str, audit_key: bytes, port: int, log: Path) -> Server:
+    cmd = [*pin(0), PYTHON, "-m", "bench.baseline", "--db", url, "--port", str(port),
+           "--audit-key", audit_key.hex()]
+    process = subprocess.Popen(cmd, cwd=ROOT, stdout=log.open("wb"), stderr=subprocess.STDOUT)
+    server = Server("baseline", port, process)
+    try:
+        wait_healthy(port, process)
+    except Exception:
+        server.stop()
+        raise
+    return server
+
+
+def gql(query: str, variables: dict[str, Any] | None = None) -> str:
+    return json.dumps({"query": query, "variables": variables or {}})
+
+
+def drive(spec: dict[str, Any], work: Path) -> dict[str, Any]:
+    """Run the load generator in its own process on core 1; returns its JSON result."""
+    path = work / f"spec-{time.monotonic_ns()}.json"
+    path.write_text(json.dumps(spec))
+    out = subprocess.run([*pin(1), PYTHON, "-m", "bench.load", str(path)], cwd=ROOT,
+                         capture_output=True, check=True, text=True)
+    path.unlink()
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def spread_clients(m: Manifest, query: str, concurrency: int) -> list[dict[str, Any]]:
+    """Each client is one practitioner reading the records that granted them access."""
+    clients = []
+    for i in range(concurrency):
+        p = m.practitioners[i % len(m.practitioners)]
+        clients.append({"headers": bearer(p.token),
+                        "bodies": [gql(query, {"ins": ins}) for ins in p.patients[:500]]})
+    return clients
+
+
+def one_record_clients(m: Manifest, query: str, ins: str, concurrency: int) -> list[dict[str, Any]]:
+    return [
+        {"headers": bearer(m.practitioners[i % len(m.practitioners)].token),
+         "bodies": [gql(query, {"ins": ins})]}
+        for i in range(concurrency)
+    ]
+
+
+def product_fields() -> set[str]:
+    """Root fields the product exposes now (other areas are still being built)."""
+    from backend.schema.root import schema
+
+    text = schema.as_str()
+    return {name for name in ("myAccessHistory", "importCareHistory", "startLogin", "completeLogin")
+            if f"  {name}(" in text or f"  {name}:" in text}
+
+
+@dataclass
+class Row:
+    operation: str
+    target: str
+    concurrency: int
+    result: dict[str, Any] | None
+    note: str = ""
+
+
+def print_table(rows: list[Row], ratios: list[tuple[str, float]]) -> None:
+    head = f"{'operation':<34} {'server':<9} {'conc':>4} {'req/s':>8} {'items/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'errors':>6}"
+    print(head)
+    print("-" * len(head))
+    for row in rows:
+        r = row.result
+        if r is None:
+            print(f"{row.operation:<34} {row.target:<9} {row.concurrency:>4} {row.note}")
+            continue
+        items = f"{r['items_per_s']:>8.0f}" if r.get("items_per_request", 1) != 1 else f"{'':>8}"
+        print(f"{row.operation:<34} {row.target:<9} {row.concurrency:>4} {r['rps']:>8.1f} {items} "
+              f"{r['p50_ms']:>8.1f} {r['p95_ms']:>8.1f} {r['p99_ms']:>8.1f} {r['errors']:>6}")
+        if r["errors"] and r.get("error_sample"):
+            print(f"    first error: {r['error_sample'][:200]}")
+    for name, value in ratios:
+        print(f"ratio {name}: {value:.2f}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="bench.run", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--db", choices=["postgres", "sqlite"], default="postgres")
+    parser.add_argument("--patients", type=int, default=1000)
+    parser.add_argument("--duration", type=float, default=10.0, help="seconds measured per scenario")
+    parser.add_argument("--warmup", type=float, default=2.0, help="seconds before measuring")
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--only", default="", help="comma-separated: S1,S1one,S1big,S2,S3,S4,S5")
+    parser.add_argument("--port", type=int, default=8100)
+    parser.add_argument("--pg-url", default=PG_URL, help="the benchmark's own database (dropped first)")
+    parser.add_argument("--json", type=Path, help="also write the results here")
+    args = parser.parse_args(argv)
+
+    only = {s.strip() for s in args.only.split(",") if s.strip()}
+
+    def wanted(name: str) -> bool:
+        return not only or name in only
+
+    work = Path(tempfile.mkdtemp(prefix="dmp-bench-"))
+    data_dir = work / "data"
+    url = args.pg_url if args.db == "postgres" else f"sqlite://{work / 'bench.sqlite3'}"
+    env = server_env(url, data_dir, args.port)
+    os.environ.update({k: env[k] for k in ("DMP_DATABASE_URL", "DMP_DATA_DIR", "DMP_PUBLIC_ORIGIN", "DMP_ENV")})
+    from backend import config
+
+    config.reset(config.load())
+    audit_key = config.settings().audit_key
+
+    t0 = time.monotonic()
+    asyncio.run(create_database(url))
+    manifest = asyncio.run(seed(url, args.patients, audit_key))
+    print(f"seeded {manifest.patients} patients, {manifest.entries} entries on {args.db} "
+          f"in {time.monotonic() - t0:.1f} s", flush=True)
+
+    rows: list[Row] = []
+    ratios: list[tuple[str, float]] = []
+    servers: list[Server] = []
+    fields = product_fields()
+    c = args.concurrency
+    base = {"host": "127.0.0.1", "duration": args.duration, "warmup": args.warmup}
+    try:
+        product = start_product(url, data_dir, args.port, work / "product.log")
+        servers.append(product)
+        baseline = start_baseline(url, audit_key, args.port + 1, work / "baseline.log")
+        servers.append(baseline)
+
+        def measure(operation: str, server: Server, path: str, clients: list[dict[str, Any]],
+                    **extra: Any) -> dict[str, Any]:
+            spec = {**base, "port": server.port, "path": path, "clients": clients, **extra}
+            result = drive(spec, work)
+            result["items_per_request"] = extra.get("items_per_request", 1)
+            rows.append(Row(operation, server.name, len(clients), result))
+            print_table(rows[-1:], [])
+            return result
+
+        def pair(operation: str, query: str, baseline_path: str, clients: list[dict[str, Any]]) -> None:
+            p = measure(operation, product, "/graphql", clients)
+            b = measure(operation, baseline, baseline_path, clients)
+            if b["rps"]:
+                ratios.append((f"{operation} product/baseline", p["rps"] / b["rps"]))
+
+        if wanted("S1"):
+            pair("S1 consultation, spread", S1, "/s1", spread_clients(manifest, S1, c))
+        if wanted("S1one"):
+            pair("S1 one record (100 entries)", S1, "/s1",
+                 one_record_clients(manifest, S1, manifest.hot_ins, c))
+        if wanted("S1big"):
+            pair("S1 one record (10,000 entries)", S1, "/s1",
+                 one_record_clients(manifest, S1, manifest.big_ins, c))
+        if wanted("S2"):
+            pair("S2 whole record, spread", S2, "/s2", spread_clients(manifest, S2, c))
+        if wanted("S3"):
+            if "myAccessHistory" not in fields:
+                rows.append(Row("S3 access history, first 50", "product", c, None,
+                                "pending: myAccessHistory is not in the schema yet"))
+            else:
+                clients = [{"headers": {"Cookie": f"dmp_session={s}"}, "bodies": [gql(S3)]}
+                           for s in manifest.history_sessions[:c]]
+                measure("S3 access history, first 50", product, "/graphql", clients)
+        if wanted("S4"):
+            rows.append(Row("S4 insurer import, 1,000 items", "product", 1, None,
+                            "pending: importCareHistory is not in the schema yet"
+                            if "importCareHistory" not in fields else "see bench/imports (todo)"))
+        if wanted("S5"):
+            rows.append(Row("S5 login (password + code)", "product", 1, None,
+                            "pending: startLogin/completeLogin are not in the schema yet"
+                            if not {"startLogin", "completeLogin"} <= fields else "todo"))
+    finally:
+        for server in servers:
+            server.stop()
+    print()
+    print(f"{args.db}, {manifest.patients} patients, {manifest.entries} entries, "
+          f"{args.duration:.0f} s per scenario, {c} clients")
+    print_table(rows, ratios)
+    if args.json:
+        args.json.write_text(json.dumps({
+            "db": args.db, "patients": manifest.patients, "entries": manifest.entries,
+            "rows": [row.__dict__ for row in rows], "ratios": ratios,
+        }, indent=2))
+    shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+def _iter_lines(path: Path) -> Iterator[str]:
+    yield from path.read_text().splitlines()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
