@@ -1,0 +1,183 @@
+"""addEntry: who may write where (DESIGN §3 Writing), shapes, and corrections."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import httpx
+
+from backend import clock
+from backend.domain.enums import EmergencyKind, Profession, RecordStatus
+from backend.models import AccessEvent, Account, EmergencySession, Entry, Grant, Record
+from tests import factories
+from tests.care_items import ADD_ENTRY, cip13, insurer_token
+from tests.conftest import Caller, session_for
+
+YESTERDAY = (dt.date.today() - dt.timedelta(days=1)).isoformat()
+
+
+def medication(ins: str | None, **over: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "ins": ins, "section": "MEDICATIONS", "title": "Metformine 850 mg", "date": YESTERDAY,
+        "code": "A10BA02", "medication": {"cip13": cip13(42), "dose": "1 cp matin et soir",
+                                          "quantity": 3},
+    }
+    data.update(over)
+    return data
+
+
+async def _as(client: httpx.AsyncClient, account: Account) -> Caller:
+    return Caller(client, session=await session_for(account))
+
+
+async def _pharmacist_granted(record: Record, sections: list[str]) -> Account:
+    account, practitioner = await factories.practitioner(Profession.PHARMACIEN)
+    await Grant.create(record=record, practitioner=practitioner, sections=sections)
+    return account
+
+
+async def test_granted_practitioner_adds_an_entry(client: httpx.AsyncClient) -> None:
+    _, record = await factories.patient()
+    pharmacist = await _pharmacist_granted(record, ["MEDICATIONS"])
+    result = await (await _as(client, pharmacist)).gql(ADD_ENTRY, {"input": medication(record.ins)})
+    entry = result.ok()["addEntry"]["entry"]
+    assert entry["section"] == "MEDICATIONS" and entry["source"] == "PRACTITIONER"
+    assert entry["code"] == "A10BA02" and entry["cip13"] == cip13(42) and entry["quantity"] == 3
+    assert entry["author"] == {"displayName": pharmacist.display_name, "profession": "pharmacien"}
+    assert entry["masked"] is None  # only the owner is told
+    stored = await Entry.get(id=entry["id"])
+    assert stored.author_id == pharmacist.id  # type: ignore[attr-defined]
+    event = await AccessEvent.get(record_id=record.id, action="ENTRY_ADDED")
+    assert (event.mode, event.sections, event.entry_id) == ("GRANTED", ["MEDICATIONS"], entry["id"])
+
+
+async def test_treating_physician_writes_every_section(client: httpx.AsyncClient) -> None:
+    _, record = await factories.patient()
+    doctor, practitioner = await factories.practitioner()
+    await Record.filter(id=record.id).update(treating_physician_id=practitioner.id)
+    data = {"ins": record.ins, "section": "MEDICAL_HISTORY", "title": "Diabète de type 2",
+            "date": YESTERDAY, "code": "E11.9",
+            "medicalHistory": {"condition": "Diabète de type 2", "icd10": "e11.9"}}
+    result = await (await _as(client, doctor)).gql(ADD_ENTRY, {"input": data})
+    entry = result.ok()["addEntry"]["entry"]
+    stored = await Entry.get(id=entry["id"])
+    assert stored.details == {"condition": "Diabète de type 2", "icd10": "E11.9"}
+    event = await AccessEvent.get(record_id=record.id, action="ENTRY_ADDED")
+    assert event.mode == "TREATING_PHYSICIAN"
+
+
+async def test_refused_writers_write_nothing(client: httpx.AsyncClient) -> None:
+    patient, record = await factories.patient()
+    stranger, _ = await factories.practitioner()
+    pharmacist = await _pharmacist_granted(record, ["MEDICATIONS", "DOCUMENTS"])
+    emergency, emergency_pro = await factories.practitioner()
+    now = clock.now()
+    await EmergencySession.create(record=record, practitioner=emergency_pro,
+                                  kind=EmergencyKind.BREAK_GLASS, reason="malaise",
+                                  opened_at=now, expires_at=now + dt.timedelta(minutes=60))
+    support = await factories.support()
+    doc = {"ins": record.ins, "section": "DOCUMENTS", "title": "CR", "date": YESTERDAY}
+    cases = [
+        (await _as(client, stranger), medication(record.ins)),
+        # Granted DOCUMENTS, but a pharmacist may not see DOCUMENTS at all.
+        (await _as(client, pharmacist), doc),
+        # Break-glass is read-only.
+        (await _as(client, emergency), medication(record.ins)),
+        (await _as(client, support), medication(record.ins)),
+        (Caller(client, token=await insurer_token()), medication(record.ins)),
+        # The patient writes only DOCUMENTS, LAB_RESULTS and VACCINATIONS.
+        (await _as(client, patient), medication(None)),
+        # An unknown INS looks exactly like a record one may not write to.
+        (await _as(client, stranger), medication(factories.new_ins())),
+    ]
+    for caller, data in cases:
+        result = await caller.gql(ADD_ENTRY, {"input": data})
+        assert result.codes == ["FORBIDDEN"], (data, result.errors)
+    assert await Entry.all().count() == 0
+    denied = await AccessEvent.filter(record_id=record.id, action="ACCESS_DENIED").count()
+    assert denied == 3  # the stranger, the pharmacist, the break-glass practitioner
+    anonymous = await Caller(client).gql(ADD_ENTRY, {"input": medication(record.ins)})
+    assert anonymous.codes == ["UNAUTHENTICATED"]
+
+
+async def test_patient_adds_to_their_own_record(client: httpx.AsyncClient) -> None:
+    patient, record = await factories.patient()
+    data = {"section": "VACCINATIONS", "title": "Rappel DTP", "date": YESTERDAY,
+            "vaccination": {"vaccine": "Revaxis", "lot": "X123", "doseNumber": 4}}
+    result = await (await _as(client, patient)).gql(ADD_ENTRY, {"input": data})
+    entry = result.ok()["addEntry"]["entry"]
+    assert entry["source"] == "PATIENT" and entry["masked"] is False
+    assert entry["vaccine"] == "Revaxis" and entry["doseNumber"] == 4
+    event = await AccessEvent.get(record_id=record.id, action="ENTRY_ADDED")
+    assert event.mode == "OWNER" and event.entry_id == entry["id"]
+    # Someone else's INS is refused even to a patient.
+    _, other = await factories.patient()
+    refused = await (await _as(client, patient)).gql(
+        ADD_ENTRY, {"input": {**data, "ins": other.ins}})
+    assert refused.codes == ["FORBIDDEN"]
+    # A closed record takes no new entries.
+    await Record.filter(id=record.id).update(status=RecordStatus.CLOSED)
+    closed = await (await _as(client, patient)).gql(ADD_ENTRY, {"input": data})
+    assert closed.codes == ["FORBIDDEN"]
+    assert await Entry.all().count() == 1
+
+
+async def test_bad_input_writes_nothing(client: httpx.AsyncClient) -> None:
+    _, record = await factories.patient()
+    doctor, practitioner = await factories.practitioner()
+    await Record.filter(id=record.id).update(treating_physician_id=practitioner.id)
+    caller = await _as(client, doctor)
+    tomorrow = (dt.date.today() + dt.timedelta(days=1)).isoformat()
+    cases = [
+        medication(record.ins, code="A10BA0"),
+        medication(record.ins, medication={"cip13": "3400930000019"}),
+        medication(record.ins, date=tomorrow),
+        medication(record.ins, title="  "),
+        medication(record.ins, medication=None, labResult={"loinc": "2345-7"}),
+        medication(record.ins, allergy={"substance": "x"}),
+        {"ins": record.ins, "section": "LAB_RESULTS", "title": "K", "date": YESTERDAY,
+         "code": "2345-6"},
+        {"ins": record.ins, "section": "EMERGENCY", "title": "x", "date": YESTERDAY},
+        medication("12345"),
+        {"ins": record.ins, "section": "HOSPITAL_STAYS", "title": "Séjour", "date": YESTERDAY,
+         "hospitalStay": {"admissionDate": "2024-03-10", "dischargeDate": "2024-03-01"}},
+    ]
+    for data in cases:
+        result = await caller.gql(ADD_ENTRY, {"input": data})
+        assert result.codes == ["BAD_USER_INPUT"], (data, result.errors)
+    assert await Entry.all().count() == 0
+
+
+async def test_corrections(client: httpx.AsyncClient) -> None:
+    _, record = await factories.patient()
+    doctor, practitioner = await factories.practitioner()
+    await Record.filter(id=record.id).update(treating_physician_id=practitioner.id)
+    caller = await _as(client, doctor)
+    first = (await caller.gql(ADD_ENTRY, {"input": medication(record.ins)})).ok()
+    first_id = first["addEntry"]["entry"]["id"]
+    await Entry.filter(id=first_id).update(masked=True)
+    fixed = await caller.gql(ADD_ENTRY, {"input": medication(
+        record.ins, supersedes=first_id, title="Metformine 1000 mg")})
+    correction = fixed.ok()["addEntry"]["entry"]
+    assert correction["supersedes"] == first_id
+    old = await Entry.get(id=first_id)
+    new = await Entry.get(id=correction["id"])
+    assert old.superseded is True and new.masked is True and new.superseded is False
+    # Correcting an old version again is a conflict.
+    again = await caller.gql(ADD_ENTRY, {"input": medication(record.ins, supersedes=first_id)})
+    assert again.codes == ["CONFLICT"]
+    # Another section, another author, another record: refused.
+    other_section = await caller.gql(ADD_ENTRY, {"input": {
+        "ins": record.ins, "section": "DOCUMENTS", "title": "CR", "date": YESTERDAY,
+        "supersedes": correction["id"]}})
+    assert other_section.codes == ["BAD_USER_INPUT"]
+    pharmacist = await _pharmacist_granted(record, ["MEDICATIONS"])
+    not_author = await (await _as(client, pharmacist)).gql(
+        ADD_ENTRY, {"input": medication(record.ins, supersedes=correction["id"])})
+    assert not_author.codes == ["FORBIDDEN"]
+    _, other_record = await factories.patient()
+    foreign = await factories.entry(other_record, "MEDICATIONS", author=doctor)  # type: ignore[arg-type]
+    elsewhere = await caller.gql(ADD_ENTRY, {"input": medication(record.ins, supersedes=str(foreign.id))})
+    assert elsewhere.codes == ["BAD_USER_INPUT"]
+    assert await Entry.filter(record_id=record.id).count() == 2

@@ -1,0 +1,70 @@
+"""updateEmergencyProfile: the owner and the treating physician; checked values."""
+
+from __future__ import annotations
+
+import httpx
+
+from backend.domain.enums import Profession
+from backend.models import AccessEvent, Grant, Record
+from tests import factories
+from tests.conftest import Caller, session_for
+
+UPDATE = """
+mutation ($input: EmergencyProfileInput!) {
+  updateEmergencyProfile(input: $input) {
+    emergencyProfile { bloodGroup advanceDirectives emergencyContacts { name phone relation } }
+  }
+}"""
+
+
+async def test_owner_updates_the_profile(client: httpx.AsyncClient) -> None:
+    patient, record = await factories.patient()
+    owner = Caller(client, session=await session_for(patient))
+    data = {"bloodGroup": "ab+", "advanceDirectives": "Pas d'acharnement",
+            "emergencyContacts": [{"name": "Paul Martin", "phone": "+33 6 12 34 56 78",
+                                   "relation": "frère"}]}
+    profile = (await owner.gql(UPDATE, {"input": data})).ok()["updateEmergencyProfile"]
+    assert profile["emergencyProfile"] == {
+        "bloodGroup": "AB+", "advanceDirectives": "Pas d'acharnement",
+        "emergencyContacts": [{"name": "Paul Martin", "phone": "+33 6 12 34 56 78",
+                               "relation": "frère"}]}
+    # Fields left out stay as they are.
+    partial = (await owner.gql(UPDATE, {"input": {"bloodGroup": "O-"}})).ok()
+    assert partial["updateEmergencyProfile"]["emergencyProfile"]["advanceDirectives"] == (
+        "Pas d'acharnement")
+    await record.refresh_from_db()
+    assert record.blood_group == "O-" and len(record.emergency_contacts) == 1
+    assert await AccessEvent.filter(record_id=record.id,
+                                    action="EMERGENCY_PROFILE_UPDATED").count() == 2
+
+
+async def test_bad_values_change_nothing(client: httpx.AsyncClient) -> None:
+    patient, record = await factories.patient()
+    owner = Caller(client, session=await session_for(patient))
+    for data in ({"bloodGroup": "C+"},
+                 {"emergencyContacts": [{"name": "", "phone": "0612345678"}]},
+                 {"emergencyContacts": [{"name": "Paul", "phone": "call me"}]},
+                 {"emergencyContacts": [{"name": "P", "phone": "0612345678"}] * 6}):
+        assert (await owner.gql(UPDATE, {"input": data})).codes == ["BAD_USER_INPUT"]
+    await record.refresh_from_db()
+    assert record.blood_group is None and record.emergency_contacts == []
+    assert await AccessEvent.filter(record_id=record.id).count() == 0
+
+
+async def test_treating_physician_yes_granted_pharmacist_no(client: httpx.AsyncClient) -> None:
+    _, record = await factories.patient()
+    doctor, practitioner = await factories.practitioner()
+    await Record.filter(id=record.id).update(treating_physician_id=practitioner.id)
+    physician = Caller(client, session=await session_for(doctor))
+    result = await physician.gql(UPDATE, {"input": {"ins": record.ins, "bloodGroup": "B+"}})
+    assert result.ok()["updateEmergencyProfile"]["emergencyProfile"]["bloodGroup"] == "B+"
+    event = await AccessEvent.get(record_id=record.id, action="EMERGENCY_PROFILE_UPDATED")
+    assert event.mode == "TREATING_PHYSICIAN" and event.sections == ["EMERGENCY"]
+
+    pharmacist, pharma = await factories.practitioner(Profession.PHARMACIEN)
+    await Grant.create(record=record, practitioner=pharma, sections=["EMERGENCY"])
+    refused = await Caller(client, session=await session_for(pharmacist)).gql(
+        UPDATE, {"input": {"ins": record.ins, "bloodGroup": "A+"}})
+    assert refused.codes == ["FORBIDDEN"]
+    await record.refresh_from_db()
+    assert record.blood_group == "B+"
