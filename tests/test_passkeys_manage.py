@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 
 from backend.auth.sessions import create_session
-from backend.models import Account, OutboxMessage, PasskeyCredential, Session
+from backend.models import AccessEvent, Account, OutboxMessage, PasskeyCredential, Session
 from tests import factories
 from tests.conftest import Caller, session_for
 from tests.passkey_flows import MY_PASSKEYS, begin_login, finish_login, register, stored
@@ -68,6 +68,10 @@ async def test_remove_with_fresh_factor_emails_and_stops_login(
     account, caller, authenticator, cred = await owner_with_passkey(client)
     row_id = str((await stored(cred)).id)
     assert (await caller.gql(REMOVE, {"id": row_id})).ok()["removePasskey"] is True
+    last = await AccessEvent.filter(record__owner_id=account.id).order_by("-seq").first()
+    assert last is not None and (last.action, last.reason) == (
+        "SECURITY_CHANGED", "clé d'accès retirée"
+    )
     assert await PasskeyCredential.all().count() == 0
     mails = await OutboxMessage.filter(account_id=account.id)
     assert len(mails) == 1 and mails[0].recipient == account.email
@@ -87,8 +91,9 @@ async def test_remove_requires_fresh_factor_and_ownership(client: httpx.AsyncCli
     _, stale = await create_session(account, fresh_factor=False)
     result = await Caller(client, session=stale).gql(REMOVE, {"id": row_id})
     assert result.codes == ["FORBIDDEN"]
-    assert result.errors[0]["message"] == "a fresh second factor is required"
+    assert result.errors[0]["message"].lower().startswith("a fresh second factor is required")
     assert (await intruder.gql(REMOVE, {"id": row_id})).codes == ["NOT_FOUND"]
     assert (await Caller(client).gql(REMOVE, {"id": row_id})).codes == ["UNAUTHENTICATED"]
     assert await PasskeyCredential.filter(id=row_id).exists()
     assert await OutboxMessage.all().count() == 0
+    assert await AccessEvent.filter(action="SECURITY_CHANGED").count() == 2  # the two additions

@@ -10,7 +10,7 @@ import pytest
 
 from backend import clock
 from backend.auth.sessions import create_session
-from backend.models import Account, OutboxMessage, PasskeyChallenge, PasskeyCredential
+from backend.models import AccessEvent, Account, OutboxMessage, PasskeyChallenge, PasskeyCredential
 from tests import factories
 from tests.conftest import Caller, session_for
 from tests.passkey_flows import (
@@ -47,7 +47,8 @@ async def test_registration_options_require_resident_key_and_verification(
 async def test_register_stores_a_verified_credential_and_emails(
     client: httpx.AsyncClient,
 ) -> None:
-    account, caller = await signed_in(client)
+    account, record = await factories.patient()
+    caller = Caller(client, session=await session_for(account))
     authenticator = SoftAuthenticator()
     options = await begin_registration(caller)
     cred, response = authenticator.register(options)
@@ -67,6 +68,9 @@ async def test_register_stores_a_verified_credential_and_emails(
     mails = await OutboxMessage.filter(account_id=account.id)
     assert [m.recipient for m in mails] == [account.email]
     assert "clé d'accès" in mails[0].subject.lower()
+
+    events = await AccessEvent.filter(record_id=record.id)
+    assert [(e.action, e.reason) for e in events] == [("SECURITY_CHANGED", "clé d'accès ajoutée")]
 
     listed = (await caller.gql(MY_PASSKEYS)).ok()["myPasskeys"]
     assert [p["id"] for p in listed] == [passkey["id"]]
@@ -112,7 +116,7 @@ async def test_begin_requires_a_fresh_second_factor(client: httpx.AsyncClient) -
     _, token = await create_session(account, fresh_factor=False)
     result = await Caller(client, session=token).gql(BEGIN_REGISTRATION)
     assert result.codes == ["FORBIDDEN"]
-    assert result.errors[0]["message"] == "a fresh second factor is required"
+    assert result.errors[0]["message"].lower().startswith("a fresh second factor is required")
     assert await PasskeyChallenge.all().count() == 0
 
 
@@ -145,6 +149,7 @@ async def _refused(caller: Caller, response: str) -> None:
     assert result.errors[0]["message"] == "passkey verification failed"
     assert await PasskeyCredential.all().count() == 0
     assert await OutboxMessage.all().count() == 0
+    assert await AccessEvent.all().count() == 0
 
 
 async def test_wrong_origin_is_refused(client: httpx.AsyncClient) -> None:

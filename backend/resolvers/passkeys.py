@@ -7,16 +7,16 @@ import uuid
 from dataclasses import dataclass
 
 from backend.auth import attempts, passkeys
-from backend.domain.enums import CodePurpose
+from backend.domain.enums import AccessAction, CodePurpose
 from backend.errors import BadUserInput, Forbidden, NotFound, Unauthenticated
-from backend.models import Account, LoginAttempt, PasskeyCredential
+from backend.models import Account, LoginAttempt, PasskeyCredential, Record
 from backend.resolvers import login
+from backend.resolvers.auth import FRESH_REQUIRED
 from backend.resolvers.context import Context
 
 log = logging.getLogger("dmp.passkeys")
 
 VERIFICATION_FAILED = "passkey verification failed"
-FRESH_FACTOR_REQUIRED = "a fresh second factor is required"
 
 
 @dataclass(frozen=True)
@@ -37,7 +37,14 @@ async def _session_account(ctx: Context) -> SessionAccount:
 
 def _require_fresh(ctx: Context) -> None:
     if not ctx.viewer.fresh_factor:
-        raise Forbidden(FRESH_FACTOR_REQUIRED)
+        raise Forbidden(FRESH_REQUIRED)
+
+
+async def _note_security_change(ctx: Context, account: Account, what: str) -> None:
+    """The owner's own change: an event in their record's history, if they have one."""
+    record = await Record.filter(owner_id=account.id).only("id").first()
+    if record is not None:
+        ctx.access_log.note(record.id, AccessAction.SECURITY_CHANGED, reason=what)
 
 
 def _parse_id(raw: str) -> uuid.UUID:
@@ -69,10 +76,12 @@ async def finish_registration(
 ) -> PasskeyCredential:
     me = await _session_account(ctx)
     try:
-        return await passkeys.register(me.account, me.session_id, credential_json, name)
+        row = await passkeys.register(me.account, me.session_id, credential_json, name)
     except passkeys.PasskeyRefused as refused:
         log.info("passkey registration refused: %s", refused)
         raise BadUserInput(VERIFICATION_FAILED) from None
+    await _note_security_change(ctx, me.account, "clé d'accès ajoutée")
+    return row
 
 
 async def my_passkeys(ctx: Context) -> list[PasskeyCredential]:
@@ -93,6 +102,7 @@ async def remove_passkey(ctx: Context, passkey_id: str) -> bool:
     me, row = await _own_passkey(ctx, passkey_id)
     _require_fresh(ctx)
     await passkeys.remove(me.account, row)
+    await _note_security_change(ctx, me.account, "clé d'accès retirée")
     return True
 
 
