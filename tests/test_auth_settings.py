@@ -1,0 +1,176 @@
+"""Password reset, fresh second factor, and changes to how the account signs in (DESIGN §5)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import httpx
+
+from backend import clock
+from backend.auth.passwords import HASHER
+from backend.models import AccessEvent, Account, Session
+from tests import factories
+from tests.auth_flows import ME, login, session_cookie, start, wrong
+from tests.conftest import Caller
+from tests.smtp import SmtpServer, sms_code_for
+
+NEW_PASSWORD = "une toute nouvelle phrase 77"
+RESET = "mutation($i: String!) { requestPasswordReset(identifier: $i) { attemptToken } }"
+DO_RESET = """mutation($t: String!, $c: String!, $p: String!) {
+  resetPassword(attemptToken: $t, code: $c, newPassword: $p) }"""
+FRESH = "mutation { requestFreshFactor { sentTo } }"
+CONFIRM_FRESH = "mutation($c: String!) { confirmFreshFactor(code: $c) }"
+CHANGE_PASSWORD = """mutation($o: String!, $n: String!) {
+  changePassword(currentPassword: $o, newPassword: $n) }"""
+CHANGE_EMAIL = "mutation($e: String!) { changeEmail(newEmail: $e) { sentTo } }"
+CONFIRM_EMAIL = "mutation($c: String!) { confirmEmailChange(code: $c) }"
+CHANGE_PHONE = "mutation($p: String!) { changePhone(newPhone: $p) { sentTo } }"
+CONFIRM_PHONE = "mutation($c: String!) { confirmPhoneChange(code: $c) }"
+CHANNEL = "mutation($c: CodeChannel!) { setCodeChannel(channel: $c) }"
+
+
+async def _signed_in(client: httpx.AsyncClient, smtp: SmtpServer) -> tuple[Account, Caller]:
+    account, _ = await factories.patient()
+    cookie = await login(client, smtp, account.email or "", factories.PASSWORD, account.email or "")
+    smtp.clear()
+    return account, Caller(client, session=cookie)
+
+
+async def _stale(client: httpx.AsyncClient, smtp: SmtpServer) -> tuple[Account, Caller]:
+    """Signed in more than ten minutes ago: the login's second factor is no longer fresh."""
+    account, caller = await _signed_in(client, smtp)
+    clock.shift(timedelta(minutes=11))
+    return account, caller
+
+
+async def test_password_reset(client: httpx.AsyncClient, smtp_server: SmtpServer) -> None:
+    account, caller = await _signed_in(client, smtp_server)
+    requested = (await Caller(client).gql(RESET, {"i": account.email})).ok()
+    token = requested["requestPasswordReset"]["attemptToken"]
+    code = await smtp_server.code_for(account.email or "")
+    weak = await Caller(client).gql(DO_RESET, {"t": token, "c": code, "p": "short"})
+    assert weak.codes == ["BAD_USER_INPUT"]
+    bad = await Caller(client).gql(DO_RESET, {"t": token, "c": wrong(code), "p": NEW_PASSWORD})
+    assert bad.codes == ["BAD_USER_INPUT"]
+    assert HASHER.verify((await Account.get(id=account.id)).password_hash or "", factories.PASSWORD)
+    ok = await Caller(client).gql(DO_RESET, {"t": token, "c": code, "p": NEW_PASSWORD})
+    assert ok.ok() == {"resetPassword": True}
+    assert HASHER.verify((await Account.get(id=account.id)).password_hash or "", NEW_PASSWORD)
+    # Every session ended; the patient is told.
+    assert (await caller.gql(ME)).ok()["me"] is None
+    await smtp_server.deliver()
+    assert any("réinitialisé" in m.subject for m in smtp_server.to(account.email or ""))
+    # The token is single use; the new password works, the old one no longer does.
+    again = await Caller(client).gql(DO_RESET, {"t": token, "c": code, "p": "encore une autre phrase 9"})
+    assert again.codes == ["BAD_USER_INPUT"]
+    await login(client, smtp_server, account.email or "", NEW_PASSWORD, account.email or "")
+    smtp_server.clear()
+    await start(client, account.email or "", factories.PASSWORD)
+    assert await smtp_server.deliver() == 0
+
+
+async def test_sensitive_changes_need_a_fresh_factor(
+    client: httpx.AsyncClient, smtp_server: SmtpServer
+) -> None:
+    account, caller = await _stale(client, smtp_server)
+    attempts = [
+        (CHANGE_PASSWORD, {"o": factories.PASSWORD, "n": NEW_PASSWORD}),
+        (CHANGE_EMAIL, {"e": "new@test.dmp"}),
+        (CHANGE_PHONE, {"p": "+33 6 00 00 00 01"}),
+        (CHANNEL, {"c": "EMAIL"}),
+        (CONFIRM_EMAIL, {"c": "123456"}),
+    ]
+    for query, variables in attempts:
+        result = await caller.gql(query, variables)
+        assert result.codes == ["FORBIDDEN"], query
+        assert "fresh second factor is required" in result.errors[0]["message"]
+    after = await Account.get(id=account.id)
+    assert after.password_hash == account.password_hash and after.pending_email is None
+    assert after.pending_phone is None
+    await smtp_server.deliver()
+    assert smtp_server.messages == []
+
+
+async def test_fresh_factor_then_change_password(client: httpx.AsyncClient, smtp_server: SmtpServer) -> None:
+    account, caller = await _stale(client, smtp_server)
+    other = await login(client, smtp_server, account.email or "", factories.PASSWORD, account.email or "")
+    clock.shift(timedelta(minutes=11))
+    smtp_server.clear()
+    sent = (await caller.gql(FRESH)).ok()["requestFreshFactor"]["sentTo"]
+    assert sent.endswith("@t•••.dmp")
+    code = await smtp_server.code_for(account.email or "")
+    assert (await caller.gql(CONFIRM_FRESH, {"c": wrong(code)})).codes == ["BAD_USER_INPUT"]
+    assert (await caller.gql(CONFIRM_FRESH, {"c": code})).ok() == {"confirmFreshFactor": True}
+    wrong_current = await caller.gql(CHANGE_PASSWORD, {"o": "not my password 1", "n": NEW_PASSWORD})
+    assert wrong_current.codes == ["BAD_USER_INPUT"]
+    common = await caller.gql(CHANGE_PASSWORD, {"o": factories.PASSWORD, "n": "motdepasse1234"})
+    assert common.codes == ["BAD_USER_INPUT"]
+    done = await caller.gql(CHANGE_PASSWORD, {"o": factories.PASSWORD, "n": NEW_PASSWORD})
+    assert done.ok() == {"changePassword": True}
+    assert HASHER.verify((await Account.get(id=account.id)).password_hash or "", NEW_PASSWORD)
+    assert (await caller.gql(ME)).ok()["me"] is not None
+    assert (await Caller(client, session=other).gql(ME)).ok()["me"] is None
+    await smtp_server.deliver()
+    assert any("mot de passe" in m.subject for m in smtp_server.to(account.email or ""))
+    events = await AccessEvent.filter(action="SECURITY_CHANGED").values_list("reason", flat=True)
+    assert list(events) == ["password changed"]
+
+
+async def test_fresh_factor_lasts_ten_minutes(client: httpx.AsyncClient, smtp_server: SmtpServer) -> None:
+    account, caller = await _signed_in(client, smtp_server)
+    # Just signed in: the login's code is a fresh factor.
+    assert (await caller.gql(CHANNEL, {"c": "EMAIL"})).ok() == {"setCodeChannel": "EMAIL"}
+    clock.shift(timedelta(minutes=10, seconds=30))
+    assert (await caller.gql(CHANNEL, {"c": "EMAIL"})).codes == ["FORBIDDEN"]
+
+
+async def test_change_email(client: httpx.AsyncClient, smtp_server: SmtpServer) -> None:
+    account, caller = await _signed_in(client, smtp_server)
+    old = account.email or ""
+    taken, _ = await factories.patient()
+    assert (await caller.gql(CHANGE_EMAIL, {"e": taken.email})).codes == ["BAD_USER_INPUT"]
+    assert (await caller.gql(CHANGE_EMAIL, {"e": "not an address"})).codes == ["BAD_USER_INPUT"]
+    sent = (await caller.gql(CHANGE_EMAIL, {"e": "Nouvelle@Test.dmp"})).ok()["changeEmail"]["sentTo"]
+    assert sent == "n•••@t•••.dmp"
+    assert (await Account.get(id=account.id)).email == old
+    code = await smtp_server.code_for("nouvelle@test.dmp")
+    assert (await caller.gql(CONFIRM_EMAIL, {"c": wrong(code)})).codes == ["BAD_USER_INPUT"]
+    assert (await Account.get(id=account.id)).email == old
+    assert (await caller.gql(CONFIRM_EMAIL, {"c": code})).ok() == {"confirmEmailChange": True}
+    changed = await Account.get(id=account.id)
+    assert changed.email == "nouvelle@test.dmp" and changed.pending_email is None and changed.email_verified
+    await smtp_server.deliver()
+    assert any("e-mail" in m.subject for m in smtp_server.to(old))
+    assert any("e-mail" in m.subject for m in smtp_server.to("nouvelle@test.dmp"))
+    # The new address signs in.
+    await login(client, smtp_server, "nouvelle@test.dmp", factories.PASSWORD, "nouvelle@test.dmp")
+
+
+async def test_change_phone_then_codes_by_sms(client: httpx.AsyncClient, smtp_server: SmtpServer) -> None:
+    account, caller = await _signed_in(client, smtp_server)
+    refused = await caller.gql(CHANNEL, {"c": "SMS"})
+    assert refused.codes == ["BAD_USER_INPUT"]
+    phone = "+33 6 98 76 54 21"
+    sent = (await caller.gql(CHANGE_PHONE, {"p": phone})).ok()["changePhone"]["sentTo"]
+    assert sent == "•• •• •• •• 21"
+    await smtp_server.deliver()
+    code = sms_code_for(phone)
+    assert (await caller.gql(CONFIRM_PHONE, {"c": code})).ok() == {"confirmPhoneChange": True}
+    assert (await Account.get(id=account.id)).phone == phone
+    assert (await caller.gql(CHANNEL, {"c": "SMS"})).ok() == {"setCodeChannel": "SMS"}
+    await smtp_server.deliver()
+    subjects = [m.subject for m in smtp_server.to(account.email or "")]
+    assert any("téléphone" in s for s in subjects) and any("codes" in s for s in subjects)
+    started = await start(client, account.email or "", factories.PASSWORD)
+    assert started["codeSentTo"] == "•• •• •• •• 21"
+    await smtp_server.deliver()
+    login_code = sms_code_for(phone)
+    from tests.auth_flows import COMPLETE
+
+    result = await Caller(client).gql(COMPLETE, {"t": started["attemptToken"], "c": login_code})
+    assert result.ok() and session_cookie(result)
+
+
+async def test_fresh_factor_needs_a_session(client: httpx.AsyncClient) -> None:
+    assert (await Caller(client).gql(FRESH)).codes == ["UNAUTHENTICATED"]
+    assert await Session.all().count() == 0
