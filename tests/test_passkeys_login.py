@@ -348,3 +348,23 @@ async def test_locked_account_cannot_log_in(client: httpx.AsyncClient) -> None:
     assert result.codes == ["FORBIDDEN"]
     assert not cookie_set(result)
     assert await session_count() == 0
+
+
+async def test_user_handle_of_another_account_is_refused(client: httpx.AsyncClient) -> None:
+    _, authenticator, cred = await with_passkey(client)
+    other, _, _ = await with_passkey(client)
+    cred.user_handle = other.id.bytes
+    response = authenticator.assertion(await begin_login(Caller(client)), credential=cred)
+    await assert_refused(await finish_login(Caller(client), response), cred, "BAD_USER_INPUT")
+
+
+async def test_anonymous_begins_are_bounded_per_address(client: httpx.AsyncClient) -> None:
+    from backend.resolvers.passkeys import BEGINS_PER_HOUR
+
+    for _ in range(BEGINS_PER_HOUR):
+        await begin_login(Caller(client))
+    result = await Caller(client).gql(BEGIN_LOGIN)
+    assert result.codes == ["RATE_LIMITED"]
+    assert await PasskeyChallenge.all().count() == BEGINS_PER_HOUR
+    clock.shift(timedelta(hours=1))
+    await begin_login(Caller(client))

@@ -13,6 +13,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
+from tortoise.exceptions import IntegrityError
 from tortoise.models import Model
 from tortoise.transactions import in_transaction
 from webauthn import (
@@ -194,17 +195,20 @@ async def register(
     if await PasskeyCredential.exists(credential_id=credential_id):
         raise PasskeyRefused("credential already registered")
     transports = [t.value for t in credential.response.transports or []]
-    async with in_transaction() as conn:
-        stored = await PasskeyCredential.create(
-            using_db=conn,
-            account_id=account.id,
-            credential_id=credential_id,
-            public_key=verified.credential_public_key,
-            sign_count=verified.sign_count,
-            name=clean_name(name),
-            transports=transports,
-        )
-        await notify_change(account, added=stored.name, using_db=conn)
+    try:
+        async with in_transaction() as conn:
+            stored = await PasskeyCredential.create(
+                using_db=conn,
+                account_id=account.id,
+                credential_id=credential_id,
+                public_key=verified.credential_public_key,
+                sign_count=verified.sign_count,
+                name=clean_name(name),
+                transports=transports,
+            )
+            await notify_change(account, added=stored.name, using_db=conn)
+    except IntegrityError:
+        raise PasskeyRefused("credential registered concurrently") from None
     return stored
 
 

@@ -6,9 +6,11 @@ import logging
 import uuid
 from dataclasses import dataclass
 
-from backend.auth import attempts, passkeys
+from backend import clock
+from backend.auth import attempts, limits, passkeys
+from backend.config import settings
 from backend.domain.enums import AccessAction, CodePurpose
-from backend.errors import BadUserInput, Forbidden, NotFound, Unauthenticated
+from backend.errors import BadUserInput, Forbidden, NotFound, RateLimited, Unauthenticated
 from backend.models import Account, LoginAttempt, PasskeyCredential, Record
 from backend.resolvers import login
 from backend.resolvers.auth import FRESH_REQUIRED
@@ -17,6 +19,7 @@ from backend.resolvers.context import Context
 log = logging.getLogger("dmp.passkeys")
 
 VERIFICATION_FAILED = "passkey verification failed"
+BEGINS_PER_HOUR = 120
 
 
 @dataclass(frozen=True)
@@ -118,7 +121,20 @@ async def _attempt(token: str | None) -> LoginAttempt | None:
     return attempt
 
 
+def _client_address(ctx: Context) -> str:
+    header = settings().trusted_proxy_header
+    if header:
+        first = ctx.request.headers.get(header, "").split(",")[0].strip()
+        if first:
+            return first
+    return ctx.request.client.host if ctx.request.client else "unknown"
+
+
 async def begin_login(ctx: Context, attempt_token: str | None) -> str:
+    # Anyone may ask, and each answer stores a challenge: bound them per address and hour.
+    hour = clock.now().replace(minute=0, second=0, microsecond=0)
+    if not await limits.take(f"passkey-begin:{_client_address(ctx)}"[:200], hour, BEGINS_PER_HOUR):
+        raise RateLimited()
     return await passkeys.authentication_options(await _attempt(attempt_token))
 
 
