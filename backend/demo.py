@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 
 from backend import accounts
+from backend.demo_care import seed_care
 from backend.domain.enums import Profession, Role
 from backend.domain.identifiers import ins_key, rpps_check_digit
 from backend.models import Account, ApiToken, Practitioner
@@ -69,4 +70,6 @@ async def seed() -> None:
         lines.append(f"  insurer token (shown once): {token}")
     else:
         lines.append("  insurer token: already created (dmp list-tokens; dmp create-token for another)")
+    lines += await seed_care(INSURER, [p[0] for p in PATIENTS], PRACTITIONERS[0][0],
+                             PRACTITIONERS[2][0], PATIENTS[2][0])
     print("\n".join(lines))
