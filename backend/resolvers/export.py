@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import logging
@@ -83,9 +84,13 @@ async def export_my_record(ctx: Context, fmt: ExportFormat) -> ExportFile:
     snapshot = await load_snapshot(record)
     day = clock.now().date().isoformat()
     if fmt == ExportFormat.FHIR:
-        result = ExportFile(f"dmp-export-{day}.fhir.json", "application/fhir+json", bundle_json(snapshot))
+        # Validation and serialisation of a large record are CPU work: off the event loop.
+        content = await asyncio.to_thread(bundle_json, snapshot)
+        result = ExportFile(f"dmp-export-{day}.fhir.json", "application/fhir+json", content)
     else:
-        content = json.dumps(as_json(snapshot), ensure_ascii=False, indent=2)
+        content = await asyncio.to_thread(
+            lambda: json.dumps(as_json(snapshot), ensure_ascii=False, indent=2)
+        )
         result = ExportFile(f"dmp-export-{day}.json", "application/json", content)
     ctx.access_log.note(
         record.id, AccessAction.RECORD_EXPORTED, mode=AccessMode.OWNER, sections=set(Section),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, cast
 
 import strawberry
 from strawberry.file_uploads import Upload
@@ -52,7 +52,8 @@ class DocumentsMutation:
     ) -> UploadDocumentPayload:
         entry, owner = await documents.upload_document(
             info.context,
-            file,
+            # Upload is declared as bytes; over ASGI the value is starlette's UploadFile.
+            cast(documents.UploadedFile, file),
             documents.DocumentInput(
                 section=section,
                 ins=ins,
