@@ -74,6 +74,7 @@ mutation Upload($file: Upload!, $title: String!, $section: Section!, $ins: Strin
     entry {
       id section title date masked source author { displayName profession }
       ... on DocumentEntry { documentType description fileName contentType size downloadUrl }
+      ... on LabResultEntry { fileName contentType downloadUrl }
     }
   }
 }

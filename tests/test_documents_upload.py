@@ -74,6 +74,8 @@ async def test_type_comes_from_the_content_and_the_name_follows_it(
     result = await upload(caller, content, "../../etc/résultat.txt", declared, section="LAB_RESULTS")
     entry = result.ok()["uploadDocument"]["entry"]
     assert entry["section"] == "LAB_RESULTS"
+    assert entry["contentType"] == expected
+    assert entry["downloadUrl"] == f"/files/{entry['id']}"
     stored = await StoredFile.get()
     assert stored.content_type == expected
     # No path survives, and the extension matches what the bytes are.

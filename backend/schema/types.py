@@ -92,6 +92,9 @@ class LabResultEntry(Entry):
     unit: str | None
     reference_range: str | None
     abnormal: bool | None
+    file_name: str | None = strawberry.field(description="An attached lab report, if any.")
+    content_type: str | None
+    download_url: str | None
 
 
 @strawberry.type
@@ -194,6 +197,9 @@ def to_entry(entry: EntryModel, show_masked_flag: bool) -> Entry:
             unit=_str(d.get("unit")),
             reference_range=_str(d.get("referenceRange")),
             abnormal=abnormal if isinstance(abnormal, bool) else None,
+            file_name=_str(d.get("fileName")) if entry.file_id else None,
+            content_type=_str(d.get("contentType")) if entry.file_id else None,
+            download_url=f"/files/{entry.id}" if entry.file_id else None,
         )
     if s == enums.Section.HOSPITAL_STAYS:
         return HospitalStayEntry(
