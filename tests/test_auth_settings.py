@@ -174,3 +174,25 @@ async def test_change_phone_then_codes_by_sms(client: httpx.AsyncClient, smtp_se
 async def test_fresh_factor_needs_a_session(client: httpx.AsyncClient) -> None:
     assert (await Caller(client).gql(FRESH)).codes == ["UNAUTHENTICATED"]
     assert await Session.all().count() == 0
+
+
+async def test_confirming_without_a_code_asks_for_one(
+    client: httpx.AsyncClient, smtp_server: SmtpServer
+) -> None:
+    account, caller = await _stale(client, smtp_server)
+    result = await caller.gql(CONFIRM_FRESH, {"c": "123456"})
+    assert result.codes == ["BAD_USER_INPUT"] and "ask for a new one" in result.errors[0]["message"]
+    assert (await caller.gql(CHANNEL, {"c": "EMAIL"})).codes == ["FORBIDDEN"]
+    assert (await Account.get(id=account.id)).failure_count == 0
+
+
+async def test_fresh_factor_code_tries_are_capped(client: httpx.AsyncClient, smtp_server: SmtpServer) -> None:
+    account, caller = await _stale(client, smtp_server)
+    (await caller.gql(FRESH)).ok()
+    code = await smtp_server.code_for(account.email or "")
+    for _ in range(5):
+        assert (await caller.gql(CONFIRM_FRESH, {"c": wrong(code)})).codes == ["BAD_USER_INPUT"]
+    assert (await caller.gql(CONFIRM_FRESH, {"c": code})).codes == ["RATE_LIMITED"]
+    assert (await caller.gql(CHANNEL, {"c": "EMAIL"})).codes == ["FORBIDDEN"]
+    session = await Session.get(account_id=account.id)
+    assert session.fresh_factor_at == session.created_at  # unchanged since the login

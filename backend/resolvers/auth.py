@@ -121,6 +121,8 @@ async def _session_code(ctx: Context, purpose: CodePurpose, code: str,
     """Check a code bound to the current session; raises the public error when it fails."""
     viewer = _session_viewer(ctx)
     row = await live_code(purpose, session_id=viewer.session_id, channel=channel)
+    if row is None:
+        raise BadUserInput("No code is waiting, or it has expired; ask for a new one")
     verdict = await verify(row, code)
     if verdict.outcome != Outcome.OK:
         await refuse(verdict, viewer.account_id)

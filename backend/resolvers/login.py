@@ -10,6 +10,7 @@ import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import NoReturn
 
 from backend import clock
 from backend.auth import alerts, attempts, limits
@@ -93,7 +94,7 @@ async def signed_in(ctx: Context, account: Account) -> SignedIn:
     return SignedIn(account, practitioner)
 
 
-async def refuse(verdict: Verdict, account_id: uuid.UUID | None) -> None:
+async def refuse(verdict: Verdict, account_id: uuid.UUID | None) -> NoReturn:
     """Turn a failed code check into its public error, after telling the holder of a new lock."""
     if verdict.locked_now and account_id is not None:
         account = await Account.get(id=account_id)
