@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from typing import Any
 
 from backend import accounts
@@ -50,3 +51,26 @@ def medication_item(ins: str, n: int, **over: Any) -> dict[str, Any]:
     }
     item.update(over)
     return item
+
+
+class QueryCounter(logging.Handler):
+    """Counts the SQL statements Tortoise sends while installed (an executemany counts once)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.count = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.msg == "%s: %s":
+            self.count += 1
+
+    def __enter__(self) -> QueryCounter:
+        self._logger = logging.getLogger("tortoise.db_client")
+        self._level = self._logger.level
+        self._logger.setLevel(logging.DEBUG)
+        self._logger.addHandler(self)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._logger.removeHandler(self)
+        self._logger.setLevel(self._level)

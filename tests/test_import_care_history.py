@@ -11,7 +11,7 @@ import pytest
 from backend.domain.enums import RecordStatus
 from backend.models import AccessEvent, ActivationCode, Entry, ImportKey, OutboxMessage, Record
 from tests import factories
-from tests.care_items import IMPORT, INSURER, insurer_token, medication_item
+from tests.care_items import IMPORT, INSURER, QueryCounter, insurer_token, medication_item
 from tests.conftest import Caller, session_for
 
 
@@ -126,6 +126,10 @@ async def test_unknown_ins_opens_a_pending_record_and_sends_the_code(
     mail = await OutboxMessage.get(record_id=record.id)
     assert mail.recipient == "jeanne@example.org"
     assert await Entry.filter(record_id=record.id).count() == 1
+    event = await AccessEvent.get(record_id=record.id)
+    assert (event.action, event.mode, event.sections) == ("ENTRIES_IMPORTED", "INSURER",
+                                                          ["MEDICATIONS"])
+    assert "opened" in event.reason
     # Without a contact, the record is opened all the same, and no mail leaves.
     other = factories.new_ins()
     (await insurer.gql(IMPORT, {"items": [medication_item(other, 2)]})).ok()
@@ -194,3 +198,18 @@ async def test_concurrent_overlapping_imports_create_no_duplicate(
         assert await Entry.filter(record_id=record.id).count() == 90
     assert await Record.filter(ins=new_ins).count() == 1
     assert await Entry.filter(record__ins=new_ins).count() == 1
+
+
+async def test_query_count_does_not_grow_with_the_batch(client: httpx.AsyncClient) -> None:
+    _, small_record = await factories.patient()
+    _, large_record = await factories.patient()
+    insurer = await _insurer(client)
+    (await insurer.gql(IMPORT, {"items": []})).ok()  # the token's first use is noted once
+    with QueryCounter() as small:
+        (await insurer.gql(IMPORT, {"items": [medication_item(small_record.ins, n)
+                                              for n in range(10)]})).ok()
+    with QueryCounter() as large:
+        (await insurer.gql(IMPORT, {"items": [medication_item(large_record.ins, n)
+                                              for n in range(1000)]})).ok()
+    assert 0 < large.count == small.count <= 20, (small.count, large.count)
+    assert await Entry.filter(record_id=large_record.id).count() == 1000

@@ -33,6 +33,7 @@ from backend.resolvers.context import Context
 MAX_ITEMS = 5000
 IMPORT_SCOPE = "insurer:import"
 ATTEMPTS = 3
+OPENED_REASON = "record opened by the import for this identity"
 OLDEST_CARE_DATE = dt.date(1900, 1, 1)
 # Sections whose items must carry a code (a hospital stay may come without a diagnosis).
 CODE_REQUIRED = INSURER_SECTIONS - {Section.HOSPITAL_STAYS}
@@ -184,11 +185,11 @@ async def run_import(access_log: AccessLog, organization: str, items: list[CareI
             if attempt == ATTEMPTS - 1:
                 raise Conflict("A concurrent import changed the same items; try again") from None
     result.rejected = sorted(rejected + result.rejected, key=lambda r: r.index)
-    for record_id in opened:
-        access_log.note(record_id, AccessAction.RECORD_OPENED, mode=AccessMode.INSURER)
-    for record_id, sections in touched.items():
+    # One event per record touched; a record this import opened says so in its reason.
+    for record_id in set(touched) | set(opened):
         access_log.note(record_id, AccessAction.ENTRIES_IMPORTED, mode=AccessMode.INSURER,
-                        sections=sections)
+                        sections=touched.get(record_id, set()),
+                        reason=OPENED_REASON if record_id in opened else "")
     return result
 
 
