@@ -368,3 +368,34 @@ async def test_anonymous_begins_are_bounded_per_address(client: httpx.AsyncClien
     assert await PasskeyChallenge.all().count() == BEGINS_PER_HOUR
     clock.shift(timedelta(hours=1))
     await begin_login(Caller(client))
+
+
+def _mangled(response: str, path: tuple[str, ...], value: object) -> str:
+    body = json.loads(response)
+    target = body
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = value
+    return json.dumps(body)
+
+
+async def test_mangled_assertions_are_refused_not_crashed(client: httpx.AsyncClient) -> None:
+    _, authenticator, cred = await with_passkey(client)
+    cases: list[tuple[tuple[str, ...], object]] = [
+        (("response", "authenticatorData"), "AAAA"),
+        (("response", "authenticatorData"), "!!not base64!!"),
+        (("response", "signature"), ""),
+        (("response", "signature"), "AAAA"),
+        (("response", "clientDataJSON"), "e30"),  # {}
+        (("response", "clientDataJSON"), 12),
+        (("response",), None),
+        (("id",), None),
+        (("rawId",), "AAAA"),
+        (("type",), "password"),
+    ]
+    for path, value in cases:
+        response = authenticator.assertion(await begin_login(Caller(client)), sign_count=0)
+        result = await finish_login(Caller(client), _mangled(response, path, value))
+        assert result.codes == ["BAD_USER_INPUT"], (path, value, result.errors)
+    assert await Session.all().count() == 0
+    assert (await stored(cred)).last_used_at is None

@@ -234,3 +234,30 @@ async def test_finish_requires_a_session(client: httpx.AsyncClient) -> None:
     assert result.codes == ["UNAUTHENTICATED"]
     assert await PasskeyCredential.all().count() == 0
 
+
+
+async def test_mangled_registrations_are_refused_not_crashed(client: httpx.AsyncClient) -> None:
+    import cbor2
+
+    from tests.soft_authenticator import b64url
+
+    _, caller = await signed_in(client)
+    cases: list[tuple[str, object]] = [
+        ("attestationObject", "AAAA"),
+        ("attestationObject", b64url(cbor2.dumps({"fmt": "none", "attStmt": {}}))),
+        ("attestationObject", b64url(cbor2.dumps({"fmt": "none", "attStmt": {},
+                                                   "authData": b"\x00" * 40}))),
+        ("attestationObject", b64url(cbor2.dumps({"fmt": "packed", "attStmt": {},
+                                                   "authData": b"\x00" * 40}))),
+        ("attestationObject", "!!"),
+        ("clientDataJSON", b64url(b"[]")),
+        ("clientDataJSON", None),
+    ]
+    for key, value in cases:
+        options = await begin_registration(caller)
+        _, response = SoftAuthenticator().register(options)
+        body = json.loads(response)
+        body["response"][key] = value
+        result = await caller.gql(FINISH_REGISTRATION, {"c": json.dumps(body)})
+        assert result.codes == ["BAD_USER_INPUT"], (key, value, result.errors)
+    assert await PasskeyCredential.all().count() == 0
