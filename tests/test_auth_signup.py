@@ -57,6 +57,8 @@ async def test_practitioner_opens_then_patient_activates(
     assert record.status == RecordStatus.ACTIVE and record.owner_id == account.id  # type: ignore[attr-defined]
     assert record.activated_at is not None
     assert (await ActivationCode.get(record_id=record.id)).used_at is not None
+    activated = await AccessEvent.get(record_id=record.id, action="RECORD_ACTIVATED")
+    assert activated.actor_id == str(account.id) and activated.actor_role == "PATIENT"
 
     code = await smtp_server.code_for("lea.martin@test.dmp")
     verified = await Caller(client).gql(VERIFY, {"t": created["attemptToken"], "c": code})
