@@ -69,15 +69,20 @@ SQL_TOKEN = (
     ' WHERE "api_token"."token_hash"=$1 AND "api_token"."revoked_at" IS NULL'
     ' AND "api_token"."expires_at">$2 LIMIT $3'
 )
-SQL_TOKEN_TOUCH = 'UPDATE "api_token" SET "last_used_at"=$1 WHERE "id"=$2'
+SQL_TOKEN_TOUCH = 'UPDATE "api_token" SET "last_used_at"=$1 WHERE "id"=$2'  # noqa: S105
 SQL_RECORD = (
     'SELECT "owner_id","event_seq","closed_at","emergency_contacts","birth_date","pending_contact",'
     '"allow_regulator","first_name","treating_physician_id","last_name","created_at","ins","id",'
     '"status","allow_break_glass","notify_new_documents","activated_at","deletion_requested_at",'
     '"blood_group","advance_directives" FROM "record" WHERE "ins"=$1 LIMIT $2'
 )
-SQL_GRANTS = 'SELECT "record_id" "0","sections" "1" FROM "grant" WHERE "practitioner_id"=$1 AND "record_id" IN ($2)'
-SQL_BLOCKS = 'SELECT "record_id" "0" FROM "blocked_practitioner" WHERE "practitioner_id"=$1 AND "record_id" IN ($2)'
+SQL_GRANTS = (
+    'SELECT "record_id" "0","sections" "1" FROM "grant" WHERE "practitioner_id"=$1 AND "record_id" IN ($2)'
+)
+SQL_BLOCKS = (
+    'SELECT "record_id" "0" FROM "blocked_practitioner" WHERE "practitioner_id"=$1'
+    ' AND "record_id" IN ($2)'
+)
 SQL_SESSIONS = (
     'SELECT "record_id" "0","kind" "1" FROM "emergency_session" WHERE "practitioner_id"=$1'
     ' AND "record_id" IN ($2) AND "expires_at">$3'
@@ -298,9 +303,7 @@ class Baseline:
                 date = _date(row["care_date"])
                 node: dict[str, Any] = {"id": str(row["id"]), "title": row["title"], "date": date}
                 if whole:
-                    node.update(code=row["code"], source=row["source"], author={
-                        "displayName": row["author_name"], "profession": row["author_profession"]
-                    } if row["author_name"] else None)
+                    node.update(code=row["code"], source=row["source"])
                     edges.append({"cursor": _cursor(date, row["id"]), "node": node})
                 else:
                     edges.append({"node": node})

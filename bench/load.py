@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+import re
 import sys
 import time
 from dataclasses import dataclass, field
@@ -101,15 +102,17 @@ def _ok(status: int, body: bytes) -> bool:
 
 async def client(
     host: str, port: int, pool: list[bytes], start: float, measure_from: float, stop: float,
-    stats: Stats, items_per_request: int, rng: random.Random,
+    stats: Stats, items_per_request: int, rng: random.Random, sequential: bool = False,
 ) -> None:
     conn = Connection(host, port)
+    n = 0
     try:
         while True:
             now = time.perf_counter()
-            if now >= stop:
+            if now >= stop or (sequential and n >= len(pool)):
                 return
-            raw = rng.choice(pool)
+            raw = pool[n] if sequential else rng.choice(pool)
+            n += 1
             t0 = time.perf_counter()
             try:
                 status, body = await conn.send(raw)
@@ -130,6 +133,70 @@ async def client(
                     stats.error_sample = f"{status} {body[:300].decode(errors='replace')}"
     finally:
         conn.close()
+
+
+class Outbox:
+    """Reads the latest one-time code mailed to an address, straight from the outbox table."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.conn: Any = None
+
+    async def code_for(self, recipient: str) -> str:
+        sql = ("SELECT body FROM outbox_message WHERE recipient = $1 ORDER BY created_at DESC LIMIT 1")
+        if self.url.startswith("sqlite://"):
+            import sqlite3
+
+            if self.conn is None:
+                self.conn = sqlite3.connect(self.url.removeprefix("sqlite://"), timeout=10)
+            row = self.conn.execute(sql.replace("$1", "?"), (recipient,)).fetchone()
+            body = row[0] if row else ""
+        else:
+            import asyncpg
+
+            if self.conn is None:
+                self.conn = await asyncpg.connect(self.url.replace("asyncpg://", "postgres://"))
+            body = await self.conn.fetchval(sql, recipient) or ""
+        found = re.search(r"\b(\d{6})\b", body)
+        return found.group(1) if found else ""
+
+
+START_LOGIN = ("mutation ($identifier: String!, $password: String!) { startLogin(identifier: $identifier, "
+               "password: $password) { attemptToken codeSentTo } }")
+COMPLETE_LOGIN = ("mutation ($attemptToken: String!, $code: String!) { completeLogin(attemptToken: "
+                  "$attemptToken, code: $code) { me { id role } } }")
+
+
+async def login_client(
+    host: str, port: int, accounts: list[str], password: str, outbox: Outbox, measure_from: float,
+    stop: float, stats: Stats,
+) -> None:
+    """S5: startLogin, read the code from the outbox, completeLogin; the outbox read is not timed."""
+    conn = Connection(host, port)
+    headers = {"Content-Type": "application/json"}
+    for email in accounts:
+        if time.perf_counter() >= stop:
+            break
+        body = json.dumps({"query": START_LOGIN, "variables": {"identifier": email, "password": password}})
+        t0 = time.perf_counter()
+        status, raw = await conn.send(Request("POST", "/graphql", headers, body.encode()).encode(host))
+        elapsed = time.perf_counter() - t0
+        ok = _ok(status, raw)
+        if ok:
+            token = json.loads(raw)["data"]["startLogin"]["attemptToken"]
+            code = await outbox.code_for(email)
+            body = json.dumps({"query": COMPLETE_LOGIN, "variables": {"attemptToken": token, "code": code}})
+            t1 = time.perf_counter()
+            status, raw = await conn.send(Request("POST", "/graphql", headers, body.encode()).encode(host))
+            elapsed += time.perf_counter() - t1
+            ok = _ok(status, raw)
+        if t0 < measure_from or time.perf_counter() > stop:
+            continue
+        stats.latencies.append(elapsed)
+        if not ok:
+            stats.errors += 1
+            stats.error_sample = stats.error_sample or f"{status} {raw[:300].decode(errors='replace')}"
+    conn.close()
 
 
 def percentile(sorted_values: list[float], q: float) -> float:
@@ -155,13 +222,24 @@ async def run(spec: dict[str, Any]) -> dict[str, Any]:
     measure_from = start + spec.get("warmup", 2.0)
     stop = measure_from + spec["duration"]
     stats = Stats()
-    await asyncio.gather(*(
-        client(host, port, pool, start, measure_from, stop, stats, spec.get("items_per_request", 1),
-               random.Random(rng.random()))
-        for pool in pools
-    ))
+    if spec.get("login"):
+        login = spec["login"]
+        outbox = Outbox(login["db_url"])
+        groups = [login["accounts"][i :: len(pools)] for i in range(len(pools))]
+        await asyncio.gather(*(
+            login_client(host, port, group, login["password"], outbox, measure_from, stop, stats)
+            for group in groups
+        ))
+    else:
+        await asyncio.gather(*(
+            client(host, port, pool, start, measure_from, stop, stats, spec.get("items_per_request", 1),
+                   random.Random(rng.random()), spec.get("sequential", False))
+            for pool in pools
+        ))
+    if spec.get("sequential"):
+        stop = time.perf_counter()
     lat = sorted(stats.latencies)
-    seconds = spec["duration"]
+    seconds = min(spec["duration"], stop - measure_from)
     return {
         "requests": len(lat),
         "rps": len(lat) / seconds,
