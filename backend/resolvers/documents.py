@@ -243,10 +243,6 @@ class Download:
     stored: StoredFile
     mode: AccessMode
 
-    @property
-    def by_owner(self) -> bool:
-        return self.mode == AccessMode.OWNER
-
 
 def _uuid(raw: str) -> uuid.UUID | None:
     try:
