@@ -213,3 +213,18 @@ async def test_query_count_does_not_grow_with_the_batch(client: httpx.AsyncClien
                                               for n in range(1000)]})).ok()
     assert 0 < large.count == small.count <= 20, (small.count, large.count)
     assert await Entry.filter(record_id=large_record.id).count() == 1000
+
+
+async def test_optional_fields_may_be_left_out(client: httpx.AsyncClient) -> None:
+    _, record = await factories.patient()
+    insurer = await _insurer(client)
+    stay = {"ins": record.ins, "firstName": "Alice", "lastName": "Martin",
+            "birthDate": "1985-06-12", "externalId": "HOSP-1", "section": "HOSPITAL_STAYS",
+            "title": "Séjour en chirurgie", "date": "2024-03-01"}
+    device = {**stay, "externalId": "LPP-1", "section": "MEDICAL_DEVICES", "title": "Attelle"}
+    payload = (await insurer.gql(IMPORT, {"items": [stay, device]})).ok()["importCareHistory"]
+    assert payload["created"] == 1
+    assert payload["rejected"] == [{"index": 1, "externalId": "LPP-1", "code": "BAD_USER_INPUT",
+                                    "message": "a MEDICAL_DEVICES item needs a code"}]
+    entry = await Entry.get(record_id=record.id)
+    assert (entry.section, entry.code, entry.details) == ("HOSPITAL_STAYS", "", {})
