@@ -19,7 +19,7 @@ from backend.audit.collector import AccessLog
 from backend.audit.writer import Actor
 from backend.auth.viewer import Viewer
 from backend.domain.codes import ean13_check_digit
-from backend.domain.enums import AccessAction, AccessMode, Role, Section
+from backend.domain.enums import AccessAction, AccessMode, RecordStatus, Role, Section
 from backend.models import AccessEvent, Account, Entry, Grant, ImportKey, Practitioner, Record
 from backend.resolvers import content, imports, lifecycle
 from backend.resolvers.context import Context, build_context
@@ -181,6 +181,25 @@ async def seed_care(insurer: str, patient_emails: list[str], doctor_email: str,
              f"{len(result.rejected)} refused (closed record)"]
 
     camille, record = patients[0], records[0]
+    lines += await _camille(camille, record, doctor_email, pharmacist_email)
+    closed = next(p for p in patients if p.email == closed_email)
+    closed_record = next(r for r in records if r.owner_id == closed.id)  # type: ignore[attr-defined]
+    # Close it once only: if the demo user reopens it, a new seed leaves it be.
+    ever_closed = await AccessEvent.filter(record_id=closed_record.id,
+                                           action=AccessAction.RECORD_CLOSED).exists()
+    if closed_record.status == RecordStatus.ACTIVE and not ever_closed:
+        ctx = await _as(closed)
+        await lifecycle.close_record(ctx)
+        await ctx.access_log.flush()
+    lines.append(f"  {closed.display_name}: record {(await Record.get(id=closed_record.id)).status}")
+    return lines
+
+
+async def _camille(camille: Account, record: Record, doctor_email: str,
+                   pharmacist_email: str) -> list[str]:
+    """Sharing and practitioner entries for the first demo patient, while her record is active."""
+    if record.status != RecordStatus.ACTIVE:
+        return [f"  {camille.display_name}: record {record.status}, left as it is"]
     doctor_account = await Account.get(email=doctor_email)
     pharmacist_account = await Account.get(email=pharmacist_email)
     doctor = await Practitioner.get(account_id=doctor_account.id)
@@ -222,15 +241,5 @@ async def seed_care(insurer: str, patient_emails: list[str], doctor_email: str,
             contacts=[{"name": "Thomas Martin", "phone": "+33 6 11 22 33 44",
                        "relation": "conjoint"}]))
         await ctx.access_log.flush()
-    lines.append("  Camille Martin: treating physician Dr Durand, pharmacist Leroy granted "
-                 "MEDICATIONS+ALLERGIES, 2 masked entries")
-
-    closed = next(p for p in patients if p.email == closed_email)
-    closed_record = next(r for r in records if r.owner_id == closed.id)  # type: ignore[attr-defined]
-    # Close it once only: if the demo user reopens it, a new seed leaves it be.
-    if not await AccessEvent.filter(record_id=closed_record.id, action="RECORD_CLOSED").exists():
-        ctx = await _as(closed)
-        await lifecycle.close_record(ctx)
-        await ctx.access_log.flush()
-    lines.append(f"  {closed.display_name}: record CLOSED")
-    return lines
+    return [f"  {camille.display_name}: treating physician Dr Durand, pharmacist Leroy granted "
+            "MEDICATIONS+ALLERGIES, 2 masked entries"]
