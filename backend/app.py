@@ -24,6 +24,7 @@ from backend.middleware import RequestLog, SecurityHeaders
 from backend.notify import delivery
 from backend.schema.root import schema
 from backend.static import DIST, index_response
+from backend.upload_limit import UploadSizeLimit
 
 
 async def healthz(request: Request) -> Response:
@@ -96,6 +97,10 @@ def create_app(cfg: Settings | None = None, *, outbox_worker: bool = True) -> St
     routes.append(Route("/{path:path}", spa))
     return Starlette(
         routes=routes,
-        middleware=[Middleware(RequestLog), Middleware(SecurityHeaders, production=cfg.production)],
+        middleware=[
+            Middleware(RequestLog),
+            Middleware(SecurityHeaders, production=cfg.production),
+            Middleware(UploadSizeLimit),
+        ],
         lifespan=lifespan,
     )

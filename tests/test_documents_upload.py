@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
@@ -264,4 +265,33 @@ async def test_a_database_failure_leaves_no_file_behind(
     result = await upload(caller, pdf())
     assert result.codes == ["INTERNAL"]
     monkeypatch.undo()
+    await nothing_stored(before)
+
+
+async def test_an_oversized_body_is_refused_before_it_is_read(client: httpx.AsyncClient) -> None:
+    caller, _ = await patient_caller(client)
+    before = files_on_disk()
+    result = await upload(caller, pdf() + b"\n%" + b"x" * (22 * 1024 * 1024), "huge.pdf")
+    assert result.status == 413
+    assert result.codes == ["BAD_USER_INPUT"]
+    assert "20 MB" in result.errors[0]["message"]
+    await nothing_stored(before)
+
+
+async def test_a_multipart_body_of_unknown_length_is_refused(client: httpx.AsyncClient) -> None:
+    caller, _ = await patient_caller(client)
+    before = files_on_disk()
+
+    async def body() -> AsyncIterator[bytes]:
+        yield b"--x\r\nContent-Disposition: form-data; name=\"operations\"\r\n\r\n{}\r\n--x--\r\n"
+
+    client.cookies.clear()
+    for name, value in caller.cookies().items():
+        client.cookies.set(name, value)
+    response = await client.post(
+        "/graphql", content=body(),
+        headers={**caller.headers(), "x-dmp-client": "dmp-web",
+                 "content-type": "multipart/form-data; boundary=x"},
+    )
+    assert response.status_code == 411
     await nothing_stored(before)
