@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from typing import Any
 
@@ -180,4 +181,19 @@ async def test_corrections(client: httpx.AsyncClient) -> None:
     foreign = await factories.entry(other_record, "MEDICATIONS", author=doctor)  # type: ignore[arg-type]
     elsewhere = await caller.gql(ADD_ENTRY, {"input": medication(record.ins, supersedes=str(foreign.id))})
     assert elsewhere.codes == ["BAD_USER_INPUT"]
+    assert await Entry.filter(record_id=record.id).count() == 2
+
+
+async def test_two_concurrent_corrections_one_wins(client: httpx.AsyncClient) -> None:
+    _, record = await factories.patient()
+    doctor, practitioner = await factories.practitioner()
+    await Record.filter(id=record.id).update(treating_physician_id=practitioner.id)
+    caller = await _as(client, doctor)
+    first = (await caller.gql(ADD_ENTRY, {"input": medication(record.ins)})).ok()
+    first_id = first["addEntry"]["entry"]["id"]
+    results = await asyncio.gather(*(
+        caller.gql(ADD_ENTRY, {"input": medication(record.ins, supersedes=first_id, title=t)})
+        for t in ("A", "B")
+    ))
+    assert sorted(str(r.codes) for r in results) == ["['CONFLICT']", "[]"]
     assert await Entry.filter(record_id=record.id).count() == 2

@@ -228,3 +228,24 @@ async def test_optional_fields_may_be_left_out(client: httpx.AsyncClient) -> Non
                                     "message": "a MEDICAL_DEVICES item needs a code"}]
     entry = await Entry.get(record_id=record.id)
     assert (entry.section, entry.code, entry.details) == ("HOSPITAL_STAYS", "", {})
+
+
+async def test_concurrent_corrections_of_one_item_leave_one_current_version(
+    client: httpx.AsyncClient,
+) -> None:
+    _, record = await factories.patient()
+    insurer = await _insurer(client)
+    (await insurer.gql(IMPORT, {"items": [medication_item(record.ins, 1)]})).ok()
+    a, b = await asyncio.gather(
+        insurer.gql(IMPORT, {"items": [medication_item(record.ins, 1, title="Version A")]}),
+        insurer.gql(IMPORT, {"items": [medication_item(record.ins, 1, title="Version B")]}),
+    )
+    assert a.ok()["importCareHistory"]["corrected"] + b.ok()["importCareHistory"]["corrected"] == 2
+    versions = await Entry.filter(record_id=record.id, external_id="MED-1")
+    assert len(versions) == 3
+    current = [e for e in versions if not e.superseded]
+    assert len(current) == 1 and current[0].title in ("Version A", "Version B")
+    key = await ImportKey.get(record_id=record.id, external_id="MED-1")
+    assert key.entry_id == current[0].id  # type: ignore[attr-defined]
+    # Each version supersedes the one before: a chain, not a fork.
+    assert len({e.supersedes_id for e in versions}) == 3  # type: ignore[attr-defined]
