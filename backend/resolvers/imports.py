@@ -179,7 +179,7 @@ async def run_import(access_log: AccessLog, organization: str, items: list[CareI
         valid.append(checked)
     for attempt in range(ATTEMPTS):
         try:
-            result, touched, opened = await _write(organization, valid, today)
+            result, touched, opened = await _write(organization, valid)
             break
         except (IntegrityError, _Race):
             if attempt == ATTEMPTS - 1:
@@ -194,7 +194,7 @@ async def run_import(access_log: AccessLog, organization: str, items: list[CareI
 
 
 async def _write(
-    organization: str, valid: list[_Valid], today: dt.date
+    organization: str, valid: list[_Valid]
 ) -> tuple[ImportResult, dict[uuid.UUID, set[Section]], list[uuid.UUID]]:
     result = ImportResult()
     touched: dict[uuid.UUID, set[Section]] = {}
