@@ -13,6 +13,7 @@ from backend import config
 from backend.domain.enums import AccessAction, Profession, RecordStatus
 from backend.models import AccessEvent, Entry, Grant, OutboxMessage, Record, StoredFile
 from tests import factories
+from tests.audit_faults import access_event_writes_fail
 from tests.conftest import Caller, session_for
 from tests.document_samples import jpeg, pdf, png, upload
 
@@ -295,3 +296,33 @@ async def test_a_multipart_body_of_unknown_length_is_refused(client: httpx.Async
     )
     assert response.status_code == 411
     await nothing_stored(before)
+
+
+async def test_no_upload_without_its_event(client: httpx.AsyncClient) -> None:
+    caller, record = await patient_caller(client)
+    before = files_on_disk()
+    async with access_event_writes_fail():
+        result = await upload(caller, pdf())
+    assert result.codes == ["INTERNAL"]
+    assert result.data is None
+    await nothing_stored(before)
+    assert await AccessEvent.filter(record_id=record.id).count() == 0
+
+
+async def test_a_failure_after_the_event_rolls_the_event_back_too(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, record = await factories.patient()
+    account, pro = await factories.practitioner()
+    await Grant.create(record=record, practitioner=pro, sections=["DOCUMENTS"])
+    before = files_on_disk()
+
+    async def outbox_down(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("outbox unavailable")
+
+    monkeypatch.setattr("backend.resolvers.documents.notify_new_document", outbox_down)
+    result = await upload(Caller(client, session=await session_for(account)), pdf(), ins=record.ins)
+    assert result.codes == ["INTERNAL"]
+    await nothing_stored(before)
+    assert await AccessEvent.filter(record_id=record.id).count() == 0
+    assert (await Record.get(id=record.id)).event_seq == 0

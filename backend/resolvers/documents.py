@@ -13,6 +13,7 @@ from typing import Protocol
 from tortoise.transactions import in_transaction
 
 from backend import clock
+from backend.audit.writer import PendingEvent, append
 from backend.authz.decision import may_write, sees_masked
 from backend.domain.enums import AccessAction, AccessMode, EntrySource, RecordStatus, Role, Section
 from backend.domain.identifiers import InvalidIdentifier, normalize_ins
@@ -80,11 +81,6 @@ async def upload_document(ctx: Context, file: UploadedFile, data: DocumentInput)
             "size": len(content),
         },
     })
-    mode = view.modes[data.section]
-    ctx.access_log.note(
-        view.record.id, AccessAction.ENTRY_ADDED, mode=mode, sections={data.section},
-        entry_id=str(entry.id),
-    )
     return entry, view.is_owner
 
 
@@ -194,7 +190,10 @@ async def _store(
     filename: str,
     fields: dict[str, object],
 ) -> Entry:
-    """The encrypted file first, then both rows in one transaction; no leftovers on failure."""
+    """The encrypted file first, then the rows and the ENTRY_ADDED event in one transaction.
+
+    If anything fails, the transaction rolls back and the file is removed: no leftovers.
+    """
     viewer = ctx.viewer
     record = view.record
     file_id = uuid.uuid4()
@@ -226,6 +225,10 @@ async def _store(
                 details=fields["details"],
                 file=stored,
             )
+            # The change and its event commit together: no unrecorded upload, no orphan event.
+            await append(ctx.access_log.actor, PendingEvent(
+                record.id, AccessAction.ENTRY_ADDED, view.modes[section], {section}, str(entry.id)
+            ))
             if not view.is_owner:
                 await notify_new_document(record.id, using_db=conn)
     except BaseException:
