@@ -1,0 +1,127 @@
+import { useEffect, useState } from 'preact/hooks';
+import { language, setLanguage, t, LANGUAGES } from './i18n/index.js';
+import { Link, navigate, usePath } from './router.jsx';
+import { homeFor, PUBLIC_PATHS, session } from './session.js';
+import { runMutation, runQuery } from './gql/hooks.js';
+import { LOGOUT, ME } from './gql/session.js';
+import { Loading } from './components/Status.jsx';
+import { routes } from './routes.js';
+
+function useSignal(sig) {
+  const [value, setValue] = useState(sig.get());
+  useEffect(() => sig.subscribe(setValue), [sig]);
+  return value;
+}
+
+function navFor(me) {
+  if (me?.role === 'PATIENT') {
+    return [
+      ['/dossier', 'nav.record'],
+      ['/partage', 'nav.sharing'],
+      ['/historique', 'nav.history'],
+      ['/documents', 'nav.documents'],
+      ['/urgence', 'nav.emergency'],
+      ['/securite', 'nav.security'],
+      ['/mon-compte', 'nav.lifecycle'],
+    ];
+  }
+  if (me?.role === 'PRACTITIONER') {
+    return [
+      ['/praticien', 'nav.practitioner'],
+      ['/securite', 'nav.security'],
+    ];
+  }
+  if (me) return [['/securite', 'nav.security']];
+  return [
+    ['/connexion', 'nav.login'],
+    ['/activation', 'nav.activate'],
+  ];
+}
+
+export function App() {
+  const me = useSignal(session);
+  const lang = useSignal(language);
+  const path = usePath();
+
+  useEffect(() => {
+    runQuery(ME).then(({ data }) => session.set(data?.me ?? null));
+  }, []);
+
+  useEffect(() => {
+    if (me === undefined) return;
+    if (!me && !PUBLIC_PATHS.includes(path)) navigate('/connexion', { replace: true });
+    else if (me && (path === '/' || path === '/connexion')) navigate(homeFor(me), { replace: true });
+    else if (!me && path === '/') navigate('/connexion', { replace: true });
+  }, [me, path]);
+
+  useEffect(() => {
+    const screen = routes[path];
+    document.title = screen ? `${t(screen.title)} — ${t('app.name')}` : t('app.name');
+  }, [path, lang]);
+
+  const logout = async () => {
+    await runMutation(LOGOUT);
+    session.set(null);
+    navigate('/connexion');
+  };
+
+  const screen = routes[path];
+  const Screen = screen?.component;
+  return (
+    <div class="shell" key={lang}>
+      <a class="skip" href="#main">
+        {t('app.skip')}
+      </a>
+      <header class="top">
+        <p class="brand">
+          <Link href={me ? homeFor(me) : '/connexion'}>{t('app.name')}</Link>
+        </p>
+        <div class="top-tools">
+          <label class="lang">
+            <span class="visually-hidden">{t('app.language')}</span>
+            <select value={lang} onChange={(e) => setLanguage(e.currentTarget.value)}>
+              {LANGUAGES.map((l) => (
+                <option key={l} value={l}>
+                  {t(`lang.${l}`)}
+                </option>
+              ))}
+            </select>
+          </label>
+          {me && (
+            <button type="button" class="link-button" onClick={logout}>
+              {t('nav.logout')}
+            </button>
+          )}
+        </div>
+        {me !== undefined && (
+          <nav aria-label={t('nav.label')}>
+            <ul>
+              {navFor(me).map(([href, key]) => (
+                <li key={href}>
+                  <Link href={href}>{t(key)}</Link>
+                </li>
+              ))}
+            </ul>
+          </nav>
+        )}
+      </header>
+      <main id="main" tabIndex={-1}>
+        {me === undefined ? <Loading /> : Screen ? <Screen me={me} /> : <NotFound />}
+      </main>
+      <footer class="bottom">
+        <p>{t('app.footer')}</p>
+      </footer>
+    </div>
+  );
+}
+
+function NotFound() {
+  return (
+    <section>
+      <h1>{t('notFound.title')}</h1>
+      <p>
+        <Link href="/">{t('notFound.back')}</Link>
+      </p>
+    </section>
+  );
+}

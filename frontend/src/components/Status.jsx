@@ -1,0 +1,35 @@
+import { t } from '../i18n/index.js';
+import { errorDetail, errorMessageKey } from '../lib/errors.js';
+
+export function Loading() {
+  return (
+    <p class="loading" role="status">
+      {t('common.loading')}
+    </p>
+  );
+}
+
+export function Empty({ children }) {
+  return <p class="empty">{children}</p>;
+}
+
+// Explains a failed request by its code; the server's text only for BAD_USER_INPUT.
+export function ErrorBox({ result, code }) {
+  const key = errorMessageKey(code ?? result?.code);
+  if (!key) return null;
+  const detail = errorDetail(result);
+  return (
+    <div class="error" role="alert">
+      <p>{t(key)}</p>
+      {detail && <p>{detail}</p>}
+    </div>
+  );
+}
+
+export function Notice({ children }) {
+  return (
+    <p class="notice" role="status">
+      {children}
+    </p>
+  );
+}

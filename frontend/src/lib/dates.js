@@ -1,0 +1,43 @@
+// Dates shown the French way (Intl, fr-FR) or the English way; values from the API are ISO strings.
+
+// A bare ISO date ("2024-03-05") is a calendar day: read it as such, never shifted by a time zone.
+export function parseDay(iso) {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(iso ?? '');
+  if (!m) return null;
+  return new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])));
+}
+
+export function formatDate(iso, locale = 'fr-FR') {
+  if (!iso) return '';
+  const day = parseDay(iso);
+  if (day) return new Intl.DateTimeFormat(locale, { dateStyle: 'long', timeZone: 'UTC' }).format(day);
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return '';
+  return new Intl.DateTimeFormat(locale, { dateStyle: 'long' }).format(d);
+}
+
+export function formatDateTime(iso, locale = 'fr-FR', timeZone) {
+  if (!iso) return '';
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return '';
+  return new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'short', timeZone }).format(d);
+}
+
+// Remaining time as "mm:ss" (or "h:mm:ss"), never negative.
+export function formatCountdown(ms) {
+  const total = Math.max(0, Math.floor(ms / 1000));
+  const h = Math.floor(total / 3600);
+  const m = Math.floor((total % 3600) / 60);
+  const s = total % 60;
+  const pad = (n) => String(n).padStart(2, '0');
+  return h > 0 ? `${h}:${pad(m)}:${pad(s)}` : `${pad(m)}:${pad(s)}`;
+}
+
+// Does an ISO date fall in [from, to] (both optional, inclusive, "YYYY-MM-DD")?
+export function inPeriod(iso, from, to) {
+  const day = (iso ?? '').slice(0, 10);
+  if (!day) return false;
+  if (from && day < from) return false;
+  if (to && day > to) return false;
+  return true;
+}

@@ -1,0 +1,29 @@
+// What the user typed survives a trip back to the login screen (sessionStorage, this tab only).
+// Passwords and codes are never kept.
+const PREFIX = 'dmp.draft.';
+const SECRET = /password|code|token/i;
+
+export function saveDraft(name, values) {
+  const kept = Object.fromEntries(Object.entries(values).filter(([key]) => !SECRET.test(key)));
+  try {
+    sessionStorage.setItem(PREFIX + name, JSON.stringify(kept));
+  } catch {
+    // Nothing kept; the user types again.
+  }
+}
+
+export function loadDraft(name) {
+  try {
+    return JSON.parse(sessionStorage.getItem(PREFIX + name) ?? 'null');
+  } catch {
+    return null;
+  }
+}
+
+export function clearDraft(name) {
+  try {
+    sessionStorage.removeItem(PREFIX + name);
+  } catch {
+    // Ignored.
+  }
+}

@@ -1,0 +1,138 @@
+import { useState } from 'preact/hooks';
+import { t } from '../../i18n/index.js';
+import { Field } from '../../components/Field.jsx';
+import { ErrorBox, Notice } from '../../components/Status.jsx';
+import { runMutation } from '../../gql/hooks.js';
+import { clearDraft, loadDraft, saveDraft } from '../../lib/draft.js';
+import { passkeysSupported } from '../../lib/passkeys.js';
+import { Link } from '../../router.jsx';
+import { signedIn } from '../../session.js';
+import { COMPLETE_LOGIN, START_LOGIN } from './documents.js';
+import { PasskeyButton } from './PasskeyButton.jsx';
+
+export function Login() {
+  const [identifier, setIdentifier] = useState(loadDraft('login')?.identifier ?? '');
+  const [password, setPassword] = useState('');
+  const [attempt, setAttempt] = useState(null);
+  const [code, setCode] = useState('');
+  const [failure, setFailure] = useState(null);
+  const [busy, setBusy] = useState(false);
+
+  const finish = (me) => {
+    clearDraft('login');
+    signedIn(me);
+  };
+  const fail = (result) => setFailure(result);
+
+  const start = async (event) => {
+    event.preventDefault();
+    setBusy(true);
+    setFailure(null);
+    saveDraft('login', { identifier });
+    const result = await runMutation(START_LOGIN, { identifier: identifier.trim(), password });
+    setBusy(false);
+    if (result.code) return fail(result);
+    setPassword('');
+    setAttempt(result.data.startLogin);
+  };
+
+  const complete = async (event) => {
+    event.preventDefault();
+    setBusy(true);
+    setFailure(null);
+    const result = await runMutation(COMPLETE_LOGIN, { attemptToken: attempt.attemptToken, code: code.trim() });
+    setBusy(false);
+    if (result.code) return fail(result);
+    finish(result.data.completeLogin.me);
+  };
+
+  const failureBox = failure?.passkeyCancelled ? (
+    <div class="error" role="alert">
+      <p>{t('login.passkeyCancelled')}</p>
+    </div>
+  ) : (
+    <ErrorBox result={failure} />
+  );
+
+  if (attempt) {
+    const byCode = attempt.factors.includes('CODE');
+    const byPasskey = attempt.factors.includes('PASSKEY') && passkeysSupported();
+    return (
+      <section class="narrow">
+        <h1>{t('login.secondFactor')}</h1>
+        {failureBox}
+        {byCode && (
+          <form onSubmit={complete}>
+            {attempt.codeSentTo && <Notice>{t('login.codeSent', { to: attempt.codeSentTo })}</Notice>}
+            <Field
+              label={t('login.code')}
+              hint={t('login.codeHint')}
+              value={code}
+              onInput={setCode}
+              inputMode="numeric"
+              autocomplete="one-time-code"
+              pattern="[0-9]{6}"
+              maxLength={6}
+              required
+            />
+            <button type="submit" disabled={busy}>
+              {t('login.confirm')}
+            </button>
+          </form>
+        )}
+        {byPasskey && (
+          <p>
+            <PasskeyButton attemptToken={attempt.attemptToken} label={t('login.usePasskey')} onDone={finish} onError={fail} />
+          </p>
+        )}
+        <p>
+          <button type="button" class="link-button" onClick={() => setAttempt(null)}>
+            {t('login.restart')}
+          </button>
+        </p>
+      </section>
+    );
+  }
+
+  return (
+    <section class="narrow">
+      <h1>{t('login.title')}</h1>
+      {failureBox}
+      <form onSubmit={start}>
+        <Field
+          label={t('login.identifier')}
+          hint={t('login.identifierHint')}
+          value={identifier}
+          onInput={setIdentifier}
+          autocomplete="username webauthn"
+          required
+        />
+        <Field
+          label={t('login.password')}
+          type="password"
+          value={password}
+          onInput={setPassword}
+          autocomplete="current-password"
+          required
+        />
+        <button type="submit" disabled={busy}>
+          {busy ? t('common.wait') : t('login.submit')}
+        </button>
+      </form>
+      {passkeysSupported() && (
+        <div class="alt">
+          <p>{t('login.orPasskey')}</p>
+          <PasskeyButton label={t('login.passwordless')} onDone={finish} onError={fail} />
+        </div>
+      )}
+      <ul class="links">
+        <li>
+          <Link href="/mot-de-passe-oublie">{t('login.forgot')}</Link>
+        </li>
+        <li>
+          <Link href="/activation">{t('login.activate')}</Link>
+        </li>
+      </ul>
+    </section>
+  );
+}

@@ -1,0 +1,71 @@
+import { useState } from 'preact/hooks';
+import { t } from '../../i18n/index.js';
+import { Field } from '../../components/Field.jsx';
+import { ErrorBox, Notice } from '../../components/Status.jsx';
+import { runMutation } from '../../gql/hooks.js';
+import { Link } from '../../router.jsx';
+import { REQUEST_RESET, RESET_PASSWORD } from './documents.js';
+
+export function ResetPassword() {
+  const [identifier, setIdentifier] = useState('');
+  const [attemptToken, setAttemptToken] = useState(null);
+  const [code, setCode] = useState('');
+  const [newPassword, setNewPassword] = useState('');
+  const [failure, setFailure] = useState(null);
+  const [done, setDone] = useState(false);
+  const [busy, setBusy] = useState(false);
+
+  const request = async (event) => {
+    event.preventDefault();
+    setBusy(true);
+    setFailure(null);
+    const result = await runMutation(REQUEST_RESET, { identifier: identifier.trim() });
+    setBusy(false);
+    if (result.code) return setFailure(result);
+    setAttemptToken(result.data.requestPasswordReset.attemptToken);
+  };
+
+  const reset = async (event) => {
+    event.preventDefault();
+    setBusy(true);
+    setFailure(null);
+    const result = await runMutation(RESET_PASSWORD, { attemptToken, code: code.trim(), newPassword });
+    setBusy(false);
+    if (result.code) return setFailure(result);
+    setNewPassword('');
+    setDone(true);
+  };
+
+  return (
+    <section class="narrow">
+      <h1>{t('reset.title')}</h1>
+      <ErrorBox result={failure} />
+      {done ? (
+        <>
+          <Notice>{t('reset.done')}</Notice>
+          <p>
+            <Link href="/connexion">{t('reset.toLogin')}</Link>
+          </p>
+        </>
+      ) : attemptToken ? (
+        <form onSubmit={reset}>
+          {/* The same words whether or not the account exists. */}
+          <Notice>{t('reset.codeSentIfKnown')}</Notice>
+          <Field label={t('login.code')} hint={t('login.codeHint')} value={code} onInput={setCode} inputMode="numeric" autocomplete="one-time-code" maxLength={6} required />
+          <Field label={t('reset.newPassword')} hint={t('activate.passwordHint')} type="password" value={newPassword} onInput={setNewPassword} autocomplete="new-password" minLength={12} required />
+          <button type="submit" disabled={busy}>
+            {t('reset.submit')}
+          </button>
+        </form>
+      ) : (
+        <form onSubmit={request}>
+          <p>{t('reset.intro')}</p>
+          <Field label={t('login.identifier')} hint={t('login.identifierHint')} value={identifier} onInput={setIdentifier} autocomplete="username" required />
+          <button type="submit" disabled={busy}>
+            {t('reset.request')}
+          </button>
+        </form>
+      )}
+    </section>
+  );
+}

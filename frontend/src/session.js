@@ -1,0 +1,38 @@
+// Who is signed in. `me` is null when signed out, undefined while the first check runs.
+import { signal } from './lib/signal.js';
+import { navigate, currentPath } from './router.jsx';
+
+export const session = signal(undefined);
+const RETURN_KEY = 'dmp.returnTo';
+
+export function signedIn(me) {
+  session.set(me);
+  let target = null;
+  try {
+    target = sessionStorage.getItem(RETURN_KEY);
+    sessionStorage.removeItem(RETURN_KEY);
+  } catch {
+    // No storage: go home.
+  }
+  navigate(target || homeFor(me), { replace: true });
+}
+
+export function homeFor(me) {
+  return me?.role === 'PRACTITIONER' ? '/praticien' : me?.role === 'SUPPORT' ? '/compte' : '/dossier';
+}
+
+// The server said UNAUTHENTICATED: back to login, remembering where the user was.
+export function sessionExpired() {
+  const here = currentPath.get();
+  if (!PUBLIC_PATHS.includes(here)) {
+    try {
+      sessionStorage.setItem(RETURN_KEY, here);
+    } catch {
+      // Not remembered.
+    }
+  }
+  session.set(null);
+  if (!PUBLIC_PATHS.includes(here)) navigate('/connexion', { replace: true });
+}
+
+export const PUBLIC_PATHS = ['/', '/connexion', '/activation', '/mot-de-passe-oublie'];

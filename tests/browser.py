@@ -1,0 +1,236 @@
+"""End-to-end helpers: a real `dmp serve` process and Debian's Chromium driven by Playwright.
+
+The server runs in its own process against the test database (tests.conftest.DB_URL), with a
+fresh data directory, on http://localhost:<free port>. Mail and SMS land in the dev mailbox
+(DMP_DATA_DIR/mail/*.json), where the tests read the one-time codes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from playwright.async_api import Browser, BrowserContext, CDPSession, Page, async_playwright
+
+from tests.conftest import DB_URL
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+ARTIFACTS = ROOT / "test-artifacts"
+VIEWPORTS = {"mobile": {"width": 360, "height": 740}, "desktop": {"width": 1280, "height": 800}}
+CODE = re.compile(r"\b(\d{6})\b")
+WAIT_STEP = 0.1
+WAIT_LIMIT = 30.0
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def wait_for(check: Callable[[], Any], what: str, limit: float = WAIT_LIMIT) -> Any:
+    """Poll `check` (sync or async) until it returns something truthy; fail after `limit` s."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + limit
+    while True:
+        value = check()
+        if asyncio.iscoroutine(value):
+            value = await value
+        if value:
+            return value
+        if loop.time() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(WAIT_STEP)
+
+
+@dataclass
+class Server:
+    """A running `dmp serve` process."""
+
+    origin: str
+    data_dir: Path
+    process: subprocess.Popen[bytes]
+    log: Path
+    seen_mail: set[str] = field(default_factory=set)
+
+    @property
+    def mail_dir(self) -> Path:
+        return self.data_dir / "mail"
+
+    def messages(self, recipient: str) -> list[dict[str, Any]]:
+        found = []
+        if self.mail_dir.exists():
+            for path in sorted(self.mail_dir.glob("*.json")):
+                message = json.loads(path.read_text())
+                if message["to"] == recipient:
+                    found.append({**message, "file": path.name})
+        return found
+
+    async def next_code(self, recipient: str) -> str:
+        """The code in the first message to `recipient` not read before (waits for the outbox)."""
+
+        def fresh() -> str | None:
+            for message in self.messages(recipient):
+                if message["file"] in self.seen_mail:
+                    continue
+                match = CODE.search(message["body"])
+                self.seen_mail.add(message["file"])
+                if match:
+                    return match.group(1)
+            return None
+
+        return str(await wait_for(fresh, f"a code sent to {recipient}"))
+
+    def skip_existing_mail(self) -> None:
+        if self.mail_dir.exists():
+            self.seen_mail.update(p.name for p in self.mail_dir.glob("*.json"))
+
+    async def gql(self, query: str, variables: dict[str, Any] | None = None, *,
+                  cookies: dict[str, str] | None = None) -> dict[str, Any]:
+        """A GraphQL call from outside the browser (e.g. a practitioner's practice software)."""
+        async with httpx.AsyncClient(base_url=self.origin, cookies=cookies or {}) as client:
+            response = await client.post(
+                "/graphql", json={"query": query, "variables": variables or {}},
+                headers={"origin": self.origin},
+            )
+        body: dict[str, Any] = response.json()
+        body["cookies"] = dict(response.cookies)
+        return body
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is not None:
+        return
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=10)
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[Server]:
+    if not (ROOT / "frontend" / "dist" / "index.html").exists():
+        raise AssertionError("frontend not built: run `npm run build` (bin/setup does)")
+    port = free_port()
+    origin = f"http://localhost:{port}"
+    data_dir = Path(tempfile.mkdtemp(prefix="dmp-web-"))
+    env = {
+        **os.environ,
+        "DMP_DATABASE_URL": DB_URL,
+        "DMP_DATA_DIR": str(data_dir),
+        "DMP_PUBLIC_ORIGIN": origin,
+        "DMP_ENV": "development",
+    }
+    for name in ("DMP_SMTP_HOST", "DMP_SMTP_PORT"):
+        env.pop(name, None)
+    log = data_dir / "server.log"
+    dmp = Path(sys.executable).parent / "dmp"
+    with log.open("wb") as out:
+        process = subprocess.Popen(  # noqa: S603 — our own command, fixed arguments
+            [str(dmp), "serve", "--host", "127.0.0.1", "--port", str(port)],
+            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+        )
+    try:
+        async def healthy() -> bool:
+            if process.poll() is not None:
+                raise AssertionError(f"dmp serve exited: {log.read_text()[-2000:]}")
+            try:
+                async with httpx.AsyncClient() as client:
+                    r = await client.get(f"{origin}/healthz", timeout=1)
+                return r.status_code == 200
+            except httpx.HTTPError:
+                return False
+
+        await wait_for(healthy, "dmp serve to answer")
+        yield Server(origin=origin, data_dir=data_dir, process=process, log=log)
+    finally:
+        _stop(process)
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
+    await wait_for(lambda: Path(CHROMIUM).exists(), "Chromium to be installed", limit=300)
+    async with async_playwright() as pw:
+        b = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield b
+        finally:
+            await b.close()
+
+
+@dataclass
+class Tab:
+    """One browser context and page, watching for console errors and CSP violations."""
+
+    context: BrowserContext
+    page: Page
+    problems: list[str]
+    name: str
+
+    async def shot(self, label: str) -> None:
+        ARTIFACTS.mkdir(exist_ok=True)
+        await self.page.screenshot(path=str(ARTIFACTS / f"{self.name}-{label}.png"), full_page=True)
+
+    async def axe(self, label: str) -> None:
+        """No serious or critical accessibility violation on the current screen."""
+        if not await self.page.evaluate("typeof window.axe !== 'undefined'"):
+            # Evaluated over CDP: a <script> tag (add_script_tag) would be refused by the page's CSP.
+            await self.page.evaluate(AXE.read_text() + "\n;undefined")
+        result = await self.page.evaluate(
+            "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
+            ".map(v => ({id: v.id, impact: v.impact, nodes: v.nodes.map(n => n.target.join(' '))}))"
+        )
+        bad = [v for v in result if v["impact"] in ("serious", "critical")]
+        assert not bad, f"axe on {label}: {bad}"
+
+    async def check(self, label: str) -> None:
+        """Screenshot, accessibility, and no console error so far."""
+        await self.shot(label)
+        await self.axe(label)
+        assert not self.problems, f"{label}: {self.problems}"
+
+    async def authenticator(self) -> tuple[CDPSession, str]:
+        cdp = await self.context.new_cdp_session(self.page)
+        await cdp.send("WebAuthn.enable", {"enableUI": False})
+        added = await cdp.send("WebAuthn.addVirtualAuthenticator", {"options": {
+            "protocol": "ctap2", "transport": "internal", "hasResidentKey": True,
+            "hasUserVerification": True, "isUserVerified": True,
+            "automaticPresenceSimulation": True,
+        }})
+        return cdp, str(added["authenticatorId"])
+
+
+async def open_tab(browser: Browser, server: Server, name: str, viewport: str) -> Tab:
+    context = await browser.new_context(viewport=VIEWPORTS[viewport], locale="fr-FR",
+                                        base_url=server.origin)
+    page = await context.new_page()
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    return Tab(context=context, page=page, problems=problems, name=f"{name}-{viewport}")
