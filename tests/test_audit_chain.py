@@ -1,0 +1,195 @@
+"""The chain: concurrent writers never fork it; `dmp audit verify` and `anchor` catch tampering."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import httpx
+from tortoise import Tortoise
+
+from backend import config
+from backend.models import AccessEvent, Record
+from tests.conftest import TEST_DIR, Caller, db_kind
+from tests.history_helpers import READ, setup
+from tests.server import dmp_server, run_dmp
+
+
+async def sql(script: str) -> None:
+    await Tortoise.get_connection("default").execute_script(script)
+
+
+async def reads(caller: Caller, ins: str, n: int) -> None:
+    results = await asyncio.gather(*(caller.gql(READ, {"ins": ins}) for _ in range(n)))
+    for result in results:
+        result.ok()
+
+
+async def seqs(record: Record) -> list[int]:
+    return list(await AccessEvent.filter(record_id=record.id).order_by("seq").values_list("seq", flat=True))
+
+
+async def test_fifty_concurrent_reads_leave_a_valid_chain(client: httpx.AsyncClient) -> None:
+    s = await setup(client)
+    await reads(s["as_pro"], s["record"].ins, 3)
+    await reads(s["as_pro"], s["record"].ins, 50)
+    assert await seqs(s["record"]) == list(range(1, 54))
+    assert (await Record.get(id=s["record"].id)).event_seq == 53
+    done = run_dmp("audit", "verify")
+    assert done.returncode == 0, done.stderr
+    assert "1 record(s), 53 event(s)" in done.stdout
+
+
+async def test_fifty_concurrent_reads_against_two_server_processes(client: httpx.AsyncClient) -> None:
+    s = await setup(client)
+    await reads(s["as_pro"], s["record"].ins, 1)
+    with dmp_server("--workers", "2") as origin:
+        cookie = {config.settings().session_cookie: s["as_pro"].session}
+        async with httpx.AsyncClient(base_url=origin, cookies=cookie, timeout=60) as http:
+            async def one() -> httpx.Response:
+                return await http.post("/graphql", headers={"origin": origin},
+                                       json={"query": READ, "variables": {"ins": s["record"].ins}})
+
+            responses = await asyncio.gather(*(one() for _ in range(50)))
+    for response in responses:
+        body = response.json()
+        assert response.status_code == 200 and not body.get("errors"), body
+    assert await seqs(s["record"]) == list(range(1, 52))
+    done = run_dmp("audit", "verify", "--ins", s["record"].ins)
+    assert done.returncode == 0, done.stderr
+    assert "51 event(s)" in done.stdout
+
+
+async def chain_of_five(client: httpx.AsyncClient) -> tuple[Record, list[AccessEvent]]:
+    s = await setup(client)
+    for _ in range(5):
+        (await s["as_pro"].gql(READ, {"ins": s["record"].ins})).ok()
+    # A second record with its own chain, which stays intact throughout.
+    other = await setup(client)
+    (await other["as_pro"].gql(READ, {"ins": other["record"].ins})).ok()
+    assert run_dmp("audit", "verify").returncode == 0
+    return s["record"], list(await AccessEvent.filter(record_id=s["record"].id).order_by("seq"))
+
+
+def failed(expected: str) -> str:
+    done = run_dmp("audit", "verify")
+    assert done.returncode == 1, done.stdout
+    assert expected in done.stdout, done.stdout
+    assert "verification failed" in done.stderr
+    return done.stdout
+
+
+async def test_altered_event_in_the_middle(client: httpx.AsyncClient) -> None:
+    record, rows = await chain_of_five(client)
+    await sql(f"UPDATE access_event SET actor_name = 'Quelqu''un d''autre' WHERE id = {rows[2].id}")
+    out = failed(f"record {record.id} seq 3: altered event")
+    assert out.count("FAILED") == 1  # the other record is fine
+    assert record.ins not in out
+
+
+async def test_altered_sections_at_the_tail(client: httpx.AsyncClient) -> None:
+    record, rows = await chain_of_five(client)
+    await sql(f"UPDATE access_event SET sections = '[\"MEDICATIONS\"]' WHERE id = {rows[4].id}")
+    failed(f"record {record.id} seq 5: altered event")
+
+
+async def test_inserted_event_in_the_middle(client: httpx.AsyncClient) -> None:
+    record, rows = await chain_of_five(client)
+    rid = record.id
+    await sql(f"UPDATE access_event SET seq = seq + 1000 WHERE record_id = '{rid}' AND seq >= 3")
+    await sql(f"UPDATE access_event SET seq = seq - 999 WHERE record_id = '{rid}' AND seq > 1000")
+    await sql(
+        "INSERT INTO access_event (record_id, seq, at, actor_id, actor_name, actor_profession, "
+        "actor_role, action, mode, sections, entry_id, reason, mac) SELECT record_id, 3, at, "
+        "actor_id, actor_name, actor_profession, actor_role, action, mode, sections, entry_id, "
+        f"'inséré', mac FROM access_event WHERE id = {rows[1].id}"
+    )
+    await sql(f"UPDATE record SET event_seq = 6 WHERE id = '{rid}'")
+    failed(f"record {rid} seq 3: inserted event")
+
+
+async def test_inserted_event_at_the_tail(client: httpx.AsyncClient) -> None:
+    record, rows = await chain_of_five(client)
+    await sql(
+        "INSERT INTO access_event (record_id, seq, at, actor_id, actor_name, actor_profession, "
+        "actor_role, action, mode, sections, entry_id, reason, mac) SELECT record_id, 6, at, "
+        "actor_id, actor_name, actor_profession, actor_role, action, mode, sections, entry_id, "
+        f"reason, mac FROM access_event WHERE id = {rows[4].id}"
+    )
+    failed(f"record {record.id} seq 6: inserted event")
+
+
+async def test_deleted_event_in_the_middle(client: httpx.AsyncClient) -> None:
+    record, rows = await chain_of_five(client)
+    await sql(f"DELETE FROM access_event WHERE id = {rows[1].id}")
+    failed(f"record {record.id} seq 2: missing event")
+
+
+async def test_deleted_and_renumbered_in_the_middle(client: httpx.AsyncClient) -> None:
+    record, rows = await chain_of_five(client)
+    rid = record.id
+    await sql(f"DELETE FROM access_event WHERE id = {rows[1].id}")
+    await sql(f"UPDATE access_event SET seq = seq + 1000 WHERE record_id = '{rid}' AND seq > 2")
+    await sql(f"UPDATE access_event SET seq = seq - 1001 WHERE record_id = '{rid}' AND seq > 1000")
+    await sql(f"UPDATE record SET event_seq = 4 WHERE id = '{rid}'")
+    failed(f"record {rid} seq 2: altered event")
+
+
+async def test_deleted_tail_is_caught_by_the_head(client: httpx.AsyncClient) -> None:
+    record, rows = await chain_of_five(client)
+    await sql(f"DELETE FROM access_event WHERE id = {rows[4].id}")
+    failed(f"record {record.id} seq 5: missing event")
+
+
+async def test_truncated_tail_is_caught_by_the_anchor(client: httpx.AsyncClient) -> None:
+    record, rows = await chain_of_five(client)
+    anchor = TEST_DIR / f"anchor-{db_kind()}-{record.id}.json"
+    done = run_dmp("audit", "anchor", "--out", str(anchor))
+    assert done.returncode == 0, done.stderr
+    saved = json.loads(anchor.read_text())
+    assert done.stdout.startswith("anchor ") and saved["digest"] in done.stdout
+    assert {"record": str(record.id), "seq": 5, "mac": rows[4].mac} in saved["heads"]
+    assert run_dmp("audit", "verify", "--anchor", str(anchor)).returncode == 0
+
+    # A careful truncation: last two events gone and the head moved back with them.
+    await sql(f"DELETE FROM access_event WHERE id IN ({rows[3].id}, {rows[4].id})")
+    await sql(f"UPDATE record SET event_seq = 3 WHERE id = '{record.id}'")
+    assert run_dmp("audit", "verify").returncode == 0  # the chain alone cannot tell
+    done = run_dmp("audit", "verify", "--anchor", str(anchor))
+    assert done.returncode == 1
+    assert f"record {record.id} seq 5: missing event: the chain ends at seq 3" in done.stdout
+
+
+async def test_diverging_chain_is_caught_by_the_anchor(client: httpx.AsyncClient) -> None:
+    record, rows = await chain_of_five(client)
+    anchor = TEST_DIR / f"anchor-div-{db_kind()}-{record.id}.json"
+    assert run_dmp("audit", "anchor", "--out", str(anchor)).returncode == 0
+    await sql(f"UPDATE access_event SET mac = '{'0' * 64}' WHERE id = {rows[4].id}")
+    done = run_dmp("audit", "verify", "--anchor", str(anchor))
+    assert done.returncode == 1
+    assert f"record {record.id} seq 5: diverges from the anchor" in done.stdout
+
+
+async def test_an_edited_anchor_file_is_refused(client: httpx.AsyncClient) -> None:
+    record, _ = await chain_of_five(client)
+    anchor = TEST_DIR / f"anchor-edit-{db_kind()}-{record.id}.json"
+    assert run_dmp("audit", "anchor", "--out", str(anchor)).returncode == 0
+    data = json.loads(anchor.read_text())
+    data["heads"][0]["seq"] += 7
+    Path(anchor).write_text(json.dumps(data))
+    done = run_dmp("audit", "verify", "--anchor", str(anchor))
+    assert done.returncode == 1 and "digest does not match" in done.stderr
+
+
+async def test_verify_one_record_by_ins_and_unknown_ins(client: httpx.AsyncClient) -> None:
+    record, rows = await chain_of_five(client)
+    await sql(f"UPDATE access_event SET reason = 'x' WHERE id = {rows[0].id}")
+    done = run_dmp("audit", "verify", "--ins", record.ins)
+    assert done.returncode == 1 and f"record {record.id} seq 1: altered event" in done.stdout
+    from tests import factories
+
+    done = run_dmp("audit", "verify", "--ins", factories.new_ins())
+    assert done.returncode == 1 and "no record with this INS" in done.stderr
+    done = run_dmp("audit", "verify", "--ins", "123")
+    assert done.returncode == 1 and done.stderr.startswith("dmp: ")
