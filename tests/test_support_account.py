@@ -44,13 +44,23 @@ async def _scene() -> dict[str, Any]:
     await factories.entry(record, Section.MEDICATIONS, title=ENTRY_TITLE)
     doctor, pro = await factories.practitioner()
     await EmergencySession.create(
-        record=record, practitioner=pro, kind=EmergencyKind.BREAK_GLASS, reason=SECRET_REASON,
-        opened_at=clock.now(), expires_at=clock.now() + dt.timedelta(hours=1),
+        record=record,
+        practitioner=pro,
+        kind=EmergencyKind.BREAK_GLASS,
+        reason=SECRET_REASON,
+        opened_at=clock.now(),
+        expires_at=clock.now() + dt.timedelta(hours=1),
     )
     other, other_record = await factories.patient()
     agent = await factories.support()
-    return {"patient": patient, "record": record, "other_record": other_record,
-            "agent": agent, "doctor": doctor, "pro": pro}
+    return {
+        "patient": patient,
+        "record": record,
+        "other_record": other_record,
+        "agent": agent,
+        "doctor": doctor,
+        "pro": pro,
+    }
 
 
 async def test_support_sees_account_status_without_medical_content(client: httpx.AsyncClient) -> None:
@@ -101,7 +111,9 @@ async def test_only_support_staff_may_use_support_fields(client: httpx.AsyncClie
 async def test_unlock_writes_an_event_and_tells_the_patient(client: httpx.AsyncClient) -> None:
     scene = await _scene()
     await Account.filter(id=scene["patient"].id).update(
-        locked_at=clock.now(), lock_reason="too many wrong codes", failure_count=10,
+        locked_at=clock.now(),
+        lock_reason="too many wrong codes",
+        failure_count=10,
         failure_day=clock.now().date(),
     )
     support = Caller(client, session=await session_for(scene["agent"]))
@@ -122,11 +134,18 @@ async def test_unlock_writes_an_event_and_tells_the_patient(client: httpx.AsyncC
 async def test_resend_activation_goes_only_to_the_contact_on_file(client: httpx.AsyncClient) -> None:
     agent = await factories.support()
     record = await Record.create(
-        ins=factories.new_ins(), first_name="Paul", last_name="Pending", birth_date=dt.date(1990, 1, 1),
-        status=RecordStatus.PENDING, pending_contact="paul.pending@test.dmp",
+        ins=factories.new_ins(),
+        first_name="Paul",
+        last_name="Pending",
+        birth_date=dt.date(1990, 1, 1),
+        status=RecordStatus.PENDING,
+        pending_contact="paul.pending@test.dmp",
     )
     no_contact = await Record.create(
-        ins=factories.new_ins(), first_name="Nina", last_name="Nocontact", birth_date=dt.date(1990, 1, 1),
+        ins=factories.new_ins(),
+        first_name="Nina",
+        last_name="Nocontact",
+        birth_date=dt.date(1990, 1, 1),
         status=RecordStatus.PENDING,
     )
     support = Caller(client, session=await session_for(agent))
@@ -160,8 +179,11 @@ async def test_contact_recovery_shows_no_code_to_support(client: httpx.AsyncClie
 
 
 def _sample_args(field: Any, scene: dict[str, Any]) -> str:
-    values = {"ins": json.dumps(scene["record"].ins), "identifier": json.dumps("jeanne.doe@test.dmp"),
-              "search": json.dumps("Pro")}
+    values = {
+        "ins": json.dumps(scene["record"].ins),
+        "identifier": json.dumps("jeanne.doe@test.dmp"),
+        "search": json.dumps("Pro"),
+    }
     parts = []
     for name, arg in field.args.items():
         if isinstance(arg.type, GraphQLNonNull) and arg.default is None and arg.default_value is Undefined:
@@ -179,8 +201,10 @@ def _selection(type_: Any, depth: int = 0) -> str:
         return "{ __typename }"
     fields = []
     for name, field in named.fields.items() if isinstance(named, GraphQLObjectType) else []:
-        if any(isinstance(a.type, GraphQLNonNull) and a.default is None and a.default_value is Undefined
-               for a in field.args.values()):
+        if any(
+            isinstance(a.type, GraphQLNonNull) and a.default is None and a.default_value is Undefined
+            for a in field.args.values()
+        ):
             continue
         fields.append(name + _selection(field.type, depth + 1))
     fields.append("__typename")
@@ -212,3 +236,41 @@ async def test_every_query_field_with_a_support_session_returns_no_medical_conte
     assert walked >= 2
     # The walk really reached data: these answer a support session.
     assert {"me", "supportAccount"} <= answered, answered
+
+
+async def test_contact_recovery_is_finished_by_a_practitioner_and_the_patient(
+    client: httpx.AsyncClient,
+) -> None:
+    scene = await _scene()
+    old_session = await session_for(scene["patient"])
+    support = Caller(client, session=await session_for(scene["agent"]))
+    doctor = Caller(client, session=await session_for(scene["doctor"]))
+    record = scene["record"]
+    open_record = """mutation($ins: String!) { openRecordForPatient(input: {ins: $ins, firstName: "Jeanne",
+        lastName: "Doe", birthDate: "1985-06-12"}) { activationCode } }"""
+    # Without a recovery, an active record cannot be reopened by a practitioner.
+    refused = await doctor.gql(open_record, {"ins": record.ins})
+    assert refused.codes == ["CONFLICT"]
+    assert (
+        await support.gql("mutation($i: String!) { startContactRecovery(identifier: $i) }", {"i": record.ins})
+    ).ok()
+    code = (await doctor.gql(open_record, {"ins": record.ins})).ok()["openRecordForPatient"]["activationCode"]
+    create = """mutation($ins: String!, $code: String!) {
+        createRecord(input: {ins: $ins, activationCode: $code, email: "jeanne.new@test.dmp",
+                             password: "a-brand-new-passphrase"}) { attemptToken sentTo } }"""
+    wrong = await Caller(client).gql(create, {"ins": record.ins, "code": "AAAA-BBBB-CCCC"})
+    assert wrong.codes == ["BAD_USER_INPUT"]
+    assert (await Account.get(id=scene["patient"].id)).email == "jeanne.doe@test.dmp"
+    created = await Caller(client).gql(create, {"ins": record.ins, "code": code})
+    assert created.ok()["createRecord"]["attemptToken"]
+    account = await Account.get(id=scene["patient"].id)
+    assert account.email == "jeanne.new@test.dmp" and not account.email_verified
+    assert (await Record.get(id=record.id)).owner_id == account.id  # type: ignore[attr-defined]
+    # Sessions opened with the old contacts are over.
+    old = await Caller(client, session=old_session).gql("{ me { id } }")
+    assert old.ok()["me"] is None
+    # The code is single use.
+    again = await Caller(client).gql(create, {"ins": record.ins, "code": code})
+    assert again.codes == ["BAD_USER_INPUT"]
+    reasons = await AccessEvent.filter(record_id=record.id).values_list("action", flat=True)
+    assert "SECURITY_CHANGED" in reasons

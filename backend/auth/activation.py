@@ -62,6 +62,17 @@ async def issue(record: Record, issued_by: str, *, send_to: str | None = None,
     return code, row
 
 
+RECOVERY_ISSUER = "contact-recovery"
+
+
+async def recovery_open(record: Record) -> bool:
+    """Support opened a contact recovery for this record, and it has not expired."""
+    return await ActivationCode.filter(
+        record_id=record.id, issued_by__startswith=RECOVERY_ISSUER, used_at=None,
+        expires_at__gt=clock.now(),
+    ).exists()
+
+
 async def check(record: Record | None, code: str) -> ActivationCode | None:
     """The live activation code of this record that matches, counting the try; else None."""
     if record is None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
+from typing import Any
 
 from starlette.responses import Response
 
@@ -36,8 +37,8 @@ async def revoke(session_id: uuid.UUID) -> None:
     await Session.filter(id=session_id, revoked_at=None).update(revoked_at=clock.now())
 
 
-async def revoke_all(account_id: uuid.UUID) -> int:
-    return await Session.filter(account_id=account_id, revoked_at=None).update(
+async def revoke_all(account_id: uuid.UUID, *, using_db: Any = None) -> int:
+    return await Session.filter(account_id=account_id, revoked_at=None).using_db(using_db).update(
         revoked_at=clock.now()
     )
 

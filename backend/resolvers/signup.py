@@ -20,6 +20,7 @@ from backend.auth import activation, attempts
 from backend.auth.codes import Outcome, send_code
 from backend.auth.contacts import mask_email, mask_phone, normalize_email, normalize_phone
 from backend.auth.passwords import WeakPassword, check_strength, hash_password
+from backend.auth.sessions import revoke_all
 from backend.domain.enums import AccessAction, CodeChannel, CodePurpose, RecordStatus, Role
 from backend.domain.identifiers import InvalidIdentifier, normalize_ins
 from backend.errors import BadUserInput, Conflict, Forbidden, Unauthenticated
@@ -89,7 +90,7 @@ async def open_record_for_patient(
             )
         except IntegrityError:
             record = await Record.get(ins=ins)  # opened at the same moment elsewhere
-    if record.status != RecordStatus.PENDING:
+    if record.status != RecordStatus.PENDING and not await activation.recovery_open(record):
         raise Conflict("A record already exists for this INS; the patient signs in to it")
     async with in_transaction() as conn:
         if send_email:
@@ -126,7 +127,15 @@ async def create_record(
         raise BadUserInput("Codes by SMS need a phone number")
     # Hashed before anything is looked up, so every path costs the same.
     password_hash = await hash_password(password)
-    record = await Record.filter(ins=ins, status=RecordStatus.PENDING, owner_id=None).first()
+    record = await Record.filter(ins=ins).first()
+    if record is not None and record.owner_id is not None:  # type: ignore[attr-defined]
+        if record.status in (RecordStatus.ACTIVE, RecordStatus.CLOSED):
+            return await _recover_contacts(
+                ctx, record, activation_code, address, number, password_hash, code_channel
+            )
+        record = None
+    elif record is not None and record.status != RecordStatus.PENDING:
+        record = None
     row = await activation.check(record, activation_code)
     if record is None or row is None or await Account.filter(email=address).exists():
         raise BadUserInput(NOT_ACTIVATED)
@@ -150,6 +159,40 @@ async def create_record(
         raise BadUserInput(NOT_ACTIVATED) from None
     ctx.access_log.actor = Actor(account.id, account.display_name, None, Role.PATIENT.value)
     ctx.access_log.note(record.id, AccessAction.RECORD_ACTIVATED)
+    attempt, token = await attempts.start(account, CodePurpose.VERIFY_CONTACT, live=True)
+    sent_to = await send_code(
+        account, CodePurpose.VERIFY_CONTACT, CodeChannel.EMAIL, address, attempt=attempt
+    )
+    return RecordCreated(token, sent_to)
+
+
+async def _recover_contacts(
+    ctx: Context, record: Record, activation_code: str, address: str, number: str | None,
+    password_hash: str, code_channel: CodeChannel,
+) -> RecordCreated:
+    """A patient who lost every contact, after support opened a recovery and a practitioner
+    checked their identity and handed over a new code: new contacts and password."""
+    owner_id: uuid.UUID = record.owner_id  # type: ignore[attr-defined]
+    row = await activation.check(record, activation_code)
+    taken = await Account.filter(email=address).exclude(id=owner_id).exists()
+    if row is None or taken:
+        raise BadUserInput(NOT_ACTIVATED)
+    now = clock.now()
+    async with in_transaction() as conn:
+        used = await ActivationCode.filter(id=row.id, used_at=None).using_db(conn).update(used_at=now)
+        if not used:
+            raise BadUserInput(NOT_ACTIVATED)
+        await Account.filter(id=owner_id).using_db(conn).update(
+            email=address, email_verified=False, phone=number, phone_verified=False,
+            password_hash=password_hash, code_channel=code_channel, locked_at=None,
+            lock_reason=None, failure_count=0, pending_email=None, pending_phone=None,
+        )
+        await revoke_all(owner_id, using_db=conn)
+    account = await Account.get(id=owner_id)
+    ctx.access_log.actor = Actor(account.id, account.display_name, None, Role.PATIENT.value)
+    ctx.access_log.note(
+        record.id, AccessAction.SECURITY_CHANGED, reason="contacts and password recovered"
+    )
     attempt, token = await attempts.start(account, CodePurpose.VERIFY_CONTACT, live=True)
     sent_to = await send_code(
         account, CodePurpose.VERIFY_CONTACT, CodeChannel.EMAIL, address, attempt=attempt

@@ -36,7 +36,7 @@ from backend.models import (
 from backend.notify.notices import notify_security
 from backend.resolvers.context import Context
 
-RECOVERY_ISSUER = "contact-recovery"
+RECOVERY_ISSUER = activation.RECOVERY_ISSUER
 
 
 @dataclass
@@ -145,7 +145,6 @@ async def support_account(ctx: Context, identifier: str) -> SupportAccountView:
     account, record = await _find(identifier)
     if account is None and record is None:
         raise NotFound("No account matches this identifier")
-    now = clock.now()
     pending: list[PendingMessage] = []
     passkeys = 0
     if account is not None:
@@ -170,9 +169,7 @@ async def support_account(ctx: Context, identifier: str) -> SupportAccountView:
             )
             for s in sessions
         ]
-        recovery_open = await ActivationCode.filter(
-            record_id=record.id, issued_by__startswith=RECOVERY_ISSUER, used_at=None, expires_at__gt=now
-        ).exists()
+        recovery_open = await activation.recovery_open(record)
     _note(ctx, record, "consultation du compte par le support")
     name = account.display_name if account else f"{record.first_name} {record.last_name}" if record else ""
     return SupportAccountView(
