@@ -1,0 +1,109 @@
+"""A down mail server delays notices, never loses them; once back, each arrives exactly once."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import Counter
+from datetime import timedelta
+
+import httpx
+from aiosmtpd.controller import Controller
+
+from backend import clock, config
+from backend.config import Settings
+from backend.models import OutboxMessage
+from backend.notify.delivery import MAX_BACKOFF, deliver_due
+from backend.notify.outbox import enqueue_email
+from tests.history_helpers import READ, setup
+from tests.smtp import _Collector, free_port
+
+
+class RestartableSmtp:
+    """A real aiosmtpd server on a fixed port that can be stopped and started again."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.collector = _Collector()
+        self.controller: Controller | None = None
+
+    def start(self) -> None:
+        self.controller = Controller(self.collector, hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+
+    def stop(self) -> None:
+        if self.controller is not None:
+            self.controller.stop()
+            self.controller = None
+
+    @property
+    def settings(self) -> Settings:
+        return dataclasses.replace(config.settings(), smtp_host="127.0.0.1", smtp_port=self.port)
+
+    def per_recipient(self) -> Counter[str]:
+        return Counter(r for m in self.collector.messages for r in m.recipients)
+
+
+async def test_smtp_down_then_back_delivers_everything_exactly_once(client: httpx.AsyncClient) -> None:
+    smtp = RestartableSmtp()  # not started: the mail server is down
+    try:
+        s = await setup(client)
+        (await s["as_pro"].gql(READ, {"ins": s["record"].ins})).ok()  # first access: a notice
+        recipients = [f"dest{i}@test.dmp" for i in range(5)]
+        for address in recipients:
+            await enqueue_email(address, "DMP : test", "Bonjour")
+        patient_email = s["patient"].email
+        total = await OutboxMessage.filter(sent_at=None).count()
+        assert total == 6
+
+        sent, failed = await deliver_due(smtp.settings)
+        assert (sent, failed) == (0, 6)
+        rows = await OutboxMessage.all()
+        assert all(r.attempts == 1 and r.sent_at is None and r.last_error for r in rows)
+        assert all(r.next_attempt_at > clock.now() for r in rows)
+        first_gap = max(r.next_attempt_at for r in rows) - clock.now()
+
+        # Not yet due: nothing is tried again.
+        assert await deliver_due(smtp.settings) == (0, 0)
+
+        # Later, still down: a second attempt, pushed further back.
+        clock.shift(timedelta(minutes=1))
+        assert await deliver_due(smtp.settings) == (0, 6)
+        rows = await OutboxMessage.all()
+        assert all(r.attempts == 2 for r in rows)
+        # Back-off grows with the attempts, and stays bounded.
+        second_gap = min(r.next_attempt_at for r in rows) - clock.now()
+        assert first_gap < second_gap <= MAX_BACKOFF
+
+        # The server comes back; once due, everything is delivered, exactly once.
+        smtp.start()
+        clock.shift(timedelta(minutes=5))
+        assert await deliver_due(smtp.settings) == (6, 0)
+        assert await deliver_due(smtp.settings) == (0, 0)
+        clock.shift(timedelta(hours=2))
+        assert await deliver_due(smtp.settings) == (0, 0)
+        counts = smtp.per_recipient()
+        assert counts == Counter({**{a: 1 for a in recipients}, patient_email: 1})
+        assert await OutboxMessage.filter(sent_at=None).count() == 0
+        assert all(r.attempts == 3 for r in await OutboxMessage.all())
+    finally:
+        smtp.stop()
+
+
+async def test_deliver_outbox_command_against_a_real_smtp_server(client: httpx.AsyncClient) -> None:
+    from tests.server import run_dmp
+
+    smtp = RestartableSmtp()
+    smtp.start()
+    try:
+        for i in range(3):
+            await enqueue_email(f"cmd{i}@test.dmp", "DMP : test", "Bonjour")
+        done = run_dmp("deliver-outbox", DMP_SMTP_HOST="127.0.0.1", DMP_SMTP_PORT=str(smtp.port),
+                       DMP_MAIL_FROM="dmp@test.dmp")
+        assert done.returncode == 0, done.stderr
+        assert "sent 3, failed 0" in done.stdout
+        done = run_dmp("deliver-outbox", DMP_SMTP_HOST="127.0.0.1", DMP_SMTP_PORT=str(smtp.port),
+                       DMP_MAIL_FROM="dmp@test.dmp")
+        assert "sent 0, failed 0" in done.stdout
+        assert smtp.per_recipient() == Counter({f"cmd{i}@test.dmp": 1 for i in range(3)})
+    finally:
+        smtp.stop()
