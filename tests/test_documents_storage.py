@@ -155,3 +155,14 @@ def test_rotation_keeps_old_files_readable_and_seals_with_the_new_key() -> None:
         open_sealed(Keyring(new), file_id, sealed)
     with pytest.raises(FileIntegrityError):
         open_sealed(rotated, uuid.uuid4(), sealed)
+
+
+async def test_deleting_a_document_removes_its_stored_file(client: httpx.AsyncClient) -> None:
+    caller = await owner_caller(client)
+    entry_id = await upload_ok(caller, pdf())
+    file_id = await _file_of(entry_id)
+    assert stored_path(file_id).exists()
+    result = await caller.gql("mutation($id: ID!) { deleteEntry(id: $id) }", {"id": entry_id})
+    assert result.ok()["deleteEntry"] is True
+    assert not stored_path(file_id).exists()
+    assert not await StoredFile.filter(id=file_id).exists()

@@ -17,6 +17,7 @@ from backend.domain.details import InvalidDetails, normalize_details
 from backend.domain.enums import AccessAction, AccessMode, EntrySource, RecordStatus, Role, Section
 from backend.domain.identifiers import InvalidIdentifier, normalize_ins
 from backend.errors import BadUserInput, Conflict, Forbidden, NotFound, Unauthenticated
+from backend.files import storage
 from backend.models import Entry, Record, StoredFile
 from backend.resolvers.context import Context
 from backend.resolvers.records import RecordView, view_of
@@ -247,6 +248,8 @@ async def delete_entry(ctx: Context, entry_id: str) -> bool:
             await Entry.filter(id=entry.supersedes_id).using_db(conn).update(  # type: ignore[attr-defined]
                 superseded=False
             )
+    if entry.file_id:  # type: ignore[attr-defined]
+        storage.remove(entry.file_id)  # type: ignore[attr-defined]
     ctx.access_log.note(view.record.id, AccessAction.ENTRY_DELETED, mode=AccessMode.OWNER,
                         sections={Section(entry.section)}, entry_id=str(entry.id))
     return True
