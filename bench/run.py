@@ -94,6 +94,15 @@ class Server:
                 self.process.wait()
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux), 0 where /proc is missing."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def wait_healthy(port: int, process: subprocess.Popen[bytes], timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -252,7 +261,7 @@ class Row:
 
 def print_table(rows: list[Row], ratios: list[tuple[str, float]]) -> None:
     head = (f"{'operation':<34} {'server':<9} {'conc':>4} {'req/s':>8} {'items/s':>8} "
-            f"{'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'errors':>6}")
+            f"{'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'errors':>6} {'cpu ms/req':>10}")
     print(head)
     print("-" * len(head))
     for row in rows:
@@ -262,7 +271,8 @@ def print_table(rows: list[Row], ratios: list[tuple[str, float]]) -> None:
             continue
         items = f"{r['items_per_s']:>8.0f}" if r.get("items_per_request", 1) != 1 else f"{'':>8}"
         print(f"{row.operation:<34} {row.target:<9} {row.concurrency:>4} {r['rps']:>8.1f} {items} "
-              f"{r['p50_ms']:>8.1f} {r['p95_ms']:>8.1f} {r['p99_ms']:>8.1f} {r['errors']:>6}")
+              f"{r['p50_ms']:>8.1f} {r['p95_ms']:>8.1f} {r['p99_ms']:>8.1f} {r['errors']:>6} "
+              f"{r.get('cpu_ms', float('nan')):>10.2f}")
         if r["errors"] and r.get("error_sample"):
             print(f"    first error: {r['error_sample'][:200]}")
     for name, value in ratios:
@@ -286,6 +296,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="serve the product with `python -m MODULE --port P` instead of `dmp serve` "
                              "(to measure a candidate optimization without editing the product)")
     parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument("--keep", action="store_true", help="keep the work folder (logs, manifest)")
     parser.add_argument("--profile", type=Path,
                         help="record the server with py-spy during S1 (spread) into this file")
     args = parser.parse_args(argv)
@@ -334,7 +345,10 @@ def main(argv: list[str] | None = None) -> int:
                      str(server.process.pid), "--duration", str(int(args.warmup + args.duration)),
                      "--rate", "250", "--format", "raw", "--output", str(profile)],
                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            cpu_before = cpu_seconds(server.process.pid)
             result = drive(spec, work)
+            used = cpu_seconds(server.process.pid) - cpu_before
+            result["cpu_ms"] = 1000 * used / result["completed"] if result["completed"] else float("nan")
             if spy is not None:
                 spy.wait(timeout=60)
                 from bench.profile import summarize
@@ -359,7 +373,10 @@ def main(argv: list[str] | None = None) -> int:
             rows.extend(row for row, _ in best.values())
             p, b = best["product"][1], best["baseline"][1]
             if b["rps"]:
-                ratios.append((f"{operation} product/baseline", p["rps"] / b["rps"]))
+                ratios.append((f"{operation} product/baseline, req/s", p["rps"] / b["rps"]))
+            if p.get("cpu_ms"):
+                ratios.append((f"{operation} baseline/product, server CPU per request",
+                               b["cpu_ms"] / p["cpu_ms"]))
 
         if wanted("S1"):
             pair("S1 consultation, spread", S1, "/s1", spread_clients(manifest, S1, c), args.profile)
@@ -413,7 +430,11 @@ def main(argv: list[str] | None = None) -> int:
             "db": args.db, "patients": manifest.patients, "entries": manifest.entries,
             "rows": [row.__dict__ for row in rows], "ratios": ratios,
         }, indent=2))
-    shutil.rmtree(work, ignore_errors=True)
+    if args.keep:
+        manifest.save(work / "manifest.json")
+        print(f"work folder kept: {work}")
+    else:
+        shutil.rmtree(work, ignore_errors=True)
     return 0
 
 

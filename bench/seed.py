@@ -382,7 +382,9 @@ async def open_writer(url: str) -> Writer:
 # --- seeding ---------------------------------------------------------------------------------
 
 
-async def seed(url: str, patients: int, audit_key: bytes, *, seed_value: int = 14) -> Manifest:
+async def seed(
+    url: str, patients: int, audit_key: bytes, *, seed_value: int = 14, big_entries: int = BIG_ENTRIES
+) -> Manifest:
     """Fill an empty, migrated database; returns what the load generator needs."""
     from backend.auth.passwords import HASHER
 
@@ -516,7 +518,7 @@ async def seed(url: str, patients: int, audit_key: bytes, *, seed_value: int = 1
                 if n < patients:
                     count = rng.randint(20, 60)
                 else:
-                    count = HOT_ENTRIES if n == patients else BIG_ENTRIES
+                    count = HOT_ENTRIES if n == patients else big_entries
                 yield from entry_rows(rid, count, rng, authors, now)
 
         entries = await w.copy("entry", ENTRY_COLS, all_entries())

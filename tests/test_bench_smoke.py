@@ -1,0 +1,67 @@
+"""The benchmark harness works: bulk seeding, the baseline endpoint, one S1 request.
+
+Marked slow: it starts the baseline in its own process. No timing is asserted here; the
+figures come from `python -m bench.run` (docs/benchmarks.md).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import httpx
+import pytest
+
+from backend.audit import verify
+from backend.config import settings
+from backend.models import AccessEvent, Entry, Record
+from bench.run import S1, wait_healthy
+from bench.seed import BIG_ENTRIES, HOT_ENTRIES, seed
+from tests.conftest import DB_URL, Caller
+from tests.server import free_port, stop
+
+pytestmark = pytest.mark.slow
+
+
+async def test_seed_baseline_and_product_answer_s1_alike(client: httpx.AsyncClient) -> None:
+    manifest = await seed(DB_URL, patients=6, audit_key=settings().audit_key, big_entries=300)
+    assert await Record.all().count() == 6 + 2
+    big = await Record.get(ins=manifest.big_ins)
+    assert await Entry.filter(record_id=big.id).count() == 300 < BIG_ENTRIES
+    hot = await Record.get(ins=manifest.hot_ins)
+    assert await Entry.filter(record_id=hot.id).count() == HOT_ENTRIES
+    practitioner = manifest.practitioners[0]
+    ins = manifest.hot_ins  # granted to every load practitioner
+    record = await Record.get(ins=ins)
+    events_before = await AccessEvent.filter(record_id=record.id).count()
+
+    product = await Caller(client, token=practitioner.token).gql(S1, {"ins": ins})
+    data = product.ok()["patientRecord"]
+    assert data["allergies"]["edges"] and data["medications"]["edges"]
+    assert data["emergencyProfile"]["bloodGroup"]
+
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bench.baseline", "--db", DB_URL, "--port", str(port),
+         "--audit-key", settings().audit_key.hex()],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_healthy(port, process)
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
+            response = await http.post(
+                "/s1", json={"query": S1, "variables": {"ins": ins}},
+                headers={"Authorization": f"Bearer {practitioner.token}"},
+            )
+    finally:
+        stop(process)
+    assert response.status_code == 200
+    # The same JSON as the product, and the same chained event written.
+    assert response.json() == {"data": {"patientRecord": data}}
+    events = await AccessEvent.filter(record_id=record.id).order_by("seq")
+    assert len(events) == events_before + 2
+    assert [e.seq for e in events] == list(range(1, len(events) + 1))
+    assert events[-1].actor_id == events[-2].actor_id and events[-1].sections == events[-2].sections
+    # The seeded history and the baseline's write both hold in the product's own chain check.
+    report = await verify.verify(settings().audit_key, [record.id])
+    assert report.ok and report.events == len(events)
