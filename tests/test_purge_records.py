@@ -1,0 +1,138 @@
+"""`dmp purge`: closed for 10 years, or deletion requested 30 days ago — everything goes."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from backend import clock, config
+from backend.domain.enums import CodeChannel, CodePurpose, RecordStatus, Section
+from backend.models import (
+    AccessEvent,
+    Account,
+    ActivationCode,
+    BlockedPractitioner,
+    Entry,
+    Grant,
+    OneTimeCode,
+    OutboxMessage,
+    PasskeyCredential,
+    Record,
+    Session,
+    StoredFile,
+)
+from backend.purge import purge
+from tests import factories
+from tests.conftest import Caller, session_for
+from tests.history_helpers import READ, grant
+from tests.server import run_dmp
+
+
+async def populated(client: httpx.AsyncClient) -> dict[str, Any]:
+    """A record with something in every table purge must empty."""
+    owner, record = await factories.patient()
+    pro_account, pro = await factories.practitioner()
+    await factories.entry(record, Section.MEDICATIONS, title="Amoxicilline")
+    stored = await StoredFile.create(record=record, content_type="application/pdf", size=3,
+                                     filename="cr.pdf", key_id="k1", wrapped_key=b"w", nonce=b"n")
+    await factories.entry(record, Section.DOCUMENTS, title="Compte rendu", author=pro_account)
+    await Entry.filter(record_id=record.id, section=Section.DOCUMENTS).update(file_id=stored.id)
+    path = config.settings().files_dir / str(stored.id)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"enc")
+    await grant(record, pro, Section.MEDICATIONS)
+    _, blocked = await factories.practitioner()
+    await BlockedPractitioner.create(record=record, practitioner=blocked)
+    await Caller(client, session=await session_for(pro_account)).gql(READ, {"ins": record.ins})
+    await session_for(owner)
+    await OneTimeCode.create(account=owner, purpose=CodePurpose.LOGIN, channel=CodeChannel.EMAIL,
+                             code_hash="x" * 64, expires_at=clock.now())
+    await ActivationCode.create(record=record, code_hash="y" * 64, issued_by="test",
+                                expires_at=clock.now())
+    await PasskeyCredential.create(account=owner, credential_id=uuid.uuid4().hex, public_key=b"k",
+                                   name="phone")
+    assert await AccessEvent.filter(record_id=record.id).exists()
+    assert await OutboxMessage.filter(record_id=record.id).exists()  # the first-access notice
+    return {"owner": owner, "record": record, "pro": pro_account, "file": path}
+
+
+async def remains(item: dict[str, Any]) -> dict[str, int]:
+    rid, oid = item["record"].id, item["owner"].id
+    return {
+        "record": await Record.filter(id=rid).count(),
+        "entries": await Entry.filter(record_id=rid).count(),
+        "files": await StoredFile.filter(record_id=rid).count(),
+        "events": await AccessEvent.filter(record_id=rid).count(),
+        "outbox": await OutboxMessage.filter(record_id=rid).count()
+        + await OutboxMessage.filter(account_id=oid).count(),
+        "grants": await Grant.filter(record_id=rid).count(),
+        "blocks": await BlockedPractitioner.filter(record_id=rid).count(),
+        "activation": await ActivationCode.filter(record_id=rid).count(),
+        "account": await Account.filter(id=oid).count(),
+        "sessions": await Session.filter(account_id=oid).count(),
+        "codes": await OneTimeCode.filter(account_id=oid).count(),
+        "passkeys": await PasskeyCredential.filter(account_id=oid).count(),
+        "file on disk": int(Path(item["file"]).exists()),
+    }
+
+
+def all_gone(counts: dict[str, int]) -> bool:
+    return all(v == 0 for v in counts.values())
+
+
+def all_there(counts: dict[str, int]) -> bool:
+    return all(v >= 1 for v in counts.values())
+
+
+async def test_purge_with_the_clock_moved(client: httpx.AsyncClient) -> None:
+    closed, deleted, closed_late, deleted_late, active = [await populated(client) for _ in range(5)]
+    now = clock.now()
+    await Record.filter(id=closed["record"].id).update(status=RecordStatus.CLOSED, closed_at=now)
+    await Record.filter(id=deleted["record"].id).update(status=RecordStatus.DELETED,
+                                                         deletion_requested_at=now)
+    for item in (closed, deleted, closed_late, deleted_late, active):
+        assert all_there(await remains(item))
+
+    # 40 days on: the deletion request is past its grace period, nothing else is due.
+    clock.shift(timedelta(days=40))
+    await Record.filter(id=deleted_late["record"].id).update(
+        status=RecordStatus.DELETED, deletion_requested_at=clock.now() - timedelta(days=29))
+    report = await purge()
+    assert (report.closed, report.deleted, report.files) == (0, 1, 1)
+    assert all_gone(await remains(deleted)), await remains(deleted)
+    for item in (closed, deleted_late, active):
+        assert all_there(await remains(item))
+
+    # Ten years after the closing (plus a day): the closed record goes too.
+    clock.shift(timedelta(days=365 * 10 + 3) - timedelta(days=40))
+    await Record.filter(id=closed_late["record"].id).update(
+        status=RecordStatus.CLOSED, closed_at=clock.now() - timedelta(days=365 * 9))
+    await Record.filter(id=deleted_late["record"].id).update(
+        deletion_requested_at=clock.now() - timedelta(days=10))
+    report = await purge()
+    assert (report.closed, report.deleted) == (1, 0)
+    assert all_gone(await remains(closed)), await remains(closed)
+    for item in (closed_late, deleted_late, active):
+        assert all_there(await remains(item))
+    # Practitioners and their own accounts are untouched.
+    assert await Account.filter(id=closed["pro"].id).exists()
+
+
+async def test_dmp_purge_command(client: httpx.AsyncClient) -> None:
+    due, kept = await populated(client), await populated(client)
+    await Record.filter(id=due["record"].id).update(
+        status=RecordStatus.DELETED, deletion_requested_at=clock.now() - timedelta(days=31))
+    await Record.filter(id=kept["record"].id).update(
+        status=RecordStatus.CLOSED, closed_at=clock.now() - timedelta(days=365 * 9))
+    done = run_dmp("purge")
+    assert done.returncode == 0, done.stderr
+    assert "purged 1 record(s)" in done.stdout and "1 file(s) removed" in done.stdout
+    assert due["record"].ins not in done.stdout
+    assert all_gone(await remains(due))
+    assert all_there(await remains(kept))
+    # The remaining chains still verify.
+    assert run_dmp("audit", "verify").returncode == 0
