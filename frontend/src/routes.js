@@ -2,9 +2,17 @@
 import { Login } from './screens/login/Login.jsx';
 import { Activate } from './screens/activate/Activate.jsx';
 import { ResetPassword } from './screens/reset/ResetPassword.jsx';
+import { Record } from './screens/record/Record.jsx';
+import { Sharing } from './screens/sharing/Sharing.jsx';
+import { History } from './screens/history/History.jsx';
+import { Security } from './screens/security/Security.jsx';
 
 export const routes = {
   '/connexion': { component: Login, title: 'login.title' },
   '/activation': { component: Activate, title: 'activate.title' },
   '/mot-de-passe-oublie': { component: ResetPassword, title: 'reset.title' },
+  '/dossier': { component: Record, title: 'record.title' },
+  '/partage': { component: Sharing, title: 'sharing.title' },
+  '/historique': { component: History, title: 'history.title' },
+  '/securite': { component: Security, title: 'security.title' },
 };

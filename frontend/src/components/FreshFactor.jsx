@@ -1,0 +1,53 @@
+import { useState } from 'preact/hooks';
+import { t } from '../i18n/index.js';
+import { runMutation } from '../gql/hooks.js';
+import { Field } from './Field.jsx';
+import { ErrorBox, Notice } from './Status.jsx';
+
+const REQUEST_FRESH = `mutation RequestFreshFactor { requestFreshFactor { sentTo } }`;
+const CONFIRM_FRESH = `mutation ConfirmFreshFactor($code: String!) { confirmFreshFactor(code: $code) }`;
+
+// Sensitive changes need a second factor from the last minutes: ask for a code, then retry.
+export function FreshFactor({ onConfirmed, onCancel }) {
+  const [sentTo, setSentTo] = useState(null);
+  const [code, setCode] = useState('');
+  const [failure, setFailure] = useState(null);
+
+  const request = async () => {
+    setFailure(null);
+    const result = await runMutation(REQUEST_FRESH);
+    if (result.code) return setFailure(result);
+    setSentTo(result.data.requestFreshFactor.sentTo);
+  };
+  const confirm = async (event) => {
+    event.preventDefault();
+    setFailure(null);
+    const result = await runMutation(CONFIRM_FRESH, { code: code.trim() });
+    if (result.code) return setFailure(result);
+    onConfirmed();
+  };
+
+  return (
+    <div class="card" role="group" aria-label={t('fresh.title')}>
+      <h3>{t('fresh.title')}</h3>
+      <p>{t('fresh.explain')}</p>
+      <ErrorBox result={failure} />
+      {sentTo ? (
+        <form onSubmit={confirm}>
+          <Notice>{t('login.codeSent', { to: sentTo })}</Notice>
+          <Field label={t('login.code')} value={code} onInput={setCode} inputMode="numeric" autocomplete="one-time-code" maxLength={6} required />
+          <button type="submit">{t('login.confirm')}</button>
+        </form>
+      ) : (
+        <div class="actions">
+          <button type="button" onClick={request}>
+            {t('fresh.send')}
+          </button>
+          <button type="button" class="secondary" onClick={onCancel}>
+            {t('common.cancel')}
+          </button>
+        </div>
+      )}
+    </div>
+  );
+}

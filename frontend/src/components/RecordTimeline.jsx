@@ -1,0 +1,49 @@
+import { useState } from 'preact/hooks';
+import { t } from '../i18n/index.js';
+import { SECTIONS, timeline } from '../lib/sections.js';
+import { Field, SelectField } from './Field.jsx';
+import { Empty } from './Status.jsx';
+import { EntryCard } from './EntryCard.jsx';
+
+// The record as one timeline, filtered by section and period, with "more" per section that has more.
+export function RecordTimeline({ record, onMore, actionsFor }) {
+  const [section, setSection] = useState('');
+  const [from, setFrom] = useState('');
+  const [to, setTo] = useState('');
+  const visible = SECTIONS.filter(([, field]) => record[field]);
+  const entries = timeline(record, { section, from, to });
+  const more = visible.filter(([name, field]) => (!section || section === name) && record[field].pageInfo.hasNextPage);
+  return (
+    <>
+      <form class="filters" role="search" aria-label={t('record.filters')} onSubmit={(e) => e.preventDefault()}>
+        <SelectField
+          label={t('record.filterSection')}
+          value={section}
+          onChange={setSection}
+          options={[['', t('record.allSections')], ...visible.map(([name]) => [name, t(`section.${name}`)])]}
+        />
+        <Field label={t('record.from')} type="date" value={from} onInput={setFrom} />
+        <Field label={t('record.to')} type="date" value={to} onInput={setTo} />
+      </form>
+      <p role="status">{t('record.count', { n: entries.length })}</p>
+      {entries.length === 0 ? (
+        <Empty>{t('record.empty')}</Empty>
+      ) : (
+        <ul class="cards">
+          {entries.map((entry) => (
+            <EntryCard key={entry.id} entry={entry} actions={actionsFor?.(entry)} />
+          ))}
+        </ul>
+      )}
+      {more.length > 0 && (
+        <div class="actions">
+          {more.map(([name, field]) => (
+            <button key={field} type="button" class="secondary" onClick={() => onMore(field)}>
+              {t('record.moreIn', { section: t(`section.${name}`) })}
+            </button>
+          ))}
+        </div>
+      )}
+    </>
+  );
+}

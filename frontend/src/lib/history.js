@@ -1,0 +1,13 @@
+// The history filter as the API takes it: a period of days becomes [from 00:00, to+1 00:00) in local time.
+export function historyFilter({ from = '', to = '', action = '', mode = '' } = {}) {
+  const filter = {};
+  if (from) filter.from = new Date(`${from}T00:00:00`).toISOString();
+  if (to) {
+    const end = new Date(`${to}T00:00:00`);
+    end.setDate(end.getDate() + 1);
+    filter.to = end.toISOString();
+  }
+  if (action) filter.actions = [action];
+  if (mode) filter.modes = [mode];
+  return Object.keys(filter).length ? filter : null;
+}

@@ -1,0 +1,65 @@
+import { useState } from 'preact/hooks';
+import { locale, t } from '../../i18n/index.js';
+import { runMutation, useQuery } from '../../gql/hooks.js';
+import { TextArea } from '../../components/Field.jsx';
+import { ErrorBox } from '../../components/Status.jsx';
+import { formatDateTime } from '../../lib/dates.js';
+import { ACKNOWLEDGE, EMERGENCY_ACCESSES, REPORT } from './documents.js';
+
+// Break-glass and regulator openings: the patient acknowledges them or reports them as unjustified.
+export function EmergencyReview() {
+  const query = useQuery(EMERGENCY_ACCESSES);
+  const [failure, setFailure] = useState(null);
+  const [reporting, setReporting] = useState(null);
+  const [comment, setComment] = useState('');
+  const list = query.data?.myEmergencyAccesses ?? [];
+  if (query.code || list.length === 0) return null;
+
+  const act = async (document, variables) => {
+    setFailure(null);
+    const result = await runMutation(document, variables);
+    if (result.code) return setFailure(result);
+    setReporting(null);
+    setComment('');
+    await query.refetch();
+  };
+
+  return (
+    <>
+      <h2>{t('review.title')}</h2>
+      <ErrorBox result={failure} />
+      <ul class="cards">
+        {list.map((r) => (
+          <li class="card emergency-event" key={r.id}>
+            <h3>{t(`review.kind.${r.kind}`)}</h3>
+            <p class="meta">
+              {formatDateTime(r.openedAt, locale())} · {r.practitionerName} ({t(`profession.${r.profession}`)})
+            </p>
+            <p>{t('history.reason', { reason: r.reason })}</p>
+            <p>
+              <span class="tag">{t(`review.state.${r.reviewState}`)}</span>
+            </p>
+            {r.reviewState === 'PENDING' && (
+              <div class="actions">
+                <button type="button" class="secondary" onClick={() => act(ACKNOWLEDGE, { id: r.id })}>
+                  {t('review.acknowledge')}
+                </button>
+                <button type="button" class="danger" onClick={() => setReporting(r.id)}>
+                  {t('review.report')}
+                </button>
+              </div>
+            )}
+            {reporting === r.id && (
+              <form onSubmit={(e) => (e.preventDefault(), act(REPORT, { id: r.id, comment: comment.trim() || null }))}>
+                <TextArea label={t('review.comment')} value={comment} onInput={setComment} />
+                <button type="submit" class="danger">
+                  {t('review.sendReport')}
+                </button>
+              </form>
+            )}
+          </li>
+        ))}
+      </ul>
+    </>
+  );
+}

@@ -1,0 +1,99 @@
+import { useState } from 'preact/hooks';
+import { locale, t } from '../../i18n/index.js';
+import { runQuery, useQuery } from '../../gql/hooks.js';
+import { Field, SelectField } from '../../components/Field.jsx';
+import { Empty, ErrorBox, Loading } from '../../components/Status.jsx';
+import { formatDateTime } from '../../lib/dates.js';
+import { historyFilter } from '../../lib/history.js';
+import { appendPage, nodes, PAGE_SIZE } from '../../lib/paging.js';
+import { HISTORY } from './documents.js';
+import { EmergencyReview } from './EmergencyReview.jsx';
+
+const ACTIONS = [
+  'RECORD_READ', 'ACCESS_DENIED', 'ENTRY_ADDED', 'ENTRIES_IMPORTED', 'DOCUMENT_DOWNLOADED', 'BREAK_GLASS_OPENED',
+  'REGULATOR_ACCESS', 'SHARING_CHANGED', 'ENTRY_MASKED', 'ENTRY_UNMASKED', 'ENTRY_DELETED', 'EMERGENCY_PROFILE_UPDATED',
+  'RECORD_OPENED', 'RECORD_ACTIVATED', 'RECORD_CLOSED', 'RECORD_REOPENED', 'DELETION_REQUESTED', 'DELETION_CANCELLED',
+  'RECORD_EXPORTED', 'EMERGENCY_REVIEWED', 'SUPPORT_ACTION', 'SECURITY_CHANGED',
+];
+const MODES = ['OWNER', 'TREATING_PHYSICIAN', 'GRANTED', 'EMERGENCY_REGULATOR', 'BREAK_GLASS', 'SUPPORT', 'INSURER'];
+
+export function History() {
+  const [filters, setFilters] = useState({ from: '', to: '', action: '', mode: '' });
+  const variables = { first: PAGE_SIZE, filter: historyFilter(filters) };
+  const query = useQuery(HISTORY, variables);
+  const [more, setMore] = useState(null);
+  const [failure, setFailure] = useState(null);
+  const set = (name) => (value) => {
+    setMore(null);
+    setFilters({ ...filters, [name]: value });
+  };
+
+  const connection = more ?? query.data?.myAccessHistory;
+  const loadMore = async () => {
+    const result = await runQuery(HISTORY, { ...variables, after: connection.pageInfo.endCursor });
+    if (result.code) return setFailure(result);
+    setMore(appendPage(connection, result.data.myAccessHistory));
+  };
+
+  return (
+    <section>
+      <h1>{t('history.title')}</h1>
+      <p>{t('history.intro')}</p>
+      <EmergencyReview />
+      <h2>{t('history.all')}</h2>
+      <form class="filters" role="search" aria-label={t('history.filters')} onSubmit={(e) => e.preventDefault()}>
+        <Field label={t('record.from')} type="date" value={filters.from} onInput={set('from')} />
+        <Field label={t('record.to')} type="date" value={filters.to} onInput={set('to')} />
+        <SelectField label={t('history.action')} value={filters.action} onChange={set('action')} options={[['', t('history.allActions')], ...ACTIONS.map((a) => [a, t(`action.${a}`)])]} />
+        <SelectField label={t('history.mode')} value={filters.mode} onChange={set('mode')} options={[['', t('history.allModes')], ...MODES.map((m) => [m, t(`mode.${m}`)])]} />
+      </form>
+      <ErrorBox result={failure} />
+      {query.fetching && !connection ? (
+        <Loading />
+      ) : query.code ? (
+        <ErrorBox result={query} />
+      ) : nodes(connection).length === 0 ? (
+        <Empty>{t('history.empty')}</Empty>
+      ) : (
+        <>
+          <p role="status">{t('history.count', { n: connection.totalCount })}</p>
+          <ul class="cards history">
+            {nodes(connection).map((event) => (
+              <HistoryEvent key={event.id} event={event} />
+            ))}
+          </ul>
+          {connection.pageInfo.hasNextPage && (
+            <button type="button" class="secondary" onClick={loadMore}>
+              {t('common.more')}
+            </button>
+          )}
+        </>
+      )}
+    </section>
+  );
+}
+
+function HistoryEvent({ event }) {
+  const who = event.actorProfession ? `${event.actorName} (${t(`profession.${event.actorProfession}`)})` : event.actorName;
+  return (
+    <li class={`card${event.emergency ? ' emergency-event' : ''}`}>
+      <h3>
+        {event.emergency && <span class="tag warn">{t('history.emergency')}</span>} {t(`action.${event.action}`)}
+      </h3>
+      <p class="meta">
+        <time dateTime={event.at}>{formatDateTime(event.at, locale())}</time> · {who}
+        {event.mode && <> · {t(`mode.${event.mode}`)}</>}
+      </p>
+      {event.sections.length > 0 && (
+        <p>
+          {event.sections.map((s) => (
+            <span class="tag" key={s}>
+              {t(`section.${s}`)}
+            </span>
+          ))}
+        </p>
+      )}
+      {event.reason && <p>{t('history.reason', { reason: event.reason })}</p>}
+    </li>
+  );
+}

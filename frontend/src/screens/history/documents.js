@@ -1,0 +1,11 @@
+export const HISTORY = `query AccessHistory($first: Int!, $after: String, $filter: AccessHistoryFilter) {
+  myAccessHistory(first: $first, after: $after, filter: $filter) {
+    totalCount pageInfo { hasNextPage endCursor }
+    edges { cursor node { id seq at actorName actorProfession actorRole action mode sections entryId reason emergency } }
+  }
+}`;
+
+const REVIEW = 'id kind practitionerName profession openedAt expiresAt reason reviewState';
+export const EMERGENCY_ACCESSES = `query EmergencyAccesses { myEmergencyAccesses { ${REVIEW} } }`;
+export const ACKNOWLEDGE = `mutation Acknowledge($id: ID!) { acknowledgeEmergencyAccess(id: $id) { ${REVIEW} } }`;
+export const REPORT = `mutation Report($id: ID!, $comment: String) { reportEmergencyAccess(id: $id, comment: $comment) { ${REVIEW} } }`;

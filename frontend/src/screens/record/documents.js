@@ -1,0 +1,12 @@
+import { ENTRY_FIELDS, recordDocument, sectionPageDocument } from '../../gql/entries.js';
+import { SECTIONS } from '../../lib/sections.js';
+
+const FIELDS = SECTIONS.map(([, field]) => field);
+export const MY_RECORD = recordDocument('myRecord', FIELDS, true);
+export const myRecordPage = (field) => sectionPageDocument('myRecord', field, true);
+
+export const MASK_ENTRY = `mutation MaskEntry($id: ID!) { maskEntry(id: $id) { id masked } }`;
+export const UNMASK_ENTRY = `mutation UnmaskEntry($id: ID!) { unmaskEntry(id: $id) { id masked } }`;
+export const MASK_ALL = `mutation MaskAllEntries { maskAllEntries }`;
+export const DELETE_ENTRY = `mutation DeleteEntry($id: ID!) { deleteEntry(id: $id) }`;
+export const ADD_ENTRY = `mutation AddEntry($input: AddEntryInput!) { addEntry(input: $input) { entry { ${ENTRY_FIELDS} } } }`;

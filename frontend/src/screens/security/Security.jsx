@@ -1,0 +1,221 @@
+import { useState } from 'preact/hooks';
+import { locale, t } from '../../i18n/index.js';
+import { runMutation, useQuery } from '../../gql/hooks.js';
+import { Field } from '../../components/Field.jsx';
+import { FreshFactor } from '../../components/FreshFactor.jsx';
+import { Empty, ErrorBox, Loading, Notice } from '../../components/Status.jsx';
+import { formatDateTime } from '../../lib/dates.js';
+import { createPasskey, passkeysSupported } from '../../lib/passkeys.js';
+import { navigate } from '../../router.jsx';
+import { session } from '../../session.js';
+import {
+  BEGIN_REGISTRATION, CHANGE_PASSWORD, FINISH_REGISTRATION, LOGOUT_EVERYWHERE, REMOVE_PASSKEY, RENAME_PASSKEY,
+  REVOKE_SESSION, SECURITY, SET_CODE_CHANNEL,
+} from './documents.js';
+
+export function Security() {
+  const query = useQuery(SECURITY);
+  const [failure, setFailure] = useState(null);
+  const [notice, setNotice] = useState(null);
+  const [needFresh, setNeedFresh] = useState(null);
+  const [passkeyName, setPasskeyName] = useState('');
+  const [busy, setBusy] = useState(false);
+
+  // Run `work`; when the server wants a fresh second factor, ask for it and run `work` again.
+  const sensitive = async (work) => {
+    setFailure(null);
+    setNotice(null);
+    const result = await work();
+    if (result?.code === 'FORBIDDEN') return setNeedFresh(() => work);
+    if (result?.code) return setFailure(result);
+    return result;
+  };
+
+  const addPasskey = async (event) => {
+    event.preventDefault();
+    setBusy(true);
+    await sensitive(async () => {
+      const begun = await runMutation(BEGIN_REGISTRATION);
+      if (begun.code) return begun;
+      let credentialJson;
+      try {
+        credentialJson = await createPasskey(begun.data.beginPasskeyRegistration.optionsJson);
+      } catch {
+        setFailure({ code: null });
+        setNotice(t('security.passkeyCancelled'));
+        return null;
+      }
+      const done = await runMutation(FINISH_REGISTRATION, { credentialJson, name: passkeyName.trim() || null });
+      if (!done.code) {
+        setPasskeyName('');
+        setNotice(t('security.passkeyAdded'));
+        await query.refetch();
+      }
+      return done;
+    });
+    setBusy(false);
+  };
+
+  const simple = async (document, variables, message) => {
+    const result = await sensitive(() => runMutation(document, variables));
+    if (result) {
+      setNotice(message);
+      await query.refetch();
+    }
+  };
+
+  if (query.fetching && !query.data) return <Loading />;
+  if (query.code) return <ErrorBox result={query} />;
+  const { myPasskeys: passkeys = [], mySessions: sessions = [] } = query.data ?? {};
+
+  return (
+    <section>
+      <h1>{t('security.title')}</h1>
+      {notice && <Notice>{notice}</Notice>}
+      <ErrorBox result={failure} />
+      {needFresh && (
+        <FreshFactor
+          onCancel={() => setNeedFresh(null)}
+          onConfirmed={async () => {
+            const work = needFresh;
+            setNeedFresh(null);
+            await sensitive(work);
+            await query.refetch();
+          }}
+        />
+      )}
+
+      <h2>{t('security.passkeys')}</h2>
+      <p>{t('security.passkeysExplain')}</p>
+      {passkeys.length === 0 ? (
+        <Empty>{t('security.noPasskeys')}</Empty>
+      ) : (
+        <ul class="cards" aria-label={t('security.passkeys')}>
+          {passkeys.map((p) => (
+            <PasskeyItem key={p.id} passkey={p} onRename={(name) => simple(RENAME_PASSKEY, { id: p.id, name }, t('common.saved'))} onRemove={() => simple(REMOVE_PASSKEY, { id: p.id }, t('security.passkeyRemoved'))} />
+          ))}
+        </ul>
+      )}
+      {passkeysSupported() ? (
+        <form onSubmit={addPasskey}>
+          <Field label={t('security.passkeyName')} hint={t('security.passkeyNameHint')} value={passkeyName} onInput={setPasskeyName} maxLength={60} />
+          <button type="submit" disabled={busy}>
+            {busy ? t('common.wait') : t('security.addPasskey')}
+          </button>
+        </form>
+      ) : (
+        <p>{t('security.passkeysUnsupported')}</p>
+      )}
+
+      <h2>{t('security.sessions')}</h2>
+      <ul class="cards">
+        {sessions.map((s) => (
+          <li class="card" key={s.id}>
+            <p>{s.userAgent || t('security.unknownDevice')}</p>
+            <p class="meta">
+              {t('security.sessionSeen', { created: formatDateTime(s.createdAt, locale()), seen: formatDateTime(s.lastSeenAt, locale()) })}
+            </p>
+            {s.current ? (
+              <span class="tag">{t('security.thisSession')}</span>
+            ) : (
+              <button type="button" class="secondary" onClick={() => simple(REVOKE_SESSION, { id: s.id }, t('security.sessionRevoked'))}>
+                {t('security.revokeSession')}
+              </button>
+            )}
+          </li>
+        ))}
+      </ul>
+      <p>
+        <button
+          type="button"
+          class="danger"
+          onClick={async () => {
+            const result = await sensitive(() => runMutation(LOGOUT_EVERYWHERE));
+            if (result) {
+              session.set(null);
+              navigate('/connexion');
+            }
+          }}
+        >
+          {t('security.logoutEverywhere')}
+        </button>
+      </p>
+
+      <h2>{t('security.password')}</h2>
+      <PasswordForm onChange={(v) => simple(CHANGE_PASSWORD, v, t('security.passwordChanged'))} />
+
+      <h2>{t('security.channel')}</h2>
+      <ChannelForm onChange={(channel) => simple(SET_CODE_CHANNEL, { channel }, t('common.saved'))} />
+    </section>
+  );
+}
+
+function PasskeyItem({ passkey, onRename, onRemove }) {
+  const [renaming, setRenaming] = useState(false);
+  const [name, setName] = useState(passkey.name);
+  return (
+    <li class="card">
+      <h3>{passkey.name}</h3>
+      <p class="meta">
+        {t('security.passkeyCreated', { date: formatDateTime(passkey.createdAt, locale()) })}
+        {passkey.lastUsedAt && <> · {t('security.passkeyUsed', { date: formatDateTime(passkey.lastUsedAt, locale()) })}</>}
+      </p>
+      {renaming ? (
+        <form onSubmit={(e) => (e.preventDefault(), setRenaming(false), onRename(name.trim()))}>
+          <Field label={t('security.passkeyName')} value={name} onInput={setName} maxLength={60} required />
+          <button type="submit">{t('common.save')}</button>
+        </form>
+      ) : (
+        <div class="actions">
+          <button type="button" class="secondary" onClick={() => setRenaming(true)}>
+            {t('security.rename')}
+            <span class="visually-hidden"> {passkey.name}</span>
+          </button>
+          <button type="button" class="danger" onClick={() => confirm(t('security.removeConfirm')) && onRemove()}>
+            {t('security.remove')}
+            <span class="visually-hidden"> {passkey.name}</span>
+          </button>
+        </div>
+      )}
+    </li>
+  );
+}
+
+function PasswordForm({ onChange }) {
+  const [currentPassword, setCurrent] = useState('');
+  const [newPassword, setNew] = useState('');
+  return (
+    <form
+      onSubmit={(e) => {
+        e.preventDefault();
+        onChange({ currentPassword, newPassword });
+        setCurrent('');
+        setNew('');
+      }}
+    >
+      <Field label={t('security.currentPassword')} type="password" value={currentPassword} onInput={setCurrent} autocomplete="current-password" required />
+      <Field label={t('reset.newPassword')} hint={t('activate.passwordHint')} type="password" value={newPassword} onInput={setNew} autocomplete="new-password" minLength={12} required />
+      <button type="submit">{t('security.changePassword')}</button>
+    </form>
+  );
+}
+
+function ChannelForm({ onChange }) {
+  const [channel, setChannel] = useState('EMAIL');
+  return (
+    <form onSubmit={(e) => (e.preventDefault(), onChange(channel))}>
+      <fieldset>
+        <legend>{t('activate.channel')}</legend>
+        <label class="choice">
+          <input type="radio" name="code-channel" checked={channel === 'EMAIL'} onChange={() => setChannel('EMAIL')} />
+          {t('activate.channelEmail')}
+        </label>
+        <label class="choice">
+          <input type="radio" name="code-channel" checked={channel === 'SMS'} onChange={() => setChannel('SMS')} />
+          {t('activate.channelSms')}
+        </label>
+      </fieldset>
+      <button type="submit">{t('common.save')}</button>
+    </form>
+  );
+}

@@ -1,0 +1,41 @@
+import { useState } from 'preact/hooks';
+import { t } from '../../i18n/index.js';
+import { ALL_SECTIONS } from '../../lib/sections.js';
+
+// Choose the sections to share with one practitioner.
+export function SectionPicker({ who, initial = [], onSave, onCancel }) {
+  const [chosen, setChosen] = useState(new Set(initial));
+  const toggle = (section) => {
+    const next = new Set(chosen);
+    if (next.has(section)) next.delete(section);
+    else next.add(section);
+    setChosen(next);
+  };
+  return (
+    <form
+      onSubmit={(e) => {
+        e.preventDefault();
+        onSave(ALL_SECTIONS.filter((s) => chosen.has(s)));
+      }}
+    >
+      <fieldset>
+        <legend>{t('sharing.chooseSections', { who })}</legend>
+        <p class="hint">{t('sharing.matrixHint')}</p>
+        {ALL_SECTIONS.map((section) => (
+          <label class="choice" key={section}>
+            <input type="checkbox" name="section" value={section} checked={chosen.has(section)} onChange={() => toggle(section)} />
+            {t(`section.${section}`)}
+          </label>
+        ))}
+      </fieldset>
+      <div class="actions">
+        <button type="submit" disabled={chosen.size === 0}>
+          {t('sharing.share')}
+        </button>
+        <button type="button" class="secondary" onClick={onCancel}>
+          {t('common.cancel')}
+        </button>
+      </div>
+    </form>
+  );
+}

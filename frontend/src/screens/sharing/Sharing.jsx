@@ -1,0 +1,182 @@
+import { useState } from 'preact/hooks';
+import { locale, t } from '../../i18n/index.js';
+import { runMutation, runQuery, useQuery } from '../../gql/hooks.js';
+import { Field } from '../../components/Field.jsx';
+import { Empty, ErrorBox, Loading, Notice } from '../../components/Status.jsx';
+import { formatDate } from '../../lib/dates.js';
+import { SectionPicker } from './SectionPicker.jsx';
+import { BLOCK, DIRECTORY, GRANT, MY_SHARING, REVOKE, SET_EMERGENCY, SET_TREATING, UNBLOCK } from './documents.js';
+
+function describe(p) {
+  return `${p.displayName} — ${t(`profession.${p.profession}`)}, ${p.city}`;
+}
+
+export function Sharing() {
+  const query = useQuery(MY_SHARING);
+  const [sharing, setSharing] = useState(null);
+  const [search, setSearch] = useState('');
+  const [found, setFound] = useState(null);
+  const [editing, setEditing] = useState(null);
+  const [failure, setFailure] = useState(null);
+  const [notice, setNotice] = useState(null);
+
+  if (query.fetching && !query.data) return <Loading />;
+  if (query.code) return <ErrorBox result={query} />;
+  const current = sharing ?? query.data?.mySharing;
+  if (!current) return <Empty>{t('record.none')}</Empty>;
+
+  const change = async (document, variables, field, message) => {
+    setFailure(null);
+    setNotice(null);
+    const result = await runMutation(document, variables);
+    if (result.code) return setFailure(result);
+    setSharing(result.data[field].sharing);
+    setEditing(null);
+    setNotice(message);
+  };
+
+  const find = async (event) => {
+    event.preventDefault();
+    setFailure(null);
+    const result = await runQuery(DIRECTORY, { search: search.trim() });
+    if (result.code) return setFailure(result);
+    setFound(result.data.practitionerDirectory);
+  };
+
+  const blocked = new Set(current.blocked.map((p) => p.id));
+  const picker = (p, initial) =>
+    editing === p.id && (
+      <SectionPicker
+        who={p.displayName}
+        initial={initial}
+        onCancel={() => setEditing(null)}
+        onSave={(sections) => change(GRANT, { practitionerId: p.id, sections }, 'grantAccess', t('sharing.granted', { who: p.displayName }))}
+      />
+    );
+
+  return (
+    <section>
+      <h1>{t('sharing.title')}</h1>
+      <p>{t('sharing.intro')}</p>
+      {notice && <Notice>{notice}</Notice>}
+      <ErrorBox result={failure} />
+
+      <h2>{t('sharing.treating')}</h2>
+      {current.treatingPhysician ? (
+        <div class="card">
+          <p>{describe(current.treatingPhysician)}</p>
+          <p class="hint">{t('sharing.treatingExplain')}</p>
+          <button type="button" class="secondary" onClick={() => change(SET_TREATING, { practitionerId: null }, 'setTreatingPhysician', t('sharing.treatingCleared'))}>
+            {t('sharing.clearTreating')}
+          </button>
+        </div>
+      ) : (
+        <Empty>{t('sharing.noTreating')}</Empty>
+      )}
+
+      <h2>{t('sharing.grants')}</h2>
+      {current.grants.length === 0 ? (
+        <Empty>{t('sharing.noGrants')}</Empty>
+      ) : (
+        <ul class="cards">
+          {current.grants.map((g) => (
+            <li class="card" key={g.practitioner.id}>
+              <h3>{describe(g.practitioner)}</h3>
+              <p class="meta">{t('sharing.since', { date: formatDate(g.since, locale()) })}</p>
+              <p>
+                {g.sections.map((s) => (
+                  <span class="tag" key={s}>
+                    {t(`section.${s}`)}
+                  </span>
+                ))}
+              </p>
+              <div class="actions">
+                <button type="button" class="secondary" onClick={() => setEditing(g.practitioner.id)}>
+                  {t('sharing.edit')}
+                </button>
+                <button type="button" class="danger" onClick={() => change(REVOKE, { practitionerId: g.practitioner.id }, 'revokeAccess', t('sharing.revoked', { who: g.practitioner.displayName }))}>
+                  {t('sharing.revoke')}
+                </button>
+              </div>
+              {picker(g.practitioner, g.sections)}
+            </li>
+          ))}
+        </ul>
+      )}
+
+      <h2>{t('sharing.add')}</h2>
+      <form role="search" onSubmit={find}>
+        <Field label={t('sharing.search')} hint={t('sharing.searchHint')} value={search} onInput={setSearch} minLength={2} required />
+        <button type="submit">{t('sharing.find')}</button>
+      </form>
+      {found && found.length === 0 && <Empty>{t('sharing.noneFound')}</Empty>}
+      {found && found.length > 0 && (
+        <ul class="cards" aria-label={t('sharing.results')}>
+          {found.map((p) => (
+            <li class="card" key={p.id}>
+              <h3>{describe(p)}</h3>
+              <p class="meta">RPPS {p.rpps}</p>
+              {blocked.has(p.id) ? (
+                <p>{t('sharing.isBlocked')}</p>
+              ) : (
+                <div class="actions">
+                  <button type="button" onClick={() => setEditing(p.id)}>
+                    {t('sharing.shareWith')}
+                    <span class="visually-hidden"> {p.displayName}</span>
+                  </button>
+                  {p.profession === 'medecin' && (
+                    <button type="button" class="secondary" onClick={() => change(SET_TREATING, { practitionerId: p.id }, 'setTreatingPhysician', t('sharing.treatingSet', { who: p.displayName }))}>
+                      {t('sharing.makeTreating')}
+                    </button>
+                  )}
+                  <button type="button" class="danger" onClick={() => change(BLOCK, { practitionerId: p.id }, 'blockPractitioner', t('sharing.blockedDone', { who: p.displayName }))}>
+                    {t('sharing.block')}
+                  </button>
+                </div>
+              )}
+              {picker(p, [])}
+            </li>
+          ))}
+        </ul>
+      )}
+
+      <h2>{t('sharing.blocked')}</h2>
+      {current.blocked.length === 0 ? (
+        <Empty>{t('sharing.noBlocked')}</Empty>
+      ) : (
+        <ul class="cards">
+          {current.blocked.map((p) => (
+            <li class="card" key={p.id}>
+              <p>{describe(p)}</p>
+              <button type="button" class="secondary" onClick={() => change(UNBLOCK, { practitionerId: p.id }, 'unblockPractitioner', t('sharing.unblocked'))}>
+                {t('sharing.unblock')}
+              </button>
+            </li>
+          ))}
+        </ul>
+      )}
+
+      <h2>{t('sharing.emergency')}</h2>
+      <EmergencyPreferences current={current} onSave={(v) => change(SET_EMERGENCY, v, 'setEmergencyPreferences', t('common.saved'))} />
+    </section>
+  );
+}
+
+function EmergencyPreferences({ current, onSave }) {
+  const [regulator, setRegulator] = useState(current.allowRegulatorAccess);
+  const [breakGlass, setBreakGlass] = useState(current.allowBreakGlass);
+  return (
+    <form onSubmit={(e) => (e.preventDefault(), onSave({ allowRegulatorAccess: regulator, allowBreakGlass: breakGlass }))}>
+      <p class="hint">{t('sharing.emergencyExplain')}</p>
+      <label class="choice">
+        <input type="checkbox" checked={regulator} onChange={(e) => setRegulator(e.currentTarget.checked)} />
+        {t('sharing.allowRegulator')}
+      </label>
+      <label class="choice">
+        <input type="checkbox" checked={breakGlass} onChange={(e) => setBreakGlass(e.currentTarget.checked)} />
+        {t('sharing.allowBreakGlass')}
+      </label>
+      <button type="submit">{t('common.save')}</button>
+    </form>
+  );
+}
