@@ -66,9 +66,10 @@ async def purge_record(record: Record) -> list[uuid.UUID]:
     """Delete one record and its owner's account; returns the ids of its stored files."""
     owner_id: uuid.UUID | None = record.owner_id  # type: ignore[attr-defined]
     async with in_transaction() as conn:
-        file_ids = list(
-            await StoredFile.filter(record_id=record.id).using_db(conn).values_list("id", flat=True)
-        )
+        file_ids = [
+            uuid.UUID(str(f))
+            for f in await StoredFile.filter(record_id=record.id).using_db(conn).values_list("id", flat=True)
+        ]
         await ImportKey.filter(record_id=record.id).using_db(conn).delete()
         await Entry.filter(record_id=record.id).using_db(conn).update(supersedes_id=None)
         await Entry.filter(record_id=record.id).using_db(conn).delete()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC
-from typing import Any
+from typing import Any, cast
 
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
@@ -72,9 +72,9 @@ async def _append(conn: Any, key: bytes, actor: Actor, event: PendingEvent) -> A
     )
     if not updated:
         raise LookupError("the record of an access event does not exist")
-    seq = (
+    seq = cast(int, (
         await Record.filter(id=event.record_id).using_db(conn).values_list("event_seq", flat=True)
-    )[0]
+    )[0])
     previous = (
         await AccessEvent.filter(record_id=event.record_id, seq=seq - 1)
         .using_db(conn)

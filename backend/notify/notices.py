@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from backend import clock
 from backend.config import settings
@@ -43,7 +43,7 @@ def _when(at: datetime) -> str:
 
 async def _owner_email(record_id: uuid.UUID, using_db: Any) -> tuple[uuid.UUID, str] | None:
     rows = await Record.filter(id=record_id).using_db(using_db).values_list("owner_id", flat=True)
-    owner_id = rows[0] if rows else None
+    owner_id = cast(uuid.UUID | None, rows[0] if rows else None)
     if owner_id is None:
         return None
     emails = await Account.filter(id=owner_id).using_db(using_db).values_list("email", flat=True)
