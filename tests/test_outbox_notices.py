@@ -82,3 +82,17 @@ async def test_security_notice(client: httpx.AsyncClient, smtp_server: SmtpServe
     await smtp_server.deliver()
     (received,) = smtp_server.to(patient.email or "")
     assert "mot de passe modifié" in received.body and factories.PASSWORD not in received.body
+
+
+async def test_break_glass_by_a_new_professional_is_one_notice(client: httpx.AsyncClient) -> None:
+    s = await setup(client)
+    record, email = s["record"], s["patient"].email
+    await Grant.filter(record_id=record.id).delete()
+    mutation = """mutation($ins: String!) {
+      openBreakGlass(ins: $ins, reason: "Patient inconscient aux urgences") {
+        record { allergies { totalCount } } } }"""
+    (await s["as_pro"].gql(mutation, {"ins": record.ins})).ok()
+    (await s["as_pro"].gql(READ, {"ins": record.ins})).ok()
+    notices = await notices_to(email)
+    assert len(notices) == 1
+    assert "urgence" in notices[0].subject

@@ -16,13 +16,13 @@ from backend.domain.enums import AccessAction, AccessMode, Role
 from backend.models import AccessEvent, Account, OutboxMessage, Record
 from backend.notify.outbox import enqueue_email
 
-# Actions by which a professional actually reaches a record (a refusal is not one).
+# Actions by which a professional actually reaches a record (a refusal is not one). An
+# emergency opening has its own notice, sent at once by the emergency path: it is not
+# repeated here, and as the actor's earlier event it silences this one for the reads after.
 ACCESS_ACTIONS = frozenset({
     AccessAction.RECORD_READ,
     AccessAction.ENTRY_ADDED,
     AccessAction.DOCUMENT_DOWNLOADED,
-    AccessAction.BREAK_GLASS_OPENED,
-    AccessAction.REGULATOR_ACCESS,
 })
 
 HOW = {
