@@ -148,6 +148,30 @@ def cmd_seed_demo(args: argparse.Namespace) -> None:
     asyncio.run(_with_db(seed))
 
 
+def cmd_import_file(args: argparse.Namespace) -> None:
+    from pathlib import Path
+
+    from backend import importfile
+
+    async def work() -> importfile.Summary:
+        return await importfile.import_file(
+            Path(args.file), args.organization, batch_size=args.batch_size,
+            rejected_out=Path(args.rejected_out) if args.rejected_out else None,
+            file_format=args.format, restart=args.restart, max_lines=args.max_lines,
+            progress_stream=sys.stderr,
+        )
+
+    try:
+        summary = asyncio.run(_with_db(work))
+    except importfile.ImportFileError as exc:
+        raise CommandError(str(exc)) from None
+    except KeyboardInterrupt:
+        raise CommandError(
+            f"interrupted; run the same command again to resume ({args.file}.progress)"
+        ) from None
+    print(importfile.describe(summary))
+
+
 def cmd_deliver_outbox(args: argparse.Namespace) -> None:
     from backend.notify.delivery import deliver_due
 
@@ -289,6 +313,17 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("revoke-token", help="revoke a partner token")
     p.add_argument("id")
     p.set_defaults(func=cmd_revoke_token)
+
+    p = sub.add_parser("import-file", help="import an insurer's NDJSON or CSV file, resumably")
+    p.add_argument("file", metavar="FILE", help="one CareItemInput per line (NDJSON) or row (CSV)")
+    p.add_argument("--organization", required=True, metavar="NAME",
+                   help="the insurer; it needs an active insurer:import token")
+    p.add_argument("--batch-size", type=int, default=1000, help="items per transaction (max 5000)")
+    p.add_argument("--rejected-out", metavar="PATH", help="default: FILE.rejected.ndjson")
+    p.add_argument("--format", choices=["ndjson", "csv"], help="default: from the file name")
+    p.add_argument("--restart", action="store_true", help="ignore FILE.progress, start over")
+    p.add_argument("--max-lines", type=int, metavar="N", help="stop after N lines; re-run to go on")
+    p.set_defaults(func=cmd_import_file)
 
     p = sub.add_parser("deliver-outbox", help="send the queued e-mails and SMS now")
     p.set_defaults(func=cmd_deliver_outbox)

@@ -1,0 +1,440 @@
+"""`dmp import-file`: an insurer's NDJSON or CSV file through the import path, resumably.
+
+Each batch goes through `imports.import_care_history` — the function behind the
+importCareHistory mutation — under the viewer of the organization's insurer:import token,
+so validation, idempotence (the import keys) and the access history are the API's own.
+After each committed batch, FILE.progress records how far the file is done; a re-run of
+an interrupted import resumes there, and the import keys make any overlap harmless.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import json
+import os
+import shlex
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import IO, Any, TextIO
+
+from starlette.requests import Request
+
+from backend import clock
+from backend.auth.viewer import Viewer
+from backend.domain.enums import Role, Section
+from backend.errors import PublicError
+from backend.importprogress import Progress
+from backend.models import ApiToken
+from backend.resolvers import imports
+from backend.resolvers.context import build_context
+
+# CareItemInput's fields, as in schema.graphql.
+REQUIRED = ("ins", "firstName", "lastName", "birthDate", "externalId", "section", "title", "date")
+OPTIONAL = ("contactEmail", "code", "details")
+FINGERPRINT_BYTES = 64 * 1024
+FORMATS = ("ndjson", "csv")
+SUFFIXES = {".ndjson": "ndjson", ".jsonl": "ndjson", ".json": "ndjson", ".csv": "csv"}
+
+
+class ImportFileError(Exception):
+    """The run cannot proceed; a one-line message for the operator."""
+
+
+@dataclass
+class Totals:
+    lines: int = 0
+    created: int = 0
+    corrected: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+
+    @property
+    def accepted(self) -> int:
+        return self.created + self.corrected + self.unchanged
+
+
+@dataclass
+class Checkpoint:
+    fingerprint: str
+    lines: int = 0
+    offset: int = 0
+    rejected_bytes: int = 0
+    complete: bool = False
+    totals: Totals = field(default_factory=Totals)
+
+
+@dataclass
+class Row:
+    line: int
+    end: int  # byte offset just past this row
+    item: imports.CareItem | None
+    source: Any  # the item as read, for the rejected file
+    external_id: str = ""
+    error: str = ""
+
+
+@dataclass
+class Summary:
+    path: Path
+    totals: Totals
+    rejected_path: Path | None
+    resumed_after: int = 0
+    already_done: bool = False
+    stopped_early: bool = False
+
+
+def progress_path(path: Path) -> Path:
+    return path.with_name(path.name + ".progress")
+
+
+def fingerprint(path: Path) -> str:
+    """What identifies the file's version: its size and a hash of its first bytes."""
+    size = path.stat().st_size
+    with path.open("rb") as handle:
+        head = handle.read(FINGERPRINT_BYTES)
+    return f"{size}:{hashlib.sha256(head).hexdigest()}"
+
+
+def load_checkpoint(path: Path, expected: str) -> tuple[Checkpoint | None, str]:
+    """The checkpoint of this version of the file, or None and why it was not used."""
+    where = progress_path(path)
+    if not where.exists():
+        return None, ""
+    try:
+        data = json.loads(where.read_text(encoding="utf-8"))
+        checkpoint = Checkpoint(
+            fingerprint=str(data["fingerprint"]), lines=int(data["lines"]), offset=int(data["offset"]),
+            rejected_bytes=int(data["rejectedBytes"]), complete=bool(data["complete"]),
+            totals=Totals(**{k: int(v) for k, v in data["totals"].items()}),
+        )
+    except (ValueError, KeyError, TypeError):
+        return None, f"{where.name} is unreadable; starting over"
+    if checkpoint.fingerprint != expected:
+        return None, f"{path.name} changed since {where.name} was written; starting over"
+    return checkpoint, ""
+
+
+def save_checkpoint(path: Path, checkpoint: Checkpoint) -> None:
+    where = progress_path(path)
+    temporary = where.with_name(where.name + ".tmp")
+    data = {
+        "fingerprint": checkpoint.fingerprint, "lines": checkpoint.lines, "offset": checkpoint.offset,
+        "rejectedBytes": checkpoint.rejected_bytes, "complete": checkpoint.complete,
+        "totals": asdict(checkpoint.totals),
+    }
+    temporary.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+    os.replace(temporary, where)
+
+
+# --- reading ------------------------------------------------------------------------------
+
+
+def _date(value: Any, name: str) -> dt.date:
+    if not isinstance(value, str):
+        raise ValueError(f"{name} must be a date (YYYY-MM-DD)")
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"{name} must be a date (YYYY-MM-DD)") from None
+
+
+def to_care_item(value: Any) -> imports.CareItem:
+    """A CareItemInput as read from the file; raises ValueError like GraphQL coercion would."""
+    if not isinstance(value, dict):
+        raise ValueError("each item must be a JSON object")
+    unknown = sorted(set(value) - set(REQUIRED) - set(OPTIONAL))
+    if unknown:
+        raise ValueError(f"unknown field(s): {', '.join(unknown)}")
+    missing = [name for name in REQUIRED if value.get(name) is None]
+    if missing:
+        raise ValueError(f"missing field(s): {', '.join(missing)}")
+    for name in ("ins", "firstName", "lastName", "externalId", "section", "title"):
+        if not isinstance(value[name], str):
+            raise ValueError(f"{name} must be a string")
+    for name in ("code", "contactEmail"):
+        if value.get(name) is not None and not isinstance(value[name], str):
+            raise ValueError(f"{name} must be a string")
+    try:
+        section = Section(value["section"])
+    except ValueError:
+        raise ValueError(f"section {value['section']!r} is not a Section") from None
+    return imports.CareItem(
+        ins=value["ins"], first_name=value["firstName"], last_name=value["lastName"],
+        birth_date=_date(value["birthDate"], "birthDate"), external_id=value["externalId"],
+        section=section, code=value.get("code") or "", title=value["title"],
+        date=_date(value["date"], "date"), details=value.get("details"),
+        contact_email=value.get("contactEmail"),
+    )
+
+
+def _row(line: int, end: int, value: Any) -> Row:
+    external_id = value.get("externalId") if isinstance(value, dict) else None
+    row = Row(line, end, None, value, external_id if isinstance(external_id, str) else "")
+    try:
+        row.item = to_care_item(value)
+    except ValueError as exc:
+        row.error = str(exc)
+    return row
+
+
+def ndjson_rows(handle: IO[bytes], offset: int, line: int) -> Iterator[Row]:
+    handle.seek(offset)
+    for raw in handle:
+        offset += len(raw)
+        line += 1
+        if line == 1:
+            raw = raw.removeprefix(b"\xef\xbb\xbf")
+        if not raw.strip():
+            continue
+        try:
+            value = json.loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError) as exc:
+            text = raw.decode("utf-8", "replace").rstrip("\r\n")
+            yield Row(line, offset, None, text[:2000], error=f"not valid JSON: {exc}")
+            continue
+        yield _row(line, offset, value)
+
+
+class _DecodedLines:
+    """The file's lines as text for csv.reader, counting bytes and physical lines."""
+
+    def __init__(self, handle: IO[bytes]) -> None:
+        self.handle = handle
+        self.offset = 0
+        self.line = 0
+
+    def seek(self, offset: int, line: int) -> None:
+        self.handle.seek(offset)
+        self.offset, self.line = offset, line
+
+    def __iter__(self) -> Iterator[str]:
+        return self
+
+    def __next__(self) -> str:
+        raw = self.handle.readline()
+        if not raw:
+            raise StopIteration
+        self.offset += len(raw)
+        self.line += 1
+        if self.line == 1:
+            raw = raw.removeprefix(b"\xef\xbb\xbf")
+        return raw.decode("utf-8", "replace")
+
+
+def csv_rows(handle: IO[bytes], offset: int, line: int) -> Iterator[Row]:
+    source = _DecodedLines(handle)
+    reader = csv.reader(source)
+    header = [name.strip() for name in next(reader, [])]
+    if not header:
+        raise ImportFileError("the CSV file has no header row")
+    unknown = sorted(set(header) - set(REQUIRED) - set(OPTIONAL))
+    missing = [name for name in REQUIRED if name not in header]
+    if unknown or missing or len(set(header)) != len(header):
+        raise ImportFileError(
+            "the CSV header must name CareItemInput fields once each"
+            + (f"; missing: {', '.join(missing)}" if missing else "")
+            + (f"; unknown: {', '.join(unknown)}" if unknown else "")
+        )
+    if offset > source.offset:
+        source.seek(offset, line)
+    for values in reader:
+        first_line = line + 1
+        line = source.line
+        if not any(v.strip() for v in values):
+            continue
+        if len(values) != len(header):
+            yield Row(first_line, source.offset, None, values,
+                      error=f"expected {len(header)} columns, found {len(values)}")
+            continue
+        item: dict[str, Any] = {}
+        for name, text in zip(header, values, strict=True):
+            if name in OPTIONAL and text == "":
+                continue
+            item[name] = text
+        if "details" in item:
+            try:
+                item["details"] = json.loads(item["details"])
+            except ValueError as exc:
+                yield Row(first_line, source.offset, None, item,
+                          external_id=item.get("externalId", ""),
+                          error=f"details is not valid JSON: {exc}")
+                continue
+        yield _row(first_line, source.offset, item)
+
+
+def detect_format(path: Path, given: str | None) -> str:
+    if given:
+        return given
+    by_suffix = SUFFIXES.get(path.suffix.lower())
+    if by_suffix:
+        return by_suffix
+    with path.open("rb") as handle:
+        start = handle.read(512).removeprefix(b"\xef\xbb\xbf").lstrip()
+    if start.startswith(b"{"):
+        return "ndjson"
+    raise ImportFileError(
+        f"cannot tell the format of {path.name}: name it .ndjson or .csv, or pass --format"
+    )
+
+
+# --- importing ----------------------------------------------------------------------------
+
+
+def check_organization(name: str) -> str:
+    name = name.strip()
+    if not 1 <= len(name) <= 100 or any(not c.isprintable() for c in name):
+        raise ImportFileError("--organization must be 1 to 100 printable characters")
+    return name
+
+
+async def insurer_viewer(organization: str) -> Viewer:
+    """The viewer importCareHistory would see for this organization's import token."""
+    tokens = await ApiToken.filter(
+        organization=organization, practitioner_id=None, revoked_at=None, expires_at__gt=clock.now()
+    ).order_by("created_at")
+    token = next((t for t in tokens if imports.IMPORT_SCOPE in t.scopes), None)
+    if token is None:
+        raise ImportFileError(
+            f"unknown organization {organization!r}: it has no active insurer:import token "
+            f"(create one with: dmp create-token --name import --scope insurer:import "
+            f"--organization {shlex.quote(organization)})"
+        )
+    return Viewer(role=Role.INSURER, display_name=organization, token_id=token.id,
+                  scopes=frozenset(token.scopes), organization=organization)
+
+
+def _context(viewer: Viewer) -> Any:
+    request = Request({"type": "http", "method": "POST", "path": "/cli/import-file", "headers": []})
+    return build_context(request, None, viewer)
+
+
+async def _import_batch(viewer: Viewer, batch: list[Row]) -> tuple[Totals, list[dict[str, Any]]]:
+    """One batch through the import function; its access events written before returning."""
+    rows = [row for row in batch if row.item is not None]
+    items = [row.item for row in rows if row.item is not None]
+    result = imports.ImportResult()
+    if items:
+        ctx = _context(viewer)
+        try:
+            result = await imports.import_care_history(ctx, items)
+        except PublicError as exc:
+            raise ImportFileError(f"line {batch[0].line} onwards: {exc.message}") from None
+        await ctx.access_log.flush()
+    rejected = [
+        {"line": row.line, "externalId": row.external_id, "code": "BAD_USER_INPUT",
+         "message": row.error, "item": row.source}
+        for row in batch if row.item is None
+    ] + [
+        {"line": rows[r.index].line, "externalId": r.external_id, "code": r.code,
+         "message": r.message, "item": rows[r.index].source}
+        for r in result.rejected
+    ]
+    rejected.sort(key=lambda r: int(r["line"]))
+    totals = Totals(created=result.created, corrected=result.corrected,
+                    unchanged=result.unchanged, rejected=len(rejected))
+    return totals, rejected
+
+
+async def import_file(
+    path: Path,
+    organization: str,
+    *,
+    batch_size: int = 1000,
+    rejected_out: Path | None = None,
+    file_format: str | None = None,
+    restart: bool = False,
+    max_lines: int | None = None,
+    progress_stream: TextIO,
+) -> Summary:
+    organization = check_organization(organization)
+    if not 1 <= batch_size <= imports.MAX_ITEMS:
+        raise ImportFileError(f"--batch-size must be between 1 and {imports.MAX_ITEMS}")
+    if max_lines is not None and max_lines < 1:
+        raise ImportFileError("--max-lines must be at least 1")
+    if not path.exists():
+        raise ImportFileError(f"{path}: no such file")
+    if not path.is_file():
+        raise ImportFileError(f"{path}: not a regular file")
+    file_format = detect_format(path, file_format)
+    rejected_path = rejected_out or path.with_name(path.name + ".rejected.ndjson")
+    viewer = await insurer_viewer(organization)
+
+    version = fingerprint(path)
+    checkpoint, notice = (None, "") if restart else load_checkpoint(path, version)
+    if notice:
+        progress_stream.write(f"import-file: {notice}\n")
+    if checkpoint is not None and checkpoint.complete:
+        return Summary(path, checkpoint.totals, rejected_path if checkpoint.totals.rejected else None,
+                       resumed_after=checkpoint.lines, already_done=True)
+    resumed_after = checkpoint.lines if checkpoint else 0
+    checkpoint = checkpoint or Checkpoint(fingerprint=version)
+    totals = checkpoint.totals
+    size = path.stat().st_size
+    progress = Progress(progress_stream, size, checkpoint.offset)
+
+    # Rejections past the checkpoint may have been written by the interrupted run: drop them.
+    with rejected_path.open("ab") as rejected_file:
+        rejected_file.truncate(checkpoint.rejected_bytes)
+    stopped_early = False
+    with path.open("rb") as handle, rejected_path.open("ab") as rejected_file:
+        rows = (ndjson_rows if file_format == "ndjson" else csv_rows)(
+            handle, checkpoint.offset, checkpoint.lines
+        )
+        batch: list[Row] = []
+
+        async def commit(last_line: int, end: int) -> None:
+            done, rejected = await _import_batch(viewer, batch)
+            for rejection in rejected:
+                rejected_file.write(json.dumps(rejection, ensure_ascii=False, default=str).encode()
+                                    + b"\n")
+            rejected_file.flush()
+            os.fsync(rejected_file.fileno())
+            totals.created += done.created
+            totals.corrected += done.corrected
+            totals.unchanged += done.unchanged
+            totals.rejected += done.rejected
+            totals.lines = last_line
+            checkpoint.lines, checkpoint.offset = last_line, end
+            checkpoint.rejected_bytes = rejected_file.tell()
+            save_checkpoint(path, checkpoint)
+            progress.update(end, len(batch), done.rejected)
+            batch.clear()
+
+        for row in rows:
+            if max_lines is not None and row.line > resumed_after + max_lines:
+                stopped_early = True
+                break
+            batch.append(row)
+            if len(batch) >= batch_size:
+                await commit(row.line, row.end)
+        if batch:
+            await commit(batch[-1].line, batch[-1].end)
+        if not stopped_early:
+            checkpoint.complete = True
+            checkpoint.offset = size
+            save_checkpoint(path, checkpoint)
+        progress.update(checkpoint.offset, 0, 0, final=True)
+    if rejected_path.stat().st_size == 0:
+        rejected_path.unlink()
+    return Summary(path, totals, rejected_path if rejected_path.exists() else None,
+                   resumed_after=resumed_after, stopped_early=stopped_early)
+
+
+def describe(summary: Summary) -> str:
+    t = summary.totals
+    if summary.already_done:
+        return (f"{summary.path.name} was already imported ({progress_path(summary.path).name}): "
+                f"{t.accepted} accepted, {t.rejected} rejected; nothing to do "
+                f"(--restart imports it again, without duplicates)")
+    text = (f"{summary.path.name}: {t.accepted} accepted ({t.created} created, {t.corrected} "
+            f"corrected, {t.unchanged} unchanged), {t.rejected} rejected")
+    if summary.rejected_path is not None:
+        text += f", listed in {summary.rejected_path}"
+    if summary.resumed_after:
+        text += f"; resumed after line {summary.resumed_after}"
+    if summary.stopped_early:
+        text += f"; stopped after line {t.lines} (re-run to continue)"
+    return text

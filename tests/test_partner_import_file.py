@@ -1,0 +1,250 @@
+"""`dmp import-file`: batches through the import path, rejected lines, progress, resuming."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+from backend import clock
+from backend.domain.enums import AccessAction
+from backend.importprogress import Progress
+from backend.models import AccessEvent, ApiToken, Entry, ImportKey, Record
+from tests.care_items import INSURER, insurer_token, medication_item
+from tests.factories import new_ins
+from tests.server import run_dmp
+
+PATIENTS = 30
+LINES = 3000
+# line number (1-based) -> what is wrong with it, and the code it is rejected with
+BAD = {
+    7: ("{not json", "BAD_USER_INPUT"),
+    700: ("missing", "BAD_USER_INPUT"),
+    1499: ("bad ins", "BAD_USER_INPUT"),
+    2222: ("future", "BAD_USER_INPUT"),
+    2999: ("[1, 2]", "BAD_USER_INPUT"),
+}
+GOOD = LINES - len(BAD)
+
+
+def care_lines(count: int = LINES, bad: dict[int, tuple[str, str]] | None = None) -> list[str]:
+    bad = BAD if bad is None else bad
+    patients = [new_ins() for _ in range(PATIENTS)]
+    lines = []
+    for number in range(1, count + 1):
+        item = medication_item(patients[number % PATIENTS], number)
+        kind = bad.get(number, ("", ""))[0]
+        if kind == "missing":
+            del item["title"]
+        elif kind == "bad ins":
+            item["ins"] = "123"
+        elif kind == "future":
+            item["date"] = "2999-01-01"
+        if kind in ("{not json", "[1, 2]"):
+            lines.append(kind)
+        else:
+            lines.append(json.dumps(item, ensure_ascii=False))
+    return lines
+
+
+def write(path: Path, lines: list[str]) -> Path:
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def import_file(path: Path, *args: str) -> Any:
+    return run_dmp("import-file", str(path), "--organization", INSURER, *args)
+
+
+def rejected_of(path: Path) -> list[dict[str, Any]]:
+    target = path.with_name(path.name + ".rejected.ndjson")
+    return [json.loads(line) for line in target.read_text(encoding="utf-8").splitlines()]
+
+
+async def no_duplicates() -> int:
+    entries = await Entry.filter(organization=INSURER).count()
+    keys = await ImportKey.filter(organization=INSURER).count()
+    assert entries == keys  # one current version per external id, no correction created
+    return entries
+
+
+async def test_ndjson_file_imports_with_rejections_progress_and_a_quiet_rerun(tmp_path: Path) -> None:
+    await insurer_token()
+    path = write(tmp_path / "care.ndjson", care_lines())
+
+    first = import_file(path, "--batch-size", "400")
+
+    assert first.returncode == 0, first.stderr
+    assert f"{GOOD} accepted ({GOOD} created, 0 corrected, 0 unchanged), 5 rejected" in first.stdout
+    assert await no_duplicates() == GOOD
+    assert await Record.all().count() == PATIENTS
+    rejected = rejected_of(path)
+    assert [(r["line"], r["code"]) for r in rejected] == [(n, code) for n, (_, code) in BAD.items()]
+    by_line = {r["line"]: r for r in rejected}
+    assert by_line[7]["message"].startswith("not valid JSON")
+    assert by_line[7]["item"] == "{not json"
+    assert by_line[700]["message"] == "missing field(s): title"
+    assert by_line[700]["externalId"] == "MED-700"
+    assert "INS" in by_line[1499]["message"] and by_line[1499]["item"]["ins"] == "123"
+    assert by_line[2222]["message"] == "date is in the future"
+    assert by_line[2999]["message"] == "each item must be a JSON object"
+    # Progress on stderr, plain lines when it is not a terminal.
+    final = first.stderr.strip().splitlines()[-1]
+    assert final.startswith("import-file: 100%")
+    assert f"{LINES} items" in final
+    assert "items/s" in final and "rejected 5" in final and "ETA 0:00:00" in final
+    # The access history is the API's: one import event per record and batch.
+    events = await AccessEvent.filter(action=AccessAction.ENTRIES_IMPORTED.value).count()
+    assert PATIENTS <= events <= PATIENTS * (LINES // 400 + 1)
+
+    again = import_file(path, "--batch-size", "400")
+    assert again.returncode == 0, again.stderr
+    assert "already imported" in again.stdout
+    assert await no_duplicates() == GOOD
+
+    restarted = import_file(path, "--restart", "--batch-size", "1000")
+    assert restarted.returncode == 0, restarted.stderr
+    assert f"{GOOD} accepted (0 created, 0 corrected, {GOOD} unchanged), 5 rejected" in restarted.stdout
+    assert await no_duplicates() == GOOD
+    assert len(rejected_of(path)) == len(BAD)  # rewritten, not appended to
+
+
+async def test_an_interrupted_import_resumes_without_duplicates(tmp_path: Path) -> None:
+    await insurer_token()
+    path = write(tmp_path / "care.ndjson", care_lines())
+
+    half = import_file(path, "--max-lines", "1500", "--batch-size", "500")
+    assert half.returncode == 0, half.stderr
+    assert "stopped after line 1500" in half.stdout
+    checkpoint = json.loads((tmp_path / "care.ndjson.progress").read_text())
+    assert checkpoint["lines"] == 1500 and checkpoint["complete"] is False
+    assert await no_duplicates() == 1500 - 3  # lines 7, 700, 1499 were rejected
+
+    rest = import_file(path, "--batch-size", "500")
+    assert rest.returncode == 0, rest.stderr
+    assert "resumed after line 1500" in rest.stdout
+    assert f"{GOOD} accepted ({GOOD} created, 0 corrected, 0 unchanged), 5 rejected" in rest.stdout
+    assert await no_duplicates() == GOOD
+    assert [r["line"] for r in rejected_of(path)] == list(BAD)
+
+
+async def test_a_checkpoint_behind_the_database_re_imports_the_gap_as_unchanged(tmp_path: Path) -> None:
+    # The process died after committing lines 1001-1500 but before its checkpoint was saved.
+    await insurer_token()
+    path = write(tmp_path / "care.ndjson", care_lines())
+    progress = tmp_path / "care.ndjson.progress"
+    assert import_file(path, "--max-lines", "1000").returncode == 0
+    behind = progress.read_text()
+    assert import_file(path, "--max-lines", "500").returncode == 0
+    assert await no_duplicates() == 1500 - 3
+    progress.write_text(behind)
+
+    rest = import_file(path)
+
+    assert rest.returncode == 0, rest.stderr
+    assert "resumed after line 1000" in rest.stdout
+    assert await no_duplicates() == GOOD
+    lines = [r["line"] for r in rejected_of(path)]
+    assert lines == list(BAD)  # line 1499's rejection is not listed twice
+
+
+async def test_a_changed_file_invalidates_the_checkpoint(tmp_path: Path) -> None:
+    await insurer_token()
+    lines = care_lines(600, bad={})
+    path = write(tmp_path / "care.ndjson", lines)
+    assert import_file(path, "--max-lines", "300").returncode == 0
+    extra = json.loads(lines[0])
+    extra["externalId"] = "MED-NEW"
+    write(path, [*lines, json.dumps(extra)])
+
+    rerun = import_file(path)
+
+    assert rerun.returncode == 0, rerun.stderr
+    assert "changed since care.ndjson.progress was written; starting over" in rerun.stderr
+    assert "601 accepted (301 created, 0 corrected, 300 unchanged), 0 rejected" in rerun.stdout
+    assert await no_duplicates() == 601
+    assert not (tmp_path / "care.ndjson.rejected.ndjson").exists()
+
+
+async def test_a_csv_file_with_details_as_json(tmp_path: Path) -> None:
+    await insurer_token()
+    items = [json.loads(line) for line in care_lines(50, bad={})]
+    buffer = io.StringIO()
+    fields = ["externalId", "ins", "firstName", "lastName", "birthDate", "section", "code",
+              "title", "date", "details", "contactEmail"]
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(fields)
+    for n, item in enumerate(items):
+        row = [item.get(f, "") if f != "details" else json.dumps(item["details"]) for f in fields]
+        if n == 10:
+            row[fields.index("details")] = "{broken"
+        if n == 20:
+            row = row[:5]
+        if n == 30:
+            row[fields.index("title")] = "Ordonnance,\n renouvelée"  # quoted, on two lines
+        writer.writerow(row)
+    path = tmp_path / "care.csv"
+    path.write_text(buffer.getvalue(), encoding="utf-8")
+
+    result = import_file(path, "--batch-size", "7", "--rejected-out", str(tmp_path / "bad.ndjson"))
+
+    assert result.returncode == 0, result.stderr
+    assert "48 accepted (48 created, 0 corrected, 0 unchanged), 2 rejected" in result.stdout
+    rejected = [json.loads(x) for x in (tmp_path / "bad.ndjson").read_text().splitlines()]
+    assert [(r["line"], r["externalId"]) for r in rejected] == [(12, items[10]["externalId"]), (22, "")]
+    assert rejected[0]["message"].startswith("details is not valid JSON")
+    assert rejected[1]["message"] == "expected 11 columns, found 5"
+    entry = await Entry.get(external_id=items[30]["externalId"])
+    assert entry.title == "Ordonnance,\n renouvelée"
+    assert entry.details["atc"] == "N02BE01"
+    assert await no_duplicates() == 48
+
+
+def one_line_error(result: Any) -> str:
+    assert result.returncode == 1
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    return lines[0]
+
+
+async def test_runs_that_cannot_proceed_fail_with_one_clear_line(tmp_path: Path) -> None:
+    path = write(tmp_path / "care.ndjson", care_lines(5, bad={}))
+    assert "unknown organization 'Assurance Maladie'" in one_line_error(import_file(path))
+    await insurer_token()
+    assert "no such file" in one_line_error(import_file(tmp_path / "missing.ndjson"))
+    assert "not a regular file" in one_line_error(import_file(tmp_path))
+    assert "--batch-size" in one_line_error(import_file(path, "--batch-size", "0"))
+    assert "--batch-size" in one_line_error(import_file(path, "--batch-size", "5001"))
+    odd = tmp_path / "care.txt"
+    odd.write_text("ins;title\n")
+    assert "cannot tell the format" in one_line_error(import_file(odd))
+    header = tmp_path / "header.csv"
+    header.write_text("ins,title,colour\n")
+    message = one_line_error(import_file(header))
+    assert "missing: firstName" in message and "unknown: colour" in message
+    blank = run_dmp("import-file", str(path), "--organization", " ")
+    assert "--organization" in one_line_error(blank)
+    # A revoked token makes the organization unknown again.
+    await ApiToken.all().update(revoked_at=clock.now())
+    assert "unknown organization" in one_line_error(import_file(path))
+    assert await Entry.all().count() == 0
+    assert not (tmp_path / "care.ndjson.progress").exists()
+
+
+def test_the_progress_bar_on_a_terminal() -> None:
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    stream = Terminal()
+    progress = Progress(stream, total_bytes=1000)
+    progress.update(250, 100, 2)
+    progress.update(1000, 300, 1, final=True)
+    frames = stream.getvalue().split("\r\x1b[2K")[1:]
+    assert frames[0].startswith("[######..................]  25%  100 items")
+    assert "rejected 2" in frames[0] and "items/s" in frames[0] and "ETA" in frames[0]
+    assert frames[1].startswith("[########################] 100%  400 items")
+    assert "rejected 3" in frames[1] and frames[1].endswith("ETA 0:00:00\n")
