@@ -4,18 +4,35 @@ from __future__ import annotations
 
 from typing import Any
 
+from cross_web import HTTPException
+from graphql import ExecutionResult
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLHTTPResponse
 
 from backend.auth.viewer import ANONYMOUS, BadToken, resolve_viewer
 from backend.config import settings
 from backend.resolvers.context import Context, build_context
 
+GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
+# Strawberry's refusals of a malformed request, reworded for the caller.
+REASONS = {
+    "Batching is not enabled": "Batching is off: send one operation per request, as a JSON object",
+    "queries are not allowed when using GET": "Queries over GET are refused: use POST",
+}
 
-def _error(status: int, code: str, message: str) -> JSONResponse:
-    return JSONResponse({"errors": [{"message": message, "extensions": {"code": code}}]}, status)
+
+def _wants_graphql_response(request: Request) -> bool:
+    return GRAPHQL_RESPONSE_JSON in request.headers.get("accept", "")
+
+
+def _error(status: int, code: str, message: str, media_type: str = "application/json") -> JSONResponse:
+    return JSONResponse(
+        {"errors": [{"message": message, "extensions": {"code": code}}]}, status,
+        media_type=media_type,
+    )
 
 
 def csrf_refusal(request: Request) -> JSONResponse | None:
@@ -48,7 +65,35 @@ class GraphQLView(GraphQL[Context, None]):
             if refusal is not None:
                 await refusal(scope, receive, send)
                 return
+            await (await self._respond(request))(scope, receive, send)
+            return
         await super().__call__(scope, receive, send)
+
+    async def _respond(self, request: Request) -> Response:
+        """GraphQL-over-HTTP: JSON errors for malformed requests, and the
+        application/graphql-response+json media type (400 on request errors) when asked."""
+        wanted = GRAPHQL_RESPONSE_JSON if _wants_graphql_response(request) else "application/json"
+        try:
+            response = await self.run(request)
+        except HTTPException as e:
+            code = "NOT_FOUND" if e.status_code == 404 else "BAD_USER_INPUT"
+            return _error(e.status_code, code, REASONS.get(e.reason, e.reason), wanted)
+        if wanted == GRAPHQL_RESPONSE_JSON and response.media_type == "application/json":
+            response.headers["content-type"] = GRAPHQL_RESPONSE_JSON
+            if getattr(request.state, "request_error", False):
+                response.status_code = 400
+        return response
+
+    async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
+        response = await super().process_result(request, result)
+        if result.data is None and result.errors and all(
+            e.path is None and (e.extensions or {}).get("code") != "INTERNAL" for e in result.errors
+        ):
+            # A request error (parse, validation, limits, variables): nothing was executed,
+            # so the response has no data entry (GraphQL spec, "Request errors").
+            response.pop("data", None)
+            request.state.request_error = True
+        return response
 
     async def get_context(self, request: Any, response: Any) -> Context:
         viewer = getattr(request.state, "viewer", ANONYMOUS)

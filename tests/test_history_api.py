@@ -17,7 +17,7 @@ HISTORY = """query($first: Int, $after: String, $filter: AccessHistoryFilter) {
   myAccessHistory(first: $first, after: $after, filter: $filter) {
     totalCount
     pageInfo { hasNextPage endCursor }
-    edges { cursor node { id seq at actorName actorProfession actorRole action mode sections
+    edges { cursor node { id seq at actorId actorName actorProfession actorRole action mode sections
                           entryId reason emergency } }
   }
 }"""
@@ -85,6 +85,10 @@ async def test_filters(client: httpx.AsyncClient) -> None:
 
     by_actor = await history(as_patient, filter={"actorId": str(s["pro_account"].id)})
     assert [e["node"]["seq"] for e in by_actor["edges"]] == [3, 1]
+    assert by_actor["edges"][0]["node"]["actorId"] == str(s["pro_account"].id)
+    # The practitioner id that mySharing shows names the same actor.
+    by_practitioner = await history(as_patient, filter={"actorId": str(s["pro"].id)})
+    assert [e["node"]["seq"] for e in by_practitioner["edges"]] == [3, 1]
 
     early = (clock.now() - timedelta(days=1)).isoformat()
     before = await history(as_patient, filter={"to": early})

@@ -11,7 +11,7 @@ from tortoise.expressions import Q
 from backend import clock
 from backend.domain.enums import AccessAction, AccessMode, RecordStatus, ReviewState, Role
 from backend.errors import BadUserInput, Forbidden, NotFound, Unauthenticated
-from backend.models import AccessEvent, EmergencySession, Record
+from backend.models import AccessEvent, EmergencySession, Practitioner, Record
 from backend.resolvers.context import Context
 from backend.resolvers.pagination import check_first, decode_int_cursor, encode_int_cursor
 
@@ -58,7 +58,17 @@ async def _own_record(ctx: Context) -> Record | None:
     return await Record.filter(owner_id=viewer.account_id, status__in=READABLE).first()
 
 
-def _filters(record_id: uuid.UUID, f: HistoryFilter | None) -> Q:
+async def _actor_account_id(actor_id: str) -> str:
+    """An actor is named by account id, or by the practitioner id that mySharing shows."""
+    try:
+        parsed = uuid.UUID(actor_id)
+    except ValueError:
+        raise BadUserInput("Invalid actorId") from None
+    accounts = await Practitioner.filter(id=parsed).values_list("account_id", flat=True)
+    return str(accounts[0]) if accounts else str(parsed)
+
+
+async def _filters(record_id: uuid.UUID, f: HistoryFilter | None) -> Q:
     q = Q(record_id=record_id)
     if f is None:
         return q
@@ -69,10 +79,7 @@ def _filters(record_id: uuid.UUID, f: HistoryFilter | None) -> Q:
     if f.start is not None and f.end is not None and f.start > f.end:
         raise BadUserInput("filter.from must not be after filter.to")
     if f.actor_id is not None:
-        try:
-            q &= Q(actor_id=str(uuid.UUID(f.actor_id)))
-        except ValueError:
-            raise BadUserInput("Invalid actorId") from None
+        q &= Q(actor_id=await _actor_account_id(f.actor_id))
     if f.actions:
         q &= Q(action__in=[a.value for a in f.actions])
     if f.modes:
@@ -88,7 +95,7 @@ async def my_access_history(
     record = await _own_record(ctx)
     if record is None:
         return HistoryPage([], False, None)
-    filters = _filters(record.id, f)
+    filters = await _filters(record.id, f)
     query = AccessEvent.filter(filters)
     if after:
         query = query.filter(seq__lt=decode_int_cursor(CURSOR_KIND, after))

@@ -28,6 +28,7 @@ from backend.domain.enums import CodePurpose
 from backend.domain.identifiers import InvalidIdentifier, normalize_ins, normalize_rpps
 from backend.errors import BadUserInput, RateLimited
 from backend.models import Account, PasskeyCredential, Practitioner, Record
+from backend.ratelimit import limit_address
 from backend.resolvers.context import Context
 
 # Password tries per identifier and hour, shared by all processes.
@@ -111,6 +112,7 @@ async def refuse(verdict: Verdict, account_id: uuid.UUID | None) -> NoReturn:
 
 
 async def start_login(ctx: Context, identifier: str, password: str) -> LoginStarted:
+    await limit_address(ctx.request, "start-login")
     await _limit_starts(identifier)
     account = await find_account(identifier)
     ok = await verify_password(account.password_hash if account else None, password)
@@ -136,6 +138,7 @@ async def start_login(ctx: Context, identifier: str, password: str) -> LoginStar
 
 
 async def complete_login(ctx: Context, attempt_token: str, code: str) -> SignedIn:
+    await limit_address(ctx.request, "complete-login")
     attempt = await attempts.find(attempt_token, CodePurpose.LOGIN)
     if attempt is None:
         raise BadUserInput(EXPIRED_ATTEMPT)

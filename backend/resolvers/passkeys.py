@@ -8,10 +8,10 @@ from dataclasses import dataclass
 
 from backend import clock
 from backend.auth import attempts, limits, passkeys
-from backend.config import settings
 from backend.domain.enums import AccessAction, CodePurpose
 from backend.errors import BadUserInput, Forbidden, NotFound, RateLimited, Unauthenticated
 from backend.models import Account, LoginAttempt, PasskeyCredential, Record
+from backend.ratelimit import client_address
 from backend.resolvers import login
 from backend.resolvers.auth import FRESH_REQUIRED
 from backend.resolvers.context import Context
@@ -122,12 +122,8 @@ async def _attempt(token: str | None) -> LoginAttempt | None:
 
 
 def _client_address(ctx: Context) -> str:
-    header = settings().trusted_proxy_header
-    if header:
-        first = ctx.request.headers.get(header, "").split(",")[0].strip()
-        if first:
-            return first
-    return ctx.request.client.host if ctx.request.client else "unknown"
+    # The right-most entry of the trusted header: the left ones are the client's to forge.
+    return client_address(ctx.request)
 
 
 async def begin_login(ctx: Context, attempt_token: str | None) -> str:

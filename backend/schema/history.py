@@ -19,6 +19,9 @@ class AccessEventNode:
     id: strawberry.ID
     seq: int
     at: dt.datetime
+    actor_id: strawberry.ID | None = strawberry.field(
+        description="The actor's account id; filter.actorId takes it, or a practitioner id."
+    )
     actor_name: str
     actor_profession: str | None
     actor_role: str
@@ -73,6 +76,7 @@ def _node(event: AccessEvent) -> AccessEventNode:
         id=strawberry.ID(str(event.id)),
         seq=event.seq,
         at=event.at,
+        actor_id=strawberry.ID(event.actor_id) if event.actor_id else None,
         actor_name=event.actor_name,
         actor_profession=event.actor_profession,
         actor_role=event.actor_role,

@@ -1,0 +1,109 @@
+"""Sign-in is rate-limited per identifier and per client address (DESIGN §5).
+
+The address is the socket peer unless the operator names a trusted proxy header; then it is
+the right-most entry of that header (the one the proxy added). A header the client wrote
+itself never moves the count elsewhere.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from backend import config, ratelimit
+from backend.models import LoginAttempt, OneTimeCode, RateCounter
+from tests import factories
+from tests.auth_flows import COMPLETE, START
+from tests.conftest import ORIGIN
+
+
+@pytest.fixture
+def small_address_limits(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(ratelimit.PER_ADDRESS, "start-login", 3)
+    monkeypatch.setitem(ratelimit.PER_ADDRESS, "complete-login", 3)
+
+
+@pytest.fixture
+def trusted_header() -> Iterator[None]:
+    saved = config.settings()
+    config.reset(dataclasses.replace(saved, trusted_proxy_header="X-Forwarded-For"))
+    yield
+    config.reset(saved)
+
+
+async def _post(client: httpx.AsyncClient, query: str, variables: dict[str, str],
+                **headers: str) -> dict:
+    response = await client.post("/graphql", json={"query": query, "variables": variables},
+                                 headers={"origin": ORIGIN, **headers})
+    assert response.status_code == 200
+    return response.json()
+
+
+def _codes(body: dict) -> list[str]:
+    return [e["extensions"]["code"] for e in body.get("errors") or []]
+
+
+async def _start(client: httpx.AsyncClient, identifier: str, **headers: str) -> dict:
+    return await _post(client, START, {"i": identifier, "p": "wrong-password-123"}, **headers)
+
+
+async def test_start_login_limited_per_identifier(client: httpx.AsyncClient) -> None:
+    account, _ = await factories.patient()
+    for _ in range(20):
+        assert "errors" not in await _start(client, account.email or "")
+    attempts = await LoginAttempt.all().count()
+    refused = await _start(client, account.email or "")
+    assert _codes(refused) == ["RATE_LIMITED"]
+    assert refused["data"] is None
+    assert await LoginAttempt.all().count() == attempts
+    # Another identifier from the same address is not held back by that one's limit.
+    assert "errors" not in await _start(client, "someone-else@test.dmp")
+
+
+async def test_start_login_limited_per_address_across_identifiers(
+    client: httpx.AsyncClient, small_address_limits: None
+) -> None:
+    for n in range(3):
+        assert "errors" not in await _start(client, f"spray{n}@test.dmp")
+    attempts = await LoginAttempt.all().count()
+    refused = await _start(client, "spray3@test.dmp")
+    assert _codes(refused) == ["RATE_LIMITED"]
+    # No trusted header configured: a forged X-Forwarded-For is ignored, the peer still counts.
+    forged = await _start(client, "spray4@test.dmp", **{"x-forwarded-for": "203.0.113.9"})
+    assert _codes(forged) == ["RATE_LIMITED"]
+    assert await LoginAttempt.all().count() == attempts
+    assert await OneTimeCode.all().count() == 0
+
+
+async def test_complete_login_limited_per_address(
+    client: httpx.AsyncClient, small_address_limits: None
+) -> None:
+    for n in range(3):
+        body = await _post(client, COMPLETE, {"t": f"no-such-attempt-{n}", "c": "123456"})
+        assert _codes(body) == ["BAD_USER_INPUT"]
+    body = await _post(client, COMPLETE, {"t": "no-such-attempt-9", "c": "123456"})
+    assert _codes(body) == ["RATE_LIMITED"]
+    forged = await _post(client, COMPLETE, {"t": "x", "c": "123456"},
+                         **{"x-forwarded-for": "198.51.100.7"})
+    assert _codes(forged) == ["RATE_LIMITED"]
+
+
+async def test_trusted_proxy_header_right_most_entry_counts(
+    client: httpx.AsyncClient, small_address_limits: None, trusted_header: None
+) -> None:
+    # The client may prepend anything; the proxy appends the real peer (10.0.0.1).
+    for n in range(3):
+        forged = f"203.0.113.{n}, 10.0.0.1"
+        assert "errors" not in await _start(client, f"a{n}@test.dmp", **{"x-forwarded-for": forged})
+    refused = await _start(client, "a9@test.dmp", **{"x-forwarded-for": "192.0.2.200, 10.0.0.1"})
+    assert _codes(refused) == ["RATE_LIMITED"]
+    # Another client behind the same proxy has its own count.
+    assert "errors" not in await _start(client, "b@test.dmp", **{"x-forwarded-for": "10.0.0.2"})
+    keys = set(await RateCounter.filter(key__startswith="addr:").values_list("key", flat=True))
+    assert keys == {"addr:start-login:10.0.0.1", "addr:start-login:10.0.0.2"}
+    # Without the header, the socket peer counts.
+    assert "errors" not in await _start(client, "c@test.dmp")
+    assert await RateCounter.filter(key="addr:start-login:127.0.0.1").exists()
