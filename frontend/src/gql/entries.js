@@ -1,37 +1,49 @@
 // The fields of an entry as the page shows them: the Entry interface plus each section's details.
-export const ENTRY_FIELDS = `
-  id section title code date source createdAt supersedes superseded
-  author { displayName profession }
-  ... on MedicationEntry { cip13 atc dose prescriber quantity }
-  ... on MedicalDeviceEntry { lppCode quantity }
-  ... on ProcedureEntry { ccamCode performer }
-  ... on ImagingEntry { ccamCode modality bodySite report }
-  ... on LabResultEntry { analyte loinc value unit referenceRange abnormal }
-  ... on HospitalStayEntry { facility admissionDate dischargeDate }
-  ... on MedicalHistoryEntry { condition icd10 notes }
-  ... on AllergyEntry { substance reaction severity }
-  ... on VaccinationEntry { vaccine lot doseNumber }
-  ... on DocumentEntry { documentType description fileName contentType size downloadUrl }
-`;
+// The server prices a query by its page sizes (schema/limits.py), so each section field asks only
+// for its own concrete type and page sizes are literals.
+const BASE = 'id section title code date source createdAt supersedes superseded author { displayName profession }';
 
-const CONNECTION = (withMasked) => `totalCount pageInfo { hasNextPage endCursor }
-  edges { cursor node { ${ENTRY_FIELDS} ${withMasked ? 'masked' : ''} } }`;
+const DETAILS = {
+  medications: '... on MedicationEntry { cip13 atc dose prescriber quantity }',
+  medicalDevices: '... on MedicalDeviceEntry { lppCode quantity }',
+  procedures: '... on ProcedureEntry { ccamCode performer }',
+  imaging: '... on ImagingEntry { ccamCode modality bodySite report }',
+  labResults: '... on LabResultEntry { analyte loinc value unit referenceRange abnormal }',
+  hospitalStays: '... on HospitalStayEntry { facility admissionDate dischargeDate }',
+  medicalHistory: '... on MedicalHistoryEntry { condition icd10 notes }',
+  allergies: '... on AllergyEntry { substance reaction severity }',
+  vaccinations: '... on VaccinationEntry { vaccine lot doseNumber }',
+  documents: '... on DocumentEntry { documentType description fileName downloadUrl }',
+};
+
+export const ENTRY_FIELDS = `${BASE} ${Object.values(DETAILS).join(' ')}`;
+export const FIRST_PAGE = 10;
+export const NEXT_PAGE = 50;
+
+function connection(field, withMasked) {
+  return `totalCount pageInfo { hasNextPage endCursor }
+  edges { cursor node { ${BASE} ${withMasked ? 'masked' : ''} ${DETAILS[field]} } }`;
+}
 
 export const RECORD_HEAD = 'ins firstName lastName birthDate status accessMode accessibleSections sectionAccess { section mode }';
 export const EMERGENCY_FIELDS = 'emergencyProfile { bloodGroup advanceDirectives emergencyContacts { name phone relation } }';
 
-// The whole record as one document: every section's first page, corrections included.
-export function recordDocument(root, fields, withMasked) {
-  const sections = fields
-    .map((f) => `${f}(first: $first, includeSuperseded: true) { ${CONNECTION(withMasked)} }`)
+function root(kind) {
+  return kind === 'myRecord' ? ['', 'myRecord'] : ['$ins: String!', 'patientRecord(ins: $ins)'];
+}
+
+// The whole record as one request (so a practitioner's read is one event): each section's first page.
+export function recordDocument(kind, withMasked) {
+  const sections = Object.keys(DETAILS)
+    .map((f) => `${f}(first: ${FIRST_PAGE}, includeSuperseded: true) { ${connection(f, withMasked)} }`)
     .join('\n');
-  const [args, call] = root === 'myRecord' ? ['', 'myRecord'] : ['$ins: String!, ', 'patientRecord(ins: $ins)'];
-  return `query Record(${args}$first: Int!) { record: ${call} { ${RECORD_HEAD} ${sections} ${EMERGENCY_FIELDS} } }`;
+  const [args, call] = root(kind);
+  return `query Record${args ? `(${args})` : ''} { record: ${call} { ${RECORD_HEAD} ${sections} ${EMERGENCY_FIELDS} } }`;
 }
 
 // The next page of one section.
-export function sectionPageDocument(root, field, withMasked) {
-  const [args, call] = root === 'myRecord' ? ['', 'myRecord'] : ['$ins: String!, ', 'patientRecord(ins: $ins)'];
-  return `query SectionPage(${args}$first: Int!, $after: String) { record: ${call} {
-    ${field}(first: $first, after: $after, includeSuperseded: true) { ${CONNECTION(withMasked)} } } }`;
+export function sectionPageDocument(kind, field, withMasked) {
+  const [args, call] = root(kind);
+  return `query SectionPage(${args ? `${args}, ` : ''}$after: String) { record: ${call} {
+    ${field}(first: ${NEXT_PAGE}, after: $after, includeSuperseded: true) { ${connection(field, withMasked)} } } }`;
 }

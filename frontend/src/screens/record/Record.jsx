@@ -8,10 +8,9 @@ import { appendPage } from '../../lib/paging.js';
 import { Link } from '../../router.jsx';
 import { DELETE_ENTRY, MASK_ALL, MASK_ENTRY, MY_RECORD, myRecordPage, UNMASK_ENTRY } from './documents.js';
 
-const FIRST = 50;
 
 export function Record() {
-  const query = useQuery(MY_RECORD, { first: FIRST });
+  const query = useQuery(MY_RECORD);
   const [extra, setExtra] = useState({});
   const [failure, setFailure] = useState(null);
   const [notice, setNotice] = useState(null);
@@ -46,7 +45,7 @@ export function Record() {
   };
   const more = async (field) => {
     const current = record[field];
-    const result = await runQuery(myRecordPage(field), { first: FIRST, after: current.pageInfo.endCursor });
+    const result = await runQuery(myRecordPage(field), { after: current.pageInfo.endCursor });
     if (result.code) return setFailure(result);
     setExtra({ ...extra, [field]: appendPage(extra[field], result.data.record[field]) });
   };

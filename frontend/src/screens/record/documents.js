@@ -1,8 +1,6 @@
 import { ENTRY_FIELDS, recordDocument, sectionPageDocument } from '../../gql/entries.js';
-import { SECTIONS } from '../../lib/sections.js';
 
-const FIELDS = SECTIONS.map(([, field]) => field);
-export const MY_RECORD = recordDocument('myRecord', FIELDS, true);
+export const MY_RECORD = recordDocument('myRecord', true);
 export const myRecordPage = (field) => sectionPageDocument('myRecord', field, true);
 
 export const MASK_ENTRY = `mutation MaskEntry($id: ID!) { maskEntry(id: $id) { id masked } }`;
