@@ -110,3 +110,42 @@ async def test_failed_write_withholds_the_break_glass_payload(client: httpx.Asyn
     assert "Pénicilline" not in result.response.text
     assert await events(s["record"]) == []
 
+
+
+async def test_failed_write_withholds_the_regulator_payload(client: httpx.AsyncClient) -> None:
+    from tests import factories
+    from tests.conftest import Caller, session_for
+
+    s = await setup(client)
+    regulator_account, _ = await factories.practitioner(regulator=True)
+    as_regulator = Caller(client, session=await session_for(regulator_account))
+    mutation = """mutation($ins: String!) {
+      regulatorAccess(ins: $ins, reason: "Appel au 15, douleur thoracique") {
+        mode record { medications { edges { node { title } } } }
+      }
+    }"""
+    async with access_event_writes_fail():
+        result = await as_regulator.gql(mutation, {"ins": s["record"].ins})
+    assert result.codes == ["INTERNAL"] and result.data is None
+    assert "Amoxicilline" not in result.response.text
+    assert await events(s["record"]) == []
+    ok = (await as_regulator.gql(mutation, {"ins": s["record"].ins})).ok()["regulatorAccess"]
+    assert ok["record"]["medications"]["edges"][0]["node"]["title"] == "Amoxicilline"
+
+
+async def test_failed_write_withholds_the_added_entry_payload(client: httpx.AsyncClient) -> None:
+    s = await setup(client)
+    mutation = """mutation($input: AddEntryInput!) {
+      addEntry(input: $input) { entry { id title ... on AllergyEntry { substance } } }
+    }"""
+    variables = {"input": {"ins": s["record"].ins, "section": "ALLERGIES", "title": "Arachide",
+                           "date": "2024-05-02", "allergy": {"substance": "Arachide"}}}
+    async with access_event_writes_fail():
+        result = await s["as_pro"].gql(mutation, variables)
+    assert result.codes == ["INTERNAL"] and result.data is None
+    assert "Arachide" not in result.response.text
+    assert await events(s["record"]) == []
+    # Without the fault the same call answers, and is logged.
+    entry = (await s["as_pro"].gql(mutation, variables)).ok()["addEntry"]["entry"]
+    assert entry["substance"] == "Arachide"
+    assert [e.action for e in await events(s["record"])] == ["ENTRY_ADDED"]
