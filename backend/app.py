@@ -20,7 +20,7 @@ from backend.config import Settings, settings
 from backend.downloads import download_file
 from backend.graphql_view import GraphQLView
 from backend.logs import configure as configure_logging
-from backend.middleware import RequestLog, SecurityHeaders
+from backend.middleware import DatabaseUnavailable, RequestLog, SecurityHeaders
 from backend.notify import delivery
 from backend.schema.root import schema
 from backend.static import DIST, index_response
@@ -101,6 +101,7 @@ def create_app(cfg: Settings | None = None, *, outbox_worker: bool = True) -> St
             Middleware(RequestLog),
             Middleware(SecurityHeaders, production=cfg.production),
             Middleware(UploadSizeLimit),
+            Middleware(DatabaseUnavailable),
         ],
         lifespan=lifespan,
     )

@@ -3,18 +3,28 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 from tortoise import Tortoise
 
 from backend.config import settings
 
+# A database that stops answering (frozen, or cut off by the network) must fail requests,
+# not hang them: asyncpg's connect timeout and per-statement timeout, both in seconds.
+# The URL may set its own (e.g. `?command_timeout=120` for a long migration).
+POSTGRES_DEFAULTS = {"timeout": "5", "command_timeout": "15"}
+
 
 def _url(url: str) -> str:
+    sep = "&" if "?" in url else "?"
     if url.startswith("sqlite://"):
         # WAL + a busy timeout: several workers on one file wait instead of failing.
-        sep = "&" if "?" in url else "?"
         return f"{url}{sep}busy_timeout=10000"
-    return url
+    if not url.startswith(("postgres://", "asyncpg://")):
+        return url
+    query = parse_qs(urlsplit(url).query)
+    missing = {k: v for k, v in POSTGRES_DEFAULTS.items() if k not in query}
+    return f"{url}{sep}{urlencode(missing)}" if missing else url
 
 
 def tortoise_config(url: str | None = None) -> dict[str, Any]:
@@ -51,3 +61,20 @@ async def connect(url: str | None = None) -> None:
 
 async def disconnect() -> None:
     await Tortoise.close_connections()
+
+
+def unavailable(exc: BaseException) -> bool:
+    """Whether `exc` (or what caused it) says the database cannot be reached right now."""
+    import asyncpg
+    from tortoise.exceptions import DBConnectionError
+
+    reachability = (ConnectionError, TimeoutError, DBConnectionError, asyncpg.PostgresConnectionError,
+                    asyncpg.InterfaceError, asyncpg.exceptions.OperatorInterventionError)
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, reachability):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False

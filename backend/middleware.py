@@ -1,13 +1,16 @@
-"""Pure ASGI middleware: security headers on every response."""
+"""Pure ASGI middleware: security headers, the request log, database outages as 503."""
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 import uuid
 
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from backend import db
 
 log = logging.getLogger("dmp.http")
 
@@ -91,3 +94,41 @@ class RequestLog:
 def _safe_path(path: str) -> str:
     # Paths carry no medical data by design (no INS in URLs); cap their length anyway.
     return path[:200]
+
+
+UNAVAILABLE = json.dumps({"errors": [{
+    "message": "The service is temporarily unavailable; try again shortly",
+    "extensions": {"code": "INTERNAL"},
+}]}).encode()
+
+
+class DatabaseUnavailable:
+    """A database outage met outside GraphQL execution (e.g. resolving the session) answers
+    503 with an INTERNAL error in JSON, instead of a bare 500 page."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception as exc:
+            if started or not db.unavailable(exc):
+                raise
+            log.warning("database unavailable", extra={"error": type(exc).__name__})
+            await send({"type": "http.response.start", "status": 503, "headers": [
+                (b"content-type", b"application/json"), (b"retry-after", b"5"),
+                (b"content-length", str(len(UNAVAILABLE)).encode()),
+            ]})
+            await send({"type": "http.response.body", "body": UNAVAILABLE})

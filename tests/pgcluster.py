@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -68,6 +69,33 @@ class PgCluster:
         return subprocess.run(command, capture_output=True, timeout=30,
                               stdin=subprocess.DEVNULL).returncode == 0
 
+    def _processes(self) -> list[int]:
+        """The postmaster and its children (backends, checkpointer, walwriter…)."""
+        postmaster = int((self.data / "postmaster.pid").read_text().split()[0])
+        children = []
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == postmaster:
+                children.append(int(stat.parent.name))
+        return [postmaster, *children]
+
+    def freeze(self) -> list[int]:
+        """SIGSTOP every process of the cluster: it keeps its sockets but answers nothing,
+        like a hung server or a network cut. Returns the pids to `thaw`."""
+        pids = self._processes()
+        for pid in pids:
+            os.kill(pid, signal.SIGSTOP)
+        return pids
+
+    @staticmethod
+    def thaw(pids: list[int]) -> None:
+        for pid in pids:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGCONT)
+
     def create_database(self, name: str) -> str:
         self._run("createdb", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", name)
         return self.url(name)
@@ -85,6 +113,8 @@ def pg_cluster() -> Iterator[PgCluster]:
         cluster.start()
         yield cluster
     finally:
+        with contextlib.suppress(Exception):
+            cluster.thaw(cluster._processes())  # a failed test may have left it frozen
         with contextlib.suppress(Exception):
             if cluster.running():
                 cluster.stop("immediate")

@@ -110,7 +110,11 @@ class Gql:
             headers["authorization"] = f"Bearer {self.token}"
         response = await self.client.post(f"{server.base}/graphql", headers=headers,
                                           json={"query": query, "variables": variables})
-        body = response.json()
+        try:
+            body = response.json()
+        except ValueError:
+            raise AssertionError(
+                f"not a JSON answer ({response.status_code}): {response.text[:200]}") from None
         assert isinstance(body, dict), body
         body["_status"] = response.status_code
         body["_cookie"] = response.cookies.get(config.settings().session_cookie)
