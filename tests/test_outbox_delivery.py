@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from collections import Counter
 from datetime import timedelta
@@ -15,7 +16,7 @@ from backend.models import OutboxMessage
 from backend.notify.delivery import MAX_BACKOFF, deliver_due
 from backend.notify.outbox import enqueue_email
 from tests.history_helpers import READ, setup
-from tests.smtp import _Collector, free_port
+from tests.smtp import SmtpServer, _Collector, free_port, smtp_server  # noqa: F401 — fixture
 
 
 class RestartableSmtp:
@@ -107,3 +108,26 @@ async def test_deliver_outbox_command_against_a_real_smtp_server(client: httpx.A
         assert smtp.per_recipient() == Counter({f"cmd{i}@test.dmp": 1 for i in range(3)})
     finally:
         smtp.stop()
+
+
+async def test_dmp_serve_delivers_the_first_access_notice_in_the_background(
+    client: httpx.AsyncClient, smtp_server: SmtpServer  # noqa: F811
+) -> None:
+    import time
+
+    from tests.server import dmp_server
+
+    s = await setup(client)
+    with dmp_server(**smtp_server.env) as origin:
+        cookie = {config.settings().session_cookie: s["as_pro"].session}
+        async with httpx.AsyncClient(base_url=origin, cookies=cookie, timeout=30) as http:
+            response = await http.post("/graphql", headers={"origin": origin},
+                                       json={"query": READ, "variables": {"ins": s["record"].ins}})
+            assert not response.json().get("errors")
+        deadline = time.monotonic() + 30
+        while not smtp_server.to(s["patient"].email) and time.monotonic() < deadline:
+            await asyncio.sleep(0.1)
+    (received,) = smtp_server.to(s["patient"].email)
+    assert "/historique" in received.body and "Amoxicilline" not in received.body
+    row = await OutboxMessage.get(record_id=s["record"].id)
+    assert row.sent_at is not None and row.attempts == 1
