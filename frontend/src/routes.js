@@ -6,6 +6,10 @@ import { Record } from './screens/record/Record.jsx';
 import { Sharing } from './screens/sharing/Sharing.jsx';
 import { History } from './screens/history/History.jsx';
 import { Security } from './screens/security/Security.jsx';
+import { Upload } from './screens/documents/Upload.jsx';
+import { EmergencyProfile } from './screens/emergency/EmergencyProfile.jsx';
+import { Lifecycle } from './screens/lifecycle/Lifecycle.jsx';
+import { Practitioner } from './screens/practitioner/Practitioner.jsx';
 
 export const routes = {
   '/connexion': { component: Login, title: 'login.title' },
@@ -15,4 +19,8 @@ export const routes = {
   '/partage': { component: Sharing, title: 'sharing.title' },
   '/historique': { component: History, title: 'history.title' },
   '/securite': { component: Security, title: 'security.title' },
+  '/documents': { component: Upload, title: 'upload.title' },
+  '/urgence': { component: EmergencyProfile, title: 'emergency.title' },
+  '/mon-compte': { component: Lifecycle, title: 'lifecycle.title' },
+  '/praticien': { component: Practitioner, title: 'pro.title' },
 };

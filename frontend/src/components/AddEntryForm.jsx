@@ -1,0 +1,49 @@
+import { useState } from 'preact/hooks';
+import { t } from '../i18n/index.js';
+import { runMutation } from '../gql/hooks.js';
+import { DETAIL_INPUTS, entryInput } from '../lib/entryInput.js';
+import { Field, SelectField } from './Field.jsx';
+import { ErrorBox, Notice } from './Status.jsx';
+
+const ADD_ENTRY = `mutation AddEntry($input: AddEntryInput!) { addEntry(input: $input) { entry { id title section } } }`;
+
+export function AddEntryForm({ ins = null, sections, onAdded }) {
+  const [section, setSection] = useState(sections[0] ?? '');
+  const [title, setTitle] = useState('');
+  const [date, setDate] = useState(new Date().toISOString().slice(0, 10));
+  const [code, setCode] = useState('');
+  const [details, setDetails] = useState({});
+  const [failure, setFailure] = useState(null);
+  const [notice, setNotice] = useState(null);
+  if (!sections.length) return null;
+  const current = sections.includes(section) ? section : sections[0];
+  const fields = DETAIL_INPUTS[current]?.[1] ?? [];
+
+  const submit = async (event) => {
+    event.preventDefault();
+    setFailure(null);
+    setNotice(null);
+    const result = await runMutation(ADD_ENTRY, { input: entryInput({ ins, section: current, title, date, code, details }) });
+    if (result.code) return setFailure(result);
+    setTitle('');
+    setCode('');
+    setDetails({});
+    setNotice(t('addEntry.added', { title: result.data.addEntry.entry.title }));
+    onAdded?.();
+  };
+
+  return (
+    <form onSubmit={submit} aria-label={t('addEntry.title')}>
+      {notice && <Notice>{notice}</Notice>}
+      <ErrorBox result={failure} />
+      <SelectField label={t('record.filterSection')} value={current} onChange={setSection} options={sections.map((s) => [s, t(`section.${s}`)])} />
+      <Field label={t('addEntry.entryTitle')} value={title} onInput={setTitle} required maxLength={200} />
+      <Field label={t('addEntry.date')} type="date" value={date} onInput={setDate} required />
+      <Field label={t('detail.code')} value={code} onInput={setCode} />
+      {fields.map((f) => (
+        <Field key={`${current}-${f}`} label={t(`detail.${f}`)} value={details[f] ?? ''} onInput={(v) => setDetails({ ...details, [f]: v })} />
+      ))}
+      <button type="submit">{t('addEntry.submit')}</button>
+    </form>
+  );
+}

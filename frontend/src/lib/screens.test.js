@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import { entryInput, writableSections } from './entryInput.js';
+import { historyFilter } from './history.js';
+import { timeline } from './sections.js';
+import { recordDocument, sectionPageDocument } from '../gql/entries.js';
+
+describe('entry input', () => {
+  it('keeps only the section detail fields that are filled, trimmed', () => {
+    expect(entryInput({ section: 'ALLERGIES', title: ' Pénicilline ', date: '2024-01-02', details: { substance: 'pénicilline ', reaction: '  ' } }))
+      .toEqual({ section: 'ALLERGIES', title: 'Pénicilline', date: '2024-01-02', allergy: { substance: 'pénicilline' } });
+    expect(entryInput({ ins: '1', section: 'PROCEDURES', title: 'x', date: '2024-01-02', code: ' YYYY ' }))
+      .toEqual({ ins: '1', section: 'PROCEDURES', title: 'x', date: '2024-01-02', code: 'YYYY' });
+  });
+
+  it('lets practitioners write only where they read as treating physician or grantee', () => {
+    expect(writableSections([
+      { section: 'MEDICATIONS', mode: 'GRANTED' },
+      { section: 'ALLERGIES', mode: 'BREAK_GLASS' },
+      { section: 'EMERGENCY', mode: 'TREATING_PHYSICIAN' },
+      { section: 'LAB_RESULTS', mode: 'TREATING_PHYSICIAN' },
+    ])).toEqual(['MEDICATIONS', 'LAB_RESULTS']);
+    expect(writableSections(null)).toEqual([]);
+  });
+});
+
+describe('history filter', () => {
+  it('is null without criteria and turns days into a half-open period', () => {
+    expect(historyFilter({})).toBeNull();
+    const f = historyFilter({ from: '2024-03-01', to: '2024-03-01', action: 'RECORD_READ', mode: 'GRANTED' });
+    expect(new Date(f.to) - new Date(f.from)).toBe(24 * 3600 * 1000);
+    expect(f.actions).toEqual(['RECORD_READ']);
+    expect(f.modes).toEqual(['GRANTED']);
+  });
+});
+
+describe('timeline', () => {
+  const conn = (...nodes) => ({ edges: nodes.map((node) => ({ cursor: node.id, node })), pageInfo: { hasNextPage: false } });
+  const record = {
+    medications: conn({ id: 'm1', date: '2024-01-05', createdAt: '1' }, { id: 'm2', date: '2023-12-01', createdAt: '1' }),
+    allergies: conn({ id: 'a1', date: '2024-02-01', createdAt: '1' }),
+    labResults: null,
+  };
+
+  it('merges sections newest first and filters by section and period', () => {
+    expect(timeline(record).map((e) => e.id)).toEqual(['a1', 'm1', 'm2']);
+    expect(timeline(record, { section: 'MEDICATIONS' }).map((e) => e.id)).toEqual(['m1', 'm2']);
+    expect(timeline(record, { from: '2024-01-01', to: '2024-01-31' }).map((e) => e.id)).toEqual(['m1']);
+  });
+});
+
+describe('record documents', () => {
+  it('never put the INS or page sizes in variables the server would price at 100', () => {
+    const mine = recordDocument('myRecord', true);
+    expect(mine).not.toContain('$ins');
+    expect(mine).toContain('masked');
+    expect(mine).not.toMatch(/first: \$/);
+    const theirs = recordDocument('patientRecord', false);
+    expect(theirs).toContain('patientRecord(ins: $ins)');
+    expect(theirs).not.toContain('masked');
+    expect(sectionPageDocument('patientRecord', 'allergies', false)).toContain('... on AllergyEntry');
+  });
+});

@@ -1,0 +1,85 @@
+import { useState } from 'preact/hooks';
+import { t } from '../../i18n/index.js';
+import { runMutation } from '../../gql/hooks.js';
+import { Field, SelectField, TextArea } from '../../components/Field.jsx';
+import { AddEntryForm } from '../../components/AddEntryForm.jsx';
+import { ErrorBox, Notice } from '../../components/Status.jsx';
+import { PATIENT_WRITABLE } from '../../lib/sections.js';
+
+// Sent as a GraphQL multipart request; the client adds the X-DMP-Client header the server requires.
+const UPLOAD = `mutation UploadDocument($file: Upload!, $title: String!, $section: Section!, $documentType: String, $description: String, $date: Date) {
+  uploadDocument(file: $file, title: $title, section: $section, documentType: $documentType, description: $description, date: $date) {
+    entry { id title }
+  }
+}`;
+
+const MAX_BYTES = 20 * 1024 * 1024;
+
+export function Upload() {
+  const [file, setFile] = useState(null);
+  const [title, setTitle] = useState('');
+  const [section, setSection] = useState('DOCUMENTS');
+  const [documentType, setDocumentType] = useState('');
+  const [description, setDescription] = useState('');
+  const [date, setDate] = useState('');
+  const [failure, setFailure] = useState(null);
+  const [notice, setNotice] = useState(null);
+  const [tooBig, setTooBig] = useState(false);
+  const [busy, setBusy] = useState(false);
+
+  const submit = async (event) => {
+    event.preventDefault();
+    setFailure(null);
+    setNotice(null);
+    if (!file) return;
+    if (file.size > MAX_BYTES) return setTooBig(true);
+    setTooBig(false);
+    setBusy(true);
+    const result = await runMutation(UPLOAD, {
+      file, title: title.trim(), section, documentType: documentType.trim() || null,
+      description: description.trim() || null, date: date || null,
+    });
+    setBusy(false);
+    if (result.code) return setFailure(result);
+    setNotice(t('upload.done', { title: result.data.uploadDocument.entry.title }));
+    setTitle('');
+    setDescription('');
+    setDocumentType('');
+    event.currentTarget?.reset?.();
+    setFile(null);
+  };
+
+  return (
+    <section>
+      <h1>{t('upload.title')}</h1>
+      <p>{t('upload.intro')}</p>
+      {notice && <Notice>{notice}</Notice>}
+      <ErrorBox result={failure} />
+      {tooBig && (
+        <p class="error" role="alert">
+          {t('upload.tooBig')}
+        </p>
+      )}
+      <form onSubmit={submit}>
+        <div class="field">
+          <label for="upload-file">{t('upload.file')}</label>
+          <p class="hint" id="upload-file-hint">
+            {t('upload.fileHint')}
+          </p>
+          <input id="upload-file" type="file" accept="application/pdf,image/jpeg,image/png" aria-describedby="upload-file-hint" required onChange={(e) => setFile(e.currentTarget.files[0] ?? null)} />
+        </div>
+        <Field label={t('upload.docTitle')} value={title} onInput={setTitle} required maxLength={200} />
+        <SelectField label={t('record.filterSection')} value={section} onChange={setSection} options={['DOCUMENTS', 'LAB_RESULTS'].map((s) => [s, t(`section.${s}`)])} />
+        <Field label={t('detail.documentType')} hint={t('upload.typeHint')} value={documentType} onInput={setDocumentType} />
+        <TextArea label={t('detail.description')} value={description} onInput={setDescription} />
+        <Field label={t('addEntry.date')} type="date" value={date} onInput={setDate} />
+        <button type="submit" disabled={busy}>
+          {busy ? t('common.wait') : t('upload.submit')}
+        </button>
+      </form>
+      <h2>{t('addEntry.patientTitle')}</h2>
+      <p>{t('addEntry.patientIntro')}</p>
+      <AddEntryForm sections={PATIENT_WRITABLE} />
+    </section>
+  );
+}

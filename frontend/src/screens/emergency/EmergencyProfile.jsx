@@ -1,0 +1,75 @@
+import { useState } from 'preact/hooks';
+import { t } from '../../i18n/index.js';
+import { runMutation, useQuery } from '../../gql/hooks.js';
+import { Field, SelectField, TextArea } from '../../components/Field.jsx';
+import { ErrorBox, Loading, Notice } from '../../components/Status.jsx';
+
+const PROFILE = 'bloodGroup advanceDirectives emergencyContacts { name phone relation }';
+const MY_PROFILE = `query MyEmergencyProfile { myRecord { emergencyProfile { ${PROFILE} } } }`;
+const UPDATE = `mutation UpdateEmergencyProfile($input: EmergencyProfileInput!) {
+  updateEmergencyProfile(input: $input) { emergencyProfile { ${PROFILE} } } }`;
+const GROUPS = ['', 'A+', 'A-', 'B+', 'B-', 'AB+', 'AB-', 'O+', 'O-'];
+
+export function EmergencyProfile() {
+  const query = useQuery(MY_PROFILE);
+  if (query.fetching && !query.data) return <Loading />;
+  if (query.code) return <ErrorBox result={query} />;
+  const profile = query.data?.myRecord?.emergencyProfile ?? { bloodGroup: '', advanceDirectives: '', emergencyContacts: [] };
+  return <ProfileForm initial={profile} />;
+}
+
+function ProfileForm({ initial }) {
+  const [bloodGroup, setBloodGroup] = useState(initial.bloodGroup ?? '');
+  const [directives, setDirectives] = useState(initial.advanceDirectives ?? '');
+  const [contacts, setContacts] = useState(initial.emergencyContacts.map((c) => ({ ...c, relation: c.relation ?? '' })));
+  const [failure, setFailure] = useState(null);
+  const [notice, setNotice] = useState(null);
+
+  const setContact = (i, name) => (value) => setContacts(contacts.map((c, j) => (j === i ? { ...c, [name]: value } : c)));
+  const submit = async (event) => {
+    event.preventDefault();
+    setFailure(null);
+    setNotice(null);
+    const input = {
+      bloodGroup: bloodGroup || null,
+      advanceDirectives: directives,
+      emergencyContacts: contacts
+        .filter((c) => c.name.trim() && c.phone.trim())
+        .map((c) => ({ name: c.name.trim(), phone: c.phone.trim(), relation: c.relation.trim() || null })),
+    };
+    const result = await runMutation(UPDATE, { input });
+    if (result.code) return setFailure(result);
+    setNotice(t('common.saved'));
+  };
+
+  return (
+    <section>
+      <h1>{t('emergency.title')}</h1>
+      <p>{t('emergency.intro')}</p>
+      {notice && <Notice>{notice}</Notice>}
+      <ErrorBox result={failure} />
+      <form onSubmit={submit}>
+        <SelectField label={t('emergency.bloodGroup')} value={bloodGroup} onChange={setBloodGroup} options={GROUPS.map((g) => [g, g || t('emergency.unknown')])} />
+        <fieldset>
+          <legend>{t('emergency.contacts')}</legend>
+          {contacts.length === 0 && <p class="empty">{t('emergency.none')}</p>}
+          {contacts.map((c, i) => (
+            <div class="card" key={i} role="group" aria-label={t('emergency.contactN', { n: i + 1 })}>
+              <Field label={t('emergency.contactName')} value={c.name} onInput={setContact(i, 'name')} required />
+              <Field label={t('emergency.contactPhone')} type="tel" value={c.phone} onInput={setContact(i, 'phone')} required />
+              <Field label={t('emergency.contactRelation')} value={c.relation} onInput={setContact(i, 'relation')} />
+              <button type="button" class="secondary" onClick={() => setContacts(contacts.filter((_, j) => j !== i))}>
+                {t('emergency.removeContact', { n: i + 1 })}
+              </button>
+            </div>
+          ))}
+          <button type="button" class="secondary" onClick={() => setContacts([...contacts, { name: '', phone: '', relation: '' }])}>
+            {t('emergency.addContact')}
+          </button>
+        </fieldset>
+        <TextArea label={t('emergency.directives')} value={directives} onInput={setDirectives} />
+        <button type="submit">{t('common.save')}</button>
+      </form>
+    </section>
+  );
+}

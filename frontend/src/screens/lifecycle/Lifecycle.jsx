@@ -1,0 +1,110 @@
+import { useState } from 'preact/hooks';
+import { locale, t } from '../../i18n/index.js';
+import { runMutation, useQuery } from '../../gql/hooks.js';
+import { ErrorBox, Loading, Notice } from '../../components/Status.jsx';
+import { formatDateTime } from '../../lib/dates.js';
+
+const LIFECYCLE = 'status closedAt reopenUntil deletionRequestedAt cancelDeletionUntil';
+const STATUS = `query RecordStatus { myRecordStatus { ${LIFECYCLE} } }`;
+const EXPORT = `mutation Export($format: ExportFormat!) { exportMyRecord(format: $format) { fileName contentType content } }`;
+const CLOSE = `mutation Close { closeMyRecord { status } }`;
+const REOPEN = `mutation Reopen { reopenMyRecord { status } }`;
+const REQUEST_DELETION = `mutation RequestDeletion { requestRecordDeletion { ${LIFECYCLE} } }`;
+const CANCEL_DELETION = `mutation CancelDeletion { cancelRecordDeletion { ${LIFECYCLE} } }`;
+
+// Hand the export to the browser as a file (a blob: URL, allowed by the CSP).
+function download({ fileName, contentType, content }) {
+  const url = URL.createObjectURL(new Blob([content], { type: contentType }));
+  const link = document.createElement('a');
+  link.href = url;
+  link.download = fileName;
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+export function Lifecycle() {
+  const query = useQuery(STATUS);
+  const [failure, setFailure] = useState(null);
+  const [notice, setNotice] = useState(null);
+
+  const act = async (document, variables, message, confirmKey) => {
+    if (confirmKey && !confirm(t(confirmKey))) return;
+    setFailure(null);
+    setNotice(null);
+    const result = await runMutation(document, variables);
+    if (result.code) return setFailure(result);
+    setNotice(message);
+    await query.refetch();
+    return result;
+  };
+  const exportAs = async (format) => {
+    const result = await act(EXPORT, { format }, t('lifecycle.exported'));
+    if (result) download(result.data.exportMyRecord);
+  };
+
+  if (query.fetching && !query.data) return <Loading />;
+  if (query.code) return <ErrorBox result={query} />;
+  const life = query.data?.myRecordStatus;
+  const when = (iso) => formatDateTime(iso, locale());
+
+  return (
+    <section>
+      <h1>{t('lifecycle.title')}</h1>
+      {notice && <Notice>{notice}</Notice>}
+      <ErrorBox result={failure} />
+      {life && (
+        <p>
+          {t('lifecycle.status')} <strong>{t(`status.${life.status}`)}</strong>
+        </p>
+      )}
+      <h2>{t('lifecycle.export')}</h2>
+      <p>{t('lifecycle.exportIntro')}</p>
+      <div class="actions">
+        <button type="button" class="secondary" onClick={() => exportAs('JSON')}>
+          {t('lifecycle.exportJson')}
+        </button>
+        <button type="button" class="secondary" onClick={() => exportAs('FHIR')}>
+          {t('lifecycle.exportFhir')}
+        </button>
+      </div>
+      {life?.status === 'ACTIVE' && (
+        <>
+          <h2>{t('lifecycle.close')}</h2>
+          <p>{t('lifecycle.closeIntro')}</p>
+          <button type="button" class="danger" onClick={() => act(CLOSE, {}, t('lifecycle.closed'), 'lifecycle.closeConfirm')}>
+            {t('lifecycle.closeSubmit')}
+          </button>
+        </>
+      )}
+      {life?.status === 'CLOSED' && (
+        <>
+          <h2>{t('lifecycle.reopen')}</h2>
+          <p>{t('lifecycle.reopenIntro', { date: when(life.reopenUntil) })}</p>
+          <button type="button" onClick={() => act(REOPEN, {}, t('lifecycle.reopened'))}>
+            {t('lifecycle.reopenSubmit')}
+          </button>
+        </>
+      )}
+      {life && life.status !== 'DELETED' && (
+        <>
+          <h2>{t('lifecycle.delete')}</h2>
+          <p>{t('lifecycle.deleteIntro')}</p>
+          <button type="button" class="danger" onClick={() => act(REQUEST_DELETION, {}, t('lifecycle.deletionRequested'), 'lifecycle.deleteConfirm')}>
+            {t('lifecycle.deleteSubmit')}
+          </button>
+        </>
+      )}
+      {life?.status === 'DELETED' && (
+        <>
+          <h2>{t('lifecycle.delete')}</h2>
+          <p>{t('lifecycle.deletionPending', { requested: when(life.deletionRequestedAt), until: when(life.cancelDeletionUntil) })}</p>
+          <button type="button" onClick={() => act(CANCEL_DELETION, {}, t('lifecycle.deletionCancelled'))}>
+            {t('lifecycle.cancelDeletion')}
+          </button>
+        </>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,51 @@
+import { useState } from 'preact/hooks';
+import { locale, t } from '../../i18n/index.js';
+import { runMutation } from '../../gql/hooks.js';
+import { Field } from '../../components/Field.jsx';
+import { ErrorBox } from '../../components/Status.jsx';
+import { formatDateTime } from '../../lib/dates.js';
+import { normalizeIns } from '../../lib/ins.js';
+import { OPEN_RECORD } from './documents.js';
+
+// At the point of care, after checking the patient's identity: open a record, hand over the code.
+export function OpenRecord() {
+  const [form, setForm] = useState({ ins: '', firstName: '', lastName: '', birthDate: '', email: '' });
+  const [opened, setOpened] = useState(null);
+  const [failure, setFailure] = useState(null);
+  const set = (name) => (value) => setForm({ ...form, [name]: value });
+
+  const submit = async (event) => {
+    event.preventDefault();
+    setFailure(null);
+    const input = { ...form, ins: normalizeIns(form.ins), email: form.email.trim() || null };
+    const result = await runMutation(OPEN_RECORD, { input });
+    if (result.code) return setFailure(result);
+    setOpened(result.data.openRecordForPatient);
+    setForm({ ins: '', firstName: '', lastName: '', birthDate: '', email: '' });
+  };
+
+  return (
+    <>
+      <p>{t('open.intro')}</p>
+      <ErrorBox result={failure} />
+      {opened && (
+        <div class="notice" role="status">
+          <p>{t('open.done')}</p>
+          <p>
+            {t('open.code')} <strong class="code">{opened.activationCode}</strong>
+          </p>
+          <p>{t('open.expires', { date: formatDateTime(opened.expiresAt, locale()) })}</p>
+          {opened.sentTo && <p>{t('open.sentTo', { to: opened.sentTo })}</p>}
+        </div>
+      )}
+      <form onSubmit={submit}>
+        <Field label={t('activate.ins')} value={form.ins} onInput={set('ins')} autocomplete="off" required />
+        <Field label={t('open.firstName')} value={form.firstName} onInput={set('firstName')} autocomplete="off" required />
+        <Field label={t('open.lastName')} value={form.lastName} onInput={set('lastName')} autocomplete="off" required />
+        <Field label={t('open.birthDate')} type="date" value={form.birthDate} onInput={set('birthDate')} required />
+        <Field label={t('open.email')} hint={t('open.emailHint')} type="email" value={form.email} onInput={set('email')} autocomplete="off" />
+        <button type="submit">{t('open.submit')}</button>
+      </form>
+    </>
+  );
+}

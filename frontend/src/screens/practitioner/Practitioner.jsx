@@ -1,0 +1,143 @@
+import { useState } from 'preact/hooks';
+import { locale, t } from '../../i18n/index.js';
+import { runMutation, runQuery } from '../../gql/hooks.js';
+import { AddEntryForm } from '../../components/AddEntryForm.jsx';
+import { EmergencyBanner } from '../../components/EmergencyBanner.jsx';
+import { Field, TextArea } from '../../components/Field.jsx';
+import { RecordTimeline } from '../../components/RecordTimeline.jsx';
+import { ErrorBox, Loading } from '../../components/Status.jsx';
+import { formatDate } from '../../lib/dates.js';
+import { writableSections } from '../../lib/entryInput.js';
+import { normalizeIns } from '../../lib/ins.js';
+import { appendPage } from '../../lib/paging.js';
+import { OpenRecord } from './OpenRecord.jsx';
+import { BREAK_GLASS, PATIENT_RECORD, patientRecordPage, REGULATOR } from './documents.js';
+
+// A practitioner's view. The INS lives in this component's state only, never in the URL.
+export function Practitioner({ me }) {
+  const [ins, setIns] = useState('');
+  const [active, setActive] = useState(null);
+  const [record, setRecord] = useState(null);
+  const [failure, setFailure] = useState(null);
+  const [loading, setLoading] = useState(false);
+  const [emergency, setEmergency] = useState(null);
+  const [reason, setReason] = useState('');
+
+  const load = async (target) => {
+    setLoading(true);
+    setFailure(null);
+    const result = await runQuery(PATIENT_RECORD, { ins: target });
+    setLoading(false);
+    if (result.code) {
+      setRecord(null);
+      return setFailure(result);
+    }
+    setRecord(result.data.record);
+  };
+
+  const consult = async (event) => {
+    event.preventDefault();
+    const target = normalizeIns(ins);
+    setActive(target);
+    setEmergency(null);
+    await load(target);
+  };
+
+  const openEmergency = async (event) => {
+    event.preventDefault();
+    setFailure(null);
+    const [document, field] = me?.isRegulator ? [REGULATOR, 'regulatorAccess'] : [BREAK_GLASS, 'openBreakGlass'];
+    const result = await runMutation(document, { ins: active, reason: reason.trim() });
+    if (result.code) return setFailure(result);
+    const opened = result.data[field];
+    setEmergency({ mode: opened.mode, expiresAt: opened.expiresAt });
+    setReason('');
+    await load(active);
+  };
+
+  const more = async (field) => {
+    const result = await runQuery(patientRecordPage(field), { ins: active, after: record[field].pageInfo.endCursor });
+    if (result.code) return setFailure(result);
+    setRecord({ ...record, [field]: appendPage(record[field], result.data.record[field]) });
+  };
+
+  const closeView = () => {
+    setRecord(null);
+    setActive(null);
+    setEmergency(null);
+    setIns('');
+  };
+
+  return (
+    <section>
+      <h1>{t('pro.title')}</h1>
+      <h2>{t('pro.consult')}</h2>
+      <form role="search" onSubmit={consult}>
+        <Field label={t('activate.ins')} value={ins} onInput={setIns} autocomplete="off" required />
+        <button type="submit">{t('pro.consultSubmit')}</button>
+      </form>
+      {loading && <Loading />}
+      <ErrorBox result={failure} />
+      {failure?.code === 'FORBIDDEN' && active && !record && (
+        <form onSubmit={openEmergency} class="card">
+          <h3>{me?.isRegulator ? t('pro.regulatorTitle') : t('pro.breakGlassTitle')}</h3>
+          <p>{t('pro.breakGlassExplain')}</p>
+          <TextArea label={t('pro.reason')} value={reason} onInput={setReason} required minLength={5} />
+          <button type="submit" class="danger">
+            {me?.isRegulator ? t('pro.regulatorSubmit') : t('pro.breakGlassSubmit')}
+          </button>
+        </form>
+      )}
+      {record && (
+        <article aria-label={t('pro.recordOf', { name: `${record.firstName} ${record.lastName}` })}>
+          {emergency && <EmergencyBanner mode={emergency.mode} expiresAt={emergency.expiresAt} onExpired={closeView} />}
+          <h2>
+            {record.firstName} {record.lastName}
+          </h2>
+          <p class="meta">{t('record.born', { date: formatDate(record.birthDate, locale()) })}</p>
+          <h3>{t('pro.access')}</h3>
+          <ul class="access">
+            {record.sectionAccess.map((a) => (
+              <li key={a.section}>
+                {t(`section.${a.section}`)} — <span class="tag">{t(`mode.${a.mode}`)}</span>
+              </li>
+            ))}
+          </ul>
+          {record.emergencyProfile && <EmergencySummary profile={record.emergencyProfile} />}
+          <RecordTimeline record={record} onMore={more} />
+          {writableSections(record.sectionAccess).length > 0 && (
+            <>
+              <h3>{t('addEntry.title')}</h3>
+              <AddEntryForm ins={active} sections={writableSections(record.sectionAccess)} onAdded={() => load(active)} />
+            </>
+          )}
+          <button type="button" class="secondary" onClick={closeView}>
+            {t('pro.close')}
+          </button>
+        </article>
+      )}
+      <h2>{t('open.title')}</h2>
+      <OpenRecord />
+    </section>
+  );
+}
+
+function EmergencySummary({ profile }) {
+  return (
+    <div class="card">
+      <h3>{t('section.EMERGENCY')}</h3>
+      <dl class="details">
+        <dt>{t('emergency.bloodGroup')}</dt>
+        <dd>{profile.bloodGroup || t('emergency.unknown')}</dd>
+        <dt>{t('emergency.contacts')}</dt>
+        <dd>
+          {profile.emergencyContacts.length
+            ? profile.emergencyContacts.map((c) => `${c.name}${c.relation ? ` (${c.relation})` : ''} ${c.phone}`).join(' ; ')
+            : t('emergency.none')}
+        </dd>
+        <dt>{t('emergency.directives')}</dt>
+        <dd>{profile.advanceDirectives || t('emergency.none')}</dd>
+      </dl>
+    </div>
+  );
+}
