@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from tortoise.expressions import Q
+from tortoise.expressions import Q, Subquery
+from tortoise.functions import Count
 
 from backend.authz.decision import (
     DENY,
@@ -109,8 +110,12 @@ class EntryPage:
     view: RecordView
     section: Section
     filters: Q
+    # Counted by the page's own query (a subquery), so totalCount costs no extra statement.
+    known_total: int | None = None
 
     async def total_count(self) -> int:
+        if self.known_total is not None:
+            return self.known_total
         return await Entry.filter(self.filters).count()
 
 
@@ -142,9 +147,11 @@ async def section_page(
     if after:
         date, entry_id = decode_entry_cursor(after)
         query = query.filter(Q(care_date__lt=date) | Q(care_date=date, id__lt=entry_id))
-    rows = await query.order_by("-care_date", "-id").limit(first + 1)
+    total = Subquery(Entry.filter(filters).annotate(visible_total=Count("id")).values("visible_total"))
+    rows = await query.annotate(visible_total=total).order_by("-care_date", "-id").limit(first + 1)
     ctx.access_log.section_returned(view.record.id, section, mode)
-    return EntryPage(rows[:first], len(rows) > first, view, section, filters)
+    known_total = int(rows[0].visible_total) if rows else (0 if not after else None)  # type: ignore[attr-defined]
+    return EntryPage(rows[:first], len(rows) > first, view, section, filters, known_total)
 
 
 def cursor_of(entry: Entry) -> str:

@@ -223,7 +223,7 @@ async def set_treating_physician(ctx: Context, practitioner_id: str | None) -> S
     if practitioner_id is None:
         if record.treating_physician_id is not None:  # type: ignore[attr-defined]
             await Record.filter(id=record.id).update(treating_physician_id=None)
-            record.treating_physician_id = None  # type: ignore[attr-defined]
+            record.treating_physician_id = None
             _changed(ctx, record, "treating physician removed")
         return await sharing_of(record)
     practitioner = await _practitioner(practitioner_id)
@@ -233,7 +233,7 @@ async def set_treating_physician(ctx: Context, practitioner_id: str | None) -> S
         raise BadUserInput("This practitioner is blocked; unblock them first")
     if record.treating_physician_id != practitioner.id:  # type: ignore[attr-defined]
         await Record.filter(id=record.id).update(treating_physician_id=practitioner.id)
-        record.treating_physician_id = practitioner.id  # type: ignore[attr-defined]
+        record.treating_physician_id = practitioner.id
         _changed(ctx, record, f"treating physician set to {_who(practitioner)}")
     return await sharing_of(record)
 
