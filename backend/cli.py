@@ -202,7 +202,7 @@ def _record_ids_for(ins: str | None) -> Callable[[], Awaitable[list[uuid.UUID] |
         ids = await Record.filter(ins=normalized).values_list("id", flat=True)
         if not ids:
             raise CommandError("no record with this INS")
-        return list(ids)
+        return [uuid.UUID(str(i)) for i in ids]
 
     return work
 
