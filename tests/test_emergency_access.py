@@ -10,7 +10,15 @@ import pytest
 from backend import clock
 from backend.authz.matrix import allowed_sections
 from backend.domain.enums import AccessAction, EmergencyKind, Profession, RecordStatus, Section
-from backend.models import AccessEvent, Account, BlockedPractitioner, EmergencySession, OutboxMessage, Record
+from backend.models import (
+    AccessEvent,
+    Account,
+    BlockedPractitioner,
+    EmergencySession,
+    Grant,
+    OutboxMessage,
+    Record,
+)
 from tests import factories
 from tests.conftest import Caller, session_for
 
@@ -168,3 +176,18 @@ async def test_break_glass_is_limited_by_the_matrix(client: httpx.AsyncClient) -
     assert sections == {s.value for s in allowed_sections(Profession.PHARMACIEN)}
     assert data["record"]["medicalHistory"] is None
     assert data["record"]["allergies"] == {"totalCount": 0, "edges": []}
+
+
+async def test_break_glass_over_a_grant_falls_through_per_section(client: httpx.AsyncClient) -> None:
+    _, record = await factories.patient()
+    caller, account = await _pro(client)
+    practitioner_id = (await account.practitioner).id  # type: ignore[attr-defined]
+    await Grant.create(record_id=record.id, practitioner_id=practitioner_id, sections=["MEDICATIONS"])
+    data = (await caller.gql(BREAK_GLASS, {"ins": record.ins, "r": REASON})).ok()["openBreakGlass"]
+    assert data["mode"] == "BREAK_GLASS"
+    assert data["record"]["accessMode"] == "GRANTED"
+    modes = {a["section"]: a["mode"] for a in data["record"]["sectionAccess"]}
+    assert modes.pop("MEDICATIONS") == "GRANTED"
+    assert set(modes.values()) == {"BREAK_GLASS"} and len(modes) == len(Section) - 1
+    opened = await AccessEvent.get(record_id=record.id, action=AccessAction.BREAK_GLASS_OPENED.value)
+    assert opened.mode == "BREAK_GLASS"

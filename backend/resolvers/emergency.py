@@ -28,6 +28,11 @@ OPENED_ACTION = {
     EmergencyKind.BREAK_GLASS: AccessAction.BREAK_GLASS_OPENED,
     EmergencyKind.REGULATOR: AccessAction.REGULATOR_ACCESS,
 }
+# The mode an opening grants; the record's accessMode may be stronger (a grant, say).
+OPENED_MODE = {
+    EmergencyKind.BREAK_GLASS: AccessMode.BREAK_GLASS,
+    EmergencyKind.REGULATOR: AccessMode.EMERGENCY_REGULATOR,
+}
 KIND_TEXT = {
     EmergencyKind.BREAK_GLASS: "un accès d'urgence (bris de glace)",
     EmergencyKind.REGULATOR: "un accès d'urgence du SAMU (régulation)",
@@ -94,9 +99,7 @@ async def open_emergency(ctx: Context, ins: str, reason: str, kind: EmergencyKin
     # The payload's record goes through the decision with the session now open.
     ctx.loaders.sharing.clear(record.id)
     view = await view_of(ctx, record)
-    mode = view.access_mode
-    if mode is None:  # a profession the matrix gives nothing: refuse rather than open blind
-        raise Forbidden(REFUSED)
+    mode = OPENED_MODE[kind]
     ctx.access_log.note(record.id, OPENED_ACTION[kind], mode=mode, reason=reason)
     return EmergencyAccess(view=view, expires_at=expires_at, mode=mode)
 

@@ -19,7 +19,9 @@ class EmergencyAccessPayload:
         description="The record as the access decision now lets you read it (read-only)."
     )
     expires_at: dt.datetime
-    mode: AccessMode
+    mode: AccessMode = strawberry.field(
+        description="The mode this opening grants; record.accessMode may be stronger (a grant)."
+    )
 
 
 def _payload(access: emergency.EmergencyAccess) -> EmergencyAccessPayload:
