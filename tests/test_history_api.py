@@ -167,3 +167,25 @@ async def test_emergency_review_refusals_write_nothing(client: httpx.AsyncClient
     assert await AccessEvent.filter(action="EMERGENCY_REVIEWED").count() == 0
 
 
+
+
+async def test_query_counts_do_not_grow_with_the_page(client: httpx.AsyncClient) -> None:
+    from tests.care_items import QueryCounter
+
+    s = await setup(client)
+    (await s["as_pro"].gql(READ, {"ins": s["record"].ins})).ok()
+    await break_glass(s["record"], s["pro"])
+
+    async def cost(query: str, variables: dict | None = None) -> int:  # type: ignore[type-arg]
+        with QueryCounter() as counter:
+            (await s["as_patient"].gql(query, variables)).ok()
+        return counter.count
+
+    small_history = await cost(HISTORY, {"first": 20})
+    small_reviews = await cost(REVIEWS)
+    for _ in range(10):
+        (await s["as_pro"].gql(READ, {"ins": s["record"].ins})).ok()
+    for _ in range(4):
+        await break_glass(s["record"], s["pro"])
+    assert await cost(HISTORY, {"first": 20}) == small_history
+    assert await cost(REVIEWS) == small_reviews
