@@ -1,0 +1,196 @@
+"""The patient's record screens and the practitioner view, in a real Chromium (issue #11).
+
+The patient signs in with password + e-mailed code, reads the timeline (filters, details, a
+correction shown as such), masks and unmasks, uploads a document and downloads it back, fills
+the emergency profile and exports the record. A practitioner opens a record from the page and
+uses break-glass on a record nobody shared with them: banner and countdown.
+"""
+
+from __future__ import annotations
+
+import struct
+import zlib
+
+import pytest
+from playwright.async_api import Browser, Page, expect
+
+from backend.domain.enums import Profession, Section
+from backend.models import Entry
+from tests import factories
+from tests.browser import Server, Tab, browser, open_tab, server
+
+__all__ = ["browser", "server"]
+
+pytestmark = pytest.mark.browser
+
+
+
+def _chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+# A valid 1×1 grey PNG.
+PNG = (b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 0, 0, 0, 0))
+       + _chunk(b"IDAT", zlib.compress(b"\x00\x80")) + _chunk(b"IEND", b""))
+
+
+async def sign_in_with_code(tab: Tab, server: Server, identifier: str, mailbox: str) -> None:
+    page = tab.page
+    await page.goto("/connexion")
+    await page.get_by_label("Identifiant").fill(identifier)
+    await page.get_by_label("Mot de passe", exact=True).fill(factories.PASSWORD)
+    server.skip_existing_mail()
+    await page.get_by_role("button", name="Continuer").click()
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Vérification")
+    await page.get_by_label("Code reçu").fill(await server.next_code(mailbox))
+    await page.get_by_role("button", name="Valider").click()
+
+
+def card(page: Page, title: str):  # type: ignore[no-untyped-def]
+    return page.locator("li.card").filter(has=page.get_by_role("heading", name=title, exact=True))
+
+
+@pytest.mark.parametrize("viewport", ["mobile", "desktop"])
+async def test_patient_reads_masks_uploads_and_exports(
+    server: Server, browser: Browser, viewport: str
+) -> None:
+    email = f"lea.{viewport}@example.test"
+    account, record = await factories.patient(email=email, first_name="Léa", last_name="Martin")
+    doctor, _ = await factories.practitioner(Profession.MEDECIN)
+    await factories.entry(record, Section.MEDICATIONS, title="Amoxicilline 1 g", days_ago=40,
+                          dose="1 g x 3/j")
+    old = await factories.entry(record, Section.ALLERGIES, title="Allergie (ancienne saisie)",
+                                days_ago=20, author=doctor, substance="pénicilline")
+    old.superseded = True
+    await old.save()
+    correction = await factories.entry(record, Section.ALLERGIES, title="Allergie à la pénicilline",
+                                       days_ago=20, author=doctor, substance="pénicilline G")
+    correction.supersedes = old  # type: ignore[assignment]
+    await correction.save()
+
+    tab = await open_tab(browser, server, "record", viewport)
+    page = tab.page
+    await sign_in_with_code(tab, server, email, email)
+    await expect(page).to_have_url(f"{server.origin}/dossier")
+    await expect(page.get_by_text("3 information(s) affichée(s)")).to_be_visible()
+    await tab.check("timeline")
+
+    # Filter by section, then by a period that excludes the medicine.
+    await page.get_by_label("Rubrique").select_option("ALLERGIES")
+    await expect(page.get_by_text("2 information(s) affichée(s)")).to_be_visible()
+    await page.get_by_label("Rubrique").select_option("")
+    await page.get_by_label("Du").fill(str(correction.care_date))
+    await expect(page.get_by_text("2 information(s) affichée(s)")).to_be_visible()
+    await page.get_by_label("Du").fill("")
+
+    # The correction is shown as such, and the corrected entry stays, marked as replaced.
+    fixed = card(page, "Allergie à la pénicilline")
+    await expect(fixed.get_by_text("Correction", exact=True)).to_be_visible()
+    await expect(card(page, "Allergie (ancienne saisie)").get_by_text(
+        "Remplacée par une correction")).to_be_visible()
+    await fixed.get_by_role("button", name="Voir le détail").click()
+    await expect(fixed.get_by_text("pénicilline G")).to_be_visible()
+    await expect(fixed.get_by_text(doctor.display_name).first).to_be_visible()
+    await tab.check("details")
+
+    # Mask, with its plain explanation, then unmask.
+    await page.get_by_text("Masquer une information : qu'est-ce que cela change ?").click()
+    await expect(page.get_by_text("Elle devient invisible pour les professionnels")).to_be_visible()
+    medicine = card(page, "Amoxicilline 1 g")
+    await medicine.get_by_role("button", name="Masquer").click()
+    await expect(page.get_by_text("L'information est masquée.")).to_be_visible()
+    await expect(medicine.get_by_text("Masquée", exact=True)).to_be_visible()
+    stored = await Entry.get(title="Amoxicilline 1 g")
+    assert stored.masked is True
+    await medicine.get_by_role("button", name="Ne plus masquer").click()
+    await expect(page.get_by_text("L'information n'est plus masquée.")).to_be_visible()
+    await stored.refresh_from_db()
+    assert stored.masked is False
+
+    # Upload a document, then download it from the timeline.
+    await page.get_by_role("link", name="Ajouter un document").click()
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Ajouter un document")
+    await tab.check("upload")
+    await page.get_by_label("Fichier").set_input_files(
+        files=[{"name": "radio.png", "mimeType": "image/png", "buffer": PNG}])
+    await page.get_by_label("Titre du document").fill("Radio du genou")
+    await page.get_by_role("button", name="Envoyer le document").click()
+    await expect(page.get_by_text("« Radio du genou » est ajouté à votre dossier.")).to_be_visible()
+    await page.get_by_role("link", name="Mon dossier", exact=True).click()
+    document = card(page, "Radio du genou")
+    async with page.expect_download() as info:
+        await document.get_by_role("link", name="Télécharger").click()
+    download = await info.value
+    assert (await download.path()).read_bytes() == PNG
+
+    # Emergency profile.
+    await page.get_by_role("link", name="Urgence").click()
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Mon profil d'urgence")
+    await page.get_by_label("Groupe sanguin").select_option("O-")
+    await page.get_by_role("button", name="Ajouter une personne").click()
+    await page.get_by_label("Nom", exact=True).fill("Paul Martin")
+    await page.get_by_label("Téléphone").fill("+33600000000")
+    await page.get_by_label("Directives anticipées").fill("Pas d'acharnement thérapeutique.")
+    await page.get_by_role("button", name="Enregistrer").click()
+    await expect(page.get_by_text("Enregistré.")).to_be_visible()
+    await tab.check("emergency")
+    await page.reload()
+    await expect(page.get_by_label("Groupe sanguin")).to_have_value("O-")
+    await expect(page.get_by_label("Nom", exact=True)).to_have_value("Paul Martin")
+
+    # Export.
+    await page.get_by_role("link", name="Mon compte").click()
+    await expect(page.get_by_text("Actif", exact=True)).to_be_visible()
+    await tab.check("account")
+    async with page.expect_download() as info:
+        await page.get_by_role("button", name="Télécharger (JSON)").click()
+    exported = (await (await info.value).path()).read_text()
+    assert "Amoxicilline 1 g" in exported
+    assert account.id is not None
+    await tab.context.close()
+
+
+async def test_practitioner_opens_a_record_and_breaks_the_glass(
+    server: Server, browser: Browser
+) -> None:
+    doctor, _ = await factories.practitioner(Profession.MEDECIN, email="dr.urgence@example.test")
+    _, record = await factories.patient(first_name="Jean", last_name="Dupont")
+    await factories.entry(record, Section.ALLERGIES, title="Allergie à l'iode", days_ago=3)
+
+    tab = await open_tab(browser, server, "practitioner", "mobile")
+    page = tab.page
+    await sign_in_with_code(tab, server, "dr.urgence@example.test", "dr.urgence@example.test")
+    await expect(page).to_have_url(f"{server.origin}/praticien")
+    await tab.check("home")
+
+    # Open a record at the point of care: the activation code to hand over is shown.
+    new_ins = factories.new_ins()
+    await page.get_by_label("Numéro INS (numéro de sécurité sociale)").nth(1).fill(new_ins)
+    await page.get_by_label("Prénom").fill("Nina")
+    await page.get_by_label("Nom", exact=True).fill("Bernard")
+    await page.get_by_label("Date de naissance").fill("2001-09-30")
+    await page.get_by_role("button", name="Ouvrir le dossier").click()
+    await expect(page.get_by_text("Le dossier est ouvert.")).to_be_visible()
+    assert await page.locator(".code").inner_text()
+    assert new_ins not in page.url
+
+    # Nothing shared: refused, then break-glass with a justification, banner and countdown.
+    await page.get_by_label("Numéro INS (numéro de sécurité sociale)").first.fill(record.ins)
+    await page.get_by_role("button", name="Consulter").click()
+    await expect(page.get_by_text("Vous n'avez pas accès à cette information.")).to_be_visible()
+    await page.get_by_label("Justification").fill("Patient inconscient aux urgences")
+    await page.get_by_role("button", name="Ouvrir l'accès d'urgence").click()
+    banner = page.get_by_role("alert").filter(has_text="Bris de glace (urgence)")
+    await expect(banner).to_be_visible()
+    timer = banner.get_by_role("timer")
+    first = await timer.inner_text()
+    assert first.count(":") in (1, 2)
+    await expect(timer).not_to_have_text(first, timeout=5000)
+    await expect(page.get_by_role("heading", name="Allergie à l'iode")).to_be_visible()
+    await expect(page.get_by_role("list").filter(has_text="Allergies —")).to_contain_text(
+        "Bris de glace (urgence)")
+    # Emergency access is read-only: no form to add an entry.
+    await expect(page.get_by_role("button", name="Ajouter au dossier")).to_have_count(0)
+    await tab.check("break-glass")
+    assert record.ins not in page.url
+    await tab.context.close()
