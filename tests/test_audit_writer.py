@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 
 from backend.domain.enums import AccessAction, AccessMode, Section
-from backend.models import AccessEvent, OutboxMessage, Record
+from backend.models import AccessEvent, Entry, OutboxMessage, Record
 from tests.audit_faults import access_event_writes_fail
 from tests.history_helpers import READ, break_glass, grant, setup
 
@@ -145,6 +145,8 @@ async def test_failed_write_withholds_the_added_entry_payload(client: httpx.Asyn
     assert result.codes == ["INTERNAL"] and result.data is None
     assert "Arachide" not in result.response.text
     assert await events(s["record"]) == []
+    # The change and its event commit together: no entry was kept without its event.
+    assert not await Entry.filter(record_id=s["record"].id, title="Arachide").exists()
     # Without the fault the same call answers, and is logged.
     entry = (await s["as_pro"].gql(mutation, variables)).ok()["addEntry"]["entry"]
     assert entry["substance"] == "Arachide"

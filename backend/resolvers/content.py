@@ -11,6 +11,7 @@ from typing import Any
 from tortoise.transactions import in_transaction
 
 from backend import clock
+from backend.audit.writer import PendingEvent, append
 from backend.authz.decision import may_write
 from backend.domain.codes import InvalidCode, normalize_section_code
 from backend.domain.details import InvalidDetails, normalize_details
@@ -160,8 +161,10 @@ async def add_entry(ctx: Context, new: NewEntry) -> tuple[Entry, RecordView]:
             supersedes_id=old.id if old else None,
             created_at=clock.now(),
         )
-    ctx.access_log.note(record.id, AccessAction.ENTRY_ADDED, mode=view.modes[new.section],
-                        sections={new.section}, entry_id=str(entry.id))
+        # The entry and its event commit together: no unrecorded change.
+        await append(ctx.access_log.actor, PendingEvent(
+            record.id, AccessAction.ENTRY_ADDED, view.modes[new.section], {new.section}, str(entry.id)
+        ))
     return entry, view
 
 
