@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +22,7 @@ from graphql import build_schema
 
 from backend import accounts, clock
 from backend.domain.enums import EmergencyKind, Profession, RecordStatus, Section
+from backend.files import storage
 from backend.models import (
     AccessEvent,
     Account,
@@ -30,6 +32,7 @@ from backend.models import (
     Grant,
     Practitioner,
     Record,
+    StoredFile,
 )
 from tests import factories
 from tests.authz_walker import (
@@ -58,6 +61,7 @@ PHARMACIST = frozenset({S.MEDICATIONS, S.ALLERGIES, S.LAB_RESULTS, S.VACCINATION
 STRENGTH = ["BREAK_GLASS", "EMERGENCY_REGULATOR", "GRANTED", "TREATING_PHYSICIAN", "OWNER"]
 REASON = "Patient inconscient, régulation SAMU en cours"
 BLOOD_GROUP = "O+"
+DOCUMENT = b"%PDF-1.4 compte rendu"
 
 Q_MY, Q_PR = "Query.myRecord", "Query.patientRecord"
 M_REG, M_BG = "Mutation.regulatorAccess.record", "Mutation.openBreakGlass.record"
@@ -112,7 +116,21 @@ async def build_world(client: httpx.AsyncClient) -> World:
             record, section, title=f"masked {section}", days_ago=2, author=author, masked=True
         )
         world.visible[section], world.masked[section] = str(visible.id), str(masked.id)
+        if section == S.DOCUMENTS:
+            for entry in (visible, masked):
+                await _attach_file(record, entry)
     return world
+
+
+async def _attach_file(record: Record, entry: Entry) -> None:
+    file_id = uuid.uuid4()
+    sealed = await storage.write(file_id, DOCUMENT)
+    stored = await StoredFile.create(
+        id=file_id, record=record, content_type="application/pdf", size=len(DOCUMENT),
+        filename="compte-rendu.pdf", key_id=sealed.key_id, wrapped_key=sealed.wrapped_key,
+        nonce=sealed.nonce,
+    )
+    await Entry.filter(id=entry.id).update(file_id=stored.id)
 
 
 async def _caller(world: World, account: Account) -> Caller:
@@ -520,6 +538,7 @@ async def test_every_path_for_every_actor(client: httpx.AsyncClient, state: Stat
               "bloodGroup": "AB-", "section": S.MEDICATIONS.value, "file": UPLOAD}
     expected = {Q_MY: state.my_record, Q_PR: state.patient_record, M_REG: state.regulator,
                 M_BG: state.break_glass}
+    await _check_downloads(caller, world, state.patient_record)
     for path, policy in ROOT_POLICY.items():
         document, variables = operation(SCHEMA, path, values, {"first": "2"})
         before = await _last_event_id()
@@ -554,3 +573,19 @@ async def _check_events(world: World, outcome: Outcome, before: int) -> None:
         assert [e.action for e in events] == ["ACCESS_DENIED"]
     else:
         assert events == []
+
+
+async def _check_downloads(caller: Caller, world: World, outcome: Outcome) -> None:
+    """GET /files/{entryId} answers under the same decision as the documents section."""
+    for masked, entry_id in ((False, world.visible[S.DOCUMENTS]), (True, world.masked[S.DOCUMENTS])):
+        caller.client.cookies.clear()
+        for k, v in caller.cookies().items():
+            caller.client.cookies.set(k, v)
+        response = await caller.client.get(f"/files/{entry_id}", headers=caller.headers())
+        if isinstance(outcome, Sees) and S.DOCUMENTS in outcome.modes and (
+            not masked or S.DOCUMENTS in outcome.masked
+        ):
+            assert response.status_code == 200 and response.content == DOCUMENT, entry_id
+        else:
+            assert response.status_code == (401 if outcome == U else 404), response.text
+            assert DOCUMENT not in response.content
