@@ -1,0 +1,139 @@
+"""The insurer's import over the API: an NDJSON file of care items, sent in batches.
+
+    export DMP_URL=https://dmp.example.fr DMP_TOKEN=dmp_…
+    python examples/insurer_import.py FILE.ndjson [--batch-size 1000]
+
+One CareItemInput per line (ins, firstName, lastName, birthDate, externalId, section, code,
+title, date, details, contactEmail). Each batch goes to importCareHistory; since imports are
+idempotent per externalId, a batch that failed in transit is simply sent again. Prints the
+counts of each batch, the totals and every rejected item with its line number.
+Needs httpx. Exit status: 0 (even with rejected items), 1 when the import cannot go on, 2 on bad usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+
+IMPORT = """
+mutation Import($items: [CareItemInput!]!) {
+  importCareHistory(items: $items) {
+    accepted created corrected unchanged
+    rejected { index externalId code message }
+  }
+}
+"""
+MAX_BATCH = 5000
+RETRYABLE = {"INTERNAL", "CONFLICT", "RATE_LIMITED"}
+ATTEMPTS = 4
+
+
+class ImportFailed(Exception):
+    pass
+
+
+def read_items(path: str) -> Iterator[tuple[int, dict[str, Any] | None, str]]:
+    """(line number, item or None, why it is unreadable) for every non-empty line."""
+    with open(path, encoding="utf-8-sig") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                item = json.loads(line)
+            except ValueError as exc:
+                yield number, None, f"not valid JSON: {exc}"
+                continue
+            if not isinstance(item, dict):
+                yield number, None, "not a JSON object"
+                continue
+            yield number, item, ""
+
+
+def send(client: httpx.Client, items: list[dict[str, Any]]) -> dict[str, Any]:
+    """One batch, retried with backoff when the failure is on the way or on the server's side."""
+    for attempt in range(ATTEMPTS):
+        try:
+            response = client.post("/graphql", json={"query": IMPORT, "variables": {"items": items}})
+            body = response.json()
+        except (httpx.TransportError, ValueError) as exc:
+            problem = f"transport: {exc}"
+        else:
+            errors = body.get("errors") or []
+            if not errors and response.is_success:
+                return dict(body["data"]["importCareHistory"])
+            first = errors[0] if errors else {}
+            code = first.get("extensions", {}).get("code", "") or f"HTTP {response.status_code}"
+            problem = f"{code}: {first.get('message') or response.text[:200]}"
+            if code not in RETRYABLE and response.status_code < 500:
+                raise ImportFailed(problem)
+        if attempt < ATTEMPTS - 1:
+            time.sleep(2**attempt)
+    raise ImportFailed(problem)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Import an NDJSON file of care items.")
+    parser.add_argument("file")
+    parser.add_argument("--batch-size", type=int, default=1000)
+    args = parser.parse_args(argv)
+    url, token = os.environ.get("DMP_URL"), os.environ.get("DMP_TOKEN")
+    if not url or not token:
+        print("set DMP_URL (e.g. https://dmp.example.fr) and DMP_TOKEN", file=sys.stderr)
+        return 2
+    if not 1 <= args.batch_size <= MAX_BATCH:
+        print(f"--batch-size must be between 1 and {MAX_BATCH}", file=sys.stderr)
+        return 2
+
+    totals = {"accepted": 0, "created": 0, "corrected": 0, "unchanged": 0}
+    rejected: list[tuple[int, str, str, str]] = []  # line, externalId, code, message
+    batch: list[tuple[int, dict[str, Any]]] = []
+    batches = 0
+
+    def flush(client: httpx.Client) -> None:
+        nonlocal batches
+        batches += 1
+        result = send(client, [item for _, item in batch])
+        for key in totals:
+            totals[key] += result[key]
+        for r in result["rejected"]:
+            rejected.append((batch[r["index"]][0], r["externalId"], r["code"], r["message"]))
+        print(f"batch {batches}: lines {batch[0][0]}-{batch[-1][0]}: {result['accepted']} accepted, "
+              f"{len(result['rejected'])} rejected", flush=True)
+        batch.clear()
+
+    headers = {"Authorization": f"Bearer {token}"}
+    try:
+        with httpx.Client(base_url=url.rstrip("/"), headers=headers, timeout=120) as client:
+            for number, item, problem in read_items(args.file):
+                if item is None:
+                    rejected.append((number, "", "BAD_USER_INPUT", problem))
+                    continue
+                batch.append((number, item))
+                if len(batch) >= args.batch_size:
+                    flush(client)
+            if batch:
+                flush(client)
+    except OSError as exc:
+        print(f"error: {args.file}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    except ImportFailed as exc:
+        print(f"error: the import stopped: {exc} (re-run it: items already imported stay unchanged)",
+              file=sys.stderr)
+        return 1
+
+    print(f"total: {totals['accepted']} accepted ({totals['created']} created, {totals['corrected']} "
+          f"corrected, {totals['unchanged']} unchanged), {len(rejected)} rejected")
+    for line, external_id, code, message in sorted(rejected):
+        print(f"  line {line}: {external_id or '-'} {code} {message}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,152 @@
+"""The clients in examples/ run against a real `dmp serve` and print what the guide says."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from backend.domain.enums import AccessAction
+from backend.models import AccessEvent, Entry, Record
+from tests.care_items import medication_item
+from tests.factories import new_ins
+from tests.partner_world import INSURER, World, build
+from tests.server import dmp_server
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+
+
+@pytest.fixture(scope="module")
+def server(database: None) -> Iterator[str]:
+    with dmp_server() as origin:
+        yield origin
+
+
+def run(world: World, actor: str | None, *command: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DMP_")}
+    env["DMP_URL"] = world.origin
+    if actor is not None:
+        env["DMP_TOKEN"] = world.tokens[actor]
+    return subprocess.run(list(command), cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=120, stdin=subprocess.DEVNULL)
+
+
+def practice(world: World, actor: str | None, *args: str) -> subprocess.CompletedProcess[str]:
+    return run(world, actor, PYTHON, "examples/practice_client.py", *args)
+
+
+def node(world: World, actor: str | None, *args: str) -> subprocess.CompletedProcess[str]:
+    return run(world, actor, "node", "examples/first_call.mjs", *args)
+
+
+async def test_practice_client_lists_the_sections_granted_with_their_mode(server: str) -> None:
+    world = await build(server)
+
+    done = practice(world, "practitioner", world.values["INS"], "--entries", "2")
+
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0] == "Alice MARTIN, born 1985-06-12 — record ACTIVE, access GRANTED"
+    sections = [line.split()[:3] for line in lines[1:] if not line.startswith("    ")]
+    assert sections == [
+        ["MEDICATIONS", "GRANTED", "3"], ["LAB_RESULTS", "GRANTED", "1"],
+        ["ALLERGIES", "GRANTED", "1"], ["VACCINATIONS", "GRANTED", "0"],
+        ["DOCUMENTS", "GRANTED", "1"],
+    ]
+    medications = lines.index(next(x for x in lines if x.startswith("MEDICATIONS")))
+    assert lines[medications + 1].endswith("  Ventoline 100 µg, inhalateur")
+    assert lines[medications + 2].endswith("  Amoxicilline 1 g, 6 comprimés")
+    assert not lines[medications + 3].startswith("    ")
+    # The read is in Alice's access history, with exactly the sections the client saw.
+    record = await Record.get(ins=world.values["INS"])
+    event = await AccessEvent.filter(record_id=record.id).order_by("-seq").first()
+    assert event is not None and event.action == AccessAction.RECORD_READ.value
+    assert sorted(event.sections) == sorted(["MEDICATIONS", "LAB_RESULTS", "ALLERGIES", "VACCINATIONS",
+                                             "DOCUMENTS"])
+
+
+async def test_node_first_call_prints_the_same_as_the_python_client(server: str) -> None:
+    world = await build(server)
+    ins = world.values["INS"]
+    for args in ((ins,), (ins, "--entries", "3"), (ins, "--entries", "100")):
+        python_out, node_out = practice(world, "practitioner", *args), node(world, "practitioner", *args)
+        assert node_out.returncode == 0, node_out.stderr
+        assert node_out.stdout == python_out.stdout
+    assert "MEDICATIONS      GRANTED              3 entries" in node_out.stdout
+
+
+async def test_emergency_modes_and_refusals_are_shown(server: str) -> None:
+    world = await build(server)
+    bob = world.values["EMERGENCY_INS"]
+    for client in (practice, node):
+        refused = client(world, "practitioner", bob)
+        assert refused.returncode == 1
+        assert refused.stderr.strip() == "error FORBIDDEN: No access to this record"
+        assert refused.stdout == ""
+    opened = world.post("regulator", """mutation ($ins: String!) {
+      regulatorAccess(ins: $ins, reason: "Appel au 15 : douleur thoracique") { mode } }""", {"ins": bob})
+    assert opened["data"]["regulatorAccess"]["mode"] == "EMERGENCY_REGULATOR"
+    for client in (practice, node):
+        done = client(world, "regulator", bob)
+        assert done.returncode == 0, done.stderr
+        assert "access EMERGENCY_REGULATOR" in done.stdout.splitlines()[0]
+        assert "EMERGENCY        EMERGENCY_REGULATOR  blood group unknown" in done.stdout
+        assert "MEDICATIONS      EMERGENCY_REGULATOR  1 entries" in done.stdout
+
+
+async def test_clients_explain_bad_usage_and_bad_tokens(server: str) -> None:
+    world = await build(server)
+    ins = world.values["INS"]
+    for client in (practice, node):
+        unset = client(world, None, ins)
+        assert unset.returncode == 2
+        assert "DMP_TOKEN" in unset.stderr
+    world.tokens["revoked"] = "dmp_not-a-token"
+    for client in (practice, node):
+        bad = client(world, "revoked", ins)
+        assert bad.returncode == 1
+        assert bad.stderr.strip() == "error UNAUTHENTICATED: Invalid or expired token"
+
+
+async def test_insurer_import_sends_batches_and_lists_rejected_lines(server: str, tmp_path: Path) -> None:
+    world = await build(server)
+    patients = [new_ins() for _ in range(3)]
+    lines = [json.dumps(medication_item(patients[n % 3], n)) for n in range(1, 26)]
+    lines[4] = "{oops"
+    bad = medication_item(patients[0], 99)
+    bad["date"] = "2999-01-01"
+    lines[9] = json.dumps(bad)
+    lines.insert(12, "")
+    path = tmp_path / "extract.ndjson"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    before = await Entry.filter(organization=INSURER).count()
+
+    done = run(world, "insurer", PYTHON, "examples/insurer_import.py", str(path), "--batch-size", "10")
+
+    assert done.returncode == 0, done.stderr
+    out = done.stdout.splitlines()
+    assert out[:3] == [
+        "batch 1: lines 1-11: 9 accepted, 1 rejected",
+        "batch 2: lines 12-22: 10 accepted, 0 rejected",
+        "batch 3: lines 23-26: 4 accepted, 0 rejected",
+    ]
+    assert out[3] == "total: 23 accepted (23 created, 0 corrected, 0 unchanged), 2 rejected"
+    assert out[4].startswith("  line 5: - BAD_USER_INPUT not valid JSON")
+    assert out[5] == "  line 10: MED-99 BAD_USER_INPUT date is in the future"
+    assert await Entry.filter(organization=INSURER).count() == before + 23
+
+    again = run(world, "insurer", PYTHON, "examples/insurer_import.py", str(path))
+    assert again.returncode == 0, again.stderr
+    assert "total: 23 accepted (0 created, 0 corrected, 23 unchanged), 2 rejected" in again.stdout
+    assert await Entry.filter(organization=INSURER).count() == before + 23
+
+    refused = run(world, "practitioner", PYTHON, "examples/insurer_import.py", str(path))
+    assert refused.returncode == 1
+    assert "FORBIDDEN" in refused.stderr
+    assert await Entry.filter(organization=INSURER).count() == before + 23
