@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import http.cookiejar
 import signal
 import subprocess
 from collections.abc import Iterator
@@ -91,6 +92,13 @@ def servers(count: int, *args: str, **env: str) -> Iterator[list[Server]]:
     finally:
         for server in started:
             server.stop()
+
+
+def http_client() -> httpx.AsyncClient:
+    """A bounded client that keeps no cookies: each `Gql` caller sends its own session."""
+    client = httpx.AsyncClient(timeout=TIMEOUT)
+    client.cookies.jar.set_policy(http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
+    return client
 
 
 class Gql:

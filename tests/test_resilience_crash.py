@@ -18,7 +18,7 @@ from backend.models import Entry, ImportKey, Record
 from tests import factories
 from tests.care_items import IMPORT, INSURER, insurer_token, medication_item
 from tests.conftest import DB_URL, db_kind
-from tests.resilience import TIMEOUT, Gql, ok, ready, start_server
+from tests.resilience import Gql, http_client, ok, ready, start_server
 from tests.server import run_dmp
 
 
@@ -63,7 +63,7 @@ async def test_import_killed_midway_is_all_or_nothing_and_resending_completes_it
     server = start_server()
     try:
         await ready(server)
-        async with httpx.AsyncClient(timeout=TIMEOUT) as client:
+        async with http_client() as client:
             insurer = Gql(client, token=token)
             lock = holder.transaction()
             await lock.start()
@@ -87,7 +87,7 @@ async def test_import_killed_midway_is_all_or_nothing_and_resending_completes_it
 
         server = start_server()
         await ready(server)
-        async with httpx.AsyncClient(timeout=TIMEOUT) as client:
+        async with http_client() as client:
             insurer = Gql(client, token=token)
             done = ok(await insurer(server, IMPORT, items=items))["importCareHistory"]
             assert (done["created"], done["unchanged"], done["rejected"]) == (len(items), 0, [])

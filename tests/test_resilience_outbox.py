@@ -11,13 +11,12 @@ import asyncio
 from collections import Counter
 from collections.abc import Awaitable, Callable
 
-import httpx
 from aiosmtpd.controller import Controller
 
 from backend.models import OutboxMessage
 from tests import factories
 from tests.conftest import session_for
-from tests.resilience import TIMEOUT, Gql, ok, ready, servers
+from tests.resilience import Gql, http_client, ok, ready, servers
 from tests.server import free_port, run_dmp
 from tests.smtp import SmtpServer, _Collector
 
@@ -44,7 +43,7 @@ async def test_mail_server_down_then_back_delivers_every_notification_exactly_on
     with servers(2, **env) as (a, b):
         for server in (a, b):
             await ready(server)
-        async with httpx.AsyncClient(timeout=TIMEOUT) as client:
+        async with http_client() as client:
             doctor_api = Gql(client, session=doctor_session)
             # Three break-glass notices and three login codes, through both processes.
             for i, (account, record) in enumerate(patients):

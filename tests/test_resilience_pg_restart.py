@@ -19,7 +19,7 @@ import pytest
 
 from tests import factories
 from tests.pgcluster import PgCluster, pg_cluster
-from tests.resilience import TIMEOUT, Gql, Server, error_code, login, ok, ready, servers
+from tests.resilience import Gql, Server, error_code, http_client, login, ok, ready, servers
 from tests.server import run_dmp
 from tests.smtp import SmtpServer
 
@@ -98,7 +98,7 @@ async def test_database_restart_and_freeze_fail_cleanly_then_recover_without_res
         url, ins, practitioner_id = await _setup(cluster)
         with servers(1, DMP_DATABASE_URL=url, **smtp_server.env) as (server,):
             await ready(server)
-            async with httpx.AsyncClient(timeout=TIMEOUT) as client:
+            async with http_client() as client:
                 owner = Gql(client, session=await login(client, server, server, smtp_server,
                                                         EMAIL, factories.PASSWORD))
                 ok(await owner(server, GRANT, p=practitioner_id, s=["MEDICATIONS"]))

@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import asyncio
 
-import httpx
 import pytest
 
 from backend.domain.enums import Section
 from backend.models import AccessEvent, Session
 from tests import factories
 from tests.conftest import DB_URL, db_kind
-from tests.resilience import COMPLETE, START, TIMEOUT, Gql, error_code, ok, ready, servers, wait_for_mail
+from tests.resilience import COMPLETE, START, Gql, error_code, http_client, ok, ready, servers, wait_for_mail
 from tests.server import run_dmp
 from tests.smtp import SmtpServer
 
@@ -43,7 +42,7 @@ async def test_two_processes_behave_as_one_service(smtp_server: SmtpServer) -> N
     with servers(2, **smtp_server.env) as (a, b):
         for server in (a, b):
             await ready(server)
-        async with httpx.AsyncClient(timeout=TIMEOUT) as client:
+        async with http_client() as client:
             anonymous = Gql(client)
 
             # A session opened on A works on B, and a logout on B ends it on A.
