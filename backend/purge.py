@@ -32,6 +32,7 @@ from backend.models import (
     OutboxMessage,
     PasskeyChallenge,
     PasskeyCredential,
+    RateCounter,
     Record,
     Session,
     StoredFile,
@@ -46,7 +47,19 @@ class PurgeReport:
     closed: int = 0
     deleted: int = 0
     files: int = 0
+    expired_rows: int = 0
     record_ids: list[uuid.UUID] = field(default_factory=list)
+
+
+async def purge_expired_state(now: datetime) -> int:
+    """Authentication state that can no longer be used: challenges, attempts, counters, sessions."""
+    day_ago = now - timedelta(days=1)
+    removed = await PasskeyChallenge.filter(expires_at__lt=now).delete()
+    removed += await LoginAttempt.filter(expires_at__lt=day_ago).delete()
+    removed += await OneTimeCode.filter(expires_at__lt=day_ago).delete()
+    removed += await RateCounter.filter(window_start__lt=now - timedelta(days=2)).delete()
+    removed += await Session.filter(expires_at__lt=now - timedelta(days=30)).delete()
+    return int(removed)
 
 
 def years_before(moment: datetime, years: int) -> datetime:
@@ -110,4 +123,5 @@ async def purge(now: datetime | None = None) -> PurgeReport:
         else:
             report.deleted += 1
         report.record_ids.append(record.id)
+    report.expired_rows = await purge_expired_state(now)
     return report

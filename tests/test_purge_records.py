@@ -84,8 +84,13 @@ def all_gone(counts: dict[str, int]) -> bool:
     return all(v == 0 for v in counts.values())
 
 
-def all_there(counts: dict[str, int]) -> bool:
-    return all(v >= 1 for v in counts.values())
+# Expired sign-in state (sessions, codes) is housekeeping of its own, purged once expired
+# whatever the record: it says nothing about whether a record's data was kept.
+EXPIRING = ("sessions", "codes")
+
+
+def all_there(counts: dict[str, int], *, after_expiry: bool = False) -> bool:
+    return all(v >= 1 for k, v in counts.items() if not (after_expiry and k in EXPIRING))
 
 
 async def test_purge_with_the_clock_moved(client: httpx.AsyncClient) -> None:
@@ -105,7 +110,7 @@ async def test_purge_with_the_clock_moved(client: httpx.AsyncClient) -> None:
     assert (report.closed, report.deleted, report.files) == (0, 1, 1)
     assert all_gone(await remains(deleted)), await remains(deleted)
     for item in (closed, deleted_late, active):
-        assert all_there(await remains(item))
+        assert all_there(await remains(item), after_expiry=True)
 
     # Ten years after the closing (plus a day): the closed record goes too.
     clock.shift(timedelta(days=365 * 10 + 3) - timedelta(days=40))
@@ -117,7 +122,7 @@ async def test_purge_with_the_clock_moved(client: httpx.AsyncClient) -> None:
     assert (report.closed, report.deleted) == (1, 0)
     assert all_gone(await remains(closed)), await remains(closed)
     for item in (closed_late, deleted_late, active):
-        assert all_there(await remains(item))
+        assert all_there(await remains(item), after_expiry=True)
     # Practitioners and their own accounts are untouched.
     assert await Account.filter(id=closed["pro"].id).exists()
 
@@ -136,3 +141,31 @@ async def test_dmp_purge_command(client: httpx.AsyncClient) -> None:
     assert all_there(await remains(kept))
     # The remaining chains still verify.
     assert run_dmp("audit", "verify").returncode == 0
+
+
+async def test_purge_removes_expired_sign_in_state_and_keeps_live_state() -> None:
+    from backend.auth.secrets_util import digest
+    from backend.models import LoginAttempt, PasskeyChallenge, RateCounter, Session
+
+    account, _ = await factories.patient()
+    now = clock.now()
+    await PasskeyChallenge.create(challenge="old", purpose="login", expires_at=now - timedelta(minutes=1))
+    await PasskeyChallenge.create(challenge="live", purpose="login", expires_at=now + timedelta(minutes=5))
+    await LoginAttempt.create(token_hash=digest("old"), account=account, purpose=CodePurpose.LOGIN,
+                              expires_at=now - timedelta(days=2))
+    await LoginAttempt.create(token_hash=digest("live"), account=account, purpose=CodePurpose.LOGIN,
+                              expires_at=now + timedelta(minutes=10))
+    await RateCounter.create(key="login:x", window_start=now - timedelta(days=3), count=4)
+    await RateCounter.create(key="login:x", window_start=now, count=1)
+    await Session.create(token_hash=digest("s-old"), account=account, created_at=now - timedelta(days=60),
+                         last_seen_at=now - timedelta(days=60), expires_at=now - timedelta(days=59))
+    await Session.create(token_hash=digest("s-live"), account=account, created_at=now,
+                         last_seen_at=now, expires_at=now + timedelta(hours=1))
+    report = await purge()
+    assert report.expired_rows == 4
+    assert await PasskeyChallenge.filter(challenge="live").exists()
+    assert not await PasskeyChallenge.filter(challenge="old").exists()
+    assert await LoginAttempt.filter(token_hash=digest("live")).exists()
+    assert await RateCounter.all().count() == 1
+    assert await Session.filter(token_hash=digest("s-live")).exists()
+    assert await Session.all().count() == 1
