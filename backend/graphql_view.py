@@ -84,8 +84,19 @@ class GraphQLView(GraphQL[Context, None]):
                 response.status_code = 400
         return response
 
+    async def parse_http_body(self, request: Any) -> Any:
+        try:
+            return await super().parse_http_body(request)
+        except (AttributeError, TypeError) as e:
+            # A body that is JSON but not an object (a string, a number, null).
+            raise HTTPException(400, "The request body must be a JSON object") from e
+
     async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
         response = await super().process_result(request, result)
+        for error in response.get("errors") or []:
+            # Parse errors bypass the masking extension: every error still carries a code.
+            extensions = error.setdefault("extensions", {})
+            extensions.setdefault("code", "INTERNAL" if error.get("path") else "BAD_USER_INPUT")
         if result.data is None and result.errors and all(
             e.path is None and (e.extensions or {}).get("code") != "INTERNAL" for e in result.errors
         ):

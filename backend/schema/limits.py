@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 from graphql import (
+    DocumentNode,
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
@@ -27,6 +29,17 @@ MAX_TOKENS = 3000
 MAX_COST = 2500
 DEFAULT_PAGE = 20
 MAX_PAGE = 100
+# Fields once every fragment spread is expanded: bounds the work of every later rule,
+# which would otherwise be exponential in nested spreads (`...A ...A` inside `A1`, …).
+MAX_EXPANDED_FIELDS = 5000
+# Introspection is depth-limited too (the depth limiter skips `__` fields), and lists of
+# the schema (`types`, `fields`, `args`, …) nest at most 3 deep, as the explorer's query does.
+MAX_TOTAL_DEPTH = 20
+MAX_INTROSPECTION_LISTS = 3
+INTROSPECTION_LISTS = frozenset({
+    "types", "fields", "inputFields", "interfaces", "possibleTypes", "enumValues", "args",
+    "directives",
+})
 
 
 def _cost(
@@ -89,29 +102,119 @@ class CostRule(ValidationRule):
                     )
 
 
+@dataclass(frozen=True)
+class _Shape:
+    fields: int  # fields once fragments are expanded
+    depth: int  # deepest field, introspection included
+    lists: int  # deepest nesting of introspection lists
+
+
+class _Measure:
+    """Measures a document in time linear in its size: each fragment is measured once."""
+
+    def __init__(self, document: DocumentNode) -> None:
+        self.fragments = {
+            d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+        }
+        self.done: dict[str, _Shape] = {}
+        self.unknown: set[str] = set()
+
+    def fragment(self, name: str, active: frozenset[str]) -> _Shape:
+        if name in self.done:
+            return self.done[name]
+        definition = self.fragments.get(name)
+        if definition is None:
+            self.unknown.add(name)
+            return _Shape(0, 0, 0)
+        if name in active:
+            return _Shape(0, 0, 0)  # a cycle: graphql's NoFragmentCycles rule reports it
+        shape = self.selections(definition.selection_set, active | {name})
+        self.done[name] = shape
+        return shape
+
+    def selections(self, selection_set: SelectionSetNode | None, active: frozenset[str]) -> _Shape:
+        fields = depth = lists = 0
+        for selection in selection_set.selections if selection_set else ():
+            if isinstance(selection, FieldNode):
+                inner = self.selections(selection.selection_set, active)
+                is_list = selection.name.value in INTROSPECTION_LISTS
+                fields += 1 + inner.fields
+                depth = max(depth, 1 + inner.depth)
+                lists = max(lists, inner.lists + (1 if is_list else 0))
+            else:
+                inner = (
+                    self.selections(selection.selection_set, active)
+                    if isinstance(selection, InlineFragmentNode)
+                    else self.fragment(selection.name.value, active)
+                )
+                fields += inner.fields
+                depth = max(depth, inner.depth)
+                lists = max(lists, inner.lists)
+            fields = min(fields, MAX_EXPANDED_FIELDS * 10)
+        return _Shape(fields, depth, lists)
+
+
+def shape_errors(document: DocumentNode) -> list[GraphQLError]:
+    """Why a document is too large to validate further, or no reason."""
+    measure = _Measure(document)
+    errors: list[GraphQLError] = []
+    fields = depth = lists = 0
+    for definition in document.definitions:
+        if isinstance(definition, OperationDefinitionNode):
+            shape = measure.selections(definition.selection_set, frozenset())
+            fields += shape.fields
+            depth = max(depth, shape.depth)
+            lists = max(lists, shape.lists)
+    for name in sorted(measure.unknown):
+        errors.append(GraphQLError(f"Unknown fragment '{name}'."))
+    if fields > MAX_EXPANDED_FIELDS:
+        errors.append(GraphQLError(
+            f"Query too large: {fields} fields once fragments are expanded > {MAX_EXPANDED_FIELDS}"
+        ))
+    if depth > MAX_TOTAL_DEPTH:
+        errors.append(GraphQLError(f"Query too deep: {depth} > {MAX_TOTAL_DEPTH}"))
+    if lists > MAX_INTROSPECTION_LISTS:
+        errors.append(GraphQLError(
+            f"Introspection too deep: {lists} nested lists > {MAX_INTROSPECTION_LISTS}"
+        ))
+    for error in errors:
+        error.extensions = {"code": "BAD_USER_INPUT"}
+    return errors
+
+
 class CostLimiter(AddValidationRules):
+    """The cost rule; and, before any rule runs, a linear-time size check whose failure
+    replaces every other rule (they are not all linear in fragment spreads)."""
+
     def __init__(self) -> None:
         super().__init__([CostRule])
 
+    def on_validate(self) -> Iterator[None]:
+        document = self.execution_context.graphql_document
+        errors = shape_errors(document) if document is not None else []
+        if errors:
+            self.execution_context.validation_rules = (_reporting(errors),)
+        yield
+
 
 def _introspects(selection_set: SelectionSetNode | None,
-                 fragments: dict[str, FragmentDefinitionNode], seen: frozenset[str]) -> bool:
-    if selection_set is None:
-        return False
-    for selection in selection_set.selections:
+                 fragments: dict[str, FragmentDefinitionNode], memo: dict[str, bool]) -> bool:
+    """Whether `__schema` or `__type` is asked anywhere below; each fragment looked at once."""
+    for selection in selection_set.selections if selection_set else ():
         if isinstance(selection, FieldNode):
             if selection.name.value in ("__schema", "__type"):
                 return True
-            if _introspects(selection.selection_set, fragments, seen):
+            if _introspects(selection.selection_set, fragments, memo):
                 return True
         elif isinstance(selection, InlineFragmentNode):
-            if _introspects(selection.selection_set, fragments, seen):
+            if _introspects(selection.selection_set, fragments, memo):
                 return True
-        elif isinstance(selection, FragmentSpreadNode):
+        else:
             name = selection.name.value
-            if name not in seen and name in fragments and _introspects(
-                fragments[name].selection_set, fragments, seen | {name}
-            ):
+            if name not in memo and name in fragments:
+                memo[name] = False  # a cycle answers no; graphql's own rule refuses it
+                memo[name] = _introspects(fragments[name].selection_set, fragments, memo)
+            if memo.get(name):
                 return True
     return False
 
@@ -119,31 +222,49 @@ def _introspects(selection_set: SelectionSetNode | None,
 INTROSPECTION_ROLES = frozenset({Role.SUPPORT, Role.PRACTITIONER, Role.INSURER})
 
 
+def _reporting(errors: list[GraphQLError]) -> type[ValidationRule]:
+    class Refusal(ValidationRule):
+        def __init__(self, context: ValidationContext) -> None:
+            super().__init__(context)
+            for error in errors:
+                context.report_error(error)
+
+    return Refusal
+
+
 class IntrospectionGate(SchemaExtension):
-    """In production, introspection only for support, practitioner and partner callers."""
+    """In production, introspection only for support, practitioner and partner callers.
+
+    Decided before validation and reported as a validation error, so that nothing runs:
+    errors added after validation would come too late to stop execution.
+    """
 
     def on_validate(self) -> Iterator[None]:
+        if self._refused():
+            error = GraphQLError("Introspection is not available", extensions={"code": "FORBIDDEN"})
+            self.execution_context.validation_rules = (
+                *self.execution_context.validation_rules, _reporting([error])
+            )
         yield
+
+    def _refused(self) -> bool:
         if not settings().production:
-            return
+            return False
         context = self.execution_context.context
         role = getattr(getattr(context, "viewer", None), "role", None)
         if role in INTROSPECTION_ROLES:
-            return
+            return False
         document = self.execution_context.graphql_document
         if document is None:
-            return
+            return False
         fragments = {
             d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
         }
-        if any(
-            isinstance(d, OperationDefinitionNode) and _introspects(d.selection_set, fragments, frozenset())
+        return any(
+            isinstance(d, OperationDefinitionNode)
+            and _introspects(d.selection_set, fragments, {})
             for d in document.definitions
-        ):
-            error = GraphQLError("Introspection is not available", extensions={"code": "FORBIDDEN"})
-            self.execution_context.pre_execution_errors = [
-                *(self.execution_context.pre_execution_errors or []), error
-            ]
+        )
 
 
 class PublicErrors(MaskErrors):

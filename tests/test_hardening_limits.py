@@ -1,0 +1,263 @@
+"""GraphQL limits, error masking, batching, GET and introspection (DESIGN §5-§7).
+
+Every limit is refused before execution: a mutation carrying the oversized part writes
+nothing. The same holds when the oversized part hides in fragments (one named `__schema`
+included) or in another operation of the same document.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+
+from backend import accounts, config
+from backend.app import create_app
+from backend.models import LoginAttempt, RateCounter
+from backend.schema import account as account_schema
+from tests import factories
+from tests.conftest import DB_URL, ORIGIN, TEST_DIR, Caller, GraphQLResult, session_for
+
+START = 'startLogin(identifier: "nobody@test.dmp", password: "whatever-123") { attemptToken }'
+
+
+async def post(client: httpx.AsyncClient, body: Any, **headers: str) -> httpx.Response:
+    return await client.post("/graphql", json=body, headers={"origin": ORIGIN, **headers})
+
+
+def messages(response: httpx.Response) -> str:
+    return " | ".join(e["message"] for e in response.json()["errors"])
+
+
+def codes(response: httpx.Response) -> set[str]:
+    return {e["extensions"]["code"] for e in response.json()["errors"]}
+
+
+async def assert_refused_before_execution(client: httpx.AsyncClient, query: str, why: str,
+                                          operation: str | None = None) -> None:
+    response = await post(client, {"query": query, "operationName": operation})
+    assert response.status_code == 200
+    body = response.json()
+    assert "data" not in body or body["data"] is None
+    assert codes(response) == {"BAD_USER_INPUT"}
+    assert why in messages(response), messages(response)
+    assert await LoginAttempt.all().count() == 0
+    assert await RateCounter.all().count() == 0
+
+
+def nested(depth: int, leaf: str = "id") -> str:
+    text = leaf
+    for level in range(depth):
+        text = f"f{level} {{ {text} }}"
+    return text
+
+
+async def test_depth_limit_direct_in_fragments_and_in_another_operation(
+    client: httpx.AsyncClient,
+) -> None:
+    await assert_refused_before_execution(
+        client, f"mutation {{ {START} }} query Deep {{ {nested(16)} }}",
+        "exceeds maximum operation depth of 15", operation=None)
+    # Hidden in a chain of fragments, the last one named __schema.
+    query = (
+        f"mutation {{ {START} me {{ ...A }} }}"
+        " fragment A on Me { a1 { a2 { a3 { a4 { a5 { ...B } } } } } }"
+        " fragment B on Me { b1 { b2 { b3 { b4 { b5 { ...__schema } } } } } }"
+        " fragment __schema on Me { c1 { c2 { c3 { c4 { c5 { c6 { id } } } } } } }"
+    )
+    await assert_refused_before_execution(client, query, "exceeds maximum operation depth of 15")
+    # The shallow operation is the one asked for; the deep one beside it is still refused.
+    await assert_refused_before_execution(
+        client, f"mutation Small {{ {START} }} query Deep {{ {nested(16)} }}",
+        "exceeds maximum operation depth", operation="Small")
+
+
+async def test_introspection_is_depth_limited_too(client: httpx.AsyncClient) -> None:
+    deep = "{ __schema { types { fields { type { fields { args { name } } } } } } }"
+    response = await post(client, {"query": deep})
+    assert codes(response) == {"BAD_USER_INPUT"}
+    assert "Introspection too deep" in messages(response)
+    # The explorer's own introspection query passes (development: open to all).
+    from graphql import get_introspection_query
+
+    full = get_introspection_query(descriptions=True, specified_by_url=True,
+                                   directive_is_repeatable=True, input_value_deprecation=True)
+    response = await post(client, {"query": full})
+    assert "errors" not in response.json()
+    assert response.json()["data"]["__schema"]["queryType"]["name"] == "Query"
+
+
+async def test_alias_limit_in_fragments_and_across_operations(client: httpx.AsyncClient) -> None:
+    eight = " ".join(f"a{n}: __typename" for n in range(8))
+    await assert_refused_before_execution(
+        client, f"mutation {{ {START} ...F ...F }} fragment F on Mutation {{ {eight} }}",
+        "aliases found. Allowed: 15")
+    await assert_refused_before_execution(
+        client, f"mutation M {{ {START} {eight} }} query Q {{ {eight} }}",
+        "aliases found. Allowed: 15", operation="M")
+    fifteen = " ".join(f"a{n}: __typename" for n in range(15))
+    assert "errors" not in (await post(client, {"query": f"{{ {fifteen} }}"})).json()
+
+
+async def test_token_limit(client: httpx.AsyncClient) -> None:
+    padding = " ".join("__typename" for _ in range(3000))
+    await assert_refused_before_execution(
+        client, f"mutation {{ {START} }} query Q {{ {padding} }}", "3000 tokens")
+
+
+async def test_cost_limit_on_list_sizes(client: httpx.AsyncClient) -> None:
+    sections = ["medications", "medicalDevices", "procedures", "imaging", "labResults",
+                "hospitalStays", "documents"]
+    body = " ".join(f"{s}(first: 100) {{ edges {{ node {{ id title }} }} }}" for s in sections)
+    await assert_refused_before_execution(
+        client, f"mutation {{ {START} }} query Q {{ myRecord {{ ...R }} }}"
+                f" fragment R on PatientRecord {{ {body} }}", "Query too costly", operation=None)
+    # The same at a page of 20 passes validation (the anonymous caller is then refused).
+    small = body.replace("first: 100", "first: 20")
+    response = await post(client, {"query": f"{{ myRecord {{ {small} }} }}"})
+    assert codes(response) == {"UNAUTHENTICATED"}
+
+
+async def test_fragment_bomb_refused_in_linear_time(client: httpx.AsyncClient) -> None:
+    # 10^11 fields once expanded: refused by measuring each fragment once.
+    frags = [f"fragment F{i} on Me {{ {' '.join([f'...F{i + 1}'] * 10)} }}" for i in range(11)]
+    frags.append("fragment F11 on Me { id }")
+    query = f"mutation {{ {START} }} query Q {{ me {{ ...F0 }} }} " + " ".join(frags)
+    await assert_refused_before_execution(client, query, "Query too large")
+    response = await post(client, {"query": "{ me { ...Missing } }"})
+    assert codes(response) == {"BAD_USER_INPUT"}
+    assert messages(response) == "Unknown fragment 'Missing'."
+
+
+async def test_batching_is_off(client: httpx.AsyncClient) -> None:
+    response = await post(client, [{"query": f"mutation {{ {START} }}"}] * 2)
+    assert response.status_code == 400
+    assert response.headers["content-type"].startswith("application/json")
+    assert codes(response) == {"BAD_USER_INPUT"}
+    assert "Batching is off" in messages(response)
+    assert await LoginAttempt.all().count() == 0
+
+
+async def test_malformed_bodies_answer_400_with_errors(client: httpx.AsyncClient) -> None:
+    for content in (b"{not json", b'"a string"', b"12", b"null", b'{"query": 12}', b"{}",
+                    b'{"query": "{ me { id } }", "variables": [1]}'):
+        response = await client.post("/graphql", content=content, headers={
+            "origin": ORIGIN, "content-type": "application/json"})
+        assert response.status_code == 400, content
+        assert codes(response) == {"BAD_USER_INPUT"}, content
+
+
+async def test_queries_over_get_refused(client: httpx.AsyncClient) -> None:
+    for query in ("{ me { id } }", f"mutation {{ {START} }}"):
+        response = await client.get("/graphql", params={"query": query},
+                                    headers={"accept": "application/json"})
+        assert response.status_code in (400, 405)
+        assert codes(response) == {"BAD_USER_INPUT"}
+    assert await LoginAttempt.all().count() == 0
+
+
+async def test_field_suggestions_off(client: httpx.AsyncClient) -> None:
+    response = await post(client, {"query": "{ mee { id } myRecrd { ins } }"})
+    assert codes(response) == {"BAD_USER_INPUT"}
+    text = messages(response)
+    assert "Cannot query field 'mee'" in text
+    assert "Did you mean" not in text and "'me'" not in text
+
+
+async def test_unexpected_errors_masked_public_errors_kept(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    patient, _ = await factories.patient()
+    caller = Caller(client, session=await session_for(patient))
+
+    def broken(info: object) -> None:
+        raise RuntimeError("secret detail: /var/lib/dmp 1850575000001")
+
+    monkeypatch.setattr(account_schema, "me_of", broken)
+    result = await caller.gql("{ me { id } }")
+    assert result.codes == ["INTERNAL"]
+    assert result.errors[0]["message"] == "Internal error"
+    assert "secret" not in result.response.text and "1850575" not in result.response.text
+    # A public error keeps its message and code.
+    public = await Caller(client).gql('{ patientRecord(ins: "1") { ins } }')
+    assert public.codes and public.codes[0] in {"UNAUTHENTICATED", "FORBIDDEN", "BAD_USER_INPUT"}
+    assert public.errors[0]["message"] != "Internal error"
+
+
+# ---- production: introspection only for support, partner and practitioner callers ----
+
+@pytest.fixture
+async def production() -> AsyncIterator[httpx.AsyncClient]:
+    saved = config.settings()
+    cfg = config.load({
+        "DMP_ENV": "production", "DMP_DATABASE_URL": DB_URL,
+        "DMP_DATA_DIR": str(TEST_DIR / "prod"), "DMP_PUBLIC_ORIGIN": "https://dmp.example",
+        "DMP_DATA_KEY": secrets.token_hex(32), "DMP_AUDIT_KEY": secrets.token_hex(32),
+        "DMP_SMTP_HOST": "localhost",
+    })
+    config.reset(cfg)
+    try:
+        app = create_app(cfg, outbox_worker=False)
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="https://dmp.example") as c:
+            yield c
+    finally:
+        config.reset(saved)
+
+
+INTROSPECTIONS = (
+    "{ __schema { queryType { name } } }",
+    '{ __type(name: "PatientRecord") { name } }',
+    "{ ...F } fragment F on Query { __schema { queryType { name } } }",
+    "{ ... on Query { me { id } ...__schema } } fragment __schema on Query { __type(name: \"Me\") { name } }",
+)
+
+
+async def prod_gql(client: httpx.AsyncClient, query: str, *, session: str | None = None,
+                   token: str | None = None) -> GraphQLResult:
+    headers = {"origin": "https://dmp.example"}
+    if token:
+        headers["authorization"] = f"Bearer {token}"
+    client.cookies.clear()
+    if session:
+        client.cookies.set("__Host-dmp_session", session)
+    return GraphQLResult(await client.post("/graphql", json={"query": query}, headers=headers))
+
+
+async def test_production_introspection_refused_to_anonymous_and_patients(
+    production: httpx.AsyncClient,
+) -> None:
+    patient, _ = await factories.patient()
+    session = await session_for(patient)
+    for query in INTROSPECTIONS:
+        for who in (None, session):
+            result = await prod_gql(production, query, session=session if who else None)
+            assert result.codes == ["FORBIDDEN"], (query, result.errors)
+            assert result.data is None
+    # __typename is not introspection of the schema; a patient's normal query works.
+    result = await prod_gql(production, "{ __typename me { role } }", session=session)
+    assert result.ok() == {"__typename": "Query", "me": {"role": "PATIENT"}}
+
+
+async def test_production_introspection_for_support_practitioners_and_partners(
+    production: httpx.AsyncClient,
+) -> None:
+    support = await factories.support()
+    doctor, practitioner = await factories.practitioner()
+    _, partner = await accounts.create_token("cabinet", ["practitioner"],
+                                             practitioner_rpps=practitioner.rpps)
+    _, insurer = await accounts.create_token("cnam", ["insurer:import"], organization="CNAM")
+    callers: list[dict[str, str]] = [
+        {"session": await session_for(support)}, {"session": await session_for(doctor)},
+        {"token": partner}, {"token": insurer},
+    ]
+    for caller in callers:
+        for query in INTROSPECTIONS:
+            result = await prod_gql(production, query, **caller)
+            assert not result.errors, (caller.keys(), query, result.errors)
+    # Suggestions stay off in production too.
+    result = await prod_gql(production, "{ mee { id } }", session=await session_for(doctor))
+    assert "Did you mean" not in result.errors[0]["message"]
