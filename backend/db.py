@@ -65,7 +65,7 @@ async def disconnect() -> None:
 
 def unavailable(exc: BaseException) -> bool:
     """Whether `exc` (or what caused it) says the database cannot be reached right now."""
-    import asyncpg
+    import asyncpg  # type: ignore[import-untyped]
     from tortoise.exceptions import DBConnectionError
 
     reachability = (ConnectionError, TimeoutError, DBConnectionError, asyncpg.PostgresConnectionError,
