@@ -176,7 +176,7 @@ class State:
     break_glass: Outcome
     owner: bool = False  # may mask, unmask, close, reopen
     edits_profile: bool = False  # owner, or treating physician of an active record
-    writes_medications: bool = False  # the addEntry probe writes a MEDICATIONS entry
+    writes_lab_results: bool = False  # the addEntry and upload probes write to LAB_RESULTS
 
 
 async def anonymous(world: World) -> Caller:
@@ -306,19 +306,18 @@ STATES: list[State] = [
     State("practitioner without grant", no_grant, None, F, F, only("BREAK_GLASS", ALL)),
     *[
         State(f"granted {s.value} only", granted(s), None, only("GRANTED", frozenset({s})), F,
-              mixed("GRANTED", frozenset({s}), "BREAK_GLASS"), writes_medications=s == S.MEDICATIONS)
+              mixed("GRANTED", frozenset({s}), "BREAK_GLASS"), writes_lab_results=s == S.LAB_RESULTS)
         for s in Section
     ],
     State("pharmacist granted every section", pharmacist_granted_all, None,
-          only("GRANTED", PHARMACIST), F, only("GRANTED", PHARMACIST), writes_medications=True),
+          only("GRANTED", PHARMACIST), F, only("GRANTED", PHARMACIST), writes_lab_results=True),
     State("treating physician", treating, None, only("TREATING_PHYSICIAN", ALL, WITH_ENTRIES), F,
-          only("TREATING_PHYSICIAN", ALL, WITH_ENTRIES), edits_profile=True, writes_medications=True),
+          only("TREATING_PHYSICIAN", ALL, WITH_ENTRIES), edits_profile=True, writes_lab_results=True),
     State("author of the masked entries, granted two sections", author_granted, None,
           only("GRANTED", frozenset({S.ALLERGIES, S.MEDICATIONS}),
                frozenset({S.ALLERGIES, S.MEDICATIONS})),
           F,
-          mixed("GRANTED", frozenset({S.ALLERGIES, S.MEDICATIONS}), "BREAK_GLASS", masked=WITH_ENTRIES),
-          writes_medications=True),
+          mixed("GRANTED", frozenset({S.ALLERGIES, S.MEDICATIONS}), "BREAK_GLASS", masked=WITH_ENTRIES)),
     State("author of the masked entries, no grant", author_without_grant, None, F, F,
           only("BREAK_GLASS", ALL, WITH_ENTRIES)),
     State("blocked (with grant and open emergency sessions)", blocked, None, F, F, F),
@@ -334,7 +333,7 @@ STATES: list[State] = [
           only("BREAK_GLASS", PHARMACIST)),
     State("granted MEDICATIONS with break-glass open", granted_and_break_glass, None,
           mixed("GRANTED", frozenset({S.MEDICATIONS}), "BREAK_GLASS"), F,
-          mixed("GRANTED", frozenset({S.MEDICATIONS}), "BREAK_GLASS"), writes_medications=True),
+          mixed("GRANTED", frozenset({S.MEDICATIONS}), "BREAK_GLASS")),
     State("support", support, None, F, F, F),
     State("insurer token", insurer_token, None, F, F, F),
     State("practitioner token granted ALLERGIES", practitioner_token, None,
@@ -392,6 +391,10 @@ def test_the_walker_reports_what_has_no_policy(edit: tuple[str, str], reported: 
 
 
 UPLOAD = "<upload>"
+_BODY = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\n"
+UPLOADED_PDF = (
+    _BODY + b"xref\n0 1\ntrailer\n<< /Root 1 0 R >>\nstartxref\n" + str(len(_BODY)).encode() + b"\n%%EOF\n"
+)
 
 
 async def _send(caller: Caller, document: str, variables: dict[str, Any]) -> GraphQLResult:
@@ -408,7 +411,7 @@ async def _send(caller: Caller, document: str, variables: dict[str, Any]) -> Gra
         "/graphql",
         data={"operations": json.dumps(operations),
               "map": json.dumps({str(i): [f"variables.{name}"] for i, name in enumerate(files)})},
-        files={str(i): ("note.pdf", b"%PDF-1.4 test", "application/pdf") for i in range(len(files))},
+        files={str(i): ("note.pdf", UPLOADED_PDF, "application/pdf") for i in range(len(files))},
         headers={**caller.headers(), "x-dmp-client": "test"},
     )
     return GraphQLResult(response)
@@ -522,7 +525,7 @@ async def _last_event_id() -> int:
 
 def _may_succeed(state: State, policy: str) -> bool:
     if policy == WRITER:
-        return state.writes_medications or state.owner  # the owner writes DOCUMENTS, LAB_RESULTS…
+        return state.writes_lab_results or state.owner  # the owner writes DOCUMENTS, LAB_RESULTS…
     if policy == OWNER:
         return state.owner
     if policy == OWNER_OR_TREATING:
@@ -535,7 +538,7 @@ async def test_every_path_for_every_actor(client: httpx.AsyncClient, state: Stat
     world = await build_world(client)
     caller = await state.setup(world)
     values = {"ins": world.record.ins, "reason": REASON, "id": world.masked[S.ALLERGIES],
-              "bloodGroup": "AB-", "section": S.MEDICATIONS.value, "file": UPLOAD}
+              "bloodGroup": "AB-", "section": S.LAB_RESULTS.value, "file": UPLOAD}
     expected = {Q_MY: state.my_record, Q_PR: state.patient_record, M_REG: state.regulator,
                 M_BG: state.break_glass}
     await _check_downloads(caller, world, state.patient_record)
