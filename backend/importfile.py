@@ -240,6 +240,7 @@ def csv_rows(handle: IO[bytes], offset: int, line: int) -> Iterator[Row]:
         )
     if offset > source.offset:
         source.seek(offset, line)
+    line = source.line
     for values in reader:
         first_line = line + 1
         line = source.line
@@ -377,7 +378,7 @@ async def import_file(
 
     # Rejections past the checkpoint may have been written by the interrupted run: drop them.
     with rejected_path.open("ab") as rejected_file:
-        rejected_file.truncate(checkpoint.rejected_bytes)
+        rejected_file.truncate(min(checkpoint.rejected_bytes, rejected_file.tell()))
     stopped_early = False
     with path.open("rb") as handle, rejected_path.open("ab") as rejected_file:
         rows = (ndjson_rows if file_format == "ndjson" else csv_rows)(

@@ -178,6 +178,8 @@ async def test_a_csv_file_with_details_as_json(tmp_path: Path) -> None:
     writer.writerow(fields)
     for n, item in enumerate(items):
         row = [item.get(f, "") if f != "details" else json.dumps(item["details"]) for f in fields]
+        if n == 0:
+            row[fields.index("section")] = "ALLERGIES"  # not a care-history section
         if n == 10:
             row[fields.index("details")] = "{broken"
         if n == 20:
@@ -191,15 +193,42 @@ async def test_a_csv_file_with_details_as_json(tmp_path: Path) -> None:
     result = import_file(path, "--batch-size", "7", "--rejected-out", str(tmp_path / "bad.ndjson"))
 
     assert result.returncode == 0, result.stderr
-    assert "48 accepted (48 created, 0 corrected, 0 unchanged), 2 rejected" in result.stdout
+    assert "47 accepted (47 created, 0 corrected, 0 unchanged), 3 rejected" in result.stdout
     rejected = [json.loads(x) for x in (tmp_path / "bad.ndjson").read_text().splitlines()]
-    assert [(r["line"], r["externalId"]) for r in rejected] == [(12, items[10]["externalId"]), (22, "")]
-    assert rejected[0]["message"].startswith("details is not valid JSON")
-    assert rejected[1]["message"] == "expected 11 columns, found 5"
+    assert [(r["line"], r["externalId"]) for r in rejected] == [
+        (2, items[0]["externalId"]), (12, items[10]["externalId"]), (22, ""),
+    ]
+    assert rejected[0]["message"] == "ALLERGIES is not a care-history section"
+    assert rejected[0]["item"]["section"] == "ALLERGIES"
+    assert rejected[1]["message"].startswith("details is not valid JSON")
+    assert rejected[2]["message"] == "expected 11 columns, found 5"
     entry = await Entry.get(external_id=items[30]["externalId"])
     assert entry.title == "Ordonnance,\n renouvelée"
     assert entry.details["atc"] == "N02BE01"
-    assert await no_duplicates() == 48
+    assert await no_duplicates() == 47
+
+
+async def test_a_csv_import_resumes_after_its_header(tmp_path: Path) -> None:
+    await insurer_token()
+    items = [json.loads(line) for line in care_lines(30, bad={})]
+    fields = ["ins", "firstName", "lastName", "birthDate", "externalId", "section", "code", "title",
+              "date", "details"]
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(fields)
+    writer.writerows([json.dumps(i[f]) if f == "details" else i[f] for f in fields] for i in items)
+    path = tmp_path / "care.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + buffer.getvalue().encode())  # as a spreadsheet saves it
+
+    first = import_file(path, "--max-lines", "11")
+    assert first.returncode == 0, first.stderr
+    assert "10 accepted (10 created" in first.stdout
+    rest = import_file(path)
+
+    assert rest.returncode == 0, rest.stderr
+    assert "30 accepted (30 created, 0 corrected, 0 unchanged), 0 rejected" in rest.stdout
+    assert "resumed after line 11" in rest.stdout
+    assert await no_duplicates() == 30
 
 
 def one_line_error(result: Any) -> str:
