@@ -12,6 +12,7 @@ import pytest
 
 from backend.domain.enums import Section
 from backend.models import AccessEvent, Session
+from backend.resolvers.login import STARTS_PER_HOUR
 from tests import factories
 from tests.conftest import DB_URL, db_kind
 from tests.resilience import COMPLETE, START, Gql, error_code, http_client, ok, ready, servers, wait_for_mail
@@ -68,6 +69,15 @@ async def test_two_processes_behave_as_one_service(smtp_server: SmtpServer) -> N
             refused = await anonymous(b, COMPLETE, t=attempt, c=code)
             assert error_code(refused) == "RATE_LIMITED" and refused["_cookie"] is None
             assert await Session.filter(account_id=doctor.id).count() == 0
+
+            # Sign-in starts for one identifier, 24 at once across A and B: the hourly cap
+            # (20) is counted once for the service, not once per process.
+            starts = await asyncio.gather(*(
+                anonymous((a, b)[i % 2], START, i="nobody@test.dmp", p=factories.PASSWORD)
+                for i in range(STARTS_PER_HOUR + 4)
+            ))
+            outcomes = [error_code(r) for r in starts]
+            assert outcomes.count(None) == STARTS_PER_HOUR and outcomes.count("RATE_LIMITED") == 4
 
             # A break-glass opened on A is seen by B at once; before it, B refuses.
             start = ok(await anonymous(a, START, i=doctor.email, p=factories.PASSWORD))
