@@ -94,6 +94,14 @@ async def test_patient_activates_uses_a_passkey_and_shares_two_sections(
     await expect(page).to_have_url(f"{server.origin}/dossier")
     await expect(page.get_by_text("Camille Durand")).to_be_visible()
 
+    # Password, then the passkey as the second factor.
+    await page.get_by_role("button", name="Se déconnecter", exact=True).click()
+    await page.get_by_label("Identifiant").fill(email)
+    await page.get_by_label("Mot de passe", exact=True).fill(PASSWORD)
+    await page.get_by_role("button", name="Continuer").click()
+    await page.get_by_role("button", name="Utiliser ma clé d'accès").click()
+    await expect(page).to_have_url(f"{server.origin}/dossier")
+
     # Share MEDICATIONS and ALLERGIES with the pharmacist, found in the directory.
     await page.get_by_role("link", name="Partage").click()
     await expect(page.get_by_role("heading", level=1)).to_have_text("Partage de mon dossier")

@@ -5,6 +5,7 @@ import { homeFor, PUBLIC_PATHS, session } from './session.js';
 import { runMutation, runQuery } from './gql/hooks.js';
 import { LOGOUT, ME } from './gql/session.js';
 import { Loading } from './components/Status.jsx';
+import { clearDraft } from './lib/draft.js';
 import { routes } from './routes.js';
 
 function useSignal(sig) {
@@ -61,6 +62,7 @@ export function App() {
 
   const logout = async () => {
     await runMutation(LOGOUT);
+    clearDraft('login');
     session.set(null);
     navigate('/connexion');
   };

@@ -61,7 +61,7 @@ export function Activate() {
 
   if (attempt) {
     return (
-      <section class="narrow">
+      <section class="narrow" key="verify">
         <h1>{t('activate.verifyTitle')}</h1>
         <ErrorBox result={failure} />
         <form onSubmit={verify}>
@@ -85,7 +85,7 @@ export function Activate() {
   }
 
   return (
-    <section class="narrow">
+    <section class="narrow" key="create">
       <h1>{t('activate.title')}</h1>
       <p>{t('activate.intro')}</p>
       <ErrorBox result={failure} />

@@ -3,7 +3,7 @@ import { t } from '../../i18n/index.js';
 import { Field } from '../../components/Field.jsx';
 import { ErrorBox, Notice } from '../../components/Status.jsx';
 import { runMutation } from '../../gql/hooks.js';
-import { clearDraft, loadDraft, saveDraft } from '../../lib/draft.js';
+import { loadDraft, saveDraft } from '../../lib/draft.js';
 import { passkeysSupported } from '../../lib/passkeys.js';
 import { Link } from '../../router.jsx';
 import { signedIn } from '../../session.js';
@@ -18,10 +18,8 @@ export function Login() {
   const [failure, setFailure] = useState(null);
   const [busy, setBusy] = useState(false);
 
-  const finish = (me) => {
-    clearDraft('login');
-    signedIn(me);
-  };
+  // The identifier stays in this tab's draft so an expired session pre-fills it; logout forgets it.
+  const finish = (me) => signedIn(me);
   const fail = (result) => setFailure(result);
 
   const start = async (event) => {
@@ -58,7 +56,7 @@ export function Login() {
     const byCode = attempt.factors.includes('CODE');
     const byPasskey = attempt.factors.includes('PASSKEY') && passkeysSupported();
     return (
-      <section class="narrow">
+      <section class="narrow" key="second-factor">
         <h1>{t('login.secondFactor')}</h1>
         {failureBox}
         {byCode && (
@@ -71,7 +69,6 @@ export function Login() {
               onInput={setCode}
               inputMode="numeric"
               autocomplete="one-time-code"
-              pattern="[0-9]{6}"
               maxLength={6}
               required
             />
@@ -95,7 +92,7 @@ export function Login() {
   }
 
   return (
-    <section class="narrow">
+    <section class="narrow" key="password">
       <h1>{t('login.title')}</h1>
       {failureBox}
       <form onSubmit={start}>

@@ -48,7 +48,7 @@ export function ResetPassword() {
           </p>
         </>
       ) : attemptToken ? (
-        <form onSubmit={reset}>
+        <form onSubmit={reset} key="reset">
           {/* The same words whether or not the account exists. */}
           <Notice>{t('reset.codeSentIfKnown')}</Notice>
           <Field label={t('login.code')} hint={t('login.codeHint')} value={code} onInput={setCode} inputMode="numeric" autocomplete="one-time-code" maxLength={6} required />
@@ -58,7 +58,7 @@ export function ResetPassword() {
           </button>
         </form>
       ) : (
-        <form onSubmit={request}>
+        <form onSubmit={request} key="request">
           <p>{t('reset.intro')}</p>
           <Field label={t('login.identifier')} hint={t('login.identifierHint')} value={identifier} onInput={setIdentifier} autocomplete="username" required />
           <button type="submit" disabled={busy}>

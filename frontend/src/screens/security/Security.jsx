@@ -6,6 +6,7 @@ import { FreshFactor } from '../../components/FreshFactor.jsx';
 import { Empty, ErrorBox, Loading, Notice } from '../../components/Status.jsx';
 import { formatDateTime } from '../../lib/dates.js';
 import { createPasskey, passkeysSupported } from '../../lib/passkeys.js';
+import { clearDraft } from '../../lib/draft.js';
 import { navigate } from '../../router.jsx';
 import { session } from '../../session.js';
 import {
@@ -132,6 +133,7 @@ export function Security() {
           onClick={async () => {
             const result = await sensitive(() => runMutation(LOGOUT_EVERYWHERE));
             if (result) {
+              clearDraft('login');
               session.set(null);
               navigate('/connexion');
             }

@@ -1,0 +1,88 @@
+"""Signing in and out in a real Chromium: forgotten password, and an expired session that
+sends the person back to login and then to where they were."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.async_api import Browser, expect
+
+from backend.models import Session
+from tests import factories
+from tests.browser import Server, browser, open_tab, server
+
+__all__ = ["browser", "server"]
+
+pytestmark = pytest.mark.browser
+
+NEW_PASSWORD = "un-tout-nouveau-secret-77"
+
+
+async def test_forgotten_password_then_sign_in_with_the_new_one(server: Server, browser: Browser) -> None:
+    email = "oubli@example.test"
+    await factories.patient(email=email)
+    tab = await open_tab(browser, server, "reset", "mobile")
+    page = tab.page
+    await page.goto("/connexion")
+    await page.get_by_role("link", name="Mot de passe oublié").click()
+    await page.get_by_label("Identifiant").fill(email)
+    server.skip_existing_mail()
+    await page.get_by_role("button", name="Recevoir un code").click()
+    await expect(page.get_by_text("Si ce compte existe, un code vient de lui être envoyé.")).to_be_visible()
+    await tab.check("code")
+    await page.get_by_label("Code reçu").fill(await server.next_code(email))
+    await page.get_by_label("Nouveau mot de passe").fill(NEW_PASSWORD)
+    await page.get_by_role("button", name="Changer mon mot de passe").click()
+    await expect(page.get_by_text("Votre mot de passe a été changé.")).to_be_visible()
+
+    await page.get_by_role("link", name="Se connecter", exact=True).last.click()
+    await page.get_by_label("Identifiant").fill(email)
+    await page.get_by_label("Mot de passe", exact=True).fill(factories.PASSWORD)
+    await page.get_by_role("button", name="Continuer").click()
+    # The old password no longer works; the first step answers alike whatever the password,
+    # so the refusal comes with the code.
+    await page.get_by_label("Code reçu").fill("000000")
+    await page.get_by_role("button", name="Valider").click()
+    await expect(page.get_by_role("alert")).to_be_visible()
+    await expect(page).not_to_have_url(f"{server.origin}/dossier")
+    await page.get_by_role("button", name="Recommencer").click()
+    await page.get_by_label("Mot de passe", exact=True).fill(NEW_PASSWORD)
+    server.skip_existing_mail()
+    await page.get_by_role("button", name="Continuer").click()
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Vérification")
+    await page.get_by_label("Code reçu").fill(await server.next_code(email))
+    await page.get_by_role("button", name="Valider").click()
+    await expect(page).to_have_url(f"{server.origin}/dossier")
+    await tab.context.close()
+
+
+async def test_expired_session_returns_to_login_then_to_the_same_screen(
+    server: Server, browser: Browser
+) -> None:
+    email = "expire@example.test"
+    account, _ = await factories.patient(email=email)
+    tab = await open_tab(browser, server, "expiry", "desktop")
+    page = tab.page
+    await page.goto("/connexion")
+    await page.get_by_label("Identifiant").fill(email)
+    await page.get_by_label("Mot de passe", exact=True).fill(factories.PASSWORD)
+    server.skip_existing_mail()
+    await page.get_by_role("button", name="Continuer").click()
+    await page.get_by_label("Code reçu").fill(await server.next_code(email))
+    await page.get_by_role("button", name="Valider").click()
+    await expect(page).to_have_url(f"{server.origin}/dossier")
+
+    # The server forgets the session (timeout, or "log out everywhere" elsewhere).
+    await Session.filter(account_id=account.id).delete()
+    await page.get_by_role("link", name="Historique des accès").click()
+    await expect(page).to_have_url(f"{server.origin}/connexion")
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Connexion")
+    # What the person typed before is kept (not the password).
+    await expect(page.get_by_label("Identifiant")).to_have_value(email)
+    await page.get_by_label("Mot de passe", exact=True).fill(factories.PASSWORD)
+    server.skip_existing_mail()
+    await page.get_by_role("button", name="Continuer").click()
+    await page.get_by_label("Code reçu").fill(await server.next_code(email))
+    await page.get_by_role("button", name="Valider").click()
+    await expect(page).to_have_url(f"{server.origin}/historique")
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Historique des accès")
+    await tab.context.close()
