@@ -123,6 +123,8 @@ def server_env(url: str, data_dir: Path, port: int) -> dict[str, str]:
         "DMP_DATA_DIR": str(data_dir),
         "DMP_PUBLIC_ORIGIN": f"http://localhost:{port}",
         "DMP_ENV": "development",
+        # Logins (S5) come from many addresses, as behind a load balancer.
+        "DMP_TRUSTED_PROXY_HEADER": "X-Forwarded-For",
     })
     return env
 
@@ -166,7 +168,9 @@ def drive(spec: dict[str, Any], work: Path) -> dict[str, Any]:
     path = work / f"spec-{time.monotonic_ns()}.json"
     path.write_text(json.dumps(spec))
     out = subprocess.run([*pin(1), PYTHON, "-m", "bench.load", str(path)], cwd=ROOT,
-                         capture_output=True, check=True, text=True)
+                         capture_output=True, text=True)
+    if out.returncode != 0:
+        raise RuntimeError(f"load generator failed:\n{out.stderr[-3000:]}")
     path.unlink()
     return json.loads(out.stdout.strip().splitlines()[-1])
 
