@@ -44,11 +44,13 @@ class World:
     def cookies(self, actor: str) -> dict[str, str]:
         return {settings().session_cookie: self.patient_session} if actor == "patient" else {}
 
-    def post(self, actor: str, query: str, variables: dict[str, Any] | None = None) -> Any:
+    def request(self, actor: str, query: str, variables: dict[str, Any] | None = None) -> httpx.Response:
         with httpx.Client(base_url=self.origin, cookies=self.cookies(actor), timeout=30) as c:
-            response = c.post("/graphql", json={"query": query, "variables": variables or {}},
-                              headers=self.headers(actor))
-        return response.json()
+            return c.post("/graphql", json={"query": query, "variables": variables or {}},
+                          headers=self.headers(actor))
+
+    def post(self, actor: str, query: str, variables: dict[str, Any] | None = None) -> Any:
+        return self.request(actor, query, variables).json()
 
 
 async def _practitioner(first: str, last: str, city: str, profession: Profession,

@@ -113,7 +113,9 @@ def run_graphql(example: Example, world: World) -> None:
     query = example.blocks[0][1]
     variables = json.loads(substitute(example.blocks[1][1], world.values)) if len(langs) == 3 else {}
     documented = json.loads(example.blocks[-1][1])
-    check(example, documented, world.post(example.actor, query, variables))
+    response = world.request(example.actor, query, variables)
+    assert response.status_code == int(example.attrs.get("status", "200")), response.text
+    check(example, documented, response.json())
 
 
 def run_curl(example: Example, world: World, workdir: Path) -> None:
