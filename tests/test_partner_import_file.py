@@ -96,8 +96,10 @@ async def test_ndjson_file_imports_with_rejections_progress_and_a_quiet_rerun(tm
     assert f"{LINES} items" in final
     assert "items/s" in final and "rejected 5" in final and "ETA 0:00:00" in final
     # The access history is the API's: one import event per record and batch.
-    events = await AccessEvent.filter(action=AccessAction.ENTRIES_IMPORTED.value).count()
-    assert PATIENTS <= events <= PATIENTS * (LINES // 400 + 1)
+    events = await AccessEvent.filter(action=AccessAction.ENTRIES_IMPORTED.value)
+    assert PATIENTS <= len(events) <= PATIENTS * (LINES // 400 + 1)
+    assert {(e.actor_name, e.actor_role, e.mode) for e in events} == {(INSURER, "INSURER", "INSURER")}
+    assert await AccessEvent.all().count() == len(events)
 
     again = import_file(path, "--batch-size", "400")
     assert again.returncode == 0, again.stderr
@@ -229,6 +231,29 @@ async def test_a_csv_import_resumes_after_its_header(tmp_path: Path) -> None:
     assert "30 accepted (30 created, 0 corrected, 0 unchanged), 0 rejected" in rest.stdout
     assert "resumed after line 11" in rest.stdout
     assert await no_duplicates() == 30
+
+
+async def test_a_changed_item_is_a_correction_across_batches_and_a_conflict_within_one(
+    tmp_path: Path,
+) -> None:
+    await insurer_token()
+    ins = new_ins()
+    first = medication_item(ins, 1)
+    changed = {**first, "title": "Doliprane 500 mg"}
+    path = write(tmp_path / "care.ndjson", [json.dumps(first), json.dumps(changed)])
+
+    together = import_file(path, "--batch-size", "2")
+    assert together.returncode == 0, together.stderr
+    assert "1 accepted (1 created, 0 corrected, 0 unchanged), 1 rejected" in together.stdout
+    assert [(r["line"], r["code"]) for r in rejected_of(path)] == [(2, "CONFLICT")]
+
+    apart = import_file(path, "--batch-size", "1", "--restart")
+    assert apart.returncode == 0, apart.stderr
+    assert "2 accepted (0 created, 1 corrected, 1 unchanged), 0 rejected" in apart.stdout
+    versions = await Entry.filter(external_id="MED-1").order_by("created_at")
+    assert [(v.title, v.superseded) for v in versions] == [
+        ("Doliprane 1000 mg #1", True), ("Doliprane 500 mg", False),
+    ]
 
 
 def one_line_error(result: Any) -> str:
