@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -69,11 +70,15 @@ def unavailable(exc: BaseException) -> bool:
     from tortoise.exceptions import DBConnectionError
 
     reachability = (ConnectionError, TimeoutError, DBConnectionError, asyncpg.PostgresConnectionError,
-                    asyncpg.InterfaceError, asyncpg.exceptions.OperatorInterventionError)
+                    asyncpg.InterfaceError, asyncpg.exceptions.OperatorInterventionError,
+                    asyncpg.TooManyConnectionsError)
     seen: set[int] = set()
     current: BaseException | None = exc
     while current is not None and id(current) not in seen:
         if isinstance(current, reachability):
+            return True
+        # SQLite past its busy timeout: another process holds the write lock too long.
+        if isinstance(current, sqlite3.OperationalError) and "locked" in str(current):
             return True
         seen.add(id(current))
         current = current.__cause__ or current.__context__

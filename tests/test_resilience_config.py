@@ -1,4 +1,4 @@
-"""The database settings that keep a hung PostgreSQL from hanging requests (backend/db.py)."""
+"""Database settings that keep a hung PostgreSQL from hanging requests, and what counts as an outage."""
 
 from __future__ import annotations
 
@@ -26,3 +26,24 @@ def test_the_url_may_set_its_own_timeouts() -> None:
 def test_sqlite_waits_for_the_write_lock_instead_of_failing() -> None:
     credentials = _credentials("sqlite:///srv/dmp/dmp.sqlite3")
     assert credentials["busy_timeout"] == "10000" and "command_timeout" not in credentials
+
+
+def test_what_counts_as_the_database_being_unavailable() -> None:
+    import sqlite3
+
+    import asyncpg
+    from tortoise.exceptions import OperationalError
+
+    def wrapped(cause: BaseException) -> OperationalError:
+        try:
+            raise OperationalError("query failed") from cause
+        except OperationalError as exc:
+            return exc
+
+    assert db.unavailable(ConnectionRefusedError(111, "Connect call failed"))
+    assert db.unavailable(TimeoutError())
+    assert db.unavailable(asyncpg.exceptions.CannotConnectNowError("the database system is starting up"))
+    assert db.unavailable(wrapped(sqlite3.OperationalError("database is locked")))
+    # A bug is not an outage: it stays a 500 and is logged as such.
+    assert not db.unavailable(wrapped(sqlite3.OperationalError("no such column: x")))
+    assert not db.unavailable(ValueError("bad"))
