@@ -145,6 +145,7 @@ async def build(origin: str) -> World:
         "NEW_INS": factories.new_ins(),
         "RPPS": bernard.rpps,
         "PRACTITIONER_ID": str(bernard.id),
+        "ALLERGY_ID": allergy["data"]["addEntry"]["entry"]["id"],
         "DOCUMENT_ID": uploaded["data"]["uploadDocument"]["entry"]["id"],
         "CURSOR": page["data"]["patientRecord"]["medications"]["pageInfo"]["endCursor"],
         "TODAY": dt.date.today().isoformat(),
