@@ -126,6 +126,10 @@ async def test_database_restart_and_freeze_fail_cleanly_then_recover_without_res
                 assert grants == [{"practitioner": {"id": practitioner_id}, "sections": ["MEDICATIONS"]}]
                 ok(await owner(server, REVOKE, p=practitioner_id))
                 assert await _counts(url) == (before[0] + 1, 0)
+                # The background outbox worker lived through both outages: a new code arrives.
+                again = Gql(client, session=await login(client, server, server, smtp_server,
+                                                        EMAIL, factories.PASSWORD))
+                assert ok(await again(server, READ))["myRecord"]["ins"] == ins
             assert server.process.poll() is None, "dmp serve exited during the outage"
 
         verified = run_dmp("audit", "verify", DMP_DATABASE_URL=url)
