@@ -109,6 +109,11 @@ async def test_failed_write_withholds_the_break_glass_payload(client: httpx.Asyn
     assert result.data is None
     assert "Pénicilline" not in result.response.text
     assert await events(s["record"]) == []
+    # The opening and its event commit together: no unrecorded session, no notice.
+    from backend.models import EmergencySession
+
+    assert not await EmergencySession.filter(record_id=s["record"].id).exists()
+    assert not await OutboxMessage.filter(record_id=s["record"].id).exists()
 
 
 

@@ -10,6 +10,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
 from backend import clock
+from backend.audit.writer import PendingEvent, append
 from backend.config import settings
 from backend.domain.enums import AccessAction, AccessMode, EmergencyKind, Profession, RecordStatus, Role
 from backend.domain.identifiers import InvalidIdentifier, normalize_ins
@@ -96,11 +97,14 @@ async def open_emergency(ctx: Context, ins: str, reason: str, kind: EmergencyKin
             expires_at=expires_at,
         )
         await _notify_owner(record, kind, viewer.display_name, viewer.profession, now, conn)
+        # The opening and its event commit together: no emergency session goes unrecorded.
+        await append(ctx.access_log.actor, PendingEvent(
+            record.id, OPENED_ACTION[kind], OPENED_MODE[kind], reason=reason
+        ))
     # The payload's record goes through the decision with the session now open.
     ctx.loaders.sharing.clear(record.id)
     view = await view_of(ctx, record)
     mode = OPENED_MODE[kind]
-    ctx.access_log.note(record.id, OPENED_ACTION[kind], mode=mode, reason=reason)
     return EmergencyAccess(view=view, expires_at=expires_at, mode=mode)
 
 

@@ -26,7 +26,7 @@ from backend.domain.enums import Role
 MAX_DEPTH = 15
 MAX_ALIASES = 15
 MAX_TOKENS = 3000
-MAX_COST = 2500
+MAX_COST = 10_000
 DEFAULT_PAGE = 20
 MAX_PAGE = 100
 # Fields once every fragment spread is expanded: bounds the work of every later rule,
@@ -48,10 +48,14 @@ def _cost(
     multiplier: int,
     seen: frozenset[str],
 ) -> int:
-    """Each field costs its multiplier; a paged field multiplies what is below it by `first`."""
+    """Each field costs its multiplier; a paged field multiplies what is below it by `first`.
+
+    Fragments on different concrete types exclude each other: only the dearest counts.
+    """
     if selection_set is None:
         return 0
     total = 0
+    by_type: dict[str, int] = {}
     for selection in selection_set.selections:
         if isinstance(selection, FieldNode):
             total += multiplier
@@ -64,16 +68,27 @@ def _cost(
             if size == 1 and selection.selection_set is not None and _is_connection(selection):
                 size = DEFAULT_PAGE
             total += _cost(selection.selection_set, fragments, multiplier * size, seen)
-        elif isinstance(selection, InlineFragmentNode):
-            total += _cost(selection.selection_set, fragments, multiplier, seen)
-        elif isinstance(selection, FragmentSpreadNode):
-            name = selection.name.value
-            fragment = fragments.get(name)
-            if fragment is not None and name not in seen:
-                total += _cost(fragment.selection_set, fragments, multiplier, seen | {name})
+        else:
+            if isinstance(selection, InlineFragmentNode):
+                condition = selection.type_condition
+                cost = _cost(selection.selection_set, fragments, multiplier, seen)
+            elif isinstance(selection, FragmentSpreadNode):
+                name = selection.name.value
+                fragment = fragments.get(name)
+                if fragment is None or name in seen:
+                    continue
+                condition = fragment.type_condition
+                cost = _cost(fragment.selection_set, fragments, multiplier, seen | {name})
+            else:
+                continue
+            if condition is None:
+                total += cost
+            else:
+                key = condition.name.value
+                by_type[key] = by_type.get(key, 0) + cost
         if total > MAX_COST * 10:
             break
-    return total
+    return total + max(by_type.values(), default=0)
 
 
 def _is_connection(field: FieldNode) -> bool:
