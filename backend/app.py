@@ -11,7 +11,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
-from starlette.routing import Mount, Route
+from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from tortoise import Tortoise
 
@@ -85,7 +85,7 @@ def create_app(cfg: Settings | None = None, *, outbox_worker: bool = True) -> St
         allow_queries_via_get=False,
         multipart_uploads_enabled=True,
     )
-    routes = [
+    routes: list[BaseRoute] = [
         Route("/healthz", healthz),
         Route("/graphql", graphql, methods=["GET", "POST"]),
         Route("/files/{entry_id}", download_file, methods=["GET"]),

@@ -10,6 +10,8 @@ import secrets
 import uuid
 from datetime import timedelta
 
+from tortoise.backends.base.client import BaseDBAsyncClient
+
 from backend import clock
 from backend.auth.secrets_util import code_digest, same
 from backend.models import ActivationCode, Record
@@ -30,7 +32,7 @@ def new_activation_code() -> str:
 
 
 async def issue(record: Record, issued_by: str, *, send_to: str | None = None,
-                using_db: object = None) -> tuple[str, ActivationCode]:
+                using_db: BaseDBAsyncClient | None = None) -> tuple[str, ActivationCode]:
     """A fresh activation code for a PENDING record; earlier codes stop working.
 
     With send_to (an e-mail address the issuer holds), the code is also e-mailed there.

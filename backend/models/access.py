@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from tortoise import fields
 from tortoise.models import Model
 
 from backend.domain.enums import EmergencyKind, ReviewState
 
+if TYPE_CHECKING:
+    from backend.models.accounts import Practitioner
+    from backend.models.records import Record
+
 
 class Grant(Model):
     id = fields.IntField(primary_key=True)
-    record = fields.ForeignKeyField("models.Record", related_name="grants", on_delete=fields.CASCADE)
-    practitioner = fields.ForeignKeyField(
+    record: fields.ForeignKeyRelation[Record] = fields.ForeignKeyField(
+        "models.Record", related_name="grants", on_delete=fields.CASCADE
+    )
+    practitioner: fields.ForeignKeyRelation[Practitioner] = fields.ForeignKeyField(
         "models.Practitioner", related_name="grants", on_delete=fields.CASCADE
     )
-    sections = fields.JSONField(default=list)
+    sections: fields.JSONField[list[Any]] = fields.JSONField(default=list)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 
@@ -25,8 +33,10 @@ class Grant(Model):
 
 class BlockedPractitioner(Model):
     id = fields.IntField(primary_key=True)
-    record = fields.ForeignKeyField("models.Record", related_name="blocks", on_delete=fields.CASCADE)
-    practitioner = fields.ForeignKeyField(
+    record: fields.ForeignKeyRelation[Record] = fields.ForeignKeyField(
+        "models.Record", related_name="blocks", on_delete=fields.CASCADE
+    )
+    practitioner: fields.ForeignKeyRelation[Practitioner] = fields.ForeignKeyField(
         "models.Practitioner", related_name="blocks", on_delete=fields.CASCADE
     )
     created_at = fields.DatetimeField(auto_now_add=True)
@@ -38,10 +48,10 @@ class BlockedPractitioner(Model):
 
 class EmergencySession(Model):
     id = fields.UUIDField(primary_key=True)
-    record = fields.ForeignKeyField(
+    record: fields.ForeignKeyRelation[Record] = fields.ForeignKeyField(
         "models.Record", related_name="emergency_sessions", on_delete=fields.CASCADE
     )
-    practitioner = fields.ForeignKeyField(
+    practitioner: fields.ForeignKeyRelation[Practitioner] = fields.ForeignKeyField(
         "models.Practitioner", related_name="emergency_sessions", on_delete=fields.CASCADE
     )
     kind = fields.CharEnumField(EmergencyKind, max_length=12)

@@ -31,6 +31,8 @@ class Account(Model):
     last_failed_login_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
 
+    practitioner: fields.BackwardOneToOneRelation[Practitioner]
+
     class Meta:
         table = "account"
 

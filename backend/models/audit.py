@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from tortoise import fields
 from tortoise.models import Model
+
+if TYPE_CHECKING:
+    from backend.models.records import Record
 
 
 class AccessEvent(Model):
     id = fields.IntField(primary_key=True)
-    record = fields.ForeignKeyField("models.Record", related_name="events", on_delete=fields.CASCADE)
+    record: fields.ForeignKeyRelation[Record] = fields.ForeignKeyField(
+        "models.Record", related_name="events", on_delete=fields.CASCADE
+    )
     seq = fields.IntField()
     at = fields.DatetimeField()
     actor_id = fields.CharField(max_length=64, null=True)
@@ -17,7 +24,7 @@ class AccessEvent(Model):
     actor_role = fields.CharField(max_length=16)
     action = fields.CharField(max_length=32)
     mode = fields.CharField(max_length=24, null=True)
-    sections = fields.JSONField(default=list)
+    sections: fields.JSONField[list[Any]] = fields.JSONField(default=list)
     entry_id = fields.CharField(max_length=64, null=True)
     reason = fields.TextField(default="")
     mac = fields.CharField(max_length=64)

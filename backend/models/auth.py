@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from tortoise import fields
 from tortoise.models import Model
 
 from backend.domain.enums import CodeChannel, CodePurpose
+
+if TYPE_CHECKING:
+    from backend.models.accounts import Account, Practitioner
 
 
 class LoginAttempt(Model):
@@ -13,7 +18,7 @@ class LoginAttempt(Model):
 
     id = fields.UUIDField(primary_key=True)
     token_hash = fields.CharField(max_length=64, unique=True)
-    account = fields.ForeignKeyField(
+    account: fields.ForeignKeyNullableRelation[Account] = fields.ForeignKeyField(
         "models.Account", related_name="login_attempts", null=True, on_delete=fields.CASCADE
     )
     purpose = fields.CharEnumField(CodePurpose, max_length=16)
@@ -28,11 +33,13 @@ class LoginAttempt(Model):
 
 class OneTimeCode(Model):
     id = fields.UUIDField(primary_key=True)
-    account = fields.ForeignKeyField("models.Account", related_name="codes", on_delete=fields.CASCADE)
-    attempt = fields.ForeignKeyField(
+    account: fields.ForeignKeyRelation[Account] = fields.ForeignKeyField(
+        "models.Account", related_name="codes", on_delete=fields.CASCADE
+    )
+    attempt: fields.ForeignKeyNullableRelation[LoginAttempt] = fields.ForeignKeyField(
         "models.LoginAttempt", related_name="codes", null=True, on_delete=fields.CASCADE
     )
-    session = fields.ForeignKeyField(
+    session: fields.ForeignKeyNullableRelation[Session] = fields.ForeignKeyField(
         "models.Session", related_name="codes", null=True, on_delete=fields.CASCADE
     )
     purpose = fields.CharEnumField(CodePurpose, max_length=16)
@@ -50,7 +57,9 @@ class OneTimeCode(Model):
 class Session(Model):
     id = fields.UUIDField(primary_key=True)
     token_hash = fields.CharField(max_length=64, unique=True)
-    account = fields.ForeignKeyField("models.Account", related_name="sessions", on_delete=fields.CASCADE)
+    account: fields.ForeignKeyRelation[Account] = fields.ForeignKeyField(
+        "models.Account", related_name="sessions", on_delete=fields.CASCADE
+    )
     created_at = fields.DatetimeField()
     last_seen_at = fields.DatetimeField()
     expires_at = fields.DatetimeField()
@@ -67,9 +76,9 @@ class ApiToken(Model):
     name = fields.CharField(max_length=100)
     token_hash = fields.CharField(max_length=64, unique=True)
     prefix = fields.CharField(max_length=12)
-    scopes = fields.JSONField(default=list)
+    scopes: fields.JSONField[list[Any]] = fields.JSONField(default=list)
     organization = fields.CharField(max_length=100, null=True)
-    practitioner = fields.ForeignKeyField(
+    practitioner: fields.ForeignKeyNullableRelation[Practitioner] = fields.ForeignKeyField(
         "models.Practitioner", related_name="tokens", null=True, on_delete=fields.CASCADE
     )
     created_at = fields.DatetimeField(auto_now_add=True)
@@ -83,12 +92,14 @@ class ApiToken(Model):
 
 class PasskeyCredential(Model):
     id = fields.UUIDField(primary_key=True)
-    account = fields.ForeignKeyField("models.Account", related_name="passkeys", on_delete=fields.CASCADE)
+    account: fields.ForeignKeyRelation[Account] = fields.ForeignKeyField(
+        "models.Account", related_name="passkeys", on_delete=fields.CASCADE
+    )
     credential_id = fields.CharField(max_length=400, unique=True)
     public_key = fields.BinaryField()
     sign_count = fields.BigIntField(default=0)
     name = fields.CharField(max_length=100)
-    transports = fields.JSONField(default=list)
+    transports: fields.JSONField[list[Any]] = fields.JSONField(default=list)
     created_at = fields.DatetimeField(auto_now_add=True)
     last_used_at = fields.DatetimeField(null=True)
 
@@ -100,13 +111,13 @@ class PasskeyChallenge(Model):
     id = fields.UUIDField(primary_key=True)
     challenge = fields.CharField(max_length=128, unique=True)
     purpose = fields.CharField(max_length=16)
-    account = fields.ForeignKeyField(
+    account: fields.ForeignKeyNullableRelation[Account] = fields.ForeignKeyField(
         "models.Account", related_name="passkey_challenges", null=True, on_delete=fields.CASCADE
     )
-    session = fields.ForeignKeyField(
+    session: fields.ForeignKeyNullableRelation[Session] = fields.ForeignKeyField(
         "models.Session", related_name="passkey_challenges", null=True, on_delete=fields.CASCADE
     )
-    attempt = fields.ForeignKeyField(
+    attempt: fields.ForeignKeyNullableRelation[LoginAttempt] = fields.ForeignKeyField(
         "models.LoginAttempt", related_name="passkey_challenges", null=True, on_delete=fields.CASCADE
     )
     expires_at = fields.DatetimeField()

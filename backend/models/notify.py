@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from tortoise import fields
 from tortoise.models import Model
 
 from backend.domain.enums import OutboxChannel
+
+if TYPE_CHECKING:
+    from backend.models.accounts import Account
+    from backend.models.records import Record
 
 
 class OutboxMessage(Model):
@@ -14,10 +20,10 @@ class OutboxMessage(Model):
     recipient = fields.CharField(max_length=254)
     subject = fields.CharField(max_length=200)
     body = fields.TextField()
-    account = fields.ForeignKeyField(
+    account: fields.ForeignKeyNullableRelation[Account] = fields.ForeignKeyField(
         "models.Account", related_name="outbox", null=True, on_delete=fields.SET_NULL
     )
-    record = fields.ForeignKeyField(
+    record: fields.ForeignKeyNullableRelation[Record] = fields.ForeignKeyField(
         "models.Record", related_name="outbox", null=True, on_delete=fields.CASCADE
     )
     created_at = fields.DatetimeField(auto_now_add=True)

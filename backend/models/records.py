@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from tortoise import fields
 from tortoise.models import Model
 
 from backend.domain.enums import EntrySource, RecordStatus, Section
 
+if TYPE_CHECKING:
+    from backend.models.accounts import Account, Practitioner
+
 
 class Record(Model):
     id = fields.UUIDField(primary_key=True)
     ins = fields.CharField(max_length=15, unique=True)
-    owner = fields.OneToOneField(
+    owner: fields.OneToOneNullableRelation[Account] = fields.OneToOneField(
         "models.Account", related_name="record", null=True, on_delete=fields.SET_NULL
     )
     first_name = fields.CharField(max_length=100)
@@ -19,14 +24,14 @@ class Record(Model):
     birth_date = fields.DateField()
     status = fields.CharEnumField(RecordStatus, max_length=8, default=RecordStatus.PENDING)
     # A column, so the database itself holds at most one treating physician per record.
-    treating_physician = fields.ForeignKeyField(
+    treating_physician: fields.ForeignKeyNullableRelation[Practitioner] = fields.ForeignKeyField(
         "models.Practitioner", related_name="treated_records", null=True, on_delete=fields.SET_NULL
     )
     allow_regulator = fields.BooleanField(default=True)
     allow_break_glass = fields.BooleanField(default=True)
     notify_new_documents = fields.BooleanField(default=False)
     blood_group = fields.CharField(max_length=3, null=True)
-    emergency_contacts = fields.JSONField(default=list)
+    emergency_contacts: fields.JSONField[list[Any]] = fields.JSONField(default=list)
     advance_directives = fields.TextField(default="")
     # The contact an insurer holds, where the activation code of a PENDING record is sent.
     pending_contact = fields.CharField(max_length=254, null=True)
@@ -43,7 +48,7 @@ class Record(Model):
 
 class ActivationCode(Model):
     id = fields.UUIDField(primary_key=True)
-    record = fields.ForeignKeyField(
+    record: fields.ForeignKeyRelation[Record] = fields.ForeignKeyField(
         "models.Record", related_name="activation_codes", on_delete=fields.CASCADE
     )
     code_hash = fields.CharField(max_length=64)
@@ -59,7 +64,9 @@ class ActivationCode(Model):
 
 class StoredFile(Model):
     id = fields.UUIDField(primary_key=True)
-    record = fields.ForeignKeyField("models.Record", related_name="files", on_delete=fields.CASCADE)
+    record: fields.ForeignKeyRelation[Record] = fields.ForeignKeyField(
+        "models.Record", related_name="files", on_delete=fields.CASCADE
+    )
     content_type = fields.CharField(max_length=64)
     size = fields.IntField()
     filename = fields.CharField(max_length=255)
@@ -74,23 +81,25 @@ class StoredFile(Model):
 
 class Entry(Model):
     id = fields.UUIDField(primary_key=True)
-    record = fields.ForeignKeyField("models.Record", related_name="entries", on_delete=fields.CASCADE)
+    record: fields.ForeignKeyRelation[Record] = fields.ForeignKeyField(
+        "models.Record", related_name="entries", on_delete=fields.CASCADE
+    )
     section = fields.CharEnumField(Section, max_length=16)
     code = fields.CharField(max_length=64, default="")
     title = fields.CharField(max_length=300)
     care_date = fields.DateField()
-    author = fields.ForeignKeyField(
+    author: fields.ForeignKeyNullableRelation[Account] = fields.ForeignKeyField(
         "models.Account", related_name="authored_entries", null=True, on_delete=fields.SET_NULL
     )
     author_name = fields.CharField(max_length=200, default="")
     author_profession = fields.CharField(max_length=32, null=True)
     source = fields.CharEnumField(EntrySource, max_length=12)
-    details = fields.JSONField(default=dict)
-    file = fields.OneToOneField(
+    details: fields.JSONField[dict[str, Any]] = fields.JSONField(default=dict)
+    file: fields.OneToOneNullableRelation[StoredFile] = fields.OneToOneField(
         "models.StoredFile", related_name="entry", null=True, on_delete=fields.SET_NULL
     )
     masked = fields.BooleanField(default=False)
-    supersedes = fields.ForeignKeyField(
+    supersedes: fields.ForeignKeyNullableRelation[Entry] = fields.ForeignKeyField(
         "models.Entry", related_name="corrections", null=True, on_delete=fields.SET_NULL
     )
     superseded = fields.BooleanField(default=False)
@@ -108,10 +117,14 @@ class ImportKey(Model):
     """Makes imports idempotent: one row per (record, organization, external id)."""
 
     id = fields.IntField(primary_key=True)
-    record = fields.ForeignKeyField("models.Record", related_name="import_keys", on_delete=fields.CASCADE)
+    record: fields.ForeignKeyRelation[Record] = fields.ForeignKeyField(
+        "models.Record", related_name="import_keys", on_delete=fields.CASCADE
+    )
     organization = fields.CharField(max_length=100)
     external_id = fields.CharField(max_length=100)
-    entry = fields.ForeignKeyField("models.Entry", related_name="import_keys", on_delete=fields.CASCADE)
+    entry: fields.ForeignKeyRelation[Entry] = fields.ForeignKeyField(
+        "models.Entry", related_name="import_keys", on_delete=fields.CASCADE
+    )
     content_hash = fields.CharField(max_length=64)
 
     class Meta:

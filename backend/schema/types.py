@@ -149,6 +149,9 @@ def _str(value: Any) -> str | None:
 
 def to_entry(entry: EntryModel, show_masked_flag: bool) -> Entry:
     """The concrete GraphQL type of a stored entry."""
+    # Foreign-key columns Tortoise adds at run time, read by name.
+    supersedes_id = getattr(entry, "supersedes_id", None)
+    file_id = getattr(entry, "file_id", None)
     base: dict[str, Any] = {
         "id": strawberry.ID(str(entry.id)),
         "section": enums.Section(entry.section),
@@ -160,7 +163,7 @@ def to_entry(entry: EntryModel, show_masked_flag: bool) -> Entry:
         if entry.author_name
         else None,
         "created_at": entry.created_at,
-        "supersedes": strawberry.ID(str(entry.supersedes_id)) if entry.supersedes_id else None,
+        "supersedes": strawberry.ID(str(supersedes_id)) if supersedes_id else None,
         "superseded": entry.superseded,
         "masked": entry.masked if show_masked_flag else None,
     }
@@ -197,9 +200,9 @@ def to_entry(entry: EntryModel, show_masked_flag: bool) -> Entry:
             unit=_str(d.get("unit")),
             reference_range=_str(d.get("referenceRange")),
             abnormal=abnormal if isinstance(abnormal, bool) else None,
-            file_name=_str(d.get("fileName")) if entry.file_id else None,
-            content_type=_str(d.get("contentType")) if entry.file_id else None,
-            download_url=f"/files/{entry.id}" if entry.file_id else None,
+            file_name=_str(d.get("fileName")) if file_id else None,
+            content_type=_str(d.get("contentType")) if file_id else None,
+            download_url=f"/files/{entry.id}" if file_id else None,
         )
     if s == enums.Section.HOSPITAL_STAYS:
         return HospitalStayEntry(
@@ -236,7 +239,7 @@ def to_entry(entry: EntryModel, show_masked_flag: bool) -> Entry:
         file_name=_str(d.get("fileName")),
         content_type=_str(d.get("contentType")),
         size=_int(d.get("size")),
-        download_url=f"/files/{entry.id}" if entry.file_id else None,
+        download_url=f"/files/{entry.id}" if file_id else None,
     )
 
 
