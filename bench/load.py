@@ -144,8 +144,13 @@ class Outbox:
     def __init__(self, url: str) -> None:
         self.url = url
         self.conn: Any = None
+        self.lock = asyncio.Lock()  # one connection, shared by the login clients
 
     async def code_for(self, recipient: str) -> str:
+        async with self.lock:
+            return await self._code_for(recipient)
+
+    async def _code_for(self, recipient: str) -> str:
         sql = ("SELECT body FROM outbox_message WHERE recipient = $1 ORDER BY created_at DESC LIMIT 1")
         if self.url.startswith("sqlite://"):
             import sqlite3

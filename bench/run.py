@@ -350,7 +350,12 @@ def main(argv: list[str] | None = None) -> int:
                      "--rate", "250", "--format", "raw", "--output", str(profile)],
                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             cpu_before = cpu_seconds(server.process.pid)
-            result = drive(spec, work)
+            try:
+                result = drive(spec, work)
+            except RuntimeError as exc:
+                print(exc, file=sys.stderr)
+                rows.append(Row(operation, server.name, len(clients), None, "load generator failed"))
+                return {"rps": 0.0, "completed": 0}
             used = cpu_seconds(server.process.pid) - cpu_before
             result["cpu_ms"] = 1000 * used / result["completed"] if result["completed"] else float("nan")
             if spy is not None:
@@ -378,7 +383,7 @@ def main(argv: list[str] | None = None) -> int:
             p, b = best["product"][1], best["baseline"][1]
             if b["rps"]:
                 ratios.append((f"{operation} product/baseline, req/s", p["rps"] / b["rps"]))
-            if p.get("cpu_ms"):
+            if p.get("cpu_ms") and b.get("cpu_ms"):
                 ratios.append((f"{operation} baseline/product, server CPU per request",
                                b["cpu_ms"] / p["cpu_ms"]))
 
