@@ -4,8 +4,7 @@ import { runMutation } from '../gql/hooks.js';
 import { DETAIL_INPUTS, entryInput } from '../lib/entryInput.js';
 import { Field, SelectField } from './Field.jsx';
 import { ErrorBox, Notice } from './Status.jsx';
-
-const ADD_ENTRY = `mutation AddEntry($input: AddEntryInput!) { addEntry(input: $input) { entry { id title section } } }`;
+import { ADD_ENTRY } from '../gql/shared.js';
 
 export function AddEntryForm({ ins = null, sections, onAdded }) {
   const [section, setSection] = useState(sections[0] ?? '');

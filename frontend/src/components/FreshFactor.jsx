@@ -3,9 +3,7 @@ import { t } from '../i18n/index.js';
 import { runMutation } from '../gql/hooks.js';
 import { Field } from './Field.jsx';
 import { ErrorBox, Notice } from './Status.jsx';
-
-const REQUEST_FRESH = `mutation RequestFreshFactor { requestFreshFactor { sentTo } }`;
-const CONFIRM_FRESH = `mutation ConfirmFreshFactor($code: String!) { confirmFreshFactor(code: $code) }`;
+import { REQUEST_FRESH, CONFIRM_FRESH } from '../gql/shared.js';
 
 // Sensitive changes need a second factor from the last minutes: ask for a code, then retry.
 export function FreshFactor({ onConfirmed, onCancel }) {

@@ -5,13 +5,9 @@ import { Field, SelectField, TextArea } from '../../components/Field.jsx';
 import { AddEntryForm } from '../../components/AddEntryForm.jsx';
 import { ErrorBox, Notice } from '../../components/Status.jsx';
 import { PATIENT_WRITABLE } from '../../lib/sections.js';
+import { UPLOAD } from './documents.js';
 
 // Sent as a GraphQL multipart request; the client adds the X-DMP-Client header the server requires.
-const UPLOAD = `mutation UploadDocument($file: Upload!, $title: String!, $section: Section!, $documentType: String, $description: String, $date: Date) {
-  uploadDocument(file: $file, title: $title, section: $section, documentType: $documentType, description: $description, date: $date) {
-    entry { id title }
-  }
-}`;
 
 const MAX_BYTES = 20 * 1024 * 1024;
 

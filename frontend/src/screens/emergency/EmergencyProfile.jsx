@@ -3,11 +3,8 @@ import { t } from '../../i18n/index.js';
 import { runMutation, useQuery } from '../../gql/hooks.js';
 import { Field, SelectField, TextArea } from '../../components/Field.jsx';
 import { ErrorBox, Loading, Notice } from '../../components/Status.jsx';
+import { MY_PROFILE, UPDATE } from './documents.js';
 
-const PROFILE = 'bloodGroup advanceDirectives emergencyContacts { name phone relation }';
-const MY_PROFILE = `query MyEmergencyProfile { myRecord { emergencyProfile { ${PROFILE} } } }`;
-const UPDATE = `mutation UpdateEmergencyProfile($input: EmergencyProfileInput!) {
-  updateEmergencyProfile(input: $input) { emergencyProfile { ${PROFILE} } } }`;
 const GROUPS = ['', 'A+', 'A-', 'B+', 'B-', 'AB+', 'AB-', 'O+', 'O-'];
 
 export function EmergencyProfile() {

@@ -3,14 +3,8 @@ import { locale, t } from '../../i18n/index.js';
 import { runMutation, useQuery } from '../../gql/hooks.js';
 import { ErrorBox, Loading, Notice } from '../../components/Status.jsx';
 import { formatDateTime } from '../../lib/dates.js';
+import { STATUS, EXPORT, CLOSE, REOPEN, REQUEST_DELETION, CANCEL_DELETION } from './documents.js';
 
-const LIFECYCLE = 'status closedAt reopenUntil deletionRequestedAt cancelDeletionUntil';
-const STATUS = `query RecordStatus { myRecordStatus { ${LIFECYCLE} } }`;
-const EXPORT = `mutation Export($format: ExportFormat!) { exportMyRecord(format: $format) { fileName contentType content } }`;
-const CLOSE = `mutation Close { closeMyRecord { status } }`;
-const REOPEN = `mutation Reopen { reopenMyRecord { status } }`;
-const REQUEST_DELETION = `mutation RequestDeletion { requestRecordDeletion { ${LIFECYCLE} } }`;
-const CANCEL_DELETION = `mutation CancelDeletion { cancelRecordDeletion { ${LIFECYCLE} } }`;
 
 // Hand the export to the browser as a file (a blob: URL, allowed by the CSP).
 function download({ fileName, contentType, content }) {

@@ -1,0 +1,5 @@
+// Documents used by shared components.
+export const ADD_ENTRY = `mutation AddEntry($input: AddEntryInput!) { addEntry(input: $input) { entry { id title section } } }`;
+export const REQUEST_FRESH = `mutation RequestFreshFactor { requestFreshFactor { sentTo } }`;
+export const CONFIRM_FRESH = `mutation ConfirmFreshFactor($code: String!) { confirmFreshFactor(code: $code) }`;
+
