@@ -92,12 +92,20 @@ ENTRY_SELECT = (
     '"section","created_at","author_id","id","masked","title","author_profession","code",'
     '"supersedes_id","organization","file_id" FROM "entry" '
 )
+# The product counts the visible entries of the section in the same statement (totalCount),
+# whether or not the client asked for it.
 SQL_PAGE_FILTERED = (
-    ENTRY_SELECT + 'WHERE "record_id"=$1 AND "section"=$2 AND ("masked"=$3 OR "author_id"=$4)'
+    ENTRY_SELECT.replace(' FROM "entry" ', ',(SELECT COUNT("id") "visible_total" FROM "entry"'
+                         ' WHERE "record_id"=$1 AND "section"=$2 AND ("masked"=$3 OR "author_id"=$4)'
+                         ' AND "superseded"=$5) "visible_total" FROM "entry" ')
+    + 'WHERE "record_id"=$1 AND "section"=$2 AND ("masked"=$3 OR "author_id"=$4)'
     ' AND "superseded"=$5 ORDER BY "care_date" DESC,"id" DESC LIMIT $6'
 )
 SQL_PAGE_ALL = (
-    ENTRY_SELECT + 'WHERE "record_id"=$1 AND "section"=$2 AND "superseded"=$3'
+    ENTRY_SELECT.replace(' FROM "entry" ', ',(SELECT COUNT("id") "visible_total" FROM "entry"'
+                         ' WHERE "record_id"=$1 AND "section"=$2 AND "superseded"=$3)'
+                         ' "visible_total" FROM "entry" ')
+    + 'WHERE "record_id"=$1 AND "section"=$2 AND "superseded"=$3'
     ' ORDER BY "care_date" DESC,"id" DESC LIMIT $4'
 )
 SQL_SEQ_BUMP = 'UPDATE "record" SET "event_seq"="event_seq"+$1 WHERE "id"=$2'
@@ -115,8 +123,9 @@ SQL_SEEN_BEFORE = (
 
 
 def _sqlite(sql: str) -> str:
+    # Numbered parameters: a statement may use the same one twice.
     for n in range(13, 0, -1):
-        sql = sql.replace(f"${n}", "?")
+        sql = sql.replace(f"${n}", f"?{n}")
     return sql
 
 
