@@ -14,10 +14,12 @@ import zlib
 import pytest
 from playwright.async_api import Browser, Page, expect
 
+from backend import config
 from backend.domain.enums import Profession, Section
 from backend.models import Entry
 from tests import factories
 from tests.browser import Server, Tab, browser, open_tab, server
+from tests.conftest import session_for
 
 __all__ = ["browser", "server"]
 
@@ -193,4 +195,48 @@ async def test_practitioner_opens_a_record_and_breaks_the_glass(
     await expect(page.get_by_role("button", name="Ajouter au dossier")).to_have_count(0)
     await tab.check("break-glass")
     assert record.ins not in page.url
+    await tab.context.close()
+
+
+async def test_granted_practitioner_reads_and_adds_an_entry(server: Server, browser: Browser) -> None:
+    doctor, _ = await factories.practitioner(Profession.MEDECIN, email="dr.grant@example.test")
+    patient, record = await factories.patient(first_name="Rose", last_name="Lambert")
+    await factories.entry(record, Section.MEDICATIONS, title="Paracétamol 500 mg", days_ago=2)
+    await factories.entry(record, Section.LAB_RESULTS, title="Glycémie", days_ago=2)
+    patient_cookie = {config.settings().session_cookie: await session_for(patient)}
+    found = await server.gql("query($s: String!) { practitionerDirectory(search: $s) { id } }",
+                             {"s": doctor.last_name}, cookies=patient_cookie)
+    granted = await server.gql(
+        "mutation($id: ID!) { grantAccess(practitionerId: $id, sections: [MEDICATIONS, ALLERGIES])"
+        " { sharing { grants { sections } } } }",
+        {"id": found["data"]["practitionerDirectory"][0]["id"]}, cookies=patient_cookie)
+    assert not granted.get("errors"), granted
+
+    tab = await open_tab(browser, server, "granted", "desktop")
+    page = tab.page
+    await sign_in_with_code(tab, server, "dr.grant@example.test", "dr.grant@example.test")
+    await expect(page).to_have_url(f"{server.origin}/praticien")
+    await page.get_by_label("Numéro INS (numéro de sécurité sociale)").first.fill(record.ins)
+    await page.get_by_role("button", name="Consulter").click()
+    await expect(page.get_by_role("heading", name="Rose Lambert")).to_be_visible()
+    access = page.locator("ul.access")
+    await expect(access.locator("li")).to_have_count(2)
+    await expect(access).to_contain_text("Médicaments — Accès autorisé par vous")
+    await expect(access).to_contain_text("Allergies — Accès autorisé par vous")
+    await expect(page.get_by_role("heading", name="Paracétamol 500 mg")).to_be_visible()
+    await expect(page.get_by_role("heading", name="Glycémie")).to_have_count(0)
+    await tab.check("granted-view")
+
+    form = page.get_by_role("form", name="Ajouter une information")
+    await form.get_by_label("Rubrique").select_option("ALLERGIES")
+    await form.get_by_label("Intitulé").fill("Allergie aux arachides")
+    await form.get_by_label("Substance").fill("arachide")
+    await form.get_by_role("button", name="Ajouter au dossier").click()
+    await expect(page.get_by_text("« Allergie aux arachides » est ajouté au dossier.")).to_be_visible()
+    await expect(page.get_by_role("heading", name="Allergie aux arachides")).to_be_visible()
+    added = await Entry.get(title="Allergie aux arachides")
+    assert added.author_id == doctor.id  # type: ignore[attr-defined]
+    assert added.section == Section.ALLERGIES
+    assert added.details.get("substance") == "arachide"
+    await tab.check("granted-added")
     await tab.context.close()
