@@ -136,7 +136,7 @@ async def test_patient_activates_uses_a_passkey_and_shares_two_sections(
     await expect(read).to_have_count(1)
     await expect(read.get_by_text("Médicaments")).to_be_visible()
     await expect(read.get_by_text("Allergies")).to_be_visible()
-    await expect(read.get_by_text("Accès autorisé par vous")).to_be_visible()
+    await expect(read.get_by_text("Accès autorisé par le patient")).to_be_visible()
     await tab.check("history")
     # Filtered to reads only: just the pharmacist's.
     await page.get_by_label("Type d'événement").select_option("RECORD_READ")

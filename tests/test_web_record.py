@@ -15,8 +15,8 @@ import pytest
 from playwright.async_api import Browser, Page, expect
 
 from backend import config
-from backend.domain.enums import Profession, Section
-from backend.models import Entry
+from backend.domain.enums import Profession, RecordStatus, Section
+from backend.models import Entry, Record
 from tests import factories
 from tests.browser import Server, Tab, browser, open_tab, server
 from tests.conftest import session_for
@@ -221,8 +221,8 @@ async def test_granted_practitioner_reads_and_adds_an_entry(server: Server, brow
     await expect(page.get_by_role("heading", name="Rose Lambert")).to_be_visible()
     access = page.locator("ul.access")
     await expect(access.locator("li")).to_have_count(2)
-    await expect(access).to_contain_text("Médicaments — Accès autorisé par vous")
-    await expect(access).to_contain_text("Allergies — Accès autorisé par vous")
+    await expect(access).to_contain_text("Médicaments — Accès autorisé par le patient")
+    await expect(access).to_contain_text("Allergies — Accès autorisé par le patient")
     await expect(page.get_by_role("heading", name="Paracétamol 500 mg")).to_be_visible()
     await expect(page.get_by_role("heading", name="Glycémie")).to_have_count(0)
     await tab.check("granted-view")
@@ -239,4 +239,25 @@ async def test_granted_practitioner_reads_and_adds_an_entry(server: Server, brow
     assert added.section == Section.ALLERGIES
     assert added.details.get("substance") == "arachide"
     await tab.check("granted-added")
+    await tab.context.close()
+
+
+async def test_patient_closes_then_reopens_the_record(server: Server, browser: Browser) -> None:
+    email = "cycle@example.test"
+    _, record = await factories.patient(email=email)
+    tab = await open_tab(browser, server, "lifecycle", "mobile")
+    page = tab.page
+    page.on("dialog", lambda dialog: dialog.accept())
+    await sign_in_with_code(tab, server, email, email)
+    await expect(page).to_have_url(f"{server.origin}/dossier")
+    await page.get_by_role("link", name="Mon compte").click()
+    await expect(page.get_by_text("Actif", exact=True)).to_be_visible()
+    await page.get_by_role("button", name="Fermer mon dossier").click()
+    await expect(page.get_by_text("Votre dossier est fermé.")).to_be_visible()
+    await expect(page.get_by_text("Fermé", exact=True)).to_be_visible()
+    assert (await Record.get(ins=record.ins)).status == RecordStatus.CLOSED
+    await tab.check("closed")
+    await page.get_by_role("button", name="Rouvrir mon dossier").click()
+    await expect(page.get_by_text("Votre dossier est rouvert.")).to_be_visible()
+    await expect(page.get_by_text("Actif", exact=True)).to_be_visible()
     await tab.context.close()

@@ -120,7 +120,7 @@ export default {
   "profession.radiologue": "radiologist",
   "mode.OWNER": "You",
   "mode.TREATING_PHYSICIAN": "Treating physician",
-  "mode.GRANTED": "Access you granted",
+  "mode.GRANTED": "Access granted by the patient",
   "mode.EMERGENCY_REGULATOR": "SAMU regulator (emergency)",
   "mode.BREAK_GLASS": "Break-glass (emergency)",
   "mode.SUPPORT": "Support",

@@ -120,7 +120,7 @@ export default {
   "profession.radiologue": "radiologue",
   "mode.OWNER": "Vous",
   "mode.TREATING_PHYSICIAN": "Médecin traitant",
-  "mode.GRANTED": "Accès autorisé par vous",
+  "mode.GRANTED": "Accès autorisé par le patient",
   "mode.EMERGENCY_REGULATOR": "Régulation SAMU (urgence)",
   "mode.BREAK_GLASS": "Bris de glace (urgence)",
   "mode.SUPPORT": "Assistance",
