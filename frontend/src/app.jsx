@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { language, setLanguage, t, LANGUAGES } from './i18n/index.js';
 import { Link, navigate, usePath } from './router.jsx';
 import { homeFor, PUBLIC_PATHS, session } from './session.js';
@@ -54,6 +54,16 @@ export function App() {
     else if (me && (path === '/' || path === '/connexion')) navigate(homeFor(me), { replace: true });
     else if (!me && path === '/') navigate('/connexion', { replace: true });
   }, [me, path]);
+
+  // After a change of screen, move focus to the content so keyboard and screen-reader users start there.
+  const first = useRef(true);
+  useEffect(() => {
+    if (first.current) {
+      first.current = false;
+      return;
+    }
+    document.getElementById('main')?.focus();
+  }, [path]);
 
   useEffect(() => {
     const screen = routes[path];
