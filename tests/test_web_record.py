@@ -156,7 +156,8 @@ async def test_practitioner_opens_a_record_and_breaks_the_glass(
     server: Server, browser: Browser
 ) -> None:
     doctor, _ = await factories.practitioner(Profession.MEDECIN, email="dr.urgence@example.test")
-    _, record = await factories.patient(first_name="Jean", last_name="Dupont")
+    _, record = await factories.patient(email="jean.dupont@example.test", first_name="Jean",
+                                        last_name="Dupont")
     await factories.entry(record, Section.ALLERGIES, title="Allergie à l'iode", days_ago=3)
 
     tab = await open_tab(browser, server, "practitioner", "mobile")
@@ -196,6 +197,23 @@ async def test_practitioner_opens_a_record_and_breaks_the_glass(
     await tab.check("break-glass")
     assert record.ins not in page.url
     await tab.context.close()
+
+    # The patient finds the opening in the review list and reports it as unjustified.
+    patient_tab = await open_tab(browser, server, "review", "mobile")
+    await sign_in_with_code(patient_tab, server, "jean.dupont@example.test", "jean.dupont@example.test")
+    await expect(patient_tab.page).to_have_url(f"{server.origin}/dossier")
+    await patient_tab.page.get_by_role("link", name="Historique des accès").click()
+    review = patient_tab.page.locator("li.card", has_text="Patient inconscient aux urgences").filter(
+        has_text="À examiner")
+    await expect(review).to_have_count(1)
+    await expect(patient_tab.page.locator("li.emergency-event", has_text="Accès d'urgence (bris de glace)")
+                 ).not_to_have_count(0)
+    await patient_tab.check("review")
+    await review.get_by_role("button", name="Signaler comme injustifié").click()
+    await review.get_by_label("Commentaire (facultatif)").fill("Je n'étais pas aux urgences.")
+    await review.get_by_role("button", name="Envoyer le signalement").click()
+    await expect(patient_tab.page.get_by_text("Vous l'avez signalé")).to_be_visible()
+    await patient_tab.context.close()
 
 
 async def test_granted_practitioner_reads_and_adds_an_entry(server: Server, browser: Browser) -> None:
