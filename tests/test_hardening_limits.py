@@ -111,7 +111,10 @@ async def test_token_limit(client: httpx.AsyncClient) -> None:
 async def test_cost_limit_on_list_sizes(client: httpx.AsyncClient) -> None:
     sections = ["medications", "medicalDevices", "procedures", "imaging", "labResults",
                 "hospitalStays", "documents"]
-    body = " ".join(f"{s}(first: 100) {{ edges {{ node {{ id title }} }} }}" for s in sections)
+    node = "id title code date createdAt supersedes author { displayName profession }"
+    # Each section twice (an alias each): 14 pages of 100 entries, about 15,000 fields.
+    body = " ".join(f"{alias}{s}(first: 100) {{ edges {{ node {{ {node} }} }} }}"
+                    for s in sections for alias in ("", f"again_{s}: "))
     await assert_refused_before_execution(
         client, f"mutation {{ {START} }} query Q {{ myRecord {{ ...R }} }}"
                 f" fragment R on PatientRecord {{ {body} }}", "Query too costly", operation=None)
