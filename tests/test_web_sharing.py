@@ -1,0 +1,99 @@
+"""Sharing choices and account security from the page, in a real Chromium."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.async_api import Browser, expect
+
+from backend.domain.enums import Profession
+from backend.models import BlockedPractitioner, Grant, Record, Session
+from tests import factories
+from tests.browser import Server, browser, open_tab, server
+from tests.test_web_record import sign_in_with_code
+
+__all__ = ["browser", "server"]
+
+pytestmark = pytest.mark.browser
+
+
+async def test_revoke_block_treating_physician_and_emergency_preferences(
+    server: Server, browser: Browser
+) -> None:
+    email = "choix@example.test"
+    _, record = await factories.patient(email=email)
+    nurse, _ = await factories.practitioner(Profession.INFIRMIER)
+    doctor, _ = await factories.practitioner(Profession.MEDECIN)
+    tab = await open_tab(browser, server, "sharing", "mobile")
+    page = tab.page
+    await sign_in_with_code(tab, server, email, email)
+    await page.get_by_role("link", name="Partage").click()
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Partage de mon dossier")
+
+    async def find(name: str) -> None:
+        await page.get_by_label("Rechercher un professionnel").fill(name)
+        await page.get_by_role("button", name="Rechercher", exact=True).click()
+
+    # Grant the nurse, then withdraw it.
+    await find(nurse.last_name)
+    results = page.get_by_role("list", name="Résultats de la recherche")
+    await results.get_by_role("button", name="Partager avec").click()
+    await page.get_by_label("Vaccinations").check()
+    await page.get_by_role("button", name="Partager ces rubriques").click()
+    await expect(page.get_by_text(f"Accès accordé à {nurse.display_name}.")).to_be_visible()
+    assert await Grant.filter(record_id=record.id).count() == 1
+    await page.get_by_role("button", name="Retirer l'accès").click()
+    await expect(page.get_by_text(f"{nurse.display_name} n'a plus accès à votre dossier.")).to_be_visible()
+    await expect(page.get_by_text("Vous n'avez autorisé aucun professionnel.")).to_be_visible()
+
+    # Block the nurse, then lift it.
+    await find(nurse.last_name)
+    await results.get_by_role("button", name="Bloquer").click()
+    await expect(page.get_by_text(f"{nurse.display_name} est bloqué(e)")).to_be_visible()
+    assert await BlockedPractitioner.filter(record_id=record.id).count() == 1
+    await tab.check("blocked")
+    await page.get_by_role("button", name="Débloquer").click()
+    await expect(page.get_by_text("Le blocage est levé.")).to_be_visible()
+    assert await BlockedPractitioner.filter(record_id=record.id).count() == 0
+
+    # Name a treating physician.
+    await find(doctor.last_name)
+    await results.get_by_role("button", name="Désigner comme médecin traitant").click()
+    named = f"{doctor.display_name} est désormais votre médecin traitant."
+    await expect(page.get_by_text(named)).to_be_visible()
+
+    # Oppose break-glass.
+    await page.get_by_label("Autoriser l'accès d'urgence (« bris de glace »)").uncheck()
+    await page.get_by_role("button", name="Enregistrer").click()
+    await expect(page.get_by_text("Enregistré.")).to_be_visible()
+    await page.reload()
+    await expect(page.get_by_label("Autoriser l'accès d'urgence (« bris de glace »)")).not_to_be_checked()
+    await expect(page.get_by_label("Autoriser l'accès du médecin régulateur du SAMU")).to_be_checked()
+    await tab.check("preferences")
+    assert (await Record.get(id=record.id)).treating_physician_id is not None  # type: ignore[attr-defined]
+    await tab.context.close()
+
+
+async def test_sessions_and_password_change(server: Server, browser: Browser) -> None:
+    email = "secu@example.test"
+    account, _ = await factories.patient(email=email)
+    other = await open_tab(browser, server, "other-device", "desktop")
+    await sign_in_with_code(other, server, email, email)
+    await expect(other.page).to_have_url(f"{server.origin}/dossier")
+
+    tab = await open_tab(browser, server, "security", "mobile")
+    page = tab.page
+    await sign_in_with_code(tab, server, email, email)
+    await page.get_by_role("link", name="Sécurité").click()
+    await expect(page.get_by_text("Cette session", exact=True)).to_be_visible()
+    await expect(page.get_by_role("button", name="Fermer cette session")).to_have_count(1)
+    await tab.check("sessions")
+    await page.get_by_role("button", name="Fermer cette session").click()
+    await expect(page.get_by_text("La session est fermée.")).to_be_visible()
+    assert await Session.filter(account_id=account.id, revoked_at=None).count() == 1
+
+    await page.get_by_label("Mot de passe actuel").fill(factories.PASSWORD)
+    await page.get_by_label("Nouveau mot de passe").fill("encore-un-autre-secret-5")
+    await page.get_by_role("button", name="Changer le mot de passe").click()
+    await expect(page.get_by_text("Votre mot de passe est changé.")).to_be_visible()
+    await other.context.close()
+    await tab.context.close()
