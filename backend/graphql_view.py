@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from cross_web import HTTPException
-from graphql import ExecutionResult
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse
+from strawberry.types.execution import ExecutionResult
 
 from backend.auth.viewer import ANONYMOUS, BadToken, resolve_viewer
 from backend.config import settings
@@ -95,8 +95,9 @@ class GraphQLView(GraphQL[Context, None]):
         response = await super().process_result(request, result)
         for error in response.get("errors") or []:
             # Parse errors bypass the masking extension: every error still carries a code.
-            extensions = error.setdefault("extensions", {})
-            extensions.setdefault("code", "INTERNAL" if error.get("path") else "BAD_USER_INPUT")
+            formatted = cast(dict[str, Any], error)
+            extensions = formatted.setdefault("extensions", {})
+            extensions.setdefault("code", "INTERNAL" if formatted.get("path") else "BAD_USER_INPUT")
         if result.data is None and result.errors and all(
             e.path is None and (e.extensions or {}).get("code") != "INTERNAL" for e in result.errors
         ):

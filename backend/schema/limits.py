@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import cast
 
 from graphql import (
     DocumentNode,
@@ -160,7 +161,7 @@ class _Measure:
                 inner = (
                     self.selections(selection.selection_set, active)
                     if isinstance(selection, InlineFragmentNode)
-                    else self.fragment(selection.name.value, active)
+                    else self.fragment(cast(FragmentSpreadNode, selection).name.value, active)
                 )
                 fields += inner.fields
                 depth = max(depth, inner.depth)
@@ -224,7 +225,7 @@ def _introspects(selection_set: SelectionSetNode | None,
         elif isinstance(selection, InlineFragmentNode):
             if _introspects(selection.selection_set, fragments, memo):
                 return True
-        else:
+        elif isinstance(selection, FragmentSpreadNode):
             name = selection.name.value
             if name not in memo and name in fragments:
                 memo[name] = False  # a cycle answers no; graphql's own rule refuses it
