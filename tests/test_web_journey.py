@@ -143,4 +143,16 @@ async def test_patient_activates_uses_a_passkey_and_shares_two_sections(
     await expect(page.get_by_text("1 événement(s)")).to_be_visible()
     await expect(page.locator("ul.history > li")).to_have_count(1)
     assert pharmacist_info.id is not None
+
+    # Rename, then remove the passkey.
+    await page.get_by_role("link", name="Sécurité").click()
+    passkeys = page.get_by_role("list", name="Clés d'accès (passkeys)")
+    await passkeys.get_by_role("button", name="Renommer").click()
+    await passkeys.get_by_label("Nom de la clé").fill("Ordinateur du salon")
+    await passkeys.get_by_role("button", name="Enregistrer").click()
+    await expect(page.get_by_role("heading", name="Ordinateur du salon")).to_be_visible()
+    page.once("dialog", lambda dialog: dialog.accept())
+    await passkeys.get_by_role("button", name="Supprimer").click()
+    await expect(page.get_by_text("La clé d'accès est supprimée.")).to_be_visible()
+    await expect(page.get_by_text("Aucune clé d'accès enregistrée.")).to_be_visible()
     await tab.context.close()
