@@ -74,6 +74,11 @@ async def test_start_login_limited_per_address_across_identifiers(
     # No trusted header configured: a forged X-Forwarded-For is ignored, the peer still counts.
     forged = await _start(client, "spray4@test.dmp", **{"x-forwarded-for": "203.0.113.9"})
     assert _codes(forged) == ["RATE_LIMITED"]
+    # Password reset requests draw on the same per-address count.
+    reset = await _post(client, """mutation($i: String!) {
+        requestPasswordReset(identifier: $i) { attemptToken } }""",
+                        {"i": "spray5@test.dmp"})
+    assert _codes(reset) == ["RATE_LIMITED"]
     assert await LoginAttempt.all().count() == attempts
     assert await OneTimeCode.all().count() == 0
 

@@ -153,6 +153,7 @@ async def complete_login(ctx: Context, attempt_token: str, code: str) -> SignedI
 
 async def request_password_reset(ctx: Context, identifier: str) -> str:
     """Always an attempt token; a code goes out only to an existing, unlocked account."""
+    await limit_address(ctx.request, "start-login")
     await _limit_starts(identifier)
     account = await find_account(identifier)
     if account is None or account.locked_at is not None:
