@@ -6,15 +6,29 @@ from __future__ import annotations
 import pytest
 from playwright.async_api import Browser, expect
 
-from backend.models import Session
+from backend.domain.enums import Profession
+from backend.models import Entry, Record, Session
 from tests import factories
-from tests.browser import Server, browser, open_tab, server
+from tests.browser import Server, Tab, browser, open_tab, server
 
 __all__ = ["browser", "server"]
 
 pytestmark = pytest.mark.browser
 
 NEW_PASSWORD = "un-tout-nouveau-secret-77"
+
+
+async def sign_in(tab: Tab, server: Server, email: str, *, fresh_page: bool = True) -> None:
+    page = tab.page
+    if fresh_page:
+        await page.goto("/connexion")
+    await page.get_by_label("Mot de passe", exact=True).fill(factories.PASSWORD)
+    if not await page.get_by_label("Identifiant").input_value():
+        await page.get_by_label("Identifiant").fill(email)
+    server.skip_existing_mail()
+    await page.get_by_role("button", name="Continuer").click()
+    await page.get_by_label("Code reçu").fill(await server.next_code(email))
+    await page.get_by_role("button", name="Valider").click()
 
 
 async def test_forgotten_password_then_sign_in_with_the_new_one(server: Server, browser: Browser) -> None:
@@ -87,4 +101,38 @@ async def test_expired_session_returns_to_login_then_to_the_same_screen(
     await page.get_by_role("button", name="Valider").click()
     await expect(page).to_have_url(f"{server.origin}/historique")
     await expect(page.get_by_role("heading", level=1)).to_have_text("Historique des accès")
+    await tab.context.close()
+
+
+async def test_practitioner_entry_typed_before_expiry_survives_the_login(
+    server: Server, browser: Browser
+) -> None:
+    email = "dr.expire@example.test"
+    doctor, doctor_info = await factories.practitioner(Profession.MEDECIN, email=email)
+    patient, record = await factories.patient()
+    await Record.filter(id=record.id).update(treating_physician_id=doctor_info.id)
+    tab = await open_tab(browser, server, "kept", "mobile")
+    page = tab.page
+    await sign_in(tab, server, email)
+    await expect(page).to_have_url(f"{server.origin}/praticien")
+    await page.get_by_label("Numéro INS (numéro de sécurité sociale)").first.fill(record.ins)
+    await page.get_by_role("button", name="Consulter").click()
+    form = page.get_by_role("form", name="Ajouter une information")
+    await form.get_by_label("Rubrique").select_option("MEDICAL_HISTORY")
+    await form.get_by_label("Intitulé").fill("Appendicectomie en 2010")
+    await form.get_by_label("Pathologie").fill("appendicite")
+
+    await Session.filter(account_id=doctor.id).delete()
+    await form.get_by_role("button", name="Ajouter au dossier").click()
+    await expect(page).to_have_url(f"{server.origin}/connexion")
+    assert await Entry.filter(title="Appendicectomie en 2010").count() == 0
+    await sign_in(tab, server, email, fresh_page=False)
+    await expect(page).to_have_url(f"{server.origin}/praticien")
+    form = page.get_by_role("form", name="Ajouter une information")
+    await expect(form.get_by_label("Intitulé")).to_have_value("Appendicectomie en 2010")
+    await expect(form.get_by_label("Pathologie")).to_have_value("appendicite")
+    await form.get_by_role("button", name="Ajouter au dossier").click()
+    await expect(page.get_by_text("« Appendicectomie en 2010 » est ajouté au dossier.")).to_be_visible()
+    assert await Entry.filter(title="Appendicectomie en 2010", record_id=record.id).count() == 1
+    assert patient.id is not None
     await tab.context.close()

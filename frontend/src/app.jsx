@@ -6,6 +6,7 @@ import { runMutation, runQuery } from './gql/hooks.js';
 import { LOGOUT, ME } from './gql/session.js';
 import { Loading } from './components/Status.jsx';
 import { clearDraft } from './lib/draft.js';
+import { forget } from './lib/kept.js';
 import { routes } from './routes.js';
 
 function useSignal(sig) {
@@ -73,6 +74,7 @@ export function App() {
   const logout = async () => {
     await runMutation(LOGOUT);
     clearDraft('login');
+    forget();
     session.set(null);
     navigate('/connexion');
   };
@@ -113,6 +115,12 @@ export function App() {
                   <Link href={href}>{t(key)}</Link>
                 </li>
               ))}
+              {me?.role === 'SUPPORT' && (
+                <li>
+                  {/* A full page load: the explorer is its own page at /graphql. */}
+                  <a href="/graphql">{t('nav.explorer')}</a>
+                </li>
+              )}
             </ul>
           </nav>
         )}

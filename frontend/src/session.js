@@ -1,11 +1,17 @@
 // Who is signed in. `me` is null when signed out, undefined while the first check runs.
 import { signal } from './lib/signal.js';
 import { navigate, currentPath } from './router.jsx';
+import { forget } from './lib/kept.js';
 
 export const session = signal(undefined);
 const RETURN_KEY = 'dmp.returnTo';
 
+// Who was signed in before the session expired: what they typed is given back to them only.
+let previousAccount = null;
+
 export function signedIn(me) {
+  if (previousAccount && previousAccount !== me?.id) forget();
+  previousAccount = me?.id ?? null;
   session.set(me);
   let target = null;
   try {
@@ -18,12 +24,13 @@ export function signedIn(me) {
 }
 
 export function homeFor(me) {
-  return me?.role === 'PRACTITIONER' ? '/praticien' : me?.role === 'SUPPORT' ? '/compte' : '/dossier';
+  return me?.role === 'PRACTITIONER' ? '/praticien' : me?.role === 'SUPPORT' ? '/securite' : '/dossier';
 }
 
 // The server said UNAUTHENTICATED: back to login, remembering where the user was.
 export function sessionExpired() {
   const here = currentPath.get();
+  previousAccount = session.get()?.id ?? previousAccount;
   if (!PUBLIC_PATHS.includes(here)) {
     try {
       sessionStorage.setItem(RETURN_KEY, here);

@@ -2,16 +2,17 @@ import { useState } from 'preact/hooks';
 import { t } from '../i18n/index.js';
 import { runMutation } from '../gql/hooks.js';
 import { DETAIL_INPUTS, entryInput } from '../lib/entryInput.js';
+import { useKept } from '../lib/kept.js';
 import { Field, SelectField } from './Field.jsx';
 import { ErrorBox, Notice } from './Status.jsx';
 import { ADD_ENTRY } from '../gql/shared.js';
 
 export function AddEntryForm({ ins = null, sections, onAdded }) {
-  const [section, setSection] = useState(sections[0] ?? '');
-  const [title, setTitle] = useState('');
-  const [date, setDate] = useState(new Date().toISOString().slice(0, 10));
-  const [code, setCode] = useState('');
-  const [details, setDetails] = useState({});
+  const [section, setSection] = useKept('addEntry.section', sections[0] ?? '');
+  const [title, setTitle] = useKept('addEntry.title', '');
+  const [date, setDate] = useKept('addEntry.date', new Date().toISOString().slice(0, 10));
+  const [code, setCode] = useKept('addEntry.code', '');
+  const [details, setDetails] = useKept('addEntry.details', {});
   const [failure, setFailure] = useState(null);
   const [notice, setNotice] = useState(null);
   if (!sections.length) return null;

@@ -387,4 +387,6 @@ export default {
   "lifecycle.deletionPending": "Deletion requested on {requested}. You may cancel it until {until}.",
   "lifecycle.cancelDeletion": "Cancel the deletion",
   "lifecycle.deletionCancelled": "The deletion is cancelled.",
+
+  "nav.explorer": "GraphQL explorer (support)",
 };

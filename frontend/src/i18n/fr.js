@@ -387,4 +387,6 @@ export default {
   "lifecycle.deletionPending": "Suppression demandée le {requested}. Vous pouvez l'annuler jusqu'au {until}.",
   "lifecycle.cancelDeletion": "Annuler la suppression",
   "lifecycle.deletionCancelled": "La suppression est annulée.",
+
+  "nav.explorer": "Explorateur GraphQL (assistance)",
 };

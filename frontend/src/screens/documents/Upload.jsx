@@ -4,6 +4,7 @@ import { runMutation } from '../../gql/hooks.js';
 import { Field, SelectField, TextArea } from '../../components/Field.jsx';
 import { AddEntryForm } from '../../components/AddEntryForm.jsx';
 import { ErrorBox, Notice } from '../../components/Status.jsx';
+import { useKept } from '../../lib/kept.js';
 import { PATIENT_WRITABLE } from '../../lib/sections.js';
 import { UPLOAD } from './documents.js';
 
@@ -13,10 +14,10 @@ const MAX_BYTES = 20 * 1024 * 1024;
 
 export function Upload() {
   const [file, setFile] = useState(null);
-  const [title, setTitle] = useState('');
-  const [section, setSection] = useState('DOCUMENTS');
-  const [documentType, setDocumentType] = useState('');
-  const [description, setDescription] = useState('');
+  const [title, setTitle] = useKept('upload.title', '');
+  const [section, setSection] = useKept('upload.section', 'DOCUMENTS');
+  const [documentType, setDocumentType] = useKept('upload.documentType', '');
+  const [description, setDescription] = useKept('upload.description', '');
   const [date, setDate] = useState('');
   const [failure, setFailure] = useState(null);
   const [notice, setNotice] = useState(null);

@@ -1,4 +1,4 @@
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { locale, t } from '../../i18n/index.js';
 import { runMutation, runQuery } from '../../gql/hooks.js';
 import { AddEntryForm } from '../../components/AddEntryForm.jsx';
@@ -9,19 +9,25 @@ import { ErrorBox, Loading } from '../../components/Status.jsx';
 import { formatDate } from '../../lib/dates.js';
 import { writableSections } from '../../lib/entryInput.js';
 import { normalizeIns } from '../../lib/ins.js';
+import { forget, useKept } from '../../lib/kept.js';
 import { appendPage } from '../../lib/paging.js';
 import { OpenRecord } from './OpenRecord.jsx';
 import { BREAK_GLASS, PATIENT_RECORD, patientRecordPage, REGULATOR } from './documents.js';
 
 // A practitioner's view. The INS lives in this component's state only, never in the URL.
 export function Practitioner({ me }) {
-  const [ins, setIns] = useState('');
-  const [active, setActive] = useState(null);
+  const [ins, setIns] = useKept('pro.ins', '');
+  const [active, setActive] = useKept('pro.active', null);
   const [record, setRecord] = useState(null);
   const [failure, setFailure] = useState(null);
   const [loading, setLoading] = useState(false);
   const [emergency, setEmergency] = useState(null);
-  const [reason, setReason] = useState('');
+  const [reason, setReason] = useKept('pro.reason', '');
+
+  // Back from the login screen after an expired session: reopen the record that was on screen.
+  useEffect(() => {
+    if (active) load(active);
+  }, []);
 
   const load = async (target) => {
     setLoading(true);
@@ -62,6 +68,7 @@ export function Practitioner({ me }) {
   };
 
   const closeView = () => {
+    forget('addEntry.');
     setRecord(null);
     setActive(null);
     setEmergency(null);

@@ -7,6 +7,7 @@ import { Empty, ErrorBox, Loading, Notice } from '../../components/Status.jsx';
 import { formatDateTime } from '../../lib/dates.js';
 import { createPasskey, passkeysSupported } from '../../lib/passkeys.js';
 import { clearDraft } from '../../lib/draft.js';
+import { forget } from '../../lib/kept.js';
 import { navigate } from '../../router.jsx';
 import { session } from '../../session.js';
 import {
@@ -134,6 +135,7 @@ export function Security() {
             const result = await sensitive(() => runMutation(LOGOUT_EVERYWHERE));
             if (result) {
               clearDraft('login');
+              forget();
               session.set(null);
               navigate('/connexion');
             }
