@@ -186,7 +186,7 @@ export default {
   "entry.superseded": "Remplacée par une correction",
   "entry.download": "Télécharger {name}",
   "entry.showDetails": "Voir le détail",
-  "entry.hideDetails": "Masquer le détail",
+  "entry.hideDetails": "Refermer le détail",
   "entry.source": "Origine",
   "entry.author": "Auteur",
   "entry.createdAt": "Ajoutée le",
