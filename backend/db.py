@@ -7,6 +7,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from tortoise import Tortoise
+from tortoise.backends.base.config_generator import expand_db_url
 
 from backend.config import settings
 
@@ -16,11 +17,13 @@ from backend.config import settings
 POSTGRES_DEFAULTS = {"timeout": "5", "command_timeout": "15"}
 
 
-def _url(url: str) -> str:
+def _connection(url: str) -> str | dict[str, Any]:
     sep = "&" if "?" in url else "?"
     if url.startswith("sqlite://"):
-        # WAL + a busy timeout: several workers on one file wait instead of failing.
-        return f"{url}{sep}busy_timeout=10000"
+        # WAL + a busy timeout + transactions that take the write lock first: several
+        # processes on one file wait for each other instead of failing (backend/sqlite_client.py).
+        sqlite = expand_db_url(f"{url}{sep}busy_timeout=10000")
+        return {**sqlite, "engine": "backend.sqlite_client"}
     if not url.startswith(("postgres://", "asyncpg://")):
         return url
     query = parse_qs(urlsplit(url).query)
@@ -30,7 +33,7 @@ def _url(url: str) -> str:
 
 def tortoise_config(url: str | None = None) -> dict[str, Any]:
     return {
-        "connections": {"default": _url(url or settings().database_url)},
+        "connections": {"default": _connection(url or settings().database_url)},
         "apps": {
             "models": {
                 "models": ["backend.models"],

@@ -9,7 +9,9 @@ from backend import db
 
 def _credentials(url: str) -> dict[str, object]:
     connection = db.tortoise_config(url)["connections"]["default"]
-    return dict(expand_db_url(connection)["credentials"])
+    if isinstance(connection, str):
+        connection = expand_db_url(connection)
+    return dict(connection["credentials"])
 
 
 def test_postgres_connections_get_bounded_connect_and_statement_timeouts() -> None:
@@ -26,6 +28,9 @@ def test_the_url_may_set_its_own_timeouts() -> None:
 def test_sqlite_waits_for_the_write_lock_instead_of_failing() -> None:
     credentials = _credentials("sqlite:///srv/dmp/dmp.sqlite3")
     assert credentials["busy_timeout"] == "10000" and "command_timeout" not in credentials
+    assert credentials["file_path"] == "/srv/dmp/dmp.sqlite3"
+    assert db.tortoise_config("sqlite:///srv/dmp/dmp.sqlite3")["connections"]["default"]["engine"] == (
+        "backend.sqlite_client")
 
 
 def test_what_counts_as_the_database_being_unavailable() -> None:

@@ -12,6 +12,7 @@ import sqlite3
 from typing import Any
 
 from tests import factories
+from tests.care_items import IMPORT, INSURER, medication_item
 from tests.conftest import TEST_DIR
 from tests.resilience import Gql, http_client, login, ok, ready, servers
 from tests.server import run_dmp
@@ -54,6 +55,10 @@ async def test_two_workers_on_one_sqlite_file_never_answer_database_is_locked(
                        "--last-name", f"Worker{n}", "--rpps", factories.new_rpps(),
                        "--profession", "medecin", **env)
         assert done.returncode == 0, done.stderr
+    created = run_dmp("create-token", "--name", "insurer", "--scope", "insurer:import",
+                      "--organization", INSURER, **env)
+    assert created.returncode == 0, created.stderr
+    insurer_token = created.stdout.strip().splitlines()[-1]
     with sqlite3.connect(path) as conn:
         doctor_ids = dict(conn.execute(
             "SELECT a.email, p.id FROM practitioner p JOIN account a ON a.id = p.account_id"
@@ -89,14 +94,23 @@ async def test_two_workers_on_one_sqlite_file_never_answer_database_is_locked(
                         answers.append(await doctors[n](at, READ, ins=ins))
                 return answers
 
+            async def insurer_imports() -> list[dict[str, Any]]:
+                insurer = Gql(client, token=insurer_token)
+                return [await insurer((a, b)[i % 2], IMPORT, items=[
+                    medication_item(ins, 100 * i + k, birthDate="1980-02-03")
+                    for k in range(2) for _, ins in people
+                ]) for i in range(REQUESTS)]
+
             results = await asyncio.gather(owner_toggles(0), owner_toggles(1),
-                                           doctor_reads(0), doctor_reads(1))
+                                           doctor_reads(0), doctor_reads(1), insurer_imports())
     answers = [answer for client_answers in results for answer in client_answers]
-    assert len(answers) == 4 * REQUESTS
+    assert len(answers) == 5 * REQUESTS
     failures = [a for a in answers if a.get("errors") or a["_status"] != 200]
     assert not failures, failures[:3]
     assert all(ok(a) for a in answers)
-    # One event per request: every grant, revoke, opening and read left its trace.
-    assert _events(path) == before + 4 * REQUESTS
+    imported = [a["data"]["importCareHistory"] for a in results[4]]
+    assert all(r["created"] == 4 and r["rejected"] == [] for r in imported), imported[:2]
+    # One event per request and record: every grant, revoke, opening, read and import left its trace.
+    assert _events(path) == before + 4 * REQUESTS + 2 * REQUESTS
     verified = run_dmp("audit", "verify", **env)
     assert verified.returncode == 0, verified.stdout + verified.stderr
