@@ -11,6 +11,7 @@ import asyncio
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -171,6 +172,7 @@ async def server() -> AsyncIterator[Server]:
         yield Server(origin=origin, data_dir=data_dir, process=process, log=log)
     finally:
         _stop(process)
+        shutil.rmtree(data_dir, ignore_errors=True)
 
 
 @pytest.fixture
