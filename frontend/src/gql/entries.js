@@ -16,7 +16,6 @@ const DETAILS = {
   documents: '... on DocumentEntry { documentType description fileName downloadUrl }',
 };
 
-export const ENTRY_FIELDS = `${BASE} ${Object.values(DETAILS).join(' ')}`;
 export const FIRST_PAGE = 10;
 export const NEXT_PAGE = 50;
 

@@ -1,4 +1,4 @@
-import { ENTRY_FIELDS, RECORD_HEAD, EMERGENCY_FIELDS, recordDocument, sectionPageDocument } from '../../gql/entries.js';
+import { RECORD_HEAD, EMERGENCY_FIELDS, recordDocument, sectionPageDocument } from '../../gql/entries.js';
 
 export const PATIENT_RECORD = recordDocument('patientRecord', false);
 export const patientRecordPage = (field) => sectionPageDocument('patientRecord', field, false);
@@ -12,4 +12,3 @@ export const BREAK_GLASS = `mutation OpenBreakGlass($ins: String!, $reason: Stri
 export const REGULATOR = `mutation RegulatorAccess($ins: String!, $reason: String!) {
   regulatorAccess(ins: $ins, reason: $reason) { expiresAt mode record { ${RECORD_HEAD} ${EMERGENCY_FIELDS} } } }`;
 
-export const ADD_ENTRY = `mutation AddEntry($input: AddEntryInput!) { addEntry(input: $input) { entry { ${ENTRY_FIELDS} } } }`;

@@ -1,4 +1,4 @@
-import { ENTRY_FIELDS, recordDocument, sectionPageDocument } from '../../gql/entries.js';
+import { recordDocument, sectionPageDocument } from '../../gql/entries.js';
 
 export const MY_RECORD = recordDocument('myRecord', true);
 export const myRecordPage = (field) => sectionPageDocument('myRecord', field, true);
@@ -7,4 +7,3 @@ export const MASK_ENTRY = `mutation MaskEntry($id: ID!) { maskEntry(id: $id) { i
 export const UNMASK_ENTRY = `mutation UnmaskEntry($id: ID!) { unmaskEntry(id: $id) { id masked } }`;
 export const MASK_ALL = `mutation MaskAllEntries { maskAllEntries }`;
 export const DELETE_ENTRY = `mutation DeleteEntry($id: ID!) { deleteEntry(id: $id) }`;
-export const ADD_ENTRY = `mutation AddEntry($input: AddEntryInput!) { addEntry(input: $input) { entry { ${ENTRY_FIELDS} } } }`;
