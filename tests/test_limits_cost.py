@@ -47,3 +47,18 @@ async def test_hundred_of_everything_is_refused_before_execution(client: httpx.A
     result = await Caller(client).gql(whole_record_query(100), {"ins": "185057512345673"})
     assert result.codes == ["BAD_USER_INPUT"]
     assert "too costly" in result.errors[0]["message"]
+
+
+async def test_the_validation_cache_hits_for_a_repeated_query(client: httpx.AsyncClient) -> None:
+    from strawberry.extensions.validation_cache import _get_validate_cache
+
+    cached = _get_validate_cache(512)
+    query = "query Repeated { me { id role } }"
+    await Caller(client).gql(query)
+    before = cached.cache_info()
+    for _ in range(3):
+        assert (await Caller(client).gql(query)).ok() == {"me": None}
+    after = cached.cache_info()
+    # The same document and the same rule classes: validated once, then served from the cache.
+    assert after.hits - before.hits == 3
+    assert after.misses == before.misses

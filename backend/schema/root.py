@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import strawberry
 from strawberry.extensions import (
+    AddValidationRules,
     MaxAliasesLimiter,
     MaxTokensLimiter,
     ParserCache,
@@ -56,6 +57,13 @@ Query = merge_types("Query", tuple(t for area in AREAS for t in area.QUERIES))
 _mutations = tuple(t for area in AREAS for t in area.MUTATIONS)
 Mutation = merge_types("Mutation", _mutations) if _mutations else None
 
+# Built once: ValidationCache keys on the rule classes, and each limiter instance makes new
+# ones, so limiters built per request would miss the cache on every request.
+LIMIT_RULES = [
+    *QueryDepthLimiter(max_depth=MAX_DEPTH).validation_rules,
+    *MaxAliasesLimiter(max_alias_count=MAX_ALIASES).validation_rules,
+]
+
 schema = strawberry.Schema(
     query=Query,
     mutation=Mutation,
@@ -66,8 +74,7 @@ schema = strawberry.Schema(
         OperationName,
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
         lambda: ParserCache(maxsize=512),
-        lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
-        lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+        lambda: AddValidationRules(LIMIT_RULES),
         CostLimiter,
         IntrospectionGate,
         lambda: ValidationCache(maxsize=512),
