@@ -137,7 +137,10 @@ async def section_page(
     first: int,
     after: str | None,
     include_superseded: bool = False,
+    *,
+    count: bool = True,
 ) -> EntryPage:
+    """A page of one section; with `count`, the total comes from the same statement."""
     first = check_first(first)
     mode = view.modes[section]
     filters = visibility_filter(view, section)
@@ -147,10 +150,14 @@ async def section_page(
     if after:
         date, entry_id = decode_entry_cursor(after)
         query = query.filter(Q(care_date__lt=date) | Q(care_date=date, id__lt=entry_id))
-    total = Subquery(Entry.filter(filters).annotate(visible_total=Count("id")).values("visible_total"))
-    rows = await query.annotate(visible_total=total).order_by("-care_date", "-id").limit(first + 1)
+    known_total: int | None = None
+    if count:
+        total = Subquery(Entry.filter(filters).annotate(visible_total=Count("id")).values("visible_total"))
+        query = query.annotate(visible_total=total)
+    rows = await query.order_by("-care_date", "-id").limit(first + 1)
     ctx.access_log.section_returned(view.record.id, section, mode)
-    known_total = int(rows[0].visible_total) if rows else (0 if not after else None)  # type: ignore[attr-defined]
+    if count:
+        known_total = int(rows[0].visible_total) if rows else (0 if not after else None)  # type: ignore[attr-defined]
     return EntryPage(rows[:first], len(rows) > first, view, section, filters, known_total)
 
 

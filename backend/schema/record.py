@@ -79,8 +79,14 @@ def _section_field(section: enums.Section, description: str):  # type: ignore[no
         after: str | None = None,
         include_superseded: bool = False,
     ) -> EntryConnection | None:
+        # Count in the page's statement only when the client asked for totalCount.
+        wants_total = any(
+            getattr(child, "name", None) == "totalCount"
+            for selected in info.selected_fields
+            for child in selected.selections
+        )
         page = await records.section_page(
-            info.context, root.view, section, first, after, include_superseded
+            info.context, root.view, section, first, after, include_superseded, count=wants_total
         )
         return _connection(page)
 
