@@ -32,3 +32,5 @@ class AccessEvent(Model):
     class Meta:
         table = "access_event"
         unique_together = (("record", "seq"),)
+        # The first-access notice asks whether this actor came before.
+        indexes = (("record_id", "actor_id"),)
