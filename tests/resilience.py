@@ -5,10 +5,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import http.cookiejar
+import os
 import signal
 import subprocess
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -61,8 +64,8 @@ def start_server(*args: str, port: int | None = None, **env: str) -> Server:
     port = port or free_port()
     base = f"http://localhost:{port}"
     full_env = dmp_env(DMP_PUBLIC_ORIGIN=base, **env)
-    log_path = str(TEST_DIR / f"resilience-serve-{port}.log")
-    with open(log_path, "ab") as log:
+    log_path = str(TEST_DIR / f"resilience-serve-{port}-{uuid.uuid4().hex[:8]}.log")
+    with open(log_path, "wb") as log:
         process = subprocess.Popen(
             [DMP, "serve", "--host", "127.0.0.1", "--port", str(port), *args],
             env=full_env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
@@ -70,12 +73,34 @@ def start_server(*args: str, port: int | None = None, **env: str) -> Server:
     return Server(process, base, log_path, full_env)
 
 
+def _listens(pid: int, port: int) -> bool:
+    """Whether process `pid` holds the socket listening on `port` (Linux /proc)."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(OSError):
+            for line in Path(table).read_text().splitlines()[1:]:
+                fields = line.split()
+                if fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:
+                    inodes.add(f"socket:[{fields[9]}]")
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        with contextlib.suppress(OSError):
+            if os.readlink(fd) in inodes:
+                return True
+    return False
+
+
 async def ready(server: Server, attempts: int = 300) -> None:
+    """Wait until this process serves its port. Other test runs on the machine start servers
+    too: a port found free may be taken by one of them before ours binds it, so a healthy
+    answer counts only once our process has logged that it holds the port."""
+    port = int(server.base.rsplit(":", 1)[1])
     async with httpx.AsyncClient(timeout=2) as client:
         for _ in range(attempts):
             assert server.process.poll() is None, f"dmp serve exited:\n{server.log()}"
             with contextlib.suppress(httpx.TransportError):
-                if (await client.get(f"{server.base}/healthz")).status_code == 200:
+                if (await client.get(f"{server.base}/healthz")).status_code == 200 and (
+                    _listens(server.process.pid, port)
+                ):
                     return
             await asyncio.sleep(0.1)
     raise AssertionError(f"{server.base} did not become healthy:\n{server.log()}")

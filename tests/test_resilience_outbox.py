@@ -8,16 +8,18 @@ by one of them, once, and marked. Runs on SQLite and PostgreSQL.
 from __future__ import annotations
 
 import asyncio
+import socket
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 
+import pytest
 from aiosmtpd.controller import Controller
 
 from backend.models import OutboxMessage
 from tests import factories
 from tests.conftest import session_for
 from tests.resilience import Gql, http_client, ok, ready, servers
-from tests.server import free_port, run_dmp
+from tests.server import run_dmp
 from tests.smtp import SmtpServer, _Collector
 
 BREAK_GLASS = """mutation($ins: String!, $r: String!) {
@@ -34,8 +36,19 @@ async def _until(check: Callable[[], Awaitable[bool]], what: str, attempts: int 
     raise AssertionError(f"timed out waiting until {what}")
 
 
-async def test_mail_server_down_then_back_delivers_every_notification_exactly_once() -> None:
-    smtp_port = free_port()  # nothing listens there yet: the mail server is down
+@pytest.fixture
+def down() -> Iterator[socket.socket]:
+    """A port bound but not listening: connections are refused (the mail server is down),
+    and no other program on the machine can take the port meanwhile."""
+    with socket.socket() as reserved:
+        reserved.bind(("127.0.0.1", 0))
+        yield reserved
+
+
+async def test_mail_server_down_then_back_delivers_every_notification_exactly_once(
+    down: socket.socket,
+) -> None:
+    smtp_port = int(down.getsockname()[1])
     patients = [await factories.patient() for _ in range(3)]
     doctor, _ = await factories.practitioner()
     doctor_session = await session_for(doctor)
@@ -63,6 +76,7 @@ async def test_mail_server_down_then_back_delivers_every_notification_exactly_on
 
         collector = _Collector()
         controller = Controller(collector, hostname="127.0.0.1", port=smtp_port)
+        down.close()
         controller.start()  # the mail server is back
         try:
             mailbox = SmtpServer(smtp_port, collector)
