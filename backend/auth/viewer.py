@@ -76,34 +76,41 @@ async def viewer_from_session(token: str) -> Viewer:
 async def viewer_from_bearer(token: str) -> Viewer | None:
     """The viewer of a partner token, or None when it is unknown, expired or revoked."""
     now = clock.now()
-    row = (
-        await ApiToken.filter(token_hash=digest(token), revoked_at=None, expires_at__gt=now)
-        .select_related("practitioner", "practitioner__account")
+    # Only the columns the viewer needs: this runs on every partner request.
+    row = await (
+        ApiToken.filter(token_hash=digest(token), revoked_at=None, expires_at__gt=now)
         .first()
+        .values(
+            "id", "scopes", "organization", "name", "last_used_at", "practitioner_id",
+            "practitioner__profession", "practitioner__is_regulator",
+            "practitioner__account_id", "practitioner__account__first_name",
+            "practitioner__account__last_name",
+        )
     )
     if row is None:
         return None
-    if row.last_used_at is None or now - row.last_used_at > timedelta(minutes=1):
-        await ApiToken.filter(id=row.id).update(last_used_at=now)
-    scopes = frozenset(row.scopes)
-    if row.practitioner is not None:
-        p = row.practitioner
+    last_used = row["last_used_at"]
+    if last_used is None or now - last_used > timedelta(minutes=1):
+        await ApiToken.filter(id=row["id"]).update(last_used_at=now)
+    scopes = frozenset(row["scopes"] or [])
+    if row["practitioner_id"] is not None:
         return Viewer(
-            account_id=p.account.id,
+            account_id=row["practitioner__account_id"],
             role=Role.PRACTITIONER,
-            display_name=p.account.display_name,
-            practitioner_id=p.id,
-            profession=p.profession,
-            is_regulator=p.is_regulator,
-            token_id=row.id,
+            display_name=f"{row['practitioner__account__first_name']} "
+            f"{row['practitioner__account__last_name']}",
+            practitioner_id=row["practitioner_id"],
+            profession=Profession(row["practitioner__profession"]),
+            is_regulator=bool(row["practitioner__is_regulator"]),
+            token_id=row["id"],
             scopes=scopes,
         )
     return Viewer(
         role=Role.INSURER,
-        display_name=row.organization or row.name,
-        token_id=row.id,
+        display_name=row["organization"] or row["name"],
+        token_id=row["id"],
         scopes=scopes,
-        organization=row.organization,
+        organization=row["organization"],
     )
 
 
