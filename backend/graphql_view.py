@@ -6,7 +6,7 @@ from typing import Any, cast
 
 from cross_web import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse
@@ -14,6 +14,7 @@ from strawberry.types.execution import ExecutionResult
 
 from backend.auth.viewer import ANONYMOUS, BadToken, resolve_viewer
 from backend.config import settings
+from backend.domain.enums import Role
 from backend.resolvers.context import Context, build_context
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
@@ -50,6 +51,9 @@ def csrf_refusal(request: Request) -> JSONResponse | None:
     if origin != settings().public_origin:
         return _error(403, "FORBIDDEN", "Cross-origin request refused")
     return None
+
+
+EXPLORER_ROLES = frozenset({Role.SUPPORT, Role.PRACTITIONER, Role.INSURER})
 
 
 class GraphQLView(GraphQL[Context, None]):
@@ -114,4 +118,13 @@ class GraphQLView(GraphQL[Context, None]):
     async def render_graphql_ide(self, request: Request) -> Response:
         from backend.static import explorer_response
 
+        viewer = getattr(request.state, "viewer", ANONYMOUS)
+        if settings().production and viewer.role not in EXPLORER_ROLES:
+            # In production the explorer is for signed-in support, practitioner and partner accounts.
+            return HTMLResponse(
+                "<!doctype html><html lang='fr'><head><meta charset='utf-8'><title>DMP</title></head>"
+                "<body><main><h1>Accès réservé</h1><p>L'explorateur GraphQL est réservé au support et "
+                "aux professionnels connectés. <a href='/'>Se connecter</a></p></main></body></html>",
+                status_code=403,
+            )
         return explorer_response()

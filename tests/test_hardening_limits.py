@@ -264,3 +264,22 @@ async def test_production_introspection_for_support_practitioners_and_partners(
     # Suggestions stay off in production too.
     result = await prod_gql(production, "{ mee { id } }", session=await session_for(doctor))
     assert "Did you mean" not in result.errors[0]["message"]
+
+
+async def test_production_explorer_only_for_support_practitioners_and_partners(
+    production: httpx.AsyncClient,
+) -> None:
+    patient, _ = await factories.patient()
+    agent = await factories.support()
+    doctor, _ = await factories.practitioner()
+    html = {"accept": "text/html"}
+    production.cookies.clear()
+    assert (await production.get("/graphql", headers=html)).status_code == 403
+    production.cookies.set("__Host-dmp_session", await session_for(patient))
+    refused = await production.get("/graphql", headers=html)
+    assert refused.status_code == 403 and "Accès réservé" in refused.text
+    for account in (agent, doctor):
+        production.cookies.clear()
+        production.cookies.set("__Host-dmp_session", await session_for(account))
+        page = await production.get("/graphql", headers=html)
+        assert page.status_code == 200, account.role
