@@ -1,0 +1,52 @@
+"""The self-hosted GraphiQL explorer runs a query with the signed-in session, and nothing leaves
+the server's origin (issue #11)."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.async_api import Browser, expect
+
+from backend import config
+from tests import factories
+from tests.browser import Server, browser, open_tab, server
+from tests.conftest import session_for
+
+__all__ = ["browser", "server"]
+
+pytestmark = pytest.mark.browser
+
+
+async def test_support_runs_a_query_in_the_explorer_offline(server: Server, browser: Browser) -> None:
+    staff = await factories.support(email="helpdesk@example.test")
+    tab = await open_tab(browser, server, "explorer-query", "desktop")
+    page = tab.page
+    requested: list[str] = []
+    page.on("request", lambda r: requested.append(r.url))
+    await tab.context.add_cookies([{"name": config.settings().session_cookie,
+                                    "value": await session_for(staff), "url": server.origin}])
+    response = await page.goto("/graphql")
+    assert response is not None and response.status == 200
+    editor = page.locator(".graphiql-query-editor .monaco-editor").first
+    await expect(editor).to_be_visible()
+
+    # Replace the default query with our own, typed on the keyboard.
+    await editor.click()
+    await page.keyboard.press("Control+A")
+    await page.keyboard.press("Delete")
+    await page.keyboard.type("{ me { role displayName")
+    await page.keyboard.press("Escape")  # close the completion list, keep what was typed
+    lines = page.locator(".graphiql-query-editor .view-lines").first
+    await expect(lines).to_contain_text("displayName")
+    await expect(lines).not_to_contain_text("id")  # the default query (with `id`) is gone
+    await page.keyboard.press("Control+Enter")
+
+    result = page.locator(".graphiql-response")
+    await expect(result).to_contain_text('"role": "SUPPORT"')
+    await expect(result).to_contain_text(f'"displayName": "{staff.display_name}"')
+    await expect(result).not_to_contain_text('"id"')  # the typed query ran, not the default one
+    await tab.shot("query-run")
+    outside = [u for u in requested if not u.startswith((server.origin, "data:", "blob:"))]
+    assert not outside, outside
+    assert any(u.startswith(f"{server.origin}/graphql") for u in requested)
+    assert not tab.problems, tab.problems
+    await tab.context.close()
