@@ -187,6 +187,13 @@ async def test_english_on_every_screen(server: Server, browser: Browser) -> None
             await review.get_by_role("button", name="Report as unjustified").click()
             await expect(review.get_by_label("Comment (optional)")).to_be_visible()
             await in_english(tab, "history-report")
+        if path == "/documents":
+            await page.get_by_label("File").set_input_files(
+                files=[{"name": "notes.pdf", "mimeType": "application/pdf", "buffer": b"not a PDF\n"}])
+            await page.get_by_label("Document title").fill("Notes")
+            await page.get_by_role("button", name="Upload the document").click()
+            await expect(page.get_by_role("alert")).to_contain_text("This file is not a valid PDF")
+            await in_english(tab, "upload-refused")
     await tab.context.close()
 
     # Support staff land on their security screen, with the explorer in the menu.

@@ -322,6 +322,7 @@ export default {
   "upload.typeHint": "Par exemple : compte rendu opératoire, certificat.",
   "upload.submit": "Envoyer le document",
   "upload.done": "« {title} » est ajouté à votre dossier.",
+  "upload.badFile": "Ce fichier n'est pas un PDF, un JPEG ou un PNG valable (20 Mo au plus). Il n'a pas été enregistré.",
   "upload.tooBig": "Ce fichier dépasse 20 Mo.",
   "emergency.title": "Mon profil d'urgence",
   "emergency.intro": "Ces informations aident les secours : groupe sanguin, personnes à prévenir, directives anticipées.",

@@ -51,7 +51,16 @@ export function Upload() {
       <h1>{t('upload.title')}</h1>
       <p>{t('upload.intro')}</p>
       {notice && <Notice>{notice}</Notice>}
-      <ErrorBox result={failure} />
+      {failure?.code === 'BAD_USER_INPUT' ? (
+        // The form bounds every other field, so a refusal is about the file: said in the page's
+        // language rather than with the server's own (English) message.
+        <div class="error" role="alert">
+          <p>{t('error.badInput')}</p>
+          <p>{t('upload.badFile')}</p>
+        </div>
+      ) : (
+        <ErrorBox result={failure} />
+      )}
       {tooBig && (
         <p class="error" role="alert">
           {t('upload.tooBig')}
@@ -67,9 +76,9 @@ export function Upload() {
         </div>
         <Field label={t('upload.docTitle')} value={title} onInput={setTitle} required maxLength={200} />
         <SelectField label={t('record.filterSection')} value={section} onChange={setSection} options={['DOCUMENTS', 'LAB_RESULTS'].map((s) => [s, t(`section.${s}`)])} />
-        <Field label={t('detail.documentType')} hint={t('upload.typeHint')} value={documentType} onInput={setDocumentType} />
-        <TextArea label={t('detail.description')} value={description} onInput={setDescription} />
-        <Field label={t('addEntry.date')} type="date" value={date} onInput={setDate} />
+        <Field label={t('detail.documentType')} hint={t('upload.typeHint')} value={documentType} onInput={setDocumentType} maxLength={100} />
+        <TextArea label={t('detail.description')} value={description} onInput={setDescription} maxLength={2000} />
+        <Field label={t('addEntry.date')} type="date" value={date} onInput={setDate} max={new Date().toISOString().slice(0, 10)} />
         <button type="submit" disabled={busy}>
           {busy ? t('common.wait') : t('upload.submit')}
         </button>
