@@ -54,31 +54,46 @@ def stop(process: subprocess.Popen[bytes], timeout: float = 10) -> None:
         process.wait(timeout=timeout)
 
 
-@contextlib.contextmanager
-def dmp_server(*extra_args: str, **extra_env: str) -> Iterator[str]:
-    """Start `dmp serve` on a free port; yields its base URL (http://localhost:PORT)."""
-    port = free_port()
-    origin = f"http://localhost:{port}"
-    env = dmp_env(DMP_PUBLIC_ORIGIN=origin, **extra_env)
-    log = open(TEST_DIR / f"serve-{port}.log", "wb")  # noqa: SIM115 — closed below
-    process = subprocess.Popen(
-        [DMP, "serve", "--host", "127.0.0.1", "--port", str(port), *extra_args],
-        env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-    )
-    try:
+def _start(
+    extra_args: tuple[str, ...], extra_env: dict[str, str]
+) -> tuple[subprocess.Popen[bytes], str, Path]:
+    """A `dmp serve` that holds its port (our process wrote so in its log) and answers health."""
+    for _ in range(3):
+        port = free_port()
+        origin = f"http://localhost:{port}"
+        env = dmp_env(DMP_PUBLIC_ORIGIN=origin, **extra_env)
+        log_path = TEST_DIR / f"serve-{port}.log"
+        with open(log_path, "wb") as log:
+            process = subprocess.Popen(
+                [DMP, "serve", "--host", "127.0.0.1", "--port", str(port), *extra_args],
+                env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            )
         deadline = time.monotonic() + 30
         while True:
             if process.poll() is not None:
-                raise RuntimeError(f"dmp serve exited: {(TEST_DIR / f'serve-{port}.log').read_text()}")
+                text = log_path.read_text(errors="replace")
+                if "address already in use" in text.lower():
+                    break  # another process took the port between our probe and the bind: retry
+                raise RuntimeError(f"dmp serve exited: {text}")
+            # Only our own process's log proves the port is ours (concurrent runs race for ports).
+            bound = f":{port}".encode() in log_path.read_bytes() and b"running on" in log_path.read_bytes()
             try:
-                if httpx.get(f"{origin}/healthz", timeout=1).status_code == 200:
-                    break
+                if bound and httpx.get(f"{origin}/healthz", timeout=1).status_code == 200:
+                    return process, origin, log_path
             except httpx.HTTPError:
                 pass
             if time.monotonic() > deadline:
+                stop(process)
                 raise RuntimeError("dmp serve did not become healthy in 30 s")
             time.sleep(0.1)
+    raise RuntimeError("no free port could be held for dmp serve")
+
+
+@contextlib.contextmanager
+def dmp_server(*extra_args: str, **extra_env: str) -> Iterator[str]:
+    """Start `dmp serve` on a free port; yields its base URL (http://localhost:PORT)."""
+    process, origin, _ = _start(extra_args, extra_env)
+    try:
         yield origin
     finally:
         stop(process)
-        log.close()
