@@ -49,6 +49,10 @@ def cmd_migrate(args: argparse.Namespace) -> None:
 def cmd_serve(args: argparse.Namespace) -> None:
     import uvicorn
 
+    from backend.logs import configure as configure_logging
+
+    # The supervisor of several workers logs too (binding, worker restarts): in JSON as well.
+    configure_logging()
     if args.migrate:
         asyncio.run(_migrate())
     uvicorn.run(
