@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 
 from backend.domain.enums import Section
+from backend.domain.identifiers import luhn_ok
 
 _CIP13 = re.compile(r"^3400\d{9}$")
 # Level-5 ATC code: anatomical group, therapeutic, pharmacological, chemical, substance.
@@ -27,18 +28,6 @@ def _ean13_ok(digits: str) -> bool:
     return (10 - total % 10) % 10 == int(digits[12])
 
 
-def _luhn_ok(digits: str) -> bool:
-    total = 0
-    for index, char in enumerate(reversed(digits)):
-        value = int(char)
-        if index % 2 == 1:
-            value *= 2
-            if value > 9:
-                value -= 9
-        total += value
-    return total % 10 == 0
-
-
 def is_cip13(code: str) -> bool:
     return bool(_CIP13.match(code)) and _ean13_ok(code)
 
@@ -53,7 +42,7 @@ def is_ccam(code: str) -> bool:
 
 def is_loinc(code: str) -> bool:
     match = _LOINC.match(code)
-    return match is not None and _luhn_ok(match.group(1) + match.group(2))
+    return match is not None and luhn_ok(match.group(1) + match.group(2))
 
 
 def is_lpp(code: str) -> bool:
@@ -72,7 +61,7 @@ def ean13_check_digit(body12: str) -> str:
 
 def loinc_check_digit(body: str) -> str:
     for digit in "0123456789":
-        if _luhn_ok(body + digit):
+        if luhn_ok(body + digit):
             return digit
     raise AssertionError("unreachable: some digit always completes a Luhn number")
 

@@ -40,7 +40,7 @@ def ins_key(body13: str) -> str:
     return f"{97 - int(number) % 97:02d}"
 
 
-def _luhn_ok(digits: str) -> bool:
+def luhn_ok(digits: str) -> bool:
     total = 0
     for index, char in enumerate(reversed(digits)):
         value = int(char)
@@ -57,7 +57,7 @@ def normalize_rpps(raw: str) -> str:
     rpps = re.sub(r"\s", "", raw or "")
     if not _RPPS.match(rpps):
         raise InvalidIdentifier("RPPS must be 11 digits")
-    if not _luhn_ok(rpps):
+    if not luhn_ok(rpps):
         raise InvalidIdentifier("RPPS check digit is wrong")
     return rpps
 
@@ -65,6 +65,6 @@ def normalize_rpps(raw: str) -> str:
 def rpps_check_digit(body10: str) -> str:
     """The Luhn digit that completes a 10-digit RPPS body."""
     for digit in "0123456789":
-        if _luhn_ok(body10 + digit):
+        if luhn_ok(body10 + digit):
             return digit
     raise AssertionError("unreachable: some digit always completes a Luhn number")

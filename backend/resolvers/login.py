@@ -137,9 +137,9 @@ async def start_login(ctx: Context, identifier: str, password: str) -> LoginStar
     return LoginStarted(token, factors, sent_to)
 
 
-async def complete_login(ctx: Context, attempt_token: str, code: str) -> SignedIn:
-    await limit_address(ctx.request, "complete-login")
-    attempt = await attempts.find(attempt_token, CodePurpose.LOGIN)
+async def redeem_code(attempt_token: str, purpose: CodePurpose, code: str) -> uuid.UUID:
+    """Check a code against its attempt (the try counted first) and close the attempt."""
+    attempt = await attempts.find(attempt_token, purpose)
     if attempt is None:
         raise BadUserInput(EXPIRED_ATTEMPT)
     account_id: uuid.UUID | None = attempt.account_id  # type: ignore[attr-defined]
@@ -148,6 +148,12 @@ async def complete_login(ctx: Context, attempt_token: str, code: str) -> SignedI
         await refuse(verdict, account_id)
     if not await attempts.complete(attempt):
         raise BadUserInput(EXPIRED_ATTEMPT)
+    return account_id
+
+
+async def complete_login(ctx: Context, attempt_token: str, code: str) -> SignedIn:
+    await limit_address(ctx.request, "complete-login")
+    account_id = await redeem_code(attempt_token, CodePurpose.LOGIN, code)
     return await signed_in(ctx, await Account.get(id=account_id))
 
 
@@ -171,15 +177,7 @@ async def reset_password(ctx: Context, attempt_token: str, code: str, new_passwo
     except WeakPassword as exc:
         raise BadUserInput(str(exc)) from None
     new_hash = await hash_password(new_password)
-    attempt = await attempts.find(attempt_token, CodePurpose.PASSWORD_RESET)
-    if attempt is None:
-        raise BadUserInput(EXPIRED_ATTEMPT)
-    account_id: uuid.UUID | None = attempt.account_id  # type: ignore[attr-defined]
-    verdict = await attempts.check_code(attempt, code)
-    if verdict.outcome != Outcome.OK or account_id is None:
-        await refuse(verdict, account_id)
-    if not await attempts.complete(attempt):
-        raise BadUserInput(EXPIRED_ATTEMPT)
+    account_id = await redeem_code(attempt_token, CodePurpose.PASSWORD_RESET, code)
     await Account.filter(id=account_id).update(password_hash=new_hash)
     await revoke_all(account_id)
     account = await Account.get(id=account_id)

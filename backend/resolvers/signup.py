@@ -17,7 +17,7 @@ from tortoise.transactions import in_transaction
 from backend import clock
 from backend.audit.writer import Actor
 from backend.auth import activation, attempts
-from backend.auth.codes import Outcome, send_code
+from backend.auth.codes import send_code
 from backend.auth.contacts import mask_email, mask_phone, normalize_email, normalize_phone
 from backend.auth.passwords import WeakPassword, check_strength, hash_password
 from backend.auth.sessions import revoke_all
@@ -27,7 +27,7 @@ from backend.errors import BadUserInput, Conflict, Forbidden, Unauthenticated
 from backend.models import Account, ActivationCode, Record
 from backend.notify.outbox import enqueue_sms
 from backend.resolvers.context import Context
-from backend.resolvers.login import EXPIRED_ATTEMPT, SignedIn, refuse, signed_in
+from backend.resolvers.login import SignedIn, redeem_code, signed_in
 
 NOT_ACTIVATED = "The INS or the activation code is not valid, or the code has expired"
 
@@ -201,14 +201,6 @@ async def _recover_contacts(
 
 
 async def verify_contact(ctx: Context, attempt_token: str, code: str) -> SignedIn:
-    attempt = await attempts.find(attempt_token, CodePurpose.VERIFY_CONTACT)
-    if attempt is None:
-        raise BadUserInput(EXPIRED_ATTEMPT)
-    account_id: uuid.UUID | None = attempt.account_id  # type: ignore[attr-defined]
-    verdict = await attempts.check_code(attempt, code)
-    if verdict.outcome != Outcome.OK or account_id is None:
-        await refuse(verdict, account_id)
-    if not await attempts.complete(attempt):
-        raise BadUserInput(EXPIRED_ATTEMPT)
+    account_id = await redeem_code(attempt_token, CodePurpose.VERIFY_CONTACT, code)
     await Account.filter(id=account_id).update(email_verified=True)
     return await signed_in(ctx, await Account.get(id=account_id))
