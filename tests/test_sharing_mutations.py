@@ -153,7 +153,7 @@ async def test_emergency_preferences_and_my_sharing(client: httpx.AsyncClient) -
     stored = await Record.get(id=record.id)
     assert (stored.allow_regulator, stored.allow_break_glass) == (False, True)
     events = await _events(record, AccessAction.SHARING_CHANGED)
-    assert len(events) == 1 and "opposed" in events[0].reason
+    assert len(events) == 1 and "SAMU refusé" in events[0].reason
     doctor_account, _ = await factories.practitioner()
     as_doctor = Caller(client, session=await session_for(doctor_account))
     assert (await as_doctor.gql(MY_SHARING)).ok() == {"mySharing": None}

@@ -80,7 +80,7 @@ async def open_emergency(ctx: Context, ins: str, reason: str, kind: EmergencyKin
         raise Forbidden(REFUSED)
     sharing = await ctx.loaders.sharing.load(record.id)
     if record.status != RecordStatus.ACTIVE or sharing.blocked or _opposed(record, kind):
-        ctx.access_log.note(record.id, AccessAction.ACCESS_DENIED, reason=f"{kind.value} refused")
+        ctx.access_log.note(record.id, AccessAction.ACCESS_DENIED, reason="accès d'urgence refusé")
         raise Forbidden(REFUSED)
 
     now = clock.now()

@@ -149,8 +149,22 @@ def _changed(ctx: Context, record: Record, reason: str, sections: frozenset[Sect
     )
 
 
+PROFESSION_LABELS = {
+    Profession.MEDECIN: "médecin",
+    Profession.PHARMACIEN: "pharmacien",
+    Profession.INFIRMIER: "infirmier",
+    Profession.SAGE_FEMME: "sage-femme",
+    Profession.CHIRURGIEN_DENTISTE: "chirurgien-dentiste",
+    Profession.KINESITHERAPEUTE: "kinésithérapeute",
+    Profession.BIOLOGISTE: "biologiste",
+    Profession.RADIOLOGUE: "radiologue",
+}
+
+
 def _who(practitioner: Practitioner) -> str:
-    return f"{practitioner.account.display_name} ({practitioner.profession}, RPPS {practitioner.rpps})"
+    # The patient reads these reasons in the history: plain French, as the page is.
+    label = PROFESSION_LABELS.get(Profession(practitioner.profession), str(practitioner.profession))
+    return f"{practitioner.account.display_name} ({label}, RPPS {practitioner.rpps})"
 
 
 async def grant_access(ctx: Context, practitioner_id: str, sections: list[Section]) -> Sharing:
@@ -179,7 +193,7 @@ async def grant_access(ctx: Context, practitioner_id: str, sections: list[Sectio
             await Grant.filter(record_id=record.id, practitioner_id=practitioner.id).update(
                 sections=values
             )
-    _changed(ctx, record, f"access granted to {_who(practitioner)}", wanted)
+    _changed(ctx, record, f"accès accordé à {_who(practitioner)}", wanted)
     return await sharing_of(record)
 
 
@@ -188,7 +202,7 @@ async def revoke_access(ctx: Context, practitioner_id: str) -> Sharing:
     practitioner = await _practitioner(practitioner_id)
     deleted = await Grant.filter(record_id=record.id, practitioner_id=practitioner.id).delete()
     if deleted:
-        _changed(ctx, record, f"access revoked from {_who(practitioner)}")
+        _changed(ctx, record, f"accès retiré à {_who(practitioner)}")
     return await sharing_of(record)
 
 
@@ -203,7 +217,7 @@ async def block_practitioner(ctx: Context, practitioner_id: str) -> Sharing:
             record_id=record.id, practitioner_id=practitioner.id, using_db=conn
         )
     if created:
-        _changed(ctx, record, f"blocked {_who(practitioner)}")
+        _changed(ctx, record, f"{_who(practitioner)} bloqué")
     return await sharing_of(record)
 
 
@@ -214,7 +228,7 @@ async def unblock_practitioner(ctx: Context, practitioner_id: str) -> Sharing:
         record_id=record.id, practitioner_id=practitioner.id
     ).delete()
     if deleted:
-        _changed(ctx, record, f"unblocked {_who(practitioner)}")
+        _changed(ctx, record, f"{_who(practitioner)} débloqué")
     return await sharing_of(record)
 
 
@@ -224,7 +238,7 @@ async def set_treating_physician(ctx: Context, practitioner_id: str | None) -> S
         if record.treating_physician_id is not None:  # type: ignore[attr-defined]
             await Record.filter(id=record.id).update(treating_physician_id=None)
             record.treating_physician_id = None
-            _changed(ctx, record, "treating physician removed")
+            _changed(ctx, record, "médecin traitant retiré")
         return await sharing_of(record)
     practitioner = await _practitioner(practitioner_id)
     if practitioner.profession != Profession.MEDECIN:
@@ -234,7 +248,7 @@ async def set_treating_physician(ctx: Context, practitioner_id: str | None) -> S
     if record.treating_physician_id != practitioner.id:  # type: ignore[attr-defined]
         await Record.filter(id=record.id).update(treating_physician_id=practitioner.id)
         record.treating_physician_id = practitioner.id
-        _changed(ctx, record, f"treating physician set to {_who(practitioner)}")
+        _changed(ctx, record, f"médecin traitant : {_who(practitioner)}")
     return await sharing_of(record)
 
 
@@ -251,10 +265,10 @@ async def set_emergency_preferences(
         _changed(
             ctx,
             record,
-            "emergency preferences: regulator access "
-            + ("allowed" if allow_regulator_access else "opposed")
-            + ", break-glass "
-            + ("allowed" if allow_break_glass else "opposed"),
+            "préférences d'urgence : accès du régulateur du SAMU "
+            + ("autorisé" if allow_regulator_access else "refusé")
+            + ", accès en urgence (bris de glace) "
+            + ("autorisé" if allow_break_glass else "refusé"),
         )
     return await sharing_of(record)
 

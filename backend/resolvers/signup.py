@@ -103,7 +103,9 @@ async def open_record_for_patient(
                 "sur le site du DMP avec votre INS.",
                 record_id=record.id, using_db=conn,
             )
-    ctx.access_log.note(record.id, AccessAction.RECORD_OPENED, reason="identity checked at the point of care")
+    ctx.access_log.note(
+        record.id, AccessAction.RECORD_OPENED, reason="identité vérifiée par le professionnel"
+    )
     sent_to = mask_email(send_email) if send_email else mask_phone(send_phone) if send_phone else None
     return RecordOpened(ins, code, row.expires_at, sent_to)
 
@@ -191,7 +193,7 @@ async def _recover_contacts(
     account = await Account.get(id=owner_id)
     ctx.access_log.actor = Actor(account.id, account.display_name, None, Role.PATIENT.value)
     ctx.access_log.note(
-        record.id, AccessAction.SECURITY_CHANGED, reason="contacts and password recovered"
+        record.id, AccessAction.SECURITY_CHANGED, reason="coordonnées et mot de passe renouvelés"
     )
     attempt, token = await attempts.start(account, CodePurpose.VERIFY_CONTACT, live=True)
     sent_to = await send_code(
