@@ -12,6 +12,7 @@ from datetime import datetime
 
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F, Q
+from tortoise.transactions import in_transaction
 
 from backend import clock
 from backend.models import Account, RateCounter
@@ -23,16 +24,17 @@ LOCK_REASON = "too many wrong codes"
 
 async def take(key: str, window_start: datetime, limit: int) -> bool:
     """Count one use of `key` in the window starting at `window_start`; False past the limit."""
+    under_limit = RateCounter.filter(key=key, window_start=window_start, count__lt=limit)
     for _ in range(2):
-        counted = await RateCounter.filter(
-            key=key, window_start=window_start, count__lt=limit
-        ).update(count=F("count") + 1)
-        if counted:
+        if await under_limit.update(count=F("count") + 1):
             return True
         if await RateCounter.filter(key=key, window_start=window_start).exists():
-            return False
+            # Either the limit is reached, or another request created the row after our
+            # update looked: one more conditional update tells which.
+            return bool(await under_limit.update(count=F("count") + 1))
         try:
-            await RateCounter.create(key=key, window_start=window_start, count=1)
+            async with in_transaction():  # a savepoint when the caller is in a transaction
+                await RateCounter.create(key=key, window_start=window_start, count=1)
             return True
         except IntegrityError:
             continue  # another request created it first: count on the row it made
