@@ -16,10 +16,10 @@ from backend.authz.decision import may_write
 from backend.domain.codes import InvalidCode, normalize_section_code
 from backend.domain.details import InvalidDetails, normalize_details
 from backend.domain.enums import AccessAction, AccessMode, EntrySource, RecordStatus, Role, Section
-from backend.domain.identifiers import InvalidIdentifier, normalize_ins
 from backend.errors import BadUserInput, Conflict, Forbidden, NotFound, Unauthenticated
 from backend.files import storage
 from backend.models import Entry, Record, StoredFile
+from backend.resolvers.arguments import ins_argument
 from backend.resolvers.context import Context
 from backend.resolvers.records import RecordView, view_of
 
@@ -51,12 +51,7 @@ async def _target_record(ctx: Context, ins: str | None) -> Record:
     """The record a patient or practitioner writes to; FORBIDDEN alike if it does not exist."""
     viewer = ctx.viewer
     _require_viewer(ctx)
-    normalized = None
-    if ins is not None:
-        try:
-            normalized = normalize_ins(ins)
-        except InvalidIdentifier as exc:
-            raise BadUserInput(str(exc)) from None
+    normalized = ins_argument(ins) if ins is not None else None
     if viewer.role == Role.PATIENT:
         record = await Record.filter(owner_id=viewer.account_id).first()
         if record is None or (normalized is not None and normalized != record.ins):

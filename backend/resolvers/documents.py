@@ -16,12 +16,12 @@ from backend import clock
 from backend.audit.writer import PendingEvent, append
 from backend.authz.decision import may_write, sees_masked
 from backend.domain.enums import AccessAction, AccessMode, EntrySource, RecordStatus, Role, Section
-from backend.domain.identifiers import InvalidIdentifier, normalize_ins
 from backend.errors import BadUserInput, Forbidden, NotFound, Unauthenticated
 from backend.files import storage
 from backend.files.sniffing import EXTENSIONS, UnrecognisedContent, sniff
 from backend.models import Entry, Record, StoredFile
 from backend.notify.notices import notify_new_document
+from backend.resolvers.arguments import ins_argument
 from backend.resolvers.context import Context
 from backend.resolvers.records import RecordView, view_of
 
@@ -116,10 +116,7 @@ async def _writable_view(ctx: Context, data: DocumentInput) -> RecordView:
 def _normalized_ins(raw: str | None) -> str | None:
     if raw is None or not raw.strip():
         return None
-    try:
-        return normalize_ins(raw)
-    except InvalidIdentifier as exc:
-        raise BadUserInput(str(exc)) from None
+    return ins_argument(raw)
 
 
 def _text(value: str | None, name: str, limit: int, required: bool = False) -> str | None:

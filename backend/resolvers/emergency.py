@@ -13,10 +13,10 @@ from backend import clock
 from backend.audit.writer import PendingEvent, append
 from backend.config import settings
 from backend.domain.enums import AccessAction, AccessMode, EmergencyKind, Profession, RecordStatus, Role
-from backend.domain.identifiers import InvalidIdentifier, normalize_ins
 from backend.errors import BadUserInput, Forbidden, Unauthenticated
 from backend.models import Account, EmergencySession, Record
 from backend.notify.outbox import enqueue_email
+from backend.resolvers.arguments import ins_argument
 from backend.resolvers.context import Context
 from backend.resolvers.records import RecordView, view_of
 
@@ -71,11 +71,7 @@ async def open_emergency(ctx: Context, ins: str, reason: str, kind: EmergencyKin
         raise BadUserInput(f"State the reason for the emergency access (at least {REASON_MIN} characters)")
     if len(reason) > REASON_MAX:
         raise BadUserInput(f"The reason is limited to {REASON_MAX} characters")
-    try:
-        ins = normalize_ins(ins)
-    except InvalidIdentifier as exc:
-        raise BadUserInput(str(exc)) from None
-    record = await Record.filter(ins=ins).first()
+    record = await Record.filter(ins=ins_argument(ins)).first()
     if record is None:
         raise Forbidden(REFUSED)
     sharing = await ctx.loaders.sharing.load(record.id)

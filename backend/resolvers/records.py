@@ -19,9 +19,9 @@ from backend.authz.decision import (
     strongest,
 )
 from backend.domain.enums import AccessAction, AccessMode, RecordStatus, Role, Section
-from backend.domain.identifiers import InvalidIdentifier, normalize_ins
-from backend.errors import BadUserInput, Forbidden, Unauthenticated
+from backend.errors import Forbidden, Unauthenticated
 from backend.models import Entry, Record
+from backend.resolvers.arguments import ins_argument
 from backend.resolvers.context import Context
 from backend.resolvers.pagination import check_first, decode_entry_cursor, encode_entry_cursor
 
@@ -85,11 +85,7 @@ async def patient_record(ctx: Context, ins: str) -> RecordView:
     viewer = ctx.viewer
     if not viewer.authenticated:
         raise Unauthenticated()
-    try:
-        ins = normalize_ins(ins)
-    except InvalidIdentifier as exc:
-        raise BadUserInput(str(exc)) from None
-    record = await Record.filter(ins=ins).first()
+    record = await Record.filter(ins=ins_argument(ins)).first()
     if record is None:
         raise Forbidden("No access to this record")
     view = await view_of(ctx, record)

@@ -22,10 +22,10 @@ from backend.auth.contacts import mask_email, mask_phone, normalize_email, norma
 from backend.auth.passwords import WeakPassword, check_strength, hash_password
 from backend.auth.sessions import revoke_all
 from backend.domain.enums import AccessAction, CodeChannel, CodePurpose, RecordStatus, Role
-from backend.domain.identifiers import InvalidIdentifier, normalize_ins
 from backend.errors import BadUserInput, Conflict, Forbidden, Unauthenticated
 from backend.models import Account, ActivationCode, Record
 from backend.notify.outbox import enqueue_sms
+from backend.resolvers.arguments import ins_argument
 from backend.resolvers.context import Context
 from backend.resolvers.login import SignedIn, redeem_code, signed_in
 
@@ -46,13 +46,6 @@ class RecordCreated:
     sent_to: str
 
 
-def _ins(raw: str) -> str:
-    try:
-        return normalize_ins(raw)
-    except InvalidIdentifier as exc:
-        raise BadUserInput(str(exc)) from None
-
-
 def _name(raw: str, what: str) -> str:
     value = (raw or "").strip()
     if not value or len(value) > 100:
@@ -70,7 +63,7 @@ async def open_record_for_patient(
     by_token_without_scope = viewer.token_id is not None and "practitioner" not in viewer.scopes
     if viewer.role != Role.PRACTITIONER or by_token_without_scope:
         raise Forbidden("Only a practitioner may open a record for a patient")
-    ins = _ins(ins)
+    ins = ins_argument(ins)
     first, last = _name(first_name, "first name"), _name(last_name, "last name")
     if birth_date > clock.now().date():
         raise BadUserInput("The birth date is in the future")
@@ -114,7 +107,7 @@ async def create_record(
     ctx: Context, ins: str, activation_code: str, email: str, phone: str | None, password: str,
     code_channel: CodeChannel,
 ) -> RecordCreated:
-    ins = _ins(ins)
+    ins = ins_argument(ins)
     try:
         check_strength(password)
     except WeakPassword as exc:
