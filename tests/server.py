@@ -76,7 +76,8 @@ def _start(
                     break  # another process took the port between our probe and the bind: retry
                 raise RuntimeError(f"dmp serve exited: {text}")
             # Only our own process's log proves the port is ours (concurrent runs race for ports).
-            bound = f":{port}".encode() in log_path.read_bytes() and b"running on" in log_path.read_bytes()
+            text = log_path.read_bytes()
+            bound = f":{port}".encode() in text and b"running on" in text
             try:
                 if bound and httpx.get(f"{origin}/healthz", timeout=1).status_code == 200:
                     return process, origin, log_path
