@@ -14,12 +14,15 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from backend import clock
 from backend.accounts import EMAIL
+from backend.audit import bulk
 from backend.audit.collector import AccessLog
+from backend.audit.writer import Actor, PendingEvent
 from backend.auth import activation
 from backend.authz.matrix import INSURER_SECTIONS
 from backend.domain.codes import InvalidCode, normalize_section_code
@@ -27,7 +30,7 @@ from backend.domain.details import InvalidDetails, normalize_details
 from backend.domain.enums import AccessAction, AccessMode, EntrySource, RecordStatus, Role, Section
 from backend.domain.identifiers import InvalidIdentifier, normalize_ins
 from backend.errors import BadUserInput, Conflict, Forbidden, Unauthenticated
-from backend.models import Entry, ImportKey, Record
+from backend.models import Record
 from backend.resolvers.context import Context
 
 MAX_ITEMS = 5000
@@ -74,36 +77,54 @@ class ImportResult:
         return self.created + self.corrected + self.unchanged
 
 
-@dataclass
+@dataclass(slots=True)
 class _Valid:
     index: int
     item: CareItem
     ins: str
     code: str
     title: str
-    details: dict[str, Any]
+    details_json: str  # canonical: sorted keys, no spaces, as hashed and as stored
     content_hash: str
+
+
+class AccessNotRecorded(Exception):
+    """The events of an import failed to write; its transaction rolls back, nothing commits."""
 
 
 class _Race(Exception):
     """Another import changed a key this one read; the batch is retried."""
 
 
-def _content_hash(section: Section, code: str, title: str, date: dt.date, details: dict[str, Any]) -> str:
-    canonical = json.dumps(
-        {"section": section.value, "code": code, "title": title, "date": date.isoformat(),
-         "details": details},
-        sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
+_STRING = json.encoder.encode_basestring  # a JSON string, as _CANONICAL writes it
+
+
+def _content_hash(section: Section, code: str, title: str, date: dt.date, details_json: str) -> str:
+    """The SHA-256 of the item's canonical JSON: sorted keys, no spaces, not ASCII-escaped.
+
+    Written out rather than through json.dumps of the whole (a third of the validation's
+    time), byte for byte the same text, so that the keys stored by earlier imports match.
+    """
+    canonical = (
+        f'{{"code":{_STRING(code)},"date":{_STRING(date.isoformat())},"details":{details_json},'
+        f'"section":{_STRING(section.value)},"title":{_STRING(title)}}}'
     )
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def _validate(index: int, item: CareItem, today: dt.date) -> _Valid:
-    """One item, normalized; raises ValueError with a message for the insurer."""
-    try:
-        ins = normalize_ins(item.ins)
-    except InvalidIdentifier as exc:
-        raise ValueError(str(exc)) from None
+def _validate(index: int, item: CareItem, today: dt.date, known_ins: dict[str, str]) -> _Valid:
+    """One item, normalized; raises ValueError with a message for the insurer.
+
+    `known_ins` holds the INS already checked in this batch (a patient has many items).
+    """
+    ins = known_ins.get(item.ins)
+    if ins is None:
+        try:
+            ins = normalize_ins(item.ins)
+        except InvalidIdentifier as exc:
+            raise ValueError(str(exc)) from None
+        known_ins[item.ins] = ins
     external_id = item.external_id.strip()
     if not external_id or len(external_id) > 100:
         raise ValueError("externalId must be 1 to 100 characters")
@@ -131,8 +152,9 @@ def _validate(index: int, item: CareItem, today: dt.date) -> _Valid:
     if not code and item.section in CODE_REQUIRED:
         raise ValueError(f"a {item.section.value} item needs a code")
     item.external_id = external_id
-    return _Valid(index, item, ins, code, title, details,
-                  _content_hash(item.section, code, title, item.date, details))
+    details_json = _CANONICAL(details)
+    return _Valid(index, item, ins, code, title, details_json,
+                  _content_hash(item.section, code, title, item.date, details_json))
 
 
 def insurer_organization(ctx: Context) -> str:
@@ -158,14 +180,19 @@ async def import_care_history(ctx: Context, items: list[CareItem]) -> ImportResu
 
 
 async def run_import(access_log: AccessLog, organization: str, items: list[CareItem]) -> ImportResult:
-    """Validate, then write the accepted items; used by the API and by `dmp seed-demo`."""
+    """Validate, then write the accepted items; used by the API and by `dmp seed-demo`.
+
+    The entries and the access event of every record touched commit together: an import
+    whose events cannot be written leaves nothing behind.
+    """
     today = clock.now().date()
     rejected: list[ImportRejection] = []
     valid: list[_Valid] = []
     seen: set[tuple[str, str]] = set()
+    known_ins: dict[str, str] = {}
     for index, item in enumerate(items):
         try:
-            checked = _validate(index, item, today)
+            checked = _validate(index, item, today, known_ins)
         except ValueError as exc:
             rejected.append(ImportRejection(index, item.external_id, "BAD_USER_INPUT", str(exc)))
             continue
@@ -179,64 +206,248 @@ async def run_import(access_log: AccessLog, organization: str, items: list[CareI
         valid.append(checked)
     for attempt in range(ATTEMPTS):
         try:
-            result, touched, opened = await _write(organization, valid)
+            result = await _write(access_log.actor, organization, valid)
             break
         except (IntegrityError, _Race):
             if attempt == ATTEMPTS - 1:
                 raise Conflict("A concurrent import changed the same items; try again") from None
     result.rejected = sorted(rejected + result.rejected, key=lambda r: r.index)
-    # One event per record touched; a record this import opened says so in its reason.
-    for record_id in set(touched) | set(opened):
-        access_log.note(record_id, AccessAction.ENTRIES_IMPORTED, mode=AccessMode.INSURER,
-                        sections=touched.get(record_id, set()),
-                        reason=OPENED_REASON if record_id in opened else "")
     return result
 
 
-async def _write(
-    organization: str, valid: list[_Valid]
-) -> tuple[ImportResult, dict[uuid.UUID, set[Section]], list[uuid.UUID]]:
+@dataclass(slots=True)
+class _Target:
+    """What the import needs to know of a record."""
+
+    id: uuid.UUID
+    status: str
+    birth_date: dt.date
+
+
+CLOSED = frozenset({RecordStatus.CLOSED.value, RecordStatus.DELETED.value})
+
+
+@dataclass(slots=True)
+class _KnownKey:
+    id: int
+    entry_id: uuid.UUID
+    content_hash: str
+
+
+@dataclass(slots=True)
+class _NewEntry:
+    valid: _Valid
+    id: uuid.UUID
+    record_id: uuid.UUID
+    supersedes: _KnownKey | None = None  # the key of the version it corrects
+    masked: bool = False
+
+
+# --- The import's statements ---------------------------------------------------------
+# Written out, one per table and batch: through the ORM, a model object per row cost more
+# than the database work (docs/benchmarks.md, S4). A list travels as one parameter: an
+# array on PostgreSQL, a JSON array on SQLite (whose number of parameters is bounded).
+
+_TARGETS = (
+    'SELECT "ins", "id", "status", "birth_date" FROM "record" WHERE "ins" = ANY($1)',
+    'SELECT "ins", "id", "status", "birth_date" FROM "record"'
+    ' WHERE "ins" IN (SELECT "value" FROM json_each(?1))',
+)
+# The keys of exactly the (record, external id) pairs of the batch, one index probe each.
+_KEYS = (
+    'SELECT k."record_id", k."external_id", k."id", k."entry_id", k."content_hash"'
+    ' FROM unnest($2::uuid[], $3::text[]) AS w("record_id", "external_id")'
+    ' JOIN "import_key" k ON k."record_id" = w."record_id" AND k."organization" = $1'
+    ' AND k."external_id" = w."external_id"',
+    'SELECT k."record_id", k."external_id", k."id", k."entry_id", k."content_hash"'
+    ' FROM json_each(?2) w JOIN "import_key" k'
+    " ON k.\"record_id\" = json_extract(w.\"value\", '$[0]') AND k.\"organization\" = ?1"
+    " AND k.\"external_id\" = json_extract(w.\"value\", '$[1]')",
+)
+_MASKED = (
+    'SELECT "id" FROM "entry" WHERE "masked" AND "id" = ANY($1)',
+    'SELECT "id" FROM "entry" WHERE "masked" AND "id" IN (SELECT "value" FROM json_each(?1))',
+)
+_ENTRIES = (
+    'INSERT INTO "entry" ("id", "record_id", "section", "code", "title", "care_date", "details",'
+    ' "masked", "supersedes_id", "external_id", "author_name", "organization", "source",'
+    ' "superseded", "created_at")'
+    ' SELECT u."id", u."record_id", u."section", u."code", u."title", u."care_date",'
+    ' u."details"::jsonb, u."masked", u."supersedes_id", u."external_id", $11::text, $11::text,'
+    ' $12::text, false, $13::timestamptz'
+    ' FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::date[],'
+    ' $7::text[], $8::bool[], $9::uuid[], $10::text[]) AS u("id", "record_id", "section",'
+    ' "code", "title", "care_date", "details", "masked", "supersedes_id", "external_id")',
+    'INSERT INTO "entry" ("id", "record_id", "section", "code", "title", "care_date", "details",'
+    ' "masked", "supersedes_id", "external_id", "author_name", "organization", "source",'
+    ' "superseded", "created_at") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+)
+_NEW_KEYS = (
+    'INSERT INTO "import_key" ("record_id", "organization", "external_id", "entry_id",'
+    ' "content_hash") SELECT u."record_id", $1::text, u."external_id", u."entry_id",'
+    ' u."content_hash" FROM unnest($2::uuid[], $3::text[], $4::uuid[], $5::text[])'
+    ' AS u("record_id", "external_id", "entry_id", "content_hash")',
+    'INSERT INTO "import_key" ("record_id", "organization", "external_id", "entry_id",'
+    ' "content_hash") VALUES (?, ?, ?, ?, ?)',
+)
+_MOVE_KEY = (
+    'UPDATE "import_key" SET "entry_id" = $1, "content_hash" = $2'
+    ' WHERE "id" = $3 AND "entry_id" = $4 AND "content_hash" = $5',
+    'UPDATE "import_key" SET "entry_id" = ?1, "content_hash" = ?2'
+    ' WHERE "id" = ?3 AND "entry_id" = ?4 AND "content_hash" = ?5',
+)
+_SUPERSEDED = (
+    'UPDATE "entry" SET "superseded" = true WHERE "id" = ANY($1)',
+    'UPDATE "entry" SET "superseded" = 1 WHERE "id" IN (SELECT "value" FROM json_each(?1))',
+)
+
+
+def _sqlite(conn: BaseDBAsyncClient) -> bool:
+    return conn.capabilities.dialect == "sqlite"
+
+
+async def _run(
+    conn: BaseDBAsyncClient, statement: tuple[str, str], params: list[Any]
+) -> tuple[int, list[Any]]:
+    """Rows changed and rows returned by the statement written for this database."""
+    if _sqlite(conn):
+        # SQLite binds a UUID as its text, as the ORM stores it; a list as a JSON array.
+        params = [
+            json.dumps([str(v) for v in p]) if isinstance(p, list)
+            else str(p) if isinstance(p, uuid.UUID) else p
+            for p in params
+        ]
+        changed, found = await conn.execute_query(statement[1], params)
+    else:
+        changed, found = await conn.execute_query(statement[0], params)
+    return changed, list(found)
+
+
+def _uuid(value: Any) -> uuid.UUID:
+    return value if isinstance(value, uuid.UUID) else uuid.UUID(value)
+
+
+def _date(value: Any) -> dt.date:
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(value)
+
+
+async def _targets(conn: BaseDBAsyncClient, ins: list[str]) -> dict[str, _Target]:
+    _, found = await _run(conn, _TARGETS, [ins])
+    return {row[0]: _Target(_uuid(row[1]), row[2], _date(row[3])) for row in found}
+
+
+async def _import_keys(
+    conn: BaseDBAsyncClient, organization: str, pairs: list[tuple[uuid.UUID, str]]
+) -> dict[tuple[uuid.UUID, str], _KnownKey]:
+    if _sqlite(conn):
+        _, found = await conn.execute_query(_KEYS[1], [
+            organization, json.dumps([[str(r), e] for r, e in pairs])
+        ])
+    else:
+        _, found = await conn.execute_query(_KEYS[0], [
+            organization, [r for r, _ in pairs], [e for _, e in pairs]
+        ])
+    return {(_uuid(row[0]), row[1]): _KnownKey(row[2], _uuid(row[3]), row[4]) for row in found}
+
+
+async def _masked(conn: BaseDBAsyncClient, entry_ids: list[uuid.UUID]) -> set[uuid.UUID]:
+    _, found = await _run(conn, _MASKED, [entry_ids])
+    return {_uuid(row[0]) for row in found}
+
+
+async def _insert_entries(
+    conn: BaseDBAsyncClient, organization: str, now: dt.datetime, entries: list[_NewEntry]
+) -> None:
+    if not entries:
+        return
+    source = EntrySource.INSURER.value
+    if _sqlite(conn):
+        await conn.execute_many(_ENTRIES[1], [
+            [str(e.id), str(e.record_id), e.valid.item.section.value, e.valid.code, e.valid.title,
+             e.valid.item.date, e.valid.details_json, e.masked,
+             str(e.supersedes.entry_id) if e.supersedes else None, e.valid.item.external_id,
+             organization, organization, source, False, now]
+            for e in entries
+        ])
+        return
+    valid = [e.valid for e in entries]
+    await conn.execute_query(_ENTRIES[0], [
+        [e.id for e in entries], [e.record_id for e in entries],
+        [v.item.section.value for v in valid], [v.code for v in valid], [v.title for v in valid],
+        [v.item.date for v in valid], [v.details_json for v in valid],
+        [e.masked for e in entries],
+        [e.supersedes.entry_id if e.supersedes else None for e in entries],
+        [v.item.external_id for v in valid], organization, source, now,
+    ])
+
+
+async def _insert_keys(
+    conn: BaseDBAsyncClient, organization: str, entries: list[_NewEntry]
+) -> None:
+    """The import keys of new items, in a fixed order: overlapping imports cannot deadlock."""
+    keyed = sorted((e for e in entries if e.supersedes is None),
+                   key=lambda e: (str(e.record_id), e.valid.item.external_id))
+    if not keyed:
+        return
+    if _sqlite(conn):
+        await conn.execute_many(_NEW_KEYS[1], [
+            [str(e.record_id), organization, e.valid.item.external_id, str(e.id),
+             e.valid.content_hash]
+            for e in keyed
+        ])
+        return
+    await conn.execute_query(_NEW_KEYS[0], [
+        organization, [e.record_id for e in keyed], [e.valid.item.external_id for e in keyed],
+        [e.id for e in keyed], [e.valid.content_hash for e in keyed],
+    ])
+
+
+async def _move_key(
+    conn: BaseDBAsyncClient, known: _KnownKey, entry_id: uuid.UUID, content_hash: str
+) -> bool:
+    moved, _ = await _run(conn, _MOVE_KEY, [
+        entry_id, content_hash, known.id, known.entry_id, known.content_hash,
+    ])
+    return moved == 1
+
+
+async def _mark_superseded(conn: BaseDBAsyncClient, entry_ids: list[uuid.UUID]) -> None:
+    if entry_ids:
+        await _run(conn, _SUPERSEDED, [entry_ids])
+
+
+async def _write(actor: Actor, organization: str, valid: list[_Valid]) -> ImportResult:
     result = ImportResult()
-    touched: dict[uuid.UUID, set[Section]] = {}
     if not valid:
-        return result, touched, []
+        return result
     now = clock.now()
     async with in_transaction() as conn:
-        wanted = sorted({v.ins for v in valid})
-        records = {r.ins: r for r in await Record.filter(ins__in=wanted).using_db(conn)}
-        new_records: list[Record] = []
+        records = await _targets(conn, sorted({v.ins for v in valid}))
+        new_records: dict[str, Record] = {}
         for v in valid:
-            if v.ins in records:
+            if v.ins in records or v.ins in new_records:
                 continue
-            record = Record(
-                ins=v.ins, first_name=v.item.first_name.strip(), last_name=v.item.last_name.strip(),
-                birth_date=v.item.birth_date, status=RecordStatus.PENDING,
-                pending_contact=(v.item.contact_email or "").strip() or None, created_at=now,
+            new_records[v.ins] = Record(
+                id=uuid.uuid4(), ins=v.ins, first_name=v.item.first_name.strip(),
+                last_name=v.item.last_name.strip(), birth_date=v.item.birth_date,
+                status=RecordStatus.PENDING, created_at=now,
+                pending_contact=(v.item.contact_email or "").strip() or None,
             )
-            records[v.ins] = record
-            new_records.append(record)
         if new_records:
-            await Record.bulk_create(new_records, batch_size=1000, using_db=conn)
+            # In INS order, so two imports opening the same records cannot deadlock.
+            in_order = [new_records[ins] for ins in sorted(new_records)]
+            await Record.bulk_create(in_order, batch_size=1000, using_db=conn)
+            for new in in_order:
+                records[new.ins] = _Target(new.id, RecordStatus.PENDING.value, new.birth_date)
 
-        record_ids = list({r.id for r in records.values()})
-        keys = {
-            (k.record_id, k.external_id): k  # type: ignore[attr-defined]
-            for k in await ImportKey.filter(
-                organization=organization, record_id__in=record_ids,
-                external_id__in=list({v.item.external_id for v in valid}),
-            ).using_db(conn)
-        }
-        old_ids = [k.entry_id for k in keys.values()]  # type: ignore[attr-defined]
-        old_masked = dict(
-            await Entry.filter(id__in=old_ids).using_db(conn).values_list("id", "masked")
-        ) if old_ids else {}
-
-        entries: list[Entry] = []
-        new_keys: list[ImportKey] = []
-        corrections: list[tuple[ImportKey, Entry, str]] = []
+        keys = await _import_keys(
+            conn, organization, [(records[v.ins].id, v.item.external_id) for v in valid]
+        )
+        entries: list[_NewEntry] = []
+        touched: dict[uuid.UUID, set[Section]] = {}
         for v in valid:
             record = records[v.ins]
-            if record.status in (RecordStatus.CLOSED, RecordStatus.DELETED):
+            if record.status in CLOSED:
                 result.rejected.append(ImportRejection(
                     v.index, v.item.external_id, "FORBIDDEN", "The record is closed or deleted"
                 ))
@@ -248,49 +459,45 @@ async def _write(
                 ))
                 continue
             known = keys.get((record.id, v.item.external_id))
-            if known is not None and known.content_hash == v.content_hash:
+            if known is None:
+                result.created += 1
+            elif known.content_hash == v.content_hash:
                 result.unchanged += 1
                 continue
-            entry = Entry(
-                id=uuid.uuid4(), record_id=record.id, section=v.item.section, code=v.code,
-                title=v.title, care_date=v.item.date, author_name=organization,
-                source=EntrySource.INSURER, details=v.details, organization=organization,
-                external_id=v.item.external_id, created_at=now,
-            )
-            if known is None:
-                new_keys.append(ImportKey(
-                    record_id=record.id, organization=organization,
-                    external_id=v.item.external_id, entry_id=entry.id, content_hash=v.content_hash,
-                ))
-                result.created += 1
             else:
-                entry.supersedes_id = known.entry_id  # type: ignore[attr-defined]
-                entry.masked = bool(old_masked.get(known.entry_id))  # type: ignore[attr-defined]
-                corrections.append((known, entry, v.content_hash))
                 result.corrected += 1
-            entries.append(entry)
+            entries.append(_NewEntry(v, uuid.uuid4(), record.id, known))
             touched.setdefault(record.id, set()).add(v.item.section)
 
-        if entries:
-            await Entry.bulk_create(entries, batch_size=1000, using_db=conn)
-        # Keys in a fixed order, so two overlapping imports cannot deadlock on them.
-        new_keys.sort(key=lambda k: (str(k.record_id), k.external_id))  # type: ignore[attr-defined]
-        if new_keys:
-            await ImportKey.bulk_create(new_keys, batch_size=1000, using_db=conn)
-        for known, entry, content_hash in corrections:
-            moved = await ImportKey.filter(
-                id=known.id, entry_id=known.entry_id, content_hash=known.content_hash,  # type: ignore[attr-defined]
-            ).using_db(conn).update(entry_id=entry.id, content_hash=content_hash)
-            if moved != 1:
-                raise _Race
+        corrections = [(e, e.supersedes) for e in entries if e.supersedes is not None]
         if corrections:
-            await Entry.filter(
-                id__in=[known.entry_id for known, _, _ in corrections]  # type: ignore[attr-defined]
-            ).using_db(conn).update(superseded=True)
-        opened: list[uuid.UUID] = []
-        for record in new_records:
-            opened.append(record.id)
-            if record.pending_contact:
-                await activation.issue(record, organization, send_to=record.pending_contact,
+            # A correction of a masked entry is masked too.
+            masked = await _masked(conn, [known.entry_id for _, known in corrections])
+            for e, known in corrections:
+                e.masked = known.entry_id in masked
+        await _insert_entries(conn, organization, now, entries)
+        await _insert_keys(conn, organization, entries)
+        # Each key moves only from the version this import read; otherwise another import
+        # corrected it in between, and the batch is retried against what that one committed.
+        for e, known in sorted(corrections, key=lambda c: c[1].id):
+            if not await _move_key(conn, known, e.id, e.valid.content_hash):
+                raise _Race
+        await _mark_superseded(conn, [known.entry_id for _, known in corrections])
+        for opened in new_records.values():
+            if opened.pending_contact:
+                await activation.issue(opened, organization, send_to=opened.pending_contact,
                                        using_db=conn)
-    return result, touched, opened
+        # One event per record touched; a record this import opened says so in its reason.
+        opened_ids = {new.id for new in new_records.values()}
+        events = []
+        for record_id in set(touched) | opened_ids:
+            event = PendingEvent(record_id, AccessAction.ENTRIES_IMPORTED,
+                                 reason=OPENED_REASON if record_id in opened_ids else "")
+            event.add(AccessMode.INSURER, touched.get(record_id, set()))
+            events.append(event)
+        try:
+            await bulk.append_many(conn, actor, events)
+        except IntegrityError as exc:
+            # Not a concurrent import (the records' rows are locked): nothing to retry.
+            raise AccessNotRecorded("the import's access events could not be written") from exc
+    return result

@@ -1,0 +1,156 @@
+"""Appending the events of many records in a few statements, inside the caller's transaction.
+
+The same chain as backend/audit/writer.py (numbered per record, each MAC over the event and
+the previous MAC), written for a request that touches hundreds of records at once, such as
+an insurer import: one statement takes the records' heads, one reads the previous MACs,
+one inserts the events. Since they run in the caller's transaction, what the caller wrote
+commits with its events or not at all.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Sequence
+from datetime import UTC
+from typing import Any
+
+from tortoise.backends.base.client import BaseDBAsyncClient
+
+from backend import clock
+from backend.audit.chain import GENESIS, event_fields, mac
+from backend.audit.writer import Actor, PendingEvent
+from backend.config import settings
+from backend.domain.enums import Role
+from backend.models import AccessEvent
+from backend.notify import notices
+
+# The records' rows are locked in id order (as writer.append_all takes them), so two
+# requests touching the same records queue instead of deadlocking; the UPDATE then moves
+# each head by one. A separate SELECT reads the previous MACs: on PostgreSQL a statement's
+# snapshot predates its lock waits, so the same statement could miss an event committed
+# by the writer it waited for.
+PG_HEADS = (
+    'WITH "locked" AS MATERIALIZED (SELECT "id" FROM "record" WHERE "id" = ANY($1::uuid[])'
+    ' ORDER BY "id" FOR NO KEY UPDATE)'
+    ' UPDATE "record" SET "event_seq" = "record"."event_seq" + 1 FROM "locked"'
+    ' WHERE "record"."id" = "locked"."id" RETURNING "record"."id", "record"."event_seq"'
+)
+PG_PREVIOUS = (
+    'SELECT e."record_id", e."mac" FROM "access_event" e'
+    ' JOIN unnest($1::uuid[], $2::int[]) AS h("record_id", "seq")'
+    ' ON e."record_id" = h."record_id" AND e."seq" = h."seq"'
+)
+PG_INSERT = (
+    'INSERT INTO "access_event" ("record_id", "seq", "at", "actor_id", "actor_name",'
+    ' "actor_profession", "actor_role", "action", "mode", "sections", "entry_id", "reason",'
+    ' "mac") SELECT e."record_id", e."seq", $3::timestamptz, $4::text, $5::text,'
+    ' $6::text, $7::text, e."action", e."mode",'
+    ' e."sections"::jsonb, e."entry_id", e."reason", e."mac"'
+    ' FROM unnest($1::uuid[], $2::int[], $8::text[], $9::text[], $10::text[], $11::text[],'
+    ' $12::text[], $13::text[]) AS e("record_id", "seq", "action", "mode", "sections",'
+    ' "entry_id", "reason", "mac")'
+)
+# SQLite has one writer at a time: the UPDATE is the lock, and RETURNING gives the heads.
+SQLITE_HEADS = (
+    'UPDATE "record" SET "event_seq" = "event_seq" + 1'
+    ' WHERE "id" IN (SELECT "value" FROM json_each(?)) RETURNING "id", "event_seq"'
+)
+SQLITE_PREVIOUS = (
+    'SELECT e."record_id", e."mac" FROM json_each(?) h JOIN "access_event" e'
+    " ON e.\"record_id\" = json_extract(h.\"value\", '$[0]')"
+    " AND e.\"seq\" = json_extract(h.\"value\", '$[1]')"
+)
+SQLITE_INSERT = (
+    'INSERT INTO "access_event" ("record_id", "seq", "at", "actor_id", "actor_name",'
+    ' "actor_profession", "actor_role", "action", "mode", "sections", "entry_id", "reason",'
+    ' "mac") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)'
+)
+
+
+async def _heads(conn: BaseDBAsyncClient, record_ids: list[uuid.UUID]) -> dict[uuid.UUID, int]:
+    if conn.capabilities.dialect == "sqlite":
+        _, rows = await conn.execute_query(SQLITE_HEADS, [json.dumps([str(r) for r in record_ids])])
+        return {uuid.UUID(str(row[0])): int(row[1]) for row in rows}
+    _, rows = await conn.execute_query(PG_HEADS, [record_ids])
+    return {row[0]: int(row[1]) for row in rows}
+
+
+async def _previous_macs(
+    conn: BaseDBAsyncClient, heads: dict[uuid.UUID, int]
+) -> dict[uuid.UUID, str]:
+    wanted = [(record_id, seq - 1) for record_id, seq in heads.items() if seq > 1]
+    if not wanted:
+        return {}
+    if conn.capabilities.dialect == "sqlite":
+        pairs = json.dumps([[str(record_id), seq] for record_id, seq in wanted])
+        _, rows = await conn.execute_query(SQLITE_PREVIOUS, [pairs])
+        return {uuid.UUID(str(row[0])): str(row[1]) for row in rows}
+    _, rows = await conn.execute_query(
+        PG_PREVIOUS, [[r for r, _ in wanted], [s for _, s in wanted]]
+    )
+    return {row[0]: str(row[1]) for row in rows}
+
+
+async def append_many(
+    conn: BaseDBAsyncClient, actor: Actor, events: Sequence[PendingEvent]
+) -> int:
+    """Write at most one event per record at the head of each chain; returns how many.
+
+    Runs in `conn`, the caller's transaction: if anything fails, nothing of it commits.
+    """
+    if not events:
+        return 0
+    by_record = {event.record_id: event for event in events}
+    if len(by_record) != len(events):
+        raise ValueError("append_many writes one event per record")
+    record_ids = sorted(by_record)
+    heads = await _heads(conn, record_ids)
+    if len(heads) != len(record_ids):
+        raise LookupError("the record of an access event does not exist")
+    previous = await _previous_macs(conn, heads)
+    key = settings().audit_key
+    at = clock.now().astimezone(UTC)
+    actor_id = str(actor.account_id) if actor.account_id else None
+    rows: list[tuple[uuid.UUID, int, str, str | None, str, str | None, str, str]] = []
+    for record_id in record_ids:
+        event, seq = by_record[record_id], heads[record_id]
+        mode = event.effective_mode
+        fields = event_fields(
+            record_id=str(record_id), seq=seq, at=at, actor_id=actor_id, actor_name=actor.name,
+            actor_profession=actor.profession, actor_role=actor.role, action=event.action.value,
+            mode=mode.value if mode else None, sections=[s.value for s in event.sections],
+            entry_id=event.entry_id, reason=event.reason,
+        )
+        rows.append((
+            record_id, seq, event.action.value, fields["mode"], json.dumps(fields["sections"]),
+            event.entry_id, event.reason, mac(key, fields, previous.get(record_id, GENESIS)),
+        ))
+    await _insert(conn, actor, actor_id, at, rows)
+    if actor.role == Role.PRACTITIONER.value:
+        # Only a professional's access may be the first one the patient is told about.
+        for record_id, seq, action, event_mode, _, entry_id, reason, _ in rows:
+            await notices.after_event(AccessEvent(
+                record_id=record_id, seq=seq, at=at, actor_id=actor_id, actor_name=actor.name,
+                actor_profession=actor.profession, actor_role=actor.role, action=action,
+                mode=event_mode, entry_id=entry_id, reason=reason,
+            ), using_db=conn)
+    return len(rows)
+
+
+async def _insert(
+    conn: BaseDBAsyncClient, actor: Actor, actor_id: str | None, at: Any,
+    rows: list[tuple[uuid.UUID, int, str, str | None, str, str | None, str, str]],
+) -> None:
+    if conn.capabilities.dialect == "sqlite":
+        await conn.execute_many(SQLITE_INSERT, [
+            [str(record_id), seq, at, actor_id, actor.name, actor.profession, actor.role, action,
+             mode, sections, entry_id, reason, event_mac]
+            for record_id, seq, action, mode, sections, entry_id, reason, event_mac in rows
+        ])
+        return
+    columns = list(zip(*rows, strict=True))
+    await conn.execute_query(PG_INSERT, [
+        list(columns[0]), list(columns[1]), at, actor_id, actor.name, actor.profession,
+        actor.role, *(list(column) for column in columns[2:]),
+    ])
