@@ -5,17 +5,16 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC
-from typing import Any, cast
+from typing import Any
 
-from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
-from backend import clock
+from backend import clock, sql
 from backend.audit.chain import GENESIS, event_fields, mac
 from backend.authz.decision import MODE_STRENGTH
 from backend.config import settings
 from backend.domain.enums import AccessAction, AccessMode, Section
-from backend.models import AccessEvent, Record
+from backend.models import AccessEvent
 from backend.notify import notices
 
 
@@ -64,30 +63,49 @@ class PendingEvent:
         return self.mode
 
 
-async def _append(conn: Any, key: bytes, actor: Actor, event: PendingEvent) -> AccessEvent:
+# Taking the record's row lock and reading the chain's head are separate statements on
+# purpose: on PostgreSQL a statement sees the data as of its start, so a statement that
+# waited for the lock would not see the event its predecessor just committed.
+_BUMP_PG = (
+    'WITH head AS (UPDATE "record" SET "event_seq" = "event_seq" + 1 WHERE "id" = $1'
+    ' RETURNING "event_seq") SELECT "event_seq" FROM head'
+)
+_BUMP_SQLITE = 'UPDATE "record" SET "event_seq" = "event_seq" + 1 WHERE "id" = $1 RETURNING "event_seq"'
+# The previous MAC, and whether this actor accessed the record before (the first-access notice).
+_HEAD = (
+    'SELECT (SELECT "mac" FROM "access_event" WHERE "record_id" = $1 AND "seq" = $2),'
+    ' EXISTS(SELECT 1 FROM "access_event" WHERE "record_id" = $1 AND "actor_id" = $3'
+    ' AND "seq" <= $2 AND "action" <> $4)'
+)
+_INSERT = (
+    'INSERT INTO "access_event" ("record_id", "seq", "at", "actor_id", "actor_name",'
+    ' "actor_profession", "actor_role", "action", "mode", "sections", "entry_id", "reason", "mac")'
+    ' VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)'
+)
+_SECTIONS = AccessEvent._meta.fields_map["sections"]
+
+
+async def _append(conn: Any, key: bytes, actor: Actor, event: PendingEvent) -> tuple[AccessEvent, bool]:
+    """Write one event at its record's head; also says whether the actor came before."""
     # The UPDATE comes first: it takes the record row's write lock, so concurrent writers
     # to one record queue there and sequence numbers and MACs never fork.
-    updated = await Record.filter(id=event.record_id).using_db(conn).update(
-        event_seq=F("event_seq") + 1
-    )
-    if not updated:
+    bumped = await sql.fetch(_BUMP_SQLITE if sql.is_sqlite(conn) else _BUMP_PG, [event.record_id], conn)
+    if not bumped:
         raise LookupError("the record of an access event does not exist")
-    seq = cast(int, (
-        await Record.filter(id=event.record_id).using_db(conn).values_list("event_seq", flat=True)
-    )[0])
-    previous = (
-        await AccessEvent.filter(record_id=event.record_id, seq=seq - 1)
-        .using_db(conn)
-        .values_list("mac", flat=True)
+    seq = int(bumped[0][0])
+    actor_id = str(actor.account_id) if actor.account_id else None
+    head = await sql.fetch(
+        _HEAD, [event.record_id, seq - 1, actor_id, AccessAction.ACCESS_DENIED.value], conn
     )
-    previous_mac = str(previous[0]) if previous else GENESIS
+    previous, seen_before = head[0][0], bool(head[0][1])
+    previous_mac = str(previous) if previous else GENESIS
     at = clock.now().astimezone(UTC)
     mode = event.effective_mode
     fields = event_fields(
         record_id=str(event.record_id),
         seq=seq,
         at=at,
-        actor_id=str(actor.account_id) if actor.account_id else None,
+        actor_id=actor_id,
         actor_name=actor.name,
         actor_profession=actor.profession,
         actor_role=actor.role,
@@ -97,12 +115,12 @@ async def _append(conn: Any, key: bytes, actor: Actor, event: PendingEvent) -> A
         entry_id=event.entry_id,
         reason=event.reason,
     )
-    return await AccessEvent.create(
-        using_db=conn,
+    digest = mac(key, fields, previous_mac)
+    row = AccessEvent(
         record_id=event.record_id,
         seq=seq,
         at=at,
-        actor_id=fields["actor_id"],
+        actor_id=actor_id,
         actor_name=actor.name,
         actor_profession=actor.profession,
         actor_role=actor.role,
@@ -111,8 +129,18 @@ async def _append(conn: Any, key: bytes, actor: Actor, event: PendingEvent) -> A
         sections=fields["sections"],
         entry_id=event.entry_id,
         reason=event.reason,
-        mac=mac(key, fields, previous_mac),
+        mac=digest,
     )
+    await sql.execute(
+        _INSERT,
+        [
+            event.record_id, seq, at, actor_id, actor.name, actor.profession, actor.role,
+            event.action.value, fields["mode"], _SECTIONS.to_db_value(fields["sections"], AccessEvent),
+            event.entry_id, event.reason, digest,
+        ],
+        conn,
+    )
+    return row, seen_before
 
 
 async def append_all(actor: Actor, events: list[PendingEvent]) -> list[AccessEvent]:
@@ -125,8 +153,9 @@ async def append_all(actor: Actor, events: list[PendingEvent]) -> list[AccessEve
     rows: list[AccessEvent] = []
     async with in_transaction() as conn:
         for event in sorted(events, key=lambda e: str(e.record_id)):
-            row = await _append(conn, key, actor, event)
-            await notices.after_event(row, using_db=conn)
+            row, seen_before = await _append(conn, key, actor, event)
+            if not seen_before:
+                await notices.after_event(row, using_db=conn, seen_before=False)
             rows.append(row)
     return rows
 

@@ -11,6 +11,7 @@ from backend import clock
 from backend.authz.decision import NO_SHARING, SharingFacts
 from backend.domain.enums import EmergencyKind, Section
 from backend.models import BlockedPractitioner, EmergencySession, Grant
+from backend.resolvers.entry_pages import PageRequest, PageRows, load_pages
 
 
 class Loaders:
@@ -19,6 +20,8 @@ class Loaders:
         self.sharing: DataLoader[uuid.UUID, SharingFacts] = DataLoader(
             load_fn=self._load_sharing
         )
+        # Pages of entries asked for in one request, read in one statement.
+        self.pages: DataLoader[PageRequest, PageRows] = DataLoader(load_fn=load_pages)
 
     async def _load_sharing(self, record_ids: Sequence[uuid.UUID]) -> list[SharingFacts]:
         pid = self.practitioner_id

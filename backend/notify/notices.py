@@ -51,13 +51,18 @@ async def _owner_email(record_id: uuid.UUID, using_db: Any) -> tuple[uuid.UUID, 
     return (owner_id, str(email)) if email else None
 
 
-async def after_event(event: AccessEvent, *, using_db: Any = None) -> OutboxMessage | None:
-    """The first access by a professional new to this record e-mails the patient."""
+async def after_event(
+    event: AccessEvent, *, using_db: Any = None, seen_before: bool | None = None
+) -> OutboxMessage | None:
+    """The first access by a professional new to this record e-mails the patient.
+
+    `seen_before`: whether the actor accessed the record before, when the caller knows.
+    """
     if event.actor_role != Role.PRACTITIONER.value or event.actor_id is None:
         return None
     if event.action not in ACCESS_ACTIONS:
         return None
-    earlier = await (
+    earlier = seen_before if seen_before is not None else await (
         AccessEvent.filter(record_id=event.record_id, actor_id=event.actor_id, seq__lt=event.seq)  # type: ignore[attr-defined]
         .exclude(action=AccessAction.ACCESS_DENIED.value)
         .using_db(using_db)

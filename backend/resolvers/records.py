@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from tortoise.expressions import Q, Subquery
-from tortoise.functions import Count
+from tortoise.expressions import Q
 
+from backend import clock, sql
 from backend.authz.decision import (
     DENY,
     Decision,
@@ -18,11 +18,12 @@ from backend.authz.decision import (
     sees_masked,
     strongest,
 )
-from backend.domain.enums import AccessAction, AccessMode, RecordStatus, Role, Section
+from backend.domain.enums import AccessAction, AccessMode, EmergencyKind, RecordStatus, Role, Section
 from backend.errors import Forbidden, Unauthenticated
-from backend.models import Entry, Record
+from backend.models import Entry, Grant, Record
 from backend.resolvers.arguments import ins_argument
 from backend.resolvers.context import Context
+from backend.resolvers.entry_pages import PageRequest
 from backend.resolvers.pagination import check_first, decode_entry_cursor, encode_entry_cursor
 
 
@@ -80,12 +81,48 @@ async def my_record(ctx: Context) -> RecordView | None:
     return view if view.modes else None
 
 
+# The record and what it shares with the calling practitioner, in one statement.
+_RECORD_AND_SHARING = (
+    'SELECT r.*, g."sections" AS "shared_sections",'
+    ' EXISTS(SELECT 1 FROM "blocked_practitioner" b'
+    ' WHERE b."record_id" = r."id" AND b."practitioner_id" = $2) AS "is_blocked",'
+    ' EXISTS(SELECT 1 FROM "emergency_session" s WHERE s."record_id" = r."id"'
+    ' AND s."practitioner_id" = $2 AND s."kind" = $3 AND s."expires_at" > $5) AS "regulator_open",'
+    ' EXISTS(SELECT 1 FROM "emergency_session" s WHERE s."record_id" = r."id"'
+    ' AND s."practitioner_id" = $2 AND s."kind" = $4 AND s."expires_at" > $5) AS "break_glass_open"'
+    ' FROM "record" r LEFT JOIN "grant" g ON g."record_id" = r."id" AND g."practitioner_id" = $2'
+    ' WHERE r."ins" = $1'
+)
+
+
+async def _record_by_ins(ctx: Context, ins: str) -> Record | None:
+    """The record of an INS; its sharing facts for the caller go to the request's loader."""
+    practitioner_id = ctx.viewer.practitioner_id
+    rows = await sql.fetch(_RECORD_AND_SHARING, [
+        ins, practitioner_id, EmergencyKind.REGULATOR.value, EmergencyKind.BREAK_GLASS.value,
+        clock.now(),
+    ])
+    if not rows:
+        return None
+    row = rows[0]
+    record = sql.model(Record, row)
+    if practitioner_id is not None:
+        sections = sql.value(Grant, "sections", row["shared_sections"]) or []
+        ctx.loaders.sharing.prime(record.id, SharingFacts(
+            granted=frozenset(Section(s) for s in sections),
+            blocked=bool(row["is_blocked"]),
+            regulator_open=bool(row["regulator_open"]),
+            break_glass_open=bool(row["break_glass_open"]),
+        ))
+    return record
+
+
 async def patient_record(ctx: Context, ins: str) -> RecordView:
     """A practitioner's view; FORBIDDEN alike whether the INS exists or not."""
     viewer = ctx.viewer
     if not viewer.authenticated:
         raise Unauthenticated()
-    record = await Record.filter(ins=ins_argument(ins)).first()
+    record = await _record_by_ins(ctx, ins_argument(ins))
     if record is None:
         raise Forbidden("No access to this record")
     view = await view_of(ctx, record)
@@ -105,14 +142,17 @@ class EntryPage:
     has_next_page: bool
     view: RecordView
     section: Section
-    filters: Q
+    include_superseded: bool = False
     # Counted by the page's own query (a subquery), so totalCount costs no extra statement.
     known_total: int | None = None
 
     async def total_count(self) -> int:
         if self.known_total is not None:
             return self.known_total
-        return await Entry.filter(self.filters).count()
+        filters = visibility_filter(self.view, self.section)
+        if not self.include_superseded:
+            filters &= Q(superseded=False)
+        return await Entry.filter(filters).count()
 
 
 def visibility_filter(view: RecordView, section: Section) -> Q:
@@ -136,25 +176,30 @@ async def section_page(
     *,
     count: bool = True,
 ) -> EntryPage:
-    """A page of one section; with `count`, the total comes from the same statement."""
+    """A page of one section; with `count`, the total comes from the same statement.
+
+    Pages asked for in the same request are read together (resolvers/entry_pages.py).
+    """
     first = check_first(first)
     mode = view.modes[section]
-    filters = visibility_filter(view, section)
-    if not include_superseded:
-        filters &= Q(superseded=False)
-    query = Entry.filter(filters)
-    if after:
-        date, entry_id = decode_entry_cursor(after)
-        query = query.filter(Q(care_date__lt=date) | Q(care_date=date, id__lt=entry_id))
+    hide_masked = not sees_masked(view.viewer, mode, None)
+    request = PageRequest(
+        record_id=view.record.id,
+        section=section,
+        first=first,
+        after=decode_entry_cursor(after) if after else None,
+        include_superseded=include_superseded,
+        count=count,
+        hide_masked=hide_masked,
+        masked_author=view.viewer.account_id if hide_masked else None,
+    )
+    rows = await ctx.loaders.pages.load(request)
+    ctx.access_log.section_returned(view.record.id, section, mode)
     known_total: int | None = None
     if count:
-        total = Subquery(Entry.filter(filters).annotate(visible_total=Count("id")).values("visible_total"))
-        query = query.annotate(visible_total=total)
-    rows = await query.order_by("-care_date", "-id").limit(first + 1)
-    ctx.access_log.section_returned(view.record.id, section, mode)
-    if count:
-        known_total = int(rows[0].visible_total) if rows else (0 if not after else None)  # type: ignore[attr-defined]
-    return EntryPage(rows[:first], len(rows) > first, view, section, filters, known_total)
+        known_total = rows.total if rows.entries else (0 if not after else None)
+    entries = rows.entries
+    return EntryPage(entries[:first], len(entries) > first, view, section, include_superseded, known_total)
 
 
 def cursor_of(entry: Entry) -> str:

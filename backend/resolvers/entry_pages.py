@@ -1,0 +1,99 @@
+"""First pages of several sections in one statement.
+
+A client asking for allergies and medications (or every section) resolves each section
+field concurrently; the per-request DataLoader gathers those page requests and reads them
+with one `UNION ALL` of keyset scans, one branch per page, each on the index
+`entry(record_id, section, care_date, id)` with its own `LIMIT`. The branches return rows in
+no defined order, so each page is sorted again here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from backend import sql
+from backend.domain.enums import Section
+from backend.models import Entry
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    """One page of one section, with the visibility already decided for this viewer."""
+
+    record_id: uuid.UUID
+    section: Section
+    first: int
+    after: tuple[dt.date, uuid.UUID] | None
+    include_superseded: bool
+    count: bool
+    # None: every entry; otherwise unmasked entries, and the masked ones this account wrote
+    # (`masked_author` may itself be None: unmasked entries only).
+    hide_masked: bool
+    masked_author: uuid.UUID | None
+
+
+@dataclass
+class PageRows:
+    entries: list[Entry]  # up to first + 1, newest first
+    total: int | None  # the visible total when counted and the page has a row
+
+
+def _visible(alias: str, req: PageRequest, params: list[Any]) -> str:
+    """The WHERE clause of the entries of one section this viewer may see."""
+    params.extend((req.record_id, req.section.value))
+    n = len(params)
+    where = f'{alias}."record_id" = ${n - 1} AND {alias}."section" = ${n}'
+    if req.hide_masked:
+        params.append(False)
+        where += f' AND ({alias}."masked" = ${len(params)}'
+        if req.masked_author is not None:
+            params.append(req.masked_author)
+            where += f' OR {alias}."author_id" = ${len(params)}'
+        where += ")"
+    if not req.include_superseded:
+        params.append(False)
+        where += f' AND {alias}."superseded" = ${len(params)}'
+    return where
+
+
+def _branch(k: int, req: PageRequest, params: list[Any]) -> str:
+    if req.count:
+        # Only fixed text and $n placeholders go into the statement; values are parameters.
+        total = f'(SELECT COUNT(*) FROM "entry" c WHERE {_visible("c", req, params)})'  # noqa: S608
+    else:
+        total = "CAST(NULL AS BIGINT)"
+    where = _visible("e", req, params)
+    if req.after is not None:
+        date, entry_id = req.after
+        params.extend((date, entry_id))
+        d, i = len(params) - 1, len(params)
+        where += f' AND (e."care_date" < ${d} OR (e."care_date" = ${d} AND e."id" < ${i}))'
+    params.append(req.first + 1)
+    limit = len(params)
+    return (
+        f'SELECT {k} AS "page_no", p{k}.* FROM (SELECT e.*, {total} AS "visible_total"'  # noqa: S608
+        f' FROM "entry" e WHERE {where}'
+        f' ORDER BY e."care_date" DESC, e."id" DESC LIMIT ${limit}) AS p{k}'
+    )
+
+
+def _newest_first(entry: Entry) -> tuple[dt.date, uuid.UUID]:
+    return (entry.care_date, entry.id)
+
+
+async def load_pages(requests: Sequence[PageRequest]) -> list[PageRows]:
+    params: list[Any] = []
+    text = " UNION ALL ".join(_branch(k, req, params) for k, req in enumerate(requests))
+    pages = [PageRows([], None) for _ in requests]
+    for row in await sql.fetch(text, params):
+        page = pages[int(row["page_no"])]
+        page.entries.append(sql.model(Entry, row))
+        if row["visible_total"] is not None:
+            page.total = int(row["visible_total"])
+    for page in pages:
+        page.entries.sort(key=_newest_first, reverse=True)
+    return pages
