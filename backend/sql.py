@@ -33,7 +33,8 @@ def _sqlite_text(sql: str) -> str:
 
 
 def default() -> BaseDBAsyncClient:
-    return connections.get("default")
+    conn: BaseDBAsyncClient = connections.get("default")
+    return conn
 
 
 def is_sqlite(conn: BaseDBAsyncClient | None = None) -> bool:
