@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
 
 from backend.config import settings
 from backend.models import AccessEvent, ActivationCode, Entry, ImportKey, OutboxMessage, Record
 from tests import factories
 from tests.audit_faults import access_event_writes_fail
-from tests.care_items import IMPORT, insurer_token, medication_item
+from tests.care_items import IMPORT, INSURER, insurer_token, medication_item
 from tests.conftest import Caller
 from tests.history_helpers import READ, setup
 from tests.server import run_dmp
@@ -74,5 +76,30 @@ async def test_a_reimport_that_changes_nothing_writes_no_event(client: httpx.Asy
     assert (payload["unchanged"], payload["corrected"]) == (2, 1)
     (await insurer.gql(IMPORT, {"items": changed})).ok()
     assert [e.seq for e in await AccessEvent.filter(record_id=record.id).order_by("seq")] == [1, 2]
+    done = run_dmp("audit", "verify")
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+async def test_imports_and_reads_of_the_same_records_at_once_leave_valid_chains(
+    client: httpx.AsyncClient,
+) -> None:
+    s = await setup(client)
+    others = [(await factories.patient())[1] for _ in range(3)]
+    records = [s["record"], *others]
+    insurer = Caller(client, token=await insurer_token())
+    batches = [[medication_item(r.ins, 100 * b + n) for r in reversed(records) for n in range(20)]
+               for b in range(3)]
+    results = await asyncio.gather(
+        *(insurer.gql(IMPORT, {"items": batch}) for batch in batches),
+        *(s["as_pro"].gql(READ, {"ins": s["record"].ins}) for _ in range(4)),
+    )
+    for result in results:
+        result.ok()
+    for record in records:
+        count = await AccessEvent.filter(record_id=record.id).count()
+        assert (await Record.get(id=record.id)).event_seq == count
+        assert await Entry.filter(record_id=record.id, organization=INSURER).count() == 60
+    assert await AccessEvent.filter(record_id=s["record"].id, action="RECORD_READ").count() == 4
+    assert await AccessEvent.filter(action="ENTRIES_IMPORTED").count() == 3 * len(records)
     done = run_dmp("audit", "verify")
     assert done.returncode == 0, done.stdout + done.stderr

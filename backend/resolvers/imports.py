@@ -3,6 +3,8 @@
 Idempotent on (record, organization, external id), which the database's unique
 constraint enforces; a concurrent import of an overlapping batch makes the insert of
 keys fail, and the batch is then retried against what the other import committed.
+The access event of each record touched is written in the same transaction, so the
+entries commit with their events or not at all.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ OPENED_REASON = "record opened by the import for this identity"
 OLDEST_CARE_DATE = dt.date(1900, 1, 1)
 # Sections whose items must carry a code (a hospital stay may come without a diagnosis).
 CODE_REQUIRED = INSURER_SECTIONS - {Section.HOSPITAL_STAYS}
+CLOSED = frozenset({RecordStatus.CLOSED.value, RecordStatus.DELETED.value})
 
 
 @dataclass
@@ -224,9 +227,6 @@ class _Target:
     birth_date: dt.date
 
 
-CLOSED = frozenset({RecordStatus.CLOSED.value, RecordStatus.DELETED.value})
-
-
 @dataclass(slots=True)
 class _KnownKey:
     id: int
@@ -259,10 +259,9 @@ _KEYS = (
     ' FROM unnest($2::uuid[], $3::text[]) AS w("record_id", "external_id")'
     ' JOIN "import_key" k ON k."record_id" = w."record_id" AND k."organization" = $1'
     ' AND k."external_id" = w."external_id"',
-    'SELECT k."record_id", k."external_id", k."id", k."entry_id", k."content_hash"'
-    ' FROM json_each(?2) w JOIN "import_key" k'
-    " ON k.\"record_id\" = json_extract(w.\"value\", '$[0]') AND k.\"organization\" = ?1"
-    " AND k.\"external_id\" = json_extract(w.\"value\", '$[1]')",
+    "SELECT k.record_id, k.external_id, k.id, k.entry_id, k.content_hash"
+    " FROM json_each(?2) w JOIN import_key k ON k.record_id = json_extract(w.value, '$[0]')"
+    " AND k.organization = ?1 AND k.external_id = json_extract(w.value, '$[1]')",
 )
 _MASKED = (
     'SELECT "id" FROM "entry" WHERE "masked" AND "id" = ANY($1)',
