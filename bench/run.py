@@ -301,8 +301,10 @@ def main(argv: list[str] | None = None) -> int:
                              "(to measure a candidate optimization without editing the product)")
     parser.add_argument("--json", type=Path, help="also write the results here")
     parser.add_argument("--keep", action="store_true", help="keep the work folder (logs, manifest)")
+    parser.add_argument("--profile-scenario", choices=("S1", "S2"), default="S1",
+                        help="the scenario --profile records")
     parser.add_argument("--profile", type=Path,
-                        help="record the server with py-spy during S1 (spread) into this file")
+                        help="record the server with py-spy during --profile-scenario into this file")
     args = parser.parse_args(argv)
 
     only = {s.strip() for s in args.only.split(",") if s.strip()}
@@ -388,7 +390,8 @@ def main(argv: list[str] | None = None) -> int:
                                b["cpu_ms"] / p["cpu_ms"]))
 
         if wanted("S1"):
-            pair("S1 consultation, spread", S1, "/s1", spread_clients(manifest, S1, c), args.profile)
+            pair("S1 consultation, spread", S1, "/s1", spread_clients(manifest, S1, c),
+                 args.profile if args.profile_scenario == "S1" else None)
         if wanted("S1one"):
             pair("S1 one record (100 entries)", S1, "/s1",
                  one_record_clients(manifest, S1, manifest.hot_ins, c))
@@ -396,7 +399,8 @@ def main(argv: list[str] | None = None) -> int:
             pair("S1 one record (10,000 entries)", S1, "/s1",
                  one_record_clients(manifest, S1, manifest.big_ins, c))
         if wanted("S2"):
-            pair("S2 whole record, spread", S2, "/s2", spread_clients(manifest, S2, c))
+            pair("S2 whole record, spread", S2, "/s2", spread_clients(manifest, S2, c),
+                 args.profile if args.profile_scenario == "S2" else None)
         if wanted("S3"):
             if "myAccessHistory" not in fields:
                 rows.append(Row("S3 access history, first 50", "product", c, None,

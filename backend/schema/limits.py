@@ -207,10 +207,28 @@ class CostLimiter(AddValidationRules):
 
     def on_validate(self) -> Iterator[None]:
         document = self.execution_context.graphql_document
-        errors = shape_errors(document) if document is not None else []
+        errors = _shape_errors_once(document) if document is not None else []
         if errors:
             self.execution_context.validation_rules = (_reporting(errors),)
         yield
+
+
+# Documents already measured and found within the limits, by identity: the parser cache
+# hands the same document object to every request with the same text. The document is kept
+# as the value so that its id cannot be reused while it is in here.
+_WITHIN_LIMITS: dict[int, DocumentNode] = {}
+_WITHIN_LIMITS_MAX = 512
+
+
+def _shape_errors_once(document: DocumentNode) -> list[GraphQLError]:
+    if _WITHIN_LIMITS.get(id(document)) is document:
+        return []
+    errors = shape_errors(document)
+    if not errors:
+        if len(_WITHIN_LIMITS) >= _WITHIN_LIMITS_MAX:
+            _WITHIN_LIMITS.clear()
+        _WITHIN_LIMITS[id(document)] = document
+    return errors
 
 
 def _introspects(selection_set: SelectionSetNode | None,

@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Annotated
 
 import strawberry
+from graphql import FieldNode
 from strawberry.permission import PermissionExtension
 
 from backend.authz.permissions import SectionVisible
@@ -71,6 +72,20 @@ def _connection(page: records.EntryPage) -> EntryConnection:
     )
 
 
+def _asks_total_count(info: Info) -> bool:
+    """Whether `totalCount` is selected directly on this connection field.
+
+    Read from the field's syntax nodes: strawberry's `selected_fields` converts the whole
+    subtree on each call. A `totalCount` inside a fragment is not seen here; it is then
+    counted by a statement of its own when resolved (EntryPage.total_count).
+    """
+    for node in info._raw_info.field_nodes:
+        for child in node.selection_set.selections if node.selection_set else ():
+            if isinstance(child, FieldNode) and child.name.value == "totalCount":
+                return True
+    return False
+
+
 def _section_field(section: enums.Section, description: str):  # type: ignore[no-untyped-def]
     async def resolve(
         root: PatientRecord,
@@ -80,11 +95,7 @@ def _section_field(section: enums.Section, description: str):  # type: ignore[no
         include_superseded: bool = False,
     ) -> EntryConnection | None:
         # Count in the page's statement only when the client asked for totalCount.
-        wants_total = any(
-            getattr(child, "name", None) == "totalCount"
-            for selected in info.selected_fields
-            for child in selected.selections
-        )
+        wants_total = _asks_total_count(info)
         page = await records.section_page(
             info.context, root.view, section, first, after, include_superseded, count=wants_total
         )
