@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import os
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -267,27 +268,31 @@ _MASKED = (
     'SELECT "id" FROM "entry" WHERE "masked" AND "id" = ANY($1)',
     'SELECT "id" FROM "entry" WHERE "masked" AND "id" IN (SELECT "value" FROM json_each(?1))',
 )
-_ENTRIES = (
-    'INSERT INTO "entry" ("id", "record_id", "section", "code", "title", "care_date", "details",'
-    ' "masked", "supersedes_id", "external_id", "author_name", "organization", "source",'
-    ' "superseded", "created_at")'
+# On PostgreSQL, the entries and the keys of the new items in one statement; the keys in
+# (record, external id) order, so two overlapping imports cannot deadlock on them.
+_ENTRIES_AND_KEYS = (
+    'WITH u AS (SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[],'
+    ' $6::date[], $7::text[], $8::bool[], $9::uuid[], $10::text[], $11::text[])'
+    ' AS u("id", "record_id", "section", "code", "title", "care_date", "details", "masked",'
+    ' "supersedes_id", "external_id", "content_hash")),'
+    ' e AS (INSERT INTO "entry" ("id", "record_id", "section", "code", "title", "care_date",'
+    ' "details", "masked", "supersedes_id", "external_id", "author_name", "organization",'
+    ' "source", "superseded", "created_at")'
     ' SELECT u."id", u."record_id", u."section", u."code", u."title", u."care_date",'
-    ' u."details"::jsonb, u."masked", u."supersedes_id", u."external_id", $11::text, $11::text,'
-    ' $12::text, false, $13::timestamptz'
-    ' FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::date[],'
-    ' $7::text[], $8::bool[], $9::uuid[], $10::text[]) AS u("id", "record_id", "section",'
-    ' "code", "title", "care_date", "details", "masked", "supersedes_id", "external_id")',
+    ' u."details"::jsonb, u."masked", u."supersedes_id", u."external_id", $12::text, $12::text,'
+    ' $13::text, false, $14::timestamptz FROM u)'
+    ' INSERT INTO "import_key" ("record_id", "organization", "external_id", "entry_id",'
+    ' "content_hash") SELECT u."record_id", $12::text, u."external_id", u."id", u."content_hash"'
+    ' FROM u WHERE u."supersedes_id" IS NULL ORDER BY u."record_id", u."external_id"'
+)
+_SQLITE_ENTRIES = (
     'INSERT INTO "entry" ("id", "record_id", "section", "code", "title", "care_date", "details",'
     ' "masked", "supersedes_id", "external_id", "author_name", "organization", "source",'
-    ' "superseded", "created_at") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    ' "superseded", "created_at") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)'
 )
-_NEW_KEYS = (
+_SQLITE_KEYS = (
     'INSERT INTO "import_key" ("record_id", "organization", "external_id", "entry_id",'
-    ' "content_hash") SELECT u."record_id", $1::text, u."external_id", u."entry_id",'
-    ' u."content_hash" FROM unnest($2::uuid[], $3::text[], $4::uuid[], $5::text[])'
-    ' AS u("record_id", "external_id", "entry_id", "content_hash")',
-    'INSERT INTO "import_key" ("record_id", "organization", "external_id", "entry_id",'
-    ' "content_hash") VALUES (?, ?, ?, ?, ?)',
+    ' "content_hash") VALUES (?, ?, ?, ?, ?)'
 )
 _MOVE_KEY = (
     'UPDATE "import_key" SET "entry_id" = $1, "content_hash" = $2'
@@ -299,6 +304,12 @@ _SUPERSEDED = (
     'UPDATE "entry" SET "superseded" = true WHERE "id" = ANY($1)',
     'UPDATE "entry" SET "superseded" = 1 WHERE "id" IN (SELECT "value" FROM json_each(?1))',
 )
+
+
+def _new_ids(count: int) -> list[uuid.UUID]:
+    """Random (version 4) UUIDs from one read of the system's randomness, not one per entry."""
+    raw = os.urandom(16 * count)
+    return [uuid.UUID(bytes=raw[i:i + 16], version=4) for i in range(0, 16 * count, 16)]
 
 
 def _sqlite(conn: BaseDBAsyncClient) -> bool:
@@ -354,50 +365,37 @@ async def _masked(conn: BaseDBAsyncClient, entry_ids: list[uuid.UUID]) -> set[uu
     return {_uuid(row[0]) for row in found}
 
 
-async def _insert_entries(
+async def _insert(
     conn: BaseDBAsyncClient, organization: str, now: dt.datetime, entries: list[_NewEntry]
 ) -> None:
+    """The new entries, and the import keys of new items (a correction moves its key)."""
     if not entries:
         return
     source = EntrySource.INSURER.value
-    if _sqlite(conn):
-        await conn.execute_many(_ENTRIES[1], [
-            [str(e.id), str(e.record_id), e.valid.item.section.value, e.valid.code, e.valid.title,
-             e.valid.item.date, e.valid.details_json, e.masked,
-             str(e.supersedes.entry_id) if e.supersedes else None, e.valid.item.external_id,
-             organization, organization, source, False, now]
-            for e in entries
+    if not _sqlite(conn):
+        valid = [e.valid for e in entries]
+        await conn.execute_query(_ENTRIES_AND_KEYS, [
+            [e.id for e in entries], [e.record_id for e in entries],
+            [v.item.section.value for v in valid], [v.code for v in valid],
+            [v.title for v in valid], [v.item.date for v in valid],
+            [v.details_json for v in valid], [e.masked for e in entries],
+            [e.supersedes.entry_id if e.supersedes else None for e in entries],
+            [v.item.external_id for v in valid], [v.content_hash for v in valid],
+            organization, source, now,
         ])
         return
-    valid = [e.valid for e in entries]
-    await conn.execute_query(_ENTRIES[0], [
-        [e.id for e in entries], [e.record_id for e in entries],
-        [v.item.section.value for v in valid], [v.code for v in valid], [v.title for v in valid],
-        [v.item.date for v in valid], [v.details_json for v in valid],
-        [e.masked for e in entries],
-        [e.supersedes.entry_id if e.supersedes else None for e in entries],
-        [v.item.external_id for v in valid], organization, source, now,
+    await conn.execute_many(_SQLITE_ENTRIES, [
+        [str(e.id), str(e.record_id), e.valid.item.section.value, e.valid.code, e.valid.title,
+         e.valid.item.date, e.valid.details_json, e.masked,
+         str(e.supersedes.entry_id) if e.supersedes else None, e.valid.item.external_id,
+         organization, organization, source, False, now]
+        for e in entries
     ])
-
-
-async def _insert_keys(
-    conn: BaseDBAsyncClient, organization: str, entries: list[_NewEntry]
-) -> None:
-    """The import keys of new items, in a fixed order: overlapping imports cannot deadlock."""
     keyed = sorted((e for e in entries if e.supersedes is None),
                    key=lambda e: (str(e.record_id), e.valid.item.external_id))
-    if not keyed:
-        return
-    if _sqlite(conn):
-        await conn.execute_many(_NEW_KEYS[1], [
-            [str(e.record_id), organization, e.valid.item.external_id, str(e.id),
-             e.valid.content_hash]
-            for e in keyed
-        ])
-        return
-    await conn.execute_query(_NEW_KEYS[0], [
-        organization, [e.record_id for e in keyed], [e.valid.item.external_id for e in keyed],
-        [e.id for e in keyed], [e.valid.content_hash for e in keyed],
+    await conn.execute_many(_SQLITE_KEYS, [
+        [str(e.record_id), organization, e.valid.item.external_id, str(e.id), e.valid.content_hash]
+        for e in keyed
     ])
 
 
@@ -443,6 +441,7 @@ async def _write(actor: Actor, organization: str, valid: list[_Valid]) -> Import
             conn, organization, [(records[v.ins].id, v.item.external_id) for v in valid]
         )
         entries: list[_NewEntry] = []
+        ids = iter(_new_ids(len(valid)))
         touched: dict[uuid.UUID, set[Section]] = {}
         for v in valid:
             record = records[v.ins]
@@ -465,7 +464,7 @@ async def _write(actor: Actor, organization: str, valid: list[_Valid]) -> Import
                 continue
             else:
                 result.corrected += 1
-            entries.append(_NewEntry(v, uuid.uuid4(), record.id, known))
+            entries.append(_NewEntry(v, next(ids), record.id, known))
             touched.setdefault(record.id, set()).add(v.item.section)
 
         corrections = [(e, e.supersedes) for e in entries if e.supersedes is not None]
@@ -474,8 +473,7 @@ async def _write(actor: Actor, organization: str, valid: list[_Valid]) -> Import
             masked = await _masked(conn, [known.entry_id for _, known in corrections])
             for e, known in corrections:
                 e.masked = known.entry_id in masked
-        await _insert_entries(conn, organization, now, entries)
-        await _insert_keys(conn, organization, entries)
+        await _insert(conn, organization, now, entries)
         # Each key moves only from the version this import read; otherwise another import
         # corrected it in between, and the batch is retried against what that one committed.
         for e, known in sorted(corrections, key=lambda c: c[1].id):
