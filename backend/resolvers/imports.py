@@ -221,11 +221,12 @@ async def run_import(access_log: AccessLog, organization: str, items: list[CareI
 
 @dataclass(slots=True)
 class _Target:
-    """What the import needs to know of a record."""
+    """What the import needs to know of a record, and the sections it adds to it."""
 
     id: uuid.UUID
     status: str
     birth_date: dt.date
+    sections: set[Section] = field(default_factory=set)
 
 
 @dataclass(slots=True)
@@ -254,15 +255,17 @@ _TARGETS = (
     'SELECT "ins", "id", "status", "birth_date" FROM "record"'
     ' WHERE "ins" IN (SELECT "value" FROM json_each(?1))',
 )
-# The keys of exactly the (record, external id) pairs of the batch, one index probe each.
+# The keys of exactly the (INS, external id) pairs of the batch, one index probe each.
 _KEYS = (
-    'SELECT k."record_id", k."external_id", k."id", k."entry_id", k."content_hash"'
-    ' FROM unnest($2::uuid[], $3::text[]) AS w("record_id", "external_id")'
-    ' JOIN "import_key" k ON k."record_id" = w."record_id" AND k."organization" = $1'
+    'SELECT w."ins", w."external_id", k."id", k."entry_id", k."content_hash"'
+    ' FROM unnest($2::text[], $3::text[]) AS w("ins", "external_id")'
+    ' JOIN "record" r ON r."ins" = w."ins"'
+    ' JOIN "import_key" k ON k."record_id" = r."id" AND k."organization" = $1'
     ' AND k."external_id" = w."external_id"',
-    "SELECT k.record_id, k.external_id, k.id, k.entry_id, k.content_hash"
-    " FROM json_each(?2) w JOIN import_key k ON k.record_id = json_extract(w.value, '$[0]')"
-    " AND k.organization = ?1 AND k.external_id = json_extract(w.value, '$[1]')",
+    "SELECT r.ins, k.external_id, k.id, k.entry_id, k.content_hash"
+    " FROM json_each(?2) w JOIN record r ON r.ins = json_extract(w.value, '$[0]')"
+    " JOIN import_key k ON k.record_id = r.id AND k.organization = ?1"
+    " AND k.external_id = json_extract(w.value, '$[1]')",
 )
 _MASKED = (
     'SELECT "id" FROM "entry" WHERE "masked" AND "id" = ANY($1)',
@@ -347,17 +350,16 @@ async def _targets(conn: BaseDBAsyncClient, ins: list[str]) -> dict[str, _Target
 
 
 async def _import_keys(
-    conn: BaseDBAsyncClient, organization: str, pairs: list[tuple[uuid.UUID, str]]
-) -> dict[tuple[uuid.UUID, str], _KnownKey]:
+    conn: BaseDBAsyncClient, organization: str, pairs: list[tuple[str, str]]
+) -> dict[tuple[str, str], _KnownKey]:
+    """The keys already stored for these (INS, external id) pairs."""
     if _sqlite(conn):
-        _, found = await conn.execute_query(_KEYS[1], [
-            organization, json.dumps([[str(r), e] for r, e in pairs])
-        ])
+        _, found = await conn.execute_query(_KEYS[1], [organization, json.dumps(pairs)])
     else:
         _, found = await conn.execute_query(_KEYS[0], [
-            organization, [r for r, _ in pairs], [e for _, e in pairs]
+            organization, [ins for ins, _ in pairs], [external_id for _, external_id in pairs]
         ])
-    return {(_uuid(row[0]), row[1]): _KnownKey(row[2], _uuid(row[3]), row[4]) for row in found}
+    return {(row[0], row[1]): _KnownKey(row[2], _uuid(row[3]), row[4]) for row in found}
 
 
 async def _masked(conn: BaseDBAsyncClient, entry_ids: list[uuid.UUID]) -> set[uuid.UUID]:
@@ -437,12 +439,9 @@ async def _write(actor: Actor, organization: str, valid: list[_Valid]) -> Import
             for new in in_order:
                 records[new.ins] = _Target(new.id, RecordStatus.PENDING.value, new.birth_date)
 
-        keys = await _import_keys(
-            conn, organization, [(records[v.ins].id, v.item.external_id) for v in valid]
-        )
+        keys = await _import_keys(conn, organization, [(v.ins, v.item.external_id) for v in valid])
         entries: list[_NewEntry] = []
         ids = iter(_new_ids(len(valid)))
-        touched: dict[uuid.UUID, set[Section]] = {}
         for v in valid:
             record = records[v.ins]
             if record.status in CLOSED:
@@ -456,7 +455,7 @@ async def _write(actor: Actor, organization: str, valid: list[_Valid]) -> Import
                     "birthDate does not match the record of this INS",
                 ))
                 continue
-            known = keys.get((record.id, v.item.external_id))
+            known = keys.get((v.ins, v.item.external_id)) if keys else None
             if known is None:
                 result.created += 1
             elif known.content_hash == v.content_hash:
@@ -465,7 +464,7 @@ async def _write(actor: Actor, organization: str, valid: list[_Valid]) -> Import
             else:
                 result.corrected += 1
             entries.append(_NewEntry(v, next(ids), record.id, known))
-            touched.setdefault(record.id, set()).add(v.item.section)
+            record.sections.add(v.item.section)
 
         corrections = [(e, e.supersedes) for e in entries if e.supersedes is not None]
         if corrections:
@@ -485,13 +484,13 @@ async def _write(actor: Actor, organization: str, valid: list[_Valid]) -> Import
                 await activation.issue(opened, organization, send_to=opened.pending_contact,
                                        using_db=conn)
         # One event per record touched; a record this import opened says so in its reason.
-        opened_ids = {new.id for new in new_records.values()}
         events = []
-        for record_id in set(touched) | opened_ids:
-            event = PendingEvent(record_id, AccessAction.ENTRIES_IMPORTED,
-                                 reason=OPENED_REASON if record_id in opened_ids else "")
-            event.add(AccessMode.INSURER, touched.get(record_id, set()))
-            events.append(event)
+        for ins, record in records.items():
+            if record.sections or ins in new_records:
+                event = PendingEvent(record.id, AccessAction.ENTRIES_IMPORTED,
+                                     reason=OPENED_REASON if ins in new_records else "")
+                event.add(AccessMode.INSURER, record.sections)
+                events.append(event)
         try:
             await bulk.append_many(conn, actor, events)
         except IntegrityError as exc:
