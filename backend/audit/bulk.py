@@ -4,7 +4,8 @@ The same chain as backend/audit/writer.py (numbered per record, each MAC over th
 the previous MAC), written for a request that touches hundreds of records at once, such as
 an insurer import: one statement takes the records' heads, one reads the previous MACs,
 one inserts the events. Since they run in the caller's transaction, what the caller wrote
-commits with its events or not at all.
+commits with its events or not at all. It sends no first-access notice, so it refuses a
+practitioner's events (writer.append_all writes those).
 """
 
 from __future__ import annotations
@@ -22,8 +23,6 @@ from backend.audit.chain import GENESIS, event_fields, mac
 from backend.audit.writer import Actor, PendingEvent
 from backend.config import settings
 from backend.domain.enums import Role
-from backend.models import AccessEvent
-from backend.notify import notices
 
 # The records' rows are locked in id order (as writer.append_all takes them), so two
 # requests touching the same records queue instead of deadlocking; the UPDATE then moves
@@ -99,6 +98,9 @@ async def append_many(
 
     Runs in `conn`, the caller's transaction: if anything fails, nothing of it commits.
     """
+    if actor.role == Role.PRACTITIONER.value:
+        # A professional's first access e-mails the patient: writer.append_all does that.
+        raise ValueError("append_many does not send the first-access notice; use append_all")
     if not events:
         return 0
     by_record = {event.record_id: event for event in events}
@@ -127,14 +129,6 @@ async def append_many(
             event.entry_id, event.reason, mac(key, fields, previous.get(record_id, GENESIS)),
         ))
     await _insert(conn, actor, actor_id, at, rows)
-    if actor.role == Role.PRACTITIONER.value:
-        # Only a professional's access may be the first one the patient is told about.
-        for record_id, seq, action, event_mode, _, entry_id, reason, _ in rows:
-            await notices.after_event(AccessEvent(
-                record_id=record_id, seq=seq, at=at, actor_id=actor_id, actor_name=actor.name,
-                actor_profession=actor.profession, actor_role=actor.role, action=action,
-                mode=event_mode, entry_id=entry_id, reason=reason,
-            ), using_db=conn)
     return len(rows)
 
 
