@@ -74,6 +74,8 @@ async def test_a_reimport_that_changes_nothing_writes_no_event(client: httpx.Asy
     changed = [*items[:2], medication_item(record.ins, 2, title="Doliprane 500 mg")]
     payload = (await insurer.gql(IMPORT, {"items": changed})).ok()["importCareHistory"]
     assert (payload["unchanged"], payload["corrected"]) == (2, 1)
+    current = await Entry.get(record_id=record.id, external_id="MED-2", superseded=False)
+    assert current.title == "Doliprane 500 mg" and current.masked is False
     (await insurer.gql(IMPORT, {"items": changed})).ok()
     assert [e.seq for e in await AccessEvent.filter(record_id=record.id).order_by("seq")] == [1, 2]
     done = run_dmp("audit", "verify")

@@ -242,7 +242,6 @@ class _NewEntry:
     id: uuid.UUID
     record_id: uuid.UUID
     supersedes: _KnownKey | None = None  # the key of the version it corrects
-    masked: bool = False
 
 
 # --- The import's statements ---------------------------------------------------------
@@ -267,32 +266,33 @@ _KEYS = (
     " JOIN import_key k ON k.record_id = r.id AND k.organization = ?1"
     " AND k.external_id = json_extract(w.value, '$[1]')",
 )
-_MASKED = (
-    'SELECT "id" FROM "entry" WHERE "masked" AND "id" = ANY($1)',
-    'SELECT "id" FROM "entry" WHERE "masked" AND "id" IN (SELECT "value" FROM json_each(?1))',
-)
 # On PostgreSQL, the entries and the keys of the new items in one statement; the keys in
 # (record, external id) order, so two overlapping imports cannot deadlock on them (the
 # external id compared byte by byte: any fixed order will do, and it sorts faster).
+# A correction of a masked entry is masked too.
 _ENTRIES_AND_KEYS = (
     'WITH u AS (SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[],'
-    ' $6::date[], $7::text[], $8::bool[], $9::uuid[], $10::text[], $11::text[])'
-    ' AS u("id", "record_id", "section", "code", "title", "care_date", "details", "masked",'
+    ' $6::date[], $7::text[], $8::uuid[], $9::text[], $10::text[])'
+    ' AS u("id", "record_id", "section", "code", "title", "care_date", "details",'
     ' "supersedes_id", "external_id", "content_hash")),'
     ' e AS (INSERT INTO "entry" ("id", "record_id", "section", "code", "title", "care_date",'
     ' "details", "masked", "supersedes_id", "external_id", "author_name", "organization",'
     ' "source", "superseded", "created_at")'
     ' SELECT u."id", u."record_id", u."section", u."code", u."title", u."care_date",'
-    ' u."details"::jsonb, u."masked", u."supersedes_id", u."external_id", $12::text, $12::text,'
-    ' $13::text, false, $14::timestamptz FROM u)'
+    ' u."details"::jsonb, CASE WHEN u."supersedes_id" IS NULL THEN false ELSE COALESCE(('
+    'SELECT s."masked" FROM "entry" s WHERE s."id" = u."supersedes_id"), false) END,'
+    ' u."supersedes_id", u."external_id", $11::text, $11::text, $12::text, false,'
+    ' $13::timestamptz FROM u)'
     ' INSERT INTO "import_key" ("record_id", "organization", "external_id", "entry_id",'
-    ' "content_hash") SELECT u."record_id", $12::text, u."external_id", u."id", u."content_hash"'
+    ' "content_hash") SELECT u."record_id", $11::text, u."external_id", u."id", u."content_hash"'
     ' FROM u WHERE u."supersedes_id" IS NULL ORDER BY u."record_id", u."external_id" COLLATE "C"'
 )
 _SQLITE_ENTRIES = (
     'INSERT INTO "entry" ("id", "record_id", "section", "code", "title", "care_date", "details",'
     ' "masked", "supersedes_id", "external_id", "author_name", "organization", "source",'
-    ' "superseded", "created_at") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)'
+    ' "superseded", "created_at") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7,'
+    ' ?8 IS NOT NULL AND COALESCE((SELECT "masked" FROM "entry" WHERE "id" = ?8), 0),'
+    ' ?8, ?9, ?10, ?10, ?11, 0, ?12)'
 )
 _SQLITE_KEYS = (
     'INSERT INTO "import_key" ("record_id", "organization", "external_id", "entry_id",'
@@ -363,11 +363,6 @@ async def _import_keys(
     return {(row[0], row[1]): _KnownKey(row[2], _uuid(row[3]), row[4]) for row in found}
 
 
-async def _masked(conn: BaseDBAsyncClient, entry_ids: list[uuid.UUID]) -> set[uuid.UUID]:
-    _, found = await _run(conn, _MASKED, [entry_ids])
-    return {_uuid(row[0]) for row in found}
-
-
 async def _insert(
     conn: BaseDBAsyncClient, organization: str, now: dt.datetime, entries: list[_NewEntry]
 ) -> None:
@@ -381,7 +376,7 @@ async def _insert(
             [e.id for e in entries], [e.record_id for e in entries],
             [v.item.section.value for v in valid], [v.code for v in valid],
             [v.title for v in valid], [v.item.date for v in valid],
-            [v.details_json for v in valid], [e.masked for e in entries],
+            [v.details_json for v in valid],
             [e.supersedes.entry_id if e.supersedes else None for e in entries],
             [v.item.external_id for v in valid], [v.content_hash for v in valid],
             organization, source, now,
@@ -389,9 +384,9 @@ async def _insert(
         return
     await conn.execute_many(_SQLITE_ENTRIES, [
         [str(e.id), str(e.record_id), e.valid.item.section.value, e.valid.code, e.valid.title,
-         e.valid.item.date, e.valid.details_json, e.masked,
+         e.valid.item.date, e.valid.details_json,
          str(e.supersedes.entry_id) if e.supersedes else None, e.valid.item.external_id,
-         organization, organization, source, False, now]
+         organization, source, now]
         for e in entries
     ])
     keyed = sorted((e for e in entries if e.supersedes is None),
@@ -468,11 +463,6 @@ async def _write(actor: Actor, organization: str, valid: list[_Valid]) -> Import
             record.sections.add(v.item.section)
 
         corrections = [(e, e.supersedes) for e in entries if e.supersedes is not None]
-        if corrections:
-            # A correction of a masked entry is masked too.
-            masked = await _masked(conn, [known.entry_id for _, known in corrections])
-            for e, known in corrections:
-                e.masked = known.entry_id in masked
         await _insert(conn, organization, now, entries)
         # Each key moves only from the version this import read; otherwise another import
         # corrected it in between, and the batch is retried against what that one committed.
