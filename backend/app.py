@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import json
 from collections.abc import AsyncIterator
 
@@ -62,6 +63,17 @@ async def dev_mail(request: Request) -> Response:
     )
 
 
+def settle_memory() -> None:
+    """Move what start-up built (the schema, the models, the modules) out of the collector's way.
+
+    The cyclic garbage collector's full passes walk every tracked object; after start-up that
+    is some 130,000 objects that live as long as the process, and a full pass over them cost
+    tens of milliseconds, paid by whichever request triggered it. Frozen, they are skipped.
+    """
+    gc.collect()
+    gc.freeze()
+
+
 def create_app(cfg: Settings | None = None, *, outbox_worker: bool = True) -> Starlette:
     cfg = cfg or settings()
     configure_logging()
@@ -69,6 +81,7 @@ def create_app(cfg: Settings | None = None, *, outbox_worker: bool = True) -> St
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await db.connect(cfg.database_url)
+        settle_memory()
         worker = asyncio.create_task(delivery.run_forever(cfg)) if outbox_worker else None
         try:
             yield

@@ -11,8 +11,12 @@ from typing import Any
 GENESIS = "0" * 64
 
 
+# One encoder for every event: json.dumps with options builds a new one on each call.
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
 def canonical(fields: dict[str, Any]) -> bytes:
-    return json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    return _CANONICAL.encode(fields).encode()
 
 
 def event_fields(
