@@ -18,6 +18,7 @@ import datetime as dt
 import hashlib
 import hmac
 import json
+import re
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -47,90 +48,80 @@ MATRIX = {
 GENESIS = "0" * 64
 
 # --- the statements, as the product issues them (PostgreSQL placeholders) ----------------
+# Captured with `python -m bench.capture` (backend/auth/viewer.py, backend/resolvers/records.py,
+# backend/resolvers/entry_pages.py, backend/audit/writer.py); copied, not imported.
 
-ACCOUNT_COLS = (
-    "code_channel", "locked_at", "last_failed_login_at", "first_name", "failure_day", "last_name",
-    "password_hash", "created_at", "phone_verified", "email", "email_verified", "id", "phone",
-    "failure_count", "role", "pending_email", "lock_reason", "pending_phone", "last_login_at",
-)
-PRACT_COLS = ("city", "search_text", "is_regulator", "rpps", "id", "account_id", "profession")
-TOKEN_COLS = (
-    "revoked_at", "scopes", "prefix", "created_at", "id", "name", "token_hash", "last_used_at",
-    "expires_at", "practitioner_id", "organization",
-)
-SQL_TOKEN = (
-    "SELECT "
-    + ",".join(f'"api_token"."{c}"' for c in TOKEN_COLS) + ","
-    + ",".join(f'"p"."{c}" "p.{c}"' for c in PRACT_COLS) + ","
-    + ",".join(f'"a"."{c}" "a.{c}"' for c in ACCOUNT_COLS) + ","
-    + ",".join(f'"p"."{c}" "p2.{c}"' for c in PRACT_COLS)
-    + ' FROM "api_token" LEFT OUTER JOIN "practitioner" "p" ON "p"."id"="api_token"."practitioner_id"'
-    ' LEFT OUTER JOIN "account" "a" ON "a"."id"="p"."account_id"'
-    ' WHERE "api_token"."token_hash"=$1 AND "api_token"."revoked_at" IS NULL'
-    ' AND "api_token"."expires_at">$2 LIMIT $3'
+SQL_BEARER = (
+    'SELECT t."id", t."scopes", t."organization", t."name", t."last_used_at",'
+    ' p."id" AS "practitioner_id", p."profession", p."is_regulator",'
+    ' a."id" AS "account_id", a."first_name", a."last_name"'
+    ' FROM "api_token" t LEFT JOIN "practitioner" p ON p."id" = t."practitioner_id"'
+    ' LEFT JOIN "account" a ON a."id" = p."account_id"'
+    ' WHERE t."token_hash" = $1 AND t."revoked_at" IS NULL AND t."expires_at" > $2 LIMIT 1'
 )
 SQL_TOKEN_TOUCH = 'UPDATE "api_token" SET "last_used_at"=$1 WHERE "id"=$2'  # noqa: S105
-SQL_RECORD = (
-    'SELECT "owner_id","event_seq","closed_at","emergency_contacts","birth_date","pending_contact",'
-    '"allow_regulator","first_name","treating_physician_id","last_name","created_at","ins","id",'
-    '"status","allow_break_glass","notify_new_documents","activated_at","deletion_requested_at",'
-    '"blood_group","advance_directives" FROM "record" WHERE "ins"=$1 LIMIT $2'
+SQL_RECORD_AND_SHARING = (
+    'SELECT r.*, g."sections" AS "shared_sections",'
+    ' EXISTS(SELECT 1 FROM "blocked_practitioner" b'
+    ' WHERE b."record_id" = r."id" AND b."practitioner_id" = $2) AS "is_blocked",'
+    ' EXISTS(SELECT 1 FROM "emergency_session" s WHERE s."record_id" = r."id"'
+    ' AND s."practitioner_id" = $2 AND s."kind" = $3 AND s."expires_at" > $5) AS "regulator_open",'
+    ' EXISTS(SELECT 1 FROM "emergency_session" s WHERE s."record_id" = r."id"'
+    ' AND s."practitioner_id" = $2 AND s."kind" = $4 AND s."expires_at" > $5) AS "break_glass_open"'
+    ' FROM "record" r LEFT JOIN "grant" g ON g."record_id" = r."id" AND g."practitioner_id" = $2'
+    ' WHERE r."ins" = $1'
 )
-SQL_GRANTS = (
-    'SELECT "record_id" "0","sections" "1" FROM "grant" WHERE "practitioner_id"=$1 AND "record_id" IN ($2)'
+
+
+def sql_pages(rid: Any, sections: list[str], author: Any, filtered: bool) -> tuple[str, list[Any]]:
+    """The first pages of several sections in one UNION ALL, as the product reads them
+    (no cursor, superseded hidden, no totalCount asked: no COUNT subquery)."""
+    params: list[Any] = []
+    branches = []
+    for k, section in enumerate(sections):
+        params.extend((rid, section))
+        n = len(params)
+        where = f'e."record_id" = ${n - 1} AND e."section" = ${n}'
+        if filtered:
+            params.extend((False, author))
+            where += f' AND (e."masked" = ${len(params) - 1} OR e."author_id" = ${len(params)})'
+        params.append(False)
+        where += f' AND e."superseded" = ${len(params)}'
+        params.append(21)
+        branches.append(
+            f'SELECT {k} AS "page_no", p{k}.* FROM (SELECT e.*, CAST(NULL AS BIGINT) AS "visible_total"'  # noqa: S608
+            f' FROM "entry" e WHERE {where}'
+            f' ORDER BY e."care_date" DESC, e."id" DESC LIMIT ${len(params)}) AS p{k}'
+        )
+    return " UNION ALL ".join(branches), params
+
+
+SQL_BUMP_PG = (
+    'WITH head AS (UPDATE "record" SET "event_seq" = "event_seq" + 1 WHERE "id" = $1'
+    ' RETURNING "event_seq") SELECT "event_seq" FROM head'
 )
-SQL_BLOCKS = (
-    'SELECT "record_id" "0" FROM "blocked_practitioner" WHERE "practitioner_id"=$1'
-    ' AND "record_id" IN ($2)'
+SQL_BUMP_SQLITE = 'UPDATE "record" SET "event_seq" = "event_seq" + 1 WHERE "id" = $1 RETURNING "event_seq"'
+SQL_HEAD = (
+    'SELECT (SELECT "mac" FROM "access_event" WHERE "record_id" = $1 AND "seq" = $2),'
+    ' EXISTS(SELECT 1 FROM "access_event" WHERE "record_id" = $1 AND "actor_id" = $3'
+    ' AND "seq" <= $2 AND "action" <> $4)'
 )
-SQL_SESSIONS = (
-    'SELECT "record_id" "0","kind" "1" FROM "emergency_session" WHERE "practitioner_id"=$1'
-    ' AND "record_id" IN ($2) AND "expires_at">$3'
-)
-ENTRY_SELECT = (
-    'SELECT "care_date","author_name","superseded","source","external_id","details","record_id",'
-    '"section","created_at","author_id","id","masked","title","author_profession","code",'
-    '"supersedes_id","organization","file_id" FROM "entry" '
-)
-# The product counts the visible entries of the section in the same statement (totalCount),
-# whether or not the client asked for it.
-SQL_PAGE_FILTERED = (
-    ENTRY_SELECT.replace(' FROM "entry" ', ',(SELECT COUNT("id") "visible_total" FROM "entry"'
-                         ' WHERE "record_id"=$1 AND "section"=$2 AND ("masked"=$3 OR "author_id"=$4)'
-                         ' AND "superseded"=$5) "visible_total" FROM "entry" ')
-    + 'WHERE "record_id"=$1 AND "section"=$2 AND ("masked"=$3 OR "author_id"=$4)'
-    ' AND "superseded"=$5 ORDER BY "care_date" DESC,"id" DESC LIMIT $6'
-)
-SQL_PAGE_ALL = (
-    ENTRY_SELECT.replace(' FROM "entry" ', ',(SELECT COUNT("id") "visible_total" FROM "entry"'
-                         ' WHERE "record_id"=$1 AND "section"=$2 AND "superseded"=$3)'
-                         ' "visible_total" FROM "entry" ')
-    + 'WHERE "record_id"=$1 AND "section"=$2 AND "superseded"=$3'
-    ' ORDER BY "care_date" DESC,"id" DESC LIMIT $4'
-)
-SQL_SEQ_BUMP = 'UPDATE "record" SET "event_seq"="event_seq"+$1 WHERE "id"=$2'
-SQL_SEQ_READ = 'SELECT "event_seq" "0" FROM "record" WHERE "id"=$1'
-SQL_PREV_MAC = 'SELECT "mac" "0" FROM "access_event" WHERE "record_id"=$1 AND "seq"=$2'
 SQL_EVENT_INSERT = (
-    'INSERT INTO "access_event" ("seq","at","actor_id","actor_name","actor_profession","actor_role",'
-    '"action","mode","sections","entry_id","reason","mac","record_id")'
-    ' VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13) RETURNING "id"'
-)
-SQL_SEEN_BEFORE = (
-    'SELECT 1 FROM "access_event" WHERE "record_id"=$1 AND "actor_id"=$2 AND "seq"<$3'
-    ' AND NOT "action"=$4 LIMIT $5'
+    'INSERT INTO "access_event" ("record_id", "seq", "at", "actor_id", "actor_name",'
+    ' "actor_profession", "actor_role", "action", "mode", "sections", "entry_id", "reason", "mac")'
+    ' VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)'
 )
 
 
 def _sqlite(sql: str) -> str:
     # Numbered parameters: a statement may use the same one twice.
-    for n in range(13, 0, -1):
-        sql = sql.replace(f"${n}", f"?{n}")
-    return sql
+    return re.sub(r"\$(\d+)", r"?\1", sql)
 
 
 class Database:
     """The minimum of a driver: fetch rows, and one transaction at a time per connection."""
+
+    sqlite = False
 
     async def fetch(self, sql: str, *args: Any) -> list[Any]:
         raise NotImplementedError
@@ -150,8 +141,11 @@ class Postgres(Database):
     async def open(cls, url: str, pool_size: int) -> Postgres:
         import asyncpg
 
+        async def keep_session(conn: Any) -> None:  # as the product: no reset query on release
+            return None
+
         pool = await asyncpg.create_pool(url.replace("asyncpg://", "postgres://"), min_size=1,
-                                         max_size=pool_size)
+                                         max_size=pool_size, reset=keep_session)
         return cls(pool)
 
     async def fetch(self, sql: str, *args: Any) -> list[Any]:
@@ -171,6 +165,8 @@ class Postgres(Database):
 
 class Sqlite(Database):
     """One connection, as the product's SQLite client; transactions take turns."""
+
+    sqlite = True
 
     def __init__(self, conn: Any, lock: asyncio.Lock) -> None:
         self.conn, self.lock = conn, lock
@@ -245,8 +241,8 @@ class Baseline:
         if scheme.lower() != "bearer" or not token:
             return None
         now = dt.datetime.now(dt.UTC)
-        rows = await self.db.fetch(SQL_TOKEN, hashlib.sha256(token.encode()).hexdigest(), now, 1)
-        if not rows or rows[0]["p.id"] is None:
+        rows = await self.db.fetch(SQL_BEARER, hashlib.sha256(token.encode()).hexdigest(), now)
+        if not rows or rows[0]["practitioner_id"] is None:
             return None
         row = rows[0]
         last = row["last_used_at"]
@@ -255,10 +251,10 @@ class Baseline:
         if last is None or now - last > dt.timedelta(minutes=1):
             await self.db.fetch(SQL_TOKEN_TOUCH, now, row["id"])
         return {
-            "practitioner_id": _uuid(row["p.id"]),
-            "account_id": _uuid(row["a.id"]),
-            "name": f'{row["a.first_name"]} {row["a.last_name"]}',
-            "profession": row["p.profession"],
+            "practitioner_id": _uuid(row["practitioner_id"]),
+            "account_id": _uuid(row["account_id"]),
+            "name": f'{row["first_name"]} {row["last_name"]}',
+            "profession": row["profession"],
         }
 
     async def read(self, request: Request, sections: list[str], whole: bool) -> Response:
@@ -266,20 +262,17 @@ class Baseline:
         if viewer is None:
             return JSONResponse({"errors": [{"message": "Invalid token"}]}, 401)
         ins = (await request.json())["variables"]["ins"]
-        records = await self.db.fetch(SQL_RECORD, ins, 1)
+        pid = viewer["practitioner_id"]
+        now = dt.datetime.now(dt.UTC)
+        records = await self.db.fetch(SQL_RECORD_AND_SHARING, ins, pid, "REGULATOR", "BREAK_GLASS", now)
         if not records:
             return JSONResponse({"data": None, "errors": [{"message": "No access to this record"}]})
         record = records[0]
         rid = _uuid(record["id"])
-        pid = viewer["practitioner_id"]
-        now = dt.datetime.now(dt.UTC)
-        grants = await self.db.fetch(SQL_GRANTS, pid, rid)
-        blocks = await self.db.fetch(SQL_BLOCKS, pid, rid)
-        await self.db.fetch(SQL_SESSIONS, pid, rid, now)
-        granted = set(_json(grants[0][1])) if grants else set()
+        granted = set(_json(record["shared_sections"]) or [])
         treating = _uuid(record["treating_physician_id"]) == pid and viewer["profession"] == "medecin"
         modes: dict[str, str] = {}
-        if not blocks and record["status"] == "ACTIVE":
+        if not record["is_blocked"] and record["status"] == "ACTIVE":
             matrix = MATRIX.get(viewer["profession"], frozenset())
             for section in SECTIONS:
                 if treating:
@@ -297,15 +290,17 @@ class Baseline:
             )
         out["sectionAccess"] = [{"section": s, "mode": m} for s, m in modes.items()]
         returned: set[str] = set()
+        wanted = [section for section in sections if section in modes]
+        pages: dict[str, list[Any]] = {section: [] for section in wanted}
+        if wanted:
+            text, params = sql_pages(rid, wanted, viewer["account_id"], filtered=not treating)
+            for row in await self.db.fetch(text, *params):
+                pages[wanted[int(row["page_no"])]].append(row)
         for section in sections:
             if section not in modes:
                 out[FIELD_OF[section]] = None
                 continue
-            if treating:
-                rows = await self.db.fetch(SQL_PAGE_ALL, rid, section, False, 21)
-            else:
-                rows = await self.db.fetch(SQL_PAGE_FILTERED, rid, section, False,
-                                           viewer["account_id"], False, 21)
+            rows = sorted(pages[section], key=lambda r: (_date(r["care_date"]), str(r["id"])), reverse=True)
             returned.add(section)
             edges = []
             for row in rows[:20]:
@@ -340,12 +335,11 @@ class Baseline:
                           sections: list[str]) -> None:
         """The product's chained write: bump the head, read the previous MAC, insert."""
         async with self.db.transaction() as tx:
-            await tx.fetch(SQL_SEQ_BUMP, 1, rid)
-            seq = (await tx.fetch(SQL_SEQ_READ, rid))[0][0]
-            prev = await tx.fetch(SQL_PREV_MAC, rid, seq - 1)
-            previous = prev[0][0] if prev else GENESIS
-            at = dt.datetime.now(dt.UTC)
+            seq = (await tx.fetch(SQL_BUMP_SQLITE if tx.sqlite else SQL_BUMP_PG, rid))[0][0]
             actor_id = str(viewer["account_id"])
+            head = await tx.fetch(SQL_HEAD, rid, seq - 1, actor_id, "ACCESS_DENIED")
+            previous = head[0][0] or GENESIS  # head[0][1]: seen before (the first-access notice)
+            at = dt.datetime.now(dt.UTC)
             fields = {
                 "record": str(rid), "seq": seq, "at": at.isoformat(timespec="microseconds"),
                 "actor_id": actor_id, "actor_name": viewer["name"],
@@ -356,12 +350,10 @@ class Baseline:
             canonical = json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
             digest = hmac.new(self.key, previous.encode() + canonical.encode(), hashlib.sha256).hexdigest()
             await tx.fetch(
-                SQL_EVENT_INSERT, seq, at, actor_id, viewer["name"], viewer["profession"],
+                SQL_EVENT_INSERT, rid, seq, at, actor_id, viewer["name"], viewer["profession"],
                 "PRACTITIONER", "RECORD_READ", mode, json.dumps(sections, separators=(",", ":")), None,
-                "", digest, rid,
+                "", digest,
             )
-            # The product's "first access by this professional?" check, inside the transaction.
-            await tx.fetch(SQL_SEEN_BEFORE, rid, actor_id, seq, "ACCESS_DENIED", 1)
 
 
 S1_SECTIONS = ["ALLERGIES", "MEDICATIONS"]
