@@ -27,6 +27,7 @@ PASSWORD = "bench-password-Zq8!vT3#"  # noqa: S105
 LOAD_PRACTITIONERS = 16
 OTHER_PRACTITIONERS = 34
 HOT_ENTRIES = 100
+HOT_S1_ENTRIES = 60  # of which in ALLERGIES and MEDICATIONS, alternately
 BIG_ENTRIES = 10_000
 HISTORY_PATIENTS = 64
 HISTORY_EVENTS = 80
@@ -516,10 +517,15 @@ async def seed(
         def all_entries() -> Iterator[tuple[Any, ...]]:
             for n, rid in enumerate(record_ids):
                 if n < patients:
-                    count = rng.randint(20, 60)
+                    yield from entry_rows(rid, rng.randint(20, 60), rng, authors, now)
+                elif n == patients:
+                    # The hot record: enough allergies and medications that S1 returns two
+                    # full pages, as on the big record, so the two differ only in size.
+                    yield from entry_rows(rid, HOT_S1_ENTRIES, rng, authors, now,
+                                          sections=(Section.ALLERGIES, Section.MEDICATIONS))
+                    yield from entry_rows(rid, HOT_ENTRIES - HOT_S1_ENTRIES, rng, authors, now)
                 else:
-                    count = HOT_ENTRIES if n == patients else big_entries
-                yield from entry_rows(rid, count, rng, authors, now)
+                    yield from entry_rows(rid, big_entries, rng, authors, now)
 
         entries = await w.copy("entry", ENTRY_COLS, all_entries())
         await w.copy("access_event", EVENT_COLS, event_rows)
