@@ -123,6 +123,19 @@ class Server:
         return body
 
 
+    async def grant_from_directory(self, patient_cookies: dict[str, str], search: str,
+                                   sections: list[str]) -> None:
+        """The patient finds a practitioner in the directory and shares `sections` with them."""
+        found = await self.gql("query($s: String!) { practitionerDirectory(search: $s) { id } }",
+                               {"s": search}, cookies=patient_cookies)
+        granted = await self.gql(
+            "mutation($id: ID!, $sections: [Section!]!) { grantAccess(practitionerId: $id,"
+            " sections: $sections) { sharing { grants { sections } } } }",
+            {"id": found["data"]["practitionerDirectory"][0]["id"], "sections": sections},
+            cookies=patient_cookies)
+        assert not granted.get("errors"), granted
+
+
 def _stop(process: subprocess.Popen[bytes]) -> None:
     if process.poll() is not None:
         return

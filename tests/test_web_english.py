@@ -103,13 +103,7 @@ async def test_english_on_every_screen(server: Server, browser: Browser) -> None
                           author=doctor, substance="latex")
     await factories.entry(stranger, Section.ALLERGIES, title="Allergie à l'iode", days_ago=3)
     patient_cookie = {config.settings().session_cookie: await session_for(patient)}
-    found = await server.gql("query($s: String!) { practitionerDirectory(search: $s) { id } }",
-                             {"s": doctor.last_name}, cookies=patient_cookie)
-    granted = await server.gql(
-        "mutation($id: ID!) { grantAccess(practitionerId: $id, sections: [MEDICATIONS, ALLERGIES])"
-        " { sharing { grants { sections } } } }",
-        {"id": found["data"]["practitionerDirectory"][0]["id"]}, cookies=patient_cookie)
-    assert not granted.get("errors"), granted
+    await server.grant_from_directory(patient_cookie, doctor.last_name, ["MEDICATIONS", "ALLERGIES"])
     # Another doctor breaks the glass on Emma's record: her history then has an access to review.
     urgentist, _ = await factories.practitioner(Profession.MEDECIN)
     opened = await server.gql(

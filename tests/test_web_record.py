@@ -222,13 +222,7 @@ async def test_granted_practitioner_reads_and_adds_an_entry(server: Server, brow
     await factories.entry(record, Section.MEDICATIONS, title="Paracétamol 500 mg", days_ago=2)
     await factories.entry(record, Section.LAB_RESULTS, title="Glycémie", days_ago=2)
     patient_cookie = {config.settings().session_cookie: await session_for(patient)}
-    found = await server.gql("query($s: String!) { practitionerDirectory(search: $s) { id } }",
-                             {"s": doctor.last_name}, cookies=patient_cookie)
-    granted = await server.gql(
-        "mutation($id: ID!) { grantAccess(practitionerId: $id, sections: [MEDICATIONS, ALLERGIES])"
-        " { sharing { grants { sections } } } }",
-        {"id": found["data"]["practitionerDirectory"][0]["id"]}, cookies=patient_cookie)
-    assert not granted.get("errors"), granted
+    await server.grant_from_directory(patient_cookie, doctor.last_name, ["MEDICATIONS", "ALLERGIES"])
 
     tab = await open_tab(browser, server, "granted", "desktop")
     page = tab.page
