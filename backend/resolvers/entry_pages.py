@@ -81,6 +81,14 @@ def _branch(k: int, req: PageRequest, params: list[Any]) -> str:
     )
 
 
+async def count_visible(req: PageRequest) -> int:
+    """The entries of the page's section this viewer may see (its cursor aside)."""
+    params: list[Any] = []
+    where = _visible("c", req, params)
+    rows = await sql.fetch(f'SELECT COUNT(*) FROM "entry" c WHERE {where}', params)  # noqa: S608
+    return int(rows[0][0])
+
+
 def _newest_first(entry: Entry) -> tuple[dt.date, uuid.UUID]:
     return (entry.care_date, entry.id)
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from tortoise.expressions import Q
-
 from backend import clock, sql
 from backend.authz.decision import (
     DENY,
@@ -23,7 +21,7 @@ from backend.errors import Forbidden, Unauthenticated
 from backend.models import Entry, Grant, Record
 from backend.resolvers.arguments import ins_argument
 from backend.resolvers.context import Context
-from backend.resolvers.entry_pages import PageRequest
+from backend.resolvers.entry_pages import PageRequest, count_visible
 from backend.resolvers.pagination import check_first, decode_entry_cursor, encode_entry_cursor
 
 
@@ -141,29 +139,14 @@ class EntryPage:
     entries: list[Entry]
     has_next_page: bool
     view: RecordView
-    section: Section
-    include_superseded: bool = False
+    request: PageRequest
     # Counted by the page's own query (a subquery), so totalCount costs no extra statement.
     known_total: int | None = None
 
     async def total_count(self) -> int:
         if self.known_total is not None:
             return self.known_total
-        filters = visibility_filter(self.view, self.section)
-        if not self.include_superseded:
-            filters &= Q(superseded=False)
-        return await Entry.filter(filters).count()
-
-
-def visibility_filter(view: RecordView, section: Section) -> Q:
-    """Entries of one section this viewer may see; masked rows filtered in SQL."""
-    q = Q(record_id=view.record.id, section=section)
-    mode = view.modes.get(section)
-    if sees_masked(view.viewer, mode, None):
-        return q
-    if view.viewer.account_id is not None:
-        return q & (Q(masked=False) | Q(author_id=view.viewer.account_id))
-    return q & Q(masked=False)
+        return await count_visible(self.request)
 
 
 async def section_page(
@@ -199,7 +182,7 @@ async def section_page(
     if count:
         known_total = rows.total if rows.entries else (0 if not after else None)
     entries = rows.entries
-    return EntryPage(entries[:first], len(entries) > first, view, section, include_superseded, known_total)
+    return EntryPage(entries[:first], len(entries) > first, view, request, known_total)
 
 
 def cursor_of(entry: Entry) -> str:
