@@ -41,21 +41,22 @@ def is_sqlite(conn: BaseDBAsyncClient | None = None) -> bool:
     return (conn or default()).capabilities.dialect == "sqlite"
 
 
+def text_for(conn: BaseDBAsyncClient, sql: str) -> str:
+    """A statement written with `$n` placeholders, as `conn`'s database takes it."""
+    return _sqlite_text(sql) if conn.capabilities.dialect == "sqlite" else sql
+
+
 async def fetch(sql: str, params: Sequence[Any], conn: BaseDBAsyncClient | None = None) -> list[Any]:
     """Rows of one statement (a SELECT, or a WITH … SELECT); `conn` may be a transaction."""
     conn = conn or default()
-    if conn.capabilities.dialect == "sqlite":
-        sql = _sqlite_text(sql)
-    _, rows = await conn.execute_query(sql, list(params))
+    _, rows = await conn.execute_query(text_for(conn, sql), list(params))
     return list(rows)
 
 
 async def execute(sql: str, params: Sequence[Any], conn: BaseDBAsyncClient | None = None) -> int:
     """Rows changed by one INSERT, UPDATE or DELETE."""
     conn = conn or default()
-    if conn.capabilities.dialect == "sqlite":
-        sql = _sqlite_text(sql)
-    changed, _ = await conn.execute_query(sql, list(params))
+    changed, _ = await conn.execute_query(text_for(conn, sql), list(params))
     return changed
 
 

@@ -18,9 +18,9 @@ from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
-from backend import clock
+from backend import clock, sql
 from backend.audit.chain import GENESIS, event_fields, mac
-from backend.audit.writer import Actor, PendingEvent
+from backend.audit.writer import INSERT_EVENT, Actor, PendingEvent
 from backend.config import settings
 from backend.domain.enums import Role
 
@@ -60,15 +60,10 @@ SQLITE_PREVIOUS = (
     " ON e.\"record_id\" = json_extract(h.\"value\", '$[0]')"
     " AND e.\"seq\" = json_extract(h.\"value\", '$[1]')"
 )
-SQLITE_INSERT = (
-    'INSERT INTO "access_event" ("record_id", "seq", "at", "actor_id", "actor_name",'
-    ' "actor_profession", "actor_role", "action", "mode", "sections", "entry_id", "reason",'
-    ' "mac") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)'
-)
 
 
 async def _heads(conn: BaseDBAsyncClient, record_ids: list[uuid.UUID]) -> dict[uuid.UUID, int]:
-    if conn.capabilities.dialect == "sqlite":
+    if sql.is_sqlite(conn):
         _, rows = await conn.execute_query(SQLITE_HEADS, [json.dumps([str(r) for r in record_ids])])
         return {uuid.UUID(str(row[0])): int(row[1]) for row in rows}
     _, rows = await conn.execute_query(PG_HEADS, [record_ids])
@@ -81,7 +76,7 @@ async def _previous_macs(
     wanted = [(record_id, seq - 1) for record_id, seq in heads.items() if seq > 1]
     if not wanted:
         return {}
-    if conn.capabilities.dialect == "sqlite":
+    if sql.is_sqlite(conn):
         pairs = json.dumps([[str(record_id), seq] for record_id, seq in wanted])
         _, rows = await conn.execute_query(SQLITE_PREVIOUS, [pairs])
         return {uuid.UUID(str(row[0])): str(row[1]) for row in rows}
@@ -136,8 +131,8 @@ async def _insert(
     conn: BaseDBAsyncClient, actor: Actor, actor_id: str | None, at: Any,
     rows: list[tuple[uuid.UUID, int, str, str | None, str, str | None, str, str]],
 ) -> None:
-    if conn.capabilities.dialect == "sqlite":
-        await conn.execute_many(SQLITE_INSERT, [
+    if sql.is_sqlite(conn):
+        await conn.execute_many(sql.text_for(conn, INSERT_EVENT), [
             [str(record_id), seq, at, actor_id, actor.name, actor.profession, actor.role, action,
              mode, sections, entry_id, reason, event_mac]
             for record_id, seq, action, mode, sections, entry_id, reason, event_mac in rows

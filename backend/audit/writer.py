@@ -77,7 +77,7 @@ _HEAD = (
     ' EXISTS(SELECT 1 FROM "access_event" WHERE "record_id" = $1 AND "actor_id" = $3'
     ' AND "seq" <= $2 AND "action" <> $4)'
 )
-_INSERT = (
+INSERT_EVENT = (
     'INSERT INTO "access_event" ("record_id", "seq", "at", "actor_id", "actor_name",'
     ' "actor_profession", "actor_role", "action", "mode", "sections", "entry_id", "reason", "mac")'
     ' VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)'
@@ -132,7 +132,7 @@ async def _append(conn: Any, key: bytes, actor: Actor, event: PendingEvent) -> t
         mac=digest,
     )
     await sql.execute(
-        _INSERT,
+        INSERT_EVENT,
         [
             event.record_id, seq, at, actor_id, actor.name, actor.profession, actor.role,
             event.action.value, fields["mode"], _SECTIONS.to_db_value(fields["sections"], AccessEvent),
