@@ -12,7 +12,7 @@ from backend import clock, sql
 from backend.auth.secrets_util import digest
 from backend.config import settings
 from backend.domain.enums import Profession, Role
-from backend.models import Account, ApiToken, Session
+from backend.models import Account, ApiToken, Practitioner, Session
 
 
 @dataclass(frozen=True)
@@ -74,7 +74,7 @@ async def viewer_from_session(token: str) -> Viewer:
         account_id=sql.value(Account, "id", row["account_id"]),
         role=role,
         display_name=f"{row['first_name']} {row['last_name']}",
-        practitioner_id=sql.value(Account, "id", row["practitioner_id"]) if professional else None,
+        practitioner_id=sql.value(Practitioner, "id", row["practitioner_id"]) if professional else None,
         profession=Profession(row["profession"]) if professional else None,
         is_regulator=bool(professional and row["is_regulator"]),
         session_id=session_id,
@@ -107,10 +107,10 @@ async def viewer_from_bearer(token: str) -> Viewer | None:
     scopes = frozenset(sql.value(ApiToken, "scopes", row["scopes"]) or [])
     if row["practitioner_id"] is not None:
         return Viewer(
-            account_id=sql.value(ApiToken, "id", row["account_id"]),
+            account_id=sql.value(Account, "id", row["account_id"]),
             role=Role.PRACTITIONER,
             display_name=f"{row['first_name']} {row['last_name']}",
-            practitioner_id=sql.value(ApiToken, "id", row["practitioner_id"]),
+            practitioner_id=sql.value(Practitioner, "id", row["practitioner_id"]),
             profession=Profession(row["profession"]),
             is_regulator=bool(row["is_regulator"]),
             token_id=token_id,
