@@ -60,11 +60,6 @@ async def execute(sql: str, params: Sequence[Any], conn: BaseDBAsyncClient | Non
     return changed
 
 
-def placeholders(start: int, count: int) -> str:
-    """`$start, $start+1, …` for an IN list of `count` values."""
-    return ", ".join(f"${n}" for n in range(start, start + count))
-
-
 def model(cls: type[M], row: Any) -> M:
     """A model instance from a row that holds every column of its table (SELECT t.*)."""
     return cls._init_from_db(**dict(row))
