@@ -5,18 +5,25 @@ field concurrently; the per-request DataLoader gathers those page requests and r
 with one `UNION ALL` of keyset scans, one branch per page, each on the index
 `entry(record_id, section, care_date, id)` with its own `LIMIT`. The branches return rows in
 no defined order, so each page is sorted again here.
+
+Each row becomes an `EntryRow`, not an `Entry` model: a page is only read, and building
+models (Tortoise's `_init_from_db`, its converters) was a notable part of a consultation's
+CPU (issue #14). The values are those the ORM would give, on either database.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, fields
+from operator import itemgetter
 from typing import Any
 
+from tortoise.backends.base.client import BaseDBAsyncClient
+
 from backend import sql
-from backend.domain.enums import Section
+from backend.domain.enums import EntrySource, Section
 from backend.models import Entry
 
 
@@ -36,9 +43,48 @@ class PageRequest:
     masked_author: uuid.UUID | None
 
 
+@dataclass(slots=True)
+class EntryRow:
+    """An entry of a page: the columns its readers use (`schema.types.to_entry`, the cursor).
+
+    Read-only by use; not frozen, as a frozen dataclass sets each field through
+    `object.__setattr__`, which made building one about six times slower.
+    """
+
+    id: uuid.UUID
+    section: Section
+    title: str
+    code: str
+    care_date: dt.date
+    source: EntrySource
+    author_name: str
+    author_profession: str | None
+    created_at: dt.datetime
+    supersedes_id: uuid.UUID | None
+    superseded: bool
+    masked: bool
+    details: dict[str, Any]
+    file_id: uuid.UUID | None
+
+
+_COLUMNS = tuple(f.name for f in fields(EntryRow))
+_columns_of = itemgetter(*_COLUMNS)
+# Per dialect: (position, converter) of the columns whose driver value is not yet the ORM's.
+_converters: dict[str, list[tuple[int, Callable[[Any], Any]]]] = {}
+
+
+def _converters_for(conn: BaseDBAsyncClient) -> list[tuple[int, Callable[[Any], Any]]]:
+    dialect = conn.capabilities.dialect
+    found = _converters.get(dialect)
+    if found is None:
+        readers = ((i, sql.reader(Entry, column, conn)) for i, column in enumerate(_COLUMNS))
+        found = _converters[dialect] = [(i, read) for i, read in readers if read is not None]
+    return found
+
+
 @dataclass
 class PageRows:
-    entries: list[Entry]  # up to first + 1, newest first
+    entries: list[EntryRow]  # up to first + 1, newest first
     total: int | None  # the visible total when counted and the page has a row
 
 
@@ -89,7 +135,7 @@ async def count_visible(req: PageRequest) -> int:
     return int(rows[0][0])
 
 
-def _newest_first(entry: Entry) -> tuple[dt.date, uuid.UUID]:
+def _newest_first(entry: EntryRow) -> tuple[dt.date, uuid.UUID]:
     return (entry.care_date, entry.id)
 
 
@@ -97,9 +143,14 @@ async def load_pages(requests: Sequence[PageRequest]) -> list[PageRows]:
     params: list[Any] = []
     text = " UNION ALL ".join(_branch(k, req, params) for k, req in enumerate(requests))
     pages = [PageRows([], None) for _ in requests]
-    for row in await sql.fetch(text, params):
+    conn = sql.default()
+    converters = _converters_for(conn)
+    for row in await sql.fetch(text, params, conn):
         page = pages[int(row["page_no"])]
-        page.entries.append(sql.model(Entry, row))
+        values = list(_columns_of(row))
+        for i, convert in converters:
+            values[i] = convert(values[i])
+        page.entries.append(EntryRow(*values))
         if row["visible_total"] is not None:
             page.total = int(row["visible_total"])
     for page in pages:

@@ -18,10 +18,10 @@ from backend.authz.decision import (
 )
 from backend.domain.enums import AccessAction, AccessMode, EmergencyKind, RecordStatus, Role, Section
 from backend.errors import Forbidden, Unauthenticated
-from backend.models import Entry, Grant, Record
+from backend.models import Grant, Record
 from backend.resolvers.arguments import ins_argument
 from backend.resolvers.context import Context
-from backend.resolvers.entry_pages import PageRequest, count_visible
+from backend.resolvers.entry_pages import EntryRow, PageRequest, count_visible
 from backend.resolvers.pagination import check_first, decode_entry_cursor, encode_entry_cursor
 
 
@@ -136,7 +136,7 @@ async def patient_record(ctx: Context, ins: str) -> RecordView:
 
 @dataclass
 class EntryPage:
-    entries: list[Entry]
+    entries: list[EntryRow]
     has_next_page: bool
     view: RecordView
     request: PageRequest
@@ -185,7 +185,7 @@ async def section_page(
     return EntryPage(entries[:first], len(entries) > first, view, request, known_total)
 
 
-def cursor_of(entry: Entry) -> str:
+def cursor_of(entry: EntryRow) -> str:
     return encode_entry_cursor(entry.care_date, entry.id)
 
 

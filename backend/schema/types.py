@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+import uuid
+from typing import Any, Protocol
 
 import strawberry
 
@@ -147,53 +148,103 @@ def _str(value: Any) -> str | None:
     return str(value) if value is not None and value != "" else None
 
 
-def to_entry(entry: EntryModel, show_masked_flag: bool) -> Entry:
-    """The concrete GraphQL type of a stored entry."""
+class StoredEntry(Protocol):
+    """What `to_entry` reads: an `Entry` model, or a page's `EntryRow` (resolvers/entry_pages.py).
+
+    `supersedes_id` and `file_id` are read by name too (a model has them at run time only).
+    """
+
+    @property
+    def id(self) -> uuid.UUID: ...
+    @property
+    def section(self) -> enums.Section: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def code(self) -> str: ...
+    @property
+    def care_date(self) -> dt.date: ...
+    @property
+    def source(self) -> enums.EntrySource: ...
+    @property
+    def author_name(self) -> str: ...
+    @property
+    def author_profession(self) -> str | None: ...
+    @property
+    def created_at(self) -> dt.datetime: ...
+    @property
+    def superseded(self) -> bool: ...
+    @property
+    def masked(self) -> bool: ...
+    @property
+    def details(self) -> dict[str, Any]: ...
+
+
+# Members by value: a dict look-up costs a tenth of calling the enum, and takes members too.
+_SECTIONS: dict[str, enums.Section] = {s.value: s for s in enums.Section}
+_SOURCES: dict[str, enums.EntrySource] = {s.value: s for s in enums.EntrySource}
+
+
+def to_entry(entry: StoredEntry, show_masked_flag: bool) -> Entry:
+    """The concrete GraphQL type of a stored entry.
+
+    Each type is built by a direct call: a shared `**base` dict cost more per entry, and a
+    page builds one per entry.
+    """
     # Foreign-key columns Tortoise adds at run time, read by name.
     supersedes_id = getattr(entry, "supersedes_id", None)
     file_id = getattr(entry, "file_id", None)
-    base: dict[str, Any] = {
-        "id": strawberry.ID(str(entry.id)),
-        "section": enums.Section(entry.section),
-        "title": entry.title,
-        "code": entry.code,
-        "date": entry.care_date,
-        "source": enums.EntrySource(entry.source),
-        "author": Author(display_name=entry.author_name, profession=entry.author_profession)
+    id_ = strawberry.ID(str(entry.id))
+    s = _SECTIONS[entry.section]
+    title, code, date, created_at = entry.title, entry.code, entry.care_date, entry.created_at
+    source = _SOURCES[entry.source]
+    author = (
+        Author(display_name=entry.author_name, profession=entry.author_profession)
         if entry.author_name
-        else None,
-        "created_at": entry.created_at,
-        "supersedes": strawberry.ID(str(supersedes_id)) if supersedes_id else None,
-        "superseded": entry.superseded,
-        "masked": entry.masked if show_masked_flag else None,
-    }
+        else None
+    )
+    supersedes = strawberry.ID(str(supersedes_id)) if supersedes_id else None
+    superseded = entry.superseded
+    masked = entry.masked if show_masked_flag else None
     d = entry.details or {}
-    s = enums.Section(entry.section)
-    if s == enums.Section.MEDICATIONS:
+    if s is enums.Section.MEDICATIONS:
         return MedicationEntry(
-            **base,
+            id=id_, section=s, title=title, code=code, date=date, source=source, author=author,
+            created_at=created_at, supersedes=supersedes, superseded=superseded, masked=masked,
             cip13=_str(d.get("cip13")),
             atc=_str(d.get("atc")),
             dose=_str(d.get("dose")),
             prescriber=_str(d.get("prescriber")),
             quantity=_int(d.get("quantity")),
         )
-    if s == enums.Section.MEDICAL_DEVICES:
-        return MedicalDeviceEntry(**base, lpp_code=_str(d.get("lppCode")), quantity=_int(d.get("quantity")))
-    if s == enums.Section.PROCEDURES:
-        return ProcedureEntry(**base, ccam_code=_str(d.get("ccamCode")), performer=_str(d.get("performer")))
-    if s == enums.Section.IMAGING:
+    if s is enums.Section.MEDICAL_DEVICES:
+        return MedicalDeviceEntry(
+            id=id_, section=s, title=title, code=code, date=date, source=source, author=author,
+            created_at=created_at, supersedes=supersedes, superseded=superseded, masked=masked,
+            lpp_code=_str(d.get("lppCode")),
+            quantity=_int(d.get("quantity")),
+        )
+    if s is enums.Section.PROCEDURES:
+        return ProcedureEntry(
+            id=id_, section=s, title=title, code=code, date=date, source=source, author=author,
+            created_at=created_at, supersedes=supersedes, superseded=superseded, masked=masked,
+            ccam_code=_str(d.get("ccamCode")),
+            performer=_str(d.get("performer")),
+        )
+    if s is enums.Section.IMAGING:
         return ImagingEntry(
-            **base,
+            id=id_, section=s, title=title, code=code, date=date, source=source, author=author,
+            created_at=created_at, supersedes=supersedes, superseded=superseded, masked=masked,
             ccam_code=_str(d.get("ccamCode")),
             modality=_str(d.get("modality")),
             body_site=_str(d.get("bodySite")),
             report=_str(d.get("report")),
         )
-    if s == enums.Section.LAB_RESULTS:
+    if s is enums.Section.LAB_RESULTS:
         abnormal = d.get("abnormal")
         return LabResultEntry(
-            **base,
+            id=id_, section=s, title=title, code=code, date=date, source=source, author=author,
+            created_at=created_at, supersedes=supersedes, superseded=superseded, masked=masked,
             analyte=_str(d.get("analyte")),
             loinc=_str(d.get("loinc")),
             value=_str(d.get("value")),
@@ -204,36 +255,41 @@ def to_entry(entry: EntryModel, show_masked_flag: bool) -> Entry:
             content_type=_str(d.get("contentType")) if file_id else None,
             download_url=f"/files/{entry.id}" if file_id else None,
         )
-    if s == enums.Section.HOSPITAL_STAYS:
+    if s is enums.Section.HOSPITAL_STAYS:
         return HospitalStayEntry(
-            **base,
+            id=id_, section=s, title=title, code=code, date=date, source=source, author=author,
+            created_at=created_at, supersedes=supersedes, superseded=superseded, masked=masked,
             facility=_str(d.get("facility")),
             admission_date=_date(d.get("admissionDate")),
             discharge_date=_date(d.get("dischargeDate")),
         )
-    if s == enums.Section.MEDICAL_HISTORY:
+    if s is enums.Section.MEDICAL_HISTORY:
         return MedicalHistoryEntry(
-            **base,
+            id=id_, section=s, title=title, code=code, date=date, source=source, author=author,
+            created_at=created_at, supersedes=supersedes, superseded=superseded, masked=masked,
             condition=_str(d.get("condition")),
             icd10=_str(d.get("icd10")),
             notes=_str(d.get("notes")),
         )
-    if s == enums.Section.ALLERGIES:
+    if s is enums.Section.ALLERGIES:
         return AllergyEntry(
-            **base,
+            id=id_, section=s, title=title, code=code, date=date, source=source, author=author,
+            created_at=created_at, supersedes=supersedes, superseded=superseded, masked=masked,
             substance=_str(d.get("substance")),
             reaction=_str(d.get("reaction")),
             severity=_str(d.get("severity")),
         )
-    if s == enums.Section.VACCINATIONS:
+    if s is enums.Section.VACCINATIONS:
         return VaccinationEntry(
-            **base,
+            id=id_, section=s, title=title, code=code, date=date, source=source, author=author,
+            created_at=created_at, supersedes=supersedes, superseded=superseded, masked=masked,
             vaccine=_str(d.get("vaccine")),
             lot=_str(d.get("lot")),
             dose_number=_int(d.get("doseNumber")),
         )
     return DocumentEntry(
-        **base,
+        id=id_, section=s, title=title, code=code, date=date, source=source, author=author,
+        created_at=created_at, supersedes=supersedes, superseded=superseded, masked=masked,
         document_type=_str(d.get("documentType")),
         description=_str(d.get("description")),
         file_name=_str(d.get("fileName")),

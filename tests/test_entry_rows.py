@@ -1,0 +1,152 @@
+"""Page entries are read as `EntryRow`s, not models (issue #14): the same values, types, order.
+
+Runs on the suite's database, so both SQLite (text UUIDs, dates, JSON; integer booleans)
+and PostgreSQL (native values, JSON as text) are checked.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from typing import Any
+
+from backend import sql
+from backend.domain.enums import Profession, Section
+from backend.models import Entry, Record, StoredFile
+from backend.resolvers import records
+from backend.resolvers.entry_pages import EntryRow, PageRequest, _branch, load_pages
+from backend.resolvers.pagination import encode_entry_cursor
+from backend.schema.types import to_entry
+from tests import factories
+
+SECTIONS = (Section.ALLERGIES, Section.MEDICATIONS, Section.LAB_RESULTS, Section.HOSPITAL_STAYS,
+            Section.DOCUMENTS, Section.VACCINATIONS)
+
+
+def _same(a: Any, b: Any, where: str) -> None:
+    """Equal, of the same type, down through dataclasses (strawberry types are dataclasses)."""
+    assert type(a) is type(b), (where, type(a), type(b))
+    if dataclasses.is_dataclass(a) and not isinstance(a, type):
+        for f in dataclasses.fields(a):
+            _same(getattr(a, f.name), getattr(b, f.name), f"{where}.{f.name}")
+        return
+    assert a == b, (where, a, b)
+    if isinstance(a, dt.datetime):
+        assert a.tzinfo == b.tzinfo, (where, a.tzinfo, b.tzinfo)
+
+
+async def _record_with_entries() -> Record:
+    """Several sections, details of each kind of value, masked, superseded, a file, authors."""
+    _, record = await factories.patient()
+    author, _ = await factories.practitioner(Profession.PHARMACIEN)
+    for i in range(4):
+        await factories.entry(record, Section.ALLERGIES, title=f"a{i}", days_ago=1 + i // 2,
+                              masked=i == 1, substance=f"s{i}", severity="high")
+        await factories.entry(record, Section.MEDICATIONS, title=f"m{i}", days_ago=1 + i // 2,
+                              author=author if i % 2 else None, cip13="3400930000000",
+                              quantity=i, dose="")
+    old = await factories.entry(record, Section.ALLERGIES, title="old", days_ago=9, substance="x")
+    new = await Entry.create(
+        record=record, section=Section.ALLERGIES, title="corrected", code="Z88.0",
+        care_date=old.care_date, author=author, author_name="", author_profession="pharmacien",
+        source=old.source, details={"substance": "y", "reaction": None}, supersedes=old,
+    )
+    await Entry.filter(id=old.id).update(superseded=True)
+    await Entry.filter(id=new.id).update(masked=True)
+    await factories.entry(record, Section.LAB_RESULTS, title="lab", analyte="HbA1c", value="6.1",
+                          abnormal=True, fileName="lab.pdf", contentType="application/pdf")
+    await factories.entry(record, Section.HOSPITAL_STAYS, title="stay", facility="CHU",
+                          admissionDate="2024-01-02", dischargeDate="")
+    await factories.entry(record, Section.DOCUMENTS, title="doc", documentType="CR", size=3,
+                          fileName="cr.pdf")
+    await factories.entry(record, Section.VACCINATIONS, title="vac", doseNumber=True, lot=7)
+    for section in (Section.LAB_RESULTS, Section.DOCUMENTS):
+        stored = await StoredFile.create(record=record, content_type="application/pdf", size=3,
+                                         filename="f.pdf", key_id="k1", wrapped_key=b"w", nonce=b"n")
+        await Entry.filter(record_id=record.id, section=section).update(file_id=stored.id)
+    return record
+
+
+def _request(record: Record, section: Section, first: int = 20,
+             after: tuple[dt.date, Any] | None = None, *, hide_masked: bool = False) -> PageRequest:
+    return PageRequest(record_id=record.id, section=section, first=first, after=after,
+                       include_superseded=True, count=True, hide_masked=hide_masked, masked_author=None)
+
+
+async def test_rows_are_what_the_orm_gives() -> None:
+    """Column by column, the row's values are the model's, built from the same row."""
+    record = await _record_with_entries()
+    requests = [_request(record, s) for s in SECTIONS]
+    params: list[Any] = []
+    text = " UNION ALL ".join(_branch(k, req, params) for k, req in enumerate(requests))
+    models = {m.id: m for m in (sql.model(Entry, row) for row in await sql.fetch(text, params))}
+    rows = [e for page in await load_pages(requests) for e in page.entries]
+    assert len(rows) == len(models) == await Entry.filter(record_id=record.id).count()
+    for row in rows:
+        model = models[row.id]
+        for f in dataclasses.fields(EntryRow):
+            _same(getattr(row, f.name), getattr(model, f.name), f.name)
+
+
+async def test_to_entry_of_a_row_is_to_entry_of_the_model() -> None:
+    record = await _record_with_entries()
+    pages = await load_pages([_request(record, s) for s in SECTIONS])
+    models = {m.id: m for m in await Entry.filter(record_id=record.id)}
+    seen = 0
+    for page in pages:
+        for row in page.entries:
+            for show_masked in (True, False):
+                _same(to_entry(row, show_masked), to_entry(models[row.id], show_masked), str(row.id))
+            seen += 1
+    assert seen == len(models) == 14
+
+
+async def test_pages_keep_their_order_and_cursors() -> None:
+    """Newest first, id breaking ties, `first + 1` rows; the cursors are the models'."""
+    record = await _record_with_entries()
+    for hide_masked in (False, True):
+        after: dict[Section, tuple[dt.date, Any] | None] = {s: None for s in SECTIONS}
+        pages_read = 0
+        while True:
+            asked = [s for s in SECTIONS if pages_read == 0 or after[s] is not None]
+            if not asked:
+                break
+            pages = await load_pages([_request(record, s, 2, after[s], hide_masked=hide_masked)
+                                      for s in asked])
+            for section, page in zip(asked, pages, strict=True):
+                query = Entry.filter(record_id=record.id, section=section)
+                if hide_masked:
+                    query = query.filter(masked=False)
+                models = await query.order_by("-care_date", "-id")
+                cursor = after[section]
+                if cursor is not None:
+                    models = [m for m in models if (m.care_date, m.id) < cursor]
+                expected = models[:3]
+                assert [e.id for e in page.entries] == [m.id for m in expected]
+                assert [records.cursor_of(e) for e in page.entries] == [
+                    encode_entry_cursor(m.care_date, m.id) for m in expected
+                ]
+                visible = Entry.filter(record_id=record.id, section=section)
+                total = await (visible.filter(masked=False) if hide_masked else visible).count()
+                assert page.total == (total if page.entries else None)
+                after[section] = (
+                    (page.entries[1].care_date, page.entries[1].id) if len(page.entries) > 2 else None
+                )
+            pages_read += 1
+        assert pages_read >= 2  # pages after a cursor too
+
+
+def test_fast_text_dates_match_the_fields_converters() -> None:
+    """SQLite's text dates and times: `fromisoformat` where it can, the same as Tortoise's parser."""
+    created_at = Entry._meta.fields_map["created_at"]
+    care_date = Entry._meta.fields_map["care_date"]
+    read_created = sql._text_datetime(created_at)
+    read_date = sql._text_date(care_date)
+    for text in ("2026-12-04 18:20:19.667733+00:00", "2026-12-04 18:20:19+00:00",
+                 "2026-12-04T18:20:19Z", "2026-12-04 20:20:19.5+02:00", "2026-12-04 18:20:19"):
+        _same(read_created(text), created_at.to_python_value(text), text)
+    for text in ("2026-12-03", "2026-12-03 00:00:00", "2026-12-03T10:00:00+01:00"):
+        _same(read_date(text), care_date.to_python_value(text), text)
+    now = dt.datetime.now(dt.UTC)
+    _same(read_created(now), created_at.to_python_value(now), "datetime")
+    _same(read_date(now.date()), now.date(), "date")
