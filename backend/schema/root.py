@@ -28,6 +28,7 @@ from backend.schema import (
     sharing,
     support,
 )
+from backend.schema.execution import ExecutionContext, prepare
 from backend.schema.extensions import AccessHistoryWriter
 from backend.schema.limits import (
     MAX_ALIASES,
@@ -69,6 +70,7 @@ schema = strawberry.Schema(
     mutation=Mutation,
     types=ENTRY_TYPES,
     config=StrawberryConfig(disable_field_suggestions=True),
+    execution_context_class=ExecutionContext,
     extensions=[
         AccessHistoryWriter,
         OperationName,
@@ -81,3 +83,5 @@ schema = strawberry.Schema(
         lambda: PublicErrors(should_mask_error=_mask),
     ],
 )
+# Plain fields are completed by the executor without a resolver call (schema/execution.py).
+prepare(schema)

@@ -1,0 +1,323 @@
+"""Cheaper execution of plain fields (issue #14).
+
+A consultation returns a few hundred fields, most of them plain attributes of an object
+(an entry's `id`, `title`, `date`; an edge's `node`). For each, graphql-core builds a
+resolve info, calls strawberry's wrapper, which calls the field's `get_result`, which calls
+`getattr`, then dispatches the value through `complete_value`. On the consultation that was
+about a fifth of the server's CPU (docs/benchmarks.md).
+
+`prepare(schema)` marks, once at start-up, the fields strawberry itself treats as "basic"
+(no resolver, no field extension, no permission): their resolver becomes a direct `getattr`,
+and those of a scalar or enum type are completed by the executor below without a resolve
+info. Any value the short path cannot complete as a plain leaf (None on a non-null field, a
+failed coercion, an exception) goes through graphql-core's own path, which raises the same
+errors as before. Fields with a resolver or a permission are never touched.
+
+Entries are returned through the `Entry` interface; its runtime type is found by the
+object's class in a table built at start-up, with strawberry's own resolution for anything
+not in the table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from graphql import (
+    GraphQLEnumType,
+    GraphQLField,
+    GraphQLInterfaceType,
+    GraphQLLeafType,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLScalarType,
+    GraphQLString,
+    GraphQLUnionType,
+    Undefined,
+    get_named_type,
+    is_leaf_type,
+    is_list_type,
+)
+from graphql.pyutils import Path
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+from strawberry.types.base import StrawberryObjectDefinition
+
+_BACKREF = "strawberry-definition"
+# Set by strawberry.cast on an object returned as another type.
+_CAST = "__as_strawberry_type__"
+# Set on a GraphQLField strawberry resolves as a plain attribute: the attribute's name.
+_PLAIN = "_dmp_plain"
+# Set on such a field of a scalar or enum type: (attribute name, leaf type, non-null).
+_LEAF = "_dmp_plain_leaf"
+# Set on an object type: the class of its values. On an interface or union: the object
+# type of each class it returns.
+_ORIGIN = "_dmp_origin"
+_RUNTIME = "_dmp_runtime"
+
+
+def _attribute(name: str) -> Callable[..., Any]:
+    def resolve(source: Any, _info: Any, **_kwargs: Any) -> Any:
+        return getattr(source, name)
+
+    resolve._is_default = True  # type: ignore[attr-defined]  # as strawberry marks its own
+    return resolve
+
+
+def _is_basic(field: GraphQLField) -> bool:
+    """A field strawberry resolves as a plain attribute (strawberry's own test)."""
+    definition = (field.extensions or {}).get(_BACKREF)
+    return (
+        definition is not None
+        and getattr(field.resolve, "_is_default", False)
+        and getattr(definition, "is_basic_field", False)
+    )
+
+
+def prepare(schema: Any) -> None:
+    """Mark the plain fields and index the interfaces' implementations of `schema`."""
+    graphql_schema = schema._schema
+    for graphql_type in graphql_schema.type_map.values():
+        if graphql_type.name.startswith("__"):
+            continue
+        if isinstance(graphql_type, GraphQLObjectType):
+            definition = getattr(schema.schema_converter.type_map.get(graphql_type.name), "definition", None)
+            if isinstance(definition, StrawberryObjectDefinition) and not definition.is_graphql_generic:
+                setattr(graphql_type, _ORIGIN, definition.origin)
+            for field in graphql_type.fields.values():
+                if not _is_basic(field):
+                    continue
+                name = field.extensions[_BACKREF].python_name
+                field.resolve = _attribute(name)
+                setattr(field, _PLAIN, name)
+                field_type = field.type
+                non_null = isinstance(field_type, GraphQLNonNull)
+                inner = field_type.of_type if non_null else field_type
+                if is_leaf_type(inner) and not is_list_type(inner):
+                    setattr(field, _LEAF, (name, get_named_type(inner), non_null))
+        elif isinstance(graphql_type, GraphQLInterfaceType | GraphQLUnionType):
+            _index_implementations(schema, graphql_type)
+
+
+def _index_implementations(schema: Any, abstract: GraphQLInterfaceType | GraphQLUnionType) -> None:
+    """Resolve the runtime type by the object's class, strawberry's resolution as fallback."""
+    by_class: dict[type, GraphQLObjectType] = {}
+    for possible in schema._schema.get_possible_types(abstract):
+        definition = schema.schema_converter.type_map.get(possible.name)
+        definition = getattr(definition, "definition", None)
+        if isinstance(definition, StrawberryObjectDefinition) and not definition.is_graphql_generic:
+            by_class[definition.origin] = possible
+    fallback = abstract.resolve_type
+    if fallback is None or not by_class:
+        return
+    setattr(abstract, _RUNTIME, by_class)
+
+    def resolve_type(obj: Any, info: Any, abstract_type: Any) -> Any:
+        runtime = by_class.get(type(obj))
+        if runtime is not None and not hasattr(obj, _CAST):
+            return runtime.name
+        return fallback(obj, info, abstract_type)
+
+    abstract.resolve_type = resolve_type
+
+
+class _NotPlain(Exception):  # noqa: N818 - a signal, not an error
+    """A value the plain completion leaves to graphql-core."""
+
+
+_NOT_PLAIN = _NotPlain()
+Completer = Callable[[Any], Any]
+
+
+def _non_null(inner: Completer) -> Completer:
+    def complete(value: Any) -> Any:
+        completed = inner(value)
+        if completed is None:
+            raise _NOT_PLAIN
+        return completed
+
+    return complete
+
+
+def _list(item: Completer) -> Completer:
+    def complete(value: Any) -> Any:
+        if value is None:
+            return None
+        if type(value) is not list and type(value) is not tuple:
+            raise _NOT_PLAIN
+        return [item(v) for v in value]
+
+    return complete
+
+
+def _leaf(leaf_type: GraphQLLeafType) -> Completer:
+    coerce = leaf_type.coerce_output_value
+
+    def complete(value: Any) -> Any:
+        if value is None:
+            return None
+        coerced = coerce(value)
+        if coerced is None or coerced is Undefined:
+            raise _NOT_PLAIN
+        return coerced
+
+    return complete
+
+
+class ExecutionContext(StrawberryGraphQLCoreExecutionContext):
+    """Strawberry's executor, completing plain values without graphql-core's machinery.
+
+    `complete_value` first tries to complete a value whose whole selection is made of plain
+    fields (an entry connection's `edges { node { id title date } }`, a `pageInfo`, a list
+    of section accesses) with a completer built once per selection in the operation:
+    lists item by item, objects by their exact class, leaves by their type's coercion. The
+    first thing it does not expect (an exception, a None where the schema says non-null,
+    an unknown class) makes it give the whole value to graphql-core, whose completion then
+    runs as before: reading plain attributes twice has no effect, and errors are raised and
+    located by graphql-core alone. Selections with a resolver field, a deferred fragment,
+    or under a schema extension that wraps resolvers are never completed here.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # A schema extension that wraps every field's resolution (`resolve`) must see them
+        # all: the short paths are taken only when no extension does.
+        manager = self.middleware_manager
+        self._plain_allowed = manager is None or not manager.middlewares
+        # The completer of each selection, None where it is not plain, by (type, id of the
+        # field group); graphql-core's own memo keeps the groups alive for the operation.
+        self._completers: dict[tuple[Any, int], Completer | None] = {}
+
+    def execute_field(
+        self,
+        parent_type: GraphQLObjectType,
+        source: Any,
+        field_details_list: Any,
+        path: Path,
+        position_context: Any,
+    ) -> Any:
+        field = parent_type.fields.get(field_details_list[0].node.name.value)
+        leaf: tuple[str, GraphQLLeafType, bool] | None = getattr(field, _LEAF, None)
+        if leaf is not None and self._plain_allowed:
+            name, leaf_type, non_null = leaf
+            try:
+                value = getattr(source, name)
+                if value is None:
+                    if not non_null:
+                        return None
+                else:
+                    coerced = leaf_type.coerce_output_value(value)
+                    if coerced is not None and coerced is not Undefined:
+                        return coerced
+            except Exception:  # noqa: S110 - graphql-core's path below raises it, located
+                pass
+        return super().execute_field(parent_type, source, field_details_list, path, position_context)
+
+    def complete_value(
+        self,
+        return_type: Any,
+        field_details_list: Any,
+        info: Any,
+        path: Path,
+        result: Any,
+        position_context: Any,
+    ) -> Any:
+        if self._plain_allowed and position_context is None:
+            complete = self._completer(return_type, field_details_list)
+            if complete is not None:
+                try:
+                    return complete(result)
+                except Exception:  # noqa: S110 - graphql-core's completion below raises it, located
+                    pass
+        return super().complete_value(
+            return_type, field_details_list, info, path, result, position_context
+        )
+
+    def _completer(self, return_type: Any, field_details_list: Any) -> Completer | None:
+        """The completer of a selection, or None where a field below is not plain."""
+        key = (return_type, id(field_details_list))
+        try:
+            return self._completers[key]
+        except KeyError:
+            pass
+        self._completers[key] = None  # while it is built
+        completer = self._build(return_type, field_details_list)
+        self._completers[key] = completer
+        return completer
+
+    def _build(self, return_type: Any, field_details_list: Any) -> Completer | None:
+        if isinstance(return_type, GraphQLNonNull):
+            inner = self._completer(return_type.of_type, field_details_list)
+            return _non_null(inner) if inner is not None else None
+        if isinstance(return_type, GraphQLList):
+            item = self._completer(return_type.of_type, field_details_list)
+            return _list(item) if item is not None else None
+        if isinstance(return_type, GraphQLScalarType | GraphQLEnumType):
+            return _leaf(return_type)
+        if isinstance(return_type, GraphQLObjectType):
+            return self._object(return_type, field_details_list)
+        if isinstance(return_type, GraphQLInterfaceType | GraphQLUnionType):
+            return self._abstract(return_type, field_details_list)
+        return None
+
+    def _object(self, object_type: GraphQLObjectType, field_details_list: Any) -> Completer | None:
+        origin = getattr(object_type, _ORIGIN, None)
+        if origin is None:
+            return None
+        grouped, deferred, _forbidden = self.collect_subfields(object_type, field_details_list)
+        if deferred:
+            return None
+        type_name = object_type.name
+        # (response name, attribute, completer); the attribute "" stands for __typename.
+        fields: list[tuple[str, str, Completer]] = []
+        for response_name, group in grouped.items():
+            name = group[0].node.name.value
+            if name == "__typename":
+                fields.append((response_name, "", _leaf(GraphQLString)))
+                continue
+            field = object_type.fields.get(name)
+            attribute: str | None = getattr(field, _PLAIN, None)
+            if field is None or attribute is None:
+                return None
+            sub = self._completer(field.type, group)
+            if sub is None:
+                return None
+            fields.append((response_name, attribute, sub))
+
+        def complete(value: Any) -> Any:
+            if value is None:
+                return None
+            if type(value) is not origin:
+                raise _NOT_PLAIN
+            return {
+                response_name: sub(getattr(value, attribute) if attribute else type_name)
+                for response_name, attribute, sub in fields
+            }
+
+        return complete
+
+    def _abstract(
+        self, abstract: GraphQLInterfaceType | GraphQLUnionType, field_details_list: Any
+    ) -> Completer | None:
+        by_class: dict[type, GraphQLObjectType] | None = getattr(abstract, _RUNTIME, None)
+        if not by_class:
+            return None
+        # Each runtime type's completer is built when a value of it first comes.
+        completers: dict[type, Completer | None] = {}
+
+        def complete(value: Any) -> Any:
+            if value is None:
+                return None
+            cls = type(value)
+            try:
+                sub = completers[cls]
+            except KeyError:
+                runtime = by_class.get(cls)
+                sub = completers[cls] = (
+                    self._completer(runtime, field_details_list) if runtime is not None else None
+                )
+            if sub is None or hasattr(value, _CAST):
+                raise _NOT_PLAIN
+            return sub(value)
+
+        return complete

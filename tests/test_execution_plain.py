@@ -1,0 +1,198 @@
+"""The executor's short paths for plain fields (backend/schema/execution.py) answer exactly
+what strawberry's own execution answers: same data, same errors at the same paths.
+
+Two schemas are built from the same types: one with strawberry's executor, one prepared
+with the product's. Every query runs on both and the results are compared whole.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+import strawberry
+
+from backend.schema import execution
+
+
+@strawberry.enum
+class Colour(enum.Enum):
+    RED = "red"
+    BLUE = "blue"
+
+
+@strawberry.interface
+class Thing:
+    id: strawberry.ID
+    title: str
+
+
+@strawberry.type
+class Book(Thing):
+    pages: int | None
+    published: dt.date
+
+
+@strawberry.type
+class Song(Thing):
+    colour: Colour
+    seconds: int
+
+
+@strawberry.type
+class Edge:
+    cursor: str
+    node: Thing
+
+
+@strawberry.type
+class Holder:
+    label: str
+
+
+@strawberry.type
+class Page:
+    edges: list[Edge]
+    # Non-null, but may hold None to prove the error is located as graphql-core locates it.
+    label: str
+    holders: list[Holder]
+
+    @strawberry.field
+    def computed(self) -> str:
+        return f"computed:{self.label}"
+
+
+@dataclass
+class NotAThing:
+    """Not a strawberry type: returned where a Thing is expected, an error."""
+
+    id: str = "x"
+    title: str = "x"
+
+
+def _page(label: Any = "main", odd: Any = None) -> Page:
+    things: list[Any] = [
+        Book(id=strawberry.ID("b1"), title="Livre", pages=120, published=dt.date(2024, 5, 1)),
+        Song(id=strawberry.ID("s1"), title="Chanson", colour=Colour.BLUE, seconds=200),
+        Book(id=strawberry.ID("b2"), title="Autre", pages=None, published=dt.date(2023, 1, 2)),
+    ]
+    if odd is not None:
+        things.append(odd)
+    return Page(
+        edges=[Edge(cursor=f"c{i}", node=t) for i, t in enumerate(things)],
+        label=label,
+        holders=[Holder(label="h1"), Holder(label="h2")],
+    )
+
+
+@strawberry.type
+class Query:
+    @strawberry.field
+    async def page(self) -> Page:
+        return _page()
+
+    @strawberry.field
+    def broken_label(self) -> Page | None:
+        return _page(label=None)
+
+    @strawberry.field
+    def foreign_node(self) -> Page | None:
+        return _page(odd=NotAThing())
+
+    @strawberry.field
+    def bad_enum(self) -> Page | None:
+        page = _page()
+        page.edges[1].node.colour = "green"  # type: ignore[attr-defined]
+        return page
+
+    @strawberry.field
+    def colours(self) -> list[Colour]:
+        return [Colour.RED, Colour.BLUE]
+
+
+def _schemas() -> tuple[strawberry.Schema, strawberry.Schema]:
+    reference = strawberry.Schema(query=Query, types=[Book, Song])
+    product = strawberry.Schema(
+        query=Query, types=[Book, Song], execution_context_class=execution.ExecutionContext
+    )
+    execution.prepare(product)
+    return reference, product
+
+
+REFERENCE, PRODUCT = _schemas()
+
+NODE = "node { __typename id title ... on Book { pages published } ... on Song { colour seconds } }"
+QUERIES = {
+    "connection": f"{{ page {{ edges {{ cursor {NODE} }} label holders {{ label }} }} }}",
+    "aliases and typename": (
+        "{ page { __typename a: label b: label edges { c: cursor node { t: __typename } } } }"
+    ),
+    "fragments": """
+        query { page { ...P } }
+        fragment P on Page { edges { node { ...T } } }
+        fragment T on Thing { id ... on Song { colour } }
+    """,
+    "a resolver beside plain fields": f"{{ page {{ computed label edges {{ {NODE} }} }} }}",
+    "skip and include": """
+        query($yes: Boolean!) {
+          page { label @skip(if: $yes) edges @include(if: $yes) { cursor @skip(if: $yes) node { id } } }
+        }
+    """,
+    "non-null holding None": f"{{ brokenLabel {{ edges {{ {NODE} }} label }} }}",
+    "an object of no schema type": f"{{ foreignNode {{ edges {{ {NODE} }} }} }}",
+    "an enum value out of range": f"{{ badEnum {{ edges {{ {NODE} }} }} }}",
+    "a list of enums": "{ colours }",
+}
+
+
+def _plain(result: Any) -> dict[str, Any]:
+    return {
+        "data": result.data,
+        "errors": [
+            {"message": e.message, "path": e.path, "locations": e.locations}
+            for e in result.errors or []
+        ],
+    }
+
+
+@pytest.mark.parametrize("name", sorted(QUERIES))
+async def test_same_answer_as_strawberry(name: str) -> None:
+    query = QUERIES[name]
+    variables = {"yes": True} if "$yes" in query else None
+    expected = _plain(await REFERENCE.execute(query, variable_values=variables))
+    got = _plain(await PRODUCT.execute(query, variable_values=variables))
+    assert got == expected
+    if variables:
+        variables = {"yes": False}
+        expected = _plain(await REFERENCE.execute(query, variable_values=variables))
+        assert _plain(await PRODUCT.execute(query, variable_values=variables)) == expected
+
+
+async def test_errors_are_still_errors() -> None:
+    """The fallbacks are exercised: each odd value gives graphql-core's error, not data."""
+    for name in ("non-null holding None", "an object of no schema type", "an enum value out of range"):
+        result = await PRODUCT.execute(QUERIES[name])
+        assert result.errors, name
+
+
+async def test_plain_fields_are_completed_without_graphql_core() -> None:
+    """The short path is taken: the plain subtree never reaches graphql-core's completion."""
+    seen: list[str] = []
+    base = execution.StrawberryGraphQLCoreExecutionContext
+
+    class Counting(execution.ExecutionContext):
+        def execute_field(self, parent_type, source, field_details_list, path, position_context):  # type: ignore[no-untyped-def]
+            seen.append(f"{parent_type.name}.{field_details_list[0].node.name.value}")
+            return super().execute_field(parent_type, source, field_details_list, path, position_context)
+
+    schema = strawberry.Schema(query=Query, types=[Book, Song], execution_context_class=Counting)
+    execution.prepare(schema)
+    result = await schema.execute(QUERIES["connection"])
+    assert not result.errors
+    assert len(result.data["page"]["edges"]) == 3  # type: ignore[index]
+    # Only the root field is executed field by field; Page and below are completed whole.
+    assert seen == ["Query.page"]
+    assert issubclass(Counting, base)
