@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any, cast
 
 from cross_web import HTTPException
@@ -11,11 +12,14 @@ from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.types.execution import ExecutionResult
+from strawberry.types.graphql import OperationType
 
 from backend.auth.viewer import ANONYMOUS, BadToken, resolve_viewer
 from backend.config import settings
 from backend.domain.enums import Role
 from backend.resolvers.context import Context, build_context
+from backend.schema import direct
+from backend.schema.limits import introspection_refused
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 # Strawberry's refusals of a malformed request, reworded for the caller.
@@ -78,7 +82,7 @@ class GraphQLView(GraphQL[Context, None]):
         application/graphql-response+json media type (400 on request errors) when asked."""
         wanted = GRAPHQL_RESPONSE_JSON if _wants_graphql_response(request) else "application/json"
         try:
-            response = await self.run(request)
+            response = await self._run_prepared(request) or await self.run(request)
         except HTTPException as e:
             code = "NOT_FOUND" if e.status_code == 404 else "BAD_USER_INPUT"
             return _error(e.status_code, code, REASONS.get(e.reason, e.reason), wanted)
@@ -87,6 +91,44 @@ class GraphQLView(GraphQL[Context, None]):
             if getattr(request.state, "request_error", False):
                 response.status_code = 400
         return response
+
+    async def _run_prepared(self, request: Request) -> Response | None:
+        """A plain JSON POST of a document accepted before, run without the extension
+        pipeline (schema/direct.py); None for anything else, which `run` then handles."""
+        if request.method != "POST" or "application/json" not in request.headers.get(
+            "content-type", ""
+        ).lower() or self._get_stream_transport_from_headers(request.headers) is not None:
+            return None
+        try:
+            data = json.loads(await request.body())
+        except ValueError:
+            return None
+        if not isinstance(data, dict):
+            return None
+        query, variables = data.get("query"), data.get("variables")
+        operation_name, extensions = data.get("operationName"), data.get("extensions")
+        if (
+            not isinstance(query, str)
+            or not isinstance(variables, dict | None)
+            or not isinstance(operation_name, str | None)
+            or not isinstance(extensions, dict | None)
+        ):
+            return None
+        prepared = direct.prepare(query, operation_name)
+        if prepared is None or prepared.operation_type not in (OperationType.QUERY, OperationType.MUTATION):
+            return None
+        viewer = getattr(request.state, "viewer", ANONYMOUS)
+        if introspection_refused(viewer.role, prepared.introspects):
+            return None
+        sub_response = await self.get_sub_response(request)
+        context = await self.get_context(request, response=sub_response)
+        result = await direct.execute(prepared, context, variables, operation_name, extensions)
+        if result is None:
+            return None
+        response_data = await self.process_result(request, result)
+        if result.errors:
+            self._handle_errors(result.errors, response_data)
+        return self.create_response(response_data=response_data, sub_response=sub_response)
 
     async def parse_http_body(self, request: Any) -> Any:
         try:

@@ -49,15 +49,32 @@ async def test_hundred_of_everything_is_refused_before_execution(client: httpx.A
     assert "too costly" in result.errors[0]["message"]
 
 
-async def test_the_validation_cache_hits_for_a_repeated_query(client: httpx.AsyncClient) -> None:
-    from strawberry.extensions.validation_cache import _get_validate_cache
+async def test_a_repeated_query_is_validated_once(client: httpx.AsyncClient) -> None:
+    """Over HTTP, an accepted document is prepared once (schema/direct.py), then reused."""
+    from backend.schema import direct
 
-    cached = _get_validate_cache(512)
     query = "query Repeated { me { id role } }"
     await Caller(client).gql(query)
-    before = cached.cache_info()
+    before = direct.prepare.cache_info()
     for _ in range(3):
         assert (await Caller(client).gql(query)).ok() == {"me": None}
+    after = direct.prepare.cache_info()
+    assert after.hits - before.hits == 3
+    assert after.misses == before.misses
+
+
+async def test_the_validation_cache_hits_in_the_full_pipeline() -> None:
+    """Documents that go through the schema's extensions are validated once too."""
+    from strawberry.extensions.validation_cache import _get_validate_cache
+
+    from backend.schema.root import schema
+
+    cached = _get_validate_cache(512)
+    query = "query RepeatedInFull { me { id role } }"
+    await schema.execute(query)
+    before = cached.cache_info()
+    for _ in range(3):
+        await schema.execute(query)
     after = cached.cache_info()
     # The same document and the same rule classes: validated once, then served from the cache.
     assert after.hits - before.hits == 3

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
+from typing import Any
 
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
@@ -22,18 +23,21 @@ class AccessHistoryWriter(SchemaExtension):
     async def on_execute(self) -> AsyncIterator[None]:
         yield
         context = self.execution_context.context
-        if not isinstance(context, Context):
-            return
-        result = self.execution_context.result
-        try:
-            await context.access_log.flush()
-        except Exception:
-            log.exception("access history write failed; response withheld")
-            if result is not None:
-                result.data = None
-                result.errors = [
-                    GraphQLError(
-                        "The access could not be recorded; nothing was returned",
-                        extensions={"code": "INTERNAL"},
-                    )
-                ]
+        if isinstance(context, Context):
+            await write_access_history(context, self.execution_context.result)
+
+
+async def write_access_history(context: Context, result: Any) -> None:
+    """Write the request's access events; if that fails, withhold the result's data."""
+    try:
+        await context.access_log.flush()
+    except Exception:
+        log.exception("access history write failed; response withheld")
+        if result is not None:
+            result.data = None
+            result.errors = [
+                GraphQLError(
+                    "The access could not be recorded; nothing was returned",
+                    extensions={"code": "INTERNAL"},
+                )
+            ]

@@ -282,23 +282,26 @@ class IntrospectionGate(SchemaExtension):
         yield
 
     def _refused(self) -> bool:
-        if not settings().production:
-            return False
         context = self.execution_context.context
-        role = getattr(getattr(context, "viewer", None), "role", None)
-        if role in INTROSPECTION_ROLES:
-            return False
         document = self.execution_context.graphql_document
-        if document is None:
-            return False
-        fragments = {
-            d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
-        }
-        return any(
-            isinstance(d, OperationDefinitionNode)
-            and _introspects(d.selection_set, fragments, {})
-            for d in document.definitions
+        return document is not None and introspection_refused(
+            getattr(getattr(context, "viewer", None), "role", None), introspects(document)
         )
+
+
+def introspects(document: DocumentNode) -> bool:
+    """Whether any operation of the document asks for `__schema` or `__type`."""
+    fragments = {
+        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+    }
+    return any(
+        isinstance(d, OperationDefinitionNode) and _introspects(d.selection_set, fragments, {})
+        for d in document.definitions
+    )
+
+
+def introspection_refused(role: Role | None, asks_introspection: bool) -> bool:
+    return asks_introspection and settings().production and role not in INTROSPECTION_ROLES
 
 
 class PublicErrors(MaskErrors):

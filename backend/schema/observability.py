@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 from strawberry.extensions import SchemaExtension
 
@@ -11,11 +12,16 @@ class OperationName(SchemaExtension):
     def on_execute(self) -> Iterator[None]:
         context = self.execution_context.context
         request = getattr(context, "request", None)
-        state = getattr(request, "scope", {}).get("state") if request is not None else None
-        if isinstance(state, dict):
-            state["operation"] = (self.execution_context.operation_name or "")[:100] or None
-            try:
-                state["operation_type"] = self.execution_context.operation_type.value
-            except Exception:  # noqa: BLE001 — an invalid document has no operation type
-                state["operation_type"] = None
+        try:
+            operation_type: str | None = self.execution_context.operation_type.value
+        except Exception:  # noqa: BLE001 — an invalid document has no operation type
+            operation_type = None
+        tell_request_log(request, self.execution_context.operation_name, operation_type)
         yield
+
+
+def tell_request_log(request: Any, operation_name: str | None, operation_type: str | None) -> None:
+    state = getattr(request, "scope", {}).get("state") if request is not None else None
+    if isinstance(state, dict):
+        state["operation"] = (operation_name or "")[:100] or None
+        state["operation_type"] = operation_type

@@ -65,6 +65,10 @@ LIMIT_RULES = [
     *MaxAliasesLimiter(max_alias_count=MAX_ALIASES).validation_rules,
 ]
 
+# Masking as the PublicErrors extension does, for requests that skip the extensions
+# (schema/direct.py); its `_process_errors` keeps no state.
+PUBLIC_ERRORS = PublicErrors(should_mask_error=_mask)
+
 schema = strawberry.Schema(
     query=Query,
     mutation=Mutation,

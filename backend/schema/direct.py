@@ -1,0 +1,90 @@
+"""Running a document the schema has already accepted, without its extension pipeline.
+
+Each request through strawberry's `Schema.execute` builds nine schema extensions, enters
+and leaves their hooks through context managers, looks the document up in the parser and
+validation caches, and wraps the result twice: on a consultation, a tenth of the server's
+CPU before and after the fields themselves (docs/benchmarks.md). Most requests send a
+document the server has seen before and accepted.
+
+`prepare` parses and checks a document once, exactly as the extensions do (the token limit,
+the size and cost limits, the depth and alias rules, graphql's own rules); a document with
+any error is not prepared and goes through the full pipeline, which reports it. `execute`
+then does, for a prepared document, what the extensions do around execution, in the same
+order: tell the request log the operation, execute, log errors as strawberry does, write
+the access history (withholding the data if that fails), and mask unexpected errors.
+A request whose variables are refused has executed nothing: the full pipeline answers it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from inspect import isawaitable
+from typing import Any
+
+from graphql import DocumentNode, ExecutionResult, parse, specified_rules
+from graphql import execute as execute_document
+from strawberry.execution.is_awaitable import optimized_is_awaitable
+from strawberry.schema.schema import validate_document
+from strawberry.types import ExecutionResult as StrawberryResult
+from strawberry.types.graphql import OperationType
+from strawberry.utils.operation import get_operation_type
+
+from backend.resolvers.context import Context
+from backend.schema.extensions import write_access_history
+from backend.schema.limits import MAX_TOKENS, CostRule, introspects, shape_errors
+from backend.schema.observability import tell_request_log
+from backend.schema.root import LIMIT_RULES, PUBLIC_ERRORS, schema
+
+# The rules the extensions validate with: graphql's, then AddValidationRules', then the
+# cost limiter's, in the order the extensions add them.
+RULES = (*specified_rules, *LIMIT_RULES, CostRule)
+
+
+@dataclass(frozen=True)
+class Prepared:
+    document: DocumentNode
+    operation_type: OperationType
+    introspects: bool
+
+
+@lru_cache(maxsize=512)
+def prepare(query: str, operation_name: str | None) -> Prepared | None:
+    """The document, parsed and checked; None if anything about it is wrong."""
+    try:
+        document = parse(query, max_tokens=MAX_TOKENS)
+        operation_type = get_operation_type(document, operation_name)
+    except Exception:  # noqa: BLE001 - the full pipeline reports it
+        return None
+    if shape_errors(document) or validate_document(schema._schema, document, RULES):
+        return None
+    return Prepared(document, operation_type, introspects(document))
+
+
+async def execute(
+    prepared: Prepared,
+    context: Context,
+    variables: dict[str, Any] | None,
+    operation_name: str | None,
+    operation_extensions: dict[str, Any] | None,
+) -> StrawberryResult | None:
+    """The result, as the full pipeline gives it; None if the variables were refused."""
+    tell_request_log(context.request, operation_name, prepared.operation_type.value)
+    outcome = execute_document(
+        schema._schema,
+        prepared.document,
+        context_value=context,
+        variable_values=variables,
+        operation_name=operation_name,
+        is_awaitable=optimized_is_awaitable,  # type: ignore[arg-type]  # as strawberry passes it
+        executor_class=schema.execution_context_class,
+        operation_extensions=operation_extensions,
+    )
+    result: ExecutionResult = await outcome if isawaitable(outcome) else outcome
+    if result.errors:
+        if result.data is None and all(error.path is None for error in result.errors):
+            return None  # a request error: nothing ran
+        schema._process_errors(result.errors)
+    await write_access_history(context, result)
+    errors = PUBLIC_ERRORS._process_errors(result.errors) if result.errors else None
+    return StrawberryResult(data=result.data, errors=errors)
