@@ -141,6 +141,12 @@ QUERIES = {
           page { label @skip(if: $yes) edges @include(if: $yes) { cursor @skip(if: $yes) node { id } } }
         }
     """,
+    "directives in fragments": """
+        query($yes: Boolean!) {
+          page { edges { node { ...N @include(if: $yes) ... on Song @skip(if: $yes) { seconds } } } }
+        }
+        fragment N on Thing { id ... on Book { pages } }
+    """,
     "non-null holding None": f"{{ brokenLabel {{ edges {{ {NODE} }} label }} }}",
     "an object of no schema type": f"{{ foreignNode {{ edges {{ {NODE} }} }} }}",
     "an enum value out of range": f"{{ badEnum {{ edges {{ {NODE} }} }} }}",

@@ -20,7 +20,7 @@ not in the table.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from graphql import (
@@ -38,6 +38,14 @@ from graphql import (
     get_named_type,
     is_leaf_type,
     is_list_type,
+)
+from graphql.execution.collect_fields import collect_subfields
+from graphql.execution.values import VariableValues
+from graphql.language import (
+    FieldNode,
+    FragmentSpreadNode,
+    InlineFragmentNode,
+    SelectionSetNode,
 )
 from graphql.pyutils import Path
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
@@ -164,18 +172,154 @@ def _leaf(leaf_type: GraphQLLeafType) -> Completer:
     return complete
 
 
+CollectSubfields = Callable[[GraphQLObjectType, Any], Any]
+
+
+_NO_VARIABLES = VariableValues({}, {})
+
+
+class _Builder:
+    """Builds the completer of a selection, or None where something below is not plain."""
+
+    def __init__(self, collect: CollectSubfields) -> None:
+        self.collect = collect
+        self.built: dict[tuple[Any, int], Completer | None] = {}
+
+    def completer(self, return_type: Any, field_details_list: Any) -> Completer | None:
+        key = (return_type, id(field_details_list))
+        if key in self.built:
+            return self.built[key]
+        self.built[key] = None  # while it is built: a selection is not its own sub-selection
+        completer = self._build(return_type, field_details_list)
+        self.built[key] = completer
+        return completer
+
+    def _build(self, return_type: Any, field_details_list: Any) -> Completer | None:
+        if isinstance(return_type, GraphQLNonNull):
+            inner = self.completer(return_type.of_type, field_details_list)
+            return _non_null(inner) if inner is not None else None
+        if isinstance(return_type, GraphQLList):
+            item = self.completer(return_type.of_type, field_details_list)
+            return _list(item) if item is not None else None
+        if isinstance(return_type, GraphQLScalarType | GraphQLEnumType):
+            return _leaf(return_type)
+        if isinstance(return_type, GraphQLObjectType):
+            return self._object(return_type, field_details_list)
+        if isinstance(return_type, GraphQLInterfaceType | GraphQLUnionType):
+            return self._abstract(return_type, field_details_list)
+        return None
+
+    def _object(self, object_type: GraphQLObjectType, field_details_list: Any) -> Completer | None:
+        origin = getattr(object_type, _ORIGIN, None)
+        if origin is None:
+            return None
+        grouped, deferred, _forbidden = self.collect(object_type, field_details_list)
+        if deferred:
+            return None
+        type_name = object_type.name
+        # (response name, attribute, completer); the attribute "" stands for __typename.
+        fields: list[tuple[str, str, Completer]] = []
+        for response_name, group in grouped.items():
+            if any(d.defer_usage is not None or d.fragment_variable_values for d in group):
+                return None
+            name = group[0].node.name.value
+            if name == "__typename":
+                fields.append((response_name, "", _leaf(GraphQLString)))
+                continue
+            field = object_type.fields.get(name)
+            attribute: str | None = getattr(field, _PLAIN, None)
+            if field is None or attribute is None:
+                return None
+            sub = self.completer(field.type, group)
+            if sub is None:
+                return None
+            fields.append((response_name, attribute, sub))
+
+        def complete(value: Any) -> Any:
+            if value is None:
+                return None
+            if type(value) is not origin:
+                raise _NOT_PLAIN
+            return {
+                response_name: sub(getattr(value, attribute) if attribute else type_name)
+                for response_name, attribute, sub in fields
+            }
+
+        return complete
+
+    def _abstract(
+        self, abstract: GraphQLInterfaceType | GraphQLUnionType, field_details_list: Any
+    ) -> Completer | None:
+        by_class: dict[type, GraphQLObjectType] | None = getattr(abstract, _RUNTIME, None)
+        if not by_class:
+            return None
+        # A runtime type whose selection is not plain stays out: its values go to graphql-core.
+        completers = {
+            cls: sub
+            for cls, runtime in by_class.items()
+            if (sub := self.completer(runtime, field_details_list)) is not None
+        }
+
+        def complete(value: Any) -> Any:
+            if value is None:
+                return None
+            sub = completers.get(type(value))
+            if sub is None or hasattr(value, _CAST):
+                raise _NOT_PLAIN
+            return sub(value)
+
+        return complete
+
+
+def _without_directives(
+    selection_set: SelectionSetNode | None, fragments: dict[str, Any], seen: set[str]
+) -> bool:
+    """Whether no directive appears anywhere below: the selection is then the same whatever
+    the variables, and its completer can serve every request with the same document."""
+    for selection in selection_set.selections if selection_set else ():
+        if selection.directives:
+            return False
+        if isinstance(selection, FieldNode | InlineFragmentNode):
+            if not _without_directives(selection.selection_set, fragments, seen):
+                return False
+        elif isinstance(selection, FragmentSpreadNode):
+            name = selection.name.value
+            if name in seen:
+                continue
+            seen.add(name)
+            details = fragments.get(name)
+            if details is None:
+                return False
+            definition = details.definition
+            if definition.directives or not _without_directives(
+                definition.selection_set, fragments, seen
+            ):
+                return False
+    return True
+
+
+# Completers of selections without directives, shared by the requests that send the same
+# document: the parser cache gives them the same syntax nodes. Keyed by the type and the
+# identity of the field nodes, which the entry keeps alive so that no other node can take
+# their identity while it is here.
+_SHARED: dict[tuple[int, tuple[int, ...]], tuple[Any, Sequence[FieldNode], Completer | None]] = {}
+_SHARED_MAX = 2048
+
+
 class ExecutionContext(StrawberryGraphQLCoreExecutionContext):
     """Strawberry's executor, completing plain values without graphql-core's machinery.
 
     `complete_value` first tries to complete a value whose whole selection is made of plain
     fields (an entry connection's `edges { node { id title date } }`, a `pageInfo`, a list
-    of section accesses) with a completer built once per selection in the operation:
-    lists item by item, objects by their exact class, leaves by their type's coercion. The
-    first thing it does not expect (an exception, a None where the schema says non-null,
-    an unknown class) makes it give the whole value to graphql-core, whose completion then
-    runs as before: reading plain attributes twice has no effect, and errors are raised and
-    located by graphql-core alone. Selections with a resolver field, a deferred fragment,
-    or under a schema extension that wraps resolvers are never completed here.
+    of section accesses) with a completer built for that selection: lists item by item,
+    objects by their exact class, leaves by their type's coercion. The first thing it does
+    not expect (an exception, a None where the schema says non-null, an unknown class)
+    makes it give the whole value to graphql-core, whose completion then runs as before:
+    reading plain attributes twice has no effect, and errors are raised and located by
+    graphql-core alone. Selections with a resolver field, a deferred fragment, or under a
+    schema extension that wraps resolvers are never completed here. A selection without
+    directives is built once for all the requests sending the same document; one with
+    directives (whose outcome depends on the variables) once per request.
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -184,9 +328,7 @@ class ExecutionContext(StrawberryGraphQLCoreExecutionContext):
         # all: the short paths are taken only when no extension does.
         manager = self.middleware_manager
         self._plain_allowed = manager is None or not manager.middlewares
-        # The completer of each selection, None where it is not plain, by (type, id of the
-        # field group); graphql-core's own memo keeps the groups alive for the operation.
-        self._completers: dict[tuple[Any, int], Completer | None] = {}
+        self._builder: _Builder | None = None  # for selections with directives
 
     def execute_field(
         self,
@@ -234,90 +376,35 @@ class ExecutionContext(StrawberryGraphQLCoreExecutionContext):
         )
 
     def _completer(self, return_type: Any, field_details_list: Any) -> Completer | None:
-        """The completer of a selection, or None where a field below is not plain."""
-        key = (return_type, id(field_details_list))
+        nodes = tuple(d.node for d in field_details_list)
+        key = (id(return_type), tuple(id(n) for n in nodes))
+        shared = _SHARED.get(key)
+        if shared is not None and shared[0] is return_type and all(
+            a is b for a, b in zip(shared[1], nodes, strict=True)
+        ):
+            return shared[2]
         try:
-            return self._completers[key]
-        except KeyError:
-            pass
-        self._completers[key] = None  # while it is built
-        completer = self._build(return_type, field_details_list)
-        self._completers[key] = completer
-        return completer
-
-    def _build(self, return_type: Any, field_details_list: Any) -> Completer | None:
-        if isinstance(return_type, GraphQLNonNull):
-            inner = self._completer(return_type.of_type, field_details_list)
-            return _non_null(inner) if inner is not None else None
-        if isinstance(return_type, GraphQLList):
-            item = self._completer(return_type.of_type, field_details_list)
-            return _list(item) if item is not None else None
-        if isinstance(return_type, GraphQLScalarType | GraphQLEnumType):
-            return _leaf(return_type)
-        if isinstance(return_type, GraphQLObjectType):
-            return self._object(return_type, field_details_list)
-        if isinstance(return_type, GraphQLInterfaceType | GraphQLUnionType):
-            return self._abstract(return_type, field_details_list)
-        return None
-
-    def _object(self, object_type: GraphQLObjectType, field_details_list: Any) -> Completer | None:
-        origin = getattr(object_type, _ORIGIN, None)
-        if origin is None:
+            if all(
+                d.defer_usage is None
+                and not d.fragment_variable_values
+                and _without_directives(d.node.selection_set, self.fragments, set())
+                for d in field_details_list
+            ):
+                completer = _Builder(self._collect_shared).completer(return_type, field_details_list)
+                if len(_SHARED) >= _SHARED_MAX:
+                    _SHARED.clear()
+                _SHARED[key] = (return_type, nodes, completer)
+                return completer
+            if self._builder is None:
+                self._builder = _Builder(self.collect_subfields)
+            return self._builder.completer(return_type, field_details_list)
+        except Exception:  # noqa: BLE001 - a selection this cannot read is graphql-core's
             return None
-        grouped, deferred, _forbidden = self.collect_subfields(object_type, field_details_list)
-        if deferred:
-            return None
-        type_name = object_type.name
-        # (response name, attribute, completer); the attribute "" stands for __typename.
-        fields: list[tuple[str, str, Completer]] = []
-        for response_name, group in grouped.items():
-            name = group[0].node.name.value
-            if name == "__typename":
-                fields.append((response_name, "", _leaf(GraphQLString)))
-                continue
-            field = object_type.fields.get(name)
-            attribute: str | None = getattr(field, _PLAIN, None)
-            if field is None or attribute is None:
-                return None
-            sub = self._completer(field.type, group)
-            if sub is None:
-                return None
-            fields.append((response_name, attribute, sub))
 
-        def complete(value: Any) -> Any:
-            if value is None:
-                return None
-            if type(value) is not origin:
-                raise _NOT_PLAIN
-            return {
-                response_name: sub(getattr(value, attribute) if attribute else type_name)
-                for response_name, attribute, sub in fields
-            }
-
-        return complete
-
-    def _abstract(
-        self, abstract: GraphQLInterfaceType | GraphQLUnionType, field_details_list: Any
-    ) -> Completer | None:
-        by_class: dict[type, GraphQLObjectType] | None = getattr(abstract, _RUNTIME, None)
-        if not by_class:
-            return None
-        # Each runtime type's completer is built when a value of it first comes.
-        completers: dict[type, Completer | None] = {}
-
-        def complete(value: Any) -> Any:
-            if value is None:
-                return None
-            cls = type(value)
-            try:
-                sub = completers[cls]
-            except KeyError:
-                runtime = by_class.get(cls)
-                sub = completers[cls] = (
-                    self._completer(runtime, field_details_list) if runtime is not None else None
-                )
-            if sub is None or hasattr(value, _CAST):
-                raise _NOT_PLAIN
-            return sub(value)
-
-        return complete
+    def _collect_shared(self, object_type: GraphQLObjectType, field_details_list: Any) -> Any:
+        """Sub-fields collected for a shared completer: no directive below, so the variables
+        play no part (an empty set of them is passed, the request's are not kept)."""
+        return collect_subfields(
+            self.schema, self.fragments, _NO_VARIABLES, self.operation, object_type,
+            field_details_list, self.hide_suggestions,
+        )
