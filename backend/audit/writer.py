@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
+import weakref
 from dataclasses import dataclass, field
 from datetime import UTC
 from typing import Any
@@ -85,20 +87,11 @@ INSERT_EVENT = (
 _SECTIONS = AccessEvent._meta.fields_map["sections"]
 
 
-async def _append(conn: Any, key: bytes, actor: Actor, event: PendingEvent) -> tuple[AccessEvent, bool]:
-    """Write one event at its record's head; also says whether the actor came before."""
-    # The UPDATE comes first: it takes the record row's write lock, so concurrent writers
-    # to one record queue there and sequence numbers and MACs never fork.
-    bumped = await sql.fetch(_BUMP_SQLITE if sql.is_sqlite(conn) else _BUMP_PG, [event.record_id], conn)
-    if not bumped:
-        raise LookupError("the record of an access event does not exist")
-    seq = int(bumped[0][0])
+def _event_row(
+    key: bytes, actor: Actor, event: PendingEvent, seq: int, previous_mac: str
+) -> tuple[AccessEvent, list[Any]]:
+    """The event at `seq` after `previous_mac`, and the parameters of INSERT_EVENT."""
     actor_id = str(actor.account_id) if actor.account_id else None
-    head = await sql.fetch(
-        _HEAD, [event.record_id, seq - 1, actor_id, AccessAction.ACCESS_DENIED.value], conn
-    )
-    previous, seen_before = head[0][0], bool(head[0][1])
-    previous_mac = str(previous) if previous else GENESIS
     at = clock.now().astimezone(UTC)
     mode = event.effective_mode
     fields = event_fields(
@@ -131,16 +124,81 @@ async def _append(conn: Any, key: bytes, actor: Actor, event: PendingEvent) -> t
         reason=event.reason,
         mac=digest,
     )
-    await sql.execute(
-        INSERT_EVENT,
-        [
-            event.record_id, seq, at, actor_id, actor.name, actor.profession, actor.role,
-            event.action.value, fields["mode"], _SECTIONS.to_db_value(fields["sections"], AccessEvent),
-            event.entry_id, event.reason, digest,
-        ],
-        conn,
+    params = [
+        event.record_id, seq, at, actor_id, actor.name, actor.profession, actor.role,
+        event.action.value, fields["mode"], _SECTIONS.to_db_value(fields["sections"], AccessEvent),
+        event.entry_id, event.reason, digest,
+    ]
+    return row, params
+
+
+async def _append(conn: Any, key: bytes, actor: Actor, event: PendingEvent) -> tuple[AccessEvent, bool]:
+    """Write one event at its record's head; also says whether the actor came before."""
+    # The UPDATE comes first: it takes the record row's write lock, so concurrent writers
+    # to one record queue there and sequence numbers and MACs never fork.
+    bumped = await sql.fetch(_BUMP_SQLITE if sql.is_sqlite(conn) else _BUMP_PG, [event.record_id], conn)
+    if not bumped:
+        raise LookupError("the record of an access event does not exist")
+    seq = int(bumped[0][0])
+    actor_id = str(actor.account_id) if actor.account_id else None
+    head = await sql.fetch(
+        _HEAD, [event.record_id, seq - 1, actor_id, AccessAction.ACCESS_DENIED.value], conn
     )
+    previous, seen_before = head[0][0], bool(head[0][1])
+    row, params = _event_row(key, actor, event, seq, str(previous) if previous else GENESIS)
+    await sql.execute(INSERT_EVENT, params, conn)
     return row, seen_before
+
+
+# The steady state on PostgreSQL, in two statements and no transaction: read the head (its
+# number, its MAC, and whether this actor came before), compute the MAC, then one statement
+# moves the head by one only if it has not moved, and inserts the event with it; a single
+# statement commits both or neither. If another writer moved the head in between (the
+# condition no longer holds once its lock is released), nothing is written and the head is
+# read again. Writers in this process take a lock per record first, so they queue here
+# instead of retrying. The first event of an actor on a record, which may e-mail the
+# patient in the same transaction, and requests with several events take the locked path.
+_PG_STEADY_HEAD = (
+    'SELECT r."event_seq", (SELECT e."mac" FROM "access_event" e'
+    ' WHERE e."record_id" = r."id" AND e."seq" = r."event_seq"),'
+    ' EXISTS(SELECT 1 FROM "access_event" e WHERE e."record_id" = r."id"'
+    ' AND e."actor_id" = $2 AND e."action" <> $3)'
+    ' FROM "record" r WHERE r."id" = $1'
+)
+_PG_STEADY_APPEND = (
+    'WITH "head" AS (UPDATE "record" SET "event_seq" = "event_seq" + 1'
+    ' WHERE "id" = $1 AND "event_seq" = $2 - 1 RETURNING "event_seq")'
+    ' INSERT INTO "access_event" ("record_id", "seq", "at", "actor_id", "actor_name",'
+    ' "actor_profession", "actor_role", "action", "mode", "sections", "entry_id", "reason", "mac")'
+    ' SELECT $1::uuid, $2::int, $3::timestamptz, $4::text, $5::text, $6::text, $7::text,'
+    ' $8::text, $9::text, $10::jsonb, $11::text, $12::text, $13::text FROM "head"'
+    ' RETURNING "seq"'
+)
+_STEADY_TRIES = 3
+_record_locks: weakref.WeakValueDictionary[uuid.UUID, asyncio.Lock] = weakref.WeakValueDictionary()
+
+
+async def _append_steady(key: bytes, actor: Actor, event: PendingEvent) -> AccessEvent | None:
+    """The event written without a transaction; None where the locked path must write it."""
+    lock = _record_locks.get(event.record_id)
+    if lock is None:
+        lock = _record_locks[event.record_id] = asyncio.Lock()
+    actor_id = str(actor.account_id) if actor.account_id else None
+    async with lock:
+        for _ in range(_STEADY_TRIES):
+            head = await sql.fetch(
+                _PG_STEADY_HEAD, [event.record_id, actor_id, AccessAction.ACCESS_DENIED.value]
+            )
+            if not head:
+                raise LookupError("the record of an access event does not exist")
+            current, previous, seen_before = head[0]
+            if not seen_before:
+                return None
+            previous_mac = str(previous) if previous else GENESIS
+            row, params = _event_row(key, actor, event, int(current) + 1, previous_mac)
+            if await sql.fetch(_PG_STEADY_APPEND, params):
+                return row
+    return None
 
 
 async def append_all(actor: Actor, events: list[PendingEvent]) -> list[AccessEvent]:
@@ -150,6 +208,10 @@ async def append_all(actor: Actor, events: list[PendingEvent]) -> list[AccessEve
     lock them in the same order and cannot deadlock.
     """
     key = settings().audit_key
+    if len(events) == 1 and not sql.is_sqlite():
+        steady = await _append_steady(key, actor, events[0])
+        if steady is not None:
+            return [steady]
     rows: list[AccessEvent] = []
     async with in_transaction() as conn:
         for event in sorted(events, key=lambda e: str(e.record_id)):
