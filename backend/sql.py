@@ -10,6 +10,7 @@ twice). Values go through the driver as parameters, never into the text.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import re
 import sqlite3
 import uuid
@@ -18,6 +19,7 @@ from functools import lru_cache
 from typing import Any, TypeVar
 
 from tortoise import Model, connections
+from tortoise.backends.asyncpg.client import AsyncpgDBClient
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.fields import Field
 from tortoise.fields.data import CharEnumFieldInstance, DateField, DatetimeField, UUIDField
@@ -28,6 +30,7 @@ M = TypeVar("M", bound=Model)
 sqlite3.register_adapter(uuid.UUID, str)
 
 _PARAM = re.compile(r"\$(\d+)")
+_DB_LOG = logging.getLogger("tortoise.db_client")
 
 
 @lru_cache(maxsize=512)
@@ -52,6 +55,14 @@ def text_for(conn: BaseDBAsyncClient, sql: str) -> str:
 async def fetch(sql: str, params: Sequence[Any], conn: BaseDBAsyncClient | None = None) -> list[Any]:
     """Rows of one statement (a SELECT, or a WITH … SELECT); `conn` may be a transaction."""
     conn = conn or default()
+    if type(conn) is AsyncpgDBClient and conn._pool is not None:
+        # The pool itself, outside any transaction (inside one, the ORM hands out its
+        # transaction's client instead): asyncpg's pool directly, without the ORM's
+        # per-statement wrappers. Logged as the ORM logs its statements.
+        if _DB_LOG.isEnabledFor(logging.DEBUG):
+            _DB_LOG.debug("%s: %s", sql, params)
+        async with conn._pool.acquire() as connection:
+            return await connection.fetch(sql, *params)  # type: ignore[no-any-return]
     _, rows = await conn.execute_query(text_for(conn, sql), list(params))
     return list(rows)
 
