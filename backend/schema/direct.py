@@ -13,6 +13,10 @@ then does, for a prepared document, what the extensions do around execution, in 
 order: tell the request log the operation, execute, log errors as strawberry does, write
 the access history (withholding the data if that fails), and mask unexpected errors.
 A request whose variables are refused has executed nothing: the full pipeline answers it.
+
+A schema extension added to `schema/root.py` does not run here: give its work a function,
+call it from both (as `write_access_history` and `tell_request_log` are), or a document
+already accepted would skip it.
 """
 
 from __future__ import annotations

@@ -69,6 +69,8 @@ LIMIT_RULES = [
 # (schema/direct.py); its `_process_errors` keeps no state.
 PUBLIC_ERRORS = PublicErrors(should_mask_error=_mask)
 
+# Accepted documents run without these extensions (schema/direct.py does their work around
+# execution): a new extension must be added there too.
 schema = strawberry.Schema(
     query=Query,
     mutation=Mutation,
