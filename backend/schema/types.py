@@ -186,31 +186,30 @@ _SOURCES: dict[str, enums.EntrySource] = {s.value: s for s in enums.EntrySource}
 
 
 def to_entry(entry: StoredEntry, show_masked_flag: bool) -> Entry:
-    """The concrete GraphQL type of a stored entry.
-
-    Each type is built by a direct call: a shared `**base` dict cost more per entry, and a
-    page builds one per entry.
-    """
+    """The concrete GraphQL type of a stored entry."""
     # Foreign-key columns Tortoise adds at run time, read by name.
     supersedes_id = getattr(entry, "supersedes_id", None)
     file_id = getattr(entry, "file_id", None)
-    id_ = strawberry.ID(str(entry.id))
     s = _SECTIONS[entry.section]
-    title, code, date, created_at = entry.title, entry.code, entry.care_date, entry.created_at
-    source = _SOURCES[entry.source]
-    author = (
-        Author(display_name=entry.author_name, profession=entry.author_profession)
+    base: dict[str, Any] = {
+        "id": strawberry.ID(str(entry.id)),
+        "section": s,
+        "title": entry.title,
+        "code": entry.code,
+        "date": entry.care_date,
+        "source": _SOURCES[entry.source],
+        "author": Author(display_name=entry.author_name, profession=entry.author_profession)
         if entry.author_name
-        else None
-    )
-    supersedes = strawberry.ID(str(supersedes_id)) if supersedes_id else None
-    superseded = entry.superseded
-    masked = entry.masked if show_masked_flag else None
+        else None,
+        "created_at": entry.created_at,
+        "supersedes": strawberry.ID(str(supersedes_id)) if supersedes_id else None,
+        "superseded": entry.superseded,
+        "masked": entry.masked if show_masked_flag else None,
+    }
     d = entry.details or {}
     if s is enums.Section.MEDICATIONS:
         return MedicationEntry(
-            id=id_, section=s, title=title, code=code, date=date, source=source, author=author,
-            created_at=created_at, supersedes=supersedes, superseded=superseded, masked=masked,
+            **base,
             cip13=_str(d.get("cip13")),
             atc=_str(d.get("atc")),
             dose=_str(d.get("dose")),
@@ -218,23 +217,12 @@ def to_entry(entry: StoredEntry, show_masked_flag: bool) -> Entry:
             quantity=_int(d.get("quantity")),
         )
     if s is enums.Section.MEDICAL_DEVICES:
-        return MedicalDeviceEntry(
-            id=id_, section=s, title=title, code=code, date=date, source=source, author=author,
-            created_at=created_at, supersedes=supersedes, superseded=superseded, masked=masked,
-            lpp_code=_str(d.get("lppCode")),
-            quantity=_int(d.get("quantity")),
-        )
+        return MedicalDeviceEntry(**base, lpp_code=_str(d.get("lppCode")), quantity=_int(d.get("quantity")))
     if s is enums.Section.PROCEDURES:
-        return ProcedureEntry(
-            id=id_, section=s, title=title, code=code, date=date, source=source, author=author,
-            created_at=created_at, supersedes=supersedes, superseded=superseded, masked=masked,
-            ccam_code=_str(d.get("ccamCode")),
-            performer=_str(d.get("performer")),
-        )
+        return ProcedureEntry(**base, ccam_code=_str(d.get("ccamCode")), performer=_str(d.get("performer")))
     if s is enums.Section.IMAGING:
         return ImagingEntry(
-            id=id_, section=s, title=title, code=code, date=date, source=source, author=author,
-            created_at=created_at, supersedes=supersedes, superseded=superseded, masked=masked,
+            **base,
             ccam_code=_str(d.get("ccamCode")),
             modality=_str(d.get("modality")),
             body_site=_str(d.get("bodySite")),
@@ -243,8 +231,7 @@ def to_entry(entry: StoredEntry, show_masked_flag: bool) -> Entry:
     if s is enums.Section.LAB_RESULTS:
         abnormal = d.get("abnormal")
         return LabResultEntry(
-            id=id_, section=s, title=title, code=code, date=date, source=source, author=author,
-            created_at=created_at, supersedes=supersedes, superseded=superseded, masked=masked,
+            **base,
             analyte=_str(d.get("analyte")),
             loinc=_str(d.get("loinc")),
             value=_str(d.get("value")),
@@ -257,39 +244,34 @@ def to_entry(entry: StoredEntry, show_masked_flag: bool) -> Entry:
         )
     if s is enums.Section.HOSPITAL_STAYS:
         return HospitalStayEntry(
-            id=id_, section=s, title=title, code=code, date=date, source=source, author=author,
-            created_at=created_at, supersedes=supersedes, superseded=superseded, masked=masked,
+            **base,
             facility=_str(d.get("facility")),
             admission_date=_date(d.get("admissionDate")),
             discharge_date=_date(d.get("dischargeDate")),
         )
     if s is enums.Section.MEDICAL_HISTORY:
         return MedicalHistoryEntry(
-            id=id_, section=s, title=title, code=code, date=date, source=source, author=author,
-            created_at=created_at, supersedes=supersedes, superseded=superseded, masked=masked,
+            **base,
             condition=_str(d.get("condition")),
             icd10=_str(d.get("icd10")),
             notes=_str(d.get("notes")),
         )
     if s is enums.Section.ALLERGIES:
         return AllergyEntry(
-            id=id_, section=s, title=title, code=code, date=date, source=source, author=author,
-            created_at=created_at, supersedes=supersedes, superseded=superseded, masked=masked,
+            **base,
             substance=_str(d.get("substance")),
             reaction=_str(d.get("reaction")),
             severity=_str(d.get("severity")),
         )
     if s is enums.Section.VACCINATIONS:
         return VaccinationEntry(
-            id=id_, section=s, title=title, code=code, date=date, source=source, author=author,
-            created_at=created_at, supersedes=supersedes, superseded=superseded, masked=masked,
+            **base,
             vaccine=_str(d.get("vaccine")),
             lot=_str(d.get("lot")),
             dose_number=_int(d.get("doseNumber")),
         )
     return DocumentEntry(
-        id=id_, section=s, title=title, code=code, date=date, source=source, author=author,
-        created_at=created_at, supersedes=supersedes, superseded=superseded, masked=masked,
+        **base,
         document_type=_str(d.get("documentType")),
         description=_str(d.get("description")),
         file_name=_str(d.get("fileName")),
