@@ -35,9 +35,6 @@ from graphql import (
     GraphQLString,
     GraphQLUnionType,
     Undefined,
-    get_named_type,
-    is_leaf_type,
-    is_list_type,
 )
 from graphql.execution.collect_fields import collect_subfields
 from graphql.execution.values import VariableValues
@@ -56,7 +53,7 @@ _BACKREF = "strawberry-definition"
 _CAST = "__as_strawberry_type__"
 # Set on a GraphQLField strawberry resolves as a plain attribute: the attribute's name.
 _PLAIN = "_dmp_plain"
-# Set on such a field of a scalar or enum type: (attribute name, leaf type, non-null).
+# Set on such a field of a scalar or enum type: (attribute name, its value's completer).
 _LEAF = "_dmp_plain_leaf"
 # Set on an object type: the class of its values. On an interface or union: the object
 # type of each class it returns.
@@ -84,10 +81,8 @@ def _is_basic(field: GraphQLField) -> bool:
 
 def prepare(schema: Any) -> None:
     """Mark the plain fields and index the interfaces' implementations of `schema`."""
-    graphql_schema = schema._schema
-    for graphql_type in graphql_schema.type_map.values():
-        if graphql_type.name.startswith("__"):
-            continue
+    named_types = [t for t in schema._schema.type_map.values() if not t.name.startswith("__")]
+    for graphql_type in named_types:
         if isinstance(graphql_type, GraphQLObjectType):
             definition = getattr(schema.schema_converter.type_map.get(graphql_type.name), "definition", None)
             if isinstance(definition, StrawberryObjectDefinition) and not definition.is_graphql_generic:
@@ -99,11 +94,13 @@ def prepare(schema: Any) -> None:
                 field.resolve = _attribute(name)
                 setattr(field, _PLAIN, name)
                 field_type = field.type
-                non_null = isinstance(field_type, GraphQLNonNull)
-                inner = field_type.of_type if non_null else field_type
-                if is_leaf_type(inner) and not is_list_type(inner):
-                    setattr(field, _LEAF, (name, get_named_type(inner), non_null))
-        elif isinstance(graphql_type, GraphQLInterfaceType | GraphQLUnionType):
+                inner = field_type.of_type if isinstance(field_type, GraphQLNonNull) else field_type
+                if isinstance(inner, GraphQLScalarType | GraphQLEnumType):
+                    leaf = _leaf(inner)
+                    setattr(field, _LEAF, (name, _non_null(leaf) if inner is not field_type else leaf))
+    # After the object types, whose classes the interfaces and unions index.
+    for graphql_type in named_types:
+        if isinstance(graphql_type, GraphQLInterfaceType | GraphQLUnionType):
             _index_implementations(schema, graphql_type)
 
 
@@ -111,10 +108,9 @@ def _index_implementations(schema: Any, abstract: GraphQLInterfaceType | GraphQL
     """Resolve the runtime type by the object's class, strawberry's resolution as fallback."""
     by_class: dict[type, GraphQLObjectType] = {}
     for possible in schema._schema.get_possible_types(abstract):
-        definition = schema.schema_converter.type_map.get(possible.name)
-        definition = getattr(definition, "definition", None)
-        if isinstance(definition, StrawberryObjectDefinition) and not definition.is_graphql_generic:
-            by_class[definition.origin] = possible
+        origin = getattr(possible, _ORIGIN, None)
+        if origin is not None:
+            by_class[origin] = possible
     fallback = abstract.resolve_type
     if fallback is None or not by_class:
         return
@@ -339,18 +335,11 @@ class ExecutionContext(StrawberryGraphQLCoreExecutionContext):
         position_context: Any,
     ) -> Any:
         field = parent_type.fields.get(field_details_list[0].node.name.value)
-        leaf: tuple[str, GraphQLLeafType, bool] | None = getattr(field, _LEAF, None)
+        leaf: tuple[str, Completer] | None = getattr(field, _LEAF, None)
         if leaf is not None and self._plain_allowed:
-            name, leaf_type, non_null = leaf
+            name, complete = leaf
             try:
-                value = getattr(source, name)
-                if value is None:
-                    if not non_null:
-                        return None
-                else:
-                    coerced = leaf_type.coerce_output_value(value)
-                    if coerced is not None and coerced is not Undefined:
-                        return coerced
+                return complete(getattr(source, name))
             except Exception:  # noqa: S110 - graphql-core's path below raises it, located
                 pass
         return super().execute_field(parent_type, source, field_details_list, path, position_context)
