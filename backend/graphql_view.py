@@ -20,7 +20,7 @@ from backend.config import settings
 from backend.domain.enums import Role
 from backend.resolvers.context import Context, build_context
 from backend.schema import direct
-from backend.schema.limits import introspection_refused
+from backend.schema.limits import may_introspect
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 # Strawberry's refusals of a malformed request, reworded for the caller.
@@ -119,7 +119,7 @@ class GraphQLView(GraphQL[Context, None]):
         if prepared is None or prepared.operation_type not in (OperationType.QUERY, OperationType.MUTATION):
             return None
         viewer = getattr(request.state, "viewer", ANONYMOUS)
-        if introspection_refused(viewer.role, prepared.introspects):
+        if prepared.introspects and not may_introspect(viewer.role):
             return None
         sub_response = await self.get_sub_response(request)
         context = await self.get_context(request, response=sub_response)

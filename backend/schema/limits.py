@@ -282,11 +282,9 @@ class IntrospectionGate(SchemaExtension):
         yield
 
     def _refused(self) -> bool:
-        context = self.execution_context.context
+        role = getattr(getattr(self.execution_context.context, "viewer", None), "role", None)
         document = self.execution_context.graphql_document
-        return document is not None and introspection_refused(
-            getattr(getattr(context, "viewer", None), "role", None), introspects(document)
-        )
+        return not may_introspect(role) and document is not None and introspects(document)
 
 
 def introspects(document: DocumentNode) -> bool:
@@ -300,8 +298,8 @@ def introspects(document: DocumentNode) -> bool:
     )
 
 
-def introspection_refused(role: Role | None, asks_introspection: bool) -> bool:
-    return asks_introspection and settings().production and role not in INTROSPECTION_ROLES
+def may_introspect(role: Role | None) -> bool:
+    return not settings().production or role in INTROSPECTION_ROLES
 
 
 class PublicErrors(MaskErrors):
