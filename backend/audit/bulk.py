@@ -108,7 +108,7 @@ async def append_many(
     previous = await _previous_macs(conn, heads)
     key = settings().audit_key
     at = clock.now().astimezone(UTC)
-    actor_id = str(actor.account_id) if actor.account_id else None
+    actor_id = actor.event_actor_id
     rows: list[tuple[uuid.UUID, int, str, str | None, str, str | None, str, str]] = []
     for record_id in record_ids:
         event, seq = by_record[record_id], heads[record_id]

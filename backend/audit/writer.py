@@ -27,6 +27,11 @@ class Actor:
     profession: str | None
     role: str
 
+    @property
+    def event_actor_id(self) -> str | None:
+        """The account id as an event's `actor_id` column holds it."""
+        return str(self.account_id) if self.account_id else None
+
 
 def _stronger(a: AccessMode | None, b: AccessMode | None) -> AccessMode | None:
     if a is None or b is None:
@@ -91,7 +96,7 @@ def _event_row(
     key: bytes, actor: Actor, event: PendingEvent, seq: int, previous_mac: str
 ) -> tuple[AccessEvent, list[Any]]:
     """The event at `seq` after `previous_mac`, and the parameters of INSERT_EVENT."""
-    actor_id = str(actor.account_id) if actor.account_id else None
+    actor_id = actor.event_actor_id
     at = clock.now().astimezone(UTC)
     mode = event.effective_mode
     fields = event_fields(
@@ -140,7 +145,7 @@ async def _append(conn: Any, key: bytes, actor: Actor, event: PendingEvent) -> t
     if not bumped:
         raise LookupError("the record of an access event does not exist")
     seq = int(bumped[0][0])
-    actor_id = str(actor.account_id) if actor.account_id else None
+    actor_id = actor.event_actor_id
     head = await sql.fetch(
         _HEAD, [event.record_id, seq - 1, actor_id, AccessAction.ACCESS_DENIED.value], conn
     )
@@ -183,7 +188,7 @@ async def _append_steady(key: bytes, actor: Actor, event: PendingEvent) -> Acces
     lock = _record_locks.get(event.record_id)
     if lock is None:
         lock = _record_locks[event.record_id] = asyncio.Lock()
-    actor_id = str(actor.account_id) if actor.account_id else None
+    actor_id = actor.event_actor_id
     async with lock:
         for _ in range(_STEADY_TRIES):
             head = await sql.fetch(
