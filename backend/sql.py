@@ -59,8 +59,7 @@ async def fetch(sql: str, params: Sequence[Any], conn: BaseDBAsyncClient | None 
         # The pool itself, outside any transaction (inside one, the ORM hands out its
         # transaction's client instead): asyncpg's pool directly, without the ORM's
         # per-statement wrappers. Logged as the ORM logs its statements.
-        if _DB_LOG.isEnabledFor(logging.DEBUG):
-            _DB_LOG.debug("%s: %s", sql, params)
+        _DB_LOG.debug("%s: %s", sql, params)
         async with conn._pool.acquire() as connection:
             return await connection.fetch(sql, *params)  # type: ignore[no-any-return]
     _, rows = await conn.execute_query(text_for(conn, sql), list(params))
