@@ -19,24 +19,30 @@ _COMMON_FILE = Path(__file__).with_name("common_passwords.txt")
 _DUMMY_HASH = HASHER.hash("an unknown identifier costs the same as a wrong password")
 
 
-# How much lower than the request threads the hashing threads run (a nice value, Linux).
-HASHING_NICENESS = 10
+# Where the idle scheduling class is refused: how much lower than the request threads the
+# hashing threads run (a nice value, Linux).
+HASHING_NICENESS = 19
 
 
 def _yield_to_requests() -> None:
-    """Hashing threads give way to the event loop's thread when the CPU is saturated.
+    """Hashing threads run only when the request thread leaves the CPU free (Linux).
 
     Argon2 is deliberately expensive (tens of ms of CPU per login). In its own threads it no
     longer blocks the event loop, but on a busy core it would still take the CPU from the
-    requests in flight; at a lower priority, reads keep their latency and a login under load
-    takes longer instead. Per-thread nice values are a Linux feature; elsewhere this is a no-op.
+    requests in flight. In Linux's idle scheduling class (SCHED_IDLE) a hashing thread gives
+    the core up as soon as the request thread wakes: consultations keep their latency, and a
+    login waits for a free moment (seconds on a saturated server, docs/operations.md). Where
+    the class is refused, the lowest nice value does most of the same; elsewhere, a no-op.
     """
+    with contextlib.suppress(AttributeError, OSError):
+        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))  # this thread only
+        return
     with contextlib.suppress(AttributeError, OSError):
         me = threading.get_native_id()
         os.setpriority(os.PRIO_PROCESS, me, min(19, os.getpriority(os.PRIO_PROCESS, me) + HASHING_NICENESS))
 
 
-# A pool of its own: bounded (each hash holds 19 MiB) and at a lower priority.
+# A pool of its own: bounded (each hash holds 19 MiB) and in the idle scheduling class.
 HASHING = ThreadPoolExecutor(
     max_workers=max(2, os.cpu_count() or 2), thread_name_prefix="argon2", initializer=_yield_to_requests
 )
