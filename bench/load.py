@@ -1,4 +1,4 @@
-"""The load generator: closed-loop clients over raw keep-alive HTTP/1.1, in its own process.
+"""The load generator: closed-loop (or paced) clients over raw keep-alive HTTP/1.1, in its own process.
 
 A hand-rolled client keeps the generator's own cost per request far below the server's,
 so one core of load is enough to saturate one core of server. Run by `bench.run`:
@@ -9,6 +9,7 @@ so one core of load is enough to saturate one core of server. Run by `bench.run`
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import random
 import re
@@ -105,17 +106,28 @@ def _ok(status: int, body: bytes) -> bool:
 async def client(
     host: str, port: int, pool: list[bytes], start: float, measure_from: float, stop: float,
     stats: Stats, items_per_request: int, rng: random.Random, sequential: bool = False,
+    interval: float = 0.0,
 ) -> None:
+    """Closed loop: the next request as soon as the last one is answered. With `interval`,
+    paced: one request every `interval` seconds (from a random phase), its latency counted
+    from when it was due, so a server that falls behind shows its queue."""
     conn = Connection(host, port)
     n = 0
+    due = start + rng.random() * interval
     try:
         while True:
             now = time.perf_counter()
             if now >= stop or (sequential and n >= len(pool)):
                 return
+            if interval:
+                if due > now:
+                    await asyncio.sleep(due - now)
+                    if due >= stop:
+                        return
             raw = pool[n] if sequential else rng.choice(pool)
             n += 1
-            t0 = time.perf_counter()
+            t0 = due if interval else time.perf_counter()
+            due += interval
             try:
                 status, body = await conn.send(raw)
                 ok = _ok(status, body)
@@ -181,7 +193,9 @@ async def login_client(
 ) -> None:
     """S5: startLogin, read the code from the outbox, completeLogin; the outbox read is not timed."""
     conn = Connection(host, port)
-    for n, email in enumerate(accounts):
+    # Round the accounts again if the run outlasts them (the product allows 20 sign-in starts
+    # per identifier and hour).
+    for n, email in enumerate(itertools.cycle(accounts)):
         if time.perf_counter() >= stop:
             break
         # Each login from its own address, as behind a load balancer: the product limits
@@ -252,9 +266,11 @@ async def run(spec: dict[str, Any]) -> dict[str, Any]:
             for group in groups
         ))
     else:
+        # "rate": requests per second over all the clients, paced (see `client`).
+        interval = len(pools) / spec["rate"] if spec.get("rate") else 0.0
         await asyncio.gather(*(
             client(host, port, pool, start, measure_from, stop, stats, spec.get("items_per_request", 1),
-                   random.Random(rng.random()), spec.get("sequential", False))
+                   random.Random(rng.random()), spec.get("sequential", False), interval)
             for pool in pools
         ))
     if spec.get("sequential"):

@@ -233,9 +233,13 @@ def import_items(m: Manifest, batch: int) -> list[dict[str, Any]]:
 
 
 def beside_s1_and_s5(m: Manifest, product: Server, login: dict[str, Any], base: dict[str, Any],
-                     work: Path, rows: list[Row], c: int) -> None:
-    """S1 latency while S5 logins (argon2) run beside it: two load processes at once."""
-    s1 = {**base, "port": product.port, "path": "/graphql", "clients": spread_clients(m, S1, c)}
+                     work: Path, rows: list[Row], c: int, rate: float = 0.0) -> None:
+    """S1 latency while S5 logins (argon2) run beside it: two load processes at once.
+
+    With `rate`, S1 is paced at that many requests per second instead of saturating the server.
+    """
+    s1 = {**base, "port": product.port, "path": "/graphql", "clients": spread_clients(m, S1, c),
+          **({"rate": rate} if rate else {})}
     s5 = {**base, "port": product.port, "path": "/graphql",
           "clients": [{"bodies": ["{}"]}] * S5_CLIENTS,
           "login": {**login, "accounts": list(reversed(login["accounts"]))}}
@@ -247,8 +251,9 @@ def beside_s1_and_s5(m: Manifest, product: Server, login: dict[str, Any], base: 
     procs = [subprocess.Popen([*pin(1), PYTHON, "-m", "bench.load", str(p)], cwd=ROOT,
                               stdout=subprocess.PIPE, text=True) for p in paths]
     results = [json.loads(proc.communicate()[0].strip().splitlines()[-1]) for proc in procs]
-    for (label, conc), result in zip((("S1 spread, with S5 beside", c),
-                                      ("S5 login, beside S1", S5_CLIENTS)), results, strict=True):
+    paced = f", paced {rate:.0f}/s" if rate else ""
+    for (label, conc), result in zip(((f"S1 spread{paced}, S5 beside", c),
+                                      (f"S5 login, beside S1{paced}", S5_CLIENTS)), results, strict=True):
         result["items_per_request"] = 1
         rows.append(Row(label, "product", conc, result))
         print_table(rows[-1:], [])
@@ -371,7 +376,7 @@ def main(argv: list[str] | None = None) -> int:
             return result
 
         def pair(operation: str, query: str, baseline_path: str, clients: list[dict[str, Any]],
-                 profile: Path | None = None) -> None:
+                 profile: Path | None = None) -> dict[str, Any]:
             """Product and baseline back to back, `--repeat` times; the best run of each is kept."""
             best: dict[str, tuple[Row, dict[str, Any]]] = {}
             for attempt in range(args.repeat):
@@ -388,10 +393,12 @@ def main(argv: list[str] | None = None) -> int:
             if p.get("cpu_ms") and b.get("cpu_ms"):
                 ratios.append((f"{operation} baseline/product, server CPU per request",
                                b["cpu_ms"] / p["cpu_ms"]))
+            return p
 
+        s1: dict[str, Any] = {}
         if wanted("S1"):
-            pair("S1 consultation, spread", S1, "/s1", spread_clients(manifest, S1, c),
-                 args.profile if args.profile_scenario == "S1" else None)
+            s1 = pair("S1 consultation, spread", S1, "/s1", spread_clients(manifest, S1, c),
+                      args.profile if args.profile_scenario == "S1" else None)
         if wanted("S1one"):
             pair("S1 one record (100 entries)", S1, "/s1",
                  one_record_clients(manifest, S1, manifest.hot_ins, c))
@@ -431,6 +438,12 @@ def main(argv: list[str] | None = None) -> int:
                         [{"bodies": ["{}"]} for _ in range(S5_CLIENTS)], login=login)
                 if wanted("S1"):
                     beside_s1_and_s5(manifest, product, login, base, work, rows, c)
+                    # The same at half the server's S1 throughput, paced: latency without the
+                    # queue of a saturated server, alone and with logins beside it.
+                    rate = max(10, round(s1.get("rps", 0) / 2, -1))
+                    measure(f"S1 spread, paced {rate:.0f}/s", product, "/graphql",
+                            spread_clients(manifest, S1, c), rate=rate)
+                    beside_s1_and_s5(manifest, product, login, base, work, rows, c, rate)
     finally:
         for server in servers:
             server.stop()
