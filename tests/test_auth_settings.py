@@ -113,7 +113,7 @@ async def test_fresh_factor_then_change_password(client: httpx.AsyncClient, smtp
     await smtp_server.deliver()
     assert any("mot de passe" in m.subject for m in smtp_server.to(account.email or ""))
     events = await AccessEvent.filter(action="SECURITY_CHANGED").values_list("reason", flat=True)
-    assert list(events) == ["password changed"]
+    assert list(events) == ["mot de passe modifié"]
 
 
 async def test_fresh_factor_lasts_ten_minutes(client: httpx.AsyncClient, smtp_server: SmtpServer) -> None:

@@ -3,9 +3,18 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
 
-from backend.audit.writer import Actor, PendingEvent, append_all
+from tortoise.transactions import in_transaction
+
+from backend import sql
+from backend.audit.writer import Actor, PendingEvent, append, append_all
 from backend.domain.enums import AccessAction, AccessMode, Section
+
+# Takes the record row's write lock without changing it.
+_HOLD_RECORD = 'UPDATE "record" SET "event_seq" = "event_seq" WHERE "id" = $1'
 
 
 class AccessLog:
@@ -40,6 +49,39 @@ class AccessLog:
             event.reason = reason
         event.add(mode, sections)
         return event
+
+    @asynccontextmanager
+    async def changing(self, record_id: uuid.UUID) -> AsyncIterator[Any]:
+        """The transaction of a change to a record, which `record_change` writes the event in.
+
+        The record's row is locked first, as the event write would lock it last: every change
+        of one record then takes its locks in the same order, and two changes to a record
+        (say, a grant and the record's closing) queue instead of deadlocking.
+        """
+        async with in_transaction() as conn:
+            await sql.execute(_HOLD_RECORD, [record_id], conn)
+            yield conn
+
+    async def record_change(
+        self,
+        record_id: uuid.UUID,
+        action: AccessAction,
+        *,
+        mode: AccessMode | None = None,
+        sections: set[Section] | frozenset[Section] = frozenset(),
+        entry_id: str | None = None,
+        reason: str = "",
+    ) -> None:
+        """Write a change's event at once, inside the transaction of the change.
+
+        Called within the change's transaction (`changing`): the change and its event commit
+        together or not at all, so neither a crash nor an outage between the two can keep a
+        change the history does not show. Reads are noted instead (`note`), and written
+        before their data leaves.
+        """
+        event = PendingEvent(record_id, action, entry_id=entry_id, reason=reason)
+        event.add(mode, sections)
+        await append(self.actor, event)
 
     def section_returned(self, record_id: uuid.UUID, section: Section, mode: AccessMode) -> None:
         """A section's content left for the response, read in `mode` (that section's mode)."""

@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from tortoise.exceptions import IntegrityError
 from tortoise.models import Model
@@ -167,10 +170,17 @@ async def registration_options(account: Account, session_id: uuid.UUID) -> str:
     return options_to_json(options)
 
 
+# The transaction a credential's change is stored in: the resolvers pass one that also writes
+# the change's event in the owner's history.
+Storing = Callable[[], AbstractAsyncContextManager[Any]]
+
+
 async def register(
-    account: Account, session_id: uuid.UUID, credential_json: str, name: str | None
+    account: Account, session_id: uuid.UUID, credential_json: str, name: str | None,
+    storing: Storing = in_transaction,
 ) -> PasskeyCredential:
-    """Verify a registration response and store the credential; e-mails the account."""
+    """Verify a registration response and store the credential (in a `storing()`
+    transaction); e-mails the account."""
     cfg = settings()
     try:
         credential = parse_registration_credential_json(credential_json)
@@ -196,7 +206,7 @@ async def register(
         raise PasskeyRefused("credential already registered")
     transports = [t.value for t in credential.response.transports or []]
     try:
-        async with in_transaction() as conn:
+        async with storing() as conn:
             stored = await PasskeyCredential.create(
                 using_db=conn,
                 account_id=account.id,
@@ -212,8 +222,8 @@ async def register(
     return stored
 
 
-async def remove(account: Account, row: PasskeyCredential) -> None:
-    async with in_transaction() as conn:
+async def remove(account: Account, row: PasskeyCredential, storing: Storing = in_transaction) -> None:
+    async with storing() as conn:
         await PasskeyCredential.filter(id=row.id).using_db(conn).delete()
         await notify_change(account, removed=row.name, using_db=conn)
 

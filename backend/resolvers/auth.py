@@ -7,10 +7,14 @@ e-mails the account holder.
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
 
 from backend import clock
 from backend.auth import alerts
@@ -55,11 +59,22 @@ async def _fresh_account(ctx: Context) -> Account:
     return await Account.get(id=viewer.account_id)
 
 
-async def _note_security_change(ctx: Context, account: Account, what: str) -> None:
-    """The owner's own change: an event in their record's history, if they have one."""
+@asynccontextmanager
+async def security_change(ctx: Context, account: Account, what: str) -> AsyncIterator[Any]:
+    """The transaction of a change to an account's security (password, contacts, passkeys).
+
+    Yields the transaction's connection. If the account owns a record, the change's event
+    (`what`, read by the patient in their history, in French) is written in the same
+    transaction: both commit or neither does.
+    """
     record = await Record.filter(owner_id=account.id).only("id").first()
-    if record is not None:
-        ctx.access_log.note(record.id, AccessAction.SECURITY_CHANGED, reason=what)
+    if record is None:
+        async with in_transaction() as conn:
+            yield conn
+        return
+    async with ctx.access_log.changing(record.id) as conn:
+        yield conn
+        await ctx.access_log.record_change(record.id, AccessAction.SECURITY_CHANGED, reason=what)
 
 
 def _drop_cookie(ctx: Context) -> None:
@@ -142,15 +157,16 @@ async def change_password(ctx: Context, current_password: str, new_password: str
         check_strength(new_password)
     except WeakPassword as exc:
         raise BadUserInput(str(exc)) from None
-    await Account.filter(id=account.id).update(password_hash=await hash_password(new_password))
-    # Other sessions end: whoever knew the old password is signed out.
-    await Session.filter(account_id=account.id, revoked_at=None).exclude(
-        id=ctx.viewer.session_id
-    ).update(revoked_at=clock.now())
+    password_hash = await hash_password(new_password)
+    async with security_change(ctx, account, "mot de passe modifié"):
+        await Account.filter(id=account.id).update(password_hash=password_hash)
+        # Other sessions end: whoever knew the old password is signed out.
+        await Session.filter(account_id=account.id, revoked_at=None).exclude(
+            id=ctx.viewer.session_id
+        ).update(revoked_at=clock.now())
     await alerts.notify(account, "Votre mot de passe DMP a été modifié",
                         "Le mot de passe de votre compte DMP vient d'être modifié. Vos autres "
                         "sessions ont été fermées.\n")
-    await _note_security_change(ctx, account, "password changed")
     return True
 
 
@@ -173,13 +189,13 @@ async def confirm_email_change(ctx: Context, code: str) -> bool:
     await _session_code(ctx, CodePurpose.VERIFY_CONTACT, code, CodeChannel.EMAIL)
     old, new = account.email, account.pending_email
     try:
-        await Account.filter(id=account.id).update(email=new, email_verified=True, pending_email=None)
+        async with security_change(ctx, account, "adresse e-mail modifiée"):
+            await Account.filter(id=account.id).update(email=new, email_verified=True, pending_email=None)
     except IntegrityError:
         raise BadUserInput("This e-mail address cannot be used") from None
     text = f"L'adresse e-mail de votre compte DMP est désormais {new}.\n"
     await alerts.notify(account, "Votre adresse e-mail DMP a été modifiée", text, to=old)
     await alerts.notify(account, "Votre adresse e-mail DMP a été modifiée", text, to=new)
-    await _note_security_change(ctx, account, "e-mail changed")
     return True
 
 
@@ -198,12 +214,12 @@ async def confirm_phone_change(ctx: Context, code: str) -> bool:
     if not account.pending_phone:
         raise BadUserInput(NO_PENDING_CHANGE)
     await _session_code(ctx, CodePurpose.VERIFY_CONTACT, code, CodeChannel.SMS)
-    await Account.filter(id=account.id).update(
-        phone=account.pending_phone, phone_verified=True, pending_phone=None
-    )
+    async with security_change(ctx, account, "numéro de téléphone modifié"):
+        await Account.filter(id=account.id).update(
+            phone=account.pending_phone, phone_verified=True, pending_phone=None
+        )
     await alerts.notify(account, "Votre numéro de téléphone DMP a été modifié",
                         "Le numéro de téléphone de votre compte DMP a été modifié.\n")
-    await _note_security_change(ctx, account, "phone changed")
     return True
 
 
@@ -211,9 +227,9 @@ async def set_code_channel(ctx: Context, channel: CodeChannel) -> CodeChannel:
     account = await _fresh_account(ctx)
     if channel == CodeChannel.SMS and not (account.phone and account.phone_verified):
         raise BadUserInput("Codes by SMS need a verified phone number (changePhone)")
-    await Account.filter(id=account.id).update(code_channel=channel)
     label = "par SMS" if channel == CodeChannel.SMS else "par e-mail"
+    async with security_change(ctx, account, f"codes de connexion envoyés {label}"):
+        await Account.filter(id=account.id).update(code_channel=channel)
     await alerts.notify(account, "Vos codes de connexion DMP",
                         f"Vos codes de connexion DMP vous seront désormais envoyés {label}.\n")
-    await _note_security_change(ctx, account, "code channel changed")
     return channel

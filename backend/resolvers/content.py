@@ -8,10 +8,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from tortoise.transactions import in_transaction
-
 from backend import clock
-from backend.audit.writer import PendingEvent, append
 from backend.authz.decision import may_write
 from backend.domain.codes import InvalidCode, normalize_section_code
 from backend.domain.details import InvalidDetails, normalize_details
@@ -133,7 +130,7 @@ async def add_entry(ctx: Context, new: NewEntry) -> tuple[Entry, RecordView]:
     details = _details(new)
     old = await _superseded_entry(ctx, record, new)
     viewer = ctx.viewer
-    async with in_transaction() as conn:
+    async with ctx.access_log.changing(record.id) as conn:
         if old is not None:
             claimed = await Entry.filter(id=old.id, superseded=False).using_db(conn).update(
                 superseded=True
@@ -157,9 +154,10 @@ async def add_entry(ctx: Context, new: NewEntry) -> tuple[Entry, RecordView]:
             created_at=clock.now(),
         )
         # The entry and its event commit together: no unrecorded change.
-        await append(ctx.access_log.actor, PendingEvent(
-            record.id, AccessAction.ENTRY_ADDED, view.modes[new.section], {new.section}, str(entry.id)
-        ))
+        await ctx.access_log.record_change(
+            record.id, AccessAction.ENTRY_ADDED, mode=view.modes[new.section], sections={new.section},
+            entry_id=str(entry.id),
+        )
     return entry, view
 
 
@@ -212,23 +210,26 @@ async def set_masked(ctx: Context, entry_id: str, masked: bool) -> tuple[Entry, 
     """Mask or unmask an entry with all its versions, so no older version shows through."""
     entry, view = await _own_entry(ctx, entry_id)
     ids = await _version_ids(entry)
-    changed = await Entry.filter(id__in=ids).exclude(masked=masked).update(masked=masked)
-    if changed:
-        action = AccessAction.ENTRY_MASKED if masked else AccessAction.ENTRY_UNMASKED
-        ctx.access_log.note(view.record.id, action, mode=AccessMode.OWNER,
-                            sections={Section(entry.section)}, entry_id=str(entry.id))
+    async with ctx.access_log.changing(view.record.id):
+        changed = await Entry.filter(id__in=ids).exclude(masked=masked).update(masked=masked)
+        if changed:
+            action = AccessAction.ENTRY_MASKED if masked else AccessAction.ENTRY_UNMASKED
+            await ctx.access_log.record_change(view.record.id, action, mode=AccessMode.OWNER,
+                                               sections={Section(entry.section)}, entry_id=str(entry.id))
     entry.masked = masked
     return entry, view
 
 
 async def mask_all(ctx: Context) -> int:
     view = await owner_view(ctx)
-    query = Entry.filter(record_id=view.record.id, masked=False)
-    sections = set(await query.distinct().values_list("section", flat=True))
-    count = await query.update(masked=True)
-    if count:
-        ctx.access_log.note(view.record.id, AccessAction.ENTRY_MASKED, mode=AccessMode.OWNER,
-                            sections={Section(str(s)) for s in sections})
+    async with ctx.access_log.changing(view.record.id):
+        query = Entry.filter(record_id=view.record.id, masked=False)
+        sections = set(await query.distinct().values_list("section", flat=True))
+        count = await query.update(masked=True)
+        if count:
+            await ctx.access_log.record_change(view.record.id, AccessAction.ENTRY_MASKED,
+                                               mode=AccessMode.OWNER,
+                                               sections={Section(str(s)) for s in sections})
     return count
 
 
@@ -237,7 +238,7 @@ async def delete_entry(ctx: Context, entry_id: str) -> bool:
     entry, view = await _own_entry(ctx, entry_id)
     if entry.author_id != ctx.viewer.account_id:  # type: ignore[attr-defined]
         raise Forbidden("You may only delete entries you added yourself")
-    async with in_transaction() as conn:
+    async with ctx.access_log.changing(view.record.id) as conn:
         await Entry.filter(id=entry.id).using_db(conn).delete()
         if entry.file_id:  # type: ignore[attr-defined]
             # Dropping the row drops the wrapped key: the stored bytes become unreadable.
@@ -246,10 +247,11 @@ async def delete_entry(ctx: Context, entry_id: str) -> bool:
             await Entry.filter(id=entry.supersedes_id).using_db(conn).update(  # type: ignore[attr-defined]
                 superseded=False
             )
+        await ctx.access_log.record_change(view.record.id, AccessAction.ENTRY_DELETED,
+                                           mode=AccessMode.OWNER, sections={Section(entry.section)},
+                                           entry_id=str(entry.id))
     if entry.file_id:  # type: ignore[attr-defined]
         storage.remove(entry.file_id)  # type: ignore[attr-defined]
-    ctx.access_log.note(view.record.id, AccessAction.ENTRY_DELETED, mode=AccessMode.OWNER,
-                        sections={Section(entry.section)}, entry_id=str(entry.id))
     return True
 
 
@@ -306,9 +308,10 @@ async def update_emergency_profile(ctx: Context, update: EmergencyUpdate) -> Rec
             raise BadUserInput(f"advanceDirectives is at most {MAX_DIRECTIVES} characters")
         changes["advance_directives"] = text
     if changes:
-        await Record.filter(id=record.id).update(**changes)
+        async with ctx.access_log.changing(record.id):
+            await Record.filter(id=record.id).update(**changes)
+            await ctx.access_log.record_change(record.id, AccessAction.EMERGENCY_PROFILE_UPDATED,
+                                               mode=mode, sections={Section.EMERGENCY})
         for name, value in changes.items():
             setattr(record, name, value)
-        ctx.access_log.note(record.id, AccessAction.EMERGENCY_PROFILE_UPDATED, mode=mode,
-                            sections={Section.EMERGENCY})
     return view

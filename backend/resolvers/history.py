@@ -134,15 +134,14 @@ async def review_emergency_access(
         raise NotFound("No such emergency access")
     if comment is not None and len(comment) > 2000:
         raise BadUserInput("The comment is limited to 2000 characters")
+    record_id: uuid.UUID = session.record_id  # type: ignore[attr-defined]
     if session.review_state != state:
         session.review_state = state
         session.reviewed_at = clock.now()
-        await session.save(update_fields=["review_state", "reviewed_at"])
         reason = state.value + (f": {comment.strip()}" if comment and comment.strip() else "")
-        ctx.access_log.note(
-            session.record_id,  # type: ignore[attr-defined]
-            AccessAction.EMERGENCY_REVIEWED,
-            entry_id=str(session.id),
-            reason=reason,
-        )
+        async with ctx.access_log.changing(record_id) as conn:
+            await session.save(update_fields=["review_state", "reviewed_at"], using_db=conn)
+            await ctx.access_log.record_change(
+                record_id, AccessAction.EMERGENCY_REVIEWED, entry_id=str(session.id), reason=reason
+            )
     return session

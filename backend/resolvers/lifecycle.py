@@ -5,8 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from tortoise.transactions import in_transaction
-
 from backend import clock
 from backend.domain.enums import AccessAction, AccessMode, RecordStatus, Role
 from backend.errors import Conflict, Forbidden, NotFound, Unauthenticated
@@ -60,11 +58,16 @@ async def my_record_state(ctx: Context) -> RecordState | None:
     return RecordState(record) if record else None
 
 
-async def _move(record: Record, expected: RecordStatus, **changes: object) -> None:
-    """Change the status only if it is still `expected`, so two requests cannot both win."""
-    moved = await Record.filter(id=record.id, status=expected).update(**changes)
-    if moved != 1:
-        raise Conflict("The record changed meanwhile; reload and try again")
+async def _move(
+    ctx: Context, record: Record, expected: RecordStatus, action: AccessAction, **changes: object
+) -> None:
+    """Change the status only if it is still `expected`, so two requests cannot both win; the
+    change and its event commit together."""
+    async with ctx.access_log.changing(record.id):
+        moved = await Record.filter(id=record.id, status=expected).update(**changes)
+        if moved != 1:
+            raise Conflict("The record changed meanwhile; reload and try again")
+        await ctx.access_log.record_change(record.id, action, mode=AccessMode.OWNER)
     for name, value in changes.items():
         setattr(record, name, value)
 
@@ -75,7 +78,7 @@ async def close_record(ctx: Context) -> RecordView:
     if record.status != RecordStatus.ACTIVE:
         raise Conflict("Only an active record can be closed")
     now = clock.now()
-    async with in_transaction() as conn:
+    async with ctx.access_log.changing(record.id) as conn:
         moved = await Record.filter(id=record.id, status=RecordStatus.ACTIVE).using_db(conn).update(
             status=RecordStatus.CLOSED, closed_at=now, treating_physician_id=None
         )
@@ -85,9 +88,9 @@ async def close_record(ctx: Context) -> RecordView:
         await EmergencySession.filter(record_id=record.id, expires_at__gt=now).using_db(conn).update(
             expires_at=now
         )
+        await ctx.access_log.record_change(record.id, AccessAction.RECORD_CLOSED, mode=AccessMode.OWNER)
     record.status, record.closed_at = RecordStatus.CLOSED, now
     record.treating_physician_id = None
-    ctx.access_log.note(record.id, AccessAction.RECORD_CLOSED, mode=AccessMode.OWNER)
     return await view_of(ctx, record)
 
 
@@ -98,8 +101,8 @@ async def reopen_record(ctx: Context) -> RecordView:
         raise Conflict("Only a closed record can be reopened")
     if state.reopen_until is None or clock.now() >= state.reopen_until:
         raise Forbidden("A record closed more than 10 years ago cannot be reopened")
-    await _move(record, RecordStatus.CLOSED, status=RecordStatus.ACTIVE, closed_at=None)
-    ctx.access_log.note(record.id, AccessAction.RECORD_REOPENED, mode=AccessMode.OWNER)
+    await _move(ctx, record, RecordStatus.CLOSED, AccessAction.RECORD_REOPENED,
+                status=RecordStatus.ACTIVE, closed_at=None)
     return await view_of(ctx, record)
 
 
@@ -108,8 +111,8 @@ async def request_deletion(ctx: Context) -> RecordState:
     status = RecordStatus(record.status)
     if status not in (RecordStatus.ACTIVE, RecordStatus.CLOSED):
         raise Conflict("Deletion was already requested")
-    await _move(record, status, status=RecordStatus.DELETED, deletion_requested_at=clock.now())
-    ctx.access_log.note(record.id, AccessAction.DELETION_REQUESTED, mode=AccessMode.OWNER)
+    await _move(ctx, record, status, AccessAction.DELETION_REQUESTED,
+                status=RecordStatus.DELETED, deletion_requested_at=clock.now())
     return RecordState(record)
 
 
@@ -122,6 +125,6 @@ async def cancel_deletion(ctx: Context) -> RecordState:
     if state.cancel_deletion_until is None or clock.now() >= state.cancel_deletion_until:
         raise Forbidden("The 30-day grace period is over; the deletion can no longer be cancelled")
     previous = RecordStatus.CLOSED if record.closed_at else RecordStatus.ACTIVE
-    await _move(record, RecordStatus.DELETED, status=previous, deletion_requested_at=None)
-    ctx.access_log.note(record.id, AccessAction.DELETION_CANCELLED, mode=AccessMode.OWNER)
+    await _move(ctx, record, RecordStatus.DELETED, AccessAction.DELETION_CANCELLED,
+                status=previous, deletion_requested_at=None)
     return RecordState(record)

@@ -8,12 +8,12 @@ from dataclasses import dataclass
 
 from backend import clock
 from backend.auth import attempts, limits, passkeys
-from backend.domain.enums import AccessAction, CodePurpose
+from backend.domain.enums import CodePurpose
 from backend.errors import BadUserInput, Forbidden, NotFound, RateLimited, Unauthenticated
-from backend.models import Account, LoginAttempt, PasskeyCredential, Record
+from backend.models import Account, LoginAttempt, PasskeyCredential
 from backend.ratelimit import client_address
 from backend.resolvers import login
-from backend.resolvers.auth import FRESH_REQUIRED
+from backend.resolvers.auth import FRESH_REQUIRED, security_change
 from backend.resolvers.context import Context
 
 log = logging.getLogger("dmp.passkeys")
@@ -41,13 +41,6 @@ async def _session_account(ctx: Context) -> SessionAccount:
 def _require_fresh(ctx: Context) -> None:
     if not ctx.viewer.fresh_factor:
         raise Forbidden(FRESH_REQUIRED)
-
-
-async def _note_security_change(ctx: Context, account: Account, what: str) -> None:
-    """The owner's own change: an event in their record's history, if they have one."""
-    record = await Record.filter(owner_id=account.id).only("id").first()
-    if record is not None:
-        ctx.access_log.note(record.id, AccessAction.SECURITY_CHANGED, reason=what)
 
 
 def _parse_id(raw: str) -> uuid.UUID:
@@ -79,11 +72,15 @@ async def finish_registration(
 ) -> PasskeyCredential:
     me = await _session_account(ctx)
     try:
-        row = await passkeys.register(me.account, me.session_id, credential_json, name)
+        # The challenge is used up whatever the outcome; the credential and its event are
+        # stored together.
+        row = await passkeys.register(
+            me.account, me.session_id, credential_json, name,
+            storing=lambda: security_change(ctx, me.account, "clé d'accès ajoutée"),
+        )
     except passkeys.PasskeyRefused as refused:
         log.info("passkey registration refused: %s", refused)
         raise BadUserInput(VERIFICATION_FAILED) from None
-    await _note_security_change(ctx, me.account, "clé d'accès ajoutée")
     return row
 
 
@@ -104,8 +101,9 @@ async def rename_passkey(ctx: Context, passkey_id: str, name: str) -> PasskeyCre
 async def remove_passkey(ctx: Context, passkey_id: str) -> bool:
     me, row = await _own_passkey(ctx, passkey_id)
     _require_fresh(ctx)
-    await passkeys.remove(me.account, row)
-    await _note_security_change(ctx, me.account, "clé d'accès retirée")
+    await passkeys.remove(
+        me.account, row, storing=lambda: security_change(ctx, me.account, "clé d'accès retirée")
+    )
     return True
 
 

@@ -6,9 +6,6 @@ import datetime as dt
 import uuid
 from dataclasses import dataclass
 
-from tortoise.exceptions import IntegrityError
-from tortoise.transactions import in_transaction
-
 from backend.authz.matrix import allowed_sections
 from backend.domain.enums import AccessAction, AccessMode, Profession, RecordStatus, Role, Section
 from backend.errors import BadUserInput, Forbidden, NotFound, Unauthenticated
@@ -143,8 +140,11 @@ async def _is_blocked(record: Record, practitioner: Practitioner) -> bool:
     ).exists()
 
 
-def _changed(ctx: Context, record: Record, reason: str, sections: frozenset[Section] = frozenset()) -> None:
-    ctx.access_log.note(
+async def _changed(
+    ctx: Context, record: Record, reason: str, sections: frozenset[Section] = frozenset()
+) -> None:
+    """The event of a sharing change, written in the change's transaction (`changing`)."""
+    await ctx.access_log.record_change(
         record.id, AccessAction.SHARING_CHANGED, mode=AccessMode.OWNER, sections=sections, reason=reason
     )
 
@@ -183,26 +183,24 @@ async def grant_access(ctx: Context, practitioner_id: str, sections: list[Sectio
     if await _is_blocked(record, practitioner):
         raise BadUserInput("This practitioner is blocked; unblock them first")
     values = [s.value for s in _in_matrix_order(wanted)]
-    updated = await Grant.filter(record_id=record.id, practitioner_id=practitioner.id).update(
-        sections=values
-    )
-    if not updated:
-        try:
+    async with ctx.access_log.changing(record.id):
+        # The record's lock, taken first, makes concurrent grants of one record wait here.
+        updated = await Grant.filter(record_id=record.id, practitioner_id=practitioner.id).update(
+            sections=values
+        )
+        if not updated:
             await Grant.create(record_id=record.id, practitioner_id=practitioner.id, sections=values)
-        except IntegrityError:  # a concurrent grant won the race: replace its sections
-            await Grant.filter(record_id=record.id, practitioner_id=practitioner.id).update(
-                sections=values
-            )
-    _changed(ctx, record, f"accès accordé à {_who(practitioner)}", wanted)
+        await _changed(ctx, record, f"accès accordé à {_who(practitioner)}", wanted)
     return await sharing_of(record)
 
 
 async def revoke_access(ctx: Context, practitioner_id: str) -> Sharing:
     record = await _owned_active_record(ctx)
     practitioner = await _practitioner(practitioner_id)
-    deleted = await Grant.filter(record_id=record.id, practitioner_id=practitioner.id).delete()
-    if deleted:
-        _changed(ctx, record, f"accès retiré à {_who(practitioner)}")
+    async with ctx.access_log.changing(record.id):
+        deleted = await Grant.filter(record_id=record.id, practitioner_id=practitioner.id).delete()
+        if deleted:
+            await _changed(ctx, record, f"accès retiré à {_who(practitioner)}")
     return await sharing_of(record)
 
 
@@ -211,24 +209,25 @@ async def block_practitioner(ctx: Context, practitioner_id: str) -> Sharing:
     practitioner = await _practitioner(practitioner_id)
     if record.treating_physician_id == practitioner.id:  # type: ignore[attr-defined]
         raise BadUserInput("This is your treating physician: change your treating physician first")
-    async with in_transaction() as conn:
+    async with ctx.access_log.changing(record.id) as conn:
         await Grant.filter(record_id=record.id, practitioner_id=practitioner.id).using_db(conn).delete()
         _, created = await BlockedPractitioner.get_or_create(
             record_id=record.id, practitioner_id=practitioner.id, using_db=conn
         )
-    if created:
-        _changed(ctx, record, f"{_who(practitioner)} bloqué")
+        if created:
+            await _changed(ctx, record, f"{_who(practitioner)} bloqué")
     return await sharing_of(record)
 
 
 async def unblock_practitioner(ctx: Context, practitioner_id: str) -> Sharing:
     record = await _owned_active_record(ctx)
     practitioner = await _practitioner(practitioner_id)
-    deleted = await BlockedPractitioner.filter(
-        record_id=record.id, practitioner_id=practitioner.id
-    ).delete()
-    if deleted:
-        _changed(ctx, record, f"{_who(practitioner)} débloqué")
+    async with ctx.access_log.changing(record.id):
+        deleted = await BlockedPractitioner.filter(
+            record_id=record.id, practitioner_id=practitioner.id
+        ).delete()
+        if deleted:
+            await _changed(ctx, record, f"{_who(practitioner)} débloqué")
     return await sharing_of(record)
 
 
@@ -236,9 +235,10 @@ async def set_treating_physician(ctx: Context, practitioner_id: str | None) -> S
     record = await _owned_active_record(ctx)
     if practitioner_id is None:
         if record.treating_physician_id is not None:  # type: ignore[attr-defined]
-            await Record.filter(id=record.id).update(treating_physician_id=None)
+            async with ctx.access_log.changing(record.id):
+                await Record.filter(id=record.id).update(treating_physician_id=None)
+                await _changed(ctx, record, "médecin traitant retiré")
             record.treating_physician_id = None
-            _changed(ctx, record, "médecin traitant retiré")
         return await sharing_of(record)
     practitioner = await _practitioner(practitioner_id)
     if practitioner.profession != Profession.MEDECIN:
@@ -246,9 +246,10 @@ async def set_treating_physician(ctx: Context, practitioner_id: str | None) -> S
     if await _is_blocked(record, practitioner):
         raise BadUserInput("This practitioner is blocked; unblock them first")
     if record.treating_physician_id != practitioner.id:  # type: ignore[attr-defined]
-        await Record.filter(id=record.id).update(treating_physician_id=practitioner.id)
+        async with ctx.access_log.changing(record.id):
+            await Record.filter(id=record.id).update(treating_physician_id=practitioner.id)
+            await _changed(ctx, record, f"médecin traitant : {_who(practitioner)}")
         record.treating_physician_id = practitioner.id
-        _changed(ctx, record, f"médecin traitant : {_who(practitioner)}")
     return await sharing_of(record)
 
 
@@ -257,19 +258,20 @@ async def set_emergency_preferences(
 ) -> Sharing:
     record = await _owned_active_record(ctx)
     if (record.allow_regulator, record.allow_break_glass) != (allow_regulator_access, allow_break_glass):
-        await Record.filter(id=record.id).update(
-            allow_regulator=allow_regulator_access, allow_break_glass=allow_break_glass
-        )
+        async with ctx.access_log.changing(record.id):
+            await Record.filter(id=record.id).update(
+                allow_regulator=allow_regulator_access, allow_break_glass=allow_break_glass
+            )
+            await _changed(
+                ctx,
+                record,
+                "préférences d'urgence : accès du régulateur du SAMU "
+                + ("autorisé" if allow_regulator_access else "refusé")
+                + ", accès en urgence (bris de glace) "
+                + ("autorisé" if allow_break_glass else "refusé"),
+            )
         record.allow_regulator = allow_regulator_access
         record.allow_break_glass = allow_break_glass
-        _changed(
-            ctx,
-            record,
-            "préférences d'urgence : accès du régulateur du SAMU "
-            + ("autorisé" if allow_regulator_access else "refusé")
-            + ", accès en urgence (bris de glace) "
-            + ("autorisé" if allow_break_glass else "refusé"),
-        )
     return await sharing_of(record)
 
 

@@ -12,7 +12,6 @@ import uuid
 from dataclasses import dataclass
 
 from tortoise.exceptions import IntegrityError
-from tortoise.transactions import in_transaction
 
 from backend import clock
 from backend.audit.writer import Actor
@@ -85,7 +84,7 @@ async def open_record_for_patient(
             record = await Record.get(ins=ins)  # opened at the same moment elsewhere
     if record.status != RecordStatus.PENDING and not await activation.recovery_open(record):
         raise Conflict("A record already exists for this INS; the patient signs in to it")
-    async with in_transaction() as conn:
+    async with ctx.access_log.changing(record.id) as conn:
         if send_email:
             await Record.filter(id=record.id).using_db(conn).update(pending_contact=send_email)
         code, row = await activation.issue(record, issued_by, send_to=send_email, using_db=conn)
@@ -96,9 +95,9 @@ async def open_record_for_patient(
                 "sur le site du DMP avec votre INS.",
                 record_id=record.id, using_db=conn,
             )
-    ctx.access_log.note(
-        record.id, AccessAction.RECORD_OPENED, reason="identité vérifiée par le professionnel"
-    )
+        await ctx.access_log.record_change(
+            record.id, AccessAction.RECORD_OPENED, reason="identité vérifiée par le professionnel"
+        )
     sent_to = mask_email(send_email) if send_email else mask_phone(send_phone) if send_phone else None
     return RecordOpened(ins, code, row.expires_at, sent_to)
 
@@ -136,7 +135,7 @@ async def create_record(
         raise BadUserInput(NOT_ACTIVATED)
     now = clock.now()
     try:
-        async with in_transaction() as conn:
+        async with ctx.access_log.changing(record.id) as conn:
             used = await ActivationCode.filter(id=row.id, used_at=None).using_db(conn).update(used_at=now)
             if not used:
                 raise BadUserInput(NOT_ACTIVATED)
@@ -150,10 +149,11 @@ async def create_record(
             ).using_db(conn).update(owner_id=account.id, status=RecordStatus.ACTIVE, activated_at=now)
             if not activated:
                 raise BadUserInput(NOT_ACTIVATED)
+            # From here the request acts as the record's new owner.
+            ctx.access_log.actor = Actor(account.id, account.display_name, None, Role.PATIENT.value)
+            await ctx.access_log.record_change(record.id, AccessAction.RECORD_ACTIVATED)
     except IntegrityError:
         raise BadUserInput(NOT_ACTIVATED) from None
-    ctx.access_log.actor = Actor(account.id, account.display_name, None, Role.PATIENT.value)
-    ctx.access_log.note(record.id, AccessAction.RECORD_ACTIVATED)
     attempt, token = await attempts.start(account, CodePurpose.VERIFY_CONTACT, live=True)
     sent_to = await send_code(
         account, CodePurpose.VERIFY_CONTACT, CodeChannel.EMAIL, address, attempt=attempt
@@ -173,7 +173,8 @@ async def _recover_contacts(
     if row is None or taken:
         raise BadUserInput(NOT_ACTIVATED)
     now = clock.now()
-    async with in_transaction() as conn:
+    owner = await Account.get(id=owner_id)
+    async with ctx.access_log.changing(record.id) as conn:
         used = await ActivationCode.filter(id=row.id, used_at=None).using_db(conn).update(used_at=now)
         if not used:
             raise BadUserInput(NOT_ACTIVATED)
@@ -183,11 +184,11 @@ async def _recover_contacts(
             lock_reason=None, failure_count=0, pending_email=None, pending_phone=None,
         )
         await revoke_all(owner_id, using_db=conn)
+        ctx.access_log.actor = Actor(owner.id, owner.display_name, None, Role.PATIENT.value)
+        await ctx.access_log.record_change(
+            record.id, AccessAction.SECURITY_CHANGED, reason="coordonnées et mot de passe renouvelés"
+        )
     account = await Account.get(id=owner_id)
-    ctx.access_log.actor = Actor(account.id, account.display_name, None, Role.PATIENT.value)
-    ctx.access_log.note(
-        record.id, AccessAction.SECURITY_CHANGED, reason="coordonnées et mot de passe renouvelés"
-    )
     attempt, token = await attempts.start(account, CodePurpose.VERIFY_CONTACT, live=True)
     sent_to = await send_code(
         account, CodePurpose.VERIFY_CONTACT, CodeChannel.EMAIL, address, attempt=attempt

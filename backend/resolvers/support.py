@@ -9,7 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import Any
+
+from tortoise.transactions import in_transaction
 
 from backend import clock
 from backend.auth import activation
@@ -134,8 +139,24 @@ def _account_status(record: Record | None, account: Account | None) -> str:
 
 
 def _note(ctx: Context, record: Record | None, what: str) -> None:
+    """Support read the account: written before the answer leaves, as every read."""
     if record is not None:
         ctx.access_log.note(
+            record.id, AccessAction.SUPPORT_ACTION, mode=AccessMode.SUPPORT, reason=what
+        )
+
+
+@asynccontextmanager
+async def _acting(ctx: Context, record: Record | None, what: str) -> AsyncIterator[Any]:
+    """The transaction of support's change (its connection); with a record, the change's
+    event is written in it."""
+    if record is None:
+        async with in_transaction() as conn:
+            yield conn
+        return
+    async with ctx.access_log.changing(record.id) as conn:
+        yield conn
+        await ctx.access_log.record_change(
             record.id, AccessAction.SUPPORT_ACTION, mode=AccessMode.SUPPORT, reason=what
         )
 
@@ -202,11 +223,11 @@ async def unlock_account(ctx: Context, identifier: str) -> SupportAccountView:
         raise NotFound("No account matches this identifier")
     if account.locked_at is None:
         raise BadUserInput("This account is not locked")
-    await Account.filter(id=account.id).update(
-        locked_at=None, lock_reason=None, failure_count=0, failure_day=None
-    )
+    async with _acting(ctx, record, "déblocage du compte par le support"):
+        await Account.filter(id=account.id).update(
+            locked_at=None, lock_reason=None, failure_count=0, failure_day=None
+        )
     await notify_security(account, "déblocage de la connexion par code, par le support")
-    _note(ctx, record, "déblocage du compte par le support")
     return await support_account(ctx, identifier)
 
 
@@ -222,8 +243,8 @@ async def resend_activation(ctx: Context, identifier: str) -> bool:
         raise BadUserInput(
             "No contact is on file: the patient must get a code from a practitioner after an identity check"
         )
-    await activation.issue(record, "support", send_to=record.pending_contact)
-    _note(ctx, record, "renvoi du code d'activation au contact connu")
+    async with _acting(ctx, record, "renvoi du code d'activation au contact connu") as conn:
+        await activation.issue(record, "support", send_to=record.pending_contact, using_db=conn)
     return True
 
 
@@ -238,11 +259,17 @@ async def start_contact_recovery(ctx: Context, identifier: str) -> bool:
     account, record = await _find(identifier)
     if record is None or account is None or record.status not in (RecordStatus.ACTIVE, RecordStatus.CLOSED):
         raise NotFound("No active record matches this identifier")
-    await ActivationCode.filter(record_id=record.id, used_at=None).update(used_at=clock.now())
-    # A code nobody knows: the row only marks the recovery as open until it expires.
-    code, row = await activation.issue(record, f"{RECOVERY_ISSUER}:{ctx.viewer.account_id}")
-    del code
-    await ActivationCode.filter(id=row.id).update(expires_at=clock.now() + dt.timedelta(days=7))
+    async with _acting(ctx, record, "ouverture d'une récupération de contacts") as conn:
+        await ActivationCode.filter(record_id=record.id, used_at=None).using_db(conn).update(
+            used_at=clock.now()
+        )
+        # A code nobody knows: the row only marks the recovery as open until it expires.
+        code, row = await activation.issue(
+            record, f"{RECOVERY_ISSUER}:{ctx.viewer.account_id}", using_db=conn
+        )
+        del code
+        await ActivationCode.filter(id=row.id).using_db(conn).update(
+            expires_at=clock.now() + dt.timedelta(days=7)
+        )
     await notify_security(account, "ouverture d'une récupération de contacts par le support")
-    _note(ctx, record, "ouverture d'une récupération de contacts")
     return True
