@@ -62,6 +62,21 @@ class AccessLog:
             await sql.execute(_HOLD_RECORD, [record_id], conn)
             yield conn
 
+    @asynccontextmanager
+    async def change(
+        self, record_id: uuid.UUID | None, action: AccessAction, *, mode: AccessMode | None = None,
+        reason: str = "",
+    ) -> AsyncIterator[Any]:
+        """A change with its event written at the end of the block, in the same transaction;
+        without a record (an account that owns none), the transaction alone."""
+        if record_id is None:
+            async with in_transaction() as conn:
+                yield conn
+            return
+        async with self.changing(record_id) as conn:
+            yield conn
+            await self.record_change(record_id, action, mode=mode, reason=reason)
+
     async def record_change(
         self,
         record_id: uuid.UUID,

@@ -14,7 +14,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
-from tortoise.transactions import in_transaction
 
 from backend import clock
 from backend.auth import alerts
@@ -68,13 +67,10 @@ async def security_change(ctx: Context, account: Account, what: str) -> AsyncIte
     transaction: both commit or neither does.
     """
     record = await Record.filter(owner_id=account.id).only("id").first()
-    if record is None:
-        async with in_transaction() as conn:
-            yield conn
-        return
-    async with ctx.access_log.changing(record.id) as conn:
+    async with ctx.access_log.change(
+        record.id if record else None, AccessAction.SECURITY_CHANGED, reason=what
+    ) as conn:
         yield conn
-        await ctx.access_log.record_change(record.id, AccessAction.SECURITY_CHANGED, reason=what)
 
 
 def _drop_cookie(ctx: Context) -> None:

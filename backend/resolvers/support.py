@@ -9,12 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Any
-
-from tortoise.transactions import in_transaction
 
 from backend import clock
 from backend.auth import activation
@@ -146,19 +143,11 @@ def _note(ctx: Context, record: Record | None, what: str) -> None:
         )
 
 
-@asynccontextmanager
-async def _acting(ctx: Context, record: Record | None, what: str) -> AsyncIterator[Any]:
-    """The transaction of support's change (its connection); with a record, the change's
-    event is written in it."""
-    if record is None:
-        async with in_transaction() as conn:
-            yield conn
-        return
-    async with ctx.access_log.changing(record.id) as conn:
-        yield conn
-        await ctx.access_log.record_change(
-            record.id, AccessAction.SUPPORT_ACTION, mode=AccessMode.SUPPORT, reason=what
-        )
+def _acting(ctx: Context, record: Record | None, what: str) -> AbstractAsyncContextManager[Any]:
+    """The transaction of support's change; with a record, the change's event is written in it."""
+    return ctx.access_log.change(
+        record.id if record else None, AccessAction.SUPPORT_ACTION, mode=AccessMode.SUPPORT, reason=what
+    )
 
 
 async def support_account(ctx: Context, identifier: str) -> SupportAccountView:
