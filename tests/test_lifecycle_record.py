@@ -115,3 +115,20 @@ async def test_no_cancellation_after_the_grace_period(client: httpx.AsyncClient)
     assert (await owner.gql(CANCEL)).codes == ["FORBIDDEN"]
     await record.refresh_from_db()
     assert record.status == RecordStatus.DELETED
+
+
+async def test_deletion_needs_a_fresh_second_factor(client: httpx.AsyncClient) -> None:
+    from backend.models import Session
+
+    patient, record = await factories.patient()
+    owner = await _as(client, patient)
+    await Session.filter(account_id=patient.id).update(
+        fresh_factor_at=clock.now() - dt.timedelta(minutes=11)
+    )
+    refused = await owner.gql(DELETE)
+    assert refused.codes == ["FORBIDDEN"]
+    assert (await Record.get(id=record.id)).status == RecordStatus.ACTIVE
+    assert await _actions(record) == []
+    await Session.filter(account_id=patient.id).update(fresh_factor_at=clock.now())
+    assert (await owner.gql(DELETE)).ok()["requestRecordDeletion"]["status"] == "DELETED"
+    assert await _actions(record) == ["DELETION_REQUESTED"]

@@ -8,15 +8,16 @@ uses break-glass on a record nobody shared with them: banner and countdown.
 
 from __future__ import annotations
 
+import datetime as dt
 import struct
 import zlib
 
 import pytest
 from playwright.async_api import Browser, Page, expect
 
-from backend import config
+from backend import clock, config
 from backend.domain.enums import Profession, RecordStatus, Section
-from backend.models import Entry, Record
+from backend.models import Entry, Record, Session
 from tests import factories
 from tests.browser import Server, Tab, browser, open_tab, server
 from tests.conftest import session_for
@@ -272,4 +273,34 @@ async def test_patient_closes_then_reopens_the_record(server: Server, browser: B
     await page.get_by_role("button", name="Rouvrir mon dossier").click()
     await expect(page.get_by_text("Votre dossier est rouvert.")).to_be_visible()
     await expect(page.get_by_text("Actif", exact=True)).to_be_visible()
+    await tab.context.close()
+
+
+async def test_deletion_asks_for_a_code_when_the_sign_in_is_not_recent(
+    server: Server, browser: Browser
+) -> None:
+    email = "suppression@example.test"
+    patient, record = await factories.patient(email=email)
+    tab = await open_tab(browser, server, "lifecycle-fresh", "mobile")
+    page = tab.page
+    page.on("dialog", lambda dialog: dialog.accept())
+    await sign_in_with_code(tab, server, email, email)
+    await expect(page).to_have_url(f"{server.origin}/dossier")
+    # Signed in 11 minutes ago, as far as the server knows.
+    await Session.filter(account_id=patient.id).update(
+        fresh_factor_at=clock.now() - dt.timedelta(minutes=11)
+    )
+    await page.get_by_role("link", name="Mon compte").click()
+    await page.get_by_role("button", name="Demander la suppression").click()
+    card = page.get_by_role("group", name="Confirmez que c'est bien vous")
+    await expect(card).to_be_visible()
+    assert (await Record.get(id=record.id)).status == RecordStatus.ACTIVE
+    server.skip_existing_mail()
+    await card.get_by_role("button", name="Recevoir un code").click()
+    await card.get_by_label("Code reçu").fill(await server.next_code(email))
+    await card.get_by_role("button", name="Valider").click()
+    await expect(page.get_by_text("La suppression est demandée.")).to_be_visible()
+    await expect(page.get_by_text("Suppression demandée", exact=True)).to_be_visible()
+    assert (await Record.get(id=record.id)).status == RecordStatus.DELETED
+    await tab.check("deletion-fresh")
     await tab.context.close()

@@ -9,6 +9,7 @@ from backend import clock
 from backend.domain.enums import AccessAction, AccessMode, RecordStatus, Role
 from backend.errors import Conflict, Forbidden, NotFound, Unauthenticated
 from backend.models import EmergencySession, Grant, Record
+from backend.resolvers.auth import FRESH_REQUIRED
 from backend.resolvers.context import Context
 from backend.resolvers.records import RecordView, view_of
 
@@ -107,7 +108,10 @@ async def reopen_record(ctx: Context) -> RecordView:
 
 
 async def request_deletion(ctx: Context) -> RecordState:
+    """Deletion asks for a second factor from the last minutes, as the account's security does."""
     record = await _own_record(ctx)
+    if not ctx.viewer.fresh_factor:
+        raise Forbidden(FRESH_REQUIRED)
     status = RecordStatus(record.status)
     if status not in (RecordStatus.ACTIVE, RecordStatus.CLOSED):
         raise Conflict("Deletion was already requested")

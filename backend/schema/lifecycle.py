@@ -49,7 +49,9 @@ class LifecycleMutation:
     async def reopen_my_record(self, info: Info) -> PatientRecord | None:
         return PatientRecord(view=await lifecycle.reopen_record(info.context))
 
-    @strawberry.mutation(description="Delete the record; it can be cancelled for 30 days.")
+    @strawberry.mutation(
+        description="Delete the record; it can be cancelled for 30 days. Needs a fresh second factor."
+    )
     async def request_record_deletion(self, info: Info) -> RecordLifecycle:
         return _lifecycle(await lifecycle.request_deletion(info.context))
 

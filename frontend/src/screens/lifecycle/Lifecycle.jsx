@@ -2,6 +2,7 @@ import { useState } from 'preact/hooks';
 import { locale, t } from '../../i18n/index.js';
 import { runMutation, useQuery } from '../../gql/hooks.js';
 import { ErrorBox, Loading, Notice } from '../../components/Status.jsx';
+import { FreshFactor } from '../../components/FreshFactor.jsx';
 import { formatDateTime } from '../../lib/dates.js';
 import { STATUS, EXPORT, CLOSE, REOPEN, REQUEST_DELETION, CANCEL_DELETION } from './documents.js';
 
@@ -22,6 +23,7 @@ export function Lifecycle() {
   const query = useQuery(STATUS);
   const [failure, setFailure] = useState(null);
   const [notice, setNotice] = useState(null);
+  const [needFresh, setNeedFresh] = useState(false);
 
   const act = async (document, variables, message, confirmKey) => {
     if (confirmKey && !confirm(t(confirmKey))) return;
@@ -32,6 +34,17 @@ export function Lifecycle() {
     setNotice(message);
     await query.refetch();
     return result;
+  };
+  // Deletion wants a second factor from the last minutes: ask for a code, then ask again.
+  const requestDeletion = async (confirmKey) => {
+    if (confirmKey && !confirm(t(confirmKey))) return;
+    setFailure(null);
+    setNotice(null);
+    const result = await runMutation(REQUEST_DELETION, {});
+    if (result.code === 'FORBIDDEN') return setNeedFresh(true);
+    if (result.code) return setFailure(result);
+    setNotice(t('lifecycle.deletionRequested'));
+    await query.refetch();
   };
   const exportAs = async (format) => {
     const result = await act(EXPORT, { format }, t('lifecycle.exported'));
@@ -85,9 +98,19 @@ export function Lifecycle() {
         <>
           <h2>{t('lifecycle.delete')}</h2>
           <p>{t('lifecycle.deleteIntro')}</p>
-          <button type="button" class="danger" onClick={() => act(REQUEST_DELETION, {}, t('lifecycle.deletionRequested'), 'lifecycle.deleteConfirm')}>
-            {t('lifecycle.deleteSubmit')}
-          </button>
+          {needFresh ? (
+            <FreshFactor
+              onCancel={() => setNeedFresh(false)}
+              onConfirmed={async () => {
+                setNeedFresh(false);
+                await requestDeletion();
+              }}
+            />
+          ) : (
+            <button type="button" class="danger" onClick={() => requestDeletion('lifecycle.deleteConfirm')}>
+              {t('lifecycle.deleteSubmit')}
+            </button>
+          )}
         </>
       )}
       {life?.status === 'DELETED' && (
