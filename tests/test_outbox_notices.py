@@ -39,6 +39,8 @@ async def test_first_access_by_a_new_professional_emails_the_patient_once(
     assert await smtp_server.deliver() == 2
     received = smtp_server.to(email)
     assert len(received) == 2
+    # The profession as the patient reads it, not its code.
+    assert "(médecin)" in received[0].body
     body = received[1].body
     assert other_account.display_name in body and "pharmacien" in body
     assert "http://localhost:8000/historique" in body

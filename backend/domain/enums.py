@@ -36,6 +36,23 @@ class Profession(StrEnum):
     BIOLOGISTE = "biologiste"
     RADIOLOGUE = "radiologue"
 
+    @property
+    def label(self) -> str:
+        """The profession as patients read it, in French."""
+        return PROFESSION_LABELS[self]
+
+
+PROFESSION_LABELS = {
+    Profession.MEDECIN: "médecin",
+    Profession.PHARMACIEN: "pharmacien",
+    Profession.INFIRMIER: "infirmier",
+    Profession.SAGE_FEMME: "sage-femme",
+    Profession.CHIRURGIEN_DENTISTE: "chirurgien-dentiste",
+    Profession.KINESITHERAPEUTE: "kinésithérapeute",
+    Profession.BIOLOGISTE: "biologiste",
+    Profession.RADIOLOGUE: "radiologue",
+}
+
 
 class RecordStatus(StrEnum):
     PENDING = "PENDING"

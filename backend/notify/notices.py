@@ -12,7 +12,7 @@ from typing import Any, cast
 
 from backend import clock
 from backend.config import settings
-from backend.domain.enums import AccessAction, AccessMode, Role
+from backend.domain.enums import AccessAction, AccessMode, Profession, Role
 from backend.models import AccessEvent, Account, OutboxMessage, Record
 from backend.notify.outbox import enqueue_email
 
@@ -35,6 +35,14 @@ HOW = {
 
 def history_link() -> str:
     return f"{settings().public_origin}/historique"
+
+
+def _profession(code: str) -> str:
+    """The profession as the patient reads it; an unknown code as it was stored."""
+    try:
+        return Profession(code).label
+    except ValueError:
+        return code
 
 
 def _when(at: datetime) -> str:
@@ -74,7 +82,7 @@ async def after_event(
     if owner is None:
         return None
     account_id, email = owner
-    who = event.actor_name + (f" ({event.actor_profession})" if event.actor_profession else "")
+    who = event.actor_name + (f" ({_profession(event.actor_profession)})" if event.actor_profession else "")
     how = HOW.get(event.mode or "", "")
     body = (
         "Bonjour,\n\n"

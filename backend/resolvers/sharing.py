@@ -149,21 +149,9 @@ async def _changed(
     )
 
 
-PROFESSION_LABELS = {
-    Profession.MEDECIN: "médecin",
-    Profession.PHARMACIEN: "pharmacien",
-    Profession.INFIRMIER: "infirmier",
-    Profession.SAGE_FEMME: "sage-femme",
-    Profession.CHIRURGIEN_DENTISTE: "chirurgien-dentiste",
-    Profession.KINESITHERAPEUTE: "kinésithérapeute",
-    Profession.BIOLOGISTE: "biologiste",
-    Profession.RADIOLOGUE: "radiologue",
-}
-
-
 def _who(practitioner: Practitioner) -> str:
     # The patient reads these reasons in the history: plain French, as the page is.
-    label = PROFESSION_LABELS.get(Profession(practitioner.profession), str(practitioner.profession))
+    label = Profession(practitioner.profession).label
     return f"{practitioner.account.display_name} ({label}, RPPS {practitioner.rpps})"
 
 
