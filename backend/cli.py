@@ -257,7 +257,8 @@ def cmd_purge(args: argparse.Namespace) -> None:
     report = asyncio.run(_with_db(purge))
     print(f"purged {report.closed + report.deleted} record(s): {report.closed} closed more than "
           f"10 years ago, {report.deleted} after a deletion request; {report.files} file(s) removed; "
-          f"{report.expired_rows} expired sign-in row(s) removed")
+          f"{report.expired_rows} expired sign-in row(s) removed; {report.orphan_files} orphan "
+          "file(s) swept")
 
 
 def cmd_docs_matrix(args: argparse.Namespace) -> None:

@@ -3,7 +3,8 @@
 Everything of the record goes — entries, stored files, the access history, outbox messages —
 and so does its owner's account with their sessions, codes and passkeys. Files on disk are
 removed after the rows are committed: a crash in between leaves only ciphertext whose key
-was in the deleted rows.
+was in the deleted rows. Such leftovers, and the files of uploads whose transaction failed or
+was cut, are swept once a day old (`sweep_orphan_files`).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
@@ -40,6 +42,9 @@ from backend.models import (
 
 CLOSED_RETENTION_YEARS = 10
 DELETION_GRACE = timedelta(days=30)
+# A file younger than this may belong to an upload whose row is not committed yet.
+ORPHAN_AGE = timedelta(days=1)
+_IN_CHUNKS = 500
 
 
 @dataclass
@@ -48,6 +53,7 @@ class PurgeReport:
     deleted: int = 0
     files: int = 0
     expired_rows: int = 0
+    orphan_files: int = 0
     record_ids: list[uuid.UUID] = field(default_factory=list)
 
 
@@ -124,4 +130,40 @@ async def purge(now: datetime | None = None) -> PurgeReport:
             report.deleted += 1
         report.record_ids.append(record.id)
     report.expired_rows = await purge_expired_state(now)
+    report.orphan_files = await sweep_orphan_files(now)
     return report
+
+
+async def sweep_orphan_files(now: datetime) -> int:
+    """Remove the files on disk no stored-file row holds, once older than ORPHAN_AGE.
+
+    They are ciphertext nobody can read any more (their wrapped key was never committed, or
+    went with the purged rows) and half-written temporary files of a cut write. Files whose
+    name is not a file id are not the service's and stay.
+    """
+    files_dir = settings().files_dir
+    if not files_dir.is_dir():
+        return 0
+    cutoff = (now - ORPHAN_AGE).timestamp()
+    removed = 0
+    candidates: dict[uuid.UUID, Path] = {}
+    for path in files_dir.iterdir():
+        if not path.is_file() or path.stat().st_mtime > cutoff:
+            continue
+        if path.name.startswith(".") and path.name.endswith(".tmp"):
+            path.unlink(missing_ok=True)
+            removed += 1
+            continue
+        try:
+            candidates[uuid.UUID(path.name)] = path
+        except ValueError:
+            continue
+    ids = list(candidates)
+    for start in range(0, len(ids), _IN_CHUNKS):
+        chunk = ids[start : start + _IN_CHUNKS]
+        held = {uuid.UUID(str(i)) for i in await StoredFile.filter(id__in=chunk).values_list("id", flat=True)}
+        for file_id in chunk:
+            if file_id not in held:
+                candidates[file_id].unlink(missing_ok=True)
+                removed += 1
+    return removed

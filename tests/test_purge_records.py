@@ -169,3 +169,34 @@ async def test_purge_removes_expired_sign_in_state_and_keeps_live_state() -> Non
     assert await RateCounter.all().count() == 1
     assert await Session.filter(token_hash=digest("s-live")).exists()
     assert await Session.all().count() == 1
+
+
+async def test_orphan_files_are_swept_once_a_day_old() -> None:
+    import os
+
+    from backend.purge import sweep_orphan_files
+
+    _, record = await factories.patient()
+    files_dir = config.settings().files_dir
+    files_dir.mkdir(parents=True, exist_ok=True)
+    stored = await StoredFile.create(record=record, content_type="application/pdf", size=3,
+                                     filename="cr.pdf", key_id="k1", wrapped_key=b"w", nonce=b"n")
+    held = files_dir / str(stored.id)
+    orphan = files_dir / str(uuid.uuid4())  # an upload whose row was never committed
+    cut_write = files_dir / f".{uuid.uuid4()}.0123456789abcdef.tmp"
+    foreign = files_dir / "README"
+    young = files_dir / str(uuid.uuid4())  # perhaps an upload in flight
+    two_days_ago = (clock.now() - timedelta(days=2)).timestamp()
+    for path in (held, orphan, cut_write, foreign, young):
+        path.write_bytes(b"enc")
+        if path is not young:
+            os.utime(path, (two_days_ago, two_days_ago))
+    assert await sweep_orphan_files(clock.now()) == 2
+    assert held.exists() and foreign.exists() and young.exists()
+    assert not orphan.exists() and not cut_write.exists()
+    # Two days later the young one is swept too (with what earlier tests left), the held
+    # one never.
+    assert await sweep_orphan_files(clock.now() + timedelta(days=2)) >= 1
+    assert held.exists() and not young.exists()
+    for path in (held, foreign):
+        path.unlink()
