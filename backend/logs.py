@@ -6,10 +6,11 @@ caller attaches is dropped, so a careless `extra=` cannot leak into the log.
 
 from __future__ import annotations
 
-import json
 import logging
 import sys
 from datetime import UTC, datetime
+
+import orjson
 
 SAFE_FIELDS = (
     "request_id", "method", "path", "status", "duration_ms", "operation", "operation_type",
@@ -31,7 +32,8 @@ class JsonFormatter(logging.Formatter):
         if record.exc_info and record.exc_info[0] is not None:
             # The exception type only: messages and tracebacks may quote data.
             payload["exception"] = record.exc_info[0].__name__
-        return json.dumps(payload, ensure_ascii=False)
+        # One line per request: orjson writes it several times faster than json.
+        return orjson.dumps(payload, default=str).decode()
 
 
 _configured = False
