@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 import strawberry
+from strawberry.permission import BasePermission, PermissionExtension
 
 from backend.schema import execution
 
@@ -53,6 +54,13 @@ class Holder:
     label: str
 
 
+class Never(BasePermission):
+    message = "never"
+
+    def has_permission(self, source: Any, info: Any, **kwargs: Any) -> bool:
+        return False
+
+
 @strawberry.type
 class Page:
     edges: list[Edge]
@@ -63,6 +71,36 @@ class Page:
     @strawberry.field
     def computed(self) -> str:
         return f"computed:{self.label}"
+
+    # Methods strawberry calls with the source alone: read as plain fields.
+    @strawberry.field
+    def first_holder(self) -> Holder:
+        return self.holders[0]
+
+    @strawberry.field
+    def holder_list(self) -> list[Holder]:
+        return list(self.holders)
+
+    @strawberry.field
+    def favourite(self) -> Colour:
+        return Colour.RED
+
+    @strawberry.field
+    def explode(self) -> str:
+        raise ValueError("exploded")
+
+    # Not read as plain fields: an info parameter, an argument, a permission.
+    @strawberry.field
+    def with_info(self, info: strawberry.Info) -> str:
+        return f"{info.field_name}:{self.label}"
+
+    @strawberry.field
+    def greet(self, name: str = "vous") -> str:
+        return f"bonjour {name}"
+
+    @strawberry.field(extensions=[PermissionExtension([Never()], fail_silently=True)])
+    def guarded(self) -> str | None:
+        return "secret"
 
 
 @dataclass
@@ -151,6 +189,11 @@ QUERIES = {
     "an object of no schema type": f"{{ foreignNode {{ edges {{ {NODE} }} }} }}",
     "an enum value out of range": f"{{ badEnum {{ edges {{ {NODE} }} }} }}",
     "a list of enums": "{ colours }",
+    "methods of the source alone": (
+        "{ page { firstHolder { label } holderList { label } favourite computed label } }"
+    ),
+    "a method that raises": "{ page { label explode computed } }",
+    "methods that are not plain": '{ page { withInfo greet g: greet(name: "Léa") guarded label } }',
 }
 
 
@@ -202,3 +245,26 @@ async def test_plain_fields_are_completed_without_graphql_core() -> None:
     # Only the root field is executed field by field; Page and below are completed whole.
     assert seen == ["Query.page"]
     assert issubclass(Counting, base)
+
+
+async def test_methods_of_the_source_alone_are_read_without_strawberry_wrapper() -> None:
+    """A method taking only `self` is read as a plain field; a guarded one still is not."""
+    seen: list[str] = []
+
+    class Counting(execution.ExecutionContext):
+        def execute_field(self, parent_type, source, field_details_list, path, position_context):  # type: ignore[no-untyped-def]
+            seen.append(f"{parent_type.name}.{field_details_list[0].node.name.value}")
+            return super().execute_field(parent_type, source, field_details_list, path, position_context)
+
+    schema = strawberry.Schema(query=Query, types=[Book, Song], execution_context_class=Counting)
+    execution.prepare(schema)
+    result = await schema.execute(QUERIES["methods of the source alone"])
+    assert not result.errors
+    holders = [{"label": "h1"}, {"label": "h2"}]
+    assert result.data == {"page": {"firstHolder": {"label": "h1"}, "holderList": holders,
+                                    "favourite": "RED", "computed": "computed:main", "label": "main"}}
+    assert seen == ["Query.page"]  # Page and below completed whole
+    seen.clear()
+    result = await schema.execute("{ page { guarded label } }")
+    assert not result.errors and result.data == {"page": {"guarded": None, "label": "main"}}
+    assert "Page.guarded" in seen  # the permission ran through strawberry's path

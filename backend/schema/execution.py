@@ -9,7 +9,10 @@ about a fifth of the server's CPU (docs/benchmarks.md).
 `prepare(schema)` marks, once at start-up, the fields strawberry itself treats as "basic"
 (no resolver, no field extension, no permission): their resolver becomes a direct `getattr`,
 and those of a scalar or enum type are completed by the executor below without a resolve
-info. Any value the short path cannot complete as a plain leaf (None on a non-null field, a
+info. So are the fields whose resolver strawberry would call with the source alone (a sync
+method taking only `self`, with no extension, permission, argument, info or exception
+handler, such as a record's `ins` or `sectionAccess`): they are read by calling the method,
+as strawberry's wrapper would, without the wrapper. Any value the short path cannot complete as a plain leaf (None on a non-null field, a
 failed coercion, an exception) goes through graphql-core's own path, which raises the same
 errors as before. Fields with a resolver or a permission are never touched.
 
@@ -21,6 +24,7 @@ not in the table.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from operator import attrgetter
 from typing import Any
 
 from graphql import (
@@ -51,9 +55,10 @@ from strawberry.types.base import StrawberryObjectDefinition
 _BACKREF = "strawberry-definition"
 # Set by strawberry.cast on an object returned as another type.
 _CAST = "__as_strawberry_type__"
-# Set on a GraphQLField strawberry resolves as a plain attribute: the attribute's name.
+# Set on a GraphQLField whose value is read from its source alone: the function reading it
+# (the attribute's getter, or the method strawberry would call with the source alone).
 _PLAIN = "_dmp_plain"
-# Set on such a field of a scalar or enum type: (attribute name, its value's completer).
+# Set on such a field of a scalar or enum type: (its getter, its value's completer).
 _LEAF = "_dmp_plain_leaf"
 # Set on an object type: the class of its values. On an interface or union: the object
 # type of each class it returns.
@@ -79,6 +84,28 @@ def _is_basic(field: GraphQLField) -> bool:
     )
 
 
+def _source_only(schema: Any, field: GraphQLField) -> Callable[[Any], Any] | None:
+    """The resolver of a field strawberry calls with the source and nothing else: a sync
+    method taking only `self`, without extension, permission or exception handler. Its
+    result is what strawberry's wrapper would return; the wrapper stays graphql-core's."""
+    definition: Any = (field.extensions or {}).get(_BACKREF)
+    resolver = getattr(definition, "base_resolver", None)
+    if resolver is None or definition.extensions or getattr(definition, "permission_classes", None):
+        return None
+    if (
+        resolver.is_async
+        or resolver.arguments
+        or resolver.self_parameter is None
+        or resolver.info_parameter is not None
+        or resolver.root_parameter is not None
+        or resolver.parent_parameter is not None
+        or schema.schema_converter._get_field_exception_handlers(definition)
+    ):
+        return None
+    function = resolver.wrapped_func
+    return function if callable(function) else None
+
+
 def prepare(schema: Any) -> None:
     """Mark the plain fields and index the interfaces' implementations of `schema`."""
     named_types = [t for t in schema._schema.type_map.values() if not t.name.startswith("__")]
@@ -88,16 +115,21 @@ def prepare(schema: Any) -> None:
             if isinstance(definition, StrawberryObjectDefinition) and not definition.is_graphql_generic:
                 setattr(graphql_type, _ORIGIN, definition.origin)
             for field in graphql_type.fields.values():
-                if not _is_basic(field):
-                    continue
-                name = field.extensions[_BACKREF].python_name
-                field.resolve = _attribute(name)
-                setattr(field, _PLAIN, name)
+                getter: Callable[[Any], Any] | None
+                if _is_basic(field):
+                    name = field.extensions[_BACKREF].python_name
+                    field.resolve = _attribute(name)
+                    getter = attrgetter(name)
+                else:
+                    getter = _source_only(schema, field)
+                    if getter is None:
+                        continue
+                setattr(field, _PLAIN, getter)
                 field_type = field.type
                 inner = field_type.of_type if isinstance(field_type, GraphQLNonNull) else field_type
                 if isinstance(inner, GraphQLScalarType | GraphQLEnumType):
                     leaf = _leaf(inner)
-                    setattr(field, _LEAF, (name, _non_null(leaf) if inner is not field_type else leaf))
+                    setattr(field, _LEAF, (getter, _non_null(leaf) if inner is not field_type else leaf))
     # After the object types, whose classes the interfaces and unions index.
     for graphql_type in named_types:
         if isinstance(graphql_type, GraphQLInterfaceType | GraphQLUnionType):
@@ -213,23 +245,23 @@ class _Builder:
         if deferred:
             return None
         type_name = object_type.name
-        # (response name, attribute, completer); the attribute "" stands for __typename.
-        fields: list[tuple[str, str, Completer]] = []
+        # (response name, getter, completer); no getter stands for __typename.
+        fields: list[tuple[str, Callable[[Any], Any] | None, Completer]] = []
         for response_name, group in grouped.items():
             if any(d.defer_usage is not None or d.fragment_variable_values for d in group):
                 return None
             name = group[0].node.name.value
             if name == "__typename":
-                fields.append((response_name, "", _leaf(GraphQLString)))
+                fields.append((response_name, None, _leaf(GraphQLString)))
                 continue
             field = object_type.fields.get(name)
-            attribute: str | None = getattr(field, _PLAIN, None)
-            if field is None or attribute is None:
+            getter: Callable[[Any], Any] | None = getattr(field, _PLAIN, None)
+            if field is None or getter is None:
                 return None
             sub = self.completer(field.type, group)
             if sub is None:
                 return None
-            fields.append((response_name, attribute, sub))
+            fields.append((response_name, getter, sub))
 
         def complete(value: Any) -> Any:
             if value is None:
@@ -237,8 +269,8 @@ class _Builder:
             if type(value) is not origin:
                 raise _NOT_PLAIN
             return {
-                response_name: sub(getattr(value, attribute) if attribute else type_name)
-                for response_name, attribute, sub in fields
+                response_name: sub(getter(value) if getter else type_name)
+                for response_name, getter, sub in fields
             }
 
         return complete
@@ -335,13 +367,15 @@ class ExecutionContext(StrawberryGraphQLCoreExecutionContext):
         position_context: Any,
     ) -> Any:
         field = parent_type.fields.get(field_details_list[0].node.name.value)
-        leaf: tuple[str, Completer] | None = getattr(field, _LEAF, None)
-        if leaf is not None and self._plain_allowed:
-            name, complete = leaf
-            try:
-                return complete(getattr(source, name))
-            except Exception:  # noqa: S110 - graphql-core's path below raises it, located
-                pass
+        getter: Callable[[Any], Any] | None = getattr(field, _PLAIN, None)
+        if getter is not None and self._plain_allowed and position_context is None:
+            leaf: tuple[Callable[[Any], Any], Completer] | None = getattr(field, _LEAF, None)
+            complete = leaf[1] if leaf is not None else self._completer(field.type, field_details_list)
+            if complete is not None:
+                try:
+                    return complete(getter(source))
+                except Exception:  # noqa: S110 - graphql-core's path below raises it, located
+                    pass
         return super().execute_field(parent_type, source, field_details_list, path, position_context)
 
     def complete_value(
