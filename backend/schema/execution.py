@@ -12,9 +12,10 @@ and those of a scalar or enum type are completed by the executor below without a
 info. So are the fields whose resolver strawberry would call with the source alone (a sync
 method taking only `self`, with no extension, permission, argument, info or exception
 handler, such as a record's `ins` or `sectionAccess`): they are read by calling the method,
-as strawberry's wrapper would, without the wrapper. Any value the short path cannot complete as a plain leaf (None on a non-null field, a
-failed coercion, an exception) goes through graphql-core's own path, which raises the same
-errors as before. Fields with a resolver or a permission are never touched.
+as strawberry's wrapper would, without the wrapper. Any value the short path cannot
+complete as a plain leaf (None on a non-null field, a failed coercion, an exception) goes
+through graphql-core's own path, which raises the same errors as before. Fields with any
+other resolver, or a permission, are never touched.
 
 Entries are returned through the `Entry` interface; its runtime type is found by the
 object's class in a table built at start-up, with strawberry's own resolution for anything
