@@ -52,13 +52,19 @@ def text_for(conn: BaseDBAsyncClient, sql: str) -> str:
     return _sqlite_text(sql) if conn.capabilities.dialect == "sqlite" else sql
 
 
+def pooled_postgres(conn: BaseDBAsyncClient | None = None) -> bool:
+    """Whether `conn` (by default the current one) is PostgreSQL's pool itself, outside any
+    transaction: inside one, the ORM hands out the transaction's client instead."""
+    conn = conn or default()
+    return type(conn) is AsyncpgDBClient and conn._pool is not None
+
+
 async def fetch(sql: str, params: Sequence[Any], conn: BaseDBAsyncClient | None = None) -> list[Any]:
     """Rows of one statement (a SELECT, or a WITH … SELECT); `conn` may be a transaction."""
     conn = conn or default()
-    if type(conn) is AsyncpgDBClient and conn._pool is not None:
-        # The pool itself, outside any transaction (inside one, the ORM hands out its
-        # transaction's client instead): asyncpg's pool directly, without the ORM's
-        # per-statement wrappers. Logged as the ORM logs its statements.
+    if pooled_postgres(conn):
+        # asyncpg's pool directly, without the ORM's per-statement wrappers. Logged as the
+        # ORM logs its statements.
         _DB_LOG.debug("%s: %s", sql, params)
         async with conn._pool.acquire() as connection:
             return await connection.fetch(sql, *params)  # type: ignore[no-any-return]

@@ -103,3 +103,47 @@ async def test_the_head_moves_between_read_and_write(
     assert (await Record.get(id=record.id)).event_seq == len(events)
     done = run_dmp("audit", "verify")
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+async def test_a_change_and_a_repeated_read_of_one_record_do_not_wait_on_each_other(
+    client: httpx.AsyncClient,
+) -> None:
+    """A change's transaction locks its record's row first; a repeated read of the record in
+    the same process, its event on the steady path, waits on PostgreSQL for that lock while
+    holding the record's asyncio lock. The change's own event must not wait for that asyncio
+    lock (it takes the locked path inside its transaction), or both would wait until the
+    statement timeout."""
+    import asyncio
+
+    from backend.audit.collector import AccessLog
+
+    s = await setup(client)
+    record = s["record"]
+    (await s["as_pro"].gql(READ, {"ins": record.ins})).ok()  # the first access: seen before now
+    owner = writer.Actor(account_id=s["patient"].id, name="Patient", profession=None, role="PATIENT")
+    log = AccessLog(owner)
+    locked, go_on = asyncio.Event(), asyncio.Event()
+
+    async def change() -> None:
+        async with log.changing(record.id):
+            locked.set()
+            await go_on.wait()
+            await asyncio.wait_for(
+                log.record_change(record.id, AccessAction.SHARING_CHANGED, mode=AccessMode.OWNER,
+                                  reason="test"),
+                timeout=5,
+            )
+
+    changing = asyncio.create_task(change())
+    await locked.wait()
+    # Created outside the change's transaction, as another request would be.
+    reading = asyncio.create_task(s["as_pro"].gql(READ, {"ins": record.ins}))
+    await asyncio.sleep(0.3)
+    assert not reading.done()  # the read waits for the change's row lock
+    go_on.set()
+    await asyncio.wait_for(changing, timeout=10)
+    (await asyncio.wait_for(reading, timeout=10)).ok()
+    assert await _seqs(record) == [1, 2, 3]
+    actions = await AccessEvent.filter(record_id=record.id).order_by("seq").values_list("action", flat=True)
+    assert list(actions) == ["RECORD_READ", "SHARING_CHANGED", "RECORD_READ"]
+    assert run_dmp("audit", "verify").returncode == 0

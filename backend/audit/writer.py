@@ -213,7 +213,10 @@ async def append_all(actor: Actor, events: list[PendingEvent]) -> list[AccessEve
     lock them in the same order and cannot deadlock.
     """
     key = settings().audit_key
-    if len(events) == 1 and not sql.is_sqlite():
+    # Not inside a transaction: a change's transaction holds its record's row lock, which a
+    # writer of this process waiting on PostgreSQL for it would hold the record's asyncio
+    # lock against (AccessLog.changing); the locked path below needs no asyncio lock.
+    if len(events) == 1 and sql.pooled_postgres():
         steady = await _append_steady(key, actor, events[0])
         if steady is not None:
             return [steady]
