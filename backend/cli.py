@@ -261,6 +261,17 @@ def cmd_purge(args: argparse.Namespace) -> None:
           "file(s) swept")
 
 
+def cmd_rewrap_files(args: argparse.Namespace) -> None:
+    from backend.files.rotation import rewrap_files
+
+    report = asyncio.run(_with_db(rewrap_files))
+    print(f"rewrapped {report.rewrapped} file key(s) under the current data key; "
+          f"{report.key_unavailable} under a key no longer configured, {report.damaged} damaged, "
+          f"{report.skipped} changed meanwhile")
+    if report.key_unavailable or report.damaged:
+        sys.exit(1)
+
+
 def cmd_docs_matrix(args: argparse.Namespace) -> None:
     from backend.authz.matrix import render_markdown
 
@@ -346,6 +357,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("purge", help="purge records past retention or deletion grace")
     p.set_defaults(func=cmd_purge)
+
+    p = sub.add_parser(
+        "rewrap-files",
+        help="after a data-key rotation: wrap every file's key with the current DMP_DATA_KEY",
+    )
+    p.set_defaults(func=cmd_rewrap_files)
 
     p = sub.add_parser("docs-matrix", help="print the profession matrix as Markdown")
     p.set_defaults(func=cmd_docs_matrix)

@@ -27,6 +27,8 @@ class Settings:
     mail_from: str
     sms_backend: str
     data_key: bytes
+    # Earlier data keys, which only open files sealed before a rotation (`dmp rewrap-files`).
+    previous_data_keys: tuple[bytes, ...]
     audit_key: bytes
     break_glass_minutes: int
     regulator_minutes: int
@@ -107,6 +109,22 @@ def _key(env: dict[str, str], name: str, env_name: str, data_dir: Path) -> bytes
     return key
 
 
+def _previous_keys(env: dict[str, str], name: str) -> tuple[bytes, ...]:
+    """Keys from a comma-separated list of 64 hexadecimal characters each; none if unset."""
+    keys = []
+    for n, raw in enumerate(part.strip() for part in env.get(name, "").split(",")):
+        if not raw:
+            continue
+        try:
+            key = bytes.fromhex(raw)
+        except ValueError:
+            raise ConfigError(f"{name}: key {n + 1} must be 64 hexadecimal characters") from None
+        if len(key) != 32:
+            raise ConfigError(f"{name}: key {n + 1} must be 64 hexadecimal characters (32 bytes)")
+        keys.append(key)
+    return tuple(keys)
+
+
 def load(environ: dict[str, str] | None = None) -> Settings:
     env = dict(os.environ if environ is None else environ)
     env_name = env.get("DMP_ENV", "development").strip() or "development"
@@ -142,6 +160,7 @@ def load(environ: dict[str, str] | None = None) -> Settings:
         mail_from=env.get("DMP_MAIL_FROM") or "DMP <no-reply@localhost>",
         sms_backend=sms_backend,
         data_key=_key(env, "DMP_DATA_KEY", env_name, data_dir),
+        previous_data_keys=_previous_keys(env, "DMP_PREVIOUS_DATA_KEYS"),
         audit_key=_key(env, "DMP_AUDIT_KEY", env_name, data_dir),
         break_glass_minutes=_int(env, "DMP_BREAK_GLASS_MINUTES", 60, 1, 24 * 60),
         regulator_minutes=_int(env, "DMP_REGULATOR_MINUTES", 30, 1, 24 * 60),

@@ -75,6 +75,19 @@ def seal(keyring: Keyring, file_id: uuid.UUID, plaintext: bytes) -> Sealed:
     )
 
 
+def rewrap(keyring: Keyring, file_id: uuid.UUID, wrapped_key: bytes, kid: str) -> tuple[bytes, str]:
+    """A file's key wrapped by the current data key instead of the one `kid` names.
+
+    Only the 40-byte wrapped key changes; the file on disk, sealed with the file's own key,
+    stays as it is. FileIntegrityError if the wrapped key does not unwrap.
+    """
+    try:
+        file_key = aes_key_unwrap(keyring.get(kid), wrapped_key)
+    except (InvalidUnwrap, ValueError) as exc:
+        raise FileIntegrityError(f"the key of stored file {file_id} does not unwrap") from exc
+    return aes_key_wrap(keyring.current, file_key), key_id(keyring.current)
+
+
 def open_sealed(keyring: Keyring, file_id: uuid.UUID, sealed: Sealed) -> bytes:
     """The plaintext, or FileIntegrityError: GCM checks the tag before returning anything."""
     wrapping_key = keyring.get(sealed.key_id)

@@ -14,7 +14,9 @@ from backend.files.crypto import Keyring, Sealed, open_sealed, seal
 
 
 def keyring() -> Keyring:
-    return Keyring(settings().data_key)
+    """The current data key, and the previous ones still configured (they only open)."""
+    cfg = settings()
+    return Keyring(cfg.data_key, cfg.previous_data_keys)
 
 
 def path_of(file_id: uuid.UUID) -> Path:
