@@ -1,4 +1,5 @@
 import { useId } from 'preact/hooks';
+import { t } from '../i18n/index.js';
 
 // A labelled input; every input on the page has a visible label and, if needed, a hint.
 export function Field({ label, hint, value, onInput, type = 'text', ...rest }) {
@@ -21,6 +22,22 @@ export function Field({ label, hint, value, onInput, type = 'text', ...rest }) {
         {...rest}
       />
     </div>
+  );
+}
+
+// The 6-digit code sent by e-mail or SMS, asked for the same way on every screen.
+export function CodeField({ value, onInput }) {
+  return (
+    <Field
+      label={t('login.code')}
+      hint={t('login.codeHint')}
+      value={value}
+      onInput={onInput}
+      inputMode="numeric"
+      autocomplete="one-time-code"
+      maxLength={6}
+      required
+    />
   );
 }
 

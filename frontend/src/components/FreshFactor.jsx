@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import { t } from '../i18n/index.js';
 import { runMutation } from '../gql/hooks.js';
-import { Field } from './Field.jsx';
+import { CodeField } from './Field.jsx';
 import { ErrorBox, Notice } from './Status.jsx';
 import { REQUEST_FRESH, CONFIRM_FRESH } from '../gql/shared.js';
 
@@ -33,7 +33,7 @@ export function FreshFactor({ onConfirmed, onCancel }) {
       {sentTo ? (
         <form onSubmit={confirm}>
           <Notice>{t('login.codeSent', { to: sentTo })}</Notice>
-          <Field label={t('login.code')} value={code} onInput={setCode} inputMode="numeric" autocomplete="one-time-code" maxLength={6} required />
+          <CodeField value={code} onInput={setCode} />
           <button type="submit">{t('login.confirm')}</button>
         </form>
       ) : (

@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import { t } from '../../i18n/index.js';
-import { Field } from '../../components/Field.jsx';
+import { CodeField, Field } from '../../components/Field.jsx';
 import { ErrorBox, Notice } from '../../components/Status.jsx';
 import { runMutation } from '../../gql/hooks.js';
 import { clearDraft, loadDraft, saveDraft } from '../../lib/draft.js';
@@ -66,16 +66,7 @@ export function Activate() {
         <ErrorBox result={failure} />
         <form onSubmit={verify}>
           <Notice>{t('activate.codeSent', { to: attempt.sentTo })}</Notice>
-          <Field
-            label={t('login.code')}
-            hint={t('login.codeHint')}
-            value={code}
-            onInput={setCode}
-            inputMode="numeric"
-            autocomplete="one-time-code"
-            maxLength={6}
-            required
-          />
+          <CodeField value={code} onInput={setCode} />
           <button type="submit" disabled={busy}>
             {t('activate.verify')}
           </button>

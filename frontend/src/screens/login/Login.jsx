@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import { t } from '../../i18n/index.js';
-import { Field } from '../../components/Field.jsx';
+import { CodeField, Field } from '../../components/Field.jsx';
 import { ErrorBox, Notice } from '../../components/Status.jsx';
 import { runMutation } from '../../gql/hooks.js';
 import { loadDraft, saveDraft } from '../../lib/draft.js';
@@ -62,16 +62,7 @@ export function Login() {
         {byCode && (
           <form onSubmit={complete}>
             {attempt.codeSentTo && <Notice>{t('login.codeSent', { to: attempt.codeSentTo })}</Notice>}
-            <Field
-              label={t('login.code')}
-              hint={t('login.codeHint')}
-              value={code}
-              onInput={setCode}
-              inputMode="numeric"
-              autocomplete="one-time-code"
-              maxLength={6}
-              required
-            />
+            <CodeField value={code} onInput={setCode} />
             <button type="submit" disabled={busy}>
               {t('login.confirm')}
             </button>

@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import { t } from '../../i18n/index.js';
-import { Field } from '../../components/Field.jsx';
+import { CodeField, Field } from '../../components/Field.jsx';
 import { ErrorBox, Notice } from '../../components/Status.jsx';
 import { runMutation } from '../../gql/hooks.js';
 import { Link } from '../../router.jsx';
@@ -51,7 +51,7 @@ export function ResetPassword() {
         <form onSubmit={reset} key="reset">
           {/* The same words whether or not the account exists. */}
           <Notice>{t('reset.codeSentIfKnown')}</Notice>
-          <Field label={t('login.code')} hint={t('login.codeHint')} value={code} onInput={setCode} inputMode="numeric" autocomplete="one-time-code" maxLength={6} required />
+          <CodeField value={code} onInput={setCode} />
           <Field label={t('reset.newPassword')} hint={t('activate.passwordHint')} type="password" value={newPassword} onInput={setNewPassword} autocomplete="new-password" minLength={12} required />
           <button type="submit" disabled={busy}>
             {t('reset.submit')}
