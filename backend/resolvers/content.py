@@ -18,7 +18,7 @@ from backend.files import storage
 from backend.models import Entry, Record, StoredFile
 from backend.resolvers.arguments import ins_argument
 from backend.resolvers.context import Context
-from backend.resolvers.records import RecordView, view_of
+from backend.resolvers.records import RecordView, patients_own_record, view_of
 
 OLDEST_CARE_DATE = dt.date(1900, 1, 1)
 BLOOD_GROUPS = frozenset({"A+", "A-", "B+", "B-", "AB+", "AB-", "O+", "O-"})
@@ -166,10 +166,7 @@ async def add_entry(ctx: Context, new: NewEntry) -> tuple[Entry, RecordView]:
 
 async def owner_view(ctx: Context) -> RecordView:
     """The signed-in patient's own record, readable by them (ACTIVE or CLOSED)."""
-    _require_viewer(ctx)
-    if ctx.viewer.role != Role.PATIENT:
-        raise Forbidden("Only the patient may do this")
-    record = await Record.filter(owner_id=ctx.viewer.account_id).first()
+    record = await patients_own_record(ctx, "Only the patient may do this")
     if record is None:
         raise NotFound("You have no record")
     view = await view_of(ctx, record)

@@ -12,14 +12,14 @@ from enum import StrEnum
 from typing import Any
 
 from backend import clock
-from backend.domain.enums import AccessAction, AccessMode, Role, Section
-from backend.errors import Forbidden, NotFound, Unauthenticated
+from backend.domain.enums import AccessAction, AccessMode, Section
+from backend.errors import NotFound
 from backend.files import storage
 from backend.files.crypto import FileIntegrityError, KeyUnavailable
 from backend.models import BlockedPractitioner, Entry, Grant, Practitioner, Record, StoredFile
 from backend.resolvers.context import Context
 from backend.resolvers.fhir import bundle_json
-from backend.resolvers.records import view_of
+from backend.resolvers.records import patients_own_record, view_of
 
 log = logging.getLogger("dmp.export")
 
@@ -70,12 +70,7 @@ class Snapshot:
 
 
 async def export_my_record(ctx: Context, fmt: ExportFormat) -> ExportFile:
-    viewer = ctx.viewer
-    if not viewer.authenticated:
-        raise Unauthenticated()
-    if viewer.role != Role.PATIENT:
-        raise Forbidden("Only the patient exports their own record")
-    record = await Record.filter(owner_id=viewer.account_id).first()
+    record = await patients_own_record(ctx, "Only the patient exports their own record")
     if record is None:
         raise NotFound("You have no record to export")
     view = await view_of(ctx, record)

@@ -9,11 +9,12 @@ from dataclasses import dataclass, field
 from tortoise.expressions import Q
 
 from backend import clock
-from backend.domain.enums import AccessAction, AccessMode, RecordStatus, ReviewState, Role
-from backend.errors import BadUserInput, Forbidden, NotFound, Unauthenticated
+from backend.domain.enums import AccessAction, AccessMode, RecordStatus, ReviewState
+from backend.errors import BadUserInput, NotFound
 from backend.models import AccessEvent, EmergencySession, Practitioner, Record
 from backend.resolvers.context import Context
 from backend.resolvers.pagination import check_first, decode_int_cursor, encode_int_cursor
+from backend.resolvers.records import patients_own_record
 
 CURSOR_KIND = "h"
 EMERGENCY_ACTIONS = frozenset({AccessAction.BREAK_GLASS_OPENED.value, AccessAction.REGULATOR_ACCESS.value})
@@ -50,12 +51,8 @@ def cursor_of(event: AccessEvent) -> str:
 
 
 async def _own_record(ctx: Context) -> Record | None:
-    viewer = ctx.viewer
-    if not viewer.authenticated:
-        raise Unauthenticated()
-    if viewer.role != Role.PATIENT:
-        raise Forbidden("Only the patient reads their access history")
-    return await Record.filter(owner_id=viewer.account_id, status__in=READABLE).first()
+    record = await patients_own_record(ctx, "Only the patient reads their access history")
+    return record if record is not None and record.status in READABLE else None
 
 
 async def _actor_account_id(actor_id: str) -> str:

@@ -11,7 +11,7 @@ from backend.errors import Conflict, Forbidden, NotFound, Unauthenticated
 from backend.models import EmergencySession, Grant, Record
 from backend.resolvers.auth import FRESH_REQUIRED
 from backend.resolvers.context import Context
-from backend.resolvers.records import RecordView, view_of
+from backend.resolvers.records import RecordView, patients_own_record, view_of
 
 RETENTION = dt.timedelta(days=3653)  # 10 years, leap days included
 DELETION_GRACE = dt.timedelta(days=30)
@@ -39,12 +39,7 @@ class RecordState:
 
 
 async def _own_record(ctx: Context) -> Record:
-    viewer = ctx.viewer
-    if not viewer.authenticated:
-        raise Unauthenticated()
-    if viewer.role != Role.PATIENT:
-        raise Forbidden("Only the patient manages the lifecycle of their record")
-    record = await Record.filter(owner_id=viewer.account_id).first()
+    record = await patients_own_record(ctx, "Only the patient manages the lifecycle of their record")
     if record is None:
         raise NotFound("You have no record")
     return record

@@ -66,6 +66,17 @@ async def view_of(ctx: Context, record: Record) -> RecordView:
     return RecordView(record, viewer, facts, sharing, modes)
 
 
+async def patients_own_record(ctx: Context, not_a_patient: str) -> Record | None:
+    """The signed-in patient's record, None if they have none; UNAUTHENTICATED without a
+    caller, FORBIDDEN with `not_a_patient` for any role but a patient's."""
+    viewer = ctx.viewer
+    if not viewer.authenticated:
+        raise Unauthenticated()
+    if viewer.role != Role.PATIENT:
+        raise Forbidden(not_a_patient)
+    return await Record.filter(owner_id=viewer.account_id).first()
+
+
 async def my_record(ctx: Context) -> RecordView | None:
     viewer = ctx.viewer
     if not viewer.authenticated:

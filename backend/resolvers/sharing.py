@@ -11,6 +11,7 @@ from backend.domain.enums import AccessAction, AccessMode, Profession, RecordSta
 from backend.errors import BadUserInput, Forbidden, NotFound, Unauthenticated
 from backend.models import BlockedPractitioner, Grant, Practitioner, Record
 from backend.resolvers.context import Context
+from backend.resolvers.records import patients_own_record
 
 DIRECTORY_LIMIT = 50
 SEARCH_MIN = 2
@@ -107,12 +108,7 @@ async def my_sharing(ctx: Context) -> Sharing | None:
 
 async def _owned_active_record(ctx: Context) -> Record:
     """The signed-in patient's record; sharing changes need it ACTIVE."""
-    viewer = ctx.viewer
-    if not viewer.authenticated:
-        raise Unauthenticated()
-    if viewer.role != Role.PATIENT:
-        raise Forbidden("Only the patient manages the sharing of their record")
-    record = await Record.filter(owner_id=viewer.account_id).first()
+    record = await patients_own_record(ctx, "Only the patient manages the sharing of their record")
     if record is None or record.status != RecordStatus.ACTIVE:
         raise Forbidden("Your record must be active to change its sharing")
     return record
