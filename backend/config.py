@@ -85,17 +85,22 @@ def _bool(env: dict[str, str], name: str, default: bool) -> bool:
     raise ConfigError(f"{name} must be true or false, got {raw!r}")
 
 
+def _hex_key(raw: str, label: str) -> bytes:
+    """A 32-byte key written as 64 hexadecimal characters; the error names `label`."""
+    try:
+        key = bytes.fromhex(raw)
+    except ValueError:
+        raise ConfigError(f"{label} must be 64 hexadecimal characters") from None
+    if len(key) != 32:
+        raise ConfigError(f"{label} must be 64 hexadecimal characters (32 bytes)")
+    return key
+
+
 def _key(env: dict[str, str], name: str, env_name: str, data_dir: Path) -> bytes:
     """A 32-byte key from hex; generated once into the data folder in development."""
     raw = env.get(name, "").strip()
     if raw:
-        try:
-            key = bytes.fromhex(raw)
-        except ValueError:
-            raise ConfigError(f"{name} must be 64 hexadecimal characters") from None
-        if len(key) != 32:
-            raise ConfigError(f"{name} must be 64 hexadecimal characters (32 bytes)")
-        return key
+        return _hex_key(raw, name)
     if env_name == "production":
         raise ConfigError(f"{name} is required when DMP_ENV=production")
     path = data_dir / "keys" / name.lower()
@@ -111,18 +116,8 @@ def _key(env: dict[str, str], name: str, env_name: str, data_dir: Path) -> bytes
 
 def _previous_keys(env: dict[str, str], name: str) -> tuple[bytes, ...]:
     """Keys from a comma-separated list of 64 hexadecimal characters each; none if unset."""
-    keys = []
-    for n, raw in enumerate(part.strip() for part in env.get(name, "").split(",")):
-        if not raw:
-            continue
-        try:
-            key = bytes.fromhex(raw)
-        except ValueError:
-            raise ConfigError(f"{name}: key {n + 1} must be 64 hexadecimal characters") from None
-        if len(key) != 32:
-            raise ConfigError(f"{name}: key {n + 1} must be 64 hexadecimal characters (32 bytes)")
-        keys.append(key)
-    return tuple(keys)
+    parts = (part.strip() for part in env.get(name, "").split(","))
+    return tuple(_hex_key(raw, f"{name}: key {n + 1}") for n, raw in enumerate(parts) if raw)
 
 
 def load(environ: dict[str, str] | None = None) -> Settings:
