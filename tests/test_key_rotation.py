@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import pytest
 
 from backend import config
-from backend.files import storage
+from backend.files import rotation, storage
 from backend.files.crypto import FileIntegrityError, Keyring, KeyUnavailable, key_id, seal
 from backend.files.rotation import rewrap_files
 from backend.models import Record, StoredFile
@@ -45,9 +45,10 @@ async def _read(row: StoredFile) -> bytes:
 
 
 async def test_files_sealed_before_a_rotation_open_then_move_to_the_new_key(
-    restore_settings: config.Settings,
+    restore_settings: config.Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     saved = restore_settings
+    monkeypatch.setattr(rotation, "BATCH", 1)  # every row in a batch of its own
     old, new = secrets.token_bytes(32), secrets.token_bytes(32)
     _, record = await factories.patient()
     _use(saved, old)

@@ -30,32 +30,32 @@ class RewrapReport:
 
 
 async def rewrap_files() -> RewrapReport:
-    """Re-wrap, in batches, the key of every stored file not under the current data key."""
+    """Re-wrap, in batches by id, the key of every stored file not under the current data key.
+
+    Each row is visited once: those it cannot mend (or that changed meanwhile) are counted
+    and left behind the batch's cursor.
+    """
     ring = keyring()
     current = key_id(ring.current)
     report = RewrapReport()
-    passed: set[uuid.UUID] = set()
+    after: uuid.UUID | None = None
     while True:
-        rows = (
-            await StoredFile.filter(key_id__not=current)
-            .exclude(id__in=list(passed))
-            .order_by("id")
-            .limit(BATCH)
-            .values("id", "key_id", "wrapped_key")
-        )
+        query = StoredFile.filter(key_id__not=current)
+        if after is not None:
+            query = query.filter(id__gt=after)
+        rows = await query.order_by("id").limit(BATCH).values("id", "key_id", "wrapped_key")
         if not rows:
             return report
         for row in rows:
             file_id, kid, wrapped = row["id"], row["key_id"], bytes(row["wrapped_key"])
+            after = file_id
             try:
                 new_wrapped, new_kid = rewrap(ring, file_id, wrapped, kid)
             except KeyUnavailable:
                 report.key_unavailable += 1
-                passed.add(file_id)
                 continue
             except FileIntegrityError:
                 report.damaged += 1
-                passed.add(file_id)
                 continue
             # Only if nobody changed the row meanwhile.
             changed = await StoredFile.filter(id=file_id, key_id=kid, wrapped_key=wrapped).update(
@@ -65,4 +65,3 @@ async def rewrap_files() -> RewrapReport:
                 report.rewrapped += 1
             else:
                 report.skipped += 1
-                passed.add(file_id)
