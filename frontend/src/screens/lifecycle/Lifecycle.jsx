@@ -25,27 +25,20 @@ export function Lifecycle() {
   const [notice, setNotice] = useState(null);
   const [needFresh, setNeedFresh] = useState(false);
 
-  const act = async (document, variables, message, confirmKey) => {
+  const act = async (document, variables, message, confirmKey, onForbidden) => {
     if (confirmKey && !confirm(t(confirmKey))) return;
     setFailure(null);
     setNotice(null);
     const result = await runMutation(document, variables);
+    if (result.code === 'FORBIDDEN' && onForbidden) return onForbidden();
     if (result.code) return setFailure(result);
     setNotice(message);
     await query.refetch();
     return result;
   };
   // Deletion wants a second factor from the last minutes: ask for a code, then ask again.
-  const requestDeletion = async (confirmKey) => {
-    if (confirmKey && !confirm(t(confirmKey))) return;
-    setFailure(null);
-    setNotice(null);
-    const result = await runMutation(REQUEST_DELETION, {});
-    if (result.code === 'FORBIDDEN') return setNeedFresh(true);
-    if (result.code) return setFailure(result);
-    setNotice(t('lifecycle.deletionRequested'));
-    await query.refetch();
-  };
+  const requestDeletion = (confirmKey) =>
+    act(REQUEST_DELETION, {}, t('lifecycle.deletionRequested'), confirmKey, () => setNeedFresh(true));
   const exportAs = async (format) => {
     const result = await act(EXPORT, { format }, t('lifecycle.exported'));
     if (result) download(result.data.exportMyRecord);
