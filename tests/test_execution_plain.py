@@ -227,10 +227,8 @@ async def test_errors_are_still_errors() -> None:
         assert result.errors, name
 
 
-async def test_plain_fields_are_completed_without_graphql_core() -> None:
-    """The short path is taken: the plain subtree never reaches graphql-core's completion."""
-    seen: list[str] = []
-    base = execution.StrawberryGraphQLCoreExecutionContext
+def _counting_schema(seen: list[str]) -> strawberry.Schema:
+    """The product's schema, with an executor that notes each field executed field by field."""
 
     class Counting(execution.ExecutionContext):
         def execute_field(self, parent_type, source, field_details_list, path, position_context):  # type: ignore[no-untyped-def]
@@ -239,25 +237,25 @@ async def test_plain_fields_are_completed_without_graphql_core() -> None:
 
     schema = strawberry.Schema(query=Query, types=[Book, Song], execution_context_class=Counting)
     execution.prepare(schema)
+    return schema
+
+
+async def test_plain_fields_are_completed_without_graphql_core() -> None:
+    """The short path is taken: the plain subtree never reaches graphql-core's completion."""
+    seen: list[str] = []
+    schema = _counting_schema(seen)
     result = await schema.execute(QUERIES["connection"])
     assert not result.errors
     assert len(result.data["page"]["edges"]) == 3  # type: ignore[index]
     # Only the root field is executed field by field; Page and below are completed whole.
     assert seen == ["Query.page"]
-    assert issubclass(Counting, base)
+    assert issubclass(schema.execution_context_class, execution.StrawberryGraphQLCoreExecutionContext)
 
 
 async def test_methods_of_the_source_alone_are_read_without_strawberry_wrapper() -> None:
     """A method taking only `self` is read as a plain field; a guarded one still is not."""
     seen: list[str] = []
-
-    class Counting(execution.ExecutionContext):
-        def execute_field(self, parent_type, source, field_details_list, path, position_context):  # type: ignore[no-untyped-def]
-            seen.append(f"{parent_type.name}.{field_details_list[0].node.name.value}")
-            return super().execute_field(parent_type, source, field_details_list, path, position_context)
-
-    schema = strawberry.Schema(query=Query, types=[Book, Song], execution_context_class=Counting)
-    execution.prepare(schema)
+    schema = _counting_schema(seen)
     result = await schema.execute(QUERIES["methods of the source alone"])
     assert not result.errors
     holders = [{"label": "h1"}, {"label": "h2"}]

@@ -255,14 +255,20 @@ async def test_granted_practitioner_reads_and_adds_an_entry(server: Server, brow
     await tab.context.close()
 
 
+async def _patient_signed_in(browser: Browser, server: Server, name: str, email: str) -> Tab:
+    """A patient's phone-sized tab, signed in, that accepts the page's confirmations."""
+    tab = await open_tab(browser, server, name, "mobile")
+    tab.page.on("dialog", lambda dialog: dialog.accept())
+    await sign_in_with_code(tab, server, email, email)
+    await expect(tab.page).to_have_url(f"{server.origin}/dossier")
+    return tab
+
+
 async def test_patient_closes_then_reopens_the_record(server: Server, browser: Browser) -> None:
     email = "cycle@example.test"
     _, record = await factories.patient(email=email)
-    tab = await open_tab(browser, server, "lifecycle", "mobile")
+    tab = await _patient_signed_in(browser, server, "lifecycle", email)
     page = tab.page
-    page.on("dialog", lambda dialog: dialog.accept())
-    await sign_in_with_code(tab, server, email, email)
-    await expect(page).to_have_url(f"{server.origin}/dossier")
     await page.get_by_role("link", name="Mon compte").click()
     await expect(page.get_by_text("Actif", exact=True)).to_be_visible()
     await page.get_by_role("button", name="Fermer mon dossier").click()
@@ -281,11 +287,8 @@ async def test_deletion_asks_for_a_code_when_the_sign_in_is_not_recent(
 ) -> None:
     email = "suppression@example.test"
     patient, record = await factories.patient(email=email)
-    tab = await open_tab(browser, server, "lifecycle-fresh", "mobile")
+    tab = await _patient_signed_in(browser, server, "lifecycle-fresh", email)
     page = tab.page
-    page.on("dialog", lambda dialog: dialog.accept())
-    await sign_in_with_code(tab, server, email, email)
-    await expect(page).to_have_url(f"{server.origin}/dossier")
     # Signed in 11 minutes ago, as far as the server knows.
     await Session.filter(account_id=patient.id).update(
         fresh_factor_at=clock.now() - dt.timedelta(minutes=11)
