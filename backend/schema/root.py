@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import strawberry
 from strawberry.extensions import (
     AddValidationRules,
@@ -12,6 +14,7 @@ from strawberry.extensions import (
     ValidationCache,
 )
 from strawberry.schema.config import StrawberryConfig
+from strawberry.schema.name_converter import NameConverter
 from strawberry.tools import merge_types
 
 from backend.errors import PublicError
@@ -69,13 +72,25 @@ LIMIT_RULES = [
 # (schema/direct.py); its `_process_errors` keeps no state.
 PUBLIC_ERRORS = PublicErrors(should_mask_error=_mask)
 
+class CachedNames(NameConverter):
+    """Strawberry's names, each Python name converted once.
+
+    Strawberry converts every argument's name on each call of its resolver (to find the
+    argument in the request's values): on a whole record, thirty conversions per request.
+    """
+
+    @functools.lru_cache(maxsize=4096)  # noqa: B019 - one converter, alive as long as the schema
+    def apply_naming_config(self, name: str) -> str:
+        return super().apply_naming_config(name)
+
+
 # Accepted documents run without these extensions (schema/direct.py does their work around
 # execution): a new extension must be added there too.
 schema = strawberry.Schema(
     query=Query,
     mutation=Mutation,
     types=ENTRY_TYPES,
-    config=StrawberryConfig(disable_field_suggestions=True),
+    config=StrawberryConfig(disable_field_suggestions=True, name_converter=CachedNames()),
     execution_context_class=ExecutionContext,
     extensions=[
         AccessHistoryWriter,
