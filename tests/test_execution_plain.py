@@ -150,6 +150,10 @@ class Query:
     def colours(self) -> list[Colour]:
         return [Colour.RED, Colour.BLUE]
 
+    @strawberry.field
+    def raw_colours(self) -> list[Colour]:
+        return ["blue", Colour.RED]  # type: ignore[list-item]  # a member's value, then a member
+
 
 def _schemas() -> tuple[strawberry.Schema, strawberry.Schema]:
     reference = strawberry.Schema(query=Query, types=[Book, Song])
@@ -189,6 +193,7 @@ QUERIES = {
     "an object of no schema type": f"{{ foreignNode {{ edges {{ {NODE} }} }} }}",
     "an enum value out of range": f"{{ badEnum {{ edges {{ {NODE} }} }} }}",
     "a list of enums": "{ colours }",
+    "an enum given by its value": "{ rawColours }",
     "methods of the source alone": (
         "{ page { firstHolder { label } holderList { label } favourite computed label } }"
     ),
@@ -225,6 +230,13 @@ async def test_errors_are_still_errors() -> None:
     for name in ("non-null holding None", "an object of no schema type", "an enum value out of range"):
         result = await PRODUCT.execute(QUERIES[name])
         assert result.errors, name
+
+
+def test_enum_members_are_named_by_identity() -> None:
+    """The plain completion names a member from a table built once, not by comparing values."""
+    colour = PRODUCT._schema.type_map["Colour"]
+    assert execution._enum_names(colour) == {id(Colour.RED): "RED", id(Colour.BLUE): "BLUE"}
+    assert execution._enum_names(PRODUCT._schema.type_map["String"]) == {}
 
 
 def _counting_schema(seen: list[str]) -> strawberry.Schema:

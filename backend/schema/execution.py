@@ -25,6 +25,7 @@ not in the table.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from enum import EnumMeta
 from operator import attrgetter
 from typing import Any
 
@@ -187,12 +188,29 @@ def _list(item: Completer) -> Completer:
     return complete
 
 
+def _enum_names(leaf_type: GraphQLLeafType) -> dict[int, str]:
+    """The GraphQL name of each member of the Python enum behind an enum type, by the
+    member's identity: strawberry's `coerce_output_value` finds it by comparing the value
+    with each of the type's values in turn. Members live as long as their enum, so no other
+    object can share their identity."""
+    wrapped: Any = getattr(leaf_type, "wrapped_cls", None)
+    if not isinstance(leaf_type, GraphQLEnumType) or not isinstance(wrapped, EnumMeta):
+        return {}
+    members: list[Any] = list(wrapped)
+    return {id(member): leaf_type.coerce_output_value(member) for member in members}
+
+
 def _leaf(leaf_type: GraphQLLeafType) -> Completer:
     coerce = leaf_type.coerce_output_value
+    names = _enum_names(leaf_type)
 
     def complete(value: Any) -> Any:
         if value is None:
             return None
+        if names:
+            name = names.get(id(value))
+            if name is not None:
+                return name
         coerced = coerce(value)
         if coerced is None or coerced is Undefined:
             raise _NOT_PLAIN
