@@ -1,0 +1,118 @@
+"""CPU per request of S1 and S2, in-process and sequential, for comparing two versions.
+
+`bench.run` measures the server under load over HTTP; its figures move by ±30 % from one
+run to the next on a shared machine, too much to see a change of a few per cent. This calls
+the product's ASGI application directly, one request at a time, and reports the CPU time
+of this process per request (`time.process_time`, the database's own work excluded), the
+best and the median of several rounds. Run it pinned to one core, before and after a
+change:
+
+    taskset -c 0 .venv/bin/python -m bench.inprocess --db postgres --seed
+    taskset -c 0 .venv/bin/python -m bench.inprocess --db postgres      # same data again
+
+The figures are not those of `bench.run` (no sockets, no concurrency: each statement is an
+event-loop turn of its own); only the difference between two versions is meaningful.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from bench.run import PG_URL, S1, S2, server_env
+from bench.seed import create_database, seed
+
+STATE = Path(tempfile.gettempdir()) / "dmp-bench-inprocess"
+
+
+async def call(app: Any, body: bytes, token: str) -> list[dict[str, Any]]:
+    """One POST /graphql through the application; the messages it sent back."""
+    received = False
+
+    async def receive() -> dict[str, Any]:
+        nonlocal received
+        if received:  # the request is whole: wait as a server would for a disconnect
+            await asyncio.Event().wait()
+        received = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    messages: list[dict[str, Any]] = []
+
+    async def send(message: dict[str, Any]) -> None:
+        messages.append(message)
+
+    scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
+        "scheme": "http", "path": "/graphql", "raw_path": b"/graphql", "query_string": b"",
+        "root_path": "", "client": ("127.0.0.1", 50000), "server": ("127.0.0.1", 8000),
+        "headers": [
+            (b"host", b"localhost:8000"), (b"content-type", b"application/json"),
+            (b"authorization", f"Bearer {token}".encode()), (b"content-length", str(len(body)).encode()),
+        ],
+    }
+    await app(scope, receive, send)
+    return messages
+
+
+async def measure(manifest: Path, rounds: int, requests: int) -> None:
+    from backend.app import create_app
+
+    state = json.loads(manifest.read_text())
+    app = create_app(outbox_worker=False)
+    async with app.router.lifespan_context(app):
+        for name, query in (("S1", S1), ("S2", S2)):
+            bodies = [json.dumps({"query": query, "variables": {"ins": i}}).encode() for i in state["ins"]]
+            for k in range(requests // 2):  # warm-up: caches, connections
+                messages = await call(app, bodies[k % len(bodies)], state["token"])
+            last = messages[-1]["body"]
+            if messages[0].get("status") != 200 or b'"errors"' in last:
+                raise SystemExit(f"{name} failed: {last[:300]!r}")
+            per_request = []
+            for _ in range(rounds):
+                start = time.process_time()
+                for k in range(requests):
+                    await call(app, bodies[k % len(bodies)], state["token"])
+                per_request.append((time.process_time() - start) / requests * 1000)
+            per_request.sort()
+            print(f"{name}: CPU ms per request, best {per_request[0]:.3f}, "
+                  f"median {per_request[len(per_request) // 2]:.3f} ({rounds} rounds of {requests})",
+                  flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--db", choices=["postgres", "sqlite"], default="postgres")
+    parser.add_argument("--pg-url", default=PG_URL.replace("dmp_bench", "dmp_bench_inprocess"))
+    parser.add_argument("--seed", action="store_true", help="create and seed the database first")
+    parser.add_argument("--patients", type=int, default=200)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--requests", type=int, default=600)
+    args = parser.parse_args()
+
+    STATE.mkdir(exist_ok=True)
+    url = args.pg_url if args.db == "postgres" else f"sqlite://{STATE / 'bench.sqlite3'}"
+    env = server_env(url, STATE / "data", 8000)
+    names = ("DMP_DATABASE_URL", "DMP_DATA_DIR", "DMP_PUBLIC_ORIGIN", "DMP_ENV")
+    os.environ.update({k: env[k] for k in names})
+    from backend import config
+
+    config.reset(config.load())
+    manifest_path = STATE / f"manifest-{args.db}.json"
+    if args.seed or not manifest_path.exists():
+        asyncio.run(create_database(url))
+        manifest = asyncio.run(seed(url, args.patients, config.settings().audit_key, big_entries=300))
+        first = manifest.practitioners[0]
+        manifest_path.write_text(json.dumps({"token": first.token, "ins": first.patients}))
+    asyncio.run(measure(manifest_path, args.rounds, args.requests))
+
+
+if __name__ == "__main__":
+    main()
