@@ -6,6 +6,8 @@ from typing import Any
 
 from graphql import GraphQLError
 
+from backend.domain.reasons import Reason, Refused
+
 
 class PublicError(GraphQLError):
     code = "INTERNAL"
@@ -29,7 +31,18 @@ class Forbidden(PublicError):
 
 
 class BadUserInput(PublicError):
+    """Refused input: `extensions.reason` names the rule (backend/domain/reasons.py), and the
+    values its wording needs travel beside it."""
+
     code = "BAD_USER_INPUT"
+
+    def __init__(self, message: str, reason: Reason, **extra: Any) -> None:
+        super().__init__(message, reason=reason.value, **extra)
+
+    @classmethod
+    def refused(cls, exc: Refused, message: str | None = None) -> BadUserInput:
+        """The error for a domain refusal, its message unless another is given."""
+        return cls(message or str(exc), exc.reason, **exc.params)
 
 
 class NotFound(PublicError):

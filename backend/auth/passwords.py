@@ -12,6 +12,8 @@ from pathlib import Path
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+from backend.domain.reasons import Reason, Refused
+
 # OWASP: argon2id, m=19 MiB, t=2, p=1 at least.
 HASHER = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
 MIN_LENGTH = 12
@@ -48,8 +50,8 @@ HASHING = ThreadPoolExecutor(
 )
 
 
-class WeakPassword(ValueError):
-    pass
+class WeakPassword(Refused):
+    """A password the policy refuses."""
 
 
 def _common() -> frozenset[str]:
@@ -63,11 +65,17 @@ COMMON = _common()
 
 def check_strength(password: str) -> None:
     if len(password) < MIN_LENGTH:
-        raise WeakPassword(f"The password must be at least {MIN_LENGTH} characters long")
+        raise WeakPassword(
+            f"The password must be at least {MIN_LENGTH} characters long",
+            Reason.PASSWORD_TOO_SHORT,
+            min=MIN_LENGTH,
+        )
     if len(password) > 256:
-        raise WeakPassword("The password must be at most 256 characters long")
+        raise WeakPassword(
+            "The password must be at most 256 characters long", Reason.PASSWORD_TOO_LONG, max=256
+        )
     if password.lower() in COMMON:
-        raise WeakPassword("This password is too common; choose another one")
+        raise WeakPassword("This password is too common; choose another one", Reason.PASSWORD_TOO_COMMON)
 
 
 async def hash_password(password: str) -> str:

@@ -9,6 +9,7 @@ import re
 
 from backend.domain.enums import Section
 from backend.domain.identifiers import luhn_ok
+from backend.domain.reasons import Reason, Refused
 
 _CIP13 = re.compile(r"^3400\d{9}$")
 # Level-5 ATC code: anatomical group, therapeutic, pharmacological, chemical, substance.
@@ -19,7 +20,7 @@ _LPP = re.compile(r"^\d{7}$")
 _ICD10 = re.compile(r"^[A-Z]\d{2}(?:\.?[0-9A-Z]{1,4})?$")
 
 
-class InvalidCode(ValueError):
+class InvalidCode(Refused):
     """A code that does not have the shape of its coding system."""
 
 
@@ -92,7 +93,7 @@ def normalize_code(system: str, raw: str) -> str:
     code = raw.strip().upper().replace(" ", "")
     check, label = CHECKS[system]
     if not check(code):
-        raise InvalidCode(f"{raw!r} is not {label}")
+        raise InvalidCode(f"{raw!r} is not {label}", Reason.CODE_INVALID)
     return code
 
 
@@ -104,7 +105,7 @@ def normalize_section_code(section: Section, raw: str) -> str:
         return ""
     if systems is None:
         if len(raw) > 64:
-            raise InvalidCode("a code is at most 64 characters")
+            raise InvalidCode("a code is at most 64 characters", Reason.FIELD_TOO_LONG, field="code", max=64)
         return raw
     for system in systems:
         try:
@@ -112,4 +113,4 @@ def normalize_section_code(section: Section, raw: str) -> str:
         except InvalidCode:
             continue
     labels = " or ".join(CHECKS[s][1] for s in systems)
-    raise InvalidCode(f"the code of a {section.value} entry must be {labels}")
+    raise InvalidCode(f"the code of a {section.value} entry must be {labels}", Reason.CODE_INVALID)

@@ -10,6 +10,7 @@ from typing import Any
 
 from backend.domain.codes import InvalidCode, normalize_code
 from backend.domain.enums import Section
+from backend.domain.reasons import Reason, Refused
 
 # kind: "str" (short text), "text" (long text), "int", "bool", "date", or a code system name.
 FieldSpec = tuple[str, int]
@@ -48,27 +49,39 @@ DETAIL_FIELDS: dict[Section, dict[str, FieldSpec]] = {
 }
 
 
-class InvalidDetails(ValueError):
+class InvalidDetails(Refused):
     """Details that do not fit their section."""
 
 
 def _field(key: str, kind: str, limit: int, value: Any, today: dt.date) -> Any:
     if kind in ("str", "text"):
         if not isinstance(value, str):
-            raise InvalidDetails(f"details.{key} must be a string")
+            raise InvalidDetails(
+                f"details.{key} must be a string", Reason.FIELD_INVALID, field=f"details.{key}"
+            )
         value = value.strip()
         if len(value) > limit:
-            raise InvalidDetails(f"details.{key} is longer than {limit} characters")
+            raise InvalidDetails(
+                f"details.{key} is longer than {limit} characters", Reason.FIELD_TOO_LONG,
+                field=f"details.{key}", max=limit,
+            )
         return value
     if kind == "int":
         if not isinstance(value, int) or isinstance(value, bool):
-            raise InvalidDetails(f"details.{key} must be an integer")
+            raise InvalidDetails(
+                f"details.{key} must be an integer", Reason.FIELD_INVALID, field=f"details.{key}"
+            )
         if not 0 <= value <= limit:
-            raise InvalidDetails(f"details.{key} must be between 0 and {limit}")
+            raise InvalidDetails(
+                f"details.{key} must be between 0 and {limit}", Reason.OUT_OF_RANGE,
+                field=f"details.{key}", min=0, max=limit,
+            )
         return value
     if kind == "bool":
         if not isinstance(value, bool):
-            raise InvalidDetails(f"details.{key} must be true or false")
+            raise InvalidDetails(
+                f"details.{key} must be true or false", Reason.FIELD_INVALID, field=f"details.{key}"
+            )
         return value
     if kind == "date":
         day: dt.date | None
@@ -80,16 +93,20 @@ def _field(key: str, kind: str, limit: int, value: Any, today: dt.date) -> Any:
             except ValueError:
                 day = None
         if day is None:
-            raise InvalidDetails(f"details.{key} must be a date (YYYY-MM-DD)")
+            raise InvalidDetails(
+                f"details.{key} must be a date (YYYY-MM-DD)", Reason.FIELD_INVALID, field=f"details.{key}"
+            )
         if day > today:
-            raise InvalidDetails(f"details.{key} is in the future")
+            raise InvalidDetails(
+                f"details.{key} is in the future", Reason.DATE_IN_FUTURE, field=f"details.{key}"
+            )
         return day.isoformat()
     if not isinstance(value, str):
-        raise InvalidDetails(f"details.{key} must be a string")
+        raise InvalidDetails(f"details.{key} must be a string", Reason.FIELD_INVALID, field=f"details.{key}")
     try:
         return normalize_code(kind, value)
     except InvalidCode as exc:
-        raise InvalidDetails(f"details.{key}: {exc}") from None
+        raise InvalidDetails(f"details.{key}: {exc}", Reason.CODE_INVALID, field=f"details.{key}") from None
 
 
 def normalize_details(section: Section, details: Any, today: dt.date) -> dict[str, Any]:
@@ -97,11 +114,15 @@ def normalize_details(section: Section, details: Any, today: dt.date) -> dict[st
     if details is None:
         return {}
     if not isinstance(details, dict):
-        raise InvalidDetails("details must be an object")
+        raise InvalidDetails("details must be an object", Reason.FIELD_INVALID, field="details")
     spec = DETAIL_FIELDS.get(section, {})
     unknown = sorted(set(details) - set(spec))
     if unknown:
-        raise InvalidDetails(f"unknown details for {section.value}: {', '.join(unknown)}")
+        raise InvalidDetails(
+            f"unknown details for {section.value}: {', '.join(unknown)}",
+            Reason.DETAILS_UNKNOWN,
+            fields=unknown,
+        )
     clean: dict[str, Any] = {}
     for key, (kind, limit) in spec.items():
         value = details.get(key)
@@ -110,5 +131,8 @@ def normalize_details(section: Section, details: Any, today: dt.date) -> dict[st
         clean[key] = _field(key, kind, limit, value, today)
     admission, discharge = clean.get("admissionDate"), clean.get("dischargeDate")
     if admission and discharge and discharge < admission:
-        raise InvalidDetails("details.dischargeDate is before details.admissionDate")
+        raise InvalidDetails(
+            "details.dischargeDate is before details.admissionDate", Reason.DATES_REVERSED,
+            field="details.dischargeDate",
+        )
     return clean

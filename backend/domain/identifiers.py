@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import re
 
+from backend.domain.reasons import Reason, Refused
+
 _INS = re.compile(r"^[12378]\d{4}(?:\d{2}|2A|2B)\d{6}\d{2}$")
 _RPPS = re.compile(r"^\d{11}$")
 
 
-class InvalidIdentifier(ValueError):
+class InvalidIdentifier(Refused):
     """An INS or RPPS number that fails its format or checksum."""
 
 
@@ -16,9 +18,11 @@ def normalize_ins(raw: str) -> str:
     """Return the INS without spaces, upper-cased, or raise InvalidIdentifier."""
     ins = re.sub(r"[\s.-]", "", raw or "").upper()
     if len(ins) != 15 or not _INS.match(ins):
-        raise InvalidIdentifier("INS must be 15 characters: 13 digits (2A/2B for Corsica) + key")
+        raise InvalidIdentifier(
+            "INS must be 15 characters: 13 digits (2A/2B for Corsica) + key", Reason.INVALID_INS
+        )
     if ins[13:] != ins_key(ins[:13]):
-        raise InvalidIdentifier("INS key does not match its number")
+        raise InvalidIdentifier("INS key does not match its number", Reason.INVALID_INS)
     return ins
 
 
@@ -56,9 +60,9 @@ def normalize_rpps(raw: str) -> str:
     """Return the 11-digit RPPS number, or raise InvalidIdentifier."""
     rpps = re.sub(r"\s", "", raw or "")
     if not _RPPS.match(rpps):
-        raise InvalidIdentifier("RPPS must be 11 digits")
+        raise InvalidIdentifier("RPPS must be 11 digits", Reason.INVALID_RPPS)
     if not luhn_ok(rpps):
-        raise InvalidIdentifier("RPPS check digit is wrong")
+        raise InvalidIdentifier("RPPS check digit is wrong", Reason.INVALID_RPPS)
     return rpps
 
 

@@ -11,4 +11,4 @@ def ins_argument(raw: str) -> str:
     try:
         return normalize_ins(raw)
     except InvalidIdentifier as exc:
-        raise BadUserInput(str(exc)) from None
+        raise BadUserInput.refused(exc) from None

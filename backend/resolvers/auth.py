@@ -25,6 +25,7 @@ from backend.auth.sessions import revoke, revoke_all
 from backend.auth.viewer import Viewer
 from backend.config import settings
 from backend.domain.enums import AccessAction, CodeChannel, CodePurpose
+from backend.domain.reasons import Reason
 from backend.errors import BadUserInput, Forbidden, NotFound, Unauthenticated
 from backend.models import Account, Record, Session
 from backend.resolvers.context import Context
@@ -133,7 +134,7 @@ async def _session_code(ctx: Context, purpose: CodePurpose, code: str,
     viewer = _session_viewer(ctx)
     row = await live_code(purpose, session_id=viewer.session_id, channel=channel)
     if row is None:
-        raise BadUserInput("No code is waiting, or it has expired; ask for a new one")
+        raise BadUserInput("No code is waiting, or it has expired; ask for a new one", Reason.NO_CODE_WAITING)
     verdict = await verify(row, code)
     if verdict.outcome != Outcome.OK:
         await refuse(verdict, viewer.account_id)
@@ -148,11 +149,11 @@ async def confirm_fresh_factor(ctx: Context, code: str) -> bool:
 async def change_password(ctx: Context, current_password: str, new_password: str) -> bool:
     account = await _fresh_account(ctx)
     if not await verify_password(account.password_hash, current_password):
-        raise BadUserInput("The current password is not correct")
+        raise BadUserInput("The current password is not correct", Reason.WRONG_PASSWORD)
     try:
         check_strength(new_password)
     except WeakPassword as exc:
-        raise BadUserInput(str(exc)) from None
+        raise BadUserInput.refused(exc) from None
     password_hash = await hash_password(new_password)
     async with security_change(ctx, account, "mot de passe modifié"):
         await Account.filter(id=account.id).update(password_hash=password_hash)
@@ -170,9 +171,9 @@ async def change_email(ctx: Context, new_email: str) -> str:
     account = await _fresh_account(ctx)
     address = normalize_email(new_email)
     if address is None:
-        raise BadUserInput("Invalid e-mail address")
+        raise BadUserInput("Invalid e-mail address", Reason.INVALID_EMAIL)
     if address == account.email or await Account.filter(email=address).exists():
-        raise BadUserInput("This e-mail address cannot be used")
+        raise BadUserInput("This e-mail address cannot be used", Reason.EMAIL_UNAVAILABLE)
     await Account.filter(id=account.id).update(pending_email=address)
     return await send_code(account, CodePurpose.VERIFY_CONTACT, CodeChannel.EMAIL, address,
                            session_id=ctx.viewer.session_id)
@@ -181,14 +182,14 @@ async def change_email(ctx: Context, new_email: str) -> str:
 async def confirm_email_change(ctx: Context, code: str) -> bool:
     account = await _fresh_account(ctx)
     if not account.pending_email:
-        raise BadUserInput(NO_PENDING_CHANGE)
+        raise BadUserInput(NO_PENDING_CHANGE, Reason.NO_PENDING_CHANGE)
     await _session_code(ctx, CodePurpose.VERIFY_CONTACT, code, CodeChannel.EMAIL)
     old, new = account.email, account.pending_email
     try:
         async with security_change(ctx, account, "adresse e-mail modifiée"):
             await Account.filter(id=account.id).update(email=new, email_verified=True, pending_email=None)
     except IntegrityError:
-        raise BadUserInput("This e-mail address cannot be used") from None
+        raise BadUserInput("This e-mail address cannot be used", Reason.EMAIL_UNAVAILABLE) from None
     text = f"L'adresse e-mail de votre compte DMP est désormais {new}.\n"
     await alerts.notify(account, "Votre adresse e-mail DMP a été modifiée", text, to=old)
     await alerts.notify(account, "Votre adresse e-mail DMP a été modifiée", text, to=new)
@@ -199,7 +200,7 @@ async def change_phone(ctx: Context, new_phone: str) -> str:
     account = await _fresh_account(ctx)
     number = normalize_phone(new_phone)
     if number is None:
-        raise BadUserInput("Invalid phone number")
+        raise BadUserInput("Invalid phone number", Reason.INVALID_PHONE)
     await Account.filter(id=account.id).update(pending_phone=number)
     return await send_code(account, CodePurpose.VERIFY_CONTACT, CodeChannel.SMS, number,
                            session_id=ctx.viewer.session_id)
@@ -208,7 +209,7 @@ async def change_phone(ctx: Context, new_phone: str) -> str:
 async def confirm_phone_change(ctx: Context, code: str) -> bool:
     account = await _fresh_account(ctx)
     if not account.pending_phone:
-        raise BadUserInput(NO_PENDING_CHANGE)
+        raise BadUserInput(NO_PENDING_CHANGE, Reason.NO_PENDING_CHANGE)
     await _session_code(ctx, CodePurpose.VERIFY_CONTACT, code, CodeChannel.SMS)
     async with security_change(ctx, account, "numéro de téléphone modifié"):
         await Account.filter(id=account.id).update(
@@ -222,7 +223,9 @@ async def confirm_phone_change(ctx: Context, code: str) -> bool:
 async def set_code_channel(ctx: Context, channel: CodeChannel) -> CodeChannel:
     account = await _fresh_account(ctx)
     if channel == CodeChannel.SMS and not (account.phone and account.phone_verified):
-        raise BadUserInput("Codes by SMS need a verified phone number (changePhone)")
+        raise BadUserInput(
+            "Codes by SMS need a verified phone number (changePhone)", Reason.SMS_NEEDS_VERIFIED_PHONE
+        )
     label = "par SMS" if channel == CodeChannel.SMS else "par e-mail"
     async with security_change(ctx, account, f"codes de connexion envoyés {label}"):
         await Account.filter(id=account.id).update(code_channel=channel)

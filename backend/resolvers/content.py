@@ -13,6 +13,7 @@ from backend.authz.decision import may_write
 from backend.domain.codes import InvalidCode, normalize_section_code
 from backend.domain.details import InvalidDetails, normalize_details
 from backend.domain.enums import AccessAction, AccessMode, EntrySource, RecordStatus, Role, Section
+from backend.domain.reasons import Reason
 from backend.errors import BadUserInput, Conflict, Forbidden, NotFound, Unauthenticated
 from backend.files import storage
 from backend.models import Entry, Record, StoredFile
@@ -56,7 +57,7 @@ async def _target_record(ctx: Context, ins: str | None) -> Record:
         return record
     if viewer.role == Role.PRACTITIONER:
         if normalized is None:
-            raise BadUserInput("ins is required")
+            raise BadUserInput("ins is required", Reason.FIELD_REQUIRED, field="ins")
         record = await Record.filter(ins=normalized).first()
         if record is None:
             raise Forbidden("No access to this record")
@@ -72,23 +73,28 @@ def _deny(ctx: Context, view: RecordView, message: str) -> Forbidden:
 
 def _check_date(day: dt.date, what: str = "date") -> None:
     if day > clock.now().date():
-        raise BadUserInput(f"{what} is in the future")
+        raise BadUserInput(f"{what} is in the future", Reason.DATE_IN_FUTURE, field=what)
     if day < OLDEST_CARE_DATE:
-        raise BadUserInput(f"{what} is too far in the past")
+        raise BadUserInput(f"{what} is too far in the past", Reason.DATE_TOO_OLD, field=what)
 
 
 def _details(new: NewEntry) -> dict[str, Any]:
     if len(new.structured) > 1:
-        raise BadUserInput("Give at most one structured sub-input, the one of the section")
+        raise BadUserInput(
+            "Give at most one structured sub-input, the one of the section", Reason.DETAILS_OF_OTHER_SECTION
+        )
     if not new.structured:
         return {}
     section, raw = new.structured[0]
     if section != new.section:
-        raise BadUserInput(f"The structured details given do not belong to {new.section.value}")
+        raise BadUserInput(
+            f"The structured details given do not belong to {new.section.value}",
+            Reason.DETAILS_OF_OTHER_SECTION,
+        )
     try:
         return normalize_details(new.section, raw, clock.now().date())
     except InvalidDetails as exc:
-        raise BadUserInput(str(exc)) from None
+        raise BadUserInput.refused(exc) from None
 
 
 async def _superseded_entry(ctx: Context, record: Record, new: NewEntry) -> Entry | None:
@@ -97,14 +103,16 @@ async def _superseded_entry(ctx: Context, record: Record, new: NewEntry) -> Entr
     try:
         old_id = uuid.UUID(str(new.supersedes))
     except ValueError:
-        raise BadUserInput("supersedes is not an entry of this record") from None
+        raise BadUserInput("supersedes is not an entry of this record", Reason.CORRECTION_UNKNOWN) from None
     old = await Entry.filter(id=old_id, record_id=record.id).first()
     if old is None:
-        raise BadUserInput("supersedes is not an entry of this record")
+        raise BadUserInput("supersedes is not an entry of this record", Reason.CORRECTION_UNKNOWN)
     if old.author_id != ctx.viewer.account_id:  # type: ignore[attr-defined]
         raise Forbidden("Only the author of an entry may correct it")
     if old.section != new.section:
-        raise BadUserInput("A correction stays in the section of the entry it corrects")
+        raise BadUserInput(
+            "A correction stays in the section of the entry it corrects", Reason.CORRECTION_OTHER_SECTION
+        )
     if old.superseded:
         raise Conflict("This entry was already corrected; correct its latest version")
     return old
@@ -114,19 +122,24 @@ async def add_entry(ctx: Context, new: NewEntry) -> tuple[Entry, RecordView]:
     record = await _target_record(ctx, new.ins)
     view = await view_of(ctx, record)
     if new.section == Section.EMERGENCY:
-        raise BadUserInput("The emergency profile is changed with updateEmergencyProfile")
+        raise BadUserInput(
+            "The emergency profile is changed with updateEmergencyProfile", Reason.EMERGENCY_PROFILE_SEPARATE
+        )
     if not may_write(view.viewer, view.facts, view.sharing, new.section):
         raise _deny(ctx, view, "You may not add entries to this section")
     title = new.title.strip()
     if not title or len(title) > 300:
-        raise BadUserInput("title must be 1 to 300 characters")
+        raise BadUserInput(
+            "title must be 1 to 300 characters",
+            Reason.FIELD_TOO_LONG if title else Reason.FIELD_REQUIRED, field="title", max=300,
+        )
     _check_date(new.date)
     if new.date < record.birth_date:
-        raise BadUserInput("date is before the patient's birth")
+        raise BadUserInput("date is before the patient's birth", Reason.DATE_BEFORE_BIRTH)
     try:
         code = normalize_section_code(new.section, new.code or "")
     except InvalidCode as exc:
-        raise BadUserInput(str(exc)) from None
+        raise BadUserInput.refused(exc) from None
     details = _details(new)
     old = await _superseded_entry(ctx, record, new)
     viewer = ctx.viewer
@@ -265,18 +278,26 @@ class EmergencyUpdate:
 
 def _contacts(raw: list[dict[str, str | None]]) -> list[dict[str, str | None]]:
     if len(raw) > MAX_CONTACTS:
-        raise BadUserInput(f"At most {MAX_CONTACTS} emergency contacts")
+        raise BadUserInput(
+            f"At most {MAX_CONTACTS} emergency contacts", Reason.TOO_MANY_CONTACTS, max=MAX_CONTACTS
+        )
     clean: list[dict[str, str | None]] = []
     for contact in raw:
         name = (contact.get("name") or "").strip()
         phone = (contact.get("phone") or "").strip()
         relation = (contact.get("relation") or "").strip() or None
         if not name or len(name) > 200:
-            raise BadUserInput("An emergency contact needs a name (at most 200 characters)")
+            raise BadUserInput(
+                "An emergency contact needs a name (at most 200 characters)",
+                Reason.FIELD_TOO_LONG if name else Reason.FIELD_REQUIRED, field="contacts.name", max=200,
+            )
         if not PHONE.match(phone):
-            raise BadUserInput(f"{phone!r} is not a phone number")
+            raise BadUserInput(f"{phone!r} is not a phone number", Reason.INVALID_PHONE)
         if relation is not None and len(relation) > 100:
-            raise BadUserInput("relation is at most 100 characters")
+            raise BadUserInput(
+                "relation is at most 100 characters",
+                Reason.FIELD_TOO_LONG, field="contacts.relation", max=100,
+            )
         clean.append({"name": name, "phone": phone, "relation": relation})
     return clean
 
@@ -295,14 +316,20 @@ async def update_emergency_profile(ctx: Context, update: EmergencyUpdate) -> Rec
     if update.blood_group is not None:
         group = update.blood_group.strip().upper()
         if group and group not in BLOOD_GROUPS:
-            raise BadUserInput("bloodGroup must be one of " + ", ".join(sorted(BLOOD_GROUPS)))
+            raise BadUserInput(
+                "bloodGroup must be one of " + ", ".join(sorted(BLOOD_GROUPS)), Reason.FIELD_INVALID,
+                field="bloodGroup",
+            )
         changes["blood_group"] = group or None
     if update.contacts is not None:
         changes["emergency_contacts"] = _contacts(update.contacts)
     if update.advance_directives is not None:
         text = update.advance_directives.strip()
         if len(text) > MAX_DIRECTIVES:
-            raise BadUserInput(f"advanceDirectives is at most {MAX_DIRECTIVES} characters")
+            raise BadUserInput(
+                f"advanceDirectives is at most {MAX_DIRECTIVES} characters", Reason.FIELD_TOO_LONG,
+                field="advanceDirectives", max=MAX_DIRECTIVES,
+            )
         changes["advance_directives"] = text
     if changes:
         async with ctx.access_log.changing(record.id):

@@ -16,6 +16,7 @@ from backend import clock
 from backend.audit.writer import PendingEvent, append
 from backend.authz.decision import may_write, sees_masked
 from backend.domain.enums import AccessAction, AccessMode, EntrySource, RecordStatus, Role, Section
+from backend.domain.reasons import Reason
 from backend.errors import BadUserInput, Forbidden, NotFound, Unauthenticated
 from backend.files import storage
 from backend.files.sniffing import EXTENSIONS, UnrecognisedContent, sniff
@@ -68,7 +69,9 @@ async def upload_document(ctx: Context, file: UploadedFile, data: DocumentInput)
     try:
         content_type = sniff(content)
     except UnrecognisedContent as exc:
-        raise BadUserInput(f"{exc}. Accepted: PDF, JPEG or PNG, up to 20 MB.") from None
+        raise BadUserInput(
+            f"{exc}. Accepted: PDF, JPEG or PNG, up to 20 MB.", Reason.FILE_NOT_ACCEPTED
+        ) from None
     filename = safe_filename(file.filename, content_type)
     entry = await _store(ctx, view, data.section, content, content_type, filename, {
         "title": title,
@@ -89,7 +92,9 @@ async def _writable_view(ctx: Context, data: DocumentInput) -> RecordView:
     if not viewer.authenticated:
         raise Unauthenticated()
     if data.section not in FILE_SECTIONS:
-        raise BadUserInput("Documents can be uploaded to the DOCUMENTS or LAB_RESULTS section only")
+        raise BadUserInput(
+            "Documents can be uploaded to the DOCUMENTS or LAB_RESULTS section only", Reason.UPLOAD_SECTION
+        )
     ins = _normalized_ins(data.ins)
     if viewer.role == Role.PATIENT:
         record = await Record.filter(owner_id=viewer.account_id).first()
@@ -97,7 +102,9 @@ async def _writable_view(ctx: Context, data: DocumentInput) -> RecordView:
             raise Forbidden("You may only add documents to your own record")
     elif viewer.role == Role.PRACTITIONER:
         if ins is None:
-            raise BadUserInput("ins is required to add a document to a patient's record")
+            raise BadUserInput(
+                "ins is required to add a document to a patient's record", Reason.FIELD_REQUIRED, field="ins"
+            )
         record = await Record.filter(ins=ins).first()
         if record is None:
             raise Forbidden("No access to this record")
@@ -123,10 +130,12 @@ def _text(value: str | None, name: str, limit: int, required: bool = False) -> s
     text = (value or "").strip()
     if not text:
         if required:
-            raise BadUserInput(f"{name} is required")
+            raise BadUserInput(f"{name} is required", Reason.FIELD_REQUIRED, field=name)
         return None
     if len(text) > limit:
-        raise BadUserInput(f"{name} must be at most {limit} characters")
+        raise BadUserInput(
+            f"{name} must be at most {limit} characters", Reason.FIELD_TOO_LONG, field=name, max=limit
+        )
     return text
 
 
@@ -136,7 +145,7 @@ def _checked_fields(data: DocumentInput) -> tuple[str, str | None, str | None, d
     today = clock.now().date()
     care_date = data.date or today
     if care_date > today:
-        raise BadUserInput("date cannot be in the future")
+        raise BadUserInput("date cannot be in the future", Reason.DATE_IN_FUTURE, field="date")
     return (
         title,
         _text(data.document_type, "documentType", 100),
@@ -155,10 +164,12 @@ async def _read_limited(file: UploadedFile) -> bytes:
             break
         total += len(chunk)
         if total > MAX_BYTES:
-            raise BadUserInput("The file is too large: documents may be at most 20 MB")
+            raise BadUserInput(
+                "The file is too large: documents may be at most 20 MB", Reason.FILE_TOO_LARGE, maxMb=20
+            )
         chunks.append(chunk)
     if total == 0:
-        raise BadUserInput("The file is empty")
+        raise BadUserInput("The file is empty", Reason.FILE_EMPTY)
     return b"".join(chunks)
 
 

@@ -13,6 +13,7 @@ from backend import clock
 from backend.audit.writer import PendingEvent, append
 from backend.config import settings
 from backend.domain.enums import AccessAction, AccessMode, EmergencyKind, Profession, RecordStatus, Role
+from backend.domain.reasons import Reason
 from backend.errors import BadUserInput, Forbidden, Unauthenticated
 from backend.models import Account, EmergencySession, Record
 from backend.notify.outbox import enqueue_email
@@ -68,9 +69,15 @@ async def open_emergency(ctx: Context, ins: str, reason: str, kind: EmergencyKin
         raise Forbidden("Regulator access is for SAMU regulators")
     reason = " ".join(reason.split())
     if len(reason) < REASON_MIN:
-        raise BadUserInput(f"State the reason for the emergency access (at least {REASON_MIN} characters)")
+        raise BadUserInput(
+            f"State the reason for the emergency access (at least {REASON_MIN} characters)",
+            Reason.FIELD_TOO_SHORT, field="reason", min=REASON_MIN,
+        )
     if len(reason) > REASON_MAX:
-        raise BadUserInput(f"The reason is limited to {REASON_MAX} characters")
+        raise BadUserInput(
+            f"The reason is limited to {REASON_MAX} characters",
+            Reason.FIELD_TOO_LONG, field="reason", max=REASON_MAX,
+        )
     record = await Record.filter(ins=ins_argument(ins)).first()
     if record is None:
         raise Forbidden(REFUSED)

@@ -10,6 +10,7 @@ from tortoise.expressions import Q
 
 from backend import clock
 from backend.domain.enums import AccessAction, AccessMode, RecordStatus, ReviewState
+from backend.domain.reasons import Reason
 from backend.errors import BadUserInput, NotFound
 from backend.models import AccessEvent, EmergencySession, Practitioner, Record
 from backend.resolvers.context import Context
@@ -60,7 +61,7 @@ async def _actor_account_id(actor_id: str) -> str:
     try:
         parsed = uuid.UUID(actor_id)
     except ValueError:
-        raise BadUserInput("Invalid actorId") from None
+        raise BadUserInput("Invalid actorId", Reason.INVALID_ID, field="filter.actorId") from None
     accounts = await Practitioner.filter(id=parsed).values_list("account_id", flat=True)
     return str(accounts[0]) if accounts else str(parsed)
 
@@ -74,7 +75,9 @@ async def _filters(record_id: uuid.UUID, f: HistoryFilter | None) -> Q:
     if f.end is not None:
         q &= Q(at__lte=f.end)
     if f.start is not None and f.end is not None and f.start > f.end:
-        raise BadUserInput("filter.from must not be after filter.to")
+        raise BadUserInput(
+            "filter.from must not be after filter.to", Reason.DATES_REVERSED, field="filter.to"
+        )
     if f.actor_id is not None:
         q &= Q(actor_id=await _actor_account_id(f.actor_id))
     if f.actions:
@@ -130,7 +133,9 @@ async def review_emergency_access(
     if session is None:
         raise NotFound("No such emergency access")
     if comment is not None and len(comment) > 2000:
-        raise BadUserInput("The comment is limited to 2000 characters")
+        raise BadUserInput(
+            "The comment is limited to 2000 characters", Reason.FIELD_TOO_LONG, field="comment", max=2000
+        )
     record_id: uuid.UUID = session.record_id  # type: ignore[attr-defined]
     if session.review_state != state:
         session.review_state = state

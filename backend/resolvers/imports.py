@@ -32,6 +32,7 @@ from backend.domain.codes import InvalidCode, normalize_section_code
 from backend.domain.details import InvalidDetails, normalize_details
 from backend.domain.enums import AccessAction, AccessMode, EntrySource, RecordStatus, Role, Section
 from backend.domain.identifiers import InvalidIdentifier, normalize_ins
+from backend.domain.reasons import Reason
 from backend.errors import BadUserInput, Conflict, Forbidden, Unauthenticated
 from backend.models import Record
 from backend.resolvers.context import Context
@@ -179,7 +180,7 @@ def insurer_organization(ctx: Context) -> str:
 async def import_care_history(ctx: Context, items: list[CareItem]) -> ImportResult:
     organization = insurer_organization(ctx)
     if len(items) > MAX_ITEMS:
-        raise BadUserInput(f"At most {MAX_ITEMS} items per import", maxItems=MAX_ITEMS)
+        raise BadUserInput(f"At most {MAX_ITEMS} items per import", Reason.TOO_MANY_ITEMS, maxItems=MAX_ITEMS)
     return await run_import(ctx.access_log, organization, items)
 
 

@@ -26,6 +26,7 @@ from backend.auth.passwords import (
 from backend.auth.sessions import revoke, revoke_all, start_session
 from backend.domain.enums import CodePurpose
 from backend.domain.identifiers import InvalidIdentifier, normalize_ins, normalize_rpps
+from backend.domain.reasons import Reason
 from backend.errors import BadUserInput, RateLimited
 from backend.models import Account, PasskeyCredential, Practitioner, Record
 from backend.ratelimit import limit_address
@@ -105,7 +106,7 @@ async def refuse(verdict: Verdict, account_id: uuid.UUID | None) -> NoReturn:
             "par code est bloquée. Le support du DMP peut la débloquer après vérification.\n",
         )
     if verdict.outcome == Outcome.WRONG:
-        raise BadUserInput(WRONG_CODE)
+        raise BadUserInput(WRONG_CODE, Reason.WRONG_CODE)
     if verdict.outcome == Outcome.LOCKED:
         raise RateLimited(LOCKED)
     raise RateLimited(NO_TRIES_LEFT)
@@ -141,13 +142,13 @@ async def redeem_code(attempt_token: str, purpose: CodePurpose, code: str) -> uu
     """Check a code against its attempt (the try counted first) and close the attempt."""
     attempt = await attempts.find(attempt_token, purpose)
     if attempt is None:
-        raise BadUserInput(EXPIRED_ATTEMPT)
+        raise BadUserInput(EXPIRED_ATTEMPT, Reason.ATTEMPT_EXPIRED)
     account_id: uuid.UUID | None = attempt.account_id  # type: ignore[attr-defined]
     verdict = await attempts.check_code(attempt, code)
     if verdict.outcome != Outcome.OK or account_id is None:
         await refuse(verdict, account_id)
     if not await attempts.complete(attempt):
-        raise BadUserInput(EXPIRED_ATTEMPT)
+        raise BadUserInput(EXPIRED_ATTEMPT, Reason.ATTEMPT_EXPIRED)
     return account_id
 
 
@@ -175,7 +176,7 @@ async def reset_password(ctx: Context, attempt_token: str, code: str, new_passwo
     try:
         check_strength(new_password)
     except WeakPassword as exc:
-        raise BadUserInput(str(exc)) from None
+        raise BadUserInput.refused(exc) from None
     new_hash = await hash_password(new_password)
     account_id = await redeem_code(attempt_token, CodePurpose.PASSWORD_RESET, code)
     await Account.filter(id=account_id).update(password_hash=new_hash)

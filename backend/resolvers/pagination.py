@@ -6,6 +6,7 @@ import base64
 import datetime as dt
 import uuid
 
+from backend.domain.reasons import Reason
 from backend.errors import BadUserInput
 
 MAX_FIRST = 100
@@ -13,7 +14,10 @@ MAX_FIRST = 100
 
 def check_first(first: int) -> int:
     if first < 0 or first > MAX_FIRST:
-        raise BadUserInput(f"first must be between 0 and {MAX_FIRST}")
+        raise BadUserInput(
+            f"first must be between 0 and {MAX_FIRST}",
+            Reason.OUT_OF_RANGE, field="first", min=0, max=MAX_FIRST,
+        )
     return first
 
 
@@ -28,7 +32,7 @@ def decode_entry_cursor(cursor: str) -> tuple[dt.date, uuid.UUID]:
             raise ValueError(kind)
         return dt.date.fromisoformat(date), uuid.UUID(entry_id)
     except (ValueError, UnicodeDecodeError):
-        raise BadUserInput("Invalid cursor") from None
+        raise BadUserInput("Invalid cursor", Reason.INVALID_ID, field="after") from None
 
 
 def encode_int_cursor(kind: str, value: int) -> str:
@@ -42,4 +46,4 @@ def decode_int_cursor(kind: str, cursor: str) -> int:
             raise ValueError(got)
         return int(value)
     except (ValueError, UnicodeDecodeError):
-        raise BadUserInput("Invalid cursor") from None
+        raise BadUserInput("Invalid cursor", Reason.INVALID_ID, field="after") from None

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from backend import clock
 from backend.auth import attempts, limits, passkeys
 from backend.domain.enums import CodePurpose
+from backend.domain.reasons import Reason
 from backend.errors import BadUserInput, Forbidden, NotFound, RateLimited, Unauthenticated
 from backend.models import Account, LoginAttempt, PasskeyCredential
 from backend.ratelimit import client_address
@@ -80,7 +81,7 @@ async def finish_registration(
         )
     except passkeys.PasskeyRefused as refused:
         log.info("passkey registration refused: %s", refused)
-        raise BadUserInput(VERIFICATION_FAILED) from None
+        raise BadUserInput(VERIFICATION_FAILED, Reason.PASSKEY_NOT_VERIFIED) from None
     return row
 
 
@@ -91,7 +92,7 @@ async def my_passkeys(ctx: Context) -> list[PasskeyCredential]:
 
 async def rename_passkey(ctx: Context, passkey_id: str, name: str) -> PasskeyCredential:
     if not name.strip():
-        raise BadUserInput("a passkey name cannot be empty")
+        raise BadUserInput("a passkey name cannot be empty", Reason.FIELD_REQUIRED, field="name")
     _, row = await _own_passkey(ctx, passkey_id)
     row.name = passkeys.clean_name(name)
     await row.save(update_fields=["name"])
@@ -115,7 +116,7 @@ async def _attempt(token: str | None) -> LoginAttempt | None:
         return None
     attempt = await attempts.find(token, CodePurpose.LOGIN)
     if attempt is None:
-        raise BadUserInput(login.EXPIRED_ATTEMPT)
+        raise BadUserInput(login.EXPIRED_ATTEMPT, Reason.ATTEMPT_EXPIRED)
     return attempt
 
 
@@ -141,9 +142,9 @@ async def finish_login(
         result = await passkeys.authenticate(credential_json, attempt)
     except passkeys.PasskeyRefused as refused:
         log.info("passkey login refused: %s", refused)
-        raise BadUserInput(VERIFICATION_FAILED) from None
+        raise BadUserInput(VERIFICATION_FAILED, Reason.PASSKEY_NOT_VERIFIED) from None
     if result.account.locked_at is not None:
         raise Forbidden("this account is locked; contact support")
     if attempt is not None and not await attempts.complete(attempt):
-        raise BadUserInput(login.EXPIRED_ATTEMPT)
+        raise BadUserInput(login.EXPIRED_ATTEMPT, Reason.ATTEMPT_EXPIRED)
     return await login.signed_in(ctx, result.account)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from backend.authz.matrix import allowed_sections
 from backend.domain.enums import AccessAction, AccessMode, Profession, RecordStatus, Role, Section
+from backend.domain.reasons import Reason
 from backend.errors import BadUserInput, Forbidden, NotFound, Unauthenticated
 from backend.models import BlockedPractitioner, Grant, Practitioner, Record
 from backend.resolvers.context import Context
@@ -118,7 +119,7 @@ async def _practitioner(practitioner_id: str) -> Practitioner:
     try:
         pid = uuid.UUID(str(practitioner_id))
     except ValueError:
-        raise BadUserInput("Invalid practitioner id") from None
+        raise BadUserInput("Invalid practitioner id", Reason.INVALID_ID, field="practitionerId") from None
     # Only Practitioner rows are looked up: support and patient accounts are never found here.
     practitioner = (
         await Practitioner.filter(id=pid, account__role=Role.PRACTITIONER)
@@ -156,16 +157,18 @@ async def grant_access(ctx: Context, practitioner_id: str, sections: list[Sectio
     practitioner = await _practitioner(practitioner_id)
     wanted = frozenset(sections)
     if not wanted:
-        raise BadUserInput("Choose at least one section, or revoke the access")
+        raise BadUserInput("Choose at least one section, or revoke the access", Reason.NO_SECTION_CHOSEN)
     refused = wanted - allowed_sections(Profession(practitioner.profession))
     if refused:
         names = ", ".join(s.value for s in _in_matrix_order(refused))
         raise BadUserInput(
             f"A {practitioner.profession} may not see these sections: {names}",
+            Reason.SECTIONS_NOT_ALLOWED,
+            profession=practitioner.profession,
             sections=[s.value for s in _in_matrix_order(refused)],
         )
     if await _is_blocked(record, practitioner):
-        raise BadUserInput("This practitioner is blocked; unblock them first")
+        raise BadUserInput("This practitioner is blocked; unblock them first", Reason.PRACTITIONER_BLOCKED)
     values = [s.value for s in _in_matrix_order(wanted)]
     async with ctx.access_log.changing(record.id):
         # The record's lock, taken first, makes concurrent grants of one record wait here.
@@ -192,7 +195,10 @@ async def block_practitioner(ctx: Context, practitioner_id: str) -> Sharing:
     record = await _owned_active_record(ctx)
     practitioner = await _practitioner(practitioner_id)
     if record.treating_physician_id == practitioner.id:  # type: ignore[attr-defined]
-        raise BadUserInput("This is your treating physician: change your treating physician first")
+        raise BadUserInput(
+            "This is your treating physician: change your treating physician first",
+            Reason.IS_TREATING_PHYSICIAN,
+        )
     async with ctx.access_log.changing(record.id) as conn:
         await Grant.filter(record_id=record.id, practitioner_id=practitioner.id).using_db(conn).delete()
         _, created = await BlockedPractitioner.get_or_create(
@@ -226,9 +232,11 @@ async def set_treating_physician(ctx: Context, practitioner_id: str | None) -> S
         return await sharing_of(record)
     practitioner = await _practitioner(practitioner_id)
     if practitioner.profession != Profession.MEDECIN:
-        raise BadUserInput("The treating physician must be a doctor (medecin)")
+        raise BadUserInput(
+            "The treating physician must be a doctor (medecin)", Reason.TREATING_PHYSICIAN_NOT_DOCTOR
+        )
     if await _is_blocked(record, practitioner):
-        raise BadUserInput("This practitioner is blocked; unblock them first")
+        raise BadUserInput("This practitioner is blocked; unblock them first", Reason.PRACTITIONER_BLOCKED)
     if record.treating_physician_id != practitioner.id:  # type: ignore[attr-defined]
         async with ctx.access_log.changing(record.id):
             await Record.filter(id=record.id).update(treating_physician_id=practitioner.id)
@@ -265,9 +273,13 @@ async def practitioner_directory(ctx: Context, search: str) -> list[Practitioner
         raise Unauthenticated()
     text = " ".join(search.split()).lower()
     if len(text) < SEARCH_MIN:
-        raise BadUserInput(f"Type at least {SEARCH_MIN} characters")
+        raise BadUserInput(
+            f"Type at least {SEARCH_MIN} characters", Reason.FIELD_TOO_SHORT, field="text", min=SEARCH_MIN
+        )
     if len(text) > SEARCH_MAX:
-        raise BadUserInput(f"Type at most {SEARCH_MAX} characters")
+        raise BadUserInput(
+            f"Type at most {SEARCH_MAX} characters", Reason.FIELD_TOO_LONG, field="text", max=SEARCH_MAX
+        )
     query = Practitioner.filter(account__role=Role.PRACTITIONER)
     for word in text.split(" ")[:5]:
         query = query.filter(search_text__contains=word)

@@ -21,6 +21,7 @@ from backend.auth.contacts import mask_email, mask_phone, normalize_email, norma
 from backend.auth.passwords import WeakPassword, check_strength, hash_password
 from backend.auth.sessions import revoke_all
 from backend.domain.enums import AccessAction, CodeChannel, CodePurpose, RecordStatus, Role
+from backend.domain.reasons import Reason
 from backend.errors import BadUserInput, Conflict, Forbidden, Unauthenticated
 from backend.models import Account, ActivationCode, Record
 from backend.notify.outbox import enqueue_sms
@@ -48,7 +49,10 @@ class RecordCreated:
 def _name(raw: str, what: str) -> str:
     value = (raw or "").strip()
     if not value or len(value) > 100:
-        raise BadUserInput(f"The {what} is required (at most 100 characters)")
+        raise BadUserInput(
+            f"The {what} is required (at most 100 characters)",
+            Reason.FIELD_TOO_LONG if value else Reason.FIELD_REQUIRED, field=what, max=100,
+        )
     return value
 
 
@@ -63,15 +67,15 @@ async def open_record_for_patient(
     if viewer.role != Role.PRACTITIONER or by_token_without_scope:
         raise Forbidden("Only a practitioner may open a record for a patient")
     ins = ins_argument(ins)
-    first, last = _name(first_name, "first name"), _name(last_name, "last name")
+    first, last = _name(first_name, "firstName"), _name(last_name, "lastName")
     if birth_date > clock.now().date():
-        raise BadUserInput("The birth date is in the future")
+        raise BadUserInput("The birth date is in the future", Reason.DATE_IN_FUTURE, field="birthDate")
     send_email = normalize_email(email) if email else None
     if email and send_email is None:
-        raise BadUserInput("Invalid e-mail address")
+        raise BadUserInput("Invalid e-mail address", Reason.INVALID_EMAIL)
     send_phone = normalize_phone(phone) if phone else None
     if phone and send_phone is None:
-        raise BadUserInput("Invalid phone number")
+        raise BadUserInput("Invalid phone number", Reason.INVALID_PHONE)
     issued_by = f"{viewer.display_name} ({viewer.profession.value if viewer.profession else 'practitioner'})"
     record = await Record.filter(ins=ins).first()
     if record is None:
@@ -110,15 +114,15 @@ async def create_record(
     try:
         check_strength(password)
     except WeakPassword as exc:
-        raise BadUserInput(str(exc)) from None
+        raise BadUserInput.refused(exc) from None
     address = normalize_email(email)
     if address is None:
-        raise BadUserInput("Invalid e-mail address")
+        raise BadUserInput("Invalid e-mail address", Reason.INVALID_EMAIL)
     number = normalize_phone(phone) if phone else None
     if phone and number is None:
-        raise BadUserInput("Invalid phone number")
+        raise BadUserInput("Invalid phone number", Reason.INVALID_PHONE)
     if code_channel == CodeChannel.SMS and number is None:
-        raise BadUserInput("Codes by SMS need a phone number")
+        raise BadUserInput("Codes by SMS need a phone number", Reason.SMS_NEEDS_PHONE)
     # Hashed before anything is looked up, so every path costs the same.
     password_hash = await hash_password(password)
     record = await Record.filter(ins=ins).first()
@@ -132,13 +136,13 @@ async def create_record(
         record = None
     row = await activation.check(record, activation_code)
     if record is None or row is None or await Account.filter(email=address).exists():
-        raise BadUserInput(NOT_ACTIVATED)
+        raise BadUserInput(NOT_ACTIVATED, Reason.ACTIVATION_REFUSED)
     now = clock.now()
     try:
         async with ctx.access_log.changing(record.id) as conn:
             used = await ActivationCode.filter(id=row.id, used_at=None).using_db(conn).update(used_at=now)
             if not used:
-                raise BadUserInput(NOT_ACTIVATED)
+                raise BadUserInput(NOT_ACTIVATED, Reason.ACTIVATION_REFUSED)
             account = await Account.create(
                 using_db=conn, id=uuid.uuid4(), role=Role.PATIENT, email=address, phone=number,
                 password_hash=password_hash, first_name=record.first_name,
@@ -148,12 +152,12 @@ async def create_record(
                 id=record.id, status=RecordStatus.PENDING, owner_id=None
             ).using_db(conn).update(owner_id=account.id, status=RecordStatus.ACTIVE, activated_at=now)
             if not activated:
-                raise BadUserInput(NOT_ACTIVATED)
+                raise BadUserInput(NOT_ACTIVATED, Reason.ACTIVATION_REFUSED)
             # From here the request acts as the record's new owner.
             ctx.access_log.actor = Actor(account.id, account.display_name, None, Role.PATIENT.value)
             await ctx.access_log.record_change(record.id, AccessAction.RECORD_ACTIVATED)
     except IntegrityError:
-        raise BadUserInput(NOT_ACTIVATED) from None
+        raise BadUserInput(NOT_ACTIVATED, Reason.ACTIVATION_REFUSED) from None
     attempt, token = await attempts.start(account, CodePurpose.VERIFY_CONTACT, live=True)
     sent_to = await send_code(
         account, CodePurpose.VERIFY_CONTACT, CodeChannel.EMAIL, address, attempt=attempt
@@ -171,13 +175,13 @@ async def _recover_contacts(
     row = await activation.check(record, activation_code)
     taken = await Account.filter(email=address).exclude(id=owner_id).exists()
     if row is None or taken:
-        raise BadUserInput(NOT_ACTIVATED)
+        raise BadUserInput(NOT_ACTIVATED, Reason.ACTIVATION_REFUSED)
     now = clock.now()
     owner = await Account.get(id=owner_id)
     async with ctx.access_log.changing(record.id) as conn:
         used = await ActivationCode.filter(id=row.id, used_at=None).using_db(conn).update(used_at=now)
         if not used:
-            raise BadUserInput(NOT_ACTIVATED)
+            raise BadUserInput(NOT_ACTIVATED, Reason.ACTIVATION_REFUSED)
         await Account.filter(id=owner_id).using_db(conn).update(
             email=address, email_verified=False, phone=number, phone_verified=False,
             password_hash=password_hash, code_channel=code_channel, locked_at=None,

@@ -25,6 +25,7 @@ from backend.domain.enums import (
     Role,
 )
 from backend.domain.identifiers import InvalidIdentifier, normalize_ins, normalize_rpps
+from backend.domain.reasons import Reason
 from backend.errors import BadUserInput, Forbidden, NotFound, Unauthenticated
 from backend.models import (
     Account,
@@ -104,7 +105,7 @@ async def _find(identifier: str) -> tuple[Account | None, Record | None]:
     """An account by e-mail, INS or RPPS; a PENDING record has a record and no account."""
     raw = identifier.strip()
     if not raw:
-        raise BadUserInput("Give an e-mail address, an INS or an RPPS number")
+        raise BadUserInput("Give an e-mail address, an INS or an RPPS number", Reason.SEARCH_TERM_NEEDED)
     if "@" in raw:
         account = await Account.filter(email=raw.lower()).first()
         record = await Record.filter(owner_id=account.id).first() if account else None
@@ -114,13 +115,13 @@ async def _find(identifier: str) -> tuple[Account | None, Record | None]:
         try:
             rpps = normalize_rpps(digits)
         except InvalidIdentifier as exc:
-            raise BadUserInput(str(exc)) from None
+            raise BadUserInput.refused(exc) from None
         practitioner = await Practitioner.filter(rpps=rpps).select_related("account").first()
         return (practitioner.account if practitioner else None), None
     try:
         ins = normalize_ins(raw)
     except InvalidIdentifier as exc:
-        raise BadUserInput(str(exc)) from None
+        raise BadUserInput.refused(exc) from None
     record = await Record.filter(ins=ins).select_related("owner").first()
     if record is None:
         return None, None
@@ -211,7 +212,7 @@ async def unlock_account(ctx: Context, identifier: str) -> SupportAccountView:
     if account is None:
         raise NotFound("No account matches this identifier")
     if account.locked_at is None:
-        raise BadUserInput("This account is not locked")
+        raise BadUserInput("This account is not locked", Reason.ACCOUNT_NOT_LOCKED)
     async with _acting(ctx, record, "déblocage du compte par le support"):
         await Account.filter(id=account.id).update(
             locked_at=None, lock_reason=None, failure_count=0, failure_day=None
@@ -227,10 +228,11 @@ async def resend_activation(ctx: Context, identifier: str) -> bool:
     if record is None:
         raise NotFound("No record matches this identifier")
     if record.status != RecordStatus.PENDING:
-        raise BadUserInput("This record is already activated")
+        raise BadUserInput("This record is already activated", Reason.ALREADY_ACTIVATED)
     if not record.pending_contact:
         raise BadUserInput(
-            "No contact is on file: the patient must get a code from a practitioner after an identity check"
+            "No contact is on file: the patient must get a code from a practitioner after an identity check",
+            Reason.NO_CONTACT_ON_FILE,
         )
     async with _acting(ctx, record, "renvoi du code d'activation au contact connu") as conn:
         await activation.issue(record, "support", send_to=record.pending_contact, using_db=conn)
