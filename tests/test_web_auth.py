@@ -44,6 +44,11 @@ async def test_forgotten_password_then_sign_in_with_the_new_one(server: Server, 
     await expect(page.get_by_text("Si ce compte existe, un code vient de lui être envoyé.")).to_be_visible()
     await tab.check("code")
     await page.get_by_label("Code reçu").fill(await server.next_code(email))
+    # A refused input is explained in the page's language, from the error's reason.
+    await page.get_by_label("Nouveau mot de passe").fill("0123456789ab")
+    await page.get_by_role("button", name="Changer mon mot de passe").click()
+    await expect(page.get_by_role("alert")).to_contain_text("Ce mot de passe est trop courant")
+    await expect(page.get_by_role("alert")).not_to_contain_text("This password")
     await page.get_by_label("Nouveau mot de passe").fill(NEW_PASSWORD)
     await page.get_by_role("button", name="Changer mon mot de passe").click()
     await expect(page.get_by_text("Votre mot de passe a été changé.")).to_be_visible()
@@ -56,7 +61,7 @@ async def test_forgotten_password_then_sign_in_with_the_new_one(server: Server, 
     # so the refusal comes with the code.
     await page.get_by_label("Code reçu").fill("000000")
     await page.get_by_role("button", name="Valider").click()
-    await expect(page.get_by_role("alert")).to_be_visible()
+    await expect(page.get_by_role("alert")).to_contain_text("Le code n'est pas le bon.")
     await expect(page).not_to_have_url(f"{server.origin}/dossier")
     await page.get_by_role("button", name="Recommencer").click()
     await page.get_by_label("Mot de passe", exact=True).fill(NEW_PASSWORD)

@@ -36,6 +36,11 @@ export function translate(lang, key, params) {
   return text.replace(/\{(\w+)\}/g, (match, name) => (name in params ? String(params[name]) : match));
 }
 
+// Whether the catalogues word this key (French is the reference).
+export function has(key) {
+  return key in catalogues.fr;
+}
+
 export function t(key, params) {
   return translate(language.get(), key, params);
 }

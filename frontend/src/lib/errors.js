@@ -1,3 +1,5 @@
+import { has, t } from '../i18n/index.js';
+
 // GraphQL errors carry extensions.code; the page reacts to the code, never to the message text.
 export const CODES = ['UNAUTHENTICATED', 'FORBIDDEN', 'BAD_USER_INPUT', 'NOT_FOUND', 'RATE_LIMITED', 'CONFLICT', 'INTERNAL'];
 
@@ -43,9 +45,28 @@ export function errorMessageKey(code) {
   }
 }
 
-// The server's own message for BAD_USER_INPUT is written for the person (e.g. "invalid INS").
+// What was wrong with the input, for BAD_USER_INPUT: the sentence the catalogue has for the
+// error's `extensions.reason` (backend/domain/reasons.py), filled with the values that travel
+// beside it; the server's own (English) message only for an error without a known reason.
 export function errorDetail(resultOrError) {
   const error = resultOrError?.error ?? resultOrError;
   const first = (error?.graphQLErrors ?? [])[0];
-  return first?.extensions?.code === 'BAD_USER_INPUT' ? first.message : null;
+  if (first?.extensions?.code !== 'BAD_USER_INPUT') return null;
+  const { reason, field, sections, profession, ...rest } = first.extensions;
+  const key = `reason.${reason}`;
+  if (!reason || !has(key)) return first.message;
+  return t(key, {
+    ...rest,
+    field: fieldLabel(field),
+    profession: profession && has(`profession.${profession}`) ? t(`profession.${profession}`) : profession,
+    sections: Array.isArray(sections) ? sections.map((s) => (has(`section.${s}`) ? t(`section.${s}`) : s)).join(', ') : sections,
+  });
+}
+
+// An input's name as the API spells it (`title`, `details.cip13`), as the page names it.
+export function fieldLabel(field) {
+  if (!field) return '';
+  if (has(`field.${field}`)) return t(`field.${field}`);
+  const detail = field.startsWith('details.') ? field.slice('details.'.length) : field;
+  return has(`detail.${detail}`) ? t(`detail.${detail}`) : field;
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { formatCountdown, formatDate, formatDateTime, inPeriod, parseDay } from './dates.js';
-import { errorCode, errorDetail, errorMessageKey, isUnauthenticated } from './errors.js';
+import { errorCode, errorDetail, errorMessageKey, fieldLabel, isUnauthenticated } from './errors.js';
+import { setLanguage } from '../i18n/index.js';
 import { appendPage, clampFirst, nextPageVariables, nodes } from './paging.js';
 import { insKeyValid, normalizeIns } from './ins.js';
 
@@ -54,6 +55,30 @@ describe('error codes', () => {
     expect(errorMessageKey(null)).toBeNull();
     expect(errorDetail(gql('BAD_USER_INPUT', 'INS invalide'))).toBe('INS invalide');
     expect(errorDetail(gql('INTERNAL', 'stack trace'))).toBeNull();
+  });
+
+  const refused = (extensions, message = 'English text') => ({
+    error: { graphQLErrors: [{ message, extensions: { code: 'BAD_USER_INPUT', ...extensions } }] },
+  });
+
+  it('words a bad input by its reason, in the page language, with its values', () => {
+    setLanguage('fr');
+    expect(errorDetail(refused({ reason: 'WRONG_CODE' }))).toBe("Le code n'est pas le bon.");
+    expect(errorDetail(refused({ reason: 'FIELD_TOO_LONG', field: 'title', max: 300 }))).toBe('« Titre » : 300 caractères au plus.');
+    expect(errorDetail(refused({ reason: 'FIELD_INVALID', field: 'details.cip13' }))).toBe("« Code CIP » n'a pas la forme attendue.");
+    expect(errorDetail(refused({ reason: 'SECTIONS_NOT_ALLOWED', profession: 'pharmacien', sections: ['IMAGING', 'LAB_RESULTS'] }))).toBe(
+      'Un professionnel de cette profession (pharmacien) ne peut pas voir : Imagerie, Biologie.',
+    );
+    setLanguage('en');
+    expect(errorDetail(refused({ reason: 'PASSWORD_TOO_SHORT', min: 12 }))).toBe('The password must have at least 12 characters.');
+    setLanguage('fr');
+  });
+
+  it("falls back to the server's message for a reason the page does not know, and names unknown fields as sent", () => {
+    expect(errorDetail(refused({ reason: 'SOMETHING_NEW' }, 'Something new'))).toBe('Something new');
+    expect(errorDetail(refused({}, 'Cannot query field'))).toBe('Cannot query field');
+    expect(fieldLabel('details.unknownThing')).toBe('details.unknownThing');
+    expect(fieldLabel(undefined)).toBe('');
   });
 });
 
