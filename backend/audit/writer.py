@@ -92,10 +92,8 @@ INSERT_EVENT = (
 _SECTIONS = AccessEvent._meta.fields_map["sections"]
 
 
-def _event_row(
-    key: bytes, actor: Actor, event: PendingEvent, seq: int, previous_mac: str
-) -> tuple[AccessEvent, list[Any]]:
-    """The event at `seq` after `previous_mac`, and the parameters of INSERT_EVENT."""
+def _event_row(key: bytes, actor: Actor, event: PendingEvent, seq: int, previous_mac: str) -> list[Any]:
+    """The parameters of INSERT_EVENT for the event at `seq` after `previous_mac`."""
     actor_id = actor.event_actor_id
     at = clock.now().astimezone(UTC)
     mode = event.effective_mode
@@ -114,31 +112,25 @@ def _event_row(
         reason=event.reason,
     )
     digest = mac(key, fields, previous_mac)
-    row = AccessEvent(
-        record_id=event.record_id,
-        seq=seq,
-        at=at,
-        actor_id=actor_id,
-        actor_name=actor.name,
-        actor_profession=actor.profession,
-        actor_role=actor.role,
-        action=event.action.value,
-        mode=fields["mode"],
-        sections=fields["sections"],
-        entry_id=event.entry_id,
-        reason=event.reason,
-        mac=digest,
-    )
-    params = [
+    return [
         event.record_id, seq, at, actor_id, actor.name, actor.profession, actor.role,
         event.action.value, fields["mode"], _SECTIONS.to_db_value(fields["sections"], AccessEvent),
         event.entry_id, event.reason, digest,
     ]
-    return row, params
 
 
-async def _append(conn: Any, key: bytes, actor: Actor, event: PendingEvent) -> tuple[AccessEvent, bool]:
-    """Write one event at its record's head; also says whether the actor came before."""
+def _as_model(params: list[Any]) -> AccessEvent:
+    """The event written with INSERT_EVENT's `params`, as the ORM reads it back."""
+    return AccessEvent(
+        record_id=params[0], seq=params[1], at=params[2], actor_id=params[3], actor_name=params[4],
+        actor_profession=params[5], actor_role=params[6], action=params[7], mode=params[8],
+        sections=_SECTIONS.to_python_value(params[9]), entry_id=params[10], reason=params[11], mac=params[12],
+    )
+
+
+async def _append(conn: Any, key: bytes, actor: Actor, event: PendingEvent) -> tuple[list[Any], bool]:
+    """Write one event at its record's head: its INSERT_EVENT parameters, and whether the
+    actor came before."""
     # The UPDATE comes first: it takes the record row's write lock, so concurrent writers
     # to one record queue there and sequence numbers and MACs never fork.
     bumped = await sql.fetch(_BUMP_SQLITE if sql.is_sqlite(conn) else _BUMP_PG, [event.record_id], conn)
@@ -150,9 +142,9 @@ async def _append(conn: Any, key: bytes, actor: Actor, event: PendingEvent) -> t
         _HEAD, [event.record_id, seq - 1, actor_id, AccessAction.ACCESS_DENIED.value], conn
     )
     previous, seen_before = head[0][0], bool(head[0][1])
-    row, params = _event_row(key, actor, event, seq, str(previous) if previous else GENESIS)
+    params = _event_row(key, actor, event, seq, str(previous) if previous else GENESIS)
     await sql.execute(INSERT_EVENT, params, conn)
-    return row, seen_before
+    return params, seen_before
 
 
 # The steady state on PostgreSQL, in two statements and no transaction: read the head (its
@@ -183,8 +175,9 @@ _STEADY_TRIES = 3
 _record_locks: weakref.WeakValueDictionary[uuid.UUID, asyncio.Lock] = weakref.WeakValueDictionary()
 
 
-async def _append_steady(key: bytes, actor: Actor, event: PendingEvent) -> AccessEvent | None:
-    """The event written without a transaction; None where the locked path must write it."""
+async def _append_steady(key: bytes, actor: Actor, event: PendingEvent) -> int | None:
+    """The event written without a transaction, its sequence number; None where the locked
+    path must write it."""
     lock = _record_locks.get(event.record_id)
     if lock is None:
         lock = _record_locks[event.record_id] = asyncio.Lock()
@@ -200,13 +193,13 @@ async def _append_steady(key: bytes, actor: Actor, event: PendingEvent) -> Acces
             if not seen_before:
                 return None
             previous_mac = str(previous) if previous else GENESIS
-            row, params = _event_row(key, actor, event, int(current) + 1, previous_mac)
-            if await sql.fetch(_PG_STEADY_APPEND, params):
-                return row
+            seq = int(current) + 1
+            if await sql.fetch(_PG_STEADY_APPEND, _event_row(key, actor, event, seq, previous_mac)):
+                return seq
     return None
 
 
-async def append_all(actor: Actor, events: list[PendingEvent]) -> list[AccessEvent]:
+async def append_all(actor: Actor, events: list[PendingEvent]) -> None:
     """Write a request's events and their notifications in one transaction.
 
     Records are taken in a fixed order (by id), so two requests touching the same records
@@ -216,20 +209,15 @@ async def append_all(actor: Actor, events: list[PendingEvent]) -> list[AccessEve
     # Not inside a transaction: a change's transaction holds its record's row lock, which a
     # writer of this process waiting on PostgreSQL for it would hold the record's asyncio
     # lock against (AccessLog.changing); the locked path below needs no asyncio lock.
-    if len(events) == 1 and sql.pooled_postgres():
-        steady = await _append_steady(key, actor, events[0])
-        if steady is not None:
-            return [steady]
-    rows: list[AccessEvent] = []
+    if len(events) == 1 and sql.pooled_postgres() and await _append_steady(key, actor, events[0]) is not None:
+        return
     async with in_transaction() as conn:
         for event in sorted(events, key=lambda e: str(e.record_id)):
-            row, seen_before = await _append(conn, key, actor, event)
+            params, seen_before = await _append(conn, key, actor, event)
             if not seen_before:
-                await notices.after_event(row, using_db=conn, seen_before=False)
-            rows.append(row)
-    return rows
+                await notices.after_event(_as_model(params), using_db=conn, seen_before=False)
 
 
-async def append(actor: Actor, event: PendingEvent) -> AccessEvent:
+async def append(actor: Actor, event: PendingEvent) -> None:
     """Write one event at the head of its record's chain (outside a request)."""
-    return (await append_all(actor, [event]))[0]
+    await append_all(actor, [event])
