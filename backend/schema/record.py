@@ -13,6 +13,7 @@ from backend.authz.permissions import SectionVisible
 from backend.domain import enums
 from backend.resolvers import records
 from backend.resolvers.context import Info
+from backend.resolvers.entry_pages import EntryRow
 from backend.resolvers.records import RecordView
 from backend.schema.types import AccessMode, Entry, RecordStatus, Section, to_entry
 
@@ -23,10 +24,16 @@ class PageInfo:
     end_cursor: str | None
 
 
+def _edge_cursor(self) -> str:  # type: ignore[no-untyped-def]
+    # Encoded only when asked for: a consultation's edges often select the node alone.
+    return records.cursor_of(self._row)
+
+
 @strawberry.type
 class EntryEdge:
-    cursor: str
+    cursor: str = strawberry.field(resolver=_edge_cursor)
     node: Entry
+    _row: strawberry.Private[EntryRow]
 
 
 @strawberry.type
@@ -62,11 +69,12 @@ class EmergencyProfile:
 
 def _connection(page: records.EntryPage) -> EntryConnection:
     show_masked = page.view.is_owner
-    edges = [EntryEdge(cursor=records.cursor_of(e), node=to_entry(e, show_masked)) for e in page.entries]
+    entries = page.entries
+    edges = [EntryEdge(_row=e, node=to_entry(e, show_masked)) for e in entries]
     return EntryConnection(
         edges=edges,
         page_info=PageInfo(
-            has_next_page=page.has_next_page, end_cursor=edges[-1].cursor if edges else None
+            has_next_page=page.has_next_page, end_cursor=records.cursor_of(entries[-1]) if entries else None
         ),
         _page=page,
     )
