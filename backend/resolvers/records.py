@@ -16,9 +16,10 @@ from backend.authz.decision import (
     sees_masked,
     strongest,
 )
-from backend.domain.enums import AccessAction, AccessMode, EmergencyKind, RecordStatus, Role, Section
+from backend.authz.loaders import sharing_columns, sharing_from_row, sharing_join, sharing_params
+from backend.domain.enums import AccessAction, AccessMode, RecordStatus, Role, Section
 from backend.errors import Forbidden, Unauthenticated
-from backend.models import Grant, Record
+from backend.models import Record
 from backend.resolvers.arguments import ins_argument
 from backend.resolvers.context import Context
 from backend.resolvers.entry_pages import EntryRow, PageRequest, count_visible
@@ -92,37 +93,20 @@ async def my_record(ctx: Context) -> RecordView | None:
 
 # The record and what it shares with the calling practitioner, in one statement.
 _RECORD_AND_SHARING = (
-    'SELECT r.*, g."sections" AS "shared_sections",'
-    ' EXISTS(SELECT 1 FROM "blocked_practitioner" b'
-    ' WHERE b."record_id" = r."id" AND b."practitioner_id" = $2) AS "is_blocked",'
-    ' EXISTS(SELECT 1 FROM "emergency_session" s WHERE s."record_id" = r."id"'
-    ' AND s."practitioner_id" = $2 AND s."kind" = $3 AND s."expires_at" > $5) AS "regulator_open",'
-    ' EXISTS(SELECT 1 FROM "emergency_session" s WHERE s."record_id" = r."id"'
-    ' AND s."practitioner_id" = $2 AND s."kind" = $4 AND s."expires_at" > $5) AS "break_glass_open"'
-    ' FROM "record" r LEFT JOIN "grant" g ON g."record_id" = r."id" AND g."practitioner_id" = $2'
-    ' WHERE r."ins" = $1'
+    f'SELECT r.*, {sharing_columns(2)} FROM "record" r {sharing_join(2)} WHERE r."ins" = $1'  # noqa: S608
 )
 
 
 async def _record_by_ins(ctx: Context, ins: str) -> Record | None:
     """The record of an INS; its sharing facts for the caller go to the request's loader."""
     practitioner_id = ctx.viewer.practitioner_id
-    rows = await sql.fetch(_RECORD_AND_SHARING, [
-        ins, practitioner_id, EmergencyKind.REGULATOR.value, EmergencyKind.BREAK_GLASS.value,
-        clock.now(),
-    ])
+    rows = await sql.fetch(_RECORD_AND_SHARING, [ins, *sharing_params(practitioner_id, clock.now())])
     if not rows:
         return None
     row = rows[0]
     record = sql.model(Record, row)
     if practitioner_id is not None:
-        sections = sql.value(Grant, "sections", row["shared_sections"]) or []
-        ctx.loaders.sharing.prime(record.id, SharingFacts(
-            granted=frozenset(Section(s) for s in sections),
-            blocked=bool(row["is_blocked"]),
-            regulator_open=bool(row["regulator_open"]),
-            break_glass_open=bool(row["break_glass_open"]),
-        ))
+        ctx.loaders.sharing.prime(record.id, sharing_from_row(row))
     return record
 
 
