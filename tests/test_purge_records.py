@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from datetime import timedelta
 from pathlib import Path
@@ -133,9 +134,18 @@ async def test_dmp_purge_command(client: httpx.AsyncClient) -> None:
         status=RecordStatus.DELETED, deletion_requested_at=clock.now() - timedelta(days=31))
     await Record.filter(id=kept["record"].id).update(
         status=RecordStatus.CLOSED, closed_at=clock.now() - timedelta(days=365 * 9))
+    # An encrypted file no row holds, two days old: the command sweeps it too.
+    files_dir = config.settings().files_dir
+    files_dir.mkdir(parents=True, exist_ok=True)
+    orphan = files_dir / str(uuid.uuid4())
+    orphan.write_bytes(b"enc")
+    two_days_ago = (clock.now() - timedelta(days=2)).timestamp()
+    os.utime(orphan, (two_days_ago, two_days_ago))
     done = run_dmp("purge")
     assert done.returncode == 0, done.stderr
     assert "purged 1 record(s)" in done.stdout and "1 file(s) removed" in done.stdout
+    assert "1 orphan file(s) swept" in done.stdout
+    assert not orphan.exists()
     assert due["record"].ins not in done.stdout
     assert all_gone(await remains(due))
     assert all_there(await remains(kept))
@@ -172,8 +182,6 @@ async def test_purge_removes_expired_sign_in_state_and_keeps_live_state() -> Non
 
 
 async def test_orphan_files_are_swept_once_a_day_old() -> None:
-    import os
-
     from backend.purge import sweep_orphan_files
 
     _, record = await factories.patient()
