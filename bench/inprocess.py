@@ -2,9 +2,10 @@
 
 `bench.run` measures the server under load over HTTP; its figures move by ±30 % from one
 run to the next on a shared machine, too much to see a change of a few per cent. This calls
-the product's ASGI application directly, one request at a time, and reports the CPU time
-of this process per request (`time.process_time`, the database's own work excluded), the
-best and the median of several rounds. Run it pinned to one core, before and after a
+the product's ASGI application directly, one request at a time, then the baseline's
+(`bench/baseline.py`) the same way, and reports the CPU time of this process per request
+(`time.process_time`, the database's own work excluded), the best and the median of several
+rounds, and the ratio baseline/product. Run it pinned to one core, before and after a
 change:
 
     taskset -c 0 .venv/bin/python -m bench.inprocess --db postgres --seed
@@ -31,8 +32,8 @@ from bench.seed import create_database, seed
 STATE = Path(tempfile.gettempdir()) / "dmp-bench-inprocess"
 
 
-async def call(app: Any, body: bytes, token: str) -> list[dict[str, Any]]:
-    """One POST /graphql through the application; the messages it sent back."""
+async def call(app: Any, body: bytes, token: str, path: str = "/graphql") -> list[dict[str, Any]]:
+    """One POST through the application; the messages it sent back."""
     received = False
 
     async def receive() -> dict[str, Any]:
@@ -49,7 +50,7 @@ async def call(app: Any, body: bytes, token: str) -> list[dict[str, Any]]:
 
     scope = {
         "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
-        "scheme": "http", "path": "/graphql", "raw_path": b"/graphql", "query_string": b"",
+        "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": b"",
         "root_path": "", "client": ("127.0.0.1", 50000), "server": ("127.0.0.1", 8000),
         "headers": [
             (b"host", b"localhost:8000"), (b"content-type", b"application/json"),
@@ -60,29 +61,41 @@ async def call(app: Any, body: bytes, token: str) -> list[dict[str, Any]]:
     return messages
 
 
-async def measure(manifest: Path, rounds: int, requests: int) -> None:
+async def _rounds(
+    app: Any, bodies: list[bytes], token: str, path: str, rounds: int, requests: int
+) -> list[float]:
+    """CPU ms per request of each round, sorted; after a warm-up, and a check of the answer."""
+    for k in range(requests // 2):  # warm-up: caches, connections
+        messages = await call(app, bodies[k % len(bodies)], token, path)
+    last = messages[-1]["body"]
+    if messages[0].get("status") != 200 or b'"errors"' in last:
+        raise SystemExit(f"{path} failed: {last[:300]!r}")
+    per_request = []
+    for _ in range(rounds):
+        start = time.process_time()
+        for k in range(requests):
+            await call(app, bodies[k % len(bodies)], token, path)
+        per_request.append((time.process_time() - start) / requests * 1000)
+    return sorted(per_request)
+
+
+async def measure(manifest: Path, url: str, rounds: int, requests: int) -> None:
+    from backend import config
     from backend.app import create_app
+    from bench import baseline
 
     state = json.loads(manifest.read_text())
-    app = create_app(outbox_worker=False)
-    async with app.router.lifespan_context(app):
-        for name, query in (("S1", S1), ("S2", S2)):
+    product = create_app(outbox_worker=False)
+    plain = baseline.create_app(url, config.settings().audit_key, pool_size=5)
+    async with product.router.lifespan_context(product), plain.router.lifespan_context(plain):
+        for name, query, path in (("S1", S1, "/s1"), ("S2", S2, "/s2")):
             bodies = [json.dumps({"query": query, "variables": {"ins": i}}).encode() for i in state["ins"]]
-            for k in range(requests // 2):  # warm-up: caches, connections
-                messages = await call(app, bodies[k % len(bodies)], state["token"])
-            last = messages[-1]["body"]
-            if messages[0].get("status") != 200 or b'"errors"' in last:
-                raise SystemExit(f"{name} failed: {last[:300]!r}")
-            per_request = []
-            for _ in range(rounds):
-                start = time.process_time()
-                for k in range(requests):
-                    await call(app, bodies[k % len(bodies)], state["token"])
-                per_request.append((time.process_time() - start) / requests * 1000)
-            per_request.sort()
-            print(f"{name}: CPU ms per request, best {per_request[0]:.3f}, "
-                  f"median {per_request[len(per_request) // 2]:.3f} ({rounds} rounds of {requests})",
-                  flush=True)
+            ours = await _rounds(product, bodies, state["token"], "/graphql", rounds, requests)
+            theirs = await _rounds(plain, bodies, state["token"], path, rounds, requests)
+            print(f"{name}: CPU ms per request, best (median) of {rounds} rounds of {requests}: "
+                  f"product {ours[0]:.3f} ({ours[len(ours) // 2]:.3f}), "
+                  f"baseline {theirs[0]:.3f} ({theirs[len(theirs) // 2]:.3f}); "
+                  f"baseline/product {theirs[0] / ours[0]:.2f}", flush=True)
 
 
 def main() -> None:
@@ -111,7 +124,7 @@ def main() -> None:
         manifest = asyncio.run(seed(url, args.patients, config.settings().audit_key, big_entries=300))
         first = manifest.practitioners[0]
         manifest_path.write_text(json.dumps({"token": first.token, "ins": first.patients}))
-    asyncio.run(measure(manifest_path, args.rounds, args.requests))
+    asyncio.run(measure(manifest_path, url, args.rounds, args.requests))
 
 
 if __name__ == "__main__":
