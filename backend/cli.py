@@ -225,7 +225,8 @@ def cmd_audit_verify(args: argparse.Namespace) -> None:
     async def work() -> tuple[verify.Report, verify.Report | None]:
         record_ids = await _record_ids_for(args.ins)()
         chains = await verify.verify(config.settings().audit_key, record_ids)
-        against = await verify.check_anchor(anchor_heads, record_ids) if anchor_heads else None
+        key = config.settings().audit_key
+        against = await verify.check_anchor(key, anchor_heads, record_ids) if anchor_heads else None
         return chains, against
 
     chains, against = asyncio.run(_with_db(work))
@@ -235,7 +236,8 @@ def cmd_audit_verify(args: argparse.Namespace) -> None:
             print(f"FAILED {problem}")
         raise CommandError(f"access history verification failed: {len(problems)} chain(s) broken")
     print(f"access history intact: {chains.records} record(s), {chains.events} event(s)"
-          + (f"; {against.records} anchored head(s) reached" if against else ""))
+          + (f"; {against.records - against.purged} anchored head(s) reached, {against.purged} purged "
+             "since with a valid seal" if against else ""))
 
 
 def cmd_audit_anchor(args: argparse.Namespace) -> None:

@@ -18,6 +18,7 @@ from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from backend import clock
+from backend.audit.chain import purge_seal
 from backend.config import settings
 from backend.domain.enums import RecordStatus
 from backend.models import (
@@ -34,6 +35,7 @@ from backend.models import (
     OutboxMessage,
     PasskeyChallenge,
     PasskeyCredential,
+    PurgedRecord,
     RateCounter,
     Record,
     Session,
@@ -82,9 +84,25 @@ def due_filter(now: datetime) -> Q:
 
 
 async def purge_record(record: Record) -> list[uuid.UUID]:
-    """Delete one record and its owner's account; returns the ids of its stored files."""
+    """Delete one record and its owner's account; returns the ids of its stored files.
+
+    The record's history goes too; a sealed `PurgedRecord` row keeps where its chain ended,
+    so that `dmp audit verify --anchor` can tell this purge from rows deleted another way.
+    """
     owner_id: uuid.UUID | None = record.owner_id  # type: ignore[attr-defined]
     async with in_transaction() as conn:
+        # The record's row lock first, as an event write takes it: the head read is the last.
+        locked = await Record.filter(id=record.id).using_db(conn).select_for_update().first()
+        last_seq = locked.event_seq if locked else 0
+        heads = await AccessEvent.filter(record_id=record.id, seq=last_seq).using_db(conn).values_list(
+            "mac", flat=True
+        )
+        last_mac = str(heads[0]) if heads else ""
+        purged_at = clock.now()
+        await PurgedRecord.create(
+            using_db=conn, record_id=record.id, purged_at=purged_at, last_seq=last_seq, last_mac=last_mac,
+            mac=purge_seal(settings().audit_key, str(record.id), purged_at, last_seq, last_mac),
+        )
         file_ids = [
             uuid.UUID(str(f))
             for f in await StoredFile.filter(record_id=record.id).using_db(conn).values_list("id", flat=True)

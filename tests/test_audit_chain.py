@@ -171,6 +171,71 @@ async def test_diverging_chain_is_caught_by_the_anchor(client: httpx.AsyncClient
     assert f"record {record.id} seq 5: diverges from the anchor" in done.stdout
 
 
+async def _anchored(client: httpx.AsyncClient, label: str) -> tuple[Record, Path]:
+    """A record with a chain of five, and an anchor file taken of it."""
+    record, _ = await chain_of_five(client)
+    anchor = TEST_DIR / f"anchor-{label}-{db_kind()}-{record.id}.json"
+    assert run_dmp("audit", "anchor", "--out", str(anchor)).returncode == 0
+    return record, anchor
+
+
+async def test_a_record_purged_since_the_anchor_passes_with_its_seal(client: httpx.AsyncClient) -> None:
+    from datetime import timedelta
+
+    from backend import clock
+    from backend.domain.enums import RecordStatus
+    from backend.models import PurgedRecord
+
+    record, anchor = await _anchored(client, "purged")
+    await Record.filter(id=record.id).update(
+        status=RecordStatus.DELETED, deletion_requested_at=clock.now() - timedelta(days=31))
+    assert run_dmp("purge").returncode == 0
+    assert not await Record.filter(id=record.id).exists()
+    seal = await PurgedRecord.get(record_id=record.id)
+    assert seal.last_seq == 5
+    done = run_dmp("audit", "verify", "--anchor", str(anchor))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "1 purged since with a valid seal" in done.stdout
+
+
+async def test_a_record_gone_without_its_seal_is_caught_by_the_anchor(client: httpx.AsyncClient) -> None:
+    from backend.models import PurgedRecord
+    from backend.purge import purge_record
+
+    record, anchor = await _anchored(client, "unsealed")
+    await purge_record(record)
+    await PurgedRecord.filter(record_id=record.id).delete()  # rows deleted some other way
+    done = run_dmp("audit", "verify", "--anchor", str(anchor))
+    assert done.returncode == 1
+    assert (
+        f"record {record.id} seq 5: the record and its history are gone, and no purge is recorded"
+        in done.stdout
+    )
+
+
+async def test_a_forged_or_short_purge_seal_is_caught_by_the_anchor(client: httpx.AsyncClient) -> None:
+    from backend.models import PurgedRecord
+    from backend.purge import purge_record
+
+    # A seal edited after the purge does not verify.
+    record, anchor = await _anchored(client, "forged")
+    await purge_record(record)
+    await PurgedRecord.filter(record_id=record.id).update(last_seq=9)
+    done = run_dmp("audit", "verify", "--anchor", str(anchor))
+    assert done.returncode == 1
+    assert f"record {record.id} seq 5: the record's purge seal does not verify" in done.stdout
+
+    # A tail cut before a genuine purge: the seal is valid, but the chain it closes is short.
+    record, anchor = await _anchored(client, "short")
+    rows = list(await AccessEvent.filter(record_id=record.id).order_by("seq"))
+    await sql(f"DELETE FROM access_event WHERE id IN ({rows[3].id}, {rows[4].id})")
+    await sql(f"UPDATE record SET event_seq = 3 WHERE id = '{record.id}'")
+    await purge_record(await Record.get(id=record.id))
+    done = run_dmp("audit", "verify", "--anchor", str(anchor))
+    assert done.returncode == 1
+    assert f"record {record.id} seq 5: the purged chain did not reach the anchored head" in done.stdout
+
+
 async def test_an_edited_anchor_file_is_refused(client: httpx.AsyncClient) -> None:
     record, _ = await chain_of_five(client)
     anchor = TEST_DIR / f"anchor-edit-{db_kind()}-{record.id}.json"

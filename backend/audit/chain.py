@@ -52,3 +52,10 @@ def event_fields(
 
 def mac(key: bytes, fields: dict[str, Any], previous_mac: str) -> str:
     return hmac.new(key, previous_mac.encode() + canonical(fields), hashlib.sha256).hexdigest()
+
+
+def purge_seal(key: bytes, record_id: str, purged_at: datetime, last_seq: int, last_mac: str) -> str:
+    """The seal of a purged record's history: a last link after its head (seq `last_seq`, MAC
+    `last_mac`), which only the audit key can make."""
+    fields = {"purged": record_id, "seq": last_seq, "at": purged_at.isoformat(timespec="microseconds")}
+    return mac(key, fields, last_mac or GENESIS)

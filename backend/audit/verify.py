@@ -14,8 +14,8 @@ from datetime import UTC
 from typing import Any
 
 from backend import clock
-from backend.audit.chain import GENESIS, event_fields, mac
-from backend.models import AccessEvent, Record
+from backend.audit.chain import GENESIS, event_fields, mac, purge_seal
+from backend.models import AccessEvent, PurgedRecord, Record
 
 EVENT_COLUMNS = (
     "seq", "at", "actor_id", "actor_name", "actor_profession", "actor_role", "action", "mode",
@@ -37,6 +37,7 @@ class Problem:
 class Report:
     records: int = 0
     events: int = 0
+    purged: int = 0  # anchored records purged since, their seal checked (check_anchor)
     problems: list[Problem] = field(default_factory=list)
 
     @property
@@ -144,8 +145,29 @@ def load_anchor(text: str) -> list[dict[str, Any]]:
     return heads
 
 
-async def check_anchor(heads: list[dict[str, Any]], record_ids: list[uuid.UUID] | None = None) -> Report:
-    """Every anchored chain must still reach its anchored head, with the same MAC there."""
+async def _purged_since(key: bytes, record_id: uuid.UUID, head: dict[str, Any]) -> Problem | None:
+    """None if a record missing since the anchor was purged by `dmp purge` after its anchored
+    head; otherwise what is wrong."""
+    purged = await PurgedRecord.get_or_none(record_id=record_id)
+    if purged is None:
+        return Problem(
+            record_id, head["seq"], "the record and its history are gone, and no purge is recorded"
+        )
+    seal = purge_seal(key, str(record_id), purged.purged_at, purged.last_seq, purged.last_mac)
+    if not hmac.compare_digest(seal, purged.mac):
+        return Problem(record_id, head["seq"], "the record's purge seal does not verify")
+    if purged.last_seq < head["seq"] or (
+        purged.last_seq == head["seq"] and not hmac.compare_digest(purged.last_mac, head["mac"])
+    ):
+        return Problem(record_id, head["seq"], "the purged chain did not reach the anchored head")
+    return None
+
+
+async def check_anchor(
+    key: bytes, heads: list[dict[str, Any]], record_ids: list[uuid.UUID] | None = None
+) -> Report:
+    """Every anchored chain must still reach its anchored head, with the same MAC there, or
+    have been purged after it (a sealed PurgedRecord)."""
     report = Report()
     wanted = {str(r) for r in record_ids} if record_ids is not None else None
     for head in heads:
@@ -154,7 +176,12 @@ async def check_anchor(heads: list[dict[str, Any]], record_ids: list[uuid.UUID] 
         report.records += 1
         record_id = uuid.UUID(head["record"])
         if not await Record.filter(id=record_id).exists():
-            continue  # purged since the anchor (dmp purge); nothing left to compare
+            problem = await _purged_since(key, record_id, head)
+            if problem is None:
+                report.purged += 1
+            else:
+                report.problems.append(problem)
+            continue
         macs = await AccessEvent.filter(record_id=record_id, seq=head["seq"]).values_list(
             "mac", flat=True
         )

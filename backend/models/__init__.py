@@ -2,7 +2,7 @@
 
 from backend.models.access import BlockedPractitioner, EmergencySession, Grant
 from backend.models.accounts import Account, Practitioner
-from backend.models.audit import AccessEvent
+from backend.models.audit import AccessEvent, PurgedRecord
 from backend.models.auth import (
     ApiToken,
     LoginAttempt,
@@ -17,6 +17,7 @@ from backend.models.records import ActivationCode, Entry, ImportKey, Record, Sto
 
 __all__ = [
     "AccessEvent",
+    "PurgedRecord",
     "Account",
     "ActivationCode",
     "ApiToken",

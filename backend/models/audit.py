@@ -34,3 +34,18 @@ class AccessEvent(Model):
         unique_together = (("record", "seq"),)
         # The first-access notice asks whether this actor came before.
         indexes = (("record_id", "actor_id"),)
+
+
+class PurgedRecord(Model):
+    """What is left of a purged record's history: where its chain ended, sealed with the audit
+    key. `dmp audit verify --anchor` tells a record purged since the anchor from one whose rows
+    were deleted some other way. No personal data: the record's id only."""
+
+    record_id = fields.UUIDField(primary_key=True)
+    purged_at = fields.DatetimeField()
+    last_seq = fields.IntField()
+    last_mac = fields.CharField(max_length=64)
+    mac = fields.CharField(max_length=64)
+
+    class Meta:
+        table = "purged_record"
