@@ -21,6 +21,7 @@ from backend import clock
 from backend.audit.chain import purge_seal
 from backend.config import settings
 from backend.domain.enums import RecordStatus
+from backend.files import storage
 from backend.models import (
     AccessEvent,
     Account,
@@ -134,14 +135,9 @@ async def purge_record(record: Record) -> list[uuid.UUID]:
 async def purge(now: datetime | None = None) -> PurgeReport:
     now = now or clock.now()
     report = PurgeReport()
-    files_dir = settings().files_dir
     for record in await Record.filter(due_filter(now)).order_by("id"):
         file_ids = await purge_record(record)
-        for file_id in file_ids:
-            path = files_dir / str(file_id)
-            if path.exists():
-                path.unlink()
-                report.files += 1
+        report.files += sum(storage.remove(file_id) for file_id in file_ids)
         if record.status == RecordStatus.CLOSED:
             report.closed += 1
         else:
@@ -159,23 +155,17 @@ async def sweep_orphan_files(now: datetime) -> int:
     went with the purged rows) and half-written temporary files of a cut write. Files whose
     name is not a file id are not the service's and stay.
     """
-    files_dir = settings().files_dir
-    if not files_dir.is_dir():
-        return 0
     cutoff = (now - ORPHAN_AGE).timestamp()
     removed = 0
     candidates: dict[uuid.UUID, Path] = {}
-    for path in files_dir.iterdir():
-        if not path.is_file() or path.stat().st_mtime > cutoff:
+    for path, file_id in storage.files_on_disk():
+        if path.stat().st_mtime > cutoff:
             continue
-        if path.name.startswith(".") and path.name.endswith(".tmp"):
+        if file_id is None:
             path.unlink(missing_ok=True)
             removed += 1
-            continue
-        try:
-            candidates[uuid.UUID(path.name)] = path
-        except ValueError:
-            continue
+        else:
+            candidates[file_id] = path
     ids = list(candidates)
     for start in range(0, len(ids), _IN_CHUNKS):
         chunk = ids[start : start + _IN_CHUNKS]

@@ -7,6 +7,7 @@ import contextlib
 import os
 import secrets
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 from backend.config import settings
@@ -66,6 +67,34 @@ async def read(file_id: uuid.UUID, nonce: bytes, wrapped_key: bytes, kid: str) -
     return await asyncio.to_thread(_read_and_open, file_id, bytes(nonce), bytes(wrapped_key), kid)
 
 
-def remove(file_id: uuid.UUID) -> None:
-    with contextlib.suppress(FileNotFoundError):
+def remove(file_id: uuid.UUID) -> bool:
+    """Delete the file; whether there was one."""
+    try:
         path_of(file_id).unlink()
+    except FileNotFoundError:
+        return False
+    return True
+
+
+def _temporary(name: str) -> bool:
+    """A half-written file of `_write_atomically`: `.<id>.<hex>.tmp`."""
+    return name.startswith(".") and name.endswith(".tmp")
+
+
+def files_on_disk() -> Iterator[tuple[Path, uuid.UUID | None]]:
+    """The service's files: each path with the id of the file it holds, None for a
+    half-written temporary file. Anything else in the folder is not the service's and is
+    left out."""
+    files_dir = settings().files_dir
+    if not files_dir.is_dir():
+        return
+    for path in files_dir.iterdir():
+        if not path.is_file():
+            continue
+        if _temporary(path.name):
+            yield path, None
+            continue
+        try:
+            yield path, uuid.UUID(path.name)
+        except ValueError:
+            continue
