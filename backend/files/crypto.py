@@ -75,24 +75,29 @@ def seal(keyring: Keyring, file_id: uuid.UUID, plaintext: bytes) -> Sealed:
     )
 
 
+def _file_key(keyring: Keyring, file_id: uuid.UUID, wrapped_key: bytes, kid: str) -> bytes:
+    """The file's own key; KeyUnavailable if `kid` is not in the keyring, FileIntegrityError
+    if the wrapped key does not unwrap."""
+    try:
+        return aes_key_unwrap(keyring.get(kid), wrapped_key)
+    except (InvalidUnwrap, ValueError) as exc:
+        raise FileIntegrityError(f"the key of stored file {file_id} does not unwrap") from exc
+
+
 def rewrap(keyring: Keyring, file_id: uuid.UUID, wrapped_key: bytes, kid: str) -> tuple[bytes, str]:
     """A file's key wrapped by the current data key instead of the one `kid` names.
 
     Only the 40-byte wrapped key changes; the file on disk, sealed with the file's own key,
     stays as it is. FileIntegrityError if the wrapped key does not unwrap.
     """
-    try:
-        file_key = aes_key_unwrap(keyring.get(kid), wrapped_key)
-    except (InvalidUnwrap, ValueError) as exc:
-        raise FileIntegrityError(f"the key of stored file {file_id} does not unwrap") from exc
+    file_key = _file_key(keyring, file_id, wrapped_key, kid)
     return aes_key_wrap(keyring.current, file_key), key_id(keyring.current)
 
 
 def open_sealed(keyring: Keyring, file_id: uuid.UUID, sealed: Sealed) -> bytes:
     """The plaintext, or FileIntegrityError: GCM checks the tag before returning anything."""
-    wrapping_key = keyring.get(sealed.key_id)
+    file_key = _file_key(keyring, file_id, sealed.wrapped_key, sealed.key_id)
     try:
-        file_key = aes_key_unwrap(wrapping_key, sealed.wrapped_key)
         return AESGCM(file_key).decrypt(sealed.nonce, sealed.ciphertext, _aad(file_id))
-    except (InvalidTag, InvalidUnwrap, ValueError) as exc:
+    except (InvalidTag, ValueError) as exc:
         raise FileIntegrityError(f"stored file {file_id} failed its integrity check") from exc
