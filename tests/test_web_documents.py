@@ -40,7 +40,7 @@ async def test_patient_uploads_a_pdf_and_downloads_it_back_identical(
         alert = page.get_by_role("alert")
         await expect(alert).to_contain_text("Certaines informations saisies ne sont pas valables.")
         await expect(alert).to_contain_text(
-            "Ce fichier n'est pas un PDF, un JPEG ou un PNG valable (20 Mo au plus).")
+            "Ce fichier n'est pas accepté : envoyez un PDF, un JPEG ou un PNG valable.")
         await expect(alert).not_to_contain_text("Accepted")  # not the server's English text
         await expect(page.get_by_text("est ajouté à votre dossier")).to_have_count(0)
         assert await Entry.filter(record_id=record.id).count() == 0

@@ -51,16 +51,7 @@ export function Upload() {
       <h1>{t('upload.title')}</h1>
       <p>{t('upload.intro')}</p>
       {notice && <Notice>{notice}</Notice>}
-      {failure?.code === 'BAD_USER_INPUT' ? (
-        // The form bounds every other field, so a refusal is about the file: said in the page's
-        // language rather than with the server's own (English) message.
-        <div class="error" role="alert">
-          <p>{t('error.badInput')}</p>
-          <p>{t('upload.badFile')}</p>
-        </div>
-      ) : (
-        <ErrorBox result={failure} />
-      )}
+      <ErrorBox result={failure} />
       {tooBig && (
         <p class="error" role="alert">
           {t('upload.tooBig')}
