@@ -123,7 +123,9 @@ def main() -> None:
         asyncio.run(create_database(url))
         manifest = asyncio.run(seed(url, args.patients, config.settings().audit_key, big_entries=300))
         first = manifest.practitioners[0]
-        manifest_path.write_text(json.dumps({"token": first.token, "ins": first.patients}))
+        # The hot record is granted to every load practitioner, however few patients.
+        ins = first.patients or [manifest.hot_ins]
+        manifest_path.write_text(json.dumps({"token": first.token, "ins": ins}))
     asyncio.run(measure(manifest_path, url, args.rounds, args.requests))
 
 

@@ -6,8 +6,10 @@ figures come from `python -m bench.run` (docs/benchmarks.md).
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import httpx
 import pytest
@@ -65,3 +67,17 @@ async def test_seed_baseline_and_product_answer_s1_alike(client: httpx.AsyncClie
     # The seeded history and the baseline's write both hold in the product's own chain check.
     report = await verify.verify(settings().audit_key, [record.id])
     assert report.ok and report.events == len(events)
+
+
+def test_inprocess_comparison_runs(tmp_path: Path) -> None:
+    """`bench.inprocess` seeds its own SQLite database under TMPDIR and prints both figures."""
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.inprocess", "--db", "sqlite", "--seed", "--patients", "10",
+         "--rounds", "1", "--requests", "10"],
+        env={**os.environ, "TMPDIR": str(tmp_path)}, capture_output=True, text=True, timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    lines = [line for line in done.stdout.splitlines() if "CPU ms per request" in line]
+    assert [line.split(":")[0] for line in lines] == ["S1", "S2"]
+    assert all("product" in line and "baseline/product" in line for line in lines)
+    assert (tmp_path / "dmp-bench-inprocess" / "manifest-sqlite.json").exists()
