@@ -61,6 +61,31 @@ def test_every_refusal_names_its_reason() -> None:
     assert offenders == []
 
 
+_RAISERS = {"BadUserInput", "InvalidIdentifier", "InvalidCode", "InvalidDetails", "WeakPassword", "Refused"}
+
+
+def test_every_raise_sends_the_values_its_sentence_needs() -> None:
+    """A catalogue sentence's {placeholders} are filled from the error's extensions: each
+    place that raises a reason passes them all, or the page would show a raw `{max}`."""
+    worded = _catalogue_reasons(CATALOGUES["fr"])
+    needs = {name: set(re.findall(r"\{(\w+)\}", text)) for name, text in worded.items()}
+    missing = []
+    for path in (ROOT / "backend").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not isinstance(node, ast.Call) or getattr(node.func, "id", None) not in _RAISERS:
+                continue
+            given = {k.arg for k in node.keywords if k.arg}
+            for arg in node.args:
+                choices = [arg.body, arg.orelse] if isinstance(arg, ast.IfExp) else [arg]
+                for choice in choices:
+                    if _names_a_reason(choice):
+                        reason = choice.attr  # type: ignore[union-attr]
+                        lacking = sorted(needs[reason] - given)
+                        if lacking:
+                            missing.append(f"{path.relative_to(ROOT)}:{node.lineno} {reason} {lacking}")
+    assert missing == []
+
+
 async def test_a_refusal_carries_its_reason_and_values_and_writes_nothing(client: httpx.AsyncClient) -> None:
     _, record = await factories.patient()
     account, practitioner = await factories.practitioner(Profession.PHARMACIEN)
