@@ -10,10 +10,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Protocol
 
-from tortoise.transactions import in_transaction
-
 from backend import clock
-from backend.audit.writer import PendingEvent, append
 from backend.authz.decision import may_write, sees_masked
 from backend.domain.enums import AccessAction, AccessMode, EntrySource, RecordStatus, Role, Section
 from backend.domain.reasons import Reason
@@ -207,7 +204,7 @@ async def _store(
     file_id = uuid.uuid4()
     try:
         sealed = await storage.write(file_id, content)
-        async with in_transaction() as conn:
+        async with ctx.access_log.changing(record.id) as conn:
             stored = await StoredFile.create(
                 using_db=conn,
                 id=file_id,
@@ -234,9 +231,10 @@ async def _store(
                 file=stored,
             )
             # The change and its event commit together: no unrecorded upload, no orphan event.
-            await append(ctx.access_log.actor, PendingEvent(
-                record.id, AccessAction.ENTRY_ADDED, view.modes[section], {section}, str(entry.id)
-            ))
+            await ctx.access_log.record_change(
+                record.id, AccessAction.ENTRY_ADDED, mode=view.modes[section], sections={section},
+                entry_id=str(entry.id),
+            )
             if not view.is_owner:
                 await notify_new_document(record.id, using_db=conn)
     except BaseException:

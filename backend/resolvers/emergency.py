@@ -7,10 +7,8 @@ import uuid
 from dataclasses import dataclass
 
 from tortoise.backends.base.client import BaseDBAsyncClient
-from tortoise.transactions import in_transaction
 
 from backend import clock
-from backend.audit.writer import PendingEvent, append
 from backend.config import settings
 from backend.domain.enums import AccessAction, AccessMode, EmergencyKind, Profession, RecordStatus, Role
 from backend.domain.reasons import Reason
@@ -88,7 +86,7 @@ async def open_emergency(ctx: Context, ins: str, reason: str, kind: EmergencyKin
 
     now = clock.now()
     expires_at = now + dt.timedelta(minutes=_minutes(kind))
-    async with in_transaction() as conn:
+    async with ctx.access_log.changing(record.id) as conn:
         await EmergencySession.create(
             using_db=conn,
             id=uuid.uuid4(),
@@ -101,9 +99,9 @@ async def open_emergency(ctx: Context, ins: str, reason: str, kind: EmergencyKin
         )
         await _notify_owner(record, kind, viewer.display_name, viewer.profession, now, conn)
         # The opening and its event commit together: no emergency session goes unrecorded.
-        await append(ctx.access_log.actor, PendingEvent(
-            record.id, OPENED_ACTION[kind], OPENED_MODE[kind], reason=reason
-        ))
+        await ctx.access_log.record_change(
+            record.id, OPENED_ACTION[kind], mode=OPENED_MODE[kind], reason=reason
+        )
     # The payload's record goes through the decision with the session now open.
     ctx.loaders.sharing.clear(record.id)
     view = await view_of(ctx, record)
