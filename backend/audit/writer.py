@@ -84,10 +84,15 @@ _HEAD = (
     ' EXISTS(SELECT 1 FROM "access_event" WHERE "record_id" = $1 AND "actor_id" = $3'
     ' AND "seq" <= $2 AND "action" <> $4)'
 )
+# The columns an event is written with, in the order of INSERT_EVENT's parameters.
+_EVENT_COLUMNS = (
+    "record_id", "seq", "at", "actor_id", "actor_name", "actor_profession", "actor_role", "action",
+    "mode", "sections", "entry_id", "reason", "mac",
+)
+_COLUMN_LIST = ", ".join(f'"{column}"' for column in _EVENT_COLUMNS)
 INSERT_EVENT = (
-    'INSERT INTO "access_event" ("record_id", "seq", "at", "actor_id", "actor_name",'
-    ' "actor_profession", "actor_role", "action", "mode", "sections", "entry_id", "reason", "mac")'
-    ' VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)'
+    f'INSERT INTO "access_event" ({_COLUMN_LIST})'  # noqa: S608 - fixed column names only
+    f' VALUES ({", ".join(f"${n}" for n in range(1, len(_EVENT_COLUMNS) + 1))})'
 )
 _SECTIONS = AccessEvent._meta.fields_map["sections"]
 
@@ -121,11 +126,9 @@ def _event_row(key: bytes, actor: Actor, event: PendingEvent, seq: int, previous
 
 def _as_model(params: list[Any]) -> AccessEvent:
     """The event written with INSERT_EVENT's `params`, as the ORM reads it back."""
-    return AccessEvent(
-        record_id=params[0], seq=params[1], at=params[2], actor_id=params[3], actor_name=params[4],
-        actor_profession=params[5], actor_role=params[6], action=params[7], mode=params[8],
-        sections=_SECTIONS.to_python_value(params[9]), entry_id=params[10], reason=params[11], mac=params[12],
-    )
+    values = dict(zip(_EVENT_COLUMNS, params, strict=True))
+    values["sections"] = _SECTIONS.to_python_value(values["sections"])
+    return AccessEvent(**values)
 
 
 async def _append(conn: Any, key: bytes, actor: Actor, event: PendingEvent) -> tuple[list[Any], bool]:
@@ -163,10 +166,9 @@ _PG_STEADY_HEAD = (
     ' FROM "record" r WHERE r."id" = $1'
 )
 _PG_STEADY_APPEND = (
-    'WITH "head" AS (UPDATE "record" SET "event_seq" = "event_seq" + 1'
+    'WITH "head" AS (UPDATE "record" SET "event_seq" = "event_seq" + 1'  # noqa: S608 - fixed names
     ' WHERE "id" = $1 AND "event_seq" = $2 - 1 RETURNING "event_seq")'
-    ' INSERT INTO "access_event" ("record_id", "seq", "at", "actor_id", "actor_name",'
-    ' "actor_profession", "actor_role", "action", "mode", "sections", "entry_id", "reason", "mac")'
+    f' INSERT INTO "access_event" ({_COLUMN_LIST})'
     ' SELECT $1::uuid, $2::int, $3::timestamptz, $4::text, $5::text, $6::text, $7::text,'
     ' $8::text, $9::text, $10::jsonb, $11::text, $12::text, $13::text FROM "head"'
     ' RETURNING "seq"'
