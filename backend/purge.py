@@ -19,6 +19,7 @@ from tortoise.transactions import in_transaction
 
 from backend import clock
 from backend.audit.chain import purge_seal
+from backend.audit.verify import head_mac
 from backend.config import settings
 from backend.domain.enums import RecordStatus
 from backend.files import storage
@@ -95,10 +96,7 @@ async def purge_record(record: Record) -> list[uuid.UUID]:
         # The record's row lock first, as an event write takes it: the head read is the last.
         locked = await Record.filter(id=record.id).using_db(conn).select_for_update().first()
         last_seq = locked.event_seq if locked else 0
-        heads = await AccessEvent.filter(record_id=record.id, seq=last_seq).using_db(conn).values_list(
-            "mac", flat=True
-        )
-        last_mac = str(heads[0]) if heads else ""
+        last_mac = await head_mac(record.id, last_seq, conn)
         purged_at = clock.now()
         await PurgedRecord.create(
             using_db=conn, record_id=record.id, purged_at=purged_at, last_seq=last_seq, last_mac=last_mac,

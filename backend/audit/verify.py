@@ -111,13 +111,18 @@ def digest_of(heads: list[dict[str, Any]]) -> str:
     return hashlib.sha256(lines.encode()).hexdigest()
 
 
+async def head_mac(record_id: uuid.UUID, seq: int, conn: Any = None) -> str:
+    """The MAC of a chain's event at `seq` (its head); "" when there is none."""
+    macs = await AccessEvent.filter(record_id=record_id, seq=seq).using_db(conn).values_list("mac", flat=True)
+    return str(macs[0]) if macs else ""
+
+
 async def anchor() -> dict[str, Any]:
     """The head of every chain (record id, last seq, last MAC) and one digest over them."""
     heads: list[dict[str, Any]] = []
     records = await Record.filter(event_seq__gt=0).order_by("id").values_list("id", "event_seq")
     for record_id, seq in records:
-        macs = await AccessEvent.filter(record_id=record_id, seq=seq).values_list("mac", flat=True)
-        heads.append({"record": str(record_id), "seq": seq, "mac": str(macs[0]) if macs else ""})
+        heads.append({"record": str(record_id), "seq": seq, "mac": await head_mac(record_id, seq)})
     return {
         "at": clock.now().astimezone(UTC).isoformat(timespec="seconds"),
         "records": len(heads),
