@@ -224,8 +224,8 @@ def cmd_audit_verify(args: argparse.Namespace) -> None:
 
     async def work() -> tuple[verify.Report, verify.Report | None]:
         record_ids = await _record_ids_for(args.ins)()
-        chains = await verify.verify(config.settings().audit_key, record_ids)
         key = config.settings().audit_key
+        chains = await verify.verify(key, record_ids)
         against = await verify.check_anchor(key, anchor_heads, record_ids) if anchor_heads else None
         return chains, against
 
