@@ -40,6 +40,12 @@ class BadUserInput(PublicError):
         super().__init__(message, reason=reason.value, **extra)
 
     @classmethod
+    def text(cls, message: str, value: str, field: str, limit: int) -> BadUserInput:
+        """A required text refused: empty, or longer than `limit` characters."""
+        reason = Reason.FIELD_TOO_LONG if value else Reason.FIELD_REQUIRED
+        return cls(message, reason, field=field, max=limit)
+
+    @classmethod
     def refused(cls, exc: Refused, message: str | None = None) -> BadUserInput:
         """The error for a domain refusal, its message unless another is given."""
         return cls(message or str(exc), exc.reason, **exc.params)

@@ -129,10 +129,7 @@ async def add_entry(ctx: Context, new: NewEntry) -> tuple[Entry, RecordView]:
         raise _deny(ctx, view, "You may not add entries to this section")
     title = new.title.strip()
     if not title or len(title) > 300:
-        raise BadUserInput(
-            "title must be 1 to 300 characters",
-            Reason.FIELD_TOO_LONG if title else Reason.FIELD_REQUIRED, field="title", max=300,
-        )
+        raise BadUserInput.text("title must be 1 to 300 characters", title, "title", 300)
     _check_date(new.date)
     if new.date < record.birth_date:
         raise BadUserInput("date is before the patient's birth", Reason.DATE_BEFORE_BIRTH)
@@ -287,9 +284,8 @@ def _contacts(raw: list[dict[str, str | None]]) -> list[dict[str, str | None]]:
         phone = (contact.get("phone") or "").strip()
         relation = (contact.get("relation") or "").strip() or None
         if not name or len(name) > 200:
-            raise BadUserInput(
-                "An emergency contact needs a name (at most 200 characters)",
-                Reason.FIELD_TOO_LONG if name else Reason.FIELD_REQUIRED, field="contacts.name", max=200,
+            raise BadUserInput.text(
+                "An emergency contact needs a name (at most 200 characters)", name, "contacts.name", 200
             )
         if not PHONE.match(phone):
             raise BadUserInput(f"{phone!r} is not a phone number", Reason.INVALID_PHONE)

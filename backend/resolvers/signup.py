@@ -46,13 +46,10 @@ class RecordCreated:
     sent_to: str
 
 
-def _name(raw: str, what: str) -> str:
+def _name(raw: str, what: str, field: str) -> str:
     value = (raw or "").strip()
     if not value or len(value) > 100:
-        raise BadUserInput(
-            f"The {what} is required (at most 100 characters)",
-            Reason.FIELD_TOO_LONG if value else Reason.FIELD_REQUIRED, field=what, max=100,
-        )
+        raise BadUserInput.text(f"The {what} is required (at most 100 characters)", value, field, 100)
     return value
 
 
@@ -67,7 +64,7 @@ async def open_record_for_patient(
     if viewer.role != Role.PRACTITIONER or by_token_without_scope:
         raise Forbidden("Only a practitioner may open a record for a patient")
     ins = ins_argument(ins)
-    first, last = _name(first_name, "firstName"), _name(last_name, "lastName")
+    first, last = _name(first_name, "first name", "firstName"), _name(last_name, "last name", "lastName")
     if birth_date > clock.now().date():
         raise BadUserInput("The birth date is in the future", Reason.DATE_IN_FUTURE, field="birthDate")
     send_email = normalize_email(email) if email else None
