@@ -46,9 +46,9 @@ class BadUserInput(PublicError):
         return cls(message, reason, field=field, max=limit)
 
     @classmethod
-    def refused(cls, exc: Refused, message: str | None = None) -> BadUserInput:
-        """The error for a domain refusal, its message unless another is given."""
-        return cls(message or str(exc), exc.reason, **exc.params)
+    def refused(cls, exc: Refused) -> BadUserInput:
+        """The error for a domain refusal: its message, reason and values."""
+        return cls(str(exc), exc.reason, **exc.params)
 
 
 class NotFound(PublicError):
