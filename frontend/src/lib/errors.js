@@ -58,15 +58,19 @@ export function errorDetail(resultOrError) {
   return t(key, {
     ...rest,
     field: fieldLabel(field),
-    profession: profession && has(`profession.${profession}`) ? t(`profession.${profession}`) : profession,
-    sections: Array.isArray(sections) ? sections.map((s) => (has(`section.${s}`) ? t(`section.${s}`) : s)).join(', ') : sections,
+    profession: profession && known(`profession.${profession}`, profession),
+    sections: Array.isArray(sections) ? sections.map((s) => known(`section.${s}`, s)).join(', ') : sections,
   });
+}
+
+// The catalogue's text for `key`, or `raw` as the server sent it when the page has none.
+function known(key, raw) {
+  return has(key) ? t(key) : raw;
 }
 
 // An input's name as the API spells it (`title`, `details.cip13`), as the page names it.
 export function fieldLabel(field) {
   if (!field) return '';
-  if (has(`field.${field}`)) return t(`field.${field}`);
   const detail = field.startsWith('details.') ? field.slice('details.'.length) : field;
-  return has(`detail.${detail}`) ? t(`detail.${detail}`) : field;
+  return known(`field.${field}`, known(`detail.${detail}`, field));
 }
