@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import json
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
 from tortoise import Tortoise
 
-from backend import config
-from backend.models import AccessEvent, Record
+from backend import clock, config
+from backend.domain.enums import RecordStatus
+from backend.models import AccessEvent, PurgedRecord, Record
+from backend.purge import purge_record
 from tests.conftest import TEST_DIR, Caller, db_kind
 from tests.history_helpers import READ, setup
 from tests.server import dmp_server, run_dmp
@@ -142,6 +145,20 @@ async def test_deleted_tail_is_caught_by_the_head(client: httpx.AsyncClient) -> 
     failed(f"record {record.id} seq 5: missing event")
 
 
+async def _cut_tail(record: Record, rows: list[AccessEvent]) -> None:
+    """A careful truncation of a chain of five: last two events gone, the head moved back."""
+    await sql(f"DELETE FROM access_event WHERE id IN ({rows[3].id}, {rows[4].id})")
+    await sql(f"UPDATE record SET event_seq = 3 WHERE id = '{record.id}'")
+
+
+async def _anchored(client: httpx.AsyncClient, label: str) -> tuple[Record, list[AccessEvent], Path]:
+    """A record with a chain of five, and an anchor file taken of it."""
+    record, rows = await chain_of_five(client)
+    anchor = TEST_DIR / f"anchor-{label}-{db_kind()}-{record.id}.json"
+    assert run_dmp("audit", "anchor", "--out", str(anchor)).returncode == 0
+    return record, rows, anchor
+
+
 async def test_truncated_tail_is_caught_by_the_anchor(client: httpx.AsyncClient) -> None:
     record, rows = await chain_of_five(client)
     anchor = TEST_DIR / f"anchor-{db_kind()}-{record.id}.json"
@@ -152,9 +169,7 @@ async def test_truncated_tail_is_caught_by_the_anchor(client: httpx.AsyncClient)
     assert {"record": str(record.id), "seq": 5, "mac": rows[4].mac} in saved["heads"]
     assert run_dmp("audit", "verify", "--anchor", str(anchor)).returncode == 0
 
-    # A careful truncation: last two events gone and the head moved back with them.
-    await sql(f"DELETE FROM access_event WHERE id IN ({rows[3].id}, {rows[4].id})")
-    await sql(f"UPDATE record SET event_seq = 3 WHERE id = '{record.id}'")
+    await _cut_tail(record, rows)
     assert run_dmp("audit", "verify").returncode == 0  # the chain alone cannot tell
     done = run_dmp("audit", "verify", "--anchor", str(anchor))
     assert done.returncode == 1
@@ -162,31 +177,15 @@ async def test_truncated_tail_is_caught_by_the_anchor(client: httpx.AsyncClient)
 
 
 async def test_diverging_chain_is_caught_by_the_anchor(client: httpx.AsyncClient) -> None:
-    record, rows = await chain_of_five(client)
-    anchor = TEST_DIR / f"anchor-div-{db_kind()}-{record.id}.json"
-    assert run_dmp("audit", "anchor", "--out", str(anchor)).returncode == 0
+    record, rows, anchor = await _anchored(client, "div")
     await sql(f"UPDATE access_event SET mac = '{'0' * 64}' WHERE id = {rows[4].id}")
     done = run_dmp("audit", "verify", "--anchor", str(anchor))
     assert done.returncode == 1
     assert f"record {record.id} seq 5: diverges from the anchor" in done.stdout
 
 
-async def _anchored(client: httpx.AsyncClient, label: str) -> tuple[Record, Path]:
-    """A record with a chain of five, and an anchor file taken of it."""
-    record, _ = await chain_of_five(client)
-    anchor = TEST_DIR / f"anchor-{label}-{db_kind()}-{record.id}.json"
-    assert run_dmp("audit", "anchor", "--out", str(anchor)).returncode == 0
-    return record, anchor
-
-
 async def test_a_record_purged_since_the_anchor_passes_with_its_seal(client: httpx.AsyncClient) -> None:
-    from datetime import timedelta
-
-    from backend import clock
-    from backend.domain.enums import RecordStatus
-    from backend.models import PurgedRecord
-
-    record, anchor = await _anchored(client, "purged")
+    record, _, anchor = await _anchored(client, "purged")
     await Record.filter(id=record.id).update(
         status=RecordStatus.DELETED, deletion_requested_at=clock.now() - timedelta(days=31))
     assert run_dmp("purge").returncode == 0
@@ -199,10 +198,7 @@ async def test_a_record_purged_since_the_anchor_passes_with_its_seal(client: htt
 
 
 async def test_a_record_gone_without_its_seal_is_caught_by_the_anchor(client: httpx.AsyncClient) -> None:
-    from backend.models import PurgedRecord
-    from backend.purge import purge_record
-
-    record, anchor = await _anchored(client, "unsealed")
+    record, _, anchor = await _anchored(client, "unsealed")
     await purge_record(record)
     await PurgedRecord.filter(record_id=record.id).delete()  # rows deleted some other way
     done = run_dmp("audit", "verify", "--anchor", str(anchor))
@@ -214,11 +210,8 @@ async def test_a_record_gone_without_its_seal_is_caught_by_the_anchor(client: ht
 
 
 async def test_a_forged_or_short_purge_seal_is_caught_by_the_anchor(client: httpx.AsyncClient) -> None:
-    from backend.models import PurgedRecord
-    from backend.purge import purge_record
-
     # A seal edited after the purge does not verify.
-    record, anchor = await _anchored(client, "forged")
+    record, _, anchor = await _anchored(client, "forged")
     await purge_record(record)
     await PurgedRecord.filter(record_id=record.id).update(last_seq=9)
     done = run_dmp("audit", "verify", "--anchor", str(anchor))
@@ -226,10 +219,8 @@ async def test_a_forged_or_short_purge_seal_is_caught_by_the_anchor(client: http
     assert f"record {record.id} seq 5: the record's purge seal does not verify" in done.stdout
 
     # A tail cut before a genuine purge: the seal is valid, but the chain it closes is short.
-    record, anchor = await _anchored(client, "short")
-    rows = list(await AccessEvent.filter(record_id=record.id).order_by("seq"))
-    await sql(f"DELETE FROM access_event WHERE id IN ({rows[3].id}, {rows[4].id})")
-    await sql(f"UPDATE record SET event_seq = 3 WHERE id = '{record.id}'")
+    record, rows, anchor = await _anchored(client, "short")
+    await _cut_tail(record, rows)
     await purge_record(await Record.get(id=record.id))
     done = run_dmp("audit", "verify", "--anchor", str(anchor))
     assert done.returncode == 1
@@ -237,9 +228,7 @@ async def test_a_forged_or_short_purge_seal_is_caught_by_the_anchor(client: http
 
 
 async def test_an_edited_anchor_file_is_refused(client: httpx.AsyncClient) -> None:
-    record, _ = await chain_of_five(client)
-    anchor = TEST_DIR / f"anchor-edit-{db_kind()}-{record.id}.json"
-    assert run_dmp("audit", "anchor", "--out", str(anchor)).returncode == 0
+    _, _, anchor = await _anchored(client, "edit")
     data = json.loads(anchor.read_text())
     data["heads"][0]["seq"] += 7
     Path(anchor).write_text(json.dumps(data))
