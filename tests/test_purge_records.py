@@ -128,6 +128,17 @@ async def test_purge_with_the_clock_moved(client: httpx.AsyncClient) -> None:
     assert await Account.filter(id=closed["pro"].id).exists()
 
 
+def _file_on_disk(name: str, days_old: int) -> Path:
+    """A file in the service's files folder, last written `days_old` days ago."""
+    files_dir = config.settings().files_dir
+    files_dir.mkdir(parents=True, exist_ok=True)
+    path = files_dir / name
+    path.write_bytes(b"enc")
+    written = (clock.now() - timedelta(days=days_old)).timestamp()
+    os.utime(path, (written, written))
+    return path
+
+
 async def test_dmp_purge_command(client: httpx.AsyncClient) -> None:
     due, kept = await populated(client), await populated(client)
     await Record.filter(id=due["record"].id).update(
@@ -135,12 +146,7 @@ async def test_dmp_purge_command(client: httpx.AsyncClient) -> None:
     await Record.filter(id=kept["record"].id).update(
         status=RecordStatus.CLOSED, closed_at=clock.now() - timedelta(days=365 * 9))
     # An encrypted file no row holds, two days old: the command sweeps it too.
-    files_dir = config.settings().files_dir
-    files_dir.mkdir(parents=True, exist_ok=True)
-    orphan = files_dir / str(uuid.uuid4())
-    orphan.write_bytes(b"enc")
-    two_days_ago = (clock.now() - timedelta(days=2)).timestamp()
-    os.utime(orphan, (two_days_ago, two_days_ago))
+    orphan = _file_on_disk(str(uuid.uuid4()), days_old=2)
     done = run_dmp("purge")
     assert done.returncode == 0, done.stderr
     assert "purged 1 record(s)" in done.stdout and "1 file(s) removed" in done.stdout
@@ -185,20 +191,13 @@ async def test_orphan_files_are_swept_once_a_day_old() -> None:
     from backend.purge import sweep_orphan_files
 
     _, record = await factories.patient()
-    files_dir = config.settings().files_dir
-    files_dir.mkdir(parents=True, exist_ok=True)
     stored = await StoredFile.create(record=record, content_type="application/pdf", size=3,
                                      filename="cr.pdf", key_id="k1", wrapped_key=b"w", nonce=b"n")
-    held = files_dir / str(stored.id)
-    orphan = files_dir / str(uuid.uuid4())  # an upload whose row was never committed
-    cut_write = files_dir / f".{uuid.uuid4()}.0123456789abcdef.tmp"
-    foreign = files_dir / "README"
-    young = files_dir / str(uuid.uuid4())  # perhaps an upload in flight
-    two_days_ago = (clock.now() - timedelta(days=2)).timestamp()
-    for path in (held, orphan, cut_write, foreign, young):
-        path.write_bytes(b"enc")
-        if path is not young:
-            os.utime(path, (two_days_ago, two_days_ago))
+    held = _file_on_disk(str(stored.id), days_old=2)
+    orphan = _file_on_disk(str(uuid.uuid4()), days_old=2)  # an upload whose row was never committed
+    cut_write = _file_on_disk(f".{uuid.uuid4()}.0123456789abcdef.tmp", days_old=2)
+    foreign = _file_on_disk("README", days_old=2)
+    young = _file_on_disk(str(uuid.uuid4()), days_old=0)  # perhaps an upload in flight
     assert await sweep_orphan_files(clock.now()) == 2
     assert held.exists() and foreign.exists() and young.exists()
     assert not orphan.exists() and not cut_write.exists()
