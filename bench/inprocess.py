@@ -20,13 +20,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-from bench.run import PG_URL, S1, S2, server_env
+from bench.run import PG_URL, S1, S2, configure_here
 from bench.seed import create_database, seed
 
 STATE = Path(tempfile.gettempdir()) / "dmp-bench-inprocess"
@@ -112,16 +111,11 @@ def main() -> None:
 
     STATE.mkdir(exist_ok=True)
     url = args.pg_url if args.db == "postgres" else f"sqlite://{STATE / 'bench.sqlite3'}"
-    env = server_env(url, STATE / "data", 8000)
-    names = ("DMP_DATABASE_URL", "DMP_DATA_DIR", "DMP_PUBLIC_ORIGIN", "DMP_ENV")
-    os.environ.update({k: env[k] for k in names})
-    from backend import config
-
-    config.reset(config.load())
+    audit_key = configure_here(url, STATE / "data", 8000)
     manifest_path = STATE / f"manifest-{args.db}.json"
     if args.seed or not manifest_path.exists():
         asyncio.run(create_database(url))
-        manifest = asyncio.run(seed(url, args.patients, config.settings().audit_key, big_entries=300))
+        manifest = asyncio.run(seed(url, args.patients, audit_key, big_entries=300))
         first = manifest.practitioners[0]
         # The hot record is granted to every load practitioner, however few patients.
         ins = first.patients or [manifest.hot_ins]

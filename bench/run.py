@@ -129,6 +129,18 @@ def server_env(url: str, data_dir: Path, port: int) -> dict[str, str]:
     return env
 
 
+def configure_here(url: str, data_dir: Path, port: int) -> bytes:
+    """This process configured as the product it measures (database, data folder, origin);
+    returns the audit key, which seeding chains the history with."""
+    env = server_env(url, data_dir, port)
+    names = ("DMP_DATABASE_URL", "DMP_DATA_DIR", "DMP_PUBLIC_ORIGIN", "DMP_ENV")
+    os.environ.update({k: env[k] for k in names})
+    from backend import config
+
+    config.reset(config.load())
+    return config.settings().audit_key
+
+
 def start_product(url: str, data_dir: Path, port: int, log: Path, module: str = "") -> Server:
     if module:
         cmd = [*pin(0), PYTHON, "-m", module, "--port", str(port)]
@@ -320,13 +332,7 @@ def main(argv: list[str] | None = None) -> int:
     work = Path(tempfile.mkdtemp(prefix="dmp-bench-"))
     data_dir = work / "data"
     url = args.pg_url if args.db == "postgres" else f"sqlite://{work / 'bench.sqlite3'}"
-    env = server_env(url, data_dir, args.port)
-    names = ("DMP_DATABASE_URL", "DMP_DATA_DIR", "DMP_PUBLIC_ORIGIN", "DMP_ENV")
-    os.environ.update({k: env[k] for k in names})
-    from backend import config
-
-    config.reset(config.load())
-    audit_key = config.settings().audit_key
+    audit_key = configure_here(url, data_dir, args.port)
 
     t0 = time.monotonic()
     asyncio.run(create_database(url))
