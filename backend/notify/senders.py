@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 from email.message import EmailMessage
 from pathlib import Path
@@ -53,7 +54,11 @@ class DevMailbox:
         path = self.folder / f"{stamp}-{self.channel}-{safe}.json"
         payload = {"to": recipient, "subject": subject, "body": body, "channel": self.channel,
                    "at": clock.now().isoformat()}
-        path.write_text(json.dumps(payload, ensure_ascii=False, indent=1))
+        # Written aside, then renamed: /dev/mail (and whoever reads the folder) never sees a
+        # half-written message; the temporary name does not end in .json.
+        written = path.with_name(f".{path.name}.tmp")
+        written.write_text(json.dumps(payload, ensure_ascii=False, indent=1))
+        os.replace(written, path)
 
 
 def email_sender(cfg: Settings) -> Sender:
