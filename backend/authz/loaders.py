@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Sequence
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any
 
 from strawberry.dataloader import DataLoader
@@ -20,25 +20,30 @@ from backend.resolvers.entry_pages import PageRequest, PageRows, load_pages
 class Loaders:
     def __init__(self, practitioner_id: uuid.UUID | None) -> None:
         self.practitioner_id = practitioner_id
+        # A function of the practitioner, not a bound method: the loader holding a method of
+        # its owner would make a reference cycle, keeping the request's rows for the collector.
         self.sharing: DataLoader[uuid.UUID, SharingFacts] = DataLoader(
-            load_fn=self._load_sharing
+            load_fn=partial(load_sharing, practitioner_id)
         )
         # Pages of entries asked for in one request, read in one statement.
         self.pages: DataLoader[PageRequest, PageRows] = DataLoader(load_fn=load_pages)
 
-    async def _load_sharing(self, record_ids: Sequence[uuid.UUID]) -> list[SharingFacts]:
-        pid = self.practitioner_id
-        if pid is None:
-            return [NO_SHARING for _ in record_ids]
-        ids = list(record_ids)
-        places = ", ".join(f"${n}" for n in range(5, 5 + len(ids)))
-        statement = (
-            f'SELECT r."id", {sharing_columns(1)} FROM "record" r {sharing_join(1)}'  # noqa: S608 - placeholders only
-            f' WHERE r."id" IN ({places})'
-        )
-        rows = await sql.fetch(statement, [*sharing_params(pid, clock.now()), *ids])
-        found = {sql.value(Record, "id", row["id"]): sharing_from_row(row) for row in rows}
-        return [found.get(rid, NO_SHARING) for rid in ids]
+
+async def load_sharing(
+    pid: uuid.UUID | None, record_ids: Sequence[uuid.UUID]
+) -> list[SharingFacts]:
+    """What each record shares with practitioner `pid`, in one statement."""
+    if pid is None:
+        return [NO_SHARING for _ in record_ids]
+    ids = list(record_ids)
+    places = ", ".join(f"${n}" for n in range(5, 5 + len(ids)))
+    statement = (
+        f'SELECT r."id", {sharing_columns(1)} FROM "record" r {sharing_join(1)}'  # noqa: S608 - placeholders only
+        f' WHERE r."id" IN ({places})'
+    )
+    rows = await sql.fetch(statement, [*sharing_params(pid, clock.now()), *ids])
+    found = {sql.value(Record, "id", row["id"]): sharing_from_row(row) for row in rows}
+    return [found.get(rid, NO_SHARING) for rid in ids]
 
 
 # What a record shares with one practitioner, read in the statement that reads the record (or

@@ -24,7 +24,8 @@ not in the table.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import weakref
+from collections.abc import Awaitable, Callable, Sequence
 from enum import EnumMeta
 from operator import attrgetter
 from typing import Any
@@ -37,6 +38,7 @@ from graphql import (
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
+    GraphQLResolveInfoHelpers,
     GraphQLScalarType,
     GraphQLString,
     GraphQLUnionType,
@@ -50,7 +52,7 @@ from graphql.language import (
     InlineFragmentNode,
     SelectionSetNode,
 )
-from graphql.pyutils import Path
+from graphql.pyutils import Path, gather_with_cancel
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.types.base import StrawberryObjectDefinition
 
@@ -353,6 +355,18 @@ _SHARED: dict[tuple[int, tuple[int, ...]], tuple[Any, Sequence[FieldNode], Compl
 _SHARED_MAX = 2048
 
 
+def _helpers(executor: weakref.ref[ExecutionContext]) -> GraphQLResolveInfoHelpers:
+    def track(values: Sequence[Any]) -> None:
+        live = executor()
+        if live is not None:  # a resolver runs only while its executor does
+            live.track_async_work(values)
+
+    def gather(values: Sequence[Awaitable[Any]]) -> Awaitable[list[Any]]:
+        return gather_with_cancel(*values)
+
+    return GraphQLResolveInfoHelpers(gather=gather, track=track)
+
+
 class ExecutionContext(StrawberryGraphQLCoreExecutionContext):
     """Strawberry's executor, completing plain values without graphql-core's machinery.
 
@@ -376,6 +390,10 @@ class ExecutionContext(StrawberryGraphQLCoreExecutionContext):
         manager = self.middleware_manager
         self._plain_allowed = manager is None or not manager.middlewares
         self._builder: _Builder | None = None  # for selections with directives
+        # graphql-core's helpers are bound methods of the executor, which holds them: a cycle
+        # that keeps the request (its context, loaders and rows) for the cyclic collector. The
+        # same helpers, reaching the executor through a weak reference, let it go at once.
+        self.async_helpers = _helpers(weakref.ref(self))
 
     def execute_field(
         self,
