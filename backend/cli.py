@@ -224,9 +224,12 @@ def cmd_audit_verify(args: argparse.Namespace) -> None:
 
     async def work() -> tuple[verify.Report, verify.Report | None]:
         record_ids = await _record_ids_for(args.ins)()
-        key = config.settings().audit_key
-        chains = await verify.verify(key, record_ids)
-        against = await verify.check_anchor(key, anchor_heads, record_ids) if anchor_heads else None
+        cfg = config.settings()
+        key, previous = cfg.audit_key, cfg.previous_audit_key
+        chains = await verify.verify(key, record_ids, previous)
+        against = (
+            await verify.check_anchor(key, anchor_heads, record_ids, previous) if anchor_heads else None
+        )
         return chains, against
 
     chains, against = asyncio.run(_with_db(work))
@@ -237,7 +240,28 @@ def cmd_audit_verify(args: argparse.Namespace) -> None:
         raise CommandError(f"access history verification failed: {len(problems)} chain(s) broken")
     print(f"access history intact: {chains.records} record(s), {chains.events} event(s)"
           + (f"; {against.records - against.purged} anchored head(s) reached, {against.purged} purged "
-             "since with a valid seal" if against else ""))
+             "since with a valid seal" if against else "")
+          + (f"; {chains.under_previous} event(s) still under DMP_PREVIOUS_AUDIT_KEY: run "
+             "`dmp audit rekey`" if chains.under_previous else ""))
+
+
+def cmd_audit_rekey(args: argparse.Namespace) -> None:
+    from backend.audit.rekey import rekey
+
+    cfg = config.settings()
+    previous = cfg.previous_audit_key
+    if previous is None:
+        raise CommandError("set DMP_PREVIOUS_AUDIT_KEY to the audit key being replaced")
+    if previous == cfg.audit_key:
+        raise CommandError("DMP_PREVIOUS_AUDIT_KEY is DMP_AUDIT_KEY: set DMP_AUDIT_KEY to the new key")
+    report = asyncio.run(_with_db(lambda: rekey(cfg.audit_key, previous)))
+    for problem in report.problems:
+        print(f"FAILED {problem}")
+    print(f"sealed {report.records} chain(s) anew under DMP_AUDIT_KEY ({report.events} event(s)); "
+          f"{report.already} already under it; {report.seals} purge seal(s) sealed anew; "
+          f"{len(report.problems)} left as they were")
+    if report.problems:
+        raise CommandError(f"{len(report.problems)} chain(s) or seal(s) do not verify: not rekeyed")
 
 
 def cmd_audit_anchor(args: argparse.Namespace) -> None:
@@ -356,6 +380,10 @@ def build_parser() -> argparse.ArgumentParser:
     a = audit.add_parser("anchor", help="print a digest of every chain head, for safekeeping")
     a.add_argument("--out", metavar="FILE", help="also write the heads as JSON")
     a.set_defaults(func=cmd_audit_anchor)
+    a = audit.add_parser(
+        "rekey", help="seal every chain anew under DMP_AUDIT_KEY after a rotation (service stopped)"
+    )
+    a.set_defaults(func=cmd_audit_rekey)
 
     p = sub.add_parser("purge", help="purge records past retention or deletion grace")
     p.set_defaults(func=cmd_purge)

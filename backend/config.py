@@ -30,6 +30,8 @@ class Settings:
     # Earlier data keys, which only open files sealed before a rotation (`dmp rewrap-files`).
     previous_data_keys: tuple[bytes, ...]
     audit_key: bytes
+    # The audit key before a rotation: read only by `dmp audit rekey` and `dmp audit verify`.
+    previous_audit_key: bytes | None
     break_glass_minutes: int
     regulator_minutes: int
     session_idle_minutes: int
@@ -120,6 +122,11 @@ def _previous_keys(env: dict[str, str], name: str) -> tuple[bytes, ...]:
     return tuple(_hex_key(raw, f"{name}: key {n + 1}") for n, raw in enumerate(parts) if raw)
 
 
+def _previous_key(env: dict[str, str], name: str) -> bytes | None:
+    raw = env.get(name, "").strip()
+    return _hex_key(raw, name) if raw else None
+
+
 def load(environ: dict[str, str] | None = None) -> Settings:
     env = dict(os.environ if environ is None else environ)
     env_name = env.get("DMP_ENV", "development").strip() or "development"
@@ -157,6 +164,7 @@ def load(environ: dict[str, str] | None = None) -> Settings:
         data_key=_key(env, "DMP_DATA_KEY", env_name, data_dir),
         previous_data_keys=_previous_keys(env, "DMP_PREVIOUS_DATA_KEYS"),
         audit_key=_key(env, "DMP_AUDIT_KEY", env_name, data_dir),
+        previous_audit_key=_previous_key(env, "DMP_PREVIOUS_AUDIT_KEY"),
         break_glass_minutes=_int(env, "DMP_BREAK_GLASS_MINUTES", 60, 1, 24 * 60),
         regulator_minutes=_int(env, "DMP_REGULATOR_MINUTES", 30, 1, 24 * 60),
         session_idle_minutes=_int(env, "DMP_SESSION_IDLE_MINUTES", 30, 1, 24 * 60),

@@ -38,6 +38,7 @@ class Report:
     records: int = 0
     events: int = 0
     purged: int = 0  # anchored records purged since, their seal checked (check_anchor)
+    under_previous: int = 0  # events still under the previous audit key (verify)
     problems: list[Problem] = field(default_factory=list)
 
     @property
@@ -45,7 +46,7 @@ class Report:
         return not self.problems
 
 
-def _expected_mac(key: bytes, record_id: uuid.UUID, row: dict[str, Any], previous: str) -> str:
+def expected_mac(key: bytes, record_id: uuid.UUID, row: dict[str, Any], previous: str) -> str:
     fields = event_fields(
         record_id=str(record_id),
         seq=row["seq"],
@@ -63,33 +64,68 @@ def _expected_mac(key: bytes, record_id: uuid.UUID, row: dict[str, Any], previou
     return mac(key, fields, previous)
 
 
+@dataclass(frozen=True)
+class ChainCheck:
+    problem: Problem | None
+    # Events whose MAC is under the previous audit key: the chain's first ones, written
+    # before the service restarted with the current key and not yet rekeyed.
+    under_previous: int = 0
+
+
 def check_chain(
-    key: bytes, record_id: uuid.UUID, head_seq: int, rows: list[dict[str, Any]]
-) -> Problem | None:
-    """The first altered, inserted or missing event of one chain, or None."""
+    key: bytes,
+    record_id: uuid.UUID,
+    head_seq: int,
+    rows: list[dict[str, Any]],
+    previous_key: bytes | None = None,
+) -> ChainCheck:
+    """The first altered, inserted or missing event of one chain, if any.
+
+    With a previous key (a rotation under way), the chain may begin under it and go on under
+    the current key; once an event is under the current key, every later one must be too.
+    """
+    keys = [key] if previous_key is None else [key, previous_key]
     previous = GENESIS
     expected_seq = 1
+    under_previous = 0
     for index, row in enumerate(rows):
         seq = row["seq"]
         if seq > expected_seq:
-            return Problem(record_id, expected_seq, "missing event")
+            return ChainCheck(Problem(record_id, expected_seq, "missing event"))
         if seq > head_seq:
-            return Problem(record_id, seq, "inserted event (beyond the record's head)")
-        if not hmac.compare_digest(_expected_mac(key, record_id, row, previous), row["mac"]):
+            return ChainCheck(Problem(record_id, seq, "inserted event (beyond the record's head)"))
+        used = _key_of(keys, record_id, row, previous)
+        if used is None:
             following = rows[index + 1] if index + 1 < len(rows) else None
-            if following is not None and hmac.compare_digest(
-                _expected_mac(key, record_id, {**following, "seq": seq}, previous), following["mac"]
-            ):
-                return Problem(record_id, seq, "inserted event (the chain continues without it)")
-            return Problem(record_id, seq, "altered event (its MAC does not match)")
+            if following is not None and _key_of(keys, record_id, {**following, "seq": seq}, previous):
+                return ChainCheck(Problem(record_id, seq, "inserted event (the chain continues without it)"))
+            return ChainCheck(Problem(record_id, seq, "altered event (its MAC does not match)"))
+        if used is key:
+            keys = [key]  # the current key from here on: the previous one may not come back
+        else:
+            under_previous += 1
         previous = row["mac"]
         expected_seq = seq + 1
     if expected_seq <= head_seq:
-        return Problem(record_id, expected_seq, f"missing event (the record's head is seq {head_seq})")
+        return ChainCheck(
+            Problem(record_id, expected_seq, f"missing event (the record's head is seq {head_seq})")
+        )
+    return ChainCheck(None, under_previous)
+
+
+def _key_of(
+    keys: list[bytes], record_id: uuid.UUID, row: dict[str, Any], previous: str
+) -> bytes | None:
+    """Which of `keys` the event's MAC is under, if any."""
+    for key in keys:
+        if hmac.compare_digest(expected_mac(key, record_id, row, previous), row["mac"]):
+            return key
     return None
 
 
-async def verify(key: bytes, record_ids: list[uuid.UUID] | None = None) -> Report:
+async def verify(
+    key: bytes, record_ids: list[uuid.UUID] | None = None, previous_key: bytes | None = None
+) -> Report:
     report = Report()
     query = Record.all().order_by("id")
     if record_ids is not None:
@@ -99,9 +135,10 @@ async def verify(key: bytes, record_ids: list[uuid.UUID] | None = None) -> Repor
         rows = await AccessEvent.filter(record_id=record_id).order_by("seq").values(*EVENT_COLUMNS)
         report.records += 1
         report.events += len(rows)
-        problem = check_chain(key, record_id, head_seq, rows)
-        if problem is not None:
-            report.problems.append(problem)
+        check = check_chain(key, record_id, head_seq, rows, previous_key)
+        report.under_previous += check.under_previous
+        if check.problem is not None:
+            report.problems.append(check.problem)
     return report
 
 
@@ -150,7 +187,16 @@ def load_anchor(text: str) -> list[dict[str, Any]]:
     return heads
 
 
-async def _purged_since(key: bytes, record_id: uuid.UUID, head: dict[str, Any]) -> Problem | None:
+def seal_key_of(keys: list[bytes], purged: PurgedRecord) -> bytes | None:
+    """Which of `keys` a purged record's seal is under, if any."""
+    for key in keys:
+        seal = purge_seal(key, str(purged.record_id), purged.purged_at, purged.last_seq, purged.last_mac)
+        if hmac.compare_digest(seal, purged.mac):
+            return key
+    return None
+
+
+async def _purged_since(keys: list[bytes], record_id: uuid.UUID, head: dict[str, Any]) -> Problem | None:
     """None if a record missing since the anchor was purged by `dmp purge` after its anchored
     head; otherwise what is wrong."""
     purged = await PurgedRecord.get_or_none(record_id=record_id)
@@ -158,8 +204,7 @@ async def _purged_since(key: bytes, record_id: uuid.UUID, head: dict[str, Any]) 
         return Problem(
             record_id, head["seq"], "the record and its history are gone, and no purge is recorded"
         )
-    seal = purge_seal(key, str(record_id), purged.purged_at, purged.last_seq, purged.last_mac)
-    if not hmac.compare_digest(seal, purged.mac):
+    if seal_key_of(keys, purged) is None:
         return Problem(record_id, head["seq"], "the record's purge seal does not verify")
     if purged.last_seq < head["seq"] or (
         purged.last_seq == head["seq"] and not hmac.compare_digest(purged.last_mac, head["mac"])
@@ -169,10 +214,15 @@ async def _purged_since(key: bytes, record_id: uuid.UUID, head: dict[str, Any]) 
 
 
 async def check_anchor(
-    key: bytes, heads: list[dict[str, Any]], record_ids: list[uuid.UUID] | None = None
+    key: bytes,
+    heads: list[dict[str, Any]],
+    record_ids: list[uuid.UUID] | None = None,
+    previous_key: bytes | None = None,
 ) -> Report:
     """Every anchored chain must still reach its anchored head, with the same MAC there, or
-    have been purged after it (a sealed PurgedRecord)."""
+    have been purged after it (a PurgedRecord sealed with the audit key, or the previous one
+    while a rotation is under way)."""
+    keys = [key] if previous_key is None else [key, previous_key]
     report = Report()
     wanted = {str(r) for r in record_ids} if record_ids is not None else None
     for head in heads:
@@ -181,7 +231,7 @@ async def check_anchor(
         report.records += 1
         record_id = uuid.UUID(head["record"])
         if not await Record.filter(id=record_id).exists():
-            problem = await _purged_since(key, record_id, head)
+            problem = await _purged_since(keys, record_id, head)
             if problem is None:
                 report.purged += 1
             else:

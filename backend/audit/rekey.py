@@ -1,0 +1,81 @@
+"""Moving the access history to a new audit key (`dmp audit rekey`), with the service stopped.
+
+After `DMP_AUDIT_KEY` is replaced (the old key in `DMP_PREVIOUS_AUDIT_KEY`), each chain is
+checked under the keys it may be under: the previous key, then the current one from the
+first event a restarted service wrote with it (verify.check_chain). Its MACs are then
+computed again under the current key, one record per transaction with the record's row
+locked. A chain that does not verify is left as it was and reported, never sealed anew; a
+chain already under the current key is skipped, so the command can be run again after an
+interruption. Purge seals are checked and sealed again the same way.
+
+The service must be stopped meanwhile: a consultation reads its record's head before it
+writes, and a head sealed anew in between would be chained to its old MAC.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+
+from tortoise.transactions import in_transaction
+
+from backend import sql
+from backend.audit.chain import GENESIS, purge_seal
+from backend.audit.verify import EVENT_COLUMNS, Problem, check_chain, expected_mac, seal_key_of
+from backend.models import AccessEvent, PurgedRecord, Record
+
+_SET_MAC = 'UPDATE "access_event" SET "mac" = $1 WHERE "id" = $2'
+
+
+@dataclass
+class RekeyReport:
+    records: int = 0  # chains sealed anew under the current key
+    events: int = 0
+    already: int = 0  # chains already wholly under the current key
+    seals: int = 0  # purge seals sealed anew
+    problems: list[Problem] = field(default_factory=list)
+
+
+async def rekey(key: bytes, previous_key: bytes) -> RekeyReport:
+    report = RekeyReport()
+    record_ids = await Record.filter(event_seq__gt=0).order_by("id").values_list("id", flat=True)
+    for record_id in record_ids:
+        await _rekey_chain(key, previous_key, uuid.UUID(str(record_id)), report)
+    for purged in await PurgedRecord.all().order_by("record_id"):
+        used = seal_key_of([key, previous_key], purged)
+        if used is None:
+            report.problems.append(Problem(purged.record_id, purged.last_seq,
+                                           "the record's purge seal does not verify"))
+        elif used is previous_key:
+            purged.mac = purge_seal(
+                key, str(purged.record_id), purged.purged_at, purged.last_seq, purged.last_mac
+            )
+            await purged.save(update_fields=["mac"])
+            report.seals += 1
+    return report
+
+
+async def _rekey_chain(key: bytes, previous_key: bytes, record_id: uuid.UUID, report: RekeyReport) -> None:
+    async with in_transaction() as conn:
+        record = await Record.filter(id=record_id).select_for_update().using_db(conn).first()
+        if record is None:  # purged meanwhile
+            return
+        events = AccessEvent.filter(record_id=record_id).using_db(conn).order_by("seq")
+        rows = await events.values("id", *EVENT_COLUMNS)
+        check = check_chain(key, record_id, record.event_seq, rows, previous_key)
+        if check.problem is not None:
+            report.problems.append(check.problem)
+            return
+        if check.under_previous == 0:
+            report.already += 1
+            return
+        changed = []
+        previous = GENESIS
+        for row in rows:
+            mac = expected_mac(key, record_id, row, previous)
+            if mac != row["mac"]:
+                changed.append([mac, row["id"]])
+            previous = mac
+        await conn.execute_many(sql.text_for(conn, _SET_MAC), changed)
+        report.records += 1
+        report.events += len(changed)
