@@ -55,6 +55,15 @@ async def _read(s: dict[str, Any], times: int) -> None:
         (await s["as_pro"].gql(READ, {"ins": s["record"].ins})).ok()
 
 
+async def _chain(client: httpx.AsyncClient, *stretches: tuple[bytes, int]) -> dict[str, Any]:
+    """A record whose chain has, in order, each stretch's number of events under its key."""
+    s = await setup(client)
+    for key, events in stretches:
+        _write_with(key)
+        await _read(s, events)
+    return s
+
+
 async def test_rekey_seals_every_chain_and_purge_seal_under_the_new_key(
     client: httpx.AsyncClient, keys: tuple[bytes, bytes]
 ) -> None:
@@ -97,10 +106,8 @@ async def test_a_chain_continued_under_the_new_key_verifies_and_is_rekeyed(
     client: httpx.AsyncClient, keys: tuple[bytes, bytes]
 ) -> None:
     old, new = keys
-    s = await setup(client)
-    await _read(s, 2)
-    _write_with(new)  # the service restarted with the new key before the rekey
-    await _read(s, 2)
+    # The service restarted with the new key before the rekey.
+    await _chain(client, (old, 2), (new, 2))
 
     assert _verify(new).returncode == 1  # the first two events are under the old key
     mixed = _verify(new, old)
@@ -117,12 +124,8 @@ async def test_an_event_under_the_previous_key_after_one_under_the_new_key_is_re
     client: httpx.AsyncClient, keys: tuple[bytes, bytes]
 ) -> None:
     old, new = keys
-    s = await setup(client)
-    await _read(s, 1)
-    _write_with(new)
-    await _read(s, 1)
-    _write_with(old)  # whoever still holds the old key writes after the rotation
-    await _read(s, 1)
+    # Whoever still holds the old key writes after the rotation.
+    s = await _chain(client, (old, 1), (new, 1), (old, 1))
     rows = await _rows(s["record"])
 
     done = _verify(new, old)
