@@ -17,6 +17,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from backend.audit.chain import GENESIS, event_fields, mac
 from backend.domain.enums import Profession, Section
@@ -361,8 +362,11 @@ async def create_database(url: str) -> None:
     else:
         import asyncpg
 
-        base, name = url.rsplit("/", 1)
-        admin = await asyncpg.connect(base.replace("asyncpg://", "postgres://") + "/postgres")
+        # The database's name is the URL's path; a query (`?host=/var/run/postgresql` for the
+        # Unix socket) applies to the administrative connection too.
+        parts = urlsplit(url.replace("asyncpg://", "postgres://"))
+        name = parts.path.lstrip("/")
+        admin = await asyncpg.connect(urlunsplit(parts._replace(path="/postgres")))
         try:
             await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             await admin.execute(f'CREATE DATABASE "{name}"')
