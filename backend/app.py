@@ -70,7 +70,7 @@ def settle_memory() -> None:
     is some 130,000 objects that live as long as the process, and a full pass over them cost
     tens of milliseconds, paid by whichever request triggered it. Frozen, they are skipped.
 
-    A request leaves no reference cycle behind (tests/test_memory.py): what it built is freed
+    A request leaves no reference cycle behind (tests/test_app_memory.py): what it built is freed
     as soon as it ends, and the collector is left only the rare cycle. Under load, a pass
     after every 700 new objects ran about once per five consultations, each walking the
     objects of the requests in flight; after every 10,000 it almost never runs.

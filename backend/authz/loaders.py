@@ -19,7 +19,6 @@ from backend.resolvers.entry_pages import PageRequest, PageRows, load_pages
 
 class Loaders:
     def __init__(self, practitioner_id: uuid.UUID | None) -> None:
-        self.practitioner_id = practitioner_id
         # A function of the practitioner, not a bound method: the loader holding a method of
         # its owner would make a reference cycle, keeping the request's rows for the collector.
         self.sharing: DataLoader[uuid.UUID, SharingFacts] = DataLoader(
