@@ -20,13 +20,18 @@ from backend.domain.reasons import Reason, Refused
 HASHER = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
 MIN_LENGTH = 12
 _COMMON_FILE = Path(__file__).with_name("common_passwords.txt")
-T = TypeVar("T")
 _DUMMY_HASH = HASHER.hash("an unknown identifier costs the same as a wrong password")
 
 
-# Where the idle scheduling class is refused: how much lower than the request threads the
-# hashing threads run (a nice value, Linux).
+# Outside the idle scheduling class (where it is refused, and in the second pool below): how
+# much lower than the request threads the hashing threads run (a nice value, Linux).
 HASHING_NICENESS = 19
+
+
+def _nice_below_requests() -> None:
+    with contextlib.suppress(AttributeError, OSError):
+        me = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, me, min(19, os.getpriority(os.PRIO_PROCESS, me) + HASHING_NICENESS))
 
 
 def _yield_to_requests() -> None:
@@ -42,15 +47,7 @@ def _yield_to_requests() -> None:
     with contextlib.suppress(AttributeError, OSError):
         os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))  # this thread only
         return
-    with contextlib.suppress(AttributeError, OSError):
-        me = threading.get_native_id()
-        os.setpriority(os.PRIO_PROCESS, me, min(19, os.getpriority(os.PRIO_PROCESS, me) + HASHING_NICENESS))
-
-
-def _lowest_nice() -> None:
-    with contextlib.suppress(AttributeError, OSError):
-        me = threading.get_native_id()
-        os.setpriority(os.PRIO_PROCESS, me, HASHING_NICENESS)
+    _nice_below_requests()
 
 
 _THREADS = max(2, os.cpu_count() or 2)
@@ -67,8 +64,11 @@ HASHING = ThreadPoolExecutor(
 # class, hence a second pool rather than a promotion.)
 PROMOTE_AFTER = 2.0
 HASHING_LOW = ThreadPoolExecutor(
-    max_workers=_THREADS, thread_name_prefix="argon2-low", initializer=_lowest_nice
+    max_workers=_THREADS, thread_name_prefix="argon2-low", initializer=_nice_below_requests
 )
+
+
+T = TypeVar("T")
 
 
 async def off_the_loop(work: Callable[..., T], *args: Any) -> T:
