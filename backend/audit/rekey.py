@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 from tortoise.transactions import in_transaction
 
 from backend import sql
-from backend.audit.chain import GENESIS, purge_seal
-from backend.audit.verify import EVENT_COLUMNS, Problem, check_chain, expected_mac, seal_key_of
+from backend.audit.chain import GENESIS
+from backend.audit.verify import EVENT_COLUMNS, Problem, check_chain, expected_mac, seal_key_of, seal_of
 from backend.models import AccessEvent, PurgedRecord, Record
 
 _SET_MAC = 'UPDATE "access_event" SET "mac" = $1 WHERE "id" = $2'
@@ -47,9 +47,7 @@ async def rekey(key: bytes, previous_key: bytes) -> RekeyReport:
             report.problems.append(Problem(purged.record_id, purged.last_seq,
                                            "the record's purge seal does not verify"))
         elif used is previous_key:
-            purged.mac = purge_seal(
-                key, str(purged.record_id), purged.purged_at, purged.last_seq, purged.last_mac
-            )
+            purged.mac = seal_of(key, purged)
             await purged.save(update_fields=["mac"])
             report.seals += 1
     return report

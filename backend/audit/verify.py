@@ -187,11 +187,15 @@ def load_anchor(text: str) -> list[dict[str, Any]]:
     return heads
 
 
+def seal_of(key: bytes, purged: PurgedRecord) -> str:
+    """The seal a purged record's row should carry under `key`."""
+    return purge_seal(key, str(purged.record_id), purged.purged_at, purged.last_seq, purged.last_mac)
+
+
 def seal_key_of(keys: list[bytes], purged: PurgedRecord) -> bytes | None:
     """Which of `keys` a purged record's seal is under, if any."""
     for key in keys:
-        seal = purge_seal(key, str(purged.record_id), purged.purged_at, purged.last_seq, purged.last_mac)
-        if hmac.compare_digest(seal, purged.mac):
+        if hmac.compare_digest(seal_of(key, purged), purged.mac):
             return key
     return None
 
