@@ -9,10 +9,7 @@ from collections import Counter
 import httpx
 
 from backend.app import settle_memory
-from backend.domain.enums import Section
-from backend.models import Grant
-from tests import factories
-from tests.conftest import Caller, session_for
+from tests.history_helpers import setup
 
 
 def test_settle_memory_freezes_what_exists_and_leaves_new_objects_collectable() -> None:
@@ -45,15 +42,10 @@ _REQUEST_TYPES = {"Context", "Loaders", "DataLoader", "ExecutionContext", "Acces
 
 
 async def test_a_consultation_leaves_no_reference_cycle(client: httpx.AsyncClient) -> None:
-    _, record = await factories.patient()
-    await factories.entry(record, Section.ALLERGIES, title="Pollen", substance="pollen")
-    await factories.entry(record, Section.MEDICATIONS, title="Doliprane")
-    account, practitioner = await factories.practitioner()
-    await Grant.create(record_id=record.id, practitioner_id=practitioner.id,
-                       sections=[Section.ALLERGIES.value, Section.MEDICATIONS.value])
-    caller = Caller(client, session=await session_for(account))
+    s = await setup(client)  # two entries, both sections granted
+    caller, record = s["as_pro"], s["record"]
     first = (await caller.gql(CONSULTATION, {"ins": record.ins})).ok()  # caches, connections
-    assert first["patientRecord"]["allergies"]["edges"][0]["node"]["title"] == "Pollen"
+    assert first["patientRecord"]["allergies"]["edges"][0]["node"]["title"] == "Pénicilline"
 
     gc.collect()
     gc.disable()
