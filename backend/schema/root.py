@@ -31,6 +31,7 @@ from backend.schema import (
     sharing,
     support,
 )
+from backend.schema.arguments import prepare_resolvers
 from backend.schema.execution import ExecutionContext, prepare
 from backend.schema.extensions import AccessHistoryWriter
 from backend.schema.limits import (
@@ -106,3 +107,5 @@ schema = strawberry.Schema(
 )
 # Plain fields are completed by the executor without a resolver call (schema/execution.py).
 prepare(schema)
+# Resolvers whose arguments need no conversion are called directly (schema/arguments.py).
+prepare_resolvers(schema)
