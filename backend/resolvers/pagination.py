@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import binascii
 import datetime as dt
 import uuid
 
@@ -21,8 +22,13 @@ def check_first(first: int) -> int:
     return first
 
 
+_URL_SAFE = bytes.maketrans(b"+/", b"-_")
+
+
 def encode_entry_cursor(date: dt.date, entry_id: uuid.UUID) -> str:
-    return base64.urlsafe_b64encode(f"e|{date.isoformat()}|{entry_id}".encode()).decode()
+    # base64.urlsafe_b64encode's steps without its two Python calls: one per entry of a page.
+    raw = f"e|{date.isoformat()}|{entry_id}".encode()
+    return binascii.b2a_base64(raw, newline=False).translate(_URL_SAFE).decode()
 
 
 def decode_entry_cursor(cursor: str) -> tuple[dt.date, uuid.UUID]:

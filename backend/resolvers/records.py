@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from backend import clock, sql
@@ -50,7 +51,7 @@ class RecordView:
         mode = self.modes.get(section)
         return Decision(True, mode) if mode is not None else DENY
 
-    @property
+    @cached_property  # `modes` is the decision, taken once when the view is built
     def access_mode(self) -> AccessMode | None:
         return strongest(self.modes)
 

@@ -31,8 +31,10 @@ from operator import attrgetter
 from typing import Any
 
 from graphql import (
+    GraphQLBoolean,
     GraphQLEnumType,
     GraphQLField,
+    GraphQLID,
     GraphQLInterfaceType,
     GraphQLLeafType,
     GraphQLList,
@@ -202,11 +204,18 @@ def _enum_names(leaf_type: GraphQLLeafType) -> dict[int, str]:
     return {id(member): leaf_type.coerce_output_value(member) for member in members}
 
 
+# Built-in scalars that give back a value of this exact Python type unchanged.
+_KEPT: dict[GraphQLScalarType, type] = {GraphQLString: str, GraphQLID: str, GraphQLBoolean: bool}
+
+
 def _leaf(leaf_type: GraphQLLeafType) -> Completer:
     coerce = leaf_type.coerce_output_value
     names = _enum_names(leaf_type)
+    kept = _KEPT.get(leaf_type) if isinstance(leaf_type, GraphQLScalarType) else None
 
     def complete(value: Any) -> Any:
+        if type(value) is kept:
+            return value
         if value is None:
             return None
         if names:
