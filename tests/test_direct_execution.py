@@ -15,7 +15,7 @@ import pytest
 
 from backend.domain.enums import Section
 from backend.graphql_view import GraphQLView
-from backend.models import AccessEvent, Grant
+from backend.models import AccessEvent, Account, Grant, Record
 from backend.schema import direct
 from tests import factories
 from tests.conftest import Caller, session_for
@@ -41,6 +41,20 @@ CASES: list[tuple[str, str, Any, bool]] = [
 ]
 
 
+async def shared_record() -> tuple[Account, Record, Account]:
+    """A patient's record with three allergies (one masked) and a medication, shared with a
+    practitioner for those two sections: (the patient, the record, the practitioner)."""
+    patient, record = await factories.patient()
+    await factories.entry(record, Section.ALLERGIES, title="Pollen", substance="pollen")
+    await factories.entry(record, Section.ALLERGIES, title="Arachide", days_ago=3)
+    await factories.entry(record, Section.ALLERGIES, title="Lait", days_ago=5, masked=True)
+    await factories.entry(record, Section.MEDICATIONS, title="Doliprane")
+    account, practitioner = await factories.practitioner()
+    await Grant.create(record_id=record.id, practitioner_id=practitioner.id,
+                       sections=[Section.ALLERGIES.value, Section.MEDICATIONS.value])
+    return patient, record, account
+
+
 def _without_short_path(monkeypatch: pytest.MonkeyPatch) -> None:
     async def none(self: GraphQLView, request: Any) -> None:
         return None
@@ -53,14 +67,7 @@ async def test_same_answer_with_and_without_the_short_path(
     client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch, case: str
 ) -> None:
     _, query, variables_of, short = next(c for c in CASES if c[0] == case)
-    _, record = await factories.patient()
-    await factories.entry(record, Section.ALLERGIES, title="Pollen", substance="pollen")
-    await factories.entry(record, Section.ALLERGIES, title="Arachide", days_ago=3)
-    await factories.entry(record, Section.ALLERGIES, title="Lait", days_ago=5, masked=True)
-    await factories.entry(record, Section.MEDICATIONS, title="Doliprane")
-    account, practitioner = await factories.practitioner()
-    await Grant.create(record_id=record.id, practitioner_id=practitioner.id,
-                       sections=[Section.ALLERGIES.value, Section.MEDICATIONS.value])
+    _, record, account = await shared_record()
     caller = Caller(client, session=await session_for(account))
     variables = variables_of(record.ins)
 

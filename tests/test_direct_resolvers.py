@@ -15,11 +15,12 @@ import pytest
 from graphql import GraphQLObjectType
 
 from backend.domain.enums import Section
-from backend.models import AccessEvent, Grant, Record
+from backend.models import AccessEvent, Record
 from backend.schema.arguments import STRAWBERRY_RESOLVE
 from backend.schema.root import schema
 from tests import factories
 from tests.conftest import Caller, session_for
+from tests.test_direct_execution import shared_record
 
 CONSULTATION = """query C($ins: String!, $first: Int) { patientRecord(ins: $ins) {
   sectionAccess { section mode }
@@ -86,15 +87,8 @@ async def test_same_answer_as_strawberrys_resolvers(
     client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch, case: str
 ) -> None:
     _, who, query, variables_of = next(c for c in CASES if c[0] == case)
-    patient, record = await factories.patient()
-    await factories.entry(record, Section.ALLERGIES, title="Pollen", substance="pollen")
-    await factories.entry(record, Section.ALLERGIES, title="Arachide", days_ago=3)
-    await factories.entry(record, Section.ALLERGIES, title="Lait", days_ago=5, masked=True)
-    await factories.entry(record, Section.MEDICATIONS, title="Doliprane")
+    patient, record, account = await shared_record()
     await factories.entry(record, Section.MEDICATIONS, title="Amoxicilline", days_ago=2)
-    account, practitioner = await factories.practitioner()
-    await Grant.create(record_id=record.id, practitioner_id=practitioner.id,
-                       sections=[Section.ALLERGIES.value, Section.MEDICATIONS.value])
     session = {"patient": patient, "practitioner": account}.get(who)
     caller = Caller(client, session=await session_for(session) if session else None)
     variables = variables_of(record.ins)
