@@ -32,6 +32,8 @@ _BACKREF = "strawberry-definition"
 _PLAIN_TYPES = (int, str, bool, float)
 # Strawberry's resolver, kept on the field it was replaced on (tests compare the two).
 STRAWBERRY_RESOLVE = "_dmp_strawberry_resolve"
+# Set on a field whose direct resolver always returns an awaitable (an async resolver).
+ASYNC_RESOLVE = "_dmp_async_resolve"
 
 
 def _plain(argument_type: Any) -> bool:
@@ -96,4 +98,5 @@ def prepare_resolvers(schema: Any) -> None:
             resolve = direct_resolver(schema, definition)
             if resolve is not None:
                 setattr(field, STRAWBERRY_RESOLVE, field.resolve)
+                setattr(field, ASYNC_RESOLVE, definition.is_async)
                 field.resolve = resolve

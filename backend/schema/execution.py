@@ -47,7 +47,8 @@ from graphql import (
     Undefined,
 )
 from graphql.execution.collect_fields import collect_subfields
-from graphql.execution.values import VariableValues
+from graphql.execution.executor import to_nodes
+from graphql.execution.values import VariableValues, get_argument_values
 from graphql.language import (
     FieldNode,
     FragmentSpreadNode,
@@ -57,6 +58,8 @@ from graphql.language import (
 from graphql.pyutils import Path, gather_with_cancel
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.types.base import StrawberryObjectDefinition
+
+from backend.schema.arguments import ASYNC_RESOLVE
 
 _BACKREF = "strawberry-definition"
 # Set by strawberry.cast on an object returned as another type.
@@ -362,6 +365,8 @@ def _without_directives(
 # their identity while it is here.
 _SHARED: dict[tuple[int, tuple[int, ...]], tuple[Any, Sequence[FieldNode], Completer | None]] = {}
 _SHARED_MAX = 2048
+# Argument values of field nodes without variables, by the same rule: (node, field, values).
+_ARGUMENTS: dict[tuple[int, int], tuple[FieldNode, GraphQLField, dict[str, Any]]] = {}
 
 
 def _helpers(executor: weakref.ref[ExecutionContext]) -> GraphQLResolveInfoHelpers:
@@ -422,7 +427,43 @@ class ExecutionContext(StrawberryGraphQLCoreExecutionContext):
                     return complete(getter(source))
                 except Exception:  # noqa: S110 - graphql-core's path below raises it, located
                     pass
+        elif self._plain_allowed and position_context is None and getattr(field, ASYNC_RESOLVE, False):
+            return self._execute_async(field, parent_type, source, field_details_list, path)
         return super().execute_field(parent_type, source, field_details_list, path, position_context)
+
+    def _execute_async(
+        self, field: GraphQLField, parent_type: GraphQLObjectType, source: Any,
+        field_details_list: Any, path: Path,
+    ) -> Any:
+        """graphql-core's `execute_field` for a field whose resolver returns an awaitable
+        (schema/arguments.py), its argument values read once per document when written in it."""
+        info = self.build_resolve_info(field, to_nodes(field_details_list), parent_type, path)
+        try:
+            result = field.resolve(source, info, **self._arguments(field, field_details_list[0]))  # type: ignore[misc]
+        except Exception as raw_error:  # noqa: BLE001 - located and reported as graphql-core does
+            self.handle_field_error(raw_error, field.type, field_details_list, path)
+            return None
+        return self.complete_awaitable_value(field.type, field_details_list, info, path, result, None)
+
+    def _arguments(self, field: GraphQLField, details: Any) -> dict[str, Any]:
+        """The field's argument values; those of a node without variables are computed once
+        and kept for the requests sending the same document (values of plain types only,
+        which no resolver can change; each call unpacks them into a dict of its own)."""
+        node = details.node
+        key = (id(field), id(node))
+        kept = _ARGUMENTS.get(key)
+        if kept is not None and kept[0] is node and kept[1] is field:
+            return kept[2]
+        values = get_argument_values(
+            field, node, self.variable_values, details.fragment_variable_values, self.hide_suggestions
+        )
+        if details.fragment_variable_values is None and all(
+            a.value.kind != "variable" for a in node.arguments or ()
+        ):
+            if len(_ARGUMENTS) >= _SHARED_MAX:
+                _ARGUMENTS.clear()
+            _ARGUMENTS[key] = (node, field, values)
+        return values
 
     def complete_value(
         self,
@@ -445,13 +486,21 @@ class ExecutionContext(StrawberryGraphQLCoreExecutionContext):
         )
 
     def _completer(self, return_type: Any, field_details_list: Any) -> Completer | None:
-        nodes = tuple(d.node for d in field_details_list)
-        key = (id(return_type), tuple(id(n) for n in nodes))
-        shared = _SHARED.get(key)
-        if shared is not None and shared[0] is return_type and all(
-            a is b for a, b in zip(shared[1], nodes, strict=True)
-        ):
-            return shared[2]
+        if len(field_details_list) == 1:  # the usual case, looked up without generators
+            node = field_details_list[0].node
+            nodes: tuple[FieldNode, ...] = (node,)
+            key: tuple[int, tuple[int, ...]] = (id(return_type), (id(node),))
+            shared = _SHARED.get(key)
+            if shared is not None and shared[0] is return_type and shared[1][0] is node:
+                return shared[2]
+        else:
+            nodes = tuple(d.node for d in field_details_list)
+            key = (id(return_type), tuple(id(n) for n in nodes))
+            shared = _SHARED.get(key)
+            if shared is not None and shared[0] is return_type and all(
+                a is b for a, b in zip(shared[1], nodes, strict=True)
+            ):
+                return shared[2]
         try:
             if all(
                 d.defer_usage is None
