@@ -28,7 +28,8 @@ from strawberry.extensions.field_extension import FieldExtension, build_field_ex
 from strawberry.types.base import StrawberryMaybe, StrawberryOptional
 from strawberry.types.field import StrawberryField
 
-_BACKREF = "strawberry-definition"
+# Where strawberry keeps a GraphQL field's definition.
+STRAWBERRY_DEFINITION = "strawberry-definition"
 _PLAIN_TYPES = (int, str, bool, float)
 # Strawberry's resolver, kept on the field it was replaced on (tests compare the two).
 STRAWBERRY_RESOLVE = "_dmp_strawberry_resolve"
@@ -64,6 +65,7 @@ def direct_resolver(schema: Any, definition: StrawberryField) -> Callable[..., A
     get_result = definition.get_result
 
     def call(source: Any, info: Any, **kwargs: Any) -> Any:
+        # The source the extensions pass on (the section permission passes the field's own).
         # Strawberry keeps a parameter named `info` out of the extensions' arguments.
         if info_name == "info":
             kwargs["info"] = info
@@ -92,7 +94,7 @@ def prepare_resolvers(schema: Any) -> None:
         if graphql_type is schema._schema.subscription_type:
             continue
         for field in graphql_type.fields.values():
-            definition = (field.extensions or {}).get(_BACKREF)
+            definition = (field.extensions or {}).get(STRAWBERRY_DEFINITION)
             if not isinstance(definition, StrawberryField) or getattr(field.resolve, "_is_default", False):
                 continue
             resolve = direct_resolver(schema, definition)

@@ -59,9 +59,8 @@ from graphql.pyutils import Path, gather_with_cancel
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.types.base import StrawberryObjectDefinition
 
-from backend.schema.arguments import ASYNC_RESOLVE
+from backend.schema.arguments import ASYNC_RESOLVE, STRAWBERRY_DEFINITION
 
-_BACKREF = "strawberry-definition"
 # Set by strawberry.cast on an object returned as another type.
 _CAST = "__as_strawberry_type__"
 # Set on a GraphQLField whose value is read from its source alone: the function reading it
@@ -85,7 +84,7 @@ def _attribute(name: str) -> Callable[..., Any]:
 
 def _is_basic(field: GraphQLField) -> bool:
     """A field strawberry resolves as a plain attribute (strawberry's own test)."""
-    definition = (field.extensions or {}).get(_BACKREF)
+    definition = (field.extensions or {}).get(STRAWBERRY_DEFINITION)
     return (
         definition is not None
         and getattr(field.resolve, "_is_default", False)
@@ -97,7 +96,7 @@ def _source_only(schema: Any, field: GraphQLField) -> Callable[[Any], Any] | Non
     """The resolver of a field strawberry calls with the source and nothing else: a sync
     method taking only `self`, without extension, permission or exception handler. Its
     result is what strawberry's wrapper would return; the wrapper stays graphql-core's."""
-    definition: Any = (field.extensions or {}).get(_BACKREF)
+    definition: Any = (field.extensions or {}).get(STRAWBERRY_DEFINITION)
     resolver = getattr(definition, "base_resolver", None)
     if resolver is None or definition.extensions or getattr(definition, "permission_classes", None):
         return None
@@ -126,7 +125,7 @@ def prepare(schema: Any) -> None:
             for field in graphql_type.fields.values():
                 getter: Callable[[Any], Any] | None
                 if _is_basic(field):
-                    name = field.extensions[_BACKREF].python_name
+                    name = field.extensions[STRAWBERRY_DEFINITION].python_name
                     field.resolve = _attribute(name)
                     getter = attrgetter(name)
                 else:
