@@ -381,7 +381,8 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--out", metavar="FILE", help="also write the heads as JSON")
     a.set_defaults(func=cmd_audit_anchor)
     a = audit.add_parser(
-        "rekey", help="seal every chain anew under DMP_AUDIT_KEY after a rotation (service stopped)"
+        "rekey",
+        help="seal every chain anew under DMP_AUDIT_KEY after a rotation (the service may keep running)",
     )
     a.set_defaults(func=cmd_audit_rekey)
 

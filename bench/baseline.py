@@ -113,12 +113,12 @@ SQL_STEADY_HEAD = (
     'SELECT r."event_seq", (SELECT e."mac" FROM "access_event" e'
     ' WHERE e."record_id" = r."id" AND e."seq" = r."event_seq"),'
     ' EXISTS(SELECT 1 FROM "access_event" e WHERE e."record_id" = r."id"'
-    ' AND e."actor_id" = $2 AND e."action" <> $3)'
+    ' AND e."actor_id" = $2 AND e."action" <> $3), r."audit_epoch"'
     ' FROM "record" r WHERE r."id" = $1'
 )
 SQL_STEADY_APPEND = (
     'WITH "head" AS (UPDATE "record" SET "event_seq" = "event_seq" + 1'
-    ' WHERE "id" = $1 AND "event_seq" = $2 - 1 RETURNING "event_seq")'
+    ' WHERE "id" = $1 AND "event_seq" = $2 - 1 AND "audit_epoch" = $14 RETURNING "event_seq")'
     ' INSERT INTO "access_event" ("record_id", "seq", "at", "actor_id", "actor_name",'
     ' "actor_profession", "actor_role", "action", "mode", "sections", "entry_id", "reason", "mac")'
     ' SELECT $1::uuid, $2::int, $3::timestamptz, $4::text, $5::text, $6::text, $7::text,'
@@ -355,7 +355,8 @@ class Baseline:
     async def write_event(self, rid: uuid.UUID | None, viewer: dict[str, Any], mode: str,
                           sections: list[str]) -> None:
         """The product's chained write: on PostgreSQL, a repeated access in two statements
-        without a transaction (read the head, then move it and insert if it has not moved);
+        without a transaction (read the head, then move it and insert if it has not moved and
+        no rekey sealed the chain anew);
         otherwise, and after three moves, bump the head, read the previous MAC, insert."""
         actor_id = str(viewer["account_id"])
         if not self.db.sqlite:
@@ -364,13 +365,13 @@ class Baseline:
                 lock = self.locks[rid] = asyncio.Lock()
             async with lock:
                 for _ in range(3):
-                    current, previous, seen_before = (
+                    current, previous, seen_before, epoch = (
                         await self.db.fetch(SQL_STEADY_HEAD, rid, actor_id, "ACCESS_DENIED")
                     )[0]
                     if not seen_before:
                         break
                     args = self._event(rid, current + 1, previous or GENESIS, viewer, mode, sections)
-                    if await self.db.fetch(SQL_STEADY_APPEND, *args):
+                    if await self.db.fetch(SQL_STEADY_APPEND, *args, epoch):
                         return
         async with self.db.transaction() as tx:
             seq = (await tx.fetch(SQL_BUMP_SQLITE if tx.sqlite else SQL_BUMP_PG, rid))[0][0]

@@ -161,6 +161,45 @@ async def test_a_broken_chain_is_reported_and_left_as_it_was(
     assert after.returncode == 1 and after.stdout.count("FAILED") == 1
 
 
+async def test_a_rekey_while_the_service_writes_is_never_chained_past(
+    client: httpx.AsyncClient, keys: tuple[bytes, bytes], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The service keeps running during a rekey, restarted with the new key. On PostgreSQL a
+    consultation reads its record's head, then writes; here the rekey seals the chain anew
+    in between. The write must not chain its event to the MAC it read, now gone: it reads
+    the head again, and the whole chain verifies under the new key alone."""
+    from backend import sql
+    from backend.audit import writer
+    from backend.audit.rekey import rekey
+
+    old, new = keys
+    s = await _chain(client, (old, 3))
+    _write_with(new)  # the service, restarted with the new key, goes on serving
+    fetch = sql.fetch
+    rekeyed: list[Any] = []
+
+    async def rekey_first(statement: str, params: Any, conn: Any = None) -> Any:
+        if statement == writer._PG_STEADY_APPEND and not rekeyed:
+            rekeyed.append(await rekey(new, old))
+        return await fetch(statement, params, conn)
+
+    monkeypatch.setattr(sql, "fetch", rekey_first)
+    before = len(await _rows(s["record"]))
+    await _read(s, 2)
+    monkeypatch.setattr(sql, "fetch", fetch)
+    # PostgreSQL's steady write ran with the rekey in its window; SQLite writes every event
+    # holding the database's write lock, which the rekey's transaction takes too.
+    assert bool(rekeyed) is sql.pooled_postgres()
+    if rekeyed:
+        assert rekeyed[0].records == 1 and not rekeyed[0].problems
+    else:
+        done = _rekey(new, old)
+        assert done.returncode == 0, done.stdout + done.stderr
+    assert len(await _rows(s["record"])) == before + 2
+    done = _verify(new)  # no previous key: every event must be under the new one
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
 @pytest.mark.parametrize(
     ("env", "message"),
     [

@@ -1,4 +1,4 @@
-"""Moving the access history to a new audit key (`dmp audit rekey`), with the service stopped.
+"""Moving the access history to a new audit key (`dmp audit rekey`), while the service runs.
 
 After `DMP_AUDIT_KEY` is replaced (the old key in `DMP_PREVIOUS_AUDIT_KEY`), each chain is
 checked under the keys it may be under: the previous key, then the current one from the
@@ -8,8 +8,12 @@ locked. A chain that does not verify is left as it was and reported, never seale
 chain already under the current key is skipped, so the command can be run again after an
 interruption. Purge seals are checked and sealed again the same way.
 
-The service must be stopped meanwhile: a consultation reads its record's head before it
-writes, and a head sealed anew in between would be chained to its old MAC.
+The service may keep running, once restarted with the new key (its events then go on under
+it). Every event write that could fall between the rekey's reading of a chain and its sealing
+waits for the record's row, which the rekey holds: the locked path takes it first; the
+steady path of PostgreSQL (audit/writer.py), which reads the head before it writes, writes
+only if the record's `audit_epoch`, moved here with the new MACs, is still the one it read,
+and otherwise reads the head's new MAC again.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from backend.audit.verify import EVENT_COLUMNS, Problem, check_chain, expected_m
 from backend.models import AccessEvent, PurgedRecord, Record
 
 _SET_MAC = 'UPDATE "access_event" SET "mac" = $1 WHERE "id" = $2'
+_NEXT_EPOCH = 'UPDATE "record" SET "audit_epoch" = "audit_epoch" + 1 WHERE "id" = $1'
 
 
 @dataclass
@@ -75,5 +80,7 @@ async def _rekey_chain(key: bytes, previous_key: bytes, record_id: uuid.UUID, re
                 changed.append([mac, row["id"]])
             previous = mac
         await conn.execute_many(sql.text_for(conn, _SET_MAC), changed)
+        # A steady event write that read the head before this checks the epoch, and reads again.
+        await sql.execute(_NEXT_EPOCH, [record_id], conn)
         report.records += 1
         report.events += len(changed)

@@ -153,21 +153,24 @@ async def _append(conn: Any, key: bytes, actor: Actor, event: PendingEvent) -> t
 # The steady state on PostgreSQL, in two statements and no transaction: read the head (its
 # number, its MAC, and whether this actor came before), compute the MAC, then one statement
 # moves the head by one only if it has not moved, and inserts the event with it; a single
-# statement commits both or neither. If another writer moved the head in between (the
-# condition no longer holds once its lock is released), nothing is written and the head is
-# read again. Writers in this process take a lock per record first, so they queue here
+# statement commits both or neither. If another writer moved the head in between, or a rekey
+# sealed the chain anew (the condition no longer holds once its lock is released), nothing is
+# written and the head is read again. Writers in this process take a lock per record first, so they queue here
 # instead of retrying. The first event of an actor on a record, which may e-mail the
 # patient in the same transaction, and requests with several events take the locked path.
 _PG_STEADY_HEAD = (
     'SELECT r."event_seq", (SELECT e."mac" FROM "access_event" e'
     ' WHERE e."record_id" = r."id" AND e."seq" = r."event_seq"),'
     ' EXISTS(SELECT 1 FROM "access_event" e WHERE e."record_id" = r."id"'
-    ' AND e."actor_id" = $2 AND e."action" <> $3)'
+    ' AND e."actor_id" = $2 AND e."action" <> $3), r."audit_epoch"'
     ' FROM "record" r WHERE r."id" = $1'
 )
+# The head has not moved, and no rekey sealed the chain anew since it was read (its MAC would
+# then be another): both are columns of the record's row, which the UPDATE checks again after
+# waiting for another writer's lock.
 _PG_STEADY_APPEND = (
     'WITH "head" AS (UPDATE "record" SET "event_seq" = "event_seq" + 1'  # noqa: S608 - fixed names
-    ' WHERE "id" = $1 AND "event_seq" = $2 - 1 RETURNING "event_seq")'
+    ' WHERE "id" = $1 AND "event_seq" = $2 - 1 AND "audit_epoch" = $14 RETURNING "event_seq")'
     f' INSERT INTO "access_event" ({_COLUMN_LIST})'
     ' SELECT $1::uuid, $2::int, $3::timestamptz, $4::text, $5::text, $6::text, $7::text,'
     ' $8::text, $9::text, $10::jsonb, $11::text, $12::text, $13::text FROM "head"'
@@ -191,12 +194,13 @@ async def _append_steady(key: bytes, actor: Actor, event: PendingEvent) -> int |
             )
             if not head:
                 raise LookupError("the record of an access event does not exist")
-            current, previous, seen_before = head[0]
+            current, previous, seen_before, epoch = head[0]
             if not seen_before:
                 return None
             previous_mac = str(previous) if previous else GENESIS
             seq = int(current) + 1
-            if await sql.fetch(_PG_STEADY_APPEND, _event_row(key, actor, event, seq, previous_mac)):
+            params = _event_row(key, actor, event, seq, previous_mac)
+            if await sql.fetch(_PG_STEADY_APPEND, [*params, epoch]):
                 return seq
     return None
 

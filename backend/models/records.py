@@ -37,6 +37,9 @@ class Record(Model):
     pending_contact = fields.CharField(max_length=254, null=True)
     # Head of the access-history chain.
     event_seq = fields.IntField(default=0)
+    # Moved by `dmp audit rekey` when it seals this record's chain anew: an event write that
+    # read the head before checks it did not change, or reads the head's new MAC again.
+    audit_epoch = fields.IntField(default=0, db_default=0)
     created_at = fields.DatetimeField(auto_now_add=True)
     activated_at = fields.DatetimeField(null=True)
     closed_at = fields.DatetimeField(null=True)
