@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
+import sqlite3
 import sys
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
@@ -35,10 +36,12 @@ async def _migrate() -> None:
         if event.startswith("apply") and event.endswith("start"):
             print(f"applying {app_label}.{name}")
 
-    await migrate(config=db.tortoise_config(), progress=progress)
     from tortoise import Tortoise
 
-    await Tortoise.close_connections()
+    try:
+        await migrate(config=db.tortoise_config(), progress=progress)
+    finally:
+        await Tortoise.close_connections()
     print("database is up to date")
 
 
@@ -414,7 +417,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as exc:
         print(f"dmp: {exc.strerror or exc}", file=sys.stderr)
         return 1
-    except BaseORMException as exc:
+    except (BaseORMException, sqlite3.Error) as exc:  # sqlite3's own: a file that is not a database
         print(f"dmp: database error: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}",
               file=sys.stderr)
         return 1

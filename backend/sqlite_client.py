@@ -1,17 +1,22 @@
-"""Tortoise's SQLite client, with transactions that take the write lock when they begin.
+"""Tortoise's SQLite client, with transactions that take the write lock when they begin, and
+a connection lock released when opening the connection fails.
 
 A deferred transaction (`BEGIN`) that reads and then writes fails at once with "database is
 locked" when another process committed in between (SQLite cannot upgrade a stale snapshot,
 and its busy timeout does not help). `BEGIN IMMEDIATE` waits, within the busy timeout, for
 the write lock first, so several `dmp serve` processes on one file queue instead of failing.
-Used as the `engine` of SQLite connections by backend/db.py.
+Tortoise's connection wrapper takes its lock, then opens the connection: when the opening
+fails (a file that is not a database), the lock stayed taken and the next statement waited for
+it forever, so `dmp migrate` hung instead of reporting the error. Used as the `engine` of
+SQLite connections by backend/db.py.
 """
 
 from __future__ import annotations
 
 import sqlite3
+from typing import Any
 
-from tortoise.backends.base.client import NestedTransactionContext, TransactionContext
+from tortoise.backends.base.client import ConnectionWrapper, NestedTransactionContext, TransactionContext
 from tortoise.backends.sqlite.client import (
     SqliteClient,
     SqliteTransactionContext,
@@ -32,7 +37,21 @@ class ImmediateTransactionWrapper(SqliteTransactionWrapper):
         return NestedTransactionContext(ImmediateTransactionWrapper(self))
 
 
+class _ReleasingConnection(ConnectionWrapper[Any]):
+    async def __aenter__(self) -> Any:
+        await self._lock.acquire()
+        try:
+            await self.ensure_connection()
+        except BaseException:
+            self._lock.release()
+            raise
+        return self.connection
+
+
 class ImmediateSqliteClient(SqliteClient):
+    def acquire_connection(self) -> ConnectionWrapper[Any]:
+        return _ReleasingConnection(self._lock, self)
+
     def _in_transaction(self) -> TransactionContext:
         return SqliteTransactionContext(ImmediateTransactionWrapper(self), self._lock)
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import secrets
+from pathlib import Path
+
 import httpx
 
 from backend.models import Account, ApiToken, Practitioner, Record
@@ -120,6 +123,16 @@ def test_bad_configuration_stops_with_a_line_naming_the_variable() -> None:
     result = run_dmp("migrate", DMP_ENV="production", DMP_PUBLIC_ORIGIN="https://dmp.example")
     assert result.returncode == 1
     assert "required" in _one_line_error(result.stderr)
+
+
+def test_migrate_on_a_file_that_is_not_a_database_stops_with_one_line(tmp_path: Path) -> None:
+    """Opening the SQLite connection fails: the command says so at once and exits 1, instead
+    of waiting forever for the connection's lock, which the failed opening left taken."""
+    bad = tmp_path / "not-a-database.sqlite3"
+    bad.write_bytes(secrets.token_bytes(4096))
+    result = run_dmp("migrate", DMP_DATABASE_URL=f"sqlite://{bad}")
+    assert result.returncode == 1
+    assert _one_line_error(result.stderr) == "dmp: database error: file is not a database"
 
 
 def test_serve_answers_graphql_and_health() -> None:
