@@ -27,7 +27,7 @@ from __future__ import annotations
 import weakref
 from collections.abc import Awaitable, Callable, Sequence
 from enum import EnumMeta
-from operator import attrgetter
+from operator import attrgetter, is_
 from typing import Any
 
 from graphql import (
@@ -417,17 +417,18 @@ class ExecutionContext(StrawberryGraphQLCoreExecutionContext):
         position_context: Any,
     ) -> Any:
         field = parent_type.fields.get(field_details_list[0].node.name.value)
-        getter: Callable[[Any], Any] | None = getattr(field, _PLAIN, None)
-        if getter is not None and self._plain_allowed and position_context is None:
-            leaf: tuple[Callable[[Any], Any], Completer] | None = getattr(field, _LEAF, None)
-            complete = leaf[1] if leaf is not None else self._completer(field.type, field_details_list)
-            if complete is not None:
-                try:
-                    return complete(getter(source))
-                except Exception:  # noqa: S110 - graphql-core's path below raises it, located
-                    pass
-        elif self._plain_allowed and position_context is None and getattr(field, ASYNC_RESOLVE, False):
-            return self._execute_async(field, parent_type, source, field_details_list, path)
+        if self._plain_allowed and position_context is None:
+            getter: Callable[[Any], Any] | None = getattr(field, _PLAIN, None)
+            if getter is not None:
+                leaf: tuple[Callable[[Any], Any], Completer] | None = getattr(field, _LEAF, None)
+                complete = leaf[1] if leaf is not None else self._completer(field.type, field_details_list)
+                if complete is not None:
+                    try:
+                        return complete(getter(source))
+                    except Exception:  # noqa: S110 - graphql-core's path below raises it, located
+                        pass
+            elif getattr(field, ASYNC_RESOLVE, False):
+                return self._execute_async(field, parent_type, source, field_details_list, path)
         return super().execute_field(parent_type, source, field_details_list, path, position_context)
 
     def _execute_async(
@@ -485,21 +486,15 @@ class ExecutionContext(StrawberryGraphQLCoreExecutionContext):
         )
 
     def _completer(self, return_type: Any, field_details_list: Any) -> Completer | None:
-        if len(field_details_list) == 1:  # the usual case, looked up without generators
-            node = field_details_list[0].node
-            nodes: tuple[FieldNode, ...] = (node,)
-            key: tuple[int, tuple[int, ...]] = (id(return_type), (id(node),))
-            shared = _SHARED.get(key)
-            if shared is not None and shared[0] is return_type and shared[1][0] is node:
-                return shared[2]
+        # One node is the usual case: looked up without building generators.
+        if len(field_details_list) == 1:
+            nodes: tuple[FieldNode, ...] = (field_details_list[0].node,)
         else:
             nodes = tuple(d.node for d in field_details_list)
-            key = (id(return_type), tuple(id(n) for n in nodes))
-            shared = _SHARED.get(key)
-            if shared is not None and shared[0] is return_type and all(
-                a is b for a, b in zip(shared[1], nodes, strict=True)
-            ):
-                return shared[2]
+        key = (id(return_type), tuple(map(id, nodes)))
+        shared = _SHARED.get(key)
+        if shared is not None and shared[0] is return_type and all(map(is_, shared[1], nodes)):
+            return shared[2]
         try:
             if all(
                 d.defer_usage is None
