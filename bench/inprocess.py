@@ -29,7 +29,7 @@ from typing import Any
 import uvloop
 
 from bench.run import PG_URL, S1, S2, configure_here
-from bench.seed import create_database, seed
+from bench.seed import create_database, migrate_database, seed
 
 STATE = Path(tempfile.gettempdir()) / "dmp-bench-inprocess"
 
@@ -123,6 +123,8 @@ def main() -> None:
         # The hot record is granted to every load practitioner, however few patients.
         ins = first.patients or [manifest.hot_ins]
         manifest_path.write_text(json.dumps({"token": first.token, "ins": ins}))
+    else:  # the data of an earlier run, under the migrations added since
+        asyncio.run(migrate_database(url))
     # The event loop the server runs on (uvicorn picks uvloop when it is installed): the
     # standard loop's Python-level scheduling would weigh every task and callback more.
     with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:

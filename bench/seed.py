@@ -347,13 +347,19 @@ class SqliteWriter(Writer):
 # --- database creation ----------------------------------------------------------------------
 
 
-async def create_database(url: str) -> None:
-    """Drop and create the benchmark database, then apply the committed migrations."""
+async def migrate_database(url: str) -> None:
+    """Apply the committed migrations the database does not have yet."""
     from tortoise import Tortoise
     from tortoise.migrations.api import migrate
 
     from backend import db
 
+    await migrate(config=db.tortoise_config(url))
+    await Tortoise.close_connections()
+
+
+async def create_database(url: str) -> None:
+    """Drop and create the benchmark database, then apply the committed migrations."""
     if url.startswith("sqlite://"):
         path = Path(url.removeprefix("sqlite://"))
         for suffix in ("", "-wal", "-shm"):
@@ -372,8 +378,7 @@ async def create_database(url: str) -> None:
             await admin.execute(f'CREATE DATABASE "{name}"')
         finally:
             await admin.close()
-    await migrate(config=db.tortoise_config(url))
-    await Tortoise.close_connections()
+    await migrate_database(url)
 
 
 async def open_writer(url: str) -> Writer:

@@ -155,9 +155,10 @@ async def _append(conn: Any, key: bytes, actor: Actor, event: PendingEvent) -> t
 # moves the head by one only if it has not moved, and inserts the event with it; a single
 # statement commits both or neither. If another writer moved the head in between, or a rekey
 # sealed the chain anew (the condition no longer holds once its lock is released), nothing is
-# written and the head is read again. Writers in this process take a lock per record first, so they queue here
-# instead of retrying. The first event of an actor on a record, which may e-mail the
-# patient in the same transaction, and requests with several events take the locked path.
+# written and the head is read again. Writers in this process take a lock per record first,
+# so they queue here instead of retrying. The first event of an actor on a record, which may
+# e-mail the patient in the same transaction, and requests with several events take the
+# locked path.
 _PG_STEADY_HEAD = (
     'SELECT r."event_seq", (SELECT e."mac" FROM "access_event" e'
     ' WHERE e."record_id" = r."id" AND e."seq" = r."event_seq"),'
