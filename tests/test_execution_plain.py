@@ -137,6 +137,12 @@ class Query:
         return _page(label=None)
 
     @strawberry.field
+    def numbered_label(self) -> Page | None:
+        page = _page(label=5)
+        page.edges[0].cursor = True  # type: ignore[assignment]  # a bool where a String is expected
+        return page
+
+    @strawberry.field
     def foreign_node(self) -> Page | None:
         return _page(odd=NotAThing())
 
@@ -190,6 +196,7 @@ QUERIES = {
         fragment N on Thing { id ... on Book { pages } }
     """,
     "non-null holding None": f"{{ brokenLabel {{ edges {{ {NODE} }} label }} }}",
+    "a String holding a number or a bool": f"{{ numberedLabel {{ label edges {{ cursor {NODE} }} }} }}",
     "an object of no schema type": f"{{ foreignNode {{ edges {{ {NODE} }} }} }}",
     "an enum value out of range": f"{{ badEnum {{ edges {{ {NODE} }} }} }}",
     "a list of enums": "{ colours }",

@@ -27,6 +27,7 @@ from __future__ import annotations
 import weakref
 from collections.abc import Awaitable, Callable, Sequence
 from enum import EnumMeta
+from keyword import iskeyword
 from operator import attrgetter, is_
 from typing import Any
 
@@ -68,6 +69,8 @@ _CAST = "__as_strawberry_type__"
 _PLAIN = "_dmp_plain"
 # Set on such a field of a scalar or enum type: (its getter, its value's completer).
 _LEAF = "_dmp_plain_leaf"
+# Set on a field read as a plain attribute: the attribute's name.
+_ATTRIBUTE = "_dmp_attribute"
 # Set on an object type: the class of its values. On an interface or union: the object
 # type of each class it returns.
 _ORIGIN = "_dmp_origin"
@@ -128,6 +131,7 @@ def prepare(schema: Any) -> None:
                     name = field.extensions[STRAWBERRY_DEFINITION].python_name
                     field.resolve = _attribute(name)
                     getter = attrgetter(name)
+                    setattr(field, _ATTRIBUTE, name)
                 else:
                     getter = _source_only(schema, field)
                     if getter is None:
@@ -136,8 +140,7 @@ def prepare(schema: Any) -> None:
                 field_type = field.type
                 inner = field_type.of_type if isinstance(field_type, GraphQLNonNull) else field_type
                 if isinstance(inner, GraphQLScalarType | GraphQLEnumType):
-                    leaf = _leaf(inner)
-                    setattr(field, _LEAF, (getter, _non_null(leaf) if inner is not field_type else leaf))
+                    setattr(field, _LEAF, (getter, _leaf(inner, non_null=inner is not field_type)))
     # After the object types, whose classes the interfaces and unions index.
     for graphql_type in named_types:
         if isinstance(graphql_type, GraphQLInterfaceType | GraphQLUnionType):
@@ -210,7 +213,9 @@ def _enum_names(leaf_type: GraphQLLeafType) -> dict[int, str]:
 _KEPT: dict[GraphQLScalarType, type] = {GraphQLString: str, GraphQLID: str, GraphQLBoolean: bool}
 
 
-def _leaf(leaf_type: GraphQLLeafType) -> Completer:
+def _leaf(leaf_type: GraphQLLeafType, *, non_null: bool = False) -> Completer:
+    """The completion of a scalar or enum value; of a non-null one, refusing None itself
+    (one call per value instead of two)."""
     coerce = leaf_type.coerce_output_value
     names = _enum_names(leaf_type)
     kept = _KEPT.get(leaf_type) if isinstance(leaf_type, GraphQLScalarType) else None
@@ -219,6 +224,8 @@ def _leaf(leaf_type: GraphQLLeafType) -> Completer:
         if type(value) is kept:
             return value
         if value is None:
+            if non_null:
+                raise _NOT_PLAIN
             return None
         if names:
             name = names.get(id(value))
@@ -236,6 +243,54 @@ CollectSubfields = Callable[[GraphQLObjectType, Any], Any]
 
 
 _NO_VARIABLES = VariableValues({}, {})
+
+
+def _object_completer(
+    origin: type, type_name: str, fields: Sequence[tuple[str, GraphQLField | None, Completer]]
+) -> Completer:
+    """The completer of an object's plain selection, written as one function.
+
+    A closure looping over the fields called two functions per field (its getter, its
+    completer) and built the dict in a comprehension of its own; the function written here
+    builds the dict in one expression, reads attributes directly, and returns a `str` or
+    `bool` that a String, ID or Boolean field holds without calling its completer (which
+    would return it unchanged). Only fixed text goes into the source: the response names
+    and attribute names are checked identifiers, written as literals or attribute reads;
+    every other value (the class, the completers, the getters) is passed in its namespace.
+    """
+    namespace: dict[str, Any] = {"origin": origin, "_NOT_PLAIN": _NOT_PLAIN}
+    items: list[str] = []
+    for k, (response_name, field, sub) in enumerate(fields):
+        if not response_name.isidentifier():  # a GraphQL name always is
+            raise ValueError(response_name)
+        if field is None:  # __typename: the String completer returns the name unchanged
+            items.append(f"{response_name!r}: {type_name!r}")
+            continue
+        attribute = getattr(field, _ATTRIBUTE, None)
+        if isinstance(attribute, str) and attribute.isidentifier() and not iskeyword(attribute):
+            read = f"value.{attribute}"
+        else:
+            namespace[f"g{k}"] = getattr(field, _PLAIN)
+            read = f"g{k}(value)"
+        namespace[f"c{k}"] = sub
+        field_type = field.type.of_type if isinstance(field.type, GraphQLNonNull) else field.type
+        kept = _KEPT.get(field_type) if isinstance(field_type, GraphQLScalarType) else None
+        if kept is not None:
+            namespace[f"k{k}"] = kept
+            items.append(f"{response_name!r}: v if type(v := {read}) is k{k} else c{k}(v)")
+        else:
+            items.append(f"{response_name!r}: c{k}({read})")
+    source = (
+        "def complete(value):\n"
+        "    if value is None:\n"
+        "        return None\n"
+        "    if type(value) is not origin:\n"
+        "        raise _NOT_PLAIN\n"
+        "    return {" + ", ".join(items) + "}\n"
+    )
+    exec(compile(source, f"<plain completer of {type_name}>", "exec"), namespace)  # noqa: S102 - fixed text, checked names
+    complete: Completer = namespace["complete"]
+    return complete
 
 
 class _Builder:
@@ -256,6 +311,8 @@ class _Builder:
 
     def _build(self, return_type: Any, field_details_list: Any) -> Completer | None:
         if isinstance(return_type, GraphQLNonNull):
+            if isinstance(return_type.of_type, GraphQLScalarType | GraphQLEnumType):
+                return _leaf(return_type.of_type, non_null=True)
             inner = self.completer(return_type.of_type, field_details_list)
             return _non_null(inner) if inner is not None else None
         if isinstance(return_type, GraphQLList):
@@ -276,9 +333,8 @@ class _Builder:
         grouped, deferred, _forbidden = self.collect(object_type, field_details_list)
         if deferred:
             return None
-        type_name = object_type.name
-        # (response name, getter, completer); no getter stands for __typename.
-        fields: list[tuple[str, Callable[[Any], Any] | None, Completer]] = []
+        # (response name, field, completer); no field stands for __typename.
+        fields: list[tuple[str, GraphQLField | None, Completer]] = []
         for response_name, group in grouped.items():
             if any(d.defer_usage is not None or d.fragment_variable_values for d in group):
                 return None
@@ -287,25 +343,13 @@ class _Builder:
                 fields.append((response_name, None, _leaf(GraphQLString)))
                 continue
             field = object_type.fields.get(name)
-            getter: Callable[[Any], Any] | None = getattr(field, _PLAIN, None)
-            if field is None or getter is None:
+            if field is None or getattr(field, _PLAIN, None) is None:
                 return None
             sub = self.completer(field.type, group)
             if sub is None:
                 return None
-            fields.append((response_name, getter, sub))
-
-        def complete(value: Any) -> Any:
-            if value is None:
-                return None
-            if type(value) is not origin:
-                raise _NOT_PLAIN
-            return {
-                response_name: sub(getter(value) if getter else type_name)
-                for response_name, getter, sub in fields
-            }
-
-        return complete
+            fields.append((response_name, field, sub))
+        return _object_completer(origin, object_type.name, fields)
 
     def _abstract(
         self, abstract: GraphQLInterfaceType | GraphQLUnionType, field_details_list: Any
