@@ -70,7 +70,7 @@ async def _record_with_entries() -> Record:
 def _request(record: Record, section: Section, first: int = 20,
              after: tuple[dt.date, Any] | None = None, *, hide_masked: bool = False) -> PageRequest:
     return PageRequest(record_id=record.id, section=section, first=first, after=after,
-                       include_superseded=True, count=True, hide_masked=hide_masked, masked_author=None)
+                       include_superseded=True, with_total=True, hide_masked=hide_masked, masked_author=None)
 
 
 async def test_rows_are_what_the_orm_gives() -> None:
@@ -150,3 +150,63 @@ def test_fast_text_dates_match_the_fields_converters() -> None:
     now = dt.datetime.now(dt.UTC)
     _same(read_created(now), created_at.to_python_value(now), "datetime")
     _same(read_date(now.date()), now.date(), "date")
+
+
+def test_each_entry_type_is_what_its_constructor_builds() -> None:
+    """`to_entry` fills an instance's `__dict__` directly: every field, nothing else, and an
+    instance equal to the one the type's own constructor makes from the same values."""
+    import uuid
+
+    from backend.domain.enums import EntrySource
+    from backend.schema.types import ENTRY_TYPES
+
+    seen = set()
+    for section in Section:
+        if section is Section.EMERGENCY:
+            continue
+        row = EntryRow(
+            id=uuid.uuid4(), section=section, title="t", code="c", care_date=dt.date(2024, 1, 2),
+            source=EntrySource.PRACTITIONER, author_name="Dr A", author_profession="médecin",
+            created_at=dt.datetime(2024, 1, 2, 3, 4, tzinfo=dt.UTC), supersedes_id=uuid.uuid4(),
+            superseded=False, masked=True, details={"quantity": 2, "fileName": "f.pdf"},
+            file_id=uuid.uuid4(),
+        )
+        entry = to_entry(row, True)
+        cls = type(entry)
+        names = [f.name for f in dataclasses.fields(entry)]
+        assert sorted(vars(entry)) == sorted(names), cls
+        rebuilt = cls(**{name: getattr(entry, name) for name in names})
+        assert rebuilt == entry and vars(rebuilt) == vars(entry)
+        seen.add(cls)
+    assert seen == set(ENTRY_TYPES)
+
+
+def test_a_statement_written_once_takes_each_requests_values() -> None:
+    """The pages statement is kept by the shapes of its pages; a later request of the same
+    shapes gets the same text and exactly the parameters writing it anew would give."""
+    import itertools
+    import uuid
+
+    from backend.resolvers import entry_pages
+
+    record_id, author = uuid.uuid4(), uuid.uuid4()
+    requests = [
+        PageRequest(record_id=record_id, section=section, first=5 + k,
+                    after=(dt.date(2024, 1, 1) + dt.timedelta(days=k), uuid.uuid4()) if after else None,
+                    include_superseded=superseded, with_total=count, hide_masked=hide,
+                    masked_author=author if with_author else None)
+        for k, ((count, hide, with_author, superseded, after), section) in enumerate(
+            zip(itertools.product((False, True), repeat=5), itertools.cycle(SECTIONS), strict=False)
+        )
+    ]
+    assert len(requests) == 32
+    entry_pages._STATEMENTS.clear()
+    for group in (requests[:10], requests[10:25], requests[25:], requests[::-1]):
+        fresh: list[Any] = []
+        text = " UNION ALL ".join(_branch(k, req, fresh) for k, req in enumerate(group))
+        assert entry_pages._statement(group) == (text, fresh)  # written, then kept
+        assert entry_pages._statement(group) == (text, fresh)  # kept, values listed anew
+        again = [r._replace(record_id=uuid.uuid4(), first=r.first + 1) for r in group]
+        fresh = []
+        text = " UNION ALL ".join(_branch(k, req, fresh) for k, req in enumerate(again))
+        assert entry_pages._statement(again) == (text, fresh)

@@ -25,7 +25,7 @@ def check_first(first: int) -> int:
 _URL_SAFE = bytes.maketrans(b"+/", b"-_")
 
 
-def encode_entry_cursor(date: dt.date, entry_id: uuid.UUID) -> str:
+def encode_entry_cursor(date: dt.date, entry_id: uuid.UUID | str) -> str:
     # base64.urlsafe_b64encode's steps without its two Python calls: one per entry of a page.
     raw = f"e|{date.isoformat()}|{entry_id}".encode()
     return binascii.b2a_base64(raw, newline=False).translate(_URL_SAFE).decode()

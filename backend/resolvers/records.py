@@ -168,7 +168,7 @@ async def section_page(
         first=first,
         after=decode_entry_cursor(after) if after else None,
         include_superseded=include_superseded,
-        count=count,
+        with_total=count,
         hide_masked=hide_masked,
         masked_author=view.viewer.account_id if hide_masked else None,
     )

@@ -13,7 +13,7 @@ from backend.authz.permissions import SectionVisible
 from backend.domain import enums
 from backend.resolvers import records
 from backend.resolvers.context import Info
-from backend.resolvers.entry_pages import EntryRow
+from backend.resolvers.pagination import encode_entry_cursor
 from backend.resolvers.records import RecordView
 from backend.schema.types import AccessMode, Entry, RecordStatus, Section, to_entry
 
@@ -25,15 +25,16 @@ class PageInfo:
 
 
 def _edge_cursor(self) -> str:  # type: ignore[no-untyped-def]
-    # Encoded only when asked for: a consultation's edges often select the node alone.
-    return records.cursor_of(self._row)
+    # Encoded only when asked for: a consultation's edges often select the node alone. From
+    # the node's values (its id already as text), which are the entry's date and id.
+    node = self.node
+    return encode_entry_cursor(node.date, node.id)
 
 
 @strawberry.type
 class EntryEdge:
     cursor: str = strawberry.field(resolver=_edge_cursor)
     node: Entry
-    _row: strawberry.Private[EntryRow]
 
 
 @strawberry.type
@@ -70,7 +71,7 @@ class EmergencyProfile:
 def _connection(page: records.EntryPage) -> EntryConnection:
     show_masked = page.view.is_owner
     entries = page.entries
-    edges = [EntryEdge(_row=e, node=to_entry(e, show_masked)) for e in entries]
+    edges = [EntryEdge(node=to_entry(e, show_masked)) for e in entries]
     return EntryConnection(
         edges=edges,
         page_info=PageInfo(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import strawberry
 
@@ -185,6 +185,23 @@ _SECTIONS: dict[str, enums.Section] = {s.value: s for s in enums.Section}
 _SOURCES: dict[str, enums.EntrySource] = {s.value: s for s in enums.EntrySource}
 
 
+_E = TypeVar("_E", bound=Entry)
+
+
+def _made(cls: type[_E], base: dict[str, Any], **fields: Any) -> _E:
+    """An entry of `cls` from the values of all its fields, without the dataclass `__init__`.
+
+    The entry types only store their fields, so the instance's `__dict__` is the values
+    themselves; through the constructor's keyword arguments building an entry took half as
+    long again (`to_entry` runs once per entry of every page). `tests/test_entry_rows.py`
+    checks that each type's instances equal those its constructor builds.
+    """
+    base.update(fields)
+    entry = object.__new__(cls)
+    entry.__dict__ = base
+    return entry
+
+
 def to_entry(entry: StoredEntry, show_masked_flag: bool) -> Entry:
     """The concrete GraphQL type of a stored entry."""
     # Foreign-key columns Tortoise adds at run time, read by name.
@@ -192,7 +209,7 @@ def to_entry(entry: StoredEntry, show_masked_flag: bool) -> Entry:
     file_id = getattr(entry, "file_id", None)
     s = _SECTIONS[entry.section]
     base: dict[str, Any] = {
-        "id": strawberry.ID(str(entry.id)),
+        "id": str(entry.id),  # strawberry.ID is str at run time
         "section": s,
         "title": entry.title,
         "code": entry.code,
@@ -202,14 +219,15 @@ def to_entry(entry: StoredEntry, show_masked_flag: bool) -> Entry:
         if entry.author_name
         else None,
         "created_at": entry.created_at,
-        "supersedes": strawberry.ID(str(supersedes_id)) if supersedes_id else None,
+        "supersedes": str(supersedes_id) if supersedes_id else None,
         "superseded": entry.superseded,
         "masked": entry.masked if show_masked_flag else None,
     }
     d = entry.details or {}
     if s is enums.Section.MEDICATIONS:
-        return MedicationEntry(
-            **base,
+        return _made(
+            MedicationEntry,
+            base,
             cip13=_str(d.get("cip13")),
             atc=_str(d.get("atc")),
             dose=_str(d.get("dose")),
@@ -217,12 +235,17 @@ def to_entry(entry: StoredEntry, show_masked_flag: bool) -> Entry:
             quantity=_int(d.get("quantity")),
         )
     if s is enums.Section.MEDICAL_DEVICES:
-        return MedicalDeviceEntry(**base, lpp_code=_str(d.get("lppCode")), quantity=_int(d.get("quantity")))
+        return _made(
+            MedicalDeviceEntry, base, lpp_code=_str(d.get("lppCode")), quantity=_int(d.get("quantity"))
+        )
     if s is enums.Section.PROCEDURES:
-        return ProcedureEntry(**base, ccam_code=_str(d.get("ccamCode")), performer=_str(d.get("performer")))
+        return _made(
+            ProcedureEntry, base, ccam_code=_str(d.get("ccamCode")), performer=_str(d.get("performer"))
+        )
     if s is enums.Section.IMAGING:
-        return ImagingEntry(
-            **base,
+        return _made(
+            ImagingEntry,
+            base,
             ccam_code=_str(d.get("ccamCode")),
             modality=_str(d.get("modality")),
             body_site=_str(d.get("bodySite")),
@@ -230,8 +253,9 @@ def to_entry(entry: StoredEntry, show_masked_flag: bool) -> Entry:
         )
     if s is enums.Section.LAB_RESULTS:
         abnormal = d.get("abnormal")
-        return LabResultEntry(
-            **base,
+        return _made(
+            LabResultEntry,
+            base,
             analyte=_str(d.get("analyte")),
             loinc=_str(d.get("loinc")),
             value=_str(d.get("value")),
@@ -243,35 +267,40 @@ def to_entry(entry: StoredEntry, show_masked_flag: bool) -> Entry:
             download_url=f"/files/{entry.id}" if file_id else None,
         )
     if s is enums.Section.HOSPITAL_STAYS:
-        return HospitalStayEntry(
-            **base,
+        return _made(
+            HospitalStayEntry,
+            base,
             facility=_str(d.get("facility")),
             admission_date=_date(d.get("admissionDate")),
             discharge_date=_date(d.get("dischargeDate")),
         )
     if s is enums.Section.MEDICAL_HISTORY:
-        return MedicalHistoryEntry(
-            **base,
+        return _made(
+            MedicalHistoryEntry,
+            base,
             condition=_str(d.get("condition")),
             icd10=_str(d.get("icd10")),
             notes=_str(d.get("notes")),
         )
     if s is enums.Section.ALLERGIES:
-        return AllergyEntry(
-            **base,
+        return _made(
+            AllergyEntry,
+            base,
             substance=_str(d.get("substance")),
             reaction=_str(d.get("reaction")),
             severity=_str(d.get("severity")),
         )
     if s is enums.Section.VACCINATIONS:
-        return VaccinationEntry(
-            **base,
+        return _made(
+            VaccinationEntry,
+            base,
             vaccine=_str(d.get("vaccine")),
             lot=_str(d.get("lot")),
             dose_number=_int(d.get("doseNumber")),
         )
-    return DocumentEntry(
-        **base,
+    return _made(
+        DocumentEntry,
+        base,
         document_type=_str(d.get("documentType")),
         description=_str(d.get("description")),
         file_name=_str(d.get("fileName")),
