@@ -252,11 +252,12 @@ def _object_completer(
 
     A closure looping over the fields called two functions per field (its getter, its
     completer) and built the dict in a comprehension of its own; the function written here
-    builds the dict in one expression, reads attributes directly, and returns a `str` or
-    `bool` that a String, ID or Boolean field holds without calling its completer (which
-    would return it unchanged). Only fixed text goes into the source: the response names
-    and attribute names are checked identifiers, written as literals or attribute reads;
-    every other value (the class, the completers, the getters) is passed in its namespace.
+    builds the dict in one expression, reads attributes directly, returns a `str` or `bool`
+    that a String, ID or Boolean field holds without calling its completer (which would
+    return it unchanged), and names an enum member from its type's table. Only fixed text
+    goes into the source: the response names and attribute names are checked identifiers,
+    written as literals or attribute reads; every other value (the class, the completers,
+    the getters, the tables) is passed in its namespace.
     """
     namespace: dict[str, Any] = {"origin": origin, "_NOT_PLAIN": _NOT_PLAIN}
     items: list[str] = []
@@ -275,9 +276,15 @@ def _object_completer(
         namespace[f"c{k}"] = sub
         field_type = field.type.of_type if isinstance(field.type, GraphQLNonNull) else field.type
         kept = _KEPT.get(field_type) if isinstance(field_type, GraphQLScalarType) else None
+        names = _enum_names(field_type) if isinstance(field_type, GraphQLEnumType) else None
         if kept is not None:
             namespace[f"k{k}"] = kept
             items.append(f"{response_name!r}: v if type(v := {read}) is k{k} else c{k}(v)")
+        elif names:  # an enum member is named from the table, anything else by the completer
+            namespace[f"n{k}"] = names
+            items.append(
+                f"{response_name!r}: n if (n := n{k}.get(id(v := {read}))) is not None else c{k}(v)"
+            )
         else:
             items.append(f"{response_name!r}: c{k}({read})")
     source = (
