@@ -441,7 +441,7 @@ def main() -> None:
     parser.add_argument("--db", required=True, help="database URL (postgres:// or sqlite://)")
     parser.add_argument("--port", type=int, default=8101)
     parser.add_argument("--audit-key", required=True, help="hex HMAC key of the access history")
-    parser.add_argument("--pool-size", type=int, default=5, help="as Tortoise's default pool")
+    parser.add_argument("--pool-size", type=int, default=10, help="as the product's pool (backend/db.py)")
     args = parser.parse_args()
     app = create_app(args.db, bytes.fromhex(args.audit_key), args.pool_size)
     uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="warning", access_log=False)

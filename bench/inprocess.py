@@ -88,7 +88,7 @@ async def measure(manifest: Path, url: str, rounds: int, requests: int) -> None:
 
     state = json.loads(manifest.read_text())
     product = create_app(outbox_worker=False)
-    plain = baseline.create_app(url, config.settings().audit_key, pool_size=5)
+    plain = baseline.create_app(url, config.settings().audit_key, pool_size=10)
     async with product.router.lifespan_context(product), plain.router.lifespan_context(plain):
         for name, query, path in (("S1", S1, "/s1"), ("S2", S2, "/s2")):
             bodies = [json.dumps({"query": query, "variables": {"ins": i}}).encode() for i in state["ins"]]

@@ -25,6 +25,11 @@ def test_the_url_may_set_its_own_timeouts() -> None:
     assert credentials["timeout"] == 20 and float(str(credentials["command_timeout"])) == 600
 
 
+def test_the_pool_holds_ten_connections_unless_the_url_says() -> None:
+    assert int(str(_credentials("postgres://dmp@db/dmp")["maxsize"])) == 10
+    assert int(str(_credentials("postgres://dmp@db/dmp?maxsize=4")["maxsize"])) == 4
+
+
 def test_sqlite_waits_for_the_write_lock_instead_of_failing() -> None:
     credentials = _credentials("sqlite:///srv/dmp/dmp.sqlite3")
     assert credentials["busy_timeout"] == "10000" and "command_timeout" not in credentials

@@ -1,0 +1,144 @@
+"""The connections `sql.fetch` keeps between statements (backend/sql.py, `_Kept`).
+
+On PostgreSQL a statement that succeeded leaves its connection for the next one, up to half
+the pool, while asyncpg's pool still has a free connection; failed and cancelled statements
+give theirs back through asyncpg; what is kept goes back once idle, or on `release_kept`. On
+SQLite nothing is kept: statements go through the ORM's connection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+
+from backend import sql
+from tests.conftest import db_kind
+
+POSTGRES = db_kind() == "postgres"
+
+
+def _pool() -> Any:
+    return sql.default()._pool  # type: ignore[attr-defined]
+
+
+async def _pid() -> int:
+    return int((await sql.fetch("SELECT pg_backend_pid()", []))[0][0])
+
+
+async def _all_back() -> None:
+    await sql.release_kept()
+    pool = _pool()
+    assert pool.get_idle_size() == pool.get_size()
+
+
+async def test_sqlite_keeps_nothing() -> None:
+    if POSTGRES:
+        assert sql.pooled_postgres()
+        return
+    assert not sql.pooled_postgres()
+    assert (await sql.fetch("SELECT 1", []))[0][0] == 1
+    assert getattr(sql.default(), "_dmp_kept", None) is None
+
+
+@pytest.fixture
+async def released() -> Any:
+    if POSTGRES:
+        await _all_back()
+    yield
+    if POSTGRES:
+        await _all_back()
+
+
+async def test_the_next_statement_takes_the_kept_connection(released: None) -> None:
+    if not POSTGRES:
+        return
+    first = await _pid()
+    kept = sql._kept(sql.default())  # type: ignore[arg-type]
+    assert len(kept.idle) == 1
+    assert await _pid() == first
+    assert len(kept.idle) == 1
+    await sql.release_kept()
+    assert kept.idle == [] and _pool().get_idle_size() == _pool().get_size()
+
+
+async def test_at_most_half_the_pool_is_kept(released: None) -> None:
+    if not POSTGRES:
+        return
+    client = sql.default()
+    kept = sql._kept(client)  # type: ignore[arg-type]
+    assert kept.limit == client.pool_maxsize // 2  # type: ignore[attr-defined]
+    # More statements at once than may be kept, fewer than the pool holds.
+    statements = kept.limit + 2
+    assert statements < client.pool_maxsize  # type: ignore[attr-defined]
+    pids = await asyncio.gather(*(sql.fetch("SELECT pg_backend_pid() FROM pg_sleep(0.05)", [])
+                                  for _ in range(statements)))
+    assert len({row[0][0] for row in pids}) == statements  # each its own connection
+    assert len(kept.idle) == kept.limit
+    pool = _pool()
+    assert pool.get_idle_size() == pool.get_size() - kept.limit
+
+
+async def test_kept_connections_go_back_once_idle(
+    released: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if not POSTGRES:
+        return
+    monkeypatch.setattr(sql, "KEPT_IDLE_SECONDS", 0.05)
+    kept = sql._kept(sql.default())  # type: ignore[arg-type]
+    await _pid()
+    assert len(kept.idle) == 1
+    for _ in range(100):
+        await asyncio.sleep(0.02)
+        if not kept.idle and not kept._releasing:
+            break
+    assert kept.idle == []
+    assert _pool().get_idle_size() == _pool().get_size()
+
+
+async def test_a_failed_statement_gives_its_connection_back_to_asyncpg(released: None) -> None:
+    if not POSTGRES:
+        return
+    import asyncpg  # type: ignore[import-untyped]
+
+    kept = sql._kept(sql.default())  # type: ignore[arg-type]
+    with pytest.raises(asyncpg.DivisionByZeroError):
+        await sql.fetch("SELECT 1 / $1::int", [0])
+    assert kept.idle == []
+    assert _pool().get_idle_size() == _pool().get_size()
+    assert (await sql.fetch("SELECT 1 / $1::int", [1]))[0][0] == 1
+
+
+async def test_a_cancelled_statement_gives_its_connection_back_to_asyncpg(released: None) -> None:
+    if not POSTGRES:
+        return
+    kept = sql._kept(sql.default())  # type: ignore[arg-type]
+    task = asyncio.ensure_future(sql.fetch("SELECT pg_sleep(5)", []))
+    await asyncio.sleep(0.2)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert kept.idle == []
+    await asyncio.sleep(0)
+    assert (await sql.fetch("SELECT 2", []))[0][0] == 2  # the pool still serves
+    assert _pool().get_idle_size() == _pool().get_size() - len(kept.idle)
+
+
+async def test_nothing_is_kept_while_the_pool_has_no_free_connection(released: None) -> None:
+    """Someone may wait in asyncpg's queue: the connection goes to them, not to the next statement."""
+    if not POSTGRES:
+        return
+    pool = _pool()
+    kept = sql._kept(sql.default())  # type: ignore[arg-type]
+    held = [await pool.acquire() for _ in range(pool.get_max_size() - 1)]
+    try:
+        assert (await sql.fetch("SELECT 3", []))[0][0] == 3  # the last free connection
+        assert kept.idle == []
+        waiter = asyncio.ensure_future(pool.acquire())
+        assert (await sql.fetch("SELECT 4", []))[0][0] == 4  # takes it, then hands it on
+        held.append(await asyncio.wait_for(waiter, 5))
+        assert kept.idle == []
+    finally:
+        for connection in held:
+            await pool.release(connection)
