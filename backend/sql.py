@@ -98,7 +98,9 @@ class _Kept:
     async def give_back(self, connection: Any) -> None:
         # Kept only while asyncpg's pool still has a free connection: once it has none,
         # someone may be waiting in its queue, and a connection kept here would pass them by.
-        if len(self.idle) >= self.limit or connection.is_closed() or self.pool._queue.empty():
+        # (Its queue is asyncpg's own; should a version lack it, nothing is kept.)
+        free = getattr(self.pool, "_queue", None)
+        if free is None or free.empty() or len(self.idle) >= self.limit or connection.is_closed():
             await self.pool.release(connection)
             return
         self.idle.append(connection)
