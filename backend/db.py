@@ -13,10 +13,10 @@ from backend.config import settings
 
 # A database that stops answering (frozen, or cut off by the network) must fail requests,
 # not hang them: asyncpg's connect timeout and per-statement timeout, both in seconds. And
-# a pool of 10 connections, of which the hot statements keep up to half (sql.fetch): with
+# a pool of 20 connections, of which the hot statements keep up to half (sql.fetch): with
 # Tortoise's 5, the pool was the limit under 16 concurrent consultations.
 # The URL may set its own (e.g. `?command_timeout=120` for a long migration, `?maxsize=4`).
-POSTGRES_DEFAULTS = {"timeout": "5", "command_timeout": "15", "maxsize": "10"}
+POSTGRES_DEFAULTS = {"timeout": "5", "command_timeout": "15", "maxsize": "20"}
 
 
 def _connection(url: str) -> str | dict[str, Any]:

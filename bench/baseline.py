@@ -30,6 +30,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from bench.urls import asyncpg_url
+
 SECTIONS = [
     "MEDICATIONS", "MEDICAL_DEVICES", "PROCEDURES", "IMAGING", "LAB_RESULTS", "HOSPITAL_STAYS",
     "MEDICAL_HISTORY", "ALLERGIES", "VACCINATIONS", "DOCUMENTS", "EMERGENCY",
@@ -163,7 +165,7 @@ class Postgres(Database):
         async def keep_session(conn: Any) -> None:  # as the product: no reset query on release
             return None
 
-        pool = await asyncpg.create_pool(url.replace("asyncpg://", "postgres://"), min_size=1,
+        pool = await asyncpg.create_pool(asyncpg_url(url), min_size=1,
                                          max_size=pool_size, reset=keep_session)
         return cls(pool)
 
@@ -441,7 +443,7 @@ def main() -> None:
     parser.add_argument("--db", required=True, help="database URL (postgres:// or sqlite://)")
     parser.add_argument("--port", type=int, default=8101)
     parser.add_argument("--audit-key", required=True, help="hex HMAC key of the access history")
-    parser.add_argument("--pool-size", type=int, default=10, help="as the product's pool (backend/db.py)")
+    parser.add_argument("--pool-size", type=int, default=20, help="as the product's (bench.run passes it)")
     args = parser.parse_args()
     app = create_app(args.db, bytes.fromhex(args.audit_key), args.pool_size)
     uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="warning", access_log=False)

@@ -30,6 +30,7 @@ import uvloop
 
 from bench.run import PG_URL, S1, S2, configure_here
 from bench.seed import create_database, migrate_database, seed
+from bench.urls import pool_size
 
 STATE = Path(tempfile.gettempdir()) / "dmp-bench-inprocess"
 
@@ -88,7 +89,7 @@ async def measure(manifest: Path, url: str, rounds: int, requests: int) -> None:
 
     state = json.loads(manifest.read_text())
     product = create_app(outbox_worker=False)
-    plain = baseline.create_app(url, config.settings().audit_key, pool_size=10)
+    plain = baseline.create_app(url, config.settings().audit_key, pool_size=pool_size(url))
     async with product.router.lifespan_context(product), plain.router.lifespan_context(plain):
         for name, query, path in (("S1", S1, "/s1"), ("S2", S2, "/s2")):
             bodies = [json.dumps({"query": query, "variables": {"ins": i}}).encode() for i in state["ins"]]

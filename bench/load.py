@@ -18,6 +18,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from bench.urls import asyncpg_url
+
 
 @dataclass
 class Request:
@@ -175,7 +177,7 @@ class Outbox:
             import asyncpg
 
             if self.conn is None:
-                self.conn = await asyncpg.connect(self.url.replace("asyncpg://", "postgres://"))
+                self.conn = await asyncpg.connect(asyncpg_url(self.url))
             body = await self.conn.fetchval(sql, recipient) or ""
         found = re.search(r"\b(\d{6})\b", body)
         return found.group(1) if found else ""

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.seed import Manifest, create_database, seed
+from bench.urls import pool_size
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
@@ -159,8 +160,9 @@ def start_product(url: str, data_dir: Path, port: int, log: Path, module: str = 
 
 
 def start_baseline(url: str, audit_key: bytes, port: int, log: Path) -> Server:
+    # The baseline's pool holds as many connections as the product's.
     cmd = [*pin(0), PYTHON, "-m", "bench.baseline", "--db", url, "--port", str(port),
-           "--audit-key", audit_key.hex()]
+           "--audit-key", audit_key.hex(), "--pool-size", str(pool_size(url))]
     process = subprocess.Popen(cmd, cwd=ROOT, stdout=log.open("wb"), stderr=subprocess.STDOUT)
     server = Server("baseline", port, process)
     try:

@@ -22,6 +22,7 @@ from urllib.parse import urlsplit, urlunsplit
 from backend.audit.chain import GENESIS, event_fields, mac
 from backend.domain.enums import Profession, Section
 from backend.domain.identifiers import ins_key, rpps_check_digit
+from bench.urls import asyncpg_url
 
 # Hashed once per run and reused for every account: argon2 is slow by design.
 PASSWORD = "bench-password-Zq8!vT3#"  # noqa: S105
@@ -370,7 +371,7 @@ async def create_database(url: str) -> None:
 
         # The database's name is the URL's path; a query (`?host=/var/run/postgresql` for the
         # Unix socket) applies to the administrative connection too.
-        parts = urlsplit(url.replace("asyncpg://", "postgres://"))
+        parts = urlsplit(asyncpg_url(url))
         name = parts.path.lstrip("/")
         admin = await asyncpg.connect(urlunsplit(parts._replace(path="/postgres")))
         try:
@@ -386,7 +387,7 @@ async def open_writer(url: str) -> Writer:
         return SqliteWriter(url.removeprefix("sqlite://"))
     import asyncpg
 
-    return PostgresWriter(await asyncpg.connect(url.replace("asyncpg://", "postgres://")))
+    return PostgresWriter(await asyncpg.connect(asyncpg_url(url)))
 
 
 # --- seeding ---------------------------------------------------------------------------------

@@ -25,8 +25,8 @@ def test_the_url_may_set_its_own_timeouts() -> None:
     assert credentials["timeout"] == 20 and float(str(credentials["command_timeout"])) == 600
 
 
-def test_the_pool_holds_ten_connections_unless_the_url_says() -> None:
-    assert int(str(_credentials("postgres://dmp@db/dmp")["maxsize"])) == 10
+def test_the_pool_holds_twenty_connections_unless_the_url_says() -> None:
+    assert int(str(_credentials("postgres://dmp@db/dmp")["maxsize"])) == 20
     assert int(str(_credentials("postgres://dmp@db/dmp?maxsize=4")["maxsize"])) == 4
 
 
