@@ -1,4 +1,5 @@
-"""Benchmark database URLs as plain asyncpg takes them (no dependency on the product)."""
+"""Benchmark database URLs: as plain asyncpg takes them (`asyncpg_url`, which the baseline
+uses without importing the product), and the pool size the product gives them."""
 
 from __future__ import annotations
 

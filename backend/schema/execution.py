@@ -67,7 +67,7 @@ _CAST = "__as_strawberry_type__"
 # Set on a GraphQLField whose value is read from its source alone: the function reading it
 # (the attribute's getter, or the method strawberry would call with the source alone).
 _PLAIN = "_dmp_plain"
-# Set on such a field of a scalar or enum type: (its getter, its value's completer).
+# Set on such a field of a scalar or enum type: its value's completer.
 _LEAF = "_dmp_plain_leaf"
 # Set on a field read as a plain attribute: the attribute's name.
 _ATTRIBUTE = "_dmp_attribute"
@@ -140,7 +140,7 @@ def prepare(schema: Any) -> None:
                 field_type = field.type
                 inner = field_type.of_type if isinstance(field_type, GraphQLNonNull) else field_type
                 if isinstance(inner, GraphQLScalarType | GraphQLEnumType):
-                    setattr(field, _LEAF, (getter, _leaf(inner, non_null=inner is not field_type)))
+                    setattr(field, _LEAF, _leaf(inner, non_null=inner is not field_type))
     # After the object types, whose classes the interfaces and unions index.
     for graphql_type in named_types:
         if isinstance(graphql_type, GraphQLInterfaceType | GraphQLUnionType):
@@ -246,7 +246,7 @@ _NO_VARIABLES = VariableValues({}, {})
 
 
 def _object_completer(
-    origin: type, type_name: str, fields: Sequence[tuple[str, GraphQLField | None, Completer]]
+    origin: type, type_name: str, fields: Sequence[tuple[str, GraphQLField | None, Completer | None]]
 ) -> Completer:
     """The completer of an object's plain selection, written as one function.
 
@@ -264,7 +264,7 @@ def _object_completer(
     for k, (response_name, field, sub) in enumerate(fields):
         if not response_name.isidentifier():  # a GraphQL name always is
             raise ValueError(response_name)
-        if field is None:  # __typename: the String completer returns the name unchanged
+        if field is None or sub is None:  # __typename: the type's name, as String completes it
             items.append(f"{response_name!r}: {type_name!r}")
             continue
         attribute = getattr(field, _ATTRIBUTE, None)
@@ -340,14 +340,14 @@ class _Builder:
         grouped, deferred, _forbidden = self.collect(object_type, field_details_list)
         if deferred:
             return None
-        # (response name, field, completer); no field stands for __typename.
-        fields: list[tuple[str, GraphQLField | None, Completer]] = []
+        # (response name, field, completer); neither field nor completer: __typename.
+        fields: list[tuple[str, GraphQLField | None, Completer | None]] = []
         for response_name, group in grouped.items():
             if any(d.defer_usage is not None or d.fragment_variable_values for d in group):
                 return None
             name = group[0].node.name.value
             if name == "__typename":
-                fields.append((response_name, None, _leaf(GraphQLString)))
+                fields.append((response_name, None, None))
                 continue
             field = object_type.fields.get(name)
             if field is None or getattr(field, _PLAIN, None) is None:
@@ -471,8 +471,7 @@ class ExecutionContext(StrawberryGraphQLCoreExecutionContext):
         if self._plain_allowed and position_context is None:
             getter: Callable[[Any], Any] | None = getattr(field, _PLAIN, None)
             if getter is not None:
-                leaf: tuple[Callable[[Any], Any], Completer] | None = getattr(field, _LEAF, None)
-                complete = leaf[1] if leaf is not None else self._completer(field.type, field_details_list)
+                complete = getattr(field, _LEAF, None) or self._completer(field.type, field_details_list)
                 if complete is not None:
                     try:
                         return complete(getter(source))
