@@ -19,10 +19,10 @@ from collections.abc import Callable, Sequence
 from functools import lru_cache
 from typing import Any, TypeVar
 
-from tortoise import Model
+from tortoise import Model, timezone
 from tortoise.backends.asyncpg.client import AsyncpgDBClient
 from tortoise.backends.base.client import BaseDBAsyncClient
-from tortoise.connection import get_connection
+from tortoise.context import require_context
 from tortoise.fields import Field
 from tortoise.fields.data import CharEnumFieldInstance, DateField, DatetimeField, UUIDField
 
@@ -41,7 +41,12 @@ def _sqlite_text(sql: str) -> str:
 
 
 def default() -> BaseDBAsyncClient:
-    conn: BaseDBAsyncClient = get_connection("default")
+    """The current connection: the pool's, or within a transaction the transaction's.
+
+    Through the context, as Tortoise's `get_connection` advises, which itself imports its
+    module anew on every call (about half of its cost; five calls a consultation).
+    """
+    conn: BaseDBAsyncClient = require_context().connections.get("default")
     return conn
 
 
@@ -202,14 +207,36 @@ def reader(
         members: dict[Any, Any] = {m.value: m for m in field.enum_type}
         members[None] = None
         return members.__getitem__
-    if isinstance(field, DatetimeField) and dt.datetime not in native:
-        return _text_datetime(field)
+    if isinstance(field, DatetimeField):
+        return _native_datetime(field) if dt.datetime in native else _text_datetime(field)
     if isinstance(field, DateField) and dt.date not in native:
         return _text_date(field)
     if not overridden:
         convert = field.field_type
         return convert if not field.null else lambda raw: None if raw is None else convert(raw)
     return field.to_python_value
+
+
+def _native_datetime(field: DatetimeField[Any]) -> Callable[[Any], Any]:
+    """The field's converter, with a shortcut for the driver's usual value.
+
+    asyncpg gives `timestamptz` columns as datetimes in UTC (`datetime.UTC`), which the
+    field's converter moves to the ORM's default time zone after checking its settings and
+    the value each time (2 % of a consultation's CPU, step 23 in docs/benchmarks.md). The
+    settings are read once here, as Tortoise caches them once per process; anything else
+    than an aware datetime in UTC goes through the field's converter.
+    """
+    to_python = field.to_python_value
+    if not timezone.get_use_tz():
+        return to_python
+    zone = timezone.get_default_timezone()
+
+    def convert(raw: Any) -> Any:
+        if type(raw) is dt.datetime and raw.tzinfo is dt.UTC:
+            return raw.astimezone(zone)
+        return to_python(raw)
+
+    return convert
 
 
 def _text_datetime(field: DatetimeField[Any]) -> Callable[[Any], Any]:

@@ -152,6 +152,18 @@ def test_fast_text_dates_match_the_fields_converters() -> None:
     _same(read_date(now.date()), now.date(), "date")
 
 
+def test_native_datetimes_are_what_the_fields_converter_gives() -> None:
+    """asyncpg's datetimes in UTC take a shortcut; anything else the field's converter."""
+    created_at = Entry._meta.fields_map["created_at"]
+    read = sql._native_datetime(created_at)
+    paris = dt.timezone(dt.timedelta(hours=1))
+    for value in (dt.datetime(2026, 12, 5, 17, 0, 1, 5, tzinfo=dt.UTC),
+                  dt.datetime(2026, 12, 5, 18, 0, tzinfo=paris),
+                  dt.datetime(2026, 12, 5, 18, 0),
+                  "2026-12-05 18:00:00+01:00", None):
+        _same(read(value), created_at.to_python_value(value), repr(value))
+
+
 def test_each_entry_type_is_what_its_constructor_builds() -> None:
     """`to_entry` fills an instance's `__dict__` directly: every field, nothing else, and an
     instance equal to the one the type's own constructor makes from the same values."""
