@@ -24,7 +24,13 @@ from tortoise.backends.asyncpg.client import AsyncpgDBClient
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.context import require_context
 from tortoise.fields import Field
-from tortoise.fields.data import CharEnumFieldInstance, DateField, DatetimeField, UUIDField
+from tortoise.fields.data import (
+    CharEnumFieldInstance,
+    DateField,
+    DatetimeField,
+    JSONField,
+    UUIDField,
+)
 
 M = TypeVar("M", bound=Model)
 
@@ -211,6 +217,8 @@ def reader(
         return _native_datetime(field) if dt.datetime in native else _text_datetime(field)
     if isinstance(field, DateField) and dt.date not in native:
         return _text_date(field)
+    if isinstance(field, JSONField) and field.field_type in (dict, list, dict | list):
+        return _json(field)
     if not overridden:
         convert = field.field_type
         return convert if not field.null else lambda raw: None if raw is None else convert(raw)
@@ -234,6 +242,24 @@ def _native_datetime(field: DatetimeField[Any]) -> Callable[[Any], Any]:
     def convert(raw: Any) -> Any:
         if type(raw) is dt.datetime and raw.tzinfo is dt.UTC:
             return raw.astimezone(zone)
+        return to_python(raw)
+
+    return convert
+
+
+def _json(field: JSONField[Any]) -> Callable[[Any], Any]:
+    """The field's decoder on the driver's text, without the converter's checks around it
+    (a Pydantic model as the field's type, bytes); anything else, and text the decoder
+    refuses, goes through the field's converter, which raises its own error."""
+    decode = field.decoder
+    to_python = field.to_python_value
+
+    def convert(raw: Any) -> Any:
+        if type(raw) is str:
+            try:
+                return decode(raw)
+            except ValueError:
+                pass
         return to_python(raw)
 
     return convert

@@ -10,6 +10,8 @@ import dataclasses
 import datetime as dt
 from typing import Any
 
+import pytest
+
 from backend import sql
 from backend.domain.enums import Profession, Section
 from backend.models import Entry, Record, StoredFile
@@ -162,6 +164,21 @@ def test_native_datetimes_are_what_the_fields_converter_gives() -> None:
                   dt.datetime(2026, 12, 5, 18, 0),
                   "2026-12-05 18:00:00+01:00", None):
         _same(read(value), created_at.to_python_value(value), repr(value))
+
+
+def test_json_read_is_what_the_fields_converter_gives() -> None:
+    """The details decoded directly; anything else, and invalid text, by the field's converter."""
+    from tortoise.exceptions import FieldError
+
+    details = Entry._meta.fields_map["details"]
+    read = sql.reader(Entry, "details", None)
+    assert read is not None
+    for value in ('{"quantity": 2, "dose": "1 cp"}', "[1, 2]", "null", "{}", b'{"a": 1}',
+                  {"already": "decoded"}, None):
+        _same(read(value), details.to_python_value(value), repr(value))
+    for invalid in ("{", "nan nan"):
+        with pytest.raises(FieldError):
+            read(invalid)
 
 
 def test_each_entry_type_is_what_its_constructor_builds() -> None:
