@@ -74,6 +74,8 @@ def pooled_postgres(conn: BaseDBAsyncClient | None = None) -> bool:
 
 # How long a kept connection may stay idle before it goes back to asyncpg's pool.
 KEPT_IDLE_SECONDS = 0.25
+# How many statements a connection runs, kept, before it goes back to asyncpg's pool.
+KEPT_USES = 1000
 
 
 class _Kept:
@@ -85,8 +87,8 @@ class _Kept:
     statements a request; docs/benchmarks.md). A statement that succeeded leaves its
     connection here instead, up to half the pool's size, for the next statement to take at
     once. The other half stays with the pool for the ORM's transactions, and what is kept
-    goes back to asyncpg once idle for `KEPT_IDLE_SECONDS`, or when the service
-    disconnects: a kept connection never keeps the pool from closing or a transaction from
+    goes back to asyncpg once idle for `KEPT_IDLE_SECONDS`, after `KEPT_USES` statements, or
+    when the service disconnects: a kept connection never keeps the pool from closing or a transaction from
     starting for long. A statement that fails, or is cancelled, gives its connection back
     through asyncpg's own release, which knows what to do with it.
     """
@@ -94,27 +96,37 @@ class _Kept:
     def __init__(self, pool: Any, limit: int) -> None:
         self.pool = pool
         self.limit = limit
-        self.idle: list[Any] = []
+        self.idle: list[tuple[Any, int]] = []  # (connection, statements run since acquired)
         self._sweep: asyncio.TimerHandle | None = None
         self._releasing: set[asyncio.Task[None]] = set()
 
-    async def take(self) -> Any:
+    async def take(self) -> tuple[Any, int]:
+        """A connection, and how many statements it has run since it left asyncpg's pool."""
         while self.idle:
-            connection = self.idle.pop()
+            connection, uses = self.idle.pop()
             if not connection.is_closed():
-                return connection
+                return connection, uses
             await self.pool.release(connection)  # asyncpg replaces it on its next acquire
-        return await self.pool.acquire()
+        return await self.pool.acquire(), 0
 
-    async def give_back(self, connection: Any) -> None:
+    async def give_back(self, connection: Any, uses: int) -> None:
         # Kept only while asyncpg's pool still has a free connection: once it has none,
         # someone may be waiting in its queue, and a connection kept here would pass them by.
         # (Its queue is asyncpg's own; should a version lack it, nothing is kept.)
+        # Every `KEPT_USES` statements a connection goes back to asyncpg all the same, which
+        # resets it and applies the pool's own limits (`max_queries`, the idle lifetime): a
+        # connection in constant use would otherwise never meet them.
         free = getattr(self.pool, "_queue", None)
-        if free is None or free.empty() or len(self.idle) >= self.limit or connection.is_closed():
+        if (
+            free is None
+            or free.empty()
+            or len(self.idle) >= self.limit
+            or uses >= KEPT_USES
+            or connection.is_closed()
+        ):
             await self.pool.release(connection)
             return
-        self.idle.append(connection)
+        self.idle.append((connection, uses))
         if self._sweep is None:
             self._sweep = asyncio.get_running_loop().call_later(KEPT_IDLE_SECONDS, self._release_idle)
 
@@ -127,7 +139,7 @@ class _Kept:
 
     def _drain(self) -> list[Any]:
         idle, self.idle = self.idle, []
-        return idle
+        return [connection for connection, _ in idle]
 
     async def release_all(self) -> None:
         if self._sweep is not None:
@@ -162,13 +174,13 @@ async def fetch(sql: str, params: Sequence[Any], conn: BaseDBAsyncClient | None 
         # between statements (`_Kept`). Logged as the ORM logs its statements.
         _DB_LOG.debug("%s: %s", sql, params)
         kept = _kept(conn)  # type: ignore[arg-type]
-        connection = await kept.take()
+        connection, uses = await kept.take()
         try:
             found: list[Any] = await connection.fetch(sql, *params)
         except BaseException:
             await kept.pool.release(connection)
             raise
-        await kept.give_back(connection)
+        await kept.give_back(connection, uses + 1)
         return found
     _, rows = await conn.execute_query(text_for(conn, sql), list(params))
     return list(rows)

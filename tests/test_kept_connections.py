@@ -142,3 +142,22 @@ async def test_nothing_is_kept_while_the_pool_has_no_free_connection(released: N
     finally:
         for connection in held:
             await pool.release(connection)
+
+
+async def test_a_connection_goes_back_to_asyncpg_after_so_many_statements(
+    released: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Even in constant use, so that asyncpg resets it and applies `max_queries` to it."""
+    if not POSTGRES:
+        return
+    monkeypatch.setattr(sql, "KEPT_USES", 3)
+    kept = sql._kept(sql.default())  # type: ignore[arg-type]
+    pool = _pool()
+    first = await _pid()
+    assert [uses for _, uses in kept.idle] == [1]
+    assert await _pid() == first and [uses for _, uses in kept.idle] == [2]
+    assert await _pid() == first  # the third statement: back to asyncpg
+    assert kept.idle == []
+    assert pool.get_idle_size() == pool.get_size()  # asyncpg has it back
+    await _pid()  # a connection from asyncpg again, counted from one
+    assert [uses for _, uses in kept.idle] == [1]
