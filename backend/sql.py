@@ -88,8 +88,8 @@ class _Kept:
     connection here instead, up to half the pool's size, for the next statement to take at
     once. The other half stays with the pool for the ORM's transactions, and what is kept
     goes back to asyncpg once idle for `KEPT_IDLE_SECONDS`, after `KEPT_USES` statements, or
-    when the service disconnects: a kept connection never keeps the pool from closing or a transaction from
-    starting for long. A statement that fails, or is cancelled, gives its connection back
+    when the service disconnects: a kept connection never keeps the pool from closing or a
+    transaction from starting for long. A statement that fails, or is cancelled, gives its connection back
     through asyncpg's own release, which knows what to do with it.
     """
 
@@ -226,7 +226,7 @@ def reader(
         members[None] = None
         return members.__getitem__
     if isinstance(field, DatetimeField):
-        return _native_datetime(field) if dt.datetime in native else _text_datetime(field)
+        return _datetime(field)
     if isinstance(field, DateField) and dt.date not in native:
         return _text_date(field)
     if isinstance(field, JSONField) and field.field_type in (dict, list, dict | list):
@@ -235,28 +235,6 @@ def reader(
         convert = field.field_type
         return convert if not field.null else lambda raw: None if raw is None else convert(raw)
     return field.to_python_value
-
-
-def _native_datetime(field: DatetimeField[Any]) -> Callable[[Any], Any]:
-    """The field's converter, with a shortcut for the driver's usual value.
-
-    asyncpg gives `timestamptz` columns as datetimes in UTC (`datetime.UTC`), which the
-    field's converter moves to the ORM's default time zone after checking its settings and
-    the value each time (2 % of a consultation's CPU, step 23 in docs/benchmarks.md). The
-    settings are read once here, as Tortoise caches them once per process; anything else
-    than an aware datetime in UTC goes through the field's converter.
-    """
-    to_python = field.to_python_value
-    if not timezone.get_use_tz():
-        return to_python
-    zone = timezone.get_default_timezone()
-
-    def convert(raw: Any) -> Any:
-        if type(raw) is dt.datetime and raw.tzinfo is dt.UTC:
-            return raw.astimezone(zone)
-        return to_python(raw)
-
-    return convert
 
 
 def _json(field: JSONField[Any]) -> Callable[[Any], Any]:
@@ -277,8 +255,18 @@ def _json(field: JSONField[Any]) -> Callable[[Any], Any]:
     return convert
 
 
-def _text_datetime(field: DatetimeField[Any]) -> Callable[[Any], Any]:
-    """The field's converter (it sets the time zone), given a datetime parsed fast if it can be."""
+def _datetime(field: DatetimeField[Any]) -> Callable[[Any], Any]:
+    """The field's converter, with shortcuts for the drivers' usual values.
+
+    SQLite's text is parsed with `fromisoformat` where it can be (Tortoise parses it with a
+    regular expression, about 100 times slower). An aware datetime in UTC (`datetime.UTC`:
+    asyncpg's `timestamptz`, or SQLite's text once parsed) is moved to the ORM's default time
+    zone directly, where the converter checks its settings and the value each time (2 % of
+    a consultation's CPU, step 23 in docs/benchmarks.md); the settings are read once here,
+    as Tortoise caches them once per process. Anything else goes through the converter.
+    """
+    to_python = field.to_python_value
+    zone = timezone.get_default_timezone() if timezone.get_use_tz() else None
 
     def convert(raw: Any) -> Any:
         if isinstance(raw, str):
@@ -286,7 +274,9 @@ def _text_datetime(field: DatetimeField[Any]) -> Callable[[Any], Any]:
                 raw = dt.datetime.fromisoformat(raw)
             except ValueError:
                 pass
-        return field.to_python_value(raw)
+        if zone is not None and type(raw) is dt.datetime and raw.tzinfo is dt.UTC:
+            return raw.astimezone(zone)
+        return to_python(raw)
 
     return convert
 

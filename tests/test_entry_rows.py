@@ -142,7 +142,7 @@ def test_fast_text_dates_match_the_fields_converters() -> None:
     """SQLite's text dates and times: `fromisoformat` where it can, the same as Tortoise's parser."""
     created_at = Entry._meta.fields_map["created_at"]
     care_date = Entry._meta.fields_map["care_date"]
-    read_created = sql._text_datetime(created_at)
+    read_created = sql._datetime(created_at)
     read_date = sql._text_date(care_date)
     for text in ("2026-12-04 18:20:19.667733+00:00", "2026-12-04 18:20:19+00:00",
                  "2026-12-04T18:20:19Z", "2026-12-04 20:20:19.5+02:00", "2026-12-04 18:20:19"):
@@ -157,7 +157,7 @@ def test_fast_text_dates_match_the_fields_converters() -> None:
 def test_native_datetimes_are_what_the_fields_converter_gives() -> None:
     """asyncpg's datetimes in UTC take a shortcut; anything else the field's converter."""
     created_at = Entry._meta.fields_map["created_at"]
-    read = sql._native_datetime(created_at)
+    read = sql._datetime(created_at)
     paris = dt.timezone(dt.timedelta(hours=1))
     for value in (dt.datetime(2026, 12, 5, 17, 0, 1, 5, tzinfo=dt.UTC),
                   dt.datetime(2026, 12, 5, 18, 0, tzinfo=paris),
