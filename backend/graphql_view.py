@@ -98,7 +98,7 @@ class GraphQLView(GraphQL[Context, None]):
         pipeline (schema/direct.py); None for anything else, which `run` then handles."""
         if request.method != "POST" or "application/json" not in request.headers.get(
             "content-type", ""
-        ).lower() or self._get_stream_transport_from_headers(request.headers) is not None:
+        ).lower() or self._streams(request):
             return None
         try:
             data = orjson.loads(await request.body())
@@ -130,6 +130,12 @@ class GraphQLView(GraphQL[Context, None]):
         if result.errors:
             self._handle_errors(result.errors, response_data)
         return self.create_response(response_data=response_data, sub_response=sub_response)
+
+    def _streams(self, request: Request) -> bool:
+        """Whether the request asks for a streamed response, as strawberry decides it
+        (`_get_stream_transport_from_headers`), from the one Accept header."""
+        accept = request.headers.get("accept", "")
+        return any(transport.accepts(accept) for transport in self._stream_transport_map.values())
 
     def encode_json(self, data: object) -> bytes:
         try:

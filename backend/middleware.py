@@ -7,7 +7,6 @@ import logging
 import time
 import uuid
 
-from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from backend import db
@@ -21,31 +20,44 @@ CSP = (
 )
 
 
+# The headers every response carries unless its handler set them (raw, as ASGI sends them).
+_SECURITY_HEADERS = (
+    (b"content-security-policy", CSP.encode()),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"x-frame-options", b"DENY"),
+    (b"permissions-policy", b"camera=(), microphone=(), geolocation=(), payment=()"),
+    (b"cache-control", b"no-store"),
+)
+_HSTS = ((b"strict-transport-security", b"max-age=63072000; includeSubDomains"),)
+
+
+def _raw_headers(message: Message) -> list[tuple[bytes, bytes]]:
+    """The response's header list, made a list in place when it is another sequence."""
+    headers = message.get("headers")
+    if not isinstance(headers, list):
+        headers = message["headers"] = list(headers or ())
+    return headers
+
+
 class SecurityHeaders:
     def __init__(self, app: ASGIApp, production: bool = False) -> None:
         self.app = app
-        self.production = production
+        self.defaults = _SECURITY_HEADERS + (_HSTS if production else ())
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        defaults = self.defaults
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                headers.setdefault("Content-Security-Policy", CSP)
-                headers.setdefault("X-Content-Type-Options", "nosniff")
-                headers.setdefault("Referrer-Policy", "no-referrer")
-                headers.setdefault("X-Frame-Options", "DENY")
-                headers.setdefault(
-                    "Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()"
-                )
-                headers.setdefault("Cache-Control", "no-store")
-                if self.production:
-                    headers.setdefault(
-                        "Strict-Transport-Security", "max-age=63072000; includeSubDomains"
-                    )
+                # Each default unless the handler set that header (names are lower-case in
+                # ASGI), in one pass over the headers rather than one per default.
+                headers = _raw_headers(message)
+                present = {name for name, _ in headers}
+                headers.extend(pair for pair in defaults if pair[0] not in present)
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
@@ -71,7 +83,7 @@ class RequestLog:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                MutableHeaders(scope=message).append("X-Request-Id", request_id)
+                _raw_headers(message).append((b"x-request-id", request_id.encode()))
             await send(message)
 
         try:

@@ -139,3 +139,35 @@ async def test_cookies_set_by_a_resolver_leave_with_the_response(
         assert result.ok() == {"logout": True}
         cleared.append(result.response.headers.get_list("set-cookie"))
     assert cleared[0] and cleared[0] == cleared[1]
+
+
+def test_the_schema_has_no_incremental_delivery() -> None:
+    """`direct.execute` runs graphql-core's executor without `execute`, whose one check
+    besides is that the schema has neither @defer nor @stream; so must this schema."""
+    from backend.schema.root import schema
+
+    assert schema._schema.get_directive("defer") is None
+    assert schema._schema.get_directive("stream") is None
+
+
+@pytest.mark.parametrize("accept", [
+    "", "application/json", "application/graphql-response+json", "*/*",
+    "multipart/mixed", "multipart/mixed;subscriptionSpec=1.0, application/json",
+    "text/event-stream", "application/json, text/event-stream",
+])
+@pytest.mark.parametrize("protocols", [None, ("multipart-subscription", "graphql-sse")])
+def test_the_stream_check_is_strawberrys(accept: str, protocols: tuple[str, ...] | None) -> None:
+    """The short path leaves to strawberry the requests that ask for a streamed response,
+    deciding it as strawberry does: with the product's view (no stream transport, so none
+    does) and with one serving both of strawberry's stream protocols."""
+    from starlette.requests import Request
+
+    from backend.schema.root import schema
+
+    view = GraphQLView(schema) if protocols is None else GraphQLView(schema, subscription_protocols=protocols)
+    assert bool(view._stream_transport_map) is (protocols is not None)
+    headers = [(b"accept", accept.encode())] if accept else []
+    request = Request({"type": "http", "method": "POST", "headers": headers})
+    assert view._streams(request) is (
+        view._get_stream_transport_from_headers(request.headers) is not None
+    )

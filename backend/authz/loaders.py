@@ -12,7 +12,7 @@ from strawberry.dataloader import DataLoader
 
 from backend import clock, sql
 from backend.authz.decision import NO_SHARING, SharingFacts
-from backend.domain.enums import EmergencyKind, Section
+from backend.domain.enums import SECTION_BY_VALUE, EmergencyKind
 from backend.models import Grant, Record
 from backend.resolvers.entry_pages import PageRequest, PageRows, load_pages
 
@@ -79,7 +79,7 @@ def sharing_params(practitioner_id: uuid.UUID | None, now: dt.datetime) -> list[
 def sharing_from_row(row: Any) -> SharingFacts:
     sections = sql.value(Grant, "sections", row["shared_sections"]) or []
     return SharingFacts(
-        granted=frozenset(Section(s) for s in sections),
+        granted=frozenset(map(SECTION_BY_VALUE.__getitem__, sections)),
         blocked=bool(row["is_blocked"]),
         regulator_open=bool(row["regulator_open"]),
         break_glass_open=bool(row["break_glass_open"]),

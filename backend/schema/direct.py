@@ -27,7 +27,6 @@ from inspect import isawaitable
 from typing import Any
 
 from graphql import DocumentNode, ExecutionResult, parse, specified_rules
-from graphql import execute as execute_document
 from strawberry.execution.is_awaitable import optimized_is_awaitable
 from strawberry.schema.schema import validate_document
 from strawberry.types import ExecutionResult as StrawberryResult
@@ -74,17 +73,24 @@ async def execute(
 ) -> StrawberryResult | None:
     """The result, as the full pipeline gives it; None if the variables were refused."""
     tell_request_log(context.request, operation_name, prepared.operation_type.value)
-    outcome = execute_document(
+    # graphql-core's `execute` without its wrappers: it checks that the schema has no
+    # @defer or @stream (this one has neither, so the result is always a single one), then
+    # builds the executor and runs the operation, as here.
+    executor = schema.execution_context_class.build(
         schema._schema,
         prepared.document,
         context_value=context,
-        variable_values=variables,
+        raw_variable_values=variables,
         operation_name=operation_name,
         is_awaitable=optimized_is_awaitable,  # type: ignore[arg-type]  # as strawberry passes it
-        executor_class=schema.execution_context_class,
         operation_extensions=operation_extensions,
     )
-    result: ExecutionResult = await outcome if isawaitable(outcome) else outcome
+    if isinstance(executor, list):
+        return None  # the variables were refused: a request error, nothing ran
+    outcome = executor.execute_operation()
+    result = await outcome if isawaitable(outcome) else outcome
+    if not isinstance(result, ExecutionResult):  # incremental delivery, which `execute` refuses
+        raise TypeError("an accepted document gave incremental results")
     if result.errors:
         if result.data is None and all(error.path is None for error in result.errors):
             return None  # a request error: nothing ran
