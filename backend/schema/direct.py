@@ -26,7 +26,17 @@ from functools import lru_cache
 from inspect import isawaitable
 from typing import Any
 
-from graphql import DocumentNode, ExecutionResult, parse, specified_rules
+from graphql import (
+    DocumentNode,
+    ExecutionResult,
+    FragmentDefinitionNode,
+    OperationDefinitionNode,
+    default_field_resolver,
+    default_type_resolver,
+    parse,
+    specified_rules,
+)
+from graphql.execution.collect_fields import FragmentDetails
 from strawberry.execution.is_awaitable import optimized_is_awaitable
 from strawberry.schema.schema import validate_document
 from strawberry.types import ExecutionResult as StrawberryResult
@@ -34,6 +44,7 @@ from strawberry.types.graphql import OperationType
 from strawberry.utils.operation import get_operation_type
 
 from backend.resolvers.context import Context
+from backend.schema import variables
 from backend.schema.extensions import write_access_history
 from backend.schema.limits import MAX_TOKENS, CostRule, introspects, shape_errors
 from backend.schema.observability import tell_request_log
@@ -49,6 +60,41 @@ class Prepared:
     document: DocumentNode
     operation_type: OperationType
     introspects: bool
+    # What graphql-core's `Executor.build` finds in the document on every request (the
+    # operation, the fragments), found once; None where `build` must run (fragments with
+    # variables), as it must when the variables are not coerced by `plan`.
+    executor_parts: _ExecutorParts | None
+    variables: variables.Plan | None
+
+
+@dataclass(frozen=True)
+class _ExecutorParts:
+    operation: OperationDefinitionNode
+    fragment_definitions: dict[str, FragmentDefinitionNode]
+    fragments: dict[str, FragmentDetails]
+
+
+def _executor_parts(document: DocumentNode, operation_name: str | None) -> _ExecutorParts | None:
+    """The operation and fragments as `Executor.build` finds them, for a document it accepts."""
+    operation: OperationDefinitionNode | None = None
+    definitions: dict[str, FragmentDefinitionNode] = {}
+    fragments: dict[str, FragmentDetails] = {}
+    for definition in document.definitions:
+        if isinstance(definition, OperationDefinitionNode):
+            if operation_name is None:
+                if operation is not None:
+                    return None  # several operations and no name: `build` refuses it
+                operation = definition
+            elif definition.name and definition.name.value == operation_name:
+                operation = definition
+        elif isinstance(definition, FragmentDefinitionNode):
+            if definition.variable_definitions:
+                return None  # fragment variables: `build` reads their signatures
+            definitions[definition.name.value] = definition
+            fragments[definition.name.value] = FragmentDetails(definition, None)
+    if operation is None:
+        return None
+    return _ExecutorParts(operation, definitions, fragments)
 
 
 @lru_cache(maxsize=512)
@@ -61,7 +107,9 @@ def prepare(query: str, operation_name: str | None) -> Prepared | None:
         return None
     if shape_errors(document) or validate_document(schema._schema, document, RULES):
         return None
-    return Prepared(document, operation_type, introspects(document))
+    parts = _executor_parts(document, operation_name)
+    plan = variables.plan(schema._schema, parts.operation) if parts is not None else None
+    return Prepared(document, operation_type, introspects(document), parts, plan)
 
 
 async def execute(
@@ -75,16 +123,38 @@ async def execute(
     tell_request_log(context.request, operation_name, prepared.operation_type.value)
     # graphql-core's `execute` without its wrappers: it checks that the schema has no
     # @defer or @stream (this one has neither, so the result is always a single one), then
-    # builds the executor and runs the operation, as here.
-    executor = schema.execution_context_class.build(
-        schema._schema,
-        prepared.document,
-        context_value=context,
-        raw_variable_values=variables,
-        operation_name=operation_name,
-        is_awaitable=optimized_is_awaitable,  # type: ignore[arg-type]  # as strawberry passes it
-        operation_extensions=operation_extensions,
-    )
+    # builds the executor and runs the operation, as here. `Executor.build` finds the
+    # operation and the fragments, and coerces the variables: a prepared document has the
+    # first two already, and the variables' plan coerces valid values (schema/variables.py).
+    parts, plan = prepared.executor_parts, prepared.variables
+    values = plan.coerce(variables) if plan is not None else None
+    executor: Any
+    executor_class: Any = schema.execution_context_class  # strawberry's, taking operation_extensions
+    if parts is not None and values is not None:
+        executor = executor_class(
+            schema._schema,
+            parts.fragment_definitions,
+            parts.fragments,
+            None,
+            context,
+            parts.operation,
+            values,
+            default_field_resolver,
+            default_type_resolver,
+            default_field_resolver,
+            is_awaitable=optimized_is_awaitable,
+            operation_extensions=operation_extensions,
+        )
+    else:
+        executor = executor_class.build(
+            schema._schema,
+            prepared.document,
+            context_value=context,
+            raw_variable_values=variables,
+            operation_name=operation_name,
+            is_awaitable=optimized_is_awaitable,  # as strawberry passes it
+            operation_extensions=operation_extensions,
+        )
     if isinstance(executor, list):
         return None  # the variables were refused: a request error, nothing ran
     outcome = executor.execute_operation()
