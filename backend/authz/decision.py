@@ -57,6 +57,9 @@ class Decision:
 
 
 DENY = Decision(False)
+# One decision per mode, made once: a frozen dataclass sets its fields through
+# `object.__setattr__`, and `decide` runs for every section of every request.
+ALLOW: dict[AccessMode, Decision] = {mode: Decision(True, mode) for mode in AccessMode}
 
 
 def decide(
@@ -71,7 +74,7 @@ def decide(
             and viewer.account_id == record.owner_id
             and record.status in (RecordStatus.ACTIVE, RecordStatus.CLOSED)
         ):
-            return Decision(True, AccessMode.OWNER)
+            return ALLOW[AccessMode.OWNER]
         return DENY
     if record.status != RecordStatus.ACTIVE:  # 3. no practitioner access
         return DENY
@@ -84,16 +87,16 @@ def decide(
         and viewer.practitioner_id == record.treating_physician_id
         and viewer.profession == Profession.MEDECIN
     ):
-        return Decision(True, AccessMode.TREATING_PHYSICIAN)
+        return ALLOW[AccessMode.TREATING_PHYSICIAN]
     matrix = allowed_sections(viewer.profession)
     if section not in matrix:
         return DENY
     if section in sharing.granted:  # 8. a grant for this section
-        return Decision(True, AccessMode.GRANTED)
+        return ALLOW[AccessMode.GRANTED]
     if viewer.is_regulator and sharing.regulator_open and record.allow_regulator:  # 9.
-        return Decision(True, AccessMode.EMERGENCY_REGULATOR)
+        return ALLOW[AccessMode.EMERGENCY_REGULATOR]
     if sharing.break_glass_open and record.allow_break_glass:  # 10.
-        return Decision(True, AccessMode.BREAK_GLASS)
+        return ALLOW[AccessMode.BREAK_GLASS]
     return DENY  # 11.
 
 

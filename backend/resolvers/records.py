@@ -8,6 +8,7 @@ from typing import Any
 
 from backend import clock, sql
 from backend.authz.decision import (
+    ALLOW,
     DENY,
     Decision,
     RecordFacts,
@@ -49,7 +50,7 @@ class RecordView:
 
     def decision(self, section: Section) -> Decision:
         mode = self.modes.get(section)
-        return Decision(True, mode) if mode is not None else DENY
+        return ALLOW[mode] if mode is not None else DENY
 
     @cached_property  # `modes` is the decision, taken once when the view is built
     def access_mode(self) -> AccessMode | None:
