@@ -42,20 +42,21 @@ async def test_sqlite_keeps_nothing() -> None:
     assert getattr(sql.default(), "_dmp_kept", None) is None
 
 
+# The tests below are about PostgreSQL's pool; SQLite's case is the test above.
+postgres_only = pytest.mark.skipif(not POSTGRES, reason="connections are kept on PostgreSQL only")
+
+
 @pytest.fixture
-async def released() -> Any:
-    if POSTGRES:
-        await _all_back()
-    yield
-    if POSTGRES:
-        await _all_back()
+async def kept() -> Any:
+    """The default connection's kept connections, none kept before and after the test."""
+    await _all_back()
+    yield sql._kept(sql.default())  # type: ignore[arg-type]
+    await _all_back()
 
 
-async def test_the_next_statement_takes_the_kept_connection(released: None) -> None:
-    if not POSTGRES:
-        return
+@postgres_only
+async def test_the_next_statement_takes_the_kept_connection(kept: Any) -> None:
     first = await _pid()
-    kept = sql._kept(sql.default())  # type: ignore[arg-type]
     assert len(kept.idle) == 1
     assert await _pid() == first
     assert len(kept.idle) == 1
@@ -63,11 +64,9 @@ async def test_the_next_statement_takes_the_kept_connection(released: None) -> N
     assert kept.idle == [] and _pool().get_idle_size() == _pool().get_size()
 
 
-async def test_at_most_half_the_pool_is_kept(released: None) -> None:
-    if not POSTGRES:
-        return
+@postgres_only
+async def test_at_most_half_the_pool_is_kept(kept: Any) -> None:
     client = sql.default()
-    kept = sql._kept(client)  # type: ignore[arg-type]
     assert kept.limit == client.pool_maxsize // 2  # type: ignore[attr-defined]
     # More statements at once than may be kept, fewer than the pool holds.
     statements = kept.limit + 2
@@ -80,13 +79,9 @@ async def test_at_most_half_the_pool_is_kept(released: None) -> None:
     assert pool.get_idle_size() == pool.get_size() - kept.limit
 
 
-async def test_kept_connections_go_back_once_idle(
-    released: None, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    if not POSTGRES:
-        return
+@postgres_only
+async def test_kept_connections_go_back_once_idle(kept: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sql, "KEPT_IDLE_SECONDS", 0.05)
-    kept = sql._kept(sql.default())  # type: ignore[arg-type]
     await _pid()
     assert len(kept.idle) == 1
     for _ in range(100):
@@ -97,12 +92,10 @@ async def test_kept_connections_go_back_once_idle(
     assert _pool().get_idle_size() == _pool().get_size()
 
 
-async def test_a_failed_statement_gives_its_connection_back_to_asyncpg(released: None) -> None:
-    if not POSTGRES:
-        return
+@postgres_only
+async def test_a_failed_statement_gives_its_connection_back_to_asyncpg(kept: Any) -> None:
     import asyncpg  # type: ignore[import-untyped]
 
-    kept = sql._kept(sql.default())  # type: ignore[arg-type]
     with pytest.raises(asyncpg.DivisionByZeroError):
         await sql.fetch("SELECT 1 / $1::int", [0])
     assert kept.idle == []
@@ -110,10 +103,8 @@ async def test_a_failed_statement_gives_its_connection_back_to_asyncpg(released:
     assert (await sql.fetch("SELECT 1 / $1::int", [1]))[0][0] == 1
 
 
-async def test_a_cancelled_statement_gives_its_connection_back_to_asyncpg(released: None) -> None:
-    if not POSTGRES:
-        return
-    kept = sql._kept(sql.default())  # type: ignore[arg-type]
+@postgres_only
+async def test_a_cancelled_statement_gives_its_connection_back_to_asyncpg(kept: Any) -> None:
     task = asyncio.ensure_future(sql.fetch("SELECT pg_sleep(5)", []))
     await asyncio.sleep(0.2)
     task.cancel()
@@ -125,12 +116,10 @@ async def test_a_cancelled_statement_gives_its_connection_back_to_asyncpg(releas
     assert _pool().get_idle_size() == _pool().get_size() - len(kept.idle)
 
 
-async def test_nothing_is_kept_while_the_pool_has_no_free_connection(released: None) -> None:
+@postgres_only
+async def test_nothing_is_kept_while_the_pool_has_no_free_connection(kept: Any) -> None:
     """Someone may wait in asyncpg's queue: the connection goes to them, not to the next statement."""
-    if not POSTGRES:
-        return
     pool = _pool()
-    kept = sql._kept(sql.default())  # type: ignore[arg-type]
     held = [await pool.acquire() for _ in range(pool.get_max_size() - 1)]
     try:
         assert (await sql.fetch("SELECT 3", []))[0][0] == 3  # the last free connection
@@ -144,14 +133,12 @@ async def test_nothing_is_kept_while_the_pool_has_no_free_connection(released: N
             await pool.release(connection)
 
 
+@postgres_only
 async def test_a_connection_goes_back_to_asyncpg_after_so_many_statements(
-    released: None, monkeypatch: pytest.MonkeyPatch
+    kept: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Even in constant use, so that asyncpg resets it and applies `max_queries` to it."""
-    if not POSTGRES:
-        return
     monkeypatch.setattr(sql, "KEPT_USES", 3)
-    kept = sql._kept(sql.default())  # type: ignore[arg-type]
     pool = _pool()
     first = await _pid()
     assert [uses for _, uses in kept.idle] == [1]
