@@ -27,6 +27,7 @@ from __future__ import annotations
 import weakref
 from collections.abc import Awaitable, Callable, Sequence
 from enum import EnumMeta
+from functools import lru_cache
 from keyword import iskeyword
 from operator import attrgetter, is_
 from typing import Any
@@ -197,11 +198,13 @@ def _list(item: Completer) -> Completer:
     return complete
 
 
+@lru_cache(maxsize=256)
 def _enum_names(leaf_type: GraphQLLeafType) -> dict[int, str]:
     """The GraphQL name of each member of the Python enum behind an enum type, by the
     member's identity: strawberry's `coerce_output_value` finds it by comparing the value
     with each of the type's values in turn. Members live as long as their enum, so no other
-    object can share their identity."""
+    object can share their identity. Made once per type (a leaf's completer and the object
+    completers that name its members share the table; none changes it)."""
     wrapped: Any = getattr(leaf_type, "wrapped_cls", None)
     if not isinstance(leaf_type, GraphQLEnumType) or not isinstance(wrapped, EnumMeta):
         return {}
