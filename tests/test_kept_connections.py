@@ -42,8 +42,9 @@ async def test_sqlite_keeps_nothing() -> None:
     assert getattr(sql.default(), "_dmp_kept", None) is None
 
 
-# The tests below are about PostgreSQL's pool; SQLite's case is the test above.
-postgres_only = pytest.mark.skipif(not POSTGRES, reason="connections are kept on PostgreSQL only")
+# The tests below are about PostgreSQL's pool, and deselected on SQLite; SQLite's case is
+# the test above.
+postgres_only = pytest.mark.postgres
 
 
 @pytest.fixture
