@@ -60,22 +60,25 @@ class Prepared:
     document: DocumentNode
     operation_type: OperationType
     introspects: bool
-    # What graphql-core's `Executor.build` finds in the document on every request (the
-    # operation, the fragments), found once; None where `build` must run (fragments with
-    # variables), as it must when the variables are not coerced by `plan`.
-    executor_parts: _ExecutorParts | None
-    variables: variables.Plan | None
+    executable: _Executable | None  # None where graphql-core's `Executor.build` must run
 
 
 @dataclass(frozen=True)
-class _ExecutorParts:
+class _Executable:
+    """What graphql-core's `Executor.build` does with the document on every request, done
+    once: it finds the operation and the fragments, and coerces the variables (here by the
+    operation's plan, schema/variables.py)."""
+
     operation: OperationDefinitionNode
     fragment_definitions: dict[str, FragmentDefinitionNode]
     fragments: dict[str, FragmentDetails]
+    variables: variables.Plan
 
 
-def _executor_parts(document: DocumentNode, operation_name: str | None) -> _ExecutorParts | None:
-    """The operation and fragments as `Executor.build` finds them, for a document it accepts."""
+def _executable(document: DocumentNode, operation_name: str | None) -> _Executable | None:
+    """The operation and fragments as `Executor.build` finds them, with the plan of the
+    operation's variables; None where `build` must run: fragments with variables, or
+    variables the plan leaves to graphql-core."""
     operation: OperationDefinitionNode | None = None
     definitions: dict[str, FragmentDefinitionNode] = {}
     fragments: dict[str, FragmentDetails] = {}
@@ -94,7 +97,10 @@ def _executor_parts(document: DocumentNode, operation_name: str | None) -> _Exec
             fragments[definition.name.value] = FragmentDetails(definition, None)
     if operation is None:
         return None
-    return _ExecutorParts(operation, definitions, fragments)
+    plan = variables.plan(schema._schema, operation)
+    if plan is None:
+        return None
+    return _Executable(operation, definitions, fragments, plan)
 
 
 @lru_cache(maxsize=512)
@@ -107,9 +113,7 @@ def prepare(query: str, operation_name: str | None) -> Prepared | None:
         return None
     if shape_errors(document) or validate_document(schema._schema, document, RULES):
         return None
-    parts = _executor_parts(document, operation_name)
-    plan = variables.plan(schema._schema, parts.operation) if parts is not None else None
-    return Prepared(document, operation_type, introspects(document), parts, plan)
+    return Prepared(document, operation_type, introspects(document), _executable(document, operation_name))
 
 
 async def execute(
@@ -123,21 +127,19 @@ async def execute(
     tell_request_log(context.request, operation_name, prepared.operation_type.value)
     # graphql-core's `execute` without its wrappers: it checks that the schema has no
     # @defer or @stream (this one has neither, so the result is always a single one), then
-    # builds the executor and runs the operation, as here. `Executor.build` finds the
-    # operation and the fragments, and coerces the variables: a prepared document has the
-    # first two already, and the variables' plan coerces valid values (schema/variables.py).
-    parts, plan = prepared.executor_parts, prepared.variables
-    values = plan.coerce(variables) if plan is not None else None
+    # builds the executor and runs the operation, as here; for a prepared document whose
+    # variables its plan accepts, without `build` (`_Executable`).
+    executable = prepared.executable
     executor: Any
     executor_class: Any = schema.execution_context_class  # strawberry's, taking operation_extensions
-    if parts is not None and values is not None:
+    if executable is not None and (values := executable.variables.coerce(variables)) is not None:
         executor = executor_class(
             schema._schema,
-            parts.fragment_definitions,
-            parts.fragments,
+            executable.fragment_definitions,
+            executable.fragments,
             None,
             context,
-            parts.operation,
+            executable.operation,
             values,
             default_field_resolver,
             default_type_resolver,

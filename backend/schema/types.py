@@ -181,7 +181,6 @@ class StoredEntry(Protocol):
 
 
 # Members by value, as `enums.SECTION_BY_VALUE` (a dict look-up takes members too).
-_SECTIONS = enums.SECTION_BY_VALUE
 _SOURCES: dict[str, enums.EntrySource] = {s.value: s for s in enums.EntrySource}
 
 
@@ -207,7 +206,7 @@ def to_entry(entry: StoredEntry, show_masked_flag: bool) -> Entry:
     # Foreign-key columns Tortoise adds at run time, read by name.
     supersedes_id = getattr(entry, "supersedes_id", None)
     file_id = getattr(entry, "file_id", None)
-    s = _SECTIONS[entry.section]
+    s = enums.SECTION_BY_VALUE[entry.section]
     base: dict[str, Any] = {
         "id": str(entry.id),  # strawberry.ID is str at run time
         "section": s,
