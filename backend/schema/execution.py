@@ -24,12 +24,16 @@ not in the table.
 
 from __future__ import annotations
 
+import types
 import weakref
-from collections.abc import Awaitable, Callable, Sequence
+from asyncio import CancelledError, ensure_future
+from collections.abc import Awaitable, Callable, Generator, Sequence
+from contextvars import Context, copy_context
 from enum import EnumMeta
 from functools import lru_cache
 from keyword import iskeyword
 from operator import attrgetter, is_
+from types import CoroutineType
 from typing import Any
 
 from graphql import (
@@ -234,6 +238,8 @@ def _leaf(leaf_type: GraphQLLeafType, *, non_null: bool = False) -> Completer:
             name = names.get(id(value))
             if name is not None:
                 return name
+        if hasattr(value, "__await__"):  # a method's awaitable: graphql-core awaits it
+            raise _NOT_PLAIN
         coerced = coerce(value)
         if coerced is None or coerced is Undefined:
             raise _NOT_PLAIN
@@ -476,13 +482,77 @@ class ExecutionContext(StrawberryGraphQLCoreExecutionContext):
             if getter is not None:
                 complete = getattr(field, _LEAF, None) or self._completer(field.type, field_details_list)
                 if complete is not None:
+                    value: Any = None
                     try:
-                        return complete(getter(source))
+                        value = getter(source)
+                        return complete(value)
                     except Exception:  # noqa: S110 - graphql-core's path below raises it, located
                         pass
+                    if self.is_awaitable(value):  # a method's awaitable: awaited, not called again
+                        info = self.build_resolve_info(field, to_nodes(field_details_list), parent_type, path)
+                        return self.complete_awaitable_value(
+                            field.type, field_details_list, info, path, value, None
+                        )
             elif getattr(field, ASYNC_RESOLVE, False):
                 return self._execute_async(field, parent_type, source, field_details_list, path)
         return super().execute_field(parent_type, source, field_details_list, path, position_context)
+
+    def execute_fields(
+        self,
+        parent_type: GraphQLObjectType,
+        source_value: Any,
+        path: Path | None,
+        grouped_field_set: Any,
+        position_context: Any,
+    ) -> Any:
+        """graphql-core's `execute_fields`, with each field's coroutine started at once.
+
+        graphql-core gathers a selection's coroutines into one asyncio task each. Here a
+        field's coroutine runs at once, in a context of its own as a task's would, up to its
+        first suspension: a DataLoader's `load` is then already made when the next field
+        starts, so sibling sections still load in one statement, one event-loop turn
+        earlier. The started coroutines are then driven one after the other by `_drive`,
+        which passes each suspension on to the request's task. Same results, same errors at
+        the same paths; a field that raises (a non-null field's error) cancels the ones still
+        running and waits for them, as graphql-core's `gather_with_cancel` does. What differs
+        from a task: `asyncio.current_task()` inside a field is the request's task, so a
+        query field's resolver must not use `asyncio.timeout` (none does).
+        """
+        if position_context is not None:  # incremental delivery: graphql-core's own way
+            return super().execute_fields(
+                parent_type, source_value, path, grouped_field_set, position_context
+            )
+        results: dict[str, Any] = {}
+        started: list[_Started] = []
+        try:
+            for response_name, field_details_list in grouped_field_set.items():
+                result = self.execute_field(
+                    parent_type, source_value, field_details_list,
+                    Path(path, response_name, parent_type.name), None,
+                )
+                if result is Undefined:
+                    continue
+                if type(result) is CoroutineType:
+                    context = copy_context()
+                    try:
+                        yielded = context.run(result.send, None)
+                    except StopIteration as finished:  # it never had to wait
+                        results[response_name] = finished.value
+                        continue
+                    results[response_name] = None  # keeps the field's place in the answer
+                    started.append(_Started(response_name, result, yielded, context))
+                elif self.is_awaitable(result):  # another awaitable: run as graphql-core would
+                    results[response_name] = None
+                    started.append(_Started(response_name, ensure_future(result), None, None))
+                else:
+                    results[response_name] = result
+        except Exception:
+            if started:  # settled in the background, as graphql-core does with its awaitables
+                self.settle_in_background([each.drive() for each in started])
+            raise
+        if not started:
+            return results
+        return _finish(results, started)
 
     def _execute_async(
         self, field: GraphQLField, parent_type: GraphQLObjectType, source: Any,
@@ -573,3 +643,81 @@ class ExecutionContext(StrawberryGraphQLCoreExecutionContext):
             self.schema, self.fragments, _NO_VARIABLES, self.operation, object_type,
             field_details_list, self.hide_suggestions,
         )
+
+
+@types.coroutine
+def _one_turn() -> Generator[None, None, None]:
+    """A bare yield: the task runs again on the event loop's next turn (`asyncio.sleep(0)`)."""
+    yield
+
+
+class _Started:
+    """A field's coroutine started by `execute_fields`, suspended on what it `yielded`, with
+    the context it runs in; or, without a context, an asyncio future already running."""
+
+    __slots__ = ("context", "coroutine", "name", "yielded")
+
+    def __init__(self, name: str, coroutine: Any, yielded: Any, context: Context | None) -> None:
+        self.name = name
+        self.coroutine = coroutine
+        self.yielded = yielded
+        self.context = context
+
+    async def drive(self, *, cancel: bool = False) -> Any:
+        """Run the coroutine to its end from the request's task, as a task of its own would:
+        each future it waits on is awaited here, then the coroutine is resumed in its own
+        context and finds the future done, with its result or its exception. With `cancel`,
+        it is cancelled first as `Task.cancel` would: its pending future is cancelled, or
+        else a CancelledError is thrown in."""
+        coroutine, yielded, context = self.coroutine, self.yielded, self.context
+        if context is None:  # an asyncio future, already running
+            if cancel:
+                coroutine.cancel()
+            return await coroutine
+        error: BaseException | None = None
+        if cancel and not (_is_future(yielded) and yielded.cancel()):
+            error = CancelledError()
+        while True:
+            if not cancel:
+                if yielded is None:
+                    try:
+                        await _one_turn()
+                    except BaseException as raised:  # noqa: BLE001 - the request's cancellation, passed on
+                        error = raised
+                elif _is_future(yielded):
+                    yielded._asyncio_future_blocking = False  # as a task does with what it awaits
+                    try:
+                        await yielded
+                    except BaseException as raised:  # noqa: BLE001 - the coroutine reads it from the future
+                        if not (yielded.done() and (yielded.cancelled() or yielded.exception() is raised)):
+                            error = raised  # the request's task was cancelled: passed on
+                else:
+                    error = RuntimeError(f"a field's coroutine yielded {yielded!r}, not a future")
+            cancel = False
+            try:
+                if error is None:
+                    yielded = context.run(coroutine.send, None)
+                else:
+                    yielded, error = context.run(coroutine.throw, error), None
+            except StopIteration as finished:
+                return finished.value
+
+
+def _is_future(value: Any) -> bool:
+    return getattr(value, "_asyncio_future_blocking", None) is not None
+
+
+async def _finish(results: dict[str, Any], started: list[_Started]) -> dict[str, Any]:
+    """The started fields' values, awaited in order; the first error cancels the others,
+    waits for them, and is raised (graphql-core's `gather_with_cancel`)."""
+    for index, each in enumerate(started):
+        try:
+            results[each.name] = await each.drive()
+        except BaseException:
+            for rest in started[index + 1:]:
+                try:
+                    await rest.drive(cancel=True)
+                except BaseException:  # noqa: BLE001, S110 - the first error is the one raised
+                    pass
+            raise
+    return results
