@@ -237,6 +237,14 @@ def reader(
     return field.to_python_value
 
 
+def json_reader(cls: type[Model], column: str) -> Callable[[Any], Any]:
+    """How a JSON column's driver value (text on either database) becomes the ORM's value."""
+    field = cls._meta.fields_map[column]
+    if not isinstance(field, JSONField):
+        raise TypeError(f"{cls.__name__}.{column} is not a JSON column")
+    return _json(field)
+
+
 def _json(field: JSONField[Any]) -> Callable[[Any], Any]:
     """The field's decoder on the driver's text, without the converter's checks around it
     (a Pydantic model as the field's type, bytes); anything else, and text the decoder

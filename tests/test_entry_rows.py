@@ -87,7 +87,11 @@ async def test_rows_are_what_the_orm_gives() -> None:
     for row in rows:
         model = models[row.id]
         for f in dataclasses.fields(EntryRow):
-            _same(getattr(row, f.name), getattr(model, f.name), f.name)
+            value = getattr(row, f.name)
+            if f.name == "details":  # the column's JSON text, decoded when a detail is read
+                assert isinstance(value, str)
+                value = sql.json_reader(Entry, "details")(value)
+            _same(value, getattr(model, f.name), f.name)
 
 
 async def test_to_entry_of_a_row_is_to_entry_of_the_model() -> None:
@@ -182,12 +186,16 @@ def test_json_read_is_what_the_fields_converter_gives() -> None:
 
 
 def test_each_entry_type_is_what_its_constructor_builds() -> None:
-    """`to_entry` fills an instance's `__dict__` directly: every field, nothing else, and an
+    """`to_entry` fills an instance's `__dict__` directly: the fields of `Entry` and the row
+    its details are read from; once a detail is read, every field and nothing else, and an
     instance equal to the one the type's own constructor makes from the same values."""
     import uuid
 
     from backend.domain.enums import EntrySource
+    from backend.schema import types
     from backend.schema.types import ENTRY_TYPES
+
+    common = {f.name for f in dataclasses.fields(types.Entry)}
 
     seen = set()
     for section in Section:
@@ -203,11 +211,49 @@ def test_each_entry_type_is_what_its_constructor_builds() -> None:
         entry = to_entry(row, True)
         cls = type(entry)
         names = [f.name for f in dataclasses.fields(entry)]
-        assert sorted(vars(entry)) == sorted(names), cls
+        assert set(vars(entry)) == common | {types._PENDING}, cls
+        assert vars(entry)[types._PENDING] is row
         rebuilt = cls(**{name: getattr(entry, name) for name in names})
+        assert sorted(vars(entry)) == sorted(names), cls
         assert rebuilt == entry and vars(rebuilt) == vars(entry)
         seen.add(cls)
     assert seen == set(ENTRY_TYPES)
+
+
+def test_details_are_read_when_one_is_first_read() -> None:
+    """A page row's details stay JSON text until a detail field is read: reading the other
+    fields, or asking for any other missing attribute, does not decode them; the first
+    detail read decodes them once for all the entry's detail fields; text the decoder refuses
+    fails that read, with the field converter's own error, and not the entry's other fields."""
+    import uuid
+
+    from tortoise.exceptions import FieldError
+
+    from backend.domain.enums import EntrySource
+    from backend.schema import types
+
+    def row(details: str) -> EntryRow:
+        return EntryRow(
+            id=uuid.uuid4(), section=Section.MEDICATIONS, title="t", code="c",
+            care_date=dt.date(2024, 1, 2), source=EntrySource.PRACTITIONER, author_name="Dr A",
+            author_profession=None, created_at=dt.datetime(2024, 1, 2, tzinfo=dt.UTC),
+            supersedes_id=None, superseded=False, masked=False, details=details, file_id=None,
+        )
+
+    entry = to_entry(row('{"dose": "1/j", "quantity": 3, "atc": ""}'), True)
+    assert (entry.title, entry.date) == ("t", dt.date(2024, 1, 2))
+    assert getattr(entry, "__as_strawberry_type__", None) is None
+    with pytest.raises(AttributeError):
+        entry.not_a_field  # type: ignore[attr-defined]  # noqa: B018
+    assert types._PENDING in vars(entry)
+    assert entry.dose == "1/j"  # type: ignore[attr-defined]
+    assert types._PENDING not in vars(entry)
+    assert (entry.quantity, entry.atc, entry.cip13) == (3, None, None)  # type: ignore[attr-defined]
+
+    broken = to_entry(row("{not json"), True)
+    assert broken.title == "t"
+    with pytest.raises(FieldError):
+        broken.dose  # type: ignore[attr-defined]  # noqa: B018
 
 
 def test_a_statement_written_once_takes_each_requests_values() -> None:

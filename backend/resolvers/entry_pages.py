@@ -67,13 +67,14 @@ class EntryRow:
     supersedes_id: uuid.UUID | None
     superseded: bool
     masked: bool
-    details: dict[str, Any]
+    details: dict[str, Any] | str  # the driver's JSON text: decoded when a detail is read
     file_id: uuid.UUID | None
 
 
 _COLUMNS = tuple(f.name for f in fields(EntryRow))
 _columns_of = itemgetter(*_COLUMNS)
-# Per dialect: (position, converter) of the columns whose driver value is not yet the ORM's.
+# Per dialect: (position, converter) of the columns whose driver value is not yet the ORM's;
+# but `details`, left as the driver's JSON text for `to_entry` to decode if a detail is read.
 _converters: dict[str, list[tuple[int, Callable[[Any], Any]]]] = {}
 
 
@@ -82,7 +83,9 @@ def _converters_for(conn: BaseDBAsyncClient) -> list[tuple[int, Callable[[Any], 
     found = _converters.get(dialect)
     if found is None:
         readers = ((i, sql.reader(Entry, column, conn)) for i, column in enumerate(_COLUMNS))
-        found = _converters[dialect] = [(i, read) for i, read in readers if read is not None]
+        found = _converters[dialect] = [
+            (i, read) for i, read in readers if read is not None and _COLUMNS[i] != "details"
+        ]
     return found
 
 

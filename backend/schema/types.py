@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import uuid
+from collections.abc import Callable
 from typing import Any, Protocol, TypeVar
 
 import strawberry
 
+from backend import sql
 from backend.domain import enums
 from backend.models import Entry as EntryModel
 
@@ -50,6 +53,23 @@ class Entry:
     masked: bool | None = strawberry.field(
         description="Whether the patient masked this entry; only the owner is told."
     )
+
+    def __getattr__(self, name: str) -> Any:
+        """A details field of an entry made by `to_entry`: on first use, all of them are read
+        from the stored details it keeps (then dropped). Any other missing name is missing."""
+        values = self.__dict__
+        source = values.get(_PENDING)
+        if source is None or name not in _DETAIL_NAMES.get(type(self), ()):
+            raise AttributeError(name)
+        values.update(_DETAILS[type(self)](_details_of(source), source))
+        del values[_PENDING]
+        return values[name]
+
+
+# Kept in an entry made by `to_entry` until its details are read: the stored entry.
+_PENDING = "_dmp_details_of"
+# A page row's details are the column's JSON text; decoded as the ORM decodes it.
+_decode_details = sql.json_reader(EntryModel, "details")
 
 
 def _d(entry: EntryModel, key: str) -> Any:
@@ -177,7 +197,7 @@ class StoredEntry(Protocol):
     @property
     def masked(self) -> bool: ...
     @property
-    def details(self) -> dict[str, Any]: ...
+    def details(self) -> dict[str, Any] | str: ...  # a page row's: the column's JSON text
 
 
 # Members by value, as `enums.SECTION_BY_VALUE` (a dict look-up takes members too).
@@ -187,27 +207,33 @@ _SOURCES: dict[str, enums.EntrySource] = {s.value: s for s in enums.EntrySource}
 _E = TypeVar("_E", bound=Entry)
 
 
-def _made(cls: type[_E], base: dict[str, Any], **fields: Any) -> _E:
-    """An entry of `cls` from the values of all its fields, without the dataclass `__init__`.
+def _made(cls: type[_E], base: dict[str, Any]) -> _E:
+    """An entry of `cls` from the values of its fields, without the dataclass `__init__`.
 
     The entry types only store their fields, so the instance's `__dict__` is the values
-    themselves; through the constructor's keyword arguments building an entry took half as
-    long again (`to_entry` runs once per entry of every page). `tests/test_entry_rows.py`
-    checks that each type's instances equal those its constructor builds.
+    themselves (with, until its details are read, the entry they are read from); through the
+    constructor's keyword arguments building an entry took half as long again (`to_entry`
+    runs once per entry of every page). `tests/test_entry_rows.py` checks that each type's
+    instances equal those its constructor builds.
     """
-    base.update(fields)
     entry = object.__new__(cls)
     entry.__dict__ = base
     return entry
 
 
 def to_entry(entry: StoredEntry, show_masked_flag: bool) -> Entry:
-    """The concrete GraphQL type of a stored entry."""
+    """The concrete GraphQL type of a stored entry.
+
+    Its details (the fields of its section's type: a medication's `dose`, an allergy's
+    `substance`…) are read from the stored JSON only when one of them is first read: a
+    consultation selects `id title date` of each entry, and decoding and reading the JSON of
+    every entry it shows was about a twentieth of its CPU (docs/benchmarks.md, step 28).
+    """
     # Foreign-key columns Tortoise adds at run time, read by name.
     supersedes_id = getattr(entry, "supersedes_id", None)
-    file_id = getattr(entry, "file_id", None)
     s = enums.SECTION_BY_VALUE[entry.section]
-    base: dict[str, Any] = {
+    cls, _ = _KINDS.get(s, _DOCUMENT)
+    return _made(cls, {
         "id": str(entry.id),  # strawberry.ID is str at run time
         "section": s,
         "title": entry.title,
@@ -221,92 +247,111 @@ def to_entry(entry: StoredEntry, show_masked_flag: bool) -> Entry:
         "supersedes": str(supersedes_id) if supersedes_id else None,
         "superseded": entry.superseded,
         "masked": entry.masked if show_masked_flag else None,
+        _PENDING: entry,
+    })
+
+
+def _details_of(entry: StoredEntry) -> dict[str, Any]:
+    """The entry's details: a model's are decoded, a page row's are the column's JSON text."""
+    d = entry.details
+    if isinstance(d, str):
+        d = _decode_details(d)
+    return d or {}
+
+
+def _medication(d: dict[str, Any], entry: StoredEntry) -> dict[str, Any]:
+    return {
+        "cip13": _str(d.get("cip13")), "atc": _str(d.get("atc")), "dose": _str(d.get("dose")),
+        "prescriber": _str(d.get("prescriber")), "quantity": _int(d.get("quantity")),
     }
-    d = entry.details or {}
-    if s is enums.Section.MEDICATIONS:
-        return _made(
-            MedicationEntry,
-            base,
-            cip13=_str(d.get("cip13")),
-            atc=_str(d.get("atc")),
-            dose=_str(d.get("dose")),
-            prescriber=_str(d.get("prescriber")),
-            quantity=_int(d.get("quantity")),
-        )
-    if s is enums.Section.MEDICAL_DEVICES:
-        return _made(
-            MedicalDeviceEntry, base, lpp_code=_str(d.get("lppCode")), quantity=_int(d.get("quantity"))
-        )
-    if s is enums.Section.PROCEDURES:
-        return _made(
-            ProcedureEntry, base, ccam_code=_str(d.get("ccamCode")), performer=_str(d.get("performer"))
-        )
-    if s is enums.Section.IMAGING:
-        return _made(
-            ImagingEntry,
-            base,
-            ccam_code=_str(d.get("ccamCode")),
-            modality=_str(d.get("modality")),
-            body_site=_str(d.get("bodySite")),
-            report=_str(d.get("report")),
-        )
-    if s is enums.Section.LAB_RESULTS:
-        abnormal = d.get("abnormal")
-        return _made(
-            LabResultEntry,
-            base,
-            analyte=_str(d.get("analyte")),
-            loinc=_str(d.get("loinc")),
-            value=_str(d.get("value")),
-            unit=_str(d.get("unit")),
-            reference_range=_str(d.get("referenceRange")),
-            abnormal=abnormal if isinstance(abnormal, bool) else None,
-            file_name=_str(d.get("fileName")) if file_id else None,
-            content_type=_str(d.get("contentType")) if file_id else None,
-            download_url=f"/files/{entry.id}" if file_id else None,
-        )
-    if s is enums.Section.HOSPITAL_STAYS:
-        return _made(
-            HospitalStayEntry,
-            base,
-            facility=_str(d.get("facility")),
-            admission_date=_date(d.get("admissionDate")),
-            discharge_date=_date(d.get("dischargeDate")),
-        )
-    if s is enums.Section.MEDICAL_HISTORY:
-        return _made(
-            MedicalHistoryEntry,
-            base,
-            condition=_str(d.get("condition")),
-            icd10=_str(d.get("icd10")),
-            notes=_str(d.get("notes")),
-        )
-    if s is enums.Section.ALLERGIES:
-        return _made(
-            AllergyEntry,
-            base,
-            substance=_str(d.get("substance")),
-            reaction=_str(d.get("reaction")),
-            severity=_str(d.get("severity")),
-        )
-    if s is enums.Section.VACCINATIONS:
-        return _made(
-            VaccinationEntry,
-            base,
-            vaccine=_str(d.get("vaccine")),
-            lot=_str(d.get("lot")),
-            dose_number=_int(d.get("doseNumber")),
-        )
-    return _made(
-        DocumentEntry,
-        base,
-        document_type=_str(d.get("documentType")),
-        description=_str(d.get("description")),
-        file_name=_str(d.get("fileName")),
-        content_type=_str(d.get("contentType")),
-        size=_int(d.get("size")),
-        download_url=f"/files/{entry.id}" if file_id else None,
-    )
+
+
+def _medical_device(d: dict[str, Any], entry: StoredEntry) -> dict[str, Any]:
+    return {"lpp_code": _str(d.get("lppCode")), "quantity": _int(d.get("quantity"))}
+
+
+def _procedure(d: dict[str, Any], entry: StoredEntry) -> dict[str, Any]:
+    return {"ccam_code": _str(d.get("ccamCode")), "performer": _str(d.get("performer"))}
+
+
+def _imaging(d: dict[str, Any], entry: StoredEntry) -> dict[str, Any]:
+    return {
+        "ccam_code": _str(d.get("ccamCode")), "modality": _str(d.get("modality")),
+        "body_site": _str(d.get("bodySite")), "report": _str(d.get("report")),
+    }
+
+
+def _lab_result(d: dict[str, Any], entry: StoredEntry) -> dict[str, Any]:
+    abnormal = d.get("abnormal")
+    file_id = getattr(entry, "file_id", None)
+    return {
+        "analyte": _str(d.get("analyte")), "loinc": _str(d.get("loinc")),
+        "value": _str(d.get("value")), "unit": _str(d.get("unit")),
+        "reference_range": _str(d.get("referenceRange")),
+        "abnormal": abnormal if isinstance(abnormal, bool) else None,
+        "file_name": _str(d.get("fileName")) if file_id else None,
+        "content_type": _str(d.get("contentType")) if file_id else None,
+        "download_url": f"/files/{entry.id}" if file_id else None,
+    }
+
+
+def _hospital_stay(d: dict[str, Any], entry: StoredEntry) -> dict[str, Any]:
+    return {
+        "facility": _str(d.get("facility")),
+        "admission_date": _date(d.get("admissionDate")),
+        "discharge_date": _date(d.get("dischargeDate")),
+    }
+
+
+def _medical_history(d: dict[str, Any], entry: StoredEntry) -> dict[str, Any]:
+    return {
+        "condition": _str(d.get("condition")), "icd10": _str(d.get("icd10")), "notes": _str(d.get("notes")),
+    }
+
+
+def _allergy(d: dict[str, Any], entry: StoredEntry) -> dict[str, Any]:
+    return {
+        "substance": _str(d.get("substance")), "reaction": _str(d.get("reaction")),
+        "severity": _str(d.get("severity")),
+    }
+
+
+def _vaccination(d: dict[str, Any], entry: StoredEntry) -> dict[str, Any]:
+    return {
+        "vaccine": _str(d.get("vaccine")), "lot": _str(d.get("lot")),
+        "dose_number": _int(d.get("doseNumber")),
+    }
+
+
+def _document(d: dict[str, Any], entry: StoredEntry) -> dict[str, Any]:
+    return {
+        "document_type": _str(d.get("documentType")), "description": _str(d.get("description")),
+        "file_name": _str(d.get("fileName")), "content_type": _str(d.get("contentType")),
+        "size": _int(d.get("size")),
+        "download_url": f"/files/{entry.id}" if getattr(entry, "file_id", None) else None,
+    }
+
+
+_Details = Callable[[dict[str, Any], StoredEntry], dict[str, Any]]
+# Each section's entry type, and how its details fields are read (documents for the rest).
+_KINDS: dict[enums.Section, tuple[type[Entry], _Details]] = {
+    enums.Section.MEDICATIONS: (MedicationEntry, _medication),
+    enums.Section.MEDICAL_DEVICES: (MedicalDeviceEntry, _medical_device),
+    enums.Section.PROCEDURES: (ProcedureEntry, _procedure),
+    enums.Section.IMAGING: (ImagingEntry, _imaging),
+    enums.Section.LAB_RESULTS: (LabResultEntry, _lab_result),
+    enums.Section.HOSPITAL_STAYS: (HospitalStayEntry, _hospital_stay),
+    enums.Section.MEDICAL_HISTORY: (MedicalHistoryEntry, _medical_history),
+    enums.Section.ALLERGIES: (AllergyEntry, _allergy),
+    enums.Section.VACCINATIONS: (VaccinationEntry, _vaccination),
+}
+_DOCUMENT: tuple[type[Entry], _Details] = (DocumentEntry, _document)
+_DETAILS: dict[type[Entry], _Details] = {cls: read for cls, read in (*_KINDS.values(), _DOCUMENT)}
+# The fields each type reads from the details: those not in `Entry` itself.
+_DETAIL_NAMES: dict[type[Entry], frozenset[str]] = {
+    cls: frozenset(f.name for f in dataclasses.fields(cls)) - {f.name for f in dataclasses.fields(Entry)}
+    for cls in _DETAILS
+}
 
 
 ENTRY_TYPES = [
