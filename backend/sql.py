@@ -263,6 +263,15 @@ def _json(field: JSONField[Any]) -> Callable[[Any], Any]:
     return convert
 
 
+def datetime_reader(cls: type[Model], column: str) -> Callable[[Any], Any]:
+    """How a datetime column's driver value (SQLite's text, asyncpg's datetime) becomes the
+    ORM's value."""
+    field = cls._meta.fields_map[column]
+    if not isinstance(field, DatetimeField):
+        raise TypeError(f"{cls.__name__}.{column} is not a datetime column")
+    return _datetime(field)
+
+
 def _datetime(field: DatetimeField[Any]) -> Callable[[Any], Any]:
     """The field's converter, with shortcuts for the drivers' usual values.
 

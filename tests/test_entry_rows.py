@@ -91,6 +91,8 @@ async def test_rows_are_what_the_orm_gives() -> None:
             if f.name == "details":  # the column's JSON text, decoded when a detail is read
                 assert isinstance(value, str)
                 value = sql.json_reader(Entry, "details")(value)
+            elif f.name == "created_at":  # the driver's value, read when the field is read
+                value = sql.datetime_reader(Entry, "created_at")(value)
             _same(value, getattr(model, f.name), f.name)
 
 
@@ -186,16 +188,17 @@ def test_json_read_is_what_the_fields_converter_gives() -> None:
 
 
 def test_each_entry_type_is_what_its_constructor_builds() -> None:
-    """`to_entry` fills an instance's `__dict__` directly: the fields of `Entry` and the row
-    its details are read from; once a detail is read, every field and nothing else, and an
-    instance equal to the one the type's own constructor makes from the same values."""
+    """`to_entry` fills an instance's `__dict__` directly: the fields of `Entry` but
+    `created_at`, and the row that one and the details are read from; once they are read,
+    every field and nothing else, and an instance equal to the one the type's own
+    constructor makes from the same values."""
     import uuid
 
     from backend.domain.enums import EntrySource
     from backend.schema import types
     from backend.schema.types import ENTRY_TYPES
 
-    common = {f.name for f in dataclasses.fields(types.Entry)}
+    common = {f.name for f in dataclasses.fields(types.Entry)} - {"created_at"}
 
     seen = set()
     for section in Section:
@@ -221,10 +224,11 @@ def test_each_entry_type_is_what_its_constructor_builds() -> None:
 
 
 def test_details_are_read_when_one_is_first_read() -> None:
-    """A page row's details stay JSON text until a detail field is read: reading the other
-    fields, or asking for any other missing attribute, does not decode them; the first
-    detail read decodes them once for all the entry's detail fields; text the decoder refuses
-    fails that read, with the field converter's own error, and not the entry's other fields."""
+    """A page row's details stay JSON text until a detail field is read, and its
+    `created_at` the driver's value until it is read: reading the other fields, or asking
+    for any other missing attribute, reads neither; the first detail read decodes them once
+    for all the entry's detail fields; text the decoder refuses fails that read, with the
+    field converter's own error, and not the entry's other fields."""
     import uuid
 
     from tortoise.exceptions import FieldError
@@ -245,10 +249,21 @@ def test_details_are_read_when_one_is_first_read() -> None:
     assert getattr(entry, "__as_strawberry_type__", None) is None
     with pytest.raises(AttributeError):
         entry.not_a_field  # type: ignore[attr-defined]  # noqa: B018
-    assert types._PENDING in vars(entry)
+    assert "dose" not in vars(entry) and "created_at" not in vars(entry)
     assert entry.dose == "1/j"  # type: ignore[attr-defined]
-    assert types._PENDING not in vars(entry)
+    assert types._PENDING in vars(entry)  # still needed for `created_at`
     assert (entry.quantity, entry.atc, entry.cip13) == (3, None, None)  # type: ignore[attr-defined]
+    assert entry.created_at == dt.datetime(2024, 1, 2, tzinfo=dt.UTC)
+    assert types._PENDING not in vars(entry)
+
+    # The other order: `created_at` first, the details after; on SQLite, its text.
+    later = to_entry(row("{}"), True)
+    later_row = vars(later)[types._PENDING]
+    later_row.created_at = "2024-01-02T00:00:00+00:00"
+    assert later.created_at == dt.datetime(2024, 1, 2, tzinfo=dt.UTC)
+    assert types._PENDING in vars(later)
+    assert later.dose is None  # type: ignore[attr-defined]
+    assert types._PENDING not in vars(later)
 
     broken = to_entry(row("{not json"), True)
     assert broken.title == "t"

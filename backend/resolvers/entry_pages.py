@@ -63,7 +63,7 @@ class EntryRow:
     source: EntrySource
     author_name: str
     author_profession: str | None
-    created_at: dt.datetime
+    created_at: dt.datetime | str  # the driver's value: SQLite's is text
     supersedes_id: uuid.UUID | None
     superseded: bool
     masked: bool
@@ -73,8 +73,9 @@ class EntryRow:
 
 _COLUMNS = tuple(f.name for f in fields(EntryRow))
 _columns_of = itemgetter(*_COLUMNS)
-# Per dialect: (position, converter) of the columns whose driver value is not yet the ORM's;
-# but `details`, left as the driver's JSON text for `to_entry` to decode if a detail is read.
+# Per dialect: (position, converter) of the columns whose driver value is not yet the ORM's,
+# but those `to_entry` reads only if their fields are read (schema/types.py).
+_READ_LATER = ("details", "created_at")
 _converters: dict[str, list[tuple[int, Callable[[Any], Any]]]] = {}
 
 
@@ -84,7 +85,7 @@ def _converters_for(conn: BaseDBAsyncClient) -> list[tuple[int, Callable[[Any], 
     if found is None:
         readers = ((i, sql.reader(Entry, column, conn)) for i, column in enumerate(_COLUMNS))
         found = _converters[dialect] = [
-            (i, read) for i, read in readers if read is not None and _COLUMNS[i] != "details"
+            (i, read) for i, read in readers if read is not None and _COLUMNS[i] not in _READ_LATER
         ]
     return found
 

@@ -55,21 +55,35 @@ class Entry:
     )
 
     def __getattr__(self, name: str) -> Any:
-        """A details field of an entry made by `to_entry`: on first use, all of them are read
-        from the stored details it keeps (then dropped). Any other missing name is missing."""
+        """A field of an entry made by `to_entry` that is read from the stored entry it keeps
+        on first use: `created_at`, or its details fields (all of them at once). The stored
+        entry is dropped once both are read. Any other missing name is missing."""
         values = self.__dict__
         source = values.get(_PENDING)
-        if source is None or name not in _DETAIL_NAMES.get(type(self), ()):
+        details = _DETAIL_NAMES.get(type(self))
+        if source is None or details is None:
             raise AttributeError(name)
-        values.update(_DETAILS[type(self)](_details_of(source), source))
-        del values[_PENDING]
+        if name == "created_at":
+            values[name] = _created_at_of(source)
+            done = not details or next(iter(details)) in values
+        elif name in details:
+            values.update(_DETAILS[type(self)](_details_of(source), source))
+            done = "created_at" in values
+        else:
+            raise AttributeError(name)
+        if done:
+            del values[_PENDING]
         return values[name]
 
 
-# Kept in an entry made by `to_entry` until its details are read: the stored entry.
-_PENDING = "_dmp_details_of"
-# A page row's details are the column's JSON text; decoded as the ORM decodes it.
+# Kept in an entry made by `to_entry` until its details and `created_at` are read: the
+# stored entry.
+_PENDING = "_dmp_stored_entry"
+# A page row's details are the column's JSON text, its `created_at` the driver's value:
+# read as the ORM reads them.
 _decode_details = sql.json_reader(EntryModel, "details")
+# Made on first use: it reads the ORM's time zone, set when the ORM starts.
+_read_created_at: Callable[[Any], Any] | None = None
 
 
 def _d(entry: EntryModel, key: str) -> Any:
@@ -191,7 +205,7 @@ class StoredEntry(Protocol):
     @property
     def author_profession(self) -> str | None: ...
     @property
-    def created_at(self) -> dt.datetime: ...
+    def created_at(self) -> dt.datetime | str: ...  # a page row's: the driver's value
     @property
     def superseded(self) -> bool: ...
     @property
@@ -225,9 +239,10 @@ def to_entry(entry: StoredEntry, show_masked_flag: bool) -> Entry:
     """The concrete GraphQL type of a stored entry.
 
     Its details (the fields of its section's type: a medication's `dose`, an allergy's
-    `substance`…) are read from the stored JSON only when one of them is first read: a
-    consultation selects `id title date` of each entry, and decoding and reading the JSON of
-    every entry it shows was about a twentieth of its CPU (docs/benchmarks.md, step 28).
+    `substance`…) are read from the stored JSON only when one of them is first read, and its
+    `created_at` when it is read: a consultation selects `id title date` of each entry, and
+    reading the others for every entry it shows was about a twentieth of its instructions
+    (docs/benchmarks.md, steps 28 and 29).
     """
     # Foreign-key columns Tortoise adds at run time, read by name.
     supersedes_id = getattr(entry, "supersedes_id", None)
@@ -243,12 +258,23 @@ def to_entry(entry: StoredEntry, show_masked_flag: bool) -> Entry:
         "author": Author(display_name=entry.author_name, profession=entry.author_profession)
         if entry.author_name
         else None,
-        "created_at": entry.created_at,
         "supersedes": str(supersedes_id) if supersedes_id else None,
         "superseded": entry.superseded,
         "masked": entry.masked if show_masked_flag else None,
         _PENDING: entry,
     })
+
+
+def _created_at_of(entry: StoredEntry) -> dt.datetime:
+    """The entry's creation time: a model's is the ORM's, a page row's the driver's value."""
+    global _read_created_at
+    value = entry.created_at
+    if isinstance(value, dt.datetime) and isinstance(entry, EntryModel):
+        return value
+    if _read_created_at is None:
+        _read_created_at = sql.datetime_reader(EntryModel, "created_at")
+    created: dt.datetime = _read_created_at(value)
+    return created
 
 
 def _details_of(entry: StoredEntry) -> dict[str, Any]:
