@@ -147,6 +147,14 @@ class Query:
         return _page(odd=NotAThing())
 
     @strawberry.field
+    def cast_node(self) -> Page | None:
+        """A Book instance marked by strawberry.cast as a Song: resolved as a Song."""
+        book = Book(id=strawberry.ID("b9"), title="Relié", pages=3, published=dt.date(2022, 2, 2))
+        book.colour = Colour.RED  # type: ignore[attr-defined]
+        book.seconds = 60  # type: ignore[attr-defined]
+        return _page(odd=strawberry.cast(Song, book))
+
+    @strawberry.field
     def bad_enum(self) -> Page | None:
         page = _page()
         page.edges[1].node.colour = "green"  # type: ignore[attr-defined]
@@ -198,6 +206,7 @@ QUERIES = {
     "non-null holding None": f"{{ brokenLabel {{ edges {{ {NODE} }} label }} }}",
     "a String holding a number or a bool": f"{{ numberedLabel {{ label edges {{ cursor {NODE} }} }} }}",
     "an object of no schema type": f"{{ foreignNode {{ edges {{ {NODE} }} }} }}",
+    "an object cast to another type": f"{{ castNode {{ edges {{ {NODE} }} }} }}",
     "an enum value out of range": f"{{ badEnum {{ edges {{ {NODE} }} }} }}",
     "a list of enums": "{ colours }",
     "an enum given by its value": "{ rawColours }",

@@ -374,17 +374,23 @@ class _Builder:
         if not by_class:
             return None
         # A runtime type whose selection is not plain stays out: its values go to graphql-core.
+        # strawberry.cast marks an instance with `setattr`: the mark is looked for in the
+        # instance's dict, not with `hasattr`, which would call a class's `__getattr__` (an
+        # entry's reads its details) for every value. A class holding the mark itself, or
+        # whose instances have no dict, is left to graphql-core.
         completers = {
             cls: sub
             for cls, runtime in by_class.items()
             if (sub := self.completer(runtime, field_details_list)) is not None
+            and not hasattr(cls, _CAST)
+            and "__dict__" in dir(cls)
         }
 
         def complete(value: Any) -> Any:
             if value is None:
                 return None
             sub = completers.get(type(value))
-            if sub is None or hasattr(value, _CAST):
+            if sub is None or _CAST in value.__dict__:
                 raise _NOT_PLAIN
             return sub(value)
 
