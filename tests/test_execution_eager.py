@@ -67,6 +67,10 @@ class Box:
         raise ValueError("failed at once")
 
     @strawberry.field
+    async def required_fails_before_waiting(self) -> str:
+        raise ValueError("failed before waiting")
+
+    @strawberry.field
     async def caught(self) -> str:
         """A future's exception reaches the coroutine awaiting it."""
         future = asyncio.get_running_loop().create_future()
@@ -147,6 +151,7 @@ QUERIES = {
     "a nullable field fails": "{ box { a nullableFails b } }",
     "a non-null field fails": "{ laterBox { a requiredFails b } box { immediate } }",
     "a non-null field fails at once": "{ laterBox { turns requiredFailsAtOnce } box { a } }",
+    "a non-null field fails before waiting": "{ laterBox { long requiredFailsBeforeWaiting a } box { b } }",
     "context variables": "{ box { setsVar readsVar } }",
     "a future": "{ box { future immediate } }",
     "a sync method's coroutine": "{ box { coroutine immediate } }",

@@ -530,6 +530,7 @@ class ExecutionContext(StrawberryGraphQLCoreExecutionContext):
             )
         results: dict[str, Any] = {}
         started: list[_Started] = []
+        failure: Exception | None = None  # a coroutine's, raised before it waited
         try:
             for response_name, field_details_list in grouped_field_set.items():
                 result = self.execute_field(
@@ -545,6 +546,9 @@ class ExecutionContext(StrawberryGraphQLCoreExecutionContext):
                     except StopIteration as finished:  # it never had to wait
                         results[response_name] = finished.value
                         continue
+                    except Exception as error:  # noqa: BLE001 - raised once the others are cancelled
+                        failure = failure or error
+                        continue
                     results[response_name] = None  # keeps the field's place in the answer
                     started.append(_Started(response_name, result, yielded, context))
                 elif self.is_awaitable(result):  # another awaitable: run as graphql-core would
@@ -556,6 +560,8 @@ class ExecutionContext(StrawberryGraphQLCoreExecutionContext):
             if started:  # settled in the background, as graphql-core does with its awaitables
                 self.settle_in_background([each.drive() for each in started])
             raise
+        if failure is not None:
+            return _failed(started, failure)
         if not started:
             return results
         return _finish(results, started)
@@ -711,6 +717,17 @@ class _Started:
 
 def _is_future(value: Any) -> bool:
     return getattr(value, "_asyncio_future_blocking", None) is not None
+
+
+async def _failed(started: list[_Started], failure: Exception) -> dict[str, Any]:
+    """A field's coroutine raised before it waited: as when a task of graphql-core's gather
+    raises, the others are cancelled and waited for, then the error is raised."""
+    for each in started:
+        try:
+            await each.drive(cancel=True)
+        except BaseException:  # noqa: BLE001, S110 - the first error is the one raised
+            pass
+    raise failure
 
 
 async def _finish(results: dict[str, Any], started: list[_Started]) -> dict[str, Any]:
