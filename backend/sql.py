@@ -281,12 +281,17 @@ def reader(
     return field.to_python_value
 
 
-def json_reader(cls: type[Model], column: str) -> Callable[[Any], Any]:
-    """How a JSON column's driver value (text on either database) becomes the ORM's value."""
+def driver_reader(cls: type[Model], column: str) -> Callable[[Any], Any]:
+    """How a JSON or datetime column's value from either driver (JSON text; asyncpg's datetime
+    or SQLite's text) becomes the ORM's value: the converter `reader` chooses for it on both
+    databases, for values read later than their row. A datetime's reads the ORM's time zone:
+    make it once the ORM has started."""
     field = cls._meta.fields_map[column]
-    if not isinstance(field, JSONField):
-        raise TypeError(f"{cls.__name__}.{column} is not a JSON column")
-    return _json(field)
+    if isinstance(field, JSONField):
+        return _json(field)
+    if isinstance(field, DatetimeField):
+        return _datetime(field)
+    raise TypeError(f"{cls.__name__}.{column} is neither a JSON nor a datetime column")
 
 
 def _json(field: JSONField[Any]) -> Callable[[Any], Any]:
@@ -305,15 +310,6 @@ def _json(field: JSONField[Any]) -> Callable[[Any], Any]:
         return to_python(raw)
 
     return convert
-
-
-def datetime_reader(cls: type[Model], column: str) -> Callable[[Any], Any]:
-    """How a datetime column's driver value (SQLite's text, asyncpg's datetime) becomes the
-    ORM's value."""
-    field = cls._meta.fields_map[column]
-    if not isinstance(field, DatetimeField):
-        raise TypeError(f"{cls.__name__}.{column} is not a datetime column")
-    return _datetime(field)
 
 
 def _datetime(field: DatetimeField[Any]) -> Callable[[Any], Any]:

@@ -90,9 +90,9 @@ async def test_rows_are_what_the_orm_gives() -> None:
             value = getattr(row, f.name)
             if f.name == "details":  # the column's JSON text, decoded when a detail is read
                 assert isinstance(value, str)
-                value = sql.json_reader(Entry, "details")(value)
+                value = sql.driver_reader(Entry, "details")(value)
             elif f.name == "created_at":  # the driver's value, read when the field is read
-                value = sql.datetime_reader(Entry, "created_at")(value)
+                value = sql.driver_reader(Entry, "created_at")(value)
             _same(value, getattr(model, f.name), f.name)
 
 

@@ -722,11 +722,7 @@ def _is_future(value: Any) -> bool:
 async def _failed(started: list[_Started], failure: Exception) -> dict[str, Any]:
     """A field's coroutine raised before it waited: as when a task of graphql-core's gather
     raises, the others are cancelled and waited for, then the error is raised."""
-    for each in started:
-        try:
-            await each.drive(cancel=True)
-        except BaseException:  # noqa: BLE001, S110 - the first error is the one raised
-            pass
+    await _cancel(started)
     raise failure
 
 
@@ -737,10 +733,15 @@ async def _finish(results: dict[str, Any], started: list[_Started]) -> dict[str,
         try:
             results[each.name] = await each.drive()
         except BaseException:
-            for rest in started[index + 1:]:
-                try:
-                    await rest.drive(cancel=True)
-                except BaseException:  # noqa: BLE001, S110 - the first error is the one raised
-                    pass
+            await _cancel(started[index + 1:])
             raise
     return results
+
+
+async def _cancel(started: list[_Started]) -> None:
+    """Cancel each started field and wait for it; their own errors give way to the first."""
+    for each in started:
+        try:
+            await each.drive(cancel=True)
+        except BaseException:  # noqa: BLE001, S110 - the first error is the one raised
+            pass

@@ -81,13 +81,9 @@ class Entry:
 _PENDING = "_dmp_stored_entry"
 # A page row's details are the column's JSON text, its `created_at` the driver's value:
 # read as the ORM reads them.
-_decode_details = sql.json_reader(EntryModel, "details")
+_decode_details = sql.driver_reader(EntryModel, "details")
 # Made on first use: it reads the ORM's time zone, set when the ORM starts.
 _read_created_at: Callable[[Any], Any] | None = None
-
-
-def _d(entry: EntryModel, key: str) -> Any:
-    return (entry.details or {}).get(key)
 
 
 @strawberry.type
@@ -247,8 +243,7 @@ def to_entry(entry: StoredEntry, show_masked_flag: bool) -> Entry:
     # Foreign-key columns Tortoise adds at run time, read by name.
     supersedes_id = getattr(entry, "supersedes_id", None)
     s = enums.SECTION_BY_VALUE[entry.section]
-    cls, _ = _KINDS.get(s, _DOCUMENT)
-    return _made(cls, {
+    return _made(_TYPE_OF.get(s, DocumentEntry), {
         "id": str(entry.id),  # strawberry.ID is str at run time
         "section": s,
         "title": entry.title,
@@ -272,7 +267,7 @@ def _created_at_of(entry: StoredEntry) -> dt.datetime:
     if isinstance(value, dt.datetime) and isinstance(entry, EntryModel):
         return value
     if _read_created_at is None:
-        _read_created_at = sql.datetime_reader(EntryModel, "created_at")
+        _read_created_at = sql.driver_reader(EntryModel, "created_at")
     created: dt.datetime = _read_created_at(value)
     return created
 
@@ -358,21 +353,31 @@ def _document(d: dict[str, Any], entry: StoredEntry) -> dict[str, Any]:
     }
 
 
-_Details = Callable[[dict[str, Any], StoredEntry], dict[str, Any]]
-# Each section's entry type, and how its details fields are read (documents for the rest).
-_KINDS: dict[enums.Section, tuple[type[Entry], _Details]] = {
-    enums.Section.MEDICATIONS: (MedicationEntry, _medication),
-    enums.Section.MEDICAL_DEVICES: (MedicalDeviceEntry, _medical_device),
-    enums.Section.PROCEDURES: (ProcedureEntry, _procedure),
-    enums.Section.IMAGING: (ImagingEntry, _imaging),
-    enums.Section.LAB_RESULTS: (LabResultEntry, _lab_result),
-    enums.Section.HOSPITAL_STAYS: (HospitalStayEntry, _hospital_stay),
-    enums.Section.MEDICAL_HISTORY: (MedicalHistoryEntry, _medical_history),
-    enums.Section.ALLERGIES: (AllergyEntry, _allergy),
-    enums.Section.VACCINATIONS: (VaccinationEntry, _vaccination),
+# Each section's entry type (documents for the rest), and how each type's details fields are
+# read.
+_TYPE_OF: dict[enums.Section, type[Entry]] = {
+    enums.Section.MEDICATIONS: MedicationEntry,
+    enums.Section.MEDICAL_DEVICES: MedicalDeviceEntry,
+    enums.Section.PROCEDURES: ProcedureEntry,
+    enums.Section.IMAGING: ImagingEntry,
+    enums.Section.LAB_RESULTS: LabResultEntry,
+    enums.Section.HOSPITAL_STAYS: HospitalStayEntry,
+    enums.Section.MEDICAL_HISTORY: MedicalHistoryEntry,
+    enums.Section.ALLERGIES: AllergyEntry,
+    enums.Section.VACCINATIONS: VaccinationEntry,
 }
-_DOCUMENT: tuple[type[Entry], _Details] = (DocumentEntry, _document)
-_DETAILS: dict[type[Entry], _Details] = {cls: read for cls, read in (*_KINDS.values(), _DOCUMENT)}
+_DETAILS: dict[type[Entry], Callable[[dict[str, Any], StoredEntry], dict[str, Any]]] = {
+    MedicationEntry: _medication,
+    MedicalDeviceEntry: _medical_device,
+    ProcedureEntry: _procedure,
+    ImagingEntry: _imaging,
+    LabResultEntry: _lab_result,
+    HospitalStayEntry: _hospital_stay,
+    MedicalHistoryEntry: _medical_history,
+    AllergyEntry: _allergy,
+    VaccinationEntry: _vaccination,
+    DocumentEntry: _document,
+}
 # The fields each type reads from the details: those not in `Entry` itself.
 _DETAIL_NAMES: dict[type[Entry], frozenset[str]] = {
     cls: frozenset(f.name for f in dataclasses.fields(cls)) - {f.name for f in dataclasses.fields(Entry)}
