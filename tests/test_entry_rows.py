@@ -198,7 +198,7 @@ def test_each_entry_type_is_what_its_constructor_builds() -> None:
     from backend.schema import types
     from backend.schema.types import ENTRY_TYPES
 
-    common = {f.name for f in dataclasses.fields(types.Entry)} - {"created_at"}
+    common = {f.name for f in dataclasses.fields(types.Entry)} - {"created_at", "author"}
 
     seen = set()
     for section in Section:
@@ -250,11 +250,11 @@ async def test_a_model_from_a_row_is_the_orms() -> None:
 
 
 def test_details_are_read_when_one_is_first_read() -> None:
-    """A page row's details stay JSON text until a detail field is read, and its
-    `created_at` the driver's value until it is read: reading the other fields, or asking
-    for any other missing attribute, reads neither; the first detail read decodes them once
-    for all the entry's detail fields; text the decoder refuses fails that read, with the
-    field converter's own error, and not the entry's other fields."""
+    """A page row's details stay JSON text until a detail field is read, its `created_at`
+    the driver's value and its author unmade until they are read: reading the other
+    fields, or asking for any other missing attribute, reads none of them; the first detail
+    read decodes them once for all the entry's detail fields; text the decoder refuses fails
+    that read, with the field converter's own error, and not the entry's other fields."""
     import uuid
 
     from tortoise.exceptions import FieldError
@@ -280,7 +280,10 @@ def test_details_are_read_when_one_is_first_read() -> None:
     assert types._PENDING in vars(entry)  # still needed for `created_at`
     assert (entry.quantity, entry.atc, entry.cip13) == (3, None, None)  # type: ignore[attr-defined]
     assert entry.created_at == dt.datetime(2024, 1, 2, tzinfo=dt.UTC)
+    assert types._PENDING in vars(entry) and "author" not in vars(entry)  # still needed for `author`
+    assert entry.author == types.Author(display_name="Dr A", profession=None)
     assert types._PENDING not in vars(entry)
+    assert entry.author is entry.author  # made once
 
     # The other order: `created_at` first, the details after; on SQLite, its text.
     later = to_entry(row("{}"), True)
@@ -289,6 +292,9 @@ def test_details_are_read_when_one_is_first_read() -> None:
     assert later.created_at == dt.datetime(2024, 1, 2, tzinfo=dt.UTC)
     assert types._PENDING in vars(later)
     assert later.dose is None  # type: ignore[attr-defined]
+    assert types._PENDING in vars(later)
+    later_row.author_name = ""  # an entry without an author
+    assert later.author is None
     assert types._PENDING not in vars(later)
 
     broken = to_entry(row("{not json"), True)

@@ -41,6 +41,8 @@ class Book(Thing):
 class Song(Thing):
     colour: Colour
     seconds: int
+    recorded: dt.datetime = dt.datetime(2020, 1, 2, 3, 4, 5, tzinfo=dt.UTC)
+    starts: dt.time = dt.time(20, 30)
 
 
 @strawberry.type
@@ -161,6 +163,35 @@ class Query:
         return page
 
     @strawberry.field
+    def none_edge(self) -> Page | None:
+        page = _page()
+        page.edges.insert(1, None)  # type: ignore[arg-type]  # None in a list of non-null edges
+        return page
+
+    @strawberry.field
+    def none_node(self) -> Page | None:
+        page = _page()
+        page.edges[2].node = None  # type: ignore[assignment]  # None in a non-null field
+        return page
+
+    @strawberry.field
+    def odd_times(self) -> Page | None:
+        """Dates and times of other types than their scalar's: a datetime where a Date is
+        expected (a subclass of date), text where a date, a DateTime or a Time is expected."""
+        page = _page()
+        page.edges[0].node.published = dt.datetime(2024, 5, 1, 12, 30)  # type: ignore[attr-defined]
+        song = page.edges[1].node
+        song.recorded = "2020-01-02"  # type: ignore[attr-defined]
+        song.starts = "20:30"  # type: ignore[attr-defined]
+        return page
+
+    @strawberry.field
+    def text_date(self) -> Page | None:
+        page = _page()
+        page.edges[2].node.published = "2023-01-02"  # type: ignore[attr-defined]
+        return page
+
+    @strawberry.field
     def colours(self) -> list[Colour]:
         return [Colour.RED, Colour.BLUE]
 
@@ -209,6 +240,15 @@ QUERIES = {
     "an object cast to another type": f"{{ castNode {{ edges {{ {NODE} }} }} }}",
     "an enum value out of range": f"{{ badEnum {{ edges {{ {NODE} }} }} }}",
     "a list of enums": "{ colours }",
+    "None in a list of non-null objects": f"{{ noneEdge {{ label edges {{ cursor {NODE} }} }} }}",
+    "None in a non-null object field": f"{{ noneNode {{ edges {{ cursor {NODE} }} }} }}",
+    "dates and times": (
+        "{ page { edges { node { id ... on Book { published } ... on Song { recorded starts } } } } }"
+    ),
+    "dates and times of other types": (
+        "{ oddTimes { edges { node { id ... on Book { published } ... on Song { recorded starts } } } } }"
+    ),
+    "text where a date is expected": f"{{ textDate {{ edges {{ {NODE} }} }} }}",
     "an enum given by its value": "{ rawColours }",
     "methods of the source alone": (
         "{ page { firstHolder { label } holderList { label } favourite computed label } }"
@@ -243,7 +283,11 @@ async def test_same_answer_as_strawberry(name: str) -> None:
 
 async def test_errors_are_still_errors() -> None:
     """The fallbacks are exercised: each odd value gives graphql-core's error, not data."""
-    for name in ("non-null holding None", "an object of no schema type", "an enum value out of range"):
+    for name in (
+        "non-null holding None", "an object of no schema type", "an enum value out of range",
+        "None in a list of non-null objects", "None in a non-null object field",
+        "dates and times of other types", "text where a date is expected",
+    ):
         result = await PRODUCT.execute(QUERIES[name])
         assert result.errors, name
 

@@ -17,7 +17,7 @@ import datetime as dt
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
-from operator import itemgetter
+from operator import attrgetter, itemgetter
 from typing import Any, NamedTuple
 
 from tortoise.backends.base.client import BaseDBAsyncClient
@@ -143,8 +143,9 @@ async def count_visible(req: PageRequest) -> int:
     return int(rows[0][0])
 
 
-def _newest_first(entry: EntryRow) -> tuple[dt.date, uuid.UUID]:
-    return (entry.care_date, entry.id)
+# An entry's place in its page, newest first when sorted in reverse: its date, then its id
+# (the index's order). An attrgetter: the sort calls it once per row, in C.
+_newest_first = attrgetter("care_date", "id")
 
 
 def _shape(req: PageRequest) -> tuple[bool, bool, bool, bool, bool]:

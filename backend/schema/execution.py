@@ -24,6 +24,7 @@ not in the table.
 
 from __future__ import annotations
 
+import datetime as dt
 import types
 import weakref
 from asyncio import CancelledError, ensure_future
@@ -63,6 +64,7 @@ from graphql.language import (
 )
 from graphql.pyutils import Path, gather_with_cancel
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+from strawberry.schema.types.base_scalars import isoformat
 from strawberry.types.base import StrawberryObjectDefinition
 
 from backend.schema.arguments import ASYNC_RESOLVE, STRAWBERRY_DEFINITION
@@ -181,17 +183,29 @@ _NOT_PLAIN = _NotPlain()
 Completer = Callable[[Any], Any]
 
 
+# Set on the completer of a non-null object, list or abstract value: the completer of the
+# value itself. Every completer built here returns None for None and only for None, so a
+# caller that holds the inner one checks for None itself instead of calling the wrapper.
+_INNER = "_dmp_inner"
+
+
+def _not_plain() -> Any:
+    raise _NOT_PLAIN
+
+
 def _non_null(inner: Completer) -> Completer:
     def complete(value: Any) -> Any:
-        completed = inner(value)
-        if completed is None:
+        if value is None:
             raise _NOT_PLAIN
-        return completed
+        return inner(value)
 
+    setattr(complete, _INNER, inner)
     return complete
 
 
 def _list(item: Completer) -> Completer:
+    inner: Completer | None = getattr(item, _INNER, None)
+
     def complete(value: Any) -> Any:
         if value is None:
             return None
@@ -199,7 +213,17 @@ def _list(item: Completer) -> Completer:
             raise _NOT_PLAIN
         return [item(v) for v in value]
 
-    return complete
+    if inner is None:
+        return complete
+
+    def complete_non_null(value: Any) -> Any:
+        if value is None:
+            return None
+        if type(value) is not list and type(value) is not tuple:
+            raise _NOT_PLAIN
+        return [inner(v) if v is not None else _not_plain() for v in value]
+
+    return complete_non_null
 
 
 @lru_cache(maxsize=256)
@@ -218,6 +242,21 @@ def _enum_names(leaf_type: GraphQLLeafType) -> dict[int, str]:
 
 # Built-in scalars that give back a value of this exact Python type unchanged.
 _KEPT: dict[GraphQLScalarType, type] = {GraphQLString: str, GraphQLID: str, GraphQLBoolean: bool}
+# strawberry's date and time scalars, which serialize a value with its `isoformat`: the
+# Python type whose values the type's own `isoformat` gives the same text for.
+_ISO_TYPES: dict[str, type[dt.date] | type[dt.time]] = {
+    "Date": dt.date, "DateTime": dt.datetime, "Time": dt.time,
+}
+
+
+def _isoformat(leaf_type: GraphQLLeafType) -> tuple[type, Callable[[Any], str]] | None:
+    """For strawberry's Date, DateTime and Time: the exact Python type of their values and
+    its `isoformat`, which a value of that type is completed with (what their serializer,
+    `methodcaller("isoformat")`, calls); None for any other type."""
+    python_type = _ISO_TYPES.get(leaf_type.name)
+    if python_type is None or getattr(leaf_type, "serialize", None) is not isoformat:
+        return None
+    return python_type, python_type.isoformat
 
 
 def _leaf(leaf_type: GraphQLLeafType, *, non_null: bool = False) -> Completer:
@@ -226,10 +265,13 @@ def _leaf(leaf_type: GraphQLLeafType, *, non_null: bool = False) -> Completer:
     coerce = leaf_type.coerce_output_value
     names = _enum_names(leaf_type)
     kept = _KEPT.get(leaf_type) if isinstance(leaf_type, GraphQLScalarType) else None
+    iso_type, iso = _isoformat(leaf_type) or (None, None)
 
     def complete(value: Any) -> Any:
         if type(value) is kept:
             return value
+        if type(value) is iso_type:
+            return iso(value)  # type: ignore[misc]  # set whenever iso_type is
         if value is None:
             if non_null:
                 raise _NOT_PLAIN
@@ -268,7 +310,7 @@ def _object_completer(
     written as literals or attribute reads; every other value (the class, the completers,
     the getters, the tables) is passed in its namespace.
     """
-    namespace: dict[str, Any] = {"origin": origin, "_NOT_PLAIN": _NOT_PLAIN}
+    namespace: dict[str, Any] = {"origin": origin, "_NOT_PLAIN": _NOT_PLAIN, "_not_plain": _not_plain}
     items: list[str] = []
     for k, (response_name, field, sub) in enumerate(fields):
         if not response_name.isidentifier():  # a GraphQL name always is
@@ -286,9 +328,17 @@ def _object_completer(
         field_type = field.type.of_type if isinstance(field.type, GraphQLNonNull) else field.type
         kept = _KEPT.get(field_type) if isinstance(field_type, GraphQLScalarType) else None
         names = _enum_names(field_type) if isinstance(field_type, GraphQLEnumType) else None
+        iso = _isoformat(field_type) if isinstance(field_type, GraphQLScalarType) else None
+        inner = getattr(sub, _INNER, None)
         if kept is not None:
             namespace[f"k{k}"] = kept
             items.append(f"{response_name!r}: v if type(v := {read}) is k{k} else c{k}(v)")
+        elif iso is not None:
+            namespace[f"t{k}"], namespace[f"i{k}"] = iso
+            items.append(f"{response_name!r}: i{k}(v) if type(v := {read}) is t{k} else c{k}(v)")
+        elif inner is not None:  # a non-null object, list or abstract value
+            namespace[f"i{k}"] = inner
+            items.append(f"{response_name!r}: i{k}(v) if (v := {read}) is not None else _not_plain()")
         elif names:  # an enum member is named from the table, anything else by the completer
             namespace[f"n{k}"] = names
             items.append(

@@ -56,8 +56,8 @@ class Entry:
 
     def __getattr__(self, name: str) -> Any:
         """A field of an entry made by `to_entry` that is read from the stored entry it keeps
-        on first use: `created_at`, or its details fields (all of them at once). The stored
-        entry is dropped once both are read. Any other missing name is missing."""
+        on first use: `created_at`, `author`, or its details fields (all of them at once).
+        The stored entry is dropped once all are read. Any other missing name is missing."""
         values = self.__dict__
         source = values.get(_PENDING)
         details = _DETAIL_NAMES.get(type(self))
@@ -65,13 +65,13 @@ class Entry:
             raise AttributeError(name)
         if name == "created_at":
             values[name] = _created_at_of(source)
-            done = not details or next(iter(details)) in values
+        elif name == "author":
+            values[name] = _author_of(source)
         elif name in details:
             values.update(_DETAILS[type(self)](_details_of(source), source))
-            done = "created_at" in values
         else:
             raise AttributeError(name)
-        if done:
+        if "created_at" in values and "author" in values and (not details or next(iter(details)) in values):
             del values[_PENDING]
         return values[name]
 
@@ -236,9 +236,9 @@ def to_entry(entry: StoredEntry, show_masked_flag: bool) -> Entry:
 
     Its details (the fields of its section's type: a medication's `dose`, an allergy's
     `substance`…) are read from the stored JSON only when one of them is first read, and its
-    `created_at` when it is read: a consultation selects `id title date` of each entry, and
-    reading the others for every entry it shows was about a twentieth of its instructions
-    (docs/benchmarks.md, steps 28 and 29).
+    `created_at` and `author` when they are read: a consultation selects `id title date` of
+    each entry, and reading the others for every entry it shows was about a twentieth of its
+    instructions (docs/benchmarks.md, steps 28, 29 and 32).
     """
     # Foreign-key columns Tortoise adds at run time, read by name.
     supersedes_id = getattr(entry, "supersedes_id", None)
@@ -250,14 +250,17 @@ def to_entry(entry: StoredEntry, show_masked_flag: bool) -> Entry:
         "code": entry.code,
         "date": entry.care_date,
         "source": _SOURCES[entry.source],
-        "author": Author(display_name=entry.author_name, profession=entry.author_profession)
-        if entry.author_name
-        else None,
         "supersedes": str(supersedes_id) if supersedes_id else None,
         "superseded": entry.superseded,
         "masked": entry.masked if show_masked_flag else None,
         _PENDING: entry,
     })
+
+
+def _author_of(entry: StoredEntry) -> Author | None:
+    if not entry.author_name:
+        return None
+    return Author(display_name=entry.author_name, profession=entry.author_profession)
 
 
 def _created_at_of(entry: StoredEntry) -> dt.datetime:
