@@ -17,6 +17,7 @@ import json
 import os
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -282,6 +283,16 @@ class Row:
     note: str = ""
 
 
+def adjacent_ratios(pairs: list[tuple[dict[str, Any], dict[str, Any]]]) -> dict[str, list[float]]:
+    """The ratios of each (product, baseline) pair measured back to back: on a host whose
+    speed drifts within minutes, two runs a few seconds apart share its speed better than the
+    best runs of each, which may come from different minutes. Pairs missing a figure are left
+    out of that figure's list."""
+    by_rps = [p["rps"] / b["rps"] for p, b in pairs if p.get("rps") and b.get("rps")]
+    by_cpu = [b["cpu_ms"] / p["cpu_ms"] for p, b in pairs if p.get("cpu_ms") and b.get("cpu_ms")]
+    return {"req/s": by_rps, "cpu": by_cpu}
+
+
 def print_table(rows: list[Row], ratios: list[tuple[str, float]]) -> None:
     head = (f"{'operation':<34} {'server':<9} {'conc':>4} {'req/s':>8} {'items/s':>8} "
             f"{'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'errors':>6} {'cpu ms/req':>10}")
@@ -385,15 +396,20 @@ def main(argv: list[str] | None = None) -> int:
 
         def pair(operation: str, query: str, baseline_path: str, clients: list[dict[str, Any]],
                  profile: Path | None = None) -> dict[str, Any]:
-            """Product and baseline back to back, `--repeat` times; the best run of each is kept."""
+            """Product and baseline back to back, `--repeat` times; the best run of each is kept.
+            With several pairs, the median of the pairs' own ratios is given too."""
             best: dict[str, tuple[Row, dict[str, Any]]] = {}
+            pairs: list[tuple[dict[str, Any], dict[str, Any]]] = []
             for attempt in range(args.repeat):
+                measured: dict[str, dict[str, Any]] = {}
                 for server, path in ((product, "/graphql"), (baseline, baseline_path)):
                     result = measure(operation, server, path, clients,
                                      profile if attempt == 0 and server is product else None)
                     row = rows.pop()
+                    measured[server.name] = result
                     if server.name not in best or result["rps"] > best[server.name][1]["rps"]:
                         best[server.name] = (row, result)
+                pairs.append((measured["product"], measured["baseline"]))
             rows.extend(row for row, _ in best.values())
             p, b = best["product"][1], best["baseline"][1]
             if b["rps"]:
@@ -401,6 +417,15 @@ def main(argv: list[str] | None = None) -> int:
             if p.get("cpu_ms") and b.get("cpu_ms"):
                 ratios.append((f"{operation} baseline/product, server CPU per request",
                                b["cpu_ms"] / p["cpu_ms"]))
+            if len(pairs) > 1:
+                adjacent = adjacent_ratios(pairs)
+                for figure, label in (("req/s", "product/baseline, req/s"),
+                                      ("cpu", "baseline/product, server CPU per request")):
+                    values = adjacent[figure]
+                    if values:
+                        each = " ".join(f"{v:.2f}" for v in values)
+                        ratios.append((f"{operation} {label}, median of the pairs ({each})",
+                                       statistics.median(values)))
             return p
 
         s1: dict[str, Any] = {}
