@@ -286,9 +286,10 @@ class Row:
 def adjacent_ratios(pairs: list[tuple[dict[str, Any], dict[str, Any]]]) -> dict[str, list[float]]:
     """The ratios of each (product, baseline) pair measured back to back: on a host whose
     speed drifts within minutes, two runs a few seconds apart share its speed better than the
-    best runs of each, which may come from different minutes. Pairs missing a figure are left
-    out of that figure's list."""
-    by_rps = [p["rps"] / b["rps"] for p, b in pairs if p.get("rps") and b.get("rps")]
+    best runs of each, which may come from different minutes. A pair whose baseline served
+    nothing, or without CPU figures, is left out of that figure's list; a product that served
+    nothing counts as 0."""
+    by_rps = [p["rps"] / b["rps"] for p, b in pairs if b.get("rps")]
     by_cpu = [b["cpu_ms"] / p["cpu_ms"] for p, b in pairs if p.get("cpu_ms") and b.get("cpu_ms")]
     return {"req/s": by_rps, "cpu": by_cpu}
 
@@ -411,20 +412,15 @@ def main(argv: list[str] | None = None) -> int:
                         best[server.name] = (row, result)
                 pairs.append((measured["product"], measured["baseline"]))
             rows.extend(row for row, _ in best.values())
-            p, b = best["product"][1], best["baseline"][1]
-            if b["rps"]:
-                ratios.append((f"{operation} product/baseline, req/s", p["rps"] / b["rps"]))
-            if p.get("cpu_ms") and b.get("cpu_ms"):
-                ratios.append((f"{operation} baseline/product, server CPU per request",
-                               b["cpu_ms"] / p["cpu_ms"]))
+            p = best["product"][1]
+            labels = {"req/s": "product/baseline, req/s", "cpu": "baseline/product, server CPU per request"}
+            for figure, values in adjacent_ratios([(p, best["baseline"][1])]).items():
+                ratios.extend((f"{operation} {labels[figure]}", value) for value in values)
             if len(pairs) > 1:
-                adjacent = adjacent_ratios(pairs)
-                for figure, label in (("req/s", "product/baseline, req/s"),
-                                      ("cpu", "baseline/product, server CPU per request")):
-                    values = adjacent[figure]
+                for figure, values in adjacent_ratios(pairs).items():
                     if values:
                         each = " ".join(f"{v:.2f}" for v in values)
-                        ratios.append((f"{operation} {label}, median of the pairs ({each})",
+                        ratios.append((f"{operation} {labels[figure]}, median of the pairs ({each})",
                                        statistics.median(values)))
             return p
 

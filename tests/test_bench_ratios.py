@@ -31,3 +31,5 @@ def test_a_pair_missing_a_figure_is_left_out_of_it() -> None:
     ratios = adjacent_ratios(pairs)
     assert ratios["req/s"] == [0.5]
     assert ratios["cpu"] == [0.5]
+    # A product that served nothing beside a baseline that did: a ratio of 0, not left out.
+    assert adjacent_ratios([({"rps": 0.0}, {"rps": 900.0})]) == {"req/s": [0.0], "cpu": []}

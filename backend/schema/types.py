@@ -63,21 +63,20 @@ class Entry:
         details = _DETAIL_NAMES.get(type(self))
         if source is None or details is None:
             raise AttributeError(name)
-        if name == "created_at":
-            values[name] = _created_at_of(source)
-        elif name == "author":
-            values[name] = _author_of(source)
+        read = _READ_LATER.get(name)
+        if read is not None:
+            values[name] = read(source)
         elif name in details:
             values.update(_DETAILS[type(self)](_details_of(source), source))
         else:
             raise AttributeError(name)
-        if "created_at" in values and "author" in values and (not details or next(iter(details)) in values):
+        if all(later in values for later in _READ_LATER) and (not details or next(iter(details)) in values):
             del values[_PENDING]
         return values[name]
 
 
-# Kept in an entry made by `to_entry` until its details and `created_at` are read: the
-# stored entry.
+# Kept in an entry made by `to_entry` until its details and the fields of `_READ_LATER`
+# are read: the stored entry.
 _PENDING = "_dmp_stored_entry"
 # A page row's details are the column's JSON text, its `created_at` the driver's value:
 # read as the ORM reads them.
@@ -273,6 +272,11 @@ def _created_at_of(entry: StoredEntry) -> dt.datetime:
         _read_created_at = sql.driver_reader(EntryModel, "created_at")
     created: dt.datetime = _read_created_at(value)
     return created
+
+
+# The entry fields besides the details that `to_entry` leaves to be read from the stored
+# entry on first use, and how each is read.
+_READ_LATER: dict[str, Callable[[StoredEntry], Any]] = {"created_at": _created_at_of, "author": _author_of}
 
 
 def _details_of(entry: StoredEntry) -> dict[str, Any]:
