@@ -21,11 +21,10 @@ from backend.config import Settings, settings
 from backend.downloads import download_file
 from backend.graphql_view import GraphQLView
 from backend.logs import configure as configure_logging
-from backend.middleware import DatabaseUnavailable, RequestLog, SecurityHeaders
+from backend.middleware import HttpEdge
 from backend.notify import delivery
 from backend.schema.root import schema
 from backend.static import DIST, index_response
-from backend.upload_limit import UploadSizeLimit
 
 
 async def healthz(request: Request) -> Response:
@@ -116,11 +115,6 @@ def create_app(cfg: Settings | None = None, *, outbox_worker: bool = True) -> St
     routes.append(Route("/{path:path}", spa))
     return Starlette(
         routes=routes,
-        middleware=[
-            Middleware(RequestLog),
-            Middleware(SecurityHeaders, production=cfg.production),
-            Middleware(UploadSizeLimit),
-            Middleware(DatabaseUnavailable),
-        ],
+        middleware=[Middleware(HttpEdge, production=cfg.production)],
         lifespan=lifespan,
     )

@@ -1,16 +1,15 @@
-"""Pure ASGI middleware: refuse oversized uploads before their body is read.
+"""Refusing oversized uploads before their body is read (checked by `middleware.HttpEdge`).
 
 Starlette's form parser spools every file part to disk whatever its size, so the
-20 MB document limit is enforced here first, from the declared Content-Length (the
-ASGI server never delivers more than it), and again by the resolver on the bytes.
+20 MB document limit is enforced first from the declared Content-Length (the ASGI server
+never delivers more than it), and again by the resolver on the bytes.
 """
 
 from __future__ import annotations
 
 import json
 
-from starlette.datastructures import Headers
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Scope, Send
 
 from backend.resolvers.documents import MAX_BYTES
 
@@ -18,31 +17,29 @@ from backend.resolvers.documents import MAX_BYTES
 MAX_MULTIPART_BODY = MAX_BYTES + 1024 * 1024
 
 
-class UploadSizeLimit:
-    def __init__(self, app: ASGIApp, limit: int = MAX_MULTIPART_BODY) -> None:
-        self.app = app
-        self.limit = limit
+def _header(scope: Scope, name: bytes) -> str | None:
+    """The first value of a request header, as Starlette's `Headers.get` reads it (ASGI gives
+    names in lower case), without building the whole header map."""
+    for key, value in scope["headers"]:
+        if key == name:
+            return value.decode("latin-1")  # type: ignore[no-any-return]
+    return None
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["method"] == "POST":
-            headers = Headers(scope=scope)
-            if headers.get("content-type", "").startswith("multipart/"):
-                refusal = self._refusal(headers.get("content-length"))
-                if refusal is not None:
-                    status, message = refusal
-                    await _send_error(send, status, message)
-                    return
-        await self.app(scope, receive, send)
 
-    def _refusal(self, declared: str | None) -> tuple[int, str] | None:
-        if declared is None or not declared.isdigit():
-            return 411, "Uploads must declare their Content-Length"
-        if int(declared) > self.limit:
-            return 413, "The file is too large: documents may be at most 20 MB"
+def upload_refusal(scope: Scope, limit: int = MAX_MULTIPART_BODY) -> tuple[int, str] | None:
+    """For a multipart POST: the status and message refusing it before its body is read, or
+    None. Any other request: None."""
+    if scope["method"] != "POST" or not (_header(scope, b"content-type") or "").startswith("multipart/"):
         return None
+    declared = _header(scope, b"content-length")
+    if declared is None or not declared.isdigit():
+        return 411, "Uploads must declare their Content-Length"
+    if int(declared) > limit:
+        return 413, "The file is too large: documents may be at most 20 MB"
+    return None
 
 
-async def _send_error(send: Send, status: int, message: str) -> None:
+async def send_refusal(send: Send, status: int, message: str) -> None:
     body = json.dumps(
         {"errors": [{"message": message, "extensions": {"code": "BAD_USER_INPUT"}}]}
     ).encode()

@@ -8,15 +8,31 @@ import json
 from datetime import datetime
 from typing import Any
 
+import orjson
+
 GENESIS = "0" * 64
 
 
-# One encoder for every event: json.dumps with options builds a new one on each call.
+# The canonical form every stored MAC was computed on: the standard library's JSON, keys
+# sorted, no spaces, non-ASCII text as UTF-8. For fields of text, integers, booleans, None and
+# lists of text (an event's), orjson with sorted keys writes the same bytes about ten times
+# faster: it escapes the same characters the same way, which tests/test_audit_canonical.py checks
+# for every code point. Any other value (a float, which the two write differently; a type
+# orjson writes and the standard library refuses) and anything orjson refuses (an integer
+# past 64 bits, a lone surrogate) go to the standard library, as they always did.
 _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+_SAME_IN_BOTH = frozenset({str, int, bool, type(None)})
 
 
 def canonical(fields: dict[str, Any]) -> bytes:
-    return _CANONICAL.encode(fields).encode()
+    for value in fields.values():
+        kind = type(value)
+        if kind not in _SAME_IN_BOTH and (kind is not list or any(type(item) is not str for item in value)):
+            return _CANONICAL.encode(fields).encode()
+    try:
+        return orjson.dumps(fields, option=orjson.OPT_SORT_KEYS)
+    except orjson.JSONEncodeError:  # a key that is not text, an integer past 64 bits, a lone surrogate
+        return _CANONICAL.encode(fields).encode()
 
 
 def event_fields(

@@ -8,6 +8,7 @@ from backend.domain.reasons import Reason, Refused
 
 _INS = re.compile(r"^[12378]\d{4}(?:\d{2}|2A|2B)\d{6}\d{2}$")
 _RPPS = re.compile(r"^\d{11}$")
+_INS_SEPARATORS = re.compile(r"[\s.-]")
 
 
 class InvalidIdentifier(Refused):
@@ -16,7 +17,7 @@ class InvalidIdentifier(Refused):
 
 def normalize_ins(raw: str) -> str:
     """Return the INS without spaces, upper-cased, or raise InvalidIdentifier."""
-    ins = re.sub(r"[\s.-]", "", raw or "").upper()
+    ins = _INS_SEPARATORS.sub("", raw or "").upper()
     if len(ins) != 15 or not _INS.match(ins):
         raise InvalidIdentifier(
             "INS must be 15 characters: 13 digits (2A/2B for Corsica) + key", Reason.INVALID_INS

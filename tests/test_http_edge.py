@@ -1,0 +1,212 @@
+"""The layer every HTTP request goes through (`backend.middleware.HttpEdge`), on its own
+around small ASGI applications: the request id and log line, the security headers, the
+upload limit, and a database outage answered 503. The whole application's responses are
+checked by tests/test_hardening_headers.py, tests/test_documents_upload.py and
+tests/test_resilience_pg_restart.py."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import asyncpg  # type: ignore[import-untyped]
+import pytest
+
+from backend.middleware import CSP, UNAVAILABLE, HttpEdge
+
+Message = dict[str, Any]
+App = Callable[
+    [dict[str, Any], Callable[[], Awaitable[Message]], Callable[[Message], Awaitable[None]]], Awaitable[None]
+]
+
+
+def scope(
+    method: str = "POST", path: str = "/graphql", headers: list[tuple[bytes, bytes]] | None = None
+) -> dict[str, Any]:
+    return {"type": "http", "method": method, "path": path, "headers": headers or []}
+
+
+async def run(edge: HttpEdge, request: dict[str, Any]) -> list[Message]:
+    sent: list[Message] = []
+
+    async def receive() -> Message:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    await edge(request, receive, send)
+    return sent
+
+
+def answering(
+    status: int = 200, headers: list[tuple[bytes, bytes]] | None = None, operation: str | None = None
+) -> tuple[App, list[dict[str, Any]]]:
+    """An application answering `status` with `headers`; the scopes it was called with."""
+    calls: list[dict[str, Any]] = []
+
+    async def app(request: dict[str, Any], receive: Any, send: Any) -> None:
+        calls.append(request)
+        if operation:
+            request["state"]["operation"] = operation
+            request["state"]["operation_type"] = "query"
+        await send({"type": "http.response.start", "status": status, "headers": list(headers or [])})
+        await send({"type": "http.response.body", "body": b"{}"})
+
+    return app, calls
+
+
+def header_map(message: Message) -> dict[bytes, list[bytes]]:
+    found: dict[bytes, list[bytes]] = {}
+    for name, value in message["headers"]:
+        found.setdefault(name, []).append(value)
+    return found
+
+
+def request_lines(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
+    return [r for r in caplog.records if r.name == "dmp.http" and r.getMessage() == "request"]
+
+
+async def test_headers_request_id_and_log_line(caplog: pytest.LogCaptureFixture) -> None:
+    app, calls = answering(
+        201, [(b"content-type", b"application/json"), (b"cache-control", b"max-age=60")], operation="S1"
+    )
+    caplog.set_level(logging.INFO, logger="dmp.http")
+    sent = await run(HttpEdge(app), scope(path="/graphql"))
+    start = sent[0]
+    assert start["status"] == 201
+    headers = header_map(start)
+    assert headers[b"content-security-policy"] == [CSP.encode()]
+    assert headers[b"x-content-type-options"] == [b"nosniff"]
+    assert headers[b"x-frame-options"] == [b"DENY"]
+    assert headers[b"referrer-policy"] == [b"no-referrer"]
+    assert headers[b"cache-control"] == [b"max-age=60"]  # the handler's own, not replaced or doubled
+    assert b"strict-transport-security" not in headers  # development
+    request_id = calls[0]["state"]["request_id"]
+    assert headers[b"x-request-id"] == [request_id.encode()] and len(request_id) == 32
+    assert sent[1] == {"type": "http.response.body", "body": b"{}"}
+    (line,) = request_lines(caplog)
+    assert (line.request_id, line.method, line.path, line.status) == (request_id, "POST", "/graphql", 201)  # type: ignore[attr-defined]
+    assert (line.operation, line.operation_type) == ("S1", "query")  # type: ignore[attr-defined]
+    assert line.duration_ms >= 0  # type: ignore[attr-defined]
+
+
+async def test_production_adds_hsts_and_each_request_has_its_own_id() -> None:
+    app, calls = answering()
+    edge = HttpEdge(app, production=True)
+    first = await run(edge, scope())
+    await run(edge, scope())
+    assert header_map(first[0])[b"strict-transport-security"] == [b"max-age=63072000; includeSubDomains"]
+    assert calls[0]["state"]["request_id"] != calls[1]["state"]["request_id"]
+
+
+@pytest.mark.parametrize(
+    ("headers", "status", "message"),
+    [
+        (
+            [(b"content-type", b"multipart/form-data; boundary=x")],
+            411,
+            "Uploads must declare their Content-Length",
+        ),
+        (
+            [(b"content-type", b"multipart/form-data; boundary=x"), (b"content-length", b"12x")],
+            411,
+            "Uploads must declare their Content-Length",
+        ),
+        (
+            [(b"content-type", b"multipart/form-data; boundary=x"), (b"content-length", b"1001")],
+            413,
+            "The file is too large: documents may be at most 20 MB",
+        ),
+    ],
+)
+async def test_an_upload_over_the_limit_is_refused_before_the_application(
+    caplog: pytest.LogCaptureFixture, headers: list[tuple[bytes, bytes]], status: int, message: str
+) -> None:
+    app, calls = answering()
+    caplog.set_level(logging.INFO, logger="dmp.http")
+    sent = await run(HttpEdge(app, upload_limit=1000), scope(headers=headers))
+    assert calls == []  # nothing read, nothing run
+    assert sent[0]["status"] == status
+    found = header_map(sent[0])
+    assert (
+        found[b"connection"] == [b"close"]
+        and b"content-security-policy" in found
+        and b"x-request-id" in found
+    )
+    body = json.loads(sent[1]["body"])
+    assert body == {"errors": [{"message": message, "extensions": {"code": "BAD_USER_INPUT"}}]}
+    assert [r.status for r in request_lines(caplog)] == [status]  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("method", "headers"),
+    [
+        ("POST", [(b"content-type", b"multipart/form-data; boundary=x"), (b"content-length", b"1000")]),
+        ("POST", [(b"content-type", b"application/json")]),  # not an upload: no length needed
+        ("GET", [(b"content-type", b"multipart/form-data; boundary=x")]),  # only POSTs carry uploads
+    ],
+)
+async def test_other_requests_reach_the_application(method: str, headers: list[tuple[bytes, bytes]]) -> None:
+    app, calls = answering()
+    sent = await run(HttpEdge(app, upload_limit=1000), scope(method=method, headers=headers))
+    assert len(calls) == 1 and sent[0]["status"] == 200
+
+
+def failing(error: BaseException, after_start: bool = False) -> App:
+    async def app(request: dict[str, Any], receive: Any, send: Any) -> None:
+        if after_start:
+            await send({"type": "http.response.start", "status": 200, "headers": []})
+        raise error
+
+    return app
+
+
+async def test_a_database_outage_answers_503(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="dmp.http")
+    outage = asyncpg.exceptions.CannotConnectNowError("the database system is starting up")
+    sent = await run(HttpEdge(failing(outage)), scope())
+    assert sent[0]["status"] == 503
+    found = header_map(sent[0])
+    assert found[b"retry-after"] == [b"5"] and found[b"content-type"] == [b"application/json"]
+    assert b"content-security-policy" in found and b"x-request-id" in found
+    assert sent[1]["body"] == UNAVAILABLE
+    assert json.loads(UNAVAILABLE)["errors"][0]["extensions"]["code"] == "INTERNAL"
+    warnings = [r for r in caplog.records if r.name == "dmp.http" and r.levelno == logging.WARNING]
+    assert [(r.getMessage(), r.error) for r in warnings] == [  # type: ignore[attr-defined]
+        ("database unavailable", "CannotConnectNowError")
+    ]
+    assert [r.status for r in request_lines(caplog)] == [503]  # type: ignore[attr-defined]
+
+
+async def test_other_errors_and_late_outages_are_raised_and_logged(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="dmp.http")
+    with pytest.raises(ValueError, match="boom"):
+        await run(HttpEdge(failing(ValueError("boom"))), scope())
+    # Once the response has started, an outage cannot be answered 503: it is raised.
+    with pytest.raises(ConnectionError):
+        await run(HttpEdge(failing(ConnectionError("gone"), after_start=True)), scope())
+    assert [r.status for r in request_lines(caplog)] == [500, 200]  # type: ignore[attr-defined]
+
+
+async def test_other_scopes_pass_through_untouched(caplog: pytest.LogCaptureFixture) -> None:
+    seen: list[tuple[dict[str, Any], Any]] = []
+
+    async def app(request: dict[str, Any], receive: Any, send: Any) -> None:
+        seen.append((request, send))
+
+    caplog.set_level(logging.INFO, logger="dmp.http")
+    edge = HttpEdge(app)
+
+    async def receive() -> Message:
+        return {"type": "lifespan.startup"}
+
+    async def send(message: Message) -> None:
+        return None
+
+    lifespan: dict[str, Any] = {"type": "lifespan"}
+    await edge(lifespan, receive, send)
+    assert seen == [(lifespan, send)] and "state" not in lifespan
+    assert request_lines(caplog) == []
