@@ -10,10 +10,12 @@ from __future__ import annotations
 import datetime as dt
 import enum
 from dataclasses import dataclass
+from inspect import isawaitable
 from typing import Any
 
 import pytest
 import strawberry
+from graphql import execute, parse
 from strawberry.permission import BasePermission, PermissionExtension
 
 from backend.schema import execution
@@ -255,6 +257,12 @@ QUERIES = {
     ),
     "a method that raises": "{ page { label explode computed } }",
     "methods that are not plain": '{ page { withInfo greet g: greet(name: "Léa") guarded label } }',
+    "directives beside a resolver": """
+        query($yes: Boolean!) {
+          page { withInfo label @skip(if: $yes) edges @include(if: $yes) { cursor } ...H }
+        }
+        fragment H on Page { holders @skip(if: $yes) { label } }
+    """,
 }
 
 
@@ -338,3 +346,45 @@ async def test_methods_of_the_source_alone_are_read_without_strawberry_wrapper()
     result = await schema.execute("{ page { guarded label } }")
     assert not result.errors and result.data == {"page": {"guarded": None, "label": "main"}}
     assert "Page.guarded" in seen  # the permission ran through strawberry's path
+
+
+async def test_collected_fields_are_shared_by_the_requests_sending_the_same_document(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An object graphql-core completes itself (a resolver among its fields) has its
+    sub-fields collected once for a document without directives, then taken from the shared
+    table by every request sending that document (its parsed nodes); with directives, each
+    request collects them with its own variables."""
+    calls: list[str] = []
+    collect = execution.collect_subfields
+
+    def counting(*args: Any) -> Any:
+        calls.append(args[4].name)  # the object type
+        return collect(*args)
+
+    monkeypatch.setattr(execution, "collect_subfields", counting)
+    execution._COLLECTED.clear()
+    document = parse("{ page { withInfo label edges { cursor node { id } } } }")
+    expected = (await REFERENCE.execute("{ page { withInfo label edges { cursor node { id } } } }")).data
+    for run in range(3):
+        outcome = execute(PRODUCT._schema, document, executor_class=PRODUCT.execution_context_class)
+        result = await outcome if isawaitable(outcome) else outcome
+        assert not result.errors and result.data == expected
+        if run == 0:  # the first request collects (for its completers too), the others do not
+            assert "Page" in calls and len(execution._COLLECTED) == 1
+            calls.clear()
+    assert calls == [] and len(execution._COLLECTED) == 1
+
+    execution._COLLECTED.clear()
+    with_directives = parse(QUERIES["directives beside a resolver"])
+    for yes in (True, False, True):
+        outcome = execute(
+            PRODUCT._schema, with_directives, variable_values={"yes": yes},
+            executor_class=PRODUCT.execution_context_class,
+        )
+        result = await outcome if isawaitable(outcome) else outcome
+        reference = await REFERENCE.execute(
+            QUERIES["directives beside a resolver"], variable_values={"yes": yes}
+        )
+        assert result.data == reference.data and not result.errors
+    assert execution._COLLECTED == {}

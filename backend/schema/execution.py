@@ -53,7 +53,7 @@ from graphql import (
     GraphQLUnionType,
     Undefined,
 )
-from graphql.execution.collect_fields import collect_subfields
+from graphql.execution.collect_fields import CollectedFields, collect_subfields
 from graphql.execution.executor import to_nodes
 from graphql.execution.values import VariableValues, get_argument_values
 from graphql.language import (
@@ -480,8 +480,36 @@ def _without_directives(
 # their identity while it is here.
 _SHARED: dict[tuple[int, tuple[int, ...]], tuple[Any, Sequence[FieldNode], Completer | None]] = {}
 _SHARED_MAX = 2048
+# The sub-fields graphql-core collects for an object it completes itself (a record with its
+# section fields), by the same rule.
+_COLLECTED: dict[tuple[int, tuple[int, ...]], tuple[Any, Sequence[FieldNode], CollectedFields]] = {}
 # Argument values of field nodes without variables, by the same rule: (node, field, values).
 _ARGUMENTS: dict[tuple[int, int], tuple[FieldNode, GraphQLField, dict[str, Any]]] = {}
+
+
+_Key = tuple[int, tuple[int, ...]]
+
+
+def _nodes_of(field_details_list: Any) -> tuple[FieldNode, ...]:
+    # One node is the usual case: read without building a generator.
+    if len(field_details_list) == 1:
+        return (field_details_list[0].node,)
+    return tuple(d.node for d in field_details_list)
+
+
+def _shared(table: dict[_Key, Any], return_type: Any, nodes: tuple[FieldNode, ...]) -> tuple[_Key, Any]:
+    """The key of a selection in one of the shared tables, and its entry there or None."""
+    key = (id(return_type), tuple(map(id, nodes)))
+    entry = table.get(key)
+    if entry is not None and entry[0] is return_type and all(map(is_, entry[1], nodes)):
+        return key, entry
+    return key, None
+
+
+def _share(table: dict[_Key, Any], key: _Key, entry: Any) -> None:
+    if len(table) >= _SHARED_MAX:
+        table.clear()
+    table[key] = entry
 
 
 def _helpers(executor: weakref.ref[ExecutionContext]) -> GraphQLResolveInfoHelpers:
@@ -671,32 +699,46 @@ class ExecutionContext(StrawberryGraphQLCoreExecutionContext):
         )
 
     def _completer(self, return_type: Any, field_details_list: Any) -> Completer | None:
-        # One node is the usual case: looked up without building generators.
-        if len(field_details_list) == 1:
-            nodes: tuple[FieldNode, ...] = (field_details_list[0].node,)
-        else:
-            nodes = tuple(d.node for d in field_details_list)
-        key = (id(return_type), tuple(map(id, nodes)))
-        shared = _SHARED.get(key)
-        if shared is not None and shared[0] is return_type and all(map(is_, shared[1], nodes)):
-            return shared[2]
+        nodes = _nodes_of(field_details_list)
+        key, shared = _shared(_SHARED, return_type, nodes)
+        if shared is not None:
+            return shared[2]  # type: ignore[no-any-return]
         try:
-            if all(
-                d.defer_usage is None
-                and not d.fragment_variable_values
-                and _without_directives(d.node.selection_set, self.fragments, set())
-                for d in field_details_list
-            ):
+            if self._shareable(field_details_list):
                 completer = _Builder(self._collect_shared).completer(return_type, field_details_list)
-                if len(_SHARED) >= _SHARED_MAX:
-                    _SHARED.clear()
-                _SHARED[key] = (return_type, nodes, completer)
+                _share(_SHARED, key, (return_type, nodes, completer))
                 return completer
             if self._builder is None:
                 self._builder = _Builder(self.collect_subfields)
             return self._builder.completer(return_type, field_details_list)
         except Exception:  # noqa: BLE001 - a selection this cannot read is graphql-core's
             return None
+
+    def _shareable(self, field_details_list: Any) -> bool:
+        """Whether the selection below these field nodes is the same for every request that
+        sends their document: no directive, no deferred fragment, no fragment variable."""
+        return all(
+            d.defer_usage is None
+            and not d.fragment_variable_values
+            and _without_directives(d.node.selection_set, self.fragments, set())
+            for d in field_details_list
+        )
+
+    def collect_subfields(self, return_type: GraphQLObjectType, field_details_list: Any) -> CollectedFields:
+        """graphql-core's, where it completes an object itself (a record, whose section fields
+        have resolvers): the sub-fields of a selection that `_shareable` accepts are collected
+        once for every request sending the same document, as its completers are, instead of
+        once per request. Others are graphql-core's, collected with the request's variables."""
+        nodes = _nodes_of(field_details_list)
+        key, shared = _shared(_COLLECTED, return_type, nodes)
+        if shared is not None:
+            return shared[2]  # type: ignore[no-any-return]
+        if not self._shareable(field_details_list):
+            return super().collect_subfields(return_type, field_details_list)
+        collected: CollectedFields = self._collect_shared(return_type, field_details_list)
+        if not collected.new_defer_usages and not collected.forbidden_directive_instances:
+            _share(_COLLECTED, key, (return_type, nodes, collected))
+        return collected
 
     def _collect_shared(self, object_type: GraphQLObjectType, field_details_list: Any) -> Any:
         """Sub-fields collected for a shared completer: no directive below, so the variables
