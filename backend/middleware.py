@@ -54,8 +54,8 @@ class HttpEdge:
       503 with an INTERNAL error in JSON, instead of a bare 500 page, if nothing was sent yet.
 
     These were four middlewares, each a coroutine and a wrapped `send` of its own per
-    request: about 5 % of a consultation's CPU time (docs/benchmarks.md, step 33). One layer
-    does the same in the same order, with one wrapped `send`.
+    request: with the log line, 5 % of a consultation's instructions (docs/benchmarks.md,
+    step 33). One layer does the same in the same order, with one wrapped `send`.
     """
 
     def __init__(
