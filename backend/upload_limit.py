@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 
+from starlette.datastructures import Headers
 from starlette.types import Scope, Send
 
 from backend.resolvers.documents import MAX_BYTES
@@ -17,21 +18,15 @@ from backend.resolvers.documents import MAX_BYTES
 MAX_MULTIPART_BODY = MAX_BYTES + 1024 * 1024
 
 
-def _header(scope: Scope, name: bytes) -> str | None:
-    """The first value of a request header, as Starlette's `Headers.get` reads it (ASGI gives
-    names in lower case), without building the whole header map."""
-    for key, value in scope["headers"]:
-        if key == name:
-            return value.decode("latin-1")  # type: ignore[no-any-return]
-    return None
-
-
 def upload_refusal(scope: Scope, limit: int = MAX_MULTIPART_BODY) -> tuple[int, str] | None:
     """For a multipart POST: the status and message refusing it before its body is read, or
     None. Any other request: None."""
-    if scope["method"] != "POST" or not (_header(scope, b"content-type") or "").startswith("multipart/"):
+    if scope["method"] != "POST":
         return None
-    declared = _header(scope, b"content-length")
+    headers = Headers(scope=scope)
+    if not headers.get("content-type", "").startswith("multipart/"):
+        return None
+    declared = headers.get("content-length")
     if declared is None or not declared.isdigit():
         return 411, "Uploads must declare their Content-Length"
     if int(declared) > limit:

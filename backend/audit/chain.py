@@ -28,11 +28,13 @@ def canonical(fields: dict[str, Any]) -> bytes:
     for value in fields.values():
         kind = type(value)
         if kind not in _SAME_IN_BOTH and (kind is not list or any(type(item) is not str for item in value)):
-            return _CANONICAL.encode(fields).encode()
-    try:
-        return orjson.dumps(fields, option=orjson.OPT_SORT_KEYS)
-    except orjson.JSONEncodeError:  # a key that is not text, an integer past 64 bits, a lone surrogate
-        return _CANONICAL.encode(fields).encode()
+            break
+    else:
+        try:
+            return orjson.dumps(fields, option=orjson.OPT_SORT_KEYS)
+        except orjson.JSONEncodeError:  # a key that is not text, an integer past 64 bits, a lone surrogate
+            pass
+    return _CANONICAL.encode(fields).encode()
 
 
 def event_fields(
