@@ -15,14 +15,16 @@ import logging
 import re
 import sqlite3
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from functools import lru_cache
 from typing import Any, TypeVar
 
+import asyncpg  # type: ignore[import-untyped]
 from tortoise import Model, timezone
 from tortoise.backends.asyncpg.client import AsyncpgDBClient
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.context import require_context
+from tortoise.exceptions import IntegrityError
 from tortoise.fields import Field
 from tortoise.fields.data import (
     CharEnumFieldInstance,
@@ -33,6 +35,7 @@ from tortoise.fields.data import (
 )
 
 M = TypeVar("M", bound=Model)
+T = TypeVar("T")
 
 # SQLite binds UUIDs as their text form, as the ORM stores them.
 sqlite3.register_adapter(uuid.UUID, str)
@@ -167,21 +170,18 @@ async def release_kept(conn: BaseDBAsyncClient | None = None) -> None:
 
 
 async def fetch(sql: str, params: Sequence[Any], conn: BaseDBAsyncClient | None = None) -> list[Any]:
-    """Rows of one statement (a SELECT, or a WITH … SELECT); `conn` may be a transaction."""
+    """Rows of one statement (a SELECT, or a statement with RETURNING); `conn` may be a
+    transaction."""
     conn = conn or default()
     if pooled_postgres(conn):
-        # asyncpg's connections directly, without the ORM's per-statement wrappers, kept
-        # between statements (`_Kept`). Logged as the ORM logs its statements.
-        _DB_LOG.debug("%s: %s", sql, params)
-        kept = _kept(conn)  # type: ignore[arg-type]
-        connection, uses = await kept.take()
-        try:
-            found: list[Any] = await connection.fetch(sql, *params)
-        except BaseException:
-            await kept.pool.release(connection)
-            raise
-        await kept.give_back(connection, uses + 1)
+        found: list[Any] = await _on_kept(conn, "fetch", sql, params)  # type: ignore[arg-type]
         return found
+    if isinstance(conn, AsyncpgDBClient):
+        # A transaction's client. The ORM's `execute_query` would give no rows for a
+        # statement that starts with INSERT, UPDATE or DELETE, RETURNING or not.
+        async with conn.acquire_connection() as connection:
+            _DB_LOG.debug("%s: %s", sql, params)
+            return list(await _translated(connection.fetch(sql, *params)))
     _, rows = await conn.execute_query(text_for(conn, sql), list(params))
     return list(rows)
 
@@ -189,8 +189,51 @@ async def fetch(sql: str, params: Sequence[Any], conn: BaseDBAsyncClient | None 
 async def execute(sql: str, params: Sequence[Any], conn: BaseDBAsyncClient | None = None) -> int:
     """Rows changed by one INSERT, UPDATE or DELETE."""
     conn = conn or default()
-    changed, _ = await conn.execute_query(text_for(conn, sql), list(params))
-    return changed
+    if pooled_postgres(conn):
+        status: str = await _on_kept(conn, "execute", sql, params)  # type: ignore[arg-type]
+    elif isinstance(conn, AsyncpgDBClient):
+        # A transaction's client. (The ORM's `execute_query` reads an INSERT's count as 0.)
+        async with conn.acquire_connection() as connection:
+            _DB_LOG.debug("%s: %s", sql, params)
+            status = await _translated(connection.execute(sql, *params))
+    else:
+        changed, _ = await conn.execute_query(text_for(conn, sql), list(params))
+        return changed
+    # asyncpg's status tag: "UPDATE 2", "DELETE 0", "INSERT 0 1"; the count is last.
+    tail = status.rpartition(" ")[2]
+    return int(tail) if tail.isdigit() else 0
+
+
+async def first(
+    cls: type[M], sql: str, params: Sequence[Any], conn: BaseDBAsyncClient | None = None
+) -> M | None:
+    """The model of the first row of a statement that reads every column of `cls`'s table
+    (SELECT t.* …, or RETURNING *), or None."""
+    rows = await fetch(sql, params, conn)
+    return model(cls, rows[0], conn) if rows else None
+
+
+async def _on_kept(conn: AsyncpgDBClient, method: str, sql: str, params: Sequence[Any]) -> Any:
+    """One statement on asyncpg's connections directly, without the ORM's per-statement
+    wrappers, kept between statements (`_Kept`). Logged as the ORM logs its statements."""
+    _DB_LOG.debug("%s: %s", sql, params)
+    kept = _kept(conn)
+    connection, uses = await kept.take()
+    try:
+        result = await _translated(getattr(connection, method)(sql, *params))
+    except BaseException:
+        await kept.pool.release(connection)
+        raise
+    await kept.give_back(connection, uses + 1)
+    return result
+
+
+async def _translated(statement: Awaitable[T]) -> T:
+    """asyncpg's result, a broken constraint raised as the ORM raises it (`IntegrityError`)."""
+    try:
+        return await statement
+    except asyncpg.IntegrityConstraintViolationError as exc:
+        raise IntegrityError(exc) from exc
 
 
 def model(cls: type[M], row: Any, conn: BaseDBAsyncClient | None = None) -> M:

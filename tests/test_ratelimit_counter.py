@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
+from typing import Any
+from unittest.mock import patch
+
+from tortoise.transactions import in_transaction
 
 from backend import clock
+from backend.auth import limits
 from backend.auth.limits import take
 from backend.models import RateCounter
 
@@ -18,3 +24,32 @@ async def test_parallel_first_uses_of_a_counter_count_exactly_up_to_the_limit() 
         assert results.count(True) == 20, results
         row = await RateCounter.get(key=key, window_start=window)
         assert row.count == 20
+
+
+async def test_a_counter_made_by_another_request_in_between_is_counted_on() -> None:
+    """The row appears after `take` looked for it: its insert meets the row and does nothing
+    (no error, which inside a transaction would abort it), and the try counts on that row."""
+    window = clock.now().replace(second=0, microsecond=0)
+    real_fetch = limits.sql.fetch
+
+    async def racing_fetch(statement: str, params: list[Any], conn: Any = None) -> list[Any]:
+        if statement == limits._EXISTS:  # another request creates the row right after this read
+            await RateCounter.create(key=params[0], window_start=params[1], count=1)
+            return []
+        return await real_fetch(statement, params, conn)
+
+    async with in_transaction():
+        with patch.object(limits.sql, "fetch", racing_fetch):
+            assert await take("test:race", window, 5)
+        # The transaction is still usable, and commits both counts.
+        assert (await RateCounter.get(key="test:race", window_start=window)).count == 2
+    assert (await RateCounter.get(key="test:race", window_start=window)).count == 2
+
+
+async def test_a_counter_at_its_limit_refuses_and_stays_at_its_limit() -> None:
+    window = clock.now().replace(second=0, microsecond=0)
+    assert [await take("test:full", window, 3) for _ in range(5)] == [True, True, True, False, False]
+    assert (await RateCounter.get(key="test:full", window_start=window)).count == 3
+    assert await RateCounter.filter(key="test:full").count() == 1
+    # Another window is another counter.
+    assert await take("test:full", window + timedelta(minutes=10), 3)

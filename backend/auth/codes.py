@@ -9,10 +9,10 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import Enum
+from functools import lru_cache
+from typing import Any
 
-from tortoise.expressions import F
-
-from backend import clock
+from backend import clock, sql
 from backend.auth import limits
 from backend.auth.contacts import mask_email, mask_phone
 from backend.auth.secrets_util import code_digest, new_code, same
@@ -31,6 +31,24 @@ _WORDING = {
 }
 
 
+# Hand-written (backend/sql.py): every sign-in runs these, and the ORM's statement building
+# cost more than the statements themselves (docs/benchmarks.md, step 35).
+_RETIRE = (
+    'UPDATE "one_time_code" SET "used_at" = $1'
+    ' WHERE "account_id" = $2 AND "purpose" = $3 AND "used_at" IS NULL'
+)
+_RETIRE_BOUND = {
+    None: _RETIRE,
+    "attempt": _RETIRE + ' AND "attempt_id" = $4',
+    "session": _RETIRE + ' AND "session_id" = $4',
+}
+_INSERT_CODE = (
+    'INSERT INTO "one_time_code" ("id", "account_id", "attempt_id", "session_id", "purpose",'
+    ' "channel", "code_hash", "tries", "expires_at", "used_at", "created_at")'
+    ' VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $8, NULL, $9)'
+)
+
+
 async def send_code(
     account: Account,
     purpose: CodePurpose,
@@ -42,24 +60,19 @@ async def send_code(
 ) -> str:
     """Issue a code, replacing earlier live codes of the same binding; returns the masked address."""
     now = clock.now()
-    earlier = OneTimeCode.filter(account_id=account.id, purpose=purpose, used_at=None)
+    retire = [now, account.id, purpose.value]
     if attempt is not None:
-        earlier = earlier.filter(attempt_id=attempt.id)
+        await sql.execute(_RETIRE_BOUND["attempt"], [*retire, attempt.id])
     elif session_id is not None:
-        earlier = earlier.filter(session_id=session_id)
-    await earlier.update(used_at=now)
+        await sql.execute(_RETIRE_BOUND["session"], [*retire, session_id])
+    else:
+        await sql.execute(_RETIRE_BOUND[None], retire)
     code = new_code()
     row_id = uuid.uuid4()
-    await OneTimeCode.create(
-        id=row_id,
-        account_id=account.id,
-        attempt_id=attempt.id if attempt else None,
-        session_id=session_id,
-        purpose=purpose,
-        channel=channel,
-        code_hash=code_digest(code, str(row_id)),
-        expires_at=now + VALIDITY,
-    )
+    await sql.execute(_INSERT_CODE, [
+        row_id, account.id, attempt.id if attempt else None, session_id, purpose.value,
+        channel.value, code_digest(code, str(row_id)), now + VALIDITY, now,
+    ])
     subject, why = _WORDING[purpose]
     text = f"Votre code DMP {why} : {code}\nIl expire dans 10 minutes. Ne le communiquez à personne.\n"
     if channel == CodeChannel.SMS:
@@ -83,18 +96,35 @@ class Verdict:
     locked_now: bool = False  # this try reached the daily cap and locked the account
 
 
+_LIVE_CODE = (
+    'SELECT * FROM "one_time_code" WHERE "purpose" = $1 AND "used_at" IS NULL AND "expires_at" > $2'
+)
+_COUNT_TRY = (
+    'UPDATE "one_time_code" SET "tries" = "tries" + 1'
+    ' WHERE "id" = $1 AND "used_at" IS NULL AND "expires_at" > $2 AND "tries" < $3'
+)
+_USE = 'UPDATE "one_time_code" SET "used_at" = $2 WHERE "id" = $1 AND "used_at" IS NULL'
+
+
+@lru_cache(maxsize=8)
+def _live_code_sql(attempt: bool, session: bool, channel: bool) -> str:
+    """The newest live code of a purpose, narrowed by the bindings given (parameters from $3)."""
+    text, n = _LIVE_CODE, 3
+    for given, column in ((attempt, "attempt_id"), (session, "session_id"), (channel, "channel")):
+        if given:
+            text, n = f'{text} AND "{column}" = ${n}', n + 1
+    return f'{text} ORDER BY "created_at" DESC LIMIT 1'
+
+
 async def live_code(
     purpose: CodePurpose, *, attempt_id: uuid.UUID | None = None, session_id: uuid.UUID | None = None,
     channel: CodeChannel | None = None,
 ) -> OneTimeCode | None:
-    query = OneTimeCode.filter(purpose=purpose, used_at=None, expires_at__gt=clock.now())
-    if attempt_id is not None:
-        query = query.filter(attempt_id=attempt_id)
-    if session_id is not None:
-        query = query.filter(session_id=session_id)
-    if channel is not None:
-        query = query.filter(channel=channel)
-    return await query.order_by("-created_at").first()
+    statement = _live_code_sql(attempt_id is not None, session_id is not None, channel is not None)
+    params: list[Any] = [purpose.value, clock.now()]
+    bindings = (attempt_id, session_id, channel.value if channel else None)
+    params += [value for value in bindings if value is not None]
+    return await sql.first(OneTimeCode, statement, params)
 
 
 async def verify(row: OneTimeCode | None, code: str) -> Verdict:
@@ -103,11 +133,7 @@ async def verify(row: OneTimeCode | None, code: str) -> Verdict:
     if row is None:
         code_digest(given, str(uuid.uuid4()))
         return Verdict(Outcome.EXHAUSTED)
-    now = clock.now()
-    counted = await OneTimeCode.filter(
-        id=row.id, used_at=None, expires_at__gt=now, tries__lt=MAX_TRIES
-    ).update(tries=F("tries") + 1)
-    if not counted:
+    if not await sql.execute(_COUNT_TRY, [row.id, clock.now(), MAX_TRIES]):
         return Verdict(Outcome.EXHAUSTED)
     account_id: uuid.UUID = row.account_id  # type: ignore[attr-defined]
     if not await limits.reserve_failure(account_id):
@@ -117,6 +143,6 @@ async def verify(row: OneTimeCode | None, code: str) -> Verdict:
         return Verdict(Outcome.WRONG, locked_now=await limits.lock_if_capped(account_id))
     await limits.release_failure(account_id)
     # Single use: of two right answers racing, only one marks the code.
-    if not await OneTimeCode.filter(id=row.id, used_at=None).update(used_at=clock.now()):
+    if not await sql.execute(_USE, [row.id, clock.now()]):
         return Verdict(Outcome.EXHAUSTED)
     return Verdict(Outcome.OK, row)

@@ -10,35 +10,59 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from tortoise.exceptions import IntegrityError
-from tortoise.expressions import F, Q
-from tortoise.transactions import in_transaction
-
-from backend import clock
-from backend.models import Account, RateCounter
+from backend import clock, sql
 
 # Code failures per account and UTC day; reaching it locks code login (DESIGN §5).
 DAILY_CODE_FAILURES = 10
 LOCK_REASON = "too many wrong codes"
 
 
+# Hand-written (backend/sql.py): every sign-in step runs these, and the ORM's statement
+# building cost more than the statements themselves (docs/benchmarks.md, step 35).
+_TAKE = (
+    'UPDATE "rate_counter" SET "count" = "count" + 1'
+    ' WHERE "key" = $1 AND "window_start" = $2 AND "count" < $3 RETURNING 1'
+)
+_EXISTS = 'SELECT 1 FROM "rate_counter" WHERE "key" = $1 AND "window_start" = $2 LIMIT 1'
+# A row made by another request in between is left as it is: ON CONFLICT, not an error
+# (which inside a transaction would abort it).
+_CREATE = (
+    'INSERT INTO "rate_counter" ("key", "window_start", "count") VALUES ($1, $2, 1)'
+    ' ON CONFLICT ("key", "window_start") DO NOTHING RETURNING 1'
+)
+
+
 async def take(key: str, window_start: datetime, limit: int) -> bool:
     """Count one use of `key` in the window starting at `window_start`; False past the limit."""
-    under_limit = RateCounter.filter(key=key, window_start=window_start, count__lt=limit)
     for _ in range(2):
-        if await under_limit.update(count=F("count") + 1):
+        if await sql.fetch(_TAKE, [key, window_start, limit]):
             return True
-        if await RateCounter.filter(key=key, window_start=window_start).exists():
+        if await sql.fetch(_EXISTS, [key, window_start]):
             # Either the limit is reached, or another request created the row after our
             # update looked: one more conditional update tells which.
-            return bool(await under_limit.update(count=F("count") + 1))
-        try:
-            async with in_transaction():  # a savepoint when the caller is in a transaction
-                await RateCounter.create(key=key, window_start=window_start, count=1)
+            return bool(await sql.fetch(_TAKE, [key, window_start, limit]))
+        if await sql.fetch(_CREATE, [key, window_start]):
             return True
-        except IntegrityError:
-            continue  # another request created it first: count on the row it made
+        # Another request created it first: count on the row it made.
     return False
+
+
+_COUNT_FAILURE = (
+    'UPDATE "account" SET "failure_count" = "failure_count" + 1 WHERE "id" = $1'
+    ' AND "locked_at" IS NULL AND "failure_day" = $2 AND "failure_count" < $3'
+)
+_FIRST_FAILURE_OF_DAY = (
+    'UPDATE "account" SET "failure_day" = $2, "failure_count" = 1 WHERE "id" = $1'
+    ' AND "locked_at" IS NULL AND ("failure_day" IS NULL OR "failure_day" <> $2)'
+)
+_RELEASE_FAILURE = (
+    'UPDATE "account" SET "failure_count" = "failure_count" - 1 WHERE "id" = $1'
+    ' AND "failure_day" = $2 AND "failure_count" > 0'
+)
+_LOCK_IF_CAPPED = (
+    'UPDATE "account" SET "locked_at" = $4, "lock_reason" = $5 WHERE "id" = $1'
+    ' AND "locked_at" IS NULL AND "failure_day" = $2 AND "failure_count" >= $3'
+)
 
 
 async def reserve_failure(account_id: uuid.UUID) -> bool:
@@ -47,33 +71,23 @@ async def reserve_failure(account_id: uuid.UUID) -> bool:
     Returns False when the account is locked or today's failures are used up. A try that
     turns out right gives its reservation back with `release_failure`.
     """
-    today = clock.now().date()
-    same_day = Account.filter(
-        id=account_id, locked_at=None, failure_day=today, failure_count__lt=DAILY_CODE_FAILURES
-    )
-    if await same_day.update(failure_count=F("failure_count") + 1):
+    same_day = [account_id, clock.now().date(), DAILY_CODE_FAILURES]
+    if await sql.execute(_COUNT_FAILURE, same_day):
         return True
     # First failure of a new day: only one of several parallel requests can move the day…
-    if await Account.filter(
-        Q(id=account_id), Q(locked_at=None), Q(failure_day=None) | ~Q(failure_day=today)
-    ).update(failure_day=today, failure_count=1):
+    if await sql.execute(_FIRST_FAILURE_OF_DAY, same_day[:2]):
         return True
     # …and the others count on the day it moved.
-    return bool(await same_day.update(failure_count=F("failure_count") + 1))
+    return bool(await sql.execute(_COUNT_FAILURE, same_day))
 
 
 async def release_failure(account_id: uuid.UUID) -> None:
-    today = clock.now().date()
-    await Account.filter(id=account_id, failure_day=today, failure_count__gt=0).update(
-        failure_count=F("failure_count") - 1
-    )
+    await sql.execute(_RELEASE_FAILURE, [account_id, clock.now().date()])
 
 
 async def lock_if_capped(account_id: uuid.UUID) -> bool:
     """Lock code login once today's failures reach the cap; True only for the request that locks."""
-    return bool(await Account.filter(
-        id=account_id,
-        locked_at=None,
-        failure_day=clock.now().date(),
-        failure_count__gte=DAILY_CODE_FAILURES,
-    ).update(locked_at=clock.now(), lock_reason=LOCK_REASON))
+    now = clock.now()
+    return bool(await sql.execute(
+        _LOCK_IF_CAPPED, [account_id, now.date(), DAILY_CODE_FAILURES, now, LOCK_REASON]
+    ))

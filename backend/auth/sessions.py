@@ -8,11 +8,20 @@ from typing import Any
 
 from starlette.responses import Response
 
-from backend import clock
+from backend import clock, sql
 from backend.auth.cookies import set_session_cookie
 from backend.auth.secrets_util import digest, new_token
 from backend.config import settings
 from backend.models import Account, Session
+
+# Hand-written (backend/sql.py): every sign-in runs these (docs/benchmarks.md, step 35).
+_INSERT = (
+    'INSERT INTO "session" ("id", "token_hash", "account_id", "created_at", "last_seen_at",'
+    ' "expires_at", "fresh_factor_at", "user_agent", "revoked_at")'
+    ' VALUES ($1, $2, $3, $4, $4, $5, $6, $7, NULL) RETURNING *'
+)
+_REVOKE = 'UPDATE "session" SET "revoked_at" = $2 WHERE "id" = $1 AND "revoked_at" IS NULL'
+_LOGGED_IN = 'UPDATE "account" SET "last_login_at" = $2 WHERE "id" = $1'
 
 
 async def create_session(
@@ -21,20 +30,17 @@ async def create_session(
     """A new session after a completed login; returns the row and the cookie value."""
     now = clock.now()
     token = new_token()
-    session = await Session.create(
-        token_hash=digest(token),
-        account=account,
-        created_at=now,
-        last_seen_at=now,
-        expires_at=now + timedelta(hours=settings().session_absolute_hours),
-        fresh_factor_at=now if fresh_factor else None,
-        user_agent=user_agent[:200],
-    )
+    session = await sql.first(Session, _INSERT, [
+        uuid.uuid4(), digest(token), account.id, now,
+        now + timedelta(hours=settings().session_absolute_hours),
+        now if fresh_factor else None, user_agent[:200],
+    ])
+    assert session is not None  # noqa: S101 - INSERT … RETURNING gives its row
     return session, token
 
 
 async def revoke(session_id: uuid.UUID) -> None:
-    await Session.filter(id=session_id, revoked_at=None).update(revoked_at=clock.now())
+    await sql.execute(_REVOKE, [session_id, clock.now()])
 
 
 async def revoke_all(account_id: uuid.UUID, *, using_db: Any = None) -> int:
@@ -46,7 +52,7 @@ async def revoke_all(account_id: uuid.UUID, *, using_db: Any = None) -> int:
 async def start_session(response: Response | None, account: Account, user_agent: str = "") -> Session:
     """Finish a login: a new session (renewed at every login), its cookie, the login time."""
     session, token = await create_session(account, user_agent=user_agent)
-    await Account.filter(id=account.id).update(last_login_at=clock.now())
+    await sql.execute(_LOGGED_IN, [account.id, clock.now()])
     if response is not None:
         set_session_cookie(response, token)
     return session

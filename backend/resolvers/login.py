@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import NoReturn
 
-from backend import clock
+from backend import clock, sql
 from backend.auth import alerts, attempts, limits
 from backend.auth.codes import Outcome, Verdict, send_code
 from backend.auth.contacts import decoy_destination, destination, masked_destination, normalize_email
@@ -28,7 +28,7 @@ from backend.domain.enums import CodePurpose
 from backend.domain.identifiers import InvalidIdentifier, normalize_ins, normalize_rpps
 from backend.domain.reasons import Reason
 from backend.errors import BadUserInput, RateLimited
-from backend.models import Account, PasskeyCredential, Practitioner, Record
+from backend.models import Account, Practitioner, Record
 from backend.ratelimit import limit_address
 from backend.resolvers.context import Context
 
@@ -53,12 +53,19 @@ class LoginStarted:
     code_sent_to: str | None = None
 
 
+# Hand-written (backend/sql.py): every sign-in runs these (docs/benchmarks.md, step 35).
+_ACCOUNT_BY_EMAIL = 'SELECT * FROM "account" WHERE "email" = $1 LIMIT 1'
+_ACCOUNT_BY_ID = 'SELECT * FROM "account" WHERE "id" = $1'
+_HAS_PASSKEY = 'SELECT 1 FROM "passkey_credential" WHERE "account_id" = $1 LIMIT 1'
+_PRACTITIONER_OF = 'SELECT * FROM "practitioner" WHERE "account_id" = $1 LIMIT 1'
+
+
 async def find_account(identifier: str) -> Account | None:
     """The account named by an e-mail, an INS (patients) or an RPPS number (practitioners)."""
     raw = (identifier or "").strip()
     email = normalize_email(raw)
     if email:
-        return await Account.filter(email=email).first()
+        return await sql.first(Account, _ACCOUNT_BY_EMAIL, [email])
     compact = re.sub(r"[\s.-]", "", raw)
     if len(compact) == 15:
         try:
@@ -92,7 +99,7 @@ async def signed_in(ctx: Context, account: Account) -> SignedIn:
     if ctx.viewer.session_id is not None:
         await revoke(ctx.viewer.session_id)
     await start_session(ctx.response, account, ctx.request.headers.get("user-agent", ""))
-    practitioner = await Practitioner.filter(account_id=account.id).first()
+    practitioner = await sql.first(Practitioner, _PRACTITIONER_OF, [account.id])
     return SignedIn(account, practitioner)
 
 
@@ -127,7 +134,7 @@ async def start_login(ctx: Context, identifier: str, password: str) -> LoginStar
     if account.password_hash and needs_rehash(account.password_hash):
         await Account.filter(id=account.id).update(password_hash=await hash_password(password))
     factors = ["CODE"]
-    if await PasskeyCredential.filter(account_id=account.id).exists():
+    if await sql.fetch(_HAS_PASSKEY, [account.id]):
         factors.append("PASSKEY")
     if account.locked_at is not None:
         _, token = await attempts.start(account, CodePurpose.LOGIN, live=False)
@@ -155,7 +162,10 @@ async def redeem_code(attempt_token: str, purpose: CodePurpose, code: str) -> uu
 async def complete_login(ctx: Context, attempt_token: str, code: str) -> SignedIn:
     await limit_address(ctx.request, "complete-login")
     account_id = await redeem_code(attempt_token, CodePurpose.LOGIN, code)
-    return await signed_in(ctx, await Account.get(id=account_id))
+    account = await sql.first(Account, _ACCOUNT_BY_ID, [account_id])
+    if account is None:  # deleted since the attempt began
+        raise BadUserInput(EXPIRED_ATTEMPT, Reason.ATTEMPT_EXPIRED)
+    return await signed_in(ctx, account)
 
 
 async def request_password_reset(ctx: Context, identifier: str) -> str:
