@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import timedelta, timezone
 
 import httpx
 
@@ -95,6 +95,15 @@ async def test_filters(client: httpx.AsyncClient) -> None:
     assert [e["node"]["seq"] for e in before["edges"]] == [1]
     since = await history(as_patient, filter={"from": early, "actions": ["RECORD_READ"]})
     assert [e["node"]["seq"] for e in since["edges"]] == [2]
+    # A bound written with another offset is the same instant (stored times are UTC; SQLite
+    # compares them as text).
+    second = await AccessEvent.get(record_id=record.id, seq=2)
+    paris = (second.at - timedelta(seconds=1)).astimezone(timezone(timedelta(hours=2)))
+    since_paris = await history(as_patient, filter={"from": paris.isoformat()})
+    assert [e["node"]["seq"] for e in since_paris["edges"]] == [3, 2]
+    assert since_paris["totalCount"] == 2
+    until_paris = await history(as_patient, filter={"to": paris.isoformat()})
+    assert [e["node"]["seq"] for e in until_paris["edges"]] == [1]
 
     bad = await as_patient.gql(HISTORY, {"filter": {"actorId": "nope"}})
     assert bad.codes == ["BAD_USER_INPUT"]

@@ -19,7 +19,7 @@ from backend.files import storage
 from backend.models import Entry, Record, StoredFile
 from backend.resolvers.arguments import ins_argument
 from backend.resolvers.context import Context
-from backend.resolvers.records import RecordView, patients_own_record, view_of
+from backend.resolvers.records import RecordView, own_record, patients_own_record, view_of
 
 OLDEST_CARE_DATE = dt.date(1900, 1, 1)
 BLOOD_GROUPS = frozenset({"A+", "A-", "B+", "B-", "AB+", "AB-", "O+", "O-"})
@@ -51,7 +51,7 @@ async def _target_record(ctx: Context, ins: str | None) -> Record:
     _require_viewer(ctx)
     normalized = ins_argument(ins) if ins is not None else None
     if viewer.role == Role.PATIENT:
-        record = await Record.filter(owner_id=viewer.account_id).first()
+        record = await own_record(viewer.account_id)
         if record is None or (normalized is not None and normalized != record.ins):
             raise Forbidden("You may only write to your own record")
         return record

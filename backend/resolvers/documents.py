@@ -21,7 +21,7 @@ from backend.models import Entry, Record, StoredFile
 from backend.notify.notices import notify_new_document
 from backend.resolvers.arguments import ins_argument
 from backend.resolvers.context import Context
-from backend.resolvers.records import RecordView, view_of
+from backend.resolvers.records import RecordView, own_record, view_of
 
 log = logging.getLogger("dmp.documents")
 
@@ -94,7 +94,7 @@ async def _writable_view(ctx: Context, data: DocumentInput) -> RecordView:
         )
     ins = _normalized_ins(data.ins)
     if viewer.role == Role.PATIENT:
-        record = await Record.filter(owner_id=viewer.account_id).first()
+        record = await own_record(viewer.account_id)
         if record is None or (ins is not None and ins != record.ins):
             raise Forbidden("You may only add documents to your own record")
     elif viewer.role == Role.PRACTITIONER:

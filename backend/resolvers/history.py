@@ -5,10 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from dataclasses import dataclass, field
+from typing import Any
 
-from tortoise.expressions import Q
-
-from backend import clock
+from backend import clock, sql
 from backend.domain.enums import AccessAction, AccessMode, RecordStatus, ReviewState
 from backend.domain.reasons import Reason
 from backend.errors import BadUserInput, NotFound
@@ -37,10 +36,15 @@ class HistoryFilter:
 class HistoryPage:
     events: list[AccessEvent]
     has_next_page: bool
-    filters: Q | None
+    # The filters' WHERE clause and its parameters (`_where`); None for no record.
+    where: tuple[str, list[Any]] | None
 
     async def total_count(self) -> int:
-        return 0 if self.filters is None else await AccessEvent.filter(self.filters).count()
+        if self.where is None:
+            return 0
+        text, params = self.where
+        rows = await sql.fetch(f'SELECT COUNT(*) FROM "access_event" WHERE {text}', params)  # noqa: S608
+        return int(rows[0][0])
 
 
 def is_emergency(event: AccessEvent) -> bool:
@@ -66,25 +70,40 @@ async def _actor_account_id(actor_id: str) -> str:
     return str(accounts[0]) if accounts else str(parsed)
 
 
-async def _filters(record_id: uuid.UUID, f: HistoryFilter | None) -> Q:
-    q = Q(record_id=record_id)
+def _utc(moment: dt.datetime) -> dt.datetime:
+    """A bound of the filter in UTC, as the events' times are stored: SQLite compares them as
+    text, so a bound with another offset would be compared wrongly. (A time without an
+    offset is taken as UTC, the ORM's time zone.)"""
+    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
+
+
+async def _where(record_id: uuid.UUID, f: HistoryFilter | None) -> tuple[str, list[Any]]:
+    """The filters as a WHERE clause over "access_event" with `$n` parameters; values are
+    always parameters."""
+    clauses, params = ['"record_id" = $1'], [record_id]
+
+    def add(clause: str, *values: Any) -> None:
+        marks = [f"${len(params) + k}" for k in range(1, len(values) + 1)]
+        clauses.append(clause.format(*marks) if len(values) == 1 else clause.format(", ".join(marks)))
+        params.extend(values)
+
     if f is None:
-        return q
-    if f.start is not None:
-        q &= Q(at__gte=f.start)
-    if f.end is not None:
-        q &= Q(at__lte=f.end)
+        return clauses[0], params
     if f.start is not None and f.end is not None and f.start > f.end:
         raise BadUserInput(
             "filter.from must not be after filter.to", Reason.DATES_REVERSED, field="filter.to"
         )
+    if f.start is not None:
+        add('"at" >= {}', _utc(f.start))
+    if f.end is not None:
+        add('"at" <= {}', _utc(f.end))
     if f.actor_id is not None:
-        q &= Q(actor_id=await _actor_account_id(f.actor_id))
+        add('"actor_id" = {}', await _actor_account_id(f.actor_id))
     if f.actions:
-        q &= Q(action__in=[a.value for a in f.actions])
+        add('"action" IN ({})', *sorted({a.value for a in f.actions}))
     if f.modes:
-        q &= Q(mode__in=[m.value for m in f.modes])
-    return q
+        add('"mode" IN ({})', *sorted({m.value for m in f.modes}))
+    return " AND ".join(clauses), params
 
 
 async def my_access_history(
@@ -95,12 +114,20 @@ async def my_access_history(
     record = await _own_record(ctx)
     if record is None:
         return HistoryPage([], False, None)
-    filters = await _filters(record.id, f)
-    query = AccessEvent.filter(filters)
+    where, params = await _where(record.id, f)
+    page_where, page_params = where, [*params]
     if after:
-        query = query.filter(seq__lt=decode_int_cursor(CURSOR_KIND, after))
-    rows = await query.order_by("-seq").limit(first + 1)
-    return HistoryPage(rows[:first], len(rows) > first, filters)
+        page_params.append(decode_int_cursor(CURSOR_KIND, after))
+        page_where += f' AND "seq" < ${len(page_params)}'
+    page_params.append(first + 1)
+    rows = await sql.fetch(
+        f'SELECT * FROM "access_event" WHERE {page_where} ORDER BY "seq" DESC'  # noqa: S608
+        f" LIMIT ${len(page_params)}",
+        page_params,
+    )
+    conn = sql.default()
+    events = [sql.model(AccessEvent, row, conn) for row in rows[:first]]
+    return HistoryPage(events, len(rows) > first, (where, params))
 
 
 async def my_emergency_accesses(ctx: Context) -> list[EmergencySession]:

@@ -11,7 +11,7 @@ from backend.errors import Conflict, Forbidden, NotFound, Unauthenticated
 from backend.models import EmergencySession, Grant, Record
 from backend.resolvers.auth import FRESH_REQUIRED
 from backend.resolvers.context import Context
-from backend.resolvers.records import RecordView, patients_own_record, view_of
+from backend.resolvers.records import RecordView, own_record, patients_own_record, view_of
 
 RETENTION = dt.timedelta(days=3653)  # 10 years, leap days included
 DELETION_GRACE = dt.timedelta(days=30)
@@ -50,7 +50,7 @@ async def my_record_state(ctx: Context) -> RecordState | None:
         raise Unauthenticated()
     if ctx.viewer.role != Role.PATIENT:
         return None
-    record = await Record.filter(owner_id=ctx.viewer.account_id).first()
+    record = await own_record(ctx.viewer.account_id)
     return RecordState(record) if record else None
 
 

@@ -69,6 +69,14 @@ async def view_of(ctx: Context, record: Record) -> RecordView:
     return RecordView(record, viewer, facts, sharing, modes)
 
 
+_OWN_RECORD = 'SELECT * FROM "record" WHERE "owner_id" = $1 LIMIT 1'
+
+
+async def own_record(account_id: Any) -> Record | None:
+    """The record `account_id` owns (at most one), or None."""
+    return await sql.first(Record, _OWN_RECORD, [account_id])
+
+
 async def patients_own_record(ctx: Context, not_a_patient: str) -> Record | None:
     """The signed-in patient's record, None if they have none; UNAUTHENTICATED without a
     caller, FORBIDDEN with `not_a_patient` for any role but a patient's."""
@@ -77,7 +85,7 @@ async def patients_own_record(ctx: Context, not_a_patient: str) -> Record | None
         raise Unauthenticated()
     if viewer.role != Role.PATIENT:
         raise Forbidden(not_a_patient)
-    return await Record.filter(owner_id=viewer.account_id).first()
+    return await own_record(viewer.account_id)
 
 
 async def my_record(ctx: Context) -> RecordView | None:
@@ -86,7 +94,7 @@ async def my_record(ctx: Context) -> RecordView | None:
         raise Unauthenticated()
     if viewer.role != Role.PATIENT:
         return None
-    record = await Record.filter(owner_id=viewer.account_id).first()
+    record = await own_record(viewer.account_id)
     if record is None:
         return None
     view = await view_of(ctx, record)
