@@ -8,10 +8,11 @@ import httpx
 
 from backend import clock
 from backend.auth.passwords import HASHER
-from backend.models import AccessEvent, Account, Session
+from backend.domain.enums import CodePurpose
+from backend.models import AccessEvent, Account, OneTimeCode, Session
 from tests import factories
 from tests.auth_flows import ME, login, session_cookie, start, wrong
-from tests.conftest import Caller
+from tests.conftest import Caller, session_for
 from tests.smtp import SmtpServer, sms_code_for
 
 NEW_PASSWORD = "une toute nouvelle phrase 77"
@@ -196,3 +197,26 @@ async def test_fresh_factor_code_tries_are_capped(client: httpx.AsyncClient, smt
     assert (await caller.gql(CHANNEL, {"c": "EMAIL"})).codes == ["FORBIDDEN"]
     session = await Session.get(account_id=account.id)
     assert session.fresh_factor_at == session.created_at  # unchanged since the login
+
+
+async def test_a_new_code_replaces_the_sessions_earlier_one_only(
+    client: httpx.AsyncClient, smtp_server: SmtpServer
+) -> None:
+    account, caller = await _stale(client, smtp_server)
+    # The same account signed in elsewhere, also asking for a code: another binding.
+    elsewhere = Caller(client, session=await session_for(account))
+    (await caller.gql(FRESH)).ok()
+    first = await smtp_server.code_for(account.email or "")
+    (await elsewhere.gql(FRESH)).ok()
+    other = await smtp_server.code_for(account.email or "")
+    (await caller.gql(FRESH)).ok()
+    second = await smtp_server.code_for(account.email or "")
+    rows = await OneTimeCode.filter(
+        account_id=account.id, purpose=CodePurpose.FRESH_FACTOR
+    ).order_by("created_at")
+    # This session's first code is retired; the other session's and this one's second are live.
+    assert [row.used_at is None for row in rows] == [False, True, True]
+    assert rows[0].session_id != rows[1].session_id  # type: ignore[attr-defined]
+    assert rows[0].session_id == rows[2].session_id  # type: ignore[attr-defined]
+    assert first and (await caller.gql(CONFIRM_FRESH, {"c": second})).ok() == {"confirmFreshFactor": True}
+    assert (await elsewhere.gql(CONFIRM_FRESH, {"c": other})).ok() == {"confirmFreshFactor": True}
