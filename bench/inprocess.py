@@ -10,6 +10,12 @@ change:
 
     taskset -c 0 .venv/bin/python -m bench.inprocess --db postgres --seed
     taskset -c 0 .venv/bin/python -m bench.inprocess --db postgres      # same data again
+    taskset -c 0 .venv/bin/python -m bench.inprocess --only S3,S5       # the product alone
+
+S3 (the patient's access history) and S5 (a login: `startLogin`, the code read from the
+outbox, `completeLogin`) have no baseline: they print the product's figures only. For S5 the
+figure is the CPU of the event loop's thread per login (`time.thread_time`), what a login
+takes from the requests beside it; argon2 runs in other threads and is printed apart.
 
 The figures are not those of `bench.run` (no sockets, no concurrency: each statement is an
 event-loop turn of its own); only the difference between two versions is meaningful. The
@@ -21,6 +27,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
+import re
 import tempfile
 import time
 from pathlib import Path
@@ -28,15 +36,20 @@ from typing import Any
 
 import uvloop
 
-from bench.run import PG_URL, S1, S2, configure_here
-from bench.seed import create_database, migrate_database, seed
+from bench.load import COMPLETE_LOGIN, START_LOGIN
+from bench.run import PG_URL, S1, S2, S3, configure_here
+from bench.seed import PASSWORD, create_database, migrate_database, seed
 from bench.urls import pool_size
 
 STATE = Path(tempfile.gettempdir()) / "dmp-bench-inprocess"
 
 
-async def call(app: Any, body: bytes, token: str, path: str = "/graphql") -> list[dict[str, Any]]:
-    """One POST through the application; the messages it sent back."""
+async def call(
+    app: Any, body: bytes, token: str | None, path: str = "/graphql",
+    headers: list[tuple[bytes, bytes]] | None = None,
+) -> list[dict[str, Any]]:
+    """One POST through the application (with a bearer token, or `headers`); the messages
+    it sent back."""
     received = False
 
     async def receive() -> dict[str, Any]:
@@ -57,7 +70,9 @@ async def call(app: Any, body: bytes, token: str, path: str = "/graphql") -> lis
         "root_path": "", "client": ("127.0.0.1", 50000), "server": ("127.0.0.1", 8000),
         "headers": [
             (b"host", b"localhost:8000"), (b"content-type", b"application/json"),
-            (b"authorization", f"Bearer {token}".encode()), (b"content-length", str(len(body)).encode()),
+            (b"content-length", str(len(body)).encode()),
+            *([(b"authorization", f"Bearer {token}".encode())] if token else []),
+            *(headers or []),
         ],
     }
     await app(scope, receive, send)
@@ -65,11 +80,12 @@ async def call(app: Any, body: bytes, token: str, path: str = "/graphql") -> lis
 
 
 async def _rounds(
-    app: Any, bodies: list[bytes], token: str, path: str, rounds: int, requests: int
+    app: Any, bodies: list[bytes], token: str | None, path: str, rounds: int, requests: int,
+    headers: list[tuple[bytes, bytes]] | None = None,
 ) -> list[float]:
     """CPU ms per request of each round, sorted; after a warm-up, and a check of the answer."""
     for k in range(requests // 2):  # warm-up: caches, connections
-        messages = await call(app, bodies[k % len(bodies)], token, path)
+        messages = await call(app, bodies[k % len(bodies)], token, path, headers)
     last = messages[-1]["body"]
     if messages[0].get("status") != 200 or b'"errors"' in last:
         raise SystemExit(f"{path} failed: {last[:300]!r}")
@@ -77,12 +93,77 @@ async def _rounds(
     for _ in range(rounds):
         start = time.process_time()
         for k in range(requests):
-            await call(app, bodies[k % len(bodies)], token, path)
+            await call(app, bodies[k % len(bodies)], token, path, headers)
         per_request.append((time.process_time() - start) / requests * 1000)
     return sorted(per_request)
 
 
-async def measure(manifest: Path, url: str, rounds: int, requests: int) -> None:
+def _data(messages: list[dict[str, Any]]) -> Any:
+    answer = json.loads(messages[-1]["body"])
+    if answer.get("errors") or messages[0].get("status") != 200:
+        raise SystemExit(f"request failed: {messages[-1]['body'][:300]!r}")
+    return answer["data"]
+
+
+async def _history_reader() -> str:
+    """A session of the patient whose record has the longest access history (made now: the
+    seeded sessions time out)."""
+    from backend import sql
+    from backend.auth.sessions import create_session
+    from backend.models import Account
+
+    rows = await sql.fetch(
+        'SELECT r."owner_id" FROM "record" r JOIN "access_event" e ON e."record_id" = r."id"'
+        ' WHERE r."owner_id" IS NOT NULL GROUP BY r."owner_id" ORDER BY COUNT(*) DESC LIMIT 1', []
+    )
+    _, token = await create_session(await Account.get(id=rows[0][0]))
+    return token
+
+
+async def _login(app: Any, email: str, n: int) -> None:
+    """S5 once: `startLogin`, the code read from the outbox, `completeLogin`, from an address
+    of its own (the per-address limit); the outbox read is a statement of this harness."""
+    from backend import sql
+
+    address = [(b"x-forwarded-for", f"10.{n // 250 % 250}.{n % 250}.9".encode())]
+    started = _data(await call(app, json.dumps({
+        "query": START_LOGIN, "variables": {"identifier": email, "password": PASSWORD}
+    }).encode(), None, headers=address))
+    mail = await sql.fetch(
+        'SELECT "body" FROM "outbox_message" WHERE "recipient" = $1 ORDER BY "created_at" DESC LIMIT 1',
+        [email],
+    )
+    code = re.search(r"\b(\d{6})\b", mail[0][0])
+    _data(await call(app, json.dumps({"query": COMPLETE_LOGIN, "variables": {
+        "attemptToken": started["startLogin"]["attemptToken"], "code": code.group(1) if code else "",
+    }}).encode(), None, headers=address))
+
+
+async def _logins(app: Any, rounds: int, logins: int) -> tuple[list[float], list[float]]:
+    """CPU ms per login of each round, sorted: of the event loop's thread, and of the process."""
+    from backend import sql
+
+    rows = await sql.fetch(
+        'SELECT "email" FROM "account" WHERE "role" = $1 AND "email" LIKE $2 ORDER BY "email"',
+        ["PATIENT", "patient%@bench.test"],
+    )
+    emails = [row[0] for row in rows]
+    # Another address space each run: the per-address counters of earlier runs stay apart.
+    first = int(time.time()) % 1000 * (rounds + 1) * logins
+    for k in range(10):  # warm-up
+        await _login(app, emails[k % len(emails)], first + k)
+    loop_thread, process = [], []
+    for r in range(rounds):
+        start, start_all = time.thread_time(), time.process_time()
+        for k in range(logins):
+            n = first + (r + 1) * logins + k
+            await _login(app, emails[n % len(emails)], n)
+        loop_thread.append((time.thread_time() - start) / logins * 1000)
+        process.append((time.process_time() - start_all) / logins * 1000)
+    return sorted(loop_thread), sorted(process)
+
+
+async def measure(manifest: Path, url: str, rounds: int, requests: int, only: set[str]) -> None:
     from backend import config
     from backend.app import create_app
     from bench import baseline
@@ -92,6 +173,8 @@ async def measure(manifest: Path, url: str, rounds: int, requests: int) -> None:
     plain = baseline.create_app(url, config.settings().audit_key, pool_size=pool_size(url))
     async with product.router.lifespan_context(product), plain.router.lifespan_context(plain):
         for name, query, path in (("S1", S1, "/s1"), ("S2", S2, "/s2")):
+            if name not in only:
+                continue
             bodies = [json.dumps({"query": query, "variables": {"ins": i}}).encode() for i in state["ins"]]
             ours = await _rounds(product, bodies, state["token"], "/graphql", rounds, requests)
             theirs = await _rounds(plain, bodies, state["token"], path, rounds, requests)
@@ -99,6 +182,21 @@ async def measure(manifest: Path, url: str, rounds: int, requests: int) -> None:
                   f"product {ours[0]:.3f} ({ours[len(ours) // 2]:.3f}), "
                   f"baseline {theirs[0]:.3f} ({theirs[len(theirs) // 2]:.3f}); "
                   f"baseline/product {theirs[0] / ours[0]:.2f}", flush=True)
+        if "S3" in only:
+            cookie = [(b"cookie", f"dmp_session={await _history_reader()}".encode()),
+                      (b"origin", b"http://localhost:8000")]
+            ours = await _rounds(
+                product, [json.dumps({"query": S3}).encode()], None, "/graphql", rounds, requests, cookie
+            )
+            print(f"S3: CPU ms per request, best (median) of {rounds} rounds of {requests}: "
+                  f"product {ours[0]:.3f} ({ours[len(ours) // 2]:.3f})", flush=True)
+        if "S5" in only:
+            logins = max(10, requests // 6)
+            loop_thread, process = await _logins(product, rounds, logins)
+            print(f"S5: CPU ms per login, best (median) of {rounds} rounds of {logins}: "
+                  f"event loop's thread {loop_thread[0]:.2f} ({loop_thread[len(loop_thread) // 2]:.2f}), "
+                  f"the whole process, argon2 included, {process[0]:.2f} ({process[len(process) // 2]:.2f})",
+                  flush=True)
 
 
 def main() -> None:
@@ -111,8 +209,14 @@ def main() -> None:
     parser.add_argument("--patients", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--requests", type=int, default=600)
+    parser.add_argument("--only", default="S1,S2", help="comma-separated: S1,S2,S3,S5")
     args = parser.parse_args()
 
+    only = {name.strip() for name in args.only.split(",") if name.strip()}
+    if only - {"S1", "S2", "S3", "S5"}:
+        parser.error(f"--only: unknown scenario(s) {', '.join(sorted(only - {'S1', 'S2', 'S3', 'S5'}))}")
+    # S5's logins come from many addresses, as behind a load balancer (bench.run does the same).
+    os.environ["DMP_TRUSTED_PROXY_HEADER"] = "X-Forwarded-For"
     STATE.mkdir(exist_ok=True)
     url = args.pg_url if args.db == "postgres" else f"sqlite://{STATE / 'bench.sqlite3'}"
     audit_key = configure_here(url, STATE / "data", 8000)
@@ -129,7 +233,7 @@ def main() -> None:
     # The event loop the server runs on (uvicorn picks uvloop when it is installed): the
     # standard loop's Python-level scheduling would weigh every task and callback more.
     with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
-        runner.run(measure(manifest_path, url, args.rounds, args.requests))
+        runner.run(measure(manifest_path, url, args.rounds, args.requests, only))
 
 
 if __name__ == "__main__":
