@@ -1,10 +1,12 @@
 """Hand-written statements for the paths every request takes.
 
 The ORM builds each statement anew (pypika) and a model per row; on the consultation path
-that cost more CPU than the database work itself (docs/benchmarks.md). The few statements
-run on every request are written here once, as text, with `$n` placeholders, and run on
-both databases: on SQLite `$n` becomes `?n` (numbered parameters, so one value may appear
-twice). Values go through the driver as parameters, never into the text.
+that cost more CPU than the database work itself (docs/benchmarks.md). The statements of the
+hot paths (the consultation, the access history, a sign-in) are written once, as text with
+`$n` placeholders, beside the code that runs them, and run here on both databases: on SQLite
+`$n` becomes `?n` (numbered parameters, so one value may appear twice). Values go through
+the driver as parameters, never into the text. Inside a transaction they run on the
+transaction's connection, as the ORM's statements do.
 """
 
 from __future__ import annotations
