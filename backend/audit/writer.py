@@ -73,11 +73,7 @@ class PendingEvent:
 # Taking the record's row lock and reading the chain's head are separate statements on
 # purpose: on PostgreSQL a statement sees the data as of its start, so a statement that
 # waited for the lock would not see the event its predecessor just committed.
-_BUMP_PG = (
-    'WITH head AS (UPDATE "record" SET "event_seq" = "event_seq" + 1 WHERE "id" = $1'
-    ' RETURNING "event_seq") SELECT "event_seq" FROM head'
-)
-_BUMP_SQLITE = 'UPDATE "record" SET "event_seq" = "event_seq" + 1 WHERE "id" = $1 RETURNING "event_seq"'
+_BUMP = 'UPDATE "record" SET "event_seq" = "event_seq" + 1 WHERE "id" = $1 RETURNING "event_seq"'
 # The previous MAC, and whether this actor accessed the record before (the first-access notice).
 _HEAD = (
     'SELECT (SELECT "mac" FROM "access_event" WHERE "record_id" = $1 AND "seq" = $2),'
@@ -136,7 +132,7 @@ async def _append(conn: Any, key: bytes, actor: Actor, event: PendingEvent) -> t
     actor came before."""
     # The UPDATE comes first: it takes the record row's write lock, so concurrent writers
     # to one record queue there and sequence numbers and MACs never fork.
-    bumped = await sql.fetch(_BUMP_SQLITE if sql.is_sqlite(conn) else _BUMP_PG, [event.record_id], conn)
+    bumped = await sql.fetch(_BUMP, [event.record_id], conn)
     if not bumped:
         raise LookupError("the record of an access event does not exist")
     seq = int(bumped[0][0])
