@@ -222,9 +222,11 @@ async def _on_kept(conn: AsyncpgDBClient, method: str, sql: str, params: Sequenc
     kept = _kept(conn)
     connection, uses = await kept.take()
     try:
-        result = await _translated(getattr(connection, method)(sql, *params))
-    except BaseException:
+        result = await getattr(connection, method)(sql, *params)
+    except BaseException as exc:
         await kept.pool.release(connection)
+        if isinstance(exc, asyncpg.IntegrityConstraintViolationError):  # as `_translated`
+            raise IntegrityError(exc) from exc
         raise
     await kept.give_back(connection, uses + 1)
     return result
