@@ -32,12 +32,13 @@ import re
 import tempfile
 import time
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import uvloop
 
 from bench.load import COMPLETE_LOGIN, START_LOGIN
-from bench.run import PG_URL, S1, S2, S3, configure_here
+from bench.run import IMPORT_ITEMS, PG_URL, S1, S2, S3, S4, configure_here, import_items
 from bench.seed import PASSWORD, create_database, migrate_database, seed
 from bench.urls import pool_size
 
@@ -163,6 +164,34 @@ async def _logins(app: Any, rounds: int, logins: int) -> tuple[list[float], list
     return sorted(loop_thread), sorted(process)
 
 
+async def _imports(app: Any, state: dict[str, Any], rounds: int, imports: int) -> list[float]:
+    """CPU ms per S4 request (1,000 new items) of each round, sorted; the bodies are built
+    before the clock starts, and every batch's items are new, as in `bench.run`."""
+    manifest = SimpleNamespace(import_patients=state["import_patients"])
+    first = int(time.time() * 10) % 10_000_000 * 1_000  # batch numbers no earlier run used
+    batches = iter(range(first, first + (rounds + 1) * imports))
+
+    def bodies() -> list[bytes]:
+        return [json.dumps({"query": S4, "variables": {"items": import_items(manifest, next(batches))}})
+                .encode() for _ in range(imports)]
+
+    async def run(body: bytes) -> None:
+        result = _data(await call(app, body, state["insurer_token"]))["importCareHistory"]
+        if result["created"] != IMPORT_ITEMS:
+            raise SystemExit(f"S4 created {result['created']} items, not {IMPORT_ITEMS}")
+
+    for body in bodies():  # warm-up
+        await run(body)
+    per_request = []
+    for _ in range(rounds):
+        ready = bodies()
+        start = time.process_time()
+        for body in ready:
+            await run(body)
+        per_request.append((time.process_time() - start) / imports * 1000)
+    return sorted(per_request)
+
+
 async def measure(manifest: Path, url: str, rounds: int, requests: int, only: set[str]) -> None:
     from backend import config
     from backend.app import create_app
@@ -190,6 +219,13 @@ async def measure(manifest: Path, url: str, rounds: int, requests: int, only: se
             )
             print(f"S3: CPU ms per request, best (median) of {rounds} rounds of {requests}: "
                   f"product {ours[0]:.3f} ({ours[len(ours) // 2]:.3f})", flush=True)
+        if "S4" in only:
+            if "insurer_token" not in state:
+                raise SystemExit("S4 needs data seeded since S4 was added here: run with --seed")
+            imports = max(2, requests // 100)
+            ours = await _imports(product, state, rounds, imports)
+            print(f"S4: CPU ms per 1,000 imported items, best (median) of {rounds} rounds of {imports}: "
+                  f"product {ours[0]:.2f} ({ours[len(ours) // 2]:.2f})", flush=True)
         if "S5" in only:
             logins = max(10, requests // 6)
             loop_thread, process = await _logins(product, rounds, logins)
@@ -209,12 +245,13 @@ def main() -> None:
     parser.add_argument("--patients", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--requests", type=int, default=600)
-    parser.add_argument("--only", default="S1,S2", help="comma-separated: S1,S2,S3,S5")
+    parser.add_argument("--only", default="S1,S2", help="comma-separated: S1,S2,S3,S4,S5")
     args = parser.parse_args()
 
     only = {name.strip() for name in args.only.split(",") if name.strip()}
-    if only - {"S1", "S2", "S3", "S5"}:
-        parser.error(f"--only: unknown scenario(s) {', '.join(sorted(only - {'S1', 'S2', 'S3', 'S5'}))}")
+    unknown = only - {"S1", "S2", "S3", "S4", "S5"}
+    if unknown:
+        parser.error(f"--only: unknown scenario(s) {', '.join(sorted(unknown))}")
     # S5's logins come from many addresses, as behind a load balancer (bench.run does the same).
     os.environ["DMP_TRUSTED_PROXY_HEADER"] = "X-Forwarded-For"
     STATE.mkdir(exist_ok=True)
@@ -227,7 +264,10 @@ def main() -> None:
         first = manifest.practitioners[0]
         # The hot record is granted to every load practitioner, however few patients.
         ins = first.patients or [manifest.hot_ins]
-        manifest_path.write_text(json.dumps({"token": first.token, "ins": ins}))
+        manifest_path.write_text(json.dumps({
+            "token": first.token, "ins": ins,
+            "insurer_token": manifest.insurer_token, "import_patients": manifest.import_patients,
+        }))
     else:  # the data of an earlier run, under the migrations added since
         asyncio.run(migrate_database(url))
     # The event loop the server runs on (uvicorn picks uvloop when it is installed): the

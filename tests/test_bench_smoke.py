@@ -71,15 +71,16 @@ async def test_seed_baseline_and_product_answer_s1_alike(client: httpx.AsyncClie
 
 def test_inprocess_comparison_runs(tmp_path: Path) -> None:
     """`bench.inprocess` seeds its own SQLite database under TMPDIR and prints its figures:
-    S1 and S2 against the baseline, S3 and S5 (logins) of the product alone."""
+    S1 and S2 against the baseline, S3, S4 (imports) and S5 (logins) of the product alone."""
     done = subprocess.run(
         [sys.executable, "-m", "bench.inprocess", "--db", "sqlite", "--seed", "--patients", "10",
-         "--rounds", "1", "--requests", "10", "--only", "S1,S2,S3,S5"],
+         "--rounds", "1", "--requests", "10", "--only", "S1,S2,S3,S4,S5"],
         env={**os.environ, "TMPDIR": str(tmp_path)}, capture_output=True, text=True, timeout=300,
     )
     assert done.returncode == 0, done.stderr[-2000:]
     lines = [line for line in done.stdout.splitlines() if "CPU ms per" in line]
-    assert [line.split(":")[0] for line in lines] == ["S1", "S2", "S3", "S5"]
+    assert [line.split(":")[0] for line in lines] == ["S1", "S2", "S3", "S4", "S5"]
     assert all("product" in line and "baseline/product" in line for line in lines[:2])
-    assert "baseline" not in lines[2] and "event loop's thread" in lines[3]
+    assert "baseline" not in lines[2] and "1,000 imported items" in lines[3]
+    assert "event loop's thread" in lines[4]
     assert (tmp_path / "dmp-bench-inprocess" / "manifest-sqlite.json").exists()
