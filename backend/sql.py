@@ -17,7 +17,7 @@ import logging
 import re
 import sqlite3
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 from typing import Any, TypeVar
 
@@ -37,7 +37,6 @@ from tortoise.fields.data import (
 )
 
 M = TypeVar("M", bound=Model)
-T = TypeVar("T")
 
 # SQLite binds UUIDs as their text form, as the ORM stores them.
 sqlite3.register_adapter(uuid.UUID, str)
@@ -175,15 +174,9 @@ async def fetch(sql: str, params: Sequence[Any], conn: BaseDBAsyncClient | None 
     """Rows of one statement (a SELECT, or a statement with RETURNING); `conn` may be a
     transaction."""
     conn = conn or default()
-    if pooled_postgres(conn):
-        found: list[Any] = await _on_kept(conn, "fetch", sql, params)  # type: ignore[arg-type]
-        return found
     if isinstance(conn, AsyncpgDBClient):
-        # A transaction's client. The ORM's `execute_query` would give no rows for a
-        # statement that starts with INSERT, UPDATE or DELETE, RETURNING or not.
-        async with conn.acquire_connection() as connection:
-            _DB_LOG.debug("%s: %s", sql, params)
-            return list(await _translated(connection.fetch(sql, *params)))
+        found: list[Any] = await _on_asyncpg(conn, "fetch", sql, params)
+        return found
     _, rows = await conn.execute_query(text_for(conn, sql), list(params))
     return list(rows)
 
@@ -191,16 +184,10 @@ async def fetch(sql: str, params: Sequence[Any], conn: BaseDBAsyncClient | None 
 async def execute(sql: str, params: Sequence[Any], conn: BaseDBAsyncClient | None = None) -> int:
     """Rows changed by one INSERT, UPDATE or DELETE."""
     conn = conn or default()
-    if pooled_postgres(conn):
-        status: str = await _on_kept(conn, "execute", sql, params)  # type: ignore[arg-type]
-    elif isinstance(conn, AsyncpgDBClient):
-        # A transaction's client. (The ORM's `execute_query` reads an INSERT's count as 0.)
-        async with conn.acquire_connection() as connection:
-            _DB_LOG.debug("%s: %s", sql, params)
-            status = await _translated(connection.execute(sql, *params))
-    else:
+    if not isinstance(conn, AsyncpgDBClient):
         changed, _ = await conn.execute_query(text_for(conn, sql), list(params))
         return changed
+    status: str = await _on_asyncpg(conn, "execute", sql, params)
     # asyncpg's status tag: "UPDATE 2", "DELETE 0", "INSERT 0 1"; the count is last.
     tail = status.rpartition(" ")[2]
     return int(tail) if tail.isdigit() else 0
@@ -211,31 +198,42 @@ async def first(
 ) -> M | None:
     """The model of the first row of a statement that reads every column of `cls`'s table
     (SELECT t.* …, or RETURNING *), or None."""
+    conn = conn or default()
     rows = await fetch(sql, params, conn)
     return model(cls, rows[0], conn) if rows else None
 
 
-async def _on_kept(conn: AsyncpgDBClient, method: str, sql: str, params: Sequence[Any]) -> Any:
-    """One statement on asyncpg's connections directly, without the ORM's per-statement
-    wrappers, kept between statements (`_Kept`). Logged as the ORM logs its statements."""
+async def inserted(
+    cls: type[M], sql: str, params: Sequence[Any], conn: BaseDBAsyncClient | None = None
+) -> M:
+    """The model of the row an `INSERT … RETURNING *` wrote."""
+    row = await first(cls, sql, params, conn)
+    if row is None:
+        raise LookupError(f"an INSERT into {cls._meta.db_table} returned no row")
+    return row
+
+
+async def _on_asyncpg(conn: AsyncpgDBClient, method: str, sql: str, params: Sequence[Any]) -> Any:
+    """One statement (`method`: asyncpg's `fetch` or `execute`) on asyncpg's connection
+    directly, without the ORM's per-statement wrappers: one of those kept between statements
+    (`_Kept`) when `conn` is the pool, the transaction's when it is a transaction's client.
+    (Through the ORM's `execute_query`, a statement that starts with INSERT, UPDATE or DELETE
+    gives no rows, RETURNING or not, and an INSERT's count reads as 0.) Logged as the ORM
+    logs its statements; a broken constraint raised as the ORM raises it (`IntegrityError`)."""
     _DB_LOG.debug("%s: %s", sql, params)
-    kept = _kept(conn)
-    connection, uses = await kept.take()
     try:
-        result = await getattr(connection, method)(sql, *params)
-    except BaseException as exc:
-        await kept.pool.release(connection)
-        if isinstance(exc, asyncpg.IntegrityConstraintViolationError):  # as `_translated`
-            raise IntegrityError(exc) from exc
-        raise
-    await kept.give_back(connection, uses + 1)
-    return result
-
-
-async def _translated(statement: Awaitable[T]) -> T:
-    """asyncpg's result, a broken constraint raised as the ORM raises it (`IntegrityError`)."""
-    try:
-        return await statement
+        if not pooled_postgres(conn):
+            async with conn.acquire_connection() as connection:
+                return await getattr(connection, method)(sql, *params)
+        kept = _kept(conn)
+        connection, uses = await kept.take()
+        try:
+            result = await getattr(connection, method)(sql, *params)
+        except BaseException:
+            await kept.pool.release(connection)
+            raise
+        await kept.give_back(connection, uses + 1)
+        return result
     except asyncpg.IntegrityConstraintViolationError as exc:
         raise IntegrityError(exc) from exc
 

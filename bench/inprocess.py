@@ -28,7 +28,6 @@ import argparse
 import asyncio
 import json
 import os
-import re
 import tempfile
 import time
 from pathlib import Path
@@ -37,7 +36,7 @@ from typing import Any
 
 import uvloop
 
-from bench.load import COMPLETE_LOGIN, START_LOGIN
+from bench.load import COMPLETE_LOGIN, START_LOGIN, Outbox
 from bench.run import IMPORT_ITEMS, PG_URL, S1, S2, S3, S4, configure_here, import_items
 from bench.seed import PASSWORD, create_database, migrate_database, seed
 from bench.urls import pool_size
@@ -87,9 +86,7 @@ async def _rounds(
     """CPU ms per request of each round, sorted; after a warm-up, and a check of the answer."""
     for k in range(requests // 2):  # warm-up: caches, connections
         messages = await call(app, bodies[k % len(bodies)], token, path, headers)
-    last = messages[-1]["body"]
-    if messages[0].get("status") != 200 or b'"errors"' in last:
-        raise SystemExit(f"{path} failed: {last[:300]!r}")
+    _data(messages, path)
     per_request = []
     for _ in range(rounds):
         start = time.process_time()
@@ -99,10 +96,11 @@ async def _rounds(
     return sorted(per_request)
 
 
-def _data(messages: list[dict[str, Any]]) -> Any:
+def _data(messages: list[dict[str, Any]], what: str = "request") -> Any:
+    """The data of a GraphQL answer; the run stops on a refused request or an error."""
     answer = json.loads(messages[-1]["body"])
     if answer.get("errors") or messages[0].get("status") != 200:
-        raise SystemExit(f"request failed: {messages[-1]['body'][:300]!r}")
+        raise SystemExit(f"{what} failed: {messages[-1]['body'][:300]!r}")
     return answer["data"]
 
 
@@ -121,26 +119,20 @@ async def _history_reader() -> str:
     return token
 
 
-async def _login(app: Any, email: str, n: int) -> None:
-    """S5 once: `startLogin`, the code read from the outbox, `completeLogin`, from an address
-    of its own (the per-address limit); the outbox read is a statement of this harness."""
-    from backend import sql
-
+async def _login(app: Any, outbox: Outbox, email: str, n: int) -> None:
+    """S5 once: `startLogin`, the code read from the outbox (as `bench.run`'s load does; a
+    statement of this harness), `completeLogin`, from an address of its own (the per-address
+    limit)."""
     address = [(b"x-forwarded-for", f"10.{n // 250 % 250}.{n % 250}.9".encode())]
     started = _data(await call(app, json.dumps({
         "query": START_LOGIN, "variables": {"identifier": email, "password": PASSWORD}
     }).encode(), None, headers=address))
-    mail = await sql.fetch(
-        'SELECT "body" FROM "outbox_message" WHERE "recipient" = $1 ORDER BY "created_at" DESC LIMIT 1',
-        [email],
-    )
-    code = re.search(r"\b(\d{6})\b", mail[0][0])
     _data(await call(app, json.dumps({"query": COMPLETE_LOGIN, "variables": {
-        "attemptToken": started["startLogin"]["attemptToken"], "code": code.group(1) if code else "",
+        "attemptToken": started["startLogin"]["attemptToken"], "code": await outbox.code_for(email),
     }}).encode(), None, headers=address))
 
 
-async def _logins(app: Any, rounds: int, logins: int) -> tuple[list[float], list[float]]:
+async def _logins(app: Any, url: str, rounds: int, logins: int) -> tuple[list[float], list[float]]:
     """CPU ms per login of each round, sorted: of the event loop's thread, and of the process."""
     from backend import sql
 
@@ -149,16 +141,17 @@ async def _logins(app: Any, rounds: int, logins: int) -> tuple[list[float], list
         ["PATIENT", "patient%@bench.test"],
     )
     emails = [row[0] for row in rows]
+    outbox = Outbox(url)
     # Another address space each run: the per-address counters of earlier runs stay apart.
     first = int(time.time()) % 1000 * (rounds + 1) * logins
     for k in range(10):  # warm-up
-        await _login(app, emails[k % len(emails)], first + k)
+        await _login(app, outbox, emails[k % len(emails)], first + k)
     loop_thread, process = [], []
     for r in range(rounds):
         start, start_all = time.thread_time(), time.process_time()
         for k in range(logins):
             n = first + (r + 1) * logins + k
-            await _login(app, emails[n % len(emails)], n)
+            await _login(app, outbox, emails[n % len(emails)], n)
         loop_thread.append((time.thread_time() - start) / logins * 1000)
         process.append((time.process_time() - start_all) / logins * 1000)
     return sorted(loop_thread), sorted(process)
@@ -228,7 +221,7 @@ async def measure(manifest: Path, url: str, rounds: int, requests: int, only: se
                   f"product {ours[0]:.2f} ({ours[len(ours) // 2]:.2f})", flush=True)
         if "S5" in only:
             logins = max(10, requests // 6)
-            loop_thread, process = await _logins(product, rounds, logins)
+            loop_thread, process = await _logins(product, url, rounds, logins)
             print(f"S5: CPU ms per login, best (median) of {rounds} rounds of {logins}: "
                   f"event loop's thread {loop_thread[0]:.2f} ({loop_thread[len(loop_thread) // 2]:.2f}), "
                   f"the whole process, argon2 included, {process[0]:.2f} ({process[len(process) // 2]:.2f})",

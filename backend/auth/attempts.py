@@ -36,11 +36,10 @@ async def start(account: Account | None, purpose: CodePurpose, *, live: bool) ->
     """A new attempt; `live` is False for decoys, which never get a code."""
     token = new_token()
     now = clock.now()
-    attempt = await sql.first(LoginAttempt, _INSERT, [
+    attempt = await sql.inserted(LoginAttempt, _INSERT, [
         uuid.uuid4(), digest(token), account.id if account else None, purpose.value, live,
         now + VALIDITY, now,
     ])
-    assert attempt is not None  # noqa: S101 - INSERT … RETURNING gives its row
     return attempt, token
 
 

@@ -33,15 +33,13 @@ _WORDING = {
 
 # Hand-written (backend/sql.py): every sign-in runs these, and the ORM's statement building
 # cost more than the statements themselves (docs/benchmarks.md, step 35).
+# The earlier live codes of the account and purpose, and of the same attempt or session
+# when the new code is bound to one (`_BOUND_TO`, the fourth parameter).
 _RETIRE = (
     'UPDATE "one_time_code" SET "used_at" = $1'
     ' WHERE "account_id" = $2 AND "purpose" = $3 AND "used_at" IS NULL'
 )
-_RETIRE_BOUND = {
-    None: _RETIRE,
-    "attempt": _RETIRE + ' AND "attempt_id" = $4',
-    "session": _RETIRE + ' AND "session_id" = $4',
-}
+_BOUND_TO = {column: f'{_RETIRE} AND "{column}" = $4' for column in ("attempt_id", "session_id")}
 _INSERT_CODE = (
     'INSERT INTO "one_time_code" ("id", "account_id", "attempt_id", "session_id", "purpose",'
     ' "channel", "code_hash", "tries", "expires_at", "used_at", "created_at")'
@@ -60,13 +58,12 @@ async def send_code(
 ) -> str:
     """Issue a code, replacing earlier live codes of the same binding; returns the masked address."""
     now = clock.now()
-    retire = [now, account.id, purpose.value]
+    retire, params = _RETIRE, [now, account.id, purpose.value]
     if attempt is not None:
-        await sql.execute(_RETIRE_BOUND["attempt"], [*retire, attempt.id])
+        retire, params = _BOUND_TO["attempt_id"], [*params, attempt.id]
     elif session_id is not None:
-        await sql.execute(_RETIRE_BOUND["session"], [*retire, session_id])
-    else:
-        await sql.execute(_RETIRE_BOUND[None], retire)
+        retire, params = _BOUND_TO["session_id"], [*params, session_id]
+    await sql.execute(retire, params)
     code = new_code()
     row_id = uuid.uuid4()
     await sql.execute(_INSERT_CODE, [

@@ -30,12 +30,11 @@ async def create_session(
     """A new session after a completed login; returns the row and the cookie value."""
     now = clock.now()
     token = new_token()
-    session = await sql.first(Session, _INSERT, [
+    session = await sql.inserted(Session, _INSERT, [
         uuid.uuid4(), digest(token), account.id, now,
         now + timedelta(hours=settings().session_absolute_hours),
         now if fresh_factor else None, user_agent[:200],
     ])
-    assert session is not None  # noqa: S101 - INSERT … RETURNING gives its row
     return session, token
 
 

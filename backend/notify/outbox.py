@@ -27,11 +27,9 @@ async def enqueue(
     record_id: uuid.UUID | None = None,
     using_db: Any = None,
 ) -> OutboxMessage:
-    message = await sql.first(OutboxMessage, _INSERT, [
+    return await sql.inserted(OutboxMessage, _INSERT, [
         uuid.uuid4(), channel.value, recipient, subject, body, account_id, record_id, clock.now(),
     ], using_db)
-    assert message is not None  # noqa: S101 - INSERT … RETURNING gives its row
-    return message
 
 
 async def enqueue_email(recipient: str, subject: str, body: str, **kw: Any) -> OutboxMessage:

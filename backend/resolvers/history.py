@@ -83,8 +83,8 @@ async def _where(record_id: uuid.UUID, f: HistoryFilter | None) -> tuple[str, li
     clauses, params = ['"record_id" = $1'], [record_id]
 
     def add(clause: str, *values: Any) -> None:
-        marks = [f"${len(params) + k}" for k in range(1, len(values) + 1)]
-        clauses.append(clause.format(*marks) if len(values) == 1 else clause.format(", ".join(marks)))
+        marks = ", ".join(f"${len(params) + k}" for k in range(1, len(values) + 1))
+        clauses.append(clause.format(marks))
         params.extend(values)
 
     if f is None:
