@@ -104,6 +104,12 @@ def _data(messages: list[dict[str, Any]], what: str = "request") -> Any:
     return answer["data"]
 
 
+def _best_and_median(sorted_values: list[float], digits: int) -> str:
+    """The best and the median of sorted figures, as "best (median)"."""
+    best, median = sorted_values[0], sorted_values[len(sorted_values) // 2]
+    return f"{best:.{digits}f} ({median:.{digits}f})"
+
+
 async def _history_reader() -> str:
     """A session of the patient whose record has the longest access history (made now: the
     seeded sessions time out)."""
@@ -201,8 +207,8 @@ async def measure(manifest: Path, url: str, rounds: int, requests: int, only: se
             ours = await _rounds(product, bodies, state["token"], "/graphql", rounds, requests)
             theirs = await _rounds(plain, bodies, state["token"], path, rounds, requests)
             print(f"{name}: CPU ms per request, best (median) of {rounds} rounds of {requests}: "
-                  f"product {ours[0]:.3f} ({ours[len(ours) // 2]:.3f}), "
-                  f"baseline {theirs[0]:.3f} ({theirs[len(theirs) // 2]:.3f}); "
+                  f"product {_best_and_median(ours, 3)}, "
+                  f"baseline {_best_and_median(theirs, 3)}; "
                   f"baseline/product {theirs[0] / ours[0]:.2f}", flush=True)
         if "S3" in only:
             cookie = [(b"cookie", f"dmp_session={await _history_reader()}".encode()),
@@ -211,20 +217,20 @@ async def measure(manifest: Path, url: str, rounds: int, requests: int, only: se
                 product, [json.dumps({"query": S3}).encode()], None, "/graphql", rounds, requests, cookie
             )
             print(f"S3: CPU ms per request, best (median) of {rounds} rounds of {requests}: "
-                  f"product {ours[0]:.3f} ({ours[len(ours) // 2]:.3f})", flush=True)
+                  f"product {_best_and_median(ours, 3)}", flush=True)
         if "S4" in only:
             if "insurer_token" not in state:
                 raise SystemExit("S4 needs data seeded since S4 was added here: run with --seed")
             imports = max(2, requests // 100)
             ours = await _imports(product, state, rounds, imports)
             print(f"S4: CPU ms per 1,000 imported items, best (median) of {rounds} rounds of {imports}: "
-                  f"product {ours[0]:.2f} ({ours[len(ours) // 2]:.2f})", flush=True)
+                  f"product {_best_and_median(ours, 2)}", flush=True)
         if "S5" in only:
             logins = max(10, requests // 6)
             loop_thread, process = await _logins(product, url, rounds, logins)
             print(f"S5: CPU ms per login, best (median) of {rounds} rounds of {logins}: "
-                  f"event loop's thread {loop_thread[0]:.2f} ({loop_thread[len(loop_thread) // 2]:.2f}), "
-                  f"the whole process, argon2 included, {process[0]:.2f} ({process[len(process) // 2]:.2f})",
+                  f"event loop's thread {_best_and_median(loop_thread, 2)}, "
+                  f"the whole process, argon2 included, {_best_and_median(process, 2)}",
                   flush=True)
 
 
