@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import time
-import uuid
+from collections.abc import Callable
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from backend import db
+from backend.logs import request_line
 from backend.upload_limit import MAX_MULTIPART_BODY, send_refusal, upload_refusal
 
 log = logging.getLogger("dmp.http")
@@ -46,7 +48,8 @@ class HttpEdge:
 
     - the request log: an id per request (`scope["state"]["request_id"]`, and the
       `x-request-id` response header), then one JSON line with the method, path, status,
-      duration and GraphQL operation, whatever happened;
+      duration and GraphQL operation, whatever happened (`request_log`, by default
+      `logs.request_line`);
     - the security headers, each added to the response unless its handler set it;
     - the upload limit (`upload_limit.py`): a multipart POST without a Content-Length, or
       declaring more than the limit, is refused before its body is read;
@@ -59,17 +62,19 @@ class HttpEdge:
     """
 
     def __init__(
-        self, app: ASGIApp, production: bool = False, upload_limit: int = MAX_MULTIPART_BODY
+        self, app: ASGIApp, production: bool = False, upload_limit: int = MAX_MULTIPART_BODY,
+        request_log: Callable[..., None] = request_line,
     ) -> None:
         self.app = app
         self.defaults = _SECURITY_HEADERS + (_HSTS if production else ())
         self.upload_limit = upload_limit
+        self.request_log = request_log
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request_id = uuid.uuid4().hex
+        request_id = os.urandom(16).hex()  # 32 random hex digits, without a UUID object
         state = scope.setdefault("state", {})
         state["request_id"] = request_id
         started = time.perf_counter()
@@ -107,17 +112,14 @@ class HttpEdge:
                 ]})
                 await edge_send({"type": "http.response.body", "body": UNAVAILABLE})
         finally:
-            log.info(
-                "request",
-                extra={
-                    "request_id": request_id,
-                    "method": scope.get("method"),
-                    "path": _safe_path(scope.get("path", "")),
-                    "status": status,
-                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
-                    "operation": state.get("operation"),
-                    "operation_type": state.get("operation_type"),
-                },
+            self.request_log(
+                request_id=request_id,
+                method=scope.get("method"),
+                path=_safe_path(scope.get("path", "")),
+                status=status,
+                duration_ms=round((time.perf_counter() - started) * 1000, 2),
+                operation=state.get("operation"),
+                operation_type=state.get("operation_type"),
             )
 
 
