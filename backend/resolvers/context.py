@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
 
 import strawberry
 from starlette.requests import Request
@@ -15,9 +14,6 @@ from backend.auth.viewer import Viewer
 from backend.authz.decision import ViewerFacts
 from backend.authz.loaders import Loaders
 
-if TYPE_CHECKING:
-    pass
-
 
 @dataclass
 class Context:
@@ -26,9 +22,6 @@ class Context:
     viewer: Viewer
     loaders: Loaders
     access_log: AccessLog
-    # Cookies to set or clear on the response (login, logout), applied by the view.
-    cookies: list[tuple[str, str | None]] = field(default_factory=list)
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def facts(self) -> ViewerFacts:
