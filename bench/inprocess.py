@@ -20,16 +20,34 @@ takes from the requests beside it; argon2 runs in other threads and is printed a
 The figures are not those of `bench.run` (no sockets, no concurrency: each statement is an
 event-loop turn of its own); only the difference between two versions is meaningful. The
 requests run on uvloop, the server's event loop.
+
+`--time MODULE:NAME` (repeatable) times a function or method of the product in place during
+S1's and S2's rounds, and prints the median of its calls in µs and its calls per request:
+
+    taskset -c 0 .venv/bin/python -m bench.inprocess --only S1 \
+        --time backend.schema.direct:execute --time backend.graphql_view:GraphQLView.create_response
+
+A part run once per request runs with the caches the rest of the request left cold, often at
+several times what it costs in a loop (docs/benchmarks.md, step 37): this says what it costs
+where it runs. NAME is looked up where its callers find it (a function imported with
+`from module import name` is timed under the importing module's name; a default argument
+bound at import time cannot be). A coroutine function's time includes its waits, here the
+database's. The wrappers add their own CPU to the figures printed beside them.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
+import importlib
+import inspect
 import json
 import os
+import statistics
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -81,19 +99,86 @@ async def call(
 
 async def _rounds(
     app: Any, bodies: list[bytes], token: str | None, path: str, rounds: int, requests: int,
-    headers: list[tuple[bytes, bytes]] | None = None,
+    headers: list[tuple[bytes, bytes]] | None = None, in_place: InPlace | None = None,
 ) -> list[float]:
-    """CPU ms per request of each round, sorted; after a warm-up, and a check of the answer."""
+    """CPU ms per request of each round, sorted; after a warm-up, and a check of the answer.
+    `in_place` keeps the calls of the last round."""
     for k in range(requests // 2):  # warm-up: caches, connections
         messages = await call(app, bodies[k % len(bodies)], token, path, headers)
     _data(messages, path)
     per_request = []
     for _ in range(rounds):
+        if in_place is not None:
+            in_place.clear()
         start = time.process_time()
         for k in range(requests):
             await call(app, bodies[k % len(bodies)], token, path, headers)
         per_request.append((time.process_time() - start) / requests * 1000)
     return sorted(per_request)
+
+
+class InPlace:
+    """Functions of the product wrapped to record each call's wall time (`--time`)."""
+
+    def __init__(self, parts: list[str]) -> None:
+        self.samples: dict[str, list[int]] = {part: [] for part in parts}
+        for part in parts:
+            owner, name = owner_of(part)
+            setattr(owner, name, self._wrap(part, getattr(owner, name)))
+
+    def _wrap(self, part: str, original: Callable[..., Any]) -> Callable[..., Any]:
+        samples = self.samples[part]
+        clock = time.perf_counter_ns
+        if inspect.iscoroutinefunction(original):
+            @functools.wraps(original)
+            async def timed_coroutine(*args: Any, **kwargs: Any) -> Any:
+                start = clock()
+                try:
+                    return await original(*args, **kwargs)
+                finally:
+                    samples.append(clock() - start)
+            return timed_coroutine
+
+        @functools.wraps(original)
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            start = clock()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                samples.append(clock() - start)
+        return timed
+
+    def clear(self) -> None:
+        for samples in self.samples.values():
+            samples.clear()
+
+    def line(self, name: str, requests: int) -> str:
+        """Each part's median µs per call and its calls per request, since the last `clear`."""
+        figures = [
+            f"{part} {statistics.median(samples) / 1000:.1f} µs x {len(samples) / requests:.2f}"
+            if samples else f"{part} not called"
+            for part, samples in self.samples.items()
+        ]
+        return f"{name} in place (median per call, calls per request): " + "; ".join(figures)
+
+
+def owner_of(part: str) -> tuple[Any, str]:
+    """The object holding `MODULE:NAME` (a module, or a class for `Class.method`) and the
+    attribute's name; SystemExit when there is no such function."""
+    module_name, _, path = part.partition(":")
+    if not module_name or not path:
+        raise SystemExit(f"--time {part}: expected MODULE:NAME, e.g. backend.schema.direct:execute")
+    try:
+        owner: Any = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise SystemExit(f"--time {part}: {exc}") from exc
+    *outer, name = path.split(".")
+    for attribute in outer:
+        owner = getattr(owner, attribute, None)
+    static = inspect.getattr_static(owner, name, None) if owner is not None else None
+    if not inspect.isfunction(static):
+        raise SystemExit(f"--time {part}: not a function or method of the product")
+    return owner, name
 
 
 def _data(messages: list[dict[str, Any]], what: str = "request") -> Any:
@@ -191,25 +276,31 @@ async def _imports(app: Any, state: dict[str, Any], rounds: int, imports: int) -
     return sorted(per_request)
 
 
-async def measure(manifest: Path, url: str, rounds: int, requests: int, only: set[str]) -> None:
+async def measure(
+    manifest: Path, url: str, rounds: int, requests: int, only: set[str], parts: list[str]
+) -> None:
     from backend import config
     from backend.app import create_app
     from bench import baseline
 
     state = json.loads(manifest.read_text())
     product = create_app(outbox_worker=False)
+    in_place = InPlace(parts) if parts else None
     plain = baseline.create_app(url, config.settings().audit_key, pool_size=pool_size(url))
     async with product.router.lifespan_context(product), plain.router.lifespan_context(plain):
         for name, query, path in (("S1", S1, "/s1"), ("S2", S2, "/s2")):
             if name not in only:
                 continue
             bodies = [json.dumps({"query": query, "variables": {"ins": i}}).encode() for i in state["ins"]]
-            ours = await _rounds(product, bodies, state["token"], "/graphql", rounds, requests)
+            ours = await _rounds(product, bodies, state["token"], "/graphql", rounds, requests,
+                                 in_place=in_place)
             theirs = await _rounds(plain, bodies, state["token"], path, rounds, requests)
             print(f"{name}: CPU ms per request, best (median) of {rounds} rounds of {requests}: "
                   f"product {_best_and_median(ours, 3)}, "
                   f"baseline {_best_and_median(theirs, 3)}; "
                   f"baseline/product {theirs[0] / ours[0]:.2f}", flush=True)
+            if in_place is not None:
+                print(in_place.line(name, requests), flush=True)
         if "S3" in only:
             cookie = [(b"cookie", f"dmp_session={await _history_reader()}".encode()),
                       (b"origin", b"http://localhost:8000")]
@@ -245,6 +336,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--requests", type=int, default=600)
     parser.add_argument("--only", default="S1,S2", help="comma-separated: S1,S2,S3,S4,S5")
+    parser.add_argument("--time", action="append", default=[], metavar="MODULE:NAME",
+                        help="time this function or method in place during S1 and S2 (repeatable)")
     args = parser.parse_args()
 
     only = {name.strip() for name in args.only.split(",") if name.strip()}
@@ -272,7 +365,7 @@ def main() -> None:
     # The event loop the server runs on (uvicorn picks uvloop when it is installed): the
     # standard loop's Python-level scheduling would weigh every task and callback more.
     with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
-        runner.run(measure(manifest_path, url, args.rounds, args.requests, only))
+        runner.run(measure(manifest_path, url, args.rounds, args.requests, only, args.time))
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ import pytest
 from backend.audit import verify
 from backend.config import settings
 from backend.models import AccessEvent, Entry, Record
+from bench.inprocess import owner_of
 from bench.run import S1, wait_healthy
 from bench.seed import BIG_ENTRIES, HOT_ENTRIES, seed
 from tests.conftest import DB_URL, Caller
@@ -74,7 +75,9 @@ def test_inprocess_comparison_runs(tmp_path: Path) -> None:
     S1 and S2 against the baseline, S3, S4 (imports) and S5 (logins) of the product alone."""
     done = subprocess.run(
         [sys.executable, "-m", "bench.inprocess", "--db", "sqlite", "--seed", "--patients", "10",
-         "--rounds", "1", "--requests", "10", "--only", "S1,S2,S3,S4,S5"],
+         "--rounds", "1", "--requests", "10", "--only", "S1,S2,S3,S4,S5",
+         "--time", "backend.schema.direct:execute",
+         "--time", "backend.graphql_view:GraphQLView.create_response"],
         env={**os.environ, "TMPDIR": str(tmp_path)}, capture_output=True, text=True, timeout=300,
     )
     assert done.returncode == 0, done.stderr[-2000:]
@@ -84,3 +87,35 @@ def test_inprocess_comparison_runs(tmp_path: Path) -> None:
     assert "baseline" not in lines[2] and "1,000 imported items" in lines[3]
     assert "event loop's thread" in lines[4]
     assert (tmp_path / "dmp-bench-inprocess" / "manifest-sqlite.json").exists()
+    # The parts timed in place: each called once per S1 and S2 request, with a time.
+    timed = [line for line in done.stdout.splitlines() if " in place " in line]
+    assert [line.split(" ")[0] for line in timed] == ["S1", "S2"]
+    for line in timed:
+        figures = line.split(": ", 1)[1].split("; ")
+        assert [f.split(" ")[0] for f in figures] == [
+            "backend.schema.direct:execute", "backend.graphql_view:GraphQLView.create_response"
+        ]
+        assert all(f.endswith("µs x 1.00") and float(f.split(" ")[1]) > 0 for f in figures)
+
+
+@pytest.mark.parametrize(
+    ("part", "refusal"),
+    [
+        ("backend.schema.direct", "expected MODULE:NAME"),
+        ("backend.no_such_module:execute", "No module named"),
+        ("backend.schema.direct:no_such_function", "not a function or method"),
+        ("backend.schema.direct:RULES", "not a function or method"),  # a tuple
+        ("backend.graphql_view:NoSuchClass.create_response", "not a function or method"),
+    ],
+)
+def test_inprocess_refuses_a_part_it_cannot_time(part: str, refusal: str) -> None:
+    with pytest.raises(SystemExit, match=refusal):
+        owner_of(part)
+
+
+def test_inprocess_finds_functions_and_methods() -> None:
+    from backend.graphql_view import GraphQLView
+    from backend.schema import direct
+
+    assert owner_of("backend.schema.direct:execute") == (direct, "execute")
+    assert owner_of("backend.graphql_view:GraphQLView.create_response") == (GraphQLView, "create_response")
