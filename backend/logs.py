@@ -57,7 +57,7 @@ def request_line(
         return
     line = orjson.dumps({
         "at": datetime.now(UTC).isoformat(timespec="milliseconds"),
-        "level": "info", "logger": "dmp.http", "msg": "request",
+        "level": "info", "logger": REQUEST_LOGGER.name, "msg": "request",
         "request_id": request_id, "method": method, "path": path, "status": status,
         "duration_ms": duration_ms, "operation": operation, "operation_type": operation_type,
     }, option=orjson.OPT_APPEND_NEWLINE)

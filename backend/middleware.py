@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import os
 import time
 from collections.abc import Callable
@@ -11,10 +10,8 @@ from collections.abc import Callable
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from backend import db
-from backend.logs import request_line
+from backend.logs import REQUEST_LOGGER, request_line
 from backend.upload_limit import MAX_MULTIPART_BODY, send_refusal, upload_refusal
-
-log = logging.getLogger("dmp.http")
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
@@ -105,7 +102,7 @@ class HttpEdge:
             except Exception as exc:
                 if responded or not db.unavailable(exc):
                     raise
-                log.warning("database unavailable", extra={"error": type(exc).__name__})
+                REQUEST_LOGGER.warning("database unavailable", extra={"error": type(exc).__name__})
                 await edge_send({"type": "http.response.start", "status": 503, "headers": [
                     (b"content-type", b"application/json"), (b"retry-after", b"5"),
                     (b"content-length", str(len(UNAVAILABLE)).encode()),
