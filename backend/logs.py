@@ -10,6 +10,7 @@ import logging
 import os
 import sys
 from datetime import UTC, datetime
+from typing import Protocol
 
 import orjson
 
@@ -39,6 +40,35 @@ class JsonFormatter(logging.Formatter):
 
 REQUEST_LOGGER = logging.getLogger("dmp.http")
 _STDERR = 2
+# The handler `configure` puts on the root logger, while it writes to standard error.
+_own_handler: logging.Handler | None = None
+
+
+class RequestLog(Protocol):
+    """What writes the line of one HTTP request (`request_line`, or a test's recorder)."""
+
+    def __call__(
+        self, *, request_id: str, method: str | None, path: str, status: int, duration_ms: float,
+        operation: str | None, operation_type: str | None,
+    ) -> None: ...
+
+
+def _only_own_handler() -> bool:
+    """Whether a record of `dmp.http` would reach the service's own handler and nothing
+    else: no handler or filter added on the way, the root's handlers as `configure` left
+    them. A few attribute reads, so that a handler an operator adds still gets every line."""
+    handler = _own_handler
+    if handler is None or REQUEST_LOGGER.filters:
+        return False
+    logger: logging.Logger | None = REQUEST_LOGGER
+    while logger is not None and logger.parent is not None:  # up to the root, not included
+        if logger.handlers or not logger.propagate:
+            return False
+        logger = logger.parent
+    return (
+        logger is not None and len(logger.handlers) == 1 and logger.handlers[0] is handler
+        and not handler.filters and handler.level <= logging.INFO
+    )
 
 
 def request_line(
@@ -50,16 +80,24 @@ def request_line(
     Written straight to standard error in one `write`, not through the logging module: a
     record, its handler's lock and the text stream's encoding and flush cost a consultation
     5 % of its CPU, each run once per request with the processor's caches cold
-    (docs/benchmarks.md, step 37). The fields are these, named: nothing else can reach the
-    line. Like a record, it is written only while `dmp.http` is enabled for INFO.
+    (docs/benchmarks.md, step 37). That holds while the service's own handler is the only
+    one a record would reach; otherwise (a handler added in code, a filter) the line goes
+    through the logging module as a record, so that what was added sees it. The fields are
+    these, named: nothing else can reach the line. Like a record, it is written only while
+    `dmp.http` is enabled for INFO.
     """
     if not REQUEST_LOGGER.isEnabledFor(logging.INFO):
         return
-    line = orjson.dumps({
-        "at": datetime.now(UTC).isoformat(timespec="milliseconds"),
-        "level": "info", "logger": REQUEST_LOGGER.name, "msg": "request",
+    fields = {
         "request_id": request_id, "method": method, "path": path, "status": status,
         "duration_ms": duration_ms, "operation": operation, "operation_type": operation_type,
+    }
+    if not _only_own_handler():
+        REQUEST_LOGGER.info("request", extra=fields)
+        return
+    line = orjson.dumps({
+        "at": datetime.now(UTC).isoformat(timespec="milliseconds"),
+        "level": "info", "logger": REQUEST_LOGGER.name, "msg": "request", **fields,
     }, option=orjson.OPT_APPEND_NEWLINE)
     try:
         while line:  # a blocking descriptor takes it whole; a partial write gets the rest
@@ -72,11 +110,16 @@ _configured = False
 
 
 def configure(level: int = logging.INFO) -> None:
-    global _configured
+    global _configured, _own_handler
     if _configured:
         return
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter())
+    try:
+        # `request_line` writes to descriptor 2 itself only where this handler would.
+        _own_handler = handler if sys.stderr.fileno() == _STDERR else None
+    except (AttributeError, OSError, ValueError):  # a stream without a descriptor
+        _own_handler = None
     root = logging.getLogger()
     root.addHandler(handler)
     root.setLevel(level)

@@ -5,12 +5,11 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Callable
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from backend import db
-from backend.logs import REQUEST_LOGGER, request_line
+from backend.logs import REQUEST_LOGGER, RequestLog, request_line
 from backend.upload_limit import MAX_MULTIPART_BODY, send_refusal, upload_refusal
 
 CSP = (
@@ -60,7 +59,7 @@ class HttpEdge:
 
     def __init__(
         self, app: ASGIApp, production: bool = False, upload_limit: int = MAX_MULTIPART_BODY,
-        request_log: Callable[..., None] = request_line,
+        request_log: RequestLog = request_line,
     ) -> None:
         self.app = app
         self.defaults = _SECURITY_HEADERS + (_HSTS if production else ())

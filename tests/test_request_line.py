@@ -1,14 +1,17 @@
-"""The request log line (`backend.logs.request_line`), written straight to standard error:
-its shape is the JSON formatter's, it follows the `dmp.http` logger's level, and a closed
-standard error does not fail the request. The lines of a real `dmp serve` are checked by
-tests/test_hardening_logs.py."""
+"""The request log line (`backend.logs.request_line`), written straight to standard error
+while the service's own handler is the only one: its shape is the JSON formatter's, it
+follows the `dmp.http` logger's level, a closed standard error does not fail the request,
+and a handler or filter added in code gets the line as a record. The lines of a real
+`dmp serve` are checked by tests/test_hardening_logs.py."""
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -30,11 +33,31 @@ def http_level() -> Iterator[logging.Logger]:
     logger.setLevel(level)
 
 
+@contextmanager
+def only_own_handler(monkeypatch: pytest.MonkeyPatch) -> Iterator[io.StringIO]:
+    """The root logger's handlers as `logs.configure` leaves them: its handler alone (here
+    on a buffer of its own, so that what goes through it is told apart from the direct
+    write). Inside a test's body, where pytest's own capturing handler sits on the root."""
+    buffer = io.StringIO()
+    handler = logging.StreamHandler(buffer)
+    handler.setFormatter(logs.JsonFormatter())
+    monkeypatch.setattr(logs, "_own_handler", handler)
+    root = logging.getLogger()
+    saved = root.handlers[:]
+    root.handlers[:] = [handler]
+    try:
+        yield buffer
+    finally:
+        root.handlers[:] = saved
+
+
 def test_one_json_line_as_the_formatter_writes_a_record(
-    capfd: pytest.CaptureFixture[str], http_level: logging.Logger
+    capfd: pytest.CaptureFixture[str], http_level: logging.Logger, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     http_level.setLevel(logging.INFO)
-    logs.request_line(**FIELDS)
+    with only_own_handler(monkeypatch) as through_logging:
+        logs.request_line(**FIELDS)
+    assert through_logging.getvalue() == ""  # written directly, not through the handler
     written = capfd.readouterr().err
     assert written.endswith("\n") and written.count("\n") == 1
     line = json.loads(written)
@@ -52,11 +75,85 @@ def test_one_json_line_as_the_formatter_writes_a_record(
 
 
 def test_nothing_is_written_while_the_logger_is_above_info(
-    capfd: pytest.CaptureFixture[str], http_level: logging.Logger
+    capfd: pytest.CaptureFixture[str], http_level: logging.Logger, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     http_level.setLevel(logging.WARNING)
-    logs.request_line(**FIELDS)
+    with only_own_handler(monkeypatch) as through_logging:
+        logs.request_line(**FIELDS)
+    assert capfd.readouterr().err == "" and through_logging.getvalue() == ""
+
+
+class Recording(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__()
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+def _added_handler(recording: Recording) -> Iterator[None]:
+    logger = logging.getLogger("dmp.http")
+    logger.addHandler(recording)
+    yield
+    logger.removeHandler(recording)
+
+
+def _handler_beside(recording: Recording) -> Iterator[None]:
+    logging.getLogger().addHandler(recording)
+    yield
+    logging.getLogger().removeHandler(recording)
+
+
+def _filter_on_the_logger(recording: Recording) -> Iterator[None]:
+    logger = logging.getLogger("dmp.http")
+
+    def keep(record: logging.LogRecord) -> bool:
+        recording.records.append(record)
+        return True
+
+    logger.addFilter(keep)
+    yield
+    logger.removeFilter(keep)
+
+
+@pytest.mark.parametrize("added", [_added_handler, _handler_beside, _filter_on_the_logger])
+def test_a_handler_or_filter_added_in_code_gets_the_line_as_a_record(
+    capfd: pytest.CaptureFixture[str], http_level: logging.Logger, monkeypatch: pytest.MonkeyPatch,
+    added: Any,
+) -> None:
+    http_level.setLevel(logging.INFO)
+    recording = Recording()
+    with only_own_handler(monkeypatch) as through_logging, contextmanager(added)(recording):
+        logs.request_line(**FIELDS)
+    assert capfd.readouterr().err == ""  # nothing written beside the logging module
+    [record] = recording.records
+    assert record.name == "dmp.http" and record.levelno == logging.INFO
+    assert {name: record.__dict__[name] for name in FIELDS} == FIELDS
+    # The service's handler still writes the same line, through the formatter.
+    line = json.loads(through_logging.getvalue())
+    line.pop("at")
+    assert line == {"level": "info", "logger": "dmp.http", "msg": "request", **FIELDS}
+
+
+def test_without_the_services_handler_the_line_is_a_record(
+    capfd: pytest.CaptureFixture[str], http_level: logging.Logger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`logs.configure` not called, or its stream not standard error: nothing is written
+    to descriptor 2 behind the logging module's back."""
+    http_level.setLevel(logging.INFO)
+    recording = Recording()
+    monkeypatch.setattr(logs, "_own_handler", None)
+    root = logging.getLogger()
+    saved = root.handlers[:]
+    root.handlers[:] = [recording]
+    try:
+        logs.request_line(**FIELDS)
+    finally:
+        root.handlers[:] = saved
     assert capfd.readouterr().err == ""
+    [record] = recording.records
+    assert {name: record.__dict__[name] for name in FIELDS} == FIELDS
 
 
 def test_a_closed_standard_error_loses_the_line_not_the_request(
@@ -67,7 +164,9 @@ def test_a_closed_standard_error_loses_the_line_not_the_request(
     os.close(read_end)  # writing now fails with a broken pipe
     monkeypatch.setattr(logs, "_STDERR", write_end)
     try:
-        logs.request_line(**FIELDS)
+        with only_own_handler(monkeypatch) as through_logging:
+            logs.request_line(**FIELDS)
+        assert through_logging.getvalue() == ""  # the direct write was tried, not the handler
         with pytest.raises(BrokenPipeError):
             os.write(write_end, b"x")  # the write did fail, and request_line kept it
     finally:
