@@ -349,6 +349,8 @@ def main() -> None:
     STATE.mkdir(exist_ok=True)
     url = args.pg_url if args.db == "postgres" else f"sqlite://{STATE / 'bench.sqlite3'}"
     audit_key = configure_here(url, STATE / "data", 8000)
+    for part in args.time:  # a misspelt part stops the run before it seeds, not after
+        owner_of(part)
     manifest_path = STATE / f"manifest-{args.db}.json"
     if args.seed or not manifest_path.exists():
         asyncio.run(create_database(url))

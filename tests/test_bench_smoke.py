@@ -23,6 +23,8 @@ from bench.seed import BIG_ENTRIES, HOT_ENTRIES, seed
 from tests.conftest import DB_URL, Caller
 from tests.server import free_port, stop
 
+ROOT = Path(__file__).resolve().parent.parent
+
 pytestmark = pytest.mark.slow
 
 
@@ -119,3 +121,17 @@ def test_inprocess_finds_functions_and_methods() -> None:
 
     assert owner_of("backend.schema.direct:execute") == (direct, "execute")
     assert owner_of("backend.graphql_view:GraphQLView.create_response") == (GraphQLView, "create_response")
+
+
+def test_inprocess_refuses_a_misspelt_part_before_it_seeds(tmp_path: Path) -> None:
+    """`--seed --time` with a part that does not exist stops before the database is made."""
+    env = {**os.environ, "TMPDIR": str(tmp_path)}  # the harness's state folder, here
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.inprocess", "--db", "sqlite", "--seed",
+         "--time", "backend.schema.direct:no_such_function"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL,
+    )
+    assert done.returncode != 0
+    assert "--time backend.schema.direct:no_such_function: not a function or method" in done.stderr
+    state = tmp_path / "dmp-bench-inprocess"
+    assert not (state / "bench.sqlite3").exists() and not (state / "manifest-sqlite.json").exists()
