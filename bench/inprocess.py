@@ -32,7 +32,10 @@ several times what it costs in a loop (docs/benchmarks.md, step 37): this says w
 where it runs. NAME is looked up where its callers find it (a function imported with
 `from module import name` is timed under the importing module's name; a default argument
 bound at import time cannot be). A coroutine function's time includes its waits, here the
-database's. The wrappers add their own CPU to the figures printed beside them.
+database's; with `--cpu` the parts are timed by this thread's CPU time instead, which
+leaves the waits out (the requests run one at a time: what runs meanwhile is the request's
+own, the driver's reading of the answer included). The wrappers add their own CPU to the
+figures printed beside them.
 """
 
 from __future__ import annotations
@@ -120,15 +123,17 @@ async def _rounds(
 class InPlace:
     """Functions of the product wrapped to record each call's wall time (`--time`)."""
 
-    def __init__(self, parts: list[str]) -> None:
+    def __init__(self, parts: list[str], *, cpu: bool = False) -> None:
         self.samples: dict[str, list[int]] = {part: [] for part in parts}
+        self.clock = time.thread_time_ns if cpu else time.perf_counter_ns
+        self.unit = "CPU" if cpu else "wall"
         for part in parts:
             owner, name = owner_of(part)
             setattr(owner, name, self._wrap(part, getattr(owner, name)))
 
     def _wrap(self, part: str, original: Callable[..., Any]) -> Callable[..., Any]:
         samples = self.samples[part]
-        clock = time.perf_counter_ns
+        clock = self.clock
         if inspect.iscoroutinefunction(original):
             @functools.wraps(original)
             async def timed_coroutine(*args: Any, **kwargs: Any) -> Any:
@@ -159,7 +164,7 @@ class InPlace:
             if samples else f"{part} not called"
             for part, samples in self.samples.items()
         ]
-        return f"{name} in place (median per call, calls per request): " + "; ".join(figures)
+        return f"{name} in place ({self.unit}, median per call, calls per request): " + "; ".join(figures)
 
 
 def owner_of(part: str) -> tuple[Any, str]:
@@ -277,7 +282,8 @@ async def _imports(app: Any, state: dict[str, Any], rounds: int, imports: int) -
 
 
 async def measure(
-    manifest: Path, url: str, rounds: int, requests: int, only: set[str], parts: list[str]
+    manifest: Path, url: str, rounds: int, requests: int, only: set[str], parts: list[str],
+    cpu: bool = False,
 ) -> None:
     from backend import config
     from backend.app import create_app
@@ -285,7 +291,7 @@ async def measure(
 
     state = json.loads(manifest.read_text())
     product = create_app(outbox_worker=False)
-    in_place = InPlace(parts) if parts else None
+    in_place = InPlace(parts, cpu=cpu) if parts else None
     plain = baseline.create_app(url, config.settings().audit_key, pool_size=pool_size(url))
     async with product.router.lifespan_context(product), plain.router.lifespan_context(plain):
         for name, query, path in (("S1", S1, "/s1"), ("S2", S2, "/s2")):
@@ -338,6 +344,8 @@ def main() -> None:
     parser.add_argument("--only", default="S1,S2", help="comma-separated: S1,S2,S3,S4,S5")
     parser.add_argument("--time", action="append", default=[], metavar="MODULE:NAME",
                         help="time this function or method in place during S1 and S2 (repeatable)")
+    parser.add_argument("--cpu", action="store_true",
+                        help="time the --time parts by this thread's CPU time, not wall time")
     args = parser.parse_args()
 
     only = {name.strip() for name in args.only.split(",") if name.strip()}
@@ -367,7 +375,7 @@ def main() -> None:
     # The event loop the server runs on (uvicorn picks uvloop when it is installed): the
     # standard loop's Python-level scheduling would weigh every task and callback more.
     with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
-        runner.run(measure(manifest_path, url, args.rounds, args.requests, only, args.time))
+        runner.run(measure(manifest_path, url, args.rounds, args.requests, only, args.time, args.cpu))
 
 
 if __name__ == "__main__":

@@ -98,6 +98,20 @@ def test_inprocess_comparison_runs(tmp_path: Path) -> None:
             "backend.schema.direct:execute", "backend.graphql_view:GraphQLView.create_response"
         ]
         assert all(f.endswith("µs x 1.00") and float(f.split(" ")[1]) > 0 for f in figures)
+    assert all(" in place (wall, " in line for line in timed)
+
+    # The same data again, the part timed by the thread's CPU time.
+    again = subprocess.run(
+        [sys.executable, "-m", "bench.inprocess", "--db", "sqlite", "--rounds", "1",
+         "--requests", "10", "--only", "S1", "--time", "backend.schema.direct:execute", "--cpu"],
+        env={**os.environ, "TMPDIR": str(tmp_path)}, capture_output=True, text=True, timeout=300,
+    )
+    assert again.returncode == 0, again.stderr[-2000:]
+    [cpu_line] = [line for line in again.stdout.splitlines() if " in place " in line]
+    assert cpu_line.startswith("S1 in place (CPU, median per call, calls per request): ")
+    figure = cpu_line.split(": ", 1)[1]
+    assert figure.startswith("backend.schema.direct:execute ") and figure.endswith("µs x 1.00")
+    assert float(figure.split(" ")[1]) > 0
 
 
 @pytest.mark.parametrize(
