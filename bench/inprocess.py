@@ -21,6 +21,11 @@ The figures are not those of `bench.run` (no sockets, no concurrency: each state
 event-loop turn of its own); only the difference between two versions is meaningful. The
 requests run on uvloop, the server's event loop.
 
+`--calls` counts, after the rounds, the Python functions S1's and S2's requests run, in the
+product and in the baseline (distinct functions, and entries per request, a coroutine's
+resumptions included), the product's by package: how much code a request goes through,
+a figure that repeats from run to run and machine to machine, unlike times.
+
 `--time MODULE:NAME` (repeatable) times a function or method of the product in place during
 S1's and S2's rounds, and prints the median of its calls in µs and its calls per request:
 
@@ -48,11 +53,14 @@ import inspect
 import json
 import os
 import statistics
+import sys
+import sysconfig
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
-from types import SimpleNamespace
+from types import CodeType, FrameType, SimpleNamespace
 from typing import Any
 
 import uvloop
@@ -165,6 +173,60 @@ class InPlace:
             for part, samples in self.samples.items()
         ]
         return f"{name} in place ({self.unit}, median per call, calls per request): " + "; ".join(figures)
+
+
+async def _functions_run(
+    app: Any, bodies: list[bytes], token: str | None, path: str, requests: int
+) -> Counter[CodeType]:
+    """How many times each Python function was entered during `requests` requests (a
+    coroutine's resumptions included), through the interpreter's profiling hook on this
+    thread, the event loop's."""
+    entered: Counter[CodeType] = Counter()
+
+    def profile(frame: FrameType, event: str, _arg: Any) -> None:
+        if event == "call":
+            entered[frame.f_code] += 1
+
+    sys.setprofile(profile)
+    try:
+        for k in range(requests):
+            await call(app, bodies[k % len(bodies)], token, path)
+    finally:
+        sys.setprofile(None)
+    entered.pop(call.__code__, None)  # this harness's own
+    return entered
+
+
+_ROOT = Path(__file__).resolve().parent.parent
+_STDLIB = sysconfig.get_paths()["stdlib"]
+
+
+def package_of(filename: str) -> str:
+    """Where a function's code lives, for `--calls`: an installed package's name, the
+    project's folder (or module) under `backend/`, "stdlib", or "generated" for code made
+    at run time (dataclasses' `__init__`, the plain completers)."""
+    if filename.startswith("<"):
+        return "generated"
+    if "site-packages/" in filename:
+        return filename.split("site-packages/", 1)[1].split("/", 1)[0]
+    if filename.startswith(_STDLIB):
+        return "stdlib"
+    try:
+        parts = Path(filename).resolve().relative_to(_ROOT).parts
+    except ValueError:
+        return "other"
+    return "/".join(parts[:2])
+
+
+def _breadth_line(name: str, product: Counter[CodeType], baseline: Counter[CodeType], requests: int) -> str:
+    by_package = Counter(package_of(code.co_filename) for code in product)
+    packages = ", ".join(f"{package} {n}" for package, n in by_package.most_common(10))
+    return (
+        f"{name} Python functions run in {requests} requests: product {len(product)} "
+        f"({sum(product.values()) / requests:.0f} entries a request), "
+        f"baseline {len(baseline)} ({sum(baseline.values()) / requests:.0f}); "
+        f"the product's by package: {packages}"
+    )
 
 
 def owner_of(part: str) -> tuple[Any, str]:
@@ -283,7 +345,7 @@ async def _imports(app: Any, state: dict[str, Any], rounds: int, imports: int) -
 
 async def measure(
     manifest: Path, url: str, rounds: int, requests: int, only: set[str], parts: list[str],
-    cpu: bool = False,
+    cpu: bool = False, calls: bool = False,
 ) -> None:
     from backend import config
     from backend.app import create_app
@@ -307,6 +369,11 @@ async def measure(
                   f"baseline/product {theirs[0] / ours[0]:.2f}", flush=True)
             if in_place is not None:
                 print(in_place.line(name, requests), flush=True)
+            if calls:
+                sample = min(requests, 50)
+                product_calls = await _functions_run(product, bodies, state["token"], "/graphql", sample)
+                baseline_calls = await _functions_run(plain, bodies, state["token"], path, sample)
+                print(_breadth_line(name, product_calls, baseline_calls, sample), flush=True)
         if "S3" in only:
             cookie = [(b"cookie", f"dmp_session={await _history_reader()}".encode()),
                       (b"origin", b"http://localhost:8000")]
@@ -344,6 +411,8 @@ def main() -> None:
     parser.add_argument("--only", default="S1,S2", help="comma-separated: S1,S2,S3,S4,S5")
     parser.add_argument("--time", action="append", default=[], metavar="MODULE:NAME",
                         help="time this function or method in place during S1 and S2 (repeatable)")
+    parser.add_argument("--calls", action="store_true",
+                        help="count the Python functions S1's and S2's requests run (after the rounds)")
     parser.add_argument("--cpu", action="store_true",
                         help="time the --time parts by this thread's CPU time, not wall time")
     args = parser.parse_args()
@@ -375,7 +444,9 @@ def main() -> None:
     # The event loop the server runs on (uvicorn picks uvloop when it is installed): the
     # standard loop's Python-level scheduling would weigh every task and callback more.
     with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
-        runner.run(measure(manifest_path, url, args.rounds, args.requests, only, args.time, args.cpu))
+        runner.run(measure(
+            manifest_path, url, args.rounds, args.requests, only, args.time, args.cpu, args.calls
+        ))
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ figures come from `python -m bench.run` (docs/benchmarks.md).
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -103,7 +104,8 @@ def test_inprocess_comparison_runs(tmp_path: Path) -> None:
     # The same data again, the part timed by the thread's CPU time.
     again = subprocess.run(
         [sys.executable, "-m", "bench.inprocess", "--db", "sqlite", "--rounds", "1",
-         "--requests", "10", "--only", "S1", "--time", "backend.schema.direct:execute", "--cpu"],
+         "--requests", "10", "--only", "S1", "--time", "backend.schema.direct:execute", "--cpu",
+         "--calls"],
         env={**os.environ, "TMPDIR": str(tmp_path)}, capture_output=True, text=True, timeout=300,
     )
     assert again.returncode == 0, again.stderr[-2000:]
@@ -112,6 +114,17 @@ def test_inprocess_comparison_runs(tmp_path: Path) -> None:
     figure = cpu_line.split(": ", 1)[1]
     assert figure.startswith("backend.schema.direct:execute ") and figure.endswith("µs x 1.00")
     assert float(figure.split(" ")[1]) > 0
+    # The functions the requests ran, counted in both, the product's by package.
+    [breadth] = [line for line in again.stdout.splitlines() if " Python functions run in " in line]
+    match = re.fullmatch(
+        r"S1 Python functions run in 10 requests: product (\d+) \((\d+) entries a request\), "
+        r"baseline (\d+) \((\d+)\); the product's by package: (.+)", breadth
+    )
+    assert match is not None, breadth
+    assert all(int(n) > 0 for n in match.groups()[:4])
+    packages = dict(item.rsplit(" ", 1) for item in match.group(5).split(", "))
+    assert {"backend/schema", "graphql", "strawberry"} <= packages.keys()
+    assert sum(map(int, packages.values())) <= int(match.group(1))
 
 
 @pytest.mark.parametrize(
