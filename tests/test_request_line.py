@@ -10,6 +10,8 @@ import io
 import json
 import logging
 import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -171,3 +173,20 @@ def test_a_closed_standard_error_loses_the_line_not_the_request(
             os.write(write_end, b"x")  # the write did fail, and request_line kept it
     finally:
         os.close(write_end)
+
+
+def test_the_service_writes_the_line_directly() -> None:
+    """In a process of its own, as `dmp serve` runs it (standard error a descriptor, nothing
+    added to logging): the application's logging set-up leaves the direct write on."""
+    script = (
+        "from backend.app import create_app\n"
+        "from backend import logs\n"
+        "create_app(outbox_worker=False)\n"
+        "print(logs._only_own_handler())\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
+        stdin=subprocess.DEVNULL,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "True"
