@@ -95,6 +95,36 @@ async def test_support_lookup_by_ins_returns_that_account_only(client: httpx.Asy
     assert scene["other_record"].ins not in json.dumps(result.response.json())
 
 
+async def test_support_lookup_refuses_bad_identifiers_and_finds_practitioners_by_rpps(
+    client: httpx.AsyncClient,
+) -> None:
+    scene = await _scene()
+    support = Caller(client, session=await session_for(scene["agent"]))
+    refused = [
+        ("   ", "BAD_USER_INPUT", "SEARCH_TERM_NEEDED"),
+        ("10000000018", "BAD_USER_INPUT", "INVALID_RPPS"),  # 11 digits, a wrong check digit
+        ("185057512345674", "BAD_USER_INPUT", "INVALID_INS"),  # a wrong key
+        ("not-an-identifier", "BAD_USER_INPUT", "INVALID_INS"),
+        (factories.new_ins(), "NOT_FOUND", None),  # valid, and no record has it
+        (factories.new_rpps(), "NOT_FOUND", None),
+        ("nobody@test.dmp", "NOT_FOUND", None),
+    ]
+    for identifier, code, reason in refused:
+        result = await support.gql(SUPPORT_ACCOUNT, {"id": identifier})
+        assert result.codes == [code], (identifier, result.errors)
+        assert result.errors[0]["extensions"].get("reason") == reason, identifier
+        assert result.data is None or result.data.get("supportAccount") is None
+    assert await AccessEvent.filter(action="SUPPORT_ACTION").count() == 0  # nothing was read
+
+    # A practitioner, by RPPS (spaces allowed): the account, and no record of theirs.
+    rpps = scene["pro"].rpps
+    found = await support.gql(SUPPORT_ACCOUNT, {"id": f" {rpps[:5]} {rpps[5:]} "})
+    data = found.ok()["supportAccount"]
+    assert data["accountId"] == str(scene["doctor"].id) and data["role"] == "PRACTITIONER"
+    assert data["accountStatus"] == "ACTIVE" and data["recordStatus"] is None
+    assert data["emergencyReviews"] == [] and data["contactRecoveryOpen"] is False
+
+
 async def test_only_support_staff_may_use_support_fields(client: httpx.AsyncClient) -> None:
     scene = await _scene()
     for account in (scene["patient"], scene["doctor"]):
