@@ -129,7 +129,8 @@ async def _rounds(
 
 
 class InPlace:
-    """Functions of the product wrapped to record each call's wall time (`--time`)."""
+    """Functions of the product (or the baseline) wrapped to record each call's wall or CPU
+    time (`--time`); each server's parts are reported from its own last round."""
 
     def __init__(self, parts: list[str], *, cpu: bool = False) -> None:
         self.samples: dict[str, list[int]] = {part: [] for part in parts}
@@ -165,14 +166,25 @@ class InPlace:
         for samples in self.samples.values():
             samples.clear()
 
-    def line(self, name: str, requests: int) -> str:
-        """Each part's median µs per call and its calls per request, since the last `clear`."""
-        figures = [
-            f"{part} {statistics.median(samples) / 1000:.1f} µs x {len(samples) / requests:.2f}"
-            if samples else f"{part} not called"
-            for part, samples in self.samples.items()
+    def figures(self, requests: int) -> dict[str, str]:
+        """Each part called since the last `clear`: its median µs per call and its calls
+        per request."""
+        return {
+            part: f"{part} {statistics.median(samples) / 1000:.1f} µs x {len(samples) / requests:.2f}"
+            for part, samples in self.samples.items() if samples
+        }
+
+    def lines(self, name: str, product: dict[str, str], baseline: dict[str, str]) -> list[str]:
+        """The product's parts (and those neither server called), then the baseline's if any."""
+        head = f"({self.unit}, median per call, calls per request): "
+        ours = [
+            product.get(part, f"{part} not called")
+            for part in self.samples if part in product or part not in baseline
         ]
-        return f"{name} in place ({self.unit}, median per call, calls per request): " + "; ".join(figures)
+        lines = [f"{name} in place {head}" + "; ".join(ours)] if ours else []
+        if baseline:
+            lines.append(f"{name} in place, baseline {head}" + "; ".join(baseline.values()))
+        return lines
 
 
 async def _functions_run(
@@ -362,13 +374,16 @@ async def measure(
             bodies = [json.dumps({"query": query, "variables": {"ins": i}}).encode() for i in state["ins"]]
             ours = await _rounds(product, bodies, state["token"], "/graphql", rounds, requests,
                                  in_place=in_place)
-            theirs = await _rounds(plain, bodies, state["token"], path, rounds, requests)
+            ours_in_place = in_place.figures(requests) if in_place is not None else {}
+            theirs = await _rounds(plain, bodies, state["token"], path, rounds, requests,
+                                   in_place=in_place)
             print(f"{name}: CPU ms per request, best (median) of {rounds} rounds of {requests}: "
                   f"product {_best_and_median(ours, 3)}, "
                   f"baseline {_best_and_median(theirs, 3)}; "
                   f"baseline/product {theirs[0] / ours[0]:.2f}", flush=True)
             if in_place is not None:
-                print(in_place.line(name, requests), flush=True)
+                for line in in_place.lines(name, ours_in_place, in_place.figures(requests)):
+                    print(line, flush=True)
             if calls:
                 sample = min(requests, 50)
                 product_calls = await _functions_run(product, bodies, state["token"], "/graphql", sample)

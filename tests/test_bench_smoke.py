@@ -105,15 +105,19 @@ def test_inprocess_comparison_runs(tmp_path: Path) -> None:
     again = subprocess.run(
         [sys.executable, "-m", "bench.inprocess", "--db", "sqlite", "--rounds", "1",
          "--requests", "10", "--only", "S1", "--time", "backend.schema.direct:execute", "--cpu",
-         "--calls"],
+         "--calls", "--time", "bench.baseline:Baseline.read"],
         env={**os.environ, "TMPDIR": str(tmp_path)}, capture_output=True, text=True, timeout=300,
     )
     assert again.returncode == 0, again.stderr[-2000:]
-    [cpu_line] = [line for line in again.stdout.splitlines() if " in place " in line]
+    cpu_line, baseline_line = [line for line in again.stdout.splitlines() if " in place" in line]
     assert cpu_line.startswith("S1 in place (CPU, median per call, calls per request): ")
     figure = cpu_line.split(": ", 1)[1]
     assert figure.startswith("backend.schema.direct:execute ") and figure.endswith("µs x 1.00")
     assert float(figure.split(" ")[1]) > 0
+    # A part of the baseline: on a line of its own, once per baseline request.
+    assert baseline_line.startswith("S1 in place, baseline (CPU, median per call, calls per request): ")
+    figure = baseline_line.split(": ", 1)[1]
+    assert figure.startswith("bench.baseline:Baseline.read ") and figure.endswith("µs x 1.00")
     # The functions the requests ran, counted in both, the product's by package.
     [breadth] = [line for line in again.stdout.splitlines() if " Python functions run in " in line]
     match = re.fullmatch(
