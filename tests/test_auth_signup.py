@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import httpx
@@ -182,3 +183,51 @@ async def test_code_channel_sms_needs_a_phone(client: httpx.AsyncClient) -> None
     assert result.codes == ["BAD_USER_INPUT"]
     assert not await Account.filter(email="s@test.dmp").exists()
     assert await Session.all().count() == 1  # the doctor's only
+
+
+def _texts_to(phone: str) -> list[str]:
+    """The bodies texted to `phone` by the development SMS sender (saved as files)."""
+    from backend import config
+
+    bodies = []
+    for path in sorted(config.settings().mail_dir.glob("*-sms-*.json")):
+        item = json.loads(path.read_text())
+        if item["to"] == phone:
+            bodies.append(item["body"])
+    return bodies
+
+
+async def test_the_activation_code_is_texted_to_a_phone_given_at_the_point_of_care(
+    client: httpx.AsyncClient, smtp_server: SmtpServer
+) -> None:
+    doctor = await _doctor(client)
+    ins, phone = factories.new_ins(), "+33 6 98 76 54 21"
+    opened = (await doctor.gql(OPEN, {"input": _identity(ins, phone=phone)})).ok()["openRecordForPatient"]
+    assert opened["sentTo"] == "•• •• •• •• 21"
+    await smtp_server.deliver()
+    texted = _texts_to(phone)
+    assert len(texted) == 1 and opened["activationCode"] in texted[0]
+    assert smtp_server.messages == []  # no e-mail address was given: nothing mailed
+
+
+async def test_opening_a_record_with_bad_identity_or_contact_is_refused_and_writes_nothing(
+    client: httpx.AsyncClient,
+) -> None:
+    doctor = await _doctor(client)
+    ins = factories.new_ins()
+    refused = [
+        ({"firstName": "  "}, None),
+        ({"lastName": "x" * 101}, None),
+        ({"birthDate": "2999-01-01"}, "DATE_IN_FUTURE"),
+        ({"email": "not-an-address"}, "INVALID_EMAIL"),
+        ({"phone": "call me"}, "INVALID_PHONE"),
+        ({"ins": "185057512345674"}, "INVALID_INS"),
+    ]
+    for change, reason in refused:
+        result = await doctor.gql(OPEN, {"input": {**_identity(ins), **change}})
+        assert result.codes == ["BAD_USER_INPUT"], change
+        if reason is not None:
+            assert result.errors[0]["extensions"]["reason"] == reason, change
+    assert await Record.all().count() == 0
+    assert await ActivationCode.all().count() == 0
+    assert await AccessEvent.all().count() == 0
