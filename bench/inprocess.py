@@ -205,7 +205,8 @@ async def _functions_run(
             await call(app, bodies[k % len(bodies)], token, path)
     finally:
         sys.setprofile(None)
-    entered.pop(call.__code__, None)  # this harness's own
+    for code in [code for code in entered if code.co_filename == __file__]:
+        del entered[code]  # this harness's own (the request's receive and send)
     return entered
 
 
@@ -215,8 +216,9 @@ _STDLIB = sysconfig.get_paths()["stdlib"]
 
 def package_of(filename: str) -> str:
     """Where a function's code lives, for `--calls`: an installed package's name, the
-    project's folder (or module) under `backend/`, "stdlib", or "generated" for code made
-    at run time (dataclasses' `__init__`, the plain completers)."""
+    project's path to two levels (`backend/schema`, `backend/sql.py`, `bench/baseline.py`),
+    "stdlib", or "generated" for code made at run time (dataclasses' `__init__`, the plain
+    completers)."""
     if filename.startswith("<"):
         return "generated"
     if "site-packages/" in filename:
