@@ -208,6 +208,36 @@ async def test_contact_recovery_shows_no_code_to_support(client: httpx.AsyncClie
     assert any("récupération" in str(b) for b in mail)
 
 
+async def test_support_actions_on_the_wrong_account_are_refused_and_change_nothing(
+    client: httpx.AsyncClient,
+) -> None:
+    scene = await _scene()
+    support = Caller(client, session=await session_for(scene["agent"]))
+    unknown = factories.new_ins()
+    refusals = [
+        # Nobody has this INS.
+        ('mutation($i: String!) { unlockAccount(identifier: $i) { locked } }', unknown, "NOT_FOUND", None),
+        ("mutation($i: String!) { resendActivation(identifier: $i) }", unknown, "NOT_FOUND", None),
+        ("mutation($i: String!) { startContactRecovery(identifier: $i) }", unknown, "NOT_FOUND", None),
+        # An active record needs no activation code.
+        ("mutation($i: String!) { resendActivation(identifier: $i) }", scene["record"].ins,
+         "BAD_USER_INPUT", "ALREADY_ACTIVATED"),
+        # A practitioner has no record whose contacts could be recovered.
+        ("mutation($i: String!) { startContactRecovery(identifier: $i) }", scene["pro"].rpps,
+         "NOT_FOUND", None),
+        ('mutation($i: String!) { unlockAccount(identifier: $i) { locked } }', "jeanne.doe@test.dmp",
+         "BAD_USER_INPUT", "ACCOUNT_NOT_LOCKED"),
+    ]
+    for mutation, identifier, code, reason in refusals:
+        result = await support.gql(mutation, {"i": identifier})
+        assert result.codes == [code], (mutation, identifier, result.errors)
+        assert result.errors[0]["extensions"].get("reason") == reason, (mutation, identifier)
+    assert await AccessEvent.filter(action="SUPPORT_ACTION").count() == 0
+    assert await ActivationCode.all().count() == 0
+    assert await OutboxMessage.all().count() == 0
+    assert (await Account.get(id=scene["patient"].id)).locked_at is None
+
+
 def _sample_args(field: Any, scene: dict[str, Any]) -> str:
     values = {
         "ins": json.dumps(scene["record"].ins),
