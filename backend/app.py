@@ -82,6 +82,11 @@ def settle_memory() -> None:
 def create_app(cfg: Settings | None = None, *, outbox_worker: bool = True) -> Starlette:
     cfg = cfg or settings()
     configure_logging()
+    if cfg.production and cfg.sms_backend == "dev":
+        # No SMS provider is built in (docs/operations.md, "Outbox"): say so at every start.
+        delivery.log.warning(
+            "DMP_SMS_BACKEND=dev: texts (codes by SMS) are saved under DMP_DATA_DIR/mail, not sent"
+        )
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

@@ -13,6 +13,11 @@ class ConfigError(Exception):
     """A configuration value is missing or invalid; the message names the variable."""
 
 
+# The SMS senders this version has (backend/notify/senders.py): "dev" saves each text as a
+# file under DMP_DATA_DIR/mail, as the development mailbox does for e-mail.
+SMS_BACKENDS = ("dev",)
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str
@@ -147,7 +152,12 @@ def load(environ: dict[str, str] | None = None) -> Settings:
     smtp_host = env.get("DMP_SMTP_HOST") or None
     if env_name == "production" and smtp_host is None:
         raise ConfigError("DMP_SMTP_HOST is required when DMP_ENV=production")
-    sms_backend = env.get("DMP_SMS_BACKEND", "dev") or "dev"
+    sms_backend = env.get("DMP_SMS_BACKEND", "").strip().lower() or "dev"
+    if sms_backend not in SMS_BACKENDS:
+        # Checked here, not when the first text is due: the outbox worker would stop at it.
+        raise ConfigError(
+            f"DMP_SMS_BACKEND must be one of {', '.join(SMS_BACKENDS)}, got {sms_backend!r}"
+        )
     data_dir.mkdir(parents=True, exist_ok=True)
     return Settings(
         database_url=database_url,

@@ -8,6 +8,7 @@ from collections import Counter
 from datetime import timedelta
 
 import httpx
+import pytest
 from aiosmtpd.controller import Controller
 
 from backend import clock, config
@@ -15,6 +16,7 @@ from backend.config import Settings
 from backend.models import OutboxMessage
 from backend.notify.delivery import MAX_BACKOFF, deliver_due
 from backend.notify.outbox import enqueue_email
+from backend.notify.senders import Sender
 from tests.history_helpers import READ, setup
 from tests.smtp import SmtpServer, _Collector, free_port, smtp_server  # noqa: F401 — fixture
 
@@ -131,3 +133,24 @@ async def test_dmp_serve_delivers_the_first_access_notice_in_the_background(
     assert "/historique" in received.body and "Amoxicilline" not in received.body
     row = await OutboxMessage.get(record_id=s["record"].id)
     assert row.sent_at is not None and row.attempts == 1
+
+
+async def test_an_sms_sender_that_cannot_be_made_fails_only_the_texts(
+    smtp_server: SmtpServer, monkeypatch: pytest.MonkeyPatch  # noqa: F811 — the fixture
+) -> None:
+    """E-mail still goes out; each text is failed and kept for a later attempt."""
+    from backend.notify import delivery
+    from backend.notify.outbox import enqueue_sms
+
+    def no_sms(_cfg: Settings) -> Sender:
+        raise ValueError("no SMS sender")
+
+    monkeypatch.setattr(delivery, "sms_sender", no_sms)
+    await enqueue_sms("+33 6 00 00 00 01", "code 123456")
+    await enqueue_email("mail@test.dmp", "DMP : test", "Bonjour")
+    await enqueue_sms("+33 6 00 00 00 02", "code 654321")
+    assert await deliver_due(smtp_server.settings) == (1, 2)
+    assert [m.recipients for m in smtp_server.messages] == [["mail@test.dmp"]]
+    texts = await OutboxMessage.filter(channel="SMS").order_by("recipient")
+    assert [(t.sent_at, t.attempts, t.last_error) for t in texts] == [(None, 1, "ValueError")] * 2
+    assert all(t.next_attempt_at > clock.now() for t in texts)

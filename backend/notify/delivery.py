@@ -32,10 +32,10 @@ async def deliver_due(cfg: Settings, limit: int = 50) -> tuple[int, int]:
     due = await OutboxMessage.filter(
         Q(sent_at=None), Q(next_attempt_at__lte=now), Q(claimed_until=None) | Q(claimed_until__lt=now)
     ).order_by("created_at").limit(limit).values_list("id", flat=True)
-    senders: dict[OutboxChannel, Sender] = {
-        OutboxChannel.EMAIL: email_sender(cfg),
-        OutboxChannel.SMS: sms_sender(cfg),
-    }
+    # Each channel's sender is made when a message of that channel is due: one that cannot
+    # be made fails its own messages (retried later), not the other channel's.
+    makers = {OutboxChannel.EMAIL: email_sender, OutboxChannel.SMS: sms_sender}
+    senders: dict[OutboxChannel, Sender] = {}
     sent = failed = 0
     for message_id in due:
         # Claim atomically, so two processes never send the same message at once.
@@ -46,9 +46,11 @@ async def deliver_due(cfg: Settings, limit: int = 50) -> tuple[int, int]:
             continue
         message = await OutboxMessage.get(id=message_id)
         try:
-            await senders[OutboxChannel(message.channel)].send(
-                message.recipient, message.subject, message.body
-            )
+            channel = OutboxChannel(message.channel)
+            sender = senders.get(channel)
+            if sender is None:
+                sender = senders[channel] = makers[channel](cfg)
+            await sender.send(message.recipient, message.subject, message.body)
         except Exception as exc:  # noqa: BLE001 — any failure is retried later
             failed += 1
             attempts = message.attempts + 1

@@ -48,7 +48,8 @@ class DevMailbox:
         self.channel = channel
 
     async def send(self, recipient: str, subject: str, body: str) -> None:
-        self.folder.mkdir(parents=True, exist_ok=True)
+        # The messages hold live one-time codes: readable by the service's user only.
+        self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         stamp = clock.now().strftime("%Y%m%dT%H%M%S%f")
         safe = re.sub(r"[^A-Za-z0-9@._+-]", "_", recipient)[:80]
         path = self.folder / f"{stamp}-{self.channel}-{safe}.json"
@@ -57,7 +58,9 @@ class DevMailbox:
         # Written aside, then renamed: /dev/mail (and whoever reads the folder) never sees a
         # half-written message; the temporary name does not end in .json.
         written = path.with_name(f".{path.name}.tmp")
-        written.write_text(json.dumps(payload, ensure_ascii=False, indent=1))
+        fd = os.open(written, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(json.dumps(payload, ensure_ascii=False, indent=1))
         os.replace(written, path)
 
 
