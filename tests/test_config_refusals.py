@@ -1,0 +1,73 @@
+"""Every configuration refusal names its variable in one line (`ConfigError`, which `dmp`
+prints as its one-line failure: tests/test_cli.py), and the values it accepts."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+import pytest
+
+from backend import config
+
+KEY = secrets.token_hex(32)
+PRODUCTION = {
+    "DMP_ENV": "production", "DMP_PUBLIC_ORIGIN": "https://dmp.example", "DMP_DATA_KEY": KEY,
+    "DMP_AUDIT_KEY": KEY, "DMP_SMTP_HOST": "mail.example",
+}
+
+
+@pytest.mark.parametrize(
+    ("env", "refusal"),
+    [
+        ({"DMP_ENV": "staging"}, "DMP_ENV must be development or production, got 'staging'"),
+        ({"DMP_DATABASE_URL": "mysql://db/dmp"}, "DMP_DATABASE_URL must start with sqlite:// or postgres://"),
+        ({"DMP_PUBLIC_ORIGIN": "ftp://localhost"}, "DMP_PUBLIC_ORIGIN must be an origin"),
+        ({"DMP_PUBLIC_ORIGIN": "http://localhost:8000/app"}, "DMP_PUBLIC_ORIGIN must be an origin"),
+        ({"DMP_PUBLIC_ORIGIN": "https://dmp.example"}, "DMP_PUBLIC_ORIGIN must be on localhost"),
+        ({"DMP_SMTP_PORT": "smtp"}, "DMP_SMTP_PORT must be a whole number, got 'smtp'"),
+        ({"DMP_SMTP_PORT": "70000"}, "DMP_SMTP_PORT must be between 1 and 65535, got 70000"),
+        ({"DMP_SMTP_STARTTLS": "maybe"}, "DMP_SMTP_STARTTLS must be true or false, got 'maybe'"),
+        ({"DMP_DATA_KEY": "not hex"}, "DMP_DATA_KEY must be 64 hexadecimal characters"),
+        ({"DMP_AUDIT_KEY": KEY[:32]}, r"DMP_AUDIT_KEY must be 64 hexadecimal characters \(32 bytes\)"),
+        ({"DMP_PREVIOUS_DATA_KEYS": f"{KEY}, nope"}, "DMP_PREVIOUS_DATA_KEYS: key 2 must be 64 hexadecimal"),
+        ({"DMP_PREVIOUS_AUDIT_KEY": "00"}, "DMP_PREVIOUS_AUDIT_KEY must be 64 hexadecimal characters"),
+        ({"DMP_BREAK_GLASS_MINUTES": "0"}, "DMP_BREAK_GLASS_MINUTES must be between 1 and 1440, got 0"),
+        ({"DMP_SESSION_ABSOLUTE_HOURS": "721"}, "DMP_SESSION_ABSOLUTE_HOURS must be between 1 and 720"),
+        ({**PRODUCTION, "DMP_PUBLIC_ORIGIN": "http://dmp.example"}, "DMP_PUBLIC_ORIGIN must use https"),
+        ({**PRODUCTION, "DMP_SMTP_HOST": ""}, "DMP_SMTP_HOST is required when DMP_ENV=production"),
+        ({**PRODUCTION, "DMP_DATA_KEY": ""}, "DMP_DATA_KEY is required when DMP_ENV=production"),
+        ({**PRODUCTION, "DMP_AUDIT_KEY": ""}, "DMP_AUDIT_KEY is required when DMP_ENV=production"),
+    ],
+)
+def test_a_bad_value_is_refused_with_a_line_naming_its_variable(
+    tmp_path: Path, env: dict[str, str], refusal: str
+) -> None:
+    with pytest.raises(config.ConfigError, match=refusal) as refused:
+        config.load({"DMP_DATA_DIR": str(tmp_path / "data"), **env})
+    assert "\n" not in str(refused.value)
+    assert KEY not in str(refused.value)  # a key, even a wrong one, is never echoed
+
+
+def test_accepted_values(tmp_path: Path) -> None:
+    cfg = config.load({
+        "DMP_DATA_DIR": str(tmp_path / "data"), "DMP_SMTP_PORT": "587", "DMP_SMTP_STARTTLS": " Yes ",
+        "DMP_PREVIOUS_DATA_KEYS": f" {KEY} , {KEY.upper()} ", "DMP_PUBLIC_ORIGIN": "http://localhost:5173/",
+    })
+    assert cfg.smtp_port == 587 and cfg.smtp_starttls is True
+    assert cfg.previous_data_keys == (bytes.fromhex(KEY), bytes.fromhex(KEY))
+    assert cfg.public_origin == "http://localhost:5173"  # the trailing slash dropped
+    production = config.load({"DMP_DATA_DIR": str(tmp_path / "prod"), **PRODUCTION})
+    assert production.production and production.data_key == bytes.fromhex(KEY)
+    assert production.secure_cookies and production.session_cookie == "__Host-dmp_session"
+
+
+def test_development_keys_are_made_once_and_kept(tmp_path: Path) -> None:
+    """Without DMP_DATA_KEY and DMP_AUDIT_KEY, development makes each key once, readable by
+    the service's user only, and reads the same keys at the next start."""
+    first = config.load({"DMP_DATA_DIR": str(tmp_path / "data")})
+    again = config.load({"DMP_DATA_DIR": str(tmp_path / "data")})
+    assert (again.data_key, again.audit_key) == (first.data_key, first.audit_key)
+    assert first.data_key != first.audit_key and len(first.data_key) == 32
+    for name in ("dmp_data_key", "dmp_audit_key"):
+        assert (tmp_path / "data" / "keys" / name).stat().st_mode & 0o777 == 0o600
