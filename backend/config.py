@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 from dataclasses import dataclass
+from email.utils import parseaddr
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -92,6 +93,18 @@ def _bool(env: dict[str, str], name: str, default: bool) -> bool:
     raise ConfigError(f"{name} must be true or false, got {raw!r}")
 
 
+def _mail_from(raw: str) -> str:
+    """The From of every e-mail: one address, with or without a display name. Checked here:
+    a value the mail server refuses would fail every message, retried for ever."""
+    value = raw.strip()
+    local, at, domain = parseaddr(value)[1].partition("@")
+    if "\n" in value or "\r" in value or not (local and at and domain) or "@" in domain:
+        raise ConfigError(
+            f"DMP_MAIL_FROM must be an address like 'DMP <no-reply@dmp.example>', got {value!r}"
+        )
+    return value
+
+
 def _hex_key(raw: str, label: str) -> bytes:
     """A 32-byte key written as 64 hexadecimal characters; the error names `label`."""
     try:
@@ -152,6 +165,11 @@ def load(environ: dict[str, str] | None = None) -> Settings:
     smtp_host = env.get("DMP_SMTP_HOST") or None
     if env_name == "production" and smtp_host is None:
         raise ConfigError("DMP_SMTP_HOST is required when DMP_ENV=production")
+    mail_from = _mail_from(env.get("DMP_MAIL_FROM") or "DMP <no-reply@localhost>")
+    smtp_username = env.get("DMP_SMTP_USERNAME") or None
+    smtp_password = env.get("DMP_SMTP_PASSWORD") or None
+    if (smtp_username is None) != (smtp_password is None):
+        raise ConfigError("DMP_SMTP_USERNAME and DMP_SMTP_PASSWORD go together: set both or neither")
     sms_backend = env.get("DMP_SMS_BACKEND", "").strip().lower() or "dev"
     if sms_backend not in SMS_BACKENDS:
         # Checked here, not when the first text is due: the outbox worker would stop at it.
@@ -166,10 +184,10 @@ def load(environ: dict[str, str] | None = None) -> Settings:
         env=env_name,
         smtp_host=smtp_host,
         smtp_port=_int(env, "DMP_SMTP_PORT", 25, 1, 65535),
-        smtp_username=env.get("DMP_SMTP_USERNAME") or None,
-        smtp_password=env.get("DMP_SMTP_PASSWORD") or None,
+        smtp_username=smtp_username,
+        smtp_password=smtp_password,
         smtp_starttls=_bool(env, "DMP_SMTP_STARTTLS", False),
-        mail_from=env.get("DMP_MAIL_FROM") or "DMP <no-reply@localhost>",
+        mail_from=mail_from,
         sms_backend=sms_backend,
         data_key=_key(env, "DMP_DATA_KEY", env_name, data_dir),
         previous_data_keys=_previous_keys(env, "DMP_PREVIOUS_DATA_KEYS"),

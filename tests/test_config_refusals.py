@@ -28,6 +28,12 @@ PRODUCTION = {
         ({"DMP_SMTP_PORT": "smtp"}, "DMP_SMTP_PORT must be a whole number, got 'smtp'"),
         ({"DMP_SMTP_PORT": "70000"}, "DMP_SMTP_PORT must be between 1 and 65535, got 70000"),
         ({"DMP_SMTP_STARTTLS": "maybe"}, "DMP_SMTP_STARTTLS must be true or false, got 'maybe'"),
+        ({"DMP_MAIL_FROM": "DMP"}, "DMP_MAIL_FROM must be an address like"),  # a name, no address
+        ({"DMP_MAIL_FROM": "DMP <>"}, "DMP_MAIL_FROM must be an address like"),
+        ({"DMP_MAIL_FROM": "no-reply@"}, "DMP_MAIL_FROM must be an address like"),
+        ({"DMP_MAIL_FROM": "DMP <a@dmp.example>\nBcc: x@y.example"}, "DMP_MAIL_FROM must be an address"),
+        ({"DMP_SMTP_USERNAME": "dmp"}, "DMP_SMTP_USERNAME and DMP_SMTP_PASSWORD go together"),
+        ({"DMP_SMTP_PASSWORD": "secret"}, "DMP_SMTP_USERNAME and DMP_SMTP_PASSWORD go together"),
         ({"DMP_DATA_KEY": "not hex"}, "DMP_DATA_KEY must be 64 hexadecimal characters"),
         ({"DMP_AUDIT_KEY": KEY[:32]}, r"DMP_AUDIT_KEY must be 64 hexadecimal characters \(32 bytes\)"),
         ({"DMP_PREVIOUS_DATA_KEYS": f"{KEY}, nope"}, "DMP_PREVIOUS_DATA_KEYS: key 2 must be 64 hexadecimal"),
@@ -55,6 +61,13 @@ def test_accepted_values(tmp_path: Path) -> None:
         "DMP_PREVIOUS_DATA_KEYS": f" {KEY} , {KEY.upper()} ", "DMP_PUBLIC_ORIGIN": "http://localhost:5173/",
     })
     assert cfg.smtp_port == 587 and cfg.smtp_starttls is True
+    assert cfg.mail_from == "DMP <no-reply@localhost>"  # the default
+    for mail_from in ("no-reply@dmp.example", "Dossier Médical Partagé <no-reply@dmp.example>"):
+        assert config.load({"DMP_DATA_DIR": str(tmp_path / "data"), "DMP_MAIL_FROM": f" {mail_from} "}
+                           ).mail_from == mail_from
+    both = config.load({"DMP_DATA_DIR": str(tmp_path / "data"), "DMP_SMTP_USERNAME": "dmp",
+                        "DMP_SMTP_PASSWORD": "secret"})
+    assert (both.smtp_username, both.smtp_password) == ("dmp", "secret")
     assert cfg.previous_data_keys == (bytes.fromhex(KEY), bytes.fromhex(KEY))
     assert cfg.public_origin == "http://localhost:5173"  # the trailing slash dropped
     production = config.load({"DMP_DATA_DIR": str(tmp_path / "prod"), **PRODUCTION})
