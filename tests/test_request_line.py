@@ -29,34 +29,43 @@ FIELDS: dict[str, Any] = {
 
 @pytest.fixture
 def http_level() -> Iterator[logging.Logger]:
+    """`dmp.http` enabled for INFO, as the service sets it; its level restored after."""
     logger = logging.getLogger("dmp.http")
     level = logger.level
+    logger.setLevel(logging.INFO)
     yield logger
     logger.setLevel(level)
+
+
+@contextmanager
+def root_handlers(*handlers: logging.Handler) -> Iterator[None]:
+    """The root logger with these handlers only, inside a test's body (where pytest's own
+    capturing handler sits on the root), then its handlers as they were."""
+    root = logging.getLogger()
+    saved = root.handlers[:]
+    root.handlers[:] = handlers
+    try:
+        yield
+    finally:
+        root.handlers[:] = saved
 
 
 @contextmanager
 def only_own_handler(monkeypatch: pytest.MonkeyPatch) -> Iterator[io.StringIO]:
     """The root logger's handlers as `logs.configure` leaves them: its handler alone (here
     on a buffer of its own, so that what goes through it is told apart from the direct
-    write). Inside a test's body, where pytest's own capturing handler sits on the root."""
+    write)."""
     buffer = io.StringIO()
     handler = logging.StreamHandler(buffer)
     handler.setFormatter(logs.JsonFormatter())
     monkeypatch.setattr(logs, "_own_handler", handler)
-    root = logging.getLogger()
-    saved = root.handlers[:]
-    root.handlers[:] = [handler]
-    try:
+    with root_handlers(handler):
         yield buffer
-    finally:
-        root.handlers[:] = saved
 
 
 def test_one_json_line_as_the_formatter_writes_a_record(
     capfd: pytest.CaptureFixture[str], http_level: logging.Logger, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    http_level.setLevel(logging.INFO)
     with only_own_handler(monkeypatch) as through_logging:
         logs.request_line(**FIELDS)
     assert through_logging.getvalue() == ""  # written directly, not through the handler
@@ -124,7 +133,6 @@ def test_a_handler_or_filter_added_in_code_gets_the_line_as_a_record(
     capfd: pytest.CaptureFixture[str], http_level: logging.Logger, monkeypatch: pytest.MonkeyPatch,
     added: Any,
 ) -> None:
-    http_level.setLevel(logging.INFO)
     recording = Recording()
     with only_own_handler(monkeypatch) as through_logging, contextmanager(added)(recording):
         logs.request_line(**FIELDS)
@@ -143,16 +151,10 @@ def test_without_the_services_handler_the_line_is_a_record(
 ) -> None:
     """`logs.configure` not called, or its stream not standard error: nothing is written
     to descriptor 2 behind the logging module's back."""
-    http_level.setLevel(logging.INFO)
     recording = Recording()
     monkeypatch.setattr(logs, "_own_handler", None)
-    root = logging.getLogger()
-    saved = root.handlers[:]
-    root.handlers[:] = [recording]
-    try:
+    with root_handlers(recording):
         logs.request_line(**FIELDS)
-    finally:
-        root.handlers[:] = saved
     assert capfd.readouterr().err == ""
     [record] = recording.records
     assert {name: record.__dict__[name] for name in FIELDS} == FIELDS
@@ -161,7 +163,6 @@ def test_without_the_services_handler_the_line_is_a_record(
 def test_a_closed_standard_error_loses_the_line_not_the_request(
     monkeypatch: pytest.MonkeyPatch, http_level: logging.Logger
 ) -> None:
-    http_level.setLevel(logging.INFO)
     read_end, write_end = os.pipe()
     os.close(read_end)  # writing now fails with a broken pipe
     monkeypatch.setattr(logs, "_STDERR", write_end)
