@@ -172,7 +172,7 @@ def load(environ: dict[str, str] | None = None) -> Settings:
         raise ConfigError("DMP_SMTP_USERNAME and DMP_SMTP_PASSWORD go together: set both or neither")
     sms_backend = env.get("DMP_SMS_BACKEND", "").strip().lower() or "dev"
     if sms_backend not in SMS_BACKENDS:
-        # Checked here, not when the first text is due: the outbox worker would stop at it.
+        # Checked at start: a sender that cannot be made fails every text, retried for ever.
         raise ConfigError(
             f"DMP_SMS_BACKEND must be one of {', '.join(SMS_BACKENDS)}, got {sms_backend!r}"
         )
