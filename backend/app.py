@@ -23,6 +23,7 @@ from backend.graphql_view import GraphQLView
 from backend.logs import configure as configure_logging
 from backend.middleware import HttpEdge
 from backend.notify import delivery
+from backend.notify.senders import check_senders
 from backend.schema.root import schema
 from backend.static import DIST, index_response
 
@@ -82,6 +83,7 @@ def settle_memory() -> None:
 def create_app(cfg: Settings | None = None, *, outbox_worker: bool = True) -> Starlette:
     cfg = cfg or settings()
     configure_logging()
+    check_senders(cfg)  # an SMS plug-in that cannot be made stops the start (ConfigError)
     if cfg.production and cfg.sms_backend == "dev":
         # No SMS provider is built in (docs/operations.md, "Outbox"): say so at every start.
         delivery.log.warning(

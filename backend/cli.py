@@ -53,6 +53,9 @@ def cmd_serve(args: argparse.Namespace) -> None:
     import uvicorn
 
     from backend.logs import configure as configure_logging
+    from backend.notify.senders import check_senders
+
+    check_senders(config.settings())  # before the workers start: one line, not a traceback each
 
     # The supervisor of several workers logs too (binding, worker restarts): in JSON as well.
     configure_logging()
@@ -181,6 +184,9 @@ def cmd_import_file(args: argparse.Namespace) -> None:
 
 def cmd_deliver_outbox(args: argparse.Namespace) -> None:
     from backend.notify.delivery import deliver_due
+    from backend.notify.senders import check_senders
+
+    check_senders(config.settings())
 
     async def work() -> tuple[int, int]:
         total_sent = total_failed = 0

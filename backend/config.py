@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from dataclasses import dataclass
 from email.utils import parseaddr
@@ -14,9 +15,13 @@ class ConfigError(Exception):
     """A configuration value is missing or invalid; the message names the variable."""
 
 
-# The SMS senders this version has (backend/notify/senders.py): "dev" saves each text as a
-# file under DMP_DATA_DIR/mail, as the development mailbox does for e-mail.
-SMS_BACKENDS = ("dev",)
+# DMP_SMS_BACKEND (backend/notify/senders.py): "dev" saves each text as a file under
+# DMP_DATA_DIR/mail, as the development mailbox does for e-mail; any other value names a
+# plug-in, either as `package.module:attribute` or as the name of an installed package's
+# entry point in the group below. Its shape is checked here, the plug-in itself at start.
+SMS_PLUGIN_GROUP = "dmp.sms_senders"
+_SMS_PLUGIN_PATH = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*(\.[A-Za-z_]\w*)*")
+_SMS_PLUGIN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 
 
 @dataclass(frozen=True)
@@ -91,6 +96,19 @@ def _bool(env: dict[str, str], name: str, default: bool) -> bool:
     if raw in {"0", "false", "no", "off"}:
         return False
     raise ConfigError(f"{name} must be true or false, got {raw!r}")
+
+
+def _sms_backend(raw: str) -> str:
+    """`dev`, read without case or spaces; otherwise a plug-in's reference, as written."""
+    value = raw.strip()
+    if not value or value.lower() == "dev":
+        return "dev"
+    if not (_SMS_PLUGIN_PATH.fullmatch(value) or _SMS_PLUGIN_NAME.fullmatch(value)):
+        raise ConfigError(
+            "DMP_SMS_BACKEND must be dev, a plug-in as package.module:attribute, or the name of "
+            f"an installed plug-in (entry point group {SMS_PLUGIN_GROUP}), got {value!r}"
+        )
+    return value
 
 
 def _mail_from(raw: str) -> str:
@@ -170,12 +188,7 @@ def load(environ: dict[str, str] | None = None) -> Settings:
     smtp_password = env.get("DMP_SMTP_PASSWORD") or None
     if (smtp_username is None) != (smtp_password is None):
         raise ConfigError("DMP_SMTP_USERNAME and DMP_SMTP_PASSWORD go together: set both or neither")
-    sms_backend = env.get("DMP_SMS_BACKEND", "").strip().lower() or "dev"
-    if sms_backend not in SMS_BACKENDS:
-        # Checked at start: a sender that cannot be made fails every text, retried for ever.
-        raise ConfigError(
-            f"DMP_SMS_BACKEND must be one of {', '.join(SMS_BACKENDS)}, got {sms_backend!r}"
-        )
+    sms_backend = _sms_backend(env.get("DMP_SMS_BACKEND", ""))
     data_dir.mkdir(parents=True, exist_ok=True)
     return Settings(
         database_url=database_url,

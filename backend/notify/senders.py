@@ -1,18 +1,23 @@
-"""Where messages go: a real SMTP server, or the development mailbox on disk."""
+"""Where messages go: a real SMTP server, an SMS plug-in, or the development mailbox on disk."""
 
 from __future__ import annotations
 
+import asyncio
+import importlib
+import inspect
 import json
 import os
 import re
+from collections.abc import Callable
 from email.message import EmailMessage
+from importlib.metadata import entry_points
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import aiosmtplib
 
 from backend import clock
-from backend.config import Settings
+from backend.config import SMS_PLUGIN_GROUP, ConfigError, Settings
 
 
 class Sender(Protocol):
@@ -70,7 +75,86 @@ def email_sender(cfg: Settings) -> Sender:
     return DevMailbox(cfg.mail_dir, "email")
 
 
+# How long a plug-in's `send` may take; after that the text counts as failed and is retried
+# with the outbox's back-off (a provider that hangs must not hold up the e-mails behind it).
+SMS_SEND_TIMEOUT = 30.0
+
+
+class SmsPlugin(Protocol):
+    """What an SMS plug-in's factory returns (docs/operations.md, "SMS plug-ins")."""
+
+    async def send(self, phone: str, text: str) -> None: ...
+
+
+class PluginSms:
+    """An SMS plug-in behind the outbox's sender interface: the text alone (an SMS has no
+    subject), within SMS_SEND_TIMEOUT. Whatever the plug-in raises fails the message, which is
+    retried; the outbox keeps and logs only the exception's type, never its message."""
+
+    def __init__(self, plugin: SmsPlugin) -> None:
+        self.plugin = plugin
+
+    async def send(self, recipient: str, subject: str, body: str) -> None:
+        await asyncio.wait_for(self.plugin.send(recipient, body), SMS_SEND_TIMEOUT)
+
+
+def _refused(reference: str, why: str) -> ConfigError:
+    return ConfigError(f"DMP_SMS_BACKEND={reference}: {why}")
+
+
+def _sms_factory(reference: str) -> Callable[[], Any]:
+    """The callable a plug-in reference names: `package.module:attribute`, or an installed
+    package's entry point of that name in the group `dmp.sms_senders`."""
+    target: Any
+    if ":" in reference:
+        module_name, _, attribute = reference.partition(":")
+        try:
+            target = importlib.import_module(module_name)
+        except Exception as exc:  # noqa: BLE001 - an import error, or the module's own
+            raise _refused(reference, f"cannot import {module_name} ({type(exc).__name__}: {exc})") from None
+        for part in attribute.split("."):
+            if not hasattr(target, part):
+                raise _refused(reference, f"{module_name} has no {attribute}")
+            target = getattr(target, part)
+    else:
+        found = entry_points(group=SMS_PLUGIN_GROUP, name=reference)
+        if not found:
+            names = sorted({point.name for point in entry_points(group=SMS_PLUGIN_GROUP)})
+            installed = ", ".join(names) if names else "none"
+            raise _refused(reference, f"no installed plug-in has this name (entry points of "
+                                      f"{SMS_PLUGIN_GROUP}: {installed})")
+        point = next(iter(found))
+        try:
+            target = point.load()
+        except Exception as exc:  # noqa: BLE001 - an import error, or the module's own
+            raise _refused(reference, f"cannot load {point.value} ({type(exc).__name__}: {exc})") from None
+    if not callable(target):
+        raise _refused(reference, "this is not a class or a function that makes the sender")
+    return target  # type: ignore[no-any-return]
+
+
+def sms_plugin(reference: str) -> PluginSms:
+    """The plug-in's sender, made by calling its factory without arguments (it reads its own
+    settings, such as a provider's key, from the environment). ConfigError, naming the
+    variable, if it cannot be found or made, or has no `async def send(phone, text)`."""
+    factory = _sms_factory(reference)
+    try:
+        plugin = factory()
+    except Exception as exc:  # noqa: BLE001 - the plug-in says what it lacks
+        raise _refused(reference, f"the plug-in could not be made ({type(exc).__name__}: {exc})") from None
+    if not inspect.iscoroutinefunction(getattr(plugin, "send", None)):
+        raise _refused(reference, "the plug-in has no `async def send(phone, text)`")
+    return PluginSms(plugin)
+
+
 def sms_sender(cfg: Settings) -> Sender:
     if cfg.sms_backend == "dev":
         return DevMailbox(cfg.mail_dir, "sms")
-    raise ValueError(f"unknown DMP_SMS_BACKEND {cfg.sms_backend!r}")
+    return sms_plugin(cfg.sms_backend)
+
+
+def check_senders(cfg: Settings) -> None:
+    """At start: a sender that cannot be made would fail every message of its channel,
+    retried for ever, so the service refuses to start instead (ConfigError)."""
+    email_sender(cfg)
+    sms_sender(cfg)

@@ -1,0 +1,56 @@
+"""SMS plug-ins for the tests (DMP_SMS_BACKEND=tests.sms_plugins:…), written as an operator's
+would be (docs/operations.md, "SMS plug-ins"): a class made without arguments, reading its
+own settings from the environment, with `async def send(phone, text)`."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+
+# What Recorder instances were asked to send, in order: (phone, text).
+SENT: list[tuple[str, str]] = []
+
+
+class Recorder:
+    async def send(self, phone: str, text: str) -> None:
+        SENT.append((phone, text))
+
+
+class NeedsKey:
+    """A provider's sender that cannot work without its key."""
+
+    def __init__(self) -> None:
+        self.key = os.environ.get("ACME_SMS_KEY")
+        if not self.key:
+            raise RuntimeError("ACME_SMS_KEY is not set")
+
+    async def send(self, phone: str, text: str) -> None:
+        SENT.append((phone, text))
+
+
+class Refusing:
+    """A provider that refuses every text, repeating it in its error (as some do)."""
+
+    async def send(self, phone: str, text: str) -> None:
+        raise ConnectionError(f"provider refused {phone}: {text}")
+
+
+class Hanging:
+    """A provider that never answers."""
+
+    async def send(self, phone: str, text: str) -> None:
+        await asyncio.sleep(3600)
+
+
+class Blocking:
+    """A sender written without `async`: the outbox would block the event loop on it."""
+
+    def send(self, phone: str, text: str) -> None:
+        SENT.append((phone, text))
+
+
+def make_recorder() -> Recorder:
+    return Recorder()
+
+
+NOT_A_FACTORY = 42
