@@ -212,6 +212,45 @@ async def test_the_activation_code_is_texted_to_a_phone_given_at_the_point_of_ca
     assert smtp_server.messages == []  # no e-mail address was given: nothing mailed
 
 
+async def test_support_sends_a_new_code_to_the_phone_given_at_the_point_of_care(
+    client: httpx.AsyncClient, smtp_server: SmtpServer
+) -> None:
+    """A patient given no e-mail address, whose text was lost: support texts a new code to
+    the number the practitioner was given, and only there; activating forgets it."""
+    doctor = await _doctor(client)
+    support = Caller(client, session=await session_for(await factories.support()))
+    ins, phone = factories.new_ins(), "+33 6 98 76 54 32"
+    earlier = _texts_to(phone)
+    first = (await doctor.gql(OPEN, {"input": _identity(ins, phone=phone)})).ok()["openRecordForPatient"]
+    record = await Record.get(ins=ins)
+    assert (record.pending_contact, record.pending_phone) == (None, phone)
+    seen = (await support.gql(
+        "query($i: String!) { supportAccount(identifier: $i) { maskedEmail maskedPhone } }", {"i": ins}
+    )).ok()["supportAccount"]
+    assert seen == {"maskedEmail": None, "maskedPhone": "•••••••••32"}
+
+    resent = await support.gql("mutation($i: String!) { resendActivation(identifier: $i) }", {"i": ins})
+    assert resent.ok()["resendActivation"] is True
+    await smtp_server.deliver()
+    texted = [body for name, body in sorted(_texts_to(phone).items()) if name not in earlier]
+    assert len(texted) == 2 and first["activationCode"] in texted[0]
+    [code] = [word.rstrip(".") for word in texted[1].split() if word.count("-") == 2]
+    assert code != first["activationCode"]
+    assert smtp_server.messages == []  # no e-mail address on file: nothing mailed
+    support_events = await AccessEvent.filter(record_id=record.id, action="SUPPORT_ACTION").order_by("seq")
+    assert [e.reason for e in support_events] == [
+        "consultation du compte par le support", "renvoi du code d'activation au contact connu"]
+
+    stale = await Caller(client).gql(CREATE, {"input": {
+        "ins": ins, "activationCode": first["activationCode"], "email": "lea@test.dmp", "password": STRONG}})
+    assert stale.codes == ["BAD_USER_INPUT"]
+    (await Caller(client).gql(CREATE, {"input": {
+        "ins": ins, "activationCode": code, "email": "lea@test.dmp", "password": STRONG}})).ok()
+    record = await Record.get(ins=ins)
+    assert record.status == RecordStatus.ACTIVE
+    assert (record.pending_contact, record.pending_phone) == (None, None)
+
+
 async def test_opening_a_record_with_bad_identity_or_contact_is_refused_and_writes_nothing(
     client: httpx.AsyncClient,
 ) -> None:

@@ -185,8 +185,18 @@ async def test_resend_activation_goes_only_to_the_contact_on_file(client: httpx.
     sent = await OutboxMessage.filter(record_id=record.id).values_list("recipient", flat=True)
     assert sent == ["paul.pending@test.dmp"]
     assert await AccessEvent.filter(record_id=record.id, action="SUPPORT_ACTION").count() == 1
+    both = await Record.create(
+        ins=factories.new_ins(), first_name="Bea", last_name="Both", birth_date=dt.date(1990, 1, 1),
+        status=RecordStatus.PENDING, pending_contact="bea.both@test.dmp", pending_phone="+33 6 11 22 33 44",
+    )
+    assert (await support.gql(resend, {"i": both.ins})).ok()["resendActivation"] is True
+    sent_both = await OutboxMessage.filter(record_id=both.id).order_by("channel").values_list(
+        "channel", "recipient"
+    )
+    assert sent_both == [("EMAIL", "bea.both@test.dmp"), ("SMS", "+33 6 11 22 33 44")]
     refused = await support.gql(resend, {"i": no_contact.ins})
     assert refused.codes == ["BAD_USER_INPUT"]
+    assert refused.errors[0]["extensions"]["reason"] == "NO_CONTACT_ON_FILE"
     assert await OutboxMessage.filter(record_id=no_contact.id).count() == 0
     assert await ActivationCode.filter(record_id=no_contact.id).count() == 0
 

@@ -15,7 +15,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from backend import clock
 from backend.auth.secrets_util import code_digest, same
 from backend.models import ActivationCode, Record
-from backend.notify.outbox import enqueue_email
+from backend.notify.outbox import enqueue_email, enqueue_sms
 
 ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L
 VALIDITY = timedelta(days=30)
@@ -32,10 +32,12 @@ def new_activation_code() -> str:
 
 
 async def issue(record: Record, issued_by: str, *, send_to: str | None = None,
+                text_to: str | None = None,
                 using_db: BaseDBAsyncClient | None = None) -> tuple[str, ActivationCode]:
     """A fresh activation code for a PENDING record; earlier codes stop working.
 
-    With send_to (an e-mail address the issuer holds), the code is also e-mailed there.
+    With send_to (an e-mail address the issuer holds), the code is also e-mailed there; with
+    text_to (a phone number, normalized), texted there.
     """
     await ActivationCode.filter(record_id=record.id, used_at=None).using_db(using_db).update(
         used_at=clock.now()
@@ -60,6 +62,13 @@ async def issue(record: Record, issued_by: str, *, send_to: str | None = None,
             "et ce code.\n",
             record_id=record.id,
             using_db=using_db,
+        )
+    if text_to:
+        await enqueue_sms(
+            text_to,
+            f"DMP : votre code d'activation est {code}. Valable 30 jours. Activez votre dossier "
+            "sur le site du DMP avec votre INS.",
+            record_id=record.id, using_db=using_db,
         )
     return code, row
 

@@ -33,8 +33,11 @@ class Record(Model):
     blood_group = fields.CharField(max_length=3, null=True)
     emergency_contacts: fields.JSONField[list[Any]] = fields.JSONField(default=list)
     advance_directives = fields.TextField(default="")
-    # The contact an insurer holds, where the activation code of a PENDING record is sent.
+    # Where the activation code of a PENDING record is sent, and sent again by support: the
+    # e-mail address an insurer holds or a practitioner was given, and the phone number a
+    # practitioner was given. Both are forgotten once the patient activates the record.
     pending_contact = fields.CharField(max_length=254, null=True)
+    pending_phone = fields.CharField(max_length=32, null=True)
     # Head of the access-history chain.
     event_seq = fields.IntField(default=0)
     # Moved by `dmp audit rekey` when it seals this record's chain anew: an event write that

@@ -24,7 +24,6 @@ from backend.domain.enums import AccessAction, CodeChannel, CodePurpose, RecordS
 from backend.domain.reasons import Reason
 from backend.errors import BadUserInput, Conflict, Forbidden, Unauthenticated
 from backend.models import Account, ActivationCode, Record
-from backend.notify.outbox import enqueue_sms
 from backend.resolvers.arguments import ins_argument
 from backend.resolvers.context import Context
 from backend.resolvers.login import SignedIn, redeem_code, signed_in
@@ -86,16 +85,16 @@ async def open_record_for_patient(
     if record.status != RecordStatus.PENDING and not await activation.recovery_open(record):
         raise Conflict("A record already exists for this INS; the patient signs in to it")
     async with ctx.access_log.changing(record.id) as conn:
-        if send_email:
-            await Record.filter(id=record.id).using_db(conn).update(pending_contact=send_email)
-        code, row = await activation.issue(record, issued_by, send_to=send_email, using_db=conn)
+        # The contacts given at the point of care replace those on file: support sends a new
+        # code only there (`resendActivation`).
+        given = {"pending_contact": send_email} if send_email else {}
         if send_phone:
-            await enqueue_sms(
-                send_phone,
-                f"DMP : votre code d'activation est {code}. Valable 30 jours. Activez votre dossier "
-                "sur le site du DMP avec votre INS.",
-                record_id=record.id, using_db=conn,
-            )
+            given["pending_phone"] = send_phone
+        if given:
+            await Record.filter(id=record.id).using_db(conn).update(**given)
+        code, row = await activation.issue(
+            record, issued_by, send_to=send_email, text_to=send_phone, using_db=conn
+        )
         await ctx.access_log.record_change(
             record.id, AccessAction.RECORD_OPENED, reason="identité vérifiée par le professionnel"
         )
@@ -147,7 +146,10 @@ async def create_record(
             )
             activated = await Record.filter(
                 id=record.id, status=RecordStatus.PENDING, owner_id=None
-            ).using_db(conn).update(owner_id=account.id, status=RecordStatus.ACTIVE, activated_at=now)
+            ).using_db(conn).update(
+                owner_id=account.id, status=RecordStatus.ACTIVE, activated_at=now,
+                pending_contact=None, pending_phone=None,  # the account's contacts from now on
+            )
             if not activated:
                 raise BadUserInput(NOT_ACTIVATED, Reason.ACTIVATION_REFUSED)
             # From here the request acts as the record's new owner.
@@ -185,6 +187,7 @@ async def _recover_contacts(
             lock_reason=None, failure_count=0, pending_email=None, pending_phone=None,
         )
         await revoke_all(owner_id, using_db=conn)
+        await Record.filter(id=record.id).using_db(conn).update(pending_contact=None, pending_phone=None)
         ctx.access_log.actor = Actor(owner.id, owner.display_name, None, Role.PATIENT.value)
         await ctx.access_log.record_change(
             record.id, AccessAction.SECURITY_CHANGED, reason="coordonnées et mot de passe renouvelés"

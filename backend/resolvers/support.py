@@ -190,7 +190,7 @@ async def support_account(ctx: Context, identifier: str) -> SupportAccountView:
         account_status=_account_status(record, account),
         record_status=RecordStatus(record.status) if record else None,
         masked_email=mask_email(account.email if account else record.pending_contact if record else None),
-        masked_phone=mask_phone(account.phone if account else None),
+        masked_phone=mask_phone(account.phone if account else record.pending_phone if record else None),
         email_verified=bool(account and account.email_verified),
         phone_verified=bool(account and account.phone_verified),
         locked=bool(account and account.locked_at),
@@ -229,13 +229,15 @@ async def resend_activation(ctx: Context, identifier: str) -> bool:
         raise NotFound("No record matches this identifier")
     if record.status != RecordStatus.PENDING:
         raise BadUserInput("This record is already activated", Reason.ALREADY_ACTIVATED)
-    if not record.pending_contact:
+    if not (record.pending_contact or record.pending_phone):
         raise BadUserInput(
             "No contact is on file: the patient must get a code from a practitioner after an identity check",
             Reason.NO_CONTACT_ON_FILE,
         )
     async with _acting(ctx, record, "renvoi du code d'activation au contact connu") as conn:
-        await activation.issue(record, "support", send_to=record.pending_contact, using_db=conn)
+        await activation.issue(
+            record, "support", send_to=record.pending_contact, text_to=record.pending_phone, using_db=conn
+        )
     return True
 
 
