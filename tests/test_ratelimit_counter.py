@@ -26,24 +26,27 @@ async def test_parallel_first_uses_of_a_counter_count_exactly_up_to_the_limit() 
         assert row.count == 20
 
 
-async def test_a_counter_made_by_another_request_in_between_is_counted_on() -> None:
-    """The row appears after `take` looked for it: its insert meets the row and does nothing
-    (no error, which inside a transaction would abort it), and the try counts on that row."""
+async def test_a_counter_made_by_another_request_is_counted_on_inside_a_transaction() -> None:
+    """The row already exists (another request made it): the try counts on it, with no
+    error, which inside a transaction would abort it; and it takes one statement."""
     window = clock.now().replace(second=0, microsecond=0)
+    statements: list[str] = []
     real_fetch = limits.sql.fetch
 
-    async def racing_fetch(statement: str, params: list[Any], conn: Any = None) -> list[Any]:
-        if statement == limits._EXISTS:  # another request creates the row right after this read
-            await RateCounter.create(key=params[0], window_start=params[1], count=1)
-            return []
+    async def counted_fetch(statement: str, params: list[Any], conn: Any = None) -> list[Any]:
+        statements.append(statement)
         return await real_fetch(statement, params, conn)
 
     async with in_transaction():
-        with patch.object(limits.sql, "fetch", racing_fetch):
+        await RateCounter.create(key="test:race", window_start=window, count=1)
+        with patch.object(limits.sql, "fetch", counted_fetch):
             assert await take("test:race", window, 5)
-        # The transaction is still usable, and commits both counts.
+            assert await take("test:new", window, 5)  # a window's first use: one statement too
+        assert statements == [limits._TAKE, limits._TAKE]
+        # The transaction is still usable, and commits the counts.
         assert (await RateCounter.get(key="test:race", window_start=window)).count == 2
     assert (await RateCounter.get(key="test:race", window_start=window)).count == 2
+    assert (await RateCounter.get(key="test:new", window_start=window)).count == 1
 
 
 async def test_a_counter_at_its_limit_refuses_and_stays_at_its_limit() -> None:

@@ -1,7 +1,7 @@
 """Counters shared by every process, kept in the database with atomic conditional updates.
 
 A try is counted before the thing it guards is compared, and a counter never passes its
-limit: `UPDATE … SET n = n + 1 WHERE … AND n < limit` either counts the try or refuses it,
+limit: `… SET n = n + 1 WHERE … AND n < limit` either counts the try or refuses it,
 whatever the number of parallel requests, aliases or server processes.
 """
 
@@ -19,32 +19,20 @@ LOCK_REASON = "too many wrong codes"
 
 # Hand-written (backend/sql.py): every sign-in step runs these, and the ORM's statement
 # building cost more than the statements themselves (docs/benchmarks.md, step 35).
+# One statement: the window's first use makes the row; any other counts on it while it is
+# under the limit (the update's WHERE), and at the limit returns no row. Atomic on both
+# databases, whatever the number of parallel requests; and a row made by another request
+# in between is counted on, not an error (which inside a transaction would abort it).
 _TAKE = (
-    'UPDATE "rate_counter" SET "count" = "count" + 1'
-    ' WHERE "key" = $1 AND "window_start" = $2 AND "count" < $3 RETURNING 1'
-)
-_EXISTS = 'SELECT 1 FROM "rate_counter" WHERE "key" = $1 AND "window_start" = $2 LIMIT 1'
-# A row made by another request in between is left as it is: ON CONFLICT, not an error
-# (which inside a transaction would abort it).
-_CREATE = (
     'INSERT INTO "rate_counter" ("key", "window_start", "count") VALUES ($1, $2, 1)'
-    ' ON CONFLICT ("key", "window_start") DO NOTHING RETURNING 1'
+    ' ON CONFLICT ("key", "window_start") DO UPDATE SET "count" = "rate_counter"."count" + 1'
+    ' WHERE "rate_counter"."count" < $3 RETURNING 1'
 )
 
 
 async def take(key: str, window_start: datetime, limit: int) -> bool:
     """Count one use of `key` in the window starting at `window_start`; False past the limit."""
-    for _ in range(2):
-        if await sql.fetch(_TAKE, [key, window_start, limit]):
-            return True
-        if await sql.fetch(_EXISTS, [key, window_start]):
-            # Either the limit is reached, or another request created the row after our
-            # update looked: one more conditional update tells which.
-            return bool(await sql.fetch(_TAKE, [key, window_start, limit]))
-        if await sql.fetch(_CREATE, [key, window_start]):
-            return True
-        # Another request created it first: count on the row it made.
-    return False
+    return bool(await sql.fetch(_TAKE, [key, window_start, limit]))
 
 
 _COUNT_FAILURE = (
