@@ -118,6 +118,19 @@ async def test_the_outbox_sends_texts_through_the_plugin(
     assert not list(cfg.mail_dir.glob("*-sms-+3360000000*"))  # not saved as files
 
 
+@pytest.mark.parametrize(("written", "sent"), [
+    ("06 12 34 56 78", "+33612345678"),
+    ("06.12.34.56.78", "+33612345678"),
+    ("+33 6 12 34 56 78", "+33612345678"),
+    ("0033 6 12 34 56 78", "+33612345678"),
+    ("+32 470 12 34 56", "+32470123456"),
+    ("590 12 34 56", "590123456"),  # no country to read: its digits as they are
+])
+async def test_the_plugin_gets_the_number_in_international_form(written: str, sent: str) -> None:
+    await senders.PluginSms(sms_plugins.Recorder()).send(written, "SMS", "DMP : votre code est 112358")
+    assert sms_plugins.SENT == [(sent, "DMP : votre code est 112358")]
+
+
 async def test_a_refusing_provider_fails_only_its_texts_and_what_it_said_is_not_kept(
     smtp_server: SmtpServer, caplog: pytest.LogCaptureFixture  # noqa: F811 — the fixture
 ) -> None:

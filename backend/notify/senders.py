@@ -86,16 +86,31 @@ class SmsPlugin(Protocol):
     async def send(self, phone: str, text: str) -> None: ...
 
 
+def international(phone: str) -> str:
+    """A number as patients write it (`06 12 34 56 78`, `+33 6…`, `0033 6…`), as SMS
+    providers take it: `+` and digits (E.164). A number of 10 digits starting with 0 is a
+    French one; any other without `+` or `00` is passed on as its digits."""
+    digits = re.sub(r"\D", "", phone)
+    if phone.lstrip().startswith("+"):
+        return f"+{digits}"
+    if digits.startswith("00"):
+        return f"+{digits[2:]}"
+    if len(digits) == 10 and digits.startswith("0"):
+        return f"+33{digits[1:]}"
+    return digits
+
+
 class PluginSms:
-    """An SMS plug-in behind the outbox's sender interface: the text alone (an SMS has no
-    subject), within SMS_SEND_TIMEOUT. Whatever the plug-in raises fails the message, which is
-    retried; the outbox keeps and logs only the exception's type, never its message."""
+    """An SMS plug-in behind the outbox's sender interface: the number in international form,
+    the text alone (an SMS has no subject), within SMS_SEND_TIMEOUT. Whatever the plug-in
+    raises fails the message, which is retried; the outbox keeps and logs only the
+    exception's type, never its message."""
 
     def __init__(self, plugin: SmsPlugin) -> None:
         self.plugin = plugin
 
     async def send(self, recipient: str, subject: str, body: str) -> None:
-        await asyncio.wait_for(self.plugin.send(recipient, body), SMS_SEND_TIMEOUT)
+        await asyncio.wait_for(self.plugin.send(international(recipient), body), SMS_SEND_TIMEOUT)
 
 
 def _refused(reference: str, why: str) -> ConfigError:

@@ -100,7 +100,10 @@ class SupportMutation:
         return _to_type(await support.unlock_account(info.context, identifier))
 
     @strawberry.mutation(
-        description="Support staff: send a new activation code to the contact already on file."
+        description=(
+            "Support staff: send a new activation code to the contacts already on file "
+            "(the e-mail address, the phone number)."
+        )
     )
     async def resend_activation(self, info: Info, identifier: str) -> bool:
         return await support.resend_activation(info.context, identifier)
