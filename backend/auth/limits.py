@@ -19,19 +19,32 @@ LOCK_REASON = "too many wrong codes"
 
 # Hand-written (backend/sql.py): every sign-in step runs these, and the ORM's statement
 # building cost more than the statements themselves (docs/benchmarks.md, step 35).
-# One statement: the window's first use makes the row; any other counts on it while it is
-# under the limit (the update's WHERE), and at the limit returns no row. Atomic on both
-# databases, whatever the number of parallel requests; and a row made by another request
-# in between is counted on, not an error (which inside a transaction would abort it).
 _TAKE = (
-    'INSERT INTO "rate_counter" ("key", "window_start", "count") VALUES ($1, $2, 1)'
-    ' ON CONFLICT ("key", "window_start") DO UPDATE SET "count" = "rate_counter"."count" + 1'
-    ' WHERE "rate_counter"."count" < $3 RETURNING 1'
+    'UPDATE "rate_counter" SET "count" = "count" + 1'
+    ' WHERE "key" = $1 AND "window_start" = $2 AND "count" < $3 RETURNING 1'
+)
+# The window's first use makes the row. A row already there (at its limit, or made by
+# another request since the update looked) makes nothing, without an error (which inside a
+# transaction would abort it) and, on PostgreSQL, without taking a value of the table's id
+# sequence, which a plain `INSERT … ON CONFLICT` takes on every call: under a flood of
+# refused tries, that would use the sequence up. (The cast: PostgreSQL reads the key as
+# text in the select list and as the column's varchar in the condition, and refuses both.)
+_CREATE = (
+    'INSERT INTO "rate_counter" ("key", "window_start", "count") SELECT CAST($1 AS VARCHAR(200)), $2, 1'
+    ' WHERE NOT EXISTS (SELECT 1 FROM "rate_counter" WHERE "key" = $1 AND "window_start" = $2)'
+    ' ON CONFLICT ("key", "window_start") DO NOTHING RETURNING 1'
 )
 
 
 async def take(key: str, window_start: datetime, limit: int) -> bool:
-    """Count one use of `key` in the window starting at `window_start`; False past the limit."""
+    """Count one use of `key` in the window starting at `window_start`; False past the limit.
+
+    One statement while the window's row exists, two for its first use, three at the limit."""
+    if await sql.fetch(_TAKE, [key, window_start, limit]):
+        return True
+    if await sql.fetch(_CREATE, [key, window_start]):
+        return True
+    # The row is there: at its limit, or made by another request since the update looked.
     return bool(await sql.fetch(_TAKE, [key, window_start, limit]))
 
 
