@@ -5,6 +5,7 @@ own settings from the environment, with `async def send(phone, text)`."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 
 # What Recorder instances were asked to send, in order: (phone, text).
@@ -14,6 +15,18 @@ SENT: list[tuple[str, str]] = []
 class Recorder:
     async def send(self, phone: str, text: str) -> None:
         SENT.append((phone, text))
+
+
+class FileRecorder:
+    """For a served `dmp` in its own process: each text as a JSON line in the file named by
+    DMP_TEST_SMS_FILE."""
+
+    def __init__(self) -> None:
+        self.path = os.environ["DMP_TEST_SMS_FILE"]
+
+    async def send(self, phone: str, text: str) -> None:
+        with open(self.path, "a", encoding="utf-8") as out:
+            out.write(json.dumps({"to": phone, "text": text}) + "\n")
 
 
 class NeedsKey:

@@ -5,9 +5,11 @@ and what it said (which may repeat the number and the code) is neither kept nor 
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import json
 import logging
+import re
 import textwrap
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -23,7 +25,7 @@ from backend.notify import senders
 from backend.notify.delivery import deliver_due
 from backend.notify.outbox import enqueue_email, enqueue_sms
 from tests import sms_plugins
-from tests.server import run_dmp
+from tests.server import dmp_server, run_dmp
 from tests.smtp import SmtpServer, smtp_server  # noqa: F401 — fixture
 
 PLUGINS = "tests.sms_plugins"
@@ -165,6 +167,36 @@ async def test_a_provider_that_hangs_does_not_hold_up_the_mail(
     assert [m.recipients for m in smtp_server.messages] == [["mail@test.dmp"]]
     text = await OutboxMessage.get(channel="SMS")
     assert (text.sent_at, text.attempts, text.last_error) == (None, 1, "TimeoutError")
+
+
+async def test_a_served_dmp_texts_the_login_code_through_the_plugin(tmp_path: Path) -> None:
+    """End to end: `dmp serve` with the plug-in set, a patient whose codes go by SMS signs in;
+    the code arrives through the plug-in (the server's own outbox worker), and it works."""
+    from backend.domain.enums import CodeChannel
+    from backend.models import Account
+    from tests import factories
+    from tests.auth_flows import COMPLETE, START
+
+    account, _ = await factories.patient(phone="06 55 44 33 22")
+    await Account.filter(id=account.id).update(code_channel=CodeChannel.SMS)
+    texts = tmp_path / "texts.jsonl"
+    root = str(Path(__file__).resolve().parent.parent)
+    with dmp_server(DMP_SMS_BACKEND=f"{PLUGINS}:FileRecorder", DMP_TEST_SMS_FILE=str(texts),
+                    PYTHONPATH=root) as origin:
+        async with httpx.AsyncClient(base_url=origin, timeout=30) as http:
+            started = (await http.post("/graphql", json={
+                "query": START, "variables": {"i": account.email, "p": factories.PASSWORD}})).json()
+            attempt = started["data"]["startLogin"]
+            assert attempt["codeSentTo"] == "•• •• •• •• 22"
+            deadline = asyncio.get_running_loop().time() + 20
+            while not texts.exists() and asyncio.get_running_loop().time() < deadline:
+                await asyncio.sleep(0.1)
+            [text] = [json.loads(line) for line in texts.read_text(encoding="utf-8").splitlines()]
+            assert text["to"] == "+33655443322"
+            [code] = re.findall(r"\b\d{6}\b", text["text"])
+            done = (await http.post("/graphql", json={
+                "query": COMPLETE, "variables": {"t": attempt["attemptToken"], "c": code}})).json()
+    assert done["data"]["completeLogin"]["me"]["id"] == str(account.id)
 
 
 def test_production_with_a_plugin_gives_no_warning(
