@@ -85,9 +85,10 @@ def create_app(cfg: Settings | None = None, *, outbox_worker: bool = True) -> St
     configure_logging()
     check_senders(cfg)  # an SMS plug-in that cannot be made stops the start (ConfigError)
     if cfg.production and cfg.sms_backend == "dev":
-        # No SMS provider is built in (docs/operations.md, "Outbox"): say so at every start.
+        # No SMS provider is built in (docs/operations.md, "SMS plug-ins"): say so at every start.
         delivery.log.warning(
-            "DMP_SMS_BACKEND=dev: texts (codes by SMS) are saved under DMP_DATA_DIR/mail, not sent"
+            "DMP_SMS_BACKEND=dev: texts are saved under DMP_DATA_DIR/mail, not sent; "
+            "sign-in codes go by e-mail"
         )
 
     @contextlib.asynccontextmanager

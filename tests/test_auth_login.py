@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import httpx
+import pytest
 
 from backend.auth.passwords import HASHER
-from backend.models import Account, LoginAttempt, OneTimeCode, Session
+from backend.models import Account, LoginAttempt, OneTimeCode, OutboxMessage, Session
 from tests import factories
 from tests.auth_flows import COMPLETE, ME, START, login, session_cookie, start, wrong
 from tests.conftest import Caller
@@ -98,6 +99,34 @@ async def test_code_by_sms(client: httpx.AsyncClient, smtp_server: SmtpServer) -
     assert smtp_server.to(account.email or "") == []
     code = sms_code_for("+33 6 11 22 33 44")
     (await Caller(client).gql(COMPLETE, {"t": started["attemptToken"], "c": code})).ok()
+
+
+async def test_codes_go_by_email_where_texts_are_not_sent(
+    client: httpx.AsyncClient, smtp_server: SmtpServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In production without an SMS plug-in, texts are only saved as files: a patient whose
+    codes go by SMS gets them by e-mail, and is told so, instead of being locked out."""
+    import dataclasses
+
+    from backend import config
+    from backend.auth import contacts
+    from backend.domain.enums import CodeChannel
+
+    production = dataclasses.replace(config.settings(), env="production")
+    monkeypatch.setattr(contacts, "settings", lambda: production)
+    account, _ = await factories.patient(phone="+33 6 11 22 33 55")
+    await Account.filter(id=account.id).update(code_channel=CodeChannel.SMS)
+    started = await start(client, account.email or "", factories.PASSWORD)
+    assert started["codeSentTo"] == contacts.mask_email(account.email or "")
+    code = await smtp_server.code_for(account.email or "")
+    (await Caller(client).gql(COMPLETE, {"t": started["attemptToken"], "c": code})).ok()
+    assert await OutboxMessage.filter(channel="SMS", recipient="+33 6 11 22 33 55").count() == 0
+
+    # With a plug-in set, the same patient's codes go by SMS again.
+    monkeypatch.setattr(contacts, "settings", lambda: dataclasses.replace(production, sms_backend="acme"))
+    started = await start(client, account.email or "", factories.PASSWORD)
+    assert started["codeSentTo"] == "•• •• •• •• 55"
+    assert await OutboxMessage.filter(channel="SMS", recipient="+33 6 11 22 33 55").count() == 1
 
 
 async def test_password_rehashed_when_parameters_change(

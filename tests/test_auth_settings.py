@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import httpx
+import pytest
 
 from backend import clock
 from backend.auth.passwords import HASHER
@@ -170,6 +171,50 @@ async def test_change_phone_then_codes_by_sms(client: httpx.AsyncClient, smtp_se
 
     result = await Caller(client).gql(COMPLETE, {"t": started["attemptToken"], "c": login_code})
     assert result.ok() and session_cookie(result)
+
+
+async def test_where_no_text_is_sent_sms_cannot_be_chosen_and_nothing_changes(
+    client: httpx.AsyncClient, smtp_server: SmtpServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In production without an SMS plug-in: a phone to confirm, or codes by SMS, would wait
+    for a text that never comes. Refused with SMS_UNAVAILABLE; nothing is written or sent."""
+    import dataclasses
+
+    from backend import config
+    from backend.auth import contacts
+    from backend.models import OutboxMessage
+
+    account, caller = await _signed_in(client, smtp_server)
+    await Account.filter(id=account.id).update(phone="+33 6 98 76 54 23", phone_verified=True)
+    production = dataclasses.replace(config.settings(), env="production")
+    monkeypatch.setattr(contacts, "settings", lambda: production)
+    for document, variables in ((CHANGE_PHONE, {"p": "+33 6 98 76 54 22"}), (CHANNEL, {"c": "SMS"})):
+        refused = await caller.gql(document, variables)
+        assert refused.codes == ["BAD_USER_INPUT"]
+        assert refused.errors[0]["extensions"]["reason"] == "SMS_UNAVAILABLE"
+    after = await Account.get(id=account.id)
+    assert (after.pending_phone, after.code_channel) == (None, "EMAIL")
+    assert await OutboxMessage.filter(channel="SMS").count() == 0
+    assert await AccessEvent.filter(action="SECURITY_CHANGED").count() == 0
+
+    import datetime as dt
+
+    from backend.auth import activation
+    from backend.domain.enums import RecordStatus
+    from backend.models import Record
+
+    pending = await Record.create(ins=factories.new_ins(), first_name="Sam", last_name="Sansms",
+                                  birth_date=dt.date(1990, 1, 1), status=RecordStatus.PENDING)
+    ins = pending.ins
+    code, _ = await activation.issue(pending, "test")
+    created = await Caller(client).gql(
+        "mutation($input: CreateRecordInput!) { createRecord(input: $input) { sentTo } }",
+        {"input": {"ins": ins, "activationCode": code, "email": "sms.less@test.dmp",
+                   "phone": "+33 6 98 76 54 24", "password": NEW_PASSWORD, "codeChannel": "SMS"}},
+    )
+    assert created.codes == ["BAD_USER_INPUT"]
+    assert created.errors[0]["extensions"]["reason"] == "SMS_UNAVAILABLE"
+    assert not await Account.filter(email="sms.less@test.dmp").exists()
 
 
 async def test_fresh_factor_needs_a_session(client: httpx.AsyncClient) -> None:

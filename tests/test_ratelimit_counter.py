@@ -27,7 +27,7 @@ async def test_parallel_first_uses_of_a_counter_count_exactly_up_to_the_limit() 
         assert row.count == 20
 
 
-async def test_a_counter_made_by_another_request_is_counted_on_inside_a_transaction() -> None:
+async def test_a_counter_made_by_another_request_in_between_is_counted_on() -> None:
     """The row appears after the update looked for it: the insert meets the row and makes
     nothing (no error, which inside a transaction would abort it), and the try counts on
     that row."""

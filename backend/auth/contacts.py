@@ -37,9 +37,16 @@ def mask_phone(phone: str) -> str:
     return f"•• •• •• •• {digits[-2:]}"
 
 
+def texts_are_sent() -> bool:
+    """False in production without an SMS plug-in: the development sender only saves texts."""
+    cfg = settings()
+    return not (cfg.production and cfg.sms_backend == "dev")
+
+
 def destination(account: Account) -> tuple[CodeChannel, str]:
-    """The account's code channel and address; SMS falls back to e-mail without a phone."""
-    if account.code_channel == CodeChannel.SMS and account.phone:
+    """The account's code channel and address. SMS falls back to e-mail without a phone, and
+    where texts are not sent (a code nobody receives would lock the patient out)."""
+    if account.code_channel == CodeChannel.SMS and account.phone and texts_are_sent():
         return CodeChannel.SMS, account.phone
     return CodeChannel.EMAIL, account.email or ""
 

@@ -18,7 +18,7 @@ from tortoise.exceptions import IntegrityError
 from backend import clock
 from backend.auth import alerts
 from backend.auth.codes import Outcome, live_code, send_code, verify
-from backend.auth.contacts import destination, normalize_email, normalize_phone
+from backend.auth.contacts import destination, normalize_email, normalize_phone, texts_are_sent
 from backend.auth.cookies import clear_session_cookie
 from backend.auth.passwords import WeakPassword, check_strength, hash_password, verify_password
 from backend.auth.sessions import revoke, revoke_all
@@ -196,11 +196,18 @@ async def confirm_email_change(ctx: Context, code: str) -> bool:
     return True
 
 
+def texts_needed() -> None:
+    """A code that would go by SMS where no text is sent would never arrive."""
+    if not texts_are_sent():
+        raise BadUserInput("This service sends no texts: codes go by e-mail", Reason.SMS_UNAVAILABLE)
+
+
 async def change_phone(ctx: Context, new_phone: str) -> str:
     account = await _fresh_account(ctx)
     number = normalize_phone(new_phone)
     if number is None:
         raise BadUserInput("Invalid phone number", Reason.INVALID_PHONE)
+    texts_needed()
     await Account.filter(id=account.id).update(pending_phone=number)
     return await send_code(account, CodePurpose.VERIFY_CONTACT, CodeChannel.SMS, number,
                            session_id=ctx.viewer.session_id)
@@ -222,6 +229,8 @@ async def confirm_phone_change(ctx: Context, code: str) -> bool:
 
 async def set_code_channel(ctx: Context, channel: CodeChannel) -> CodeChannel:
     account = await _fresh_account(ctx)
+    if channel == CodeChannel.SMS:
+        texts_needed()
     if channel == CodeChannel.SMS and not (account.phone and account.phone_verified):
         raise BadUserInput(
             "Codes by SMS need a verified phone number (changePhone)", Reason.SMS_NEEDS_VERIFIED_PHONE

@@ -25,6 +25,7 @@ from backend.domain.reasons import Reason
 from backend.errors import BadUserInput, Conflict, Forbidden, Unauthenticated
 from backend.models import Account, ActivationCode, Record
 from backend.resolvers.arguments import ins_argument
+from backend.resolvers.auth import texts_needed
 from backend.resolvers.context import Context
 from backend.resolvers.login import SignedIn, redeem_code, signed_in
 
@@ -119,6 +120,8 @@ async def create_record(
         raise BadUserInput("Invalid phone number", Reason.INVALID_PHONE)
     if code_channel == CodeChannel.SMS and number is None:
         raise BadUserInput("Codes by SMS need a phone number", Reason.SMS_NEEDS_PHONE)
+    if code_channel == CodeChannel.SMS:
+        texts_needed()
     # Hashed before anything is looked up, so every path costs the same.
     password_hash = await hash_password(password)
     record = await Record.filter(ins=ins).first()

@@ -407,6 +407,7 @@ export default {
   "reason.EMAIL_UNAVAILABLE": "This e-mail address cannot be used.",
   "reason.SMS_NEEDS_PHONE": "To receive codes by SMS, give a phone number.",
   "reason.SMS_NEEDS_VERIFIED_PHONE": "To receive codes by SMS, confirm a phone number first.",
+  "reason.SMS_UNAVAILABLE": "This service does not send texts yet: your codes are sent by e-mail.",
   "reason.NO_PENDING_CHANGE": "No change is waiting for confirmation: start again.",
   "reason.PASSWORD_TOO_SHORT": "The password must have at least {min} characters.",
   "reason.PASSWORD_TOO_LONG": "The password must have at most {max} characters.",

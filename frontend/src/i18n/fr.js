@@ -407,6 +407,7 @@ export default {
   "reason.EMAIL_UNAVAILABLE": "Cette adresse e-mail ne peut pas être utilisée.",
   "reason.SMS_NEEDS_PHONE": "Pour recevoir les codes par SMS, indiquez un numéro de téléphone.",
   "reason.SMS_NEEDS_VERIFIED_PHONE": "Pour recevoir les codes par SMS, confirmez d'abord un numéro de téléphone.",
+  "reason.SMS_UNAVAILABLE": "Ce service n'envoie pas encore de SMS : vos codes vous sont envoyés par e-mail.",
   "reason.NO_PENDING_CHANGE": "Aucune modification n'attend de confirmation : recommencez.",
   "reason.PASSWORD_TOO_SHORT": "Le mot de passe doit compter au moins {min} caractères.",
   "reason.PASSWORD_TOO_LONG": "Le mot de passe doit compter au plus {max} caractères.",
