@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 import httpx
+import pytest
 
 from backend.domain.enums import RecordStatus
 from backend.models import AccessEvent, Account, ActivationCode, Record, Session
@@ -210,6 +211,35 @@ async def test_the_activation_code_is_texted_to_a_phone_given_at_the_point_of_ca
     texted = [body for name, body in _texts_to(phone).items() if name not in earlier]
     assert len(texted) == 1 and opened["activationCode"] in texted[0]
     assert smtp_server.messages == []  # no e-mail address was given: nothing mailed
+
+
+async def test_a_text_the_service_does_not_send_is_not_claimed(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In production without an SMS plug-in, the practitioner is not told the code was
+    texted: `sentTo` is null, and the code they hand over is in the answer."""
+    import dataclasses
+
+    from backend import config
+    from backend.auth import contacts
+
+    production = dataclasses.replace(config.settings(), env="production")
+    monkeypatch.setattr(contacts, "settings", lambda: production)
+    doctor = await _doctor(client)
+    ins = factories.new_ins()
+    opened = (await doctor.gql(OPEN, {"input": _identity(ins, phone="+33 6 98 76 54 25")})).ok()
+    assert opened["openRecordForPatient"]["sentTo"] is None
+    assert opened["openRecordForPatient"]["activationCode"]
+    record = await Record.get(ins=ins)
+    assert record.pending_phone == "+33 6 98 76 54 25"
+    # Support cannot resend it there either: told why, and no new code replaces the first.
+    support = Caller(client, session=await session_for(await factories.support()))
+    codes = await ActivationCode.filter(record_id=record.id).count()
+    refused = await support.gql("mutation($i: String!) { resendActivation(identifier: $i) }", {"i": ins})
+    assert refused.codes == ["BAD_USER_INPUT"]
+    assert refused.errors[0]["extensions"]["reason"] == "SMS_UNAVAILABLE"
+    assert await ActivationCode.filter(record_id=record.id).count() == codes
+    assert await AccessEvent.filter(record_id=record.id, action="SUPPORT_ACTION").count() == 0
 
 
 async def test_support_sends_a_new_code_to_the_phone_given_at_the_point_of_care(

@@ -17,7 +17,7 @@ from backend import clock
 from backend.audit.writer import Actor
 from backend.auth import activation, attempts
 from backend.auth.codes import send_code
-from backend.auth.contacts import mask_email, mask_phone, normalize_email, normalize_phone
+from backend.auth.contacts import mask_email, mask_phone, normalize_email, normalize_phone, texts_are_sent
 from backend.auth.passwords import WeakPassword, check_strength, hash_password
 from backend.auth.sessions import revoke_all
 from backend.domain.enums import AccessAction, CodeChannel, CodePurpose, RecordStatus, Role
@@ -99,7 +99,9 @@ async def open_record_for_patient(
         await ctx.access_log.record_change(
             record.id, AccessAction.RECORD_OPENED, reason="identité vérifiée par le professionnel"
         )
-    sent_to = mask_email(send_email) if send_email else mask_phone(send_phone) if send_phone else None
+    # Only what was sent: a text the service does not send (no SMS plug-in) is not claimed.
+    texted = send_phone if send_phone and texts_are_sent() else None
+    sent_to = mask_email(send_email) if send_email else mask_phone(texted) if texted else None
     return RecordOpened(ins, code, row.expires_at, sent_to)
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from backend import clock
 from backend.auth import activation
+from backend.auth.contacts import texts_are_sent
 from backend.domain.enums import (
     AccessAction,
     AccessMode,
@@ -234,9 +235,14 @@ async def resend_activation(ctx: Context, identifier: str) -> bool:
             "No contact is on file: the patient must get a code from a practitioner after an identity check",
             Reason.NO_CONTACT_ON_FILE,
         )
+    phone = record.pending_phone if texts_are_sent() else None
+    if not (record.pending_contact or phone):
+        raise BadUserInput(
+            "Only a phone number is on file, and this service sends no texts", Reason.SMS_UNAVAILABLE
+        )
     async with _acting(ctx, record, "renvoi du code d'activation au contact connu") as conn:
         await activation.issue(
-            record, "support", send_to=record.pending_contact, text_to=record.pending_phone, using_db=conn
+            record, "support", send_to=record.pending_contact, text_to=phone, using_db=conn
         )
     return True
 
