@@ -190,8 +190,9 @@ def cmd_deliver_outbox(args: argparse.Namespace) -> None:
 
     async def work() -> tuple[int, int]:
         total_sent = total_failed = 0
+        senders: dict[Any, Any] = {}  # made once for the whole run
         while True:
-            sent, failed = await deliver_due(config.settings(), limit=200)
+            sent, failed = await deliver_due(config.settings(), limit=200, senders=senders)
             total_sent += sent
             total_failed += failed
             if sent == 0:

@@ -29,6 +29,18 @@ class FileRecorder:
             out.write(json.dumps({"to": phone, "text": text}) + "\n")
 
 
+class Counted:
+    """Counts how many senders were made."""
+
+    made = 0
+
+    def __init__(self) -> None:
+        Counted.made += 1
+
+    async def send(self, phone: str, text: str) -> None:
+        SENT.append((phone, text))
+
+
 class NeedsKey:
     """A provider's sender that cannot work without its key."""
 

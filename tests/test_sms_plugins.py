@@ -14,6 +14,7 @@ import textwrap
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -131,6 +132,22 @@ async def test_the_outbox_sends_texts_through_the_plugin(
 async def test_the_plugin_gets_the_number_in_international_form(written: str, sent: str) -> None:
     await senders.PluginSms(sms_plugins.Recorder()).send(written, "SMS", "DMP : votre code est 112358")
     assert sms_plugins.SENT == [(sent, "DMP : votre code est 112358")]
+
+
+async def test_the_worker_makes_the_plugin_once(
+    smtp_server: SmtpServer, monkeypatch: pytest.MonkeyPatch  # noqa: F811 — the fixture
+) -> None:
+    """A provider's client (a connection pool) lives as long as the outbox worker, not a pass."""
+    monkeypatch.setattr(sms_plugins.Counted, "made", 0)
+    cfg = dataclasses.replace(smtp_server.settings, sms_backend=f"{PLUGINS}:Counted")
+    kept: dict[Any, Any] = {}
+    for n in range(3):
+        await enqueue_sms("+33600000006", f"DMP : votre code est 00000{n}")
+        assert await deliver_due(cfg, senders=kept) == (1, 0)
+    assert sms_plugins.Counted.made == 1 and len(sms_plugins.SENT) == 3
+    await enqueue_sms("+33600000006", "DMP : votre code est 000003")
+    assert await deliver_due(cfg) == (1, 0)  # without the worker's senders: made for the call
+    assert sms_plugins.Counted.made == 2
 
 
 async def test_a_refusing_provider_fails_only_its_texts_and_what_it_said_is_not_kept(

@@ -26,8 +26,11 @@ def backoff(attempts: int) -> timedelta:
     return min(timedelta(seconds=5 * 2 ** min(attempts, 12)), MAX_BACKOFF)
 
 
-async def deliver_due(cfg: Settings, limit: int = 50) -> tuple[int, int]:
-    """Send what is due; returns (sent, failed)."""
+async def deliver_due(
+    cfg: Settings, limit: int = 50, senders: dict[OutboxChannel, Sender] | None = None
+) -> tuple[int, int]:
+    """Send what is due; returns (sent, failed). `senders` keeps the senders made, from one
+    call to the next (the worker's: an SMS plug-in's client lives as long as the worker)."""
     now = clock.now()
     due = await OutboxMessage.filter(
         Q(sent_at=None), Q(next_attempt_at__lte=now), Q(claimed_until=None) | Q(claimed_until__lt=now)
@@ -35,7 +38,7 @@ async def deliver_due(cfg: Settings, limit: int = 50) -> tuple[int, int]:
     # Each channel's sender is made when a message of that channel is due: one that cannot
     # be made fails its own messages (retried later), not the other channel's.
     makers = {OutboxChannel.EMAIL: email_sender, OutboxChannel.SMS: sms_sender}
-    senders: dict[OutboxChannel, Sender] = {}
+    senders = {} if senders is None else senders
     sent = failed = 0
     for message_id in due:
         # Claim atomically, so two processes never send the same message at once.
@@ -71,9 +74,10 @@ async def deliver_due(cfg: Settings, limit: int = 50) -> tuple[int, int]:
 
 
 async def run_forever(cfg: Settings, interval: float = 1.0) -> None:
+    senders: dict[OutboxChannel, Sender] = {}
     while True:
         try:
-            await deliver_due(cfg)
+            await deliver_due(cfg, senders=senders)
         except Exception:  # noqa: BLE001 — the worker must outlive a database blip
             log.exception("outbox worker iteration failed")
         await asyncio.sleep(interval)
