@@ -84,7 +84,7 @@ def create_app(cfg: Settings | None = None, *, outbox_worker: bool = True) -> St
     cfg = cfg or settings()
     configure_logging()
     check_senders(cfg)  # an SMS plug-in that cannot be made stops the start (ConfigError)
-    if cfg.production and cfg.sms_backend == "dev":
+    if not cfg.sends_texts:
         # No SMS provider is built in (docs/operations.md, "SMS plug-ins"): say so at every start.
         delivery.log.warning(
             "DMP_SMS_BACKEND=dev: texts are saved under DMP_DATA_DIR/mail, not sent; "

@@ -54,6 +54,11 @@ class Settings:
         return self.env == "production"
 
     @property
+    def sends_texts(self) -> bool:
+        """False in production with the development SMS sender, which only saves texts."""
+        return not (self.production and self.sms_backend == "dev")
+
+    @property
     def rp_id(self) -> str:
         return urlsplit(self.public_origin).hostname or "localhost"
 

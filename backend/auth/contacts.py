@@ -38,9 +38,8 @@ def mask_phone(phone: str) -> str:
 
 
 def texts_are_sent() -> bool:
-    """False in production without an SMS plug-in: the development sender only saves texts."""
-    cfg = settings()
-    return not (cfg.production and cfg.sms_backend == "dev")
+    """False in production without an SMS plug-in (`Settings.sends_texts`)."""
+    return settings().sends_texts
 
 
 def destination(account: Account) -> tuple[CodeChannel, str]:
