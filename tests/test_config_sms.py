@@ -6,7 +6,6 @@ files, is announced at every start. Plug-ins: tests/test_sms_plugins.py."""
 from __future__ import annotations
 
 import logging
-import secrets
 from pathlib import Path
 
 import pytest
@@ -14,12 +13,7 @@ import pytest
 from backend import config
 from backend.app import create_app
 from tests.server import run_dmp
-
-PRODUCTION = {
-    "DMP_ENV": "production", "DMP_PUBLIC_ORIGIN": "https://dmp.example",
-    "DMP_DATA_KEY": secrets.token_hex(32), "DMP_AUDIT_KEY": secrets.token_hex(32),
-    "DMP_SMTP_HOST": "mail.example",
-}
+from tests.test_config_refusals import PRODUCTION
 
 
 @pytest.mark.parametrize("value", ["twilio", "dev2", "none"])

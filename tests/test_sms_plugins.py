@@ -219,7 +219,7 @@ async def test_a_served_dmp_texts_the_login_code_through_the_plugin(tmp_path: Pa
 def test_production_with_a_plugin_gives_no_warning(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    from tests.test_config_sms import PRODUCTION
+    from tests.test_config_refusals import PRODUCTION
 
     cfg = config.load({**PRODUCTION, "DMP_DATA_DIR": str(tmp_path), "DMP_SMS_BACKEND": f"{PLUGINS}:Recorder"})
     with caplog.at_level(logging.WARNING, logger="dmp.outbox"):
