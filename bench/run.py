@@ -327,7 +327,8 @@ def _verdict(ok: bool) -> str:
 def target_lines(rows: list[Row], ratios: list[tuple[str, float]]) -> list[str]:
     """This run's figures against each target it measured, with whether each is met. The
     ratios are given as the run prints them (best runs, and the median of the pairs with
-    `--repeat`), by requests/s and by server CPU per request. S1's latency beside logins has
+    `--repeat`), by requests/s (the target's reading) and by server CPU per request (a
+    cross-check, marked so). S1's latency beside logins has
     no threshold: its p95 and p99 alone and beside are printed, to be read against the
     host's noise."""
 
@@ -348,8 +349,12 @@ def target_lines(rows: list[Row], ratios: list[tuple[str, float]]) -> list[str]:
     for operation, floor in (("S1 consultation, spread", S1_RATIO), ("S2 whole record, spread", S2_RATIO)):
         for name, value in ratios:
             if name.startswith(f"{operation} "):
-                lines.append(f"{operation} ratio >= {floor} ({name.removeprefix(operation + ' ')}): "
-                             f"{value:.2f}: {_verdict(value >= floor)}")
+                # The issue's ratio is product/baseline in requests/s; CPU per request is
+                # judged against the same floor as a steadier cross-check.
+                how = name.removeprefix(operation + " ")
+                if "server CPU" in how:
+                    how += "; a cross-check, the target is read in req/s"
+                lines.append(f"{operation} ratio >= {floor} ({how}): {value:.2f}: {_verdict(value >= floor)}")
     for label, operation, figure, floor, unit in (
         (f"S1 one record >= {ONE_RECORD_RPS} req/s, no error", "S1 one record (100 entries)", "rps",
          ONE_RECORD_RPS, "req/s"),
