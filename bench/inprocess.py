@@ -358,7 +358,7 @@ async def _imports(app: Any, state: dict[str, Any], rounds: int, imports: int) -
 
 
 async def measure(
-    manifest: Path, url: str, rounds: int, requests: int, only: set[str], parts: list[str],
+    manifest: Path, url: str, *, rounds: int, requests: int, only: set[str], parts: list[str],
     cpu: bool = False, calls: bool = False,
 ) -> None:
     from backend import config
@@ -462,7 +462,8 @@ def main() -> None:
     # standard loop's Python-level scheduling would weigh every task and callback more.
     with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
         runner.run(measure(
-            manifest_path, url, args.rounds, args.requests, only, args.time, args.cpu, args.calls
+            manifest_path, url, rounds=args.rounds, requests=args.requests, only=only,
+            parts=args.time, cpu=args.cpu, calls=args.calls,
         ))
 
 
