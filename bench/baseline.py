@@ -160,7 +160,7 @@ class Postgres(Database):
 
     @classmethod
     async def open(cls, url: str, pool_size: int) -> Postgres:
-        import asyncpg
+        import asyncpg  # type: ignore[import-untyped]
 
         async def keep_session(conn: Any) -> None:  # as the product: no reset query on release
             return None

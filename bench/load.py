@@ -174,7 +174,7 @@ class Outbox:
             row = self.conn.execute(sql.replace("$1", "?"), (recipient,)).fetchone()
             body = row[0] if row else ""
         else:
-            import asyncpg
+            import asyncpg  # type: ignore[import-untyped]
 
             if self.conn is None:
                 self.conn = await asyncpg.connect(asyncpg_url(self.url))

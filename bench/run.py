@@ -23,6 +23,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -187,7 +188,8 @@ def drive(spec: dict[str, Any], work: Path) -> dict[str, Any]:
     if out.returncode != 0:
         raise RuntimeError(f"load generator failed:\n{out.stderr[-3000:]}")
     path.unlink()
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+    return result
 
 
 def bearer(token: str) -> dict[str, str]:
@@ -232,11 +234,12 @@ def cip13(n: int) -> str:
     return body + ean13_check_digit(body)
 
 
-def import_items(m: Manifest, batch: int) -> list[dict[str, Any]]:
-    """1,000 new dispensed medicines over 200 known patients; unique external ids per batch."""
+def import_items(patients: Sequence[Sequence[str]], batch: int) -> list[dict[str, Any]]:
+    """1,000 new dispensed medicines over 200 known patients (`Manifest.import_patients`);
+    unique external ids per batch."""
     items = []
     for k in range(IMPORT_ITEMS):
-        ins, first, last, birth = m.import_patients[k % len(m.import_patients)]
+        ins, first, last, birth = patients[k % len(patients)]
         n = batch * IMPORT_ITEMS + k
         items.append({
             "ins": ins, "firstName": first, "lastName": last, "birthDate": birth,
@@ -453,7 +456,7 @@ def main(argv: list[str] | None = None) -> int:
                 return {"rps": 0.0, "completed": 0}
             used = cpu_seconds(server.process.pid) - cpu_before
             result["cpu_ms"] = 1000 * used / result["completed"] if result["completed"] else float("nan")
-            if spy is not None:
+            if spy is not None and profile is not None:
                 spy.wait(timeout=60)
                 from bench.profile import summarize
 
@@ -521,7 +524,8 @@ def main(argv: list[str] | None = None) -> int:
                 rows.append(Row("S4 insurer import, 1,000 items", "product", 1, None,
                                 "pending: importCareHistory is not in the schema yet"))
             else:
-                bodies = [gql(S4, {"items": import_items(manifest, n)}) for n in range(S4_REQUESTS)]
+                patients = manifest.import_patients
+                bodies = [gql(S4, {"items": import_items(patients, n)}) for n in range(S4_REQUESTS)]
                 measure("S4 insurer import, 1,000 items", product, "/graphql",
                         [{"headers": bearer(manifest.insurer_token), "bodies": bodies}],
                         items_per_request=IMPORT_ITEMS, sequential=True, warmup=0.0)

@@ -367,7 +367,7 @@ async def create_database(url: str) -> None:
             Path(f"{path}{suffix}").unlink(missing_ok=True)
         path.parent.mkdir(parents=True, exist_ok=True)
     else:
-        import asyncpg
+        import asyncpg  # type: ignore[import-untyped]
 
         # The database's name is the URL's path; a query (`?host=/var/run/postgresql` for the
         # Unix socket) applies to the administrative connection too.
@@ -494,17 +494,17 @@ async def seed(
             actors = [rng.choice(authors) for _ in range(HISTORY_EVENTS)] if n < HISTORY_PATIENTS else []
             actors += readers[n]
             previous = GENESIS
-            for seq, (aid, name, profession) in enumerate(actors, start=1):
+            for seq, (aid, name, actor_profession) in enumerate(actors, start=1):
                 at = now - dt.timedelta(minutes=len(actors) - seq + 1)
                 f = event_fields(
                     record_id=str(rid), seq=seq, at=at, actor_id=str(aid), actor_name=name,
-                    actor_profession=profession, actor_role="PRACTITIONER", action="RECORD_READ",
+                    actor_profession=actor_profession, actor_role="PRACTITIONER", action="RECORD_READ",
                     mode="GRANTED", sections=["ALLERGIES", "EMERGENCY", "MEDICATIONS"], entry_id=None,
                     reason="",
                 )
                 previous = mac(audit_key, f, previous)
                 event_rows.append(
-                    (rid, seq, at, f["actor_id"], name, profession, "PRACTITIONER", "RECORD_READ",
+                    (rid, seq, at, f["actor_id"], name, actor_profession, "PRACTITIONER", "RECORD_READ",
                      "GRANTED", Json(f["sections"]), None, "", previous)
                 )
             if actors:
