@@ -49,15 +49,15 @@ def test_a_run_meeting_its_targets_says_so_figure_by_figure() -> None:
         "S1 spread >= 300 req/s, p99 <= 100 ms: 1049 req/s, p99 24.4 ms, 0 errors: met"
     )
     assert _line(lines, "S1 consultation, spread ratio >= 0.7 (product/baseline, req/s)").endswith(
-        ": 0.71: met"
+        ": 0.710: met"
     )
     # Each figure is judged on its own: the CPU ratio of the same run falls short, and says
     # that it is the cross-check, not the target's reading.
     assert _line(lines, "S1 consultation, spread ratio >= 0.7 (baseline/product") == (
         "S1 consultation, spread ratio >= 0.7 (baseline/product, server CPU per request; "
-        "a cross-check, the target is read in req/s): 0.68: NOT met"
+        "a cross-check, the target is read in req/s): 0.680: NOT met"
     )
-    assert _line(lines, "S2 whole record, spread ratio >= 0.5").endswith(": 0.78: met")
+    assert _line(lines, "S2 whole record, spread ratio >= 0.5").endswith(": 0.780: met")
     assert _line(lines, "S1 one record >= 100 req/s").endswith("807 req/s, 0 errors: met")
     assert _line(lines, "S1 at 10,000 entries").endswith("1.01x: met")
     assert _line(lines, "S4 >= 5,000 items/s").endswith("11,749 items/s, 0 errors: met")
@@ -78,7 +78,7 @@ def test_each_target_missed_is_marked() -> None:
     lines = target_lines(rows, ratios)
 
     assert _line(lines, "S1 spread >= 300 req/s").endswith("p99 120.0 ms, 0 errors: NOT met")
-    assert _line(lines, "S2 whole record, spread ratio >= 0.5").endswith(": 0.47: NOT met")
+    assert _line(lines, "S2 whole record, spread ratio >= 0.5").endswith(": 0.470: NOT met")
     assert _line(lines, "S1 one record >= 100 req/s").endswith("650 req/s, 3 errors: NOT met")
     assert _line(lines, "S1 at 10,000 entries").endswith("1.30x: NOT met")
     assert _line(lines, "S4 >= 5,000 items/s").endswith("4,000 items/s, 0 errors: NOT met")
@@ -98,3 +98,8 @@ def test_a_run_of_other_scenarios_lists_no_target() -> None:
         Row("S4 insurer import, 1,000 items", "product", 1, None, "pending"),
     ]
     assert target_lines(rows, []) == []
+
+
+def test_a_ratio_just_under_its_floor_is_not_printed_as_the_floor() -> None:
+    lines = target_lines([], [("S1 consultation, spread product/baseline, req/s", 0.6988)])
+    assert lines == ["S1 consultation, spread ratio >= 0.7 (product/baseline, req/s): 0.699: NOT met"]
