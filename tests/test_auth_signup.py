@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from backend.domain.enums import RecordStatus
-from backend.models import AccessEvent, Account, ActivationCode, Record, Session
+from backend.models import AccessEvent, Account, ActivationCode, OutboxMessage, Record, Session
 from tests import factories
 from tests.auth_flows import ME, session_cookie
 from tests.conftest import Caller, session_for
@@ -216,8 +216,8 @@ async def test_the_activation_code_is_texted_to_a_phone_given_at_the_point_of_ca
 async def test_a_text_the_service_does_not_send_is_not_claimed(
     client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """In production without an SMS plug-in, the practitioner is not told the code was
-    texted: `sentTo` is null, and the code they hand over is in the answer."""
+    """In production without an SMS plug-in, no text is queued and the practitioner is not
+    told the code was texted: `sentTo` is null, and the code they hand over is in the answer."""
     import dataclasses
 
     from backend import config
@@ -232,6 +232,7 @@ async def test_a_text_the_service_does_not_send_is_not_claimed(
     assert opened["openRecordForPatient"]["activationCode"]
     record = await Record.get(ins=ins)
     assert record.pending_phone == "+33 6 98 76 54 25"
+    assert await OutboxMessage.filter(record_id=record.id).count() == 0  # the code is not written out
     # Support cannot resend it there either: told why, and no new code replaces the first.
     support = Caller(client, session=await session_for(await factories.support()))
     codes = await ActivationCode.filter(record_id=record.id).count()

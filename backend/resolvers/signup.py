@@ -93,14 +93,15 @@ async def open_record_for_patient(
             given["pending_phone"] = send_phone
         if given:
             await Record.filter(id=record.id).using_db(conn).update(**given)
+        # A text the service does not send (no SMS plug-in) is neither queued nor claimed, as
+        # in support's `resendActivation`: the practitioner hands over the code in the answer.
+        texted = send_phone if send_phone and texts_are_sent() else None
         code, row = await activation.issue(
-            record, issued_by, send_to=send_email, text_to=send_phone, using_db=conn
+            record, issued_by, send_to=send_email, text_to=texted, using_db=conn
         )
         await ctx.access_log.record_change(
             record.id, AccessAction.RECORD_OPENED, reason="identité vérifiée par le professionnel"
         )
-    # Only what was sent: a text the service does not send (no SMS plug-in) is not claimed.
-    texted = send_phone if send_phone and texts_are_sent() else None
     sent_to = mask_email(send_email) if send_email else mask_phone(texted) if texted else None
     return RecordOpened(ins, code, row.expires_at, sent_to)
 
