@@ -114,6 +114,21 @@ async def clean(database: None) -> AsyncIterator[None]:
 
 
 @pytest.fixture
+def texts_not_sent(monkeypatch: pytest.MonkeyPatch) -> config.Settings:
+    """Production with the development SMS sender, where no text is sent
+    (`Settings.sends_texts`), as the sign-in codes' routing and the SMS refusals read it
+    (`auth.contacts.settings`); the rest of the service keeps the test settings. Returns
+    those production settings, for a test that then sets a plug-in."""
+    import dataclasses
+
+    from backend.auth import contacts
+
+    production = dataclasses.replace(config.settings(), env="production")
+    monkeypatch.setattr(contacts, "settings", lambda: production)
+    return production
+
+
+@pytest.fixture
 async def client() -> AsyncIterator[httpx.AsyncClient]:
     from backend.app import create_app
 

@@ -6,6 +6,7 @@ import httpx
 import pytest
 
 from backend.auth.passwords import HASHER
+from backend.config import Settings
 from backend.models import Account, LoginAttempt, OneTimeCode, OutboxMessage, Session
 from tests import factories
 from tests.auth_flows import COMPLETE, ME, START, login, session_cookie, start, wrong
@@ -102,18 +103,16 @@ async def test_code_by_sms(client: httpx.AsyncClient, smtp_server: SmtpServer) -
 
 
 async def test_codes_go_by_email_where_texts_are_not_sent(
-    client: httpx.AsyncClient, smtp_server: SmtpServer, monkeypatch: pytest.MonkeyPatch
+    client: httpx.AsyncClient, smtp_server: SmtpServer, monkeypatch: pytest.MonkeyPatch,
+    texts_not_sent: Settings,
 ) -> None:
     """In production without an SMS plug-in, texts are only saved as files: a patient whose
     codes go by SMS gets them by e-mail, and is told so, instead of being locked out."""
     import dataclasses
 
-    from backend import config
     from backend.auth import contacts
     from backend.domain.enums import CodeChannel
 
-    production = dataclasses.replace(config.settings(), env="production")
-    monkeypatch.setattr(contacts, "settings", lambda: production)
     account, _ = await factories.patient(phone="+33 6 11 22 33 55")
     await Account.filter(id=account.id).update(code_channel=CodeChannel.SMS)
     started = await start(client, account.email or "", factories.PASSWORD)
@@ -123,7 +122,7 @@ async def test_codes_go_by_email_where_texts_are_not_sent(
     assert await OutboxMessage.filter(channel="SMS", recipient="+33 6 11 22 33 55").count() == 0
 
     # With a plug-in set, the same patient's codes go by SMS again.
-    monkeypatch.setattr(contacts, "settings", lambda: dataclasses.replace(production, sms_backend="acme"))
+    monkeypatch.setattr(contacts, "settings", lambda: dataclasses.replace(texts_not_sent, sms_backend="acme"))
     started = await start(client, account.email or "", factories.PASSWORD)
     assert started["codeSentTo"] == "•• •• •• •• 55"
     assert await OutboxMessage.filter(channel="SMS", recipient="+33 6 11 22 33 55").count() == 1

@@ -173,21 +173,16 @@ async def test_change_phone_then_codes_by_sms(client: httpx.AsyncClient, smtp_se
     assert result.ok() and session_cookie(result)
 
 
+@pytest.mark.usefixtures("texts_not_sent")
 async def test_where_no_text_is_sent_sms_cannot_be_chosen_and_nothing_changes(
-    client: httpx.AsyncClient, smtp_server: SmtpServer, monkeypatch: pytest.MonkeyPatch
+    client: httpx.AsyncClient, smtp_server: SmtpServer
 ) -> None:
     """In production without an SMS plug-in: a phone to confirm, or codes by SMS, would wait
     for a text that never comes. Refused with SMS_UNAVAILABLE; nothing is written or sent."""
-    import dataclasses
-
-    from backend import config
-    from backend.auth import contacts
     from backend.models import OutboxMessage
 
     account, caller = await _signed_in(client, smtp_server)
     await Account.filter(id=account.id).update(phone="+33 6 98 76 54 23", phone_verified=True)
-    production = dataclasses.replace(config.settings(), env="production")
-    monkeypatch.setattr(contacts, "settings", lambda: production)
     for document, variables in ((CHANGE_PHONE, {"p": "+33 6 98 76 54 22"}), (CHANNEL, {"c": "SMS"})):
         refused = await caller.gql(document, variables)
         assert refused.codes == ["BAD_USER_INPUT"]

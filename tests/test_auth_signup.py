@@ -213,18 +213,10 @@ async def test_the_activation_code_is_texted_to_a_phone_given_at_the_point_of_ca
     assert smtp_server.messages == []  # no e-mail address was given: nothing mailed
 
 
-async def test_a_text_the_service_does_not_send_is_not_claimed(
-    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.mark.usefixtures("texts_not_sent")
+async def test_a_text_the_service_does_not_send_is_not_claimed(client: httpx.AsyncClient) -> None:
     """In production without an SMS plug-in, no text is queued and the practitioner is not
     told the code was texted: `sentTo` is null, and the code they hand over is in the answer."""
-    import dataclasses
-
-    from backend import config
-    from backend.auth import contacts
-
-    production = dataclasses.replace(config.settings(), env="production")
-    monkeypatch.setattr(contacts, "settings", lambda: production)
     doctor = await _doctor(client)
     ins = factories.new_ins()
     opened = (await doctor.gql(OPEN, {"input": _identity(ins, phone="+33 6 98 76 54 25")})).ok()
