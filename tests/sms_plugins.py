@@ -53,6 +53,16 @@ class NeedsKey:
         SENT.append((phone, text))
 
 
+class RejectsKey:
+    """A provider's client that checks its key when made, and repeats the key in its error."""
+
+    def __init__(self) -> None:
+        raise PermissionError(f"the provider refused the key {os.environ.get('ACME_SMS_KEY')}")
+
+    async def send(self, phone: str, text: str) -> None:
+        SENT.append((phone, text))
+
+
 class Refusing:
     """A provider that refuses every text, repeating it in its error (as some do)."""
 

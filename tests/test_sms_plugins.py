@@ -81,6 +81,21 @@ def test_the_plugin_reads_its_own_settings(tmp_path: Path, monkeypatch: pytest.M
     assert sender.plugin.key == "k-123"
 
 
+def test_a_plugin_error_printed_at_start_does_not_repeat_a_secret() -> None:
+    """The factory's message says what is wrong; the value of a secret-named variable in it
+    is replaced by the variable's name, in the one line `dmp serve` prints."""
+    root = str(Path(__file__).resolve().parent.parent)
+    key = "sk-live-7f3a9c2e41"
+    result = run_dmp("serve", "--port", "1", DMP_SMS_BACKEND=f"{PLUGINS}:RejectsKey", ACME_SMS_KEY=key,
+                     PYTHONPATH=root)
+    assert result.returncode == 1
+    assert key not in result.stderr and key not in result.stdout
+    assert result.stderr.strip() == (
+        f"dmp: DMP_SMS_BACKEND={PLUGINS}:RejectsKey: the plug-in could not be made "
+        "(PermissionError: the provider refused the key <ACME_SMS_KEY>)"
+    )
+
+
 @pytest.mark.parametrize("command", [("serve", "--port", "1"), ("deliver-outbox",)])
 def test_the_commands_that_send_stop_with_one_line(command: tuple[str, ...]) -> None:
     # The operator's plug-in is importable by the command (here: the project's folder on the path).

@@ -117,6 +117,27 @@ def _refused(reference: str, why: str) -> ConfigError:
     return ConfigError(f"DMP_SMS_BACKEND={reference}: {why}")
 
 
+# Environment variables whose values are secrets by their names (a provider's key, token or
+# password): a plug-in's error message printed at start must not repeat them.
+_SECRET_NAME = re.compile(r"KEY|SECRET|TOKEN|PASSWORD|PASSWD|PASS_?PHRASE|CREDENTIAL|AUTH", re.IGNORECASE)
+_SECRET_MIN = 4  # shorter values would hide ordinary words and digits, and guard nothing
+
+
+def _scrubbed(exc: Exception) -> str:
+    """An exception raised by a plug-in's import or factory, as `Type: message`, with the value
+    of every secret-named environment variable replaced by `<NAME>`: the message says what
+    the plug-in lacks, and is printed where the operator starts the service."""
+    message = f"{type(exc).__name__}: {exc}"
+    secrets = sorted(
+        ((name, value) for name, value in os.environ.items()
+         if len(value) >= _SECRET_MIN and _SECRET_NAME.search(name)),
+        key=lambda item: -len(item[1]),  # a longer value first, where one contains another
+    )
+    for name, value in secrets:
+        message = message.replace(value, f"<{name}>")
+    return message
+
+
 def _sms_factory(reference: str) -> Callable[[], Any]:
     """The callable a plug-in reference names: `package.module:attribute`, or an installed
     package's entry point of that name in the group `dmp.sms_senders`."""
@@ -126,7 +147,7 @@ def _sms_factory(reference: str) -> Callable[[], Any]:
         try:
             target = importlib.import_module(module_name)
         except Exception as exc:  # noqa: BLE001 - an import error, or the module's own
-            raise _refused(reference, f"cannot import {module_name} ({type(exc).__name__}: {exc})") from None
+            raise _refused(reference, f"cannot import {module_name} ({_scrubbed(exc)})") from None
         for part in attribute.split("."):
             if not hasattr(target, part):
                 raise _refused(reference, f"{module_name} has no {attribute}")
@@ -142,7 +163,7 @@ def _sms_factory(reference: str) -> Callable[[], Any]:
         try:
             target = point.load()
         except Exception as exc:  # noqa: BLE001 - an import error, or the module's own
-            raise _refused(reference, f"cannot load {point.value} ({type(exc).__name__}: {exc})") from None
+            raise _refused(reference, f"cannot load {point.value} ({_scrubbed(exc)})") from None
     if not callable(target):
         raise _refused(reference, "this is not a class or a function that makes the sender")
     return target  # type: ignore[no-any-return]
@@ -156,7 +177,7 @@ def sms_plugin(reference: str) -> PluginSms:
     try:
         plugin = factory()
     except Exception as exc:  # noqa: BLE001 - the plug-in says what it lacks
-        raise _refused(reference, f"the plug-in could not be made ({type(exc).__name__}: {exc})") from None
+        raise _refused(reference, f"the plug-in could not be made ({_scrubbed(exc)})") from None
     if not inspect.iscoroutinefunction(getattr(plugin, "send", None)):
         raise _refused(reference, "the plug-in has no `async def send(phone, text)`")
     return PluginSms(plugin)
