@@ -14,6 +14,7 @@ from tests import factories
 from tests.auth_flows import ME, session_cookie
 from tests.conftest import Caller, session_for
 from tests.smtp import SmtpServer
+from tests.test_authz_reading import count_queries
 
 OPEN = """mutation($input: OpenRecordInput!) {
   openRecordForPatient(input: $input) { ins activationCode expiresAt sentTo } }"""
@@ -74,6 +75,22 @@ async def test_practitioner_opens_then_patient_activates(
         "ins": ins, "activationCode": mailed, "email": "other@test.dmp", "password": STRONG}})
     assert again.codes == ["BAD_USER_INPUT"]
     assert not await Account.filter(email="other@test.dmp").exists()
+
+
+async def test_the_contacts_given_are_written_once_with_a_new_record_and_replace_those_on_file(
+    client: httpx.AsyncClient,
+) -> None:
+    doctor = await _doctor(client)
+    ins = factories.new_ins()
+    with count_queries() as statements:
+        (await doctor.gql(OPEN, {"input": _identity(ins, email="lea@test.dmp", phone="06 98 76 54 30")})).ok()
+    record = await Record.get(ins=ins)
+    assert (record.pending_contact, record.pending_phone) == ("lea@test.dmp", "06 98 76 54 30")
+    assert not [s for s in statements if s.startswith('UPDATE "record"') and "pending_" in s]
+    # Opened again with a new address: the one on file is replaced, the phone kept.
+    (await doctor.gql(OPEN, {"input": _identity(ins, email="lea.martin@test.dmp")})).ok()
+    record = await Record.get(ins=ins)
+    assert (record.pending_contact, record.pending_phone) == ("lea.martin@test.dmp", "06 98 76 54 30")
 
 
 async def test_reopening_a_pending_record_issues_a_new_code(client: httpx.AsyncClient) -> None:

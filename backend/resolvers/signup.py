@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 from tortoise.exceptions import IntegrityError
 
@@ -74,23 +75,24 @@ async def open_record_for_patient(
     if phone and send_phone is None:
         raise BadUserInput("Invalid phone number", Reason.INVALID_PHONE)
     issued_by = f"{viewer.display_name} ({viewer.profession.value if viewer.profession else 'practitioner'})"
+    # The contacts given at the point of care replace those on file: support sends a new
+    # code only there (`resendActivation`).
+    given: dict[str, Any] = {"pending_contact": send_email} if send_email else {}
+    if send_phone:
+        given["pending_phone"] = send_phone
     record = await Record.filter(ins=ins).first()
     if record is None:
         try:
             record = await Record.create(
                 ins=ins, first_name=first, last_name=last, birth_date=birth_date,
-                status=RecordStatus.PENDING, pending_contact=send_email,
+                status=RecordStatus.PENDING, **given,
             )
+            given = {}  # written with the record
         except IntegrityError:
             record = await Record.get(ins=ins)  # opened at the same moment elsewhere
     if record.status != RecordStatus.PENDING and not await activation.recovery_open(record):
         raise Conflict("A record already exists for this INS; the patient signs in to it")
     async with ctx.access_log.changing(record.id) as conn:
-        # The contacts given at the point of care replace those on file: support sends a new
-        # code only there (`resendActivation`).
-        given = {"pending_contact": send_email} if send_email else {}
-        if send_phone:
-            given["pending_phone"] = send_phone
         if given:
             await Record.filter(id=record.id).using_db(conn).update(**given)
         # A text the service does not send (no SMS plug-in) is neither queued nor claimed, as
