@@ -183,14 +183,15 @@ def cmd_import_file(args: argparse.Namespace) -> None:
 
 
 def cmd_deliver_outbox(args: argparse.Namespace) -> None:
+    from backend.domain.enums import OutboxChannel
     from backend.notify.delivery import deliver_due
-    from backend.notify.senders import check_senders
+    from backend.notify.senders import Sender, check_senders
 
     check_senders(config.settings())
 
     async def work() -> tuple[int, int]:
         total_sent = total_failed = 0
-        senders: dict[Any, Any] = {}  # made once for the whole run
+        senders: dict[OutboxChannel, Sender] = {}  # made once for the whole run
         while True:
             sent, failed = await deliver_due(config.settings(), limit=200, senders=senders)
             total_sent += sent
