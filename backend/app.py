@@ -112,8 +112,8 @@ def create_app(cfg: Settings | None = None, *, outbox_worker: bool = True) -> St
         multipart_uploads_enabled=True,
     )
     routes: list[BaseRoute] = [
+        Route("/graphql", graphql, methods=["GET", "POST"]),  # first: every API request is matched against it
         Route("/healthz", healthz),
-        Route("/graphql", graphql, methods=["GET", "POST"]),
         Route("/files/{entry_id}", download_file, methods=["GET"]),
     ]
     if not cfg.production:

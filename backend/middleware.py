@@ -87,7 +87,9 @@ class HttpEdge:
                 # ASGI), in one pass over the headers rather than one per default.
                 headers = _raw_headers(message)
                 present = {name for name, _ in headers}
-                headers.extend(pair for pair in defaults if pair[0] not in present)
+                for pair in defaults:
+                    if pair[0] not in present:
+                        headers.append(pair)
                 headers.append((b"x-request-id", request_id.encode()))
             await send(message)
 

@@ -174,7 +174,9 @@ async def fetch(sql: str, params: Sequence[Any], conn: BaseDBAsyncClient | None 
     """Rows of one statement (a SELECT, or a statement with RETURNING); `conn` may be a
     transaction."""
     conn = conn or default()
-    if isinstance(conn, AsyncpgDBClient):
+    # The pool's own client first: `isinstance` with the ORM's abstract client classes runs
+    # a Python-level check.
+    if type(conn) is AsyncpgDBClient or isinstance(conn, AsyncpgDBClient):
         found: list[Any] = await _on_asyncpg(conn, "fetch", sql, params)
         return found
     _, rows = await conn.execute_query(text_for(conn, sql), list(params))
@@ -220,7 +222,8 @@ async def _on_asyncpg(conn: AsyncpgDBClient, method: str, sql: str, params: Sequ
     (Through the ORM's `execute_query`, a statement that starts with INSERT, UPDATE or DELETE
     gives no rows, RETURNING or not, and an INSERT's count reads as 0.) Logged as the ORM
     logs its statements; a broken constraint raised as the ORM raises it (`IntegrityError`)."""
-    _DB_LOG.debug("%s: %s", sql, params)
+    if _DB_LOG.isEnabledFor(logging.DEBUG):  # one call instead of `debug`'s two, when off
+        _DB_LOG.debug("%s: %s", sql, params)
     try:
         if not pooled_postgres(conn):
             async with conn.acquire_connection() as connection:

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import uuid
 from typing import Any
 
 import pytest
 
 from backend import sql
-from backend.domain.enums import Profession, RecordStatus, Section
+from backend.domain.enums import EntrySource, Profession, RecordStatus, Section
 from backend.models import Entry, Record, StoredFile
 from backend.resolvers import records
 from backend.resolvers.entry_pages import EntryRow, PageRequest, _branch, load_pages
@@ -221,6 +222,30 @@ def test_each_entry_type_is_what_its_constructor_builds() -> None:
         assert rebuilt == entry and vars(rebuilt) == vars(entry)
         seen.add(cls)
     assert seen == set(ENTRY_TYPES)
+
+
+def test_a_pages_edges_are_what_their_constructor_builds() -> None:
+    """`_connection` makes each edge without `EntryEdge.__init__`: equal to the edge the
+    constructor makes from the same node, holding the same attributes."""
+    from backend.resolvers.records import EntryPage, RecordView
+    from backend.schema.record import EntryEdge, _connection
+
+    rows = [
+        EntryRow(
+            id=uuid.uuid4(), section=Section.ALLERGIES, title=f"t{k}", code="c",
+            care_date=dt.date(2024, 1, 2 + k), source=EntrySource.PRACTITIONER, author_name="Dr A",
+            author_profession=None, created_at=dt.datetime(2024, 1, 2, tzinfo=dt.UTC),
+            supersedes_id=None, superseded=False, masked=False, details={}, file_id=None,
+        )
+        for k in range(3)
+    ]
+    view = RecordView(record=None, viewer=None, facts=None, sharing=None)  # type: ignore[arg-type]
+    page = EntryPage(rows, False, view, None)  # type: ignore[arg-type]
+    edges = _connection(page).edges
+    assert [edge.node.title for edge in edges] == ["t0", "t1", "t2"]
+    for edge in edges:
+        rebuilt = EntryEdge(node=edge.node)
+        assert type(edge) is EntryEdge and edge == rebuilt and vars(edge) == vars(rebuilt)
 
 
 async def test_a_model_from_a_row_is_the_orms() -> None:

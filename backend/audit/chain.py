@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import json
 from datetime import datetime
@@ -69,7 +68,7 @@ def event_fields(
 
 
 def mac(key: bytes, fields: dict[str, Any], previous_mac: str) -> str:
-    return hmac.new(key, previous_mac.encode() + canonical(fields), hashlib.sha256).hexdigest()
+    return hmac.digest(key, previous_mac.encode() + canonical(fields), "sha256").hex()
 
 
 def purge_seal(key: bytes, record_id: str, purged_at: datetime, last_seq: int, last_mac: str) -> str:

@@ -106,16 +106,16 @@ def _event_row(key: bytes, actor: Actor, event: PendingEvent, seq: int, previous
         actor_name=actor.name,
         actor_profession=actor.profession,
         actor_role=actor.role,
-        action=event.action.value,
-        mode=mode.value if mode else None,
-        sections=[s.value for s in event.sections],
+        action=str(event.action),
+        mode=str(mode) if mode else None,
+        sections=list(map(str, event.sections)),
         entry_id=event.entry_id,
         reason=event.reason,
     )
     digest = mac(key, fields, previous_mac)
     return [
         event.record_id, seq, at, actor_id, actor.name, actor.profession, actor.role,
-        event.action.value, fields["mode"], _SECTIONS.to_db_value(fields["sections"], AccessEvent),
+        fields["action"], fields["mode"], _SECTIONS.to_db_value(fields["sections"], AccessEvent),
         event.entry_id, event.reason, digest,
     ]
 
@@ -138,7 +138,7 @@ async def _append(conn: Any, key: bytes, actor: Actor, event: PendingEvent) -> t
     seq = int(bumped[0][0])
     actor_id = actor.event_actor_id
     head = await sql.fetch(
-        _HEAD, [event.record_id, seq - 1, actor_id, AccessAction.ACCESS_DENIED.value], conn
+        _HEAD, [event.record_id, seq - 1, actor_id, _DENIED], conn
     )
     previous, seen_before = head[0][0], bool(head[0][1])
     params = _event_row(key, actor, event, seq, str(previous) if previous else GENESIS)
@@ -174,6 +174,7 @@ _PG_STEADY_APPEND = (
     ' RETURNING "seq"'
 )
 _STEADY_TRIES = 3
+_DENIED = str(AccessAction.ACCESS_DENIED)
 _record_locks: weakref.WeakValueDictionary[uuid.UUID, asyncio.Lock] = weakref.WeakValueDictionary()
 
 
@@ -184,11 +185,10 @@ async def _append_steady(key: bytes, actor: Actor, event: PendingEvent) -> int |
     if lock is None:
         lock = _record_locks[event.record_id] = asyncio.Lock()
     actor_id = actor.event_actor_id
+    conn = sql.default()
     async with lock:
         for _ in range(_STEADY_TRIES):
-            head = await sql.fetch(
-                _PG_STEADY_HEAD, [event.record_id, actor_id, AccessAction.ACCESS_DENIED.value]
-            )
+            head = await sql.fetch(_PG_STEADY_HEAD, [event.record_id, actor_id, _DENIED], conn)
             if not head:
                 raise LookupError("the record of an access event does not exist")
             current, previous, seen_before, epoch = head[0]
@@ -197,7 +197,7 @@ async def _append_steady(key: bytes, actor: Actor, event: PendingEvent) -> int |
             previous_mac = str(previous) if previous else GENESIS
             seq = int(current) + 1
             params = _event_row(key, actor, event, seq, previous_mac)
-            if await sql.fetch(_PG_STEADY_APPEND, [*params, epoch]):
+            if await sql.fetch(_PG_STEADY_APPEND, [*params, epoch], conn):
                 return seq
     return None
 

@@ -100,12 +100,15 @@ def decide(
     return DENY  # 11.
 
 
+_SECTIONS = tuple(Section)  # iterating the enum itself runs a Python generator
+
+
 def section_modes(
     viewer: ViewerFacts, record: RecordFacts, sharing: SharingFacts
 ) -> dict[Section, AccessMode]:
     """The mode of every section this viewer may read."""
     modes: dict[Section, AccessMode] = {}
-    for section in Section:
+    for section in _SECTIONS:
         decision = decide(viewer, record, sharing, section)
         if decision.allowed and decision.mode is not None:
             modes[section] = decision.mode
@@ -115,7 +118,7 @@ def section_modes(
 def strongest(modes: dict[Section, AccessMode]) -> AccessMode | None:
     if not modes:
         return None
-    return max(modes.values(), key=lambda mode: MODE_STRENGTH[mode])
+    return max(modes.values(), key=MODE_STRENGTH.__getitem__)
 
 
 def sees_masked(

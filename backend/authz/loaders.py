@@ -72,8 +72,11 @@ def sharing_join(first: int) -> str:
     return f'LEFT JOIN "grant" g ON g."record_id" = r."id" AND g."practitioner_id" = ${first}'
 
 
+_REGULATOR, _BREAK_GLASS = str(EmergencyKind.REGULATOR), str(EmergencyKind.BREAK_GLASS)
+
+
 def sharing_params(practitioner_id: uuid.UUID | None, now: dt.datetime) -> list[Any]:
-    return [practitioner_id, EmergencyKind.REGULATOR.value, EmergencyKind.BREAK_GLASS.value, now]
+    return [practitioner_id, _REGULATOR, _BREAK_GLASS, now]
 
 
 def sharing_from_row(row: Any) -> SharingFacts:

@@ -1,4 +1,8 @@
-"""The names of the domain (DESIGN §2–§4)."""
+"""The names of the domain (DESIGN §2–§4).
+
+Every enum here is a `StrEnum`: `str(member)` is its value, as a plain `str`. The paths every
+request runs use it instead of `member.value`, a property that costs two Python calls.
+"""
 
 from __future__ import annotations
 

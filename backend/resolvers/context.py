@@ -39,8 +39,8 @@ def build_context(request: Request, response: Response | None, viewer: Viewer) -
     actor = Actor(
         account_id=viewer.account_id,
         name=viewer.display_name or "anonymous",
-        profession=viewer.profession.value if viewer.profession else None,
-        role=viewer.role.value if viewer.role else "ANONYMOUS",
+        profession=str(viewer.profession) if viewer.profession else None,
+        role=str(viewer.role) if viewer.role else "ANONYMOUS",
     )
     return Context(
         request=request,

@@ -98,7 +98,7 @@ class PageRows:
 
 def _visible(alias: str, req: PageRequest, params: list[Any]) -> str:
     """The WHERE clause of the entries of one section this viewer may see."""
-    params.extend((req.record_id, req.section.value))
+    params.extend((req.record_id, str(req.section)))
     n = len(params)
     where = f'{alias}."record_id" = ${n - 1} AND {alias}."section" = ${n}'
     if req.hide_masked:
@@ -156,7 +156,7 @@ def _shape(req: PageRequest) -> tuple[bool, bool, bool, bool, bool]:
 
 def _branch_params(req: PageRequest, params: list[Any]) -> None:
     """The parameters `_branch` adds for `req`, in its order, without writing the text."""
-    visible: list[Any] = [req.record_id, req.section.value]
+    visible: list[Any] = [req.record_id, str(req.section)]
     if req.hide_masked:
         visible.append(False)
         if req.masked_author is not None:

@@ -110,11 +110,12 @@ _RECORD_AND_SHARING = (
 async def _record_by_ins(ctx: Context, ins: str) -> Record | None:
     """The record of an INS; its sharing facts for the caller go to the request's loader."""
     practitioner_id = ctx.viewer.practitioner_id
-    rows = await sql.fetch(_RECORD_AND_SHARING, [ins, *sharing_params(practitioner_id, clock.now())])
+    conn = sql.default()
+    rows = await sql.fetch(_RECORD_AND_SHARING, [ins, *sharing_params(practitioner_id, clock.now())], conn)
     if not rows:
         return None
     row = rows[0]
-    record = sql.model(Record, row)
+    record = sql.model(Record, row, conn)
     if practitioner_id is not None:
         ctx.loaders.sharing.prime(record.id, sharing_from_row(row))
     return record

@@ -71,7 +71,13 @@ class EmergencyProfile:
 def _connection(page: records.EntryPage) -> EntryConnection:
     show_masked = page.view.is_owner
     entries = page.entries
-    edges = [EntryEdge(node=to_entry(e, show_masked)) for e in entries]
+    # Each edge made as `to_entry` makes its node, without the dataclass `__init__` (an edge
+    # stores its node alone): once per entry of every page (tests/test_entry_rows.py).
+    edges: list[EntryEdge] = []
+    for e in entries:
+        edge = object.__new__(EntryEdge)
+        edge.__dict__ = {"node": to_entry(e, show_masked)}
+        edges.append(edge)
     return EntryConnection(
         edges=edges,
         page_info=PageInfo(

@@ -6,7 +6,7 @@ import dataclasses
 import datetime as dt
 import uuid
 from collections.abc import Callable
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol
 
 import strawberry
 
@@ -213,23 +213,6 @@ class StoredEntry(Protocol):
 _SOURCES: dict[str, enums.EntrySource] = {s.value: s for s in enums.EntrySource}
 
 
-_E = TypeVar("_E", bound=Entry)
-
-
-def _made(cls: type[_E], base: dict[str, Any]) -> _E:
-    """An entry of `cls` from the values of its fields, without the dataclass `__init__`.
-
-    The entry types only store their fields, so the instance's `__dict__` is the values
-    themselves (with, until its details are read, the entry they are read from); through the
-    constructor's keyword arguments building an entry took half as long again (`to_entry`
-    runs once per entry of every page). `tests/test_entry_rows.py` checks that each type's
-    instances equal those its constructor builds.
-    """
-    entry = object.__new__(cls)
-    entry.__dict__ = base
-    return entry
-
-
 def to_entry(entry: StoredEntry, show_masked_flag: bool) -> Entry:
     """The concrete GraphQL type of a stored entry.
 
@@ -238,11 +221,18 @@ def to_entry(entry: StoredEntry, show_masked_flag: bool) -> Entry:
     `created_at` and `author` when they are read: a consultation selects `id title date` of
     each entry, and reading the others for every entry it shows was about a twentieth of its
     instructions (docs/benchmarks.md, steps 28, 29 and 32).
+
+    The entry is made without the dataclass `__init__`: the entry types only store their
+    fields, so the instance's `__dict__` is the values themselves (with, until its details
+    are read, the entry they are read from); through the constructor's keyword arguments
+    building an entry took half as long again. `tests/test_entry_rows.py` checks that each
+    type's instances equal those its constructor builds.
     """
     # Foreign-key columns Tortoise adds at run time, read by name.
     supersedes_id = getattr(entry, "supersedes_id", None)
     s = enums.SECTION_BY_VALUE[entry.section]
-    return _made(_TYPE_OF.get(s, DocumentEntry), {
+    made: Entry = object.__new__(_TYPE_OF.get(s, DocumentEntry))
+    made.__dict__ = {
         "id": str(entry.id),  # strawberry.ID is str at run time
         "section": s,
         "title": entry.title,
@@ -253,7 +243,8 @@ def to_entry(entry: StoredEntry, show_masked_flag: bool) -> Entry:
         "superseded": entry.superseded,
         "masked": entry.masked if show_masked_flag else None,
         _PENDING: entry,
-    })
+    }
+    return made
 
 
 def _author_of(entry: StoredEntry) -> Author | None:
