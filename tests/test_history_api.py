@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta, timezone
 
 import httpx
@@ -198,3 +199,15 @@ async def test_query_counts_do_not_grow_with_the_page(client: httpx.AsyncClient)
         await break_glass(s["record"], s["pro"])
     assert await cost(HISTORY, {"first": 20}) == small_history
     assert await cost(REVIEWS) == small_reviews
+
+
+async def test_root_fields_that_each_read_answer_together(client: httpx.AsyncClient) -> None:
+    """Two root fields each run statements: on SQLite they take turns on the one connection's
+    lock, handed from one field to the other; both must go on (this answer once never came,
+    and the connection stayed taken)."""
+    patient, _ = await factories.patient()
+    caller = Caller(client, session=await session_for(patient))
+    query = "{ myPasskeys { lastUsedAt } myEmergencyAccesses { reviewState } }"
+    for _ in range(2):  # the second proves the connection was given back
+        answer = await asyncio.wait_for(caller.gql(query), 20)
+        assert answer.ok() == {"myPasskeys": [], "myEmergencyAccesses": []}

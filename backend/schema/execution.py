@@ -27,7 +27,7 @@ from __future__ import annotations
 import datetime as dt
 import types
 import weakref
-from asyncio import CancelledError, ensure_future
+from asyncio import CancelledError, Future, ensure_future, get_running_loop
 from collections.abc import Awaitable, Callable, Generator, Sequence
 from contextvars import Context, copy_context
 from enum import EnumMeta
@@ -595,8 +595,9 @@ class ExecutionContext(StrawberryGraphQLCoreExecutionContext):
         field's coroutine runs at once, in a context of its own as a task's would, up to its
         first suspension: a DataLoader's `load` is then already made when the next field
         starts, so sibling sections still load in one statement, one event-loop turn
-        earlier. The started coroutines are then driven one after the other by `_drive`,
-        which passes each suspension on to the request's task. Same results, same errors at
+        earlier. The started coroutines are then driven from the request's task by
+        `_finish`, each resumed as soon as what it waits for is done, as its own task would
+        be (not one after the other: see `_finish`). Same results, same errors at
         the same paths; a field that raises (a non-null field's error) cancels the ones still
         running and waits for them, as graphql-core's `gather_with_cancel` does. What differs
         from a task: `asyncio.current_task()` inside a field is the request's task, so a
@@ -759,13 +760,44 @@ class _Started:
     """A field's coroutine started by `execute_fields`, suspended on what it `yielded`, with
     the context it runs in; or, without a context, an asyncio future already running."""
 
-    __slots__ = ("context", "coroutine", "name", "yielded")
+    __slots__ = ("context", "coroutine", "finished", "name", "yielded")
 
     def __init__(self, name: str, coroutine: Any, yielded: Any, context: Context | None) -> None:
         self.name = name
         self.coroutine = coroutine
-        self.yielded = yielded
+        self.yielded = _received(yielded)
         self.context = context
+        self.finished = False
+
+    def waits(self) -> Any:
+        """The future this waits for; None after a bare yield (it goes on after a turn)."""
+        return self.coroutine if self.context is None else self.yielded
+
+    def may_go_on(self) -> bool:
+        """Whether what it waits for is done (a bare yield's turn is `_finish`'s to give)."""
+        waits = self.waits()
+        return waits is None or not _is_future(waits) or waits.done()
+
+    def go_on(self) -> tuple[bool, Any]:
+        """Resume the coroutine once, as a task would once what it awaits is done: (True,
+        its value) if it returned, (False, None) if it waits again; its exception raised."""
+        if self.context is None:  # an asyncio future, done
+            self.finished = True
+            return True, self.coroutine.result()
+        yielded = self.yielded
+        try:
+            if yielded is None or _is_future(yielded):
+                self.yielded = _received(self.context.run(self.coroutine.send, None))
+            else:
+                error = RuntimeError(f"a field's coroutine yielded {yielded!r}, not a future")
+                self.yielded = _received(self.context.run(self.coroutine.throw, error))
+        except StopIteration as returned:
+            self.finished = True
+            return True, returned.value
+        except BaseException:
+            self.finished = True
+            raise
+        return False, None
 
     async def drive(self, *, cancel: bool = False) -> Any:
         """Run the coroutine to its end from the request's task, as a task of its own would:
@@ -804,11 +836,26 @@ class _Started:
                 else:
                     yielded, error = context.run(coroutine.throw, error), None
             except StopIteration as finished:
+                self.finished = True
                 return finished.value
+            except BaseException:
+                self.finished = True
+                raise
+            finally:
+                self.yielded = yielded
 
 
 def _is_future(value: Any) -> bool:
     return getattr(value, "_asyncio_future_blocking", None) is not None
+
+
+def _received(yielded: Any) -> Any:
+    """What a coroutine yielded, taken as a task takes it: a future's blocking mark is reset
+    at once. Another field awaiting the same future (a DataLoader's, for the same key) while
+    the mark is set would fail with "await wasn't used with future"."""
+    if _is_future(yielded):
+        yielded._asyncio_future_blocking = False
+    return yielded
 
 
 async def _failed(started: list[_Started], failure: Exception) -> dict[str, Any]:
@@ -819,15 +866,58 @@ async def _failed(started: list[_Started], failure: Exception) -> dict[str, Any]
 
 
 async def _finish(results: dict[str, Any], started: list[_Started]) -> dict[str, Any]:
-    """The started fields' values, awaited in order; the first error cancels the others,
-    waits for them, and is raised (graphql-core's `gather_with_cancel`)."""
-    for index, each in enumerate(started):
-        try:
-            results[each.name] = await each.drive()
-        except BaseException:
-            await _cancel(started[index + 1:])
-            raise
+    """The started fields' values, each coroutine resumed as soon as what it waits for is
+    done, as its own task would be; the first error cancels the others, waits for them, and
+    is raised (graphql-core's `gather_with_cancel`).
+
+    Not one after the other: a field woken while another runs may own what that one waits
+    for next. An `asyncio.Lock` released by one field is handed to the field waiting for it
+    (SQLite's connection lock, between two root fields that each read): had that field to
+    wait for the first to end before going on, neither would.
+    """
+    waiting = started
+    try:
+        while len(waiting) > 1:
+            await _until_one_may_go_on(waiting)
+            still: list[_Started] = []
+            for each in waiting:
+                if each.may_go_on():
+                    returned, value = each.go_on()
+                    if returned:
+                        results[each.name] = value
+                        continue
+                still.append(each)
+            waiting = still
+        if waiting:  # the last one alone: what it waits for is awaited as it is
+            results[waiting[0].name] = await waiting[0].drive()
+    except BaseException:
+        await _cancel([each for each in started if not each.finished])
+        raise
     return results
+
+
+async def _until_one_may_go_on(waiting: list[_Started]) -> None:
+    """Wait for a turn of the event loop where a coroutine made a bare yield (after which it
+    may go on, as a task would be), else until one of the futures waited for is done."""
+    futures = [each.waits() for each in waiting]
+    if any(future is None for future in futures):
+        await _one_turn()
+        return
+    if any(not _is_future(future) or future.done() for future in futures):
+        return
+    woken: Future[None] = get_running_loop().create_future()
+
+    def wake(_: Any) -> None:
+        if not woken.done():
+            woken.set_result(None)
+
+    for future in futures:
+        future.add_done_callback(wake)
+    try:
+        await woken
+    finally:
+        for future in futures:
+            future.remove_done_callback(wake)
 
 
 async def _cancel(started: list[_Started]) -> None:
