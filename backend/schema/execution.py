@@ -778,18 +778,20 @@ class _Started:
         waits = self.waits()
         return waits is None or not _is_future(waits) or waits.done()
 
-    def go_on(self) -> tuple[bool, Any]:
-        """Resume the coroutine once, as a task would once what it awaits is done: (True,
-        its value) if it returned, (False, None) if it waits again; its exception raised."""
+    def go_on(self, error: BaseException | None = None) -> tuple[bool, Any]:
+        """Resume the coroutine once, as a task would once what it awaits is done, or throw
+        `error` in: (True, its value) if it returned, (False, None) if it waits again; its
+        exception raised."""
         if self.context is None:  # an asyncio future, done
             self.finished = True
             return True, self.coroutine.result()
         yielded = self.yielded
+        if error is None and yielded is not None and not _is_future(yielded):
+            error = RuntimeError(f"a field's coroutine yielded {yielded!r}, not a future")
         try:
-            if yielded is None or _is_future(yielded):
+            if error is None:
                 self.yielded = _received(self.context.run(self.coroutine.send, None))
             else:
-                error = RuntimeError(f"a field's coroutine yielded {yielded!r}, not a future")
                 self.yielded = _received(self.context.run(self.coroutine.throw, error))
         except StopIteration as returned:
             self.finished = True
@@ -805,44 +807,33 @@ class _Started:
         context and finds the future done, with its result or its exception. With `cancel`,
         it is cancelled first as `Task.cancel` would: its pending future is cancelled, or
         else a CancelledError is thrown in."""
-        coroutine, yielded, context = self.coroutine, self.yielded, self.context
-        if context is None:  # an asyncio future, already running
+        if self.context is None:  # an asyncio future, already running
             if cancel:
-                coroutine.cancel()
-            return await coroutine
+                self.coroutine.cancel()
+            return await self.coroutine
         error: BaseException | None = None
+        yielded = self.yielded
         if cancel and not (_is_future(yielded) and yielded.cancel()):
             error = CancelledError()
         while True:
             if not cancel:
+                yielded = self.yielded
                 if yielded is None:
                     try:
                         await _one_turn()
                     except BaseException as raised:  # noqa: BLE001 - the request's cancellation, passed on
                         error = raised
                 elif _is_future(yielded):
-                    yielded._asyncio_future_blocking = False  # as a task does with what it awaits
                     try:
                         await yielded
                     except BaseException as raised:  # noqa: BLE001 - the coroutine reads it from the future
                         if not (yielded.done() and (yielded.cancelled() or yielded.exception() is raised)):
                             error = raised  # the request's task was cancelled: passed on
-                else:
-                    error = RuntimeError(f"a field's coroutine yielded {yielded!r}, not a future")
             cancel = False
-            try:
-                if error is None:
-                    yielded = context.run(coroutine.send, None)
-                else:
-                    yielded, error = context.run(coroutine.throw, error), None
-            except StopIteration as finished:
-                self.finished = True
-                return finished.value
-            except BaseException:
-                self.finished = True
-                raise
-            finally:
-                self.yielded = yielded
+            returned, value = self.go_on(error)
+            if returned:
+                return value
+            error = None
 
 
 def _is_future(value: Any) -> bool:
@@ -903,7 +894,7 @@ async def _until_one_may_go_on(waiting: list[_Started]) -> None:
     if any(future is None for future in futures):
         await _one_turn()
         return
-    if any(not _is_future(future) or future.done() for future in futures):
+    if any(each.may_go_on() for each in waiting):
         return
     woken: Future[None] = get_running_loop().create_future()
 
