@@ -15,7 +15,7 @@ from backend.resolvers import records
 from backend.resolvers.context import Info
 from backend.resolvers.pagination import encode_entry_cursor
 from backend.resolvers.records import RecordView
-from backend.schema.types import AccessMode, Entry, RecordStatus, Section, to_entry
+from backend.schema.types import AccessMode, Entry, RecordStatus, Section, made_of, to_entry
 
 
 @strawberry.type
@@ -71,13 +71,7 @@ class EmergencyProfile:
 def _connection(page: records.EntryPage) -> EntryConnection:
     show_masked = page.view.is_owner
     entries = page.entries
-    # Each edge made as `to_entry` makes its node, without the dataclass `__init__` (an edge
-    # stores its node alone): once per entry of every page (tests/test_entry_rows.py).
-    edges: list[EntryEdge] = []
-    for e in entries:
-        edge = object.__new__(EntryEdge)
-        edge.__dict__ = {"node": to_entry(e, show_masked)}
-        edges.append(edge)
+    edges = [made_of(EntryEdge, {"node": to_entry(e, show_masked)}) for e in entries]
     return EntryConnection(
         edges=edges,
         page_info=PageInfo(

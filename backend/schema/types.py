@@ -6,7 +6,7 @@ import dataclasses
 import datetime as dt
 import uuid
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import strawberry
 
@@ -213,6 +213,20 @@ class StoredEntry(Protocol):
 _SOURCES: dict[str, enums.EntrySource] = {s.value: s for s in enums.EntrySource}
 
 
+_T = TypeVar("_T")
+
+
+def made_of(cls: type[_T], fields: dict[str, Any]) -> _T:
+    """An instance of a strawberry type that only stores its fields, from their values,
+    without the dataclass `__init__`: its `__dict__` is `fields` itself. Through the
+    constructor's keyword arguments building one took half as long again; entries and their
+    edges are made once per entry of every page (`tests/test_entry_rows.py` checks that the
+    instances equal those the constructors build)."""
+    made: _T = object.__new__(cls)
+    made.__dict__ = fields
+    return made
+
+
 def to_entry(entry: StoredEntry, show_masked_flag: bool) -> Entry:
     """The concrete GraphQL type of a stored entry.
 
@@ -220,19 +234,13 @@ def to_entry(entry: StoredEntry, show_masked_flag: bool) -> Entry:
     `substance`…) are read from the stored JSON only when one of them is first read, and its
     `created_at` and `author` when they are read: a consultation selects `id title date` of
     each entry, and reading the others for every entry it shows was about a twentieth of its
-    instructions (docs/benchmarks.md, steps 28, 29 and 32).
-
-    The entry is made without the dataclass `__init__`: the entry types only store their
-    fields, so the instance's `__dict__` is the values themselves (with, until its details
-    are read, the entry they are read from); through the constructor's keyword arguments
-    building an entry took half as long again. `tests/test_entry_rows.py` checks that each
-    type's instances equal those its constructor builds.
+    instructions (docs/benchmarks.md, steps 28, 29 and 32). Until its details are read,
+    the entry holds the one they are read from.
     """
     # Foreign-key columns Tortoise adds at run time, read by name.
     supersedes_id = getattr(entry, "supersedes_id", None)
     s = enums.SECTION_BY_VALUE[entry.section]
-    made: Entry = object.__new__(_TYPE_OF.get(s, DocumentEntry))
-    made.__dict__ = {
+    return made_of(_TYPE_OF.get(s, DocumentEntry), {
         "id": str(entry.id),  # strawberry.ID is str at run time
         "section": s,
         "title": entry.title,
@@ -243,8 +251,7 @@ def to_entry(entry: StoredEntry, show_masked_flag: bool) -> Entry:
         "superseded": entry.superseded,
         "masked": entry.masked if show_masked_flag else None,
         _PENDING: entry,
-    }
-    return made
+    })
 
 
 def _author_of(entry: StoredEntry) -> Author | None:
