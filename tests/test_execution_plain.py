@@ -388,3 +388,21 @@ async def test_collected_fields_are_shared_by_the_requests_sending_the_same_docu
         )
         assert result.data == reference.data and not result.errors
     assert execution._COLLECTED == {}
+
+
+async def test_sibling_selections_of_one_type_keep_their_own_fields() -> None:
+    """Two branches selecting different fields of the same type each get their own
+    completer. The sub-fields of a shared selection are collected anew for each branch;
+    a branch's lists must not be mistaken for the next one's when Python reuses their
+    memory (a freed list's id given to a sibling's), which happened for about one fresh
+    document in four. Each variant below is a new document, so nothing comes from a cache."""
+    template = (
+        "{{ page {{ edges {{ node {{ id }} }}{pad}"
+        " a: edges {{ node {{ title }} }} b: edges {{ cursor node {{ __typename }} }}"
+        " holders {{ label }} h: holders {{ __typename }} }} }}"
+    )
+    for k in range(60):
+        query = template.format(pad=" " * (k + 1))
+        expected = _plain(await REFERENCE.execute(query))
+        assert not expected["errors"]
+        assert _plain(await PRODUCT.execute(query)) == expected, k

@@ -364,15 +364,19 @@ class _Builder:
 
     def __init__(self, collect: CollectSubfields) -> None:
         self.collect = collect
-        self.built: dict[tuple[Any, int], Completer | None] = {}
+        # By the selection's list, kept in the value: an id is only unique while its object
+        # lives, and the lists a shared collection makes are new, freed once built from.
+        self.built: dict[tuple[Any, int], tuple[Any, Completer | None]] = {}
 
     def completer(self, return_type: Any, field_details_list: Any) -> Completer | None:
         key = (return_type, id(field_details_list))
-        if key in self.built:
-            return self.built[key]
-        self.built[key] = None  # while it is built: a selection is not its own sub-selection
+        found = self.built.get(key)
+        if found is not None:
+            return found[1]
+        # While it is built: a selection is not its own sub-selection.
+        self.built[key] = (field_details_list, None)
         completer = self._build(return_type, field_details_list)
-        self.built[key] = completer
+        self.built[key] = (field_details_list, completer)
         return completer
 
     def _build(self, return_type: Any, field_details_list: Any) -> Completer | None:
