@@ -291,6 +291,11 @@ async def test_support_sends_a_new_code_to_the_phone_given_at_the_point_of_care(
     assert (record.pending_contact, record.pending_phone) == (None, None)
 
 
+def _full_width(digits: str) -> str:
+    """The same number in full-width digits (U+FF10 to U+FF19), which Python counts as digits."""
+    return digits[0] + "".join(chr(0xFF10 + int(c)) if c.isdigit() else c for c in digits[1:13]) + digits[13:]
+
+
 async def test_opening_a_record_with_bad_identity_or_contact_is_refused_and_writes_nothing(
     client: httpx.AsyncClient,
 ) -> None:
@@ -303,6 +308,9 @@ async def test_opening_a_record_with_bad_identity_or_contact_is_refused_and_writ
         ({"email": "not-an-address"}, "INVALID_EMAIL"),
         ({"phone": "call me"}, "INVALID_PHONE"),
         ({"ins": "185057512345674"}, "INVALID_INS"),
+        # The INS of the record just opened, its digits full-width: the same patient's number
+        # written so that it would not be found as hers (a second record for her).
+        ({"ins": _full_width(ins)}, "INVALID_INS"),
     ]
     for change, reason in refused:
         result = await doctor.gql(OPEN, {"input": {**_identity(ins), **change}})

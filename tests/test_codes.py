@@ -27,7 +27,10 @@ def test_exactly_one_check_digit_completes_each_cip13() -> None:
         assert accepted == [ean13_check_digit(body)]
 
 
-@pytest.mark.parametrize("raw", ["3400930000019", "340093000001", "34009300000144", "3401930000014"])
+@pytest.mark.parametrize("raw", [
+    "3400930000019", "340093000001", "34009300000144", "3401930000014",
+    "3400９３００００14",  # full-width digits, with a valid check digit
+])
 def test_a_malformed_cip13_is_refused_with_its_label(raw: str) -> None:
     with pytest.raises(InvalidCode, match="CIP13"):
         normalize_code("cip13", raw)

@@ -40,6 +40,9 @@ def test_valid_ins(ins: str) -> None:
         "18505751234567A",  # letter in the key
         "185052C12345633",  # 2C is not a Corsican department
         "18505A212345633",  # letters in the wrong place
+        # Digits of other scripts, which Python's \d and int() accept, with a valid key.
+        "1８５０５７５１２３４５６73",  # full-width
+        "1٨٥٠٥٧٥١٢٣٤٥٦73",  # Arabic-Indic
     ],
 )
 def test_invalid_ins(ins: str) -> None:
@@ -60,7 +63,10 @@ def test_valid_rpps(rpps: str) -> None:
     assert normalize_rpps(rpps) == rpps
 
 
-@pytest.mark.parametrize("rpps", ["", "1000000001", "100000000171", "10000000018", "1000000001A"])
+@pytest.mark.parametrize("rpps", [
+    "", "1000000001", "100000000171", "10000000018", "1000000001A",
+    "１０００００００017",  # full-width digits, with a valid Luhn digit
+])
 def test_invalid_rpps(rpps: str) -> None:
     with pytest.raises(InvalidIdentifier):
         normalize_rpps(rpps)

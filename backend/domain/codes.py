@@ -11,13 +11,13 @@ from backend.domain.enums import Section
 from backend.domain.identifiers import luhn_ok
 from backend.domain.reasons import Reason, Refused
 
-_CIP13 = re.compile(r"^3400\d{9}$")
+_CIP13 = re.compile(r"3400\d{9}", re.ASCII)
 # Level-5 ATC code: anatomical group, therapeutic, pharmacological, chemical, substance.
-_ATC = re.compile(r"^[ABCDGHJLMNPRSV]\d{2}[A-Z]{2}\d{2}$")
-_CCAM = re.compile(r"^[A-Z]{4}\d{3}$")
-_LOINC = re.compile(r"^(\d{1,7})-(\d)$")
-_LPP = re.compile(r"^\d{7}$")
-_ICD10 = re.compile(r"^[A-Z]\d{2}(?:\.?[0-9A-Z]{1,4})?$")
+_ATC = re.compile(r"[ABCDGHJLMNPRSV]\d{2}[A-Z]{2}\d{2}", re.ASCII)
+_CCAM = re.compile(r"[A-Z]{4}\d{3}", re.ASCII)
+_LOINC = re.compile(r"(\d{1,7})-(\d)", re.ASCII)
+_LPP = re.compile(r"\d{7}", re.ASCII)
+_ICD10 = re.compile(r"[A-Z]\d{2}(?:\.?[0-9A-Z]{1,4})?", re.ASCII)
 
 
 class InvalidCode(Refused):
@@ -36,28 +36,28 @@ def _ean13_ok(digits: str) -> bool:
 
 
 def is_cip13(code: str) -> bool:
-    return bool(_CIP13.match(code)) and _ean13_ok(code)
+    return bool(_CIP13.fullmatch(code)) and _ean13_ok(code)
 
 
 def is_atc(code: str) -> bool:
-    return bool(_ATC.match(code))
+    return bool(_ATC.fullmatch(code))
 
 
 def is_ccam(code: str) -> bool:
-    return bool(_CCAM.match(code))
+    return bool(_CCAM.fullmatch(code))
 
 
 def is_loinc(code: str) -> bool:
-    match = _LOINC.match(code)
+    match = _LOINC.fullmatch(code)
     return match is not None and luhn_ok(match.group(1) + match.group(2))
 
 
 def is_lpp(code: str) -> bool:
-    return bool(_LPP.match(code))
+    return bool(_LPP.fullmatch(code))
 
 
 def is_icd10(code: str) -> bool:
-    return bool(_ICD10.match(code))
+    return bool(_ICD10.fullmatch(code))
 
 
 def ean13_check_digit(body12: str) -> str:

@@ -6,8 +6,8 @@ import re
 
 from backend.domain.reasons import Reason, Refused
 
-_INS = re.compile(r"^[12378]\d{4}(?:\d{2}|2A|2B)\d{6}\d{2}$")
-_RPPS = re.compile(r"^\d{11}$")
+_INS = re.compile(r"[12378]\d{4}(?:\d{2}|2A|2B)\d{6}\d{2}", re.ASCII)
+_RPPS = re.compile(r"\d{11}", re.ASCII)
 _INS_SEPARATORS = re.compile(r"[\s.-]")
 
 
@@ -18,7 +18,7 @@ class InvalidIdentifier(Refused):
 def normalize_ins(raw: str) -> str:
     """Return the INS without spaces, upper-cased, or raise InvalidIdentifier."""
     ins = _INS_SEPARATORS.sub("", raw or "").upper()
-    if len(ins) != 15 or not _INS.match(ins):
+    if len(ins) != 15 or not _INS.fullmatch(ins):
         raise InvalidIdentifier(
             "INS must be 15 characters: 13 digits (2A/2B for Corsica) + key", Reason.INVALID_INS
         )
@@ -60,7 +60,7 @@ def luhn_ok(digits: str) -> bool:
 def normalize_rpps(raw: str) -> str:
     """Return the 11-digit RPPS number, or raise InvalidIdentifier."""
     rpps = re.sub(r"\s", "", raw or "")
-    if not _RPPS.match(rpps):
+    if not _RPPS.fullmatch(rpps):
         raise InvalidIdentifier("RPPS must be 11 digits", Reason.INVALID_RPPS)
     if not luhn_ok(rpps):
         raise InvalidIdentifier("RPPS check digit is wrong", Reason.INVALID_RPPS)
