@@ -149,6 +149,11 @@ class GraphQLView(GraphQL[Context, None]):
         except (AttributeError, TypeError) as e:
             # A body that is JSON but not an object (a string, a number, null).
             raise HTTPException(400, "The request body must be a JSON object") from e
+        except json.JSONDecodeError:
+            raise  # strawberry words it
+        except (UnicodeDecodeError, RecursionError) as e:
+            # Bytes that are not UTF-8, or arrays and objects nested beyond Python's stack.
+            raise HTTPException(400, "Unable to parse request body as JSON") from e
 
     async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
         response = await super().process_result(request, result)

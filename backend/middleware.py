@@ -10,7 +10,16 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from backend import db
 from backend.logs import REQUEST_LOGGER, RequestLog, request_line
-from backend.upload_limit import MAX_MULTIPART_BODY, send_refusal, upload_refusal
+from backend.upload_limit import (
+    MAX_BODY,
+    MAX_MULTIPART_BODY,
+    TOO_LARGE,
+    BodyTooLarge,
+    counted,
+    declares_no_length,
+    send_refusal,
+    upload_refusal,
+)
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
@@ -47,8 +56,10 @@ class HttpEdge:
       duration and GraphQL operation, whatever happened (`request_log`, by default
       `logs.request_line`);
     - the security headers, each added to the response unless its handler set it;
-    - the upload limit (`upload_limit.py`): a multipart POST without a Content-Length, or
-      declaring more than the limit, is refused before its body is read;
+    - the body limits (`upload_limit.py`): a multipart POST without a Content-Length, or
+      declaring more than the upload limit, and any other POST declaring more than the body
+      limit, are refused before their body is read; a body without a declared length is
+      counted as it is read, and refused once over the limit;
     - a database outage met outside GraphQL execution (e.g. resolving the session) answers
       503 with an INTERNAL error in JSON, instead of a bare 500 page, if nothing was sent yet.
 
@@ -59,11 +70,12 @@ class HttpEdge:
 
     def __init__(
         self, app: ASGIApp, production: bool = False, upload_limit: int = MAX_MULTIPART_BODY,
-        request_log: RequestLog = request_line,
+        request_log: RequestLog = request_line, body_limit: int = MAX_BODY,
     ) -> None:
         self.app = app
         self.defaults = _SECURITY_HEADERS + (_HSTS if production else ())
         self.upload_limit = upload_limit
+        self.body_limit = body_limit
         self.request_log = request_log
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -94,12 +106,18 @@ class HttpEdge:
             await send(message)
 
         try:
-            refusal = upload_refusal(scope, self.upload_limit)
+            refusal = upload_refusal(scope, self.upload_limit, self.body_limit)
             if refusal is not None:
                 await send_refusal(edge_send, *refusal)
                 return
+            if declares_no_length(scope):
+                receive = counted(receive, self.body_limit)
             try:
                 await self.app(scope, receive, edge_send)
+            except BodyTooLarge:
+                if responded:
+                    raise
+                await send_refusal(edge_send, 413, TOO_LARGE)
             except Exception as exc:
                 if responded or not db.unavailable(exc):
                     raise

@@ -1,37 +1,75 @@
-"""Refusing oversized uploads before their body is read (checked by `middleware.HttpEdge`).
+"""Refusing oversized request bodies before they are read (checked by `middleware.HttpEdge`).
 
 Starlette's form parser spools every file part to disk whatever its size, so the
 20 MB document limit is enforced first from the declared Content-Length (the ASGI server
-never delivers more than it), and again by the resolver on the bytes.
+never delivers more than it), and again by the resolver on the bytes. Any other POST body
+(GraphQL's JSON) is held in memory whole: it may be at most `MAX_BODY`, refused from its
+declared length, or counted as it is read when it declares none (chunked).
 """
 
 from __future__ import annotations
 
 import json
 
-from starlette.datastructures import Headers
-from starlette.types import Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from backend.resolvers.documents import MAX_BYTES
 
 # One document plus the multipart framing and the GraphQL operation around it.
 MAX_MULTIPART_BODY = MAX_BYTES + 1024 * 1024
+# Any other body: the largest a client sends is an insurer's import of 5,000 items, about
+# 1.5 MB of JSON; a limit well above it, so that a few requests cannot fill the memory.
+MAX_BODY = 10 * 1024 * 1024
+TOO_LARGE = "The request body is too large: at most 10 MB"
 
 
-def upload_refusal(scope: Scope, limit: int = MAX_MULTIPART_BODY) -> tuple[int, str] | None:
-    """For a multipart POST: the status and message refusing it before its body is read, or
-    None. Any other request: None."""
+class BodyTooLarge(Exception):  # noqa: N818 - a refusal, named for what it refuses
+    """A body without a declared length went over the limit while it was read."""
+
+
+def upload_refusal(
+    scope: Scope, limit: int = MAX_MULTIPART_BODY, body_limit: int = MAX_BODY
+) -> tuple[int, str] | None:
+    """For a POST: the status and message refusing it before its body is read, or None.
+    Any other request: None."""
     if scope["method"] != "POST":
         return None
-    headers = Headers(scope=scope)
-    if not headers.get("content-type", "").startswith("multipart/"):
+    content_type = declared = None
+    for name, value in scope["headers"]:  # ASGI header names are lower-case
+        if name == b"content-type":
+            content_type = value
+        elif name == b"content-length":
+            declared = value
+    if content_type is not None and content_type.startswith(b"multipart/"):
+        if declared is None or not declared.isdigit():
+            return 411, "Uploads must declare their Content-Length"
+        if int(declared) > limit:
+            return 413, "The file is too large: documents may be at most 20 MB"
         return None
-    declared = headers.get("content-length")
-    if declared is None or not declared.isdigit():
-        return 411, "Uploads must declare their Content-Length"
-    if int(declared) > limit:
-        return 413, "The file is too large: documents may be at most 20 MB"
+    if declared is not None and declared.isdigit() and int(declared) > body_limit:
+        return 413, TOO_LARGE
     return None
+
+
+def declares_no_length(scope: Scope) -> bool:
+    """A POST whose body comes without a Content-Length (chunked): counted as it is read."""
+    return scope["method"] == "POST" and all(name != b"content-length" for name, _ in scope["headers"])
+
+
+def counted(receive: Receive, limit: int) -> Receive:
+    """`receive`, raising BodyTooLarge once the body read goes over `limit` bytes."""
+    seen = 0
+
+    async def receive_counted() -> Message:
+        nonlocal seen
+        message = await receive()
+        if message["type"] == "http.request":
+            seen += len(message.get("body", b""))
+            if seen > limit:
+                raise BodyTooLarge
+        return message
+
+    return receive_counted
 
 
 async def send_refusal(send: Send, status: int, message: str) -> None:

@@ -7,6 +7,7 @@ included) or in another operation of the same document.
 
 from __future__ import annotations
 
+import json
 import secrets
 from collections.abc import AsyncIterator
 from typing import Any
@@ -145,12 +146,45 @@ async def test_batching_is_off(client: httpx.AsyncClient) -> None:
 
 
 async def test_malformed_bodies_answer_400_with_errors(client: httpx.AsyncClient) -> None:
+    # A login's request with its closing brace left off, to add a malformed part to.
+    login = json.dumps({"query": f"mutation {{ {START} }}"})[:-1].encode()
     for content in (b"{not json", b'"a string"', b"12", b"null", b'{"query": 12}', b"{}",
-                    b'{"query": "{ me { id } }", "variables": [1]}'):
+                    b'{"query": "{ me { id } }", "variables": [1]}',
+                    login + b', "variables": {"x": "\xff"}}',  # not UTF-8
+                    b"[" * 5000 + b"]" * 5000,  # nested beyond Python's stack
+                    login + b', "variables": {"x": ' + b"[" * 5000 + b"]" * 5000 + b"}}"):
         response = await client.post("/graphql", content=content, headers={
             "origin": ORIGIN, "content-type": "application/json"})
-        assert response.status_code == 400, content
-        assert codes(response) == {"BAD_USER_INPUT"}, content
+        assert response.status_code == 400, content[:60]
+        assert codes(response) == {"BAD_USER_INPUT"}, content[:60]
+        assert "content-security-policy" in response.headers
+    assert await LoginAttempt.all().count() == 0
+
+
+async def test_a_body_over_the_limit_is_refused_and_runs_nothing(client: httpx.AsyncClient) -> None:
+    """A JSON body is read into memory whole: over 10 MB it is refused, from its declared
+    length, or as it is read when it declares none (chunked)."""
+    padding = "x" * (10 * 1024 * 1024)
+    body = json.dumps({"query": f"mutation {{ {START} }}", "variables": {"padding": padding}}).encode()
+
+    async def chunks() -> AsyncIterator[bytes]:
+        for start in range(0, len(body), 1024 * 1024):
+            yield body[start:start + 1024 * 1024]
+
+    for content in (body, chunks()):
+        response = await client.post("/graphql", content=content, headers={
+            "origin": ORIGIN, "content-type": "application/json"})
+        assert response.status_code == 413
+        assert response.json() == {"errors": [{
+            "message": "The request body is too large: at most 10 MB",
+            "extensions": {"code": "BAD_USER_INPUT"}}]}
+        assert "content-security-policy" in response.headers
+    assert await LoginAttempt.all().count() == 0
+    # Under the limit, the same request runs.
+    small = json.dumps({"query": f"mutation {{ {START} }}", "variables": {"padding": padding[:1000]}})
+    response = await client.post("/graphql", content=small, headers={
+        "origin": ORIGIN, "content-type": "application/json"})
+    assert response.status_code == 200 and response.json()["data"]["startLogin"]["attemptToken"]
 
 
 async def test_queries_over_get_refused(client: httpx.AsyncClient) -> None:
