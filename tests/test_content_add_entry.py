@@ -92,9 +92,15 @@ async def test_refused_writers_write_nothing(client: httpx.AsyncClient) -> None:
         # An unknown INS looks exactly like a record one may not write to.
         (await _as(client, stranger), medication(factories.new_ins())),
     ]
+    messages = []
     for caller, data in cases:
         result = await caller.gql(ADD_ENTRY, {"input": data})
         assert result.codes == ["FORBIDDEN"], (data, result.errors)
+        messages.append(result.errors[0]["message"])
+    # The stranger, with no access at all, reads the same words for the record and the
+    # unknown INS; the pharmacist, who sees some sections, is told why.
+    assert messages[0] == messages[-1] == "No access to this record"
+    assert messages[1] == "You may not add entries to this section"
     assert await Entry.all().count() == 0
     denied = await AccessEvent.filter(record_id=record.id, action="ACCESS_DENIED").count()
     assert denied == 3  # the stranger, the pharmacist, the break-glass practitioner

@@ -237,6 +237,10 @@ async def test_practitioner_without_a_grant_for_the_section_is_forbidden(
     before = files_on_disk()
     result = await upload(Caller(client, session=await session_for(account)), pdf(), ins=record.ins)
     assert result.codes == ["FORBIDDEN"]
+    # Without any access, the words of an unknown INS: nothing tells that the record exists.
+    assert result.errors[0]["message"] == (
+        "You may not add documents to this section of this record" if sections else "No access to this record"
+    )
     await nothing_stored(before)
     denied = await AccessEvent.filter(record_id=record.id).values_list("action", flat=True)
     assert denied == [AccessAction.ACCESS_DENIED.value]

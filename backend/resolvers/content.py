@@ -19,7 +19,7 @@ from backend.files import storage
 from backend.models import Entry, Record, StoredFile
 from backend.resolvers.arguments import ins_argument
 from backend.resolvers.context import Context
-from backend.resolvers.records import RecordView, own_record, patients_own_record, view_of
+from backend.resolvers.records import NO_ACCESS, RecordView, own_record, patients_own_record, view_of
 
 OLDEST_CARE_DATE = dt.date(1900, 1, 1)
 BLOOD_GROUPS = frozenset({"A+", "A-", "B+", "B-", "AB+", "AB-", "O+", "O-"})
@@ -60,15 +60,17 @@ async def _target_record(ctx: Context, ins: str | None) -> Record:
             raise BadUserInput("ins is required", Reason.FIELD_REQUIRED, field="ins")
         record = await Record.filter(ins=normalized).first()
         if record is None:
-            raise Forbidden("No access to this record")
+            raise Forbidden(NO_ACCESS)
         return record
     raise Forbidden("Only patients and practitioners add entries")
 
 
 def _deny(ctx: Context, view: RecordView, message: str) -> Forbidden:
+    """The refusal of a write: `message` to a caller who has some access to the record, and
+    to anyone else the words of a record that does not exist."""
     if not view.is_owner and view.record.status != RecordStatus.PENDING:
         ctx.access_log.note(view.record.id, AccessAction.ACCESS_DENIED)
-    return Forbidden(message)
+    return Forbidden(message if view.modes else NO_ACCESS)
 
 
 def _check_date(day: dt.date, what: str = "date") -> None:

@@ -21,7 +21,7 @@ from backend.models import Entry, Record, StoredFile
 from backend.notify.notices import notify_new_document
 from backend.resolvers.arguments import ins_argument
 from backend.resolvers.context import Context
-from backend.resolvers.records import RecordView, own_record, view_of
+from backend.resolvers.records import NO_ACCESS, RecordView, own_record, view_of
 
 log = logging.getLogger("dmp.documents")
 
@@ -104,7 +104,7 @@ async def _writable_view(ctx: Context, data: DocumentInput) -> RecordView:
             )
         record = await Record.filter(ins=ins).first()
         if record is None:
-            raise Forbidden("No access to this record")
+            raise Forbidden(NO_ACCESS)
     else:
         raise Forbidden("Only patients and practitioners add documents")
     view = await view_of(ctx, record)
@@ -113,6 +113,8 @@ async def _writable_view(ctx: Context, data: DocumentInput) -> RecordView:
             ctx.access_log.note(record.id, AccessAction.ACCESS_DENIED, sections={data.section})
         if view.is_owner:
             raise Forbidden("Your record is not active: documents cannot be added")
+        if not view.modes:  # no access at all: as if the record did not exist
+            raise Forbidden(NO_ACCESS)
         raise Forbidden("You may not add documents to this section of this record")
     return view
 

@@ -38,6 +38,11 @@ def record_facts(record: Record) -> RecordFacts:
     )
 
 
+# The refusal of a record that does not exist, and of one the caller has no access to at all:
+# the same words, so that nothing tells one from the other (DESIGN §2).
+NO_ACCESS = "No access to this record"
+
+
 @dataclass
 class RecordView:
     """A record as one viewer may see it: the decision is taken once per section."""
@@ -128,12 +133,12 @@ async def patient_record(ctx: Context, ins: str) -> RecordView:
         raise Unauthenticated()
     record = await _record_by_ins(ctx, ins_argument(ins))
     if record is None:
-        raise Forbidden("No access to this record")
+        raise Forbidden(NO_ACCESS)
     view = await view_of(ctx, record)
     if not view.modes:
         # A denied attempt on an existing record is an event, whatever its status (DESIGN §4).
         ctx.access_log.note(record.id, AccessAction.ACCESS_DENIED)
-        raise Forbidden("No access to this record")
+        raise Forbidden(NO_ACCESS)
     if not view.is_owner:
         # Opening a record reads its identity: an event even if no section is asked for.
         ctx.access_log.note(record.id, AccessAction.RECORD_READ, mode=view.access_mode)
