@@ -8,6 +8,7 @@ import httpx
 import pytest
 
 from backend import clock
+from backend.auth.limits import DAILY_CODE_FAILURES
 from backend.auth.passwords import HASHER
 from backend.domain.enums import CodePurpose
 from backend.models import AccessEvent, Account, OneTimeCode, Session
@@ -69,6 +70,45 @@ async def test_password_reset(client: httpx.AsyncClient, smtp_server: SmtpServer
     smtp_server.clear()
     await start(client, account.email or "", factories.PASSWORD)
     assert await smtp_server.deliver() == 0
+
+
+async def test_wrong_reset_codes_never_lock_sign_in(
+    client: httpx.AsyncClient, smtp_server: SmtpServer
+) -> None:
+    """Anyone who knows an e-mail address may ask for a reset: its wrong codes end resets
+    for the day after ten, but they do not lock the account's sign-in, which needs the
+    password before a code."""
+    account, _ = await factories.patient()
+    email = account.email or ""
+    answers = []
+    for _ in range(3):  # three reset codes, five tries each
+        token = (await Caller(client).gql(RESET, {"i": email})).ok()["requestPasswordReset"]["attemptToken"]
+        code = await smtp_server.code_for(email)
+        for _ in range(5):
+            result = await Caller(client).gql(DO_RESET, {"t": token, "c": wrong(code), "p": NEW_PASSWORD})
+            answers.append(result.codes[0])
+    assert answers.count("BAD_USER_INPUT") == DAILY_CODE_FAILURES
+    assert answers.count("RATE_LIMITED") == 15 - DAILY_CODE_FAILURES
+    # Resets are over for today, even with the right code…
+    token = (await Caller(client).gql(RESET, {"i": email})).ok()["requestPasswordReset"]["attemptToken"]
+    code = await smtp_server.code_for(email)
+    late = await Caller(client).gql(DO_RESET, {"t": token, "c": code, "p": NEW_PASSWORD})
+    assert late.codes == ["RATE_LIMITED"]
+    assert HASHER.verify((await Account.get(id=account.id)).password_hash or "", factories.PASSWORD)
+    # …but the account is not locked, no lock notice went out, and its owner signs in.
+    unlocked = await Account.get(id=account.id)
+    assert unlocked.locked_at is None and unlocked.failure_count == 0
+    await smtp_server.deliver()
+    assert not [m for m in smtp_server.to(email) if "bloquée" in m.subject]
+    smtp_server.clear()
+    await login(client, smtp_server, email, factories.PASSWORD, email)
+    # The next day, a reset works again.
+    clock.shift(timedelta(days=1))
+    smtp_server.clear()
+    token = (await Caller(client).gql(RESET, {"i": email})).ok()["requestPasswordReset"]["attemptToken"]
+    code = await smtp_server.code_for(email)
+    ok = await Caller(client).gql(DO_RESET, {"t": token, "c": code, "p": NEW_PASSWORD})
+    assert ok.ok() == {"resetPassword": True}
 
 
 async def test_sensitive_changes_need_a_fresh_factor(

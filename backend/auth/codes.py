@@ -133,12 +133,20 @@ async def verify(row: OneTimeCode | None, code: str) -> Verdict:
     if not await sql.execute(_COUNT_TRY, [row.id, clock.now(), MAX_TRIES]):
         return Verdict(Outcome.EXHAUSTED)
     account_id: uuid.UUID = row.account_id  # type: ignore[attr-defined]
-    if not await limits.reserve_failure(account_id):
+    if row.purpose == CodePurpose.PASSWORD_RESET:
+        # Anyone who knows an identifier may ask for a reset code: its tries count on a daily
+        # budget of their own, which ends resets for the day but never locks sign-in.
+        if not await limits.take_reset_try(account_id):
+            return Verdict(Outcome.EXHAUSTED)
+        if not same(row.code_hash, code_digest(given, str(row.id))):
+            return Verdict(Outcome.WRONG)
+    elif not await limits.reserve_failure(account_id):
         locked_now = await limits.lock_if_capped(account_id)
         return Verdict(Outcome.LOCKED, locked_now=locked_now)
-    if not same(row.code_hash, code_digest(given, str(row.id))):
+    elif not same(row.code_hash, code_digest(given, str(row.id))):
         return Verdict(Outcome.WRONG, locked_now=await limits.lock_if_capped(account_id))
-    await limits.release_failure(account_id)
+    else:
+        await limits.release_failure(account_id)
     # Single use: of two right answers racing, only one marks the code.
     if not await sql.execute(_USE, [row.id, clock.now()]):
         return Verdict(Outcome.EXHAUSTED)
