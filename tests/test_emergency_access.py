@@ -191,3 +191,41 @@ async def test_break_glass_over_a_grant_falls_through_per_section(client: httpx.
     assert set(modes.values()) == {"BREAK_GLASS"} and len(modes) == len(Section) - 1
     opened = await AccessEvent.get(record_id=record.id, action=AccessAction.BREAK_GLASS_OPENED.value)
     assert opened.mode == "BREAK_GLASS"
+
+
+BLOCK = "mutation($p: ID!) { blockPractitioner(practitionerId: $p) { __typename } }"
+UNBLOCK = "mutation($p: ID!) { unblockPractitioner(practitionerId: $p) { __typename } }"
+PREFERENCES = """mutation($r: Boolean!, $b: Boolean!) {
+  setEmergencyPreferences(allowRegulatorAccess: $r, allowBreakGlass: $b) { __typename } }"""
+
+
+async def test_blocking_or_opposing_ends_an_open_emergency_access(client: httpx.AsyncClient) -> None:
+    """An emergency access open when the patient blocks its practitioner, or opposes its
+    kind, ends there: unblocking or allowing it again does not bring it back; the
+    practitioner must open a new one, with its reason and the patient's notice."""
+    patient, record = await factories.patient()
+    owner = Caller(client, session=await session_for(patient))
+    doctor, account = await _pro(client)
+    regulator, _ = await _pro(client, regulator=True)
+    practitioner_id = str((await account.practitioner).id)  # type: ignore[attr-defined]
+
+    (await doctor.gql(BREAK_GLASS, {"ins": record.ins, "r": REASON})).ok()
+    (await owner.gql(BLOCK, {"p": practitioner_id})).ok()
+    (await owner.gql(UNBLOCK, {"p": practitioner_id})).ok()
+    assert (await doctor.gql(READ, {"ins": record.ins})).codes == ["FORBIDDEN"]
+
+    (await regulator.gql(REGULATOR, {"ins": record.ins, "r": REASON})).ok()
+    (await doctor.gql(BREAK_GLASS, {"ins": record.ins, "r": REASON})).ok()
+    # Opposing the regulator's access ends it, and leaves the break-glass access open.
+    (await owner.gql(PREFERENCES, {"r": False, "b": True})).ok()
+    (await owner.gql(PREFERENCES, {"r": True, "b": True})).ok()
+    assert (await regulator.gql(READ, {"ins": record.ins})).codes == ["FORBIDDEN"]
+    assert (await doctor.gql(READ, {"ins": record.ins})).ok()["patientRecord"]["accessMode"] == "BREAK_GLASS"
+    (await owner.gql(PREFERENCES, {"r": True, "b": False})).ok()
+    (await owner.gql(PREFERENCES, {"r": True, "b": True})).ok()
+    assert (await doctor.gql(READ, {"ins": record.ins})).codes == ["FORBIDDEN"]
+    now = clock.now()
+    assert not await EmergencySession.filter(record_id=record.id, expires_at__gt=now).exists()
+    # A new access is opened as the first was.
+    (await doctor.gql(BREAK_GLASS, {"ins": record.ins, "r": REASON})).ok()
+    assert (await doctor.gql(READ, {"ins": record.ins})).ok()["patientRecord"]["accessMode"] == "BREAK_GLASS"

@@ -6,11 +6,20 @@ import datetime as dt
 import uuid
 from dataclasses import dataclass
 
+from backend import clock
 from backend.authz.matrix import allowed_sections
-from backend.domain.enums import AccessAction, AccessMode, Profession, RecordStatus, Role, Section
+from backend.domain.enums import (
+    AccessAction,
+    AccessMode,
+    EmergencyKind,
+    Profession,
+    RecordStatus,
+    Role,
+    Section,
+)
 from backend.domain.reasons import Reason
 from backend.errors import BadUserInput, Forbidden, NotFound, Unauthenticated
-from backend.models import BlockedPractitioner, Grant, Practitioner, Record
+from backend.models import BlockedPractitioner, EmergencySession, Grant, Practitioner, Record
 from backend.resolvers.context import Context
 from backend.resolvers.records import patients_own_record
 
@@ -201,6 +210,11 @@ async def block_practitioner(ctx: Context, practitioner_id: str) -> Sharing:
         )
     async with ctx.access_log.changing(record.id) as conn:
         await Grant.filter(record_id=record.id, practitioner_id=practitioner.id).using_db(conn).delete()
+        # An emergency access open now ends: unblocking later does not bring it back.
+        now = clock.now()
+        await EmergencySession.filter(
+            record_id=record.id, practitioner_id=practitioner.id, expires_at__gt=now
+        ).using_db(conn).update(expires_at=now)
         _, created = await BlockedPractitioner.get_or_create(
             record_id=record.id, practitioner_id=practitioner.id, using_db=conn
         )
@@ -250,10 +264,20 @@ async def set_emergency_preferences(
 ) -> Sharing:
     record = await _owned_active_record(ctx)
     if (record.allow_regulator, record.allow_break_glass) != (allow_regulator_access, allow_break_glass):
-        async with ctx.access_log.changing(record.id):
-            await Record.filter(id=record.id).update(
+        async with ctx.access_log.changing(record.id) as conn:
+            await Record.filter(id=record.id).using_db(conn).update(
                 allow_regulator=allow_regulator_access, allow_break_glass=allow_break_glass
             )
+            # The emergency accesses the patient now opposes end, if open: allowing them again
+            # later does not bring them back.
+            kinds = ((EmergencyKind.REGULATOR, allow_regulator_access),
+                     (EmergencyKind.BREAK_GLASS, allow_break_glass))
+            opposed = [kind for kind, allowed in kinds if not allowed]
+            if opposed:
+                now = clock.now()
+                await EmergencySession.filter(
+                    record_id=record.id, kind__in=opposed, expires_at__gt=now
+                ).using_db(conn).update(expires_at=now)
             await _changed(
                 ctx,
                 record,
