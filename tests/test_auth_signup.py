@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -190,6 +191,18 @@ async def test_activation_code_tries_are_bounded(client: httpx.AsyncClient) -> N
         assert result.codes == ["BAD_USER_INPUT"]
     late = await Caller(client).gql(CREATE, {"input": {
         "ins": ins, "activationCode": code, "email": "t@test.dmp", "password": STRONG}})
+    assert late.codes == ["BAD_USER_INPUT"]
+    assert (await Record.get(ins=ins)).status == RecordStatus.PENDING
+
+
+async def test_parallel_activation_tries_count_as_five(client: httpx.AsyncClient) -> None:
+    ins, code = await _pending(client)
+    wrong = {"ins": ins, "activationCode": "AAAA-BBBB-CCCC", "email": "t@test.dmp", "password": STRONG}
+    results = await asyncio.gather(*(Caller(client).gql(CREATE, {"input": wrong}) for _ in range(20)))
+    assert all(r.codes == ["BAD_USER_INPUT"] for r in results)
+    record = await Record.get(ins=ins)
+    assert (await ActivationCode.get(record_id=record.id, used_at=None)).tries == 5
+    late = await Caller(client).gql(CREATE, {"input": {**wrong, "activationCode": code}})
     assert late.codes == ["BAD_USER_INPUT"]
     assert (await Record.get(ins=ins)).status == RecordStatus.PENDING
 

@@ -11,6 +11,7 @@ import uuid
 from datetime import timedelta
 
 from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.expressions import F
 
 from backend import clock
 from backend.auth.secrets_util import code_digest, same
@@ -97,11 +98,11 @@ async def check(record: Record | None, code: str) -> ActivationCode | None:
     if row is None:
         code_digest(normalize_code(code), str(uuid.uuid4()))
         return None
-    if row.tries >= MAX_TRIES:
+    # The try is counted only while tries are left, in one statement: parallel tries cannot
+    # pass the limit between a read of the count and its update.
+    counted = await ActivationCode.filter(id=row.id, tries__lt=MAX_TRIES).update(tries=F("tries") + 1)
+    if not counted:
         return None
-    from tortoise.expressions import F
-
-    await ActivationCode.filter(id=row.id).update(tries=F("tries") + 1)
     if not same(row.code_hash, code_digest(normalize_code(code), str(row.id))):
         return None
     return row
