@@ -116,3 +116,26 @@ async def test_a_refusal_carries_its_reason_and_values_and_writes_nothing(client
 
     assert await Entry.filter(record_id=record.id).count() == entries
     assert await AccessEvent.all().count() == events
+
+
+async def test_a_variable_its_type_refuses_is_a_request_error(client: httpx.AsyncClient) -> None:
+    """A value its type refuses, sent as a variable, is answered as when it is written in
+    the document: BAD_USER_INPUT with graphql-core's words, no data, nothing run."""
+    _, record = await factories.patient()
+    account, practitioner = await factories.practitioner(Profession.PHARMACIEN)
+    await Grant.create(record=record, practitioner=practitioner, sections=["MEDICATIONS"])
+    caller = Caller(client, session=await session_for(account))
+    valid = {"ins": record.ins, "section": "MEDICATIONS", "title": "Metformine", "date": "2024-01-01"}
+    for change in ({"date": "2024-02-30"}, {"date": "0000-01-01"}, {"date": 20240101},
+                   {"section": "SECRETS"}, {"title": None}):
+        result = await caller.gql(ADD_ENTRY, {"input": {**valid, **change}})
+        assert result.codes == ["BAD_USER_INPUT"], (change, result.errors)
+        assert result.errors[0]["message"].startswith("Variable '$input'"), change
+        assert "data" not in result.response.json(), change
+        response = await client.post(
+            "/graphql", json={"query": ADD_ENTRY, "variables": {"input": {**valid, **change}}},
+            headers={**caller.headers(), "accept": "application/graphql-response+json"},
+        )
+        assert response.status_code == 400, change
+    assert await Entry.filter(record_id=record.id).count() == 0
+    assert await AccessEvent.all().count() == 0

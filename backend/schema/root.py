@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 
 import strawberry
+from graphql import GraphQLError
 from strawberry.extensions import (
     AddValidationRules,
     MaxAliasesLimiter,
@@ -54,7 +55,11 @@ def _mask(error: Exception) -> bool:
     original = getattr(error, "original_error", None)
     if isinstance(original, PublicError) or isinstance(error, PublicError):
         return False
-    # Errors raised before execution (syntax, validation) carry no original error.
+    # Errors raised before execution (syntax, validation) carry no original error; a
+    # variable's value refused by its type carries graphql-core's own error about it (no
+    # path: nothing was executed). What the caller sent is all these can quote.
+    if isinstance(original, GraphQLError) and getattr(error, "path", None) is None:
+        return False
     return original is not None
 
 
