@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
 
 from backend.domain.enums import AccessAction, Profession, RecordStatus
@@ -177,3 +179,28 @@ async def test_practitioner_directory(client: httpx.AsyncClient) -> None:
     assert (await Caller(client).gql(DIRECTORY, {"s": "dr"})).codes == ["UNAUTHENTICATED"]
     # LIKE wildcards are matched literally.
     assert (await caller.gql(DIRECTORY, {"s": "%%"})).ok()["practitionerDirectory"] == []
+
+
+async def test_a_block_sent_with_a_grant_or_a_naming_wins_or_is_refused(client: httpx.AsyncClient) -> None:
+    """A grant, or the naming of a treating physician, sent at the same moment as a block of
+    the same practitioner: whichever commits second sees the first (their checks are made
+    again under the record's lock), so a practitioner is never blocked and granted, nor
+    blocked and treating physician."""
+    caller, record = await _patient(client)
+    _, doctor = await factories.practitioner(Profession.MEDECIN)
+    pid = str(doctor.id)
+    for _ in range(8):
+        granted, blocked = await asyncio.gather(
+            caller.gql(GRANT, {"p": pid, "s": ["ALLERGIES"]}), caller.gql(BLOCK, {"p": pid}))
+        blocked.ok()
+        assert granted.codes in ([], ["BAD_USER_INPUT"])
+        assert not await Grant.filter(record_id=record.id).exists()
+        (await caller.gql(UNBLOCK, {"p": pid})).ok()
+
+        named, blocked = await asyncio.gather(caller.gql(TREATING, {"p": pid}), caller.gql(BLOCK, {"p": pid}))
+        assert sorted([named.codes, blocked.codes]) == [[], ["BAD_USER_INPUT"]]
+        current = await Record.get(id=record.id)
+        is_blocked = await BlockedPractitioner.filter(record_id=record.id).exists()
+        assert is_blocked != (current.treating_physician_id == doctor.id)  # type: ignore[attr-defined]
+        (await caller.gql(TREATING, {"p": None})).ok()
+        (await caller.gql(UNBLOCK, {"p": pid})).ok()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 from backend import clock
 from backend.authz.matrix import allowed_sections
@@ -140,10 +141,30 @@ async def _practitioner(practitioner_id: str) -> Practitioner:
     return practitioner
 
 
-async def _is_blocked(record: Record, practitioner: Practitioner) -> bool:
+async def _is_blocked(record: Record, practitioner: Practitioner, conn: Any = None) -> bool:
     return await BlockedPractitioner.filter(
         record_id=record.id, practitioner_id=practitioner.id
-    ).exists()
+    ).using_db(conn).exists()
+
+
+async def _still_active(record: Record, conn: Any) -> Record:
+    """The record as it is now, read under its lock (`changing`): the checks made before the
+    lock was taken are made again on it, as a concurrent change may have committed since."""
+    current = await Record.filter(id=record.id).using_db(conn).first()
+    if current is None or current.status != RecordStatus.ACTIVE:
+        raise Forbidden("Your record must be active to change its sharing")
+    return current
+
+
+def _refuse_blocked() -> BadUserInput:
+    return BadUserInput("This practitioner is blocked; unblock them first", Reason.PRACTITIONER_BLOCKED)
+
+
+def _refuse_treating_physician() -> BadUserInput:
+    return BadUserInput(
+        "This is your treating physician: change your treating physician first",
+        Reason.IS_TREATING_PHYSICIAN,
+    )
 
 
 async def _changed(
@@ -177,15 +198,20 @@ async def grant_access(ctx: Context, practitioner_id: str, sections: list[Sectio
             sections=[s.value for s in _in_matrix_order(refused)],
         )
     if await _is_blocked(record, practitioner):
-        raise BadUserInput("This practitioner is blocked; unblock them first", Reason.PRACTITIONER_BLOCKED)
+        raise _refuse_blocked()
     values = [s.value for s in _in_matrix_order(wanted)]
-    async with ctx.access_log.changing(record.id):
-        # The record's lock, taken first, makes concurrent grants of one record wait here.
-        updated = await Grant.filter(record_id=record.id, practitioner_id=practitioner.id).update(
-            sections=values
-        )
+    async with ctx.access_log.changing(record.id) as conn:
+        # The record's lock, taken first, makes concurrent changes of one record wait here;
+        # a block or a closing that committed meanwhile is seen now.
+        await _still_active(record, conn)
+        if await _is_blocked(record, practitioner, conn):
+            raise _refuse_blocked()
+        updated = await Grant.filter(record_id=record.id, practitioner_id=practitioner.id).using_db(
+            conn
+        ).update(sections=values)
         if not updated:
-            await Grant.create(record_id=record.id, practitioner_id=practitioner.id, sections=values)
+            await Grant.create(record_id=record.id, practitioner_id=practitioner.id, sections=values,
+                               using_db=conn)
         await _changed(ctx, record, f"accès accordé à {_who(practitioner)}", wanted)
     return await sharing_of(record)
 
@@ -204,11 +230,11 @@ async def block_practitioner(ctx: Context, practitioner_id: str) -> Sharing:
     record = await _owned_active_record(ctx)
     practitioner = await _practitioner(practitioner_id)
     if record.treating_physician_id == practitioner.id:  # type: ignore[attr-defined]
-        raise BadUserInput(
-            "This is your treating physician: change your treating physician first",
-            Reason.IS_TREATING_PHYSICIAN,
-        )
+        raise _refuse_treating_physician()
     async with ctx.access_log.changing(record.id) as conn:
+        current = await _still_active(record, conn)
+        if current.treating_physician_id == practitioner.id:  # type: ignore[attr-defined]
+            raise _refuse_treating_physician()  # named meanwhile
         await Grant.filter(record_id=record.id, practitioner_id=practitioner.id).using_db(conn).delete()
         # An emergency access open now ends: unblocking later does not bring it back.
         now = clock.now()
@@ -250,10 +276,13 @@ async def set_treating_physician(ctx: Context, practitioner_id: str | None) -> S
             "The treating physician must be a doctor (medecin)", Reason.TREATING_PHYSICIAN_NOT_DOCTOR
         )
     if await _is_blocked(record, practitioner):
-        raise BadUserInput("This practitioner is blocked; unblock them first", Reason.PRACTITIONER_BLOCKED)
+        raise _refuse_blocked()
     if record.treating_physician_id != practitioner.id:  # type: ignore[attr-defined]
-        async with ctx.access_log.changing(record.id):
-            await Record.filter(id=record.id).update(treating_physician_id=practitioner.id)
+        async with ctx.access_log.changing(record.id) as conn:
+            await _still_active(record, conn)
+            if await _is_blocked(record, practitioner, conn):
+                raise _refuse_blocked()  # blocked meanwhile
+            await Record.filter(id=record.id).using_db(conn).update(treating_physician_id=practitioner.id)
             await _changed(ctx, record, f"médecin traitant : {_who(practitioner)}")
         record.treating_physician_id = practitioner.id
     return await sharing_of(record)
