@@ -7,6 +7,7 @@ from typing import Any, cast
 
 import orjson
 from cross_web import HTTPException
+from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.types import Receive, Scope, Send
@@ -20,7 +21,7 @@ from backend.config import settings
 from backend.domain.enums import Role
 from backend.resolvers.context import Context, build_context
 from backend.schema import direct
-from backend.schema.limits import may_introspect
+from backend.schema.limits import NUL_REFUSED, may_introspect
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 # Strawberry's refusals of a malformed request, reworded for the caller.
@@ -28,6 +29,51 @@ REASONS = {
     "Batching is not enabled": "Batching is off: send one operation per request, as a JSON object",
     "queries are not allowed when using GET": "Queries over GET are refused: use POST",
 }
+
+
+def _escapes_nul(body: bytes) -> bool:
+    """Whether a JSON text holds the escape of U+0000: the letters u0000 after an odd number
+    of backslashes (after an even number, the backslashes are text). A byte search first:
+    almost no body holds these letters at all."""
+    at = body.find(b"u0000")
+    while at != -1:
+        start = at
+        while start > 0 and body[start - 1] == 0x5C:  # a backslash
+            start -= 1
+        if (at - start) % 2:
+            return True
+        at = body.find(b"u0000", at + 5)
+    return False
+
+
+def _holds_nul(value: object) -> bool:
+    """Whether a decoded JSON value (variables) holds U+0000 in a string or a key."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
+
+
+def _uploads(value: object) -> list[UploadFile]:
+    """The uploaded files among a request's variables."""
+    found, stack = [], [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, UploadFile):
+            found.append(item)
+        elif isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return found
 
 
 def _wants_graphql_response(request: Request) -> bool:
@@ -100,10 +146,13 @@ class GraphQLView(GraphQL[Context, None]):
             "content-type", ""
         ).lower() or self._streams(request):
             return None
+        body = await request.body()
         try:
-            data = orjson.loads(await request.body())
+            data = orjson.loads(body)
         except ValueError:  # orjson.JSONDecodeError: `run` words the refusal
             return None
+        if _escapes_nul(body) and _holds_nul(data.get("variables") if isinstance(data, dict) else None):
+            raise HTTPException(400, NUL_REFUSED)
         if not isinstance(data, dict):
             return None
         query, variables = data.get("query"), data.get("variables")
@@ -145,7 +194,7 @@ class GraphQLView(GraphQL[Context, None]):
 
     async def parse_http_body(self, request: Any) -> Any:
         try:
-            return await super().parse_http_body(request)
+            data = await super().parse_http_body(request)
         except (AttributeError, TypeError) as e:
             # A body that is JSON but not an object (a string, a number, null).
             raise HTTPException(400, "The request body must be a JSON object") from e
@@ -154,6 +203,12 @@ class GraphQLView(GraphQL[Context, None]):
         except (UnicodeDecodeError, RecursionError) as e:
             # Bytes that are not UTF-8, or arrays and objects nested beyond Python's stack.
             raise HTTPException(400, "Unable to parse request body as JSON") from e
+        for each in data if isinstance(data, list) else [data]:
+            if _holds_nul(each.variables):
+                for upload in _uploads(each.variables):  # their spooled files, refused unread
+                    await upload.close()
+                raise HTTPException(400, NUL_REFUSED)
+        return data
 
     async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
         response = await super().process_result(request, result)

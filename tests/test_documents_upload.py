@@ -330,3 +330,13 @@ async def test_a_failure_after_the_event_rolls_the_event_back_too(
     await nothing_stored(before)
     assert await AccessEvent.filter(record_id=record.id).count() == 0
     assert (await Record.get(id=record.id)).event_seq == 0
+
+
+async def test_the_nul_character_in_an_upload_is_refused(client: httpx.AsyncClient) -> None:
+    caller, _ = await patient_caller(client)
+    before = files_on_disk()
+    for text in ({"title": "Compte\x00rendu"}, {"description": "genou\x00"}):
+        result = await upload(caller, pdf(), **text)  # type: ignore[arg-type]
+        assert result.status == 400 and result.codes == ["BAD_USER_INPUT"], text
+        assert "NUL" in result.errors[0]["message"]
+    await nothing_stored(before)

@@ -317,3 +317,25 @@ async def test_production_explorer_only_for_support_practitioners_and_partners(
         production.cookies.set("__Host-dmp_session", await session_for(account))
         page = await production.get("/graphql", headers=html)
         assert page.status_code == 200, account.role
+
+
+async def test_the_nul_character_is_refused_wherever_it_is_sent(client: httpx.AsyncClient) -> None:
+    """U+0000, which PostgreSQL's text cannot hold, in a variable (a string or a key, at any
+    depth), in a string of the document, or escaped for GraphQL: a request error, nothing run."""
+    mutation = ("mutation($i: String!, $p: String!) {"
+                " startLogin(identifier: $i, password: $p) { attemptToken } }")
+    refused = [
+        {"query": mutation, "variables": {"i": "no\x00body@test.dmp", "p": "whatever-123"}},
+        {"query": mutation, "variables": {"i": "nobody@test.dmp", "p": "x", "extra": [{"k\x00": 1}]}},
+        {"query": "mutation { " + START.replace("nobody", "no\\u0000body") + " }"},
+        {"query": "mutation { " + START.replace("nobody", "no\\u{0}body") + " }"},
+    ]
+    for body in refused:
+        response = await post(client, body)
+        assert codes(response) == {"BAD_USER_INPUT"}, body
+        assert "NUL" in messages(response) or "Invalid character" in messages(response), messages(response)
+        assert "data" not in response.json() or response.json()["data"] is None
+    assert await LoginAttempt.all().count() == 0
+    # A backslash followed by the letters u0000 is text, not the character.
+    response = await post(client, {"query": mutation, "variables": {"i": "a\\u0000@test.dmp", "p": "x-123"}})
+    assert response.json()["data"]["startLogin"]["attemptToken"]

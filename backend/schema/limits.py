@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import cast
+from typing import Any, cast
 
 from graphql import (
     DocumentNode,
@@ -16,6 +16,7 @@ from graphql import (
     IntValueNode,
     OperationDefinitionNode,
     SelectionSetNode,
+    StringValueNode,
     ValidationContext,
     ValidationRule,
 )
@@ -97,6 +98,19 @@ def _is_connection(field: FieldNode) -> bool:
         isinstance(s, FieldNode) and s.name.value == "edges"
         for s in (field.selection_set.selections if field.selection_set else ())
     )
+
+
+# PostgreSQL's text cannot hold U+0000 (it failed as an internal error there, and SQLite
+# kept it): no text the service is sent may contain it.
+NUL_REFUSED = "Text may not contain the NUL character (U+0000)"
+
+
+class NoNulCharacter(ValidationRule):
+    """The NUL character in a string written in the document (variables: graphql_view)."""
+
+    def enter_string_value(self, node: StringValueNode, *_args: Any) -> None:
+        if "\x00" in node.value:
+            self.report_error(GraphQLError(NUL_REFUSED, node, extensions={"code": "BAD_USER_INPUT"}))
 
 
 class CostRule(ValidationRule):

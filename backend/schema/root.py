@@ -41,6 +41,7 @@ from backend.schema.limits import (
     MAX_TOKENS,
     CostLimiter,
     IntrospectionGate,
+    NoNulCharacter,
     PublicErrors,
 )
 from backend.schema.observability import OperationName
@@ -72,6 +73,7 @@ Mutation = merge_types("Mutation", _mutations) if _mutations else None
 LIMIT_RULES = [
     *QueryDepthLimiter(max_depth=MAX_DEPTH).validation_rules,
     *MaxAliasesLimiter(max_alias_count=MAX_ALIASES).validation_rules,
+    NoNulCharacter,
 ]
 
 # Masking as the PublicErrors extension does, for requests that skip the extensions
