@@ -6,6 +6,7 @@ import json
 import os
 import time
 
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from backend import db
@@ -38,6 +39,7 @@ _SECURITY_HEADERS = (
     (b"cache-control", b"no-store"),
 )
 _HSTS = ((b"strict-transport-security", b"max-age=63072000; includeSubDomains"),)
+CLIENT_CLOSED = 499
 
 
 def _raw_headers(message: Message) -> list[tuple[bytes, bytes]]:
@@ -61,7 +63,8 @@ class HttpEdge:
       limit, are refused before their body is read; a body without a declared length is
       counted as it is read, and refused once over the limit;
     - a database outage met outside GraphQL execution (e.g. resolving the session) answers
-      503 with an INTERNAL error in JSON, instead of a bare 500 page, if nothing was sent yet.
+      503 with an INTERNAL error in JSON, instead of a bare 500 page, if nothing was sent yet;
+    - a client that leaves while its body is read is logged 499, not raised as a 500.
 
     These were four middlewares, each a coroutine and a wrapped `send` of its own per
     request: with the log line, 5 % of a consultation's instructions (docs/benchmarks.md,
@@ -118,6 +121,11 @@ class HttpEdge:
                 if responded:
                     raise
                 await send_refusal(edge_send, 413, TOO_LARGE)
+            except ClientDisconnect:
+                # The client left while its body was read: no one to answer, nothing to alarm
+                # an operator about. Logged as 499, "client closed request", as proxies do.
+                if not responded:
+                    status = CLIENT_CLOSED
             except Exception as exc:
                 if responded or not db.unavailable(exc):
                     raise

@@ -216,3 +216,30 @@ async def test_other_scopes_pass_through_untouched() -> None:
     await edge(lifespan, receive, send)
     assert seen == [(lifespan, send)] and "state" not in lifespan
     assert lines == []
+
+
+async def test_a_client_leaving_while_its_body_is_read_is_logged_499_not_raised() -> None:
+    from starlette.requests import ClientDisconnect, Request
+
+    async def app(request: dict[str, Any], receive: Any, send: Any) -> None:
+        await Request(request, receive).body()
+
+    async def gone() -> Message:
+        return {"type": "http.disconnect"}
+
+    sent: list[Message] = []
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    lines = RequestLog()
+    await HttpEdge(app, request_log=lines)(scope(), gone, send)
+    assert sent == [] and [line["status"] for line in lines] == [499]
+    # A client leaving once the response has started: the status sent is the one logged.
+
+    async def late(request: dict[str, Any], receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        raise ClientDisconnect()
+
+    await HttpEdge(late, request_log=lines)(scope(), gone, send)
+    assert [line["status"] for line in lines] == [499, 200]
