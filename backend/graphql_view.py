@@ -8,6 +8,7 @@ from typing import Any, cast
 import orjson
 from cross_web import HTTPException
 from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.types import Receive, Scope, Send
@@ -133,6 +134,8 @@ class GraphQLView(GraphQL[Context, None]):
         except HTTPException as e:
             code = "NOT_FOUND" if e.status_code == 404 else "BAD_USER_INPUT"
             return _error(e.status_code, code, REASONS.get(e.reason, e.reason), wanted)
+        except StarletteHTTPException as e:  # Starlette's form parser: a malformed upload
+            return _error(e.status_code, "BAD_USER_INPUT", str(e.detail), wanted)
         if wanted == GRAPHQL_RESPONSE_JSON and response.media_type == "application/json":
             response.headers["content-type"] = GRAPHQL_RESPONSE_JSON
             if getattr(request.state, "request_error", False):

@@ -340,3 +340,14 @@ async def test_the_nul_character_in_an_upload_is_refused(client: httpx.AsyncClie
         assert result.status == 400 and result.codes == ["BAD_USER_INPUT"], text
         assert "NUL" in result.errors[0]["message"]
     await nothing_stored(before)
+
+
+async def test_a_malformed_upload_is_answered_in_json(client: httpx.AsyncClient) -> None:
+    """What Starlette's form parser refuses (here a form field over its 1 MB) is a GraphQL
+    error in JSON, as every other refusal, not a line of text."""
+    caller, _ = await patient_caller(client)
+    before = files_on_disk()
+    result = await upload(caller, pdf(), title="x" * (2 * 1024 * 1024))
+    assert result.status == 400 and result.codes == ["BAD_USER_INPUT"]
+    assert result.response.headers["content-type"].startswith("application/json")
+    await nothing_stored(before)
