@@ -211,3 +211,15 @@ async def test_root_fields_that_each_read_answer_together(client: httpx.AsyncCli
     for _ in range(2):  # the second proves the connection was given back
         answer = await asyncio.wait_for(caller.gql(query), 20)
         assert answer.ok() == {"myPasskeys": [], "myEmergencyAccesses": []}
+
+
+async def test_a_filter_time_beyond_the_calendar_is_refused(client: httpx.AsyncClient) -> None:
+    """A bound whose offset moves it past year 9999 or before year 1 in UTC is refused with
+    its field named, not answered as an internal error."""
+    s = await setup(client)
+    for bound, field in (({"from": "9999-12-31T23:59:59-23:59"}, "filter.from"),
+                         ({"to": "0001-01-01T00:00:00+05:00"}, "filter.to")):
+        result = await s["as_patient"].gql(HISTORY, {"first": 20, "filter": bound})
+        assert result.codes == ["BAD_USER_INPUT"], result.errors
+        extensions = result.errors[0]["extensions"]
+        assert extensions["reason"] == "OUT_OF_RANGE" and extensions["field"] == field

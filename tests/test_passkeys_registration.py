@@ -260,4 +260,8 @@ async def test_mangled_registrations_are_refused_not_crashed(client: httpx.Async
         body["response"][key] = value
         result = await caller.gql(FINISH_REGISTRATION, {"c": json.dumps(body)})
         assert result.codes == ["BAD_USER_INPUT"], (key, value, result.errors)
+    await begin_registration(caller)
+    nested = "[" * 100_000 + "]" * 100_000  # beyond Python's stack
+    result = await caller.gql(FINISH_REGISTRATION, {"c": nested})
+    assert result.codes == ["BAD_USER_INPUT"], result.errors
     assert await PasskeyCredential.all().count() == 0

@@ -185,7 +185,7 @@ async def register(
     try:
         credential = parse_registration_credential_json(credential_json)
         challenge = _client_challenge(credential.response.client_data_json)
-    except (WebAuthnException, ValueError, TypeError, KeyError) as exc:
+    except (WebAuthnException, ValueError, TypeError, KeyError, RecursionError) as exc:
         raise PasskeyRefused(f"malformed registration response: {type(exc).__name__}") from None
     row = await _consume_challenge(challenge, Purpose.REGISTER, session_id=session_id)
     if _fk(row, "account") != account.id:
@@ -287,7 +287,7 @@ async def authenticate(credential_json: str, attempt: LoginAttempt | None) -> Lo
     try:
         credential = parse_authentication_credential_json(credential_json)
         challenge = _client_challenge(credential.response.client_data_json)
-    except (WebAuthnException, ValueError, TypeError, KeyError) as exc:
+    except (WebAuthnException, ValueError, TypeError, KeyError, RecursionError) as exc:
         raise PasskeyRefused(f"malformed assertion: {type(exc).__name__}") from None
     await _consume_challenge(
         challenge, Purpose.LOGIN, attempt_id=attempt.id if attempt else None

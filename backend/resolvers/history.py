@@ -70,11 +70,14 @@ async def _actor_account_id(actor_id: str) -> str:
     return str(accounts[0]) if accounts else str(parsed)
 
 
-def _utc(moment: dt.datetime) -> dt.datetime:
+def _utc(moment: dt.datetime, field: str) -> dt.datetime:
     """A bound of the filter in UTC, as the events' times are stored: SQLite compares them as
     text, so a bound with another offset would be compared wrongly. (A time without an
     offset is taken as UTC, the ORM's time zone.)"""
-    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
+    try:
+        return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
+    except OverflowError:  # the first or last day of year 1 or 9999, moved past it
+        raise BadUserInput(f"{field} is out of range", Reason.OUT_OF_RANGE, field=field) from None
 
 
 async def _where(record_id: uuid.UUID, f: HistoryFilter | None) -> tuple[str, list[Any]]:
@@ -89,14 +92,16 @@ async def _where(record_id: uuid.UUID, f: HistoryFilter | None) -> tuple[str, li
 
     if f is None:
         return clauses[0], params
-    if f.start is not None and f.end is not None and f.start > f.end:
+    start = _utc(f.start, "filter.from") if f.start is not None else None
+    end = _utc(f.end, "filter.to") if f.end is not None else None
+    if start is not None and end is not None and start > end:
         raise BadUserInput(
             "filter.from must not be after filter.to", Reason.DATES_REVERSED, field="filter.to"
         )
-    if f.start is not None:
-        add('"at" >= {}', _utc(f.start))
-    if f.end is not None:
-        add('"at" <= {}', _utc(f.end))
+    if start is not None:
+        add('"at" >= {}', start)
+    if end is not None:
+        add('"at" <= {}', end)
     if f.actor_id is not None:
         add('"actor_id" = {}', await _actor_account_id(f.actor_id))
     if f.actions:
