@@ -20,9 +20,10 @@ from strawberry.types.graphql import OperationType
 from backend.auth.viewer import ANONYMOUS, BadToken, resolve_viewer
 from backend.config import settings
 from backend.domain.enums import Role
+from backend.logs import REQUEST_LOGGER
 from backend.resolvers.context import Context, build_context
 from backend.schema import direct
-from backend.schema.limits import NUL_REFUSED, may_introspect
+from backend.schema.limits import NUL_REFUSED, InternalError, may_introspect
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 # Strawberry's refusals of a malformed request, reworded for the caller.
@@ -214,6 +215,13 @@ class GraphQLView(GraphQL[Context, None]):
         return data
 
     async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
+        for masked in result.errors or ():
+            if isinstance(masked, InternalError):
+                # The caller reads "Internal error" and the request's id: this line is what
+                # support finds with it (the exception's type only: its message may quote data).
+                REQUEST_LOGGER.error("internal error", extra={
+                    "request_id": request.state.request_id, "error": masked.cause,
+                })
         response = await super().process_result(request, result)
         for error in response.get("errors") or []:
             # Parse errors bypass the masking extension: every error still carries a code.

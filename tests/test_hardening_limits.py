@@ -8,6 +8,7 @@ included) or in another operation of the same document.
 from __future__ import annotations
 
 import json
+import logging
 import secrets
 from collections.abc import AsyncIterator
 from typing import Any
@@ -205,7 +206,7 @@ async def test_field_suggestions_off(client: httpx.AsyncClient) -> None:
 
 
 async def test_unexpected_errors_masked_public_errors_kept(
-    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     patient, _ = await factories.patient()
     caller = Caller(client, session=await session_for(patient))
@@ -214,10 +215,19 @@ async def test_unexpected_errors_masked_public_errors_kept(
         raise RuntimeError("secret detail: /var/lib/dmp 1850575000001")
 
     monkeypatch.setattr(account_schema, "me_of", broken)
-    result = await caller.gql("{ me { id } }")
-    assert result.codes == ["INTERNAL"]
-    assert result.errors[0]["message"] == "Internal error"
-    assert "secret" not in result.response.text and "1850575" not in result.response.text
+    caplog.set_level(logging.INFO, logger="dmp.http")
+    for _ in range(2):  # the first time through strawberry's view, then as an accepted document
+        result = await caller.gql("{ me { id } }")
+        assert result.codes == ["INTERNAL"]
+        assert result.errors[0]["message"] == "Internal error"
+        assert "secret" not in result.response.text and "1850575" not in result.response.text
+        # Support finds the error's type from the request id the caller has; not its message.
+        request_id = result.response.headers["x-request-id"]
+        logged = [r for r in caplog.records
+                  if getattr(r, "request_id", None) == request_id and r.levelno == logging.ERROR]
+        assert [(r.getMessage(), r.error) for r in logged] == [  # type: ignore[attr-defined]
+            ("internal error", "RuntimeError")]
+    assert "secret" not in caplog.text and "1850575" not in caplog.text
     # A public error keeps its message and code.
     public = await Caller(client).gql('{ patientRecord(ins: "1") { ins } }')
     assert public.codes and public.codes[0] in {"UNAUTHENTICATED", "FORBIDDEN", "BAD_USER_INPUT"}

@@ -316,11 +316,19 @@ def may_introspect(role: Role | None) -> bool:
     return not settings().production or role in INTROSPECTION_ROLES
 
 
+class InternalError(GraphQLError):
+    """An unexpected error, masked: what the caller reads, and the name of the exception's
+    type (`cause`), which the view logs against the request's id (never its message, which
+    may quote data)."""
+
+    cause: str
+
+
 class PublicErrors(MaskErrors):
     """Mask unexpected errors as INTERNAL; give every other error a code."""
 
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
-        return GraphQLError(
+        masked = InternalError(
             message="Internal error",
             nodes=error.nodes,
             source=error.source,
@@ -329,6 +337,9 @@ class PublicErrors(MaskErrors):
             original_error=None,
             extensions={"code": "INTERNAL"},
         )
+        original = error.original_error
+        masked.cause = type(original if original is not None else error).__name__
+        return masked
 
     def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
         processed = super()._process_errors(errors)
