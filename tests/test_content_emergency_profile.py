@@ -46,6 +46,12 @@ async def test_bad_values_change_nothing(client: httpx.AsyncClient) -> None:
                  {"emergencyContacts": [{"name": "Paul", "phone": "call me"}]},
                  {"emergencyContacts": [{"name": "P", "phone": "0612345678"}] * 6}):
         assert (await owner.gql(UPDATE, {"input": data})).codes == ["BAD_USER_INPUT"]
+    # A wrong phone is named by its field, not repeated (it may be anything, of any size).
+    long_phone = [{"name": "Paul", "phone": "x" * 100_000}]
+    wrong = await owner.gql(UPDATE, {"input": {"emergencyContacts": long_phone}})
+    assert wrong.errors[0]["extensions"] == {
+        "code": "BAD_USER_INPUT", "reason": "INVALID_PHONE", "field": "contacts.phone"}
+    assert "xxx" not in wrong.errors[0]["message"]
     await record.refresh_from_db()
     assert record.blood_group is None and record.emergency_contacts == []
     assert await AccessEvent.filter(record_id=record.id).count() == 0

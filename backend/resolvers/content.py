@@ -290,7 +290,11 @@ def _contacts(raw: list[dict[str, str | None]]) -> list[dict[str, str | None]]:
                 "An emergency contact needs a name (at most 200 characters)", name, "contacts.name", 200
             )
         if not PHONE.match(phone):
-            raise BadUserInput(f"{phone!r} is not a phone number", Reason.INVALID_PHONE)
+            # The value is not repeated: the caller has it, and it may be anything, of any size.
+            raise BadUserInput(
+                "An emergency contact's phone is not a phone number",
+                Reason.INVALID_PHONE, field="contacts.phone",
+            )
         if relation is not None and len(relation) > 100:
             raise BadUserInput(
                 "relation is at most 100 characters",
