@@ -77,7 +77,10 @@ def _utc(moment: dt.datetime, field: str) -> dt.datetime:
     try:
         return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
     except OverflowError:  # the first or last day of year 1 or 9999, moved past it
-        raise BadUserInput(f"{field} is out of range", Reason.OUT_OF_RANGE, field=field) from None
+        raise BadUserInput(
+            f"{field} is out of range", Reason.OUT_OF_RANGE, field=field,
+            min="0001-01-01T00:00:00Z", max="9999-12-31T23:59:59Z",
+        ) from None
 
 
 async def _where(record_id: uuid.UUID, f: HistoryFilter | None) -> tuple[str, list[Any]]:
