@@ -62,9 +62,12 @@ class PurgeReport:
 
 
 async def purge_expired_state(now: datetime) -> int:
-    """Authentication state that can no longer be used: challenges, attempts, counters, sessions."""
+    """Authentication state that can no longer be used: challenges, attempts, counters,
+    sessions; and messages sent a day ago, whose text holds codes in clear (the codes
+    themselves are stored hashed): the outbox is a queue, not an archive."""
     day_ago = now - timedelta(days=1)
-    removed = await PasskeyChallenge.filter(expires_at__lt=now).delete()
+    removed = await OutboxMessage.filter(sent_at__lt=day_ago).delete()
+    removed += await PasskeyChallenge.filter(expires_at__lt=now).delete()
     removed += await LoginAttempt.filter(expires_at__lt=day_ago).delete()
     removed += await OneTimeCode.filter(expires_at__lt=day_ago).delete()
     removed += await RateCounter.filter(window_start__lt=now - timedelta(days=2)).delete()

@@ -177,8 +177,15 @@ async def test_purge_removes_expired_sign_in_state_and_keeps_live_state() -> Non
                          last_seen_at=now - timedelta(days=60), expires_at=now - timedelta(days=59))
     await Session.create(token_hash=digest("s-live"), account=account, created_at=now,
                          last_seen_at=now, expires_at=now + timedelta(hours=1))
+    # A message sent two days ago goes (its text may hold a code in clear); one sent now,
+    # and one still waiting to be sent however old, stay.
+    for sent_at, subject in ((now - timedelta(days=2), "old"), (now, "new"), (None, "waiting")):
+        await OutboxMessage.create(channel="EMAIL", recipient="p@test.dmp", subject=subject, body="123456",
+                                   next_attempt_at=now - timedelta(days=3), sent_at=sent_at)
     report = await purge()
-    assert report.expired_rows == 4
+    assert report.expired_rows == 5
+    assert sorted(await OutboxMessage.filter(recipient="p@test.dmp").values_list("subject", flat=True)) == [
+        "new", "waiting"]
     assert await PasskeyChallenge.filter(challenge="live").exists()
     assert not await PasskeyChallenge.filter(challenge="old").exists()
     assert await LoginAttempt.filter(token_hash=digest("live")).exists()
