@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any, cast
 
 import orjson
@@ -48,34 +49,21 @@ def _escapes_nul(body: bytes) -> bool:
     return False
 
 
-def _holds_nul(value: object) -> bool:
-    """Whether a decoded JSON value (variables) holds U+0000 in a string or a key."""
+def _within(value: object) -> Iterator[object]:
+    """Every value inside a request's variables, keys included, the value itself first."""
     stack = [value]
     while stack:
         item = stack.pop()
-        if isinstance(item, str):
-            if "\x00" in item:
-                return True
-        elif isinstance(item, dict):
+        yield item
+        if isinstance(item, dict):
             stack.extend(item.keys())
             stack.extend(item.values())
         elif isinstance(item, list):
             stack.extend(item)
-    return False
 
 
-def _uploads(value: object) -> list[UploadFile]:
-    """The uploaded files among a request's variables."""
-    found, stack = [], [value]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, UploadFile):
-            found.append(item)
-        elif isinstance(item, dict):
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
-    return found
+def _holds_nul(value: object) -> bool:
+    return any(isinstance(item, str) and "\x00" in item for item in _within(value))
 
 
 def _wants_graphql_response(request: Request) -> bool:
@@ -155,10 +143,10 @@ class GraphQLView(GraphQL[Context, None]):
             data = orjson.loads(body)
         except ValueError:  # orjson.JSONDecodeError: `run` words the refusal
             return None
-        if _escapes_nul(body) and _holds_nul(data.get("variables") if isinstance(data, dict) else None):
-            raise HTTPException(400, NUL_REFUSED)
         if not isinstance(data, dict):
             return None
+        if _escapes_nul(body) and _holds_nul(data.get("variables")):
+            raise HTTPException(400, NUL_REFUSED)
         query, variables = data.get("query"), data.get("variables")
         operation_name, extensions = data.get("operationName"), data.get("extensions")
         if (
@@ -209,8 +197,9 @@ class GraphQLView(GraphQL[Context, None]):
             raise HTTPException(400, "Unable to parse request body as JSON") from e
         for each in data if isinstance(data, list) else [data]:
             if _holds_nul(each.variables):
-                for upload in _uploads(each.variables):  # their spooled files, refused unread
-                    await upload.close()
+                for item in _within(each.variables):
+                    if isinstance(item, UploadFile):  # its spooled file, refused unread
+                        await item.close()
                 raise HTTPException(400, NUL_REFUSED)
         return data
 
