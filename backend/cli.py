@@ -232,6 +232,8 @@ def cmd_audit_verify(args: argparse.Namespace) -> None:
                 anchor_heads = verify.load_anchor(handle.read())
             except verify.BadAnchor as exc:
                 raise CommandError(f"{args.anchor}: {exc}") from None
+            except UnicodeDecodeError:
+                raise CommandError(f"{args.anchor}: not an anchor file (not UTF-8 text)") from None
 
     async def work() -> tuple[verify.Report, verify.Report | None]:
         record_ids = await _record_ids_for(args.ins)()
@@ -248,7 +250,10 @@ def cmd_audit_verify(args: argparse.Namespace) -> None:
     if problems:
         for problem in problems:
             print(f"FAILED {problem}")
-        raise CommandError(f"access history verification failed: {len(problems)} chain(s) broken")
+        broken = len({str(problem.record_id) for problem in problems})
+        raise CommandError(
+            f"access history verification failed: {broken} chain(s) broken ({len(problems)} problem(s))"
+        )
     print(f"access history intact: {chains.records} record(s), {chains.events} event(s)"
           + (f"; {against.records - against.purged} anchored head(s) reached, {against.purged} purged "
              "since with a valid seal" if against else "")
@@ -321,14 +326,29 @@ def cmd_print_schema(args: argparse.Namespace) -> None:
     sys.stdout.write(schema.as_str() + "\n")
 
 
+def _within(low: int, high: int) -> Callable[[str], int]:
+    """An argparse type: a whole number from `low` to `high`."""
+
+    def number(raw: str) -> int:
+        try:
+            value = int(raw)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{raw!r} is not a whole number") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{value} is not between {low} and {high}")
+        return value
+
+    return number
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="dmp", description="Shared medical record service")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("serve", help="run the web service")
     p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=8000)
-    p.add_argument("--workers", type=int, default=1)
+    p.add_argument("--port", type=_within(1, 65535), default=8000)
+    p.add_argument("--workers", type=_within(1, 256), default=1)
     p.add_argument("--migrate", action="store_true", help="apply migrations first")
     p.set_defaults(func=cmd_serve)
 
@@ -423,7 +443,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"dmp: {exc}", file=sys.stderr)
         return 1
     except OSError as exc:
-        print(f"dmp: {exc.strerror or exc}", file=sys.stderr)
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"dmp: {where}{exc.strerror or exc}", file=sys.stderr)
         return 1
     except (BaseORMException, sqlite3.Error) as exc:  # sqlite3's own: a file that is not a database
         print(f"dmp: database error: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}",

@@ -41,8 +41,13 @@ class ImportFailed(Exception):
 
 def read_items(path: str) -> Iterator[tuple[int, dict[str, Any] | None, str]]:
     """(line number, item or None, why it is unreadable) for every non-empty line."""
-    with open(path, encoding="utf-8-sig") as handle:
-        for number, line in enumerate(handle, start=1):
+    with open(path, "rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            try:
+                line = raw.decode("utf-8-sig" if number == 1 else "utf-8")
+            except UnicodeDecodeError:
+                yield number, None, "not UTF-8 text"
+                continue
             if not line.strip():
                 continue
             try:

@@ -247,3 +247,25 @@ async def test_verify_one_record_by_ins_and_unknown_ins(client: httpx.AsyncClien
     assert done.returncode == 1 and "no record with this INS" in done.stderr
     done = run_dmp("audit", "verify", "--ins", "123")
     assert done.returncode == 1 and done.stderr.startswith("dmp: ")
+
+
+async def test_verify_counts_broken_chains_and_names_a_bad_anchor_file(client: httpx.AsyncClient) -> None:
+    record, rows, anchor = await _anchored(client, "count")
+    # The head's event gone: the chain and the anchor each tell it, about the same chain.
+    await sql(f"DELETE FROM access_event WHERE id = {rows[4].id}")
+    done = run_dmp("audit", "verify", "--anchor", str(anchor))
+    assert done.returncode == 1 and done.stdout.count(f"record {record.id} seq 5") == 2, done.stdout
+    assert done.stderr.strip().endswith("1 chain(s) broken (2 problem(s))"), done.stderr
+    # An anchor file that is not one, or not there: one line naming it, no traceback.
+    binary = TEST_DIR / "anchor-binary.json"
+    binary.write_bytes(b"\xff\xfe\x00")
+    for path in (binary, TEST_DIR / "no-such-anchor.json"):
+        done = run_dmp("audit", "verify", "--anchor", str(path))
+        assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
+        assert done.stderr.startswith(f"dmp: {path}: ") and len(done.stderr.splitlines()) == 1, done.stderr
+
+
+def test_serve_refuses_a_port_out_of_range() -> None:
+    for flag, value in (("--port", "99999"), ("--port", "0"), ("--workers", "0")):
+        done = run_dmp("serve", flag, value)
+        assert done.returncode == 2 and "is not between" in done.stderr, (flag, value, done.stderr)

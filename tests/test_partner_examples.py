@@ -114,6 +114,19 @@ async def test_clients_explain_bad_usage_and_bad_tokens(server: str) -> None:
         assert bad.stderr.strip() == "error UNAUTHENTICATED: Invalid or expired token"
 
 
+async def test_insurer_import_rejects_a_line_that_is_not_utf8(server: str, tmp_path: Path) -> None:
+    world = await build(server)
+    path = tmp_path / "latin1.ndjson"
+    good = json.dumps(medication_item(new_ins(), 1)).encode()
+    path.write_bytes(good + b"\n" + '{"title": "Doliprane 1 g, boîte"}'.encode("latin-1") + b"\n")
+    done = run(world, "insurer", PYTHON, "examples/insurer_import.py", str(path))
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+    assert done.stdout.splitlines()[-2:] == [
+        "total: 1 accepted (1 created, 0 corrected, 0 unchanged), 1 rejected",
+        "  line 2: - BAD_USER_INPUT not UTF-8 text",
+    ]
+
+
 async def test_insurer_import_sends_batches_and_lists_rejected_lines(server: str, tmp_path: Path) -> None:
     world = await build(server)
     patients = [new_ins() for _ in range(3)]

@@ -104,7 +104,8 @@ async def test_support_lookup_refuses_bad_identifiers_and_finds_practitioners_by
         ("   ", "BAD_USER_INPUT", "SEARCH_TERM_NEEDED"),
         ("10000000018", "BAD_USER_INPUT", "INVALID_RPPS"),  # 11 digits, a wrong check digit
         ("185057512345674", "BAD_USER_INPUT", "INVALID_INS"),  # a wrong key
-        ("not-an-identifier", "BAD_USER_INPUT", "INVALID_INS"),
+        ("not-an-identifier", "BAD_USER_INPUT", "SEARCH_TERM_NEEDED"),  # a word: none of the three
+        ("12345", "BAD_USER_INPUT", "INVALID_INS"),  # a number, too short for either
         (factories.new_ins(), "NOT_FOUND", None),  # valid, and no record has it
         (factories.new_rpps(), "NOT_FOUND", None),
         ("nobody@test.dmp", "NOT_FOUND", None),

@@ -105,7 +105,8 @@ def _require_support(ctx: Context) -> None:
 async def _find(identifier: str) -> tuple[Account | None, Record | None]:
     """An account by e-mail, INS or RPPS; a PENDING record has a record and no account."""
     raw = identifier.strip()
-    if not raw:
+    if not raw or ("@" not in raw and not any(c.isdigit() for c in raw)):
+        # Empty, or a word: none of the three (a number, even a wrong one, is told what is wrong).
         raise BadUserInput("Give an e-mail address, an INS or an RPPS number", Reason.SEARCH_TERM_NEEDED)
     if "@" in raw:
         account = await Account.filter(email=raw.lower()).first()
