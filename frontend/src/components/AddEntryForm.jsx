@@ -1,4 +1,4 @@
-import { useState } from 'preact/hooks';
+import { useRef, useState } from 'preact/hooks';
 import { t } from '../i18n/index.js';
 import { runMutation } from '../gql/hooks.js';
 import { DETAIL_INPUTS, entryInput } from '../lib/entryInput.js';
@@ -15,15 +15,27 @@ export function AddEntryForm({ ins = null, sections, onAdded }) {
   const [details, setDetails] = useKept('addEntry.details', {});
   const [failure, setFailure] = useState(null);
   const [notice, setNotice] = useState(null);
+  const [busy, setBusy] = useState(false);
+  // A second click before the page redraws the disabled button must not add the entry twice.
+  const sending = useRef(false);
   if (!sections.length) return null;
   const current = sections.includes(section) ? section : sections[0];
   const fields = DETAIL_INPUTS[current]?.[1] ?? [];
 
   const submit = async (event) => {
     event.preventDefault();
+    if (sending.current) return;
+    sending.current = true;
+    setBusy(true);
     setFailure(null);
     setNotice(null);
-    const result = await runMutation(ADD_ENTRY, { input: entryInput({ ins, section: current, title, date, code, details }) });
+    let result;
+    try {
+      result = await runMutation(ADD_ENTRY, { input: entryInput({ ins, section: current, title, date, code, details }) });
+    } finally {
+      sending.current = false;
+      setBusy(false);
+    }
     if (result.code) return setFailure(result);
     setTitle('');
     setCode('');
@@ -43,7 +55,7 @@ export function AddEntryForm({ ins = null, sections, onAdded }) {
       {fields.map((f) => (
         <Field key={`${current}-${f}`} label={t(`detail.${f}`)} value={details[f] ?? ''} onInput={(v) => setDetails({ ...details, [f]: v })} />
       ))}
-      <button type="submit">{t('addEntry.submit')}</button>
+      <button type="submit" disabled={busy}>{busy ? t('common.wait') : t('addEntry.submit')}</button>
     </form>
   );
 }
