@@ -97,6 +97,8 @@ async def test_expired_session_returns_to_login_then_to_the_same_screen(
     await page.get_by_role("link", name="Historique des accès").click()
     await expect(page).to_have_url(f"{server.origin}/connexion")
     await expect(page.get_by_role("heading", level=1)).to_have_text("Connexion")
+    # The page says why it asks to sign in again.
+    await expect(page.get_by_role("status").filter(has_text="Votre session a expiré")).to_be_visible()
     # What the person typed before is kept (not the password).
     await expect(page.get_by_label("Identifiant")).to_have_value(email)
     await page.get_by_label("Mot de passe", exact=True).fill(factories.PASSWORD)
@@ -106,6 +108,10 @@ async def test_expired_session_returns_to_login_then_to_the_same_screen(
     await page.get_by_role("button", name="Valider").click()
     await expect(page).to_have_url(f"{server.origin}/historique")
     await expect(page.get_by_role("heading", level=1)).to_have_text("Historique des accès")
+    # Signed out by choice, the login page does not speak of an expired session.
+    await page.get_by_role("button", name="Se déconnecter").click()
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Connexion")
+    await expect(page.get_by_text("Votre session a expiré")).to_have_count(0)
     await tab.context.close()
 
 

@@ -4,6 +4,9 @@ import { navigate, currentPath } from './router.jsx';
 import { forget } from './lib/kept.js';
 
 export const session = signal(undefined);
+// True from a session found expired on a signed-in page until the next sign-in: the login
+// page says why it is shown.
+export const expired = signal(false);
 const RETURN_KEY = 'dmp.returnTo';
 
 // Who was signed in before the session expired: what they typed is given back to them only.
@@ -12,6 +15,7 @@ let previousAccount = null;
 export function signedIn(me) {
   if (previousAccount && previousAccount !== me?.id) forget();
   previousAccount = me?.id ?? null;
+  expired.set(false);
   session.set(me);
   let target = null;
   try {
@@ -39,7 +43,10 @@ export function sessionExpired() {
     }
   }
   session.set(null);
-  if (!PUBLIC_PATHS.includes(here)) navigate('/connexion', { replace: true });
+  if (!PUBLIC_PATHS.includes(here)) {
+    expired.set(true);
+    navigate('/connexion', { replace: true });
+  }
 }
 
 export const PUBLIC_PATHS = ['/', '/connexion', '/activation', '/mot-de-passe-oublie'];

@@ -6,7 +6,7 @@ import { runMutation } from '../../gql/hooks.js';
 import { loadDraft, saveDraft } from '../../lib/draft.js';
 import { passkeysSupported } from '../../lib/passkeys.js';
 import { Link } from '../../router.jsx';
-import { signedIn } from '../../session.js';
+import { expired, signedIn } from '../../session.js';
 import { COMPLETE_LOGIN, START_LOGIN } from './documents.js';
 import { PasskeyButton } from './PasskeyButton.jsx';
 
@@ -85,6 +85,7 @@ export function Login() {
   return (
     <section class="narrow" key="password">
       <h1>{t('login.title')}</h1>
+      {expired.get() && !failure && <Notice>{t('error.unauthenticated')}</Notice>}
       {failureBox}
       <form onSubmit={start}>
         <Field
