@@ -41,6 +41,12 @@ async def test_revoke_block_treating_physician_and_emergency_preferences(
     await page.get_by_role("button", name="Partager ces rubriques").click()
     await expect(page.get_by_text(f"Accès accordé à {nurse.display_name}.")).to_be_visible()
     assert await Grant.filter(record_id=record.id).count() == 1
+    # Found again, the nurse's sections are edited in one picker, which shows what she has.
+    await find(nurse.last_name)
+    await results.get_by_role("button", name="Partager avec").click()
+    await expect(page.get_by_role("button", name="Partager ces rubriques")).to_have_count(1)
+    await expect(results.get_by_label("Vaccinations")).to_be_checked()
+    await page.get_by_role("button", name="Annuler").click()
     await page.get_by_role("button", name="Retirer l'accès").click()
     await expect(page.get_by_text(f"{nurse.display_name} n'a plus accès à votre dossier.")).to_be_visible()
     await expect(page.get_by_text("Vous n'avez autorisé aucun professionnel.")).to_be_visible()

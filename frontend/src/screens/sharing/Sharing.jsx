@@ -44,8 +44,11 @@ export function Sharing() {
   };
 
   const blocked = new Set(current.blocked.map((p) => p.id));
-  const picker = (p, initial) =>
-    editing === p.id && (
+  const granted = new Map(current.grants.map((g) => [g.practitioner.id, g.sections]));
+  // One picker open at a time, where its button was pressed (a professional already granted
+  // is both in the list of grants and among the search results).
+  const picker = (p, initial, where) =>
+    editing === `${where}:${p.id}` && (
       <SectionPicker
         who={p.displayName}
         initial={initial}
@@ -91,14 +94,14 @@ export function Sharing() {
                 ))}
               </p>
               <div class="actions">
-                <button type="button" class="secondary" onClick={() => setEditing(g.practitioner.id)}>
+                <button type="button" class="secondary" onClick={() => setEditing(`grant:${g.practitioner.id}`)}>
                   {t('sharing.edit')}
                 </button>
                 <button type="button" class="danger" onClick={() => change(REVOKE, { practitionerId: g.practitioner.id }, 'revokeAccess', t('sharing.revoked', { who: g.practitioner.displayName }))}>
                   {t('sharing.revoke')}
                 </button>
               </div>
-              {picker(g.practitioner, g.sections)}
+              {picker(g.practitioner, g.sections, 'grant')}
             </li>
           ))}
         </ul>
@@ -120,7 +123,7 @@ export function Sharing() {
                 <p>{t('sharing.isBlocked')}</p>
               ) : (
                 <div class="actions">
-                  <button type="button" onClick={() => setEditing(p.id)}>
+                  <button type="button" onClick={() => setEditing(`found:${p.id}`)}>
                     {t('sharing.shareWith')}
                     <span class="visually-hidden"> {p.displayName}</span>
                   </button>
@@ -134,7 +137,7 @@ export function Sharing() {
                   </button>
                 </div>
               )}
-              {picker(p, [])}
+              {picker(p, granted.get(p.id) ?? [], 'found')}
             </li>
           ))}
         </ul>
