@@ -19,9 +19,9 @@ from backend.audit.collector import AccessLog
 from backend.audit.writer import Actor
 from backend.auth.viewer import Viewer
 from backend.domain.codes import ean13_check_digit
-from backend.domain.enums import AccessAction, AccessMode, RecordStatus, Role, Section
+from backend.domain.enums import AccessAction, RecordStatus, Role, Section
 from backend.models import AccessEvent, Account, Entry, Grant, ImportKey, Practitioner, Record
-from backend.resolvers import content, imports, lifecycle
+from backend.resolvers import content, imports, lifecycle, sharing
 from backend.resolvers.context import Context, build_context
 
 # The history ends here, not today: the same items on every run, whatever the date.
@@ -146,20 +146,14 @@ async def _add(author: Account, record: Record, new: content.NewEntry) -> None:
 
 async def _share(patient: Account, record: Record, doctor: Practitioner,
                  pharmacist: Practitioner) -> None:
-    log = AccessLog(Actor(patient.id, patient.display_name, None, Role.PATIENT.value))
+    """Through the patient's own mutations, so that the history reads as theirs would."""
+    ctx = await _as(patient)
     if record.treating_physician_id is None:  # type: ignore[attr-defined]
-        await Record.filter(id=record.id).update(treating_physician_id=doctor.id)
+        await sharing.set_treating_physician(ctx, str(doctor.id))
         record.treating_physician_id = doctor.id
-        log.note(record.id, AccessAction.SHARING_CHANGED, mode=AccessMode.OWNER,
-                 reason="treating physician named")
-    _, created = await Grant.get_or_create(
-        record_id=record.id, practitioner_id=pharmacist.id,
-        defaults={"sections": [Section.MEDICATIONS.value, Section.ALLERGIES.value]},
-    )
-    if created:
-        log.note(record.id, AccessAction.SHARING_CHANGED, mode=AccessMode.OWNER,
-                 sections={Section.MEDICATIONS, Section.ALLERGIES}, reason="access granted")
-    await log.flush()
+    if not await Grant.filter(record_id=record.id, practitioner_id=pharmacist.id).exists():
+        await sharing.grant_access(ctx, str(pharmacist.id), [Section.MEDICATIONS, Section.ALLERGIES])
+    await ctx.access_log.flush()
 
 
 async def _mask(patient: Account, record: Record, external_ids: list[str]) -> None:

@@ -37,6 +37,10 @@ async def test_seed_demo_content_twice(client: httpx.AsyncClient) -> None:
     assert camille.treating_physician_id == durand.id  # type: ignore[attr-defined]
     grant = await Grant.get(record_id=camille.id)
     assert sorted(grant.sections) == ["ALLERGIES", "MEDICATIONS"]
+    # Camille's sharing is in her history as her own changes read (in French, as the page).
+    reasons = await AccessEvent.filter(record_id=camille.id, action="SHARING_CHANGED").values_list(
+        "reason", flat=True)
+    assert [r.split(" ")[0] for r in reasons] == ["médecin", "accès"], reasons
 
     again = run_dmp("seed-demo")
     assert again.returncode == 0, again.stderr
