@@ -40,6 +40,13 @@ class NewAccount:
     regulator: bool = False
 
 
+# The identity options each role takes (the others are refused when given).
+_OPTIONS_OF = {
+    Role.PATIENT: ("--ins", "--birth-date"),
+    Role.PRACTITIONER: ("--rpps", "--profession"),
+}
+
+
 def validate(new: NewAccount) -> None:
     if not EMAIL.match(new.email):
         raise ProvisioningError(f"invalid e-mail address: {new.email!r}")
@@ -66,6 +73,13 @@ def validate(new: NewAccount) -> None:
                 raise ProvisioningError("a SAMU regulator must be a medecin")
         elif new.role != Role.SUPPORT:
             raise ProvisioningError(f"unknown role {new.role}")
+        given = [name for name, value in (
+            ("--ins", new.ins), ("--birth-date", new.birth_date), ("--rpps", new.rpps),
+            ("--profession", new.profession),
+        ) if value is not None and name not in _OPTIONS_OF.get(new.role, ())]
+        if given:  # said, and not used: refused rather than dropped without a word
+            role = new.role.value.lower()
+            raise ProvisioningError(f"not for a {role} account: {', '.join(given)}")
     except InvalidIdentifier as exc:
         raise ProvisioningError(str(exc)) from None
 
@@ -138,6 +152,8 @@ async def create_token(
         raise ProvisioningError(f"--scope must be among {', '.join(sorted(SCOPES))}")
     if (practitioner_rpps is None) == (organization is None):
         raise ProvisioningError("give exactly one of --practitioner or --organization")
+    if organization is not None and not organization.strip():
+        raise ProvisioningError("--organization must name the organization")
     if not 1 <= expires_days <= 3650:
         raise ProvisioningError("--expires-days must be between 1 and 3650")
     practitioner = None

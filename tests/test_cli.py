@@ -67,6 +67,15 @@ async def test_practitioner_with_bad_rpps_and_weak_password_are_refused() -> Non
     )
     assert weak.returncode == 1
     assert "12 characters" in _one_line_error(weak.stderr)
+    # Options a role does not take are refused, not dropped without a word.
+    stray = run_dmp(
+        "create-account", "--role", "support", "--email", "s@test.dmp", "--password", PASSWORD,
+        "--first-name", "S", "--last-name", "T", "--rpps", "10000000017",
+    )
+    assert stray.returncode == 1
+    assert _one_line_error(stray.stderr) == "dmp: not for a support account: --rpps"
+    empty_org = run_dmp("create-token", "--name", "x", "--scope", "insurer:import", "--organization", " ")
+    assert empty_org.returncode == 1 and "--organization" in _one_line_error(empty_org.stderr)
     assert await Account.all().count() == 0
     assert await Practitioner.all().count() == 0
 
