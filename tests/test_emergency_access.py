@@ -92,6 +92,7 @@ async def test_opening_reads_notes_and_mails_once(
     assert [m.subject for m in mails] == [SUBJECT]  # one notice, not also a "first access" one
     assert mails[0].recipient == owner.email
     assert account.display_name in mails[0].body and "/historique" in mails[0].body
+    assert "(médecin)" in mails[0].body  # the profession's French name, not its code
     for message in await OutboxMessage.filter(record_id=record.id):
         assert REASON not in message.body and "Pénicilline" not in message.body
 
@@ -105,9 +106,11 @@ async def test_opening_reads_notes_and_mails_once(
 async def test_reason_is_required(client: httpx.AsyncClient) -> None:
     _, record = await factories.patient()
     caller, _ = await _pro(client, regulator=True)
-    for mutation in (BREAK_GLASS, REGULATOR):
-        result = await caller.gql(mutation, {"ins": record.ins, "r": "  urgent  "})
-        assert result.codes == ["BAD_USER_INPUT"]
+    # Too short, or long only in invisible characters (zero-width spaces, direction marks).
+    for reason in ("  urgent  ", "\u200b" * 12, "ok" + "\u200e\u200b" * 10):
+        for mutation in (BREAK_GLASS, REGULATOR):
+            result = await caller.gql(mutation, {"ins": record.ins, "r": reason})
+            assert result.codes == ["BAD_USER_INPUT"], reason
     await _nothing_opened(record)
     assert not await AccessEvent.filter(record_id=record.id).exists()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 import uuid
 from dataclasses import dataclass
 
@@ -66,7 +67,9 @@ async def open_emergency(ctx: Context, ins: str, reason: str, kind: EmergencyKin
     if kind == EmergencyKind.REGULATOR and not viewer.is_regulator:
         raise Forbidden("Regulator access is for SAMU regulators")
     reason = " ".join(reason.split())
-    if len(reason) < REASON_MIN:
+    # Counted in visible characters: format characters (zero-width spaces, marks of
+    # direction) and controls would let an empty-looking reason through.
+    if sum(1 for c in reason if unicodedata.category(c)[0] not in "CZ") < REASON_MIN:
         raise BadUserInput(
             f"State the reason for the emergency access (at least {REASON_MIN} characters)",
             Reason.FIELD_TOO_SHORT, field="reason", min=REASON_MIN,
@@ -125,7 +128,7 @@ async def _notify_owner(
     email = emails[0] if emails else None
     if not email:
         return
-    job = f" ({profession.value})" if profession else ""
+    job = f" ({profession.label})" if profession else ""
     body = (
         "Bonjour,\n\n"
         f"Un professionnel de santé a ouvert {KIND_TEXT[kind]} à votre dossier médical partagé :\n"
