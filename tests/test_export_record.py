@@ -175,6 +175,49 @@ async def test_fhir_export_is_a_valid_r4_bundle_with_one_resource_per_entry(
     assert report.presentedForm[0].contentType == "image/png"
     masked = [r for r in resources if r.meta and r.meta.security]
     assert [r.code.text for r in masked] == ["Arachide"]
+    # R4's rule ait-1: an allergy's clinical status, unless entered in error.
+    assert all(r.clinicalStatus.coding[0].code == "active" for r in tagged("ALLERGIES"))
+    # The document's date of care, and its title beside its description.
+    assert str(document.context.period.start) == str(attachment.creation)
+    assert document.description.startswith("Compte rendu")
+
+
+async def test_fhir_export_marks_corrections_codes_and_unreadable_files(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from backend.models import Entry
+    from backend.resolvers import export as export_module
+
+    owner, record = await factories.patient()
+    caller = Caller(client, session=await session_for(owner))
+    stay = await factories.entry(record, Section.HOSPITAL_STAYS, title="Appendicectomie — CHU")
+    await Entry.filter(id=stay.id).update(code="K35.8")
+    old = await factories.entry(record, Section.MEDICAL_HISTORY, title="Hypertension", icd10="I10")
+    new = await factories.entry(record, Section.MEDICAL_HISTORY, title="Hypertension (corrigé)",
+                                icd10="I15.0")
+    await Entry.filter(id=old.id).update(superseded=True)
+    await Entry.filter(id=new.id).update(supersedes_id=old.id)
+    (await upload(caller, pdf("illisible"), "cr.pdf")).ok()
+
+    async def unreadable(*_args: Any, **_kwargs: Any) -> bytes:
+        raise OSError("the stored file is gone")
+
+    monkeypatch.setattr(export_module.storage, "read", unreadable)
+    bundle = Bundle.model_validate(json.loads((await export(caller, "FHIR"))["content"]))
+    by_id = {item.resource.id: item.resource for item in bundle.entry}
+
+    (reason,) = by_id[str(stay.id)].reasonCode
+    assert [(c.system, c.code) for c in reason.coding] == [("http://hl7.org/fhir/sid/icd-10", "K35.8")]
+
+    def state(resource: Any) -> list[str]:
+        return [t.code for t in resource.meta.tag if t.system == "urn:dmp:state"]
+
+    assert state(by_id[str(old.id)]) == ["superseded"] and state(by_id[str(new.id)]) == []
+    (document,) = [r for r in by_id.values() if r.get_resource_type() == "DocumentReference"
+                   and r.content[0].attachment.contentType == "application/pdf"]
+    attachment = document.content[0].attachment
+    assert attachment.data is None
+    assert [(x.url, x.valueBoolean) for x in attachment.extension] == [("urn:dmp:unreadable", True)]
 
 
 async def test_owner_exports_a_closed_record(client: httpx.AsyncClient) -> None:

@@ -34,6 +34,8 @@ if TYPE_CHECKING:
     from backend.resolvers.export import Attachment, Snapshot
 
 SECTION_TAG = "urn:dmp:section"
+STATE_TAG = "urn:dmp:state"  # "superseded": an entry replaced by a correction
+UNREADABLE_EXTENSION = "urn:dmp:unreadable"  # an attachment whose stored file could not be opened
 ENTRY_SYSTEM = "urn:dmp:entry"
 INS_SYSTEM = "urn:oid:1.2.250.1.213.1.4.8"  # INS-NIR
 CIP13 = "https://smt.esante.gouv.fr/terminologie-cip_13"
@@ -70,6 +72,8 @@ def _attachment(a: Attachment, creation: str | None = None) -> Json:
     out: Json = {"contentType": a.content_type, "title": a.filename, "size": a.size}
     if a.data is not None:
         out["data"] = base64.b64encode(a.data).decode()
+    else:  # the stored file could not be opened: said, not left out without a word
+        out["extension"] = [{"url": UNREADABLE_EXTENSION, "valueBoolean": True}]
     if creation:
         out["creation"] = creation
     return out
@@ -205,6 +209,8 @@ def _stay(entry: Entry, d: Json, subject: Json, _: Attachment | None) -> Json:
         "type": [{"text": entry.title}],
         "subject": subject,
         "period": {"start": start, **({"end": end} if end else {})},
+        # The stay's diagnosis, an ICD-10 code (the entry's own code in this section).
+        "reasonCode": [_codeable(entry.title, (ICD10, entry.code))] if entry.code else None,
         "serviceProvider": {"display": facility} if facility else None,
     }
 
@@ -225,6 +231,10 @@ def _allergy(entry: Entry, d: Json, subject: Json, _: Attachment | None) -> Json
     severity = (_str(d, "severity") or "").lower()
     return {
         "resourceType": "AllergyIntolerance",
+        # Required unless entered in error (R4 rule ait-1): an allergy recorded is active.
+        "clinicalStatus": {"coding": [{
+            "system": "http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical", "code": "active",
+        }]},
         "code": {"text": _str(d, "substance") or entry.title},
         "patient": subject,
         "recordedDate": entry.care_date.isoformat(),
@@ -255,15 +265,18 @@ def _vaccination(entry: Entry, d: Json, subject: Json, _: Attachment | None) -> 
 
 def _document(entry: Entry, d: Json, subject: Json, file: Attachment | None) -> Json:
     attachment = _attachment(file, entry.care_date.isoformat()) if file else {"title": entry.title}
+    description = _str(d, "description")
     return {
         "resourceType": "DocumentReference",
-        "status": "current",
+        "status": "superseded" if entry.superseded else "current",
         "type": {"text": _str(d, "documentType") or entry.title},
         "subject": subject,
-        "date": entry.created_at.isoformat(),
+        "date": entry.created_at.isoformat(),  # when the reference was made (an instant)
         "author": [_who(entry)] if entry.author_name else None,
-        "description": _str(d, "description") or entry.title,
+        "description": f"{entry.title} — {description}" if description else entry.title,
         "content": [{"attachment": attachment}],
+        # The date of care the document is about.
+        "context": {"period": {"start": entry.care_date.isoformat()}},
     }
 
 
@@ -304,6 +317,8 @@ def _meta(section: str, entry: Entry | None = None) -> Json:
     meta: Json = {"tag": tags}
     if entry is not None and entry.supersedes_id:  # type: ignore[attr-defined]
         tags.append({"system": "urn:dmp:supersedes", "code": str(entry.supersedes_id)})  # type: ignore[attr-defined]
+    if entry is not None and entry.superseded:  # corrected since: kept as history, not current
+        tags.append({"system": STATE_TAG, "code": "superseded", "display": "replaced by a correction"})
     if entry is not None and entry.masked:
         meta["security"] = [{
             "system": "http://terminology.hl7.org/CodeSystem/v3-Confidentiality",
