@@ -204,3 +204,35 @@ async def test_a_block_sent_with_a_grant_or_a_naming_wins_or_is_refused(client: 
         assert is_blocked != (current.treating_physician_id == doctor.id)  # type: ignore[attr-defined]
         (await caller.gql(TREATING, {"p": None})).ok()
         (await caller.gql(UNBLOCK, {"p": pid})).ok()
+
+
+NOTIFY = """mutation($on: Boolean!) {
+  setNotificationPreferences(notifyNewDocuments: $on) { sharing { notifyNewDocuments } } }"""
+
+
+async def test_the_patient_chooses_to_be_told_of_new_documents(client: httpx.AsyncClient) -> None:
+    from backend.models import OutboxMessage
+    from tests.document_samples import pdf, upload
+
+    caller, record = await _patient(client)
+    doctor, practitioner = await factories.practitioner(Profession.MEDECIN)
+    await Grant.create(record=record, practitioner=practitioner, sections=["DOCUMENTS"])
+    as_doctor = Caller(client, session=await session_for(doctor))
+    assert (await caller.gql("{ mySharing { notifyNewDocuments } }")).ok()["mySharing"] == {
+        "notifyNewDocuments": False}
+
+    async def documents_told() -> int:
+        return await OutboxMessage.filter(record_id=record.id, subject__icontains="document").count()
+
+    (await upload(as_doctor, pdf("avant"), ins=record.ins)).ok()
+    assert await documents_told() == 0
+    data = (await caller.gql(NOTIFY, {"on": True})).ok()["setNotificationPreferences"]["sharing"]
+    assert data == {"notifyNewDocuments": True}
+    (await upload(as_doctor, pdf("pendant"), ins=record.ins)).ok()
+    assert await documents_told() == 1
+    (await caller.gql(NOTIFY, {"on": False})).ok()
+    (await upload(as_doctor, pdf("après"), ins=record.ins)).ok()
+    assert await documents_told() == 1
+    # Only the patient sets it.
+    assert (await as_doctor.gql(NOTIFY, {"on": True})).codes == ["FORBIDDEN"]
+    assert not (await Record.get(id=record.id)).notify_new_documents

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from playwright.async_api import Browser, expect
 
@@ -14,6 +16,10 @@ from tests.test_web_record import sign_in_with_code
 __all__ = ["browser", "server"]
 
 pytestmark = pytest.mark.browser
+
+
+async def _notified(record_id: object) -> bool:
+    return bool((await Record.get(id=record_id)).notify_new_documents)
 
 
 async def test_revoke_block_treating_physician_and_emergency_preferences(
@@ -69,11 +75,23 @@ async def test_revoke_block_treating_physician_and_emergency_preferences(
 
     # Oppose break-glass.
     await page.get_by_label("Autoriser l'accès d'urgence (« bris de glace »)").uncheck()
-    await page.get_by_role("button", name="Enregistrer").click()
+    emergency = page.get_by_role("form", name="Accès en cas d'urgence")
+    await emergency.get_by_role("button", name="Enregistrer").click()
     await expect(page.get_by_text("Enregistré.")).to_be_visible()
+    # Ask to be told of new documents.
+    notices = page.get_by_role("form", name="Avis par e-mail")
+    await notices.get_by_label("M'avertir par e-mail de chaque nouveau document").check()
+    await notices.get_by_role("button", name="Enregistrer").click()
+    await expect(page.get_by_text("Enregistré.")).to_be_visible()
+    for _ in range(50):  # the notice above may be the emergency form's: wait for the row
+        if await _notified(record.id):
+            break
+        await asyncio.sleep(0.1)
+    assert await _notified(record.id)
     await page.reload()
     await expect(page.get_by_label("Autoriser l'accès d'urgence (« bris de glace »)")).not_to_be_checked()
     await expect(page.get_by_label("Autoriser l'accès du médecin régulateur du SAMU")).to_be_checked()
+    await expect(page.get_by_label("M'avertir par e-mail de chaque nouveau document")).to_be_checked()
     await tab.check("preferences")
     assert (await Record.get(id=record.id)).treating_physician_id is not None  # type: ignore[attr-defined]
     await tab.context.close()

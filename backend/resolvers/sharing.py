@@ -52,6 +52,7 @@ class Sharing:
     blocked: list[PractitionerInfo]
     allow_regulator_access: bool
     allow_break_glass: bool
+    notify_new_documents: bool
 
 
 def info_of(practitioner: Practitioner) -> PractitionerInfo:
@@ -102,6 +103,7 @@ async def sharing_of(record: Record) -> Sharing:
         blocked=[info_of(b.practitioner) for b in blocks],
         allow_regulator_access=record.allow_regulator,
         allow_break_glass=record.allow_break_glass,
+        notify_new_documents=record.notify_new_documents,
     )
 
 
@@ -317,6 +319,17 @@ async def set_emergency_preferences(
             )
         record.allow_regulator = allow_regulator_access
         record.allow_break_glass = allow_break_glass
+    return await sharing_of(record)
+
+
+async def set_notification_preferences(ctx: Context, notify_new_documents: bool) -> Sharing:
+    """Whether the patient is e-mailed when a document is added to their record (DESIGN §4:
+    optional; off until they ask). A preference of their mailbox, not of who sees what: no
+    event in the history."""
+    record = await _owned_active_record(ctx)
+    if record.notify_new_documents != notify_new_documents:
+        await Record.filter(id=record.id).update(notify_new_documents=notify_new_documents)
+        record.notify_new_documents = notify_new_documents
     return await sharing_of(record)
 
 

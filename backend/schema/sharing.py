@@ -34,6 +34,9 @@ class Sharing:
     blocked: list[PractitionerInfo]
     allow_regulator_access: bool
     allow_break_glass: bool
+    notify_new_documents: bool = strawberry.field(
+        description="Whether the patient is e-mailed when a document is added to the record."
+    )
 
 
 @strawberry.type
@@ -61,6 +64,7 @@ def sharing_type(s: sharing.Sharing) -> Sharing:
         blocked=[practitioner_info(p) for p in s.blocked],
         allow_regulator_access=s.allow_regulator_access,
         allow_break_glass=s.allow_break_glass,
+        notify_new_documents=s.notify_new_documents,
     )
 
 
@@ -117,6 +121,10 @@ class SharingMutation:
         return _payload(
             await sharing.set_emergency_preferences(info.context, allow_regulator_access, allow_break_glass)
         )
+
+    @strawberry.mutation(description="Be e-mailed, or not, when a document is added to one's record.")
+    async def set_notification_preferences(self, info: Info, notify_new_documents: bool) -> SharingPayload:
+        return _payload(await sharing.set_notification_preferences(info.context, notify_new_documents))
 
 
 QUERIES: tuple[type, ...] = (SharingQuery,)

@@ -5,7 +5,7 @@ import { Field } from '../../components/Field.jsx';
 import { Empty, ErrorBox, Loading, Notice } from '../../components/Status.jsx';
 import { formatDate } from '../../lib/dates.js';
 import { SectionPicker } from './SectionPicker.jsx';
-import { BLOCK, DIRECTORY, GRANT, MY_SHARING, REVOKE, SET_EMERGENCY, SET_TREATING, UNBLOCK } from './documents.js';
+import { BLOCK, DIRECTORY, GRANT, MY_SHARING, REVOKE, SET_EMERGENCY, SET_NOTICES, SET_TREATING, UNBLOCK } from './documents.js';
 
 function describe(p) {
   return `${p.displayName} — ${t(`profession.${p.profession}`)}, ${p.city}`;
@@ -161,6 +161,9 @@ export function Sharing() {
 
       <h2>{t('sharing.emergency')}</h2>
       <EmergencyPreferences current={current} onSave={(v) => change(SET_EMERGENCY, v, 'setEmergencyPreferences', t('common.saved'))} />
+
+      <h2>{t('sharing.notices')}</h2>
+      <NoticePreferences current={current} onSave={(v) => change(SET_NOTICES, v, 'setNotificationPreferences', t('common.saved'))} />
     </section>
   );
 }
@@ -169,7 +172,7 @@ function EmergencyPreferences({ current, onSave }) {
   const [regulator, setRegulator] = useState(current.allowRegulatorAccess);
   const [breakGlass, setBreakGlass] = useState(current.allowBreakGlass);
   return (
-    <form onSubmit={(e) => (e.preventDefault(), onSave({ allowRegulatorAccess: regulator, allowBreakGlass: breakGlass }))}>
+    <form onSubmit={(e) => (e.preventDefault(), onSave({ allowRegulatorAccess: regulator, allowBreakGlass: breakGlass }))} aria-label={t('sharing.emergency')}>
       <p class="hint">{t('sharing.emergencyExplain')}</p>
       <label class="choice">
         <input type="checkbox" checked={regulator} onChange={(e) => setRegulator(e.currentTarget.checked)} />
@@ -178,6 +181,20 @@ function EmergencyPreferences({ current, onSave }) {
       <label class="choice">
         <input type="checkbox" checked={breakGlass} onChange={(e) => setBreakGlass(e.currentTarget.checked)} />
         {t('sharing.allowBreakGlass')}
+      </label>
+      <button type="submit">{t('common.save')}</button>
+    </form>
+  );
+}
+
+function NoticePreferences({ current, onSave }) {
+  const [newDocuments, setNewDocuments] = useState(current.notifyNewDocuments);
+  return (
+    <form onSubmit={(e) => (e.preventDefault(), onSave({ notifyNewDocuments: newDocuments }))} aria-label={t('sharing.notices')}>
+      <p class="hint">{t('sharing.noticesExplain')}</p>
+      <label class="choice">
+        <input type="checkbox" checked={newDocuments} onChange={(e) => setNewDocuments(e.currentTarget.checked)} />
+        {t('sharing.notifyNewDocuments')}
       </label>
       <button type="submit">{t('common.save')}</button>
     </form>

@@ -1,6 +1,7 @@
 const PRACTITIONER = 'id displayName profession rpps city';
 export const SHARING_FIELDS = `grants { practitioner { ${PRACTITIONER} } sections since }
-  treatingPhysician { ${PRACTITIONER} } blocked { ${PRACTITIONER} } allowRegulatorAccess allowBreakGlass`;
+  treatingPhysician { ${PRACTITIONER} } blocked { ${PRACTITIONER} } allowRegulatorAccess allowBreakGlass
+  notifyNewDocuments`;
 
 export const MY_SHARING = `query MySharing { mySharing { ${SHARING_FIELDS} } }`;
 export const DIRECTORY = `query Directory($search: String!) { practitionerDirectory(search: $search) { ${PRACTITIONER} } }`;
@@ -14,3 +15,5 @@ export const SET_TREATING = `mutation SetTreatingPhysician($practitionerId: ID) 
   setTreatingPhysician(practitionerId: $practitionerId) ${payload} }`;
 export const SET_EMERGENCY = `mutation SetEmergencyPreferences($allowRegulatorAccess: Boolean!, $allowBreakGlass: Boolean!) {
   setEmergencyPreferences(allowRegulatorAccess: $allowRegulatorAccess, allowBreakGlass: $allowBreakGlass) ${payload} }`;
+export const SET_NOTICES = `mutation SetNotificationPreferences($notifyNewDocuments: Boolean!) {
+  setNotificationPreferences(notifyNewDocuments: $notifyNewDocuments) ${payload} }`;
