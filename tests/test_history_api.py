@@ -157,9 +157,12 @@ async def test_emergency_review(client: httpx.AsyncClient) -> None:
     assert [(e.entry_id, e.reason) for e in events] == [
         (str(older.id), "ACKNOWLEDGED"), (str(newer.id), "REPORTED: Je n'ai pas appelé le 15"),
     ]
-    # The same state again writes nothing more.
+    # The same state again writes nothing more; a report again with a comment keeps the comment.
     (await s["as_patient"].gql(ACK, {"id": str(older.id)})).ok()
     assert await AccessEvent.filter(record_id=record.id, action="EMERGENCY_REVIEWED").count() == 2
+    (await s["as_patient"].gql(REPORT, {"id": str(newer.id), "c": "Et je ne connais pas ce médecin"})).ok()
+    last = await AccessEvent.filter(record_id=record.id, action="EMERGENCY_REVIEWED").order_by("-seq").first()
+    assert last is not None and last.reason == "REPORTED: Et je ne connais pas ce médecin"
 
 
 async def test_emergency_review_refusals_write_nothing(client: httpx.AsyncClient) -> None:

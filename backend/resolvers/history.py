@@ -172,10 +172,13 @@ async def review_emergency_access(
             "The comment is limited to 2000 characters", Reason.FIELD_TOO_LONG, field="comment", max=2000
         )
     record_id: uuid.UUID = session.record_id  # type: ignore[attr-defined]
-    if session.review_state != state:
+    said = comment.strip() if comment else ""
+    # The same state again writes nothing, unless it comes with something to say: a second
+    # report's comment is kept in the history, not dropped.
+    if session.review_state != state or said:
         session.review_state = state
         session.reviewed_at = clock.now()
-        reason = state.value + (f": {comment.strip()}" if comment and comment.strip() else "")
+        reason = state.value + (f": {said}" if said else "")
         async with ctx.access_log.changing(record_id) as conn:
             await session.save(update_fields=["review_state", "reviewed_at"], using_db=conn)
             await ctx.access_log.record_change(
