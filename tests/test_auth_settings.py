@@ -188,6 +188,38 @@ async def test_change_email(client: httpx.AsyncClient, smtp_server: SmtpServer) 
     await login(client, smtp_server, "nouvelle@test.dmp", factories.PASSWORD, "nouvelle@test.dmp")
 
 
+async def test_a_code_of_an_earlier_change_does_not_confirm_the_later_one(
+    client: httpx.AsyncClient, smtp_server: SmtpServer
+) -> None:
+    """Two changes of address from two sessions: the first one's code, confirmed in its own
+    session, would have verified the second address, which nobody proved."""
+    account, first = await _signed_in(client, smtp_server)
+    email = account.email or ""
+    second_cookie = await login(client, smtp_server, email, factories.PASSWORD, email)
+    second = Caller(client, session=second_cookie)
+    smtp_server.clear()
+    (await first.gql(CHANGE_EMAIL, {"e": "mienne@test.dmp"})).ok()
+    mine = await smtp_server.code_for("mienne@test.dmp")
+    (await second.gql(CHANGE_EMAIL, {"e": "faute@test.dmp"})).ok()
+    refused = await first.gql(CONFIRM_EMAIL, {"c": mine})
+    assert refused.codes and refused.codes[0] in ("BAD_USER_INPUT", "RATE_LIMITED")
+    after = await Account.get(id=account.id)
+    assert after.email == account.email and after.pending_email == "faute@test.dmp"
+    # The later change is confirmed with the code sent to its own address.
+    theirs = await smtp_server.code_for("faute@test.dmp")
+    assert (await second.gql(CONFIRM_EMAIL, {"c": theirs})).ok() == {"confirmEmailChange": True}
+    assert (await Account.get(id=account.id)).email == "faute@test.dmp"
+
+
+async def test_fresh_factor_codes_are_limited(client: httpx.AsyncClient, smtp_server: SmtpServer) -> None:
+    account, caller = await _signed_in(client, smtp_server)
+    answers = [(await caller.gql(FRESH)).codes for _ in range(7)]
+    assert answers == [[]] * 5 + [["RATE_LIMITED"]] * 2
+    assert await OneTimeCode.filter(account_id=account.id, purpose=CodePurpose.FRESH_FACTOR).count() == 5
+    clock.shift(timedelta(minutes=10))
+    assert (await caller.gql(FRESH)).codes == []
+
+
 async def test_change_phone_then_codes_by_sms(client: httpx.AsyncClient, smtp_server: SmtpServer) -> None:
     account, caller = await _signed_in(client, smtp_server)
     refused = await caller.gql(CHANNEL, {"c": "SMS"})

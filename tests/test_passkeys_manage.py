@@ -47,6 +47,9 @@ async def test_rename(client: httpx.AsyncClient) -> None:
     result = await caller.gql(RENAME, {"id": str(row.id), "n": "Clé USB"})
     assert result.ok()["renamePasskey"] == {"id": str(row.id), "name": "Clé USB"}
     assert (await stored(cred)).name == "Clé USB"
+    # Controls and direction overrides are taken out: the name is shown and e-mailed.
+    result = await caller.gql(RENAME, {"id": str(row.id), "n": "Clé\x1b[2J \u202egnp.exe"})
+    assert result.ok()["renamePasskey"]["name"] == "Clé[2J gnp.exe"
 
 
 async def test_rename_refusals_change_nothing(client: httpx.AsyncClient) -> None:
@@ -56,6 +59,8 @@ async def test_rename_refusals_change_nothing(client: httpx.AsyncClient) -> None
     assert (await intruder.gql(RENAME, {"id": row_id, "n": "pris"})).codes == ["NOT_FOUND"]
     assert (await caller.gql(RENAME, {"id": "not-a-uuid", "n": "x"})).codes == ["NOT_FOUND"]
     assert (await caller.gql(RENAME, {"id": row_id, "n": "   "})).codes == ["BAD_USER_INPUT"]
+    # Invisible only (zero-width, direction marks): empty as shown.
+    assert (await caller.gql(RENAME, {"id": row_id, "n": "\u200b\u202e\x01"})).codes == ["BAD_USER_INPUT"]
     assert (await Caller(client).gql(RENAME, {"id": row_id, "n": "x"})).codes == [
         "UNAUTHENTICATED"
     ]

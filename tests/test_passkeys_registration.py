@@ -120,6 +120,21 @@ async def test_begin_requires_a_fresh_second_factor(client: httpx.AsyncClient) -
     assert await PasskeyChallenge.all().count() == 0
 
 
+async def test_finishing_needs_the_factor_still_fresh(client: httpx.AsyncClient) -> None:
+    """Begun within the ten minutes, finished after them: refused, nothing stored (the
+    challenge lives five minutes more than a begin made at the last moment)."""
+    from backend.models import Session
+
+    account, _ = await factories.patient()
+    caller = Caller(client, session=await session_for(account))
+    options = await begin_registration(caller)
+    _, response = SoftAuthenticator().register(options)
+    await Session.filter(account_id=account.id).update(fresh_factor_at=clock.now() - timedelta(minutes=11))
+    result = await caller.gql(FINISH_REGISTRATION, {"c": response})
+    assert result.codes == ["FORBIDDEN"]
+    assert await PasskeyCredential.all().count() == 0
+
+
 async def test_second_factor_older_than_ten_minutes_is_not_fresh(
     client: httpx.AsyncClient,
 ) -> None:

@@ -40,6 +40,13 @@ _RETIRE = (
     ' WHERE "account_id" = $2 AND "purpose" = $3 AND "used_at" IS NULL'
 )
 _BOUND_TO = {column: f'{_RETIRE} AND "{column}" = $4' for column in ("attempt_id", "session_id")}
+_BY_CHANNEL = f'{_RETIRE} AND "channel" = $4'
+
+
+async def retire_by_channel(account_id: uuid.UUID, purpose: CodePurpose, channel: CodeChannel) -> None:
+    """End the account's live codes of a purpose sent on a channel, whatever their session:
+    a contact change started anew makes the codes sent for the earlier one useless."""
+    await sql.execute(_BY_CHANNEL, [clock.now(), account_id, purpose.value, channel.value])
 _INSERT_CODE = (
     'INSERT INTO "one_time_code" ("id", "account_id", "attempt_id", "session_id", "purpose",'
     ' "channel", "code_hash", "tries", "expires_at", "used_at", "created_at")'

@@ -9,6 +9,7 @@ here, so a replay fails even when sent in parallel.
 from __future__ import annotations
 
 import logging
+import unicodedata
 import uuid
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
@@ -77,9 +78,15 @@ def _fk(row: Model, relation: str) -> uuid.UUID | None:
     return None if value is None else uuid.UUID(str(value))
 
 
+def visible_name(name: str | None) -> str:
+    """The name as shown, on the page and in e-mails: controls, format characters
+    (zero-width, direction overrides) and unassigned ones out, spaces folded, cut to size."""
+    visible = "".join(c for c in name or "" if unicodedata.category(c)[0] != "C")
+    return " ".join(visible.split())[:MAX_NAME]
+
+
 def clean_name(name: str | None) -> str:
-    cleaned = " ".join((name or "").split())[:MAX_NAME]
-    return cleaned or DEFAULT_NAME
+    return visible_name(name) or DEFAULT_NAME
 
 
 def _descriptor(row: PasskeyCredential) -> PublicKeyCredentialDescriptor:

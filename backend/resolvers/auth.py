@@ -16,8 +16,8 @@ from typing import Any
 from tortoise.exceptions import IntegrityError
 
 from backend import clock
-from backend.auth import alerts
-from backend.auth.codes import Outcome, live_code, send_code, verify
+from backend.auth import alerts, limits
+from backend.auth.codes import Outcome, live_code, retire_by_channel, send_code, verify
 from backend.auth.contacts import destination, normalize_email, normalize_phone, texts_are_sent
 from backend.auth.cookies import clear_session_cookie
 from backend.auth.passwords import WeakPassword, check_strength, hash_password, verify_password
@@ -26,13 +26,14 @@ from backend.auth.viewer import Viewer
 from backend.config import settings
 from backend.domain.enums import AccessAction, CodeChannel, CodePurpose
 from backend.domain.reasons import Reason
-from backend.errors import BadUserInput, Forbidden, NotFound, Unauthenticated
+from backend.errors import BadUserInput, Forbidden, NotFound, RateLimited, Unauthenticated
 from backend.models import Account, Record, Session
 from backend.resolvers.context import Context
 from backend.resolvers.login import refuse
 
 FRESH_REQUIRED = "A fresh second factor is required: confirm a code first (requestFreshFactor)"
 NO_PENDING_CHANGE = "No change is waiting for confirmation; start again"
+FRESH_CODES_PER_WINDOW = 5  # requestFreshFactor's codes per account and ten minutes
 
 
 @dataclass
@@ -123,6 +124,11 @@ async def revoke_session(ctx: Context, session_id: str) -> bool:
 
 async def request_fresh_factor(ctx: Context) -> str:
     viewer = _session_viewer(ctx)
+    # Each call sends an e-mail or a text: a few per ten minutes, not a flood.
+    window = clock.now().replace(second=0, microsecond=0)
+    window = window.replace(minute=window.minute - window.minute % 10)
+    if not await limits.take(f"fresh:{viewer.account_id}", window, FRESH_CODES_PER_WINDOW):
+        raise RateLimited("Too many codes asked for; wait a few minutes")
     account = await Account.get(id=viewer.account_id)
     channel, address = destination(account)
     return await send_code(account, CodePurpose.FRESH_FACTOR, channel, address, session_id=viewer.session_id)
@@ -174,6 +180,9 @@ async def change_email(ctx: Context, new_email: str) -> str:
         raise BadUserInput("Invalid e-mail address", Reason.INVALID_EMAIL)
     if address == account.email or await Account.filter(email=address).exists():
         raise BadUserInput("This e-mail address cannot be used", Reason.EMAIL_UNAVAILABLE)
+    # One change at a time: a code sent for an earlier change (from another session too)
+    # must not confirm this address, which replaces the pending one.
+    await retire_by_channel(account.id, CodePurpose.VERIFY_CONTACT, CodeChannel.EMAIL)
     await Account.filter(id=account.id).update(pending_email=address)
     return await send_code(account, CodePurpose.VERIFY_CONTACT, CodeChannel.EMAIL, address,
                            session_id=ctx.viewer.session_id)
@@ -208,6 +217,7 @@ async def change_phone(ctx: Context, new_phone: str) -> str:
     if number is None:
         raise BadUserInput("Invalid phone number", Reason.INVALID_PHONE)
     texts_needed()
+    await retire_by_channel(account.id, CodePurpose.VERIFY_CONTACT, CodeChannel.SMS)
     await Account.filter(id=account.id).update(pending_phone=number)
     return await send_code(account, CodePurpose.VERIFY_CONTACT, CodeChannel.SMS, number,
                            session_id=ctx.viewer.session_id)

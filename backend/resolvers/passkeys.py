@@ -72,6 +72,7 @@ async def finish_registration(
     ctx: Context, credential_json: str, name: str | None
 ) -> PasskeyCredential:
     me = await _session_account(ctx)
+    _require_fresh(ctx)  # as to begin: a passkey is added within the fresh factor's ten minutes
     try:
         # The challenge is used up whatever the outcome; the credential and its event are
         # stored together.
@@ -91,10 +92,11 @@ async def my_passkeys(ctx: Context) -> list[PasskeyCredential]:
 
 
 async def rename_passkey(ctx: Context, passkey_id: str, name: str) -> PasskeyCredential:
-    if not name.strip():
+    visible = passkeys.visible_name(name)
+    if not visible:
         raise BadUserInput("a passkey name cannot be empty", Reason.FIELD_REQUIRED, field="name")
     _, row = await _own_passkey(ctx, passkey_id)
-    row.name = passkeys.clean_name(name)
+    row.name = visible
     await row.save(update_fields=["name"])
     return row
 
