@@ -17,7 +17,7 @@ from playwright.async_api import Browser, Page, expect
 
 from backend import clock, config
 from backend.domain.enums import Profession, RecordStatus, Section
-from backend.models import Entry, Record, Session
+from backend.models import ActivationCode, Entry, Record, Session
 from tests import factories
 from tests.browser import Server, Tab, browser, open_tab, server
 from tests.conftest import session_for
@@ -173,15 +173,22 @@ async def test_practitioner_opens_a_record_and_breaks_the_glass(
     await page.get_by_label("Prénom").fill("Nina")
     await page.get_by_label("Nom", exact=True).fill("Bernard")
     await page.get_by_label("Date de naissance").fill("2001-09-30")
-    await page.get_by_role("button", name="Ouvrir le dossier").click()
+    # A double click opens it once: a second opening would void the code handed over.
+    await page.get_by_role("button", name="Ouvrir le dossier").dblclick()
     await expect(page.get_by_text("Le dossier est ouvert.")).to_be_visible()
     assert await page.locator(".code").inner_text()
     assert new_ins not in page.url
+    opened = await Record.get(ins=new_ins)
+    assert await ActivationCode.filter(record_id=opened.id).count() == 1
 
     # Nothing shared: refused, then break-glass with a justification, banner and countdown.
     await page.get_by_label("Numéro INS (numéro de sécurité sociale)").first.fill(record.ins)
     await page.get_by_role("button", name="Consulter").click()
     await expect(page.get_by_text("Vous n'avez pas accès à cette information.")).to_be_visible()
+    # A reason the server refuses (long only in invisible characters) leaves the form there.
+    await page.get_by_label("Justification").fill("\u200b" * 12)
+    await page.get_by_role("button", name="Ouvrir l'accès d'urgence").click()
+    await expect(page.get_by_role("alert").filter(has_text="Justification")).to_be_visible()
     await page.get_by_label("Justification").fill("Patient inconscient aux urgences")
     await page.get_by_role("button", name="Ouvrir l'accès d'urgence").click()
     banner = page.get_by_role("alert").filter(has_text="Bris de glace (urgence)")

@@ -451,7 +451,7 @@ export default {
   "field.lastName": "Last name",
   "field.birthDate": "Birth date",
   "field.comment": "Comment",
-  "field.reason": "Reason",
+  "field.reason": "Justification",
   "field.text": "Search",
   "field.first": "Number of items",
   "field.after": "Position in the list",

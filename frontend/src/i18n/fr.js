@@ -451,7 +451,7 @@ export default {
   "field.lastName": "Nom",
   "field.birthDate": "Date de naissance",
   "field.comment": "Commentaire",
-  "field.reason": "Motif",
+  "field.reason": "Justification",
   "field.text": "Recherche",
   "field.first": "Nombre d'éléments",
   "field.after": "Position dans la liste",

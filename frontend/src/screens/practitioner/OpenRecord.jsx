@@ -1,4 +1,4 @@
-import { useState } from 'preact/hooks';
+import { useRef, useState } from 'preact/hooks';
 import { locale, t } from '../../i18n/index.js';
 import { runMutation } from '../../gql/hooks.js';
 import { Field } from '../../components/Field.jsx';
@@ -12,13 +12,26 @@ export function OpenRecord() {
   const [form, setForm] = useState({ ins: '', firstName: '', lastName: '', birthDate: '', email: '' });
   const [opened, setOpened] = useState(null);
   const [failure, setFailure] = useState(null);
+  const [busy, setBusy] = useState(false);
+  // Sent once: a second click would open the record again and void the code just handed over.
+  const sending = useRef(false);
   const set = (name) => (value) => setForm({ ...form, [name]: value });
 
   const submit = async (event) => {
     event.preventDefault();
+    if (sending.current) return;
+    sending.current = true;
+    setBusy(true);
     setFailure(null);
+    setOpened(null); // an earlier patient's code must not stay beside this one's answer
     const input = { ...form, ins: normalizeIns(form.ins), email: form.email.trim() || null };
-    const result = await runMutation(OPEN_RECORD, { input });
+    let result;
+    try {
+      result = await runMutation(OPEN_RECORD, { input });
+    } finally {
+      sending.current = false;
+      setBusy(false);
+    }
     if (result.code) return setFailure(result);
     setOpened(result.data.openRecordForPatient);
     setForm({ ins: '', firstName: '', lastName: '', birthDate: '', email: '' });
@@ -44,7 +57,7 @@ export function OpenRecord() {
         <Field label={t('open.lastName')} value={form.lastName} onInput={set('lastName')} autocomplete="off" required />
         <Field label={t('open.birthDate')} type="date" value={form.birthDate} onInput={set('birthDate')} required />
         <Field label={t('open.email')} hint={t('open.emailHint')} type="email" value={form.email} onInput={set('email')} autocomplete="off" />
-        <button type="submit">{t('open.submit')}</button>
+        <button type="submit" disabled={busy}>{busy ? t('common.wait') : t('open.submit')}</button>
       </form>
     </>
   );

@@ -22,6 +22,9 @@ export function Practitioner({ me }) {
   const [failure, setFailure] = useState(null);
   const [loading, setLoading] = useState(false);
   const [emergency, setEmergency] = useState(null);
+  // The record was refused: the emergency form stays offered until another record is asked
+  // for, whatever the emergency form's own refusals (a reason too short).
+  const [refused, setRefused] = useState(false);
   const [reason, setReason] = useKept('pro.reason', '');
 
   // Back from the login screen after an expired session: reopen the record that was on screen.
@@ -34,6 +37,7 @@ export function Practitioner({ me }) {
     setFailure(null);
     const result = await runQuery(PATIENT_RECORD, { ins: target });
     setLoading(false);
+    setRefused(result.code === 'FORBIDDEN');
     if (result.code) {
       setRecord(null);
       return setFailure(result);
@@ -72,6 +76,7 @@ export function Practitioner({ me }) {
     setRecord(null);
     setActive(null);
     setEmergency(null);
+    setRefused(false);
     setIns('');
   };
 
@@ -85,11 +90,11 @@ export function Practitioner({ me }) {
       </form>
       {loading && <Loading />}
       <ErrorBox result={failure} />
-      {failure?.code === 'FORBIDDEN' && active && !record && (
+      {refused && active && !record && (
         <form onSubmit={openEmergency} class="card">
           <h3>{me?.isRegulator ? t('pro.regulatorTitle') : t('pro.breakGlassTitle')}</h3>
           <p>{t('pro.breakGlassExplain')}</p>
-          <TextArea label={t('pro.reason')} value={reason} onInput={setReason} required minLength={5} />
+          <TextArea label={t('pro.reason')} value={reason} onInput={setReason} required minLength={10} />
           <button type="submit" class="danger">
             {me?.isRegulator ? t('pro.regulatorSubmit') : t('pro.breakGlassSubmit')}
           </button>
