@@ -50,3 +50,16 @@ async def test_support_runs_a_query_in_the_explorer_offline(server: Server, brow
     assert any(u.startswith(f"{server.origin}/graphql") for u in requested)
     assert not tab.problems, tab.problems
     await tab.context.close()
+
+
+async def test_screens_of_another_role_send_back_home(server: Server, browser: Browser) -> None:
+    """Support staff typing a patient's or a practitioner's screen are sent to their own."""
+    staff = await factories.support(email="desk@example.test")
+    tab = await open_tab(browser, server, "other-role", "desktop")
+    page = tab.page
+    await tab.context.add_cookies([{"name": config.settings().session_cookie,
+                                    "value": await session_for(staff), "url": server.origin}])
+    for path in ("/praticien", "/historique", "/urgence", "/dossier"):
+        await page.goto(path)
+        await expect(page).to_have_url(f"{server.origin}/securite")
+    await tab.context.close()

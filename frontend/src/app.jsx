@@ -53,6 +53,10 @@ export function App() {
     if (me === undefined) return;
     if (!me && !PUBLIC_PATHS.includes(path)) navigate('/connexion', { replace: true });
     else if (me && (path === '/' || path === '/connexion')) navigate(homeFor(me), { replace: true });
+    // A screen of another role (typed or bookmarked) is not shown: back to one's own home.
+    else if (me && routes[path] && !PUBLIC_PATHS.includes(path) && !navFor(me).some(([p]) => p === path)) {
+      navigate(homeFor(me), { replace: true });
+    }
     else if (!me && path === '/') navigate('/connexion', { replace: true });
   }, [me, path]);
 
