@@ -89,6 +89,7 @@ FIELD_POLICY: dict[str, dict[str, object]] = {
         "accessMode": META,
         "sectionAccess": META,
         "accessibleSections": META,
+        "emergencyExpiresAt": META,
         **{name: SectionField(section) for name, section in CONNECTION_FIELDS.items()},
         "emergencyProfile": SectionField(S.EMERGENCY),
     },

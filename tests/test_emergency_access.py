@@ -96,8 +96,11 @@ async def test_opening_reads_notes_and_mails_once(
     for message in await OutboxMessage.filter(record_id=record.id):
         assert REASON not in message.body and "Pénicilline" not in message.body
 
-    # Within the window the practitioner reads; after it, nothing.
+    # Within the window the practitioner reads, and is told when it ends; after it, nothing.
     assert (await caller.gql(READ, {"ins": record.ins})).ok()["patientRecord"]["accessMode"] == mode
+    until = (await caller.gql("query($ins: String!) { patientRecord(ins: $ins) { emergencyExpiresAt } }",
+                              {"ins": record.ins})).ok()["patientRecord"]["emergencyExpiresAt"]
+    assert dt.datetime.fromisoformat(until) == expires
     clock.shift(dt.timedelta(minutes=minutes, seconds=1))
     caller = Caller(client, session=await session_for(account))  # the old session went idle
     assert (await caller.gql(READ, {"ins": record.ins})).codes == ["FORBIDDEN"]

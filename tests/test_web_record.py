@@ -204,6 +204,11 @@ async def test_practitioner_opens_a_record_and_breaks_the_glass(
     await expect(page.get_by_role("button", name="Ajouter au dossier")).to_have_count(0)
     await tab.check("break-glass")
     assert record.ins not in page.url
+    # Read again later (here: asked again), the open access keeps its banner and countdown.
+    await page.get_by_role("button", name="Consulter").click()
+    await expect(page.get_by_role("heading", name="Allergie à l'iode")).to_be_visible()
+    await expect(banner).to_be_visible()
+    await expect(banner.get_by_role("timer")).to_be_visible()
     await tab.context.close()
 
     # The patient finds the opening in the review list and reports it as unjustified.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -19,9 +20,9 @@ from backend.authz.decision import (
     strongest,
 )
 from backend.authz.loaders import sharing_columns, sharing_from_row, sharing_join, sharing_params
-from backend.domain.enums import AccessAction, AccessMode, RecordStatus, Role, Section
+from backend.domain.enums import AccessAction, AccessMode, EmergencyKind, RecordStatus, Role, Section
 from backend.errors import Forbidden, Unauthenticated
-from backend.models import Record
+from backend.models import EmergencySession, Record
 from backend.resolvers.arguments import ins_argument
 from backend.resolvers.context import Context
 from backend.resolvers.entry_pages import EntryRow, PageRequest, count_visible
@@ -210,3 +211,25 @@ def emergency_profile(ctx: Context, view: RecordView) -> dict[str, Any]:
         "emergency_contacts": list(record.emergency_contacts or []),
         "advance_directives": record.advance_directives or "",
     }
+
+
+# The emergency modes, strongest first, with the kind of session each comes from.
+_EMERGENCY_KINDS = ((AccessMode.EMERGENCY_REGULATOR, EmergencyKind.REGULATOR),
+                    (AccessMode.BREAK_GLASS, EmergencyKind.BREAK_GLASS))
+
+
+async def emergency_until(ctx: Context, view: RecordView) -> tuple[AccessMode, dt.datetime] | None:
+    """The emergency mode the caller reads some section in, and when its session ends; None
+    when no section is read in an emergency mode. Not medical content: when the access opened
+    by the caller ends."""
+    modes = set(view.modes.values())
+    practitioner_id = ctx.viewer.practitioner_id
+    for mode, kind in _EMERGENCY_KINDS:
+        if mode in modes and practitioner_id is not None:
+            session = await EmergencySession.filter(
+                record_id=view.record.id, practitioner_id=practitioner_id, kind=kind,
+                expires_at__gt=clock.now(),
+            ).order_by("-expires_at").first()
+            if session is not None:
+                return mode, session.expires_at
+    return None

@@ -153,6 +153,14 @@ class PatientRecord:
     def accessible_sections(self) -> list[Section]:
         return list(self.view.modes)
 
+    @strawberry.field(
+        description="When the caller's emergency access to this record (break-glass or SAMU "
+        "regulator) ends; null when no section is read in an emergency mode."
+    )
+    async def emergency_expires_at(self, info: Info) -> dt.datetime | None:
+        until = await records.emergency_until(info.context, self.view)
+        return until[1] if until else None
+
     medications = _section_field(enums.Section.MEDICATIONS, "Dispensed or prescribed medicines")
     medical_devices = _section_field(enums.Section.MEDICAL_DEVICES, "Medical devices")
     procedures = _section_field(enums.Section.PROCEDURES, "Medical procedures (actes)")

@@ -37,7 +37,9 @@ export function recordDocument(kind, withMasked) {
     .map((f) => `${f}(first: ${FIRST_PAGE}, includeSuperseded: true) { ${connection(f, withMasked)} }`)
     .join('\n');
   const [args, call] = root(kind);
-  return `query Record${args ? `(${args})` : ''} { record: ${call} { ${RECORD_HEAD} ${sections} ${EMERGENCY_FIELDS} } }`;
+  // A practitioner reading in an emergency mode is shown when it ends.
+  const until = kind === 'patientRecord' ? ' emergencyExpiresAt' : '';
+  return `query Record${args ? `(${args})` : ''} { record: ${call} { ${RECORD_HEAD}${until} ${sections} ${EMERGENCY_FIELDS} } }`;
 }
 
 // The next page of one section.

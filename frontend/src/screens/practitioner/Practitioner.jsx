@@ -80,6 +80,11 @@ export function Practitioner({ me }) {
     setIns('');
   };
 
+  // The access just opened, or one opened earlier and still running (the record read again,
+  // the page reloaded): the banner and its countdown either way.
+  const emergencyMode = record?.sectionAccess.map((a) => a.mode).find((m) => m === 'EMERGENCY_REGULATOR' || m === 'BREAK_GLASS');
+  const banner = emergency ?? (record?.emergencyExpiresAt && emergencyMode ? { mode: emergencyMode, expiresAt: record.emergencyExpiresAt } : null);
+
   return (
     <section>
       <h1>{t('pro.title')}</h1>
@@ -102,7 +107,7 @@ export function Practitioner({ me }) {
       )}
       {record && (
         <article aria-label={t('pro.recordOf', { name: `${record.firstName} ${record.lastName}` })}>
-          {emergency && <EmergencyBanner mode={emergency.mode} expiresAt={emergency.expiresAt} onExpired={closeView} />}
+          {banner && <EmergencyBanner mode={banner.mode} expiresAt={banner.expiresAt} onExpired={closeView} />}
           <h2>
             {record.firstName} {record.lastName}
           </h2>
