@@ -224,6 +224,10 @@ async def test_change_phone_then_codes_by_sms(client: httpx.AsyncClient, smtp_se
     account, caller = await _signed_in(client, smtp_server)
     refused = await caller.gql(CHANNEL, {"c": "SMS"})
     assert refused.codes == ["BAD_USER_INPUT"]
+    for not_a_number in ("------", "+ . . . . . .", "12-34"):  # separators, or too few digits
+        wrong = await caller.gql(CHANGE_PHONE, {"p": not_a_number})
+        assert wrong.errors[0]["extensions"]["reason"] == "INVALID_PHONE", not_a_number
+    assert (await Account.get(id=account.id)).pending_phone is None
     phone = "+33 6 98 76 54 21"
     sent = (await caller.gql(CHANGE_PHONE, {"p": phone})).ok()["changePhone"]["sentTo"]
     assert sent == "•• •• •• •• 21"

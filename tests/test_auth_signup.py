@@ -320,6 +320,7 @@ async def test_opening_a_record_with_bad_identity_or_contact_is_refused_and_writ
         ({"birthDate": "2999-01-01"}, "DATE_IN_FUTURE"),
         ({"email": "not-an-address"}, "INVALID_EMAIL"),
         ({"phone": "call me"}, "INVALID_PHONE"),
+        ({"phone": "-- -- -- --"}, "INVALID_PHONE"),
         ({"ins": "185057512345674"}, "INVALID_INS"),
         # The INS of the record just opened, its digits full-width: the same patient's number
         # written so that it would not be found as hers (a second record for her).

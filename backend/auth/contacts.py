@@ -22,8 +22,12 @@ def normalize_email(raw: str) -> str | None:
 
 
 def normalize_phone(raw: str) -> str | None:
+    """The number as typed, if it has the shape of one: six digits at least, separators aside
+    ("------" has the pattern's length, and no digit)."""
     phone = (raw or "").strip()
-    return phone if PHONE.match(phone) else None
+    if not PHONE.match(phone) or sum(c.isdigit() for c in phone) < 6:
+        return None
+    return phone
 
 
 def mask_email(email: str) -> str:
