@@ -143,6 +143,11 @@ async def test_fresh_factor_then_change_password(client: httpx.AsyncClient, smtp
     code = await smtp_server.code_for(account.email or "")
     assert (await caller.gql(CONFIRM_FRESH, {"c": wrong(code)})).codes == ["BAD_USER_INPUT"]
     assert (await caller.gql(CONFIRM_FRESH, {"c": code})).ok() == {"confirmFreshFactor": True}
+    # A reset asked before the change (by whoever knew the old password) is dead after it.
+    smtp_server.clear()
+    asked = (await Caller(client).gql(RESET, {"i": account.email})).ok()
+    reset = asked["requestPasswordReset"]["attemptToken"]
+    reset_code = await smtp_server.code_for(account.email or "")
     wrong_current = await caller.gql(CHANGE_PASSWORD, {"o": "not my password 1", "n": NEW_PASSWORD})
     assert wrong_current.codes == ["BAD_USER_INPUT"]
     common = await caller.gql(CHANGE_PASSWORD, {"o": factories.PASSWORD, "n": "motdepasse1234"})
@@ -152,6 +157,9 @@ async def test_fresh_factor_then_change_password(client: httpx.AsyncClient, smtp
     assert HASHER.verify((await Account.get(id=account.id)).password_hash or "", NEW_PASSWORD)
     assert (await caller.gql(ME)).ok()["me"] is not None
     assert (await Caller(client, session=other).gql(ME)).ok()["me"] is None
+    late = await Caller(client).gql(DO_RESET, {"t": reset, "c": reset_code, "p": "une autre phrase encore 9"})
+    assert late.codes and late.codes[0] in ("BAD_USER_INPUT", "RATE_LIMITED")
+    assert HASHER.verify((await Account.get(id=account.id)).password_hash or "", NEW_PASSWORD)
     await smtp_server.deliver()
     assert any("mot de passe" in m.subject for m in smtp_server.to(account.email or ""))
     events = await AccessEvent.filter(action="SECURITY_CHANGED").values_list("reason", flat=True)

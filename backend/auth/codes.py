@@ -43,6 +43,12 @@ _BOUND_TO = {column: f'{_RETIRE} AND "{column}" = $4' for column in ("attempt_id
 _BY_CHANNEL = f'{_RETIRE} AND "channel" = $4'
 
 
+async def retire_all(account_id: uuid.UUID, purpose: CodePurpose) -> None:
+    """End every live code of the account for a purpose (a password reset asked earlier,
+    once the password has changed)."""
+    await sql.execute(_RETIRE, [clock.now(), account_id, purpose.value])
+
+
 async def retire_by_channel(account_id: uuid.UUID, purpose: CodePurpose, channel: CodeChannel) -> None:
     """End the account's live codes of a purpose sent on a channel, whatever their session:
     a contact change started anew makes the codes sent for the earlier one useless."""
