@@ -59,6 +59,9 @@ async def test_password_reset(client: httpx.AsyncClient, smtp_server: SmtpServer
     ok = await Caller(client).gql(DO_RESET, {"t": token, "c": code, "p": NEW_PASSWORD})
     assert ok.ok() == {"resetPassword": True}
     assert HASHER.verify((await Account.get(id=account.id)).password_hash or "", NEW_PASSWORD)
+    # In the patient's history, as their own change.
+    (event,) = await AccessEvent.filter(action="SECURITY_CHANGED")
+    assert event.reason == "mot de passe réinitialisé" and event.actor_id == str(account.id)
     # Every session ended; the patient is told.
     assert (await caller.gql(ME)).ok()["me"] is None
     await smtp_server.deliver()

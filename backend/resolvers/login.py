@@ -13,6 +13,8 @@ from datetime import datetime
 from typing import NoReturn
 
 from backend import clock, sql
+from backend.audit.collector import AccessLog
+from backend.audit.writer import Actor
 from backend.auth import alerts, attempts, limits
 from backend.auth.codes import Outcome, Verdict, send_code
 from backend.auth.contacts import decoy_destination, destination, masked_destination, normalize_email
@@ -24,7 +26,7 @@ from backend.auth.passwords import (
     verify_password,
 )
 from backend.auth.sessions import revoke, revoke_all, start_session
-from backend.domain.enums import CodePurpose
+from backend.domain.enums import AccessAction, CodePurpose
 from backend.domain.identifiers import InvalidIdentifier, normalize_ins, normalize_rpps
 from backend.domain.reasons import Reason
 from backend.errors import BadUserInput, RateLimited
@@ -189,9 +191,16 @@ async def reset_password(ctx: Context, attempt_token: str, code: str, new_passwo
         raise BadUserInput.refused(exc) from None
     new_hash = await hash_password(new_password)
     account_id = await redeem_code(attempt_token, CodePurpose.PASSWORD_RESET, code)
-    await Account.filter(id=account_id).update(password_hash=new_hash)
-    await revoke_all(account_id)
     account = await Account.get(id=account_id)
+    # In the patient's history as a change of their own, as `changePassword` is: the caller
+    # has no session, the code they gave names them.
+    record = await Record.filter(owner_id=account_id).only("id").first()
+    log = AccessLog(Actor(account.id, account.display_name, None, str(account.role)))
+    async with log.change(
+        record.id if record else None, AccessAction.SECURITY_CHANGED, reason="mot de passe réinitialisé"
+    ):
+        await Account.filter(id=account_id).update(password_hash=new_hash)
+        await revoke_all(account_id)
     await alerts.notify(
         account, "Votre mot de passe DMP a été réinitialisé",
         "Le mot de passe de votre compte DMP vient d'être réinitialisé. Toutes vos sessions ont "
