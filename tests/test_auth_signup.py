@@ -113,6 +113,9 @@ async def test_opening_an_active_record_is_a_conflict(client: httpx.AsyncClient)
     result = await doctor.gql(OPEN, {"input": _identity(record.ins)})
     assert result.codes == ["CONFLICT"]
     assert await ActivationCode.filter(record_id=record.id).count() == 0
+    # The patient sees the attempt in their history.
+    (event,) = await AccessEvent.filter(record_id=record.id)
+    assert event.action == "ACCESS_DENIED" and event.reason == "ouverture d'un dossier existant"
 
 
 async def test_only_practitioners_open_records(client: httpx.AsyncClient) -> None:

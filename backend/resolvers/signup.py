@@ -91,6 +91,8 @@ async def open_record_for_patient(
         except IntegrityError:
             record = await Record.get(ins=ins)  # opened at the same moment elsewhere
     if record.status != RecordStatus.PENDING and not await activation.recovery_open(record):
+        # The patient sees in their history that someone tried to open a record with their INS.
+        ctx.access_log.note(record.id, AccessAction.ACCESS_DENIED, reason="ouverture d'un dossier existant")
         raise Conflict("A record already exists for this INS; the patient signs in to it")
     async with ctx.access_log.changing(record.id) as conn:
         if given:
