@@ -8,10 +8,16 @@ from dataclasses import dataclass
 from backend import clock
 from backend.domain.enums import AccessAction, AccessMode, RecordStatus, Role
 from backend.errors import Conflict, Forbidden, NotFound, Unauthenticated
-from backend.models import EmergencySession, Grant, Record
+from backend.models import Grant, Record
 from backend.resolvers.auth import FRESH_REQUIRED
 from backend.resolvers.context import Context
-from backend.resolvers.records import RecordView, own_record, patients_own_record, view_of
+from backend.resolvers.records import (
+    RecordView,
+    end_emergency_sessions,
+    own_record,
+    patients_own_record,
+    view_of,
+)
 
 RETENTION = dt.timedelta(days=3653)  # 10 years, leap days included
 DELETION_GRACE = dt.timedelta(days=30)
@@ -81,9 +87,7 @@ async def close_record(ctx: Context) -> RecordView:
         if moved != 1:
             raise Conflict("The record changed meanwhile; reload and try again")
         await Grant.filter(record_id=record.id).using_db(conn).delete()
-        await EmergencySession.filter(record_id=record.id, expires_at__gt=now).using_db(conn).update(
-            expires_at=now
-        )
+        await end_emergency_sessions(conn, record.id, now)
         await ctx.access_log.record_change(record.id, AccessAction.RECORD_CLOSED, mode=AccessMode.OWNER)
     record.status, record.closed_at = RecordStatus.CLOSED, now
     record.treating_physician_id = None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -213,23 +214,34 @@ def emergency_profile(ctx: Context, view: RecordView) -> dict[str, Any]:
     }
 
 
-# The emergency modes, strongest first, with the kind of session each comes from.
-_EMERGENCY_KINDS = ((AccessMode.EMERGENCY_REGULATOR, EmergencyKind.REGULATOR),
-                    (AccessMode.BREAK_GLASS, EmergencyKind.BREAK_GLASS))
+# The kind of session each emergency mode comes from.
+_EMERGENCY_KINDS = {AccessMode.EMERGENCY_REGULATOR: EmergencyKind.REGULATOR,
+                    AccessMode.BREAK_GLASS: EmergencyKind.BREAK_GLASS}
 
 
-async def emergency_until(ctx: Context, view: RecordView) -> tuple[AccessMode, dt.datetime] | None:
-    """The emergency mode the caller reads some section in, and when its session ends; None
-    when no section is read in an emergency mode. Not medical content: when the access opened
-    by the caller ends."""
-    modes = set(view.modes.values())
-    practitioner_id = ctx.viewer.practitioner_id
-    for mode, kind in _EMERGENCY_KINDS:
-        if mode in modes and practitioner_id is not None:
-            session = await EmergencySession.filter(
-                record_id=view.record.id, practitioner_id=practitioner_id, kind=kind,
-                expires_at__gt=clock.now(),
-            ).order_by("-expires_at").first()
-            if session is not None:
-                return mode, session.expires_at
-    return None
+async def emergency_ends(ctx: Context, view: RecordView) -> dt.datetime | None:
+    """When the caller's open emergency session behind the sections read in an emergency mode
+    ends; None when none is. Not medical content: when the access the caller opened ends."""
+    kinds = {_EMERGENCY_KINDS[m] for m in view.modes.values() if m in _EMERGENCY_KINDS}
+    if not kinds or ctx.viewer.practitioner_id is None:
+        return None
+    session = await EmergencySession.filter(
+        record_id=view.record.id, practitioner_id=ctx.viewer.practitioner_id, kind__in=kinds,
+        expires_at__gt=clock.now(),
+    ).order_by("-expires_at").first()
+    return session.expires_at if session is not None else None
+
+
+async def end_emergency_sessions(
+    conn: Any, record_id: Any, now: dt.datetime, *, practitioner_id: Any = None,
+    kinds: Sequence[EmergencyKind] | None = None,
+) -> None:
+    """End the record's emergency sessions still open at `now` (of one practitioner, of some
+    kinds): the record closed, a practitioner blocked, a kind opposed. Allowing again later
+    does not bring them back."""
+    sessions = EmergencySession.filter(record_id=record_id, expires_at__gt=now)
+    if practitioner_id is not None:
+        sessions = sessions.filter(practitioner_id=practitioner_id)
+    if kinds is not None:
+        sessions = sessions.filter(kind__in=kinds)
+    await sessions.using_db(conn).update(expires_at=now)

@@ -20,9 +20,9 @@ from backend.domain.enums import (
 )
 from backend.domain.reasons import Reason
 from backend.errors import BadUserInput, Forbidden, NotFound, Unauthenticated
-from backend.models import BlockedPractitioner, EmergencySession, Grant, Practitioner, Record
+from backend.models import BlockedPractitioner, Grant, Practitioner, Record
 from backend.resolvers.context import Context
-from backend.resolvers.records import patients_own_record
+from backend.resolvers.records import end_emergency_sessions, patients_own_record
 
 DIRECTORY_LIMIT = 50
 SEARCH_MIN = 2
@@ -238,11 +238,7 @@ async def block_practitioner(ctx: Context, practitioner_id: str) -> Sharing:
         if current.treating_physician_id == practitioner.id:  # type: ignore[attr-defined]
             raise _refuse_treating_physician()  # named meanwhile
         await Grant.filter(record_id=record.id, practitioner_id=practitioner.id).using_db(conn).delete()
-        # An emergency access open now ends: unblocking later does not bring it back.
-        now = clock.now()
-        await EmergencySession.filter(
-            record_id=record.id, practitioner_id=practitioner.id, expires_at__gt=now
-        ).using_db(conn).update(expires_at=now)
+        await end_emergency_sessions(conn, record.id, clock.now(), practitioner_id=practitioner.id)
         _, created = await BlockedPractitioner.get_or_create(
             record_id=record.id, practitioner_id=practitioner.id, using_db=conn
         )
@@ -299,16 +295,11 @@ async def set_emergency_preferences(
             await Record.filter(id=record.id).using_db(conn).update(
                 allow_regulator=allow_regulator_access, allow_break_glass=allow_break_glass
             )
-            # The emergency accesses the patient now opposes end, if open: allowing them again
-            # later does not bring them back.
             kinds = ((EmergencyKind.REGULATOR, allow_regulator_access),
                      (EmergencyKind.BREAK_GLASS, allow_break_glass))
             opposed = [kind for kind, allowed in kinds if not allowed]
-            if opposed:
-                now = clock.now()
-                await EmergencySession.filter(
-                    record_id=record.id, kind__in=opposed, expires_at__gt=now
-                ).using_db(conn).update(expires_at=now)
+            if opposed:  # the accesses of the kinds now opposed end
+                await end_emergency_sessions(conn, record.id, clock.now(), kinds=opposed)
             await _changed(
                 ctx,
                 record,

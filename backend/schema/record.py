@@ -158,8 +158,7 @@ class PatientRecord:
         "regulator) ends; null when no section is read in an emergency mode."
     )
     async def emergency_expires_at(self, info: Info) -> dt.datetime | None:
-        until = await records.emergency_until(info.context, self.view)
-        return until[1] if until else None
+        return await records.emergency_ends(info.context, self.view)
 
     medications = _section_field(enums.Section.MEDICATIONS, "Dispensed or prescribed medicines")
     medical_devices = _section_field(enums.Section.MEDICAL_DEVICES, "Medical devices")
