@@ -1,8 +1,9 @@
-import { useRef, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import { t } from '../i18n/index.js';
 import { runMutation } from '../gql/hooks.js';
 import { DETAIL_INPUTS, entryInput } from '../lib/entryInput.js';
 import { useKept } from '../lib/kept.js';
+import { useSending } from '../lib/sending.js';
 import { Field, SelectField } from './Field.jsx';
 import { ErrorBox, Notice } from './Status.jsx';
 import { ADD_ENTRY } from '../gql/shared.js';
@@ -15,27 +16,20 @@ export function AddEntryForm({ ins = null, sections, onAdded }) {
   const [details, setDetails] = useKept('addEntry.details', {});
   const [failure, setFailure] = useState(null);
   const [notice, setNotice] = useState(null);
-  const [busy, setBusy] = useState(false);
-  // A second click before the page redraws the disabled button must not add the entry twice.
-  const sending = useRef(false);
+  const [busy, send] = useSending(); // a double click adds the entry once
   if (!sections.length) return null;
   const current = sections.includes(section) ? section : sections[0];
   const fields = DETAIL_INPUTS[current]?.[1] ?? [];
 
   const submit = async (event) => {
     event.preventDefault();
-    if (sending.current) return;
-    sending.current = true;
-    setBusy(true);
-    setFailure(null);
-    setNotice(null);
-    let result;
-    try {
-      result = await runMutation(ADD_ENTRY, { input: entryInput({ ins, section: current, title, date, code, details }) });
-    } finally {
-      sending.current = false;
-      setBusy(false);
-    }
+    const input = entryInput({ ins, section: current, title, date, code, details });
+    const result = await send(() => {
+      setFailure(null);
+      setNotice(null);
+      return runMutation(ADD_ENTRY, { input });
+    });
+    if (!result) return; // sent already
     if (result.code) return setFailure(result);
     setTitle('');
     setCode('');

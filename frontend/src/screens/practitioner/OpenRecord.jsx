@@ -1,10 +1,11 @@
-import { useRef, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import { locale, t } from '../../i18n/index.js';
 import { runMutation } from '../../gql/hooks.js';
 import { Field } from '../../components/Field.jsx';
 import { ErrorBox } from '../../components/Status.jsx';
 import { formatDateTime } from '../../lib/dates.js';
 import { normalizeIns } from '../../lib/ins.js';
+import { useSending } from '../../lib/sending.js';
 import { OPEN_RECORD } from './documents.js';
 
 // At the point of care, after checking the patient's identity: open a record, hand over the code.
@@ -12,26 +13,19 @@ export function OpenRecord() {
   const [form, setForm] = useState({ ins: '', firstName: '', lastName: '', birthDate: '', email: '' });
   const [opened, setOpened] = useState(null);
   const [failure, setFailure] = useState(null);
-  const [busy, setBusy] = useState(false);
   // Sent once: a second click would open the record again and void the code just handed over.
-  const sending = useRef(false);
+  const [busy, send] = useSending();
   const set = (name) => (value) => setForm({ ...form, [name]: value });
 
   const submit = async (event) => {
     event.preventDefault();
-    if (sending.current) return;
-    sending.current = true;
-    setBusy(true);
-    setFailure(null);
-    setOpened(null); // an earlier patient's code must not stay beside this one's answer
     const input = { ...form, ins: normalizeIns(form.ins), email: form.email.trim() || null };
-    let result;
-    try {
-      result = await runMutation(OPEN_RECORD, { input });
-    } finally {
-      sending.current = false;
-      setBusy(false);
-    }
+    const result = await send(() => {
+      setFailure(null);
+      setOpened(null); // an earlier patient's code must not stay beside this one's answer
+      return runMutation(OPEN_RECORD, { input });
+    });
+    if (!result) return; // sent already
     if (result.code) return setFailure(result);
     setOpened(result.data.openRecordForPatient);
     setForm({ ins: '', firstName: '', lastName: '', birthDate: '', email: '' });

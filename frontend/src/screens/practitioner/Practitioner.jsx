@@ -21,7 +21,6 @@ export function Practitioner({ me }) {
   const [record, setRecord] = useState(null);
   const [failure, setFailure] = useState(null);
   const [loading, setLoading] = useState(false);
-  const [emergency, setEmergency] = useState(null);
   // The record was refused: the emergency form stays offered until another record is asked
   // for, whatever the emergency form's own refusals (a reason too short).
   const [refused, setRefused] = useState(false);
@@ -49,20 +48,16 @@ export function Practitioner({ me }) {
     event.preventDefault();
     const target = normalizeIns(ins);
     setActive(target);
-    setEmergency(null);
     await load(target);
   };
 
   const openEmergency = async (event) => {
     event.preventDefault();
     setFailure(null);
-    const [document, field] = me?.isRegulator ? [REGULATOR, 'regulatorAccess'] : [BREAK_GLASS, 'openBreakGlass'];
-    const result = await runMutation(document, { ins: active, reason: reason.trim() });
+    const result = await runMutation(me?.isRegulator ? REGULATOR : BREAK_GLASS, { ins: active, reason: reason.trim() });
     if (result.code) return setFailure(result);
-    const opened = result.data[field];
-    setEmergency({ mode: opened.mode, expiresAt: opened.expiresAt });
     setReason('');
-    await load(active);
+    await load(active); // read in the emergency mode now open: its banner comes with it
   };
 
   const more = async (field) => {
@@ -75,15 +70,14 @@ export function Practitioner({ me }) {
     forget('addEntry.');
     setRecord(null);
     setActive(null);
-    setEmergency(null);
     setRefused(false);
     setIns('');
   };
 
-  // The access just opened, or one opened earlier and still running (the record read again,
-  // the page reloaded): the banner and its countdown either way.
+  // Whenever the record is read in an emergency mode (just opened, or opened earlier and
+  // still running): its banner and countdown, from the record itself.
   const emergencyMode = record?.sectionAccess.map((a) => a.mode).find((m) => m === 'EMERGENCY_REGULATOR' || m === 'BREAK_GLASS');
-  const banner = emergency ?? (record?.emergencyExpiresAt && emergencyMode ? { mode: emergencyMode, expiresAt: record.emergencyExpiresAt } : null);
+  const banner = record?.emergencyExpiresAt && emergencyMode ? { mode: emergencyMode, expiresAt: record.emergencyExpiresAt } : null;
 
   return (
     <section>
