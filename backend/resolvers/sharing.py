@@ -123,7 +123,7 @@ async def _owned_active_record(ctx: Context) -> Record:
     """The signed-in patient's record; sharing changes need it ACTIVE."""
     record = await patients_own_record(ctx, "Only the patient manages the sharing of their record")
     if record is None or record.status != RecordStatus.ACTIVE:
-        raise Forbidden("Your record must be active to change its sharing")
+        raise Forbidden(NOT_ACTIVE)
     return record
 
 
@@ -143,7 +143,10 @@ async def _practitioner(practitioner_id: str) -> Practitioner:
     return practitioner
 
 
-async def _is_blocked(record: Record, practitioner: Practitioner, conn: Any = None) -> bool:
+NOT_ACTIVE = "Your record must be active to change its sharing"
+
+
+async def _is_blocked(record: Record, practitioner: Practitioner, conn: Any) -> bool:
     return await BlockedPractitioner.filter(
         record_id=record.id, practitioner_id=practitioner.id
     ).using_db(conn).exists()
@@ -154,7 +157,7 @@ async def _still_active(record: Record, conn: Any) -> Record:
     lock was taken are made again on it, as a concurrent change may have committed since."""
     current = await Record.filter(id=record.id).using_db(conn).first()
     if current is None or current.status != RecordStatus.ACTIVE:
-        raise Forbidden("Your record must be active to change its sharing")
+        raise Forbidden(NOT_ACTIVE)
     return current
 
 
@@ -199,8 +202,6 @@ async def grant_access(ctx: Context, practitioner_id: str, sections: list[Sectio
             profession=practitioner.profession,
             sections=[s.value for s in _in_matrix_order(refused)],
         )
-    if await _is_blocked(record, practitioner):
-        raise _refuse_blocked()
     values = [s.value for s in _in_matrix_order(wanted)]
     async with ctx.access_log.changing(record.id) as conn:
         # The record's lock, taken first, makes concurrent changes of one record wait here;
@@ -231,12 +232,10 @@ async def revoke_access(ctx: Context, practitioner_id: str) -> Sharing:
 async def block_practitioner(ctx: Context, practitioner_id: str) -> Sharing:
     record = await _owned_active_record(ctx)
     practitioner = await _practitioner(practitioner_id)
-    if record.treating_physician_id == practitioner.id:  # type: ignore[attr-defined]
-        raise _refuse_treating_physician()
     async with ctx.access_log.changing(record.id) as conn:
         current = await _still_active(record, conn)
         if current.treating_physician_id == practitioner.id:  # type: ignore[attr-defined]
-            raise _refuse_treating_physician()  # named meanwhile
+            raise _refuse_treating_physician()
         await Grant.filter(record_id=record.id, practitioner_id=practitioner.id).using_db(conn).delete()
         await end_emergency_sessions(conn, record.id, clock.now(), practitioner_id=practitioner.id)
         _, created = await BlockedPractitioner.get_or_create(
@@ -273,13 +272,11 @@ async def set_treating_physician(ctx: Context, practitioner_id: str | None) -> S
         raise BadUserInput(
             "The treating physician must be a doctor (medecin)", Reason.TREATING_PHYSICIAN_NOT_DOCTOR
         )
-    if await _is_blocked(record, practitioner):
-        raise _refuse_blocked()
     if record.treating_physician_id != practitioner.id:  # type: ignore[attr-defined]
         async with ctx.access_log.changing(record.id) as conn:
             await _still_active(record, conn)
             if await _is_blocked(record, practitioner, conn):
-                raise _refuse_blocked()  # blocked meanwhile
+                raise _refuse_blocked()
             await Record.filter(id=record.id).using_db(conn).update(treating_physician_id=practitioner.id)
             await _changed(ctx, record, f"médecin traitant : {_who(practitioner)}")
         record.treating_physician_id = practitioner.id
