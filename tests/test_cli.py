@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import secrets
+import sqlite3
+import threading
 from pathlib import Path
 
 import httpx
+import pytest
 
 from backend.models import Account, ApiToken, Practitioner, Record
+from backend.sqlite_client import ImmediateSqliteClient
 from tests.factories import new_ins, new_rpps
 from tests.server import dmp_server, run_dmp
 
@@ -142,6 +147,34 @@ def test_migrate_on_a_file_that_is_not_a_database_stops_with_one_line(tmp_path: 
     result = run_dmp("migrate", DMP_DATABASE_URL=f"sqlite://{bad}")
     assert result.returncode == 1
     assert _one_line_error(result.stderr) == "dmp: database error: file is not a database"
+
+
+def test_a_sqlite_file_that_cannot_be_opened_fails_before_any_worker_thread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A folder that does not exist: aiosqlite stopped the worker thread it had started
+    without waiting for it, and the thread then sometimes printed an "Event loop is closed"
+    traceback after the command's one-line error."""
+    started: list[str] = []
+    start = threading.Thread.start
+
+    def counted(thread: threading.Thread) -> None:
+        started.append(thread.name)
+        start(thread)
+
+    monkeypatch.setattr(threading.Thread, "start", counted)
+    client = ImmediateSqliteClient(file_path=str(tmp_path / "missing" / "dmp.sqlite3"), connection_name="t")
+
+    async def open_it() -> None:
+        with pytest.raises(sqlite3.OperationalError, match="unable to open database file"):
+            await client.create_connection(with_db=True)
+
+    asyncio.run(open_it())
+    assert [name for name in started if "_connection_worker_thread" in name] == []
+    for _ in range(3):
+        result = run_dmp("deliver-outbox", DMP_DATABASE_URL=f"sqlite://{tmp_path}/missing/dmp.sqlite3")
+        assert result.returncode == 1
+        assert _one_line_error(result.stderr) == "dmp: database error: unable to open database file"
 
 
 def test_serve_answers_graphql_and_health() -> None:
