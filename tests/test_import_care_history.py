@@ -249,3 +249,25 @@ async def test_concurrent_corrections_of_one_item_leave_one_current_version(
     assert key.entry_id == current[0].id  # type: ignore[attr-defined]
     # Each version supersedes the one before: a chain, not a fork.
     assert len({e.supersedes_id for e in versions}) == 3  # type: ignore[attr-defined]
+
+
+async def test_many_concurrent_corrections_of_one_item_all_succeed(client: httpx.AsyncClient) -> None:
+    """Each correction waits for the one before it to commit, and corrects what it committed:
+    none is refused as a whole with CONFLICT (DESIGN §6: failures are per item)."""
+    _, record = await factories.patient()
+    insurer = await _insurer(client)
+    (await insurer.gql(IMPORT, {"items": [medication_item(record.ins, 1)]})).ok()
+    answers = await asyncio.gather(*(
+        insurer.gql(IMPORT, {"items": [medication_item(record.ins, 1, title=f"Version {n}"),
+                                       medication_item(record.ins, 100 + n)]})
+        for n in range(8)
+    ))
+    payloads = [answer.ok()["importCareHistory"] for answer in answers]
+    assert [(p["corrected"], p["created"], p["rejected"]) for p in payloads] == [(1, 1, [])] * 8
+    versions = await Entry.filter(record_id=record.id, external_id="MED-1")
+    assert len(versions) == 9
+    current = [e for e in versions if not e.superseded]
+    assert len(current) == 1
+    key = await ImportKey.get(record_id=record.id, external_id="MED-1")
+    assert key.entry_id == current[0].id  # type: ignore[attr-defined]
+    assert len({e.supersedes_id for e in versions}) == 9  # type: ignore[attr-defined]

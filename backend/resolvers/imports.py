@@ -255,13 +255,16 @@ _TARGETS = (
     'SELECT "ins", "id", "status", "birth_date" FROM "record"'
     ' WHERE "ins" IN (SELECT "value" FROM json_each(?1))',
 )
-# The keys of exactly the (INS, external id) pairs of the batch, one index probe each.
+# The keys of exactly the (INS, external id) pairs of the batch, one index probe each. On
+# PostgreSQL they are locked, in the keys' order (two imports cannot deadlock on them): an
+# import correcting an item waits for one correcting it already, then reads what that one
+# committed, instead of failing its whole batch (SQLite's writers take turns anyway).
 _KEYS = (
     'SELECT w."ins", w."external_id", k."id", k."entry_id", k."content_hash"'
     ' FROM unnest($2::text[], $3::text[]) AS w("ins", "external_id")'
     ' JOIN "record" r ON r."ins" = w."ins"'
     ' JOIN "import_key" k ON k."record_id" = r."id" AND k."organization" = $1'
-    ' AND k."external_id" = w."external_id"',
+    ' AND k."external_id" = w."external_id" ORDER BY k."id" FOR UPDATE OF k',
     "SELECT r.ins, k.external_id, k.id, k.entry_id, k.content_hash"
     " FROM json_each(?2) w JOIN record r ON r.ins = json_extract(w.value, '$[0]')"
     " JOIN import_key k ON k.record_id = r.id AND k.organization = ?1"
@@ -465,8 +468,9 @@ async def _write(actor: Actor, organization: str, valid: list[_Valid]) -> Import
 
         corrections = [(e, e.supersedes) for e in entries if e.supersedes is not None]
         await _insert(conn, organization, now, entries)
-        # Each key moves only from the version this import read; otherwise another import
-        # corrected it in between, and the batch is retried against what that one committed.
+        # Each key moves only from the version this import read (on SQLite, and on PostgreSQL
+        # where the keys are locked as they are read, no other import can have moved it; kept
+        # as a check): otherwise the batch is retried against what the other one committed.
         for e, known in sorted(corrections, key=lambda c: c[1].id):
             if not await _move_key(conn, known, e.id, e.valid.content_hash):
                 raise _Race
