@@ -38,6 +38,10 @@ def content_disposition(filename: str) -> str:
 
 
 async def download_file(request: Request) -> Response:
+    if request.method != "GET":
+        # HEAD (which Starlette adds to a GET route) would send the document's name and size,
+        # and be written in the history as a download, without the content: refused.
+        return Response(status_code=405, headers={"Allow": "GET", "Cache-Control": "no-store"})
     try:
         viewer = await resolve_viewer(request)
     except BadToken:

@@ -92,6 +92,24 @@ async def test_bearer_token_works_like_the_session(client: httpx.AsyncClient) ->
     assert (await events(record))[-1].action == AccessAction.DOCUMENT_DOWNLOADED.value
 
 
+async def test_head_is_refused_and_writes_nothing(client: httpx.AsyncClient) -> None:
+    """HEAD sent the document's name and size and wrote a download event, though no content
+    left: it is refused before anything is read or written, as no reader needs it."""
+    _, record, _, entry_id = await uploaded(client, pdf("head"))
+    caller, _ = await practitioner_with(client, record, ["DOCUMENTS"])
+    before = len(await events(record))
+    client.cookies.clear()
+    for name, value in caller.cookies().items():
+        client.cookies.set(name, value)
+    response = await client.head(f"/files/{entry_id}")
+    assert response.status_code == 405
+    assert response.headers["allow"] == "GET"
+    assert "content-disposition" not in response.headers
+    assert len(await events(record)) == before
+    assert (await download(caller, entry_id)).status_code == 200
+    assert len(await events(record)) == before + 1
+
+
 async def test_break_glass_download_is_logged_with_its_mode(client: httpx.AsyncClient) -> None:
     _, record, _, entry_id = await uploaded(client, pdf())
     caller, pro = await practitioner_with(client, record, [])
