@@ -337,3 +337,28 @@ async def test_opening_a_record_with_bad_identity_or_contact_is_refused_and_writ
     assert await Record.all().count() == 0
     assert await ActivationCode.all().count() == 0
     assert await AccessEvent.all().count() == 0
+
+
+async def test_a_pending_record_of_another_identity_is_not_handed_over(client: httpx.AsyncClient) -> None:
+    """An insurer's import opened a pending record for this INS: a practitioner giving another
+    name or birth date gets no code for it (an INS is not enough to take a record)."""
+    doctor = await _doctor(client)
+    ins = factories.new_ins()
+    (await doctor.gql(OPEN, {"input": _identity(ins, email="lea@test.dmp")})).ok()
+    record = await Record.get(ins=ins)
+    codes_before = await ActivationCode.filter(record_id=record.id).count()
+    for other in ({"firstName": "Marie", "lastName": "Curie"}, {"birthDate": "1990-04-03"},
+                  {"lastName": "Martine"}):
+        result = await doctor.gql(OPEN, {"input": {**_identity(ins, email="other@test.dmp"), **other}})
+        assert result.codes == ["BAD_USER_INPUT"]
+        assert result.errors[0]["extensions"]["reason"] == "IDENTITY_MISMATCH"
+    assert await ActivationCode.filter(record_id=record.id).count() == codes_before
+    again = await Record.get(ins=ins)
+    assert (again.first_name, again.pending_contact) == ("Léa", "lea@test.dmp")
+    denied = await AccessEvent.filter(record_id=record.id, action="ACCESS_DENIED")
+    assert [e.reason for e in denied] == ["ouverture refusée : identité différente"] * 3
+    # The same person written another way at another desk is the same identity.
+    same = (await doctor.gql(OPEN, {"input": {**_identity(ins), "firstName": " LEA ",
+                                              "lastName": "martin"}})).ok()
+    assert same["openRecordForPatient"]["activationCode"]
+    assert await ActivationCode.filter(record_id=record.id).count() == codes_before + 1

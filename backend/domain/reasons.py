@@ -22,6 +22,7 @@ class Reason(StrEnum):
     INVALID_INS = "INVALID_INS"
     INVALID_RPPS = "INVALID_RPPS"
     INVALID_ID = "INVALID_ID"  # field: an id or cursor that is not one
+    IDENTITY_MISMATCH = "IDENTITY_MISMATCH"  # a record of this INS holds another name or birth date
     # Free text and values
     FIELD_REQUIRED = "FIELD_REQUIRED"  # field
     FIELD_TOO_LONG = "FIELD_TOO_LONG"  # field, max

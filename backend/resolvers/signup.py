@@ -8,6 +8,7 @@ a valid code, every failure gives the same answer after the same work.
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -54,6 +55,21 @@ def _name(raw: str, what: str, field: str) -> str:
     return value
 
 
+def _comparable(name: str) -> str:
+    """A name as compared with the one on file: without accents, case, or the separators
+    typed differently from one desk to another (« Jean-Pierre » and « JEAN PIERRE »)."""
+    plain = "".join(c for c in unicodedata.normalize("NFKD", name) if not unicodedata.combining(c))
+    return " ".join("".join(c if c.isalnum() else " " for c in plain.casefold()).split())
+
+
+def _same_identity(record: Record, first: str, last: str, birth_date: dt.date) -> bool:
+    return (
+        record.birth_date == birth_date
+        and _comparable(record.first_name) == _comparable(first)
+        and _comparable(record.last_name) == _comparable(last)
+    )
+
+
 async def open_record_for_patient(
     ctx: Context, ins: str, first_name: str, last_name: str, birth_date: dt.date,
     email: str | None, phone: str | None,
@@ -94,6 +110,16 @@ async def open_record_for_patient(
         # The patient sees in their history that someone tried to open a record with their INS.
         ctx.access_log.note(record.id, AccessAction.ACCESS_DENIED, reason="ouverture d'un dossier existant")
         raise Conflict("A record already exists for this INS; the patient signs in to it")
+    if not _same_identity(record, first, last, birth_date):
+        # A record opened by an import, or earlier at another desk, for another person: a new
+        # code would hand its content to whoever activates it (DESIGN §2, an INS is not enough).
+        ctx.access_log.note(
+            record.id, AccessAction.ACCESS_DENIED, reason="ouverture refusée : identité différente"
+        )
+        raise BadUserInput(
+            "The name or birth date differs from the record of this INS; check the INS and the identity",
+            Reason.IDENTITY_MISMATCH,
+        )
     async with ctx.access_log.changing(record.id) as conn:
         if given:
             await Record.filter(id=record.id).using_db(conn).update(**given)

@@ -395,6 +395,7 @@ export default {
 
   "reason.INVALID_INS": "The INS number is not valid: it has 15 characters (13 digits, 2A or 2B for Corsica, then a 2-digit key). Check it on your Vitale card.",
   "reason.INVALID_RPPS": "The RPPS number is not valid: it has 11 digits.",
+  "reason.IDENTITY_MISMATCH": "A record of this INS holds another name or birth date: check the INS and the identity document.",
   "reason.INVALID_ID": "“{field}”: value not recognised. Reload the page and try again.",
   "reason.FIELD_REQUIRED": "“{field}” is required.",
   "reason.FIELD_TOO_LONG": "“{field}”: {max} characters at most.",

@@ -395,6 +395,7 @@ export default {
 
   "reason.INVALID_INS": "Le numéro INS n'est pas valable : il compte 15 caractères (13 chiffres, 2A ou 2B pour la Corse, puis une clé de 2 chiffres). Vérifiez-le sur votre carte Vitale.",
   "reason.INVALID_RPPS": "Le numéro RPPS n'est pas valable : il compte 11 chiffres.",
+  "reason.IDENTITY_MISMATCH": "Un dossier de cet INS porte un autre nom ou une autre date de naissance : vérifiez l'INS et la pièce d'identité.",
   "reason.INVALID_ID": "« {field} » : valeur non reconnue. Rechargez la page et réessayez.",
   "reason.FIELD_REQUIRED": "« {field} » est à remplir.",
   "reason.FIELD_TOO_LONG": "« {field} » : {max} caractères au plus.",
