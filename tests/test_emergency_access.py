@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import httpx
 import pytest
@@ -235,3 +238,37 @@ async def test_blocking_or_opposing_ends_an_open_emergency_access(client: httpx.
     # A new access is opened as the first was.
     (await doctor.gql(BREAK_GLASS, {"ins": record.ins, "r": REASON})).ok()
     assert (await doctor.gql(READ, {"ins": record.ins})).ok()["patientRecord"]["accessMode"] == "BREAK_GLASS"
+
+
+@pytest.mark.parametrize("change", ["block", "oppose", "close"])
+async def test_a_block_opposition_or_closing_committed_meanwhile_refuses_the_opening(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch, change: str
+) -> None:
+    """The patient's change commits after the opening's first checks and before it takes the
+    record's lock: it found no session to end, so the opening is refused under the lock (an
+    access opened then would come back when the patient unblocks or allows it again)."""
+    from backend.audit.collector import AccessLog
+
+    _, record = await factories.patient()
+    doctor, account = await _pro(client)
+    practitioner = await account.practitioner  # type: ignore[attr-defined]
+    changing = AccessLog.changing
+
+    @asynccontextmanager
+    async def meanwhile(self: AccessLog, record_id: uuid.UUID) -> AsyncIterator[object]:
+        if change == "block":
+            await BlockedPractitioner.create(record_id=record.id, practitioner_id=practitioner.id)
+        elif change == "oppose":
+            await Record.filter(id=record.id).update(allow_break_glass=False)
+        else:
+            await Record.filter(id=record.id).update(status=RecordStatus.CLOSED)
+        async with changing(self, record_id) as conn:
+            yield conn
+
+    monkeypatch.setattr(AccessLog, "changing", meanwhile)
+    result = await doctor.gql(BREAK_GLASS, {"ins": record.ins, "r": REASON})
+    monkeypatch.setattr(AccessLog, "changing", changing)
+    assert result.codes == ["FORBIDDEN"]
+    await _nothing_opened(record)
+    denied = await AccessEvent.filter(record_id=record.id, action=AccessAction.ACCESS_DENIED.value)
+    assert [e.reason for e in denied] == ["accès d'urgence refusé"]

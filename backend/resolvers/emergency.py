@@ -14,7 +14,7 @@ from backend.config import settings
 from backend.domain.enums import AccessAction, AccessMode, EmergencyKind, Profession, RecordStatus, Role
 from backend.domain.reasons import Reason
 from backend.errors import BadUserInput, Forbidden, Unauthenticated
-from backend.models import Account, EmergencySession, Record
+from backend.models import Account, BlockedPractitioner, EmergencySession, Record
 from backend.notify.outbox import enqueue_email
 from backend.resolvers.arguments import ins_argument
 from backend.resolvers.context import Context
@@ -90,6 +90,17 @@ async def open_emergency(ctx: Context, ins: str, reason: str, kind: EmergencyKin
     now = clock.now()
     expires_at = now + dt.timedelta(minutes=_minutes(kind))
     async with ctx.access_log.changing(record.id) as conn:
+        # Under the record's lock, as it is now: a block, an opposition or a closing that
+        # committed since the checks above had no session to end, so it is refused here.
+        current = await Record.filter(id=record.id).using_db(conn).first()
+        if (
+            current is None or current.status != RecordStatus.ACTIVE or _opposed(current, kind)
+            or await BlockedPractitioner.filter(
+                record_id=record.id, practitioner_id=viewer.practitioner_id
+            ).using_db(conn).exists()
+        ):
+            ctx.access_log.note(record.id, AccessAction.ACCESS_DENIED, reason="accès d'urgence refusé")
+            raise Forbidden(REFUSED)
         await EmergencySession.create(
             using_db=conn,
             id=uuid.uuid4(),
