@@ -7,8 +7,8 @@ import datetime as dt
 import httpx
 
 from backend import clock
-from backend.domain.enums import Profession, RecordStatus
-from backend.models import AccessEvent, Account, Grant, Record
+from backend.domain.enums import EmergencyKind, Profession, RecordStatus
+from backend.models import AccessEvent, Account, EmergencySession, Grant, Record
 from tests import factories
 from tests.conftest import Caller, session_for
 
@@ -132,3 +132,23 @@ async def test_deletion_needs_a_fresh_second_factor(client: httpx.AsyncClient) -
     await Session.filter(account_id=patient.id).update(fresh_factor_at=clock.now())
     assert (await owner.gql(DELETE)).ok()["requestRecordDeletion"]["status"] == "DELETED"
     assert await _actions(record) == ["DELETION_REQUESTED"]
+
+
+async def test_a_deletion_request_ends_emergency_accesses_and_cancelling_does_not_bring_them_back(
+    client: httpx.AsyncClient,
+) -> None:
+    patient, record = await factories.patient()
+    owner = await _as(client, patient)
+    account, practitioner = await factories.practitioner(Profession.MEDECIN)
+    doctor = await _as(client, account)
+    now = clock.now()
+    await EmergencySession.create(
+        record=record, practitioner=practitioner, kind=EmergencyKind.BREAK_GLASS,
+        reason="patient inconscient aux urgences", opened_at=now,
+        expires_at=now + dt.timedelta(minutes=60),
+    )
+    assert (await doctor.gql(READ, {"ins": record.ins})).ok()["patientRecord"]["medications"]
+    (await owner.gql(DELETE)).ok()
+    assert not await EmergencySession.filter(record_id=record.id, expires_at__gt=clock.now()).exists()
+    (await owner.gql(CANCEL)).ok()
+    assert (await doctor.gql(READ, {"ins": record.ins})).codes == ["FORBIDDEN"]

@@ -61,14 +61,18 @@ async def my_record_state(ctx: Context) -> RecordState | None:
 
 
 async def _move(
-    ctx: Context, record: Record, expected: RecordStatus, action: AccessAction, **changes: object
+    ctx: Context, record: Record, expected: RecordStatus, action: AccessAction, *,
+    end_emergencies: bool = False, **changes: object
 ) -> None:
     """Change the status only if it is still `expected`, so two requests cannot both win; the
-    change and its event commit together."""
-    async with ctx.access_log.changing(record.id):
-        moved = await Record.filter(id=record.id, status=expected).update(**changes)
+    change and its event commit together. `end_emergencies` ends the open emergency accesses,
+    which a later change back must not bring back."""
+    async with ctx.access_log.changing(record.id) as conn:
+        moved = await Record.filter(id=record.id, status=expected).using_db(conn).update(**changes)
         if moved != 1:
             raise Conflict("The record changed meanwhile; reload and try again")
+        if end_emergencies:
+            await end_emergency_sessions(conn, record.id, clock.now())
         await ctx.access_log.record_change(record.id, action, mode=AccessMode.OWNER)
     for name, value in changes.items():
         setattr(record, name, value)
@@ -114,7 +118,9 @@ async def request_deletion(ctx: Context) -> RecordState:
     status = RecordStatus(record.status)
     if status not in (RecordStatus.ACTIVE, RecordStatus.CLOSED):
         raise Conflict("Deletion was already requested")
-    await _move(ctx, record, status, AccessAction.DELETION_REQUESTED,
+    # Practitioners lose their access; an emergency access ends, as when a record closes:
+    # cancelling the deletion gives back the grants, not an emergency access without a reason.
+    await _move(ctx, record, status, AccessAction.DELETION_REQUESTED, end_emergencies=True,
                 status=RecordStatus.DELETED, deletion_requested_at=clock.now())
     return RecordState(record)
 
