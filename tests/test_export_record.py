@@ -12,6 +12,7 @@ import httpx
 import pytest
 from fhir.resources.R4B.bundle import Bundle
 
+from backend import clock
 from backend.domain.enums import AccessAction, Profession, RecordStatus, Section
 from backend.models import AccessEvent, Account, BlockedPractitioner, Grant, Record
 from tests import factories
@@ -232,6 +233,22 @@ async def test_owner_exports_a_closed_record(client: httpx.AsyncClient) -> None:
     assert [i.resource.get_resource_type() for i in bundle.entry] == ["Patient", "Immunization"]
     actions = await AccessEvent.filter(record_id=record.id).values_list("action", flat=True)
     assert actions == [AccessAction.RECORD_EXPORTED.value] * 2
+
+
+async def test_owner_exports_during_the_deletion_grace_period(client: httpx.AsyncClient) -> None:
+    """Export is the patient's at any time (DESIGN §2): after asking for deletion too, to keep
+    a copy before the purge, without cancelling it (which would give practitioners back
+    their access)."""
+    owner, record = await factories.patient()
+    await factories.entry(record, Section.VACCINATIONS, title="ROR")
+    await Record.filter(id=record.id).update(status=RecordStatus.DELETED, deletion_requested_at=clock.now())
+    caller = Caller(client, session=await session_for(owner))
+    data = json.loads((await export(caller, "JSON"))["content"])
+    assert data["identity"]["status"] == "DELETED"
+    assert [e["title"] for e in data["sections"]["VACCINATIONS"]] == ["ROR"]
+    actions = await AccessEvent.filter(record_id=record.id).values_list("action", flat=True)
+    assert actions == [AccessAction.RECORD_EXPORTED.value]
+    assert (await Record.get(id=record.id)).status == RecordStatus.DELETED
 
 
 async def test_only_the_owner_exports(client: httpx.AsyncClient) -> None:

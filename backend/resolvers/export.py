@@ -12,14 +12,14 @@ from enum import StrEnum
 from typing import Any
 
 from backend import clock
-from backend.domain.enums import AccessAction, AccessMode, Section
+from backend.domain.enums import AccessAction, AccessMode, RecordStatus, Section
 from backend.errors import NotFound
 from backend.files import storage
 from backend.files.crypto import FileIntegrityError, KeyUnavailable
 from backend.models import BlockedPractitioner, Entry, Grant, Practitioner, Record, StoredFile
 from backend.resolvers.context import Context
 from backend.resolvers.fhir import bundle_json
-from backend.resolvers.records import patients_own_record, view_of
+from backend.resolvers.records import patients_own_record
 
 log = logging.getLogger("dmp.export")
 
@@ -73,8 +73,9 @@ async def export_my_record(ctx: Context, fmt: ExportFormat) -> ExportFile:
     record = await patients_own_record(ctx, "Only the patient exports their own record")
     if record is None:
         raise NotFound("You have no record to export")
-    view = await view_of(ctx, record)
-    if not view.is_owner:  # PENDING or DELETED: the owner has no access (DESIGN §2)
+    # The owner's copy at any time (DESIGN §2): ACTIVE, CLOSED, and DELETED during its grace
+    # period, though the record is no longer read there; a PENDING record has no owner yet.
+    if record.status not in (RecordStatus.ACTIVE, RecordStatus.CLOSED, RecordStatus.DELETED):
         raise NotFound("You have no record to export")
     snapshot = await load_snapshot(record)
     day = clock.now().date().isoformat()
