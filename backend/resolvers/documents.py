@@ -8,10 +8,11 @@ import re
 import unicodedata
 import uuid
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
-from backend import clock
-from backend.authz.decision import may_write, sees_masked
+from backend import clock, sql
+from backend.authz.decision import may_write, section_modes, sees_masked
+from backend.authz.loaders import sharing_columns, sharing_from_row, sharing_join, sharing_params
 from backend.domain.enums import AccessAction, AccessMode, EntrySource, RecordStatus, Role, Section
 from backend.domain.reasons import Reason
 from backend.errors import BadUserInput, Forbidden, NotFound, Unauthenticated
@@ -21,7 +22,7 @@ from backend.models import Entry, Record, StoredFile
 from backend.notify.notices import notify_new_document
 from backend.resolvers.arguments import ins_argument
 from backend.resolvers.context import Context
-from backend.resolvers.records import NO_ACCESS, RecordView, own_record, view_of
+from backend.resolvers.records import NO_ACCESS, RecordView, own_record, record_facts, view_of
 
 log = logging.getLogger("dmp.documents")
 
@@ -108,15 +109,45 @@ async def _writable_view(ctx: Context, data: DocumentInput) -> RecordView:
     else:
         raise Forbidden("Only patients and practitioners add documents")
     view = await view_of(ctx, record)
-    if not may_write(view.viewer, view.facts, view.sharing, data.section):
-        if not view.is_owner and record.status != RecordStatus.PENDING:
-            ctx.access_log.note(record.id, AccessAction.ACCESS_DENIED, sections={data.section})
-        if view.is_owner:
-            raise Forbidden("Your record is not active: documents cannot be added")
-        if not view.modes:  # no access at all: as if the record did not exist
-            raise Forbidden(NO_ACCESS)
-        raise Forbidden("You may not add documents to this section of this record")
+    _check_writable(ctx, view, data.section)
     return view
+
+
+def _check_writable(ctx: Context, view: RecordView, section: Section) -> None:
+    """FORBIDDEN unless the viewer may add to this section of the record; a refusal on an
+    existing record is noted as ACCESS_DENIED (the same words before and under the lock)."""
+    if may_write(view.viewer, view.facts, view.sharing, section):
+        return
+    record = view.record
+    if not view.is_owner and record.status != RecordStatus.PENDING:
+        ctx.access_log.note(record.id, AccessAction.ACCESS_DENIED, sections={section})
+    if view.is_owner:
+        raise Forbidden("Your record is not active: documents cannot be added")
+    if not view.modes:  # no access at all: as if the record did not exist
+        raise Forbidden(NO_ACCESS)
+    raise Forbidden("You may not add documents to this section of this record")
+
+
+# The record and what it shares with the uploader, in one statement (as records.py reads them).
+_RECORD_AND_SHARING = (
+    f'SELECT r.*, {sharing_columns(2)} FROM "record" r {sharing_join(2)} WHERE r."id" = $1'  # noqa: S608
+)
+
+
+async def _view_under_lock(ctx: Context, view: RecordView, section: Section, conn: Any) -> RecordView:
+    """The decision taken again on the record as it is now, read under its lock (`changing`):
+    a closing, a revoked grant or a new treating physician may have committed while the file
+    was read, checked and encrypted."""
+    params = [view.record.id, *sharing_params(ctx.viewer.practitioner_id, clock.now())]
+    rows = await sql.fetch(_RECORD_AND_SHARING, params, conn)
+    if not rows:  # purged meanwhile
+        raise Forbidden(NO_ACCESS)
+    record = sql.model(Record, rows[0], conn)
+    facts = record_facts(record)
+    sharing = sharing_from_row(rows[0])
+    now = RecordView(record, view.viewer, facts, sharing, section_modes(view.viewer, facts, sharing))
+    _check_writable(ctx, now, section)
+    return now
 
 
 def _normalized_ins(raw: str | None) -> str | None:
@@ -202,11 +233,12 @@ async def _store(
     If anything fails, the transaction rolls back and the file is removed: no leftovers.
     """
     viewer = ctx.viewer
-    record = view.record
     file_id = uuid.uuid4()
     try:
         sealed = await storage.write(file_id, content)
-        async with ctx.access_log.changing(record.id) as conn:
+        async with ctx.access_log.changing(view.record.id) as conn:
+            view = await _view_under_lock(ctx, view, section, conn)
+            record = view.record
             stored = await StoredFile.create(
                 using_db=conn,
                 id=file_id,
