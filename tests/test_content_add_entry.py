@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
+import pytest
 
 from backend import clock
 from backend.domain.enums import EmergencyKind, Profession, RecordStatus
@@ -180,14 +184,25 @@ async def test_corrections(client: httpx.AsyncClient) -> None:
         "supersedes": correction["id"]}})
     assert other_section.codes == ["BAD_USER_INPUT"]
     pharmacist = await _pharmacist_granted(record, ["MEDICATIONS"])
+    # A masked entry does not exist for the pharmacist: answered as an unknown id, not as
+    # someone else's entry (which would tell it exists).
+    masked = await (await _as(client, pharmacist)).gql(
+        ADD_ENTRY, {"input": medication(record.ins, supersedes=correction["id"])})
+    assert masked.codes == ["BAD_USER_INPUT"]
+    assert masked.errors[0]["extensions"]["reason"] == "CORRECTION_UNKNOWN"
+    await Entry.filter(id=correction["id"]).update(masked=False)
     not_author = await (await _as(client, pharmacist)).gql(
         ADD_ENTRY, {"input": medication(record.ins, supersedes=correction["id"])})
     assert not_author.codes == ["FORBIDDEN"]
+    lab = await factories.entry(record, "LAB_RESULTS", author=doctor)  # type: ignore[arg-type]
+    unseen = await (await _as(client, pharmacist)).gql(
+        ADD_ENTRY, {"input": medication(record.ins, supersedes=str(lab.id))})
+    assert unseen.errors[0]["extensions"]["reason"] == "CORRECTION_UNKNOWN"
     _, other_record = await factories.patient()
     foreign = await factories.entry(other_record, "MEDICATIONS", author=doctor)  # type: ignore[arg-type]
     elsewhere = await caller.gql(ADD_ENTRY, {"input": medication(record.ins, supersedes=str(foreign.id))})
     assert elsewhere.codes == ["BAD_USER_INPUT"]
-    assert await Entry.filter(record_id=record.id).count() == 2
+    assert await Entry.filter(record_id=record.id).count() == 3
 
 
 async def test_two_concurrent_corrections_one_wins(client: httpx.AsyncClient) -> None:
@@ -203,3 +218,51 @@ async def test_two_concurrent_corrections_one_wins(client: httpx.AsyncClient) ->
     ))
     assert sorted(str(r.codes) for r in results) == ["['CONFLICT']", "[]"]
     assert await Entry.filter(record_id=record.id).count() == 2
+
+
+async def test_the_emergency_section_is_refused_after_the_access_decision(client: httpx.AsyncClient) -> None:
+    """Refused before the decision, the emergency section told a stranger that a record
+    existed: an existing record without access and an unknown INS now answer alike."""
+    _, record = await factories.patient()
+    stranger, _ = await factories.practitioner(Profession.INFIRMIER)
+    caller = await _as(client, stranger)
+    existing = await caller.gql(ADD_ENTRY, {"input": {**medication(record.ins), "section": "EMERGENCY"}})
+    unknown = await caller.gql(ADD_ENTRY, {"input": {**medication(factories.new_ins()),
+                                                     "section": "EMERGENCY"}})
+    assert existing.codes == unknown.codes == ["FORBIDDEN"]
+    assert existing.errors[0]["message"] == unknown.errors[0]["message"] == "No access to this record"
+    owner = await _as(client, (await Account.get(id=record.owner_id)))  # type: ignore[attr-defined]
+    own = await owner.gql(ADD_ENTRY, {"input": {**medication(record.ins), "section": "EMERGENCY"}})
+    assert own.errors[0]["extensions"]["reason"] == "EMERGENCY_PROFILE_SEPARATE"
+    assert await Entry.filter(record_id=record.id).count() == 0
+
+
+@pytest.mark.parametrize("change", ["close", "revoke"])
+async def test_a_closing_or_revocation_committed_meanwhile_refuses_the_entry(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch, change: str
+) -> None:
+    """The patient's change commits after the entry's first decision and before it takes the
+    record's lock: the decision is taken again under the lock, and nothing is written."""
+    from backend.audit.collector import AccessLog
+
+    _, record = await factories.patient()
+    pharmacist = await _pharmacist_granted(record, ["MEDICATIONS"])
+    changing = AccessLog.changing
+
+    @asynccontextmanager
+    async def meanwhile(self: AccessLog, record_id: uuid.UUID) -> AsyncIterator[object]:
+        if change == "close":
+            await Record.filter(id=record.id).update(status=RecordStatus.CLOSED)
+        else:
+            await Grant.filter(record_id=record.id).delete()
+        async with changing(self, record_id) as conn:
+            yield conn
+
+    monkeypatch.setattr(AccessLog, "changing", meanwhile)
+    result = await (await _as(client, pharmacist)).gql(ADD_ENTRY, {"input": medication(record.ins)})
+    monkeypatch.setattr(AccessLog, "changing", changing)
+    assert result.codes == ["FORBIDDEN"]
+    assert result.errors[0]["message"] == "No access to this record"
+    assert await Entry.filter(record_id=record.id).count() == 0
+    actions = await AccessEvent.filter(record_id=record.id).values_list("action", flat=True)
+    assert "ENTRY_ADDED" not in actions

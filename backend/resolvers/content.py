@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from backend import clock
-from backend.authz.decision import may_write
+from backend.authz.decision import may_write, sees_masked
 from backend.domain.codes import InvalidCode, normalize_section_code
 from backend.domain.details import InvalidDetails, normalize_details
 from backend.domain.enums import AccessAction, AccessMode, EntrySource, RecordStatus, Role, Section
@@ -19,7 +19,14 @@ from backend.files import storage
 from backend.models import Entry, Record, StoredFile
 from backend.resolvers.arguments import ins_argument
 from backend.resolvers.context import Context
-from backend.resolvers.records import NO_ACCESS, RecordView, own_record, patients_own_record, view_of
+from backend.resolvers.records import (
+    NO_ACCESS,
+    RecordView,
+    own_record,
+    patients_own_record,
+    view_now,
+    view_of,
+)
 
 OLDEST_CARE_DATE = dt.date(1900, 1, 1)
 BLOOD_GROUPS = frozenset({"A+", "A-", "B+", "B-", "AB+", "AB-", "O+", "O-"})
@@ -99,16 +106,27 @@ def _details(new: NewEntry) -> dict[str, Any]:
         raise BadUserInput.refused(exc) from None
 
 
-async def _superseded_entry(ctx: Context, record: Record, new: NewEntry) -> Entry | None:
+def _sees(view: RecordView, entry: Entry) -> bool:
+    """Whether the entry exists for this viewer: its section readable, and if masked, one of
+    those who see masked entries (DESIGN §3)."""
+    mode = view.modes.get(Section(entry.section))
+    if mode is None:
+        return False
+    return not entry.masked or sees_masked(view.viewer, mode, entry.author_id)  # type: ignore[attr-defined]
+
+
+async def _superseded_entry(ctx: Context, view: RecordView, new: NewEntry) -> Entry | None:
     if new.supersedes is None:
         return None
+    unknown = BadUserInput("supersedes is not an entry of this record", Reason.CORRECTION_UNKNOWN)
     try:
         old_id = uuid.UUID(str(new.supersedes))
     except ValueError:
-        raise BadUserInput("supersedes is not an entry of this record", Reason.CORRECTION_UNKNOWN) from None
-    old = await Entry.filter(id=old_id, record_id=record.id).first()
-    if old is None:
-        raise BadUserInput("supersedes is not an entry of this record", Reason.CORRECTION_UNKNOWN)
+        raise unknown from None
+    old = await Entry.filter(id=old_id, record_id=view.record.id).first()
+    # An entry the caller may not see is answered as one that does not exist.
+    if old is None or not _sees(view, old):
+        raise unknown
     if old.author_id != ctx.viewer.account_id:  # type: ignore[attr-defined]
         raise Forbidden("Only the author of an entry may correct it")
     if old.section != new.section:
@@ -123,7 +141,9 @@ async def _superseded_entry(ctx: Context, record: Record, new: NewEntry) -> Entr
 async def add_entry(ctx: Context, new: NewEntry) -> tuple[Entry, RecordView]:
     record = await _target_record(ctx, new.ins)
     view = await view_of(ctx, record)
-    if new.section == Section.EMERGENCY:
+    # Only to a caller with some access to the record: to anyone else, this answer told that
+    # a record existed.
+    if new.section == Section.EMERGENCY and view.modes:
         raise BadUserInput(
             "The emergency profile is changed with updateEmergencyProfile", Reason.EMERGENCY_PROFILE_SEPARATE
         )
@@ -140,9 +160,15 @@ async def add_entry(ctx: Context, new: NewEntry) -> tuple[Entry, RecordView]:
     except InvalidCode as exc:
         raise BadUserInput.refused(exc) from None
     details = _details(new)
-    old = await _superseded_entry(ctx, record, new)
+    old = await _superseded_entry(ctx, view, new)
     viewer = ctx.viewer
     async with ctx.access_log.changing(record.id) as conn:
+        # Decided again under the record's lock: a closing, a revocation or a block that
+        # committed since the first decision refuses the entry instead of letting it in.
+        current = await view_now(ctx, record.id, conn)
+        if current is None or not may_write(current.viewer, current.facts, current.sharing, new.section):
+            raise _deny(ctx, current or view, "You may not add entries to this section")
+        view = current
         if old is not None:
             claimed = await Entry.filter(id=old.id, superseded=False).using_db(conn).update(
                 superseded=True

@@ -12,6 +12,7 @@ from backend import clock, sql
 from backend.authz.decision import (
     ALLOW,
     DENY,
+    NO_SHARING,
     Decision,
     RecordFacts,
     SharingFacts,
@@ -126,6 +127,27 @@ async def _record_by_ins(ctx: Context, ins: str) -> Record | None:
     if practitioner_id is not None:
         ctx.loaders.sharing.prime(record.id, sharing_from_row(row))
     return record
+
+
+_RECORD_AND_SHARING_BY_ID = (
+    f'SELECT r.*, {sharing_columns(2)} FROM "record" r {sharing_join(2)} WHERE r."id" = $1'  # noqa: S608
+)
+
+
+async def view_now(ctx: Context, record_id: Any, conn: Any) -> RecordView | None:
+    """The caller's view of a record as it is now, read in `conn`: a write decides again under
+    the record's lock (`AccessLog.changing`), where a closing, a revocation or a block that
+    committed since its first decision is seen. None when the record is gone."""
+    practitioner_id = ctx.viewer.practitioner_id
+    rows = await sql.fetch(
+        _RECORD_AND_SHARING_BY_ID, [record_id, *sharing_params(practitioner_id, clock.now())], conn
+    )
+    if not rows:
+        return None
+    record = sql.model(Record, rows[0], conn)
+    sharing = sharing_from_row(rows[0]) if practitioner_id is not None else NO_SHARING
+    facts = record_facts(record)
+    return RecordView(record, ctx.facts, facts, sharing, section_modes(ctx.facts, facts, sharing))
 
 
 async def patient_record(ctx: Context, ins: str) -> RecordView:
