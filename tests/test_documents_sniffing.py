@@ -7,7 +7,7 @@ import zlib
 
 import pytest
 
-from backend.files.sniffing import UnrecognisedContent, sniff
+from backend.files.sniffing import MAX_JPEG_SEGMENTS, MAX_PNG_CHUNKS, UnrecognisedContent, sniff
 from tests.document_samples import _chunk, _segment, jpeg, pdf, png
 
 _SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -121,3 +121,26 @@ def test_the_builders_above_make_well_formed_files() -> None:
 def test_the_name_and_declared_type_play_no_part() -> None:
     # sniff only sees bytes: a PNG is a PNG whatever it is called.
     assert sniff(png("named report.pdf")) == "image/png"
+
+
+def test_a_walk_over_too_many_chunks_or_segments_is_refused() -> None:
+    """Millions of empty chunks or segments (seconds of CPU for 20 MB) are refused at the cap;
+    a file just under it is still walked to its end."""
+    text = _chunk(b"tEXt", b"")
+    # IHDR, the text chunks, IDAT and IEND: one chunk each.
+    assert sniff(_png(_ihdr(), *[text] * (MAX_PNG_CHUNKS - 3), _PIXELS)) == "image/png"
+    with pytest.raises(UnrecognisedContent, match="more than 10,000 chunks"):
+        sniff(_png(_ihdr(), *[text] * (MAX_PNG_CHUNKS - 2), _PIXELS))
+    app0 = _segment(0xE0, b"")
+    # The APP0 segments, the frame header and the scan header: one segment each.
+    assert sniff(_jpeg(*[app0] * (MAX_JPEG_SEGMENTS - 2), _FRAME, _SCAN)) == "image/jpeg"
+    with pytest.raises(UnrecognisedContent, match="more than 1,000 segments"):
+        sniff(_jpeg(*[app0] * (MAX_JPEG_SEGMENTS - 1), _FRAME, _SCAN))
+    with pytest.raises(UnrecognisedContent, match="more than 1,000 segments"):
+        sniff(b"\xff\xd8" + app0 * 5_000_000)  # the probe's 20 MB file
+
+
+def test_fill_bytes_before_a_marker_are_skipped_whatever_their_number() -> None:
+    assert sniff(_jpeg(_APP0, b"\xff" * 100_000 + _FRAME, _SCAN)) == "image/jpeg"
+    with pytest.raises(UnrecognisedContent, match="truncated"):
+        sniff(_jpeg(_APP0, b"\xff" * 1_000_000, data=b""))

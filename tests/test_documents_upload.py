@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -11,11 +13,12 @@ import pytest
 
 from backend import config
 from backend.domain.enums import AccessAction, Profession, RecordStatus
+from backend.files import sniffing
 from backend.models import AccessEvent, Entry, Grant, OutboxMessage, Record, StoredFile
 from tests import factories
 from tests.audit_faults import access_event_writes_fail
 from tests.conftest import Caller, session_for
-from tests.document_samples import jpeg, pdf, png, upload
+from tests.document_samples import _chunk, jpeg, pdf, png, upload
 
 
 def files_on_disk() -> set[str]:
@@ -107,6 +110,52 @@ async def test_unrecognised_content_is_refused_and_nothing_is_stored(
     assert "PDF, JPEG or PNG" in result.errors[0]["message"] or "empty" in result.errors[0]["message"]
     await nothing_stored(before)
     assert await AccessEvent.filter(record_id=record.id).count() == 0
+
+
+@pytest.mark.parametrize(
+    ("content", "name"),
+    [
+        # The probe's files: 4-byte APP0 segments, and empty tEXt chunks (20 MB took seconds).
+        (b"\xff\xd8" + b"\xff\xe0\x00\x02" * 5_000_000, "segments.jpg"),
+        (png()[:33] + _chunk(b"tEXt", b"") * 1_700_000 + png()[33:], "chunks.png"),
+    ],
+)
+async def test_a_file_of_millions_of_segments_is_refused_unwalked(
+    client: httpx.AsyncClient, content: bytes, name: str
+) -> None:
+    caller, record = await patient_caller(client)
+    before = files_on_disk()
+    result = await upload(caller, content, name, "image/jpeg")
+    assert result.codes == ["BAD_USER_INPUT"]
+    assert "more than" in result.errors[0]["message"]
+    assert "PDF, JPEG or PNG" in result.errors[0]["message"]
+    await nothing_stored(before)
+    assert await AccessEvent.filter(record_id=record.id).count() == 0
+
+
+async def test_the_type_is_checked_off_the_event_loop(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While the check runs, the loop still answers other requests' coroutines."""
+    caller, _ = await patient_caller(client)
+    checking, answered = threading.Event(), threading.Event()
+    answered_while_checking: list[bool] = []
+
+    def slow_sniff(data: bytes) -> str:
+        checking.set()
+        # On the loop, nothing could answer: 5 s, then the failure.
+        answered_while_checking.append(answered.wait(timeout=5))
+        return sniffing.sniff(data)
+
+    async def another_request() -> None:
+        while not checking.is_set():
+            await asyncio.sleep(0.01)
+        answered.set()
+
+    monkeypatch.setattr("backend.resolvers.documents.sniff", slow_sniff)
+    result, _ = await asyncio.gather(upload(caller, pdf()), another_request())
+    assert answered_while_checking == [True]
+    assert result.ok()["uploadDocument"]["entry"]["contentType"] == "application/pdf"
 
 
 async def test_a_file_over_20_mb_is_refused(client: httpx.AsyncClient) -> None:

@@ -2,7 +2,8 @@
 
 Only PDF, PNG and JPEG are accepted. Each check reads the magic bytes and then parses
 enough of the structure that a renamed text file, a truncated image or a polyglot with a
-forged header is refused.
+forged header is refused. The walk over PNG chunks and JPEG segments is bounded: a file
+made of millions of tiny ones is refused, not walked (seconds of CPU for 20 MB).
 """
 
 from __future__ import annotations
@@ -67,6 +68,8 @@ def _check_pdf(data: bytes) -> None:
 # --- PNG --------------------------------------------------------------------------
 
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+# libpng writes image data in chunks of 8 KB: 2,560 for 20 MB; anything else is a handful.
+MAX_PNG_CHUNKS = 10_000
 # Allowed bit depths per colour type (PNG specification, IHDR).
 _PNG_DEPTHS: dict[int, frozenset[int]] = {
     0: frozenset({1, 2, 4, 8, 16}),
@@ -81,7 +84,7 @@ def _check_png(data: bytes) -> None:
     pos = len(_PNG_SIGNATURE)
     first = True
     seen_idat = False
-    while True:
+    for _ in range(MAX_PNG_CHUNKS):
         if pos + 12 > len(data):
             raise UnrecognisedContent("The PNG is truncated")
         length, kind = struct.unpack(">I4s", data[pos : pos + 8])
@@ -106,6 +109,7 @@ def _check_png(data: bytes) -> None:
                 raise UnrecognisedContent("The PNG has unexpected data after its end")
             return
         pos = end + 4
+    raise UnrecognisedContent(f"The PNG has more than {MAX_PNG_CHUNKS:,} chunks")
 
 
 def _check_ihdr(body: bytes) -> None:
@@ -124,18 +128,22 @@ def _check_ihdr(body: bytes) -> None:
 _SOF = frozenset({0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF})
 _SOS = 0xDA
 _STANDALONE = frozenset({0x01, *range(0xD0, 0xD8)})
+# Segments before the first scan: tables, frame header, application data (EXIF, an ICC
+# profile in 64 KB pieces); a real file has a few dozen.
+MAX_JPEG_SEGMENTS = 1000
+_NOT_FILL = re.compile(rb"[^\xff]")
 
 
 def _check_jpeg(data: bytes) -> None:
     pos = 2
     seen_frame = False
-    while True:
+    for _ in range(MAX_JPEG_SEGMENTS):
         if pos + 2 > len(data) or data[pos] != 0xFF:
             raise UnrecognisedContent("The JPEG has a broken segment structure")
-        while pos < len(data) and data[pos] == 0xFF:  # fill bytes
-            pos += 1
-        if pos >= len(data):
+        marker_at = _NOT_FILL.search(data, pos)  # past the fill bytes (any number of 0xFF)
+        if marker_at is None:
             raise UnrecognisedContent("The JPEG is truncated")
+        pos = marker_at.start()
         marker = data[pos]
         pos += 1
         if marker in _STANDALONE:
@@ -159,6 +167,7 @@ def _check_jpeg(data: bytes) -> None:
                 raise UnrecognisedContent("The JPEG has no image data")
             return
         pos += length
+    raise UnrecognisedContent(f"The JPEG has more than {MAX_JPEG_SEGMENTS:,} segments before its image data")
 
 
 def _check_frame(segment: bytes) -> None:

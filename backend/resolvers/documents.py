@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 import re
@@ -65,7 +66,8 @@ async def upload_document(ctx: Context, file: UploadedFile, data: DocumentInput)
         # The multipart parser spooled the upload to a temporary file: release it now.
         await file.close()
     try:
-        content_type = sniff(content)
+        # A pure-Python walk over up to 20 MB: in a thread, as the encryption is.
+        content_type = await asyncio.to_thread(sniff, content)
     except UnrecognisedContent as exc:
         raise BadUserInput(
             f"{exc}. Accepted: PDF, JPEG or PNG, up to 20 MB.", Reason.FILE_NOT_ACCEPTED
