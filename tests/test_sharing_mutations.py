@@ -6,7 +6,8 @@ import asyncio
 
 import httpx
 
-from backend.domain.enums import AccessAction, Profession, RecordStatus
+from backend.authz.matrix import allowed_sections
+from backend.domain.enums import AccessAction, Profession, RecordStatus, Section
 from backend.models import AccessEvent, BlockedPractitioner, Grant, Record
 from tests import factories
 from tests.conftest import Caller, session_for
@@ -70,6 +71,24 @@ async def test_grant_outside_the_matrix_is_refused(client: httpx.AsyncClient) ->
     assert "IMAGING" in result.errors[0]["message"]
     assert not await Grant.filter(record_id=record.id).exists()
     assert not await AccessEvent.filter(record_id=record.id).exists()
+
+
+async def test_the_directory_tells_which_sections_may_be_shared(client: httpx.AsyncClient) -> None:
+    """A page offers only the sections a practitioner's profession may see: exactly those
+    grantAccess accepts."""
+    caller, record = await _patient(client)
+    _, pharmacist = await factories.practitioner(Profession.PHARMACIEN)
+    query = "query($s: String!) { practitionerDirectory(search: $s) { id allowedSections } }"
+    (found,) = (await caller.gql(query, {"s": pharmacist.rpps})).ok()["practitionerDirectory"]
+    allowed = found["allowedSections"]
+    assert allowed == [s.value for s in Section if s in allowed_sections(Profession.PHARMACIEN)]
+    (await caller.gql(GRANT, {"p": found["id"], "s": allowed})).ok()
+    others = [s.value for s in Section if s.value not in allowed]
+    for other in others:
+        refused = await caller.gql(GRANT, {"p": found["id"], "s": [*allowed, other]})
+        assert refused.codes == ["BAD_USER_INPUT"]
+    shared = (await caller.gql(MY_SHARING)).ok()["mySharing"]
+    assert [g["sections"] for g in shared["grants"]] == [allowed]
 
 
 async def test_empty_grant_and_unknown_practitioner_are_refused(client: httpx.AsyncClient) -> None:

@@ -6,6 +6,8 @@ import datetime as dt
 
 import strawberry
 
+from backend.authz.matrix import allowed_sections
+from backend.domain import enums
 from backend.resolvers import sharing
 from backend.resolvers.context import Info
 from backend.schema.types import Section
@@ -18,6 +20,10 @@ class PractitionerInfo:
     profession: str
     rpps: str
     city: str
+    allowed_sections: list[Section] = strawberry.field(
+        description="The sections a patient may share with this practitioner: those their "
+        "profession may see (docs/profession-matrix.md). A grant of any other is refused."
+    )
 
 
 @strawberry.type
@@ -51,6 +57,7 @@ def practitioner_info(p: sharing.PractitionerInfo) -> PractitionerInfo:
         profession=p.profession.value,
         rpps=p.rpps,
         city=p.city,
+        allowed_sections=[section for section in enums.Section if section in allowed_sections(p.profession)],
     )
 
 
