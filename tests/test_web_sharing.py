@@ -7,6 +7,7 @@ import asyncio
 import pytest
 from playwright.async_api import Browser, expect
 
+from backend.authz.matrix import allowed_sections
 from backend.domain.enums import Profession
 from backend.models import BlockedPractitioner, Grant, Record, Session
 from tests import factories
@@ -43,6 +44,10 @@ async def test_revoke_block_treating_physician_and_emergency_preferences(
     await find(nurse.last_name)
     results = page.get_by_role("list", name="Résultats de la recherche")
     await results.get_by_role("button", name="Partager avec").click()
+    # Only the sections a nurse may see are offered (the server's matrix).
+    await expect(results.get_by_role("checkbox")).to_have_count(len(allowed_sections(Profession.INFIRMIER)))
+    await expect(results.get_by_label("Imagerie")).to_have_count(0)
+    await expect(results.get_by_label("Antécédents")).to_have_count(0)
     await page.get_by_label("Vaccinations").check()
     await page.get_by_role("button", name="Partager ces rubriques").click()
     await expect(page.get_by_text(f"Accès accordé à {nurse.display_name}.")).to_be_visible()

@@ -8,7 +8,9 @@ import { Field, SelectField } from './Field.jsx';
 import { ErrorBox, Notice } from './Status.jsx';
 import { ADD_ENTRY } from '../gql/shared.js';
 
-export function AddEntryForm({ ins = null, sections, onAdded }) {
+// onSend: another action starts (the screen clears its own notices); onRefused: FORBIDDEN, the
+// record may have been closed or the access withdrawn meanwhile (the screen reads it again).
+export function AddEntryForm({ ins = null, sections, onAdded, onSend, onRefused }) {
   const [section, setSection] = useKept('addEntry.section', sections[0] ?? '');
   const [title, setTitle] = useKept('addEntry.title', '');
   const [date, setDate] = useKept('addEntry.date', new Date().toISOString().slice(0, 10));
@@ -27,9 +29,11 @@ export function AddEntryForm({ ins = null, sections, onAdded }) {
     const result = await send(() => {
       setFailure(null);
       setNotice(null);
+      onSend?.();
       return runMutation(ADD_ENTRY, { input });
     });
     if (!result) return; // sent already
+    if (result.code === 'FORBIDDEN') onRefused?.();
     if (result.code) return setFailure(result);
     setTitle('');
     setCode('');

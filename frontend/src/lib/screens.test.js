@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { entryInput, writableSections } from './entryInput.js';
 import { historyFilter } from './history.js';
 import { timeline } from './sections.js';
+import { emergencyOffer } from './access.js';
 import { recordDocument, sectionPageDocument } from '../gql/entries.js';
 
 describe('entry input', () => {
@@ -58,5 +59,21 @@ describe('record documents', () => {
     expect(theirs).toContain('patientRecord(ins: $ins)');
     expect(theirs).not.toContain('masked');
     expect(sectionPageDocument('patientRecord', 'allergies', false)).toContain('... on AllergyEntry');
+  });
+});
+
+describe('emergency access offered to a practitioner', () => {
+  const read = (...modes) => ({ sectionAccess: modes.map((mode, i) => ({ section: `S${i}`, mode })) });
+
+  it('is offered for the whole record when it was refused', () => {
+    expect(emergencyOffer(null, true)).toBe('all');
+    expect(emergencyOffer(null, false)).toBeNull();
+  });
+
+  it('is offered for the other sections over a grant, until one is open', () => {
+    expect(emergencyOffer(read('GRANTED', 'GRANTED'), false)).toBe('more');
+    expect(emergencyOffer(read('GRANTED', 'BREAK_GLASS'), false)).toBeNull();
+    expect(emergencyOffer(read('GRANTED', 'EMERGENCY_REGULATOR'), false)).toBeNull();
+    expect(emergencyOffer(read('TREATING_PHYSICIAN'), false)).toBeNull();
   });
 });

@@ -1,18 +1,20 @@
 import { useState } from 'preact/hooks';
 import { t } from '../../i18n/index.js';
-import { runMutation } from '../../gql/hooks.js';
+import { runMutation, useQuery } from '../../gql/hooks.js';
 import { Field, SelectField, TextArea } from '../../components/Field.jsx';
 import { AddEntryForm } from '../../components/AddEntryForm.jsx';
-import { ErrorBox, Notice } from '../../components/Status.jsx';
+import { RecordInactive } from '../../components/RecordInactive.jsx';
+import { ErrorBox, Loading, Notice } from '../../components/Status.jsx';
 import { useKept } from '../../lib/kept.js';
 import { PATIENT_WRITABLE } from '../../lib/sections.js';
-import { UPLOAD } from './documents.js';
+import { RECORD_STATUS, UPLOAD } from './documents.js';
 
 // Sent as a GraphQL multipart request; the client adds the X-DMP-Client header the server requires.
 
 const MAX_BYTES = 20 * 1024 * 1024;
 
 export function Upload() {
+  const query = useQuery(RECORD_STATUS);
   const [file, setFile] = useState(null);
   const [title, setTitle] = useKept('upload.title', '');
   const [section, setSection] = useKept('upload.section', 'DOCUMENTS');
@@ -23,11 +25,14 @@ export function Upload() {
   const [notice, setNotice] = useState(null);
   const [tooBig, setTooBig] = useState(false);
   const [busy, setBusy] = useState(false);
+  // Bumped by each upload: the entry form below starts afresh, without its earlier notice.
+  const [round, setRound] = useState(0);
 
   const submit = async (event) => {
     event.preventDefault();
     setFailure(null);
     setNotice(null);
+    setRound(round + 1);
     if (!file) return;
     if (file.size > MAX_BYTES) return setTooBig(true);
     setTooBig(false);
@@ -37,6 +42,7 @@ export function Upload() {
       description: description.trim() || null, date: date || null,
     });
     setBusy(false);
+    if (result.code === 'FORBIDDEN') query.refetch(); // closed meanwhile (another tab): say so
     if (result.code) return setFailure(result);
     setNotice(t('upload.done', { title: result.data.uploadDocument.entry.title }));
     setTitle('');
@@ -45,6 +51,25 @@ export function Upload() {
     event.currentTarget?.reset?.();
     setFile(null);
   };
+
+  // The entry form below starts another action: the upload's notice goes.
+  const entryStarted = () => {
+    setFailure(null);
+    setNotice(null);
+    setTooBig(false);
+  };
+
+  if (query.fetching && !query.data) return <Loading />;
+  if (query.code) return <ErrorBox result={query} />;
+  const status = query.data?.myRecordStatus?.status;
+  if (status !== 'ACTIVE') {
+    return (
+      <section>
+        <h1>{t('upload.title')}</h1>
+        <RecordInactive status={status} />
+      </section>
+    );
+  }
 
   return (
     <section>
@@ -76,7 +101,7 @@ export function Upload() {
       </form>
       <h2>{t('addEntry.patientTitle')}</h2>
       <p>{t('addEntry.patientIntro')}</p>
-      <AddEntryForm sections={PATIENT_WRITABLE} />
+      <AddEntryForm key={round} sections={PATIENT_WRITABLE} onSend={entryStarted} onRefused={query.refetch} />
     </section>
   );
 }

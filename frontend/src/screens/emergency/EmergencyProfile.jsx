@@ -2,6 +2,7 @@ import { useState } from 'preact/hooks';
 import { t } from '../../i18n/index.js';
 import { runMutation, useQuery } from '../../gql/hooks.js';
 import { Field, SelectField, TextArea } from '../../components/Field.jsx';
+import { RecordInactive } from '../../components/RecordInactive.jsx';
 import { ErrorBox, Loading, Notice } from '../../components/Status.jsx';
 import { MY_PROFILE, UPDATE } from './documents.js';
 
@@ -11,11 +12,20 @@ export function EmergencyProfile() {
   const query = useQuery(MY_PROFILE);
   if (query.fetching && !query.data) return <Loading />;
   if (query.code) return <ErrorBox result={query} />;
+  const status = query.data?.myRecordStatus?.status;
+  if (status !== 'ACTIVE') {
+    return (
+      <section>
+        <h1>{t('emergency.title')}</h1>
+        <RecordInactive status={status} />
+      </section>
+    );
+  }
   const profile = query.data?.myRecord?.emergencyProfile ?? { bloodGroup: '', advanceDirectives: '', emergencyContacts: [] };
-  return <ProfileForm initial={profile} />;
+  return <ProfileForm initial={profile} onRefused={query.refetch} />;
 }
 
-function ProfileForm({ initial }) {
+function ProfileForm({ initial, onRefused }) {
   const [bloodGroup, setBloodGroup] = useState(initial.bloodGroup ?? '');
   const [directives, setDirectives] = useState(initial.advanceDirectives ?? '');
   const [contacts, setContacts] = useState(initial.emergencyContacts.map((c) => ({ ...c, relation: c.relation ?? '' })));
@@ -35,6 +45,7 @@ function ProfileForm({ initial }) {
         .map((c) => ({ name: c.name.trim(), phone: c.phone.trim(), relation: c.relation.trim() || null })),
     };
     const result = await runMutation(UPDATE, { input });
+    if (result.code === 'FORBIDDEN') onRefused(); // closed meanwhile (another tab): say so
     if (result.code) return setFailure(result);
     setNotice(t('common.saved'));
   };

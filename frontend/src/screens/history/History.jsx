@@ -25,6 +25,7 @@ export function History() {
   const [failure, setFailure] = useState(null);
   const set = (name) => (value) => {
     setMore(null);
+    setFailure(null); // a failed "more" of the previous filters
     setFilters({ ...filters, [name]: value });
   };
 

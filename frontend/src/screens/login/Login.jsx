@@ -44,6 +44,13 @@ export function Login() {
     finish(result.data.completeLogin.me);
   };
 
+  // Back to the first step: the code step's error and code are not about the next attempt.
+  const restart = () => {
+    setFailure(null);
+    setCode('');
+    setAttempt(null);
+  };
+
   const failureBox = failure?.passkeyCancelled ? (
     <div class="error" role="alert">
       <p>{t('login.passkeyCancelled')}</p>
@@ -74,7 +81,7 @@ export function Login() {
           </p>
         )}
         <p>
-          <button type="button" class="link-button" onClick={() => setAttempt(null)}>
+          <button type="button" class="link-button" onClick={restart}>
             {t('login.restart')}
           </button>
         </p>

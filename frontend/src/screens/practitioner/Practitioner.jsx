@@ -1,18 +1,20 @@
 import { useEffect, useState } from 'preact/hooks';
 import { locale, t } from '../../i18n/index.js';
-import { runMutation, runQuery } from '../../gql/hooks.js';
+import { runQuery } from '../../gql/hooks.js';
 import { AddEntryForm } from '../../components/AddEntryForm.jsx';
 import { EmergencyBanner } from '../../components/EmergencyBanner.jsx';
-import { Field, TextArea } from '../../components/Field.jsx';
+import { Field } from '../../components/Field.jsx';
 import { RecordTimeline } from '../../components/RecordTimeline.jsx';
 import { ErrorBox, Loading } from '../../components/Status.jsx';
+import { emergencyOffer } from '../../lib/access.js';
 import { formatDate } from '../../lib/dates.js';
 import { writableSections } from '../../lib/entryInput.js';
 import { normalizeIns } from '../../lib/ins.js';
 import { forget, useKept } from '../../lib/kept.js';
 import { appendPage } from '../../lib/paging.js';
+import { EmergencyForm } from './EmergencyForm.jsx';
 import { OpenRecord } from './OpenRecord.jsx';
-import { BREAK_GLASS, PATIENT_RECORD, patientRecordPage, REGULATOR } from './documents.js';
+import { PATIENT_RECORD, patientRecordPage } from './documents.js';
 
 // A practitioner's view. The INS lives in this component's state only, never in the URL.
 export function Practitioner({ me }) {
@@ -24,7 +26,9 @@ export function Practitioner({ me }) {
   // The record was refused: the emergency form stays offered until another record is asked
   // for, whatever the emergency form's own refusals (a reason too short).
   const [refused, setRefused] = useState(false);
-  const [reason, setReason] = useKept('pro.reason', '');
+  // Bumped when the practitioner asks for a record (or closes it): what was shown of the
+  // previous one, an entry's notice included, does not stay beside the next.
+  const [round, setRound] = useState(0);
 
   // Back from the login screen after an expired session: reopen the record that was on screen.
   useEffect(() => {
@@ -47,17 +51,9 @@ export function Practitioner({ me }) {
   const consult = async (event) => {
     event.preventDefault();
     const target = normalizeIns(ins);
+    setRound(round + 1);
     setActive(target);
     await load(target);
-  };
-
-  const openEmergency = async (event) => {
-    event.preventDefault();
-    setFailure(null);
-    const result = await runMutation(me?.isRegulator ? REGULATOR : BREAK_GLASS, { ins: active, reason: reason.trim() });
-    if (result.code) return setFailure(result);
-    setReason('');
-    await load(active); // read in the emergency mode now open: its banner comes with it
   };
 
   const more = async (field) => {
@@ -68,6 +64,7 @@ export function Practitioner({ me }) {
 
   const closeView = () => {
     forget('addEntry.');
+    setRound(round + 1);
     setRecord(null);
     setActive(null);
     setRefused(false);
@@ -78,6 +75,12 @@ export function Practitioner({ me }) {
   // still running): its banner and countdown, from the record itself.
   const emergencyMode = record?.sectionAccess.map((a) => a.mode).find((m) => m === 'EMERGENCY_REGULATOR' || m === 'BREAK_GLASS');
   const banner = record?.emergencyExpiresAt && emergencyMode ? { mode: emergencyMode, expiresAt: record.emergencyExpiresAt } : null;
+  const offer = active ? emergencyOffer(record, refused) : null;
+  // Once opened, the record is read again in the mode now open: its banner comes with it.
+  const emergencyForm = (more) => (
+    <EmergencyForm key={`${round}-${more}`} ins={active} regulator={me?.isRegulator} more={more} onOpened={() => load(active)} />
+  );
+  const writable = record ? writableSections(record.sectionAccess) : [];
 
   return (
     <section>
@@ -89,18 +92,9 @@ export function Practitioner({ me }) {
       </form>
       {loading && <Loading />}
       <ErrorBox result={failure} />
-      {refused && active && !record && (
-        <form onSubmit={openEmergency} class="card">
-          <h3>{me?.isRegulator ? t('pro.regulatorTitle') : t('pro.breakGlassTitle')}</h3>
-          <p>{t('pro.breakGlassExplain')}</p>
-          <TextArea label={t('pro.reason')} value={reason} onInput={setReason} required minLength={10} />
-          <button type="submit" class="danger">
-            {me?.isRegulator ? t('pro.regulatorSubmit') : t('pro.breakGlassSubmit')}
-          </button>
-        </form>
-      )}
+      {offer === 'all' && emergencyForm(false)}
       {record && (
-        <article aria-label={t('pro.recordOf', { name: `${record.firstName} ${record.lastName}` })}>
+        <article key={round} aria-label={t('pro.recordOf', { name: `${record.firstName} ${record.lastName}` })}>
           {banner && <EmergencyBanner mode={banner.mode} expiresAt={banner.expiresAt} onExpired={closeView} />}
           <h2>
             {record.firstName} {record.lastName}
@@ -114,12 +108,14 @@ export function Practitioner({ me }) {
               </li>
             ))}
           </ul>
+          {offer === 'more' && emergencyForm(true)}
           {record.emergencyProfile && <EmergencySummary profile={record.emergencyProfile} />}
           <RecordTimeline record={record} onMore={more} />
-          {writableSections(record.sectionAccess).length > 0 && (
+          {writable.length > 0 && (
             <>
               <h3>{t('addEntry.title')}</h3>
-              <AddEntryForm ins={active} sections={writableSections(record.sectionAccess)} onAdded={() => load(active)} />
+              {/* Refused: the record may have been closed, or the grant withdrawn, meanwhile: read it again. */}
+              <AddEntryForm ins={active} sections={writable} onAdded={() => load(active)} onRefused={() => load(active)} />
             </>
           )}
           <button type="button" class="secondary" onClick={closeView}>

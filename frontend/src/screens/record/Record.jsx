@@ -39,12 +39,15 @@ export function Record() {
   };
   const act = async (document, variables, message) => {
     setFailure(null);
+    setNotice(null); // about the previous action
     const result = await runMutation(document, variables);
     if (result.code) return setFailure(result);
     await reload(message);
   };
   const more = async (field) => {
     const current = record[field];
+    setFailure(null);
+    setNotice(null);
     const result = await runQuery(myRecordPage(field), { after: current.pageInfo.endCursor });
     if (result.code) return setFailure(result);
     setExtra({ ...extra, [field]: appendPage(extra[field], result.data.record[field]) });

@@ -2,8 +2,10 @@ import { useState } from 'preact/hooks';
 import { t } from '../../i18n/index.js';
 import { ALL_SECTIONS } from '../../lib/sections.js';
 
-// Choose the sections to share with one practitioner.
-export function SectionPicker({ who, initial = [], onSave, onCancel }) {
+// Choose the sections to share with one practitioner: only those their profession may see
+// (`allowed`, from the server's matrix), which are all a grant may hold.
+export function SectionPicker({ who, allowed = ALL_SECTIONS, initial = [], onSave, onCancel }) {
+  const offered = ALL_SECTIONS.filter((s) => allowed.includes(s));
   const [chosen, setChosen] = useState(new Set(initial));
   const toggle = (section) => {
     const next = new Set(chosen);
@@ -15,13 +17,13 @@ export function SectionPicker({ who, initial = [], onSave, onCancel }) {
     <form
       onSubmit={(e) => {
         e.preventDefault();
-        onSave(ALL_SECTIONS.filter((s) => chosen.has(s)));
+        onSave(offered.filter((s) => chosen.has(s)));
       }}
     >
       <fieldset>
         <legend>{t('sharing.chooseSections', { who })}</legend>
         <p class="hint">{t('sharing.matrixHint')}</p>
-        {ALL_SECTIONS.map((section) => (
+        {offered.map((section) => (
           <label class="choice" key={section}>
             <input type="checkbox" name="section" value={section} checked={chosen.has(section)} onChange={() => toggle(section)} />
             {t(`section.${section}`)}

@@ -2,6 +2,7 @@ import { useState } from 'preact/hooks';
 import { locale, t } from '../../i18n/index.js';
 import { runMutation, runQuery, useQuery } from '../../gql/hooks.js';
 import { Field } from '../../components/Field.jsx';
+import { RecordInactive } from '../../components/RecordInactive.jsx';
 import { Empty, ErrorBox, Loading, Notice } from '../../components/Status.jsx';
 import { formatDate } from '../../lib/dates.js';
 import { SectionPicker } from './SectionPicker.jsx';
@@ -22,13 +23,32 @@ export function Sharing() {
 
   if (query.fetching && !query.data) return <Loading />;
   if (query.code) return <ErrorBox result={query} />;
+  const status = query.data?.myRecordStatus?.status;
   const current = sharing ?? query.data?.mySharing;
-  if (!current) return <Empty>{t('record.none')}</Empty>;
+  if (status !== 'ACTIVE' || !current) {
+    return (
+      <section>
+        <h1>{t('sharing.title')}</h1>
+        <RecordInactive status={status} />
+      </section>
+    );
+  }
 
-  const change = async (document, variables, field, message) => {
+  // Another action starts: the notice or error of the previous one goes.
+  const starting = () => {
     setFailure(null);
     setNotice(null);
+  };
+
+  const edit = (key) => {
+    starting();
+    setEditing(key);
+  };
+
+  const change = async (document, variables, field, message) => {
+    starting();
     const result = await runMutation(document, variables);
+    if (result.code === 'FORBIDDEN') query.refetch(); // closed meanwhile (another tab): say so
     if (result.code) return setFailure(result);
     setSharing(result.data[field].sharing);
     setEditing(null);
@@ -37,7 +57,7 @@ export function Sharing() {
 
   const find = async (event) => {
     event.preventDefault();
-    setFailure(null);
+    starting();
     const result = await runQuery(DIRECTORY, { search: search.trim() });
     if (result.code) return setFailure(result);
     setFound(result.data.practitionerDirectory);
@@ -51,6 +71,7 @@ export function Sharing() {
     editing === `${where}:${p.id}` && (
       <SectionPicker
         who={p.displayName}
+        allowed={p.allowedSections}
         initial={initial}
         onCancel={() => setEditing(null)}
         onSave={(sections) => change(GRANT, { practitionerId: p.id, sections }, 'grantAccess', t('sharing.granted', { who: p.displayName }))}
@@ -94,7 +115,7 @@ export function Sharing() {
                 ))}
               </p>
               <div class="actions">
-                <button type="button" class="secondary" onClick={() => setEditing(`grant:${g.practitioner.id}`)}>
+                <button type="button" class="secondary" onClick={() => edit(`grant:${g.practitioner.id}`)}>
                   {t('sharing.edit')}
                 </button>
                 <button type="button" class="danger" onClick={() => change(REVOKE, { practitionerId: g.practitioner.id }, 'revokeAccess', t('sharing.revoked', { who: g.practitioner.displayName }))}>
@@ -123,7 +144,7 @@ export function Sharing() {
                 <p>{t('sharing.isBlocked')}</p>
               ) : (
                 <div class="actions">
-                  <button type="button" onClick={() => setEditing(`found:${p.id}`)}>
+                  <button type="button" onClick={() => edit(`found:${p.id}`)}>
                     {t('sharing.shareWith')}
                     <span class="visually-hidden"> {p.displayName}</span>
                   </button>

@@ -1,9 +1,10 @@
-const PRACTITIONER = 'id displayName profession rpps city';
+const PRACTITIONER = 'id displayName profession rpps city allowedSections';
 export const SHARING_FIELDS = `grants { practitioner { ${PRACTITIONER} } sections since }
   treatingPhysician { ${PRACTITIONER} } blocked { ${PRACTITIONER} } allowRegulatorAccess allowBreakGlass
   notifyNewDocuments`;
 
-export const MY_SHARING = `query MySharing { mySharing { ${SHARING_FIELDS} } }`;
+// Sharing changes need an ACTIVE record: its status comes with the choices.
+export const MY_SHARING = `query MySharing { myRecordStatus { status } mySharing { ${SHARING_FIELDS} } }`;
 export const DIRECTORY = `query Directory($search: String!) { practitionerDirectory(search: $search) { ${PRACTITIONER} } }`;
 const payload = `{ sharing { ${SHARING_FIELDS} } }`;
 export const GRANT = `mutation GrantAccess($practitionerId: ID!, $sections: [Section!]!) {

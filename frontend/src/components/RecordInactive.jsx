@@ -1,0 +1,14 @@
+import { t } from '../i18n/index.js';
+import { Link } from '../router.jsx';
+
+// Only an ACTIVE record can be written to (the server refuses the rest): instead of forms, say why.
+export function RecordInactive({ status }) {
+  return (
+    <div class="card">
+      <p>{status ? t(`inactive.${status}`) : t('record.none')}</p>
+      <p>
+        <Link href="/mon-compte">{t('inactive.manage')}</Link>
+      </p>
+    </div>
+  );
+}
