@@ -7,6 +7,7 @@ import datetime as dt
 import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -18,7 +19,7 @@ from backend.models import AccessEvent, Entry, Grant, OutboxMessage, Record, Sto
 from tests import factories
 from tests.audit_faults import access_event_writes_fail
 from tests.conftest import Caller, session_for
-from tests.document_samples import _chunk, jpeg, pdf, png, upload
+from tests.document_samples import _chunk, download, jpeg, pdf, png, upload
 
 
 def files_on_disk() -> set[str]:
@@ -88,6 +89,29 @@ async def test_type_comes_from_the_content_and_the_name_follows_it(
     assert stored.filename.startswith("résultat.txt.")
     assert stored.filename.endswith({"image/png": ".png", "image/jpeg": ".jpg",
                                      "application/pdf": ".pdf"}[expected])
+
+
+@pytest.mark.parametrize(
+    ("name", "kept"),
+    [
+        ("rapport\u202egnp.pdf", "rapportgnp.pdf"),  # shown as "rapportfdp.png" with the override
+        ("a\u2066b\u2069\u200bc\u200d\ufeff.pdf", "abc.pdf"),  # isolates, zero-width characters
+        ("c1\x85\x9bcontrols.pdf", "c1controls.pdf"),
+        ("line\u2028one\u2029two.pdf", "line one two.pdf"),
+        ("\u202e\u200b", "document.pdf"),
+    ],
+)
+async def test_the_stored_name_keeps_no_invisible_or_direction_character(
+    client: httpx.AsyncClient, name: str, kept: str
+) -> None:
+    caller, _ = await patient_caller(client)
+    entry = (await upload(caller, pdf(), name)).ok()["uploadDocument"]["entry"]
+    assert entry["fileName"] == kept
+    assert (await StoredFile.get()).filename == kept
+    response = await download(caller, entry["id"])
+    assert response.status_code == 200
+    disposition = response.headers["content-disposition"]
+    assert disposition.endswith("filename*=UTF-8''" + quote(kept, safe=""))
 
 
 @pytest.mark.parametrize(

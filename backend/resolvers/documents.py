@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from backend import clock, sql
+from backend.auth.passkeys import visible_name
 from backend.authz.decision import may_write, section_modes, sees_masked
 from backend.authz.loaders import sharing_columns, sharing_from_row, sharing_join, sharing_params
 from backend.domain.enums import AccessAction, AccessMode, EntrySource, RecordStatus, Role, Section
@@ -205,19 +206,19 @@ async def _read_limited(file: UploadedFile) -> bytes:
     return b"".join(chunks)
 
 
-_UNSAFE = re.compile(r'[\x00-\x1f\x7f"*/:<>?\\|]+')
+# Characters file systems refuse or give a meaning to; controls go with the invisible ones.
+_UNSAFE = re.compile(r'["*/:<>?\\|]+')
 
 
 def safe_filename(raw: str | None, content_type: str) -> str:
-    """A display name without paths or control characters, ending as its content is."""
+    """A display name without paths, controls, format characters (direction overrides,
+    zero-width) or line separators, cut to 100 characters, with the extension of its content."""
     name = unicodedata.normalize("NFC", (raw or "").replace("\\", "/").rsplit("/", 1)[-1])
-    name = _UNSAFE.sub("_", name).strip(" .") or "document"
+    # As a passkey's name is shown: `rapport\u202egnp.pdf` would read "rapportfdp.png".
+    name = _UNSAFE.sub("_", visible_name(name)).strip(" .") or "document"
     extensions = EXTENSIONS[content_type]
     if not name.lower().endswith(extensions):
         name += extensions[0]
-    if len(name) > 200:
-        stem, dot, ext = name.rpartition(".")
-        name = stem[: 200 - len(ext) - 1] + dot + ext
     return name
 
 
