@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from typing import Any, cast
 
@@ -64,6 +65,24 @@ def _within(value: object) -> Iterator[object]:
 
 def _holds_nul(value: object) -> bool:
     return any(isinstance(item, str) and "\x00" in item for item in _within(value))
+
+
+# Lone surrogates: JSON may escape them (\ud800) but no UTF-8 text holds them, so neither
+# database can store them (an internal error). orjson refuses them; the fallback parser does not.
+SURROGATE_REFUSED = "Text may not contain a lone surrogate (U+D800 to U+DFFF): send valid Unicode"
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _refused_text(value: object) -> str | None:
+    """Why a request's variables cannot be taken as text, or None: the NUL character, a lone
+    surrogate, in any string or key."""
+    for item in _within(value):
+        if isinstance(item, str):
+            if "\x00" in item:
+                return NUL_REFUSED
+            if not item.isascii() and _SURROGATE.search(item):
+                return SURROGATE_REFUSED
+    return None
 
 
 def _wants_graphql_response(request: Request) -> bool:
@@ -196,11 +215,12 @@ class GraphQLView(GraphQL[Context, None]):
             # Bytes that are not UTF-8, or arrays and objects nested beyond Python's stack.
             raise HTTPException(400, "Unable to parse request body as JSON") from e
         for each in data if isinstance(data, list) else [data]:
-            if _holds_nul(each.variables):
+            refused = _refused_text(each.variables)
+            if refused is not None:
                 for item in _within(each.variables):
                     if isinstance(item, UploadFile):  # its spooled file, refused unread
                         await item.close()
-                raise HTTPException(400, NUL_REFUSED)
+                raise HTTPException(400, refused)
         return data
 
     async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:

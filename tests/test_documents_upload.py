@@ -415,6 +415,16 @@ async def test_the_nul_character_in_an_upload_is_refused(client: httpx.AsyncClie
     await nothing_stored(before)
 
 
+async def test_a_lone_surrogate_in_an_upload_is_refused(client: httpx.AsyncClient) -> None:
+    caller, _ = await patient_caller(client)
+    before = files_on_disk()
+    for text in ({"title": "Compte\ud800rendu"}, {"description": "genou\udc00"}):
+        result = await upload(caller, pdf(), **text)  # type: ignore[arg-type]
+        assert result.status == 400 and result.codes == ["BAD_USER_INPUT"], text
+        assert "surrogate" in result.errors[0]["message"]
+    await nothing_stored(before)
+
+
 async def test_a_malformed_upload_is_answered_in_json(client: httpx.AsyncClient) -> None:
     """What Starlette's form parser refuses (here a form field over its 1 MB) is a GraphQL
     error in JSON, as every other refusal, not a line of text."""

@@ -18,7 +18,7 @@ import pytest
 
 from backend import accounts, config
 from backend.app import create_app
-from backend.models import LoginAttempt, RateCounter
+from backend.models import AccessEvent, Entry, Grant, LoginAttempt, RateCounter
 from backend.schema import account as account_schema
 from tests import factories
 from tests.conftest import DB_URL, ORIGIN, TEST_DIR, Caller, GraphQLResult, session_for
@@ -349,3 +349,45 @@ async def test_the_nul_character_is_refused_wherever_it_is_sent(client: httpx.As
     # A backslash followed by the letters u0000 is text, not the character.
     response = await post(client, {"query": mutation, "variables": {"i": "a\\u0000@test.dmp", "p": "x-123"}})
     assert response.json()["data"]["startLogin"]["attemptToken"]
+
+
+async def test_lone_surrogates_are_refused_wherever_they_are_sent(client: httpx.AsyncClient) -> None:
+    """A lone surrogate (JSON may escape one, \\ud800; no UTF-8 text holds it) in a variable,
+    at any depth or in a key: a request error, nothing run. It was an internal error, the
+    database refusing the text, after the fallback JSON parser took what orjson refuses."""
+    _, record = await factories.patient()
+    doctor, pro = await factories.practitioner()
+    await Grant.create(record=record, practitioner=pro, sections=["DOCUMENTS"])
+    caller = Caller(client, session=await session_for(doctor))
+    add = ("mutation($ins: String!, $title: String!) { addEntry(input: {ins: $ins, section: DOCUMENTS,"
+           " title: $title, date: \"2024-01-02\"}) { entry { id } } }")
+    directory = "query($s: String!) { practitionerDirectory(search: $s) { displayName } }"
+    refused = [
+        {"query": add, "variables": {"ins": record.ins, "title": "\ud800"}},
+        {"query": add, "variables": {"ins": record.ins, "title": "Compte rendu \udfff"}},
+        {"query": add, "variables": {"ins": record.ins, "title": "ok", "extra": [{"k\udc00": 1}]}},
+        {"query": directory, "variables": {"s": "Ber\ud83d"}},
+    ]
+    for body in refused:
+        # json.dumps escapes the surrogate as JSON allows (\ud800), as a client would send it.
+        response = await client.post(
+            "/graphql", content=json.dumps(body).encode(),
+            headers={**caller.headers(), "content-type": "application/json",
+                     "cookie": f"{config.settings().session_cookie}={caller.session}"},
+        )
+        assert response.status_code == 400, response.text
+        assert codes(response) == {"BAD_USER_INPUT"}, body
+        assert "surrogate" in messages(response)
+        assert "data" not in response.json()
+    assert await Entry.filter(record_id=record.id).count() == 0
+    assert await AccessEvent.filter(record_id=record.id).count() == 0
+    # A surrogate pair is one character, and taken.
+    pair = json.dumps({"query": add, "variables": {"ins": record.ins, "title": "Compte rendu \U0001f600"}})
+    assert "\\ud83d\\ude00" in pair
+    response = await client.post(
+        "/graphql", content=pair.encode(),
+        headers={**caller.headers(), "content-type": "application/json",
+                 "cookie": f"{config.settings().session_cookie}={caller.session}"},
+    )
+    assert response.json()["data"]["addEntry"]["entry"]["id"]
+    assert (await Entry.get(record_id=record.id)).title == "Compte rendu \U0001f600"
