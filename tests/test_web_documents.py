@@ -68,6 +68,9 @@ async def test_patient_uploads_a_pdf_and_downloads_it_back_identical(
     await page.get_by_role("button", name="Envoyer le document").click()
     await expect(page.get_by_text("« Compte rendu opératoire » est ajouté à votre dossier.")).to_be_visible()
     assert await StoredFile.filter(record_id=record.id).count() == 1
+    # The form is empty again, its file too: the browser shows no file that would not be sent.
+    await expect(page.get_by_label("Fichier")).to_have_value("")
+    await expect(page.get_by_label("Titre du document")).to_have_value("")
     await page.get_by_role("link", name="Mon dossier", exact=True).click()
     entry = page.locator("li.card").filter(
         has=page.get_by_role("heading", name="Compte rendu opératoire", exact=True))

@@ -76,6 +76,11 @@ async def test_a_closed_record_offers_no_write_form(server: Server, browser: Bro
     await page.get_by_role("link", name="Urgence").click()
     await expect(page.get_by_text(DELETION)).to_be_visible()
     await expect(page.get_by_role("button", name="Enregistrer")).to_have_count(0)
+    # The record itself is no longer read: the page says why, not that there is none.
+    await page.get_by_role("link", name="Mon dossier", exact=True).click()
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Mon dossier")
+    await expect(page.get_by_text(DELETION)).to_be_visible()
+    await expect(page.get_by_text("Aucun dossier actif")).to_have_count(0)
     assert not tab.problems, tab.problems
     await tab.context.close()
 

@@ -39,7 +39,9 @@ export function recordDocument(kind, withMasked) {
   const [args, call] = root(kind);
   // A practitioner reading in an emergency mode is shown when it ends.
   const until = kind === 'patientRecord' ? ' emergencyExpiresAt' : '';
-  return `query Record${args ? `(${args})` : ''} { record: ${call} { ${RECORD_HEAD}${until} ${sections} ${EMERGENCY_FIELDS} } }`;
+  // The patient's record is null when it is not readable (pending, deletion asked): its status says why.
+  const state = kind === 'myRecord' ? ' state: myRecordStatus { status }' : '';
+  return `query Record${args ? `(${args})` : ''} { record: ${call} { ${RECORD_HEAD}${until} ${sections} ${EMERGENCY_FIELDS} }${state} }`;
 }
 
 // The next page of one section.

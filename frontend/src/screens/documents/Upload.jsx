@@ -30,6 +30,7 @@ export function Upload() {
 
   const submit = async (event) => {
     event.preventDefault();
+    const form = event.currentTarget; // null once the upload has answered: kept to empty it
     setFailure(null);
     setNotice(null);
     setRound(round + 1);
@@ -48,7 +49,7 @@ export function Upload() {
     setTitle('');
     setDescription('');
     setDocumentType('');
-    event.currentTarget?.reset?.();
+    form.reset();
     setFile(null);
   };
 

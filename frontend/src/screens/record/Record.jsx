@@ -2,10 +2,10 @@ import { useState } from 'preact/hooks';
 import { locale, t } from '../../i18n/index.js';
 import { runMutation, runQuery, useQuery } from '../../gql/hooks.js';
 import { ErrorBox, Loading, Notice } from '../../components/Status.jsx';
+import { RecordInactive } from '../../components/RecordInactive.jsx';
 import { RecordTimeline } from '../../components/RecordTimeline.jsx';
 import { formatDate } from '../../lib/dates.js';
 import { appendPage } from '../../lib/paging.js';
-import { Link } from '../../router.jsx';
 import { DELETE_ENTRY, MASK_ALL, MASK_ENTRY, MY_RECORD, myRecordPage, UNMASK_ENTRY } from './documents.js';
 
 
@@ -22,10 +22,7 @@ export function Record() {
     return (
       <section>
         <h1>{t('record.title')}</h1>
-        <Notice>{t('record.none')}</Notice>
-        <p>
-          <Link href="/mon-compte">{t('nav.lifecycle')}</Link>
-        </p>
+        <RecordInactive status={query.data?.state?.status} />
       </section>
     );
   }
