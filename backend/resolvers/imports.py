@@ -250,8 +250,13 @@ class _NewEntry:
 # than the database work (docs/benchmarks.md, S4). A list travels as one parameter: an
 # array on PostgreSQL, a JSON array on SQLite (whose number of parameters is bounded).
 
+# On PostgreSQL the records are locked as they are read, so that a close (or any change of
+# status) waits for the import or the import reads what it committed: a status checked here
+# holds until the commit. In id order, as bulk.append_many and writer.append_all lock records,
+# and before the import keys, so that no two of them wait on each other in a cycle.
 _TARGETS = (
-    'SELECT "ins", "id", "status", "birth_date" FROM "record" WHERE "ins" = ANY($1)',
+    'SELECT "ins", "id", "status", "birth_date" FROM "record" WHERE "ins" = ANY($1)'
+    ' ORDER BY "id" FOR NO KEY UPDATE',
     'SELECT "ins", "id", "status", "birth_date" FROM "record"'
     ' WHERE "ins" IN (SELECT "value" FROM json_each(?1))',
 )
