@@ -144,6 +144,10 @@ class GraphQLView(GraphQL[Context, None]):
             return _error(e.status_code, code, REASONS.get(e.reason, e.reason), wanted)
         except StarletteHTTPException as e:  # Starlette's form parser: a malformed upload
             return _error(e.status_code, "BAD_USER_INPUT", str(e.detail), wanted)
+        finally:
+            # The spooled files of an upload no resolver took (a validation error, a refused
+            # argument): closed now, not left open for the collector.
+            await request.close()
         if wanted == GRAPHQL_RESPONSE_JSON and response.media_type == "application/json":
             response.headers["content-type"] = GRAPHQL_RESPONSE_JSON
             if getattr(request.state, "request_error", False):

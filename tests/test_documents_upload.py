@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import gc
+import json
 import threading
+import warnings
 from collections.abc import AsyncIterator
 from pathlib import Path
 from urllib.parse import quote
@@ -18,7 +21,7 @@ from backend.files import sniffing
 from backend.models import AccessEvent, Entry, Grant, OutboxMessage, Record, StoredFile
 from tests import factories
 from tests.audit_faults import access_event_writes_fail
-from tests.conftest import Caller, session_for
+from tests.conftest import Caller, GraphQLResult, session_for
 from tests.document_samples import _chunk, download, jpeg, pdf, png, upload
 
 
@@ -422,6 +425,29 @@ async def test_a_lone_surrogate_in_an_upload_is_refused(client: httpx.AsyncClien
         result = await upload(caller, pdf(), **text)  # type: ignore[arg-type]
         assert result.status == 400 and result.codes == ["BAD_USER_INPUT"], text
         assert "surrogate" in result.errors[0]["message"]
+    await nothing_stored(before)
+
+
+async def test_an_upload_no_resolver_takes_is_closed(client: httpx.AsyncClient) -> None:
+    """A request refused before the upload's resolver runs leaves no spooled file open."""
+    caller, _ = await patient_caller(client)
+    before = files_on_disk()
+    query = 'mutation($file: Upload!) { uploadDocument(file: $file, title: "x") { entry { nope } } }'
+    client.cookies.clear()
+    for name, value in caller.cookies().items():
+        client.cookies.set(name, value)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ResourceWarning)
+        response = await client.post(
+            "/graphql",
+            data={"operations": json.dumps({"query": query, "variables": {"file": None}}),
+                  "map": json.dumps({"0": ["variables.file"]})},
+            files={"0": ("cr.pdf", pdf(), "application/pdf")},
+            headers={**caller.headers(), "x-dmp-client": "dmp-web"},
+        )
+        gc.collect()
+    assert [str(w.message) for w in caught if issubclass(w.category, ResourceWarning)] == []
+    assert GraphQLResult(response).codes == ["BAD_USER_INPUT"]
     await nothing_stored(before)
 
 
