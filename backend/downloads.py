@@ -7,13 +7,14 @@ stored file fails its integrity check, the answer is an error and no content.
 from __future__ import annotations
 
 import logging
+import time
 from urllib.parse import quote
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from backend.auth.viewer import BadToken, resolve_viewer
-from backend.errors import PublicError
+from backend.errors import PublicError, answer_no_sooner
 from backend.files.crypto import FileIntegrityError, KeyUnavailable
 from backend.resolvers import documents
 from backend.resolvers.context import build_context
@@ -52,11 +53,16 @@ async def download_file(request: Request) -> Response:
     except PublicError as exc:
         code = (exc.extensions or {}).get("code", "INTERNAL")
         refusal = _error(STATUS.get(code, 400), code, exc.message)
+        started = time.perf_counter()
         try:
             await ctx.access_log.flush()
         except Exception:
             log.exception("access history write failed on a refused download")
             return _error(500, "INTERNAL", "The access could not be recorded")
+        if code == "NOT_FOUND":
+            # An entry the caller may not read and one that does not exist answer alike, and
+            # after the same time, though only the first wrote a denied attempt (errors.NoAccess).
+            await answer_no_sooner(started)
         return refusal
     try:
         content = await documents.read_document(download)

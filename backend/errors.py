@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from typing import Any
 
 from graphql import GraphQLError
@@ -28,6 +30,33 @@ class Forbidden(PublicError):
 
     def __init__(self, message: str = "Not allowed", **extra: Any) -> None:
         super().__init__(message, **extra)
+
+
+class NoAccess(Forbidden):
+    """A refusal that must not tell whether the record exists: the same words for a record
+    the caller may not see and for one that does not exist, and the same time. Only the
+    first writes an event (a denied attempt) in the record's history, which takes a few
+    milliseconds: the answer to either waits until `REFUSAL_FLOOR` has passed since the
+    request began writing its history (`answer_no_sooner`)."""
+
+
+# Longer than a denied attempt's event takes to write on a healthy database (3 to 11 ms).
+REFUSAL_FLOOR = 0.03
+
+
+async def answer_no_sooner(since: float) -> None:
+    """Wait until `REFUSAL_FLOOR` seconds after `since` (`time.perf_counter()`)."""
+    wait = since + REFUSAL_FLOOR - time.perf_counter()
+    if wait > 0:
+        await asyncio.sleep(wait)
+
+
+def hides_existence(errors: Any) -> bool:
+    """Whether one of a result's errors is a `NoAccess` refusal."""
+    return any(
+        isinstance(error, NoAccess) or isinstance(getattr(error, "original_error", None), NoAccess)
+        for error in errors or ()
+    )
 
 
 class BadUserInput(PublicError):

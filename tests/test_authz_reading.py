@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+import pytest
 
 from backend.authz.matrix import render_markdown
 from backend.domain.enums import Profession, Section
@@ -211,3 +213,56 @@ async def test_the_owner_reading_is_not_an_event(client: httpx.AsyncClient) -> N
 
 def test_the_profession_matrix_doc_is_generated() -> None:
     assert (ROOT / "docs" / "profession-matrix.md").read_text() == render_markdown()
+
+
+async def test_a_record_without_access_and_an_unknown_ins_answer_after_the_same_time(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only the existing record's refusal writes an event (a few milliseconds): both answers
+    wait until the same floor has passed since the history began to be written, so the time
+    does not tell whether the record exists. Checked by what waits, not by a clock."""
+    from backend.schema import extensions
+
+    waited: list[float] = []
+
+    async def answer_no_sooner(since: float) -> None:
+        waited.append(since)
+
+    monkeypatch.setattr(extensions, "answer_no_sooner", answer_no_sooner)
+    _, record = await factories.patient()
+    stranger, _ = await factories.practitioner(Profession.INFIRMIER)
+    caller = Caller(client, session=await session_for(stranger))
+    query = "query($ins: String!) { patientRecord(ins: $ins) { firstName } }"
+    existing = await caller.gql(query, {"ins": record.ins})
+    unknown = await caller.gql(query, {"ins": factories.new_ins()})
+    assert existing.codes == unknown.codes == ["FORBIDDEN"]
+    assert len(waited) == 2
+    assert await AccessEvent.filter(record_id=record.id, action="ACCESS_DENIED").count() == 1
+    # A granted read, and a refusal that tells nothing new (the caller has access), do not wait.
+    await Grant.create(record=record, practitioner=await stranger.practitioner,  # type: ignore[attr-defined]
+                       sections=["ALLERGIES"])
+    (await caller.gql(query, {"ins": record.ins})).ok()
+    assert len(waited) == 2
+
+
+async def test_a_document_not_shared_and_an_unknown_id_answer_after_the_same_time(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from backend import downloads
+    from tests.document_samples import download, pdf, upload
+
+    waited: list[int] = []
+
+    async def answer_no_sooner(since: float) -> None:
+        waited.append(await AccessEvent.filter(action="ACCESS_DENIED").count())
+
+    monkeypatch.setattr(downloads, "answer_no_sooner", answer_no_sooner)
+    owner, record = await factories.patient()
+    entry_id = (await upload(Caller(client, session=await session_for(owner)), pdf("secret"), "cr.pdf")
+                ).ok()["uploadDocument"]["entry"]["id"]
+    stranger, _ = await factories.practitioner(Profession.PHARMACIEN)
+    caller = Caller(client, session=await session_for(stranger))
+    refused, missing = await download(caller, entry_id), await download(caller, str(uuid.uuid4()))
+    assert refused.status_code == missing.status_code == 404
+    # Each waited, the first after its denied attempt was written.
+    assert waited == [1, 1]

@@ -14,7 +14,7 @@ from backend.domain.codes import InvalidCode, normalize_section_code
 from backend.domain.details import InvalidDetails, normalize_details
 from backend.domain.enums import AccessAction, AccessMode, EntrySource, RecordStatus, Role, Section
 from backend.domain.reasons import Reason
-from backend.errors import BadUserInput, Conflict, Forbidden, NotFound, Unauthenticated
+from backend.errors import BadUserInput, Conflict, Forbidden, NoAccess, NotFound, Unauthenticated
 from backend.files import storage
 from backend.models import Entry, Record, StoredFile
 from backend.resolvers.arguments import ins_argument
@@ -67,7 +67,7 @@ async def _target_record(ctx: Context, ins: str | None) -> Record:
             raise BadUserInput("ins is required", Reason.FIELD_REQUIRED, field="ins")
         record = await Record.filter(ins=normalized).first()
         if record is None:
-            raise Forbidden(NO_ACCESS)
+            raise NoAccess(NO_ACCESS)
         return record
     raise Forbidden("Only patients and practitioners add entries")
 
@@ -77,7 +77,7 @@ def _deny(ctx: Context, view: RecordView, message: str) -> Forbidden:
     to anyone else the words of a record that does not exist."""
     if not view.is_owner and view.record.status != RecordStatus.PENDING:
         ctx.access_log.note(view.record.id, AccessAction.ACCESS_DENIED)
-    return Forbidden(message if view.modes else NO_ACCESS)
+    return Forbidden(message) if view.modes else NoAccess(NO_ACCESS)
 
 
 def _check_date(day: dt.date, what: str = "date") -> None:

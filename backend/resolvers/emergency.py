@@ -13,7 +13,7 @@ from backend import clock
 from backend.config import settings
 from backend.domain.enums import AccessAction, AccessMode, EmergencyKind, Profession, RecordStatus, Role
 from backend.domain.reasons import Reason
-from backend.errors import BadUserInput, Forbidden, Unauthenticated
+from backend.errors import BadUserInput, Forbidden, NoAccess, Unauthenticated
 from backend.models import Account, BlockedPractitioner, EmergencySession, Record
 from backend.notify.outbox import enqueue_email
 from backend.resolvers.arguments import ins_argument
@@ -81,11 +81,11 @@ async def open_emergency(ctx: Context, ins: str, reason: str, kind: EmergencyKin
         )
     record = await Record.filter(ins=ins_argument(ins)).first()
     if record is None:
-        raise Forbidden(REFUSED)
+        raise NoAccess(REFUSED)
     sharing = await ctx.loaders.sharing.load(record.id)
     if record.status != RecordStatus.ACTIVE or sharing.blocked or _opposed(record, kind):
         ctx.access_log.note(record.id, AccessAction.ACCESS_DENIED, reason="accès d'urgence refusé")
-        raise Forbidden(REFUSED)
+        raise NoAccess(REFUSED)
 
     now = clock.now()
     expires_at = now + dt.timedelta(minutes=_minutes(kind))
@@ -100,7 +100,7 @@ async def open_emergency(ctx: Context, ins: str, reason: str, kind: EmergencyKin
             ).using_db(conn).exists()
         ):
             ctx.access_log.note(record.id, AccessAction.ACCESS_DENIED, reason="accès d'urgence refusé")
-            raise Forbidden(REFUSED)
+            raise NoAccess(REFUSED)
         await EmergencySession.create(
             using_db=conn,
             id=uuid.uuid4(),

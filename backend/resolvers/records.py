@@ -23,7 +23,7 @@ from backend.authz.decision import (
 )
 from backend.authz.loaders import sharing_columns, sharing_from_row, sharing_join, sharing_params
 from backend.domain.enums import AccessAction, AccessMode, EmergencyKind, RecordStatus, Role, Section
-from backend.errors import Forbidden, Unauthenticated
+from backend.errors import Forbidden, NoAccess, Unauthenticated
 from backend.models import EmergencySession, Record
 from backend.resolvers.arguments import ins_argument
 from backend.resolvers.context import Context
@@ -157,12 +157,12 @@ async def patient_record(ctx: Context, ins: str) -> RecordView:
         raise Unauthenticated()
     record = await _record_by_ins(ctx, ins_argument(ins))
     if record is None:
-        raise Forbidden(NO_ACCESS)
+        raise NoAccess(NO_ACCESS)
     view = await view_of(ctx, record)
     if not view.modes:
         # A denied attempt on an existing record is an event, whatever its status (DESIGN §4).
         ctx.access_log.note(record.id, AccessAction.ACCESS_DENIED)
-        raise Forbidden(NO_ACCESS)
+        raise NoAccess(NO_ACCESS)
     if not view.is_owner:
         # Opening a record reads its identity: an event even if no section is asked for.
         ctx.access_log.note(record.id, AccessAction.RECORD_READ, mode=view.access_mode)

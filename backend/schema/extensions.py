@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 
+from backend.errors import answer_no_sooner, hides_existence
 from backend.resolvers.context import Context
 
 log = logging.getLogger("dmp.audit")
@@ -28,9 +30,14 @@ class AccessHistoryWriter(SchemaExtension):
 
 
 async def write_access_history(context: Context, result: Any) -> None:
-    """Write the request's access events; if that fails, withhold the result's data."""
+    """Write the request's access events; if that fails, withhold the result's data. A refusal
+    that must not tell whether a record exists answers after the same time whether an event
+    was written for it or not (errors.NoAccess)."""
+    started = time.perf_counter()
     try:
         await context.access_log.flush()
+        if result is not None and result.errors and hides_existence(result.errors):
+            await answer_no_sooner(started)
     except Exception:
         log.exception("access history write failed; response withheld")
         if result is not None:
