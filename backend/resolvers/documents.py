@@ -11,20 +11,19 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from backend import clock, sql
+from backend import clock
 from backend.auth.passkeys import visible_name
-from backend.authz.decision import may_write, section_modes, sees_masked
-from backend.authz.loaders import sharing_columns, sharing_from_row, sharing_join, sharing_params
+from backend.authz.decision import may_write, sees_masked
 from backend.domain.enums import AccessAction, AccessMode, EntrySource, RecordStatus, Role, Section
 from backend.domain.reasons import Reason
-from backend.errors import BadUserInput, Forbidden, NotFound, Unauthenticated
+from backend.errors import BadUserInput, Forbidden, NoAccess, NotFound, Unauthenticated
 from backend.files import storage
 from backend.files.sniffing import EXTENSIONS, UnrecognisedContent, sniff
 from backend.models import Entry, Record, StoredFile
 from backend.notify.notices import notify_new_document
 from backend.resolvers.arguments import ins_argument
 from backend.resolvers.context import Context
-from backend.resolvers.records import NO_ACCESS, RecordView, own_record, record_facts, view_of
+from backend.resolvers.records import NO_ACCESS, RecordView, own_record, view_now, view_of
 
 log = logging.getLogger("dmp.documents")
 
@@ -108,7 +107,7 @@ async def _writable_view(ctx: Context, data: DocumentInput) -> RecordView:
             )
         record = await Record.filter(ins=ins).first()
         if record is None:
-            raise Forbidden(NO_ACCESS)
+            raise NoAccess(NO_ACCESS)
     else:
         raise Forbidden("Only patients and practitioners add documents")
     view = await view_of(ctx, record)
@@ -127,28 +126,17 @@ def _check_writable(ctx: Context, view: RecordView, section: Section) -> None:
     if view.is_owner:
         raise Forbidden("Your record is not active: documents cannot be added")
     if not view.modes:  # no access at all: as if the record did not exist
-        raise Forbidden(NO_ACCESS)
+        raise NoAccess(NO_ACCESS)
     raise Forbidden("You may not add documents to this section of this record")
-
-
-# The record and what it shares with the uploader, in one statement (as records.py reads them).
-_RECORD_AND_SHARING = (
-    f'SELECT r.*, {sharing_columns(2)} FROM "record" r {sharing_join(2)} WHERE r."id" = $1'  # noqa: S608
-)
 
 
 async def _view_under_lock(ctx: Context, view: RecordView, section: Section, conn: Any) -> RecordView:
     """The decision taken again on the record as it is now, read under its lock (`changing`):
     a closing, a revoked grant or a new treating physician may have committed while the file
     was read, checked and encrypted."""
-    params = [view.record.id, *sharing_params(ctx.viewer.practitioner_id, clock.now())]
-    rows = await sql.fetch(_RECORD_AND_SHARING, params, conn)
-    if not rows:  # purged meanwhile
-        raise Forbidden(NO_ACCESS)
-    record = sql.model(Record, rows[0], conn)
-    facts = record_facts(record)
-    sharing = sharing_from_row(rows[0])
-    now = RecordView(record, view.viewer, facts, sharing, section_modes(view.viewer, facts, sharing))
+    now = await view_now(ctx, view.record.id, conn)
+    if now is None:  # purged meanwhile
+        raise NoAccess(NO_ACCESS)
     _check_writable(ctx, now, section)
     return now
 
