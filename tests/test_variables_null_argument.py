@@ -11,19 +11,11 @@ from __future__ import annotations
 import json
 
 import httpx
-import pytest
 
 from backend.models import AccessEvent, Entry, Grant, StoredFile
 from tests import factories
 from tests.conftest import Caller, GraphQLResult, session_for
 from tests.document_samples import pdf
-
-# graphql-core's refusal (a GraphQLError whose nodes are the argument's value) reaches
-# backend/schema/root.py `_mask` located at the field, which masks it as INTERNAL. Remove this
-# mark with the change there that lets a GraphQLError on an ArgumentNode or ValueNode through.
-pytestmark = pytest.mark.xfail(
-    strict=True, reason="needs root.py `_mask` to let graphql-core's argument refusals through"
-)
 
 MEDICATIONS = (
     "query($ins: String!, $f: Int) { patientRecord(ins: $ins) { ins medications(first: $f) { totalCount } } }"

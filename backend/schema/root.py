@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 
 import strawberry
-from graphql import GraphQLError
+from graphql import ArgumentNode, GraphQLError, ValueNode
 from strawberry.extensions import (
     AddValidationRules,
     MaxAliasesLimiter,
@@ -60,6 +60,12 @@ def _mask(error: Exception) -> bool:
     # variable's value refused by its type carries graphql-core's own error about it (no
     # path: nothing was executed). What the caller sent is all these can quote.
     if isinstance(original, GraphQLError) and getattr(error, "path", None) is None:
+        return False
+    # An argument's value refused as the field ran (a null variable for a non-null argument
+    # with a default): graphql-core's words about the argument, which the caller sent.
+    if isinstance(original, GraphQLError) and any(
+        isinstance(node, ArgumentNode | ValueNode) for node in original.nodes or ()
+    ):
         return False
     return original is not None
 
