@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
+import unicodedata
 from urllib.parse import quote
 
 from starlette.requests import Request
@@ -33,7 +34,9 @@ def _error(status: int, code: str, message: str) -> JSONResponse:
 
 
 def content_disposition(filename: str) -> str:
-    """RFC 6266: an ASCII fallback and the exact UTF-8 name."""
+    """RFC 6266: an ASCII fallback and the exact UTF-8 name, without controls or format
+    characters (a name stored before uploads cleaned them may hold a direction override)."""
+    filename = "".join(c for c in filename if unicodedata.category(c)[0] != "C") or "document"
     fallback = "".join(c if 32 <= ord(c) < 127 and c not in '"\\;' else "_" for c in filename)
     return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
 

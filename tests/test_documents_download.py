@@ -19,6 +19,7 @@ from backend.models import (
     Grant,
     Practitioner,
     Record,
+    StoredFile,
 )
 from tests import factories
 from tests.audit_faults import access_event_writes_fail
@@ -64,6 +65,20 @@ async def test_owner_downloads_with_safe_headers_and_no_event(client: httpx.Asyn
     assert response.headers["content-security-policy"] == "sandbox"
     assert response.headers["cache-control"] == "no-store"
     assert len(await events(record)) == before  # the owner's own reads are not events
+
+
+async def test_a_name_stored_with_invisible_characters_is_sent_without_them(
+    client: httpx.AsyncClient,
+) -> None:
+    """Names stored before uploads cleaned them may hold a direction override: the header
+    drops it (`rapport\u202egnp.pdf` would read "rapportfdp.png")."""
+    _, record, caller, entry_id = await uploaded(client, pdf("old"))
+    entry = await Entry.get(id=entry_id)
+    await StoredFile.filter(id=entry.file_id).update(filename="rapport\u202egnp\u200b.pdf")  # type: ignore[attr-defined]
+    response = await download(caller, entry_id)
+    assert response.headers["content-disposition"] == (
+        "attachment; filename=\"rapportgnp.pdf\"; filename*=UTF-8''rapportgnp.pdf"
+    )
 
 
 async def test_granted_practitioner_download_is_an_event(client: httpx.AsyncClient) -> None:
