@@ -389,8 +389,10 @@ async def import_file(
         async def commit(last_line: int, end: int) -> None:
             done, rejected = await _import_batch(viewer, batch)
             for rejection in rejected:
-                rejected_file.write(json.dumps(rejection, ensure_ascii=False, default=str).encode()
-                                    + b"\n")
+                # A lone surrogate (in a string, where else) has no UTF-8 form: written as its
+                # JSON escape, the line reads back as it was sent.
+                rejected_file.write(json.dumps(rejection, ensure_ascii=False, default=str).encode(
+                    "utf-8", "backslashreplace") + b"\n")
             rejected_file.flush()
             os.fsync(rejected_file.fileno())
             totals.created += done.created

@@ -302,3 +302,52 @@ def test_the_progress_bar_on_a_terminal() -> None:
     assert "rejected 2" in frames[0] and "items/s" in frames[0] and "ETA" in frames[0]
     assert frames[1].startswith("[########################] 100%  400 items")
     assert "rejected 3" in frames[1] and frames[1].endswith("ETA 0:00:00\n")
+
+
+async def test_lines_with_a_nul_or_a_lone_surrogate_are_rejected_and_the_run_goes_on(
+    tmp_path: Path,
+) -> None:
+    """Neither can be stored (PostgreSQL refuses NUL, UTF-8 has no lone surrogate): each such
+    line is rejected alone, naming the field, its rejection written out, and the lines around
+    it imported. (The API refuses such text for the whole request, before the import.)"""
+    await insurer_token()
+    items = [json.loads(line) for line in care_lines(40, bad={})]
+    items[4]["title"] = "bad\u0000title"
+    items[9]["details"]["dose"] = "1 cp\u0000 matin"
+    items[14]["title"] = "bad\ud800title"
+    items[19]["details"] = {"dose": "x", "\ud800": "y"}
+    items[24]["lastName"] = "Mar\u0000tin"
+    items[29]["externalId"] = "MED-\udfff"
+    items[31]["firstName"] = "Al\u0000ice"
+    items[33]["code"] = "3400\ud83d"
+    items[35]["contactEmail"] = "alice\u0000@example.org"
+    items[37]["ins"] = items[37]["ins"][:5] + "\ud800" + items[37]["ins"][6:]
+    items[39]["details"] = {"dose": {"nested": ["1 cp\u0000"]}}
+    # As an insurer's exporter writes them: escapes, since a lone surrogate has no UTF-8 form.
+    path = write(tmp_path / "care.ndjson", [json.dumps(item) for item in items])
+
+    result = import_file(path, "--batch-size", "7")
+
+    assert result.returncode == 0, result.stderr
+    assert "29 accepted (29 created, 0 corrected, 0 unchanged), 11 rejected" in result.stdout
+    rejected = rejected_of(path)  # written whatever the lines held, and readable
+    assert [(r["line"], r["code"], r["message"].split(" ")[0]) for r in rejected] == [
+        (5, "BAD_USER_INPUT", "title"), (10, "BAD_USER_INPUT", "details.dose"),
+        (15, "BAD_USER_INPUT", "title"), (20, "BAD_USER_INPUT", "details"),
+        (25, "BAD_USER_INPUT", "lastName"), (30, "BAD_USER_INPUT", "externalId"),
+        (32, "BAD_USER_INPUT", "firstName"), (34, "BAD_USER_INPUT", "code"),
+        (36, "BAD_USER_INPUT", "contactEmail"), (38, "BAD_USER_INPUT", "ins"),
+        (40, "BAD_USER_INPUT", "details.dose"),
+    ]
+    for r in rejected:
+        nul = r["line"] in (5, 10, 25, 32, 36, 40)
+        assert r["message"].endswith(f" must not contain a {'NUL character' if nul else 'lone surrogate'}")
+    assert rejected[0]["item"] == items[4] and rejected[2]["item"] == items[14]
+    assert rejected[5]["externalId"] == "MED-\udfff"
+    assert await no_duplicates() == 29
+    checkpoint = json.loads((tmp_path / "care.ndjson.progress").read_text())
+    assert checkpoint["complete"] is True and checkpoint["lines"] == 40
+    again = import_file(path)
+    assert again.returncode == 0, again.stderr
+    assert "already imported" in again.stdout
+

@@ -13,6 +13,7 @@ import datetime as dt
 import hashlib
 import json
 import os
+import re
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -101,6 +102,61 @@ class _Race(Exception):
     """Another import changed a key this one read; the batch is retried."""
 
 
+# Text neither database stores as sent: NUL (PostgreSQL's text cannot hold it) and a lone
+# surrogate (UTF-8 has no form for it).
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def _storable(text: str) -> bool:
+    """Whether `text` holds neither; a third of the time of the regular expression."""
+    if "\x00" in text:
+        return False
+    if text.isascii():
+        return True
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _unstorable(name: str, text: str) -> str | None:
+    """Why `text` cannot be stored, naming the field (never quoting it); None if it can."""
+    found = _UNSTORABLE.search(text)
+    if found is None:
+        return None
+    return f"{name} must not contain {'a NUL character' if found.group() == chr(0) else 'a lone surrogate'}"
+
+
+def _unstorable_item(item: CareItem) -> str | None:
+    """The first of the item's own texts that cannot be stored (the details apart)."""
+    texts = (item.external_id, item.first_name, item.last_name, item.title, item.code or "",
+             item.contact_email or "")
+    if _storable("".join(texts)):  # one test for the usual item, the fields only if it fails
+        return None
+    names = ("externalId", "firstName", "lastName", "title", "code", "contactEmail")
+    return next(filter(None, map(_unstorable, names, texts)), None)
+
+
+def _unstorable_details(value: Any, name: str = "details") -> str | None:
+    """The first string in the details, keys included, that cannot be stored; None if none."""
+    if isinstance(value, str):
+        return _unstorable(name, value)
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            if isinstance(key, str) and _UNSTORABLE.search(key):
+                return _unstorable(f"{name} key", key)
+            why = _unstorable_details(inner, f"{name}.{key}" if name == "details" else name)
+            if why:
+                return why
+    elif isinstance(value, list):
+        for inner in value:
+            why = _unstorable_details(inner, name)
+            if why:
+                return why
+    return None
+
+
 _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
 _STRING = json.encoder.encode_basestring  # a JSON string, as _CANONICAL writes it
 
@@ -125,11 +181,17 @@ def _validate(index: int, item: CareItem, today: dt.date, known_ins: dict[str, s
     """
     ins = known_ins.get(item.ins)
     if ins is None:
+        why = _unstorable("ins", item.ins)
+        if why:
+            raise ValueError(why)
         try:
             ins = normalize_ins(item.ins)
         except InvalidIdentifier as exc:
             raise ValueError(str(exc)) from None
         known_ins[item.ins] = ins
+    why = _unstorable_item(item)
+    if why:
+        raise ValueError(why)
     external_id = item.external_id.strip()
     if not external_id or len(external_id) > 100:
         raise ValueError("externalId must be 1 to 100 characters")
@@ -153,13 +215,23 @@ def _validate(index: int, item: CareItem, today: dt.date, known_ins: dict[str, s
         code = normalize_section_code(item.section, item.code or "")
         details = normalize_details(item.section, item.details, today)
     except (InvalidCode, InvalidDetails) as exc:
-        raise ValueError(str(exc)) from None
+        # Said of unstorable text first: the refusal's own message may quote it (a key).
+        raise ValueError(_unstorable_details(item.details) or str(exc)) from None
     if not code and item.section in CODE_REQUIRED:
         raise ValueError(f"a {item.section.value} item needs a code")
     item.external_id = external_id
     details_json = _CANONICAL(details)
-    return _Valid(index, item, ins, code, title, details_json,
-                  _content_hash(item.section, code, title, item.date, details_json))
+    # The canonical JSON writes a NUL as an escape, as it writes a backslash before "u0000"
+    # (hence the walk), and hashing it fails on a lone surrogate, which only the details can
+    # still hold here.
+    why = _unstorable_details(details) if "\\u0000" in details_json else None
+    try:
+        content_hash = _content_hash(item.section, code, title, item.date, details_json)
+    except UnicodeEncodeError:
+        why = _unstorable_details(details) or "details must not contain a lone surrogate"
+    if why:
+        raise ValueError(why)
+    return _Valid(index, item, ins, code, title, details_json, content_hash)
 
 
 def insurer_organization(ctx: Context) -> str:
