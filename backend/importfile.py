@@ -34,7 +34,6 @@ from backend.resolvers.context import build_context
 # CareItemInput's fields, as in schema.graphql.
 REQUIRED = ("ins", "firstName", "lastName", "birthDate", "externalId", "section", "title", "date")
 OPTIONAL = ("contactEmail", "code", "details")
-FINGERPRINT_BYTES = 64 * 1024
 FORMATS = ("ndjson", "csv")
 SUFFIXES = {".ndjson": "ndjson", ".jsonl": "ndjson", ".json": "ndjson", ".csv": "csv"}
 
@@ -91,11 +90,12 @@ def progress_path(path: Path) -> Path:
 
 
 def fingerprint(path: Path) -> str:
-    """What identifies the file's version: its size and a hash of its first bytes."""
-    size = path.stat().st_size
+    """What identifies the file's version: its size and a hash of its whole content, so that a
+    line corrected anywhere, even to the same size, makes a changed file (read in chunks)."""
     with path.open("rb") as handle:
-        head = handle.read(FINGERPRINT_BYTES)
-    return f"{size}:{hashlib.sha256(head).hexdigest()}"
+        size = os.fstat(handle.fileno()).st_size
+        digest = hashlib.file_digest(handle, "sha256")
+    return f"{size}:{digest.hexdigest()}"
 
 
 def load_checkpoint(path: Path, expected: str) -> tuple[Checkpoint | None, str]:

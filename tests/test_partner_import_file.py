@@ -351,3 +351,24 @@ async def test_lines_with_a_nul_or_a_lone_surrogate_are_rejected_and_the_run_goe
     assert again.returncode == 0, again.stderr
     assert "already imported" in again.stdout
 
+
+async def test_a_same_size_change_past_the_first_bytes_starts_over(tmp_path: Path) -> None:
+    """The checkpoint is of the whole content: a corrected line anywhere in a file of the same
+    size is a changed file, imported again (the correction recorded, the rest unchanged)."""
+    await insurer_token()
+    lines = care_lines(600, bad={})
+    path = write(tmp_path / "care.ndjson", lines)
+    assert path.stat().st_size > 128 * 1024
+    assert import_file(path).returncode == 0
+    last = json.loads(lines[-1])
+    last["title"] = last["title"].replace("Doliprane", "Paracetam")
+    write(path, [*lines[:-1], json.dumps(last, ensure_ascii=False)])
+    assert path.stat().st_size == sum(len(line.encode()) + 1 for line in lines)
+
+    rerun = import_file(path)
+
+    assert rerun.returncode == 0, rerun.stderr
+    assert "changed since care.ndjson.progress was written; starting over" in rerun.stderr
+    assert "600 accepted (0 created, 1 corrected, 599 unchanged), 0 rejected" in rerun.stdout
+    entry = await Entry.get(external_id=last["externalId"], superseded=False)
+    assert entry.title == last["title"]
