@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import logging
@@ -301,3 +302,35 @@ async def test_export_costs_the_same_queries_for_a_small_and_a_large_record(
         _, pro = await factories.practitioner()
         await Grant.create(record=record, practitioner=pro, sections=["MEDICATIONS"])
     assert await _export_queries(caller, caplog) == small
+
+
+async def test_exports_asked_at_once_are_built_one_at_a_time(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An export holds the record's documents in memory several times over: exports asked at
+    the same moment take turns, so their memory does not add up."""
+    from backend.resolvers import export as export_module
+
+    building = 0
+    most = 0
+    load = export_module.load_snapshot
+
+    async def counted(record: Record) -> export_module.Snapshot:
+        nonlocal building, most
+        building += 1
+        most = max(most, building)
+        try:
+            await asyncio.sleep(0.05)  # others ask meanwhile
+            return await load(record)
+        finally:
+            building -= 1
+
+    monkeypatch.setattr(export_module, "load_snapshot", counted)
+    callers = []
+    for _ in range(3):
+        owner, record = await factories.patient()
+        await factories.entry(record, Section.VACCINATIONS, title="ROR")
+        callers.append(Caller(client, session=await session_for(owner)))
+    answers = await asyncio.gather(*(export(caller, "JSON") for caller in callers))
+    assert all(json.loads(a["content"])["sections"]["VACCINATIONS"] for a in answers)
+    assert most == 1

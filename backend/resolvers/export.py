@@ -7,6 +7,7 @@ import base64
 import json
 import logging
 import uuid
+import weakref
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -69,6 +70,20 @@ class Snapshot:
         return self.files.get(file_id) if file_id else None
 
 
+# An export holds every document of the record in memory, several times over (the files,
+# their base64, the JSON text): one export is built at a time per event loop, so that exports
+# asked for at once take their turn instead of adding up.
+_TURNS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = weakref.WeakKeyDictionary()
+
+
+def _one_at_a_time() -> asyncio.Lock:
+    loop = asyncio.get_running_loop()
+    turn = _TURNS.get(loop)
+    if turn is None:
+        turn = _TURNS[loop] = asyncio.Lock()
+    return turn
+
+
 async def export_my_record(ctx: Context, fmt: ExportFormat) -> ExportFile:
     record = await patients_own_record(ctx, "Only the patient exports their own record")
     if record is None:
@@ -77,17 +92,18 @@ async def export_my_record(ctx: Context, fmt: ExportFormat) -> ExportFile:
     # period, though the record is no longer read there; a PENDING record has no owner yet.
     if record.status not in (RecordStatus.ACTIVE, RecordStatus.CLOSED, RecordStatus.DELETED):
         raise NotFound("You have no record to export")
-    snapshot = await load_snapshot(record)
     day = clock.now().date().isoformat()
-    if fmt == ExportFormat.FHIR:
-        # Validation and serialisation of a large record are CPU work: off the event loop.
-        content = await asyncio.to_thread(bundle_json, snapshot)
-        result = ExportFile(f"dmp-export-{day}.fhir.json", "application/fhir+json", content)
-    else:
-        content = await asyncio.to_thread(
-            lambda: json.dumps(as_json(snapshot), ensure_ascii=False, indent=2)
-        )
-        result = ExportFile(f"dmp-export-{day}.json", "application/json", content)
+    async with _one_at_a_time():
+        snapshot = await load_snapshot(record)
+        if fmt == ExportFormat.FHIR:
+            # Validation and serialisation of a large record are CPU work: off the event loop.
+            content = await asyncio.to_thread(bundle_json, snapshot)
+            result = ExportFile(f"dmp-export-{day}.fhir.json", "application/fhir+json", content)
+        else:
+            content = await asyncio.to_thread(
+                lambda: json.dumps(as_json(snapshot), ensure_ascii=False, indent=2)
+            )
+            result = ExportFile(f"dmp-export-{day}.json", "application/json", content)
     ctx.access_log.note(
         record.id, AccessAction.RECORD_EXPORTED, mode=AccessMode.OWNER, sections=set(Section),
         reason=f"format {fmt.value}",
