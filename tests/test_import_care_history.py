@@ -271,3 +271,31 @@ async def test_many_concurrent_corrections_of_one_item_all_succeed(client: httpx
     key = await ImportKey.get(record_id=record.id, external_id="MED-1")
     assert key.entry_id == current[0].id  # type: ignore[attr-defined]
     assert len({e.supersedes_id for e in versions}) == 9  # type: ignore[attr-defined]
+
+
+async def test_a_correction_cannot_move_an_item_to_another_section(client: httpx.AsyncClient) -> None:
+    """A re-import under another section would take the entry out of its section: refused per
+    item, as addEntry refuses it (CORRECTION_OTHER_SECTION), and nothing is written for it."""
+    _, record = await factories.patient()
+    insurer = await _insurer(client)
+    (await insurer.gql(IMPORT, {"items": [medication_item(record.ins, 1)]})).ok()
+    seq = (await Record.get(id=record.id)).event_seq
+    moved = {**medication_item(record.ins, 1), "section": "PROCEDURES", "code": "YYYY600",
+             "title": "Acte", "details": {"ccamCode": "YYYY600"}}
+    payload = (await insurer.gql(IMPORT, {"items": [moved, medication_item(record.ins, 2)]})
+               ).ok()["importCareHistory"]
+    assert (payload["created"], payload["corrected"], payload["unchanged"]) == (1, 0, 0)
+    assert [(r["index"], r["externalId"], r["code"]) for r in payload["rejected"]] == [
+        (0, "MED-1", "BAD_USER_INPUT")]
+    assert "MEDICATIONS" in payload["rejected"][0]["message"]
+    assert "section" in payload["rejected"][0]["message"]
+    versions = await Entry.filter(record_id=record.id, external_id="MED-1")
+    assert [(v.section, v.superseded) for v in versions] == [("MEDICATIONS", False)]
+    key = await ImportKey.get(record_id=record.id, external_id="MED-1")
+    assert key.entry_id == versions[0].id  # type: ignore[attr-defined]
+    event = await AccessEvent.get(record_id=record.id, seq=seq + 1)
+    assert event.sections == ["MEDICATIONS"]  # MED-2's section only
+    # A correction in the item's own section still goes through.
+    same = medication_item(record.ins, 1, title="Doliprane 500 mg")
+    again = (await insurer.gql(IMPORT, {"items": [same]})).ok()["importCareHistory"]
+    assert (again["corrected"], again["rejected"]) == (1, [])

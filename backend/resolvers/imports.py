@@ -347,6 +347,13 @@ _KEYS = (
     " JOIN import_key k ON k.record_id = r.id AND k.organization = ?1"
     " AND k.external_id = json_extract(w.value, '$[1]')",
 )
+# The section of the versions that changed items correct (a correction stays in it). A
+# statement of its own, after the keys' locks: joined to them, it would read, on PostgreSQL,
+# the version from before a concurrent correction it waited for, and drop the key.
+_SECTIONS = (
+    'SELECT "id", "section" FROM "entry" WHERE "id" = ANY($1)',
+    'SELECT "id", "section" FROM "entry" WHERE "id" IN (SELECT "value" FROM json_each(?1))',
+)
 # On PostgreSQL, the entries and the keys of the new items in one statement; the keys in
 # (record, external id) order, so two overlapping imports cannot deadlock on them (the
 # external id compared byte by byte: any fixed order will do, and it sorts faster).
@@ -444,6 +451,19 @@ async def _import_keys(
     return {(row[0], row[1]): _KnownKey(row[2], _uuid(row[3]), row[4]) for row in found}
 
 
+async def _sections(
+    conn: BaseDBAsyncClient, keys: dict[tuple[str, str], _KnownKey], valid: list[_Valid]
+) -> dict[uuid.UUID, str]:
+    """The section of each version that an item of the batch would correct."""
+    corrected = [known.entry_id for v in valid
+                 if (known := keys.get((v.ins, v.item.external_id))) is not None
+                 and known.content_hash != v.content_hash]
+    if not corrected:
+        return {}
+    _, found = await _run(conn, _SECTIONS, [corrected])
+    return {_uuid(row[0]): row[1] for row in found}
+
+
 async def _insert(
     conn: BaseDBAsyncClient, organization: str, now: dt.datetime, entries: list[_NewEntry]
 ) -> None:
@@ -517,6 +537,7 @@ async def _write(actor: Actor, organization: str, valid: list[_Valid]) -> Import
                 records[new.ins] = _Target(new.id, RecordStatus.PENDING.value, new.birth_date)
 
         keys = await _import_keys(conn, organization, [(v.ins, v.item.external_id) for v in valid])
+        sections = await _sections(conn, keys, valid) if keys else {}
         entries: list[_NewEntry] = []
         ids = iter(_new_ids(len(valid)))
         for v in valid:
@@ -537,6 +558,14 @@ async def _write(actor: Actor, organization: str, valid: list[_Valid]) -> Import
                 result.created += 1
             elif known.content_hash == v.content_hash:
                 result.unchanged += 1
+                continue
+            elif (section := sections[known.entry_id]) != v.item.section.value:
+                # It would take the entry out of its section; addEntry refuses it alike.
+                result.rejected.append(ImportRejection(
+                    v.index, v.item.external_id, "BAD_USER_INPUT",
+                    f"this externalId was imported in {section}: a correction stays in "
+                    "the section of the entry it corrects",
+                ))
                 continue
             else:
                 result.corrected += 1
