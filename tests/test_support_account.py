@@ -317,8 +317,10 @@ async def test_contact_recovery_is_finished_by_a_practitioner_and_the_patient(
     support = Caller(client, session=await session_for(scene["agent"]))
     doctor = Caller(client, session=await session_for(scene["doctor"]))
     record = scene["record"]
-    open_record = """mutation($ins: String!) { openRecordForPatient(input: {ins: $ins, firstName: "Jeanne",
-        lastName: "Doe", birthDate: "1985-06-12"}) { activationCode } }"""
+    # The practitioner checks the patient's identity: the record's names and birth date.
+    open_record = f"""mutation($ins: String!) {{ openRecordForPatient(input: {{ins: $ins,
+        firstName: "{record.first_name}", lastName: "{record.last_name}", birthDate: "1985-06-12"}})
+        {{ activationCode }} }}"""
     # Without a recovery, an active record cannot be reopened by a practitioner.
     refused = await doctor.gql(open_record, {"ins": record.ins})
     assert refused.codes == ["CONFLICT"]
