@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+import pytest
 
 from backend.models import LoginAttempt, OneTimeCode
 from tests import factories
@@ -84,3 +85,29 @@ async def test_start_login_is_rate_limited_per_identifier(client: httpx.AsyncCli
     assert codes[:20] == [None] * 20 and codes[20] == "RATE_LIMITED"
     # Another identifier is not affected.
     assert not (await Caller(client).gql(START, {"i": "someone@test.dmp", "p": "x" * 12})).errors
+
+
+async def test_sign_in_and_reset_answers_wait_alike_whatever_the_case(
+    client: httpx.AsyncClient, smtp_server: SmtpServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After the password check, an unknown identifier writes nothing, a wrong password writes
+    its failure, and a right one sends a code: each answer waits until the same time has
+    passed since the check, so the time tells neither the account nor the password. Checked
+    by what waits, not by a clock."""
+    from backend.resolvers import login
+
+    waited: list[str] = []
+
+    async def answer_no_sooner(since: float) -> None:
+        waited.append("waited")
+
+    monkeypatch.setattr(login, "answer_no_sooner", answer_no_sooner)
+    account, _ = await factories.patient()
+    for variables in ({"i": "ghost@test.dmp", "p": factories.PASSWORD},
+                      {"i": account.email, "p": "not the password at all"},
+                      {"i": account.email, "p": factories.PASSWORD}):
+        (await Caller(client).gql(START, variables)).ok()
+    assert len(waited) == 3
+    for identifier in ("ghost@test.dmp", account.email):
+        (await Caller(client).gql(RESET, {"i": identifier})).ok()
+    assert len(waited) == 5

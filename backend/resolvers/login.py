@@ -7,6 +7,7 @@ login, after the same argon2 work: nothing reveals whether an account exists.
 from __future__ import annotations
 
 import re
+import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -29,7 +30,7 @@ from backend.auth.sessions import revoke, revoke_all, start_session
 from backend.domain.enums import AccessAction, CodePurpose
 from backend.domain.identifiers import InvalidIdentifier, normalize_ins, normalize_rpps
 from backend.domain.reasons import Reason
-from backend.errors import BadUserInput, RateLimited
+from backend.errors import BadUserInput, RateLimited, answer_no_sooner
 from backend.models import Account, Practitioner, Record
 from backend.ratelimit import limit_address
 from backend.resolvers.context import Context
@@ -126,6 +127,19 @@ async def start_login(ctx: Context, identifier: str, password: str) -> LoginStar
     await _limit_starts(identifier)
     account = await find_account(identifier)
     ok = await verify_password(account.password_hash if account else None, password)
+    # What follows differs by case (a failure written, a code sent, nothing): every answer
+    # waits until the same time has passed, so the time tells neither whether the identifier
+    # exists nor whether the password was right (the answers' words are alike already).
+    checked = time.perf_counter()
+    try:
+        return await _after_password(identifier, account, ok, password)
+    finally:
+        await answer_no_sooner(checked)
+
+
+async def _after_password(
+    identifier: str, account: Account | None, ok: bool, password: str
+) -> LoginStarted:
     if account is None:
         _, token = await attempts.start(None, CodePurpose.LOGIN, live=False)
         return LoginStarted(token, code_sent_to=decoy_destination(identifier))
@@ -175,13 +189,17 @@ async def request_password_reset(ctx: Context, identifier: str) -> str:
     await limit_address(ctx.request, "start-login")
     await _limit_starts(identifier)
     account = await find_account(identifier)
-    if account is None or account.locked_at is not None:
-        _, token = await attempts.start(account, CodePurpose.PASSWORD_RESET, live=False)
+    found = time.perf_counter()
+    try:
+        if account is None or account.locked_at is not None:
+            _, token = await attempts.start(account, CodePurpose.PASSWORD_RESET, live=False)
+            return token
+        attempt, token = await attempts.start(account, CodePurpose.PASSWORD_RESET, live=True)
+        channel, address = destination(account)
+        await send_code(account, CodePurpose.PASSWORD_RESET, channel, address, attempt=attempt)
         return token
-    attempt, token = await attempts.start(account, CodePurpose.PASSWORD_RESET, live=True)
-    channel, address = destination(account)
-    await send_code(account, CodePurpose.PASSWORD_RESET, channel, address, attempt=attempt)
-    return token
+    finally:
+        await answer_no_sooner(found)  # a code sent or not: the same time
 
 
 async def reset_password(ctx: Context, attempt_token: str, code: str, new_password: str) -> bool:
