@@ -460,3 +460,24 @@ async def test_a_malformed_upload_is_answered_in_json(client: httpx.AsyncClient)
     assert result.status == 400 and result.codes == ["BAD_USER_INPUT"]
     assert result.response.headers["content-type"].startswith("application/json")
     await nothing_stored(before)
+
+
+async def test_a_record_holds_documents_up_to_a_total(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A record is exported whole, in memory: its documents together are bounded. A deleted
+    entry's document no longer counts."""
+    from backend.resolvers import documents
+
+    monkeypatch.setattr(documents, "MAX_RECORD_MB", 1)
+    owner, record = await factories.patient()
+    caller = Caller(client, session=await session_for(owner))
+    first = (await upload(caller, pdf("x" * 600_000))).ok()["uploadDocument"]["entry"]["id"]
+    refused = await upload(caller, pdf("y" * 600_000))
+    assert refused.codes == ["BAD_USER_INPUT"]
+    assert refused.errors[0]["extensions"]["reason"] == "RECORD_FILES_FULL"
+    assert refused.errors[0]["extensions"]["maxMb"] == 1
+    assert await StoredFile.filter(record_id=record.id).count() == 1
+    assert await Entry.filter(record_id=record.id).count() == 1
+    (await caller.gql("mutation($id: ID!) { deleteEntry(id: $id) }", {"id": first})).ok()
+    (await upload(caller, pdf("y" * 600_000))).ok()

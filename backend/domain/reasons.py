@@ -61,6 +61,7 @@ class Reason(StrEnum):
     # Documents
     FILE_TOO_LARGE = "FILE_TOO_LARGE"  # maxMb
     FILE_EMPTY = "FILE_EMPTY"
+    RECORD_FILES_FULL = "RECORD_FILES_FULL"  # maxMb: the record's documents, all together
     FILE_NOT_ACCEPTED = "FILE_NOT_ACCEPTED"
     UPLOAD_SECTION = "UPLOAD_SECTION"
     # Sharing

@@ -11,7 +11,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from backend import clock
+from backend import clock, sql
 from backend.auth.passkeys import visible_name
 from backend.authz.decision import may_write, sees_masked
 from backend.domain.enums import AccessAction, AccessMode, EntrySource, RecordStatus, Role, Section
@@ -28,6 +28,8 @@ from backend.resolvers.records import NO_ACCESS, RecordView, own_record, view_no
 log = logging.getLogger("dmp.documents")
 
 MAX_BYTES = 20 * 1024 * 1024
+# The documents of one record, all together: a record is exported whole, in memory.
+MAX_RECORD_MB = 500
 CHUNK_BYTES = 1024 * 1024
 # Sections whose entries may carry a file; both are writable by the patient too.
 FILE_SECTIONS = frozenset({Section.DOCUMENTS, Section.LAB_RESULTS})
@@ -210,6 +212,23 @@ def safe_filename(raw: str | None, content_type: str) -> str:
     return name
 
 
+# The files of a record's entries (a deleted entry's file no longer counts: it is purged).
+_FILES_HELD = (
+    'SELECT COALESCE(SUM(f."size"), 0) AS "held" FROM "stored_file" f WHERE f."record_id" = $1'
+    ' AND EXISTS (SELECT 1 FROM "entry" e WHERE e."file_id" = f."id")'
+)
+
+
+async def _check_room(record_id: uuid.UUID, size: int, conn: Any) -> None:
+    """Under the record's lock: two uploads at once cannot both take the last room."""
+    rows = await sql.fetch(_FILES_HELD, [record_id], conn)
+    if int(rows[0]["held"]) + size > MAX_RECORD_MB * 1024 * 1024:
+        raise BadUserInput(
+            f"The record's documents would go beyond {MAX_RECORD_MB} MB together",
+            Reason.RECORD_FILES_FULL, maxMb=MAX_RECORD_MB,
+        )
+
+
 async def _store(
     ctx: Context,
     view: RecordView,
@@ -230,6 +249,7 @@ async def _store(
         async with ctx.access_log.changing(view.record.id) as conn:
             view = await _view_under_lock(ctx, view, section, conn)
             record = view.record
+            await _check_room(record.id, len(content), conn)
             stored = await StoredFile.create(
                 using_db=conn,
                 id=file_id,

@@ -438,6 +438,7 @@ export default {
   "reason.TOO_MANY_CONTACTS": "{max} emergency contacts at most.",
   "reason.FILE_TOO_LARGE": "The file is too large: {maxMb} MB at most.",
   "reason.FILE_EMPTY": "The file is empty.",
+  "reason.RECORD_FILES_FULL": "The record's documents already take the most it may hold ({maxMb} MB): this one would go beyond.",
   "reason.FILE_NOT_ACCEPTED": "This file is not accepted: send a valid PDF, JPEG or PNG. It was not stored.",
   "reason.UPLOAD_SECTION": "Documents are added to the Documents or Lab results sections.",
   "reason.NO_SECTION_CHOSEN": "Choose at least one section, or remove the access.",

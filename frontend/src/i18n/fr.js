@@ -438,6 +438,7 @@ export default {
   "reason.TOO_MANY_CONTACTS": "{max} contacts d'urgence au plus.",
   "reason.FILE_TOO_LARGE": "Le fichier est trop volumineux : {maxMb} Mo au plus.",
   "reason.FILE_EMPTY": "Le fichier est vide.",
+  "reason.RECORD_FILES_FULL": "Les documents du dossier occupent déjà le maximum permis ({maxMb} Mo) : celui-ci le dépasserait.",
   "reason.FILE_NOT_ACCEPTED": "Ce fichier n'est pas accepté : envoyez un PDF, un JPEG ou un PNG valable. Il n'a pas été enregistré.",
   "reason.UPLOAD_SECTION": "Les documents s'ajoutent aux rubriques Documents ou Biologie.",
   "reason.NO_SECTION_CHOSEN": "Choisissez au moins une rubrique, ou retirez l'accès.",
