@@ -9,6 +9,8 @@ from typing import Any, cast
 
 import orjson
 from cross_web import HTTPException
+from graphql import FieldNode, GraphQLError, OperationDefinitionNode, parse
+from graphql import OperationType as GraphQLOperationType
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
@@ -83,6 +85,32 @@ def _refused_text(value: object) -> str | None:
             if not item.isascii() and _SURROGATE.search(item):
                 return SURROGATE_REFUSED
     return None
+
+
+# Batch mutations report a bad item in their payload, not as a request error (DESIGN §6):
+# their items' text is checked one by one (resolvers/imports.py), not refused whole here.
+BATCH_FIELDS = frozenset({"importCareHistory"})
+
+
+def _reports_per_item(query: object, operation_name: object) -> bool:
+    """Whether the operation the request runs is made of batch mutations only. Parsed only
+    for a request whose variables hold text refused elsewhere: almost none."""
+    if not isinstance(query, str):
+        return False
+    try:
+        document = parse(query)
+    except GraphQLError:
+        return False
+    operations = [
+        d for d in document.definitions if isinstance(d, OperationDefinitionNode)
+        and (not operation_name or (d.name is not None and d.name.value == operation_name))
+    ]
+    if len(operations) != 1 or operations[0].operation != GraphQLOperationType.MUTATION:
+        return False
+    return all(
+        isinstance(node, FieldNode) and node.name.value in BATCH_FIELDS
+        for node in operations[0].selection_set.selections
+    )
 
 
 def _wants_graphql_response(request: Request) -> bool:
@@ -168,10 +196,10 @@ class GraphQLView(GraphQL[Context, None]):
             return None
         if not isinstance(data, dict):
             return None
-        if _escapes_nul(body) and _holds_nul(data.get("variables")):
-            raise HTTPException(400, NUL_REFUSED)
         query, variables = data.get("query"), data.get("variables")
         operation_name, extensions = data.get("operationName"), data.get("extensions")
+        if _escapes_nul(body) and _holds_nul(variables) and not _reports_per_item(query, operation_name):
+            raise HTTPException(400, NUL_REFUSED)
         if (
             not isinstance(query, str)
             or not isinstance(variables, dict | None)
@@ -220,7 +248,7 @@ class GraphQLView(GraphQL[Context, None]):
             raise HTTPException(400, "Unable to parse request body as JSON") from e
         for each in data if isinstance(data, list) else [data]:
             refused = _refused_text(each.variables)
-            if refused is not None:
+            if refused is not None and not _reports_per_item(each.query, each.operation_name):
                 for item in _within(each.variables):
                     if isinstance(item, UploadFile):  # its spooled file, refused unread
                         await item.close()

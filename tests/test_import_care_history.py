@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
 
 import httpx
 import pytest
@@ -299,3 +300,34 @@ async def test_a_correction_cannot_move_an_item_to_another_section(client: httpx
     same = medication_item(record.ins, 1, title="Doliprane 500 mg")
     again = (await insurer.gql(IMPORT, {"items": [same]})).ok()["importCareHistory"]
     assert (again["corrected"], again["rejected"]) == (1, [])
+
+
+async def test_a_nul_or_a_lone_surrogate_in_an_item_is_rejected_for_that_item_alone(
+    client: httpx.AsyncClient,
+) -> None:
+    """Batch mutations report a bad item in their payload, not as a request error (DESIGN
+    §6): text that other requests see refused whole is checked here item by item."""
+    _, record = await factories.patient()
+    insurer = await _insurer(client)
+    items = [
+        medication_item(record.ins, 1),
+        medication_item(record.ins, 2, title="Doli\x00prane"),
+        medication_item(record.ins, 3, title="Doli\ud800prane"),
+    ]
+    # Escaped as JSON allows (\u0000, \ud800); httpx would not encode a lone surrogate.
+    body = json.dumps({"query": IMPORT, "variables": {"items": items}})
+    response = await client.post("/graphql", content=body, headers={
+        **insurer.headers(), "content-type": "application/json"})
+    assert response.status_code == 200
+    payload = response.json()["data"]["importCareHistory"]
+    assert payload["created"] == 1
+    assert [(r["index"], r["code"]) for r in payload["rejected"]] == [(1, "BAD_USER_INPUT"),
+                                                                      (2, "BAD_USER_INPUT")]
+    assert await Entry.filter(record_id=record.id).count() == 1
+    # Any other mutation with such text is still refused whole, before it runs.
+    other = json.dumps({"query": "mutation($t: String!) { addEntry(input: {ins: \"x\", section: "
+                        "ALLERGIES, title: $t, date: \"2024-01-01\"}) { entry { id } } }",
+                        "variables": {"t": "a\x00b"}})
+    refused = await client.post("/graphql", content=other, headers={
+        **insurer.headers(), "content-type": "application/json"})
+    assert refused.status_code == 400
