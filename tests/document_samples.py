@@ -1,12 +1,16 @@
-"""Small, well-formed PDF, PNG and JPEG files, and a GraphQL multipart upload helper."""
+"""Small, well-formed PDF, PNG and JPEG files, a GraphQL multipart upload helper, and what
+the upload tests check was left behind."""
 
 from __future__ import annotations
 
 import json
 import struct
 import zlib
+from pathlib import Path
 from typing import Any
 
+from backend import config
+from backend.models import Entry, StoredFile
 from tests.conftest import Caller, GraphQLResult
 
 
@@ -118,3 +122,16 @@ async def download(caller: Caller, entry_id: str) -> Any:
         caller.client.cookies.set(name, value)
     headers = {k: v for k, v in caller.headers().items() if k != "origin"}
     return await caller.client.get(f"/files/{entry_id}", headers=headers)
+
+
+def files_on_disk() -> set[str]:
+    """The names of the encrypted files in the data folder."""
+    folder: Path = config.settings().files_dir
+    return {p.name for p in folder.iterdir()} if folder.exists() else set()
+
+
+async def nothing_stored(before: set[str]) -> None:
+    """No document row, no entry, and no file beside those there `before`."""
+    assert await StoredFile.all().count() == 0
+    assert await Entry.all().count() == 0
+    assert files_on_disk() == before

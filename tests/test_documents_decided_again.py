@@ -6,29 +6,16 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 
 import httpx
 import pytest
 
-from backend import config
 from backend.domain.enums import AccessAction, Profession
 from backend.files import crypto, storage
-from backend.models import AccessEvent, Account, Entry, Grant, Record, StoredFile
+from backend.models import AccessEvent, Account, Grant, Record, StoredFile
 from tests import factories
 from tests.conftest import Caller, session_for
-from tests.document_samples import pdf, upload
-
-
-def files_on_disk() -> set[str]:
-    folder: Path = config.settings().files_dir
-    return {p.name for p in folder.iterdir()} if folder.exists() else set()
-
-
-async def nothing_stored(before: set[str]) -> None:
-    assert await StoredFile.all().count() == 0
-    assert await Entry.all().count() == 0
-    assert files_on_disk() == before
+from tests.document_samples import files_on_disk, nothing_stored, pdf, upload
 
 
 def between_decision_and_lock(

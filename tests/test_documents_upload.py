@@ -9,7 +9,6 @@ import json
 import threading
 import warnings
 from collections.abc import AsyncIterator
-from pathlib import Path
 from urllib.parse import quote
 
 import httpx
@@ -22,18 +21,7 @@ from backend.models import AccessEvent, Entry, Grant, OutboxMessage, Record, Sto
 from tests import factories
 from tests.audit_faults import access_event_writes_fail
 from tests.conftest import Caller, GraphQLResult, session_for
-from tests.document_samples import _chunk, download, jpeg, pdf, png, upload
-
-
-def files_on_disk() -> set[str]:
-    folder: Path = config.settings().files_dir
-    return {p.name for p in folder.iterdir()} if folder.exists() else set()
-
-
-async def nothing_stored(before: set[str]) -> None:
-    assert await StoredFile.all().count() == 0
-    assert await Entry.all().count() == 0
-    assert files_on_disk() == before
+from tests.document_samples import _chunk, download, files_on_disk, jpeg, nothing_stored, pdf, png, upload
 
 
 async def patient_caller(client: httpx.AsyncClient) -> tuple[Caller, Record]:

@@ -64,12 +64,7 @@ export function Upload() {
   if (query.code) return <ErrorBox result={query} />;
   const status = query.data?.myRecordStatus?.status;
   if (status !== 'ACTIVE') {
-    return (
-      <section>
-        <h1>{t('upload.title')}</h1>
-        <RecordInactive status={status} />
-      </section>
-    );
+    return <RecordInactive title={t('upload.title')} status={status} />;
   }
 
   return (

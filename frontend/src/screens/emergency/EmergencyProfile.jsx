@@ -14,12 +14,7 @@ export function EmergencyProfile() {
   if (query.code) return <ErrorBox result={query} />;
   const status = query.data?.myRecordStatus?.status;
   if (status !== 'ACTIVE') {
-    return (
-      <section>
-        <h1>{t('emergency.title')}</h1>
-        <RecordInactive status={status} />
-      </section>
-    );
+    return <RecordInactive title={t('emergency.title')} status={status} />;
   }
   const profile = query.data?.myRecord?.emergencyProfile ?? { bloodGroup: '', advanceDirectives: '', emergencyContacts: [] };
   return <ProfileForm initial={profile} onRefused={query.refetch} />;

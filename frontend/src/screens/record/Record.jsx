@@ -19,12 +19,7 @@ export function Record() {
   if (query.code) return <ErrorBox result={query} />;
   const base = query.data?.record;
   if (!base) {
-    return (
-      <section>
-        <h1>{t('record.title')}</h1>
-        <RecordInactive status={query.data?.state?.status} />
-      </section>
-    );
+    return <RecordInactive title={t('record.title')} status={query.data?.state?.status} />;
   }
   const record = { ...base };
   for (const [field, connection] of Object.entries(extra)) record[field] = appendPage(base[field], connection);

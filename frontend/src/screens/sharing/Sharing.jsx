@@ -26,12 +26,7 @@ export function Sharing() {
   const status = query.data?.myRecordStatus?.status;
   const current = sharing ?? query.data?.mySharing;
   if (status !== 'ACTIVE' || !current) {
-    return (
-      <section>
-        <h1>{t('sharing.title')}</h1>
-        <RecordInactive status={status} />
-      </section>
-    );
+    return <RecordInactive title={t('sharing.title')} status={status} />;
   }
 
   // Another action starts: the notice or error of the previous one goes.
