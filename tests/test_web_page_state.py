@@ -9,12 +9,14 @@ person starts another one.
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from playwright.async_api import Browser, expect
 
 from backend import config
 from backend.domain.enums import Profession, RecordStatus, Section
-from backend.models import AccessEvent, Entry, Grant, Record
+from backend.models import AccessEvent, EmergencySession, Entry, Grant, Record
 from tests import factories
 from tests.browser import Server, browser, open_tab, server
 from tests.conftest import session_for
@@ -167,6 +169,19 @@ async def test_break_glass_over_a_grant_and_notices_per_patient(
     assert await AccessEvent.filter(record_id=record.id, action="BREAK_GLASS_OPENED").count() == 1
     assert await Grant.filter(record_id=record.id).count() == 1
     await tab.check("opened")
+
+    # The emergency access runs out on screen: the record is read again in what the grant
+    # still gives, and the emergency access is offered again.
+    soon = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=3)
+    await EmergencySession.filter(record_id=record.id).update(expires_at=soon)
+    await page.get_by_role("button", name="Consulter").click()
+    await expect(banner).to_be_visible()
+    await expect(banner).to_have_count(0, timeout=15_000)
+    await expect(page.get_by_role("heading", name="Lina Garnier")).to_be_visible()
+    await expect(page.get_by_role("heading", name="Metformine 500 mg")).to_be_visible()
+    await expect(page.get_by_role("heading", name="Allergie au latex")).to_have_count(0)
+    await expect(emergency).to_be_visible()
+    await tab.check("ran-out")
     await tab.context.close()
 
 

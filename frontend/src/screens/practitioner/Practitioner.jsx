@@ -95,7 +95,8 @@ export function Practitioner({ me }) {
       {offer === 'all' && emergencyForm(false)}
       {record && (
         <article key={round} aria-label={t('pro.recordOf', { name: `${record.firstName} ${record.lastName}` })}>
-          {banner && <EmergencyBanner mode={banner.mode} expiresAt={banner.expiresAt} onExpired={closeView} />}
+          {/* Run out: read again, in what is left (a grant), or refused. */}
+          {banner && <EmergencyBanner mode={banner.mode} expiresAt={banner.expiresAt} onExpired={() => load(active)} />}
           <h2>
             {record.firstName} {record.lastName}
           </h2>
