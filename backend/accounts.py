@@ -63,7 +63,7 @@ def validate(new: NewAccount) -> None:
             if not new.ins or not new.birth_date:
                 raise ProvisioningError("a patient needs --ins and --birth-date")
             new.ins = normalize_ins(new.ins)
-            if new.birth_date > clock.now().date():
+            if new.birth_date > clock.latest_today():
                 raise ProvisioningError("the birth date is in the future")
         elif new.role == Role.PRACTITIONER:
             if not new.rpps or not new.profession:

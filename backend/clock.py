@@ -2,13 +2,30 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 _offset = timedelta(0)
 
 
 def now() -> datetime:
     return datetime.now(UTC) + _offset
+
+
+# The calendar day reaches UTC+14 first: a date after that day is in the future for everyone.
+_AHEAD = timedelta(hours=14)
+_SERVICE_ZONE = ZoneInfo("Europe/Paris")
+
+
+def latest_today() -> date:
+    """Today where it is latest on Earth: the bound of a date "not in the future". A user's
+    own today (Paris after midnight, Réunion, Nouméa) is never refused as tomorrow."""
+    return (now() + _AHEAD).date()
+
+
+def service_today() -> date:
+    """Today in the service's own zone (Paris): the date given when the user gave none."""
+    return now().astimezone(_SERVICE_ZONE).date()
 
 
 def shift(delta: timedelta) -> None:

@@ -266,3 +266,23 @@ async def test_a_closing_or_revocation_committed_meanwhile_refuses_the_entry(
     assert await Entry.filter(record_id=record.id).count() == 0
     actions = await AccessEvent.filter(record_id=record.id).values_list("action", flat=True)
     assert "ENTRY_ADDED" not in actions
+
+
+async def test_a_date_is_in_the_future_only_once_it_is_tomorrow_everywhere(
+    client: httpx.AsyncClient,
+) -> None:
+    """At 23:30 UTC it is already tomorrow in Paris (and Réunion, Nouméa): that day is a
+    user's today, not the future. The day after it is the future everywhere."""
+    now = clock.now()
+    clock.shift(now.replace(hour=23, minute=30) - now)
+    utc_today = clock.now().date()
+    _, record = await factories.patient()
+    doctor, practitioner = await factories.practitioner()
+    await Record.filter(id=record.id).update(treating_physician_id=practitioner.id)
+    caller = await _as(client, doctor)
+    tomorrow_utc = (utc_today + dt.timedelta(days=1)).isoformat()
+    (await caller.gql(ADD_ENTRY, {"input": medication(record.ins, date=tomorrow_utc)})).ok()
+    later = (utc_today + dt.timedelta(days=2)).isoformat()
+    refused = await caller.gql(ADD_ENTRY, {"input": medication(record.ins, date=later)})
+    assert refused.errors[0]["extensions"]["reason"] == "DATE_IN_FUTURE"
+    assert await Entry.filter(record_id=record.id).count() == 1

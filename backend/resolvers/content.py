@@ -81,7 +81,7 @@ def _deny(ctx: Context, view: RecordView, message: str) -> Forbidden:
 
 
 def _check_date(day: dt.date, what: str = "date") -> None:
-    if day > clock.now().date():
+    if day > clock.latest_today():
         raise BadUserInput(f"{what} is in the future", Reason.DATE_IN_FUTURE, field=what)
     if day < OLDEST_CARE_DATE:
         raise BadUserInput(f"{what} is too far in the past", Reason.DATE_TOO_OLD, field=what)
@@ -101,7 +101,7 @@ def _details(new: NewEntry) -> dict[str, Any]:
             Reason.DETAILS_OF_OTHER_SECTION,
         )
     try:
-        return normalize_details(new.section, raw, clock.now().date())
+        return normalize_details(new.section, raw, clock.latest_today())
     except InvalidDetails as exc:
         raise BadUserInput.refused(exc) from None
 

@@ -165,9 +165,8 @@ def _text(value: str | None, name: str, limit: int, required: bool = False) -> s
 def _checked_fields(data: DocumentInput) -> tuple[str, str | None, str | None, dt.date]:
     title = _text(data.title, "title", 300, required=True)
     assert title is not None  # noqa: S101 — required=True never returns None
-    today = clock.now().date()
-    care_date = data.date or today
-    if care_date > today:
+    care_date = data.date or clock.service_today()
+    if care_date > clock.latest_today():
         raise BadUserInput("date cannot be in the future", Reason.DATE_IN_FUTURE, field="date")
     return (
         title,

@@ -262,7 +262,7 @@ async def run_import(access_log: AccessLog, organization: str, items: list[CareI
     The entries and the access event of every record touched commit together: an import
     whose events cannot be written leaves nothing behind.
     """
-    today = clock.now().date()
+    today = clock.latest_today()  # the bound of a date in the future
     rejected: list[ImportRejection] = []
     valid: list[_Valid] = []
     seen: set[tuple[str, str]] = set()

@@ -82,7 +82,7 @@ async def open_record_for_patient(
         raise Forbidden("Only a practitioner may open a record for a patient")
     ins = ins_argument(ins)
     first, last = _name(first_name, "first name", "firstName"), _name(last_name, "last name", "lastName")
-    if birth_date > clock.now().date():
+    if birth_date > clock.latest_today():
         raise BadUserInput("The birth date is in the future", Reason.DATE_IN_FUTURE, field="birthDate")
     send_email = normalize_email(email) if email else None
     if email and send_email is None:

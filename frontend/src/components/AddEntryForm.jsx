@@ -7,13 +7,14 @@ import { useSending } from '../lib/sending.js';
 import { Field, SelectField } from './Field.jsx';
 import { ErrorBox, Notice } from './Status.jsx';
 import { ADD_ENTRY } from '../gql/shared.js';
+import { localToday } from '../lib/dates.js';
 
 // onSend: another action starts (the screen clears its own notices); onRefused: FORBIDDEN, the
 // record may have been closed or the access withdrawn meanwhile (the screen reads it again).
 export function AddEntryForm({ ins = null, sections, onAdded, onSend, onRefused }) {
   const [section, setSection] = useKept('addEntry.section', sections[0] ?? '');
   const [title, setTitle] = useKept('addEntry.title', '');
-  const [date, setDate] = useKept('addEntry.date', new Date().toISOString().slice(0, 10));
+  const [date, setDate] = useKept('addEntry.date', localToday());
   const [code, setCode] = useKept('addEntry.code', '');
   const [details, setDetails] = useKept('addEntry.details', {});
   const [failure, setFailure] = useState(null);

@@ -41,3 +41,10 @@ export function inPeriod(iso, from, to) {
   if (to && day > to) return false;
   return true;
 }
+
+// Today on the user's own calendar (YYYY-MM-DD): after local midnight in Paris it is still
+// yesterday in UTC, which `toISOString` would give.
+export function localToday(now = new Date()) {
+  const pad = (n) => String(n).padStart(2, '0');
+  return `${now.getFullYear()}-${pad(now.getMonth() + 1)}-${pad(now.getDate())}`;
+}

@@ -1,11 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { formatCountdown, formatDate, formatDateTime, inPeriod, parseDay } from './dates.js';
+import { formatCountdown, formatDate, formatDateTime, inPeriod, localToday, parseDay } from './dates.js';
 import { errorCode, errorDetail, errorMessageKey, fieldLabel, isUnauthenticated } from './errors.js';
 import { setLanguage } from '../i18n/index.js';
 import { appendPage, clampFirst, nextPageVariables, nodes } from './paging.js';
 import { insKeyValid, normalizeIns } from './ins.js';
 
 describe('dates', () => {
+  it('takes today from the local calendar, not from UTC', () => {
+    // Half past midnight on 7 December, local time: whatever the zone, that is the 7th.
+    expect(localToday(new Date(2026, 11, 7, 0, 30))).toBe('2026-12-07');
+    expect(localToday(new Date(2026, 0, 5, 23, 59))).toBe('2026-01-05');
+  });
   it('formats a calendar day the French way, whatever the time zone', () => {
     expect(formatDate('2024-03-05')).toBe('5 mars 2024');
     expect(formatDate('2024-12-31')).toBe('31 décembre 2024');

@@ -8,6 +8,7 @@ import { ErrorBox, Loading, Notice } from '../../components/Status.jsx';
 import { useKept } from '../../lib/kept.js';
 import { PATIENT_WRITABLE } from '../../lib/sections.js';
 import { RECORD_STATUS, UPLOAD } from './documents.js';
+import { localToday } from '../../lib/dates.js';
 
 // Sent as a GraphQL multipart request; the client adds the X-DMP-Client header the server requires.
 
@@ -90,7 +91,7 @@ export function Upload() {
         <SelectField label={t('record.filterSection')} value={section} onChange={setSection} options={['DOCUMENTS', 'LAB_RESULTS'].map((s) => [s, t(`section.${s}`)])} />
         <Field label={t('detail.documentType')} hint={t('upload.typeHint')} value={documentType} onInput={setDocumentType} maxLength={100} />
         <TextArea label={t('detail.description')} value={description} onInput={setDescription} maxLength={2000} />
-        <Field label={t('addEntry.date')} type="date" value={date} onInput={setDate} max={new Date().toISOString().slice(0, 10)} />
+        <Field label={t('addEntry.date')} type="date" value={date} onInput={setDate} max={localToday()} />
         <button type="submit" disabled={busy}>
           {busy ? t('common.wait') : t('upload.submit')}
         </button>
