@@ -139,11 +139,12 @@ async def test_bad_input_writes_nothing(client: httpx.AsyncClient) -> None:
     doctor, practitioner = await factories.practitioner()
     await Record.filter(id=record.id).update(treating_physician_id=practitioner.id)
     caller = await _as(client, doctor)
-    tomorrow = (dt.date.today() + dt.timedelta(days=1)).isoformat()
+    # A day begun nowhere yet (today in UTC+14 is at most tomorrow in UTC).
+    future = (dt.date.today() + dt.timedelta(days=2)).isoformat()
     cases = [
         medication(record.ins, code="A10BA0"),
         medication(record.ins, medication={"cip13": "3400930000019"}),
-        medication(record.ins, date=tomorrow),
+        medication(record.ins, date=future),
         medication(record.ins, title="  "),
         medication(record.ins, medication=None, labResult={"loinc": "2345-7"}),
         medication(record.ins, allergy={"substance": "x"}),

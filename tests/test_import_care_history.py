@@ -87,13 +87,14 @@ async def test_changed_content_is_a_correction_and_keeps_the_mask(client: httpx.
 async def test_per_item_rejections_write_only_the_valid_items(client: httpx.AsyncClient) -> None:
     _, record = await factories.patient()
     insurer = await _insurer(client)
-    tomorrow = (dt.date.today() + dt.timedelta(days=1)).isoformat()
+    # A day begun nowhere yet (today in UTC+14 is at most tomorrow in UTC).
+    future = (dt.date.today() + dt.timedelta(days=2)).isoformat()
     items = [
         medication_item(record.ins, 1),
         medication_item("185057500000199", 2),  # bad INS key
         medication_item(record.ins, 3, section="ALLERGIES"),
         medication_item(record.ins, 4, code="3400930000019"),  # bad EAN-13 check digit
-        medication_item(record.ins, 5, date=tomorrow),
+        medication_item(record.ins, 5, date=future),
         medication_item(record.ins, 6, details={"colour": "red"}),
         medication_item(record.ins, 7, details={"quantity": "two"}),
         {**medication_item(record.ins, 8), "section": "LAB_RESULTS", "code": "2345-6",
