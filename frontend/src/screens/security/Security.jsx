@@ -23,13 +23,15 @@ export function Security() {
   const [passkeyName, setPasskeyName] = useState('');
   const [busy, setBusy] = useState(false);
 
-  // Run `work`; when the server wants a fresh second factor, ask for it and run `work` again.
-  const sensitive = async (work) => {
+  // Run `work`, then `after` with its result; when the server wants a fresh second factor,
+  // ask for it and run both again (what follows a success must follow the retried one too).
+  const sensitive = async (work, after) => {
     setFailure(null);
     setNotice(null);
     const result = await work();
-    if (result?.code === 'FORBIDDEN') return setNeedFresh(() => work);
+    if (result?.code === 'FORBIDDEN') return setNeedFresh({ work, after });
     if (result?.code) return setFailure(result);
+    if (result && after) await after(result);
     return result;
   };
 
@@ -58,13 +60,14 @@ export function Security() {
     setBusy(false);
   };
 
-  const simple = async (document, variables, message) => {
-    const result = await sensitive(() => runMutation(document, variables));
-    if (result) {
-      setNotice(message);
-      await query.refetch();
-    }
-  };
+  const simple = (document, variables, message) =>
+    sensitive(
+      () => runMutation(document, variables),
+      async () => {
+        setNotice(message);
+        await query.refetch();
+      },
+    );
 
   if (query.fetching && !query.data) return <Loading />;
   if (query.code) return <ErrorBox result={query} />;
@@ -79,9 +82,9 @@ export function Security() {
         <FreshFactor
           onCancel={() => setNeedFresh(null)}
           onConfirmed={async () => {
-            const work = needFresh;
+            const { work, after } = needFresh;
             setNeedFresh(null);
-            await sensitive(work);
+            await sensitive(work, after);
             await query.refetch();
           }}
         />
@@ -131,15 +134,17 @@ export function Security() {
         <button
           type="button"
           class="danger"
-          onClick={async () => {
-            const result = await sensitive(() => runMutation(LOGOUT_EVERYWHERE));
-            if (result) {
-              clearDraft('login');
-              forget();
-              session.set(null);
-              navigate('/connexion');
-            }
-          }}
+          onClick={() =>
+            sensitive(
+              () => runMutation(LOGOUT_EVERYWHERE),
+              () => {
+                clearDraft('login');
+                forget();
+                session.set(null);
+                navigate('/connexion');
+              },
+            )
+          }
         >
           {t('security.logoutEverywhere')}
         </button>
