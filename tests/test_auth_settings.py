@@ -246,7 +246,10 @@ async def test_change_phone_then_codes_by_sms(client: httpx.AsyncClient, smtp_se
     code = sms_code_for(phone)
     assert (await caller.gql(CONFIRM_PHONE, {"c": code})).ok() == {"confirmPhoneChange": True}
     assert (await Account.get(id=account.id)).phone == phone
+    assert (await caller.gql("{ me { codeChannel } }")).ok() == {"me": {"codeChannel": "EMAIL"}}
     assert (await caller.gql(CHANNEL, {"c": "SMS"})).ok() == {"setCodeChannel": "SMS"}
+    # The account tells which channel it uses (the page's form starts from it).
+    assert (await caller.gql("{ me { codeChannel } }")).ok() == {"me": {"codeChannel": "SMS"}}
     await smtp_server.deliver()
     subjects = [m.subject for m in smtp_server.to(account.email or "")]
     assert any("téléphone" in s for s in subjects) and any("codes" in s for s in subjects)

@@ -9,7 +9,7 @@ from playwright.async_api import Browser, expect
 
 from backend.authz.matrix import allowed_sections
 from backend.domain.enums import Profession
-from backend.models import BlockedPractitioner, Grant, Record, Session
+from backend.models import Account, BlockedPractitioner, Grant, Record, Session
 from tests import factories
 from tests.browser import Server, browser, open_tab, server
 from tests.test_web_record import sign_in_with_code
@@ -112,8 +112,11 @@ async def test_sessions_and_password_change(server: Server, browser: Browser) ->
     tab = await open_tab(browser, server, "security", "mobile")
     page = tab.page
     await sign_in_with_code(tab, server, email, email)
+    # Codes go by SMS now (set elsewhere): the channel form starts from it.
+    await Account.filter(id=account.id).update(code_channel="SMS")
     await page.get_by_role("link", name="Sécurité").click()
     await expect(page.get_by_text("Cette session", exact=True)).to_be_visible()
+    await expect(page.get_by_role("radio", name="SMS")).to_be_checked()
     await expect(page.get_by_role("button", name="Fermer cette session")).to_have_count(1)
     await tab.check("sessions")
     await page.get_by_role("button", name="Fermer cette session").click()

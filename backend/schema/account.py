@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import strawberry
 
+from backend.domain import enums
+from backend.models import Account
 from backend.resolvers.context import Info
-from backend.schema.types import Role
+from backend.schema.types import CodeChannel, Role
 
 
 @strawberry.type
@@ -15,6 +17,16 @@ class Me:
     display_name: str
     profession: str | None
     is_regulator: bool
+
+    @strawberry.field(
+        description="Where the account's sign-in codes go (EMAIL or SMS); null for a partner token."
+    )
+    async def code_channel(self, info: Info) -> CodeChannel | None:
+        account_id = info.context.viewer.account_id
+        if account_id is None:
+            return None
+        account = await Account.filter(id=account_id).only("id", "code_channel").first()
+        return enums.CodeChannel(account.code_channel) if account else None
 
 
 @strawberry.type

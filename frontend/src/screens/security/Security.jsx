@@ -154,7 +154,7 @@ export function Security() {
       <PasswordForm onChange={(v) => simple(CHANGE_PASSWORD, v, t('security.passwordChanged'))} />
 
       <h2>{t('security.channel')}</h2>
-      <ChannelForm onChange={(channel) => simple(SET_CODE_CHANNEL, { channel }, t('common.saved'))} />
+      <ChannelForm current={query.data?.me?.codeChannel} onChange={(channel) => simple(SET_CODE_CHANNEL, { channel }, t('common.saved'))} />
     </section>
   );
 }
@@ -209,8 +209,9 @@ function PasswordForm({ onChange }) {
   );
 }
 
-function ChannelForm({ onChange }) {
-  const [channel, setChannel] = useState('EMAIL');
+// Starts from the channel the account uses (it read E-mail even where codes went by SMS).
+function ChannelForm({ current, onChange }) {
+  const [channel, setChannel] = useState(current ?? 'EMAIL');
   return (
     <form onSubmit={(e) => (e.preventDefault(), onChange(channel))}>
       <fieldset>

@@ -1,5 +1,5 @@
 const PASSKEY = 'id name createdAt lastUsedAt';
-export const SECURITY = `query Security { myPasskeys { ${PASSKEY} } mySessions { id createdAt lastSeenAt userAgent current } }`;
+export const SECURITY = `query Security { me { codeChannel } myPasskeys { ${PASSKEY} } mySessions { id createdAt lastSeenAt userAgent current } }`;
 export const BEGIN_REGISTRATION = `mutation BeginPasskeyRegistration { beginPasskeyRegistration { optionsJson } }`;
 export const FINISH_REGISTRATION = `mutation FinishPasskeyRegistration($credentialJson: String!, $name: String) {
   finishPasskeyRegistration(credentialJson: $credentialJson, name: $name) { ${PASSKEY} } }`;
