@@ -58,6 +58,9 @@ async def test_patient_activates_uses_a_passkey_and_shares_two_sections(
 
     # Activation: INS + code, contacts, password; then the code e-mailed to the contact.
     await page.goto("/activation")
+    # A Corsican INS holds letters (2A, 2B): a phone must offer its full keyboard.
+    await expect(page.get_by_label("Numéro INS (numéro de sécurité sociale)")).not_to_have_attribute(
+        "inputmode", "numeric")
     await page.get_by_label("Numéro INS (numéro de sécurité sociale)").fill(ins)
     await page.get_by_label("Code d'activation").fill(activation_code)
     await page.get_by_label("Adresse e-mail").fill(email)

@@ -83,7 +83,7 @@ export function Activate() {
       <form onSubmit={create}>
         <fieldset>
           <legend>{t('activate.identity')}</legend>
-          <Field label={t('activate.ins')} hint={t('activate.insHint')} value={ins} onInput={setIns} inputMode="numeric" autocomplete="off" required />
+          <Field label={t('activate.ins')} hint={t('activate.insHint')} value={ins} onInput={setIns} autocomplete="off" required />
           <Field label={t('activate.activationCode')} hint={t('activate.activationCodeHint')} value={activationCode} onInput={setActivationCode} autocomplete="off" required />
         </fieldset>
         <fieldset>
