@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
+import unicodedata
 from dataclasses import dataclass
 
 from tortoise.transactions import in_transaction
 
 from backend import clock
+from backend.auth.contacts import normalize_email, normalize_phone
 from backend.auth.passwords import WeakPassword, check_strength, hash_password
 from backend.auth.secrets_util import digest, new_token
 from backend.domain.enums import Profession, RecordStatus, Role
 from backend.domain.identifiers import InvalidIdentifier, normalize_ins, normalize_rpps
 from backend.models import Account, ApiToken, Practitioner, Record
 
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-PHONE = re.compile(r"^\+?[0-9 .-]{6,20}$")
 SCOPES = frozenset({"insurer:import", "practitioner"})
 
 
@@ -43,17 +42,32 @@ class NewAccount:
 # The identity options each role takes (the others are refused when given).
 _OPTIONS_OF = {
     Role.PATIENT: ("--ins", "--birth-date"),
-    Role.PRACTITIONER: ("--rpps", "--profession"),
+    Role.PRACTITIONER: ("--rpps", "--profession", "--city", "--regulator"),
 }
+OLDEST_BIRTH_DATE = dt.date(1900, 1, 1)
+
+
+def _visible(text: str) -> bool:
+    """Text without control characters (a newline, an escape sequence): names are shown."""
+    return all(unicodedata.category(c) != "Cc" for c in text)
 
 
 def validate(new: NewAccount) -> None:
-    if not EMAIL.match(new.email):
+    # The same checks as the sign-up's: a trailing newline or a phone of separators alone
+    # were accepted here, and stored as verified.
+    email = normalize_email(new.email) if new.email == new.email.strip() else None
+    if email is None:
         raise ProvisioningError(f"invalid e-mail address: {new.email!r}")
-    if new.phone and not PHONE.match(new.phone):
-        raise ProvisioningError("invalid phone number")
+    new.email = email
+    if new.phone is not None:
+        phone = normalize_phone(new.phone)
+        if phone is None:
+            raise ProvisioningError("invalid phone number (six digits at least)")
+        new.phone = phone
     if not new.first_name.strip() or not new.last_name.strip():
         raise ProvisioningError("first and last name are required")
+    if not (_visible(new.first_name) and _visible(new.last_name) and _visible(new.city)):
+        raise ProvisioningError("names and city must not hold control characters")
     try:
         check_strength(new.password)
     except WeakPassword as exc:
@@ -65,6 +79,8 @@ def validate(new: NewAccount) -> None:
             new.ins = normalize_ins(new.ins)
             if new.birth_date > clock.latest_today():
                 raise ProvisioningError("the birth date is in the future")
+            if new.birth_date < OLDEST_BIRTH_DATE:
+                raise ProvisioningError(f"the birth date is before {OLDEST_BIRTH_DATE.isoformat()}")
         elif new.role == Role.PRACTITIONER:
             if not new.rpps or not new.profession:
                 raise ProvisioningError("a practitioner needs --rpps and --profession")
@@ -75,7 +91,8 @@ def validate(new: NewAccount) -> None:
             raise ProvisioningError(f"unknown role {new.role}")
         given = [name for name, value in (
             ("--ins", new.ins), ("--birth-date", new.birth_date), ("--rpps", new.rpps),
-            ("--profession", new.profession),
+            ("--profession", new.profession), ("--city", new.city or None),
+            ("--regulator", new.regulator or None),
         ) if value is not None and name not in _OPTIONS_OF.get(new.role, ())]
         if given:  # said, and not used: refused rather than dropped without a word
             role = new.role.value.lower()
@@ -175,7 +192,9 @@ async def create_token(
         token_hash=digest(token),
         prefix=token[:12],
         scopes=sorted(scopes),
-        organization=organization,
+        # As `dmp import-file --organization` reads it: "Mutuelle Z " and "Mutuelle Z" were two
+        # organizations, and the same items imported under both were two entries.
+        organization=organization.strip() if organization is not None else None,
         practitioner=practitioner,
         expires_at=clock.now() + dt.timedelta(days=expires_days),
     )

@@ -155,6 +155,10 @@ def cmd_revoke_token(args: argparse.Namespace) -> None:
 def cmd_seed_demo(args: argparse.Namespace) -> None:
     from backend.demo import seed
 
+    if config.settings().production:
+        # Accounts with a published password, support and a SAMU regulator among them.
+        raise CommandError("seed-demo is refused in production: its accounts share one known password")
+
     asyncio.run(_with_db(seed))
 
 
@@ -435,6 +439,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from asyncpg import InterfaceError, PostgresError  # type: ignore[import-untyped]
+
     args = build_parser().parse_args(argv)
     try:
         config.settings()
@@ -446,7 +452,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         where = f"{exc.filename}: " if exc.filename else ""
         print(f"dmp: {where}{exc.strerror or exc}", file=sys.stderr)
         return 1
-    except (BaseORMException, sqlite3.Error) as exc:  # sqlite3's own: a file that is not a database
+    # sqlite3's own: a file that is not a database; asyncpg's: a role or database refused.
+    except (BaseORMException, sqlite3.Error, PostgresError, InterfaceError) as exc:
         print(f"dmp: database error: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}",
               file=sys.stderr)
         return 1

@@ -147,8 +147,8 @@ def _key(env: dict[str, str], name: str, env_name: str, data_dir: Path) -> bytes
     if env_name == "production":
         raise ConfigError(f"{name} is required when DMP_ENV=production")
     path = data_dir / "keys" / name.lower()
-    if path.exists():
-        return bytes.fromhex(path.read_text().strip())
+    if path.exists():  # checked as the variable is: a short key would seal the history weakly
+        return _hex_key(path.read_text().strip(), str(path))
     path.parent.mkdir(parents=True, exist_ok=True)
     key = secrets.token_bytes(32)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -185,7 +185,7 @@ def load(environ: dict[str, str] | None = None) -> Settings:
         raise ConfigError("DMP_PUBLIC_ORIGIN must be on localhost when DMP_ENV=development")
     if env_name == "production" and parts.scheme != "https":
         raise ConfigError("DMP_PUBLIC_ORIGIN must use https when DMP_ENV=production")
-    smtp_host = env.get("DMP_SMTP_HOST") or None
+    smtp_host = env.get("DMP_SMTP_HOST", "").strip() or None
     if env_name == "production" and smtp_host is None:
         raise ConfigError("DMP_SMTP_HOST is required when DMP_ENV=production")
     mail_from = _mail_from(env.get("DMP_MAIL_FROM") or "DMP <no-reply@localhost>")

@@ -183,3 +183,31 @@ def test_serve_answers_graphql_and_health() -> None:
         assert health.status_code == 200
         answer = httpx.post(f"{origin}/graphql", json={"query": "{__typename}"})
         assert answer.json() == {"data": {"__typename": "Query"}}
+
+
+async def test_an_organization_is_named_without_its_surrounding_spaces() -> None:
+    """`dmp import-file --organization` reads the name trimmed: a token made for "Mutuelle Z "
+    and another for "Mutuelle Z" imported the same items twice, as two organizations'."""
+    made = run_dmp("create-token", "--name", "z", "--scope", "insurer:import",
+                   "--organization", "Mutuelle Z ")
+    assert made.returncode == 0, made.stderr
+    assert (await ApiToken.get(name="z")).organization == "Mutuelle Z"
+
+
+async def test_seed_demo_is_refused_in_production() -> None:
+    """Its accounts share one published password, support and a SAMU regulator among them."""
+    key = secrets.token_hex(32)
+    result = run_dmp("seed-demo", DMP_ENV="production", DMP_PUBLIC_ORIGIN="https://dmp.example",
+                     DMP_DATA_KEY=key, DMP_AUDIT_KEY=key, DMP_SMTP_HOST="mail.example")
+    assert result.returncode == 1
+    assert _one_line_error(result.stderr) == (
+        "dmp: seed-demo is refused in production: its accounts share one known password")
+    assert await Account.all().count() == 0
+    assert await ApiToken.all().count() == 0
+
+
+@pytest.mark.postgres
+def test_a_role_the_database_refuses_is_one_line() -> None:
+    result = run_dmp("list-tokens", DMP_DATABASE_URL="postgres://no_such_role@127.0.0.1:5432/test")
+    assert result.returncode == 1
+    assert _one_line_error(result.stderr) == 'dmp: database error: role "no_such_role" does not exist'

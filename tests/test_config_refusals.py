@@ -42,6 +42,7 @@ PRODUCTION = {
         ({"DMP_SESSION_ABSOLUTE_HOURS": "721"}, "DMP_SESSION_ABSOLUTE_HOURS must be between 1 and 720"),
         ({**PRODUCTION, "DMP_PUBLIC_ORIGIN": "http://dmp.example"}, "DMP_PUBLIC_ORIGIN must use https"),
         ({**PRODUCTION, "DMP_SMTP_HOST": ""}, "DMP_SMTP_HOST is required when DMP_ENV=production"),
+        ({**PRODUCTION, "DMP_SMTP_HOST": "  "}, "DMP_SMTP_HOST is required when DMP_ENV=production"),
         ({**PRODUCTION, "DMP_DATA_KEY": ""}, "DMP_DATA_KEY is required when DMP_ENV=production"),
         ({**PRODUCTION, "DMP_AUDIT_KEY": ""}, "DMP_AUDIT_KEY is required when DMP_ENV=production"),
     ],
@@ -84,3 +85,14 @@ def test_development_keys_are_made_once_and_kept(tmp_path: Path) -> None:
     assert first.data_key != first.audit_key and len(first.data_key) == 32
     for name in ("dmp_data_key", "dmp_audit_key"):
         assert (tmp_path / "data" / "keys" / name).stat().st_mode & 0o777 == 0o600
+
+
+@pytest.mark.parametrize("content", ["ab", "not a key", KEY[:62]])
+def test_a_development_key_file_is_checked_as_the_variable_is(tmp_path: Path, content: str) -> None:
+    """A key file under data/keys/ (kept from a restore, written by hand) that is not 32
+    bytes of hex stops the start; a 1-byte audit key sealed the history weakly."""
+    keys = tmp_path / "data" / "keys"
+    keys.mkdir(parents=True)
+    (keys / "dmp_audit_key").write_text(content)
+    with pytest.raises(config.ConfigError, match="dmp_audit_key must be 64 hexadecimal characters"):
+        config.load({"DMP_DATA_DIR": str(tmp_path / "data")})

@@ -21,6 +21,9 @@ PATIENT = NewAccount(
     role=Role.PATIENT, email="paul@test.dmp", password=PASSWORD, first_name="Paul",
     last_name="Test", ins="", birth_date=dt.date(1985, 5, 1), phone="+33 6 12 34 56 78",
 )
+SUPPORT = NewAccount(
+    role=Role.SUPPORT, email="help@test.dmp", password=PASSWORD, first_name="Sam", last_name="Help",
+)
 DOCTOR = NewAccount(
     role=Role.PRACTITIONER, email="dr@test.dmp", password=PASSWORD, first_name="Dr",
     last_name="Test", rpps="", profession=Profession.MEDECIN, city="Lyon",
@@ -52,12 +55,20 @@ async def _written() -> tuple[int, int, int, int]:
         (DOCTOR, {"rpps": "10000000018"}, "RPPS"),  # a wrong check digit
         (DOCTOR, {"profession": Profession.INFIRMIER, "regulator": True},
          "a SAMU regulator must be a medecin"),
+        # Checked as the sign-up checks them: these were stored, the phone as verified.
+        (PATIENT, {"email": "nl@test.dmp\n"}, "invalid e-mail address"),
+        (PATIENT, {"phone": "......"}, "invalid phone number"),
+        (PATIENT, {"first_name": "Paul\nX"}, "control characters"),
+        (PATIENT, {"birth_date": dt.date(1, 1, 1)}, "the birth date is before 1900-01-01"),
+        (PATIENT, {"regulator": True}, "not for a patient account: --regulator"),
+        (SUPPORT, {"city": "Lyon"}, "not for a support account: --city"),
     ],
 )
 async def test_an_account_with_bad_input_is_refused_and_nothing_is_written(
     base: NewAccount, changes: dict[str, object], refusal: str
 ) -> None:
-    identifier = {"ins": new_ins()} if base.role == Role.PATIENT else {"rpps": new_rpps()}
+    identifier = ({"ins": new_ins()} if base.role == Role.PATIENT
+                  else {"rpps": new_rpps()} if base.role == Role.PRACTITIONER else {})
     new = dataclasses.replace(base, **{**identifier, **changes})
     before = await _written()
     with pytest.raises(ProvisioningError, match=refusal) as refused:

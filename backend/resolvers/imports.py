@@ -23,11 +23,11 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from backend import clock
-from backend.accounts import EMAIL
 from backend.audit import bulk
 from backend.audit.collector import AccessLog
 from backend.audit.writer import Actor, PendingEvent
 from backend.auth import activation
+from backend.auth.contacts import normalize_email
 from backend.authz.matrix import INSURER_SECTIONS
 from backend.domain.codes import InvalidCode, normalize_section_code
 from backend.domain.details import InvalidDetails, normalize_details
@@ -202,7 +202,7 @@ def _validate(index: int, item: CareItem, today: dt.date, known_ins: dict[str, s
         raise ValueError("firstName and lastName must be 1 to 100 characters")
     if item.birth_date > today:
         raise ValueError("birthDate is in the future")
-    if item.contact_email is not None and not EMAIL.match(item.contact_email.strip()):
+    if item.contact_email is not None and normalize_email(item.contact_email) is None:
         raise ValueError("contactEmail is not an e-mail address")
     title = item.title.strip()
     if not title or len(title) > 300:
