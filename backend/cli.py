@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
+import os
 import sqlite3
 import sys
 import uuid
@@ -442,6 +443,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     from asyncpg import InterfaceError, PostgresError  # type: ignore[import-untyped]
 
     args = build_parser().parse_args(argv)
+    # What the service writes (the SQLite database, rejected lines, progress files) holds
+    # medical data: readable by the service's own user only, as its stored files are.
+    os.umask(0o077)
     try:
         config.settings()
         args.func(args)

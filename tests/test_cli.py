@@ -211,3 +211,11 @@ def test_a_role_the_database_refuses_is_one_line() -> None:
     result = run_dmp("list-tokens", DMP_DATABASE_URL="postgres://no_such_role@127.0.0.1:5432/test")
     assert result.returncode == 1
     assert _one_line_error(result.stderr) == 'dmp: database error: role "no_such_role" does not exist'
+
+
+def test_what_the_command_writes_is_readable_by_its_user_only(tmp_path: Path) -> None:
+    """The SQLite file holds medical data in clear: it was created readable by everyone."""
+    database = tmp_path / "fresh.sqlite3"
+    result = run_dmp("migrate", DMP_DATABASE_URL=f"sqlite://{database}")
+    assert result.returncode == 0, result.stderr
+    assert database.stat().st_mode & 0o777 == 0o600
