@@ -63,6 +63,7 @@ class Checkpoint:
     rejected_bytes: int = 0
     complete: bool = False
     totals: Totals = field(default_factory=Totals)
+    rejected_path: str = ""  # resolved: the rejected file this import writes, and may rewrite
 
 
 @dataclass
@@ -109,6 +110,7 @@ def load_checkpoint(path: Path, expected: str) -> tuple[Checkpoint | None, str]:
             fingerprint=str(data["fingerprint"]), lines=int(data["lines"]), offset=int(data["offset"]),
             rejected_bytes=int(data["rejectedBytes"]), complete=bool(data["complete"]),
             totals=Totals(**{k: int(v) for k, v in data["totals"].items()}),
+            rejected_path=str(data.get("rejectedPath", "")),
         )
     except (ValueError, KeyError, TypeError):
         return None, f"{where.name} is unreadable; starting over"
@@ -123,10 +125,54 @@ def save_checkpoint(path: Path, checkpoint: Checkpoint) -> None:
     data = {
         "fingerprint": checkpoint.fingerprint, "lines": checkpoint.lines, "offset": checkpoint.offset,
         "rejectedBytes": checkpoint.rejected_bytes, "complete": checkpoint.complete,
-        "totals": asdict(checkpoint.totals),
+        "totals": asdict(checkpoint.totals), "rejectedPath": checkpoint.rejected_path,
     }
     temporary.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
     os.replace(temporary, where)
+
+
+def recorded_rejected_path(path: Path) -> str:
+    """The rejected file FILE.progress says this import wrote, whatever its version or state."""
+    try:
+        data = json.loads(progress_path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return ""
+    value = data.get("rejectedPath") if isinstance(data, dict) else None
+    return value if isinstance(value, str) else ""
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    if a.resolve() == b.resolve():
+        return True
+    try:
+        return a.exists() and b.exists() and os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def check_rejected_path(path: Path, rejected_path: Path, *, default: bool) -> None:
+    """Refuses, before anything is written, a rejected file that would destroy another file:
+    the input itself (by any name), the progress file, or an existing file that is not the
+    rejected file of this import. FILE.rejected.ndjson (the default) is this import's by its
+    name; a --rejected-out file that exists is this import's if FILE.progress records it."""
+    where = f"the rejected lines cannot go to {rejected_path}"
+    progress = progress_path(path)
+    if _same_file(rejected_path, path):
+        raise ImportFileError(f"{where}: it is the file being imported")
+    if _same_file(rejected_path, progress) or _same_file(
+        rejected_path, progress.with_name(progress.name + ".tmp")
+    ):
+        raise ImportFileError(f"{where}: it is the import's progress file")
+    if rejected_path.exists() or rejected_path.is_symlink():
+        if not rejected_path.is_file():
+            raise ImportFileError(f"{where}: not a regular file")
+        if not default and recorded_rejected_path(path) != str(rejected_path.resolve()):
+            raise ImportFileError(
+                f"{where}: it exists and is not this import's rejected file "
+                f"({progress.name} does not name it); name a new file, or remove it first"
+            )
+    elif not rejected_path.parent.is_dir():
+        raise ImportFileError(f"{where}: {rejected_path.parent} is not a directory")
 
 
 # --- reading ------------------------------------------------------------------------------
@@ -224,22 +270,49 @@ class _DecodedLines:
         return raw.decode("utf-8", "replace")
 
 
-def csv_rows(handle: IO[bytes], offset: int, line: int) -> Iterator[Row]:
-    source = _DecodedLines(handle)
-    reader = csv.reader(source)
-    header = [name.strip() for name in next(reader, [])]
-    if not header:
+@dataclass
+class CsvHeader:
+    names: list[str]
+    end: int  # byte offset just past the header row
+    lines: int  # physical lines it takes
+
+
+def csv_header(path: Path) -> CsvHeader:
+    """The header row, checked before anything is written. A file without one has patient data
+    on its first line: the message names the missing fields, never the columns it found."""
+    with path.open("rb") as handle:
+        source = _DecodedLines(handle)
+        try:
+            header = [name.strip() for name in next(csv.reader(source), [])]
+        except csv.Error:
+            raise ImportFileError("the CSV header row cannot be read (is the file CSV?)") from None
+    if not any(header):
         raise ImportFileError("the CSV file has no header row")
-    unknown = sorted(set(header) - set(REQUIRED) - set(OPTIONAL))
+    known = set(REQUIRED) | set(OPTIONAL)
+    unknown = [n for n, name in enumerate(header, 1) if name not in known]
     missing = [name for name in REQUIRED if name not in header]
-    if unknown or missing or len(set(header)) != len(header):
+    twice = [name for name in dict.fromkeys(header) if name in known and header.count(name) > 1]
+    if unknown or missing or twice:
+        where = ", ".join(map(str, unknown[:10])) + (", ..." if len(unknown) > 10 else "")
         raise ImportFileError(
             "the CSV header must name CareItemInput fields once each"
             + (f"; missing: {', '.join(missing)}" if missing else "")
-            + (f"; unknown: {', '.join(unknown)}" if unknown else "")
+            + (f"; duplicated: {', '.join(twice)}" if twice else "")
+            + (f"; {len(unknown)} unknown column{'s' if len(unknown) > 1 else ''}" if unknown else "")
+            + (f" (at {where})" if unknown and len(unknown) < len(header)
+               else "; is the first line the header row?" if unknown else "")
         )
-    if offset > source.offset:
+    return CsvHeader(header, source.offset, source.line)
+
+
+def csv_rows(handle: IO[bytes], offset: int, line: int, header_row: CsvHeader) -> Iterator[Row]:
+    source = _DecodedLines(handle)
+    reader = csv.reader(source)
+    header = header_row.names
+    if offset > header_row.end:
         source.seek(offset, line)
+    else:
+        source.seek(header_row.end, header_row.lines)
     line = source.line
     for values in reader:
         first_line = line + 1
@@ -360,7 +433,11 @@ async def import_file(
     if not path.is_file():
         raise ImportFileError(f"{path}: not a regular file")
     file_format = detect_format(path, file_format)
-    rejected_path = rejected_out or path.with_name(path.name + ".rejected.ndjson")
+    default_rejected = path.with_name(path.name + ".rejected.ndjson")
+    rejected_path = rejected_out or default_rejected
+    check_rejected_path(path, rejected_path,
+                        default=rejected_path.resolve() == default_rejected.resolve())
+    header = csv_header(path) if file_format == "csv" else None
     viewer = await insurer_viewer(organization)
 
     version = fingerprint(path)
@@ -368,7 +445,8 @@ async def import_file(
     if notice:
         progress_stream.write(f"import-file: {notice}\n")
     if checkpoint is not None and checkpoint.complete:
-        return Summary(path, checkpoint.totals, rejected_path if checkpoint.totals.rejected else None,
+        written = Path(checkpoint.rejected_path) if checkpoint.rejected_path else rejected_path
+        return Summary(path, checkpoint.totals, written if checkpoint.totals.rejected else None,
                        resumed_after=checkpoint.lines, already_done=True)
     resumed_after = checkpoint.lines if checkpoint else 0
     checkpoint = checkpoint or Checkpoint(fingerprint=version)
@@ -376,13 +454,18 @@ async def import_file(
     size = path.stat().st_size
     progress = Progress(progress_stream, size, checkpoint.offset)
 
+    # FILE.progress names the rejected file before it is created: a re-run, even after a crash
+    # before the first batch, knows that file as its own.
+    checkpoint.rejected_path = str(rejected_path.resolve())
+    save_checkpoint(path, checkpoint)
     # Rejections past the checkpoint may have been written by the interrupted run: drop them.
     with rejected_path.open("ab") as rejected_file:
         rejected_file.truncate(min(checkpoint.rejected_bytes, rejected_file.tell()))
     stopped_early = False
     with path.open("rb") as handle, rejected_path.open("ab") as rejected_file:
-        rows = (ndjson_rows if file_format == "ndjson" else csv_rows)(
-            handle, checkpoint.offset, checkpoint.lines
+        rows = (
+            csv_rows(handle, checkpoint.offset, checkpoint.lines, header) if header is not None
+            else ndjson_rows(handle, checkpoint.offset, checkpoint.lines)
         )
         batch: list[Row] = []
 

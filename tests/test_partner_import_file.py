@@ -278,7 +278,8 @@ async def test_runs_that_cannot_proceed_fail_with_one_clear_line(tmp_path: Path)
     header = tmp_path / "header.csv"
     header.write_text("ins,title,colour\n")
     message = one_line_error(import_file(header))
-    assert "missing: firstName" in message and "unknown: colour" in message
+    assert "missing: firstName" in message and "1 unknown column (at 3)" in message
+    assert "colour" not in message  # a header's cells could be a patient's data
     blank = run_dmp("import-file", str(path), "--organization", " ")
     assert "--organization" in one_line_error(blank)
     # A revoked token makes the organization unknown again.
@@ -372,3 +373,124 @@ async def test_a_same_size_change_past_the_first_bytes_starts_over(tmp_path: Pat
     assert "600 accepted (0 created, 1 corrected, 599 unchanged), 0 rejected" in rerun.stdout
     entry = await Entry.get(external_id=last["externalId"], superseded=False)
     assert entry.title == last["title"]
+
+
+def outputs(tmp_path: Path, keep: Path) -> list[str]:
+    """The files a run left in tmp_path besides the input."""
+    return sorted(p.name for p in tmp_path.iterdir() if p != keep)
+
+
+async def test_the_rejected_lines_never_overwrite_the_input_or_an_unrelated_file(
+    tmp_path: Path,
+) -> None:
+    await insurer_token()
+    lines = care_lines(20, bad={3: ("{not json", "BAD_USER_INPUT"), 15: ("missing", "BAD_USER_INPUT")})
+    path = write(tmp_path / "care.ndjson", lines)
+    content = path.read_bytes()
+    link = tmp_path / "same-inode.ndjson"
+    link.hardlink_to(path)
+    notes = tmp_path / "notes.ndjson"
+    notes.write_text("someone else's file\n")
+    progress = tmp_path / "care.ndjson.progress"
+
+    for target, why in [
+        (path, "it is the file being imported"),
+        (tmp_path / "sub" / ".." / "care.ndjson", "it is the file being imported"),
+        (link, "it is the file being imported"),  # another name, the same file
+        (progress, "it is the import's progress file"),
+        (notes, "exists and is not this import's rejected file"),
+        (tmp_path, "not a regular file"),
+    ]:
+        message = one_line_error(import_file(path, "--rejected-out", str(target)))
+        assert why in message, message
+        assert path.read_bytes() == content and link.read_bytes() == content
+        assert notes.read_text() == "someone else's file\n"
+        assert outputs(tmp_path, path) == ["notes.ndjson", "same-inode.ndjson"]  # nothing written
+    assert await Entry.all().count() == 0
+
+    # The rejected file of this same import is reused when it resumes, and on --restart.
+    bad = tmp_path / "bad.ndjson"
+    half = import_file(path, "--max-lines", "10", "--batch-size", "4", "--rejected-out", str(bad))
+    assert half.returncode == 0, half.stderr
+    assert json.loads(progress.read_text())["rejectedPath"] == str(bad.resolve())
+    assert [json.loads(x)["line"] for x in bad.read_text().splitlines()] == [3]
+    rest = import_file(path, "--batch-size", "4", "--rejected-out", str(bad))
+    assert rest.returncode == 0, rest.stderr
+    assert "18 accepted (18 created, 0 corrected, 0 unchanged), 2 rejected" in rest.stdout
+    assert "resumed after line 10" in rest.stdout
+    assert [json.loads(x)["line"] for x in bad.read_text().splitlines()] == [3, 15]
+    again = import_file(path, "--restart", "--rejected-out", str(bad))
+    assert again.returncode == 0, again.stderr
+    assert [json.loads(x)["line"] for x in bad.read_text().splitlines()] == [3, 15]
+    # Another import's rejected file is not this one's.
+    other = write(tmp_path / "other.ndjson", care_lines(3, bad={}))
+    message = one_line_error(import_file(other, "--rejected-out", str(bad)))
+    assert "exists and is not this import's rejected file" in message
+    assert [json.loads(x)["line"] for x in bad.read_text().splitlines()] == [3, 15]
+    assert await no_duplicates() == 18
+
+
+def headerless_csv(items: list[dict[str, Any]]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    for item in items:
+        writer.writerow([json.dumps(v) if isinstance(v, dict) else v for v in item.values()])
+    return buffer.getvalue()
+
+
+def values_of(item: dict[str, Any]) -> list[str]:
+    """The item's text: its strings, at any depth, and its details as the CSV column holds them."""
+    found = []
+    for value in item.values():
+        if isinstance(value, dict):
+            found += [*values_of(value), json.dumps(value)]
+        elif isinstance(value, str):
+            found.append(value)
+    return found
+
+
+async def test_a_file_without_a_csv_header_is_refused_without_quoting_its_data(
+    tmp_path: Path,
+) -> None:
+    await insurer_token()
+    items = [medication_item(new_ins(), n, contactEmail=f"m{n}@ex.org") for n in range(3)]
+    path = tmp_path / "care.csv"
+    path.write_text(headerless_csv(items), encoding="utf-8")
+
+    message = one_line_error(import_file(path))
+
+    assert "missing: ins, firstName, lastName, birthDate, externalId, section, title, date" in message
+    assert "11 unknown columns" in message and "header row" in message
+    for value in values_of(items[0]):
+        assert value not in message, value
+    assert outputs(tmp_path, path) == []
+
+    # An NDJSON file read as CSV: its first line is no header either.
+    ndjson = write(tmp_path / "care.ndjson", [json.dumps(item) for item in items])
+    path.unlink()
+    message = one_line_error(import_file(ndjson, "--format", "csv"))
+    assert "missing: ins" in message and "unknown columns" in message
+    for value in values_of(items[0]):
+        assert value not in message, value
+    assert outputs(tmp_path, ndjson) == []
+    assert await Entry.all().count() == 0
+
+
+async def test_a_run_that_fails_on_its_input_writes_no_file(tmp_path: Path) -> None:
+    await insurer_token()
+    cases: list[tuple[str, bytes, tuple[str, ...], str]] = [
+        ("header.csv", b"ins,title,colour\n" + b"1,2,3\n", (), "missing: firstName"),
+        ("empty.csv", b"", (), "no header row"),
+        ("blank.csv", b"\xef\xbb\xbf\n", (), "no header row"),
+        ("twice.csv", b"ins,ins,title\n", (), "duplicated: ins"),
+        ("care.ndjson", "\n".join(care_lines(3, bad={})).encode(), ("--format", "csv"), "missing: ins"),
+        ("quote.csv", b'"ins,title\n' * 3, (), "missing: ins"),
+    ]
+    for name, content, extra, expected in cases:
+        path = tmp_path / name
+        path.write_bytes(content)
+        for args in [extra, (*extra, "--rejected-out", str(tmp_path / "bad.ndjson"))]:
+            message = one_line_error(import_file(path, *args))
+            assert expected in message, message
+            assert outputs(tmp_path, path) == [], (name, args)
+        path.unlink()
