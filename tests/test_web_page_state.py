@@ -256,3 +256,25 @@ async def test_notices_go_when_another_action_starts(server: Server, browser: Br
     await expect(page.get_by_text("Vous n'avez pas accès à cette information.")).to_be_visible()
     await expect(masked).to_have_count(0)
     await tab.context.close()
+
+
+async def test_a_refused_emergency_access_says_so(server: Server, browser: Browser) -> None:
+    """The patient opposed break-glass: the form says the emergency access is refused, not the
+    read's "no access" a second time."""
+    doctor, _ = await factories.practitioner(Profession.MEDECIN, email="dr.oppose@example.test")
+    _, record = await factories.patient(first_name="Nina", last_name="Roy")
+    await Record.filter(id=record.id).update(allow_break_glass=False)
+    tab = await open_tab(browser, server, "emergency-refused", "mobile")
+    page = tab.page
+    await sign_in_with_code(tab, server, "dr.oppose@example.test", "dr.oppose@example.test")
+    await page.get_by_label(INS_LABEL).first.fill(record.ins)
+    await page.get_by_role("button", name="Consulter").click()
+    emergency = page.get_by_role("form", name="Accès d'urgence (bris de glace)")
+    await emergency.get_by_label("Justification").fill("Malaise au domicile, patiente confuse")
+    await emergency.get_by_role("button", name="Ouvrir l'accès d'urgence").click()
+    await expect(emergency.get_by_role("alert")).to_have_text(
+        "L'accès d'urgence est refusé : le patient s'y est opposé, vous a bloqué, "
+        "ou son dossier n'est pas actif.")
+    assert not await EmergencySession.filter(record_id=record.id).exists()
+    await tab.check("refused")
+    await tab.context.close()

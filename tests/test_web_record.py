@@ -9,6 +9,7 @@ uses break-glass on a record nobody shared with them: banner and countdown.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import struct
 import zlib
 
@@ -131,8 +132,13 @@ async def test_patient_reads_masks_uploads_and_exports(
     await expect(page.get_by_role("heading", level=1)).to_have_text("Mon profil d'urgence")
     await page.get_by_label("Groupe sanguin").select_option("O-")
     await page.get_by_role("button", name="Ajouter une personne").click()
-    await page.get_by_label("Nom", exact=True).fill("Paul Martin")
+    # A contact whose name is spaces only is refused and said why (it was dropped, "Saved.").
+    await page.get_by_label("Nom", exact=True).fill("   ")
     await page.get_by_label("Téléphone").fill("+33600000000")
+    await page.get_by_role("button", name="Enregistrer").click()
+    await expect(page.get_by_text("« Nom du contact » est à remplir.")).to_be_visible()
+    await expect(page.get_by_text("Enregistré.")).to_have_count(0)
+    await page.get_by_label("Nom", exact=True).fill("Paul Martin")
     await page.get_by_label("Directives anticipées").fill("Pas d'acharnement thérapeutique.")
     await page.get_by_role("button", name="Enregistrer").click()
     await expect(page.get_by_text("Enregistré.")).to_be_visible()
@@ -222,6 +228,9 @@ async def test_practitioner_opens_a_record_and_breaks_the_glass(
     await expect(patient_tab.page.locator("li.emergency-event", has_text="Accès d'urgence (bris de glace)")
                  ).not_to_have_count(0)
     await patient_tab.check("review")
+    # Each review's buttons say whom they are about (their names are the same for every review).
+    report = review.get_by_role("button", name="Signaler comme injustifié")
+    await expect(report).to_have_accessible_description(re.compile(re.escape(doctor.display_name)))
     await review.get_by_role("button", name="Signaler comme injustifié").click()
     await review.get_by_label("Commentaire (facultatif)").fill("Je n'étais pas aux urgences.")
     await review.get_by_role("button", name="Envoyer le signalement").click()

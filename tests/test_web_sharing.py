@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 
 import pytest
 from playwright.async_api import Browser, expect
@@ -118,6 +119,9 @@ async def test_sessions_and_password_change(server: Server, browser: Browser) ->
     await expect(page.get_by_text("Cette session", exact=True)).to_be_visible()
     await expect(page.get_by_role("radio", name="SMS")).to_be_checked()
     await expect(page.get_by_role("button", name="Fermer cette session")).to_have_count(1)
+    # Its description says which session it closes (another device's, met before this one).
+    await expect(page.get_by_role("button", name="Fermer cette session")).to_have_accessible_description(
+        re.compile("ouverte le"))
     await tab.check("sessions")
     await page.get_by_role("button", name="Fermer cette session").click()
     await expect(page.get_by_text("La session est fermée.")).to_be_visible()

@@ -356,6 +356,7 @@ export default {
   "pro.regulatorTitle": "SAMU regulator access",
   "pro.breakGlassExplain": "In a life-threatening emergency you may read this record for a limited time, stating why. The patient is told at once.",
   "pro.reason": "Justification",
+  "pro.emergencyRefused": "Emergency access is refused: the patient opposed it, blocked you, or their record is not active.",
   "pro.breakGlassSubmit": "Open emergency access",
   "pro.regulatorSubmit": "Open regulator access",
   "pro.breakGlassMoreTitle": "Emergency access to the other sections (break-glass)",

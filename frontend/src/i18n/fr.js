@@ -356,6 +356,7 @@ export default {
   "pro.regulatorTitle": "Accès de régulation SAMU",
   "pro.breakGlassExplain": "En cas d'urgence vitale, vous pouvez lire ce dossier pour une durée limitée, en justifiant votre accès. Le patient est prévenu immédiatement.",
   "pro.reason": "Justification",
+  "pro.emergencyRefused": "L'accès d'urgence est refusé : le patient s'y est opposé, vous a bloqué, ou son dossier n'est pas actif.",
   "pro.breakGlassSubmit": "Ouvrir l'accès d'urgence",
   "pro.regulatorSubmit": "Ouvrir l'accès de régulation",
   "pro.breakGlassMoreTitle": "Accès d'urgence aux autres rubriques (bris de glace)",

@@ -36,7 +36,8 @@ function ProfileForm({ initial, onRefused }) {
       bloodGroup: bloodGroup || null,
       advanceDirectives: directives,
       emergencyContacts: contacts
-        .filter((c) => c.name.trim() && c.phone.trim())
+        // Only a row left wholly empty is left out: a half-filled one is refused, and said why.
+        .filter((c) => c.name.trim() || c.phone.trim() || c.relation.trim())
         .map((c) => ({ name: c.name.trim(), phone: c.phone.trim(), relation: c.relation.trim() || null })),
     };
     const result = await runMutation(UPDATE, { input });

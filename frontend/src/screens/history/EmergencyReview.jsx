@@ -32,7 +32,8 @@ export function EmergencyReview() {
         {list.map((r) => (
           <li class="card emergency-event" key={r.id}>
             <h3>{t(`review.kind.${r.kind}`)}</h3>
-            <p class="meta">
+            {/* Describes the buttons below: each "It was justified" says about whom. */}
+            <p class="meta" id={`review-${r.id}`}>
               {formatDateTime(r.openedAt, locale())} · {r.practitionerName} ({t(`profession.${r.profession}`)})
             </p>
             <p>{t('history.reason', { reason: r.reason })}</p>
@@ -41,10 +42,10 @@ export function EmergencyReview() {
             </p>
             {r.reviewState === 'PENDING' && (
               <div class="actions">
-                <button type="button" class="secondary" onClick={() => act(ACKNOWLEDGE, { id: r.id })}>
+                <button type="button" class="secondary" aria-describedby={`review-${r.id}`} onClick={() => act(ACKNOWLEDGE, { id: r.id })}>
                   {t('review.acknowledge')}
                 </button>
-                <button type="button" class="danger" onClick={() => setReporting(r.id)}>
+                <button type="button" class="danger" aria-describedby={`review-${r.id}`} onClick={() => setReporting(r.id)}>
                   {t('review.report')}
                 </button>
               </div>

@@ -31,7 +31,14 @@ export function EmergencyForm({ ins, regulator, more, onOpened }) {
     <form onSubmit={submit} class="card" aria-label={t(title)}>
       <h3>{t(title)}</h3>
       <p>{more ? t('pro.emergencyMoreExplain') : t('pro.breakGlassExplain')}</p>
-      <ErrorBox result={failure} />
+      {failure?.code === 'FORBIDDEN' ? (
+        // Said as the emergency access's own refusal, not as the read's "no access" again.
+        <p class="error" role="alert">
+          {t('pro.emergencyRefused')}
+        </p>
+      ) : (
+        <ErrorBox result={failure} />
+      )}
       <TextArea label={t('pro.reason')} value={reason} onInput={setReason} required minLength={10} />
       <button type="submit" class="danger" disabled={busy}>
         {busy ? t('common.wait') : regulator ? t('pro.regulatorSubmit') : t('pro.breakGlassSubmit')}

@@ -116,14 +116,17 @@ export function Security() {
       <ul class="cards">
         {sessions.map((s) => (
           <li class="card" key={s.id}>
-            <p>{s.userAgent || t('security.unknownDevice')}</p>
-            <p class="meta">
-              {t('security.sessionSeen', { created: formatDateTime(s.createdAt, locale()), seen: formatDateTime(s.lastSeenAt, locale()) })}
-            </p>
+            {/* The session's button is described by these: each "Close this session" says which. */}
+            <div id={`session-${s.id}`}>
+              <p>{s.userAgent || t('security.unknownDevice')}</p>
+              <p class="meta">
+                {t('security.sessionSeen', { created: formatDateTime(s.createdAt, locale()), seen: formatDateTime(s.lastSeenAt, locale()) })}
+              </p>
+            </div>
             {s.current ? (
               <span class="tag">{t('security.thisSession')}</span>
             ) : (
-              <button type="button" class="secondary" onClick={() => simple(REVOKE_SESSION, { id: s.id }, t('security.sessionRevoked'))}>
+              <button type="button" class="secondary" aria-describedby={`session-${s.id}`} onClick={() => simple(REVOKE_SESSION, { id: s.id }, t('security.sessionRevoked'))}>
                 {t('security.revokeSession')}
               </button>
             )}
