@@ -10,15 +10,16 @@ from dataclasses import dataclass
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from backend import clock
+from backend.authz.decision import SharingFacts
 from backend.config import settings
 from backend.domain.enums import AccessAction, AccessMode, EmergencyKind, Profession, RecordStatus, Role
 from backend.domain.reasons import Reason
 from backend.errors import BadUserInput, Forbidden, NoAccess, Unauthenticated
-from backend.models import Account, BlockedPractitioner, EmergencySession, Record
+from backend.models import Account, EmergencySession, Record
 from backend.notify.outbox import enqueue_email
 from backend.resolvers.arguments import ins_argument
 from backend.resolvers.context import Context
-from backend.resolvers.records import RecordView, view_of
+from backend.resolvers.records import RecordView, view_now, view_of
 
 REASON_MIN = 10
 REASON_MAX = 2000
@@ -58,6 +59,14 @@ def _opposed(record: Record, kind: EmergencyKind) -> bool:
     return not record.allow_break_glass
 
 
+def _refuse_if_closed_to(ctx: Context, record: Record, sharing: SharingFacts, kind: EmergencyKind) -> None:
+    """NoAccess, written as a denied attempt, when the record is not active, blocks this
+    practitioner or opposes this kind: before the record's lock, and again under it."""
+    if record.status != RecordStatus.ACTIVE or sharing.blocked or _opposed(record, kind):
+        ctx.access_log.note(record.id, AccessAction.ACCESS_DENIED, reason="accès d'urgence refusé")
+        raise NoAccess(REFUSED)
+
+
 async def open_emergency(ctx: Context, ins: str, reason: str, kind: EmergencyKind) -> EmergencyAccess:
     viewer = ctx.viewer
     if not viewer.authenticated:
@@ -82,25 +91,17 @@ async def open_emergency(ctx: Context, ins: str, reason: str, kind: EmergencyKin
     record = await Record.filter(ins=ins_argument(ins)).first()
     if record is None:
         raise NoAccess(REFUSED)
-    sharing = await ctx.loaders.sharing.load(record.id)
-    if record.status != RecordStatus.ACTIVE or sharing.blocked or _opposed(record, kind):
-        ctx.access_log.note(record.id, AccessAction.ACCESS_DENIED, reason="accès d'urgence refusé")
-        raise NoAccess(REFUSED)
+    _refuse_if_closed_to(ctx, record, await ctx.loaders.sharing.load(record.id), kind)
 
     now = clock.now()
     expires_at = now + dt.timedelta(minutes=_minutes(kind))
     async with ctx.access_log.changing(record.id) as conn:
         # Under the record's lock, as it is now: a block, an opposition or a closing that
         # committed since the checks above had no session to end, so it is refused here.
-        current = await Record.filter(id=record.id).using_db(conn).first()
-        if (
-            current is None or current.status != RecordStatus.ACTIVE or _opposed(current, kind)
-            or await BlockedPractitioner.filter(
-                record_id=record.id, practitioner_id=viewer.practitioner_id
-            ).using_db(conn).exists()
-        ):
-            ctx.access_log.note(record.id, AccessAction.ACCESS_DENIED, reason="accès d'urgence refusé")
+        current = await view_now(ctx, record.id, conn)
+        if current is None:  # purged meanwhile
             raise NoAccess(REFUSED)
+        _refuse_if_closed_to(ctx, current.record, current.sharing, kind)
         await EmergencySession.create(
             using_db=conn,
             id=uuid.uuid4(),
