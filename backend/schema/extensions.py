@@ -33,10 +33,12 @@ async def write_access_history(context: Context, result: Any) -> None:
     """Write the request's access events; if that fails, withhold the result's data. A refusal
     that must not tell whether a record exists answers after the same time whether an event
     was written for it or not (errors.NoAccess)."""
-    started = time.perf_counter()
+    # Decided before the write, so that every request does not read the clock for it.
+    hide = result is not None and bool(result.errors) and hides_existence(result.errors)
+    started = time.perf_counter() if hide else 0.0
     try:
         await context.access_log.flush()
-        if result is not None and result.errors and hides_existence(result.errors):
+        if hide:
             await answer_no_sooner(started)
     except Exception:
         log.exception("access history write failed; response withheld")
