@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import logging
 import time
-import unicodedata
 from urllib.parse import quote
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from backend.auth.passkeys import without_invisible
 from backend.auth.viewer import BadToken, resolve_viewer
 from backend.errors import PublicError, answer_no_sooner
 from backend.files.crypto import FileIntegrityError, KeyUnavailable
@@ -36,7 +36,7 @@ def _error(status: int, code: str, message: str) -> JSONResponse:
 def content_disposition(filename: str) -> str:
     """RFC 6266: an ASCII fallback and the exact UTF-8 name, without controls or format
     characters (a name stored before uploads cleaned them may hold a direction override)."""
-    filename = "".join(c for c in filename if unicodedata.category(c)[0] != "C") or "document"
+    filename = without_invisible(filename) or "document"
     fallback = "".join(c if 32 <= ord(c) < 127 and c not in '"\\;' else "_" for c in filename)
     return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
 

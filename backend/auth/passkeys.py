@@ -78,11 +78,16 @@ def _fk(row: Model, relation: str) -> uuid.UUID | None:
     return None if value is None else uuid.UUID(str(value))
 
 
+def without_invisible(text: str) -> str:
+    """The text without controls, format characters (zero-width, direction overrides) and
+    unassigned ones: what it shows is what it is."""
+    return "".join(c for c in text if unicodedata.category(c)[0] != "C")
+
+
 def visible_name(name: str | None) -> str:
-    """The name as shown, on the page and in e-mails: controls, format characters
-    (zero-width, direction overrides) and unassigned ones out, spaces folded, cut to size."""
-    visible = "".join(c for c in name or "" if unicodedata.category(c)[0] != "C")
-    return " ".join(visible.split())[:MAX_NAME]
+    """The name as shown, on the page and in e-mails: invisible characters out, spaces
+    folded, cut to size."""
+    return " ".join(without_invisible(name or "").split())[:MAX_NAME]
 
 
 def clean_name(name: str | None) -> str:
