@@ -4,7 +4,8 @@ Everything of the record goes — entries, stored files, the access history, out
 and so does its owner's account with their sessions, codes and passkeys. Files on disk are
 removed after the rows are committed: a crash in between leaves only ciphertext whose key
 was in the deleted rows. Such leftovers, and the files of uploads whose transaction failed or
-was cut, are swept once a day old (`sweep_orphan_files`).
+was cut, are swept once a day old (`sweep_orphan_files`). What stays is a keyed hash of the
+record's INS (`PurgedIdentity`), so that an insurer's import does not open the record again.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from backend import clock
-from backend.audit.chain import purge_seal
+from backend.audit.chain import purge_seal, purged_ins_mac
 from backend.audit.verify import head_mac
 from backend.config import settings
 from backend.domain.enums import RecordStatus
@@ -37,6 +38,7 @@ from backend.models import (
     OutboxMessage,
     PasskeyChallenge,
     PasskeyCredential,
+    PurgedIdentity,
     PurgedRecord,
     RateCounter,
     Record,
@@ -105,6 +107,11 @@ async def purge_record(record: Record) -> list[uuid.UUID]:
             using_db=conn, record_id=record.id, purged_at=purged_at, last_seq=last_seq, last_mac=last_mac,
             mac=purge_seal(settings().audit_key, str(record.id), purged_at, last_seq, last_mac),
         )
+        # The INS stays known as purged, as a keyed hash: an insurer's import sent again does
+        # not open a new record for it (lifted by `openRecordForPatient`).
+        ins_mac = purged_ins_mac(settings().audit_key, record.ins)
+        await PurgedIdentity.filter(ins_mac=ins_mac).using_db(conn).delete()
+        await PurgedIdentity.create(using_db=conn, ins_mac=ins_mac, purged_at=purged_at)
         file_ids = [
             uuid.UUID(str(f))
             for f in await StoredFile.filter(record_id=record.id).using_db(conn).values_list("id", flat=True)

@@ -9,6 +9,8 @@ from typing import Any
 
 import orjson
 
+from backend.config import settings
+
 GENESIS = "0" * 64
 
 
@@ -69,6 +71,20 @@ def event_fields(
 
 def mac(key: bytes, fields: dict[str, Any], previous_mac: str) -> str:
     return hmac.digest(key, previous_mac.encode() + canonical(fields), "sha256").hex()
+
+
+def purged_ins_mac(key: bytes, ins: str) -> str:
+    """What is kept of the INS of a purged record: a keyed hash, which only the audit key can
+    compute (an INS has too little entropy for a plain hash)."""
+    return hmac.new(key, b"purged-ins:" + ins.encode(), "sha256").hexdigest()
+
+
+def purged_ins_macs(ins: str) -> list[str]:
+    """The INS's keyed hash under the current audit key, and under the previous one while a
+    rotation keeps it configured (a purge before the rotation is still found)."""
+    current = settings()
+    keys = [current.audit_key, *([current.previous_audit_key] if current.previous_audit_key else [])]
+    return [purged_ins_mac(key, ins) for key in keys]
 
 
 def purge_seal(key: bytes, record_id: str, purged_at: datetime, last_seq: int, last_mac: str) -> str:

@@ -13,10 +13,11 @@ from backend.models.auth import (
     Session,
 )
 from backend.models.notify import OutboxMessage
-from backend.models.records import ActivationCode, Entry, ImportKey, Record, StoredFile
+from backend.models.records import ActivationCode, Entry, ImportKey, PurgedIdentity, Record, StoredFile
 
 __all__ = [
     "AccessEvent",
+    "PurgedIdentity",
     "PurgedRecord",
     "Account",
     "ActivationCode",

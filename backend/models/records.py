@@ -136,3 +136,16 @@ class ImportKey(Model):
     class Meta:
         table = "import_key"
         unique_together = (("record", "organization", "external_id"),)
+
+
+class PurgedIdentity(Model):
+    """An INS whose record was purged (deleted at the patient's request, or closed for ten
+    years), kept as a keyed hash: an insurer's import does not open a new record for it, which
+    would bring the deleted history back. No INS in clear; lifted when a practitioner opens a
+    record for the patient at the point of care."""
+
+    ins_mac = fields.CharField(max_length=64, primary_key=True)
+    purged_at = fields.DatetimeField()
+
+    class Meta:
+        table = "purged_identity"

@@ -24,6 +24,7 @@ from tortoise.transactions import in_transaction
 
 from backend import clock
 from backend.audit import bulk
+from backend.audit.chain import purged_ins_macs
 from backend.audit.collector import AccessLog
 from backend.audit.writer import Actor, PendingEvent
 from backend.auth import activation
@@ -35,7 +36,7 @@ from backend.domain.enums import AccessAction, AccessMode, EntrySource, RecordSt
 from backend.domain.identifiers import InvalidIdentifier, normalize_ins
 from backend.domain.reasons import Reason
 from backend.errors import BadUserInput, Conflict, Forbidden, Unauthenticated
-from backend.models import Record
+from backend.models import PurgedIdentity, Record
 from backend.resolvers.context import Context
 
 MAX_ITEMS = 5000
@@ -438,6 +439,16 @@ async def _targets(conn: BaseDBAsyncClient, ins: list[str]) -> dict[str, _Target
     return {row[0]: _Target(_uuid(row[1]), row[2], _date(row[3])) for row in found}
 
 
+async def _purged(conn: BaseDBAsyncClient, ins: set[str]) -> set[str]:
+    """Of these INS without a record, those whose record was purged: an import does not open
+    it again (DESIGN §2: deleted at the patient's request, or closed for ten years)."""
+    if not ins:
+        return set()
+    macs = {mac: each for each in ins for mac in purged_ins_macs(each)}
+    found = PurgedIdentity.filter(ins_mac__in=list(macs)).using_db(conn)
+    return {macs[str(mac)] for mac in await found.values_list("ins_mac", flat=True)}
+
+
 async def _import_keys(
     conn: BaseDBAsyncClient, organization: str, pairs: list[tuple[str, str]]
 ) -> dict[tuple[str, str], _KnownKey]:
@@ -519,9 +530,10 @@ async def _write(actor: Actor, organization: str, valid: list[_Valid]) -> Import
     now = clock.now()
     async with in_transaction() as conn:
         records = await _targets(conn, sorted({v.ins for v in valid}))
+        purged = await _purged(conn, {v.ins for v in valid} - records.keys())
         new_records: dict[str, Record] = {}
         for v in valid:
-            if v.ins in records or v.ins in new_records:
+            if v.ins in records or v.ins in new_records or v.ins in purged:
                 continue
             new_records[v.ins] = Record(
                 id=uuid.uuid4(), ins=v.ins, first_name=v.item.first_name.strip(),
@@ -541,8 +553,8 @@ async def _write(actor: Actor, organization: str, valid: list[_Valid]) -> Import
         entries: list[_NewEntry] = []
         ids = iter(_new_ids(len(valid)))
         for v in valid:
-            record = records[v.ins]
-            if record.status in CLOSED:
+            record = records.get(v.ins)
+            if record is None or record.status in CLOSED:  # None: its record was purged
                 result.rejected.append(ImportRejection(
                     v.index, v.item.external_id, "FORBIDDEN", "The record is closed or deleted"
                 ))

@@ -16,6 +16,7 @@ from typing import Any
 from tortoise.exceptions import IntegrityError
 
 from backend import clock
+from backend.audit.chain import purged_ins_macs
 from backend.audit.writer import Actor
 from backend.auth import activation, attempts
 from backend.auth.codes import send_code
@@ -25,7 +26,7 @@ from backend.auth.sessions import revoke_all
 from backend.domain.enums import AccessAction, CodeChannel, CodePurpose, RecordStatus, Role
 from backend.domain.reasons import Reason
 from backend.errors import BadUserInput, Conflict, Forbidden, Unauthenticated
-from backend.models import Account, ActivationCode, Record
+from backend.models import Account, ActivationCode, PurgedIdentity, Record
 from backend.resolvers.arguments import ins_argument
 from backend.resolvers.auth import texts_needed
 from backend.resolvers.context import Context
@@ -104,6 +105,9 @@ async def open_record_for_patient(
                 status=RecordStatus.PENDING, **given,
             )
             given = {}  # written with the record
+            # The patient is at the point of care: a purge of an earlier record of theirs no
+            # longer keeps imports out (an insurer's items now go to this record).
+            await PurgedIdentity.filter(ins_mac__in=purged_ins_macs(ins)).delete()
         except IntegrityError:
             record = await Record.get(ins=ins)  # opened at the same moment elsewhere
     if record.status != RecordStatus.PENDING and not await activation.recovery_open(record):
