@@ -5,13 +5,14 @@ import { ErrorBox, Loading, Notice } from '../../components/Status.jsx';
 import { RecordInactive } from '../../components/RecordInactive.jsx';
 import { RecordTimeline } from '../../components/RecordTimeline.jsx';
 import { formatDate } from '../../lib/dates.js';
-import { appendPage } from '../../lib/paging.js';
+import { withAllMasked, withMasked, withoutEntry, withPage } from '../../lib/shownRecord.js';
 import { DELETE_ENTRY, MASK_ALL, MASK_ENTRY, MY_RECORD, myRecordPage, UNMASK_ENTRY } from './documents.js';
 
 
 export function Record() {
   const query = useQuery(MY_RECORD);
-  const [extra, setExtra] = useState({});
+  // The record as shown (pages added with "More", the patient's changes), tied to the read it grew from.
+  const [shown, setShown] = useState(null);
   const [failure, setFailure] = useState(null);
   const [notice, setNotice] = useState(null);
 
@@ -21,20 +22,18 @@ export function Record() {
   if (!base) {
     return <RecordInactive title={t('record.title')} status={query.data?.state?.status} />;
   }
-  const record = { ...base };
-  for (const [field, connection] of Object.entries(extra)) record[field] = appendPage(base[field], connection);
+  const record = shown?.from === base ? shown.record : base;
+  const show = (change) =>
+    setShown((previous) => ({ from: base, record: change(previous?.from === base ? previous.record : base) }));
 
-  const reload = async (message) => {
-    setExtra({});
-    setNotice(message);
-    await query.refetch();
-  };
-  const act = async (document, variables, message) => {
+  // The answer of a change is applied to what is shown: the pages loaded with "More" stay.
+  const act = async (document, variables, message, change) => {
     setFailure(null);
     setNotice(null); // about the previous action
     const result = await runMutation(document, variables);
     if (result.code) return setFailure(result);
-    await reload(message);
+    show((current) => change(current, result.data));
+    setNotice(message);
   };
   const more = async (field) => {
     const current = record[field];
@@ -42,18 +41,23 @@ export function Record() {
     setNotice(null);
     const result = await runQuery(myRecordPage(field), { after: current.pageInfo.endCursor });
     if (result.code) return setFailure(result);
-    setExtra({ ...extra, [field]: appendPage(extra[field], result.data.record[field]) });
+    show((latest) => withPage(latest, field, result.data.record[field]));
   };
+  const setMasked = (entry, masked) =>
+    act(masked ? MASK_ENTRY : UNMASK_ENTRY, { id: entry.id }, t(masked ? 'record.maskedDone' : 'record.unmasked'), (current, data) => {
+      const answer = masked ? data.maskEntry : data.unmaskEntry;
+      return withMasked(current, answer.id, answer.masked);
+    });
 
   const actionsFor = (entry) => (
     <>
       {entry.masked ? (
-        <button type="button" class="secondary" onClick={() => act(UNMASK_ENTRY, { id: entry.id }, t('record.unmasked'))}>
+        <button type="button" class="secondary" onClick={() => setMasked(entry, false)}>
           {t('record.unmask')}
           <span class="visually-hidden"> : {entry.title}</span>
         </button>
       ) : (
-        <button type="button" class="secondary" onClick={() => act(MASK_ENTRY, { id: entry.id }, t('record.maskedDone'))}>
+        <button type="button" class="secondary" onClick={() => setMasked(entry, true)}>
           {t('record.mask')}
           <span class="visually-hidden"> : {entry.title}</span>
         </button>
@@ -62,7 +66,7 @@ export function Record() {
         <button
           type="button"
           class="danger"
-          onClick={() => confirm(t('record.deleteConfirm')) && act(DELETE_ENTRY, { id: entry.id }, t('record.deleted'))}
+          onClick={() => confirm(t('record.deleteConfirm')) && act(DELETE_ENTRY, { id: entry.id }, t('record.deleted'), (current) => withoutEntry(current, entry.id))}
         >
           {t('record.delete')}
           <span class="visually-hidden"> : {entry.title}</span>
@@ -81,7 +85,7 @@ export function Record() {
       <details class="explain">
         <summary>{t('record.maskExplainTitle')}</summary>
         <p>{t('record.maskExplain')}</p>
-        <button type="button" class="secondary" onClick={() => confirm(t('record.maskAllConfirm')) && act(MASK_ALL, {}, t('record.maskedAll'))}>
+        <button type="button" class="secondary" onClick={() => confirm(t('record.maskAllConfirm')) && act(MASK_ALL, {}, t('record.maskedAll'), withAllMasked)}>
           {t('record.maskAll')}
         </button>
       </details>

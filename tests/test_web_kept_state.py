@@ -1,0 +1,66 @@
+"""What the page shows and what the person typed stay put across the page's own actions.
+
+Masking an entry keeps the pages loaded with "More"; switching language keeps the screen's
+state; the access history narrows to one person and back.
+"""
+
+from __future__ import annotations
+
+import pytest
+from playwright.async_api import Browser, expect
+
+from backend.domain.enums import Section
+from backend.models import Entry
+from tests import factories
+from tests.browser import Server, Tab, browser, open_tab, server
+from tests.test_web_record import card, sign_in_with_code
+
+__all__ = ["browser", "server"]
+
+pytestmark = pytest.mark.browser
+
+
+async def _patient_tab(browser: Browser, server: Server, name: str, email: str,
+                       viewport: str = "mobile") -> Tab:
+    tab = await open_tab(browser, server, name, viewport)
+    tab.page.on("dialog", lambda dialog: dialog.accept())
+    await sign_in_with_code(tab, server, email, email)
+    await expect(tab.page).to_have_url(f"{server.origin}/dossier")
+    return tab
+
+
+async def test_masking_keeps_the_pages_loaded_with_more(server: Server, browser: Browser) -> None:
+    email = "pages@example.test"
+    _, record = await factories.patient(email=email)
+    # Twelve medicines: the first page shows ten, "More" the two oldest.
+    for day in range(1, 13):
+        await factories.entry(record, Section.MEDICATIONS, title=f"Médicament {day:02d}", days_ago=day)
+    tab = await _patient_tab(browser, server, "mask-pages", email)
+    page = tab.page
+    await expect(page.get_by_text("10 information(s) affichée(s)")).to_be_visible()
+    await page.get_by_role("button", name="Plus de résultats : Médicaments").click()
+    await expect(page.get_by_text("12 information(s) affichée(s)")).to_be_visible()
+
+    oldest = card(page, "Médicament 12")
+    await oldest.get_by_role("button", name="Masquer").click()
+    await expect(page.get_by_text("L'information est masquée.")).to_be_visible()
+    await expect(oldest.get_by_text("Masquée", exact=True)).to_be_visible()
+    await expect(page.get_by_text("12 information(s) affichée(s)")).to_be_visible()
+    await expect(card(page, "Médicament 11")).to_be_visible()
+    await expect(page.locator(".tag.masked")).to_have_count(1)
+    assert (await Entry.get(title="Médicament 12")).masked is True
+
+    await oldest.get_by_role("button", name="Ne plus masquer").click()
+    await expect(page.get_by_text("L'information n'est plus masquée.")).to_be_visible()
+    await expect(page.get_by_text("12 information(s) affichée(s)")).to_be_visible()
+    await expect(page.locator(".tag.masked")).to_have_count(0)
+    assert (await Entry.get(title="Médicament 12")).masked is False
+
+    # Masking everything keeps them too, each one shown masked.
+    await page.get_by_text("Masquer une information : qu'est-ce que cela change ?").click()
+    await page.get_by_role("button", name="Tout masquer").click()
+    await expect(page.get_by_text("Toutes les informations sont masquées.")).to_be_visible()
+    await expect(page.get_by_text("12 information(s) affichée(s)")).to_be_visible()
+    await expect(page.locator(".tag.masked")).to_have_count(12)
+    await tab.check("masked-with-more")
+    await tab.context.close()
