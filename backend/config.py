@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from email.utils import parseaddr
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 
 class ConfigError(Exception):
@@ -22,6 +24,103 @@ class ConfigError(Exception):
 SMS_PLUGIN_GROUP = "dmp.sms_senders"
 _SMS_PLUGIN_PATH = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*(\.[A-Za-z_]\w*)*")
 _SMS_PLUGIN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+
+
+# What a PostgreSQL DMP_DATABASE_URL gets unless it sets its own (backend/db.py). A database
+# that stops answering (frozen, or cut off by the network) must fail requests, not hang them:
+# asyncpg's connect timeout and per-statement timeout, both in seconds. And a pool of 20
+# connections, of which the hot statements keep up to half (sql.fetch): with Tortoise's 5,
+# the pool was the limit under 16 concurrent consultations. The URL may set its own (e.g.
+# `?command_timeout=120` for a long migration, `?maxsize=4`).
+POSTGRES_DEFAULTS = {"timeout": "5", "command_timeout": "15", "maxsize": "20"}
+SSL_MODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
+_DIGITS = re.compile(r"[0-9]+")
+
+
+def _whole(low: int, high: int | None = None) -> Callable[[str], bool]:
+    def check(raw: str) -> bool:
+        return bool(_DIGITS.fullmatch(raw)) and low <= int(raw) and (high is None or int(raw) <= high)
+
+    return check
+
+
+def _seconds(low_inclusive: bool) -> Callable[[str], bool]:
+    def check(raw: str) -> bool:
+        try:
+            value = float(raw)
+        except ValueError:
+            return False
+        return math.isfinite(value) and (value >= 0 if low_inclusive else value > 0)
+
+    return check
+
+
+def _one_of(*values: str) -> Callable[[str], bool]:
+    return lambda raw: raw in values
+
+
+def _any(raw: str) -> bool:
+    return True
+
+
+# The parameters a PostgreSQL URL may carry, with what each value must be. Tortoise hands
+# them to asyncpg when the first connection opens: a name asyncpg does not know, or a value
+# it cannot read, failed there with a traceback (in every `dmp serve` worker, over and over).
+_POSTGRES_PARAMETERS: dict[str, tuple[str, Callable[[str], bool]]] = {
+    # Tortoise's pool and session.
+    "maxsize": ("a whole number of connections, 1 or more", _whole(1)),
+    "minsize": ("a whole number of connections, 0 or more", _whole(0)),
+    "schema": ("a schema name", _any),
+    "application_name": ("a name", _any),
+    # asyncpg's connection.
+    "host": ("a host name or a Unix socket directory", _any),
+    "port": ("a port number", _whole(1, 65535)),
+    "user": ("a role name", _any),
+    "password": ("a password", _any),
+    "passfile": ("a file name", _any),
+    "timeout": ("a whole number of seconds, 1 or more", _whole(1)),
+    "command_timeout": ("a number of seconds greater than 0", _seconds(low_inclusive=False)),
+    "ssl": (f"one of {', '.join(SSL_MODES)}, true, false", _one_of(*SSL_MODES, "true", "false")),
+    "direct_tls": ("true or false", _one_of("true", "false")),
+    "target_session_attrs": (
+        "one of any, primary, standby, read-write, read-only, prefer-standby",
+        _one_of("any", "primary", "standby", "read-write", "read-only", "prefer-standby"),
+    ),
+    "krbsrvname": ("a Kerberos service name", _any),
+    "gsslib": ("gssapi or sspi", _one_of("gssapi", "sspi")),
+    "statement_cache_size": ("a whole number, 0 or more", _whole(0)),
+    "max_cached_statement_lifetime": ("a whole number of seconds, 0 or more", _whole(0)),
+    "max_cacheable_statement_size": ("a whole number of bytes, 0 or more", _whole(0)),
+    # asyncpg's pool.
+    "max_queries": ("a whole number, 1 or more", _whole(1)),
+    "max_inactive_connection_lifetime": ("a number of seconds, 0 or more", _seconds(low_inclusive=True)),
+}
+
+
+def postgres_parameters(url: str) -> dict[str, list[str]]:
+    """The parameters of a database URL, each with its values, as Tortoise reads them."""
+    try:
+        query = urlsplit(url).query
+    except ValueError:  # brackets in the password, which Tortoise quotes before parsing
+        query = url.partition("?")[2].partition("#")[0]
+    return parse_qs(query)
+
+
+def _postgres_url(url: str) -> None:
+    """Every parameter of a PostgreSQL URL known, with a value that can be used. The refusal
+    names the parameter, never its value (the URL may hold a password)."""
+    query = postgres_parameters(url)
+    for name, values in query.items():
+        if name not in _POSTGRES_PARAMETERS:
+            known = ", ".join(sorted(_POSTGRES_PARAMETERS))
+            raise ConfigError(f"DMP_DATABASE_URL: unknown parameter {name!r} (known: {known})")
+        expected, valid = _POSTGRES_PARAMETERS[name]
+        if not all(valid(value) for value in values):
+            raise ConfigError(f"DMP_DATABASE_URL: the parameter {name!r} must be {expected}")
+    minsize = int(query.get("minsize", ["1"])[-1])
+    maxsize = int(query.get("maxsize", [POSTGRES_DEFAULTS["maxsize"]])[-1])
+    if minsize > maxsize:
+        raise ConfigError(f"DMP_DATABASE_URL: minsize ({minsize}) is greater than maxsize ({maxsize})")
 
 
 @dataclass(frozen=True)
@@ -177,6 +276,8 @@ def load(environ: dict[str, str] | None = None) -> Settings:
     database_url = env.get("DMP_DATABASE_URL", "") or f"sqlite://{data_dir / 'dmp.sqlite3'}"
     if not database_url.startswith(("sqlite://", "postgres://", "asyncpg://", "psycopg://")):
         raise ConfigError("DMP_DATABASE_URL must start with sqlite:// or postgres://")
+    if database_url.startswith(("postgres://", "asyncpg://")):
+        _postgres_url(database_url)
     origin = (env.get("DMP_PUBLIC_ORIGIN", "") or "http://localhost:8000").rstrip("/")
     parts = urlsplit(origin)
     if parts.scheme not in {"http", "https"} or not parts.hostname or parts.path:

@@ -4,19 +4,16 @@ from __future__ import annotations
 
 import sqlite3
 from typing import Any
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import urlencode
 
 from tortoise import Tortoise
 from tortoise.backends.base.config_generator import expand_db_url
 
-from backend.config import settings
+from backend.config import POSTGRES_DEFAULTS as POSTGRES_DEFAULTS  # bench/urls.py reads it here
+from backend.config import postgres_parameters, settings
 
-# A database that stops answering (frozen, or cut off by the network) must fail requests,
-# not hang them: asyncpg's connect timeout and per-statement timeout, both in seconds. And
-# a pool of 20 connections, of which the hot statements keep up to half (sql.fetch): with
-# Tortoise's 5, the pool was the limit under 16 concurrent consultations.
-# The URL may set its own (e.g. `?command_timeout=120` for a long migration, `?maxsize=4`).
-POSTGRES_DEFAULTS = {"timeout": "5", "command_timeout": "15", "maxsize": "20"}
+# A PostgreSQL URL gets POSTGRES_DEFAULTS unless it sets its own; config.load has checked
+# every parameter it sets.
 
 
 def _connection(url: str) -> str | dict[str, Any]:
@@ -28,10 +25,19 @@ def _connection(url: str) -> str | dict[str, Any]:
         return {**sqlite, "engine": "backend.sqlite_client"}
     if not url.startswith(("postgres://", "asyncpg://")):
         return url
-    query = parse_qs(urlsplit(url).query)
+    query = postgres_parameters(url)
     missing = {k: v for k, v in POSTGRES_DEFAULTS.items() if k not in query}
     postgres = expand_db_url(f"{url}{sep}{urlencode(missing)}" if missing else url)
-    postgres["credentials"]["reset"] = _keep_session
+    credentials = postgres["credentials"]
+    # Tortoise reads `ssl` as the truth of its text, so `ssl=disable` turned TLS on (with
+    # full verification), and passes `direct_tls=false` on as a true string: asyncpg is
+    # given the mode's name, and booleans.
+    if "ssl" in query:
+        mode = query["ssl"][-1]
+        credentials["ssl"] = {"true": True, "false": False}.get(mode, mode)
+    if "direct_tls" in query:
+        credentials["direct_tls"] = query["direct_tls"][-1] == "true"
+    credentials["reset"] = _keep_session
     return postgres
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 import sqlite3
+import subprocess
 import threading
 from pathlib import Path
 
@@ -14,7 +15,7 @@ import pytest
 from backend.models import Account, ApiToken, Practitioner, Record
 from backend.sqlite_client import ImmediateSqliteClient
 from tests.factories import new_ins, new_rpps
-from tests.server import dmp_server, run_dmp
+from tests.server import DMP, dmp_env, dmp_server, run_dmp
 
 PASSWORD = "a-long-enough-passphrase"
 
@@ -137,6 +138,25 @@ def test_bad_configuration_stops_with_a_line_naming_the_variable() -> None:
     result = run_dmp("migrate", DMP_ENV="production", DMP_PUBLIC_ORIGIN="https://dmp.example")
     assert result.returncode == 1
     assert "required" in _one_line_error(result.stderr)
+
+
+@pytest.mark.parametrize(("query", "named"), [
+    ("foo=bar", "unknown parameter 'foo'"),
+    ("command_timeout=abc", "the parameter 'command_timeout' must be a number of seconds greater than 0"),
+])
+@pytest.mark.parametrize("command", [("list-tokens",), ("migrate",), ("serve", "--port", "1")])
+def test_a_bad_postgres_url_parameter_stops_every_command_with_one_line(
+    command: tuple[str, ...], query: str, named: str
+) -> None:
+    """Was a traceback from asyncpg at the first connection; `dmp serve` even ran on with every
+    request and the outbox failing. Now refused before anything starts; the password is not shown."""
+    url = f"postgres://dmp:s3cret-pw@127.0.0.1:5432/dmp?{query}"
+    result = subprocess.run([DMP, *command], env=dmp_env(DMP_DATABASE_URL=url), capture_output=True,
+                            text=True, timeout=30, stdin=subprocess.DEVNULL)
+    assert result.returncode == 1
+    line = _one_line_error(result.stderr)
+    assert line.startswith(f"dmp: DMP_DATABASE_URL: {named}")
+    assert "s3cret-pw" not in result.stderr + result.stdout
 
 
 def test_migrate_on_a_file_that_is_not_a_database_stops_with_one_line(tmp_path: Path) -> None:

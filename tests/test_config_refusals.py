@@ -45,6 +45,26 @@ PRODUCTION = {
         ({**PRODUCTION, "DMP_SMTP_HOST": "  "}, "DMP_SMTP_HOST is required when DMP_ENV=production"),
         ({**PRODUCTION, "DMP_DATA_KEY": ""}, "DMP_DATA_KEY is required when DMP_ENV=production"),
         ({**PRODUCTION, "DMP_AUDIT_KEY": ""}, "DMP_AUDIT_KEY is required when DMP_ENV=production"),
+        # PostgreSQL's URL parameters: Tortoise handed them to asyncpg, which failed with a
+        # traceback at the first connection (and `dmp serve` ran on, every query failing).
+        ({"DMP_DATABASE_URL": "postgres://dmp@db/dmp?foo=bar"}, "DMP_DATABASE_URL: unknown parameter 'foo'"),
+        ({"DMP_DATABASE_URL": "postgres://dmp@db/dmp?sslmode=require"},
+         r"unknown parameter 'sslmode' \(known: .*\bssl\b"),
+        ({"DMP_DATABASE_URL": "postgres://dmp@db/dmp?command_timeout=abc"},
+         "DMP_DATABASE_URL: the parameter 'command_timeout' must be a number of seconds greater than 0"),
+        ({"DMP_DATABASE_URL": "postgres://dmp@db/dmp?command_timeout=0"}, "'command_timeout' must be"),
+        ({"DMP_DATABASE_URL": "postgres://dmp@db/dmp?command_timeout=nan"}, "'command_timeout' must be"),
+        ({"DMP_DATABASE_URL": "postgres://dmp@db/dmp?timeout=2.5"},
+         "the parameter 'timeout' must be a whole number of seconds, 1 or more"),
+        ({"DMP_DATABASE_URL": "asyncpg://dmp@db/dmp?maxsize=lots"}, "the parameter 'maxsize' must be"),
+        ({"DMP_DATABASE_URL": "postgres://dmp@db/dmp?maxsize=0"}, "the parameter 'maxsize' must be a whole"),
+        ({"DMP_DATABASE_URL": "postgres://dmp@db/dmp?max_queries=x"}, "the parameter 'max_queries' must"),
+        ({"DMP_DATABASE_URL": "postgres://dmp@db/dmp?ssl=maybe"},
+         "the parameter 'ssl' must be one of disable, allow, prefer, require, verify-ca, verify-full"),
+        ({"DMP_DATABASE_URL": "postgres://dmp@db/dmp?port=５４３２"}, "the parameter 'port' must be a port"),
+        ({"DMP_DATABASE_URL": "postgres://dmp@db/dmp?minsize=30"}, r"minsize \(30\) is greater than maxsize"),
+        ({"DMP_DATABASE_URL": "postgres://dmp@db/dmp?minsize=5&maxsize=2"}, "minsize .5. is greater than"),
+        ({"DMP_DATABASE_URL": "postgres://dmp@db/dmp?%0Afoo=1"}, r"unknown parameter '\\nfoo'"),
     ],
 )
 def test_a_bad_value_is_refused_with_a_line_naming_its_variable(
@@ -54,6 +74,25 @@ def test_a_bad_value_is_refused_with_a_line_naming_its_variable(
         config.load({"DMP_DATA_DIR": str(tmp_path / "data"), **env})
     assert "\n" not in str(refused.value)
     assert KEY not in str(refused.value)  # a key, even a wrong one, is never echoed
+
+
+@pytest.mark.parametrize("query", ["password=s3cret-pw&command_timeout=abc", "foo=s3cret-pw",
+                                   "timeout=s3cret-pw"])
+def test_a_database_url_refusal_names_the_parameter_never_a_value(tmp_path: Path, query: str) -> None:
+    with pytest.raises(config.ConfigError, match="DMP_DATABASE_URL") as refused:
+        config.load({"DMP_DATA_DIR": str(tmp_path / "data"),
+                     "DMP_DATABASE_URL": f"postgres://dmp:s3cret-pw@db/dmp?{query}"})
+    assert "s3cret-pw" not in str(refused.value) and "\n" not in str(refused.value)
+
+
+def test_the_database_url_parameters_operators_use_are_accepted(tmp_path: Path) -> None:
+    for query in ("", "?command_timeout=600", "?command_timeout=0.5&timeout=20&maxsize=4&minsize=2",
+                  "?host=/var/run/postgresql", "?ssl=verify-full", "?ssl=true&application_name=dmp",
+                  "?max_inactive_connection_lifetime=0&max_queries=1000&statement_cache_size=0",
+                  "?schema=dmp&target_session_attrs=primary"):
+        url = f"postgres://dmp:pw@db:5432/dmp{query}"
+        assert config.load({"DMP_DATA_DIR": str(tmp_path / "data"), "DMP_DATABASE_URL": url}
+                           ).database_url == url
 
 
 def test_accepted_values(tmp_path: Path) -> None:

@@ -30,6 +30,17 @@ def test_the_pool_holds_twenty_connections_unless_the_url_says() -> None:
     assert int(str(_credentials("postgres://dmp@db/dmp?maxsize=4")["maxsize"])) == 4
 
 
+def test_ssl_and_direct_tls_reach_asyncpg_as_written() -> None:
+    """Tortoise read `ssl` as the truth of its text: `ssl=disable` asked for TLS with full
+    verification, and `direct_tls=false` reached asyncpg as a true string."""
+    assert _credentials("postgres://dmp@db/dmp?ssl=disable")["ssl"] == "disable"
+    assert _credentials("postgres://dmp@db/dmp?ssl=require")["ssl"] == "require"
+    assert _credentials("postgres://dmp@db/dmp?ssl=false")["ssl"] is False
+    assert _credentials("postgres://dmp@db/dmp?ssl=true")["ssl"] is True
+    assert _credentials("postgres://dmp@db/dmp?direct_tls=false&ssl=require")["direct_tls"] is False
+    assert "ssl" not in _credentials("postgres://dmp@db/dmp")
+
+
 def test_sqlite_waits_for_the_write_lock_instead_of_failing() -> None:
     credentials = _credentials("sqlite:///srv/dmp/dmp.sqlite3")
     assert credentials["busy_timeout"] == "10000" and "command_timeout" not in credentials
