@@ -64,3 +64,51 @@ async def test_masking_keeps_the_pages_loaded_with_more(server: Server, browser:
     await expect(page.locator(".tag.masked")).to_have_count(12)
     await tab.check("masked-with-more")
     await tab.context.close()
+
+
+async def test_switching_language_keeps_what_was_typed_and_shown(server: Server, browser: Browser) -> None:
+    email = "langue@example.test"
+    _, record = await factories.patient(email=email)
+    for day in range(1, 13):
+        await factories.entry(record, Section.MEDICATIONS, title=f"Médicament {day:02d}", days_ago=day)
+    tab = await open_tab(browser, server, "language-kept", "mobile")
+    page = tab.page
+
+    # A code half typed at the second step of the sign-in stays, and the step with it.
+    await page.goto("/connexion")
+    await page.get_by_label("Identifiant").fill(email)
+    await page.get_by_label("Mot de passe", exact=True).fill(factories.PASSWORD)
+    server.skip_existing_mail()
+    await page.get_by_role("button", name="Continuer").click()
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Vérification")
+    code = await server.next_code(email)
+    await page.get_by_label("Code reçu").fill(code[:3])
+    await page.get_by_label("Langue").focus()
+    await page.get_by_label("Langue").select_option("en")
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Verification")
+    await expect(page.get_by_label("Code received")).to_have_value(code[:3])
+    # The selector keeps the keyboard's focus (it was replaced, with the whole page).
+    assert await page.evaluate("document.activeElement?.closest('label.lang') !== null")
+    await page.get_by_label("Code received").fill(code)
+    await page.get_by_role("button", name="Confirm").click()
+    await expect(page).to_have_url(f"{server.origin}/dossier")
+
+    # The record's pages, filters and the last action's notice stay, in the other language.
+    await page.get_by_role("button", name="More in Medicines").click()
+    await expect(page.get_by_text("Entries shown: 12")).to_be_visible()
+    await card(page, "Médicament 12").get_by_role("button", name="Mask").click()
+    await expect(page.get_by_text("The entry is masked.")).to_be_visible()
+    await page.get_by_label("From").fill(str(await _day_of(record.id, "Médicament 11")))
+    await expect(page.get_by_text("Entries shown: 11")).to_be_visible()
+    await page.get_by_label("Language").select_option("fr")
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Mon dossier")
+    await expect(page.get_by_text("L'information est masquée.")).to_be_visible()
+    await expect(page.get_by_text("11 information(s) affichée(s)")).to_be_visible()
+    await expect(page.get_by_label("Du")).not_to_have_value("")
+    await expect(card(page, "Médicament 11")).to_be_visible()
+    await tab.check("language-kept")
+    await tab.context.close()
+
+
+async def _day_of(record_id: object, title: str) -> object:
+    return (await Entry.get(record_id=record_id, title=title)).care_date

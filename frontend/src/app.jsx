@@ -86,7 +86,9 @@ export function App() {
   const screen = routes[path];
   const Screen = screen?.component;
   return (
-    <div class="shell" key={lang}>
+    // Not keyed by language: a change of language re-renders every screen in place, keeping
+    // what was typed, loaded and said (notices are worded when shown, see said()).
+    <div class="shell">
       <a class="skip" href="#main">
         {t('app.skip')}
       </a>

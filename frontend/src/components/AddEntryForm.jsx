@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { t } from '../i18n/index.js';
+import { said, t } from '../i18n/index.js';
 import { runMutation } from '../gql/hooks.js';
 import { DETAIL_INPUTS, entryInput } from '../lib/entryInput.js';
 import { useKept } from '../lib/kept.js';
@@ -39,7 +39,7 @@ export function AddEntryForm({ ins = null, sections, onAdded, onSend, onRefused 
     setTitle('');
     setCode('');
     setDetails({});
-    setNotice(t('addEntry.added', { title: result.data.addEntry.entry.title }));
+    setNotice(said('addEntry.added', { title: result.data.addEntry.entry.title }));
     onAdded?.();
   };
 

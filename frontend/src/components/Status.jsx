@@ -1,4 +1,4 @@
-import { t } from '../i18n/index.js';
+import { t, word } from '../i18n/index.js';
 import { errorDetail, errorMessageKey } from '../lib/errors.js';
 
 export function Loading() {
@@ -26,10 +26,11 @@ export function ErrorBox({ result, code }) {
   );
 }
 
+// `children` may be a message kept by said(): it is worded in the language of the moment.
 export function Notice({ children }) {
   return (
     <p class="notice" role="status">
-      {children}
+      {word(children)}
     </p>
   );
 }

@@ -45,6 +45,21 @@ export function t(key, params) {
   return translate(language.get(), key, params);
 }
 
+// A message worded when it is shown, not when it is made: kept in a screen's state (a notice),
+// it follows a change of language.
+export function said(key, params) {
+  return { said: key, params };
+}
+
+export function isSaid(value) {
+  return typeof value?.said === 'string';
+}
+
+// The text of a message kept by said(), in the language of the moment; any other text as is.
+export function word(message) {
+  return isSaid(message) ? t(message.said, message.params) : message;
+}
+
 export function locale() {
   return language.get() === 'fr' ? 'fr-FR' : 'en-GB';
 }

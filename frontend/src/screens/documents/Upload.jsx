@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { t } from '../../i18n/index.js';
+import { said, t } from '../../i18n/index.js';
 import { runMutation, useQuery } from '../../gql/hooks.js';
 import { Field, SelectField, TextArea } from '../../components/Field.jsx';
 import { AddEntryForm } from '../../components/AddEntryForm.jsx';
@@ -46,7 +46,7 @@ export function Upload() {
     setBusy(false);
     if (result.code === 'FORBIDDEN') query.refetch(); // closed meanwhile (another tab): say so
     if (result.code) return setFailure(result);
-    setNotice(t('upload.done', { title: result.data.uploadDocument.entry.title }));
+    setNotice(said('upload.done', { title: result.data.uploadDocument.entry.title }));
     setTitle('');
     setDescription('');
     setDocumentType('');

@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { t } from '../../i18n/index.js';
+import { said, t } from '../../i18n/index.js';
 import { runMutation, useQuery } from '../../gql/hooks.js';
 import { Field, SelectField, TextArea } from '../../components/Field.jsx';
 import { RecordInactive } from '../../components/RecordInactive.jsx';
@@ -43,7 +43,7 @@ function ProfileForm({ initial, onRefused }) {
     const result = await runMutation(UPDATE, { input });
     if (result.code === 'FORBIDDEN') onRefused(); // closed meanwhile (another tab): say so
     if (result.code) return setFailure(result);
-    setNotice(t('common.saved'));
+    setNotice(said('common.saved'));
   };
 
   return (

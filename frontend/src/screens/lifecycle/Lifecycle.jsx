@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { locale, t } from '../../i18n/index.js';
+import { locale, said, t } from '../../i18n/index.js';
 import { runMutation, useQuery } from '../../gql/hooks.js';
 import { ErrorBox, Loading, Notice } from '../../components/Status.jsx';
 import { FreshFactor } from '../../components/FreshFactor.jsx';
@@ -38,9 +38,9 @@ export function Lifecycle() {
   };
   // Deletion wants a second factor from the last minutes: ask for a code, then ask again.
   const requestDeletion = (confirmKey) =>
-    act(REQUEST_DELETION, {}, t('lifecycle.deletionRequested'), confirmKey, () => setNeedFresh(true));
+    act(REQUEST_DELETION, {}, said('lifecycle.deletionRequested'), confirmKey, () => setNeedFresh(true));
   const exportAs = async (format) => {
-    const result = await act(EXPORT, { format }, t('lifecycle.exported'));
+    const result = await act(EXPORT, { format }, said('lifecycle.exported'));
     if (result) download(result.data.exportMyRecord);
   };
 
@@ -73,7 +73,7 @@ export function Lifecycle() {
         <>
           <h2>{t('lifecycle.close')}</h2>
           <p>{t('lifecycle.closeIntro')}</p>
-          <button type="button" class="danger" onClick={() => act(CLOSE, {}, t('lifecycle.closed'), 'lifecycle.closeConfirm')}>
+          <button type="button" class="danger" onClick={() => act(CLOSE, {}, said('lifecycle.closed'), 'lifecycle.closeConfirm')}>
             {t('lifecycle.closeSubmit')}
           </button>
         </>
@@ -82,7 +82,7 @@ export function Lifecycle() {
         <>
           <h2>{t('lifecycle.reopen')}</h2>
           <p>{t('lifecycle.reopenIntro', { date: when(life.reopenUntil) })}</p>
-          <button type="button" onClick={() => act(REOPEN, {}, t('lifecycle.reopened'))}>
+          <button type="button" onClick={() => act(REOPEN, {}, said('lifecycle.reopened'))}>
             {t('lifecycle.reopenSubmit')}
           </button>
         </>
@@ -110,7 +110,7 @@ export function Lifecycle() {
         <>
           <h2>{t('lifecycle.delete')}</h2>
           <p>{t('lifecycle.deletionPending', { requested: when(life.deletionRequestedAt), until: when(life.cancelDeletionUntil) })}</p>
-          <button type="button" onClick={() => act(CANCEL_DELETION, {}, t('lifecycle.deletionCancelled'))}>
+          <button type="button" onClick={() => act(CANCEL_DELETION, {}, said('lifecycle.deletionCancelled'))}>
             {t('lifecycle.cancelDeletion')}
           </button>
         </>

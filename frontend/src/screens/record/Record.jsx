@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { locale, t } from '../../i18n/index.js';
+import { locale, said, t } from '../../i18n/index.js';
 import { runMutation, runQuery, useQuery } from '../../gql/hooks.js';
 import { ErrorBox, Loading, Notice } from '../../components/Status.jsx';
 import { RecordInactive } from '../../components/RecordInactive.jsx';
@@ -44,7 +44,7 @@ export function Record() {
     show((latest) => withPage(latest, field, result.data.record[field]));
   };
   const setMasked = (entry, masked) =>
-    act(masked ? MASK_ENTRY : UNMASK_ENTRY, { id: entry.id }, t(masked ? 'record.maskedDone' : 'record.unmasked'), (current, data) => {
+    act(masked ? MASK_ENTRY : UNMASK_ENTRY, { id: entry.id }, said(masked ? 'record.maskedDone' : 'record.unmasked'), (current, data) => {
       const answer = masked ? data.maskEntry : data.unmaskEntry;
       return withMasked(current, answer.id, answer.masked);
     });
@@ -66,7 +66,7 @@ export function Record() {
         <button
           type="button"
           class="danger"
-          onClick={() => confirm(t('record.deleteConfirm')) && act(DELETE_ENTRY, { id: entry.id }, t('record.deleted'), (current) => withoutEntry(current, entry.id))}
+          onClick={() => confirm(t('record.deleteConfirm')) && act(DELETE_ENTRY, { id: entry.id }, said('record.deleted'), (current) => withoutEntry(current, entry.id))}
         >
           {t('record.delete')}
           <span class="visually-hidden"> : {entry.title}</span>
@@ -85,7 +85,7 @@ export function Record() {
       <details class="explain">
         <summary>{t('record.maskExplainTitle')}</summary>
         <p>{t('record.maskExplain')}</p>
-        <button type="button" class="secondary" onClick={() => confirm(t('record.maskAllConfirm')) && act(MASK_ALL, {}, t('record.maskedAll'), withAllMasked)}>
+        <button type="button" class="secondary" onClick={() => confirm(t('record.maskAllConfirm')) && act(MASK_ALL, {}, said('record.maskedAll'), withAllMasked)}>
           {t('record.maskAll')}
         </button>
       </details>

@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { locale, t } from '../../i18n/index.js';
+import { locale, said, t } from '../../i18n/index.js';
 import { runMutation, useQuery } from '../../gql/hooks.js';
 import { Field } from '../../components/Field.jsx';
 import { FreshFactor } from '../../components/FreshFactor.jsx';
@@ -46,13 +46,13 @@ export function Security() {
         credentialJson = await createPasskey(begun.data.beginPasskeyRegistration.optionsJson);
       } catch {
         setFailure({ code: null });
-        setNotice(t('security.passkeyCancelled'));
+        setNotice(said('security.passkeyCancelled'));
         return null;
       }
       const done = await runMutation(FINISH_REGISTRATION, { credentialJson, name: passkeyName.trim() || null });
       if (!done.code) {
         setPasskeyName('');
-        setNotice(t('security.passkeyAdded'));
+        setNotice(said('security.passkeyAdded'));
         await query.refetch();
       }
       return done;
@@ -97,7 +97,7 @@ export function Security() {
       ) : (
         <ul class="cards" aria-label={t('security.passkeys')}>
           {passkeys.map((p) => (
-            <PasskeyItem key={p.id} passkey={p} onRename={(name) => simple(RENAME_PASSKEY, { id: p.id, name }, t('common.saved'))} onRemove={() => simple(REMOVE_PASSKEY, { id: p.id }, t('security.passkeyRemoved'))} />
+            <PasskeyItem key={p.id} passkey={p} onRename={(name) => simple(RENAME_PASSKEY, { id: p.id, name }, said('common.saved'))} onRemove={() => simple(REMOVE_PASSKEY, { id: p.id }, said('security.passkeyRemoved'))} />
           ))}
         </ul>
       )}
@@ -126,7 +126,7 @@ export function Security() {
             {s.current ? (
               <span class="tag">{t('security.thisSession')}</span>
             ) : (
-              <button type="button" class="secondary" aria-describedby={`session-${s.id}`} onClick={() => simple(REVOKE_SESSION, { id: s.id }, t('security.sessionRevoked'))}>
+              <button type="button" class="secondary" aria-describedby={`session-${s.id}`} onClick={() => simple(REVOKE_SESSION, { id: s.id }, said('security.sessionRevoked'))}>
                 {t('security.revokeSession')}
               </button>
             )}
@@ -154,10 +154,10 @@ export function Security() {
       </p>
 
       <h2>{t('security.password')}</h2>
-      <PasswordForm onChange={(v) => simple(CHANGE_PASSWORD, v, t('security.passwordChanged'))} />
+      <PasswordForm onChange={(v) => simple(CHANGE_PASSWORD, v, said('security.passwordChanged'))} />
 
       <h2>{t('security.channel')}</h2>
-      <ChannelForm current={query.data?.me?.codeChannel} onChange={(channel) => simple(SET_CODE_CHANNEL, { channel }, t('common.saved'))} />
+      <ChannelForm current={query.data?.me?.codeChannel} onChange={(channel) => simple(SET_CODE_CHANNEL, { channel }, said('common.saved'))} />
     </section>
   );
 }

@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { locale, t } from '../../i18n/index.js';
+import { locale, said, t } from '../../i18n/index.js';
 import { runMutation, runQuery, useQuery } from '../../gql/hooks.js';
 import { Field } from '../../components/Field.jsx';
 import { RecordInactive } from '../../components/RecordInactive.jsx';
@@ -69,7 +69,7 @@ export function Sharing() {
         allowed={p.allowedSections}
         initial={initial}
         onCancel={() => setEditing(null)}
-        onSave={(sections) => change(GRANT, { practitionerId: p.id, sections }, 'grantAccess', t('sharing.granted', { who: p.displayName }))}
+        onSave={(sections) => change(GRANT, { practitionerId: p.id, sections }, 'grantAccess', said('sharing.granted', { who: p.displayName }))}
       />
     );
 
@@ -85,7 +85,7 @@ export function Sharing() {
         <div class="card">
           <p>{describe(current.treatingPhysician)}</p>
           <p class="hint">{t('sharing.treatingExplain')}</p>
-          <button type="button" class="secondary" onClick={() => change(SET_TREATING, { practitionerId: null }, 'setTreatingPhysician', t('sharing.treatingCleared'))}>
+          <button type="button" class="secondary" onClick={() => change(SET_TREATING, { practitionerId: null }, 'setTreatingPhysician', said('sharing.treatingCleared'))}>
             {t('sharing.clearTreating')}
           </button>
         </div>
@@ -113,7 +113,7 @@ export function Sharing() {
                 <button type="button" class="secondary" onClick={() => edit(`grant:${g.practitioner.id}`)}>
                   {t('sharing.edit')}
                 </button>
-                <button type="button" class="danger" onClick={() => change(REVOKE, { practitionerId: g.practitioner.id }, 'revokeAccess', t('sharing.revoked', { who: g.practitioner.displayName }))}>
+                <button type="button" class="danger" onClick={() => change(REVOKE, { practitionerId: g.practitioner.id }, 'revokeAccess', said('sharing.revoked', { who: g.practitioner.displayName }))}>
                   {t('sharing.revoke')}
                 </button>
               </div>
@@ -144,11 +144,11 @@ export function Sharing() {
                     <span class="visually-hidden"> {p.displayName}</span>
                   </button>
                   {p.profession === 'medecin' && (
-                    <button type="button" class="secondary" onClick={() => change(SET_TREATING, { practitionerId: p.id }, 'setTreatingPhysician', t('sharing.treatingSet', { who: p.displayName }))}>
+                    <button type="button" class="secondary" onClick={() => change(SET_TREATING, { practitionerId: p.id }, 'setTreatingPhysician', said('sharing.treatingSet', { who: p.displayName }))}>
                       {t('sharing.makeTreating')}
                     </button>
                   )}
-                  <button type="button" class="danger" onClick={() => change(BLOCK, { practitionerId: p.id }, 'blockPractitioner', t('sharing.blockedDone', { who: p.displayName }))}>
+                  <button type="button" class="danger" onClick={() => change(BLOCK, { practitionerId: p.id }, 'blockPractitioner', said('sharing.blockedDone', { who: p.displayName }))}>
                     {t('sharing.block')}
                   </button>
                 </div>
@@ -167,7 +167,7 @@ export function Sharing() {
           {current.blocked.map((p) => (
             <li class="card" key={p.id}>
               <p>{describe(p)}</p>
-              <button type="button" class="secondary" onClick={() => change(UNBLOCK, { practitionerId: p.id }, 'unblockPractitioner', t('sharing.unblocked'))}>
+              <button type="button" class="secondary" onClick={() => change(UNBLOCK, { practitionerId: p.id }, 'unblockPractitioner', said('sharing.unblocked'))}>
                 {t('sharing.unblock')}
               </button>
             </li>
@@ -176,10 +176,10 @@ export function Sharing() {
       )}
 
       <h2>{t('sharing.emergency')}</h2>
-      <EmergencyPreferences current={current} onSave={(v) => change(SET_EMERGENCY, v, 'setEmergencyPreferences', t('common.saved'))} />
+      <EmergencyPreferences current={current} onSave={(v) => change(SET_EMERGENCY, v, 'setEmergencyPreferences', said('common.saved'))} />
 
       <h2>{t('sharing.notices')}</h2>
-      <NoticePreferences current={current} onSave={(v) => change(SET_NOTICES, v, 'setNotificationPreferences', t('common.saved'))} />
+      <NoticePreferences current={current} onSave={(v) => change(SET_NOTICES, v, 'setNotificationPreferences', said('common.saved'))} />
     </section>
   );
 }
