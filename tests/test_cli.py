@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import secrets
 import sqlite3
 import subprocess
@@ -12,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from backend.models import Account, ApiToken, Practitioner, Record
+from backend.models import AccessEvent, Account, ApiToken, Practitioner, Record
 from backend.sqlite_client import ImmediateSqliteClient
 from tests.factories import new_ins, new_rpps
 from tests.server import DMP, dmp_env, dmp_server, run_dmp
@@ -58,6 +59,41 @@ async def test_create_patient_gives_an_active_record_with_a_verified_contact() -
     assert again.returncode == 1
     assert "already exists" in _one_line_error(again.stderr)
     assert await Account.all().count() == 1
+
+
+async def test_a_provisioned_record_is_covered_by_the_anchor_from_the_start(tmp_path: Path) -> None:
+    """`create-account --role patient` wrote no event: the record had no chain head, so
+    `audit anchor` left it out, and its rows could be deleted without `verify --anchor` seeing it.
+    Now it has its RECORD_ACTIVATED event, by the operator, as a record activated on the web has."""
+    ins = new_ins()
+    created = run_dmp(
+        "create-account", "--role", "patient", "--email", "p@test.dmp", "--password", PASSWORD,
+        "--first-name", "Paul", "--last-name", "Test", "--ins", ins, "--birth-date", "1985-05-01",
+    )
+    assert created.returncode == 0, created.stderr
+    for role, extra in (("practitioner", ("--rpps", new_rpps(), "--profession", "medecin")), ("support", ())):
+        done = run_dmp("create-account", "--role", role, "--email", f"{role}@test.dmp", "--password",
+                       PASSWORD, "--first-name", "A", "--last-name", "B", *extra)
+        assert done.returncode == 0, done.stderr
+    record = await Record.get(ins=ins)
+    (event,) = await AccessEvent.filter(record_id=record.id)
+    assert (event.seq, event.action, event.actor_id, event.actor_name) == (
+        1, "RECORD_ACTIVATED", None, "Exploitant du DMP")
+    assert record.event_seq == 1 and await AccessEvent.all().count() == 1
+    heads = tmp_path / "heads.json"
+    anchor = run_dmp("audit", "anchor", "--out", str(heads))
+    assert anchor.returncode == 0, anchor.stderr
+    assert " records=1 " in anchor.stdout
+    assert [head["record"] for head in json.loads(heads.read_text())["heads"]] == [str(record.id)]
+    verified = run_dmp("audit", "verify", "--anchor", str(heads))
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    assert "access history intact: 1 record(s), 1 event(s); 1 anchored head(s) reached" in verified.stdout
+    # The anchor now catches the record's history deleted whole.
+    await AccessEvent.filter(record_id=record.id).delete()
+    await Record.filter(id=record.id).update(event_seq=0)
+    broken = run_dmp("audit", "verify", "--anchor", str(heads))
+    assert broken.returncode == 1
+    assert f"record {record.id}" in broken.stdout
 
 
 async def test_practitioner_with_bad_rpps_and_weak_password_are_refused() -> None:
