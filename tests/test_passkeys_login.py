@@ -310,14 +310,22 @@ async def test_unknown_or_expired_attempt_is_refused(client: httpx.AsyncClient) 
 async def test_wrong_password_attempt_looks_real_but_never_signs_in(
     client: httpx.AsyncClient,
 ) -> None:
-    """startLogin answers a wrong password with a decoy attempt; the passkey step must not
-    tell it apart (same options), nor accept even the account's genuine passkey."""
+    """startLogin answers a wrong password with a decoy attempt; its passkey options are those
+    of an unknown account's decoy (no passkey listed: they would tell, without the password,
+    that the account exists and which passkeys it has), and even the account's genuine
+    passkey does not complete it."""
     account, authenticator, cred = await with_passkey(client)
     real = json.loads(await begin_login(Caller(client), await password_checked_attempt(account)))
+    assert [c["id"] for c in real["allowCredentials"]] == [cred.id]
     decoy_token = await password_checked_attempt(account, password_ok=False)
     decoy = json.loads(await begin_login(Caller(client), decoy_token))
-    assert decoy.keys() == real.keys()
-    assert decoy["allowCredentials"] == real["allowCredentials"]
+    unknown = (await Caller(client).gql(
+        "mutation($i: String!, $p: String!) { startLogin(identifier: $i, password: $p) { attemptToken } }",
+        {"i": "nobody@test.dmp", "p": factories.PASSWORD},
+    )).ok()["startLogin"]["attemptToken"]
+    nobody = json.loads(await begin_login(Caller(client), unknown))
+    assert decoy.keys() == real.keys() == nobody.keys()
+    assert decoy["allowCredentials"] == nobody["allowCredentials"] == []
     result = await finish_login(Caller(client), authenticator.assertion(json.dumps(decoy)),
                                 decoy_token)
     await assert_refused(result, cred, "BAD_USER_INPUT")

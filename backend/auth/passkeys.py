@@ -267,12 +267,13 @@ async def notify_change(
 async def authentication_options(attempt: LoginAttempt | None) -> str:
     """Options for navigator.credentials.get(), as JSON; the challenge is kept.
 
-    With an attempt (startLogin's) the account's passkeys are allowed; without, the browser
-    offers its discoverable credentials for this site. A decoy attempt (wrong password,
-    unknown or locked account) gets options like a real one: they must not tell which it is.
+    With an attempt whose password was right (startLogin's) the account's passkeys are
+    allowed; without, the browser offers its discoverable credentials for this site. A decoy
+    attempt (wrong password, unknown account) allows none, whatever the account: listing
+    them would tell, without the password, that the account exists and which passkeys it has.
     """
     allow: list[PublicKeyCredentialDescriptor] = []
-    if attempt is not None and _fk(attempt, "account") is not None:
+    if attempt is not None and attempt.password_ok and _fk(attempt, "account") is not None:
         rows = await PasskeyCredential.filter(account_id=_fk(attempt, "account")).order_by(
             "created_at"
         )
