@@ -9,10 +9,12 @@ from __future__ import annotations
 import pytest
 from playwright.async_api import Browser, expect
 
-from backend.domain.enums import Section
-from backend.models import Entry
+from backend import config
+from backend.domain.enums import Profession, Section
+from backend.models import AccessEvent, Entry
 from tests import factories
 from tests.browser import Server, Tab, browser, open_tab, server
+from tests.conftest import session_for
 from tests.test_web_record import card, sign_in_with_code
 
 __all__ = ["browser", "server"]
@@ -112,3 +114,56 @@ async def test_switching_language_keeps_what_was_typed_and_shown(server: Server,
 
 async def _day_of(record_id: object, title: str) -> object:
     return (await Entry.get(record_id=record_id, title=title)).care_date
+
+
+READ = "query($ins: String!) { patientRecord(ins: $ins) { ins medications(first: 5) { totalCount } } }"
+
+
+async def test_history_shows_one_persons_accesses_then_everyone_again(
+    server: Server, browser: Browser
+) -> None:
+    email = "qui@example.test"
+    patient, record = await factories.patient(email=email)
+    await factories.entry(record, Section.MEDICATIONS, title="Doliprane", days_ago=3)
+    patient_cookie = {config.settings().session_cookie: await session_for(patient)}
+    readers = []
+    for reads in (2, 1):
+        doctor, _ = await factories.practitioner(Profession.MEDECIN)
+        await server.grant_from_directory(patient_cookie, doctor.last_name, ["MEDICATIONS"])
+        cookie = {config.settings().session_cookie: await session_for(doctor)}
+        for _ in range(reads):
+            read = await server.gql(READ, {"ins": record.ins}, cookies=cookie)
+            assert not read.get("errors"), read
+        readers.append(doctor)
+    first, second = readers
+    total = await AccessEvent.filter(record_id=record.id).count()
+    first_reads = await AccessEvent.filter(record_id=record.id, actor_id=str(first.id)).count()
+    assert first_reads == 2 and total > first_reads + 1
+
+    tab = await _patient_tab(browser, server, "history-person", email)
+    page = tab.page
+    await page.get_by_role("link", name="Historique des accès").click()
+    await expect(page.get_by_text(f"{total} événement(s)")).to_be_visible()
+    events = page.locator("ul.history > li")
+    row = events.filter(has_text=first.display_name).first
+    only = row.get_by_role("button", name=f"Seulement cette personne : {first.display_name}")
+    await only.click()
+    await expect(page.get_by_text(f"{first_reads} événement(s)")).to_be_visible()
+    await expect(events).to_have_count(first_reads)
+    await expect(events.filter(has_text=second.display_name)).to_have_count(0)
+    shown = page.get_by_role("group", name="Personne")
+    await expect(shown).to_contain_text(first.display_name)
+    back = shown.get_by_role("button", name="Revoir tout le monde")
+    # The choice is said where the keyboard now is: on the way back.
+    await expect(back).to_be_focused()
+    # Filters combine: this person's reads only, then everyone's reads.
+    await page.get_by_label("Type d'événement").select_option("RECORD_READ")
+    await expect(events).to_have_count(first_reads)
+    await tab.check("history-one-person")
+    await back.click()
+    await expect(events.filter(has_text=second.display_name)).to_have_count(1)
+    await expect(events).to_have_count(first_reads + 1)
+    await expect(page.get_by_role("group", name="Personne")).to_have_count(0)
+    await page.get_by_label("Type d'événement").select_option("")
+    await expect(page.get_by_text(f"{total} événement(s)")).to_be_visible()
+    await tab.context.close()

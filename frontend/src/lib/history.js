@@ -1,6 +1,8 @@
-// The history filter as the API takes it: a period of days becomes [from 00:00, to+1 00:00) in local time.
-export function historyFilter({ from = '', to = '', action = '', mode = '' } = {}) {
+// The history filter as the API takes it: a period of days becomes [from 00:00, to+1 00:00) in local time;
+// `actorId` keeps one person's events only.
+export function historyFilter({ from = '', to = '', action = '', mode = '', actorId = '' } = {}) {
   const filter = {};
+  if (actorId) filter.actorId = actorId;
   if (from) filter.from = new Date(`${from}T00:00:00`).toISOString();
   if (to) {
     const end = new Date(`${to}T00:00:00`);

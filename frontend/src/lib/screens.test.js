@@ -32,6 +32,12 @@ describe('history filter', () => {
     expect(f.actions).toEqual(['RECORD_READ']);
     expect(f.modes).toEqual(['GRANTED']);
   });
+
+  it('narrows to one person, alone or with the other criteria', () => {
+    expect(historyFilter({ actorId: 'a1' })).toEqual({ actorId: 'a1' });
+    expect(historyFilter({ actorId: 'a1', action: 'RECORD_READ' })).toEqual({ actorId: 'a1', actions: ['RECORD_READ'] });
+    expect(historyFilter({ actorId: '' })).toBeNull();
+  });
 });
 
 describe('timeline', () => {

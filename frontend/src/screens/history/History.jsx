@@ -1,4 +1,4 @@
-import { useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { locale, t } from '../../i18n/index.js';
 import { runQuery, useQuery } from '../../gql/hooks.js';
 import { Field, SelectField } from '../../components/Field.jsx';
@@ -18,8 +18,9 @@ const ACTIONS = [
 const MODES = ['OWNER', 'TREATING_PHYSICIAN', 'GRANTED', 'EMERGENCY_REGULATOR', 'BREAK_GLASS', 'SUPPORT', 'INSURER'];
 
 export function History() {
-  const [filters, setFilters] = useState({ from: '', to: '', action: '', mode: '' });
-  const variables = { first: PAGE_SIZE, filter: historyFilter(filters) };
+  // `actor`: { id, who } when only one person's events are shown.
+  const [filters, setFilters] = useState({ from: '', to: '', action: '', mode: '', actor: null });
+  const variables = { first: PAGE_SIZE, filter: historyFilter({ ...filters, actorId: filters.actor?.id }) };
   const query = useQuery(HISTORY, variables);
   const [more, setMore] = useState(null);
   const [failure, setFailure] = useState(null);
@@ -27,6 +28,19 @@ export function History() {
     setMore(null);
     setFailure(null); // a failed "more" of the previous filters
     setFilters({ ...filters, [name]: value });
+  };
+  // Where the keyboard goes after choosing one person (the way back) or everyone (the list's heading).
+  const backToAll = useRef(null);
+  const listHeading = useRef(null);
+  const moveFocus = useRef(null);
+  useEffect(() => {
+    const target = moveFocus.current === 'back' ? backToAll.current : moveFocus.current === 'list' ? listHeading.current : null;
+    moveFocus.current = null;
+    target?.focus();
+  }, [filters.actor]);
+  const onlyActor = (actor) => {
+    moveFocus.current = actor ? 'back' : 'list';
+    set('actor')(actor);
   };
 
   const connection = more ?? query.data?.myAccessHistory;
@@ -41,13 +55,23 @@ export function History() {
       <h1>{t('history.title')}</h1>
       <p>{t('history.intro')}</p>
       <EmergencyReview />
-      <h2>{t('history.all')}</h2>
+      <h2 ref={listHeading} tabIndex={-1}>
+        {t('history.all')}
+      </h2>
       <form class="filters" role="search" aria-label={t('history.filters')} onSubmit={(e) => e.preventDefault()}>
         <Field label={t('record.from')} type="date" value={filters.from} onInput={set('from')} />
         <Field label={t('record.to')} type="date" value={filters.to} onInput={set('to')} />
         <SelectField label={t('history.action')} value={filters.action} onChange={set('action')} options={[['', t('history.allActions')], ...ACTIONS.map((a) => [a, t(`action.${a}`)])]} />
         <SelectField label={t('history.mode')} value={filters.mode} onChange={set('mode')} options={[['', t('history.allModes')], ...MODES.map((m) => [m, t(`mode.${m}`)])]} />
       </form>
+      {filters.actor && (
+        <div class="card actor-filter" role="group" aria-label={t('history.person')}>
+          <p>{t('history.onlyActor', { who: filters.actor.who })}</p>
+          <button type="button" class="secondary" ref={backToAll} onClick={() => onlyActor(null)}>
+            {t('history.everyone')}
+          </button>
+        </div>
+      )}
       <ErrorBox result={failure} />
       {query.fetching && !connection ? (
         <Loading />
@@ -60,7 +84,7 @@ export function History() {
           <p role="status">{t('history.count', { n: connection.totalCount })}</p>
           <ul class="cards history">
             {nodes(connection).map((event) => (
-              <HistoryEvent key={event.id} event={event} />
+              <HistoryEvent key={event.id} event={event} onOnly={filters.actor ? null : onlyActor} />
             ))}
           </ul>
           {connection.pageInfo.hasNextPage && (
@@ -74,7 +98,8 @@ export function History() {
   );
 }
 
-function HistoryEvent({ event }) {
+// onOnly: offered while everyone's events are shown, to keep only this event's person.
+function HistoryEvent({ event, onOnly }) {
   const who = event.actorProfession ? `${event.actorName} (${t(`profession.${event.actorProfession}`)})` : event.actorName;
   return (
     <li class={`card${event.emergency ? ' emergency-event' : ''}`}>
@@ -95,6 +120,12 @@ function HistoryEvent({ event }) {
         </p>
       )}
       {event.reason && <p>{t('history.reason', { reason: event.reason })}</p>}
+      {onOnly && event.actorId && (
+        <button type="button" class="link-button" onClick={() => onOnly({ id: event.actorId, who })}>
+          {t('history.onlyThis')}
+          <span class="visually-hidden"> : {who}</span>
+        </button>
+      )}
     </li>
   );
 }
