@@ -469,3 +469,18 @@ async def test_a_record_holds_documents_up_to_a_total(
     assert await Entry.filter(record_id=record.id).count() == 1
     (await caller.gql("mutation($id: ID!) { deleteEntry(id: $id) }", {"id": first})).ok()
     (await upload(caller, pdf("y" * 600_000))).ok()
+
+
+@pytest.mark.parametrize("value", ["string", {"filename": "cr.pdf"}, 42])
+async def test_a_value_sent_in_place_of_the_file_is_refused(client: httpx.AsyncClient, value: object) -> None:
+    """The Upload scalar takes any JSON value: a plain JSON request naming no file part is
+    refused as bad input (it was an internal error), and nothing is stored or written."""
+    caller, record = await patient_caller(client)
+    before = files_on_disk()
+    result = await caller.gql(
+        "mutation($f: Upload!) { uploadDocument(file: $f, title: \"CR\") { entry { id } } }", {"f": value}
+    )
+    assert result.codes == ["BAD_USER_INPUT"]
+    assert result.errors[0]["extensions"]["reason"] == "FILE_NOT_ACCEPTED"
+    await nothing_stored(before)
+    assert await AccessEvent.filter(record_id=record.id).count() == 0

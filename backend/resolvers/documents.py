@@ -11,6 +11,8 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from starlette.datastructures import UploadFile
+
 from backend import clock, sql
 from backend.auth.passkeys import visible_name
 from backend.authz.decision import may_write, sees_masked
@@ -60,6 +62,12 @@ class DocumentInput:
 
 async def upload_document(ctx: Context, file: UploadedFile, data: DocumentInput) -> tuple[Entry, bool]:
     """Store an encrypted document as a new entry; returns it and whether the viewer owns the record."""
+    if not isinstance(file, UploadFile):
+        # The Upload scalar takes any JSON value: a string or an object sent in place of a file
+        # part of a multipart request is refused before anything is read.
+        raise BadUserInput(
+            "file must be a file part of a GraphQL multipart request", Reason.FILE_NOT_ACCEPTED, field="file"
+        )
     try:
         view = await _writable_view(ctx, data)
         title, document_type, description, care_date = _checked_fields(data)
