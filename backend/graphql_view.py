@@ -27,7 +27,7 @@ from backend.domain.enums import Role
 from backend.logs import REQUEST_LOGGER
 from backend.resolvers.context import Context, build_context
 from backend.schema import direct
-from backend.schema.limits import NUL_REFUSED, InternalError, may_introspect
+from backend.schema.limits import MAX_TOKENS, NUL_REFUSED, InternalError, may_introspect
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 # Strawberry's refusals of a malformed request, reworded for the caller.
@@ -115,6 +115,21 @@ def _reports_per_item(query: object, operation_name: object) -> bool:
 
 def _wants_graphql_response(request: Request) -> bool:
     return GRAPHQL_RESPONSE_JSON in request.headers.get("accept", "")
+
+
+SEVERAL_OPERATIONS = "Must provide operation name if query contains multiple operations."
+
+
+def _unnamed_among_several(query: object, operation_name: object) -> bool:
+    """Whether the document holds several operations and the request names none: the
+    GraphQL spec's GetOperation refuses it, where strawberry would run the first one."""
+    if operation_name is not None or not isinstance(query, str):
+        return False
+    try:
+        document = parse(query, max_tokens=MAX_TOKENS)
+    except GraphQLError:
+        return False  # the pipeline reports it
+    return sum(isinstance(d, OperationDefinitionNode) for d in document.definitions) > 1
 
 
 def _error(status: int, code: str, message: str, media_type: str = "application/json") -> JSONResponse:
@@ -247,6 +262,8 @@ class GraphQLView(GraphQL[Context, None]):
             # Bytes that are not UTF-8, or arrays and objects nested beyond Python's stack.
             raise HTTPException(400, "Unable to parse request body as JSON") from e
         for each in data if isinstance(data, list) else [data]:
+            if _unnamed_among_several(each.query, each.operation_name):
+                raise HTTPException(400, SEVERAL_OPERATIONS)
             refused = _refused_text(each.variables)
             if refused is not None and not _reports_per_item(each.query, each.operation_name):
                 for item in _within(each.variables):
