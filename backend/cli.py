@@ -235,7 +235,8 @@ def cmd_deliver_outbox(args: argparse.Namespace) -> None:
                 return total_sent, total_failed
 
     sent, failed = asyncio.run(_with_db(work))
-    print(f"sent {sent}, failed {failed} (failures are retried later)")
+    print(f"sent {sent}, failed {failed} (failures are retried later, except a message marked "
+          "undeliverable: see the log)")
 
 
 def _record_ids_for(ins: str | None) -> Callable[[], Awaitable[list[uuid.UUID] | None]]:

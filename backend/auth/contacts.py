@@ -5,6 +5,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
+import unicodedata
+
+import idna
 
 from backend.config import settings
 from backend.domain.enums import CodeChannel
@@ -17,8 +20,21 @@ _DECOY_DOMAINS = ("gmail.com", "orange.fr", "free.fr", "laposte.net", "outlook.f
 
 
 def normalize_email(raw: str) -> str | None:
-    email = (raw or "").strip().lower()
-    return email if EMAIL.match(email) and len(email) <= 254 else None
+    """The address trimmed, in lower case and in Unicode's composed form (NFC, as RFC 6532
+    asks: `josé` typed with a combining accent is the same address), if it has the shape of
+    one. A domain in Unicode must be a valid internationalised name (IDNA 2008), which the
+    outbox sends in its ASCII form; otherwise no mail server could reach it. A local part in
+    Unicode is kept: it reaches mail servers that offer SMTPUTF8 (docs/operations.md)."""
+    email = unicodedata.normalize("NFC", (raw or "").strip()).lower()
+    if not EMAIL.match(email) or len(email) > 254:
+        return None
+    domain = email.rpartition("@")[2]
+    if not domain.isascii():
+        try:
+            idna.encode(domain, uts46=True)
+        except UnicodeError:
+            return None
+    return email
 
 
 def normalize_phone(raw: str) -> str | None:

@@ -1,13 +1,14 @@
 """Deliver the outbox: claim due messages, send, mark sent; back off on failure.
 
-A crash between sending and marking may send a message twice; it never loses one.
+A crash between sending and marking may send a message twice; it never loses one. A message
+that can never be sent as it stands (senders.Undeliverable) is marked failed once, not retried.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from tortoise.expressions import Q
 
@@ -15,11 +16,13 @@ from backend import clock
 from backend.config import Settings
 from backend.domain.enums import OutboxChannel
 from backend.models import OutboxMessage
-from backend.notify.senders import Sender, email_sender, sms_sender
+from backend.notify.senders import Sender, Undeliverable, email_sender, sms_sender
 
 log = logging.getLogger("dmp.outbox")
 CLAIM = timedelta(minutes=2)
 MAX_BACKOFF = timedelta(minutes=30)
+# The next attempt of a message that cannot be delivered (senders.Undeliverable): none.
+NEVER = datetime(9999, 1, 1, tzinfo=UTC)
 
 
 def backoff(attempts: int) -> timedelta:
@@ -54,7 +57,16 @@ async def deliver_due(
             if sender is None:
                 sender = senders[channel] = makers[channel](cfg)
             await sender.send(message.recipient, message.subject, message.body)
-        except Exception as exc:  # noqa: BLE001 — any failure is retried later
+        except Undeliverable as exc:
+            failed += 1
+            await OutboxMessage.filter(id=message_id).update(
+                attempts=message.attempts + 1, next_attempt_at=NEVER, claimed_until=None,
+                last_error=f"undeliverable: {exc}"[:300],
+            )
+            log.error("outbox message undeliverable, not retried",
+                      extra={"message_id": str(message_id), "error": str(exc)})
+            continue
+        except Exception as exc:  # noqa: BLE001 — any other failure is retried later
             failed += 1
             attempts = message.attempts + 1
             await OutboxMessage.filter(id=message_id).update(

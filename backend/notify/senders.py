@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import aiosmtplib
+import idna
 
 from backend import clock
 from backend.config import SMS_PLUGIN_GROUP, ConfigError, Settings
@@ -24,18 +25,36 @@ class Sender(Protocol):
     async def send(self, recipient: str, subject: str, body: str) -> None: ...
 
 
+class Undeliverable(Exception):
+    """This message cannot be sent, however often it is tried: the outbox marks it failed
+    for good instead of retrying it. The message says why, never the address."""
+
+
+def mail_address(address: str) -> str:
+    """`address` as any mail server takes it: a domain in Unicode in its ASCII form (IDNA 2008,
+    `exémple.fr` → `xn--exmple-cva.fr`). A local part in Unicode (`josé@`) has no ASCII form:
+    it needs a server that offers SMTPUTF8, as does a domain that is no valid IDNA name."""
+    local, _, domain = address.rpartition("@")
+    if domain.isascii():
+        return address
+    try:
+        return f"{local}@{idna.encode(domain, uts46=True).decode('ascii')}"
+    except UnicodeError:  # idna's errors quote the domain: not kept
+        return address
+
+
 class SmtpSender:
     def __init__(self, cfg: Settings) -> None:
         self.cfg = cfg
 
     async def send(self, recipient: str, subject: str, body: str) -> None:
+        address = mail_address(recipient)
         message = EmailMessage()
         message["From"] = self.cfg.mail_from
-        message["To"] = recipient
+        message["To"] = address
         message["Subject"] = subject
         message.set_content(body)
-        await aiosmtplib.send(
-            message,
+        smtp = aiosmtplib.SMTP(
             hostname=self.cfg.smtp_host,
             port=self.cfg.smtp_port,
             username=self.cfg.smtp_username,
@@ -43,6 +62,18 @@ class SmtpSender:
             start_tls=self.cfg.smtp_starttls,
             timeout=10,
         )
+        async with smtp:
+            if not address.isascii():
+                if smtp.is_ehlo_or_helo_needed:
+                    await smtp.ehlo()
+                # Without SMTPUTF8 the address cannot even be written to the server: trying
+                # again would fail the same way for ever (aiosmtplib's SMTPNotSupported).
+                if not smtp.supports_extension("smtputf8"):
+                    raise Undeliverable(
+                        "the mail server does not offer SMTPUTF8, which this recipient's "
+                        "non-ASCII address needs"
+                    )
+            await smtp.send_message(message)
 
 
 class DevMailbox:
