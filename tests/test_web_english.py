@@ -170,7 +170,7 @@ async def test_english_on_every_screen(server: Server, browser: Browser) -> None
     visited.add("/dossier")
     for path, label in (("/partage", "sharing"), ("/historique", "history"), ("/documents", "upload"),
                         ("/urgence", "emergency"), ("/securite", "security"),
-                        ("/mon-compte", "lifecycle")):
+                        ("/securite/coordonnees", "contacts"), ("/mon-compte", "lifecycle")):
         await page.goto(path)
         await expect(page.get_by_role("heading", level=1)).to_have_text(EN[f"{label}.title"])
         await in_english(tab, label)

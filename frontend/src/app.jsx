@@ -54,7 +54,8 @@ export function App() {
     if (!me && !PUBLIC_PATHS.includes(path)) navigate('/connexion', { replace: true });
     else if (me && (path === '/' || path === '/connexion')) navigate(homeFor(me), { replace: true });
     // A screen of another role (typed or bookmarked) is not shown: back to one's own home.
-    else if (me && routes[path] && !PUBLIC_PATHS.includes(path) && !navFor(me).some(([p]) => p === path)) {
+    // A screen under one of the menu's (/securite/coordonnees) is for whoever has that one.
+    else if (me && routes[path] && !PUBLIC_PATHS.includes(path) && !navFor(me).some(([p]) => path === p || path.startsWith(`${p}/`))) {
       navigate(homeFor(me), { replace: true });
     }
     else if (!me && path === '/') navigate('/connexion', { replace: true });

@@ -6,6 +6,7 @@ import { Record } from './screens/record/Record.jsx';
 import { Sharing } from './screens/sharing/Sharing.jsx';
 import { History } from './screens/history/History.jsx';
 import { Security } from './screens/security/Security.jsx';
+import { Contacts } from './screens/contacts/Contacts.jsx';
 import { Upload } from './screens/documents/Upload.jsx';
 import { EmergencyProfile } from './screens/emergency/EmergencyProfile.jsx';
 import { Lifecycle } from './screens/lifecycle/Lifecycle.jsx';
@@ -19,6 +20,7 @@ export const routes = {
   '/partage': { component: Sharing, title: 'sharing.title' },
   '/historique': { component: History, title: 'history.title' },
   '/securite': { component: Security, title: 'security.title' },
+  '/securite/coordonnees': { component: Contacts, title: 'contacts.title' },
   '/documents': { component: Upload, title: 'upload.title' },
   '/urgence': { component: EmergencyProfile, title: 'emergency.title' },
   '/mon-compte': { component: Lifecycle, title: 'lifecycle.title' },

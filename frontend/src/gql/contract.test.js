@@ -14,13 +14,14 @@ import * as record from '../screens/record/documents.js';
 import * as sharing from '../screens/sharing/documents.js';
 import * as history from '../screens/history/documents.js';
 import * as security from '../screens/security/documents.js';
+import * as contacts from '../screens/contacts/documents.js';
 import * as practitioner from '../screens/practitioner/documents.js';
 import * as upload from '../screens/documents/documents.js';
 import * as emergency from '../screens/emergency/documents.js';
 import * as lifecycle from '../screens/lifecycle/documents.js';
 
 const schema = buildSchema(readFileSync(new URL('../../../schema.graphql', import.meta.url), 'utf8'));
-const modules = { shared, session, login, activate, reset, record, sharing, history, security, practitioner, upload, emergency, lifecycle };
+const modules = { shared, session, login, activate, reset, record, sharing, history, security, contacts, practitioner, upload, emergency, lifecycle };
 
 const documents = [];
 for (const [name, mod] of Object.entries(modules)) {

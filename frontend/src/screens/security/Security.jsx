@@ -8,7 +8,7 @@ import { formatDateTime } from '../../lib/dates.js';
 import { createPasskey, passkeysSupported } from '../../lib/passkeys.js';
 import { clearDraft } from '../../lib/draft.js';
 import { forget } from '../../lib/kept.js';
-import { navigate } from '../../router.jsx';
+import { Link, navigate } from '../../router.jsx';
 import { session } from '../../session.js';
 import {
   BEGIN_REGISTRATION, CHANGE_PASSWORD, FINISH_REGISTRATION, LOGOUT_EVERYWHERE, REMOVE_PASSKEY, RENAME_PASSKEY,
@@ -155,6 +155,11 @@ export function Security() {
 
       <h2>{t('security.password')}</h2>
       <PasswordForm onChange={(v) => simple(CHANGE_PASSWORD, v, said('security.passwordChanged'))} />
+
+      <h2>{t('contacts.title')}</h2>
+      <p>
+        <Link href="/securite/coordonnees">{t('contacts.link')}</Link>
+      </p>
 
       <h2>{t('security.channel')}</h2>
       <ChannelForm current={query.data?.me?.codeChannel} onChange={(channel) => simple(SET_CODE_CHANNEL, { channel }, said('common.saved'))} />
