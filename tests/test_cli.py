@@ -15,6 +15,7 @@ import pytest
 
 from backend.models import AccessEvent, Account, ApiToken, Practitioner, Record
 from backend.sqlite_client import ImmediateSqliteClient
+from tests.audit_faults import access_event_writes_fail
 from tests.factories import new_ins, new_rpps
 from tests.server import DMP, dmp_env, dmp_server, run_dmp
 
@@ -94,6 +95,17 @@ async def test_a_provisioned_record_is_covered_by_the_anchor_from_the_start(tmp_
     broken = run_dmp("audit", "verify", "--anchor", str(heads))
     assert broken.returncode == 1
     assert f"record {record.id}" in broken.stdout
+
+
+async def test_a_provisioned_record_and_its_event_are_written_together_or_not_at_all() -> None:
+    async with access_event_writes_fail():
+        result = run_dmp(
+            "create-account", "--role", "patient", "--email", "p@test.dmp", "--password", PASSWORD,
+            "--first-name", "Paul", "--last-name", "Test", "--ins", new_ins(), "--birth-date", "1985-05-01",
+        )
+    assert result.returncode == 1
+    assert "access_event writes disabled by the test" in _one_line_error(result.stderr)
+    assert (await Account.all().count(), await Record.all().count()) == (0, 0)
 
 
 async def test_practitioner_with_bad_rpps_and_weak_password_are_refused() -> None:
