@@ -202,6 +202,37 @@ async def test_break_glass_over_a_grant_falls_through_per_section(client: httpx.
     assert opened.mode == "BREAK_GLASS"
 
 
+async def test_a_read_through_a_grant_and_a_break_glass_is_written_per_mode(client: httpx.AsyncClient) -> None:
+    """DESIGN §4: each event records its mode and the sections returned, and emergency
+    accesses stand out. A read of a granted section and of others through break-glass is
+    one RECORD_READ in each mode, so the patient's history filtered by BREAK_GLASS shows it."""
+    patient, record = await factories.patient()
+    caller, account = await _pro(client)
+    practitioner_id = (await account.practitioner).id  # type: ignore[attr-defined]
+    await Grant.create(record_id=record.id, practitioner_id=practitioner_id, sections=["MEDICATIONS"])
+    (await caller.gql(BREAK_GLASS, {"ins": record.ins, "r": REASON})).ok()
+    opened = await AccessEvent.filter(record_id=record.id).count()  # the opening's own events
+    await caller.gql(
+        "query($ins: String!) { patientRecord(ins: $ins) { medications { totalCount }"
+        " allergies { totalCount } emergencyProfile { bloodGroup } } }", {"ins": record.ins},
+    )
+    reads = await AccessEvent.filter(record_id=record.id, seq__gt=opened).order_by("seq").values(
+        "action", "mode", "sections")
+    for read in reads:
+        read["sections"] = sorted(read["sections"])
+    assert reads == [
+        {"action": "RECORD_READ", "mode": "GRANTED", "sections": ["MEDICATIONS"]},
+        {"action": "RECORD_READ", "mode": "BREAK_GLASS", "sections": ["ALLERGIES", "EMERGENCY"]},
+    ]
+    owner = Caller(client, session=await session_for(patient))
+    history = (await owner.gql(
+        "{ myAccessHistory(first: 10, filter: { modes: [BREAK_GLASS] }) { edges { node { action sections } } } }"
+    )).ok()["myAccessHistory"]["edges"]
+    assert [(e["node"]["action"], sorted(e["node"]["sections"])) for e in history][0] == (
+        "RECORD_READ", ["ALLERGIES", "EMERGENCY"]
+    )
+
+
 BLOCK = "mutation($p: ID!) { blockPractitioner(practitionerId: $p) { __typename } }"
 UNBLOCK = "mutation($p: ID!) { unblockPractitioner(practitionerId: $p) { __typename } }"
 PREFERENCES = """mutation($r: Boolean!, $b: Boolean!) {

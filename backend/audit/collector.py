@@ -22,7 +22,8 @@ class AccessLog:
 
     Reads by the record's owner are not events; their changes are. All the reads of one
     record in one request fold into a single RECORD_READ whose sections are those actually
-    returned and whose mode is the strongest mode among them.
+    returned, in the mode they were read in: where some were read through a grant and others
+    through an emergency access, one RECORD_READ per mode.
     """
 
     def __init__(self, actor: Actor) -> None:
@@ -110,6 +111,6 @@ class AccessLog:
 
     async def flush(self) -> None:
         """Write every pending event in one transaction; raises if the write fails."""
-        events, self._events = list(self._events.values()), {}
+        events, self._events = [part for e in self._events.values() for part in e.by_mode()], {}
         if events:
             await append_all(self.actor, events)

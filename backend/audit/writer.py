@@ -60,6 +60,24 @@ class PendingEvent:
             for section in sections:
                 self.section_modes[section] = _stronger(self.section_modes.get(section), mode) or mode
 
+    def by_mode(self) -> list[PendingEvent]:
+        """This event, or where its sections were read in different modes (a grant and a
+        break-glass), one event per mode with the sections read in it, the strongest first:
+        the history then shows the emergency part of a read as an emergency access."""
+        modes = set(self.section_modes.values())
+        if len(modes) <= 1:
+            return [self]
+        ordered = sorted(modes, key=lambda m: MODE_STRENGTH.get(m, 0), reverse=True)
+        parts = []
+        for mode in ordered:
+            sections = {s for s, m in self.section_modes.items() if m == mode}
+            if mode == ordered[0]:  # sections noted without a mode go with the strongest
+                sections |= self.sections - self.section_modes.keys()
+            part = PendingEvent(self.record_id, self.action, mode, sections, self.entry_id, self.reason)
+            part.section_modes = {s: mode for s in sections if s in self.section_modes}
+            parts.append(part)
+        return parts
+
     @property
     def effective_mode(self) -> AccessMode | None:
         if self.section_modes:
