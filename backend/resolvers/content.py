@@ -115,7 +115,11 @@ def _sees(view: RecordView, entry: Entry) -> bool:
     return not entry.masked or sees_masked(view.viewer, mode, entry.author_id)  # type: ignore[attr-defined]
 
 
-async def _superseded_entry(ctx: Context, view: RecordView, new: NewEntry) -> Entry | None:
+async def _superseded_entry(
+    ctx: Context, view: RecordView, new: NewEntry, conn: Any = None
+) -> Entry | None:
+    """The entry `new` corrects, as read in `conn` (under the record's lock, its `masked`
+    is the one the correction takes: a masking committed meanwhile is seen)."""
     if new.supersedes is None:
         return None
     unknown = BadUserInput("supersedes is not an entry of this record", Reason.CORRECTION_UNKNOWN)
@@ -123,7 +127,7 @@ async def _superseded_entry(ctx: Context, view: RecordView, new: NewEntry) -> En
         old_id = uuid.UUID(str(new.supersedes))
     except ValueError:
         raise unknown from None
-    old = await Entry.filter(id=old_id, record_id=view.record.id).first()
+    old = await Entry.filter(id=old_id, record_id=view.record.id).using_db(conn).first()
     # An entry the caller may not see is answered as one that does not exist.
     if old is None or not _sees(view, old):
         raise unknown
@@ -169,6 +173,9 @@ async def add_entry(ctx: Context, new: NewEntry) -> tuple[Entry, RecordView]:
         if current is None or not may_write(current.viewer, current.facts, current.sharing, new.section):
             raise _deny(ctx, current or view, "You may not add entries to this section")
         view = current
+        # Read again under the lock, which masking takes too: a correction of a masked entry
+        # is masked, even if the mask committed after the first read.
+        old = await _superseded_entry(ctx, view, new, conn)
         if old is not None:
             claimed = await Entry.filter(id=old.id, superseded=False).using_db(conn).update(
                 superseded=True
@@ -225,17 +232,26 @@ async def _own_entry(ctx: Context, entry_id: str) -> tuple[Entry, RecordView]:
     return entry, view
 
 
-async def _version_ids(entry: Entry) -> list[uuid.UUID]:
+async def _entry_now(entry: Entry, conn: Any) -> Entry:
+    """The entry as it is under the record's lock; NOT_FOUND if it was deleted meanwhile."""
+    now = await Entry.filter(id=entry.id).using_db(conn).first()
+    if now is None:
+        raise NotFound("No such entry")
+    return now
+
+
+async def _version_ids(entry: Entry, conn: Any) -> list[uuid.UUID]:
     """Every version of an entry: the corrections it went through and those made to it."""
     ids = [entry.id]
     previous = entry.supersedes_id  # type: ignore[attr-defined]
     while previous is not None and previous not in ids:
         ids.append(previous)
-        rows = await Entry.filter(id=previous).values_list("supersedes_id", flat=True)
+        rows = await Entry.filter(id=previous).using_db(conn).values_list("supersedes_id", flat=True)
         previous = uuid.UUID(str(rows[0])) if rows and rows[0] else None
     frontier = [entry.id]
     while frontier:
-        later = await Entry.filter(supersedes_id__in=frontier).values_list("id", flat=True)
+        later = await Entry.filter(supersedes_id__in=frontier).using_db(conn).values_list(
+            "id", flat=True)
         frontier = [uuid.UUID(str(i)) for i in later if i not in ids]
         ids.extend(frontier)
     return ids
@@ -244,9 +260,13 @@ async def _version_ids(entry: Entry) -> list[uuid.UUID]:
 async def set_masked(ctx: Context, entry_id: str, masked: bool) -> tuple[Entry, RecordView]:
     """Mask or unmask an entry with all its versions, so no older version shows through."""
     entry, view = await _own_entry(ctx, entry_id)
-    ids = await _version_ids(entry)
-    async with ctx.access_log.changing(view.record.id):
-        changed = await Entry.filter(id__in=ids).exclude(masked=masked).update(masked=masked)
+    async with ctx.access_log.changing(view.record.id) as conn:
+        # The versions are read under the record's lock, which a correction takes too: one
+        # committed since the entry was read is among them, not left showing.
+        entry = await _entry_now(entry, conn)
+        ids = await _version_ids(entry, conn)
+        changed = await Entry.filter(id__in=ids).using_db(conn).exclude(masked=masked).update(
+            masked=masked)
         if changed:
             action = AccessAction.ENTRY_MASKED if masked else AccessAction.ENTRY_UNMASKED
             await ctx.access_log.record_change(view.record.id, action, mode=AccessMode.OWNER,
@@ -257,8 +277,8 @@ async def set_masked(ctx: Context, entry_id: str, masked: bool) -> tuple[Entry, 
 
 async def mask_all(ctx: Context) -> int:
     view = await owner_view(ctx)
-    async with ctx.access_log.changing(view.record.id):
-        query = Entry.filter(record_id=view.record.id, masked=False)
+    async with ctx.access_log.changing(view.record.id) as conn:
+        query = Entry.filter(record_id=view.record.id, masked=False).using_db(conn)
         sections = set(await query.distinct().values_list("section", flat=True))
         count = await query.update(masked=True)
         if count:
