@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import httpx
 
-from backend.domain.enums import Profession, Section
+from backend.audit.writer import Actor, PendingEvent, append
+from backend.domain.enums import AccessAction, Profession, Section
 from backend.models import Grant, OutboxMessage, Record
 from backend.notify import notify_new_document, notify_security
 from tests import factories
@@ -17,6 +18,21 @@ MEDICAL = ("Amoxicilline", "Pénicilline", "MEDICATIONS", "ALLERGIES")
 
 async def notices_to(address: str) -> list[OutboxMessage]:
     return await OutboxMessage.filter(recipient=address).order_by("created_at")
+
+
+async def test_the_practitioner_who_opened_the_record_is_new_at_their_first_read(
+    client: httpx.AsyncClient,
+) -> None:
+    """Opening a record at the point of care comes before its patient has an account: the
+    practitioner's first read of it afterwards is a first access, and the patient is told."""
+    s = await setup(client)
+    record, email, pro_account = s["record"], s["patient"].email, s["pro_account"]
+    opener = Actor(pro_account.id, pro_account.display_name, "medecin", "PRACTITIONER")
+    await append(opener, PendingEvent(record.id, AccessAction.RECORD_OPENED))
+    assert await notices_to(email) == []
+    (await s["as_pro"].gql(READ, {"ins": record.ins})).ok()
+    (await s["as_pro"].gql(READ, {"ins": record.ins})).ok()
+    assert len(await notices_to(email)) == 1
 
 
 async def test_first_access_by_a_new_professional_emails_the_patient_once(

@@ -96,7 +96,7 @@ _BUMP = 'UPDATE "record" SET "event_seq" = "event_seq" + 1 WHERE "id" = $1 RETUR
 _HEAD = (
     'SELECT (SELECT "mac" FROM "access_event" WHERE "record_id" = $1 AND "seq" = $2),'
     ' EXISTS(SELECT 1 FROM "access_event" WHERE "record_id" = $1 AND "actor_id" = $3'
-    ' AND "seq" <= $2 AND "action" <> $4)'
+    ' AND "seq" <= $2 AND "action" NOT IN ($4, $5))'
 )
 # The columns an event is written with, in the order of INSERT_EVENT's parameters.
 _EVENT_COLUMNS = (
@@ -156,7 +156,7 @@ async def _append(conn: Any, key: bytes, actor: Actor, event: PendingEvent) -> t
     seq = int(bumped[0][0])
     actor_id = actor.event_actor_id
     head = await sql.fetch(
-        _HEAD, [event.record_id, seq - 1, actor_id, _DENIED], conn
+        _HEAD, [event.record_id, seq - 1, actor_id, *_NOT_ACCESSES], conn
     )
     previous, seen_before = head[0][0], bool(head[0][1])
     params = _event_row(key, actor, event, seq, str(previous) if previous else GENESIS)
@@ -177,7 +177,7 @@ _PG_STEADY_HEAD = (
     'SELECT r."event_seq", (SELECT e."mac" FROM "access_event" e'
     ' WHERE e."record_id" = r."id" AND e."seq" = r."event_seq"),'
     ' EXISTS(SELECT 1 FROM "access_event" e WHERE e."record_id" = r."id"'
-    ' AND e."actor_id" = $2 AND e."action" <> $3), r."audit_epoch"'
+    ' AND e."actor_id" = $2 AND e."action" NOT IN ($3, $4)), r."audit_epoch"'
     ' FROM "record" r WHERE r."id" = $1'
 )
 # The head has not moved, and no rekey sealed the chain anew since it was read (its MAC would
@@ -192,7 +192,9 @@ _PG_STEADY_APPEND = (
     ' RETURNING "seq"'
 )
 _STEADY_TRIES = 3
-_DENIED = str(AccessAction.ACCESS_DENIED)
+# Events that do not make an actor "seen before" (the first-access notice): a refusal, and
+# the opening of the record at the point of care, before its patient had an account to tell.
+_NOT_ACCESSES = (str(AccessAction.ACCESS_DENIED), str(AccessAction.RECORD_OPENED))
 _record_locks: weakref.WeakValueDictionary[uuid.UUID, asyncio.Lock] = weakref.WeakValueDictionary()
 
 
@@ -206,7 +208,7 @@ async def _append_steady(key: bytes, actor: Actor, event: PendingEvent) -> int |
     conn = sql.default()
     async with lock:
         for _ in range(_STEADY_TRIES):
-            head = await sql.fetch(_PG_STEADY_HEAD, [event.record_id, actor_id, _DENIED], conn)
+            head = await sql.fetch(_PG_STEADY_HEAD, [event.record_id, actor_id, *_NOT_ACCESSES], conn)
             if not head:
                 raise LookupError("the record of an access event does not exist")
             current, previous, seen_before, epoch = head[0]

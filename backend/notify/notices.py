@@ -72,7 +72,7 @@ async def after_event(
         return None
     earlier = seen_before if seen_before is not None else await (
         AccessEvent.filter(record_id=event.record_id, actor_id=event.actor_id, seq__lt=event.seq)  # type: ignore[attr-defined]
-        .exclude(action=AccessAction.ACCESS_DENIED.value)
+        .exclude(action__in=[AccessAction.ACCESS_DENIED.value, AccessAction.RECORD_OPENED.value])
         .using_db(using_db)
         .exists()
     )
