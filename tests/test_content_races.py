@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]
@@ -22,6 +23,8 @@ from tests.conftest import DB_URL, RUN_DB, Caller, GraphQLResult, session_for
 YESTERDAY = (dt.date.today() - dt.timedelta(days=1)).isoformat()
 MASK = "mutation ($id: ID!) { maskEntry(id: $id) { id masked } }"
 MASK_ALL = "mutation { maskAllEntries }"
+PROFILE = """mutation ($input: EmergencyProfileInput!) {
+  updateEmergencyProfile(input: $input) { emergencyProfile { bloodGroup } } }"""
 MEDS = """query ($ins: String!) {
   patientRecord(ins: $ins) { medications(includeSuperseded: true) { totalCount } } }"""
 
@@ -114,3 +117,71 @@ async def test_a_correction_committed_with_a_masking_is_masked_too(
     actions = await AccessEvent.filter(record_id=record.id).order_by("seq").values_list(
         "action", flat=True)
     assert "ENTRY_MASKED" in actions and actions.count("ENTRY_ADDED") == 2
+
+
+def before_the_lock(monkeypatch: pytest.MonkeyPatch, change: Callable[[], Awaitable[None]]) -> list[bool]:
+    """Run `change` once, after the request's first decision and before it takes the record's
+    lock (the change's own request then takes the lock as usual)."""
+    from backend.audit.collector import AccessLog
+
+    ran: list[bool] = []
+    changing = AccessLog.changing
+
+    @asynccontextmanager
+    async def meanwhile(self: AccessLog, record_id: Any) -> AsyncIterator[Any]:
+        if not ran:
+            ran.append(True)
+            await change()
+        async with changing(self, record_id) as conn:
+            yield conn
+
+    monkeypatch.setattr(AccessLog, "changing", meanwhile)
+    return ran
+
+
+async def _actions(record: Record) -> list[str]:
+    return list(await AccessEvent.filter(record_id=record.id).order_by("seq").values_list(
+        "action", flat=True))
+
+
+async def test_a_physician_replaced_meanwhile_does_not_write_the_emergency_profile(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    patient, record = await factories.patient()
+    doctor, physician = await factories.practitioner()
+    _, other = await factories.practitioner()
+    await Record.filter(id=record.id).update(treating_physician_id=physician.id)
+    former, owner = await _as(client, doctor), await _as(client, patient)
+
+    async def replace() -> None:
+        result = await owner.gql("mutation($p: ID) { setTreatingPhysician(practitionerId: $p)"
+                                 " { sharing { treatingPhysician { rpps } } } }", {"p": str(other.id)})
+        assert result.ok()["setTreatingPhysician"]["sharing"]["treatingPhysician"] == {"rpps": other.rpps}
+
+    ran = before_the_lock(monkeypatch, replace)
+    result = await former.gql(PROFILE, {"input": {"ins": record.ins, "bloodGroup": "B+"}})
+    assert ran == [True]
+    assert result.codes == ["FORBIDDEN"]
+    assert result.errors[0]["message"] == "No access to this record"  # as for any stranger now
+    assert (await Record.get(id=record.id)).blood_group is None
+    assert await _actions(record) == ["SHARING_CHANGED", "ACCESS_DENIED"]
+
+
+async def test_an_owner_whose_record_was_closed_meanwhile_does_not_write_the_emergency_profile(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    patient, record = await factories.patient()
+    owner = await _as(client, patient)
+
+    async def close() -> None:
+        result = await owner.gql("mutation { closeMyRecord { status } }")
+        assert result.ok()["closeMyRecord"]["status"] == "CLOSED"
+
+    ran = before_the_lock(monkeypatch, close)
+    result = await owner.gql(PROFILE, {"input": {"bloodGroup": "B+"}})
+    assert ran == [True]
+    assert result.codes == ["FORBIDDEN"]
+    assert result.errors[0]["message"] == "Only the patient or their treating physician edit this profile"
+    assert (await Record.get(id=record.id)).blood_group is None
+    # A refusal of the owner in their own record writes no denied attempt.
+    assert await _actions(record) == ["RECORD_CLOSED"]

@@ -350,16 +350,24 @@ def _contacts(raw: list[dict[str, str | None]]) -> list[dict[str, str | None]]:
     return clean
 
 
+PROFILE_EDITORS = "Only the patient or their treating physician edit this profile"
+
+
+def _profile_mode(view: RecordView) -> AccessMode | None:
+    """The mode in which this viewer edits the emergency profile; None if they may not: the
+    owner of an ACTIVE record, or its treating physician."""
+    mode = view.modes.get(Section.EMERGENCY)
+    if mode == AccessMode.OWNER and view.facts.status == RecordStatus.ACTIVE:
+        return mode
+    return mode if mode == AccessMode.TREATING_PHYSICIAN else None
+
+
 async def update_emergency_profile(ctx: Context, update: EmergencyUpdate) -> RecordView:
     """The owner of an ACTIVE record, or its treating physician, edits the emergency profile."""
     record = await _target_record(ctx, update.ins)
     view = await view_of(ctx, record)
-    mode = view.modes.get(Section.EMERGENCY)
-    allowed = (mode == AccessMode.OWNER and record.status == RecordStatus.ACTIVE) or (
-        mode == AccessMode.TREATING_PHYSICIAN
-    )
-    if not allowed:
-        raise _deny(ctx, view, "Only the patient or their treating physician edit this profile")
+    if _profile_mode(view) is None:
+        raise _deny(ctx, view, PROFILE_EDITORS)
     changes: dict[str, Any] = {}
     if update.blood_group is not None:
         group = update.blood_group.strip().upper()
@@ -380,10 +388,17 @@ async def update_emergency_profile(ctx: Context, update: EmergencyUpdate) -> Rec
             )
         changes["advance_directives"] = text
     if changes:
-        async with ctx.access_log.changing(record.id):
-            await Record.filter(id=record.id).update(**changes)
+        async with ctx.access_log.changing(record.id) as conn:
+            # Decided again under the record's lock, as addEntry does: a physician replaced or
+            # a record closed since the first decision refuses the change.
+            current = await view_now(ctx, record.id, conn)
+            mode = _profile_mode(current) if current is not None else None
+            if current is None or mode is None:
+                raise _deny(ctx, current or view, PROFILE_EDITORS)
+            view = current
+            await Record.filter(id=record.id).using_db(conn).update(**changes)
             await ctx.access_log.record_change(record.id, AccessAction.EMERGENCY_PROFILE_UPDATED,
                                                mode=mode, sections={Section.EMERGENCY})
         for name, value in changes.items():
-            setattr(record, name, value)
+            setattr(view.record, name, value)
     return view
