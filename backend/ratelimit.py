@@ -1,4 +1,4 @@
-"""Per-address rate limits for the sign-in steps (DESIGN §5), counted in the database.
+"""Per-address rate limits for the sign-in and activation steps (DESIGN §5), counted in the database.
 
 The client address is the socket peer, or, when the operator names the header their
 reverse proxy sets (DMP_TRUSTED_PROXY_HEADER), the right-most entry of that header: the one
@@ -19,7 +19,9 @@ from backend.errors import RateLimited
 WINDOW_MINUTES = 10
 # Sign-in steps per client address and 10 minutes: high enough for a clinic behind one NAT,
 # low enough that one address cannot spray passwords or codes across many accounts.
-PER_ADDRESS = {"start-login": 100, "complete-login": 100}
+# `resetPassword` counts as a `completeLogin` (a code checked), `requestPasswordReset` as a
+# `startLogin`; a record is activated once in a patient's life: `createRecord` has fewer.
+PER_ADDRESS = {"start-login": 100, "complete-login": 100, "create-record": 30}
 
 
 def client_address(request: Request) -> str:

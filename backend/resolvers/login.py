@@ -203,12 +203,20 @@ async def request_password_reset(ctx: Context, identifier: str) -> str:
 
 
 async def reset_password(ctx: Context, attempt_token: str, code: str, new_password: str) -> bool:
+    await limit_address(ctx.request, "complete-login")
     try:
-        check_strength(new_password)
+        check_strength(new_password)  # before the code is tried: a weak password spends no try
     except WeakPassword as exc:
         raise BadUserInput.refused(exc) from None
+    # The code before argon2, so a wrong one costs no hash. A decoy attempt (an unknown
+    # identifier's) and a real one take different statements to refuse: both answers wait
+    # until the same time has passed since the check began, as `requestPasswordReset`'s do.
+    checked = time.perf_counter()
+    try:
+        account_id = await redeem_code(attempt_token, CodePurpose.PASSWORD_RESET, code)
+    finally:
+        await answer_no_sooner(checked)
     new_hash = await hash_password(new_password)
-    account_id = await redeem_code(attempt_token, CodePurpose.PASSWORD_RESET, code)
     account = await Account.get(id=account_id)
     # In the patient's history as a change of their own, as `changePassword` is: the caller
     # has no session, the code they gave names them.

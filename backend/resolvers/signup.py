@@ -2,12 +2,13 @@
 
 A practitioner opens a PENDING record after checking the patient's identity and hands over
 an activation code; the patient activates it with INS + code + contacts + password. Without
-a valid code, every failure gives the same answer after the same work.
+a valid code, every failure gives the same answer after the same time, and no password hash.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import time
 import unicodedata
 import uuid
 from dataclasses import dataclass
@@ -25,8 +26,9 @@ from backend.auth.passwords import WeakPassword, check_strength, hash_password
 from backend.auth.sessions import revoke_all
 from backend.domain.enums import AccessAction, CodeChannel, CodePurpose, RecordStatus, Role
 from backend.domain.reasons import Reason
-from backend.errors import BadUserInput, Conflict, Forbidden, Unauthenticated
+from backend.errors import BadUserInput, Conflict, Forbidden, Unauthenticated, answer_no_sooner
 from backend.models import Account, ActivationCode, PurgedIdentity, Record
+from backend.ratelimit import limit_address
 from backend.resolvers.arguments import ins_argument
 from backend.resolvers.auth import texts_needed
 from backend.resolvers.context import Context
@@ -144,6 +146,7 @@ async def create_record(
     ctx: Context, ins: str, activation_code: str, email: str, phone: str | None, password: str,
     code_channel: CodeChannel,
 ) -> RecordCreated:
+    await limit_address(ctx.request, "create-record")
     ins = ins_argument(ins)
     try:
         check_strength(password)
@@ -159,20 +162,17 @@ async def create_record(
         raise BadUserInput("Codes by SMS need a phone number", Reason.SMS_NEEDS_PHONE)
     if code_channel == CodeChannel.SMS:
         texts_needed()
-    # Hashed before anything is looked up, so every path costs the same.
+    # The code before argon2, so a wrong one costs no hash. An unknown INS, a wrong code and
+    # an address in use take different statements to refuse: every answer waits until the
+    # same time has passed since the check began.
+    checked = time.perf_counter()
+    try:
+        record, row = await _activation_checked(ins, activation_code, address)
+    finally:
+        await answer_no_sooner(checked)
     password_hash = await hash_password(password)
-    record = await Record.filter(ins=ins).first()
-    if record is not None and record.owner_id is not None:  # type: ignore[attr-defined]
-        if record.status in (RecordStatus.ACTIVE, RecordStatus.CLOSED):
-            return await _recover_contacts(
-                ctx, record, activation_code, address, number, password_hash, code_channel
-            )
-        record = None
-    elif record is not None and record.status != RecordStatus.PENDING:
-        record = None
-    row = await activation.check(record, activation_code)
-    if record is None or row is None or await Account.filter(email=address).exists():
-        raise BadUserInput(NOT_ACTIVATED, Reason.ACTIVATION_REFUSED)
+    if record.owner_id is not None:  # type: ignore[attr-defined]
+        return await _recover_contacts(ctx, record, row, address, number, password_hash, code_channel)
     now = clock.now()
     try:
         async with ctx.access_log.changing(record.id) as conn:
@@ -204,17 +204,33 @@ async def create_record(
     return RecordCreated(token, sent_to)
 
 
+async def _activation_checked(ins: str, activation_code: str, address: str) -> tuple[Record, ActivationCode]:
+    """The record the code activates (a pending one, or an owned one whose contacts are being
+    recovered) and the code's row, the try counted; the one refusal for anything else,
+    including an address another account uses."""
+    record = await Record.filter(ins=ins).first()
+    owner_id: uuid.UUID | None = record.owner_id if record else None  # type: ignore[attr-defined]
+    if owner_id is not None:
+        recoverable = record is not None and record.status in (RecordStatus.ACTIVE, RecordStatus.CLOSED)
+        record = record if recoverable else None
+    elif record is not None and record.status != RecordStatus.PENDING:
+        record = None
+    row = await activation.check(record, activation_code)
+    if record is None or row is None:
+        raise BadUserInput(NOT_ACTIVATED, Reason.ACTIVATION_REFUSED)
+    users = Account.filter(email=address)
+    if await (users.exclude(id=owner_id) if owner_id is not None else users).exists():
+        raise BadUserInput(NOT_ACTIVATED, Reason.ACTIVATION_REFUSED)
+    return record, row
+
+
 async def _recover_contacts(
-    ctx: Context, record: Record, activation_code: str, address: str, number: str | None,
+    ctx: Context, record: Record, row: ActivationCode, address: str, number: str | None,
     password_hash: str, code_channel: CodeChannel,
 ) -> RecordCreated:
     """A patient who lost every contact, after support opened a recovery and a practitioner
     checked their identity and handed over a new code: new contacts and password."""
     owner_id: uuid.UUID = record.owner_id  # type: ignore[attr-defined]
-    row = await activation.check(record, activation_code)
-    taken = await Account.filter(email=address).exclude(id=owner_id).exists()
-    if row is None or taken:
-        raise BadUserInput(NOT_ACTIVATED, Reason.ACTIVATION_REFUSED)
     now = clock.now()
     owner = await Account.get(id=owner_id)
     async with ctx.access_log.changing(record.id) as conn:
