@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
 
 from backend.domain.enums import Profession, Section
@@ -98,3 +100,16 @@ async def test_delete_what_the_patient_authored(client: httpx.AsyncClient) -> No
     assert (await Entry.get(id=v1.id)).superseded is False
     event = await AccessEvent.get(record_id=record.id, action="ENTRY_DELETED")
     assert event.entry_id == str(v2.id) and event.sections == ["DOCUMENTS"]
+
+
+async def test_an_entry_deleted_twenty_times_at_once_is_deleted_once(client: httpx.AsyncClient) -> None:
+    """One request removes the row, answers true and writes the event; the others answer as
+    for an entry that no longer exists, and write nothing."""
+    patient, record = await factories.patient()
+    entry = await factories.entry(record, Section.DOCUMENTS, author=patient)
+    owner = await _as(client, patient)
+    results = await asyncio.gather(*(owner.gql(DELETE, {"id": str(entry.id)}) for _ in range(20)))
+    assert sorted(str(r.codes) for r in results) == ["['NOT_FOUND']"] * 19 + ["[]"]
+    assert [r.data for r in results if not r.errors] == [{"deleteEntry": True}]
+    assert not await Entry.filter(id=entry.id).exists()
+    assert await AccessEvent.filter(record_id=record.id, action="ENTRY_DELETED").count() == 1

@@ -294,7 +294,10 @@ async def delete_entry(ctx: Context, entry_id: str) -> bool:
     if entry.author_id != ctx.viewer.account_id:  # type: ignore[attr-defined]
         raise Forbidden("You may only delete entries you added yourself")
     async with ctx.access_log.changing(view.record.id) as conn:
-        await Entry.filter(id=entry.id).using_db(conn).delete()
+        # Only the request that removes the row deletes the entry: the others, sent at the same
+        # moment, find no entry, as after the deletion, and write no event.
+        if await Entry.filter(id=entry.id).using_db(conn).delete() != 1:
+            raise NotFound("No such entry")
         if entry.file_id:  # type: ignore[attr-defined]
             # Dropping the row drops the wrapped key: the stored bytes become unreadable.
             await StoredFile.filter(id=entry.file_id).using_db(conn).delete()  # type: ignore[attr-defined]
