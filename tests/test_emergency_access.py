@@ -202,7 +202,9 @@ async def test_break_glass_over_a_grant_falls_through_per_section(client: httpx.
     assert opened.mode == "BREAK_GLASS"
 
 
-async def test_a_read_through_a_grant_and_a_break_glass_is_written_per_mode(client: httpx.AsyncClient) -> None:
+async def test_a_read_through_a_grant_and_a_break_glass_is_written_per_mode(
+    client: httpx.AsyncClient,
+) -> None:
     """DESIGN §4: each event records its mode and the sections returned, and emergency
     accesses stand out. A read of a granted section and of others through break-glass is
     one RECORD_READ in each mode, so the patient's history filtered by BREAK_GLASS shows it."""
@@ -226,7 +228,8 @@ async def test_a_read_through_a_grant_and_a_break_glass_is_written_per_mode(clie
     ]
     owner = Caller(client, session=await session_for(patient))
     history = (await owner.gql(
-        "{ myAccessHistory(first: 10, filter: { modes: [BREAK_GLASS] }) { edges { node { action sections } } } }"
+        "{ myAccessHistory(first: 10, filter: { modes: [BREAK_GLASS] })"
+        " { edges { node { action sections } } } }"
     )).ok()["myAccessHistory"]["edges"]
     assert [(e["node"]["action"], sorted(e["node"]["sections"])) for e in history][0] == (
         "RECORD_READ", ["ALLERGIES", "EMERGENCY"]

@@ -15,7 +15,9 @@ TWO = "mutation B { logout } query A { me { id } }"
 
 
 @pytest.mark.parametrize("document", [TWO, "query A { me { id } } mutation B { logout }"])
-async def test_several_operations_without_a_name_run_nothing(client: httpx.AsyncClient, document: str) -> None:
+async def test_several_operations_without_a_name_run_nothing(
+    client: httpx.AsyncClient, document: str
+) -> None:
     account, _ = await factories.patient()
     caller = Caller(client, session=await session_for(account))
     result = await caller.gql(document)
