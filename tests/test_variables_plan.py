@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
 import pytest
 from graphql import (
     GraphQLField,
@@ -162,3 +163,28 @@ def test_lists_of_lists_coerce_as_graphql_core() -> None:
         refused = get_variable_values(test_schema, operation.variable_definitions, {"x": value})
         assert isinstance(refused, list)
         assert plan.coerce({"x": value}) is None
+
+
+async def test_a_refused_variable_is_named_without_quoting_its_value(client: httpx.AsyncClient) -> None:
+    """graphql-core quotes a refused value whole in its message (a care item, with the
+    patient's INS, name and birth date): the answer says where and why, not what."""
+    from tests.care_items import IMPORT, insurer_token, medication_item
+    from tests.conftest import Caller
+
+    insurer = Caller(client, token=await insurer_token())
+    item = medication_item("285067512345639", 1, firstName="Zoélie")
+    del item["title"]
+    refused = await insurer.gql(IMPORT, {"items": [medication_item("285067512345639", 0), item]})
+    assert refused.codes == ["BAD_USER_INPUT"] and refused.data is None
+    message = refused.errors[0]["message"]
+    assert message == (
+        "Variable '$items' has invalid value at [1]: "
+        "Expected value of type 'CareItemInput' to include required field 'title'."
+    )
+    extra = {**medication_item("285067512345639", 2), "note": "Zoélie"}
+    message = (await insurer.gql(IMPORT, {"items": [extra]})).errors[0]["message"]
+    assert "Zoélie" not in message and "285067512345639" not in message and "'note'" in message
+    message = (await insurer.gql(
+        "query($n: Int) { myAccessHistory(first: $n) { edges { cursor } } }", {"n": "Zoélie"}
+    )).errors[0]["message"]
+    assert "Zoélie" not in message and message.startswith("Variable '$n' has invalid value")

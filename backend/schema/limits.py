@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, cast
@@ -347,4 +348,21 @@ class PublicErrors(MaskErrors):
             if not (error.extensions or {}).get("code"):
                 # Parse and validation errors: the caller's query is at fault.
                 error.extensions = {**(error.extensions or {}), "code": "BAD_USER_INPUT"}
+            if error.message.startswith("Variable '$"):
+                error.message = without_value(error.message)
         return processed
+
+
+# What graphql-core appends to a refused variable's message: the value itself (a whole care
+# item, with the patient's name and birth date), after "found:" or "value:".
+_QUOTED_VALUE = re.compile(r"(?:,? found|[.?] Found|(?<=value)): ")
+
+
+def without_value(message: str) -> str:
+    """A refused variable's message without the value it quotes last: where the value is
+    wrong (`at [1]`) and why, not what it holds."""
+    quoted = list(_QUOTED_VALUE.finditer(message))
+    if not quoted:
+        return message
+    cut = message[: quoted[-1].start() + (1 if message[quoted[-1].start()] in ".?" else 0)]
+    return cut if cut.endswith((".", "?")) else cut + "."
