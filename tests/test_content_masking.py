@@ -113,3 +113,65 @@ async def test_an_entry_deleted_twenty_times_at_once_is_deleted_once(client: htt
     assert [r.data for r in results if not r.errors] == [{"deleteEntry": True}]
     assert not await Entry.filter(id=entry.id).exists()
     assert await AccessEvent.filter(record_id=record.id, action="ENTRY_DELETED").count() == 1
+
+
+DOCS = """{ myRecord { documents(includeSuperseded: true) {
+  edges { node { id title supersedes superseded } } } } }"""
+CURRENT_DOCS = "{ myRecord { documents { edges { node { id } } } } }"
+
+
+async def test_deleting_a_version_keeps_the_others_one_chain(client: httpx.AsyncClient) -> None:
+    """v1, corrected by v2, corrected by v3: deleting v2 leaves v3 correcting v1; deleting v3
+    then makes v1 current again, shown and correctable."""
+    from tests.care_items import ADD_ENTRY
+
+    patient, record = await factories.patient()
+    owner = await _as(client, patient)
+
+    async def add(title: str, supersedes: str | None = None) -> str:
+        data = {"section": "DOCUMENTS", "title": title, "date": "2024-03-01", "supersedes": supersedes}
+        return str((await owner.gql(ADD_ENTRY, {"input": data})).ok()["addEntry"]["entry"]["id"])
+
+    async def versions() -> dict[str, tuple[str | None, bool]]:
+        edges = (await owner.gql(DOCS)).ok()["myRecord"]["documents"]["edges"]
+        return {e["node"]["title"]: (e["node"]["supersedes"], e["node"]["superseded"]) for e in edges}
+
+    async def current() -> list[str]:
+        edges = (await owner.gql(CURRENT_DOCS)).ok()["myRecord"]["documents"]["edges"]
+        return [e["node"]["id"] for e in edges]
+
+    v1 = await add("v1")
+    v2 = await add("v2", v1)
+    v3 = await add("v3", v2)
+    assert (await owner.gql(DELETE, {"id": v2})).ok() == {"deleteEntry": True}
+    assert await versions() == {"v1": (None, True), "v3": (v1, False)}
+    assert await current() == [v3]
+    assert (await owner.gql(DELETE, {"id": v3})).ok() == {"deleteEntry": True}
+    assert await versions() == {"v1": (None, False)}
+    assert await current() == [v1]
+    v4 = await add("v4", v1)
+    assert await versions() == {"v1": (None, True), "v4": (v1, False)}
+    # Deleting the first version: the next one corrects nothing any more, and stays current.
+    assert (await owner.gql(DELETE, {"id": v1})).ok() == {"deleteEntry": True}
+    assert await versions() == {"v4": (None, False)}
+    assert await current() == [v4]
+    deleted = await AccessEvent.filter(record_id=record.id, action="ENTRY_DELETED").values_list(
+        "entry_id", flat=True)
+    assert sorted(deleted) == sorted([v2, v3, v1])
+
+
+async def test_a_version_the_patient_did_not_author_stays(client: httpx.AsyncClient) -> None:
+    """The patient deletes only the versions they authored: a practitioner's correction chain
+    is refused at every version, and left as it was."""
+    patient, record = await factories.patient()
+    doctor, _ = await factories.practitioner()
+    v1 = await factories.entry(record, Section.DOCUMENTS, author=doctor, title="v1")
+    v2 = await factories.entry(record, Section.DOCUMENTS, author=doctor, title="v2")
+    await Entry.filter(id=v1.id).update(superseded=True)
+    await Entry.filter(id=v2.id).update(supersedes_id=v1.id)
+    owner = await _as(client, patient)
+    for entry in (v1, v2):
+        assert (await owner.gql(DELETE, {"id": str(entry.id)})).codes == ["FORBIDDEN"]
+    rows = {e.title: (e.supersedes_id, e.superseded) for e in await Entry.filter(record_id=record.id)}  # type: ignore[attr-defined]
+    assert rows == {"v1": (None, True), "v2": (v1.id, False)}
+    assert not await AccessEvent.filter(record_id=record.id).exists()

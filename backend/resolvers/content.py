@@ -289,22 +289,29 @@ async def mask_all(ctx: Context) -> int:
 
 
 async def delete_entry(ctx: Context, entry_id: str) -> bool:
-    """The patient deletes an entry they authored; its earlier version becomes current again."""
+    """The patient deletes an entry they authored. Its versions stay one chain: the version
+    that corrected it now corrects its predecessor, and if it was the current version, its
+    predecessor is current again."""
     entry, view = await _own_entry(ctx, entry_id)
     if entry.author_id != ctx.viewer.account_id:  # type: ignore[attr-defined]
         raise Forbidden("You may only delete entries you added yourself")
     async with ctx.access_log.changing(view.record.id) as conn:
+        # The chain as it is under the record's lock, which corrections take too.
+        entry = await _entry_now(entry, conn)
+        previous = entry.supersedes_id  # type: ignore[attr-defined]
+        # Relinked before the row goes: the foreign key would set the next one's to NULL.
+        relinked = await Entry.filter(supersedes_id=entry.id).using_db(conn).update(
+            supersedes_id=previous)
+        if not relinked and previous is not None:
+            await Entry.filter(id=previous).using_db(conn).update(superseded=False)
         # Only the request that removes the row deletes the entry: the others, sent at the same
-        # moment, find no entry, as after the deletion, and write no event.
-        if await Entry.filter(id=entry.id).using_db(conn).delete() != 1:
+        # moment, find no entry, as after the deletion, and write no event. (SQLite's count
+        # takes in the rows a foreign key's action changed too: any is a deletion.)
+        if not await Entry.filter(id=entry.id).using_db(conn).delete():
             raise NotFound("No such entry")
         if entry.file_id:  # type: ignore[attr-defined]
             # Dropping the row drops the wrapped key: the stored bytes become unreadable.
             await StoredFile.filter(id=entry.file_id).using_db(conn).delete()  # type: ignore[attr-defined]
-        if entry.supersedes_id and not entry.superseded:  # type: ignore[attr-defined]
-            await Entry.filter(id=entry.supersedes_id).using_db(conn).update(  # type: ignore[attr-defined]
-                superseded=False
-            )
         await ctx.access_log.record_change(view.record.id, AccessAction.ENTRY_DELETED,
                                            mode=AccessMode.OWNER, sections={Section(entry.section)},
                                            entry_id=str(entry.id))
