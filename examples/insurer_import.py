@@ -5,7 +5,9 @@
 
 One CareItemInput per line (ins, firstName, lastName, birthDate, externalId, section, code,
 title, date, details, contactEmail). Each batch goes to importCareHistory; since imports are
-idempotent per externalId, a batch that failed in transit is simply sent again. Prints the
+idempotent per externalId, a batch that failed in transit is simply sent again. An item
+GraphQL refuses whole (a missing field, an unknown one) is set aside with its reason and the
+rest of its batch sent again. Prints the
 counts of each batch, the totals and every rejected item with its line number.
 Needs httpx. Exit status: 0 (even with rejected items), 1 when the import cannot go on, 2 on bad usage.
 """
@@ -15,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 import time
 from collections.abc import Iterator
@@ -37,6 +40,20 @@ ATTEMPTS = 4
 
 class ImportFailed(Exception):
     pass
+
+
+class ItemRefused(Exception):
+    """An item GraphQL refused before the import ran (a missing field, a field of the wrong
+    type): the whole batch is refused, naming the item's index in it."""
+
+    def __init__(self, index: int, message: str) -> None:
+        super().__init__(message)
+        self.index = index
+
+
+# "Variable '$items' has invalid value at [3]: Expected value of type 'CareItemInput' to
+# include required field 'title'."
+ITEM_REFUSED = re.compile(r"^Variable '\$items' has invalid value at \[(\d+)\][^:]*: (.*)$", re.DOTALL)
 
 
 def read_items(path: str) -> Iterator[tuple[int, dict[str, Any] | None, str]]:
@@ -76,6 +93,9 @@ def send(client: httpx.Client, items: list[dict[str, Any]]) -> dict[str, Any]:
             first = errors[0] if errors else {}
             code = first.get("extensions", {}).get("code", "") or f"HTTP {response.status_code}"
             problem = f"{code}: {first.get('message') or response.text[:200]}"
+            refused = ITEM_REFUSED.match(first.get("message") or "") if code == "BAD_USER_INPUT" else None
+            if refused:
+                raise ItemRefused(int(refused.group(1)), refused.group(2))
             if code not in RETRYABLE and response.status_code < 500:
                 raise ImportFailed(problem)
         if attempt < ATTEMPTS - 1:
@@ -104,13 +124,25 @@ def main(argv: list[str] | None = None) -> int:
     def flush(client: httpx.Client) -> None:
         nonlocal batches
         batches += 1
-        result = send(client, [item for _, item in batch])
+        lines = f"lines {batch[0][0]}-{batch[-1][0]}"
+        set_aside = 0
+        result: dict[str, Any] = {"accepted": 0, "rejected": []}
+        while batch:
+            try:
+                result = send(client, [item for _, item in batch])
+                break
+            except ItemRefused as refused:  # that item aside, the rest of the batch again
+                if not 0 <= refused.index < len(batch):
+                    raise ImportFailed(f"BAD_USER_INPUT: {refused}") from None
+                number, item = batch.pop(refused.index)
+                rejected.append((number, str(item.get("externalId") or ""), "BAD_USER_INPUT", str(refused)))
+                set_aside += 1
         for key in totals:
-            totals[key] += result[key]
+            totals[key] += result.get(key, 0)
         for r in result["rejected"]:
             rejected.append((batch[r["index"]][0], r["externalId"], r["code"], r["message"]))
-        print(f"batch {batches}: lines {batch[0][0]}-{batch[-1][0]}: {result['accepted']} accepted, "
-              f"{len(result['rejected'])} rejected", flush=True)
+        print(f"batch {batches}: {lines}: {result['accepted']} accepted, "
+              f"{len(result['rejected']) + set_aside} rejected", flush=True)
         batch.clear()
 
     headers = {"Authorization": f"Bearer {token}"}

@@ -127,6 +127,32 @@ async def test_insurer_import_rejects_a_line_that_is_not_utf8(server: str, tmp_p
     ]
 
 
+async def test_insurer_import_sets_aside_an_item_graphql_refuses_whole(server: str, tmp_path: Path) -> None:
+    """An item without a required field, or with one the API does not know, makes GraphQL
+    refuse the whole batch: the example sets it aside with the reason and sends the rest."""
+    world = await build(server)
+    ins = new_ins()
+    items = [medication_item(ins, n) for n in range(1, 6)]
+    del items[1]["title"]
+    items[3]["note"] = "Zoélie"
+    path = tmp_path / "extract.ndjson"
+    path.write_text("".join(json.dumps(item) + "\n" for item in items), encoding="utf-8")
+    before = await Entry.filter(organization=INSURER).count()
+
+    done = run(world, "insurer", PYTHON, "examples/insurer_import.py", str(path))
+
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == [
+        "batch 1: lines 1-5: 3 accepted, 2 rejected",
+        "total: 3 accepted (3 created, 0 corrected, 0 unchanged), 2 rejected",
+        "  line 2: MED-2 BAD_USER_INPUT Expected value of type 'CareItemInput' to include required field"
+        " 'title'.",
+        "  line 4: MED-4 BAD_USER_INPUT Expected value of type 'CareItemInput' not to include unknown field"
+        " 'note'. Did you mean 'code' or 'date'?",
+    ]
+    assert await Entry.filter(organization=INSURER).count() == before + 3
+
+
 async def test_insurer_import_sends_batches_and_lists_rejected_lines(server: str, tmp_path: Path) -> None:
     world = await build(server)
     patients = [new_ins() for _ in range(3)]
