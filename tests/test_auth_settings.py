@@ -222,6 +222,43 @@ async def test_a_code_of_an_earlier_change_does_not_confirm_the_later_one(
     assert (await Account.get(id=account.id)).email == "faute@test.dmp"
 
 
+async def test_contact_change_codes_are_limited_per_account(
+    client: httpx.AsyncClient, smtp_server: SmtpServer
+) -> None:
+    """Each changeEmail or changePhone sends a code to a destination the caller chose, and
+    changeEmail tells whether another account uses an address: five per account and ten
+    minutes, both together, from every session of the account, addresses in use included."""
+    account, caller = await _signed_in(client, smtp_server)
+    taken, _ = await factories.patient()
+    elsewhere = Caller(client, session=await session_for(account))
+    in_use = await caller.gql(CHANGE_EMAIL, {"e": taken.email})
+    assert in_use.errors[0]["extensions"]["reason"] == "EMAIL_UNAVAILABLE"
+    answers = [(await caller.gql(CHANGE_EMAIL, {"e": f"essai{n}@test.dmp"})).codes for n in range(3)]
+    answers.append((await caller.gql(CHANGE_PHONE, {"p": "+33 6 11 22 33 44"})).codes)
+    assert answers == [[]] * 4
+    refused = [
+        await caller.gql(CHANGE_EMAIL, {"e": taken.email}),  # no longer tells
+        await caller.gql(CHANGE_EMAIL, {"e": "essai9@test.dmp"}),
+        await caller.gql(CHANGE_PHONE, {"p": "+33 6 11 22 33 45"}),
+        await elsewhere.gql(CHANGE_EMAIL, {"e": "ailleurs@test.dmp"}),
+    ]
+    assert [r.codes for r in refused] == [["RATE_LIMITED"]] * 4
+    assert all(r.data is None for r in refused)
+    after = await Account.get(id=account.id)
+    assert (after.pending_email, after.pending_phone) == ("essai2@test.dmp", "+33 6 11 22 33 44")
+    assert await OneTimeCode.filter(account_id=account.id, purpose=CodePurpose.VERIFY_CONTACT).count() == 4
+    await smtp_server.deliver()
+    assert smtp_server.to("essai9@test.dmp") == [] and smtp_server.to("ailleurs@test.dmp") == []
+    # Another account is not held back; ten minutes later, this one may go on.
+    _, other_caller = await _signed_in(client, smtp_server)
+    (await other_caller.gql(CHANGE_EMAIL, {"e": "autre@test.dmp"})).ok()
+    clock.shift(timedelta(minutes=11))
+    (await caller.gql(FRESH)).ok()
+    fresh = await smtp_server.code_for(account.email or "")
+    (await caller.gql(CONFIRM_FRESH, {"c": fresh})).ok()
+    (await caller.gql(CHANGE_EMAIL, {"e": "essai9@test.dmp"})).ok()
+
+
 async def test_fresh_factor_codes_are_limited(client: httpx.AsyncClient, smtp_server: SmtpServer) -> None:
     account, caller = await _signed_in(client, smtp_server)
     answers = [(await caller.gql(FRESH)).codes for _ in range(7)]

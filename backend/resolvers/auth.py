@@ -34,6 +34,11 @@ from backend.resolvers.login import refuse
 FRESH_REQUIRED = "A fresh second factor is required: confirm a code first (requestFreshFactor)"
 NO_PENDING_CHANGE = "No change is waiting for confirmation; start again"
 FRESH_CODES_PER_WINDOW = 5  # requestFreshFactor's codes per account and ten minutes
+# changeEmail's and changePhone's calls together, per account and ten minutes: each sends a
+# code to an address or number the caller chose, and changeEmail tells whether another
+# account uses an address (EMAIL_UNAVAILABLE).
+CONTACT_CODES_PER_WINDOW = 5
+TOO_MANY_CODES = "Too many codes asked for; wait a few minutes"
 
 
 @dataclass
@@ -51,6 +56,14 @@ def _session_viewer(ctx: Context) -> Viewer:
     if viewer.session_id is None or viewer.account_id is None:
         raise Unauthenticated("Sign in on the web page first")
     return viewer
+
+
+async def _take_ten_minutes(key: str, limit: int) -> None:
+    """Count one use of `key` in the current ten minutes; RATE_LIMITED past `limit`."""
+    window = clock.now().replace(second=0, microsecond=0)
+    window = window.replace(minute=window.minute - window.minute % 10)
+    if not await limits.take(key, window, limit):
+        raise RateLimited(TOO_MANY_CODES)
 
 
 async def _fresh_account(ctx: Context) -> Account:
@@ -125,10 +138,7 @@ async def revoke_session(ctx: Context, session_id: str) -> bool:
 async def request_fresh_factor(ctx: Context) -> str:
     viewer = _session_viewer(ctx)
     # Each call sends an e-mail or a text: a few per ten minutes, not a flood.
-    window = clock.now().replace(second=0, microsecond=0)
-    window = window.replace(minute=window.minute - window.minute % 10)
-    if not await limits.take(f"fresh:{viewer.account_id}", window, FRESH_CODES_PER_WINDOW):
-        raise RateLimited("Too many codes asked for; wait a few minutes")
+    await _take_ten_minutes(f"fresh:{viewer.account_id}", FRESH_CODES_PER_WINDOW)
     account = await Account.get(id=viewer.account_id)
     channel, address = destination(account)
     return await send_code(account, CodePurpose.FRESH_FACTOR, channel, address, session_id=viewer.session_id)
@@ -180,6 +190,9 @@ async def change_email(ctx: Context, new_email: str) -> str:
     address = normalize_email(new_email)
     if address is None:
         raise BadUserInput("Invalid e-mail address", Reason.INVALID_EMAIL)
+    # Counted before the address is looked up: the answer tells whether another account uses
+    # it (EMAIL_UNAVAILABLE, which the page shows), so the count also bounds such probes.
+    await _take_ten_minutes(f"contact:{account.id}", CONTACT_CODES_PER_WINDOW)
     if address == account.email or await Account.filter(email=address).exists():
         raise BadUserInput("This e-mail address cannot be used", Reason.EMAIL_UNAVAILABLE)
     # One change at a time: a code sent for an earlier change (from another session too)
@@ -219,6 +232,7 @@ async def change_phone(ctx: Context, new_phone: str) -> str:
     if number is None:
         raise BadUserInput("Invalid phone number", Reason.INVALID_PHONE)
     texts_needed()
+    await _take_ten_minutes(f"contact:{account.id}", CONTACT_CODES_PER_WINDOW)
     await retire_by_channel(account.id, CodePurpose.VERIFY_CONTACT, CodeChannel.SMS)
     await Account.filter(id=account.id).update(pending_phone=number)
     return await send_code(account, CodePurpose.VERIFY_CONTACT, CodeChannel.SMS, number,
