@@ -7,6 +7,7 @@ import json
 from datetime import timedelta
 
 import httpx
+import pytest
 
 from backend import clock
 from backend.auth.secrets_util import digest
@@ -136,11 +137,15 @@ async def test_synced_passkey_with_zero_count_is_accepted_repeatedly(
     assert await session_count() == 3
 
 
-async def test_wrong_origin_is_refused(client: httpx.AsyncClient) -> None:
+async def test_wrong_origin_is_refused(client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture) -> None:
     _, authenticator, cred = await with_passkey(client)
     options = await begin_login(Caller(client))
     response = authenticator.assertion(options, origin="https://dmp.evil.example")
     await assert_refused(await finish_login(Caller(client), response), cred, "BAD_USER_INPUT")
+    # The refusal is logged with its reason, not with the origin the client sent.
+    refusals = [r.getMessage() for r in caplog.records if "passkey login refused" in r.getMessage()]
+    assert refusals and "origin" in refusals[0]
+    assert not any("evil" in r.getMessage() for r in caplog.records)
 
 
 async def test_wrong_rp_id_is_refused(client: httpx.AsyncClient) -> None:

@@ -9,6 +9,7 @@ here, so a replay fails even when sent in parallel.
 from __future__ import annotations
 
 import logging
+import re
 import unicodedata
 import uuid
 from collections.abc import Callable
@@ -55,6 +56,15 @@ TIMEOUT_MS = 5 * 60 * 1000
 RP_NAME = "Dossier Médical Partagé"
 DEFAULT_NAME = "Clé d'accès"
 MAX_NAME = 100
+
+
+def _unquoted(exc: Exception) -> str:
+    """py_webauthn's reason without the values it quotes: an origin or an RP ID the client
+    sent would otherwise reach the log as the client wrote it."""
+    return _QUOTED.sub('"…"', str(exc))[:200]
+
+
+_QUOTED = re.compile(r'"[^"]*"|\'[^\']*\'')
 
 
 class PasskeyRefused(Exception):
@@ -212,7 +222,7 @@ async def register(
             require_user_verification=True,
         )
     except WebAuthnException as exc:
-        raise PasskeyRefused(f"registration not verified: {exc}") from None
+        raise PasskeyRefused(f"registration not verified: {_unquoted(exc)}") from None
     credential_id = bytes_to_base64url(verified.credential_id)
     if await PasskeyCredential.exists(credential_id=credential_id):
         raise PasskeyRefused("credential already registered")
@@ -329,7 +339,7 @@ async def authenticate(credential_json: str, attempt: LoginAttempt | None) -> Lo
             require_user_verification=True,
         )
     except WebAuthnException as exc:
-        raise PasskeyRefused(f"assertion not verified: {exc}") from None
+        raise PasskeyRefused(f"assertion not verified: {_unquoted(exc)}") from None
     # Compare-and-set: a cloned authenticator racing the genuine one cannot both pass.
     # py_webauthn already refused a count that does not increase, except 0 over 0
     # (synced passkeys report 0 every time).
