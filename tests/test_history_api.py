@@ -226,3 +226,13 @@ async def test_a_filter_time_beyond_the_calendar_is_refused(client: httpx.AsyncC
         assert result.codes == ["BAD_USER_INPUT"], result.errors
         extensions = result.errors[0]["extensions"]
         assert extensions["reason"] == "OUT_OF_RANGE" and extensions["field"] == field
+
+
+async def test_the_same_review_sent_at_once_is_written_once(client: httpx.AsyncClient) -> None:
+    """Twenty acknowledgements of one emergency access sent together: each answers it
+    acknowledged, and the history holds one EMERGENCY_REVIEWED."""
+    s = await setup(client)
+    session = await break_glass(s["record"], s["pro"])
+    answers = await asyncio.gather(*(s["as_patient"].gql(ACK, {"id": str(session.id)}) for _ in range(20)))
+    assert {a.ok()["acknowledgeEmergencyAccess"]["reviewState"] for a in answers} == {"ACKNOWLEDGED"}
+    assert await AccessEvent.filter(record_id=s["record"].id, action="EMERGENCY_REVIEWED").count() == 1

@@ -174,14 +174,19 @@ async def review_emergency_access(
     record_id: uuid.UUID = session.record_id  # type: ignore[attr-defined]
     said = comment.strip() if comment else ""
     # The same state again writes nothing, unless it comes with something to say: a second
-    # report's comment is kept in the history, not dropped.
+    # report's comment is kept in the history, not dropped. Compared under the record's lock:
+    # the same review sent twice at once is written once.
     if session.review_state != state or said:
-        session.review_state = state
-        session.reviewed_at = clock.now()
-        reason = state.value + (f": {said}" if said else "")
         async with ctx.access_log.changing(record_id) as conn:
-            await session.save(update_fields=["review_state", "reviewed_at"], using_db=conn)
-            await ctx.access_log.record_change(
-                record_id, AccessAction.EMERGENCY_REVIEWED, entry_id=str(session.id), reason=reason
-            )
+            now = await EmergencySession.filter(id=sid).using_db(conn).first()
+            if now is not None and (now.review_state != state or said):
+                session.review_state = state
+                session.reviewed_at = clock.now()
+                await session.save(update_fields=["review_state", "reviewed_at"], using_db=conn)
+                await ctx.access_log.record_change(
+                    record_id, AccessAction.EMERGENCY_REVIEWED, entry_id=str(session.id),
+                    reason=state.value + (f": {said}" if said else ""),
+                )
+            elif now is not None:
+                session.review_state = state
     return session
