@@ -287,3 +287,29 @@ async def test_a_date_is_in_the_future_only_once_it_is_tomorrow_everywhere(
     refused = await caller.gql(ADD_ENTRY, {"input": medication(record.ins, date=later)})
     assert refused.errors[0]["extensions"]["reason"] == "DATE_IN_FUTURE"
     assert await Entry.filter(record_id=record.id).count() == 1
+
+
+async def test_an_entry_keeps_no_invisible_or_direction_character(client: httpx.AsyncClient) -> None:
+    """As a file's or a passkey's name: direction overrides, zero-width and control characters
+    are taken out of the title and the free-text details, spaces folded; long text keeps its
+    line breaks. A title of invisible characters only is an empty title."""
+    _, record = await factories.patient()
+    doctor, practitioner = await factories.practitioner()
+    await Record.filter(id=record.id).update(treating_physician_id=practitioner.id)
+    caller = await _as(client, doctor)
+    title = "\u202eRTL\u200b title\u2066\u0007\n  again"
+    dose = "1 cp\u200d matin\u202e et soir\t"
+    entry = (await caller.gql(ADD_ENTRY, {"input": medication(
+        record.ins, title=title, medication={"cip13": cip13(42), "dose": dose})})).ok()["addEntry"]["entry"]
+    assert entry["title"] == "RTL title again" and entry["dose"] == "1 cp matin et soir"
+    stored = await Entry.get(id=entry["id"])
+    assert stored.title == "RTL title again" and stored.details["dose"] == "1 cp matin et soir"
+    history = {"ins": record.ins, "section": "MEDICAL_HISTORY", "title": "Diabète", "date": YESTERDAY,
+               "medicalHistory": {"condition": "\u202eDiabète", "notes": "ligne 1\u202e\r\nligne\u200b 2"}}
+    noted = (await caller.gql(ADD_ENTRY, {"input": history})).ok()["addEntry"]["entry"]
+    details = (await Entry.get(id=noted["id"])).details
+    assert details == {"condition": "Diabète", "notes": "ligne 1\nligne 2"}
+    refused = await caller.gql(ADD_ENTRY, {"input": medication(record.ins, title="\u202e\u200b\u2066")})
+    assert refused.codes == ["BAD_USER_INPUT"]
+    assert refused.errors[0]["extensions"]["reason"] == "FIELD_REQUIRED"
+    assert await Entry.filter(record_id=record.id).count() == 2

@@ -74,3 +74,24 @@ async def test_treating_physician_yes_granted_pharmacist_no(client: httpx.AsyncC
     assert refused.codes == ["FORBIDDEN"]
     await record.refresh_from_db()
     assert record.blood_group == "B+"
+
+
+async def test_the_profile_keeps_no_invisible_or_direction_character(client: httpx.AsyncClient) -> None:
+    """Contacts' names and relations, and the advance directives (line breaks kept), lose
+    their direction overrides, zero-width and control characters, as an entry's text does."""
+    patient, record = await factories.patient()
+    owner = Caller(client, session=await session_for(patient))
+    data = {"advanceDirectives": "Pas\u202e d'acharnement\r\nNi\u200b de réanimation",
+            "emergencyContacts": [{"name": "\u202eLuap\u200b Martin", "phone": "0612345678",
+                                   "relation": "frère\u2066"}]}
+    profile = (await owner.gql(UPDATE, {"input": data})).ok()["updateEmergencyProfile"]["emergencyProfile"]
+    assert profile["advanceDirectives"] == "Pas d'acharnement\nNi de réanimation"
+    assert profile["emergencyContacts"] == [{"name": "Luap Martin", "phone": "0612345678",
+                                             "relation": "frère"}]
+    await record.refresh_from_db()
+    assert record.emergency_contacts[0]["name"] == "Luap Martin"
+    refused = await owner.gql(UPDATE, {"input": {"emergencyContacts": [
+        {"name": "\u202e\u200b", "phone": "0612345678"}]}})
+    assert refused.codes == ["BAD_USER_INPUT"]
+    await record.refresh_from_db()
+    assert record.emergency_contacts[0]["name"] == "Luap Martin"
