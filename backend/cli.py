@@ -333,8 +333,9 @@ def cmd_purge(args: argparse.Namespace) -> None:
     from backend.purge import purge
 
     report = asyncio.run(_with_db(purge))
-    print(f"purged {report.closed + report.deleted} record(s): {report.closed} closed more than "
-          f"10 years ago, {report.deleted} after a deletion request; {report.files} file(s) removed; "
+    print(f"purged {report.closed + report.deleted + report.abandoned} record(s): {report.closed} closed "
+          f"more than 10 years ago, {report.deleted} after a deletion request, {report.abandoned} pending "
+          f"and never activated; {report.files} file(s) removed; "
           f"{report.expired_rows} expired sign-in row(s) removed; {report.orphan_files} orphan "
           "file(s) swept")
 

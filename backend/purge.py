@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from tortoise.expressions import Q
+from tortoise.expressions import Q, Subquery
 from tortoise.transactions import in_transaction
 
 from backend import clock
@@ -48,6 +48,8 @@ from backend.models import (
 
 CLOSED_RETENTION_YEARS = 10
 DELETION_GRACE = timedelta(days=30)
+# An activation code's lifetime (auth/activation.py), and then some.
+ABANDONED_AFTER = timedelta(days=45)
 # A file younger than this may belong to an upload whose row is not committed yet.
 ORPHAN_AGE = timedelta(days=1)
 _IN_CHUNKS = 500
@@ -57,6 +59,7 @@ _IN_CHUNKS = 500
 class PurgeReport:
     closed: int = 0
     deleted: int = 0
+    abandoned: int = 0  # pending records nobody activated, holding nothing
     files: int = 0
     expired_rows: int = 0
     orphan_files: int = 0
@@ -90,11 +93,25 @@ def due_filter(now: datetime) -> Q:
     return closed | deleted
 
 
-async def purge_record(record: Record) -> list[uuid.UUID]:
+def abandoned_filter(now: datetime) -> Q:
+    """PENDING records opened more than an activation code's lifetime ago that nobody
+    activated and that hold nothing (no entry, no file, no code still valid): an identity
+    typed wrong at the point of care, or a record opened for a patient who never came.
+    Purged, they free the INS for a record opened with the right identity."""
+    return Q(
+        Q(status=RecordStatus.PENDING, owner_id=None, created_at__lt=now - ABANDONED_AFTER),
+        ~Q(id__in=Subquery(Entry.all().values("record_id"))),
+        ~Q(id__in=Subquery(StoredFile.all().values("record_id"))),
+        ~Q(id__in=Subquery(ActivationCode.filter(expires_at__gt=now).values("record_id"))),
+    )
+
+
+async def purge_record(record: Record, *, remember_identity: bool = True) -> list[uuid.UUID]:
     """Delete one record and its owner's account; returns the ids of its stored files.
 
     The record's history goes too; a sealed `PurgedRecord` row keeps where its chain ended,
     so that `dmp audit verify --anchor` can tell this purge from rows deleted another way.
+    With `remember_identity`, its INS is kept as a keyed hash (`PurgedIdentity`).
     """
     owner_id: uuid.UUID | None = record.owner_id  # type: ignore[attr-defined]
     async with in_transaction() as conn:
@@ -109,9 +126,10 @@ async def purge_record(record: Record) -> list[uuid.UUID]:
         )
         # The INS stays known as purged, as a keyed hash: an insurer's import sent again does
         # not open a new record for it (lifted by `openRecordForPatient`).
-        ins_mac = purged_ins_mac(settings().audit_key, record.ins)
-        await PurgedIdentity.filter(ins_mac=ins_mac).using_db(conn).delete()
-        await PurgedIdentity.create(using_db=conn, ins_mac=ins_mac, purged_at=purged_at)
+        if remember_identity:
+            ins_mac = purged_ins_mac(settings().audit_key, record.ins)
+            await PurgedIdentity.filter(ins_mac=ins_mac).using_db(conn).delete()
+            await PurgedIdentity.create(using_db=conn, ins_mac=ins_mac, purged_at=purged_at)
         file_ids = [
             uuid.UUID(str(f))
             for f in await StoredFile.filter(record_id=record.id).using_db(conn).values_list("id", flat=True)
@@ -150,6 +168,11 @@ async def purge(now: datetime | None = None) -> PurgeReport:
             report.closed += 1
         else:
             report.deleted += 1
+        report.record_ids.append(record.id)
+    for record in await Record.filter(abandoned_filter(now)).order_by("id"):
+        # Nothing of the patient's wish to keep: the INS stays free for imports.
+        await purge_record(record, remember_identity=False)
+        report.abandoned += 1
         report.record_ids.append(record.id)
     report.expired_rows = await purge_expired_state(now)
     report.orphan_files = await sweep_orphan_files(now)
