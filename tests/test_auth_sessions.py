@@ -166,10 +166,25 @@ async def test_unknown_or_malformed_token_is_401(client: httpx.AsyncClient) -> N
 
 
 async def test_bearer_token_cannot_use_session_operations(client: httpx.AsyncClient) -> None:
+    """A valid token is authenticated: the session's operations refuse it FORBIDDEN, as passkey
+    management does, and end no session. Without any token or cookie: UNAUTHENTICATED."""
     from backend import accounts
 
     account, practitioner = await factories.practitioner()
+    cookie = await session_for(account)
+    (session,) = await Session.filter(account_id=account.id)
     _, token = await accounts.create_token("app", ["practitioner"], practitioner_rpps=practitioner.rpps)
-    assert (await Caller(client, token=token).gql(EVERYWHERE)).codes == ["UNAUTHENTICATED"]
-    assert (await Caller(client, token=token).gql(SESSIONS)).codes == ["UNAUTHENTICATED"]
-    assert await Account.filter(id=account.id).exists()
+    _, insurer = await accounts.create_token("cpam", ["insurer:import"], organization="CPAM")
+    operations = [(EVERYWHERE, {}), (SESSIONS, {}), (REVOKE, {"id": str(session.id)}),
+                  ("mutation { requestFreshFactor { sentTo } }", {}),
+                  ("mutation($e: String!) { changeEmail(newEmail: $e) { sentTo } }", {"e": "n@test.dmp"})]
+    for bearer in (token, insurer):
+        for query, variables in operations:
+            result = await Caller(client, token=bearer).gql(query, variables)
+            assert result.codes == ["FORBIDDEN"], query
+            assert "signed-in session" in result.errors[0]["message"]
+    for query, variables in operations:
+        assert (await Caller(client).gql(query, variables)).codes == ["UNAUTHENTICATED"], query
+    assert (await Session.get(id=session.id)).revoked_at is None
+    assert (await Caller(client, session=cookie).gql(ME)).ok()["me"]["id"] == str(account.id)
+    assert (await Account.get(id=account.id)).pending_email is None

@@ -39,6 +39,7 @@ FRESH_CODES_PER_WINDOW = 5  # requestFreshFactor's codes per account and ten min
 # account uses an address (EMAIL_UNAVAILABLE).
 CONTACT_CODES_PER_WINDOW = 5
 TOO_MANY_CODES = "Too many codes asked for; wait a few minutes"
+SESSION_ONLY = "sessions and sign-in settings are managed from a signed-in session, not with a token"
 
 
 @dataclass
@@ -51,9 +52,12 @@ class SessionRow:
 
 
 def _session_viewer(ctx: Context) -> Viewer:
-    """A viewer signed in with a session cookie (not a partner token)."""
+    """A viewer signed in with a session cookie; a partner token is refused as passkeys
+    refuse it (FORBIDDEN): it is valid, the operation is not for it."""
     viewer = ctx.viewer
     if viewer.session_id is None or viewer.account_id is None:
+        if viewer.authenticated:
+            raise Forbidden(SESSION_ONLY)
         raise Unauthenticated("Sign in on the web page first")
     return viewer
 
