@@ -45,9 +45,11 @@ from backend.models import (
     Session,
     StoredFile,
 )
+from backend.notify.delivery import NEVER
 
 CLOSED_RETENTION_YEARS = 10
 DELETION_GRACE = timedelta(days=30)
+UNDELIVERABLE_KEPT = timedelta(days=30)
 # An activation code's lifetime (auth/activation.py), and then some.
 ABANDONED_AFTER = timedelta(days=45)
 # A file younger than this may belong to an upload whose row is not committed yet.
@@ -72,6 +74,11 @@ async def purge_expired_state(now: datetime) -> int:
     themselves are stored hashed): the outbox is a queue, not an archive."""
     day_ago = now - timedelta(days=1)
     removed = await OutboxMessage.filter(sent_at__lt=day_ago).delete()
+    # Messages the mail server can never take (docs/operations.md, Outbox): a month to make
+    # them due again once it can, then gone with the codes in their text.
+    removed += await OutboxMessage.filter(
+        sent_at=None, next_attempt_at=NEVER, created_at__lt=now - UNDELIVERABLE_KEPT
+    ).delete()
     removed += await PasskeyChallenge.filter(expires_at__lt=now).delete()
     removed += await LoginAttempt.filter(expires_at__lt=day_ago).delete()
     removed += await OneTimeCode.filter(expires_at__lt=day_ago).delete()

@@ -162,6 +162,7 @@ async def test_dmp_purge_command(client: httpx.AsyncClient) -> None:
 async def test_purge_removes_expired_sign_in_state_and_keeps_live_state() -> None:
     from backend.auth.secrets_util import digest
     from backend.models import LoginAttempt, PasskeyChallenge, RateCounter, Session
+    from backend.notify.delivery import NEVER
 
     account, _ = await factories.patient()
     now = clock.now()
@@ -182,10 +183,15 @@ async def test_purge_removes_expired_sign_in_state_and_keeps_live_state() -> Non
     for sent_at, subject in ((now - timedelta(days=2), "old"), (now, "new"), (None, "waiting")):
         await OutboxMessage.create(channel="EMAIL", recipient="p@test.dmp", subject=subject, body="123456",
                                    next_attempt_at=now - timedelta(days=3), sent_at=sent_at)
+    # One the mail server can never take goes a month after it was written, not before.
+    for created_at, subject in ((now - timedelta(days=31), "undeliverable"), (now, "undeliverable, new")):
+        await OutboxMessage.create(channel="EMAIL", recipient="p@test.dmp", subject=subject, body="123456",
+                                   next_attempt_at=NEVER, sent_at=None, attempts=1)
+        await OutboxMessage.filter(subject=subject).update(created_at=created_at)
     report = await purge()
-    assert report.expired_rows == 5
+    assert report.expired_rows == 6
     assert sorted(await OutboxMessage.filter(recipient="p@test.dmp").values_list("subject", flat=True)) == [
-        "new", "waiting"]
+        "new", "undeliverable, new", "waiting"]
     assert await PasskeyChallenge.filter(challenge="live").exists()
     assert not await PasskeyChallenge.filter(challenge="old").exists()
     assert await LoginAttempt.filter(token_hash=digest("live")).exists()
