@@ -28,6 +28,28 @@ class Me:
         account = await Account.filter(id=account_id).only("id", "code_channel").first()
         return enums.CodeChannel(account.code_channel) if account else None
 
+    @strawberry.field(
+        description="The account's own e-mail address, as confirmed; null for a partner token."
+    )
+    async def email(self, info: Info) -> str | None:
+        return await _own_contact(info, "email")
+
+    @strawberry.field(
+        description="The account's own phone number; null if none, or for a partner token."
+    )
+    async def phone(self, info: Info) -> str | None:
+        return await _own_contact(info, "phone")
+
+
+async def _own_contact(info: Info, name: str) -> str | None:
+    """One of the signed-in account's own contacts: shown to the account itself only (a
+    partner token acts for an organisation's software, not for the person)."""
+    viewer = info.context.viewer
+    if viewer.account_id is None or viewer.token_id is not None:
+        return None
+    found = await Account.filter(id=viewer.account_id).values_list(name, flat=True)
+    return str(found[0]) if found and found[0] else None
+
 
 @strawberry.type
 class LoginPayload:
