@@ -313,3 +313,45 @@ async def test_an_entry_keeps_no_invisible_or_direction_character(client: httpx.
     assert refused.codes == ["BAD_USER_INPUT"]
     assert refused.errors[0]["extensions"]["reason"] == "FIELD_REQUIRED"
     assert await Entry.filter(record_id=record.id).count() == 2
+
+
+async def test_a_refused_write_on_a_pending_record_is_an_event_as_a_read_is(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DESIGN §4: a denied attempt on an existing record is an event, a pending one's too, as
+    patientRecord writes it. It tells nothing: the answer is an unknown INS's, in words and
+    in time (both wait for the same floor, errors.NoAccess)."""
+    from backend.schema import extensions
+
+    waited: list[float] = []
+
+    async def answer_no_sooner(since: float) -> None:
+        waited.append(since)
+
+    monkeypatch.setattr(extensions, "answer_no_sooner", answer_no_sooner)
+    doctor, _ = await factories.practitioner()
+    caller = await _as(client, doctor)
+    ins, unknown_ins = factories.new_ins(), factories.new_ins()
+    opened = await caller.gql(
+        "mutation($input: OpenRecordInput!) { openRecordForPatient(input: $input) { ins } }",
+        {"input": {"ins": ins, "firstName": "Léa", "lastName": "Martin", "birthDate": "1990-04-02"}})
+    opened.ok()
+    record = await Record.get(ins=ins)
+    assert record.status == RecordStatus.PENDING
+    profile = ("mutation ($input: EmergencyProfileInput!) {"
+               " updateEmergencyProfile(input: $input) { emergencyProfile { bloodGroup } } }")
+    for mutation, data in ((ADD_ENTRY, lambda i: {"input": medication(i)}),
+                           (profile, lambda i: {"input": {"ins": i, "bloodGroup": "A+"}})):
+        pending = await caller.gql(mutation, data(ins))
+        unknown = await caller.gql(mutation, data(unknown_ins))
+        assert pending.codes == unknown.codes == ["FORBIDDEN"]
+        assert pending.errors[0]["message"] == unknown.errors[0]["message"] == "No access to this record"
+    assert len(waited) == 4
+    denied = await AccessEvent.filter(record_id=record.id, action="ACCESS_DENIED").values_list(
+        "actor_id", flat=True)
+    assert denied == [str(doctor.id)] * 2
+    read = await caller.gql("query($ins: String!) { patientRecord(ins: $ins) { ins } }", {"ins": ins})
+    assert read.codes == ["FORBIDDEN"]
+    assert await AccessEvent.filter(record_id=record.id, action="ACCESS_DENIED").count() == 3
+    assert await Entry.filter(record_id=record.id).count() == 0
+    assert (await Record.get(id=record.id)).blood_group is None

@@ -75,8 +75,10 @@ async def _target_record(ctx: Context, ins: str | None) -> Record:
 
 def _deny(ctx: Context, view: RecordView, message: str) -> Forbidden:
     """The refusal of a write: `message` to a caller who has some access to the record, and
-    to anyone else the words of a record that does not exist."""
-    if not view.is_owner and view.record.status != RecordStatus.PENDING:
+    to anyone else the words of a record that does not exist. A denied attempt on an existing
+    record is an event whatever its status, a pending one's too, as patientRecord writes it:
+    the NoAccess answer waits for the same floor whether an event was written or not."""
+    if not view.is_owner:
         ctx.access_log.note(view.record.id, AccessAction.ACCESS_DENIED)
     return Forbidden(message) if view.modes else NoAccess(NO_ACCESS)
 
