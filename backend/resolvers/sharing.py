@@ -328,11 +328,11 @@ async def practitioner_directory(ctx: Context, search: str) -> list[Practitioner
     text = " ".join(search.split()).lower()
     if len(text) < SEARCH_MIN:
         raise BadUserInput(
-            f"Type at least {SEARCH_MIN} characters", Reason.FIELD_TOO_SHORT, field="text", min=SEARCH_MIN
+            f"Type at least {SEARCH_MIN} characters", Reason.FIELD_TOO_SHORT, field="search", min=SEARCH_MIN
         )
     if len(text) > SEARCH_MAX:
         raise BadUserInput(
-            f"Type at most {SEARCH_MAX} characters", Reason.FIELD_TOO_LONG, field="text", max=SEARCH_MAX
+            f"Type at most {SEARCH_MAX} characters", Reason.FIELD_TOO_LONG, field="search", max=SEARCH_MAX
         )
     query = Practitioner.filter(account__role=Role.PRACTITIONER)
     for word in text.split(" ")[:5]:
