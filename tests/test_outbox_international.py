@@ -136,3 +136,45 @@ async def test_create_account_keeps_a_unicode_address_composed() -> None:
     assert result.returncode == 0, result.stderr
     assert await Account.filter(email="josé@exemple.fr").exists()
 
+
+
+class _Refusing(_Collector):
+    """Refuses every recipient with `code`."""
+
+    def __init__(self, code: int) -> None:
+        super().__init__()
+        self.code = code
+
+    async def handle_RCPT(self, server: object, session: object, envelope: object,  # noqa: N802
+                          address: str, rcpt_options: list[str]) -> str:
+        return f"{self.code} 5.1.1 <{address}>: mailbox unknown" if self.code >= 500 else (
+            f"{self.code} 4.2.2 <{address}>: mailbox full, try later")
+
+
+@pytest.mark.parametrize(("code", "for_good"), [(550, True), (452, False)])
+async def test_a_recipient_the_server_refuses_for_good_is_not_retried(
+    code: int, for_good: bool, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A permanent refusal (5xx) of the recipient fails the message once, said why without
+    the address; a temporary one (4xx) is retried later, as before."""
+    refusing = _Refusing(code)
+    port = free_port()
+    controller = Controller(refusing, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        server = SmtpServer(port, refusing)
+        message = await enqueue_email("nobody@exemple.fr", "DMP : test", "Bonjour")
+        with caplog.at_level(logging.INFO, logger="dmp.outbox"):
+            assert await deliver_due(server.settings) == (0, 1)
+        row = await OutboxMessage.get(id=message.id)
+        assert (row.sent_at, row.attempts) == (None, 1)
+        if for_good:
+            assert row.next_attempt_at == NEVER
+            assert row.last_error == f"undeliverable: the mail server refused the recipient for good ({code})"
+        else:
+            assert row.next_attempt_at < clock.now() + timedelta(hours=1)
+            assert row.last_error == "SMTPRecipientsRefused"
+        lines = [JsonFormatter().format(r) for r in caplog.records if r.name == "dmp.outbox"]
+        assert len(lines) == 1 and not any("nobody" in line for line in lines)
+    finally:
+        controller.stop()

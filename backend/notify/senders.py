@@ -73,7 +73,17 @@ class SmtpSender:
                         "the mail server does not offer SMTPUTF8, which this recipient's "
                         "non-ASCII address needs"
                     )
-            await smtp.send_message(message)
+            try:
+                await smtp.send_message(message)
+            except aiosmtplib.SMTPRecipientsRefused as exc:
+                codes = sorted({refused.code for refused in exc.recipients})
+                # 5xx is the server's "never": an unknown mailbox, a domain it will not
+                # relay to. 4xx (a full mailbox, greylisting) is tried again later.
+                if codes and all(500 <= code < 600 for code in codes):
+                    raise Undeliverable(  # the code only: the server's words name the address
+                        f"the mail server refused the recipient for good ({', '.join(map(str, codes))})"
+                    ) from None
+                raise
 
 
 class DevMailbox:
