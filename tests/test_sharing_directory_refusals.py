@@ -27,3 +27,24 @@ async def test_a_search_too_short_or_too_long_names_the_search_argument(client: 
         "code": "BAD_USER_INPUT", "reason": "FIELD_TOO_LONG", "field": "search", "max": 100,
     }
     assert await AccessEvent.all().count() == 0
+
+
+async def test_an_insurer_token_may_not_read_the_directory(client: httpx.AsyncClient) -> None:
+    from backend import accounts
+
+    _, practitioner = await factories.practitioner()
+    _, insurer = await accounts.create_token("cpam", ["insurer:import"], organization="CPAM")
+    refused = await Caller(client, token=insurer).gql(DIRECTORY, {"s": practitioner.rpps})
+    assert refused.codes == ["FORBIDDEN"]
+    assert refused.data is None
+    assert practitioner.rpps not in refused.response.text
+    assert await AccessEvent.all().count() == 0
+    # A practitioner's app and a patient still find them.
+    _, colleague = await factories.practitioner()
+    _, app = await accounts.create_token("app", ["practitioner"], practitioner_rpps=colleague.rpps)
+    found = (await Caller(client, token=app).gql(DIRECTORY, {"s": practitioner.rpps})).ok()
+    assert [p["rpps"] for p in found["practitionerDirectory"]] == [practitioner.rpps]
+    patient, _ = await factories.patient()
+    found = (await Caller(client, session=await session_for(patient)).gql(
+        DIRECTORY, {"s": practitioner.rpps})).ok()
+    assert [p["rpps"] for p in found["practitionerDirectory"]] == [practitioner.rpps]

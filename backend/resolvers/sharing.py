@@ -322,9 +322,15 @@ async def set_notification_preferences(ctx: Context, notify_new_documents: bool)
 
 
 async def practitioner_directory(ctx: Context, search: str) -> list[PractitionerInfo]:
-    """Practitioners matching every word of the search; never support or patient accounts."""
-    if not ctx.viewer.authenticated:
+    """Practitioners matching every word of the search; never support or patient accounts.
+
+    For patients, practitioners and practitioners' apps: an insurer's token imports and
+    nothing else (docs/api.md §1), names and RPPS numbers included."""
+    viewer = ctx.viewer
+    if not viewer.authenticated:
         raise Unauthenticated()
+    if viewer.role == Role.INSURER or (viewer.token_id is not None and "practitioner" not in viewer.scopes):
+        raise Forbidden("The directory needs a session or a token with the practitioner scope")
     text = " ".join(search.split()).lower()
     if len(text) < SEARCH_MIN:
         raise BadUserInput(
