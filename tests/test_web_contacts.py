@@ -43,6 +43,10 @@ async def test_patient_changes_e_mail_then_phone_with_codes(
     await tab.check("contacts")
 
     email_form = page.get_by_role("form", name="Adresse e-mail")
+    phone_form = page.get_by_role("form", name="Téléphone")
+    # The screen says what the address and number are now.
+    await expect(email_form.get_by_text(f"Adresse actuelle : {old}")).to_be_visible()
+    await expect(phone_form.get_by_text("Aucun numéro de téléphone enregistré.")).to_be_visible()
     # An address another account uses is refused, and said why.
     await email_form.get_by_label("Nouvelle adresse e-mail").fill(taken.email)
     await email_form.get_by_role("button", name="Envoyer un code à cette adresse").click()
@@ -66,12 +70,14 @@ async def test_patient_changes_e_mail_then_phone_with_codes(
     changed = await Account.get(id=patient.id)
     assert changed.email == new and changed.email_verified
     await expect(email_form.get_by_label("Nouvelle adresse e-mail")).to_have_value("")
+    # The address shown is the new one, read again from the server.
+    await expect(email_form.get_by_text(f"Adresse actuelle : {new}")).to_be_visible()
+    await expect(page.get_by_text(old)).to_have_count(0)
     await tab.check("contacts-email-changed")
 
     # Later (the sign-in is 11 minutes old): a code to confirm it is them, then the change.
     await Session.filter(account_id=patient.id).update(
         fresh_factor_at=clock.now() - dt.timedelta(minutes=11))
-    phone_form = page.get_by_role("form", name="Téléphone")
     await phone_form.get_by_label("Nouveau numéro de téléphone").fill(phone)
     await phone_form.get_by_role("button", name="Envoyer un code à ce numéro").click()
     fresh = page.get_by_role("group", name="Confirmez que c'est bien vous")
@@ -85,8 +91,12 @@ async def test_patient_changes_e_mail_then_phone_with_codes(
     await expect(fresh).to_have_count(0)
     await expect(phone_form.get_by_text("Un code à 6 chiffres a été envoyé à")).to_be_visible()
     await phone_form.get_by_label("Code reçu").fill(await server.next_code(phone))
+    # Until the code comes back, the number is still none.
+    await expect(phone_form.get_by_text("Aucun numéro de téléphone enregistré.")).to_be_visible()
     await phone_form.get_by_role("button", name="Valider").click()
     await expect(page.get_by_text("Votre numéro de téléphone est modifié.")).to_be_visible()
+    await expect(phone_form.get_by_text(f"Numéro actuel : {phone}")).to_be_visible()
+    await expect(email_form.get_by_text(f"Adresse actuelle : {new}")).to_be_visible()
     # The e-mail's notice was about an earlier action: it went when this one started.
     await expect(page.get_by_text("Votre adresse e-mail est modifiée")).to_have_count(0)
     changed = await Account.get(id=patient.id)

@@ -9,7 +9,8 @@ import { useSending } from '../../lib/sending.js';
 // One contact (e-mail or phone): the new value, then the code sent to it. Both steps need a
 // second factor from the last minutes; when the server asks for one, the step waits for it.
 // onStart: this form starts an action; `current`: its notice and error are still the latest.
-export function ContactForm({ kind, onChanged, onStart, current }) {
+// `now`: the address or number as it is (null: none), said when `known` (it could be read).
+export function ContactForm({ kind, now, known, onChanged, onStart, current }) {
   const headingId = useId();
   const [value, setValue] = useState('');
   const [sentTo, setSentTo] = useState(null);
@@ -81,6 +82,7 @@ export function ContactForm({ kind, onChanged, onStart, current }) {
           send(sentTo ? confirm : ask);
         }}
       >
+        {known && <p class="current">{now ? t(kind.current, { value: now }) : t(kind.none)}</p>}
         {current && notice && <Notice>{notice}</Notice>}
         {current && <ErrorBox result={failure} />}
         {sentTo ? (

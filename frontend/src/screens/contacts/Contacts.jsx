@@ -1,12 +1,17 @@
 import { useState } from 'preact/hooks';
 import { t } from '../../i18n/index.js';
+import { useQuery } from '../../gql/hooks.js';
+import { ErrorBox, Loading } from '../../components/Status.jsx';
 import { loadDraft, saveDraft } from '../../lib/draft.js';
 import { Link } from '../../router.jsx';
 import { ContactForm } from './ContactForm.jsx';
-import { CHANGE_EMAIL, CHANGE_PHONE, CONFIRM_EMAIL, CONFIRM_PHONE } from './documents.js';
+import { CHANGE_EMAIL, CHANGE_PHONE, CONFIRM_EMAIL, CONFIRM_PHONE, MY_CONTACTS } from './documents.js';
 
 const EMAIL = {
   heading: 'contacts.email',
+  field: 'email',
+  current: 'contacts.currentEmail',
+  none: 'contacts.noEmail',
   label: 'contacts.newEmail',
   hint: 'contacts.emailHint',
   send: 'contacts.sendEmail',
@@ -19,6 +24,9 @@ const EMAIL = {
 
 const PHONE = {
   heading: 'contacts.phone',
+  field: 'phone',
+  current: 'contacts.currentPhone',
+  none: 'contacts.noPhone',
   label: 'contacts.newPhone',
   hint: 'contacts.phoneHint',
   send: 'contacts.sendPhone',
@@ -38,12 +46,27 @@ function emailChanged(address) {
 export function Contacts() {
   // The form of the latest action: the other one's notice or error is about an earlier one.
   const [active, setActive] = useState(null);
+  // The address and number as they are now, read again once a change is confirmed.
+  const query = useQuery(MY_CONTACTS);
+  if (query.fetching && !query.data) return <Loading />;
+  const mine = query.data?.me;
   return (
     <section>
       <h1>{t('contacts.title')}</h1>
       <p>{t('contacts.intro')}</p>
-      <ContactForm kind={EMAIL} onChanged={emailChanged} onStart={() => setActive('email')} current={active === 'email'} />
-      <ContactForm kind={PHONE} onStart={() => setActive('phone')} current={active === 'phone'} />
+      <ErrorBox result={query} />
+      <ContactForm
+        kind={EMAIL}
+        now={mine?.email}
+        known={!!mine}
+        onChanged={(address) => {
+          emailChanged(address);
+          query.refetch();
+        }}
+        onStart={() => setActive('email')}
+        current={active === 'email'}
+      />
+      <ContactForm kind={PHONE} now={mine?.phone} known={!!mine} onChanged={query.refetch} onStart={() => setActive('phone')} current={active === 'phone'} />
       <p>
         <Link href="/securite">{t('contacts.back')}</Link>
       </p>
