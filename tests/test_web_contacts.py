@@ -7,6 +7,7 @@ second factor from the last minutes, the page asks for one first, then goes on b
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from playwright.async_api import Browser, expect
@@ -40,6 +41,14 @@ async def test_patient_changes_e_mail_then_phone_with_codes(
     await page.get_by_role("link", name="Changer mon adresse e-mail ou mon numéro de téléphone").click()
     await expect(page).to_have_url(f"{server.origin}/securite/coordonnees")
     await expect(page.get_by_role("heading", level=1)).to_have_text("Adresse e-mail et téléphone")
+    # A page under "Sécurité": the menu says that is where one is; the way back in the page
+    # is not the current page.
+    menu = page.get_by_role("navigation", name="Navigation principale")
+    await expect(menu.get_by_role("link", name="Sécurité", exact=True)).to_have_attribute(
+        "aria-current", "true")
+    await expect(menu.locator("[aria-current]")).to_have_count(1)
+    await expect(page.get_by_role("link", name="Retour à la sécurité du compte")).not_to_have_attribute(
+        "aria-current", re.compile(".*"))
     await tab.check("contacts")
 
     email_form = page.get_by_role("form", name="Adresse e-mail")
@@ -108,6 +117,8 @@ async def test_patient_changes_e_mail_then_phone_with_codes(
     # The new address signs in; the way back to the security screen is there.
     await page.get_by_role("link", name="Retour à la sécurité du compte").click()
     await expect(page).to_have_url(f"{server.origin}/securite")
+    await expect(menu.get_by_role("link", name="Sécurité", exact=True)).to_have_attribute(
+        "aria-current", "page")
     await page.get_by_role("button", name="Se déconnecter", exact=True).click()
     await sign_in_with_code(tab, server, new, new)
     await expect(page).to_have_url(f"{server.origin}/dossier")

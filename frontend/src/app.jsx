@@ -119,7 +119,9 @@ export function App() {
             <ul>
               {navFor(me).map(([href, key]) => (
                 <li key={href}>
-                  <Link href={href}>{t(key)}</Link>
+                  <Link href={href} section>
+                    {t(key)}
+                  </Link>
                 </li>
               ))}
               {me?.role === 'SUPPORT' && (

@@ -22,13 +22,22 @@ export function usePath() {
   return path;
 }
 
-export function Link({ href, children, ...rest }) {
+// A link's aria-current at `path`: "page" on its own page; for a link that names a section
+// (the menu's), "true" on a page under it too (/securite/coordonnees for /securite), since the
+// link is then the current item of the menu without being the page itself.
+export function currentFor(path, href, section = false) {
+  if (path === href) return 'page';
+  if (section && path.startsWith(`${href}/`)) return 'true';
+  return undefined;
+}
+
+export function Link({ href, section = false, children, ...rest }) {
   const onClick = (event) => {
     if (event.defaultPrevented || event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey) return;
     event.preventDefault();
     navigate(href);
   };
-  const current = usePath() === href ? 'page' : undefined;
+  const current = currentFor(usePath(), href, section);
   return (
     <a href={href} onClick={onClick} aria-current={current} {...rest}>
       {children}
