@@ -17,7 +17,7 @@ import pytest
 from playwright.async_api import Browser, Page, expect
 
 from backend import clock, config
-from backend.domain.enums import Profession, RecordStatus, Section
+from backend.domain.enums import EntrySource, Profession, RecordStatus, Section
 from backend.models import ActivationCode, Entry, Record, Session
 from tests import factories
 from tests.browser import Server, Tab, browser, open_tab, server
@@ -329,4 +329,52 @@ async def test_deletion_asks_for_a_code_when_the_sign_in_is_not_recent(
     await expect(page.get_by_text("Suppression demandée", exact=True)).to_be_visible()
     assert (await Record.get(id=record.id)).status == RecordStatus.DELETED
     await tab.check("deletion-fresh")
+    await tab.context.close()
+
+
+async def test_a_deletion_asked_meanwhile_takes_the_record_screen_away(
+    server: Server, browser: Browser
+) -> None:
+    """The deletion is asked from another tab while the record is on screen: masking, deleting
+    an entry or loading more is refused or finds nothing, and the screen reads the record's
+    status again and says why, as the other screens do, instead of a bare refusal."""
+    email = "entre-temps@example.test"
+    patient, record = await factories.patient(email=email)
+    for n in range(12):  # more than a page: "More" is offered
+        await factories.entry(record, Section.MEDICATIONS, title=f"Traitement {n:02}", days_ago=n + 1)
+    own = await factories.entry(record, Section.ALLERGIES, title="Allergie notée par moi", author=patient)
+    await Entry.filter(id=own.id).update(source=EntrySource.PATIENT)
+    deletion = "La suppression de votre dossier est demandée"
+    tab = await _patient_signed_in(browser, server, "record-deleted-meanwhile", email)
+    page = tab.page
+
+    async def asked_meanwhile() -> None:
+        await Record.filter(id=record.id).update(status=RecordStatus.ACTIVE)
+        await page.reload()
+        await expect(card(page, "Traitement 00")).to_be_visible()
+        await Record.filter(id=record.id).update(status=RecordStatus.DELETED)
+
+    async def says_why(label: str) -> None:
+        await expect(page.get_by_text(deletion)).to_be_visible()
+        await expect(page.get_by_role("heading", level=1)).to_have_text("Mon dossier")
+        await expect(page.locator("li.card")).to_have_count(0)
+        await expect(page.get_by_role("link", name="Voir où en est mon dossier (Mon compte)")).to_be_visible()
+        await tab.check(label)
+
+    # Masking.
+    await asked_meanwhile()
+    await card(page, "Traitement 00").get_by_role("button", name="Masquer").click()
+    await says_why("mask")
+    assert not await Entry.filter(record_id=record.id, masked=True).exists()
+
+    # Deleting one's own entry.
+    await asked_meanwhile()
+    await card(page, "Allergie notée par moi").get_by_role("button", name="Supprimer").click()
+    await says_why("delete")
+    assert await Entry.filter(id=own.id).exists()
+
+    # Loading more: the record is no longer read.
+    await asked_meanwhile()
+    await page.get_by_role("button", name="Plus de résultats : Médicaments").click()
+    await says_why("more")
     await tab.context.close()

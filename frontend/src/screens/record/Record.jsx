@@ -27,10 +27,13 @@ export function Record() {
     setShown((previous) => ({ from: base, record: change(previous?.from === base ? previous.record : base) }));
 
   // The answer of a change is applied to what is shown: the pages loaded with "More" stay.
+  // Refused (FORBIDDEN): the deletion may have been asked meanwhile (another tab), and the
+  // record is then no longer changed nor read: read it again, and its status says why.
   const act = async (document, variables, message, change) => {
     setFailure(null);
     setNotice(null); // about the previous action
     const result = await runMutation(document, variables);
+    if (result.code === 'FORBIDDEN') query.refetch();
     if (result.code) return setFailure(result);
     show((current) => change(current, result.data));
     setNotice(message);
@@ -40,8 +43,11 @@ export function Record() {
     setFailure(null);
     setNotice(null);
     const result = await runQuery(myRecordPage(field), { after: current.pageInfo.endCursor });
+    const page = result.data?.record?.[field];
+    // No longer readable (deletion asked meanwhile): read it again, its status says why.
+    if (result.code === 'FORBIDDEN' || (!result.code && !page)) query.refetch();
     if (result.code) return setFailure(result);
-    show((latest) => withPage(latest, field, result.data.record[field]));
+    if (page) show((latest) => withPage(latest, field, page));
   };
   const setMasked = (entry, masked) =>
     act(masked ? MASK_ENTRY : UNMASK_ENTRY, { id: entry.id }, said(masked ? 'record.maskedDone' : 'record.unmasked'), (current, data) => {
