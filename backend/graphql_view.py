@@ -122,14 +122,16 @@ SEVERAL_OPERATIONS = "Must provide operation name if query contains multiple ope
 
 def _unnamed_among_several(query: object, operation_name: object) -> bool:
     """Whether the document holds several operations and the request names none: the
-    GraphQL spec's GetOperation refuses it, where strawberry would run the first one."""
+    GraphQL spec's GetOperation refuses it, where strawberry would run the first one. Asked
+    of a valid document only: a document with errors gets them, as validation comes first."""
     if operation_name is not None or not isinstance(query, str):
         return False
     try:
         document = parse(query, max_tokens=MAX_TOKENS)
     except GraphQLError:
         return False  # the pipeline reports it
-    return sum(isinstance(d, OperationDefinitionNode) for d in document.definitions) > 1
+    several = sum(isinstance(d, OperationDefinitionNode) for d in document.definitions) > 1
+    return several and direct.prepare(query, None) is not None
 
 
 def _error(status: int, code: str, message: str, media_type: str = "application/json") -> JSONResponse:
