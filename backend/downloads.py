@@ -13,8 +13,8 @@ from urllib.parse import quote
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from backend.auth.passkeys import without_invisible
 from backend.auth.viewer import BadToken, resolve_viewer
+from backend.domain.text import without_invisible
 from backend.errors import PublicError, answer_no_sooner
 from backend.files.crypto import FileIntegrityError, KeyUnavailable
 from backend.resolvers import documents

@@ -87,7 +87,7 @@ async def test_type_comes_from_the_content_and_the_name_follows_it(
     [
         ("rapport\u202egnp.pdf", "rapportgnp.pdf"),  # shown as "rapportfdp.png" with the override
         ("a\u2066b\u2069\u200bc\u200d\ufeff.pdf", "abc.pdf"),  # isolates, zero-width characters
-        ("c1\x85\x9bcontrols.pdf", "c1controls.pdf"),
+        ("c1\x85\x9bcontrols.pdf", "c1 controls.pdf"),  # NEL is a line break, CSI goes
         ("line\u2028one\u2029two.pdf", "line one two.pdf"),
         ("\u202e\u200b", "document.pdf"),
     ],
@@ -484,3 +484,38 @@ async def test_a_value_sent_in_place_of_the_file_is_refused(client: httpx.AsyncC
     assert result.errors[0]["extensions"]["reason"] == "FILE_NOT_ACCEPTED"
     await nothing_stored(before)
     assert await AccessEvent.filter(record_id=record.id).count() == 0
+
+
+async def test_the_text_of_a_document_keeps_no_invisible_or_direction_character(
+    client: httpx.AsyncClient,
+) -> None:
+    """As addEntry keeps its text: the title and type on one line without direction
+    overrides or zero-width characters; the description keeps its line breaks."""
+    caller, _ = await patient_caller(client)
+    entry = (await upload(
+        caller, pdf(), title="\u202eCompte  rendu\u200b", documentType="Radio\u2066graphie",
+        description="Ligne\u200f une\nLigne deux",
+    )).ok()["uploadDocument"]["entry"]
+    assert (entry["title"], entry["documentType"]) == ("Compte rendu", "Radiographie")
+    assert entry["description"] == "Ligne une\nLigne deux"
+    refused = await upload(caller, pdf(), title="\u202e\u200b")
+    assert refused.codes == ["BAD_USER_INPUT"] and refused.errors[0]["extensions"]["reason"] == "FIELD_REQUIRED"
+
+
+async def test_a_refused_upload_to_a_pending_record_is_an_event_as_a_read_is(
+    client: httpx.AsyncClient,
+) -> None:
+    """DESIGN §4: a denied attempt on an existing record is in its history, pending records
+    included (as patientRecord writes it); the answer is an unknown INS's."""
+    account, _ = await factories.practitioner()
+    caller = Caller(client, session=await session_for(account))
+    pending = await Record.create(ins=factories.new_ins(), first_name="Léa", last_name="Martin",
+                                  birth_date=dt.date(1990, 4, 2), status=RecordStatus.PENDING)
+    before = files_on_disk()
+    refused = await upload(caller, pdf(), ins=pending.ins)
+    unknown = await upload(caller, pdf(), ins=factories.new_ins())
+    assert refused.codes == unknown.codes == ["FORBIDDEN"]
+    assert refused.errors[0]["message"] == unknown.errors[0]["message"] == "No access to this record"
+    await nothing_stored(before)
+    events = await AccessEvent.filter(record_id=pending.id).values_list("action", flat=True)
+    assert list(events) == [AccessAction.ACCESS_DENIED.value]

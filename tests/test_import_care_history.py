@@ -332,3 +332,21 @@ async def test_a_nul_or_a_lone_surrogate_in_an_item_is_rejected_for_that_item_al
     refused = await client.post("/graphql", content=other, headers={
         **insurer.headers(), "content-type": "application/json"})
     assert refused.status_code == 400
+
+
+async def test_imported_text_keeps_no_invisible_or_direction_character(client: httpx.AsyncClient) -> None:
+    """As addEntry keeps its text, without changing the hash of the items imported before:
+    a batch sent again is unchanged."""
+    insurer = Caller(client, token=await insurer_token())
+    ins = factories.new_ins()
+    items = [medication_item(ins, 1, title="\u202eDoliprane 1000 mg", firstName="Al\u200bice",
+                             lastName="Mar\u2066tin")]
+    first = (await insurer.gql(IMPORT, {"items": items})).ok()["importCareHistory"]
+    assert first["created"] == 1
+    record = await Record.get(ins=ins)
+    assert (record.first_name, record.last_name) == ("Alice", "Martin")
+    assert (await Entry.get(record_id=record.id)).title == "Doliprane 1000 mg"
+    again = (await insurer.gql(IMPORT, {"items": items})).ok()["importCareHistory"]
+    assert again["unchanged"] == 1 and again["created"] == again["corrected"] == 0
+    plain = [medication_item(ins, 1, title="Doliprane 1000 mg")]
+    assert (await insurer.gql(IMPORT, {"items": plain})).ok()["importCareHistory"]["unchanged"] == 1

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import re
-import unicodedata
 import uuid
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
@@ -46,6 +45,7 @@ from webauthn.helpers.structs import (
 
 from backend import clock
 from backend.config import settings
+from backend.domain.text import one_line
 from backend.models import Account, LoginAttempt, PasskeyChallenge, PasskeyCredential
 from backend.notify.outbox import enqueue_email
 
@@ -88,16 +88,10 @@ def _fk(row: Model, relation: str) -> uuid.UUID | None:
     return None if value is None else uuid.UUID(str(value))
 
 
-def without_invisible(text: str) -> str:
-    """The text without controls, format characters (zero-width, direction overrides) and
-    unassigned ones: what it shows is what it is."""
-    return "".join(c for c in text if unicodedata.category(c)[0] != "C")
-
-
 def visible_name(name: str | None) -> str:
     """The name as shown, on the page and in e-mails: invisible characters out, spaces
     folded, cut to size."""
-    return " ".join(without_invisible(name or "").split())[:MAX_NAME]
+    return one_line(name or "")[:MAX_NAME]
 
 
 def clean_name(name: str | None) -> str:

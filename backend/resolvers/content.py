@@ -9,12 +9,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from backend import clock
-from backend.auth.passkeys import without_invisible
 from backend.authz.decision import may_write, sees_masked
 from backend.domain.codes import InvalidCode, normalize_section_code
 from backend.domain.details import DETAIL_FIELDS, InvalidDetails, normalize_details
 from backend.domain.enums import AccessAction, AccessMode, EntrySource, RecordStatus, Role, Section
 from backend.domain.reasons import Reason
+from backend.domain.text import lines, one_line
 from backend.errors import BadUserInput, Conflict, Forbidden, NoAccess, NotFound, Unauthenticated
 from backend.files import storage
 from backend.models import Entry, Record, StoredFile
@@ -90,26 +90,14 @@ def _check_date(day: dt.date, what: str = "date") -> None:
         raise BadUserInput(f"{what} is too far in the past", Reason.DATE_TOO_OLD, field=what)
 
 
-def _one_line(text: str) -> str:
-    """A line of text as it shows, as a file's or a passkey's name is kept: controls, format
-    characters (direction overrides, zero-width) and unassigned ones out, spaces folded —
-    `\u202eRTL title` would read "eltit LTR" to the next reader."""
-    return " ".join(without_invisible(" ".join(text.split())).split())
-
-
-def _lines(text: str) -> str:
-    """Longer text keeps its line breaks (as \n); each line loses its invisible characters."""
-    return "\n".join(without_invisible(line).rstrip() for line in text.strip().splitlines()).strip()
-
-
 def _visible_details(section: Section, raw: dict[str, Any]) -> dict[str, Any]:
-    """The sub-input with its free-text fields cleaned as `_one_line` or `_lines`."""
+    """The sub-input with its free-text fields cleaned as `one_line` or `lines`."""
     spec = DETAIL_FIELDS.get(section, {})
     clean = dict(raw)
     for key, value in raw.items():
         kind = spec.get(key, ("", 0))[0]
         if isinstance(value, str) and kind in ("str", "text"):
-            clean[key] = _one_line(value) if kind == "str" else _lines(value)
+            clean[key] = one_line(value) if kind == "str" else lines(value)
     return clean
 
 
@@ -179,7 +167,7 @@ async def add_entry(ctx: Context, new: NewEntry) -> tuple[Entry, RecordView]:
         )
     if not may_write(view.viewer, view.facts, view.sharing, new.section):
         raise _deny(ctx, view, "You may not add entries to this section")
-    title = _one_line(new.title)
+    title = one_line(new.title)
     if not title or len(title) > 300:
         raise BadUserInput.text("title must be 1 to 300 characters", title, "title", 300)
     _check_date(new.date)
@@ -364,9 +352,9 @@ def _contacts(raw: list[dict[str, str | None]]) -> list[dict[str, str | None]]:
         )
     clean: list[dict[str, str | None]] = []
     for contact in raw:
-        name = _one_line(contact.get("name") or "")
+        name = one_line(contact.get("name") or "")
         phone = (contact.get("phone") or "").strip()
-        relation = _one_line(contact.get("relation") or "") or None
+        relation = one_line(contact.get("relation") or "") or None
         if not name or len(name) > 200:
             raise BadUserInput.text(
                 "An emergency contact needs a name (at most 200 characters)", name, "contacts.name", 200
@@ -416,7 +404,7 @@ async def update_emergency_profile(ctx: Context, update: EmergencyUpdate) -> Rec
     if update.contacts is not None:
         changes["emergency_contacts"] = _contacts(update.contacts)
     if update.advance_directives is not None:
-        text = _lines(update.advance_directives)
+        text = lines(update.advance_directives)
         if len(text) > MAX_DIRECTIVES:
             raise BadUserInput(
                 f"advanceDirectives is at most {MAX_DIRECTIVES} characters", Reason.FIELD_TOO_LONG,

@@ -14,10 +14,10 @@ from typing import Any, Protocol
 from starlette.datastructures import UploadFile
 
 from backend import clock, sql
-from backend.auth.passkeys import visible_name
 from backend.authz.decision import may_write, sees_masked
-from backend.domain.enums import AccessAction, AccessMode, EntrySource, RecordStatus, Role, Section
+from backend.domain.enums import AccessAction, AccessMode, EntrySource, Role, Section
 from backend.domain.reasons import Reason
+from backend.domain.text import lines, one_line
 from backend.errors import BadUserInput, Forbidden, NoAccess, NotFound, Unauthenticated
 from backend.files import storage
 from backend.files.sniffing import EXTENSIONS, UnrecognisedContent, sniff
@@ -131,7 +131,7 @@ def _check_writable(ctx: Context, view: RecordView, section: Section) -> None:
     if may_write(view.viewer, view.facts, view.sharing, section):
         return
     record = view.record
-    if not view.is_owner and record.status != RecordStatus.PENDING:
+    if not view.is_owner:  # a pending record's too, as a read's (DESIGN §4)
         ctx.access_log.note(record.id, AccessAction.ACCESS_DENIED, sections={section})
     if view.is_owner:
         raise Forbidden("Your record is not active: documents cannot be added")
@@ -157,8 +157,12 @@ def _normalized_ins(raw: str | None) -> str | None:
     return ins_argument(raw)
 
 
-def _text(value: str | None, name: str, limit: int, required: bool = False) -> str | None:
-    text = (value or "").strip()
+def _text(
+    value: str | None, name: str, limit: int, required: bool = False, *, long: bool = False
+) -> str | None:
+    """A field as it shows (as addEntry keeps its text): invisible characters out; on one
+    line unless `long`."""
+    text = lines(value or "") if long else one_line(value or "")
     if not text:
         if required:
             raise BadUserInput(f"{name} is required", Reason.FIELD_REQUIRED, field=name)
@@ -179,7 +183,7 @@ def _checked_fields(data: DocumentInput) -> tuple[str, str | None, str | None, d
     return (
         title,
         _text(data.document_type, "documentType", 100),
-        _text(data.description, "description", 2000),
+        _text(data.description, "description", 2000, long=True),
         care_date,
     )
 
@@ -203,6 +207,7 @@ async def _read_limited(file: UploadedFile) -> bytes:
     return b"".join(chunks)
 
 
+MAX_FILENAME = 100
 # Characters file systems refuse or give a meaning to; controls go with the invisible ones.
 _UNSAFE = re.compile(r'["*/:<>?\\|]+')
 
@@ -211,8 +216,8 @@ def safe_filename(raw: str | None, content_type: str) -> str:
     """A display name without paths, controls, format characters (direction overrides,
     zero-width) or line separators, cut to 100 characters, with the extension of its content."""
     name = unicodedata.normalize("NFC", (raw or "").replace("\\", "/").rsplit("/", 1)[-1])
-    # As a passkey's name is shown: `rapport\u202egnp.pdf` would read "rapportfdp.png".
-    name = _UNSAFE.sub("_", visible_name(name)).strip(" .") or "document"
+    # As it shows: `rapport\u202egnp.pdf` would read "rapportfdp.png".
+    name = _UNSAFE.sub("_", one_line(name)[:MAX_FILENAME]).strip(" .") or "document"
     extensions = EXTENSIONS[content_type]
     if not name.lower().endswith(extensions):
         name += extensions[0]
@@ -333,7 +338,7 @@ async def open_download(ctx: Context, entry_id: str) -> Download:
     if mode is None or (
         entry.masked and not sees_masked(view.viewer, mode, entry.author_id)  # type: ignore[attr-defined]
     ):
-        if not view.is_owner and record.status != RecordStatus.PENDING:
+        if not view.is_owner:  # a pending record's too, as a read's (DESIGN §4)
             ctx.access_log.note(record.id, AccessAction.ACCESS_DENIED, sections={section})
         raise NotFound("No such document")
     if mode != AccessMode.OWNER:

@@ -35,6 +35,7 @@ from backend.domain.details import InvalidDetails, normalize_details
 from backend.domain.enums import AccessAction, AccessMode, EntrySource, RecordStatus, Role, Section
 from backend.domain.identifiers import InvalidIdentifier, normalize_ins
 from backend.domain.reasons import Reason
+from backend.domain.text import without_invisible_keeping_spaces as _visible
 from backend.errors import BadUserInput, Conflict, Forbidden, Unauthenticated
 from backend.models import PurgedIdentity, Record
 from backend.resolvers.context import Context
@@ -198,14 +199,17 @@ def _validate(index: int, item: CareItem, today: dt.date, known_ins: dict[str, s
         raise ValueError("externalId must be 1 to 100 characters")
     if item.section not in INSURER_SECTIONS:
         raise ValueError(f"{item.section.value} is not a care-history section")
-    first, last = item.first_name.strip(), item.last_name.strip()
+    # As it shows (as addEntry keeps its text): no direction override or zero-width character.
+    # Spaces and line breaks are kept as they were: a title's hash, which says whether an item
+    # changed, stays that of the items imported before.
+    first, last = _visible(item.first_name).strip(), _visible(item.last_name).strip()
     if not first or not last or len(first) > 100 or len(last) > 100:
         raise ValueError("firstName and lastName must be 1 to 100 characters")
     if item.birth_date > today:
         raise ValueError("birthDate is in the future")
     if item.contact_email is not None and normalize_email(item.contact_email) is None:
         raise ValueError("contactEmail is not an e-mail address")
-    title = item.title.strip()
+    title = _visible(item.title).strip()
     if not title or len(title) > 300:
         raise ValueError("title must be 1 to 300 characters")
     if item.date > today:
@@ -220,7 +224,7 @@ def _validate(index: int, item: CareItem, today: dt.date, known_ins: dict[str, s
         raise ValueError(_unstorable_details(item.details) or str(exc)) from None
     if not code and item.section in CODE_REQUIRED:
         raise ValueError(f"a {item.section.value} item needs a code")
-    item.external_id = external_id
+    item.external_id, item.first_name, item.last_name = external_id, first, last
     details_json = _CANONICAL(details)
     # The canonical JSON writes a NUL as an escape, as it writes a backslash before "u0000"
     # (hence the walk), and hashing it fails on a lone surrogate, which only the details can
