@@ -484,7 +484,7 @@ export default {
   "field.birthDate": "Birth date",
   "field.comment": "Comment",
   "field.reason": "Justification",
-  "field.text": "Search",
+  "field.search": "Search",
   "field.first": "Number of items",
   "field.after": "Position in the list",
   "field.practitionerId": "Professional",

@@ -484,7 +484,7 @@ export default {
   "field.birthDate": "Date de naissance",
   "field.comment": "Commentaire",
   "field.reason": "Justification",
-  "field.text": "Recherche",
+  "field.search": "Recherche",
   "field.first": "Nombre d'éléments",
   "field.after": "Position dans la liste",
   "field.practitionerId": "Professionnel",

@@ -85,6 +85,10 @@ describe('error codes', () => {
     expect(fieldLabel('details.unknownThing')).toBe('details.unknownThing');
     expect(fieldLabel(undefined)).toBe('');
   });
+
+  it('names the directory search as the page does (the API says `search`)', () => {
+    expect(fieldLabel('search')).toBe('Recherche');
+  });
 });
 
 describe('cursor paging', () => {
