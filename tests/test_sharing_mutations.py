@@ -255,3 +255,24 @@ async def test_the_patient_chooses_to_be_told_of_new_documents(client: httpx.Asy
     # Only the patient sets it.
     assert (await as_doctor.gql(NOTIFY, {"on": True})).codes == ["FORBIDDEN"]
     assert not (await Record.get(id=record.id)).notify_new_documents
+
+
+async def test_the_same_change_sent_at_once_is_one_event(client: httpx.AsyncClient) -> None:
+    """A change sent several times together (a double click, a retry) is compared with the
+    record as it is under its lock: one SHARING_CHANGED, whatever the count."""
+    caller, record = await _patient(client)
+    _, doctor = await factories.practitioner(Profession.MEDECIN)
+
+    async def together(query: str, variables: dict[str, object]) -> None:
+        for answer in await asyncio.gather(*(caller.gql(query, variables) for _ in range(10))):
+            answer.ok()
+
+    await together(PREFS, {"r": False, "b": False})
+    assert len(await _events(record, AccessAction.SHARING_CHANGED)) == 1
+    await together(TREATING, {"p": str(doctor.id)})
+    assert len(await _events(record, AccessAction.SHARING_CHANGED)) == 2
+    await together(TREATING, {"p": None})
+    assert len(await _events(record, AccessAction.SHARING_CHANGED)) == 3
+    fresh = await Record.get(id=record.id)
+    assert (fresh.allow_regulator, fresh.allow_break_glass, fresh.treating_physician_id) == (  # type: ignore[attr-defined]
+        False, False, None)

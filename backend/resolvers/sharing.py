@@ -262,9 +262,11 @@ async def set_treating_physician(ctx: Context, practitioner_id: str | None) -> S
     record = await _owned_active_record(ctx)
     if practitioner_id is None:
         if record.treating_physician_id is not None:  # type: ignore[attr-defined]
-            async with ctx.access_log.changing(record.id):
-                await Record.filter(id=record.id).update(treating_physician_id=None)
-                await _changed(ctx, record, "médecin traitant retiré")
+            async with ctx.access_log.changing(record.id) as conn:
+                # Compared again under the lock: the same change sent twice at once is one event.
+                if (await _still_active(record, conn)).treating_physician_id is not None:  # type: ignore[attr-defined]
+                    await Record.filter(id=record.id).using_db(conn).update(treating_physician_id=None)
+                    await _changed(ctx, record, "médecin traitant retiré")
             record.treating_physician_id = None
         return await sharing_of(record)
     practitioner = await _practitioner(practitioner_id)
@@ -274,11 +276,12 @@ async def set_treating_physician(ctx: Context, practitioner_id: str | None) -> S
         )
     if record.treating_physician_id != practitioner.id:  # type: ignore[attr-defined]
         async with ctx.access_log.changing(record.id) as conn:
-            await _still_active(record, conn)
+            current = await _still_active(record, conn)
             if await _is_blocked(record, practitioner, conn):
                 raise _refuse_blocked()
-            await Record.filter(id=record.id).using_db(conn).update(treating_physician_id=practitioner.id)
-            await _changed(ctx, record, f"médecin traitant : {_who(practitioner)}")
+            if current.treating_physician_id != practitioner.id:  # type: ignore[attr-defined]
+                await Record.filter(id=record.id).using_db(conn).update(treating_physician_id=practitioner.id)
+                await _changed(ctx, record, f"médecin traitant : {_who(practitioner)}")
         record.treating_physician_id = practitioner.id
     return await sharing_of(record)
 
@@ -287,8 +290,12 @@ async def set_emergency_preferences(
     ctx: Context, allow_regulator_access: bool, allow_break_glass: bool
 ) -> Sharing:
     record = await _owned_active_record(ctx)
-    if (record.allow_regulator, record.allow_break_glass) != (allow_regulator_access, allow_break_glass):
+    wanted = (allow_regulator_access, allow_break_glass)
+    if (record.allow_regulator, record.allow_break_glass) != wanted:
         async with ctx.access_log.changing(record.id) as conn:
+            current = await _still_active(record, conn)
+            if (current.allow_regulator, current.allow_break_glass) == wanted:
+                return await sharing_of(current)  # the same change, committed meanwhile
             await Record.filter(id=record.id).using_db(conn).update(
                 allow_regulator=allow_regulator_access, allow_break_glass=allow_break_glass
             )
