@@ -499,7 +499,8 @@ async def test_the_text_of_a_document_keeps_no_invisible_or_direction_character(
     assert (entry["title"], entry["documentType"]) == ("Compte rendu", "Radiographie")
     assert entry["description"] == "Ligne une\nLigne deux"
     refused = await upload(caller, pdf(), title="\u202e\u200b")
-    assert refused.codes == ["BAD_USER_INPUT"] and refused.errors[0]["extensions"]["reason"] == "FIELD_REQUIRED"
+    assert refused.codes == ["BAD_USER_INPUT"]
+    assert refused.errors[0]["extensions"]["reason"] == "FIELD_REQUIRED"
 
 
 async def test_a_refused_upload_to_a_pending_record_is_an_event_as_a_read_is(

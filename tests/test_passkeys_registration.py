@@ -280,3 +280,14 @@ async def test_mangled_registrations_are_refused_not_crashed(client: httpx.Async
     result = await caller.gql(FINISH_REGISTRATION, {"c": nested})
     assert result.codes == ["BAD_USER_INPUT"], result.errors
     assert await PasskeyCredential.all().count() == 0
+
+
+async def test_an_insurer_token_is_refused_passkeys_as_any_token_is(client: httpx.AsyncClient) -> None:
+    """A token with no account behind it (an insurer's) is FORBIDDEN, as a practitioner's
+    token is: UNAUTHENTICATED would tell its holder the token is not valid."""
+    from tests.care_items import insurer_token
+
+    insurer = Caller(client, token=await insurer_token())
+    assert (await insurer.gql(BEGIN_REGISTRATION)).codes == ["FORBIDDEN"]
+    assert (await insurer.gql("{ myPasskeys { id } }")).codes == ["FORBIDDEN"]
+    assert await PasskeyChallenge.all().count() == 0

@@ -32,9 +32,9 @@ class SessionAccount:
 async def _session_account(ctx: Context) -> SessionAccount:
     """The account of a cookie session; passkeys are not managed with partner tokens."""
     v = ctx.viewer
-    if v.account_id is None:
+    if not v.authenticated:
         raise Unauthenticated()
-    if v.session_id is None:
+    if v.session_id is None or v.account_id is None:  # a partner token, an insurer's included
         raise Forbidden("passkeys are managed from a signed-in session")
     return SessionAccount(await Account.get(id=v.account_id), v.session_id)
 
