@@ -18,7 +18,8 @@ from backend.domain.enums import Profession
 from backend.models import AccessEvent, Account, Entry, Grant, Record
 from tests import factories
 from tests.care_items import ADD_ENTRY, cip13
-from tests.conftest import DB_URL, RUN_DB, Caller, GraphQLResult, session_for
+from tests.conftest import DB_URL, Caller, GraphQLResult, session_for
+from tests.lock_waits import waiting
 
 YESTERDAY = (dt.date.today() - dt.timedelta(days=1)).isoformat()
 MASK = "mutation ($id: ID!) { maskEntry(id: $id) { id masked } }"
@@ -42,19 +43,6 @@ async def _as(client: httpx.AsyncClient, account: Account) -> Caller:
     return Caller(client, session=await session_for(account))
 
 
-async def _waiting(watch: asyncpg.Connection, count: int) -> None:
-    """Until `count` sessions of the test database wait on a lock."""
-    for _ in range(400):
-        waiting = await watch.fetchval(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND wait_event_type = 'Lock'",
-            RUN_DB,
-        )
-        if waiting >= count:
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError(f"fewer than {count} sessions ever waited on a lock")
-
-
 async def in_line(
     record: Record, first: Callable[[], Awaitable[GraphQLResult]],
     second: Callable[[], Awaitable[GraphQLResult]],
@@ -68,9 +56,9 @@ async def in_line(
         await hold.start()
         await holder.execute('SELECT 1 FROM "record" WHERE "id" = $1 FOR UPDATE', record.id)
         one = asyncio.create_task(first())
-        await _waiting(watch, 1)
+        await waiting(watch, 1)
         two = asyncio.create_task(second())
-        await _waiting(watch, 2)
+        await waiting(watch, 2)
         await hold.rollback()
         return await one, await two
     finally:

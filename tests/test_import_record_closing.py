@@ -14,22 +14,10 @@ from backend.domain.enums import RecordStatus
 from backend.models import AccessEvent, Entry, ImportKey, Record
 from tests import factories
 from tests.care_items import IMPORT, insurer_token, medication_item
-from tests.conftest import DB_URL, RUN_DB, Caller, session_for
+from tests.conftest import DB_URL, Caller, session_for
+from tests.lock_waits import waiting
 
 CLOSE = "mutation { closeMyRecord { status } }"
-
-
-async def _waiting(watch: asyncpg.Connection, count: int) -> None:
-    """Until `count` sessions of the test database wait on a lock."""
-    for _ in range(400):
-        waiting = await watch.fetchval(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND wait_event_type = 'Lock'",
-            RUN_DB,
-        )
-        if waiting >= count:
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError(f"fewer than {count} sessions ever waited on a lock")
 
 
 @pytest.mark.postgres
@@ -51,9 +39,9 @@ async def test_an_import_queued_behind_the_closing_of_the_record_is_refused(
         # Another writer of the record (say, a practitioner's event) holds its row a moment.
         await holder.execute('SELECT 1 FROM "record" WHERE "id" = $1 FOR UPDATE', record.id)
         closing = asyncio.create_task(owner.gql(CLOSE))
-        await _waiting(watch, 1)
+        await waiting(watch, 1)
         importing = asyncio.create_task(insurer.gql(IMPORT, {"items": items}))
-        await _waiting(watch, 2)
+        await waiting(watch, 2)
         await hold.rollback()
         closed, imported = await closing, await importing
     finally:
