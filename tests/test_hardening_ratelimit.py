@@ -112,3 +112,56 @@ async def test_trusted_proxy_header_right_most_entry_counts(
     # Without the header, the socket peer counts.
     assert "errors" not in await _start(client, "c@test.dmp")
     assert await RateCounter.filter(key="addr:start-login:127.0.0.1").exists()
+
+
+RESET = "mutation($i: String!) { requestPasswordReset(identifier: $i) { attemptToken } }"
+
+
+def _spaced(number: str) -> str:
+    """An INS or RPPS number typed in groups, with spaces and dots."""
+    return f"{number[:1]} {number[1:3]}.{number[3:5]} {number[5:7]}-{number[7:]}"
+
+
+async def _answers(client: httpx.AsyncClient, typed: list[str]) -> list[str | None]:
+    """The first error code of a `startLogin` with each identifier in turn (None: accepted)."""
+    return [next(iter(_codes(await _start(client, identifier))), None) for identifier in typed]
+
+
+async def test_start_login_limited_per_account_whatever_identifier_names_it(
+    client: httpx.AsyncClient,
+) -> None:
+    """An account's e-mail, its INS and its RPPS number draw on one count: after the limit
+    reached with some of them, none of them starts a login or a reset."""
+    patient, record = await factories.patient()
+    doctor, practitioner = await factories.practitioner()
+    for email, number in ((patient.email or "", record.ins), (doctor.email or "", practitioner.rpps)):
+        forms = [email, number, email.upper(), _spaced(number)]
+        assert await _answers(client, [forms[n % 4] for n in range(20)]) == [None] * 20
+        attempts = await LoginAttempt.all().count()
+        assert await _answers(client, forms) == ["RATE_LIMITED"] * 4
+        assert _codes(await _post(client, RESET, {"i": number})) == ["RATE_LIMITED"]
+        assert await LoginAttempt.all().count() == attempts
+    assert await OneTimeCode.all().count() == 0
+
+
+async def test_an_unknown_identifier_is_limited_as_a_known_one_typed_alike(
+    client: httpx.AsyncClient,
+) -> None:
+    """Typed in the forms that name one account (case, Unicode's composed or decomposed
+    accent, separators), an identifier that names none is counted once too: the answers of
+    a known and an unknown identifier do not differ, try after try."""
+    await factories.patient(email="josé@test.dmp")
+    _, record = await factories.patient()  # another account: José's INS counts with his e-mail
+    unknown_ins = factories.new_ins()
+
+    def emails(local: str) -> list[str]:
+        decomposed = local.replace("é", "e\u0301")
+        return [f"{local}@test.dmp", f"{decomposed}@test.dmp", f" {local.upper()}@TEST.DMP "]
+
+    def numbers(ins: str) -> list[str]:
+        return [ins, _spaced(ins), ins.replace("1", "1 ")]
+
+    expected = [None] * 20 + ["RATE_LIMITED"]
+    for known, unknown in ((emails("josé"), emails("rené")), (numbers(record.ins), numbers(unknown_ins))):
+        assert await _answers(client, [known[n % 3] for n in range(21)]) == expected
+        assert await _answers(client, [unknown[n % 3] for n in range(21)]) == expected

@@ -6,6 +6,8 @@ login, after the same argon2 work: nothing reveals whether an account exists.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
 import time
 import uuid
@@ -27,6 +29,7 @@ from backend.auth.passwords import (
     verify_password,
 )
 from backend.auth.sessions import revoke, revoke_all, start_session
+from backend.config import settings
 from backend.domain.enums import AccessAction, CodePurpose
 from backend.domain.identifiers import InvalidIdentifier, normalize_ins, normalize_rpps
 from backend.domain.reasons import Reason
@@ -63,26 +66,46 @@ _HAS_PASSKEY = 'SELECT 1 FROM "passkey_credential" WHERE "account_id" = $1 LIMIT
 _PRACTITIONER_OF = 'SELECT * FROM "practitioner" WHERE "account_id" = $1 LIMIT 1'
 
 
-async def find_account(identifier: str) -> Account | None:
-    """The account named by an e-mail, an INS (patients) or an RPPS number (practitioners)."""
+@dataclass(frozen=True)
+class Identifier:
+    """An identifier as typed, read as sign-in reads it: an e-mail, an INS or an RPPS number,
+    normalized (case, Unicode form, separators), or anything else, which names no account."""
+
+    kind: str  # "email", "ins", "rpps" or "other"
+    value: str
+
+    @property
+    def digest(self) -> str:
+        """A keyed hash of the identifier, for counters that must not hold an INS or an address."""
+        return hmac.new(
+            settings().audit_key, f"sign-in:{self.kind}:{self.value}".encode(), hashlib.sha256
+        ).hexdigest()
+
+
+def read_identifier(identifier: str) -> Identifier:
     raw = (identifier or "").strip()
     email = normalize_email(raw)
     if email:
-        return await sql.first(Account, _ACCOUNT_BY_EMAIL, [email])
+        return Identifier("email", email)
     compact = re.sub(r"[\s.-]", "", raw)
-    if len(compact) == 15:
-        try:
-            ins = normalize_ins(compact)
-        except InvalidIdentifier:
-            return None
-        record = await Record.filter(ins=ins).select_related("owner").first()
+    for size, kind, normalize in ((15, "ins", normalize_ins), (11, "rpps", normalize_rpps)):
+        if len(compact) == size:
+            try:
+                return Identifier(kind, normalize(compact))
+            except InvalidIdentifier:
+                break
+    return Identifier("other", compact.lower())
+
+
+async def find_account(named: Identifier) -> Account | None:
+    """The account named by an e-mail, an INS (patients) or an RPPS number (practitioners)."""
+    if named.kind == "email":
+        return await sql.first(Account, _ACCOUNT_BY_EMAIL, [named.value])
+    if named.kind == "ins":
+        record = await Record.filter(ins=named.value).select_related("owner").first()
         return record.owner if record and record.owner else None
-    if len(compact) == 11:
-        try:
-            rpps = normalize_rpps(compact)
-        except InvalidIdentifier:
-            return None
-        practitioner = await Practitioner.filter(rpps=rpps).select_related("account").first()
+    if named.kind == "rpps":
+        practitioner = await Practitioner.filter(rpps=named.value).select_related("account").first()
         return practitioner.account if practitioner else None
     return None
 
@@ -91,8 +114,10 @@ def _hour() -> datetime:
     return clock.now().replace(minute=0, second=0, microsecond=0)
 
 
-async def _limit_starts(identifier: str) -> None:
-    key = "start:" + re.sub(r"[\s.-]", "", identifier.strip().lower())[:180]
+async def _limit_starts(named: Identifier, account: Account | None) -> None:
+    """Count one start per account, whichever of its identifiers was typed; an identifier that
+    names no account counts as typed (normalized), so it reaches the limit after as many tries."""
+    key = f"start:{account.id}" if account else f"start:id:{named.digest}"
     if not await limits.take(key, _hour(), STARTS_PER_HOUR):
         raise RateLimited()
 
@@ -124,8 +149,9 @@ async def refuse(verdict: Verdict, account_id: uuid.UUID | None) -> NoReturn:
 
 async def start_login(ctx: Context, identifier: str, password: str) -> LoginStarted:
     await limit_address(ctx.request, "start-login")
-    await _limit_starts(identifier)
-    account = await find_account(identifier)
+    named = read_identifier(identifier)
+    account = await find_account(named)
+    await _limit_starts(named, account)
     ok = await verify_password(account.password_hash if account else None, password)
     # What follows differs by case (a failure written, a code sent, nothing): every answer
     # waits until the same time has passed, so the time tells neither whether the identifier
@@ -187,8 +213,9 @@ async def complete_login(ctx: Context, attempt_token: str, code: str) -> SignedI
 async def request_password_reset(ctx: Context, identifier: str) -> str:
     """Always an attempt token; a code goes out only to an existing, unlocked account."""
     await limit_address(ctx.request, "start-login")
-    await _limit_starts(identifier)
-    account = await find_account(identifier)
+    named = read_identifier(identifier)
+    account = await find_account(named)
+    await _limit_starts(named, account)
     found = time.perf_counter()
     try:
         if account is None or account.locked_at is not None:
