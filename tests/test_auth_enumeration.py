@@ -7,13 +7,16 @@ from typing import Any
 import httpx
 import pytest
 
-from backend.models import LoginAttempt, OneTimeCode
+from backend import clock
+from backend.models import Account, LoginAttempt, OneTimeCode, Session
 from tests import factories
-from tests.auth_flows import START
+from tests.auth_flows import COMPLETE, START, wrong
 from tests.conftest import Caller
 from tests.smtp import SmtpServer
 
 RESET = "mutation($i: String!) { requestPasswordReset(identifier: $i) { attemptToken } }"
+DO_RESET = """mutation($t: String!, $c: String!, $p: String!) {
+  resetPassword(attemptToken: $t, code: $c, newPassword: $p) }"""
 
 
 def _shape(value: Any) -> Any:
@@ -111,3 +114,66 @@ async def test_sign_in_and_reset_answers_wait_alike_whatever_the_case(
     for identifier in ("ghost@test.dmp", account.email):
         (await Caller(client).gql(RESET, {"i": identifier})).ok()
     assert len(waited) == 5
+
+
+async def _wrong_reset_codes(
+    client: httpx.AsyncClient, smtp_server: SmtpServer, typed: list[str], email: str | None
+) -> list[str | None]:
+    """A reset asked with each identifier in turn, and five wrong codes tried on each: the
+    error code of every try. `email` is where a real account's codes go (None: no account)."""
+    answers = []
+    for identifier in typed:
+        asked = (await Caller(client).gql(RESET, {"i": identifier})).ok()["requestPasswordReset"]
+        code = await smtp_server.code_for(email) if email else "000000"
+        variables = {"t": asked["attemptToken"], "c": wrong(code), "p": "une phrase neuve 77"}
+        for _ in range(5):
+            answers.append((await Caller(client).gql(DO_RESET, variables)).codes[0])
+    return answers
+
+
+async def test_wrong_reset_codes_meet_the_same_daily_budget_known_or_not(
+    client: httpx.AsyncClient, smtp_server: SmtpServer
+) -> None:
+    """A real account's reset codes share ten tries a day; the decoys of an identifier that
+    names no account share as many, counted on the identifier as sign-in reads it: try after
+    try, over several resets, a known and an unknown identifier answer alike."""
+    account, _ = await factories.patient()
+    email = account.email or ""
+    expected = ["BAD_USER_INPUT"] * 10 + ["RATE_LIMITED"] * 10
+    known = [email, email.upper(), f" {email} ", email]
+    assert await _wrong_reset_codes(client, smtp_server, known, email) == expected
+    unknown = ["ghost@test.dmp", "GHOST@test.dmp", " ghost@test.dmp ", "ghost@test.dmp"]
+    assert await _wrong_reset_codes(client, smtp_server, unknown, None) == expected
+    ins = factories.new_ins()
+    spaced = [ins, f"{ins[:1]} {ins[1:3]} {ins[3:5]} {ins[5:7]} {ins[7:]}", ins, ins]
+    assert await _wrong_reset_codes(client, smtp_server, spaced, None) == expected
+    # A locked account gets decoys too: they spend the account's budget, whichever identifier.
+    locked, record = await factories.patient()
+    await Account.filter(id=locked.id).update(locked_at=clock.now(), lock_reason="test")
+    mixed = [locked.email or "", record.ins, locked.email or "", record.ins]
+    assert await _wrong_reset_codes(client, smtp_server, mixed, None) == expected
+    # Each identifier has a budget of its own: another unknown one is not held back.
+    assert (await _wrong_reset_codes(client, smtp_server, ["other@test.dmp"], None))[0] == "BAD_USER_INPUT"
+    assert (await Account.get(id=account.id)).password_hash == account.password_hash
+    assert await Session.all().count() == 0
+
+
+async def test_wrong_login_codes_answer_alike_for_a_wrong_password_and_an_unknown_identifier(
+    client: httpx.AsyncClient, smtp_server: SmtpServer
+) -> None:
+    """Without the password, a login code is never sent: a known account's attempts are
+    decoys, as an unknown identifier's are, and their wrong codes answer alike, five per
+    attempt and no daily budget (which a real code's tries have, past the password)."""
+    account, _ = await factories.patient()
+    answers: dict[str, list[str | None]] = {}
+    for identifier in (account.email or "", "ghost@test.dmp"):
+        answers[identifier] = []
+        for _ in range(3):
+            started = await Caller(client).gql(START, {"i": identifier, "p": "not the password at all"})
+            token = started.ok()["startLogin"]["attemptToken"]
+            for _ in range(6):
+                tried = await Caller(client).gql(COMPLETE, {"t": token, "c": "123456"})
+                answers[identifier].append(tried.codes[0])
+    assert list(answers.values())[0] == list(answers.values())[1] == (
+        ["BAD_USER_INPUT"] * 5 + ["RATE_LIMITED"]) * 3
+    assert await OneTimeCode.all().count() == 0 and await Session.all().count() == 0

@@ -6,6 +6,7 @@ and behaves like a real one: same token, same answers, its tries counted the sam
 
 from __future__ import annotations
 
+import secrets
 import uuid
 from datetime import timedelta
 
@@ -32,15 +33,34 @@ _FIND = (
 _COMPLETE = 'UPDATE "login_attempt" SET "completed_at" = $2 WHERE "id" = $1 AND "completed_at" IS NULL'
 
 
-async def start(account: Account | None, purpose: CodePurpose, *, live: bool) -> tuple[LoginAttempt, str]:
-    """A new attempt; `live` is False for decoys, which never get a code."""
+async def start(
+    account: Account | None, purpose: CodePurpose, *, live: bool, named: str | None = None
+) -> tuple[LoginAttempt, str]:
+    """A new attempt; `live` is False for decoys, which never get a code. `named` is the keyed
+    hash of the identifier a decoy without an account was started for."""
     token = new_token()
     now = clock.now()
+    attempt_id = _decoy_id(named) if named and account is None else uuid.uuid4()
     attempt = await sql.inserted(LoginAttempt, _INSERT, [
-        uuid.uuid4(), digest(token), account.id if account else None, purpose.value, live,
+        attempt_id, digest(token), account.id if account else None, purpose.value, live,
         now + VALIDITY, now,
     ])
     return attempt, token
+
+
+def _decoy_id(named: str) -> uuid.UUID:
+    """The id of an unknown identifier's decoy begins with the identifier's keyed hash (the
+    rest is random): its tries can count on that identifier's budget without a column to hold it."""
+    return uuid.UUID(bytes=bytes.fromhex(named)[:8] + secrets.token_bytes(8))
+
+
+def _reset_budget(attempt: LoginAttempt) -> str:
+    """Whose daily budget of reset tries a decoy spends: its account's, as a real reset does,
+    or that of the identifier typed, which `_decoy_id` put at the head of its id."""
+    account_id: uuid.UUID | None = attempt.account_id  # type: ignore[attr-defined]
+    if account_id is not None:
+        return str(account_id)
+    return "id:" + uuid.UUID(str(attempt.id)).bytes[:8].hex()
 
 
 async def find(token: str, purpose: CodePurpose) -> LoginAttempt | None:
@@ -51,6 +71,13 @@ async def check_code(attempt: LoginAttempt, code: str) -> Verdict:
     """Try the code of an attempt; decoys count their tries like real codes and never succeed."""
     if not attempt.password_ok:
         if not await limits.take(f"attempt:{attempt.id}", attempt.expires_at, MAX_TRIES):
+            return Verdict(Outcome.EXHAUSTED)
+        # A real reset code's tries also count on a daily budget (`codes.verify`): so do a
+        # decoy's, or ten wrong tries would tell a real account from an unknown identifier.
+        # (A login decoy needs none: a real login code is only sent after the password.)
+        if attempt.purpose == CodePurpose.PASSWORD_RESET and not await limits.take_reset_try(
+            _reset_budget(attempt)
+        ):
             return Verdict(Outcome.EXHAUSTED)
         code_digest(code, str(attempt.id))
         return Verdict(Outcome.WRONG)

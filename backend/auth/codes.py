@@ -149,7 +149,7 @@ async def verify(row: OneTimeCode | None, code: str) -> Verdict:
     if row.purpose == CodePurpose.PASSWORD_RESET:
         # Anyone who knows an identifier may ask for a reset code: its tries count on a daily
         # budget of their own, which ends resets for the day but never locks sign-in.
-        if not await limits.take_reset_try(account_id):
+        if not await limits.take_reset_try(str(account_id)):
             return Verdict(Outcome.EXHAUSTED)
         if not same(row.code_hash, code_digest(given, str(row.id))):
             return Verdict(Outcome.WRONG)

@@ -219,7 +219,9 @@ async def request_password_reset(ctx: Context, identifier: str) -> str:
     found = time.perf_counter()
     try:
         if account is None or account.locked_at is not None:
-            _, token = await attempts.start(account, CodePurpose.PASSWORD_RESET, live=False)
+            _, token = await attempts.start(
+                account, CodePurpose.PASSWORD_RESET, live=False, named=named.digest
+            )
             return token
         attempt, token = await attempts.start(account, CodePurpose.PASSWORD_RESET, live=True)
         channel, address = destination(account)
