@@ -6,7 +6,6 @@ and behaves like a real one: same token, same answers, its tries counted the sam
 
 from __future__ import annotations
 
-import secrets
 import uuid
 from datetime import timedelta
 
@@ -23,8 +22,8 @@ VALIDITY = timedelta(minutes=10)
 # Hand-written (backend/sql.py): every sign-in runs these (docs/benchmarks.md, step 35).
 _INSERT = (
     'INSERT INTO "login_attempt" ("id", "token_hash", "account_id", "purpose", "password_ok",'
-    ' "expires_at", "completed_at", "created_at") VALUES ($1, $2, $3, $4, $5, $6, NULL, $7)'
-    ' RETURNING *'
+    ' "expires_at", "completed_at", "created_at", "budget")'
+    ' VALUES ($1, $2, $3, $4, $5, $6, NULL, $7, $8) RETURNING *'
 )
 _FIND = (
     'SELECT * FROM "login_attempt" WHERE "token_hash" = $1 AND "purpose" = $2'
@@ -40,27 +39,20 @@ async def start(
     hash of the identifier a decoy without an account was started for."""
     token = new_token()
     now = clock.now()
-    attempt_id = _decoy_id(named) if named and account is None else uuid.uuid4()
     attempt = await sql.inserted(LoginAttempt, _INSERT, [
-        attempt_id, digest(token), account.id if account else None, purpose.value, live,
-        now + VALIDITY, now,
+        uuid.uuid4(), digest(token), account.id if account else None, purpose.value, live,
+        now + VALIDITY, now, named if named and account is None else None,
     ])
     return attempt, token
 
 
-def _decoy_id(named: str) -> uuid.UUID:
-    """The id of an unknown identifier's decoy begins with the identifier's keyed hash (the
-    rest is random): its tries can count on that identifier's budget without a column to hold it."""
-    return uuid.UUID(bytes=bytes.fromhex(named)[:8] + secrets.token_bytes(8))
-
-
 def _reset_budget(attempt: LoginAttempt) -> str:
     """Whose daily budget of reset tries a decoy spends: its account's, as a real reset does,
-    or that of the identifier typed, which `_decoy_id` put at the head of its id."""
+    or that of the identifier typed (its keyed hash, kept with the attempt)."""
     account_id: uuid.UUID | None = attempt.account_id  # type: ignore[attr-defined]
     if account_id is not None:
         return str(account_id)
-    return "id:" + uuid.UUID(str(attempt.id)).bytes[:8].hex()
+    return "id:" + (attempt.budget or str(attempt.id))
 
 
 async def find(token: str, purpose: CodePurpose) -> LoginAttempt | None:

@@ -26,6 +26,9 @@ class LoginAttempt(Model):
     expires_at = fields.DatetimeField()
     completed_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
+    # A reset decoy for an identifier that names no account: the keyed hash of the identifier,
+    # whose daily budget of tries its codes spend, as a real account's codes spend the account's.
+    budget = fields.CharField(max_length=64, null=True)
 
     class Meta:
         table = "login_attempt"
