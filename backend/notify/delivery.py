@@ -2,6 +2,9 @@
 
 A crash between sending and marking may send a message twice; it never loses one. A message
 that can never be sent as it stands (senders.Undeliverable) is marked failed once, not retried.
+However many processes deliver at once, a message is tried once per due time: only a message
+still due and unclaimed can be claimed, so one that another process has just failed (and
+pushed back) is not tried again before its back-off.
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ import asyncio
 import logging
 from datetime import UTC, datetime, timedelta
 
-from tortoise.expressions import Q
+from tortoise.expressions import F, Q
 
 from backend import clock
 from backend.config import Settings
@@ -44,9 +47,11 @@ async def deliver_due(
     senders = {} if senders is None else senders
     sent = failed = 0
     for message_id in due:
-        # Claim atomically, so two processes never send the same message at once.
+        # Claim atomically, and only while still due: another process may have listed the
+        # same ids, tried this one and pushed it back (or marked it undeliverable) since.
         claimed = await OutboxMessage.filter(
-            Q(id=message_id), Q(sent_at=None), Q(claimed_until=None) | Q(claimed_until__lt=now)
+            Q(id=message_id), Q(sent_at=None), Q(next_attempt_at__lte=now),
+            Q(claimed_until=None) | Q(claimed_until__lt=now),
         ).update(claimed_until=now + CLAIM)
         if not claimed:
             continue
@@ -60,7 +65,7 @@ async def deliver_due(
         except Undeliverable as exc:
             failed += 1
             await OutboxMessage.filter(id=message_id).update(
-                attempts=message.attempts + 1, next_attempt_at=NEVER, claimed_until=None,
+                attempts=F("attempts") + 1, next_attempt_at=NEVER, claimed_until=None,
                 last_error=f"undeliverable: {exc}"[:300],
             )
             log.error("outbox message undeliverable, not retried",
@@ -68,10 +73,10 @@ async def deliver_due(
             continue
         except Exception as exc:  # noqa: BLE001 — any other failure is retried later
             failed += 1
-            attempts = message.attempts + 1
+            # Counted in SQL; the back-off reads the count as claimed, which only we change.
             await OutboxMessage.filter(id=message_id).update(
-                attempts=attempts,
-                next_attempt_at=clock.now() + backoff(attempts),
+                attempts=F("attempts") + 1,
+                next_attempt_at=clock.now() + backoff(message.attempts + 1),
                 claimed_until=None,
                 last_error=type(exc).__name__,
             )
@@ -80,7 +85,7 @@ async def deliver_due(
             continue
         sent += 1
         await OutboxMessage.filter(id=message_id).update(
-            sent_at=clock.now(), attempts=message.attempts + 1, claimed_until=None
+            sent_at=clock.now(), attempts=F("attempts") + 1, claimed_until=None
         )
     return sent, failed
 
