@@ -6,8 +6,10 @@ import asyncio
 import json
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
+import pytest
 from tortoise import Tortoise
 
 from backend import clock, config
@@ -269,3 +271,52 @@ def test_serve_refuses_a_port_out_of_range() -> None:
     for flag, value in (("--port", "99999"), ("--port", "0"), ("--workers", "0")):
         done = run_dmp("serve", flag, value)
         assert done.returncode == 2 and "is not between" in done.stderr, (flag, value, done.stderr)
+
+
+async def test_events_written_while_verify_reads_are_not_reported(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`dmp audit verify` runs beside the service: events written after it read the heads,
+    or between its reading of a chain's events and of its head, are no tampering. Writing
+    them at those moments (the reading wrapped) leaves the report intact; a chain whose
+    head was read before the events it then finds would have been reported broken."""
+    from backend.audit import verify as verifying
+
+    record, _ = await chain_of_five(client)
+    s = await setup(client)
+    caller, ins = s["as_pro"], s["record"].ins
+    await reads(caller, ins, 2)
+    stale = (await Record.get(id=s["record"].id)).event_seq
+    await reads(caller, ins, 3)  # written after the head was read
+    rows = await AccessEvent.filter(record_id=s["record"].id).order_by("seq").values(*verifying.EVENT_COLUMNS)
+    key = config.settings().audit_key
+    assert verifying.check_chain(key, s["record"].id, stale, rows).problem is not None
+
+    read_events = AccessEvent.filter
+    writes = 0
+
+    class WrittenFirst:
+        """A chain's events, read once a read of the busy record has written its event."""
+
+        def __init__(self, query: Any) -> None:
+            self.query = query
+
+        def order_by(self, *fields: str) -> WrittenFirst:
+            self.query = self.query.order_by(*fields)
+            return self
+
+        async def values(self, *fields: str) -> Any:
+            nonlocal writes
+            writes += 1
+            await reads(caller, ins, 1)
+            return await self.query.values(*fields)
+
+    def reading(*args: Any, **kwargs: Any) -> Any:
+        query = read_events(*args, **kwargs)
+        return WrittenFirst(query) if kwargs.get("record_id") == s["record"].id and writes < 3 else query
+
+    monkeypatch.setattr(verifying.AccessEvent, "filter", reading)
+    report = await verifying.verify(key)
+    assert writes > 0 and report.problems == [], report.problems
+    report = await verifying.verify(key)  # once written, the same chains as they stand
+    assert report.problems == [] and report.records == 3

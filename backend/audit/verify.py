@@ -132,7 +132,10 @@ async def verify(
         query = query.filter(id__in=record_ids)
     heads = await query.values_list("id", "event_seq")
     for record_id, head_seq in heads:
-        rows = await AccessEvent.filter(record_id=record_id).order_by("seq").values(*EVENT_COLUMNS)
+        chain = await chain_as_written(record_id, head_seq)
+        if chain is None:
+            continue  # purged since the heads were read: its seal is checked against an anchor
+        rows, head_seq = chain
         report.records += 1
         report.events += len(rows)
         check = check_chain(key, record_id, head_seq, rows, previous_key)
@@ -140,6 +143,39 @@ async def verify(
         if check.problem is not None:
             report.problems.append(check.problem)
     return report
+
+
+# How many times a chain written to while it is read is read again before only the part
+# written before its head was read is checked.
+_STABLE_READS = 5
+
+
+async def chain_as_written(
+    record_id: uuid.UUID, head_seq: int
+) -> tuple[list[dict[str, Any]], int] | None:
+    """A record's events and its head, read so that they agree, or None if the record is
+    gone. The service goes on writing while `dmp audit verify` runs: a head read before the
+    events may be behind them ("an event beyond the head") and one read after may be ahead
+    ("a missing event"), though nothing is wrong. An event and the head's move commit
+    together, in order: where the head is the same before and after the events are read, no
+    event committed in between, and the two agree. A chain written to on every read is
+    checked up to the head read before its events (what was written before it)."""
+    rows: list[dict[str, Any]] = []
+    before = after = head_seq  # the head as read before the events, and after them
+    for _ in range(_STABLE_READS):
+        before = after
+        rows = await AccessEvent.filter(record_id=record_id).order_by("seq").values(*EVENT_COLUMNS)
+        if rows and rows[-1]["seq"] == before:
+            return rows, before  # the events end at the head: nothing was written between
+        now: list[Any] = await Record.filter(id=record_id).values_list("event_seq", flat=True)
+        if not now:
+            return None
+        after = int(now[0])
+        if after == before:
+            return rows, before  # the head did not move: what differs was not written now
+    # Written to on every read: the events committed before the last reading of the head
+    # preceded the last reading of the events.
+    return [row for row in rows if row["seq"] <= before], before
 
 
 def digest_of(heads: list[dict[str, Any]]) -> str:
