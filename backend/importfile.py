@@ -251,6 +251,14 @@ class _DecodedLines:
         self.handle = handle
         self.offset = 0
         self.line = 0
+        # Whether a line read since the last `undecodable()` was not UTF-8: read as text with
+        # replacement characters so that the record around it can be rejected whole.
+        self.not_utf8 = False
+
+    def undecodable(self) -> bool:
+        """Whether a line of the record just read was not UTF-8 (and forget it)."""
+        found, self.not_utf8 = self.not_utf8, False
+        return found
 
     def seek(self, offset: int, line: int) -> None:
         self.handle.seek(offset)
@@ -267,7 +275,11 @@ class _DecodedLines:
         self.line += 1
         if self.line == 1:
             raw = raw.removeprefix(b"\xef\xbb\xbf")
-        return raw.decode("utf-8", "replace")
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError:
+            self.not_utf8 = True
+            return raw.decode("utf-8", "replace")
 
 
 @dataclass
@@ -314,9 +326,14 @@ def csv_rows(handle: IO[bytes], offset: int, line: int, header_row: CsvHeader) -
     else:
         source.seek(header_row.end, header_row.lines)
     line = source.line
+    source.undecodable()
     for values in reader:
         first_line = line + 1
         line = source.line
+        if source.undecodable():  # a Latin-1 export, say: stored as read, its accents would be lost
+            yield Row(first_line, source.offset, None, values,
+                      error="not UTF-8 text (save the file in UTF-8)")
+            continue
         if not any(v.strip() for v in values):
             continue
         if len(values) != len(header):

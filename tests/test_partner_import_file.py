@@ -494,3 +494,23 @@ async def test_a_run_that_fails_on_its_input_writes_no_file(tmp_path: Path) -> N
             assert expected in message, message
             assert outputs(tmp_path, path) == [], (name, args)
         path.unlink()
+
+
+async def test_a_csv_line_that_is_not_utf8_is_rejected_not_stored_garbled(tmp_path: Path) -> None:
+    """A Latin-1 export: its line is rejected as not UTF-8, as an NDJSON line is, instead of
+    being stored with replacement characters in place of its accents."""
+    await insurer_token()
+    ins = new_ins()
+    header = "ins,firstName,lastName,birthDate,externalId,section,title,date\n"
+    good = f"{ins},Jerome,Dupont,1980-01-15,c1,HOSPITAL_STAYS,Sejour,2026-01-01\n"
+    latin = f"{ins},J\xe9r\xf4me,Dupont,1980-01-15,c2,HOSPITAL_STAYS,S\xe9jour,2026-01-02\n"
+    path = tmp_path / "latin.csv"
+    path.write_bytes(header.encode() + good.encode() + latin.encode("latin-1"))
+
+    result = import_file(path, "--rejected-out", str(tmp_path / "bad.ndjson"))
+
+    assert result.returncode == 0, result.stderr
+    assert "1 accepted (1 created, 0 corrected, 0 unchanged), 1 rejected" in result.stdout
+    rejected = [json.loads(x) for x in (tmp_path / "bad.ndjson").read_text().splitlines()]
+    assert [(r["line"], r["message"]) for r in rejected] == [(3, "not UTF-8 text (save the file in UTF-8)")]
+    assert [e.title for e in await Entry.filter(organization=INSURER)] == ["Sejour"]
