@@ -122,6 +122,7 @@ async def test_patient_reads_masks_uploads_and_exports(
     await expect(page.get_by_text("« Radio du genou » est ajouté à votre dossier.")).to_be_visible()
     await page.get_by_role("link", name="Mon dossier", exact=True).click()
     document = card(page, "Radio du genou")
+    await expect(document).to_contain_text("Ajouté par vous — Léa Martin")
     async with page.expect_download() as info:
         await document.get_by_role("link", name="Télécharger").click()
     download = await info.value
@@ -243,6 +244,10 @@ async def test_granted_practitioner_reads_and_adds_an_entry(server: Server, brow
     patient, record = await factories.patient(first_name="Rose", last_name="Lambert")
     await factories.entry(record, Section.MEDICATIONS, title="Paracétamol 500 mg", days_ago=2)
     await factories.entry(record, Section.LAB_RESULTS, title="Glycémie", days_ago=2)
+    # The patient's own note: "by you" to the patient only, "by the patient" to the practitioner.
+    own = await factories.entry(record, Section.MEDICATIONS, title="Note de Rose", days_ago=1)
+    own.source, own.author, own.author_name = EntrySource.PATIENT, patient, patient.display_name
+    await own.save()
     patient_cookie = {config.settings().session_cookie: await session_for(patient)}
     await server.grant_from_directory(patient_cookie, doctor.last_name, ["MEDICATIONS", "ALLERGIES"])
 
@@ -259,6 +264,11 @@ async def test_granted_practitioner_reads_and_adds_an_entry(server: Server, brow
     await expect(access).to_contain_text("Allergies — Accès autorisé par le patient")
     await expect(page.get_by_role("heading", name="Paracétamol 500 mg")).to_be_visible()
     await expect(page.get_by_role("heading", name="Glycémie")).to_have_count(0)
+    note = card(page, "Note de Rose")
+    await expect(note).to_contain_text(f"Ajouté par le patient — {patient.display_name}")
+    await note.get_by_role("button", name="Voir le détail").click()
+    await expect(note.get_by_text("Ajouté par le patient", exact=True)).to_be_visible()
+    await expect(page.get_by_text("Ajouté par vous")).to_have_count(0)
     await tab.check("granted-view")
 
     form = page.get_by_role("form", name="Ajouter une information")

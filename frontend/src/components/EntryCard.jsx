@@ -17,13 +17,20 @@ const DETAILS = [
   ['description', 'detail.description'], ['fileName', 'detail.fileName'],
 ];
 
+// Who added the entry, as the reader reads it: the patient's own entries say "by you" on the
+// patient's own record only; to anyone else (a practitioner, the SAMU) "by the patient".
+export function sourceKey(source, ownRecord) {
+  return source === 'PATIENT' && ownRecord ? 'source.PATIENT.own' : `source.${source}`;
+}
+
 function show(value, kind) {
   if (kind === 'bool') return value ? t('common.yes') : t('common.no');
   if (kind === 'date') return formatDate(value, locale());
   return String(value);
 }
 
-export function EntryCard({ entry, actions }) {
+// ownRecord: the reader is the patient, on their own record.
+export function EntryCard({ entry, actions, ownRecord = false }) {
   const [open, setOpen] = useState(false);
   const details = DETAILS.filter(([field]) => entry[field] !== null && entry[field] !== undefined && entry[field] !== '');
   const author = entry.author
@@ -36,7 +43,7 @@ export function EntryCard({ entry, actions }) {
         <time dateTime={entry.date}>{formatDate(entry.date, locale())}</time> · {t(`section.${entry.section}`)}
       </p>
       <p class="meta">
-        {t(`source.${entry.source}`)} — {author}
+        {t(sourceKey(entry.source, ownRecord))} — {author}
       </p>
       <p>
         {entry.masked && <span class="tag masked">{t('entry.masked')}</span>}
@@ -71,7 +78,7 @@ export function EntryCard({ entry, actions }) {
             </>
           ))}
           <dt>{t('entry.source')}</dt>
-          <dd>{t(`source.${entry.source}`)}</dd>
+          <dd>{t(sourceKey(entry.source, ownRecord))}</dd>
           <dt>{t('entry.author')}</dt>
           <dd>{author}</dd>
           <dt>{t('entry.createdAt')}</dt>

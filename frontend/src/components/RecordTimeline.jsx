@@ -6,7 +6,8 @@ import { Empty } from './Status.jsx';
 import { EntryCard } from './EntryCard.jsx';
 
 // The record as one timeline, filtered by section and period, with "more" per section that has more.
-export function RecordTimeline({ record, onMore, actionsFor }) {
+// ownRecord: the patient reads their own record (their entries read "added by you").
+export function RecordTimeline({ record, onMore, actionsFor, ownRecord = false }) {
   const [section, setSection] = useState('');
   const [from, setFrom] = useState('');
   const [to, setTo] = useState('');
@@ -31,7 +32,7 @@ export function RecordTimeline({ record, onMore, actionsFor }) {
       ) : (
         <ul class="cards">
           {entries.map((entry) => (
-            <EntryCard key={entry.id} entry={entry} actions={actionsFor?.(entry)} />
+            <EntryCard key={entry.id} entry={entry} actions={actionsFor?.(entry)} ownRecord={ownRecord} />
           ))}
         </ul>
       )}

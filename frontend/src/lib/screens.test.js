@@ -83,3 +83,15 @@ describe('emergency access offered to a practitioner', () => {
     expect(emergencyOffer(read('TREATING_PHYSICIAN'), false)).toBeNull();
   });
 });
+
+describe('who added an entry', () => {
+  it('says "by you" to the patient on their own record only, "by the patient" to anyone else', async () => {
+    const { sourceKey } = await import('../components/EntryCard.jsx');
+    const fr = (await import('../i18n/fr.js')).default;
+    const en = (await import('../i18n/en.js')).default;
+    expect(fr[sourceKey('PATIENT', true)]).toBe('Ajouté par vous');
+    expect(fr[sourceKey('PATIENT', false)]).toBe('Ajouté par le patient');
+    expect(en[sourceKey('PATIENT', false)]).toBe('Added by the patient');
+    expect(sourceKey('PRACTITIONER', true)).toBe('source.PRACTITIONER');
+  });
+});

@@ -97,7 +97,7 @@ export function Record() {
       </details>
       {notice && <Notice>{notice}</Notice>}
       <ErrorBox result={failure} />
-      <RecordTimeline record={record} onMore={more} actionsFor={actionsFor} />
+      <RecordTimeline record={record} onMore={more} actionsFor={actionsFor} ownRecord />
     </section>
   );
 }
