@@ -97,7 +97,10 @@ def unavailable(exc: BaseException) -> bool:
 
     reachability = (ConnectionError, TimeoutError, DBConnectionError, asyncpg.PostgresConnectionError,
                     asyncpg.InterfaceError, asyncpg.exceptions.OperatorInterventionError,
-                    asyncpg.TooManyConnectionsError)
+                    asyncpg.TooManyConnectionsError,
+                    # The driver's own state broken by a connection lost mid-statement (seen
+                    # while PostgreSQL restarts).
+                    asyncpg.InternalClientError)
     seen: set[int] = set()
     current: BaseException | None = exc
     while current is not None and id(current) not in seen:

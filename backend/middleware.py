@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import time
+from collections.abc import Sequence
 
 from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -127,14 +129,16 @@ class HttpEdge:
                 if not responded:
                     status = CLIENT_CLOSED
             except Exception as exc:
-                if responded or not db.unavailable(exc):
+                if responded:
                     raise
-                REQUEST_LOGGER.warning("database unavailable", extra={"error": type(exc).__name__})
-                await edge_send({"type": "http.response.start", "status": 503, "headers": [
-                    (b"content-type", b"application/json"), (b"retry-after", b"5"),
-                    (b"content-length", str(len(UNAVAILABLE)).encode()),
-                ]})
-                await edge_send({"type": "http.response.body", "body": UNAVAILABLE})
+                if db.unavailable(exc):
+                    REQUEST_LOGGER.warning("database unavailable", extra={"error": type(exc).__name__})
+                    await send_json(edge_send, 503, UNAVAILABLE, [(b"retry-after", b"5")])
+                else:
+                    # A bug: logged with its traceback, as the server would log it, and answered
+                    # in JSON as every other refusal is (the server's own answer is plain text).
+                    _ERRORS.error("Exception in ASGI application", exc_info=exc)
+                    await send_json(edge_send, 500, INTERNAL)
         finally:
             self.request_log(
                 request_id=request_id,
@@ -152,6 +156,21 @@ def _safe_path(path: str) -> str:
     return path[:200]
 
 
+_ERRORS = logging.getLogger("dmp.errors")
+
+
+async def send_json(
+    send: Send, status: int, body: bytes, headers: Sequence[tuple[bytes, bytes]] = ()
+) -> None:
+    await send({"type": "http.response.start", "status": status, "headers": [
+        (b"content-type", b"application/json"), *headers, (b"content-length", str(len(body)).encode()),
+    ]})
+    await send({"type": "http.response.body", "body": body})
+
+
+INTERNAL = json.dumps({"errors": [{
+    "message": "Internal error", "extensions": {"code": "INTERNAL"},
+}]}).encode()
 UNAVAILABLE = json.dumps({"errors": [{
     "message": "The service is temporarily unavailable; try again shortly",
     "extensions": {"code": "INTERNAL"},

@@ -187,10 +187,19 @@ async def test_a_database_outage_answers_503(caplog: pytest.LogCaptureFixture) -
     assert [line["status"] for line in lines] == [503]
 
 
-async def test_other_errors_and_late_outages_are_raised_and_logged() -> None:
+async def test_other_errors_answer_500_in_json_and_late_outages_are_raised(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A bug is logged with its traceback and answered as every refusal is, in JSON (the
+    server's own answer would be plain text)."""
     lines = RequestLog()
-    with pytest.raises(ValueError, match="boom"):
-        await run(HttpEdge(failing(ValueError("boom")), request_log=lines), scope())
+    with caplog.at_level(logging.ERROR, logger="dmp.errors"):
+        sent = await run(HttpEdge(failing(ValueError("boom")), request_log=lines), scope())
+    assert sent[0]["status"] == 500
+    assert header_map(sent[0])[b"content-type"] == [b"application/json"]
+    assert json.loads(sent[1]["body"])["errors"][0]["extensions"]["code"] == "INTERNAL"
+    (logged,) = [r for r in caplog.records if r.name == "dmp.errors"]
+    assert logged.exc_info is not None and logged.exc_info[0] is ValueError
     # Once the response has started, an outage cannot be answered 503: it is raised.
     with pytest.raises(ConnectionError):
         await run(HttpEdge(failing(ConnectionError("gone"), after_start=True), request_log=lines), scope())

@@ -65,6 +65,8 @@ def test_what_counts_as_the_database_being_unavailable() -> None:
     assert db.unavailable(TimeoutError())
     assert db.unavailable(asyncpg.exceptions.CannotConnectNowError("the database system is starting up"))
     assert db.unavailable(wrapped(sqlite3.OperationalError("database is locked")))
+    # The driver's state broken by a connection lost mid-statement (PostgreSQL restarting).
+    assert db.unavailable(asyncpg.exceptions.InternalClientError("cannot switch to state 15"))
     # A bug is not an outage: it stays a 500 and is logged as such.
     assert not db.unavailable(wrapped(sqlite3.OperationalError("no such column: x")))
     assert not db.unavailable(ValueError("bad"))
