@@ -17,8 +17,13 @@ const ACTIONS = [
 ];
 const MODES = ['OWNER', 'TREATING_PHYSICIAN', 'GRANTED', 'EMERGENCY_REGULATOR', 'BREAK_GLASS', 'SUPPORT', 'INSURER'];
 
+// An event's person as read in the language of the moment: name, and profession if any.
+function whoOf({ name, profession }) {
+  return profession ? `${name} (${t(`profession.${profession}`)})` : name;
+}
+
 export function History() {
-  // `actor`: { id, who } when only one person's events are shown.
+  // `actor`: { id, name, profession } when only one person's events are shown (worded when shown).
   const [filters, setFilters] = useState({ from: '', to: '', action: '', mode: '', actor: null });
   const variables = { first: PAGE_SIZE, filter: historyFilter({ ...filters, actorId: filters.actor?.id }) };
   const query = useQuery(HISTORY, variables);
@@ -66,7 +71,7 @@ export function History() {
       </form>
       {filters.actor && (
         <div class="card actor-filter" role="group" aria-label={t('history.person')}>
-          <p>{t('history.onlyActor', { who: filters.actor.who })}</p>
+          <p>{t('history.onlyActor', { who: whoOf(filters.actor) })}</p>
           <button type="button" class="secondary" ref={backToAll} onClick={() => onlyActor(null)}>
             {t('history.everyone')}
           </button>
@@ -100,7 +105,8 @@ export function History() {
 
 // onOnly: offered while everyone's events are shown, to keep only this event's person.
 function HistoryEvent({ event, onOnly }) {
-  const who = event.actorProfession ? `${event.actorName} (${t(`profession.${event.actorProfession}`)})` : event.actorName;
+  const actor = { id: event.actorId, name: event.actorName, profession: event.actorProfession };
+  const who = whoOf(actor);
   return (
     <li class={`card${event.emergency ? ' emergency-event' : ''}`}>
       <h3>
@@ -121,7 +127,7 @@ function HistoryEvent({ event, onOnly }) {
       )}
       {event.reason && <p>{t('history.reason', { reason: event.reason })}</p>}
       {onOnly && event.actorId && (
-        <button type="button" class="link-button" onClick={() => onOnly({ id: event.actorId, who })}>
+        <button type="button" class="link-button" onClick={() => onOnly(actor)}>
           {t('history.onlyThis')}
           <span class="visually-hidden"> : {who}</span>
         </button>
