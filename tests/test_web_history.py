@@ -1,5 +1,5 @@
 """The patient's access history (/historique) in a real Chromium: the one-person filter is worded
-in the language of the moment."""
+in the language of the moment, and reviewing an emergency access shows its event at once."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from playwright.async_api import Browser, expect
 
 from backend import config
 from backend.domain.enums import Profession, Section
+from backend.models import AccessEvent
 from tests import factories
 from tests.browser import Server, browser, server
 from tests.conftest import session_for
@@ -18,6 +19,7 @@ __all__ = ["browser", "server"]
 pytestmark = pytest.mark.browser
 
 READ = "query($ins: String!) { patientRecord(ins: $ins) { ins medications(first: 5) { totalCount } } }"
+BREAK_GLASS = "mutation($ins: String!, $reason: String!) { openBreakGlass(ins: $ins, reason: $reason) { mode } }"
 
 
 async def test_the_person_filter_follows_the_language(server: Server, browser: Browser) -> None:
@@ -44,4 +46,40 @@ async def test_the_person_filter_follows_the_language(server: Server, browser: B
     await expect(shown).to_contain_text(f"Only {pharmacist.display_name} (pharmacist)'s events are shown.")
     await expect(shown).not_to_contain_text("pharmacien")
     await tab.check("history-filter-english")
+    await tab.context.close()
+
+
+@pytest.mark.parametrize("review", ["acknowledge", "report"])
+async def test_reviewing_an_emergency_access_shows_its_event(
+    server: Server, browser: Browser, review: str
+) -> None:
+    email = f"examen.{review}@example.test"
+    _, record = await factories.patient(email=email)
+    await factories.entry(record, Section.ALLERGIES, title="Allergie à l'iode", days_ago=3)
+    doctor, _ = await factories.practitioner(Profession.MEDECIN)
+    opened = await server.gql(BREAK_GLASS, {"ins": record.ins, "reason": "Patient inconscient aux urgences"},
+                              cookies={config.settings().session_cookie: await session_for(doctor)})
+    assert not opened.get("errors"), opened
+
+    tab = await _patient_tab(browser, server, f"history-review-{review}", email)
+    page = tab.page
+    await page.get_by_role("link", name="Historique des accès").click()
+    before = await AccessEvent.filter(record_id=record.id).count()
+    await expect(page.get_by_text(f"{before} événement(s)")).to_be_visible()
+    events = page.locator("ul.history > li")
+    await expect(events.filter(has_text="Accès d'urgence examiné")).to_have_count(0)
+    card = page.locator("li.card", has_text="Patient inconscient aux urgences").filter(has_text="À examiner")
+    if review == "acknowledge":
+        await card.get_by_role("button", name="C'était justifié").click()
+        await expect(page.get_by_text("Vous l'avez accepté")).to_be_visible()
+    else:
+        await card.get_by_role("button", name="Signaler comme injustifié").click()
+        await card.get_by_role("button", name="Envoyer le signalement").click()
+        await expect(page.get_by_text("Vous l'avez signalé")).to_be_visible()
+    after = await AccessEvent.filter(record_id=record.id).count()
+    assert after == before + 1
+    # The list below and its count are read again: the review's own event is there.
+    await expect(page.get_by_text(f"{after} événement(s)")).to_be_visible()
+    await expect(events.filter(has_text="Accès d'urgence examiné")).to_have_count(1)
+    await tab.check(f"history-reviewed-{review}")
     await tab.context.close()

@@ -7,7 +7,8 @@ import { formatDateTime } from '../../lib/dates.js';
 import { ACKNOWLEDGE, EMERGENCY_ACCESSES, REPORT } from './documents.js';
 
 // Break-glass and regulator openings: the patient acknowledges them or reports them as unjustified.
-export function EmergencyReview() {
+// onReviewed: a review was recorded (the history below has a new event to show).
+export function EmergencyReview({ onReviewed }) {
   const query = useQuery(EMERGENCY_ACCESSES);
   const [failure, setFailure] = useState(null);
   const [reporting, setReporting] = useState(null);
@@ -21,7 +22,7 @@ export function EmergencyReview() {
     if (result.code) return setFailure(result);
     setReporting(null);
     setComment('');
-    await query.refetch();
+    await Promise.all([query.refetch(), onReviewed?.()]);
   };
 
   return (

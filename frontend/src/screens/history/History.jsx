@@ -49,6 +49,12 @@ export function History() {
   };
 
   const connection = more ?? query.data?.myAccessHistory;
+  // A review is an event of its own: the list and its count are read again (from their first page).
+  const reviewed = () => {
+    setMore(null);
+    setFailure(null);
+    return query.refetch();
+  };
   const loadMore = async () => {
     const result = await runQuery(HISTORY, { ...variables, after: connection.pageInfo.endCursor });
     if (result.code) return setFailure(result);
@@ -59,7 +65,7 @@ export function History() {
     <section>
       <h1>{t('history.title')}</h1>
       <p>{t('history.intro')}</p>
-      <EmergencyReview />
+      <EmergencyReview onReviewed={reviewed} />
       <h2 ref={listHeading} tabIndex={-1}>
         {t('history.all')}
       </h2>
