@@ -121,6 +121,15 @@ def _postgres_url(url: str) -> None:
     maxsize = int(query.get("maxsize", [POSTGRES_DEFAULTS["maxsize"]])[-1])
     if minsize > maxsize:
         raise ConfigError(f"DMP_DATABASE_URL: minsize ({minsize}) is greater than maxsize ({maxsize})")
+    from tortoise.backends.base.config_generator import expand_db_url
+
+    try:  # the rest, as Tortoise reads it at the first connection (which printed a traceback)
+        expand_db_url(url)
+    except Exception:  # noqa: BLE001 - Tortoise's ValueError or ConfigurationError alike
+        raise ConfigError(
+            "DMP_DATABASE_URL: its host or port cannot be read (a PostgreSQL URL looks like "
+            "postgres://user:password@host:5432/database)"
+        ) from None
 
 
 @dataclass(frozen=True)
@@ -289,6 +298,12 @@ def load(environ: dict[str, str] | None = None) -> Settings:
     smtp_host = env.get("DMP_SMTP_HOST", "").strip() or None
     if env_name == "production" and smtp_host is None:
         raise ConfigError("DMP_SMTP_HOST is required when DMP_ENV=production")
+    if env_name == "production" and not (env.get("DMP_MAIL_FROM") or "").strip():
+        # The development default, a sender at localhost, is refused or filed as spam by mail
+        # servers: codes would not arrive.
+        raise ConfigError(
+            "DMP_MAIL_FROM is required when DMP_ENV=production (e.g. 'DMP <no-reply@dmp.example>')"
+        )
     mail_from = _mail_from(env.get("DMP_MAIL_FROM") or "DMP <no-reply@localhost>")
     smtp_username = env.get("DMP_SMTP_USERNAME") or None
     smtp_password = env.get("DMP_SMTP_PASSWORD") or None
@@ -296,6 +311,11 @@ def load(environ: dict[str, str] | None = None) -> Settings:
         raise ConfigError("DMP_SMTP_USERNAME and DMP_SMTP_PASSWORD go together: set both or neither")
     sms_backend = _sms_backend(env.get("DMP_SMS_BACKEND", ""))
     data_dir.mkdir(parents=True, exist_ok=True)
+    data_key = _key(env, "DMP_DATA_KEY", env_name, data_dir)
+    audit_key = _key(env, "DMP_AUDIT_KEY", env_name, data_dir)
+    if data_key == audit_key:
+        # Two keys for two trusts: whoever checks the history need not be able to read files.
+        raise ConfigError("DMP_DATA_KEY and DMP_AUDIT_KEY must be different keys")
     return Settings(
         database_url=database_url,
         data_dir=data_dir,
@@ -308,9 +328,9 @@ def load(environ: dict[str, str] | None = None) -> Settings:
         smtp_starttls=_bool(env, "DMP_SMTP_STARTTLS", False),
         mail_from=mail_from,
         sms_backend=sms_backend,
-        data_key=_key(env, "DMP_DATA_KEY", env_name, data_dir),
+        data_key=data_key,
         previous_data_keys=_previous_keys(env, "DMP_PREVIOUS_DATA_KEYS"),
-        audit_key=_key(env, "DMP_AUDIT_KEY", env_name, data_dir),
+        audit_key=audit_key,
         previous_audit_key=_previous_key(env, "DMP_PREVIOUS_AUDIT_KEY"),
         break_glass_minutes=_int(env, "DMP_BREAK_GLASS_MINUTES", 60, 1, 24 * 60),
         regulator_minutes=_int(env, "DMP_REGULATOR_MINUTES", 30, 1, 24 * 60),

@@ -264,9 +264,9 @@ async def test_an_organization_is_named_without_its_surrounding_spaces() -> None
 
 async def test_seed_demo_is_refused_in_production() -> None:
     """Its accounts share one published password, support and a SAMU regulator among them."""
-    key = secrets.token_hex(32)
     result = run_dmp("seed-demo", DMP_ENV="production", DMP_PUBLIC_ORIGIN="https://dmp.example",
-                     DMP_DATA_KEY=key, DMP_AUDIT_KEY=key, DMP_SMTP_HOST="mail.example")
+                     DMP_DATA_KEY=secrets.token_hex(32), DMP_AUDIT_KEY=secrets.token_hex(32),
+                     DMP_SMTP_HOST="mail.example", DMP_MAIL_FROM="DMP <no-reply@dmp.example>")
     assert result.returncode == 1
     assert _one_line_error(result.stderr) == (
         "dmp: seed-demo is refused in production: its accounts share one known password")

@@ -13,7 +13,8 @@ from backend import config
 KEY = secrets.token_hex(32)
 PRODUCTION = {
     "DMP_ENV": "production", "DMP_PUBLIC_ORIGIN": "https://dmp.example", "DMP_DATA_KEY": KEY,
-    "DMP_AUDIT_KEY": KEY, "DMP_SMTP_HOST": "mail.example",
+    "DMP_AUDIT_KEY": secrets.token_hex(32), "DMP_SMTP_HOST": "mail.example",
+    "DMP_MAIL_FROM": "DMP <no-reply@dmp.example>",
 }
 
 
@@ -45,6 +46,11 @@ PRODUCTION = {
         ({**PRODUCTION, "DMP_SMTP_HOST": "  "}, "DMP_SMTP_HOST is required when DMP_ENV=production"),
         ({**PRODUCTION, "DMP_DATA_KEY": ""}, "DMP_DATA_KEY is required when DMP_ENV=production"),
         ({**PRODUCTION, "DMP_AUDIT_KEY": ""}, "DMP_AUDIT_KEY is required when DMP_ENV=production"),
+        # Two trusts, two keys: whoever checks the history need not read the files.
+        ({**PRODUCTION, "DMP_AUDIT_KEY": KEY}, "DMP_DATA_KEY and DMP_AUDIT_KEY must be different keys"),
+        ({"DMP_DATA_KEY": KEY, "DMP_AUDIT_KEY": KEY}, "DMP_DATA_KEY and DMP_AUDIT_KEY must be different"),
+        # A sender at localhost, the development default, is refused or filed as spam.
+        ({**PRODUCTION, "DMP_MAIL_FROM": ""}, "DMP_MAIL_FROM is required when DMP_ENV=production"),
         # PostgreSQL's URL parameters: Tortoise handed them to asyncpg, which failed with a
         # traceback at the first connection (and `dmp serve` ran on, every query failing).
         ({"DMP_DATABASE_URL": "postgres://dmp@db/dmp?foo=bar"}, "DMP_DATABASE_URL: unknown parameter 'foo'"),
@@ -65,6 +71,10 @@ PRODUCTION = {
         ({"DMP_DATABASE_URL": "postgres://dmp@db/dmp?minsize=30"}, r"minsize \(30\) is greater than maxsize"),
         ({"DMP_DATABASE_URL": "postgres://dmp@db/dmp?minsize=5&maxsize=2"}, "minsize .5. is greater than"),
         ({"DMP_DATABASE_URL": "postgres://dmp@db/dmp?%0Afoo=1"}, r"unknown parameter '\\nfoo'"),
+        # The URL itself: Tortoise raised at the first connection, a traceback.
+        ({"DMP_DATABASE_URL": "postgres://dmp:s3cret@[::1/dmp"}, "DMP_DATABASE_URL: its host or port cannot"),
+        ({"DMP_DATABASE_URL": "postgres://dmp:s3cret@db:99999/dmp"}, "DMP_DATABASE_URL: its host or port"),
+        ({"DMP_DATABASE_URL": "postgres://dmp@db:abc/dmp"}, "DMP_DATABASE_URL: its host or port cannot"),
     ],
 )
 def test_a_bad_value_is_refused_with_a_line_naming_its_variable(
@@ -90,7 +100,7 @@ def test_the_database_url_parameters_operators_use_are_accepted(tmp_path: Path) 
                   "?host=/var/run/postgresql", "?ssl=verify-full", "?ssl=true&application_name=dmp",
                   "?max_inactive_connection_lifetime=0&max_queries=1000&statement_cache_size=0",
                   "?schema=dmp&target_session_attrs=primary"):
-        url = f"postgres://dmp:pw@db:5432/dmp{query}"
+        url = f"postgres://dmp:p[w]@db:5432/dmp{query}"  # brackets in a password are no host
         assert config.load({"DMP_DATA_DIR": str(tmp_path / "data"), "DMP_DATABASE_URL": url}
                            ).database_url == url
 

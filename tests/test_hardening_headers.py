@@ -84,6 +84,7 @@ async def production(smtp_server: SmtpServer) -> AsyncIterator[httpx.AsyncClient
         "DMP_DATA_DIR": str(TEST_DIR / "prod"), "DMP_PUBLIC_ORIGIN": PROD_ORIGIN,
         "DMP_DATA_KEY": secrets.token_hex(32), "DMP_AUDIT_KEY": secrets.token_hex(32),
         "DMP_SMTP_HOST": smtp_server.host, "DMP_SMTP_PORT": str(smtp_server.port),
+        "DMP_MAIL_FROM": "DMP <no-reply@dmp.example>",
     })
     config.reset(cfg)
     try:

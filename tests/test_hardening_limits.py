@@ -243,7 +243,7 @@ async def production() -> AsyncIterator[httpx.AsyncClient]:
         "DMP_ENV": "production", "DMP_DATABASE_URL": DB_URL,
         "DMP_DATA_DIR": str(TEST_DIR / "prod"), "DMP_PUBLIC_ORIGIN": "https://dmp.example",
         "DMP_DATA_KEY": secrets.token_hex(32), "DMP_AUDIT_KEY": secrets.token_hex(32),
-        "DMP_SMTP_HOST": "localhost",
+        "DMP_SMTP_HOST": "localhost", "DMP_MAIL_FROM": "DMP <no-reply@dmp.example>",
     })
     config.reset(cfg)
     try:
