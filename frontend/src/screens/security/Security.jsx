@@ -8,6 +8,7 @@ import { formatDateTime } from '../../lib/dates.js';
 import { createPasskey, passkeysSupported } from '../../lib/passkeys.js';
 import { clearDraft } from '../../lib/draft.js';
 import { forget } from '../../lib/kept.js';
+import { useSending } from '../../lib/sending.js';
 import { Link, navigate } from '../../router.jsx';
 import { session } from '../../session.js';
 import {
@@ -25,12 +26,13 @@ export function Security() {
 
   // Run `work`, then `after` with its result; when the server wants a fresh second factor,
   // ask for it and run both again (what follows a success must follow the retried one too).
-  const sensitive = async (work, after) => {
+  // `refused` says a refusal (by default at the top of the page; a form may say it beside itself).
+  const sensitive = async (work, after, refused = setFailure) => {
     setFailure(null);
     setNotice(null);
     const result = await work();
-    if (result?.code === 'FORBIDDEN') return setNeedFresh({ work, after });
-    if (result?.code) return setFailure(result);
+    if (result?.code === 'FORBIDDEN') return setNeedFresh({ work, after, refused });
+    if (result?.code) return refused(result);
     if (result && after) await after(result);
     return result;
   };
@@ -82,9 +84,9 @@ export function Security() {
         <FreshFactor
           onCancel={() => setNeedFresh(null)}
           onConfirmed={async () => {
-            const { work, after } = needFresh;
+            const { work, after, refused } = needFresh;
             setNeedFresh(null);
-            await sensitive(work, after);
+            await sensitive(work, after, refused);
             await query.refetch();
           }}
         />
@@ -154,7 +156,11 @@ export function Security() {
       </p>
 
       <h2>{t('security.password')}</h2>
-      <PasswordForm onChange={(v) => simple(CHANGE_PASSWORD, v, said('security.passwordChanged'))} />
+      <PasswordForm
+        onChange={(values, { changed, refused }) =>
+          sensitive(() => runMutation(CHANGE_PASSWORD, values), changed, refused)
+        }
+      />
 
       <h2>{t('contacts.title')}</h2>
       <p>
@@ -198,21 +204,37 @@ function PasskeyItem({ passkey, onRename, onRemove }) {
   );
 }
 
+// What was typed stays until the change is made: a refusal (a wrong current password) is said
+// beside the form, where the keyboard goes, and the fields are emptied on success only (also
+// after the second factor asked for on the way).
 function PasswordForm({ onChange }) {
   const [currentPassword, setCurrent] = useState('');
   const [newPassword, setNew] = useState('');
+  const [failure, setFailure] = useState(null);
+  const [notice, setNotice] = useState(null);
+  const [busy, send] = useSending();
+  const changed = () => {
+    setCurrent('');
+    setNew('');
+    setNotice(said('security.passwordChanged'));
+  };
+  const submit = (event) => {
+    event.preventDefault();
+    send(() => {
+      setFailure(null);
+      setNotice(null);
+      return onChange({ currentPassword, newPassword }, { changed, refused: setFailure });
+    });
+  };
   return (
-    <form
-      onSubmit={(e) => {
-        e.preventDefault();
-        onChange({ currentPassword, newPassword });
-        setCurrent('');
-        setNew('');
-      }}
-    >
+    <form onSubmit={submit} aria-busy={busy}>
+      {notice && <Notice>{notice}</Notice>}
+      <ErrorBox result={failure} focus />
       <Field label={t('security.currentPassword')} type="password" value={currentPassword} onInput={setCurrent} autocomplete="current-password" required />
       <Field label={t('reset.newPassword')} hint={t('activate.passwordHint')} type="password" value={newPassword} onInput={setNew} autocomplete="new-password" minLength={12} required />
-      <button type="submit">{t('security.changePassword')}</button>
+      <button type="submit" disabled={busy}>
+        {busy ? t('common.wait') : t('security.changePassword')}
+      </button>
     </form>
   );
 }
