@@ -226,11 +226,36 @@ def _row(line: int, end: int, value: Any) -> Row:
     return row
 
 
+# A care item takes a few hundred bytes: a line of more is no item (a file cut wrong, a binary
+# file), and is read past, not held, however long (a 200 MB line took 640 MB).
+MAX_LINE = 1 << 20
+TOO_LONG = f"the line is longer than {MAX_LINE // (1 << 20)} MB: not a care item"
+
+
+def read_line(handle: IO[bytes]) -> tuple[bytes, int]:
+    """The next physical line (b"" at the end) and its length in bytes; of a line longer than
+    MAX_LINE, only its first MAX_LINE bytes (the rest is read past)."""
+    raw = handle.readline(MAX_LINE + 1)
+    length = len(raw)
+    if length > MAX_LINE and not raw.endswith(b"\n"):
+        while (more := handle.readline(1 << 16)):
+            length += len(more)
+            if more.endswith(b"\n"):
+                break
+    return raw, length
+
+
 def ndjson_rows(handle: IO[bytes], offset: int, line: int) -> Iterator[Row]:
     handle.seek(offset)
-    for raw in handle:
-        offset += len(raw)
+    while True:
+        raw, length = read_line(handle)
+        if not raw:
+            break
+        offset += length
         line += 1
+        if length > MAX_LINE:
+            yield Row(line, offset, None, raw[:2000].decode("utf-8", "replace"), error=TOO_LONG)
+            continue
         if line == 1:
             raw = raw.removeprefix(b"\xef\xbb\xbf")
         if not raw.strip():
@@ -254,6 +279,12 @@ class _DecodedLines:
         # Whether a line read since the last `undecodable()` was not UTF-8: read as text with
         # replacement characters so that the record around it can be rejected whole.
         self.not_utf8 = False
+        self.too_long = False
+
+    def overlong(self) -> bool:
+        """Whether a line of the record just read was longer than MAX_LINE (and forget it)."""
+        found, self.too_long = self.too_long, False
+        return found
 
     def undecodable(self) -> bool:
         """Whether a line of the record just read was not UTF-8 (and forget it)."""
@@ -268,11 +299,14 @@ class _DecodedLines:
         return self
 
     def __next__(self) -> str:
-        raw = self.handle.readline()
+        raw, length = read_line(self.handle)
         if not raw:
             raise StopIteration
-        self.offset += len(raw)
+        self.offset += length
         self.line += 1
+        if length > MAX_LINE:  # rejected with the record it belongs to, as a line not UTF-8 is
+            self.too_long = True
+            raw = raw[:2000] + b"\n"
         if self.line == 1:
             raw = raw.removeprefix(b"\xef\xbb\xbf")
         try:
@@ -327,9 +361,14 @@ def csv_rows(handle: IO[bytes], offset: int, line: int, header_row: CsvHeader) -
         source.seek(header_row.end, header_row.lines)
     line = source.line
     source.undecodable()
+    source.overlong()
     for values in reader:
         first_line = line + 1
         line = source.line
+        if source.overlong():
+            source.undecodable()
+            yield Row(first_line, source.offset, None, [v[:2000] for v in values][:50], error=TOO_LONG)
+            continue
         if source.undecodable():  # a Latin-1 export, say: stored as read, its accents would be lost
             yield Row(first_line, source.offset, None, values,
                       error="not UTF-8 text (save the file in UTF-8)")

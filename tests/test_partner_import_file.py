@@ -8,6 +8,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from backend import clock
 from backend.domain.enums import AccessAction
 from backend.importprogress import Progress
@@ -514,3 +516,32 @@ async def test_a_csv_line_that_is_not_utf8_is_rejected_not_stored_garbled(tmp_pa
     rejected = [json.loads(x) for x in (tmp_path / "bad.ndjson").read_text().splitlines()]
     assert [(r["line"], r["message"]) for r in rejected] == [(3, "not UTF-8 text (save the file in UTF-8)")]
     assert [e.title for e in await Entry.filter(organization=INSURER)] == ["Sejour"]
+
+
+@pytest.mark.parametrize("kind", ["ndjson", "csv"])
+async def test_a_line_of_many_megabytes_is_rejected_unheld_and_the_run_goes_on(
+    tmp_path: Path, kind: str
+) -> None:
+    """A line no care item needs (3 MB): rejected, its start kept in the rejected file, and
+    the lines after it imported."""
+    await insurer_token()
+    ins = new_ins()
+    good = [medication_item(ins, n) for n in (1, 2)]
+    if kind == "ndjson":
+        body = (json.dumps(good[0]) + "\n" + "x" * 3_000_000 + "\n" + json.dumps(good[1]) + "\n").encode()
+    else:
+        fields = ["ins", "firstName", "lastName", "birthDate", "externalId", "section", "title", "date",
+                  "code"]
+        rows = [",".join(str(item[f]) for f in fields) for item in good]
+        body = ("\n".join([",".join(fields), rows[0], "y" * 3_000_000, rows[1]]) + "\n").encode()
+    path = tmp_path / f"big.{kind}"
+    path.write_bytes(body)
+
+    result = import_file(path, "--rejected-out", str(tmp_path / "bad.ndjson"))
+
+    assert result.returncode == 0, result.stderr
+    assert "2 accepted (2 created, 0 corrected, 0 unchanged), 1 rejected" in result.stdout
+    (rejected,) = [json.loads(x) for x in (tmp_path / "bad.ndjson").read_text().splitlines()]
+    assert rejected["message"] == "the line is longer than 1 MB: not a care item"
+    assert rejected["line"] == (2 if kind == "ndjson" else 3)
+    assert len(json.dumps(rejected)) < 10_000
