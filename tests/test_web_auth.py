@@ -147,3 +147,47 @@ async def test_practitioner_entry_typed_before_expiry_survives_the_login(
     assert await Entry.filter(title="Appendicectomie en 2010", record_id=record.id).count() == 1
     assert patient.id is not None
     await tab.context.close()
+
+
+async def test_emergency_profile_typed_before_expiry_survives_the_login(
+    server: Server, browser: Browser
+) -> None:
+    email = "urgence.expire@example.test"
+    patient, record = await factories.patient(email=email)
+    tab = await open_tab(browser, server, "kept-emergency", "mobile")
+    page = tab.page
+    await sign_in(tab, server, email)
+    await expect(page).to_have_url(f"{server.origin}/dossier")
+    await page.get_by_role("link", name="Urgence").click()
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Mon profil d'urgence")
+    await page.get_by_label("Groupe sanguin").select_option("AB+")
+    await page.get_by_role("button", name="Ajouter une personne").click()
+    await page.get_by_label("Nom", exact=True).fill("Claire Martin")
+    await page.get_by_label("Téléphone").fill("+33611223344")
+    await page.get_by_label("Lien (facultatif)").fill("sœur")
+    await page.get_by_label("Directives anticipées").fill("Pas de transfusion sans accord.")
+
+    await Session.filter(account_id=patient.id).delete()
+    await page.get_by_role("button", name="Enregistrer").click()
+    await expect(page).to_have_url(f"{server.origin}/connexion")
+    await sign_in(tab, server, email, fresh_page=False)
+    await expect(page).to_have_url(f"{server.origin}/urgence")
+    await expect(page.get_by_label("Groupe sanguin")).to_have_value("AB+")
+    await expect(page.get_by_label("Nom", exact=True)).to_have_value("Claire Martin")
+    await expect(page.get_by_label("Téléphone")).to_have_value("+33611223344")
+    await expect(page.get_by_label("Lien (facultatif)")).to_have_value("sœur")
+    await expect(page.get_by_label("Directives anticipées")).to_have_value("Pas de transfusion sans accord.")
+    await page.get_by_role("button", name="Enregistrer").click()
+    await expect(page.get_by_text("Enregistré.")).to_be_visible()
+    saved = await Record.get(id=record.id)
+    assert saved.blood_group == "AB+"
+    assert saved.advance_directives == "Pas de transfusion sans accord."
+    assert [c["name"] for c in saved.emergency_contacts] == ["Claire Martin"]
+
+    # Once saved, what is shown is the profile as stored: a change left unsaved on the way
+    # elsewhere is not brought back.
+    await page.get_by_label("Groupe sanguin").select_option("O-")
+    await page.get_by_role("link", name="Mon dossier", exact=True).click()
+    await page.get_by_role("link", name="Urgence").click()
+    await expect(page.get_by_label("Groupe sanguin")).to_have_value("AB+")
+    await tab.context.close()

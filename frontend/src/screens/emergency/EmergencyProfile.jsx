@@ -1,9 +1,11 @@
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { said, t } from '../../i18n/index.js';
 import { runMutation, useQuery } from '../../gql/hooks.js';
 import { Field, SelectField, TextArea } from '../../components/Field.jsx';
 import { RecordInactive } from '../../components/RecordInactive.jsx';
 import { ErrorBox, Loading, Notice } from '../../components/Status.jsx';
+import { forget, useKept } from '../../lib/kept.js';
+import { expired } from '../../session.js';
 import { MY_PROFILE, UPDATE } from './documents.js';
 
 const GROUPS = ['', 'A+', 'A-', 'B+', 'B-', 'AB+', 'AB-', 'O+', 'O-'];
@@ -20,10 +22,14 @@ export function EmergencyProfile() {
   return <ProfileForm initial={profile} onRefused={query.refetch} />;
 }
 
+// What is typed is kept (lib/kept.js) across a trip through the login screen after an expired
+// session, as the login page promises; it is forgotten once saved, or when the person leaves
+// the screen otherwise (coming back shows the profile as stored).
 function ProfileForm({ initial, onRefused }) {
-  const [bloodGroup, setBloodGroup] = useState(initial.bloodGroup ?? '');
-  const [directives, setDirectives] = useState(initial.advanceDirectives ?? '');
-  const [contacts, setContacts] = useState(initial.emergencyContacts.map((c) => ({ ...c, relation: c.relation ?? '' })));
+  const [bloodGroup, setBloodGroup] = useKept('emergency.bloodGroup', initial.bloodGroup ?? '');
+  const [directives, setDirectives] = useKept('emergency.directives', initial.advanceDirectives ?? '');
+  const [contacts, setContacts] = useKept('emergency.contacts', initial.emergencyContacts.map((c) => ({ ...c, relation: c.relation ?? '' })));
+  useEffect(() => () => expired.get() || forget('emergency.'), []);
   const [failure, setFailure] = useState(null);
   const [notice, setNotice] = useState(null);
 
@@ -43,6 +49,7 @@ function ProfileForm({ initial, onRefused }) {
     const result = await runMutation(UPDATE, { input });
     if (result.code === 'FORBIDDEN') onRefused(); // closed meanwhile (another tab): say so
     if (result.code) return setFailure(result);
+    forget('emergency.'); // saved: nothing typed is left to bring back
     setNotice(said('common.saved'));
   };
 
