@@ -191,3 +191,26 @@ async def test_emergency_profile_typed_before_expiry_survives_the_login(
     await page.get_by_role("link", name="Urgence").click()
     await expect(page.get_by_label("Groupe sanguin")).to_have_value("AB+")
     await tab.context.close()
+
+
+async def test_the_code_step_says_the_same_true_thing_whatever_the_password(
+    server: Server, browser: Browser
+) -> None:
+    email = "mauvais.mdp@example.test"
+    await factories.patient(email=email)
+    tab = await open_tab(browser, server, "code-step", "mobile")
+    page = tab.page
+    said = []
+    for password in ("pas-le-bon-mot-de-passe", factories.PASSWORD):
+        await page.goto("/connexion")
+        await page.get_by_label("Identifiant").fill(email)
+        await page.get_by_label("Mot de passe", exact=True).fill(password)
+        await page.get_by_role("button", name="Continuer").click()
+        await expect(page.get_by_role("heading", level=1)).to_have_text("Vérification")
+        notice = page.get_by_role("status").filter(has_text="un code à 6 chiffres")
+        await expect(notice).to_contain_text("Si le mot de passe est le bon, un code à 6 chiffres a été envoyé à")
+        said.append(await notice.inner_text())
+    # Nothing on the page tells a wrong password from a right one.
+    assert said[0] == said[1], said
+    await tab.check("code-step")
+    await tab.context.close()

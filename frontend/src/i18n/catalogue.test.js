@@ -29,4 +29,11 @@ describe('message catalogues', () => {
     expect(translate('de', 'nav.record')).toBe(fr['nav.record']);
     expect(translate('en', 'no.such.key')).toBe('no.such.key');
   });
+
+  it('word the sign-in code step so it stays true when no code was sent (a wrong password)', () => {
+    expect(translate('fr', 'login.codeSentIfPassword', { to: 'a***@x.fr' }))
+      .toBe('Si le mot de passe est le bon, un code à 6 chiffres a été envoyé à a***@x.fr.');
+    expect(translate('en', 'login.codeSentIfPassword', { to: 'a***@x.fr' }))
+      .toBe('If the password is correct, a 6-digit code has been sent to a***@x.fr.');
+  });
 });

@@ -50,6 +50,7 @@ export default {
   'login.passwordless': 'Sign in with a passkey',
   'login.secondFactor': 'Verification',
   'login.codeSent': 'A 6-digit code was sent to {to}.',
+  'login.codeSentIfPassword': 'If the password is correct, a 6-digit code has been sent to {to}.',
   'login.code': 'Code received',
   'login.codeHint': '6 digits, valid for 10 minutes.',
   'login.confirm': 'Confirm',

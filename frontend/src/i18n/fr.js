@@ -50,6 +50,7 @@ export default {
   'login.passwordless': "Se connecter avec une clé d'accès",
   'login.secondFactor': 'Vérification',
   'login.codeSent': 'Un code à 6 chiffres a été envoyé à {to}.',
+  'login.codeSentIfPassword': 'Si le mot de passe est le bon, un code à 6 chiffres a été envoyé à {to}.',
   'login.code': 'Code reçu',
   'login.codeHint': '6 chiffres, valable 10 minutes.',
   'login.confirm': 'Valider',

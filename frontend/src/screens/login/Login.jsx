@@ -68,7 +68,9 @@ export function Login() {
         {failureBox}
         {byCode && (
           <form onSubmit={complete}>
-            {attempt.codeSentTo && <Notice>{t('login.codeSent', { to: attempt.codeSentTo })}</Notice>}
+            {/* True whether or not a code went out: a wrong password gets the same step (a decoy), so
+                the page never tells whether the account exists or the password was right. */}
+            {attempt.codeSentTo && <Notice>{t('login.codeSentIfPassword', { to: attempt.codeSentTo })}</Notice>}
             <CodeField value={code} onInput={setCode} />
             <button type="submit" disabled={busy}>
               {t('login.confirm')}
