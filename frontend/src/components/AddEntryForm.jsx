@@ -45,8 +45,8 @@ export function AddEntryForm({ ins = null, sections, onAdded, onSend, onRefused 
 
   return (
     <form onSubmit={submit} aria-label={t('addEntry.title')}>
-      {notice && <Notice>{notice}</Notice>}
-      <ErrorBox result={failure} />
+      {notice && <Notice focus="lost">{notice}</Notice>}
+      <ErrorBox result={failure} focus="lost" />
       <SelectField label={t('record.filterSection')} value={current} onChange={setSection} options={sections.map((s) => [s, t(`section.${s}`)])} />
       <Field label={t('addEntry.entryTitle')} value={title} onInput={setTitle} required maxLength={200} />
       <Field label={t('addEntry.date')} type="date" value={date} onInput={setDate} required />

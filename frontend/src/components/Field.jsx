@@ -1,9 +1,12 @@
 import { useId } from 'preact/hooks';
+import { useFocusOnAppear } from '../lib/focus.js';
 import { t } from '../i18n/index.js';
 
 // A labelled input; every input on the page has a visible label and, if needed, a hint.
-export function Field({ label, hint, value, onInput, type = 'text', ...rest }) {
+// focus: the keyboard goes to it when it appears (a field the person just asked for).
+export function Field({ label, hint, value, onInput, type = 'text', focus = false, ...rest }) {
   const id = useId();
+  const input = useFocusOnAppear(focus);
   const hintId = hint ? `${id}-hint` : undefined;
   return (
     <div class="field">
@@ -14,6 +17,7 @@ export function Field({ label, hint, value, onInput, type = 'text', ...rest }) {
         </p>
       )}
       <input
+        ref={input}
         id={id}
         type={type}
         value={value}
@@ -26,9 +30,10 @@ export function Field({ label, hint, value, onInput, type = 'text', ...rest }) {
 }
 
 // The 6-digit code sent by e-mail or SMS, asked for the same way on every screen.
-export function CodeField({ value, onInput }) {
+export function CodeField({ value, onInput, focus = false }) {
   return (
     <Field
+      focus={focus}
       label={t('login.code')}
       hint={t('login.codeHint')}
       value={value}

@@ -1,4 +1,5 @@
-import { useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { focusIfLost } from '../lib/focus.js';
 import { t } from '../i18n/index.js';
 import { SECTIONS, timeline } from '../lib/sections.js';
 import { Field, SelectField } from './Field.jsx';
@@ -14,6 +15,13 @@ export function RecordTimeline({ record, onMore, actionsFor, ownRecord = false }
   const visible = SECTIONS.filter(([, field]) => record[field]);
   const entries = timeline(record, { section, from, to });
   const more = visible.filter(([name, field]) => (!section || section === name) && record[field].pageInfo.hasNextPage);
+  // A "More" that loaded a section's last page is gone: the keyboard goes to the count it changed.
+  const count = useRef(null);
+  const shown = useRef(entries.length);
+  useEffect(() => {
+    if (shown.current !== entries.length) focusIfLost(count.current);
+    shown.current = entries.length;
+  }, [entries.length]);
   return (
     <>
       <form class="filters" role="search" aria-label={t('record.filters')} onSubmit={(e) => e.preventDefault()}>
@@ -26,7 +34,9 @@ export function RecordTimeline({ record, onMore, actionsFor, ownRecord = false }
         <Field label={t('record.from')} type="date" value={from} onInput={setFrom} />
         <Field label={t('record.to')} type="date" value={to} onInput={setTo} />
       </form>
-      <p role="status">{t('record.count', { n: entries.length })}</p>
+      <p role="status" ref={count} tabIndex={-1}>
+        {t('record.count', { n: entries.length })}
+      </p>
       {entries.length === 0 ? (
         <Empty>{t('record.empty')}</Empty>
       ) : (

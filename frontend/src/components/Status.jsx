@@ -1,6 +1,6 @@
-import { useEffect, useRef } from 'preact/hooks';
 import { t, word } from '../i18n/index.js';
 import { errorDetail, errorMessageKey } from '../lib/errors.js';
+import { useFocusOnAppear } from '../lib/focus.js';
 
 export function Loading() {
   return (
@@ -15,13 +15,11 @@ export function Empty({ children }) {
 }
 
 // Explains a failed request by its code; the server's text only for BAD_USER_INPUT.
-// focus: the keyboard goes to it when it appears (a form's own refusal, said beside the form).
+// focus: the keyboard goes to it when it appears, always (true: a form's own refusal, said
+// beside the form) or if the control that had it is gone ('lost', lib/focus.js).
 export function ErrorBox({ result, code, focus = false }) {
   const key = errorMessageKey(code ?? result?.code);
-  const box = useRef(null);
-  useEffect(() => {
-    if (focus && key) box.current?.focus();
-  }, [focus, key, result]);
+  const box = useFocusOnAppear(key ? focus : false, result);
   if (!key) return null;
   const detail = errorDetail(result);
   return (
@@ -33,9 +31,11 @@ export function ErrorBox({ result, code, focus = false }) {
 }
 
 // `children` may be a message kept by said(): it is worded in the language of the moment.
-export function Notice({ children }) {
+// focus: as ErrorBox's; a notice usually takes it only if lost ('lost': the action's button is gone).
+export function Notice({ children, focus = false }) {
+  const box = useFocusOnAppear(focus, children);
   return (
-    <p class="notice" role="status">
+    <p class="notice" role="status" ref={box} tabIndex={focus ? -1 : undefined}>
       {word(children)}
     </p>
   );

@@ -95,3 +95,20 @@ describe('who added an entry', () => {
     expect(sourceKey('PRACTITIONER', true)).toBe('source.PRACTITIONER');
   });
 });
+
+describe('focus lost', () => {
+  it('is lost on the page body, nowhere, or on an element no longer in the page; kept anywhere else', async () => {
+    const { focusIfLost, focusLost } = await import('./focus.js');
+    const body = { isConnected: true };
+    const doc = (active) => ({ body, activeElement: active });
+    expect(focusLost(doc(body))).toBe(true);
+    expect(focusLost(doc(null))).toBe(true);
+    expect(focusLost(doc({ isConnected: false }))).toBe(true);
+    expect(focusLost(doc({ isConnected: true }))).toBe(false);
+    let focused = 0;
+    const target = (active) => ({ ownerDocument: doc(active), focus: () => (focused += 1) });
+    focusIfLost(target(body));
+    focusIfLost(target({ isConnected: true }));
+    expect(focused).toBe(1);
+  });
+});

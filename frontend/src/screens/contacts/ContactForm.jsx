@@ -83,12 +83,12 @@ export function ContactForm({ kind, now, known, onChanged, onStart, current }) {
         }}
       >
         {known && <p class="current">{now ? t(kind.current, { value: now }) : t(kind.none)}</p>}
-        {current && notice && <Notice>{notice}</Notice>}
-        {current && <ErrorBox result={failure} />}
+        {current && notice && <Notice focus="lost">{notice}</Notice>}
+        {current && <ErrorBox result={failure} focus="lost" />}
         {sentTo ? (
           <>
             <Notice>{t('login.codeSent', { to: sentTo })}</Notice>
-            <CodeField value={code} onInput={setCode} />
+            <CodeField value={code} onInput={setCode} focus />
             <div class="actions">
               <button type="submit" disabled={busy || !!waiting}>
                 {busy ? t('common.wait') : t('login.confirm')}

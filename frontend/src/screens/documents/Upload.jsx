@@ -72,8 +72,8 @@ export function Upload() {
     <section>
       <h1>{t('upload.title')}</h1>
       <p>{t('upload.intro')}</p>
-      {notice && <Notice>{notice}</Notice>}
-      <ErrorBox result={failure} />
+      {notice && <Notice focus="lost">{notice}</Notice>}
+      <ErrorBox result={failure} focus="lost" />
       {tooBig && (
         <p class="error" role="alert">
           {t('upload.tooBig')}

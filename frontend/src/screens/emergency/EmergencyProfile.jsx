@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { said, t } from '../../i18n/index.js';
 import { runMutation, useQuery } from '../../gql/hooks.js';
 import { Field, SelectField, TextArea } from '../../components/Field.jsx';
@@ -6,6 +6,7 @@ import { RecordInactive } from '../../components/RecordInactive.jsx';
 import { ErrorBox, Loading, Notice } from '../../components/Status.jsx';
 import { forget, useKept } from '../../lib/kept.js';
 import { expired } from '../../session.js';
+import { focusIfLost } from '../../lib/focus.js';
 import { MY_PROFILE, UPDATE } from './documents.js';
 
 const GROUPS = ['', 'A+', 'A-', 'B+', 'B-', 'AB+', 'AB-', 'O+', 'O-'];
@@ -32,6 +33,13 @@ function ProfileForm({ initial, onRefused }) {
   useEffect(() => () => expired.get() || forget('emergency.'), []);
   const [failure, setFailure] = useState(null);
   const [notice, setNotice] = useState(null);
+  // The row just added: the keyboard goes to its name. A row removed: back to "Add a person".
+  const [added, setAdded] = useState(null);
+  const addButton = useRef(null);
+  const [removed, setRemoved] = useState(0);
+  useEffect(() => {
+    if (removed) focusIfLost(addButton.current);
+  }, [removed]);
 
   const setContact = (i, name) => (value) => setContacts(contacts.map((c, j) => (j === i ? { ...c, [name]: value } : c)));
   const submit = async (event) => {
@@ -57,8 +65,8 @@ function ProfileForm({ initial, onRefused }) {
     <section>
       <h1>{t('emergency.title')}</h1>
       <p>{t('emergency.intro')}</p>
-      {notice && <Notice>{notice}</Notice>}
-      <ErrorBox result={failure} />
+      {notice && <Notice focus="lost">{notice}</Notice>}
+      <ErrorBox result={failure} focus="lost" />
       <form onSubmit={submit}>
         <SelectField label={t('emergency.bloodGroup')} value={bloodGroup} onChange={setBloodGroup} options={GROUPS.map((g) => [g, g || t('emergency.unknown')])} />
         <fieldset>
@@ -66,15 +74,31 @@ function ProfileForm({ initial, onRefused }) {
           {contacts.length === 0 && <p class="empty">{t('emergency.none')}</p>}
           {contacts.map((c, i) => (
             <div class="card" key={i} role="group" aria-label={t('emergency.contactN', { n: i + 1 })}>
-              <Field label={t('emergency.contactName')} value={c.name} onInput={setContact(i, 'name')} required />
+              <Field label={t('emergency.contactName')} value={c.name} onInput={setContact(i, 'name')} required focus={i === added} />
               <Field label={t('emergency.contactPhone')} type="tel" value={c.phone} onInput={setContact(i, 'phone')} required />
               <Field label={t('emergency.contactRelation')} value={c.relation} onInput={setContact(i, 'relation')} />
-              <button type="button" class="secondary" onClick={() => setContacts(contacts.filter((_, j) => j !== i))}>
+              <button
+                type="button"
+                class="secondary"
+                onClick={() => {
+                  setContacts(contacts.filter((_, j) => j !== i));
+                  setAdded(null);
+                  setRemoved(removed + 1);
+                }}
+              >
                 {t('emergency.removeContact', { n: i + 1 })}
               </button>
             </div>
           ))}
-          <button type="button" class="secondary" onClick={() => setContacts([...contacts, { name: '', phone: '', relation: '' }])}>
+          <button
+            type="button"
+            class="secondary"
+            ref={addButton}
+            onClick={() => {
+              setAdded(contacts.length);
+              setContacts([...contacts, { name: '', phone: '', relation: '' }]);
+            }}
+          >
             {t('emergency.addContact')}
           </button>
         </fieldset>

@@ -1,4 +1,5 @@
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
+import { focusIfLost } from '../../lib/focus.js';
 import { locale, t } from '../../i18n/index.js';
 import { runMutation, useQuery } from '../../gql/hooks.js';
 import { TextArea } from '../../components/Field.jsx';
@@ -13,26 +14,35 @@ export function EmergencyReview({ onReviewed }) {
   const [failure, setFailure] = useState(null);
   const [reporting, setReporting] = useState(null);
   const [comment, setComment] = useState('');
+  // The review just recorded: its buttons (or its report form) are gone, the keyboard goes to its heading.
+  const [reviewed, setReviewed] = useState(null);
   const list = query.data?.myEmergencyAccesses ?? [];
+  useEffect(() => {
+    if (reviewed) focusIfLost(document.getElementById(`review-title-${reviewed}`));
+  }, [reviewed, list]);
   if (query.code || list.length === 0) return null;
 
   const act = async (document, variables) => {
     setFailure(null);
+    setReviewed(null);
     const result = await runMutation(document, variables);
     if (result.code) return setFailure(result);
     setReporting(null);
     setComment('');
     await Promise.all([query.refetch(), onReviewed?.()]);
+    setReviewed(variables.id);
   };
 
   return (
     <>
       <h2>{t('review.title')}</h2>
-      <ErrorBox result={failure} />
+      <ErrorBox result={failure} focus="lost" />
       <ul class="cards">
         {list.map((r) => (
           <li class="card emergency-event" key={r.id}>
-            <h3>{t(`review.kind.${r.kind}`)}</h3>
+            <h3 id={`review-title-${r.id}`} tabIndex={-1}>
+              {t(`review.kind.${r.kind}`)}
+            </h3>
             {/* Describes the buttons below: each "It was justified" says about whom. */}
             <p class="meta" id={`review-${r.id}`}>
               {formatDateTime(r.openedAt, locale())} · {r.practitionerName} ({t(`profession.${r.profession}`)})

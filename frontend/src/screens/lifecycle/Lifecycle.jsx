@@ -32,8 +32,8 @@ export function Lifecycle() {
     const result = await runMutation(document, variables);
     if (result.code === 'FORBIDDEN' && onForbidden) return onForbidden();
     if (result.code) return setFailure(result);
+    await query.refetch(); // first: its button may go (close → reopen), the notice then takes the focus
     setNotice(message);
-    await query.refetch();
     return result;
   };
   // Deletion wants a second factor from the last minutes: ask for a code, then ask again.
@@ -52,8 +52,8 @@ export function Lifecycle() {
   return (
     <section>
       <h1>{t('lifecycle.title')}</h1>
-      {notice && <Notice>{notice}</Notice>}
-      <ErrorBox result={failure} />
+      {notice && <Notice focus="lost">{notice}</Notice>}
+      <ErrorBox result={failure} focus="lost" />
       {life && (
         <p>
           {t('lifecycle.status')} <strong>{t(`status.${life.status}`)}</strong>

@@ -95,8 +95,8 @@ export function Record() {
           {t('record.maskAll')}
         </button>
       </details>
-      {notice && <Notice>{notice}</Notice>}
-      <ErrorBox result={failure} />
+      {notice && <Notice focus="lost">{notice}</Notice>}
+      <ErrorBox result={failure} focus="lost" />
       <RecordTimeline record={record} onMore={more} actionsFor={actionsFor} ownRecord />
     </section>
   );

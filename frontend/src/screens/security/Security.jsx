@@ -1,4 +1,4 @@
-import { useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { locale, said, t } from '../../i18n/index.js';
 import { runMutation, useQuery } from '../../gql/hooks.js';
 import { Field } from '../../components/Field.jsx';
@@ -9,6 +9,7 @@ import { createPasskey, passkeysSupported } from '../../lib/passkeys.js';
 import { clearDraft } from '../../lib/draft.js';
 import { forget } from '../../lib/kept.js';
 import { useSending } from '../../lib/sending.js';
+import { focusIfLost } from '../../lib/focus.js';
 import { Link, navigate } from '../../router.jsx';
 import { session } from '../../session.js';
 import {
@@ -66,8 +67,8 @@ export function Security() {
     sensitive(
       () => runMutation(document, variables),
       async () => {
+        await query.refetch(); // first: its button may go (a session closed), the notice then takes the focus
         setNotice(message);
-        await query.refetch();
       },
     );
 
@@ -78,8 +79,8 @@ export function Security() {
   return (
     <section>
       <h1>{t('security.title')}</h1>
-      {notice && <Notice>{notice}</Notice>}
-      <ErrorBox result={failure} />
+      {notice && <Notice focus="lost">{notice}</Notice>}
+      <ErrorBox result={failure} focus="lost" />
       {needFresh && (
         <FreshFactor
           onCancel={() => setNeedFresh(null)}
@@ -173,9 +174,14 @@ export function Security() {
   );
 }
 
+// "Rename" opens the name's field, where the keyboard goes; once saved, back to "Rename".
 function PasskeyItem({ passkey, onRename, onRemove }) {
   const [renaming, setRenaming] = useState(false);
   const [name, setName] = useState(passkey.name);
+  const renameButton = useRef(null);
+  useEffect(() => {
+    if (!renaming) focusIfLost(renameButton.current);
+  }, [renaming]);
   return (
     <li class="card">
       <h3>{passkey.name}</h3>
@@ -185,12 +191,12 @@ function PasskeyItem({ passkey, onRename, onRemove }) {
       </p>
       {renaming ? (
         <form onSubmit={(e) => (e.preventDefault(), setRenaming(false), onRename(name.trim()))}>
-          <Field label={t('security.passkeyName')} value={name} onInput={setName} maxLength={60} required />
+          <Field label={t('security.passkeyName')} value={name} onInput={setName} maxLength={60} required focus />
           <button type="submit">{t('common.save')}</button>
         </form>
       ) : (
         <div class="actions">
-          <button type="button" class="secondary" onClick={() => setRenaming(true)}>
+          <button type="button" class="secondary" ref={renameButton} onClick={() => setRenaming(true)}>
             {t('security.rename')}
             <span class="visually-hidden"> {passkey.name}</span>
           </button>
@@ -228,7 +234,7 @@ function PasswordForm({ onChange }) {
   };
   return (
     <form onSubmit={submit} aria-busy={busy}>
-      {notice && <Notice>{notice}</Notice>}
+      {notice && <Notice focus="lost">{notice}</Notice>}
       <ErrorBox result={failure} focus />
       <Field label={t('security.currentPassword')} type="password" value={currentPassword} onInput={setCurrent} autocomplete="current-password" required />
       <Field label={t('reset.newPassword')} hint={t('activate.passwordHint')} type="password" value={newPassword} onInput={setNew} autocomplete="new-password" minLength={12} required />

@@ -77,8 +77,8 @@ export function Sharing() {
     <section>
       <h1>{t('sharing.title')}</h1>
       <p>{t('sharing.intro')}</p>
-      {notice && <Notice>{notice}</Notice>}
-      <ErrorBox result={failure} />
+      {notice && <Notice focus="lost">{notice}</Notice>}
+      <ErrorBox result={failure} focus="lost" />
 
       <h2>{t('sharing.treating')}</h2>
       {current.treatingPhysician ? (

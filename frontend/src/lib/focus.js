@@ -1,0 +1,28 @@
+// Where the keyboard goes when the control that had it is gone: removed with what it opened or
+// closed, or disabled while its action ran (the browser then gives the focus to the page body).
+// One rule on every screen: to the field that appears (a code, a name), else to the result
+// message (a notice, an error), else to the section's heading. Nothing moves a focus still in use.
+import { useEffect, useRef } from 'preact/hooks';
+
+export function focusLost(doc = globalThis.document) {
+  const active = doc?.activeElement;
+  return !active || active === doc.body || !active.isConnected;
+}
+
+// Focus `element` if the keyboard's focus was lost (see above).
+export function focusIfLost(element) {
+  if (element && focusLost(element.ownerDocument)) element.focus();
+}
+
+// A ref for an element that takes the focus when it appears (and when `again` changes):
+// `mode` true always (a field just asked for, a form's own refusal), 'lost' only if nobody has
+// it, false never.
+export function useFocusOnAppear(mode, again) {
+  const ref = useRef(null);
+  useEffect(() => {
+    if (!mode || !ref.current) return;
+    if (mode === 'lost') focusIfLost(ref.current);
+    else ref.current.focus();
+  }, [mode, again]);
+  return ref;
+}
