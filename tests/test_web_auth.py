@@ -208,7 +208,8 @@ async def test_the_code_step_says_the_same_true_thing_whatever_the_password(
         await page.get_by_role("button", name="Continuer").click()
         await expect(page.get_by_role("heading", level=1)).to_have_text("Vérification")
         notice = page.get_by_role("status").filter(has_text="un code à 6 chiffres")
-        await expect(notice).to_contain_text("Si le mot de passe est le bon, un code à 6 chiffres a été envoyé à")
+        await expect(notice).to_contain_text(
+            "Si le mot de passe est le bon, un code à 6 chiffres a été envoyé à")
         said.append(await notice.inner_text())
     # Nothing on the page tells a wrong password from a right one.
     assert said[0] == said[1], said

@@ -19,7 +19,8 @@ __all__ = ["browser", "server"]
 
 pytestmark = pytest.mark.browser
 
-BREAK_GLASS = "mutation($ins: String!, $reason: String!) { openBreakGlass(ins: $ins, reason: $reason) { mode } }"
+BREAK_GLASS = ("mutation($ins: String!, $reason: String!)"
+               " { openBreakGlass(ins: $ins, reason: $reason) { mode } }")
 
 
 async def not_on_body(page: Page) -> None:
@@ -100,7 +101,8 @@ async def test_a_result_message_takes_the_focus_the_button_had(server: Server, b
         files=[{"name": "radio.png", "mimeType": "image/png", "buffer": PNG}])
     await page.get_by_label("Titre du document").fill("Radio")
     await page.get_by_role("button", name="Envoyer le document").click()
-    await expect(page.get_by_role("status").filter(has_text="« Radio » est ajouté à votre dossier.")).to_be_focused()
+    added = page.get_by_role("status").filter(has_text="« Radio » est ajouté à votre dossier.")
+    await expect(added).to_be_focused()
 
     # /partage: "Share these sections" (its picker closes) → the notice.
     await page.get_by_role("link", name="Partage").click()
@@ -113,10 +115,11 @@ async def test_a_result_message_takes_the_focus_the_button_had(server: Server, b
 
     # /historique: the report sent (its form gone) → the review's heading.
     await page.get_by_role("link", name="Historique des accès").click()
-    review = page.locator("li.card", has_text="Patient inconscient aux urgences").filter(has_text="À examiner")
+    emergency = page.locator("li.card", has_text="Patient inconscient aux urgences")
+    review = emergency.filter(has_text="À examiner")
     await review.get_by_role("button", name="Signaler comme injustifié").click()
     await review.get_by_role("button", name="Envoyer le signalement").click()
-    reported = page.locator("li.card", has_text="Patient inconscient aux urgences").filter(has_text="Vous l'avez signalé")
+    reported = emergency.filter(has_text="Vous l'avez signalé")
     await expect(reported.get_by_role("heading", name="Bris de glace")).to_be_focused()
 
     # /mon-compte: close, then reopen (each button replaced by the other) → the notice.

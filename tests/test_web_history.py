@@ -19,7 +19,8 @@ __all__ = ["browser", "server"]
 pytestmark = pytest.mark.browser
 
 READ = "query($ins: String!) { patientRecord(ins: $ins) { ins medications(first: 5) { totalCount } } }"
-BREAK_GLASS = "mutation($ins: String!, $reason: String!) { openBreakGlass(ins: $ins, reason: $reason) { mode } }"
+BREAK_GLASS = ("mutation($ins: String!, $reason: String!)"
+               " { openBreakGlass(ins: $ins, reason: $reason) { mode } }")
 
 
 async def test_the_person_filter_follows_the_language(server: Server, browser: Browser) -> None:
