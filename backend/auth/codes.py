@@ -85,10 +85,11 @@ async def send_code(
     ])
     subject, why = _WORDING[purpose]
     text = f"Votre code DMP {why} : {code}\nIl expire dans 10 minutes. Ne le communiquez à personne.\n"
+    # Urgent: the code lives 10 minutes, and must not wait behind a bulk of notices.
     if channel == CodeChannel.SMS:
-        await enqueue_sms(address, text, account_id=account.id)
+        await enqueue_sms(address, text, account_id=account.id, urgent=True)
         return mask_phone(address)
-    await enqueue_email(address, subject, text, account_id=account.id)
+    await enqueue_email(address, subject, text, account_id=account.id, urgent=True)
     return mask_email(address)
 
 

@@ -32,7 +32,10 @@ class OutboxMessage(Model):
     claimed_until = fields.DatetimeField(null=True)
     sent_at = fields.DatetimeField(null=True)
     last_error = fields.CharField(max_length=300, null=True)
+    # A short-lived code (sign-in, reset, contact, fresh factor): sent before the other due
+    # messages, which may be thousands (an insurer's import) and would outlast it.
+    urgent = fields.BooleanField(default=False, db_default=False)
 
     class Meta:
         table = "outbox_message"
-        indexes = (("sent_at", "next_attempt_at"),)
+        indexes = (("sent_at", "next_attempt_at"), ("sent_at", "urgent", "next_attempt_at"))

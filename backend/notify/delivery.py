@@ -2,9 +2,10 @@
 
 A crash between sending and marking may send a message twice; it never loses one. A message
 that can never be sent as it stands (senders.Undeliverable) is marked failed once, not retried.
-However many processes deliver at once, a message is tried once per due time: only a message
-still due and unclaimed can be claimed, so one that another process has just failed (and
-pushed back) is not tried again before its back-off.
+Short-lived codes (`urgent`) go before the other messages due. However many processes
+deliver at once, a message is tried once per due time: only a message still due and
+unclaimed can be claimed, so one that another process has just failed (and pushed back) is
+not tried again before its back-off.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from tortoise.expressions import F, Q
 
@@ -38,9 +40,15 @@ async def deliver_due(
     """Send what is due; returns (sent, failed). `senders` keeps the senders made, from one
     call to the next (the worker's: an SMS plug-in's client lives as long as the worker)."""
     now = clock.now()
-    due = await OutboxMessage.filter(
-        Q(sent_at=None), Q(next_attempt_at__lte=now), Q(claimed_until=None) | Q(claimed_until__lt=now)
-    ).order_by("created_at").limit(limit).values_list("id", flat=True)
+    due: list[Any] = []  # ids (values_list(flat=True) is typed as tuples)
+    # Short-lived codes first, then the rest, each oldest first: a code queued behind an
+    # insurer's thousands of activation e-mails would expire before its turn.
+    for urgent in (True, False):
+        if len(due) < limit:
+            due += await OutboxMessage.filter(
+                Q(sent_at=None), Q(urgent=urgent), Q(next_attempt_at__lte=now),
+                Q(claimed_until=None) | Q(claimed_until__lt=now),
+            ).order_by("created_at").limit(limit - len(due)).values_list("id", flat=True)
     # Each channel's sender is made when a message of that channel is due: one that cannot
     # be made fails its own messages (retried later), not the other channel's.
     makers = {OutboxChannel.EMAIL: email_sender, OutboxChannel.SMS: sms_sender}

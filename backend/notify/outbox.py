@@ -13,7 +13,8 @@ from backend.models import OutboxMessage
 _INSERT = (
     'INSERT INTO "outbox_message" ("id", "channel", "recipient", "subject", "body", "account_id",'
     ' "record_id", "created_at", "attempts", "next_attempt_at", "claimed_until", "sent_at",'
-    ' "last_error") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, $8, NULL, NULL, NULL) RETURNING *'
+    ' "last_error", "urgent") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, $8, NULL, NULL, NULL, $9)'
+    ' RETURNING *'
 )
 
 
@@ -25,10 +26,13 @@ async def enqueue(
     *,
     account_id: uuid.UUID | None = None,
     record_id: uuid.UUID | None = None,
+    urgent: bool = False,
     using_db: Any = None,
 ) -> OutboxMessage:
+    """`urgent`: a short-lived code, delivered before the other messages due (delivery.py)."""
     return await sql.inserted(OutboxMessage, _INSERT, [
         uuid.uuid4(), channel.value, recipient, subject, body, account_id, record_id, clock.now(),
+        urgent,
     ], using_db)
 
 
