@@ -106,6 +106,20 @@ def postgres_parameters(url: str) -> dict[str, list[str]]:
     return parse_qs(query)
 
 
+def _sqlite_url(url: str) -> None:
+    """A SQLite URL's parameters as Tortoise reads them at the first connection (where a bad
+    one was a traceback); the refusal names none of them, as for PostgreSQL."""
+    from tortoise.backends.base.config_generator import expand_db_url
+
+    try:
+        expand_db_url(url)
+    except Exception:  # noqa: BLE001 - Tortoise's ValueError or ConfigurationError alike
+        raise ConfigError(
+            "DMP_DATABASE_URL: a parameter of this SQLite URL cannot be read "
+            "(e.g. sqlite:///var/lib/dmp/dmp.sqlite3?journal_size_limit=16384)"
+        ) from None
+
+
 def _postgres_url(url: str) -> None:
     """Every parameter of a PostgreSQL URL known, with a value that can be used. The refusal
     names the parameter, never its value (the URL may hold a password)."""
@@ -283,10 +297,14 @@ def load(environ: dict[str, str] | None = None) -> Settings:
         raise ConfigError(f"DMP_ENV must be development or production, got {env_name!r}")
     data_dir = Path(env.get("DMP_DATA_DIR", "./var") or "./var").resolve()
     database_url = env.get("DMP_DATABASE_URL", "") or f"sqlite://{data_dir / 'dmp.sqlite3'}"
-    if not database_url.startswith(("sqlite://", "postgres://", "asyncpg://", "psycopg://")):
+    # asyncpg:// is Tortoise's name for postgres://; psycopg:// would need a driver the
+    # service does not install (a traceback at the first connection).
+    if not database_url.startswith(("sqlite://", "postgres://", "asyncpg://")):
         raise ConfigError("DMP_DATABASE_URL must start with sqlite:// or postgres://")
     if database_url.startswith(("postgres://", "asyncpg://")):
         _postgres_url(database_url)
+    else:
+        _sqlite_url(database_url)
     origin = (env.get("DMP_PUBLIC_ORIGIN", "") or "http://localhost:8000").rstrip("/")
     parts = urlsplit(origin)
     if parts.scheme not in {"http", "https"} or not parts.hostname or parts.path:

@@ -75,6 +75,10 @@ PRODUCTION = {
         ({"DMP_DATABASE_URL": "postgres://dmp:s3cret@[::1/dmp"}, "DMP_DATABASE_URL: its host or port cannot"),
         ({"DMP_DATABASE_URL": "postgres://dmp:s3cret@db:99999/dmp"}, "DMP_DATABASE_URL: its host or port"),
         ({"DMP_DATABASE_URL": "postgres://dmp@db:abc/dmp"}, "DMP_DATABASE_URL: its host or port cannot"),
+        ({"DMP_DATABASE_URL": "sqlite:///tmp/dmp.sqlite3?journal_size_limit=abc"},
+         "DMP_DATABASE_URL: a parameter of this SQLite URL cannot be read"),
+        # A driver the service does not install: a traceback at the first connection.
+        ({"DMP_DATABASE_URL": "psycopg://dmp@db/dmp"}, "DMP_DATABASE_URL must start with sqlite:// or postgres://"),
     ],
 )
 def test_a_bad_value_is_refused_with_a_line_naming_its_variable(
