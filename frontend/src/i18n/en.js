@@ -274,6 +274,7 @@ export default {
   "history.count": "{n} event(s)",
   "history.emergency": "Emergency",
   "history.reason": "Stated reason: {reason}",
+  "history.detail": "Details: {reason}",
   "history.person": "Person",
   "history.onlyThis": "Only this person",
   "history.onlyActor": "Only {who}'s events are shown.",

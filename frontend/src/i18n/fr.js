@@ -274,6 +274,7 @@ export default {
   "history.count": "{n} événement(s)",
   "history.emergency": "Urgence",
   "history.reason": "Motif indiqué : {reason}",
+  "history.detail": "Détail : {reason}",
   "history.person": "Personne",
   "history.onlyThis": "Seulement cette personne",
   "history.onlyActor": "Seuls les événements de {who} sont affichés.",

@@ -13,3 +13,12 @@ export function historyFilter({ from = '', to = '', action = '', mode = '', acto
   if (mode) filter.modes = [mode];
   return Object.keys(filter).length ? filter : null;
 }
+
+// Events whose reason a person wrote (the practitioner's justification of an emergency
+// access); the others' reason is a detail the service wrote (who was granted, which format).
+const STATED = new Set(['BREAK_GLASS_OPENED', 'REGULATOR_ACCESS']);
+
+// The catalogue key that introduces an event's reason.
+export function reasonKey(action) {
+  return STATED.has(action) ? 'history.reason' : 'history.detail';
+}

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { entryInput, writableSections } from './entryInput.js';
-import { historyFilter } from './history.js';
+import { historyFilter, reasonKey } from './history.js';
 import { timeline } from './sections.js';
 import { emergencyOffer } from './access.js';
 import { recordDocument, sectionPageDocument } from '../gql/entries.js';
@@ -110,5 +110,14 @@ describe('focus lost', () => {
     focusIfLost(target(body));
     focusIfLost(target({ isConnected: true }));
     expect(focused).toBe(1);
+  });
+});
+
+describe('reasonKey', () => {
+  it('calls a reason "stated" only where a person wrote it', () => {
+    expect(reasonKey('BREAK_GLASS_OPENED')).toBe('history.reason');
+    expect(reasonKey('REGULATOR_ACCESS')).toBe('history.reason');
+    expect(reasonKey('SHARING_CHANGED')).toBe('history.detail');
+    expect(reasonKey('RECORD_EXPORTED')).toBe('history.detail');
   });
 });
