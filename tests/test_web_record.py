@@ -272,6 +272,11 @@ async def test_granted_practitioner_reads_and_adds_an_entry(server: Server, brow
     await tab.check("granted-view")
 
     form = page.get_by_role("form", name="Ajouter une information")
+    # The date of care cannot be picked in the future, as on the patient's own form.
+    today = await page.evaluate(
+        "() => { const d = new Date(); d.setMinutes(d.getMinutes() - d.getTimezoneOffset());"
+        " return d.toISOString().slice(0, 10); }")
+    await expect(form.get_by_label("Date des soins")).to_have_attribute("max", today)
     await form.get_by_label("Rubrique").select_option("ALLERGIES")
     await form.get_by_label("Intitulé").fill("Allergie aux arachides")
     await form.get_by_label("Substance").fill("arachide")

@@ -49,7 +49,7 @@ export function AddEntryForm({ ins = null, sections, onAdded, onSend, onRefused 
       <ErrorBox result={failure} focus="lost" />
       <SelectField label={t('record.filterSection')} value={current} onChange={setSection} options={sections.map((s) => [s, t(`section.${s}`)])} />
       <Field label={t('addEntry.entryTitle')} value={title} onInput={setTitle} required maxLength={200} />
-      <Field label={t('addEntry.date')} type="date" value={date} onInput={setDate} required />
+      <Field label={t('addEntry.date')} type="date" value={date} onInput={setDate} max={localToday()} required />
       <Field label={t('detail.code')} value={code} onInput={setCode} />
       {fields.map((f) => (
         <Field key={`${current}-${f}`} label={t(`detail.${f}`)} value={details[f] ?? ''} onInput={(v) => setDetails({ ...details, [f]: v })} />

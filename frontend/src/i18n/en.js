@@ -479,7 +479,7 @@ export default {
   "reason.TOO_MANY_ITEMS": "{maxItems} items at most per import.",
 
   "field.title": "Title",
-  "field.date": "Date",
+  "field.date": "Date of care",
   "field.name": "Name",
   "field.ins": "INS",
   "field.firstName": "First name",

@@ -479,7 +479,7 @@ export default {
   "reason.TOO_MANY_ITEMS": "{maxItems} éléments au plus par import.",
 
   "field.title": "Titre",
-  "field.date": "Date",
+  "field.date": "Date des soins",
   "field.name": "Nom",
   "field.ins": "INS",
   "field.firstName": "Prénom",

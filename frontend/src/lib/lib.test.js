@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { formatCountdown, formatDate, formatDateTime, inPeriod, localToday, parseDay } from './dates.js';
 import { errorCode, errorDetail, errorMessageKey, fieldLabel, isUnauthenticated } from './errors.js';
-import { setLanguage } from '../i18n/index.js';
+import { setLanguage, t } from '../i18n/index.js';
 import { appendPage, clampFirst, nextPageVariables, nodes } from './paging.js';
 import { insKeyValid, normalizeIns } from './ins.js';
 
@@ -88,6 +88,10 @@ describe('error codes', () => {
 
   it('names the directory search as the page does (the API says `search`)', () => {
     expect(fieldLabel('search')).toBe('Recherche');
+  });
+
+  it('names an entry\'s date as its form labels it', () => {
+    expect(fieldLabel('date')).toBe(t('addEntry.date'));
   });
 });
 
