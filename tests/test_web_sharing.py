@@ -55,7 +55,8 @@ async def test_revoke_block_treating_physician_and_emergency_preferences(
     assert await Grant.filter(record_id=record.id).count() == 1
     # Found again, the nurse's sections are edited in one picker, which shows what she has.
     await find(nurse.last_name)
-    await results.get_by_role("button", name="Partager avec").click()
+    await expect(results.get_by_role("button", name="Partager avec")).to_have_count(0)
+    await results.get_by_role("button", name="Modifier les rubriques").click()
     await expect(page.get_by_role("button", name="Partager ces rubriques")).to_have_count(1)
     await expect(results.get_by_label("Vaccinations")).to_be_checked()
     await page.get_by_role("button", name="Annuler").click()
@@ -78,6 +79,11 @@ async def test_revoke_block_treating_physician_and_emergency_preferences(
     await results.get_by_role("button", name="Désigner comme médecin traitant").click()
     named = f"{doctor.display_name} est désormais votre médecin traitant."
     await expect(page.get_by_text(named)).to_be_visible()
+    # Found again, the treating physician is said to be one, with nothing to offer.
+    await find(doctor.last_name)
+    is_treating = "C'est votre médecin traitant : il voit toutes les rubriques."
+    await expect(results.get_by_text(is_treating)).to_be_visible()
+    await expect(results.get_by_role("button")).to_have_count(0)
 
     # Oppose break-glass.
     await page.get_by_label("Autoriser l'accès d'urgence (« bris de glace »)").uncheck()

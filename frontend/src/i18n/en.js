@@ -251,6 +251,7 @@ export default {
   "sharing.block": "Block",
   "sharing.blockedDone": "{who} is blocked: no access, not even in an emergency.",
   "sharing.isBlocked": "You have blocked this professional.",
+  "sharing.isTreating": "This is your treating physician: they see every section.",
   "sharing.blocked": "Blocked professionals",
   "sharing.noBlocked": "No blocked professional.",
   "sharing.unblock": "Unblock",

@@ -251,6 +251,7 @@ export default {
   "sharing.block": "Bloquer",
   "sharing.blockedDone": "{who} est bloqué(e) : aucun accès, même en urgence.",
   "sharing.isBlocked": "Vous avez bloqué ce professionnel.",
+  "sharing.isTreating": "C'est votre médecin traitant : il voit toutes les rubriques.",
   "sharing.blocked": "Professionnels bloqués",
   "sharing.noBlocked": "Aucun professionnel bloqué.",
   "sharing.unblock": "Débloquer",

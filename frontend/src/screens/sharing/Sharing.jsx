@@ -137,10 +137,13 @@ export function Sharing() {
               <p class="meta">RPPS {p.rpps}</p>
               {blocked.has(p.id) ? (
                 <p>{t('sharing.isBlocked')}</p>
+              ) : p.id === current.treatingPhysician?.id ? (
+                // Sees every section already, and cannot be blocked while named.
+                <p>{t('sharing.isTreating')}</p>
               ) : (
                 <div class="actions">
                   <button type="button" onClick={() => edit(`found:${p.id}`)}>
-                    {t('sharing.shareWith')}
+                    {t(granted.has(p.id) ? 'sharing.edit' : 'sharing.shareWith')}
                     <span class="visually-hidden"> {p.displayName}</span>
                   </button>
                   {p.profession === 'medecin' && (
