@@ -222,7 +222,8 @@ async def test_notices_go_when_another_action_starts(server: Server, browser: Br
     granted = page.get_by_text(f"Accès accordé à {nurse.display_name}.")
     await expect(granted).to_be_visible()
     await page.get_by_role("button", name="Rechercher", exact=True).click()
-    await expect(results.get_by_role("button", name="Partager avec")).to_be_visible()
+    # Found again, now granted: her sections are changed, not shared anew.
+    await expect(results.get_by_role("button", name="Modifier les rubriques")).to_be_visible()
     await expect(granted).to_have_count(0)
 
     # Documents: the notice of an added entry goes when a document is uploaded, and back.
