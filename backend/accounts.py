@@ -9,10 +9,12 @@ from dataclasses import dataclass
 from tortoise.transactions import in_transaction
 
 from backend import clock
+from backend.audit.collector import AccessLog
+from backend.audit.writer import Actor
 from backend.auth.contacts import normalize_email, normalize_phone
 from backend.auth.passwords import WeakPassword, check_strength, hash_password
 from backend.auth.secrets_util import digest, new_token
-from backend.domain.enums import Profession, RecordStatus, Role
+from backend.domain.enums import AccessAction, Profession, RecordStatus, Role
 from backend.domain.identifiers import InvalidIdentifier, normalize_ins, normalize_rpps
 from backend.models import Account, ApiToken, Practitioner, Record
 
@@ -45,6 +47,8 @@ _OPTIONS_OF = {
     Role.PRACTITIONER: ("--rpps", "--profession", "--city", "--regulator"),
 }
 OLDEST_BIRTH_DATE = dt.date(1900, 1, 1)
+# Who provisioned a record, as its owner reads it in the access history.
+OPERATOR = "Exploitant du DMP"
 
 
 def _visible(text: str) -> bool:
@@ -101,8 +105,15 @@ def validate(new: NewAccount) -> None:
         raise ProvisioningError(str(exc)) from None
 
 
-async def create_account(new: NewAccount) -> Account:
-    """Create an account; a patient gets an ACTIVE record with a verified contact."""
+async def create_account(new: NewAccount, *, command: str | None = None) -> Account:
+    """Create an account; a patient gets an ACTIVE record with a verified contact.
+
+    `command` names the operator command that provisions it (`dmp create-account`): a
+    patient's record then starts with its RECORD_ACTIVATED event, by the operator, written in
+    the transaction that creates it, as a record activated on the web page starts with its own
+    (without an event, a record has no chain head for `dmp audit anchor`). Test fixtures give
+    no command: their records start with no event.
+    """
     validate(new)
     email = new.email.lower()
     if await Account.filter(email=email).exists():
@@ -128,7 +139,7 @@ async def create_account(new: NewAccount) -> Account:
             if not (new.ins and new.birth_date):
                 raise ProvisioningError("a patient needs --ins and --birth-date")
             now = clock.now()
-            await Record.create(
+            record = await Record.create(
                 using_db=conn,
                 ins=new.ins,
                 owner=account,
@@ -138,6 +149,11 @@ async def create_account(new: NewAccount) -> Account:
                 status=RecordStatus.ACTIVE,
                 activated_at=now,
             )
+            if command is not None:
+                await AccessLog(Actor(None, OPERATOR, None, Role.SUPPORT.value)).record_change(
+                    record.id, AccessAction.RECORD_ACTIVATED,
+                    reason=f"dossier créé et activé par l'exploitant ({command})",
+                )
         elif new.role == Role.PRACTITIONER:
             if not (new.rpps and new.profession):
                 raise ProvisioningError("a practitioner needs --rpps and --profession")

@@ -10,15 +10,12 @@ import sqlite3
 import sys
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from tortoise.exceptions import BaseORMException
 
 from backend import accounts, config, db
 from backend.domain.enums import Profession, Role
-
-if TYPE_CHECKING:
-    from backend.models import Account
 
 
 class CommandError(Exception):
@@ -103,35 +100,8 @@ def cmd_create_account(args: argparse.Namespace) -> None:
         regulator=args.regulator,
     )
     accounts.validate(new)  # before touching the database
-    account = asyncio.run(_with_db(lambda: _provision(new)))
+    account = asyncio.run(_with_db(lambda: accounts.create_account(new, command="dmp create-account")))
     print(f"created {args.role} account {account.id} <{account.email}>")
-
-
-# Who provisioned a record, as its owner reads it in the access history.
-OPERATOR = "Exploitant du DMP"
-
-
-async def _provision(new: accounts.NewAccount) -> Account:
-    """The account, and a patient's record with its first access event, in one transaction:
-    a record without events has no chain head, so `dmp audit anchor` did not cover it (a
-    record activated on the web page has its RECORD_ACTIVATED event from the start)."""
-    from tortoise.transactions import in_transaction
-
-    from backend.audit.collector import AccessLog
-    from backend.audit.writer import Actor
-    from backend.domain.enums import AccessAction
-    from backend.models import Record
-
-    async with in_transaction():
-        account = await accounts.create_account(new)
-        if new.role == Role.PATIENT:
-            record = await Record.get(owner_id=account.id)
-            log = AccessLog(Actor(None, OPERATOR, None, Role.SUPPORT.value))
-            await log.record_change(
-                record.id, AccessAction.RECORD_ACTIVATED,
-                reason="dossier créé et activé par l'exploitant (dmp create-account)",
-            )
-    return account
 
 
 def cmd_create_token(args: argparse.Namespace) -> None:

@@ -48,7 +48,7 @@ async def seed() -> None:
             await accounts.create_account(accounts.NewAccount(
                 role=Role.PATIENT, email=email, password=DEMO_PASSWORD, first_name=first,
                 last_name=last, ins=ins, birth_date=birth, phone="+33600000000",
-            ))
+            ), command="dmp seed-demo")
         lines.append(f"  patient       {email:28} INS {ins}")
     for email, first, last, body, profession, city, regulator in PRACTITIONERS:
         rpps = demo_rpps(body)

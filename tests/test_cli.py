@@ -176,6 +176,30 @@ async def test_migrate_twice_and_seed_demo_twice_change_nothing() -> None:
             await ApiToken.all().count()) == counts
 
 
+async def test_seed_demo_records_start_with_their_creation_event_and_are_anchored(tmp_path: Path) -> None:
+    """`seed-demo` provisioned its patients without the creation event `create-account` writes:
+    their histories began with whatever the demo did next. Now each record's first event is its
+    RECORD_ACTIVATED by the operator, and `audit anchor` and `verify --anchor` cover every record."""
+    seed = run_dmp("seed-demo")
+    assert seed.returncode == 0, seed.stderr
+    records = await Record.all()
+    assert len(records) == 3
+    for record in records:
+        first = await AccessEvent.get(record_id=record.id, seq=1)
+        assert (first.action, first.actor_id, first.actor_name, first.reason) == (
+            "RECORD_ACTIVATED", None, "Exploitant du DMP",
+            "dossier créé et activé par l'exploitant (dmp seed-demo)")
+    heads = tmp_path / "heads.json"
+    anchor = run_dmp("audit", "anchor", "--out", str(heads))
+    assert anchor.returncode == 0, anchor.stderr
+    assert sorted(head["record"] for head in json.loads(heads.read_text())["heads"]) == sorted(
+        str(record.id) for record in records)
+    verified = run_dmp("audit", "verify", "--anchor", str(heads))
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    assert "access history intact: 3 record(s)" in verified.stdout
+    assert "; 3 anchored head(s) reached" in verified.stdout
+
+
 def test_bad_configuration_stops_with_a_line_naming_the_variable() -> None:
     result = run_dmp("migrate", DMP_SMTP_PORT="not-a-port")
     assert result.returncode == 1
