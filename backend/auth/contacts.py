@@ -6,6 +6,9 @@ import hashlib
 import hmac
 import re
 import unicodedata
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 import idna
 
@@ -73,6 +76,25 @@ def destination(account: Account) -> tuple[CodeChannel, str]:
 def masked_destination(account: Account) -> str:
     channel, address = destination(account)
     return mask_phone(address) if channel == CodeChannel.SMS else mask_email(address)
+
+
+@dataclass(frozen=True)
+class OwnContacts:
+    """What an account is shown of its own sign-in settings: its contacts and code channel."""
+
+    email: str | None
+    phone: str | None
+    code_channel: CodeChannel
+
+
+async def load_own_contacts(account_ids: Sequence[uuid.UUID]) -> list[OwnContacts | None]:
+    """Each account's own contacts, in one statement (a per-request loader's batch)."""
+    rows = await Account.filter(id__in=list(account_ids)).values_list("id", "email", "phone", "code_channel")
+    found = {
+        account_id: OwnContacts(email or None, phone or None, CodeChannel(channel))
+        for account_id, email, phone, channel in rows
+    }
+    return [found.get(account_id) for account_id in account_ids]
 
 
 def decoy_destination(identifier: str) -> str:

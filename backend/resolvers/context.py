@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import uuid
+from dataclasses import dataclass, field
 
 import strawberry
 from starlette.requests import Request
 from starlette.responses import Response
+from strawberry.dataloader import DataLoader
 
 from backend.audit.collector import AccessLog
 from backend.audit.writer import Actor
+from backend.auth.contacts import OwnContacts, load_own_contacts
 from backend.auth.viewer import Viewer
 from backend.authz.decision import ViewerFacts
 from backend.authz.loaders import Loaders
@@ -22,6 +25,10 @@ class Context:
     viewer: Viewer
     loaders: Loaders
     access_log: AccessLog
+    # The signed-in account's contacts, read once however many of `Me`'s fields ask for them.
+    own_contacts: DataLoader[uuid.UUID, OwnContacts | None] = field(
+        default_factory=lambda: DataLoader(load_fn=load_own_contacts)
+    )
 
     @property
     def facts(self) -> ViewerFacts:

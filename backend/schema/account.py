@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
-from backend.domain import enums
-from backend.models import Account
+from backend.auth.contacts import OwnContacts
 from backend.resolvers.context import Info
 from backend.schema.types import CodeChannel, Role
 
@@ -22,33 +21,32 @@ class Me:
         description="Where the account's sign-in codes go (EMAIL or SMS); null for a partner token."
     )
     async def code_channel(self, info: Info) -> CodeChannel | None:
-        account_id = info.context.viewer.account_id
-        if account_id is None:
-            return None
-        account = await Account.filter(id=account_id).only("id", "code_channel").first()
-        return enums.CodeChannel(account.code_channel) if account else None
+        own = await _own_contacts(info)
+        return own.code_channel if own else None
 
     @strawberry.field(
         description="The account's own e-mail address, as confirmed; null for a partner token."
     )
     async def email(self, info: Info) -> str | None:
-        return await _own_contact(info, "email")
+        own = await _own_contacts(info)
+        return own.email if own else None
 
     @strawberry.field(
         description="The account's own phone number; null if none, or for a partner token."
     )
     async def phone(self, info: Info) -> str | None:
-        return await _own_contact(info, "phone")
+        own = await _own_contacts(info)
+        return own.phone if own else None
 
 
-async def _own_contact(info: Info, name: str) -> str | None:
-    """One of the signed-in account's own contacts: shown to the account itself only (a
-    partner token acts for an organisation's software, not for the person)."""
+async def _own_contacts(info: Info) -> OwnContacts | None:
+    """The signed-in account's own contacts and code channel, read once per request: shown
+    to the account itself only (a partner token acts for an organisation's software, not
+    for the person)."""
     viewer = info.context.viewer
     if viewer.account_id is None or viewer.token_id is not None:
         return None
-    found = await Account.filter(id=viewer.account_id).values_list(name, flat=True)
-    return str(found[0]) if found and found[0] else None
+    return await info.context.own_contacts.load(viewer.account_id)
 
 
 @strawberry.type
