@@ -28,6 +28,7 @@ from backend.resolvers.records import (
     view_now,
     view_of,
 )
+from backend.resolvers.refusals import refused_write
 
 OLDEST_CARE_DATE = dt.date(1900, 1, 1)
 BLOOD_GROUPS = frozenset({"A+", "A-", "B+", "B-", "AB+", "AB-", "O+", "O-"})
@@ -71,16 +72,6 @@ async def _target_record(ctx: Context, ins: str | None) -> Record:
             raise NoAccess(NO_ACCESS)
         return record
     raise Forbidden("Only patients and practitioners add entries")
-
-
-def _deny(ctx: Context, view: RecordView, message: str) -> Forbidden:
-    """The refusal of a write: `message` to a caller who has some access to the record, and
-    to anyone else the words of a record that does not exist. A denied attempt on an existing
-    record is an event whatever its status, a pending one's too, as patientRecord writes it:
-    the NoAccess answer waits for the same floor whether an event was written or not."""
-    if not view.is_owner:
-        ctx.access_log.note(view.record.id, AccessAction.ACCESS_DENIED)
-    return Forbidden(message) if view.modes else NoAccess(NO_ACCESS)
 
 
 def _check_date(day: dt.date, what: str = "date") -> None:
@@ -166,7 +157,7 @@ async def add_entry(ctx: Context, new: NewEntry) -> tuple[Entry, RecordView]:
             "The emergency profile is changed with updateEmergencyProfile", Reason.EMERGENCY_PROFILE_SEPARATE
         )
     if not may_write(view.viewer, view.facts, view.sharing, new.section):
-        raise _deny(ctx, view, "You may not add entries to this section")
+        raise refused_write(ctx, view, "You may not add entries to this section")
     title = one_line(new.title)
     if not title or len(title) > 300:
         raise BadUserInput.text("title must be 1 to 300 characters", title, "title", 300)
@@ -185,7 +176,7 @@ async def add_entry(ctx: Context, new: NewEntry) -> tuple[Entry, RecordView]:
         # committed since the first decision refuses the entry instead of letting it in.
         current = await view_now(ctx, record.id, conn)
         if current is None or not may_write(current.viewer, current.facts, current.sharing, new.section):
-            raise _deny(ctx, current or view, "You may not add entries to this section")
+            raise refused_write(ctx, current or view, "You may not add entries to this section")
         view = current
         # Read again under the lock, which masking takes too: a correction of a masked entry
         # is masked, even if the mask committed after the first read.
@@ -391,7 +382,7 @@ async def update_emergency_profile(ctx: Context, update: EmergencyUpdate) -> Rec
     record = await _target_record(ctx, update.ins)
     view = await view_of(ctx, record)
     if _profile_mode(view) is None:
-        raise _deny(ctx, view, PROFILE_EDITORS)
+        raise refused_write(ctx, view, PROFILE_EDITORS)
     changes: dict[str, Any] = {}
     if update.blood_group is not None:
         group = update.blood_group.strip().upper()
@@ -418,7 +409,7 @@ async def update_emergency_profile(ctx: Context, update: EmergencyUpdate) -> Rec
             current = await view_now(ctx, record.id, conn)
             mode = _profile_mode(current) if current is not None else None
             if current is None or mode is None:
-                raise _deny(ctx, current or view, PROFILE_EDITORS)
+                raise refused_write(ctx, current or view, PROFILE_EDITORS)
             view = current
             await Record.filter(id=record.id).using_db(conn).update(**changes)
             await ctx.access_log.record_change(record.id, AccessAction.EMERGENCY_PROFILE_UPDATED,

@@ -26,6 +26,7 @@ from backend.notify.notices import notify_new_document
 from backend.resolvers.arguments import ins_argument
 from backend.resolvers.context import Context
 from backend.resolvers.records import NO_ACCESS, RecordView, own_record, view_now, view_of
+from backend.resolvers.refusals import refused_write
 
 log = logging.getLogger("dmp.documents")
 
@@ -128,16 +129,11 @@ async def _writable_view(ctx: Context, data: DocumentInput) -> RecordView:
 def _check_writable(ctx: Context, view: RecordView, section: Section) -> None:
     """FORBIDDEN unless the viewer may add to this section of the record; a refusal on an
     existing record is noted as ACCESS_DENIED (the same words before and under the lock)."""
-    if may_write(view.viewer, view.facts, view.sharing, section):
-        return
-    record = view.record
-    if not view.is_owner:  # a pending record's too, as a read's (DESIGN §4)
-        ctx.access_log.note(record.id, AccessAction.ACCESS_DENIED, sections={section})
-    if view.is_owner:
-        raise Forbidden("Your record is not active: documents cannot be added")
-    if not view.modes:  # no access at all: as if the record did not exist
-        raise NoAccess(NO_ACCESS)
-    raise Forbidden("You may not add documents to this section of this record")
+    if not may_write(view.viewer, view.facts, view.sharing, section):
+        raise refused_write(
+            ctx, view, "You may not add documents to this section of this record",
+            to_owner="Your record is not active: documents cannot be added", sections=frozenset({section}),
+        )
 
 
 async def _view_under_lock(ctx: Context, view: RecordView, section: Section, conn: Any) -> RecordView:
