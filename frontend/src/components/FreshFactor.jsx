@@ -4,9 +4,13 @@ import { runMutation } from '../gql/hooks.js';
 import { CodeField } from './Field.jsx';
 import { ErrorBox, Notice } from './Status.jsx';
 import { REQUEST_FRESH, CONFIRM_FRESH } from '../gql/shared.js';
+import { useFocusOnAppear } from '../lib/focus.js';
 
 // Sensitive changes need a second factor from the last minutes: ask for a code, then retry.
+// The step is asked for where the screen keeps it (often far above the button pressed): its
+// heading takes the keyboard, and so comes into view, when it appears; then the code's field.
 export function FreshFactor({ onConfirmed, onCancel }) {
+  const heading = useFocusOnAppear(true);
   const [sentTo, setSentTo] = useState(null);
   const [code, setCode] = useState('');
   const [failure, setFailure] = useState(null);
@@ -27,13 +31,15 @@ export function FreshFactor({ onConfirmed, onCancel }) {
 
   return (
     <div class="card" role="group" aria-label={t('fresh.title')}>
-      <h3>{t('fresh.title')}</h3>
+      <h3 ref={heading} tabIndex={-1}>
+        {t('fresh.title')}
+      </h3>
       <p>{t('fresh.explain')}</p>
       <ErrorBox result={failure} />
       {sentTo ? (
         <form onSubmit={confirm}>
           <Notice>{t('login.codeSent', { to: sentTo })}</Notice>
-          <CodeField value={code} onInput={setCode} />
+          <CodeField value={code} onInput={setCode} focus />
           <button type="submit">{t('login.confirm')}</button>
         </form>
       ) : (

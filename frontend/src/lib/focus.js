@@ -14,6 +14,19 @@ export function focusIfLost(element) {
   if (element && focusLost(element.ownerDocument)) element.focus();
 }
 
+// Give the focus back to `element`, the control that opened a step now cancelled, if it is still
+// on the page (the page body is nobody's control); says whether it did.
+export function focusBack(element) {
+  if (!element?.isConnected || element === element.ownerDocument?.body) return false;
+  element.focus();
+  return true;
+}
+
+// A form's first field: where the keyboard goes back to when a step of the form is cancelled.
+export function firstField(form) {
+  return form?.querySelector('input, select, textarea') ?? null;
+}
+
 // A ref for an element that takes the focus when it appears (and when `again` changes):
 // `mode` true always (a field just asked for, a form's own refusal), 'lost' only if nobody has
 // it, false never.

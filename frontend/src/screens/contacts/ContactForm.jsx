@@ -1,9 +1,10 @@
-import { useId, useState } from 'preact/hooks';
+import { useEffect, useId, useRef, useState } from 'preact/hooks';
 import { said, t } from '../../i18n/index.js';
 import { runMutation } from '../../gql/hooks.js';
 import { CodeField, Field } from '../../components/Field.jsx';
 import { FreshFactor } from '../../components/FreshFactor.jsx';
 import { ErrorBox, Notice } from '../../components/Status.jsx';
+import { firstField, focusIfLost } from '../../lib/focus.js';
 import { useSending } from '../../lib/sending.js';
 
 // One contact (e-mail or phone): the new value, then the code sent to it. Both steps need a
@@ -19,6 +20,13 @@ export function ContactForm({ kind, now, known, onChanged, onStart, current }) {
   const [notice, setNotice] = useState(null);
   const [waiting, setWaiting] = useState(null); // the step to run again once a code confirms it is them
   const [busy, send] = useSending();
+  // A step cancelled ("Cancel" on the code, or on the check that it is them): its button is
+  // gone, and the keyboard goes back to the form's first field, as it is then.
+  const form = useRef(null);
+  const [back, setBack] = useState(0);
+  useEffect(() => {
+    if (back) focusIfLost(firstField(form.current));
+  }, [back]);
 
   const step = async (work) => {
     onStart?.();
@@ -60,6 +68,7 @@ export function ContactForm({ kind, now, known, onChanged, onStart, current }) {
     setNotice(null);
     setSentTo(null);
     setCode('');
+    setBack((n) => n + 1);
   };
 
   return (
@@ -67,7 +76,10 @@ export function ContactForm({ kind, now, known, onChanged, onStart, current }) {
       <h2 id={headingId}>{t(kind.heading)}</h2>
       {waiting ? (
         <FreshFactor
-          onCancel={() => setWaiting(null)}
+          onCancel={() => {
+            setWaiting(null);
+            setBack((n) => n + 1);
+          }}
           onConfirmed={async () => {
             const work = waiting;
             setWaiting(null);
@@ -76,6 +88,7 @@ export function ContactForm({ kind, now, known, onChanged, onStart, current }) {
         />
       ) : null}
       <form
+        ref={form}
         aria-labelledby={headingId}
         onSubmit={(event) => {
           event.preventDefault();

@@ -9,7 +9,7 @@ import { createPasskey, passkeysSupported } from '../../lib/passkeys.js';
 import { clearDraft } from '../../lib/draft.js';
 import { forget } from '../../lib/kept.js';
 import { useSending } from '../../lib/sending.js';
-import { focusIfLost } from '../../lib/focus.js';
+import { focusBack, focusIfLost } from '../../lib/focus.js';
 import { Link, navigate } from '../../router.jsx';
 import { session } from '../../session.js';
 import {
@@ -28,11 +28,13 @@ export function Security() {
   // Run `work`, then `after` with its result; when the server wants a fresh second factor,
   // ask for it and run both again (what follows a success must follow the retried one too).
   // `refused` says a refusal (by default at the top of the page; a form may say it beside itself).
+  // The step takes the keyboard; cancelled, it goes back to the control that asked (`from`).
   const sensitive = async (work, after, refused = setFailure) => {
+    const from = document.activeElement;
     setFailure(null);
     setNotice(null);
     const result = await work();
-    if (result?.code === 'FORBIDDEN') return setNeedFresh({ work, after, refused });
+    if (result?.code === 'FORBIDDEN') return setNeedFresh({ work, after, refused, from });
     if (result?.code) return refused(result);
     if (result && after) await after(result);
     return result;
@@ -83,7 +85,10 @@ export function Security() {
       <ErrorBox result={failure} focus="lost" />
       {needFresh && (
         <FreshFactor
-          onCancel={() => setNeedFresh(null)}
+          onCancel={() => {
+            focusBack(needFresh.from);
+            setNeedFresh(null);
+          }}
           onConfirmed={async () => {
             const { work, after, refused } = needFresh;
             setNeedFresh(null);
