@@ -5,6 +5,7 @@ import { Field } from '../../components/Field.jsx';
 import { RecordInactive } from '../../components/RecordInactive.jsx';
 import { Empty, ErrorBox, Loading, Notice } from '../../components/Status.jsx';
 import { formatDate } from '../../lib/dates.js';
+import { SEARCH_MIN, directorySearch } from '../../lib/directory.js';
 import { SectionPicker } from './SectionPicker.jsx';
 import { BLOCK, DIRECTORY, GRANT, MY_SHARING, REVOKE, SET_EMERGENCY, SET_NOTICES, SET_TREATING, UNBLOCK } from './documents.js';
 
@@ -17,6 +18,7 @@ export function Sharing() {
   const [sharing, setSharing] = useState(null);
   const [search, setSearch] = useState('');
   const [found, setFound] = useState(null);
+  const [tooShort, setTooShort] = useState(false); // the last search was too short to be asked
   const [editing, setEditing] = useState(null);
   const [failure, setFailure] = useState(null);
   const [notice, setNotice] = useState(null);
@@ -33,6 +35,7 @@ export function Sharing() {
   const starting = () => {
     setFailure(null);
     setNotice(null);
+    setTooShort(false);
   };
 
   const edit = (key) => {
@@ -53,9 +56,15 @@ export function Sharing() {
   const find = async (event) => {
     event.preventDefault();
     starting();
-    const result = await runQuery(DIRECTORY, { search: search.trim() });
-    if (result.code) return setFailure(result);
-    setFound(result.data.practitionerDirectory);
+    // A search that cannot be made leaves no results of the previous one on the screen.
+    const text = directorySearch(search);
+    if (!text) {
+      setFound(null);
+      return setTooShort(true);
+    }
+    const result = await runQuery(DIRECTORY, { search: text });
+    setFound(result.code ? null : result.data.practitionerDirectory);
+    if (result.code) setFailure(result);
   };
 
   const blocked = new Set(current.blocked.map((p) => p.id));
@@ -125,7 +134,13 @@ export function Sharing() {
 
       <h2>{t('sharing.add')}</h2>
       <form role="search" onSubmit={find}>
-        <Field label={t('sharing.search')} hint={t('sharing.searchHint')} value={search} onInput={setSearch} minLength={2} required />
+        {/* No minLength: the browser would refuse a short search in its own words, and language. */}
+        <Field label={t('sharing.search')} hint={t('sharing.searchHint', { min: SEARCH_MIN })} value={search} onInput={setSearch} required />
+        {tooShort && (
+          <p class="error" role="alert">
+            {t('sharing.searchTooShort', { min: SEARCH_MIN })}
+          </p>
+        )}
         <button type="submit">{t('sharing.find')}</button>
       </form>
       {found && found.length === 0 && <Empty>{t('sharing.noneFound')}</Empty>}
@@ -151,7 +166,7 @@ export function Sharing() {
                       {t('sharing.makeTreating')}
                     </button>
                   )}
-                  <button type="button" class="danger" onClick={() => change(BLOCK, { practitionerId: p.id }, 'blockPractitioner', said('sharing.blockedDone', { who: p.displayName }))}>
+                  <button type="button" class="danger" onClick={() => confirm(t('sharing.blockConfirm', { who: p.displayName })) && change(BLOCK, { practitionerId: p.id }, 'blockPractitioner', said('sharing.blockedDone', { who: p.displayName }))}>
                     {t('sharing.block')}
                   </button>
                 </div>
