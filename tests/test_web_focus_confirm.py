@@ -16,7 +16,8 @@ from backend.auth.passwords import verify_password
 from backend.domain.enums import Profession
 from backend.models import Account, BlockedPractitioner, Grant, Session
 from tests import factories
-from tests.browser import Server, Tab, browser, open_tab, server, sign_in_with_code, wait_for
+from tests.browser import Server, Tab, browser, open_tab, server, wait_for
+from tests.test_web_record import sign_in_with_code
 
 __all__ = ["browser", "server"]
 
