@@ -174,19 +174,26 @@ async def review_emergency_access(
     record_id: uuid.UUID = session.record_id  # type: ignore[attr-defined]
     said = comment.strip() if comment else ""
     # The same state again writes nothing, unless it comes with something to say: a second
-    # report's comment is kept in the history, not dropped. Compared under the record's lock:
-    # the same review sent twice at once is written once.
-    if session.review_state != state or said:
-        async with ctx.access_log.changing(record_id) as conn:
-            now = await EmergencySession.filter(id=sid).using_db(conn).first()
-            if now is not None and (now.review_state != state or said):
-                session.review_state = state
-                session.reviewed_at = clock.now()
-                await session.save(update_fields=["review_state", "reviewed_at"], using_db=conn)
-                await ctx.access_log.record_change(
-                    record_id, AccessAction.EMERGENCY_REVIEWED, entry_id=str(session.id),
-                    reason=state.value + (f": {said}" if said else ""),
-                )
-            elif now is not None:
-                session.review_state = state
-    return session
+    # report's comment is kept in the history, not dropped.
+    if session.review_state == state and not said:
+        return session
+    async with ctx.access_log.changing(record_id) as conn:
+        # Compared and returned as read under the record's lock: the same review sent twice
+        # at once is written once.
+        locked = (
+            await EmergencySession.filter(id=sid)
+            .select_related("practitioner__account")
+            .using_db(conn)
+            .first()
+        )
+        if locked is None:
+            return session
+        if locked.review_state != state or said:
+            locked.review_state = state
+            locked.reviewed_at = clock.now()
+            await locked.save(update_fields=["review_state", "reviewed_at"], using_db=conn)
+            await ctx.access_log.record_change(
+                record_id, AccessAction.EMERGENCY_REVIEWED, entry_id=str(locked.id),
+                reason=state.value + (f": {said}" if said else ""),
+            )
+    return locked
