@@ -24,9 +24,12 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.async_api import Browser, BrowserContext, CDPSession, Page, async_playwright
+from playwright.async_api import Browser, BrowserContext, CDPSession, Page, async_playwright, expect
 
-from tests.conftest import DB_URL
+from backend import config
+from backend.models import Account
+from tests.conftest import DB_URL, session_for
+from tests.factories import PASSWORD
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
@@ -249,3 +252,56 @@ async def open_tab(browser: Browser, server: Server, name: str, viewport: str) -
     page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: problems.append(str(e)))
     return Tab(context=context, page=page, problems=problems, name=f"{name}-{viewport}")
+
+
+async def sign_in_first_step(tab: Tab, server: Server, identifier: str, *, password: str = PASSWORD,
+                             open_login: bool = True) -> None:
+    """The sign-in's first step, identifier and password, up to the second factor's (a code
+    sent, or a passkey): from /connexion, or (`open_login=False`) on the login page already
+    shown, where an identifier the page kept is not typed again."""
+    page = tab.page
+    if open_login:
+        await page.goto("/connexion")
+    kept = not open_login and await page.get_by_label("Identifiant").input_value()
+    if not kept:
+        await page.get_by_label("Identifiant").fill(identifier)
+    await page.get_by_label("Mot de passe", exact=True).fill(password)
+    server.skip_existing_mail()
+    await page.get_by_role("button", name="Continuer").click()
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Vérification")
+
+
+async def sign_in_with_code(tab: Tab, server: Server, identifier: str, mailbox: str | None = None, *,
+                            password: str = PASSWORD, open_login: bool = True) -> None:
+    """Signs in with the password and the code sent to `mailbox` (the identifier's, by default)."""
+    await sign_in_first_step(tab, server, identifier, password=password, open_login=open_login)
+    await tab.page.get_by_label("Code reçu").fill(await server.next_code(mailbox or identifier))
+    await tab.page.get_by_role("button", name="Valider").click()
+
+
+async def confirm_it_is_you(tab: Tab, server: Server, mailbox: str) -> None:
+    """Answers the check that asks a signed-in person for a new code before a sensitive change."""
+    check = tab.page.get_by_role("group", name="Confirmez que c'est bien vous")
+    server.skip_existing_mail()
+    await check.get_by_role("button", name="Recevoir un code").click()
+    await check.get_by_label("Code reçu").fill(await server.next_code(mailbox))
+    await check.get_by_role("button", name="Valider").click()
+
+
+async def patient_signed_in(browser: Browser, server: Server, name: str, email: str,
+                           viewport: str = "mobile") -> Tab:
+    """A patient's tab, signed in on their record, that accepts the page's confirmations."""
+    tab = await open_tab(browser, server, name, viewport)
+    tab.page.on("dialog", lambda dialog: dialog.accept())
+    await sign_in_with_code(tab, server, email)
+    await expect(tab.page).to_have_url(f"{server.origin}/dossier")
+    return tab
+
+
+async def signed_in_tab(browser: Browser, server: Server, name: str, account: Account,
+                        viewport: str = "desktop") -> Tab:
+    """A tab that holds a session of `account`'s, as a sign-in would leave it."""
+    tab = await open_tab(browser, server, name, viewport)
+    await tab.context.add_cookies([{"name": config.settings().session_cookie,
+                                    "value": await session_for(account), "url": server.origin}])
+    return tab

@@ -12,10 +12,9 @@ import pytest
 from playwright.async_api import Browser
 
 from backend.auth.secrets_util import digest
-from backend.models import PasskeyCredential, Session
+from backend.models import Account, PasskeyCredential, Session
 from tests import factories
-from tests.browser import Server, Tab, browser, open_tab, server
-from tests.conftest import session_for
+from tests.browser import Server, Tab, browser, server, signed_in_tab
 
 __all__ = ["browser", "server"]
 
@@ -55,16 +54,16 @@ async (userVerification) => {""" + GQL + """
 """
 
 
-async def _signed_in_tab(browser: Browser, server: Server, token: str) -> Tab:
-    tab = await open_tab(browser, server, "passkeys", "desktop")
-    await tab.context.add_cookies([{"name": "dmp_session", "value": token, "url": server.origin}])
+async def _signed_in_tab(browser: Browser, server: Server, account: Account) -> Tab:
+    """Signed in, on a page of the server's origin, where the scripts above run."""
+    tab = await signed_in_tab(browser, server, "passkeys", account)
     await tab.page.goto("/healthz")
     return tab
 
 
 async def test_register_then_log_in_without_password(server: Server, browser: Browser) -> None:
     account, _ = await factories.patient()
-    tab = await _signed_in_tab(browser, server, await session_for(account))
+    tab = await _signed_in_tab(browser, server, account)
     cdp, authenticator_id = await tab.authenticator()
 
     registered: dict[str, Any] = await tab.page.evaluate(REGISTER)
@@ -92,7 +91,7 @@ async def test_unverified_assertion_is_refused_by_the_server(
     server: Server, browser: Browser
 ) -> None:
     account, _ = await factories.patient()
-    tab = await _signed_in_tab(browser, server, await session_for(account))
+    tab = await _signed_in_tab(browser, server, account)
     cdp, authenticator_id = await tab.authenticator()
     assert "errors" not in await tab.page.evaluate(REGISTER)
     row = await PasskeyCredential.get(account_id=account.id)

@@ -9,26 +9,13 @@ from playwright.async_api import Browser, expect
 from backend.domain.enums import Profession
 from backend.models import Entry, Record, Session
 from tests import factories
-from tests.browser import Server, Tab, browser, open_tab, server
+from tests.browser import Server, browser, open_tab, server, sign_in_first_step, sign_in_with_code
 
 __all__ = ["browser", "server"]
 
 pytestmark = pytest.mark.browser
 
 NEW_PASSWORD = "un-tout-nouveau-secret-77"
-
-
-async def sign_in(tab: Tab, server: Server, email: str, *, fresh_page: bool = True) -> None:
-    page = tab.page
-    if fresh_page:
-        await page.goto("/connexion")
-    await page.get_by_label("Mot de passe", exact=True).fill(factories.PASSWORD)
-    if not await page.get_by_label("Identifiant").input_value():
-        await page.get_by_label("Identifiant").fill(email)
-    server.skip_existing_mail()
-    await page.get_by_role("button", name="Continuer").click()
-    await page.get_by_label("Code reçu").fill(await server.next_code(email))
-    await page.get_by_role("button", name="Valider").click()
 
 
 async def test_forgotten_password_then_sign_in_with_the_new_one(server: Server, browser: Browser) -> None:
@@ -54,9 +41,7 @@ async def test_forgotten_password_then_sign_in_with_the_new_one(server: Server, 
     await expect(page.get_by_text("Votre mot de passe a été changé.")).to_be_visible()
 
     await page.get_by_role("link", name="Se connecter", exact=True).last.click()
-    await page.get_by_label("Identifiant").fill(email)
-    await page.get_by_label("Mot de passe", exact=True).fill(factories.PASSWORD)
-    await page.get_by_role("button", name="Continuer").click()
+    await sign_in_first_step(tab, server, email, open_login=False)
     # The old password no longer works; the first step answers alike whatever the password,
     # so the refusal comes with the code.
     await page.get_by_label("Code reçu").fill("000000")
@@ -64,12 +49,7 @@ async def test_forgotten_password_then_sign_in_with_the_new_one(server: Server, 
     await expect(page.get_by_role("alert")).to_contain_text("Le code n'est pas le bon.")
     await expect(page).not_to_have_url(f"{server.origin}/dossier")
     await page.get_by_role("button", name="Recommencer").click()
-    await page.get_by_label("Mot de passe", exact=True).fill(NEW_PASSWORD)
-    server.skip_existing_mail()
-    await page.get_by_role("button", name="Continuer").click()
-    await expect(page.get_by_role("heading", level=1)).to_have_text("Vérification")
-    await page.get_by_label("Code reçu").fill(await server.next_code(email))
-    await page.get_by_role("button", name="Valider").click()
+    await sign_in_with_code(tab, server, email, password=NEW_PASSWORD, open_login=False)
     await expect(page).to_have_url(f"{server.origin}/dossier")
     await tab.context.close()
 
@@ -81,13 +61,7 @@ async def test_expired_session_returns_to_login_then_to_the_same_screen(
     account, _ = await factories.patient(email=email)
     tab = await open_tab(browser, server, "expiry", "desktop")
     page = tab.page
-    await page.goto("/connexion")
-    await page.get_by_label("Identifiant").fill(email)
-    await page.get_by_label("Mot de passe", exact=True).fill(factories.PASSWORD)
-    server.skip_existing_mail()
-    await page.get_by_role("button", name="Continuer").click()
-    await page.get_by_label("Code reçu").fill(await server.next_code(email))
-    await page.get_by_role("button", name="Valider").click()
+    await sign_in_with_code(tab, server, email)
     await expect(page).to_have_url(f"{server.origin}/dossier")
     await expect(page.get_by_role("heading", level=1)).to_have_text("Mon dossier")
     await expect(page.get_by_role("status").filter(has_text="information(s)")).to_be_visible()
@@ -101,11 +75,7 @@ async def test_expired_session_returns_to_login_then_to_the_same_screen(
     await expect(page.get_by_role("status").filter(has_text="Votre session a expiré")).to_be_visible()
     # What the person typed before is kept (not the password).
     await expect(page.get_by_label("Identifiant")).to_have_value(email)
-    await page.get_by_label("Mot de passe", exact=True).fill(factories.PASSWORD)
-    server.skip_existing_mail()
-    await page.get_by_role("button", name="Continuer").click()
-    await page.get_by_label("Code reçu").fill(await server.next_code(email))
-    await page.get_by_role("button", name="Valider").click()
+    await sign_in_with_code(tab, server, email, open_login=False)
     await expect(page).to_have_url(f"{server.origin}/historique")
     await expect(page.get_by_role("heading", level=1)).to_have_text("Historique des accès")
     # Signed out by choice, the login page does not speak of an expired session.
@@ -124,7 +94,7 @@ async def test_practitioner_entry_typed_before_expiry_survives_the_login(
     await Record.filter(id=record.id).update(treating_physician_id=doctor_info.id)
     tab = await open_tab(browser, server, "kept", "mobile")
     page = tab.page
-    await sign_in(tab, server, email)
+    await sign_in_with_code(tab, server, email)
     await expect(page).to_have_url(f"{server.origin}/praticien")
     await page.get_by_label("Numéro INS (numéro de sécurité sociale)").first.fill(record.ins)
     await page.get_by_role("button", name="Consulter").click()
@@ -137,7 +107,7 @@ async def test_practitioner_entry_typed_before_expiry_survives_the_login(
     await form.get_by_role("button", name="Ajouter au dossier").click()
     await expect(page).to_have_url(f"{server.origin}/connexion")
     assert await Entry.filter(title="Appendicectomie en 2010").count() == 0
-    await sign_in(tab, server, email, fresh_page=False)
+    await sign_in_with_code(tab, server, email, open_login=False)
     await expect(page).to_have_url(f"{server.origin}/praticien")
     form = page.get_by_role("form", name="Ajouter une information")
     await expect(form.get_by_label("Intitulé")).to_have_value("Appendicectomie en 2010")
@@ -156,7 +126,7 @@ async def test_emergency_profile_typed_before_expiry_survives_the_login(
     patient, record = await factories.patient(email=email)
     tab = await open_tab(browser, server, "kept-emergency", "mobile")
     page = tab.page
-    await sign_in(tab, server, email)
+    await sign_in_with_code(tab, server, email)
     await expect(page).to_have_url(f"{server.origin}/dossier")
     await page.get_by_role("link", name="Urgence").click()
     await expect(page.get_by_role("heading", level=1)).to_have_text("Mon profil d'urgence")
@@ -170,7 +140,7 @@ async def test_emergency_profile_typed_before_expiry_survives_the_login(
     await Session.filter(account_id=patient.id).delete()
     await page.get_by_role("button", name="Enregistrer").click()
     await expect(page).to_have_url(f"{server.origin}/connexion")
-    await sign_in(tab, server, email, fresh_page=False)
+    await sign_in_with_code(tab, server, email, open_login=False)
     await expect(page).to_have_url(f"{server.origin}/urgence")
     await expect(page.get_by_label("Groupe sanguin")).to_have_value("AB+")
     await expect(page.get_by_label("Nom", exact=True)).to_have_value("Claire Martin")
@@ -202,11 +172,7 @@ async def test_the_code_step_says_the_same_true_thing_whatever_the_password(
     page = tab.page
     said = []
     for password in ("pas-le-bon-mot-de-passe", factories.PASSWORD):
-        await page.goto("/connexion")
-        await page.get_by_label("Identifiant").fill(email)
-        await page.get_by_label("Mot de passe", exact=True).fill(password)
-        await page.get_by_role("button", name="Continuer").click()
-        await expect(page.get_by_role("heading", level=1)).to_have_text("Vérification")
+        await sign_in_first_step(tab, server, email, password=password)
         notice = page.get_by_role("status").filter(has_text="un code à 6 chiffres")
         await expect(notice).to_contain_text(
             "Si le mot de passe est le bon, un code à 6 chiffres a été envoyé à")

@@ -7,11 +7,9 @@ from __future__ import annotations
 import pytest
 from playwright.async_api import Browser, expect
 
-from backend import config
 from backend.models import Entry, StoredFile
 from tests import factories
-from tests.browser import Server, browser, open_tab, server
-from tests.conftest import session_for
+from tests.browser import Server, browser, server, signed_in_tab
 from tests.document_samples import pdf
 
 __all__ = ["browser", "server"]
@@ -23,10 +21,8 @@ async def test_patient_uploads_a_pdf_and_downloads_it_back_identical(
     server: Server, browser: Browser
 ) -> None:
     account, record = await factories.patient(email="doc.pdf@example.test")
-    tab = await open_tab(browser, server, "documents", "desktop")
+    tab = await signed_in_tab(browser, server, "documents", account)
     page = tab.page
-    await tab.context.add_cookies([{"name": config.settings().session_cookie,
-                                    "value": await session_for(account), "url": server.origin}])
     await page.goto("/documents")
     await expect(page.get_by_role("heading", level=1)).to_have_text("Ajouter un document")
 

@@ -17,9 +17,8 @@ from playwright.async_api import Browser, expect
 
 from backend import config
 from backend.domain.enums import Profession, Section
-from backend.models import Account
 from tests import factories
-from tests.browser import ROOT, Server, Tab, browser, open_tab, server
+from tests.browser import ROOT, Server, Tab, browser, open_tab, server, signed_in_tab
 from tests.conftest import session_for
 
 __all__ = ["browser", "server"]
@@ -82,13 +81,6 @@ async def in_english(tab: Tab, label: str, heading: str | None = None) -> None:
 async def choose_english(tab: Tab) -> None:
     await tab.page.get_by_label("Langue").select_option("en")
     await expect(tab.page.get_by_label("Language")).to_have_value("en")
-
-
-async def signed_in_tab(browser: Browser, server: Server, name: str, account: Account) -> Tab:
-    tab = await open_tab(browser, server, name, "desktop")
-    await tab.context.add_cookies([{"name": config.settings().session_cookie,
-                                    "value": await session_for(account), "url": server.origin}])
-    return tab
 
 
 async def test_english_on_every_screen(server: Server, browser: Browser) -> None:

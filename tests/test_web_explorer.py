@@ -6,10 +6,8 @@ from __future__ import annotations
 import pytest
 from playwright.async_api import Browser, expect
 
-from backend import config
 from tests import factories
-from tests.browser import Server, browser, open_tab, server
-from tests.conftest import session_for
+from tests.browser import Server, browser, server, signed_in_tab
 
 __all__ = ["browser", "server"]
 
@@ -18,12 +16,10 @@ pytestmark = pytest.mark.browser
 
 async def test_support_runs_a_query_in_the_explorer_offline(server: Server, browser: Browser) -> None:
     staff = await factories.support(email="helpdesk@example.test")
-    tab = await open_tab(browser, server, "explorer-query", "desktop")
+    tab = await signed_in_tab(browser, server, "explorer-query", staff)
     page = tab.page
     requested: list[str] = []
     page.on("request", lambda r: requested.append(r.url))
-    await tab.context.add_cookies([{"name": config.settings().session_cookie,
-                                    "value": await session_for(staff), "url": server.origin}])
     response = await page.goto("/graphql")
     assert response is not None and response.status == 200
     editor = page.locator(".graphiql-query-editor .monaco-editor").first
@@ -55,10 +51,8 @@ async def test_support_runs_a_query_in_the_explorer_offline(server: Server, brow
 async def test_screens_of_another_role_send_back_home(server: Server, browser: Browser) -> None:
     """Support staff typing a patient's or a practitioner's screen are sent to their own."""
     staff = await factories.support(email="desk@example.test")
-    tab = await open_tab(browser, server, "other-role", "desktop")
+    tab = await signed_in_tab(browser, server, "other-role", staff)
     page = tab.page
-    await tab.context.add_cookies([{"name": config.settings().session_cookie,
-                                    "value": await session_for(staff), "url": server.origin}])
     for path in ("/praticien", "/historique", "/urgence", "/dossier"):
         await page.goto(path)
         await expect(page).to_have_url(f"{server.origin}/securite")

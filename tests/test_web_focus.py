@@ -10,9 +10,8 @@ from playwright.async_api import Browser, Page, expect
 from backend import config
 from backend.domain.enums import EntrySource, Profession, Section
 from tests import factories
-from tests.browser import Server, browser, server
+from tests.browser import Server, browser, patient_signed_in, server
 from tests.conftest import session_for
-from tests.test_web_kept_state import _patient_tab
 from tests.test_web_record import PNG, card
 
 __all__ = ["browser", "server"]
@@ -30,7 +29,7 @@ async def not_on_body(page: Page) -> None:
 async def test_a_field_that_appears_takes_the_focus(server: Server, browser: Browser) -> None:
     email = "focus.champs@example.test"
     await factories.patient(email=email)
-    tab = await _patient_tab(browser, server, "focus-fields", email)
+    tab = await patient_signed_in(browser, server, "focus-fields", email)
     page = tab.page
 
     # /urgence: "Add a person" → the new row's name; removing it → back to "Add a person".
@@ -85,7 +84,7 @@ async def test_a_result_message_takes_the_focus_the_button_had(server: Server, b
     opened = await server.gql(BREAK_GLASS, {"ins": record.ins, "reason": "Patient inconscient aux urgences"},
                               cookies={config.settings().session_cookie: await session_for(doctor)})
     assert not opened.get("errors"), opened
-    tab = await _patient_tab(browser, server, "focus-messages", email)
+    tab = await patient_signed_in(browser, server, "focus-messages", email)
     page = tab.page
 
     # /dossier: the last "More" of a section → the count it changed; deleting one's entry → the notice.

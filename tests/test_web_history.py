@@ -10,9 +10,8 @@ from backend import config
 from backend.domain.enums import Profession, Section
 from backend.models import AccessEvent
 from tests import factories
-from tests.browser import Server, browser, server
+from tests.browser import Server, browser, patient_signed_in, server
 from tests.conftest import session_for
-from tests.test_web_kept_state import _patient_tab
 
 __all__ = ["browser", "server"]
 
@@ -34,7 +33,7 @@ async def test_the_person_filter_follows_the_language(server: Server, browser: B
                             cookies={config.settings().session_cookie: await session_for(pharmacist)})
     assert not read.get("errors"), read
 
-    tab = await _patient_tab(browser, server, "history-filter-language", email)
+    tab = await patient_signed_in(browser, server, "history-filter-language", email)
     page = tab.page
     await page.get_by_role("link", name="Historique des accès").click()
     row = page.locator("ul.history > li").filter(has_text=pharmacist.display_name).first
@@ -62,7 +61,7 @@ async def test_reviewing_an_emergency_access_shows_its_event(
                               cookies={config.settings().session_cookie: await session_for(doctor)})
     assert not opened.get("errors"), opened
 
-    tab = await _patient_tab(browser, server, f"history-review-{review}", email)
+    tab = await patient_signed_in(browser, server, f"history-review-{review}", email)
     page = tab.page
     await page.get_by_role("link", name="Historique des accès").click()
     before = await AccessEvent.filter(record_id=record.id).count()

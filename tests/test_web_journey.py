@@ -14,7 +14,7 @@ from playwright.async_api import Browser, expect
 from backend import config
 from backend.domain.enums import Profession
 from tests import factories
-from tests.browser import Server, browser, open_tab, server
+from tests.browser import Server, browser, open_tab, server, sign_in_first_step
 from tests.conftest import session_for
 
 __all__ = ["browser", "server"]
@@ -99,9 +99,7 @@ async def test_patient_activates_uses_a_passkey_and_shares_two_sections(
 
     # Password, then the passkey as the second factor.
     await page.get_by_role("button", name="Se déconnecter", exact=True).click()
-    await page.get_by_label("Identifiant").fill(email)
-    await page.get_by_label("Mot de passe", exact=True).fill(PASSWORD)
-    await page.get_by_role("button", name="Continuer").click()
+    await sign_in_first_step(tab, server, email, password=PASSWORD, open_login=False)
     await page.get_by_role("button", name="Utiliser ma clé d'accès").click()
     await expect(page).to_have_url(f"{server.origin}/dossier")
 

@@ -13,22 +13,13 @@ from backend import config
 from backend.domain.enums import Profession, Section
 from backend.models import AccessEvent, Entry
 from tests import factories
-from tests.browser import Server, Tab, browser, open_tab, server
+from tests.browser import Server, browser, open_tab, patient_signed_in, server, sign_in_first_step
 from tests.conftest import session_for
-from tests.test_web_record import card, sign_in_with_code
+from tests.test_web_record import card
 
 __all__ = ["browser", "server"]
 
 pytestmark = pytest.mark.browser
-
-
-async def _patient_tab(browser: Browser, server: Server, name: str, email: str,
-                       viewport: str = "mobile") -> Tab:
-    tab = await open_tab(browser, server, name, viewport)
-    tab.page.on("dialog", lambda dialog: dialog.accept())
-    await sign_in_with_code(tab, server, email, email)
-    await expect(tab.page).to_have_url(f"{server.origin}/dossier")
-    return tab
 
 
 async def test_masking_keeps_the_pages_loaded_with_more(server: Server, browser: Browser) -> None:
@@ -37,7 +28,7 @@ async def test_masking_keeps_the_pages_loaded_with_more(server: Server, browser:
     # Twelve medicines: the first page shows ten, "More" the two oldest.
     for day in range(1, 13):
         await factories.entry(record, Section.MEDICATIONS, title=f"Médicament {day:02d}", days_ago=day)
-    tab = await _patient_tab(browser, server, "mask-pages", email)
+    tab = await patient_signed_in(browser, server, "mask-pages", email)
     page = tab.page
     await expect(page.get_by_text("10 information(s) affichée(s)")).to_be_visible()
     await page.get_by_role("button", name="Plus de résultats : Médicaments").click()
@@ -77,12 +68,7 @@ async def test_switching_language_keeps_what_was_typed_and_shown(server: Server,
     page = tab.page
 
     # A code half typed at the second step of the sign-in stays, and the step with it.
-    await page.goto("/connexion")
-    await page.get_by_label("Identifiant").fill(email)
-    await page.get_by_label("Mot de passe", exact=True).fill(factories.PASSWORD)
-    server.skip_existing_mail()
-    await page.get_by_role("button", name="Continuer").click()
-    await expect(page.get_by_role("heading", level=1)).to_have_text("Vérification")
+    await sign_in_first_step(tab, server, email)
     code = await server.next_code(email)
     await page.get_by_label("Code reçu").fill(code[:3])
     await page.get_by_label("Langue").focus()
@@ -140,7 +126,7 @@ async def test_history_shows_one_persons_accesses_then_everyone_again(
     first_reads = await AccessEvent.filter(record_id=record.id, actor_id=str(first.id)).count()
     assert first_reads == 2 and total > first_reads + 1
 
-    tab = await _patient_tab(browser, server, "history-person", email)
+    tab = await patient_signed_in(browser, server, "history-person", email)
     page = tab.page
     await page.get_by_role("link", name="Historique des accès").click()
     await expect(page.get_by_text(f"{total} événement(s)")).to_be_visible()

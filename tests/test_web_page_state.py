@@ -18,9 +18,9 @@ from backend import config
 from backend.domain.enums import Profession, RecordStatus, Section
 from backend.models import AccessEvent, EmergencySession, Entry, Grant, Record
 from tests import factories
-from tests.browser import Server, browser, open_tab, server
+from tests.browser import Server, browser, open_tab, server, sign_in_first_step, sign_in_with_code
 from tests.conftest import session_for
-from tests.test_web_record import PNG, sign_in_with_code
+from tests.test_web_record import PNG
 
 __all__ = ["browser", "server"]
 
@@ -40,7 +40,7 @@ async def test_a_closed_record_offers_no_write_form(server: Server, browser: Bro
 
     tab = await open_tab(browser, server, "closed-record", "mobile")
     page = tab.page
-    await sign_in_with_code(tab, server, email, email)
+    await sign_in_with_code(tab, server, email)
     await expect(page).to_have_url(f"{server.origin}/dossier")
 
     # Documents: neither the upload nor the add-entry form, and the reason.
@@ -97,7 +97,7 @@ async def test_a_record_closed_while_on_screen_takes_its_form_away(
 
     tab = await open_tab(browser, server, "closed-on-screen", "desktop")
     page = tab.page
-    await sign_in_with_code(tab, server, "dr.ferme@example.test", "dr.ferme@example.test")
+    await sign_in_with_code(tab, server, "dr.ferme@example.test")
     await page.get_by_label(INS_LABEL).first.fill(record.ins)
     await page.get_by_role("button", name="Consulter").click()
     await expect(page.get_by_role("heading", name="Marc Roux")).to_be_visible()
@@ -130,7 +130,7 @@ async def test_break_glass_over_a_grant_and_notices_per_patient(
 
     tab = await open_tab(browser, server, "break-glass-grant", "mobile")
     page = tab.page
-    await sign_in_with_code(tab, server, "inf.bdg@example.test", "inf.bdg@example.test")
+    await sign_in_with_code(tab, server, "inf.bdg@example.test")
     await page.get_by_label(INS_LABEL).first.fill(record.ins)
     await page.get_by_role("button", name="Consulter").click()
     await expect(page.get_by_role("heading", name="Lina Garnier")).to_be_visible()
@@ -194,11 +194,7 @@ async def test_notices_go_when_another_action_starts(server: Server, browser: Br
     page = tab.page
 
     # A wrong code, then "start again": the error of the code step is not on the first step.
-    await page.goto("/connexion")
-    await page.get_by_label("Identifiant").fill(email)
-    await page.get_by_label("Mot de passe", exact=True).fill(factories.PASSWORD)
-    server.skip_existing_mail()
-    await page.get_by_role("button", name="Continuer").click()
+    await sign_in_first_step(tab, server, email)
     await server.next_code(email)  # sent, and not the one to type
     await page.get_by_label("Code reçu").fill("000000")
     await page.get_by_role("button", name="Valider").click()
@@ -208,7 +204,7 @@ async def test_notices_go_when_another_action_starts(server: Server, browser: Br
     await expect(page.get_by_role("heading", level=1)).to_have_text("Connexion")
     await expect(wrong).to_have_count(0)
 
-    await sign_in_with_code(tab, server, email, email)
+    await sign_in_with_code(tab, server, email)
     await expect(page).to_have_url(f"{server.origin}/dossier")
 
     # Sharing: the notice of a grant goes when the patient searches again.
@@ -269,7 +265,7 @@ async def test_a_refused_emergency_access_says_so(server: Server, browser: Brows
     await Record.filter(id=record.id).update(allow_break_glass=False)
     tab = await open_tab(browser, server, "emergency-refused", "mobile")
     page = tab.page
-    await sign_in_with_code(tab, server, "dr.oppose@example.test", "dr.oppose@example.test")
+    await sign_in_with_code(tab, server, "dr.oppose@example.test")
     await page.get_by_label(INS_LABEL).first.fill(record.ins)
     await page.get_by_role("button", name="Consulter").click()
     emergency = page.get_by_role("form", name="Accès d'urgence (bris de glace)")

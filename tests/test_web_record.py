@@ -20,7 +20,15 @@ from backend import clock, config
 from backend.domain.enums import EntrySource, Profession, RecordStatus, Section
 from backend.models import ActivationCode, Entry, Record, Session
 from tests import factories
-from tests.browser import Server, Tab, browser, open_tab, server
+from tests.browser import (
+    Server,
+    browser,
+    confirm_it_is_you,
+    open_tab,
+    patient_signed_in,
+    server,
+    sign_in_with_code,
+)
 from tests.conftest import session_for
 
 __all__ = ["browser", "server"]
@@ -36,18 +44,6 @@ def _chunk(kind: bytes, data: bytes) -> bytes:
 # A valid 1×1 grey PNG.
 PNG = (b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 0, 0, 0, 0))
        + _chunk(b"IDAT", zlib.compress(b"\x00\x80")) + _chunk(b"IEND", b""))
-
-
-async def sign_in_with_code(tab: Tab, server: Server, identifier: str, mailbox: str) -> None:
-    page = tab.page
-    await page.goto("/connexion")
-    await page.get_by_label("Identifiant").fill(identifier)
-    await page.get_by_label("Mot de passe", exact=True).fill(factories.PASSWORD)
-    server.skip_existing_mail()
-    await page.get_by_role("button", name="Continuer").click()
-    await expect(page.get_by_role("heading", level=1)).to_have_text("Vérification")
-    await page.get_by_label("Code reçu").fill(await server.next_code(mailbox))
-    await page.get_by_role("button", name="Valider").click()
 
 
 def card(page: Page, title: str):  # type: ignore[no-untyped-def]
@@ -74,7 +70,7 @@ async def test_patient_reads_masks_uploads_and_exports(
 
     tab = await open_tab(browser, server, "record", viewport)
     page = tab.page
-    await sign_in_with_code(tab, server, email, email)
+    await sign_in_with_code(tab, server, email)
     await expect(page).to_have_url(f"{server.origin}/dossier")
     await expect(page.get_by_text("3 information(s) affichée(s)")).to_be_visible()
     await tab.check("timeline")
@@ -170,7 +166,7 @@ async def test_practitioner_opens_a_record_and_breaks_the_glass(
 
     tab = await open_tab(browser, server, "practitioner", "mobile")
     page = tab.page
-    await sign_in_with_code(tab, server, "dr.urgence@example.test", "dr.urgence@example.test")
+    await sign_in_with_code(tab, server, "dr.urgence@example.test")
     await expect(page).to_have_url(f"{server.origin}/praticien")
     await tab.check("home")
 
@@ -220,7 +216,7 @@ async def test_practitioner_opens_a_record_and_breaks_the_glass(
 
     # The patient finds the opening in the review list and reports it as unjustified.
     patient_tab = await open_tab(browser, server, "review", "mobile")
-    await sign_in_with_code(patient_tab, server, "jean.dupont@example.test", "jean.dupont@example.test")
+    await sign_in_with_code(patient_tab, server, "jean.dupont@example.test")
     await expect(patient_tab.page).to_have_url(f"{server.origin}/dossier")
     await patient_tab.page.get_by_role("link", name="Historique des accès").click()
     review = patient_tab.page.locator("li.card", has_text="Patient inconscient aux urgences").filter(
@@ -253,7 +249,7 @@ async def test_granted_practitioner_reads_and_adds_an_entry(server: Server, brow
 
     tab = await open_tab(browser, server, "granted", "desktop")
     page = tab.page
-    await sign_in_with_code(tab, server, "dr.grant@example.test", "dr.grant@example.test")
+    await sign_in_with_code(tab, server, "dr.grant@example.test")
     await expect(page).to_have_url(f"{server.origin}/praticien")
     await page.get_by_label("Numéro INS (numéro de sécurité sociale)").first.fill(record.ins)
     await page.get_by_role("button", name="Consulter").click()
@@ -293,19 +289,10 @@ async def test_granted_practitioner_reads_and_adds_an_entry(server: Server, brow
     await tab.context.close()
 
 
-async def _patient_signed_in(browser: Browser, server: Server, name: str, email: str) -> Tab:
-    """A patient's phone-sized tab, signed in, that accepts the page's confirmations."""
-    tab = await open_tab(browser, server, name, "mobile")
-    tab.page.on("dialog", lambda dialog: dialog.accept())
-    await sign_in_with_code(tab, server, email, email)
-    await expect(tab.page).to_have_url(f"{server.origin}/dossier")
-    return tab
-
-
 async def test_patient_closes_then_reopens_the_record(server: Server, browser: Browser) -> None:
     email = "cycle@example.test"
     _, record = await factories.patient(email=email)
-    tab = await _patient_signed_in(browser, server, "lifecycle", email)
+    tab = await patient_signed_in(browser, server, "lifecycle", email)
     page = tab.page
     await page.get_by_role("link", name="Mon compte").click()
     await expect(page.get_by_text("Actif", exact=True)).to_be_visible()
@@ -325,7 +312,7 @@ async def test_deletion_asks_for_a_code_when_the_sign_in_is_not_recent(
 ) -> None:
     email = "suppression@example.test"
     patient, record = await factories.patient(email=email)
-    tab = await _patient_signed_in(browser, server, "lifecycle-fresh", email)
+    tab = await patient_signed_in(browser, server, "lifecycle-fresh", email)
     page = tab.page
     # Signed in 11 minutes ago, as far as the server knows.
     await Session.filter(account_id=patient.id).update(
@@ -336,10 +323,7 @@ async def test_deletion_asks_for_a_code_when_the_sign_in_is_not_recent(
     card = page.get_by_role("group", name="Confirmez que c'est bien vous")
     await expect(card).to_be_visible()
     assert (await Record.get(id=record.id)).status == RecordStatus.ACTIVE
-    server.skip_existing_mail()
-    await card.get_by_role("button", name="Recevoir un code").click()
-    await card.get_by_label("Code reçu").fill(await server.next_code(email))
-    await card.get_by_role("button", name="Valider").click()
+    await confirm_it_is_you(tab, server, email)
     await expect(page.get_by_text("La suppression est demandée.")).to_be_visible()
     await expect(page.get_by_text("Suppression demandée", exact=True)).to_be_visible()
     assert (await Record.get(id=record.id)).status == RecordStatus.DELETED
@@ -360,7 +344,7 @@ async def test_a_deletion_asked_meanwhile_takes_the_record_screen_away(
     own = await factories.entry(record, Section.ALLERGIES, title="Allergie notée par moi", author=patient)
     await Entry.filter(id=own.id).update(source=EntrySource.PATIENT)
     deletion = "La suppression de votre dossier est demandée"
-    tab = await _patient_signed_in(browser, server, "record-deleted-meanwhile", email)
+    tab = await patient_signed_in(browser, server, "record-deleted-meanwhile", email)
     page = tab.page
 
     async def asked_meanwhile() -> None:

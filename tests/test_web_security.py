@@ -9,8 +9,7 @@ from playwright.async_api import Browser, expect
 from backend.auth.passwords import verify_password
 from backend.models import Account
 from tests import factories
-from tests.browser import Server, browser, server
-from tests.test_web_kept_state import _patient_tab
+from tests.browser import Server, browser, patient_signed_in, server
 
 __all__ = ["browser", "server"]
 
@@ -22,7 +21,7 @@ async def test_a_wrong_current_password_keeps_the_fields_and_says_so_by_the_form
 ) -> None:
     email = "mdp.faux@example.test"
     account, _ = await factories.patient(email=email)
-    tab = await _patient_tab(browser, server, "password-refused", email)
+    tab = await patient_signed_in(browser, server, "password-refused", email)
     page = tab.page
     await page.get_by_role("link", name="Sécurité").click()
     form = page.locator("form").filter(has=page.get_by_label("Mot de passe actuel"))
