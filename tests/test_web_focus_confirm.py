@@ -16,8 +16,7 @@ from backend.auth.passwords import verify_password
 from backend.domain.enums import Profession
 from backend.models import Account, BlockedPractitioner, Grant, Session
 from tests import factories
-from tests.browser import Server, Tab, browser, open_tab, server, wait_for
-from tests.test_web_record import sign_in_with_code
+from tests.browser import Server, Tab, browser, open_tab, server, sign_in_with_code, wait_for
 
 __all__ = ["browser", "server"]
 
@@ -28,7 +27,7 @@ CHECK = "Confirmez que c'est bien vous"
 
 async def _signed_in(browser: Browser, server: Server, name: str, email: str) -> Tab:
     tab = await open_tab(browser, server, name, "mobile")
-    await sign_in_with_code(tab, server, email, email)
+    await sign_in_with_code(tab, server, email)
     await expect(tab.page).to_have_url(f"{server.origin}/dossier")
     return tab
 

@@ -65,6 +65,7 @@ async def test_revoke_block_treating_physician_and_emergency_preferences(
 
     # Block the nurse, then lift it.
     await find(nurse.last_name)
+    page.once("dialog", lambda dialog: dialog.accept())  # « Bloquer » asks for confirmation
     await results.get_by_role("button", name="Bloquer").click()
     await expect(page.get_by_text(f"{nurse.display_name} est bloqué(e)")).to_be_visible()
     assert await BlockedPractitioner.filter(record_id=record.id).count() == 1
