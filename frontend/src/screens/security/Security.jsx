@@ -5,6 +5,7 @@ import { Field } from '../../components/Field.jsx';
 import { FreshFactor } from '../../components/FreshFactor.jsx';
 import { Empty, ErrorBox, Loading, Notice } from '../../components/Status.jsx';
 import { formatDateTime } from '../../lib/dates.js';
+import { describeUserAgent } from '../../lib/userAgent.js';
 import { createPasskey, passkeysSupported } from '../../lib/passkeys.js';
 import { clearDraft } from '../../lib/draft.js';
 import { forget } from '../../lib/kept.js';
@@ -126,11 +127,18 @@ export function Security() {
           <li class="card" key={s.id}>
             {/* The session's button is described by these: each "Close this session" says which. */}
             <div id={`session-${s.id}`}>
-              <p>{s.userAgent || t('security.unknownDevice')}</p>
+              <p title={s.userAgent || undefined}>{describeUserAgent(s.userAgent)}</p>
               <p class="meta">
                 {t('security.sessionSeen', { created: formatDateTime(s.createdAt, locale()), seen: formatDateTime(s.lastSeenAt, locale()) })}
               </p>
             </div>
+            {/* The browser's own words, for whoever wants them (help on the phone, a doubt). */}
+            {s.userAgent && (
+              <details class="explain">
+                <summary>{t('security.userAgent')}</summary>
+                <p class="meta user-agent">{s.userAgent}</p>
+              </details>
+            )}
             {s.current ? (
               <span class="tag">{t('security.thisSession')}</span>
             ) : (
