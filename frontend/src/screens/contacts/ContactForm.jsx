@@ -10,7 +10,8 @@ import { useSending } from '../../lib/sending.js';
 // One contact (e-mail or phone): the new value, then the code sent to it. Both steps need a
 // second factor from the last minutes; when the server asks for one, the step waits for it.
 // onStart: this form starts an action; `current`: its notice and error are still the latest.
-// `now`: the address or number as it is (null: none), said when `known` (it could be read).
+// `now`: the address or number as it is (null: none), said when `known` (it could be read),
+// as `kind.shown` words it if it says how.
 export function ContactForm({ kind, now, known, onChanged, onStart, current }) {
   const headingId = useId();
   const [value, setValue] = useState('');
@@ -95,7 +96,7 @@ export function ContactForm({ kind, now, known, onChanged, onStart, current }) {
           send(sentTo ? confirm : ask);
         }}
       >
-        {known && <p class="current">{now ? t(kind.current, { value: now }) : t(kind.none)}</p>}
+        {known && <p class="current">{now ? t(kind.current, { value: kind.shown ? kind.shown(now) : now }) : t(kind.none)}</p>}
         {current && notice && <Notice focus="lost">{notice}</Notice>}
         {current && <ErrorBox result={failure} focus="lost" />}
         {sentTo ? (

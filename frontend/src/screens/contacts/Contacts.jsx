@@ -3,6 +3,7 @@ import { t } from '../../i18n/index.js';
 import { useQuery } from '../../gql/hooks.js';
 import { ErrorBox, Loading } from '../../components/Status.jsx';
 import { loadDraft, saveDraft } from '../../lib/draft.js';
+import { formatPhone } from '../../lib/phone.js';
 import { Link } from '../../router.jsx';
 import { ContactForm } from './ContactForm.jsx';
 import { CHANGE_EMAIL, CHANGE_PHONE, CONFIRM_EMAIL, CONFIRM_PHONE, MY_CONTACTS } from './documents.js';
@@ -35,6 +36,7 @@ const PHONE = {
   answer: 'changePhone',
   confirm: CONFIRM_PHONE,
   input: { type: 'tel', autocomplete: 'tel', inputMode: 'tel', maxLength: 32 },
+  shown: formatPhone, // « 06 12 34 56 78 », however it was typed
 };
 
 // The sign-in screen after an expired session offers the identifier typed last: the new

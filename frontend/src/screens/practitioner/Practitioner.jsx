@@ -12,6 +12,7 @@ import { writableSections } from '../../lib/entryInput.js';
 import { normalizeIns } from '../../lib/ins.js';
 import { forget, useKept } from '../../lib/kept.js';
 import { appendPage } from '../../lib/paging.js';
+import { formatPhone } from '../../lib/phone.js';
 import { EmergencyForm } from './EmergencyForm.jsx';
 import { OpenRecord } from './OpenRecord.jsx';
 import { PATIENT_RECORD, patientRecordPage } from './documents.js';
@@ -140,7 +141,7 @@ function EmergencySummary({ profile }) {
         <dt>{t('emergency.contacts')}</dt>
         <dd>
           {profile.emergencyContacts.length
-            ? profile.emergencyContacts.map((c) => `${c.name}${c.relation ? ` (${c.relation})` : ''} ${c.phone}`).join(' ; ')
+            ? profile.emergencyContacts.map((c) => `${c.name}${c.relation ? ` (${c.relation})` : ''} ${formatPhone(c.phone)}`).join(' ; ')
             : t('emergency.none')}
         </dd>
         <dt>{t('emergency.directives')}</dt>
