@@ -1,7 +1,9 @@
 """Deliver the outbox: claim due messages, send, mark sent; back off on failure.
 
-A crash between sending and marking may send a message twice; it never loses one. A message
-that can never be sent as it stands (senders.Undeliverable) is marked failed once, not retried.
+A crash between sending and marking may send a message twice; it never loses one. A send is
+cut off after senders.SEND_TIMEOUT, well within the message's claim, so no other process can
+claim a message still being sent. A message that can never be sent as it stands
+(senders.Undeliverable) is marked failed once, not retried.
 Short-lived codes (`urgent`) go before the other messages due. However many processes
 deliver at once, a message is tried once per due time: only a message still due and
 unclaimed can be claimed, so one that another process has just failed (and pushed back) is
@@ -21,10 +23,13 @@ from backend import clock
 from backend.config import Settings
 from backend.domain.enums import OutboxChannel
 from backend.models import OutboxMessage
-from backend.notify.senders import Sender, Undeliverable, email_sender, sms_sender
+from backend.notify.senders import SEND_TIMEOUT, Sender, Undeliverable, email_sender, sms_sender
 
 log = logging.getLogger("dmp.outbox")
-CLAIM = timedelta(minutes=2)
+# A message is held by the process sending it for four times the longest a send may take
+# (2 minutes): the send is over, sent or failed, with time to spare for reading and marking
+# the message, before its claim lapses and another process could claim it and send it again.
+CLAIM = timedelta(seconds=4 * SEND_TIMEOUT)
 MAX_BACKOFF = timedelta(minutes=30)
 # The next attempt of a message that cannot be delivered (senders.Undeliverable): none.
 NEVER = datetime(9999, 1, 1, tzinfo=UTC)
@@ -56,11 +61,12 @@ async def deliver_due(
     sent = failed = 0
     for message_id in due:
         # Claim atomically, and only while still due: another process may have listed the
-        # same ids, tried this one and pushed it back (or marked it undeliverable) since.
+        # same ids, tried this one and pushed it back (or marked it undeliverable) since. The
+        # claim runs from now, not from the pass's start: the sends before took their time.
         claimed = await OutboxMessage.filter(
             Q(id=message_id), Q(sent_at=None), Q(next_attempt_at__lte=now),
             Q(claimed_until=None) | Q(claimed_until__lt=now),
-        ).update(claimed_until=now + CLAIM)
+        ).update(claimed_until=clock.now() + CLAIM)
         if not claimed:
             continue
         message = await OutboxMessage.get(id=message_id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib
 import inspect
 import json
@@ -19,6 +20,13 @@ import idna
 
 from backend import clock
 from backend.config import SMS_PLUGIN_GROUP, ConfigError, Settings
+
+# The longest a send may take, from the connection to the server's (or provider's) answer:
+# a server that hangs is cut off then, and the message counts as failed and is retried with
+# the outbox's back-off. The outbox's claim on a message is derived from it (delivery.CLAIM).
+SEND_TIMEOUT = 30.0
+# A QUIT after the server took the message: a courtesy, bounded, never a failure.
+QUIT_TIMEOUT = 2.0
 
 
 class Sender(Protocol):
@@ -60,30 +68,46 @@ class SmtpSender:
             username=self.cfg.smtp_username,
             password=self.cfg.smtp_password,
             start_tls=self.cfg.smtp_starttls,
-            timeout=10,
+            timeout=10,  # each step; SEND_TIMEOUT bounds them all (one slow answer after another)
         )
-        async with smtp:
-            if not address.isascii():
-                if smtp.is_ehlo_or_helo_needed:
-                    await smtp.ehlo()
-                # Without SMTPUTF8 the address cannot even be written to the server: trying
-                # again would fail the same way for ever (aiosmtplib's SMTPNotSupported).
-                if not smtp.supports_extension("smtputf8"):
-                    raise Undeliverable(
-                        "the mail server does not offer SMTPUTF8, which this recipient's "
-                        "non-ASCII address needs"
-                    )
-            try:
-                await smtp.send_message(message)
-            except aiosmtplib.SMTPRecipientsRefused as exc:
-                codes = sorted({refused.code for refused in exc.recipients})
-                # 5xx is the server's "never": an unknown mailbox, a domain it will not
-                # relay to. 4xx (a full mailbox, greylisting) is tried again later.
-                if codes and all(500 <= code < 600 for code in codes):
-                    raise Undeliverable(  # the code only: the server's words name the address
-                        f"the mail server refused the recipient for good ({', '.join(map(str, codes))})"
-                    ) from None
-                raise
+        try:
+            async with asyncio.timeout(SEND_TIMEOUT):
+                await smtp.connect()
+                await _transmit(smtp, address, message)
+        except BaseException:
+            smtp.close()  # at once: a QUIT to a server that hangs would wait once more
+            raise
+        try:
+            # Not under SEND_TIMEOUT: a QUIT that timed out would count a message the server
+            # has taken as failed, and send it again.
+            with contextlib.suppress(aiosmtplib.SMTPException, OSError):
+                await smtp.quit(timeout=QUIT_TIMEOUT)
+        finally:
+            smtp.close()
+
+
+async def _transmit(smtp: aiosmtplib.SMTP, address: str, message: EmailMessage) -> None:
+    if not address.isascii():
+        if smtp.is_ehlo_or_helo_needed:
+            await smtp.ehlo()
+        # Without SMTPUTF8 the address cannot even be written to the server: trying
+        # again would fail the same way for ever (aiosmtplib's SMTPNotSupported).
+        if not smtp.supports_extension("smtputf8"):
+            raise Undeliverable(
+                "the mail server does not offer SMTPUTF8, which this recipient's "
+                "non-ASCII address needs"
+            )
+    try:
+        await smtp.send_message(message)
+    except aiosmtplib.SMTPRecipientsRefused as exc:
+        codes = sorted({refused.code for refused in exc.recipients})
+        # 5xx is the server's "never": an unknown mailbox, a domain it will not
+        # relay to. 4xx (a full mailbox, greylisting) is tried again later.
+        if codes and all(500 <= code < 600 for code in codes):
+            raise Undeliverable(  # the code only: the server's words name the address
+                f"the mail server refused the recipient for good ({', '.join(map(str, codes))})"
+            ) from None
+        raise
 
 
 class DevMailbox:
@@ -116,9 +140,9 @@ def email_sender(cfg: Settings) -> Sender:
     return DevMailbox(cfg.mail_dir, "email")
 
 
-# How long a plug-in's `send` may take; after that the text counts as failed and is retried
-# with the outbox's back-off (a provider that hangs must not hold up the e-mails behind it).
-SMS_SEND_TIMEOUT = 30.0
+# How long a plug-in's `send` may take: SEND_TIMEOUT, as for e-mail (a provider that hangs
+# must not hold up the e-mails behind it, nor outlast the outbox's claim on the text).
+SMS_SEND_TIMEOUT = SEND_TIMEOUT
 
 
 class SmsPlugin(Protocol):
