@@ -95,6 +95,18 @@ async def test_support_lookup_by_ins_returns_that_account_only(client: httpx.Asy
     assert scene["other_record"].ins not in json.dumps(result.response.json())
 
 
+async def test_support_finds_an_account_by_its_address_typed_decomposed_or_in_capitals(
+    client: httpx.AsyncClient,
+) -> None:
+    # Stored as sign-in reads it (NFC, lower case); a pasted address may come decomposed.
+    patient, _ = await factories.patient(email="jos\u00e9.doe@test.dmp")
+    agent = await factories.support()
+    support = Caller(client, session=await session_for(agent))
+    for typed in ("jose\u0301.doe@test.dmp", " JOS\u00c9.Doe@Test.dmp "):
+        result = await support.gql(SUPPORT_ACCOUNT, {"id": typed})
+        assert result.ok()["supportAccount"]["accountId"] == str(patient.id), typed
+
+
 async def test_support_lookup_refuses_bad_identifiers_and_finds_practitioners_by_rpps(
     client: httpx.AsyncClient,
 ) -> None:

@@ -15,7 +15,7 @@ from typing import Any
 
 from backend import clock
 from backend.auth import activation
-from backend.auth.contacts import texts_are_sent
+from backend.auth.contacts import normalize_email, texts_are_sent
 from backend.domain.enums import (
     AccessAction,
     AccessMode,
@@ -109,7 +109,9 @@ async def _find(identifier: str) -> tuple[Account | None, Record | None]:
         # Empty, or a word: none of the three (a number, even a wrong one, is told what is wrong).
         raise BadUserInput("Give an e-mail address, an INS or an RPPS number", Reason.SEARCH_TERM_NEEDED)
     if "@" in raw:
-        account = await Account.filter(email=raw.lower()).first()
+        # As sign-in reads an address (NFC, lower case); one without its shape is no account's.
+        email = normalize_email(raw)
+        account = await Account.filter(email=email).first() if email else None
         record = await Record.filter(owner_id=account.id).first() if account else None
         return account, record
     digits = raw.replace(" ", "")
