@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import cached_property
 
 import strawberry
 from starlette.requests import Request
@@ -25,10 +26,12 @@ class Context:
     viewer: Viewer
     loaders: Loaders
     access_log: AccessLog
-    # The signed-in account's contacts, read once however many of `Me`'s fields ask for them.
-    own_contacts: DataLoader[uuid.UUID, OwnContacts | None] = field(
-        default_factory=lambda: DataLoader(load_fn=load_own_contacts)
-    )
+
+    @cached_property
+    def own_contacts(self) -> DataLoader[uuid.UUID, OwnContacts | None]:
+        """The signed-in account's contacts, read once however many of `Me`'s fields ask for
+        them; made when first asked for (a consultation never does)."""
+        return DataLoader(load_fn=load_own_contacts)
 
     @property
     def facts(self) -> ViewerFacts:
