@@ -9,11 +9,14 @@ import hashlib
 import hmac
 import json
 import uuid
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC
 from typing import Any
 
-from backend import clock
+from tortoise.queryset import QuerySet
+
+from backend import clock, sql
 from backend.audit.chain import GENESIS, event_fields, mac, purge_seal
 from backend.models import AccessEvent, PurgedRecord, Record
 
@@ -123,26 +126,69 @@ def _key_of(
     return None
 
 
+# A batch of chains is read in one statement: at most `BATCH_RECORDS` records, holding at most
+# `BATCH_EVENTS` events by their heads (one record at least, however long its chain), so
+# that memory holds one batch at a time however many records there are. Past about a hundred
+# records a batch, the time is the MACs' and the rows' own; 400 heads make 800 parameters in
+# `macs_at`, within the 999 of SQLite builds before 3.32.
+BATCH_RECORDS = 400
+BATCH_EVENTS = 10_000
+
+
 async def verify(
-    key: bytes, record_ids: list[uuid.UUID] | None = None, previous_key: bytes | None = None
+    key: bytes,
+    record_ids: list[uuid.UUID] | None = None,
+    previous_key: bytes | None = None,
+    *,
+    batch_records: int = BATCH_RECORDS,
+    batch_events: int = BATCH_EVENTS,
 ) -> Report:
     report = Report()
-    query = Record.all().order_by("id")
+    query = Record.all()
     if record_ids is not None:
         query = query.filter(id__in=record_ids)
-    heads = await query.values_list("id", "event_seq")
-    for record_id, head_seq in heads:
-        chain = await chain_as_written(record_id, head_seq)
-        if chain is None:
-            continue  # purged since the heads were read: its seal is checked against an anchor
-        rows, head_seq = chain
-        report.records += 1
-        report.events += len(rows)
-        check = check_chain(key, record_id, head_seq, rows, previous_key)
-        report.under_previous += check.under_previous
-        if check.problem is not None:
-            report.problems.append(check.problem)
+    async for heads in _heads_by_page(query, batch_records):
+        for batch in _by_events(heads, batch_events):
+            for record_id, rows, head_seq in await chains_as_written(batch):
+                report.records += 1
+                report.events += len(rows)
+                check = check_chain(key, record_id, head_seq, rows, previous_key)
+                report.under_previous += check.under_previous
+                if check.problem is not None:
+                    report.problems.append(check.problem)
     return report
+
+
+async def _heads_by_page(
+    query: QuerySet[Record], size: int
+) -> AsyncIterator[list[tuple[uuid.UUID, int]]]:
+    """The records of `query` and their heads, `size` at a time in the order of their ids."""
+    after: Any = None
+    while True:
+        page_query = query if after is None else query.filter(id__gt=after)
+        page = await page_query.order_by("id").limit(size).values_list("id", "event_seq")
+        if not page:
+            return
+        yield [(uuid.UUID(str(record_id)), int(seq)) for record_id, seq in page]
+        if len(page) < size:
+            return
+        after = page[-1][0]
+
+
+def _by_events(
+    heads: list[tuple[uuid.UUID, int]], most: int
+) -> Iterator[list[tuple[uuid.UUID, int]]]:
+    """`heads` cut into runs of at most `most` events by their heads, one record at least."""
+    batch: list[tuple[uuid.UUID, int]] = []
+    events = 0
+    for head in heads:
+        if batch and events + head[1] > most:
+            yield batch
+            batch, events = [], 0
+        batch.append(head)
+        events += head[1]
+    if batch:
+        yield batch
 
 
 # How many times a chain written to while it is read is read again before only the part
@@ -150,19 +196,61 @@ async def verify(
 _STABLE_READS = 5
 
 
+async def chains_as_written(
+    heads: list[tuple[uuid.UUID, int]],
+) -> list[tuple[uuid.UUID, list[dict[str, Any]], int]]:
+    """The events and head of each record of `heads` (its id and its head as read before),
+    read so that they agree, as `chain_as_written` reads one, leaving out a record gone
+    since. The events of all of them are read in one statement; then the heads of those
+    whose events do not end at their head, in one more; a chain found written to meanwhile
+    is read again on its own."""
+    ids = [record_id for record_id, _ in heads]
+    rows_of: dict[uuid.UUID, list[dict[str, Any]]] = {record_id: [] for record_id in ids}
+    events = AccessEvent.filter(record_id__in=ids).order_by("record_id", "seq")
+    chain: list[dict[str, Any]] = []
+    current: Any = None
+    for row in await events.values("record_id", *EVENT_COLUMNS):
+        raw = row.pop("record_id")
+        if raw != current:  # the rows come record by record: the id is read once per chain
+            current, chain = raw, rows_of[uuid.UUID(str(raw))]
+        chain.append(row)
+    unsettled = {
+        record_id for record_id, seq in heads
+        if not (rows_of[record_id] and rows_of[record_id][-1]["seq"] == seq)
+    }
+    now: dict[uuid.UUID, int] = {}
+    if unsettled:
+        found = await Record.filter(id__in=list(unsettled)).values_list("id", "event_seq")
+        now = {uuid.UUID(str(record_id)): int(seq) for record_id, seq in found}
+    chains: list[tuple[uuid.UUID, list[dict[str, Any]], int]] = []
+    for record_id, before in heads:
+        rows = rows_of[record_id]
+        if record_id in unsettled:
+            if record_id not in now:
+                continue  # purged since the heads were read: its seal is checked against an anchor
+            if now[record_id] != before:
+                # Written to meanwhile: read again on its own, the batch's reading its first.
+                again = await chain_as_written(record_id, now[record_id], _STABLE_READS - 1)
+                if again is not None:
+                    chains.append((record_id, *again))
+                continue
+        chains.append((record_id, rows, before))
+    return chains
+
+
 async def chain_as_written(
-    record_id: uuid.UUID, head_seq: int
+    record_id: uuid.UUID, head_seq: int, reads: int = _STABLE_READS
 ) -> tuple[list[dict[str, Any]], int] | None:
     """A record's events and its head, read so that they agree, or None if the record is
     gone. The service goes on writing while `dmp audit verify` runs: a head read before the
     events may be behind them ("an event beyond the head") and one read after may be ahead
     ("a missing event"), though nothing is wrong. An event and the head's move commit
     together, in order: where the head is the same before and after the events are read, no
-    event committed in between, and the two agree. A chain written to on every read is
-    checked up to the head read before its events (what was written before it)."""
+    event committed in between, and the two agree. A chain written to on every one of its
+    `reads` is checked up to the head read before its events (what was written before it)."""
     rows: list[dict[str, Any]] = []
     before = after = head_seq  # the head as read before the events, and after them
-    for _ in range(_STABLE_READS):
+    for _ in range(reads):
         before = after
         rows = await AccessEvent.filter(record_id=record_id).order_by("seq").values(*EVENT_COLUMNS)
         if rows and rows[-1]["seq"] == before:
@@ -190,12 +278,23 @@ async def head_mac(record_id: uuid.UUID, seq: int, conn: Any = None) -> str:
     return str(macs[0]) if macs else ""
 
 
-async def anchor() -> dict[str, Any]:
+async def macs_at(heads: list[tuple[uuid.UUID, int]]) -> dict[tuple[uuid.UUID, int], str]:
+    """The MAC of the event at each (record id, seq) of `heads` that has one, in one statement."""
+    if not heads:
+        return {}
+    where = " OR ".join(f'("record_id" = ${2 * n + 1} AND "seq" = ${2 * n + 2})' for n in range(len(heads)))
+    statement = f'SELECT "record_id", "seq", "mac" FROM "access_event" WHERE {where}'  # noqa: S608 - placeholders only
+    rows = await sql.fetch(statement, [value for head in heads for value in head])
+    return {(uuid.UUID(str(row[0])), int(row[1])): str(row[2]) for row in rows}
+
+
+async def anchor(*, batch_records: int = BATCH_RECORDS) -> dict[str, Any]:
     """The head of every chain (record id, last seq, last MAC) and one digest over them."""
     heads: list[dict[str, Any]] = []
-    records = await Record.filter(event_seq__gt=0).order_by("id").values_list("id", "event_seq")
-    for record_id, seq in records:
-        heads.append({"record": str(record_id), "seq": seq, "mac": await head_mac(record_id, seq)})
+    async for page in _heads_by_page(Record.filter(event_seq__gt=0), batch_records):
+        macs = await macs_at(page)
+        heads += [{"record": str(record_id), "seq": seq, "mac": macs.get((record_id, seq), "")}
+                  for record_id, seq in page]
     return {
         "at": clock.now().astimezone(UTC).isoformat(timespec="seconds"),
         "records": len(heads),
@@ -236,10 +335,11 @@ def seal_key_of(keys: list[bytes], purged: PurgedRecord) -> bytes | None:
     return None
 
 
-async def _purged_since(keys: list[bytes], record_id: uuid.UUID, head: dict[str, Any]) -> Problem | None:
+def _purged_since(
+    keys: list[bytes], record_id: uuid.UUID, head: dict[str, Any], purged: PurgedRecord | None
+) -> Problem | None:
     """None if a record missing since the anchor was purged by `dmp purge` after its anchored
-    head; otherwise what is wrong."""
-    purged = await PurgedRecord.get_or_none(record_id=record_id)
+    head (`purged`, its row in PurgedRecord, if any); otherwise what is wrong."""
     if purged is None:
         return Problem(
             record_id, head["seq"], "the record and its history are gone, and no purge is recorded"
@@ -258,34 +358,44 @@ async def check_anchor(
     heads: list[dict[str, Any]],
     record_ids: list[uuid.UUID] | None = None,
     previous_key: bytes | None = None,
+    *,
+    batch_records: int = BATCH_RECORDS,
 ) -> Report:
     """Every anchored chain must still reach its anchored head, with the same MAC there, or
     have been purged after it (a PurgedRecord sealed with the audit key, or the previous one
-    while a rotation is under way)."""
+    while a rotation is under way). The heads are checked `batch_records` at a time, each
+    batch in three statements."""
     keys = [key] if previous_key is None else [key, previous_key]
     report = Report()
     wanted = {str(r) for r in record_ids} if record_ids is not None else None
-    for head in heads:
-        if wanted is not None and head["record"] not in wanted:
-            continue
-        report.records += 1
-        record_id = uuid.UUID(head["record"])
-        if not await Record.filter(id=record_id).exists():
-            problem = await _purged_since(keys, record_id, head)
-            if problem is None:
-                report.purged += 1
-            else:
-                report.problems.append(problem)
-            continue
-        macs = await AccessEvent.filter(record_id=record_id, seq=head["seq"]).values_list(
-            "mac", flat=True
-        )
-        if not macs:
-            last = await AccessEvent.filter(record_id=record_id).order_by("-seq").first()
-            ends = last.seq if last else 0
-            report.problems.append(Problem(
-                record_id, head["seq"], f"missing event: the chain ends at seq {ends}, "
-                f"shorter than the anchor"))
-        elif not hmac.compare_digest(str(macs[0]), head["mac"]):
-            report.problems.append(Problem(record_id, head["seq"], "diverges from the anchor"))
+    chosen = [head for head in heads if wanted is None or head["record"] in wanted]
+    for start in range(0, len(chosen), batch_records):
+        batch = [(uuid.UUID(head["record"]), head) for head in chosen[start:start + batch_records]]
+        ids = [record_id for record_id, _ in batch]
+        found = await Record.filter(id__in=ids).values_list("id", flat=True)
+        present = {uuid.UUID(str(record_id)) for record_id in found}
+        gone = [record_id for record_id in ids if record_id not in present]
+        seals = {
+            uuid.UUID(str(purged.record_id)): purged
+            for purged in (await PurgedRecord.filter(record_id__in=gone) if gone else [])
+        }
+        macs = await macs_at([(record_id, head["seq"]) for record_id, head in batch if record_id in present])
+        for record_id, head in batch:
+            report.records += 1
+            if record_id not in present:
+                problem = _purged_since(keys, record_id, head, seals.get(record_id))
+                if problem is None:
+                    report.purged += 1
+                else:
+                    report.problems.append(problem)
+                continue
+            mac_there = macs.get((record_id, head["seq"]))
+            if mac_there is None:
+                last = await AccessEvent.filter(record_id=record_id).order_by("-seq").first()
+                ends = last.seq if last else 0
+                report.problems.append(Problem(
+                    record_id, head["seq"], f"missing event: the chain ends at seq {ends}, "
+                    f"shorter than the anchor"))
+            elif not hmac.compare_digest(mac_there, head["mac"]):
+                report.problems.append(Problem(record_id, head["seq"], "diverges from the anchor"))
     return report
