@@ -4,16 +4,17 @@ A crash between sending and marking may send a message twice; it never loses one
 cut off after senders.SEND_TIMEOUT, well within the message's claim, so no other process can
 claim a message still being sent. A message that can never be sent as it stands
 (senders.Undeliverable) is marked failed once, not retried.
-Short-lived codes (`urgent`) go before the other messages due. However many processes
-deliver at once, a message is tried once per due time: only a message still due and
-unclaimed can be claimed, so one that another process has just failed (and pushed back) is
-not tried again before its back-off.
+Short-lived codes (`urgent`) go before the other messages due; one queued during a pass goes
+before that pass's next other message. However many processes deliver at once, a message is
+tried once per due time: only a message still due and unclaimed can be claimed, so one that
+another process has just failed (and pushed back) is not tried again before its back-off.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections import deque
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -42,66 +43,87 @@ def backoff(attempts: int) -> timedelta:
 async def deliver_due(
     cfg: Settings, limit: int = 50, senders: dict[OutboxChannel, Sender] | None = None
 ) -> tuple[int, int]:
-    """Send what is due; returns (sent, failed). `senders` keeps the senders made, from one
-    call to the next (the worker's: an SMS plug-in's client lives as long as the worker)."""
+    """Send what is due, at most `limit` messages; returns (sent, failed). `senders` keeps the
+    senders made, from one call to the next (the worker's: an SMS plug-in's client lives as
+    long as the worker)."""
     now = clock.now()
-    due: list[Any] = []  # ids (values_list(flat=True) is typed as tuples)
     # Short-lived codes first, then the rest, each oldest first: a code queued behind an
     # insurer's thousands of activation e-mails would expire before its turn.
-    for urgent in (True, False):
-        if len(due) < limit:
-            due += await OutboxMessage.filter(
-                Q(sent_at=None), Q(urgent=urgent), Q(next_attempt_at__lte=now),
-                Q(claimed_until=None) | Q(claimed_until__lt=now),
-            ).order_by("created_at").limit(limit - len(due)).values_list("id", flat=True)
-    # Each channel's sender is made when a message of that channel is due: one that cannot
-    # be made fails its own messages (retried later), not the other channel's.
-    makers = {OutboxChannel.EMAIL: email_sender, OutboxChannel.SMS: sms_sender}
+    codes = deque(await _due(urgent=True, at=now, limit=limit))
+    others = deque(await _due(urgent=False, at=now, limit=limit - len(codes)) if len(codes) < limit else ())
     senders = {} if senders is None else senders
     sent = failed = 0
-    for message_id in due:
-        # Claim atomically, and only while still due: another process may have listed the
-        # same ids, tried this one and pushed it back (or marked it undeliverable) since. The
-        # claim runs from now, not from the pass's start: the sends before took their time.
-        claimed = await OutboxMessage.filter(
-            Q(id=message_id), Q(sent_at=None), Q(next_attempt_at__lte=now),
-            Q(claimed_until=None) | Q(claimed_until__lt=now),
-        ).update(claimed_until=clock.now() + CLAIM)
-        if not claimed:
-            continue
-        message = await OutboxMessage.get(id=message_id)
-        try:
-            channel = OutboxChannel(message.channel)
-            sender = senders.get(channel)
-            if sender is None:
-                sender = senders[channel] = makers[channel](cfg)
-            await sender.send(message.recipient, message.subject, message.body)
-        except Undeliverable as exc:
-            failed += 1
-            await OutboxMessage.filter(id=message_id).update(
-                attempts=F("attempts") + 1, next_attempt_at=NEVER, claimed_until=None,
-                last_error=f"undeliverable: {exc}"[:300],
-            )
-            log.error("outbox message undeliverable, not retried",
-                      extra={"message_id": str(message_id), "error": str(exc)})
-            continue
-        except Exception as exc:  # noqa: BLE001 — any other failure is retried later
-            failed += 1
-            # Counted in SQL; the back-off reads the count as claimed, which only we change.
-            await OutboxMessage.filter(id=message_id).update(
-                attempts=F("attempts") + 1,
-                next_attempt_at=clock.now() + backoff(message.attempts + 1),
-                claimed_until=None,
-                last_error=type(exc).__name__,
-            )
-            log.warning("outbox delivery failed", extra={"message_id": str(message_id),
-                                                          "error": type(exc).__name__})
-            continue
-        sent += 1
-        await OutboxMessage.filter(id=message_id).update(
-            sent_at=clock.now(), attempts=F("attempts") + 1, claimed_until=None
-        )
+    for _ in range(len(codes) + len(others)):
+        if codes:
+            message_id, due_at = codes.popleft(), now
+        else:
+            # A code queued since the pass began goes before the next of the others (each up
+            # to SEND_TIMEOUT): one indexed query, and the code takes the last one's turn.
+            found_at = clock.now()
+            fresh = await _due(urgent=True, at=found_at, limit=1)
+            message_id, due_at = (fresh[0], found_at) if fresh else (others.popleft(), now)
+        outcome = await _deliver(cfg, message_id, due_at, senders)
+        sent += outcome is True
+        failed += outcome is False
     return sent, failed
+
+
+async def _due(*, urgent: bool, at: datetime, limit: int) -> list[Any]:
+    """The ids (values_list(flat=True) is typed as tuples) of the messages due and unclaimed
+    at `at`, oldest first."""
+    return await OutboxMessage.filter(
+        Q(sent_at=None), Q(urgent=urgent), Q(next_attempt_at__lte=at),
+        Q(claimed_until=None) | Q(claimed_until__lt=at),
+    ).order_by("created_at").limit(limit).values_list("id", flat=True)
+
+
+async def _deliver(
+    cfg: Settings, message_id: Any, due_at: datetime, senders: dict[OutboxChannel, Sender]
+) -> bool | None:
+    """Claim and send one message found due at `due_at`: True sent, False failed, None when
+    another process had it first."""
+    # Claim atomically, and only while still due: another process may have listed the same
+    # id, tried this one and pushed it back (or marked it undeliverable) since. The claim runs
+    # from now, not from when it was found due: the sends before took their time.
+    claimed = await OutboxMessage.filter(
+        Q(id=message_id), Q(sent_at=None), Q(next_attempt_at__lte=due_at),
+        Q(claimed_until=None) | Q(claimed_until__lt=due_at),
+    ).update(claimed_until=clock.now() + CLAIM)
+    if not claimed:
+        return None
+    message = await OutboxMessage.get(id=message_id)
+    try:
+        channel = OutboxChannel(message.channel)
+        sender = senders.get(channel)
+        # Made when a message of its channel is due: a sender that cannot be made fails its
+        # own channel's messages (retried later), not the other channel's.
+        if sender is None:
+            maker = email_sender if channel is OutboxChannel.EMAIL else sms_sender
+            sender = senders[channel] = maker(cfg)
+        await sender.send(message.recipient, message.subject, message.body)
+    except Undeliverable as exc:
+        await OutboxMessage.filter(id=message_id).update(
+            attempts=F("attempts") + 1, next_attempt_at=NEVER, claimed_until=None,
+            last_error=f"undeliverable: {exc}"[:300],
+        )
+        log.error("outbox message undeliverable, not retried",
+                  extra={"message_id": str(message_id), "error": str(exc)})
+        return False
+    except Exception as exc:  # noqa: BLE001 — any other failure is retried later
+        # Counted in SQL; the back-off reads the count as claimed, which only we change.
+        await OutboxMessage.filter(id=message_id).update(
+            attempts=F("attempts") + 1,
+            next_attempt_at=clock.now() + backoff(message.attempts + 1),
+            claimed_until=None,
+            last_error=type(exc).__name__,
+        )
+        log.warning("outbox delivery failed", extra={"message_id": str(message_id),
+                                                      "error": type(exc).__name__})
+        return False
+    await OutboxMessage.filter(id=message_id).update(
+        sent_at=clock.now(), attempts=F("attempts") + 1, claimed_until=None
+    )
+    return True
 
 
 async def run_forever(cfg: Settings, interval: float = 1.0) -> None:
