@@ -5,8 +5,14 @@ from __future__ import annotations
 import httpx
 
 from backend import accounts
+from backend.domain.enums import CodeChannel
+from backend.models import Account
 from tests import factories
+from tests.auth_flows import start
 from tests.conftest import Caller, session_for
+from tests.passkey_flows import begin_login, register
+from tests.smtp import SmtpServer
+from tests.soft_authenticator import SoftAuthenticator
 from tests.test_authz_reading import count_queries
 
 ME = "{ me { email phone codeChannel } }"
@@ -52,3 +58,41 @@ async def test_the_contacts_and_code_channel_are_read_in_one_statement(client: h
     assert both == {"a": {"email": me["email"]}, "b": {"phone": me["phone"], "codeChannel": "EMAIL"}}
     assert len(one) == len(bare) + 1
     assert len(three) == len(aliased) == len(one)
+
+
+LOGIN_ME = "me { id email phone codeChannel }"
+COMPLETE = f"""mutation($t: String!, $c: String!) {{
+  completeLogin(attemptToken: $t, code: $c) {{ {LOGIN_ME} }} }}"""
+FINISH_PASSKEY = f"""mutation($c: String!) {{ finishPasskeyLogin(credentialJson: $c) {{ {LOGIN_ME} }} }}"""
+
+
+async def _signed_in_elsewhere() -> str:
+    """The session of another account, B, whose contacts and channel all differ from A's."""
+    other, _ = await factories.patient(email="bob.before@test.dmp", phone="+33698765432")
+    await Account.filter(id=other.id).update(code_channel=CodeChannel.SMS)
+    return await session_for(other)
+
+
+def _contacts_of(account: Account, phone: str) -> dict[str, str | None]:
+    return {"id": str(account.id), "email": account.email, "phone": phone, "codeChannel": "EMAIL"}
+
+
+async def test_the_me_of_a_completed_login_is_the_account_signed_in(
+    client: httpx.AsyncClient, smtp_server: SmtpServer
+) -> None:
+    account, _ = await factories.patient(email="alice.login@test.dmp", phone="+33611111111")
+    for caller in (Caller(client, session=await _signed_in_elsewhere()), Caller(client)):
+        started = await start(client, account.email or "", factories.PASSWORD)
+        code = await smtp_server.code_for(account.email or "")
+        result = await caller.gql(COMPLETE, {"t": started["attemptToken"], "c": code})
+        # Not the contacts of the session the browser held before, nor none for a caller signed out.
+        assert result.ok()["completeLogin"]["me"] == _contacts_of(account, "+33611111111")
+
+
+async def test_the_me_of_a_passkey_login_is_the_account_signed_in(client: httpx.AsyncClient) -> None:
+    account, _ = await factories.patient(email="alice.passkey@test.dmp", phone="+33622222222")
+    authenticator = SoftAuthenticator()
+    await register(Caller(client, session=await session_for(account)), authenticator)
+    for caller in (Caller(client, session=await _signed_in_elsewhere()), Caller(client)):
+        result = await caller.gql(FINISH_PASSKEY, {"c": authenticator.assertion(await begin_login(caller))})
+        assert result.ok()["finishPasskeyLogin"]["me"] == _contacts_of(account, "+33622222222")

@@ -29,8 +29,8 @@ class Context:
 
     @cached_property
     def own_contacts(self) -> DataLoader[uuid.UUID, OwnContacts | None]:
-        """The signed-in account's contacts, read once however many of `Me`'s fields ask for
-        them; made when first asked for (a consultation never does)."""
+        """An account's own contacts, read once however many of `Me`'s fields ask for them;
+        made when first asked for (a consultation never does)."""
         return DataLoader(load_fn=load_own_contacts)
 
     @property

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import strawberry
 
 from backend.auth.contacts import OwnContacts
@@ -16,37 +18,36 @@ class Me:
     display_name: str
     profession: str | None
     is_regulator: bool
+    # Whose contacts the fields below show: the account described, who after a login is not
+    # the request's caller; None for a partner token.
+    contacts_of: strawberry.Private[uuid.UUID | None]
 
     @strawberry.field(
         description="Where the account's sign-in codes go (EMAIL or SMS); null for a partner token."
     )
     async def code_channel(self, info: Info) -> CodeChannel | None:
-        own = await _own_contacts(info)
+        own = await self._own_contacts(info)
         return own.code_channel if own else None
 
     @strawberry.field(
         description="The account's own e-mail address, as confirmed; null for a partner token."
     )
     async def email(self, info: Info) -> str | None:
-        own = await _own_contacts(info)
+        own = await self._own_contacts(info)
         return own.email if own else None
 
     @strawberry.field(
         description="The account's own phone number; null if none, or for a partner token."
     )
     async def phone(self, info: Info) -> str | None:
-        own = await _own_contacts(info)
+        own = await self._own_contacts(info)
         return own.phone if own else None
 
-
-async def _own_contacts(info: Info) -> OwnContacts | None:
-    """The signed-in account's own contacts and code channel, read once per request: shown
-    to the account itself only (a partner token acts for an organisation's software, not
-    for the person)."""
-    viewer = info.context.viewer
-    if viewer.account_id is None or viewer.token_id is not None:
-        return None
-    return await info.context.own_contacts.load(viewer.account_id)
+    async def _own_contacts(self, info: Info) -> OwnContacts | None:
+        """The account's own contacts and code channel, read once per request."""
+        if self.contacts_of is None:
+            return None
+        return await info.context.own_contacts.load(self.contacts_of)
 
 
 @strawberry.type
@@ -66,6 +67,9 @@ def me_of(info: Info) -> Me | None:
         display_name=v.display_name,
         profession=v.profession.value if v.profession else None,
         is_regulator=v.is_regulator,
+        # Shown to the account itself only: a partner token acts for an organisation's
+        # software, not for the person.
+        contacts_of=v.account_id if v.token_id is None else None,
     )
 
 

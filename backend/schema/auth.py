@@ -93,6 +93,7 @@ def login_payload(signed: login.SignedIn) -> LoginPayload:
         display_name=account.display_name,
         profession=practitioner.profession.value if practitioner else None,
         is_regulator=bool(practitioner and practitioner.is_regulator),
+        contacts_of=account.id,
     ))
 
 
