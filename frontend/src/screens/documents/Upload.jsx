@@ -7,7 +7,10 @@ import { RecordInactive } from '../../components/RecordInactive.jsx';
 import { ErrorBox, Loading, Notice } from '../../components/Status.jsx';
 import { useKept } from '../../lib/kept.js';
 import { PATIENT_WRITABLE } from '../../lib/sections.js';
-import { RECORD_STATUS, UPLOAD } from './documents.js';
+import { UPLOAD } from './documents.js';
+import { RECORD_STATUS } from '../../gql/shared.js';
+import { useStatusRefresh } from '../../lib/statusRefresh.js';
+import { shownStatus } from '../../lib/comingBack.js';
 import { localToday } from '../../lib/dates.js';
 
 // Sent as a GraphQL multipart request; the client adds the X-DMP-Client header the server requires.
@@ -28,6 +31,7 @@ export function Upload() {
   const [busy, setBusy] = useState(false);
   // Bumped by each upload: the entry form below starts afresh, without its earlier notice.
   const [round, setRound] = useState(0);
+  useStatusRefresh(shownStatus(query.data), query.refetch); // closed in another tab: say so
 
   const submit = async (event) => {
     event.preventDefault();

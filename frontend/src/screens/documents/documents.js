@@ -3,6 +3,3 @@ export const UPLOAD = `mutation UploadDocument($file: Upload!, $title: String!, 
     entry { id title }
   }
 }`;
-
-// Uploads and entries need an ACTIVE record; its status is readable in every status.
-export const RECORD_STATUS = `query RecordStatus { myRecordStatus { status } }`;

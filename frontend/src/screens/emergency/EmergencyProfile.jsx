@@ -7,12 +7,15 @@ import { ErrorBox, Loading, Notice } from '../../components/Status.jsx';
 import { forget, useKept } from '../../lib/kept.js';
 import { expired } from '../../session.js';
 import { focusIfLost } from '../../lib/focus.js';
+import { useStatusRefresh } from '../../lib/statusRefresh.js';
+import { shownStatus } from '../../lib/comingBack.js';
 import { MY_PROFILE, UPDATE } from './documents.js';
 
 const GROUPS = ['', 'A+', 'A-', 'B+', 'B-', 'AB+', 'AB-', 'O+', 'O-'];
 
 export function EmergencyProfile() {
   const query = useQuery(MY_PROFILE);
+  useStatusRefresh(shownStatus(query.data), query.refetch); // closed in another tab: say so
   if (query.fetching && !query.data) return <Loading />;
   if (query.code) return <ErrorBox result={query} />;
   const status = query.data?.myRecordStatus?.status;

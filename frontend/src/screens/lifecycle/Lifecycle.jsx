@@ -4,6 +4,8 @@ import { runMutation, useQuery } from '../../gql/hooks.js';
 import { ErrorBox, Loading, Notice } from '../../components/Status.jsx';
 import { FreshFactor } from '../../components/FreshFactor.jsx';
 import { formatDateTime } from '../../lib/dates.js';
+import { useStatusRefresh } from '../../lib/statusRefresh.js';
+import { shownStatus } from '../../lib/comingBack.js';
 import { STATUS, EXPORT, CLOSE, REOPEN, REQUEST_DELETION, CANCEL_DELETION } from './documents.js';
 
 
@@ -24,6 +26,7 @@ export function Lifecycle() {
   const [failure, setFailure] = useState(null);
   const [notice, setNotice] = useState(null);
   const [needFresh, setNeedFresh] = useState(false);
+  useStatusRefresh(shownStatus(query.data), query.refetch); // changed in another tab: show it
 
   const act = async (document, variables, message, confirmKey, onForbidden) => {
     if (confirmKey && !confirm(t(confirmKey))) return;

@@ -6,6 +6,8 @@ import { RecordInactive } from '../../components/RecordInactive.jsx';
 import { RecordTimeline } from '../../components/RecordTimeline.jsx';
 import { formatDate } from '../../lib/dates.js';
 import { withAllMasked, withMasked, withoutEntry, withPage } from '../../lib/shownRecord.js';
+import { useStatusRefresh } from '../../lib/statusRefresh.js';
+import { shownStatus } from '../../lib/comingBack.js';
 import { DELETE_ENTRY, MASK_ALL, MASK_ENTRY, MY_RECORD, myRecordPage, UNMASK_ENTRY } from './documents.js';
 
 
@@ -15,6 +17,8 @@ export function Record() {
   const [shown, setShown] = useState(null);
   const [failure, setFailure] = useState(null);
   const [notice, setNotice] = useState(null);
+  // Its deletion asked in another tab: the record is no longer readable, say so.
+  useStatusRefresh(shownStatus(query.data, 'state'), query.refetch);
 
   if (query.fetching && !query.data) return <Loading />;
   if (query.code) return <ErrorBox result={query} />;

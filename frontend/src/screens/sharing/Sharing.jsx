@@ -7,6 +7,8 @@ import { Empty, ErrorBox, Loading, Notice } from '../../components/Status.jsx';
 import { formatDate } from '../../lib/dates.js';
 import { SEARCH_MIN, directorySearch } from '../../lib/directory.js';
 import { SectionPicker } from './SectionPicker.jsx';
+import { useStatusRefresh } from '../../lib/statusRefresh.js';
+import { shownStatus } from '../../lib/comingBack.js';
 import { BLOCK, DIRECTORY, GRANT, MY_SHARING, REVOKE, SET_EMERGENCY, SET_NOTICES, SET_TREATING, UNBLOCK } from './documents.js';
 
 function describe(p) {
@@ -22,6 +24,7 @@ export function Sharing() {
   const [editing, setEditing] = useState(null);
   const [failure, setFailure] = useState(null);
   const [notice, setNotice] = useState(null);
+  useStatusRefresh(shownStatus(query.data), query.refetch); // closed in another tab: say so
 
   if (query.fetching && !query.data) return <Loading />;
   if (query.code) return <ErrorBox result={query} />;
