@@ -24,6 +24,7 @@ async def test_support_runs_a_query_in_the_explorer_offline(server: Server, brow
     assert response is not None and response.status == 200
     editor = page.locator(".graphiql-query-editor .monaco-editor").first
     await expect(editor).to_be_visible()
+    await expect(page.get_by_role("link", name="Retour au DMP")).to_have_attribute("href", "/")
 
     # Replace the default query with our own, typed on the keyboard.
     await editor.click()

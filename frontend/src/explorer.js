@@ -4,6 +4,12 @@ import { createElement } from 'react';
 import { createRoot } from 'react-dom/client';
 import { GraphiQL } from 'graphiql';
 import { createGraphiQLFetcher } from '@graphiql/toolkit';
+import { language, t } from './i18n/index.js';
+
+// The way back to the page, worded in the language chosen there.
+const back = document.getElementById('back');
+back.textContent = t('explorer.back');
+back.lang = language.get();
 
 const fetcher = createGraphiQLFetcher({
   url: '/graphql',

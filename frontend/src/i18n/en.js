@@ -431,6 +431,7 @@ export default {
   "lifecycle.deletionCancelled": "The deletion is cancelled.",
 
   "nav.explorer": "GraphQL explorer (support)",
+  "explorer.back": "Back to the DMP",
 
   "reason.INVALID_INS": "The INS number is not valid: it has 15 characters (13 digits, 2A or 2B for Corsica, then a 2-digit key). Check it on your Vitale card.",
   "reason.INVALID_RPPS": "The RPPS number is not valid: it has 11 digits.",

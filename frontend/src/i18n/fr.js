@@ -431,6 +431,7 @@ export default {
   "lifecycle.deletionCancelled": "La suppression est annulée.",
 
   "nav.explorer": "Explorateur GraphQL (assistance)",
+  "explorer.back": "Retour au DMP",
 
   "reason.INVALID_INS": "Le numéro INS n'est pas valable : il compte 15 caractères (13 chiffres, 2A ou 2B pour la Corse, puis une clé de 2 chiffres). Vérifiez-le sur votre carte Vitale.",
   "reason.INVALID_RPPS": "Le numéro RPPS n'est pas valable : il compte 11 chiffres.",
