@@ -543,7 +543,9 @@ async def _write(actor: Actor, organization: str, valid: list[_Valid]) -> Import
                 id=uuid.uuid4(), ins=v.ins, first_name=v.item.first_name.strip(),
                 last_name=v.item.last_name.strip(), birth_date=v.item.birth_date,
                 status=RecordStatus.PENDING, created_at=now,
-                pending_contact=(v.item.contact_email or "").strip() or None,
+                # Kept as sign-up keeps an address (NFC, lower case): the activation e-mail
+                # and support's resend go there. _validate refused any it cannot normalise.
+                pending_contact=normalize_email(v.item.contact_email) if v.item.contact_email else None,
             )
         if new_records:
             # In INS order, so two imports opening the same records cannot deadlock.
