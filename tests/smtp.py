@@ -13,6 +13,7 @@ import re
 import socket
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.policy import default as default_policy
@@ -132,13 +133,21 @@ def sms_code_for(phone: str) -> str:
     raise AssertionError(f"no code was texted to {phone}")
 
 
-@pytest.fixture
-def smtp_server() -> Iterator[SmtpServer]:
-    collector = _Collector()
+@contextmanager
+def serving(handler: Any = None, **options: Any) -> Iterator[SmtpServer]:
+    """A real SMTP server (aiosmtpd) on a free port while the block runs, answering with
+    `handler` (by default one that keeps every message); `options` go to its controller."""
+    handler = _Collector() if handler is None else handler
     port = free_port()
-    controller = Controller(collector, hostname="127.0.0.1", port=port)
+    controller = Controller(handler, hostname="127.0.0.1", port=port, **options)
     controller.start()
     try:
-        yield SmtpServer(port, collector)
+        yield SmtpServer(port, handler)
     finally:
         controller.stop()
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[SmtpServer]:
+    with serving() as server:
+        yield server

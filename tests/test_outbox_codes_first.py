@@ -12,14 +12,13 @@ from typing import Any
 
 import httpx
 import pytest
-from aiosmtpd.controller import Controller
 
 from backend.models import OutboxMessage
 from backend.notify.delivery import deliver_due
 from backend.notify.outbox import enqueue_email
 from tests import factories
 from tests.auth_flows import start
-from tests.smtp import SIX_DIGITS, SmtpServer, _Collector, free_port
+from tests.smtp import SIX_DIGITS, SmtpServer, _Collector, serving
 
 BULK = 6
 WAIT = 10  # seconds, at most, for either side of the hold
@@ -45,14 +44,11 @@ class _Holding(_Collector):
 @pytest.fixture
 def holding() -> Iterator[tuple[SmtpServer, _Holding]]:
     handler = _Holding()
-    port = free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield SmtpServer(port, handler), handler
-    finally:
-        handler.release.set()
-        controller.stop()
+    with serving(handler) as server:
+        try:
+            yield server, handler
+        finally:
+            handler.release.set()
 
 
 async def queue_bulk() -> list[str]:

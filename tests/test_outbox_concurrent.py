@@ -12,13 +12,12 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from backend import clock
 from backend.models import OutboxMessage
 from backend.notify.delivery import NEVER, backoff, deliver_due
 from backend.notify.outbox import enqueue_email
-from tests.smtp import SmtpServer, _Collector, free_port
+from tests.smtp import SmtpServer, _Collector, serving
 
 DELIVERERS = 4
 
@@ -44,13 +43,8 @@ class _Refusing(_Collector):
 @pytest.fixture
 def refusing() -> Iterator[tuple[SmtpServer, _Refusing]]:
     handler = _Refusing()
-    port = free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield SmtpServer(port, handler), handler
-    finally:
-        controller.stop()
+    with serving(handler) as server:
+        yield server, handler
 
 
 async def deliver_at_once(server: SmtpServer) -> tuple[int, int]:

@@ -10,7 +10,6 @@ from datetime import timedelta
 
 import httpx
 import pytest
-from aiosmtpd.controller import Controller
 
 from backend import clock
 from backend.logs import JsonFormatter
@@ -21,7 +20,7 @@ from tests import factories
 from tests.auth_flows import login
 from tests.conftest import Caller
 from tests.server import run_dmp
-from tests.smtp import SmtpServer, _Collector, free_port
+from tests.smtp import SmtpServer, _Collector, serving
 
 CHANGE_EMAIL = "mutation($e: String!) { changeEmail(newEmail: $e) { sentTo } }"
 CONFIRM_EMAIL = "mutation($c: String!) { confirmEmailChange(code: $c) }"
@@ -32,14 +31,8 @@ UNDELIVERABLE = ("undeliverable: the mail server does not offer SMTPUTF8, which 
 @pytest.fixture
 def ascii_smtp_server() -> Iterator[SmtpServer]:
     """A real SMTP server (aiosmtpd) that does not offer SMTPUTF8; `smtp_server` offers it."""
-    collector = _Collector()
-    port = free_port()
-    controller = Controller(collector, hostname="127.0.0.1", port=port, enable_SMTPUTF8=False)
-    controller.start()
-    try:
-        yield SmtpServer(port, collector)
-    finally:
-        controller.stop()
+    with serving(enable_SMTPUTF8=False) as server:
+        yield server
 
 
 async def test_a_unicode_local_part_without_smtputf8_fails_once_for_good_and_is_logged_without_it(
@@ -158,11 +151,7 @@ async def test_a_recipient_the_server_refuses_for_good_is_not_retried(
     """A permanent refusal (5xx) of the recipient fails the message once, said why without
     the address; a temporary one (4xx) is retried later, as before."""
     refusing = _Refusing(code)
-    port = free_port()
-    controller = Controller(refusing, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        server = SmtpServer(port, refusing)
+    with serving(refusing) as server:
         message = await enqueue_email("nobody@exemple.fr", "DMP : test", "Bonjour")
         with caplog.at_level(logging.INFO, logger="dmp.outbox"):
             assert await deliver_due(server.settings) == (0, 1)
@@ -176,5 +165,3 @@ async def test_a_recipient_the_server_refuses_for_good_is_not_retried(
             assert row.last_error == "SMTPRecipientsRefused"
         lines = [JsonFormatter().format(r) for r in caplog.records if r.name == "dmp.outbox"]
         assert len(lines) == 1 and not any("nobody" in line for line in lines)
-    finally:
-        controller.stop()

@@ -11,7 +11,6 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from backend import clock, config
 from backend.domain.enums import OutboxChannel
@@ -19,7 +18,7 @@ from backend.models import OutboxMessage
 from backend.notify import delivery, senders
 from backend.notify.delivery import CLAIM, backoff, deliver_due
 from backend.notify.outbox import enqueue_email
-from tests.smtp import SmtpServer, _Collector, free_port
+from tests.smtp import SmtpServer, _Collector, serving
 
 # Under aiosmtplib's own timeout of each step (10 s): only a bound on the whole send cuts it.
 HANG = 5.0
@@ -50,13 +49,8 @@ class _Hanging(_Collector):
 @pytest.fixture
 def hanging() -> Iterator[tuple[SmtpServer, _Hanging]]:
     handler = _Hanging()
-    port = free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield SmtpServer(port, handler), handler
-    finally:
-        controller.stop()
+    with serving(handler) as server:
+        yield server, handler
 
 
 async def test_a_mail_server_that_hangs_is_cut_off_within_the_claim_and_the_message_retried(
@@ -109,19 +103,12 @@ async def test_a_server_that_hangs_after_taking_the_message_does_not_make_it_fai
     there would count a delivered message as failed, to be sent again."""
     monkeypatch.setattr(senders, "SEND_TIMEOUT", SEND_TIMEOUT)
     monkeypatch.setattr(senders, "QUIT_TIMEOUT", 0.2)
-    handler = _SlowToQuit()
-    port = free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        server = SmtpServer(port, handler)
+    with serving(_SlowToQuit()) as server:
         message = await enqueue_email("quit@test.dmp", "DMP : test", "Bonjour")
         assert await deliver_due(server.settings) == (1, 0)
         assert [m.recipients for m in server.messages] == [["quit@test.dmp"]]
         row = await OutboxMessage.get(id=message.id)
         assert row.sent_at is not None and row.attempts == 1
-    finally:
-        controller.stop()
 
 
 class _Slow:
