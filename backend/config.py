@@ -169,6 +169,8 @@ class Settings:
     regulator_minutes: int
     session_idle_minutes: int
     session_absolute_hours: int
+    # The documents of one record, all together: an export holds them in memory, several times over.
+    record_storage_mb: int
     trusted_proxy_header: str | None
 
     @property
@@ -354,6 +356,7 @@ def load(environ: dict[str, str] | None = None) -> Settings:
         regulator_minutes=_int(env, "DMP_REGULATOR_MINUTES", 30, 1, 24 * 60),
         session_idle_minutes=_int(env, "DMP_SESSION_IDLE_MINUTES", 30, 1, 24 * 60),
         session_absolute_hours=_int(env, "DMP_SESSION_ABSOLUTE_HOURS", 12, 1, 24 * 30),
+        record_storage_mb=_int(env, "DMP_RECORD_STORAGE_MB", 500, 1, 10_000),
         trusted_proxy_header=env.get("DMP_TRUSTED_PROXY_HEADER") or None,
     )
 

@@ -41,6 +41,7 @@ PRODUCTION = {
         ({"DMP_PREVIOUS_AUDIT_KEY": "00"}, "DMP_PREVIOUS_AUDIT_KEY must be 64 hexadecimal characters"),
         ({"DMP_BREAK_GLASS_MINUTES": "0"}, "DMP_BREAK_GLASS_MINUTES must be between 1 and 1440, got 0"),
         ({"DMP_SESSION_ABSOLUTE_HOURS": "721"}, "DMP_SESSION_ABSOLUTE_HOURS must be between 1 and 720"),
+        ({"DMP_RECORD_STORAGE_MB": "0"}, "DMP_RECORD_STORAGE_MB must be between 1 and 10000, got 0"),
         ({**PRODUCTION, "DMP_PUBLIC_ORIGIN": "http://dmp.example"}, "DMP_PUBLIC_ORIGIN must use https"),
         ({**PRODUCTION, "DMP_SMTP_HOST": ""}, "DMP_SMTP_HOST is required when DMP_ENV=production"),
         ({**PRODUCTION, "DMP_SMTP_HOST": "  "}, "DMP_SMTP_HOST is required when DMP_ENV=production"),

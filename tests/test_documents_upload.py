@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import gc
 import json
@@ -455,9 +456,7 @@ async def test_a_record_holds_documents_up_to_a_total(
 ) -> None:
     """A record is exported whole, in memory: its documents together are bounded. A deleted
     entry's document no longer counts."""
-    from backend.resolvers import documents
-
-    monkeypatch.setattr(documents, "MAX_RECORD_MB", 1)
+    monkeypatch.setattr(config, "_settings", dataclasses.replace(config.settings(), record_storage_mb=1))
     owner, record = await factories.patient()
     caller = Caller(client, session=await session_for(owner))
     first = (await upload(caller, pdf("x" * 600_000))).ok()["uploadDocument"]["entry"]["id"]

@@ -15,6 +15,7 @@ from starlette.datastructures import UploadFile
 
 from backend import clock, sql
 from backend.authz.decision import may_write, sees_masked
+from backend.config import settings
 from backend.domain.enums import AccessAction, AccessMode, EntrySource, Role, Section
 from backend.domain.reasons import Reason
 from backend.domain.text import lines, one_line
@@ -31,8 +32,6 @@ from backend.resolvers.refusals import refused_write
 log = logging.getLogger("dmp.documents")
 
 MAX_BYTES = 20 * 1024 * 1024
-# The documents of one record, all together: a record is exported whole, in memory.
-MAX_RECORD_MB = 500
 CHUNK_BYTES = 1024 * 1024
 # Sections whose entries may carry a file; both are writable by the patient too.
 FILE_SECTIONS = frozenset({Section.DOCUMENTS, Section.LAB_RESULTS})
@@ -229,11 +228,14 @@ _FILES_HELD = (
 
 async def _check_room(record_id: uuid.UUID, size: int, conn: Any) -> None:
     """Under the record's lock: two uploads at once cannot both take the last room."""
+    # The documents of one record, all together (DMP_RECORD_STORAGE_MB): a record is exported
+    # whole, in memory.
+    room_mb = settings().record_storage_mb
     rows = await sql.fetch(_FILES_HELD, [record_id], conn)
-    if int(rows[0]["held"]) + size > MAX_RECORD_MB * 1024 * 1024:
+    if int(rows[0]["held"]) + size > room_mb * 1024 * 1024:
         raise BadUserInput(
-            f"The record's documents would go beyond {MAX_RECORD_MB} MB together",
-            Reason.RECORD_FILES_FULL, maxMb=MAX_RECORD_MB,
+            f"The record's documents would go beyond {room_mb} MB together",
+            Reason.RECORD_FILES_FULL, maxMb=room_mb,
         )
 
 
