@@ -1,3 +1,5 @@
+import { translate } from '../i18n/index.js';
+
 // The history filter as the API takes it: a period of days becomes [from 00:00, to+1 00:00) in local time;
 // `actorId` keeps one person's events only.
 export function historyFilter({ from = '', to = '', action = '', mode = '', actorId = '' } = {}) {
@@ -21,4 +23,91 @@ const STATED = new Set(['BREAK_GLASS_OPENED', 'REGULATOR_ACCESS']);
 // The catalogue key that introduces an event's reason.
 export function reasonKey(action) {
   return STATED.has(action) ? 'history.reason' : 'history.detail';
+}
+
+// The reasons the service itself writes in the events (backend/resolvers, backend/accounts.py),
+// as stored: French, sealed in the history and never rewritten. Each known text or pattern has
+// a catalogue entry, `history.said.*`, whose French is the stored text (one exception below):
+// the English page words them in English, keeping their variable parts (a name, an RPPS, a
+// command, a format). The professional's name is written « Name (profession, RPPS n) »
+// (sharing.py's `_who`), the profession in French.
+const WHO = String.raw`(?<name>.+) \((?<profession>[^,()]+), RPPS (?<rpps>\d+)\)`;
+const ALLOWED = '(autorisé|refusé)';
+const SAID = [
+  ['RECORD_ACTIVATED', String.raw`dossier créé et activé par l'exploitant \((?<command>.+)\)`, 'activatedByOperator'],
+  ['RECORD_OPENED', "identité vérifiée par le professionnel", 'identityChecked'],
+  ['ACCESS_DENIED', "accès d'urgence refusé", 'emergencyRefused'],
+  ['ACCESS_DENIED', "ouverture d'un dossier existant", 'existingRecord'],
+  ['ACCESS_DENIED', 'ouverture refusée : identité différente', 'otherIdentity'],
+  ['RECORD_EXPORTED', String.raw`format (?<format>\S+)`, 'exportFormat'],
+  // imports.py's OPENED_REASON is the one written in English: its French is worded here.
+  ['ENTRIES_IMPORTED', 'record opened by the import for this identity', 'openedByImport'],
+  ['SHARING_CHANGED', `accès accordé à ${WHO}`, 'granted'],
+  ['SHARING_CHANGED', `accès retiré à ${WHO}`, 'revoked'],
+  ['SHARING_CHANGED', `${WHO} bloqué`, 'blocked'],
+  ['SHARING_CHANGED', `${WHO} débloqué`, 'unblocked'],
+  ['SHARING_CHANGED', 'médecin traitant retiré', 'physicianRemoved'],
+  ['SHARING_CHANGED', `médecin traitant : ${WHO}`, 'physicianSet'],
+  ['SHARING_CHANGED',
+    `préférences d'urgence : accès du régulateur du SAMU (?<regulator>${ALLOWED}), accès en urgence \\(bris de glace\\) (?<breakGlass>${ALLOWED})`,
+    'emergencyPreferences'],
+  ['SECURITY_CHANGED', 'mot de passe réinitialisé', 'passwordReset'],
+  ['SECURITY_CHANGED', 'mot de passe modifié', 'passwordChanged'],
+  ['SECURITY_CHANGED', 'adresse e-mail modifiée', 'emailChanged'],
+  ['SECURITY_CHANGED', 'numéro de téléphone modifié', 'phoneChanged'],
+  ['SECURITY_CHANGED', 'codes de connexion envoyés par SMS', 'codesBySms'],
+  ['SECURITY_CHANGED', 'codes de connexion envoyés par e-mail', 'codesByEmail'],
+  ['SECURITY_CHANGED', "clé d'accès ajoutée", 'passkeyAdded'],
+  ['SECURITY_CHANGED', "clé d'accès retirée", 'passkeyRemoved'],
+  ['SECURITY_CHANGED', 'coordonnées et mot de passe renouvelés', 'contactsRenewed'],
+  ['SUPPORT_ACTION', 'consultation du compte par le support', 'supportRead'],
+  ['SUPPORT_ACTION', 'déblocage du compte par le support', 'supportUnlocked'],
+  ['SUPPORT_ACTION', "renvoi du code d'activation au contact connu", 'supportResent'],
+  ['SUPPORT_ACTION', "ouverture d'une récupération de contacts", 'supportRecovery'],
+].map(([action, pattern, key]) => ({ action, pattern: new RegExp(`^${pattern}$`, 'u'), key: `history.said.${key}` }));
+
+// The professions as sharing.py writes them (PROFESSION_LABELS), then as the API names them.
+const PROFESSIONS = {
+  médecin: 'medecin', pharmacien: 'pharmacien', infirmier: 'infirmier', 'sage-femme': 'sage-femme',
+  'chirurgien-dentiste': 'chirurgien-dentiste', kinésithérapeute: 'kinesitherapeute',
+  biologiste: 'biologiste', radiologue: 'radiologue',
+};
+
+// A professional as the reason names them, in `lang`; null for a profession not known here.
+function who(lang, { name, profession, rpps }) {
+  const code = PROFESSIONS[profession];
+  if (!code) return null;
+  return translate(lang, 'history.said.who', { name, profession: translate(lang, `profession.${code}`), rpps });
+}
+
+// An emergency review's reason (history.py): the state the patient chose, then their own
+// comment, if any, after « : ». The state is worded in both languages; the comment is kept.
+const REVIEWED = /^(?<state>ACKNOWLEDGED|REPORTED)(?:: (?<comment>[\s\S]*))?$/u;
+
+// An event's reason as shown in `lang`: a practitioner's stated reason as written; a reason of
+// the service's own in the page's language; any other text as stored.
+export function shownReason(lang, action, reason) {
+  if (!reason || STATED.has(action)) return reason;
+  if (action === 'EMERGENCY_REVIEWED') {
+    const review = REVIEWED.exec(reason);
+    if (!review) return reason;
+    const state = translate(lang, `history.said.reviewed.${review.groups.state}`);
+    const { comment } = review.groups;
+    return comment === undefined ? state : translate(lang, 'history.said.reviewedComment', { state, comment });
+  }
+  for (const said of SAID) {
+    if (said.action !== action) continue;
+    const match = said.pattern.exec(reason);
+    if (!match) continue;
+    const params = { ...match.groups };
+    if ('name' in params) {
+      params.who = who(lang, params);
+      if (params.who === null) return reason;
+    }
+    for (const choice of ['regulator', 'breakGlass']) {
+      if (choice in params) params[choice] = translate(lang, `history.said.${params[choice] === 'autorisé' ? 'allowed' : 'refused'}`);
+    }
+    return translate(lang, said.key, params);
+  }
+  return reason;
 }

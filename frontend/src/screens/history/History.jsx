@@ -1,10 +1,10 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { locale, t } from '../../i18n/index.js';
+import { language, locale, t } from '../../i18n/index.js';
 import { runQuery, useQuery } from '../../gql/hooks.js';
 import { Field, SelectField } from '../../components/Field.jsx';
 import { Empty, ErrorBox, Loading } from '../../components/Status.jsx';
 import { formatDateTime } from '../../lib/dates.js';
-import { historyFilter, reasonKey } from '../../lib/history.js';
+import { historyFilter, reasonKey, shownReason } from '../../lib/history.js';
 import { appendPage, nodes, PAGE_SIZE } from '../../lib/paging.js';
 import { HISTORY } from './documents.js';
 import { EmergencyReview } from './EmergencyReview.jsx';
@@ -131,7 +131,9 @@ function HistoryEvent({ event, onOnly }) {
           ))}
         </p>
       )}
-      {event.reason && <p>{t(reasonKey(event.action), { reason: event.reason })}</p>}
+      {event.reason && (
+        <p>{t(reasonKey(event.action), { reason: shownReason(language.get(), event.action, event.reason) })}</p>
+      )}
       {onOnly && event.actorId && (
         <button type="button" class="link-button" onClick={() => onOnly(actor)}>
           {t('history.onlyThis')}

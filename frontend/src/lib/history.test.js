@@ -1,0 +1,125 @@
+import { describe, expect, it } from 'vitest';
+import { reasonKey, shownReason } from './history.js';
+
+// Every reason the backend writes in an event, as it writes it, with where it comes from. A
+// variable part is given a sample value. A new reason written by the backend belongs here.
+const DOCTOR = 'Jeanne Martin (médecin, RPPS 10001234567)';
+const WRITTEN = [
+  // backend/accounts.py create_account, command from backend/cli.py cmd_create_account
+  ['RECORD_ACTIVATED', "dossier créé et activé par l'exploitant (dmp create-account)",
+    'record created and activated by the operator (dmp create-account)'],
+  // backend/resolvers/signup.py open_record_for_patient
+  ['RECORD_OPENED', 'identité vérifiée par le professionnel', 'identity checked by the professional'],
+  ['ACCESS_DENIED', "ouverture d'un dossier existant", 'attempt to open a record that already exists'],
+  ['ACCESS_DENIED', 'ouverture refusée : identité différente', 'opening refused: a different identity'],
+  // backend/resolvers/signup.py create_record (a contact recovery finished)
+  ['SECURITY_CHANGED', 'coordonnées et mot de passe renouvelés', 'contact details and password renewed'],
+  // backend/resolvers/emergency.py (an emergency access the patient opposes)
+  ['ACCESS_DENIED', "accès d'urgence refusé", 'emergency access refused'],
+  // backend/resolvers/export.py export_my_record, f"format {fmt.value}" (ExportFormat)
+  ['RECORD_EXPORTED', 'format JSON', 'JSON format'],
+  ['RECORD_EXPORTED', 'format FHIR', 'FHIR format'],
+  // backend/resolvers/sharing.py, `_who` naming the professional with PROFESSION_LABELS
+  ['SHARING_CHANGED', `accès accordé à ${DOCTOR}`, 'access granted to Jeanne Martin (doctor, RPPS 10001234567)'],
+  ['SHARING_CHANGED', `accès retiré à ${DOCTOR}`, 'access removed from Jeanne Martin (doctor, RPPS 10001234567)'],
+  ['SHARING_CHANGED', 'Paul Roux (kinésithérapeute, RPPS 10009876543) bloqué',
+    'Paul Roux (physiotherapist, RPPS 10009876543) blocked'],
+  ['SHARING_CHANGED', 'Anne Petit (sage-femme, RPPS 10005555555) débloqué', 'Anne Petit (midwife, RPPS 10005555555) unblocked'],
+  ['SHARING_CHANGED', 'médecin traitant retiré', 'treating physician removed'],
+  ['SHARING_CHANGED', `médecin traitant : ${DOCTOR}`, 'treating physician: Jeanne Martin (doctor, RPPS 10001234567)'],
+  ['SHARING_CHANGED',
+    "préférences d'urgence : accès du régulateur du SAMU autorisé, accès en urgence (bris de glace) refusé",
+    'emergency preferences: SAMU regulator access allowed, break-glass emergency access refused'],
+  ['SHARING_CHANGED',
+    "préférences d'urgence : accès du régulateur du SAMU refusé, accès en urgence (bris de glace) autorisé",
+    'emergency preferences: SAMU regulator access refused, break-glass emergency access allowed'],
+  // backend/resolvers/login.py (a password reset)
+  ['SECURITY_CHANGED', 'mot de passe réinitialisé', 'password reset'],
+  // backend/resolvers/auth.py, through security_change
+  ['SECURITY_CHANGED', 'mot de passe modifié', 'password changed'],
+  ['SECURITY_CHANGED', 'adresse e-mail modifiée', 'e-mail address changed'],
+  ['SECURITY_CHANGED', 'numéro de téléphone modifié', 'phone number changed'],
+  ['SECURITY_CHANGED', 'codes de connexion envoyés par SMS', 'sign-in codes sent by SMS'],
+  ['SECURITY_CHANGED', 'codes de connexion envoyés par e-mail', 'sign-in codes sent by e-mail'],
+  // backend/resolvers/passkeys.py, through security_change
+  ['SECURITY_CHANGED', "clé d'accès ajoutée", 'passkey added'],
+  ['SECURITY_CHANGED', "clé d'accès retirée", 'passkey removed'],
+  // backend/resolvers/support.py, through _note and _acting
+  ['SUPPORT_ACTION', 'consultation du compte par le support', 'account viewed by support'],
+  ['SUPPORT_ACTION', 'déblocage du compte par le support', 'account unlocked by support'],
+  ['SUPPORT_ACTION', "renvoi du code d'activation au contact connu", 'activation code sent again to the known contact'],
+  ['SUPPORT_ACTION', "ouverture d'une récupération de contacts", 'contact recovery opened'],
+];
+
+// backend/resolvers/imports.py OPENED_REASON: written in English, worded in French here.
+const IMPORTED = ['ENTRIES_IMPORTED', 'record opened by the import for this identity'];
+
+describe('the reasons the service writes', () => {
+  it('are worded in English, their variable parts kept', () => {
+    for (const [action, stored, english] of WRITTEN) {
+      expect([stored, shownReason('en', action, stored)]).toEqual([stored, english]);
+    }
+  });
+
+  it('are shown in French as stored', () => {
+    for (const [action, stored] of WRITTEN) expect(shownReason('fr', action, stored)).toBe(stored);
+  });
+
+  it('keep any command the operator ran, as written', () => {
+    expect(shownReason('en', 'RECORD_ACTIVATED', "dossier créé et activé par l'exploitant (dmp demo)"))
+      .toBe('record created and activated by the operator (dmp demo)');
+  });
+
+  // backend/domain/enums.py PROFESSION_LABELS, as `_who` writes them.
+  it('word every profession a professional is named with', () => {
+    const labels = {
+      médecin: 'doctor', pharmacien: 'pharmacist', infirmier: 'nurse', 'sage-femme': 'midwife',
+      'chirurgien-dentiste': 'dental surgeon', kinésithérapeute: 'physiotherapist',
+      biologiste: 'clinical biologist', radiologue: 'radiologist',
+    };
+    for (const [label, english] of Object.entries(labels)) {
+      const stored = `accès retiré à A B (${label}, RPPS 10001111111)`;
+      expect(shownReason('en', 'SHARING_CHANGED', stored)).toBe(`access removed from A B (${english}, RPPS 10001111111)`);
+      expect(shownReason('fr', 'SHARING_CHANGED', stored)).toBe(stored);
+    }
+  });
+
+  it('keep a name with brackets of its own', () => {
+    expect(shownReason('en', 'SHARING_CHANGED', 'accès accordé à Jean (Jo) Roy (pharmacien, RPPS 10002222222)'))
+      .toBe('access granted to Jean (Jo) Roy (pharmacist, RPPS 10002222222)');
+  });
+
+  it('word the import\'s English reason in French', () => {
+    const [action, stored] = IMPORTED;
+    expect(shownReason('en', action, stored)).toBe(stored);
+    expect(shownReason('fr', action, stored)).toBe("dossier ouvert par l'import pour cette identité");
+  });
+
+  // backend/resolvers/history.py review_emergency_access: the state, then the patient's comment.
+  it('word an emergency review\'s state and keep the patient\'s comment', () => {
+    expect(shownReason('en', 'EMERGENCY_REVIEWED', 'ACKNOWLEDGED')).toBe('access judged justified');
+    expect(shownReason('fr', 'EMERGENCY_REVIEWED', 'ACKNOWLEDGED')).toBe('accès jugé justifié');
+    expect(shownReason('en', 'EMERGENCY_REVIEWED', 'REPORTED: je ne connais pas ce médecin'))
+      .toBe('access reported as unjustified: je ne connais pas ce médecin');
+    expect(shownReason('fr', 'EMERGENCY_REVIEWED', 'REPORTED: ligne 1\nligne 2'))
+      .toBe('accès signalé comme injustifié : ligne 1\nligne 2');
+  });
+});
+
+describe('other reasons', () => {
+  it('leave a practitioner\'s stated reason as written, even one that reads like the service\'s', () => {
+    for (const action of ['BREAK_GLASS_OPENED', 'REGULATOR_ACCESS']) {
+      expect(reasonKey(action)).toBe('history.reason');
+      expect(shownReason('en', action, 'patient inconscient, allergies à vérifier')).toBe('patient inconscient, allergies à vérifier');
+      expect(shownReason('en', action, 'mot de passe modifié')).toBe('mot de passe modifié');
+    }
+  });
+
+  it('leave an unknown text, or a known one under another action, as stored', () => {
+    expect(shownReason('en', 'SECURITY_CHANGED', 'une raison inconnue')).toBe('une raison inconnue');
+    expect(shownReason('en', 'SUPPORT_ACTION', 'mot de passe modifié')).toBe('mot de passe modifié');
+    expect(shownReason('en', 'SHARING_CHANGED', 'accès accordé à X (sorcier, RPPS 1)')).toBe('accès accordé à X (sorcier, RPPS 1)');
+    expect(shownReason('en', 'EMERGENCY_REVIEWED', 'PENDING')).toBe('PENDING');
+    expect(shownReason('en', 'RECORD_READ', '')).toBe('');
+  });
+});
