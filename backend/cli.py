@@ -72,6 +72,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
         log_config=None,  # the app logs JSON lines itself (backend/logs.py)
         access_log=False,
         proxy_headers=False,
+        timeout_graceful_shutdown=config.settings().shutdown_seconds,
     )
 
 

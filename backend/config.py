@@ -172,6 +172,9 @@ class Settings:
     # The documents of one record, all together: an export holds them in memory, several times over.
     record_storage_mb: int
     trusted_proxy_header: str | None
+    # How long `dmp serve`, once told to stop (SIGTERM), waits for the requests in flight
+    # before it cuts them: a client stalled in the middle of its body held the stop for ever.
+    shutdown_seconds: int
 
     @property
     def production(self) -> bool:
@@ -358,6 +361,7 @@ def load(environ: dict[str, str] | None = None) -> Settings:
         session_absolute_hours=_int(env, "DMP_SESSION_ABSOLUTE_HOURS", 12, 1, 24 * 30),
         record_storage_mb=_int(env, "DMP_RECORD_STORAGE_MB", 500, 1, 10_000),
         trusted_proxy_header=env.get("DMP_TRUSTED_PROXY_HEADER") or None,
+        shutdown_seconds=_int(env, "DMP_SHUTDOWN_SECONDS", 30, 1, 3600),
     )
 
 
