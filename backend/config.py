@@ -109,15 +109,21 @@ def postgres_parameters(url: str) -> dict[str, list[str]]:
 def _sqlite_url(url: str) -> None:
     """A SQLite URL's parameters as Tortoise reads them at the first connection (where a bad
     one was a traceback); the refusal names none of them, as for PostgreSQL."""
+    _read_as_tortoise(url, (
+        "DMP_DATABASE_URL: a parameter of this SQLite URL cannot be read "
+        "(e.g. sqlite:///var/lib/dmp/dmp.sqlite3?journal_size_limit=16384)"
+    ))
+
+
+def _read_as_tortoise(url: str, refusal: str) -> None:
+    """The URL read as Tortoise reads it at the first connection (where a bad one printed a
+    traceback); `refusal` if it cannot be."""
     from tortoise.backends.base.config_generator import expand_db_url
 
     try:
         expand_db_url(url)
     except Exception:  # noqa: BLE001 - Tortoise's ValueError or ConfigurationError alike
-        raise ConfigError(
-            "DMP_DATABASE_URL: a parameter of this SQLite URL cannot be read "
-            "(e.g. sqlite:///var/lib/dmp/dmp.sqlite3?journal_size_limit=16384)"
-        ) from None
+        raise ConfigError(refusal) from None
 
 
 def _postgres_url(url: str) -> None:
@@ -135,15 +141,10 @@ def _postgres_url(url: str) -> None:
     maxsize = int(query.get("maxsize", [POSTGRES_DEFAULTS["maxsize"]])[-1])
     if minsize > maxsize:
         raise ConfigError(f"DMP_DATABASE_URL: minsize ({minsize}) is greater than maxsize ({maxsize})")
-    from tortoise.backends.base.config_generator import expand_db_url
-
-    try:  # the rest, as Tortoise reads it at the first connection (which printed a traceback)
-        expand_db_url(url)
-    except Exception:  # noqa: BLE001 - Tortoise's ValueError or ConfigurationError alike
-        raise ConfigError(
-            "DMP_DATABASE_URL: its host or port cannot be read (a PostgreSQL URL looks like "
-            "postgres://user:password@host:5432/database)"
-        ) from None
+    _read_as_tortoise(url, (  # the rest: its host and port
+        "DMP_DATABASE_URL: its host or port cannot be read (a PostgreSQL URL looks like "
+        "postgres://user:password@host:5432/database)"
+    ))
 
 
 @dataclass(frozen=True)
