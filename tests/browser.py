@@ -27,7 +27,9 @@ import pytest
 from playwright.async_api import Browser, BrowserContext, CDPSession, Page, async_playwright, expect
 
 from backend import config
+from backend.domain.enums import Profession
 from backend.models import Account
+from tests import factories
 from tests.conftest import DB_URL, session_for
 from tests.factories import PASSWORD
 
@@ -137,6 +139,15 @@ class Server:
             {"id": found["data"]["practitionerDirectory"][0]["id"], "sections": sections},
             cookies=patient_cookies)
         assert not granted.get("errors"), granted
+
+    async def break_glass(self, ins: str, reason: str) -> None:
+        """A doctor of their own breaks the glass on the record of `ins`, stating `reason`."""
+        urgentist, _ = await factories.practitioner(Profession.MEDECIN)
+        opened = await self.gql(
+            "mutation($ins: String!, $r: String!) { openBreakGlass(ins: $ins, reason: $r) { mode } }",
+            {"ins": ins, "r": reason},
+            cookies={config.settings().session_cookie: await session_for(urgentist)})
+        assert not opened.get("errors"), opened
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:

@@ -97,12 +97,7 @@ async def test_english_on_every_screen(server: Server, browser: Browser) -> None
     patient_cookie = {config.settings().session_cookie: await session_for(patient)}
     await server.grant_from_directory(patient_cookie, doctor.last_name, ["MEDICATIONS", "ALLERGIES"])
     # Another doctor breaks the glass on Emma's record: her history then has an access to review.
-    urgentist, _ = await factories.practitioner(Profession.MEDECIN)
-    opened = await server.gql(
-        "mutation($ins: String!, $r: String!) { openBreakGlass(ins: $ins, reason: $r) { mode } }",
-        {"ins": record.ins, "r": "Unconscious patient in the emergency room"},
-        cookies={config.settings().session_cookie: await session_for(urgentist)})
-    assert not opened.get("errors"), opened
+    await server.break_glass(record.ins, "Unconscious patient in the emergency room")
 
     # Public screens, signed out; the choice is made here once and remembered.
     tab = await open_tab(browser, server, "english-public", "desktop")
