@@ -94,7 +94,9 @@ class _Kept:
     goes back to asyncpg once idle for `KEPT_IDLE_SECONDS`, after `KEPT_USES` statements, or
     when the service disconnects: a kept connection never keeps the pool from closing or a
     transaction from starting for long. A statement that fails, or is cancelled, gives its connection back
-    through asyncpg's own release, which knows what to do with it.
+    through asyncpg's own release, which knows what to do with it, in the background: after a
+    statement timeout that release first waits for the cancel request to reach the server (up
+    to `command_timeout` more when the server is frozen), and the request need not wait for it.
     """
 
     def __init__(self, pool: Any, limit: int) -> None:
@@ -137,9 +139,19 @@ class _Kept:
     def _release_idle(self) -> None:
         self._sweep = None
         for connection in self._drain():
-            task = asyncio.ensure_future(self.pool.release(connection))
-            self._releasing.add(task)  # held until done: the loop keeps only weak references
-            task.add_done_callback(self._releasing.discard)
+            self.release_later(connection)
+
+    def release_later(self, connection: Any) -> None:
+        """Give a connection back to asyncpg in the background (awaited by `release_all`)."""
+        task = asyncio.ensure_future(self.pool.release(connection))
+        self._releasing.add(task)  # held until done: the loop keeps only weak references
+        task.add_done_callback(self._released)
+
+    def _released(self, task: asyncio.Task[None]) -> None:
+        self._releasing.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            # asyncpg terminates a connection it cannot reset; nothing is left to do with it.
+            _DB_LOG.debug("a connection could not be given back: %s", type(task.exception()).__name__)
 
     def _drain(self) -> list[Any]:
         idle, self.idle = self.idle, []
@@ -233,7 +245,7 @@ async def _on_asyncpg(conn: AsyncpgDBClient, method: str, sql: str, params: Sequ
         try:
             result = await getattr(connection, method)(sql, *params)
         except BaseException:
-            await kept.pool.release(connection)
+            kept.release_later(connection)
             raise
         await kept.give_back(connection, uses + 1)
         return result

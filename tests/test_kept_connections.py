@@ -100,6 +100,7 @@ async def test_a_failed_statement_gives_its_connection_back_to_asyncpg(kept: Any
     with pytest.raises(asyncpg.DivisionByZeroError):
         await sql.fetch("SELECT 1 / $1::int", [0])
     assert kept.idle == []
+    await asyncio.gather(*kept._releasing)  # given back in the background
     assert _pool().get_idle_size() == _pool().get_size()
     assert (await sql.fetch("SELECT 1 / $1::int", [1]))[0][0] == 1
 
@@ -112,7 +113,7 @@ async def test_a_cancelled_statement_gives_its_connection_back_to_asyncpg(kept: 
     with pytest.raises(asyncio.CancelledError):
         await task
     assert kept.idle == []
-    await asyncio.sleep(0)
+    await asyncio.gather(*kept._releasing)
     assert (await sql.fetch("SELECT 2", []))[0][0] == 2  # the pool still serves
     assert _pool().get_idle_size() == _pool().get_size() - len(kept.idle)
 
@@ -149,3 +150,34 @@ async def test_a_connection_goes_back_to_asyncpg_after_so_many_statements(
     assert pool.get_idle_size() == pool.get_size()  # asyncpg has it back
     await _pid()  # a connection from asyncpg again, counted from one
     assert [uses for _, uses in kept.idle] == [1]
+
+
+@postgres_only
+async def test_a_failed_statement_does_not_wait_for_its_connection_to_go_back(
+    kept: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After a statement timeout asyncpg's release waits for the cancel to reach the server
+    (up to `command_timeout` more when it is frozen): the caller hears of the failure first,
+    the connection goes back in the background, and `release_kept` waits for it."""
+    import asyncpg  # type: ignore[import-untyped]
+
+    pool = _pool()
+    release = asyncpg.Pool.release
+    may_go_back = asyncio.Event()
+
+    async def slow_release(self: Any, connection: Any, **options: Any) -> None:
+        await may_go_back.wait()
+        await release(self, connection, **options)
+
+    monkeypatch.setattr(asyncpg.Pool, "release", slow_release)  # the pool's slots are read-only
+    with pytest.raises(asyncpg.DivisionByZeroError):
+        await asyncio.wait_for(sql.fetch("SELECT 1 / $1::int", [0]), 5)
+    assert len(kept._releasing) == 1 and kept.idle == []
+    assert pool.get_idle_size() == pool.get_size() - 1  # still on its way back
+    closing = asyncio.ensure_future(sql.release_kept())
+    await asyncio.sleep(0.05)
+    assert not closing.done()  # the pool is not closed under it
+    may_go_back.set()
+    await asyncio.wait_for(closing, 5)
+    assert not kept._releasing
+    assert pool.get_idle_size() == pool.get_size()
