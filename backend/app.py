@@ -27,12 +27,30 @@ from backend.notify.senders import check_senders
 from backend.schema.root import schema
 from backend.static import DIST, index_response
 
+# How long /healthz waits for the database to answer `SELECT 1`. A frozen server (a hung
+# host, a network cut) would otherwise hold a health check for the statement timeout and more
+# (docs/operations.md); a load balancer's check wants an answer within a few seconds.
+HEALTH_PROBE_SECONDS = 3.0
+
+
+async def _database_answers() -> bool:
+    try:
+        await Tortoise.get_connection("default").execute_query("SELECT 1")
+    except Exception:  # noqa: BLE001 — any failure means unhealthy
+        return False
+    return True
+
 
 async def healthz(request: Request) -> Response:
-    try:
-        conn = Tortoise.get_connection("default")
-        await conn.execute_query("SELECT 1")
-    except Exception:  # noqa: BLE001 — any failure means unhealthy
+    """200 when the database answers `SELECT 1` within `HEALTH_PROBE_SECONDS`, else 503. One
+    probe at a time: checks that come while one is under way wait for it, so that a frozen
+    database does not gather a probe, and a pool connection, per check."""
+    state = request.app.state
+    probe: asyncio.Task[bool] | None = getattr(state, "health_probe", None)
+    if probe is None or probe.done():
+        probe = state.health_probe = asyncio.ensure_future(_database_answers())
+    done, _ = await asyncio.wait({probe}, timeout=HEALTH_PROBE_SECONDS)
+    if not done or not probe.result():
         return JSONResponse({"status": "unavailable"}, status_code=503)
     return JSONResponse({"status": "ok"})
 
@@ -103,6 +121,11 @@ def create_app(cfg: Settings | None = None, *, outbox_worker: bool = True) -> St
                 worker.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await worker
+            probe = getattr(app.state, "health_probe", None)
+            if probe is not None and not probe.done():  # a check still waiting on the database
+                probe.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await probe
             await db.disconnect()
 
     graphql = GraphQLView(

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
+import pytest
 
 from tests.conftest import Caller
 
@@ -42,3 +45,34 @@ async def test_models_and_migrations_agree() -> None:
     async with tortoise_cli_context(config) as ctx:
         writers = await MigrationAutodetector(ctx.apps, apps).changes()
     assert writers == [], "models changed without a migration: run `tortoise makemigrations`"
+
+
+async def test_healthz_is_bounded_and_checks_one_probe_at_a_time(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A database that does not answer (frozen, cut off) makes /healthz answer 503 within
+    its own bound, not the statement timeout; checks that come meanwhile share the one probe
+    under way instead of each holding a connection; once the database answers, 200."""
+    from backend import app as app_module
+
+    answered = asyncio.Event()
+    probes: list[int] = []
+
+    async def database_answers() -> bool:
+        probes.append(1)
+        await answered.wait()
+        return True
+
+    monkeypatch.setattr(app_module, "_database_answers", database_answers)
+    monkeypatch.setattr(app_module, "HEALTH_PROBE_SECONDS", 0.2)
+    responses = await asyncio.wait_for(asyncio.gather(*(client.get("/healthz") for _ in range(3))), 10)
+    assert [r.status_code for r in responses] == [503, 503, 503]
+    assert responses[0].json() == {"status": "unavailable"}
+    assert len(await asyncio.wait_for(asyncio.gather(client.get("/healthz")), 10)) == 1
+    assert probes == [1]  # four checks, one probe still waiting on the database
+    answered.set()
+    response = await client.get("/healthz")
+    assert response.status_code == 200 and response.json() == {"status": "ok"}
+    assert probes == [1]  # the probe under way answered it
+    assert (await client.get("/healthz")).status_code == 200
+    assert probes == [1, 1]  # a new check, a new probe
