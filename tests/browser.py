@@ -24,7 +24,7 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.async_api import Browser, BrowserContext, CDPSession, Page, async_playwright, expect
+from playwright.async_api import Browser, BrowserContext, CDPSession, Locator, Page, async_playwright, expect
 
 from backend import config
 from backend.domain.enums import Profession
@@ -299,11 +299,32 @@ async def confirm_it_is_you(tab: Tab, server: Server, mailbox: str) -> None:
     await check.get_by_role("button", name="Valider").click()
 
 
+async def confirm_in_page(page: Page, verb: str) -> None:
+    """Answers the page's own confirmation dialog (components/ConfirmDialog.jsx) with its confirming
+    button, the action's verb (« Supprimer », « Bloquer »…); then it is gone."""
+    question = page.get_by_role("dialog")
+    await question.get_by_role("button", name=verb, exact=True).click()
+    await expect(question).to_have_count(0)
+
+
+async def decline_in_page(page: Page) -> None:
+    """Cancels the page's own confirmation dialog with « Annuler »; then it is gone."""
+    question = page.get_by_role("dialog")
+    await question.get_by_role("button", name="Annuler", exact=True).click()
+    await expect(question).to_have_count(0)
+
+
+async def _confirm_any(question: Locator) -> None:
+    # Its buttons: « Annuler », then the action's verb.
+    await question.get_by_role("button").last.click()
+
+
 async def patient_signed_in(browser: Browser, server: Server, name: str, email: str,
                            viewport: str = "mobile") -> Tab:
-    """A patient's tab, signed in on their record, that accepts the page's confirmations."""
+    """A patient's tab, signed in on their record, that accepts the page's confirmations: whenever
+    its confirmation dialog is open before the next step, its confirming button is pressed."""
     tab = await open_tab(browser, server, name, viewport)
-    tab.page.on("dialog", lambda dialog: dialog.accept())
+    await tab.page.add_locator_handler(tab.page.get_by_role("dialog"), _confirm_any)
     await sign_in_with_code(tab, server, email)
     await expect(tab.page).to_have_url(f"{server.origin}/dossier")
     return tab

@@ -2,11 +2,12 @@
 before it acts, in a real Chromium at phone width (360 px): the check that it is the patient
 takes the focus (and so comes into view), "Annuler" gives it back, a search too short to be
 made says so instead of showing the previous results, and blocking a professional is
-confirmed first."""
+confirmed first, in the page's own modal dialog (never the browser's window.confirm)."""
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from playwright.async_api import Browser, Dialog, expect
@@ -16,7 +17,7 @@ from backend.auth.passwords import verify_password
 from backend.domain.enums import Profession
 from backend.models import Account, BlockedPractitioner, Grant, Session
 from tests import factories
-from tests.browser import Server, Tab, browser, open_tab, server, sign_in_with_code, wait_for
+from tests.browser import Server, Tab, browser, open_tab, server, sign_in_with_code
 
 __all__ = ["browser", "server"]
 
@@ -125,6 +126,14 @@ async def test_a_search_too_short_says_so_and_blocking_is_confirmed_first(
     nurse, practitioner = await factories.practitioner(Profession.INFIRMIER)
     tab = await _signed_in(browser, server, "sharing-confirm", email)
     page = tab.page
+    # The page asks in a dialog of its own, never the browser's (window.confirm): refused here.
+    native: list[str] = []
+
+    async def refuse_native(dialog: Dialog) -> None:
+        native.append(dialog.message)
+        await dialog.dismiss()
+
+    page.on("dialog", refuse_native)
     await page.get_by_role("link", name="Partage").click()
     search = page.get_by_label("Rechercher un professionnel")
     results = page.get_by_role("list", name="Résultats de la recherche")
@@ -160,39 +169,61 @@ async def test_a_search_too_short_says_so_and_blocking_is_confirmed_first(
     await find(nurse.last_name)
     await expect(too_short).to_have_count(0)
 
-    # Granted, then « Bloquer »: the page asks first; declined, nothing changes.
+    # Granted, then « Bloquer »: the page asks first, in a dialog of its own; cancelled,
+    # nothing changes and nothing is sent.
     await results.get_by_role("button", name="Partager avec").click()
     await page.get_by_label("Vaccinations").check()
     await page.get_by_role("button", name="Partager ces rubriques").click()
     await expect(page.get_by_text(f"Accès accordé à {nurse.display_name}.")).to_be_visible()
     await find(nurse.last_name)
-    asked: list[str] = []
+    block = results.get_by_role("button", name="Bloquer")
+    question = page.get_by_role("dialog")
+    cancel = question.get_by_role("button", name="Annuler")
+    sent: list[str] = []
+    page.on("request", lambda request: sent.append(request.post_data or "") if request.method == "POST"
+            else None)
 
-    async def decline(dialog: Dialog) -> None:
-        asked.append(dialog.message)
-        await dialog.dismiss()
+    async def nothing_changed() -> None:
+        await expect(question).to_have_count(0)
+        await expect(block).to_be_focused()
+        await expect(page.get_by_text(f"{nurse.display_name} est bloqué(e)")).to_have_count(0)
+        await expect(page.get_by_role("button", name="Retirer l'accès")).to_have_count(1)
+        assert not [body for body in sent if "blockPractitioner" in body], sent
+        assert await BlockedPractitioner.filter(record_id=record.id).count() == 0
+        assert await Grant.filter(record_id=record.id, practitioner_id=practitioner.id).count() == 1
+        assert not native, native
 
-    page.once("dialog", decline)
-    await results.get_by_role("button", name="Bloquer").click()
-    await wait_for(lambda: asked, "the page to ask before blocking")
-    assert asked[0].startswith(f"Bloquer {nurse.display_name} ?"), asked
-    assert "même en urgence" in asked[0]
-    await expect(page.get_by_text(f"{nurse.display_name} est bloqué(e)")).to_have_count(0)
-    await expect(page.get_by_role("button", name="Retirer l'accès")).to_have_count(1)
-    assert await BlockedPractitioner.filter(record_id=record.id).count() == 0
-    assert await Grant.filter(record_id=record.id, practitioner_id=practitioner.id).count() == 1
+    await block.click()
+    await expect(question).to_be_visible()
+    assert await question.evaluate("dialog => dialog.matches(':modal')"), "not opened with showModal()"
+    await expect(question).to_have_accessible_name("Veuillez confirmer")
+    await expect(question).to_have_accessible_description(
+        f"Bloquer {nurse.display_name} ? Ce professionnel perdra tout accès à votre dossier, même en urgence."
+        " Vous pourrez le débloquer plus tard."
+    )
+    await expect(question.get_by_role("button")).to_have_text(["Annuler", "Bloquer"])
+    await expect(question.get_by_role("button", name="Bloquer")).to_have_class(re.compile(r"\bdanger\b"))
+    await expect(cancel).to_be_focused()  # the safe answer
+    await tab.check("sharing-block-asked")
+    # Escape cancels.
+    await page.keyboard.press("Escape")
+    await nothing_changed()
 
-    # Accepted: blocked, and the grant withdrawn.
-    async def accept(dialog: Dialog) -> None:
-        asked.append(dialog.message)
-        await dialog.accept()
+    # « Annuler » cancels.
+    await block.click()
+    await expect(cancel).to_be_focused()
+    await cancel.click()
+    await nothing_changed()
 
-    page.once("dialog", accept)
-    await results.get_by_role("button", name="Bloquer").click()
+    # Confirmed: blocked, and the grant withdrawn.
+    await block.click()
+    await expect(cancel).to_be_focused()
+    await question.get_by_role("button", name="Bloquer").click()
+    await expect(question).to_have_count(0)
     await expect(page.get_by_text(f"{nurse.display_name} est bloqué(e)")).to_be_visible()
-    assert len(asked) == 2
     assert await BlockedPractitioner.filter(record_id=record.id).count() == 1
     assert await Grant.filter(record_id=record.id).count() == 0
     await expect(page.get_by_text("Vous n'avez autorisé aucun professionnel.")).to_be_visible()
     await tab.check("sharing-blocked-confirmed")
+    assert not native, native
     await tab.context.close()

@@ -14,7 +14,7 @@ from playwright.async_api import Browser, expect
 from backend import config
 from backend.domain.enums import Profession
 from tests import factories
-from tests.browser import Server, browser, open_tab, server, sign_in_first_step
+from tests.browser import Server, browser, confirm_in_page, open_tab, server, sign_in_first_step
 from tests.conftest import session_for
 
 __all__ = ["browser", "server"]
@@ -152,8 +152,8 @@ async def test_patient_activates_uses_a_passkey_and_shares_two_sections(
     await passkeys.get_by_label("Nom de la clé").fill("Ordinateur du salon")
     await passkeys.get_by_role("button", name="Enregistrer").click()
     await expect(page.get_by_role("heading", name="Ordinateur du salon")).to_be_visible()
-    page.once("dialog", lambda dialog: dialog.accept())
     await passkeys.get_by_role("button", name="Supprimer").click()
+    await confirm_in_page(page, "Supprimer")
     await expect(page.get_by_text("La clé d'accès est supprimée.")).to_be_visible()
     await expect(page.get_by_text("Aucune clé d'accès enregistrée.")).to_be_visible()
     await tab.context.close()

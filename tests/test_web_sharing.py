@@ -12,7 +12,15 @@ from backend.authz.matrix import allowed_sections
 from backend.domain.enums import Profession
 from backend.models import Account, BlockedPractitioner, Grant, Record, Session
 from tests import factories
-from tests.browser import Server, browser, confirm_it_is_you, open_tab, server, sign_in_with_code
+from tests.browser import (
+    Server,
+    browser,
+    confirm_in_page,
+    confirm_it_is_you,
+    open_tab,
+    server,
+    sign_in_with_code,
+)
 
 __all__ = ["browser", "server"]
 
@@ -65,8 +73,8 @@ async def test_revoke_block_treating_physician_and_emergency_preferences(
 
     # Block the nurse, then lift it.
     await find(nurse.last_name)
-    page.once("dialog", lambda dialog: dialog.accept())  # « Bloquer » asks for confirmation
     await results.get_by_role("button", name="Bloquer").click()
+    await confirm_in_page(page, "Bloquer")  # « Bloquer » asks for confirmation
     await expect(page.get_by_text(f"{nurse.display_name} est bloqué(e)")).to_be_visible()
     assert await BlockedPractitioner.filter(record_id=record.id).count() == 1
     await tab.check("blocked")

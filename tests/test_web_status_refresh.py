@@ -8,7 +8,7 @@ import pytest
 from playwright.async_api import Browser, Page, expect
 
 from tests import factories
-from tests.browser import Server, browser, patient_signed_in, server
+from tests.browser import Server, browser, confirm_in_page, patient_signed_in, server
 
 __all__ = ["browser", "server"]
 
@@ -32,15 +32,14 @@ async def test_a_tab_shows_the_status_changed_in_another_when_it_comes_back(
     state = account.get_by_text("État du dossier :")
     await expect(state).to_contain_text("Actif")
     upload = await tab.context.new_page()
-    upload.on("dialog", lambda dialog: dialog.accept())
     await upload.goto("/documents")
     await expect(upload.get_by_role("button", name="Envoyer le document")).to_be_visible()
 
     # Closed in a third tab: the two others still show it as it was, until they come back.
     other = await tab.context.new_page()
-    other.on("dialog", lambda dialog: dialog.accept())
     await other.goto("/mon-compte")
     await other.get_by_role("button", name="Fermer mon dossier").click()
+    await confirm_in_page(other, "Fermer mon dossier")
     await expect(other.get_by_role("status").filter(has_text="Votre dossier est fermé.")).to_be_visible()
     await expect(state).to_contain_text("Actif")
 
@@ -57,6 +56,7 @@ async def test_a_tab_shows_the_status_changed_in_another_when_it_comes_back(
     # Its deletion asked in the third tab (the sign-in's code is recent enough, no new check):
     # the first, brought back, says so and offers to cancel it.
     await other.get_by_role("button", name="Demander la suppression").click()
+    await confirm_in_page(other, "Demander la suppression")
     await expect(other.get_by_role("status").filter(has_text="La suppression est demandée.")).to_be_visible()
     await come_back(account, "focus")
     await expect(state).to_contain_text("Suppression demandée")

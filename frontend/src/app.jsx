@@ -5,6 +5,7 @@ import { homeFor, PUBLIC_PATHS, session } from './session.js';
 import { runMutation, runQuery } from './gql/hooks.js';
 import { LOGOUT, ME } from './gql/session.js';
 import { Loading } from './components/Status.jsx';
+import { ConfirmHost, dismiss } from './components/ConfirmDialog.jsx';
 import { clearDraft } from './lib/draft.js';
 import { forget } from './lib/kept.js';
 import { routes } from './routes.js';
@@ -60,6 +61,9 @@ export function App() {
     }
     else if (!me && path === '/') navigate('/connexion', { replace: true });
   }, [me, path]);
+
+  // A question the page was asking belongs to the screen left (the browser's Back): cancelled.
+  useEffect(() => dismiss(), [path]);
 
   // After a change of screen, move focus to the content so keyboard and screen-reader users start there.
   const first = useRef(true);
@@ -140,6 +144,7 @@ export function App() {
       <footer class="bottom">
         <p>{t('app.footer')}</p>
       </footer>
+      <ConfirmHost />
     </div>
   );
 }

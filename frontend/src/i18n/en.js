@@ -28,6 +28,7 @@ export default {
   'common.no': 'No',
   'common.close': 'Close',
   'common.saved': 'Saved.',
+  'confirm.title': 'Please confirm',
 
   'error.unauthenticated': 'Your session has expired. Sign in again: what you typed is kept.',
   'error.forbidden': 'You do not have access to this information.',

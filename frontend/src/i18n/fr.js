@@ -28,6 +28,7 @@ export default {
   'common.no': 'Non',
   'common.close': 'Fermer',
   'common.saved': 'Enregistré.',
+  'confirm.title': 'Veuillez confirmer',
 
   'error.unauthenticated': 'Votre session a expiré. Reconnectez-vous : ce que vous aviez saisi est conservé.',
   'error.forbidden': "Vous n'avez pas accès à cette information.",

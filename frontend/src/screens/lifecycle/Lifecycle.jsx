@@ -3,6 +3,7 @@ import { locale, said, t } from '../../i18n/index.js';
 import { runMutation, useQuery } from '../../gql/hooks.js';
 import { ErrorBox, Loading, Notice } from '../../components/Status.jsx';
 import { FreshFactor } from '../../components/FreshFactor.jsx';
+import { ask } from '../../components/ConfirmDialog.jsx';
 import { formatDateTime } from '../../lib/dates.js';
 import { useStatusRefresh } from '../../lib/statusRefresh.js';
 import { shownStatus } from '../../lib/comingBack.js';
@@ -21,6 +22,10 @@ function download({ fileName, contentType, content }) {
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
+// What the page asks before closing the record, and before asking for its deletion.
+const CLOSING = { message: said('lifecycle.closeConfirm'), confirmLabel: said('lifecycle.closeSubmit'), danger: true };
+const DELETING = { message: said('lifecycle.deleteConfirm'), confirmLabel: said('lifecycle.deleteSubmit'), danger: true };
+
 export function Lifecycle() {
   const query = useQuery(STATUS);
   const [failure, setFailure] = useState(null);
@@ -28,8 +33,9 @@ export function Lifecycle() {
   const [needFresh, setNeedFresh] = useState(false);
   useStatusRefresh(shownStatus(query.data), query.refetch); // changed in another tab: show it
 
-  const act = async (document, variables, message, confirmKey, onForbidden) => {
-    if (confirmKey && !confirm(t(confirmKey))) return;
+  // `question`: asked first (see ask()); cancelled, nothing is sent.
+  const act = async (document, variables, message, question, onForbidden) => {
+    if (question && !(await ask(question))) return;
     setFailure(null);
     setNotice(null);
     const result = await runMutation(document, variables);
@@ -40,8 +46,8 @@ export function Lifecycle() {
     return result;
   };
   // Deletion wants a second factor from the last minutes: ask for a code, then ask again.
-  const requestDeletion = (confirmKey) =>
-    act(REQUEST_DELETION, {}, said('lifecycle.deletionRequested'), confirmKey, () => setNeedFresh(true));
+  const requestDeletion = (question) =>
+    act(REQUEST_DELETION, {}, said('lifecycle.deletionRequested'), question, () => setNeedFresh(true));
   const exportAs = async (format) => {
     const result = await act(EXPORT, { format }, said('lifecycle.exported'));
     if (result) download(result.data.exportMyRecord);
@@ -76,7 +82,7 @@ export function Lifecycle() {
         <>
           <h2>{t('lifecycle.close')}</h2>
           <p>{t('lifecycle.closeIntro')}</p>
-          <button type="button" class="danger" onClick={() => act(CLOSE, {}, said('lifecycle.closed'), 'lifecycle.closeConfirm')}>
+          <button type="button" class="danger" onClick={() => act(CLOSE, {}, said('lifecycle.closed'), CLOSING)}>
             {t('lifecycle.closeSubmit')}
           </button>
         </>
@@ -103,7 +109,7 @@ export function Lifecycle() {
               }}
             />
           ) : (
-            <button type="button" class="danger" onClick={() => requestDeletion('lifecycle.deleteConfirm')}>
+            <button type="button" class="danger" onClick={() => requestDeletion(DELETING)}>
               {t('lifecycle.deleteSubmit')}
             </button>
           )}

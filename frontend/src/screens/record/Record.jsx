@@ -4,6 +4,7 @@ import { runMutation, runQuery, useQuery } from '../../gql/hooks.js';
 import { ErrorBox, Loading, Notice } from '../../components/Status.jsx';
 import { RecordInactive } from '../../components/RecordInactive.jsx';
 import { RecordTimeline } from '../../components/RecordTimeline.jsx';
+import { ask } from '../../components/ConfirmDialog.jsx';
 import { formatDate } from '../../lib/dates.js';
 import { withAllMasked, withMasked, withoutEntry, withPage } from '../../lib/shownRecord.js';
 import { useStatusRefresh } from '../../lib/statusRefresh.js';
@@ -76,7 +77,10 @@ export function Record() {
         <button
           type="button"
           class="danger"
-          onClick={() => confirm(t('record.deleteConfirm')) && act(DELETE_ENTRY, { id: entry.id }, said('record.deleted'), (current) => withoutEntry(current, entry.id))}
+          onClick={async () =>
+            (await ask({ message: said('record.deleteConfirm'), confirmLabel: said('record.delete'), danger: true })) &&
+            act(DELETE_ENTRY, { id: entry.id }, said('record.deleted'), (current) => withoutEntry(current, entry.id))
+          }
         >
           {t('record.delete')}
           <span class="visually-hidden"> : {entry.title}</span>
@@ -95,7 +99,15 @@ export function Record() {
       <details class="explain">
         <summary>{t('record.maskExplainTitle')}</summary>
         <p>{t('record.maskExplain')}</p>
-        <button type="button" class="secondary" onClick={() => confirm(t('record.maskAllConfirm')) && act(MASK_ALL, {}, said('record.maskedAll'), withAllMasked)}>
+        <button
+          type="button"
+          class="secondary"
+          onClick={async () =>
+            // Undone one by one with « Ne plus masquer »: not a destructive action.
+            (await ask({ message: said('record.maskAllConfirm'), confirmLabel: said('record.maskAll') })) &&
+            act(MASK_ALL, {}, said('record.maskedAll'), withAllMasked)
+          }
+        >
           {t('record.maskAll')}
         </button>
       </details>

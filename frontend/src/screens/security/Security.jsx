@@ -3,6 +3,7 @@ import { locale, said, t } from '../../i18n/index.js';
 import { runMutation, useQuery } from '../../gql/hooks.js';
 import { Field } from '../../components/Field.jsx';
 import { FreshFactor } from '../../components/FreshFactor.jsx';
+import { ask } from '../../components/ConfirmDialog.jsx';
 import { Empty, ErrorBox, Loading, Notice } from '../../components/Status.jsx';
 import { formatDateTime } from '../../lib/dates.js';
 import { describeUserAgent } from '../../lib/userAgent.js';
@@ -213,7 +214,13 @@ function PasskeyItem({ passkey, onRename, onRemove }) {
             {t('security.rename')}
             <span class="visually-hidden"> {passkey.name}</span>
           </button>
-          <button type="button" class="danger" onClick={() => confirm(t('security.removeConfirm')) && onRemove()}>
+          <button
+            type="button"
+            class="danger"
+            onClick={async () =>
+              (await ask({ message: said('security.removeConfirm'), confirmLabel: said('security.remove'), danger: true })) && onRemove()
+            }
+          >
             {t('security.remove')}
             <span class="visually-hidden"> {passkey.name}</span>
           </button>

@@ -2,6 +2,7 @@ import { useState } from 'preact/hooks';
 import { locale, said, t } from '../../i18n/index.js';
 import { runMutation, runQuery, useQuery } from '../../gql/hooks.js';
 import { Field } from '../../components/Field.jsx';
+import { ask } from '../../components/ConfirmDialog.jsx';
 import { RecordInactive } from '../../components/RecordInactive.jsx';
 import { Empty, ErrorBox, Loading, Notice } from '../../components/Status.jsx';
 import { formatDate } from '../../lib/dates.js';
@@ -169,7 +170,14 @@ export function Sharing() {
                       {t('sharing.makeTreating')}
                     </button>
                   )}
-                  <button type="button" class="danger" onClick={() => confirm(t('sharing.blockConfirm', { who: p.displayName })) && change(BLOCK, { practitionerId: p.id }, 'blockPractitioner', said('sharing.blockedDone', { who: p.displayName }))}>
+                  <button
+                    type="button"
+                    class="danger"
+                    onClick={async () =>
+                      (await ask({ message: said('sharing.blockConfirm', { who: p.displayName }), confirmLabel: said('sharing.block'), danger: true })) &&
+                      change(BLOCK, { practitionerId: p.id }, 'blockPractitioner', said('sharing.blockedDone', { who: p.displayName }))
+                    }
+                  >
                     {t('sharing.block')}
                   </button>
                 </div>
