@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from tortoise.transactions import in_transaction
 
 from backend import clock
+from backend.audit import reasons
 from backend.audit.collector import AccessLog
 from backend.audit.writer import Actor
 from backend.auth.contacts import normalize_email, normalize_phone
@@ -152,7 +153,7 @@ async def create_account(new: NewAccount, *, command: str | None = None) -> Acco
             if command is not None:
                 await AccessLog(Actor(None, OPERATOR, None, Role.SUPPORT.value)).record_change(
                     record.id, AccessAction.RECORD_ACTIVATED,
-                    reason=f"dossier créé et activé par l'exploitant ({command})",
+                    reason=reasons.activated_by_operator(command),
                 )
         elif new.role == Role.PRACTITIONER:
             if not (new.rpps and new.profession):

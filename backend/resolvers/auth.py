@@ -16,6 +16,7 @@ from typing import Any
 from tortoise.exceptions import IntegrityError
 
 from backend import clock
+from backend.audit import reasons
 from backend.auth import alerts, limits
 from backend.auth.codes import Outcome, live_code, retire_all, retire_by_channel, send_code, verify
 from backend.auth.contacts import destination, normalize_email, normalize_phone, texts_are_sent
@@ -82,8 +83,8 @@ async def security_change(ctx: Context, account: Account, what: str) -> AsyncIte
     """The transaction of a change to an account's security (password, contacts, passkeys).
 
     Yields the transaction's connection. If the account owns a record, the change's event
-    (`what`, read by the patient in their history, in French) is written in the same
-    transaction: both commit or neither does.
+    (`what`, one of backend/audit/reasons.py, read by the patient in their history) is
+    written in the same transaction: both commit or neither does.
     """
     record = await Record.filter(owner_id=account.id).only("id").first()
     async with ctx.access_log.change(
@@ -175,7 +176,7 @@ async def change_password(ctx: Context, current_password: str, new_password: str
     except WeakPassword as exc:
         raise BadUserInput.refused(exc) from None
     password_hash = await hash_password(new_password)
-    async with security_change(ctx, account, "mot de passe modifié"):
+    async with security_change(ctx, account, reasons.PASSWORD_CHANGED):
         await Account.filter(id=account.id).update(password_hash=password_hash)
         # Other sessions end: whoever knew the old password is signed out; and a reset asked
         # before (perhaps by whoever knew it) no longer sets another one.
@@ -214,7 +215,7 @@ async def confirm_email_change(ctx: Context, code: str) -> bool:
     await _session_code(ctx, CodePurpose.VERIFY_CONTACT, code, CodeChannel.EMAIL)
     old, new = account.email, account.pending_email
     try:
-        async with security_change(ctx, account, "adresse e-mail modifiée"):
+        async with security_change(ctx, account, reasons.EMAIL_CHANGED):
             await Account.filter(id=account.id).update(email=new, email_verified=True, pending_email=None)
     except IntegrityError:
         raise BadUserInput("This e-mail address cannot be used", Reason.EMAIL_UNAVAILABLE) from None
@@ -248,7 +249,7 @@ async def confirm_phone_change(ctx: Context, code: str) -> bool:
     if not account.pending_phone:
         raise BadUserInput(NO_PENDING_CHANGE, Reason.NO_PENDING_CHANGE)
     await _session_code(ctx, CodePurpose.VERIFY_CONTACT, code, CodeChannel.SMS)
-    async with security_change(ctx, account, "numéro de téléphone modifié"):
+    async with security_change(ctx, account, reasons.PHONE_CHANGED):
         await Account.filter(id=account.id).update(
             phone=account.pending_phone, phone_verified=True, pending_phone=None
         )
@@ -266,7 +267,8 @@ async def set_code_channel(ctx: Context, channel: CodeChannel) -> CodeChannel:
             "Codes by SMS need a verified phone number (changePhone)", Reason.SMS_NEEDS_VERIFIED_PHONE
         )
     label = "par SMS" if channel == CodeChannel.SMS else "par e-mail"
-    async with security_change(ctx, account, f"codes de connexion envoyés {label}"):
+    said = reasons.CODES_BY_SMS if channel == CodeChannel.SMS else reasons.CODES_BY_EMAIL
+    async with security_change(ctx, account, said):
         await Account.filter(id=account.id).update(code_channel=channel)
     await alerts.notify(account, "Vos codes de connexion DMP",
                         f"Vos codes de connexion DMP vous seront désormais envoyés {label}.\n")

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from backend import clock
+from backend.audit import reasons
 from backend.authz.decision import SharingFacts
 from backend.config import settings
 from backend.domain.enums import AccessAction, AccessMode, EmergencyKind, Profession, RecordStatus, Role
@@ -63,7 +64,7 @@ def _refuse_if_closed_to(ctx: Context, record: Record, sharing: SharingFacts, ki
     """NoAccess, written as a denied attempt, when the record is not active, blocks this
     practitioner or opposes this kind: before the record's lock, and again under it."""
     if record.status != RecordStatus.ACTIVE or sharing.blocked or _opposed(record, kind):
-        ctx.access_log.note(record.id, AccessAction.ACCESS_DENIED, reason="accès d'urgence refusé")
+        ctx.access_log.note(record.id, AccessAction.ACCESS_DENIED, reason=reasons.EMERGENCY_REFUSED)
         raise NoAccess(REFUSED)
 
 

@@ -13,6 +13,7 @@ from enum import StrEnum
 from typing import Any
 
 from backend import clock
+from backend.audit import reasons
 from backend.domain.enums import AccessAction, AccessMode, RecordStatus, Section
 from backend.errors import NotFound
 from backend.files import storage
@@ -106,7 +107,7 @@ async def export_my_record(ctx: Context, fmt: ExportFormat) -> ExportFile:
             result = ExportFile(f"dmp-export-{day}.json", "application/json", content)
     ctx.access_log.note(
         record.id, AccessAction.RECORD_EXPORTED, mode=AccessMode.OWNER, sections=set(Section),
-        reason=f"format {fmt.value}",
+        reason=reasons.export_format(fmt.value),
     )
     return result
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from backend import clock, sql
+from backend.audit import reasons
 from backend.domain.enums import AccessAction, AccessMode, RecordStatus, ReviewState
 from backend.domain.reasons import Reason
 from backend.errors import BadUserInput, NotFound
@@ -194,6 +195,6 @@ async def review_emergency_access(
             await locked.save(update_fields=["review_state", "reviewed_at"], using_db=conn)
             await ctx.access_log.record_change(
                 record_id, AccessAction.EMERGENCY_REVIEWED, entry_id=str(locked.id),
-                reason=state.value + (f": {said}" if said else ""),
+                reason=reasons.reviewed(state, said),
             )
     return locked

@@ -23,7 +23,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from backend import clock
-from backend.audit import bulk
+from backend.audit import bulk, reasons
 from backend.audit.chain import purged_ins_macs
 from backend.audit.collector import AccessLog
 from backend.audit.writer import Actor, PendingEvent
@@ -43,7 +43,6 @@ from backend.resolvers.context import Context
 MAX_ITEMS = 5000
 IMPORT_SCOPE = "insurer:import"
 ATTEMPTS = 3
-OPENED_REASON = "record opened by the import for this identity"
 OLDEST_CARE_DATE = dt.date(1900, 1, 1)
 # Sections whose items must carry a code (a hospital stay may come without a diagnosis).
 CODE_REQUIRED = INSURER_SECTIONS - {Section.HOSPITAL_STAYS}
@@ -608,7 +607,7 @@ async def _write(actor: Actor, organization: str, valid: list[_Valid]) -> Import
         for ins, record in records.items():
             if record.sections or ins in new_records:
                 event = PendingEvent(record.id, AccessAction.ENTRIES_IMPORTED,
-                                     reason=OPENED_REASON if ins in new_records else "")
+                                     reason=reasons.OPENED_BY_IMPORT if ins in new_records else "")
                 event.add(AccessMode.INSURER, record.sections)
                 events.append(event)
         try:

@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import NoReturn
 
 from backend import clock, sql
+from backend.audit import reasons
 from backend.audit.collector import AccessLog
 from backend.audit.writer import Actor
 from backend.auth import alerts, attempts, limits
@@ -252,7 +253,7 @@ async def reset_password(ctx: Context, attempt_token: str, code: str, new_passwo
     record = await Record.filter(owner_id=account_id).only("id").first()
     log = AccessLog(Actor(account.id, account.display_name, None, str(account.role)))
     async with log.change(
-        record.id if record else None, AccessAction.SECURITY_CHANGED, reason="mot de passe réinitialisé"
+        record.id if record else None, AccessAction.SECURITY_CHANGED, reason=reasons.PASSWORD_RESET
     ):
         await Account.filter(id=account_id).update(password_hash=new_hash)
         await revoke_all(account_id)

@@ -7,6 +7,7 @@ import uuid
 from dataclasses import dataclass
 
 from backend import clock
+from backend.audit import reasons
 from backend.auth import attempts, limits, passkeys
 from backend.domain.enums import CodePurpose
 from backend.domain.reasons import Reason
@@ -78,7 +79,7 @@ async def finish_registration(
         # stored together.
         row = await passkeys.register(
             me.account, me.session_id, credential_json, name,
-            storing=lambda: security_change(ctx, me.account, "clé d'accès ajoutée"),
+            storing=lambda: security_change(ctx, me.account, reasons.PASSKEY_ADDED),
         )
     except passkeys.PasskeyRefused as refused:
         log.info("passkey registration refused: %s", refused)
@@ -105,7 +106,7 @@ async def remove_passkey(ctx: Context, passkey_id: str) -> bool:
     me, row = await _own_passkey(ctx, passkey_id)
     _require_fresh(ctx)
     await passkeys.remove(
-        me.account, row, storing=lambda: security_change(ctx, me.account, "clé d'accès retirée")
+        me.account, row, storing=lambda: security_change(ctx, me.account, reasons.PASSKEY_REMOVED)
     )
     return True
 

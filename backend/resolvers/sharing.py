@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from backend import clock
+from backend.audit import reasons
 from backend.authz.matrix import allowed_sections
 from backend.domain.enums import (
     AccessAction,
@@ -182,9 +183,9 @@ async def _changed(
 
 
 def _who(practitioner: Practitioner) -> str:
-    # The patient reads these reasons in the history: plain French, as the page is.
-    label = Profession(practitioner.profession).label
-    return f"{practitioner.account.display_name} ({label}, RPPS {practitioner.rpps})"
+    return reasons.professional(
+        practitioner.account.display_name, Profession(practitioner.profession), practitioner.rpps
+    )
 
 
 async def grant_access(ctx: Context, practitioner_id: str, sections: list[Section]) -> Sharing:
@@ -215,7 +216,7 @@ async def grant_access(ctx: Context, practitioner_id: str, sections: list[Sectio
         if not updated:
             await Grant.create(record_id=record.id, practitioner_id=practitioner.id, sections=values,
                                using_db=conn)
-        await _changed(ctx, record, f"accès accordé à {_who(practitioner)}", wanted)
+        await _changed(ctx, record, reasons.granted(_who(practitioner)), wanted)
     return await sharing_of(record)
 
 
@@ -225,7 +226,7 @@ async def revoke_access(ctx: Context, practitioner_id: str) -> Sharing:
     async with ctx.access_log.changing(record.id):
         deleted = await Grant.filter(record_id=record.id, practitioner_id=practitioner.id).delete()
         if deleted:
-            await _changed(ctx, record, f"accès retiré à {_who(practitioner)}")
+            await _changed(ctx, record, reasons.revoked(_who(practitioner)))
     return await sharing_of(record)
 
 
@@ -242,7 +243,7 @@ async def block_practitioner(ctx: Context, practitioner_id: str) -> Sharing:
             record_id=record.id, practitioner_id=practitioner.id, using_db=conn
         )
         if created:
-            await _changed(ctx, record, f"{_who(practitioner)} bloqué")
+            await _changed(ctx, record, reasons.blocked(_who(practitioner)))
     return await sharing_of(record)
 
 
@@ -254,7 +255,7 @@ async def unblock_practitioner(ctx: Context, practitioner_id: str) -> Sharing:
             record_id=record.id, practitioner_id=practitioner.id
         ).delete()
         if deleted:
-            await _changed(ctx, record, f"{_who(practitioner)} débloqué")
+            await _changed(ctx, record, reasons.unblocked(_who(practitioner)))
     return await sharing_of(record)
 
 
@@ -266,7 +267,7 @@ async def set_treating_physician(ctx: Context, practitioner_id: str | None) -> S
                 # Compared again under the lock: the same change sent twice at once is one event.
                 if (await _still_active(record, conn)).treating_physician_id is not None:  # type: ignore[attr-defined]
                     await Record.filter(id=record.id).using_db(conn).update(treating_physician_id=None)
-                    await _changed(ctx, record, "médecin traitant retiré")
+                    await _changed(ctx, record, reasons.PHYSICIAN_REMOVED)
             record.treating_physician_id = None
         return await sharing_of(record)
     practitioner = await _practitioner(practitioner_id)
@@ -281,7 +282,7 @@ async def set_treating_physician(ctx: Context, practitioner_id: str | None) -> S
                 raise _refuse_blocked()
             if current.treating_physician_id != practitioner.id:  # type: ignore[attr-defined]
                 await Record.filter(id=record.id).using_db(conn).update(treating_physician_id=practitioner.id)
-                await _changed(ctx, record, f"médecin traitant : {_who(practitioner)}")
+                await _changed(ctx, record, reasons.physician_set(_who(practitioner)))
         record.treating_physician_id = practitioner.id
     return await sharing_of(record)
 
@@ -305,12 +306,7 @@ async def set_emergency_preferences(
             if opposed:  # the accesses of the kinds now opposed end
                 await end_emergency_sessions(conn, record.id, clock.now(), kinds=opposed)
             await _changed(
-                ctx,
-                record,
-                "préférences d'urgence : accès du régulateur du SAMU "
-                + ("autorisé" if allow_regulator_access else "refusé")
-                + ", accès en urgence (bris de glace) "
-                + ("autorisé" if allow_break_glass else "refusé"),
+                ctx, record, reasons.emergency_preferences(allow_regulator_access, allow_break_glass)
             )
         record.allow_regulator = allow_regulator_access
         record.allow_break_glass = allow_break_glass

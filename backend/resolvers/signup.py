@@ -17,6 +17,7 @@ from typing import Any
 from tortoise.exceptions import IntegrityError
 
 from backend import clock
+from backend.audit import reasons
 from backend.audit.chain import purged_ins_macs
 from backend.audit.writer import Actor
 from backend.auth import activation, attempts
@@ -114,13 +115,13 @@ async def open_record_for_patient(
             record = await Record.get(ins=ins)  # opened at the same moment elsewhere
     if record.status != RecordStatus.PENDING and not await activation.recovery_open(record):
         # The patient sees in their history that someone tried to open a record with their INS.
-        ctx.access_log.note(record.id, AccessAction.ACCESS_DENIED, reason="ouverture d'un dossier existant")
+        ctx.access_log.note(record.id, AccessAction.ACCESS_DENIED, reason=reasons.EXISTING_RECORD)
         raise Conflict("A record already exists for this INS; the patient signs in to it")
     if not _same_identity(record, first, last, birth_date):
         # A record opened by an import, or earlier at another desk, for another person: a new
         # code would hand its content to whoever activates it (DESIGN §2, an INS is not enough).
         ctx.access_log.note(
-            record.id, AccessAction.ACCESS_DENIED, reason="ouverture refusée : identité différente"
+            record.id, AccessAction.ACCESS_DENIED, reason=reasons.OTHER_IDENTITY
         )
         raise BadUserInput(
             "The name or birth date differs from the record of this INS; check the INS and the identity",
@@ -136,7 +137,7 @@ async def open_record_for_patient(
             record, issued_by, send_to=send_email, text_to=texted, using_db=conn
         )
         await ctx.access_log.record_change(
-            record.id, AccessAction.RECORD_OPENED, reason="identité vérifiée par le professionnel"
+            record.id, AccessAction.RECORD_OPENED, reason=reasons.IDENTITY_CHECKED
         )
     sent_to = mask_email(send_email) if send_email else mask_phone(texted) if texted else None
     return RecordOpened(ins, code, row.expires_at, sent_to)
@@ -246,7 +247,7 @@ async def _recover_contacts(
         await Record.filter(id=record.id).using_db(conn).update(pending_contact=None, pending_phone=None)
         ctx.access_log.actor = Actor(owner.id, owner.display_name, None, Role.PATIENT.value)
         await ctx.access_log.record_change(
-            record.id, AccessAction.SECURITY_CHANGED, reason="coordonnées et mot de passe renouvelés"
+            record.id, AccessAction.SECURITY_CHANGED, reason=reasons.CONTACTS_RENEWED
         )
     account = await Account.get(id=owner_id)
     attempt, token = await attempts.start(account, CodePurpose.VERIFY_CONTACT, live=True)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from backend import clock
+from backend.audit import reasons
 from backend.auth import activation
 from backend.auth.contacts import normalize_email, texts_are_sent
 from backend.domain.enums import (
@@ -185,7 +186,7 @@ async def support_account(ctx: Context, identifier: str) -> SupportAccountView:
             for s in sessions
         ]
         recovery_open = await activation.recovery_open(record)
-    _note(ctx, record, "consultation du compte par le support")
+    _note(ctx, record, reasons.SUPPORT_READ)
     name = account.display_name if account else f"{record.first_name} {record.last_name}" if record else ""
     return SupportAccountView(
         account_id=account.id if account else None,
@@ -217,7 +218,7 @@ async def unlock_account(ctx: Context, identifier: str) -> SupportAccountView:
         raise NotFound("No account matches this identifier")
     if account.locked_at is None:
         raise BadUserInput("This account is not locked", Reason.ACCOUNT_NOT_LOCKED)
-    async with _acting(ctx, record, "déblocage du compte par le support"):
+    async with _acting(ctx, record, reasons.SUPPORT_UNLOCKED):
         await Account.filter(id=account.id).update(
             locked_at=None, lock_reason=None, failure_count=0, failure_day=None
         )
@@ -243,7 +244,7 @@ async def resend_activation(ctx: Context, identifier: str) -> bool:
         raise BadUserInput(
             "Only a phone number is on file, and this service sends no texts", Reason.SMS_UNAVAILABLE
         )
-    async with _acting(ctx, record, "renvoi du code d'activation au contact connu") as conn:
+    async with _acting(ctx, record, reasons.SUPPORT_RESENT) as conn:
         await activation.issue(
             record, "support", send_to=record.pending_contact, text_to=phone, using_db=conn
         )
@@ -261,7 +262,7 @@ async def start_contact_recovery(ctx: Context, identifier: str) -> bool:
     account, record = await _find(identifier)
     if record is None or account is None or record.status not in (RecordStatus.ACTIVE, RecordStatus.CLOSED):
         raise NotFound("No active record matches this identifier")
-    async with _acting(ctx, record, "ouverture d'une récupération de contacts") as conn:
+    async with _acting(ctx, record, reasons.SUPPORT_RECOVERY) as conn:
         await ActivationCode.filter(record_id=record.id, used_at=None).using_db(conn).update(
             used_at=clock.now()
         )
