@@ -25,12 +25,12 @@ export function reasonKey(action) {
   return STATED.has(action) ? 'history.reason' : 'history.detail';
 }
 
-// The reasons the service itself writes in the events (backend/resolvers, backend/accounts.py),
+// The reasons the service itself writes in the events (all from backend/audit/reasons.py),
 // as stored: French, sealed in the history and never rewritten. Each known text or pattern has
 // a catalogue entry, `history.said.*`, whose French is the stored text (one exception below):
 // the English page words them in English, keeping their variable parts (a name, an RPPS, a
 // command, a format). The professional's name is written « Name (profession, RPPS n) »
-// (sharing.py's `_who`), the profession in French.
+// (reasons.py's `professional`), the profession in French.
 const WHO = String.raw`(?<name>.+) \((?<profession>[^,()]+), RPPS (?<rpps>\d+)\)`;
 const ALLOWED = '(autorisé|refusé)';
 const SAID = [
@@ -40,7 +40,7 @@ const SAID = [
   ['ACCESS_DENIED', "ouverture d'un dossier existant", 'existingRecord'],
   ['ACCESS_DENIED', 'ouverture refusée : identité différente', 'otherIdentity'],
   ['RECORD_EXPORTED', String.raw`format (?<format>\S+)`, 'exportFormat'],
-  // imports.py's OPENED_REASON is the one written in English: its French is worded here.
+  // reasons.py's OPENED_BY_IMPORT is the one written in English: its French is worded here.
   ['ENTRIES_IMPORTED', 'record opened by the import for this identity', 'openedByImport'],
   ['SHARING_CHANGED', `accès accordé à ${WHO}`, 'granted'],
   ['SHARING_CHANGED', `accès retiré à ${WHO}`, 'revoked'],
@@ -66,7 +66,8 @@ const SAID = [
   ['SUPPORT_ACTION', "ouverture d'une récupération de contacts", 'supportRecovery'],
 ].map(([action, pattern, key]) => ({ action, pattern: new RegExp(`^${pattern}$`, 'u'), key: `history.said.${key}` }));
 
-// The professions as sharing.py writes them (PROFESSION_LABELS), then as the API names them.
+// The professions as the reasons write them (backend/domain/enums.py PROFESSION_LABELS), then as
+// the API names them.
 const PROFESSIONS = {
   médecin: 'medecin', pharmacien: 'pharmacien', infirmier: 'infirmier', 'sage-femme': 'sage-femme',
   'chirurgien-dentiste': 'chirurgien-dentiste', kinésithérapeute: 'kinesitherapeute',

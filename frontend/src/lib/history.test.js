@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { reasonKey, shownReason } from './history.js';
 
-// Every reason the backend writes in an event, as it writes it, with where it comes from. A
-// variable part is given a sample value. A new reason written by the backend belongs here.
+// Every reason the backend writes in an event, as it writes it, with where it is written from
+// (the texts themselves all come from backend/audit/reasons.py, which
+// tests/test_history_reasons.py runs through shownReason in full). A variable part is given a
+// sample value.
 const DOCTOR = 'Jeanne Martin (médecin, RPPS 10001234567)';
 const WRITTEN = [
   // backend/accounts.py create_account, command from backend/cli.py cmd_create_account
@@ -16,10 +18,10 @@ const WRITTEN = [
   ['SECURITY_CHANGED', 'coordonnées et mot de passe renouvelés', 'contact details and password renewed'],
   // backend/resolvers/emergency.py (an emergency access the patient opposes)
   ['ACCESS_DENIED', "accès d'urgence refusé", 'emergency access refused'],
-  // backend/resolvers/export.py export_my_record, f"format {fmt.value}" (ExportFormat)
+  // backend/resolvers/export.py export_my_record, reasons.export_format (ExportFormat)
   ['RECORD_EXPORTED', 'format JSON', 'JSON format'],
   ['RECORD_EXPORTED', 'format FHIR', 'FHIR format'],
-  // backend/resolvers/sharing.py, `_who` naming the professional with PROFESSION_LABELS
+  // backend/resolvers/sharing.py, `_who` naming the professional (reasons.professional)
   ['SHARING_CHANGED', `accès accordé à ${DOCTOR}`, 'access granted to Jeanne Martin (doctor, RPPS 10001234567)'],
   ['SHARING_CHANGED', `accès retiré à ${DOCTOR}`, 'access removed from Jeanne Martin (doctor, RPPS 10001234567)'],
   ['SHARING_CHANGED', 'Paul Roux (kinésithérapeute, RPPS 10009876543) bloqué',
@@ -51,7 +53,7 @@ const WRITTEN = [
   ['SUPPORT_ACTION', "ouverture d'une récupération de contacts", 'contact recovery opened'],
 ];
 
-// backend/resolvers/imports.py OPENED_REASON: written in English, worded in French here.
+// reasons.OPENED_BY_IMPORT (backend/resolvers/imports.py): written in English, worded in French here.
 const IMPORTED = ['ENTRIES_IMPORTED', 'record opened by the import for this identity'];
 
 describe('the reasons the service writes', () => {
