@@ -55,6 +55,13 @@ async def healthz(request: Request) -> Response:
     return JSONResponse({"status": "ok"})
 
 
+async def livez(request: Request) -> Response:
+    """200 while the process serves requests, whatever the database's state: for a liveness
+    check that restarts the process (restarting does not bring a database back; /healthz,
+    which asks it, is the readiness check)."""
+    return JSONResponse({"status": "ok"})
+
+
 async def spa(request: Request) -> Response:
     return index_response()
 
@@ -137,6 +144,7 @@ def create_app(cfg: Settings | None = None, *, outbox_worker: bool = True) -> St
     routes: list[BaseRoute] = [
         Route("/graphql", graphql, methods=["GET", "POST"]),  # first: every API request is matched against it
         Route("/healthz", healthz),
+        Route("/livez", livez),
         Route("/files/{entry_id}", download_file, methods=["GET"]),
     ]
     if not cfg.production:

@@ -76,3 +76,21 @@ async def test_healthz_is_bounded_and_checks_one_probe_at_a_time(
     assert probes == [1]  # the probe under way answered it
     assert (await client.get("/healthz")).status_code == 200
     assert probes == [1, 1]  # a new check, a new probe
+
+
+async def test_livez_answers_without_the_database(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The liveness check says the process serves even when the database does not answer
+    (restarting the process would not bring it back); the readiness check, /healthz, says 503."""
+    from backend import app as app_module
+
+    async def database_answers() -> bool:
+        return False
+
+    monkeypatch.setattr(app_module, "_database_answers", database_answers)
+    assert (await client.get("/healthz")).status_code == 503
+    live = await client.get("/livez")
+    assert live.status_code == 200
+    assert live.headers["content-type"] == "application/json"
+    assert live.json() == {"status": "ok"}

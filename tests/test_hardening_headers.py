@@ -31,6 +31,7 @@ async def responses(client: httpx.AsyncClient, origin: str) -> dict[str, httpx.R
                                          headers={"accept": "application/json"}),
         "/files/...": await client.get(f"/files/{uuid.uuid4()}"),
         "/healthz": await client.get("/healthz"),
+        "/livez": await client.get("/livez"),
     }
     client.cookies.set(config.settings().session_cookie, "x")
     seen["/graphql refused"] = await client.post("/graphql", json={"query": "{ me { id } }"},

@@ -51,8 +51,11 @@ async def _counts(url: str) -> tuple[int, int]:
 
 async def _fails_cleanly(client: httpx.AsyncClient, server: Server, owner: Gql,
                          practitioner_id: str) -> None:
-    """/healthz says 503 and every kind of request fails with INTERNAL, none hangs (TIMEOUT)."""
+    """/healthz says 503 and every kind of request fails with INTERNAL, none hangs (TIMEOUT);
+    /livez, which does not ask the database, says the process lives."""
     assert (await client.get(f"{server.base}/healthz")).status_code == 503
+    live = await client.get(f"{server.base}/livez")
+    assert live.status_code == 200 and live.json() == {"status": "ok"}
     bodies: list[dict[str, Any]] = await asyncio.gather(
         owner(server, READ),
         owner(server, GRANT, p=practitioner_id, s=["ALLERGIES"]),
