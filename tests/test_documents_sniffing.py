@@ -144,3 +144,20 @@ def test_fill_bytes_before_a_marker_are_skipped_whatever_their_number() -> None:
     assert sniff(_jpeg(_APP0, b"\xff" * 100_000 + _FRAME, _SCAN)) == "image/jpeg"
     with pytest.raises(UnrecognisedContent, match="truncated"):
         sniff(_jpeg(_APP0, b"\xff" * 1_000_000, data=b""))
+
+
+def test_a_jpeg_cut_in_its_image_data_is_refused() -> None:
+    """A photo whose upload or copy stopped part way: the scan data begins but the image never
+    ends (no end-of-image marker). Data after the end (a camera's trailer) is still accepted."""
+    whole = jpeg()
+    assert whole.endswith(b"\xff\xd9")
+    with pytest.raises(UnrecognisedContent, match="truncated"):
+        sniff(whole[:-2])
+    with pytest.raises(UnrecognisedContent, match="truncated"):
+        sniff(_jpeg(_APP0, _FRAME, _SCAN, data=b"\x12\x34\x56\x78"))
+    # A restart marker inside the scan data is not an end.
+    with pytest.raises(UnrecognisedContent, match="truncated"):
+        sniff(_jpeg(_APP0, _FRAME, _SCAN, data=b"\x12\xff\xd0\x34"))
+    assert sniff(whole + b"\x00" * 16 + b"trailer") == "image/jpeg"
+    # A progressive image: several scans, the end after the last.
+    assert sniff(_jpeg(_APP0, _FRAME, _SCAN, data=b"\x12" + _SCAN + b"\x34\xff\xd9")) == "image/jpeg"

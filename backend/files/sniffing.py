@@ -127,6 +127,7 @@ def _check_ihdr(body: bytes) -> None:
 # Start-of-frame markers (baseline, progressive, lossless, arithmetic); not DHT/JPG/DAC.
 _SOF = frozenset({0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF})
 _SOS = 0xDA
+_EOI = b"\xff\xd9"
 _STANDALONE = frozenset({0x01, *range(0xD0, 0xD8)})
 # Segments before the first scan: tables, frame header, application data (EXIF, an ICC
 # profile in 64 KB pieces); a real file has a few dozen.
@@ -165,6 +166,11 @@ def _check_jpeg(data: bytes) -> None:
             _check_scan(segment)
             if pos + length >= len(data):
                 raise UnrecognisedContent("The JPEG has no image data")
+            # The image data never holds an end-of-image marker (a 0xFF there is followed by
+            # 0x00 or a restart marker): without one after it, the file was cut short. Bytes
+            # after the end (a camera's trailer) are left alone.
+            if data.find(_EOI, pos + length) < 0:
+                raise UnrecognisedContent("The JPEG is truncated: its image data has no end")
             return
         pos += length
     raise UnrecognisedContent(f"The JPEG has more than {MAX_JPEG_SEGMENTS:,} segments before its image data")
