@@ -161,3 +161,18 @@ def test_a_jpeg_cut_in_its_image_data_is_refused() -> None:
     assert sniff(whole + b"\x00" * 16 + b"trailer") == "image/jpeg"
     # A progressive image: several scans, the end after the last.
     assert sniff(_jpeg(_APP0, _FRAME, _SCAN, data=b"\x12" + _SCAN + b"\x34\xff\xd9")) == "image/jpeg"
+
+
+def test_an_image_of_too_many_pixels_is_refused() -> None:
+    """A few hundred bytes that claim 40,000 × 40,000 pixels (a decompression bomb for whoever
+    opens it: gigabytes of memory) are refused; a 1,200 dpi A4 scan is not."""
+    with pytest.raises(UnrecognisedContent, match="more than 150 million pixels"):
+        sniff(_png(_ihdr(width=40_000, height=40_000)))
+    with pytest.raises(UnrecognisedContent, match="more than 150 million pixels"):
+        sniff(_png(_ihdr(width=0x7FFFFFFF, height=1)))
+    big_frame = _segment(0xC0, struct.pack(">BHHB", 8, 65_535, 65_535, 1) + b"\x01\x11\x00")
+    with pytest.raises(UnrecognisedContent, match="more than 150 million pixels"):
+        sniff(_jpeg(_APP0, big_frame, _SCAN))
+    assert sniff(_png(_ihdr(width=9_921, height=14_032))) == "image/png"
+    a4_frame = _segment(0xC0, struct.pack(">BHHB", 8, 14_032, 9_921, 1) + b"\x01\x11\x00")
+    assert sniff(_jpeg(_APP0, a4_frame, _SCAN)) == "image/jpeg"

@@ -2,8 +2,10 @@
 
 Only PDF, PNG and JPEG are accepted. Each check reads the magic bytes and then parses
 enough of the structure that a renamed text file, a truncated image or a polyglot with a
-forged header is refused. The walk over PNG chunks and JPEG segments is bounded: a file
-made of millions of tiny ones is refused, not walked (seconds of CPU for 20 MB).
+forged header is refused, and so is an image claiming more pixels than any scan has (a
+decompression bomb for whoever opens it). The walk over PNG chunks and JPEG segments is
+bounded: a file made of millions of tiny ones is refused, not walked (seconds of CPU for
+20 MB).
 """
 
 from __future__ import annotations
@@ -21,6 +23,12 @@ EXTENSIONS: dict[str, tuple[str, ...]] = {
     PNG: (".png",),
     JPEG: (".jpg", ".jpeg"),
 }
+
+
+# Pixels an image may have: a 1,200 dpi scan of an A4 page has 139 million. More, in a few
+# bytes of compressed data, is a decompression bomb for whoever opens the file (Pillow
+# refuses 179 million by default).
+MAX_PIXELS = 150_000_000
 
 
 class UnrecognisedContent(ValueError):
@@ -112,10 +120,18 @@ def _check_png(data: bytes) -> None:
     raise UnrecognisedContent(f"The PNG has more than {MAX_PNG_CHUNKS:,} chunks")
 
 
+def _check_pixels(width: int, height: int) -> None:
+    if width * height > MAX_PIXELS:
+        raise UnrecognisedContent(
+            f"The image is too large: more than {MAX_PIXELS // 1_000_000} million pixels"
+        )
+
+
 def _check_ihdr(body: bytes) -> None:
     width, height, depth, colour, compression, filtering, interlace = struct.unpack(">IIBBBBB", body)
     if not (0 < width <= 0x7FFFFFFF and 0 < height <= 0x7FFFFFFF):
         raise UnrecognisedContent("The PNG has invalid dimensions")
+    _check_pixels(width, height)
     if depth not in _PNG_DEPTHS.get(colour, frozenset()):
         raise UnrecognisedContent("The PNG has an invalid colour type or bit depth")
     if compression != 0 or filtering != 0 or interlace not in (0, 1):
@@ -184,7 +200,8 @@ def _check_frame(segment: bytes) -> None:
         raise UnrecognisedContent("The JPEG frame header is invalid")
     if len(segment) != 6 + 3 * components:
         raise UnrecognisedContent("The JPEG frame header has the wrong length")
-    del height  # 0 is allowed: the height may be given by a later DNL segment
+    # A height of 0 is allowed (given by a later DNL segment): then only the width is known.
+    _check_pixels(width, height)
 
 
 def _check_scan(segment: bytes) -> None:
