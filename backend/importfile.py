@@ -362,8 +362,20 @@ def csv_rows(handle: IO[bytes], offset: int, line: int, header_row: CsvHeader) -
     line = source.line
     source.undecodable()
     source.overlong()
-    for values in reader:
+    while True:
         first_line = line + 1
+        try:
+            values = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            # A field over the csv module's limit (128 KiB; a quote left open swallows the lines
+            # after it until then): no care item. The reader starts afresh on the next line.
+            line = source.line
+            source.undecodable()
+            source.overlong()
+            yield Row(first_line, source.offset, None, None, error=f"not a CSV record: {exc}")
+            continue
         line = source.line
         if source.overlong():
             source.undecodable()

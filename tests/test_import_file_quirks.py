@@ -1,0 +1,80 @@
+"""`dmp import-file` on malformed CSV and other quirks of real extracts."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+from backend import importfile
+from backend.models import Entry, ImportKey
+from tests.care_items import INSURER, insurer_token, medication_item
+from tests.factories import new_ins
+
+FIELDS = ["ins", "firstName", "lastName", "birthDate", "externalId", "section", "code", "title",
+          "date", "details"]
+
+
+def csv_text(items: list[dict[str, Any]]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(FIELDS)
+    writer.writerows([json.dumps(i[f]) if f == "details" else i[f] for f in FIELDS] for i in items)
+    return buffer.getvalue()
+
+
+async def run(path: Path, **options: Any) -> importfile.Summary:
+    return await importfile.import_file(path, INSURER, progress_stream=io.StringIO(), **options)
+
+
+def rejected_of(path: Path) -> list[dict[str, Any]]:
+    target = path.with_name(path.name + ".rejected.ndjson")
+    return [json.loads(line) for line in target.read_text(encoding="utf-8").splitlines()]
+
+
+async def test_a_csv_field_over_the_csv_module_limit_rejects_its_line_only(tmp_path: Path) -> None:
+    await insurer_token()
+    ins = new_ins()
+    items = [medication_item(ins, n) for n in range(6)]
+    text = csv_text(items).splitlines(keepends=True)
+    # Line 3 holds a title of 200,000 characters: under the line limit (1 MB), over the csv
+    # module's field limit (131,072).
+    text[3] = text[3].replace(items[2]["title"], "x" * 200_000)
+    path = tmp_path / "care.csv"
+    path.write_text("".join(text), encoding="utf-8")
+
+    summary = await run(path, batch_size=2)
+
+    assert (summary.totals.created, summary.totals.rejected) == (5, 1)
+    [rejected] = rejected_of(path)
+    assert rejected["line"] == 4
+    assert rejected["message"] == "not a CSV record: field larger than field limit (131072)"
+    assert await Entry.filter(organization=INSURER).count() == 5
+
+
+async def test_an_unclosed_quote_rejects_the_lines_it_swallows_and_the_run_goes_on(
+    tmp_path: Path,
+) -> None:
+    await insurer_token()
+    ins = new_ins()
+    items = [medication_item(ins, n, title=f"Doliprane {'y' * 200} #{n}",
+                             details=None) for n in range(1000)]
+    text = csv_text(items).splitlines(keepends=True)
+    text[2] = text[2].replace("Doliprane", '"Doliprane', 1)  # a quote opened, never closed
+    path = tmp_path / "care.csv"
+    path.write_text("".join(text), encoding="utf-8")
+
+    summary = await run(path, batch_size=100)
+
+    # The lines from the open quote to the csv module's field limit are one rejected record;
+    # the reader starts again after them, and the items after that are imported.
+    assert [(r["line"], r["message"]) for r in rejected_of(path)] == [
+        (3, "not a CSV record: field larger than field limit (131072)")
+    ]
+    assert summary.totals.lines == 1001
+    assert 500 < summary.totals.accepted < 999
+    assert summary.totals.rejected == 1
+    assert await Entry.filter(organization=INSURER).count() == await ImportKey.filter(
+        organization=INSURER).count()
