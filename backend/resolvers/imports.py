@@ -31,7 +31,7 @@ from backend.auth import activation
 from backend.auth.contacts import normalize_email
 from backend.authz.matrix import INSURER_SECTIONS
 from backend.domain.codes import InvalidCode, normalize_section_code
-from backend.domain.details import InvalidDetails, normalize_details
+from backend.domain.details import DETAIL_FIELDS, InvalidDetails, normalize_details
 from backend.domain.enums import AccessAction, AccessMode, EntrySource, RecordStatus, Role, Section
 from backend.domain.identifiers import InvalidIdentifier, normalize_ins
 from backend.domain.reasons import Reason
@@ -175,6 +175,22 @@ def _content_hash(section: Section, code: str, title: str, date: dt.date, detail
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+def _visible_details(section: Section, details: Any) -> Any:
+    """The details with their free texts as they show, as the title (and as addEntry keeps
+    them): no direction override, zero-width or control character; spaces and line breaks
+    kept, as in the title, for the hash. Text that cannot be stored is left for its refusal."""
+    if not isinstance(details, dict):
+        return details
+    spec = DETAIL_FIELDS.get(section, {})
+    clean = None
+    for key, value in details.items():
+        if (isinstance(value, str) and not value.isprintable() and spec.get(key, ("",))[0] in ("str", "text")
+                and _storable(value)):
+            clean = clean if clean is not None else dict(details)
+            clean[key] = _visible(value)
+    return details if clean is None else clean
+
+
 def _validate(index: int, item: CareItem, today: dt.date, known_ins: dict[str, str]) -> _Valid:
     """One item, normalized; raises ValueError with a message for the insurer.
 
@@ -217,7 +233,7 @@ def _validate(index: int, item: CareItem, today: dt.date, known_ins: dict[str, s
         raise ValueError("date is before the patient's birth")
     try:
         code = normalize_section_code(item.section, item.code or "")
-        details = normalize_details(item.section, item.details, today)
+        details = normalize_details(item.section, _visible_details(item.section, item.details), today)
     except (InvalidCode, InvalidDetails) as exc:
         # Said of unstorable text first: the refusal's own message may quote it (a key).
         raise ValueError(_unstorable_details(item.details) or str(exc)) from None

@@ -1,0 +1,32 @@
+"""importCareHistory: the free text of an item's details shows as it is stored."""
+
+from __future__ import annotations
+
+import httpx
+
+from backend.models import Entry, Record
+from tests import factories
+from tests.care_items import IMPORT, insurer_token, medication_item
+from tests.conftest import Caller
+
+
+async def test_details_keep_no_invisible_or_direction_character(client: httpx.AsyncClient) -> None:
+    """As the title (and addEntry's details): "1 cp\\u202e j/3" would show reversed."""
+    insurer = Caller(client, token=await insurer_token())
+    ins = factories.new_ins()
+    imaging = {**medication_item(ins, 2), "externalId": "IMG-1", "section": "IMAGING",
+               "code": "ZBQK002", "title": "Radiographie du thorax",
+               "details": {"modality": "R\u200bX", "report": "Ligne 1\u202e\nLigne\u00ad 2\x1b[31m"}}
+    items = [medication_item(ins, 1, details={"atc": "N02BE01", "dose": "1 cp\u202e x 3/j"}), imaging]
+    first = (await insurer.gql(IMPORT, {"items": items})).ok()["importCareHistory"]
+    assert (first["created"], first["rejected"]) == (2, [])
+    record = await Record.get(ins=ins)
+    medication = await Entry.get(record_id=record.id, external_id="MED-1")
+    assert medication.details == {"atc": "N02BE01", "dose": "1 cp x 3/j"}
+    image = await Entry.get(record_id=record.id, external_id="IMG-1")
+    assert image.details == {"modality": "RX", "report": "Ligne 1\nLigne 2[31m"}
+    # The same batch sent again, or without those characters, changes nothing.
+    again = (await insurer.gql(IMPORT, {"items": items})).ok()["importCareHistory"]
+    assert again["unchanged"] == 2
+    plain = [medication_item(ins, 1, details={"atc": "N02BE01", "dose": "1 cp x 3/j"})]
+    assert (await insurer.gql(IMPORT, {"items": plain})).ok()["importCareHistory"]["unchanged"] == 1
