@@ -552,7 +552,15 @@ async def _write(actor: Actor, organization: str, valid: list[_Valid]) -> Import
         purged = await _purged(conn, {v.ins for v in valid} - records.keys())
         new_records: dict[str, Record] = {}
         for v in valid:
-            if v.ins in records or v.ins in new_records or v.ins in purged:
+            if v.ins in records or v.ins in purged:
+                continue
+            opening = new_records.get(v.ins)
+            if opening is not None:
+                # The address may come on any item of the patient, not only the first: the
+                # first given by an item the record accepts (its birth date) is the one kept.
+                if (opening.pending_contact is None and v.item.contact_email
+                        and v.item.birth_date == opening.birth_date):
+                    opening.pending_contact = normalize_email(v.item.contact_email)
                 continue
             new_records[v.ins] = Record(
                 id=uuid.uuid4(), ins=v.ins, first_name=v.item.first_name.strip(),
