@@ -8,6 +8,7 @@ import { historyFilter, reasonKey, shownReason } from '../../lib/history.js';
 import { appendPage, nodes, PAGE_SIZE } from '../../lib/paging.js';
 import { HISTORY } from './documents.js';
 import { EmergencyReview } from './EmergencyReview.jsx';
+import { focusIfLost } from '../../lib/focus.js';
 
 const ACTIONS = [
   'RECORD_READ', 'ACCESS_DENIED', 'ENTRY_ADDED', 'ENTRIES_IMPORTED', 'DOCUMENT_DOWNLOADED', 'BREAK_GLASS_OPENED',
@@ -49,6 +50,12 @@ export function History() {
   };
 
   const connection = more ?? query.data?.myAccessHistory;
+  // A "More" that loaded the last page is gone: the keyboard goes to the count of events.
+  const count = useRef(null);
+  const shown = nodes(connection).length;
+  useEffect(() => {
+    if (more) focusIfLost(count.current);
+  }, [more, shown]);
   // A review is an event of its own: the list and its count are read again (from their first page).
   const reviewed = () => {
     setMore(null);
@@ -92,7 +99,9 @@ export function History() {
         <Empty>{t('history.empty')}</Empty>
       ) : (
         <>
-          <p role="status">{t('history.count', { n: connection.totalCount })}</p>
+          <p role="status" ref={count} tabIndex={-1}>
+            {t('history.count', { n: connection.totalCount })}
+          </p>
           <ul class="cards history">
             {nodes(connection).map((event) => (
               <HistoryEvent key={event.id} event={event} onOnly={filters.actor ? null : onlyActor} />

@@ -1,0 +1,46 @@
+"""The access history's "More" (/historique) in a real Chromium: the button goes once the last page
+is shown, and the keyboard's focus goes to the count of events rather than to the page body."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.async_api import Browser, expect
+
+from backend import config
+from tests import factories
+from tests.browser import Server, browser, patient_signed_in, server
+from tests.conftest import session_for
+
+__all__ = ["browser", "server"]
+
+pytestmark = pytest.mark.browser
+
+UPDATE = ("mutation($input: EmergencyProfileInput!)"
+          " { updateEmergencyProfile(input: $input) { emergencyProfile { bloodGroup } } }")
+
+
+async def test_the_last_more_of_the_history_leaves_the_focus_on_its_count(
+    server: Server, browser: Browser
+) -> None:
+    email = "historique.suite@example.test"
+    patient, _ = await factories.patient(email=email)
+    cookies = {config.settings().session_cookie: await session_for(patient)}
+    for n in range(21):  # more than a page of events (20)
+        saved = await server.gql(UPDATE, {"input": {"advanceDirectives": f"version {n}",
+                                                    "emergencyContacts": []}}, cookies=cookies)
+        assert not saved.get("errors"), saved
+
+    tab = await patient_signed_in(browser, server, "history-more", email)
+    page = tab.page
+    await page.get_by_role("link", name="Historique des accès").click()
+    events = page.locator("ul.history > li")
+    await expect(events).to_have_count(20)
+    more = page.get_by_role("button", name="Afficher plus", exact=True)
+    await more.focus()
+    await page.keyboard.press("Enter")
+    await expect(more).to_have_count(0)
+    assert await events.count() > 20
+    count = page.get_by_role("status").filter(has_text="événement(s)")
+    await expect(count).to_be_focused()
+    await tab.check("history-more-last")
+    await tab.context.close()
