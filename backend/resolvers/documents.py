@@ -250,10 +250,14 @@ async def _store(
 ) -> Entry:
     """The encrypted file first, then the rows and the ENTRY_ADDED event in one transaction.
 
-    If anything fails, the transaction rolls back and the file is removed: no leftovers.
+    If anything fails before the commit, the transaction rolls back and the file is removed:
+    no leftovers. A failure of the commit itself (the connection lost on COMMIT, the request
+    cancelled as the service stops) may follow a commit that landed: the file then stays, as
+    its entry may hold it, and `dmp purge` sweeps it a day later if no stored-file row does.
     """
     viewer = ctx.viewer
     file_id = uuid.uuid4()
+    committing = False
     try:
         sealed = await storage.write(file_id, content)
         async with ctx.access_log.changing(view.record.id) as conn:
@@ -292,8 +296,10 @@ async def _store(
             )
             if not view.is_owner:
                 await notify_new_document(record.id, using_db=conn)
+            committing = True
     except BaseException:
-        storage.remove(file_id)
+        if not committing:
+            storage.remove(file_id)
         raise
     return entry
 
