@@ -31,3 +31,18 @@ async def test_the_contact_of_a_later_item_of_the_batch_gets_the_activation_code
     assert await ActivationCode.filter(record_id=record.id).count() == 1
     assert await OutboxMessage.filter(record_id=record.id).values_list("recipient", flat=True) == [
         "alice.martin@example.org"]
+
+
+async def test_an_empty_contact_is_no_contact(client: httpx.AsyncClient) -> None:
+    """As openRecordForPatient reads an empty address: an export writes "" for none."""
+    insurer = Caller(client, token=await insurer_token())
+    ins = factories.new_ins()
+    items = [medication_item(ins, 1, contactEmail=""), medication_item(ins, 2, contactEmail="  "),
+             medication_item(ins, 3, contactEmail="not an address")]
+    payload = (await insurer.gql(IMPORT, {"items": items})).ok()["importCareHistory"]
+    assert payload["created"] == 2
+    assert [(r["index"], r["message"]) for r in payload["rejected"]] == [
+        (2, "contactEmail is not an e-mail address")]
+    record = await Record.get(ins=ins)
+    assert record.pending_contact is None
+    assert await ActivationCode.filter(record_id=record.id).count() == 0

@@ -222,6 +222,8 @@ def _validate(index: int, item: CareItem, today: dt.date, known_ins: dict[str, s
         raise ValueError("firstName and lastName must be 1 to 100 characters")
     if item.birth_date > today:
         raise ValueError("birthDate is in the future")
+    if item.contact_email is not None and not item.contact_email.strip():
+        item.contact_email = None  # "" for none, as an export writes it (and openRecordForPatient reads it)
     if item.contact_email is not None and normalize_email(item.contact_email) is None:
         raise ValueError("contactEmail is not an e-mail address")
     title = _visible(item.title).strip()
