@@ -519,3 +519,29 @@ async def test_a_refused_upload_to_a_pending_record_is_an_event_as_a_read_is(
     await nothing_stored(before)
     events = await AccessEvent.filter(record_id=pending.id).values_list("action", flat=True)
     assert list(events) == [AccessAction.ACCESS_DENIED.value]
+
+
+async def test_one_file_part_mapped_to_two_uploads_is_stored_by_each(client: httpx.AsyncClient) -> None:
+    """The multipart spec lets a map give one file part to several variables: the second
+    upload read a file the first had closed, answered INTERNAL, and the request's data was
+    null though the first document was stored."""
+    caller, record = await patient_caller(client)
+    query = """mutation ($a: Upload!, $b: Upload!) {
+      x: uploadDocument(file: $a, title: "Original") { entry { id } }
+      y: uploadDocument(file: $b, title: "Copie") { entry { id } } }"""
+    client.cookies.clear()
+    for name, value in caller.cookies().items():
+        client.cookies.set(name, value)
+    content = pdf("twice")
+    response = await client.post(
+        "/graphql",
+        data={"operations": json.dumps({"query": query, "variables": {"a": None, "b": None}}),
+              "map": json.dumps({"0": ["variables.a", "variables.b"]})},
+        files={"0": ("cr.pdf", content, "application/pdf")},
+        headers={**caller.headers(), "x-dmp-client": "dmp-web"},
+    )
+    data = GraphQLResult(response).ok()
+    ids = [data["x"]["entry"]["id"], data["y"]["entry"]["id"]]
+    assert await Entry.filter(record_id=record.id).count() == 2
+    for entry_id in ids:
+        assert (await download(caller, entry_id)).content == content

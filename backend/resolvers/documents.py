@@ -44,7 +44,7 @@ class UploadedFile(Protocol):
 
     async def read(self, size: int = -1) -> bytes: ...
 
-    async def close(self) -> None: ...
+    async def seek(self, offset: int) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -68,13 +68,13 @@ async def upload_document(ctx: Context, file: UploadedFile, data: DocumentInput)
         raise BadUserInput(
             "file must be a file part of a GraphQL multipart request", Reason.FILE_NOT_ACCEPTED, field="file"
         )
-    try:
-        view = await _writable_view(ctx, data)
-        title, document_type, description, care_date = _checked_fields(data)
-        content = await _read_limited(file)
-    finally:
-        # The multipart parser spooled the upload to a temporary file: release it now.
-        await file.close()
+    view = await _writable_view(ctx, data)
+    title, document_type, description, care_date = _checked_fields(data)
+    # From its start: the multipart map may give one file part to several uploads of the
+    # request, each reading it whole. Its spooled file is closed with the request
+    # (graphql_view), not here, where a later upload of the request would find it closed.
+    await file.seek(0)
+    content = await _read_limited(file)
     try:
         # A pure-Python walk over up to 20 MB: in a thread, as the encryption is.
         content_type = await asyncio.to_thread(sniff, content)
