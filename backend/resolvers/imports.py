@@ -231,7 +231,9 @@ def _validate(index: int, item: CareItem, today: dt.date, known_ins: dict[str, s
         raise ValueError("title must be 1 to 300 characters")
     if item.date > today:
         raise ValueError("date is in the future")
-    if item.date < max(OLDEST_CARE_DATE, item.birth_date):
+    if item.date < OLDEST_CARE_DATE:  # as addEntry says it (DATE_TOO_OLD)
+        raise ValueError("date is too far in the past")
+    if item.date < item.birth_date:
         raise ValueError("date is before the patient's birth")
     try:
         code = normalize_section_code(item.section, item.code or "")
