@@ -44,6 +44,8 @@ function ProfileForm({ initial, onRefused }) {
     if (removed) focusIfLost(addButton.current);
   }, [removed]);
 
+  // « Enregistré. » speaks of what was saved: it goes once the profile is changed again.
+  const changed = () => setNotice(null);
   const setContact = (i, name) => (value) => setContacts(contacts.map((c, j) => (j === i ? { ...c, [name]: value } : c)));
   const submit = async (event) => {
     event.preventDefault();
@@ -70,7 +72,7 @@ function ProfileForm({ initial, onRefused }) {
       <p>{t('emergency.intro')}</p>
       {notice && <Notice focus="lost">{notice}</Notice>}
       <ErrorBox result={failure} focus="lost" />
-      <form onSubmit={submit}>
+      <form onSubmit={submit} onInput={changed} onChange={changed}>
         <SelectField label={t('emergency.bloodGroup')} value={bloodGroup} onChange={setBloodGroup} options={GROUPS.map((g) => [g, g || t('emergency.unknown')])} />
         <fieldset>
           <legend>{t('emergency.contacts')}</legend>
@@ -84,6 +86,7 @@ function ProfileForm({ initial, onRefused }) {
                 type="button"
                 class="secondary"
                 onClick={() => {
+                  changed();
                   setContacts(contacts.filter((_, j) => j !== i));
                   setAdded(null);
                   setRemoved(removed + 1);
@@ -98,6 +101,7 @@ function ProfileForm({ initial, onRefused }) {
             class="secondary"
             ref={addButton}
             onClick={() => {
+              changed();
               setAdded(contacts.length);
               setContacts([...contacts, { name: '', phone: '', relation: '' }]);
             }}

@@ -1,0 +1,48 @@
+"""The patient's emergency profile (/urgence) in a real Chromium: « Enregistré. » speaks of what was
+saved, so it goes as soon as the profile is changed again (typed, chosen, a person added or
+removed), and comes back with the next save."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.async_api import Browser, expect
+
+from tests import factories
+from tests.browser import Server, browser, patient_signed_in, server
+
+__all__ = ["browser", "server"]
+
+pytestmark = pytest.mark.browser
+
+
+async def test_saved_goes_once_the_profile_is_changed_again(server: Server, browser: Browser) -> None:
+    email = "urgence.modifiee@example.test"
+    await factories.patient(email=email)
+    tab = await patient_signed_in(browser, server, "emergency-saved-then-changed", email)
+    page = tab.page
+    await page.get_by_role("link", name="Urgence").click()
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Mon profil d'urgence")
+    saved = page.get_by_role("status").filter(has_text="Enregistré.")
+    save = page.get_by_role("button", name="Enregistrer", exact=True)
+
+    await page.get_by_label("Directives anticipées").fill("Pas d'acharnement thérapeutique")
+    await save.click()
+    await expect(saved).to_be_visible()
+    await page.get_by_label("Directives anticipées").press_sequentially(", sauf avis de ma sœur")
+    await expect(saved).to_have_count(0)  # not saved yet: nothing says it is
+    await tab.shot("changed-after-save")
+
+    await save.click()
+    await expect(saved).to_be_visible()
+    await page.get_by_label("Groupe sanguin").select_option("O+")
+    await expect(saved).to_have_count(0)
+
+    await save.click()
+    await expect(saved).to_be_visible()
+    await page.get_by_role("button", name="Ajouter une personne").click()
+    await expect(saved).to_have_count(0)
+    await page.get_by_role("button", name="Retirer le contact 1").click()
+    await save.click()
+    await expect(saved).to_be_visible()
+    await tab.check("saved-again")
+    await tab.context.close()
