@@ -116,6 +116,12 @@ def load_checkpoint(path: Path, expected: str) -> tuple[Checkpoint | None, str]:
         return None, f"{where.name} is unreadable; starting over"
     if checkpoint.fingerprint != expected:
         return None, f"{path.name} changed since {where.name} was written; starting over"
+    # Positions this file cannot have (the file's size opens its fingerprint): resumed there,
+    # the run would fail on a seek, or find nothing to read and mark the file done.
+    size = int(expected.split(":", 1)[0])
+    counts = (checkpoint.lines, checkpoint.rejected_bytes, *asdict(checkpoint.totals).values())
+    if not 0 <= checkpoint.offset <= size or min(counts) < 0:
+        return None, f"{where.name} is unreadable; starting over"
     return checkpoint, ""
 
 

@@ -78,3 +78,25 @@ async def test_an_unclosed_quote_rejects_the_lines_it_swallows_and_the_run_goes_
     assert summary.totals.rejected == 1
     assert await Entry.filter(organization=INSURER).count() == await ImportKey.filter(
         organization=INSURER).count()
+
+
+async def test_a_progress_file_with_impossible_positions_is_not_trusted(tmp_path: Path) -> None:
+    """Its fingerprint that of the file, its offset beyond the file or negative (edited, or half
+    written by a tool): read as unreadable, the import starts over, instead of failing with an
+    OSError or stopping at once with nothing imported and the file marked done."""
+    await insurer_token()
+    ins = new_ins()
+    path = tmp_path / "care.ndjson"
+    path.write_text("".join(json.dumps(medication_item(ins, n)) + "\n" for n in range(10)))
+    progress = importfile.progress_path(path)
+    for offset, lines in ((-5, 3), (10**12, 3), (0, -1)):
+        progress.write_text(json.dumps({
+            "fingerprint": importfile.fingerprint(path), "lines": lines, "offset": offset,
+            "rejectedBytes": 0, "complete": False, "totals": {},
+        }))
+        stream = io.StringIO()
+        summary = await importfile.import_file(path, INSURER, progress_stream=stream)
+        assert "care.ndjson.progress is unreadable; starting over" in stream.getvalue()
+        assert (summary.resumed_after, summary.totals.accepted) == (0, 10)
+        assert summary.totals.lines == 10
+    assert await Entry.filter(organization=INSURER).count() == 10
