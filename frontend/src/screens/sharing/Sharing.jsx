@@ -25,6 +25,10 @@ export function Sharing() {
   const [editing, setEditing] = useState(null);
   const [failure, setFailure] = useState(null);
   const [notice, setNotice] = useState(null);
+  // Where the last action's notice or error is said: null, at the top; 'emergency' or 'notices',
+  // beside that form, at the bottom of the screen, where the button pressed is (on a phone the
+  // top is out of sight).
+  const [place, setPlace] = useState(null);
   useStatusRefresh(shownStatus(query.data), query.refetch); // closed in another tab: say so
 
   if (query.fetching && !query.data) return <Loading />;
@@ -40,6 +44,7 @@ export function Sharing() {
     setFailure(null);
     setNotice(null);
     setTooShort(false);
+    setPlace(null);
   };
 
   const edit = (key) => {
@@ -47,8 +52,9 @@ export function Sharing() {
     setEditing(key);
   };
 
-  const change = async (document, variables, field, message) => {
+  const change = async (document, variables, field, message, where = null) => {
     starting();
+    setPlace(where);
     const result = await runMutation(document, variables);
     if (result.code === 'FORBIDDEN') query.refetch(); // closed meanwhile (another tab): say so
     if (result.code) return setFailure(result);
@@ -71,6 +77,15 @@ export function Sharing() {
     if (result.code) setFailure(result);
   };
 
+  // The last action's notice or error, if it is to be said at `where`.
+  const saidAt = (where) =>
+    place === where && (
+      <>
+        {notice && <Notice focus="lost">{notice}</Notice>}
+        <ErrorBox result={failure} focus="lost" />
+      </>
+    );
+
   const blocked = new Set(current.blocked.map((p) => p.id));
   const granted = new Map(current.grants.map((g) => [g.practitioner.id, g.sections]));
   // One picker open at a time, where its button was pressed (a professional already granted
@@ -90,8 +105,7 @@ export function Sharing() {
     <section>
       <h1>{t('sharing.title')}</h1>
       <p>{t('sharing.intro')}</p>
-      {notice && <Notice focus="lost">{notice}</Notice>}
-      <ErrorBox result={failure} focus="lost" />
+      {saidAt(null)}
 
       <h2>{t('sharing.treating')}</h2>
       {current.treatingPhysician ? (
@@ -205,10 +219,12 @@ export function Sharing() {
       )}
 
       <h2>{t('sharing.emergency')}</h2>
-      <EmergencyPreferences current={current} onSave={(v) => change(SET_EMERGENCY, v, 'setEmergencyPreferences', said('common.saved'))} />
+      <EmergencyPreferences current={current} onSave={(v) => change(SET_EMERGENCY, v, 'setEmergencyPreferences', said('common.saved'), 'emergency')} />
+      {saidAt('emergency')}
 
       <h2>{t('sharing.notices')}</h2>
-      <NoticePreferences current={current} onSave={(v) => change(SET_NOTICES, v, 'setNotificationPreferences', said('common.saved'))} />
+      <NoticePreferences current={current} onSave={(v) => change(SET_NOTICES, v, 'setNotificationPreferences', said('common.saved'), 'notices')} />
+      {saidAt('notices')}
     </section>
   );
 }
