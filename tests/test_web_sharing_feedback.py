@@ -1,6 +1,7 @@
 """Sharing (/partage) at a phone's width, in a real Chromium: what a button does shows where it
 was pressed. Saving the emergency or e-mail preferences, at the bottom of a long screen, says
-« Enregistré. » beside that form (not at the top, out of sight)."""
+« Enregistré. » beside that form (not at the top, out of sight); cancelling the choice of
+sections gives the keyboard back to the button that opened it, not to the page body."""
 
 from __future__ import annotations
 
@@ -45,3 +46,22 @@ async def test_preferences_say_saved_beside_their_form(server: Server, browser: 
     await expect(saved).to_be_in_viewport()
     await tab.check("notices-saved")
 
+
+async def test_cancelling_the_choice_of_sections_gives_the_focus_back(
+    server: Server, browser: Browser
+) -> None:
+    email = "rubriques.annulees@example.test"
+    patient, _ = await factories.patient(email=email)
+    pharmacist, _ = await factories.practitioner(Profession.PHARMACIEN)
+    cookies = {config.settings().session_cookie: await session_for(patient)}
+    await server.grant_from_directory(cookies, pharmacist.last_name, [Section.MEDICATIONS.value])
+
+    tab = await patient_signed_in(browser, server, "sharing-picker-cancelled", email)
+    page = tab.page
+    await page.get_by_role("link", name="Partage").click()
+    edit = page.get_by_role("button", name="Modifier les rubriques")
+    await edit.click()
+    await page.get_by_role("button", name="Annuler", exact=True).click()
+    await expect(page.get_by_role("button", name="Annuler", exact=True)).to_have_count(0)
+    await expect(edit).to_be_focused()
+    await tab.check("picker-cancelled")

@@ -1,4 +1,4 @@
-import { useState } from 'preact/hooks';
+import { useRef, useState } from 'preact/hooks';
 import { locale, said, t } from '../../i18n/index.js';
 import { runMutation, runQuery, useQuery } from '../../gql/hooks.js';
 import { Field } from '../../components/Field.jsx';
@@ -6,6 +6,7 @@ import { ask } from '../../components/ConfirmDialog.jsx';
 import { RecordInactive } from '../../components/RecordInactive.jsx';
 import { Empty, ErrorBox, Loading, Notice } from '../../components/Status.jsx';
 import { formatDate } from '../../lib/dates.js';
+import { focusBack } from '../../lib/focus.js';
 import { SEARCH_MIN, directorySearch } from '../../lib/directory.js';
 import { SectionPicker } from './SectionPicker.jsx';
 import { useStatusRefresh } from '../../lib/statusRefresh.js';
@@ -29,6 +30,8 @@ export function Sharing() {
   // beside that form, at the bottom of the screen, where the button pressed is (on a phone the
   // top is out of sight).
   const [place, setPlace] = useState(null);
+  // The button that opened the choice of sections: the keyboard goes back to it on « Annuler ».
+  const opener = useRef(null);
   useStatusRefresh(shownStatus(query.data), query.refetch); // closed in another tab: say so
 
   if (query.fetching && !query.data) return <Loading />;
@@ -47,8 +50,9 @@ export function Sharing() {
     setPlace(null);
   };
 
-  const edit = (key) => {
+  const edit = (key) => (event) => {
     starting();
+    opener.current = event.currentTarget;
     setEditing(key);
   };
 
@@ -96,7 +100,10 @@ export function Sharing() {
         who={p.displayName}
         allowed={p.allowedSections}
         initial={initial}
-        onCancel={() => setEditing(null)}
+        onCancel={() => {
+          setEditing(null);
+          focusBack(opener.current);
+        }}
         onSave={(sections) => change(GRANT, { practitionerId: p.id, sections }, 'grantAccess', said('sharing.granted', { who: p.displayName }))}
       />
     );
@@ -137,7 +144,7 @@ export function Sharing() {
                 ))}
               </p>
               <div class="actions">
-                <button type="button" class="secondary" onClick={() => edit(`grant:${g.practitioner.id}`)}>
+                <button type="button" class="secondary" onClick={edit(`grant:${g.practitioner.id}`)}>
                   {t('sharing.edit')}
                 </button>
                 <button type="button" class="danger" onClick={() => change(REVOKE, { practitionerId: g.practitioner.id }, 'revokeAccess', said('sharing.revoked', { who: g.practitioner.displayName }))}>
@@ -175,7 +182,7 @@ export function Sharing() {
                 <p>{t('sharing.isTreating')}</p>
               ) : (
                 <div class="actions">
-                  <button type="button" onClick={() => edit(`found:${p.id}`)}>
+                  <button type="button" onClick={edit(`found:${p.id}`)}>
                     {t(granted.has(p.id) ? 'sharing.edit' : 'sharing.shareWith')}
                     <span class="visually-hidden"> {p.displayName}</span>
                   </button>
