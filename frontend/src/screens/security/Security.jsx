@@ -23,6 +23,10 @@ export function Security() {
   const query = useQuery(SECURITY);
   const [failure, setFailure] = useState(null);
   const [notice, setNotice] = useState(null);
+  // Where the last action's notice or error is said: null, at the top; 'channel', beside the
+  // form of the sign-in codes, at the bottom of the screen where its button is (out of sight of
+  // the top on a phone).
+  const [place, setPlace] = useState(null);
   const [needFresh, setNeedFresh] = useState(null);
   const [passkeyName, setPasskeyName] = useState('');
   const [busy, setBusy] = useState(false);
@@ -35,6 +39,7 @@ export function Security() {
     const from = document.activeElement;
     setFailure(null);
     setNotice(null);
+    setPlace(null);
     const result = await work();
     if (result?.code === 'FORBIDDEN') return setNeedFresh({ work, after, refused, from });
     if (result?.code) return refused(result);
@@ -67,13 +72,26 @@ export function Security() {
     setBusy(false);
   };
 
-  const simple = (document, variables, message) =>
+  const simple = (document, variables, message, where = null) =>
     sensitive(
       () => runMutation(document, variables),
       async () => {
         await query.refetch(); // first: its button may go (a session closed), the notice then takes the focus
+        setPlace(where);
         setNotice(message);
       },
+      (result) => {
+        setPlace(where);
+        setFailure(result);
+      },
+    );
+  // The last action's notice or error, if it is to be said at `where`.
+  const saidAt = (where) =>
+    place === where && (
+      <>
+        {notice && <Notice focus="lost">{notice}</Notice>}
+        <ErrorBox result={failure} focus="lost" />
+      </>
     );
 
   if (query.fetching && !query.data) return <Loading />;
@@ -83,8 +101,7 @@ export function Security() {
   return (
     <section>
       <h1>{t('security.title')}</h1>
-      {notice && <Notice focus="lost">{notice}</Notice>}
-      <ErrorBox result={failure} focus="lost" />
+      {saidAt(null)}
       {needFresh && (
         <FreshFactor
           onCancel={() => {
@@ -183,7 +200,8 @@ export function Security() {
       </p>
 
       <h2>{t('security.channel')}</h2>
-      <ChannelForm current={query.data?.me?.codeChannel} onChange={(channel) => simple(SET_CODE_CHANNEL, { channel }, said('common.saved'))} />
+      <ChannelForm current={query.data?.me?.codeChannel} onChange={(channel) => simple(SET_CODE_CHANNEL, { channel }, said('common.saved'), 'channel')} />
+      {saidAt('channel')}
     </section>
   );
 }
