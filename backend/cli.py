@@ -318,8 +318,13 @@ def cmd_rewrap_files(args: argparse.Namespace) -> None:
     print(f"rewrapped {report.rewrapped} file key(s) under the current data key; "
           f"{report.key_unavailable} under a key no longer configured, {report.damaged} damaged, "
           f"{report.skipped} changed meanwhile")
-    if report.key_unavailable or report.damaged:
+    if report.remaining:
+        # Also those sealed during the run by a process still running with the old key.
+        print(f"{report.remaining} file key(s) still under an older key: keep "
+              "DMP_PREVIOUS_DATA_KEYS; restart every process with the new DMP_DATA_KEY, then run "
+              "rewrap-files again", file=sys.stderr)
         sys.exit(1)
+    print("no file key left under an older key: DMP_PREVIOUS_DATA_KEYS may be removed")
 
 
 def cmd_docs_matrix(args: argparse.Namespace) -> None:

@@ -30,8 +30,8 @@ def _use(saved: config.Settings, current: bytes, *previous: bytes) -> None:
     config.reset(dataclasses.replace(saved, data_key=current, previous_data_keys=previous))
 
 
-async def _stored(record: Record, text: bytes) -> StoredFile:
-    file_id = uuid.uuid4()
+async def _stored(record: Record, text: bytes, file_id: uuid.UUID | None = None) -> StoredFile:
+    file_id = file_id or uuid.uuid4()
     sealed = await storage.write(file_id, text)
     return await StoredFile.create(
         id=file_id, record=record, content_type="text/plain", size=len(text), filename="note.txt",
@@ -71,6 +71,7 @@ async def test_files_sealed_before_a_rotation_open_then_move_to_the_new_key(
         await _read(damaged)
     report = await rewrap_files()
     assert (report.rewrapped, report.key_unavailable, report.damaged, report.skipped) == (2, 1, 1, 0)
+    assert report.remaining == 2  # the lost and the damaged ones
     assert {f.key_id for f in await StoredFile.filter(id__in=[first.id, second.id])} == {key_id(new)}
 
     # Without the old key: the rewrapped files open, the others did not change.
@@ -93,8 +94,55 @@ async def test_the_rewrap_command(restore_settings: config.Settings) -> None:
     done = run_dmp("rewrap-files", DMP_DATA_KEY=new.hex(), DMP_PREVIOUS_DATA_KEYS=old.hex())
     assert done.returncode == 0, done.stderr
     assert "rewrapped 1 file key(s)" in done.stdout
+    assert "no file key left under an older key" in done.stdout
     _use(saved, new)
     assert await _read(row) == b"ordonnance"
     # A key given wrongly is refused by name, before anything is touched.
     refused = run_dmp("rewrap-files", DMP_DATA_KEY=new.hex(), DMP_PREVIOUS_DATA_KEYS="abc")
     assert refused.returncode != 0 and "DMP_PREVIOUS_DATA_KEYS" in refused.stderr
+
+
+
+async def test_a_file_sealed_behind_the_run_by_a_process_on_the_old_key_is_reported(
+    restore_settings: config.Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A process not yet restarted keeps sealing with the old key while the run goes on: a file
+    it stores behind the run's cursor is left under the old key. The run says so, so that the
+    old key is not dropped while a file only it opens remains."""
+    saved = restore_settings
+    old, new = secrets.token_bytes(32), secrets.token_bytes(32)
+    _, record = await factories.patient()
+    _use(saved, old)
+    for n in range(3):
+        await _stored(record, f"compte rendu {n}".encode())
+    _use(saved, new, old)
+    late: list[StoredFile] = []
+
+    class Update:
+        def __init__(self, query: object) -> None:
+            self.query = query
+
+        async def update(self, **values: object) -> int:
+            changed: int = await self.query.update(**values)  # type: ignore[attr-defined]
+            if not late:  # after the run's first re-wrap: an old process stores a file
+                _use(saved, old)
+                late.append(await _stored(record, b"tardif", uuid.UUID(int=0)))  # behind the cursor
+                _use(saved, new, old)
+            return changed
+
+    class LateProcess:
+        """StoredFile, its re-wrap's update followed once by another process's upload."""
+
+        def __getattr__(self, name: str) -> object:
+            return getattr(StoredFile, name)
+
+        def filter(self, *args: object, **kwargs: object) -> object:
+            query = StoredFile.filter(*args, **kwargs)
+            return Update(query) if "wrapped_key" in kwargs else query
+
+    monkeypatch.setattr(rotation, "StoredFile", LateProcess())
+    report = await rewrap_files()
+    assert late and late[0].key_id == key_id(old)
+    assert (report.rewrapped, report.key_unavailable, report.damaged, report.skipped) == (3, 0, 0, 0)
+    assert report.remaining == 1
+    assert (await StoredFile.get(id=late[0].id)).key_id == key_id(old)

@@ -27,13 +27,18 @@ class RewrapReport:
     damaged: int = 0
     # Changed meanwhile by another process (rewrapped there, or deleted).
     skipped: int = 0
+    # Still under another key than the current one once the run ended: those it could not
+    # mend, and any sealed meanwhile behind its cursor by a process still running with the
+    # old key. The previous key may be dropped only when this is 0.
+    remaining: int = 0
 
 
 async def rewrap_files() -> RewrapReport:
     """Re-wrap, in batches by id, the key of every stored file not under the current data key.
 
     Each row is visited once: those it cannot mend (or that changed meanwhile) are counted
-    and left behind the batch's cursor.
+    and left behind the batch's cursor. At the end, the rows still under another key are
+    counted again, whatever left them there.
     """
     ring = keyring()
     current = key_id(ring.current)
@@ -45,6 +50,7 @@ async def rewrap_files() -> RewrapReport:
             query = query.filter(id__gt=after)
         rows = await query.order_by("id").limit(BATCH).values("id", "key_id", "wrapped_key")
         if not rows:
+            report.remaining = await StoredFile.filter(key_id__not=current).count()
             return report
         for row in rows:
             file_id, kid, wrapped = row["id"], row["key_id"], bytes(row["wrapped_key"])
