@@ -64,6 +64,7 @@ class Reason(StrEnum):
     RECORD_FILES_FULL = "RECORD_FILES_FULL"  # maxMb: the record's documents, all together
     FILE_NOT_ACCEPTED = "FILE_NOT_ACCEPTED"
     UPLOAD_SECTION = "UPLOAD_SECTION"
+    DOCUMENT_REPLACED_BY_UPLOAD = "DOCUMENT_REPLACED_BY_UPLOAD"  # addEntry naming an entry with a file
     # Sharing
     NO_SECTION_CHOSEN = "NO_SECTION_CHOSEN"
     SECTIONS_NOT_ALLOWED = "SECTIONS_NOT_ALLOWED"  # profession, sections

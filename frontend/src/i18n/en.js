@@ -508,6 +508,7 @@ export default {
   "reason.RECORD_FILES_FULL": "The record's documents already take the most it may hold ({maxMb} MB): this one would go beyond.",
   "reason.FILE_NOT_ACCEPTED": "This file is not accepted: send a valid PDF, JPEG or PNG. It was not stored.",
   "reason.UPLOAD_SECTION": "Documents are added to the Documents or Lab results sections.",
+  "reason.DOCUMENT_REPLACED_BY_UPLOAD": "A document is corrected by uploading its new version.",
   "reason.NO_SECTION_CHOSEN": "Choose at least one section, or remove the access.",
   "reason.SECTIONS_NOT_ALLOWED": "A professional of this profession ({profession}) may not see: {sections}.",
   "reason.PRACTITIONER_BLOCKED": "This professional is blocked: unblock them first.",

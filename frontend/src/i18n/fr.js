@@ -508,6 +508,7 @@ export default {
   "reason.RECORD_FILES_FULL": "Les documents du dossier occupent déjà le maximum permis ({maxMb} Mo) : celui-ci le dépasserait.",
   "reason.FILE_NOT_ACCEPTED": "Ce fichier n'est pas accepté : envoyez un PDF, un JPEG ou un PNG valable. Il n'a pas été enregistré.",
   "reason.UPLOAD_SECTION": "Les documents s'ajoutent aux rubriques Documents ou Biologie.",
+  "reason.DOCUMENT_REPLACED_BY_UPLOAD": "Un document se corrige en déposant sa nouvelle version.",
   "reason.NO_SECTION_CHOSEN": "Choisissez au moins une rubrique, ou retirez l'accès.",
   "reason.SECTIONS_NOT_ALLOWED": "Un professionnel de cette profession ({profession}) ne peut pas voir : {sections}.",
   "reason.PRACTITIONER_BLOCKED": "Ce professionnel est bloqué : débloquez-le d'abord.",
