@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import fcntl
 import hashlib
 import json
 import os
@@ -513,7 +514,38 @@ async def import_file(
                         default=rejected_path.resolve() == default_rejected.resolve())
     header = csv_header(path) if file_format == "csv" else None
     viewer = await insurer_viewer(organization)
+    with lock_input(path):
+        return await _import_locked(path, viewer, header, rejected_path, batch_size=batch_size,
+                                    restart=restart, max_lines=max_lines,
+                                    progress_stream=progress_stream)
 
+
+def lock_input(path: Path) -> IO[bytes]:
+    """The input, opened and locked for this run. Two runs on one file (a command started
+    twice, a scheduled run catching up with the last) would write its progress and rejected
+    files over each other: the second is refused, before it writes anything."""
+    handle = path.open("rb")
+    try:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        raise ImportFileError(
+            f"{path.name} is being imported by another run of import-file; wait for it to end"
+        ) from None
+    return handle
+
+
+async def _import_locked(
+    path: Path,
+    viewer: Viewer,
+    header: CsvHeader | None,
+    rejected_path: Path,
+    *,
+    batch_size: int,
+    restart: bool,
+    max_lines: int | None,
+    progress_stream: TextIO,
+) -> Summary:
     version = fingerprint(path)
     checkpoint, notice = (None, "") if restart else load_checkpoint(path, version)
     if notice:

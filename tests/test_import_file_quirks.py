@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import csv
+import fcntl
 import io
 import json
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from backend import importfile
 from backend.models import Entry, ImportKey
@@ -100,3 +103,26 @@ async def test_a_progress_file_with_impossible_positions_is_not_trusted(tmp_path
         assert (summary.resumed_after, summary.totals.accepted) == (0, 10)
         assert summary.totals.lines == 10
     assert await Entry.filter(organization=INSURER).count() == 10
+
+
+async def test_a_second_run_on_a_file_being_imported_is_refused_before_writing(tmp_path: Path) -> None:
+    """Run twice at once (by hand, or by a scheduler catching up), both runs wrote the progress
+    and the rejected files over each other: each rejected line listed twice, a progress file
+    whose rejectedBytes was not its rejected file's."""
+    await insurer_token()
+    ins = new_ins()
+    path = tmp_path / "care.ndjson"
+    path.write_text("".join((json.dumps(medication_item(ins, n)) if n % 10 else "{bad") + "\n"
+                            for n in range(40)))
+    with (tmp_path / "care.ndjson").open("rb") as other_run:  # as the other run holds it
+        fcntl.flock(other_run.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        with pytest.raises(importfile.ImportFileError) as refused:
+            await run(path, batch_size=7)
+        assert str(refused.value) == (
+            "care.ndjson is being imported by another run of import-file; wait for it to end")
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["care.ndjson"]
+        assert await Entry.filter(organization=INSURER).count() == 0
+    # That run over, the file imports.
+    summary = await run(path, batch_size=7)
+    assert (summary.totals.accepted, summary.totals.rejected) == (36, 4)
+    assert [r["line"] for r in rejected_of(path)] == [1, 11, 21, 31]
