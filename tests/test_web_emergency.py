@@ -28,6 +28,7 @@ async def test_saved_goes_once_the_profile_is_changed_again(server: Server, brow
     await page.get_by_label("Directives anticipées").fill("Pas d'acharnement thérapeutique")
     await save.click()
     await expect(saved).to_be_visible()
+    await expect(saved).to_be_in_viewport()  # beside « Enregistrer », at the bottom on a phone
     await page.get_by_label("Directives anticipées").press_sequentially(", sauf avis de ma sœur")
     await expect(saved).to_have_count(0)  # not saved yet: nothing says it is
     await tab.shot("changed-after-save")
@@ -45,4 +46,13 @@ async def test_saved_goes_once_the_profile_is_changed_again(server: Server, brow
     await save.click()
     await expect(saved).to_be_visible()
     await tab.check("saved-again")
+
+    # A refusal is said there too, and what was typed stays.
+    await page.get_by_role("button", name="Ajouter une personne").click()
+    await page.get_by_label("Nom").fill("Jean Martin")
+    await page.get_by_label("Téléphone").fill("pas un numéro")
+    await save.click()
+    refused = page.get_by_role("alert").filter(has_text="numéro de téléphone")
+    await expect(refused).to_be_in_viewport()
+    await expect(page.get_by_label("Nom")).to_have_value("Jean Martin")
     await tab.context.close()

@@ -70,8 +70,6 @@ function ProfileForm({ initial, onRefused }) {
     <section>
       <h1>{t('emergency.title')}</h1>
       <p>{t('emergency.intro')}</p>
-      {notice && <Notice focus="lost">{notice}</Notice>}
-      <ErrorBox result={failure} focus="lost" />
       <form onSubmit={submit} onInput={changed} onChange={changed}>
         <SelectField label={t('emergency.bloodGroup')} value={bloodGroup} onChange={setBloodGroup} options={GROUPS.map((g) => [g, g || t('emergency.unknown')])} />
         <fieldset>
@@ -111,6 +109,9 @@ function ProfileForm({ initial, onRefused }) {
         </fieldset>
         <TextArea label={t('emergency.directives')} value={directives} onInput={setDirectives} />
         <button type="submit">{t('common.save')}</button>
+        {/* Beside « Enregistrer », at the bottom of a long form: in sight where it was pressed. */}
+        {notice && <Notice focus="lost">{notice}</Notice>}
+        <ErrorBox result={failure} focus="lost" />
       </form>
     </section>
   );
