@@ -17,6 +17,8 @@ export function Login() {
   const [code, setCode] = useState('');
   const [failure, setFailure] = useState(null);
   const [busy, setBusy] = useState(false);
+  // « Recommencer » was pressed: the keyboard goes to the identifier, the first step's first field.
+  const [restarted, setRestarted] = useState(false);
 
   // The identifier stays in this tab's draft so an expired session pre-fills it; logout forgets it.
   const finish = (me) => signedIn(me);
@@ -49,6 +51,7 @@ export function Login() {
     setFailure(null);
     setCode('');
     setAttempt(null);
+    setRestarted(true);
   };
 
   const failureBox = failure?.passkeyCancelled ? (
@@ -56,7 +59,8 @@ export function Login() {
       <p>{t('login.passkeyCancelled')}</p>
     </div>
   ) : (
-    <ErrorBox result={failure} />
+    // The form's own refusal: its button was disabled meanwhile, the keyboard goes to it.
+    <ErrorBox result={failure} focus />
   );
 
   if (attempt) {
@@ -104,6 +108,7 @@ export function Login() {
           onInput={setIdentifier}
           autocomplete="username webauthn"
           required
+          focus={restarted}
         />
         <Field
           label={t('login.password')}
