@@ -342,6 +342,10 @@ def csv_header(path: Path) -> CsvHeader:
     if not any(header):
         raise ImportFileError("the CSV file has no header row")
     known = set(REQUIRED) | set(OPTIONAL)
+    if len(header) == 1 and {name.strip().strip('"') for name in header[0].split(";")} <= known:
+        # As a spreadsheet set to French saves "CSV": said as such, not as a file without header.
+        raise ImportFileError("the CSV file is separated by semicolons: save it with commas "
+                              "as separators")
     unknown = [n for n, name in enumerate(header, 1) if name not in known]
     missing = [name for name in REQUIRED if name not in header]
     twice = [name for name in dict.fromkeys(header) if name in known and header.count(name) > 1]

@@ -126,3 +126,23 @@ async def test_a_second_run_on_a_file_being_imported_is_refused_before_writing(t
     summary = await run(path, batch_size=7)
     assert (summary.totals.accepted, summary.totals.rejected) == (36, 4)
     assert [r["line"] for r in rejected_of(path)] == [1, 11, 21, 31]
+
+
+async def test_a_csv_file_separated_by_semicolons_is_said_so(tmp_path: Path) -> None:
+    """What a spreadsheet set to French saves as CSV; it was refused as a file whose first line
+    is not the header row."""
+    await insurer_token()
+    items = [medication_item(new_ins(), n) for n in range(3)]
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    writer.writerow(FIELDS)
+    writer.writerows([json.dumps(i[f]) if f == "details" else i[f] for f in FIELDS] for i in items)
+    path = tmp_path / "care.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + buffer.getvalue().encode())
+
+    with pytest.raises(importfile.ImportFileError) as refused:
+        await run(path)
+
+    assert str(refused.value) == "the CSV file is separated by semicolons: save it with commas as separators"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["care.csv"]
+    assert await Entry.filter(organization=INSURER).count() == 0
