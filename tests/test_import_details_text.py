@@ -30,3 +30,19 @@ async def test_details_keep_no_invisible_or_direction_character(client: httpx.As
     assert again["unchanged"] == 2
     plain = [medication_item(ins, 1, details={"atc": "N02BE01", "dose": "1 cp x 3/j"})]
     assert (await insurer.gql(IMPORT, {"items": plain})).ok()["importCareHistory"]["unchanged"] == 1
+
+
+async def test_the_names_of_a_record_opened_by_an_import_are_on_one_line(
+    client: httpx.AsyncClient,
+) -> None:
+    """Names show on one line (backend/domain/text.py); a tab or a line break from an export
+    went into the record as sent. Names are not in an item's hash: nothing else changes."""
+    insurer = Caller(client, token=await insurer_token())
+    ins = factories.new_ins()
+    items = [medication_item(ins, 1, firstName=" Marie\n Alice\u200b ", lastName="Martin\t\tDupont")]
+    first = (await insurer.gql(IMPORT, {"items": items})).ok()["importCareHistory"]
+    assert (first["created"], first["rejected"]) == (1, [])
+    record = await Record.get(ins=ins)
+    assert (record.first_name, record.last_name) == ("Marie Alice", "Martin Dupont")
+    again = (await insurer.gql(IMPORT, {"items": items})).ok()["importCareHistory"]
+    assert again["unchanged"] == 1

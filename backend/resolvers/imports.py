@@ -35,6 +35,7 @@ from backend.domain.details import DETAIL_FIELDS, InvalidDetails, normalize_deta
 from backend.domain.enums import AccessAction, AccessMode, EntrySource, RecordStatus, Role, Section
 from backend.domain.identifiers import InvalidIdentifier, normalize_ins
 from backend.domain.reasons import Reason
+from backend.domain.text import one_line
 from backend.domain.text import without_invisible_keeping_spaces as _visible
 from backend.errors import BadUserInput, Conflict, Forbidden, Unauthenticated
 from backend.models import PurgedIdentity, Record
@@ -214,10 +215,8 @@ def _validate(index: int, item: CareItem, today: dt.date, known_ins: dict[str, s
         raise ValueError("externalId must be 1 to 100 characters")
     if item.section not in INSURER_SECTIONS:
         raise ValueError(f"{item.section.value} is not a care-history section")
-    # As it shows (as addEntry keeps its text): no direction override or zero-width character.
-    # Spaces and line breaks are kept as they were: a title's hash, which says whether an item
-    # changed, stays that of the items imported before.
-    first, last = _visible(item.first_name).strip(), _visible(item.last_name).strip()
+    # Names on one line, as they show (they are in no hash).
+    first, last = one_line(item.first_name), one_line(item.last_name)
     if not first or not last or len(first) > 100 or len(last) > 100:
         raise ValueError("firstName and lastName must be 1 to 100 characters")
     if item.birth_date > today:
@@ -226,6 +225,9 @@ def _validate(index: int, item: CareItem, today: dt.date, known_ins: dict[str, s
         item.contact_email = None  # "" for none, as an export writes it (and openRecordForPatient reads it)
     if item.contact_email is not None and normalize_email(item.contact_email) is None:
         raise ValueError("contactEmail is not an e-mail address")
+    # As it shows (as addEntry keeps its text): no direction override or zero-width character.
+    # Spaces and line breaks are kept as they were: a title's hash, which says whether an item
+    # changed, stays that of the items imported before.
     title = _visible(item.title).strip()
     if not title or len(title) > 300:
         raise ValueError("title must be 1 to 300 characters")
