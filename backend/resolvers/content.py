@@ -120,16 +120,27 @@ def _sees(view: RecordView, entry: Entry) -> bool:
     return not entry.masked or sees_masked(view.viewer, mode, entry.author_id)  # type: ignore[attr-defined]
 
 
-async def _superseded_entry(
-    ctx: Context, view: RecordView, new: NewEntry, conn: Any = None
+ALREADY_CORRECTED = "This entry was already corrected; correct its latest version"
+
+
+async def superseded_entry(
+    ctx: Context,
+    view: RecordView,
+    supersedes: str | None,
+    section: Section,
+    conn: Any = None,
+    *,
+    by_upload: bool = False,
 ) -> Entry | None:
-    """The entry `new` corrects, as read in `conn` (under the record's lock, its `masked`
-    is the one the correction takes: a masking committed meanwhile is seen)."""
-    if new.supersedes is None:
+    """The entry a new version (addEntry's, or `by_upload` uploadDocument's) corrects, as read
+    in `conn` (under the record's lock, its `masked` is the one the correction takes: a masking
+    committed meanwhile is seen). An entry that holds a file is corrected by an upload only:
+    addEntry's version would hold none, and the document would no longer show."""
+    if supersedes is None:
         return None
     unknown = BadUserInput("supersedes is not an entry of this record", Reason.CORRECTION_UNKNOWN)
     try:
-        old_id = uuid.UUID(str(new.supersedes))
+        old_id = uuid.UUID(str(supersedes))
     except ValueError:
         raise unknown from None
     old = await Entry.filter(id=old_id, record_id=view.record.id).using_db(conn).first()
@@ -138,13 +149,26 @@ async def _superseded_entry(
         raise unknown
     if old.author_id != ctx.viewer.account_id:  # type: ignore[attr-defined]
         raise Forbidden("Only the author of an entry may correct it")
-    if old.section != new.section:
+    if old.section != section:
         raise BadUserInput(
             "A correction stays in the section of the entry it corrects", Reason.CORRECTION_OTHER_SECTION
         )
+    if not by_upload and old.file_id is not None:  # type: ignore[attr-defined]
+        raise BadUserInput(
+            "A document is corrected by uploading its new version with uploadDocument(supersedes: …)",
+            Reason.DOCUMENT_REPLACED_BY_UPLOAD,
+        )
     if old.superseded:
-        raise Conflict("This entry was already corrected; correct its latest version")
+        raise Conflict(ALREADY_CORRECTED)
     return old
+
+
+async def claim_superseded(old: Entry, conn: Any) -> None:
+    """Under the record's lock: `old` becomes superseded by the version being written; of two
+    corrections of it sent at once, only the first does (the other is a CONFLICT)."""
+    claimed = await Entry.filter(id=old.id, superseded=False).using_db(conn).update(superseded=True)
+    if claimed != 1:
+        raise Conflict(ALREADY_CORRECTED)
 
 
 async def add_entry(ctx: Context, new: NewEntry) -> tuple[Entry, RecordView]:
@@ -169,7 +193,7 @@ async def add_entry(ctx: Context, new: NewEntry) -> tuple[Entry, RecordView]:
     except InvalidCode as exc:
         raise BadUserInput.refused(exc) from None
     details = _details(new)
-    old = await _superseded_entry(ctx, view, new)
+    old = await superseded_entry(ctx, view, new.supersedes, new.section)
     viewer = ctx.viewer
     async with ctx.access_log.changing(record.id) as conn:
         # Decided again under the record's lock: a closing, a revocation or a block that
@@ -180,13 +204,9 @@ async def add_entry(ctx: Context, new: NewEntry) -> tuple[Entry, RecordView]:
         view = current
         # Read again under the lock, which masking takes too: a correction of a masked entry
         # is masked, even if the mask committed after the first read.
-        old = await _superseded_entry(ctx, view, new, conn)
+        old = await superseded_entry(ctx, view, new.supersedes, new.section, conn)
         if old is not None:
-            claimed = await Entry.filter(id=old.id, superseded=False).using_db(conn).update(
-                superseded=True
-            )
-            if claimed != 1:
-                raise Conflict("This entry was already corrected; correct its latest version")
+            await claim_superseded(old, conn)
         entry = await Entry.create(
             using_db=conn,
             record_id=record.id,

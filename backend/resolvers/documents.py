@@ -25,6 +25,7 @@ from backend.files.sniffing import EXTENSIONS, UnrecognisedContent, sniff
 from backend.models import Entry, Record, StoredFile
 from backend.notify.notices import notify_new_document
 from backend.resolvers.arguments import ins_argument
+from backend.resolvers.content import claim_superseded, superseded_entry
 from backend.resolvers.context import Context
 from backend.resolvers.records import NO_ACCESS, RecordView, own_record, view_now, view_of
 from backend.resolvers.refusals import refused_write
@@ -55,6 +56,8 @@ class DocumentInput:
     document_type: str | None
     description: str | None
     date: dt.date | None
+    # The entry this upload is a new version of (its corrections' rules: content.py).
+    supersedes: str | None = None
 
 
 # --- upload --------------------------------------------------------------------------
@@ -70,6 +73,8 @@ async def upload_document(ctx: Context, file: UploadedFile, data: DocumentInput)
         )
     view = await _writable_view(ctx, data)
     title, document_type, description, care_date = _checked_fields(data)
+    # Checked before the file is read, and again under the record's lock (`_store`).
+    await superseded_entry(ctx, view, data.supersedes, data.section, by_upload=True)
     # From its start: the multipart map may give one file part to several uploads of the
     # request, each reading it whole. Its spooled file is closed with the request
     # (graphql_view), not here, where a later upload of the request would find it closed.
@@ -83,7 +88,7 @@ async def upload_document(ctx: Context, file: UploadedFile, data: DocumentInput)
             f"{exc}. Accepted: PDF, JPEG or PNG, up to 20 MB.", Reason.FILE_NOT_ACCEPTED
         ) from None
     filename = safe_filename(file.filename, content_type)
-    entry = await _store(ctx, view, data.section, content, content_type, filename, {
+    entry = await _store(ctx, view, data.section, data.supersedes, content, content_type, filename, {
         "title": title,
         "care_date": care_date,
         "details": {
@@ -243,6 +248,7 @@ async def _store(
     ctx: Context,
     view: RecordView,
     section: Section,
+    supersedes: str | None,
     content: bytes,
     content_type: str,
     filename: str,
@@ -254,6 +260,9 @@ async def _store(
     no leftovers. A failure of the commit itself (the connection lost on COMMIT, the request
     cancelled as the service stops) may follow a commit that landed: the file then stays, as
     its entry may hold it, and `dmp purge` sweeps it a day later if no stored-file row does.
+
+    A new version (`supersedes`) marks the one it replaces superseded in the same transaction;
+    the old version keeps its own file.
     """
     viewer = ctx.viewer
     file_id = uuid.uuid4()
@@ -263,6 +272,11 @@ async def _store(
         async with ctx.access_log.changing(view.record.id) as conn:
             view = await _view_under_lock(ctx, view, section, conn)
             record = view.record
+            # Read again under the lock, as addEntry does: a masking committed meanwhile
+            # masks the new version, and of two replacements sent at once only one wins.
+            old = await superseded_entry(ctx, view, supersedes, section, conn, by_upload=True)
+            if old is not None:
+                await claim_superseded(old, conn)
             await _check_room(record.id, len(content), conn)
             stored = await StoredFile.create(
                 using_db=conn,
@@ -288,6 +302,8 @@ async def _store(
                 source=EntrySource.PATIENT if view.is_owner else EntrySource.PRACTITIONER,
                 details=fields["details"],
                 file=stored,
+                masked=bool(old and old.masked),
+                supersedes_id=old.id if old else None,
             )
             # The change and its event commit together: no unrecorded upload, no orphan event.
             await ctx.access_log.record_change(

@@ -33,7 +33,8 @@ class ExportPayload:
 class DocumentsMutation:
     @strawberry.mutation(
         description=(
-            "Attach a PDF, JPEG or PNG (at most 20 MB, recognised by its content) as a new entry. "
+            "Attach a PDF, JPEG or PNG (at most 20 MB, recognised by its content) as a new entry, or, "
+            "with supersedes, as the new version of an entry (how a document is corrected). "
             "The patient: DOCUMENTS or LAB_RESULTS of their own active record; a practitioner: "
             "where they may write, with the patient's ins. Send as a GraphQL multipart request "
             "with the X-DMP-Client header."
@@ -49,6 +50,15 @@ class DocumentsMutation:
         document_type: str | None = None,
         description: str | None = None,
         date: dt.date | None = None,
+        supersedes: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(
+                description=(
+                    "The entry this upload is a new version of (same record, section and author); "
+                    "the old version keeps its own file"
+                )
+            ),
+        ] = None,
     ) -> UploadDocumentPayload:
         entry, owner = await documents.upload_document(
             info.context,
@@ -61,6 +71,7 @@ class DocumentsMutation:
                 document_type=document_type,
                 description=description,
                 date=date,
+                supersedes=str(supersedes) if supersedes else None,
             ),
         )
         return UploadDocumentPayload(entry=to_entry(entry, show_masked_flag=owner))
