@@ -25,6 +25,8 @@ export function Activate() {
   const [mismatch, setMismatch] = useState(false);
   const [busy, setBusy] = useState(false);
 
+  // A refusal is the form's own: its button was disabled meanwhile, the keyboard goes to it
+  // (above a long form: it comes into view). The code's field takes it when it appears.
   const create = async (event) => {
     event.preventDefault();
     setFailure(null);
@@ -63,10 +65,10 @@ export function Activate() {
     return (
       <section class="narrow" key="verify">
         <h1>{t('activate.verifyTitle')}</h1>
-        <ErrorBox result={failure} />
+        <ErrorBox result={failure} focus />
         <form onSubmit={verify}>
           <Notice>{t('activate.codeSent', { to: attempt.sentTo })}</Notice>
-          <CodeField value={code} onInput={setCode} />
+          <CodeField value={code} onInput={setCode} focus />
           <button type="submit" disabled={busy}>
             {t('activate.verify')}
           </button>
@@ -79,7 +81,7 @@ export function Activate() {
     <section class="narrow" key="create">
       <h1>{t('activate.title')}</h1>
       <p>{t('activate.intro')}</p>
-      <ErrorBox result={failure} />
+      <ErrorBox result={failure} focus />
       <form onSubmit={create}>
         <fieldset>
           <legend>{t('activate.identity')}</legend>

@@ -39,10 +39,11 @@ export function ResetPassword() {
   return (
     <section class="narrow">
       <h1>{t('reset.title')}</h1>
-      <ErrorBox result={failure} />
+      {/* The buttons are disabled while the server answers: what follows takes the keyboard. */}
+      <ErrorBox result={failure} focus />
       {done ? (
         <>
-          <Notice>{t('reset.done')}</Notice>
+          <Notice focus="lost">{t('reset.done')}</Notice>
           <p>
             <Link href="/connexion">{t('reset.toLogin')}</Link>
           </p>
@@ -51,7 +52,7 @@ export function ResetPassword() {
         <form onSubmit={reset} key="reset">
           {/* The same words whether or not the account exists. */}
           <Notice>{t('reset.codeSentIfKnown')}</Notice>
-          <CodeField value={code} onInput={setCode} />
+          <CodeField value={code} onInput={setCode} focus />
           <Field label={t('reset.newPassword')} hint={t('activate.passwordHint')} type="password" value={newPassword} onInput={setNewPassword} autocomplete="new-password" minLength={12} required />
           <button type="submit" disabled={busy}>
             {t('reset.submit')}
