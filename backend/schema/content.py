@@ -164,7 +164,9 @@ class AddEntryInput:
     date: dt.date
     code: str | None = None
     supersedes: strawberry.ID | None = strawberry.field(
-        default=None, description="The entry this one corrects (same record, section and author)"
+        default=None,
+        description="The entry this one corrects (same record, section and author); an entry holding a "
+        "file is corrected with uploadDocument(supersedes) instead",
     )
     medication: MedicationInput | None = None
     medical_device: MedicalDeviceInput | None = None
