@@ -433,6 +433,18 @@ def detect_format(path: Path, given: str | None) -> str:
     )
 
 
+def check_not_json_array(path: Path) -> None:
+    """A JSON array of items (an export named .json, often indented) is no NDJSON: read line by
+    line, every line of it was rejected, and the rejected file held the whole extract."""
+    with path.open("rb") as handle:
+        start = handle.read(4096).removeprefix(b"\xef\xbb\xbf").lstrip()
+    if start.startswith(b"[") and start[1:].lstrip()[:1] in (b"{", b""):
+        raise ImportFileError(
+            f"{path.name} holds a JSON array: give one item per line (NDJSON), "
+            f"for example with: jq -c '.[]' {shlex.quote(path.name)}"
+        )
+
+
 # --- importing ----------------------------------------------------------------------------
 
 
@@ -516,6 +528,8 @@ async def import_file(
     rejected_path = rejected_out or default_rejected
     check_rejected_path(path, rejected_path,
                         default=rejected_path.resolve() == default_rejected.resolve())
+    if file_format == "ndjson":
+        check_not_json_array(path)
     header = csv_header(path) if file_format == "csv" else None
     viewer = await insurer_viewer(organization)
     with lock_input(path):

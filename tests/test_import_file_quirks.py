@@ -146,3 +146,25 @@ async def test_a_csv_file_separated_by_semicolons_is_said_so(tmp_path: Path) -> 
     assert str(refused.value) == "the CSV file is separated by semicolons: save it with commas as separators"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["care.csv"]
     assert await Entry.filter(organization=INSURER).count() == 0
+
+
+async def test_a_json_array_is_refused_as_such_before_anything_is_written(tmp_path: Path) -> None:
+    """Read line by line, an array's every line was rejected (exit status 0), and the rejected
+    file held the whole extract."""
+    await insurer_token()
+    items = [medication_item(new_ins(), n) for n in range(3)]
+    for text in (json.dumps(items, indent=2), json.dumps(items), "\ufeff [\n\n" + json.dumps(items)[1:]):
+        path = tmp_path / "extract.json"
+        path.write_text(text, encoding="utf-8")
+        with pytest.raises(importfile.ImportFileError) as refused:
+            await run(path)
+        assert str(refused.value) == (
+            "extract.json holds a JSON array: give one item per line (NDJSON), "
+            "for example with: jq -c '.[]' extract.json")
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["extract.json"]
+    # A line holding an array among items is one rejected line, as before.
+    path = tmp_path / "care.ndjson"
+    path.write_text("[1, 2]\n" + json.dumps(items[0]) + "\n")
+    summary = await run(path)
+    assert (summary.totals.accepted, summary.totals.rejected) == (1, 1)
+    assert await Entry.filter(organization=INSURER).count() == 1
