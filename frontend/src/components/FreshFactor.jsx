@@ -40,7 +40,13 @@ export function FreshFactor({ onConfirmed, onCancel }) {
         <form onSubmit={confirm}>
           <Notice>{t('login.codeSent', { to: sentTo })}</Notice>
           <CodeField value={code} onInput={setCode} focus />
-          <button type="submit">{t('login.confirm')}</button>
+          {/* The code may not come: the step can still be left, at either of its steps. */}
+          <div class="actions">
+            <button type="submit">{t('login.confirm')}</button>
+            <button type="button" class="secondary" onClick={onCancel}>
+              {t('common.cancel')}
+            </button>
+          </div>
         </form>
       ) : (
         <div class="actions">

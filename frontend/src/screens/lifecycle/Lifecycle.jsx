@@ -1,10 +1,11 @@
-import { useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { locale, said, t } from '../../i18n/index.js';
 import { runMutation, useQuery } from '../../gql/hooks.js';
 import { ErrorBox, Loading, Notice } from '../../components/Status.jsx';
 import { FreshFactor } from '../../components/FreshFactor.jsx';
 import { ask } from '../../components/ConfirmDialog.jsx';
 import { formatDateTime } from '../../lib/dates.js';
+import { focusIfLost } from '../../lib/focus.js';
 import { useStatusRefresh } from '../../lib/statusRefresh.js';
 import { shownStatus } from '../../lib/comingBack.js';
 import { STATUS, EXPORT, CLOSE, REOPEN, REQUEST_DELETION, CANCEL_DELETION } from './documents.js';
@@ -32,6 +33,13 @@ export function Lifecycle() {
   const [notice, setNotice] = useState(null);
   const [needFresh, setNeedFresh] = useState(false);
   useStatusRefresh(shownStatus(query.data), query.refetch); // changed in another tab: show it
+  // The check that it is you, cancelled: the keyboard goes back to « Demander la suppression »,
+  // which comes back in its place.
+  const deleteButton = useRef(null);
+  const [cancelled, setCancelled] = useState(0);
+  useEffect(() => {
+    if (cancelled) focusIfLost(deleteButton.current);
+  }, [cancelled]);
 
   // `question`: asked first (see ask()); cancelled, nothing is sent.
   const act = async (document, variables, message, question, onForbidden) => {
@@ -102,14 +110,17 @@ export function Lifecycle() {
           <p>{t('lifecycle.deleteIntro')}</p>
           {needFresh ? (
             <FreshFactor
-              onCancel={() => setNeedFresh(false)}
+              onCancel={() => {
+                setNeedFresh(false);
+                setCancelled(cancelled + 1);
+              }}
               onConfirmed={async () => {
                 setNeedFresh(false);
                 await requestDeletion();
               }}
             />
           ) : (
-            <button type="button" class="danger" onClick={() => requestDeletion(DELETING)}>
+            <button type="button" class="danger" ref={deleteButton} onClick={() => requestDeletion(DELETING)}>
               {t('lifecycle.deleteSubmit')}
             </button>
           )}
