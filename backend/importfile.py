@@ -237,6 +237,9 @@ def _row(line: int, end: int, value: Any) -> Row:
 # file), and is read past, not held, however long (a 200 MB line took 640 MB).
 MAX_LINE = 1 << 20
 TOO_LONG = f"the line is longer than {MAX_LINE // (1 << 20)} MB: not a care item"
+# A batch is also committed once its lines make this many bytes: lines of near MAX_LINE each (a
+# title of a megabyte, rejected only by the import) held 1,000 at a time took gigabytes.
+BATCH_BYTES = 32 << 20
 
 
 def read_line(handle: IO[bytes]) -> tuple[bytes, int]:
@@ -613,13 +616,16 @@ async def _import_locked(
             progress.update(end, len(batch), done.rejected)
             batch.clear()
 
+        read_to, batch_bytes = checkpoint.offset, 0
         for row in rows:
             if max_lines is not None and row.line > resumed_after + max_lines:
                 stopped_early = True
                 break
             batch.append(row)
-            if len(batch) >= batch_size:
+            batch_bytes, read_to = batch_bytes + row.end - read_to, row.end
+            if len(batch) >= batch_size or batch_bytes >= BATCH_BYTES:
                 await commit(row.line, row.end)
+                batch_bytes = 0
         if batch:
             await commit(batch[-1].line, batch[-1].end)
         if not stopped_early:

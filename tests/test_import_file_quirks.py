@@ -168,3 +168,29 @@ async def test_a_json_array_is_refused_as_such_before_anything_is_written(tmp_pa
     summary = await run(path)
     assert (summary.totals.accepted, summary.totals.rejected) == (1, 1)
     assert await Entry.filter(organization=INSURER).count() == 1
+
+
+async def test_a_batch_of_long_lines_is_committed_before_its_item_count(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The memory a run holds is bounded by bytes too, not only by --batch-size lines of up
+    to MAX_LINE each (1,000 lines of a megabyte: gigabytes held)."""
+    await insurer_token()
+    monkeypatch.setattr(importfile, "BATCH_BYTES", 20_000, raising=False)
+    ins = new_ins()
+    path = tmp_path / "care.ndjson"
+    lines = [json.dumps(medication_item(ins, n, title="x" * (5_000 if n % 2 else 50))) for n in range(20)]
+    path.write_text("\n".join(lines) + "\n")
+    batches: list[int] = []
+    real = importfile._import_batch
+
+    async def counted(viewer: Any, batch: list[importfile.Row]) -> Any:
+        batches.append(len(batch))
+        return await real(viewer, batch)
+
+    monkeypatch.setattr(importfile, "_import_batch", counted)
+    summary = await run(path, batch_size=1000)
+
+    assert sum(batches) == 20 and len(batches) == 3 and max(batches) <= 8
+    assert (summary.totals.accepted, summary.totals.rejected) == (10, 10)  # titles over 300
+    assert await Entry.filter(organization=INSURER).count() == 10
