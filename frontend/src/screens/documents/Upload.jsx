@@ -12,6 +12,7 @@ import { RECORD_STATUS } from '../../gql/shared.js';
 import { useStatusRefresh } from '../../lib/statusRefresh.js';
 import { shownStatus } from '../../lib/comingBack.js';
 import { localToday } from '../../lib/dates.js';
+import { useFocusOnAppear } from '../../lib/focus.js';
 
 // Sent as a GraphQL multipart request; the client adds the X-DMP-Client header the server requires.
 
@@ -27,7 +28,10 @@ export function Upload() {
   const [date, setDate] = useState('');
   const [failure, setFailure] = useState(null);
   const [notice, setNotice] = useState(null);
-  const [tooBig, setTooBig] = useState(false);
+  // A file over 20 MB, refused here before anything is sent: the form's own refusal, it takes the
+  // keyboard (and so comes into view above the form), again at each try (`tooBig` counts them).
+  const [tooBig, setTooBig] = useState(0);
+  const tooBigBox = useFocusOnAppear(tooBig > 0, tooBig);
   const [busy, setBusy] = useState(false);
   // Bumped by each upload: the entry form below starts afresh, without its earlier notice.
   const [round, setRound] = useState(0);
@@ -40,8 +44,8 @@ export function Upload() {
     setNotice(null);
     setRound(round + 1);
     if (!file) return;
-    if (file.size > MAX_BYTES) return setTooBig(true);
-    setTooBig(false);
+    if (file.size > MAX_BYTES) return setTooBig(tooBig + 1);
+    setTooBig(0);
     setBusy(true);
     const result = await runMutation(UPLOAD, {
       file, title: title.trim(), section, documentType: documentType.trim() || null,
@@ -62,7 +66,7 @@ export function Upload() {
   const entryStarted = () => {
     setFailure(null);
     setNotice(null);
-    setTooBig(false);
+    setTooBig(0);
   };
 
   if (query.fetching && !query.data) return <Loading />;
@@ -78,8 +82,8 @@ export function Upload() {
       <p>{t('upload.intro')}</p>
       {notice && <Notice focus="lost">{notice}</Notice>}
       <ErrorBox result={failure} focus="lost" />
-      {tooBig && (
-        <p class="error" role="alert">
+      {tooBig > 0 && (
+        <p class="error" role="alert" ref={tooBigBox} tabIndex={-1}>
           {t('upload.tooBig')}
         </p>
       )}
