@@ -188,3 +188,19 @@ async def test_a_refused_variable_is_named_without_quoting_its_value(client: htt
         "query($n: Int) { myAccessHistory(first: $n) { edges { cursor } } }", {"n": "Zoélie"}
     )).errors[0]["message"]
     assert "Zoélie" not in message and message.startswith("Variable '$n' has invalid value")
+    # A scalar's or an enum's own refusal quotes the value too: a birth date, a word typed.
+    birth = medication_item("285067512345639", 3, birthDate="1985-02-29")
+    message = (await insurer.gql(IMPORT, {"items": [birth]})).errors[0]["message"]
+    assert message == (
+        "Variable '$items' has invalid value at [0].birthDate: "
+        "Value cannot represent a Date: day is out of range for month."
+    )
+    typed = medication_item("285067512345639", 4, date="Zoélie")
+    message = (await insurer.gql(IMPORT, {"items": [typed]})).errors[0]["message"]
+    assert message == "Variable '$items' has invalid value at [0].date: Value cannot represent a Date."
+    section = medication_item("285067512345639", 5, section="ZOÉLIE")
+    message = (await insurer.gql(IMPORT, {"items": [section]})).errors[0]["message"]
+    assert "ZOÉLIE" not in message
+    assert message.startswith(
+        "Variable '$items' has invalid value at [0].section: Value does not exist in 'Section' enum."
+    )

@@ -358,9 +358,30 @@ class PublicErrors(MaskErrors):
 _QUOTED_VALUE = re.compile(r"(?:,? found|[.?] Found|(?<=value)): ")
 
 
+# What a scalar's or an enum's own refusal quotes (strawberry's `Value cannot represent a
+# Date: "1985-02-29". day is out of range for month`, graphql-core's `Value 'X' does not exist
+# in 'Section' enum.`): the value, then a reason that may quote it again.
+_SCALAR_REFUSAL = re.compile(r"(Value cannot represent an? \w+): .*$", re.DOTALL)
+_ENUM_REFUSAL = re.compile(r"Value (['\"]).*\1 (does not exist in '\w+' enum\.)", re.DOTALL)
+
+
+def _scalar_reason(match: re.Match[str]) -> str:
+    """`Value cannot represent a Date.`, then the parser's reason if it quotes nothing (`day is
+    out of range for month`; not `Invalid isoformat string: 'Zoélie'`)."""
+    rest = match.group(0)[len(match.group(1)) + 2:]
+    value_end = re.match(r"(\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*')\.?\s*", rest)
+    reason = rest[value_end.end():].strip() if value_end else ""
+    if reason and not any(quote in reason for quote in "'\"") and reason.isprintable():
+        return f"{match.group(1)}: {reason.rstrip('.')}."
+    return f"{match.group(1)}."
+
+
 def without_value(message: str) -> str:
-    """A refused variable's message without the value it quotes last: where the value is
-    wrong (`at [1]`) and why, not what it holds."""
+    """A refused variable's message without the value it quotes: where the value is wrong
+    (`at [1]`) and why, not what it holds."""
+    worded = _ENUM_REFUSAL.sub(r"Value \2", _SCALAR_REFUSAL.sub(_scalar_reason, message))
+    if worded != message:
+        return worded
     quoted = list(_QUOTED_VALUE.finditer(message))
     if not quoted:
         return message
