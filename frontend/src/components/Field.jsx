@@ -62,12 +62,14 @@ export function SelectField({ label, value, onChange, options, ...rest }) {
   );
 }
 
-export function TextArea({ label, value, onInput, ...rest }) {
+// focus: as Field's (a comment the person just asked to write).
+export function TextArea({ label, value, onInput, focus = false, ...rest }) {
   const id = useId();
+  const area = useFocusOnAppear(focus);
   return (
     <div class="field">
       <label for={id}>{label}</label>
-      <textarea id={id} value={value} onInput={(e) => onInput(e.currentTarget.value)} {...rest} />
+      <textarea ref={area} id={id} value={value} onInput={(e) => onInput(e.currentTarget.value)} {...rest} />
     </div>
   );
 }

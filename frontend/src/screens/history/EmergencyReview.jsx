@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
-import { focusIfLost } from '../../lib/focus.js';
+import { focusBack, focusIfLost } from '../../lib/focus.js';
 import { locale, t } from '../../i18n/index.js';
 import { runMutation, useQuery } from '../../gql/hooks.js';
 import { TextArea } from '../../components/Field.jsx';
@@ -56,17 +56,31 @@ export function EmergencyReview({ onReviewed }) {
                 <button type="button" class="secondary" aria-describedby={`review-${r.id}`} onClick={() => act(ACKNOWLEDGE, { id: r.id })}>
                   {t('review.acknowledge')}
                 </button>
-                <button type="button" class="danger" aria-describedby={`review-${r.id}`} onClick={() => setReporting(r.id)}>
+                <button type="button" class="danger" id={`review-report-${r.id}`} aria-describedby={`review-${r.id}`} onClick={() => setReporting(r.id)}>
                   {t('review.report')}
                 </button>
               </div>
             )}
             {reporting === r.id && (
               <form onSubmit={(e) => (e.preventDefault(), act(REPORT, { id: r.id, comment: comment.trim() || null }))}>
-                <TextArea label={t('review.comment')} value={comment} onInput={setComment} />
-                <button type="submit" class="danger">
-                  {t('review.sendReport')}
-                </button>
+                <TextArea label={t('review.comment')} value={comment} onInput={setComment} focus />
+                <div class="actions">
+                  <button type="submit" class="danger">
+                    {t('review.sendReport')}
+                  </button>
+                  {/* Nothing sent: back to « Signaler comme injustifié », still there. */}
+                  <button
+                    type="button"
+                    class="secondary"
+                    onClick={() => {
+                      setReporting(null);
+                      setComment('');
+                      focusBack(document.getElementById(`review-report-${r.id}`));
+                    }}
+                  >
+                    {t('common.cancel')}
+                  </button>
+                </div>
               </form>
             )}
           </li>
