@@ -22,6 +22,8 @@ EMERGENCY_ACTIONS = frozenset({AccessAction.BREAK_GLASS_OPENED.value, AccessActi
 EMERGENCY_MODES = frozenset({AccessMode.BREAK_GLASS.value, AccessMode.EMERGENCY_REGULATOR.value})
 # The owner reads their history in every state where the record is theirs to read.
 READABLE = (RecordStatus.ACTIVE, RecordStatus.CLOSED, RecordStatus.DELETED)
+# The sequence numbers an event may have (the column is a 32-bit integer, from 1).
+SEQ_MIN, SEQ_MAX = 1, 2**31 - 1
 
 
 @dataclass
@@ -54,6 +56,15 @@ def is_emergency(event: AccessEvent) -> bool:
 
 def cursor_of(event: AccessEvent) -> str:
     return encode_int_cursor(CURSOR_KIND, event.seq)
+
+
+def _cursor_seq(after: str) -> int:
+    """The sequence number a cursor names; one no event can have is an invalid cursor (the
+    database would refuse a number past its column's range as an internal error)."""
+    seq = decode_int_cursor(CURSOR_KIND, after)
+    if not SEQ_MIN <= seq <= SEQ_MAX:
+        raise BadUserInput("Invalid cursor", Reason.INVALID_ID, field="after")
+    return seq
 
 
 async def _own_record(ctx: Context) -> Record | None:
@@ -126,7 +137,7 @@ async def my_access_history(
     where, params = await _where(record.id, f)
     page_where, page_params = where, [*params]
     if after:
-        page_params.append(decode_int_cursor(CURSOR_KIND, after))
+        page_params.append(_cursor_seq(after))
         page_where += f' AND "seq" < ${len(page_params)}'
     page_params.append(first + 1)
     rows = await sql.fetch(
