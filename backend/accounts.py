@@ -57,6 +57,19 @@ def _visible(text: str) -> bool:
     return all(unicodedata.category(c) != "Cc" for c in text)
 
 
+# The columns' lengths (backend/models): checked here, the option named, rather than refused by
+# the database with the whole value quoted.
+NAME_MAX = 100
+# Lower-cased "rpps first last city", cut to the column: the RPPS first, so that it is always found.
+SEARCH_TEXT_MAX = 300
+
+
+def _nfc(text: str) -> str:
+    """Names as the web's forms send them (composed, NFC): a name typed decomposed (NFD, as some
+    terminals and files give it) was stored so, and the directory's search did not find it."""
+    return unicodedata.normalize("NFC", text)
+
+
 def validate(new: NewAccount) -> None:
     # The same checks as the sign-up's: a trailing newline or a phone of separators alone
     # were accepted here, and stored as verified.
@@ -69,8 +82,13 @@ def validate(new: NewAccount) -> None:
         if phone is None:
             raise ProvisioningError("invalid phone number (six digits at least)")
         new.phone = phone
+    new.first_name, new.last_name, new.city = _nfc(new.first_name), _nfc(new.last_name), _nfc(new.city)
     if not new.first_name.strip() or not new.last_name.strip():
         raise ProvisioningError("first and last name are required")
+    for option, value in (("--first-name", new.first_name), ("--last-name", new.last_name),
+                          ("--city", new.city)):
+        if len(value.strip()) > NAME_MAX:
+            raise ProvisioningError(f"{option} must be at most {NAME_MAX} characters")
     if not (_visible(new.first_name) and _visible(new.last_name) and _visible(new.city)):
         raise ProvisioningError("names and city must not hold control characters")
     try:
@@ -158,14 +176,15 @@ async def create_account(new: NewAccount, *, command: str | None = None) -> Acco
         elif new.role == Role.PRACTITIONER:
             if not (new.rpps and new.profession):
                 raise ProvisioningError("a practitioner needs --rpps and --profession")
+            search_text = f"{new.rpps} {account.first_name} {account.last_name} {new.city.strip()}".lower()
             await Practitioner.create(
                 using_db=conn,
                 account=account,
                 rpps=new.rpps,
                 profession=new.profession,
-                city=new.city,
+                city=new.city.strip(),
                 is_regulator=new.regulator,
-                search_text=f"{account.first_name} {account.last_name} {new.city} {new.rpps}".lower(),
+                search_text=search_text[:SEARCH_TEXT_MAX],
             )
     return account
 

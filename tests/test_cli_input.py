@@ -1,0 +1,75 @@
+"""The `dmp` command given awkward input: names typed decomposed, values at and past the columns'
+lengths, control characters in what list-tokens prints (DESIGN §7: one line, non-zero, nothing
+written)."""
+
+from __future__ import annotations
+
+import unicodedata
+
+import httpx
+
+from backend.models import Account, Practitioner
+from tests import factories
+from tests.conftest import Caller, session_for
+from tests.factories import new_rpps
+from tests.server import run_dmp
+
+PASSWORD = "a-long-enough-passphrase"
+DIRECTORY = "query($s: String!) { practitionerDirectory(search: $s) { displayName } }"
+
+
+def _one_line_error(stderr: str) -> str:
+    lines = [line for line in stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, stderr
+    assert lines[0].startswith("dmp: ")
+    return lines[0]
+
+
+def _practitioner(email: str, first: str, last: str, city: str, rpps: str) -> list[str]:
+    return ["create-account", "--role", "practitioner", "--email", email, "--password", PASSWORD,
+            "--first-name", first, "--last-name", last, "--rpps", rpps, "--profession", "medecin",
+            "--city", city]
+
+
+async def test_a_name_typed_decomposed_is_stored_composed_and_found_in_the_directory(
+    client: httpx.AsyncClient,
+) -> None:
+    """« Éloïse Bézier » pasted from a terminal or a file in NFD was stored so: the directory,
+    searched with the composed letters every browser sends, did not find her."""
+    nfd = lambda text: unicodedata.normalize("NFD", text)  # noqa: E731
+    created = run_dmp(*_practitioner("eloise@test.dmp", nfd("Éloïse"), nfd("Bézier"), nfd("Orléans"),
+                                     new_rpps()))
+    assert created.returncode == 0, created.stderr
+    account = await Account.get(email="eloise@test.dmp")
+    assert (account.first_name, account.last_name) == ("Éloïse", "Bézier")
+    assert (await Practitioner.get(account_id=account.id)).city == "Orléans"
+    patient, _ = await factories.patient()
+    found = await Caller(client, session=await session_for(patient)).gql(DIRECTORY, {"s": "bézier orléans"})
+    assert found.ok()["practitionerDirectory"] == [{"displayName": "Éloïse Bézier"}]
+
+
+async def test_names_and_city_as_long_as_their_columns_make_a_practitioner_found_by_rpps(
+    client: httpx.AsyncClient,
+) -> None:
+    """First name, last name and city of 100 characters each are each within their column, but
+    the directory's search text made of them and the RPPS passed its 300: refused as a
+    « database error » quoting all of it."""
+    rpps = new_rpps()
+    created = run_dmp(*_practitioner("long@test.dmp", "F" * 100, "L" * 100, "C" * 100, rpps))
+    assert created.returncode == 0, created.stderr
+    patient, _ = await factories.patient()
+    found = await Caller(client, session=await session_for(patient)).gql(DIRECTORY, {"s": rpps})
+    assert found.ok()["practitionerDirectory"] == [{"displayName": f"{'F' * 100} {'L' * 100}"}]
+
+
+async def test_a_name_or_city_past_its_column_is_refused_naming_the_option() -> None:
+    for option, args in (
+        ("--first-name", _practitioner("a@test.dmp", "F" * 101, "L", "Paris", new_rpps())),
+        ("--last-name", _practitioner("a@test.dmp", "F", "L" * 101, "Paris", new_rpps())),
+        ("--city", _practitioner("a@test.dmp", "F", "L", "C" * 101, new_rpps())),
+    ):
+        result = run_dmp(*args)
+        assert result.returncode == 1
+        assert _one_line_error(result.stderr) == f"dmp: {option} must be at most 100 characters"
+    assert await Account.all().count() == 0
+    assert await Practitioner.all().count() == 0
