@@ -15,6 +15,7 @@ from backend.authz.decision import SharingFacts
 from backend.config import settings
 from backend.domain.enums import AccessAction, AccessMode, EmergencyKind, Profession, RecordStatus, Role
 from backend.domain.reasons import Reason
+from backend.domain.text import one_line
 from backend.errors import BadUserInput, Forbidden, NoAccess, Unauthenticated
 from backend.models import Account, EmergencySession, Record
 from backend.notify.outbox import enqueue_email
@@ -76,9 +77,11 @@ async def open_emergency(ctx: Context, ins: str, reason: str, kind: EmergencyKin
         raise Forbidden("Emergency access is for practitioners")
     if kind == EmergencyKind.REGULATOR and not viewer.is_regulator:
         raise Forbidden("Regulator access is for SAMU regulators")
-    reason = " ".join(reason.split())
-    # Counted in visible characters: format characters (zero-width spaces, marks of
-    # direction) and controls would let an empty-looking reason through.
+    # Stored as the patient will read it, in their history and review list: without controls
+    # and format characters (direction overrides, zero-width), which would make it read
+    # otherwise than it is, on one line. The limits count this text.
+    reason = one_line(reason)
+    # At least REASON_MIN characters besides spaces.
     if sum(1 for c in reason if unicodedata.category(c)[0] not in "CZ") < REASON_MIN:
         raise BadUserInput(
             f"State the reason for the emergency access (at least {REASON_MIN} characters)",
