@@ -200,6 +200,11 @@ async def create_token(
     """Create a partner token; returns the row and the token, shown once."""
     if not name.strip():
         raise ProvisioningError("--name is required")
+    # Both are printed by list-tokens, and the organization is the name its imports show in
+    # the patients' histories: an escape sequence or a newline was stored and printed as is.
+    # (`dmp import-file --organization` takes 1 to 100 printable characters, as here.)
+    if len(name.strip()) > NAME_MAX or not name.strip().isprintable():
+        raise ProvisioningError(f"--name must be 1 to {NAME_MAX} printable characters")
     unknown = set(scopes) - SCOPES
     if not scopes or unknown:
         raise ProvisioningError(f"--scope must be among {', '.join(sorted(SCOPES))}")
@@ -207,6 +212,10 @@ async def create_token(
         raise ProvisioningError("give exactly one of --practitioner or --organization")
     if organization is not None and not organization.strip():
         raise ProvisioningError("--organization must name the organization")
+    if organization is not None and (
+        len(organization.strip()) > NAME_MAX or not organization.strip().isprintable()
+    ):
+        raise ProvisioningError(f"--organization must be 1 to {NAME_MAX} printable characters")
     if not 1 <= expires_days <= 3650:
         raise ProvisioningError("--expires-days must be between 1 and 3650")
     practitioner = None

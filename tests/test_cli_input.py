@@ -8,7 +8,7 @@ import unicodedata
 
 import httpx
 
-from backend.models import Account, Practitioner
+from backend.models import Account, ApiToken, Practitioner
 from tests import factories
 from tests.conftest import Caller, session_for
 from tests.factories import new_rpps
@@ -73,3 +73,25 @@ async def test_a_name_or_city_past_its_column_is_refused_naming_the_option() -> 
         assert _one_line_error(result.stderr) == f"dmp: {option} must be at most 100 characters"
     assert await Account.all().count() == 0
     assert await Practitioner.all().count() == 0
+
+
+async def test_a_token_name_or_organization_list_tokens_could_not_print_is_refused() -> None:
+    """An escape sequence in --name, a newline in --organization were stored and printed as is
+    by list-tokens (and an organization is the name its imports show in the patients'
+    histories); past 100 characters, the database refused them quoting the whole value."""
+    cases = (
+        (["--name", "a\x1b[31mred", "--organization", "Mutuelle"], "--name"),
+        (["--name", "n" * 101, "--organization", "Mutuelle"], "--name"),
+        (["--name", "ok", "--organization", "Mutuelle\nX"], "--organization"),
+        (["--name", "ok", "--organization", "M" * 101], "--organization"),
+    )
+    for args, option in cases:
+        result = run_dmp("create-token", "--scope", "insurer:import", *args)
+        assert result.returncode == 1, args
+        assert _one_line_error(result.stderr) == f"dmp: {option} must be 1 to 100 printable characters"
+        assert "dmp_" not in result.stdout
+    assert await ApiToken.all().count() == 0
+    accepted = run_dmp("create-token", "--scope", "insurer:import", "--name", "n" * 100,
+                       "--organization", " Mutuelle Générale d'Île-de-France ")
+    assert accepted.returncode == 0, accepted.stderr
+    assert (await ApiToken.get()).organization == "Mutuelle Générale d'Île-de-France"
