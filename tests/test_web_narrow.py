@@ -1,6 +1,6 @@
 """The record at a phone's width (360 px), in a real Chromium: a document's long file name (no
-space to break at, as scanners and hospitals name them) and a long title wrap inside their card;
-the screen never scrolls sideways."""
+space to break at, as scanners and hospitals name them) and a long title wrap inside their card,
+and in the notice that names them; the screen never scrolls sideways."""
 
 from __future__ import annotations
 
@@ -31,6 +31,7 @@ async def test_long_names_wrap_inside_their_card(server: Server, browser: Browse
     await page.get_by_label("Titre du document").fill(LONG_TITLE)
     await page.get_by_role("button", name="Envoyer le document").click()
     await expect(page.get_by_text("est ajouté à votre dossier")).to_be_visible()
+    assert await page.evaluate(SIDEWAYS) == 0, "the notice scrolls sideways at 360 px"
 
     await page.get_by_role("link", name="Mon dossier", exact=True).click()
     card = page.locator("li.card", has_text=LONG_TITLE)
