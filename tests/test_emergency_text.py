@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 import httpx
 import pytest
 
@@ -42,3 +44,18 @@ async def test_the_limits_count_the_reason_as_it_shows(client: httpx.AsyncClient
     await _nothing_opened(record)
     (await caller.gql(BREAK_GLASS, {"ins": record.ins, "r": "x" * 2000 + "\u200b" * 5})).ok()
     assert (await EmergencySession.get(record_id=record.id)).reason == "x" * 2000
+
+
+async def test_the_minimum_counts_characters_as_they_show(client: httpx.AsyncClient) -> None:
+    """« é » typed as e and a combining accent is one character, as « é » is: a reason of five
+    accented letters is too short however it was typed, and a letter under nine accents is
+    one character, not ten. A real reason passes in either form."""
+    _, record = await factories.patient()
+    caller, _ = await _pro(client)
+    for reason in ("é" * 5 + "ab", "e\u0301" * 5 + "ab", "a" + "\u0301" * 9, "a" + "\u0301" * 30):
+        result = await caller.gql(BREAK_GLASS, {"ins": record.ins, "r": reason})
+        assert result.codes == ["BAD_USER_INPUT"], ascii(reason)
+        assert result.errors[0]["extensions"]["reason"] == "FIELD_TOO_SHORT"
+    await _nothing_opened(record)
+    decomposed = unicodedata.normalize("NFD", "Hémorragie, inconscient")
+    (await caller.gql(BREAK_GLASS, {"ins": record.ins, "r": decomposed})).ok()

@@ -81,8 +81,9 @@ async def open_emergency(ctx: Context, ins: str, reason: str, kind: EmergencyKin
     # and format characters (direction overrides, zero-width), which would make it read
     # otherwise than it is, on one line. The limits count this text.
     reason = one_line(reason)
-    # At least REASON_MIN characters besides spaces.
-    if sum(1 for c in reason if unicodedata.category(c)[0] not in "CZ") < REASON_MIN:
+    # At least REASON_MIN characters as they show, spaces aside: a combining mark (an accent
+    # typed after its letter) is part of its letter, so « é » counts once however it was typed.
+    if sum(1 for c in reason if unicodedata.category(c)[0] not in "CZM") < REASON_MIN:
         raise BadUserInput(
             f"State the reason for the emergency access (at least {REASON_MIN} characters)",
             Reason.FIELD_TOO_SHORT, field="reason", min=REASON_MIN,
