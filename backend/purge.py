@@ -46,9 +46,11 @@ from backend.models import (
     StoredFile,
 )
 from backend.notify.delivery import NEVER
+from backend.resolvers.lifecycle import DELETION_GRACE, RETENTION
 
-CLOSED_RETENTION_YEARS = 10
-DELETION_GRACE = timedelta(days=30)
+# A record is purged once its owner can no longer take it back: the moment `reopenUntil`
+# (closed) or `cancelDeletionUntil` (deleted) has passed, the same durations as the
+# lifecycle's, so that the date the patient is given is never a day after the purge.
 UNDELIVERABLE_KEPT = timedelta(days=30)
 # An activation code's lifetime (auth/activation.py), and then some.
 ABANDONED_AFTER = timedelta(days=45)
@@ -87,15 +89,9 @@ async def purge_expired_state(now: datetime) -> int:
     return int(removed)
 
 
-def years_before(moment: datetime, years: int) -> datetime:
-    try:
-        return moment.replace(year=moment.year - years)
-    except ValueError:  # 29 February
-        return moment.replace(year=moment.year - years, day=28)
-
-
 def due_filter(now: datetime) -> Q:
-    closed = Q(status=RecordStatus.CLOSED, closed_at__lt=years_before(now, CLOSED_RETENTION_YEARS))
+    # 3,653 days: ten years, whatever number of 29 Februaries they hold.
+    closed = Q(status=RecordStatus.CLOSED, closed_at__lt=now - RETENTION)
     deleted = Q(status=RecordStatus.DELETED, deletion_requested_at__lt=now - DELETION_GRACE)
     return closed | deleted
 
