@@ -109,18 +109,27 @@ def abandoned_filter(now: datetime) -> Q:
     )
 
 
-async def purge_record(record: Record, *, remember_identity: bool = True) -> list[uuid.UUID]:
-    """Delete one record and its owner's account; returns the ids of its stored files.
+async def purge_record(
+    record: Record, *, remember_identity: bool = True, still: Q | None = None
+) -> list[uuid.UUID] | None:
+    """Delete one record and its owner's account; returns the ids of its stored files, or
+    None when there was nothing to purge: the record is gone (another run purged it) or no
+    longer matches `still`, checked under the record's lock (its owner reopened it, or
+    cancelled the deletion, since the run listed it).
 
     The record's history goes too; a sealed `PurgedRecord` row keeps where its chain ended,
     so that `dmp audit verify --anchor` can tell this purge from rows deleted another way.
     With `remember_identity`, its INS is kept as a keyed hash (`PurgedIdentity`).
     """
-    owner_id: uuid.UUID | None = record.owner_id  # type: ignore[attr-defined]
     async with in_transaction() as conn:
         # The record's row lock first, as an event write takes it: the head read is the last.
-        locked = await Record.filter(id=record.id).using_db(conn).select_for_update().first()
-        last_seq = locked.event_seq if locked else 0
+        query = Record.filter(Q(id=record.id) & still if still is not None else Q(id=record.id))
+        locked = await query.using_db(conn).select_for_update().first()
+        if locked is None:
+            return None
+        record.status = locked.status
+        owner_id: uuid.UUID | None = locked.owner_id  # type: ignore[attr-defined]
+        last_seq = locked.event_seq
         last_mac = await head_mac(record.id, last_seq, conn)
         purged_at = clock.now()
         await PurgedRecord.create(
@@ -165,7 +174,9 @@ async def purge(now: datetime | None = None) -> PurgeReport:
     now = now or clock.now()
     report = PurgeReport()
     for record in await Record.filter(due_filter(now)).order_by("id"):
-        file_ids = await purge_record(record)
+        file_ids = await purge_record(record, still=due_filter(now))
+        if file_ids is None:
+            continue
         report.files += sum(storage.remove(file_id) for file_id in file_ids)
         if record.status == RecordStatus.CLOSED:
             report.closed += 1
@@ -174,7 +185,8 @@ async def purge(now: datetime | None = None) -> PurgeReport:
         report.record_ids.append(record.id)
     for record in await Record.filter(abandoned_filter(now)).order_by("id"):
         # Nothing of the patient's wish to keep: the INS stays free for imports.
-        await purge_record(record, remember_identity=False)
+        if await purge_record(record, remember_identity=False, still=abandoned_filter(now)) is None:
+            continue
         report.abandoned += 1
         report.record_ids.append(record.id)
     report.expired_rows = await purge_expired_state(now)

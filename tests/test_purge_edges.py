@@ -1,14 +1,18 @@
-"""`dmp purge` at the edges of the lifecycle: never before the patient's time to reopen is over."""
+"""`dmp purge` at the edges of the lifecycle: never before the patient's time to reopen is over,
+never a record the patient took back while the run was going, and two runs at once."""
 
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import httpx
+import pytest
 
 from backend import clock
+from backend import purge as purge_module
 from backend.domain.enums import RecordStatus, Section
-from backend.models import Entry, Record
+from backend.models import Entry, PurgedRecord, Record
 from backend.purge import purge
 from tests import factories
 from tests.conftest import Caller, session_for
@@ -47,3 +51,68 @@ async def test_a_closed_record_is_not_purged_while_its_owner_may_still_reopen_it
     assert (await caller.gql(REOPEN)).codes == ["FORBIDDEN"]
     assert (await purge()).closed == 1
     assert not await Record.filter(id=record.id).exists()
+
+
+async def test_a_record_reopened_while_the_purge_runs_is_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The run lists the due records first, then purges them one by one: a record its owner
+    reopened (or whose deletion they cancelled) in between is no longer due and stays."""
+    records = []
+    for _ in range(2):
+        _, record = await factories.patient()
+        await factories.entry(record, Section.VACCINATIONS, title="ROR")
+        records.append(record)
+    first, second = records
+    await Record.filter(id=first.id).update(
+        status=RecordStatus.DELETED, deletion_requested_at=clock.now() - dt.timedelta(days=31))
+    await Record.filter(id=second.id).update(
+        status=RecordStatus.CLOSED, closed_at=clock.now() - dt.timedelta(days=3660))
+    original = purge_module.purge_record
+    calls = 0
+
+    async def reopened_meanwhile(record: Record, **kwargs: Any) -> Any:
+        nonlocal calls
+        calls += 1
+        if calls == 1:  # the owner of the other record takes it back during the run
+            other = second if record.id == first.id else first
+            await Record.filter(id=other.id).update(
+                status=RecordStatus.ACTIVE, closed_at=None, deletion_requested_at=None)
+        return await original(record, **kwargs)
+
+    monkeypatch.setattr(purge_module, "purge_record", reopened_meanwhile)
+    report = await purge()
+    assert report.closed + report.deleted == 1
+    kept = await Record.filter(id__in=[first.id, second.id]).values_list("id", flat=True)
+    (kept_id,) = kept
+    assert await Record.filter(id=kept_id, status=RecordStatus.ACTIVE).exists()
+    assert await Entry.filter(record_id=kept_id).count() == 1
+    assert not await PurgedRecord.filter(record_id=kept_id).exists()
+    assert report.record_ids == [r.id for r in records if r.id != kept_id]
+
+
+async def test_two_purges_at_once_purge_each_record_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A run started while the last one still goes (a slow run and a daily timer): the record
+    the other run purged first is skipped, and the run goes on with the others."""
+    due = []
+    for _ in range(2):
+        _, record = await factories.patient()
+        await factories.entry(record, Section.VACCINATIONS, title="ROR")
+        await Record.filter(id=record.id).update(
+            status=RecordStatus.DELETED, deletion_requested_at=clock.now() - dt.timedelta(days=31))
+        due.append(record)
+    original = purge_module.purge_record
+    other_run: list[purge_module.PurgeReport] = []
+
+    async def other_run_first(record: Record, **kwargs: Any) -> Any:
+        if not other_run:  # the other run, listed the same records, gets there first
+            monkeypatch.setattr(purge_module, "purge_record", original)
+            other_run.append(await purge())
+            monkeypatch.setattr(purge_module, "purge_record", other_run_first)
+        return await original(record, **kwargs)
+
+    monkeypatch.setattr(purge_module, "purge_record", other_run_first)
+    report = await purge()
+    (other,) = other_run
+    assert other.deleted == 2
+    assert report.deleted == 0 and report.record_ids == []
+    assert not await Record.filter(id__in=[r.id for r in due]).exists()
+    assert await PurgedRecord.filter(record_id__in=[r.id for r in due]).count() == 2
