@@ -11,6 +11,7 @@ from backend import clock, sql
 from backend.audit import reasons
 from backend.domain.enums import AccessAction, AccessMode, RecordStatus, ReviewState
 from backend.domain.reasons import Reason
+from backend.domain.text import lines
 from backend.errors import BadUserInput, NotFound
 from backend.models import AccessEvent, EmergencySession, Practitioner, Record
 from backend.resolvers.context import Context
@@ -24,6 +25,7 @@ EMERGENCY_MODES = frozenset({AccessMode.BREAK_GLASS.value, AccessMode.EMERGENCY_
 READABLE = (RecordStatus.ACTIVE, RecordStatus.CLOSED, RecordStatus.DELETED)
 # The sequence numbers an event may have (the column is a 32-bit integer, from 1).
 SEQ_MIN, SEQ_MAX = 1, 2**31 - 1
+COMMENT_MAX = 2000
 
 
 @dataclass
@@ -179,12 +181,15 @@ async def review_emergency_access(
     )
     if session is None:
         raise NotFound("No such emergency access")
-    if comment is not None and len(comment) > 2000:
+    # Kept as it shows in the history: without direction overrides, controls and zero-width
+    # characters, its line breaks kept; the limit counts this text.
+    said = lines(comment) if comment else ""
+    if len(said) > COMMENT_MAX:
         raise BadUserInput(
-            "The comment is limited to 2000 characters", Reason.FIELD_TOO_LONG, field="comment", max=2000
+            f"The comment is limited to {COMMENT_MAX} characters",
+            Reason.FIELD_TOO_LONG, field="comment", max=COMMENT_MAX,
         )
     record_id: uuid.UUID = session.record_id  # type: ignore[attr-defined]
-    said = comment.strip() if comment else ""
     # The same state again writes nothing, unless it comes with something to say: a second
     # report's comment is kept in the history, not dropped.
     if session.review_state == state and not said:
