@@ -8,6 +8,7 @@ shown here: they are often medical.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import uuid
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
@@ -115,7 +116,9 @@ async def _find(identifier: str) -> tuple[Account | None, Record | None]:
         account = await Account.filter(email=email).first() if email else None
         record = await Record.filter(owner_id=account.id).first() if account else None
         return account, record
-    digits = raw.replace(" ", "")
+    # As sign-in reads a number (backend/resolvers/login.py): spaces, dots and dashes, typed or
+    # pasted (a non-breaking space, a tab), apart; 11 characters are an RPPS number.
+    digits = re.sub(r"[\s.-]", "", raw)
     if len(digits) == 11:
         try:
             rpps = normalize_rpps(digits)
