@@ -10,7 +10,9 @@ HOSPITAL_STAYS → Encounter; MEDICAL_HISTORY → Condition; ALLERGIES → Aller
 VACCINATIONS → Immunization; DOCUMENTS → DocumentReference (file as base64 data);
 EMERGENCY entries → Basic.
 Every entry resource is tagged `urn:dmp:section|<SECTION>` and identified by
-`urn:dmp:entry|<id>`; masked entries carry the security label R (restricted).
+`urn:dmp:entry|<id>`; masked entries carry the security label R (restricted). The entry's own
+code is the first coding of the resource's main concept, in its section's system (CIP13 or
+ATC, LPP, CCAM, LOINC, ICD-10), or `urn:dmp:code` in the sections whose code is free text.
 The emergency profile gives the Patient's contacts, a blood-group Observation and an
 advance-directives DocumentReference, tagged `urn:dmp:section|EMERGENCY_PROFILE`.
 The sharing summary is not clinical content; it is in the JSON export only.
@@ -27,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 from fhir.resources.R4B.bundle import Bundle
 
 from backend import clock
+from backend.domain.codes import CHECKS, SECTION_CODES
 from backend.domain.enums import EntrySource, Section
 from backend.models import Entry
 
@@ -45,6 +48,8 @@ CCAM = "https://smt.esante.gouv.fr/terminologie-ccam"
 LOINC = "http://loinc.org"
 ICD10 = "http://hl7.org/fhir/sid/icd-10"
 DICOM = "http://dicom.nema.org/resources/ontology/DCM"
+LOCAL_CODE = "urn:dmp:code"  # an entry's code in a section without a coding system (free text)
+SYSTEMS = {"cip13": CIP13, "atc": ATC, "lpp": LPP, "ccam": CCAM, "loinc": LOINC, "icd10": ICD10}
 
 Json = dict[str, Any]
 
@@ -54,9 +59,29 @@ def _str(details: Json, key: str) -> str | None:
     return str(value) if value not in (None, "") else None
 
 
-def _codeable(text: str, *codings: tuple[str, str | None]) -> Json:
-    coding = [{"system": system, "code": code} for system, code in codings if code]
+def _codeable(text: str, *codings: tuple[str, str | None] | Json | None) -> Json:
+    """A CodeableConcept: its codings in order, each (system, code) once."""
+    coding: list[Json] = []
+    for one in codings:
+        if isinstance(one, tuple):
+            one = {"system": one[0], "code": one[1]} if one[1] else None
+        if one and not any(c["system"] == one["system"] and c.get("code") == one.get("code") for c in coding):
+            coding.append(one)
     return {"text": text, **({"coding": coding} if coding else {})}
+
+
+def _own_code(entry: Entry) -> Json | None:
+    """The entry's own code as a Coding, in the system its section's codes are checked against;
+    a free-text code (or one no system recognises) under `urn:dmp:code`."""
+    code = entry.code or ""
+    if not code.strip():
+        return None
+    for system in SECTION_CODES.get(Section(entry.section), ()):
+        if CHECKS[system][0](code):
+            return {"system": SYSTEMS[system], "code": code}
+    # A FHIR code holds no leading, trailing or doubled whitespace: the text as typed is the display.
+    token = " ".join(code.split())
+    return {"system": LOCAL_CODE, "code": token, **({"display": code} if token != code else {})}
 
 
 def _who(entry: Entry) -> Json | None:
@@ -80,8 +105,11 @@ def _attachment(a: Attachment, creation: str | None = None) -> Json:
 
 
 def _medication(entry: Entry, d: Json, subject: Json, _: Attachment | None) -> Json:
-    medication = _codeable(entry.title, (CIP13, _str(d, "cip13")), (ATC, _str(d, "atc")))
+    medication = _codeable(
+        entry.title, _own_code(entry), (CIP13, _str(d, "cip13")), (ATC, _str(d, "atc"))
+    )
     dose = _str(d, "dose")
+    prescriber = f"Prescripteur : {d['prescriber']}" if _str(d, "prescriber") else None
     if entry.source == EntrySource.INSURER:
         quantity = d.get("quantity")
         return {
@@ -92,7 +120,7 @@ def _medication(entry: Entry, d: Json, subject: Json, _: Attachment | None) -> J
             "whenHandedOver": entry.care_date.isoformat(),
             "quantity": {"value": quantity} if isinstance(quantity, int) else None,
             "dosageInstruction": [{"text": dose}] if dose else None,
-            "note": _notes(f"Prescripteur : {d['prescriber']}" if d.get("prescriber") else None),
+            "note": _notes(prescriber),
         }
     return {
         "resourceType": "MedicationStatement",
@@ -102,7 +130,14 @@ def _medication(entry: Entry, d: Json, subject: Json, _: Attachment | None) -> J
         "effectiveDateTime": entry.care_date.isoformat(),
         "informationSource": _who(entry),
         "dosage": [{"text": dose}] if dose else None,
+        # A statement has no quantity of its own.
+        "note": _notes(prescriber, _quantity(d)),
     }
+
+
+def _quantity(d: Json) -> str | None:
+    quantity = d.get("quantity")
+    return f"Quantité : {quantity}" if quantity is not None and quantity != "" else None
 
 
 def _device(entry: Entry, d: Json, subject: Json, _: Attachment | None) -> Json:
@@ -112,12 +147,12 @@ def _device(entry: Entry, d: Json, subject: Json, _: Attachment | None) -> Json:
         "contained": [{
             "resourceType": "Device",
             "id": "device",
-            "type": _codeable(entry.title, (LPP, _str(d, "lppCode"))),
+            "type": _codeable(entry.title, _own_code(entry), (LPP, _str(d, "lppCode"))),
         }],
         "subject": subject,
         "device": {"reference": "#device"},
         "timingDateTime": entry.care_date.isoformat(),
-        "note": _notes(f"Quantité : {d['quantity']}" if d.get("quantity") else None),
+        "note": _notes(_quantity(d)),
     }
 
 
@@ -126,7 +161,7 @@ def _procedure(entry: Entry, d: Json, subject: Json, _: Attachment | None) -> Js
     return {
         "resourceType": "Procedure",
         "status": "completed",
-        "code": _codeable(entry.title, (CCAM, _str(d, "ccamCode"))),
+        "code": _codeable(entry.title, _own_code(entry), (CCAM, _str(d, "ccamCode"))),
         "subject": subject,
         "performedDateTime": entry.care_date.isoformat(),
         "recorder": _who(entry),
@@ -145,7 +180,7 @@ def _imaging(entry: Entry, d: Json, subject: Json, _: Attachment | None) -> Json
         "modality": [{"system": DICOM, "code": modality}]
         if modality and re.fullmatch(r"[A-Z]{2,3}", modality)
         else None,
-        "procedureCode": [_codeable(entry.title, (CCAM, _str(d, "ccamCode")))],
+        "procedureCode": [_codeable(entry.title, _own_code(entry), (CCAM, _str(d, "ccamCode")))],
         "description": entry.title[:300],
         "note": _notes(
             f"Localisation : {body_site}" if body_site else None,
@@ -156,7 +191,7 @@ def _imaging(entry: Entry, d: Json, subject: Json, _: Attachment | None) -> Json
 
 
 def _lab(entry: Entry, d: Json, subject: Json, file: Attachment | None) -> Json:
-    code = _codeable(_str(d, "analyte") or entry.title, (LOINC, _str(d, "loinc")))
+    code = _codeable(_str(d, "analyte") or entry.title, _own_code(entry), (LOINC, _str(d, "loinc")))
     if file is not None:
         return {
             "resourceType": "DiagnosticReport",
@@ -210,7 +245,7 @@ def _stay(entry: Entry, d: Json, subject: Json, _: Attachment | None) -> Json:
         "subject": subject,
         "period": {"start": start, **({"end": end} if end else {})},
         # The stay's diagnosis, an ICD-10 code (the entry's own code in this section).
-        "reasonCode": [_codeable(entry.title, (ICD10, entry.code))] if entry.code else None,
+        "reasonCode": [_codeable(entry.title, _own_code(entry))] if entry.code else None,
         "serviceProvider": {"display": facility} if facility else None,
     }
 
@@ -218,7 +253,7 @@ def _stay(entry: Entry, d: Json, subject: Json, _: Attachment | None) -> Json:
 def _history(entry: Entry, d: Json, subject: Json, _: Attachment | None) -> Json:
     return {
         "resourceType": "Condition",
-        "code": _codeable(_str(d, "condition") or entry.title, (ICD10, _str(d, "icd10"))),
+        "code": _codeable(_str(d, "condition") or entry.title, _own_code(entry), (ICD10, _str(d, "icd10"))),
         "subject": subject,
         "recordedDate": entry.care_date.isoformat(),
         "recorder": _who(entry),
@@ -235,7 +270,7 @@ def _allergy(entry: Entry, d: Json, subject: Json, _: Attachment | None) -> Json
         "clinicalStatus": {"coding": [{
             "system": "http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical", "code": "active",
         }]},
-        "code": {"text": _str(d, "substance") or entry.title},
+        "code": _codeable(_str(d, "substance") or entry.title, _own_code(entry)),
         "patient": subject,
         "recordedDate": entry.care_date.isoformat(),
         "recorder": _who(entry),
@@ -252,7 +287,7 @@ def _vaccination(entry: Entry, d: Json, subject: Json, _: Attachment | None) -> 
     return {
         "resourceType": "Immunization",
         "status": "completed",
-        "vaccineCode": {"text": _str(d, "vaccine") or entry.title},
+        "vaccineCode": _codeable(_str(d, "vaccine") or entry.title, _own_code(entry)),
         "patient": subject,
         "occurrenceDateTime": entry.care_date.isoformat(),
         "lotNumber": _str(d, "lot"),
@@ -269,7 +304,7 @@ def _document(entry: Entry, d: Json, subject: Json, file: Attachment | None) -> 
     return {
         "resourceType": "DocumentReference",
         "status": "superseded" if entry.superseded else "current",
-        "type": {"text": _str(d, "documentType") or entry.title},
+        "type": _codeable(_str(d, "documentType") or entry.title, _own_code(entry)),
         "subject": subject,
         "date": entry.created_at.isoformat(),  # when the reference was made (an instant)
         "author": [_who(entry)] if entry.author_name else None,
@@ -283,7 +318,7 @@ def _document(entry: Entry, d: Json, subject: Json, file: Attachment | None) -> 
 def _emergency(entry: Entry, d: Json, subject: Json, _: Attachment | None) -> Json:
     return {
         "resourceType": "Basic",
-        "code": {"text": entry.title},
+        "code": _codeable(entry.title, _own_code(entry)),
         "subject": subject,
         "created": entry.care_date.isoformat(),
     }
