@@ -142,6 +142,13 @@ def cmd_revoke_token(args: argparse.Namespace) -> None:
     try:
         token_id = uuid.UUID(args.id)
     except ValueError:
+        if args.id.strip().startswith("dmp_"):
+            # The token itself, pasted by mistake: not repeated on stderr (often kept in a log),
+            # only the prefix list-tokens shows beside its id.
+            raise CommandError(
+                f"this is a token, not its id: run list-tokens and give the id shown beside the prefix "
+                f"{args.id.strip()[:12]}"
+            ) from None
         raise CommandError(f"invalid token id {args.id!r}") from None
 
     async def work() -> int:

@@ -1,0 +1,24 @@
+"""`dmp revoke-token` given the token instead of its id (DESIGN §7: the token is shown once)."""
+
+from __future__ import annotations
+
+from backend import accounts
+from backend.models import ApiToken
+from tests.server import run_dmp
+
+
+async def test_revoke_token_given_the_token_itself_does_not_repeat_it() -> None:
+    """The secret, pasted where the id goes, was quoted back on stderr, which scripts and
+    schedulers keep in their logs; the message now shows only the prefix list-tokens shows."""
+    row, token = await accounts.create_token("cnam", ["insurer:import"], organization="CNAM")
+    result = run_dmp("revoke-token", token)
+    assert result.returncode == 1
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("dmp: "), result.stderr
+    assert token not in result.stderr + result.stdout
+    assert token[12:20] not in result.stderr
+    assert row.prefix in lines[0] and "list-tokens" in lines[0]
+    assert (await ApiToken.get(id=row.id)).revoked_at is None
+    listing = run_dmp("list-tokens")
+    assert str(row.id) in listing.stdout and row.prefix in listing.stdout
+    assert token not in listing.stdout
