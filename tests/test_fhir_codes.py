@@ -4,6 +4,7 @@ and the details a resource has no field for."""
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -97,3 +98,24 @@ async def test_a_prescribed_medicine_keeps_its_prescriber_and_quantity(client: h
     notes = [n.text for n in resources[str(statement.id)].note or []]
     assert notes == ["Prescripteur : Dr Martin", "Quantité : 3"]
     assert [n.text for n in resources[str(device.id)].note or []] == ["Quantité : 0"]
+
+
+async def test_a_lab_value_is_not_rounded_to_a_float(client: httpx.AsyncClient) -> None:
+    """A numeric result becomes a Quantity with the number written, not its nearest float.
+    (fhir.resources writes a decimal with a fraction as a float: "5.40" is 5.4 in the Bundle,
+    its text as written stays in the JSON export.)"""
+    owner, record = await factories.patient()
+    values = ["5.4", "9007199254740993", "12345678901234567891"]
+    ids = [
+        str((await factories.entry(record, Section.LAB_RESULTS, title="Dosage", value=v, unit="UI/L")).id)
+        for v in values
+    ]
+    content = (await Caller(client, session=await session_for(owner)).gql(EXPORT)).ok()[
+        "exportMyRecord"]["content"]
+    # Read as written: a JSON number parsed to a float would hide the difference.
+    by_id = {
+        item["resource"]["id"]: item["resource"]
+        for item in json.loads(content, parse_float=Decimal, parse_int=Decimal)["entry"]
+    }
+    assert [by_id[i]["valueQuantity"]["value"] for i in ids] == [Decimal(v) for v in values]
+    assert all(by_id[i]["valueQuantity"]["unit"] == "UI/L" for i in ids)

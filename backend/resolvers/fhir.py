@@ -24,6 +24,7 @@ import base64
 import re
 import uuid
 from collections.abc import Callable
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from fhir.resources.R4B.bundle import Bundle
@@ -223,7 +224,8 @@ def _lab(entry: Entry, d: Json, subject: Json, file: Attachment | None) -> Json:
         )] if isinstance(abnormal, bool) else None,
     }
     if value and unit and re.fullmatch(r"-?\d+(\.\d+)?", value):
-        observation["valueQuantity"] = {"value": float(value), "unit": unit}
+        # The number as written: a float would round what has more than 15 digits.
+        observation["valueQuantity"] = {"value": Decimal(value), "unit": unit}
     elif value:
         observation["valueString"] = f"{value} {unit}" if unit else value
     return observation
