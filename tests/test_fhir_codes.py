@@ -119,3 +119,31 @@ async def test_a_lab_value_is_not_rounded_to_a_float(client: httpx.AsyncClient) 
     }
     assert [by_id[i]["valueQuantity"]["value"] for i in ids] == [Decimal(v) for v in values]
     assert all(by_id[i]["valueQuantity"]["unit"] == "UI/L" for i in ids)
+
+
+async def test_each_resource_says_where_its_entry_came_from(client: httpx.AsyncClient) -> None:
+    """The source of every entry, an import's external id with its organization, and the
+    author in the resources that have a field for one."""
+    owner, record = await factories.patient()
+    insurer = Caller(client, token=await insurer_token())
+    (await insurer.gql(IMPORT, {"items": [medication_item(record.ins, 7, externalId="DISP-7")]})).ok()
+    (dispensed,) = await Entry.filter(record_id=record.id, section=Section.MEDICATIONS)
+    doctor, _ = await factories.practitioner()
+    device = await factories.entry(record, Section.MEDICAL_DEVICES, title="Capteur", author=doctor)
+    note = await factories.entry(record, Section.EMERGENCY, title="Pacemaker", author=doctor)
+    caller = Caller(client, session=await session_for(owner))
+    resources = await _bundle(caller)
+
+    def source(resource: Any) -> list[str]:
+        return [t.code for t in resource.meta.tag if t.system == "urn:dmp:source"]
+
+    assert source(resources[str(dispensed.id)]) == ["INSURER"]
+    assert source(resources[str(device.id)]) == ["PRACTITIONER"]
+    identifiers = {(i.system, i.value): i for i in resources[str(dispensed.id)].identifier}
+    external = identifiers[("urn:dmp:external-id", "DISP-7")]
+    assert external.assigner.display == "Assurance Maladie"
+    assert [p.actor.display for p in resources[str(dispensed.id)].performer] == ["Assurance Maladie"]
+    assert resources[str(device.id)].source.display == doctor.display_name
+    assert resources[str(note.id)].author.display == doctor.display_name
+    # Entries the patient or a practitioner added have no external id.
+    assert [i.system for i in resources[str(device.id)].identifier] == ["urn:dmp:entry"]

@@ -10,7 +10,9 @@ HOSPITAL_STAYS → Encounter; MEDICAL_HISTORY → Condition; ALLERGIES → Aller
 VACCINATIONS → Immunization; DOCUMENTS → DocumentReference (file as base64 data);
 EMERGENCY entries → Basic.
 Every entry resource is tagged `urn:dmp:section|<SECTION>` and identified by
-`urn:dmp:entry|<id>`; masked entries carry the security label R (restricted). The entry's own
+`urn:dmp:entry|<id>`, tagged with its source (`urn:dmp:source|INSURER`, `PRACTITIONER` or
+`PATIENT`); an imported entry also carries its external id (`urn:dmp:external-id`, assigned
+by its organization); masked entries carry the security label R (restricted). The entry's own
 code is the first coding of the resource's main concept, in its section's system (CIP13 or
 ATC, LPP, CCAM, LOINC, ICD-10), or `urn:dmp:code` in the sections whose code is free text.
 The emergency profile gives the Patient's contacts, a blood-group Observation and an
@@ -41,6 +43,8 @@ SECTION_TAG = "urn:dmp:section"
 STATE_TAG = "urn:dmp:state"  # "superseded": an entry replaced by a correction
 UNREADABLE_EXTENSION = "urn:dmp:unreadable"  # an attachment whose stored file could not be opened
 ENTRY_SYSTEM = "urn:dmp:entry"
+SOURCE_TAG = "urn:dmp:source"  # INSURER, PRACTITIONER or PATIENT
+EXTERNAL_ID_SYSTEM = "urn:dmp:external-id"  # an imported entry's id at its organization
 INS_SYSTEM = "urn:oid:1.2.250.1.213.1.4.8"  # INS-NIR
 CIP13 = "https://smt.esante.gouv.fr/terminologie-cip_13"
 ATC = "http://www.whocc.no/atc"
@@ -118,6 +122,7 @@ def _medication(entry: Entry, d: Json, subject: Json, _: Attachment | None) -> J
             "status": "completed",
             "medicationCodeableConcept": medication,
             "subject": subject,
+            "performer": [{"actor": _who(entry)}] if entry.author_name else None,
             "whenHandedOver": entry.care_date.isoformat(),
             "quantity": {"value": quantity} if isinstance(quantity, int) else None,
             "dosageInstruction": [{"text": dose}] if dose else None,
@@ -151,6 +156,7 @@ def _device(entry: Entry, d: Json, subject: Json, _: Attachment | None) -> Json:
             "type": _codeable(entry.title, _own_code(entry), (LPP, _str(d, "lppCode"))),
         }],
         "subject": subject,
+        "source": _who(entry),
         "device": {"reference": "#device"},
         "timingDateTime": entry.care_date.isoformat(),
         "note": _notes(_quantity(d)),
@@ -201,6 +207,7 @@ def _lab(entry: Entry, d: Json, subject: Json, file: Attachment | None) -> Json:
             "code": code,
             "subject": subject,
             "effectiveDateTime": entry.care_date.isoformat(),
+            "performer": [_who(entry)] if entry.author_name else None,
             "conclusion": _str(d, "description"),
             "presentedForm": [_attachment(file, entry.care_date.isoformat())],
         }
@@ -323,6 +330,7 @@ def _emergency(entry: Entry, d: Json, subject: Json, _: Attachment | None) -> Js
         "code": _codeable(entry.title, _own_code(entry)),
         "subject": subject,
         "created": entry.care_date.isoformat(),
+        "author": _who(entry),
     }
 
 
@@ -352,6 +360,8 @@ def _without_none(value: Any) -> Any:
 def _meta(section: str, entry: Entry | None = None) -> Json:
     tags = [{"system": SECTION_TAG, "code": section}]
     meta: Json = {"tag": tags}
+    if entry is not None:
+        tags.append({"system": SOURCE_TAG, "code": str(entry.source)})
     if entry is not None and entry.supersedes_id:  # type: ignore[attr-defined]
         tags.append({"system": "urn:dmp:supersedes", "code": str(entry.supersedes_id)})  # type: ignore[attr-defined]
     if entry is not None and entry.superseded:  # corrected since: kept as history, not current
@@ -371,6 +381,11 @@ def entry_resource(entry: Entry, subject: Json, file: Attachment | None) -> Json
     resource["id"] = str(entry.id)
     resource["meta"] = _meta(section.value, entry)
     resource["identifier"] = [{"system": ENTRY_SYSTEM, "value": str(entry.id)}]
+    if entry.external_id:
+        resource["identifier"].append({
+            "system": EXTERNAL_ID_SYSTEM, "value": entry.external_id,
+            "assigner": {"display": entry.organization} if entry.organization else None,
+        })
     return resource
 
 
