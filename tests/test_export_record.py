@@ -7,6 +7,7 @@ import base64
 import json
 import logging
 from collections import Counter
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -242,10 +243,13 @@ async def test_owner_exports_during_the_deletion_grace_period(client: httpx.Asyn
     their access)."""
     owner, record = await factories.patient()
     await factories.entry(record, Section.VACCINATIONS, title="ROR")
-    await Record.filter(id=record.id).update(status=RecordStatus.DELETED, deletion_requested_at=clock.now())
+    requested = clock.now()
+    await Record.filter(id=record.id).update(status=RecordStatus.DELETED, deletion_requested_at=requested)
     caller = Caller(client, session=await session_for(owner))
     data = json.loads((await export(caller, "JSON"))["content"])
     assert data["identity"]["status"] == "DELETED"
+    # When it was asked for: the copy says how long the record was to stay.
+    assert datetime.fromisoformat(data["identity"]["deletionRequestedAt"]) == requested
     assert [e["title"] for e in data["sections"]["VACCINATIONS"]] == ["ROR"]
     actions = await AccessEvent.filter(record_id=record.id).values_list("action", flat=True)
     assert actions == [AccessAction.RECORD_EXPORTED.value]

@@ -197,6 +197,9 @@ def as_json(snapshot: Snapshot) -> dict[str, Any]:
             "createdAt": record.created_at.isoformat(),
             "activatedAt": record.activated_at.isoformat() if record.activated_at else None,
             "closedAt": record.closed_at.isoformat() if record.closed_at else None,
+            "deletionRequestedAt": record.deletion_requested_at.isoformat()
+            if record.deletion_requested_at
+            else None,
         },
         "sections": sections,
         "emergencyProfile": emergency_json(record),
