@@ -95,3 +95,20 @@ async def test_a_token_name_or_organization_list_tokens_could_not_print_is_refus
                        "--organization", " Mutuelle Générale d'Île-de-France ")
     assert accepted.returncode == 0, accepted.stderr
     assert (await ApiToken.get()).organization == "Mutuelle Générale d'Île-de-France"
+
+
+def test_a_missing_option_or_a_word_for_a_number_is_one_line_with_status_2() -> None:
+    """argparse printed its whole usage block (six lines for create-account) before its error."""
+    cases = (
+        (("create-account", "--role", "support"), "--email, --password, --first-name, --last-name"),
+        (("create-token", "--name", "x", "--scope", "practitioner", "--expires-days", "soon"),
+         "--expires-days"),
+        (("revoke-token",), "id"),
+        (("audit",), "audit_command"),
+        (("nosuch",), "invalid choice"),
+    )
+    for args, said in cases:
+        result = run_dmp(*args)
+        assert result.returncode == 2, args
+        line = _one_line_error(result.stderr)
+        assert said in line and "--help)" in line, line
