@@ -205,7 +205,11 @@ async def sweep_orphan_files(now: datetime) -> int:
     removed = 0
     candidates: dict[uuid.UUID, Path] = {}
     for path, file_id in storage.files_on_disk():
-        if path.stat().st_mtime > cutoff:
+        try:
+            written = path.stat().st_mtime
+        except FileNotFoundError:  # renamed by an upload in flight, or removed, since it was listed
+            continue
+        if written > cutoff:
             continue
         if file_id is None:
             path.unlink(missing_ok=True)

@@ -4,6 +4,9 @@ never a record the patient took back while the run was going, and two runs at on
 from __future__ import annotations
 
 import datetime as dt
+import os
+import uuid
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -116,3 +119,21 @@ async def test_two_purges_at_once_purge_each_record_once(monkeypatch: pytest.Mon
     assert report.deleted == 0 and report.record_ids == []
     assert not await Record.filter(id__in=[r.id for r in due]).exists()
     assert await PurgedRecord.filter(record_id__in=[r.id for r in due]).count() == 2
+
+
+async def test_the_sweep_goes_on_when_a_file_goes_while_it_looks(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """An upload in flight renames its temporary file, a deletion removes its file: one listed a
+    moment before is gone when the sweep looks at its age, and the sweep goes on with the others."""
+    from backend.files import storage
+    from backend.purge import sweep_orphan_files
+
+    orphan = tmp_path / str(uuid.uuid4())
+    orphan.write_bytes(b"enc")
+    old = (clock.now() - dt.timedelta(days=2)).timestamp()
+    os.utime(orphan, (old, old))
+    listed = [(tmp_path / f".{uuid.uuid4()}.0123456789abcdef.tmp", None), (orphan, uuid.UUID(orphan.name))]
+    monkeypatch.setattr(storage, "files_on_disk", lambda: iter(listed))
+    assert await sweep_orphan_files(clock.now()) == 1
+    assert not orphan.exists()
