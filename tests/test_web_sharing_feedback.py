@@ -1,7 +1,8 @@
 """Sharing (/partage) at a phone's width, in a real Chromium: what a button does shows where it
 was pressed. Saving the emergency or e-mail preferences, at the bottom of a long screen, says
 « Enregistré. » beside that form (not at the top, out of sight); cancelling the choice of
-sections gives the keyboard back to the button that opened it, not to the page body."""
+sections gives the keyboard back to the button that opened it, not to the page body; what a
+search found, or that it found nobody, is said to a screen reader too."""
 
 from __future__ import annotations
 
@@ -65,3 +66,27 @@ async def test_cancelling_the_choice_of_sections_gives_the_focus_back(
     await expect(page.get_by_role("button", name="Annuler", exact=True)).to_have_count(0)
     await expect(edit).to_be_focused()
     await tab.check("picker-cancelled")
+
+
+async def test_a_search_says_what_it_found_to_a_screen_reader(server: Server, browser: Browser) -> None:
+    email = "recherche.entendue@example.test"
+    await factories.patient(email=email)
+    nurse, _ = await factories.practitioner(Profession.INFIRMIER)
+    tab = await patient_signed_in(browser, server, "sharing-search-heard", email)
+    page = tab.page
+    await page.get_by_role("link", name="Partage").click()
+    search = page.get_by_label("Rechercher un professionnel")
+    button = page.get_by_role("button", name="Rechercher", exact=True)
+
+    await search.fill("Zzyzxwvutsr")
+    await button.click()
+    none = page.get_by_role("status").filter(has_text="Aucun professionnel ne correspond.")
+    await expect(none).to_be_visible()
+
+    await search.fill(nurse.last_name)
+    await button.click()
+    results = page.get_by_role("list", name="Résultats de la recherche")
+    await expect(results.get_by_role("listitem")).to_have_count(1)
+    await expect(page.get_by_role("status").filter(has_text="Professionnels trouvés : 1")).to_have_count(1)
+    await expect(none).to_have_count(0)
+    await tab.check("search-heard")

@@ -246,6 +246,7 @@ export default {
   "sharing.find": "Search",
   "sharing.results": "Search results",
   "sharing.noneFound": "No professional matches.",
+  "sharing.foundCount": "Professionals found: {n}",
   "sharing.shareWith": "Share with",
   "sharing.share": "Share these sections",
   "sharing.chooseSections": "Sections {who} may see",

@@ -246,6 +246,7 @@ export default {
   "sharing.find": "Rechercher",
   "sharing.results": "Résultats de la recherche",
   "sharing.noneFound": "Aucun professionnel ne correspond.",
+  "sharing.foundCount": "Professionnels trouvés : {n}",
   "sharing.shareWith": "Partager avec",
   "sharing.share": "Partager ces rubriques",
   "sharing.chooseSections": "Rubriques visibles par {who}",

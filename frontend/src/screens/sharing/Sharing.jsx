@@ -168,7 +168,17 @@ export function Sharing() {
         )}
         <button type="submit">{t('sharing.find')}</button>
       </form>
-      {found && found.length === 0 && <Empty>{t('sharing.noneFound')}</Empty>}
+      {/* What the search found is said (a screen reader hears it), not only shown below. */}
+      {found && found.length === 0 && (
+        <p class="empty" role="status">
+          {t('sharing.noneFound')}
+        </p>
+      )}
+      {found && found.length > 0 && (
+        <p class="visually-hidden" role="status">
+          {t('sharing.foundCount', { n: found.length })}
+        </p>
+      )}
       {found && found.length > 0 && (
         <ul class="cards" aria-label={t('sharing.results')}>
           {found.map((p) => (
