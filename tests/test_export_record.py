@@ -7,7 +7,7 @@ import base64
 import json
 import logging
 from collections import Counter
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -338,3 +338,13 @@ async def test_exports_asked_at_once_are_built_one_at_a_time(
     answers = await asyncio.gather(*(export(caller, "JSON") for caller in callers))
     assert all(json.loads(a["content"])["sections"]["VACCINATIONS"] for a in answers)
     assert most == 1
+
+
+async def test_the_file_is_named_after_the_day_in_france(client: httpx.AsyncClient) -> None:
+    """At half past midnight in Paris it is still the day before in UTC: the file bears the
+    patient's day, as every date the service gives when none was typed."""
+    owner, _ = await factories.patient()
+    clock.shift(datetime(2026, 12, 7, 23, 30, tzinfo=UTC) - clock.now())  # 00:30 on the 8th in Paris
+    caller = Caller(client, session=await session_for(owner))
+    assert (await export(caller, "JSON"))["fileName"] == "dmp-export-2026-12-08.json"
+    assert (await export(caller, "FHIR"))["fileName"] == "dmp-export-2026-12-08.fhir.json"

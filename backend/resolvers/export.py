@@ -93,7 +93,7 @@ async def export_my_record(ctx: Context, fmt: ExportFormat) -> ExportFile:
     # period, though the record is no longer read there; a PENDING record has no owner yet.
     if record.status not in (RecordStatus.ACTIVE, RecordStatus.CLOSED, RecordStatus.DELETED):
         raise NotFound("You have no record to export")
-    day = clock.now().date().isoformat()
+    day = clock.service_today().isoformat()  # the day in France, as the patient sees it
     async with _one_at_a_time():
         snapshot = await load_snapshot(record)
         if fmt == ExportFormat.FHIR:
