@@ -366,6 +366,15 @@ class _Parser(argparse.ArgumentParser):
     a missing option or a word where a number goes printed the whole usage block first."""
 
     def error(self, message: str) -> NoReturn:
+        stray = "unrecognized arguments: "
+        if message.startswith(stray):
+            # `--password two words` unquoted left « words » over: the options named, no value
+            # repeated (a password's end, a token) on stderr, which schedulers keep in their logs.
+            words = message[len(stray):].split()
+            options = [w.split("=", 1)[0] for w in words if w.startswith("-")]
+            values = len(words) - len(options)
+            left = [f"{values} value(s) no option takes, not shown: quote a value with spaces"][:values]
+            message = "unrecognized arguments: " + ", ".join(options + left)
         self.exit(2, f"dmp: {' '.join(message.split())} (see {self.prog} --help)\n")
 
 

@@ -112,3 +112,15 @@ def test_a_missing_option_or_a_word_for_a_number_is_one_line_with_status_2() -> 
         assert result.returncode == 2, args
         line = _one_line_error(result.stderr)
         assert said in line and "--help)" in line, line
+
+
+async def test_a_password_typed_without_quotes_is_not_repeated_on_stderr() -> None:
+    """`--password my pass phrase` left « pass phrase » over, and argparse quoted it back."""
+    result = run_dmp("create-account", "--role", "support", "--email", "s@test.dmp", "--password", "horse",
+                     "battery", "staple", "--first-name", "S", "--last-name", "T", "--pasword=correct")
+    assert result.returncode == 2
+    line = _one_line_error(result.stderr)
+    for secret in ("battery", "staple", "correct"):
+        assert secret not in line
+    assert "--pasword" in line and "2 value(s)" in line and "quote" in line
+    assert await Account.all().count() == 0
