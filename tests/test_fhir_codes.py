@@ -15,6 +15,7 @@ from backend.models import Entry
 from tests import factories
 from tests.care_items import IMPORT, cip13, insurer_token, medication_item
 from tests.conftest import Caller, session_for
+from tests.document_samples import png, upload
 
 EXPORT = "mutation { exportMyRecord(format: FHIR) { content } }"
 
@@ -147,3 +148,17 @@ async def test_each_resource_says_where_its_entry_came_from(client: httpx.AsyncC
     assert resources[str(note.id)].author.display == doctor.display_name
     # Entries the patient or a practitioner added have no external id.
     assert [i.system for i in resources[str(device.id)].identifier] == ["urn:dmp:entry"]
+
+
+async def test_a_lab_report_keeps_its_document_type_and_description(client: httpx.AsyncClient) -> None:
+    owner, record = await factories.patient()
+    caller = Caller(client, session=await session_for(owner))
+    (await upload(caller, png("bilan"), "bilan.png", "image/png", title="Bilan de mars",
+                  section="LAB_RESULTS", documentType="Bilan sanguin", description="À jeun")).ok()
+    (entry,) = await Entry.filter(record_id=record.id)
+    report = (await _bundle(caller))[str(entry.id)]
+    assert report.get_resource_type() == "DiagnosticReport"
+    assert report.code.text == "Bilan de mars"
+    assert [c.text for c in report.category] == ["Laboratory", "Bilan sanguin"]
+    assert report.conclusion == "À jeun"
+    assert (report.presentedForm[0].title, report.presentedForm[0].contentType) == ("bilan.png", "image/png")

@@ -203,7 +203,11 @@ def _lab(entry: Entry, d: Json, subject: Json, file: Attachment | None) -> Json:
         return {
             "resourceType": "DiagnosticReport",
             "status": "final",
-            "category": [_codeable("Laboratory", ("http://terminology.hl7.org/CodeSystem/v2-0074", "LAB"))],
+            "category": [
+                _codeable("Laboratory", ("http://terminology.hl7.org/CodeSystem/v2-0074", "LAB")),
+                # The kind of document the patient or practitioner said it is (a report has no type).
+                *([{"text": kind}] if (kind := _str(d, "documentType")) else []),
+            ],
             "code": code,
             "subject": subject,
             "effectiveDateTime": entry.care_date.isoformat(),
