@@ -1,5 +1,6 @@
-"""The access history's "More" (/historique) in a real Chromium: the button goes once the last page
-is shown, and the keyboard's focus goes to the count of events rather than to the page body."""
+"""The access history (/historique) in a real Chromium: "More" goes once the last page is shown,
+and the keyboard's focus goes to the count of events rather than to the page body; filters that
+find nothing say so to a screen reader, as the count does otherwise."""
 
 from __future__ import annotations
 
@@ -44,3 +45,20 @@ async def test_the_last_more_of_the_history_leaves_the_focus_on_its_count(
     await expect(count).to_be_focused()
     await tab.check("history-more-last")
     await tab.context.close()
+
+
+async def test_a_filter_that_finds_nothing_is_heard(server: Server, browser: Browser) -> None:
+    email = "historique.vide@example.test"
+    patient, _ = await factories.patient(email=email)
+    cookies = {config.settings().session_cookie: await session_for(patient)}
+    saved = await server.gql(UPDATE, {"input": {"advanceDirectives": "aucune", "emergencyContacts": []}},
+                             cookies=cookies)
+    assert not saved.get("errors"), saved
+    tab = await patient_signed_in(browser, server, "history-filter-empty", email)
+    page = tab.page
+    await page.get_by_role("link", name="Historique des accès").click()
+    await expect(page.get_by_role("status").filter(has_text="événement(s)")).to_be_visible()
+    await page.get_by_label("Type d'événement").select_option(label="Dossier exporté")
+    nothing = page.get_by_role("status").filter(has_text="Aucun événement pour ces critères.")
+    await expect(nothing).to_be_visible()
+    await tab.check("filter-empty")

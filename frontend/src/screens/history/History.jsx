@@ -2,7 +2,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { language, locale, t } from '../../i18n/index.js';
 import { runQuery, useQuery } from '../../gql/hooks.js';
 import { Field, SelectField } from '../../components/Field.jsx';
-import { Empty, ErrorBox, Loading } from '../../components/Status.jsx';
+import { ErrorBox, Loading } from '../../components/Status.jsx';
 import { formatDateTime } from '../../lib/dates.js';
 import { historyFilter, reasonKey, shownReason } from '../../lib/history.js';
 import { appendPage, nodes, PAGE_SIZE } from '../../lib/paging.js';
@@ -96,7 +96,10 @@ export function History() {
       ) : query.code ? (
         <ErrorBox result={query} />
       ) : nodes(connection).length === 0 ? (
-        <Empty>{t('history.empty')}</Empty>
+        // Said as the count is (the filters just changed): a screen reader hears it.
+        <p class="empty" role="status">
+          {t('history.empty')}
+        </p>
       ) : (
         <>
           <p role="status" ref={count} tabIndex={-1}>
