@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import datetime as dt
 import os
+import socket
 import sqlite3
 import sys
 import uuid
@@ -26,8 +27,18 @@ async def _with_db(work: Callable[[], Awaitable[Any]]) -> Any:
     await db.connect()
     try:
         return await work()
+    except OSError as exc:
+        raise _unreachable(exc) from None
     finally:
         await db.disconnect()
+
+
+def _unreachable(exc: OSError) -> Exception:
+    """Tortoise connects on the first statement: a database host that does not resolve or does
+    not answer said only « Name or service not known » or « Connect call failed (…) »."""
+    if exc.filename is None and (isinstance(exc, socket.gaierror) or db.unavailable(exc)):
+        return CommandError(f"the database in DMP_DATABASE_URL cannot be reached: {exc.strerror or exc}")
+    return exc
 
 
 async def _migrate() -> None:
@@ -41,6 +52,8 @@ async def _migrate() -> None:
 
     try:
         await migrate(config=db.tortoise_config(), progress=progress)
+    except OSError as exc:
+        raise _unreachable(exc) from None
     finally:
         await Tortoise.close_connections()
     print("database is up to date")

@@ -124,3 +124,15 @@ async def test_a_password_typed_without_quotes_is_not_repeated_on_stderr() -> No
         assert secret not in line
     assert "--pasword" in line and "2 value(s)" in line and "quote" in line
     assert await Account.all().count() == 0
+
+
+def test_a_database_host_that_does_not_resolve_or_answer_is_named_as_the_database() -> None:
+    """« dmp: Name or service not known » did not say which name: the database's, SMTP's?"""
+    for url, detail in (("postgres://dmp@nosuchhost.invalid/dmp", "Name or service not known"),
+                        ("postgres://dmp@127.0.0.1:1/dmp", "Connect call failed")):
+        for command in ("list-tokens", "migrate", "purge"):
+            result = run_dmp(command, DMP_DATABASE_URL=url)
+            assert result.returncode == 1, (command, url)
+            line = _one_line_error(result.stderr)
+            assert line.startswith("dmp: the database in DMP_DATABASE_URL cannot be reached: "), line
+            assert detail in line, line
