@@ -1,6 +1,7 @@
 """The sign-in's code step (/connexion) by keyboard, in a real Chromium: « Valider » is disabled
 while the code is checked, so a wrong code's refusal takes the focus (not the page body), and
-« Recommencer » brings the keyboard to the identifier, the first field of the first step."""
+« Recommencer » brings the keyboard to the identifier, the first field of the first step. A
+passkey not used (cancelled, or none on this device) is said where the keyboard then goes."""
 
 from __future__ import annotations
 
@@ -37,3 +38,17 @@ async def test_a_wrong_code_and_starting_again_keep_the_keyboard(server: Server,
     await expect(page.get_by_label("Identifiant")).to_be_focused()
     await expect(page.get_by_label("Identifiant")).to_have_value(email)
     await tab.check("started-again")
+
+
+async def test_a_passkey_that_was_not_used_says_so_and_keeps_the_keyboard(
+    server: Server, browser: Browser
+) -> None:
+    tab = await open_tab(browser, server, "login-passkey-unused", "mobile")
+    page = tab.page
+    await tab.authenticator()  # holds no passkey for this site: the browser refuses
+    await page.goto("/connexion")
+    await page.get_by_role("button", name="Se connecter avec une clé d'accès").click()
+    said = page.get_by_role("alert").filter(has_text="La clé d'accès n'a pas été utilisée.")
+    await expect(said).to_be_visible()
+    await expect(said).to_be_focused()
+    await tab.check("passkey-unused")

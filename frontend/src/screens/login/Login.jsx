@@ -5,6 +5,7 @@ import { ErrorBox, Notice } from '../../components/Status.jsx';
 import { runMutation } from '../../gql/hooks.js';
 import { loadDraft, saveDraft } from '../../lib/draft.js';
 import { passkeysSupported } from '../../lib/passkeys.js';
+import { useFocusOnAppear } from '../../lib/focus.js';
 import { Link } from '../../router.jsx';
 import { expired, signedIn } from '../../session.js';
 import { COMPLETE_LOGIN, START_LOGIN } from './documents.js';
@@ -55,9 +56,7 @@ export function Login() {
   };
 
   const failureBox = failure?.passkeyCancelled ? (
-    <div class="error" role="alert">
-      <p>{t('login.passkeyCancelled')}</p>
-    </div>
+    <PasskeyUnused again={failure} />
   ) : (
     // The form's own refusal: its button was disabled meanwhile, the keyboard goes to it.
     <ErrorBox result={failure} focus />
@@ -137,5 +136,16 @@ export function Login() {
         </li>
       </ul>
     </section>
+  );
+}
+
+// The passkey was not used (cancelled, or none on this device): its button was disabled while
+// the browser asked, so the keyboard goes to what is said, at each try (`again`).
+function PasskeyUnused({ again }) {
+  const box = useFocusOnAppear(true, again);
+  return (
+    <div class="error" role="alert" ref={box} tabIndex={-1}>
+      <p>{t('login.passkeyCancelled')}</p>
+    </div>
   );
 }
