@@ -1,7 +1,8 @@
 import { translate } from '../i18n/index.js';
 
-// The history filter as the API takes it: a period of days becomes [from 00:00, to+1 00:00) in local time;
-// `actorId` keeps one person's events only.
+// The history filter as the API takes it: a period of days becomes from 00:00 to the day's last
+// microsecond, in local time (the API's `to` is inclusive: the next day's midnight would take an
+// event of that instant into the day before); `actorId` keeps one person's events only.
 export function historyFilter({ from = '', to = '', action = '', mode = '', actorId = '' } = {}) {
   const filter = {};
   if (actorId) filter.actorId = actorId;
@@ -9,7 +10,7 @@ export function historyFilter({ from = '', to = '', action = '', mode = '', acto
   if (to) {
     const end = new Date(`${to}T00:00:00`);
     end.setDate(end.getDate() + 1);
-    filter.to = end.toISOString();
+    filter.to = new Date(end.getTime() - 1).toISOString().replace(/Z$/, '999Z');
   }
   if (action) filter.actions = [action];
   if (mode) filter.modes = [mode];
@@ -87,7 +88,21 @@ const REVIEWED = /^(?<state>ACKNOWLEDGED|REPORTED)(?:: (?<comment>[\s\S]*))?$/u;
 
 // An event's reason as shown in `lang`: a practitioner's stated reason as written; a reason of
 // the service's own in the page's language; any other text as stored.
+// Text as it shows, for a history written before the service stored it so: without control or
+// format characters (a direction override such as U+202E would show a practitioner's words, or
+// a name, reversed; zero-width characters hide text), line breaks and tabs kept. Such text is
+// sealed in the history and cannot be rewritten: it is cleaned where it is shown.
+const HIDDEN = /[\p{Cc}\p{Cf}]/gu;
+export function asShown(text) {
+  return typeof text === 'string' ? text.replace(HIDDEN, (c) => (c === '\n' || c === '\t' ? c : '')) : text;
+}
+
+// An event's reason in `lang`, as it shows (see `asShown`).
 export function shownReason(lang, action, reason) {
+  return asShown(wordedReason(lang, action, reason));
+}
+
+function wordedReason(lang, action, reason) {
   if (!reason || STATED.has(action)) return reason;
   if (action === 'EMERGENCY_REVIEWED') {
     const review = REVIEWED.exec(reason);

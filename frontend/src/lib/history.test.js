@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { reasonKey, shownReason } from './history.js';
+import { asShown, reasonKey, shownReason } from './history.js';
 
 // Every reason the backend writes in an event, as it writes it, with where it is written from
 // (the texts themselves all come from backend/audit/reasons.py, which
@@ -123,5 +123,21 @@ describe('other reasons', () => {
     expect(shownReason('en', 'SHARING_CHANGED', 'accès accordé à X (sorcier, RPPS 1)')).toBe('accès accordé à X (sorcier, RPPS 1)');
     expect(shownReason('en', 'EMERGENCY_REVIEWED', 'PENDING')).toBe('PENDING');
     expect(shownReason('en', 'RECORD_READ', '')).toBe('');
+  });
+});
+
+describe('text as it shows', () => {
+  it('leaves out control and format characters of a stored text, line breaks and tabs kept', () => {
+    const reversed = 'Patient inconscient \u202Enoitcejni\u202C aux urgences';
+    expect(shownReason('fr', 'BREAK_GLASS_OPENED', reversed)).toBe('Patient inconscient noitcejni aux urgences');
+    expect(shownReason('en', 'BREAK_GLASS_OPENED', 'Arr\u200Bêt cardiaque\u0007')).toBe('Arrêt cardiaque');
+    expect(asShown('Dr\u2066 Martin\u2069\nligne\tdeux')).toBe('Dr Martin\nligne\tdeux');
+    expect(asShown(null)).toBe(null);
+  });
+
+  it('changes nothing in the reasons the service writes', () => {
+    for (const reason of ["accès d'urgence refusé", 'accès accordé à Jeanne Martin (médecin, RPPS 10001234567)']) {
+      expect(asShown(reason)).toBe(reason);
+    }
   });
 });

@@ -25,10 +25,14 @@ describe('entry input', () => {
 });
 
 describe('history filter', () => {
-  it('is null without criteria and turns days into a half-open period', () => {
+  it('is null without criteria and turns days into a period up to the last microsecond', () => {
     expect(historyFilter({})).toBeNull();
     const f = historyFilter({ from: '2024-03-01', to: '2024-03-01', action: 'RECORD_READ', mode: 'GRANTED' });
-    expect(new Date(f.to) - new Date(f.from)).toBe(24 * 3600 * 1000);
+    expect(new Date(f.from).getTime()).toBe(new Date('2024-03-01T00:00:00').getTime());
+    // The API's `to` is inclusive: the next day's midnight is not in the period.
+    const nextMidnight = new Date('2024-03-02T00:00:00');
+    expect(f.to).toBe(new Date(nextMidnight.getTime() - 1).toISOString().replace('Z', '999Z'));
+    expect(f.to.endsWith('59.999999Z')).toBe(true);
     expect(f.actions).toEqual(['RECORD_READ']);
     expect(f.modes).toEqual(['GRANTED']);
   });

@@ -5,6 +5,7 @@ import { runMutation, useQuery } from '../../gql/hooks.js';
 import { TextArea } from '../../components/Field.jsx';
 import { ErrorBox } from '../../components/Status.jsx';
 import { formatDateTime } from '../../lib/dates.js';
+import { asShown } from '../../lib/history.js';
 import { ACKNOWLEDGE, EMERGENCY_ACCESSES, REPORT } from './documents.js';
 
 // Break-glass and regulator openings: the patient acknowledges them or reports them as unjustified.
@@ -45,9 +46,9 @@ export function EmergencyReview({ onReviewed }) {
             </h3>
             {/* Describes the buttons below: each "It was justified" says about whom. */}
             <p class="meta" id={`review-${r.id}`}>
-              {formatDateTime(r.openedAt, locale())} · {r.practitionerName} ({t(`profession.${r.profession}`)})
+              {formatDateTime(r.openedAt, locale())} · {asShown(r.practitionerName)} ({t(`profession.${r.profession}`)})
             </p>
-            <p>{t('history.reason', { reason: r.reason })}</p>
+            <p>{t('history.reason', { reason: asShown(r.reason) })}</p>
             <p>
               <span class="tag">{t(`review.state.${r.reviewState}`)}</span>
             </p>

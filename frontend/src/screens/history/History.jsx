@@ -4,7 +4,7 @@ import { runQuery, useQuery } from '../../gql/hooks.js';
 import { Field, SelectField } from '../../components/Field.jsx';
 import { ErrorBox, Loading } from '../../components/Status.jsx';
 import { formatDateTime } from '../../lib/dates.js';
-import { historyFilter, reasonKey, shownReason } from '../../lib/history.js';
+import { asShown, historyFilter, reasonKey, shownReason } from '../../lib/history.js';
 import { appendPage, nodes, PAGE_SIZE } from '../../lib/paging.js';
 import { HISTORY } from './documents.js';
 import { EmergencyReview } from './EmergencyReview.jsx';
@@ -20,7 +20,7 @@ const MODES = ['OWNER', 'TREATING_PHYSICIAN', 'GRANTED', 'EMERGENCY_REGULATOR', 
 
 // An event's person as read in the language of the moment: name, and profession if any.
 function whoOf({ name, profession }) {
-  return profession ? `${name} (${t(`profession.${profession}`)})` : name;
+  return profession ? `${asShown(name)} (${t(`profession.${profession}`)})` : asShown(name);
 }
 
 export function History() {
