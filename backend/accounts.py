@@ -17,6 +17,7 @@ from backend.auth.passwords import WeakPassword, check_strength, hash_password
 from backend.auth.secrets_util import digest, new_token
 from backend.domain.enums import AccessAction, Profession, RecordStatus, Role
 from backend.domain.identifiers import InvalidIdentifier, normalize_ins, normalize_rpps
+from backend.domain.text import one_line
 from backend.models import Account, ApiToken, Practitioner, Record
 
 SCOPES = frozenset({"insurer:import", "practitioner"})
@@ -68,6 +69,13 @@ def _nfc(text: str) -> str:
     """Names as the web's forms send them (composed, NFC): a name typed decomposed (NFD, as some
     terminals and files give it) was stored so, and the directory's search did not find it."""
     return unicodedata.normalize("NFC", text)
+
+
+def directory_text(text: str) -> str:
+    """A practitioner's search text, and the directory's search, alike: composed (NFC), one line
+    without invisible characters, lower-cased. A search typed with decomposed accents (« e » +
+    U+0301, from some keyboards and macOS copy-paste) missed the names stored composed."""
+    return one_line(_nfc(text)).lower()
 
 
 def validate(new: NewAccount) -> None:
@@ -176,7 +184,7 @@ async def create_account(new: NewAccount, *, command: str | None = None) -> Acco
         elif new.role == Role.PRACTITIONER:
             if not (new.rpps and new.profession):
                 raise ProvisioningError("a practitioner needs --rpps and --profession")
-            search_text = f"{new.rpps} {account.first_name} {account.last_name} {new.city.strip()}".lower()
+            search_text = directory_text(f"{new.rpps} {account.first_name} {account.last_name} {new.city}")
             await Practitioner.create(
                 using_db=conn,
                 account=account,

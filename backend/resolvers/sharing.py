@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from backend import clock
+from backend.accounts import directory_text
 from backend.audit import reasons
 from backend.authz.matrix import allowed_sections
 from backend.domain.enums import (
@@ -334,7 +335,7 @@ async def practitioner_directory(ctx: Context, search: str) -> list[Practitioner
         raise Unauthenticated()
     if viewer.role == Role.INSURER or (viewer.token_id is not None and "practitioner" not in viewer.scopes):
         raise Forbidden("The directory needs a session or a token with the practitioner scope")
-    text = " ".join(search.split()).lower()
+    text = directory_text(search)  # as the practitioners' search texts are built
     if len(text) < SEARCH_MIN:
         raise BadUserInput(
             f"Type at least {SEARCH_MIN} characters", Reason.FIELD_TOO_SHORT, field="search", min=SEARCH_MIN
