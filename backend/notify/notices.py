@@ -7,8 +7,9 @@ points to the access history page rather than describing anything medical.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, cast
+from zoneinfo import ZoneInfo
 
 from backend import clock
 from backend.config import settings
@@ -45,8 +46,17 @@ def _profession(code: str) -> str:
         return code
 
 
-def _when(at: datetime) -> str:
-    return at.strftime("%d/%m/%Y à %H:%M (UTC)")
+# The service's zone, as `clock.service_today` reads it: the patient reads the time of an
+# access as the clocks in France show it, summer time included, not in UTC.
+PARIS = ZoneInfo("Europe/Paris")
+
+
+def when(at: datetime) -> str:
+    """A moment as a message gives it: « 07/12/2026 à 06:37 (heure de Paris) ». The zone is
+    named, as a patient in Réunion or abroad reads it too. A time without a zone is in UTC,
+    as the service stores them."""
+    moment = at.replace(tzinfo=UTC) if at.tzinfo is None else at
+    return moment.astimezone(PARIS).strftime("%d/%m/%Y à %H:%M (heure de Paris)")
 
 
 async def _owner_email(record_id: uuid.UUID, using_db: Any) -> tuple[uuid.UUID, str] | None:
@@ -87,7 +97,7 @@ async def after_event(
     body = (
         "Bonjour,\n\n"
         f"Un professionnel de santé a accédé à votre dossier médical partagé pour la première "
-        f"fois :\n- qui : {who}\n- quand : le {_when(event.at)}\n"
+        f"fois :\n- qui : {who}\n- quand : le {when(event.at)}\n"
         + (f"- comment : {how}\n" if how else "")
         + f"\nConsultez l'historique des accès : {history_link()}\n\n"
         "Si vous ne reconnaissez pas cet accès, vous pouvez bloquer ce professionnel "
@@ -117,7 +127,7 @@ async def notify_new_document(record_id: uuid.UUID, *, using_db: Any = None) -> 
     body = (
         "Bonjour,\n\n"
         f"Un nouveau document a été ajouté à votre dossier médical partagé le "
-        f"{_when(clock.now())}.\n\n"
+        f"{when(clock.now())}.\n\n"
         f"Consultez votre dossier et l'historique des accès : {history_link()}\n"
     )
     return await enqueue_email(
@@ -132,7 +142,7 @@ async def notify_security(account: Account, what: str, *, using_db: Any = None) 
         return None
     body = (
         "Bonjour,\n\n"
-        f"Une modification de sécurité a eu lieu sur votre compte DMP le {_when(clock.now())} :\n"
+        f"Une modification de sécurité a eu lieu sur votre compte DMP le {when(clock.now())} :\n"
         f"- {what}\n\n"
         "Si vous n'êtes pas à l'origine de cette modification, contactez le support sans tarder.\n"
         f"Historique des accès : {history_link()}\n"

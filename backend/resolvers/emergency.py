@@ -18,6 +18,7 @@ from backend.domain.reasons import Reason
 from backend.domain.text import one_line
 from backend.errors import BadUserInput, Forbidden, NoAccess, Unauthenticated
 from backend.models import Account, EmergencySession, Record
+from backend.notify.notices import when
 from backend.notify.outbox import enqueue_email
 from backend.resolvers.arguments import ins_argument
 from backend.resolvers.context import Context
@@ -150,7 +151,7 @@ async def _notify_owner(
         "Bonjour,\n\n"
         f"Un professionnel de santé a ouvert {KIND_TEXT[kind]} à votre dossier médical partagé :\n"
         f"- qui : {who}{job}\n"
-        f"- quand : le {at.strftime('%d/%m/%Y à %H:%M')} (UTC)\n\n"
+        f"- quand : le {when(at)}\n\n"
         f"Consultez l'historique des accès, où vous pouvez confirmer ou signaler cet accès : "
         f"{settings().public_origin}/historique\n"
     )
