@@ -14,7 +14,8 @@ def now() -> datetime:
 
 # The calendar day reaches UTC+14 first: a date after that day is in the future for everyone.
 _AHEAD = timedelta(hours=14)
-_SERVICE_ZONE = ZoneInfo("Europe/Paris")
+# The service's own zone: the day given when the user gave none, and the times messages give.
+SERVICE_ZONE = ZoneInfo("Europe/Paris")
 
 
 def latest_today() -> date:
@@ -25,7 +26,7 @@ def latest_today() -> date:
 
 def service_today() -> date:
     """Today in the service's own zone (Paris): the date given when the user gave none."""
-    return now().astimezone(_SERVICE_ZONE).date()
+    return now().astimezone(SERVICE_ZONE).date()
 
 
 def shift(delta: timedelta) -> None:

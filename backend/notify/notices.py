@@ -9,7 +9,6 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 from typing import Any, cast
-from zoneinfo import ZoneInfo
 
 from backend import clock
 from backend.config import settings
@@ -48,7 +47,7 @@ def _profession(code: str) -> str:
 
 # The service's zone, as `clock.service_today` reads it: the patient reads the time of an
 # access as the clocks in France show it, summer time included, not in UTC.
-PARIS = ZoneInfo("Europe/Paris")
+PARIS = clock.SERVICE_ZONE
 
 
 def when(at: datetime) -> str:
