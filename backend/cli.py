@@ -324,11 +324,21 @@ def cmd_purge(args: argparse.Namespace) -> None:
     from backend.purge import purge
 
     report = asyncio.run(_with_db(purge))
+    failed = len(report.failed_ids)
     print(f"purged {report.closed + report.deleted + report.abandoned} record(s): {report.closed} closed "
           f"more than 10 years ago, {report.deleted} after a deletion request, {report.abandoned} pending "
-          f"and never activated; {report.files} file(s) removed; "
-          f"{report.expired_rows} expired sign-in row(s) removed; {report.orphan_files} orphan "
+          f"and never activated; {failed} failed; {report.files} file(s) removed"
+          + (f", {report.files_kept} not removed" if report.files_kept else "")
+          + f"; {report.expired_rows} expired sign-in row(s) removed; {report.orphan_files} orphan "
           "file(s) swept")
+    if failed or report.files_kept:
+        raise CommandError(
+            (f"{failed} record(s) could not be purged and stay whole, for the next run" if failed else "")
+            + ("; " if failed and report.files_kept else "")
+            + (f"{report.files_kept} file(s) of purged records not removed, left to the orphan sweep"
+               if report.files_kept else "")
+            + " (see the lines above)"
+        )
 
 
 def cmd_rewrap_files(args: argparse.Namespace) -> None:

@@ -6,10 +6,15 @@ removed after the rows are committed: a crash in between leaves only ciphertext 
 was in the deleted rows. Such leftovers, and the files of uploads whose transaction failed or
 was cut, are swept once a day old (`sweep_orphan_files`). What stays is a keyed hash of the
 record's INS (`PurgedIdentity`), so that an insurer's import does not open the record again.
+
+A record whose purge fails (a database error on its rows, a seal that cannot be written) is
+rolled back whole and left for the next run; the run goes on with the others. A failure that
+says the database cannot be reached stops the run.
 """
 
 from __future__ import annotations
 
+import logging
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -18,7 +23,7 @@ from pathlib import Path
 from tortoise.expressions import Q, Subquery
 from tortoise.transactions import in_transaction
 
-from backend import clock
+from backend import clock, db
 from backend.audit.chain import purge_seal, purged_ins_mac
 from backend.audit.verify import head_mac
 from backend.config import settings
@@ -58,6 +63,8 @@ ABANDONED_AFTER = timedelta(days=45)
 ORPHAN_AGE = timedelta(days=1)
 _IN_CHUNKS = 500
 
+log = logging.getLogger("dmp.purge")
+
 
 @dataclass
 class PurgeReport:
@@ -68,6 +75,10 @@ class PurgeReport:
     expired_rows: int = 0
     orphan_files: int = 0
     record_ids: list[uuid.UUID] = field(default_factory=list)
+    # Records whose purge failed and was rolled back: they stay whole, for the next run.
+    failed_ids: list[uuid.UUID] = field(default_factory=list)
+    # Files of purged records that could not be removed: left to `sweep_orphan_files`.
+    files_kept: int = 0
 
 
 async def purge_expired_state(now: datetime) -> int:
@@ -170,14 +181,44 @@ async def purge_record(
     return file_ids
 
 
+async def _purge_one(
+    record: Record, report: PurgeReport, *, remember_identity: bool, still: Q
+) -> list[uuid.UUID] | None:
+    """`purge_record`, with a failure of this record's own logged and counted: its transaction
+    is rolled back, so the record stays whole. Logged by the record's id and the exception's
+    type only: a message may quote the data. A database that cannot be reached is no failure
+    of one record: it stops the run."""
+    try:
+        return await purge_record(record, remember_identity=remember_identity, still=still)
+    except Exception as exc:
+        if db.unavailable(exc):
+            raise
+        log.error("record %s not purged: %s", record.id, type(exc).__name__,
+                  extra={"error": type(exc).__name__})
+        report.failed_ids.append(record.id)
+        return None
+
+
+def _remove_files(record: Record, file_ids: list[uuid.UUID], report: PurgeReport) -> None:
+    """The files of a record whose rows are committed: one that cannot be removed stays for the
+    orphan sweep (it is ciphertext whose key went with the rows)."""
+    for file_id in file_ids:
+        try:
+            report.files += storage.remove(file_id)
+        except OSError as exc:
+            log.error("record %s purged, file %s not removed: %s", record.id, file_id, type(exc).__name__,
+                      extra={"error": type(exc).__name__})
+            report.files_kept += 1
+
+
 async def purge(now: datetime | None = None) -> PurgeReport:
     now = now or clock.now()
     report = PurgeReport()
     for record in await Record.filter(due_filter(now)).order_by("id"):
-        file_ids = await purge_record(record, still=due_filter(now))
+        file_ids = await _purge_one(record, report, remember_identity=True, still=due_filter(now))
         if file_ids is None:
             continue
-        report.files += sum(storage.remove(file_id) for file_id in file_ids)
+        _remove_files(record, file_ids, report)
         if record.status == RecordStatus.CLOSED:
             report.closed += 1
         else:
@@ -185,7 +226,7 @@ async def purge(now: datetime | None = None) -> PurgeReport:
         report.record_ids.append(record.id)
     for record in await Record.filter(abandoned_filter(now)).order_by("id"):
         # Nothing of the patient's wish to keep: the INS stays free for imports.
-        if await purge_record(record, remember_identity=False, still=abandoned_filter(now)) is None:
+        if await _purge_one(record, report, remember_identity=False, still=abandoned_filter(now)) is None:
             continue
         report.abandoned += 1
         report.record_ids.append(record.id)
