@@ -218,6 +218,8 @@ async def create_token(
         raise ProvisioningError(f"--scope must be among {', '.join(sorted(SCOPES))}")
     if (practitioner_rpps is None) == (organization is None):
         raise ProvisioningError("give exactly one of --practitioner or --organization")
+    if organization is not None:  # composed, as `dmp import-file --organization` reads it
+        organization = _nfc(organization)
     if organization is not None and not organization.strip():
         raise ProvisioningError("--organization must name the organization")
     if organization is not None and (

@@ -16,6 +16,7 @@ import hashlib
 import json
 import os
 import shlex
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -452,7 +453,9 @@ def check_not_json_array(path: Path) -> None:
 
 
 def check_organization(name: str) -> str:
-    name = name.strip()
+    # Composed (NFC), as `dmp create-token --organization` stores it: « é » typed once and
+    # « e » + U+0301 (some terminals, macOS copy-paste) once were two organizations.
+    name = unicodedata.normalize("NFC", name.strip())
     if not 1 <= len(name) <= 100 or any(not c.isprintable() for c in name):
         raise ImportFileError("--organization must be 1 to 100 printable characters")
     return name
@@ -460,18 +463,22 @@ def check_organization(name: str) -> str:
 
 async def insurer_viewer(organization: str) -> Viewer:
     """The viewer importCareHistory would see for this organization's import token."""
+    # Both sides compared composed: a token created before names were stored composed may hold
+    # its organization decomposed. Its name is kept as stored (that of its imports on the web).
     tokens = await ApiToken.filter(
-        organization=organization, practitioner_id=None, revoked_at=None, expires_at__gt=clock.now()
+        organization__not_isnull=True, practitioner_id=None, revoked_at=None, expires_at__gt=clock.now()
     ).order_by("created_at")
-    token = next((t for t in tokens if imports.IMPORT_SCOPE in t.scopes), None)
+    token = next((t for t in tokens if imports.IMPORT_SCOPE in t.scopes
+                  and unicodedata.normalize("NFC", t.organization or "") == organization), None)
     if token is None:
         raise ImportFileError(
             f"unknown organization {organization!r}: it has no active insurer:import token "
             f"(create one with: dmp create-token --name import --scope insurer:import "
             f"--organization {shlex.quote(organization)})"
         )
-    return Viewer(role=Role.INSURER, display_name=organization, token_id=token.id,
-                  scopes=frozenset(token.scopes), organization=organization)
+    stored = token.organization or organization
+    return Viewer(role=Role.INSURER, display_name=stored, token_id=token.id,
+                  scopes=frozenset(token.scopes), organization=stored)
 
 
 def _context(viewer: Viewer) -> Any:
