@@ -71,6 +71,12 @@ def _nfc(text: str) -> str:
     return unicodedata.normalize("NFC", text)
 
 
+def person_name(text: str) -> str:
+    """A person's name (or city) as it shows: composed (NFC), one line without invisible
+    characters (direction controls, zero-width ones), no space at either end."""
+    return one_line(_nfc(text))
+
+
 def directory_text(text: str) -> str:
     """A practitioner's search text, and the directory's search, alike: composed (NFC), one line
     without invisible characters, lower-cased. A search typed with decomposed accents (« e » +
@@ -90,15 +96,19 @@ def validate(new: NewAccount) -> None:
         if phone is None:
             raise ProvisioningError("invalid phone number (six digits at least)")
         new.phone = phone
-    new.first_name, new.last_name, new.city = _nfc(new.first_name), _nfc(new.last_name), _nfc(new.city)
-    if not new.first_name.strip() or not new.last_name.strip():
+    # Names are shown to patients and practitioners, stored as they show: composed, without the
+    # direction controls (U+202E showed « Alice\u202eecilA » as « AliceAlicE ») and zero-width
+    # characters, on one line. A name that shows nothing is an empty one.
+    typed = (new.first_name, new.last_name, new.city)
+    first, last, city = (person_name(value) for value in typed)
+    if not first or not last:
         raise ProvisioningError("first and last name are required")
-    for option, value in (("--first-name", new.first_name), ("--last-name", new.last_name),
-                          ("--city", new.city)):
-        if len(value.strip()) > NAME_MAX:
+    for option, value in (("--first-name", first), ("--last-name", last), ("--city", city)):
+        if len(value) > NAME_MAX:
             raise ProvisioningError(f"{option} must be at most {NAME_MAX} characters")
-    if not (_visible(new.first_name) and _visible(new.last_name) and _visible(new.city)):
+    if not all(_visible(value) for value in typed):
         raise ProvisioningError("names and city must not hold control characters")
+    new.first_name, new.last_name, new.city = first, last, city
     try:
         check_strength(new.password)
     except WeakPassword as exc:

@@ -17,6 +17,7 @@ from typing import Any
 from tortoise.exceptions import IntegrityError
 
 from backend import clock
+from backend.accounts import person_name
 from backend.audit import reasons
 from backend.audit.chain import purged_ins_macs
 from backend.audit.writer import Actor
@@ -53,7 +54,9 @@ class RecordCreated:
 
 
 def _name(raw: str, what: str, field: str) -> str:
-    value = (raw or "").strip()
+    # As it shows (the patient's history, the practitioners' pages): composed, without direction
+    # controls (U+202E) or zero-width characters; a name of those alone is no name.
+    value = person_name(raw or "")
     if not value or len(value) > 100:
         raise BadUserInput.text(f"The {what} is required (at most 100 characters)", value, field, 100)
     return value
