@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 import uuid
 from dataclasses import dataclass
 from typing import Any
+
+from tortoise.expressions import Q
 
 from backend import clock
 from backend.accounts import directory_text
@@ -346,7 +349,13 @@ async def practitioner_directory(ctx: Context, search: str) -> list[Practitioner
         )
     query = Practitioner.filter(account__role=Role.PRACTITIONER)
     for word in text.split(" ")[:5]:
-        query = query.filter(search_text__contains=word)
+        # Search texts written before names were stored composed may hold them decomposed:
+        # kept as stored, and found.
+        decomposed = unicodedata.normalize("NFD", word)
+        query = query.filter(
+            Q(search_text__contains=word) | Q(search_text__contains=decomposed)
+            if decomposed != word else Q(search_text__contains=word)
+        )
     rows = (
         await query.select_related("account")
         .order_by("account__last_name", "account__first_name", "rpps")
