@@ -46,3 +46,14 @@ async def test_the_names_of_a_record_opened_by_an_import_are_on_one_line(
     assert (record.first_name, record.last_name) == ("Marie Alice", "Martin Dupont")
     again = (await insurer.gql(IMPORT, {"items": items})).ok()["importCareHistory"]
     assert again["unchanged"] == 1
+
+
+async def test_the_names_of_a_record_opened_by_an_import_are_composed(client: httpx.AsyncClient) -> None:
+    """As every other writer of a name stores it (NFC): the account activated from the record
+    takes these names, and the directory and the identity check compare them composed."""
+    insurer = Caller(client, token=await insurer_token())
+    ins = factories.new_ins()
+    items = [medication_item(ins, 1, firstName="Zoe\u0301", lastName="Le\u0301ger")]
+    assert (await insurer.gql(IMPORT, {"items": items})).ok()["importCareHistory"]["created"] == 1
+    record = await Record.get(ins=ins)
+    assert (record.first_name, record.last_name) == ("Zo\u00e9", "L\u00e9ger")

@@ -23,6 +23,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from backend import clock
+from backend.accounts import person_name
 from backend.audit import bulk, reasons
 from backend.audit.chain import purged_ins_macs
 from backend.audit.collector import AccessLog
@@ -35,7 +36,6 @@ from backend.domain.details import DETAIL_FIELDS, InvalidDetails, normalize_deta
 from backend.domain.enums import AccessAction, AccessMode, EntrySource, RecordStatus, Role, Section
 from backend.domain.identifiers import InvalidIdentifier, normalize_ins
 from backend.domain.reasons import Reason
-from backend.domain.text import one_line
 from backend.domain.text import without_invisible_keeping_spaces as _visible
 from backend.errors import BadUserInput, Conflict, Forbidden, Unauthenticated
 from backend.models import PurgedIdentity, Record
@@ -215,8 +215,9 @@ def _validate(index: int, item: CareItem, today: dt.date, known_ins: dict[str, s
         raise ValueError("externalId must be 1 to 100 characters")
     if item.section not in INSURER_SECTIONS:
         raise ValueError(f"{item.section.value} is not a care-history section")
-    # Names on one line, as they show (they are in no hash).
-    first, last = one_line(item.first_name), one_line(item.last_name)
+    # Names as they show, composed as every other writer of a name stores them (they are in
+    # no hash): a record the import opens gives its names to the account activated from it.
+    first, last = person_name(item.first_name), person_name(item.last_name)
     if not first or not last or len(first) > 100 or len(last) > 100:
         raise ValueError("firstName and lastName must be 1 to 100 characters")
     if item.birth_date > today:
