@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import tempfile
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -111,6 +111,19 @@ async def clean(database: None) -> AsyncIterator[None]:
     clock.reset()
     yield
     clock.reset()
+
+
+@pytest.fixture
+def one_mb_per_record() -> Iterator[None]:
+    """The room a record's documents take together set to 1 MB (`DMP_RECORD_STORAGE_MB`)."""
+    import dataclasses
+
+    saved = config.settings()
+    config.reset(dataclasses.replace(saved, record_storage_mb=1))
+    try:
+        yield
+    finally:
+        config.reset(saved)
 
 
 @pytest.fixture

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -15,16 +13,6 @@ from backend.models import AccessEvent, Entry, OutboxMessage, StoredFile
 from tests import factories
 from tests.conftest import Caller, session_for
 from tests.document_samples import files_on_disk, pdf, upload
-
-
-@pytest.fixture
-def one_mb_per_record() -> Iterator[None]:
-    saved = config.settings()
-    config.reset(dataclasses.replace(saved, record_storage_mb=1))
-    try:
-        yield
-    finally:
-        config.reset(saved)
 
 
 @pytest.mark.usefixtures("one_mb_per_record")

@@ -5,17 +5,14 @@ entry that holds a file."""
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import datetime as dt
 import json
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 
-from backend import config
 from backend.domain.enums import Profession
 from backend.models import AccessEvent, Account, Entry, Grant, OutboxMessage, Practitioner, Record, StoredFile
 from tests import factories
@@ -141,16 +138,6 @@ async def test_a_document_replaced_by_upload_keeps_its_old_version_and_file(
     first, second = await download(doctor, v1), await download(doctor, v2)
     assert (first.status_code, first.content) == (200, pdf("first"))
     assert (second.status_code, second.content) == (200, pdf("second, fixed"))
-
-
-@pytest.fixture
-def one_mb_per_record() -> Iterator[None]:
-    saved = config.settings()
-    config.reset(dataclasses.replace(saved, record_storage_mb=1))
-    try:
-        yield
-    finally:
-        config.reset(saved)
 
 
 @pytest.mark.usefixtures("one_mb_per_record")
