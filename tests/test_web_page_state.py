@@ -252,7 +252,7 @@ async def test_notices_go_when_another_action_starts(server: Server, browser: Br
     # (A deletion of the record asked meanwhile shows why instead: test_web_record.)
     await Entry.filter(record_id=record.id, title="Amoxicilline 1 g").delete()
     await medicine.get_by_role("button", name="Ne plus masquer").click()
-    await expect(page.get_by_text("Introuvable, ou code incorrect.")).to_be_visible()
+    await expect(page.get_by_text("Introuvable : cela n'existe pas, ou plus.")).to_be_visible()
     await expect(masked).to_have_count(0)
     await tab.context.close()
 

@@ -33,7 +33,7 @@ export default {
   'error.unauthenticated': 'Your session has expired. Sign in again: what you typed is kept.',
   'error.forbidden': 'You do not have access to this information.',
   'error.badInput': 'Some of the information entered is not valid.',
-  'error.notFound': 'Not found, or wrong code.',
+  'error.notFound': 'Not found: it does not exist, or no longer does.',
   'error.rateLimited': 'Too many attempts. Try again later.',
   'error.conflict': 'This action is not possible in the current state.',
   'error.network': 'The service is not answering. Check your connection and try again.',

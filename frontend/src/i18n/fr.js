@@ -33,7 +33,7 @@ export default {
   'error.unauthenticated': 'Votre session a expiré. Reconnectez-vous : ce que vous aviez saisi est conservé.',
   'error.forbidden': "Vous n'avez pas accès à cette information.",
   'error.badInput': 'Certaines informations saisies ne sont pas valables.',
-  'error.notFound': 'Introuvable, ou code incorrect.',
+  'error.notFound': "Introuvable : cela n'existe pas, ou plus.",
   'error.rateLimited': 'Trop de tentatives. Réessayez plus tard.',
   'error.conflict': "Cette action n'est pas possible dans l'état actuel.",
   'error.network': 'Le service ne répond pas. Vérifiez votre connexion et réessayez.',
