@@ -153,7 +153,7 @@ def cmd_revoke_token(args: argparse.Namespace) -> None:
     from backend.models import ApiToken
 
     try:
-        token_id = uuid.UUID(args.id)
+        token_id = uuid.UUID(args.id.strip())  # as copied from list-tokens, spaces and all
     except ValueError:
         if args.id.strip().startswith("dmp_"):
             # The token itself, pasted by mistake: not repeated on stderr (often kept in a log),

@@ -22,3 +22,12 @@ async def test_revoke_token_given_the_token_itself_does_not_repeat_it() -> None:
     listing = run_dmp("list-tokens")
     assert str(row.id) in listing.stdout and row.prefix in listing.stdout
     assert token not in listing.stdout
+
+
+async def test_revoke_token_takes_an_id_copied_with_spaces_around_it() -> None:
+    """An id copied from list-tokens' columns often brings a space or a tab with it."""
+    row, _ = await accounts.create_token("cnam", ["insurer:import"], organization="CNAM")
+    result = run_dmp("revoke-token", f" {row.id}\t")
+    assert result.returncode == 0, result.stderr
+    assert f"revoked token {row.id}" in result.stdout
+    assert (await ApiToken.get(id=row.id)).revoked_at is not None
