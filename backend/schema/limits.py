@@ -149,6 +149,7 @@ class _Measure:
         }
         self.done: dict[str, _Shape] = {}
         self.unknown: set[str] = set()
+        self.cycles: list[str] = []  # fragments spread within themselves
 
     def fragment(self, name: str, active: frozenset[str]) -> _Shape:
         if name in self.done:
@@ -158,7 +159,11 @@ class _Measure:
             self.unknown.add(name)
             return _Shape(0, 0, 0)
         if name in active:
-            return _Shape(0, 0, 0)  # a cycle: graphql's NoFragmentCycles rule reports it
+            # A cycle: refused here, before the other rules are built. The alias, depth and
+            # cost rules walk every path through it, factorial in the number of fragments.
+            if name not in self.cycles:
+                self.cycles.append(name)
+            return _Shape(0, 0, 0)
         shape = self.selections(definition.selection_set, active | {name})
         self.done[name] = shape
         return shape
@@ -198,6 +203,8 @@ def shape_errors(document: DocumentNode) -> list[GraphQLError]:
             lists = max(lists, shape.lists)
     for name in sorted(measure.unknown):
         errors.append(GraphQLError(f"Unknown fragment '{name}'."))
+    for name in measure.cycles:
+        errors.append(GraphQLError(f"Cannot spread fragment '{name}' within itself."))
     if fields > MAX_EXPANDED_FIELDS:
         errors.append(GraphQLError(
             f"Query too large: {fields} fields once fragments are expanded > {MAX_EXPANDED_FIELDS}"
