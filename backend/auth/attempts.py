@@ -30,6 +30,10 @@ _FIND = (
     ' AND "completed_at" IS NULL AND "expires_at" > $3 LIMIT 1'
 )
 _COMPLETE = 'UPDATE "login_attempt" SET "completed_at" = $2 WHERE "id" = $1 AND "completed_at" IS NULL'
+_END_LOGINS_AND_RESETS = (
+    'UPDATE "login_attempt" SET "completed_at" = $2 WHERE "account_id" = $1'
+    ' AND "completed_at" IS NULL AND "purpose" IN ($3, $4)'
+)
 
 
 async def start(
@@ -79,3 +83,12 @@ async def check_code(attempt: LoginAttempt, code: str) -> Verdict:
 async def complete(attempt: LoginAttempt) -> bool:
     """Mark the attempt used; False if a parallel request completed it first."""
     return bool(await sql.execute(_COMPLETE, [attempt.id, clock.now()]))
+
+
+async def end_password_steps(account_id: uuid.UUID) -> None:
+    """Close the account's open logins and resets: once the password has changed, a login
+    whose password was checked against the old one, or a reset asked before, never completes
+    (whoever knew the old password may be waiting on its code)."""
+    await sql.execute(_END_LOGINS_AND_RESETS, [
+        account_id, clock.now(), CodePurpose.LOGIN.value, CodePurpose.PASSWORD_RESET.value,
+    ])

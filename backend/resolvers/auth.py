@@ -17,7 +17,7 @@ from tortoise.exceptions import IntegrityError
 
 from backend import clock
 from backend.audit import reasons
-from backend.auth import alerts, limits
+from backend.auth import alerts, attempts, limits
 from backend.auth.codes import Outcome, live_code, retire_all, retire_by_channel, send_code, verify
 from backend.auth.contacts import destination, normalize_email, normalize_phone, texts_are_sent
 from backend.auth.cookies import clear_session_cookie
@@ -178,12 +178,14 @@ async def change_password(ctx: Context, current_password: str, new_password: str
     password_hash = await hash_password(new_password)
     async with security_change(ctx, account, reasons.PASSWORD_CHANGED):
         await Account.filter(id=account.id).update(password_hash=password_hash)
-        # Other sessions end: whoever knew the old password is signed out; and a reset asked
-        # before (perhaps by whoever knew it) no longer sets another one.
+        # Other sessions end: whoever knew the old password is signed out; a login begun with
+        # it no longer completes, and a reset asked before (perhaps by whoever knew it) no
+        # longer sets another one.
         await Session.filter(account_id=account.id, revoked_at=None).exclude(
             id=ctx.viewer.session_id
         ).update(revoked_at=clock.now())
         await retire_all(account.id, CodePurpose.PASSWORD_RESET)
+        await attempts.end_password_steps(account.id)
     await alerts.notify(account, "Votre mot de passe DMP a été modifié",
                         "Le mot de passe de votre compte DMP vient d'être modifié. Vos autres "
                         "sessions ont été fermées.\n")

@@ -257,6 +257,7 @@ async def reset_password(ctx: Context, attempt_token: str, code: str, new_passwo
     ):
         await Account.filter(id=account_id).update(password_hash=new_hash)
         await revoke_all(account_id)
+        await attempts.end_password_steps(account_id)
     await alerts.notify(
         account, "Votre mot de passe DMP a été réinitialisé",
         "Le mot de passe de votre compte DMP vient d'être réinitialisé. Toutes vos sessions ont "

@@ -247,6 +247,8 @@ async def _recover_contacts(
             lock_reason=None, failure_count=0, pending_email=None, pending_phone=None,
         )
         await revoke_all(owner_id, using_db=conn)
+        # A login or a reset begun before, its code sent to the lost address, ends too.
+        await attempts.end_password_steps(owner_id)
         await Record.filter(id=record.id).using_db(conn).update(pending_contact=None, pending_phone=None)
         ctx.access_log.actor = Actor(owner.id, owner.display_name, None, Role.PATIENT.value)
         await ctx.access_log.record_change(
