@@ -214,13 +214,18 @@ async def grant_access(ctx: Context, practitioner_id: str, sections: list[Sectio
         await _still_active(record, conn)
         if await _is_blocked(record, practitioner, conn):
             raise _refuse_blocked()
-        updated = await Grant.filter(record_id=record.id, practitioner_id=practitioner.id).using_db(
+        existing = await Grant.filter(record_id=record.id, practitioner_id=practitioner.id).using_db(
             conn
-        ).update(sections=values)
-        if not updated:
-            await Grant.create(record_id=record.id, practitioner_id=practitioner.id, sections=values,
-                               using_db=conn)
-        await _changed(ctx, record, reasons.granted(_who(practitioner)), wanted)
+        ).first()
+        # The same sections again (a double click, a retry, sent at once): compared under the
+        # lock, nothing changes and no event is written.
+        if existing is None or {Section(s) for s in existing.sections} != wanted:
+            if existing is not None:
+                await Grant.filter(id=existing.id).using_db(conn).update(sections=values)
+            else:
+                await Grant.create(record_id=record.id, practitioner_id=practitioner.id, sections=values,
+                                   using_db=conn)
+            await _changed(ctx, record, reasons.granted(_who(practitioner)), wanted)
     return await sharing_of(record)
 
 
