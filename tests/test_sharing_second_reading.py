@@ -1,18 +1,25 @@
-"""Sharing changes: the same grant sent again is no new event."""
+"""Sharing changes: the same grant sent again is no new event; a revocation or an unblocking
+checks again, under the record's lock, that the record is still active."""
 
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import httpx
+import pytest
 
-from backend.domain.enums import AccessAction, Profession
-from backend.models import AccessEvent, Grant, Record
+from backend.domain.enums import AccessAction, Profession, RecordStatus
+from backend.models import AccessEvent, BlockedPractitioner, Grant, Record
+from backend.resolvers import sharing
 from tests import factories
 from tests.conftest import Caller, session_for
 
 GRANT = """mutation($p: ID!, $s: [Section!]!) {
   grantAccess(practitionerId: $p, sections: $s) { sharing { grants { sections } } } }"""
+REVOKE = "mutation($p: ID!) { revokeAccess(practitionerId: $p) { sharing { grants { sections } } } }"
+BLOCK = "mutation($p: ID!) { blockPractitioner(practitionerId: $p) { sharing { blocked { id } } } }"
+UNBLOCK = "mutation($p: ID!) { unblockPractitioner(practitionerId: $p) { sharing { blocked { id } } } }"
 
 
 async def _changes(record: Record) -> int:
@@ -36,3 +43,32 @@ async def test_the_same_grant_sent_again_or_at_once_is_one_event(client: httpx.A
         answer.ok()
     assert await _changes(record) == 2
     assert [g.sections for g in await Grant.filter(record_id=record.id)] == [["LAB_RESULTS"]]
+
+
+@pytest.mark.parametrize("status", [RecordStatus.CLOSED, RecordStatus.DELETED])
+async def test_a_revocation_or_unblocking_after_the_record_left_active_writes_nothing(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch, status: RecordStatus
+) -> None:
+    """The record closed (or its deletion requested) between the first check and the lock:
+    the change is refused, as a grant or a block is, and no event is written."""
+    account, record = await factories.patient()
+    caller = Caller(client, session=await session_for(account))
+    _, doctor = await factories.practitioner(Profession.MEDECIN)
+    _, nurse = await factories.practitioner(Profession.INFIRMIER)
+    (await caller.gql(GRANT, {"p": str(doctor.id), "s": ["ALLERGIES"]})).ok()
+    (await caller.gql(BLOCK, {"p": str(nurse.id)})).ok()
+    before = await AccessEvent.filter(record_id=record.id).count()
+    checked = sharing._owned_active_record
+
+    async def then_left_active(ctx: Any) -> Record:
+        found = await checked(ctx)
+        await Record.filter(id=record.id).update(status=status)  # committed meanwhile
+        return found
+
+    monkeypatch.setattr(sharing, "_owned_active_record", then_left_active)
+    assert (await caller.gql(REVOKE, {"p": str(doctor.id)})).codes == ["FORBIDDEN"]
+    await Record.filter(id=record.id).update(status=RecordStatus.ACTIVE)
+    assert (await caller.gql(UNBLOCK, {"p": str(nurse.id)})).codes == ["FORBIDDEN"]
+    assert await Grant.filter(record_id=record.id).count() == 1
+    assert await BlockedPractitioner.filter(record_id=record.id).count() == 1
+    assert await AccessEvent.filter(record_id=record.id).count() == before

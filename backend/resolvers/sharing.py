@@ -232,8 +232,10 @@ async def grant_access(ctx: Context, practitioner_id: str, sections: list[Sectio
 async def revoke_access(ctx: Context, practitioner_id: str) -> Sharing:
     record = await _owned_active_record(ctx)
     practitioner = await _practitioner(practitioner_id)
-    async with ctx.access_log.changing(record.id):
-        deleted = await Grant.filter(record_id=record.id, practitioner_id=practitioner.id).delete()
+    async with ctx.access_log.changing(record.id) as conn:
+        await _still_active(record, conn)  # a closing committed meanwhile refuses it, as a grant
+        deleted = await Grant.filter(record_id=record.id, practitioner_id=practitioner.id).using_db(
+            conn).delete()
         if deleted:
             await _changed(ctx, record, reasons.revoked(_who(practitioner)))
     return await sharing_of(record)
@@ -259,10 +261,11 @@ async def block_practitioner(ctx: Context, practitioner_id: str) -> Sharing:
 async def unblock_practitioner(ctx: Context, practitioner_id: str) -> Sharing:
     record = await _owned_active_record(ctx)
     practitioner = await _practitioner(practitioner_id)
-    async with ctx.access_log.changing(record.id):
+    async with ctx.access_log.changing(record.id) as conn:
+        await _still_active(record, conn)  # a closing committed meanwhile refuses it, as a block
         deleted = await BlockedPractitioner.filter(
             record_id=record.id, practitioner_id=practitioner.id
-        ).delete()
+        ).using_db(conn).delete()
         if deleted:
             await _changed(ctx, record, reasons.unblocked(_who(practitioner)))
     return await sharing_of(record)
