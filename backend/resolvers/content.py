@@ -35,6 +35,9 @@ BLOOD_GROUPS = frozenset({"A+", "A-", "B+", "B-", "AB+", "AB-", "O+", "O-"})
 PHONE = re.compile(r"^\+?[0-9][0-9 .-]{5,19}$")
 MAX_CONTACTS = 5
 MAX_DIRECTIVES = 10_000
+# Separators aside, as an account's phone (backend/auth/contacts.py): "0-----" has the
+# pattern's length and one digit.
+MIN_PHONE_DIGITS = 6
 
 
 @dataclass
@@ -370,7 +373,7 @@ def _contacts(raw: list[dict[str, str | None]]) -> list[dict[str, str | None]]:
             raise BadUserInput.text(
                 "An emergency contact needs a name (at most 200 characters)", name, "contacts.name", 200
             )
-        if not PHONE.match(phone):
+        if not PHONE.match(phone) or sum(c.isdigit() for c in phone) < MIN_PHONE_DIGITS:
             # The value is not repeated: the caller has it, and it may be anything, of any size.
             raise BadUserInput(
                 "An emergency contact's phone is not a phone number",
