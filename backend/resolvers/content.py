@@ -434,9 +434,12 @@ async def update_emergency_profile(ctx: Context, update: EmergencyUpdate) -> Rec
             if current is None or mode is None:
                 raise refused_write(ctx, current or view, PROFILE_EDITORS)
             view = current
-            await Record.filter(id=record.id).using_db(conn).update(**changes)
-            await ctx.access_log.record_change(record.id, AccessAction.EMERGENCY_PROFILE_UPDATED,
-                                               mode=mode, sections={Section.EMERGENCY})
+            # Compared with the profile as it is under the lock: the same values sent again (a
+            # retry, a double click, at once) change nothing and write no event.
+            if any(getattr(current.record, name) != value for name, value in changes.items()):
+                await Record.filter(id=record.id).using_db(conn).update(**changes)
+                await ctx.access_log.record_change(record.id, AccessAction.EMERGENCY_PROFILE_UPDATED,
+                                                   mode=mode, sections={Section.EMERGENCY})
         for name, value in changes.items():
             setattr(view.record, name, value)
     return view
