@@ -30,7 +30,7 @@ from backend.domain.reasons import Reason
 from backend.errors import BadUserInput, Forbidden, NotFound, RateLimited, Unauthenticated
 from backend.models import Account, Record, Session
 from backend.resolvers.context import Context
-from backend.resolvers.login import refuse
+from backend.resolvers.login import count_password_try, refuse
 
 FRESH_REQUIRED = "A fresh second factor is required: confirm a code first (requestFreshFactor)"
 NO_PENDING_CHANGE = "No change is waiting for confirmation; start again"
@@ -169,6 +169,7 @@ async def confirm_fresh_factor(ctx: Context, code: str) -> bool:
 
 async def change_password(ctx: Context, current_password: str, new_password: str) -> bool:
     account = await _fresh_account(ctx)
+    await count_password_try(account.id)  # before the check, as startLogin counts its tries
     if not await verify_password(account.password_hash, current_password):
         raise BadUserInput("The current password is not correct", Reason.WRONG_PASSWORD)
     try:

@@ -123,6 +123,13 @@ async def _limit_starts(named: Identifier, account: Account | None) -> None:
         raise RateLimited()
 
 
+async def count_password_try(account_id: uuid.UUID) -> None:
+    """A password checked for a signed-in account (`changePassword`'s current one) counts on
+    the account's sign-in tries: a session cannot try passwords without end."""
+    if not await limits.take(f"start:{account_id}", _hour(), STARTS_PER_HOUR):
+        raise RateLimited()
+
+
 async def signed_in(ctx: Context, account: Account) -> SignedIn:
     """A new session (renewed at every login): the caller's previous session ends."""
     if ctx.viewer.session_id is not None:
