@@ -134,6 +134,27 @@ def _unnamed_among_several(query: object, operation_name: object) -> bool:
     return several and direct.prepare(query, None) is not None
 
 
+def _json_named_lower(request: Request) -> Request:
+    """The request, its JSON media type named in lower case for strawberry's pipeline, which
+    compares it case-sensitively (`Application/JSON` was "Unsupported content type", though
+    the prepared path read it as JSON: media type names are case-insensitive, RFC 9110).
+    Only JSON: a multipart body is an upload only as `multipart/...`, which its checks look
+    for (X-DMP-Client, the upload limit). Off the common path: requests the prepared path
+    did not answer, and a string test on one header."""
+    content_type = request.headers.get("content-type", "")
+    if content_type.islower() or "application/json" in content_type:
+        return request
+    media_type, sep, parameters = content_type.partition(";")
+    if media_type.strip().lower() != "application/json":
+        return request
+    lowered = f"application/json{sep}{parameters}".encode("latin-1")
+    request.scope["headers"] = [
+        (name, lowered if name == b"content-type" else value) for name, value in request.scope["headers"]
+    ]
+    del request._headers  # read again from the scope
+    return request
+
+
 def _error(status: int, code: str, message: str, media_type: str = "application/json") -> JSONResponse:
     return JSONResponse(
         {"errors": [{"message": message, "extensions": {"code": code}}]}, status,
@@ -183,7 +204,7 @@ class GraphQLView(GraphQL[Context, None]):
         application/graphql-response+json media type (400 on request errors) when asked."""
         wanted = GRAPHQL_RESPONSE_JSON if _wants_graphql_response(request) else "application/json"
         try:
-            response = await self._run_prepared(request) or await self.run(request)
+            response = await self._run_prepared(request) or await self.run(_json_named_lower(request))
         except HTTPException as e:
             code = "NOT_FOUND" if e.status_code == 404 else "BAD_USER_INPUT"
             return _error(e.status_code, code, REASONS.get(e.reason, e.reason), wanted)
