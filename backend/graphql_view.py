@@ -94,11 +94,13 @@ BATCH_FIELDS = frozenset({"importCareHistory"})
 
 def _reports_per_item(query: object, operation_name: object) -> bool:
     """Whether the operation the request runs is made of batch mutations only. Parsed only
-    for a request whose variables hold text refused elsewhere: almost none."""
+    for a request whose variables hold text refused elsewhere: almost none. Parsed up to the
+    token limit, as every parse of a request's document is: past it, the text is refused
+    (not parsed whole, seconds per megabyte)."""
     if not isinstance(query, str):
         return False
     try:
-        document = parse(query)
+        document = parse(query, max_tokens=MAX_TOKENS)
     except GraphQLError:
         return False
     operations = [
