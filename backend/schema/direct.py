@@ -103,9 +103,21 @@ def _executable(document: DocumentNode, operation_name: str | None) -> _Executab
     return _Executable(operation, definitions, fragments, plan)
 
 
-@lru_cache(maxsize=512)
+# The longest text whose answer is remembered: far above any application's document (the
+# token limit allows a few tens of kilobytes, but for long string literals). The cache kept
+# each text it answered, a refusal's too: 512 bodies of 10 MB held 5 GB.
+MAX_CACHED_TEXT = 256 * 1024
+
+
 def prepare(query: str, operation_name: str | None) -> Prepared | None:
-    """The document, parsed and checked; None if anything about it is wrong."""
+    """The document, parsed and checked; None if anything about it is wrong. Remembered for
+    512 texts up to `MAX_CACHED_TEXT` characters (a length test: O(1))."""
+    if len(query) > MAX_CACHED_TEXT:
+        return _prepare(query, operation_name)
+    return _prepare_cached(query, operation_name)
+
+
+def _prepare(query: str, operation_name: str | None) -> Prepared | None:
     try:
         document = parse(query, max_tokens=MAX_TOKENS)
         operation_type = get_operation_type(document, operation_name)
@@ -114,6 +126,9 @@ def prepare(query: str, operation_name: str | None) -> Prepared | None:
     if shape_errors(document) or validate_document(schema._schema, document, RULES):
         return None
     return Prepared(document, operation_type, introspects(document), _executable(document, operation_name))
+
+
+_prepare_cached = lru_cache(maxsize=512)(_prepare)
 
 
 async def execute(
@@ -170,3 +185,6 @@ async def execute(
     await write_access_history(context, result)
     errors = PUBLIC_ERRORS._process_errors(result.errors) if result.errors else None
     return StrawberryResult(data=result.data, errors=errors)
+# The cache's counters, as `prepare` showed them when it was the cached function itself.
+prepare.cache_info = _prepare_cached.cache_info  # type: ignore[attr-defined]
+prepare.cache_clear = _prepare_cached.cache_clear  # type: ignore[attr-defined]
