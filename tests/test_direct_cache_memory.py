@@ -51,3 +51,15 @@ def test_short_documents_are_still_prepared_once() -> None:
 
     query = "query Short { __typename }"
     assert direct.prepare(query, None) is direct.prepare(query, None)
+
+
+def test_the_table_of_documents_within_limits_keeps_short_ones_only() -> None:
+    from graphql import parse
+
+    from backend.schema import limits
+
+    long = parse('{ a(x: "' + "x" * MB + '") }')
+    short = parse('{ a(x: "x") }')
+    assert limits._shape_errors_once(long) == limits._shape_errors_once(short) == []
+    assert limits._WITHIN_LIMITS.get(id(short)) is short
+    assert id(long) not in limits._WITHIN_LIMITS

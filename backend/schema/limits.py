@@ -242,11 +242,21 @@ _WITHIN_LIMITS: dict[int, DocumentNode] = {}
 _WITHIN_LIMITS_MAX = 512
 
 
+# The longest text a document is remembered for (as in schema/direct.py): a long string
+# literal would otherwise be held by this table after the parser's cache let it go.
+_WITHIN_LIMITS_TEXT = 256 * 1024
+
+
+def _short(document: DocumentNode) -> bool:
+    loc = document.loc
+    return loc is not None and len(loc.source.body) <= _WITHIN_LIMITS_TEXT
+
+
 def _shape_errors_once(document: DocumentNode) -> list[GraphQLError]:
     if _WITHIN_LIMITS.get(id(document)) is document:
         return []
     errors = shape_errors(document)
-    if not errors:
+    if not errors and _short(document):
         if len(_WITHIN_LIMITS) >= _WITHIN_LIMITS_MAX:
             _WITHIN_LIMITS.clear()
         _WITHIN_LIMITS[id(document)] = document
