@@ -367,7 +367,19 @@ class PublicErrors(MaskErrors):
                 error.extensions = {**(error.extensions or {}), "code": "BAD_USER_INPUT"}
             if error.message.startswith("Variable '$"):
                 error.message = without_value(error.message)
+            if "Did you mean" in error.message:
+                error.message = without_suggestion(error.message)
         return processed
+
+
+# graphql-core's suggestions of the names nearest a misspelt one (a type, an argument, an
+# input field): they spell the schema out to a caller refused introspection. Field
+# suggestions are off in the schema's config; these are cut from the message.
+_SUGGESTION = re.compile(r" ?Did you mean [^?]*\?")
+
+
+def without_suggestion(message: str) -> str:
+    return _SUGGESTION.sub("", message)
 
 
 # What graphql-core appends to a refused variable's message: the value itself (a whole care
