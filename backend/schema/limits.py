@@ -361,20 +361,32 @@ class PublicErrors(MaskErrors):
 
     def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
         processed = super()._process_errors(errors)
-        for error in processed:
+        for at, error in enumerate(processed):
             if not (error.extensions or {}).get("code"):
                 # Parse and validation errors: the caller's query is at fault.
                 error.extensions = {**(error.extensions or {}), "code": "BAD_USER_INPUT"}
             if error.message.startswith("Variable '$"):
                 error.message = without_value(error.message)
-            if "Did you mean" in error.message:
-                error.message = without_suggestion(error.message)
+            if "Did you mean" in error.message and not self._may_introspect():
+                # A copy: the validation cache hands the same error to every caller of the text.
+                processed[at] = GraphQLError(
+                    without_suggestion(error.message), error.nodes, error.source, error.positions,
+                    error.path, error.original_error, error.extensions,
+                )
         return processed
+
+    def _may_introspect(self) -> bool:
+        """Whether the caller may read the schema anyway (schema/direct.py's shared instance
+        has no request: the caller is taken as anonymous)."""
+        context = getattr(getattr(self, "execution_context", None), "context", None)
+        return may_introspect(getattr(getattr(context, "viewer", None), "role", None))
 
 
 # graphql-core's suggestions of the names nearest a misspelt one (a type, an argument, an
-# input field): they spell the schema out to a caller refused introspection. Field
-# suggestions are off in the schema's config; these are cut from the message.
+# input field): they spell the schema out, so they are cut for a caller refused
+# introspection (in production, all but support, practitioners and partners), kept for the
+# others, who may read the schema anyway. Field suggestions are off for all (the schema's
+# config).
 _SUGGESTION = re.compile(r" ?Did you mean [^?]*\?")
 
 
