@@ -63,3 +63,26 @@ def test_the_table_of_documents_within_limits_keeps_short_ones_only() -> None:
     assert limits._shape_errors_once(long) == limits._shape_errors_once(short) == []
     assert limits._WITHIN_LIMITS.get(id(short)) is short
     assert id(long) not in limits._WITHIN_LIMITS
+
+
+async def test_strawberry_caches_keep_no_long_text(client: httpx.AsyncClient) -> None:
+    """A long text that parses and then fails validation (an unknown field, a long string)
+    was kept by strawberry's parser cache, and its document by the validation cache: about
+    2 MB per 1 MB request, up to 512 of them."""
+    from strawberry.extensions.parser_cache import _get_parse_cache
+    from strawberry.extensions.validation_cache import _get_validate_cache
+
+    parsed, validated = _get_parse_cache(512), _get_validate_cache(512)
+
+    async def send(query: str) -> None:
+        response = await client.post("/graphql", json={"query": query}, headers={"origin": ORIGIN})
+        assert response.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+    long = '{ nope(x: "' + "a" * (256 * 1024 + 1) + '") }'  # past limits.KEPT_TEXT
+    before = parsed.cache_info().currsize, validated.cache_info().currsize
+    await send(long)
+    assert (parsed.cache_info().currsize, validated.cache_info().currsize) == before
+    # A short one is still remembered by both.
+    await send('{ nope(x: "' + "b" * 100 + '") }')
+    assert parsed.cache_info().currsize == before[0] + 1
+    assert validated.cache_info().currsize == before[1] + 1

@@ -46,7 +46,7 @@ from strawberry.utils.operation import get_operation_type
 from backend.resolvers.context import Context
 from backend.schema import variables
 from backend.schema.extensions import write_access_history
-from backend.schema.limits import MAX_TOKENS, CostRule, introspects, shape_errors
+from backend.schema.limits import KEPT_TEXT, MAX_TOKENS, CostRule, introspects, shape_errors
 from backend.schema.observability import tell_request_log
 from backend.schema.root import LIMIT_RULES, PUBLIC_ERRORS, schema
 
@@ -103,10 +103,8 @@ def _executable(document: DocumentNode, operation_name: str | None) -> _Executab
     return _Executable(operation, definitions, fragments, plan)
 
 
-# The longest text whose answer is remembered: far above any application's document (the
-# token limit allows a few tens of kilobytes, but for long string literals). The cache kept
-# each text it answered, a refusal's too: 512 bodies of 10 MB held 5 GB.
-MAX_CACHED_TEXT = 256 * 1024
+# The longest text whose answer is remembered (limits.KEPT_TEXT).
+MAX_CACHED_TEXT = KEPT_TEXT
 
 
 def prepare(query: str, operation_name: str | None) -> Prepared | None:

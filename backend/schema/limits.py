@@ -242,9 +242,13 @@ _WITHIN_LIMITS: dict[int, DocumentNode] = {}
 _WITHIN_LIMITS_MAX = 512
 
 
-# The longest text a document is remembered for (as in schema/direct.py): a long string
-# literal would otherwise be held by this table after the parser's cache let it go.
-_WITHIN_LIMITS_TEXT = 256 * 1024
+# The longest text a document is remembered for, here, by the prepared documents
+# (schema/direct.py) and by strawberry's parser and validation caches (schema/root.py): far
+# above any application's document (the token limit allows a few tens of kilobytes, but for
+# long string literals). Every cache kept each text it saw, a refusal's too: 512 bodies of
+# 10 MB held 5 GB.
+KEPT_TEXT = 256 * 1024
+_WITHIN_LIMITS_TEXT = KEPT_TEXT
 
 
 def _short(document: DocumentNode) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterator
 
 import strawberry
 from graphql import ArgumentNode, GraphQLError, ValueNode
@@ -36,6 +37,7 @@ from backend.schema.arguments import prepare_resolvers
 from backend.schema.execution import ExecutionContext, prepare
 from backend.schema.extensions import AccessHistoryWriter
 from backend.schema.limits import (
+    KEPT_TEXT,
     MAX_ALIASES,
     MAX_DEPTH,
     MAX_TOKENS,
@@ -82,6 +84,29 @@ LIMIT_RULES = [
     NoNulCharacter,
 ]
 
+class KeptParse(ParserCache):
+    """Strawberry's parser cache, for texts up to `limits.KEPT_TEXT`: its 512 entries
+    keyed by the text kept every long one that parses (a few 1 MB texts failing validation
+    held gigabytes). A longer text is parsed by strawberry each time."""
+
+    def on_parse(self) -> Iterator[None]:
+        if len(self.execution_context.query or "") > KEPT_TEXT:
+            yield
+            return
+        yield from super().on_parse()
+
+
+class KeptValidation(ValidationCache):
+    """Strawberry's validation cache, for the same texts: it is keyed by the parsed
+    document, which a long text's would keep alive with its errors."""
+
+    def on_validate(self) -> Iterator[None]:
+        if len(self.execution_context.query or "") > KEPT_TEXT:
+            yield
+            return
+        yield from super().on_validate()
+
+
 # Masking as the PublicErrors extension does, for requests that skip the extensions
 # (schema/direct.py); its `_process_errors` keeps no state.
 PUBLIC_ERRORS = PublicErrors(should_mask_error=_mask)
@@ -110,11 +135,11 @@ schema = strawberry.Schema(
         AccessHistoryWriter,
         OperationName,
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
-        lambda: ParserCache(maxsize=512),
+        lambda: KeptParse(maxsize=512),
         lambda: AddValidationRules(LIMIT_RULES),
         CostLimiter,
         IntrospectionGate,
-        lambda: ValidationCache(maxsize=512),
+        lambda: KeptValidation(maxsize=512),
         lambda: PublicErrors(should_mask_error=_mask),
     ],
 )
