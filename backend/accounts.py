@@ -81,7 +81,21 @@ def directory_text(text: str) -> str:
     """A practitioner's search text, and the directory's search, alike: composed (NFC), one line
     without invisible characters, lower-cased. A search typed with decomposed accents (« e » +
     U+0301, from some keyboards and macOS copy-paste) missed the names stored composed."""
-    return one_line(_nfc(text)).lower()
+    return person_name(text).lower()
+
+
+def _label(text: str) -> bool:
+    """A token's name or an organization, printed by list-tokens and shown in the patients'
+    histories: 1 to NAME_MAX printable characters (no escape sequence, no newline)."""
+    return 1 <= len(text) <= NAME_MAX and text.isprintable()
+
+
+def organization_name(raw: str) -> str | None:
+    """An organization as `dmp create-token` stores it and `dmp import-file` reads it: composed
+    (NFC: « é » typed once and « e » + U+0301 once were two organizations), no space at either
+    end ("Mutuelle Z " and "Mutuelle Z" were two); None when it is not a label."""
+    name = _nfc(raw).strip()
+    return name if _label(name) else None
 
 
 def validate(new: NewAccount) -> None:
@@ -220,22 +234,19 @@ async def create_token(
         raise ProvisioningError("--name is required")
     # Both are printed by list-tokens, and the organization is the name its imports show in
     # the patients' histories: an escape sequence or a newline was stored and printed as is.
-    # (`dmp import-file --organization` takes 1 to 100 printable characters, as here.)
-    if len(name.strip()) > NAME_MAX or not name.strip().isprintable():
+    if not _label(name.strip()):
         raise ProvisioningError(f"--name must be 1 to {NAME_MAX} printable characters")
     unknown = set(scopes) - SCOPES
     if not scopes or unknown:
         raise ProvisioningError(f"--scope must be among {', '.join(sorted(SCOPES))}")
     if (practitioner_rpps is None) == (organization is None):
         raise ProvisioningError("give exactly one of --practitioner or --organization")
-    if organization is not None:  # composed, as `dmp import-file --organization` reads it
-        organization = _nfc(organization)
-    if organization is not None and not organization.strip():
-        raise ProvisioningError("--organization must name the organization")
-    if organization is not None and (
-        len(organization.strip()) > NAME_MAX or not organization.strip().isprintable()
-    ):
-        raise ProvisioningError(f"--organization must be 1 to {NAME_MAX} printable characters")
+    if organization is not None:
+        if not _nfc(organization).strip():
+            raise ProvisioningError("--organization must name the organization")
+        organization = organization_name(organization)
+        if organization is None:
+            raise ProvisioningError(f"--organization must be 1 to {NAME_MAX} printable characters")
     if not 1 <= expires_days <= 3650:
         raise ProvisioningError("--expires-days must be between 1 and 3650")
     practitioner = None
@@ -257,9 +268,7 @@ async def create_token(
         token_hash=digest(token),
         prefix=token[:12],
         scopes=sorted(scopes),
-        # As `dmp import-file --organization` reads it: "Mutuelle Z " and "Mutuelle Z" were two
-        # organizations, and the same items imported under both were two entries.
-        organization=organization.strip() if organization is not None else None,
+        organization=organization,  # as `dmp import-file --organization` reads it
         practitioner=practitioner,
         expires_at=clock.now() + dt.timedelta(days=expires_days),
     )

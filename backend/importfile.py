@@ -25,6 +25,7 @@ from typing import IO, Any, TextIO
 from starlette.requests import Request
 
 from backend import clock
+from backend.accounts import NAME_MAX, organization_name
 from backend.auth.viewer import Viewer
 from backend.domain.enums import Role, Section
 from backend.errors import PublicError
@@ -453,12 +454,11 @@ def check_not_json_array(path: Path) -> None:
 
 
 def check_organization(name: str) -> str:
-    # Composed (NFC), as `dmp create-token --organization` stores it: « é » typed once and
-    # « e » + U+0301 (some terminals, macOS copy-paste) once were two organizations.
-    name = unicodedata.normalize("NFC", name.strip())
-    if not 1 <= len(name) <= 100 or any(not c.isprintable() for c in name):
-        raise ImportFileError("--organization must be 1 to 100 printable characters")
-    return name
+    """The organization as `dmp create-token --organization` stores it (accounts.organization_name)."""
+    found = organization_name(name)
+    if found is None:
+        raise ImportFileError(f"--organization must be 1 to {NAME_MAX} printable characters")
+    return found
 
 
 async def insurer_viewer(organization: str) -> Viewer:

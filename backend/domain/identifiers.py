@@ -8,16 +8,22 @@ from backend.domain.reasons import Reason, Refused
 
 _INS = re.compile(r"[12378]\d{4}(?:\d{2}|2A|2B)\d{6}\d{2}", re.ASCII)
 _RPPS = re.compile(r"\d{11}", re.ASCII)
-_INS_SEPARATORS = re.compile(r"[\s.-]")
+# What people type or paste inside a number: spaces (a tab, a non-breaking one), dots, dashes.
+_SEPARATORS = re.compile(r"[\s.-]")
 
 
 class InvalidIdentifier(Refused):
     """An INS or RPPS number that fails its format or checksum."""
 
 
+def without_separators(raw: str) -> str:
+    """An INS or RPPS number as typed or pasted, without its spaces, dots and dashes."""
+    return _SEPARATORS.sub("", raw or "")
+
+
 def normalize_ins(raw: str) -> str:
     """Return the INS without spaces, upper-cased, or raise InvalidIdentifier."""
-    ins = _INS_SEPARATORS.sub("", raw or "").upper()
+    ins = without_separators(raw).upper()
     if len(ins) != 15 or not _INS.fullmatch(ins):
         raise InvalidIdentifier(
             "INS must be 15 characters: 13 digits (2A/2B for Corsica) + key", Reason.INVALID_INS

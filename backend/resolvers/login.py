@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import re
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -32,7 +31,7 @@ from backend.auth.passwords import (
 from backend.auth.sessions import revoke, revoke_all, start_session
 from backend.config import settings
 from backend.domain.enums import AccessAction, CodePurpose
-from backend.domain.identifiers import InvalidIdentifier, normalize_ins, normalize_rpps
+from backend.domain.identifiers import InvalidIdentifier, normalize_ins, normalize_rpps, without_separators
 from backend.domain.reasons import Reason
 from backend.errors import BadUserInput, RateLimited, answer_no_sooner
 from backend.models import Account, Practitioner, Record
@@ -88,7 +87,7 @@ def read_identifier(identifier: str) -> Identifier:
     email = normalize_email(raw)
     if email:
         return Identifier("email", email)
-    compact = re.sub(r"[\s.-]", "", raw)
+    compact = without_separators(raw)
     for size, kind, normalize in ((15, "ins", normalize_ins), (11, "rpps", normalize_rpps)):
         if len(compact) == size:
             try:

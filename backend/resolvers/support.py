@@ -8,7 +8,6 @@ shown here: they are often medical.
 from __future__ import annotations
 
 import datetime as dt
-import re
 import uuid
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
@@ -27,7 +26,7 @@ from backend.domain.enums import (
     ReviewState,
     Role,
 )
-from backend.domain.identifiers import InvalidIdentifier, normalize_ins, normalize_rpps
+from backend.domain.identifiers import InvalidIdentifier, normalize_ins, normalize_rpps, without_separators
 from backend.domain.reasons import Reason
 from backend.errors import BadUserInput, Forbidden, NotFound, Unauthenticated
 from backend.models import (
@@ -116,9 +115,9 @@ async def _find(identifier: str) -> tuple[Account | None, Record | None]:
         account = await Account.filter(email=email).first() if email else None
         record = await Record.filter(owner_id=account.id).first() if account else None
         return account, record
-    # As sign-in reads a number (backend/resolvers/login.py): spaces, dots and dashes, typed or
-    # pasted (a non-breaking space, a tab), apart; 11 characters are an RPPS number.
-    digits = re.sub(r"[\s.-]", "", raw)
+    # As sign-in reads a number (backend/resolvers/login.py), separators apart; 11 characters
+    # are an RPPS number.
+    digits = without_separators(raw)
     if len(digits) == 11:
         try:
             rpps = normalize_rpps(digits)
