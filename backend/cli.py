@@ -331,14 +331,13 @@ def cmd_purge(args: argparse.Namespace) -> None:
           + (f", {report.files_kept} not removed" if report.files_kept else "")
           + f"; {report.expired_rows} expired sign-in row(s) removed; {report.orphan_files} orphan "
           "file(s) swept")
-    if failed or report.files_kept:
-        raise CommandError(
-            (f"{failed} record(s) could not be purged and stay whole, for the next run" if failed else "")
-            + ("; " if failed and report.files_kept else "")
-            + (f"{report.files_kept} file(s) of purged records not removed, left to the orphan sweep"
-               if report.files_kept else "")
-            + " (see the lines above)"
-        )
+    problems = [
+        *([f"{failed} record(s) could not be purged and stay whole, for the next run"] if failed else []),
+        *([f"{report.files_kept} file(s) of purged records not removed, left to the orphan sweep"]
+          if report.files_kept else []),
+    ]
+    if problems:
+        raise CommandError("; ".join(problems) + " (see the lines above)")
 
 
 def cmd_rewrap_files(args: argparse.Namespace) -> None:

@@ -248,12 +248,11 @@ _WITHIN_LIMITS_MAX = 512
 # long string literals). Every cache kept each text it saw, a refusal's too: 512 bodies of
 # 10 MB held 5 GB.
 KEPT_TEXT = 256 * 1024
-_WITHIN_LIMITS_TEXT = KEPT_TEXT
 
 
 def _short(document: DocumentNode) -> bool:
     loc = document.loc
-    return loc is not None and len(loc.source.body) <= _WITHIN_LIMITS_TEXT
+    return loc is not None and len(loc.source.body) <= KEPT_TEXT
 
 
 def _shape_errors_once(document: DocumentNode) -> list[GraphQLError]:
@@ -406,14 +405,14 @@ _QUOTED_VALUE = re.compile(r"(?:,? found|[.?] Found|(?<=value)): ")
 # What a scalar's or an enum's own refusal quotes (strawberry's `Value cannot represent a
 # Date: "1985-02-29". day is out of range for month`, graphql-core's `Value 'X' does not exist
 # in 'Section' enum.`): the value, then a reason that may quote it again.
-_SCALAR_REFUSAL = re.compile(r"(Value cannot represent an? \w+): .*$", re.DOTALL)
+_SCALAR_REFUSAL = re.compile(r"(Value cannot represent an? \w+): (.*)$", re.DOTALL)
 _ENUM_REFUSAL = re.compile(r"Value (['\"]).*\1 (does not exist in '\w+' enum\.)", re.DOTALL)
 
 
 def _scalar_reason(match: re.Match[str]) -> str:
     """`Value cannot represent a Date.`, then the parser's reason if it quotes nothing (`day is
     out of range for month`; not `Invalid isoformat string: 'Zoélie'`)."""
-    rest = match.group(0)[len(match.group(1)) + 2:]
+    rest = match.group(2)
     value_end = re.match(r"(\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*')\.?\s*", rest)
     reason = rest[value_end.end():].strip() if value_end else ""
     if reason and not any(quote in reason for quote in "'\"") and reason.isprintable():
