@@ -13,6 +13,15 @@ START = """mutation($i: String!, $p: String!) {
 COMPLETE = """mutation($t: String!, $c: String!) {
   completeLogin(attemptToken: $t, code: $c) { me { id role displayName profession } } }"""
 ME = "{ me { id role displayName profession } }"
+RESET = "mutation($i: String!) { requestPasswordReset(identifier: $i) { attemptToken } }"
+DO_RESET = """mutation($t: String!, $c: String!, $p: String!) {
+  resetPassword(attemptToken: $t, code: $c, newPassword: $p) }"""
+FRESH = "mutation { requestFreshFactor { sentTo } }"
+CONFIRM_FRESH = "mutation($c: String!) { confirmFreshFactor(code: $c) }"
+CHANGE_PASSWORD = """mutation($o: String!, $n: String!) {
+  changePassword(currentPassword: $o, newPassword: $n) }"""
+# A new password the strength check accepts.
+NEW_PASSWORD = "une toute nouvelle phrase 77"
 
 
 def session_cookie(result: GraphQLResult) -> str | None:

@@ -22,14 +22,10 @@ from backend.auth import activation, passwords
 from backend.domain.enums import RecordStatus
 from backend.models import AccessEvent, Account, ActivationCode, OneTimeCode, Record, Session
 from tests import factories
-from tests.auth_flows import COMPLETE, wrong
+from tests.auth_flows import COMPLETE, DO_RESET, NEW_PASSWORD, RESET, wrong
 from tests.conftest import ORIGIN, Caller
 from tests.smtp import SmtpServer
 
-NEW_PASSWORD = "une toute nouvelle phrase 77"
-RESET = "mutation($i: String!) { requestPasswordReset(identifier: $i) { attemptToken } }"
-DO_RESET = """mutation($t: String!, $c: String!, $p: String!) {
-  resetPassword(attemptToken: $t, code: $c, newPassword: $p) }"""
 CREATE = """mutation($input: CreateRecordInput!) { createRecord(input: $input) { attemptToken sentTo } }"""
 
 

@@ -10,13 +10,9 @@ import pytest
 from backend import clock
 from backend.models import Account, LoginAttempt, OneTimeCode, Session
 from tests import factories
-from tests.auth_flows import COMPLETE, START, wrong
+from tests.auth_flows import COMPLETE, DO_RESET, RESET, START, wrong
 from tests.conftest import Caller
 from tests.smtp import SmtpServer
-
-RESET = "mutation($i: String!) { requestPasswordReset(identifier: $i) { attemptToken } }"
-DO_RESET = """mutation($t: String!, $c: String!, $p: String!) {
-  resetPassword(attemptToken: $t, code: $c, newPassword: $p) }"""
 
 
 def _shape(value: Any) -> Any:

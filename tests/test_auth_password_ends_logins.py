@@ -11,18 +11,17 @@ import httpx
 from backend.auth.passwords import HASHER
 from backend.models import Account, Session
 from tests import factories
-from tests.auth_flows import COMPLETE, login, start
+from tests.auth_flows import (
+    CHANGE_PASSWORD,
+    COMPLETE,
+    DO_RESET,
+    NEW_PASSWORD,
+    RESET,
+    login,
+    start,
+)
 from tests.conftest import Caller, session_for
 from tests.smtp import SmtpServer
-
-NEW_PASSWORD = "une toute nouvelle phrase 77"
-RESET = "mutation($i: String!) { requestPasswordReset(identifier: $i) { attemptToken } }"
-DO_RESET = """mutation($t: String!, $c: String!, $p: String!) {
-  resetPassword(attemptToken: $t, code: $c, newPassword: $p) }"""
-FRESH = "mutation { requestFreshFactor { sentTo } }"
-CONFIRM_FRESH = "mutation($c: String!) { confirmFreshFactor(code: $c) }"
-CHANGE_PASSWORD = """mutation($o: String!, $n: String!) {
-  changePassword(currentPassword: $o, newPassword: $n) }"""
 
 
 async def _login_begun_with_the_old_password(

@@ -12,13 +12,9 @@ from backend.auth.passwords import HASHER
 from backend.models import AccessEvent, Account
 from backend.resolvers.login import STARTS_PER_HOUR
 from tests import factories
-from tests.auth_flows import START, login
+from tests.auth_flows import CHANGE_PASSWORD, NEW_PASSWORD, START, login
 from tests.conftest import Caller
 from tests.smtp import SmtpServer
-
-CHANGE_PASSWORD = """mutation($o: String!, $n: String!) {
-  changePassword(currentPassword: $o, newPassword: $n) }"""
-NEW_PASSWORD = "une toute nouvelle phrase 77"
 
 
 async def test_wrong_current_passwords_are_counted_with_sign_in_tries(

@@ -13,18 +13,22 @@ from backend.auth.passwords import HASHER
 from backend.domain.enums import CodePurpose
 from backend.models import AccessEvent, Account, OneTimeCode, Session
 from tests import factories
-from tests.auth_flows import ME, login, session_cookie, start, wrong
+from tests.auth_flows import (
+    CHANGE_PASSWORD,
+    CONFIRM_FRESH,
+    DO_RESET,
+    FRESH,
+    ME,
+    NEW_PASSWORD,
+    RESET,
+    login,
+    session_cookie,
+    start,
+    wrong,
+)
 from tests.conftest import Caller, session_for
 from tests.smtp import SmtpServer, sms_code_for
 
-NEW_PASSWORD = "une toute nouvelle phrase 77"
-RESET = "mutation($i: String!) { requestPasswordReset(identifier: $i) { attemptToken } }"
-DO_RESET = """mutation($t: String!, $c: String!, $p: String!) {
-  resetPassword(attemptToken: $t, code: $c, newPassword: $p) }"""
-FRESH = "mutation { requestFreshFactor { sentTo } }"
-CONFIRM_FRESH = "mutation($c: String!) { confirmFreshFactor(code: $c) }"
-CHANGE_PASSWORD = """mutation($o: String!, $n: String!) {
-  changePassword(currentPassword: $o, newPassword: $n) }"""
 CHANGE_EMAIL = "mutation($e: String!) { changeEmail(newEmail: $e) { sentTo } }"
 CONFIRM_EMAIL = "mutation($c: String!) { confirmEmailChange(code: $c) }"
 CHANGE_PHONE = "mutation($p: String!) { changePhone(newPhone: $p) { sentTo } }"

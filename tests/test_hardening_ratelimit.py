@@ -16,7 +16,7 @@ import pytest
 from backend import config, ratelimit
 from backend.models import LoginAttempt, OneTimeCode, RateCounter
 from tests import factories
-from tests.auth_flows import COMPLETE, START
+from tests.auth_flows import COMPLETE, RESET, START
 from tests.conftest import ORIGIN
 
 
@@ -114,7 +114,6 @@ async def test_trusted_proxy_header_right_most_entry_counts(
     assert await RateCounter.filter(key="addr:start-login:127.0.0.1").exists()
 
 
-RESET = "mutation($i: String!) { requestPasswordReset(identifier: $i) { attemptToken } }"
 
 
 def _spaced(number: str) -> str:

@@ -15,11 +15,10 @@ from backend.models import OutboxMessage
 from backend.notify.delivery import deliver_due
 from backend.notify.outbox import enqueue_email
 from tests import factories
-from tests.auth_flows import start
+from tests.auth_flows import RESET, start
 from tests.conftest import Caller
 from tests.smtp import SIX_DIGITS, SmtpServer
 
-RESET = "mutation($i: String!) { requestPasswordReset(identifier: $i) { attemptToken } }"
 BULK = 30
 
 
