@@ -17,7 +17,10 @@ from backend.domain.enums import CodeChannel
 from backend.models import Account
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-PHONE = re.compile(r"^\+?[0-9 .-]{6,20}$")
+# A number as people write it: an optional "+", a digit, then digits and the separators
+# " ", "." and "-", 6 to 20 characters in all; six digits at least (`normalize_phone`).
+PHONE = re.compile(r"^\+?[0-9][0-9 .-]{5,19}$")
+MIN_PHONE_DIGITS = 6
 _DECOY_DOMAINS = ("gmail.com", "orange.fr", "free.fr", "laposte.net", "outlook.fr", "sfr.fr",
                   "wanadoo.fr", "yahoo.fr", "hotmail.fr", "icloud.com")
 
@@ -42,9 +45,10 @@ def normalize_email(raw: str) -> str | None:
 
 def normalize_phone(raw: str) -> str | None:
     """The number as typed, if it has the shape of one: six digits at least, separators aside
-    ("------" has the pattern's length, and no digit)."""
+    ("0-----" has the pattern's length, and one digit). An account's phone and an emergency
+    contact's are read by this one rule."""
     phone = (raw or "").strip()
-    if not PHONE.match(phone) or sum(c.isdigit() for c in phone) < 6:
+    if not PHONE.match(phone) or sum(c.isdigit() for c in phone) < MIN_PHONE_DIGITS:
         return None
     return phone
 

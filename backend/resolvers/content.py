@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
 from backend import clock
+from backend.auth.contacts import normalize_phone
 from backend.authz.decision import may_write, sees_masked
 from backend.domain.codes import InvalidCode, normalize_section_code
 from backend.domain.details import DETAIL_FIELDS, InvalidDetails, normalize_details
@@ -32,12 +32,8 @@ from backend.resolvers.refusals import refused_write
 
 OLDEST_CARE_DATE = dt.date(1900, 1, 1)
 BLOOD_GROUPS = frozenset({"A+", "A-", "B+", "B-", "AB+", "AB-", "O+", "O-"})
-PHONE = re.compile(r"^\+?[0-9][0-9 .-]{5,19}$")
 MAX_CONTACTS = 5
 MAX_DIRECTIVES = 10_000
-# Separators aside, as an account's phone (backend/auth/contacts.py): "0-----" has the
-# pattern's length and one digit.
-MIN_PHONE_DIGITS = 6
 
 
 @dataclass
@@ -367,13 +363,13 @@ def _contacts(raw: list[dict[str, str | None]]) -> list[dict[str, str | None]]:
     clean: list[dict[str, str | None]] = []
     for contact in raw:
         name = one_line(contact.get("name") or "")
-        phone = (contact.get("phone") or "").strip()
+        phone = normalize_phone(contact.get("phone") or "")
         relation = one_line(contact.get("relation") or "") or None
         if not name or len(name) > 200:
             raise BadUserInput.text(
                 "An emergency contact needs a name (at most 200 characters)", name, "contacts.name", 200
             )
-        if not PHONE.match(phone) or sum(c.isdigit() for c in phone) < MIN_PHONE_DIGITS:
+        if phone is None:
             # The value is not repeated: the caller has it, and it may be anything, of any size.
             raise BadUserInput(
                 "An emergency contact's phone is not a phone number",
