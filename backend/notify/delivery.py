@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -124,6 +125,35 @@ async def _deliver(
         sent_at=clock.now(), attempts=F("attempts") + 1, claimed_until=None
     )
     return True
+
+
+@dataclass(frozen=True)
+class Run:
+    """What `deliver_all` did: messages sent, failed (retried later, or undeliverable), and
+    those still waiting to be sent after it (failed now or before, or not yet due)."""
+
+    sent: int
+    failed: int
+    left_for_retry: int
+
+    def summary(self) -> str:
+        """One line for the operator: counts only, never an address or a text."""
+        return f"sent {self.sent}, failed {self.failed}, left for retry {self.left_for_retry}"
+
+
+async def deliver_all(cfg: Settings, batch: int = 200) -> Run:
+    """Send what is due until a pass sends nothing (`dmp deliver-outbox`): a message that
+    fails waits for its back-off, so the run ends even with the mail server down."""
+    senders: dict[OutboxChannel, Sender] = {}  # made once for the whole run
+    total_sent = total_failed = 0
+    while True:
+        sent, failed = await deliver_due(cfg, limit=batch, senders=senders)
+        total_sent += sent
+        total_failed += failed
+        if sent == 0:
+            break
+    waiting = await OutboxMessage.filter(sent_at=None, next_attempt_at__lt=NEVER).count()
+    return Run(total_sent, total_failed, waiting)
 
 
 async def run_forever(cfg: Settings, interval: float = 1.0) -> None:
