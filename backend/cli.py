@@ -209,25 +209,16 @@ def cmd_import_file(args: argparse.Namespace) -> None:
 
 
 def cmd_deliver_outbox(args: argparse.Namespace) -> None:
-    from backend.domain.enums import OutboxChannel
-    from backend.notify.delivery import deliver_due
-    from backend.notify.senders import Sender, check_senders
+    from backend.notify.delivery import deliver_all
+    from backend.notify.senders import check_senders
 
     check_senders(config.settings())
-
-    async def work() -> tuple[int, int]:
-        total_sent = total_failed = 0
-        senders: dict[OutboxChannel, Sender] = {}  # made once for the whole run
-        while True:
-            sent, failed = await deliver_due(config.settings(), limit=200, senders=senders)
-            total_sent += sent
-            total_failed += failed
-            if sent == 0:
-                return total_sent, total_failed
-
-    sent, failed = asyncio.run(_with_db(work))
-    print(f"sent {sent}, failed {failed} (failures are retried later, except a message marked "
-          "undeliverable: see the log)")
+    run = asyncio.run(_with_db(lambda: deliver_all(config.settings())))
+    print(run.summary())
+    if run.failed:
+        # Not a success: the mail server or the SMS provider is down, refused or did not answer.
+        raise CommandError(f"{run.failed} message(s) could not be sent; a failed message is "
+                           "retried later, except one marked undeliverable (see the log)")
 
 
 def _record_ids_for(ins: str | None) -> Callable[[], Awaitable[list[uuid.UUID] | None]]:
