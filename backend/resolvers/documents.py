@@ -16,7 +16,7 @@ from starlette.datastructures import UploadFile
 from backend import clock, sql
 from backend.authz.decision import may_write, sees_masked
 from backend.config import settings
-from backend.domain.enums import AccessAction, AccessMode, EntrySource, Role, Section
+from backend.domain.enums import AccessAction, AccessMode, EntrySource, RecordStatus, Role, Section
 from backend.domain.reasons import Reason
 from backend.domain.text import lines, one_line
 from backend.errors import BadUserInput, Forbidden, NoAccess, NotFound, Unauthenticated
@@ -31,6 +31,16 @@ from backend.resolvers.records import NO_ACCESS, RecordView, own_record, view_no
 from backend.resolvers.refusals import refused_write
 
 log = logging.getLogger("dmp.documents")
+
+# To the owner of a record waiting for its deletion, which is neither read nor changed during
+# its 30 days (DESIGN §2, §3 rule 2): the words of the state they chose, not an access denied.
+PENDING_DELETION_UPLOAD = (
+    "Your record is pending deletion: no document can be added to it. Cancel the deletion to add one."
+)
+PENDING_DELETION_DOWNLOAD = (
+    "Your record is pending deletion: its documents cannot be opened. Cancel the deletion to open"
+    " them; your export stays available."
+)
 
 MAX_BYTES = 20 * 1024 * 1024
 CHUNK_BYTES = 1024 * 1024
@@ -130,14 +140,29 @@ async def _writable_view(ctx: Context, data: DocumentInput) -> RecordView:
     return view
 
 
+def _owner_pending_deletion(ctx: Context, view: RecordView) -> bool:
+    """Whether the viewer owns this record and it waits for its deletion. The owner has no
+    access mode then (`view.is_owner` is False), yet is not someone refused an access."""
+    facts = view.facts
+    return (
+        facts.status == RecordStatus.DELETED
+        and ctx.viewer.account_id is not None
+        and facts.owner_id == ctx.viewer.account_id
+    )
+
+
 def _check_writable(ctx: Context, view: RecordView, section: Section) -> None:
     """FORBIDDEN unless the viewer may add to this section of the record; a refusal on an
-    existing record is noted as ACCESS_DENIED (the same words before and under the lock)."""
-    if not may_write(view.viewer, view.facts, view.sharing, section):
-        raise refused_write(
-            ctx, view, "You may not add documents to this section of this record",
-            to_owner="Your record is not active: documents cannot be added", sections=frozenset({section}),
-        )
+    existing record is noted as ACCESS_DENIED, but for its owner's (the same words before
+    and under the lock)."""
+    if may_write(view.viewer, view.facts, view.sharing, section):
+        return
+    if _owner_pending_deletion(ctx, view):
+        raise Forbidden(PENDING_DELETION_UPLOAD)
+    raise refused_write(
+        ctx, view, "You may not add documents to this section of this record",
+        to_owner="Your record is not active: documents cannot be added", sections=frozenset({section}),
+    )
 
 
 async def _view_under_lock(ctx: Context, view: RecordView, section: Section, conn: Any) -> RecordView:
@@ -341,7 +366,8 @@ async def open_download(ctx: Context, entry_id: str) -> Download:
     """The entry's file if this viewer may read the entry; NOT_FOUND alike otherwise.
 
     A download by anyone but the owner is noted as DOCUMENT_DOWNLOADED; a refusal on an
-    existing record is noted as ACCESS_DENIED. The caller writes the notes.
+    existing record is noted as ACCESS_DENIED. The owner of a record pending deletion is
+    told so (FORBIDDEN), with no note. The caller writes the notes.
     """
     if not ctx.viewer.authenticated:
         raise Unauthenticated()
@@ -358,6 +384,9 @@ async def open_download(ctx: Context, entry_id: str) -> Download:
     if mode is None or (
         entry.masked and not sees_masked(view.viewer, mode, entry.author_id)  # type: ignore[attr-defined]
     ):
+        if _owner_pending_deletion(ctx, view):
+            # Their own document: no secret to keep from them, and nothing to note.
+            raise Forbidden(PENDING_DELETION_DOWNLOAD)
         if not view.is_owner:  # a pending record's too, as a read's (DESIGN §4)
             ctx.access_log.note(record.id, AccessAction.ACCESS_DENIED, sections={section})
         raise NotFound("No such document")
