@@ -88,18 +88,26 @@ class SoftAuthenticator:
         uv: bool = True,
         challenge: str | None = None,
         counts: bool = True,
+        credential_id: bytes | None = None,
+        public_key: bytes | None = None,
+        sign_count: int = 0,
+        transports: list[str] | None = None,
     ) -> tuple[SoftCredential, str]:
-        """navigator.credentials.create(): a new key, and the response JSON to send back."""
+        """navigator.credentials.create(): a new key, and the response JSON to send back.
+
+        A hostile client may choose the credential id, the COSE public key it reports, the
+        starting sign count and the transports."""
         options = json.loads(options_json)
         real_rp = options["rp"]["id"]
         excluded = {c["id"] for c in options.get("excludeCredentials", [])}
         if any(c.id in excluded for c in self.credentials):
             raise AuthenticatorRefused("InvalidStateError: already registered here")
         cred = SoftCredential(
-            credential_id=os.urandom(32),
+            credential_id=os.urandom(32) if credential_id is None else credential_id,
             private_key=ec.generate_private_key(ec.SECP256R1()),
             rp_id=real_rp,
             user_handle=unb64url(options["user"]["id"]),
+            sign_count=sign_count,
             counts=counts,
         )
         attested = AAGUID + struct.pack(">H", len(cred.credential_id)) + cred.credential_id
@@ -108,7 +116,7 @@ class SoftAuthenticator:
             + bytes([self._flags(up=True, uv=uv, attested=True)])
             + struct.pack(">I", cred.sign_count)
             + attested
-            + cred.cose_public_key()
+            + (cred.cose_public_key() if public_key is None else public_key)
         )
         attestation = cbor2.dumps({"fmt": "none", "attStmt": {}, "authData": auth_data})
         client_data = self._client_data(
@@ -124,7 +132,7 @@ class SoftAuthenticator:
             "response": {
                 "clientDataJSON": b64url(client_data),
                 "attestationObject": b64url(attestation),
-                "transports": ["internal", "hybrid"],
+                "transports": ["internal", "hybrid"] if transports is None else transports,
             },
         })
 

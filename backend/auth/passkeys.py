@@ -30,6 +30,8 @@ from webauthn import (
 from webauthn.helpers import (
     base64url_to_bytes,
     bytes_to_base64url,
+    decode_credential_public_key,
+    decoded_public_key_to_cryptography,
     parse_authentication_credential_json,
     parse_client_data_json,
     parse_registration_credential_json,
@@ -56,6 +58,9 @@ TIMEOUT_MS = 5 * 60 * 1000
 RP_NAME = "Dossier Médical Partagé"
 DEFAULT_NAME = "Clé d'accès"
 MAX_NAME = 100
+# The longest credential id kept: `passkey_credential.credential_id` holds 400 base64url
+# characters. Authenticators asked for a resident key use ids of 16 to 64 bytes.
+MAX_CREDENTIAL_ID = 300
 
 
 def _unquoted(exc: Exception) -> str:
@@ -215,12 +220,23 @@ async def register(
             require_user_presence=True,
             require_user_verification=True,
         )
+        # A "none" attestation checks no signature: the key is only decoded, never loaded,
+        # so one that cannot verify anything (a point off its curve) would be kept.
+        decoded_public_key_to_cryptography(
+            decode_credential_public_key(verified.credential_public_key)
+        )
     except WebAuthnException as exc:
         raise PasskeyRefused(f"registration not verified: {_unquoted(exc)}") from None
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError, RecursionError) as exc:
+        # py_webauthn reads the attested COSE key without checking its shape.
+        raise PasskeyRefused(f"malformed credential key: {type(exc).__name__}") from None
+    if len(verified.credential_id) > MAX_CREDENTIAL_ID:
+        raise PasskeyRefused("credential id too long")
     credential_id = bytes_to_base64url(verified.credential_id)
     if await PasskeyCredential.exists(credential_id=credential_id):
         raise PasskeyRefused("credential already registered")
-    transports = [t.value for t in credential.response.transports or []]
+    # Each kept once: they are repeated in every sign-in's options.
+    transports = list(dict.fromkeys(t.value for t in credential.response.transports or []))
     try:
         async with storing() as conn:
             stored = await PasskeyCredential.create(
@@ -334,6 +350,9 @@ async def authenticate(credential_json: str, attempt: LoginAttempt | None) -> Lo
         )
     except WebAuthnException as exc:
         raise PasskeyRefused(f"assertion not verified: {_unquoted(exc)}") from None
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError) as exc:
+        # A key kept before registration loaded it (a point off its curve) cannot verify.
+        raise PasskeyRefused(f"stored key unusable: {type(exc).__name__}") from None
     # Compare-and-set: a cloned authenticator racing the genuine one cannot both pass.
     # py_webauthn already refused a count that does not increase, except 0 over 0
     # (synced passkeys report 0 every time).
