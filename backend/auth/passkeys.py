@@ -95,8 +95,8 @@ def _fk(row: Model, relation: str) -> uuid.UUID | None:
 
 def visible_name(name: str | None) -> str:
     """The name as shown, on the page and in e-mails: invisible characters out, spaces
-    folded, cut to size."""
-    return one_line(name or "")[:MAX_NAME]
+    folded, cut to size (a space the cut leaves at the end dropped)."""
+    return one_line(name or "")[:MAX_NAME].rstrip()
 
 
 def clean_name(name: str | None) -> str:

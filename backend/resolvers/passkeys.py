@@ -93,10 +93,10 @@ async def my_passkeys(ctx: Context) -> list[PasskeyCredential]:
 
 
 async def rename_passkey(ctx: Context, passkey_id: str, name: str) -> PasskeyCredential:
+    _, row = await _own_passkey(ctx, passkey_id)  # who asks before what they typed
     visible = passkeys.visible_name(name)
     if not visible:
         raise BadUserInput("a passkey name cannot be empty", Reason.FIELD_REQUIRED, field="name")
-    _, row = await _own_passkey(ctx, passkey_id)
     row.name = visible
     await row.save(update_fields=["name"])
     return row
