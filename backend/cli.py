@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
+import errno
 import os
 import socket
 import sqlite3
@@ -63,6 +64,54 @@ def cmd_migrate(args: argparse.Namespace) -> None:
     asyncio.run(_migrate())
 
 
+def _check_listen(host: str, port: int, *, workers: int) -> None:
+    """Binds, and lets go, every address uvicorn will listen on, so that a host that does not
+    resolve, an address not on this machine or a port in use is one line before anything starts
+    (uvicorn started the application, then logged « [Errno 98] … » and exited 3). Binds as
+    uvicorn does: with one worker, asyncio's create_server on every address the name resolves
+    to; with several, one socket of the family the host's spelling says (uvicorn's bind_socket)."""
+    where = f"cannot listen on --host {host!r} --port {port}"
+    if workers > 1:
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    else:
+        family = socket.AF_UNSPEC
+    try:
+        infos = socket.getaddrinfo(host or None, port, family, socket.SOCK_STREAM, 0,
+                                   socket.AI_PASSIVE)
+    except (socket.gaierror, UnicodeError) as exc:
+        reason = exc.strerror if isinstance(exc, socket.gaierror) else "not a host name"
+        raise CommandError(f"{where}: the host does not resolve to an address ({reason})") from None
+    addresses = dict.fromkeys((af, sa) for af, _, _, _, sa in infos)
+    probes: list[socket.socket] = []
+    try:
+        for af, address in addresses:
+            try:
+                probe = socket.socket(af, socket.SOCK_STREAM)
+            except OSError:
+                continue  # a family this machine does not have, passed over as asyncio does
+            probes.append(probe)
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if af == socket.AF_INET6:
+                probe.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            try:
+                probe.bind(address)
+            except OSError as exc:
+                ip = address[0] if isinstance(address[0], str) else host
+                shown = f"{ip} port {port}"
+                if exc.errno == errno.EADDRINUSE:
+                    why = f"{shown} is already in use (another dmp serve?): choose another --port"
+                elif exc.errno == errno.EADDRNOTAVAIL:
+                    why = f"{ip} is not an address of this machine"
+                elif exc.errno == errno.EACCES:
+                    why = f"{shown} needs privileges this user does not have (a port under 1024?)"
+                else:
+                    why = f"{shown}: {exc.strerror or exc}"
+                raise CommandError(f"{where}: {why}") from None
+    finally:
+        for probe in probes:
+            probe.close()
+
+
 def cmd_serve(args: argparse.Namespace) -> None:
     import uvicorn
 
@@ -70,6 +119,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
     from backend.notify.senders import check_senders
 
     check_senders(config.settings())  # before the workers start: one line, not a traceback each
+    _check_listen(args.host, args.port, workers=args.workers)  # before migrating
 
     # The supervisor of several workers logs too (binding, worker restarts): in JSON as well.
     configure_logging()
@@ -98,11 +148,45 @@ def _date(raw: str | None) -> dt.date | None:
         raise CommandError(f"invalid date {raw!r}, expected YYYY-MM-DD") from None
 
 
+# A password is at most 256 characters (auth.passwords): 4 bytes each in UTF-8, and its line end.
+_SECRET_BYTES = 1026
+_FROM_STDIN = "-"  # as --password's value
+
+
+def _one_line(raw: bytes, source: str) -> str:
+    """The secret on the one line of `raw` (a trailing line end is not part of it). Nothing of
+    the text is repeated in a refusal: it may be the secret, or another file given by mistake."""
+    if len(raw) > _SECRET_BYTES:
+        raise CommandError(f"{source} is too long to hold one password (at most 256 characters)")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise CommandError(f"{source} is not UTF-8 text") from None
+    line, _, rest = text.partition("\n")
+    if rest.strip("\r\n"):
+        raise CommandError(f"{source} holds more than one line: give the password alone, on one line")
+    return line.removesuffix("\r")
+
+
+def _password(args: argparse.Namespace) -> str:
+    """--password P (shown by `ps` to every user of the machine while the command runs),
+    --password - (one line read from standard input) or --password-file PATH (its one line).
+    An empty one is refused by the password policy, as a short one is."""
+    if args.password_file is not None:
+        with open(args.password_file, "rb") as handle:
+            return _one_line(handle.read(_SECRET_BYTES + 1), f"--password-file {args.password_file}")
+    if args.password == _FROM_STDIN:
+        if sys.stdin is None:  # closed
+            return ""
+        return _one_line(sys.stdin.buffer.readline(_SECRET_BYTES + 1), "standard input")
+    return str(args.password)
+
+
 def cmd_create_account(args: argparse.Namespace) -> None:
     new = accounts.NewAccount(
         role=Role(args.role.upper()),
         email=args.email,
-        password=args.password,
+        password=_password(args),
         first_name=args.first_name,
         last_name=args.last_name,
         phone=args.phone,
@@ -411,7 +495,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("create-account", help="provision an account")
     p.add_argument("--role", required=True, choices=["patient", "practitioner", "support"])
     p.add_argument("--email", required=True)
-    p.add_argument("--password", required=True)
+    secret = p.add_mutually_exclusive_group(required=True)
+    secret.add_argument("--password", metavar="P",
+                        help="visible to other users in `ps`: prefer --password - or --password-file; "
+                             "`-` reads one line from standard input")
+    secret.add_argument("--password-file", metavar="PATH", help="a file holding the password on one line")
     p.add_argument("--first-name", required=True)
     p.add_argument("--last-name", required=True)
     p.add_argument("--phone")

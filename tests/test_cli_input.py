@@ -100,7 +100,8 @@ async def test_a_token_name_or_organization_list_tokens_could_not_print_is_refus
 def test_a_missing_option_or_a_word_for_a_number_is_one_line_with_status_2() -> None:
     """argparse printed its whole usage block (six lines for create-account) before its error."""
     cases = (
-        (("create-account", "--role", "support"), "--email, --password, --first-name, --last-name"),
+        # The password's options (one of --password, --password-file) are asked for next.
+        (("create-account", "--role", "support"), "--email, --first-name, --last-name"),
         (("create-token", "--name", "x", "--scope", "practitioner", "--expires-days", "soon"),
          "--expires-days"),
         (("revoke-token",), "id"),
