@@ -8,6 +8,8 @@ Short-lived codes (`urgent`) go before the other messages due; one queued during
 before that pass's next other message. However many processes deliver at once, a message is
 tried once per due time: only a message still due and unclaimed can be claimed, so one that
 another process has just failed (and pushed back) is not tried again before its back-off.
+A code not sent within its lifetime (CODE_LIFETIME: the mail server was down) is never sent:
+it could only be refused, and a reader would take an old code for a new one.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import logging
 from collections import deque
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from tortoise.expressions import F, Q
 
@@ -37,8 +39,21 @@ MAX_BACKOFF = timedelta(minutes=30)
 NEVER = datetime(9999, 1, 1, tzinfo=UTC)
 
 
+# Every urgent message is a one-time code (backend/auth/codes.py, VALIDITY), dead this long
+# after it was queued; tests/test_outbox_expired_codes.py checks that the two agree.
+CODE_LIFETIME = timedelta(minutes=10)
+EXPIRED = "expired: the code's lifetime was over before it could be sent"
+
+
 def backoff(attempts: int) -> timedelta:
     return min(timedelta(seconds=5 * 2 ** min(attempts, 12)), MAX_BACKOFF)
+
+
+@dataclass(frozen=True)
+class Pass:
+    sent: int
+    failed: int
+    expired: int  # codes whose lifetime was over, not sent
 
 
 async def deliver_due(
@@ -47,7 +62,16 @@ async def deliver_due(
     """Send what is due, at most `limit` messages; returns (sent, failed). `senders` keeps the
     senders made, from one call to the next (the worker's: an SMS plug-in's client lives as
     long as the worker)."""
+    done = await deliver_pass(cfg, limit, senders)
+    return done.sent, done.failed
+
+
+async def deliver_pass(
+    cfg: Settings, limit: int = 50, senders: dict[OutboxChannel, Sender] | None = None
+) -> Pass:
+    """deliver_due, also counting the codes found expired."""
     now = clock.now()
+    expired = await _expire_codes(now)
     # Short-lived codes first, then the rest, each oldest first: a code queued behind an
     # insurer's thousands of activation e-mails would expire before its turn.
     codes = deque(await _due(urgent=True, at=now, limit=limit))
@@ -64,25 +88,40 @@ async def deliver_due(
             fresh = await _due(urgent=True, at=found_at, limit=1)
             message_id, due_at = (fresh[0], found_at) if fresh else (others.popleft(), now)
         outcome = await _deliver(cfg, message_id, due_at, senders)
-        sent += outcome is True
-        failed += outcome is False
-    return sent, failed
+        sent += outcome == "sent"
+        failed += outcome == "failed"
+        expired += outcome == "expired"
+    return Pass(sent, failed, expired)
+
+
+async def _expire_codes(at: datetime) -> int:
+    """Mark, in one statement, the unclaimed codes queued more than CODE_LIFETIME before `at`
+    as never to be sent (as undeliverable ones: `dmp purge` removes them after a month)."""
+    count = await OutboxMessage.filter(
+        Q(sent_at=None), Q(urgent=True), Q(next_attempt_at__lt=NEVER),
+        Q(created_at__lte=at - CODE_LIFETIME),
+        Q(claimed_until=None) | Q(claimed_until__lt=at),
+    ).update(next_attempt_at=NEVER, last_error=EXPIRED)
+    if count:
+        log.warning("outbox codes expired before they could be sent, not sent", extra={"count": count})
+    return count
 
 
 async def _due(*, urgent: bool, at: datetime, limit: int) -> list[Any]:
     """The ids (values_list(flat=True) is typed as tuples) of the messages due and unclaimed
-    at `at`, oldest first."""
+    at `at`, oldest first; a code only while it lives."""
+    alive = Q(created_at__gt=at - CODE_LIFETIME) if urgent else Q()
     return await OutboxMessage.filter(
-        Q(sent_at=None), Q(urgent=urgent), Q(next_attempt_at__lte=at),
+        Q(sent_at=None), Q(urgent=urgent), Q(next_attempt_at__lte=at), alive,
         Q(claimed_until=None) | Q(claimed_until__lt=at),
     ).order_by("created_at").limit(limit).values_list("id", flat=True)
 
 
 async def _deliver(
     cfg: Settings, message_id: Any, due_at: datetime, senders: dict[OutboxChannel, Sender]
-) -> bool | None:
-    """Claim and send one message found due at `due_at`: True sent, False failed, None when
-    another process had it first."""
+) -> Literal["sent", "failed", "expired"] | None:
+    """Claim and send one message found due at `due_at`; None when another process had it
+    first."""
     # Claim atomically, and only while still due: another process may have listed the same
     # id, tried this one and pushed it back (or marked it undeliverable) since. The claim runs
     # from now, not from when it was found due: the sends before took their time.
@@ -93,6 +132,13 @@ async def _deliver(
     if not claimed:
         return None
     message = await OutboxMessage.get(id=message_id)
+    if message.urgent and message.created_at <= clock.now() - CODE_LIFETIME:
+        # Its lifetime ran out while the sends before it took theirs.
+        await OutboxMessage.filter(id=message_id).update(
+            next_attempt_at=NEVER, claimed_until=None, last_error=EXPIRED
+        )
+        log.warning("outbox codes expired before they could be sent, not sent", extra={"count": 1})
+        return "expired"
     try:
         channel = OutboxChannel(message.channel)
         sender = senders.get(channel)
@@ -109,7 +155,7 @@ async def _deliver(
         )
         log.error("outbox message undeliverable, not retried",
                   extra={"message_id": str(message_id), "error": str(exc)})
-        return False
+        return "failed"
     except Exception as exc:  # noqa: BLE001 — any other failure is retried later
         # Counted in SQL; the back-off reads the count as claimed, which only we change.
         await OutboxMessage.filter(id=message_id).update(
@@ -120,11 +166,11 @@ async def _deliver(
         )
         log.warning("outbox delivery failed", extra={"message_id": str(message_id),
                                                       "error": type(exc).__name__})
-        return False
+        return "failed"
     await OutboxMessage.filter(id=message_id).update(
         sent_at=clock.now(), attempts=F("attempts") + 1, claimed_until=None
     )
-    return True
+    return "sent"
 
 
 @dataclass(frozen=True)
@@ -134,26 +180,28 @@ class Run:
 
     sent: int
     failed: int
+    expired: int
     left_for_retry: int
 
     def summary(self) -> str:
         """One line for the operator: counts only, never an address or a text."""
-        return f"sent {self.sent}, failed {self.failed}, left for retry {self.left_for_retry}"
+        return (f"sent {self.sent}, failed {self.failed}, codes expired unsent {self.expired}, "
+                f"left for retry {self.left_for_retry} (a failed message is retried later, "
+                "except one marked undeliverable: see the log)")
 
 
 async def deliver_all(cfg: Settings, batch: int = 200) -> Run:
     """Send what is due until a pass sends nothing (`dmp deliver-outbox`): a message that
     fails waits for its back-off, so the run ends even with the mail server down."""
     senders: dict[OutboxChannel, Sender] = {}  # made once for the whole run
-    total_sent = total_failed = 0
+    sent = failed = expired = 0
     while True:
-        sent, failed = await deliver_due(cfg, limit=batch, senders=senders)
-        total_sent += sent
-        total_failed += failed
-        if sent == 0:
+        done = await deliver_pass(cfg, limit=batch, senders=senders)
+        sent, failed, expired = sent + done.sent, failed + done.failed, expired + done.expired
+        if done.sent == 0:
             break
     waiting = await OutboxMessage.filter(sent_at=None, next_attempt_at__lt=NEVER).count()
-    return Run(total_sent, total_failed, waiting)
+    return Run(sent, failed, expired, waiting)
 
 
 async def run_forever(cfg: Settings, interval: float = 1.0) -> None:
