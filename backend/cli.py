@@ -301,8 +301,7 @@ def cmd_deliver_outbox(args: argparse.Namespace) -> None:
     print(run.summary())
     if run.failed:
         # Not a success: the mail server or the SMS provider is down, refused or did not answer.
-        raise CommandError(f"{run.failed} message(s) could not be sent; a failed message is "
-                           "retried later, except one marked undeliverable (see the log)")
+        raise CommandError(f"{run.failed} message(s) could not be sent (see the log)")
 
 
 def _record_ids_for(ins: str | None) -> Callable[[], Awaitable[list[uuid.UUID] | None]]:
