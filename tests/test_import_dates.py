@@ -14,9 +14,9 @@ async def test_a_care_date_before_1900_is_too_old_not_before_the_birth(client: h
     insurer = Caller(client, token=await insurer_token())
     ins = factories.new_ins()
     items = [
-        medication_item(ins, 1, birthDate="1899-01-01", date="1899-06-01"),
-        medication_item(ins, 2, birthDate="1899-01-01", date="1898-12-31"),
-        medication_item(ins, 3, birthDate="1899-01-01", date="1900-01-01"),
+        medication_item(ins, 1, birthDate="1900-01-01", date="1899-06-01"),
+        medication_item(ins, 2, birthDate="1900-01-01", date="1898-12-31"),
+        medication_item(ins, 3, birthDate="1900-01-01", date="1900-01-01"),
         medication_item(factories.new_ins(), 4, birthDate="2000-02-29", date="2000-02-28"),
         medication_item(factories.new_ins(), 5, birthDate="2000-02-29", date="2000-02-29"),
     ]

@@ -23,7 +23,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from backend import clock
-from backend.accounts import person_name
+from backend.accounts import OLDEST_BIRTH_DATE, person_name
 from backend.audit import bulk, reasons
 from backend.audit.chain import purged_ins_macs
 from backend.audit.collector import AccessLog
@@ -222,6 +222,8 @@ def _validate(index: int, item: CareItem, today: dt.date, known_ins: dict[str, s
         raise ValueError("firstName and lastName must be 1 to 100 characters")
     if item.birth_date > today:
         raise ValueError("birthDate is in the future")
+    if item.birth_date < OLDEST_BIRTH_DATE:  # as create-account and openRecordForPatient
+        raise ValueError("birthDate is too far in the past")
     if item.contact_email is not None and not item.contact_email.strip():
         item.contact_email = None  # "" for none, as an export writes it (and openRecordForPatient reads it)
     if item.contact_email is not None and normalize_email(item.contact_email) is None:

@@ -17,7 +17,7 @@ from typing import Any
 from tortoise.exceptions import IntegrityError
 
 from backend import clock
-from backend.accounts import person_name
+from backend.accounts import OLDEST_BIRTH_DATE, person_name
 from backend.audit import reasons
 from backend.audit.chain import purged_ins_macs
 from backend.audit.writer import Actor
@@ -91,6 +91,8 @@ async def open_record_for_patient(
     first, last = _name(first_name, "first name", "firstName"), _name(last_name, "last name", "lastName")
     if birth_date > clock.latest_today():
         raise BadUserInput("The birth date is in the future", Reason.DATE_IN_FUTURE, field="birthDate")
+    if birth_date < OLDEST_BIRTH_DATE:  # as create-account and the insurer's import
+        raise BadUserInput("The birth date is too far in the past", Reason.DATE_TOO_OLD, field="birthDate")
     send_email = normalize_email(email) if email else None
     if email and send_email is None:
         raise BadUserInput("Invalid e-mail address", Reason.INVALID_EMAIL)
@@ -237,23 +239,27 @@ async def _recover_contacts(
     owner_id: uuid.UUID = record.owner_id  # type: ignore[attr-defined]
     now = clock.now()
     owner = await Account.get(id=owner_id)
-    async with ctx.access_log.changing(record.id) as conn:
-        used = await ActivationCode.filter(id=row.id, used_at=None).using_db(conn).update(used_at=now)
-        if not used:
-            raise BadUserInput(NOT_ACTIVATED, Reason.ACTIVATION_REFUSED)
-        await Account.filter(id=owner_id).using_db(conn).update(
-            email=address, email_verified=False, phone=number, phone_verified=False,
-            password_hash=password_hash, code_channel=code_channel, locked_at=None,
-            lock_reason=None, failure_count=0, pending_email=None, pending_phone=None,
-        )
-        await revoke_all(owner_id, using_db=conn)
-        # A login or a reset begun before, its code sent to the lost address, ends too.
-        await attempts.end_password_steps(owner_id)
-        await Record.filter(id=record.id).using_db(conn).update(pending_contact=None, pending_phone=None)
-        ctx.access_log.actor = Actor(owner.id, owner.display_name, None, Role.PATIENT.value)
-        await ctx.access_log.record_change(
-            record.id, AccessAction.SECURITY_CHANGED, reason=reasons.CONTACTS_RENEWED
-        )
+    try:
+        async with ctx.access_log.changing(record.id) as conn:
+            used = await ActivationCode.filter(id=row.id, used_at=None).using_db(conn).update(used_at=now)
+            if not used:
+                raise BadUserInput(NOT_ACTIVATED, Reason.ACTIVATION_REFUSED)
+            # An address another account took since it was checked: the unique index refuses it.
+            await Account.filter(id=owner_id).using_db(conn).update(
+                email=address, email_verified=False, phone=number, phone_verified=False,
+                password_hash=password_hash, code_channel=code_channel, locked_at=None,
+                lock_reason=None, failure_count=0, pending_email=None, pending_phone=None,
+            )
+            await revoke_all(owner_id, using_db=conn)
+            # A login or a reset begun before, its code sent to the lost address, ends too.
+            await attempts.end_password_steps(owner_id)
+            await Record.filter(id=record.id).using_db(conn).update(pending_contact=None, pending_phone=None)
+            ctx.access_log.actor = Actor(owner.id, owner.display_name, None, Role.PATIENT.value)
+            await ctx.access_log.record_change(
+                record.id, AccessAction.SECURITY_CHANGED, reason=reasons.CONTACTS_RENEWED
+            )
+    except IntegrityError:
+        raise BadUserInput(NOT_ACTIVATED, Reason.ACTIVATION_REFUSED) from None
     account = await Account.get(id=owner_id)
     attempt, token = await attempts.start(account, CodePurpose.VERIFY_CONTACT, live=True)
     sent_to = await send_code(
