@@ -41,6 +41,12 @@ def record_facts(record: Record) -> RecordFacts:
     )
 
 
+def owns(account_id: Any, facts: RecordFacts) -> bool:
+    """Whether this account owns the record, whatever its status (a pending record has no
+    owner; an insurer's token no account)."""
+    return account_id is not None and account_id == facts.owner_id
+
+
 # The refusal of a record that does not exist, and of one the caller has no access to at all:
 # the same words, so that nothing tells one from the other (DESIGN §2).
 NO_ACCESS = "No access to this record"
@@ -160,8 +166,10 @@ async def patient_record(ctx: Context, ins: str) -> RecordView:
         raise NoAccess(NO_ACCESS)
     view = await view_of(ctx, record)
     if not view.modes:
-        # A denied attempt on an existing record is an event, whatever its status (DESIGN §4).
-        ctx.access_log.note(record.id, AccessAction.ACCESS_DENIED)
+        # A denied attempt on an existing record is an event, whatever its status (DESIGN §4),
+        # but for its owner's own (a record waiting for its deletion): not someone refused.
+        if not owns(viewer.account_id, view.facts):
+            ctx.access_log.note(record.id, AccessAction.ACCESS_DENIED)
         raise NoAccess(NO_ACCESS)
     if not view.is_owner:
         # Opening a record reads its identity: an event even if no section is asked for.
