@@ -12,7 +12,9 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from backend import clock
+from tortoise.transactions import in_transaction
+
+from backend import clock, sql
 from backend.audit import reasons
 from backend.domain.enums import AccessAction, AccessMode, RecordStatus, Section
 from backend.errors import NotFound
@@ -43,7 +45,10 @@ class Attachment:
     filename: str
     content_type: str
     size: int
-    data: bytes | None  # None when the stored file could not be opened
+    data: bytes | None  # None when the stored file could not be opened, or was deleted
+    # The entry was deleted, its file with it, after the moment the export shows: the entry
+    # stays in the export as it was then, its file said deleted rather than unreadable.
+    deleted: bool = False
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -51,13 +56,15 @@ class Attachment:
             "contentType": self.content_type,
             "size": self.size,
             "data": base64.b64encode(self.data).decode() if self.data is not None else None,
-            "unreadable": self.data is None,
+            "unreadable": self.data is None and not self.deleted,
+            "deletedDuringExport": self.deleted,
         }
 
 
 @dataclass
 class Snapshot:
-    """Everything the export contains, loaded in a fixed number of queries."""
+    """Everything the export contains, as it was at one moment, loaded in a fixed number of
+    queries."""
 
     record: Record
     entries: list[Entry]
@@ -87,15 +94,16 @@ def _one_at_a_time() -> asyncio.Lock:
 
 async def export_my_record(ctx: Context, fmt: ExportFormat) -> ExportFile:
     record = await patients_own_record(ctx, "Only the patient exports their own record")
-    if record is None:
-        raise NotFound("You have no record to export")
     # The owner's copy at any time (DESIGN §2): ACTIVE, CLOSED, and DELETED during its grace
     # period, though the record is no longer read there; a PENDING record has no owner yet.
-    if record.status not in (RecordStatus.ACTIVE, RecordStatus.CLOSED, RecordStatus.DELETED):
+    if record is None or record.status not in _EXPORTED:
         raise NotFound("You have no record to export")
     day = clock.service_today().isoformat()  # the day in France, as the patient sees it
     async with _one_at_a_time():
         snapshot = await load_snapshot(record)
+        # Gone (purged) while this export waited its turn.
+        if snapshot is None or snapshot.record.status not in _EXPORTED:
+            raise NotFound("You have no record to export")
         if fmt == ExportFormat.FHIR:
             # Validation and serialisation of a large record are CPU work: off the event loop.
             content = await asyncio.to_thread(bundle_json, snapshot)
@@ -112,27 +120,57 @@ async def export_my_record(ctx: Context, fmt: ExportFormat) -> ExportFile:
     return result
 
 
-async def load_snapshot(record: Record) -> Snapshot:
-    entries = await Entry.filter(record_id=record.id).order_by("section", "care_date", "created_at", "id")
-    stored = await StoredFile.filter(record_id=record.id)
-    files = {row.id: await _attachment(row) for row in stored}
-    grants = await Grant.filter(record_id=record.id).select_related(
-        "practitioner", "practitioner__account"
-    ).order_by("created_at")
-    blocked = await BlockedPractitioner.filter(record_id=record.id).select_related(
-        "practitioner", "practitioner__account"
-    ).order_by("created_at")
-    physician = None
-    if record.treating_physician_id:  # type: ignore[attr-defined]
-        physician = await Practitioner.filter(
-            id=record.treating_physician_id  # type: ignore[attr-defined]
-        ).select_related("account").first()
-    return Snapshot(record, list(entries), files, list(grants), physician, list(blocked))
+_EXPORTED = (RecordStatus.ACTIVE, RecordStatus.CLOSED, RecordStatus.DELETED)
+# Set as the transaction's first statement: every read of it then sees the database as it was
+# at that first read (PostgreSQL's snapshot), and it may not write.
+_ONE_MOMENT = "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"
+
+
+async def load_snapshot(record: Record) -> Snapshot | None:
+    """The record as it is at one moment, then the files of its entries; None if it is gone.
+
+    The rows are read in one transaction: on PostgreSQL a REPEATABLE READ one, whose reads
+    all see the moment of its first; on SQLite its transaction (BEGIN IMMEDIATE on the
+    process's one connection), which no write passes until it ends. An entry deleted
+    meanwhile is then in the export with its file, or not at all. The files are read after the transaction (a long read must not hold SQLite's
+    lock): a file deleted after that moment is gone from the disk, and its entry keeps a file
+    said deleted during the export (`Attachment.deleted`).
+    """
+    async with in_transaction() as conn:
+        if not sql.is_sqlite(conn):
+            await conn.execute_script(_ONE_MOMENT)
+        now = await Record.filter(id=record.id).using_db(conn).first()
+        if now is None:  # purged since the caller's record was read
+            return None
+        entries = await Entry.filter(record_id=record.id).using_db(conn).order_by(
+            "section", "care_date", "created_at", "id")
+        stored = await StoredFile.filter(record_id=record.id).using_db(conn)
+        grants = await Grant.filter(record_id=record.id).using_db(conn).select_related(
+            "practitioner", "practitioner__account"
+        ).order_by("created_at")
+        blocked = await BlockedPractitioner.filter(record_id=record.id).using_db(conn).select_related(
+            "practitioner", "practitioner__account"
+        ).order_by("created_at")
+        physician = None
+        if now.treating_physician_id:  # type: ignore[attr-defined]
+            physician = await Practitioner.filter(
+                id=now.treating_physician_id  # type: ignore[attr-defined]
+            ).using_db(conn).select_related("account").first()
+    held = {e.file_id for e in entries if e.file_id}  # type: ignore[attr-defined]
+    files = {row.id: await _attachment(row) for row in stored if row.id in held}
+    return Snapshot(now, list(entries), files, list(grants), physician, list(blocked))
 
 
 async def _attachment(row: StoredFile) -> Attachment:
     try:
         data: bytes | None = await storage.read(row.id, row.nonce, row.wrapped_key, row.key_id)
+    except FileNotFoundError:
+        if not await StoredFile.exists(id=row.id):
+            # Its entry was deleted after the export's moment (the row goes first, then the
+            # file): not a fault.
+            return Attachment(row.filename, row.content_type, row.size, None, deleted=True)
+        log.exception("stored file %s could not be opened for export", row.id)
+        data = None
     except (FileIntegrityError, KeyUnavailable, OSError):
         # The patient still gets the rest of the record; the file is flagged unreadable.
         log.exception("stored file %s could not be opened for export", row.id)

@@ -42,6 +42,8 @@ if TYPE_CHECKING:
 SECTION_TAG = "urn:dmp:section"
 STATE_TAG = "urn:dmp:state"  # "superseded": an entry replaced by a correction
 UNREADABLE_EXTENSION = "urn:dmp:unreadable"  # an attachment whose stored file could not be opened
+# An attachment whose entry, and file, were deleted after the moment the export shows.
+DELETED_EXTENSION = "urn:dmp:deleted-during-export"
 ENTRY_SYSTEM = "urn:dmp:entry"
 SOURCE_TAG = "urn:dmp:source"  # INSURER, PRACTITIONER or PATIENT
 EXTERNAL_ID_SYSTEM = "urn:dmp:external-id"  # an imported entry's id at its organization
@@ -102,8 +104,9 @@ def _attachment(a: Attachment, creation: str | None = None) -> Json:
     out: Json = {"contentType": a.content_type, "title": a.filename, "size": a.size}
     if a.data is not None:
         out["data"] = base64.b64encode(a.data).decode()
-    else:  # the stored file could not be opened: said, not left out without a word
-        out["extension"] = [{"url": UNREADABLE_EXTENSION, "valueBoolean": True}]
+    else:  # the stored file could not be opened, or is gone: said, not left out without a word
+        out["extension"] = [{"url": DELETED_EXTENSION if a.deleted else UNREADABLE_EXTENSION,
+                             "valueBoolean": True}]
     if creation:
         out["creation"] = creation
     return out
