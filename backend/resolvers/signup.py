@@ -93,8 +93,6 @@ async def open_record_for_patient(
         raise BadUserInput("The birth date is in the future", Reason.DATE_IN_FUTURE, field="birthDate")
     if birth_date < OLDEST_BIRTH_DATE:  # as create-account and the insurer's import
         raise BadUserInput("The birth date is too far in the past", Reason.DATE_TOO_OLD, field="birthDate")
-    if birth_date < OLDEST_BIRTH_DATE:  # as create-account and the insurer's import
-        raise BadUserInput("The birth date is too far in the past", Reason.DATE_TOO_OLD, field="birthDate")
     send_email = normalize_email(email) if email else None
     if email and send_email is None:
         raise BadUserInput("Invalid e-mail address", Reason.INVALID_EMAIL)
