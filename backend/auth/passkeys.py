@@ -314,8 +314,11 @@ async def authentication_options(attempt: LoginAttempt | None) -> str:
 
 
 async def authenticate(credential_json: str, attempt: LoginAttempt | None) -> LoginResult:
-    """Verify an assertion; with an attempt, its password step must have succeeded and the
-    passkey must be that account's."""
+    """Verify an assertion; with an attempt, the passkey must be that account's.
+
+    Its password step need not have succeeded: a verified passkey signs in alone anyway, so
+    refusing it after a decoy (a wrong password, or a locked account's right one) protected
+    nothing and told its holder it "could not be verified". A decoy's options list none."""
     cfg = settings()
     try:
         credential = parse_authentication_credential_json(credential_json)
@@ -333,8 +336,6 @@ async def authenticate(credential_json: str, attempt: LoginAttempt | None) -> Lo
     if attempt is not None:
         if _fk(stored, "account") != _fk(attempt, "account"):
             raise PasskeyRefused("credential of another account")
-        if not attempt.password_ok:
-            raise PasskeyRefused("the attempt's password step failed")
     handle = credential.response.user_handle
     if handle and handle != stored.account.id.bytes:
         raise PasskeyRefused("user handle does not match the credential")

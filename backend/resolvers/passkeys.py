@@ -146,8 +146,8 @@ async def finish_login(
     except passkeys.PasskeyRefused as refused:
         log.info("passkey login refused: %s", refused)
         raise BadUserInput(VERIFICATION_FAILED, Reason.PASSKEY_NOT_VERIFIED) from None
-    if result.account.locked_at is not None:
-        raise Forbidden("this account is locked; contact support")
+    # No refusal for a lock: it is of code login (ten wrong codes a day, which whoever knows
+    # the password can type), and a passkey is not guessed.
     if attempt is not None and not await attempts.complete(attempt):
         raise BadUserInput(login.EXPIRED_ATTEMPT, Reason.ATTEMPT_EXPIRED)
     return await login.signed_in(ctx, result.account)
