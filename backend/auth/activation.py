@@ -15,6 +15,8 @@ from tortoise.expressions import F
 
 from backend import clock
 from backend.auth.secrets_util import code_digest, same
+from backend.domain.enums import RecordStatus
+from backend.errors import Conflict
 from backend.models import ActivationCode, Record
 from backend.notify.outbox import enqueue_email, enqueue_sms
 
@@ -39,7 +41,12 @@ async def issue(record: Record, issued_by: str, *, send_to: str | None = None,
 
     With send_to (an e-mail address the issuer holds), the code is also e-mailed there; with
     text_to (a phone number, normalized), texted there.
+
+    Called under the record's lock (`AccessLog.changing`), or in the transaction that creates
+    the record: the record is read again there, and one activated, deleted or purged since the
+    caller looked at it gets no code (CONFLICT, nothing written).
     """
+    await _still_as_seen(record, using_db)
     await ActivationCode.filter(record_id=record.id, used_at=None).using_db(using_db).update(
         used_at=clock.now()
     )
@@ -75,6 +82,8 @@ async def issue(record: Record, issued_by: str, *, send_to: str | None = None,
 
 
 RECOVERY_ISSUER = "contact-recovery"
+# What the caller is told when the record is no longer one a code may be issued for.
+NOT_ISSUABLE = "The record was activated or removed meanwhile; a patient with an account signs in to it"
 
 
 async def recovery_open(record: Record) -> bool:
@@ -83,6 +92,21 @@ async def recovery_open(record: Record) -> bool:
         record_id=record.id, issued_by__startswith=RECOVERY_ISSUER, used_at=None,
         expires_at__gt=clock.now(),
     ).exists()
+
+
+async def _still_as_seen(record: Record, using_db: BaseDBAsyncClient | None) -> None:
+    """The record's status and owner, read in the caller's transaction, are still those the
+    caller decided on: a PENDING record activated meanwhile would get a live code on an owned
+    record, which `createRecord` takes for a contact recovery."""
+    rows = await Record.filter(id=record.id).using_db(using_db).values_list("status", "owner_id")
+    seen_owner = record.owner_id  # type: ignore[attr-defined]
+    if rows:
+        status, owner_id = rows[0]
+        if (RecordStatus(status) == RecordStatus(record.status)
+                and str(owner_id or "") == str(seen_owner or "")
+                and status != RecordStatus.DELETED):
+            return
+    raise Conflict(NOT_ISSUABLE)
 
 
 async def check(record: Record | None, code: str) -> ActivationCode | None:
