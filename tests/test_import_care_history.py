@@ -99,7 +99,7 @@ async def test_per_item_rejections_write_only_the_valid_items(client: httpx.Asyn
         medication_item(record.ins, 7, details={"quantity": "two"}),
         {**medication_item(record.ins, 8), "section": "LAB_RESULTS", "code": "2345-6",
          "details": {}},
-        medication_item(record.ins, 1, externalId="MED-1"),  # twice in the batch
+        medication_item(record.ins, 1, title="Doliprane 500 mg"),  # twice, with other content
         medication_item(record.ins, 10, birthDate="1990-01-01"),  # not this patient
     ]
     payload = (await insurer.gql(IMPORT, {"items": items})).ok()["importCareHistory"]

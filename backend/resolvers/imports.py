@@ -294,7 +294,6 @@ async def run_import(access_log: AccessLog, organization: str, items: list[CareI
     today = clock.latest_today()  # the bound of a date in the future
     rejected: list[ImportRejection] = []
     valid: list[_Valid] = []
-    seen: set[tuple[str, str]] = set()
     known_ins: dict[str, str] = {}
     for index, item in enumerate(items):
         try:
@@ -302,13 +301,6 @@ async def run_import(access_log: AccessLog, organization: str, items: list[CareI
         except ValueError as exc:
             rejected.append(ImportRejection(index, item.external_id, "BAD_USER_INPUT", str(exc)))
             continue
-        key = (checked.ins, checked.item.external_id)
-        if key in seen:
-            rejected.append(ImportRejection(
-                index, item.external_id, "CONFLICT", "externalId appears twice in this batch"
-            ))
-            continue
-        seen.add(key)
         valid.append(checked)
     for attempt in range(ATTEMPTS):
         try:
@@ -586,11 +578,16 @@ async def _write(actor: Actor, organization: str, valid: list[_Valid]) -> Import
             for new in in_order:
                 records[new.ins] = _Target(new.id, RecordStatus.PENDING.value, new.birth_date)
 
-        keys = await _import_keys(conn, organization, [(v.ins, v.item.external_id) for v in valid])
+        pairs = list(dict.fromkeys((v.ins, v.item.external_id) for v in valid))
+        keys = await _import_keys(conn, organization, pairs)
         sections = await _sections(conn, keys, valid) if keys else {}
         entries: list[_NewEntry] = []
         ids = iter(_new_ids(len(valid)))
+        # The content each key has once the batch's earlier items are written: an item sent
+        # again later in the batch is then answered as a later batch would answer it.
+        in_batch: dict[tuple[str, str], str] = {}
         for v in valid:
+            pair = (v.ins, v.item.external_id)
             record = records.get(v.ins)
             if record is None or record.status in CLOSED:  # None: its record was purged
                 result.rejected.append(ImportRejection(
@@ -603,19 +600,32 @@ async def _write(actor: Actor, organization: str, valid: list[_Valid]) -> Import
                     "birthDate does not match the record of this INS",
                 ))
                 continue
-            known = keys.get((v.ins, v.item.external_id)) if keys else None
-            if known is None:
-                result.created += 1
-            elif known.content_hash == v.content_hash:
-                result.unchanged += 1
+            if (earlier := in_batch.get(pair)) is not None:
+                if earlier == v.content_hash:
+                    result.unchanged += 1
+                else:
+                    # Which of the two would be the correction? A later batch says it.
+                    result.rejected.append(ImportRejection(
+                        v.index, v.item.external_id, "CONFLICT",
+                        "externalId appears twice in this batch with different content; "
+                        "send the correction in a later batch",
+                    ))
                 continue
-            elif (section := sections[known.entry_id]) != v.item.section.value:
+            known = keys.get(pair) if keys else None
+            if (known is not None and known.content_hash != v.content_hash
+                    and (section := sections[known.entry_id]) != v.item.section.value):
                 # It would take the entry out of its section; addEntry refuses it alike.
                 result.rejected.append(ImportRejection(
                     v.index, v.item.external_id, "BAD_USER_INPUT",
                     f"this externalId was imported in {section}: a correction stays in "
                     "the section of the entry it corrects",
                 ))
+                continue
+            in_batch[pair] = v.content_hash
+            if known is None:
+                result.created += 1
+            elif known.content_hash == v.content_hash:
+                result.unchanged += 1
                 continue
             else:
                 result.corrected += 1
