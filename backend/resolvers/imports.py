@@ -36,6 +36,7 @@ from backend.domain.details import DETAIL_FIELDS, InvalidDetails, normalize_deta
 from backend.domain.enums import AccessAction, AccessMode, EntrySource, RecordStatus, Role, Section
 from backend.domain.identifiers import InvalidIdentifier, normalize_ins
 from backend.domain.reasons import Reason
+from backend.domain.text import without_invisible
 from backend.domain.text import without_invisible_keeping_spaces as _visible
 from backend.errors import BadUserInput, Conflict, Forbidden, Unauthenticated
 from backend.models import PurgedIdentity, Record
@@ -94,6 +95,9 @@ class _Valid:
     title: str
     details_json: str  # canonical: sorted keys, no spaces, as hashed and as stored
     content_hash: str
+    # An external id with a control, format (zero-width, direction) or unassigned character:
+    # refused for a new item, still matched where an earlier import stored it so.
+    hidden_id: bool = False
 
 
 class AccessNotRecorded(Exception):
@@ -260,7 +264,8 @@ def _validate(index: int, item: CareItem, today: dt.date, known_ins: dict[str, s
         why = _unstorable_details(details) or "details must not contain a lone surrogate"
     if why:
         raise ValueError(why)
-    return _Valid(index, item, ins, code, title, details_json, content_hash)
+    hidden_id = without_invisible(external_id) != external_id
+    return _Valid(index, item, ins, code, title, details_json, content_hash, hidden_id)
 
 
 def insurer_organization(ctx: Context) -> str:
@@ -553,7 +558,7 @@ async def _write(actor: Actor, organization: str, valid: list[_Valid]) -> Import
         purged = await _purged(conn, {v.ins for v in valid} - records.keys())
         new_records: dict[str, Record] = {}
         for v in valid:
-            if v.ins in records or v.ins in purged:
+            if v.ins in records or v.ins in purged or v.hidden_id:  # a new record's items are new
                 continue
             opening = new_records.get(v.ins)
             if opening is not None:
@@ -588,6 +593,14 @@ async def _write(actor: Actor, organization: str, valid: list[_Valid]) -> Import
         in_batch: dict[tuple[str, str], str] = {}
         for v in valid:
             pair = (v.ins, v.item.external_id)
+            if v.hidden_id and pair not in keys:
+                # Two ids that show alike would be two keys; one stored so before stays matched.
+                result.rejected.append(ImportRejection(
+                    v.index, v.item.external_id, "BAD_USER_INPUT",
+                    f"the externalId of item {v.index} holds a control, format (zero-width, "
+                    "direction) or unassigned character",
+                ))
+                continue
             record = records.get(v.ins)
             if record is None or record.status in CLOSED:  # None: its record was purged
                 result.rejected.append(ImportRejection(
