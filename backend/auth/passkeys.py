@@ -46,6 +46,7 @@ from webauthn.helpers.structs import (
 )
 
 from backend import clock
+from backend.auth import limits
 from backend.config import settings
 from backend.domain.text import one_line
 from backend.models import Account, LoginAttempt, PasskeyChallenge, PasskeyCredential
@@ -346,7 +347,9 @@ async def authenticate(credential_json: str, attempt: LoginAttempt | None) -> Lo
             expected_rp_id=cfg.rp_id,
             expected_origin=cfg.public_origin,
             credential_public_key=bytes(stored.public_key),
-            credential_current_sign_count=stored.sign_count,
+            # The count is compared below, once the signature is known to be the key's:
+            # py_webauthn compares it first, so a copy of the key could not be told from noise.
+            credential_current_sign_count=0,
             require_user_verification=True,
         )
     except WebAuthnException as exc:
@@ -354,15 +357,37 @@ async def authenticate(credential_json: str, attempt: LoginAttempt | None) -> Lo
     except (ValueError, TypeError, KeyError, IndexError, AttributeError) as exc:
         # A key kept before registration loaded it (a point off its curve) cannot verify.
         raise PasskeyRefused(f"stored key unusable: {type(exc).__name__}") from None
+    new_count = verified.new_sign_count
+    if (new_count > 0 or stored.sign_count > 0) and new_count <= stored.sign_count:
+        # Signed by the key, yet counting behind it: two authenticators hold it (a copy), or
+        # one was reset. Either way its holder is told (synced passkeys report 0 every time).
+        await _notify_count_behind(stored)
+        raise PasskeyRefused("sign count did not increase: the key may have been copied")
     # Compare-and-set: a cloned authenticator racing the genuine one cannot both pass.
-    # py_webauthn already refused a count that does not increase, except 0 over 0
-    # (synced passkeys report 0 every time).
     changed = await PasskeyCredential.filter(id=stored.id, sign_count=stored.sign_count).update(
         sign_count=verified.new_sign_count, last_used_at=clock.now()
     )
     if changed != 1:
         raise PasskeyRefused("sign count changed concurrently")
     return LoginResult(credential=stored, account=stored.account)
+
+
+async def _notify_count_behind(row: PasskeyCredential) -> None:
+    """E-mail the holder once a day per passkey: whoever holds a copy may try again and again."""
+    account = row.account
+    day = clock.now().replace(hour=0, minute=0, second=0, microsecond=0)
+    if not account.email or not await limits.take(f"passkey-copied:{row.id}", day, 1):
+        return
+    await enqueue_email(
+        account.email,
+        "Une de vos clés d'accès DMP a peut-être été copiée",
+        f"Une connexion avec la clé d'accès « {visible_name(row.name)} » a été refusée : "
+        "son compteur d'utilisation était en retard sur le dernier connu, ce qui arrive quand "
+        "la clé a été copiée sur un autre appareil.\n"
+        "Si vous n'avez pas réinitialisé cet appareil, retirez cette clé d'accès depuis la page "
+        "Sécurité, changez votre mot de passe et contactez le support du DMP.\n",
+        account_id=account.id,
+    )
 
 
 async def purge_expired_challenges() -> int:
