@@ -132,9 +132,10 @@ async def load_snapshot(record: Record) -> Snapshot | None:
     The rows are read in one transaction: on PostgreSQL a REPEATABLE READ one, whose reads
     all see the moment of its first; on SQLite its transaction (BEGIN IMMEDIATE on the
     process's one connection), which no write passes until it ends. An entry deleted
-    meanwhile is then in the export with its file, or not at all. The files are read after the transaction (a long read must not hold SQLite's
-    lock): a file deleted after that moment is gone from the disk, and its entry keeps a file
-    said deleted during the export (`Attachment.deleted`).
+    meanwhile is then in the export with its file, or not at all. The files are read after
+    the transaction (a long read must not hold SQLite's lock): a file deleted after that moment
+    is gone from the disk, and its entry keeps a file said deleted during the export
+    (`Attachment.deleted`).
     """
     async with in_transaction() as conn:
         if not sql.is_sqlite(conn):
