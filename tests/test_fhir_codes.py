@@ -102,9 +102,8 @@ async def test_a_prescribed_medicine_keeps_its_prescriber_and_quantity(client: h
 
 
 async def test_a_lab_value_is_not_rounded_to_a_float(client: httpx.AsyncClient) -> None:
-    """A numeric result becomes a Quantity with the number written, not its nearest float.
-    (fhir.resources writes a decimal with a fraction as a float: "5.40" is 5.4 in the Bundle,
-    its text as written stays in the JSON export.)"""
+    """A numeric result becomes a Quantity with the number written, not its nearest float
+    (its trailing zeros too: tests/test_fhir_decimals.py)."""
     owner, record = await factories.patient()
     values = ["5.4", "9007199254740993", "12345678901234567891"]
     ids = [

@@ -29,6 +29,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+import orjson
 from fhir.resources.R4B.bundle import Bundle
 
 from backend import clock
@@ -238,7 +239,7 @@ def _lab(entry: Entry, d: Json, subject: Json, file: Attachment | None) -> Json:
         )] if isinstance(abnormal, bool) else None,
     }
     if value and unit and re.fullmatch(r"-?\d+(\.\d+)?", value):
-        # The number as written: a float would round what has more than 15 digits.
+        # The number as written, digits and trailing zeros (bundle_json keeps them).
         observation["valueQuantity"] = {"value": Decimal(value), "unit": unit}
     elif value:
         observation["valueString"] = f"{value} {unit}" if unit else value
@@ -447,7 +448,7 @@ def _emergency_profile(snapshot: Snapshot, subject: Json) -> list[Json]:
     return out
 
 
-def bundle(snapshot: Snapshot) -> Bundle:
+def _bundle_data(snapshot: Snapshot) -> Json:
     patient = _patient(snapshot)
     subject = {"reference": f"urn:uuid:{patient['id']}"}
     resources = [patient]
@@ -462,8 +463,33 @@ def bundle(snapshot: Snapshot) -> Bundle:
             {"fullUrl": f"urn:uuid:{r['id']}", "resource": r} for r in resources
         ],
     }
-    return Bundle.model_validate(_without_none(data))
+    return _without_none(data)  # type: ignore[no-any-return]
+
+
+def bundle(snapshot: Snapshot) -> Bundle:
+    return Bundle.model_validate(_bundle_data(snapshot))
 
 
 def bundle_json(snapshot: Snapshot) -> str:
-    return bundle(snapshot).model_dump_json()
+    """The Bundle validated and written by fhir.resources, its decimals as they were written.
+
+    fhir.resources (fhir_core 1.1) writes a decimal with a fraction as a float, and has no
+    setting to keep it ("5.40" comes out 5.4; its issue #203): in FHIR a decimal's precision is
+    part of its value (a lab result's trailing zeros say how it was measured). Each decimal the
+    Bundle was given is put back, in the library's own JSON, as its text."""
+    data = _bundle_data(snapshot)
+    written = orjson.loads(Bundle.model_validate(data).model_dump_json())
+    return orjson.dumps(_decimals_as_given(written, data)).decode()
+
+
+def _decimals_as_given(written: Any, given: Any) -> Any:
+    """`written` (the validated Bundle's JSON) where `given` (what it was built from) held a
+    Decimal, that decimal's text: the number exactly, trailing zeros kept (leading zeros,
+    which JSON does not allow, dropped)."""
+    if isinstance(given, Decimal) and isinstance(written, int | float) and not isinstance(written, bool):
+        return orjson.Fragment(format(given, "f"))
+    if isinstance(given, dict) and isinstance(written, dict):
+        return {k: _decimals_as_given(v, given[k]) if k in given else v for k, v in written.items()}
+    if isinstance(given, list) and isinstance(written, list) and len(given) == len(written):
+        return [_decimals_as_given(w, g) for w, g in zip(written, given, strict=True)]
+    return written
