@@ -24,6 +24,7 @@ HIDDEN = [
     "MED\t-1",  # a control that is a space, inside the id
     "MED-\x1b1",  # escape
     "MED-\x851",  # next line (C1 control)
+    "MED-\ue0001",  # private use: shows as nothing, or as a box
 ]
 
 

@@ -95,7 +95,8 @@ class _Valid:
     title: str
     details_json: str  # canonical: sorted keys, no spaces, as hashed and as stored
     content_hash: str
-    # An external id with a control, format (zero-width, direction) or unassigned character:
+    # An external id with a control, format (zero-width, direction), private-use or unassigned
+    # character (text.without_invisible's):
     # refused for a new item, still matched where an earlier import stored it so.
     hidden_id: bool = False
 
@@ -597,8 +598,8 @@ async def _write(actor: Actor, organization: str, valid: list[_Valid]) -> Import
                 # Two ids that show alike would be two keys; one stored so before stays matched.
                 result.rejected.append(ImportRejection(
                     v.index, v.item.external_id, "BAD_USER_INPUT",
-                    f"the externalId of item {v.index} holds a control, format (zero-width, "
-                    "direction) or unassigned character",
+                    f"the externalId of item {v.index} holds an invisible character (a control,"
+                    " format such as zero-width or direction, private-use or unassigned one)",
                 ))
                 continue
             record = records.get(v.ins)
