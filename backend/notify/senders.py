@@ -11,6 +11,7 @@ import os
 import re
 from collections.abc import Callable
 from email.message import EmailMessage
+from email.utils import parseaddr
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any, Protocol
@@ -57,10 +58,17 @@ class SmtpSender:
 
     async def send(self, recipient: str, subject: str, body: str) -> None:
         address = mail_address(recipient)
+        # The mail server is given the address as its reader (aiosmtplib's) takes it: read
+        # otherwise, `a,b@x.fr` went to `a`, a mailbox of the server itself, and `a>b@x.fr` to `a`.
+        if parseaddr(address)[1] != address:
+            raise Undeliverable("the address is not one mail can go to as written")
         message = EmailMessage()
-        message["From"] = self.cfg.mail_from
-        message["To"] = address
-        message["Subject"] = subject
+        try:
+            message["From"] = self.cfg.mail_from
+            message["To"] = address
+            message["Subject"] = subject
+        except ValueError:  # a line break: written as it is, it would add a header
+            raise Undeliverable("a line break in the address or the subject") from None
         message.set_content(body)
         smtp = aiosmtplib.SMTP(
             hostname=self.cfg.smtp_host,
@@ -98,7 +106,11 @@ async def _transmit(smtp: aiosmtplib.SMTP, address: str, message: EmailMessage) 
                 "non-ASCII address needs"
             )
     try:
-        await smtp.send_message(message)
+        # The envelope names the address alone (read back from the To header, `x@y.fr (a), b@z.fr`
+        # would be two).
+        await smtp.send_message(message, recipients=[address])
+    except ValueError:  # aiosmtplib's: a control character the protocol cannot carry
+        raise Undeliverable("a control character in the address") from None
     except aiosmtplib.SMTPRecipientsRefused as exc:
         codes = sorted({refused.code for refused in exc.recipients})
         # 5xx is the server's "never": an unknown mailbox, a domain it will not
