@@ -176,6 +176,10 @@ async def test_an_insurer_reads_nothing_back_of_what_it_imported(client: httpx.A
     response = await client.get(f"/files/{imported.id}", headers=insurer.headers())
     assert response.status_code == 404 and b"imported" not in response.content
     assert [e[0] for e in await _events(record)] == ["ACCESS_DENIED"]
+    # A pending record has no owner, and an insurer's token no account: still an attempt.
+    await Record.filter(id=record.id).update(status=RecordStatus.PENDING, owner_id=None)
+    assert (await insurer.gql(RECORD, {"ins": record.ins})).codes == ["FORBIDDEN"]
+    assert [e[0] for e in await _events(record)] == ["ACCESS_DENIED", "ACCESS_DENIED"]
 
 
 async def test_the_owner_of_a_record_waiting_for_deletion_reads_nothing_and_is_no_event(
@@ -256,3 +260,30 @@ async def test_a_document_run_before_is_withheld_when_its_event_cannot_be_writte
     assert result.codes == ["INTERNAL"] and result.data is None
     assert "Pénicilline" not in result.response.text and record.ins not in result.response.text
     assert len(await _events(record)) == 1
+
+
+# --- a sign-in session and an emergency access opened before a block ---------------------
+
+async def test_a_block_ends_what_was_open_before_it_and_unblocking_brings_nothing_back(
+    client: httpx.AsyncClient,
+) -> None:
+    owner, record = await factories.patient()
+    await factories.entry(record, S.ALLERGIES, title="Pénicilline")
+    caller, _, practitioner = await _pro(client)
+    await _grant(record, practitioner, S.ALLERGIES)
+    opened = await caller.gql(
+        """mutation($ins: String!, $r: String!) { openBreakGlass(ins: $ins, reason: $r) {
+             record { accessMode } } }""", {"ins": record.ins, "r": REASON})
+    assert opened.ok()["openBreakGlass"]["record"]["accessMode"] == "GRANTED"
+    patient = Caller(client, session=await session_for(owner))
+    for change in ("blockPractitioner", "unblockPractitioner"):
+        (await patient.gql(f"mutation($p: ID!) {{ {change}(practitionerId: $p) {{ __typename }} }}",
+                           {"p": str(practitioner.id)})).ok()
+        before = await AccessEvent.filter(record_id=record.id).count()
+        # The same sign-in session as before the block: nothing, blocked or unblocked.
+        refused = await caller.gql(RECORD, {"ins": record.ins})
+        assert refused.codes == ["FORBIDDEN"] and refused.data == {"patientRecord": None}
+        assert "Pénicilline" not in refused.response.text
+        assert [e[0] for e in (await _events(record))[before:]] == ["ACCESS_DENIED"]
+    assert not await Grant.filter(record_id=record.id).exists()
+    assert not await EmergencySession.filter(record_id=record.id, expires_at__gt=clock.now()).exists()
