@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 
 from backend import clock
 from backend.audit import reasons
@@ -22,6 +23,9 @@ log = logging.getLogger("dmp.passkeys")
 
 VERIFICATION_FAILED = "passkey verification failed"
 BEGINS_PER_HOUR = 120
+# Registrations begun per account and hour: each stores a challenge, and each passkey added
+# is listed in every later registration's and sign-in's options.
+REGISTRATIONS_PER_HOUR = 20
 
 
 @dataclass(frozen=True)
@@ -63,9 +67,15 @@ async def _own_passkey(ctx: Context, passkey_id: str) -> tuple[SessionAccount, P
 # --- registration and management ----------------------------------------------------
 
 
+def _hour() -> datetime:
+    return clock.now().replace(minute=0, second=0, microsecond=0)
+
+
 async def begin_registration(ctx: Context) -> str:
     me = await _session_account(ctx)
     _require_fresh(ctx)
+    if not await limits.take(f"passkey-register:{me.account.id}", _hour(), REGISTRATIONS_PER_HOUR):
+        raise RateLimited()
     return await passkeys.registration_options(me.account, me.session_id)
 
 
@@ -130,8 +140,7 @@ def _client_address(ctx: Context) -> str:
 
 async def begin_login(ctx: Context, attempt_token: str | None) -> str:
     # Anyone may ask, and each answer stores a challenge: bound them per address and hour.
-    hour = clock.now().replace(minute=0, second=0, microsecond=0)
-    if not await limits.take(f"passkey-begin:{_client_address(ctx)}"[:200], hour, BEGINS_PER_HOUR):
+    if not await limits.take(f"passkey-begin:{_client_address(ctx)}"[:200], _hour(), BEGINS_PER_HOUR):
         raise RateLimited()
     return await passkeys.authentication_options(await _attempt(attempt_token))
 
