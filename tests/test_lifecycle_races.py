@@ -3,11 +3,13 @@ record's lock is decided again under it, so the change that waited sees what the
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import httpx
 import pytest
 
+from backend import clock
 from backend.models import AccessEvent, Account, ActivationCode, OutboxMessage, Record
 from tests import factories
 from tests.conftest import Caller, session_for
@@ -117,3 +119,78 @@ async def test_a_recovery_to_an_address_taken_meanwhile_is_refused_and_changes_n
         "ins": record.ins, "activationCode": code, "email": "lea.new@test.dmp", "password": STRONG}})
     assert recovered.ok()["createRecord"]["attemptToken"]
     assert (await Account.get(id=patient.id)).email == "lea.new@test.dmp"
+
+
+CLOSE = "mutation { closeMyRecord { status } }"
+DELETE = "mutation { requestRecordDeletion { status } }"
+CANCEL = "mutation { cancelRecordDeletion { status closedAt } }"
+
+
+async def test_a_cancellation_that_waited_returns_the_record_to_the_status_it_had_when_it_committed(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One tab cancels the deletion of an active record; meanwhile another cancelled it, closed
+    the record and asked for its deletion again. The waiting cancellation undoes that last
+    request: the record is closed again, not active (where an emergency access would open)."""
+    patient, record = await factories.patient()
+    tab, other = await _as(client, patient), await _as(client, patient)
+    (await tab.gql(DELETE)).ok()
+
+    async def meanwhile() -> None:
+        (await other.gql(CANCEL)).ok()
+        assert (await other.gql(CLOSE)).ok()["closeMyRecord"]["status"] == "CLOSED"
+        (await other.gql(DELETE)).ok()
+
+    ran = before_the_lock(monkeypatch, meanwhile)
+    cancelled = (await tab.gql(CANCEL)).ok()["cancelRecordDeletion"]
+    assert ran == [True]
+    await record.refresh_from_db()
+    assert cancelled == {"status": "CLOSED", "closedAt": cancelled["closedAt"]}
+    assert record.status == "CLOSED" and record.closed_at is not None
+    assert record.deletion_requested_at is None
+    assert await _actions(record.id) == [
+        "DELETION_REQUESTED", "DELETION_CANCELLED", "RECORD_CLOSED", "DELETION_REQUESTED",
+        "DELETION_CANCELLED",
+    ]
+
+
+async def test_a_deletion_asked_while_the_record_was_being_closed_deletes_the_closed_record(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The request read the record active; another tab closed it before the request took the
+    lock. A closed record may be deleted too: the request is carried out on it (it answered
+    CONFLICT for a change the patient did not make), and cancelling returns it closed."""
+    patient, record = await factories.patient()
+    tab, other = await _as(client, patient), await _as(client, patient)
+
+    async def close() -> None:
+        assert (await other.gql(CLOSE)).ok()["closeMyRecord"]["status"] == "CLOSED"
+
+    ran = before_the_lock(monkeypatch, close)
+    deleted = await tab.gql(DELETE)
+    assert ran == [True]
+    assert deleted.ok()["requestRecordDeletion"]["status"] == "DELETED"
+    assert await _actions(record.id) == ["RECORD_CLOSED", "DELETION_REQUESTED"]
+    assert (await tab.gql(CANCEL)).ok()["cancelRecordDeletion"]["status"] == "CLOSED"
+
+
+async def test_a_cancellation_that_waited_past_the_grace_period_is_refused_and_writes_nothing(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The grace period ended while the cancellation waited for the record's lock: the deadline
+    is read when the change is decided, under the lock, as the purge reads it."""
+    patient, record = await factories.patient()
+    (await (await _as(client, patient)).gql(DELETE)).ok()
+    clock.shift(dt.timedelta(days=30) - dt.timedelta(minutes=1))
+    tab = await _as(client, patient)  # a fresh session: the old one timed out
+
+    async def wait() -> None:
+        clock.shift(dt.timedelta(minutes=2))
+
+    ran = before_the_lock(monkeypatch, wait)
+    refused = await tab.gql(CANCEL)
+    assert ran == [True]
+    assert refused.codes == ["FORBIDDEN"] and refused.data is None
+    await record.refresh_from_db()
+    assert record.status == "DELETED" and record.deletion_requested_at is not None
+    assert await _actions(record.id) == ["DELETION_REQUESTED"]

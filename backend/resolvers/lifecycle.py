@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import Any
 
 from backend import clock
 from backend.domain.enums import AccessAction, AccessMode, RecordStatus, Role
@@ -60,80 +63,79 @@ async def my_record_state(ctx: Context) -> RecordState | None:
     return RecordState(record) if record else None
 
 
-async def _move(
-    ctx: Context, record: Record, expected: RecordStatus, action: AccessAction, *,
-    end_emergencies: bool = False, **changes: object
-) -> None:
-    """Change the status only if it is still `expected`, so two requests cannot both win; the
-    change and its event commit together. `end_emergencies` ends the open emergency accesses,
-    which a later change back must not bring back."""
+@asynccontextmanager
+async def _changing(ctx: Context, record: Record) -> AsyncIterator[tuple[Any, Record]]:
+    """The change's transaction under the record's lock, with the record as it is there: every
+    lifecycle change decides on that row, not on the one read before the lock, so a change
+    that waited for another (a second tab, a purge) sees what it committed."""
     async with ctx.access_log.changing(record.id) as conn:
-        moved = await Record.filter(id=record.id, status=expected).using_db(conn).update(**changes)
-        if moved != 1:
-            raise Conflict("The record changed meanwhile; reload and try again")
-        if end_emergencies:
-            await end_emergency_sessions(conn, record.id, clock.now())
-        await ctx.access_log.record_change(record.id, action, mode=AccessMode.OWNER)
+        current = await Record.filter(id=record.id).using_db(conn).first()
+        if current is None or str(current.owner_id) != str(ctx.viewer.account_id):  # type: ignore[attr-defined]
+            raise NotFound("You have no record")  # purged since it was read
+        yield conn, current
+
+
+async def _change(
+    ctx: Context, conn: Any, record: Record, action: AccessAction, **changes: object
+) -> None:
+    """Write `changes` to the locked record, and its event in the same transaction."""
+    await Record.filter(id=record.id).using_db(conn).update(**changes)
+    await ctx.access_log.record_change(record.id, action, mode=AccessMode.OWNER)
     for name, value in changes.items():
         setattr(record, name, value)
 
 
 async def close_record(ctx: Context) -> RecordView:
     """Close: practitioners lose all access, and grants are removed so they do not come back."""
-    record = await _own_record(ctx)
-    if record.status != RecordStatus.ACTIVE:
-        raise Conflict("Only an active record can be closed")
-    now = clock.now()
-    async with ctx.access_log.changing(record.id) as conn:
-        moved = await Record.filter(id=record.id, status=RecordStatus.ACTIVE).using_db(conn).update(
-            status=RecordStatus.CLOSED, closed_at=now, treating_physician_id=None
-        )
-        if moved != 1:
-            raise Conflict("The record changed meanwhile; reload and try again")
+    async with _changing(ctx, await _own_record(ctx)) as (conn, record):
+        if record.status != RecordStatus.ACTIVE:
+            raise Conflict("Only an active record can be closed")
+        now = clock.now()
         await Grant.filter(record_id=record.id).using_db(conn).delete()
         await end_emergency_sessions(conn, record.id, now)
-        await ctx.access_log.record_change(record.id, AccessAction.RECORD_CLOSED, mode=AccessMode.OWNER)
-    record.status, record.closed_at = RecordStatus.CLOSED, now
-    record.treating_physician_id = None
+        await _change(ctx, conn, record, AccessAction.RECORD_CLOSED,
+                      status=RecordStatus.CLOSED, closed_at=now, treating_physician_id=None)
     return await view_of(ctx, record)
 
 
 async def reopen_record(ctx: Context) -> RecordView:
-    record = await _own_record(ctx)
-    state = RecordState(record)
-    if state.status != RecordStatus.CLOSED:
-        raise Conflict("Only a closed record can be reopened")
-    if state.reopen_until is None or clock.now() >= state.reopen_until:
-        raise Forbidden("A record closed more than 10 years ago cannot be reopened")
-    await _move(ctx, record, RecordStatus.CLOSED, AccessAction.RECORD_REOPENED,
-                status=RecordStatus.ACTIVE, closed_at=None)
+    async with _changing(ctx, await _own_record(ctx)) as (conn, record):
+        state = RecordState(record)
+        if state.status != RecordStatus.CLOSED:
+            raise Conflict("Only a closed record can be reopened")
+        if state.reopen_until is None or clock.now() >= state.reopen_until:
+            raise Forbidden("A record closed more than 10 years ago cannot be reopened")
+        await _change(ctx, conn, record, AccessAction.RECORD_REOPENED,
+                      status=RecordStatus.ACTIVE, closed_at=None)
     return await view_of(ctx, record)
 
 
 async def request_deletion(ctx: Context) -> RecordState:
     """Deletion asks for a second factor from the last minutes, as the account's security does."""
-    record = await _own_record(ctx)
+    own = await _own_record(ctx)
     if not ctx.viewer.fresh_factor:
         raise Forbidden(FRESH_REQUIRED)
-    status = RecordStatus(record.status)
-    if status not in (RecordStatus.ACTIVE, RecordStatus.CLOSED):
-        raise Conflict("Deletion was already requested")
-    # Practitioners lose their access; an emergency access ends, as when a record closes:
-    # cancelling the deletion gives back the grants, not an emergency access without a reason.
-    await _move(ctx, record, status, AccessAction.DELETION_REQUESTED, end_emergencies=True,
-                status=RecordStatus.DELETED, deletion_requested_at=clock.now())
+    async with _changing(ctx, own) as (conn, record):
+        if RecordStatus(record.status) not in (RecordStatus.ACTIVE, RecordStatus.CLOSED):
+            raise Conflict("Deletion was already requested")
+        # Practitioners lose their access; an emergency access ends, as when a record closes:
+        # cancelling the deletion gives back the grants, not an emergency access without a reason.
+        now = clock.now()
+        await end_emergency_sessions(conn, record.id, now)
+        await _change(ctx, conn, record, AccessAction.DELETION_REQUESTED,
+                      status=RecordStatus.DELETED, deletion_requested_at=now)
     return RecordState(record)
 
 
 async def cancel_deletion(ctx: Context) -> RecordState:
     """Back to the status before the request: CLOSED if it had been closed, else ACTIVE."""
-    record = await _own_record(ctx)
-    state = RecordState(record)
-    if state.status != RecordStatus.DELETED:
-        raise Conflict("No deletion is pending")
-    if state.cancel_deletion_until is None or clock.now() >= state.cancel_deletion_until:
-        raise Forbidden("The 30-day grace period is over; the deletion can no longer be cancelled")
-    previous = RecordStatus.CLOSED if record.closed_at else RecordStatus.ACTIVE
-    await _move(ctx, record, RecordStatus.DELETED, AccessAction.DELETION_CANCELLED,
-                status=previous, deletion_requested_at=None)
+    async with _changing(ctx, await _own_record(ctx)) as (conn, record):
+        state = RecordState(record)
+        if state.status != RecordStatus.DELETED:
+            raise Conflict("No deletion is pending")
+        if state.cancel_deletion_until is None or clock.now() >= state.cancel_deletion_until:
+            raise Forbidden("The 30-day grace period is over; the deletion can no longer be cancelled")
+        previous = RecordStatus.CLOSED if record.closed_at else RecordStatus.ACTIVE
+        await _change(ctx, conn, record, AccessAction.DELETION_CANCELLED,
+                      status=previous, deletion_requested_at=None)
     return RecordState(record)
