@@ -33,6 +33,9 @@ VALUES = {
     # JSON allows no leading zero: the same number, its precision kept.
     "007.50": "7.50",
 }
+# As long as a detail may be (200 characters), beyond any float's or 64-bit integer's digits.
+VALUES["9" * 150 + "." + "0" * 49] = "9" * 150 + "." + "0" * 49
+VALUES["1" + "0" * 199] = "1" + "0" * 199
 
 
 async def test_a_lab_value_keeps_its_digits_as_written(client: httpx.AsyncClient) -> None:

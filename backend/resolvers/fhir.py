@@ -466,17 +466,15 @@ def _bundle_data(snapshot: Snapshot) -> Json:
     return _without_none(data)  # type: ignore[no-any-return]
 
 
-def bundle(snapshot: Snapshot) -> Bundle:
-    return Bundle.model_validate(_bundle_data(snapshot))
-
-
 def bundle_json(snapshot: Snapshot) -> str:
     """The Bundle validated and written by fhir.resources, its decimals as they were written.
 
     fhir.resources (fhir_core 1.1) writes a decimal with a fraction as a float, and has no
-    setting to keep it ("5.40" comes out 5.4; its issue #203): in FHIR a decimal's precision is
-    part of its value (a lab result's trailing zeros say how it was measured). Each decimal the
-    Bundle was given is put back, in the library's own JSON, as its text."""
+    setting to keep it ("5.40" comes out 5.4; GitHub nazrulworld/fhir.resources#203): in FHIR
+    a decimal's precision is part of its value (a lab result's trailing zeros say how it was
+    measured). Each decimal the Bundle was given is put back, in the library's own JSON, as
+    its text (where orjson reads a number too long for a float, an integer of 20 digits or
+    more, as a float: it is one of these decimals, replaced)."""
     data = _bundle_data(snapshot)
     written = orjson.loads(Bundle.model_validate(data).model_dump_json())
     return orjson.dumps(_decimals_as_given(written, data)).decode()
