@@ -9,8 +9,10 @@ an interrupted import resumes there, and the import keys make any overlap harmle
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
+import errno
 import fcntl
 import hashlib
 import json
@@ -20,7 +22,7 @@ import unicodedata
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import IO, Any, TextIO
+from typing import IO, Any, TextIO, TypeAlias
 
 from starlette.requests import Request
 
@@ -136,7 +138,12 @@ def save_checkpoint(path: Path, checkpoint: Checkpoint) -> None:
         "rejectedBytes": checkpoint.rejected_bytes, "complete": checkpoint.complete,
         "totals": asdict(checkpoint.totals), "rejectedPath": checkpoint.rejected_path,
     }
-    temporary.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+    # Created anew, never opened through a link left at its name (the data would go where it
+    # points); a .tmp left by a crash is this import's own.
+    temporary.unlink(missing_ok=True)
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write(json.dumps(data, indent=1) + "\n")
     os.replace(temporary, where)
 
 
@@ -159,6 +166,22 @@ def _same_file(a: Path, b: Path) -> bool:
         return False
 
 
+SYMLINK = "it is a symbolic link; remove it, or name another file with --rejected-out"
+
+
+def open_rejected(rejected_path: Path) -> IO[bytes]:
+    """The rejected file, opened to append, never through a symbolic link (O_NOFOLLOW: a link
+    put there after check_rejected_path is refused too)."""
+    try:
+        descriptor = os.open(rejected_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW
+                             | os.O_CLOEXEC, 0o666)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise ImportFileError(f"the rejected lines cannot go to {rejected_path}: {SYMLINK}") from None
+        raise
+    return os.fdopen(descriptor, "ab")
+
+
 def check_rejected_path(path: Path, rejected_path: Path, *, default: bool) -> None:
     """Refuses, before anything is written, a rejected file that would destroy another file:
     the input itself (by any name), the progress file, or an existing file that is not the
@@ -172,7 +195,11 @@ def check_rejected_path(path: Path, rejected_path: Path, *, default: bool) -> No
         rejected_path, progress.with_name(progress.name + ".tmp")
     ):
         raise ImportFileError(f"{where}: it is the import's progress file")
-    if rejected_path.exists() or rejected_path.is_symlink():
+    if rejected_path.is_symlink():
+        # Rejected lines are patients' data: written through a link (one left at
+        # FILE.rejected.ndjson by whoever can write to the folder), they went where it points.
+        raise ImportFileError(f"{where}: {SYMLINK}")
+    if rejected_path.exists():
         if not rejected_path.is_file():
             raise ImportFileError(f"{where}: not a regular file")
         if not default and recorded_rejected_path(path) != str(rejected_path.resolve()):
@@ -244,20 +271,66 @@ TOO_LONG = f"the line is longer than {MAX_LINE // (1 << 20)} MB: not a care item
 BATCH_BYTES = 32 << 20
 
 
-def read_line(handle: IO[bytes]) -> tuple[bytes, int]:
+def ends_lines_with_cr(path: Path) -> bool:
+    """Whether the file's lines end with CR alone, as files of Mac OS before OS X do (Excel for
+    Mac still saves « CSV (Macintosh) » so). Read as one line, such a file was a bad CSV header,
+    or one NDJSON line rejected whole."""
+    with path.open("rb") as handle:
+        start = handle.read(1 << 16)
+    return b"\r" in start and b"\n" not in start
+
+
+class CrLines:
+    """A file whose lines end with CR alone, read a line at a time as a binary file's
+    `readline` reads lines ending with LF (the same byte offsets, so FILE.progress is alike)."""
+
+    newline = b"\r"
+
+    def __init__(self, handle: IO[bytes]) -> None:
+        self.handle = handle
+        self.buffer = b""
+        self.at = 0  # where the next line starts in buffer
+
+    def seek(self, offset: int) -> int:
+        self.buffer, self.at = b"", 0
+        return self.handle.seek(offset)
+
+    def readline(self, limit: int) -> bytes:
+        while True:
+            end = self.buffer.find(b"\r", self.at, self.at + limit)
+            if end >= 0 or len(self.buffer) - self.at >= limit:
+                stop = end + 1 if end >= 0 else self.at + limit
+                line, self.at = self.buffer[self.at:stop], stop
+                return line
+            more = self.handle.read(1 << 16)
+            if not more:
+                line, self.buffer, self.at = self.buffer[self.at:], b"", 0
+                return line
+            self.buffer, self.at = self.buffer[self.at:] + more, 0
+
+
+Lines: TypeAlias = IO[bytes] | CrLines
+
+
+def lines_of(handle: IO[bytes], cr: bool) -> Lines:
+    return CrLines(handle) if cr else handle
+
+
+def read_line(handle: Lines) -> tuple[bytes, int]:
     """The next physical line (b"" at the end) and its length in bytes; of a line longer than
     MAX_LINE, only its first MAX_LINE bytes (the rest is read past)."""
+    newline = handle.newline if isinstance(handle, CrLines) else b"\n"
     raw = handle.readline(MAX_LINE + 1)
     length = len(raw)
-    if length > MAX_LINE and not raw.endswith(b"\n"):
+    if length > MAX_LINE and not raw.endswith(newline):
         while (more := handle.readline(1 << 16)):
             length += len(more)
-            if more.endswith(b"\n"):
+            if more.endswith(newline):
                 break
     return raw, length
 
 
-def ndjson_rows(handle: IO[bytes], offset: int, line: int) -> Iterator[Row]:
+def ndjson_rows(handle: Lines, offset: int, line: int) -> Iterator[Row]:
     handle.seek(offset)
     while True:
         raw, length = read_line(handle)
@@ -284,7 +357,7 @@ def ndjson_rows(handle: IO[bytes], offset: int, line: int) -> Iterator[Row]:
 class _DecodedLines:
     """The file's lines as text for csv.reader, counting bytes and physical lines."""
 
-    def __init__(self, handle: IO[bytes]) -> None:
+    def __init__(self, handle: Lines) -> None:
         self.handle = handle
         self.offset = 0
         self.line = 0
@@ -335,11 +408,11 @@ class CsvHeader:
     lines: int  # physical lines it takes
 
 
-def csv_header(path: Path) -> CsvHeader:
+def csv_header(path: Path, cr: bool = False) -> CsvHeader:
     """The header row, checked before anything is written. A file without one has patient data
     on its first line: the message names the missing fields, never the columns it found."""
     with path.open("rb") as handle:
-        source = _DecodedLines(handle)
+        source = _DecodedLines(lines_of(handle, cr))
         try:
             header = [name.strip() for name in next(csv.reader(source), [])]
         except csv.Error:
@@ -367,7 +440,7 @@ def csv_header(path: Path) -> CsvHeader:
     return CsvHeader(header, source.offset, source.line)
 
 
-def csv_rows(handle: IO[bytes], offset: int, line: int, header_row: CsvHeader) -> Iterator[Row]:
+def csv_rows(handle: Lines, offset: int, line: int, header_row: CsvHeader) -> Iterator[Row]:
     source = _DecodedLines(handle)
     reader = csv.reader(source)
     header = header_row.names
@@ -481,6 +554,19 @@ async def insurer_viewer(organization: str) -> Viewer:
                   scopes=frozenset(token.scopes), organization=stored)
 
 
+async def token_active(viewer: Viewer) -> bool:
+    return await ApiToken.filter(
+        id=viewer.token_id, revoked_at=None, expires_at__gt=clock.now()
+    ).exists()
+
+
+def token_gone(viewer: Viewer, lines: int, path: Path) -> str:
+    done = f"stopped after line {lines}" if lines else "stopped before its first line"
+    return (f"the insurer:import token of {viewer.organization!r} was revoked or expired during "
+            f"the run: {done} ({progress_path(path).name} keeps how far it got); run the same "
+            f"command again with an active token to resume")
+
+
 def _context(viewer: Viewer) -> Any:
     request = Request({"type": "http", "method": "POST", "path": "/cli/import-file", "headers": []})
     return build_context(request, None, viewer)
@@ -540,12 +626,13 @@ async def import_file(
                         default=rejected_path.resolve() == default_rejected.resolve())
     if file_format == "ndjson":
         check_not_json_array(path)
-    header = csv_header(path) if file_format == "csv" else None
+    cr = ends_lines_with_cr(path)
+    header = csv_header(path, cr) if file_format == "csv" else None
     viewer = await insurer_viewer(organization)
     with lock_input(path):
         return await _import_locked(path, viewer, header, rejected_path, batch_size=batch_size,
                                     restart=restart, max_lines=max_lines,
-                                    progress_stream=progress_stream)
+                                    progress_stream=progress_stream, cr=cr)
 
 
 def lock_input(path: Path) -> IO[bytes]:
@@ -573,6 +660,7 @@ async def _import_locked(
     restart: bool,
     max_lines: int | None,
     progress_stream: TextIO,
+    cr: bool = False,
 ) -> Summary:
     version = fingerprint(path)
     checkpoint, notice = (None, "") if restart else load_checkpoint(path, version)
@@ -584,7 +672,6 @@ async def _import_locked(
                        resumed_after=checkpoint.lines, already_done=True)
     resumed_after = checkpoint.lines if checkpoint else 0
     checkpoint = checkpoint or Checkpoint(fingerprint=version)
-    totals = checkpoint.totals
     size = path.stat().st_size
     progress = Progress(progress_stream, size, checkpoint.offset)
 
@@ -593,17 +680,53 @@ async def _import_locked(
     checkpoint.rejected_path = str(rejected_path.resolve())
     save_checkpoint(path, checkpoint)
     # Rejections past the checkpoint may have been written by the interrupted run: drop them.
-    with rejected_path.open("ab") as rejected_file:
+    with open_rejected(rejected_path) as rejected_file:
         rejected_file.truncate(min(checkpoint.rejected_bytes, rejected_file.tell()))
+    try:
+        summary = await _import_rows(path, viewer, header, checkpoint, rejected_path, progress,
+                                     batch_size=batch_size, max_lines=max_lines, cr=cr,
+                                     resumed_after=resumed_after, size=size)
+    finally:
+        # However the run ends (a token revoked, an interruption): a terminal's bar line ended,
+        # and no empty rejected file left.
+        progress.close()
+        with contextlib.suppress(OSError):
+            if rejected_path.lstat().st_size == 0:
+                rejected_path.unlink()
+    if not rejected_path.exists():
+        summary.rejected_path = None
+    return summary
+
+
+async def _import_rows(
+    path: Path,
+    viewer: Viewer,
+    header: CsvHeader | None,
+    checkpoint: Checkpoint,
+    rejected_path: Path,
+    progress: Progress,
+    *,
+    batch_size: int,
+    max_lines: int | None,
+    cr: bool,
+    resumed_after: int,
+    size: int,
+) -> Summary:
+    totals = checkpoint.totals
     stopped_early = False
-    with path.open("rb") as handle, rejected_path.open("ab") as rejected_file:
+    with path.open("rb") as handle, open_rejected(rejected_path) as rejected_file:
+        lines = lines_of(handle, cr)
         rows = (
-            csv_rows(handle, checkpoint.offset, checkpoint.lines, header) if header is not None
-            else ndjson_rows(handle, checkpoint.offset, checkpoint.lines)
+            csv_rows(lines, checkpoint.offset, checkpoint.lines, header) if header is not None
+            else ndjson_rows(lines, checkpoint.offset, checkpoint.lines)
         )
         batch: list[Row] = []
 
         async def commit(last_line: int, end: int) -> None:
+            # The token checked again before each batch: one revoked (or expired) during a long
+            # run stopped nothing, and the rest of the file was imported under it.
+            if not await token_active(viewer):
+                raise ImportFileError(token_gone(viewer, checkpoint.lines, path))
             done, rejected = await _import_batch(viewer, batch)
             for rejection in rejected:
                 # A lone surrogate (in a string, where else) has no UTF-8 form: written as its
@@ -640,10 +763,8 @@ async def _import_locked(
             checkpoint.offset = size
             save_checkpoint(path, checkpoint)
         progress.update(checkpoint.offset, 0, 0, final=True)
-    if rejected_path.stat().st_size == 0:
-        rejected_path.unlink()
-    return Summary(path, totals, rejected_path if rejected_path.exists() else None,
-                   resumed_after=resumed_after, stopped_early=stopped_early)
+    return Summary(path, totals, rejected_path, resumed_after=resumed_after,
+                   stopped_early=stopped_early)
 
 
 def describe(summary: Summary) -> str:

@@ -28,6 +28,14 @@ class Progress:
         self.last_plain = float("-inf")
         self.items = 0
         self.rejected = 0
+        self.open_line = False  # a terminal's bar drawn, its line not ended
+
+    def close(self) -> None:
+        """Ends the bar's line on a terminal, so that a message after it starts a line of its own."""
+        if self.open_line:
+            self.stream.write("\n")
+            self.stream.flush()
+            self.open_line = False
 
     def line(self, done_bytes: int) -> str:
         elapsed = max(time.monotonic() - self.started, 1e-6)
@@ -48,6 +56,7 @@ class Progress:
         if self.tty:
             self.stream.write("\r\x1b[2K" + self.line(done_bytes) + ("\n" if final else ""))
             self.stream.flush()
+            self.open_line = not final
             return
         now = time.monotonic()
         if final or now - self.last_plain >= PLAIN_EVERY:
