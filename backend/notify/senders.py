@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import importlib
 import inspect
+import ipaddress
 import json
 import os
 import re
@@ -146,8 +147,27 @@ class DevMailbox:
         os.replace(written, path)
 
 
+def _loopback(host: str) -> bool:
+    """A host named so that the connection cannot leave the machine: `localhost` (RFC 6761)
+    or a loopback address (127.0.0.0/8, ::1)."""
+    name = host.strip().rstrip(".").lower()
+    if name == "localhost" or name.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(name.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
 def email_sender(cfg: Settings) -> Sender:
     if cfg.smtp_host:
+        # aiosmtplib sends AUTH over whatever connection it has: without STARTTLS the
+        # password (and every code after it) would cross the network in clear.
+        if cfg.smtp_username and not cfg.smtp_starttls and not _loopback(cfg.smtp_host):
+            raise ConfigError(
+                "DMP_SMTP_USERNAME and DMP_SMTP_PASSWORD are sent to DMP_SMTP_HOST only over an "
+                "encrypted connection: set DMP_SMTP_STARTTLS=true (or relay through localhost)"
+            )
         return SmtpSender(cfg)
     return DevMailbox(cfg.mail_dir, "email")
 
