@@ -255,9 +255,16 @@ async def register(
     return stored
 
 
+class PasskeyGone(Exception):
+    """The passkey was removed meanwhile (a parallel removal)."""
+
+
 async def remove(account: Account, row: PasskeyCredential, storing: Storing = in_transaction) -> None:
+    """Delete the passkey, its event and notice with it; PasskeyGone (nothing written) when a
+    parallel removal deleted it first: the event and notice are that removal's."""
     async with storing() as conn:
-        await PasskeyCredential.filter(id=row.id).using_db(conn).delete()
+        if not await PasskeyCredential.filter(id=row.id).using_db(conn).delete():
+            raise PasskeyGone()
         await notify_change(account, removed=row.name, using_db=conn)
 
 

@@ -115,9 +115,13 @@ async def rename_passkey(ctx: Context, passkey_id: str, name: str) -> PasskeyCre
 async def remove_passkey(ctx: Context, passkey_id: str) -> bool:
     me, row = await _own_passkey(ctx, passkey_id)
     _require_fresh(ctx)
-    await passkeys.remove(
-        me.account, row, storing=lambda: security_change(ctx, me.account, reasons.PASSKEY_REMOVED)
-    )
+    try:
+        await passkeys.remove(
+            me.account, row,
+            storing=lambda: security_change(ctx, me.account, reasons.PASSKEY_REMOVED),
+        )
+    except passkeys.PasskeyGone:
+        raise NotFound("no such passkey") from None
     return True
 
 
