@@ -9,9 +9,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from backend import clock
+from backend.config import settings
 from backend.domain.enums import AccessAction, AccessMode, RecordStatus, Role
 from backend.errors import Conflict, Forbidden, NotFound, Unauthenticated
-from backend.models import Grant, Record
+from backend.models import Account, Grant, Record
+from backend.notify.notices import when
+from backend.notify.outbox import enqueue_email
 from backend.resolvers.auth import FRESH_REQUIRED
 from backend.resolvers.context import Context
 from backend.resolvers.records import (
@@ -124,7 +127,29 @@ async def request_deletion(ctx: Context) -> RecordState:
         await end_emergency_sessions(conn, record.id, now)
         await _change(ctx, conn, record, AccessAction.DELETION_REQUESTED,
                       status=RecordStatus.DELETED, deletion_requested_at=now)
+        await _tell_deletion_requested(conn, record, now + DELETION_GRACE)
     return RecordState(record)
+
+
+async def _tell_deletion_requested(conn: Any, record: Record, until: dt.datetime) -> None:
+    """The patient is e-mailed, in the change's transaction: after 30 days everything is gone,
+    and whoever asked (a session left open, with a code) may not be them. No medical content."""
+    owner = await Account.filter(id=record.owner_id).using_db(conn).first()  # type: ignore[attr-defined]
+    if owner is None or not owner.email:
+        return
+    body = (
+        "Bonjour,\n\n"
+        "La suppression de votre dossier médical partagé a été demandée depuis votre espace.\n"
+        f"Vous pouvez l'annuler jusqu'au {when(until)} : {settings().public_origin}/mon-compte\n"
+        "Passé ce délai, le dossier et votre compte seront supprimés définitivement. D'ici là, "
+        "vous pouvez aussi en télécharger une copie depuis la même page.\n\n"
+        "Si vous n'êtes pas à l'origine de cette demande, annulez-la, changez votre mot de passe "
+        "et contactez le support du DMP.\n"
+    )
+    await enqueue_email(
+        owner.email, "DMP : suppression de votre dossier demandée", body,
+        account_id=owner.id, record_id=record.id, using_db=conn,
+    )
 
 
 async def cancel_deletion(ctx: Context) -> RecordState:
