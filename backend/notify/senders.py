@@ -183,18 +183,40 @@ class SmsPlugin(Protocol):
     async def send(self, phone: str, text: str) -> None: ...
 
 
+# France's overseas numbers: 10 digits from 0 in the French plan, yet reached from abroad
+# (an SMS provider's E.164) under their own country code, not +33 (ARCEP): Réunion and
+# Mayotte +262, Guadeloupe, Saint-Martin and Saint-Barthélemy +590, Guyane +594, Martinique
+# +596; the number's own digits follow, its 0 dropped (0692 12 34 56: +262 692 12 34 56).
+OVERSEAS = {
+    "262": "262", "263": "262", "269": "262", "639": "262", "692": "262", "693": "262",
+    "590": "590", "690": "590", "691": "590",
+    "594": "594", "694": "594",
+    "596": "596", "696": "596", "697": "596",
+}
+
+
 def international(phone: str) -> str:
     """A number as patients write it (`06 12 34 56 78`, `+33 6…`, `0033 6…`), as SMS
     providers take it: `+` and digits (E.164). A number of 10 digits starting with 0 is a
-    French one; any other without `+` or `00` is passed on as its digits."""
+    French one, under its overseas code where it has one (`0692…`: `+262692…`); any other
+    without `+` or `00` is passed on as its digits."""
     digits = re.sub(r"\D", "", phone)
-    if phone.lstrip().startswith("+"):
-        return f"+{digits}"
-    if digits.startswith("00"):
-        return f"+{digits[2:]}"
-    if len(digits) == 10 and digits.startswith("0"):
-        return f"+33{digits[1:]}"
-    return digits
+    if not phone.lstrip().startswith("+"):
+        if digits.startswith("00"):
+            digits = digits[2:]
+        elif len(digits) == 10 and digits.startswith("0"):
+            digits = f"33{digits[1:]}"
+        else:
+            return digits
+    if digits.startswith("33"):
+        # French: the 0 some write after +33 (`+33 06…`) dropped, an overseas number under its code.
+        national = digits[2:]
+        if len(national) == 10 and national.startswith("0"):
+            national = national[1:]
+        if len(national) == 9 and national[:3] in OVERSEAS:
+            return f"+{OVERSEAS[national[:3]]}{national}"
+        return f"+33{national}"
+    return f"+{digits}"
 
 
 class PluginSms:
