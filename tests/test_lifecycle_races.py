@@ -3,6 +3,7 @@ record's lock is decided again under it, so the change that waited sees what the
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from typing import Any
 
@@ -194,3 +195,39 @@ async def test_a_cancellation_that_waited_past_the_grace_period_is_refused_and_w
     await record.refresh_from_db()
     assert record.status == "DELETED" and record.deletion_requested_at is not None
     assert await _actions(record.id) == ["DELETION_REQUESTED"]
+
+
+async def test_one_code_sent_twice_at_once_activates_the_record_once(client: httpx.AsyncClient) -> None:
+    _, ins, code = await _opened(client)
+    sent = [Caller(client).gql(CREATE, {"input": {
+        "ins": ins, "activationCode": code, "email": f"lea{n}@test.dmp", "password": STRONG}})
+        for n in range(2)]
+    results = await asyncio.gather(*sent)
+    assert sorted(str(r.codes) for r in results) == ["['BAD_USER_INPUT']", "[]"]
+    refused = next(r for r in results if r.codes)
+    assert refused.errors[0]["extensions"]["reason"] == "ACTIVATION_REFUSED"
+    record = await Record.get(ins=ins)
+    assert record.status == "ACTIVE"
+    assert await Account.filter(email__in=["lea0@test.dmp", "lea1@test.dmp"]).count() == 1
+    assert await _actions(record.id) == ["RECORD_OPENED", "RECORD_ACTIVATED"]
+
+
+async def test_two_records_activated_at_once_with_one_address_make_one_account(
+    client: httpx.AsyncClient,
+) -> None:
+    """Both checked the address free; the second account is refused by the unique address, its
+    record stays pending and its code unused, to be tried again with another address."""
+    (_, first, one), (_, second, two) = await _opened(client), await _opened(client)
+    results = await asyncio.gather(*(Caller(client).gql(CREATE, {"input": {
+        "ins": ins, "activationCode": code, "email": "same@test.dmp", "password": STRONG}})
+        for ins, code in ((first, one), (second, two))))
+    assert sorted(str(r.codes) for r in results) == ["['BAD_USER_INPUT']", "[]"]
+    assert await Account.filter(email="same@test.dmp").count() == 1
+    records = {r.ins: r for r in await Record.filter(ins__in=[first, second])}
+    assert sorted(r.status for r in records.values()) == ["ACTIVE", "PENDING"]
+    [pending] = [r for r in records.values() if r.status == "PENDING"]
+    assert await ActivationCode.filter(record_id=pending.id, used_at=None).count() == 1
+    assert await _actions(pending.id) == ["RECORD_OPENED"]
+    code = one if pending.ins == first else two
+    (await Caller(client).gql(CREATE, {"input": {
+        "ins": pending.ins, "activationCode": code, "email": "other@test.dmp", "password": STRONG}})).ok()
