@@ -146,7 +146,7 @@ async def test_a_cancellation_that_waited_returns_the_record_to_the_status_it_ha
     cancelled = (await tab.gql(CANCEL)).ok()["cancelRecordDeletion"]
     assert ran == [True]
     await record.refresh_from_db()
-    assert cancelled == {"status": "CLOSED", "closedAt": cancelled["closedAt"]}
+    assert cancelled["status"] == "CLOSED" and cancelled["closedAt"] is not None
     assert record.status == "CLOSED" and record.closed_at is not None
     assert record.deletion_requested_at is None
     assert await _actions(record.id) == [
