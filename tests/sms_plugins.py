@@ -8,6 +8,8 @@ import asyncio
 import json
 import os
 
+from backend.notify.senders import Undeliverable
+
 # What Recorder instances were asked to send, in order: (phone, text).
 SENT: list[tuple[str, str]] = []
 
@@ -68,6 +70,13 @@ class Refusing:
 
     async def send(self, phone: str, text: str) -> None:
         raise ConnectionError(f"provider refused {phone}: {text}")
+
+
+class RefusingForGood:
+    """A provider that says a number reaches no network, repeating the number and the text."""
+
+    async def send(self, phone: str, text: str) -> None:
+        raise Undeliverable(f"no network for {phone}: {text}")
 
 
 class Hanging:

@@ -1,17 +1,21 @@
 """The number an SMS plug-in is given: France's overseas numbers under their own country code,
 as providers reach them (`0692 12 34 56` went as `+33692123456`, a number of no network),
-and the 0 some write after +33 dropped (docs/operations.md, "SMS plug-ins")."""
+and the 0 some write after +33 dropped; a number the provider refuses for good
+(docs/operations.md, "SMS plug-ins")."""
 
 from __future__ import annotations
 
 import dataclasses
+import logging
+from datetime import timedelta
 
 import httpx
 import pytest
 
-from backend import config
+from backend import clock, config
+from backend.logs import JsonFormatter
 from backend.models import OutboxMessage
-from backend.notify.delivery import deliver_due
+from backend.notify.delivery import NEVER, deliver_due
 from backend.notify.outbox import enqueue_sms
 from tests import sms_plugins
 
@@ -47,3 +51,21 @@ async def test_the_provider_gets_the_number_it_can_reach(
     assert sms_plugins.SENT == [(sent, "DMP : votre code est 112358")]
     (row,) = await OutboxMessage.all()
     assert row.recipient == written and row.sent_at is not None  # stored as written
+
+
+async def test_a_number_the_provider_refuses_for_good_is_not_retried_nor_repeated(
+    client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The plug-in raises Undeliverable: marked once, never tried again; what it said (the
+    number, the code) is neither kept nor logged (it was kept and logged whole)."""
+    cfg = dataclasses.replace(config.settings(), sms_backend="tests.sms_plugins:RefusingForGood")
+    row = await enqueue_sms("+99 123 456 789", "DMP : votre code est 112358")
+    with caplog.at_level(logging.INFO, logger="dmp.outbox"):
+        assert await deliver_due(cfg) == (0, 1)
+    row = await OutboxMessage.get(id=row.id)
+    assert (row.sent_at, row.attempts, row.next_attempt_at) == (None, 1, NEVER)
+    assert row.last_error == "undeliverable: the SMS provider refused the number for good"
+    (line,) = [JsonFormatter().format(r) for r in caplog.records if r.name == "dmp.outbox"]
+    assert "123456789" not in line and "112358" not in line and str(row.id) in line
+    clock.shift(timedelta(days=1))
+    assert await deliver_due(cfg) == (0, 0)

@@ -223,13 +223,18 @@ class PluginSms:
     """An SMS plug-in behind the outbox's sender interface: the number in international form,
     the text alone (an SMS has no subject), within SMS_SEND_TIMEOUT. Whatever the plug-in
     raises fails the message, which is retried; the outbox keeps and logs only the
-    exception's type, never its message."""
+    exception's type, never its message. A plug-in raises Undeliverable where the provider
+    refuses for good (a number of no network): the text is then never retried."""
 
     def __init__(self, plugin: SmsPlugin) -> None:
         self.plugin = plugin
 
     async def send(self, recipient: str, subject: str, body: str) -> None:
-        await asyncio.wait_for(self.plugin.send(international(recipient), body), SMS_SEND_TIMEOUT)
+        try:
+            await asyncio.wait_for(self.plugin.send(international(recipient), body), SMS_SEND_TIMEOUT)
+        except Undeliverable:
+            # Its words are the plug-in's, which may repeat the number or the code: not kept.
+            raise Undeliverable("the SMS provider refused the number for good") from None
 
 
 def _refused(reference: str, why: str) -> ConfigError:
