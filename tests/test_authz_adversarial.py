@@ -287,3 +287,34 @@ async def test_a_block_ends_what_was_open_before_it_and_unblocking_brings_nothin
         assert [e[0] for e in (await _events(record))[before:]] == ["ACCESS_DENIED"]
     assert not await Grant.filter(record_id=record.id).exists()
     assert not await EmergencySession.filter(record_id=record.id, expires_at__gt=clock.now()).exists()
+
+
+async def test_the_emergency_profile_is_refused_to_a_view_without_its_section(
+    client: httpx.AsyncClient,
+) -> None:
+    """Whoever calls it: a view whose decision does not allow EMERGENCY gets no profile and
+    notes nothing (it was noted as a GRANTED read and returned)."""
+    from starlette.requests import Request
+
+    from backend.auth.viewer import Viewer
+    from backend.domain.enums import Role
+    from backend.errors import Forbidden
+    from backend.resolvers import records
+    from backend.resolvers.context import build_context
+
+    _, record = await factories.patient()
+    await Record.filter(id=record.id).update(blood_group="O+")
+    _, account, practitioner = await _pro(client, Profession.PHARMACIEN)
+    await _grant(record, practitioner, S.MEDICATIONS)
+    viewer = Viewer(account_id=account.id, role=Role.PRACTITIONER, display_name="Dr Pro",
+                    practitioner_id=practitioner.id, profession=Profession.PHARMACIEN)
+    ctx = build_context(Request({"type": "http", "headers": []}), None, viewer)
+    view = await records.view_of(ctx, await Record.get(id=record.id))
+    assert set(view.modes) == {S.MEDICATIONS}
+    try:
+        records.emergency_profile(ctx, view)
+    except Forbidden:
+        pass
+    else:
+        raise AssertionError("the profile was returned")
+    assert ctx.access_log.pending == []

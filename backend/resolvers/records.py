@@ -233,10 +233,13 @@ def cursor_of(entry: EntryRow) -> str:
 
 
 def emergency_profile(ctx: Context, view: RecordView) -> dict[str, Any]:
+    """The emergency profile, noted as read in its section's mode; refused to a view whose
+    decision does not allow the section (default deny, whoever calls it)."""
+    mode = view.modes.get(Section.EMERGENCY)
+    if mode is None:
+        raise Forbidden("This section is not shared with you")
     record = view.record
-    ctx.access_log.section_returned(
-        record.id, Section.EMERGENCY, view.modes.get(Section.EMERGENCY) or AccessMode.GRANTED
-    )
+    ctx.access_log.section_returned(record.id, Section.EMERGENCY, mode)
     return {
         "blood_group": record.blood_group,
         "emergency_contacts": list(record.emergency_contacts or []),
