@@ -12,7 +12,7 @@ from backend import clock
 from backend.audit import reasons
 from backend.audit.collector import AccessLog
 from backend.audit.writer import Actor
-from backend.auth.contacts import normalize_email, normalize_phone
+from backend.auth.contacts import normalize_phone, storable_email
 from backend.auth.passwords import WeakPassword, check_strength, hash_password
 from backend.auth.secrets_util import digest, new_token
 from backend.domain.enums import AccessAction, Profession, RecordStatus, Role
@@ -101,7 +101,7 @@ def organization_name(raw: str) -> str | None:
 def validate(new: NewAccount) -> None:
     # The same checks as the sign-up's: a trailing newline or a phone of separators alone
     # were accepted here, and stored as verified.
-    email = normalize_email(new.email) if new.email == new.email.strip() else None
+    email = storable_email(new.email) if new.email == new.email.strip() else None
     if email is None:
         raise ProvisioningError(f"invalid e-mail address: {new.email!r}")
     new.email = email

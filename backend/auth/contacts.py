@@ -43,6 +43,15 @@ def normalize_email(raw: str) -> str | None:
     return email
 
 
+def storable_email(raw: str) -> str | None:
+    """`normalize_email` for an address about to be stored or written to (a sign-up, a change,
+    a destination): also refused if it holds an invisible character (zero-width, direction,
+    control), which would make an address that shows as another account's a different one.
+    Lookups keep `normalize_email`, so an address stored before this rule still signs in."""
+    email = normalize_email(raw)
+    return email if email is not None and email.isprintable() else None
+
+
 def normalize_phone(raw: str) -> str | None:
     """The number as typed, if it has the shape of one: six digits at least, separators aside
     ("0-----" has the pattern's length, and one digit). An account's phone and an emergency

@@ -19,7 +19,7 @@ from backend import clock
 from backend.audit import reasons
 from backend.auth import alerts, attempts, limits
 from backend.auth.codes import Outcome, live_code, retire_all, retire_by_channel, send_code, verify
-from backend.auth.contacts import destination, normalize_email, normalize_phone, texts_are_sent
+from backend.auth.contacts import destination, normalize_phone, storable_email, texts_are_sent
 from backend.auth.cookies import clear_session_cookie
 from backend.auth.passwords import WeakPassword, check_strength, hash_password, verify_password
 from backend.auth.sessions import revoke, revoke_all
@@ -195,7 +195,7 @@ async def change_password(ctx: Context, current_password: str, new_password: str
 
 async def change_email(ctx: Context, new_email: str) -> str:
     account = await _fresh_account(ctx)
-    address = normalize_email(new_email)
+    address = storable_email(new_email)
     if address is None:
         raise BadUserInput("Invalid e-mail address", Reason.INVALID_EMAIL)
     # Counted before the address is looked up: the answer tells whether another account uses

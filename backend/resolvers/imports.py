@@ -29,7 +29,7 @@ from backend.audit.chain import purged_ins_macs
 from backend.audit.collector import AccessLog
 from backend.audit.writer import Actor, PendingEvent
 from backend.auth import activation
-from backend.auth.contacts import normalize_email
+from backend.auth.contacts import normalize_email, storable_email
 from backend.authz.matrix import INSURER_SECTIONS
 from backend.domain.codes import InvalidCode, normalize_section_code
 from backend.domain.details import DETAIL_FIELDS, InvalidDetails, normalize_details
@@ -231,7 +231,7 @@ def _validate(index: int, item: CareItem, today: dt.date, known_ins: dict[str, s
         raise ValueError("birthDate is too far in the past")
     if item.contact_email is not None and not item.contact_email.strip():
         item.contact_email = None  # "" for none, as an export writes it (and openRecordForPatient reads it)
-    if item.contact_email is not None and normalize_email(item.contact_email) is None:
+    if item.contact_email is not None and storable_email(item.contact_email) is None:
         raise ValueError("contactEmail is not an e-mail address")
     # As it shows (as addEntry keeps its text): no direction override or zero-width character.
     # Spaces and line breaks are kept as they were: a title's hash, which says whether an item

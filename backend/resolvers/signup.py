@@ -23,7 +23,7 @@ from backend.audit.chain import purged_ins_macs
 from backend.audit.writer import Actor
 from backend.auth import activation, attempts
 from backend.auth.codes import send_code
-from backend.auth.contacts import mask_email, mask_phone, normalize_email, normalize_phone, texts_are_sent
+from backend.auth.contacts import mask_email, mask_phone, normalize_phone, storable_email, texts_are_sent
 from backend.auth.passwords import WeakPassword, check_strength, hash_password
 from backend.auth.sessions import revoke_all
 from backend.domain.enums import AccessAction, CodeChannel, CodePurpose, RecordStatus, Role
@@ -93,7 +93,7 @@ async def open_record_for_patient(
         raise BadUserInput("The birth date is in the future", Reason.DATE_IN_FUTURE, field="birthDate")
     if birth_date < OLDEST_BIRTH_DATE:  # as create-account and the insurer's import
         raise BadUserInput("The birth date is too far in the past", Reason.DATE_TOO_OLD, field="birthDate")
-    send_email = normalize_email(email) if email else None
+    send_email = storable_email(email) if email else None
     if email and send_email is None:
         raise BadUserInput("Invalid e-mail address", Reason.INVALID_EMAIL)
     send_phone = normalize_phone(phone) if phone else None
@@ -158,7 +158,7 @@ async def create_record(
         check_strength(password)
     except WeakPassword as exc:
         raise BadUserInput.refused(exc) from None
-    address = normalize_email(email)
+    address = storable_email(email)
     if address is None:
         raise BadUserInput("Invalid e-mail address", Reason.INVALID_EMAIL)
     number = normalize_phone(phone) if phone else None
