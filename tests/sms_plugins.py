@@ -72,6 +72,13 @@ class Refusing:
         raise ConnectionError(f"provider refused {phone}: {text}")
 
 
+class AnswersAnError:
+    """A provider that answers each text with an error of its own (an HTTP 400, say)."""
+
+    async def send(self, phone: str, text: str) -> None:
+        raise RuntimeError(f"the provider answered 400 for {phone}")
+
+
 class RefusingForGood:
     """A provider that says a number reaches no network, repeating the number and the text."""
 

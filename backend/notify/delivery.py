@@ -78,18 +78,26 @@ async def deliver_pass(
     others = deque(await _due(urgent=False, at=now, limit=limit - len(codes)) if len(codes) < limit else ())
     senders = {} if senders is None else senders
     sent = failed = 0
+    # Channels whose server or provider did not answer (down, or hanging until SEND_TIMEOUT):
+    # their other messages wait for the next pass, untried, instead of each taking its turn
+    # to fail the same way (a hanging server held `dmp deliver-outbox` 30 s per message).
+    down: set[str] = set()
     for _ in range(len(codes) + len(others)):
         if codes:
-            message_id, due_at = codes.popleft(), now
+            (message_id, channel), due_at = codes.popleft(), now
         else:
             # A code queued since the pass began goes before the next of the others (each up
             # to SEND_TIMEOUT): one indexed query, and the code takes the last one's turn.
             found_at = clock.now()
-            fresh = await _due(urgent=True, at=found_at, limit=1)
-            message_id, due_at = (fresh[0], found_at) if fresh else (others.popleft(), now)
+            fresh = await _due(urgent=True, at=found_at, limit=1, skip=down)
+            (message_id, channel), due_at = (fresh[0], found_at) if fresh else (others.popleft(), now)
+        if channel in down:
+            continue
         outcome = await _deliver(cfg, message_id, due_at, senders)
+        if outcome == "unreachable":
+            down.add(channel)
         sent += outcome == "sent"
-        failed += outcome == "failed"
+        failed += outcome in ("failed", "unreachable")
         expired += outcome == "expired"
     return Pass(sent, failed, expired)
 
@@ -107,21 +115,25 @@ async def _expire_codes(at: datetime) -> int:
     return count
 
 
-async def _due(*, urgent: bool, at: datetime, limit: int) -> list[Any]:
-    """The ids (values_list(flat=True) is typed as tuples) of the messages due and unclaimed
-    at `at`, oldest first; a code only while it lives."""
+async def _due(
+    *, urgent: bool, at: datetime, limit: int, skip: set[str] | None = None
+) -> list[tuple[Any, str]]:
+    """The ids and channels of the messages due and unclaimed at `at`, oldest first; a code
+    only while it lives; none of the channels in `skip`."""
     alive = Q(created_at__gt=at - CODE_LIFETIME) if urgent else Q()
-    return await OutboxMessage.filter(
-        Q(sent_at=None), Q(urgent=urgent), Q(next_attempt_at__lte=at), alive,
+    reachable = ~Q(channel__in=sorted(skip)) if skip else Q()
+    rows = await OutboxMessage.filter(
+        Q(sent_at=None), Q(urgent=urgent), Q(next_attempt_at__lte=at), alive, reachable,
         Q(claimed_until=None) | Q(claimed_until__lt=at),
-    ).order_by("created_at").limit(limit).values_list("id", flat=True)
+    ).order_by("created_at").limit(limit).values_list("id", "channel")
+    return [(message_id, str(channel)) for message_id, channel in rows]
 
 
 async def _deliver(
     cfg: Settings, message_id: Any, due_at: datetime, senders: dict[OutboxChannel, Sender]
-) -> Literal["sent", "failed", "expired"] | None:
+) -> Literal["sent", "failed", "unreachable", "expired"] | None:
     """Claim and send one message found due at `due_at`; None when another process had it
-    first."""
+    first. "unreachable": failed, its server or provider down or silent."""
     # Claim atomically, and only while still due: another process may have listed the same
     # id, tried this one and pushed it back (or marked it undeliverable) since. The claim runs
     # from now, not from when it was found due: the sends before took their time.
@@ -166,7 +178,8 @@ async def _deliver(
         )
         log.warning("outbox delivery failed", extra={"message_id": str(message_id),
                                                       "error": type(exc).__name__})
-        return "failed"
+        # aiosmtplib's connection errors and timeouts are OSError and TimeoutError too.
+        return "unreachable" if isinstance(exc, TimeoutError | OSError) else "failed"
     await OutboxMessage.filter(id=message_id).update(
         sent_at=clock.now(), attempts=F("attempts") + 1, claimed_until=None
     )
