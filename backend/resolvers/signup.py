@@ -29,7 +29,14 @@ from backend.auth.sessions import revoke_all
 from backend.domain.enums import AccessAction, CodeChannel, CodePurpose, RecordStatus, Role
 from backend.domain.reasons import Reason
 from backend.errors import BadUserInput, Conflict, Forbidden, Unauthenticated, answer_no_sooner
-from backend.models import Account, ActivationCode, PurgedIdentity, Record
+from backend.models import (
+    Account,
+    ActivationCode,
+    PasskeyChallenge,
+    PasskeyCredential,
+    PurgedIdentity,
+    Record,
+)
 from backend.ratelimit import limit_address
 from backend.resolvers.arguments import ins_argument
 from backend.resolvers.auth import texts_needed
@@ -253,6 +260,12 @@ async def _recover_contacts(
             await revoke_all(owner_id, using_db=conn)
             # A login or a reset begun before, its code sent to the lost address, ends too.
             await attempts.end_password_steps(owner_id)
+            # The passkeys too: a patient who still had one would sign in with it rather than
+            # go through a recovery; a passkey left on the lost device (a stolen phone) would
+            # sign in after it and, as a fresh second factor, undo it. The identity checked in
+            # person is the stronger proof; the patient adds a passkey again afterwards.
+            await PasskeyChallenge.filter(account_id=owner_id).using_db(conn).delete()
+            await PasskeyCredential.filter(account_id=owner_id).using_db(conn).delete()
             await Record.filter(id=record.id).using_db(conn).update(pending_contact=None, pending_phone=None)
             ctx.access_log.actor = Actor(owner.id, owner.display_name, None, Role.PATIENT.value)
             await ctx.access_log.record_change(
