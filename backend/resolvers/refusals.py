@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from backend.domain.enums import AccessAction, Section
+from backend.domain.enums import AccessAction, RecordStatus, Section
 from backend.errors import Forbidden, NoAccess
 from backend.resolvers.context import Context
-from backend.resolvers.records import NO_ACCESS, RecordView
+from backend.resolvers.records import NO_ACCESS, RecordView, owns
+
+PENDING_DELETION = (
+    "Your record is pending deletion: it cannot be changed. Cancel the deletion to change it."
+)
 
 
 def refused_write(
@@ -16,9 +20,12 @@ def refused_write(
     its owner), and to anyone else the words of a record that does not exist. A denied attempt
     on an existing record is an event whatever its status, a pending one's too, as
     patientRecord writes it (DESIGN §4): the NoAccess answer waits for the same floor whether
-    an event was written or not."""
-    if not view.is_owner:
-        ctx.access_log.note(view.record.id, AccessAction.ACCESS_DENIED, sections=sections)
-    if view.is_owner and to_owner is not None:
-        return Forbidden(to_owner)
+    an event was written or not. The owner's own attempt is no denied access, whatever the
+    record's status: while it waits for its deletion the owner has no access mode, and is
+    told why rather than answered as a stranger."""
+    if owns(ctx.viewer.account_id, view.facts):
+        if view.facts.status == RecordStatus.DELETED:
+            return Forbidden(PENDING_DELETION)
+        return Forbidden(to_owner if to_owner is not None else message)
+    ctx.access_log.note(view.record.id, AccessAction.ACCESS_DENIED, sections=sections)
     return Forbidden(message) if view.modes else NoAccess(NO_ACCESS)
