@@ -40,6 +40,7 @@ def test_credentials_in_clear_to_another_machine_stop_the_start(host: str) -> No
 def test_credentials_to_this_machine_or_over_starttls_are_taken(host: str) -> None:
     check_senders(with_mail(host))
     check_senders(with_mail("smtp.example.org", starttls=True))
+    check_senders(dataclasses.replace(with_mail("smtp.example.org"), smtp_port=465))
 
 
 async def test_the_command_says_so_in_one_line_and_sends_nothing(client: httpx.AsyncClient) -> None:
@@ -49,7 +50,8 @@ async def test_the_command_says_so_in_one_line_and_sends_nothing(client: httpx.A
     assert done.returncode == 1
     assert done.stderr.strip().splitlines() == [
         "dmp: DMP_SMTP_USERNAME and DMP_SMTP_PASSWORD are sent to DMP_SMTP_HOST only over an "
-        "encrypted connection: set DMP_SMTP_STARTTLS=true (or relay through localhost)"]
+        "encrypted connection: set DMP_SMTP_STARTTLS=true, or DMP_SMTP_PORT=465 (TLS from the "
+        "start), or relay through localhost"]
     assert PASSWORD not in done.stdout + done.stderr
     row = await OutboxMessage.get(id=row.id)
     assert (row.attempts, row.sent_at, row.last_error) == (0, None, None)

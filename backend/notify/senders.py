@@ -53,6 +53,11 @@ def mail_address(address: str) -> str:
         return address
 
 
+# Submissions (RFC 8314): TLS from the first byte. Spoken to in clear, such a server waited
+# for a TLS greeting while aiosmtplib waited for the SMTP one, until the timeout, every time.
+IMPLICIT_TLS_PORT = 465
+
+
 class SmtpSender:
     def __init__(self, cfg: Settings) -> None:
         self.cfg = cfg
@@ -71,12 +76,14 @@ class SmtpSender:
         except ValueError:  # a line break: written as it is, it would add a header
             raise Undeliverable("a line break in the address or the subject") from None
         message.set_content(body)
+        implicit = self.cfg.smtp_port == IMPLICIT_TLS_PORT
         smtp = aiosmtplib.SMTP(
             hostname=self.cfg.smtp_host,
             port=self.cfg.smtp_port,
             username=self.cfg.smtp_username,
             password=self.cfg.smtp_password,
-            start_tls=self.cfg.smtp_starttls,
+            use_tls=implicit,
+            start_tls=False if implicit else self.cfg.smtp_starttls,
             timeout=10,  # each step; SEND_TIMEOUT bounds them all (one slow answer after another)
         )
         try:
@@ -163,10 +170,12 @@ def email_sender(cfg: Settings) -> Sender:
     if cfg.smtp_host:
         # aiosmtplib sends AUTH over whatever connection it has: without STARTTLS the
         # password (and every code after it) would cross the network in clear.
-        if cfg.smtp_username and not cfg.smtp_starttls and not _loopback(cfg.smtp_host):
+        encrypted = cfg.smtp_starttls or cfg.smtp_port == IMPLICIT_TLS_PORT
+        if cfg.smtp_username and not encrypted and not _loopback(cfg.smtp_host):
             raise ConfigError(
                 "DMP_SMTP_USERNAME and DMP_SMTP_PASSWORD are sent to DMP_SMTP_HOST only over an "
-                "encrypted connection: set DMP_SMTP_STARTTLS=true (or relay through localhost)"
+                f"encrypted connection: set DMP_SMTP_STARTTLS=true, or DMP_SMTP_PORT={IMPLICIT_TLS_PORT} "
+                "(TLS from the start), or relay through localhost"
             )
         return SmtpSender(cfg)
     return DevMailbox(cfg.mail_dir, "email")
