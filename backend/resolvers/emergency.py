@@ -125,7 +125,13 @@ async def open_emergency(ctx: Context, ins: str, reason: str, kind: EmergencyKin
         )
     # The payload's record goes through the decision with the session now open.
     ctx.loaders.sharing.clear(record.id)
-    view = await view_of(ctx, record)
+    # The record as read under the lock (its status then), with the sharing read again.
+    view = await view_of(ctx, current.record)
+    if not view.modes:
+        # A block, an opposition or a closing committed since the opening ended it: the
+        # payload would be the record's identity with no section. Refused as any opening the
+        # record no longer allows (the opening and its end are both in the history).
+        raise NoAccess(REFUSED)
     mode = OPENED_MODE[kind]
     return EmergencyAccess(view=view, expires_at=expires_at, mode=mode)
 
