@@ -9,7 +9,9 @@ before that pass's next other message. However many processes deliver at once, a
 tried once per due time: only a message still due and unclaimed can be claimed, so one that
 another process has just failed (and pushed back) is not tried again before its back-off.
 A code not sent within its lifetime (CODE_LIFETIME: the mail server was down) is never sent:
-it could only be refused, and a reader would take an old code for a new one.
+it could only be refused, and a reader would take an old code for a new one. A server or
+provider that cannot be reached fails one message of its channel a pass; the channel's
+others wait, untried, for the next pass.
 """
 
 from __future__ import annotations
