@@ -30,7 +30,7 @@ from backend.domain.reasons import Reason
 from backend.errors import BadUserInput, Forbidden, NotFound, RateLimited, Unauthenticated
 from backend.models import Account, Record, Session
 from backend.resolvers.context import Context
-from backend.resolvers.login import count_password_try, refuse
+from backend.resolvers.login import LOCKED, count_password_try, refuse
 
 FRESH_REQUIRED = "A fresh second factor is required: confirm a code first (requestFreshFactor)"
 NO_PENDING_CHANGE = "No change is waiting for confirmation; start again"
@@ -145,6 +145,10 @@ async def request_fresh_factor(ctx: Context) -> str:
     # Each call sends an e-mail or a text: a few per ten minutes, not a flood.
     await _take_ten_minutes(f"fresh:{viewer.account_id}", FRESH_CODES_PER_WINDOW)
     account = await Account.get(id=viewer.account_id)
+    if account.locked_at is not None:
+        # Its code would meet the lock of code login at every try (LOCKED): a code sent then
+        # is a message that cannot work. A passkey still gives a fresh second factor.
+        raise RateLimited(LOCKED)
     channel, address = destination(account)
     return await send_code(account, CodePurpose.FRESH_FACTOR, channel, address, session_id=viewer.session_id)
 
