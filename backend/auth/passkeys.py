@@ -49,7 +49,7 @@ from backend import clock
 from backend.auth import limits
 from backend.config import settings
 from backend.domain.text import one_line
-from backend.models import Account, LoginAttempt, PasskeyChallenge, PasskeyCredential
+from backend.models import Account, LoginAttempt, PasskeyChallenge, PasskeyCredential, Session
 from backend.notify.outbox import enqueue_email
 
 log = logging.getLogger("dmp.passkeys")
@@ -259,12 +259,21 @@ class PasskeyGone(Exception):
     """The passkey was removed meanwhile (a parallel removal)."""
 
 
-async def remove(account: Account, row: PasskeyCredential, storing: Storing = in_transaction) -> None:
-    """Delete the passkey, its event and notice with it; PasskeyGone (nothing written) when a
-    parallel removal deleted it first: the event and notice are that removal's."""
+async def remove(
+    account: Account, row: PasskeyCredential, storing: Storing = in_transaction,
+    keep_session: uuid.UUID | None = None,
+) -> None:
+    """Delete the passkey, its event and notice with it, and end the sessions it opened (a
+    passkey removed because it was lost must not leave its sessions open), but the caller's
+    `keep_session`; PasskeyGone (nothing written) when a parallel removal deleted it first:
+    the event and notice are that removal's."""
     async with storing() as conn:
         if not await PasskeyCredential.filter(id=row.id).using_db(conn).delete():
             raise PasskeyGone()
+        opened = Session.filter(account_id=account.id, passkey_id=row.id, revoked_at=None)
+        if keep_session is not None:
+            opened = opened.exclude(id=keep_session)
+        await opened.using_db(conn).update(revoked_at=clock.now())
         await notify_change(account, removed=row.name, using_db=conn)
 
 

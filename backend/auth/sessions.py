@@ -17,23 +17,25 @@ from backend.models import Account, Session
 # Hand-written (backend/sql.py): every sign-in runs these (docs/benchmarks.md, step 35).
 _INSERT = (
     'INSERT INTO "session" ("id", "token_hash", "account_id", "created_at", "last_seen_at",'
-    ' "expires_at", "fresh_factor_at", "user_agent", "revoked_at")'
-    ' VALUES ($1, $2, $3, $4, $4, $5, $6, $7, NULL) RETURNING *'
+    ' "expires_at", "fresh_factor_at", "user_agent", "revoked_at", "passkey_id")'
+    ' VALUES ($1, $2, $3, $4, $4, $5, $6, $7, NULL, $8) RETURNING *'
 )
 _REVOKE = 'UPDATE "session" SET "revoked_at" = $2 WHERE "id" = $1 AND "revoked_at" IS NULL'
 _LOGGED_IN = 'UPDATE "account" SET "last_login_at" = $2 WHERE "id" = $1'
 
 
 async def create_session(
-    account: Account, *, user_agent: str = "", fresh_factor: bool = True
+    account: Account, *, user_agent: str = "", fresh_factor: bool = True,
+    passkey_id: uuid.UUID | None = None,
 ) -> tuple[Session, str]:
-    """A new session after a completed login; returns the row and the cookie value."""
+    """A new session after a completed login (`passkey_id`: the passkey it was opened with);
+    returns the row and the cookie value."""
     now = clock.now()
     token = new_token()
     session = await sql.inserted(Session, _INSERT, [
         uuid.uuid4(), digest(token), account.id, now,
         now + timedelta(hours=settings().session_absolute_hours),
-        now if fresh_factor else None, user_agent[:200],
+        now if fresh_factor else None, user_agent[:200], passkey_id,
     ])
     return session, token
 
@@ -48,9 +50,12 @@ async def revoke_all(account_id: uuid.UUID, *, using_db: Any = None) -> int:
     )
 
 
-async def start_session(response: Response | None, account: Account, user_agent: str = "") -> Session:
+async def start_session(
+    response: Response | None, account: Account, user_agent: str = "",
+    passkey_id: uuid.UUID | None = None,
+) -> Session:
     """Finish a login: a new session (renewed at every login), its cookie, the login time."""
-    session, token = await create_session(account, user_agent=user_agent)
+    session, token = await create_session(account, user_agent=user_agent, passkey_id=passkey_id)
     await sql.execute(_LOGGED_IN, [account.id, clock.now()])
     if response is not None:
         set_session_cookie(response, token)

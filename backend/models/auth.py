@@ -69,6 +69,9 @@ class Session(Model):
     fresh_factor_at = fields.DatetimeField(null=True)
     user_agent = fields.CharField(max_length=200, default="")
     revoked_at = fields.DatetimeField(null=True)
+    # The passkey that opened it, if one did: removing that passkey ends the sessions it
+    # opened. Not a foreign key: the passkey's row is deleted, the session ended first.
+    passkey_id = fields.UUIDField(null=True)
 
     class Meta:
         table = "session"

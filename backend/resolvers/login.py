@@ -129,11 +129,12 @@ async def count_password_try(account_id: uuid.UUID) -> None:
         raise RateLimited()
 
 
-async def signed_in(ctx: Context, account: Account) -> SignedIn:
-    """A new session (renewed at every login): the caller's previous session ends."""
+async def signed_in(ctx: Context, account: Account, passkey_id: uuid.UUID | None = None) -> SignedIn:
+    """A new session (renewed at every login; `passkey_id`, the passkey that opened it): the
+    caller's previous session ends."""
     if ctx.viewer.session_id is not None:
         await revoke(ctx.viewer.session_id)
-    await start_session(ctx.response, account, ctx.request.headers.get("user-agent", ""))
+    await start_session(ctx.response, account, ctx.request.headers.get("user-agent", ""), passkey_id)
     practitioner = await sql.first(Practitioner, _PRACTITIONER_OF, [account.id])
     return SignedIn(account, practitioner)
 

@@ -119,6 +119,7 @@ async def remove_passkey(ctx: Context, passkey_id: str) -> bool:
         await passkeys.remove(
             me.account, row,
             storing=lambda: security_change(ctx, me.account, reasons.PASSKEY_REMOVED),
+            keep_session=ctx.viewer.session_id,
         )
     except passkeys.PasskeyGone:
         raise NotFound("no such passkey") from None
@@ -163,4 +164,4 @@ async def finish_login(
     # the password can type), and a passkey is not guessed.
     if attempt is not None and not await attempts.complete(attempt):
         raise BadUserInput(login.EXPIRED_ATTEMPT, Reason.ATTEMPT_EXPIRED)
-    return await login.signed_in(ctx, result.account)
+    return await login.signed_in(ctx, result.account, result.credential.id)
