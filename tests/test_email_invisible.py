@@ -33,7 +33,13 @@ def test_an_address_with_an_invisible_character_is_not_stored(address: str) -> N
         assert normalize_email(address) is not None  # still read, as before, to look one up
 
 
+@pytest.mark.parametrize("address", ["a,b@x.fr", "a>b@x.fr", "a[b]@x.fr", "a(b)@x.fr", "a;b@x.fr"])
+def test_an_address_a_mail_client_reads_as_another_is_not_stored(address: str) -> None:
+    assert storable_email(address) is None
+
+
 def test_addresses_as_people_write_them_are_stored() -> None:
+    assert storable_email("o'neil+dmp@x.fr") == "o'neil+dmp@x.fr"
     assert storable_email(" Léa.Martin@Exemple.fr ") == "léa.martin@exemple.fr"
     assert storable_email("jose@münchen.de") == "jose@münchen.de"
 

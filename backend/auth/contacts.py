@@ -9,6 +9,7 @@ import unicodedata
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from email.utils import parseaddr
 
 import idna
 
@@ -46,10 +47,15 @@ def normalize_email(raw: str) -> str | None:
 def storable_email(raw: str) -> str | None:
     """`normalize_email` for an address about to be stored or written to (a sign-up, a change,
     a destination): also refused if it holds an invisible character (zero-width, direction,
-    control), which would make an address that shows as another account's a different one.
+    control), which would make an address that shows as another account's a different one,
+    or if a mail client would read another address in it.
     Lookups keep `normalize_email`, so an address stored before this rule still signs in."""
     email = normalize_email(raw)
-    return email if email is not None and email.isprintable() else None
+    if email is None or not email.isprintable():
+        return None
+    # As a mail client reads it (the outbox's, aiosmtplib's): `a,b@x.fr` is read as `a`, and
+    # `a>b@x.fr`, `a[b]@x.fr`, `a(b)@x.fr` as another address; mail could not go to it.
+    return email if parseaddr(email)[1] == email else None
 
 
 def normalize_phone(raw: str) -> str | None:
