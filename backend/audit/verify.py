@@ -60,10 +60,14 @@ def expected_mac(key: bytes, record_id: uuid.UUID, row: dict[str, Any], previous
         actor_role=row["actor_role"],
         action=row["action"],
         mode=row["mode"],
-        sections=list(row["sections"] or []),
+        sections=[],
         entry_id=row["entry_id"],
         reason=row["reason"],
     )
+    # The sections exactly as stored: the writers store the sorted list their MAC covers, so
+    # another order, an object of the same names, a null for [] or a list holding a number is
+    # an altered event (sorted or read as a list, they shared its MAC, or could not be sorted).
+    fields["sections"] = row["sections"]
     return mac(key, fields, previous)
 
 
