@@ -84,7 +84,13 @@ async def send_code(
         channel.value, code_digest(code, str(row_id)), now + VALIDITY, now,
     ])
     subject, why = _WORDING[purpose]
-    text = f"Votre code DMP {why} : {code}\nIl expire dans 10 minutes. Ne le communiquez à personne.\n"
+    # The moment it expires, not "in 10 minutes": a message may arrive minutes after it was
+    # written (the outbox never sends it once expired).
+    until = (now + VALIDITY).astimezone(clock.SERVICE_ZONE).strftime("%H:%M")
+    text = (
+        f"Votre code DMP {why} : {code}\n"
+        f"Il expire à {until} (heure de Paris). Ne le communiquez à personne.\n"
+    )
     # Urgent: the code lives 10 minutes, and must not wait behind a bulk of notices.
     if channel == CodeChannel.SMS:
         await enqueue_sms(address, text, account_id=account.id, urgent=True)
