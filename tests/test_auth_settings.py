@@ -197,8 +197,12 @@ async def test_change_email(client: httpx.AsyncClient, smtp_server: SmtpServer) 
     changed = await Account.get(id=account.id)
     assert changed.email == "nouvelle@test.dmp" and changed.pending_email is None and changed.email_verified
     await smtp_server.deliver()
-    assert any("e-mail" in m.subject for m in smtp_server.to(old))
-    assert any("e-mail" in m.subject for m in smtp_server.to("nouvelle@test.dmp"))
+    to_old = [m for m in smtp_server.to(old) if "e-mail" in m.subject]
+    to_new = [m for m in smtp_server.to("nouvelle@test.dmp") if "e-mail" in m.subject]
+    assert to_old and to_new
+    # The former mailbox is told the new address masked; the new one, in full.
+    assert all("nouvelle@test.dmp" not in m.body and "n•••@t•••.dmp" in m.body for m in to_old)
+    assert any("nouvelle@test.dmp" in m.body for m in to_new)
     # The new address signs in.
     await login(client, smtp_server, "nouvelle@test.dmp", factories.PASSWORD, "nouvelle@test.dmp")
 

@@ -19,7 +19,7 @@ from backend import clock
 from backend.audit import reasons
 from backend.auth import alerts, attempts, limits
 from backend.auth.codes import Outcome, live_code, retire_all, retire_by_channel, send_code, verify
-from backend.auth.contacts import destination, normalize_phone, storable_email, texts_are_sent
+from backend.auth.contacts import destination, mask_email, normalize_phone, storable_email, texts_are_sent
 from backend.auth.cookies import clear_session_cookie
 from backend.auth.passwords import WeakPassword, check_strength, hash_password, verify_password
 from backend.auth.sessions import revoke, revoke_all
@@ -226,9 +226,11 @@ async def confirm_email_change(ctx: Context, code: str) -> bool:
             await Account.filter(id=account.id).update(email=new, email_verified=True, pending_email=None)
     except IntegrityError:
         raise BadUserInput("This e-mail address cannot be used", Reason.EMAIL_UNAVAILABLE) from None
-    text = f"L'adresse e-mail de votre compte DMP est désormais {new}.\n"
-    await alerts.notify(account, "Votre adresse e-mail DMP a été modifiée", text, to=old)
-    await alerts.notify(account, "Votre adresse e-mail DMP a été modifiée", text, to=new)
+    # The former address is told the new one masked, as any answer shows an address: whoever
+    # reads that mailbox now (a shared or former one) learns no one's new address.
+    told, subject = "L'adresse e-mail de votre compte DMP est désormais {}.\n", "Votre adresse e-mail DMP a été modifiée"
+    await alerts.notify(account, subject, told.format(mask_email(new)), to=old)
+    await alerts.notify(account, subject, told.format(new), to=new)
     return True
 
 

@@ -144,7 +144,7 @@ async def refuse(verdict: Verdict, account_id: uuid.UUID | None) -> NoReturn:
     if verdict.locked_now and account_id is not None:
         account = await Account.get(id=account_id)
         await alerts.notify(
-            account, "Connexion par code bloquée",
+            account, "DMP : connexion par code bloquée",
             "Trop de codes erronés ont été saisis pour votre compte DMP aujourd'hui : la connexion "
             "par code est bloquée. Le support du DMP peut la débloquer après vérification.\n",
         )
