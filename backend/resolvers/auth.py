@@ -228,7 +228,8 @@ async def confirm_email_change(ctx: Context, code: str) -> bool:
         raise BadUserInput("This e-mail address cannot be used", Reason.EMAIL_UNAVAILABLE) from None
     # The former address is told the new one masked, as any answer shows an address: whoever
     # reads that mailbox now (a shared or former one) learns no one's new address.
-    told, subject = "L'adresse e-mail de votre compte DMP est désormais {}.\n", "Votre adresse e-mail DMP a été modifiée"
+    subject = "Votre adresse e-mail DMP a été modifiée"
+    told = "L'adresse e-mail de votre compte DMP est désormais {}.\n"
     await alerts.notify(account, subject, told.format(mask_email(new)), to=old)
     await alerts.notify(account, subject, told.format(new), to=new)
     return True
