@@ -7,7 +7,8 @@ One CareItemInput per line (ins, firstName, lastName, birthDate, externalId, sec
 title, date, details, contactEmail). Each batch goes to importCareHistory; since imports are
 idempotent per externalId, a batch that failed in transit is simply sent again. An item
 GraphQL refuses whole (a missing field, an unknown one) is set aside with its reason and the
-rest of its batch sent again. Prints the
+rest of its batch sent again; a line that is not a JSON object in UTF-8 (or holds what JSON
+cannot carry: a lone surrogate, NaN, a number beyond a float) is rejected alone. Prints the
 counts of each batch, the totals and every rejected item with its line number.
 Needs httpx. Exit status: 0 (even with rejected items), 1 when the import cannot go on, 2 on bad usage.
 """
@@ -53,7 +54,8 @@ class ItemRefused(Exception):
 
 # "Variable '$items' has invalid value at [3]: Expected value of type 'CareItemInput' to
 # include required field 'title'."
-ITEM_REFUSED = re.compile(r"^Variable '\$items' has invalid value at \[(\d+)\][^:]*: (.*)$", re.DOTALL)
+# "… at [2].date: Value cannot represent a Date: Expected a string." names the field too.
+ITEM_REFUSED = re.compile(r"^Variable '\$items' has invalid value at \[(\d+)\]\.?([^:]*): (.*)$", re.DOTALL)
 
 
 def read_items(path: str) -> Iterator[tuple[int, dict[str, Any] | None, str]]:
@@ -68,14 +70,27 @@ def read_items(path: str) -> Iterator[tuple[int, dict[str, Any] | None, str]]:
             if not line.strip():
                 continue
             try:
-                item = json.loads(line)
+                item = json.loads(line, parse_constant=_no_constant)
             except ValueError as exc:
                 yield number, None, f"not valid JSON: {exc}"
                 continue
             if not isinstance(item, dict):
                 yield number, None, "not a JSON object"
                 continue
+            try:  # as the request will carry it: UTF-8 JSON (httpx refuses it otherwise)
+                json.dumps(item, ensure_ascii=False, allow_nan=False).encode("utf-8")
+            except UnicodeEncodeError:  # a lone surrogate, such as the escape \ud800
+                yield number, None, "text holding a lone surrogate (not a character)"
+                continue
+            except ValueError:  # a number too large for a float, such as 1e999
+                yield number, None, "a number out of range"
+                continue
             yield number, item, ""
+
+
+def _no_constant(name: str) -> Any:
+    """NaN and Infinity, which Python's JSON reads but JSON does not have."""
+    raise ValueError(f"{name} is not a JSON value")
 
 
 def send(client: httpx.Client, items: list[dict[str, Any]]) -> dict[str, Any]:
@@ -95,7 +110,10 @@ def send(client: httpx.Client, items: list[dict[str, Any]]) -> dict[str, Any]:
             problem = f"{code}: {first.get('message') or response.text[:200]}"
             refused = ITEM_REFUSED.match(first.get("message") or "") if code == "BAD_USER_INPUT" else None
             if refused:
-                raise ItemRefused(int(refused.group(1)), refused.group(2))
+                where, why = refused.group(2), refused.group(3)
+                raise ItemRefused(int(refused.group(1)), f"{where}: {why}" if where else why)
+            if response.status_code == 413:  # the batch's JSON is over the body limit
+                raise ImportFailed(f"{problem}; send smaller batches (--batch-size)")
             if code not in RETRYABLE and response.status_code < 500:
                 raise ImportFailed(problem)
         if attempt < ATTEMPTS - 1:

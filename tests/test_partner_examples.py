@@ -189,3 +189,69 @@ async def test_insurer_import_sends_batches_and_lists_rejected_lines(server: str
     assert refused.returncode == 1
     assert "FORBIDDEN" in refused.stderr
     assert await Entry.filter(organization=INSURER).count() == before + 23
+
+
+async def test_insurer_import_rejects_lines_the_request_could_not_carry(server: str, tmp_path: Path) -> None:
+    """A lone surrogate (the escape \\ud800), NaN or a number beyond a float: Python's JSON
+    reads them, but they cannot go into the UTF-8 JSON of a request. Each rejects its line
+    only; the import stopped at them, after retrying them as a transport failure."""
+    world = await build(server)
+    ins = new_ins()
+    items = [medication_item(ins, n) for n in range(1, 5)]
+    lines = [json.dumps(item) for item in items]
+    lines[1] = lines[1].replace('"title": "', '"title": "\\ud800', 1)
+    lines[2] = lines[2].replace('"quantity": 2', '"quantity": NaN')
+    lines[3] = lines[3].replace('"quantity": 2', '"quantity": 1e999')
+    path = tmp_path / "extract.ndjson"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    before = await Entry.filter(organization=INSURER).count()
+
+    done = run(world, "insurer", PYTHON, "examples/insurer_import.py", str(path))
+
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == [
+        "batch 1: lines 1-1: 1 accepted, 0 rejected",
+        "total: 1 accepted (1 created, 0 corrected, 0 unchanged), 3 rejected",
+        "  line 2: - BAD_USER_INPUT text holding a lone surrogate (not a character)",
+        "  line 3: - BAD_USER_INPUT not valid JSON: NaN is not a JSON value",
+        "  line 4: - BAD_USER_INPUT a number out of range",
+    ]
+    assert await Entry.filter(organization=INSURER).count() == before + 1
+
+
+async def test_insurer_import_names_the_field_graphql_refuses(server: str, tmp_path: Path) -> None:
+    """GraphQL's refusal names the item and its field (`at [1].date`): the field is kept."""
+    world = await build(server)
+    items = [medication_item(new_ins(), n) for n in range(1, 4)]
+    items[1]["date"] = 20240101
+    path = tmp_path / "extract.ndjson"
+    path.write_text("".join(json.dumps(item) + "\n" for item in items), encoding="utf-8")
+
+    done = run(world, "insurer", PYTHON, "examples/insurer_import.py", str(path))
+
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-2:] == [
+        "total: 2 accepted (2 created, 0 corrected, 0 unchanged), 1 rejected",
+        "  line 2: MED-2 BAD_USER_INPUT date: Value cannot represent a Date: Expected a string.",
+    ]
+
+
+async def test_insurer_import_says_to_send_smaller_batches_when_one_is_too_large(
+    server: str, tmp_path: Path
+) -> None:
+    """A batch over the 10 MB request limit (HTTP 413) cannot succeed by being sent again:
+    the example says so instead of asking to re-run the same command."""
+    world = await build(server)
+    ins = new_ins()
+    padding = "x" * 11_000
+    lines = [json.dumps({**medication_item(ins, n), "title": padding}) for n in range(1, 1001)]
+    path = tmp_path / "extract.ndjson"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    before = await Entry.filter(organization=INSURER).count()
+
+    done = run(world, "insurer", PYTHON, "examples/insurer_import.py", str(path))
+
+    assert done.returncode == 1
+    assert done.stderr.startswith("error: the import stopped: BAD_USER_INPUT: The request body is too large")
+    assert "send smaller batches (--batch-size)" in done.stderr
+    assert await Entry.filter(organization=INSURER).count() == before
