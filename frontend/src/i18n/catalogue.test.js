@@ -18,6 +18,15 @@ describe('message catalogues', () => {
     }
   });
 
+  it('choose plural forms by the same counts in both languages', () => {
+    const choices = (text) => [...text.matchAll(/\{(\w+):[^{}|]*\|[^{}|]*\}/g)].map((m) => m[1]).sort();
+    for (const key of Object.keys(fr)) {
+      expect([key, choices(en[key] ?? '')]).toEqual([key, choices(fr[key])]);
+      // A choice counts what the message also shows.
+      for (const name of choices(fr[key])) expect([key, fr[key].includes(`{${name}}`)]).toEqual([key, true]);
+    }
+  });
+
   it('has no empty message', () => {
     for (const catalogue of [fr, en]) {
       for (const [key, text] of Object.entries(catalogue)) expect([key, text.trim().length > 0]).toEqual([key, true]);

@@ -30,10 +30,27 @@ export function setLanguage(lang) {
   language.set(lang);
 }
 
+// A placeholder `{n}` takes the value of `n`; a choice `{n:one|other}` takes the form that
+// the count `n` asks for in the message's language (Intl.PluralRules: French words 0 and 1 as
+// singular, English only 1): « {n} {n:événement|événements} ».
+const PLACEHOLDER = /\{(\w+)(?::([^{}|]*)\|([^{}|]*))?\}/g;
+const pluralRules = {};
+
+export function plural(lang, count) {
+  pluralRules[lang] ??= new Intl.PluralRules(lang);
+  return pluralRules[lang].select(Number(count));
+}
+
 export function translate(lang, key, params) {
-  const text = catalogues[lang]?.[key] ?? catalogues.fr[key] ?? key;
+  const own = catalogues[lang]?.[key];
+  const worded = own === undefined ? 'fr' : lang;
+  const text = own ?? catalogues.fr[key] ?? key;
   if (!params) return text;
-  return text.replace(/\{(\w+)\}/g, (match, name) => (name in params ? String(params[name]) : match));
+  return text.replace(PLACEHOLDER, (match, name, one, other) => {
+    if (!(name in params)) return match;
+    if (one === undefined) return String(params[name]);
+    return plural(worded, params[name]) === 'one' ? one : other;
+  });
 }
 
 // Whether the catalogues word this key (French is the reference).
