@@ -4,10 +4,11 @@ import { runMutation } from '../gql/hooks.js';
 import { DETAIL_INPUTS, entryInput } from '../lib/entryInput.js';
 import { useKept } from '../lib/kept.js';
 import { useSending } from '../lib/sending.js';
-import { Field, SelectField } from './Field.jsx';
+import { DateField, Field, SelectField } from './Field.jsx';
 import { ErrorBox, Notice } from './Status.jsx';
 import { ADD_ENTRY } from '../gql/shared.js';
 import { localToday } from '../lib/dates.js';
+import { Form } from './Form.jsx';
 
 // onSend: another action starts (the screen clears its own notices); onRefused: FORBIDDEN, the
 // record may have been closed or the access withdrawn meanwhile (the screen reads it again).
@@ -44,17 +45,17 @@ export function AddEntryForm({ ins = null, sections, onAdded, onSend, onRefused 
   };
 
   return (
-    <form onSubmit={submit} aria-label={t('addEntry.title')}>
+    <Form onSubmit={submit} aria-label={t('addEntry.title')}>
       {notice && <Notice focus="lost">{notice}</Notice>}
       <ErrorBox result={failure} focus="lost" />
       <SelectField label={t('record.filterSection')} value={current} onChange={setSection} options={sections.map((s) => [s, t(`section.${s}`)])} />
       <Field label={t('addEntry.entryTitle')} value={title} onInput={setTitle} required maxLength={200} />
-      <Field label={t('addEntry.date')} type="date" value={date} onInput={setDate} max={localToday()} required />
+      <DateField label={t('addEntry.date')} value={date} onInput={setDate} max={localToday()} required />
       <Field label={t('detail.code')} value={code} onInput={setCode} />
       {fields.map((f) => (
         <Field key={`${current}-${f}`} label={t(`detail.${f}`)} value={details[f] ?? ''} onInput={(v) => setDetails({ ...details, [f]: v })} />
       ))}
       <button type="submit" disabled={busy}>{busy ? t('common.wait') : t('addEntry.submit')}</button>
-    </form>
+    </Form>
   );
 }

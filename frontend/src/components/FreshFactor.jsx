@@ -5,6 +5,7 @@ import { CodeField } from './Field.jsx';
 import { ErrorBox, Notice } from './Status.jsx';
 import { REQUEST_FRESH, CONFIRM_FRESH } from '../gql/shared.js';
 import { useFocusOnAppear } from '../lib/focus.js';
+import { Form } from './Form.jsx';
 
 // Sensitive changes need a second factor from the last minutes: ask for a code, then retry.
 // The step is asked for where the screen keeps it (often far above the button pressed): its
@@ -37,7 +38,7 @@ export function FreshFactor({ onConfirmed, onCancel }) {
       <p>{t('fresh.explain')}</p>
       <ErrorBox result={failure} />
       {sentTo ? (
-        <form onSubmit={confirm}>
+        <Form onSubmit={confirm}>
           <Notice>{t('login.codeSent', { to: sentTo })}</Notice>
           <CodeField value={code} onInput={setCode} focus />
           {/* The code may not come: the step can still be left, at either of its steps. */}
@@ -47,7 +48,7 @@ export function FreshFactor({ onConfirmed, onCancel }) {
               {t('common.cancel')}
             </button>
           </div>
-        </form>
+        </Form>
       ) : (
         <div class="actions">
           <button type="button" onClick={request}>

@@ -2,9 +2,10 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { focusIfLost } from '../lib/focus.js';
 import { t } from '../i18n/index.js';
 import { SECTIONS, timeline } from '../lib/sections.js';
-import { Field, SelectField } from './Field.jsx';
+import { DateField, Field, SelectField } from './Field.jsx';
 import { Empty } from './Status.jsx';
 import { EntryCard } from './EntryCard.jsx';
+import { Form } from './Form.jsx';
 
 // The record as one timeline, filtered by section and period, with "more" per section that has more.
 // ownRecord: the patient reads their own record (their entries read "added by you").
@@ -24,16 +25,16 @@ export function RecordTimeline({ record, onMore, actionsFor, ownRecord = false }
   }, [entries.length]);
   return (
     <>
-      <form class="filters" role="search" aria-label={t('record.filters')} onSubmit={(e) => e.preventDefault()}>
+      <Form class="filters" role="search" aria-label={t('record.filters')} onSubmit={(e) => e.preventDefault()}>
         <SelectField
           label={t('record.filterSection')}
           value={section}
           onChange={setSection}
           options={[['', t('record.allSections')], ...visible.map(([name]) => [name, t(`section.${name}`)])]}
         />
-        <Field label={t('record.from')} type="date" value={from} onInput={setFrom} />
-        <Field label={t('record.to')} type="date" value={to} onInput={setTo} />
-      </form>
+        <DateField label={t('record.from')} value={from} onInput={setFrom} />
+        <DateField label={t('record.to')} value={to} onInput={setTo} />
+      </Form>
       <p role="status" ref={count} tabIndex={-1}>
         {t('record.count', { n: entries.length })}
       </p>

@@ -48,3 +48,26 @@ export function localToday(now = new Date()) {
   const pad = (n) => String(n).padStart(2, '0');
   return `${now.getFullYear()}-${pad(now.getMonth() + 1)}-${pad(now.getDate())}`;
 }
+
+// A day typed in a date field, as an ISO date ("YYYY-MM-DD"), or null if it is not one. The page
+// asks for dd/mm/yyyy in both its languages (fr-FR and en-GB write days so); "/", ".", "-" or
+// a space between the parts, one or two digits for the day and month, four for the year. An
+// ISO date is read too (pasted, or typed by habit).
+export function readDay(text) {
+  const typed = (text ?? '').trim();
+  const iso = /^(\d{4})-(\d{2})-(\d{2})$/.exec(typed);
+  const shown = /^(\d{1,2})[/.\- ](\d{1,2})[/.\- ](\d{4})$/.exec(typed);
+  if (!iso && !shown) return null;
+  const [year, month, day] = (iso ? [iso[1], iso[2], iso[3]] : [shown[3], shown[2], shown[1]]).map(Number);
+  if (year < 1000) return null;
+  const date = new Date(Date.UTC(year, month - 1, day));
+  // 31/02 would roll over into March: not a day.
+  if (date.getUTCMonth() !== month - 1 || date.getUTCDate() !== day) return null;
+  return date.toISOString().slice(0, 10);
+}
+
+// An ISO day as a date field shows it: dd/mm/yyyy.
+export function showDay(iso) {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(iso ?? '');
+  return m ? `${m[3]}/${m[2]}/${m[1]}` : '';
+}

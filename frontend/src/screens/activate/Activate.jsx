@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { t } from '../../i18n/index.js';
+import { said, t } from '../../i18n/index.js';
 import { CodeField, Field } from '../../components/Field.jsx';
 import { ErrorBox, Notice } from '../../components/Status.jsx';
 import { runMutation } from '../../gql/hooks.js';
@@ -7,6 +7,7 @@ import { clearDraft, loadDraft, saveDraft } from '../../lib/draft.js';
 import { normalizeIns } from '../../lib/ins.js';
 import { signedIn } from '../../session.js';
 import { CREATE_RECORD, VERIFY_CONTACT } from './documents.js';
+import { Form } from '../../components/Form.jsx';
 
 // Activation of a record opened by a practitioner (or the insurer): INS + activation code,
 // contacts and password, then the code sent to the chosen contact.
@@ -22,7 +23,6 @@ export function Activate() {
   const [attempt, setAttempt] = useState(null);
   const [code, setCode] = useState('');
   const [failure, setFailure] = useState(null);
-  const [mismatch, setMismatch] = useState(false);
   const [busy, setBusy] = useState(false);
 
   // A refusal is the form's own: its button was disabled meanwhile, the keyboard goes to it
@@ -30,8 +30,6 @@ export function Activate() {
   const create = async (event) => {
     event.preventDefault();
     setFailure(null);
-    if (password !== confirm) return setMismatch(true);
-    setMismatch(false);
     saveDraft('activate', { ins, email, phone, codeChannel });
     setBusy(true);
     const input = {
@@ -66,13 +64,13 @@ export function Activate() {
       <section class="narrow" key="verify">
         <h1>{t('activate.verifyTitle')}</h1>
         <ErrorBox result={failure} focus />
-        <form onSubmit={verify}>
+        <Form onSubmit={verify}>
           <Notice>{t('activate.codeSent', { to: attempt.sentTo })}</Notice>
           <CodeField value={code} onInput={setCode} focus />
           <button type="submit" disabled={busy}>
             {t('activate.verify')}
           </button>
-        </form>
+        </Form>
       </section>
     );
   }
@@ -82,7 +80,7 @@ export function Activate() {
       <h1>{t('activate.title')}</h1>
       <p>{t('activate.intro')}</p>
       <ErrorBox result={failure} focus />
-      <form onSubmit={create}>
+      <Form onSubmit={create}>
         <fieldset>
           <legend>{t('activate.identity')}</legend>
           <Field label={t('activate.ins')} hint={t('activate.insHint')} value={ins} onInput={setIns} autocomplete="off" required />
@@ -107,17 +105,20 @@ export function Activate() {
         <fieldset>
           <legend>{t('activate.passwordLegend')}</legend>
           <Field label={t('activate.password')} hint={t('activate.passwordHint')} type="password" value={password} onInput={setPassword} autocomplete="new-password" minLength={12} required />
-          <Field label={t('activate.confirm')} type="password" value={confirm} onInput={setConfirm} autocomplete="new-password" required />
-          {mismatch && (
-            <p class="error" role="alert">
-              {t('activate.mismatch')}
-            </p>
-          )}
+          <Field
+            label={t('activate.confirm')}
+            type="password"
+            value={confirm}
+            onInput={setConfirm}
+            autocomplete="new-password"
+            required
+            check={(typed) => (typed === password ? null : said('activate.mismatch'))}
+          />
         </fieldset>
         <button type="submit" disabled={busy}>
           {busy ? t('common.wait') : t('activate.submit')}
         </button>
-      </form>
+      </Form>
     </section>
   );
 }

@@ -6,6 +6,7 @@ import { FreshFactor } from '../../components/FreshFactor.jsx';
 import { ErrorBox, Notice } from '../../components/Status.jsx';
 import { firstField, focusIfLost } from '../../lib/focus.js';
 import { useSending } from '../../lib/sending.js';
+import { Form } from '../../components/Form.jsx';
 
 // One contact (e-mail or phone): the new value, then the code sent to it. Both steps need a
 // second factor from the last minutes; when the server asks for one, the step waits for it.
@@ -88,8 +89,8 @@ export function ContactForm({ kind, now, known, onChanged, onStart, current }) {
           }}
         />
       ) : null}
-      <form
-        ref={form}
+      <Form
+        formRef={form}
         aria-labelledby={headingId}
         onSubmit={(event) => {
           event.preventDefault();
@@ -120,7 +121,7 @@ export function ContactForm({ kind, now, known, onChanged, onStart, current }) {
             </button>
           </>
         )}
-      </form>
+      </Form>
     </>
   );
 }

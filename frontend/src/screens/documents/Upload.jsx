@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import { said, t } from '../../i18n/index.js';
 import { runMutation, useQuery } from '../../gql/hooks.js';
-import { Field, SelectField, TextArea } from '../../components/Field.jsx';
+import { DateField, Field, FileField, SelectField, TextArea } from '../../components/Field.jsx';
 import { AddEntryForm } from '../../components/AddEntryForm.jsx';
 import { RecordInactive } from '../../components/RecordInactive.jsx';
 import { ErrorBox, Loading, Notice } from '../../components/Status.jsx';
@@ -13,6 +13,7 @@ import { useStatusRefresh } from '../../lib/statusRefresh.js';
 import { shownStatus } from '../../lib/comingBack.js';
 import { localToday } from '../../lib/dates.js';
 import { useFocusOnAppear } from '../../lib/focus.js';
+import { Form } from '../../components/Form.jsx';
 
 // Sent as a GraphQL multipart request; the client adds the X-DMP-Client header the server requires.
 
@@ -58,6 +59,7 @@ export function Upload() {
     setTitle('');
     setDescription('');
     setDocumentType('');
+    setDate('');
     form.reset();
     setFile(null);
   };
@@ -87,23 +89,17 @@ export function Upload() {
           {t('upload.tooBig')}
         </p>
       )}
-      <form onSubmit={submit}>
-        <div class="field">
-          <label for="upload-file">{t('upload.file')}</label>
-          <p class="hint" id="upload-file-hint">
-            {t('upload.fileHint')}
-          </p>
-          <input id="upload-file" type="file" accept="application/pdf,image/jpeg,image/png" aria-describedby="upload-file-hint" required onChange={(e) => setFile(e.currentTarget.files[0] ?? null)} />
-        </div>
+      <Form onSubmit={submit}>
+        <FileField label={t('upload.file')} hint={t('upload.fileHint')} accept="application/pdf,image/jpeg,image/png" required onFile={setFile} />
         <Field label={t('upload.docTitle')} value={title} onInput={setTitle} required maxLength={200} />
         <SelectField label={t('record.filterSection')} value={section} onChange={setSection} options={['DOCUMENTS', 'LAB_RESULTS'].map((s) => [s, t(`section.${s}`)])} />
         <Field label={t('detail.documentType')} hint={t('upload.typeHint')} value={documentType} onInput={setDocumentType} maxLength={100} />
         <TextArea label={t('detail.description')} value={description} onInput={setDescription} maxLength={2000} />
-        <Field label={t('addEntry.date')} type="date" value={date} onInput={setDate} max={localToday()} />
+        <DateField label={t('addEntry.date')} value={date} onInput={setDate} max={localToday()} />
         <button type="submit" disabled={busy}>
           {busy ? t('common.wait') : t('upload.submit')}
         </button>
-      </form>
+      </Form>
       <h2>{t('addEntry.patientTitle')}</h2>
       <p>{t('addEntry.patientIntro')}</p>
       <AddEntryForm key={round} sections={PATIENT_WRITABLE} onSend={entryStarted} onRefused={query.refetch} />

@@ -10,6 +10,7 @@ import { focusIfLost } from '../../lib/focus.js';
 import { useStatusRefresh } from '../../lib/statusRefresh.js';
 import { shownStatus } from '../../lib/comingBack.js';
 import { MY_PROFILE, UPDATE } from './documents.js';
+import { Form } from '../../components/Form.jsx';
 
 const GROUPS = ['', 'A+', 'A-', 'B+', 'B-', 'AB+', 'AB-', 'O+', 'O-'];
 
@@ -70,7 +71,7 @@ function ProfileForm({ initial, onRefused }) {
     <section>
       <h1>{t('emergency.title')}</h1>
       <p>{t('emergency.intro')}</p>
-      <form onSubmit={submit} onInput={changed} onChange={changed}>
+      <Form onSubmit={submit} onInput={changed} onChange={changed}>
         <SelectField label={t('emergency.bloodGroup')} value={bloodGroup} onChange={setBloodGroup} options={GROUPS.map((g) => [g, g || t('emergency.unknown')])} />
         <fieldset>
           <legend>{t('emergency.contacts')}</legend>
@@ -112,7 +113,7 @@ function ProfileForm({ initial, onRefused }) {
         {/* Beside « Enregistrer », at the bottom of a long form: in sight where it was pressed. */}
         {notice && <Notice focus="lost">{notice}</Notice>}
         <ErrorBox result={failure} focus="lost" />
-      </form>
+      </Form>
     </section>
   );
 }

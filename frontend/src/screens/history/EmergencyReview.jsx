@@ -7,6 +7,7 @@ import { ErrorBox } from '../../components/Status.jsx';
 import { formatDateTime } from '../../lib/dates.js';
 import { asShown } from '../../lib/history.js';
 import { ACKNOWLEDGE, EMERGENCY_ACCESSES, REPORT } from './documents.js';
+import { Form } from '../../components/Form.jsx';
 
 // Break-glass and regulator openings: the patient acknowledges them or reports them as unjustified.
 // onReviewed: a review was recorded (the history below has a new event to show).
@@ -63,7 +64,7 @@ export function EmergencyReview({ onReviewed }) {
               </div>
             )}
             {reporting === r.id && (
-              <form onSubmit={(e) => (e.preventDefault(), act(REPORT, { id: r.id, comment: comment.trim() || null }))}>
+              <Form onSubmit={(e) => (e.preventDefault(), act(REPORT, { id: r.id, comment: comment.trim() || null }))}>
                 <TextArea label={t('review.comment')} value={comment} onInput={setComment} focus />
                 <div class="actions">
                   <button type="submit" class="danger">
@@ -82,7 +83,7 @@ export function EmergencyReview({ onReviewed }) {
                     {t('common.cancel')}
                   </button>
                 </div>
-              </form>
+              </Form>
             )}
           </li>
         ))}

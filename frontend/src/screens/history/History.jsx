@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { language, locale, t } from '../../i18n/index.js';
 import { runQuery, useQuery } from '../../gql/hooks.js';
-import { Field, SelectField } from '../../components/Field.jsx';
+import { DateField, Field, SelectField } from '../../components/Field.jsx';
 import { ErrorBox, Loading } from '../../components/Status.jsx';
 import { formatDateTime } from '../../lib/dates.js';
 import { asShown, historyFilter, reasonKey, shownReason } from '../../lib/history.js';
@@ -9,6 +9,7 @@ import { appendPage, nodes, PAGE_SIZE } from '../../lib/paging.js';
 import { HISTORY } from './documents.js';
 import { EmergencyReview } from './EmergencyReview.jsx';
 import { focusIfLost } from '../../lib/focus.js';
+import { Form } from '../../components/Form.jsx';
 
 const ACTIONS = [
   'RECORD_READ', 'ACCESS_DENIED', 'ENTRY_ADDED', 'ENTRIES_IMPORTED', 'DOCUMENT_DOWNLOADED', 'BREAK_GLASS_OPENED',
@@ -76,12 +77,12 @@ export function History() {
       <h2 ref={listHeading} tabIndex={-1}>
         {t('history.all')}
       </h2>
-      <form class="filters" role="search" aria-label={t('history.filters')} onSubmit={(e) => e.preventDefault()}>
-        <Field label={t('record.from')} type="date" value={filters.from} onInput={set('from')} />
-        <Field label={t('record.to')} type="date" value={filters.to} onInput={set('to')} />
+      <Form class="filters" role="search" aria-label={t('history.filters')} onSubmit={(e) => e.preventDefault()}>
+        <DateField label={t('record.from')} value={filters.from} onInput={set('from')} />
+        <DateField label={t('record.to')} value={filters.to} onInput={set('to')} />
         <SelectField label={t('history.action')} value={filters.action} onChange={set('action')} options={[['', t('history.allActions')], ...ACTIONS.map((a) => [a, t(`action.${a}`)])]} />
         <SelectField label={t('history.mode')} value={filters.mode} onChange={set('mode')} options={[['', t('history.allModes')], ...MODES.map((m) => [m, t(`mode.${m}`)])]} />
-      </form>
+      </Form>
       {filters.actor && (
         <div class="card actor-filter" role="group" aria-label={t('history.person')}>
           <p>{t('history.onlyActor', { who: whoOf(filters.actor) })}</p>

@@ -1,4 +1,4 @@
-import { useState } from 'preact/hooks';
+import { useRef, useState } from 'preact/hooks';
 import { t } from '../../i18n/index.js';
 import { CodeField, Field } from '../../components/Field.jsx';
 import { ErrorBox, Notice } from '../../components/Status.jsx';
@@ -6,10 +6,12 @@ import { runMutation } from '../../gql/hooks.js';
 import { loadDraft, saveDraft } from '../../lib/draft.js';
 import { passkeysSupported } from '../../lib/passkeys.js';
 import { useFocusOnAppear } from '../../lib/focus.js';
+import { useHistoryStep } from '../../lib/steps.js';
 import { Link } from '../../router.jsx';
 import { expired, signedIn } from '../../session.js';
 import { COMPLETE_LOGIN, START_LOGIN } from './documents.js';
 import { PasskeyButton } from './PasskeyButton.jsx';
+import { Form } from '../../components/Form.jsx';
 
 export function Login() {
   const [identifier, setIdentifier] = useState(loadDraft('login')?.identifier ?? '');
@@ -18,8 +20,28 @@ export function Login() {
   const [code, setCode] = useState('');
   const [failure, setFailure] = useState(null);
   const [busy, setBusy] = useState(false);
-  // « Recommencer » was pressed: the keyboard goes to the identifier, the first step's first field.
+  // « Recommencer » or the browser's Back: the keyboard goes to the identifier, the first step's first field.
   const [restarted, setRestarted] = useState(false);
+  // The attempt of the code step, kept when Back leaves it so that Forward shows it again as it was
+  // (the same attempt: no new code is sent); forgotten by « Recommencer » and by a new attempt.
+  const held = useRef(null);
+
+  // Back to the first step: the code step's error and code are not about the next attempt.
+  const toFirstStep = () => {
+    setFailure(null);
+    setCode('');
+    setAttempt(null);
+    setRestarted(true);
+  };
+  const step = useHistoryStep('login.code', {
+    back: toFirstStep,
+    forward: () => {
+      if (!held.current) return false;
+      setFailure(null);
+      setAttempt(held.current);
+      return true;
+    },
+  });
 
   // The identifier stays in this tab's draft so an expired session pre-fills it; logout forgets it.
   const finish = (me) => signedIn(me);
@@ -30,11 +52,14 @@ export function Login() {
     setBusy(true);
     setFailure(null);
     saveDraft('login', { identifier });
+    held.current = null; // a new attempt: the one Back left is not offered by Forward any more
     const result = await runMutation(START_LOGIN, { identifier: identifier.trim(), password });
     setBusy(false);
     if (result.code) return fail(result);
     setPassword('');
-    setAttempt(result.data.startLogin);
+    held.current = result.data.startLogin;
+    setAttempt(held.current);
+    step.enter();
   };
 
   const complete = async (event) => {
@@ -47,12 +72,11 @@ export function Login() {
     finish(result.data.completeLogin.me);
   };
 
-  // Back to the first step: the code step's error and code are not about the next attempt.
+  // « Recommencer »: this attempt is over; the history goes back to the first step's entry.
   const restart = () => {
-    setFailure(null);
-    setCode('');
-    setAttempt(null);
-    setRestarted(true);
+    held.current = null;
+    toFirstStep();
+    step.leave();
   };
 
   const failureBox = failure?.passkeyCancelled ? (
@@ -70,7 +94,7 @@ export function Login() {
         <h1>{t('login.secondFactor')}</h1>
         {failureBox}
         {byCode && (
-          <form onSubmit={complete}>
+          <Form onSubmit={complete}>
             {/* True whether or not a code went out: a wrong password gets the same step (a decoy), so
                 the page never tells whether the account exists or the password was right. */}
             {attempt.codeSentTo && <Notice>{t('login.codeSentIfPassword', { to: attempt.codeSentTo })}</Notice>}
@@ -78,7 +102,7 @@ export function Login() {
             <button type="submit" disabled={busy}>
               {t('login.confirm')}
             </button>
-          </form>
+          </Form>
         )}
         {byPasskey && (
           <p>
@@ -99,7 +123,7 @@ export function Login() {
       <h1>{t('login.title')}</h1>
       {expired.get() && !failure && <Notice>{t('error.unauthenticated')}</Notice>}
       {failureBox}
-      <form onSubmit={start}>
+      <Form onSubmit={start}>
         <Field
           label={t('login.identifier')}
           hint={t('login.identifierHint')}
@@ -120,7 +144,7 @@ export function Login() {
         <button type="submit" disabled={busy}>
           {busy ? t('common.wait') : t('login.submit')}
         </button>
-      </form>
+      </Form>
       {passkeysSupported() && (
         <div class="alt">
           <p>{t('login.orPasskey')}</p>

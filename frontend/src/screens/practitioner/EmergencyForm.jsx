@@ -6,6 +6,7 @@ import { ErrorBox } from '../../components/Status.jsx';
 import { useKept } from '../../lib/kept.js';
 import { useSending } from '../../lib/sending.js';
 import { BREAK_GLASS, REGULATOR } from './documents.js';
+import { Form } from '../../components/Form.jsx';
 
 // Break-glass, or the SAMU regulator's access, with a justification: for the whole record when it
 // was refused, or (`more`) for the sections a grant does not cover.
@@ -28,7 +29,7 @@ export function EmergencyForm({ ins, regulator, more, onOpened }) {
   };
 
   return (
-    <form onSubmit={submit} class="card" aria-label={t(title)}>
+    <Form onSubmit={submit} class="card" aria-label={t(title)}>
       <h3>{t(title)}</h3>
       <p>{more ? t('pro.emergencyMoreExplain') : t('pro.breakGlassExplain')}</p>
       {failure?.code === 'FORBIDDEN' ? (
@@ -43,6 +44,6 @@ export function EmergencyForm({ ins, regulator, more, onOpened }) {
       <button type="submit" class="danger" disabled={busy}>
         {busy ? t('common.wait') : regulator ? t('pro.regulatorSubmit') : t('pro.breakGlassSubmit')}
       </button>
-    </form>
+    </Form>
   );
 }

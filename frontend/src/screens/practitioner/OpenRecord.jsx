@@ -1,12 +1,13 @@
 import { useState } from 'preact/hooks';
 import { locale, t } from '../../i18n/index.js';
 import { runMutation } from '../../gql/hooks.js';
-import { Field } from '../../components/Field.jsx';
+import { DateField, Field } from '../../components/Field.jsx';
 import { ErrorBox } from '../../components/Status.jsx';
 import { formatDateTime } from '../../lib/dates.js';
 import { normalizeIns } from '../../lib/ins.js';
 import { useSending } from '../../lib/sending.js';
 import { OPEN_RECORD } from './documents.js';
+import { Form } from '../../components/Form.jsx';
 
 // At the point of care, after checking the patient's identity: open a record, hand over the code.
 export function OpenRecord() {
@@ -45,14 +46,14 @@ export function OpenRecord() {
           {opened.sentTo && <p>{t('open.sentTo', { to: opened.sentTo })}</p>}
         </div>
       )}
-      <form onSubmit={submit}>
+      <Form onSubmit={submit}>
         <Field label={t('activate.ins')} value={form.ins} onInput={set('ins')} autocomplete="off" required />
         <Field label={t('open.firstName')} value={form.firstName} onInput={set('firstName')} autocomplete="off" required />
         <Field label={t('open.lastName')} value={form.lastName} onInput={set('lastName')} autocomplete="off" required />
-        <Field label={t('open.birthDate')} type="date" value={form.birthDate} onInput={set('birthDate')} required />
+        <DateField label={t('open.birthDate')} value={form.birthDate} onInput={set('birthDate')} required />
         <Field label={t('open.email')} hint={t('open.emailHint')} type="email" value={form.email} onInput={set('email')} autocomplete="off" />
         <button type="submit" disabled={busy}>{busy ? t('common.wait') : t('open.submit')}</button>
-      </form>
+      </Form>
     </>
   );
 }

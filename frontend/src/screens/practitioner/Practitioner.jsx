@@ -16,6 +16,7 @@ import { formatPhone } from '../../lib/phone.js';
 import { EmergencyForm } from './EmergencyForm.jsx';
 import { OpenRecord } from './OpenRecord.jsx';
 import { PATIENT_RECORD, patientRecordPage } from './documents.js';
+import { Form } from '../../components/Form.jsx';
 
 // A practitioner's view. The INS lives in this component's state only, never in the URL.
 export function Practitioner({ me }) {
@@ -87,10 +88,10 @@ export function Practitioner({ me }) {
     <section>
       <h1>{t('pro.title')}</h1>
       <h2>{t('pro.consult')}</h2>
-      <form role="search" onSubmit={consult}>
+      <Form role="search" onSubmit={consult}>
         <Field label={t('activate.ins')} value={ins} onInput={setIns} autocomplete="off" required />
         <button type="submit">{t('pro.consultSubmit')}</button>
-      </form>
+      </Form>
       {loading && <Loading />}
       <ErrorBox result={failure} />
       {offer === 'all' && emergencyForm(false)}

@@ -5,6 +5,7 @@ import { ErrorBox, Notice } from '../../components/Status.jsx';
 import { runMutation } from '../../gql/hooks.js';
 import { Link } from '../../router.jsx';
 import { REQUEST_RESET, RESET_PASSWORD } from './documents.js';
+import { Form } from '../../components/Form.jsx';
 
 export function ResetPassword() {
   const [identifier, setIdentifier] = useState('');
@@ -49,7 +50,7 @@ export function ResetPassword() {
           </p>
         </>
       ) : attemptToken ? (
-        <form onSubmit={reset} key="reset">
+        <Form onSubmit={reset} key="reset">
           {/* The same words whether or not the account exists. */}
           <Notice>{t('reset.codeSentIfKnown')}</Notice>
           <CodeField value={code} onInput={setCode} focus />
@@ -57,15 +58,15 @@ export function ResetPassword() {
           <button type="submit" disabled={busy}>
             {t('reset.submit')}
           </button>
-        </form>
+        </Form>
       ) : (
-        <form onSubmit={request} key="request">
+        <Form onSubmit={request} key="request">
           <p>{t('reset.intro')}</p>
           <Field label={t('login.identifier')} hint={t('login.identifierHint')} value={identifier} onInput={setIdentifier} autocomplete="username" required />
           <button type="submit" disabled={busy}>
             {t('reset.request')}
           </button>
-        </form>
+        </Form>
       )}
     </section>
   );

@@ -2,6 +2,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { locale, said, t } from '../../i18n/index.js';
 import { runMutation, useQuery } from '../../gql/hooks.js';
 import { Field } from '../../components/Field.jsx';
+import { Form } from '../../components/Form.jsx';
 import { FreshFactor } from '../../components/FreshFactor.jsx';
 import { ask } from '../../components/ConfirmDialog.jsx';
 import { Empty, ErrorBox, Loading, Notice } from '../../components/Status.jsx';
@@ -129,12 +130,12 @@ export function Security() {
         </ul>
       )}
       {passkeysSupported() ? (
-        <form onSubmit={addPasskey}>
+        <Form onSubmit={addPasskey}>
           <Field label={t('security.passkeyName')} hint={t('security.passkeyNameHint')} value={passkeyName} onInput={setPasskeyName} maxLength={60} />
           <button type="submit" disabled={busy}>
             {busy ? t('common.wait') : t('security.addPasskey')}
           </button>
-        </form>
+        </Form>
       ) : (
         <p>{t('security.passkeysUnsupported')}</p>
       )}
@@ -222,10 +223,10 @@ function PasskeyItem({ passkey, onRename, onRemove }) {
         {passkey.lastUsedAt && <> · {t('security.passkeyUsed', { date: formatDateTime(passkey.lastUsedAt, locale()) })}</>}
       </p>
       {renaming ? (
-        <form onSubmit={(e) => (e.preventDefault(), setRenaming(false), onRename(name.trim()))}>
+        <Form onSubmit={(e) => (e.preventDefault(), setRenaming(false), onRename(name.trim()))}>
           <Field label={t('security.passkeyName')} value={name} onInput={setName} maxLength={60} required focus />
           <button type="submit">{t('common.save')}</button>
-        </form>
+        </Form>
       ) : (
         <div class="actions">
           <button type="button" class="secondary" ref={renameButton} onClick={() => setRenaming(true)}>
@@ -271,7 +272,7 @@ function PasswordForm({ onChange }) {
     });
   };
   return (
-    <form onSubmit={submit} aria-busy={busy}>
+    <Form onSubmit={submit} aria-busy={busy}>
       {notice && <Notice focus="lost">{notice}</Notice>}
       <ErrorBox result={failure} focus />
       <Field label={t('security.currentPassword')} type="password" value={currentPassword} onInput={setCurrent} autocomplete="current-password" required />
@@ -279,7 +280,7 @@ function PasswordForm({ onChange }) {
       <button type="submit" disabled={busy}>
         {busy ? t('common.wait') : t('security.changePassword')}
       </button>
-    </form>
+    </Form>
   );
 }
 
@@ -287,7 +288,7 @@ function PasswordForm({ onChange }) {
 function ChannelForm({ current, onChange }) {
   const [channel, setChannel] = useState(current ?? 'EMAIL');
   return (
-    <form onSubmit={(e) => (e.preventDefault(), onChange(channel))}>
+    <Form onSubmit={(e) => (e.preventDefault(), onChange(channel))}>
       <fieldset>
         <legend>{t('activate.channel')}</legend>
         <label class="choice">
@@ -300,6 +301,6 @@ function ChannelForm({ current, onChange }) {
         </label>
       </fieldset>
       <button type="submit">{t('common.save')}</button>
-    </form>
+    </Form>
   );
 }

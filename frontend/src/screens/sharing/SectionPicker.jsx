@@ -1,6 +1,7 @@
 import { useState } from 'preact/hooks';
 import { t } from '../../i18n/index.js';
 import { ALL_SECTIONS } from '../../lib/sections.js';
+import { Form } from '../../components/Form.jsx';
 
 // Choose the sections to share with one practitioner: only those their profession may see
 // (`allowed`, from the server's matrix), which are all a grant may hold.
@@ -14,7 +15,7 @@ export function SectionPicker({ who, allowed = ALL_SECTIONS, initial = [], onSav
     setChosen(next);
   };
   return (
-    <form
+    <Form
       onSubmit={(e) => {
         e.preventDefault();
         onSave(offered.filter((s) => chosen.has(s)));
@@ -38,6 +39,6 @@ export function SectionPicker({ who, allowed = ALL_SECTIONS, initial = [], onSav
           {t('common.cancel')}
         </button>
       </div>
-    </form>
+    </Form>
   );
 }

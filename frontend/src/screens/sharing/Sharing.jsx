@@ -12,6 +12,7 @@ import { SectionPicker } from './SectionPicker.jsx';
 import { useStatusRefresh } from '../../lib/statusRefresh.js';
 import { shownStatus } from '../../lib/comingBack.js';
 import { BLOCK, DIRECTORY, GRANT, MY_SHARING, REVOKE, SET_EMERGENCY, SET_NOTICES, SET_TREATING, UNBLOCK } from './documents.js';
+import { Form } from '../../components/Form.jsx';
 
 function describe(p) {
   return `${p.displayName} — ${t(`profession.${p.profession}`)}, ${p.city}`;
@@ -158,7 +159,7 @@ export function Sharing() {
       )}
 
       <h2>{t('sharing.add')}</h2>
-      <form role="search" onSubmit={find}>
+      <Form role="search" onSubmit={find}>
         {/* No minLength: the browser would refuse a short search in its own words, and language. */}
         <Field label={t('sharing.search')} hint={t('sharing.searchHint', { min: SEARCH_MIN })} value={search} onInput={setSearch} required />
         {tooShort && (
@@ -167,7 +168,7 @@ export function Sharing() {
           </p>
         )}
         <button type="submit">{t('sharing.find')}</button>
-      </form>
+      </Form>
       {/* What the search found is said (a screen reader hears it), not only shown below. */}
       {found && found.length === 0 && (
         <p class="empty" role="status">
@@ -250,7 +251,7 @@ function EmergencyPreferences({ current, onSave }) {
   const [regulator, setRegulator] = useState(current.allowRegulatorAccess);
   const [breakGlass, setBreakGlass] = useState(current.allowBreakGlass);
   return (
-    <form onSubmit={(e) => (e.preventDefault(), onSave({ allowRegulatorAccess: regulator, allowBreakGlass: breakGlass }))} aria-label={t('sharing.emergency')}>
+    <Form onSubmit={(e) => (e.preventDefault(), onSave({ allowRegulatorAccess: regulator, allowBreakGlass: breakGlass }))} aria-label={t('sharing.emergency')}>
       <p class="hint">{t('sharing.emergencyExplain')}</p>
       <label class="choice">
         <input type="checkbox" checked={regulator} onChange={(e) => setRegulator(e.currentTarget.checked)} />
@@ -261,20 +262,20 @@ function EmergencyPreferences({ current, onSave }) {
         {t('sharing.allowBreakGlass')}
       </label>
       <button type="submit">{t('common.save')}</button>
-    </form>
+    </Form>
   );
 }
 
 function NoticePreferences({ current, onSave }) {
   const [newDocuments, setNewDocuments] = useState(current.notifyNewDocuments);
   return (
-    <form onSubmit={(e) => (e.preventDefault(), onSave({ notifyNewDocuments: newDocuments }))} aria-label={t('sharing.notices')}>
+    <Form onSubmit={(e) => (e.preventDefault(), onSave({ notifyNewDocuments: newDocuments }))} aria-label={t('sharing.notices')}>
       <p class="hint">{t('sharing.noticesExplain')}</p>
       <label class="choice">
         <input type="checkbox" checked={newDocuments} onChange={(e) => setNewDocuments(e.currentTarget.checked)} />
         {t('sharing.notifyNewDocuments')}
       </label>
       <button type="submit">{t('common.save')}</button>
-    </form>
+    </Form>
   );
 }
