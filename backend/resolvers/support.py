@@ -38,6 +38,7 @@ from backend.models import (
     Practitioner,
     Record,
 )
+from backend.notify.delivery import NEVER
 from backend.notify.notices import notify_security
 from backend.resolvers.context import Context
 
@@ -49,6 +50,13 @@ class PendingMessage:
     subject: str
     created_at: dt.datetime
     attempts: int
+    # None when it will not be sent: a code expired unsent, or a message undeliverable.
+    next_attempt_at: dt.datetime | None
+
+    @classmethod
+    def of(cls, row: OutboxMessage) -> PendingMessage:
+        due = row.next_attempt_at if row.next_attempt_at < NEVER else None
+        return cls(row.subject, row.created_at, row.attempts, due)
 
 
 @dataclass
@@ -167,14 +175,14 @@ async def support_account(ctx: Context, identifier: str) -> SupportAccountView:
     passkeys = 0
     if account is not None:
         rows = await OutboxMessage.filter(account_id=account.id, sent_at=None).order_by("created_at")
-        pending = [PendingMessage(m.subject, m.created_at, m.attempts) for m in rows]
+        pending = [PendingMessage.of(m) for m in rows]
         passkeys = await PasskeyCredential.filter(account_id=account.id).count()
     reviews: list[EmergencyReviewSummary] = []
     recovery_open = False
     if record is not None:
         if account is None:
             rows = await OutboxMessage.filter(record_id=record.id, sent_at=None).order_by("created_at")
-            pending = [PendingMessage(m.subject, m.created_at, m.attempts) for m in rows]
+            pending = [PendingMessage.of(m) for m in rows]
         sessions = await EmergencySession.filter(record_id=record.id).order_by("-opened_at").select_related(
             "practitioner__account"
         )

@@ -16,6 +16,13 @@ class SupportPendingMessage:
     subject: str
     created_at: dt.datetime
     attempts: int
+    will_be_sent: bool = strawberry.field(
+        description="False for a message the outbox will not send: a one-time code that expired "
+        "unsent, or a message marked undeliverable (docs/operations.md, Outbox)"
+    )
+    next_attempt_at: dt.datetime | None = strawberry.field(
+        description="When it is next tried; null when it will not be sent"
+    )
 
 
 @strawberry.type
@@ -72,7 +79,10 @@ def _to_type(view: support.SupportAccountView) -> SupportAccount:
         code_channel=view.code_channel,
         passkey_count=view.passkey_count,
         pending_messages=[
-            SupportPendingMessage(subject=m.subject, created_at=m.created_at, attempts=m.attempts)
+            SupportPendingMessage(
+                subject=m.subject, created_at=m.created_at, attempts=m.attempts,
+                will_be_sent=m.next_attempt_at is not None, next_attempt_at=m.next_attempt_at,
+            )
             for m in view.pending_messages
         ],
         emergency_reviews=[
