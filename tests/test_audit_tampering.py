@@ -7,6 +7,7 @@ from __future__ import annotations
 import httpx
 from tortoise import Tortoise
 
+from backend import config
 from backend.models import AccessEvent, Record
 from tests.history_helpers import READ, setup
 from tests.server import run_dmp
@@ -54,3 +55,66 @@ async def test_sections_stored_in_another_form_are_an_altered_event(client: http
     ), done.stdout
     assert str(intact.id) not in done.stdout
     assert done.stderr.strip().endswith(f"{len(tampered)} chain(s) broken ({len(tampered)} problem(s))")
+
+
+async def _refused_by_postgres(statement: str) -> bool:
+    """Whether the database refuses `statement` (PostgreSQL's column types refuse a value no
+    writer stores; SQLite keeps any value in any column)."""
+    try:
+        await sql(statement)
+    except Exception:  # noqa: BLE001 - the driver's own error for a value of the wrong type
+        return True
+    return False
+
+
+async def test_an_event_holding_a_value_no_writer_stores_is_reported_not_a_traceback(
+    client: httpx.AsyncClient,
+) -> None:
+    timed, _ = await chain_of_three(client)  # seq 2: a time that is not one
+    earlier, _ = await chain_of_three(client)  # seq 1 altered; seq 3 sections that are not JSON
+    numbered, _ = await chain_of_three(client)  # seq 3 numbered with text
+    intact, _ = await chain_of_three(client)
+    rows = {r.id: list(await AccessEvent.filter(record_id=r.id).order_by("seq"))
+            for r in (timed, earlier, numbered)}
+    stored = [
+        f"UPDATE access_event SET at = 'pas une date' WHERE id = {rows[timed.id][1].id}",
+        f"UPDATE access_event SET sections = 'pas du JSON' WHERE id = {rows[earlier.id][2].id}",
+        f"UPDATE access_event SET seq = 'trois' WHERE id = {rows[numbered.id][2].id}",
+    ]
+    await sql(f"UPDATE access_event SET reason = 'autre' WHERE id = {rows[earlier.id][0].id}")
+    refused = [await _refused_by_postgres(statement) for statement in stored]
+    if refused == [True] * 3:  # PostgreSQL: such a value cannot be stored at all
+        done = run_dmp("audit", "verify")
+        assert done.returncode == 1
+        assert done.stdout.splitlines() == [
+            f"FAILED record {earlier.id} seq 1: altered event (its MAC does not match)"
+        ]
+        return
+    assert refused == [False] * 3  # SQLite stored them
+
+    expected = [
+        f"FAILED record {timed.id} seq 2: altered event (it holds a value no writer stores)",
+        f"FAILED record {earlier.id} seq 1: altered event (its MAC does not match)",
+        f"FAILED record {numbered.id} seq 3: altered event (it holds a value no writer stores)",
+    ]
+    done = run_dmp("audit", "verify")
+    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
+    assert sorted(done.stdout.splitlines()) == sorted(expected), done.stdout
+    assert "pas une date" not in done.stdout + done.stderr and "pas du JSON" not in done.stdout + done.stderr
+    assert done.stderr.strip().endswith("3 chain(s) broken (3 problem(s))"), done.stderr
+    assert str(intact.id) not in done.stdout
+
+    # The rekey reports them as verify does, changes nothing of them, and moves the intact chain.
+    import secrets
+
+    before = {
+        r: list(await AccessEvent.filter(record_id=r).order_by("seq").values("id", "mac")) for r in rows
+    }
+    new = secrets.token_bytes(32)
+    done = run_dmp("audit", "rekey", DMP_AUDIT_KEY=new.hex(),
+                   DMP_PREVIOUS_AUDIT_KEY=config.settings().audit_key.hex())
+    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
+    assert sorted(line for line in done.stdout.splitlines() if line.startswith("FAILED")) == sorted(expected)
+    assert "sealed 1 chain(s) anew" in done.stdout, done.stdout
+    for record_id, macs in before.items():
+        assert list(await AccessEvent.filter(record_id=record_id).order_by("seq").values("id", "mac")) == macs

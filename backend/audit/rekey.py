@@ -25,7 +25,17 @@ from tortoise.transactions import in_transaction
 
 from backend import sql
 from backend.audit.chain import GENESIS
-from backend.audit.verify import EVENT_COLUMNS, Problem, check_chain, expected_mac, seal_key_of, seal_of
+from backend.audit.verify import (
+    EVENT_COLUMNS,
+    UNREADABLE_ERRORS,
+    Problem,
+    check_chain,
+    expected_mac,
+    first_problem_of_unreadable,
+    readable_events,
+    seal_key_of,
+    seal_of,
+)
 from backend.models import AccessEvent, PurgedRecord, Record
 
 _SET_MAC = 'UPDATE "access_event" SET "mac" = $1 WHERE "id" = $2'
@@ -64,7 +74,12 @@ async def _rekey_chain(key: bytes, previous_key: bytes, record_id: uuid.UUID, re
         if record is None:  # purged meanwhile
             return
         events = AccessEvent.filter(record_id=record_id).using_db(conn).order_by("seq")
-        rows = await events.values("id", *EVENT_COLUMNS)
+        try:
+            rows = await events.values("id", *EVENT_COLUMNS)
+        except UNREADABLE_ERRORS:  # one holds a value no writer stores: reported, left as it is
+            readable = await readable_events(record_id, "id", *EVENT_COLUMNS, conn=conn)
+            report.problems.append(first_problem_of_unreadable(key, record_id, readable, previous_key))
+            return
         check = check_chain(key, record_id, record.event_seq, rows, previous_key)
         if check.problem is not None:
             report.problems.append(check.problem)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC
 from typing import Any
 
+from tortoise.exceptions import FieldError
 from tortoise.queryset import QuerySet
 
 from backend import clock, sql
@@ -97,6 +98,8 @@ def check_chain(
     under_previous = 0
     for index, row in enumerate(rows):
         seq = row["seq"]
+        if type(seq) is not int:  # SQLite keeps text or a real number in an integer column
+            return ChainCheck(Problem(record_id, expected_seq, UNREADABLE))
         if seq > expected_seq:
             return ChainCheck(Problem(record_id, expected_seq, "missing event"))
         if seq > head_seq:
@@ -139,6 +142,34 @@ BATCH_RECORDS = 400
 BATCH_EVENTS = 10_000
 
 
+# What reading an event may raise where a column holds a value no writer stores (SQLite keeps
+# any value in any column: text for a time, text that is not JSON for the sections).
+UNREADABLE_ERRORS = (ValueError, TypeError, OverflowError, FieldError)
+UNREADABLE = "altered event (it holds a value no writer stores)"
+
+
+def first_problem_of_unreadable(
+    key: bytes, record_id: uuid.UUID, readable: list[dict[str, Any]], previous_key: bytes | None = None
+) -> Problem:
+    """The first problem of a chain whose events after `readable` (its first ones, in order)
+    cannot be read: one among `readable`, or else the event that follows them."""
+    head = readable[-1]["seq"] if readable and type(readable[-1]["seq"]) is int else 0
+    check = check_chain(key, record_id, head, readable, previous_key)
+    return check.problem or Problem(record_id, head + 1, UNREADABLE)
+
+
+async def readable_events(record_id: uuid.UUID, *columns: str, conn: Any = None) -> list[dict[str, Any]]:
+    """A chain's events read one by one, in order, up to the first that cannot be read."""
+    events = AccessEvent.filter(record_id=record_id).using_db(conn)
+    readable: list[dict[str, Any]] = []
+    for event_id in await events.order_by("seq").values_list("id", flat=True):
+        try:
+            readable += await AccessEvent.filter(id=event_id).using_db(conn).values(*columns)
+        except UNREADABLE_ERRORS:
+            break
+    return readable
+
+
 async def verify(
     key: bytes,
     record_ids: list[uuid.UUID] | None = None,
@@ -153,14 +184,44 @@ async def verify(
         query = query.filter(id__in=record_ids)
     async for heads in _heads_by_page(query, batch_records):
         for batch in _by_events(heads, batch_events):
-            for record_id, rows, head_seq in await chains_as_written(batch):
-                report.records += 1
-                report.events += len(rows)
-                check = check_chain(key, record_id, head_seq, rows, previous_key)
-                report.under_previous += check.under_previous
-                if check.problem is not None:
-                    report.problems.append(check.problem)
+            try:
+                chains = await chains_as_written(batch)
+            except UNREADABLE_ERRORS:
+                await _verify_one_by_one(key, batch, previous_key, report)
+                continue
+            for record_id, rows, head_seq in chains:
+                _check_into(report, key, record_id, head_seq, rows, previous_key)
     return report
+
+
+def _check_into(
+    report: Report, key: bytes, record_id: uuid.UUID, head_seq: int, rows: list[dict[str, Any]],
+    previous_key: bytes | None,
+) -> None:
+    report.records += 1
+    report.events += len(rows)
+    check = check_chain(key, record_id, head_seq, rows, previous_key)
+    report.under_previous += check.under_previous
+    if check.problem is not None:
+        report.problems.append(check.problem)
+
+
+async def _verify_one_by_one(
+    key: bytes, batch: list[tuple[uuid.UUID, int]], previous_key: bytes | None, report: Report
+) -> None:
+    """A batch one of whose events cannot be read: each chain on its own, and the one that
+    holds it reported at its first problem, instead of the command stopping on a traceback."""
+    for record_id, head_seq in batch:
+        try:
+            chain = await chain_as_written(record_id, head_seq)
+        except UNREADABLE_ERRORS:
+            readable = await readable_events(record_id, *EVENT_COLUMNS)
+            report.records += 1
+            report.events += len(readable)
+            report.problems.append(first_problem_of_unreadable(key, record_id, readable, previous_key))
+            continue
+        if chain is not None:
+            _check_into(report, key, record_id, chain[1], chain[0], previous_key)
 
 
 async def _heads_by_page(
