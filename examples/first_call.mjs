@@ -61,7 +61,8 @@ function describe(record, entries) {
       continue;
     }
     const connection = record[field];
-    lines.push(`${section.padEnd(16)} ${mode.padEnd(20)} ${connection.totalCount} entries`);
+    const count = connection.totalCount;
+    lines.push(`${section.padEnd(16)} ${mode.padEnd(20)} ${count} ${count === 1 ? "entry" : "entries"}`);
     for (const edge of connection.edges.slice(0, entries)) {
       lines.push(`    ${edge.node.date}  ${edge.node.title}`);
     }

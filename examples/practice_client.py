@@ -74,7 +74,8 @@ def describe(record: dict[str, Any], entries: int) -> list[str]:
             lines.append(f"{section:<16} {mode:<20} blood group {blood}")
             continue
         connection = record[field]
-        lines.append(f"{section:<16} {mode:<20} {connection['totalCount']} entries")
+        count = connection["totalCount"]
+        lines.append(f"{section:<16} {mode:<20} {count} {'entry' if count == 1 else 'entries'}")
         for edge in connection["edges"][:entries]:
             lines.append(f"    {edge['node']['date']}  {edge['node']['title']}")
     return lines

@@ -59,6 +59,8 @@ async def test_practice_client_lists_the_sections_granted_with_their_mode(server
         ["ALLERGIES", "GRANTED", "1"], ["VACCINATIONS", "GRANTED", "0"],
         ["DOCUMENTS", "GRANTED", "1"],
     ]
+    assert "LAB_RESULTS      GRANTED              1 entry" in lines
+    assert "VACCINATIONS     GRANTED              0 entries" in lines
     medications = lines.index(next(x for x in lines if x.startswith("MEDICATIONS")))
     assert lines[medications + 1].endswith("  Ventoline 100 µg, inhalateur")
     assert lines[medications + 2].endswith("  Amoxicilline 1 g, 6 comprimés")
@@ -97,7 +99,7 @@ async def test_emergency_modes_and_refusals_are_shown(server: str) -> None:
         assert done.returncode == 0, done.stderr
         assert "access EMERGENCY_REGULATOR" in done.stdout.splitlines()[0]
         assert "EMERGENCY        EMERGENCY_REGULATOR  blood group unknown" in done.stdout
-        assert "MEDICATIONS      EMERGENCY_REGULATOR  1 entries" in done.stdout
+        assert "MEDICATIONS      EMERGENCY_REGULATOR  1 entry" in done.stdout
 
 
 async def test_clients_explain_bad_usage_and_bad_tokens(server: str) -> None:
