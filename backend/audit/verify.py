@@ -8,6 +8,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import os
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
@@ -366,6 +368,26 @@ async def anchor(*, batch_records: int = BATCH_RECORDS) -> dict[str, Any]:
         "digest": digest_of(heads),
         "heads": heads,
     }
+
+
+def write_anchor(path: str, data: dict[str, Any]) -> None:
+    """Write an anchor file whole or not at all: into a new file beside it, flushed to disk,
+    then renamed over `path`. Written in place, a failure midway (a full disk, the command
+    killed) left a cut file where the last good anchor was, often the one kept as "latest"."""
+    directory = os.path.dirname(os.path.abspath(path))
+    handle = tempfile.NamedTemporaryFile(  # closed below, then renamed or removed
+        "w", encoding="utf-8", dir=directory, prefix=".anchor-", suffix=".tmp", delete=False
+    )
+    try:
+        with handle:
+            json.dump(data, handle, indent=1)
+            handle.write("\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(handle.name, path)
+    except BaseException:
+        os.unlink(handle.name)
+        raise
 
 
 class BadAnchor(ValueError):
