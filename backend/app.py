@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import ipaddress
 import json
 from collections.abc import AsyncIterator
 
@@ -66,7 +67,21 @@ async def spa(request: Request) -> Response:
     return index_response()
 
 
+def _from_this_machine(request: Request) -> bool:
+    """Whether the connection comes from this machine (the socket's peer, not a header a
+    client writes)."""
+    host = request.client.host if request.client else ""
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 async def dev_mail(request: Request) -> Response:
+    # It shows every one-time code: in development, to this machine's own browser only, even
+    # when `dmp serve --host 0.0.0.0` lets the network reach the rest.
+    if not _from_this_machine(request):
+        return Response("Not Found", 404, media_type="text/plain")
     folder = settings().mail_dir
     items = []
     if folder.exists():
