@@ -11,12 +11,13 @@ from pathlib import Path
 
 import pytest
 
+from backend import accounts
 from backend.domain.enums import AccessAction
 from backend.models import AccessEvent, Entry, Record
 from tests.care_items import medication_item
 from tests.factories import new_ins
 from tests.partner_world import INSURER, World, build
-from tests.server import dmp_server
+from tests.server import dmp_server, run_dmp
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
@@ -257,3 +258,24 @@ async def test_insurer_import_says_to_send_smaller_batches_when_one_is_too_large
     assert done.stderr.startswith("error: the import stopped: BAD_USER_INPUT: The request body is too large")
     assert "send smaller batches (--batch-size)" in done.stderr
     assert await Entry.filter(organization=INSURER).count() == before
+
+
+async def test_the_local_try_of_the_readme_runs_on_the_demo_data(server: str) -> None:
+    """examples/README.md names the demo's doctor and patient: seed-demo makes them, and the
+    doctor is the patient's treating physician."""
+    readme = (ROOT / "examples" / "README.md").read_text(encoding="utf-8")
+    assert "--practitioner 10000000017" in readme
+    assert "practice_client.py 285067512345639" in readme
+    seeded = run_dmp("seed-demo")
+    assert seeded.returncode == 0, seeded.stderr
+    assert "RPPS 10000000017 (medecin)" in seeded.stdout
+    assert "camille.martin@demo.dmp      INS 285067512345639" in seeded.stdout
+    _, token = await accounts.create_token("try", ["practitioner"], practitioner_rpps="10000000017")
+    world = World(server, {"try": token}, "")
+
+    done = practice(world, "try", "285067512345639", "--entries", "3")
+
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[0] == (
+        "Camille MARTIN, born 1985-06-12 — record ACTIVE, access TREATING_PHYSICIAN"
+    )
