@@ -118,3 +118,25 @@ async def test_an_event_holding_a_value_no_writer_stores_is_reported_not_a_trace
     assert "sealed 1 chain(s) anew" in done.stdout, done.stdout
     for record_id, macs in before.items():
         assert list(await AccessEvent.filter(record_id=record_id).order_by("seq").values("id", "mac")) == macs
+
+
+async def test_a_chain_short_of_its_anchor_is_reported_whatever_its_other_events_hold(
+    client: httpx.AsyncClient,
+) -> None:
+    from tests.conftest import TEST_DIR, db_kind
+
+    record, rows = await chain_of_three(client)
+    anchor = TEST_DIR / f"anchor-unreadable-{db_kind()}-{record.id}.json"
+    assert run_dmp("audit", "anchor", "--out", str(anchor)).returncode == 0
+    await sql(f"DELETE FROM access_event WHERE id = {rows[2].id}")
+    await sql(f"UPDATE record SET event_seq = 2 WHERE id = '{record.id}'")
+    expected = [
+        f"FAILED record {record.id} seq 3: missing event: the chain ends at seq 2, shorter than the anchor"
+    ]
+    unreadable = f"UPDATE access_event SET at = 'pas une date' WHERE id = {rows[1].id}"
+    if not await _refused_by_postgres(unreadable):  # SQLite: the event before the cut is unreadable
+        expected.insert(0, f"FAILED record {record.id} seq 2: altered event (it holds a value no writer "
+                           "stores)")
+    done = run_dmp("audit", "verify", "--anchor", str(anchor))
+    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
+    assert done.stdout.splitlines() == expected, done.stdout
