@@ -292,10 +292,22 @@ def cmd_import_file(args: argparse.Namespace) -> None:
     print(importfile.describe(summary))
 
 
+def _log_problems() -> None:
+    """The service's JSON log lines on stderr, warnings and errors only, for a command whose
+    summary says "see the log": without it, Python printed the bare message (no message id,
+    no error type)."""
+    import logging
+
+    from backend.logs import configure as configure_logging
+
+    configure_logging(logging.WARNING)
+
+
 def cmd_deliver_outbox(args: argparse.Namespace) -> None:
     from backend.notify.delivery import deliver_all
     from backend.notify.senders import check_senders
 
+    _log_problems()
     check_senders(config.settings())
     run = asyncio.run(_with_db(lambda: deliver_all(config.settings())))
     print(run.summary())
@@ -397,6 +409,7 @@ def cmd_audit_anchor(args: argparse.Namespace) -> None:
 def cmd_purge(args: argparse.Namespace) -> None:
     from backend.purge import purge
 
+    _log_problems()
     report = asyncio.run(_with_db(purge))
     failed = len(report.failed_ids)
     print(f"purged {report.closed + report.deleted + report.abandoned} record(s): {report.closed} closed "
