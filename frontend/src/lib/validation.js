@@ -24,7 +24,8 @@ export function problemOf(field) {
   if (!field || field.disabled || SKIPPED.has(field.type)) return null;
   const value = field.value ?? '';
   if (field.type === 'file') return field.required && !field.files?.length ? said('invalid.file') : null;
-  if (!value.trim()) return field.required ? said('invalid.required') : null;
+  // As the browser's `required`: spaces are a value (a password may hold them); the server trims names.
+  if (!value) return field.required ? said('invalid.required') : null;
   if (field.dataset?.kind === 'date') {
     const day = readDay(value);
     if (!day) return said('invalid.date');

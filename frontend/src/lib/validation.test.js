@@ -15,7 +15,7 @@ describe('the page checks its forms itself', () => {
   afterEach(() => setLanguage('fr'));
 
   it('says what is wrong in the page\'s language, never the browser\'s', () => {
-    const missing = problemOf(field({ required: true, value: '  ' }));
+    const missing = problemOf(field({ required: true, value: '' }));
     expect(wordProblem(missing)).toBe('Ce champ est à remplir.');
     setLanguage('en');
     expect(wordProblem(missing)).toBe('This field is required.');
@@ -28,6 +28,7 @@ describe('the page checks its forms itself', () => {
 
   it('leaves alone what the browser would accept, and what is not asked', () => {
     expect(problemOf(field({ value: '' }))).toBeNull();
+    expect(problemOf(field({ required: true, value: '  ' }))).toBeNull();
     expect(problemOf(field({ type: 'email', value: 'lea@example.fr' }))).toBeNull();
     expect(problemOf(field({ type: 'checkbox', required: true }))).toBeNull();
     expect(problemOf(field({ required: true, disabled: true }))).toBeNull();
