@@ -410,7 +410,7 @@ def cmd_purge(args: argparse.Namespace) -> None:
     from backend.purge import purge
 
     _log_problems()
-    report = asyncio.run(_with_db(purge))
+    report = asyncio.run(_with_db(lambda: purge(sweep_all=args.sweep_all_orphans)))
     failed = len(report.failed_ids)
     print(f"purged {report.closed + report.deleted + report.abandoned} record(s): {report.closed} closed "
           f"more than 10 years ago, {report.deleted} after a deletion request, {report.abandoned} pending "
@@ -422,6 +422,9 @@ def cmd_purge(args: argparse.Namespace) -> None:
         *([f"{failed} record(s) could not be purged and stay whole, for the next run"] if failed else []),
         *([f"{report.files_kept} file(s) of purged records not removed, left to the orphan sweep"]
           if report.files_kept else []),
+        *([f"{report.orphans_left} orphan file(s) not swept: more than half of the stored files are "
+           "held by no row of this database (is DMP_DATABASE_URL the right one?); if they truly are "
+           "orphans, run dmp purge --sweep-all-orphans"] if report.orphans_left else []),
     ]
     if problems:
         raise CommandError("; ".join(problems) + " (see the lines above)")
@@ -568,6 +571,10 @@ def build_parser() -> argparse.ArgumentParser:
     a.set_defaults(func=cmd_audit_rekey)
 
     p = sub.add_parser("purge", help="purge records past retention or deletion grace")
+    p.add_argument(
+        "--sweep-all-orphans", action="store_true",
+        help="remove orphan files even when they are most of the stored files",
+    )
     p.set_defaults(func=cmd_purge)
 
     p = sub.add_parser(

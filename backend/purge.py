@@ -79,6 +79,20 @@ class PurgeReport:
     failed_ids: list[uuid.UUID] = field(default_factory=list)
     # Files of purged records that could not be removed: left to `sweep_orphan_files`.
     files_kept: int = 0
+    # Orphan files the sweep would have removed and did not, being too many (TooManyOrphans).
+    orphans_left: int = 0
+
+
+# The sweep refuses to remove more than this many files when they are also more than half of
+# the stored files: a database that holds none of them is more likely the wrong one (a restore
+# not yet pointed at, an empty database) than the owner of that many orphans.
+ORPHANS_WITHOUT_QUESTION = 10
+
+
+class TooManyOrphans(Exception):
+    def __init__(self, orphans: int, stored: int) -> None:
+        super().__init__(f"{orphans} of {stored} stored files are held by no row of this database")
+        self.orphans, self.stored = orphans, stored
 
 
 async def purge_expired_state(now: datetime) -> int:
@@ -211,7 +225,7 @@ def _remove_files(record: Record, file_ids: list[uuid.UUID], report: PurgeReport
             report.files_kept += 1
 
 
-async def purge(now: datetime | None = None) -> PurgeReport:
+async def purge(now: datetime | None = None, *, sweep_all: bool = False) -> PurgeReport:
     now = now or clock.now()
     report = PurgeReport()
     for record in await Record.filter(due_filter(now)).order_by("id"):
@@ -231,16 +245,26 @@ async def purge(now: datetime | None = None) -> PurgeReport:
         report.abandoned += 1
         report.record_ids.append(record.id)
     report.expired_rows = await purge_expired_state(now)
-    report.orphan_files = await sweep_orphan_files(now)
+    try:
+        report.orphan_files = await sweep_orphan_files(now, sweep_all=sweep_all)
+    except TooManyOrphans as refused:
+        report.orphans_left = refused.orphans
+        log.error(
+            "orphan files not swept: too many for this database (the wrong database?)",
+            extra={"orphans": refused.orphans, "stored_files": refused.stored},
+        )
     return report
 
 
-async def sweep_orphan_files(now: datetime) -> int:
+async def sweep_orphan_files(now: datetime, *, sweep_all: bool = False) -> int:
     """Remove the files on disk no stored-file row holds, once older than ORPHAN_AGE.
 
     They are ciphertext nobody can read any more (their wrapped key was never committed, or
     went with the purged rows) and half-written temporary files of a cut write. Files whose
-    name is not a file id are not the service's and stay.
+    name is not a file id are not the service's and stay. More than ORPHANS_WITHOUT_QUESTION
+    of them that are also more than half of the stored files are not removed (TooManyOrphans,
+    nothing removed) unless `sweep_all`: against an empty or wrong database, every document
+    would look like an orphan.
     """
     cutoff = (now - ORPHAN_AGE).timestamp()
     removed = 0
@@ -258,11 +282,14 @@ async def sweep_orphan_files(now: datetime) -> int:
         else:
             candidates[file_id] = path
     ids = list(candidates)
+    orphans: list[Path] = []
     for start in range(0, len(ids), _IN_CHUNKS):
         chunk = ids[start : start + _IN_CHUNKS]
         held = {uuid.UUID(str(i)) for i in await StoredFile.filter(id__in=chunk).values_list("id", flat=True)}
-        for file_id in chunk:
-            if file_id not in held:
-                candidates[file_id].unlink(missing_ok=True)
-                removed += 1
+        orphans.extend(candidates[file_id] for file_id in chunk if file_id not in held)
+    if not sweep_all and len(orphans) > ORPHANS_WITHOUT_QUESTION and 2 * len(orphans) > len(ids):
+        raise TooManyOrphans(len(orphans), len(ids))
+    for path in orphans:
+        path.unlink(missing_ok=True)
+        removed += 1
     return removed
