@@ -1,10 +1,11 @@
-import { useState } from 'preact/hooks';
+import { useRef, useState } from 'preact/hooks';
 import { said, t } from '../../i18n/index.js';
 import { CodeField, Field } from '../../components/Field.jsx';
 import { ErrorBox, Notice } from '../../components/Status.jsx';
 import { runMutation } from '../../gql/hooks.js';
 import { clearDraft, loadDraft, saveDraft } from '../../lib/draft.js';
 import { normalizeIns } from '../../lib/ins.js';
+import { useHistoryStep } from '../../lib/steps.js';
 import { signedIn } from '../../session.js';
 import { CREATE_RECORD, VERIFY_CONTACT } from './documents.js';
 import { Form } from '../../components/Form.jsx';
@@ -24,6 +25,25 @@ export function Activate() {
   const [code, setCode] = useState('');
   const [failure, setFailure] = useState(null);
   const [busy, setBusy] = useState(false);
+  // The browser's Back from the code step: the keyboard goes to the form's first field.
+  const [back, setBack] = useState(false);
+  // The code step's attempt, kept when Back leaves it so that Forward shows it again (no new
+  // code is sent); forgotten when the form is sent again.
+  const held = useRef(null);
+  const step = useHistoryStep('activate.code', {
+    back: () => {
+      setAttempt(null);
+      setCode('');
+      setFailure(null);
+      setBack(true);
+    },
+    forward: () => {
+      if (!held.current) return false;
+      setFailure(null);
+      setAttempt(held.current);
+      return true;
+    },
+  });
 
   // A refusal is the form's own: its button was disabled meanwhile, the keyboard goes to it
   // (above a long form: it comes into view). The code's field takes it when it appears.
@@ -31,6 +51,7 @@ export function Activate() {
     event.preventDefault();
     setFailure(null);
     saveDraft('activate', { ins, email, phone, codeChannel });
+    held.current = null;
     setBusy(true);
     const input = {
       ins: normalizeIns(ins),
@@ -45,7 +66,9 @@ export function Activate() {
     if (result.code) return setFailure(result);
     setPassword('');
     setConfirm('');
-    setAttempt(result.data.createRecord);
+    held.current = result.data.createRecord;
+    setAttempt(held.current);
+    step.enter();
   };
 
   const verify = async (event) => {
@@ -83,7 +106,7 @@ export function Activate() {
       <Form onSubmit={create}>
         <fieldset>
           <legend>{t('activate.identity')}</legend>
-          <Field label={t('activate.ins')} hint={t('activate.insHint')} value={ins} onInput={setIns} autocomplete="off" required />
+          <Field label={t('activate.ins')} hint={t('activate.insHint')} value={ins} onInput={setIns} autocomplete="off" required focus={back} />
           <Field label={t('activate.activationCode')} hint={t('activate.activationCodeHint')} value={activationCode} onInput={setActivationCode} autocomplete="off" required />
         </fieldset>
         <fieldset>

@@ -1,9 +1,10 @@
-import { useState } from 'preact/hooks';
+import { useRef, useState } from 'preact/hooks';
 import { t } from '../../i18n/index.js';
 import { CodeField, Field } from '../../components/Field.jsx';
 import { ErrorBox, Notice } from '../../components/Status.jsx';
 import { runMutation } from '../../gql/hooks.js';
 import { Link } from '../../router.jsx';
+import { useHistoryStep } from '../../lib/steps.js';
 import { REQUEST_RESET, RESET_PASSWORD } from './documents.js';
 import { Form } from '../../components/Form.jsx';
 
@@ -15,15 +16,39 @@ export function ResetPassword() {
   const [failure, setFailure] = useState(null);
   const [done, setDone] = useState(false);
   const [busy, setBusy] = useState(false);
+  // The browser's Back from the code step: the keyboard goes to the identifier.
+  const [back, setBack] = useState(false);
+  // The code step's attempt, kept when Back leaves it so that Forward shows it again (no new
+  // code is sent); forgotten by a new request and once the password is changed.
+  const held = useRef(null);
+  const step = useHistoryStep('reset.code', {
+    back: () => {
+      setAttemptToken(null);
+      setCode('');
+      setNewPassword('');
+      setFailure(null);
+      setDone(false);
+      setBack(true);
+    },
+    forward: () => {
+      if (!held.current) return false;
+      setFailure(null);
+      setAttemptToken(held.current);
+      return true;
+    },
+  });
 
   const request = async (event) => {
     event.preventDefault();
     setBusy(true);
     setFailure(null);
+    held.current = null;
     const result = await runMutation(REQUEST_RESET, { identifier: identifier.trim() });
     setBusy(false);
     if (result.code) return setFailure(result);
-    setAttemptToken(result.data.requestPasswordReset.attemptToken);
+    held.current = result.data.requestPasswordReset.attemptToken;
+    setAttemptToken(held.current);
+    step.enter();
   };
 
   const reset = async (event) => {
@@ -34,6 +59,7 @@ export function ResetPassword() {
     setBusy(false);
     if (result.code) return setFailure(result);
     setNewPassword('');
+    held.current = null;
     setDone(true);
   };
 
@@ -62,7 +88,7 @@ export function ResetPassword() {
       ) : (
         <Form onSubmit={request} key="request">
           <p>{t('reset.intro')}</p>
-          <Field label={t('login.identifier')} hint={t('login.identifierHint')} value={identifier} onInput={setIdentifier} autocomplete="username" required />
+          <Field label={t('login.identifier')} hint={t('login.identifierHint')} value={identifier} onInput={setIdentifier} autocomplete="username" required focus={back} />
           <button type="submit" disabled={busy}>
             {t('reset.request')}
           </button>

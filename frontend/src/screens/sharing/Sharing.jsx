@@ -160,7 +160,7 @@ export function Sharing() {
 
       <h2>{t('sharing.add')}</h2>
       <Form role="search" onSubmit={find}>
-        {/* No minLength: the browser would refuse a short search in its own words, and language. */}
+        {/* No minLength: a search shorter than the directory's is said beside the form (lib/directory.js). */}
         <Field label={t('sharing.search')} hint={t('sharing.searchHint', { min: SEARCH_MIN })} value={search} onInput={setSearch} required />
         {tooShort && (
           <p class="error" role="alert">
