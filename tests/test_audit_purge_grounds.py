@@ -64,6 +64,19 @@ async def test_a_closing_grounds_the_purge_until_the_record_is_reopened(client: 
     assert await grounds(record.id, **dict.fromkeys(CUTOFFS, now + LATER)) is not None
 
 
+async def test_a_deletion_asked_for_and_cancelled_while_closed_leaves_the_closing(
+    client: httpx.AsyncClient,
+) -> None:
+    record, owner = await owner_of(client)
+    (await owner.gql(CLOSE)).ok()
+    closed = clock.now()
+    (await owner.gql(DELETE)).ok()
+    (await owner.gql(CANCEL)).ok()
+    assert (await Record.get(id=record.id)).status == RecordStatus.CLOSED
+    assert await grounds(record.id, closed_before=closed + LATER) is None
+    assert await grounds(record.id, deletion_requested_before=clock.now() + LATER) is not None
+
+
 async def test_a_row_set_by_hand_does_not_ground_the_purge(client: httpx.AsyncClient) -> None:
     """What the database's administrator can do: the row says deleted a year ago, or closed
     eleven years ago; the history shows no such request."""

@@ -4,9 +4,9 @@ The purge picks records by columns of their row (status, closing date, deletion 
 which whoever can write to the database can set; its seal then lets `dmp audit verify
 --anchor` accept the record's disappearance. The history is what that person cannot write:
 every lifecycle change writes its event, MAC'd with the audit key, in the change's
-transaction. A purge is grounded only where the chain verifies and its last lifecycle event
-says what the row says, early enough: a deletion requested, or a closing, before the cutoff;
-for a record nobody activated, no activation at all.
+transaction. A purge is grounded only where the chain verifies and shows what the row says,
+early enough: a closing not reopened since, or a deletion request not cancelled since, before
+its cutoff; for a record nobody activated, no activation at all.
 """
 
 from __future__ import annotations
@@ -19,10 +19,18 @@ from backend.audit.verify import EVENT_COLUMNS, UNREADABLE_ERRORS, check_chain
 from backend.domain.enums import AccessAction
 from backend.models import AccessEvent
 
-LIFECYCLE = frozenset({
-    AccessAction.RECORD_ACTIVATED, AccessAction.RECORD_CLOSED, AccessAction.RECORD_REOPENED,
-    AccessAction.DELETION_REQUESTED, AccessAction.DELETION_CANCELLED,
-})
+# The events that open and end each state a purge may rest on: a closing, a deletion request.
+CLOSING = (AccessAction.RECORD_CLOSED, AccessAction.RECORD_REOPENED)
+DELETION = (AccessAction.DELETION_REQUESTED, AccessAction.DELETION_CANCELLED)
+
+
+def _began_before(rows: list[dict[str, Any]], pair: tuple[AccessAction, AccessAction],
+                  cutoff: datetime | None) -> bool:
+    """Whether the last of `pair`'s events is its first (the state began, and did not end)
+    and was written before `cutoff`."""
+    last = next((row for row in reversed(rows) if row["action"] in pair), None)
+    return (cutoff is not None and last is not None and last["action"] == pair[0]
+            and last["at"].astimezone(UTC) < cutoff)
 
 
 def ungrounded(
@@ -36,26 +44,22 @@ def ungrounded(
     never_activated: bool = False,
     previous_key: bytes | None = None,
 ) -> str | None:
-    """None if the chain (`rows`, up to `head_seq`) verifies and grounds the purge: its last
-    lifecycle event a closing before `closed_before` or a deletion request before
-    `deletion_requested_before`, or, with `never_activated`, no activation at all; otherwise
-    why not, in words that name no content."""
+    """None if the chain (`rows`, up to `head_seq`) verifies and grounds the purge: a closing
+    (not reopened since) before `closed_before`, a deletion request (not cancelled since)
+    before `deletion_requested_before`, or with `never_activated` no activation at all;
+    otherwise why not, in words that name no content."""
     check = check_chain(key, record_id, head_seq, rows, previous_key)
     if check.problem is not None:
         return f"its history does not verify ({check.problem.what} at seq {check.problem.seq})"
-    actions = [row for row in rows if row["action"] in LIFECYCLE]
     if never_activated:
-        if any(row["action"] == AccessAction.RECORD_ACTIVATED for row in actions):
+        if any(row["action"] == AccessAction.RECORD_ACTIVATED for row in rows):
             return "its history shows it was activated"
         return None
-    last = actions[-1] if actions else None
-    if last is not None:
-        at = last["at"].astimezone(UTC)
-        if last["action"] == AccessAction.RECORD_CLOSED and closed_before is not None and at < closed_before:
-            return None
-        if (last["action"] == AccessAction.DELETION_REQUESTED and deletion_requested_before is not None
-                and at < deletion_requested_before):
-            return None
+    # A deletion asked for (and cancelled) while closed leaves the closing as it was.
+    if _began_before(rows, CLOSING, closed_before):
+        return None
+    if _began_before(rows, DELETION, deletion_requested_before):
+        return None
     return "its history does not show a closing or deletion request old enough"
 
 
