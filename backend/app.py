@@ -170,5 +170,26 @@ def create_app(cfg: Settings | None = None, *, outbox_worker: bool = True) -> St
     return Starlette(
         routes=routes,
         middleware=[Middleware(HttpEdge, production=cfg.production)],
+        exception_handlers={405: method_not_allowed},
         lifespan=lifespan,
+    )
+
+
+# Paths whose HEAD is refused too (a document's HEAD would tell its name and size; the API
+# answers POST and, for the explorer, GET): Starlette names HEAD beside every GET.
+_NO_HEAD = ("/graphql", "/files/")
+
+
+async def method_not_allowed(request: Request, exc: Exception) -> Response:
+    """405 as every refusal of the API: a JSON `errors` list, with an `Allow` header naming
+    the methods that are answered (Starlette's was plain text, and named HEAD where HEAD is
+    refused)."""
+    allowed = [m.strip() for m in getattr(exc, "headers", {}).get("Allow", "").split(",") if m.strip()]
+    if request.url.path.startswith(_NO_HEAD):
+        allowed = [m for m in allowed if m != "HEAD"]
+    return JSONResponse(
+        {"errors": [{"message": f"Method {request.method} is not allowed here; use "
+                     f"{' or '.join(sorted(allowed)) or 'another method'}",
+                     "extensions": {"code": "BAD_USER_INPUT"}}]},
+        status_code=405, headers={"Allow": ", ".join(sorted(allowed)), "Cache-Control": "no-store"},
     )

@@ -13,7 +13,7 @@ from urllib.parse import quote
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from backend.auth.viewer import BadToken, resolve_viewer
+from backend.auth.viewer import ASK_FOR_TOKEN, TOKEN_REFUSED, BadToken, resolve_viewer
 from backend.domain.text import without_invisible
 from backend.errors import PublicError, answer_no_sooner
 from backend.files.crypto import FileIntegrityError, KeyUnavailable
@@ -25,11 +25,14 @@ log = logging.getLogger("dmp.downloads")
 STATUS = {"UNAUTHENTICATED": 401, "FORBIDDEN": 403, "NOT_FOUND": 404}
 
 
-def _error(status: int, code: str, message: str) -> JSONResponse:
+def _error(status: int, code: str, message: str, *, token_refused: bool = False) -> JSONResponse:
+    headers = {"Cache-Control": "no-store"}
+    if status == 401:
+        headers["WWW-Authenticate"] = TOKEN_REFUSED if token_refused else ASK_FOR_TOKEN
     return JSONResponse(
         {"errors": [{"message": message, "extensions": {"code": code}}]},
         status_code=status,
-        headers={"Cache-Control": "no-store"},
+        headers=headers,
     )
 
 
@@ -49,7 +52,7 @@ async def download_file(request: Request) -> Response:
     try:
         viewer = await resolve_viewer(request)
     except BadToken:
-        return _error(401, "UNAUTHENTICATED", "Invalid or expired token")
+        return _error(401, "UNAUTHENTICATED", "Invalid or expired token", token_refused=True)
     ctx = build_context(request, None, viewer)
     try:
         download = await documents.open_download(ctx, request.path_params["entry_id"])

@@ -21,7 +21,7 @@ from strawberry.http import GraphQLHTTPResponse
 from strawberry.types.execution import ExecutionResult
 from strawberry.types.graphql import OperationType
 
-from backend.auth.viewer import ANONYMOUS, BadToken, resolve_viewer
+from backend.auth.viewer import ANONYMOUS, TOKEN_REFUSED, BadToken, resolve_viewer
 from backend.config import settings
 from backend.domain.enums import Role
 from backend.logs import REQUEST_LOGGER
@@ -194,6 +194,7 @@ class GraphQLView(GraphQL[Context, None]):
                     scope.setdefault("state", {})["viewer"] = await resolve_viewer(request)
                 except BadToken:
                     refusal = _error(401, "UNAUTHENTICATED", "Invalid or expired token")
+                    refusal.headers["WWW-Authenticate"] = TOKEN_REFUSED
             if refusal is not None:
                 await refusal(scope, receive, send)
                 return

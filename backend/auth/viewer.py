@@ -125,6 +125,12 @@ async def viewer_from_bearer(token: str) -> Viewer | None:
     )
 
 
+# RFC 9110 §11.6.1 and RFC 6750 §3: a 401 names the scheme to use, and why a token given was
+# refused.
+ASK_FOR_TOKEN = 'Bearer realm="dmp"'  # noqa: S105 (a header value, no secret)
+TOKEN_REFUSED = 'Bearer realm="dmp", error="invalid_token"'  # noqa: S105 (a header value)
+
+
 class BadToken(Exception):
     """A bearer token was presented and is unknown, expired or revoked."""
 
