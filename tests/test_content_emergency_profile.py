@@ -50,7 +50,7 @@ async def test_bad_values_change_nothing(client: httpx.AsyncClient) -> None:
     long_phone = [{"name": "Paul", "phone": "x" * 100_000}]
     wrong = await owner.gql(UPDATE, {"input": {"emergencyContacts": long_phone}})
     assert wrong.errors[0]["extensions"] == {
-        "code": "BAD_USER_INPUT", "reason": "INVALID_PHONE", "field": "contacts.phone"}
+        "code": "BAD_USER_INPUT", "reason": "INVALID_PHONE", "field": "emergencyContacts.phone"}
     assert "xxx" not in wrong.errors[0]["message"]
     await record.refresh_from_db()
     assert record.blood_group is None and record.emergency_contacts == []

@@ -367,18 +367,18 @@ def _contacts(raw: list[dict[str, str | None]]) -> list[dict[str, str | None]]:
         relation = one_line(contact.get("relation") or "") or None
         if not name or len(name) > 200:
             raise BadUserInput.text(
-                "An emergency contact needs a name (at most 200 characters)", name, "contacts.name", 200
+                "An emergency contact needs a name (at most 200 characters)", name, "emergencyContacts.name", 200
             )
         if phone is None:
             # The value is not repeated: the caller has it, and it may be anything, of any size.
             raise BadUserInput(
                 "An emergency contact's phone is not a phone number",
-                Reason.INVALID_PHONE, field="contacts.phone",
+                Reason.INVALID_PHONE, field="emergencyContacts.phone",
             )
         if relation is not None and len(relation) > 100:
             raise BadUserInput(
                 "relation is at most 100 characters",
-                Reason.FIELD_TOO_LONG, field="contacts.relation", max=100,
+                Reason.FIELD_TOO_LONG, field="emergencyContacts.relation", max=100,
             )
         clean.append({"name": name, "phone": phone, "relation": relation})
     return clean
