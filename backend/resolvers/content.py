@@ -367,7 +367,8 @@ def _contacts(raw: list[dict[str, str | None]]) -> list[dict[str, str | None]]:
         relation = one_line(contact.get("relation") or "") or None
         if not name or len(name) > 200:
             raise BadUserInput.text(
-                "An emergency contact needs a name (at most 200 characters)", name, "emergencyContacts.name", 200
+                "An emergency contact needs a name (at most 200 characters)", name,
+                "emergencyContacts.name", 200,
             )
         if phone is None:
             # The value is not repeated: the caller has it, and it may be anything, of any size.
