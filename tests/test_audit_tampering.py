@@ -140,3 +140,27 @@ async def test_a_chain_short_of_its_anchor_is_reported_whatever_its_other_events
     done = run_dmp("audit", "verify", "--anchor", str(anchor))
     assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
     assert done.stdout.splitlines() == expected, done.stdout
+
+
+async def test_an_event_moved_to_another_chain_or_two_events_swapped_are_reported(
+    client: httpx.AsyncClient,
+) -> None:
+    source, moved = await chain_of_three(client)
+    target, _ = await chain_of_three(client)
+    swapped, rows = await chain_of_three(client)
+    # The tail event of one record appended to another's chain, both heads set to match.
+    await sql(f"UPDATE access_event SET record_id = '{target.id}', seq = 4 WHERE id = {moved[2].id}")
+    await sql(f"UPDATE record SET event_seq = 2 WHERE id = '{source.id}'")
+    await sql(f"UPDATE record SET event_seq = 4 WHERE id = '{target.id}'")
+    # Two events of one chain in each other's place: reported as an insertion before.
+    await sql(f"UPDATE access_event SET seq = 100 WHERE id = {rows[0].id}")
+    await sql(f"UPDATE access_event SET seq = 1 WHERE id = {rows[1].id}")
+    await sql(f"UPDATE access_event SET seq = 2 WHERE id = {rows[0].id}")
+    done = run_dmp("audit", "verify")
+    assert done.returncode == 1
+    assert sorted(done.stdout.splitlines()) == sorted([
+        f"FAILED record {target.id} seq 4: altered event (its MAC does not match)",
+        f"FAILED record {swapped.id} seq 1: reordered events (seq 1 and 2 in each other's place)",
+    ]), done.stdout
+    # The cut chain the moved event left verifies: only an anchor tells it (test_audit_chain).
+    assert str(source.id) not in done.stdout

@@ -110,6 +110,10 @@ def check_chain(
         if used is None:
             following = rows[index + 1] if index + 1 < len(rows) else None
             if following is not None and _key_of(keys, record_id, {**following, "seq": seq}, previous):
+                # The next event belongs here: this one was put before it, or belongs after it.
+                if _key_of(keys, record_id, {**row, "seq": seq + 1}, following["mac"]):
+                    return ChainCheck(Problem(
+                        record_id, seq, f"reordered events (seq {seq} and {seq + 1} in each other's place)"))
                 return ChainCheck(Problem(record_id, seq, "inserted event (the chain continues without it)"))
             return ChainCheck(Problem(record_id, seq, "altered event (its MAC does not match)"))
         if used is key:
