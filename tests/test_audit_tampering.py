@@ -152,7 +152,7 @@ async def test_an_event_moved_to_another_chain_or_two_events_swapped_are_reporte
     await sql(f"UPDATE access_event SET record_id = '{target.id}', seq = 4 WHERE id = {moved[2].id}")
     await sql(f"UPDATE record SET event_seq = 2 WHERE id = '{source.id}'")
     await sql(f"UPDATE record SET event_seq = 4 WHERE id = '{target.id}'")
-    # Two events of one chain in each other's place: reported as an insertion before.
+    # Two events of one chain in each other's place.
     await sql(f"UPDATE access_event SET seq = 100 WHERE id = {rows[0].id}")
     await sql(f"UPDATE access_event SET seq = 1 WHERE id = {rows[1].id}")
     await sql(f"UPDATE access_event SET seq = 2 WHERE id = {rows[0].id}")
