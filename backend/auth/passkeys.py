@@ -73,6 +73,10 @@ def _unquoted(exc: Exception) -> str:
 _QUOTED = re.compile(r'"[^"]*"|\'[^\']*\'')
 
 
+# Passkeys an account may hold: each is listed in the options of every later ceremony (a
+# second factor's `allowCredentials`, a registration's `excludeCredentials`).
+MAX_PASSKEYS = 10
+
 class PasskeyRefused(Exception):
     """A ceremony failed; the reason is for the server log, never for the client."""
 
@@ -240,6 +244,8 @@ async def register(
     transports = list(dict.fromkeys(t.value for t in credential.response.transports or []))
     try:
         async with storing() as conn:
+            if await PasskeyCredential.filter(account_id=account.id).using_db(conn).count() >= MAX_PASSKEYS:
+                raise TooManyPasskeys()
             stored = await PasskeyCredential.create(
                 using_db=conn,
                 account_id=account.id,
@@ -253,6 +259,10 @@ async def register(
     except IntegrityError:
         raise PasskeyRefused("credential registered concurrently") from None
     return stored
+
+
+class TooManyPasskeys(Exception):
+    """The account holds MAX_PASSKEYS already."""
 
 
 class PasskeyGone(Exception):

@@ -74,9 +74,18 @@ def _hour() -> datetime:
 async def begin_registration(ctx: Context) -> str:
     me = await _session_account(ctx)
     _require_fresh(ctx)
+    if await PasskeyCredential.filter(account_id=me.account.id).count() >= passkeys.MAX_PASSKEYS:
+        raise _too_many()
     if not await limits.take(f"passkey-register:{me.account.id}", _hour(), REGISTRATIONS_PER_HOUR):
         raise RateLimited()
     return await passkeys.registration_options(me.account, me.session_id)
+
+
+def _too_many() -> BadUserInput:
+    return BadUserInput(
+        f"At most {passkeys.MAX_PASSKEYS} passkeys: remove one to add another",
+        Reason.TOO_MANY_PASSKEYS, max=passkeys.MAX_PASSKEYS,
+    )
 
 
 async def finish_registration(
@@ -94,6 +103,8 @@ async def finish_registration(
     except passkeys.PasskeyRefused as refused:
         log.info("passkey registration refused: %s", refused)
         raise BadUserInput(VERIFICATION_FAILED, Reason.PASSKEY_NOT_VERIFIED) from None
+    except passkeys.TooManyPasskeys:
+        raise _too_many() from None
     return row
 
 

@@ -512,6 +512,7 @@ export default {
   "reason.CORRECTION_UNKNOWN": "The item to correct is not in this record.",
   "reason.CORRECTION_OTHER_SECTION": "A correction stays in the section of the item it corrects.",
   "reason.EMERGENCY_PROFILE_SEPARATE": "Emergency information is changed on the Emergency page.",
+  "reason.TOO_MANY_PASSKEYS": "{max} {max:passkey|passkeys} at most: remove one to add another.",
   "reason.TOO_MANY_CONTACTS": "{max} {max:emergency contact|emergency contacts} at most.",
   "reason.FILE_TOO_LARGE": "The file is too large: {maxMb} MB at most.",
   "reason.FILE_EMPTY": "The file is empty.",

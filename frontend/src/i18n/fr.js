@@ -512,6 +512,7 @@ export default {
   "reason.CORRECTION_UNKNOWN": "L'élément à corriger n'existe pas dans ce dossier.",
   "reason.CORRECTION_OTHER_SECTION": "Une correction reste dans la rubrique de l'élément corrigé.",
   "reason.EMERGENCY_PROFILE_SEPARATE": "Les informations d'urgence se modifient sur la page Urgence.",
+  "reason.TOO_MANY_PASSKEYS": "{max} {max:clé d'accès|clés d'accès} au plus : retirez-en une pour en ajouter une autre.",
   "reason.TOO_MANY_CONTACTS": "{max} {max:contact d'urgence|contacts d'urgence} au plus.",
   "reason.FILE_TOO_LARGE": "Le fichier est trop volumineux : {maxMb} Mo au plus.",
   "reason.FILE_EMPTY": "Le fichier est vide.",

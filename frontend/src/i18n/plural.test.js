@@ -15,6 +15,7 @@ const COUNTED = {
   'reason.PASSWORD_TOO_SHORT': 'min',
   'reason.PASSWORD_TOO_LONG': 'max',
   'reason.TOO_MANY_CONTACTS': 'max',
+  'reason.TOO_MANY_PASSKEYS': 'max',
   'reason.TOO_MANY_ITEMS': 'maxItems',
   'invalid.tooShort': 'min',
   'invalid.tooLong': 'max',
