@@ -392,6 +392,11 @@ def write_anchor(path: str, data: dict[str, Any]) -> None:
     except BaseException:
         os.unlink(handle.name)
         raise
+    folder = os.open(directory, os.O_RDONLY)  # the rename itself durable, as the file is
+    try:
+        os.fsync(folder)
+    finally:
+        os.close(folder)
 
 
 class BadAnchor(ValueError):
