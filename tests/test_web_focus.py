@@ -89,7 +89,7 @@ async def test_a_result_message_takes_the_focus_the_button_had(server: Server, b
 
     # /dossier: the last "More" of a section → the count it changed; deleting one's entry → the notice.
     await page.get_by_role("button", name="Plus de résultats : Médicaments").click()
-    count = page.get_by_text("12 information(s) affichée(s)")
+    count = page.get_by_text("12 informations affichées")
     await expect(count).to_be_focused()
     await card(page, "Ma note").get_by_role("button", name="Supprimer").click()
     await expect(page.get_by_role("status").filter(has_text="L'information a été supprimée.")).to_be_focused()

@@ -65,7 +65,7 @@ async def test_reviewing_an_emergency_access_shows_its_event(
     page = tab.page
     await page.get_by_role("link", name="Historique des accès").click()
     before = await AccessEvent.filter(record_id=record.id).count()
-    await expect(page.get_by_text(f"{before} événement(s)")).to_be_visible()
+    await expect(page.get_by_text(f"{before} événement{'s' if before > 1 else ''}")).to_be_visible()
     events = page.locator("ul.history > li")
     await expect(events.filter(has_text="Accès d'urgence examiné")).to_have_count(0)
     card = page.locator("li.card", has_text="Patient inconscient aux urgences").filter(has_text="À examiner")
@@ -79,7 +79,7 @@ async def test_reviewing_an_emergency_access_shows_its_event(
     after = await AccessEvent.filter(record_id=record.id).count()
     assert after == before + 1
     # The list below and its count are read again: the review's own event is there.
-    await expect(page.get_by_text(f"{after} événement(s)")).to_be_visible()
+    await expect(page.get_by_text(f"{after} événement{'s' if after > 1 else ''}")).to_be_visible()
     await expect(events.filter(has_text="Accès d'urgence examiné")).to_have_count(1)
     await tab.check(f"history-reviewed-{review}")
     await tab.context.close()

@@ -41,7 +41,7 @@ async def test_the_last_more_of_the_history_leaves_the_focus_on_its_count(
     await page.keyboard.press("Enter")
     await expect(more).to_have_count(0)
     assert await events.count() > 20
-    count = page.get_by_role("status").filter(has_text="événement(s)")
+    count = page.get_by_role("status").filter(has_text="événement")
     await expect(count).to_be_focused()
     await tab.check("history-more-last")
     await tab.context.close()
@@ -57,7 +57,7 @@ async def test_a_filter_that_finds_nothing_is_heard(server: Server, browser: Bro
     tab = await patient_signed_in(browser, server, "history-filter-empty", email)
     page = tab.page
     await page.get_by_role("link", name="Historique des accès").click()
-    await expect(page.get_by_role("status").filter(has_text="événement(s)")).to_be_visible()
+    await expect(page.get_by_role("status").filter(has_text="événement")).to_be_visible()
     await page.get_by_label("Type d'événement").select_option(label="Dossier exporté")
     nothing = page.get_by_role("status").filter(has_text="Aucun événement pour ces critères.")
     await expect(nothing).to_be_visible()

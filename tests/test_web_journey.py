@@ -141,7 +141,7 @@ async def test_patient_activates_uses_a_passkey_and_shares_two_sections(
     await tab.check("history")
     # Filtered to reads only: just the pharmacist's.
     await page.get_by_label("Type d'événement").select_option("RECORD_READ")
-    await expect(page.get_by_text("1 événement(s)")).to_be_visible()
+    await expect(page.get_by_text("1 événement")).to_be_visible()
     await expect(page.locator("ul.history > li")).to_have_count(1)
     assert pharmacist_info.id is not None
 

@@ -30,22 +30,22 @@ async def test_masking_keeps_the_pages_loaded_with_more(server: Server, browser:
         await factories.entry(record, Section.MEDICATIONS, title=f"Médicament {day:02d}", days_ago=day)
     tab = await patient_signed_in(browser, server, "mask-pages", email)
     page = tab.page
-    await expect(page.get_by_text("10 information(s) affichée(s)")).to_be_visible()
+    await expect(page.get_by_text("10 informations affichées")).to_be_visible()
     await page.get_by_role("button", name="Plus de résultats : Médicaments").click()
-    await expect(page.get_by_text("12 information(s) affichée(s)")).to_be_visible()
+    await expect(page.get_by_text("12 informations affichées")).to_be_visible()
 
     oldest = card(page, "Médicament 12")
     await oldest.get_by_role("button", name="Masquer").click()
     await expect(page.get_by_text("L'information est masquée.")).to_be_visible()
     await expect(oldest.get_by_text("Masquée", exact=True)).to_be_visible()
-    await expect(page.get_by_text("12 information(s) affichée(s)")).to_be_visible()
+    await expect(page.get_by_text("12 informations affichées")).to_be_visible()
     await expect(card(page, "Médicament 11")).to_be_visible()
     await expect(page.locator(".tag.masked")).to_have_count(1)
     assert (await Entry.get(title="Médicament 12")).masked is True
 
     await oldest.get_by_role("button", name="Ne plus masquer").click()
     await expect(page.get_by_text("L'information n'est plus masquée.")).to_be_visible()
-    await expect(page.get_by_text("12 information(s) affichée(s)")).to_be_visible()
+    await expect(page.get_by_text("12 informations affichées")).to_be_visible()
     await expect(page.locator(".tag.masked")).to_have_count(0)
     assert (await Entry.get(title="Médicament 12")).masked is False
 
@@ -53,7 +53,7 @@ async def test_masking_keeps_the_pages_loaded_with_more(server: Server, browser:
     await page.get_by_text("Masquer une information : qu'est-ce que cela change ?").click()
     await page.get_by_role("button", name="Tout masquer").click()
     await expect(page.get_by_text("Toutes les informations sont masquées.")).to_be_visible()
-    await expect(page.get_by_text("12 information(s) affichée(s)")).to_be_visible()
+    await expect(page.get_by_text("12 informations affichées")).to_be_visible()
     await expect(page.locator(".tag.masked")).to_have_count(12)
     await tab.check("masked-with-more")
     await tab.context.close()
@@ -83,15 +83,15 @@ async def test_switching_language_keeps_what_was_typed_and_shown(server: Server,
 
     # The record's pages, filters and the last action's notice stay, in the other language.
     await page.get_by_role("button", name="More in Medicines").click()
-    await expect(page.get_by_text("Entries shown: 12")).to_be_visible()
+    await expect(page.get_by_text("12 entries shown")).to_be_visible()
     await card(page, "Médicament 12").get_by_role("button", name="Mask").click()
     await expect(page.get_by_text("The entry is masked.")).to_be_visible()
     await page.get_by_label("From").fill(str(await _day_of(record.id, "Médicament 11")))
-    await expect(page.get_by_text("Entries shown: 11")).to_be_visible()
+    await expect(page.get_by_text("11 entries shown")).to_be_visible()
     await page.get_by_label("Language").select_option("fr")
     await expect(page.get_by_role("heading", level=1)).to_have_text("Mon dossier")
     await expect(page.get_by_text("L'information est masquée.")).to_be_visible()
-    await expect(page.get_by_text("11 information(s) affichée(s)")).to_be_visible()
+    await expect(page.get_by_text("11 informations affichées")).to_be_visible()
     await expect(page.get_by_label("Du")).not_to_have_value("")
     await expect(card(page, "Médicament 11")).to_be_visible()
     await tab.check("language-kept")
@@ -129,12 +129,12 @@ async def test_history_shows_one_persons_accesses_then_everyone_again(
     tab = await patient_signed_in(browser, server, "history-person", email)
     page = tab.page
     await page.get_by_role("link", name="Historique des accès").click()
-    await expect(page.get_by_text(f"{total} événement(s)")).to_be_visible()
+    await expect(page.get_by_text(f"{total} événement{'s' if total > 1 else ''}")).to_be_visible()
     events = page.locator("ul.history > li")
     row = events.filter(has_text=first.display_name).first
     only = row.get_by_role("button", name=f"Seulement cette personne : {first.display_name}")
     await only.click()
-    await expect(page.get_by_text(f"{first_reads} événement(s)")).to_be_visible()
+    await expect(page.get_by_text(f"{first_reads} événement{'s' if first_reads > 1 else ''}")).to_be_visible()
     await expect(events).to_have_count(first_reads)
     await expect(events.filter(has_text=second.display_name)).to_have_count(0)
     shown = page.get_by_role("group", name="Personne")
@@ -151,5 +151,5 @@ async def test_history_shows_one_persons_accesses_then_everyone_again(
     await expect(events).to_have_count(first_reads + 1)
     await expect(page.get_by_role("group", name="Personne")).to_have_count(0)
     await page.get_by_label("Type d'événement").select_option("")
-    await expect(page.get_by_text(f"{total} événement(s)")).to_be_visible()
+    await expect(page.get_by_text(f"{total} événement{'s' if total > 1 else ''}")).to_be_visible()
     await tab.context.close()

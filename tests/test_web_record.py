@@ -72,15 +72,15 @@ async def test_patient_reads_masks_uploads_and_exports(
     page = tab.page
     await sign_in_with_code(tab, server, email)
     await expect(page).to_have_url(f"{server.origin}/dossier")
-    await expect(page.get_by_text("3 information(s) affichée(s)")).to_be_visible()
+    await expect(page.get_by_text("3 informations affichées")).to_be_visible()
     await tab.check("timeline")
 
     # Filter by section, then by a period that excludes the medicine.
     await page.get_by_label("Rubrique").select_option("ALLERGIES")
-    await expect(page.get_by_text("2 information(s) affichée(s)")).to_be_visible()
+    await expect(page.get_by_text("2 informations affichées")).to_be_visible()
     await page.get_by_label("Rubrique").select_option("")
     await page.get_by_label("Du").fill(str(correction.care_date))
-    await expect(page.get_by_text("2 information(s) affichée(s)")).to_be_visible()
+    await expect(page.get_by_text("2 informations affichées")).to_be_visible()
     await page.get_by_label("Du").fill("")
 
     # The correction is shown as such, and the corrected entry stays, marked as replaced.

@@ -87,6 +87,6 @@ async def test_a_search_says_what_it_found_to_a_screen_reader(server: Server, br
     await button.click()
     results = page.get_by_role("list", name="Résultats de la recherche")
     await expect(results.get_by_role("listitem")).to_have_count(1)
-    await expect(page.get_by_role("status").filter(has_text="Professionnels trouvés : 1")).to_have_count(1)
+    await expect(page.get_by_role("status").filter(has_text="1 professionnel trouvé")).to_have_count(1)
     await expect(none).to_have_count(0)
     await tab.check("search-heard")
