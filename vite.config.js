@@ -23,6 +23,14 @@ export default defineConfig({
       },
     },
   },
+  // The explorer's editor (graphiql, monaco) imports its web workers with `?worker`, which
+  // the dev server's dependency pre-bundling cannot load: leave those packages to be served
+  // as they are (the production build bundles them).
+  optimizeDeps: {
+    exclude: ['graphiql', '@graphiql/react', '@graphiql/toolkit', 'monaco-editor', 'monaco-graphql'],
+    // What those packages use in CommonJS still needs pre-bundling.
+    include: ['react-compiler-runtime', 'use-sync-external-store/with-selector', '@graphiql/react > react-compiler-runtime', 'nullthrows', 'set-value', 'react', 'react/jsx-runtime', 'react-dom', 'react-dom/client'],
+  },
   server: {
     proxy: {
       '/graphql': backend,
