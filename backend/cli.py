@@ -394,15 +394,11 @@ def cmd_audit_rekey(args: argparse.Namespace) -> None:
 
 
 def cmd_audit_anchor(args: argparse.Namespace) -> None:
-    import json
-
     from backend.audit import verify
 
     data = asyncio.run(_with_db(verify.anchor))
     if args.out:
-        with open(args.out, "w", encoding="utf-8") as handle:
-            json.dump(data, handle, indent=1)
-            handle.write("\n")
+        verify.write_anchor(args.out, data)  # whole or not at all: the last good one stays
     print(f"anchor {data['at']} records={data['records']} sha256={data['digest']}")
 
 
