@@ -367,9 +367,12 @@ def cmd_audit_verify(args: argparse.Namespace) -> None:
         raise CommandError(
             f"access history verification failed: {broken} chain(s) broken ({len(problems)} problem(s))"
         )
+    # The anchor's digest, to compare with the line `audit anchor` printed and kept elsewhere:
+    # whoever could rewrite the file could recompute the digest it holds.
     print(f"access history intact: {chains.records} record(s), {chains.events} event(s)"
           + (f"; {against.records - against.purged} anchored head(s) reached, {against.purged} purged "
-             "since with a valid seal" if against else "")
+             f"since with a valid seal; anchor sha256={verify.digest_of(anchor_heads or [])}"
+             if against else "")
           + (f"; {chains.under_previous} event(s) still under DMP_PREVIOUS_AUDIT_KEY: run "
              "`dmp audit rekey`" if chains.under_previous else ""))
 

@@ -89,6 +89,9 @@ async def test_a_provisioned_record_is_covered_by_the_anchor_from_the_start(tmp_
     verified = run_dmp("audit", "verify", "--anchor", str(heads))
     assert verified.returncode == 0, verified.stdout + verified.stderr
     assert "access history intact: 1 record(s), 1 event(s); 1 anchored head(s) reached" in verified.stdout
+    # The anchor's digest, as `audit anchor` printed it, to compare with the line kept elsewhere.
+    printed = anchor.stdout.split("sha256=")[1].split()[0]
+    assert verified.stdout.rstrip().endswith(f"anchor sha256={printed}")
     # The anchor now catches the record's history deleted whole.
     await AccessEvent.filter(record_id=record.id).delete()
     await Record.filter(id=record.id).update(event_seq=0)
