@@ -224,13 +224,16 @@ def cmd_list_tokens(args: argparse.Namespace) -> None:
         return await ApiToken.all().order_by("created_at").prefetch_related("practitioner")
 
     rows = asyncio.run(_with_db(work))
-    print(f"{'id':36}  {'name':20}  {'prefix':12}  {'bound to':24}  {'scopes':24}  state")
+    # The expiry, to rotate a token before it; the name and what it is bound to last and whole
+    # (up to 100 characters each), where the columns before them are of fixed width.
+    print(f"{'id':36}  {'prefix':12}  {'state':7}  {'expires':10}  {'scopes':26}  bound to | name")
     now = dt.datetime.now(dt.UTC)
     for r in rows:
         bound = f"rpps {r.practitioner.rpps}" if r.practitioner else f"org {r.organization}"
         state = "revoked" if r.revoked_at else ("expired" if r.expires_at <= now else "active")
-        print(f"{r.id!s:36}  {r.name[:20]:20}  {r.prefix:12}  {bound[:24]:24}  "
-              f"{','.join(r.scopes)[:24]:24}  {state}")
+        expires = r.expires_at.astimezone(dt.UTC).date().isoformat()
+        print(f"{r.id!s:36}  {r.prefix:12}  {state:7}  {expires:10}  {','.join(r.scopes):26}  "
+              f"{bound} | {r.name}")
 
 
 def cmd_revoke_token(args: argparse.Namespace) -> None:

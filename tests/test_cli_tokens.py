@@ -31,3 +31,15 @@ async def test_revoke_token_takes_an_id_copied_with_spaces_around_it() -> None:
     assert result.returncode == 0, result.stderr
     assert f"revoked token {row.id}" in result.stdout
     assert (await ApiToken.get(id=row.id)).revoked_at is not None
+
+
+async def test_list_tokens_shows_the_expiry_and_whole_names() -> None:
+    """A token is rotated before it expires: the listing says when; a long name or
+    organization is shown whole, not cut at 20 or 24 characters."""
+    name, organization = "Officine de la Place du Marché, Lyon", "Mutuelle des Professions de Santé"
+    row, _ = await accounts.create_token(name, ["insurer:import"], organization=organization)
+    listing = run_dmp("list-tokens")
+    assert listing.returncode == 0, listing.stderr
+    (line,) = [line for line in listing.stdout.splitlines() if str(row.id) in line]
+    assert row.expires_at.date().isoformat() in line
+    assert line.endswith(f"org {organization} | {name}")
