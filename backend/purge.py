@@ -19,12 +19,14 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from tortoise.expressions import Q, Subquery
 from tortoise.transactions import in_transaction
 
 from backend import clock, db
 from backend.audit.chain import purge_seal, purged_ins_mac
+from backend.audit.grounds import purge_ungrounded
 from backend.audit.verify import head_mac
 from backend.config import settings
 from backend.domain.enums import RecordStatus
@@ -134,8 +136,14 @@ def abandoned_filter(now: datetime) -> Q:
     )
 
 
+class Ungrounded(Exception):
+    """The record's history does not show what its row says (a closing, a deletion request
+    old enough, or for a pending record no activation): not purged."""
+
+
 async def purge_record(
-    record: Record, *, remember_identity: bool = True, still: Q | None = None
+    record: Record, *, remember_identity: bool = True, still: Q | None = None,
+    grounds: dict[str, Any] | None = None,
 ) -> list[uuid.UUID] | None:
     """Delete one record and its owner's account; returns the ids of its stored files, or
     None when there was nothing to purge: the record is gone (another run purged it) or no
@@ -144,7 +152,10 @@ async def purge_record(
 
     The record's history goes too; a sealed `PurgedRecord` row keeps where its chain ended,
     so that `dmp audit verify --anchor` can tell this purge from rows deleted another way.
-    With `remember_identity`, its INS is kept as a keyed hash (`PurgedIdentity`).
+    With `remember_identity`, its INS is kept as a keyed hash (`PurgedIdentity`). With
+    `grounds` (`backend.audit.grounds.purge_ungrounded`'s cutoffs), the record is purged only if
+    its own history, which the audit key seals, shows what its row says (Ungrounded otherwise):
+    the row's status and dates are columns whoever can write to the database can set.
     """
     async with in_transaction() as conn:
         # The record's row lock first, as an event write takes it: the head read is the last.
@@ -155,6 +166,13 @@ async def purge_record(
         record.status = locked.status
         owner_id: uuid.UUID | None = locked.owner_id  # type: ignore[attr-defined]
         last_seq = locked.event_seq
+        if grounds is not None:
+            cfg = settings()
+            why = await purge_ungrounded(
+                cfg.audit_key, record.id, last_seq, conn, previous_key=cfg.previous_audit_key, **grounds
+            )
+            if why is not None:
+                raise Ungrounded(why)
         last_mac = await head_mac(record.id, last_seq, conn)
         purged_at = clock.now()
         await PurgedRecord.create(
@@ -196,14 +214,18 @@ async def purge_record(
 
 
 async def _purge_one(
-    record: Record, report: PurgeReport, *, remember_identity: bool, still: Q
+    record: Record, report: PurgeReport, *, remember_identity: bool, still: Q, grounds: dict[str, Any],
 ) -> list[uuid.UUID] | None:
     """`purge_record`, with a failure of this record's own logged and counted: its transaction
     is rolled back, so the record stays whole. Logged by the record's id and the exception's
     type only: a message may quote the data. A database that cannot be reached is no failure
     of one record: it stops the run."""
     try:
-        return await purge_record(record, remember_identity=remember_identity, still=still)
+        return await purge_record(record, remember_identity=remember_identity, still=still, grounds=grounds)
+    except Ungrounded as why:  # its words name no content
+        log.error("record %s not purged: %s", record.id, why, extra={"error": "Ungrounded"})
+        report.failed_ids.append(record.id)
+        return None
     except Exception as exc:
         if db.unavailable(exc):
             raise
@@ -228,8 +250,12 @@ def _remove_files(record: Record, file_ids: list[uuid.UUID], report: PurgeReport
 async def purge(now: datetime | None = None, *, sweep_all: bool = False) -> PurgeReport:
     now = now or clock.now()
     report = PurgeReport()
+    # What each purge rests on, as its history must show it (backend/audit/grounds.py).
+    due = {"closed_before": now - RETENTION, "deletion_requested_before": now - DELETION_GRACE}
     for record in await Record.filter(due_filter(now)).order_by("id"):
-        file_ids = await _purge_one(record, report, remember_identity=True, still=due_filter(now))
+        file_ids = await _purge_one(
+            record, report, remember_identity=True, still=due_filter(now), grounds=due
+        )
         if file_ids is None:
             continue
         _remove_files(record, file_ids, report)
@@ -240,7 +266,9 @@ async def purge(now: datetime | None = None, *, sweep_all: bool = False) -> Purg
         report.record_ids.append(record.id)
     for record in await Record.filter(abandoned_filter(now)).order_by("id"):
         # Nothing of the patient's wish to keep: the INS stays free for imports.
-        if await _purge_one(record, report, remember_identity=False, still=abandoned_filter(now)) is None:
+        never = {"never_activated": True}
+        if await _purge_one(record, report, remember_identity=False, still=abandoned_filter(now),
+                            grounds=never) is None:
             continue
         report.abandoned += 1
         report.record_ids.append(record.id)

@@ -18,6 +18,7 @@ from backend.models import AccessEvent, PurgedRecord, Record
 from backend.purge import purge_record
 from tests.conftest import TEST_DIR, Caller, db_kind
 from tests.history_helpers import READ, setup
+from tests.lifecycle_rows import set_state
 from tests.server import dmp_server, run_dmp
 
 
@@ -188,12 +189,11 @@ async def test_diverging_chain_is_caught_by_the_anchor(client: httpx.AsyncClient
 
 async def test_a_record_purged_since_the_anchor_passes_with_its_seal(client: httpx.AsyncClient) -> None:
     record, _, anchor = await _anchored(client, "purged")
-    await Record.filter(id=record.id).update(
-        status=RecordStatus.DELETED, deletion_requested_at=clock.now() - timedelta(days=31))
+    await set_state(record.id, RecordStatus.DELETED, clock.now() - timedelta(days=31))
     assert run_dmp("purge").returncode == 0
     assert not await Record.filter(id=record.id).exists()
     seal = await PurgedRecord.get(record_id=record.id)
-    assert seal.last_seq == 5
+    assert seal.last_seq == 6  # five reads, then the deletion request
     done = run_dmp("audit", "verify", "--anchor", str(anchor))
     assert done.returncode == 0, done.stdout + done.stderr
     assert "1 purged since with a valid seal" in done.stdout

@@ -19,6 +19,7 @@ from backend.models import Entry, PurgedRecord, Record
 from backend.purge import purge
 from tests import factories
 from tests.conftest import Caller, session_for
+from tests.lifecycle_rows import set_state
 
 STATUS = "{ myRecordStatus { status reopenUntil } }"
 REOPEN = "mutation { reopenMyRecord { status } }"
@@ -38,7 +39,7 @@ async def test_a_closed_record_is_not_purged_while_its_owner_may_still_reopen_it
     owner, record = await factories.patient()
     await factories.entry(record, Section.VACCINATIONS, title="ROR")
     closed_at = clock.now() - dt.timedelta(days=3652, hours=1)
-    await Record.filter(id=record.id).update(status=RecordStatus.CLOSED, closed_at=closed_at)
+    await set_state(record.id, RecordStatus.CLOSED, closed_at)
     caller = Caller(client, session=await session_for(owner))
     reopen_until = dt.datetime.fromisoformat((await caller.gql(STATUS)).ok()["myRecordStatus"]["reopenUntil"])
     assert reopen_until > clock.now()  # the patient is told they may still reopen it
@@ -65,10 +66,8 @@ async def test_a_record_reopened_while_the_purge_runs_is_kept(monkeypatch: pytes
         await factories.entry(record, Section.VACCINATIONS, title="ROR")
         records.append(record)
     first, second = records
-    await Record.filter(id=first.id).update(
-        status=RecordStatus.DELETED, deletion_requested_at=clock.now() - dt.timedelta(days=31))
-    await Record.filter(id=second.id).update(
-        status=RecordStatus.CLOSED, closed_at=clock.now() - dt.timedelta(days=3660))
+    await set_state(first.id, RecordStatus.DELETED, clock.now() - dt.timedelta(days=31))
+    await set_state(second.id, RecordStatus.CLOSED, clock.now() - dt.timedelta(days=3660))
     original = purge_module.purge_record
     calls = 0
 
@@ -99,8 +98,7 @@ async def test_two_purges_at_once_purge_each_record_once(monkeypatch: pytest.Mon
     for _ in range(2):
         _, record = await factories.patient()
         await factories.entry(record, Section.VACCINATIONS, title="ROR")
-        await Record.filter(id=record.id).update(
-            status=RecordStatus.DELETED, deletion_requested_at=clock.now() - dt.timedelta(days=31))
+        await set_state(record.id, RecordStatus.DELETED, clock.now() - dt.timedelta(days=31))
         due.append(record)
     original = purge_module.purge_record
     other_run: list[purge_module.PurgeReport] = []

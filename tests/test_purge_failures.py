@@ -22,6 +22,7 @@ from backend.config import settings
 from backend.domain.enums import RecordStatus
 from backend.models import Account, PurgedIdentity, PurgedRecord, Record
 from backend.purge import purge
+from tests.lifecycle_rows import set_state
 from tests.server import dmp_env, run_dmp
 from tests.test_purge_records import all_gone, populated, remains
 
@@ -60,8 +61,7 @@ async def _three_due(client: httpx.AsyncClient) -> list[dict[str, Any]]:
     """Three records due for purge, in the order the run takes them (by id)."""
     items = [await populated(client) for _ in range(3)]
     for item in items:
-        await Record.filter(id=item["record"].id).update(
-            status=RecordStatus.DELETED, deletion_requested_at=clock.now() - timedelta(days=31))
+        await set_state(item["record"].id, RecordStatus.DELETED, clock.now() - timedelta(days=31))
     return sorted(items, key=lambda item: item["record"].id)
 
 

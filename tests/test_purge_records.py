@@ -30,6 +30,7 @@ from backend.purge import purge
 from tests import factories
 from tests.conftest import Caller, session_for
 from tests.history_helpers import READ, grant
+from tests.lifecycle_rows import set_state
 from tests.server import run_dmp
 
 
@@ -97,16 +98,14 @@ def all_there(counts: dict[str, int], *, after_expiry: bool = False) -> bool:
 async def test_purge_with_the_clock_moved(client: httpx.AsyncClient) -> None:
     closed, deleted, closed_late, deleted_late, active = [await populated(client) for _ in range(5)]
     now = clock.now()
-    await Record.filter(id=closed["record"].id).update(status=RecordStatus.CLOSED, closed_at=now)
-    await Record.filter(id=deleted["record"].id).update(status=RecordStatus.DELETED,
-                                                         deletion_requested_at=now)
+    await set_state(closed["record"].id, RecordStatus.CLOSED, now)
+    await set_state(deleted["record"].id, RecordStatus.DELETED, now)
     for item in (closed, deleted, closed_late, deleted_late, active):
         assert all_there(await remains(item))
 
     # 40 days on: the deletion request is past its grace period, nothing else is due.
     clock.shift(timedelta(days=40))
-    await Record.filter(id=deleted_late["record"].id).update(
-        status=RecordStatus.DELETED, deletion_requested_at=clock.now() - timedelta(days=29))
+    await set_state(deleted_late["record"].id, RecordStatus.DELETED, clock.now() - timedelta(days=29))
     report = await purge()
     assert (report.closed, report.deleted, report.files) == (0, 1, 1)
     assert all_gone(await remains(deleted)), await remains(deleted)
@@ -115,8 +114,7 @@ async def test_purge_with_the_clock_moved(client: httpx.AsyncClient) -> None:
 
     # Ten years after the closing (plus a day): the closed record goes too.
     clock.shift(timedelta(days=365 * 10 + 3) - timedelta(days=40))
-    await Record.filter(id=closed_late["record"].id).update(
-        status=RecordStatus.CLOSED, closed_at=clock.now() - timedelta(days=365 * 9))
+    await set_state(closed_late["record"].id, RecordStatus.CLOSED, clock.now() - timedelta(days=365 * 9))
     await Record.filter(id=deleted_late["record"].id).update(
         deletion_requested_at=clock.now() - timedelta(days=10))
     report = await purge()
@@ -141,10 +139,8 @@ def _file_on_disk(name: str, days_old: int) -> Path:
 
 async def test_dmp_purge_command(client: httpx.AsyncClient) -> None:
     due, kept = await populated(client), await populated(client)
-    await Record.filter(id=due["record"].id).update(
-        status=RecordStatus.DELETED, deletion_requested_at=clock.now() - timedelta(days=31))
-    await Record.filter(id=kept["record"].id).update(
-        status=RecordStatus.CLOSED, closed_at=clock.now() - timedelta(days=365 * 9))
+    await set_state(due["record"].id, RecordStatus.DELETED, clock.now() - timedelta(days=31))
+    await set_state(kept["record"].id, RecordStatus.CLOSED, clock.now() - timedelta(days=365 * 9))
     # An encrypted file no row holds, two days old: the command sweeps it too.
     orphan = _file_on_disk(str(uuid.uuid4()), days_old=2)
     done = run_dmp("purge")

@@ -17,6 +17,7 @@ from backend.purge import purge
 from tests import factories
 from tests.care_items import IMPORT, insurer_token, medication_item
 from tests.conftest import Caller, session_for
+from tests.lifecycle_rows import set_state
 from tests.test_auth_signup import OPEN
 
 DELETE = "mutation { requestRecordDeletion { status } }"
@@ -111,8 +112,7 @@ async def test_a_record_opened_at_the_point_of_care_takes_imports_again(client: 
 
 async def test_a_closed_record_purged_after_ten_years_is_not_opened_again(client: httpx.AsyncClient) -> None:
     _, record = await factories.patient()
-    await Record.filter(id=record.id).update(
-        status=RecordStatus.CLOSED, closed_at=clock.now())
+    await set_state(record.id, RecordStatus.CLOSED, clock.now())
     clock.shift(timedelta(days=365 * 10 + 3))
     assert (await purge()).closed == 1
     insurer = Caller(client, token=await insurer_token())
