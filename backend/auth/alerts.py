@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from backend import clock
 from backend.models import Account
+from backend.notify.notices import when
 from backend.notify.outbox import enqueue_email
 
 FOOTER = ("\nSi vous n'êtes pas à l'origine de cette opération, changez votre mot de passe et "
@@ -10,6 +12,9 @@ FOOTER = ("\nSi vous n'êtes pas à l'origine de cette opération, changez votre
 
 
 async def notify(account: Account, subject: str, text: str, *, to: str | None = None) -> None:
+    """`text`, with when it happened (a notice may be read hours later), and what to do if
+    the holder did not do it."""
     address = to or account.email
     if address:
-        await enqueue_email(address, subject, text + FOOTER, account_id=account.id)
+        done = f"Date : le {when(clock.now())}.\n"
+        await enqueue_email(address, subject, text + done + FOOTER, account_id=account.id)
