@@ -16,7 +16,7 @@ from starlette.datastructures import UploadFile
 from backend import clock, sql
 from backend.authz.decision import may_write, sees_masked
 from backend.config import settings
-from backend.domain.enums import AccessAction, AccessMode, EntrySource, RecordStatus, Role, Section
+from backend.domain.enums import AccessAction, AccessMode, EntrySource, Role, Section
 from backend.domain.reasons import Reason
 from backend.domain.text import lines, one_line
 from backend.errors import BadUserInput, Forbidden, NoAccess, NotFound, Unauthenticated
@@ -28,7 +28,7 @@ from backend.resolvers.arguments import ins_argument
 from backend.resolvers.content import claim_superseded, superseded_entry
 from backend.resolvers.context import Context
 from backend.resolvers.records import NO_ACCESS, RecordView, own_record, view_now, view_of
-from backend.resolvers.refusals import refused_write
+from backend.resolvers.refusals import owner_pending_deletion, refused_write
 
 log = logging.getLogger("dmp.documents")
 
@@ -140,28 +140,16 @@ async def _writable_view(ctx: Context, data: DocumentInput) -> RecordView:
     return view
 
 
-def _owner_pending_deletion(ctx: Context, view: RecordView) -> bool:
-    """Whether the viewer owns this record and it waits for its deletion. The owner has no
-    access mode then (`view.is_owner` is False), yet is not someone refused an access."""
-    facts = view.facts
-    return (
-        facts.status == RecordStatus.DELETED
-        and ctx.viewer.account_id is not None
-        and facts.owner_id == ctx.viewer.account_id
-    )
-
-
 def _check_writable(ctx: Context, view: RecordView, section: Section) -> None:
     """FORBIDDEN unless the viewer may add to this section of the record; a refusal on an
     existing record is noted as ACCESS_DENIED, but for its owner's (the same words before
     and under the lock)."""
     if may_write(view.viewer, view.facts, view.sharing, section):
         return
-    if _owner_pending_deletion(ctx, view):
-        raise Forbidden(PENDING_DELETION_UPLOAD)
     raise refused_write(
         ctx, view, "You may not add documents to this section of this record",
-        to_owner="Your record is not active: documents cannot be added", sections=frozenset({section}),
+        to_owner="Your record is not active: documents cannot be added",
+        pending_deletion=PENDING_DELETION_UPLOAD, sections=frozenset({section}),
     )
 
 
@@ -384,7 +372,7 @@ async def open_download(ctx: Context, entry_id: str) -> Download:
     if mode is None or (
         entry.masked and not sees_masked(view.viewer, mode, entry.author_id)  # type: ignore[attr-defined]
     ):
-        if _owner_pending_deletion(ctx, view):
+        if owner_pending_deletion(ctx, view):
             # Their own document: no secret to keep from them, and nothing to note.
             raise Forbidden(PENDING_DELETION_DOWNLOAD)
         if not view.is_owner:  # a pending record's too, as a read's (DESIGN §4)

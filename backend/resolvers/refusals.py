@@ -12,9 +12,15 @@ PENDING_DELETION = (
 )
 
 
+def owner_pending_deletion(ctx: Context, view: RecordView) -> bool:
+    """Whether the viewer owns this record and it waits for its deletion. The owner has no
+    access mode then (`view.is_owner` is False), yet is not someone refused an access."""
+    return view.facts.status == RecordStatus.DELETED and owns(ctx.viewer.account_id, view.facts)
+
+
 def refused_write(
     ctx: Context, view: RecordView, message: str, *, to_owner: str | None = None,
-    sections: frozenset[Section] = frozenset(),
+    pending_deletion: str = PENDING_DELETION, sections: frozenset[Section] = frozenset(),
 ) -> Forbidden:
     """`message` to a caller who has some access to the record (`to_owner`, where given, to
     its owner), and to anyone else the words of a record that does not exist. A denied attempt
@@ -22,10 +28,10 @@ def refused_write(
     patientRecord writes it (DESIGN §4): the NoAccess answer waits for the same floor whether
     an event was written or not. The owner's own attempt is no denied access, whatever the
     record's status: while it waits for its deletion the owner has no access mode, and is
-    told why rather than answered as a stranger."""
+    told why (`pending_deletion`) rather than answered as a stranger."""
+    if owner_pending_deletion(ctx, view):
+        return Forbidden(pending_deletion)
     if owns(ctx.viewer.account_id, view.facts):
-        if view.facts.status == RecordStatus.DELETED:
-            return Forbidden(PENDING_DELETION)
         return Forbidden(to_owner if to_owner is not None else message)
     ctx.access_log.note(view.record.id, AccessAction.ACCESS_DENIED, sections=sections)
     return Forbidden(message) if view.modes else NoAccess(NO_ACCESS)
