@@ -244,7 +244,7 @@ async def register(
     transports = list(dict.fromkeys(t.value for t in credential.response.transports or []))
     try:
         async with storing() as conn:
-            if await PasskeyCredential.filter(account_id=account.id).using_db(conn).count() >= MAX_PASSKEYS:
+            if await holds_all_it_may(account.id, conn):
                 raise TooManyPasskeys()
             stored = await PasskeyCredential.create(
                 using_db=conn,
@@ -263,6 +263,11 @@ async def register(
 
 class TooManyPasskeys(Exception):
     """The account holds MAX_PASSKEYS already."""
+
+
+async def holds_all_it_may(account_id: uuid.UUID, conn: Any = None) -> bool:
+    """Whether the account holds MAX_PASSKEYS already: no other may be added."""
+    return await PasskeyCredential.filter(account_id=account_id).using_db(conn).count() >= MAX_PASSKEYS
 
 
 class PasskeyGone(Exception):

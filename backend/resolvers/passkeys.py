@@ -74,7 +74,7 @@ def _hour() -> datetime:
 async def begin_registration(ctx: Context) -> str:
     me = await _session_account(ctx)
     _require_fresh(ctx)
-    if await PasskeyCredential.filter(account_id=me.account.id).count() >= passkeys.MAX_PASSKEYS:
+    if await passkeys.holds_all_it_may(me.account.id):
         raise _too_many()
     if not await limits.take(f"passkey-register:{me.account.id}", _hour(), REGISTRATIONS_PER_HOUR):
         raise RateLimited()
