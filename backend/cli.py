@@ -17,6 +17,7 @@ from typing import Any, NoReturn
 from tortoise.exceptions import BaseORMException
 
 from backend import accounts, config, db
+from backend.auth.passwords import MAX_LENGTH
 from backend.domain.enums import Profession, Role
 
 
@@ -148,8 +149,8 @@ def _date(raw: str | None) -> dt.date | None:
         raise CommandError(f"invalid date {raw!r}, expected YYYY-MM-DD") from None
 
 
-# A password is at most 256 characters (auth.passwords): 4 bytes each in UTF-8, and its line end.
-_SECRET_BYTES = 1026
+# A password is at most MAX_LENGTH characters: 4 bytes each in UTF-8, and its line end.
+_SECRET_BYTES = 4 * MAX_LENGTH + 2
 _FROM_STDIN = "-"  # as --password's value
 
 
@@ -157,7 +158,7 @@ def _one_line(raw: bytes, source: str) -> str:
     """The secret on the one line of `raw` (a trailing line end is not part of it). Nothing of
     the text is repeated in a refusal: it may be the secret, or another file given by mistake."""
     if len(raw) > _SECRET_BYTES:
-        raise CommandError(f"{source} is too long to hold one password (at most 256 characters)")
+        raise CommandError(f"{source} is too long to hold one password (at most {MAX_LENGTH} characters)")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:

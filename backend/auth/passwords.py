@@ -19,6 +19,7 @@ from backend.domain.reasons import Reason, Refused
 # OWASP: argon2id, m=19 MiB, t=2, p=1 at least.
 HASHER = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
 MIN_LENGTH = 12
+MAX_LENGTH = 256
 _COMMON_FILE = Path(__file__).with_name("common_passwords.txt")
 _DUMMY_HASH = HASHER.hash("an unknown identifier costs the same as a wrong password")
 
@@ -106,9 +107,10 @@ def check_strength(password: str) -> None:
             Reason.PASSWORD_TOO_SHORT,
             min=MIN_LENGTH,
         )
-    if len(password) > 256:
+    if len(password) > MAX_LENGTH:
         raise WeakPassword(
-            "The password must be at most 256 characters long", Reason.PASSWORD_TOO_LONG, max=256
+            f"The password must be at most {MAX_LENGTH} characters long", Reason.PASSWORD_TOO_LONG,
+            max=MAX_LENGTH,
         )
     if password.lower() in COMMON:
         raise WeakPassword("This password is too common; choose another one", Reason.PASSWORD_TOO_COMMON)
