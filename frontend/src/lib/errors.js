@@ -47,14 +47,15 @@ export function errorMessageKey(code) {
 
 // What was wrong with the input, for BAD_USER_INPUT: the sentence the catalogue has for the
 // error's `extensions.reason` (backend/domain/reasons.py), filled with the values that travel
-// beside it; the server's own (English) message only for an error without a known reason.
+// beside it. The server's own message is English written for developers (a request the page
+// should not have sent, a body over the server's bound): never shown; error.badInput says it.
 export function errorDetail(resultOrError) {
   const error = resultOrError?.error ?? resultOrError;
   const first = (error?.graphQLErrors ?? [])[0];
   if (first?.extensions?.code !== 'BAD_USER_INPUT') return null;
   const { reason, field, sections, profession, ...rest } = first.extensions;
   const key = `reason.${reason}`;
-  if (!reason || !has(key)) return first.message;
+  if (!reason || !has(key)) return null;
   return t(key, {
     ...rest,
     field: fieldLabel(field),

@@ -58,7 +58,7 @@ describe('error codes', () => {
     expect(errorMessageKey('RATE_LIMITED')).toBe('error.rateLimited');
     expect(errorMessageKey('NETWORK')).toBe('error.network');
     expect(errorMessageKey(null)).toBeNull();
-    expect(errorDetail(gql('BAD_USER_INPUT', 'INS invalide'))).toBe('INS invalide');
+    expect(errorDetail(gql('BAD_USER_INPUT', 'INS invalide'))).toBeNull();
     expect(errorDetail(gql('INTERNAL', 'stack trace'))).toBeNull();
   });
 
@@ -79,9 +79,10 @@ describe('error codes', () => {
     setLanguage('fr');
   });
 
-  it("falls back to the server's message for a reason the page does not know, and names unknown fields as sent", () => {
-    expect(errorDetail(refused({ reason: 'SOMETHING_NEW' }, 'Something new'))).toBe('Something new');
-    expect(errorDetail(refused({}, 'Cannot query field'))).toBe('Cannot query field');
+  it("never shows the server's English message: a reason the page does not know, or none, adds nothing to error.badInput", () => {
+    expect(errorDetail(refused({ reason: 'SOMETHING_NEW' }, 'Something new'))).toBeNull();
+    expect(errorDetail(refused({}, 'Cannot query field'))).toBeNull();
+    expect(errorDetail(refused({}, 'Request body too large'))).toBeNull();
     expect(fieldLabel('details.unknownThing')).toBe('details.unknownThing');
     expect(fieldLabel(undefined)).toBe('');
   });
