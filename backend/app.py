@@ -10,6 +10,7 @@ import json
 from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
@@ -157,10 +158,14 @@ def create_app(cfg: Settings | None = None, *, outbox_worker: bool = True) -> St
         multipart_uploads_enabled=True,
     )
     routes: list[BaseRoute] = [
-        Route("/graphql", graphql, methods=["GET", "POST"]),  # first: every API request is matched against it
+        # First: every API request is matched against it.
+        _without_head(Route("/graphql", graphql, methods=["GET", "POST"])),
         Route("/healthz", healthz),
         Route("/livez", livez),
-        Route("/files/{entry_id}", download_file, methods=["GET"]),
+        _without_head(Route("/files/{entry_id}", download_file, methods=["GET"])),
+        # After the routes they refuse HEAD for, before the page's catch-all (which would serve it).
+        _head_refused("/graphql", "GET, POST"),
+        _head_refused("/files/{entry_id}", "GET"),
     ]
     if not cfg.production:
         routes.append(Route("/dev/mail", dev_mail))
@@ -175,18 +180,30 @@ def create_app(cfg: Settings | None = None, *, outbox_worker: bool = True) -> St
     )
 
 
-# Paths whose HEAD is refused too (a document's HEAD would tell its name and size; the API
-# answers POST and, for the explorer, GET): Starlette names HEAD beside every GET.
-_NO_HEAD = ("/graphql", "/files/")
+def _without_head(route: Route) -> Route:
+    """The route, without the HEAD Starlette adds beside every GET: HEAD is refused on the API
+    (it answers POST and, for the explorer, GET) and on downloads (a document's HEAD would
+    tell its name and size without being a download)."""
+    if route.methods is not None:
+        route.methods.discard("HEAD")
+    return route
+
+
+def _head_refused(path: str, allow: str) -> Route:
+    """HEAD on a path `_without_head` took it from: the 405 every other method not answered
+    there gets, naming the methods that are (`method_not_allowed`). Matched only once the
+    path's own route did not match in full: a GET or POST never reaches it."""
+
+    async def refuse(request: Request) -> Response:
+        raise HTTPException(405, headers={"Allow": allow})
+
+    return Route(path, refuse, methods=["HEAD"])
 
 
 async def method_not_allowed(request: Request, exc: Exception) -> Response:
     """405 as every refusal of the API: a JSON `errors` list, with an `Allow` header naming
-    the methods that are answered (Starlette's was plain text, and named HEAD where HEAD is
-    refused)."""
+    the methods that are answered (Starlette's was plain text)."""
     allowed = [m.strip() for m in getattr(exc, "headers", {}).get("Allow", "").split(",") if m.strip()]
-    if request.url.path.startswith(_NO_HEAD):
-        allowed = [m for m in allowed if m != "HEAD"]
     return JSONResponse(
         {"errors": [{"message": f"Method {request.method} is not allowed here; use "
                      f"{' or '.join(sorted(allowed)) or 'another method'}",
