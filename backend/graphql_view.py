@@ -18,6 +18,7 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse
+from strawberry.schema.exceptions import CannotGetOperationTypeError
 from strawberry.types.execution import ExecutionResult
 from strawberry.types.graphql import OperationType
 
@@ -136,6 +137,17 @@ def _unnamed_among_several(query: object, operation_name: object) -> bool:
     return several and direct.prepare(query, None) is not None
 
 
+OPERATION_NAME_NOT_TEXT = "The GraphQL operation's `operationName` must be a string or null, if provided."
+
+
+def _chooses_no_operation(refusal: HTTPException) -> bool:
+    """Whether a refusal is the GraphQL spec's GetOperation failing (several operations and no
+    name, or a name that names none): a request error of a well-formed request, which
+    GraphQL-over-HTTP answers 200 under application/json ("Operation cannot be determined")
+    and 400 under application/graphql-response+json. Asked of refusals only."""
+    return refusal.reason == SEVERAL_OPERATIONS or isinstance(refusal.__cause__, CannotGetOperationTypeError)
+
+
 def _json_named_lower(request: Request) -> Request:
     """The request, its JSON media type named in lower case for strawberry's pipeline, which
     compares it case-sensitively (`Application/JSON` was "Unsupported content type", though
@@ -210,7 +222,10 @@ class GraphQLView(GraphQL[Context, None]):
             response = await self._run_prepared(request) or await self.run(_json_named_lower(request))
         except HTTPException as e:
             code = "NOT_FOUND" if e.status_code == 404 else "BAD_USER_INPUT"
-            return _error(e.status_code, code, REASONS.get(e.reason, e.reason), wanted)
+            refusal = _error(e.status_code, code, REASONS.get(e.reason, e.reason), wanted)
+            if wanted != GRAPHQL_RESPONSE_JSON and _chooses_no_operation(e):
+                refusal.status_code = 200
+            return refusal
         except StarletteHTTPException as e:  # Starlette's form parser: a malformed upload
             return _error(e.status_code, "BAD_USER_INPUT", str(e.detail), wanted)
         finally:
@@ -288,6 +303,10 @@ class GraphQLView(GraphQL[Context, None]):
             # Bytes that are not UTF-8, or arrays and objects nested beyond Python's stack.
             raise HTTPException(400, "Unable to parse request body as JSON") from e
         for each in data if isinstance(data, list) else [data]:
+            if not isinstance(each.operation_name, str | None):
+                # Not a request GetOperation could answer (strawberry looked for an operation
+                # named after the value's text): a malformed request, 400 whatever the Accept.
+                raise HTTPException(400, OPERATION_NAME_NOT_TEXT)
             if _unnamed_among_several(each.query, each.operation_name):
                 raise HTTPException(400, SEVERAL_OPERATIONS)
             refused = _refused_text(each.variables)
