@@ -28,7 +28,7 @@ from backend.domain.enums import (
 )
 from backend.domain.identifiers import InvalidIdentifier, normalize_ins, normalize_rpps, without_separators
 from backend.domain.reasons import Reason
-from backend.errors import BadUserInput, Forbidden, NotFound, Unauthenticated
+from backend.errors import BadUserInput, Conflict, Forbidden, NotFound, Unauthenticated
 from backend.models import (
     Account,
     ActivationCode,
@@ -228,11 +228,18 @@ async def unlock_account(ctx: Context, identifier: str) -> SupportAccountView:
         raise NotFound("No account matches this identifier")
     if account.locked_at is None:
         raise BadUserInput("This account is not locked", Reason.ACCOUNT_NOT_LOCKED)
-    async with _acting(ctx, record, reasons.SUPPORT_UNLOCKED):
-        await Account.filter(id=account.id).update(
+    async with _acting(ctx, record, reasons.SUPPORT_UNLOCKED) as conn:
+        # Decided again in the change: an account another agent unlocked meanwhile is not
+        # unlocked twice (a second event and notice, and the day's later failures given back).
+        unlocked = await Account.filter(id=account.id, locked_at__not_isnull=True).using_db(conn).update(
             locked_at=None, lock_reason=None, failure_count=0, failure_day=None
         )
-    await notify_security(account, "déblocage de la connexion par code, par le support")
+        if not unlocked:
+            raise BadUserInput("This account is not locked", Reason.ACCOUNT_NOT_LOCKED)
+        # Queued with the change: an unlock the holder is not told of does not happen.
+        await notify_security(
+            await _as_now(account, conn), "déblocage de la connexion par code, par le support", using_db=conn
+        )
     return await support_account(ctx, identifier)
 
 
@@ -244,21 +251,34 @@ async def resend_activation(ctx: Context, identifier: str) -> bool:
         raise NotFound("No record matches this identifier")
     if record.status != RecordStatus.PENDING:
         raise BadUserInput("This record is already activated", Reason.ALREADY_ACTIVATED)
-    if not (record.pending_contact or record.pending_phone):
+    _destinations(record.pending_contact, record.pending_phone)
+    async with _acting(ctx, record, reasons.SUPPORT_RESENT) as conn:
+        # The contacts on file as the change sees them: a practitioner who opened the record
+        # again meanwhile, at the point of care, replaced them (the first may have been wrong).
+        rows = await Record.filter(id=record.id).using_db(conn).values_list(
+            "status", "owner_id", "pending_contact", "pending_phone"
+        )
+        if not rows or rows[0][0] != RecordStatus.PENDING or rows[0][1] is not None:
+            raise Conflict(activation.NOT_ISSUABLE)  # activated, or removed, meanwhile
+        email, phone = _destinations(rows[0][2], rows[0][3])
+        await activation.issue(record, "support", send_to=email, text_to=phone, using_db=conn)
+    return True
+
+
+def _destinations(email: str | None, phone: str | None) -> tuple[str | None, str | None]:
+    """Where a resent activation code goes: the e-mail address and the phone number on file
+    (the number only where texts are sent); refused when that is nowhere."""
+    if not (email or phone):
         raise BadUserInput(
             "No contact is on file: the patient must get a code from a practitioner after an identity check",
             Reason.NO_CONTACT_ON_FILE,
         )
-    phone = record.pending_phone if texts_are_sent() else None
-    if not (record.pending_contact or phone):
+    texted = phone if texts_are_sent() else None
+    if not (email or texted):
         raise BadUserInput(
             "Only a phone number is on file, and this service sends no texts", Reason.SMS_UNAVAILABLE
         )
-    async with _acting(ctx, record, reasons.SUPPORT_RESENT) as conn:
-        await activation.issue(
-            record, "support", send_to=record.pending_contact, text_to=phone, using_db=conn
-        )
-    return True
+    return email, texted
 
 
 async def start_contact_recovery(ctx: Context, identifier: str) -> bool:
@@ -284,5 +304,15 @@ async def start_contact_recovery(ctx: Context, identifier: str) -> bool:
         await ActivationCode.filter(id=row.id).using_db(conn).update(
             expires_at=clock.now() + dt.timedelta(days=7)
         )
-    await notify_security(account, "ouverture d'une récupération de contacts par le support")
+        # Queued with the change: a recovery the holder is not told of is not opened.
+        await notify_security(
+            await _as_now(account, conn), "ouverture d'une récupération de contacts par le support",
+            using_db=conn,
+        )
     return True
+
+
+async def _as_now(account: Account, conn: Any) -> Account:
+    """The account as the change's transaction reads it: its address now, for the notice."""
+    fresh = await Account.filter(id=account.id).using_db(conn).first()
+    return fresh or account
