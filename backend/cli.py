@@ -374,6 +374,7 @@ def cmd_audit_verify(args: argparse.Namespace) -> None:
     # The anchor's digest, to compare with the line `audit anchor` printed and kept elsewhere:
     # whoever could rewrite the file could recompute the digest it holds.
     print(f"access history intact: {chains.records} record(s), {chains.events} event(s)"
+          + (f", {chains.seals} purge seal(s)" if chains.seals else "")
           + (f"; {against.records - against.purged} anchored head(s) reached, {against.purged} purged "
              f"since with a valid seal; anchor sha256={verify.digest_of(anchor_heads or [])}"
              if against else "")

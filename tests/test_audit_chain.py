@@ -219,6 +219,7 @@ async def test_a_forged_or_short_purge_seal_is_caught_by_the_anchor(client: http
     done = run_dmp("audit", "verify", "--anchor", str(anchor))
     assert done.returncode == 1
     assert f"record {record.id} seq 5: the record's purge seal does not verify" in done.stdout
+    await PurgedRecord.filter(record_id=record.id).delete()  # `verify` alone would name it too
 
     # A tail cut before a genuine purge: the seal is valid, but the chain it closes is short.
     record, rows, anchor = await _anchored(client, "short")
@@ -227,6 +228,20 @@ async def test_a_forged_or_short_purge_seal_is_caught_by_the_anchor(client: http
     done = run_dmp("audit", "verify", "--anchor", str(anchor))
     assert done.returncode == 1
     assert f"record {record.id} seq 5: the purged chain did not reach the anchored head" in done.stdout
+
+
+async def test_verify_without_an_anchor_checks_every_purge_seal(client: httpx.AsyncClient) -> None:
+    record, _ = await chain_of_five(client)
+    await purge_record(record)
+    done = run_dmp("audit", "verify")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert ", 1 purge seal(s)" in done.stdout
+
+    # A seal altered after the purge, or written without the key, is caught with no anchor.
+    await PurgedRecord.filter(record_id=record.id).update(last_seq=9)
+    done = run_dmp("audit", "verify")
+    assert done.returncode == 1
+    assert f"record {record.id} seq 9: the record's purge seal does not verify" in done.stdout
 
 
 async def test_an_edited_anchor_file_is_refused(client: httpx.AsyncClient) -> None:

@@ -88,10 +88,11 @@ async def test_rekey_seals_every_chain_and_purge_seal_under_the_new_key(
     assert (await PurgedRecord.get(record_id=gone["record"].id)).mac != seal_before
     intact = _verify(new)
     assert intact.returncode == 0, intact.stdout
-    assert "2 record(s), 5 event(s)" in intact.stdout and "PREVIOUS" not in intact.stdout
-    # Under the old key alone, nothing verifies any more.
+    assert "2 record(s), 5 event(s), 1 purge seal(s)" in intact.stdout and "PREVIOUS" not in intact.stdout
+    # Under the old key alone, nothing verifies any more: neither the chains nor the seal.
     stale = _verify(old)
-    assert stale.returncode == 1 and stale.stdout.count("FAILED") == 2
+    assert stale.returncode == 1 and stale.stdout.count("FAILED") == 3
+    assert f"record {gone['record'].id} seq " in stale.stdout
 
     # Run again (after an interruption, say): nothing left to do, nothing changed.
     sealed = {s["record"].id: await _rows(s["record"]) for s in (a, b)}

@@ -44,6 +44,7 @@ class Report:
     records: int = 0
     events: int = 0
     purged: int = 0  # anchored records purged since, their seal checked (check_anchor)
+    seals: int = 0  # purge seals checked (verify over every record)
     under_previous: int = 0  # events still under the previous audit key (verify)
     problems: list[Problem] = field(default_factory=list)
 
@@ -197,7 +198,30 @@ async def verify(
                 continue
             for record_id, rows, head_seq in chains:
                 _check_into(report, key, record_id, head_seq, rows, previous_key)
+    if record_ids is None:
+        await _check_seals(report, [key] if previous_key is None else [key, previous_key], batch_records)
     return report
+
+
+async def _check_seals(report: Report, keys: list[bytes], size: int) -> None:
+    """Every purge seal must verify under the audit key (or the previous one while a rotation
+    is under way). Without an anchor nothing tells which records a purge should have left a
+    seal for, but a seal altered or written without the key is caught here, before an anchor
+    is taken over it."""
+    after: Any = None
+    while True:
+        query = PurgedRecord.all() if after is None else PurgedRecord.filter(record_id__gt=after)
+        page = await query.order_by("record_id").limit(size)
+        for purged in page:
+            report.seals += 1
+            if seal_key_of(keys, purged) is None:
+                report.problems.append(Problem(
+                    uuid.UUID(str(purged.record_id)), purged.last_seq,
+                    "the record's purge seal does not verify",
+                ))
+        if len(page) < size:
+            return
+        after = page[-1].record_id
 
 
 def _check_into(
