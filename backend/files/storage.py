@@ -52,9 +52,23 @@ def _seal_and_write(file_id: uuid.UUID, plaintext: bytes) -> Sealed:
     return sealed
 
 
+def _remove_once_written(done: asyncio.Future[Sealed], file_id: uuid.UUID) -> None:
+    if not done.cancelled() and done.exception() is None:
+        remove(file_id)
+
+
 async def write(file_id: uuid.UUID, plaintext: bytes) -> Sealed:
-    """Encrypt and write the file; the caller stores nonce, wrapped key and key id."""
-    return await asyncio.to_thread(_seal_and_write, file_id, plaintext)
+    """Encrypt and write the file; the caller stores nonce, wrapped key and key id.
+
+    Cancelled (the request ends, the service stops) while its thread writes, which nothing
+    can stop: the file that thread then finishes is removed, as nobody will store its row.
+    """
+    writing = asyncio.ensure_future(asyncio.to_thread(_seal_and_write, file_id, plaintext))
+    try:
+        return await asyncio.shield(writing)
+    except asyncio.CancelledError:
+        writing.add_done_callback(lambda done: _remove_once_written(done, file_id))
+        raise
 
 
 def _read_and_open(file_id: uuid.UUID, nonce: bytes, wrapped_key: bytes, kid: str) -> bytes:

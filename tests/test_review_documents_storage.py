@@ -1,0 +1,123 @@
+"""Review of stored documents: what a cancelled, failed or concurrent upload leaves on disk,
+and what a file missing or sealed under another key answers."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import uuid
+
+import httpx
+import pytest
+
+from backend.files import storage
+from backend.files.crypto import Sealed
+from backend.models import AccessEvent, Entry, Grant, StoredFile
+from tests import factories
+from tests.conftest import Caller, session_for
+from tests.document_samples import download, files_on_disk, nothing_stored, pdf, upload
+from tests.test_content_races import in_line
+
+
+async def _until(condition: object, seconds: float = 5.0) -> bool:
+    """Whether `condition()` became true within `seconds`, the loop running meanwhile."""
+    for _ in range(int(seconds / 0.01)):
+        if condition():  # type: ignore[operator]
+            return True
+        await asyncio.sleep(0.01)
+    return bool(condition())  # type: ignore[operator]
+
+
+async def test_an_upload_cancelled_while_its_file_is_written_leaves_no_file(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The request ends (the service stops, the task is cancelled) while the encrypted file
+    is written in its thread: the thread cannot be stopped, and the file it then finishes is
+    removed, not left for the purge's sweep a day later."""
+    account, _ = await factories.patient()
+    caller = Caller(client, session=await session_for(account))
+    before = files_on_disk()
+    writing, go_on, written = threading.Event(), threading.Event(), threading.Event()
+    seal_and_write = storage._seal_and_write
+
+    def slow(file_id: uuid.UUID, plaintext: bytes) -> Sealed:
+        writing.set()
+        go_on.wait(timeout=10)
+        try:
+            return seal_and_write(file_id, plaintext)
+        finally:
+            written.set()
+
+    monkeypatch.setattr(storage, "_seal_and_write", slow)
+    request = asyncio.create_task(upload(caller, pdf("cancelled")))
+    assert await _until(writing.is_set)
+    request.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await request
+    go_on.set()
+    assert await _until(written.is_set)
+    assert await _until(lambda: files_on_disk() == before), files_on_disk() - before
+    await nothing_stored(before)
+
+
+async def test_a_file_missing_on_disk_answers_an_error_writes_no_download_and_logs_no_name(
+    client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The row is there, its file is not (a lost disk, a restore without the files): the
+    granted practitioner is told the document could not be read, nothing is noted as
+    downloaded, and the log names the stored file by its id only."""
+    patient, record = await factories.patient()
+    owner = Caller(client, session=await session_for(patient))
+    result = await upload(owner, pdf("lost content"), "Bilan Dupont.pdf", title="Bilan sanguin")
+    entry_id = result.ok()["uploadDocument"]["entry"]["id"]
+    stored = await StoredFile.get()
+    storage.path_of(stored.id).unlink()
+    doctor, pro = await factories.practitioner()
+    await Grant.create(record=record, practitioner=pro, sections=["DOCUMENTS"])
+    events = await AccessEvent.filter(record_id=record.id).count()
+    response = await download(Caller(client, session=await session_for(doctor)), entry_id)
+    assert response.status_code == 500
+    assert response.json()["errors"][0]["extensions"]["code"] == "INTERNAL"
+    assert "content-disposition" not in response.headers
+    assert await AccessEvent.filter(record_id=record.id).count() == events
+    assert str(stored.id) in caplog.text
+    for secret in ("Bilan", "Dupont", "lost content", record.ins):
+        assert secret not in caplog.text
+
+
+async def test_uploads_sent_at_once_cannot_both_take_the_last_room(
+    client: httpx.AsyncClient, one_mb_per_record: None
+) -> None:
+    account, record = await factories.patient()
+    caller = Caller(client, session=await session_for(account))
+    before = files_on_disk()
+    results = await asyncio.gather(*(upload(caller, pdf(str(i) * 600_000)) for i in range(3)))
+    refused = [r for r in results if r.codes]
+    assert len(refused) == 2
+    for result in refused:
+        assert result.codes == ["BAD_USER_INPUT"]
+        assert result.errors[0]["extensions"]["reason"] == "RECORD_FILES_FULL"
+    stored = await StoredFile.filter(record_id=record.id)
+    assert len(stored) == 1 and await Entry.filter(record_id=record.id).count() == 1
+    assert files_on_disk() - before == {str(stored[0].id)}
+    actions = await AccessEvent.filter(record_id=record.id).values_list("action", flat=True)
+    assert actions == ["ENTRY_ADDED"]
+
+
+@pytest.mark.postgres
+async def test_two_uploads_queued_on_the_record_lock_share_the_room_as_they_commit(
+    client: httpx.AsyncClient, one_mb_per_record: None
+) -> None:
+    """Both have read, checked and encrypted their file before either takes the record's
+    lock: the second finds the first's file counted and is refused, its file removed."""
+    account, record = await factories.patient()
+    caller = Caller(client, session=await session_for(account))
+    before = files_on_disk()
+    one, two = await in_line(
+        record, lambda: upload(caller, pdf("a" * 600_000)), lambda: upload(caller, pdf("b" * 600_000))
+    )
+    assert one.codes == []
+    assert two.codes == ["BAD_USER_INPUT"]
+    assert two.errors[0]["extensions"]["reason"] == "RECORD_FILES_FULL"
+    stored = await StoredFile.get(record_id=record.id)
+    assert files_on_disk() - before == {str(stored.id)}
