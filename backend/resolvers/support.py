@@ -43,6 +43,8 @@ from backend.notify.notices import notify_security
 from backend.resolvers.context import Context
 
 RECOVERY_ISSUER = activation.RECOVERY_ISSUER
+# The longest e-mail address (RFC 5321); an INS or RPPS number, separators and all, is shorter.
+MAX_IDENTIFIER = 254
 
 
 @dataclass
@@ -114,13 +116,21 @@ def _require_support(ctx: Context) -> None:
 async def _find(identifier: str) -> tuple[Account | None, Record | None]:
     """An account by e-mail, INS or RPPS; a PENDING record has a record and no account."""
     raw = identifier.strip()
+    if len(raw) > MAX_IDENTIFIER:
+        # Longer than any address (RFC 5321), let alone an INS or RPPS number: not looked up.
+        raise BadUserInput.text(
+            "The identifier is longer than any e-mail address, INS or RPPS number", raw, "identifier",
+            MAX_IDENTIFIER,
+        )
     if not raw or ("@" not in raw and not any(c.isdigit() for c in raw)):
         # Empty, or a word: none of the three (a number, even a wrong one, is told what is wrong).
         raise BadUserInput("Give an e-mail address, an INS or an RPPS number", Reason.SEARCH_TERM_NEEDED)
     if "@" in raw:
-        # As sign-in reads an address (NFC, lower case); one without its shape is no account's.
+        # As sign-in reads an address (NFC, lower case); one without its shape is told so.
         email = normalize_email(raw)
-        account = await Account.filter(email=email).first() if email else None
+        if email is None:
+            raise BadUserInput("Invalid e-mail address", Reason.INVALID_EMAIL)
+        account = await Account.filter(email=email).first()
         record = await Record.filter(owner_id=account.id).first() if account else None
         return account, record
     # As sign-in reads a number (backend/resolvers/login.py), separators apart; 11 characters
