@@ -331,7 +331,13 @@ async def set_notification_preferences(ctx: Context, notify_new_documents: bool)
     event in the history."""
     record = await _owned_active_record(ctx)
     if record.notify_new_documents != notify_new_documents:
-        await Record.filter(id=record.id).update(notify_new_documents=notify_new_documents)
+        # Kept only if the record is still active as it is written, as every sharing change:
+        # a closing or a deletion request committed since the check refuses it.
+        kept = await Record.filter(id=record.id, status=RecordStatus.ACTIVE).update(
+            notify_new_documents=notify_new_documents
+        )
+        if not kept:
+            raise Forbidden(NOT_ACTIVE)
         record.notify_new_documents = notify_new_documents
     return await sharing_of(record)
 
