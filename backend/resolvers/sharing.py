@@ -23,6 +23,7 @@ from backend.domain.enums import (
     Role,
     Section,
 )
+from backend.domain.identifiers import InvalidIdentifier, normalize_rpps
 from backend.domain.reasons import Reason
 from backend.errors import BadUserInput, Forbidden, NotFound, Unauthenticated
 from backend.models import BlockedPractitioner, Grant, Practitioner, Record
@@ -30,6 +31,7 @@ from backend.resolvers.context import Context
 from backend.resolvers.records import end_emergency_sessions, patients_own_record
 
 DIRECTORY_LIMIT = 50
+RPPS_LENGTH = 11
 SEARCH_MIN = 2
 SEARCH_MAX = 100
 
@@ -361,8 +363,17 @@ async def practitioner_directory(ctx: Context, search: str) -> list[Practitioner
         raise BadUserInput(
             f"Type at most {SEARCH_MAX} characters", Reason.FIELD_TOO_LONG, field="search", max=SEARCH_MAX
         )
+    words = text.split(" ")[:5]
+    for word in words:
+        # A number of 11 digits or more can only be an RPPS number (names and cities are
+        # separate words): one that is not valid is told, not searched for and found nowhere.
+        if len(word) >= RPPS_LENGTH and word.isascii() and word.isdigit():
+            try:
+                normalize_rpps(word)
+            except InvalidIdentifier as exc:
+                raise BadUserInput(str(exc), exc.reason, field="search") from None
     query = Practitioner.filter(account__role=Role.PRACTITIONER)
-    for word in text.split(" ")[:5]:
+    for word in words:
         # Search texts written before names were stored composed may hold them decomposed:
         # kept as stored, and found.
         decomposed = unicodedata.normalize("NFD", word)
