@@ -79,7 +79,8 @@ async def test_a_body_that_is_not_json_text_is_refused_as_such(
 
 
 @pytest.mark.parametrize(("content", "content_type"), [
-    (b"\xef\xbb\xbf" + b'{"query": "{ __typename }"}', "application/json"),  # a BOM, which RFC 8259 lets a parser ignore
+    # A BOM, which RFC 8259 lets a parser ignore.
+    (b"\xef\xbb\xbf" + b'{"query": "{ __typename }"}', "application/json"),
     (b'{"query": "{ __typename }"}', "application/json; charset=utf-8"),
     (b'{"query": "{ __typename }"}', "application/json;charset=UTF-8"),
     (b'{"query": "{ me { id } }", "query": "{ __typename }"}', "application/json"),  # the last wins
