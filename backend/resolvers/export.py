@@ -20,9 +20,11 @@ from backend.domain.enums import AccessAction, AccessMode, RecordStatus, Section
 from backend.errors import NotFound
 from backend.files import storage
 from backend.files.crypto import FileIntegrityError, KeyUnavailable
-from backend.models import BlockedPractitioner, Entry, Grant, Practitioner, Record, StoredFile
+from backend.models import AccessEvent, BlockedPractitioner, Entry, Grant, Practitioner, Record, StoredFile
+from backend.resolvers import history
 from backend.resolvers.context import Context
-from backend.resolvers.fhir import bundle_json
+from backend.resolvers.fhir import bundle_json, instant
+from backend.resolvers.pagination import MAX_FIRST, encode_int_cursor
 from backend.resolvers.records import patients_own_record
 
 log = logging.getLogger("dmp.export")
@@ -72,6 +74,8 @@ class Snapshot:
     grants: list[Grant] = field(default_factory=list)
     treating_physician: Practitioner | None = None
     blocked: list[BlockedPractitioner] = field(default_factory=list)
+    # The record's access history up to the snapshot's moment, oldest first (`access_history`).
+    history: list[AccessEvent] = field(default_factory=list)
 
     def attachment(self, entry: Entry) -> Attachment | None:
         file_id = entry.file_id  # type: ignore[attr-defined]
@@ -104,6 +108,7 @@ async def export_my_record(ctx: Context, fmt: ExportFormat) -> ExportFile:
         # Gone (purged) while this export waited its turn.
         if snapshot is None or snapshot.record.status not in _EXPORTED:
             raise NotFound("You have no record to export")
+        snapshot.history = await access_history(ctx, snapshot.record.event_seq)
         if fmt == ExportFormat.FHIR:
             # Validation and serialisation of a large record are CPU work: off the event loop.
             content = await asyncio.to_thread(bundle_json, snapshot)
@@ -162,6 +167,29 @@ async def load_snapshot(record: Record) -> Snapshot | None:
     return Snapshot(now, list(entries), files, list(grants), physician, list(blocked))
 
 
+async def access_history(ctx: Context, last_seq: int) -> list[AccessEvent]:
+    """The caller's record's access history, its events 1 to `last_seq`, oldest first.
+
+    `last_seq` is the record's last event number at the snapshot's moment: an event and that
+    number are written in one transaction, and an event is never changed once written, so these
+    events are those of that moment, read after it (the export's own event, written once it is
+    built, is not among them). They are read as myAccessHistory reads them, newest first, by its
+    largest page; a record gone meanwhile (purged) has nothing to export.
+    """
+    events: list[AccessEvent] = []
+    after = encode_int_cursor(history.CURSOR_KIND, last_seq + 1) if last_seq < history.SEQ_MAX else None
+    while last_seq > 0:
+        page = await history.my_access_history(ctx, MAX_FIRST, after, None)
+        if page.where is None:
+            raise NotFound("You have no record to export")
+        events += page.events
+        if not page.has_next_page or not page.events:
+            break
+        after = history.cursor_of(page.events[-1])
+    events.reverse()
+    return events
+
+
 async def _attachment(row: StoredFile) -> Attachment:
     try:
         data: bytes | None = await storage.read(row.id, row.nonce, row.wrapped_key, row.key_id)
@@ -210,6 +238,24 @@ def entry_json(entry: Entry, attachment: Attachment | None) -> dict[str, Any]:
     }
 
 
+def event_json(event: AccessEvent) -> dict[str, Any]:
+    """An event as the patient's history shows it (myAccessHistory's fields), without the
+    actor's account id and the entry's id, which the history screen does not show."""
+    return {
+        "id": str(event.id),
+        "seq": event.seq,
+        "at": instant(event.at),
+        "actorName": event.actor_name,
+        "actorProfession": event.actor_profession,
+        "actorRole": event.actor_role,
+        "action": event.action,
+        "mode": event.mode or None,
+        "sections": [str(s) for s in event.sections or []],
+        "reason": event.reason,
+        "emergency": history.is_emergency(event),
+    }
+
+
 def emergency_json(record: Record) -> dict[str, Any]:
     return {
         "bloodGroup": record.blood_group,
@@ -242,6 +288,7 @@ def as_json(snapshot: Snapshot) -> dict[str, Any]:
         },
         "sections": sections,
         "emergencyProfile": emergency_json(record),
+        "accessHistory": [event_json(event) for event in snapshot.history],
         "sharing": {
             "grants": [
                 {

@@ -18,11 +18,13 @@ ATC, LPP, CCAM, LOINC, ICD-10), or `urn:dmp:code` in the sections whose code is 
 The emergency profile gives the Patient's contacts, a blood-group Observation and an
 advance-directives DocumentReference, tagged `urn:dmp:section|EMERGENCY_PROFILE`.
 The sharing summary is not clinical content; it is in the JSON export only.
+The record's access history follows, oldest first: one AuditEvent per event (`audit_event`).
 """
 
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import re
 import uuid
 from collections.abc import Callable
@@ -34,8 +36,9 @@ from fhir.resources.R4B.bundle import Bundle
 
 from backend import clock
 from backend.domain.codes import CHECKS, SECTION_CODES
-from backend.domain.enums import EntrySource, Section
-from backend.models import Entry
+from backend.domain.enums import AccessAction, AccessMode, EntrySource, Role, Section
+from backend.models import AccessEvent, Entry
+from backend.resolvers.history import is_emergency
 
 if TYPE_CHECKING:
     from backend.resolvers.export import Attachment, Snapshot
@@ -448,6 +451,120 @@ def _emergency_profile(snapshot: Snapshot, subject: Json) -> list[Json]:
     return out
 
 
+# The access history's AuditEvents (R4): what happened, who did it, in which mode, to whom.
+ACTION_SYSTEM = "urn:dmp:access-action"  # the event's action, as the patient's history names it
+MODE_SYSTEM = "urn:dmp:access-mode"  # the mode the access was allowed in (OWNER, GRANTED, …)
+ROLE_SYSTEM = "urn:dmp:role"  # the actor's role: PATIENT, PRACTITIONER, SUPPORT or INSURER
+EVENT_EXTENSION = "urn:dmp:access-event"  # the event's id, as myAccessHistory gives it
+SEQ_EXTENSION = "urn:dmp:access-event-seq"  # its number in the record's history, from 1
+EMERGENCY_TAG = {"system": "urn:dmp:access-event", "code": "emergency",
+                 "display": "break-glass or regulator access"}
+_PATIENT_RECORD = {"system": DICOM, "code": "110110", "display": "Patient Record"}
+_ACT_REASON = "http://terminology.hl7.org/CodeSystem/v3-ActReason"
+_EMERGENCY_PURPOSE = {
+    AccessMode.BREAK_GLASS.value: {"system": _ACT_REASON, "code": "BTG", "display": "break the glass"},
+    AccessMode.EMERGENCY_REGULATOR.value: {"system": _ACT_REASON, "code": "ETREAT",
+                                           "display": "emergency treatment"},
+}
+# R4's AuditEventAction (create, read, update, delete, execute). A refusal did nothing: it has
+# none, and its outcome is a failure that ended the action.
+_C, _R, _U, _D, _E = "C", "R", "U", "D", "E"
+EVENT_ACTIONS: dict[str, str | None] = {
+    AccessAction.RECORD_READ: _R,
+    AccessAction.ACCESS_DENIED: None,
+    AccessAction.ENTRY_ADDED: _C,
+    AccessAction.ENTRIES_IMPORTED: _C,
+    AccessAction.DOCUMENT_DOWNLOADED: _R,
+    AccessAction.BREAK_GLASS_OPENED: _E,
+    AccessAction.REGULATOR_ACCESS: _E,
+    AccessAction.SHARING_CHANGED: _U,
+    AccessAction.ENTRY_MASKED: _U,
+    AccessAction.ENTRY_UNMASKED: _U,
+    AccessAction.ENTRY_DELETED: _D,
+    AccessAction.EMERGENCY_PROFILE_UPDATED: _U,
+    AccessAction.RECORD_OPENED: _C,
+    AccessAction.RECORD_ACTIVATED: _U,
+    AccessAction.RECORD_CLOSED: _U,
+    AccessAction.RECORD_REOPENED: _U,
+    AccessAction.DELETION_REQUESTED: _U,
+    AccessAction.DELETION_CANCELLED: _U,
+    AccessAction.RECORD_EXPORTED: _R,
+    AccessAction.EMERGENCY_REVIEWED: _U,
+    AccessAction.SUPPORT_ACTION: _E,
+    AccessAction.SECURITY_CHANGED: _U,
+}
+_SOURCE = {
+    "observer": {"display": "DMP"},
+    "type": [{"system": "http://terminology.hl7.org/CodeSystem/security-source-type", "code": "4",
+              "display": "Application Server"}],
+}
+_ENTITY_PERSON = {"system": "http://terminology.hl7.org/CodeSystem/audit-entity-type", "code": "1",
+                  "display": "Person"}
+_ENTITY_PATIENT = {"system": "http://terminology.hl7.org/CodeSystem/object-role", "code": "1",
+                   "display": "Patient"}
+
+
+def _shown(text: str | None) -> str | None:
+    """A text FHIR takes as a string: none for a blank one (FHIR has no empty string, and no
+    string of other blanks than spaces, tabs and line breaks)."""
+    return text if text and text.strip() else None
+
+
+def instant(at: dt.datetime) -> str:
+    """An event's time as an instant, which needs its offset (times are stored in UTC)."""
+    return (at if at.tzinfo else at.replace(tzinfo=dt.UTC)).isoformat()
+
+
+def audit_event(event: AccessEvent, subject: Json, record_id: uuid.UUID, owner_id: str | None) -> Json:
+    """One event of the record's access history as an R4 AuditEvent, with what the patient's
+    history shows of it: when, who (name, profession, role), action, mode, sections, reason.
+    The patient is the entity; the patient is also the agent of their own changes."""
+    action = str(event.action)
+    mode = event.mode or None
+    name = _shown(event.actor_name)
+    own = event.actor_role == Role.PATIENT.value and event.actor_id is not None and event.actor_id == owner_id
+    who: Json | None = {**subject, "display": name} if own else {"display": name} if name else None
+    details = [{"type": "section", "valueString": str(s)} for s in event.sections or []]
+    if _shown(event.reason):
+        details.append({"type": "reason", "valueString": event.reason})
+    purpose = [{"system": MODE_SYSTEM, "code": mode}] if mode else []
+    if mode in _EMERGENCY_PURPOSE:
+        purpose.append(_EMERGENCY_PURPOSE[mode])
+    return {
+        "resourceType": "AuditEvent",
+        # The same event has the same id in every export of the record.
+        "id": str(uuid.uuid5(record_id, f"access-event:{event.seq}")),
+        "meta": {"tag": [EMERGENCY_TAG]} if is_emergency(event) else None,
+        "extension": [
+            {"url": EVENT_EXTENSION, "valueString": str(event.id)},
+            {"url": SEQ_EXTENSION, "valueInteger": event.seq},
+        ],
+        "type": _PATIENT_RECORD,
+        "subtype": [{"system": ACTION_SYSTEM, "code": action}],
+        "action": EVENT_ACTIONS.get(action),
+        "recorded": instant(event.at),
+        "outcome": "8" if action == AccessAction.ACCESS_DENIED else "0",
+        "purposeOfEvent": [{
+            "coding": purpose,
+            "text": mode,
+        }] if mode else None,
+        "agent": [{
+            "type": {"coding": [{"system": ROLE_SYSTEM, "code": event.actor_role}], "text": event.actor_role},
+            "role": [{"text": event.actor_profession}] if _shown(event.actor_profession) else None,
+            "who": who,
+            "name": name,
+            "requestor": True,
+        }],
+        "source": _SOURCE,
+        "entity": [{
+            "what": subject,
+            "type": _ENTITY_PERSON,
+            "role": _ENTITY_PATIENT,
+            "detail": details or None,
+        }],
+    }
+
+
 def _bundle_data(snapshot: Snapshot) -> Json:
     patient = _patient(snapshot)
     subject = {"reference": f"urn:uuid:{patient['id']}"}
@@ -476,8 +593,26 @@ def bundle_json(snapshot: Snapshot) -> str:
     its text (where orjson reads a number too long for a float, an integer of 20 digits or
     more, as a float: it is one of these decimals, replaced)."""
     data = _bundle_data(snapshot)
-    written = orjson.loads(Bundle.model_validate(data).model_dump_json())
-    return orjson.dumps(_decimals_as_given(written, data)).decode()
+    written = _decimals_as_given(orjson.loads(Bundle.model_validate(data).model_dump_json()), data)
+    written["entry"] += history_entries(snapshot)
+    return orjson.dumps(written).decode()
+
+
+def history_entries(snapshot: Snapshot) -> list[Json]:
+    """The access history's AuditEvents, as Bundle entries, oldest first.
+
+    Built to fhir.resources' R4B AuditEvent (tests/test_export_history.py validates every
+    action, mode and role) but not validated one by one here: the library takes milliseconds
+    per resource to validate and write it, and a record's history holds thousands of events.
+    Their parts are fixed codes, the event's number and time, and its texts (never blank)."""
+    record = snapshot.record
+    subject = {"reference": f"urn:uuid:{record.id}"}
+    owner_id = str(record.owner_id) if record.owner_id else None  # type: ignore[attr-defined]
+    out = []
+    for event in snapshot.history:
+        resource = _without_none(audit_event(event, subject, record.id, owner_id))
+        out.append({"fullUrl": f"urn:uuid:{resource['id']}", "resource": resource})
+    return out
 
 
 def _decimals_as_given(written: Any, given: Any) -> Any:
