@@ -72,11 +72,12 @@ def jpeg(marker: str = "hello") -> bytes:
 
 UPLOAD = """
 mutation Upload($file: Upload!, $title: String!, $section: Section!, $ins: String,
-                $documentType: String, $description: String, $date: Date) {
+                $documentType: String, $description: String, $date: Date, $supersedes: ID) {
   uploadDocument(file: $file, title: $title, section: $section, ins: $ins,
-                 documentType: $documentType, description: $description, date: $date) {
+                 documentType: $documentType, description: $description, date: $date,
+                 supersedes: $supersedes) {
     entry {
-      id section title date masked source author { displayName profession }
+      id section title date masked source author { displayName profession } supersedes
       ... on DocumentEntry { documentType description fileName contentType size downloadUrl }
       ... on LabResultEntry { fileName contentType downloadUrl }
     }
@@ -96,7 +97,11 @@ async def upload(
     client_header: bool = True,
     **variables: Any,
 ) -> GraphQLResult:
-    """A GraphQL multipart request (the spec's operations/map/file parts)."""
+    """A GraphQL multipart request (the spec's operations/map/file parts). A variable the
+    operation does not declare would be ignored by the service: refused here instead."""
+    undeclared = [name for name in variables if f"${name}:" not in UPLOAD]
+    if undeclared:
+        raise TypeError(f"UPLOAD declares no variable {', '.join(undeclared)}")
     caller.client.cookies.clear()
     for name, value in caller.cookies().items():
         caller.client.cookies.set(name, value)
