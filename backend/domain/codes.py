@@ -10,12 +10,14 @@ import re
 from backend.domain.enums import Section
 from backend.domain.identifiers import luhn_ok
 from backend.domain.reasons import Reason, Refused
+from backend.domain.text import one_line
 
 _CIP13 = re.compile(r"3400\d{9}", re.ASCII)
 # Level-5 ATC code: anatomical group, therapeutic, pharmacological, chemical, substance.
 _ATC = re.compile(r"[ABCDGHJLMNPRSV]\d{2}[A-Z]{2}\d{2}", re.ASCII)
 _CCAM = re.compile(r"[A-Z]{4}\d{3}", re.ASCII)
-_LOINC = re.compile(r"(\d{1,7})-(\d)", re.ASCII)
+# A LOINC number is written without leading zeros: "02345-7" would be a second form of 2345-7.
+_LOINC = re.compile(r"([1-9]\d{0,6})-(\d)", re.ASCII)
 _LPP = re.compile(r"\d{7}", re.ASCII)
 _ICD10 = re.compile(r"[A-Z]\d{2}(?:\.?[0-9A-Z]{1,4})?", re.ASCII)
 
@@ -94,11 +96,12 @@ SECTION_CODES: dict[Section, tuple[str, ...]] = {
 
 
 def normalize_code(system: str, raw: str) -> str:
-    """The code in its canonical form, or InvalidCode."""
+    """The code in its canonical form, or InvalidCode. The refusal does not quote the value:
+    the caller has it, it may be of any size, and a code names a medicine or an act."""
     code = raw.strip().upper().replace(" ", "")
     check, label = CHECKS[system]
     if not check(code):
-        raise InvalidCode(f"{raw!r} is not {label}", Reason.CODE_INVALID)
+        raise InvalidCode(f"the code is not {label}", Reason.CODE_INVALID)
     return code
 
 
@@ -109,9 +112,11 @@ def normalize_section_code(section: Section, raw: str) -> str:
     if not raw:
         return ""
     if systems is None:
-        if len(raw) > 64:
+        # Free text, kept as it shows, as the title is (no direction override or zero-width).
+        text = one_line(raw)
+        if len(text) > 64:
             raise InvalidCode("a code is at most 64 characters", Reason.FIELD_TOO_LONG, field="code", max=64)
-        return raw
+        return text
     for system in systems:
         try:
             return normalize_code(system, raw)

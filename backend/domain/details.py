@@ -8,15 +8,24 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from backend.domain.codes import InvalidCode, normalize_code
+from backend.domain.codes import CHECKS, InvalidCode, normalize_code
 from backend.domain.enums import Section
 from backend.domain.reasons import Reason, Refused
+from backend.domain.text import without_invisible
 
-# kind: "str" (short text), "text" (long text), "int", "bool", "date", or a code system name.
+# kind: "str" (short text), "text" (long text), "int" (a whole number from 0 to its limit),
+# "positive" (from 1: a dose number counts from the first, and FHIR's doseNumberPositiveInt,
+# which the export writes, refuses 0), "bool", "date", or a code system name.
 FieldSpec = tuple[str, int]
 
 SHORT = 200
 LONG = 10_000
+# No care is dated before this day, as the date of an entry (DATE_TOO_OLD).
+OLDEST_CARE_DATE = dt.date(1900, 1, 1)
+# The unknown keys a refusal names, each cut to a few characters: the refusal does not grow
+# with what the caller sent.
+UNKNOWN_NAMED = 10
+UNKNOWN_NAME_CHARS = 40
 
 DETAIL_FIELDS: dict[Section, dict[str, FieldSpec]] = {
     Section.MEDICATIONS: {
@@ -43,7 +52,7 @@ DETAIL_FIELDS: dict[Section, dict[str, FieldSpec]] = {
         "substance": ("str", SHORT), "reaction": ("str", SHORT), "severity": ("str", SHORT),
     },
     Section.VACCINATIONS: {
-        "vaccine": ("str", SHORT), "lot": ("str", SHORT), "doseNumber": ("int", 100),
+        "vaccine": ("str", SHORT), "lot": ("str", SHORT), "doseNumber": ("positive", 100),
     },
     Section.DOCUMENTS: {"documentType": ("str", SHORT), "description": ("text", LONG)},
 }
@@ -53,7 +62,8 @@ class InvalidDetails(Refused):
     """Details that do not fit their section."""
 
 
-def _field(key: str, kind: str, limit: int, value: Any, today: dt.date) -> Any:
+def _field(key: str, kind: str, limit: int, value: Any, today: dt.date, earliest: dt.date,
+           born: dt.date | None) -> Any:
     if kind in ("str", "text"):
         if not isinstance(value, str):
             raise InvalidDetails(
@@ -66,15 +76,16 @@ def _field(key: str, kind: str, limit: int, value: Any, today: dt.date) -> Any:
                 field=f"details.{key}", max=limit,
             )
         return value
-    if kind == "int":
+    if kind in ("int", "positive"):
         if not isinstance(value, int) or isinstance(value, bool):
             raise InvalidDetails(
                 f"details.{key} must be an integer", Reason.FIELD_INVALID, field=f"details.{key}"
             )
-        if not 0 <= value <= limit:
+        least = 1 if kind == "positive" else 0
+        if not least <= value <= limit:
             raise InvalidDetails(
-                f"details.{key} must be between 0 and {limit}", Reason.OUT_OF_RANGE,
-                field=f"details.{key}", min=0, max=limit,
+                f"details.{key} must be between {least} and {limit}", Reason.OUT_OF_RANGE,
+                field=f"details.{key}", min=least, max=limit,
             )
         return value
     if kind == "bool":
@@ -100,17 +111,38 @@ def _field(key: str, kind: str, limit: int, value: Any, today: dt.date) -> Any:
             raise InvalidDetails(
                 f"details.{key} is in the future", Reason.DATE_IN_FUTURE, field=f"details.{key}"
             )
+        if day < earliest:
+            raise InvalidDetails(
+                f"details.{key} is too far in the past", Reason.DATE_TOO_OLD, field=f"details.{key}"
+            )
+        if born is not None and day < born:
+            raise InvalidDetails(
+                f"details.{key} is before the patient's birth", Reason.DATE_BEFORE_BIRTH,
+                field=f"details.{key}",
+            )
         return day.isoformat()
     if not isinstance(value, str):
         raise InvalidDetails(f"details.{key} must be a string", Reason.FIELD_INVALID, field=f"details.{key}")
     try:
         return normalize_code(kind, value)
-    except InvalidCode as exc:
-        raise InvalidDetails(f"details.{key}: {exc}", Reason.CODE_INVALID, field=f"details.{key}") from None
+    except InvalidCode:
+        # Not quoted back (normalize_code says why).
+        raise InvalidDetails(
+            f"details.{key} must be {CHECKS[kind][1]}", Reason.CODE_INVALID, field=f"details.{key}"
+        ) from None
 
 
-def normalize_details(section: Section, details: Any, today: dt.date) -> dict[str, Any]:
-    """The details of one entry, checked and normalized; empty and null values dropped."""
+def _named(keys: list[str]) -> list[str]:
+    """The first unknown keys, as a refusal names them: short, on one line, visible."""
+    return [without_invisible(" ".join(key.split()))[:UNKNOWN_NAME_CHARS] for key in keys[:UNKNOWN_NAMED]]
+
+
+def normalize_details(
+    section: Section, details: Any, today: dt.date, *, born: dt.date | None = None
+) -> dict[str, Any]:
+    """The details of one entry, checked and normalized; empty and null values dropped. Dates
+    lie between OLDEST_CARE_DATE (and `born`, the patient's birth date, where known) and
+    `today`."""
     if details is None:
         return {}
     if not isinstance(details, dict):
@@ -118,17 +150,19 @@ def normalize_details(section: Section, details: Any, today: dt.date) -> dict[st
     spec = DETAIL_FIELDS.get(section, {})
     unknown = sorted(set(details) - set(spec))
     if unknown:
+        named = _named(unknown)
+        more = f" and {len(unknown) - len(named)} more" if len(unknown) > len(named) else ""
         raise InvalidDetails(
-            f"unknown details for {section.value}: {', '.join(unknown)}",
+            f"unknown details for {section.value}: {', '.join(named)}{more}",
             Reason.DETAILS_UNKNOWN,
-            fields=unknown,
+            fields=named,
         )
     clean: dict[str, Any] = {}
     for key, (kind, limit) in spec.items():
         value = details.get(key)
         if value is None or value == "":
             continue
-        clean[key] = _field(key, kind, limit, value, today)
+        clean[key] = _field(key, kind, limit, value, today, OLDEST_CARE_DATE, born)
     admission, discharge = clean.get("admissionDate"), clean.get("dischargeDate")
     if admission and discharge and discharge < admission:
         raise InvalidDetails(

@@ -11,7 +11,7 @@ from backend import clock
 from backend.auth.contacts import normalize_phone
 from backend.authz.decision import may_write, sees_masked
 from backend.domain.codes import InvalidCode, normalize_section_code
-from backend.domain.details import DETAIL_FIELDS, InvalidDetails, normalize_details
+from backend.domain.details import DETAIL_FIELDS, OLDEST_CARE_DATE, InvalidDetails, normalize_details
 from backend.domain.enums import AccessAction, AccessMode, EntrySource, RecordStatus, Role, Section
 from backend.domain.reasons import Reason
 from backend.domain.text import lines, one_line
@@ -30,7 +30,6 @@ from backend.resolvers.records import (
 )
 from backend.resolvers.refusals import refused_write
 
-OLDEST_CARE_DATE = dt.date(1900, 1, 1)
 BLOOD_GROUPS = frozenset({"A+", "A-", "B+", "B-", "AB+", "AB-", "O+", "O-"})
 MAX_CONTACTS = 5
 MAX_DIRECTIVES = 10_000
@@ -91,7 +90,7 @@ def _visible_details(section: Section, raw: dict[str, Any]) -> dict[str, Any]:
     return clean
 
 
-def _details(new: NewEntry) -> dict[str, Any]:
+def _details(new: NewEntry, born: dt.date) -> dict[str, Any]:
     if len(new.structured) > 1:
         raise BadUserInput(
             "Give at most one structured sub-input, the one of the section", Reason.DETAILS_OF_OTHER_SECTION
@@ -105,7 +104,7 @@ def _details(new: NewEntry) -> dict[str, Any]:
             Reason.DETAILS_OF_OTHER_SECTION,
         )
     try:
-        return normalize_details(new.section, _visible_details(section, raw), clock.latest_today())
+        return normalize_details(new.section, _visible_details(section, raw), clock.latest_today(), born=born)
     except InvalidDetails as exc:
         raise BadUserInput.refused(exc) from None
 
@@ -137,7 +136,9 @@ async def superseded_entry(
     addEntry's version would hold none, and the document would no longer show."""
     if supersedes is None:
         return None
-    unknown = BadUserInput("supersedes is not an entry of this record", Reason.CORRECTION_UNKNOWN)
+    unknown = BadUserInput(
+        "supersedes is not an entry of this record", Reason.CORRECTION_UNKNOWN, field="supersedes"
+    )
     try:
         old_id = uuid.UUID(str(supersedes))
     except ValueError:
@@ -150,7 +151,8 @@ async def superseded_entry(
         raise Forbidden("Only the author of an entry may correct it")
     if old.section != section:
         raise BadUserInput(
-            "A correction stays in the section of the entry it corrects", Reason.CORRECTION_OTHER_SECTION
+            "A correction stays in the section of the entry it corrects", Reason.CORRECTION_OTHER_SECTION,
+            field="supersedes",
         )
     if not by_upload and old.file_id is not None:  # type: ignore[attr-defined]
         raise BadUserInput(
@@ -186,12 +188,12 @@ async def add_entry(ctx: Context, new: NewEntry) -> tuple[Entry, RecordView]:
         raise BadUserInput.text("title must be 1 to 300 characters", title, "title", 300)
     _check_date(new.date)
     if new.date < record.birth_date:
-        raise BadUserInput("date is before the patient's birth", Reason.DATE_BEFORE_BIRTH)
+        raise BadUserInput("date is before the patient's birth", Reason.DATE_BEFORE_BIRTH, field="date")
     try:
         code = normalize_section_code(new.section, new.code or "")
     except InvalidCode as exc:
         raise BadUserInput.refused(exc) from None
-    details = _details(new)
+    details = _details(new, record.birth_date)
     old = await superseded_entry(ctx, view, new.supersedes, new.section)
     viewer = ctx.viewer
     async with ctx.access_log.changing(record.id) as conn:
