@@ -337,6 +337,9 @@ def may_introspect(role: Role | None) -> bool:
     return not settings().production or role in INTROSPECTION_ROLES
 
 
+NESTED_TOO_DEEP = "A value of the request is nested too deeply"
+
+
 class InternalError(GraphQLError):
     """An unexpected error, masked: what the caller reads, and the name of the exception's
     type (`cause`), which the view logs against the request's id (never its message, which
@@ -349,6 +352,13 @@ class PublicErrors(MaskErrors):
     """Mask unexpected errors as INTERNAL; give every other error a code."""
 
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        if isinstance(error.original_error, RecursionError):
+            # A value of the request nested deeper than Python's stack (orjson reads 1,024
+            # levels): the caller's error, not a bug to log. Its message names no value.
+            return GraphQLError(
+                NESTED_TOO_DEEP, nodes=error.nodes, source=error.source, positions=error.positions,
+                path=error.path, extensions={"code": "BAD_USER_INPUT"},
+            )
         masked = InternalError(
             message="Internal error",
             nodes=error.nodes,
