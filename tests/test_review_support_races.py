@@ -3,6 +3,7 @@ change: what another request committed meanwhile is what support's change acts o
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import httpx
@@ -126,3 +127,31 @@ async def test_a_resend_racing_a_new_opening_goes_to_the_contact_given_at_the_po
     assert last is not None and last.recipient == "lea.right@test.dmp"
     assert await ActivationCode.filter(record_id=record.id, used_at=None).count() == 1
     assert await _support_events(record) == ["renvoi du code d'activation au contact connu"]
+
+
+async def test_two_agents_unlocking_a_practitioner_at_once_unlock_it_once(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Both agents read the account locked before either unlocked it. Without a record there is
+    no record's lock to queue on: the account's row decides, and only one unlock happens."""
+    doctor, pro = await factories.practitioner()
+    await Account.filter(id=doctor.id).update(locked_at=clock.now(), lock_reason="too many wrong codes")
+    first, second = await _support(client), await _support(client)
+    from backend.resolvers import support
+
+    find, read, both_read = support._find, [], asyncio.Event()
+
+    async def find_together(identifier: str) -> Any:
+        found = await find(identifier)
+        read.append(True)
+        if len(read) == 2:
+            both_read.set()
+        await asyncio.wait_for(both_read.wait(), 5)
+        return found
+
+    monkeypatch.setattr(support, "_find", find_together)
+    results = await asyncio.gather(first.gql(UNLOCK, {"i": pro.rpps}), second.gql(UNLOCK, {"i": pro.rpps}))
+    monkeypatch.undo()
+    assert sorted(str(r.codes) for r in results) == ["['BAD_USER_INPUT']", "[]"], [r.errors for r in results]
+    assert (await Account.get(id=doctor.id)).locked_at is None
+    assert await OutboxMessage.filter(account_id=doctor.id).count() == 1
