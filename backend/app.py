@@ -82,7 +82,7 @@ async def dev_mail(request: Request) -> Response:
     # It shows every one-time code: in development, to this machine's own browser only, even
     # when `dmp serve --host 0.0.0.0` lets the network reach the rest.
     if not _from_this_machine(request):
-        return Response("Not Found", 404, media_type="text/plain")
+        raise HTTPException(404)  # `not_found`'s answer, as for any missing file
     folder = settings().mail_dir
     items = []
     if folder.exists():
@@ -175,7 +175,7 @@ def create_app(cfg: Settings | None = None, *, outbox_worker: bool = True) -> St
     return Starlette(
         routes=routes,
         middleware=[Middleware(HttpEdge, production=cfg.production)],
-        exception_handlers={405: method_not_allowed},
+        exception_handlers={404: not_found, 405: method_not_allowed},
         lifespan=lifespan,
     )
 
@@ -198,6 +198,14 @@ def _head_refused(path: str, allow: str) -> Route:
         raise HTTPException(405, headers={"Allow": allow})
 
     return Route(path, refuse, methods=["HEAD"])
+
+
+async def not_found(request: Request, exc: Exception) -> Response:
+    """404 (a missing file under /assets; other paths are the page's) as every refusal of the
+    API: a JSON `errors` list (Starlette's was plain text)."""
+    return JSONResponse(
+        {"errors": [{"message": "Not found", "extensions": {"code": "NOT_FOUND"}}]}, status_code=404,
+    )
 
 
 async def method_not_allowed(request: Request, exc: Exception) -> Response:

@@ -41,3 +41,14 @@ async def test_a_405_names_what_the_path_answers_and_that_is_answered(
         assert "content-security-policy" in answer.headers, (path, method)
         if method != "HEAD":  # a HEAD answer has no body
             assert answer.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT", (path, method)
+
+
+@pytest.mark.skipif(not (DIST / "assets").exists(), reason="the frontend is not built")
+@pytest.mark.parametrize("method", ["GET", "HEAD"])
+async def test_a_missing_asset_is_a_json_not_found(client: httpx.AsyncClient, method: str) -> None:
+    answer = await client.request(method, "/assets/none.js")
+    assert answer.status_code == 404
+    assert answer.headers["content-type"].startswith("application/json")
+    assert "content-security-policy" in answer.headers
+    if method == "GET":
+        assert answer.json() == {"errors": [{"message": "Not found", "extensions": {"code": "NOT_FOUND"}}]}
