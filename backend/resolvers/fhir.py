@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import io
 import re
 import uuid
 from collections.abc import Callable
@@ -530,7 +531,9 @@ def audit_event(event: AccessEvent, subject: Json, record_id: uuid.UUID, owner_i
     purpose = [{"system": MODE_SYSTEM, "code": mode}] if mode else []
     if mode in _EMERGENCY_PURPOSE:
         purpose.append(_EMERGENCY_PURPOSE[mode])
-    return {
+    # Built without empty elements (`_given` at each level that may have one), rather than
+    # copied once more by `_without_none`: a history holds thousands of events.
+    return _given({
         "resourceType": "AuditEvent",
         # The same event has the same id in every export of the record.
         "id": str(uuid.uuid5(record_id, f"access-event:{event.seq}")),
@@ -548,21 +551,26 @@ def audit_event(event: AccessEvent, subject: Json, record_id: uuid.UUID, owner_i
             "coding": purpose,
             "text": mode,
         }] if mode else None,
-        "agent": [{
+        "agent": [_given({
             "type": {"coding": [{"system": ROLE_SYSTEM, "code": event.actor_role}], "text": event.actor_role},
             "role": [{"text": event.actor_profession}] if _shown(event.actor_profession) else None,
             "who": who,
             "name": name,
             "requestor": True,
-        }],
+        })],
         "source": _SOURCE,
-        "entity": [{
+        "entity": [_given({
             "what": subject,
             "type": _ENTITY_PERSON,
             "role": _ENTITY_PATIENT,
             "detail": details or None,
-        }],
-    }
+        })],
+    })
+
+
+def _given(element: Json) -> Json:
+    """`element` without its keys that have no value (one level)."""
+    return {k: v for k, v in element.items() if v is not None}
 
 
 def _bundle_data(snapshot: Snapshot) -> Json:
@@ -594,25 +602,31 @@ def bundle_json(snapshot: Snapshot) -> str:
     more, as a float: it is one of these decimals, replaced)."""
     data = _bundle_data(snapshot)
     written = _decimals_as_given(orjson.loads(Bundle.model_validate(data).model_dump_json()), data)
-    written["entry"] += history_entries(snapshot)
+    history = history_entries(snapshot)
+    if history is not None:  # one raw item of the list, which holds them all
+        written["entry"].append(history)
     return orjson.dumps(written).decode()
 
 
-def history_entries(snapshot: Snapshot) -> list[Json]:
-    """The access history's AuditEvents, as Bundle entries, oldest first.
+def history_entries(snapshot: Snapshot) -> orjson.Fragment | None:
+    """The access history's AuditEvents, oldest first, as Bundle entries written one after
+    the other (a history holds thousands of events: their trees are not all held at once), to
+    end the Bundle's list of entries; None without events.
 
     Built to fhir.resources' R4B AuditEvent (tests/test_export_history.py validates every
     action, mode and role) but not validated one by one here: the library takes milliseconds
-    per resource to validate and write it, and a record's history holds thousands of events.
-    Their parts are fixed codes, the event's number and time, and its texts (never blank)."""
+    per resource to validate and write it. Their parts are fixed codes, the event's number and
+    time, and its texts (never blank)."""
     record = snapshot.record
     subject = {"reference": f"urn:uuid:{record.id}"}
     owner_id = str(record.owner_id) if record.owner_id else None  # type: ignore[attr-defined]
-    out = []
-    for event in snapshot.history:
-        resource = _without_none(audit_event(event, subject, record.id, owner_id))
-        out.append({"fullUrl": f"urn:uuid:{resource['id']}", "resource": resource})
-    return out
+    written = io.BytesIO()
+    for n, event in enumerate(snapshot.history):
+        resource = audit_event(event, subject, record.id, owner_id)
+        if n:
+            written.write(b",")
+        written.write(orjson.dumps({"fullUrl": f"urn:uuid:{resource['id']}", "resource": resource}))
+    return orjson.Fragment(written.getvalue()) if snapshot.history else None
 
 
 def _decimals_as_given(written: Any, given: Any) -> Any:
