@@ -1,13 +1,16 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { language, setLanguage, t, LANGUAGES } from './i18n/index.js';
 import { Link, navigate, usePath } from './router.jsx';
-import { homeFor, PUBLIC_PATHS, session } from './session.js';
+import { expired, homeFor, PUBLIC_PATHS, session } from './session.js';
 import { runMutation, runQuery } from './gql/hooks.js';
 import { LOGOUT, ME } from './gql/session.js';
 import { Loading } from './components/Status.jsx';
 import { ConfirmHost, dismiss } from './components/ConfirmDialog.jsx';
 import { clearDraft } from './lib/draft.js';
 import { forget } from './lib/kept.js';
+import { errorMessageKey } from './lib/errors.js';
+import { useFocusOnAppear } from './lib/focus.js';
+import { useSending } from './lib/sending.js';
 import { routes } from './routes.js';
 
 function useSignal(sig) {
@@ -80,16 +83,28 @@ export function App() {
     document.title = screen ? `${t(screen.title)} — ${t('app.name')}` : t('app.name');
   }, [path, lang]);
 
-  const logout = async () => {
-    await runMutation(LOGOUT);
-    clearDraft('login');
-    forget();
-    session.set(null);
-    navigate('/connexion');
-  };
+  // A sign-out the server did not answer (no network, a server error) leaves the session alive:
+  // whoever uses the browser next would be signed in. Said, and the person stays on the screen.
+  const [logoutFailure, setLogoutFailure] = useState(null);
+  const logoutFailed = useFocusOnAppear(!!logoutFailure, logoutFailure);
+  const [signingOut, sendLogout] = useSending();
+  const logout = () =>
+    sendLogout(async () => {
+      setLogoutFailure(null);
+      const result = await runMutation(LOGOUT);
+      if (result.code && result.code !== 'UNAUTHENTICATED') return setLogoutFailure(result);
+      clearDraft('login');
+      forget();
+      expired.set(false);
+      session.set(null);
+      navigate('/connexion');
+    });
+  useEffect(() => setLogoutFailure(null), [path, me]);
 
   const screen = routes[path];
-  const Screen = screen?.component;
+  // Signed out, a signed-in screen is not drawn (the browser's Back after « Se déconnecter »):
+  // it would ask the server for the record; the effect above goes to /connexion instead.
+  const Screen = me || PUBLIC_PATHS.includes(path) ? screen?.component : Loading;
   return (
     // Not keyed by language: a change of language re-renders every screen in place, keeping
     // what was typed, loaded and said (notices are worded when shown, see said()).
@@ -113,11 +128,17 @@ export function App() {
             </select>
           </label>
           {me && (
-            <button type="button" class="link-button" onClick={logout}>
+            <button type="button" class="link-button" onClick={logout} disabled={signingOut}>
               {t('nav.logout')}
             </button>
           )}
         </div>
+        {logoutFailure && (
+          <div class="error" role="alert" ref={logoutFailed} tabIndex={-1}>
+            <p>{t('nav.logoutFailed')}</p>
+            <p>{t(errorMessageKey(logoutFailure.code))}</p>
+          </div>
+        )}
         {me !== undefined && (
           <nav aria-label={t('nav.label')}>
             <ul>

@@ -10,6 +10,7 @@ export default {
   'nav.login': 'Sign in',
   'nav.activate': 'Activate my record',
   'nav.logout': 'Sign out',
+  'nav.logoutFailed': 'Signing out did not go through: your session is still open on this browser. Try again before leaving it.',
   'nav.record': 'My record',
   'nav.sharing': 'Sharing',
   'nav.history': 'Access history',

@@ -10,6 +10,7 @@ export default {
   'nav.login': 'Se connecter',
   'nav.activate': 'Activer mon dossier',
   'nav.logout': 'Se déconnecter',
+  'nav.logoutFailed': "La déconnexion n'a pas abouti : votre session reste ouverte sur ce navigateur. Réessayez avant de le quitter.",
   'nav.record': 'Mon dossier',
   'nav.sharing': 'Partage',
   'nav.history': 'Historique des accès',

@@ -1,0 +1,143 @@
+"""The end of a session and a button pressed twice, in a real Chromium: after « Se déconnecter »
+the browser's Back shows no screen of the record and asks the server for nothing; a sign-out
+that does not reach the server says so and leaves the person signed in (the session lives on,
+a reload would show the record); « Recevoir un code » and « Enregistrer » pressed twice send once."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+from playwright.async_api import Browser, Page, Request, Route, expect
+
+from backend import clock, config
+from backend.domain.enums import Section
+from backend.models import Session
+from tests import factories
+from tests.browser import Server, browser, patient_signed_in, server
+from tests.conftest import session_for
+
+__all__ = ["browser", "server"]
+
+pytestmark = pytest.mark.browser
+
+
+def graphql_requests(page: Page) -> list[str]:
+    """The bodies of the GraphQL requests the page sends from now on."""
+    sent: list[str] = []
+
+    def seen(request: Request) -> None:
+        if request.url.endswith("/graphql") and request.method == "POST":
+            sent.append(request.post_data or "")
+
+    page.on("request", seen)
+    return sent
+
+
+async def test_back_after_signing_out_shows_and_asks_nothing(server: Server, browser: Browser) -> None:
+    email = "retour.apres.deconnexion@example.test"
+    await factories.patient(email=email, last_name="Retourdeconnexion")
+    tab = await patient_signed_in(browser, server, "review-back-after-logout", email)
+    page = tab.page
+    await expect(page.get_by_text("Retourdeconnexion")).to_be_visible()
+    await page.get_by_role("button", name="Se déconnecter").click()
+    await expect(page).to_have_url(f"{server.origin}/connexion")
+    sent = graphql_requests(page)
+    await page.go_back()
+    await expect(page).to_have_url(f"{server.origin}/connexion")
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Connexion")
+    # Signed out on purpose: not told that a session expired.
+    await expect(page.get_by_text("Votre session a expiré")).to_have_count(0)
+    await expect(page.get_by_text("Retourdeconnexion")).to_have_count(0)
+    assert not [body for body in sent if "query Record" in body], sent
+    await tab.check("back-after-logout")
+    await tab.context.close()
+
+
+async def test_a_sign_out_that_fails_says_so(server: Server, browser: Browser) -> None:
+    email = "deconnexion.echouee@example.test"
+    await factories.patient(email=email)
+    tab = await patient_signed_in(browser, server, "review-logout-fails", email)
+    page = tab.page
+
+    async def cut(route: Route) -> None:
+        if "mutation Logout" in (route.request.post_data or ""):
+            await route.abort("internetdisconnected")
+        else:
+            await route.continue_()
+
+    await page.route("**/graphql", cut)
+    await page.get_by_role("button", name="Se déconnecter").click()
+    failed = page.get_by_role("alert")
+    await expect(failed).to_contain_text("La déconnexion n'a pas abouti")
+    await expect(failed).to_contain_text("Le service ne répond pas")
+    await expect(failed).to_be_focused()
+    await expect(page).to_have_url(f"{server.origin}/dossier")
+    await expect(page.get_by_role("button", name="Se déconnecter")).to_be_visible()
+    # The request cut on purpose is the only console error.
+    tab.problems[:] = [p for p in tab.problems if "ERR_INTERNET_DISCONNECTED" not in p]
+    await tab.check("logout-failed")
+    await page.unroute("**/graphql")
+    await page.get_by_role("button", name="Se déconnecter").click()
+    await expect(page).to_have_url(f"{server.origin}/connexion")
+    await expect(page.get_by_role("alert")).to_have_count(0)
+    await tab.context.close()
+
+
+async def test_pressed_twice_sends_once(server: Server, browser: Browser) -> None:
+    email = "double.clic@example.test"
+    patient, record = await factories.patient(email=email)
+    await factories.entry(record, Section.ALLERGIES, title="Allergie aux arachides")
+    tab = await patient_signed_in(browser, server, "review-double-press", email)
+    page = tab.page
+    sent = graphql_requests(page)
+
+    # An entry masked with a double click: masked once, said once, no refusal.
+    await page.get_by_role("button", name="Masquer : Allergie aux arachides").dblclick()
+    await expect(page.get_by_role("button", name="Ne plus masquer : Allergie aux arachides")).to_be_visible()
+    masks = [body for body in sent if "maskEntry" in body]
+    assert len(masks) == 1, masks
+    await expect(page.get_by_role("alert")).to_have_count(0)
+
+    # An access taken back with a double click: one request, no refusal after the success.
+    doctor, _ = await factories.practitioner()
+    cookies = {config.settings().session_cookie: await session_for(patient)}
+    await server.grant_from_directory(cookies, doctor.last_name, ["ALLERGIES"])
+    await page.get_by_role("link", name="Partage").click()
+    await page.get_by_role("button", name="Retirer l'accès").dblclick()
+    await expect(page.get_by_role("button", name="Retirer l'accès")).to_have_count(0)
+    revokes = [body for body in sent if "revokeAccess" in body]
+    assert len(revokes) == 1, revokes
+    await expect(page.get_by_role("alert")).to_have_count(0)
+
+    # The emergency profile, saved with a double click.
+    await page.get_by_role("link", name="Urgence").click()
+    await page.get_by_label("Directives anticipées").fill("Pas d'acharnement.")
+    await page.get_by_role("button", name="Enregistrer").dblclick()
+    await expect(page.get_by_text("Enregistré.")).to_be_visible()
+    saves = [body for body in sent if "mutation UpdateEmergencyProfile" in body]
+    assert len(saves) == 1, saves
+
+    # The check that it is you: « Recevoir un code » double-clicked sends one code, which works.
+    await Session.filter(account_id=patient.id).update(
+        fresh_factor_at=clock.now() - dt.timedelta(minutes=11))
+    await page.get_by_role("link", name="Mon compte").click()
+    await page.get_by_role("button", name="Demander la suppression").click()
+    check = page.get_by_role("group", name="Confirmez que c'est bien vous")
+    server.skip_existing_mail()
+    before = len(server.messages(email))
+    await check.get_by_role("button", name="Recevoir un code").dblclick()
+    await expect(check.get_by_label("Code reçu")).to_be_visible()
+    code = await server.next_code(email)
+    asked: list[Any] = [body for body in sent if "mutation RequestFreshFactor" in body]
+    assert len(asked) == 1, asked
+    assert len(server.messages(email)) == before + 1
+    await check.get_by_label("Code reçu").fill(code)
+    await check.get_by_role("button", name="Valider").dblclick()
+    await expect(check).to_have_count(0)
+    confirmed = [body for body in sent if "mutation ConfirmFreshFactor" in body]
+    assert len(confirmed) == 1, confirmed
+    await expect(page.get_by_role("alert")).to_have_count(0)
+    await tab.check("double-press")
+    await tab.context.close()
