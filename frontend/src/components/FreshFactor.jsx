@@ -6,6 +6,7 @@ import { ErrorBox, Notice } from './Status.jsx';
 import { REQUEST_FRESH, CONFIRM_FRESH } from '../gql/shared.js';
 import { useFocusOnAppear } from '../lib/focus.js';
 import { Form } from './Form.jsx';
+import { useSending } from '../lib/sending.js';
 
 // Sensitive changes need a second factor from the last minutes: ask for a code, then retry.
 // The step is asked for where the screen keeps it (often far above the button pressed): its
@@ -16,18 +17,24 @@ export function FreshFactor({ onConfirmed, onCancel }) {
   const [code, setCode] = useState('');
   const [failure, setFailure] = useState(null);
 
-  const request = async () => {
-    setFailure(null);
-    const result = await runMutation(REQUEST_FRESH);
-    if (result.code) return setFailure(result);
-    setSentTo(result.data.requestFreshFactor.sentTo);
-  };
-  const confirm = async (event) => {
+  // Pressed twice, « Recevoir un code » would send two codes, the first then refused; « Valider »
+  // would spend a try on a code already used: one request at a time.
+  const [busy, send] = useSending();
+  const request = () =>
+    send(async () => {
+      setFailure(null);
+      const result = await runMutation(REQUEST_FRESH);
+      if (result.code) return setFailure(result);
+      setSentTo(result.data.requestFreshFactor.sentTo);
+    });
+  const confirm = (event) => {
     event.preventDefault();
-    setFailure(null);
-    const result = await runMutation(CONFIRM_FRESH, { code: code.trim() });
-    if (result.code) return setFailure(result);
-    onConfirmed();
+    return send(async () => {
+      setFailure(null);
+      const result = await runMutation(CONFIRM_FRESH, { code: code.trim() });
+      if (result.code) return setFailure(result);
+      onConfirmed();
+    });
   };
 
   return (
@@ -43,7 +50,9 @@ export function FreshFactor({ onConfirmed, onCancel }) {
           <CodeField value={code} onInput={setCode} focus />
           {/* The code may not come: the step can still be left, at either of its steps. */}
           <div class="actions">
-            <button type="submit">{t('login.confirm')}</button>
+            <button type="submit" disabled={busy}>
+              {t('login.confirm')}
+            </button>
             <button type="button" class="secondary" onClick={onCancel}>
               {t('common.cancel')}
             </button>
@@ -51,7 +60,7 @@ export function FreshFactor({ onConfirmed, onCancel }) {
         </Form>
       ) : (
         <div class="actions">
-          <button type="button" onClick={request}>
+          <button type="button" onClick={request} disabled={busy}>
             {t('fresh.send')}
           </button>
           <button type="button" class="secondary" onClick={onCancel}>

@@ -11,6 +11,7 @@ import { useStatusRefresh } from '../../lib/statusRefresh.js';
 import { shownStatus } from '../../lib/comingBack.js';
 import { MY_PROFILE, UPDATE } from './documents.js';
 import { Form } from '../../components/Form.jsx';
+import { useSending } from '../../lib/sending.js';
 
 const GROUPS = ['', 'A+', 'A-', 'B+', 'B-', 'AB+', 'AB-', 'O+', 'O-'];
 
@@ -48,8 +49,13 @@ function ProfileForm({ initial, onRefused }) {
   // « Enregistré. » speaks of what was saved: it goes once the profile is changed again.
   const changed = () => setNotice(null);
   const setContact = (i, name) => (value) => setContacts(contacts.map((c, j) => (j === i ? { ...c, [name]: value } : c)));
-  const submit = async (event) => {
+  // « Enregistrer » pressed twice saves once.
+  const [busy, send] = useSending();
+  const submit = (event) => {
     event.preventDefault();
+    return send(() => save());
+  };
+  const save = async () => {
     setFailure(null);
     setNotice(null);
     const input = {
@@ -109,7 +115,9 @@ function ProfileForm({ initial, onRefused }) {
           </button>
         </fieldset>
         <TextArea label={t('emergency.directives')} value={directives} onInput={setDirectives} />
-        <button type="submit">{t('common.save')}</button>
+        <button type="submit" disabled={busy}>
+          {busy ? t('common.wait') : t('common.save')}
+        </button>
         {/* Beside « Enregistrer », at the bottom of a long form: in sight where it was pressed. */}
         {notice && <Notice focus="lost">{notice}</Notice>}
         <ErrorBox result={failure} focus="lost" />

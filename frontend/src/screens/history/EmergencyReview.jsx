@@ -8,6 +8,7 @@ import { formatDateTime } from '../../lib/dates.js';
 import { asShown } from '../../lib/history.js';
 import { ACKNOWLEDGE, EMERGENCY_ACCESSES, REPORT } from './documents.js';
 import { Form } from '../../components/Form.jsx';
+import { useSending } from '../../lib/sending.js';
 
 // Break-glass and regulator openings: the patient acknowledges them or reports them as unjustified.
 // onReviewed: a review was recorded (the history below has a new event to show).
@@ -19,21 +20,24 @@ export function EmergencyReview({ onReviewed }) {
   // The review just recorded: its buttons (or its report form) are gone, the keyboard goes to its heading.
   const [reviewed, setReviewed] = useState(null);
   const list = query.data?.myEmergencyAccesses ?? [];
+  // One review at a time: « C'était justifié » or « Envoyer » pressed twice sends once.
+  const [, send] = useSending();
   useEffect(() => {
     if (reviewed) focusIfLost(document.getElementById(`review-title-${reviewed}`));
   }, [reviewed, list]);
   if (query.code || list.length === 0) return null;
 
-  const act = async (document, variables) => {
-    setFailure(null);
-    setReviewed(null);
-    const result = await runMutation(document, variables);
-    if (result.code) return setFailure(result);
-    setReporting(null);
-    setComment('');
-    await Promise.all([query.refetch(), onReviewed?.()]);
-    setReviewed(variables.id);
-  };
+  const act = (document, variables) =>
+    send(async () => {
+      setFailure(null);
+      setReviewed(null);
+      const result = await runMutation(document, variables);
+      if (result.code) return setFailure(result);
+      setReporting(null);
+      setComment('');
+      await Promise.all([query.refetch(), onReviewed?.()]);
+      setReviewed(variables.id);
+    });
 
   return (
     <>

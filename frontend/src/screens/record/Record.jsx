@@ -9,6 +9,7 @@ import { formatDate } from '../../lib/dates.js';
 import { withAllMasked, withMasked, withoutEntry, withPage } from '../../lib/shownRecord.js';
 import { useStatusRefresh } from '../../lib/statusRefresh.js';
 import { shownStatus } from '../../lib/comingBack.js';
+import { useSending } from '../../lib/sending.js';
 import { DELETE_ENTRY, MASK_ALL, MASK_ENTRY, MY_RECORD, myRecordPage, UNMASK_ENTRY } from './documents.js';
 
 
@@ -20,6 +21,8 @@ export function Record() {
   const [notice, setNotice] = useState(null);
   // Its deletion asked in another tab: the record is no longer readable, say so.
   useStatusRefresh(shownStatus(query.data, 'state'), query.refetch);
+  // One change or page at a time: a button pressed twice (a double click) sends once.
+  const [, send] = useSending();
 
   if (query.fetching && !query.data) return <Loading />;
   if (query.code) return <ErrorBox result={query} />;
@@ -34,26 +37,28 @@ export function Record() {
   // The answer of a change is applied to what is shown: the pages loaded with "More" stay.
   // Refused (FORBIDDEN): the deletion may have been asked meanwhile (another tab), and the
   // record is then no longer changed nor read: read it again, and its status says why.
-  const act = async (document, variables, message, change) => {
-    setFailure(null);
-    setNotice(null); // about the previous action
-    const result = await runMutation(document, variables);
-    if (result.code === 'FORBIDDEN') query.refetch();
-    if (result.code) return setFailure(result);
-    show((current) => change(current, result.data));
-    setNotice(message);
-  };
-  const more = async (field) => {
-    const current = record[field];
-    setFailure(null);
-    setNotice(null);
-    const result = await runQuery(myRecordPage(field), { after: current.pageInfo.endCursor });
-    const page = result.data?.record?.[field];
-    // No longer readable (deletion asked meanwhile): read it again, its status says why.
-    if (result.code === 'FORBIDDEN' || (!result.code && !page)) query.refetch();
-    if (result.code) return setFailure(result);
-    if (page) show((latest) => withPage(latest, field, page));
-  };
+  const act = (document, variables, message, change) =>
+    send(async () => {
+      setFailure(null);
+      setNotice(null); // about the previous action
+      const result = await runMutation(document, variables);
+      if (result.code === 'FORBIDDEN') query.refetch();
+      if (result.code) return setFailure(result);
+      show((current) => change(current, result.data));
+      setNotice(message);
+    });
+  const more = (field) =>
+    send(async () => {
+      const current = record[field];
+      setFailure(null);
+      setNotice(null);
+      const result = await runQuery(myRecordPage(field), { after: current.pageInfo.endCursor });
+      const page = result.data?.record?.[field];
+      // No longer readable (deletion asked meanwhile): read it again, its status says why.
+      if (result.code === 'FORBIDDEN' || (!result.code && !page)) query.refetch();
+      if (result.code) return setFailure(result);
+      if (page) show((latest) => withPage(latest, field, page));
+    });
   const setMasked = (entry, masked) =>
     act(masked ? MASK_ENTRY : UNMASK_ENTRY, { id: entry.id }, said(masked ? 'record.maskedDone' : 'record.unmasked'), (current, data) => {
       const answer = masked ? data.maskEntry : data.unmaskEntry;

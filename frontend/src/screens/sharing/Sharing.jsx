@@ -13,6 +13,7 @@ import { useStatusRefresh } from '../../lib/statusRefresh.js';
 import { shownStatus } from '../../lib/comingBack.js';
 import { BLOCK, DIRECTORY, GRANT, MY_SHARING, REVOKE, SET_EMERGENCY, SET_NOTICES, SET_TREATING, UNBLOCK } from './documents.js';
 import { Form } from '../../components/Form.jsx';
+import { useSending } from '../../lib/sending.js';
 
 function describe(p) {
   return `${p.displayName} — ${t(`profession.${p.profession}`)}, ${p.city}`;
@@ -34,6 +35,8 @@ export function Sharing() {
   // The button that opened the choice of sections: the keyboard goes back to it on « Annuler ».
   const opener = useRef(null);
   useStatusRefresh(shownStatus(query.data), query.refetch); // closed in another tab: say so
+  // One change at a time: a button pressed twice (a double click) sends once.
+  const [, send] = useSending();
 
   if (query.fetching && !query.data) return <Loading />;
   if (query.code) return <ErrorBox result={query} />;
@@ -57,16 +60,17 @@ export function Sharing() {
     setEditing(key);
   };
 
-  const change = async (document, variables, field, message, where = null) => {
-    starting();
-    setPlace(where);
-    const result = await runMutation(document, variables);
-    if (result.code === 'FORBIDDEN') query.refetch(); // closed meanwhile (another tab): say so
-    if (result.code) return setFailure(result);
-    setSharing(result.data[field].sharing);
-    setEditing(null);
-    setNotice(message);
-  };
+  const change = (document, variables, field, message, where = null) =>
+    send(async () => {
+      starting();
+      setPlace(where);
+      const result = await runMutation(document, variables);
+      if (result.code === 'FORBIDDEN') query.refetch(); // closed meanwhile (another tab): say so
+      if (result.code) return setFailure(result);
+      setSharing(result.data[field].sharing);
+      setEditing(null);
+      setNotice(message);
+    });
 
   const find = async (event) => {
     event.preventDefault();
