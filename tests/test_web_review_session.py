@@ -57,9 +57,10 @@ async def test_back_after_signing_out_shows_and_asks_nothing(server: Server, bro
 
 async def test_a_sign_out_that_fails_says_so(server: Server, browser: Browser) -> None:
     email = "deconnexion.echouee@example.test"
-    await factories.patient(email=email)
+    await factories.patient(email=email, last_name="Deconnexionechouee")
     tab = await patient_signed_in(browser, server, "review-logout-fails", email)
     page = tab.page
+    await expect(page.get_by_text("Deconnexionechouee")).to_be_visible()
 
     async def cut(route: Route) -> None:
         if "mutation Logout" in (route.request.post_data or ""):
@@ -75,6 +76,7 @@ async def test_a_sign_out_that_fails_says_so(server: Server, browser: Browser) -
     await expect(failed).to_be_focused()
     await expect(page).to_have_url(f"{server.origin}/dossier")
     await expect(page.get_by_role("button", name="Se déconnecter")).to_be_visible()
+    await expect(page.get_by_text("Deconnexionechouee")).to_be_visible()
     # The request cut on purpose is the only console error.
     tab.problems[:] = [p for p in tab.problems if "ERR_INTERNET_DISCONNECTED" not in p]
     await tab.check("logout-failed")
