@@ -223,12 +223,16 @@ async def _read_limited(file: UploadedFile) -> bytes:
 MAX_FILENAME = 100
 # Characters file systems refuse or give a meaning to; controls go with the invisible ones.
 _UNSAFE = re.compile(r'["*/:<>?\\|]+')
+# How a multipart request carries a file name's `"`, CR and LF (HTML's form encoding: %22,
+# %0D, %0A); some clients escape every control character so.
+_FORM_ESCAPE = re.compile(r"%(22|[01][0-9A-Fa-f])")
 
 
 def safe_filename(raw: str | None, content_type: str) -> str:
     """A display name without paths, controls, format characters (direction overrides,
     zero-width) or line separators, cut to 100 characters, with the extension of its content."""
-    name = unicodedata.normalize("NFC", (raw or "").replace("\\", "/").rsplit("/", 1)[-1])
+    name = _FORM_ESCAPE.sub(lambda escape: chr(int(escape.group(1), 16)), raw or "")
+    name = unicodedata.normalize("NFC", name.replace("\\", "/").rsplit("/", 1)[-1])
     # As it shows: `rapport\u202egnp.pdf` would read "rapportfdp.png".
     name = _UNSAFE.sub("_", one_line(name)[:MAX_FILENAME]).strip(" .") or "document"
     extensions = EXTENSIONS[content_type]
