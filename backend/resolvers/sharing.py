@@ -371,7 +371,7 @@ async def practitioner_directory(ctx: Context, search: str) -> list[Practitioner
             try:
                 normalize_rpps(word)
             except InvalidIdentifier as exc:
-                raise BadUserInput(str(exc), exc.reason, field="search") from None
+                raise BadUserInput(str(exc), Reason.INVALID_RPPS, field="search") from None
     query = Practitioner.filter(account__role=Role.PRACTITIONER)
     for word in words:
         # Search texts written before names were stored composed may hold them decomposed:
