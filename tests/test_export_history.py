@@ -341,6 +341,9 @@ async def test_no_one_exports_another_records_history(client: httpx.AsyncClient)
     refused = await s["as_pro"].gql(EXPORT, {"format": "JSON"})
     assert refused.codes == ["FORBIDDEN"] and refused.data is None
     assert s["pro_account"].display_name not in refused.response.text
+    staff = Caller(client, session=await session_for(await factories.support()))
+    by_support = await staff.gql(EXPORT, {"format": "FHIR"})
+    assert by_support.codes == ["FORBIDDEN"] and by_support.data is None
     assert await AccessEvent.filter(record_id=record.id).count() == before
     # Another patient's export holds their own history only.
     other, _ = await factories.patient()
