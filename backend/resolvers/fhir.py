@@ -18,7 +18,8 @@ ATC, LPP, CCAM, LOINC, ICD-10), or `urn:dmp:code` in the sections whose code is 
 The emergency profile gives the Patient's contacts, a blood-group Observation and an
 advance-directives DocumentReference, tagged `urn:dmp:section|EMERGENCY_PROFILE`.
 The sharing summary is not clinical content; it is in the JSON export only.
-The record's access history follows, oldest first: one AuditEvent per event (`audit_event`).
+The record's access history follows, oldest first: one AuditEvent per event (`audit_event`),
+built to the same models but not validated on each export (`history_entries` says why).
 """
 
 from __future__ import annotations
