@@ -71,6 +71,11 @@ def _not_json(word: str) -> object:
     raise ValueError(f"{word} is not JSON")
 
 
+# One decoder, made once, as json.loads keeps its default one (a parse_constant given to
+# json.loads would make a decoder per call).
+_JSON = json.JSONDecoder(parse_constant=_not_json)
+
+
 def _holds_nul(value: object) -> bool:
     return any(isinstance(item, str) and "\x00" in item for item in _within(value))
 
@@ -303,8 +308,7 @@ class GraphQLView(GraphQL[Context, None]):
         ignored), without NaN or Infinity. Python's parser, given bytes, guessed UTF-16 and
         UTF-32 and took those words. Strawberry's pipeline only: requests the prepared path
         did not answer."""
-        text = data.decode("utf-8-sig") if isinstance(data, bytes) else data
-        return json.loads(text, parse_constant=_not_json)
+        return _JSON.decode(data.decode("utf-8-sig") if isinstance(data, bytes) else data)
 
     async def parse_http_body(self, request: Any) -> Any:
         try:
