@@ -167,3 +167,25 @@ async def test_a_deletion_and_a_correction_at_once_leave_one_chain(client: httpx
             assert [(r.title, r.supersedes_id, r.superseded) for r in rows] == [  # type: ignore[attr-defined]
                 ("v2", None, False)]
             (await owner.gql(DELETE, {"id": str(rows[0].id)})).ok()
+
+
+async def test_callers_of_another_kind_change_nothing(client: httpx.AsyncClient) -> None:
+    """An insurer's token and a support session write no entry, no mask, no deletion and no
+    emergency profile, whatever the record; nothing is written, no event either."""
+    from tests.care_items import insurer_token
+
+    patient, record = await factories.patient()
+    entry = await factories.entry(record, Section.VACCINATIONS, author=patient)
+    callers = [Caller(client, token=await insurer_token()), await _as(client, await factories.support())]
+    for caller in callers:
+        for query, variables in (
+            (ADD_ENTRY, {"input": _allergy(record.ins)}),
+            (MASK, {"id": str(entry.id)}), (UNMASK, {"id": str(entry.id)}), (DELETE, {"id": str(entry.id)}),
+            ("mutation { maskAllEntries }", {}),
+            (PROFILE, {"input": {"ins": record.ins, "bloodGroup": "O-"}}),
+        ):
+            result = await caller.gql(query, variables)
+            assert result.codes == ["FORBIDDEN"], (query, result.errors)
+    assert [(e.id, e.masked) for e in await Entry.filter(record_id=record.id)] == [(entry.id, False)]
+    assert (await Record.get(id=record.id)).blood_group is None
+    assert not await AccessEvent.filter(record_id=record.id).exists()
