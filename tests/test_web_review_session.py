@@ -125,6 +125,11 @@ async def test_pressed_twice_sends_once(server: Server, browser: Browser) -> Non
     await Session.filter(account_id=patient.id).update(
         fresh_factor_at=clock.now() - dt.timedelta(minutes=11))
     await page.get_by_role("link", name="Mon compte").click()
+    # An export double-clicked: one export, one file.
+    await page.get_by_role("button", name="Télécharger (JSON)").dblclick()
+    await expect(page.get_by_text("Votre export est prêt.")).to_be_visible()
+    exports = [body for body in sent if "exportMyRecord" in body]
+    assert len(exports) == 1, exports
     await page.get_by_role("button", name="Demander la suppression").click()
     check = page.get_by_role("group", name="Confirmez que c'est bien vous")
     server.skip_existing_mail()

@@ -8,6 +8,7 @@ import { formatDateTime } from '../../lib/dates.js';
 import { focusIfLost } from '../../lib/focus.js';
 import { useStatusRefresh } from '../../lib/statusRefresh.js';
 import { shownStatus } from '../../lib/comingBack.js';
+import { useSending } from '../../lib/sending.js';
 import { STATUS, EXPORT, CLOSE, REOPEN, REQUEST_DELETION, CANCEL_DELETION } from './documents.js';
 
 
@@ -41,18 +42,21 @@ export function Lifecycle() {
     if (cancelled) focusIfLost(deleteButton.current);
   }, [cancelled]);
 
+  // One action at a time: a button pressed twice (an export, « Rouvrir ») sends once.
+  const [, send] = useSending();
   // `question`: asked first (see ask()); cancelled, nothing is sent.
-  const act = async (document, variables, message, question, onForbidden) => {
-    if (question && !(await ask(question))) return;
-    setFailure(null);
-    setNotice(null);
-    const result = await runMutation(document, variables);
-    if (result.code === 'FORBIDDEN' && onForbidden) return onForbidden();
-    if (result.code) return setFailure(result);
-    await query.refetch(); // first: its button may go (close → reopen), the notice then takes the focus
-    setNotice(message);
-    return result;
-  };
+  const act = (document, variables, message, question, onForbidden) =>
+    send(async () => {
+      if (question && !(await ask(question))) return undefined;
+      setFailure(null);
+      setNotice(null);
+      const result = await runMutation(document, variables);
+      if (result.code === 'FORBIDDEN' && onForbidden) return onForbidden();
+      if (result.code) return setFailure(result);
+      await query.refetch(); // first: its button may go (close → reopen), the notice then takes the focus
+      setNotice(message);
+      return result;
+    });
   // Deletion wants a second factor from the last minutes: ask for a code, then ask again.
   const requestDeletion = (question) =>
     act(REQUEST_DELETION, {}, said('lifecycle.deletionRequested'), question, () => setNeedFresh(true));
