@@ -232,7 +232,7 @@ async def test_owner_exports_a_closed_record(client: httpx.AsyncClient) -> None:
     assert data["identity"]["status"] == "CLOSED"
     assert [e["title"] for e in data["sections"]["VACCINATIONS"]] == ["ROR"]
     bundle = Bundle.model_validate(json.loads((await export(caller, "FHIR"))["content"]))
-    assert [i.resource.get_resource_type() for i in bundle.entry] == ["Patient", "Immunization"]
+    assert [i.resource.get_resource_type() for i in bundle.entry] == ["Patient", "Immunization", "AuditEvent"]
     actions = await AccessEvent.filter(record_id=record.id).values_list("action", flat=True)
     assert actions == [AccessAction.RECORD_EXPORTED.value] * 2
 
