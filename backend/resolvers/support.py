@@ -15,7 +15,7 @@ from typing import Any
 
 from backend import clock
 from backend.audit import reasons
-from backend.auth import activation
+from backend.auth import activation, limits
 from backend.auth.contacts import normalize_email, texts_are_sent
 from backend.domain.enums import (
     AccessAction,
@@ -28,7 +28,7 @@ from backend.domain.enums import (
 )
 from backend.domain.identifiers import InvalidIdentifier, normalize_ins, normalize_rpps, without_separators
 from backend.domain.reasons import Reason
-from backend.errors import BadUserInput, Conflict, Forbidden, NotFound, Unauthenticated
+from backend.errors import BadUserInput, Conflict, Forbidden, NotFound, RateLimited, Unauthenticated
 from backend.models import (
     Account,
     ActivationCode,
@@ -43,6 +43,9 @@ from backend.notify.notices import notify_security
 from backend.resolvers.context import Context
 
 RECOVERY_ISSUER = activation.RECOVERY_ISSUER
+# Activation codes support may resend for one record in a day, whichever agent asks: each voids
+# the one before and sends a message (a text costs money).
+RESENDS_PER_DAY = 5
 # The longest e-mail address (RFC 5321); an INS or RPPS number, separators and all, is shorter.
 MAX_IDENTIFIER = 254
 
@@ -262,6 +265,9 @@ async def resend_activation(ctx: Context, identifier: str) -> bool:
     if record.status != RecordStatus.PENDING:
         raise BadUserInput("This record is already activated", Reason.ALREADY_ACTIVATED)
     _destinations(record.pending_contact, record.pending_phone)
+    day = clock.now().replace(hour=0, minute=0, second=0, microsecond=0)
+    if not await limits.take(f"support-resend:{record.id}", day, RESENDS_PER_DAY):
+        raise RateLimited("Enough codes were resent for this record today; try again tomorrow")
     async with _acting(ctx, record, reasons.SUPPORT_RESENT) as conn:
         # The contacts on file as the change sees them: a practitioner who opened the record
         # again meanwhile, at the point of care, replaced them (the first may have been wrong).
