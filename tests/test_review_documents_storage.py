@@ -121,3 +121,59 @@ async def test_two_uploads_queued_on_the_record_lock_share_the_room_as_they_comm
     assert two.errors[0]["extensions"]["reason"] == "RECORD_FILES_FULL"
     stored = await StoredFile.get(record_id=record.id)
     assert files_on_disk() - before == {str(stored.id)}
+
+
+async def test_an_upload_beyond_the_room_is_refused_before_its_file_is_written(
+    client: httpx.AsyncClient, one_mb_per_record: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A record already full: the refusal comes before 20 MB are encrypted, written and
+    removed again (the check under the lock stays, for uploads sent at once)."""
+    account, record = await factories.patient()
+    caller = Caller(client, session=await session_for(account))
+    (await upload(caller, pdf("a" * 600_000))).ok()
+    before = files_on_disk()
+    events = await AccessEvent.filter(record_id=record.id).count()
+    written: list[uuid.UUID] = []
+    write = storage.write
+
+    async def noted(file_id: uuid.UUID, plaintext: bytes) -> Sealed:
+        written.append(file_id)
+        return await write(file_id, plaintext)
+
+    monkeypatch.setattr(storage, "write", noted)
+    refused = await upload(caller, pdf("b" * 600_000))
+    assert refused.codes == ["BAD_USER_INPUT"]
+    assert refused.errors[0]["extensions"]["reason"] == "RECORD_FILES_FULL"
+    assert written == []
+    assert files_on_disk() == before
+    assert await StoredFile.filter(record_id=record.id).count() == 1
+    assert await AccessEvent.filter(record_id=record.id).count() == events
+
+
+async def test_a_refusal_under_the_lock_keeps_its_reason_when_its_file_cannot_be_removed(
+    client: httpx.AsyncClient, one_mb_per_record: None, monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The room taken meanwhile (found under the lock), and the file then not removable (a
+    disk error): the caller is told the record is full, not an internal error; the file is
+    left to the purge's sweep, and the log says so by its id."""
+    from tests.test_content_races import before_the_lock
+
+    account, record = await factories.patient()
+    caller = Caller(client, session=await session_for(account))
+
+    async def fill() -> None:
+        (await upload(caller, pdf("a" * 600_000))).ok()
+
+    def broken(file_id: uuid.UUID) -> bool:
+        raise PermissionError(13, "Permission denied")
+
+    ran = before_the_lock(monkeypatch, fill)
+    monkeypatch.setattr(storage, "remove", broken)
+    refused = await upload(caller, pdf("b" * 600_000))
+    assert ran == [True]
+    assert refused.codes == ["BAD_USER_INPUT"]
+    assert refused.errors[0]["extensions"]["reason"] == "RECORD_FILES_FULL"
+    assert await StoredFile.filter(record_id=record.id).count() == 1
+    left = files_on_disk() - {str((await StoredFile.get(record_id=record.id)).id)}
+    assert len(left) == 1 and next(iter(left)) in caplog.text

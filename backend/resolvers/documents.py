@@ -98,6 +98,9 @@ async def upload_document(ctx: Context, file: UploadedFile, data: DocumentInput)
             f"{exc}. Accepted: PDF, JPEG or PNG, up to 20 MB.", Reason.FILE_NOT_ACCEPTED
         ) from None
     filename = safe_filename(file.filename, content_type)
+    # A record already full is refused before the file is encrypted and written; checked
+    # again under the record's lock (`_store`), where uploads sent at once meet.
+    await _check_room(view.record.id, len(content), None)
     entry = await _store(ctx, view, data.section, data.supersedes, content, content_type, filename, {
         "title": title,
         "care_date": care_date,
@@ -249,7 +252,8 @@ _FILES_HELD = (
 
 
 async def _check_room(record_id: uuid.UUID, size: int, conn: Any) -> None:
-    """Under the record's lock: two uploads at once cannot both take the last room."""
+    """Under the record's lock (`conn`): two uploads at once cannot both take the last room.
+    Without it (None): an early refusal, before the file is written."""
     # The documents of one record, all together (DMP_RECORD_STORAGE_MB): a record is exported
     # whole, in memory.
     room_mb = settings().record_storage_mb
@@ -332,9 +336,19 @@ async def _store(
             committing = True
     except BaseException:
         if not committing:
-            storage.remove(file_id)
+            _remove_unstored(file_id)
         raise
     return entry
+
+
+def _remove_unstored(file_id: uuid.UUID) -> None:
+    """The file of an upload that stored no row; if the disk refuses (the request's own error
+    is the one to answer), it is left to `dmp purge`, which sweeps such files a day later."""
+    try:
+        storage.remove(file_id)
+    except OSError as exc:
+        log.warning("the file %s of an upload not stored could not be removed: %s", file_id,
+                    type(exc).__name__)
 
 
 # --- download ------------------------------------------------------------------------
