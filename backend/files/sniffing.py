@@ -144,6 +144,7 @@ def _check_ihdr(body: bytes) -> None:
 _SOF = frozenset({0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF})
 _SOS = 0xDA
 _EOI = b"\xff\xd9"
+_DNL = b"\xff\xdc"
 _STANDALONE = frozenset({0x01, *range(0xD0, 0xD8)})
 # Segments before the first scan: tables, frame header, application data (EXIF, an ICC
 # profile in 64 KB pieces); a real file has a few dozen.
@@ -154,6 +155,7 @@ _NOT_FILL = re.compile(rb"[^\xff]")
 def _check_jpeg(data: bytes) -> None:
     pos = 2
     seen_frame = False
+    width = height = 0
     for _ in range(MAX_JPEG_SEGMENTS):
         if pos + 2 > len(data) or data[pos] != 0xFF:
             raise UnrecognisedContent("The JPEG has a broken segment structure")
@@ -174,7 +176,7 @@ def _check_jpeg(data: bytes) -> None:
             raise UnrecognisedContent("The JPEG has a broken segment structure")
         segment = data[pos + 2 : pos + length]
         if marker in _SOF:
-            _check_frame(segment)
+            width, height = _check_frame(segment)
             seen_frame = True
         elif marker == _SOS:
             if not seen_frame:
@@ -185,14 +187,30 @@ def _check_jpeg(data: bytes) -> None:
             # The image data never holds an end-of-image marker (a 0xFF there is followed by
             # 0x00 or a restart marker): without one after it, the file was cut short. Bytes
             # after the end (a camera's trailer) are left alone.
-            if data.find(_EOI, pos + length) < 0:
+            end = data.find(_EOI, pos + length)
+            if end < 0:
                 raise UnrecognisedContent("The JPEG is truncated: its image data has no end")
+            if height == 0:
+                _check_pixels(width, _lines_after_scan(data, pos + length, end))
             return
         pos += length
     raise UnrecognisedContent(f"The JPEG has more than {MAX_JPEG_SEGMENTS:,} segments before its image data")
 
 
-def _check_frame(segment: bytes) -> None:
+def _lines_after_scan(data: bytes, start: int, end: int) -> int:
+    """The height a frame header left at 0, from the DNL segment after its first scan (as
+    the end-of-image marker, its marker cannot occur inside the image data)."""
+    at = data.find(_DNL, start, end)
+    if at < 0 or at + 6 > len(data) or data[at + 2 : at + 4] != b"\x00\x04":
+        raise UnrecognisedContent("The JPEG does not give its height")
+    (lines,) = struct.unpack(">H", data[at + 4 : at + 6])
+    if lines == 0:
+        raise UnrecognisedContent("The JPEG does not give its height")
+    return int(lines)
+
+
+def _check_frame(segment: bytes) -> tuple[int, int]:
+    """The frame's width and height (0: given by a DNL segment after the first scan)."""
     if len(segment) < 6:
         raise UnrecognisedContent("The JPEG frame header is too short")
     precision, height, width, components = struct.unpack(">BHHB", segment[:6])
@@ -200,8 +218,9 @@ def _check_frame(segment: bytes) -> None:
         raise UnrecognisedContent("The JPEG frame header is invalid")
     if len(segment) != 6 + 3 * components:
         raise UnrecognisedContent("The JPEG frame header has the wrong length")
-    # A height of 0 is allowed (given by a later DNL segment): then only the width is known.
+    # A height of 0 is allowed (given by a later DNL segment, checked then `_lines_after_scan`).
     _check_pixels(width, height)
+    return int(width), int(height)
 
 
 def _check_scan(segment: bytes) -> None:
