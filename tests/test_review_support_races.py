@@ -155,3 +155,26 @@ async def test_two_agents_unlocking_a_practitioner_at_once_unlock_it_once(
     assert sorted(str(r.codes) for r in results) == ["['BAD_USER_INPUT']", "[]"], [r.errors for r in results]
     assert (await Account.get(id=doctor.id)).locked_at is None
     assert await OutboxMessage.filter(account_id=doctor.id).count() == 1
+
+
+async def test_a_recovery_racing_the_patients_deletion_request_opens_nothing(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Support read the record active; the patient asked for its deletion before the recovery
+    took the record's lock: no recovery is opened on a record waiting for its deletion."""
+    patient, record = await factories.patient(email="lea.deleting@test.dmp")
+    owner = Caller(client, session=await session_for(patient))
+    support = await _support(client)
+
+    async def deleting() -> None:
+        (await owner.gql("mutation { requestRecordDeletion { __typename } }")).ok()
+
+    ran = before_the_lock(monkeypatch, deleting)
+    result = await support.gql(RECOVER, {"i": record.ins})
+    assert ran == [True]
+    assert result.codes == ["CONFLICT"] and result.data is None
+    assert (await Record.get(id=record.id)).status == "DELETED"
+    assert not await ActivationCode.filter(record_id=record.id).exists()
+    assert await _support_events(record) == []
+    notices = await OutboxMessage.filter(account_id=patient.id).values_list("subject", flat=True)
+    assert all("sécurité" not in str(s) for s in notices), notices
