@@ -174,3 +174,20 @@ async def test_a_patient_is_refused_the_same_way(client: httpx.AsyncClient) -> N
     assert ok.ok()["addEntry"]["entry"]["code"] == "VAX"
     owner = await Account.get(id=patient.id)
     assert await Entry.filter(record_id=record.id, author_id=owner.id).count() == 1
+
+
+async def test_a_tab_in_long_text_is_kept_as_a_space(client: httpx.AsyncClient) -> None:
+    """A tab shows as a gap: long text (notes, a report, advance directives) keeps it as a
+    space, not as nothing, which would join "10" and "20" into "1020"."""
+    caller, record = await _treating_physician(client)
+    notes = "Glycémie\t1.2\tg/L\nTA 12\x1f8\t\nfin"
+    added = await caller.gql(ADD_ENTRY, {"input": _entry(record, "MEDICAL_HISTORY",
+                                                         medicalHistory={"notes": notes})})
+    added.ok()
+    stored = await Entry.get(record_id=record.id)
+    assert stored.details["notes"] == "Glycémie 1.2 g/L\nTA 12 8\nfin"
+    profile = ("mutation ($input: EmergencyProfileInput!) {"
+               " updateEmergencyProfile(input: $input) { emergencyProfile { advanceDirectives } } }")
+    directives = {"ins": record.ins, "advanceDirectives": "Pas de\tréanimation"}
+    result = (await caller.gql(profile, {"input": directives})).ok()
+    assert result["updateEmergencyProfile"]["emergencyProfile"]["advanceDirectives"] == "Pas de réanimation"

@@ -33,7 +33,14 @@ def one_line(text: str) -> str:
     return folded if folded.isprintable() else " ".join(without_invisible(folded).split())
 
 
+# The controls left in a line once it is split at its breaks that show as a gap (tab, unit
+# separator): a space, not nothing, or "10\t20" would be kept as "1020".
+_GAPS = str.maketrans({"\t": " ", "\x1f": " "})
+
+
 def lines(text: str) -> str:
     """Longer text: its line breaks kept (as \\n), each line without invisible characters
-    and trailing spaces."""
-    return "\n".join(without_invisible(line).rstrip() for line in text.strip().splitlines()).strip()
+    (a tab becomes a space) and trailing spaces."""
+    return "\n".join(
+        without_invisible(line.translate(_GAPS)).rstrip() for line in text.strip().splitlines()
+    ).strip()
