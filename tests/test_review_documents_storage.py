@@ -4,12 +4,15 @@ and what a file missing or sealed under another key answers."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import os
 import threading
 import uuid
 
 import httpx
 import pytest
 
+from backend import config
 from backend.files import storage
 from backend.files.crypto import Sealed
 from backend.models import AccessEvent, Entry, Grant, StoredFile
@@ -177,3 +180,52 @@ async def test_a_refusal_under_the_lock_keeps_its_reason_when_its_file_cannot_be
     assert await StoredFile.filter(record_id=record.id).count() == 1
     left = files_on_disk() - {str((await StoredFile.get(record_id=record.id)).id)}
     assert len(left) == 1 and next(iter(left)) in caplog.text
+
+
+async def test_a_data_key_replaced_without_the_old_one_is_an_error_that_names_the_key(
+    client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    """DMP_DATA_KEY changed and the old key not kept in DMP_PREVIOUS_DATA_KEYS: old files
+    answer an error without content, and the log says which key is missing (its public id)
+    with no data; new uploads are sealed, and open, under the new key."""
+    account, _ = await factories.patient()
+    caller = Caller(client, session=await session_for(account))
+    old_entry = (await upload(caller, pdf("sealed before"))).ok()["uploadDocument"]["entry"]["id"]
+    old_kid = (await StoredFile.get()).key_id
+    saved = config.settings()
+    config.reset(dataclasses.replace(saved, data_key=os.urandom(32), previous_data_keys=()))
+    try:
+        response = await download(caller, old_entry)
+        assert response.status_code == 500
+        assert response.json()["errors"][0] == {
+            "message": "The document could not be read; nothing was returned",
+            "extensions": {"code": "INTERNAL"},
+        }
+        assert b"sealed before" not in response.content
+        assert f"data key {old_kid} is not configured" in caplog.text
+        assert "sealed before" not in caplog.text
+        new_entry = (await upload(caller, pdf("sealed after"))).ok()["uploadDocument"]["entry"]["id"]
+        assert (await download(caller, new_entry)).content == pdf("sealed after")
+    finally:
+        config.reset(saved)
+
+
+async def test_an_upload_the_disk_refuses_writes_nothing(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The data folder full or read-only: an internal error, no row, no event, and no
+    half-written temporary file left."""
+    account, record = await factories.patient()
+    caller = Caller(client, session=await session_for(account))
+    before = files_on_disk()
+
+    def full(fd: int) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", full)
+    result = await upload(caller, pdf("no room on disk"))
+    monkeypatch.undo()
+    assert result.codes == ["INTERNAL"]
+    assert "no room" not in result.response.text and "space" not in result.response.text
+    await nothing_stored(before)
+    assert await AccessEvent.filter(record_id=record.id).count() == 0
