@@ -191,3 +191,29 @@ async def test_a_tab_in_long_text_is_kept_as_a_space(client: httpx.AsyncClient) 
     directives = {"ins": record.ins, "advanceDirectives": "Pas de\tréanimation"}
     result = (await caller.gql(profile, {"input": directives})).ok()
     assert result["updateEmergencyProfile"]["emergencyProfile"]["advanceDirectives"] == "Pas de réanimation"
+
+
+async def test_numbers_that_are_not_whole_counts_are_refused_before_anything_runs(
+    client: httpx.AsyncClient,
+) -> None:
+    """NaN, infinities, fractions and numbers past 32 bits, sent as a quantity: refused as
+    input (an HTTP 400 or BAD_USER_INPUT), never an internal error; nothing is written."""
+    caller, record = await _treating_physician(client)
+    cookies = caller.cookies()
+    for number in ("NaN", "Infinity", "-Infinity", "1e400", "2.5", "4294967296", "1" + "0" * 400, "3"):
+        query = "mutation ($input: AddEntryInput!) { addEntry(input: $input) { entry { id } } }"
+        data = (f'"ins": "{record.ins}", "section": "MEDICATIONS", "title": "x", "date": "{YESTERDAY}",'
+                f' "medication": {{"quantity": {number}}}')
+        body = f'{{"query": "{query}", "variables": {{"input": {{{data}}}}}}}'
+        client.cookies.clear()
+        for name, value in cookies.items():
+            client.cookies.set(name, value)
+        response = await client.post("/graphql", content=body, headers={
+            **caller.headers(), "content-type": "application/json"})
+        answer = response.json()
+        codes = [e.get("extensions", {}).get("code") for e in answer.get("errors") or []]
+        if number == "3":  # the same body with a count: written
+            assert answer["data"]["addEntry"]["entry"]["id"], answer
+            continue
+        assert response.status_code == 400 or codes == ["BAD_USER_INPUT"], (number, answer)
+    assert await Entry.filter(record_id=record.id).count() == 1
