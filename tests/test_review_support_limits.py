@@ -10,7 +10,7 @@ import httpx
 
 from backend.domain.enums import RecordStatus
 from backend.models import AccessEvent, ActivationCode, OutboxMessage, Record
-from backend.resolvers.support import RESENDS_PER_DAY
+from backend.resolvers.support import RECOVERIES_PER_DAY, RESENDS_PER_DAY
 from tests import factories
 from tests.conftest import Caller, session_for
 
@@ -38,3 +38,19 @@ async def test_resends_are_bounded_per_record_and_day_whichever_agent_asks(clien
     assert await AccessEvent.filter(record_id=record.id).count() == RESENDS_PER_DAY
     # Another record's resends are counted apart.
     assert (await agents[0].gql(RESEND, {"i": other.ins})).ok()["resendActivation"] is True
+
+
+async def test_contact_recoveries_are_bounded_per_record_and_day(client: httpx.AsyncClient) -> None:
+    """Each opening e-mails the patient a security notice: an endless series floods them."""
+    patient, record = await factories.patient(email="lea.recoveries@test.dmp")
+    agents = [Caller(client, session=await session_for(await factories.support())) for _ in range(2)]
+    recover = "mutation($i: String!) { startContactRecovery(identifier: $i) }"
+    for n in range(RECOVERIES_PER_DAY):
+        assert (await agents[n % 2].gql(recover, {"i": record.ins})).ok()["startContactRecovery"] is True
+    notices = await OutboxMessage.filter(account_id=patient.id).count()
+    events = await AccessEvent.filter(record_id=record.id).count()
+    refused = await agents[0].gql(recover, {"i": record.ins})
+    assert refused.codes == ["RATE_LIMITED"] and refused.data is None
+    assert await OutboxMessage.filter(account_id=patient.id).count() == notices == RECOVERIES_PER_DAY
+    assert await AccessEvent.filter(record_id=record.id).count() == events
+    assert await ActivationCode.filter(record_id=record.id, used_at=None).count() == 1

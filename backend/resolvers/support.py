@@ -46,6 +46,8 @@ RECOVERY_ISSUER = activation.RECOVERY_ISSUER
 # Activation codes support may resend for one record in a day, whichever agent asks: each voids
 # the one before and sends a message (a text costs money).
 RESENDS_PER_DAY = 5
+# Contact recoveries support may open for one record in a day: each e-mails the patient.
+RECOVERIES_PER_DAY = 3
 # The longest e-mail address (RFC 5321); an INS or RPPS number, separators and all, is shorter.
 MAX_IDENTIFIER = 254
 
@@ -265,8 +267,7 @@ async def resend_activation(ctx: Context, identifier: str) -> bool:
     if record.status != RecordStatus.PENDING:
         raise BadUserInput("This record is already activated", Reason.ALREADY_ACTIVATED)
     _destinations(record.pending_contact, record.pending_phone)
-    day = clock.now().replace(hour=0, minute=0, second=0, microsecond=0)
-    if not await limits.take(f"support-resend:{record.id}", day, RESENDS_PER_DAY):
+    if not await limits.take(f"support-resend:{record.id}", _today(), RESENDS_PER_DAY):
         raise RateLimited("Enough codes were resent for this record today; try again tomorrow")
     async with _acting(ctx, record, reasons.SUPPORT_RESENT) as conn:
         # The contacts on file as the change sees them: a practitioner who opened the record
@@ -279,6 +280,11 @@ async def resend_activation(ctx: Context, identifier: str) -> bool:
         email, phone = _destinations(rows[0][2], rows[0][3])
         await activation.issue(record, "support", send_to=email, text_to=phone, using_db=conn)
     return True
+
+
+def _today() -> dt.datetime:
+    """The window of a per-day bound: the day (UTC) now."""
+    return clock.now().replace(hour=0, minute=0, second=0, microsecond=0)
 
 
 def _destinations(email: str | None, phone: str | None) -> tuple[str | None, str | None]:
@@ -308,6 +314,8 @@ async def start_contact_recovery(ctx: Context, identifier: str) -> bool:
     account, record = await _find(identifier)
     if record is None or account is None or record.status not in (RecordStatus.ACTIVE, RecordStatus.CLOSED):
         raise NotFound("No active record matches this identifier")
+    if not await limits.take(f"support-recovery:{record.id}", _today(), RECOVERIES_PER_DAY):
+        raise RateLimited("Enough recoveries were opened for this record today; try again tomorrow")
     async with _acting(ctx, record, reasons.SUPPORT_RECOVERY) as conn:
         await ActivationCode.filter(record_id=record.id, used_at=None).using_db(conn).update(
             used_at=clock.now()
