@@ -148,3 +148,21 @@ async def test_pressed_twice_sends_once(server: Server, browser: Browser) -> Non
     await expect(page.get_by_role("alert")).to_have_count(0)
     await tab.check("double-press")
     await tab.context.close()
+
+
+async def test_closing_another_session_twice_is_said_once(server: Server, browser: Browser) -> None:
+    email = "session.double.clic@example.test"
+    patient, _ = await factories.patient(email=email)
+    await session_for(patient)  # another browser's session
+    tab = await patient_signed_in(browser, server, "review-revoke-twice", email)
+    page = tab.page
+    sent = graphql_requests(page)
+    await page.get_by_role("link", name="Sécurité").click()
+    await page.get_by_role("button", name="Fermer cette session").dblclick()
+    await expect(page.get_by_text("La session est fermée.")).to_be_visible()
+    await expect(page.get_by_role("button", name="Fermer cette session")).to_have_count(0)
+    revokes = [body for body in sent if "revokeSession" in body]
+    assert len(revokes) == 1, revokes
+    await expect(page.get_by_role("alert")).to_have_count(0)
+    await tab.check("revoke-twice")
+    await tab.context.close()

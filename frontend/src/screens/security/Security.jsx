@@ -73,8 +73,11 @@ export function Security() {
     setBusy(false);
   };
 
+  // One action at a time: « Fermer cette session » pressed twice closed it, then said the
+  // second try's « Introuvable ».
+  const [, sendOne] = useSending();
   const simple = (document, variables, message, where = null) =>
-    sensitive(
+    sendOne(() => sensitive(
       () => runMutation(document, variables),
       async () => {
         await query.refetch(); // first: its button may go (a session closed), the notice then takes the focus
@@ -85,7 +88,7 @@ export function Security() {
         setPlace(where);
         setFailure(result);
       },
-    );
+    ));
   // The last action's notice or error, if it is to be said at `where`.
   const saidAt = (where) =>
     place === where && (
@@ -173,7 +176,7 @@ export function Security() {
           type="button"
           class="danger"
           onClick={() =>
-            sensitive(
+            sendOne(() => sensitive(
               () => runMutation(LOGOUT_EVERYWHERE),
               () => {
                 clearDraft('login');
@@ -181,7 +184,7 @@ export function Security() {
                 session.set(null);
                 navigate('/connexion');
               },
-            )
+            ))
           }
         >
           {t('security.logoutEverywhere')}
