@@ -10,11 +10,9 @@ declared length, or counted as it is read when it declares none (chunked).
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from starlette.types import Message, Receive, Scope, Send
 
-from backend.domain.reasons import Reason
 from backend.resolvers.documents import MAX_BYTES
 
 # One document plus the multipart framing and the GraphQL operation around it.
@@ -29,16 +27,11 @@ class BodyTooLarge(Exception):  # noqa: N818 - a refusal, named for what it refu
     """A body without a declared length went over the limit while it was read."""
 
 
-# An upload over the limit is refused with the reason the resolver gives a file just over
-# it: one reason for a partner app to read, whichever refused it.
-_FILE_TOO_LARGE: dict[str, Any] = {"reason": Reason.FILE_TOO_LARGE.value, "maxMb": MAX_BYTES // (1024 * 1024)}
-
-
 def upload_refusal(
     scope: Scope, limit: int = MAX_MULTIPART_BODY, body_limit: int = MAX_BODY
-) -> tuple[int, str, dict[str, Any]] | None:
-    """For a POST: the status, message and extensions (beside the code) refusing it before
-    its body is read, or None. Any other request: None."""
+) -> tuple[int, str] | None:
+    """For a POST: the status and message refusing it before its body is read, or None.
+    Any other request: None."""
     if scope["method"] != "POST":
         return None
     content_type = declared = None
@@ -49,12 +42,12 @@ def upload_refusal(
             declared = value
     if content_type is not None and content_type.startswith(b"multipart/"):
         if declared is None or not declared.isdigit():
-            return 411, "Uploads must declare their Content-Length", {}
+            return 411, "Uploads must declare their Content-Length"
         if int(declared) > limit:
-            return 413, "The file is too large: documents may be at most 20 MB", _FILE_TOO_LARGE
+            return 413, "The file is too large: documents may be at most 20 MB"
         return None
     if declared is not None and declared.isdigit() and int(declared) > body_limit:
-        return 413, TOO_LARGE, {}
+        return 413, TOO_LARGE
     return None
 
 
@@ -79,11 +72,9 @@ def counted(receive: Receive, limit: int) -> Receive:
     return receive_counted
 
 
-async def send_refusal(
-    send: Send, status: int, message: str, extensions: dict[str, Any] | None = None
-) -> None:
+async def send_refusal(send: Send, status: int, message: str) -> None:
     body = json.dumps(
-        {"errors": [{"message": message, "extensions": {"code": "BAD_USER_INPUT", **(extensions or {})}}]}
+        {"errors": [{"message": message, "extensions": {"code": "BAD_USER_INPUT"}}]}
     ).encode()
     await send({
         "type": "http.response.start",

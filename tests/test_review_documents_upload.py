@@ -196,18 +196,3 @@ async def test_a_multipart_body_cut_short_is_refused_and_writes_nothing(client: 
     assert result.status == 400 and result.codes == ["BAD_USER_INPUT"]
     await nothing_stored(before)
     assert await AccessEvent.filter(record_id=record.id).count() == 0
-
-
-async def test_an_upload_refused_from_its_declared_length_gives_the_reason_of_a_file_too_large(
-    client: httpx.AsyncClient,
-) -> None:
-    """Over the request's limit (HTTP 413, before the body is read) or just over the file's
-    own (the resolver): a partner app reads one reason, FILE_TOO_LARGE, with its maxMb."""
-    caller, record = await patient(client)
-    before = files_on_disk()
-    result = await upload(caller, pdf() + b"\n%" + b"x" * (22 * 1024 * 1024), "huge.pdf")
-    assert result.status == 413
-    assert result.errors[0]["extensions"] == {
-        "code": "BAD_USER_INPUT", "reason": "FILE_TOO_LARGE", "maxMb": 20}
-    await nothing_stored(before)
-    assert await AccessEvent.filter(record_id=record.id).count() == 0
