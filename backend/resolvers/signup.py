@@ -12,7 +12,7 @@ import time
 import unicodedata
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn
 
 from tortoise.exceptions import IntegrityError
 
@@ -32,6 +32,7 @@ from backend.errors import BadUserInput, Conflict, Forbidden, Unauthenticated, a
 from backend.models import (
     Account,
     ActivationCode,
+    BlockedPractitioner,
     PasskeyChallenge,
     PasskeyCredential,
     PurgedIdentity,
@@ -125,10 +126,12 @@ async def open_record_for_patient(
             await PurgedIdentity.filter(ins_mac__in=purged_ins_macs(ins)).delete()
         except IntegrityError:
             record = await Record.get(ins=ins)  # opened at the same moment elsewhere
-    if record.status != RecordStatus.PENDING and not await activation.recovery_open(record):
-        # The patient sees in their history that someone tried to open a record with their INS.
-        ctx.access_log.note(record.id, AccessAction.ACCESS_DENIED, reason=reasons.EXISTING_RECORD)
-        raise Conflict("A record already exists for this INS; the patient signs in to it")
+    if record.status != RecordStatus.PENDING and (
+        not await activation.recovery_open(record)
+        # A practitioner the patient blocked is not handed a recovery's code (DESIGN §3, rule 6).
+        or await _blocked(record, viewer.practitioner_id)
+    ):
+        _refuse_existing(ctx, record)
     if not _same_identity(record, first, last, birth_date):
         # A record opened by an import, or earlier at another desk, for another person: a new
         # code would hand its content to whoever activates it (DESIGN §2, an INS is not enough).
@@ -140,6 +143,8 @@ async def open_record_for_patient(
             Reason.IDENTITY_MISMATCH,
         )
     async with ctx.access_log.changing(record.id) as conn:
+        if record.status != RecordStatus.PENDING and await _blocked(record, viewer.practitioner_id, conn):
+            _refuse_existing(ctx, record)  # blocked since the check above
         if given:
             await Record.filter(id=record.id).using_db(conn).update(**given)
         # A text the service does not send (no SMS plug-in) is neither queued nor claimed, as
@@ -153,6 +158,17 @@ async def open_record_for_patient(
         )
     sent_to = mask_email(send_email) if send_email else mask_phone(texted) if texted else None
     return RecordOpened(ins, code, row.expires_at, sent_to)
+
+
+async def _blocked(record: Record, practitioner_id: Any, conn: Any = None) -> bool:
+    query = BlockedPractitioner.filter(record_id=record.id, practitioner_id=practitioner_id)
+    return await (query.using_db(conn) if conn is not None else query).exists()
+
+
+def _refuse_existing(ctx: Context, record: Record) -> NoReturn:
+    # The patient sees in their history that someone tried to open a record with their INS.
+    ctx.access_log.note(record.id, AccessAction.ACCESS_DENIED, reason=reasons.EXISTING_RECORD)
+    raise Conflict("A record already exists for this INS; the patient signs in to it")
 
 
 async def create_record(
