@@ -5,6 +5,7 @@ a reload would show the record); « Recevoir un code » and « Enregistrer » pr
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from typing import Any
 
@@ -15,7 +16,7 @@ from backend import clock, config
 from backend.domain.enums import Section
 from backend.models import Session
 from tests import factories
-from tests.browser import Server, browser, patient_signed_in, server
+from tests.browser import Server, browser, patient_signed_in, server, wait_for
 from tests.conftest import session_for
 
 __all__ = ["browser", "server"]
@@ -165,4 +166,45 @@ async def test_closing_another_session_twice_is_said_once(server: Server, browse
     assert len(revokes) == 1, revokes
     await expect(page.get_by_role("alert")).to_have_count(0)
     await tab.check("revoke-twice")
+    await tab.context.close()
+
+
+HISTORY_UPDATE = ("mutation($input: EmergencyProfileInput!)"
+                  " { updateEmergencyProfile(input: $input) { emergencyProfile { bloodGroup } } }")
+
+
+async def test_a_late_more_does_not_fill_the_history_of_other_filters(
+    server: Server, browser: Browser,
+) -> None:
+    email = "historique.tardif@example.test"
+    patient, _ = await factories.patient(email=email)
+    cookies = {config.settings().session_cookie: await session_for(patient)}
+    for n in range(21):  # more than a page of events (20)
+        saved = await server.gql(HISTORY_UPDATE, {"input": {"advanceDirectives": f"version {n}",
+                                                            "emergencyContacts": []}}, cookies=cookies)
+        assert not saved.get("errors"), saved
+    tab = await patient_signed_in(browser, server, "review-late-more", email)
+    page = tab.page
+    await page.get_by_role("link", name="Historique des accès").click()
+    events = page.locator("ul.history > li")
+    await expect(events).to_have_count(20)
+
+    answered: list[str] = []
+
+    async def slow_more(route: Route) -> None:
+        body = route.request.post_data or ""
+        if '"after":"' in body:  # the page after the first: answered late
+            await asyncio.sleep(1.5)
+            answered.append(body)
+        await route.continue_()
+
+    await page.route("**/graphql", slow_more)
+    await page.get_by_role("button", name="Afficher plus", exact=True).click()
+    # Meanwhile the patient keeps only the exports, of which there is none.
+    await page.get_by_label("Type d'événement").select_option(label="Dossier exporté")
+    await expect(page.get_by_text("Aucun événement pour ces critères.")).to_be_visible()
+    await wait_for(lambda: answered, "the late page")
+    await asyncio.sleep(0.5)  # its answer handled
+    await expect(events).to_have_count(0)
+    await expect(page.get_by_text("Aucun événement pour ces critères.")).to_be_visible()
     await tab.context.close()

@@ -10,6 +10,7 @@ import { HISTORY } from './documents.js';
 import { EmergencyReview } from './EmergencyReview.jsx';
 import { focusIfLost } from '../../lib/focus.js';
 import { Form } from '../../components/Form.jsx';
+import { useSending } from '../../lib/sending.js';
 
 const ACTIONS = [
   'RECORD_READ', 'ACCESS_DENIED', 'ENTRY_ADDED', 'ENTRIES_IMPORTED', 'DOCUMENT_DOWNLOADED', 'BREAK_GLASS_OPENED',
@@ -63,11 +64,19 @@ export function History() {
     setFailure(null);
     return query.refetch();
   };
-  const loadMore = async () => {
-    const result = await runQuery(HISTORY, { ...variables, after: connection.pageInfo.endCursor });
-    if (result.code) return setFailure(result);
-    setMore(appendPage(connection, result.data.myAccessHistory));
-  };
+  // The filters of the list shown: a page asked for under others (changed while it was on its
+  // way) is not added to it. One page at a time: « Afficher plus » pressed twice asks once.
+  const asked = JSON.stringify(variables);
+  const shownFor = useRef(asked);
+  shownFor.current = asked;
+  const [, send] = useSending();
+  const loadMore = () =>
+    send(async () => {
+      const result = await runQuery(HISTORY, { ...variables, after: connection.pageInfo.endCursor });
+      if (shownFor.current !== asked) return;
+      if (result.code) return setFailure(result);
+      setMore(appendPage(connection, result.data.myAccessHistory));
+    });
 
   return (
     <section>
