@@ -181,6 +181,23 @@ def _content_hash(section: Section, code: str, title: str, date: dt.date, detail
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+# Details are one object of a section's fields; a value nested deeper is refused with its
+# item, before a walk over it could go past Python's stack (JSON parsers read ~1,000 levels).
+MAX_DETAILS_DEPTH = 32
+
+
+def _too_deep(value: Any) -> bool:
+    """Whether containers nest below `value` deeper than MAX_DETAILS_DEPTH (walked without
+    recursion)."""
+    level = [value]
+    for _ in range(MAX_DETAILS_DEPTH + 1):
+        level = [inner for each in level if isinstance(each, dict | list)
+                 for inner in (each.values() if isinstance(each, dict) else each)]
+        if not level:
+            return False
+    return True
+
+
 def _visible_details(section: Section, details: Any) -> Any:
     """The details with their free texts as they show, as the title (and as addEntry keeps
     them): no direction override, zero-width or control character; spaces and line breaks
@@ -245,6 +262,8 @@ def _validate(index: int, item: CareItem, today: dt.date, known_ins: dict[str, s
         raise ValueError("date is too far in the past")
     if item.date < item.birth_date:
         raise ValueError("date is before the patient's birth")
+    if _too_deep(item.details):
+        raise ValueError(f"details are nested more than {MAX_DETAILS_DEPTH} levels deep")
     try:
         code = normalize_section_code(item.section, item.code or "")
         details = normalize_details(item.section, _visible_details(item.section, item.details), today)
