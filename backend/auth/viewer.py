@@ -13,6 +13,7 @@ from backend.auth.secrets_util import digest
 from backend.config import settings
 from backend.domain.enums import Profession, Role
 from backend.models import Account, ApiToken, Practitioner, Session
+from backend.models.accounts import display_name_of
 
 
 @dataclass(frozen=True)
@@ -73,7 +74,7 @@ async def viewer_from_session(token: str) -> Viewer:
     return Viewer(
         account_id=sql.value(Account, "id", row["account_id"]),
         role=role,
-        display_name=f"{row['first_name']} {row['last_name']}",
+        display_name=display_name_of(row["first_name"], row["last_name"]),
         practitioner_id=sql.value(Practitioner, "id", row["practitioner_id"]) if professional else None,
         profession=Profession(row["profession"]) if professional else None,
         is_regulator=bool(professional and row["is_regulator"]),
@@ -109,7 +110,7 @@ async def viewer_from_bearer(token: str) -> Viewer | None:
         return Viewer(
             account_id=sql.value(Account, "id", row["account_id"]),
             role=Role.PRACTITIONER,
-            display_name=f"{row['first_name']} {row['last_name']}",
+            display_name=display_name_of(row["first_name"], row["last_name"]),
             practitioner_id=sql.value(Practitioner, "id", row["practitioner_id"]),
             profession=Profession(row["profession"]),
             is_regulator=bool(row["is_regulator"]),

@@ -7,6 +7,14 @@ from tortoise.models import Model
 
 from backend.domain.enums import CodeChannel, Profession, Role
 
+# The columns that keep a person's name with what they did (an event's actor, an entry's
+# author) hold 200 characters; a first and a last name of 100 each make 201.
+DISPLAY_NAME_MAX = 200
+
+
+def display_name_of(first_name: str, last_name: str) -> str:
+    return f"{first_name} {last_name}"[:DISPLAY_NAME_MAX]
+
 
 class Account(Model):
     id = fields.UUIDField(primary_key=True)
@@ -38,7 +46,7 @@ class Account(Model):
 
     @property
     def display_name(self) -> str:
-        return f"{self.first_name} {self.last_name}"
+        return display_name_of(self.first_name, self.last_name)
 
 
 class Practitioner(Model):

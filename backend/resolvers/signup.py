@@ -38,6 +38,7 @@ from backend.models import (
     PurgedIdentity,
     Record,
 )
+from backend.models.accounts import DISPLAY_NAME_MAX
 from backend.ratelimit import limit_address
 from backend.resolvers.arguments import ins_argument
 from backend.resolvers.auth import texts_needed
@@ -107,7 +108,8 @@ async def open_record_for_patient(
     send_phone = normalize_phone(phone) if phone else None
     if phone and send_phone is None:
         raise BadUserInput("Invalid phone number", Reason.INVALID_PHONE)
-    issued_by = f"{viewer.display_name} ({viewer.profession.value if viewer.profession else 'practitioner'})"
+    profession = f" ({viewer.profession.value if viewer.profession else 'practitioner'})"
+    issued_by = viewer.display_name[:DISPLAY_NAME_MAX - len(profession)] + profession  # its column's size
     # The contacts given at the point of care replace those on file: support sends a new
     # code only there (`resendActivation`).
     given: dict[str, Any] = {"pending_contact": send_email} if send_email else {}
