@@ -350,3 +350,19 @@ async def test_imported_text_keeps_no_invisible_or_direction_character(client: h
     assert again["unchanged"] == 1 and again["created"] == again["corrected"] == 0
     plain = [medication_item(ins, 1, title="Doliprane 1000 mg")]
     assert (await insurer.gql(IMPORT, {"items": plain})).ok()["importCareHistory"]["unchanged"] == 1
+
+
+async def test_a_stay_before_the_patients_birth_is_rejected_alone(client: httpx.AsyncClient) -> None:
+    """A stay's dates lie between the patient's birth and today, as addEntry checks them."""
+    _, record = await factories.patient()
+    insurer = await _insurer(client)
+    stay = {"ins": record.ins, "firstName": "Alice", "lastName": "Martin",
+            "birthDate": "1985-06-12", "externalId": "HOSP-1", "section": "HOSPITAL_STAYS",
+            "title": "Séjour en chirurgie", "date": "2024-03-01",
+            "details": {"admissionDate": "1980-01-02", "dischargeDate": "2024-03-05"}}
+    kept = {**stay, "externalId": "HOSP-2", "details": {"admissionDate": "2024-03-01"}}
+    payload = (await insurer.gql(IMPORT, {"items": [stay, kept]})).ok()["importCareHistory"]
+    assert payload["created"] == 1
+    assert [(r["index"], r["code"]) for r in payload["rejected"]] == [(0, "BAD_USER_INPUT")]
+    assert "admissionDate" in payload["rejected"][0]["message"]
+    assert [e.external_id for e in await Entry.filter(record_id=record.id)] == ["HOSP-2"]

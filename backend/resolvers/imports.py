@@ -266,7 +266,9 @@ def _validate(index: int, item: CareItem, today: dt.date, known_ins: dict[str, s
         raise ValueError(f"details are nested more than {MAX_DETAILS_DEPTH} levels deep")
     try:
         code = normalize_section_code(item.section, item.code or "")
-        details = normalize_details(item.section, _visible_details(item.section, item.details), today)
+        details = normalize_details(
+            item.section, _visible_details(item.section, item.details), today, born=item.birth_date
+        )
     except (InvalidCode, InvalidDetails) as exc:
         # Said of unstorable text first: the refusal's own message may quote it (a key).
         raise ValueError(_unstorable_details(item.details) or str(exc)) from None
