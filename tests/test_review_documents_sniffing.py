@@ -39,3 +39,51 @@ def test_a_height_given_after_the_scan_is_held_to_the_pixel_limit() -> None:
 def test_a_frame_of_no_height_that_never_gives_one_is_refused(after_scan: bytes) -> None:
     with pytest.raises(UnrecognisedContent, match="height"):
         sniff(_jpeg(_frame(0, 100), after_scan))
+
+
+HTML = b"<html><body><script>alert(document.cookie)</script></body></html>\n"
+
+
+def _trailer_at(body: bytes, target: int) -> bytes:
+    return body + b"\nstartxref\n%d\n%%%%EOF\n" % target
+
+
+def _xref_stream_pdf(dictionary: bytes) -> bytes:
+    """A PDF 1.5 whose cross-reference is a stream object (the trailer points at it)."""
+    body = b"%PDF-1.5\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n"
+    body += b"2 0 obj\n<< /Type /Pages /Kids [] /Count 0 >>\nendobj\n"
+    at = len(body)
+    rows = b"\x00\x00\x00\xff\x01\x00\x0f\x00\x01\x00\x3c\x00\x01" + at.to_bytes(2, "big") + b"\x00"
+    body += b"3 0 obj\n<< " + dictionary + b" /Length %d >>\nstream\n" % len(rows) + rows
+    body += b"\nendstream\nendobj\n"
+    return _trailer_at(body, at)
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        # A page with a PDF header, an object line and a trailer pointing at it.
+        _trailer_at(b"%PDF-1.4\n" + HTML + b"1 0 obj\n", len(b"%PDF-1.4\n" + HTML)),
+        _trailer_at(b"%PDF-1.4\n" + HTML + b"1 0 obj\n<< >>\nendobj\n", len(b"%PDF-1.4\n" + HTML)),
+        # Or at the word "xref" and nothing of a cross-reference table after it.
+        _trailer_at(b"%PDF-1.4\n" + HTML + b"xref\n" + HTML, len(b"%PDF-1.4\n" + HTML)),
+        # An object that is not a cross-reference stream.
+        _xref_stream_pdf(b"/Type /Metadata /Size 4 /W [1 2 1]"),
+    ],
+)
+def test_a_trailer_pointing_at_no_cross_reference_is_refused(content: bytes) -> None:
+    with pytest.raises(UnrecognisedContent, match="cross-reference"):
+        sniff(content)
+
+
+@pytest.mark.parametrize(
+    "dictionary",
+    [
+        b"/Type /XRef /Size 4 /W [1 2 1] /Root 1 0 R",
+        b"/Size 4 /Root 1 0 R /W [1 2 1] /Type/XRef",  # its keys in any order, names unspaced
+        b"/Size 4 /Root 1 0 R /ID [<" + b"ab" * 16 + b"> <" + b"cd" * 16 + b">] /Index ["
+        + b" ".join(b"%d 1" % i for i in range(200)) + b"] /W [1 2 1] /Type /XRef",
+    ],
+)
+def test_a_cross_reference_stream_is_recognised(dictionary: bytes) -> None:
+    assert sniff(_xref_stream_pdf(dictionary)) == "application/pdf"

@@ -54,6 +54,13 @@ def sniff(data: bytes) -> str:
 _PDF_HEADER = re.compile(rb"%PDF-(1\.[0-7]|2\.0)[\r\n \t%]")
 _PDF_TAIL = re.compile(rb"startxref\s+(\d{1,12})\s+%%EOF\s*$")
 _PDF_OBJ = re.compile(rb"\d{1,10}\s+\d{1,5}\s+obj\b")
+_PDF_SPACE = re.compile(rb"[ \t\r\n]*")
+# A cross-reference table: the keyword, then its first subsection's first object and count.
+_PDF_XREF_TABLE = re.compile(rb"xref\s+\d{1,10}\s+\d{1,10}\s")
+# A cross-reference stream's dictionary names its type (required: ISO 32000-1, 7.5.8.2),
+# before the stream's bytes; it rarely takes more than a few hundred bytes.
+_PDF_XREF_STREAM = re.compile(rb"/Type\s*/XRef\b")
+_PDF_XREF_DICTIONARY = 1024 * 1024
 
 
 def _check_pdf(data: bytes) -> None:
@@ -68,9 +75,17 @@ def _check_pdf(data: bytes) -> None:
     offset = int(matches[-1].group(1))
     if not 0 < offset < len(data):
         raise UnrecognisedContent("The PDF trailer points outside the file")
-    target = data[offset : offset + 64].lstrip(b" \t\r\n")
-    if not (target.startswith(b"xref") or _PDF_OBJ.match(target)):
-        raise UnrecognisedContent("The PDF trailer does not point at a cross-reference section")
+    # There: a cross-reference table, or a cross-reference stream object; not any object
+    # line, which a page with a PDF header and a made-up trailer would have.
+    at = _PDF_SPACE.match(data, offset).end()  # type: ignore[union-attr]  # matches always
+    if _PDF_XREF_TABLE.match(data, at):
+        return
+    if _PDF_OBJ.match(data, at):
+        dictionary = data[at : at + _PDF_XREF_DICTIONARY]
+        end = dictionary.find(b"stream")
+        if end > 0 and _PDF_XREF_STREAM.search(dictionary, 0, end):
+            return
+    raise UnrecognisedContent("The PDF trailer does not point at a cross-reference section")
 
 
 # --- PNG --------------------------------------------------------------------------
