@@ -19,6 +19,7 @@ from graphql import (
 )
 
 from backend import clock
+from backend.audit import reasons
 from backend.auth import activation
 from backend.domain.enums import EmergencyKind, RecordStatus, Section
 from backend.models import AccessEvent, Account, ActivationCode, EmergencySession, OutboxMessage, Record
@@ -255,7 +256,10 @@ async def test_support_actions_on_the_wrong_account_are_refused_and_change_nothi
         result = await support.gql(mutation, {"i": identifier})
         assert result.codes == [code], (mutation, identifier, result.errors)
         assert result.errors[0]["extensions"].get("reason") == reason, (mutation, identifier)
-    assert await AccessEvent.filter(action="SUPPORT_ACTION").count() == 0
+    # A refusal that tells an existing account's state is a read of it, as supportAccount's:
+    # the active record's and the unlocked patient's, each written as support's read.
+    reads = await AccessEvent.filter(action="SUPPORT_ACTION").values_list("record_id", "reason")
+    assert sorted(reads) == [(scene["record"].id, reasons.SUPPORT_READ)] * 2
     assert await ActivationCode.all().count() == 0
     assert await OutboxMessage.all().count() == 0
     assert (await Account.get(id=scene["patient"].id)).locked_at is None

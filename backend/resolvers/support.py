@@ -242,6 +242,7 @@ async def unlock_account(ctx: Context, identifier: str) -> SupportAccountView:
     if account is None:
         raise NotFound("No account matches this identifier")
     if account.locked_at is None:
+        _note(ctx, record, reasons.SUPPORT_READ)  # the refusal tells what supportAccount would
         raise BadUserInput("This account is not locked", Reason.ACCOUNT_NOT_LOCKED)
     async with _acting(ctx, record, reasons.SUPPORT_UNLOCKED) as conn:
         # Decided again in the change: an account another agent unlocked meanwhile is not
@@ -264,9 +265,15 @@ async def resend_activation(ctx: Context, identifier: str) -> bool:
     account, record = await _find(identifier)
     if record is None:
         raise NotFound("No record matches this identifier")
+    # A refusal tells the record's state, as supportAccount would: it is a read of it.
     if record.status != RecordStatus.PENDING:
+        _note(ctx, record, reasons.SUPPORT_READ)
         raise BadUserInput("This record is already activated", Reason.ALREADY_ACTIVATED)
-    _destinations(record.pending_contact, record.pending_phone)
+    try:
+        _destinations(record.pending_contact, record.pending_phone)
+    except BadUserInput:
+        _note(ctx, record, reasons.SUPPORT_READ)
+        raise
     if not await limits.take(f"support-resend:{record.id}", _today(), RESENDS_PER_DAY):
         raise RateLimited("Enough codes were resent for this record today; try again tomorrow")
     async with _acting(ctx, record, reasons.SUPPORT_RESENT) as conn:
