@@ -83,7 +83,7 @@ async def issue(record: Record, issued_by: str, *, send_to: str | None = None,
 
 RECOVERY_ISSUER = "contact-recovery"
 # What the caller is told when the record is no longer one a code may be issued for.
-NOT_ISSUABLE = "The record was activated or removed meanwhile; a patient with an account signs in to it"
+NOT_ISSUABLE = "The record changed meanwhile (activated, closed or removed); look it up again"
 
 
 async def recovery_open(record: Record) -> bool:
