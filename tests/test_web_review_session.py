@@ -208,3 +208,36 @@ async def test_a_late_more_does_not_fill_the_history_of_other_filters(
     await expect(events).to_have_count(0)
     await expect(page.get_by_text("Aucun événement pour ces critères.")).to_be_visible()
     await tab.context.close()
+
+
+async def test_a_late_search_does_not_replace_the_last_one(server: Server, browser: Browser) -> None:
+    email = "recherche.tardive@example.test"
+    await factories.patient(email=email)
+    await factories.practitioner()
+    doctor, practice = await factories.practitioner()
+    tab = await patient_signed_in(browser, server, "review-late-search", email)
+    page = tab.page
+    await page.get_by_role("link", name="Partage").click()
+
+    answered: list[str] = []
+
+    async def slow_first(route: Route) -> None:
+        body = route.request.post_data or ""
+        if '"search":"Dr"' in body:  # the first search, every doctor: answered late
+            await asyncio.sleep(1.5)
+            answered.append(body)
+        await route.continue_()
+
+    await page.route("**/graphql", slow_first)
+    search = page.get_by_label("Rechercher un professionnel")
+    await search.fill("Dr")
+    await page.get_by_role("button", name="Rechercher", exact=True).click()
+    await search.fill(practice.rpps)
+    await page.get_by_role("button", name="Rechercher", exact=True).click()
+    results = page.get_by_role("list", name="Résultats de la recherche").locator("> li")
+    await expect(results).to_have_count(1)
+    await wait_for(lambda: answered, "the first search's answer")
+    await asyncio.sleep(0.5)  # its answer handled
+    await expect(results).to_have_count(1)
+    await expect(results).to_contain_text(doctor.last_name)
+    await tab.context.close()

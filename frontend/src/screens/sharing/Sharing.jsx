@@ -34,6 +34,8 @@ export function Sharing() {
   const [place, setPlace] = useState(null);
   // The button that opened the choice of sections: the keyboard goes back to it on « Annuler ».
   const opener = useRef(null);
+  // The last search made: an earlier one answered late does not replace its results.
+  const searches = useRef(0);
   useStatusRefresh(shownStatus(query.data), query.refetch); // closed in another tab: say so
   // One change at a time: a button pressed twice (a double click) sends once.
   const [, send] = useSending();
@@ -81,7 +83,9 @@ export function Sharing() {
       setFound(null);
       return setTooShort(true);
     }
+    const mine = ++searches.current;
     const result = await runQuery(DIRECTORY, { search: text });
+    if (mine !== searches.current) return; // a later search was made meanwhile: its answer is shown
     setFound(result.code ? null : result.data.practitionerDirectory);
     if (result.code) setFailure(result);
   };
