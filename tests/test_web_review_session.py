@@ -141,11 +141,19 @@ async def test_pressed_twice_sends_once(server: Server, browser: Browser) -> Non
     asked: list[Any] = [body for body in sent if "mutation RequestFreshFactor" in body]
     assert len(asked) == 1, asked
     assert len(server.messages(email)) == before + 1
+    # A wrong code first: refused, said where the keyboard is, the code typed kept.
+    wrong = "000000" if code != "000000" else "111111"
+    await check.get_by_label("Code reçu").fill(wrong)
+    await check.get_by_role("button", name="Valider").click()
+    refused = check.get_by_role("alert")
+    await expect(refused).to_contain_text("Le code n'est pas le bon.")
+    await expect(refused).to_be_focused()
+    await expect(check.get_by_label("Code reçu")).to_have_value(wrong)
     await check.get_by_label("Code reçu").fill(code)
     await check.get_by_role("button", name="Valider").dblclick()
     await expect(check).to_have_count(0)
     confirmed = [body for body in sent if "mutation ConfirmFreshFactor" in body]
-    assert len(confirmed) == 1, confirmed
+    assert len(confirmed) == 2, confirmed  # the wrong code's, then the right one's once
     await expect(page.get_by_role("alert")).to_have_count(0)
     await tab.check("double-press")
     await tab.context.close()

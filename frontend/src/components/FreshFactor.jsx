@@ -43,7 +43,8 @@ export function FreshFactor({ onConfirmed, onCancel }) {
         {t('fresh.title')}
       </h3>
       <p>{t('fresh.explain')}</p>
-      <ErrorBox result={failure} />
+      {/* The step's own refusal (a wrong code): its button was disabled meanwhile, the keyboard goes to it. */}
+      <ErrorBox result={failure} focus />
       {sentTo ? (
         <Form onSubmit={confirm}>
           <Notice>{t('login.codeSent', { to: sentTo })}</Notice>
