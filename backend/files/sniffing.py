@@ -1,11 +1,13 @@
 """Recognising an uploaded file by its content, never by its name or declared type.
 
 Only PDF, PNG and JPEG are accepted. Each check reads the magic bytes and then parses
-enough of the structure that a renamed text file, a truncated image or a polyglot with a
-forged header is refused, and so is an image claiming more pixels than any scan has (a
-decompression bomb for whoever opens it). The walk over PNG chunks and JPEG segments is
-bounded: a file made of millions of tiny ones is refused, not walked (seconds of CPU for
-20 MB).
+enough of the structure that a renamed text file, a truncated image or a page given a
+forged header (and a made-up PDF trailer) is refused, and so is an image claiming more
+pixels than any scan has (a decompression bomb for whoever opens it). Other bytes carried
+inside a well-formed file (a PDF comment, a JPEG's trailer) cannot be told from its own:
+downloads are answered as attachments of the recognised type, never rendered as a page.
+The walk over PNG chunks and JPEG segments is bounded: a file made of millions of tiny ones
+is refused, not walked (seconds of CPU for 20 MB).
 """
 
 from __future__ import annotations

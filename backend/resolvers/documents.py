@@ -278,9 +278,10 @@ async def _store(
     """The encrypted file first, then the rows and the ENTRY_ADDED event in one transaction.
 
     If anything fails before the commit, the transaction rolls back and the file is removed:
-    no leftovers. A failure of the commit itself (the connection lost on COMMIT, the request
-    cancelled as the service stops) may follow a commit that landed: the file then stays, as
-    its entry may hold it, and `dmp purge` sweeps it a day later if no stored-file row does.
+    no leftovers (unless the disk refuses the removal: logged, and swept by `dmp purge`). A
+    failure of the commit itself (the connection lost on COMMIT, the request cancelled as the
+    service stops) may follow a commit that landed: the file then stays, as its entry may hold
+    it, and `dmp purge` sweeps it a day later if no stored-file row does.
 
     A new version (`supersedes`) marks the one it replaces superseded in the same transaction;
     the old version keeps its own file.
