@@ -62,7 +62,9 @@ async def test_owner_downloads_with_safe_headers_and_no_event(client: httpx.Asyn
         "attachment; filename=\"R_sum_ _t_.pdf\"; filename*=UTF-8''" + quote("Résumé été.pdf", safe="")
     )
     assert response.headers["x-content-type-options"] == "nosniff"
-    assert response.headers["content-security-policy"] == "sandbox"
+    assert response.headers["content-security-policy"] == (
+        "default-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'; sandbox"
+    )
     assert response.headers["cache-control"] == "no-store"
     assert len(await events(record)) == before  # the owner's own reads are not events
 
