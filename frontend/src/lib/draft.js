@@ -1,7 +1,8 @@
 // What the user typed survives a trip back to the login screen (sessionStorage, this tab only).
-// Passwords and codes are never kept.
+// Passwords, codes and tokens are never kept, nor an INS (the national health identifier: a
+// shared computer keeps the tab, and an activation given up would leave it there).
 const PREFIX = 'dmp.draft.';
-const SECRET = /password|code|token/i;
+const SECRET = /password|token|^(code|activationCode|ins)$/i;
 
 export function saveDraft(name, values) {
   const kept = Object.fromEntries(Object.entries(values).filter(([key]) => !SECRET.test(key)));
