@@ -12,6 +12,7 @@ import pytest
 from tortoise import Tortoise
 
 from backend import config
+from backend.files import storage
 from backend.files.crypto import FileIntegrityError, Keyring, KeyUnavailable, key_id, open_sealed, seal
 from backend.models import Entry, StoredFile
 from tests import factories
@@ -117,6 +118,26 @@ async def test_altered_key_material_is_an_error(client: httpx.AsyncClient, colum
     response = await download(caller, entry_id)
     assert response.status_code == 500
     assert b"%PDF" not in response.content
+
+
+async def test_a_deletion_stands_when_the_disk_refuses_to_remove_its_file(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The deletion has committed (row, wrapped key, event): a file the disk will not remove
+    is left to `dmp purge`, and the patient is told the entry is deleted, not INTERNAL."""
+    caller = await owner_caller(client)
+    entry_id = await upload_ok(caller, pdf())
+    file_id = await _file_of(entry_id)
+
+    def refuse(_: uuid.UUID) -> bool:
+        raise PermissionError("read-only file system")
+
+    monkeypatch.setattr(storage, "remove", refuse)
+    result = await caller.gql("mutation($id: ID!) { deleteEntry(id: $id) }", {"id": entry_id})
+    assert result.ok()["deleteEntry"] is True
+    assert not await Entry.filter(id=entry_id).exists()
+    assert not await StoredFile.filter(id=file_id).exists()
+    assert stored_path(file_id).exists()  # unreadable without its row; swept by `dmp purge`
 
 
 async def test_a_ciphertext_moved_to_another_file_does_not_open(client: httpx.AsyncClient) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import secrets
 import uuid
@@ -12,6 +13,8 @@ from pathlib import Path
 
 from backend.config import settings
 from backend.files.crypto import Keyring, Sealed, open_sealed, seal
+
+log = logging.getLogger("dmp.files")
 
 
 def keyring() -> Keyring:
@@ -88,6 +91,16 @@ def remove(file_id: uuid.UUID) -> bool:
     except FileNotFoundError:
         return False
     return True
+
+
+def discard(file_id: uuid.UUID, whose: str) -> None:
+    """Delete the file of a row already gone (or never stored), after its transaction: if the
+    disk refuses, what the request did stands, and the file, which nothing can open without
+    its row's wrapped key, is left to `dmp purge`, which sweeps files no row holds."""
+    try:
+        remove(file_id)
+    except OSError as exc:
+        log.warning("the file %s of %s could not be removed: %s", file_id, whose, type(exc).__name__)
 
 
 def _temporary(name: str) -> bool:

@@ -342,7 +342,7 @@ async def delete_entry(ctx: Context, entry_id: str) -> bool:
                                            mode=AccessMode.OWNER, sections={Section(entry.section)},
                                            entry_id=str(entry.id))
     if entry.file_id:  # type: ignore[attr-defined]
-        storage.remove(entry.file_id)  # type: ignore[attr-defined]
+        storage.discard(entry.file_id, "a deleted entry")  # type: ignore[attr-defined]
     return True
 
 

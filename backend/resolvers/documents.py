@@ -345,11 +345,7 @@ async def _store(
 def _remove_unstored(file_id: uuid.UUID) -> None:
     """The file of an upload that stored no row; if the disk refuses (the request's own error
     is the one to answer), it is left to `dmp purge`, which sweeps such files a day later."""
-    try:
-        storage.remove(file_id)
-    except OSError as exc:
-        log.warning("the file %s of an upload not stored could not be removed: %s", file_id,
-                    type(exc).__name__)
+    storage.discard(file_id, "an upload not stored")
 
 
 # --- download ------------------------------------------------------------------------
