@@ -10,9 +10,11 @@ declared length, or counted as it is read when it declares none (chunked).
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from starlette.types import Message, Receive, Scope, Send
 
+from backend.domain.reasons import Reason
 from backend.resolvers.documents import MAX_BYTES
 
 # One document plus the multipart framing and the GraphQL operation around it.
@@ -21,6 +23,7 @@ MAX_MULTIPART_BODY = MAX_BYTES + 1024 * 1024
 # 1.5 MB of JSON; a limit well above it, so that a few requests cannot fill the memory.
 MAX_BODY = 10 * 1024 * 1024
 TOO_LARGE = "The request body is too large: at most 10 MB"
+FILE_TOO_LARGE = {"reason": Reason.FILE_TOO_LARGE.value, "maxMb": MAX_BYTES // (1024 * 1024)}
 
 
 class BodyTooLarge(Exception):  # noqa: N818 - a refusal, named for what it refuses
@@ -29,9 +32,9 @@ class BodyTooLarge(Exception):  # noqa: N818 - a refusal, named for what it refu
 
 def upload_refusal(
     scope: Scope, limit: int = MAX_MULTIPART_BODY, body_limit: int = MAX_BODY
-) -> tuple[int, str] | None:
-    """For a POST: the status and message refusing it before its body is read, or None.
-    Any other request: None."""
+) -> tuple[int, str, dict[str, Any]] | None:
+    """For a POST: the status, message and further extensions refusing it before its body is
+    read, or None. Any other request: None."""
     if scope["method"] != "POST":
         return None
     content_type = declared = None
@@ -42,12 +45,13 @@ def upload_refusal(
             declared = value
     if content_type is not None and content_type.startswith(b"multipart/"):
         if declared is None or not declared.isdigit():
-            return 411, "Uploads must declare their Content-Length"
+            return 411, "Uploads must declare their Content-Length", {}
         if int(declared) > limit:
-            return 413, "The file is too large: documents may be at most 20 MB"
+            # The resolver's own refusal of a large file, with its reason: a client words both alike.
+            return 413, "The file is too large: documents may be at most 20 MB", FILE_TOO_LARGE
         return None
     if declared is not None and declared.isdigit() and int(declared) > body_limit:
-        return 413, TOO_LARGE
+        return 413, TOO_LARGE, {}
     return None
 
 
@@ -72,9 +76,11 @@ def counted(receive: Receive, limit: int) -> Receive:
     return receive_counted
 
 
-async def send_refusal(send: Send, status: int, message: str) -> None:
+async def send_refusal(
+    send: Send, status: int, message: str, extensions: dict[str, Any] | None = None
+) -> None:
     body = json.dumps(
-        {"errors": [{"message": message, "extensions": {"code": "BAD_USER_INPUT"}}]}
+        {"errors": [{"message": message, "extensions": {"code": "BAD_USER_INPUT", **(extensions or {})}}]}
     ).encode()
     await send({
         "type": "http.response.start",

@@ -108,27 +108,30 @@ async def test_production_adds_hsts_and_each_request_has_its_own_id() -> None:
 
 
 @pytest.mark.parametrize(
-    ("headers", "status", "message"),
+    ("headers", "status", "message", "extensions"),
     [
         (
             [(b"content-type", b"multipart/form-data; boundary=x")],
             411,
             "Uploads must declare their Content-Length",
+            {},
         ),
         (
             [(b"content-type", b"multipart/form-data; boundary=x"), (b"content-length", b"12x")],
             411,
             "Uploads must declare their Content-Length",
+            {},
         ),
         (
             [(b"content-type", b"multipart/form-data; boundary=x"), (b"content-length", b"1001")],
             413,
             "The file is too large: documents may be at most 20 MB",
+            {"reason": "FILE_TOO_LARGE", "maxMb": 20},
         ),
     ],
 )
 async def test_an_upload_over_the_limit_is_refused_before_the_application(
-    headers: list[tuple[bytes, bytes]], status: int, message: str
+    headers: list[tuple[bytes, bytes]], status: int, message: str, extensions: dict[str, object]
 ) -> None:
     app, calls = answering()
     lines = RequestLog()
@@ -142,7 +145,7 @@ async def test_an_upload_over_the_limit_is_refused_before_the_application(
         and b"x-request-id" in found
     )
     body = json.loads(sent[1]["body"])
-    assert body == {"errors": [{"message": message, "extensions": {"code": "BAD_USER_INPUT"}}]}
+    assert body == {"errors": [{"message": message, "extensions": {"code": "BAD_USER_INPUT", **extensions}}]}
     assert [line["status"] for line in lines] == [status]
 
 
