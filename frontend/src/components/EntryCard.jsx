@@ -1,6 +1,7 @@
 import { useState } from 'preact/hooks';
 import { locale, t } from '../i18n/index.js';
 import { formatDate, formatDateTime } from '../lib/dates.js';
+import { fileLink } from '../lib/links.js';
 
 // Structured details per concrete type: [field, catalogue key, kind].
 const DETAILS = [
@@ -32,6 +33,7 @@ function show(value, kind) {
 // ownRecord: the reader is the patient, on their own record.
 export function EntryCard({ entry, actions, ownRecord = false }) {
   const [open, setOpen] = useState(false);
+  const download = fileLink(entry.downloadUrl);
   const details = DETAILS.filter(([field]) => entry[field] !== null && entry[field] !== undefined && entry[field] !== '');
   const author = entry.author
     ? `${entry.author.displayName}${entry.author.profession ? ` (${t(`profession.${entry.author.profession}`)})` : ''}`
@@ -50,9 +52,9 @@ export function EntryCard({ entry, actions, ownRecord = false }) {
         {entry.supersedes && <span class="tag warn">{t('entry.correction')}</span>}
         {entry.superseded && <span class="tag">{t('entry.superseded')}</span>}
       </p>
-      {entry.downloadUrl && (
+      {download && (
         <p>
-          <a href={entry.downloadUrl} download={entry.fileName ?? ''}>
+          <a href={download} download={entry.fileName ?? ''}>
             {t('entry.download', { name: entry.fileName ?? entry.title })}
           </a>
         </p>
