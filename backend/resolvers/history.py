@@ -128,6 +128,26 @@ async def _where(record_id: uuid.UUID, f: HistoryFilter | None) -> tuple[str, li
     return " AND ".join(clauses), params
 
 
+async def read_events(
+    where: str, params: list[Any], *, before_seq: int | None, limit: int | None, newest_first: bool = True
+) -> list[AccessEvent]:
+    """The events a WHERE clause over "access_event" selects (`$n` parameters, as `_where`
+    builds them), by sequence number; only those before `before_seq`, at most `limit`: one
+    statement."""
+    params = [*params]
+    if before_seq is not None:
+        params.append(before_seq)
+        where += f' AND "seq" < ${len(params)}'
+    order = "DESC" if newest_first else "ASC"
+    text = f'SELECT * FROM "access_event" WHERE {where} ORDER BY "seq" {order}'  # noqa: S608
+    if limit is not None:
+        params.append(limit)
+        text += f" LIMIT ${len(params)}"
+    rows = await sql.fetch(text, params)
+    conn = sql.default()
+    return [sql.model(AccessEvent, row, conn) for row in rows]
+
+
 async def my_access_history(
     ctx: Context, first: int, after: str | None, f: HistoryFilter | None
 ) -> HistoryPage:
@@ -137,19 +157,21 @@ async def my_access_history(
     if record is None:
         return HistoryPage([], False, None)
     where, params = await _where(record.id, f)
-    page_where, page_params = where, [*params]
-    if after:
-        page_params.append(_cursor_seq(after))
-        page_where += f' AND "seq" < ${len(page_params)}'
-    page_params.append(first + 1)
-    rows = await sql.fetch(
-        f'SELECT * FROM "access_event" WHERE {page_where} ORDER BY "seq" DESC'  # noqa: S608
-        f" LIMIT ${len(page_params)}",
-        page_params,
+    before = _cursor_seq(after) if after else None
+    events = await read_events(where, params, before_seq=before, limit=first + 1)
+    return HistoryPage(events[:first], len(events) > first, (where, params))
+
+
+async def record_history(record_id: uuid.UUID, up_to_seq: int) -> list[AccessEvent]:
+    """A record's events numbered 1 to `up_to_seq`, oldest first, in one statement. It decides
+    no access: the caller has established that the record is the viewer's own."""
+    if up_to_seq < SEQ_MIN:
+        return []
+    # Bounded to the column's range, which PostgreSQL would refuse a parameter past.
+    return await read_events(
+        '"record_id" = $1 AND "seq" <= $2', [record_id, min(up_to_seq, SEQ_MAX)],
+        before_seq=None, limit=None, newest_first=False,
     )
-    conn = sql.default()
-    events = [sql.model(AccessEvent, row, conn) for row in rows[:first]]
-    return HistoryPage(events, len(rows) > first, (where, params))
 
 
 async def my_emergency_accesses(ctx: Context) -> list[EmergencySession]:
