@@ -24,7 +24,6 @@ from backend.models import AccessEvent, BlockedPractitioner, Entry, Grant, Pract
 from backend.resolvers import history
 from backend.resolvers.context import Context
 from backend.resolvers.fhir import bundle_json, instant
-from backend.resolvers.pagination import MAX_FIRST, encode_int_cursor
 from backend.resolvers.records import patients_own_record
 
 log = logging.getLogger("dmp.export")
@@ -108,7 +107,7 @@ async def export_my_record(ctx: Context, fmt: ExportFormat) -> ExportFile:
         # Gone (purged) while this export waited its turn.
         if snapshot is None or snapshot.record.status not in _EXPORTED:
             raise NotFound("You have no record to export")
-        snapshot.history = await access_history(ctx, snapshot.record.event_seq)
+        snapshot.history = await access_history(snapshot.record.id, snapshot.record.event_seq)
         if fmt == ExportFormat.FHIR:
             # Validation and serialisation of a large record are CPU work: off the event loop.
             content = await asyncio.to_thread(bundle_json, snapshot)
@@ -167,26 +166,19 @@ async def load_snapshot(record: Record) -> Snapshot | None:
     return Snapshot(now, list(entries), files, list(grants), physician, list(blocked))
 
 
-async def access_history(ctx: Context, last_seq: int) -> list[AccessEvent]:
-    """The caller's record's access history, its events 1 to `last_seq`, oldest first.
+async def access_history(record_id: uuid.UUID, last_seq: int) -> list[AccessEvent]:
+    """The record's access history, its events 1 to `last_seq`, oldest first, in one statement.
 
     `last_seq` is the record's last event number at the snapshot's moment: an event and that
     number are written in one transaction, and an event is never changed once written, so these
     events are those of that moment, read after it (the export's own event, written once it is
-    built, is not among them). They are read as myAccessHistory reads them, newest first, by its
-    largest page; a record gone meanwhile (purged) has nothing to export.
+    built, is not among them). The caller read the record as the viewer's own. A purge removes
+    the record's events with the record, in one transaction: a record that had events and has
+    none now was purged meanwhile, and has nothing to export.
     """
-    events: list[AccessEvent] = []
-    after = encode_int_cursor(history.CURSOR_KIND, last_seq + 1) if last_seq < history.SEQ_MAX else None
-    while last_seq > 0:
-        page = await history.my_access_history(ctx, MAX_FIRST, after, None)
-        if page.where is None:
-            raise NotFound("You have no record to export")
-        events += page.events
-        if not page.has_next_page or not page.events:
-            break
-        after = history.cursor_of(page.events[-1])
-    events.reverse()
+    events = await history.record_history(record_id, last_seq)
+    if last_seq > 0 and not events:
+        raise NotFound("You have no record to export")
     return events
 
 
