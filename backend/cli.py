@@ -136,6 +136,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
         log_config=None,  # the app logs JSON lines itself (backend/logs.py)
         access_log=False,
         proxy_headers=False,
+        server_header=False,  # the software and its version are nobody's business
         timeout_graceful_shutdown=config.settings().shutdown_seconds,
     )
 

@@ -278,6 +278,8 @@ def test_serve_answers_graphql_and_health() -> None:
         assert health.status_code == 200
         answer = httpx.post(f"{origin}/graphql", json={"query": "{__typename}"})
         assert answer.json() == {"data": {"__typename": "Query"}}
+        # The server does not name its software and version to whoever asks.
+        assert "server" not in health.headers and "server" not in answer.headers
 
 
 async def test_an_organization_is_named_without_its_surrounding_spaces() -> None:
