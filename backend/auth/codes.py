@@ -41,6 +41,13 @@ _RETIRE = (
 )
 _BOUND_TO = {column: f'{_RETIRE} AND "{column}" = $4' for column in ("attempt_id", "session_id")}
 _BY_CHANNEL = f'{_RETIRE} AND "channel" = $4'
+_SESSION_AND_CHANNEL = f'{_RETIRE} AND "session_id" = $4 AND "channel" = $5'
+
+
+def _salt(row_id: uuid.UUID | str, bound_to: str | None) -> str:
+    """What a code's digest is bound to: its row, and for a contact change the address or
+    number it was sent to."""
+    return str(row_id) if bound_to is None else f"{row_id}:{bound_to}"
 
 
 async def retire_all(account_id: uuid.UUID, purpose: CodePurpose) -> None:
@@ -68,20 +75,28 @@ async def send_code(
     *,
     attempt: LoginAttempt | None = None,
     session_id: uuid.UUID | None = None,
+    for_address: bool = False,
 ) -> str:
-    """Issue a code, replacing earlier live codes of the same binding; returns the masked address."""
+    """Issue a code, replacing earlier live codes of the same binding; returns the masked address.
+
+    `for_address`: the code confirms `address` itself (a contact change), and only it: its
+    digest is bound to the address, which `verify` is given again (`bound_to`); a code of the
+    same session and purpose sent on the other channel (the other contact's change) stays."""
     now = clock.now()
     retire, params = _RETIRE, [now, account.id, purpose.value]
     if attempt is not None:
         retire, params = _BOUND_TO["attempt_id"], [*params, attempt.id]
+    elif session_id is not None and for_address:
+        retire, params = _SESSION_AND_CHANNEL, [*params, session_id, channel.value]
     elif session_id is not None:
         retire, params = _BOUND_TO["session_id"], [*params, session_id]
     await sql.execute(retire, params)
     code = new_code()
     row_id = uuid.uuid4()
+    code_hash = code_digest(code, _salt(row_id, address if for_address else None))
     await sql.execute(_INSERT_CODE, [
         row_id, account.id, attempt.id if attempt else None, session_id, purpose.value,
-        channel.value, code_digest(code, str(row_id)), now + VALIDITY, now,
+        channel.value, code_hash, now + VALIDITY, now,
     ])
     subject, why = _WORDING[purpose]
     # The moment it expires, not "in 10 minutes": a message may arrive minutes after it was
@@ -144,8 +159,10 @@ async def live_code(
     return await sql.first(OneTimeCode, statement, params)
 
 
-async def verify(row: OneTimeCode | None, code: str) -> Verdict:
-    """Count the try, then compare. Safe under parallel requests and several processes."""
+async def verify(row: OneTimeCode | None, code: str, *, bound_to: str | None = None) -> Verdict:
+    """Count the try, then compare. Safe under parallel requests and several processes.
+
+    `bound_to`: the address or number a contact change's code must have been sent to."""
     given = "".join(ch for ch in code if ch.isdigit())
     if row is None:
         code_digest(given, str(uuid.uuid4()))
@@ -158,12 +175,12 @@ async def verify(row: OneTimeCode | None, code: str) -> Verdict:
         # budget of their own, which ends resets for the day but never locks sign-in.
         if not await limits.take_reset_try(str(account_id)):
             return Verdict(Outcome.EXHAUSTED)
-        if not same(row.code_hash, code_digest(given, str(row.id))):
+        if not same(row.code_hash, code_digest(given, _salt(row.id, bound_to))):
             return Verdict(Outcome.WRONG)
     elif not await limits.reserve_failure(account_id):
         locked_now = await limits.lock_if_capped(account_id)
         return Verdict(Outcome.LOCKED, locked_now=locked_now)
-    elif not same(row.code_hash, code_digest(given, str(row.id))):
+    elif not same(row.code_hash, code_digest(given, _salt(row.id, bound_to))):
         return Verdict(Outcome.WRONG, locked_now=await limits.lock_if_capped(account_id))
     else:
         await limits.release_failure(account_id)

@@ -154,13 +154,14 @@ async def request_fresh_factor(ctx: Context) -> str:
 
 
 async def _session_code(ctx: Context, purpose: CodePurpose, code: str,
-                        channel: CodeChannel | None = None) -> None:
-    """Check a code bound to the current session; raises the public error when it fails."""
+                        channel: CodeChannel | None = None, bound_to: str | None = None) -> None:
+    """Check a code bound to the current session (and, for a contact change, to the address
+    or number `bound_to` it must have been sent to); raises the public error when it fails."""
     viewer = _session_viewer(ctx)
     row = await live_code(purpose, session_id=viewer.session_id, channel=channel)
     if row is None:
         raise BadUserInput("No code is waiting, or it has expired; ask for a new one", Reason.NO_CODE_WAITING)
-    verdict = await verify(row, code)
+    verdict = await verify(row, code, bound_to=bound_to)
     if verdict.outcome != Outcome.OK:
         await refuse(verdict, viewer.account_id)
 
@@ -212,18 +213,25 @@ async def change_email(ctx: Context, new_email: str) -> str:
     await retire_by_channel(account.id, CodePurpose.VERIFY_CONTACT, CodeChannel.EMAIL)
     await Account.filter(id=account.id).update(pending_email=address)
     return await send_code(account, CodePurpose.VERIFY_CONTACT, CodeChannel.EMAIL, address,
-                           session_id=ctx.viewer.session_id)
+                           session_id=ctx.viewer.session_id, for_address=True)
 
 
 async def confirm_email_change(ctx: Context, code: str) -> bool:
     account = await _fresh_account(ctx)
     if not account.pending_email:
         raise BadUserInput(NO_PENDING_CHANGE, Reason.NO_PENDING_CHANGE)
-    await _session_code(ctx, CodePurpose.VERIFY_CONTACT, code, CodeChannel.EMAIL)
+    # The code confirms the address it was sent to, and no other: another session may have
+    # asked for another address since this one's code was sent.
+    await _session_code(ctx, CodePurpose.VERIFY_CONTACT, code, CodeChannel.EMAIL, account.pending_email)
     old, new = account.email, account.pending_email
+    codes_went_there = destination(account)[0] == CodeChannel.EMAIL
     try:
         async with security_change(ctx, account, reasons.EMAIL_CHANGED):
             await Account.filter(id=account.id).update(email=new, email_verified=True, pending_email=None)
+            if codes_went_there:
+                # A login or a reset whose code went to the former address (perhaps a mailbox
+                # that is no longer the patient's) no longer completes.
+                await attempts.end_password_steps(account.id)
     except IntegrityError:
         raise BadUserInput("This e-mail address cannot be used", Reason.EMAIL_UNAVAILABLE) from None
     # The former address is told the new one masked, as any answer shows an address: whoever
@@ -251,18 +259,21 @@ async def change_phone(ctx: Context, new_phone: str) -> str:
     await retire_by_channel(account.id, CodePurpose.VERIFY_CONTACT, CodeChannel.SMS)
     await Account.filter(id=account.id).update(pending_phone=number)
     return await send_code(account, CodePurpose.VERIFY_CONTACT, CodeChannel.SMS, number,
-                           session_id=ctx.viewer.session_id)
+                           session_id=ctx.viewer.session_id, for_address=True)
 
 
 async def confirm_phone_change(ctx: Context, code: str) -> bool:
     account = await _fresh_account(ctx)
     if not account.pending_phone:
         raise BadUserInput(NO_PENDING_CHANGE, Reason.NO_PENDING_CHANGE)
-    await _session_code(ctx, CodePurpose.VERIFY_CONTACT, code, CodeChannel.SMS)
+    await _session_code(ctx, CodePurpose.VERIFY_CONTACT, code, CodeChannel.SMS, account.pending_phone)
+    codes_went_there = destination(account)[0] == CodeChannel.SMS
     async with security_change(ctx, account, reasons.PHONE_CHANGED):
         await Account.filter(id=account.id).update(
             phone=account.pending_phone, phone_verified=True, pending_phone=None
         )
+        if codes_went_there:  # a login or a reset whose code went to the former number ends
+            await attempts.end_password_steps(account.id)
     await alerts.notify(account, "Votre numéro de téléphone DMP a été modifié",
                         "Le numéro de téléphone de votre compte DMP a été modifié.\n")
     return True
