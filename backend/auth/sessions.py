@@ -7,6 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 from starlette.responses import Response
+from tortoise.transactions import in_transaction
 
 from backend import clock, sql
 from backend.auth.cookies import set_session_cookie
@@ -22,6 +23,7 @@ _INSERT = (
 )
 _REVOKE = 'UPDATE "session" SET "revoked_at" = $2 WHERE "id" = $1 AND "revoked_at" IS NULL'
 _LOGGED_IN = 'UPDATE "account" SET "last_login_at" = $2 WHERE "id" = $1'
+_LOGGED_IN_SAME_PASSWORD = f'{_LOGGED_IN} AND "password_hash" = $3'
 
 
 async def create_session(
@@ -52,11 +54,23 @@ async def revoke_all(account_id: uuid.UUID, *, using_db: Any = None) -> int:
 
 async def start_session(
     response: Response | None, account: Account, user_agent: str = "",
-    passkey_id: uuid.UUID | None = None,
-) -> Session:
-    """Finish a login: a new session (renewed at every login), its cookie, the login time."""
-    session, token = await create_session(account, user_agent=user_agent, passkey_id=passkey_id)
-    await sql.execute(_LOGGED_IN, [account.id, clock.now()])
+    passkey_id: uuid.UUID | None = None, *, password_hash: str | None = None,
+) -> Session | None:
+    """Finish a login: a new session (renewed at every login), its cookie, the login time.
+
+    With `password_hash` (the password a login was checked against), None and nothing written
+    when the account's password is no longer that one. The account's row is written first, in
+    the session's transaction: a reset or change of the password in progress (which ends every
+    session in its own transaction, after writing the row) is waited for and then refuses this
+    one, and one that begins later sees this session and ends it."""
+    if password_hash is None:
+        session, token = await create_session(account, user_agent=user_agent, passkey_id=passkey_id)
+        await sql.execute(_LOGGED_IN, [account.id, clock.now()])
+    else:
+        async with in_transaction():
+            if not await sql.execute(_LOGGED_IN_SAME_PASSWORD, [account.id, clock.now(), password_hash]):
+                return None
+            session, token = await create_session(account, user_agent=user_agent, passkey_id=passkey_id)
     if response is not None:
         set_session_cookie(response, token)
     return session

@@ -129,12 +129,21 @@ async def count_password_try(account_id: uuid.UUID) -> None:
         raise RateLimited()
 
 
-async def signed_in(ctx: Context, account: Account, passkey_id: uuid.UUID | None = None) -> SignedIn:
+async def signed_in(
+    ctx: Context, account: Account, passkey_id: uuid.UUID | None = None, *,
+    password_hash: str | None = None,
+) -> SignedIn:
     """A new session (renewed at every login; `passkey_id`, the passkey that opened it): the
-    caller's previous session ends."""
+    caller's previous session ends. `password_hash`: the password the login was checked
+    against, which must still be the account's (a reset or change meanwhile refuses it)."""
+    session = await start_session(
+        ctx.response, account, ctx.request.headers.get("user-agent", ""), passkey_id,
+        password_hash=password_hash,
+    )
+    if session is None:
+        raise BadUserInput(EXPIRED_ATTEMPT, Reason.ATTEMPT_EXPIRED)
     if ctx.viewer.session_id is not None:
         await revoke(ctx.viewer.session_id)
-    await start_session(ctx.response, account, ctx.request.headers.get("user-agent", ""), passkey_id)
     practitioner = await sql.first(Practitioner, _PRACTITIONER_OF, [account.id])
     return SignedIn(account, practitioner)
 
@@ -197,25 +206,39 @@ async def _after_password(
 
 async def redeem_code(attempt_token: str, purpose: CodePurpose, code: str) -> uuid.UUID:
     """Check a code against its attempt (the try counted first) and close the attempt."""
+    account_id, _ = await _redeem(attempt_token, purpose, code)
+    return account_id
+
+
+async def _redeem(
+    attempt_token: str, purpose: CodePurpose, code: str, *, read_account: bool = False
+) -> tuple[uuid.UUID, Account | None]:
+    """`redeem_code`; with `read_account`, also the account as it was while the attempt was
+    still open (read before the code is checked, for a live attempt only: a decoy's answer
+    takes the same statements whether or not its identifier names an account)."""
     attempt = await attempts.find(attempt_token, purpose)
     if attempt is None:
         raise BadUserInput(EXPIRED_ATTEMPT, Reason.ATTEMPT_EXPIRED)
     account_id: uuid.UUID | None = attempt.account_id  # type: ignore[attr-defined]
+    account = None
+    if read_account and attempt.password_ok and account_id is not None:
+        account = await sql.first(Account, _ACCOUNT_BY_ID, [account_id])
     verdict = await attempts.check_code(attempt, code)
     if verdict.outcome != Outcome.OK or account_id is None:
         await refuse(verdict, account_id)
     if not await attempts.complete(attempt):
         raise BadUserInput(EXPIRED_ATTEMPT, Reason.ATTEMPT_EXPIRED)
-    return account_id
+    return account_id, account
 
 
 async def complete_login(ctx: Context, attempt_token: str, code: str) -> SignedIn:
     await limit_address(ctx.request, "complete-login")
-    account_id = await redeem_code(attempt_token, CodePurpose.LOGIN, code)
-    account = await sql.first(Account, _ACCOUNT_BY_ID, [account_id])
+    _, account = await _redeem(attempt_token, CodePurpose.LOGIN, code, read_account=True)
     if account is None:  # deleted since the attempt began
         raise BadUserInput(EXPIRED_ATTEMPT, Reason.ATTEMPT_EXPIRED)
-    return await signed_in(ctx, account)
+    # Read while the attempt was open: a reset or change of the password that ended it after
+    # that read has changed the password since, and the session is refused (`start_session`).
+    return await signed_in(ctx, account, password_hash=account.password_hash or "")
 
 
 async def request_password_reset(ctx: Context, identifier: str) -> str:

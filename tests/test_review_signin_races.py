@@ -1,0 +1,112 @@
+"""Review of sign-in against a password changed at the same moment: a login whose password was
+checked against the old one never leaves a session behind a reset or a change, however the
+two interleave (docs/security.md, Sessions)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from backend import clock
+from backend.auth import attempts as attempts_module
+from backend.models import Account, LoginAttempt, Session
+from tests import factories
+from tests.auth_flows import CHANGE_PASSWORD, COMPLETE, DO_RESET, NEW_PASSWORD, RESET, login, start
+from tests.conftest import Caller
+from tests.smtp import SmtpServer
+
+
+def _live_sessions(account: Account) -> Any:
+    return Session.filter(account_id=account.id, revoked_at=None, expires_at__gt=clock.now())
+
+
+def _run_once_after_the_login_code(monkeypatch: Any, step: Any) -> list[bool]:
+    """Run `step` (another request) once the login's code has been checked and its attempt
+    closed, before its session is made: the narrowest interleaving."""
+    real_complete = attempts_module.complete
+    ran: list[bool] = []
+
+    async def complete_then_step(attempt: LoginAttempt) -> bool:
+        done = await real_complete(attempt)
+        if not ran and str(attempt.purpose) in ("LOGIN", "CodePurpose.LOGIN"):
+            ran.append(True)
+            await step()
+        return done
+
+    monkeypatch.setattr(attempts_module, "complete", complete_then_step)
+    return ran
+
+
+async def test_a_reset_committed_while_a_login_completes_leaves_it_no_session(
+    client: httpx.AsyncClient, smtp_server: SmtpServer, monkeypatch: Any
+) -> None:
+    """Whoever knows the old password and has its login's code completes the login while the
+    patient resets the password: the login's session used to be made after the reset ended
+    every session, and lived on."""
+    account, _ = await factories.patient()
+    email = account.email or ""
+    started = await start(client, email, factories.PASSWORD)
+    login_code = await smtp_server.code_for(email)
+    reset = (await Caller(client).gql(RESET, {"i": email})).ok()["requestPasswordReset"]["attemptToken"]
+    reset_code = await smtp_server.code_for(email)
+
+    async def reset_now() -> None:
+        done = await Caller(client).gql(DO_RESET, {"t": reset, "c": reset_code, "p": NEW_PASSWORD})
+        assert done.ok() == {"resetPassword": True}
+
+    ran = _run_once_after_the_login_code(monkeypatch, reset_now)
+    late = await Caller(client).gql(COMPLETE, {"t": started["attemptToken"], "c": login_code})
+    assert ran
+    assert late.data is None
+    assert late.errors[0]["extensions"]["reason"] == "ATTEMPT_EXPIRED"
+    assert not await _live_sessions(account).exists()
+    assert not late.response.headers.get("set-cookie")
+
+
+async def test_a_change_committed_while_a_login_completes_leaves_it_no_session(
+    client: httpx.AsyncClient, smtp_server: SmtpServer, monkeypatch: Any
+) -> None:
+    """The same with `changePassword` from the patient's own session: only that session stays."""
+    account, _ = await factories.patient()
+    email = account.email or ""
+    patient = Caller(client, session=await login(client, smtp_server, email, factories.PASSWORD, email))
+    smtp_server.clear()
+    started = await start(client, email, factories.PASSWORD)
+    login_code = await smtp_server.code_for(email)
+
+    async def change_now() -> None:
+        changed = await patient.gql(CHANGE_PASSWORD, {"o": factories.PASSWORD, "n": NEW_PASSWORD})
+        assert changed.ok() == {"changePassword": True}
+
+    ran = _run_once_after_the_login_code(monkeypatch, change_now)
+    late = await Caller(client).gql(COMPLETE, {"t": started["attemptToken"], "c": login_code})
+    assert ran
+    assert late.data is None
+    assert late.errors[0]["extensions"]["reason"] == "ATTEMPT_EXPIRED"
+    assert await _live_sessions(account).count() == 1
+    assert (await patient.gql("{ me { id } }")).ok()["me"] is not None
+
+
+async def test_a_login_refused_for_a_new_password_keeps_the_callers_session(
+    client: httpx.AsyncClient, smtp_server: SmtpServer, monkeypatch: Any
+) -> None:
+    """A refused completion changes nothing: the session the caller already had (another
+    account's, on a shared computer) is not ended by a login that did not happen."""
+    account, _ = await factories.patient()
+    other, _ = await factories.patient()
+    email, other_email = account.email or "", other.email or ""
+    cookie = await login(client, smtp_server, other_email, factories.PASSWORD, other_email)
+    patient = Caller(client, session=await login(client, smtp_server, email, factories.PASSWORD, email))
+    smtp_server.clear()
+    started = await start(client, email, factories.PASSWORD)
+    login_code = await smtp_server.code_for(email)
+
+    async def change_now() -> None:
+        (await patient.gql(CHANGE_PASSWORD, {"o": factories.PASSWORD, "n": NEW_PASSWORD})).ok()
+
+    _run_once_after_the_login_code(monkeypatch, change_now)
+    shared = Caller(client, session=cookie)
+    late = await shared.gql(COMPLETE, {"t": started["attemptToken"], "c": login_code})
+    assert late.errors[0]["extensions"]["reason"] == "ATTEMPT_EXPIRED"
+    assert (await Caller(client, session=cookie).gql("{ me { id } }")).ok()["me"] == {"id": str(other.id)}
