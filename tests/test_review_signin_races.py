@@ -10,7 +10,8 @@ import httpx
 
 from backend import clock
 from backend.auth import attempts as attempts_module
-from backend.models import Account, LoginAttempt, Session
+from backend.auth.passwords import HASHER
+from backend.models import AccessEvent, Account, LoginAttempt, Session
 from tests import factories
 from tests.auth_flows import CHANGE_PASSWORD, COMPLETE, DO_RESET, NEW_PASSWORD, RESET, login, start
 from tests.conftest import Caller
@@ -110,3 +111,62 @@ async def test_a_login_refused_for_a_new_password_keeps_the_callers_session(
     late = await shared.gql(COMPLETE, {"t": started["attemptToken"], "c": login_code})
     assert late.errors[0]["extensions"]["reason"] == "ATTEMPT_EXPIRED"
     assert (await Caller(client, session=cookie).gql("{ me { id } }")).ok()["me"] == {"id": str(other.id)}
+
+
+async def test_a_reset_whose_code_was_checked_before_a_change_does_not_undo_the_change(
+    client: httpx.AsyncClient, smtp_server: SmtpServer, monkeypatch: Any
+) -> None:
+    """A reset's new password is hashed after its code is checked: a `changePassword`
+    committed meanwhile (the patient, signed in, changing a password someone else knew) used
+    to be overwritten by the reset asked before it, which a change is said to end."""
+    from backend.resolvers import login as login_resolvers
+
+    account, _ = await factories.patient()
+    email = account.email or ""
+    patient = Caller(client, session=await login(client, smtp_server, email, factories.PASSWORD, email))
+    smtp_server.clear()
+    reset = (await Caller(client).gql(RESET, {"i": email})).ok()["requestPasswordReset"]["attemptToken"]
+    reset_code = await smtp_server.code_for(email)
+    real_hash = login_resolvers.hash_password
+
+    async def change_first(password: str) -> str:
+        changed = await patient.gql(CHANGE_PASSWORD, {"o": factories.PASSWORD, "n": NEW_PASSWORD})
+        assert changed.ok() == {"changePassword": True}
+        return await real_hash(password)
+
+    monkeypatch.setattr(login_resolvers, "hash_password", change_first)
+    late = await Caller(client).gql(DO_RESET, {"t": reset, "c": reset_code, "p": "la phrase du voleur 31"})
+    assert late.data is None and late.errors[0]["extensions"]["reason"] == "ATTEMPT_EXPIRED"
+    assert HASHER.verify((await Account.get(id=account.id)).password_hash or "", NEW_PASSWORD)
+    # The change's own session stays; only the change is in the history.
+    assert (await patient.gql("{ me { id } }")).ok()["me"] is not None
+    assert [e.reason for e in await AccessEvent.filter(action="SECURITY_CHANGED")] == ["mot de passe modifié"]
+
+
+async def test_a_change_checked_against_the_old_password_does_not_undo_a_reset(
+    client: httpx.AsyncClient, smtp_server: SmtpServer, monkeypatch: Any
+) -> None:
+    """`changePassword` hashes the new password after checking the current one: a reset
+    committed meanwhile (which ended the session asking) used to be overwritten by it."""
+    from backend.resolvers import auth as auth_resolvers
+
+    account, _ = await factories.patient()
+    email = account.email or ""
+    other = Caller(client, session=await login(client, smtp_server, email, factories.PASSWORD, email))
+    smtp_server.clear()
+    reset = (await Caller(client).gql(RESET, {"i": email})).ok()["requestPasswordReset"]["attemptToken"]
+    reset_code = await smtp_server.code_for(email)
+    real_hash = auth_resolvers.hash_password
+
+    async def reset_first(password: str) -> str:
+        done = await Caller(client).gql(DO_RESET, {"t": reset, "c": reset_code, "p": NEW_PASSWORD})
+        assert done.ok() == {"resetPassword": True}
+        return await real_hash(password)
+
+    monkeypatch.setattr(auth_resolvers, "hash_password", reset_first)
+    late = await other.gql(CHANGE_PASSWORD, {"o": factories.PASSWORD, "n": "la phrase du voleur 32"})
+    assert late.data is None and late.errors[0]["extensions"]["reason"] == "WRONG_PASSWORD"
+    assert HASHER.verify((await Account.get(id=account.id)).password_hash or "", NEW_PASSWORD)
+    assert not await _live_sessions(account).exists()
+    events = await AccessEvent.filter(action="SECURITY_CHANGED")
+    assert [e.reason for e in events] == ["mot de passe réinitialisé"]

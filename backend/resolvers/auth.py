@@ -183,7 +183,12 @@ async def change_password(ctx: Context, current_password: str, new_password: str
         raise BadUserInput.refused(exc) from None
     password_hash = await hash_password(new_password)
     async with security_change(ctx, account, reasons.PASSWORD_CHANGED):
-        await Account.filter(id=account.id).update(password_hash=password_hash)
+        # Only over the password just checked: a reset or another change committed while this
+        # one hashed has made the current password given a former one (and ended this session).
+        if not await Account.filter(id=account.id, password_hash=account.password_hash).update(
+            password_hash=password_hash
+        ):
+            raise BadUserInput("The current password is not correct", Reason.WRONG_PASSWORD)
         # Other sessions end: whoever knew the old password is signed out; a login begun with
         # it no longer completes, and a reset asked before (perhaps by whoever knew it) no
         # longer sets another one.

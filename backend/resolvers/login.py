@@ -273,9 +273,13 @@ async def reset_password(ctx: Context, attempt_token: str, code: str, new_passwo
     # until the same time has passed since the check began, as `requestPasswordReset`'s do.
     checked = time.perf_counter()
     try:
-        account_id = await redeem_code(attempt_token, CodePurpose.PASSWORD_RESET, code)
+        account_id, before = await _redeem(
+            attempt_token, CodePurpose.PASSWORD_RESET, code, read_account=True
+        )
     finally:
         await answer_no_sooner(checked)
+    if before is None:  # deleted since the reset was asked
+        raise BadUserInput(EXPIRED_ATTEMPT, Reason.ATTEMPT_EXPIRED)
     new_hash = await hash_password(new_password)
     account = await Account.get(id=account_id)
     # In the patient's history as a change of their own, as `changePassword` is: the caller
@@ -285,7 +289,12 @@ async def reset_password(ctx: Context, attempt_token: str, code: str, new_passwo
     async with log.change(
         record.id if record else None, AccessAction.SECURITY_CHANGED, reason=reasons.PASSWORD_RESET
     ):
-        await Account.filter(id=account_id).update(password_hash=new_hash)
+        # Only over the password of when the reset's code was checked: a change or another
+        # reset committed while this one hashed ended this reset (`end_password_steps`).
+        if not await Account.filter(id=account_id, password_hash=before.password_hash).update(
+            password_hash=new_hash
+        ):
+            raise BadUserInput(EXPIRED_ATTEMPT, Reason.ATTEMPT_EXPIRED)
         await revoke_all(account_id)
         await attempts.end_password_steps(account_id)
     await alerts.notify(
