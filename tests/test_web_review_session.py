@@ -249,3 +249,51 @@ async def test_a_late_search_does_not_replace_the_last_one(server: Server, brows
     await expect(results).to_have_count(1)
     await expect(results).to_contain_text(doctor.last_name)
     await tab.context.close()
+
+
+async def test_a_fault_of_the_service_says_so_with_its_reference_and_keeps_what_was_typed(
+    server: Server, browser: Browser,
+) -> None:
+    email = "panne.serveur@example.test"
+    await factories.patient(email=email)
+    tab = await patient_signed_in(browser, server, "review-server-fault", email)
+    page = tab.page
+    reference = "0123456789abcdef0123456789abcdef"
+    answers = [
+        # A fault masked by the service (INTERNAL), then a proxy's 503 in HTML.
+        {"status": 200, "content_type": "application/json", "headers": {"x-request-id": reference},
+         "body": '{"data":null,"errors":[{"message":"Internal error","path":["updateEmergencyProfile"],'
+                 '"extensions":{"code":"INTERNAL"}}]}'},
+        {"status": 503, "content_type": "text/html", "headers": {"x-request-id": reference},
+         "body": "<html><body>Service Unavailable</body></html>"},
+    ]
+
+    async def failing(route: Route) -> None:
+        if "mutation UpdateEmergencyProfile" in (route.request.post_data or "") and answers:
+            await route.fulfill(**answers.pop(0))
+        else:
+            await route.continue_()
+
+    await page.route("**/graphql", failing)
+    await page.get_by_role("link", name="Urgence").click()
+    directives = page.get_by_label("Directives anticipées")
+    await directives.fill("Pas de transfusion.")
+    await page.get_by_role("button", name="Enregistrer").click()
+    refused = page.get_by_role("alert")
+    await expect(refused).to_contain_text("Une erreur est survenue de notre côté")
+    await expect(refused).to_contain_text(f"Référence à donner au support : {reference}")
+    await expect(refused).not_to_contain_text("Internal error")
+    await expect(refused).to_be_focused()
+    await expect(directives).to_have_value("Pas de transfusion.")
+    tab.problems.clear()  # the failed answers the page was given on purpose
+    await tab.check("server-fault")
+
+    await page.get_by_role("button", name="Enregistrer").click()
+    await expect(refused).to_contain_text("Le service ne répond pas")
+    await expect(refused).to_contain_text(reference)
+    await expect(refused).not_to_contain_text("Service Unavailable")
+    await expect(directives).to_have_value("Pas de transfusion.")
+
+    await page.get_by_role("button", name="Enregistrer").click()
+    await expect(page.get_by_text("Enregistré.")).to_be_visible()
+    await tab.context.close()

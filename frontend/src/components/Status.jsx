@@ -1,5 +1,5 @@
 import { t, word } from '../i18n/index.js';
-import { errorDetail, errorMessageKey } from '../lib/errors.js';
+import { errorDetail, errorMessageKey, requestReference } from '../lib/errors.js';
 import { useFocusOnAppear } from '../lib/focus.js';
 
 export function Loading() {
@@ -22,10 +22,12 @@ export function ErrorBox({ result, code, focus = false }) {
   const box = useFocusOnAppear(key ? focus : false, result);
   if (!key) return null;
   const detail = errorDetail(result);
+  const reference = requestReference(result);
   return (
     <div class="error" role="alert" ref={box} tabIndex={focus ? -1 : undefined}>
       <p>{t(key)}</p>
       {detail && <p>{detail}</p>}
+      {reference && <p class="meta">{t('error.reference', { id: reference })}</p>}
     </div>
   );
 }

@@ -48,6 +48,7 @@ export default {
   'error.conflict': 'This action is not possible in the current state.',
   'error.network': 'The service is not answering. Check your connection and try again.',
   'error.internal': 'Something went wrong on our side. Try again later.',
+  'error.reference': 'Reference to give to support: {id}',
 
   'notFound.title': 'Page not found',
   'notFound.back': 'Back to the home page',

@@ -48,6 +48,7 @@ export default {
   'error.conflict': "Cette action n'est pas possible dans l'état actuel.",
   'error.network': 'Le service ne répond pas. Vérifiez votre connexion et réessayez.',
   'error.internal': 'Une erreur est survenue de notre côté. Réessayez plus tard.',
+  'error.reference': 'Référence à donner au support : {id}',
 
   'notFound.title': 'Page introuvable',
   'notFound.back': "Revenir à l'accueil",

@@ -75,3 +75,13 @@ export function fieldLabel(field) {
   const detail = field.startsWith('details.') ? field.slice('details.'.length) : field;
   return known(`field.${field}`, known(`detail.${detail}`, field));
 }
+
+// The id of a request that met a fault on the service's side (its X-Request-Id header), for the
+// person to give to support, who finds the request's log line by it; null for any other error.
+export function requestReference(resultOrError) {
+  const code = errorCode(resultOrError);
+  const response = (resultOrError?.error ?? resultOrError)?.response;
+  if (code !== 'INTERNAL' && !(code === 'NETWORK' && response?.status >= 500)) return null;
+  const id = response?.headers?.get?.('x-request-id');
+  return typeof id === 'string' && /^[0-9a-f]{8,64}$/i.test(id) ? id : null;
+}

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { formatCountdown, formatDate, formatDateTime, inPeriod, localToday, parseDay } from './dates.js';
-import { errorCode, errorDetail, errorMessageKey, fieldLabel, isUnauthenticated } from './errors.js';
+import { errorCode, errorDetail, errorMessageKey, fieldLabel, isUnauthenticated, requestReference } from './errors.js';
 import { setLanguage, t } from '../i18n/index.js';
 import { appendPage, clampFirst, nextPageVariables, nodes } from './paging.js';
 import { insKeyValid, normalizeIns } from './ins.js';
@@ -85,6 +85,25 @@ describe('error codes', () => {
     expect(errorDetail(refused({}, 'Request body too large'))).toBeNull();
     expect(fieldLabel('details.unknownThing')).toBe('details.unknownThing');
     expect(fieldLabel(undefined)).toBe('');
+  });
+
+  it("gives the request's id of a fault on the service's side, for support, and of nothing else", () => {
+    const id = '0123456789abcdef0123456789abcdef';
+    const answered = (status, code, header = id) => ({
+      error: {
+        response: { status, headers: new Headers(header ? { 'x-request-id': header } : {}) },
+        graphQLErrors: code ? [{ message: 'Internal error', extensions: { code } }] : [],
+        networkError: code ? undefined : new Error('Bad Gateway'),
+      },
+    });
+    expect(requestReference(answered(200, 'INTERNAL'))).toBe(id);
+    expect(requestReference(answered(502, null))).toBe(id);
+    expect(requestReference(answered(200, 'BAD_USER_INPUT'))).toBeNull();
+    expect(requestReference(answered(200, 'FORBIDDEN'))).toBeNull();
+    expect(requestReference(answered(200, 'INTERNAL', '<b>x</b>'))).toBeNull();
+    expect(requestReference(answered(200, 'INTERNAL', null))).toBeNull();
+    expect(requestReference({ error: { networkError: new Error('offline'), graphQLErrors: [] } })).toBeNull();
+    expect(requestReference(null)).toBeNull();
   });
 
   it('names the directory search as the page does (the API says `search`)', () => {
