@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import Enum
 from functools import lru_cache
 from typing import Any
@@ -67,6 +67,17 @@ _INSERT_CODE = (
 )
 
 
+def _paris_time(sent: datetime, until: datetime) -> str:
+    """The moment a code expires, in French time; a change of time between its sending and
+    then is named: « 02:05 » read at 02:55 summer time would look past, ten minutes early."""
+    before, after = sent.astimezone(clock.SERVICE_ZONE), until.astimezone(clock.SERVICE_ZONE)
+    said = f"{after:%H:%M} (heure de Paris"
+    offset_before, offset_after = before.utcoffset(), after.utcoffset()
+    if offset_before is not None and offset_after is not None and offset_after != offset_before:
+        said += ", après le passage à l'heure " + ("d'hiver" if offset_after < offset_before else "d'été")
+    return said + ")"
+
+
 async def send_code(
     account: Account,
     purpose: CodePurpose,
@@ -101,10 +112,9 @@ async def send_code(
     subject, why = _WORDING[purpose]
     # The moment it expires, not "in 10 minutes": a message may arrive minutes after it was
     # written (the outbox never sends it once expired).
-    until = (now + VALIDITY).astimezone(clock.SERVICE_ZONE).strftime("%H:%M")
     text = (
         f"Votre code DMP {why} : {code}\n"
-        f"Il expire à {until} (heure de Paris). Ne le communiquez à personne.\n"
+        f"Il expire à {_paris_time(now, now + VALIDITY)}. Ne le communiquez à personne.\n"
     )
     # Urgent: the code lives 10 minutes, and must not wait behind a bulk of notices.
     if channel == CodeChannel.SMS:
