@@ -42,6 +42,13 @@ async def test_support_runs_a_query_in_the_explorer_offline(server: Server, brow
     await expect(result).to_contain_text(f'"displayName": "{staff.display_name}"')
     await expect(result).not_to_contain_text('"id"')  # the typed query ran, not the default one
     await tab.shot("query-run")
+    # What was typed and answered is kept for this tab only, never in the origin's localStorage.
+    kept = await page.evaluate(
+        "() => [Object.keys(localStorage).filter((k) => k.startsWith('dmp-explorer')),"
+        " Object.keys(sessionStorage).filter((k) => k.startsWith('dmp-explorer'))"
+        ".map((k) => sessionStorage.getItem(k)).join(' ')]"
+    )
+    assert kept[0] == [] and "displayName" in kept[1], kept
     outside = [u for u in requested if not u.startswith((server.origin, "data:", "blob:"))]
     assert not outside, outside
     assert any(u.startswith(f"{server.origin}/graphql") for u in requested)

@@ -17,19 +17,22 @@ const fetcher = createGraphiQLFetcher({
   fetch: (input, init) => fetch(input, { ...init, credentials: 'same-origin' }),
 });
 
-// Keep the explorer's saved tabs apart from anything else stored on this origin.
+// The explorer's tabs (queries, variables, answers: an INS, a patient's name) are kept for
+// this browser tab only, apart from anything else stored on this origin: closing the tab
+// forgets them, so a shared computer keeps none for the next person. Tabs kept by earlier
+// versions in localStorage are removed.
 const NAMESPACE = 'dmp-explorer';
+const ours = (store) => Object.keys(store).filter((key) => key.startsWith(`${NAMESPACE}:`));
+for (const key of ours(localStorage)) localStorage.removeItem(key);
 const storage = {
-  getItem: (key) => localStorage.getItem(`${NAMESPACE}:${key}`),
-  setItem: (key, value) => localStorage.setItem(`${NAMESPACE}:${key}`, value),
-  removeItem: (key) => localStorage.removeItem(`${NAMESPACE}:${key}`),
+  getItem: (key) => sessionStorage.getItem(`${NAMESPACE}:${key}`),
+  setItem: (key, value) => sessionStorage.setItem(`${NAMESPACE}:${key}`, value),
+  removeItem: (key) => sessionStorage.removeItem(`${NAMESPACE}:${key}`),
   clear: () => {
-    for (const key of Object.keys(localStorage)) {
-      if (key.startsWith(`${NAMESPACE}:`)) localStorage.removeItem(key);
-    }
+    for (const key of ours(sessionStorage)) sessionStorage.removeItem(key);
   },
   get length() {
-    return Object.keys(localStorage).filter((k) => k.startsWith(`${NAMESPACE}:`)).length;
+    return ours(sessionStorage).length;
   },
 };
 
