@@ -170,3 +170,72 @@ async def test_a_change_checked_against_the_old_password_does_not_undo_a_reset(
     assert not await _live_sessions(account).exists()
     events = await AccessEvent.filter(action="SECURITY_CHANGED")
     assert [e.reason for e in events] == ["mot de passe réinitialisé"]
+
+
+async def test_a_rehash_on_login_does_not_bring_back_a_password_reset_meanwhile(
+    client: httpx.AsyncClient, smtp_server: SmtpServer, monkeypatch: Any
+) -> None:
+    """`startLogin` rehashes a password stored under older parameters after checking it: a
+    reset committed while it hashed used to be overwritten with the old password's new hash,
+    which then signed in again."""
+    from argon2 import PasswordHasher
+
+    from backend.resolvers import login as login_resolvers
+
+    account, _ = await factories.patient()
+    email = account.email or ""
+    older = PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1)
+    await Account.filter(id=account.id).update(password_hash=older.hash(factories.PASSWORD))
+    reset = (await Caller(client).gql(RESET, {"i": email})).ok()["requestPasswordReset"]["attemptToken"]
+    reset_code = await smtp_server.code_for(email)
+    real_hash = login_resolvers.hash_password
+    ran: list[bool] = []
+
+    async def reset_first(password: str) -> str:
+        if not ran:
+            ran.append(True)
+            done = await Caller(client).gql(DO_RESET, {"t": reset, "c": reset_code, "p": NEW_PASSWORD})
+            assert done.ok() == {"resetPassword": True}
+        return await real_hash(password)
+
+    monkeypatch.setattr(login_resolvers, "hash_password", reset_first)
+    await start(client, email, factories.PASSWORD)
+    assert ran
+    stored = (await Account.get(id=account.id)).password_hash or ""
+    assert HASHER.verify(stored, NEW_PASSWORD)
+
+
+async def test_a_login_whose_password_was_reset_while_it_was_checked_sends_no_code(
+    client: httpx.AsyncClient, smtp_server: SmtpServer, monkeypatch: Any
+) -> None:
+    """`startLogin` checks the password (argon2, a long moment), then opens the attempt: a
+    reset committed in between ended the open logins before this one existed, and the old
+    password's login went on, its code sent, and signed in."""
+    from backend.resolvers import login as login_resolvers
+
+    account, _ = await factories.patient()
+    email = account.email or ""
+    reset = (await Caller(client).gql(RESET, {"i": email})).ok()["requestPasswordReset"]["attemptToken"]
+    reset_code = await smtp_server.code_for(email)
+    smtp_server.clear()
+    real_verify = login_resolvers.verify_password
+    ran: list[bool] = []
+
+    async def reset_after_the_check(stored: str | None, password: str) -> bool:
+        ok = await real_verify(stored, password)
+        if not ran:
+            ran.append(True)
+            done = await Caller(client).gql(DO_RESET, {"t": reset, "c": reset_code, "p": NEW_PASSWORD})
+            assert done.ok() == {"resetPassword": True}
+        return ok
+
+    monkeypatch.setattr(login_resolvers, "verify_password", reset_after_the_check)
+    started = await start(client, email, factories.PASSWORD)
+    assert ran
+    smtp_server.clear()
+    await smtp_server.deliver()
+    assert not [m for m in smtp_server.to(email) if "code" in m.subject.lower()]
+    assert not await LoginAttempt.filter(account_id=account.id, password_ok=True, completed_at=None).exists()
+    # It answers as a wrong password does: a decoy attempt, which no code completes.
+    assert started["attemptToken"]
+    assert not await _live_sessions(account).exists()

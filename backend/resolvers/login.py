@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import NoReturn
 
+from tortoise.transactions import in_transaction
+
 from backend import clock, sql
 from backend.audit import reasons
 from backend.audit.collector import AccessLog
@@ -64,6 +66,11 @@ _ACCOUNT_BY_EMAIL = 'SELECT * FROM "account" WHERE "email" = $1 LIMIT 1'
 _ACCOUNT_BY_ID = 'SELECT * FROM "account" WHERE "id" = $1'
 _HAS_PASSKEY = 'SELECT 1 FROM "passkey_credential" WHERE "account_id" = $1 LIMIT 1'
 _PRACTITIONER_OF = 'SELECT * FROM "practitioner" WHERE "account_id" = $1 LIMIT 1'
+# The password checked, still the account's: written again (or with its new hash), which also
+# takes the row's lock until the attempt is opened.
+_HASH_UNCHANGED = (
+    'UPDATE "account" SET "password_hash" = $3 WHERE "id" = $1 AND "password_hash" = $2'
+)
 
 
 @dataclass(frozen=True)
@@ -187,21 +194,35 @@ async def _after_password(
         _, token = await attempts.start(None, CodePurpose.LOGIN, live=False)
         return LoginStarted(token, code_sent_to=decoy_destination(identifier))
     if not ok:
-        await Account.filter(id=account.id).update(last_failed_login_at=clock.now())
-        _, token = await attempts.start(account, CodePurpose.LOGIN, live=False)
-        return LoginStarted(token, code_sent_to=decoy_destination(identifier))
-    if account.password_hash and needs_rehash(account.password_hash):
-        await Account.filter(id=account.id).update(password_hash=await hash_password(password))
+        return await _wrong_password(identifier, account)
+    stored = account.password_hash or ""
+    stored_now = await hash_password(password) if needs_rehash(stored) else stored
     factors = ["CODE"]
     if await sql.fetch(_HAS_PASSKEY, [account.id]):
         factors.append("PASSKEY")
-    if account.locked_at is not None:
-        _, token = await attempts.start(account, CodePurpose.LOGIN, live=False)
+    live = account.locked_at is None
+    # The attempt opens only if the password checked is still the account's, in one
+    # transaction with the account's row written first (with its new hash, if rehashed): a
+    # reset or change committed while argon2 ran answers as a wrong password; one that
+    # commits later waits for this attempt and ends it (`attempts.end_password_steps`).
+    async with in_transaction():
+        if await sql.execute(_HASH_UNCHANGED, [account.id, stored, stored_now]):
+            attempt, token = await attempts.start(account, CodePurpose.LOGIN, live=live)
+        else:
+            attempt = None
+    if attempt is None:
+        return await _wrong_password(identifier, account)
+    if not live:
         return LoginStarted(token, factors, masked_destination(account))
-    attempt, token = await attempts.start(account, CodePurpose.LOGIN, live=True)
     channel, address = destination(account)
     sent_to = await send_code(account, CodePurpose.LOGIN, channel, address, attempt=attempt)
     return LoginStarted(token, factors, sent_to)
+
+
+async def _wrong_password(identifier: str, account: Account) -> LoginStarted:
+    await Account.filter(id=account.id).update(last_failed_login_at=clock.now())
+    _, token = await attempts.start(account, CodePurpose.LOGIN, live=False)
+    return LoginStarted(token, code_sent_to=decoy_destination(identifier))
 
 
 async def redeem_code(attempt_token: str, purpose: CodePurpose, code: str) -> uuid.UUID:
