@@ -216,17 +216,17 @@ async def test_a_long_history_exports_whole_each_event_read_once(
     await _many_events(record, n, pro_account, "pharmacien")
     caller = Caller(client, session=await session_for(owner))
     read: list[int] = []
-    real = history.my_access_history
+    real = history.record_history
 
-    async def counted(*args: Any, **kwargs: Any) -> history.HistoryPage:
-        page = await real(*args, **kwargs)
-        read.extend(e.seq for e in page.events)
-        return page
+    async def counted(*args: Any, **kwargs: Any) -> list[AccessEvent]:
+        events = await real(*args, **kwargs)
+        read.extend(e.seq for e in events)
+        return events
 
-    monkeypatch.setattr(history, "my_access_history", counted)
+    monkeypatch.setattr(history, "record_history", counted)
     data = await exported(caller, "JSON")
     assert [e["seq"] for e in data["accessHistory"]] == list(range(1, n + 1))
-    assert sorted(read) == list(range(1, n + 1))  # each event read once, by pages of 100
+    assert sorted(read) == list(range(1, n + 1))  # each event read once, in one statement
     assert data["accessHistory"][-1]["actorName"] == pro_account.display_name
     read.clear()
     bundle = await exported(caller, "FHIR")
