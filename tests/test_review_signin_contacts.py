@@ -108,3 +108,37 @@ async def test_a_login_whose_code_went_to_the_former_address_ends_with_the_chang
     # The session that made the change goes on; the new address signs in.
     assert (await caller.gql("{ me { id } }")).ok()["me"] is not None
     await login(client, smtp_server, "nouvelle.boite@test.dmp", factories.PASSWORD, "nouvelle.boite@test.dmp")
+
+
+async def test_a_change_asked_while_an_earlier_one_is_confirmed_replaces_it(
+    client: httpx.AsyncClient, smtp_server: SmtpServer, monkeypatch: Any
+) -> None:
+    """A new address asked from another session replaces the one waiting (« one change at a
+    time »). Asked while the earlier one's code was being checked, it used to be wiped out by
+    that confirmation, which then set the replaced address; the later code confirmed nothing."""
+    account, first = await _signed_in(client, smtp_server)
+    email = account.email or ""
+    second = Caller(client, session=await login(client, smtp_server, email, factories.PASSWORD, email))
+    smtp_server.clear()
+    (await first.gql(CHANGE_EMAIL, {"e": "ancienne.demande@test.dmp"})).ok()
+    code = await smtp_server.code_for("ancienne.demande@test.dmp")
+    real_verify = auth_resolvers.verify
+    ran: list[bool] = []
+
+    async def verify_then_the_other_change(*args: Any, **kwargs: Any) -> Any:
+        verdict = await real_verify(*args, **kwargs)
+        if not ran:
+            ran.append(True)
+            (await second.gql(CHANGE_EMAIL, {"e": "nouvelle.demande@test.dmp"})).ok()
+        return verdict
+
+    monkeypatch.setattr(auth_resolvers, "verify", verify_then_the_other_change)
+    refused = await first.gql(CONFIRM_EMAIL, {"c": code})
+    monkeypatch.setattr(auth_resolvers, "verify", real_verify)
+    assert ran and refused.data is None and _reason(refused) == "NO_PENDING_CHANGE"
+    after = await Account.get(id=account.id)
+    assert (after.email, after.pending_email) == (email, "nouvelle.demande@test.dmp")
+    assert not await AccessEvent.filter(action="SECURITY_CHANGED").exists()
+    later = await smtp_server.code_for("nouvelle.demande@test.dmp")
+    assert (await second.gql(CONFIRM_EMAIL, {"c": later})).ok() == {"confirmEmailChange": True}
+    assert (await Account.get(id=account.id)).email == "nouvelle.demande@test.dmp"

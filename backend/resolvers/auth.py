@@ -232,7 +232,11 @@ async def confirm_email_change(ctx: Context, code: str) -> bool:
     codes_went_there = destination(account)[0] == CodeChannel.EMAIL
     try:
         async with security_change(ctx, account, reasons.EMAIL_CHANGED):
-            await Account.filter(id=account.id).update(email=new, email_verified=True, pending_email=None)
+            # Still the address waiting: another one asked meanwhile replaced it.
+            if not await Account.filter(id=account.id, pending_email=new).update(
+                email=new, email_verified=True, pending_email=None
+            ):
+                raise BadUserInput(NO_PENDING_CHANGE, Reason.NO_PENDING_CHANGE)
             if codes_went_there:
                 # A login or a reset whose code went to the former address (perhaps a mailbox
                 # that is no longer the patient's) no longer completes.
@@ -274,9 +278,11 @@ async def confirm_phone_change(ctx: Context, code: str) -> bool:
     await _session_code(ctx, CodePurpose.VERIFY_CONTACT, code, CodeChannel.SMS, account.pending_phone)
     codes_went_there = destination(account)[0] == CodeChannel.SMS
     async with security_change(ctx, account, reasons.PHONE_CHANGED):
-        await Account.filter(id=account.id).update(
+        # Still the number waiting: another one asked meanwhile replaced it.
+        if not await Account.filter(id=account.id, pending_phone=account.pending_phone).update(
             phone=account.pending_phone, phone_verified=True, pending_phone=None
-        )
+        ):
+            raise BadUserInput(NO_PENDING_CHANGE, Reason.NO_PENDING_CHANGE)
         if codes_went_there:  # a login or a reset whose code went to the former number ends
             await attempts.end_password_steps(account.id)
     await alerts.notify(account, "Votre numéro de téléphone DMP a été modifié",
