@@ -30,10 +30,19 @@ from backend.audit.collector import AccessLog
 from backend.audit.writer import Actor, PendingEvent
 from backend.auth import activation
 from backend.auth.contacts import normalize_email, storable_email
+from backend.auth.secrets_util import code_digest
 from backend.authz.matrix import INSURER_SECTIONS
 from backend.domain.codes import InvalidCode, normalize_section_code
 from backend.domain.details import DETAIL_FIELDS, InvalidDetails, normalize_details
-from backend.domain.enums import AccessAction, AccessMode, EntrySource, RecordStatus, Role, Section
+from backend.domain.enums import (
+    AccessAction,
+    AccessMode,
+    EntrySource,
+    OutboxChannel,
+    RecordStatus,
+    Role,
+    Section,
+)
 from backend.domain.identifiers import InvalidIdentifier, normalize_ins
 from backend.domain.reasons import Reason
 from backend.domain.text import without_invisible
@@ -570,6 +579,66 @@ async def _mark_superseded(conn: BaseDBAsyncClient, entry_ids: list[uuid.UUID]) 
         await _run(conn, _SUPERSEDED, [entry_ids])
 
 
+# The e-mail activation.issue sends with a code; the one an import sends is the same.
+ACTIVATION_SUBJECT = "Activez votre Dossier Médical Partagé"
+ACTIVATION_BODY = (
+    "Un Dossier Médical Partagé a été ouvert à votre nom.\n"
+    "Votre code d'activation : {code}\n"
+    "Il est valable 30 jours. Activez votre dossier sur le site du DMP avec votre INS "
+    "et ce code.\n"
+)
+# The rows activation.issue writes (a code, its e-mail), for all the records a batch opened.
+_CODES = (
+    'INSERT INTO "activation_code" ("id", "record_id", "code_hash", "issued_by", "expires_at",'
+    ' "used_at", "tries", "created_at") SELECT u."id", u."record_id", u."code_hash", $4::text,'
+    ' $5::timestamptz, NULL, 0, $6::timestamptz'
+    ' FROM unnest($1::uuid[], $2::uuid[], $3::text[]) AS u("id", "record_id", "code_hash")',
+    'INSERT INTO "activation_code" ("id", "record_id", "code_hash", "issued_by", "expires_at",'
+    ' "used_at", "tries", "created_at") VALUES (?1, ?2, ?3, ?4, ?5, NULL, 0, ?6)',
+)
+_MAILS = (
+    'INSERT INTO "outbox_message" ("id", "channel", "recipient", "subject", "body", "account_id",'
+    ' "record_id", "created_at", "attempts", "next_attempt_at", "claimed_until", "sent_at",'
+    ' "last_error", "urgent") SELECT u."id", $5::text, u."recipient", $6::text, u."body", NULL,'
+    ' u."record_id", $7::timestamptz, 0, $7::timestamptz, NULL, NULL, NULL, false'
+    ' FROM unnest($1::uuid[], $2::text[], $3::text[], $4::uuid[])'
+    ' AS u("id", "recipient", "body", "record_id")',
+    'INSERT INTO "outbox_message" ("id", "channel", "recipient", "subject", "body", "account_id",'
+    ' "record_id", "created_at", "attempts", "next_attempt_at", "claimed_until", "sent_at",'
+    ' "last_error", "urgent") VALUES (?1, ?5, ?2, ?6, ?3, NULL, ?4, ?7, 0, ?7, NULL, NULL, NULL, 0)',
+)
+
+
+async def _send_activation_codes(conn: BaseDBAsyncClient, organization: str, opened: list[Record]) -> None:
+    """A code for each record this import opened with a contact, e-mailed there: the rows
+    activation.issue writes, in two statements for the batch. Issued a record at a time, that
+    was four statements a record (5,000 new patients: 20,000 statements and 14-18 s, the
+    records locked). The records were created in this transaction: there is no earlier code
+    to end, nor any activation or deletion since to look for."""
+    if not opened:
+        return
+    now = clock.now()
+    ids = _new_ids(2 * len(opened))
+    code_ids, mail_ids = ids[::2], ids[1::2]
+    codes = [activation.new_activation_code() for _ in opened]
+    hashes = [code_digest(activation.normalize_code(code), str(row_id))
+              for code, row_id in zip(codes, code_ids, strict=True)]
+    bodies = [ACTIVATION_BODY.format(code=code) for code in codes]
+    records = [r.id for r in opened]
+    recipients = [r.pending_contact for r in opened]
+    constants = [organization, now + activation.VALIDITY, now]
+    mail = [OutboxChannel.EMAIL.value, ACTIVATION_SUBJECT, now]
+    if not _sqlite(conn):
+        await conn.execute_query(_CODES[0], [code_ids, records, hashes, *constants])
+        await conn.execute_query(_MAILS[0], [mail_ids, recipients, bodies, records, *mail])
+        return
+    await conn.execute_many(_CODES[1], [
+        [str(i), str(r), h, *constants] for i, r, h in zip(code_ids, records, hashes, strict=True)])
+    await conn.execute_many(_MAILS[1], [
+        [str(i), to, body, str(r), *mail]
+        for i, to, body, r in zip(mail_ids, recipients, bodies, records, strict=True)])
+
+
 async def _write(actor: Actor, organization: str, valid: list[_Valid]) -> ImportResult:
     result = ImportResult()
     if not valid:
@@ -676,10 +745,8 @@ async def _write(actor: Actor, organization: str, valid: list[_Valid]) -> Import
             if not await _move_key(conn, known, e.id, e.valid.content_hash):
                 raise _Race
         await _mark_superseded(conn, [known.entry_id for _, known in corrections])
-        for opened in new_records.values():
-            if opened.pending_contact:
-                await activation.issue(opened, organization, send_to=opened.pending_contact,
-                                       using_db=conn)
+        await _send_activation_codes(
+            conn, organization, [r for r in new_records.values() if r.pending_contact])
         # One event per record touched; a record this import opened says so in its reason.
         events = []
         for ins, record in records.items():
