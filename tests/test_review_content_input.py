@@ -217,3 +217,16 @@ async def test_numbers_that_are_not_whole_counts_are_refused_before_anything_run
             continue
         assert response.status_code == 400 or codes == ["BAD_USER_INPUT"], (number, answer)
     assert await Entry.filter(record_id=record.id).count() == 1
+
+
+async def test_a_title_of_letters_that_show_as_nothing_is_no_title(client: httpx.AsyncClient) -> None:
+    """The Hangul fillers and the braille blank are letters to Unicode, printable, yet show as
+    nothing: read as the spaces they show as, a title of them is empty (FIELD_REQUIRED)."""
+    caller, record = await _treating_physician(client)
+    for blank in ("\u3164", "\u115f", "\u1160", "\uffa0", "\u2800"):
+        error = await _refused(caller, _entry(record, "ALLERGIES", title=blank * 12))
+        assert (error["reason"], error["field"]) == ("FIELD_REQUIRED", "title"), blank
+    assert await Entry.filter(record_id=record.id).count() == 0
+    pollen = _entry(record, "ALLERGIES", title="Pollen\u3164\u3164de bouleau")
+    kept = await caller.gql(ADD_ENTRY, {"input": pollen})
+    assert kept.ok()["addEntry"]["entry"]["title"] == "Pollen de bouleau"

@@ -26,21 +26,27 @@ def without_invisible_keeping_spaces(text: str) -> str:
     return "".join(c for c in text if c.isspace() or unicodedata.category(c)[0] != "C")
 
 
+# Letters that show as nothing: the Hangul fillers (default-ignorable, category Lo) and the
+# braille blank. Read as the gap they show as, so that a title or a reason of them is none.
+BLANK_LETTERS: dict[int, str] = dict.fromkeys((0x115F, 0x1160, 0x3164, 0xFFA0, 0x2800), " ")
+_BLANKS = str.maketrans(BLANK_LETTERS)
+
+
 def one_line(text: str) -> str:
-    """A line as it shows: invisible characters out, runs of spaces and line breaks folded
-    into one space, no space at either end."""
-    folded = " ".join(text.split())
+    """A line as it shows: invisible characters out, letters that show as nothing and runs
+    of spaces and line breaks folded into one space, no space at either end."""
+    folded = " ".join(text.translate(_BLANKS).split())
     return folded if folded.isprintable() else " ".join(without_invisible(folded).split())
 
 
 # The controls left in a line once it is split at its breaks that show as a gap (tab, unit
 # separator): a space, not nothing, or "10\t20" would be kept as "1020".
-_GAPS = str.maketrans({"\t": " ", "\x1f": " "})
+_GAPS = str.maketrans({ord("\t"): " ", ord("\x1f"): " ", **BLANK_LETTERS})
 
 
 def lines(text: str) -> str:
     """Longer text: its line breaks kept (as \\n), each line without invisible characters
-    (a tab becomes a space) and trailing spaces."""
+    (a tab, or a letter that shows as nothing, becomes a space) and trailing spaces."""
     return "\n".join(
         without_invisible(line.translate(_GAPS)).rstrip() for line in text.strip().splitlines()
     ).strip()

@@ -25,9 +25,6 @@ from backend.resolvers.context import Context
 from backend.resolvers.records import RecordView, view_now, view_of
 
 REASON_MIN = 10
-# Letters that show as nothing: the Hangul fillers (default-ignorable, category Lo) and the
-# braille blank. Read as the gap they show as, so that a reason of them is no reason.
-BLANK_LETTERS = str.maketrans(dict.fromkeys((0x115F, 0x1160, 0x3164, 0xFFA0, 0x2800), " "))
 REASON_MAX = 2000
 # One message for every refusal, so the answer never tells whether the INS exists.
 REFUSED = "Emergency access is not possible for this record"
@@ -84,7 +81,7 @@ async def open_emergency(ctx: Context, ins: str, reason: str, kind: EmergencyKin
     # Stored as the patient will read it, in their history and review list: without controls
     # and format characters (direction overrides, zero-width), which would make it read
     # otherwise than it is, on one line. The limits count this text.
-    reason = one_line(reason.translate(BLANK_LETTERS))
+    reason = one_line(reason)
     # At least REASON_MIN characters as they show, spaces aside: a combining mark (an accent
     # typed after its letter) is part of its letter, so « é » counts once however it was typed.
     if sum(1 for c in reason if unicodedata.category(c)[0] not in "CZM") < REASON_MIN:

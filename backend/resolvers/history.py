@@ -15,7 +15,6 @@ from backend.domain.text import lines
 from backend.errors import BadUserInput, NotFound
 from backend.models import AccessEvent, EmergencySession, Practitioner, Record
 from backend.resolvers.context import Context
-from backend.resolvers.emergency import BLANK_LETTERS
 from backend.resolvers.pagination import check_first, decode_int_cursor, encode_int_cursor
 from backend.resolvers.records import patients_own_record
 
@@ -207,7 +206,7 @@ async def review_emergency_access(
     # Kept as it shows in the history: without direction overrides, controls and zero-width
     # characters, its line breaks kept, letters that show as nothing read as a space; the limit
     # counts this text.
-    said = lines(comment.translate(BLANK_LETTERS)) if comment else ""
+    said = lines(comment) if comment else ""
     if len(said) > COMMENT_MAX:
         raise BadUserInput(
             f"The comment is limited to {COMMENT_MAX} characters",
