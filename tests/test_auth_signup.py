@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
+from backend.audit import reasons
 from backend.domain.enums import RecordStatus
 from backend.models import AccessEvent, Account, ActivationCode, OutboxMessage, Record, Session
 from tests import factories
@@ -265,7 +266,9 @@ async def test_a_text_the_service_does_not_send_is_not_claimed(client: httpx.Asy
     assert refused.codes == ["BAD_USER_INPUT"]
     assert refused.errors[0]["extensions"]["reason"] == "SMS_UNAVAILABLE"
     assert await ActivationCode.filter(record_id=record.id).count() == codes
-    assert await AccessEvent.filter(record_id=record.id, action="SUPPORT_ACTION").count() == 0
+    # What the refusal told support (the contacts on file) is written as support's read of it.
+    support_events = AccessEvent.filter(record_id=record.id, action="SUPPORT_ACTION")
+    assert await support_events.values_list("reason", flat=True) == [reasons.SUPPORT_READ]
 
 
 async def test_support_sends_a_new_code_to_the_phone_given_at_the_point_of_care(
