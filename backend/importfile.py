@@ -173,8 +173,9 @@ def open_rejected(rejected_path: Path) -> IO[bytes]:
     """The rejected file, opened to append, never through a symbolic link (O_NOFOLLOW: a link
     put there after check_rejected_path is refused too)."""
     try:
+        # Its owner's alone: it holds the rejected items whole (names, INS, care).
         descriptor = os.open(rejected_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW
-                             | os.O_CLOEXEC, 0o666)
+                             | os.O_CLOEXEC, 0o600)
     except OSError as exc:
         if exc.errno == errno.ELOOP:
             raise ImportFileError(f"the rejected lines cannot go to {rejected_path}: {SYMLINK}") from None
@@ -511,6 +512,45 @@ def detect_format(path: Path, given: str | None) -> str:
     )
 
 
+# Byte-order marks of wide encodings (UTF-32 first: its little-endian mark begins with UTF-16's).
+_WIDE_MARKS = ((b"\xff\xfe\x00\x00", "UTF-32"), (b"\x00\x00\xfe\xff", "UTF-32"),
+               (b"\xff\xfe", "UTF-16"), (b"\xfe\xff", "UTF-16"))
+
+
+def wide_encoding(start: bytes) -> str | None:
+    """The UTF-16 or UTF-32 that a file starting with these bytes is written in (the name iconv
+    knows it by), or None: by its byte-order mark, or by the NUL bytes beside each character
+    of the text it begins with (a JSON object, a CSV header: no NUL of their own)."""
+    for mark, name in _WIDE_MARKS:
+        if start.startswith(mark):
+            return name
+    if len(start) < 8 or b"\x00" not in start:
+        return None
+    if start[1:4] == b"\x00\x00\x00" and start[5:8] == b"\x00\x00\x00":
+        return "UTF-32LE"
+    if start[0:3] == b"\x00\x00\x00" and start[4:7] == b"\x00\x00\x00":
+        return "UTF-32BE"
+    if not any(start[1::2]):
+        return "UTF-16LE"
+    if not any(start[0::2]):
+        return "UTF-16BE"
+    return None
+
+
+def check_utf8(path: Path) -> None:
+    """A file in UTF-16 (PowerShell 5's `>` and Out-File write it, Excel's « Texte Unicode ») or
+    UTF-32 is refused whole: read as UTF-8, every line of it was rejected, and the rejected
+    file held the whole extract."""
+    with path.open("rb") as handle:
+        encoding = wide_encoding(handle.read(8))
+    if encoding is not None:
+        converted = path.with_name(f"{path.stem}.utf8{path.suffix}").name
+        raise ImportFileError(
+            f"{path.name} is not UTF-8 text but {encoding}: save it in UTF-8 (for example with: "
+            f"iconv -f {encoding} -t UTF-8 {shlex.quote(path.name)} > {shlex.quote(converted)})"
+        )
+
+
 def check_not_json_array(path: Path) -> None:
     """A JSON array of items (an export named .json, often indented) is no NDJSON: read line by
     line, every line of it was rejected, and the rejected file held the whole extract."""
@@ -619,6 +659,7 @@ async def import_file(
         raise ImportFileError(f"{path}: no such file")
     if not path.is_file():
         raise ImportFileError(f"{path}: not a regular file")
+    check_utf8(path)
     file_format = detect_format(path, file_format)
     default_rejected = path.with_name(path.name + ".rejected.ndjson")
     rejected_path = rejected_out or default_rejected
