@@ -44,3 +44,26 @@ async def test_a_code_within_one_time_says_only_the_time(
     await smtp_server.deliver()
     body = smtp_server.to(account.email or "")[-1].body
     assert "Il expire à 02:40 (heure de Paris)." in body
+
+
+@pytest.mark.parametrize(("at", "said"), [
+    # 25 October 2026: 02:30 happens twice in Paris, first in summer time, then in winter time.
+    (dt.datetime(2026, 10, 25, 0, 30, 5, tzinfo=dt.UTC),
+     "le 25/10/2026 à 02:30 (heure de Paris, heure d'été)."),
+    (dt.datetime(2026, 10, 25, 1, 30, 5, tzinfo=dt.UTC),
+     "le 25/10/2026 à 02:30 (heure de Paris, heure d'hiver)."),
+    (dt.datetime(2026, 10, 25, 2, 30, 5, tzinfo=dt.UTC), "le 25/10/2026 à 03:30 (heure de Paris)."),
+])
+async def test_a_security_notice_in_the_hour_that_happens_twice_says_which(
+    at: dt.datetime, said: str
+) -> None:
+    """A notice of a new password « à 02:30 » on the night of the change to winter time named
+    two moments an hour apart: the patient could not tell whether it was their own change."""
+    from backend.auth import alerts
+    from backend.models import OutboxMessage
+
+    account, _ = await factories.patient()
+    clock.shift(at - clock.now())
+    await alerts.notify(account, "Votre mot de passe DMP a été modifié", "Le mot de passe a changé.\n")
+    message = await OutboxMessage.get(account_id=account.id, subject="Votre mot de passe DMP a été modifié")
+    assert f"Date : {said}\n" in message.body
