@@ -443,7 +443,10 @@ def csv_header(path: Path, cr: bool = False) -> CsvHeader:
 
 def csv_rows(handle: Lines, offset: int, line: int, header_row: CsvHeader) -> Iterator[Row]:
     source = _DecodedLines(handle)
-    reader = csv.reader(source)
+    # Strict: a record that ends inside its quotes (a file cut short, a quote left open that
+    # took the next lines, another patient's, into its last field) is an error, not an item;
+    # and so is text after a closing quote.
+    reader = csv.reader(source, strict=True)
     header = header_row.names
     if offset > header_row.end:
         source.seek(offset, line)

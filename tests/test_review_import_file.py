@@ -3,6 +3,7 @@ and the rejected lines (patients' data) go to a file only its owner may read."""
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import os
@@ -80,3 +81,54 @@ async def test_the_rejected_file_is_readable_by_its_owner_only(tmp_path: Path) -
     assert summary.totals.rejected == 1 and summary.rejected_path is not None
     for rejected in (summary.rejected_path, out):
         assert stat.S_IMODE(rejected.stat().st_mode) == 0o600, oct(rejected.stat().st_mode)
+
+
+TITLE_LAST = ["ins", "firstName", "lastName", "birthDate", "externalId", "section", "code", "date",
+              "title"]
+
+
+def csv_title_last(items: list[dict[str, object]]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(TITLE_LAST)
+    writer.writerows([i[f] for f in TITLE_LAST] for i in items)
+    return buffer.getvalue()
+
+
+async def test_a_csv_file_cut_inside_a_quoted_field_rejects_the_cut_record(tmp_path: Path) -> None:
+    """Cut short (a transfer stopped, a disk full), the last record ends inside its quoted
+    title: the csv module read it as complete, and the item was imported with half a title."""
+    await insurer_token()
+    ins = new_ins()
+    items = [medication_item(ins, n, title=f"Doliprane, 1000 mg #{n}") for n in range(1, 5)]
+    text = csv_title_last(items)
+    path = tmp_path / "care.csv"
+    path.write_text(text[:text.rindex("1000 mg #4")], encoding="utf-8")  # ends: ,"Doliprane,
+    summary = await importfile.import_file(path, INSURER, progress_stream=io.StringIO())
+    assert (summary.totals.created, summary.totals.rejected) == (3, 1)
+    rejected = [json.loads(line) for line in (tmp_path / "care.csv.rejected.ndjson").read_text(
+        encoding="utf-8").splitlines()]
+    assert [(r["line"], r["message"]) for r in rejected] == [
+        (5, "not a CSV record: unexpected end of data")]
+    titles = await Entry.filter(organization=INSURER).order_by("title").values_list("title", flat=True)
+    assert titles == [f"Doliprane, 1000 mg #{n}" for n in range(1, 4)]
+
+
+async def test_a_quote_left_open_does_not_put_the_next_patients_line_in_a_title(
+    tmp_path: Path,
+) -> None:
+    """A quote opened in the last column and never closed took the lines after it, another
+    patient's, into that field up to the end of the file: under 300 characters, they were
+    imported as the title of the first patient's item, the other's INS and name with them."""
+    await insurer_token()
+    first, second = new_ins(), new_ins()
+    items = [medication_item(first, 1, title="Doliprane 1000 mg"),
+             medication_item(second, 2, firstName="Bruno", lastName="Lefebvre", title="Efferalgan")]
+    lines = csv_title_last(items).splitlines(keepends=True)
+    lines[1] = lines[1].replace("Doliprane", '"Doliprane', 1)  # a quote opened, never closed
+    path = tmp_path / "care.csv"
+    path.write_text("".join(lines), encoding="utf-8")
+    summary = await importfile.import_file(path, INSURER, progress_stream=io.StringIO())
+    assert (summary.totals.accepted, summary.totals.rejected) == (0, 1)
+    assert await Entry.all().count() == 0
+    assert await Record.filter(ins__in=[first, second]).count() == 0
