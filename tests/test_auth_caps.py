@@ -6,11 +6,15 @@ Parallel requests, aliases in one request and several server processes cannot mu
 from __future__ import annotations
 
 import asyncio
+import uuid
 from datetime import timedelta
+from typing import Any
 
 import httpx
+import pytest
 
 from backend import clock
+from backend.auth import limits
 from backend.auth.limits import DAILY_CODE_FAILURES
 from backend.models import Account, LoginAttempt, OneTimeCode, Session
 from tests import factories
@@ -169,3 +173,26 @@ async def test_unknown_identifier_attempt_behaves_like_a_real_one(client: httpx.
     token = started["startLogin"]["attemptToken"]
     codes = [(await Caller(client).gql(COMPLETE, {"t": token, "c": "123456"})).codes[0] for _ in range(6)]
     assert codes == ["BAD_USER_INPUT"] * 5 + ["RATE_LIMITED"]
+
+
+async def test_a_try_that_ends_after_midnight_locks_on_the_day_it_was_counted(
+    client: httpx.AsyncClient, smtp_server: SmtpServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The day's last failure, counted before midnight and compared after it, still locks code
+    login: the lock names the day the failure was counted on, not the clock's new day."""
+    account, token, code = await _started(client, smtp_server)
+    await Account.filter(id=account.id).update(
+        failure_day=clock.now().date(), failure_count=DAILY_CODE_FAILURES - 1
+    )
+    reserve = limits.reserve_failure
+
+    async def reserve_then_midnight(account_id: uuid.UUID) -> Any:
+        counted = await reserve(account_id)
+        clock.shift(timedelta(days=1))  # the comparison ends on the next day
+        return counted
+
+    monkeypatch.setattr(limits, "reserve_failure", reserve_then_midnight)
+    result = await Caller(client).gql(COMPLETE, {"t": token, "c": wrong(code)})
+    assert result.codes == ["BAD_USER_INPUT"]
+    locked = await Account.get(id=account.id)
+    assert locked.failure_count == DAILY_CODE_FAILURES and locked.locked_at is not None

@@ -187,13 +187,14 @@ async def verify(row: OneTimeCode | None, code: str, *, bound_to: str | None = N
             return Verdict(Outcome.EXHAUSTED)
         if not same(row.code_hash, code_digest(given, _salt(row.id, bound_to))):
             return Verdict(Outcome.WRONG)
-    elif not await limits.reserve_failure(account_id):
+    elif (day := await limits.reserve_failure(account_id)) is None:
         locked_now = await limits.lock_if_capped(account_id)
         return Verdict(Outcome.LOCKED, locked_now=locked_now)
     elif not same(row.code_hash, code_digest(given, _salt(row.id, bound_to))):
-        return Verdict(Outcome.WRONG, locked_now=await limits.lock_if_capped(account_id))
+        # The day the failure was counted on, though the try may end after midnight.
+        return Verdict(Outcome.WRONG, locked_now=await limits.lock_if_capped(account_id, day))
     else:
-        await limits.release_failure(account_id)
+        await limits.release_failure(account_id, day)
     # Single use: of two right answers racing, only one marks the code.
     if not await sql.execute(_USE, [row.id, clock.now()]):
         return Verdict(Outcome.EXHAUSTED)

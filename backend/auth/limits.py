@@ -8,7 +8,7 @@ whatever the number of parallel requests, aliases or server processes.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 
 from backend import clock, sql
 
@@ -66,20 +66,22 @@ _LOCK_IF_CAPPED = (
 )
 
 
-async def reserve_failure(account_id: uuid.UUID) -> bool:
-    """Reserve one of today's code failures for a try about to be compared.
+async def reserve_failure(account_id: uuid.UUID) -> date | None:
+    """Reserve one of today's code failures for a try about to be compared; the day it was
+    counted on, which the try's lock or release then names (a try may end after midnight).
 
-    Returns False when the account is locked or today's failures are used up. A try that
+    Returns None when the account is locked or today's failures are used up. A try that
     turns out right gives its reservation back with `release_failure`.
     """
-    same_day = [account_id, clock.now().date(), DAILY_CODE_FAILURES]
+    day = clock.now().date()
+    same_day = [account_id, day, DAILY_CODE_FAILURES]
     if await sql.execute(_COUNT_FAILURE, same_day):
-        return True
+        return day
     # First failure of a new day: only one of several parallel requests can move the day…
     if await sql.execute(_FIRST_FAILURE_OF_DAY, same_day[:2]):
-        return True
+        return day
     # …and the others count on the day it moved.
-    return bool(await sql.execute(_COUNT_FAILURE, same_day))
+    return day if await sql.execute(_COUNT_FAILURE, same_day) else None
 
 
 async def take_reset_try(budget: str) -> bool:
@@ -90,13 +92,15 @@ async def take_reset_try(budget: str) -> bool:
     return await take(f"reset-code:{budget}", day, DAILY_CODE_FAILURES)
 
 
-async def release_failure(account_id: uuid.UUID) -> None:
-    await sql.execute(_RELEASE_FAILURE, [account_id, clock.now().date()])
+async def release_failure(account_id: uuid.UUID, day: date) -> None:
+    """Give back a failure reserved on `day` (a right try's)."""
+    await sql.execute(_RELEASE_FAILURE, [account_id, day])
 
 
-async def lock_if_capped(account_id: uuid.UUID) -> bool:
-    """Lock code login once today's failures reach the cap; True only for the request that locks."""
+async def lock_if_capped(account_id: uuid.UUID, day: date | None = None) -> bool:
+    """Lock code login once `day`'s failures (today's by default) reach the cap; True only
+    for the request that locks."""
     now = clock.now()
     return bool(await sql.execute(
-        _LOCK_IF_CAPPED, [account_id, now.date(), DAILY_CODE_FAILURES, now, LOCK_REASON]
+        _LOCK_IF_CAPPED, [account_id, day or now.date(), DAILY_CODE_FAILURES, now, LOCK_REASON]
     ))
