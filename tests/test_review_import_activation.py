@@ -4,6 +4,7 @@ insurer's import opens the record and sends the code to the contact it has on fi
 
 from __future__ import annotations
 
+import asyncio
 import re
 
 import httpx
@@ -101,3 +102,24 @@ async def test_the_mail_of_an_import_is_the_one_activation_sends(client: httpx.A
     assert CODE.sub("CODE", imported.body) == CODE.sub("CODE", issued.body)
     assert imported.attempts == 0 and imported.sent_at is None
     assert imported.next_attempt_at <= issued.next_attempt_at
+
+
+async def test_two_imports_opening_the_same_records_at_once_send_one_code_each(
+    client: httpx.AsyncClient,
+) -> None:
+    """The second import to insert a record retries, finds it opened by the first: it adds its
+    items, and neither a second code nor a second e-mail."""
+    insurer = Caller(client, token=await insurer_token())
+    first = _new_patients(0, 30)
+    second = [medication_item(_ins(n), 100 + n, contactEmail=f"other.{n}@example.org")
+              for n in range(15, 45)]
+    a, b = await asyncio.gather(insurer.gql(IMPORT, {"items": first}),
+                                insurer.gql(IMPORT, {"items": second}))
+    assert a.ok()["importCareHistory"]["created"] + b.ok()["importCareHistory"]["created"] == 60
+    assert await Record.all().count() == 45
+    assert await ActivationCode.all().count() == 45
+    assert await OutboxMessage.all().count() == 45
+    for n in range(45):
+        record = await Record.get(ins=_ins(n))
+        mail = await OutboxMessage.get(record_id=record.id)
+        assert mail.recipient == record.pending_contact
