@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import subprocess
 import sys
@@ -79,6 +80,23 @@ async def test_idle_timeout(client: httpx.AsyncClient) -> None:
     assert (await Caller(client, session=cookie).gql(ME)).ok()["me"] is not None
     clock.shift(timedelta(minutes=idle + 1))
     assert (await Caller(client, session=cookie).gql(ME)).ok()["me"] is None
+
+
+async def test_a_session_used_within_an_idle_time_of_one_minute_stays(client: httpx.AsyncClient) -> None:
+    """The shortest idle time an operator may set: a session used every 40 s stays open (its
+    last use was kept only once a minute, so the third use found it idle)."""
+    account, _ = await factories.patient()
+    cookie = await session_for(account)
+    saved = config.settings()
+    config.reset(dataclasses.replace(saved, session_idle_minutes=1))
+    try:
+        for _ in range(4):
+            clock.shift(timedelta(seconds=40))
+            assert (await Caller(client, session=cookie).gql(ME)).ok()["me"] is not None
+        clock.shift(timedelta(seconds=61))
+        assert (await Caller(client, session=cookie).gql(ME)).ok()["me"] is None
+    finally:
+        config.reset(saved)
 
 
 async def test_absolute_timeout(client: httpx.AsyncClient) -> None:
