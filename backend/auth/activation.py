@@ -29,6 +29,19 @@ def normalize_code(raw: str) -> str:
     return "".join(ch for ch in raw.upper() if ch.isalnum())
 
 
+# The activation code's e-mail (an insurer's import writes the same for a whole batch).
+EMAIL_SUBJECT = "Activez votre Dossier Médical Partagé"
+
+
+def email_body(code: str) -> str:
+    return (
+        "Un Dossier Médical Partagé a été ouvert à votre nom.\n"
+        f"Votre code d'activation : {code}\n"
+        "Il est valable 30 jours. Activez votre dossier sur le site du DMP avec votre INS "
+        "et ce code.\n"
+    )
+
+
 def new_activation_code() -> str:
     raw = "".join(secrets.choice(ALPHABET) for _ in range(12))
     return f"{raw[:4]}-{raw[4:8]}-{raw[8:]}"
@@ -62,14 +75,7 @@ async def issue(record: Record, issued_by: str, *, send_to: str | None = None,
     )
     if send_to:
         await enqueue_email(
-            send_to,
-            "Activez votre Dossier Médical Partagé",
-            "Un Dossier Médical Partagé a été ouvert à votre nom.\n"
-            f"Votre code d'activation : {code}\n"
-            "Il est valable 30 jours. Activez votre dossier sur le site du DMP avec votre INS "
-            "et ce code.\n",
-            record_id=record.id,
-            using_db=using_db,
+            send_to, EMAIL_SUBJECT, email_body(code), record_id=record.id, using_db=using_db
         )
     if text_to:
         await enqueue_sms(

@@ -580,13 +580,6 @@ async def _mark_superseded(conn: BaseDBAsyncClient, entry_ids: list[uuid.UUID]) 
 
 
 # The e-mail activation.issue sends with a code; the one an import sends is the same.
-ACTIVATION_SUBJECT = "Activez votre Dossier Médical Partagé"
-ACTIVATION_BODY = (
-    "Un Dossier Médical Partagé a été ouvert à votre nom.\n"
-    "Votre code d'activation : {code}\n"
-    "Il est valable 30 jours. Activez votre dossier sur le site du DMP avec votre INS "
-    "et ce code.\n"
-)
 # The rows activation.issue writes (a code, its e-mail), for all the records a batch opened.
 _CODES = (
     'INSERT INTO "activation_code" ("id", "record_id", "code_hash", "issued_by", "expires_at",'
@@ -623,11 +616,11 @@ async def _send_activation_codes(conn: BaseDBAsyncClient, organization: str, ope
     codes = [activation.new_activation_code() for _ in opened]
     hashes = [code_digest(activation.normalize_code(code), str(row_id))
               for code, row_id in zip(codes, code_ids, strict=True)]
-    bodies = [ACTIVATION_BODY.format(code=code) for code in codes]
+    bodies = [activation.email_body(code) for code in codes]
     records = [r.id for r in opened]
     recipients = [r.pending_contact for r in opened]
     constants = [organization, now + activation.VALIDITY, now]
-    mail = [OutboxChannel.EMAIL.value, ACTIVATION_SUBJECT, now]
+    mail = [OutboxChannel.EMAIL.value, activation.EMAIL_SUBJECT, now]
     if not _sqlite(conn):
         await conn.execute_query(_CODES[0], [code_ids, records, hashes, *constants])
         await conn.execute_query(_MAILS[0], [mail_ids, recipients, bodies, records, *mail])
