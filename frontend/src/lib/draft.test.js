@@ -32,4 +32,14 @@ describe('drafts kept in the tab', () => {
     expect(loadDraft('activate')).toEqual({ email: 'a@x.fr', phone: '', codeChannel: 'EMAIL' });
     expect(globalThis.sessionStorage.dump()).not.toContain('123 456');
   });
+
+  it('keep a sign-in identifier only when it is an e-mail address, never an INS or RPPS number', () => {
+    saveDraft('login', { identifier: '1 85 06 75 123 456 78' });
+    expect(loadDraft('login')).toEqual({});
+    saveDraft('login', { identifier: '10003456789' });
+    expect(loadDraft('login')).toEqual({});
+    expect(globalThis.sessionStorage.dump()).not.toMatch(/123 456|10003456789/);
+    saveDraft('login', { identifier: 'a@x.fr' });
+    expect(loadDraft('login')).toEqual({ identifier: 'a@x.fr' });
+  });
 });
