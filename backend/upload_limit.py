@@ -15,7 +15,8 @@ from typing import Any
 from starlette.types import Message, Receive, Scope, Send
 
 from backend.domain.reasons import Reason
-from backend.resolvers.documents import MAX_BYTES
+from backend.resolvers.documents import MAX_BYTES, MAX_MB
+from backend.resolvers.documents import TOO_LARGE as FILE_TOO_LARGE_MESSAGE
 
 # One document plus the multipart framing and the GraphQL operation around it.
 MAX_MULTIPART_BODY = MAX_BYTES + 1024 * 1024
@@ -23,7 +24,7 @@ MAX_MULTIPART_BODY = MAX_BYTES + 1024 * 1024
 # 1.5 MB of JSON; a limit well above it, so that a few requests cannot fill the memory.
 MAX_BODY = 10 * 1024 * 1024
 TOO_LARGE = "The request body is too large: at most 10 MB"
-FILE_TOO_LARGE = {"reason": Reason.FILE_TOO_LARGE.value, "maxMb": MAX_BYTES // (1024 * 1024)}
+FILE_TOO_LARGE = {"reason": Reason.FILE_TOO_LARGE.value, "maxMb": MAX_MB}
 
 
 class BodyTooLarge(Exception):  # noqa: N818 - a refusal, named for what it refuses
@@ -48,7 +49,7 @@ def upload_refusal(
             return 411, "Uploads must declare their Content-Length", {}
         if int(declared) > limit:
             # The resolver's own refusal of a large file, with its reason: a client words both alike.
-            return 413, "The file is too large: documents may be at most 20 MB", FILE_TOO_LARGE
+            return 413, FILE_TOO_LARGE_MESSAGE, FILE_TOO_LARGE
         return None
     if declared is not None and declared.isdigit() and int(declared) > body_limit:
         return 413, TOO_LARGE, {}

@@ -42,7 +42,9 @@ PENDING_DELETION_DOWNLOAD = (
     " them; your export stays available."
 )
 
-MAX_BYTES = 20 * 1024 * 1024
+MAX_MB = 20
+MAX_BYTES = MAX_MB * 1024 * 1024
+TOO_LARGE = f"The file is too large: documents may be at most {MAX_MB} MB"
 CHUNK_BYTES = 1024 * 1024
 # Sections whose entries may carry a file; both are writable by the patient too.
 FILE_SECTIONS = frozenset({Section.DOCUMENTS, Section.LAB_RESULTS})
@@ -214,9 +216,7 @@ async def _read_limited(file: UploadedFile) -> bytes:
             break
         total += len(chunk)
         if total > MAX_BYTES:
-            raise BadUserInput(
-                "The file is too large: documents may be at most 20 MB", Reason.FILE_TOO_LARGE, maxMb=20
-            )
+            raise BadUserInput(TOO_LARGE, Reason.FILE_TOO_LARGE, maxMb=MAX_MB)
         chunks.append(chunk)
     if total == 0:
         raise BadUserInput("The file is empty", Reason.FILE_EMPTY)
