@@ -84,12 +84,16 @@ async def reserve_failure(account_id: uuid.UUID) -> date | None:
     return day if await sql.execute(_COUNT_FAILURE, same_day) else None
 
 
+def utc_day() -> datetime:
+    """The window of a per-day bound (`take`): the start of the day (UTC) now."""
+    return clock.now().replace(hour=0, minute=0, second=0, microsecond=0)
+
+
 async def take_reset_try(budget: str) -> bool:
     """Count one try of a password-reset code today on `budget` (an account's id, or for a
     decoy the keyed hash of an identifier that names no account); False once the day's tries
     are used up. Right or wrong, a try counts: a right one ends the reset."""
-    day = clock.now().replace(hour=0, minute=0, second=0, microsecond=0)
-    return await take(f"reset-code:{budget}", day, DAILY_CODE_FAILURES)
+    return await take(f"reset-code:{budget}", utc_day(), DAILY_CODE_FAILURES)
 
 
 async def release_failure(account_id: uuid.UUID, day: date) -> None:

@@ -406,8 +406,7 @@ async def authenticate(credential_json: str, attempt: LoginAttempt | None) -> Lo
 async def _notify_count_behind(row: PasskeyCredential) -> None:
     """E-mail the holder once a day per passkey: whoever holds a copy may try again and again."""
     account = row.account
-    day = clock.now().replace(hour=0, minute=0, second=0, microsecond=0)
-    if not account.email or not await limits.take(f"passkey-copied:{row.id}", day, 1):
+    if not account.email or not await limits.take(f"passkey-copied:{row.id}", limits.utc_day(), 1):
         return
     await enqueue_email(
         account.email,

@@ -274,7 +274,7 @@ async def resend_activation(ctx: Context, identifier: str) -> bool:
     except BadUserInput:
         _note(ctx, record, reasons.SUPPORT_READ)
         raise
-    if not await limits.take(f"support-resend:{record.id}", _today(), RESENDS_PER_DAY):
+    if not await limits.take(f"support-resend:{record.id}", limits.utc_day(), RESENDS_PER_DAY):
         raise RateLimited("Enough codes were resent for this record today; try again tomorrow")
     async with _acting(ctx, record, reasons.SUPPORT_RESENT) as conn:
         # The contacts on file as the change sees them: a practitioner who opened the record
@@ -287,11 +287,6 @@ async def resend_activation(ctx: Context, identifier: str) -> bool:
         email, phone = _destinations(rows[0][2], rows[0][3])
         await activation.issue(record, "support", send_to=email, text_to=phone, using_db=conn)
     return True
-
-
-def _today() -> dt.datetime:
-    """The window of a per-day bound: the day (UTC) now."""
-    return clock.now().replace(hour=0, minute=0, second=0, microsecond=0)
 
 
 def _destinations(email: str | None, phone: str | None) -> tuple[str | None, str | None]:
@@ -321,7 +316,7 @@ async def start_contact_recovery(ctx: Context, identifier: str) -> bool:
     account, record = await _find(identifier)
     if record is None or account is None or record.status not in (RecordStatus.ACTIVE, RecordStatus.CLOSED):
         raise NotFound("No active record matches this identifier")
-    if not await limits.take(f"support-recovery:{record.id}", _today(), RECOVERIES_PER_DAY):
+    if not await limits.take(f"support-recovery:{record.id}", limits.utc_day(), RECOVERIES_PER_DAY):
         raise RateLimited("Enough recoveries were opened for this record today; try again tomorrow")
     async with _acting(ctx, record, reasons.SUPPORT_RECOVERY) as conn:
         await ActivationCode.filter(record_id=record.id, used_at=None).using_db(conn).update(
