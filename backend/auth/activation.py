@@ -42,6 +42,11 @@ def email_body(code: str) -> str:
     )
 
 
+def code_hash(code: str, row_id: uuid.UUID | str) -> str:
+    """What an activation code's row keeps of it (and what a code typed is compared by)."""
+    return code_digest(normalize_code(code), str(row_id))
+
+
 def new_activation_code() -> str:
     raw = "".join(secrets.choice(ALPHABET) for _ in range(12))
     return f"{raw[:4]}-{raw[4:8]}-{raw[8:]}"
@@ -69,7 +74,7 @@ async def issue(record: Record, issued_by: str, *, send_to: str | None = None,
         using_db=using_db,
         id=row_id,
         record_id=record.id,
-        code_hash=code_digest(normalize_code(code), str(row_id)),
+        code_hash=code_hash(code, row_id),
         issued_by=issued_by,
         expires_at=clock.now() + VALIDITY,
     )
@@ -119,20 +124,20 @@ async def check(record: Record | None, code: str) -> ActivationCode | None:
     """The live activation code of this record that matches, counting the try; else None."""
     if record is None:
         # Same work as a real check, so timing does not reveal whether the record exists.
-        code_digest(normalize_code(code), str(uuid.uuid4()))
+        code_hash(code, uuid.uuid4())
         return None
     now = clock.now()
     row = await ActivationCode.filter(
         record_id=record.id, used_at=None, expires_at__gt=now
     ).order_by("-created_at").first()
     if row is None:
-        code_digest(normalize_code(code), str(uuid.uuid4()))
+        code_hash(code, uuid.uuid4())
         return None
     # The try is counted only while tries are left, in one statement: parallel tries cannot
     # pass the limit between a read of the count and its update.
     counted = await ActivationCode.filter(id=row.id, tries__lt=MAX_TRIES).update(tries=F("tries") + 1)
     if not counted:
         return None
-    if not same(row.code_hash, code_digest(normalize_code(code), str(row.id))):
+    if not same(row.code_hash, code_hash(code, row.id)):
         return None
     return row

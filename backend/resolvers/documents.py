@@ -337,15 +337,10 @@ async def _store(
             committing = True
     except BaseException:
         if not committing:
-            _remove_unstored(file_id)
+            # If the disk refuses, the request's own error is the one to answer.
+            storage.discard(file_id, "an upload not stored")
         raise
     return entry
-
-
-def _remove_unstored(file_id: uuid.UUID) -> None:
-    """The file of an upload that stored no row; if the disk refuses (the request's own error
-    is the one to answer), it is left to `dmp purge`, which sweeps such files a day later."""
-    storage.discard(file_id, "an upload not stored")
 
 
 # --- download ------------------------------------------------------------------------

@@ -30,7 +30,6 @@ from backend.audit.collector import AccessLog
 from backend.audit.writer import Actor, PendingEvent
 from backend.auth import activation
 from backend.auth.contacts import normalize_email, storable_email
-from backend.auth.secrets_util import code_digest
 from backend.authz.matrix import INSURER_SECTIONS
 from backend.domain.codes import InvalidCode, normalize_section_code
 from backend.domain.details import DETAIL_FIELDS, InvalidDetails, normalize_details
@@ -579,7 +578,6 @@ async def _mark_superseded(conn: BaseDBAsyncClient, entry_ids: list[uuid.UUID]) 
         await _run(conn, _SUPERSEDED, [entry_ids])
 
 
-# The e-mail activation.issue sends with a code; the one an import sends is the same.
 # The rows activation.issue writes (a code, its e-mail), for all the records a batch opened.
 _CODES = (
     'INSERT INTO "activation_code" ("id", "record_id", "code_hash", "issued_by", "expires_at",'
@@ -614,8 +612,7 @@ async def _send_activation_codes(conn: BaseDBAsyncClient, organization: str, ope
     ids = _new_ids(2 * len(opened))
     code_ids, mail_ids = ids[::2], ids[1::2]
     codes = [activation.new_activation_code() for _ in opened]
-    hashes = [code_digest(activation.normalize_code(code), str(row_id))
-              for code, row_id in zip(codes, code_ids, strict=True)]
+    hashes = [activation.code_hash(code, row_id) for code, row_id in zip(codes, code_ids, strict=True)]
     bodies = [activation.email_body(code) for code in codes]
     records = [r.id for r in opened]
     recipients = [r.pending_contact for r in opened]
