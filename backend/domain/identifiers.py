@@ -7,7 +7,8 @@ import re
 from backend.domain.reasons import Reason, Refused
 
 _INS = re.compile(r"[12378]\d{4}(?:\d{2}|2A|2B)\d{6}\d{2}", re.ASCII)
-_RPPS = re.compile(r"\d{11}", re.ASCII)
+RPPS_DIGITS = 11
+_RPPS = re.compile(rf"\d{{{RPPS_DIGITS}}}", re.ASCII)
 # What people type or paste inside a number: spaces (a tab, a non-breaking one), dots, dashes.
 _SEPARATORS = re.compile(r"[\s.-]")
 

@@ -23,7 +23,7 @@ from backend.domain.enums import (
     Role,
     Section,
 )
-from backend.domain.identifiers import InvalidIdentifier, normalize_rpps
+from backend.domain.identifiers import RPPS_DIGITS, InvalidIdentifier, normalize_rpps
 from backend.domain.reasons import Reason
 from backend.errors import BadUserInput, Forbidden, NotFound, Unauthenticated
 from backend.models import BlockedPractitioner, Grant, Practitioner, Record
@@ -31,7 +31,6 @@ from backend.resolvers.context import Context
 from backend.resolvers.records import end_emergency_sessions, patients_own_record
 
 DIRECTORY_LIMIT = 50
-RPPS_LENGTH = 11
 SEARCH_MIN = 2
 SEARCH_MAX = 100
 
@@ -367,7 +366,7 @@ async def practitioner_directory(ctx: Context, search: str) -> list[Practitioner
     for word in words:
         # A number of 11 digits or more can only be an RPPS number (names and cities are
         # separate words): one that is not valid is told, not searched for and found nowhere.
-        if len(word) >= RPPS_LENGTH and word.isascii() and word.isdigit():
+        if len(word) >= RPPS_DIGITS and word.isascii() and word.isdigit():
             try:
                 normalize_rpps(word)
             except InvalidIdentifier as exc:
