@@ -26,6 +26,12 @@ BEGINS_PER_HOUR = 120
 # Registrations begun per account and hour: each stores a challenge, and each passkey added
 # is listed in every later registration's and sign-in's options.
 REGISTRATIONS_PER_HOUR = 20
+# The refusal of a locked account's renaming or removal: the code of the other refusals a
+# lock answers (RATE_LIMITED), and no new reason.
+LOCKED_KEEPS_PASSKEYS = (
+    "The account is locked after too many wrong codes: its passkeys stay as they are until "
+    "support unlocks it"
+)
 
 
 @dataclass(frozen=True)
@@ -57,7 +63,15 @@ def _parse_id(raw: str) -> uuid.UUID:
 
 
 async def _own_passkey(ctx: Context, passkey_id: str) -> tuple[SessionAccount, PasskeyCredential]:
+    """One of the session's account's passkeys, to rename or remove; refused to a locked
+    account. Its lock (ten wrong codes in a day) says a stranger knows the password, and its
+    passkeys are then its only way in: a session of it, perhaps opened by whoever caused the
+    lock, neither removes them (the last one would leave the holder only support) nor renames
+    them (the holder would no longer know which is theirs). The lock is read as the request
+    begins: a lock committed while it runs comes after it, as if it had finished first."""
     me = await _session_account(ctx)
+    if me.account.locked_at is not None:
+        raise RateLimited(LOCKED_KEEPS_PASSKEYS)
     row = await PasskeyCredential.get_or_none(id=_parse_id(passkey_id), account_id=me.account.id)
     if row is None:
         raise NotFound("no such passkey")
