@@ -1,13 +1,16 @@
 """Support staff: account help without any medical content (DESIGN §1, §4, §6).
 
 Every support action — looking an account up included — is an event in the record's
-history, so the patient sees who helped and when. Reasons of emergency accesses are never
-shown here: they are often medical.
+history, so the patient sees who helped and when. An account without a record (a
+practitioner's, support's) has no history: the action is a line of the service's log
+instead, with ids only. Reasons of emergency accesses are never shown here: they are often
+medical.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import uuid
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
@@ -42,7 +45,13 @@ from backend.notify.delivery import NEVER
 from backend.notify.notices import notify_security
 from backend.resolvers.context import Context
 
+log = logging.getLogger("dmp.support")
+
 RECOVERY_ISSUER = activation.RECOVERY_ISSUER
+# Whose code-login lock support lifts. A support account's is lifted by an operator: an agent
+# who could lift a colleague's, or their own, would make the lock on support accounts void.
+UNLOCKED_BY_SUPPORT = frozenset({Role.PATIENT, Role.PRACTITIONER})
+OPERATOR_UNLOCKS = "Support unlocks patients' and practitioners' accounts only; an operator unlocks this one"
 # Activation codes support may resend for one record in a day, whichever agent asks: each voids
 # the one before and sends a message (a text costs money).
 RESENDS_PER_DAY = 5
@@ -166,12 +175,24 @@ def _account_status(record: Record | None, account: Account | None) -> str:
     return str(record.status)
 
 
-def _note(ctx: Context, record: Record | None, what: str) -> None:
-    """Support read the account: written before the answer leaves, as every read."""
+def _note(ctx: Context, account: Account | None, record: Record | None, what: str) -> None:
+    """Support read the account: written before the answer leaves, as every read; an account
+    without a record has no history to write it in, and the read is a line of the log."""
     if record is not None:
         ctx.access_log.note(
             record.id, AccessAction.SUPPORT_ACTION, mode=AccessMode.SUPPORT, reason=what
         )
+    elif account is not None:
+        _trace(ctx, "read", account)
+
+
+def _trace(ctx: Context, action: str, account: Account) -> None:
+    """Support's action on an account without a record: who acted and on which account, by
+    their ids and the account's role — never a name, an address, a number or a code."""
+    log.info(
+        "support %s: %s account %s, by support account %s", action, account.role, account.id,
+        ctx.viewer.account_id, extra={"event": f"support_{action}"},
+    )
 
 
 def _acting(ctx: Context, record: Record | None, what: str) -> AbstractAsyncContextManager[Any]:
@@ -211,7 +232,7 @@ async def support_account(ctx: Context, identifier: str) -> SupportAccountView:
             for s in sessions
         ]
         recovery_open = await activation.recovery_open(record)
-    _note(ctx, record, reasons.SUPPORT_READ)
+    _note(ctx, account, record, reasons.SUPPORT_READ)
     name = account.display_name if account else f"{record.first_name} {record.last_name}" if record else ""
     return SupportAccountView(
         account_id=account.id if account else None,
@@ -241,8 +262,12 @@ async def unlock_account(ctx: Context, identifier: str) -> SupportAccountView:
     account, record = await _find(identifier)
     if account is None:
         raise NotFound("No account matches this identifier")
+    if account.role not in UNLOCKED_BY_SUPPORT:
+        # Refused locked or not: the refusal tells nothing of the account's state.
+        _trace(ctx, "unlock_refused", account)
+        raise Forbidden(OPERATOR_UNLOCKS)
     if account.locked_at is None:
-        _note(ctx, record, reasons.SUPPORT_READ)  # the refusal tells what supportAccount would
+        _note(ctx, account, record, reasons.SUPPORT_READ)  # the refusal tells what supportAccount would
         raise BadUserInput("This account is not locked", Reason.ACCOUNT_NOT_LOCKED)
     async with _acting(ctx, record, reasons.SUPPORT_UNLOCKED) as conn:
         # Decided again in the change: an account another agent unlocked meanwhile is not
@@ -256,6 +281,8 @@ async def unlock_account(ctx: Context, identifier: str) -> SupportAccountView:
         await notify_security(
             await _as_now(account, conn), "déblocage de la connexion par code, par le support", using_db=conn
         )
+    if record is None:
+        _trace(ctx, "unlock", account)  # once committed: an unlock rolled back is not told
     return await support_account(ctx, identifier)
 
 
@@ -267,12 +294,12 @@ async def resend_activation(ctx: Context, identifier: str) -> bool:
         raise NotFound("No record matches this identifier")
     # A refusal tells the record's state, as supportAccount would: it is a read of it.
     if record.status != RecordStatus.PENDING:
-        _note(ctx, record, reasons.SUPPORT_READ)
+        _note(ctx, account, record, reasons.SUPPORT_READ)
         raise BadUserInput("This record is already activated", Reason.ALREADY_ACTIVATED)
     try:
         _destinations(record.pending_contact, record.pending_phone)
     except BadUserInput:
-        _note(ctx, record, reasons.SUPPORT_READ)
+        _note(ctx, account, record, reasons.SUPPORT_READ)
         raise
     if not await limits.take(f"support-resend:{record.id}", limits.utc_day(), RESENDS_PER_DAY):
         raise RateLimited("Enough codes were resent for this record today; try again tomorrow")

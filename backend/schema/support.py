@@ -105,7 +105,12 @@ class SupportQuery:
 
 @strawberry.type
 class SupportMutation:
-    @strawberry.mutation(description="Support staff: lift a code-login lock.")
+    @strawberry.mutation(
+        description=(
+            "Support staff: lift a code-login lock on a patient's or a practitioner's account "
+            "(FORBIDDEN for any other: an operator lifts a support account's lock)."
+        )
+    )
     async def unlock_account(self, info: Info, identifier: str) -> SupportAccount:
         return _to_type(await support.unlock_account(info.context, identifier))
 
