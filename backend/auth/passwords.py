@@ -1,4 +1,5 @@
-"""Passwords: argon2id at or above OWASP's minimum, verified off the event loop."""
+"""Passwords: argon2id at or above OWASP's minimum, verified off the event loop, hashed and
+checked in Unicode's composed form (NFC)."""
 
 from __future__ import annotations
 
@@ -6,8 +7,10 @@ import asyncio
 import contextlib
 import os
 import threading
+import unicodedata
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from enum import Enum
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -100,7 +103,14 @@ def _common() -> frozenset[str]:
 COMMON = _common()
 
 
+def composed(password: str) -> str:
+    """The password as it is hashed: in Unicode's composed form (NFC), so that « é » typed as
+    one character on one device and as « e » + U+0301 on another is one password."""
+    return unicodedata.normalize("NFC", password)
+
+
 def check_strength(password: str) -> None:
+    password = composed(password)  # counted and compared as it will be hashed
     if len(password) < MIN_LENGTH:
         raise WeakPassword(
             f"The password must be at least {MIN_LENGTH} characters long",
@@ -117,19 +127,44 @@ def check_strength(password: str) -> None:
 
 
 async def hash_password(password: str) -> str:
-    return await off_the_loop(HASHER.hash, password)
+    return await off_the_loop(HASHER.hash, composed(password))
 
 
-def _verify(stored: str | None, password: str) -> bool:
+class Match(Enum):
+    """How a password checked: true when it is right, in either form."""
+
+    WRONG = "wrong"
+    RIGHT = "right"
+    # Right only as typed, not composed: a hash made before passwords were composed (NFC)
+    # first. Login hashes it again, composed.
+    RIGHT_AS_TYPED = "right as typed"
+
+    def __bool__(self) -> bool:
+        return self is not Match.WRONG
+
+
+def _matches(stored: str, password: str) -> bool:
     try:
-        return HASHER.verify(stored or _DUMMY_HASH, password) and stored is not None
+        return HASHER.verify(stored, password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
 
 
-async def verify_password(stored: str | None, password: str) -> bool:
+def _check(stored: str | None, password: str) -> Match:
+    """The composed form, then the text as typed when it differs. Both are always tried for
+    a text that is not composed, so the work tells neither which one matched nor whether the
+    account exists (stored is None); a composed text (ASCII among them) costs one hash."""
+    form = composed(password)
+    right = _matches(stored or _DUMMY_HASH, form)
+    as_typed = form != password and _matches(stored or _DUMMY_HASH, password)
+    if stored is None or not (right or as_typed):
+        return Match.WRONG
+    return Match.RIGHT if right else Match.RIGHT_AS_TYPED
+
+
+async def verify_password(stored: str | None, password: str) -> Match:
     """Constant work whether or not the account exists (stored is None)."""
-    return await off_the_loop(_verify, stored, password)
+    return await off_the_loop(_check, stored, password)
 
 
 def needs_rehash(stored: str) -> bool:

@@ -24,6 +24,7 @@ from backend.auth import alerts, attempts, limits
 from backend.auth.codes import Outcome, Verdict, send_code
 from backend.auth.contacts import decoy_destination, destination, masked_destination, normalize_email
 from backend.auth.passwords import (
+    Match,
     WeakPassword,
     check_strength,
     hash_password,
@@ -176,27 +177,30 @@ async def start_login(ctx: Context, identifier: str, password: str) -> LoginStar
     named = read_identifier(identifier)
     account = await find_account(named)
     await _limit_starts(named, account)
-    ok = await verify_password(account.password_hash if account else None, password)
+    match = await verify_password(account.password_hash if account else None, password)
     # What follows differs by case (a failure written, a code sent, nothing): every answer
     # waits until the same time has passed, so the time tells neither whether the identifier
     # exists nor whether the password was right (the answers' words are alike already).
     checked = time.perf_counter()
     try:
-        return await _after_password(identifier, account, ok, password)
+        return await _after_password(identifier, account, match, password)
     finally:
         await answer_no_sooner(checked)
 
 
 async def _after_password(
-    identifier: str, account: Account | None, ok: bool, password: str
+    identifier: str, account: Account | None, match: Match, password: str
 ) -> LoginStarted:
     if account is None:
         _, token = await attempts.start(None, CodePurpose.LOGIN, live=False)
         return LoginStarted(token, code_sent_to=decoy_destination(identifier))
-    if not ok:
+    if not match:
         return await _wrong_password(identifier, account)
     stored = account.password_hash or ""
-    stored_now = await hash_password(password) if needs_rehash(stored) else stored
+    # Hashed again with today's parameters, and from the composed text (NFC) if the hash was
+    # made from the text as typed then.
+    rehash = needs_rehash(stored) or match == Match.RIGHT_AS_TYPED
+    stored_now = await hash_password(password) if rehash else stored
     factors = ["CODE"]
     if await sql.fetch(_HAS_PASSKEY, [account.id]):
         factors.append("PASSKEY")
