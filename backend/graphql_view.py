@@ -5,14 +5,17 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from contextlib import aclosing
 from typing import Any, cast
 
 import orjson
-from cross_web import HTTPException
+from cross_web import FormData as AdapterForm
+from cross_web import HTTPException, StarletteRequestAdapter
 from graphql import FieldNode, GraphQLError, OperationDefinitionNode, parse
 from graphql import OperationType as GraphQLOperationType
-from starlette.datastructures import UploadFile
+from starlette.datastructures import FormData, UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.formparsers import MultiPartException, MultiPartParser
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.types import Receive, Scope, Send
@@ -193,20 +196,31 @@ def _chooses_no_operation(refusal: HTTPException) -> bool:
     return refusal.reason == SEVERAL_OPERATIONS or isinstance(refusal.__cause__, CannotGetOperationTypeError)
 
 
-def _json_named_lower(request: Request) -> Request:
-    """The request, its JSON media type named in lower case for strawberry's pipeline, which
-    compares it case-sensitively (`Application/JSON` was "Unsupported content type", though
-    the prepared path read it as JSON: media type names are case-insensitive, RFC 9110).
-    Only JSON: a multipart body is an upload only as `multipart/...`, which its checks look
-    for (X-DMP-Client, the upload limit). Off the common path: requests the prepared path
-    did not answer, and a string test on one header."""
+def _media_type(content_type: str) -> str:
+    """A Content-Type's media type, without its parameters, in lower case: media type names
+    are case-insensitive (RFC 9110, 8.3.1)."""
+    return content_type.partition(";")[0].strip().lower()
+
+
+# The media types strawberry's pipeline reads, which it compares case-sensitively.
+_READ = ("application/json", "multipart/form-data")
+
+
+def _media_type_named_lower(request: Request) -> Request:
+    """The request, its JSON or multipart media type named in lower case for strawberry's
+    pipeline, which compares it case-sensitively (`Application/JSON` was "Unsupported content
+    type", though the prepared path read it as JSON, and so was `Multipart/Form-Data`). The
+    parameters are kept as sent (a boundary's case matters). A multipart request has passed
+    the checks that read its type in any case (X-DMP-Client, the upload limit). Off the
+    common path: requests the prepared path did not answer, and a string test on one header."""
     content_type = request.headers.get("content-type", "")
     if content_type.islower() or "application/json" in content_type:
         return request
     media_type, sep, parameters = content_type.partition(";")
-    if media_type.strip().lower() != "application/json":
+    named = media_type.strip().lower()
+    if named not in _READ:
         return request
-    lowered = f"application/json{sep}{parameters}".encode("latin-1")
+    lowered = f"{named}{sep}{parameters}".encode("latin-1")
     request.scope["headers"] = [
         (name, lowered if name == b"content-type" else value) for name, value in request.scope["headers"]
     ]
@@ -225,8 +239,11 @@ def csrf_refusal(request: Request) -> JSONResponse | None:
     """Refuse state changes a foreign page could make with the patient's cookie."""
     if request.method != "POST":
         return None
-    content_type = request.headers.get("content-type", "")
-    if content_type.startswith("multipart/") and not request.headers.get("x-dmp-client"):
+    # In any case and after any whitespace, as the parsers read it (`Multipart/Form-Data` is an
+    # upload too, and a type a page on another site may send without a preflight).
+    if _media_type(request.headers.get("content-type", "")).startswith("multipart/") and not (
+        request.headers.get("x-dmp-client")
+    ):
         return _error(400, "BAD_USER_INPUT", "Uploads must carry the X-DMP-Client header")
     if request.headers.get("authorization"):
         return None
@@ -238,10 +255,52 @@ def csrf_refusal(request: Request) -> JSONResponse | None:
     return None
 
 
+UNFINISHED_MULTIPART = "The multipart body ends before its closing boundary: nothing was read"
+
+
+class _WholeMultiPartParser(MultiPartParser):
+    """Starlette's multipart parser, which also refuses a body that ends before its closing
+    boundary (`--boundary--`). python-multipart does not check it (`finalize` is a no-op), and
+    Starlette returned the parts that had ended: the file part the body cut off was spooled,
+    in no form, and left open for the collector (a temporary file on disk past 1 MB), and the
+    request was answered "File(s) missing in form data". Every file the parse opened is now
+    closed before the refusal, as Starlette closes them when the parse fails."""
+
+    _ended = False
+
+    def on_end(self) -> None:  # python-multipart's callback, once past the closing boundary
+        self._ended = True
+
+    async def parse(self) -> FormData:
+        form = await super().parse()
+        if not self._ended:
+            for file in self._files_to_close_on_error:  # every file part, ended or not
+                file.close()
+            raise MultiPartException(UNFINISHED_MULTIPART)
+        return form
+
+
+class _RequestAdapter(StarletteRequestAdapter):
+    async def get_form_data(self) -> AdapterForm:
+        """The multipart form strawberry reads (asked only for `multipart/form-data`), parsed
+        as Request.form() does, with its bounds, but refused whole if it has no end. Kept as
+        the request's form, which `Request.close` closes."""
+        request = self._request
+        if request._form is None:
+            try:
+                async with aclosing(request.stream()) as stream:
+                    request._form = await _WholeMultiPartParser(request.headers, stream).parse()
+            except MultiPartException as e:
+                raise StarletteHTTPException(400, e.message) from e
+        return AdapterForm(files=request._form, form=request._form)
+
+
 EXPLORER_ROLES = frozenset({Role.SUPPORT, Role.PRACTITIONER, Role.INSURER})
 
 
 class GraphQLView(GraphQL[Context, None]):
+    request_adapter_class = _RequestAdapter
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             request = Request(scope, receive)
@@ -264,7 +323,7 @@ class GraphQLView(GraphQL[Context, None]):
         application/graphql-response+json media type (400 on request errors) when asked."""
         wanted = GRAPHQL_RESPONSE_JSON if _wants_graphql_response(request) else "application/json"
         try:
-            response = await self._run_prepared(request) or await self.run(_json_named_lower(request))
+            response = await self._run_prepared(request) or await self.run(_media_type_named_lower(request))
         except HTTPException as e:
             code = "NOT_FOUND" if e.status_code == 404 else "BAD_USER_INPUT"
             refusal = _error(e.status_code, code, REASONS.get(e.reason, e.reason), wanted)

@@ -27,6 +27,13 @@ TOO_LARGE = "The request body is too large: at most 10 MB"
 FILE_TOO_LARGE = {"reason": Reason.FILE_TOO_LARGE.value, "maxMb": MAX_MB}
 
 
+def is_multipart(content_type: bytes) -> bool:
+    """Whether a Content-Type names a multipart body, in any case (media type names are
+    case-insensitive, RFC 9110, 8.3.1: `Multipart/Form-Data` is an upload, which the view
+    reads as one) and after any leading whitespace."""
+    return content_type.lstrip()[:10].lower() == b"multipart/"
+
+
 class BodyTooLarge(Exception):  # noqa: N818 - a refusal, named for what it refuses
     """A body without a declared length went over the limit while it was read."""
 
@@ -44,7 +51,7 @@ def upload_refusal(
             content_type = value
         elif name == b"content-length":
             declared = value
-    if content_type is not None and content_type.startswith(b"multipart/"):
+    if content_type is not None and is_multipart(content_type):
         if declared is None or not declared.isdigit():
             return 411, "Uploads must declare their Content-Length", {}
         if int(declared) > limit:
