@@ -14,6 +14,11 @@ MAX_FIRST = 100
 
 
 def check_first(first: int) -> int:
+    """A page's size, refused outside 0 to MAX_FIRST. `first: 0` is a page as the GraphQL
+    Cursor Connections spec has it (a non-negative `first`; only a negative one is an error):
+    no edges, endCursor null (no last edge), hasNextPage whether any item the caller may see
+    follows `after` (or exists at all), so `totalCount` may be asked alone. A client goes on
+    with a positive `first` and the same `after` (tests/test_pagination_first_zero.py)."""
     if first < 0 or first > MAX_FIRST:
         raise BadUserInput(
             f"first must be between 0 and {MAX_FIRST}",
