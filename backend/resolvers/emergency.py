@@ -16,13 +16,13 @@ from backend.config import settings
 from backend.domain.enums import AccessAction, AccessMode, EmergencyKind, Profession, RecordStatus, Role
 from backend.domain.reasons import Reason
 from backend.domain.text import one_line
-from backend.errors import BadUserInput, Forbidden, NoAccess, Unauthenticated
+from backend.errors import BadUserInput, NoAccess, Unauthenticated
 from backend.models import Account, EmergencySession, Record
 from backend.notify.notices import when
 from backend.notify.outbox import enqueue_email
 from backend.resolvers.arguments import ins_argument
 from backend.resolvers.context import Context
-from backend.resolvers.records import RecordView, view_now, view_of
+from backend.resolvers.records import RecordView, owns, record_facts, view_now, view_of
 
 REASON_MIN = 10
 REASON_MAX = 2000
@@ -38,6 +38,8 @@ OPENED_MODE = {
     EmergencyKind.BREAK_GLASS: AccessMode.BREAK_GLASS,
     EmergencyKind.REGULATOR: AccessMode.EMERGENCY_REGULATOR,
 }
+NOT_PRACTITIONER = "Emergency access is for practitioners"
+NOT_REGULATOR = "Regulator access is for SAMU regulators"
 KIND_TEXT = {
     EmergencyKind.BREAK_GLASS: "un accès d'urgence (bris de glace)",
     EmergencyKind.REGULATOR: "un accès d'urgence du SAMU (régulation)",
@@ -62,12 +64,34 @@ def _opposed(record: Record, kind: EmergencyKind) -> bool:
     return not record.allow_break_glass
 
 
+def _note_refused(ctx: Context, record: Record, kind: EmergencyKind) -> None:
+    """A refused emergency attempt, in the record's history as the emergency it tried to be:
+    marked with the mode the opening would have granted (so `emergency` in the history)."""
+    ctx.access_log.note(
+        record.id, AccessAction.ACCESS_DENIED, mode=OPENED_MODE[kind], reason=reasons.EMERGENCY_REFUSED
+    )
+
+
 def _refuse_if_closed_to(ctx: Context, record: Record, sharing: SharingFacts, kind: EmergencyKind) -> None:
     """NoAccess, written as a denied attempt, when the record is not active, blocks this
     practitioner or opposes this kind: before the record's lock, and again under it."""
     if record.status != RecordStatus.ACTIVE or sharing.blocked or _opposed(record, kind):
-        ctx.access_log.note(record.id, AccessAction.ACCESS_DENIED, reason=reasons.EMERGENCY_REFUSED)
+        _note_refused(ctx, record, kind)
         raise NoAccess(REFUSED)
+
+
+async def _refuse_caller(ctx: Context, ins: str, kind: EmergencyKind, message: str) -> NoAccess:
+    """The refusal of a caller who may not open this kind at all (not a practitioner, not a
+    regulator): a denied attempt on an existing record, but for its owner's own; the same
+    words and time whether the INS names a record or not (errors.NoAccess)."""
+    try:
+        normalized = ins_argument(ins)
+    except BadUserInput:
+        return NoAccess(message)
+    record = await Record.filter(ins=normalized).first()
+    if record is not None and not owns(ctx.viewer.account_id, record_facts(record)):
+        _note_refused(ctx, record, kind)
+    return NoAccess(message)
 
 
 async def open_emergency(ctx: Context, ins: str, reason: str, kind: EmergencyKind) -> EmergencyAccess:
@@ -75,9 +99,9 @@ async def open_emergency(ctx: Context, ins: str, reason: str, kind: EmergencyKin
     if not viewer.authenticated:
         raise Unauthenticated()
     if viewer.role != Role.PRACTITIONER or viewer.practitioner_id is None:
-        raise Forbidden("Emergency access is for practitioners")
+        raise await _refuse_caller(ctx, ins, kind, NOT_PRACTITIONER)
     if kind == EmergencyKind.REGULATOR and not viewer.is_regulator:
-        raise Forbidden("Regulator access is for SAMU regulators")
+        raise await _refuse_caller(ctx, ins, kind, NOT_REGULATOR)
     # Stored as the patient will read it, in their history and review list: without controls
     # and format characters (direction overrides, zero-width), which would make it read
     # otherwise than it is, on one line. The limits count this text.
