@@ -11,12 +11,13 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 
 from backend import clock
 from backend.audit import reasons
+from backend.auth import limits
 from backend.authz.decision import SharingFacts
 from backend.config import settings
 from backend.domain.enums import AccessAction, AccessMode, EmergencyKind, Profession, RecordStatus, Role
 from backend.domain.reasons import Reason
 from backend.domain.text import one_line
-from backend.errors import BadUserInput, NoAccess, Unauthenticated
+from backend.errors import BadUserInput, NoAccess, RateLimited, Unauthenticated
 from backend.models import Account, EmergencySession, Record
 from backend.notify.notices import when
 from backend.notify.outbox import enqueue_email
@@ -38,6 +39,12 @@ OPENED_MODE = {
     EmergencyKind.BREAK_GLASS: AccessMode.BREAK_GLASS,
     EmergencyKind.REGULATOR: AccessMode.EMERGENCY_REGULATOR,
 }
+# Openings per practitioner and hour, counted before the record is looked up (refused ones
+# too). Above any pace of care one person keeps: a regulator takes a call in minutes, and
+# 120 is one every 30 seconds for an hour; an emergency physician rarely breaks the glass
+# more than a few times an hour, 30 allows one every two minutes through an influx of
+# casualties. They stop a stolen account or token from opening records by the thousand.
+PER_HOUR = {EmergencyKind.BREAK_GLASS: 30, EmergencyKind.REGULATOR: 120}
 NOT_PRACTITIONER = "Emergency access is for practitioners"
 NOT_REGULATOR = "Regulator access is for SAMU regulators"
 KIND_TEXT = {
@@ -94,6 +101,13 @@ async def _refuse_caller(ctx: Context, ins: str, kind: EmergencyKind, message: s
     return NoAccess(message)
 
 
+async def _count_opening(practitioner_id: uuid.UUID, kind: EmergencyKind) -> None:
+    """RATE_LIMITED past PER_HOUR openings of this kind by this practitioner this hour."""
+    hour = clock.now().replace(minute=0, second=0, microsecond=0)
+    if not await limits.take(f"emergency:{kind.value}:{practitioner_id}", hour, PER_HOUR[kind]):
+        raise RateLimited("Too many emergency accesses opened this hour; try again later")
+
+
 async def open_emergency(ctx: Context, ins: str, reason: str, kind: EmergencyKind) -> EmergencyAccess:
     viewer = ctx.viewer
     if not viewer.authenticated:
@@ -118,7 +132,10 @@ async def open_emergency(ctx: Context, ins: str, reason: str, kind: EmergencyKin
             f"The reason is limited to {REASON_MAX} characters",
             Reason.FIELD_TOO_LONG, field="reason", max=REASON_MAX,
         )
-    record = await Record.filter(ins=ins_argument(ins)).first()
+    normalized = ins_argument(ins)
+    # Counted before the record is looked up: the limit answers alike whether it exists.
+    await _count_opening(viewer.practitioner_id, kind)
+    record = await Record.filter(ins=normalized).first()
     if record is None:
         raise NoAccess(REFUSED)
     _refuse_if_closed_to(ctx, record, await ctx.loaders.sharing.load(record.id), kind)
