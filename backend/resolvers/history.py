@@ -12,7 +12,7 @@ from backend.audit import reasons
 from backend.domain.enums import AccessAction, AccessMode, RecordStatus, ReviewState
 from backend.domain.reasons import Reason
 from backend.domain.text import lines
-from backend.errors import BadUserInput, NotFound
+from backend.errors import BadUserInput, Conflict, NotFound
 from backend.models import AccessEvent, EmergencySession, Practitioner, Record
 from backend.resolvers.context import Context
 from backend.resolvers.pagination import check_first, decode_int_cursor, encode_int_cursor
@@ -26,6 +26,7 @@ READABLE = (RecordStatus.ACTIVE, RecordStatus.CLOSED, RecordStatus.DELETED)
 # The sequence numbers an event may have (the column is a 32-bit integer, from 1).
 SEQ_MIN, SEQ_MAX = 1, 2**31 - 1
 COMMENT_MAX = 2000
+REPORTED_STAYS = "This emergency access was reported as unjustified; it cannot be acknowledged"
 
 
 @dataclass
@@ -213,6 +214,7 @@ async def review_emergency_access(
             Reason.FIELD_TOO_LONG, field="comment", max=COMMENT_MAX,
         )
     record_id: uuid.UUID = session.record_id  # type: ignore[attr-defined]
+    _refuse_acknowledging_a_report(session, state)
     # The same state again writes nothing, unless it comes with something to say: a second
     # report's comment is kept in the history, not dropped.
     if session.review_state == state and not said:
@@ -228,6 +230,7 @@ async def review_emergency_access(
         )
         if locked is None:
             return session
+        _refuse_acknowledging_a_report(locked, state)
         if locked.review_state != state or said:
             locked.review_state = state
             locked.reviewed_at = clock.now()
@@ -237,3 +240,10 @@ async def review_emergency_access(
                 reason=reasons.reviewed(state, said),
             )
     return locked
+
+
+def _refuse_acknowledging_a_report(session: EmergencySession, state: ReviewState) -> None:
+    """A report stands: the patient may report an access they acknowledged (they learnt
+    more), not turn their report of an unjustified access into an approval."""
+    if state == ReviewState.ACKNOWLEDGED and session.review_state == ReviewState.REPORTED:
+        raise Conflict(REPORTED_STAYS)

@@ -146,14 +146,18 @@ class HistoryQuery:
 
 @strawberry.type
 class HistoryMutation:
-    @strawberry.mutation(description="The patient agrees an emergency access was justified.")
+    @strawberry.mutation(
+        description="The patient agrees an emergency access was justified (CONFLICT once they reported it)."
+    )
     async def acknowledge_emergency_access(self, info: Info, id: strawberry.ID) -> EmergencyAccessReview:  # noqa: A002
         session = await history.review_emergency_access(
             info.context, str(id), enums.ReviewState.ACKNOWLEDGED
         )
         return _review(session)
 
-    @strawberry.mutation(description="The patient reports an emergency access as unjustified.")
+    @strawberry.mutation(
+        description="The patient reports an emergency access as unjustified, also one they acknowledged."
+    )
     async def report_emergency_access(
         self, info: Info, id: strawberry.ID, comment: str | None = None  # noqa: A002
     ) -> EmergencyAccessReview:
