@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import datetime as dt
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
+
+from tortoise.expressions import Q
 
 from backend import clock, sql
 from backend.audit import reasons
@@ -15,7 +19,7 @@ from backend.domain.text import lines
 from backend.errors import BadUserInput, Conflict, NotFound
 from backend.models import AccessEvent, EmergencySession, Practitioner, Record
 from backend.resolvers.context import Context
-from backend.resolvers.pagination import check_first, decode_int_cursor, encode_int_cursor
+from backend.resolvers.pagination import MAX_FIRST, check_first, decode_int_cursor, encode_int_cursor
 from backend.resolvers.records import patients_own_record
 
 CURSOR_KIND = "h"
@@ -26,6 +30,9 @@ READABLE = (RecordStatus.ACTIVE, RecordStatus.CLOSED, RecordStatus.DELETED)
 # The sequence numbers an event may have (the column is a 32-bit integer, from 1).
 SEQ_MIN, SEQ_MAX = 1, 2**31 - 1
 COMMENT_MAX = 2000
+# myEmergencyAccesses, which has no pages: its newest openings, as many as a page may hold.
+EMERGENCY_LIST_MAX = MAX_FIRST
+REVIEW_CURSOR_KIND = "r"
 REPORTED_STAYS = "This emergency access was reported as unjustified; it cannot be acknowledged"
 
 
@@ -175,15 +182,65 @@ async def record_history(record_id: uuid.UUID, up_to_seq: int) -> list[AccessEve
     )
 
 
+@dataclass
+class EmergencyPage:
+    sessions: list[EmergencySession]
+    has_next_page: bool
+    record_id: uuid.UUID | None
+
+    async def total_count(self) -> int:
+        if self.record_id is None:
+            return 0
+        return await EmergencySession.filter(record_id=self.record_id).count()
+
+
+def review_cursor_of(session: EmergencySession) -> str:
+    """A position in the review list: the opening's time and id (newest first)."""
+    opened = session.opened_at.astimezone(dt.UTC).isoformat()
+    return base64.urlsafe_b64encode(f"{REVIEW_CURSOR_KIND}|{opened}|{session.id}".encode()).decode()
+
+
+def _review_position(after: str) -> tuple[dt.datetime, uuid.UUID]:
+    try:
+        kind, opened, sid = base64.urlsafe_b64decode(after.encode()).decode().split("|")
+        if kind != REVIEW_CURSOR_KIND:
+            raise ValueError(kind)
+        at = dt.datetime.fromisoformat(opened)
+        if at.tzinfo is None:
+            raise ValueError(opened)
+        return at.astimezone(dt.UTC), uuid.UUID(sid)
+    except (ValueError, UnicodeDecodeError, binascii.Error, OverflowError):
+        raise BadUserInput("Invalid cursor", Reason.INVALID_ID, field="after") from None
+
+
+async def _emergency_sessions(
+    record_id: uuid.UUID, limit: int, after: tuple[dt.datetime, uuid.UUID] | None
+) -> list[EmergencySession]:
+    """The record's openings newest first (time, then id), after a position, at most `limit`."""
+    query = EmergencySession.filter(record_id=record_id)
+    if after is not None:
+        at, sid = after
+        query = query.filter(Q(opened_at__lt=at) | Q(opened_at=at, id__lt=sid))
+    return await query.order_by("-opened_at", "-id").limit(limit).prefetch_related("practitioner__account")
+
+
 async def my_emergency_accesses(ctx: Context) -> list[EmergencySession]:
+    """The newest EMERGENCY_LIST_MAX openings; my_emergency_access_page pages through all."""
     record = await _own_record(ctx)
     if record is None:
         return []
-    return await (
-        EmergencySession.filter(record_id=record.id)
-        .order_by("-opened_at")
-        .prefetch_related("practitioner__account")
-    )
+    return await _emergency_sessions(record.id, EMERGENCY_LIST_MAX, None)
+
+
+async def my_emergency_access_page(ctx: Context, first: int, after: str | None) -> EmergencyPage:
+    """Newest first, by opening time then id; the patient's own record only."""
+    first = check_first(first)
+    record = await _own_record(ctx)
+    if record is None:
+        return EmergencyPage([], False, None)
+    position = _review_position(after) if after else None
+    sessions = await _emergency_sessions(record.id, first + 1, position)
+    return EmergencyPage(sessions[:first], len(sessions) > first, record.id)
 
 
 async def review_emergency_access(

@@ -10,6 +10,7 @@ from backend.domain import enums
 from backend.models import AccessEvent, EmergencySession
 from backend.resolvers import history
 from backend.resolvers.context import Info
+from backend.resolvers.pagination import MAX_FIRST
 from backend.schema.record import PageInfo
 from backend.schema.types import AccessAction, AccessMode, EmergencyKind, ReviewState, Section
 
@@ -69,6 +70,23 @@ class EmergencyAccessReview:
     expires_at: dt.datetime
     reason: str
     review_state: ReviewState
+
+
+@strawberry.type
+class EmergencyAccessReviewEdge:
+    cursor: str
+    node: EmergencyAccessReview
+
+
+@strawberry.type
+class EmergencyAccessReviewConnection:
+    edges: list[EmergencyAccessReviewEdge]
+    page_info: PageInfo
+    _page: strawberry.Private[history.EmergencyPage]
+
+    @strawberry.field(description="Every emergency access of the record, whatever the page.")
+    async def total_count(self) -> int:
+        return await self._page.total_count()
 
 
 # The stored values' members, looked up (an enum's call is several times slower): 50 events
@@ -139,9 +157,36 @@ class HistoryQuery:
             _page=page,
         )
 
-    @strawberry.field(description="Break-glass and regulator accesses to review, newest first.")
+    @strawberry.field(
+        description=(
+            f"Break-glass and regulator accesses to review, newest first: the {history.EMERGENCY_LIST_MAX}"
+            " newest; myEmergencyAccessReviews pages through them all."
+        )
+    )
     async def my_emergency_accesses(self, info: Info) -> list[EmergencyAccessReview]:
         return [_review(s) for s in await history.my_emergency_accesses(info.context)]
+
+    @strawberry.field(
+        description=(
+            "Break-glass and regulator accesses to review, newest first, in pages"
+            f" (first: at most {MAX_FIRST})."
+        )
+    )
+    async def my_emergency_access_reviews(
+        self, info: Info, first: int = 20, after: str | None = None
+    ) -> EmergencyAccessReviewConnection:
+        page = await history.my_emergency_access_page(info.context, first, after)
+        edges = [
+            EmergencyAccessReviewEdge(cursor=history.review_cursor_of(s), node=_review(s))
+            for s in page.sessions
+        ]
+        return EmergencyAccessReviewConnection(
+            edges=edges,
+            page_info=PageInfo(
+                has_next_page=page.has_next_page, end_cursor=edges[-1].cursor if edges else None
+            ),
+            _page=page,
+        )
 
 
 @strawberry.type
