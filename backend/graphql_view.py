@@ -218,7 +218,7 @@ def _media_type_named_lower(request: Request) -> Request:
         return request
     media_type, sep, parameters = content_type.partition(";")
     named = media_type.strip().lower()
-    if named not in _READ:
+    if named not in _READ or named == media_type:  # not read, or already as strawberry reads it
         return request
     lowered = f"{named}{sep}{parameters}".encode("latin-1")
     request.scope["headers"] = [
@@ -255,7 +255,7 @@ def csrf_refusal(request: Request) -> JSONResponse | None:
     return None
 
 
-UNFINISHED_MULTIPART = "The multipart body ends before its closing boundary: nothing was read"
+UNFINISHED_MULTIPART = "The multipart body ends before its closing boundary: the request was not run"
 
 
 class _WholeMultiPartParser(MultiPartParser):
