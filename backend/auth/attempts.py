@@ -74,7 +74,7 @@ async def check_code(attempt: LoginAttempt, code: str) -> Verdict:
         if attempt.purpose == CodePurpose.PASSWORD_RESET and not await limits.take_reset_try(
             _reset_budget(attempt)
         ):
-            return Verdict(Outcome.EXHAUSTED)
+            return Verdict(Outcome.RESETS_USED_UP)
         code_digest(code, str(attempt.id))
         return Verdict(Outcome.WRONG)
     return await verify(await live_code(attempt.purpose, attempt_id=attempt.id), code)

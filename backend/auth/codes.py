@@ -128,6 +128,7 @@ class Outcome(Enum):
     OK = "ok"
     WRONG = "wrong"  # counted; the code may be tried again
     EXHAUSTED = "exhausted"  # no tries left on this code, or no live code
+    RESETS_USED_UP = "resets used up"  # a reset code: today's reset tries are used up
     LOCKED = "locked"  # the account's code login is locked for today or until unlocked
 
 
@@ -184,7 +185,7 @@ async def verify(row: OneTimeCode | None, code: str, *, bound_to: str | None = N
         # Anyone who knows an identifier may ask for a reset code: its tries count on a daily
         # budget of their own, which ends resets for the day but never locks sign-in.
         if not await limits.take_reset_try(str(account_id)):
-            return Verdict(Outcome.EXHAUSTED)
+            return Verdict(Outcome.RESETS_USED_UP)
         if not same(row.code_hash, code_digest(given, _salt(row.id, bound_to))):
             return Verdict(Outcome.WRONG)
     elif (day := await limits.reserve_failure(account_id)) is None:

@@ -7,6 +7,12 @@ French and English). The values a sentence needs travel beside it as further ext
 (`field`, `max`, …): `field` is the input's name as the API spells it (`title`,
 `details.cip13`).
 
+A few RATE_LIMITED refusals of sign-in carry a reason too, where « try again later » would
+not help: a code whose tries are used up, a locked code login, the day's reset tries used up.
+Their `code` stays RATE_LIMITED for callers that read only the code. A sign-in reason is
+given only where an identifier that names no account (a decoy attempt) gets the same answer,
+or after the right password: it never tells whether an account exists.
+
 Add a reason here, not a new message alone: the page's catalogues must word it
 (`tests/test_error_reasons.py` checks both catalogues and docs/api.md).
 """
@@ -50,6 +56,10 @@ class Reason(StrEnum):
     ATTEMPT_EXPIRED = "ATTEMPT_EXPIRED"
     ACTIVATION_REFUSED = "ACTIVATION_REFUSED"
     PASSKEY_NOT_VERIFIED = "PASSKEY_NOT_VERIFIED"
+    # RATE_LIMITED (see the module's docstring)
+    CODE_TRIES_USED_UP = "CODE_TRIES_USED_UP"  # this code's tries: a new code is needed
+    CODE_LOGIN_LOCKED = "CODE_LOGIN_LOCKED"  # too many wrong codes today: support or a passkey
+    RESET_TRIES_USED_UP = "RESET_TRIES_USED_UP"  # the day's reset-code tries, account or identifier
     # Entries
     CODE_INVALID = "CODE_INVALID"
     DETAILS_UNKNOWN = "DETAILS_UNKNOWN"  # fields

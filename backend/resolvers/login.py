@@ -46,7 +46,8 @@ STARTS_PER_HOUR = 20
 EXPIRED_ATTEMPT = "This sign-in attempt has expired or is unknown; start again"
 WRONG_CODE = "Incorrect code"
 NO_TRIES_LEFT = "No tries left for this code; start again to get a new one"
-LOCKED = "Sign-in by code is locked after too many wrong codes; contact support"
+LOCKED = "Sign-in by code is locked after too many wrong codes; use a passkey, or contact support"
+NO_RESETS_LEFT = "No password-reset tries left today; try again tomorrow, or contact support"
 
 
 @dataclass
@@ -167,9 +168,14 @@ async def refuse(verdict: Verdict, account_id: uuid.UUID | None) -> NoReturn:
         )
     if verdict.outcome == Outcome.WRONG:
         raise BadUserInput(WRONG_CODE, Reason.WRONG_CODE)
+    # The reasons tell no account from none: a decoy attempt answers the same ones in the same
+    # cases (its tries and resets counted alike); only a code actually sent (after the right
+    # password, or to a signed-in session) meets the lock.
     if verdict.outcome == Outcome.LOCKED:
-        raise RateLimited(LOCKED)
-    raise RateLimited(NO_TRIES_LEFT)
+        raise RateLimited(LOCKED, reason=Reason.CODE_LOGIN_LOCKED.value)
+    if verdict.outcome == Outcome.RESETS_USED_UP:
+        raise RateLimited(NO_RESETS_LEFT, reason=Reason.RESET_TRIES_USED_UP.value)
+    raise RateLimited(NO_TRIES_LEFT, reason=Reason.CODE_TRIES_USED_UP.value)
 
 
 async def start_login(ctx: Context, identifier: str, password: str) -> LoginStarted:

@@ -14,11 +14,12 @@ export function Empty({ children }) {
   return <p class="empty">{children}</p>;
 }
 
-// Explains a failed request by its code; the server's text only for BAD_USER_INPUT.
+// Explains a failed request by its code, and by its reason when the catalogue words it (never
+// the server's own text).
 // focus: the keyboard goes to it when it appears, always (true: a form's own refusal, said
 // beside the form) or if the control that had it is gone ('lost', lib/focus.js).
 export function ErrorBox({ result, code, focus = false }) {
-  const key = errorMessageKey(code ?? result?.code);
+  const key = errorMessageKey(code ?? result?.code, result);
   const box = useFocusOnAppear(key ? focus : false, result);
   if (!key) return null;
   const detail = errorDetail(result);

@@ -20,8 +20,10 @@ export function isUnauthenticated(resultOrError) {
   return errorCode(resultOrError) === 'UNAUTHENTICATED';
 }
 
-// The catalogue key that explains an error code to a person.
-export function errorMessageKey(code) {
+// The catalogue key that explains an error code to a person. A RATE_LIMITED refusal that
+// carries a reason the catalogue words (a code's tries used up, code sign-in locked) is one
+// that waiting does not mend: not « try again later », its reason's sentence says what to do.
+export function errorMessageKey(code, resultOrError) {
   switch (code) {
     case null:
     case undefined:
@@ -35,7 +37,7 @@ export function errorMessageKey(code) {
     case 'NOT_FOUND':
       return 'error.notFound';
     case 'RATE_LIMITED':
-      return 'error.rateLimited';
+      return worded(resultOrError) ? 'error.tooManyTries' : 'error.rateLimited';
     case 'CONFLICT':
       return 'error.conflict';
     case 'NETWORK':
@@ -45,18 +47,27 @@ export function errorMessageKey(code) {
   }
 }
 
-// What was wrong with the input, for BAD_USER_INPUT: the sentence the catalogue has for the
-// error's `extensions.reason` (backend/domain/reasons.py), filled with the values that travel
-// beside it. The server's own message is English written for developers (a request the page
-// should not have sent, a body over the server's bound): never shown; error.badInput says it.
-export function errorDetail(resultOrError) {
+// The codes whose errors may carry a reason (backend/domain/reasons.py).
+const WITH_REASONS = ['BAD_USER_INPUT', 'RATE_LIMITED'];
+
+// The first error's extensions, when they carry a reason the catalogue words.
+function worded(resultOrError) {
   const error = resultOrError?.error ?? resultOrError;
-  const first = (error?.graphQLErrors ?? [])[0];
-  if (first?.extensions?.code !== 'BAD_USER_INPUT') return null;
-  const { reason, field, sections, profession, ...rest } = first.extensions;
-  const key = `reason.${reason}`;
-  if (!reason || !has(key)) return null;
-  return t(key, {
+  const extensions = (error?.graphQLErrors ?? [])[0]?.extensions;
+  if (!WITH_REASONS.includes(extensions?.code)) return null;
+  return extensions.reason && has(`reason.${extensions.reason}`) ? extensions : null;
+}
+
+// What was wrong with the input, for BAD_USER_INPUT (and, for RATE_LIMITED, what to do
+// instead of waiting): the sentence the catalogue has for the error's `extensions.reason`,
+// filled with the values that travel beside it. The server's own message is English written
+// for developers (a request the page should not have sent, a body over the server's bound):
+// never shown; error.badInput says it.
+export function errorDetail(resultOrError) {
+  const extensions = worded(resultOrError);
+  if (!extensions) return null;
+  const { reason, field, sections, profession, ...rest } = extensions;
+  return t(`reason.${reason}`, {
     ...rest,
     field: fieldLabel(field),
     profession: profession && known(`profession.${profession}`, profession),
