@@ -1,4 +1,5 @@
-"""Operator provisioning of accounts and partner tokens, shared by the CLI and the demo seed."""
+"""Operator provisioning of accounts and partner tokens, shared by the CLI and the demo seed;
+lifting an account's code-login lock, shared by the CLI and support."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import datetime as dt
 import unicodedata
 from dataclasses import dataclass
 
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
 from backend import clock
@@ -19,6 +21,7 @@ from backend.domain.enums import AccessAction, Profession, RecordStatus, Role
 from backend.domain.identifiers import InvalidIdentifier, normalize_ins, normalize_rpps
 from backend.domain.text import one_line
 from backend.models import Account, ApiToken, Practitioner, Record
+from backend.notify.notices import notify_security
 
 SCOPES = frozenset({"insurer:import", "practitioner"})
 
@@ -273,3 +276,27 @@ async def create_token(
         expires_at=clock.now() + dt.timedelta(days=expires_days),
     )
     return row, token
+
+
+# Who lifted a code-login lock, as the security notice tells the account's holder.
+BY_SUPPORT = "le support"
+BY_OPERATOR = "l'exploitant du DMP"
+
+
+async def unlock(account: Account, *, by: str, using_db: BaseDBAsyncClient) -> bool:
+    """Lift the account's code-login lock and queue the security notice that tells its holder,
+    in the caller's transaction: an unlock the holder is not told of does not happen. `by`:
+    BY_SUPPORT or BY_OPERATOR. False, and nothing written, when the transaction finds the
+    account not locked: one unlocked meanwhile is not unlocked twice (a second notice, and the
+    day's later code failures given back)."""
+    unlocked = await Account.filter(id=account.id, locked_at__not_isnull=True).using_db(using_db).update(
+        locked_at=None, lock_reason=None, failure_count=0, failure_day=None
+    )
+    if not unlocked:
+        return False
+    # The account as the transaction reads it: the notice goes to its address now.
+    current = await Account.filter(id=account.id).using_db(using_db).first()
+    await notify_security(
+        current or account, f"déblocage de la connexion par code, par {by}", using_db=using_db
+    )
+    return True

@@ -263,6 +263,43 @@ def cmd_revoke_token(args: argparse.Namespace) -> None:
     print(f"revoked token {token_id}")
 
 
+def cmd_unlock_account(args: argparse.Namespace) -> None:
+    """Lifts a code-login lock, of any role's account: support lifts patients' and
+    practitioners' only, a support account's is left to an operator."""
+    import logging
+
+    from tortoise.transactions import in_transaction
+
+    from backend.logs import configure as configure_logging
+    from backend.models import Account
+    from backend.resolvers.login import find_account, read_identifier
+
+    named = read_identifier(args.email)  # as sign-in reads it: composed (NFC), lower case
+    if named.kind != "email":
+        raise CommandError("not an e-mail address: give the e-mail address the account signs in with")
+
+    async def work() -> Account:
+        account = await find_account(named)
+        if account is None:
+            raise CommandError("no account has this e-mail address")
+        not_locked = CommandError(f"{account.role} account {account.id} is not locked: nothing to do")
+        if account.locked_at is None:
+            raise not_locked
+        async with in_transaction() as conn:
+            if not await accounts.unlock(account, by=accounts.BY_OPERATOR, using_db=conn):
+                raise not_locked  # unlocked meanwhile, by support or another operator
+        return account
+
+    account = asyncio.run(_with_db(work))
+    configure_logging(logging.INFO)
+    # Ids only: the address and the name stay out of the log, as in support's lines.
+    logging.getLogger("dmp.cli").info(
+        "operator unlock: %s account %s", account.role, account.id,
+        extra={"event": "operator_unlock", "account": str(account.id)},
+    )
+    print(f"unlocked {account.role} account {account.id}")
+
+
 def cmd_seed_demo(args: argparse.Namespace) -> None:
     from backend.demo import seed
 
@@ -530,6 +567,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--city")
     p.add_argument("--regulator", action="store_true")
     p.set_defaults(func=cmd_create_account)
+
+    p = sub.add_parser("unlock-account", help="lift an account's code-login lock (any role)")
+    p.add_argument("email", metavar="EMAIL", help="the e-mail address the account signs in with")
+    p.set_defaults(func=cmd_unlock_account)
 
     p = sub.add_parser("create-token", help="provision a partner API token")
     p.add_argument("--name", required=True)

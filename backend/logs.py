@@ -14,9 +14,10 @@ from typing import Protocol
 
 import orjson
 
+# "actor" and "account" hold an account's id, never its address or name.
 SAFE_FIELDS = (
     "request_id", "method", "path", "status", "duration_ms", "operation", "operation_type",
-    "message_id", "error", "client", "event", "count",
+    "message_id", "error", "client", "event", "count", "actor", "account",
 )
 
 
