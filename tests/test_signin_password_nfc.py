@@ -15,7 +15,7 @@ from backend.auth.passwords import HASHER
 from backend.models import Account, OneTimeCode
 from tests import factories
 from tests.auth_flows import CHANGE_PASSWORD, COMPLETE, DO_RESET, RESET, START, login, session_cookie
-from tests.conftest import Caller
+from tests.conftest import Caller, session_for
 from tests.server import run_dmp
 from tests.smtp import SmtpServer
 
@@ -72,6 +72,24 @@ async def test_a_changed_password_and_the_current_one_are_read_in_either_form(
     # The current password, typed in the other form than it was set in, is the right one.
     (await caller.gql(CHANGE_PASSWORD, {"o": COMPOSED, "n": factories.PASSWORD})).ok()
     assert await _opens(client, smtp_server, email, factories.PASSWORD)
+
+
+async def test_a_record_activated_with_a_decomposed_password_signs_in_composed(
+    client: httpx.AsyncClient, smtp_server: SmtpServer
+) -> None:
+    doctor, _ = await factories.practitioner()
+    ins = factories.new_ins()
+    opened = (await Caller(client, session=await session_for(doctor)).gql(
+        "mutation($input: OpenRecordInput!) { openRecordForPatient(input: $input) { activationCode } }",
+        {"input": {"ins": ins, "firstName": "Léa", "lastName": "Martin", "birthDate": "1990-04-02"}},
+    )).ok()["openRecordForPatient"]
+    created = await Caller(client).gql(
+        "mutation($input: CreateRecordInput!) { createRecord(input: $input) { attemptToken } }",
+        {"input": {"ins": ins, "activationCode": opened["activationCode"], "email": "lea@test.dmp",
+                   "password": DECOMPOSED}},
+    )
+    created.ok()
+    assert await _opens(client, smtp_server, "lea@test.dmp", COMPOSED)
 
 
 async def test_a_password_given_to_the_command_line_decomposed_signs_in_composed(
