@@ -9,7 +9,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import unicodedata
+from typing import Any
 
+import pytest
 from tortoise.transactions import in_transaction
 
 from backend import accounts, clock
@@ -127,4 +129,22 @@ async def test_the_shared_unlock_writes_nothing_for_an_account_unlocked_meanwhil
     async with in_transaction() as conn:
         assert await accounts.unlock(read_locked, by=accounts.BY_OPERATOR, using_db=conn) is False
     assert await _lock_state(agent) == (None, None, 1, clock.now().date())
+    assert await OutboxMessage.all().count() == 0
+
+
+async def test_an_unlock_whose_notice_cannot_be_queued_lifts_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The lock is lifted and the notice queued in the caller's one transaction: an unlock the
+    holder is not told of does not happen."""
+    agent = await factories.support()
+    await _lock(agent)
+    before = await _lock_state(agent)
+
+    async def broken(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("outbox unavailable")
+
+    monkeypatch.setattr("backend.accounts.notify_security", broken)
+    with pytest.raises(RuntimeError):
+        async with in_transaction() as conn:
+            await accounts.unlock(agent, by=accounts.BY_OPERATOR, using_db=conn)
+    assert await _lock_state(agent) == before
     assert await OutboxMessage.all().count() == 0
