@@ -1,7 +1,7 @@
 """Renaming and removing passkeys on an account whose code login is locked (ten wrong codes in
 a day): its passkeys are then its only way in, and stay as they are until support unlocks it.
-The refusal is the lock's (RATE_LIMITED), and nothing is written: no row changed, no event, no
-notice, no session ended."""
+The refusal is the lock's (RATE_LIMITED, reason CODE_LOGIN_LOCKED), and nothing is written: no
+row changed, no event, no notice, no session ended."""
 
 from __future__ import annotations
 
@@ -53,6 +53,9 @@ async def test_a_locked_account_signed_in_with_its_passkey_keeps_its_last_one(
     assert "locked" in removed.errors[0]["message"]
     renamed = await caller.gql(RENAME, {"id": row_id, "n": "Ancienne clé"})
     assert renamed.codes == ["RATE_LIMITED"], renamed.errors
+    # The lock's reason, as sign-in says it: waiting does not lift it, support does.
+    for refused in (removed, renamed):
+        assert refused.errors[0]["extensions"] == {"code": "RATE_LIMITED", "reason": "CODE_LOGIN_LOCKED"}
     assert await what_is_written(account) == before
     assert (await stored(cred)).name == "Téléphone"
 

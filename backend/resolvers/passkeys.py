@@ -26,8 +26,8 @@ BEGINS_PER_HOUR = 120
 # Registrations begun per account and hour: each stores a challenge, and each passkey added
 # is listed in every later registration's and sign-in's options.
 REGISTRATIONS_PER_HOUR = 20
-# The refusal of a locked account's renaming or removal: the code of the other refusals a
-# lock answers (RATE_LIMITED), and no new reason.
+# The refusal of a locked account's renaming or removal: the code and reason of the lock's
+# other refusals (RATE_LIMITED, CODE_LOGIN_LOCKED): waiting does not lift it, support does.
 LOCKED_KEEPS_PASSKEYS = (
     "The account is locked after too many wrong codes: its passkeys stay as they are until "
     "support unlocks it"
@@ -71,7 +71,7 @@ async def _own_passkey(ctx: Context, passkey_id: str) -> tuple[SessionAccount, P
     begins: a lock committed while it runs comes after it, as if it had finished first."""
     me = await _session_account(ctx)
     if me.account.locked_at is not None:
-        raise RateLimited(LOCKED_KEEPS_PASSKEYS)
+        raise RateLimited(LOCKED_KEEPS_PASSKEYS, reason=Reason.CODE_LOGIN_LOCKED.value)
     row = await PasskeyCredential.get_or_none(id=_parse_id(passkey_id), account_id=me.account.id)
     if row is None:
         raise NotFound("no such passkey")
