@@ -21,6 +21,8 @@ async def test_a_locked_account_is_sent_no_fresh_factor_code(client: httpx.Async
     answer = await caller.gql(FRESH)
     assert answer.codes == ["RATE_LIMITED"]
     assert "locked" in answer.errors[0]["message"]
+    # The reason the page words: waiting does not help, a passkey or support does.
+    assert answer.errors[0]["extensions"]["reason"] == "CODE_LOGIN_LOCKED"
     assert not await OneTimeCode.filter(account_id=account.id, purpose=CodePurpose.FRESH_FACTOR).exists()
     assert await OutboxMessage.all().count() == before
     # Unlocked (by support), a code is sent again.

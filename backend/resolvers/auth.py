@@ -148,7 +148,7 @@ async def request_fresh_factor(ctx: Context) -> str:
     if account.locked_at is not None:
         # Its code would meet the lock of code login at every try (LOCKED): a code sent then
         # is a message that cannot work. A passkey still gives a fresh second factor.
-        raise RateLimited(LOCKED)
+        raise RateLimited(LOCKED, reason=Reason.CODE_LOGIN_LOCKED.value)
     channel, address = destination(account)
     return await send_code(account, CodePurpose.FRESH_FACTOR, channel, address, session_id=viewer.session_id)
 
