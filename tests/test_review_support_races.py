@@ -74,7 +74,7 @@ async def test_an_unlock_whose_notice_cannot_be_queued_changes_nothing(
     async def broken(*args: Any, **kwargs: Any) -> None:
         raise RuntimeError("outbox unavailable")
 
-    monkeypatch.setattr("backend.resolvers.support.notify_security", broken)
+    monkeypatch.setattr("backend.accounts.notify_security", broken)
     result = await support.gql(UNLOCK, {"i": "lea.notice@test.dmp"})
     assert result.codes == ["INTERNAL"]
     assert (await Account.get(id=patient.id)).locked_at is not None

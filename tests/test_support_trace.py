@@ -91,7 +91,7 @@ async def test_an_unlock_rolled_back_is_not_logged_as_done(
     async def broken(*args: Any, **kwargs: Any) -> None:
         raise RuntimeError("outbox unavailable")
 
-    monkeypatch.setattr("backend.resolvers.support.notify_security", broken)
+    monkeypatch.setattr("backend.accounts.notify_security", broken)
     caplog.set_level(logging.INFO, logger="dmp.support")
     assert (await support.gql(UNLOCK, {"i": pro.rpps})).codes == ["INTERNAL"]
     assert (await Account.get(id=doctor.id)).locked_at is not None

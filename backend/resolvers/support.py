@@ -16,7 +16,7 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Any
 
-from backend import clock
+from backend import accounts, clock
 from backend.audit import reasons
 from backend.auth import activation, limits
 from backend.auth.contacts import normalize_email, texts_are_sent
@@ -191,7 +191,8 @@ def _trace(ctx: Context, action: str, account: Account) -> None:
     their ids and the account's role — never a name, an address, a number or a code."""
     log.info(
         "support %s: %s account %s, by support account %s", action, account.role, account.id,
-        ctx.viewer.account_id, extra={"event": f"support_{action}"},
+        ctx.viewer.account_id,
+        extra={"event": f"support_{action}", "account": str(account.id), "actor": str(ctx.viewer.account_id)},
     )
 
 
@@ -270,17 +271,10 @@ async def unlock_account(ctx: Context, identifier: str) -> SupportAccountView:
         _note(ctx, account, record, reasons.SUPPORT_READ)  # the refusal tells what supportAccount would
         raise BadUserInput("This account is not locked", Reason.ACCOUNT_NOT_LOCKED)
     async with _acting(ctx, record, reasons.SUPPORT_UNLOCKED) as conn:
-        # Decided again in the change: an account another agent unlocked meanwhile is not
-        # unlocked twice (a second event and notice, and the day's later failures given back).
-        unlocked = await Account.filter(id=account.id, locked_at__not_isnull=True).using_db(conn).update(
-            locked_at=None, lock_reason=None, failure_count=0, failure_day=None
-        )
-        if not unlocked:
+        # Decided again in the change: an account another agent (or an operator) unlocked
+        # meanwhile is not unlocked twice, and its event is not written.
+        if not await accounts.unlock(account, by=accounts.BY_SUPPORT, using_db=conn):
             raise BadUserInput("This account is not locked", Reason.ACCOUNT_NOT_LOCKED)
-        # Queued with the change: an unlock the holder is not told of does not happen.
-        await notify_security(
-            await _as_now(account, conn), "déblocage de la connexion par code, par le support", using_db=conn
-        )
     if record is None:
         _trace(ctx, "unlock", account)  # once committed: an unlock rolled back is not told
     return await support_account(ctx, identifier)
