@@ -76,6 +76,7 @@ def test_each_text_is_the_one_written_until_now() -> None:
     assert reasons.CODES_BY_EMAIL == "codes de connexion envoyés par e-mail"
     assert reasons.PASSKEY_ADDED == "clé d'accès ajoutée"
     assert reasons.PASSKEY_REMOVED == "clé d'accès retirée"
+    assert reasons.PASSKEY_RENAMED == "clé d'accès renommée"
     assert reasons.CONTACTS_RENEWED == "coordonnées et mot de passe renouvelés"
     assert reasons.SUPPORT_READ == "consultation du compte par le support"
     assert reasons.SUPPORT_UNLOCKED == "déblocage du compte par le support"
@@ -137,6 +138,7 @@ EVENTS: dict[str, tuple[AccessAction, Render | None]] = {
     "CODES_BY_EMAIL": (AccessAction.SECURITY_CHANGED, None),
     "PASSKEY_ADDED": (AccessAction.SECURITY_CHANGED, None),
     "PASSKEY_REMOVED": (AccessAction.SECURITY_CHANGED, None),
+    "PASSKEY_RENAMED": (AccessAction.SECURITY_CHANGED, None),
     "CONTACTS_RENEWED": (AccessAction.SECURITY_CHANGED, None),
     "SUPPORT_READ": (AccessAction.SUPPORT_ACTION, None),
     "SUPPORT_UNLOCKED": (AccessAction.SUPPORT_ACTION, None),

@@ -85,6 +85,7 @@ CODES_BY_SMS = "codes de connexion envoyés par SMS"
 CODES_BY_EMAIL = "codes de connexion envoyés par e-mail"
 PASSKEY_ADDED = "clé d'accès ajoutée"
 PASSKEY_REMOVED = "clé d'accès retirée"
+PASSKEY_RENAMED = "clé d'accès renommée"
 CONTACTS_RENEWED = "coordonnées et mot de passe renouvelés"
 
 # SUPPORT_ACTION: what support did with the account.

@@ -128,12 +128,20 @@ async def my_passkeys(ctx: Context) -> list[PasskeyCredential]:
 
 
 async def rename_passkey(ctx: Context, passkey_id: str, name: str) -> PasskeyCredential:
-    _, row = await _own_passkey(ctx, passkey_id)  # who asks before what they typed
+    """A new name, with its event in the owner's history as a passkey's other changes; no
+    fresh factor and no e-mail: a name is a label shown to its holder, which opens and ends
+    nothing. The name it already has changes nothing, and writes nothing."""
+    me, row = await _own_passkey(ctx, passkey_id)  # who asks before what they typed
     visible = passkeys.visible_name(name)
     if not visible:
         raise BadUserInput("a passkey name cannot be empty", Reason.FIELD_REQUIRED, field="name")
+    if visible == row.name:
+        return row
+    async with security_change(ctx, me.account, reasons.PASSKEY_RENAMED) as conn:
+        # Still there: a removal committed meanwhile wrote its own event, and this one none.
+        if not await PasskeyCredential.filter(id=row.id).using_db(conn).update(name=visible):
+            raise NotFound("no such passkey")
     row.name = visible
-    await row.save(update_fields=["name"])
     return row
 
 

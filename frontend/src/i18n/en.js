@@ -321,6 +321,7 @@ export default {
   "history.said.codesByEmail": "sign-in codes sent by e-mail",
   "history.said.passkeyAdded": "passkey added",
   "history.said.passkeyRemoved": "passkey removed",
+  "history.said.passkeyRenamed": "passkey renamed",
   "history.said.contactsRenewed": "contact details and password renewed",
   "history.said.supportRead": "account viewed by support",
   "history.said.supportUnlocked": "account unlocked by support",

@@ -321,6 +321,7 @@ export default {
   "history.said.codesByEmail": "codes de connexion envoyés par e-mail",
   "history.said.passkeyAdded": "clé d'accès ajoutée",
   "history.said.passkeyRemoved": "clé d'accès retirée",
+  "history.said.passkeyRenamed": "clé d'accès renommée",
   "history.said.contactsRenewed": "coordonnées et mot de passe renouvelés",
   "history.said.supportRead": "consultation du compte par le support",
   "history.said.supportUnlocked": "déblocage du compte par le support",

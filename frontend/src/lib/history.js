@@ -60,6 +60,7 @@ const SAID = [
   ['SECURITY_CHANGED', 'codes de connexion envoyés par e-mail', 'codesByEmail'],
   ['SECURITY_CHANGED', "clé d'accès ajoutée", 'passkeyAdded'],
   ['SECURITY_CHANGED', "clé d'accès retirée", 'passkeyRemoved'],
+  ['SECURITY_CHANGED', "clé d'accès renommée", 'passkeyRenamed'],
   ['SECURITY_CHANGED', 'coordonnées et mot de passe renouvelés', 'contactsRenewed'],
   ['SUPPORT_ACTION', 'consultation du compte par le support', 'supportRead'],
   ['SUPPORT_ACTION', 'déblocage du compte par le support', 'supportUnlocked'],

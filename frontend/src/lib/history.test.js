@@ -46,6 +46,7 @@ const WRITTEN = [
   // backend/resolvers/passkeys.py, through security_change
   ['SECURITY_CHANGED', "clé d'accès ajoutée", 'passkey added'],
   ['SECURITY_CHANGED', "clé d'accès retirée", 'passkey removed'],
+  ['SECURITY_CHANGED', "clé d'accès renommée", 'passkey renamed'],
   // backend/resolvers/support.py, through _note and _acting
   ['SUPPORT_ACTION', 'consultation du compte par le support', 'account viewed by support'],
   ['SUPPORT_ACTION', 'déblocage du compte par le support', 'account unlocked by support'],
