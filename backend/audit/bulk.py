@@ -5,7 +5,8 @@ the previous MAC), written for a request that touches hundreds of records at onc
 an insurer import: one statement takes the records' heads, one reads the previous MACs,
 one inserts the events. Since they run in the caller's transaction, what the caller wrote
 commits with its events or not at all. It sends no first-access notice, so it refuses a
-practitioner's events (writer.append_all writes those).
+practitioner's events (writer.append_all writes those). A record may take several events
+in the same three statements (`append_in_order`: an import's entries and its refused items).
 """
 
 from __future__ import annotations
@@ -26,13 +27,14 @@ from backend.domain.enums import Role
 
 # The records' rows are locked in id order (as writer.append_all takes them), so two
 # requests touching the same records queue instead of deadlocking; the UPDATE then moves
-# each head by one. A separate SELECT reads the previous MACs: on PostgreSQL a statement's
-# snapshot predates its lock waits, so the same statement could miss an event committed
-# by the writer it waited for.
+# each head by the number of its events. A separate SELECT reads the previous MACs: on
+# PostgreSQL a statement's snapshot predates its lock waits, so the same statement could miss
+# an event committed by the writer it waited for.
 PG_HEADS = (
     'WITH "locked" AS MATERIALIZED (SELECT "id" FROM "record" WHERE "id" = ANY($1::uuid[])'
     ' ORDER BY "id" FOR NO KEY UPDATE)'
-    ' UPDATE "record" SET "event_seq" = "record"."event_seq" + 1 FROM "locked"'
+    ' UPDATE "record" SET "event_seq" = "record"."event_seq" + n."count"'
+    ' FROM "locked" JOIN unnest($1::uuid[], $2::int[]) AS n("id", "count") ON n."id" = "locked"."id"'
     ' WHERE "record"."id" = "locked"."id" RETURNING "record"."id", "record"."event_seq"'
 )
 PG_PREVIOUS = (
@@ -52,8 +54,9 @@ PG_INSERT = (
 )
 # SQLite has one writer at a time: the UPDATE is the lock, and RETURNING gives the heads.
 SQLITE_HEADS = (
-    'UPDATE "record" SET "event_seq" = "event_seq" + 1'
-    ' WHERE "id" IN (SELECT "value" FROM json_each(?)) RETURNING "id", "event_seq"'
+    'UPDATE "record" SET "event_seq" = "record"."event_seq" + n."count"'
+    " FROM (SELECT json_extract(\"value\", '$[0]') AS \"id\", json_extract(\"value\", '$[1]') AS \"count\""
+    ' FROM json_each(?)) AS n WHERE "record"."id" = n."id" RETURNING "record"."id", "record"."event_seq"'
 )
 SQLITE_PREVIOUS = (
     'SELECT e."record_id", e."mac" FROM json_each(?) h JOIN "access_event" e'
@@ -62,18 +65,23 @@ SQLITE_PREVIOUS = (
 )
 
 
-async def _heads(conn: BaseDBAsyncClient, record_ids: list[uuid.UUID]) -> dict[uuid.UUID, int]:
+async def _heads(
+    conn: BaseDBAsyncClient, record_ids: list[uuid.UUID], counts: list[int]
+) -> dict[uuid.UUID, int]:
+    """Each record's head moved on by its count of events: the new heads."""
     if sql.is_sqlite(conn):
-        _, rows = await conn.execute_query(SQLITE_HEADS, [json.dumps([str(r) for r in record_ids])])
+        pairs = json.dumps([[str(r), n] for r, n in zip(record_ids, counts, strict=True)])
+        _, rows = await conn.execute_query(SQLITE_HEADS, [pairs])
         return {uuid.UUID(str(row[0])): int(row[1]) for row in rows}
-    _, rows = await conn.execute_query(PG_HEADS, [record_ids])
+    _, rows = await conn.execute_query(PG_HEADS, [record_ids, counts])
     return {row[0]: int(row[1]) for row in rows}
 
 
 async def _previous_macs(
-    conn: BaseDBAsyncClient, heads: dict[uuid.UUID, int]
+    conn: BaseDBAsyncClient, firsts: dict[uuid.UUID, int]
 ) -> dict[uuid.UUID, str]:
-    wanted = [(record_id, seq - 1) for record_id, seq in heads.items() if seq > 1]
+    """The MAC each chain continues from: the event before each record's first new one."""
+    wanted = [(record_id, seq - 1) for record_id, seq in firsts.items() if seq > 1]
     if not wanted:
         return {}
     if sql.is_sqlite(conn):
@@ -93,36 +101,52 @@ async def append_many(
 
     Runs in `conn`, the caller's transaction: if anything fails, nothing of it commits.
     """
+    if len({event.record_id for event in events}) != len(events):
+        raise ValueError("append_many writes one event per record")
+    return await append_in_order(conn, actor, events)
+
+
+async def append_in_order(
+    conn: BaseDBAsyncClient, actor: Actor, events: Sequence[PendingEvent]
+) -> int:
+    """Write the events at the head of their records' chains, a record's in the order given
+    (several a record allowed), in the same three statements; returns how many.
+
+    Runs in `conn`, the caller's transaction: if anything fails, nothing of it commits.
+    """
     if actor.role == Role.PRACTITIONER.value:
         # A professional's first access e-mails the patient: writer.append_all does that.
-        raise ValueError("append_many does not send the first-access notice; use append_all")
+        raise ValueError("the bulk writer does not send the first-access notice; use append_all")
     if not events:
         return 0
-    by_record = {event.record_id: event for event in events}
-    if len(by_record) != len(events):
-        raise ValueError("append_many writes one event per record")
+    by_record: dict[uuid.UUID, list[PendingEvent]] = {}
+    for event in events:
+        by_record.setdefault(event.record_id, []).append(event)
     record_ids = sorted(by_record)
-    heads = await _heads(conn, record_ids)
+    heads = await _heads(conn, record_ids, [len(by_record[r]) for r in record_ids])
     if len(heads) != len(record_ids):
         raise LookupError("the record of an access event does not exist")
-    previous = await _previous_macs(conn, heads)
+    firsts = {r: heads[r] - len(by_record[r]) + 1 for r in record_ids}
+    previous = await _previous_macs(conn, firsts)
     key = settings().audit_key
     at = clock.now().astimezone(UTC)
     actor_id = actor.event_actor_id
     rows: list[tuple[uuid.UUID, int, str, str | None, str, str | None, str, str]] = []
     for record_id in record_ids:
-        event, seq = by_record[record_id], heads[record_id]
-        mode = event.effective_mode
-        fields = event_fields(
-            record_id=str(record_id), seq=seq, at=at, actor_id=actor_id, actor_name=actor.name,
-            actor_profession=actor.profession, actor_role=actor.role, action=event.action.value,
-            mode=mode.value if mode else None, sections=[s.value for s in event.sections],
-            entry_id=event.entry_id, reason=event.reason,
-        )
-        rows.append((
-            record_id, seq, event.action.value, fields["mode"], json.dumps(fields["sections"]),
-            event.entry_id, event.reason, mac(key, fields, previous.get(record_id, GENESIS)),
-        ))
+        chained = previous.get(record_id, GENESIS)
+        for seq, event in enumerate(by_record[record_id], start=firsts[record_id]):
+            mode = event.effective_mode
+            fields = event_fields(
+                record_id=str(record_id), seq=seq, at=at, actor_id=actor_id, actor_name=actor.name,
+                actor_profession=actor.profession, actor_role=actor.role, action=event.action.value,
+                mode=mode.value if mode else None, sections=[s.value for s in event.sections],
+                entry_id=event.entry_id, reason=event.reason,
+            )
+            chained = mac(key, fields, chained)
+            rows.append((
+                record_id, seq, event.action.value, fields["mode"], json.dumps(fields["sections"]),
+                event.entry_id, event.reason, chained,
+            ))
     await _insert(conn, actor, actor_id, at, rows)
     return len(rows)
 

@@ -4,7 +4,8 @@ Idempotent on (record, organization, external id), which the database's unique
 constraint enforces; a concurrent import of an overlapping batch makes the insert of
 keys fail, and the batch is then retried against what the other import committed.
 The access event of each record touched is written in the same transaction, so the
-entries commit with their events or not at all.
+entries commit with their events or not at all; so is the denied attempt of each existing
+record that refused items (closed or deleted, another birth date), in the same statement.
 """
 
 from __future__ import annotations
@@ -668,6 +669,10 @@ async def _write(actor: Actor, organization: str, valid: list[_Valid]) -> Import
         keys = await _import_keys(conn, organization, pairs)
         sections = await _sections(conn, keys, valid) if keys else {}
         entries: list[_NewEntry] = []
+        # The sections of the items each existing record refused: one denied attempt a record
+        # in its history (DESIGN §4). Not for input errors, nor for a record this batch opens
+        # (the batch's own items disagree) or a purged one (there is no record to write on).
+        denied: dict[uuid.UUID, set[Section]] = {}
         ids = iter(_new_ids(len(valid)))
         # The content each key has once the batch's earlier items are written: an item sent
         # again later in the batch is then answered as a later batch would answer it.
@@ -687,12 +692,16 @@ async def _write(actor: Actor, organization: str, valid: list[_Valid]) -> Import
                 result.rejected.append(ImportRejection(
                     v.index, v.item.external_id, "FORBIDDEN", "The record is closed or deleted"
                 ))
+                if record is not None:
+                    denied.setdefault(record.id, set()).add(v.item.section)
                 continue
             if record.birth_date != v.item.birth_date:
                 result.rejected.append(ImportRejection(
                     v.index, v.item.external_id, "BAD_USER_INPUT",
                     "birthDate does not match the record of this INS",
                 ))
+                if v.ins not in new_records:
+                    denied.setdefault(record.id, set()).add(v.item.section)
                 continue
             if (earlier := in_batch.get(pair)) is not None:
                 if earlier == v.content_hash:
@@ -745,8 +754,14 @@ async def _write(actor: Actor, organization: str, valid: list[_Valid]) -> Import
                                      reason=reasons.OPENED_BY_IMPORT if ins in new_records else "")
                 event.add(AccessMode.INSURER, record.sections)
                 events.append(event)
+        # Then one denied attempt per existing record that refused items, after its import's
+        # event where it has one, with the sections they were for (as a refused addEntry).
+        for record_id, refused in denied.items():
+            event = PendingEvent(record_id, AccessAction.ACCESS_DENIED)
+            event.add(AccessMode.INSURER, refused)
+            events.append(event)
         try:
-            await bulk.append_many(conn, actor, events)
+            await bulk.append_in_order(conn, actor, events)
         except IntegrityError as exc:
             # Not a concurrent import (the records' rows are locked): nothing to retry.
             raise AccessNotRecorded("the import's access events could not be written") from exc
