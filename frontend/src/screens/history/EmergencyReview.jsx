@@ -1,97 +1,188 @@
-import { useEffect, useState } from 'preact/hooks';
-import { focusBack, focusIfLost } from '../../lib/focus.js';
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { focusBack, focusIfLost, useFocusOnAppear } from '../../lib/focus.js';
 import { locale, t } from '../../i18n/index.js';
-import { runMutation, useQuery } from '../../gql/hooks.js';
+import { runMutation, runQuery, useQuery } from '../../gql/hooks.js';
 import { TextArea } from '../../components/Field.jsx';
 import { ErrorBox } from '../../components/Status.jsx';
 import { formatDateTime } from '../../lib/dates.js';
 import { asShown } from '../../lib/history.js';
-import { ACKNOWLEDGE, EMERGENCY_ACCESSES, REPORT } from './documents.js';
+import { appendPage, nodes } from '../../lib/paging.js';
+import { readAgain, replaceNode, reviewActions } from '../../lib/reviews.js';
+import { ACKNOWLEDGE, EMERGENCY_REVIEWS, REPORT } from './documents.js';
 import { Form } from '../../components/Form.jsx';
 import { useSending } from '../../lib/sending.js';
 
-// Break-glass and regulator openings: the patient acknowledges them or reports them as unjustified.
+// Break-glass and regulator openings, newest first, 20 at a time (« Afficher plus »): the patient
+// acknowledges a pending one or reports it as unjustified; an acknowledged one may still be
+// reported; a report stands.
 // onReviewed: a review was recorded (the history below has a new event to show).
 export function EmergencyReview({ onReviewed }) {
-  const query = useQuery(EMERGENCY_ACCESSES);
+  const query = useQuery(EMERGENCY_REVIEWS);
+  // The accesses as shown once changed from the first page: pages added, reviews applied in place.
+  const [changed, setChanged] = useState(null);
+  // A refusal, said where its button is: { id, result } in the access's card, or { more, result }
+  // above « Afficher plus » (on a phone the top of the list is out of sight).
   const [failure, setFailure] = useState(null);
   const [reporting, setReporting] = useState(null);
   const [comment, setComment] = useState('');
   // The review just recorded: its buttons (or its report form) are gone, the keyboard goes to its heading.
   const [reviewed, setReviewed] = useState(null);
-  const list = query.data?.myEmergencyAccesses ?? [];
-  // One review at a time: « C'était justifié » or « Envoyer » pressed twice sends once.
+  const connection = changed ?? query.data?.myEmergencyAccessReviews;
+  const list = nodes(connection);
+  // One review at a time: « C'était justifié » or « Envoyer » pressed twice sends once; one page
+  // at a time: « Afficher plus » pressed twice asks once.
   const [, send] = useSending();
+  const [, sendMore] = useSending();
+  // The list's version: a page asked for before the list was read again is not added to it.
+  const version = useRef(0);
+  // A "More" that loaded the last page is gone: the keyboard goes to the count of accesses.
+  const [more, setMore] = useState(0);
+  const count = useRef(null);
+  useEffect(() => {
+    if (more) focusIfLost(count.current);
+  }, [more]);
   useEffect(() => {
     if (reviewed) focusIfLost(document.getElementById(`review-title-${reviewed}`));
   }, [reviewed, list]);
   if (query.code || list.length === 0) return null;
+
+  const base = connection;
+  const loadMore = () =>
+    sendMore(async () => {
+      setFailure(null);
+      setReviewed(null);
+      const mine = version.current;
+      const result = await runQuery(EMERGENCY_REVIEWS, { after: connection.pageInfo.endCursor });
+      if (mine !== version.current) return;
+      if (result.code) return setFailure({ more: true, result });
+      setChanged((shown) => appendPage(shown ?? base, result.data.myEmergencyAccessReviews));
+      setMore((n) => n + 1);
+    });
+
+  // The accesses shown, read again from the server (as many as were shown). Should that read
+  // fail, the access refused is shown reported, which is what the refusal says it is.
+  const refresh = async (id) => {
+    const mine = ++version.current;
+    const read = await readAgain(async (after) => {
+      const result = await runQuery(EMERGENCY_REVIEWS, { after });
+      return result.code ? result : result.data.myEmergencyAccessReviews;
+    }, list.length);
+    if (mine !== version.current) return;
+    if (!read.code) return setChanged(read);
+    const node = list.find((r) => r.id === id);
+    if (node) setChanged((shown) => replaceNode(shown ?? base, { ...node, reviewState: 'REPORTED' }));
+  };
 
   const act = (document, variables) =>
     send(async () => {
       setFailure(null);
       setReviewed(null);
       const result = await runMutation(document, variables);
-      if (result.code) return setFailure(result);
+      if (result.code === 'CONFLICT') {
+        // Reported meanwhile (another tab, another device): a report stands. The access is read
+        // again, and the page says why it was not acknowledged.
+        await Promise.all([refresh(variables.id), onReviewed?.()]);
+        return setFailure({ id: variables.id, said: 'review.alreadyReported' });
+      }
+      if (result.code) return setFailure({ id: variables.id, result });
       setReporting(null);
       setComment('');
-      await Promise.all([query.refetch(), onReviewed?.()]);
+      const node = result.data.acknowledgeEmergencyAccess ?? result.data.reportEmergencyAccess;
+      setChanged((shown) => replaceNode(shown ?? base, node));
+      await onReviewed?.();
       setReviewed(variables.id);
     });
 
+  // The report's form, under the access's buttons (the comment of another access's report is dropped).
+  const report = (r) => {
+    setFailure(null);
+    setReviewed(null);
+    if (reporting !== r.id) setComment('');
+    setReporting(r.id);
+  };
+
   return (
-    <>
-      <h2>{t('review.title')}</h2>
-      <ErrorBox result={failure} focus="lost" />
-      <ul class="cards">
-        {list.map((r) => (
-          <li class="card emergency-event" key={r.id}>
-            <h3 id={`review-title-${r.id}`} tabIndex={-1}>
-              {t(`review.kind.${r.kind}`)}
-            </h3>
-            {/* Describes the buttons below: each "It was justified" says about whom. */}
-            <p class="meta" id={`review-${r.id}`}>
-              {formatDateTime(r.openedAt, locale())} · {asShown(r.practitionerName)} ({t(`profession.${r.profession}`)})
-            </p>
-            <p>{t('history.reason', { reason: asShown(r.reason) })}</p>
-            <p>
-              <span class="tag">{t(`review.state.${r.reviewState}`)}</span>
-            </p>
-            {r.reviewState === 'PENDING' && (
-              <div class="actions">
-                <button type="button" class="secondary" aria-describedby={`review-${r.id}`} onClick={() => act(ACKNOWLEDGE, { id: r.id })}>
-                  {t('review.acknowledge')}
-                </button>
-                <button type="button" class="danger" id={`review-report-${r.id}`} aria-describedby={`review-${r.id}`} onClick={() => setReporting(r.id)}>
-                  {t('review.report')}
-                </button>
-              </div>
-            )}
-            {reporting === r.id && (
-              <Form onSubmit={(e) => (e.preventDefault(), act(REPORT, { id: r.id, comment: comment.trim() || null }))}>
-                <TextArea label={t('review.comment')} value={comment} onInput={setComment} focus />
+    <section class="emergency-review" aria-labelledby="review-heading">
+      <h2 id="review-heading">{t('review.title')}</h2>
+      <p role="status" ref={count} tabIndex={-1}>
+        {t('review.count', { n: connection.totalCount })}
+      </p>
+      <ul class="cards emergency-reviews">
+        {list.map((r) => {
+          const can = reviewActions(r.reviewState);
+          return (
+            <li class="card emergency-event" key={r.id}>
+              <h3 id={`review-title-${r.id}`} tabIndex={-1}>
+                {t(`review.kind.${r.kind}`)}
+              </h3>
+              {/* Describes the buttons below: each "It was justified" says about whom. */}
+              <p class="meta" id={`review-${r.id}`}>
+                {formatDateTime(r.openedAt, locale())} · {asShown(r.practitionerName)} ({t(`profession.${r.profession}`)})
+              </p>
+              <p>{t('history.reason', { reason: asShown(r.reason) })}</p>
+              <p>
+                <span class="tag">{t(`review.state.${r.reviewState}`)}</span>
+              </p>
+              {failure?.id === r.id && <Refused failure={failure} />}
+              {(can.acknowledge || can.report) && (
                 <div class="actions">
-                  <button type="submit" class="danger">
-                    {t('review.sendReport')}
-                  </button>
-                  {/* Nothing sent: back to « Signaler comme injustifié », still there. */}
-                  <button
-                    type="button"
-                    class="secondary"
-                    onClick={() => {
-                      setReporting(null);
-                      setComment('');
-                      focusBack(document.getElementById(`review-report-${r.id}`));
-                    }}
-                  >
-                    {t('common.cancel')}
-                  </button>
+                  {can.acknowledge && (
+                    <button type="button" class="secondary" aria-describedby={`review-${r.id}`} onClick={() => act(ACKNOWLEDGE, { id: r.id })}>
+                      {t('review.acknowledge')}
+                    </button>
+                  )}
+                  {can.report && (
+                    <button type="button" class="danger" id={`review-report-${r.id}`} aria-describedby={`review-${r.id}`} onClick={() => report(r)}>
+                      {t('review.report')}
+                    </button>
+                  )}
                 </div>
-              </Form>
-            )}
-          </li>
-        ))}
+              )}
+              {reporting === r.id && can.report && (
+                <Form onSubmit={(e) => (e.preventDefault(), act(REPORT, { id: r.id, comment: comment.trim() || null }))}>
+                  <TextArea label={t('review.comment')} value={comment} onInput={setComment} focus />
+                  <div class="actions">
+                    <button type="submit" class="danger">
+                      {t('review.sendReport')}
+                    </button>
+                    {/* Nothing sent: back to « Signaler comme injustifié », still there. */}
+                    <button
+                      type="button"
+                      class="secondary"
+                      onClick={() => {
+                        setReporting(null);
+                        setComment('');
+                        focusBack(document.getElementById(`review-report-${r.id}`));
+                      }}
+                    >
+                      {t('common.cancel')}
+                    </button>
+                  </div>
+                </Form>
+              )}
+            </li>
+          );
+        })}
       </ul>
-    </>
+      {failure?.more && <ErrorBox result={failure.result} focus="lost" />}
+      {connection.pageInfo.hasNextPage && (
+        <button type="button" class="secondary" onClick={loadMore}>
+          {t('common.more')}
+          <span class="visually-hidden"> {t('review.moreOf')}</span>
+        </button>
+      )}
+    </section>
+  );
+}
+
+// A review refused: by its code (ErrorBox), or in the page's own words when it says more (an
+// access reported elsewhere); the keyboard on it if the button pressed is gone.
+function Refused({ failure }) {
+  const box = useFocusOnAppear(failure.said ? 'lost' : false, failure);
+  if (!failure.said) return <ErrorBox result={failure.result} focus="lost" />;
+  return (
+    <div class="error" role="alert" ref={box} tabIndex={-1}>
+      <p>{t(failure.said)}</p>
+    </div>
   );
 }

@@ -6,6 +6,12 @@ export const HISTORY = `query AccessHistory($first: Int!, $after: String, $filte
 }`;
 
 const REVIEW = 'id kind practitionerName profession openedAt expiresAt reason reviewState';
-export const EMERGENCY_ACCESSES = `query EmergencyAccesses { myEmergencyAccesses { ${REVIEW} } }`;
+// Newest first, 20 a page (a literal: the server prices `first: $var` at 100).
+export const EMERGENCY_REVIEWS = `query EmergencyAccessReviews($after: String) {
+  myEmergencyAccessReviews(first: 20, after: $after) {
+    totalCount pageInfo { hasNextPage endCursor }
+    edges { cursor node { ${REVIEW} } }
+  }
+}`;
 export const ACKNOWLEDGE = `mutation Acknowledge($id: ID!) { acknowledgeEmergencyAccess(id: $id) { ${REVIEW} } }`;
 export const REPORT = `mutation Report($id: ID!, $comment: String) { reportEmergencyAccess(id: $id, comment: $comment) { ${REVIEW} } }`;

@@ -1,0 +1,89 @@
+import { describe, expect, it } from 'vitest';
+import { readAgain, replaceNode, reviewActions } from './reviews.js';
+import { appendPage, nodes } from './paging.js';
+import { EMERGENCY_REVIEWS } from '../screens/history/documents.js';
+import fr from '../i18n/fr.js';
+import en from '../i18n/en.js';
+import { translate } from '../i18n/index.js';
+
+// 25 accesses newest first, served 20 a page as myEmergencyAccessReviews does (cursor: a position).
+const ALL = Array.from({ length: 25 }, (_, i) => ({ id: `a${i}`, reviewState: 'PENDING' }));
+function page(after, all = ALL, size = 20) {
+  const start = after ? all.findIndex((n) => n.id === after) + 1 : 0;
+  const slice = all.slice(start, start + size);
+  return {
+    totalCount: all.length,
+    pageInfo: { hasNextPage: start + size < all.length, endCursor: slice.length ? slice.at(-1).id : null },
+    edges: slice.map((node) => ({ cursor: node.id, node })),
+  };
+}
+
+describe('emergency reviews: what each state offers', () => {
+  it('a pending access is acknowledged or reported', () => {
+    expect(reviewActions('PENDING')).toEqual({ acknowledge: true, report: true });
+  });
+  it('an acknowledged access may still be reported, not acknowledged again', () => {
+    expect(reviewActions('ACKNOWLEDGED')).toEqual({ acknowledge: false, report: true });
+  });
+  it('a report stands: neither button', () => {
+    expect(reviewActions('REPORTED')).toEqual({ acknowledge: false, report: false });
+    expect(reviewActions('SOMETHING_NEW')).toEqual({ acknowledge: false, report: false });
+  });
+});
+
+describe('emergency reviews: pages', () => {
+  it('are asked 20 at a time, newest first, with the cursor of the last page', () => {
+    expect(EMERGENCY_REVIEWS).toMatch(/myEmergencyAccessReviews\(first: 20, after: \$after\)/);
+    expect(EMERGENCY_REVIEWS).toMatch(/pageInfo \{ hasNextPage endCursor \}/);
+    expect(EMERGENCY_REVIEWS).toMatch(/totalCount/);
+  });
+
+  it('« Afficher plus » adds the next page after the first: 20 then 25, no more to ask', () => {
+    const first = page(null);
+    expect(nodes(first)).toHaveLength(20);
+    expect(first.pageInfo.hasNextPage).toBe(true);
+    const both = appendPage(first, page(first.pageInfo.endCursor));
+    expect(nodes(both).map((n) => n.id)).toEqual(ALL.map((n) => n.id));
+    expect(both.pageInfo.hasNextPage).toBe(false);
+    expect(both.totalCount).toBe(25);
+  });
+
+  it('an access reviewed is replaced where it is, on any page shown, the rest unchanged', () => {
+    const shown = appendPage(page(null), page('a19'));
+    const reviewed = replaceNode(shown, { id: 'a22', reviewState: 'REPORTED' });
+    expect(nodes(reviewed)).toHaveLength(25);
+    expect(nodes(reviewed)[22]).toEqual({ id: 'a22', reviewState: 'REPORTED' });
+    expect(nodes(reviewed).filter((n) => n.reviewState !== 'PENDING')).toHaveLength(1);
+    expect(reviewed.pageInfo).toBe(shown.pageInfo);
+    expect(nodes(shown)[22].reviewState).toBe('PENDING'); // not changed in place
+    expect(replaceNode(shown, { id: 'elsewhere', reviewState: 'REPORTED' }).edges.map((e) => e.node)).toEqual(nodes(shown));
+  });
+
+  it('read again, as many as were shown: every page up to them, with what changed meanwhile', async () => {
+    const now = ALL.map((n) => (n.id === 'a21' ? { ...n, reviewState: 'REPORTED' } : n));
+    const asked = [];
+    const read = await readAgain(async (after) => (asked.push(after), page(after, now)), 25);
+    expect(asked).toEqual([null, 'a19']);
+    expect(nodes(read)).toHaveLength(25);
+    expect(nodes(read)[21].reviewState).toBe('REPORTED');
+    // Only the first page shown: only the first page read.
+    const again = [];
+    expect(nodes(await readAgain(async (after) => (again.push(after), page(after, now)), 20))).toHaveLength(20);
+    expect(again).toEqual([null]);
+  });
+
+  it('a failed read again answers the failure, nothing else', async () => {
+    const failed = await readAgain(async (after) => (after ? { code: 'NETWORK' } : page(null)), 25);
+    expect(failed).toEqual({ code: 'NETWORK' });
+  });
+});
+
+describe('emergency reviews: words', () => {
+  it('count the accesses and say why an access reported elsewhere is not acknowledged', () => {
+    expect(translate('fr', 'review.count', { n: 25 })).toBe("25 accès d'urgence");
+    expect(translate('en', 'review.count', { n: 1 })).toBe('1 emergency access');
+    expect(translate('en', 'review.count', { n: 25 })).toBe('25 emergency accesses');
+    expect(fr['review.alreadyReported']).toContain('déjà été signalé');
+    expect(en['review.alreadyReported']).toContain('already been reported');
+  });
+});
