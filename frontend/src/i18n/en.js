@@ -514,7 +514,7 @@ export default {
   "reason.ACTIVATION_REFUSED": "The INS or the activation code is not valid, or the code has expired.",
   "reason.PASSKEY_NOT_VERIFIED": "The passkey could not be verified.",
   "reason.CODE_TRIES_USED_UP": "This code has been tried too many times: start again to receive a new one.",
-  "reason.CODE_LOGIN_LOCKED": "Sign-in by code is locked after too many wrong codes. Sign in with a passkey if you have one, or contact support to unlock it.",
+  "reason.CODE_LOGIN_LOCKED": "Sign-in by code is locked (too many wrong codes): contact support to unlock it. Until then, you can sign in with a passkey if you have one.",
   "reason.RESET_TRIES_USED_UP": "Too many reset codes have been tried today. Try again tomorrow, sign in with a passkey if you have one, or contact support.",
   "reason.CODE_INVALID": "The code does not have the form this section expects.",
   "reason.DETAILS_UNKNOWN": "Some details do not belong to this section.",

@@ -514,7 +514,7 @@ export default {
   "reason.ACTIVATION_REFUSED": "L'INS ou le code d'activation n'est pas valable, ou le code a expiré.",
   "reason.PASSKEY_NOT_VERIFIED": "La clé d'accès n'a pas pu être vérifiée.",
   "reason.CODE_TRIES_USED_UP": "Ce code a été essayé trop de fois : recommencez pour en recevoir un nouveau.",
-  "reason.CODE_LOGIN_LOCKED": "La connexion par code est bloquée après trop de codes erronés. Connectez-vous avec une clé d'accès si vous en avez une, ou contactez le support pour la débloquer.",
+  "reason.CODE_LOGIN_LOCKED": "La connexion par code est bloquée (trop de codes erronés) : contactez le support pour la débloquer. D'ici là, vous pouvez vous connecter avec une clé d'accès si vous en avez une.",
   "reason.RESET_TRIES_USED_UP": "Trop de codes de réinitialisation ont été essayés aujourd'hui. Réessayez demain, connectez-vous avec une clé d'accès si vous en avez une, ou contactez le support.",
   "reason.CODE_INVALID": "Le code saisi n'a pas la forme attendue pour cette rubrique.",
   "reason.DETAILS_UNKNOWN": "Certains détails ne correspondent pas à cette rubrique.",
