@@ -56,7 +56,8 @@ async def test_an_import_queued_behind_the_closing_of_the_record_is_refused(
     assert await ImportKey.filter(record_id=record.id).count() == 0
     actions = await AccessEvent.filter(record_id=record.id).order_by("seq").values_list(
         "action", flat=True)
-    assert "ENTRIES_IMPORTED" not in actions and actions[-1] == "RECORD_CLOSED"
+    # The refused batch is one denied attempt by the insurer, after the close (DESIGN §4).
+    assert "ENTRIES_IMPORTED" not in actions and actions[-2:] == ["RECORD_CLOSED", "ACCESS_DENIED"]
     assert (await Record.get(id=record.id)).status == RecordStatus.CLOSED
 
 
@@ -75,11 +76,14 @@ async def test_imports_racing_the_closing_never_write_after_it(client: httpx.Asy
         assert closed.ok()["closeMyRecord"]["status"] == RecordStatus.CLOSED.value
         actions = await AccessEvent.filter(record_id=record.id).order_by("seq").values_list(
             "action", flat=True)
-        assert actions[-1] == "RECORD_CLOSED", actions
+        closing = actions.index("RECORD_CLOSED")
         entries = await Entry.filter(record_id=record.id).count()
         if "ENTRIES_IMPORTED" in actions:
+            assert actions[closing:] == ["RECORD_CLOSED"], actions
             assert (payload["created"], entries) == (300, 300)
         else:
+            # Refused after the close: one denied attempt, the import's last event.
+            assert actions[closing:] == ["RECORD_CLOSED", "ACCESS_DENIED"], actions
             assert (payload["created"], entries) == (0, 0)
             assert {r["code"] for r in payload["rejected"]} == {"FORBIDDEN"}
 
@@ -103,7 +107,8 @@ async def test_imports_and_closes_sharing_records_all_complete(client: httpx.Asy
     for n, (_, record) in enumerate(patients):
         actions = await AccessEvent.filter(record_id=record.id).order_by("seq").values_list(
             "action", flat=True)
-        if n < 2:
-            assert actions[-1] == "RECORD_CLOSED", actions
+        if n < 2:  # after the close, only the denied attempts of the batches it refused
+            closing = actions.index("RECORD_CLOSED")
+            assert set(actions[closing + 1:]) <= {"ACCESS_DENIED"}, actions
         imports = actions.count("ENTRIES_IMPORTED")
         assert await Entry.filter(record_id=record.id).count() == 20 * (imports if n < 2 else 6)
