@@ -1,7 +1,8 @@
 """End-to-end helpers: a real `dmp serve` process and Debian's Chromium driven by Playwright.
 
 The server runs in its own process against the test database (tests.conftest.DB_URL), with a
-fresh data directory, on http://localhost:<free port>. Mail and SMS land in the dev mailbox
+data directory of its own, on http://localhost:<free port>: one process and one Chromium for
+the run, the mailbox and the stored files emptied before each test. Mail and SMS land in the dev mailbox
 (DMP_DATA_DIR/mail/*.json), where the tests read the one-time codes.
 """
 
@@ -161,8 +162,7 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
         process.wait(timeout=10)
 
 
-@pytest.fixture
-async def server() -> AsyncIterator[Server]:
+async def _start_server() -> Server:
     if not (ROOT / "frontend" / "dist" / "index.html").exists():
         raise AssertionError("frontend not built: run `npm run build` (bin/setup does)")
     port = free_port()
@@ -196,21 +196,68 @@ async def server() -> AsyncIterator[Server]:
                 return False
 
         await wait_for(healthy, "dmp serve to answer")
-        yield Server(origin=origin, data_dir=data_dir, process=process, log=log)
-    finally:
+    except BaseException:
         _stop(process)
         shutil.rmtree(data_dir, ignore_errors=True)
+        raise
+    return Server(origin=origin, data_dir=data_dir, process=process, log=log)
+
+
+def _empty(folder: Path) -> None:
+    if folder.is_dir():
+        for path in folder.iterdir():
+            if path.is_file():
+                path.unlink(missing_ok=True)
+
+
+# One `dmp serve` and one Chromium for the whole run, each test with its own tables (the
+# suite's `clean`), its own mailbox and files (emptied here) and its own browser contexts
+# (closed after it): starting both for each test took about 2 s of the test's time.
+_shared: dict[str, Any] = {}
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[Server]:
+    running: Server | None = _shared.get("server")
+    if running is None or running.process.poll() is not None:
+        if running is not None:
+            shutil.rmtree(running.data_dir, ignore_errors=True)
+        running = _shared["server"] = await _start_server()
+    _empty(running.mail_dir)
+    _empty(running.data_dir / "files")
+    running.seen_mail.clear()
+    yield running
 
 
 @pytest.fixture
 async def browser() -> AsyncIterator[Browser]:
     await wait_for(lambda: Path(CHROMIUM).exists(), "Chromium to be installed", limit=300)
-    async with async_playwright() as pw:
-        b = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield b
-        finally:
-            await b.close()
+    running: Browser | None = _shared.get("browser")
+    if running is None or not running.is_connected():
+        if "playwright" not in _shared:
+            _shared["playwright"] = await async_playwright().start()
+        running = _shared["browser"] = await _shared["playwright"].chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS
+        )
+    try:
+        yield running
+    finally:
+        for context in list(running.contexts):
+            await context.close()
+
+
+async def stop_shared() -> None:
+    """At the end of the run (tests/conftest.py): the browser, Playwright and the server."""
+    browser = _shared.pop("browser", None)
+    if browser is not None and browser.is_connected():
+        await browser.close()
+    playwright = _shared.pop("playwright", None)
+    if playwright is not None:
+        await playwright.stop()
+    running = _shared.pop("server", None)
+    if running is not None:
+        _stop(running.process)
+        shutil.rmtree(running.data_dir, ignore_errors=True)
 
 
 @dataclass
