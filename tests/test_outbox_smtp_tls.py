@@ -7,9 +7,12 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import fcntl
 import ipaddress
 import ssl
+import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +33,18 @@ from backend.notify.outbox import enqueue_email
 from tests.smtp import _Collector, free_port
 
 HOST = "127.0.0.1"
+
+
+@contextmanager
+def port_465() -> Iterator[None]:
+    """The machine's one port 465, held by one test run at a time (bin/test runs SQLite's and
+    PostgreSQL's side by side)."""
+    with open(Path(tempfile.gettempdir()) / "dmp-test-port-465.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 @pytest.fixture
@@ -90,19 +105,20 @@ async def test_port_465_speaks_tls_from_the_first_byte(
     client: httpx.AsyncClient, certificate: tuple[Path, Path], trusted: None
 ) -> None:
     collector, authenticator = _Collector(), _Authenticator()
-    controller = running(Controller(
-        collector, hostname=HOST, port=465, ssl_context=server_context(certificate),
-        # aiosmtpd offers AUTH on a connection TLS from the start only so (its STARTTLS test).
-        authenticator=authenticator, auth_require_tls=False))
-    try:
-        cfg = dataclasses.replace(config.settings(), smtp_host=HOST, smtp_port=465,
-                                  smtp_username="dmp", smtp_password="tls-pw-q4")  # noqa: S106
-        await enqueue_email("tls-q4@test.dmp", "DMP : test", "Bonjour")
-        assert await deliver_due(cfg) == (1, 0)
-        assert [m.recipients for m in collector.messages] == [["tls-q4@test.dmp"]]
-        assert authenticator.seen == [(b"dmp", b"tls-pw-q4")]
-    finally:
-        controller.stop()
+    with port_465():
+        controller = running(Controller(
+            collector, hostname=HOST, port=465, ssl_context=server_context(certificate),
+            # aiosmtpd offers AUTH on a connection TLS from the start only so (its STARTTLS test).
+            authenticator=authenticator, auth_require_tls=False))
+        try:
+            cfg = dataclasses.replace(config.settings(), smtp_host=HOST, smtp_port=465,
+                                      smtp_username="dmp", smtp_password="tls-pw-q4")  # noqa: S106
+            await enqueue_email("tls-q4@test.dmp", "DMP : test", "Bonjour")
+            assert await deliver_due(cfg) == (1, 0)
+            assert [m.recipients for m in collector.messages] == [["tls-q4@test.dmp"]]
+            assert authenticator.seen == [(b"dmp", b"tls-pw-q4")]
+        finally:
+            controller.stop()
 
 
 async def test_starttls_carries_the_credentials_encrypted(
