@@ -41,12 +41,15 @@ async def test_json_named_in_capitals_is_json_on_both_paths(
     assert "Unsupported content type" not in refused.text
 
 
-async def test_a_multipart_named_in_capitals_is_still_refused(client: httpx.AsyncClient) -> None:
-    # Only JSON is read whatever its case: a multipart body named otherwise than in lower case
-    # is not taken as an upload (its checks, X-DMP-Client and the upload limit, look for that).
+async def test_a_multipart_in_capitals_without_the_client_header_is_refused(
+    client: httpx.AsyncClient,
+) -> None:
+    # A media type is read whatever its case, multipart too: named in capitals, an upload still
+    # needs X-DMP-Client (the CSRF rule), and is refused without it.
     response = await client.post(
         "/graphql", content=b"--x\r\n\r\n--x--\r\n",
         headers={"content-type": "Multipart/Form-Data; boundary=x", "origin": ORIGIN},
     )
     assert response.status_code == 400
+    assert "X-DMP-Client" in response.json()["errors"][0]["message"]
     assert response.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
