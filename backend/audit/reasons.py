@@ -29,6 +29,12 @@ OTHER_IDENTITY = "ouverture refusée : identité différente"
 # ACCESS_DENIED: an emergency access the patient opposes, or to a record closed to it.
 EMERGENCY_REFUSED = "accès d'urgence refusé"
 
+# ACCESS_DENIED: an import's items the record refused (one event a record and batch). A record's
+# state is read once for its batch: all its refused items are refused for the same one reason.
+IMPORT_REFUSED_CLOSED = "import refusé : dossier fermé"
+IMPORT_REFUSED_DELETION = "import refusé : suppression du dossier demandée"
+IMPORT_REFUSED_IDENTITY = "import refusé : date de naissance différente"
+
 # ENTRIES_IMPORTED: the import opened the record. Written in English; the page words it in French.
 OPENED_BY_IMPORT = "record opened by the import for this identity"
 

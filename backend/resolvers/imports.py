@@ -669,10 +669,13 @@ async def _write(actor: Actor, organization: str, valid: list[_Valid]) -> Import
         keys = await _import_keys(conn, organization, pairs)
         sections = await _sections(conn, keys, valid) if keys else {}
         entries: list[_NewEntry] = []
-        # The sections of the items each existing record refused: one denied attempt a record
-        # in its history (DESIGN §4). Not for input errors, nor for a record this batch opens
-        # (the batch's own items disagree) or a purged one (there is no record to write on).
-        denied: dict[uuid.UUID, set[Section]] = {}
+        # The reason and the sections of the items each existing record refused: one denied
+        # attempt a record in its history (DESIGN §4). Not for input errors, nor for a record
+        # this batch opens (the batch's own items disagree) or a purged one (there is no record
+        # to write on). One reason a record: its state is read once, its row locked, for the
+        # batch, and a closed or deleted record refuses every item before its birth date is
+        # compared; so a record never refuses items for two reasons in one batch.
+        denied: dict[uuid.UUID, tuple[str, set[Section]]] = {}
         ids = iter(_new_ids(len(valid)))
         # The content each key has once the batch's earlier items are written: an item sent
         # again later in the batch is then answered as a later batch would answer it.
@@ -693,7 +696,9 @@ async def _write(actor: Actor, organization: str, valid: list[_Valid]) -> Import
                     v.index, v.item.external_id, "FORBIDDEN", "The record is closed or deleted"
                 ))
                 if record is not None:
-                    denied.setdefault(record.id, set()).add(v.item.section)
+                    deleting = record.status == RecordStatus.DELETED.value
+                    why = reasons.IMPORT_REFUSED_DELETION if deleting else reasons.IMPORT_REFUSED_CLOSED
+                    denied.setdefault(record.id, (why, set()))[1].add(v.item.section)
                 continue
             if record.birth_date != v.item.birth_date:
                 result.rejected.append(ImportRejection(
@@ -701,7 +706,8 @@ async def _write(actor: Actor, organization: str, valid: list[_Valid]) -> Import
                     "birthDate does not match the record of this INS",
                 ))
                 if v.ins not in new_records:
-                    denied.setdefault(record.id, set()).add(v.item.section)
+                    denied.setdefault(record.id, (reasons.IMPORT_REFUSED_IDENTITY, set()))[1].add(
+                        v.item.section)
                 continue
             if (earlier := in_batch.get(pair)) is not None:
                 if earlier == v.content_hash:
@@ -755,9 +761,10 @@ async def _write(actor: Actor, organization: str, valid: list[_Valid]) -> Import
                 event.add(AccessMode.INSURER, record.sections)
                 events.append(event)
         # Then one denied attempt per existing record that refused items, after its import's
-        # event where it has one, with the sections they were for (as a refused addEntry).
-        for record_id, refused in denied.items():
-            event = PendingEvent(record_id, AccessAction.ACCESS_DENIED)
+        # event where it has one, with the sections they were for (as a refused addEntry) and
+        # why, as the patient reads it: closed, deletion requested, or another birth date.
+        for record_id, (why, refused) in denied.items():
+            event = PendingEvent(record_id, AccessAction.ACCESS_DENIED, reason=why)
             event.add(AccessMode.INSURER, refused)
             events.append(event)
         try:

@@ -40,6 +40,9 @@ const SAID = [
   ['ACCESS_DENIED', "accès d'urgence refusé", 'emergencyRefused'],
   ['ACCESS_DENIED', "ouverture d'un dossier existant", 'existingRecord'],
   ['ACCESS_DENIED', 'ouverture refusée : identité différente', 'otherIdentity'],
+  ['ACCESS_DENIED', 'import refusé : dossier fermé', 'importRefusedClosed'],
+  ['ACCESS_DENIED', 'import refusé : suppression du dossier demandée', 'importRefusedDeletion'],
+  ['ACCESS_DENIED', 'import refusé : date de naissance différente', 'importRefusedIdentity'],
   ['RECORD_EXPORTED', String.raw`format (?<format>\S+)`, 'exportFormat'],
   // reasons.py's OPENED_BY_IMPORT is the one written in English: its French is worded here.
   ['ENTRIES_IMPORTED', 'record opened by the import for this identity', 'openedByImport'],

@@ -14,6 +14,10 @@ const WRITTEN = [
   ['RECORD_OPENED', 'identité vérifiée par le professionnel', 'identity checked by the professional'],
   ['ACCESS_DENIED', "ouverture d'un dossier existant", 'attempt to open a record that already exists'],
   ['ACCESS_DENIED', 'ouverture refusée : identité différente', 'opening refused: a different identity'],
+  // backend/resolvers/imports.py _write (an import's items the record refused)
+  ['ACCESS_DENIED', 'import refusé : dossier fermé', 'import refused: the record is closed'],
+  ['ACCESS_DENIED', 'import refusé : suppression du dossier demandée', "import refused: the record's deletion was requested"],
+  ['ACCESS_DENIED', 'import refusé : date de naissance différente', 'import refused: a different birth date'],
   // backend/resolvers/signup.py create_record (a contact recovery finished)
   ['SECURITY_CHANGED', 'coordonnées et mot de passe renouvelés', 'contact details and password renewed'],
   // backend/resolvers/emergency.py (an emergency access the patient opposes)
