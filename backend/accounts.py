@@ -289,14 +289,45 @@ async def unlock(account: Account, *, by: str, using_db: BaseDBAsyncClient) -> b
     BY_SUPPORT or BY_OPERATOR. False, and nothing written, when the transaction finds the
     account not locked: one unlocked meanwhile is not unlocked twice (a second notice, and the
     day's later code failures given back)."""
-    unlocked = await Account.filter(id=account.id, locked_at__not_isnull=True).using_db(using_db).update(
+    if not await _lift(account, using_db):
+        return False
+    await _tell_unlocked(account, by, using_db)
+    return True
+
+
+async def unlock_by_operator(account: Account) -> bool:
+    """The operator's unlock (`dmp unlock-account`), in a transaction of its own: as `unlock`,
+    and where the account owns a record (a patient), one event in its access history, as
+    support's unlock writes one: by the operator (OPERATOR), SUPPORT_ACTION, OPERATOR_UNLOCKED,
+    no mode (as create-account's). Written before the notice is queued, which links to that
+    history, and committed with the unlock and the notice or not at all. The record's row is
+    held first, as support's unlock and the patient's own security changes hold it before the
+    account's, so that two of them queue instead of deadlocking. False, and nothing written,
+    as `unlock`."""
+    record = await Record.filter(owner_id=account.id).only("id").first()
+    if record is None:
+        async with in_transaction() as conn:
+            return await unlock(account, by=BY_OPERATOR, using_db=conn)
+    log = AccessLog(Actor(None, OPERATOR, None, Role.SUPPORT.value))
+    async with log.changing(record.id) as conn:
+        if not await _lift(account, conn):
+            return False
+        await log.record_change(record.id, AccessAction.SUPPORT_ACTION, reason=reasons.OPERATOR_UNLOCKED)
+        await _tell_unlocked(account, BY_OPERATOR, conn)
+    return True
+
+
+async def _lift(account: Account, using_db: BaseDBAsyncClient) -> bool:
+    """The lock cleared, if the transaction finds one."""
+    lifted = await Account.filter(id=account.id, locked_at__not_isnull=True).using_db(using_db).update(
         locked_at=None, lock_reason=None, failure_count=0, failure_day=None
     )
-    if not unlocked:
-        return False
+    return bool(lifted)
+
+
+async def _tell_unlocked(account: Account, by: str, using_db: BaseDBAsyncClient) -> None:
     # The account as the transaction reads it: the notice goes to its address now.
     current = await Account.filter(id=account.id).using_db(using_db).first()
     await notify_security(
         current or account, f"déblocage de la connexion par code, par {by}", using_db=using_db
     )
-    return True

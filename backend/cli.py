@@ -268,8 +268,6 @@ def cmd_unlock_account(args: argparse.Namespace) -> None:
     practitioners' only, a support account's is left to an operator."""
     import logging
 
-    from tortoise.transactions import in_transaction
-
     from backend.logs import configure as configure_logging
     from backend.models import Account
     from backend.resolvers.login import find_account, read_identifier
@@ -285,9 +283,9 @@ def cmd_unlock_account(args: argparse.Namespace) -> None:
         not_locked = CommandError(f"{account.role} account {account.id} is not locked: nothing to do")
         if account.locked_at is None:
             raise not_locked
-        async with in_transaction() as conn:
-            if not await accounts.unlock(account, by=accounts.BY_OPERATOR, using_db=conn):
-                raise not_locked  # unlocked meanwhile, by support or another operator
+        # A patient's unlock is written in their record's access history, as support's is.
+        if not await accounts.unlock_by_operator(account):
+            raise not_locked  # unlocked meanwhile, by support or another operator
         return account
 
     account = asyncio.run(_with_db(work))

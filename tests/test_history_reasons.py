@@ -85,6 +85,7 @@ def test_each_text_is_the_one_written_until_now() -> None:
     assert reasons.SUPPORT_UNLOCKED == "déblocage du compte par le support"
     assert reasons.SUPPORT_RESENT == "renvoi du code d'activation au contact connu"
     assert reasons.SUPPORT_RECOVERY == "ouverture d'une récupération de contacts"
+    assert reasons.OPERATOR_UNLOCKED == "déblocage de la connexion par l'exploitant"
     assert reasons.reviewed(ReviewState.ACKNOWLEDGED, "") == "ACKNOWLEDGED"
     assert reasons.reviewed(ReviewState.REPORTED, "je ne connais pas ce médecin") == (
         "REPORTED: je ne connais pas ce médecin"
@@ -150,6 +151,7 @@ EVENTS: dict[str, tuple[AccessAction, Render | None]] = {
     "SUPPORT_UNLOCKED": (AccessAction.SUPPORT_ACTION, None),
     "SUPPORT_RESENT": (AccessAction.SUPPORT_ACTION, None),
     "SUPPORT_RECOVERY": (AccessAction.SUPPORT_ACTION, None),
+    "OPERATOR_UNLOCKED": (AccessAction.SUPPORT_ACTION, None),
     # The states a review may choose (the API's acknowledge and report); PENDING is none.
     "reviewed": (AccessAction.EMERGENCY_REVIEWED, lambda: [
         ((state, comment), (comment,) if comment else ())

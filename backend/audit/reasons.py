@@ -99,6 +99,8 @@ SUPPORT_READ = "consultation du compte par le support"
 SUPPORT_UNLOCKED = "déblocage du compte par le support"
 SUPPORT_RESENT = "renvoi du code d'activation au contact connu"
 SUPPORT_RECOVERY = "ouverture d'une récupération de contacts"
+# The operator's `dmp unlock-account` (backend/accounts.py unlock_by_operator), as support's.
+OPERATOR_UNLOCKED = "déblocage de la connexion par l'exploitant"
 
 
 # EMERGENCY_REVIEWED: the state the patient chose, then their own comment, if any.

@@ -330,6 +330,7 @@ export default {
   "history.said.supportUnlocked": "account unlocked by support",
   "history.said.supportResent": "activation code sent again to the known contact",
   "history.said.supportRecovery": "contact recovery opened",
+  "history.said.operatorUnlocked": "sign-in unlocked by the operator",
   "history.said.reviewed.ACKNOWLEDGED": "access judged justified",
   "history.said.reviewed.REPORTED": "access reported as unjustified",
   "history.said.reviewedComment": "{state}: {comment}",

@@ -330,6 +330,7 @@ export default {
   "history.said.supportUnlocked": "déblocage du compte par le support",
   "history.said.supportResent": "renvoi du code d'activation au contact connu",
   "history.said.supportRecovery": "ouverture d'une récupération de contacts",
+  "history.said.operatorUnlocked": "déblocage de la connexion par l'exploitant",
   "history.said.reviewed.ACKNOWLEDGED": "accès jugé justifié",
   "history.said.reviewed.REPORTED": "accès signalé comme injustifié",
   "history.said.reviewedComment": "{state} : {comment}",

@@ -69,6 +69,7 @@ const SAID = [
   ['SUPPORT_ACTION', 'déblocage du compte par le support', 'supportUnlocked'],
   ['SUPPORT_ACTION', "renvoi du code d'activation au contact connu", 'supportResent'],
   ['SUPPORT_ACTION', "ouverture d'une récupération de contacts", 'supportRecovery'],
+  ['SUPPORT_ACTION', "déblocage de la connexion par l'exploitant", 'operatorUnlocked'],
 ].map(([action, pattern, key]) => ({ action, pattern: new RegExp(`^${pattern}$`, 'u'), key: `history.said.${key}` }));
 
 // The professions as the reasons write them (backend/domain/enums.py PROFESSION_LABELS), then as

@@ -56,6 +56,8 @@ const WRITTEN = [
   ['SUPPORT_ACTION', 'déblocage du compte par le support', 'account unlocked by support'],
   ['SUPPORT_ACTION', "renvoi du code d'activation au contact connu", 'activation code sent again to the known contact'],
   ['SUPPORT_ACTION', "ouverture d'une récupération de contacts", 'contact recovery opened'],
+  // backend/accounts.py unlock_by_operator (dmp unlock-account)
+  ['SUPPORT_ACTION', "déblocage de la connexion par l'exploitant", 'sign-in unlocked by the operator'],
 ];
 
 // reasons.OPENED_BY_IMPORT (backend/resolvers/imports.py): written in English, worded in French here.
