@@ -118,7 +118,7 @@ async def test_refused_items_write_one_denied_event_on_their_record_with_the_acc
     denied = on_closed[-1]
     assert on_closed[-2].action == "RECORD_CLOSED"
     assert (denied.action, denied.mode, sorted(denied.sections), denied.reason) == (
-        "ACCESS_DENIED", "INSURER", ["MEDICAL_DEVICES", "MEDICATIONS"], ""
+        "ACCESS_DENIED", "INSURER", ["MEDICAL_DEVICES", "MEDICATIONS"], "import refusé : dossier fermé"
     )
     assert (denied.actor_role, denied.actor_id) == (Role.INSURER.value, None)
     assert [(e.action, e.mode, e.sections) for e in await _events(other_birth.id)] == [
@@ -139,7 +139,7 @@ async def test_refused_items_write_one_denied_event_on_their_record_with_the_acc
     assert len(insurer_events) == 1
     seen = insurer_events[0]
     assert (seen["action"], seen["mode"], seen["reason"], seen["actorId"]) == (
-        "ACCESS_DENIED", "INSURER", "", None
+        "ACCESS_DENIED", "INSURER", "import refusé : dossier fermé", None
     )
     assert seen["actorName"] == denied.actor_name and seen["actorName"]
     assert sorted(seen["sections"]) == ["MEDICAL_DEVICES", "MEDICATIONS"]
