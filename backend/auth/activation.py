@@ -6,6 +6,7 @@ expires; a new code replaces the previous ones.
 
 from __future__ import annotations
 
+import json
 import secrets
 import uuid
 from datetime import timedelta
@@ -13,7 +14,8 @@ from datetime import timedelta
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.expressions import F
 
-from backend import clock
+from backend import clock, sql
+from backend.auth.limits import utc_day
 from backend.auth.secrets_util import code_digest, same
 from backend.domain.enums import RecordStatus
 from backend.errors import Conflict
@@ -141,3 +143,80 @@ async def check(record: Record | None, code: str) -> ActivationCode | None:
     if not same(row.code_hash, code_hash(code, row.id)):
         return None
     return row
+
+
+# --- An import's code for a PENDING record it did not open ---------------------------------
+# The insurer's batches come again and again (a job re-run every hour, a partner's retries):
+# one would mail the patient, and replace the code they are about to type, at every run. A
+# record gets a code from an import only when it holds no code that still works (unused,
+# unexpired, tries left: support's `resendActivation` alone replaces a live one) and none was
+# issued today (UTC), by anyone: at most one activation e-mail a record and day, the code the
+# import opened the record with included.
+
+# The records of the batch that may get a code now, with their contacts on file: one statement
+# for the whole batch, under the records' locks the import took.
+_DUE = (
+    'SELECT r."id", r."pending_contact", r."pending_phone" FROM "record" r'
+    ' WHERE r."id" = ANY($1::uuid[]) AND r."status" = $2 AND r."owner_id" IS NULL'
+    ' AND NOT EXISTS (SELECT 1 FROM "activation_code" c WHERE c."record_id" = r."id"'
+    ' AND (c."created_at" >= $3 OR (c."used_at" IS NULL AND c."expires_at" > $4 AND c."tries" < $5)))',
+    'SELECT r."id", r."pending_contact", r."pending_phone" FROM "record" r'
+    ' WHERE r."id" IN (SELECT "value" FROM json_each($1)) AND r."status" = $2 AND r."owner_id" IS NULL'
+    ' AND NOT EXISTS (SELECT 1 FROM "activation_code" c WHERE c."record_id" = r."id"'
+    ' AND (c."created_at" >= $3 OR (c."used_at" IS NULL AND c."expires_at" > $4 AND c."tries" < $5)))',
+)
+# A record without any contact takes the address its batch gives (checked again here).
+_ADOPT = (
+    'UPDATE "record" SET "pending_contact" = u."contact" FROM unnest($1::uuid[], $2::text[])'
+    ' AS u("id", "contact") WHERE "record"."id" = u."id"'
+    ' AND "record"."pending_contact" IS NULL AND "record"."pending_phone" IS NULL',
+    'UPDATE "record" SET "pending_contact" = $2 WHERE "id" = $1'
+    ' AND "pending_contact" IS NULL AND "pending_phone" IS NULL',
+)
+# The codes that no longer work (expired, or their tries used up) end, as `issue` ends them.
+_END = (
+    'UPDATE "activation_code" SET "used_at" = $2 WHERE "record_id" = ANY($1::uuid[]) AND "used_at" IS NULL',
+    'UPDATE "activation_code" SET "used_at" = $2'
+    ' WHERE "record_id" IN (SELECT "value" FROM json_each($1)) AND "used_at" IS NULL',
+)
+
+
+async def due_from_import(
+    conn: BaseDBAsyncClient, offered: dict[uuid.UUID, str]
+) -> list[tuple[uuid.UUID, str]]:
+    """Of the PENDING records a batch gives an address for (record → its first address, as
+    stored), those to which the import now sends a new code, and where.
+
+    A record with no contact on file (no address, no phone) takes the address; one whose
+    address is this one gets a new code there; one with another contact keeps it and gets
+    nothing. In every case only when the record holds no working code and got none today.
+    The records' earlier codes end here; the caller writes the codes and their e-mails.
+    """
+    if not offered:
+        return []
+    sqlite = conn.capabilities.dialect == "sqlite"
+    ids = json.dumps([str(i) for i in offered]) if sqlite else list(offered)
+    now = clock.now()
+    rows = await sql.fetch(_DUE[1 if sqlite else 0], [
+        ids, RecordStatus.PENDING.value, utc_day(), now, MAX_TRIES,
+    ], conn)
+    due: list[tuple[uuid.UUID, str]] = []
+    adopted: list[tuple[uuid.UUID, str]] = []
+    for row in rows:
+        record_id = uuid.UUID(str(row[0]))
+        address, phone = row[1], row[2]
+        given = offered[record_id]
+        if address is None and phone is None:
+            adopted.append((record_id, given))
+        elif address != given:
+            continue  # another contact on file: it is not replaced, nor written to
+        due.append((record_id, given))
+    if not due:
+        return []
+    if adopted and sqlite:
+        await conn.execute_many(sql.text_for(conn, _ADOPT[1]), [[str(i), to] for i, to in adopted])
+    elif adopted:
+        await sql.execute(_ADOPT[0], [[i for i, _ in adopted], [to for _, to in adopted]], conn)
+    ending = json.dumps([str(i) for i, _ in due]) if sqlite else [i for i, _ in due]
+    await sql.execute(_END[1 if sqlite else 0], [ending, now], conn)
+    return due

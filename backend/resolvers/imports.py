@@ -579,7 +579,7 @@ async def _mark_superseded(conn: BaseDBAsyncClient, entry_ids: list[uuid.UUID]) 
         await _run(conn, _SUPERSEDED, [entry_ids])
 
 
-# The rows activation.issue writes (a code, its e-mail), for all the records a batch opened.
+# The rows activation.issue writes (a code, its e-mail), for all the records a batch sends one to.
 _CODES = (
     'INSERT INTO "activation_code" ("id", "record_id", "code_hash", "issued_by", "expires_at",'
     ' "used_at", "tries", "created_at") SELECT u."id", u."record_id", u."code_hash", $4::text,'
@@ -601,22 +601,25 @@ _MAILS = (
 )
 
 
-async def _send_activation_codes(conn: BaseDBAsyncClient, organization: str, opened: list[Record]) -> None:
-    """A code for each record this import opened with a contact, e-mailed there: the rows
-    activation.issue writes, in two statements for the batch. Issued a record at a time, that
-    was four statements a record (5,000 new patients: 20,000 statements and 14-18 s, the
-    records locked). The records were created in this transaction: there is no earlier code
-    to end, nor any activation or deletion since to look for."""
-    if not opened:
+async def _send_activation_codes(
+    conn: BaseDBAsyncClient, organization: str, due: list[tuple[uuid.UUID, str]]
+) -> None:
+    """A code for each of these records, e-mailed to its address: the rows activation.issue
+    writes, in two statements for the batch. Issued a record at a time, that was four
+    statements a record (5,000 new patients: 20,000 statements and 14-18 s, the records
+    locked). The records were created in this transaction, or activation.due_from_import
+    ended their earlier codes, the records locked: there is no activation or deletion since
+    to look for."""
+    if not due:
         return
     now = clock.now()
-    ids = _new_ids(2 * len(opened))
+    ids = _new_ids(2 * len(due))
     code_ids, mail_ids = ids[::2], ids[1::2]
-    codes = [activation.new_activation_code() for _ in opened]
+    codes = [activation.new_activation_code() for _ in due]
     hashes = [activation.code_hash(code, row_id) for code, row_id in zip(codes, code_ids, strict=True)]
     bodies = [activation.email_body(code) for code in codes]
-    records = [r.id for r in opened]
-    recipients = [r.pending_contact for r in opened]
+    records = [record_id for record_id, _ in due]
+    recipients = [to for _, to in due]
     constants = [organization, now + activation.VALIDITY, now]
     mail = [OutboxChannel.EMAIL.value, activation.EMAIL_SUBJECT, now]
     if not _sqlite(conn):
@@ -628,6 +631,28 @@ async def _send_activation_codes(conn: BaseDBAsyncClient, organization: str, ope
     await conn.execute_many(_MAILS[1], [
         [str(i), to, body, str(r), *mail]
         for i, to, body, r in zip(mail_ids, recipients, bodies, records, strict=True)])
+
+
+def _contacts_offered(
+    valid: list[_Valid], records: dict[str, _Target], new_records: dict[str, Record],
+    keys: dict[tuple[str, str], _KnownKey],
+) -> dict[uuid.UUID, str]:
+    """The address the batch gives each PENDING record it did not open: the first on one of
+    the patient's items the record takes as theirs (its birth date; not an item refused for
+    an invisible character in a new external id), as a record the batch opens takes it."""
+    offered: dict[uuid.UUID, str] = {}
+    for v in valid:
+        if not v.item.contact_email or v.ins in new_records:
+            continue
+        record = records.get(v.ins)
+        if (record is None or record.status != RecordStatus.PENDING.value or record.id in offered
+                or record.birth_date != v.item.birth_date
+                or (v.hidden_id and (v.ins, v.item.external_id) not in keys)):
+            continue
+        address = normalize_email(v.item.contact_email)  # _validate refused any it cannot read
+        if address is not None:
+            offered[record.id] = address
+    return offered
 
 
 async def _write(actor: Actor, organization: str, valid: list[_Valid]) -> ImportResult:
@@ -750,8 +775,9 @@ async def _write(actor: Actor, organization: str, valid: list[_Valid]) -> Import
             if not await _move_key(conn, known, e.id, e.valid.content_hash):
                 raise _Race
         await _mark_superseded(conn, [known.entry_id for _, known in corrections])
-        await _send_activation_codes(
-            conn, organization, [r for r in new_records.values() if r.pending_contact])
+        await _send_activation_codes(conn, organization, [
+            (r.id, r.pending_contact) for r in new_records.values() if r.pending_contact
+        ] + await activation.due_from_import(conn, _contacts_offered(valid, records, new_records, keys)))
         # One event per record touched; a record this import opened says so in its reason.
         events = []
         for ins, record in records.items():
