@@ -48,7 +48,11 @@ def db_kind() -> str:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Tests marked `postgres` (of PostgreSQL's own machinery) are deselected on SQLite, as
-    `-m` would: reported as deselected, neither skipped nor passed without asserting."""
+    `-m` would: reported as deselected, neither skipped nor passed without asserting.
+
+    Browser tests run last, one after the other: they share one `dmp serve` (tests/browser.py),
+    which is stopped before any other test, its outbox worker delivering whatever is queued."""
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)  # stable
     if db_kind() == "postgres":
         return
     dropped = [item for item in items if item.get_closest_marker("postgres")]
@@ -130,7 +134,10 @@ def _empty_files_dir() -> None:
 
 
 @pytest.fixture(autouse=True)
-async def clean(database: None) -> AsyncIterator[None]:
+async def clean(database: None, request: pytest.FixtureRequest) -> AsyncIterator[None]:
+    browsing = sys.modules.get("tests.browser")
+    if browsing is not None and request.node.get_closest_marker("browser") is None:
+        await browsing.stop_shared()  # its outbox worker would deliver this test's messages
     await truncate_all()
     _empty_files_dir()
     clock.reset()
