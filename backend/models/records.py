@@ -66,6 +66,9 @@ class ActivationCode(Model):
 
     class Meta:
         table = "activation_code"
+        # A record's codes are read by record (checking one, issuing one, an import's batch,
+        # the purge): without it each read scans every record's codes.
+        indexes = (("record_id",),)
 
 
 class StoredFile(Model):
