@@ -21,7 +21,7 @@ from backend.domain.enums import AccessAction, AccessMode, Role, Section
 from backend.models import AccessEvent, Entry, PurgedIdentity, Record
 from backend.purge import purge
 from tests import factories
-from tests.care_items import IMPORT, insurer_token, medication_item
+from tests.care_items import IMPORT, QueryCounter, insurer_token, medication_item
 from tests.conftest import Caller, session_for
 
 CLOSE = "mutation { closeMyRecord { status } }"
@@ -48,28 +48,13 @@ async def _chain_valid() -> None:
     assert report.ok, report.problems[:5]
 
 
-class _Inserts(logging.Handler):
+class _Inserts(QueryCounter):
     """The statements that insert access events, while installed."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.count = 0
 
     def emit(self, record: logging.LogRecord) -> None:
         query = str(record.args[0]) if isinstance(record.args, tuple) and record.args else ""
         if record.msg == "%s: %s" and 'INSERT INTO "access_event"' in query:
             self.count += 1
-
-    def __enter__(self) -> _Inserts:
-        self._logger = logging.getLogger("tortoise.db_client")
-        self._level = self._logger.level
-        self._logger.setLevel(logging.DEBUG)
-        self._logger.addHandler(self)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._logger.removeHandler(self)
-        self._logger.setLevel(self._level)
 
 
 async def test_refused_items_write_one_denied_event_on_their_record_with_the_accepted_ones(
