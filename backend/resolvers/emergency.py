@@ -45,6 +45,13 @@ OPENED_MODE = {
 # more than a few times an hour, 30 allows one every two minutes through an influx of
 # casualties. They stop a stolen account or token from opening records by the thousand.
 PER_HOUR = {EmergencyKind.BREAK_GLASS: 30, EmergencyKind.REGULATOR: 120}
+# Attempts per hour of a caller who may not open that kind at all (support, a patient, an
+# insurer, a practitioner who is no regulator), both kinds together: each on an existing record
+# is a denied emergency attempt in its history, and without a bound one account would fill a
+# patient's history with them at will. Counted before the record is looked up, as openings are.
+REFUSED_CALLER_PER_HOUR = 10
+TOO_MANY = "Too many emergency accesses opened this hour; try again later"
+TOO_MANY_ATTEMPTS = "Too many emergency access attempts this hour; try again later"
 NOT_PRACTITIONER = "Emergency access is for practitioners"
 NOT_REGULATOR = "Regulator access is for SAMU regulators"
 KIND_TEXT = {
@@ -87,25 +94,35 @@ def _refuse_if_closed_to(ctx: Context, record: Record, sharing: SharingFacts, ki
         raise NoAccess(REFUSED)
 
 
-async def _refuse_caller(ctx: Context, ins: str, kind: EmergencyKind, message: str) -> NoAccess:
+async def _refuse_caller(
+    ctx: Context, ins: str, kind: EmergencyKind, message: str
+) -> NoAccess | RateLimited:
     """The refusal of a caller who may not open this kind at all (not a practitioner, not a
     regulator): a denied attempt on an existing record, but for its owner's own; the same
-    words and time whether the INS names a record or not (errors.NoAccess)."""
+    words and time whether the INS names a record or not (errors.NoAccess). RATE_LIMITED past
+    REFUSED_CALLER_PER_HOUR attempts this hour, before the lookup: nothing written."""
     try:
         normalized = ins_argument(ins)
     except BadUserInput:
         return NoAccess(message)
+    viewer = ctx.viewer
+    key = f"emergency-refused:{viewer.account_id or viewer.token_id}"
+    if not await limits.take(key, _hour(), REFUSED_CALLER_PER_HOUR):
+        return RateLimited(TOO_MANY_ATTEMPTS)
     record = await Record.filter(ins=normalized).first()
     if record is not None and not owns(ctx.viewer.account_id, record_facts(record)):
         _note_refused(ctx, record, kind)
     return NoAccess(message)
 
 
+def _hour() -> dt.datetime:
+    return clock.now().replace(minute=0, second=0, microsecond=0)
+
+
 async def _count_opening(practitioner_id: uuid.UUID, kind: EmergencyKind) -> None:
     """RATE_LIMITED past PER_HOUR openings of this kind by this practitioner this hour."""
-    hour = clock.now().replace(minute=0, second=0, microsecond=0)
-    if not await limits.take(f"emergency:{kind.value}:{practitioner_id}", hour, PER_HOUR[kind]):
-        raise RateLimited("Too many emergency accesses opened this hour; try again later")
+    if not await limits.take(f"emergency:{kind.value}:{practitioner_id}", _hour(), PER_HOUR[kind]):
+        raise RateLimited(TOO_MANY)
 
 
 async def open_emergency(ctx: Context, ins: str, reason: str, kind: EmergencyKind) -> EmergencyAccess:
