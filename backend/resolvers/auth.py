@@ -142,13 +142,14 @@ async def revoke_session(ctx: Context, session_id: str) -> bool:
 
 async def request_fresh_factor(ctx: Context) -> str:
     viewer = _session_viewer(ctx)
-    # Each call sends an e-mail or a text: a few per ten minutes, not a flood.
-    await _take_ten_minutes(f"fresh:{viewer.account_id}", FRESH_CODES_PER_WINDOW)
     account = await Account.get(id=viewer.account_id)
     if account.locked_at is not None:
         # Its code would meet the lock of code login at every try (LOCKED): a code sent then
-        # is a message that cannot work. A passkey still gives a fresh second factor.
+        # is a message that cannot work. A passkey still gives a fresh second factor. Refused
+        # before the count: refusals spent the codes the holder asks for once unlocked.
         raise RateLimited(LOCKED, reason=Reason.CODE_LOGIN_LOCKED.value)
+    # Each call sends an e-mail or a text: a few per ten minutes, not a flood.
+    await _take_ten_minutes(f"fresh:{viewer.account_id}", FRESH_CODES_PER_WINDOW)
     channel, address = destination(account)
     return await send_code(account, CodePurpose.FRESH_FACTOR, channel, address, session_id=viewer.session_id)
 
