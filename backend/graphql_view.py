@@ -214,7 +214,9 @@ def _media_type_named_lower(request: Request) -> Request:
     the checks that read its type in any case (X-DMP-Client, the upload limit). Off the
     common path: requests the prepared path did not answer, and a string test on one header."""
     content_type = request.headers.get("content-type", "")
-    if content_type.islower() or "application/json" in content_type:
+    # The common path, left as it is: a type already in lower case, or JSON named so (only
+    # at the start: a parameter, a boundary say, may hold `application/json`).
+    if content_type.islower() or content_type.startswith("application/json"):
         return request
     media_type, sep, parameters = content_type.partition(";")
     named = media_type.strip().lower()
