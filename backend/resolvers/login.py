@@ -27,6 +27,7 @@ from backend.auth.passwords import (
     Match,
     WeakPassword,
     check_strength,
+    composed,
     hash_password,
     needs_rehash,
     verify_password,
@@ -184,18 +185,22 @@ async def start_login(ctx: Context, identifier: str, password: str) -> LoginStar
     account = await find_account(named)
     await _limit_starts(named, account)
     match = await verify_password(account.password_hash if account else None, password)
+    # A text that is not composed (NFC) is hashed composed whatever the match, or the time would
+    # tell: that hash replaces one that matched only as typed (made before passwords were
+    # composed), and was made after the answer's floor, only for the right password.
+    composed_hash = await hash_password(password) if composed(password) != password else None
     # What follows differs by case (a failure written, a code sent, nothing): every answer
     # waits until the same time has passed, so the time tells neither whether the identifier
     # exists nor whether the password was right (the answers' words are alike already).
     checked = time.perf_counter()
     try:
-        return await _after_password(identifier, account, match, password)
+        return await _after_password(identifier, account, match, password, composed_hash)
     finally:
         await answer_no_sooner(checked)
 
 
 async def _after_password(
-    identifier: str, account: Account | None, match: Match, password: str
+    identifier: str, account: Account | None, match: Match, password: str, composed_hash: str | None
 ) -> LoginStarted:
     if account is None:
         _, token = await attempts.start(None, CodePurpose.LOGIN, live=False)
@@ -203,10 +208,11 @@ async def _after_password(
     if not match:
         return await _wrong_password(identifier, account)
     stored = account.password_hash or ""
-    # Hashed again with today's parameters, and from the composed text (NFC) if the hash was
-    # made from the text as typed then.
-    rehash = needs_rehash(stored) or match == Match.RIGHT_AS_TYPED
-    stored_now = await hash_password(password) if rehash else stored
+    stored_now = stored
+    if match == Match.RIGHT_AS_TYPED or needs_rehash(stored):
+        # Hashed again from the composed text (NFC) with today's parameters: for a text not
+        # composed, the hash made beside the check.
+        stored_now = composed_hash or await hash_password(password)
     factors = ["CODE"]
     if await sql.fetch(_HAS_PASSKEY, [account.id]):
         factors.append("PASSKEY")
