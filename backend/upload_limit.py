@@ -47,7 +47,9 @@ def upload_refusal(
         return None
     content_type = declared = None
     for name, value in scope["headers"]:  # ASGI header names are lower-case
-        if name == b"content-type":
+        if name == b"content-type" and content_type is None:
+            # The first, as the view reads it (Starlette's `headers.get`): a body is bounded
+            # as what it will be read as, whatever a second Content-Type says.
             content_type = value
         elif name == b"content-length":
             declared = value
