@@ -147,6 +147,7 @@ _COUNT_TRY = (
     ' WHERE "id" = $1 AND "used_at" IS NULL AND "expires_at" > $2 AND "tries" < $3'
 )
 _USE = 'UPDATE "one_time_code" SET "used_at" = $2 WHERE "id" = $1 AND "used_at" IS NULL'
+_LOCKED = 'SELECT 1 FROM "account" WHERE "id" = $1 AND "locked_at" IS NOT NULL'
 
 
 @lru_cache(maxsize=8)
@@ -178,9 +179,14 @@ async def verify(row: OneTimeCode | None, code: str, *, bound_to: str | None = N
     if row is None:
         code_digest(given, str(uuid.uuid4()))
         return Verdict(Outcome.EXHAUSTED)
-    if not await sql.execute(_COUNT_TRY, [row.id, clock.now(), MAX_TRIES]):
-        return Verdict(Outcome.EXHAUSTED)
     account_id: uuid.UUID = row.account_id  # type: ignore[attr-defined]
+    if not await sql.execute(_COUNT_TRY, [row.id, clock.now(), MAX_TRIES]):
+        # A code whose tries are used up once its account is locked: « start again » would
+        # send no code (a locked account's sign-in sends none), the lock is what to say. Only
+        # codes actually sent get here, never a decoy's; a reset code never meets the lock.
+        if row.purpose != CodePurpose.PASSWORD_RESET and await sql.fetch(_LOCKED, [account_id]):
+            return Verdict(Outcome.LOCKED)
+        return Verdict(Outcome.EXHAUSTED)
     if row.purpose == CodePurpose.PASSWORD_RESET:
         # Anyone who knows an identifier may ask for a reset code: its tries count on a daily
         # budget of their own, which ends resets for the day but never locks sign-in.
