@@ -7,7 +7,6 @@ floor): the time told that the password was right, which the answers' words do n
 from __future__ import annotations
 
 import unicodedata
-from typing import Any
 
 import httpx
 import pytest
@@ -17,27 +16,8 @@ from backend.models import Account, OneTimeCode
 from tests import factories
 from tests.auth_flows import START
 from tests.conftest import Caller
-
-COMPOSED = "clé d'été très sûre 42"
-DECOMPOSED = unicodedata.normalize("NFD", COMPOSED)
-
-
-class CountingHasher:
-    """The service's hasher, each hash and check counted: the work argon2 does."""
-
-    def __init__(self, real: Any) -> None:
-        self.real, self.work = real, 0
-
-    def hash(self, password: str) -> str:
-        self.work += 1
-        return str(self.real.hash(password))
-
-    def verify(self, stored: str, password: str) -> bool:
-        self.work += 1
-        return bool(self.real.verify(stored, password))
-
-    def check_needs_rehash(self, stored: str) -> bool:
-        return bool(self.real.check_needs_rehash(stored))
+from tests.test_auth_costly_steps import CountingHasher
+from tests.test_signin_password_nfc import COMPOSED, DECOMPOSED
 
 
 async def test_the_work_of_a_decomposed_password_tells_nothing(
@@ -55,12 +35,12 @@ async def test_the_work_of_a_decomposed_password_tells_nothing(
         ("wrong password", email, unicodedata.normalize("NFD", "mauvais été 1234")),
         ("right as typed", email, DECOMPOSED),
     ):
-        counting.work = 0
+        counting.runs = 0
         codes = await OneTimeCode.all().count()
         (await Caller(client).gql(START, {"i": identifier, "p": typed})).ok()
-        work[case] = counting.work
+        work[case] = counting.runs
         assert (await OneTimeCode.all().count() > codes) == (case == "right as typed"), case
     assert len(set(work.values())) == 1, work
     # The right one was still made again composed: typed composed, it now signs in.
     stored = (await Account.get(id=account.id)).password_hash or ""
-    assert counting.real.verify(stored, COMPOSED)
+    assert counting.inner.verify(stored, COMPOSED)
