@@ -6,6 +6,7 @@ import asyncio
 
 import httpx
 
+from backend.auth import passkeys
 from backend.models import AccessEvent, OutboxMessage, PasskeyCredential
 from tests import factories
 from tests.conftest import Caller, session_for
@@ -44,3 +45,19 @@ async def test_a_practitioners_passkey_removed_twice_at_once_is_told_once(
     assert sorted(r.codes for r in results) == [[], ["NOT_FOUND"], ["NOT_FOUND"], ["NOT_FOUND"]]
     assert await PasskeyCredential.filter(account_id=account.id).count() == 0
     assert await OutboxMessage.filter(account_id=account.id).count() == 1
+
+
+async def test_the_removal_notice_names_the_passkey_as_renamed_meanwhile() -> None:
+    """The passkey read before a rename committed, then removed: the notice names it as its
+    holder now knows it, not by the name it had when the removal began."""
+    account, _ = await factories.practitioner()
+    row = await PasskeyCredential.create(
+        account_id=account.id, credential_id="renamed-meanwhile", public_key=b"k", sign_count=0,
+        name="Ancien nom",
+    )
+    await PasskeyCredential.filter(id=row.id).update(name="Nouveau nom")  # committed since
+    await OutboxMessage.all().delete()
+    await passkeys.remove(account, row)
+    (notice,) = await OutboxMessage.filter(account_id=account.id)
+    assert "Nouveau nom" in notice.body and "Ancien nom" not in notice.body
+    assert not await PasskeyCredential.filter(id=row.id).exists()

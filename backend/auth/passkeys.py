@@ -283,13 +283,16 @@ async def remove(
     `keep_session`; PasskeyGone (nothing written) when a parallel removal deleted it first:
     the event and notice are that removal's."""
     async with storing() as conn:
-        if not await PasskeyCredential.filter(id=row.id).using_db(conn).delete():
+        # Its name as it is when removed: a rename committed since `row` was read is the name
+        # its holder now knows it by, in the notice.
+        current = await PasskeyCredential.filter(id=row.id).using_db(conn).select_for_update().first()
+        if current is None or not await PasskeyCredential.filter(id=row.id).using_db(conn).delete():
             raise PasskeyGone()
         opened = Session.filter(account_id=account.id, passkey_id=row.id, revoked_at=None)
         if keep_session is not None:
             opened = opened.exclude(id=keep_session)
         await opened.using_db(conn).update(revoked_at=clock.now())
-        await notify_change(account, removed=row.name, using_db=conn)
+        await notify_change(account, removed=current.name, using_db=conn)
 
 
 async def notify_change(
