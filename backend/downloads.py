@@ -22,7 +22,7 @@ from backend.resolvers.context import build_context
 
 log = logging.getLogger("dmp.downloads")
 
-STATUS = {"UNAUTHENTICATED": 401, "FORBIDDEN": 403, "NOT_FOUND": 404}
+STATUS = {"UNAUTHENTICATED": 401, "FORBIDDEN": 403, "NOT_FOUND": 404, "RATE_LIMITED": 429}
 
 
 def _error(status: int, code: str, message: str, *, token_refused: bool = False) -> JSONResponse:
@@ -68,9 +68,10 @@ async def download_file(request: Request) -> Response:
         except Exception:
             log.exception("access history write failed on a refused download")
             return _error(500, "INTERNAL", "The access could not be recorded")
-        if code == "NOT_FOUND":
+        if code in ("NOT_FOUND", "RATE_LIMITED"):
             # An entry the caller may not read and one that does not exist answer alike, and
-            # after the same time, though only the first wrote a denied attempt (errors.NoAccess).
+            # after the same time, though only the first wrote a denied attempt (errors.NoAccess);
+            # past the caller's bound of refused reads, alike too (nothing written for either).
             await answer_no_sooner(started)
         return refusal
     try:

@@ -23,6 +23,7 @@ from backend.resolvers.context import Context
 from backend.resolvers.records import (
     NO_ACCESS,
     RecordView,
+    count_refusal,
     own_record,
     patients_own_record,
     view_now,
@@ -67,6 +68,9 @@ async def _target_record(ctx: Context, ins: str | None) -> Record:
             raise BadUserInput("ins is required", Reason.FIELD_REQUIRED, field="ins")
         record = await Record.filter(ins=normalized).first()
         if record is None:
+            # Counted with refused reads, as a refusal on an existing record is (which writes
+            # a denied attempt): past the caller's bound, RATE_LIMITED for both alike.
+            await count_refusal(ctx)
             raise NoAccess(NO_ACCESS)
         return record
     raise Forbidden("Only patients and practitioners add entries")
@@ -182,6 +186,7 @@ async def add_entry(ctx: Context, new: NewEntry) -> tuple[Entry, RecordView]:
             "The emergency profile is changed with updateEmergencyProfile", Reason.EMERGENCY_PROFILE_SEPARATE
         )
     if not may_write(view.viewer, view.facts, view.sharing, new.section):
+        await count_refusal(ctx)  # before the denied attempt is noted: past the bound, nothing
         raise refused_write(ctx, view, "You may not add entries to this section")
     title = one_line(new.title)
     if not title or len(title) > 300:
@@ -404,6 +409,7 @@ async def update_emergency_profile(ctx: Context, update: EmergencyUpdate) -> Rec
     record = await _target_record(ctx, update.ins)
     view = await view_of(ctx, record)
     if _profile_mode(view) is None:
+        await count_refusal(ctx)  # before the denied attempt is noted: past the bound, nothing
         raise refused_write(ctx, view, PROFILE_EDITORS)
     changes: dict[str, Any] = {}
     if update.blood_group is not None:

@@ -27,7 +27,7 @@ from backend.notify.notices import notify_new_document
 from backend.resolvers.arguments import ins_argument
 from backend.resolvers.content import claim_superseded, superseded_entry
 from backend.resolvers.context import Context
-from backend.resolvers.records import NO_ACCESS, RecordView, own_record, view_now, view_of
+from backend.resolvers.records import NO_ACCESS, RecordView, count_refusal, own_record, view_now, view_of
 from backend.resolvers.refusals import owner_pending_deletion, refused_write
 
 log = logging.getLogger("dmp.documents")
@@ -137,10 +137,13 @@ async def _writable_view(ctx: Context, data: DocumentInput) -> RecordView:
             )
         record = await Record.filter(ins=ins).first()
         if record is None:
+            await count_refusal(ctx)  # as addEntry's (content._target_record)
             raise NoAccess(NO_ACCESS)
     else:
         raise Forbidden("Only patients and practitioners add documents")
     view = await view_of(ctx, record)
+    if not may_write(view.viewer, view.facts, view.sharing, data.section):
+        await count_refusal(ctx)  # before the denied attempt is noted: past the bound, nothing
     _check_writable(ctx, view, data.section)
     return view
 
@@ -365,7 +368,8 @@ async def open_download(ctx: Context, entry_id: str) -> Download:
 
     A download by anyone but the owner is noted as DOCUMENT_DOWNLOADED; a refusal on an
     existing record is noted as ACCESS_DENIED. The owner of a record pending deletion is
-    told so (FORBIDDEN), with no note. The caller writes the notes.
+    told so (FORBIDDEN), with no note. The caller writes the notes. Past the caller's bound of
+    refused reads (records.count_refusal), RATE_LIMITED instead of NOT_FOUND, nothing noted.
     """
     if not ctx.viewer.authenticated:
         raise Unauthenticated()
@@ -374,6 +378,8 @@ async def open_download(ctx: Context, entry_id: str) -> Download:
         await Entry.filter(id=parsed).select_related("record", "file").first() if parsed else None
     )
     if entry is None or entry.file is None:
+        # Counted as a refused read is, with patientRecord's (records.REFUSED_READS_PER_HOUR).
+        await count_refusal(ctx)
         raise NotFound("No such document")
     record: Record = entry.record
     view = await view_of(ctx, record)
@@ -385,6 +391,8 @@ async def open_download(ctx: Context, entry_id: str) -> Download:
         if owner_pending_deletion(ctx, view):
             # Their own document: no secret to keep from them, and nothing to note.
             raise Forbidden(PENDING_DELETION_DOWNLOAD)
+        # As an unknown document is, before anything is noted: past the bound, nothing.
+        await count_refusal(ctx)
         if not view.is_owner:  # a pending record's too, as a read's (DESIGN §4)
             ctx.access_log.note(record.id, AccessAction.ACCESS_DENIED, sections={section})
         raise NotFound("No such document")

@@ -9,6 +9,7 @@ from functools import cached_property
 from typing import Any
 
 from backend import clock, sql
+from backend.auth import limits
 from backend.authz.decision import (
     ALLOW,
     DENY,
@@ -23,7 +24,7 @@ from backend.authz.decision import (
 )
 from backend.authz.loaders import sharing_columns, sharing_from_row, sharing_join, sharing_params
 from backend.domain.enums import AccessAction, AccessMode, EmergencyKind, RecordStatus, Role, Section
-from backend.errors import Forbidden, NoAccess, Unauthenticated
+from backend.errors import Forbidden, NoAccess, RateLimited, Unauthenticated
 from backend.models import EmergencySession, Record
 from backend.resolvers.arguments import ins_argument
 from backend.resolvers.context import Context
@@ -50,6 +51,29 @@ def owns(account_id: Any, facts: RecordFacts) -> bool:
 # The refusal of a record that does not exist, and of one the caller has no access to at all:
 # the same words, so that nothing tells one from the other (DESIGN §2).
 NO_ACCESS = "No access to this record"
+
+# Refused accesses to records (patientRecord, documents' downloads; addEntry, uploadDocument
+# and updateEmergencyProfile refused at their first decision) per caller (an account, which its
+# practitioner's tokens count with; an insurer's token) and hour, whatever refused them: no
+# access, an unknown INS or document, a pending or closed record. A refusal on an existing
+# record is a denied attempt in its history, so without a bound one account would fill a
+# patient's history with them at will. A practitioner's software may probe a few records it
+# has no grant for; reading its own patients, it never meets the bound, which counts refusals
+# only: a granted read costs nothing more and is answered past it. Both kinds of refusal count
+# alike, so the count tells nothing of whether a record exists; past the bound the answer
+# (RATE_LIMITED, nothing written) is the same for both, after the same statements.
+REFUSED_READS_PER_HOUR = 60
+TOO_MANY_REFUSED = "Too many refused accesses to records this hour; try again later"
+
+
+async def count_refusal(ctx: Context) -> None:
+    """Count one refused access of the caller this hour; RATE_LIMITED (to be answered instead
+    of the refusal, nothing noted) past REFUSED_READS_PER_HOUR."""
+    viewer = ctx.viewer
+    hour = clock.now().replace(minute=0, second=0, microsecond=0)
+    key = f"record-refused:{viewer.account_id or viewer.token_id}"
+    if not await limits.take(key, hour, REFUSED_READS_PER_HOUR):
+        raise RateLimited(TOO_MANY_REFUSED)
 
 
 @dataclass
@@ -163,9 +187,12 @@ async def patient_record(ctx: Context, ins: str) -> RecordView:
         raise Unauthenticated()
     record = await _record_by_ins(ctx, ins_argument(ins))
     if record is None:
+        await count_refusal(ctx)
         raise NoAccess(NO_ACCESS)
     view = await view_of(ctx, record)
     if not view.modes:
+        # Counted as an unknown INS is, before anything is noted: past the bound, nothing.
+        await count_refusal(ctx)
         # A denied attempt on an existing record is an event, whatever its status (DESIGN §4),
         # but for its owner's own (a record waiting for its deletion): not someone refused.
         if not owns(viewer.account_id, view.facts):
