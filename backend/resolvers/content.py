@@ -26,6 +26,7 @@ from backend.resolvers.records import (
     count_refusal,
     own_record,
     patients_own_record,
+    record_by_ins,
     view_now,
     view_of,
 )
@@ -66,7 +67,9 @@ async def _target_record(ctx: Context, ins: str | None) -> Record:
     if viewer.role == Role.PRACTITIONER:
         if normalized is None:
             raise BadUserInput("ins is required", Reason.FIELD_REQUIRED, field="ins")
-        record = await Record.filter(ins=normalized).first()
+        # Read with its sharing facts, as patientRecord reads it: `view_of` then runs no
+        # statement, and a refusal runs the same ones whether the INS names a record or not.
+        record = await record_by_ins(ctx, normalized)
         if record is None:
             # Counted with refused reads, as a refusal on an existing record is (which writes
             # a denied attempt): past the caller's bound, RATE_LIMITED for both alike.

@@ -9,12 +9,15 @@ import re
 import unicodedata
 import uuid
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Protocol
 
 from starlette.datastructures import UploadFile
+from tortoise.models import Model
 
 from backend import clock, sql
 from backend.authz.decision import may_write, sees_masked
+from backend.authz.loaders import sharing_columns, sharing_join, sharing_params
 from backend.config import settings
 from backend.domain.enums import AccessAction, AccessMode, EntrySource, Role, Section
 from backend.domain.reasons import Reason
@@ -27,7 +30,16 @@ from backend.notify.notices import notify_new_document
 from backend.resolvers.arguments import ins_argument
 from backend.resolvers.content import claim_superseded, superseded_entry
 from backend.resolvers.context import Context
-from backend.resolvers.records import NO_ACCESS, RecordView, count_refusal, own_record, view_now, view_of
+from backend.resolvers.records import (
+    NO_ACCESS,
+    RecordView,
+    count_refusal,
+    own_record,
+    record_by_ins,
+    view_from_row,
+    view_now,
+    view_of,
+)
 from backend.resolvers.refusals import owner_pending_deletion, refused_write
 
 log = logging.getLogger("dmp.documents")
@@ -135,7 +147,7 @@ async def _writable_view(ctx: Context, data: DocumentInput) -> RecordView:
             raise BadUserInput(
                 "ins is required to add a document to a patient's record", Reason.FIELD_REQUIRED, field="ins"
             )
-        record = await Record.filter(ins=ins).first()
+        record = await record_by_ins(ctx, ins)  # with its sharing facts: as addEntry's
         if record is None:
             await count_refusal(ctx)  # as addEntry's (content._target_record)
             raise NoAccess(NO_ACCESS)
@@ -374,15 +386,13 @@ async def open_download(ctx: Context, entry_id: str) -> Download:
     if not ctx.viewer.authenticated:
         raise Unauthenticated()
     parsed = _uuid(entry_id)
-    entry = (
-        await Entry.filter(id=parsed).select_related("record", "file").first() if parsed else None
-    )
-    if entry is None or entry.file is None:
+    found = await _entry_with_file(ctx, parsed) if parsed else None
+    if found is None:
         # Counted as a refused read is, with patientRecord's (records.REFUSED_READS_PER_HOUR).
         await count_refusal(ctx)
         raise NotFound("No such document")
-    record: Record = entry.record
-    view = await view_of(ctx, record)
+    entry, stored, view = found
+    record = view.record
     section = Section(entry.section)
     mode = view.modes.get(section)
     if mode is None or (
@@ -401,7 +411,44 @@ async def open_download(ctx: Context, entry_id: str) -> Download:
             record.id, AccessAction.DOCUMENT_DOWNLOADED, mode=mode, sections={section},
             entry_id=str(entry.id),
         )
-    return Download(entry, entry.file, mode)
+    return Download(entry, stored, mode)
+
+
+def _prefixed(model: type[Model], alias: str) -> str:
+    """Every column of `model`'s table under `alias`, each named `alias__column`."""
+    columns = model._meta.fields_db_projection.values()
+    return ", ".join(f'{alias}."{column}" AS "{alias}__{column}"' for column in columns)
+
+
+@lru_cache(maxsize=1)
+def _entry_with_file_statement() -> str:
+    # Built on first use, once the ORM knows every model's columns. Fixed text and $n only.
+    return (
+        f'SELECT e.*, {_prefixed(StoredFile, "f")}, {_prefixed(Record, "r")}, {sharing_columns(2)}'  # noqa: S608
+        ' FROM "entry" e JOIN "stored_file" f ON f."id" = e."file_id"'
+        f' JOIN "record" r ON r."id" = e."record_id" {sharing_join(2)} WHERE e."id" = $1'
+    )
+
+
+def _unprefixed(row: Any, model: type[Model], alias: str) -> dict[str, Any]:
+    return {column: row[f"{alias}__{column}"] for column in model._meta.fields_db_projection.values()}
+
+
+async def _entry_with_file(ctx: Context, entry_id: uuid.UUID) -> tuple[Entry, StoredFile, RecordView] | None:
+    """An entry that holds a file, its file, and the caller's view of its record, read with
+    the record's sharing facts for the caller in one statement; None for an entry that does
+    not exist or holds no file. The same one statement whether there is such an entry or not,
+    so that a refusal runs the same ones before its answer's floor (errors.NoAccess) for a
+    document the caller may not read and for none."""
+    conn = sql.default()
+    params = [entry_id, *sharing_params(ctx.viewer.practitioner_id, clock.now())]
+    rows = await sql.fetch(_entry_with_file_statement(), params, conn)
+    if not rows:
+        return None
+    row = rows[0]
+    record = sql.model(Record, _unprefixed(row, Record, "r"), conn)
+    stored = sql.model(StoredFile, _unprefixed(row, StoredFile, "f"), conn)
+    return sql.model(Entry, row, conn), stored, view_from_row(ctx, record, row)
 
 
 async def read_document(download: Download) -> bytes:

@@ -145,8 +145,12 @@ _RECORD_AND_SHARING = (
 )
 
 
-async def _record_by_ins(ctx: Context, ins: str) -> Record | None:
-    """The record of an INS; its sharing facts for the caller go to the request's loader."""
+async def record_by_ins(ctx: Context, ins: str) -> Record | None:
+    """The record of an INS, read with its sharing facts for the caller, which go to the
+    request's loader (`view_of` then runs no statement of its own). One statement, whether the
+    INS names a record or not, so that nothing a refusal does before its answer's floor tells
+    one from the other (errors.NoAccess): patientRecord, addEntry, uploadDocument and
+    updateEmergencyProfile take the record this way."""
     practitioner_id = ctx.viewer.practitioner_id
     conn = sql.default()
     rows = await sql.fetch(_RECORD_AND_SHARING, [ins, *sharing_params(practitioner_id, clock.now())], conn)
@@ -174,8 +178,13 @@ async def view_now(ctx: Context, record_id: Any, conn: Any) -> RecordView | None
     )
     if not rows:
         return None
-    record = sql.model(Record, rows[0], conn)
-    sharing = sharing_from_row(rows[0]) if practitioner_id is not None else NO_SHARING
+    return view_from_row(ctx, sql.model(Record, rows[0], conn), rows[0])
+
+
+def view_from_row(ctx: Context, record: Record, row: Any) -> RecordView:
+    """The caller's view of `record`, from a row that read its sharing facts with it
+    (`sharing_columns`, with `sharing_params` of the caller's practitioner)."""
+    sharing = sharing_from_row(row) if ctx.viewer.practitioner_id is not None else NO_SHARING
     facts = record_facts(record)
     return RecordView(record, ctx.facts, facts, sharing, section_modes(ctx.facts, facts, sharing))
 
@@ -185,7 +194,7 @@ async def patient_record(ctx: Context, ins: str) -> RecordView:
     viewer = ctx.viewer
     if not viewer.authenticated:
         raise Unauthenticated()
-    record = await _record_by_ins(ctx, ins_argument(ins))
+    record = await record_by_ins(ctx, ins_argument(ins))
     if record is None:
         await count_refusal(ctx)
         raise NoAccess(NO_ACCESS)
