@@ -124,7 +124,11 @@ async def test_daily_cap_locks_code_login_and_emails_the_patient(
     results = await asyncio.gather(*(
         Caller(client).gql(COMPLETE, {"t": t, "c": wrong(c)}) for t, c in tokens for _ in range(5)
     ))
-    assert [r.codes[0] for r in results].count("BAD_USER_INPUT") == DAILY_CODE_FAILURES
+    # The try that locks answers the lock at once (it used to answer WRONG_CODE, and only the
+    # next try told the lock): nine « wrong code », then the lock for the six others.
+    answers = [(r.codes[0], r.errors[0]["extensions"].get("reason")) for r in results]
+    assert answers.count(("BAD_USER_INPUT", "WRONG_CODE")) == DAILY_CODE_FAILURES - 1, answers
+    assert answers.count(("RATE_LIMITED", "CODE_LOGIN_LOCKED")) == 15 - (DAILY_CODE_FAILURES - 1), answers
     locked = await Account.get(id=account.id)
     assert locked.failure_count == DAILY_CODE_FAILURES
     assert locked.locked_at is not None and locked.lock_reason
@@ -194,6 +198,8 @@ async def test_a_try_that_ends_after_midnight_locks_on_the_day_it_was_counted(
 
     monkeypatch.setattr(limits, "reserve_failure", reserve_then_midnight)
     result = await Caller(client).gql(COMPLETE, {"t": token, "c": wrong(code)})
-    assert result.codes == ["BAD_USER_INPUT"]
+    # The try that locks says so at once (it used to answer WRONG_CODE).
+    assert result.codes == ["RATE_LIMITED"]
+    assert result.errors[0]["extensions"]["reason"] == "CODE_LOGIN_LOCKED"
     locked = await Account.get(id=account.id)
     assert locked.failure_count == DAILY_CODE_FAILURES and locked.locked_at is not None

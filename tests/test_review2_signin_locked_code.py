@@ -2,7 +2,8 @@
 says the lock (CODE_LOGIN_LOCKED), not « start again to receive a new one » (CODE_TRIES_USED_UP):
 started again, a locked account's sign-in sends no code, and the holder waited for one that
 never came. The usual way in: two codes tried five times each, the tenth wrong code locking
-code login (answered as a wrong code), then one more try on the second code."""
+code login (answered with the lock at once, CODE_LOGIN_LOCKED), then one more try on the
+second code."""
 
 from __future__ import annotations
 
@@ -31,8 +32,11 @@ async def test_a_used_up_code_of_a_locked_account_says_the_lock(
     for _ in range(2):
         started = await start(client, email, factories.PASSWORD)
         logins.append((str(started["attemptToken"]), await smtp_server.code_for(email)))
-    for token, code in logins:
-        assert await _reasons(client, token, wrong(code), 5) == ["WRONG_CODE"] * 5
+    (first, first_code), (second, second_code) = logins
+    assert await _reasons(client, first, wrong(first_code), 5) == ["WRONG_CODE"] * 5
+    # The tenth wrong code, which locks, answers the lock at once (it used to answer
+    # WRONG_CODE, and only the next try told the lock).
+    assert await _reasons(client, second, wrong(second_code), 5) == ["WRONG_CODE"] * 4 + ["CODE_LOGIN_LOCKED"]
     locked = await Account.get(id=account.id)
     assert locked.locked_at is not None
     token, code = logins[1]

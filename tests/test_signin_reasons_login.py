@@ -70,11 +70,17 @@ async def test_a_lock_met_after_the_right_password_says_support_or_a_passkey_is_
     for _ in range(3):  # three logins past the right password, their codes sent
         started = await start(client, email, factories.PASSWORD)
         attempts.append((str(started["attemptToken"]), await smtp_server.code_for(email)))
-    # Ten wrong codes on the first two: the tenth locks code login (answered as a wrong code).
-    for token, code in attempts[:2]:
-        tried = await _tries(client, token, wrong(code), 5)
-        assert {e["extensions"].get("reason") for e in tried} == {"WRONG_CODE"}
+    # Ten wrong codes on the first two: the tenth locks code login, and answers the lock at
+    # once (it used to answer WRONG_CODE, and only the next try told the lock).
+    (first, first_code), (second, second_code) = attempts[:2]
+    tried = await _tries(client, first, wrong(first_code), 5)
+    tried += await _tries(client, second, wrong(second_code), 5)
+    assert [e["extensions"].get("reason") for e in tried] == ["WRONG_CODE"] * 9 + ["CODE_LOGIN_LOCKED"]
+    assert tried[-1]["extensions"] == {"code": "RATE_LIMITED", "reason": "CODE_LOGIN_LOCKED"}
     assert (await Account.get(id=account.id)).locked_at is not None
+    # The holder is told of the lock once, as before.
+    await smtp_server.deliver()
+    assert len([m for m in smtp_server.to(email) if "bloquée" in m.subject]) == 1
     # The third, opened before the lock, meets it, even with its right code.
     token, code = attempts[2]
     refused = _error(await Caller(client).gql(COMPLETE, {"t": token, "c": code}))

@@ -167,12 +167,14 @@ async def refuse(verdict: Verdict, account_id: uuid.UUID | None) -> NoReturn:
             "Trop de codes erronés ont été saisis pour votre compte DMP aujourd'hui : la connexion "
             "par code est bloquée. Le support du DMP peut la débloquer après vérification.\n",
         )
-    if verdict.outcome == Outcome.WRONG:
+    # The try that locks answers the lock at once (it is wrong, but « wrong code » would have
+    # its author type again in vain). The reasons tell no account from none: a decoy attempt
+    # answers the same ones in the same cases (its tries and resets counted alike); only a
+    # code actually sent (after the right password, or to a signed-in session) counts a
+    # failure, and so meets or sets the lock: a decoy never does (`attempts.check_code`).
+    if verdict.outcome == Outcome.WRONG and not verdict.locked_now:
         raise BadUserInput(WRONG_CODE, Reason.WRONG_CODE)
-    # The reasons tell no account from none: a decoy attempt answers the same ones in the same
-    # cases (its tries and resets counted alike); only a code actually sent (after the right
-    # password, or to a signed-in session) meets the lock.
-    if verdict.outcome == Outcome.LOCKED:
+    if verdict.outcome in (Outcome.LOCKED, Outcome.WRONG):
         raise RateLimited(LOCKED, reason=Reason.CODE_LOGIN_LOCKED.value)
     if verdict.outcome == Outcome.RESETS_USED_UP:
         raise RateLimited(NO_RESETS_LEFT, reason=Reason.RESET_TRIES_USED_UP.value)
