@@ -13,6 +13,10 @@ Their `code` stays RATE_LIMITED for callers that read only the code. A sign-in r
 given only where an identifier that names no account (a decoy attempt) gets the same answer,
 or after the right password: it never tells whether an account exists.
 
+One FORBIDDEN refusal carries a reason: the owner's own write on their record while it waits
+for its deletion (RECORD_PENDING_DELETION; cancelling the request mends it). Only the owner
+is given it: anyone else gets the refusal they get on any record they may not change.
+
 Add a reason here, not a new message alone: the page's catalogues must word it
 (`tests/test_error_reasons.py` checks both catalogues and docs/api.md).
 """
@@ -82,6 +86,8 @@ class Reason(StrEnum):
     PRACTITIONER_BLOCKED = "PRACTITIONER_BLOCKED"
     IS_TREATING_PHYSICIAN = "IS_TREATING_PHYSICIAN"
     TREATING_PHYSICIAN_NOT_DOCTOR = "TREATING_PHYSICIAN_NOT_DOCTOR"
+    # FORBIDDEN, to the record's owner only (see the module's docstring)
+    RECORD_PENDING_DELETION = "RECORD_PENDING_DELETION"  # the owner's write while deletion waits
     # Support and imports
     SEARCH_TERM_NEEDED = "SEARCH_TERM_NEEDED"
     ACCOUNT_NOT_LOCKED = "ACCOUNT_NOT_LOCKED"

@@ -30,7 +30,7 @@ from backend.resolvers.records import (
     view_now,
     view_of,
 )
-from backend.resolvers.refusals import refused_write
+from backend.resolvers.refusals import pending_deletion_reason, refused_write
 
 BLOOD_GROUPS = frozenset({"A+", "A-", "B+", "B-", "AB+", "AB-", "O+", "O-"})
 MAX_CONTACTS = 5
@@ -250,7 +250,7 @@ async def owner_view(ctx: Context) -> RecordView:
         raise NotFound("You have no record")
     view = await view_of(ctx, record)
     if not view.is_owner:
-        raise Forbidden("Your record is not active")
+        raise Forbidden("Your record is not active", **pending_deletion_reason(view.facts.status))
     return view
 
 

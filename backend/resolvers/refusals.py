@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from backend.domain.enums import AccessAction, RecordStatus, Section
+from backend.domain.reasons import Reason
 from backend.errors import Forbidden, NoAccess
 from backend.resolvers.context import Context
 from backend.resolvers.records import NO_ACCESS, RecordView, owns
@@ -10,6 +13,14 @@ from backend.resolvers.records import NO_ACCESS, RecordView, owns
 PENDING_DELETION = (
     "Your record is pending deletion: it cannot be changed. Cancel the deletion to change it."
 )
+
+
+def pending_deletion_reason(status: Any) -> dict[str, str]:
+    """The reason of an owner's refused write (`Forbidden(message, **…)`): RECORD_PENDING_DELETION
+    while the record waits for its deletion, none otherwise. For the owner's refusals only."""
+    if status == RecordStatus.DELETED:
+        return {"reason": Reason.RECORD_PENDING_DELETION.value}
+    return {}
 
 
 def owner_pending_deletion(ctx: Context, view: RecordView) -> bool:
@@ -30,7 +41,7 @@ def refused_write(
     record's status: while it waits for its deletion the owner has no access mode, and is
     told why (`pending_deletion`) rather than answered as a stranger."""
     if owner_pending_deletion(ctx, view):
-        return Forbidden(pending_deletion)
+        return Forbidden(pending_deletion, **pending_deletion_reason(view.facts.status))
     if owns(ctx.viewer.account_id, view.facts):
         return Forbidden(to_owner if to_owner is not None else message)
     ctx.access_log.note(view.record.id, AccessAction.ACCESS_DENIED, sections=sections)

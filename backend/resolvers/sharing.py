@@ -29,6 +29,7 @@ from backend.errors import BadUserInput, Forbidden, NotFound, Unauthenticated
 from backend.models import BlockedPractitioner, Grant, Practitioner, Record
 from backend.resolvers.context import Context
 from backend.resolvers.records import end_emergency_sessions, patients_own_record
+from backend.resolvers.refusals import pending_deletion_reason
 
 DIRECTORY_LIMIT = 50
 SEARCH_MIN = 2
@@ -129,7 +130,7 @@ async def _owned_active_record(ctx: Context) -> Record:
     """The signed-in patient's record; sharing changes need it ACTIVE."""
     record = await patients_own_record(ctx, "Only the patient manages the sharing of their record")
     if record is None or record.status != RecordStatus.ACTIVE:
-        raise Forbidden(NOT_ACTIVE)
+        raise Forbidden(NOT_ACTIVE, **pending_deletion_reason(record and record.status))
     return record
 
 
@@ -163,7 +164,7 @@ async def _still_active(record: Record, conn: Any) -> Record:
     lock was taken are made again on it, as a concurrent change may have committed since."""
     current = await Record.filter(id=record.id).using_db(conn).first()
     if current is None or current.status != RecordStatus.ACTIVE:
-        raise Forbidden(NOT_ACTIVE)
+        raise Forbidden(NOT_ACTIVE, **pending_deletion_reason(current and current.status))
     return current
 
 
@@ -338,7 +339,8 @@ async def set_notification_preferences(ctx: Context, notify_new_documents: bool)
             notify_new_documents=notify_new_documents
         )
         if not kept:
-            raise Forbidden(NOT_ACTIVE)
+            now = await Record.filter(id=record.id).values_list("status", flat=True)
+            raise Forbidden(NOT_ACTIVE, **pending_deletion_reason(now[0] if now else None))
         record.notify_new_documents = notify_new_documents
     return await sharing_of(record)
 

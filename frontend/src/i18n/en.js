@@ -539,6 +539,7 @@ export default {
   "reason.PRACTITIONER_BLOCKED": "This professional is blocked: unblock them first.",
   "reason.IS_TREATING_PHYSICIAN": "This is your treating physician: change your treating physician first.",
   "reason.TREATING_PHYSICIAN_NOT_DOCTOR": "The treating physician must be a doctor.",
+  "reason.RECORD_PENDING_DELETION": "Your record is waiting for its deletion: cancel the request to change it.",
   "reason.SEARCH_TERM_NEEDED": "Give an e-mail address, an INS or an RPPS number.",
   "reason.ACCOUNT_NOT_LOCKED": "This account is not locked.",
   "reason.ALREADY_ACTIVATED": "This record is already activated.",

@@ -539,6 +539,7 @@ export default {
   "reason.PRACTITIONER_BLOCKED": "Ce professionnel est bloqué : débloquez-le d'abord.",
   "reason.IS_TREATING_PHYSICIAN": "C'est votre médecin traitant : changez d'abord de médecin traitant.",
   "reason.TREATING_PHYSICIAN_NOT_DOCTOR": "Le médecin traitant doit être un médecin.",
+  "reason.RECORD_PENDING_DELETION": "Votre dossier attend sa suppression : annulez la demande pour le modifier.",
   "reason.SEARCH_TERM_NEEDED": "Indiquez une adresse e-mail, un INS ou un numéro RPPS.",
   "reason.ACCOUNT_NOT_LOCKED": "Ce compte n'est pas bloqué.",
   "reason.ALREADY_ACTIVATED": "Ce dossier est déjà activé.",
