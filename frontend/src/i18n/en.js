@@ -46,6 +46,7 @@ export default {
   'error.notFound': 'Not found: it does not exist, or no longer does.',
   'error.rateLimited': 'Too many attempts. Try again later.',
   'error.tooManyTries': 'Too many attempts.',
+  'error.notNow': 'This cannot be changed now.',
   'error.conflict': 'This action is not possible in the current state.',
   'error.network': 'The service is not answering. Check your connection and try again.',
   'error.internal': 'Something went wrong on our side. Try again later.',

@@ -46,6 +46,7 @@ export default {
   'error.notFound': "Introuvable : cela n'existe pas, ou plus.",
   'error.rateLimited': 'Trop de tentatives. Réessayez plus tard.',
   'error.tooManyTries': 'Trop de tentatives.',
+  'error.notNow': 'Modification impossible pour le moment.',
   'error.conflict': "Cette action n'est pas possible dans l'état actuel.",
   'error.network': 'Le service ne répond pas. Vérifiez votre connexion et réessayez.',
   'error.internal': 'Une erreur est survenue de notre côté. Réessayez plus tard.',

@@ -31,7 +31,9 @@ export function errorMessageKey(code, resultOrError) {
     case 'UNAUTHENTICATED':
       return 'error.unauthenticated';
     case 'FORBIDDEN':
-      return 'error.forbidden';
+      // A refusal with a reason (the owner's write on a record waiting for its deletion) is
+      // not a matter of access: the reason says what to do.
+      return worded(resultOrError) ? 'error.notNow' : 'error.forbidden';
     case 'BAD_USER_INPUT':
       return 'error.badInput';
     case 'NOT_FOUND':
@@ -48,7 +50,7 @@ export function errorMessageKey(code, resultOrError) {
 }
 
 // The codes whose errors may carry a reason (backend/domain/reasons.py).
-const WITH_REASONS = ['BAD_USER_INPUT', 'RATE_LIMITED'];
+const WITH_REASONS = ['BAD_USER_INPUT', 'RATE_LIMITED', 'FORBIDDEN'];
 
 // The first error's extensions, when they carry a reason the catalogue words.
 function worded(resultOrError) {
