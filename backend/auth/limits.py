@@ -89,6 +89,11 @@ def utc_day() -> datetime:
     return clock.now().replace(hour=0, minute=0, second=0, microsecond=0)
 
 
+def utc_hour() -> datetime:
+    """The window of a per-hour bound (`take`): the start of the hour now."""
+    return clock.now().replace(minute=0, second=0, microsecond=0)
+
+
 async def take_reset_try(budget: str) -> bool:
     """Count one try of a password-reset code today on `budget` (an account's id, or for a
     decoy the keyed hash of an identifier that names no account); False once the day's tries

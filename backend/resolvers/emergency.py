@@ -107,7 +107,7 @@ async def _refuse_caller(
         return NoAccess(message)
     viewer = ctx.viewer
     key = f"emergency-refused:{viewer.account_id or viewer.token_id}"
-    if not await limits.take(key, _hour(), REFUSED_CALLER_PER_HOUR):
+    if not await limits.take(key, limits.utc_hour(), REFUSED_CALLER_PER_HOUR):
         return RateLimited(TOO_MANY_ATTEMPTS)
     record = await Record.filter(ins=normalized).first()
     if record is not None and not owns(ctx.viewer.account_id, record_facts(record)):
@@ -115,13 +115,9 @@ async def _refuse_caller(
     return NoAccess(message)
 
 
-def _hour() -> dt.datetime:
-    return clock.now().replace(minute=0, second=0, microsecond=0)
-
-
 async def _count_opening(practitioner_id: uuid.UUID, kind: EmergencyKind) -> None:
     """RATE_LIMITED past PER_HOUR openings of this kind by this practitioner this hour."""
-    if not await limits.take(f"emergency:{kind.value}:{practitioner_id}", _hour(), PER_HOUR[kind]):
+    if not await limits.take(f"emergency:{kind.value}:{practitioner_id}", limits.utc_hour(), PER_HOUR[kind]):
         raise RateLimited(TOO_MANY)
 
 

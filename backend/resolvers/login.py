@@ -11,7 +11,6 @@ import hmac
 import time
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import NoReturn
 
 from tortoise.transactions import in_transaction
@@ -120,22 +119,18 @@ async def find_account(named: Identifier) -> Account | None:
     return None
 
 
-def _hour() -> datetime:
-    return clock.now().replace(minute=0, second=0, microsecond=0)
-
-
 async def _limit_starts(named: Identifier, account: Account | None) -> None:
     """Count one start per account, whichever of its identifiers was typed; an identifier that
     names no account counts as typed (normalized), so it reaches the limit after as many tries."""
     key = f"start:{account.id}" if account else f"start:id:{named.digest}"
-    if not await limits.take(key, _hour(), STARTS_PER_HOUR):
+    if not await limits.take(key, limits.utc_hour(), STARTS_PER_HOUR):
         raise RateLimited()
 
 
 async def count_password_try(account_id: uuid.UUID) -> None:
     """A password checked for a signed-in account (`changePassword`'s current one) counts on
     the account's sign-in tries: a session cannot try passwords without end."""
-    if not await limits.take(f"start:{account_id}", _hour(), STARTS_PER_HOUR):
+    if not await limits.take(f"start:{account_id}", limits.utc_hour(), STARTS_PER_HOUR):
         raise RateLimited()
 
 

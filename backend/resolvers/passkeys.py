@@ -5,9 +5,7 @@ from __future__ import annotations
 import logging
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
 
-from backend import clock
 from backend.audit import reasons
 from backend.auth import attempts, limits, passkeys
 from backend.domain.enums import CodePurpose
@@ -81,16 +79,12 @@ async def _own_passkey(ctx: Context, passkey_id: str) -> tuple[SessionAccount, P
 # --- registration and management ----------------------------------------------------
 
 
-def _hour() -> datetime:
-    return clock.now().replace(minute=0, second=0, microsecond=0)
-
-
 async def begin_registration(ctx: Context) -> str:
     me = await _session_account(ctx)
     _require_fresh(ctx)
     if await passkeys.holds_all_it_may(me.account.id):
         raise _too_many()
-    if not await limits.take(f"passkey-register:{me.account.id}", _hour(), REGISTRATIONS_PER_HOUR):
+    if not await limits.take(f"passkey-register:{me.account.id}", limits.utc_hour(), REGISTRATIONS_PER_HOUR):
         raise RateLimited()
     return await passkeys.registration_options(me.account, me.session_id)
 
@@ -178,7 +172,8 @@ def _client_address(ctx: Context) -> str:
 
 async def begin_login(ctx: Context, attempt_token: str | None) -> str:
     # Anyone may ask, and each answer stores a challenge: bound them per address and hour.
-    if not await limits.take(f"passkey-begin:{_client_address(ctx)}"[:200], _hour(), BEGINS_PER_HOUR):
+    key = f"passkey-begin:{_client_address(ctx)}"[:200]
+    if not await limits.take(key, limits.utc_hour(), BEGINS_PER_HOUR):
         raise RateLimited()
     return await passkeys.authentication_options(await _attempt(attempt_token))
 

@@ -70,9 +70,8 @@ async def count_refusal(ctx: Context) -> None:
     """Count one refused access of the caller this hour; RATE_LIMITED (to be answered instead
     of the refusal, nothing noted) past REFUSED_READS_PER_HOUR."""
     viewer = ctx.viewer
-    hour = clock.now().replace(minute=0, second=0, microsecond=0)
     key = f"record-refused:{viewer.account_id or viewer.token_id}"
-    if not await limits.take(key, hour, REFUSED_READS_PER_HOUR):
+    if not await limits.take(key, limits.utc_hour(), REFUSED_READS_PER_HOUR):
         raise RateLimited(TOO_MANY_REFUSED)
 
 
