@@ -325,9 +325,12 @@ async def _lift(account: Account, using_db: BaseDBAsyncClient) -> bool:
     return bool(lifted)
 
 
+async def as_now(account: Account, using_db: BaseDBAsyncClient) -> Account:
+    """The account as the change's transaction reads it: its address now, for a notice."""
+    return await Account.filter(id=account.id).using_db(using_db).first() or account
+
+
 async def _tell_unlocked(account: Account, by: str, using_db: BaseDBAsyncClient) -> None:
-    # The account as the transaction reads it: the notice goes to its address now.
-    current = await Account.filter(id=account.id).using_db(using_db).first()
     await notify_security(
-        current or account, f"déblocage de la connexion par code, par {by}", using_db=using_db
+        await as_now(account, using_db), f"déblocage de la connexion par code, par {by}", using_db=using_db
     )

@@ -194,7 +194,7 @@ async def due_from_import(
     """
     if not offered:
         return []
-    sqlite = conn.capabilities.dialect == "sqlite"
+    sqlite = sql.is_sqlite(conn)
     ids = json.dumps([str(i) for i in offered]) if sqlite else list(offered)
     now = clock.now()
     rows = await sql.fetch(_DUE[1 if sqlite else 0], [

@@ -353,13 +353,7 @@ async def start_contact_recovery(ctx: Context, identifier: str) -> bool:
         )
         # Queued with the change: a recovery the holder is not told of is not opened.
         await notify_security(
-            await _as_now(account, conn), "ouverture d'une récupération de contacts par le support",
+            await accounts.as_now(account, conn), "ouverture d'une récupération de contacts par le support",
             using_db=conn,
         )
     return True
-
-
-async def _as_now(account: Account, conn: Any) -> Account:
-    """The account as the change's transaction reads it: its address now, for the notice."""
-    fresh = await Account.filter(id=account.id).using_db(conn).first()
-    return fresh or account
