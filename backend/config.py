@@ -157,7 +157,9 @@ class Settings:
     smtp_port: int
     smtp_username: str | None
     smtp_password: str | None
-    smtp_starttls: bool
+    # DMP_SMTP_STARTTLS: True requires STARTTLS with a verified certificate, False never
+    # asks for it, None (unset) uses it where the server offers it (senders.SmtpSender).
+    smtp_starttls: bool | None
     mail_from: str
     sms_backend: str
     data_key: bytes
@@ -220,10 +222,11 @@ def _int(env: dict[str, str], name: str, default: int, low: int, high: int) -> i
     return value
 
 
-def _bool(env: dict[str, str], name: str, default: bool) -> bool:
+def _bool(env: dict[str, str], name: str) -> bool | None:
+    """True or false as written; None when unset or empty (the setting's own default)."""
     raw = env.get(name, "").strip().lower()
     if raw == "":
-        return default
+        return None
     if raw in {"1", "true", "yes", "on"}:
         return True
     if raw in {"0", "false", "no", "off"}:
@@ -349,7 +352,7 @@ def load(environ: dict[str, str] | None = None) -> Settings:
         smtp_port=_int(env, "DMP_SMTP_PORT", 25, 1, 65535),
         smtp_username=smtp_username,
         smtp_password=smtp_password,
-        smtp_starttls=_bool(env, "DMP_SMTP_STARTTLS", False),
+        smtp_starttls=_bool(env, "DMP_SMTP_STARTTLS"),
         mail_from=mail_from,
         sms_backend=sms_backend,
         data_key=data_key,

@@ -8,6 +8,7 @@ import importlib
 import inspect
 import ipaddress
 import json
+import logging
 import os
 import re
 from collections.abc import Callable
@@ -22,6 +23,8 @@ import idna
 
 from backend import clock
 from backend.config import SMS_PLUGIN_GROUP, ConfigError, Settings
+
+log = logging.getLogger("dmp.outbox")
 
 # The longest a send may take, from the connection to the server's (or provider's) answer:
 # a server that hangs is cut off then, and the message counts as failed and is retried with
@@ -59,8 +62,30 @@ IMPLICIT_TLS_PORT = 465
 
 
 class SmtpSender:
+    """E-mail through DMP_SMTP_HOST. DMP_SMTP_STARTTLS=true requires STARTTLS and a certificate
+    the system trusts; false never asks for it; unset, STARTTLS is used where the server offers
+    it, its certificate not checked (opportunistic, as mail servers do: Postfix's
+    `smtp_tls_security_level = may`). Unchecked, it still keeps the codes from whoever only
+    listens on the network; checked, a relay's self-signed certificate would stop all mail.
+    Port 465 speaks TLS from the first byte, its certificate checked."""
+
     def __init__(self, cfg: Settings) -> None:
         self.cfg = cfg
+
+    def _client(self, *, opportunistic: bool) -> aiosmtplib.SMTP:
+        implicit = self.cfg.smtp_port == IMPLICIT_TLS_PORT
+        return aiosmtplib.SMTP(
+            hostname=self.cfg.smtp_host,
+            port=self.cfg.smtp_port,
+            # Opportunistic: the credentials are given once STARTTLS is over or refused (send).
+            username=None if opportunistic else self.cfg.smtp_username,
+            password=None if opportunistic else self.cfg.smtp_password,
+            use_tls=implicit,
+            start_tls=not implicit and self.cfg.smtp_starttls is True,
+            # Only STARTTLS's certificate goes unchecked, and only when opportunistic.
+            validate_certs=not opportunistic,
+            timeout=10,  # each step; SEND_TIMEOUT bounds them all (one slow answer after another)
+        )
 
     async def send(self, recipient: str, subject: str, body: str) -> None:
         address = mail_address(recipient)
@@ -76,19 +101,23 @@ class SmtpSender:
         except ValueError:  # a line break: written as it is, it would add a header
             raise Undeliverable("a line break in the address or the subject") from None
         message.set_content(body)
-        implicit = self.cfg.smtp_port == IMPLICIT_TLS_PORT
-        smtp = aiosmtplib.SMTP(
-            hostname=self.cfg.smtp_host,
-            port=self.cfg.smtp_port,
-            username=self.cfg.smtp_username,
-            password=self.cfg.smtp_password,
-            use_tls=implicit,
-            start_tls=False if implicit else self.cfg.smtp_starttls,
-            timeout=10,  # each step; SEND_TIMEOUT bounds them all (one slow answer after another)
-        )
+        opportunistic = self.cfg.smtp_starttls is None and self.cfg.smtp_port != IMPLICIT_TLS_PORT
+        smtp = self._client(opportunistic=opportunistic)
         try:
             async with asyncio.timeout(SEND_TIMEOUT):
                 await smtp.connect()
+                if opportunistic and not await _starttls_if_offered(smtp):
+                    smtp.close()
+                    # A TLS the server offered and could not make: the message goes in clear
+                    # over a new connection, as it would to a server that does not offer TLS
+                    # (Postfix's `may` falls back so too). Failed instead, it would be retried
+                    # to fail the same way until the code expired. One who can break the
+                    # handshake could as well have struck STARTTLS from the server's answer.
+                    smtp = self._client(opportunistic=True)
+                    await smtp.connect()
+                if opportunistic and self.cfg.smtp_username and self.cfg.smtp_password:
+                    # To this machine only: email_sender refuses credentials otherwise.
+                    await smtp.login(self.cfg.smtp_username, self.cfg.smtp_password)
                 await _transmit(smtp, address, message)
         except BaseException:
             smtp.close()  # at once: a QUIT to a server that hangs would wait once more
@@ -100,6 +129,25 @@ class SmtpSender:
                 await smtp.quit(timeout=QUIT_TIMEOUT)
         finally:
             smtp.close()
+
+
+async def _starttls_if_offered(smtp: aiosmtplib.SMTP) -> bool:
+    """STARTTLS if the server's EHLO answer offers it; False if it was offered and failed
+    (refused, or a handshake that did not complete): the connection is then of no use."""
+    if smtp.is_ehlo_or_helo_needed:
+        try:
+            await smtp.ehlo()
+        except aiosmtplib.SMTPHeloError:
+            await smtp.helo()  # a server without EHLO offers no extension: no STARTTLS
+    if not smtp.supports_extension("starttls"):
+        return True
+    try:
+        await smtp.starttls()
+    except (aiosmtplib.SMTPException, OSError) as exc:  # ssl.SSLError is an OSError
+        log.warning("opportunistic STARTTLS failed, the message is sent without TLS",
+                    extra={"error": type(exc).__name__})
+        return False
+    return True
 
 
 async def _transmit(smtp: aiosmtplib.SMTP, address: str, message: EmailMessage) -> None:
@@ -169,8 +217,10 @@ def _loopback(host: str) -> bool:
 def email_sender(cfg: Settings) -> Sender:
     if cfg.smtp_host:
         # aiosmtplib sends AUTH over whatever connection it has: without STARTTLS the
-        # password (and every code after it) would cross the network in clear.
-        encrypted = cfg.smtp_starttls or cfg.smtp_port == IMPLICIT_TLS_PORT
+        # password (and every code after it) would cross the network in clear. Opportunistic
+        # STARTTLS (DMP_SMTP_STARTTLS unset) does not count: whoever is on the way can strike
+        # it from the server's answer, and would be sent the password in clear.
+        encrypted = cfg.smtp_starttls is True or cfg.smtp_port == IMPLICIT_TLS_PORT
         if cfg.smtp_username and not encrypted and not _loopback(cfg.smtp_host):
             raise ConfigError(
                 "DMP_SMTP_USERNAME and DMP_SMTP_PASSWORD are sent to DMP_SMTP_HOST only over an "
