@@ -5,6 +5,11 @@ importCareHistory mutation — under the viewer of the organization's insurer:im
 so validation, idempotence (the import keys) and the access history are the API's own.
 After each committed batch, FILE.progress records how far the file is done; a re-run of
 an interrupted import resumes there, and the import keys make any overlap harmless.
+
+The result does not depend on --batch-size: a line whose import key an earlier line of the
+batch has with other content (a correction appended later in the extract) starts a new
+batch, so it is a correction of that line, as a batch boundary between them would make it,
+never the API's CONFLICT of one batch sending an item twice.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ import os
 import shlex
 import unicodedata
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import IO, Any, TextIO, TypeAlias
 
@@ -30,6 +35,7 @@ from backend import clock
 from backend.accounts import NAME_MAX, organization_name
 from backend.auth.viewer import Viewer
 from backend.domain.enums import Role, Section
+from backend.domain.identifiers import InvalidIdentifier, normalize_ins
 from backend.errors import PublicError
 from backend.importprogress import Progress
 from backend.models import ApiToken
@@ -569,6 +575,67 @@ def check_not_json_array(path: Path) -> None:
 # --- importing ----------------------------------------------------------------------------
 
 
+class BatchKeys:
+    """The import keys of the current batch's items, to keep each key to one content a batch.
+
+    The import rejects with CONFLICT an item whose key came earlier in its batch with other
+    content, and takes it as a correction in a later batch: the same file gave one or the
+    other by where --batch-size put the boundary. A line that `corrects` an earlier one of the
+    batch is committed in the next batch instead. Keys and content are the import's own: the
+    INS normalised and the externalId trimmed (the organization is the run's), and the content
+    hash its validation computes, only for the lines whose key came earlier in the batch.
+    """
+
+    def __init__(self) -> None:
+        self.first: dict[tuple[str, str], imports.CareItem] = {}  # the batch's first of each key
+        self.contents: dict[tuple[str, str], str | None] = {}  # its content, once compared
+        self.known_ins: dict[str, str] = {}
+
+    def key(self, item: imports.CareItem) -> tuple[str, str] | None:
+        """The item's import key; None for an INS the import rejects (and the item with it)."""
+        ins = self.known_ins.get(item.ins)
+        if ins is None:
+            try:
+                ins = normalize_ins(item.ins)
+            except InvalidIdentifier:
+                return None
+            self.known_ins[item.ins] = ins
+        return ins, item.external_id.strip()
+
+    @staticmethod
+    def content(item: imports.CareItem) -> str | None:
+        """The content hash by which the import compares the items of one key; None for an
+        item it rejects. Validated on a copy: the validation rewrites the item it reads."""
+        try:
+            valid = imports._validate(0, replace(item), clock.latest_today(), {})
+        except ValueError:
+            return None
+        return valid.content_hash
+
+    def corrects(self, row: Row) -> bool:
+        """Whether the row's item has the key of an earlier item of the batch and other content,
+        or content that cannot be compared (a rejected item is rejected alike in a batch of
+        its own)."""
+        key = self.key(row.item) if row.item is not None else None
+        first = self.first.get(key) if key is not None else None
+        if key is None or first is None or row.item is None:
+            return False
+        if key not in self.contents:
+            self.contents[key] = self.content(first)
+        earlier = self.contents[key]
+        return earlier is None or earlier != self.content(row.item)
+
+    def add(self, row: Row) -> None:
+        key = self.key(row.item) if row.item is not None else None
+        if key is not None and row.item is not None:
+            self.first.setdefault(key, row.item)
+
+    def clear(self) -> None:
+        self.first.clear()
+        self.contents.clear()
+        self.known_ins.clear()
+
+
 def check_organization(name: str) -> str:
     """The organization as `dmp create-token --organization` stores it (accounts.organization_name)."""
     found = organization_name(name)
@@ -765,6 +832,7 @@ async def _import_rows(
             else ndjson_rows(lines, checkpoint.offset, checkpoint.lines)
         )
         batch: list[Row] = []
+        keys = BatchKeys()
 
         async def commit(last_line: int, end: int) -> None:
             # The token checked again before each batch: one revoked (or expired) during a long
@@ -789,12 +857,19 @@ async def _import_rows(
             save_checkpoint(path, checkpoint)
             progress.update(end, len(batch), done.rejected)
             batch.clear()
+            keys.clear()
 
         read_to, batch_bytes = checkpoint.offset, 0
         for row in rows:
             if max_lines is not None and row.line > resumed_after + max_lines:
                 stopped_early = True
                 break
+            if keys.corrects(row):
+                # The batch so far first: this line is then a correction of the earlier one,
+                # whatever --batch-size, never a CONFLICT for sending one key twice in a batch.
+                await commit(batch[-1].line, batch[-1].end)
+                batch_bytes = 0
+            keys.add(row)
             batch.append(row)
             batch_bytes, read_to = batch_bytes + row.end - read_to, row.end
             if len(batch) >= batch_size or batch_bytes >= BATCH_BYTES:
