@@ -25,7 +25,7 @@ import os
 import shlex
 import unicodedata
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import IO, Any, TextIO, TypeAlias
 
@@ -605,12 +605,8 @@ class BatchKeys:
     @staticmethod
     def content(item: imports.CareItem) -> str | None:
         """The content hash by which the import compares the items of one key; None for an
-        item it rejects. Validated on a copy: the validation rewrites the item it reads."""
-        try:
-            valid = imports._validate(0, replace(item), clock.latest_today(), {})
-        except ValueError:
-            return None
-        return valid.content_hash
+        item it rejects."""
+        return imports.content_hash(item, clock.latest_today())
 
     def corrects(self, row: Row) -> bool:
         """Whether the row's item has the key of an earlier item of the batch and other content,

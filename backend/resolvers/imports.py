@@ -16,7 +16,7 @@ import json
 import os
 import re
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
@@ -221,6 +221,15 @@ def _visible_details(section: Section, details: Any) -> Any:
             clean = clean if clean is not None else dict(details)
             clean[key] = _visible(value)
     return details if clean is None else clean
+
+
+def content_hash(item: CareItem, today: dt.date) -> str | None:
+    """The hash by which an import compares two items of one key, as its validation computes
+    it (on a copy: the validation rewrites the item it reads); None for an item it rejects."""
+    try:
+        return _validate(0, replace(item), today, {}).content_hash
+    except ValueError:
+        return None
 
 
 def _validate(index: int, item: CareItem, today: dt.date, known_ins: dict[str, str]) -> _Valid:
