@@ -236,8 +236,9 @@ async def test_records_returned_by_mutations_are_written_per_mode(client: httpx.
     data = (await caller.gql(BREAK_GLASS, {"ins": record.ins, "r": REASON})).ok()
     assert data["b"]["record"] == {"allergies": {"totalCount": 1}, "medications": {"totalCount": 0}}
     events = await _events(record)
+    # The second opening is answered by the session the first opened: one opening event.
     assert events == [
-        ("BREAK_GLASS_OPENED", "BREAK_GLASS", []), ("BREAK_GLASS_OPENED", "BREAK_GLASS", []),
+        ("BREAK_GLASS_OPENED", "BREAK_GLASS", []),
         ("RECORD_READ", "GRANTED", ["ALLERGIES"]), ("RECORD_READ", "BREAK_GLASS", ["MEDICATIONS"]),
     ]
 

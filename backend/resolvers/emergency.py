@@ -40,10 +40,12 @@ OPENED_MODE = {
     EmergencyKind.REGULATOR: AccessMode.EMERGENCY_REGULATOR,
 }
 # Openings per practitioner and hour, counted before the record is looked up (refused ones
-# too). Above any pace of care one person keeps: a regulator takes a call in minutes, and
-# 120 is one every 30 seconds for an hour; an emergency physician rarely breaks the glass
-# more than a few times an hour, 30 allows one every two minutes through an influx of
-# casualties. They stop a stolen account or token from opening records by the thousand.
+# too, and calls answered by the session already open: whether one is open is known only under
+# the record's lock, and counting every call keeps the answer alike whether the record exists).
+# Above any pace of care one person keeps: a regulator takes a call in minutes, and 120 is one
+# every 30 seconds for an hour; an emergency physician rarely breaks the glass more than a few
+# times an hour, 30 allows one every two minutes through an influx of casualties. They stop a
+# stolen account or token from opening records by the thousand.
 PER_HOUR = {EmergencyKind.BREAK_GLASS: 30, EmergencyKind.REGULATOR: 120}
 # Attempts per hour of a caller who may not open that kind at all (support, a patient, an
 # insurer, a practitioner who is no regulator), both kinds together: each on an existing record
@@ -146,15 +148,14 @@ async def open_emergency(ctx: Context, ins: str, reason: str, kind: EmergencyKin
             Reason.FIELD_TOO_LONG, field="reason", max=REASON_MAX,
         )
     normalized = ins_argument(ins)
-    # Counted before the record is looked up: the limit answers alike whether it exists.
+    # Counted before the record is looked up: the limit answers alike whether it exists. A
+    # call that the session already open will answer counts too.
     await _count_opening(viewer.practitioner_id, kind)
     record = await Record.filter(ins=normalized).first()
     if record is None:
         raise NoAccess(REFUSED)
     _refuse_if_closed_to(ctx, record, await ctx.loaders.sharing.load(record.id), kind)
 
-    now = clock.now()
-    expires_at = now + dt.timedelta(minutes=_minutes(kind))
     async with ctx.access_log.changing(record.id) as conn:
         # Under the record's lock, as it is now: a block, an opposition or a closing that
         # committed since the checks above had no session to end, so it is refused here.
@@ -162,22 +163,35 @@ async def open_emergency(ctx: Context, ins: str, reason: str, kind: EmergencyKin
         if current is None:  # purged meanwhile
             raise NoAccess(REFUSED)
         _refuse_if_closed_to(ctx, current.record, current.sharing, kind)
-        await EmergencySession.create(
-            using_db=conn,
-            id=uuid.uuid4(),
-            record_id=record.id,
-            practitioner_id=viewer.practitioner_id,
-            kind=kind,
-            reason=reason,
-            opened_at=now,
-            expires_at=expires_at,
-        )
-        await _notify_owner(record, kind, viewer.display_name, viewer.profession, now, conn)
-        # The opening and its event commit together: no emergency session goes unrecorded.
-        await ctx.access_log.record_change(
-            record.id, OPENED_ACTION[kind], mode=OPENED_MODE[kind], reason=reason
-        )
-    # The payload's record goes through the decision with the session now open.
+        # The time once the lock is held: a session ended while this call waited for it ended
+        # before this moment, so it is not taken for an open one.
+        now = clock.now()
+        session = await _open_session(conn, record.id, viewer.practitioner_id, kind, now)
+        if session is not None:
+            # The same emergency asked again (a double submit, a retry after a timeout, two
+            # calls at once): the access this practitioner opened is still open, and is
+            # answered as it stands, with its own end. No second session, opening event or
+            # notice; this call's reason is not kept (the session keeps its own).
+            expires_at = session.expires_at
+        else:
+            expires_at = now + dt.timedelta(minutes=_minutes(kind))
+            await EmergencySession.create(
+                using_db=conn,
+                id=uuid.uuid4(),
+                record_id=record.id,
+                practitioner_id=viewer.practitioner_id,
+                kind=kind,
+                reason=reason,
+                opened_at=now,
+                expires_at=expires_at,
+            )
+            await _notify_owner(record, kind, viewer.display_name, viewer.profession, now, conn)
+            # The opening and its event commit together: no emergency session goes unrecorded.
+            await ctx.access_log.record_change(
+                record.id, OPENED_ACTION[kind], mode=OPENED_MODE[kind], reason=reason
+            )
+    # The payload's record goes through the decision with the session now open; its sections
+    # are written as any read in that mode (RECORD_READ), whether this call opened it or not.
     ctx.loaders.sharing.clear(record.id)
     # The record as read under the lock (its status then), with the sharing read again.
     view = await view_of(ctx, current.record)
@@ -188,6 +202,25 @@ async def open_emergency(ctx: Context, ins: str, reason: str, kind: EmergencyKin
         raise NoAccess(REFUSED)
     mode = OPENED_MODE[kind]
     return EmergencyAccess(view=view, expires_at=expires_at, mode=mode)
+
+
+async def _open_session(
+    conn: BaseDBAsyncClient, record_id: uuid.UUID, practitioner_id: uuid.UUID, kind: EmergencyKind,
+    now: dt.datetime,
+) -> EmergencySession | None:
+    """This practitioner's session of this kind on the record still open at `now` (the one
+    that lasts longest, should there be several); None when none is. A session ends by its
+    time passing or, ended early (a block, an opposition, a closing, a deletion request), by
+    its end set to the moment it ended: `expires_at` after now is open, as the decision reads
+    it. The patient's review (acknowledged, reported) does not end it."""
+    return (
+        await EmergencySession.filter(
+            record_id=record_id, practitioner_id=practitioner_id, kind=kind, expires_at__gt=now
+        )
+        .using_db(conn)
+        .order_by("-expires_at")
+        .first()
+    )
 
 
 async def _notify_owner(
