@@ -31,7 +31,8 @@ function show(value, kind) {
 }
 
 // ownRecord: the reader is the patient, on their own record.
-export function EntryCard({ entry, actions, ownRecord = false }) {
+// said: the notice or error of an action on this entry, said beside its buttons (docs/frontend.md).
+export function EntryCard({ entry, actions, said = null, ownRecord = false }) {
   const [open, setOpen] = useState(false);
   const download = fileLink(entry.downloadUrl);
   const details = DETAILS.filter(([field]) => entry[field] !== null && entry[field] !== undefined && entry[field] !== '');
@@ -65,6 +66,7 @@ export function EntryCard({ entry, actions, ownRecord = false }) {
         </button>
         {actions}
       </div>
+      {said}
       {open && (
         <dl class="details">
           {entry.code && (

@@ -6,23 +6,42 @@ import { DateField, Field, SelectField } from './Field.jsx';
 import { Empty } from './Status.jsx';
 import { EntryCard } from './EntryCard.jsx';
 import { Form } from './Form.jsx';
+import { insertedAt, saidWhere } from '../lib/saidWhere.js';
 
 // The record as one timeline, filtered by section and period, with "more" per section that has more.
 // ownRecord: the patient reads their own record (their entries read "added by you").
-export function RecordTimeline({ record, onMore, actionsFor, ownRecord = false }) {
+// actionsFor(entry, index): an entry's buttons, `index` its place in the list shown.
+// said: an action's notice or error said where its button was (docs/frontend.md), { at, node }:
+// `at` an entry's { id, index } (in its card; once it is no longer shown, deleted or hidden by a
+// filter, in the list where it was, lib/saidWhere.js)
+// or 'more' (beside the "More" buttons).
+export function RecordTimeline({ record, onMore, actionsFor, said = null, ownRecord = false }) {
   const [section, setSection] = useState('');
   const [from, setFrom] = useState('');
   const [to, setTo] = useState('');
   const visible = SECTIONS.filter(([, field]) => record[field]);
   const entries = timeline(record, { section, from, to });
   const more = visible.filter(([name, field]) => (!section || section === name) && record[field].pageInfo.hasNextPage);
-  // A "More" that loaded a section's last page is gone: the keyboard goes to the count it changed.
+  // A "More" that loaded a section's last page is gone: the keyboard goes to the count it changed
+  // (an entry deleted: to the notice said where it was, which takes it first).
   const count = useRef(null);
   const shown = useRef(entries.length);
   useEffect(() => {
-    if (shown.current !== entries.length) focusIfLost(count.current);
+    if (shown.current !== entries.length && !said) focusIfLost(count.current);
     shown.current = entries.length;
   }, [entries.length]);
+  const where = said && said.at !== 'more' ? saidWhere(said.at, entries.map((e) => e.id)) : null;
+  const cards = entries.map((entry, index) => (
+    <EntryCard
+      key={entry.id}
+      entry={entry}
+      actions={actionsFor?.(entry, index)}
+      said={where?.inside === entry.id ? said.node : null}
+      ownRecord={ownRecord}
+    />
+  ));
+  // An entry no longer shown (deleted, hidden by a filter): its action's notice where its card was.
+  const gone = where && 'at' in where ? <li key="said" class="said">{said.node}</li> : null;
   return (
     <>
       <Form class="filters" role="search" aria-label={t('record.filters')} onSubmit={(e) => e.preventDefault()}>
@@ -39,13 +58,12 @@ export function RecordTimeline({ record, onMore, actionsFor, ownRecord = false }
         {t('record.count', { n: entries.length })}
       </p>
       {entries.length === 0 ? (
-        <Empty>{t('record.empty')}</Empty>
+        <>
+          <Empty>{t('record.empty')}</Empty>
+          {gone && said.node}
+        </>
       ) : (
-        <ul class="cards">
-          {entries.map((entry) => (
-            <EntryCard key={entry.id} entry={entry} actions={actionsFor?.(entry)} ownRecord={ownRecord} />
-          ))}
-        </ul>
+        <ul class="cards">{gone ? insertedAt(cards, where.at, gone) : cards}</ul>
       )}
       {more.length > 0 && (
         <div class="actions">
@@ -56,6 +74,7 @@ export function RecordTimeline({ record, onMore, actionsFor, ownRecord = false }
           ))}
         </div>
       )}
+      {said?.at === 'more' && said.node}
     </>
   );
 }

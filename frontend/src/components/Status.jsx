@@ -18,9 +18,10 @@ export function Empty({ children }) {
 // the server's own text).
 // focus: the keyboard goes to it when it appears, always (true: a form's own refusal, said
 // beside the form) or if the control that had it is gone ('lost', lib/focus.js).
-export function ErrorBox({ result, code, focus = false }) {
+// reveal: said beside the button pressed, it comes wholly into view when it does not take the focus.
+export function ErrorBox({ result, code, focus = false, reveal = false }) {
   const key = errorMessageKey(code ?? result?.code, result);
-  const box = useFocusOnAppear(key ? focus : false, result);
+  const box = useFocusOnAppear(key ? focus : false, result, reveal);
   if (!key) return null;
   const detail = errorDetail(result);
   const reference = requestReference(result);
@@ -35,8 +36,9 @@ export function ErrorBox({ result, code, focus = false }) {
 
 // `children` may be a message kept by said(): it is worded in the language of the moment.
 // focus: as ErrorBox's; a notice usually takes it only if lost ('lost': the action's button is gone).
-export function Notice({ children, focus = false }) {
-  const box = useFocusOnAppear(focus, children);
+// reveal: as ErrorBox's.
+export function Notice({ children, focus = false, reveal = false }) {
+  const box = useFocusOnAppear(focus, children, reveal);
   return (
     <p class="notice" role="status" ref={box} tabIndex={focus ? -1 : undefined}>
       {word(children)}

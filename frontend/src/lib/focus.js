@@ -27,15 +27,22 @@ export function firstField(form) {
   return form?.querySelector('input, select, textarea') ?? null;
 }
 
+// What an element does when it appears: takes the focus if `mode` says so (see below); if not
+// and `show`, comes wholly into view by the least scroll (`block: 'nearest'`), the focus left where
+// it is: a message said beside the button pressed, which a phone's screen may cut (docs/frontend.md).
+export function appeared(element, mode, show = false) {
+  if (!element) return;
+  if (mode === true || (mode === 'lost' && focusLost(element.ownerDocument))) element.focus();
+  else if (show) element.scrollIntoView?.({ block: 'nearest', inline: 'nearest' });
+}
+
 // A ref for an element that takes the focus when it appears (and when `again` changes):
 // `mode` true always (a field just asked for, a form's own refusal), 'lost' only if nobody has
-// it, false never.
-export function useFocusOnAppear(mode, again) {
+// it, false never; `show`: one that does not take it comes into view (appeared, above).
+export function useFocusOnAppear(mode, again, show = false) {
   const ref = useRef(null);
   useEffect(() => {
-    if (!mode || !ref.current) return;
-    if (mode === 'lost') focusIfLost(ref.current);
-    else ref.current.focus();
+    appeared(ref.current, mode, show);
   }, [mode, again]);
   return ref;
 }

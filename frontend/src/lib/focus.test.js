@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { firstField, focusBack } from './focus.js';
+import { appeared, firstField, focusBack } from './focus.js';
 
 // Just enough of the DOM for the focus rule: what has the focus, and what is still on the page.
 function page() {
@@ -37,5 +37,42 @@ describe('focus back', () => {
     const form = { querySelector: (selector) => (selector.includes('input') ? input : null) };
     expect(firstField(form)).toBe(input);
     expect(firstField(null)).toBeNull();
+  });
+});
+
+describe('a message that appears', () => {
+  const shown = () => {
+    const { doc, control } = page();
+    const message = control();
+    message.scrolled = [];
+    message.scrollIntoView = (options) => message.scrolled.push(options);
+    return { doc, control, message };
+  };
+
+  it('takes the focus the button had, once that button is gone', () => {
+    const { doc, message } = shown();
+    appeared(message, 'lost', true);
+    expect(doc.activeElement).toBe(message);
+    expect(message.scrolled).toEqual([]); // focused, the browser brings it into view
+  });
+
+  it('said beside a button still in use, comes into view by the least scroll, the focus left there', () => {
+    const { doc, control, message } = shown();
+    const button = control();
+    button.focus();
+    appeared(message, 'lost', true);
+    expect(doc.activeElement).toBe(button);
+    expect(message.scrolled).toEqual([{ block: 'nearest', inline: 'nearest' }]);
+  });
+
+  it('said at the top of the screen, moves nothing while the focus is in use', () => {
+    const { doc, control, message } = shown();
+    const button = control();
+    button.focus();
+    appeared(message, 'lost');
+    appeared(message, false);
+    expect(doc.activeElement).toBe(button);
+    expect(message.scrolled).toEqual([]);
+    appeared(null, 'lost', true); // not on the page: nothing to do
   });
 });

@@ -19,6 +19,10 @@ export function Record() {
   const [shown, setShown] = useState(null);
   const [failure, setFailure] = useState(null);
   const [notice, setNotice] = useState(null);
+  // Where the last action's notice or error is said, where its button was (on a phone the top is
+  // out of sight): null, at the top (« Tout masquer »); an entry's { id, index }, in its card, or
+  // where the card was once it is no longer shown (deleted); 'more', beside the "More" buttons.
+  const [place, setPlace] = useState(null);
   // Its deletion asked in another tab: the record is no longer readable, say so.
   useStatusRefresh(shownStatus(query.data, 'state'), query.refetch);
   // One change or page at a time: a button pressed twice (a double click) sends once.
@@ -37,10 +41,11 @@ export function Record() {
   // The answer of a change is applied to what is shown: the pages loaded with "More" stay.
   // Refused (FORBIDDEN): the deletion may have been asked meanwhile (another tab), and the
   // record is then no longer changed nor read: read it again, and its status says why.
-  const act = (document, variables, message, change) =>
+  const act = (document, variables, message, change, where = null) =>
     send(async () => {
       setFailure(null);
       setNotice(null); // about the previous action
+      setPlace(where);
       const result = await runMutation(document, variables);
       if (result.code === 'FORBIDDEN') query.refetch();
       if (result.code) return setFailure(result);
@@ -52,6 +57,7 @@ export function Record() {
       const current = record[field];
       setFailure(null);
       setNotice(null);
+      setPlace('more');
       const result = await runQuery(myRecordPage(field), { after: current.pageInfo.endCursor });
       const page = result.data?.record?.[field];
       // No longer readable (deletion asked meanwhile): read it again, its status says why.
@@ -59,21 +65,42 @@ export function Record() {
       if (result.code) return setFailure(result);
       if (page) show((latest) => withPage(latest, field, page));
     });
-  const setMasked = (entry, masked) =>
-    act(masked ? MASK_ENTRY : UNMASK_ENTRY, { id: entry.id }, said(masked ? 'record.maskedDone' : 'record.unmasked'), (current, data) => {
-      const answer = masked ? data.maskEntry : data.unmaskEntry;
-      return withMasked(current, answer.id, answer.masked);
-    });
+  // Said in the entry's card (hidden since by a filter: where the card was).
+  const setMasked = (entry, index, masked) =>
+    act(
+      masked ? MASK_ENTRY : UNMASK_ENTRY,
+      { id: entry.id },
+      said(masked ? 'record.maskedDone' : 'record.unmasked'),
+      (current, data) => {
+        const answer = masked ? data.maskEntry : data.unmaskEntry;
+        return withMasked(current, answer.id, answer.masked);
+      },
+      { id: entry.id, index },
+    );
 
-  const actionsFor = (entry) => (
+  // The last action's notice or error, if there is one; said `beside` the button pressed, it comes
+  // into view when it does not take the focus.
+  const outcome = (beside) =>
+    (notice || failure) && (
+      <>
+        {notice && (
+          <Notice focus="lost" reveal={beside}>
+            {notice}
+          </Notice>
+        )}
+        <ErrorBox result={failure} focus="lost" reveal={beside} />
+      </>
+    );
+
+  const actionsFor = (entry, index) => (
     <>
       {entry.masked ? (
-        <button type="button" class="secondary" onClick={() => setMasked(entry, false)}>
+        <button type="button" class="secondary" onClick={() => setMasked(entry, index, false)}>
           {t('record.unmask')}
           <span class="visually-hidden"> : {entry.title}</span>
         </button>
       ) : (
-        <button type="button" class="secondary" onClick={() => setMasked(entry, true)}>
+        <button type="button" class="secondary" onClick={() => setMasked(entry, index, true)}>
           {t('record.mask')}
           <span class="visually-hidden"> : {entry.title}</span>
         </button>
@@ -84,7 +111,8 @@ export function Record() {
           class="danger"
           onClick={async () =>
             (await ask({ message: said('record.deleteConfirm'), confirmLabel: said('record.delete'), danger: true })) &&
-            act(DELETE_ENTRY, { id: entry.id }, said('record.deleted'), (current) => withoutEntry(current, entry.id))
+            // Deleted, its card is gone: said where it was.
+            act(DELETE_ENTRY, { id: entry.id }, said('record.deleted'), (current) => withoutEntry(current, entry.id), { id: entry.id, index })
           }
         >
           {t('record.delete')}
@@ -116,9 +144,14 @@ export function Record() {
           {t('record.maskAll')}
         </button>
       </details>
-      {notice && <Notice focus="lost">{notice}</Notice>}
-      <ErrorBox result={failure} focus="lost" />
-      <RecordTimeline record={record} onMore={more} actionsFor={actionsFor} ownRecord />
+      {place === null && outcome(false)}
+      <RecordTimeline
+        record={record}
+        onMore={more}
+        actionsFor={actionsFor}
+        said={place && (notice || failure) ? { at: place, node: outcome(true) } : null}
+        ownRecord
+      />
     </section>
   );
 }

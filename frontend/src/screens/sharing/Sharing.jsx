@@ -14,6 +14,7 @@ import { shownStatus } from '../../lib/comingBack.js';
 import { BLOCK, DIRECTORY, GRANT, MY_SHARING, REVOKE, SET_EMERGENCY, SET_NOTICES, SET_TREATING, UNBLOCK } from './documents.js';
 import { Form } from '../../components/Form.jsx';
 import { useSending } from '../../lib/sending.js';
+import { insertedAt, saidWhere } from '../../lib/saidWhere.js';
 
 function describe(p) {
   return `${p.displayName} — ${t(`profession.${p.profession}`)}, ${p.city}`;
@@ -28,9 +29,11 @@ export function Sharing() {
   const [editing, setEditing] = useState(null);
   const [failure, setFailure] = useState(null);
   const [notice, setNotice] = useState(null);
-  // Where the last action's notice or error is said: null, at the top; 'emergency' or 'notices',
-  // beside that form, at the bottom of the screen, where the button pressed is (on a phone the
-  // top is out of sight).
+  // Where the last action's notice or error is said, where the button pressed is (on a phone the
+  // top is out of sight): null, at the top; 'treating', under the treating physician; 'search',
+  // under the search; 'emergency' or 'notices', beside that form, at the bottom of the screen;
+  // a professional's { list, id, index } ('grant', 'found' or 'blocked'), in their card in that
+  // list, or where the card was once gone (an access revoked, a block lifted; lib/saidWhere.js).
   const [place, setPlace] = useState(null);
   // The button that opened the choice of sections: the keyboard goes back to it on « Annuler ».
   const opener = useRef(null);
@@ -83,6 +86,7 @@ export function Sharing() {
       setFound(null);
       return setTooShort(true);
     }
+    setPlace('search');
     const mine = ++searches.current;
     const result = await runQuery(DIRECTORY, { search: text });
     if (mine !== searches.current) return; // a later search was made meanwhile: its answer is shown
@@ -90,14 +94,32 @@ export function Sharing() {
     if (result.code) setFailure(result);
   };
 
-  // The last action's notice or error, if it is to be said at `where`.
-  const saidAt = (where) =>
-    place === where && (
+  // The last action's notice or error, if there is one; said beside the button pressed (not at
+  // the top), it comes into view when it does not take the focus.
+  const outcome = (beside = true) =>
+    (notice || failure) && (
       <>
-        {notice && <Notice focus="lost">{notice}</Notice>}
-        <ErrorBox result={failure} focus="lost" />
+        {notice && (
+          <Notice focus="lost" reveal={beside}>
+            {notice}
+          </Notice>
+        )}
+        <ErrorBox result={failure} focus="lost" reveal={beside} />
       </>
     );
+  // The last action's notice or error, if it is to be said at `where`.
+  const saidAt = (where) => place === where && outcome(where !== null);
+  // In a list of professionals' cards: where that action's notice or error is said, if there.
+  const listed = place && typeof place === 'object' ? place : null;
+  const saidIn = (list, ids) => (listed?.list === list && (notice || failure) ? saidWhere(listed, ids) : null);
+  // The cards of `list` (`card(item, index, said)`), with the notice about a card gone where it was.
+  const cards = (list, items, idOf, card) => {
+    const where = saidIn(list, items.map(idOf));
+    const shown = items.map((item, index) => card(item, index, where?.inside === idOf(item) && outcome()));
+    return where && 'at' in where ? insertedAt(shown, where.at, <li key="said" class="said">{outcome()}</li>) : shown;
+  };
+  // A list's notice about its last card, gone: under the words that say the list is empty.
+  const saidEmpty = (list) => saidIn(list, []) && outcome();
 
   const blocked = new Set(current.blocked.map((p) => p.id));
   const granted = new Map(current.grants.map((g) => [g.practitioner.id, g.sections]));
@@ -113,7 +135,7 @@ export function Sharing() {
           setEditing(null);
           focusBack(opener.current);
         }}
-        onSave={(sections) => change(GRANT, { practitionerId: p.id, sections }, 'grantAccess', said('sharing.granted', { who: p.displayName }))}
+        onSave={(sections) => change(GRANT, { practitionerId: p.id, sections }, 'grantAccess', said('sharing.granted', { who: p.displayName }), { list: where, id: p.id })}
       />
     );
 
@@ -128,20 +150,24 @@ export function Sharing() {
         <div class="card">
           <p>{describe(current.treatingPhysician)}</p>
           <p class="hint">{t('sharing.treatingExplain')}</p>
-          <button type="button" class="secondary" onClick={() => change(SET_TREATING, { practitionerId: null }, 'setTreatingPhysician', said('sharing.treatingCleared'))}>
+          <button type="button" class="secondary" onClick={() => change(SET_TREATING, { practitionerId: null }, 'setTreatingPhysician', said('sharing.treatingCleared'), 'treating')}>
             {t('sharing.clearTreating')}
           </button>
         </div>
       ) : (
         <Empty>{t('sharing.noTreating')}</Empty>
       )}
+      {saidAt('treating')}
 
       <h2>{t('sharing.grants')}</h2>
       {current.grants.length === 0 ? (
-        <Empty>{t('sharing.noGrants')}</Empty>
+        <>
+          <Empty>{t('sharing.noGrants')}</Empty>
+          {saidEmpty('grant')}
+        </>
       ) : (
         <ul class="cards">
-          {current.grants.map((g) => (
+          {cards('grant', current.grants, (g) => g.practitioner.id, (g, index, saidHere) => (
             <li class="card" key={g.practitioner.id}>
               <h3>{describe(g.practitioner)}</h3>
               <p class="meta">{t('sharing.since', { date: formatDate(g.since, locale()) })}</p>
@@ -156,11 +182,22 @@ export function Sharing() {
                 <button type="button" class="secondary" onClick={edit(`grant:${g.practitioner.id}`)}>
                   {t('sharing.edit')}
                 </button>
-                <button type="button" class="danger" onClick={() => change(REVOKE, { practitionerId: g.practitioner.id }, 'revokeAccess', said('sharing.revoked', { who: g.practitioner.displayName }))}>
+                <button
+                  type="button"
+                  class="danger"
+                  onClick={() =>
+                    change(REVOKE, { practitionerId: g.practitioner.id }, 'revokeAccess', said('sharing.revoked', { who: g.practitioner.displayName }), {
+                      list: 'grant',
+                      id: g.practitioner.id,
+                      index,
+                    })
+                  }
+                >
                   {t('sharing.revoke')}
                 </button>
               </div>
               {picker(g.practitioner, g.sections, 'grant')}
+              {saidHere}
             </li>
           ))}
         </ul>
@@ -177,6 +214,7 @@ export function Sharing() {
         )}
         <button type="submit">{t('sharing.find')}</button>
       </Form>
+      {saidAt('search')}
       {/* What the search found is said (a screen reader hears it), not only shown below. */}
       {found && found.length === 0 && (
         <p class="empty" role="status">
@@ -190,7 +228,7 @@ export function Sharing() {
       )}
       {found && found.length > 0 && (
         <ul class="cards" aria-label={t('sharing.results')}>
-          {found.map((p) => (
+          {cards('found', found, (p) => p.id, (p, _, saidHere) => (
             <li class="card" key={p.id}>
               <h3>{describe(p)}</h3>
               <p class="meta">RPPS {p.rpps}</p>
@@ -206,7 +244,7 @@ export function Sharing() {
                     <span class="visually-hidden"> {p.displayName}</span>
                   </button>
                   {p.profession === 'medecin' && (
-                    <button type="button" class="secondary" onClick={() => change(SET_TREATING, { practitionerId: p.id }, 'setTreatingPhysician', said('sharing.treatingSet', { who: p.displayName }))}>
+                    <button type="button" class="secondary" onClick={() => change(SET_TREATING, { practitionerId: p.id }, 'setTreatingPhysician', said('sharing.treatingSet', { who: p.displayName }), { list: 'found', id: p.id })}>
                       {t('sharing.makeTreating')}
                     </button>
                   )}
@@ -215,7 +253,7 @@ export function Sharing() {
                     class="danger"
                     onClick={async () =>
                       (await ask({ message: said('sharing.blockConfirm', { who: p.displayName }), confirmLabel: said('sharing.block'), danger: true })) &&
-                      change(BLOCK, { practitionerId: p.id }, 'blockPractitioner', said('sharing.blockedDone', { who: p.displayName }))
+                      change(BLOCK, { practitionerId: p.id }, 'blockPractitioner', said('sharing.blockedDone', { who: p.displayName }), { list: 'found', id: p.id })
                     }
                   >
                     {t('sharing.block')}
@@ -223,6 +261,7 @@ export function Sharing() {
                 </div>
               )}
               {picker(p, granted.get(p.id) ?? [], 'found')}
+              {saidHere}
             </li>
           ))}
         </ul>
@@ -230,15 +269,23 @@ export function Sharing() {
 
       <h2>{t('sharing.blocked')}</h2>
       {current.blocked.length === 0 ? (
-        <Empty>{t('sharing.noBlocked')}</Empty>
+        <>
+          <Empty>{t('sharing.noBlocked')}</Empty>
+          {saidEmpty('blocked')}
+        </>
       ) : (
         <ul class="cards">
-          {current.blocked.map((p) => (
+          {cards('blocked', current.blocked, (p) => p.id, (p, index, saidHere) => (
             <li class="card" key={p.id}>
               <p>{describe(p)}</p>
-              <button type="button" class="secondary" onClick={() => change(UNBLOCK, { practitionerId: p.id }, 'unblockPractitioner', said('sharing.unblocked'))}>
+              <button
+                type="button"
+                class="secondary"
+                onClick={() => change(UNBLOCK, { practitionerId: p.id }, 'unblockPractitioner', said('sharing.unblocked'), { list: 'blocked', id: p.id, index })}
+              >
                 {t('sharing.unblock')}
               </button>
+              {saidHere}
             </li>
           ))}
         </ul>
