@@ -246,7 +246,14 @@ async def my_emergency_access_page(ctx: Context, first: int, after: str | None) 
 async def review_emergency_access(
     ctx: Context, session_id: str, state: ReviewState, comment: str | None = None
 ) -> EmergencySession:
-    """Acknowledge or report one emergency access of the patient's own record."""
+    """Acknowledge or report one emergency access of the patient's own record.
+
+    A report ends the access reported if it is still open: its end (`expires_at`) is set to
+    the report's time, in the review's transaction under the record's lock, as a block, an
+    opposition or a closing ends sessions; the practitioner's next request is refused. Only
+    that session ends (not the practitioner's other kind, not another practitioner's); one
+    already over keeps its end. An acknowledgement ends nothing. A later opening by the same
+    practitioner opens a new session, with its event and the patient's e-mail."""
     record = await _own_record(ctx)
     try:
         sid = uuid.UUID(session_id)
@@ -272,9 +279,10 @@ async def review_emergency_access(
         )
     record_id: uuid.UUID = session.record_id  # type: ignore[attr-defined]
     _refuse_acknowledging_a_report(session, state)
-    # The same state again writes nothing, unless it comes with something to say: a second
-    # report's comment is kept in the history, not dropped.
-    if session.review_state == state and not said:
+    # The same state again writes nothing, unless it comes with something to say (a second
+    # report's comment is kept in the history, not dropped) or a report finds the access still
+    # open (one reported before reports ended accesses): it ends it.
+    if session.review_state == state and not said and not _ends(session, state, clock.now()):
         return session
     async with ctx.access_log.changing(record_id) as conn:
         # Compared and returned as read under the record's lock: the same review sent twice
@@ -288,15 +296,29 @@ async def review_emergency_access(
         if locked is None:
             return session
         _refuse_acknowledging_a_report(locked, state)
-        if locked.review_state != state or said:
+        # The time once the lock is held: the access ends at the report's time, the one it is
+        # reviewed at; a session whose time ran out while the report waited keeps its end.
+        now = clock.now()
+        ends = _ends(locked, state, now)
+        if locked.review_state != state or said or ends:
             locked.review_state = state
-            locked.reviewed_at = clock.now()
-            await locked.save(update_fields=["review_state", "reviewed_at"], using_db=conn)
+            locked.reviewed_at = now
+            fields = ["review_state", "reviewed_at"]
+            if ends:
+                locked.expires_at = now
+                fields.append("expires_at")
+            await locked.save(update_fields=fields, using_db=conn)
             await ctx.access_log.record_change(
                 record_id, AccessAction.EMERGENCY_REVIEWED, entry_id=str(locked.id),
                 reason=reasons.reviewed(state, said),
             )
     return locked
+
+
+def _ends(session: EmergencySession, state: ReviewState, now: dt.datetime) -> bool:
+    """Whether this review ends the access: a report of one still open at `now` (as the
+    decision reads a session: open while its end is after now)."""
+    return state == ReviewState.REPORTED and session.expires_at > now
 
 
 def _refuse_acknowledging_a_report(session: EmergencySession, state: ReviewState) -> None:
