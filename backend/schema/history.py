@@ -67,7 +67,10 @@ class EmergencyAccessReview:
     practitioner_name: str
     profession: str
     opened_at: dt.datetime
-    expires_at: dt.datetime
+    expires_at: dt.datetime = strawberry.field(
+        description="When the access ends, or ended: its time run out, or ended early (a report,"
+        " a block, an opposition, the record closed)."
+    )
     reason: str
     review_state: ReviewState
 
@@ -201,7 +204,10 @@ class HistoryMutation:
         return _review(session)
 
     @strawberry.mutation(
-        description="The patient reports an emergency access as unjustified, also one they acknowledged."
+        description=(
+            "The patient reports an emergency access as unjustified, also one they acknowledged;"
+            " an access still open ends at once (its expiresAt becomes the report's time)."
+        )
     )
     async def report_emergency_access(
         self, info: Info, id: strawberry.ID, comment: str | None = None  # noqa: A002
