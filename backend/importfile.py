@@ -605,21 +605,30 @@ class BatchKeys:
     @staticmethod
     def content(item: imports.CareItem) -> str | None:
         """The content hash by which the import compares the items of one key; None for an
-        item it rejects."""
-        return imports.content_hash(item, clock.latest_today())
+        item it rejects. Validated as of tomorrow: a line dated the day after today, read just
+        before midnight, may be valid when its batch is written; taken for one here, it is
+        at worst committed apart, never sent in one batch with another content of its key."""
+        return imports.content_hash(item, clock.latest_today() + dt.timedelta(days=1))
 
     def corrects(self, row: Row) -> bool:
-        """Whether the row's item has the key of an earlier item of the batch and other content,
-        or content that cannot be compared (a rejected item is rejected alike in a batch of
-        its own)."""
+        """Whether the row's item has the key of an earlier valid item of the batch and other
+        content. An item the import's validation rejects is never compared with another of its
+        key (the import rejects it, and keeps no content for its key): it neither ends a batch
+        nor is ended by one. Committing at every such line gave a file whose lines are
+        rejected alike (a blank externalId on each line of a patient) a batch, a transaction
+        and an fsync a line."""
         key = self.key(row.item) if row.item is not None else None
         first = self.first.get(key) if key is not None else None
         if key is None or first is None or row.item is None:
             return False
         if key not in self.contents:
             self.contents[key] = self.content(first)
-        earlier = self.contents[key]
-        return earlier is None or earlier != self.content(row.item)
+        earlier, content = self.contents[key], self.content(row.item)
+        if earlier is None:
+            # The key's first item so far is rejected: this one is the first the import compares.
+            self.first[key], self.contents[key] = row.item, content
+            return False
+        return content is not None and content != earlier
 
     def add(self, row: Row) -> None:
         key = self.key(row.item) if row.item is not None else None
