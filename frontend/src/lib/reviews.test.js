@@ -86,4 +86,9 @@ describe('emergency reviews: words', () => {
     expect(fr['review.alreadyReported']).toContain('déjà été signalé');
     expect(en['review.alreadyReported']).toContain('already been reported');
   });
+
+  it('say an access reported on the page is closed', () => {
+    expect(fr['review.closed']).toBe('Cet accès est fermé : il ne permet plus de consulter votre dossier.');
+    expect(en['review.closed']).toBe('This access is closed: it no longer gives access to your record.');
+  });
 });

@@ -14,7 +14,8 @@ import { useSending } from '../../lib/sending.js';
 
 // Break-glass and regulator openings, newest first, 20 at a time (« Afficher plus »): the patient
 // acknowledges a pending one or reports it as unjustified; an acknowledged one may still be
-// reported; a report stands.
+// reported; a report stands. A report ends the access if it is still open: the access reported
+// on this page says it is closed.
 // onReviewed: a review was recorded (the history below has a new event to show).
 export function EmergencyReview({ onReviewed }) {
   const query = useQuery(EMERGENCY_REVIEWS);
@@ -27,6 +28,9 @@ export function EmergencyReview({ onReviewed }) {
   const [comment, setComment] = useState('');
   // The review just recorded: its buttons (or its report form) are gone, the keyboard goes to its heading.
   const [reviewed, setReviewed] = useState(null);
+  // The accesses reported on this page: the server ended each one still open, so each says it is
+  // closed (its end is the server's, which the device's clock may not agree with).
+  const [closed, setClosed] = useState(() => new Set());
   const connection = changed ?? query.data?.myEmergencyAccessReviews;
   const list = nodes(connection);
   // One review at a time: « C'était justifié » or « Envoyer » pressed twice sends once; one page
@@ -89,6 +93,7 @@ export function EmergencyReview({ onReviewed }) {
       setComment('');
       const node = result.data.acknowledgeEmergencyAccess ?? result.data.reportEmergencyAccess;
       setChanged((shown) => replaceNode(shown ?? base, node));
+      if (result.data.reportEmergencyAccess) setClosed((ids) => new Set(ids).add(variables.id));
       await onReviewed?.();
       setReviewed(variables.id);
     });
@@ -110,9 +115,11 @@ export function EmergencyReview({ onReviewed }) {
       <ul class="cards emergency-reviews">
         {list.map((r) => {
           const can = reviewActions(r.reviewState);
+          const ended = r.reviewState === 'REPORTED' && closed.has(r.id);
           return (
             <li class="card emergency-event" key={r.id}>
-              <h3 id={`review-title-${r.id}`} tabIndex={-1}>
+              {/* Once reported here, the heading the keyboard goes to says the access is closed. */}
+              <h3 id={`review-title-${r.id}`} tabIndex={-1} aria-describedby={ended ? `review-closed-${r.id}` : undefined}>
                 {t(`review.kind.${r.kind}`)}
               </h3>
               {/* Describes the buttons below: each "It was justified" says about whom. */}
@@ -123,6 +130,11 @@ export function EmergencyReview({ onReviewed }) {
               <p>
                 <span class="tag">{t(`review.state.${r.reviewState}`)}</span>
               </p>
+              {ended && (
+                <p class="notice" id={`review-closed-${r.id}`}>
+                  {t('review.closed')}
+                </p>
+              )}
               {failure?.id === r.id && <Refused failure={failure} />}
               {(can.acknowledge || can.report) && (
                 <div class="actions">
