@@ -9,6 +9,7 @@ e-mail."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import uuid
 from collections.abc import AsyncIterator
@@ -312,3 +313,21 @@ async def test_an_access_ended_while_the_report_waited_keeps_its_end(
     done = (await as_patient.gql(REPORT, {"id": str(session.id)})).ok()["reportEmergencyAccess"]
     assert done["reviewState"] == "REPORTED" and _at(done["expiresAt"]) == earlier
     assert await _ends(session) == [earlier]
+
+
+async def test_a_read_at_the_moment_of_the_report_and_the_next_one_refused(client: httpx.AsyncClient) -> None:
+    """A read racing with the report may have been decided before the end (a read is decided
+    once per request); the request after the report is refused."""
+    as_patient, record = await _patient(client)
+    pro, account = await _pro(client)
+    session = await _open(pro, record, EmergencyKind.BREAK_GLASS, account)
+    answers = await asyncio.gather(
+        as_patient.gql(REPORT, {"id": str(session.id)}),
+        *(pro.gql(READ, {"ins": record.ins}) for _ in range(3)),
+    )
+    answers[0].ok()
+    for read in answers[1:]:
+        assert read.codes in ([], ["FORBIDDEN"])
+    stored = await EmergencySession.get(id=session.id)
+    assert stored.expires_at == stored.reviewed_at
+    await _refused_read(pro, record, account)
