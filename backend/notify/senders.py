@@ -133,7 +133,8 @@ class SmtpSender:
 
 async def _starttls_if_offered(smtp: aiosmtplib.SMTP) -> bool:
     """STARTTLS if the server's EHLO answer offers it; False if it was offered and failed
-    (refused, or a handshake that did not complete): the connection is then of no use."""
+    (refused, a handshake that did not complete, or a TLS the server broke off at the first
+    encrypted command): the connection is then of no use."""
     if smtp.is_ehlo_or_helo_needed:
         try:
             await smtp.ehlo()
@@ -143,6 +144,11 @@ async def _starttls_if_offered(smtp: aiosmtplib.SMTP) -> bool:
         return True
     try:
         await smtp.starttls()
+        # The EHLO that must follow STARTTLS, within it: with TLS 1.3 the client's handshake
+        # is over before the server has checked it, and a server that then refuses it (a
+        # client certificate it requires) answers this first encrypted command with an alert.
+        # Nothing of the message has been sent yet, so it still goes in clear.
+        await smtp.ehlo()
     except (aiosmtplib.SMTPException, OSError) as exc:  # ssl.SSLError is an OSError
         log.warning("opportunistic STARTTLS failed, the message is sent without TLS",
                     extra={"error": type(exc).__name__})
