@@ -210,9 +210,9 @@ async def _open_session(
 ) -> EmergencySession | None:
     """This practitioner's session of this kind on the record still open at `now` (the one
     that lasts longest, should there be several); None when none is. A session ends by its
-    time passing or, ended early (a block, an opposition, a closing, a deletion request), by
-    its end set to the moment it ended: `expires_at` after now is open, as the decision reads
-    it. The patient's review (acknowledged, reported) does not end it."""
+    time passing or, ended early (a block, an opposition, a closing, a deletion request, the
+    patient's report of it as unjustified), by its end set to the moment it ended:
+    `expires_at` after now is open, as the decision reads it. An acknowledgement ends nothing."""
     return (
         await EmergencySession.filter(
             record_id=record_id, practitioner_id=practitioner_id, kind=kind, expires_at__gt=now
