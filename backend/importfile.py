@@ -9,7 +9,8 @@ an interrupted import resumes there, and the import keys make any overlap harmle
 The result does not depend on --batch-size: a line whose import key an earlier line of the
 batch has with other content (a correction appended later in the extract) starts a new
 batch, so it is a correction of that line, as a batch boundary between them would make it,
-never the API's CONFLICT of one batch sending an item twice.
+never the API's CONFLICT of one batch sending an item twice. Lines the import's validation
+rejects are compared with none (it keeps no content for their key): they end no batch.
 """
 
 from __future__ import annotations
