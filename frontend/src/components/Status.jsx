@@ -1,6 +1,6 @@
 import { t, word } from '../i18n/index.js';
 import { errorDetail, errorMessageKey, requestReference } from '../lib/errors.js';
-import { useFocusOnAppear } from '../lib/focus.js';
+import { useFocusOnAppear, useShownBefore } from '../lib/focus.js';
 
 export function Loading() {
   return (
@@ -18,15 +18,18 @@ export function Empty({ children }) {
 // the server's own text).
 // focus: the keyboard goes to it when it appears, always (true: a form's own refusal, said
 // beside the form) or if the control that had it is gone ('lost', lib/focus.js).
-// reveal: said beside the button pressed, it comes wholly into view when it does not take the focus.
+// reveal: said beside the button pressed, it comes wholly into view when it does not take the focus;
+// shown again elsewhere (its card hidden by a filter, shown again), it is not read out nor
+// scrolled to again (lib/focus.js, useShownBefore).
 export function ErrorBox({ result, code, focus = false, reveal = false }) {
   const key = errorMessageKey(code ?? result?.code, result);
-  const box = useFocusOnAppear(key ? focus : false, result, reveal);
+  const again = useShownBefore(key ? result : null, reveal);
+  const box = useFocusOnAppear(key ? focus : false, result, reveal && !again);
   if (!key) return null;
   const detail = errorDetail(result);
   const reference = requestReference(result);
   return (
-    <div class="error" role="alert" ref={box} tabIndex={focus ? -1 : undefined}>
+    <div class="error" role={again ? undefined : 'alert'} ref={box} tabIndex={focus ? -1 : undefined}>
       <p>{t(key)}</p>
       {detail && <p>{detail}</p>}
       {reference && <p class="meta">{t('error.reference', { id: reference })}</p>}
@@ -38,9 +41,10 @@ export function ErrorBox({ result, code, focus = false, reveal = false }) {
 // focus: as ErrorBox's; a notice usually takes it only if lost ('lost': the action's button is gone).
 // reveal: as ErrorBox's.
 export function Notice({ children, focus = false, reveal = false }) {
-  const box = useFocusOnAppear(focus, children, reveal);
+  const again = useShownBefore(children, reveal);
+  const box = useFocusOnAppear(focus, children, reveal && !again);
   return (
-    <p class="notice" role="status" ref={box} tabIndex={focus ? -1 : undefined}>
+    <p class="notice" role={again ? undefined : 'status'} ref={box} tabIndex={focus ? -1 : undefined}>
       {word(children)}
     </p>
   );

@@ -46,3 +46,23 @@ export function useFocusOnAppear(mode, again, show = false) {
   }, [mode, again]);
   return ref;
 }
+
+// Messages said beside the button pressed (a notice kept by said(), a refusal: objects, one per
+// action) once shown. Such a message moves when its place does (an entry's card hidden by a
+// filter, then shown again): shown again elsewhere, it is not said again (no role="status" or
+// "alert" read out anew) nor scrolled to, away from the filter in use (it takes the focus only
+// if lost, as any message).
+const sayings = new WeakSet();
+
+// Whether `message` was shown before this element appeared (`track`: a message said beside the
+// button pressed; anything else is never "shown before").
+export function useShownBefore(message, track) {
+  const kept = track && message !== null && typeof message === 'object';
+  // Decided once per message this element shows (when it first shows it).
+  const seen = useRef(null);
+  if (seen.current?.message !== message) seen.current = { message, before: kept && sayings.has(message) };
+  useEffect(() => {
+    if (kept) sayings.add(message);
+  }, [kept, message]);
+  return seen.current.before;
+}
