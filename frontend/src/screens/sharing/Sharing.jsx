@@ -39,6 +39,9 @@ export function Sharing() {
   const opener = useRef(null);
   // The last search made: an earlier one answered late does not replace its results.
   const searches = useRef(0);
+  // Each action started: one answered once another has started (a search made while a revocation
+  // was under way) is applied, but its notice or error is not said, where the other one's is.
+  const started = useRef(0);
   useStatusRefresh(shownStatus(query.data), query.refetch); // closed in another tab: say so
   // One change at a time: a button pressed twice (a double click) sends once.
   const [, send] = useSending();
@@ -51,12 +54,13 @@ export function Sharing() {
     return <RecordInactive title={t('sharing.title')} status={status} />;
   }
 
-  // Another action starts: the notice or error of the previous one goes.
+  // Another action starts: the notice or error of the previous one goes. Says which action it is.
   const starting = () => {
     setFailure(null);
     setNotice(null);
     setTooShort(false);
     setPlace(null);
+    return ++started.current;
   };
 
   const edit = (key) => (event) => {
@@ -67,19 +71,23 @@ export function Sharing() {
 
   const change = (document, variables, field, message, where = null) =>
     send(async () => {
-      starting();
+      const mine = starting();
+      const open = editing; // the choice of sections it saves, if any: closed once saved
       setPlace(where);
       const result = await runMutation(document, variables);
       if (result.code === 'FORBIDDEN') query.refetch(); // closed meanwhile (another tab): say so
+      if (!result.code) {
+        setSharing(result.data[field].sharing);
+        setEditing((now) => (now === open ? null : now)); // not one opened meanwhile
+      }
+      if (mine !== started.current) return;
       if (result.code) return setFailure(result);
-      setSharing(result.data[field].sharing);
-      setEditing(null);
       setNotice(message);
     });
 
   const find = async (event) => {
     event.preventDefault();
-    starting();
+    const action = starting();
     // A search that cannot be made leaves no results of the previous one on the screen.
     const text = directorySearch(search);
     if (!text) {
@@ -91,7 +99,7 @@ export function Sharing() {
     const result = await runQuery(DIRECTORY, { search: text });
     if (mine !== searches.current) return; // a later search was made meanwhile: its answer is shown
     setFound(result.code ? null : result.data.practitionerDirectory);
-    if (result.code) setFailure(result);
+    if (result.code && action === started.current) setFailure(result);
   };
 
   // The last action's notice or error, if there is one; said beside the button pressed (not at
