@@ -73,6 +73,22 @@ async def test_sharing_says_no_action_s_notice_beside_another_started_meanwhile(
     await expect(grants.locator("li.card")).to_have_count(2)
     first, second = granted
 
+    # Sections saved for one professional while the choice is opened for another: the first is
+    # saved, « Accès accordé » is not said in its card, and the choice just opened stays open.
+    seen, release = await held(page, "grantAccess")
+    await pro_card(grants, first).get_by_role("button", name="Modifier les rubriques").click()
+    await pro_card(grants, first).get_by_label("Vaccinations").check()
+    await pro_card(grants, first).get_by_role("button", name="Partager ces rubriques").click()
+    await seen.wait()
+    await pro_card(grants, second).get_by_role("button", name="Modifier les rubriques").click()
+    release.set()
+    await expect(pro_card(grants, first).get_by_text("Vaccinations", exact=True)).to_be_visible()
+    still_open = pro_card(grants, second).get_by_role("button", name="Partager ces rubriques")
+    await expect(still_open).to_be_visible()
+    await expect(page.get_by_role("status").filter(has_text="Accès accordé")).to_have_count(0)
+    await page.unroute("**/graphql")
+    await pro_card(grants, second).get_by_role("button", name="Annuler").click()
+
     # A revocation under way when a search is made: the access is withdrawn, but « n'a plus
     # accès » is not said under the search, which found the doctor.
     seen, release = await held(page, "revokeAccess")
