@@ -37,6 +37,25 @@ export function ErrorBox({ result, code, focus = false, reveal = false }) {
   );
 }
 
+// An action's outcome where its button is: its notice or its error (nothing when it has
+// neither, so that it may stand in a condition). Said `beside` the button (not at the top of
+// the screen), it comes into view when it does not take the focus; either takes the focus if
+// the button is gone.
+export function actionOutcome(notice, failure, beside) {
+  return (
+    (notice || failure) && (
+      <>
+        {notice && (
+          <Notice focus="lost" reveal={beside}>
+            {notice}
+          </Notice>
+        )}
+        <ErrorBox result={failure} focus="lost" reveal={beside} />
+      </>
+    )
+  );
+}
+
 // `children` may be a message kept by said(): it is worded in the language of the moment.
 // focus: as ErrorBox's; a notice usually takes it only if lost ('lost': the action's button is gone).
 // reveal: as ErrorBox's.

@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import { locale, said, t } from '../../i18n/index.js';
 import { runMutation, runQuery, useQuery } from '../../gql/hooks.js';
-import { ErrorBox, Loading, Notice } from '../../components/Status.jsx';
+import { actionOutcome, ErrorBox, Loading } from '../../components/Status.jsx';
 import { RecordInactive } from '../../components/RecordInactive.jsx';
 import { RecordTimeline } from '../../components/RecordTimeline.jsx';
 import { ask } from '../../components/ConfirmDialog.jsx';
@@ -80,17 +80,7 @@ export function Record() {
 
   // The last action's notice or error, if there is one; said `beside` the button pressed, it comes
   // into view when it does not take the focus.
-  const outcome = (beside) =>
-    (notice || failure) && (
-      <>
-        {notice && (
-          <Notice focus="lost" reveal={beside}>
-            {notice}
-          </Notice>
-        )}
-        <ErrorBox result={failure} focus="lost" reveal={beside} />
-      </>
-    );
+  const outcome = (beside) => actionOutcome(notice, failure, beside);
 
   const actionsFor = (entry, index) => (
     <>

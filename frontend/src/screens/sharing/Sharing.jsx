@@ -4,7 +4,7 @@ import { runMutation, runQuery, useQuery } from '../../gql/hooks.js';
 import { Field } from '../../components/Field.jsx';
 import { ask } from '../../components/ConfirmDialog.jsx';
 import { RecordInactive } from '../../components/RecordInactive.jsx';
-import { Empty, ErrorBox, Loading, Notice } from '../../components/Status.jsx';
+import { actionOutcome, Empty, ErrorBox, Loading } from '../../components/Status.jsx';
 import { formatDate } from '../../lib/dates.js';
 import { focusBack } from '../../lib/focus.js';
 import { SEARCH_MIN, directorySearch } from '../../lib/directory.js';
@@ -104,17 +104,7 @@ export function Sharing() {
 
   // The last action's notice or error, if there is one; said beside the button pressed (not at
   // the top), it comes into view when it does not take the focus.
-  const outcome = (beside = true) =>
-    (notice || failure) && (
-      <>
-        {notice && (
-          <Notice focus="lost" reveal={beside}>
-            {notice}
-          </Notice>
-        )}
-        <ErrorBox result={failure} focus="lost" reveal={beside} />
-      </>
-    );
+  const outcome = (beside = true) => actionOutcome(notice, failure, beside);
   // The last action's notice or error, if it is to be said at `where`.
   const saidAt = (where) => place === where && outcome(where !== null);
   // In a list of professionals' cards: where that action's notice or error is said, if there.
