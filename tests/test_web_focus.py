@@ -92,7 +92,8 @@ async def test_a_result_message_takes_the_focus_the_button_had(server: Server, b
     count = page.get_by_text("12 informations affichées")
     await expect(count).to_be_focused()
     await card(page, "Ma note").get_by_role("button", name="Supprimer").click()
-    await expect(page.get_by_role("status").filter(has_text="L'information a été supprimée.")).to_be_focused()
+    deleted = page.get_by_role("status").filter(has_text="L'information « Ma note » a été supprimée.")
+    await expect(deleted).to_be_focused()
 
     # /documents: the upload's button waits, then the notice has the focus.
     await page.get_by_role("link", name="Ajouter un document").click()

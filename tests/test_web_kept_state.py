@@ -36,7 +36,7 @@ async def test_masking_keeps_the_pages_loaded_with_more(server: Server, browser:
 
     oldest = card(page, "Médicament 12")
     await oldest.get_by_role("button", name="Masquer").click()
-    await expect(page.get_by_text("L'information est masquée.")).to_be_visible()
+    await expect(page.get_by_text("L'information « Médicament 12 » est masquée.")).to_be_visible()
     await expect(oldest.get_by_text("Masquée", exact=True)).to_be_visible()
     await expect(page.get_by_text("12 informations affichées")).to_be_visible()
     await expect(card(page, "Médicament 11")).to_be_visible()
@@ -44,7 +44,7 @@ async def test_masking_keeps_the_pages_loaded_with_more(server: Server, browser:
     assert (await Entry.get(title="Médicament 12")).masked is True
 
     await oldest.get_by_role("button", name="Ne plus masquer").click()
-    await expect(page.get_by_text("L'information n'est plus masquée.")).to_be_visible()
+    await expect(page.get_by_text("L'information « Médicament 12 » n'est plus masquée.")).to_be_visible()
     await expect(page.get_by_text("12 informations affichées")).to_be_visible()
     await expect(page.locator(".tag.masked")).to_have_count(0)
     assert (await Entry.get(title="Médicament 12")).masked is False
@@ -85,12 +85,16 @@ async def test_switching_language_keeps_what_was_typed_and_shown(server: Server,
     await page.get_by_role("button", name="More in Medicines").click()
     await expect(page.get_by_text("12 entries shown")).to_be_visible()
     await card(page, "Médicament 12").get_by_role("button", name="Mask").click()
-    await expect(page.get_by_text("The entry is masked.")).to_be_visible()
+    notice = page.locator("p.notice")
+    await expect(notice).to_have_text("“Médicament 12” is masked.")
+    # Its card hidden by « From », the notice is said where the card was, beside another
+    # medicine's: it names the entry it is about, in either language.
     await page.get_by_label("From").fill(str(await _day_of(record.id, "Médicament 11")))
     await expect(page.get_by_text("11 entries shown")).to_be_visible()
+    await expect(notice).to_have_text("“Médicament 12” is masked.")
     await page.get_by_label("Language").select_option("fr")
     await expect(page.get_by_role("heading", level=1)).to_have_text("Mon dossier")
-    await expect(page.get_by_text("L'information est masquée.")).to_be_visible()
+    await expect(notice).to_have_text("L'information « Médicament 12 » est masquée.")
     await expect(page.get_by_text("11 informations affichées")).to_be_visible()
     await expect(page.get_by_label("Du")).not_to_have_value("")
     await expect(card(page, "Médicament 11")).to_be_visible()

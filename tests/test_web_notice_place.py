@@ -88,14 +88,15 @@ async def test_record_says_an_entrys_notice_beside_it(server: Server, browser: B
     await expect(page.get_by_text("14 informations affichées")).to_be_focused()
     await expect(refused).to_have_count(0)
 
-    masked = page.get_by_role("status").filter(has_text="L'information est masquée.")
-    unmasked = page.get_by_role("status").filter(has_text="L'information n'est plus masquée.")
+    masked = page.get_by_role("status").filter(has_text=f"L'information « {low.title} » est masquée.")
+    unmasked = page.get_by_role("status").filter(
+        has_text=f"L'information « {low.title} » n'est plus masquée.")
 
     # Masked, far down the list: said in the entry's card, in view; the keyboard stays on its
     # button (now « Ne plus masquer »).
     vaccine = card(page, low.title)
     await vaccine.get_by_role("button", name="Masquer").click()
-    await expect(vaccine.get_by_role("status")).to_have_text("L'information est masquée.")
+    await expect(vaccine.get_by_role("status")).to_have_text(f"L'information « {low.title} » est masquée.")
     await expect(masked).to_have_count(1)
     await wholly_in_view(page, masked)
     await expect(vaccine.get_by_role("button", name="Ne plus masquer")).to_be_focused()
@@ -103,7 +104,8 @@ async def test_record_says_an_entrys_notice_beside_it(server: Server, browser: B
     await tab.check("masked-in-its-card")
 
     await vaccine.get_by_role("button", name="Ne plus masquer").click()
-    await expect(vaccine.get_by_role("status")).to_have_text("L'information n'est plus masquée.")
+    await expect(vaccine.get_by_role("status")).to_have_text(
+        f"L'information « {low.title} » n'est plus masquée.")
     await expect(masked).to_have_count(0)  # the notice of the previous action goes
     await wholly_in_view(page, unmasked)
     assert not (await Entry.get(id=low.id)).masked
@@ -122,7 +124,7 @@ async def test_record_says_an_entrys_notice_beside_it(server: Server, browser: B
     # Deleted, its card gone: said where the card was (before the next one), in view, with the
     # keyboard; the entries around it are still on the screen.
     await card(page, own.title).get_by_role("button", name="Supprimer").click()
-    deleted = page.get_by_role("status").filter(has_text="L'information a été supprimée.")
+    deleted = page.get_by_role("status").filter(has_text=f"L'information « {own.title} » a été supprimée.")
     await expect(deleted).to_be_focused()
     await expect(card(page, own.title)).to_have_count(0)
     await expect(page.get_by_role("alert")).to_have_count(0)

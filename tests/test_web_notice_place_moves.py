@@ -53,21 +53,21 @@ async def test_a_notice_moved_by_the_record_filters_is_not_said_nor_scrolled_to_
     # Masked at the bottom of the list: said in its card, as a status.
     vaccine = card(page, low.title)
     await vaccine.get_by_role("button", name="Masquer").click()
-    await expect(vaccine.get_by_role("status")).to_have_text("L'information est masquée.")
+    await expect(vaccine.get_by_role("status")).to_have_text(f"L'information « {low.title} » est masquée.")
 
     # The allergies only (the filter chosen by keyboard): the vaccine's notice is shown where its
     # card was, not said again.
     await section.focus()
     await section.select_option("ALLERGIES")
     await expect(page.get_by_text("2 informations affichées")).to_be_visible()
-    await expect(said).to_have_text("L'information est masquée.")
+    await expect(said).to_have_text(f"L'information « {low.title} » est masquée.")
     await expect(page.get_by_role("status").filter(has_text="masquée")).to_have_count(0)
 
     # Every section again, from the filter at the top: back in the vaccine's card, neither said
     # again nor scrolled to: the screen stays on the filter, which keeps the keyboard.
     await section.select_option("")
     await expect(page.get_by_text("11 informations affichées")).to_be_visible()
-    await expect(vaccine.locator("p.notice")).to_have_text("L'information est masquée.")
+    await expect(vaccine.locator("p.notice")).to_have_text(f"L'information « {low.title} » est masquée.")
     await expect(page.get_by_role("status").filter(has_text="masquée")).to_have_count(0)
     await expect(section).to_be_focused()
     assert await in_view(page, section)
@@ -104,17 +104,18 @@ async def test_a_notice_moved_by_the_record_filters_is_not_said_nor_scrolled_to_
     # nothing to show, then taken away: the notice moves under « nothing » and back into the
     # list, not said again; the keyboard and the screen stay on the date field.
     await card(page, own.title).get_by_role("button", name="Supprimer").click()
-    deleted = page.get_by_role("status").filter(has_text="L'information a été supprimée.")
+    deleted = page.get_by_role("status").filter(has_text=f"L'information « {own.title} » a été supprimée.")
     await expect(deleted).to_be_focused()
     assert not await Entry.filter(id=own.id).exists()
     since = page.get_by_label("Du")
     await since.fill(dt.date.today().isoformat())
     await expect(page.get_by_text(re.compile(r"^0 information"))).to_be_visible()
-    await expect(said).to_have_text("L'information a été supprimée.")
+    await expect(said).to_have_text(f"L'information « {own.title} » a été supprimée.")
     await expect(deleted).to_have_count(0)
     await since.fill("")
     await expect(page.get_by_text("10 informations affichées")).to_be_visible()
-    await expect(page.locator("ul.cards > li.said")).to_have_text("L'information a été supprimée.")
+    await expect(page.locator("ul.cards > li.said")).to_have_text(
+        f"L'information « {own.title} » a été supprimée.")
     await expect(deleted).to_have_count(0)
     await expect(since).to_be_focused()
     assert await in_view(page, since)

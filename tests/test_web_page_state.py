@@ -246,7 +246,7 @@ async def test_notices_go_when_another_action_starts(server: Server, browser: Br
     await page.get_by_role("link", name="Mon dossier", exact=True).click()
     medicine = page.locator("li.card").filter(has=page.get_by_role("heading", name="Amoxicilline 1 g"))
     await medicine.get_by_role("button", name="Masquer").click()
-    masked = page.get_by_text("L'information est masquée.")
+    masked = page.get_by_text("L'information « Amoxicilline 1 g » est masquée.")
     await expect(masked).to_be_visible()
     # Deleted meanwhile (from another tab): the refusal is shown, without the notice before it.
     # (A deletion of the record asked meanwhile shows why instead: test_web_record.)

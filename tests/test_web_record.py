@@ -98,12 +98,12 @@ async def test_patient_reads_masks_uploads_and_exports(
     await expect(page.get_by_text("Elle devient invisible pour les professionnels")).to_be_visible()
     medicine = card(page, "Amoxicilline 1 g")
     await medicine.get_by_role("button", name="Masquer").click()
-    await expect(page.get_by_text("L'information est masquée.")).to_be_visible()
+    await expect(page.get_by_text("L'information « Amoxicilline 1 g » est masquée.")).to_be_visible()
     await expect(medicine.get_by_text("Masquée", exact=True)).to_be_visible()
     stored = await Entry.get(title="Amoxicilline 1 g")
     assert stored.masked is True
     await medicine.get_by_role("button", name="Ne plus masquer").click()
-    await expect(page.get_by_text("L'information n'est plus masquée.")).to_be_visible()
+    await expect(page.get_by_text("L'information « Amoxicilline 1 g » n'est plus masquée.")).to_be_visible()
     await stored.refresh_from_db()
     assert stored.masked is False
 

@@ -65,12 +65,13 @@ export function Record() {
       if (result.code) return setFailure(result);
       if (page) show((latest) => withPage(latest, field, page));
     });
-  // Said in the entry's card (hidden since by a filter: where the card was).
+  // Said in the entry's card (hidden since by a filter: where the card was, beside another
+  // entry's card): the notice names the entry by its title.
   const setMasked = (entry, index, masked) =>
     act(
       masked ? MASK_ENTRY : UNMASK_ENTRY,
       { id: entry.id },
-      said(masked ? 'record.maskedDone' : 'record.unmasked'),
+      said(masked ? 'record.maskedDone' : 'record.unmasked', { title: entry.title }),
       (current, data) => {
         const answer = masked ? data.maskEntry : data.unmaskEntry;
         return withMasked(current, answer.id, answer.masked);
@@ -101,8 +102,14 @@ export function Record() {
           class="danger"
           onClick={async () =>
             (await ask({ message: said('record.deleteConfirm'), confirmLabel: said('record.delete'), danger: true })) &&
-            // Deleted, its card is gone: said where it was.
-            act(DELETE_ENTRY, { id: entry.id }, said('record.deleted'), (current) => withoutEntry(current, entry.id), { id: entry.id, index })
+            // Deleted, its card is gone: said where it was, naming it (next to another entry's card).
+            act(
+              DELETE_ENTRY,
+              { id: entry.id },
+              said('record.deleted', { title: entry.title }),
+              (current) => withoutEntry(current, entry.id),
+              { id: entry.id, index },
+            )
           }
         >
           {t('record.delete')}
