@@ -115,7 +115,8 @@ async def test_record_says_an_entrys_notice_beside_it(server: Server, browser: B
     latex = card(page, elsewhere.title)
     await latex.get_by_role("button", name="Masquer").click()
     refused = latex.get_by_role("alert")
-    await expect(refused).to_have_text("Introuvable : cela n'existe pas, ou plus.")
+    await expect(refused.locator("p")).to_have_text(
+        [f"Masquer « {elsewhere.title} » :", "Introuvable : cela n'existe pas, ou plus."])
     await expect(page.get_by_role("alert")).to_have_count(1)
     await expect(unmasked).to_have_count(0)
     await wholly_in_view(page, refused)

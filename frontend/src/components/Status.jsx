@@ -21,7 +21,10 @@ export function Empty({ children }) {
 // reveal: said beside the button pressed, it comes wholly into view when it does not take the focus;
 // shown again elsewhere (its card hidden by a filter, shown again), it is not read out nor
 // scrolled to again (lib/focus.js, useShownBefore).
-export function ErrorBox({ result, code, focus = false, reveal = false }) {
+// about: what the refused action was about, a first line before the error's own text (a message
+// kept by said() or a text): on /dossier « Masquer « Vaccin antigrippal » : », since a refusal
+// said where a card hidden by a filter was stands beside another entry's card. None by default.
+export function ErrorBox({ result, code, focus = false, reveal = false, about = null }) {
   const key = errorMessageKey(code ?? result?.code, result);
   const again = useShownBefore(key ? result : null, reveal);
   const box = useFocusOnAppear(key ? focus : false, result, reveal && !again);
@@ -30,6 +33,11 @@ export function ErrorBox({ result, code, focus = false, reveal = false }) {
   const reference = requestReference(result);
   return (
     <div class="error" role={again ? undefined : 'alert'} ref={box} tabIndex={focus ? -1 : undefined}>
+      {about && (
+        <p class="about">
+          <strong>{word(about)}</strong>
+        </p>
+      )}
       <p>{t(key)}</p>
       {detail && <p>{detail}</p>}
       {reference && <p class="meta">{t('error.reference', { id: reference })}</p>}
@@ -40,8 +48,8 @@ export function ErrorBox({ result, code, focus = false, reveal = false }) {
 // An action's outcome where its button is: its notice or its error (nothing when it has
 // neither, so that it may stand in a condition). Said `beside` the button (not at the top of
 // the screen), it comes into view when it does not take the focus; either takes the focus if
-// the button is gone.
-export function actionOutcome(notice, failure, beside) {
+// the button is gone. about: what the action is about, said first in its error (ErrorBox's `about`).
+export function actionOutcome(notice, failure, beside, about = null) {
   return (
     (notice || failure) && (
       <>
@@ -50,7 +58,7 @@ export function actionOutcome(notice, failure, beside) {
             {notice}
           </Notice>
         )}
-        <ErrorBox result={failure} focus="lost" reveal={beside} />
+        <ErrorBox result={failure} focus="lost" reveal={beside} about={about} />
       </>
     )
   );

@@ -31,6 +31,32 @@ describe('a message kept in a screen', () => {
     }
   });
 
+  it("names the entry a refusal of /dossier's mask, unmask or delete is about, in both languages", () => {
+    // Said before the error's own text (« Trop de tentatives… »), where a card hidden by a filter
+    // was: beside another entry's card, it says which entry was refused.
+    const title = 'Vaccin antigrippal';
+    const cases = [
+      ['record.maskAbout', 'Masquer « Vaccin antigrippal » :', 'Mask “Vaccin antigrippal”:'],
+      ['record.unmaskAbout', 'Ne plus masquer « Vaccin antigrippal » :', 'Unmask “Vaccin antigrippal”:'],
+      ['record.deleteAbout', 'Supprimer « Vaccin antigrippal » :', 'Delete “Vaccin antigrippal”:'],
+    ];
+    for (const [key, french, english] of cases) {
+      const about = said(key, { title });
+      setLanguage('fr');
+      expect(word(about)).toBe(french);
+      setLanguage('en');
+      expect(word(about)).toBe(english);
+    }
+  });
+
+  it('asks before deleting an entry naming it, in both languages', () => {
+    const question = said('record.deleteConfirm', { title: 'Ma note' });
+    setLanguage('fr');
+    expect(word(question)).toBe("Supprimer définitivement l'information « Ma note » que vous avez ajoutée ?");
+    setLanguage('en');
+    expect(word(question)).toBe('Delete “Ma note”, which you added, for good?');
+  });
+
   it('puts a title in a notice as it is, whatever it holds', () => {
     // A title is the patient's own text: braces or « $& » in it are not read as placeholders.
     setLanguage('fr');

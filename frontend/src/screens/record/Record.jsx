@@ -23,6 +23,10 @@ export function Record() {
   // out of sight): null, at the top (« Tout masquer »); an entry's { id, index }, in its card, or
   // where the card was once it is no longer shown (deleted); 'more', beside the "More" buttons.
   const [place, setPlace] = useState(null);
+  // What the last action is about, said first in its refusal: an entry's (« Masquer « {title} » : »),
+  // since a refusal said where a card hidden by a filter was stands beside another entry's card;
+  // null for « Tout masquer » and « Plus de résultats ».
+  const [about, setAbout] = useState(null);
   // Its deletion asked in another tab: the record is no longer readable, say so.
   useStatusRefresh(shownStatus(query.data, 'state'), query.refetch);
   // One change or page at a time: a button pressed twice (a double click) sends once.
@@ -41,11 +45,12 @@ export function Record() {
   // The answer of a change is applied to what is shown: the pages loaded with "More" stay.
   // Refused (FORBIDDEN): the deletion may have been asked meanwhile (another tab), and the
   // record is then no longer changed nor read: read it again, and its status says why.
-  const act = (document, variables, message, change, where = null) =>
+  const act = (document, variables, message, change, where = null, subject = null) =>
     send(async () => {
       setFailure(null);
       setNotice(null); // about the previous action
       setPlace(where);
+      setAbout(subject);
       const result = await runMutation(document, variables);
       if (result.code === 'FORBIDDEN') query.refetch();
       if (result.code) return setFailure(result);
@@ -58,6 +63,7 @@ export function Record() {
       setFailure(null);
       setNotice(null);
       setPlace('more');
+      setAbout(null);
       const result = await runQuery(myRecordPage(field), { after: current.pageInfo.endCursor });
       const page = result.data?.record?.[field];
       // No longer readable (deletion asked meanwhile): read it again, its status says why.
@@ -66,7 +72,7 @@ export function Record() {
       if (page) show((latest) => withPage(latest, field, page));
     });
   // Said in the entry's card (hidden since by a filter: where the card was, beside another
-  // entry's card): the notice names the entry by its title.
+  // entry's card): the notice names the entry by its title, and so does a refusal.
   const setMasked = (entry, index, masked) =>
     act(
       masked ? MASK_ENTRY : UNMASK_ENTRY,
@@ -77,11 +83,12 @@ export function Record() {
         return withMasked(current, answer.id, answer.masked);
       },
       { id: entry.id, index },
+      said(masked ? 'record.maskAbout' : 'record.unmaskAbout', { title: entry.title }),
     );
 
   // The last action's notice or error, if there is one; said `beside` the button pressed, it comes
   // into view when it does not take the focus.
-  const outcome = (beside) => actionOutcome(notice, failure, beside);
+  const outcome = (beside) => actionOutcome(notice, failure, beside, about);
 
   const actionsFor = (entry, index) => (
     <>
@@ -101,14 +108,20 @@ export function Record() {
           type="button"
           class="danger"
           onClick={async () =>
-            (await ask({ message: said('record.deleteConfirm'), confirmLabel: said('record.delete'), danger: true })) &&
-            // Deleted, its card is gone: said where it was, naming it (next to another entry's card).
+            (await ask({
+              message: said('record.deleteConfirm', { title: entry.title }),
+              confirmLabel: said('record.delete'),
+              danger: true,
+            })) &&
+            // Deleted, its card is gone: said where it was, naming it (next to another entry's card);
+            // refused, its card stays, but a filter may hide it: the refusal names it too.
             act(
               DELETE_ENTRY,
               { id: entry.id },
               said('record.deleted', { title: entry.title }),
               (current) => withoutEntry(current, entry.id),
               { id: entry.id, index },
+              said('record.deleteAbout', { title: entry.title }),
             )
           }
         >
