@@ -250,7 +250,7 @@ async def test_sharing_says_a_professionals_notice_beside_them(server: Server, b
     await expect(page.get_by_role("heading", level=1)).to_have_text("Partage de mon dossier")
     await expect(blocked_list.locator("li.card")).to_have_count(3)
     await pro_card(blocked_list, once_blocked).get_by_role("button", name="Débloquer").click()
-    said = page.get_by_role("status").filter(has_text="Le blocage est levé.")
+    said = page.get_by_role("status").filter(has_text=f"Le blocage de {once_blocked.display_name} est levé.")
     await expect(said).to_be_focused()
     await expect(blocked_list.locator("li.card")).to_have_count(2)
     assert await said.evaluate("(el) => !!el.closest('ul.cards > li.said')")

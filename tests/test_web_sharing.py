@@ -79,7 +79,7 @@ async def test_revoke_block_treating_physician_and_emergency_preferences(
     assert await BlockedPractitioner.filter(record_id=record.id).count() == 1
     await tab.check("blocked")
     await page.get_by_role("button", name="Débloquer").click()
-    await expect(page.get_by_text("Le blocage est levé.")).to_be_visible()
+    await expect(page.get_by_text(f"Le blocage de {nurse.display_name} est levé.")).to_be_visible()
     assert await BlockedPractitioner.filter(record_id=record.id).count() == 0
 
     # Name a treating physician.

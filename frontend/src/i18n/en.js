@@ -275,7 +275,7 @@ export default {
   "sharing.blocked": "Blocked professionals",
   "sharing.noBlocked": "No blocked professional.",
   "sharing.unblock": "Unblock",
-  "sharing.unblocked": "The block is lifted.",
+  "sharing.unblocked": "{who} is no longer blocked.",
   "sharing.emergency": "Access in an emergency",
   "sharing.emergencyExplain": "In an emergency, the SAMU regulator or a professional treating you may read your record without prior consent, for a limited time. You are told at once.",
   "sharing.allowRegulator": "Allow access by the SAMU regulator",

@@ -275,7 +275,7 @@ export default {
   "sharing.blocked": "Professionnels bloqués",
   "sharing.noBlocked": "Aucun professionnel bloqué.",
   "sharing.unblock": "Débloquer",
-  "sharing.unblocked": "Le blocage est levé.",
+  "sharing.unblocked": "Le blocage de {who} est levé.",
   "sharing.emergency": "Accès en cas d'urgence",
   "sharing.emergencyExplain": "En urgence, le médecin régulateur du SAMU ou un professionnel qui vous soigne peut lire votre dossier sans autorisation préalable, pour une durée limitée. Vous êtes prévenu(e) aussitôt.",
   "sharing.allowRegulator": "Autoriser l'accès du médecin régulateur du SAMU",

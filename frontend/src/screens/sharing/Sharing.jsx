@@ -279,7 +279,7 @@ export function Sharing() {
               <button
                 type="button"
                 class="secondary"
-                onClick={() => change(UNBLOCK, { practitionerId: p.id }, 'unblockPractitioner', said('sharing.unblocked'), { list: 'blocked', id: p.id, index })}
+                onClick={() => change(UNBLOCK, { practitionerId: p.id }, 'unblockPractitioner', said('sharing.unblocked', { who: p.displayName }), { list: 'blocked', id: p.id, index })}
               >
                 {t('sharing.unblock')}
               </button>
