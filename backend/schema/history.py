@@ -69,7 +69,7 @@ class EmergencyAccessReview:
     opened_at: dt.datetime
     expires_at: dt.datetime = strawberry.field(
         description="When the access ends, or ended: its time run out, or ended early (a report,"
-        " a block, an opposition, the record closed)."
+        " a block, an opposition, the record closed or its deletion requested)."
     )
     reason: str
     review_state: ReviewState
