@@ -113,6 +113,25 @@ async def test_false_never_asks_for_starttls(
         controller.stop()
 
 
+async def sent_in_clear_at_once(
+    seen: _Seen, port: int, caplog: pytest.LogCaptureFixture, address: str, code: str
+) -> list[logging.LogRecord]:
+    """Queues a code for `address` and delivers it to the server on `port`, DMP_SMTP_STARTTLS
+    unset: checks it went in clear in that one attempt, with the one warning; returns the
+    service's log records."""
+    row = await enqueue_email(address, "DMP : code", f"Votre code : {code}")
+    with caplog.at_level(logging.WARNING, logger="dmp.outbox"):
+        assert await deliver_due(mail_to(port)) == (1, 0)
+    assert [m.recipients for m in seen.messages] == [[address]]
+    assert seen.over_tls == [False]
+    row = await OutboxMessage.get(id=row.id)
+    assert (row.attempts, row.last_error) == (1, None) and row.sent_at is not None
+    warnings = [r for r in caplog.records if r.name == "dmp.outbox"]
+    assert [r.getMessage() for r in warnings] == [
+        "opportunistic STARTTLS failed, the message is sent without TLS"]
+    return warnings
+
+
 def broken_tls() -> ssl.SSLContext:
     """A server's TLS with no certificate: every handshake fails (a misconfigured relay)."""
     return ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
@@ -130,16 +149,7 @@ async def test_a_starttls_that_fails_sends_the_message_in_clear_at_once(
     maker = Controller if failure == "handshake" else _RefusingController
     controller = running(maker(seen, hostname=HOST, port=port, tls_context=broken_tls()))
     try:
-        row = await enqueue_email("fallback-q7@test.dmp", "DMP : code", "Votre code : 123456")
-        with caplog.at_level(logging.WARNING, logger="dmp.outbox"):
-            assert await deliver_due(mail_to(port)) == (1, 0)
-        assert [m.recipients for m in seen.messages] == [["fallback-q7@test.dmp"]]
-        assert seen.over_tls == [False]
-        row = await OutboxMessage.get(id=row.id)
-        assert (row.attempts, row.last_error) == (1, None) and row.sent_at is not None
-        warnings = [r for r in caplog.records if r.name == "dmp.outbox"]
-        assert [r.getMessage() for r in warnings] == [
-            "opportunistic STARTTLS failed, the message is sent without TLS"]
+        warnings = await sent_in_clear_at_once(seen, port, caplog, "fallback-q7@test.dmp", "123456")
         assert warnings[0].error.isidentifier()  # the type only
         assert "fallback-q7" not in repr(warnings[0].__dict__) and "123456" not in repr(warnings[0].__dict__)
     finally:

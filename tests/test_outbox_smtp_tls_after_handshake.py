@@ -9,7 +9,6 @@ code expired, where one whose handshake failed went at once."""
 
 from __future__ import annotations
 
-import logging
 import ssl
 from pathlib import Path
 
@@ -17,11 +16,10 @@ import httpx
 import pytest
 from aiosmtpd.controller import Controller
 
-from backend.models import OutboxMessage
 from backend.notify.delivery import deliver_due
 from backend.notify.outbox import enqueue_email
 from tests.smtp import free_port
-from tests.test_outbox_smtp_opportunistic import _Seen, mail_to
+from tests.test_outbox_smtp_opportunistic import _Seen, mail_to, sent_in_clear_at_once
 from tests.test_outbox_smtp_tls import HOST, certificate, running, server_context  # noqa: F401
 
 
@@ -42,16 +40,7 @@ async def test_a_tls_broken_off_after_the_handshake_sends_the_message_in_clear_a
     controller = running(Controller(seen, hostname=HOST, port=port,
                                     tls_context=client_certificate_required(certificate)))
     try:
-        row = await enqueue_email("after-handshake-q7@test.dmp", "DMP : code", "Votre code : 654321")
-        with caplog.at_level(logging.WARNING, logger="dmp.outbox"):
-            assert await deliver_due(mail_to(port)) == (1, 0)
-        assert [m.recipients for m in seen.messages] == [["after-handshake-q7@test.dmp"]]
-        assert seen.over_tls == [False]
-        row = await OutboxMessage.get(id=row.id)
-        assert (row.attempts, row.last_error) == (1, None) and row.sent_at is not None
-        warnings = [r for r in caplog.records if r.name == "dmp.outbox"]
-        assert [r.getMessage() for r in warnings] == [
-            "opportunistic STARTTLS failed, the message is sent without TLS"]
+        warnings = await sent_in_clear_at_once(seen, port, caplog, "after-handshake-q7@test.dmp", "654321")
         assert "654321" not in repr(warnings[0].__dict__)
     finally:
         controller.stop()
