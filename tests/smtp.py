@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from backend import config
 from backend.config import Settings
@@ -52,6 +53,18 @@ class _Collector:
             self.messages.append(Received(envelope.mail_from, list(envelope.rcpt_tos),
                                           str(parsed["Subject"] or ""), body))
         return "250 Message accepted for delivery"
+
+
+class Authenticator:
+    """Takes any login and password (aiosmtpd's `authenticator`), keeping each one seen."""
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[bytes, bytes]] = []
+
+    def __call__(self, server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> AuthResult:
+        assert isinstance(data, LoginPassword)
+        self.seen.append((data.login, data.password))
+        return AuthResult(success=True)
 
 
 def free_port() -> int:

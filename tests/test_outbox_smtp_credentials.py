@@ -5,11 +5,9 @@ refused at start (it was sent in clear, with every code after it)."""
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
 
 import httpx
 import pytest
-from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from backend import config
 from backend.config import ConfigError
@@ -18,7 +16,7 @@ from backend.notify.delivery import deliver_due
 from backend.notify.outbox import enqueue_email
 from backend.notify.senders import check_senders
 from tests.server import run_dmp
-from tests.smtp import serving
+from tests.smtp import Authenticator, serving
 
 PASSWORD = "smtp-pw-q9x"  # noqa: S105 — a test's
 
@@ -57,18 +55,8 @@ async def test_the_command_says_so_in_one_line_and_sends_nothing(client: httpx.A
     assert (row.attempts, row.sent_at, row.last_error) == (0, None, None)
 
 
-class _Authenticator:
-    def __init__(self) -> None:
-        self.seen: list[tuple[bytes, bytes]] = []
-
-    def __call__(self, server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> AuthResult:
-        assert isinstance(data, LoginPassword)
-        self.seen.append((data.login, data.password))
-        return AuthResult(success=True)
-
-
 async def test_a_relay_on_this_machine_gets_the_credentials(client: httpx.AsyncClient) -> None:
-    authenticator = _Authenticator()
+    authenticator = Authenticator()
     with serving(authenticator=authenticator, auth_require_tls=False) as server:
         cfg = dataclasses.replace(with_mail("127.0.0.1"), smtp_port=server.port)
         await enqueue_email("relay-q9@test.dmp", "DMP : test", "Bonjour")

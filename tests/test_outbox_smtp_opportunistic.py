@@ -16,13 +16,13 @@ from typing import Any
 import httpx
 import pytest
 from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
+from aiosmtpd.smtp import SMTP
 
 from backend import config
 from backend.models import OutboxMessage
 from backend.notify.delivery import deliver_due
 from backend.notify.outbox import enqueue_email
-from tests.smtp import _Collector, free_port
+from tests.smtp import Authenticator, _Collector, free_port
 from tests.test_outbox_smtp_tls import HOST, _quick, certificate, running, server_context  # noqa: F401
 
 
@@ -170,22 +170,12 @@ async def test_a_required_starttls_that_fails_still_fails_the_message(client: ht
         controller.stop()
 
 
-class _Authenticator:
-    def __init__(self) -> None:
-        self.seen: list[tuple[bytes, bytes]] = []
-
-    def __call__(self, server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> AuthResult:
-        assert isinstance(data, LoginPassword)
-        self.seen.append((data.login, data.password))
-        return AuthResult(success=True)
-
-
 async def test_a_relay_on_this_machine_gets_the_credentials_after_starttls(
     client: httpx.AsyncClient, certificate: tuple[Path, Path]  # noqa: F811
 ) -> None:
     """A relay on this machine that takes AUTH only once encrypted (aiosmtpd's default, as
     Postfix's smtpd_tls_auth_only): the credentials follow the opportunistic STARTTLS."""
-    seen, authenticator, port = _Seen(), _Authenticator(), free_port()
+    seen, authenticator, port = _Seen(), Authenticator(), free_port()
     controller = running(Controller(seen, hostname=HOST, port=port, tls_context=server_context(certificate),
                                     authenticator=authenticator))
     try:
