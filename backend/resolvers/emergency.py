@@ -23,7 +23,14 @@ from backend.notify.notices import when
 from backend.notify.outbox import enqueue_email
 from backend.resolvers.arguments import ins_argument
 from backend.resolvers.context import Context
-from backend.resolvers.records import RecordView, owns, record_facts, view_now, view_of
+from backend.resolvers.records import (
+    RecordView,
+    open_emergency_session,
+    owns,
+    record_facts,
+    view_now,
+    view_of,
+)
 
 REASON_MIN = 10
 REASON_MAX = 2000
@@ -166,7 +173,7 @@ async def open_emergency(ctx: Context, ins: str, reason: str, kind: EmergencyKin
         # The time once the lock is held: a session ended while this call waited for it ended
         # before this moment, so it is not taken for an open one.
         now = clock.now()
-        session = await _open_session(conn, record.id, viewer.practitioner_id, kind, now)
+        session = await open_emergency_session(conn, record.id, viewer.practitioner_id, [kind], now)
         if session is not None:
             # The same emergency asked again (a double submit, a retry after a timeout, two
             # calls at once): the access this practitioner opened is still open, and is
@@ -202,25 +209,6 @@ async def open_emergency(ctx: Context, ins: str, reason: str, kind: EmergencyKin
         raise NoAccess(REFUSED)
     mode = OPENED_MODE[kind]
     return EmergencyAccess(view=view, expires_at=expires_at, mode=mode)
-
-
-async def _open_session(
-    conn: BaseDBAsyncClient, record_id: uuid.UUID, practitioner_id: uuid.UUID, kind: EmergencyKind,
-    now: dt.datetime,
-) -> EmergencySession | None:
-    """This practitioner's session of this kind on the record still open at `now` (the one
-    that lasts longest, should there be several); None when none is. A session ends by its
-    time passing or, ended early (a block, an opposition, a closing, a deletion request, the
-    patient's report of it as unjustified), by its end set to the moment it ended:
-    `expires_at` after now is open, as the decision reads it. An acknowledgement ends nothing."""
-    return (
-        await EmergencySession.filter(
-            record_id=record_id, practitioner_id=practitioner_id, kind=kind, expires_at__gt=now
-        )
-        .using_db(conn)
-        .order_by("-expires_at")
-        .first()
-    )
 
 
 async def _notify_owner(

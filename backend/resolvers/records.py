@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -293,11 +293,29 @@ async def emergency_ends(ctx: Context, view: RecordView) -> dt.datetime | None:
     kinds = {_EMERGENCY_KINDS[m] for m in view.modes.values() if m in _EMERGENCY_KINDS}
     if not kinds or ctx.viewer.practitioner_id is None:
         return None
-    session = await EmergencySession.filter(
-        record_id=view.record.id, practitioner_id=ctx.viewer.practitioner_id, kind__in=kinds,
-        expires_at__gt=clock.now(),
-    ).order_by("-expires_at").first()
+    session = await open_emergency_session(
+        sql.default(), view.record.id, ctx.viewer.practitioner_id, kinds, clock.now()
+    )
     return session.expires_at if session is not None else None
+
+
+async def open_emergency_session(
+    conn: Any, record_id: Any, practitioner_id: Any, kinds: Iterable[EmergencyKind], now: dt.datetime
+) -> EmergencySession | None:
+    """This practitioner's session of one of these kinds on the record still open at `now`
+    (the one that lasts longest, should there be several); None when none is. A session ends
+    by its time passing or, ended early (a block, an opposition, a closing, a deletion request,
+    the patient's report of it as unjustified), by its end set to the moment it ended
+    (`end_emergency_sessions`): `expires_at` after now is open, as the decision reads it. An
+    acknowledgement ends nothing."""
+    return (
+        await EmergencySession.filter(
+            record_id=record_id, practitioner_id=practitioner_id, kind__in=kinds, expires_at__gt=now
+        )
+        .using_db(conn)
+        .order_by("-expires_at")
+        .first()
+    )
 
 
 async def end_emergency_sessions(
