@@ -150,15 +150,30 @@ def pro_card(scope: Locator, who: Account) -> Locator:
     return scope.locator("li.card").filter(has_text=re.compile(rf"^{re.escape(who.display_name)} —"))
 
 
+async def pharmacists_granted(server: Server, cookies: dict[str, str], count: int) -> list[Account]:
+    """`count` new pharmacists, each granted the medications from the directory by the patient
+    whose session `cookies` hold."""
+    granted = []
+    for _ in range(count):
+        pharmacist, _ = await factories.practitioner(Profession.PHARMACIEN)
+        await server.grant_from_directory(cookies, pharmacist.last_name, [Section.MEDICATIONS.value])
+        granted.append(pharmacist)
+    return granted
+
+
+async def to_sharing(page: Page) -> tuple[Locator, Locator]:
+    """Goes to /partage by its link: the page's list of grants, and the search's results."""
+    await page.get_by_role("link", name="Partage").click()
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Partage de mon dossier")
+    return (page.locator("h2:text-is('Professionnels autorisés') + ul"),
+            page.get_by_role("list", name="Résultats de la recherche"))
+
+
 async def test_sharing_says_a_professionals_notice_beside_them(server: Server, browser: Browser) -> None:
     email = "partage.avis.places@example.test"
     patient, _ = await factories.patient(email=email)
     cookies = {config.settings().session_cookie: await session_for(patient)}
-    granted = []
-    for _ in range(5):
-        pharmacist, _ = await factories.practitioner(Profession.PHARMACIEN)
-        await server.grant_from_directory(cookies, pharmacist.last_name, [Section.MEDICATIONS.value])
-        granted.append(pharmacist)
+    granted = await pharmacists_granted(server, cookies, 5)
     _, treating_pro = await factories.practitioner(Profession.MEDECIN)
     name = "mutation($id: ID) { setTreatingPhysician(practitionerId: $id) { sharing { allowBreakGlass } } }"
     named = await server.gql(name, {"id": str(treating_pro.id)}, cookies=cookies)
@@ -173,10 +188,7 @@ async def test_sharing_says_a_professionals_notice_beside_them(server: Server, b
 
     tab = await patient_signed_in(browser, server, "notice-place-sharing", email)
     page = tab.page
-    await page.get_by_role("link", name="Partage").click()
-    await expect(page.get_by_role("heading", level=1)).to_have_text("Partage de mon dossier")
-    grants = page.locator("h2:text-is('Professionnels autorisés') + ul")
-    results = page.get_by_role("list", name="Résultats de la recherche")
+    grants, results = await to_sharing(page)
     blocked_list = page.locator("h2:text-is('Professionnels bloqués') + ul")
     await expect(grants.locator("li.card")).to_have_count(5)
     # The grants as the page lists them: the fourth is revoked, the fifth follows it.

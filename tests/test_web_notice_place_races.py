@@ -8,17 +8,17 @@ a notice belongs to its action (docs/frontend.md), and is said where its button 
 from __future__ import annotations
 
 import asyncio
-import re
 
 import pytest
 from playwright.async_api import Browser, Locator, Page, Route, expect
 
 from backend import config
-from backend.domain.enums import Profession, Section
-from backend.models import Account, Grant
+from backend.domain.enums import Profession
+from backend.models import Grant
 from tests import factories
 from tests.browser import Server, browser, patient_signed_in, server
 from tests.conftest import session_for
+from tests.test_web_notice_place import pharmacists_granted, pro_card, to_sharing
 
 __all__ = ["browser", "server"]
 
@@ -47,29 +47,18 @@ async def in_view(page: Page, element: Locator) -> bool:
     return box is not None and box["y"] >= -1 and box["y"] + box["height"] <= height + 1
 
 
-def pro_card(scope: Locator, who: Account) -> Locator:
-    return scope.locator("li.card").filter(has_text=re.compile(rf"^{re.escape(who.display_name)} —"))
-
-
 async def test_sharing_says_no_action_s_notice_beside_another_started_meanwhile(
     server: Server, browser: Browser
 ) -> None:
     email = "partage.avis.courses@example.test"
     patient, record = await factories.patient(email=email)
     cookies = {config.settings().session_cookie: await session_for(patient)}
-    granted = []
-    for _ in range(2):
-        pharmacist, _ = await factories.practitioner(Profession.PHARMACIEN)
-        await server.grant_from_directory(cookies, pharmacist.last_name, [Section.MEDICATIONS.value])
-        granted.append(pharmacist)
+    granted = await pharmacists_granted(server, cookies, 2)
     doctor, _ = await factories.practitioner(Profession.MEDECIN)
 
     tab = await patient_signed_in(browser, server, "notice-races", email)
     page = tab.page
-    await page.get_by_role("link", name="Partage").click()
-    await expect(page.get_by_role("heading", level=1)).to_have_text("Partage de mon dossier")
-    grants = page.locator("h2:text-is('Professionnels autorisés') + ul")
-    results = page.get_by_role("list", name="Résultats de la recherche")
+    grants, results = await to_sharing(page)
     await expect(grants.locator("li.card")).to_have_count(2)
     first, second = granted
 
