@@ -6,8 +6,8 @@ import datetime as dt
 import itertools
 from typing import Any
 
-from backend import accounts
-from backend.domain.enums import EntrySource, Profession, Role, Section
+from backend import accounts, clock
+from backend.domain.enums import EntrySource, Profession, RecordStatus, Role, Section
 from backend.domain.identifiers import ins_key, rpps_check_digit
 from backend.models import Account, Entry, Practitioner, Record
 
@@ -35,6 +35,13 @@ async def patient(email: str | None = None, **kw: Any) -> tuple[Account, Record]
     ))
     record = await Record.get(owner_id=account.id)
     return account, record
+
+
+async def pending_deletion(record: Record) -> None:
+    """The record as its owner's request, a day ago, to delete it leaves it: waiting for its deletion."""
+    await Record.filter(id=record.id).update(
+        status=RecordStatus.DELETED, deletion_requested_at=clock.now() - dt.timedelta(days=1)
+    )
 
 
 async def practitioner(

@@ -4,13 +4,10 @@ owner is not someone refused an access). Others are refused, and noted, as befor
 
 from __future__ import annotations
 
-import datetime as dt
-
 import httpx
 
-from backend import clock
-from backend.domain.enums import RecordStatus, Section
-from backend.models import AccessEvent, Entry, Grant, Record
+from backend.domain.enums import Section
+from backend.models import AccessEvent, Entry, Grant
 from tests import factories
 from tests.conftest import Caller, session_for
 
@@ -19,18 +16,12 @@ PROFILE = """mutation ($input: EmergencyProfileInput!) {
   updateEmergencyProfile(input: $input) { emergencyProfile { bloodGroup } } }"""
 
 
-async def _pending_deletion(record: Record) -> None:
-    await Record.filter(id=record.id).update(
-        status=RecordStatus.DELETED, deletion_requested_at=clock.now() - dt.timedelta(days=1)
-    )
-
-
 async def test_the_owners_writes_say_the_record_is_pending_deletion_and_write_nothing(
     client: httpx.AsyncClient,
 ) -> None:
     owner, record = await factories.patient()
     caller = Caller(client, session=await session_for(owner))
-    await _pending_deletion(record)
+    await factories.pending_deletion(record)
     entry = {"section": "DOCUMENTS", "title": "Compte rendu", "date": "2026-01-05"}
     answers = [
         await caller.gql(ADD, {"input": entry}),
@@ -49,7 +40,7 @@ async def test_a_practitioner_on_that_record_is_still_refused_and_noted(client: 
     _, record = await factories.patient()
     doctor, pro = await factories.practitioner()
     await Grant.create(record=record, practitioner=pro, sections=[Section.MEDICATIONS.value])
-    await _pending_deletion(record)
+    await factories.pending_deletion(record)
     caller = Caller(client, session=await session_for(doctor))
     entry = {"ins": record.ins, "section": "MEDICATIONS", "title": "Amoxicilline", "date": "2026-01-05"}
     answer = await caller.gql(ADD, {"input": entry})

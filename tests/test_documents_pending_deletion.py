@@ -9,27 +9,19 @@ before, and their attempt is an event.
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 from typing import Any
 
 import httpx
 import pytest
 
-from backend import clock
-from backend.domain.enums import AccessAction, RecordStatus
+from backend.domain.enums import AccessAction
 from backend.files import storage
 from backend.models import AccessEvent, Entry, Grant, Record, StoredFile
 from backend.resolvers import documents
 from tests import factories
 from tests.conftest import Caller, session_for
 from tests.document_samples import download, files_on_disk, pdf, upload
-
-
-async def _pending_deletion(record: Record) -> None:
-    await Record.filter(id=record.id).update(
-        status=RecordStatus.DELETED, deletion_requested_at=clock.now() - dt.timedelta(days=1)
-    )
 
 
 async def _actions(record: Record) -> list[str]:
@@ -46,7 +38,7 @@ async def test_the_owners_upload_is_refused_as_pending_deletion_and_nothing_is_w
 ) -> None:
     owner, record = await factories.patient()
     caller = Caller(client, session=await session_for(owner))
-    await _pending_deletion(record)
+    await factories.pending_deletion(record)
     before_files, before_events = files_on_disk(), await _actions(record)
 
     refused = await upload(caller, pdf("pendant"), section=section)
@@ -73,7 +65,7 @@ async def test_a_deletion_requested_while_the_file_is_stored_refuses_it_the_same
 
     async def write_then_delete(file_id: uuid.UUID, content: bytes) -> Any:
         sealed = await write(file_id, content)
-        await _pending_deletion(record)
+        await factories.pending_deletion(record)
         return sealed
 
     monkeypatch.setattr(documents.storage, "write", write_then_delete)
@@ -94,7 +86,7 @@ async def test_the_owners_download_is_refused_as_pending_deletion_without_an_eve
     caller = Caller(client, session=await session_for(owner))
     uploaded = (await upload(caller, pdf("kept"))).ok()["uploadDocument"]["entry"]["id"]
     assert (await download(caller, uploaded)).status_code == 200
-    await _pending_deletion(record)
+    await factories.pending_deletion(record)
     before = await _actions(record)
 
     response = await download(caller, uploaded)
@@ -119,7 +111,7 @@ async def test_others_on_a_record_pending_deletion_are_still_denied_and_noted(
     doctor, pro = await factories.practitioner()
     await Grant.create(record=record, practitioner=pro, sections=["DOCUMENTS"])
     practitioner = Caller(client, session=await session_for(doctor))
-    await _pending_deletion(record)
+    await factories.pending_deletion(record)
     before_files, before_events = files_on_disk(), await _actions(record)
 
     response = await download(practitioner, entry_id)
@@ -143,8 +135,8 @@ async def test_another_patients_record_pending_deletion_tells_nothing(client: ht
     entry_id = (await upload(Caller(client, session=await session_for(owner)), pdf("a"))).ok()[
         "uploadDocument"]["entry"]["id"]
     other, other_record = await factories.patient()
-    await _pending_deletion(other_record)
-    await _pending_deletion(record)
+    await factories.pending_deletion(other_record)
+    await factories.pending_deletion(record)
 
     response = await download(Caller(client, session=await session_for(other)), entry_id)
     assert response.status_code == 404

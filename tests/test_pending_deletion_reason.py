@@ -4,7 +4,6 @@ Only the owner is given the reason; anyone else's refusal on that record is unch
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 import httpx
@@ -36,19 +35,13 @@ REASON = "RECORD_PENDING_DELETION"
 NEW_ENTRY = {"section": "DOCUMENTS", "title": "Compte rendu", "date": "2026-01-05"}
 
 
-async def _pending_deletion(record: Record) -> None:
-    await Record.filter(id=record.id).update(
-        status=RecordStatus.DELETED, deletion_requested_at=clock.now() - dt.timedelta(days=1)
-    )
-
-
 async def test_every_refused_owner_write_says_the_record_waits_for_its_deletion(
     client: httpx.AsyncClient,
 ) -> None:
     owner, record = await factories.patient()
     _, pro = await factories.practitioner()
     entry = await factories.entry(record, Section.MEDICATIONS, author=owner)
-    await _pending_deletion(record)
+    await factories.pending_deletion(record)
     before = await Record.get(id=record.id)
     caller = Caller(client, session=await session_for(owner))
     p = {"p": str(pro.id)}
@@ -100,7 +93,7 @@ async def test_a_practitioners_refusal_on_that_record_is_unchanged(client: httpx
     _, record = await factories.patient()
     doctor, pro = await factories.practitioner()
     await Grant.create(record=record, practitioner=pro, sections=[Section.MEDICATIONS.value])
-    await _pending_deletion(record)
+    await factories.pending_deletion(record)
     caller = Caller(client, session=await session_for(doctor))
     entry = {"section": "MEDICATIONS", "title": "Amoxicilline", "date": "2026-01-05"}
     answers = [
