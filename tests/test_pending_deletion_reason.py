@@ -12,10 +12,10 @@ import pytest
 from backend import clock
 from backend.domain.enums import RecordStatus, Section
 from backend.models import AccessEvent, BlockedPractitioner, Entry, Grant, Record, StoredFile
-from backend.resolvers import sharing
 from tests import factories
 from tests.conftest import Caller, session_for
 from tests.document_samples import pdf, upload
+from tests.sharing_helpers import left_active_after_the_check
 
 ADD = """mutation ($input: AddEntryInput!) { addEntry(input: $input) { entry { id } } }"""
 PROFILE = """mutation ($input: EmergencyProfileInput!) {
@@ -118,14 +118,7 @@ async def test_a_deletion_requested_meanwhile_gives_the_reason_too(
     owner, record = await factories.patient()
     _, pro = await factories.practitioner()
     caller = Caller(client, session=await session_for(owner))
-    checked = sharing._owned_active_record
-
-    async def then_left_active(ctx: Any) -> Record:
-        found = await checked(ctx)
-        await Record.filter(id=record.id).update(status=status)  # committed meanwhile
-        return found
-
-    monkeypatch.setattr(sharing, "_owned_active_record", then_left_active)
+    left_active_after_the_check(monkeypatch, record, status)
     answers = {}
     writes: list[tuple[str, str, dict[str, Any] | None]] = [
         ("grantAccess", GRANT, {"p": str(pro.id)}),

@@ -3,16 +3,14 @@ to be active when it commits, not only when the request began (docs/api.md §10)
 
 from __future__ import annotations
 
-from typing import Any
-
 import httpx
 import pytest
 
 from backend.domain.enums import RecordStatus
 from backend.models import AccessEvent, Record
-from backend.resolvers import sharing
 from tests import factories
 from tests.conftest import Caller, session_for
+from tests.sharing_helpers import left_active_after_the_check
 
 NOTIFY = """mutation($on: Boolean!) {
   setNotificationPreferences(notifyNewDocuments: $on) { sharing { notifyNewDocuments } } }"""
@@ -24,14 +22,7 @@ async def test_a_preference_sent_as_the_record_left_active_is_refused_and_not_ke
 ) -> None:
     account, record = await factories.patient()
     caller = Caller(client, session=await session_for(account))
-    checked = sharing._owned_active_record
-
-    async def then_left_active(ctx: Any) -> Record:
-        found = await checked(ctx)
-        await Record.filter(id=record.id).update(status=status)  # a closing committed meanwhile
-        return found
-
-    monkeypatch.setattr(sharing, "_owned_active_record", then_left_active)
+    left_active_after_the_check(monkeypatch, record, status)
     refused = await caller.gql(NOTIFY, {"on": True})
     assert refused.codes == ["FORBIDDEN"]
     assert refused.data is None

@@ -4,16 +4,15 @@ checks again, under the record's lock, that the record is still active."""
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 import httpx
 import pytest
 
 from backend.domain.enums import AccessAction, Profession, RecordStatus
 from backend.models import AccessEvent, BlockedPractitioner, Grant, Record
-from backend.resolvers import sharing
 from tests import factories
 from tests.conftest import Caller, session_for
+from tests.sharing_helpers import left_active_after_the_check
 
 GRANT = """mutation($p: ID!, $s: [Section!]!) {
   grantAccess(practitionerId: $p, sections: $s) { sharing { grants { sections } } } }"""
@@ -58,14 +57,7 @@ async def test_a_revocation_or_unblocking_after_the_record_left_active_writes_no
     (await caller.gql(GRANT, {"p": str(doctor.id), "s": ["ALLERGIES"]})).ok()
     (await caller.gql(BLOCK, {"p": str(nurse.id)})).ok()
     before = await AccessEvent.filter(record_id=record.id).count()
-    checked = sharing._owned_active_record
-
-    async def then_left_active(ctx: Any) -> Record:
-        found = await checked(ctx)
-        await Record.filter(id=record.id).update(status=status)  # committed meanwhile
-        return found
-
-    monkeypatch.setattr(sharing, "_owned_active_record", then_left_active)
+    left_active_after_the_check(monkeypatch, record, status)
     assert (await caller.gql(REVOKE, {"p": str(doctor.id)})).codes == ["FORBIDDEN"]
     await Record.filter(id=record.id).update(status=RecordStatus.ACTIVE)
     assert (await caller.gql(UNBLOCK, {"p": str(nurse.id)})).codes == ["FORBIDDEN"]
