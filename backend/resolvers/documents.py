@@ -148,9 +148,6 @@ async def _writable_view(ctx: Context, data: DocumentInput) -> RecordView:
                 "ins is required to add a document to a patient's record", Reason.FIELD_REQUIRED, field="ins"
             )
         record = await record_by_ins(ctx, ins)  # with its sharing facts: as addEntry's
-        if record is None:
-            await count_refusal(ctx)  # as addEntry's (content._target_record)
-            raise NoAccess(NO_ACCESS)
     else:
         raise Forbidden("Only patients and practitioners add documents")
     view = await view_of(ctx, record)

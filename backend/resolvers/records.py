@@ -144,17 +144,21 @@ _RECORD_AND_SHARING = (
 )
 
 
-async def record_by_ins(ctx: Context, ins: str) -> Record | None:
+async def record_by_ins(ctx: Context, ins: str) -> Record:
     """The record of an INS, read with its sharing facts for the caller, which go to the
     request's loader (`view_of` then runs no statement of its own). One statement, whether the
     INS names a record or not, so that nothing a refusal does before its answer's floor tells
     one from the other (errors.NoAccess): patientRecord, addEntry, uploadDocument and
-    updateEmergencyProfile take the record this way."""
+    updateEmergencyProfile take the record this way. An INS that names no record is refused
+    (NO_ACCESS) and counted with refused reads (`count_refusal`), as a refusal on an existing
+    record is (which writes a denied attempt): past the caller's bound, RATE_LIMITED for both
+    alike."""
     practitioner_id = ctx.viewer.practitioner_id
     conn = sql.default()
     rows = await sql.fetch(_RECORD_AND_SHARING, [ins, *sharing_params(practitioner_id, clock.now())], conn)
     if not rows:
-        return None
+        await count_refusal(ctx)
+        raise NoAccess(NO_ACCESS)
     row = rows[0]
     record = sql.model(Record, row, conn)
     if practitioner_id is not None:
@@ -194,9 +198,6 @@ async def patient_record(ctx: Context, ins: str) -> RecordView:
     if not viewer.authenticated:
         raise Unauthenticated()
     record = await record_by_ins(ctx, ins_argument(ins))
-    if record is None:
-        await count_refusal(ctx)
-        raise NoAccess(NO_ACCESS)
     view = await view_of(ctx, record)
     if not view.modes:
         # Counted as an unknown INS is, before anything is noted: past the bound, nothing.
