@@ -6,7 +6,7 @@ import { DateField, Field, SelectField } from './Field.jsx';
 import { Empty } from './Status.jsx';
 import { EntryCard } from './EntryCard.jsx';
 import { Form } from './Form.jsx';
-import { insertedAt, saidWhere } from '../lib/saidWhere.js';
+import { cardsWithSaid, saidWhere } from '../lib/saidWhere.js';
 
 // The record as one timeline, filtered by section and period, with "more" per section that has more.
 // ownRecord: the patient reads their own record (their entries read "added by you").
@@ -30,18 +30,17 @@ export function RecordTimeline({ record, onMore, actionsFor, said = null, ownRec
     if (shown.current !== entries.length && !said) focusIfLost(count.current);
     shown.current = entries.length;
   }, [entries.length]);
-  const where = said && said.at !== 'more' ? saidWhere(said.at, entries.map((e) => e.id)) : null;
-  const cards = entries.map((entry, index) => (
-    <EntryCard
-      key={entry.id}
-      entry={entry}
-      actions={actionsFor?.(entry, index)}
-      said={where?.inside === entry.id ? said.node : null}
-      ownRecord={ownRecord}
-    />
-  ));
   // An entry no longer shown (deleted, hidden by a filter): its action's notice where its card was.
-  const gone = where && 'at' in where ? <li key="said" class="said">{said.node}</li> : null;
+  const place = said && said.at !== 'more' ? said.at : null;
+  const cards = cardsWithSaid(
+    place,
+    entries,
+    (entry) => entry.id,
+    (entry, index, saidHere) => (
+      <EntryCard key={entry.id} entry={entry} actions={actionsFor?.(entry, index)} said={saidHere} ownRecord={ownRecord} />
+    ),
+    said?.node,
+  );
   return (
     <>
       <Form class="filters" role="search" aria-label={t('record.filters')} onSubmit={(e) => e.preventDefault()}>
@@ -60,10 +59,10 @@ export function RecordTimeline({ record, onMore, actionsFor, said = null, ownRec
       {entries.length === 0 ? (
         <>
           <Empty>{t('record.empty')}</Empty>
-          {gone && said.node}
+          {saidWhere(place, []) && said.node}
         </>
       ) : (
-        <ul class="cards">{gone ? insertedAt(cards, where.at, gone) : cards}</ul>
+        <ul class="cards">{cards}</ul>
       )}
       {more.length > 0 && (
         <div class="actions">

@@ -1,3 +1,5 @@
+import { h } from 'preact';
+
 // Where an action's notice or error about one item of a list is said (docs/frontend.md: where
 // the button pressed is, since on a phone the top of the screen is out of sight): in the item's
 // own card while it is shown; once it is gone (an entry deleted, an access revoked, a block
@@ -20,4 +22,13 @@ export function insertedAt(items, at, item) {
   const copy = [...items];
   copy.splice(Math.min(Math.max(at, 0), copy.length), 0, item);
   return copy;
+}
+
+// The cards of a list, `card(item, index, said)` each, with an action's notice or error `node`
+// said where `place` puts it (saidWhere, above): in its item's card (`said` is `node` there, null
+// in the others) or, that card gone, among the cards where it was. No `node`: the cards alone.
+export function cardsWithSaid(place, items, idOf, card, node) {
+  const where = node ? saidWhere(place, items.map(idOf)) : null;
+  const cards = items.map((item, index) => card(item, index, where?.inside === idOf(item) ? node : null));
+  return where && 'at' in where ? insertedAt(cards, where.at, h('li', { key: 'said', class: 'said' }, node)) : cards;
 }

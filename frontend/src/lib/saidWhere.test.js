@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { insertedAt, saidWhere } from './saidWhere.js';
+import { cardsWithSaid, insertedAt, saidWhere } from './saidWhere.js';
 
 describe('a notice about one item of a list', () => {
   it('is said in the item’s card while it is shown', () => {
@@ -31,5 +31,37 @@ describe('a notice about one item of a list', () => {
     expect(insertedAt(cards, 9, 'said')).toEqual(['a', 'c', 'said']);
     expect(insertedAt(cards, undefined, 'said')).toBe(cards);
     expect(cards).toEqual(['a', 'c']);
+  });
+});
+
+describe('the cards of a list with a notice about one of them', () => {
+  const card = (id, index, said) => [id, index, said];
+  const ids = (x) => x;
+  it('puts it in its item’s card while it is shown, nowhere else', () => {
+    expect(cardsWithSaid({ id: 'b', index: 0 }, ['a', 'b'], ids, card, 'done')).toEqual([
+      ['a', 0, null],
+      ['b', 1, 'done'],
+    ]);
+  });
+
+  it('puts it among the cards where the card was once it is gone', () => {
+    const [first, said, last] = cardsWithSaid({ id: 'b', index: 1 }, ['a', 'c'], ids, card, 'done');
+    expect([first, last]).toEqual([
+      ['a', 0, null],
+      ['c', 1, null],
+    ]);
+    expect(said.type).toBe('li');
+    expect(said.key).toBe('said');
+    expect(said.props.class).toBe('said');
+    expect(said.props.children).toBe('done');
+  });
+
+  it('leaves the cards alone with nothing to say or no place for it', () => {
+    expect(cardsWithSaid({ id: 'b', index: 1 }, ['a', 'c'], ids, card, false)).toEqual([
+      ['a', 0, null],
+      ['c', 1, null],
+    ]);
+    expect(cardsWithSaid({ id: 'b' }, ['a'], ids, card, 'done')).toEqual([['a', 0, null]]);
+    expect(cardsWithSaid(null, ['a'], ids, card, 'done')).toEqual([['a', 0, null]]);
   });
 });

@@ -14,7 +14,7 @@ import { shownStatus } from '../../lib/comingBack.js';
 import { BLOCK, DIRECTORY, GRANT, MY_SHARING, REVOKE, SET_EMERGENCY, SET_NOTICES, SET_TREATING, UNBLOCK } from './documents.js';
 import { Form } from '../../components/Form.jsx';
 import { useSending } from '../../lib/sending.js';
-import { insertedAt, saidWhere } from '../../lib/saidWhere.js';
+import { cardsWithSaid, saidWhere } from '../../lib/saidWhere.js';
 
 function describe(p) {
   return `${p.displayName} — ${t(`profession.${p.profession}`)}, ${p.city}`;
@@ -109,15 +109,11 @@ export function Sharing() {
   const saidAt = (where) => place === where && outcome(where !== null);
   // In a list of professionals' cards: where that action's notice or error is said, if there.
   const listed = place && typeof place === 'object' ? place : null;
-  const saidIn = (list, ids) => (listed?.list === list && (notice || failure) ? saidWhere(listed, ids) : null);
+  const inList = (list) => (listed?.list === list ? listed : null);
   // The cards of `list` (`card(item, index, said)`), with the notice about a card gone where it was.
-  const cards = (list, items, idOf, card) => {
-    const where = saidIn(list, items.map(idOf));
-    const shown = items.map((item, index) => card(item, index, where?.inside === idOf(item) && outcome()));
-    return where && 'at' in where ? insertedAt(shown, where.at, <li key="said" class="said">{outcome()}</li>) : shown;
-  };
+  const cards = (list, items, idOf, card) => cardsWithSaid(inList(list), items, idOf, card, outcome());
   // A list's notice about its last card, gone: under the words that say the list is empty.
-  const saidEmpty = (list) => saidIn(list, []) && outcome();
+  const saidEmpty = (list) => saidWhere(inList(list), []) && outcome();
 
   const blocked = new Set(current.blocked.map((p) => p.id));
   const granted = new Map(current.grants.map((g) => [g.practitioner.id, g.sections]));
