@@ -46,7 +46,6 @@ from backend.resolvers.context import build_context
 # CareItemInput's fields, as in schema.graphql.
 REQUIRED = ("ins", "firstName", "lastName", "birthDate", "externalId", "section", "title", "date")
 OPTIONAL = ("contactEmail", "code", "details")
-FORMATS = ("ndjson", "csv")
 SUFFIXES = {".ndjson": "ndjson", ".jsonl": "ndjson", ".json": "ndjson", ".csv": "csv"}
 
 

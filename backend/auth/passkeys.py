@@ -421,8 +421,3 @@ async def _notify_count_behind(row: PasskeyCredential) -> None:
         "Sécurité, changez votre mot de passe et contactez le support du DMP.\n",
         account_id=account.id,
     )
-
-
-async def purge_expired_challenges() -> int:
-    """Delete challenges that can no longer be used (for `dmp purge`)."""
-    return await PasskeyChallenge.filter(expires_at__lt=clock.now()).delete()
