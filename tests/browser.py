@@ -302,6 +302,13 @@ class Tab:
         return cdp, str(added["authenticatorId"])
 
 
+async def in_view(page: Page, element: Locator) -> bool:
+    """`element` is within the screen as it is now (not scrolled away)."""
+    box = await element.bounding_box()
+    height = await page.evaluate("innerHeight")
+    return box is not None and box["y"] >= -1 and box["y"] + box["height"] <= height + 1
+
+
 async def open_tab(browser: Browser, server: Server, name: str, viewport: str) -> Tab:
     context = await browser.new_context(viewport=VIEWPORTS[viewport], locale="fr-FR",
                                         base_url=server.origin)

@@ -11,24 +11,17 @@ import datetime as dt
 import re
 
 import pytest
-from playwright.async_api import Browser, Locator, Page, Route, expect
+from playwright.async_api import Browser, Route, expect
 
 from backend.domain.enums import EntrySource, Section
 from backend.models import Entry
 from tests import factories
-from tests.browser import Server, browser, patient_signed_in, server
+from tests.browser import Server, browser, in_view, patient_signed_in, server
 from tests.test_web_record import card
 
 __all__ = ["browser", "server"]
 
 pytestmark = pytest.mark.browser
-
-
-async def in_view(page: Page, element: Locator) -> bool:
-    """`element` is within the screen as it is now (not scrolled away)."""
-    box = await element.bounding_box()
-    height = await page.evaluate("innerHeight")
-    return box is not None and box["y"] >= -1 and box["y"] + box["height"] <= height + 1
 
 
 async def test_a_notice_moved_by_the_record_filters_is_not_said_nor_scrolled_to_again(

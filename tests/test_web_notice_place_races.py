@@ -10,13 +10,13 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from playwright.async_api import Browser, Locator, Page, Route, expect
+from playwright.async_api import Browser, Page, Route, expect
 
 from backend import config
 from backend.domain.enums import Profession
 from backend.models import Grant
 from tests import factories
-from tests.browser import Server, browser, patient_signed_in, server
+from tests.browser import Server, browser, in_view, patient_signed_in, server
 from tests.conftest import session_for
 from tests.test_web_notice_place import pharmacists_granted, pro_card, to_sharing
 
@@ -38,13 +38,6 @@ async def held(page: Page, marker: str) -> tuple[asyncio.Event, asyncio.Event]:
 
     await page.route("**/graphql", hold)
     return seen, release
-
-
-async def in_view(page: Page, element: Locator) -> bool:
-    """`element` is within the screen as it is now (not scrolled away)."""
-    box = await element.bounding_box()
-    height = await page.evaluate("innerHeight")
-    return box is not None and box["y"] >= -1 and box["y"] + box["height"] <= height + 1
 
 
 async def test_sharing_says_no_action_s_notice_beside_another_started_meanwhile(

@@ -14,12 +14,12 @@ import re
 from collections.abc import Awaitable, Callable
 
 import pytest
-from playwright.async_api import Browser, Locator, Page, Route, expect
+from playwright.async_api import Browser, Route, expect
 
 from backend.domain.enums import EntrySource, Section
 from backend.models import Entry
 from tests import factories
-from tests.browser import Server, browser, confirm_in_page, patient_signed_in, server
+from tests.browser import Server, browser, confirm_in_page, in_view, patient_signed_in, server
 from tests.test_web_record import card
 
 __all__ = ["browser", "server"]
@@ -39,12 +39,6 @@ def refusing(mutation: str, code: str) -> Callable[[Route], Awaitable[None]]:
         else:
             await route.continue_()
     return handle
-
-
-async def in_view(page: Page, element: Locator) -> bool:
-    box = await element.bounding_box()
-    height = await page.evaluate("innerHeight")
-    return box is not None and box["y"] >= -1 and box["y"] + box["height"] <= height + 1
 
 
 async def test_a_record_refusal_names_its_entry_where_it_is_said(server: Server, browser: Browser) -> None:
