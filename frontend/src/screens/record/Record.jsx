@@ -42,15 +42,21 @@ export function Record() {
   const show = (change) =>
     setShown((previous) => ({ from: base, record: change(previous?.from === base ? previous.record : base) }));
 
+  // Another action starts: the notice or error of the previous one goes; its own is to be said
+  // at `where`, about `subject` (place and about, above).
+  const starting = (where, subject = null) => {
+    setFailure(null);
+    setNotice(null);
+    setPlace(where);
+    setAbout(subject);
+  };
+
   // The answer of a change is applied to what is shown: the pages loaded with "More" stay.
   // Refused (FORBIDDEN): the deletion may have been asked meanwhile (another tab), and the
   // record is then no longer changed nor read: read it again, and its status says why.
   const act = (document, variables, message, change, where = null, subject = null) =>
     send(async () => {
-      setFailure(null);
-      setNotice(null); // about the previous action
-      setPlace(where);
-      setAbout(subject);
+      starting(where, subject);
       const result = await runMutation(document, variables);
       if (result.code === 'FORBIDDEN') query.refetch();
       if (result.code) return setFailure(result);
@@ -60,10 +66,7 @@ export function Record() {
   const more = (field) =>
     send(async () => {
       const current = record[field];
-      setFailure(null);
-      setNotice(null);
-      setPlace('more');
-      setAbout(null);
+      starting('more');
       const result = await runQuery(myRecordPage(field), { after: current.pageInfo.endCursor });
       const page = result.data?.record?.[field];
       // No longer readable (deletion asked meanwhile): read it again, its status says why.
