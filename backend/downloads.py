@@ -25,12 +25,15 @@ log = logging.getLogger("dmp.downloads")
 STATUS = {"UNAUTHENTICATED": 401, "FORBIDDEN": 403, "NOT_FOUND": 404, "RATE_LIMITED": 429}
 
 
-def _error(status: int, code: str, message: str, *, token_refused: bool = False) -> JSONResponse:
+def _error(
+    status: int, code: str, message: str, *, token_refused: bool = False, reason: str | None = None
+) -> JSONResponse:
     headers = {"Cache-Control": "no-store"}
     if status == 401:
         headers["WWW-Authenticate"] = TOKEN_REFUSED if token_refused else ASK_FOR_TOKEN
+    extensions = {"code": code} if reason is None else {"code": code, "reason": reason}
     return JSONResponse(
-        {"errors": [{"message": message, "extensions": {"code": code}}]},
+        {"errors": [{"message": message, "extensions": extensions}]},
         status_code=status,
         headers=headers,
     )
@@ -60,8 +63,9 @@ async def download_file(request: Request) -> Response:
     try:
         download = await documents.open_download(ctx, request.path_params["entry_id"])
     except PublicError as exc:
-        code = (exc.extensions or {}).get("code", "INTERNAL")
-        refusal = _error(STATUS.get(code, 400), code, exc.message)
+        extensions = exc.extensions or {}
+        code = extensions.get("code", "INTERNAL")
+        refusal = _error(STATUS.get(code, 400), code, exc.message, reason=extensions.get("reason"))
         started = time.perf_counter()
         try:
             await ctx.access_log.flush()

@@ -45,6 +45,7 @@ async def test_the_owners_upload_is_refused_as_pending_deletion_and_nothing_is_w
 
     assert refused.codes == ["FORBIDDEN"]
     assert _says_pending_deletion(refused.errors[0]["message"])
+    assert refused.errors[0]["extensions"]["reason"] == "RECORD_PENDING_DELETION"
     assert refused.data is None or refused.data.get("uploadDocument") is None
     assert await Entry.filter(record_id=record.id).count() == 0
     assert await StoredFile.filter(record_id=record.id).count() == 0
@@ -94,7 +95,8 @@ async def test_the_owners_download_is_refused_as_pending_deletion_without_an_eve
     assert response.status_code == 403
     assert pdf("kept") not in response.content
     (error,) = response.json()["errors"]
-    assert error["extensions"]["code"] == "FORBIDDEN"
+    # The reason an upload's refusal gives, for a client that words refusals by reason.
+    assert error["extensions"] == {"code": "FORBIDDEN", "reason": "RECORD_PENDING_DELETION"}
     assert _says_pending_deletion(error["message"])
     assert response.headers["cache-control"] == "no-store"
     assert await _actions(record) == before
@@ -117,6 +119,7 @@ async def test_others_on_a_record_pending_deletion_are_still_denied_and_noted(
     response = await download(practitioner, entry_id)
     assert response.status_code == 404
     assert not _says_pending_deletion(response.text)
+    assert "reason" not in response.json()["errors"][0]["extensions"]
 
     refused = await upload(practitioner, pdf("pro"), ins=record.ins)
     assert refused.codes == ["FORBIDDEN"]

@@ -13,8 +13,9 @@ Their `code` stays RATE_LIMITED for callers that read only the code. A sign-in r
 given only where an identifier that names no account (a decoy attempt) gets the same answer,
 or after the right password: it never tells whether an account exists.
 
-One FORBIDDEN refusal carries a reason: the owner's own write on their record while it waits
-for its deletion (RECORD_PENDING_DELETION; cancelling the request mends it). Only the owner
+One FORBIDDEN refusal carries a reason: the owner's own write on their record, or download of
+one of its documents, while it waits for its deletion (RECORD_PENDING_DELETION; cancelling the
+request mends it). Only the owner
 is given it: anyone else gets the refusal they get on any record they may not change.
 
 Add a reason here, not a new message alone: the page's catalogues must word it

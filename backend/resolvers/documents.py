@@ -40,7 +40,7 @@ from backend.resolvers.records import (
     view_now,
     view_of,
 )
-from backend.resolvers.refusals import owner_pending_deletion, refused_write
+from backend.resolvers.refusals import owner_pending_deletion, pending_deletion_reason, refused_write
 
 log = logging.getLogger("dmp.documents")
 
@@ -397,7 +397,7 @@ async def open_download(ctx: Context, entry_id: str) -> Download:
     ):
         if owner_pending_deletion(ctx, view):
             # Their own document: no secret to keep from them, and nothing to note.
-            raise Forbidden(PENDING_DELETION_DOWNLOAD)
+            raise Forbidden(PENDING_DELETION_DOWNLOAD, **pending_deletion_reason(view.facts.status))
         # As an unknown document is, before anything is noted: past the bound, nothing.
         await count_refusal(ctx)
         if not view.is_owner:  # a pending record's too, as a read's (DESIGN §4)
