@@ -148,6 +148,27 @@ async def test_a_contact_on_file_is_kept_and_an_expired_code_is_replaced_there_o
     await _activate(client, ins, mails[1][1], "alice@example.org")
 
 
+async def test_the_address_on_file_counts_wherever_it_comes_in_the_batch(
+    client: httpx.AsyncClient, smtp_server: SmtpServer
+) -> None:
+    """A batch giving the record's own address after another one replaces its expired code
+    there, as the same items sent in two batches would: which address comes first in a batch
+    (an extract's order, `dmp import-file`'s batch size) does not decide it."""
+    insurer = Caller(client, token=await insurer_token())
+    ins = factories.new_ins()
+    await _import(insurer, [medication_item(ins, 1, contactEmail="alice@example.org")])
+    record = await Record.get(ins=ins)
+    [(_, first)] = await _mails(record)
+    clock.shift(dt.timedelta(days=31))  # the code expired unused
+
+    await _import(insurer, [medication_item(ins, 2, contactEmail="mallory@example.org"),
+                            medication_item(ins, 3, contactEmail="Alice@Example.org")])
+    mails = await _mails(record)
+    assert [to for to, _ in mails] == ["alice@example.org"] * 2 and mails[1][1] != first
+    assert (await Record.get(id=record.id)).pending_contact == "alice@example.org"
+    await _activate(client, ins, mails[1][1], "alice@example.org")
+
+
 async def test_a_code_whose_tries_are_used_up_is_replaced_at_most_once_a_day(
     client: httpx.AsyncClient, smtp_server: SmtpServer
 ) -> None:

@@ -182,15 +182,16 @@ _END = (
 
 
 async def due_from_import(
-    conn: BaseDBAsyncClient, offered: dict[uuid.UUID, str]
+    conn: BaseDBAsyncClient, offered: dict[uuid.UUID, list[str]]
 ) -> list[tuple[uuid.UUID, str]]:
-    """Of the PENDING records a batch gives an address for (record → its first address, as
-    stored), those to which the import now sends a new code, and where.
+    """Of the PENDING records a batch gives addresses for (record → its addresses, as stored,
+    in the batch's order), those to which the import now sends a new code, and where.
 
-    A record with no contact on file (no address, no phone) takes the address; one whose
-    address is this one gets a new code there; one with another contact keeps it and gets
-    nothing. In every case only when the record holds no working code and got none today.
-    The records' earlier codes end here; the caller writes the codes and their e-mails.
+    A record with no contact on file (no address, no phone) takes the first address; one whose
+    address is among them gets a new code there, wherever it comes in the batch (as it would
+    if the batch were sent as two); one with another contact keeps it and gets nothing. In
+    every case only when the record holds no working code and got none today. The records'
+    earlier codes end here; the caller writes the codes and their e-mails.
     """
     if not offered:
         return []
@@ -207,10 +208,11 @@ async def due_from_import(
         address, phone = row[1], row[2]
         given = offered[record_id]
         if address is None and phone is None:
-            adopted.append((record_id, given))
-        elif address != given:
-            continue  # another contact on file: it is not replaced, nor written to
-        due.append((record_id, given))
+            adopted.append((record_id, given[0]))
+            due.append((record_id, given[0]))
+        elif address in given:
+            due.append((record_id, address))
+        # else another contact on file: it is not replaced, nor written to
     if not due:
         return []
     if adopted and sqlite:

@@ -645,22 +645,25 @@ async def _send_activation_codes(
 def _contacts_offered(
     valid: list[_Valid], records: dict[str, _Target], new_records: dict[str, Record],
     keys: dict[tuple[str, str], _KnownKey],
-) -> dict[uuid.UUID, str]:
-    """The address the batch gives each PENDING record it did not open: the first on one of
-    the patient's items the record takes as theirs (its birth date; not an item refused for
-    an invisible character in a new external id), as a record the batch opens takes it."""
-    offered: dict[uuid.UUID, str] = {}
+) -> dict[uuid.UUID, list[str]]:
+    """The addresses the batch gives each PENDING record it did not open, in the batch's order
+    and once each: those on the patient's items the record takes as theirs (its birth date;
+    not an item refused for an invisible character in a new external id). Which of them
+    counts depends on the record's contact (`activation.due_from_import`), not on its place."""
+    offered: dict[uuid.UUID, list[str]] = {}
     for v in valid:
         if not v.item.contact_email or v.ins in new_records:
             continue
         record = records.get(v.ins)
-        if (record is None or record.status != RecordStatus.PENDING.value or record.id in offered
+        if (record is None or record.status != RecordStatus.PENDING.value
                 or record.birth_date != v.item.birth_date
                 or (v.hidden_id and (v.ins, v.item.external_id) not in keys)):
             continue
         address = normalize_email(v.item.contact_email)  # _validate refused any it cannot read
         if address is not None:
-            offered[record.id] = address
+            given = offered.setdefault(record.id, [])
+            if address not in given:
+                given.append(address)
     return offered
 
 
