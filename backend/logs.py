@@ -17,7 +17,7 @@ import orjson
 # "actor" and "account" hold an account's id, never its address or name.
 SAFE_FIELDS = (
     "request_id", "method", "path", "status", "duration_ms", "operation", "operation_type",
-    "message_id", "error", "client", "event", "count", "actor", "account",
+    "message_id", "error", "client", "event", "count", "actor", "account", "orphans", "stored_files",
 )
 
 

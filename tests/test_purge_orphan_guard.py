@@ -6,6 +6,7 @@ them when they truly are orphans."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import uuid
 from pathlib import Path
@@ -62,3 +63,13 @@ def test_the_command_exits_1_and_names_the_option() -> None:
     assert all(path.exists() for path in files)
     assert run_dmp("purge", "--sweep-all-orphans").returncode == 0
     assert not any(path.exists() for path in files)
+
+
+def test_the_log_line_gives_the_counts() -> None:
+    _old_files(settings().files_dir, 11)
+    done = run_dmp("purge")
+    assert done.returncode == 1
+    lines = [json.loads(line) for line in done.stderr.splitlines() if line.startswith("{")]
+    refused = [line for line in lines if line["msg"].startswith("orphan files not swept")]
+    assert len(refused) == 1
+    assert (refused[0]["orphans"], refused[0]["stored_files"]) == (11, 11)
