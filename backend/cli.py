@@ -7,6 +7,7 @@ import asyncio
 import datetime as dt
 import errno
 import os
+import re
 import socket
 import sqlite3
 import sys
@@ -635,6 +636,26 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# A table or column the committed migrations create, missing: SQLite's and PostgreSQL's words.
+_NOT_MIGRATED = re.compile(
+    r'no such (?:table|column): ([\w.]+)|table (\w+) has no column named \w+'
+    r'|relation "(\w+)" does not exist|column "?([\w.]+)"? (?:of relation "\w+" )?does not exist'
+)
+
+
+def _database_error(exc: Exception) -> str:
+    """One line for a database error. A database the migrations have not (all) been applied to
+    (a new one, a typo in DMP_DATABASE_URL's path, an upgrade without `dmp migrate`) said only
+    « database error: no such table: account »."""
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    missing = _NOT_MIGRATED.search(text)
+    if missing:
+        what = next(name for name in missing.groups() if name)
+        return (f"the database in DMP_DATABASE_URL is not up to date (it lacks {what}): run dmp migrate, "
+                "or check that DMP_DATABASE_URL names the right database")
+    return f"database error: {text}"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     from asyncpg import InterfaceError, PostgresError  # type: ignore[import-untyped]
 
@@ -654,8 +675,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     # sqlite3's own: a file that is not a database; asyncpg's: a role or database refused.
     except (BaseORMException, sqlite3.Error, PostgresError, InterfaceError) as exc:
-        print(f"dmp: database error: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}",
-              file=sys.stderr)
+        print(f"dmp: {_database_error(exc)}", file=sys.stderr)
         return 1
     return 0
 
