@@ -438,12 +438,42 @@ def cmd_audit_rekey(args: argparse.Namespace) -> None:
         raise CommandError(f"{len(report.problems)} chain(s) or seal(s) do not verify: not rekeyed")
 
 
+# How every anchor file `audit anchor --out` writes begins (json.dump of verify.anchor, indent 1).
+_ANCHOR_START = re.compile(rb'\{\s*"at": "[^"]*",\s*"records": \d+,\s*"digest": "[0-9a-f]*"')
+
+
+def _check_anchor_out(path: str) -> None:
+    """Refuses, before the database is read, an --out that is no place for an anchor: it is
+    renamed over the file there, so one that is not an earlier anchor (a dump, an extract, named
+    by mistake) was lost; a folder that does not exist was named by the temporary file's name."""
+    where = f"--out {path}"
+    if os.path.isdir(path):
+        raise CommandError(f"{where} is a directory: name the anchor file")
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise CommandError(f"{where}: {folder} is not a directory")
+    if not os.path.lexists(path):
+        return
+    if not os.path.isfile(path):
+        raise CommandError(f"{where} exists and is not a regular file: name a new file")
+    with open(path, "rb") as handle:
+        start = handle.read(4096)
+    if not _ANCHOR_START.match(start):
+        raise CommandError(f"{where} exists and is not an anchor file written by dmp audit anchor "
+                           "--out: name a new file, or remove it first")
+
+
 def cmd_audit_anchor(args: argparse.Namespace) -> None:
     from backend.audit import verify
 
+    if args.out:
+        _check_anchor_out(args.out)
     data = asyncio.run(_with_db(verify.anchor))
     if args.out:
-        verify.write_anchor(args.out, data)  # whole or not at all: the last good one stays
+        try:
+            verify.write_anchor(args.out, data)  # whole or not at all: the last good one stays
+        except OSError as exc:  # named by its temporary file's name
+            raise CommandError(f"--out {args.out} cannot be written: {exc.strerror or exc}") from None
     print(f"anchor {data['at']} records={data['records']} sha256={data['digest']}")
 
 
