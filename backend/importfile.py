@@ -75,6 +75,7 @@ class Checkpoint:
     complete: bool = False
     totals: Totals = field(default_factory=Totals)
     rejected_path: str = ""  # resolved: the rejected file this import writes, and may rewrite
+    organization: str = ""  # whose import it is ("" in progress files written before it was kept)
 
 
 @dataclass
@@ -122,6 +123,7 @@ def load_checkpoint(path: Path, expected: str) -> tuple[Checkpoint | None, str]:
             rejected_bytes=int(data["rejectedBytes"]), complete=bool(data["complete"]),
             totals=Totals(**{k: int(v) for k, v in data["totals"].items()}),
             rejected_path=str(data.get("rejectedPath", "")),
+            organization=str(data.get("organization", "")),
         )
     except (ValueError, KeyError, TypeError):
         return None, f"{where.name} is unreadable; starting over"
@@ -143,6 +145,7 @@ def save_checkpoint(path: Path, checkpoint: Checkpoint) -> None:
         "fingerprint": checkpoint.fingerprint, "lines": checkpoint.lines, "offset": checkpoint.offset,
         "rejectedBytes": checkpoint.rejected_bytes, "complete": checkpoint.complete,
         "totals": asdict(checkpoint.totals), "rejectedPath": checkpoint.rejected_path,
+        "organization": checkpoint.organization,
     }
     # Created anew, never opened through a link left at its name (the data would go where it
     # points); a .tmp left by a crash is this import's own.
@@ -751,6 +754,27 @@ async def import_file(
                                     progress_stream=progress_stream, cr=cr)
 
 
+def check_same_organization(path: Path, checkpoint: Checkpoint, viewer: Viewer) -> None:
+    """Refuses, before anything is written, a run for another organization than the one
+    FILE.progress was written for: an extract imported under a wrong --organization, run again
+    with the right one, said « already imported; nothing to do », and an interrupted one
+    resumed with another went on under it."""
+    recorded, given = checkpoint.organization, viewer.organization or ""
+    if not recorded or unicodedata.normalize("NFC", recorded) == unicodedata.normalize("NFC", given):
+        return
+    progress = progress_path(path).name
+    if checkpoint.complete:
+        raise ImportFileError(
+            f"{path.name} was imported for {recorded!r} ({progress}), not for {given!r}: check "
+            f"--organization; --restart imports it for {given!r} too"
+        )
+    raise ImportFileError(
+        f"{progress} is an import of {path.name} for {recorded!r}, stopped after line "
+        f"{checkpoint.lines}: give --organization {shlex.quote(recorded)} to resume it, or --restart "
+        f"to import the file for {given!r} from its first line"
+    )
+
+
 def lock_input(path: Path) -> IO[bytes]:
     """The input, opened and locked for this run. Two runs on one file (a command started
     twice, a scheduled run catching up with the last) would write its progress and rejected
@@ -780,6 +804,8 @@ async def _import_locked(
 ) -> Summary:
     version = fingerprint(path)
     checkpoint, notice = (None, "") if restart else load_checkpoint(path, version)
+    if checkpoint is not None:
+        check_same_organization(path, checkpoint, viewer)
     if notice:
         progress_stream.write(f"import-file: {notice}\n")
     if checkpoint is not None and checkpoint.complete:
@@ -788,6 +814,7 @@ async def _import_locked(
                        resumed_after=checkpoint.lines, already_done=True)
     resumed_after = checkpoint.lines if checkpoint else 0
     checkpoint = checkpoint or Checkpoint(fingerprint=version)
+    checkpoint.organization = viewer.organization or ""
     size = path.stat().st_size
     progress = Progress(progress_stream, size, checkpoint.offset)
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from backend import importfile
+from backend import accounts, importfile
 from backend.models import Entry, ImportKey
 from tests.care_items import INSURER, insurer_token, medication_item
 from tests.factories import new_ins
@@ -194,3 +194,41 @@ async def test_a_batch_of_long_lines_is_committed_before_its_item_count(
     assert sum(batches) == 20 and len(batches) == 3 and max(batches) <= 8
     assert (summary.totals.accepted, summary.totals.rejected) == (10, 10)  # titles over 300
     assert await Entry.filter(organization=INSURER).count() == 10
+
+
+async def test_a_run_for_another_organization_than_its_progress_file_is_refused(tmp_path: Path) -> None:
+    """An extract imported under a wrong --organization, run again with the right one, said
+    « already imported; nothing to do »; one interrupted and resumed with another organization
+    went on under that one."""
+    await insurer_token()
+    other = "Mutuelle Exemple"
+    await accounts.create_token("mutuelle", ["insurer:import"], organization=other)
+    ins = new_ins()
+    path = tmp_path / "care.ndjson"
+    path.write_text("".join(json.dumps(medication_item(ins, n)) + "\n" for n in range(4)))
+
+    stopped = await run(path, batch_size=1, max_lines=2)
+    assert stopped.stopped_early and stopped.totals.created == 2
+    progress = (tmp_path / "care.ndjson.progress").read_bytes()
+    with pytest.raises(importfile.ImportFileError) as refused:
+        await importfile.import_file(path, other, progress_stream=io.StringIO())
+    assert str(refused.value) == (
+        f"care.ndjson.progress is an import of care.ndjson for {INSURER!r}, stopped after line 2: "
+        f"give --organization '{INSURER}' to resume it, or --restart to import the file for "
+        f"{other!r} from its first line")
+    assert (tmp_path / "care.ndjson.progress").read_bytes() == progress
+    assert await Entry.filter(organization=other).count() == 0
+
+    done = await run(path)  # resumed for the organization it began with
+    assert (done.resumed_after, done.totals.created) == (2, 4)
+    with pytest.raises(importfile.ImportFileError) as refused:
+        await importfile.import_file(path, other, progress_stream=io.StringIO())
+    assert str(refused.value) == (
+        f"care.ndjson was imported for {INSURER!r} (care.ndjson.progress), not for {other!r}: check "
+        f"--organization; --restart imports it for {other!r} too")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["care.ndjson", "care.ndjson.progress"]
+    assert await Entry.filter(organization=other).count() == 0
+
+    again = await importfile.import_file(path, other, restart=True, progress_stream=io.StringIO())
+    assert again.totals.created == 4
+    assert await Entry.filter(organization=other).count() == 4
