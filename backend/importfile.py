@@ -575,6 +575,27 @@ def check_not_json_array(path: Path) -> None:
         )
 
 
+def check_not_csv(path: Path) -> None:
+    """A CSV file read as NDJSON (`--format ndjson` given by mistake, or a CSV extract named
+    .json): every line of it was rejected, exit status 0, the rejected file held the whole
+    extract, and FILE.progress called it imported, so the run with the right format did nothing.
+    Told by its first line: a CSV header row (CareItemInput's field names, commas or semicolons)."""
+    with path.open("rb") as handle:
+        start = handle.read(4096).removeprefix(b"\xef\xbb\xbf").lstrip()
+    first = start.splitlines()[0] if start else b""
+    if first.startswith(b"{"):
+        return
+    known = set(REQUIRED) | set(OPTIONAL)
+    for separator in (b",", b";"):
+        names = {name.strip().strip(b'"').decode("utf-8", "replace") for name in first.split(separator)}
+        if len(names) > 1 and names <= known:
+            rename = "" if path.suffix.lower() == ".csv" else ", or name it .csv"
+            raise ImportFileError(
+                f"{path.name} is CSV (its first line is a CSV header row), not NDJSON: pass --format "
+                f"csv{rename}"
+            )
+
+
 # --- importing ----------------------------------------------------------------------------
 
 
@@ -745,6 +766,7 @@ async def import_file(
                         default=rejected_path.resolve() == default_rejected.resolve())
     if file_format == "ndjson":
         check_not_json_array(path)
+        check_not_csv(path)
     cr = ends_lines_with_cr(path)
     header = csv_header(path, cr) if file_format == "csv" else None
     viewer = await insurer_viewer(organization)

@@ -232,3 +232,26 @@ async def test_a_run_for_another_organization_than_its_progress_file_is_refused(
     again = await importfile.import_file(path, other, restart=True, progress_stream=io.StringIO())
     assert again.totals.created == 4
     assert await Entry.filter(organization=other).count() == 4
+
+
+async def test_a_csv_file_read_as_ndjson_is_refused_before_anything_is_written(tmp_path: Path) -> None:
+    """Given `--format ndjson` by mistake, or named .json, a CSV extract had every line rejected
+    (exit status 0), the rejected file held it whole, and FILE.progress called it imported: the
+    run with the right format then said « nothing to do »."""
+    await insurer_token()
+    items = [medication_item(new_ins(), n) for n in range(3)]
+    for name, given, said in (("care.csv", "ndjson", "pass --format csv"),
+                              ("extract.json", None, "pass --format csv, or name it .csv")):
+        path = tmp_path / name
+        path.write_text(csv_text(items), encoding="utf-8")
+        with pytest.raises(importfile.ImportFileError) as refused:
+            await run(path, file_format=given)
+        assert str(refused.value) == (
+            f"{name} is CSV (its first line is a CSV header row), not NDJSON: {said}")
+        assert sorted(p.name for p in tmp_path.iterdir()) == [name]
+        path.unlink()
+    assert await Entry.filter(organization=INSURER).count() == 0
+    # Read as CSV, it imports.
+    path = tmp_path / "care.csv"
+    path.write_text(csv_text(items), encoding="utf-8")
+    assert (await run(path)).totals.created == 3
