@@ -5,7 +5,11 @@
 
 One CareItemInput per line (ins, firstName, lastName, birthDate, externalId, section, code,
 title, date, details, contactEmail). Each batch goes to importCareHistory; since imports are
-idempotent per externalId, a batch that failed in transit is simply sent again. An item
+idempotent per externalId, a batch that failed in transit is simply sent again. A line that
+corrects an earlier line of its batch (the same INS and externalId, other content: a corrected
+line appended later in the extract) starts the next batch, as `dmp import-file` does: it is
+imported as a correction, never refused with CONFLICT for appearing twice in one batch, and
+the result does not depend on --batch-size. An item
 GraphQL refuses whole (a missing field, an unknown one) is set aside with its reason and the
 rest of its batch sent again; a line that is not a JSON object in UTF-8 (or holds what JSON
 cannot carry: a lone surrogate, NaN, a number beyond a float) is rejected alone. Prints the
@@ -88,6 +92,22 @@ def read_items(path: str) -> Iterator[tuple[int, dict[str, Any] | None, str]]:
             yield number, item, ""
 
 
+# An INS as the import reads it: without spaces, dots and dashes, upper-cased (2A/2B).
+INS_SEPARATORS = re.compile(r"[\s.-]")
+
+
+def import_key(item: dict[str, Any]) -> tuple[str, str]:
+    """The key the import compares items by (the organization is the token's): the INS as it
+    reads it and the externalId without the spaces at its ends."""
+    return INS_SEPARATORS.sub("", str(item.get("ins"))).upper(), str(item.get("externalId")).strip()
+
+
+def content(item: dict[str, Any]) -> str:
+    """The item's content, compared as sent: two lines the import would read alike but that are
+    written differently only start one more batch (the later one is then `unchanged`)."""
+    return json.dumps(item, sort_keys=True, ensure_ascii=False)
+
+
 def _no_constant(name: str) -> Any:
     """NaN and Infinity, which Python's JSON reads but JSON does not have."""
     raise ValueError(f"{name} is not a JSON value")
@@ -137,6 +157,7 @@ def main(argv: list[str] | None = None) -> int:
     totals = {"accepted": 0, "created": 0, "corrected": 0, "unchanged": 0}
     rejected: list[tuple[int, str, str, str]] = []  # line, externalId, code, message
     batch: list[tuple[int, dict[str, Any]]] = []
+    in_batch: dict[tuple[str, str], str] = {}  # the content of each key in the current batch
     batches = 0
 
     def flush(client: httpx.Client) -> None:
@@ -162,6 +183,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"batch {batches}: {lines}: {result['accepted']} accepted, "
               f"{len(result['rejected']) + set_aside} rejected", flush=True)
         batch.clear()
+        in_batch.clear()
 
     headers = {"Authorization": f"Bearer {token}"}
     try:
@@ -170,6 +192,10 @@ def main(argv: list[str] | None = None) -> int:
                 if item is None:
                     rejected.append((number, "", "BAD_USER_INPUT", problem))
                     continue
+                key, sent = import_key(item), content(item)
+                if in_batch.get(key, sent) != sent:  # a correction of a line of this batch
+                    flush(client)
+                in_batch.setdefault(key, sent)
                 batch.append((number, item))
                 if len(batch) >= args.batch_size:
                     flush(client)

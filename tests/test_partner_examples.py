@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import subprocess
@@ -14,7 +15,7 @@ import pytest
 from backend import accounts
 from backend.domain.enums import AccessAction
 from backend.models import AccessEvent, Entry, Record
-from tests.care_items import medication_item
+from tests.care_items import IMPORT, medication_item
 from tests.factories import new_ins
 from tests.partner_world import INSURER, World, build
 from tests.server import dmp_server, run_dmp
@@ -82,6 +83,24 @@ async def test_node_first_call_prints_the_same_as_the_python_client(server: str)
         assert node_out.returncode == 0, node_out.stderr
         assert node_out.stdout == python_out.stdout
     assert "MEDICATIONS      GRANTED              3 entries" in node_out.stdout
+
+
+async def test_clients_list_up_to_a_full_page_of_each_section(server: str) -> None:
+    """--entries N lists the N latest entries up to the largest page (100): ten sections of
+    100 entries of the clients' few fields are well within the cost limit."""
+    world = await build(server)
+    ins = world.values["INS"]
+    items = [medication_item(ins, n) for n in range(100, 160)]
+    imported = world.post("insurer", IMPORT, {"items": items})
+    assert imported["data"]["importCareHistory"]["created"] == 60, imported
+
+    for client in (practice, node):
+        done = client(world, "practitioner", ins, "--entries", "100")
+        assert done.returncode == 0, done.stderr
+        lines = done.stdout.splitlines()
+        medications = lines.index("MEDICATIONS      GRANTED              63 entries")
+        listed = list(itertools.takewhile(lambda x: x.startswith("    "), lines[medications + 1:]))
+        assert len(listed) == 63
 
 
 async def test_emergency_modes_and_refusals_are_shown(server: str) -> None:
@@ -194,6 +213,42 @@ async def test_insurer_import_sends_batches_and_lists_rejected_lines(server: str
     assert await Entry.filter(organization=INSURER).count() == before + 23
 
 
+async def test_insurer_import_applies_a_correction_later_in_its_batch_as_import_file_does(
+    server: str, tmp_path: Path
+) -> None:
+    """A corrected line appended later in the extract, within one batch: the example sends it
+    in the next batch, so it is a correction (`corrected`, the last line current) and not the
+    API's CONFLICT of one batch sending an item twice; the result does not depend on
+    --batch-size. An exact copy is `unchanged` and ends no batch."""
+    world = await build(server)
+    ins = new_ins()
+    first, other = medication_item(ins, 1), medication_item(ins, 2)
+    corrected = {**first, "title": "Doliprane 500 mg (corrigé)"}
+    lines = [first, other, dict(other), corrected, medication_item(ins, 3)]
+    path = tmp_path / "extract.ndjson"
+    path.write_text("".join(json.dumps(item) + "\n" for item in lines), encoding="utf-8")
+    before = await Entry.filter(organization=INSURER).count()
+
+    done = run(world, "insurer", PYTHON, "examples/insurer_import.py", str(path))
+
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == [
+        "batch 1: lines 1-3: 3 accepted, 0 rejected",
+        "batch 2: lines 4-5: 2 accepted, 0 rejected",
+        "total: 5 accepted (3 created, 1 corrected, 1 unchanged), 0 rejected",
+    ]
+    assert await Entry.filter(organization=INSURER).count() == before + 4
+    current = await Entry.filter(organization=INSURER, external_id="MED-1", superseded=False,
+                                 record__ins=ins).values_list("title", flat=True)
+    assert current == ["Doliprane 500 mg (corrigé)"]
+
+    again = run(world, "insurer", PYTHON, "examples/insurer_import.py", str(path), "--batch-size", "1")
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.splitlines()[-1] == (
+        "total: 5 accepted (0 created, 2 corrected, 3 unchanged), 0 rejected"
+    )
+
+
 async def test_insurer_import_rejects_lines_the_request_could_not_carry(server: str, tmp_path: Path) -> None:
     """A lone surrogate (the escape \\ud800), NaN or a number beyond a float: Python's JSON
     reads them, but they cannot go into the UTF-8 JSON of a request. Each rejects its line
@@ -279,3 +334,28 @@ async def test_the_local_try_of_the_readme_runs_on_the_demo_data(server: str) ->
     assert done.stdout.splitlines()[0] == (
         "Camille MARTIN, born 1985-06-12 — record ACTIVE, access TREATING_PHYSICIAN"
     )
+
+
+async def test_the_readme_insurer_try_imports_its_sample_extract_into_the_demo_data(server: str) -> None:
+    """The local try's import names a file that is in examples/: its items are Camille Martin's
+    (her INS and birth date as seed-demo makes them), all imported but the one whose wrong code
+    shows a rejected line; sent again, they are unchanged."""
+    readme = (ROOT / "examples" / "README.md").read_text(encoding="utf-8")
+    assert "examples/insurer_import.py examples/extract.ndjson" in readme
+    seeded = run_dmp("seed-demo")
+    assert seeded.returncode == 0, seeded.stderr
+    _, token = await accounts.create_token("try insurer", ["insurer:import"], organization=INSURER)
+    world = World(server, {"insurer": token}, "")
+
+    done = run(world, "insurer", PYTHON, "examples/insurer_import.py", "examples/extract.ndjson")
+
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == [
+        "batch 1: lines 1-4: 3 accepted, 1 rejected",
+        "total: 3 accepted (3 created, 0 corrected, 0 unchanged), 1 rejected",
+        "  line 4: EX-2025-0004 BAD_USER_INPUT the code of a MEDICATIONS entry must be a CIP13 code"
+        " (13 digits starting 3400, EAN-13 check digit) or an ATC code such as A10BA02",
+    ]
+    again = run(world, "insurer", PYTHON, "examples/insurer_import.py", "examples/extract.ndjson")
+    assert again.returncode == 0, again.stderr
+    assert "total: 3 accepted (0 created, 0 corrected, 3 unchanged), 1 rejected" in again.stdout
