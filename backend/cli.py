@@ -509,11 +509,21 @@ def cmd_rewrap_files(args: argparse.Namespace) -> None:
           f"{report.key_unavailable} under a key no longer configured, {report.damaged} damaged, "
           f"{report.skipped} changed meanwhile")
     if report.remaining:
-        # Also those sealed during the run by a process still running with the old key.
-        print(f"{report.remaining} file key(s) still under an older key: keep "
-              "DMP_PREVIOUS_DATA_KEYS; restart every process with the new DMP_DATA_KEY, then run "
-              "rewrap-files again", file=sys.stderr)
-        sys.exit(1)
+        # What to do depends on what left them: a key not given (DMP_PREVIOUS_DATA_KEYS left
+        # out, or a wrong DMP_DATA_KEY after a restore) is not mended by restarting anything.
+        causes = []
+        if report.key_unavailable:
+            causes.append(f"{report.key_unavailable} under a key no longer configured (give it in "
+                          "DMP_PREVIOUS_DATA_KEYS, or is DMP_DATA_KEY the wrong one?)")
+        if report.damaged:
+            causes.append(f"{report.damaged} damaged (their wrapped key does not open)")
+        late = report.remaining - report.key_unavailable - report.damaged
+        if late > 0:
+            # Sealed or changed during the run by a process still running with the old key.
+            causes.append(f"{late} sealed during the run under an older key (keep DMP_PREVIOUS_DATA_KEYS "
+                          "and restart every process with the new DMP_DATA_KEY)")
+        raise CommandError(f"{report.remaining} file key(s) still under an older key: {'; '.join(causes)}; "
+                           "then run rewrap-files again")
     print("no file key left under an older key: DMP_PREVIOUS_DATA_KEYS may be removed")
 
 

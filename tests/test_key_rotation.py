@@ -102,6 +102,26 @@ async def test_the_rewrap_command(restore_settings: config.Settings) -> None:
     assert refused.returncode != 0 and "DMP_PREVIOUS_DATA_KEYS" in refused.stderr
 
 
+async def test_the_rewrap_command_without_the_previous_key_says_to_give_it(
+    restore_settings: config.Settings,
+) -> None:
+    """DMP_PREVIOUS_DATA_KEYS left out (or a wrong DMP_DATA_KEY after a restore): the command
+    said to keep DMP_PREVIOUS_DATA_KEYS and restart every process, which mends nothing."""
+    saved = restore_settings
+    old, new = secrets.token_bytes(32), secrets.token_bytes(32)
+    _, record = await factories.patient()
+    _use(saved, old)
+    row = await _stored(record, b"ordonnance")
+    done = run_dmp("rewrap-files", DMP_DATA_KEY=new.hex())
+    assert done.returncode == 1
+    assert "1 under a key no longer configured" in done.stdout
+    assert done.stderr == (
+        "dmp: 1 file key(s) still under an older key: 1 under a key no longer configured (give it in "
+        "DMP_PREVIOUS_DATA_KEYS, or is DMP_DATA_KEY the wrong one?); then run rewrap-files again\n")
+    assert (await StoredFile.get(id=row.id)).key_id == key_id(old)  # left as it was
+    assert await _read(row) == b"ordonnance"
+
+
 
 async def test_a_file_sealed_behind_the_run_by_a_process_on_the_old_key_is_reported(
     restore_settings: config.Settings, monkeypatch: pytest.MonkeyPatch
