@@ -342,8 +342,12 @@ async def test_the_readme_insurer_try_imports_its_sample_extract_into_the_demo_d
     shows a rejected line; sent again, they are unchanged."""
     readme = (ROOT / "examples" / "README.md").read_text(encoding="utf-8")
     assert "examples/insurer_import.py examples/extract.ndjson" in readme
+    assert f'--scope insurer:import --organization "{INSURER}"' in readme
     seeded = run_dmp("seed-demo")
     assert seeded.returncode == 0, seeded.stderr
+    # seed-demo shows its insurer token once; run again, it sends to create-token for another.
+    again = run_dmp("seed-demo")
+    assert "insurer token: already created (dmp list-tokens; dmp create-token for another)" in again.stdout
     _, token = await accounts.create_token("try insurer", ["insurer:import"], organization=INSURER)
     world = World(server, {"insurer": token}, "")
 
