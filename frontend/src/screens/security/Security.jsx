@@ -204,7 +204,12 @@ export function Security() {
       </p>
 
       <h2>{t('security.channel')}</h2>
-      <ChannelForm current={query.data?.me?.codeChannel} onChange={(channel) => simple(SET_CODE_CHANNEL, { channel }, said('common.saved'), 'channel')} />
+      {/* « Enregistré. » speaks of the channel saved: it goes once another one is chosen, not saved yet. */}
+      <ChannelForm
+        current={query.data?.me?.codeChannel}
+        onChange={(channel) => simple(SET_CODE_CHANNEL, { channel }, said('common.saved'), 'channel')}
+        onChosen={() => place === 'channel' && setNotice(null)}
+      />
       {saidAt('channel')}
     </section>
   );
@@ -288,10 +293,10 @@ function PasswordForm({ onChange }) {
 }
 
 // Starts from the channel the account uses (it read E-mail even where codes went by SMS).
-function ChannelForm({ current, onChange }) {
+function ChannelForm({ current, onChange, onChosen }) {
   const [channel, setChannel] = useState(current ?? 'EMAIL');
   return (
-    <Form onSubmit={(e) => (e.preventDefault(), onChange(channel))}>
+    <Form onSubmit={(e) => (e.preventDefault(), onChange(channel))} onChange={onChosen}>
       <fieldset>
         <legend>{t('activate.channel')}</legend>
         <label class="choice">

@@ -107,6 +107,11 @@ export function Sharing() {
   const outcome = (beside = true) => actionOutcome(notice, failure, beside);
   // The last action's notice or error, if it is to be said at `where`.
   const saidAt = (where) => place === where && outcome(where !== null);
+  // « Enregistré. » beside a preferences' form speaks of what was saved: it goes as soon as that
+  // form is changed again (a box ticked or unticked), which is not saved yet.
+  const changedAt = (where) => () => {
+    if (place === where) setNotice(null);
+  };
   // In a list of professionals' cards: where that action's notice or error is said, if there.
   const listed = place && typeof place === 'object' ? place : null;
   const inList = (list) => (listed?.list === list ? listed : null);
@@ -286,21 +291,21 @@ export function Sharing() {
       )}
 
       <h2>{t('sharing.emergency')}</h2>
-      <EmergencyPreferences current={current} onSave={(v) => change(SET_EMERGENCY, v, 'setEmergencyPreferences', said('common.saved'), 'emergency')} />
+      <EmergencyPreferences current={current} onChanged={changedAt('emergency')} onSave={(v) => change(SET_EMERGENCY, v, 'setEmergencyPreferences', said('common.saved'), 'emergency')} />
       {saidAt('emergency')}
 
       <h2>{t('sharing.notices')}</h2>
-      <NoticePreferences current={current} onSave={(v) => change(SET_NOTICES, v, 'setNotificationPreferences', said('common.saved'), 'notices')} />
+      <NoticePreferences current={current} onChanged={changedAt('notices')} onSave={(v) => change(SET_NOTICES, v, 'setNotificationPreferences', said('common.saved'), 'notices')} />
       {saidAt('notices')}
     </section>
   );
 }
 
-function EmergencyPreferences({ current, onSave }) {
+function EmergencyPreferences({ current, onSave, onChanged }) {
   const [regulator, setRegulator] = useState(current.allowRegulatorAccess);
   const [breakGlass, setBreakGlass] = useState(current.allowBreakGlass);
   return (
-    <Form onSubmit={(e) => (e.preventDefault(), onSave({ allowRegulatorAccess: regulator, allowBreakGlass: breakGlass }))} aria-label={t('sharing.emergency')}>
+    <Form onSubmit={(e) => (e.preventDefault(), onSave({ allowRegulatorAccess: regulator, allowBreakGlass: breakGlass }))} aria-label={t('sharing.emergency')} onChange={onChanged}>
       <p class="hint">{t('sharing.emergencyExplain')}</p>
       <label class="choice">
         <input type="checkbox" checked={regulator} onChange={(e) => setRegulator(e.currentTarget.checked)} />
@@ -315,10 +320,10 @@ function EmergencyPreferences({ current, onSave }) {
   );
 }
 
-function NoticePreferences({ current, onSave }) {
+function NoticePreferences({ current, onSave, onChanged }) {
   const [newDocuments, setNewDocuments] = useState(current.notifyNewDocuments);
   return (
-    <Form onSubmit={(e) => (e.preventDefault(), onSave({ notifyNewDocuments: newDocuments }))} aria-label={t('sharing.notices')}>
+    <Form onSubmit={(e) => (e.preventDefault(), onSave({ notifyNewDocuments: newDocuments }))} aria-label={t('sharing.notices')} onChange={onChanged}>
       <p class="hint">{t('sharing.noticesExplain')}</p>
       <label class="choice">
         <input type="checkbox" checked={newDocuments} onChange={(e) => setNewDocuments(e.currentTarget.checked)} />

@@ -1,0 +1,68 @@
+"""« Enregistré. » beside a preferences' form speaks of what was saved, in a real Chromium at a
+phone's width: on /partage (the emergency accesses, the e-mail notices) and on /securite (the
+channel of the sign-in codes), it goes as soon as that form is changed again, which is not saved
+yet, and comes back with the next save."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.async_api import Browser, Locator, Page, expect
+
+from tests import factories
+from tests.browser import Server, browser, patient_signed_in, server
+
+__all__ = ["browser", "server"]
+
+pytestmark = pytest.mark.browser
+
+
+def saved_beside(page: Page, form: Locator) -> Locator:
+    """« Enregistré. » just after `form` (where its button's notice is said)."""
+    return form.locator("xpath=following-sibling::*[1]").filter(has_text="Enregistré.")
+
+
+async def test_sharing_preferences_saved_goes_once_changed_again(server: Server, browser: Browser) -> None:
+    email = "preferences.changees@example.test"
+    await factories.patient(email=email)
+    tab = await patient_signed_in(browser, server, "sharing-saved-then-changed", email)
+    page = tab.page
+    await page.get_by_role("link", name="Partage").click()
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Partage de mon dossier")
+
+    emergency = page.get_by_role("form", name="Accès en cas d'urgence")
+    saved = saved_beside(page, emergency)
+    await emergency.get_by_role("checkbox", name="Autoriser l'accès d'urgence").uncheck()
+    await emergency.get_by_role("button", name="Enregistrer").click()
+    await expect(saved).to_be_visible()
+    # Ticked again, not saved: nothing says it is (break-glass is still refused).
+    await emergency.get_by_role("checkbox", name="Autoriser l'accès d'urgence").check()
+    await expect(saved).to_have_count(0)
+    await tab.shot("emergency-changed-after-save")
+    await emergency.get_by_role("button", name="Enregistrer").click()
+    await expect(saved).to_be_visible()
+
+    notices = page.get_by_role("form", name="Avis par e-mail")
+    saved = saved_beside(page, notices)
+    await notices.get_by_role("checkbox").check()
+    await notices.get_by_role("button", name="Enregistrer").click()
+    await expect(saved).to_be_visible()
+    await notices.get_by_role("checkbox").uncheck()
+    await expect(saved).to_have_count(0)
+    await tab.check("notices-changed-after-save")
+
+
+async def test_code_channel_saved_goes_once_another_is_chosen(server: Server, browser: Browser) -> None:
+    email = "canal.change@example.test"
+    await factories.patient(email=email)
+    tab = await patient_signed_in(browser, server, "security-channel-saved-then-changed", email)
+    page = tab.page
+    await page.get_by_role("link", name="Sécurité").click()
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Sécurité de mon compte")
+
+    channel = page.locator("form").filter(has=page.get_by_role("radio", name="SMS"))
+    saved = saved_beside(page, channel)
+    await channel.get_by_role("button", name="Enregistrer").click()
+    await expect(saved).to_be_visible()
+    await channel.get_by_role("radio", name="SMS").check()
+    await expect(saved).to_have_count(0)
+    await tab.check("channel-changed-after-save")
