@@ -98,7 +98,8 @@ export function Login() {
             {/* True whether or not a code went out: a wrong password gets the same step (a decoy), so
                 the page never tells whether the account exists or the password was right. */}
             {attempt.codeSentTo && <Notice>{t('login.codeSentIfPassword', { to: attempt.codeSentTo })}</Notice>}
-            <CodeField value={code} onInput={setCode} />
+            {/* « Continuer » is gone with the first step: the keyboard goes to the code asked for. */}
+            <CodeField value={code} onInput={setCode} focus />
             <button type="submit" disabled={busy}>
               {t('login.confirm')}
             </button>

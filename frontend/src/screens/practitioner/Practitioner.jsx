@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { locale, t } from '../../i18n/index.js';
 import { runQuery } from '../../gql/hooks.js';
 import { AddEntryForm } from '../../components/AddEntryForm.jsx';
@@ -8,6 +8,7 @@ import { RecordTimeline } from '../../components/RecordTimeline.jsx';
 import { ErrorBox, Loading } from '../../components/Status.jsx';
 import { emergencyOffer } from '../../lib/access.js';
 import { formatDate } from '../../lib/dates.js';
+import { firstField, focusIfLost } from '../../lib/focus.js';
 import { writableSections } from '../../lib/entryInput.js';
 import { normalizeIns } from '../../lib/ins.js';
 import { forget, useKept } from '../../lib/kept.js';
@@ -31,6 +32,21 @@ export function Practitioner({ me }) {
   // Bumped when the practitioner asks for a record (or closes it): what was shown of the
   // previous one, an entry's notice included, does not stay beside the next.
   const [round, setRound] = useState(0);
+  // Where the keyboard goes once the control that had it is gone: an emergency access opened (its
+  // form replaced by the record read in that mode) to the record's heading; the record closed to
+  // the INS field, for the next one.
+  const heading = useRef(null);
+  const search = useRef(null);
+  const [opened, setOpened] = useState(false);
+  const [closed, setClosed] = useState(0);
+  useEffect(() => {
+    if (!opened || !record) return;
+    setOpened(false);
+    focusIfLost(heading.current);
+  }, [record]);
+  useEffect(() => {
+    if (closed) focusIfLost(firstField(search.current));
+  }, [closed]);
 
   // Back from the login screen after an expired session: reopen the record that was on screen.
   useEffect(() => {
@@ -54,6 +70,7 @@ export function Practitioner({ me }) {
     event.preventDefault();
     const target = normalizeIns(ins);
     setRound(round + 1);
+    setOpened(false);
     setActive(target);
     await load(target);
   };
@@ -71,6 +88,7 @@ export function Practitioner({ me }) {
     setActive(null);
     setRefused(false);
     setIns('');
+    setClosed(closed + 1);
   };
 
   // Whenever the record is read in an emergency mode (just opened, or opened earlier and
@@ -80,7 +98,7 @@ export function Practitioner({ me }) {
   const offer = active ? emergencyOffer(record, refused) : null;
   // Once opened, the record is read again in the mode now open: its banner comes with it.
   const emergencyForm = (more) => (
-    <EmergencyForm key={`${round}-${more}`} ins={active} regulator={me?.isRegulator} more={more} onOpened={() => load(active)} />
+    <EmergencyForm key={`${round}-${more}`} ins={active} regulator={me?.isRegulator} more={more} onOpened={() => (setOpened(true), load(active))} />
   );
   const writable = record ? writableSections(record.sectionAccess) : [];
 
@@ -88,7 +106,7 @@ export function Practitioner({ me }) {
     <section>
       <h1>{t('pro.title')}</h1>
       <h2>{t('pro.consult')}</h2>
-      <Form role="search" onSubmit={consult}>
+      <Form role="search" onSubmit={consult} formRef={search}>
         <Field label={t('activate.ins')} value={ins} onInput={setIns} autocomplete="off" required />
         <button type="submit">{t('pro.consultSubmit')}</button>
       </Form>
@@ -99,7 +117,7 @@ export function Practitioner({ me }) {
         <article key={round} aria-label={t('pro.recordOf', { name: `${record.firstName} ${record.lastName}` })}>
           {/* Run out: read again, in what is left (a grant), or refused. */}
           {banner && <EmergencyBanner mode={banner.mode} expiresAt={banner.expiresAt} onExpired={() => load(active)} />}
-          <h2>
+          <h2 ref={heading} tabIndex={-1}>
             {record.firstName} {record.lastName}
           </h2>
           <p class="meta">{t('record.born', { date: formatDate(record.birthDate, locale()) })}</p>

@@ -1,0 +1,56 @@
+"""The keyboard is not lost to the page body when a step replaces the button pressed, in a real
+Chromium: the sign-in's « Continuer » gives it to the code's field; on /praticien, an emergency
+access opened (its form replaced by the record read in that mode) gives it to the record's
+heading, and « Fermer ce dossier » to the INS field, for the next record."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.async_api import Browser, expect
+
+from backend.domain.enums import Profession, Section
+from tests import factories
+from tests.browser import Server, browser, open_tab, server, sign_in_first_step, signed_in_tab
+
+__all__ = ["browser", "server"]
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.mark.parametrize("viewport", ["mobile", "desktop"])
+async def test_the_sign_in_code_field_takes_the_keyboard(server: Server, browser: Browser,
+                                                         viewport: str) -> None:
+    email = f"code.clavier.{viewport}@example.test"
+    await factories.patient(email=email)
+    tab = await open_tab(browser, server, "sign-in-code-focus", viewport)
+    await sign_in_first_step(tab, server, email)
+    await expect(tab.page.get_by_label("Code reçu")).to_be_focused()
+    await tab.check("code-step")
+
+
+async def test_practitioner_keyboard_after_an_emergency_opening_and_a_close(server: Server,
+                                                                            browser: Browser) -> None:
+    _, record = await factories.patient(email="urgence.clavier@example.test", first_name="Jeanne",
+                                        last_name="Clavier")
+    await factories.entry(record, Section.ALLERGIES, title="Allergie à l'iode", days_ago=3)
+    doctor, _ = await factories.practitioner(Profession.MEDECIN)
+    tab = await signed_in_tab(browser, server, "practitioner-keyboard", doctor)
+    page = tab.page
+    await page.goto("/praticien")
+    ins = page.get_by_label("Numéro INS (numéro de sécurité sociale)").first
+    await ins.fill(record.ins)
+    await page.get_by_role("button", name="Consulter").click()
+    await expect(page.get_by_text("Vous n'avez pas accès à cette information.")).to_be_visible()
+
+    await page.get_by_label("Justification").fill("Patiente inconsciente aux urgences")
+    await page.get_by_role("button", name="Ouvrir l'accès d'urgence").click()
+    heading = page.get_by_role("heading", name="Jeanne Clavier")
+    await expect(heading).to_be_focused()
+    await expect(page.get_by_role("button", name="Ouvrir l'accès d'urgence")).to_have_count(0)
+    await tab.check("emergency-opened")
+
+    await page.get_by_role("button", name="Fermer ce dossier").click()
+    await expect(heading).to_have_count(0)
+    await expect(ins).to_be_focused()
+    await expect(ins).to_have_value("")
+    await tab.check("record-closed")
