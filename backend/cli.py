@@ -405,8 +405,14 @@ def cmd_audit_verify(args: argparse.Namespace) -> None:
         for problem in problems:
             print(f"FAILED {problem}")
         broken = len({str(problem.record_id) for problem in problems})
+        # A wrong DMP_AUDIT_KEY (a restore given another key, a rotation's keys swapped) shows
+        # as every chain altered at its first event, as tampering with all of them would.
+        first_altered = {str(p.record_id) for p in chains.problems if p.seq == 1 and p.what == verify.ALTERED}
+        wrong_key = chains.records > 0 and len(first_altered) == chains.records
         raise CommandError(
             f"access history verification failed: {broken} chain(s) broken ({len(problems)} problem(s))"
+            + ("; every chain fails at its first event: is DMP_AUDIT_KEY the key this history was "
+               "written with?" if wrong_key else "")
         )
     # The anchor's digest, to compare with the line `audit anchor` printed and kept elsewhere:
     # whoever could rewrite the file could recompute the digest it holds.

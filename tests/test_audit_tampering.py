@@ -4,6 +4,8 @@ chains are still checked."""
 
 from __future__ import annotations
 
+import secrets
+
 import httpx
 from tortoise import Tortoise
 
@@ -164,3 +166,22 @@ async def test_an_event_moved_to_another_chain_or_two_events_swapped_are_reporte
     ]), done.stdout
     # The cut chain the moved event left verifies: only an anchor tells it (test_audit_chain).
     assert str(source.id) not in done.stdout
+
+
+async def test_a_wrong_audit_key_is_named_as_a_likely_cause(client: httpx.AsyncClient) -> None:
+    """Given another DMP_AUDIT_KEY (a restore, a rotation's keys swapped), every chain was
+    reported altered at its first event, and nothing pointed at the key."""
+    first, _ = await chain_of_three(client)
+    second, _ = await chain_of_three(client)
+    done = run_dmp("audit", "verify", DMP_AUDIT_KEY=secrets.token_hex(32))
+    assert done.returncode == 1
+    assert done.stderr == (
+        "dmp: access history verification failed: 2 chain(s) broken (2 problem(s)); every chain fails "
+        "at its first event: is DMP_AUDIT_KEY the key this history was written with?\n")
+    # With the right key, a first event altered beside an intact chain is said as before.
+    row = await AccessEvent.get(record_id=first.id, seq=1)
+    await sql(f"UPDATE access_event SET reason = 'autre' WHERE id = {row.id}")
+    done = run_dmp("audit", "verify")
+    assert done.returncode == 1
+    assert done.stderr == "dmp: access history verification failed: 1 chain(s) broken (1 problem(s))\n"
+    assert str(second.id) not in done.stdout

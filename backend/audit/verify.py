@@ -29,6 +29,9 @@ EVENT_COLUMNS = (
 )
 
 
+ALTERED = "altered event (its MAC does not match)"
+
+
 @dataclass(frozen=True)
 class Problem:
     record_id: uuid.UUID | str
@@ -116,7 +119,7 @@ def check_chain(
                     return ChainCheck(Problem(
                         record_id, seq, f"reordered events (seq {seq} and {seq + 1} in each other's place)"))
                 return ChainCheck(Problem(record_id, seq, "inserted event (the chain continues without it)"))
-            return ChainCheck(Problem(record_id, seq, "altered event (its MAC does not match)"))
+            return ChainCheck(Problem(record_id, seq, ALTERED))
         if used is key:
             keys = [key]  # the current key from here on: the previous one may not come back
         else:
