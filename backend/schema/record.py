@@ -155,7 +155,8 @@ class PatientRecord:
 
     @strawberry.field(
         description="When the caller's emergency access to this record (break-glass or SAMU "
-        "regulator) ends; null when no section is read in an emergency mode."
+        "regulator) ends; null when sectionAccess shows no section in an emergency mode (with a grant "
+        "and an emergency access both open, given even if the request reads only granted sections)."
     )
     async def emergency_expires_at(self, info: Info) -> dt.datetime | None:
         return await records.emergency_ends(info.context, self.view)
