@@ -26,7 +26,7 @@ export function Security() {
   const [notice, setNotice] = useState(null);
   // Where the last action's notice or error is said: null, at the top; 'channel', beside the
   // form of the sign-in codes, at the bottom of the screen where its button is (out of sight of
-  // the top on a phone).
+  // the top on a phone); a passkey's `passkey:<id>`, in its card, where « Renommer » was pressed.
   const [place, setPlace] = useState(null);
   const [needFresh, setNeedFresh] = useState(null);
   const [passkeyName, setPasskeyName] = useState('');
@@ -89,12 +89,17 @@ export function Security() {
         setFailure(result);
       },
     ));
-  // The last action's notice or error, if it is to be said at `where`.
+  // The last action's notice or error, if it is to be said at `where`; said beside the button
+  // pressed (not at the top), it comes into view when it does not take the focus.
   const saidAt = (where) =>
     place === where && (
       <>
-        {notice && <Notice focus="lost">{notice}</Notice>}
-        <ErrorBox result={failure} focus="lost" />
+        {notice && (
+          <Notice focus="lost" reveal={where !== null}>
+            {notice}
+          </Notice>
+        )}
+        <ErrorBox result={failure} focus="lost" reveal={where !== null} />
       </>
     );
 
@@ -128,7 +133,13 @@ export function Security() {
       ) : (
         <ul class="cards" aria-label={t('security.passkeys')}>
           {passkeys.map((p) => (
-            <PasskeyItem key={p.id} passkey={p} onRename={(name) => simple(RENAME_PASSKEY, { id: p.id, name }, said('common.saved'))} onRemove={() => simple(REMOVE_PASSKEY, { id: p.id }, said('security.passkeyRemoved'))} />
+            <PasskeyItem
+              key={p.id}
+              passkey={p}
+              onRename={(name) => simple(RENAME_PASSKEY, { id: p.id, name }, said('common.saved'), `passkey:${p.id}`)}
+              onRemove={() => simple(REMOVE_PASSKEY, { id: p.id }, said('security.passkeyRemoved'))}
+              outcome={saidAt(`passkey:${p.id}`)}
+            />
           ))}
         </ul>
       )}
@@ -215,8 +226,9 @@ export function Security() {
   );
 }
 
-// "Rename" opens the name's field, where the keyboard goes; once saved, back to "Rename".
-function PasskeyItem({ passkey, onRename, onRemove }) {
+// "Rename" opens the name's field, where the keyboard goes; once saved, back to "Rename", and
+// « Enregistré. » (or the refusal) said in the card (`outcome`): on a phone the top is out of sight.
+function PasskeyItem({ passkey, onRename, onRemove, outcome }) {
   const [renaming, setRenaming] = useState(false);
   const [name, setName] = useState(passkey.name);
   const renameButton = useRef(null);
@@ -253,6 +265,7 @@ function PasskeyItem({ passkey, onRename, onRemove }) {
           </button>
         </div>
       )}
+      {outcome}
     </li>
   );
 }
