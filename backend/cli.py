@@ -114,6 +114,30 @@ def _check_listen(host: str, port: int, *, workers: int) -> None:
             probe.close()
 
 
+async def _unapplied_migrations() -> list[str] | None:
+    """The committed migrations the database has not had, by name; None when it cannot be
+    reached now (`dmp serve` then starts as before, and serves once the database is back)."""
+    from tortoise import Tortoise
+    from tortoise.connection import get_connection
+    from tortoise.migrations.executor import MigrationExecutor
+
+    config_ = db.tortoise_config()
+    await Tortoise.init(config=config_, init_connections=False)
+    try:
+        connection = get_connection("default")
+        try:
+            await connection.execute_query("SELECT 1")
+        except Exception as exc:
+            if isinstance(exc, OSError) or db.unavailable(exc):
+                return None
+            raise
+        # Reads the migrations table only (the plan `dmp migrate` would carry out).
+        steps = await MigrationExecutor(connection, config_["apps"]).plan()
+        return [f"{step.migration.app_label}.{step.migration.name}" for step in steps if not step.backward]
+    finally:
+        await Tortoise.close_connections()
+
+
 def cmd_serve(args: argparse.Namespace) -> None:
     import uvicorn
 
@@ -123,6 +147,16 @@ def cmd_serve(args: argparse.Namespace) -> None:
     check_senders(config.settings())  # before the workers start: one line, not a traceback each
     _check_listen(args.host, args.port, workers=args.workers)  # before migrating
 
+    if not args.migrate:
+        # Code newer than its database (an upgrade without `dmp migrate`, a new database) served
+        # with /healthz answering 200 and the requests touching what is missing failing.
+        missing = asyncio.run(_unapplied_migrations())
+        if missing:
+            raise CommandError(
+                f"the database in DMP_DATABASE_URL is not up to date: {len(missing)} migration(s) not "
+                f"applied ({missing[0]}{', ...' if len(missing) > 1 else ''}): run dmp migrate first, "
+                "or dmp serve --migrate"
+            )
     # The supervisor of several workers logs too (binding, worker restarts): in JSON as well.
     configure_logging()
     if args.migrate:

@@ -1,15 +1,17 @@
 """A `dmp` command on a database the migrations have not been applied to (a new one, a typo in
-DMP_DATABASE_URL's path, an upgrade without `dmp migrate`) says so in one line, and what to do."""
+DMP_DATABASE_URL's path, an upgrade without `dmp migrate`) says so in one line, and what to do;
+`dmp serve` refuses to start on it (it served, /healthz answering 200, every request failing)."""
 
 from __future__ import annotations
 
 import sqlite3
+import subprocess
 from pathlib import Path
 
 import pytest
 
 from backend.cli import _database_error
-from tests.server import run_dmp
+from tests.server import DMP, dmp_env, free_port, run_dmp
 
 NOT_UP_TO_DATE = "the database in DMP_DATABASE_URL is not up to date"
 
@@ -41,3 +43,23 @@ def test_the_words_of_both_databases_for_a_missing_table_or_column(message: str,
 
 def test_another_database_error_is_said_as_it_was() -> None:
     assert _database_error(Exception("file is not a database")) == "database error: file is not a database"
+
+
+def test_serve_refuses_a_database_that_lacks_migrations(tmp_path: Path) -> None:
+    url = f"sqlite://{tmp_path / 'new.sqlite3'}"
+    port = str(free_port())
+    with subprocess.Popen([DMP, "serve", "--port", port], env=dmp_env(DMP_DATABASE_URL=url),
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as serve:
+        try:
+            out, err = serve.communicate(timeout=60)  # it served on, before
+        except subprocess.TimeoutExpired:
+            serve.kill()
+            serve.communicate()
+            raise AssertionError("dmp serve started on a database without its migrations") from None
+    assert serve.returncode == 1
+    committed = len(list((Path(__file__).parents[1] / "backend" / "models" / "migrations").glob("0*.py")))
+    assert err == (f"dmp: the database in DMP_DATABASE_URL is not up to date: {committed} migration(s) not "
+                   "applied (models.0001_initial, ...): run dmp migrate first, or dmp serve --migrate\n")
+    assert out == ""
+    with sqlite3.connect(tmp_path / "new.sqlite3") as db:
+        assert db.execute("SELECT count(*) FROM sqlite_master").fetchone() == (0,)
