@@ -90,15 +90,40 @@ export function DateField({ label, hint, value, onInput, ...rest }) {
   );
 }
 
-// A file to send; `onFile` gets the chosen file, or null.
+// A file to send; `onFile` gets the chosen file, or null. The browser's own file field shows its
+// button and « no file » in the browser's language, not the page's: it is kept (the keyboard, the
+// form's checks and screen readers use it) but hidden, and its button and the chosen file's name
+// are shown in the page's language; a form emptied (reset) shows no file again.
 export function FileField({ label, hint, onFile, ...rest }) {
   const id = useId();
+  const input = useRef(null);
+  const [name, setName] = useState(null);
   const { shown, attributes } = useDescription(id, hint);
+  useEffect(() => {
+    const form = input.current?.form;
+    const emptied = () => setName(null);
+    form?.addEventListener('reset', emptied);
+    return () => form?.removeEventListener('reset', emptied);
+  }, []);
+  const chosen = (event) => {
+    const file = event.currentTarget.files[0] ?? null;
+    setName(file?.name ?? null);
+    onFile(file);
+  };
   return (
     <div class="field">
       <label for={id}>{label}</label>
       {shown}
-      <input id={id} type="file" onChange={(e) => onFile(e.currentTarget.files[0] ?? null)} {...attributes} {...rest} />
+      <div class="file-pick">
+        <input ref={input} id={id} type="file" onChange={chosen} {...attributes} {...rest} />
+        {/* Shown only: the field is named by its label above, and says its file itself. */}
+        <label for={id} class="file-button" aria-hidden="true">
+          {t('file.choose')}
+        </label>
+        <span class="file-name" aria-hidden="true">
+          {name ?? t('file.none')}
+        </span>
+      </div>
     </div>
   );
 }

@@ -39,6 +39,8 @@ export default {
   'invalid.dateBefore': 'The date cannot be before {day}.',
   'invalid.file': 'Choose a file.',
   'date.hint': 'As dd/mm/yyyy.',
+  'file.choose': 'Choose a file',
+  'file.none': 'No file chosen',
 
   'error.unauthenticated': 'Your session has expired. Sign in again: what you typed is kept.',
   'error.forbidden': 'You do not have access to this information.',

@@ -39,6 +39,8 @@ export default {
   'invalid.dateBefore': 'La date ne peut pas être avant le {day}.',
   'invalid.file': 'Choisissez un fichier.',
   'date.hint': 'Au format jj/mm/aaaa.',
+  'file.choose': 'Choisir un fichier',
+  'file.none': 'Aucun fichier choisi',
 
   'error.unauthenticated': 'Votre session a expiré. Reconnectez-vous : ce que vous aviez saisi est conservé.',
   'error.forbidden': "Vous n'avez pas accès à cette information.",
