@@ -21,15 +21,17 @@ export function ResetPassword() {
   // The code step's attempt, kept when Back leaves it so that Forward shows it again (no new
   // code is sent); forgotten by a new request and once the password is changed.
   const held = useRef(null);
+  // Back to the first step: the code step's error and code are not about the next request.
+  const toFirstStep = () => {
+    setAttemptToken(null);
+    setCode('');
+    setNewPassword('');
+    setFailure(null);
+    setDone(false);
+    setBack(true);
+  };
   const step = useHistoryStep('reset.code', {
-    back: () => {
-      setAttemptToken(null);
-      setCode('');
-      setNewPassword('');
-      setFailure(null);
-      setDone(false);
-      setBack(true);
-    },
+    back: toFirstStep,
     forward: () => {
       if (!held.current) return false;
       setFailure(null);
@@ -49,6 +51,14 @@ export function ResetPassword() {
     held.current = result.data.requestPasswordReset.attemptToken;
     setAttemptToken(held.current);
     step.enter();
+  };
+
+  // « Recommencer » (an identifier mistyped: no code will come): this request is over, the history
+  // goes back to the first step's entry, as Back does, and Forward does not show it again.
+  const restart = () => {
+    held.current = null;
+    toFirstStep();
+    step.leave();
   };
 
   const reset = async (event) => {
@@ -84,6 +94,11 @@ export function ResetPassword() {
           <button type="submit" disabled={busy}>
             {t('reset.submit')}
           </button>
+          <p>
+            <button type="button" class="link-button" onClick={restart}>
+              {t('login.restart')}
+            </button>
+          </p>
         </Form>
       ) : (
         <Form onSubmit={request} key="request">
