@@ -29,7 +29,13 @@ from backend.domain.enums import (
     ReviewState,
     Role,
 )
-from backend.domain.identifiers import InvalidIdentifier, normalize_ins, normalize_rpps, without_separators
+from backend.domain.identifiers import (
+    RPPS_DIGITS,
+    InvalidIdentifier,
+    normalize_ins,
+    normalize_rpps,
+    without_separators,
+)
 from backend.domain.reasons import Reason
 from backend.errors import BadUserInput, Conflict, Forbidden, NotFound, RateLimited, Unauthenticated
 from backend.models import (
@@ -59,6 +65,24 @@ RESENDS_PER_DAY = 5
 RECOVERIES_PER_DAY = 3
 # The longest e-mail address (RFC 5321); an INS or RPPS number, separators and all, is shorter.
 MAX_IDENTIFIER = 254
+INS_LENGTH = 15
+# What an agent is told when the number typed is neither an INS nor an RPPS number: often a
+# phone number, the account id `supportAccount` shows, or an RPPS number a digit short.
+NEITHER_NUMBER = (
+    "Neither an INS (15 characters) nor an RPPS number (11 digits): look an account up by its "
+    "e-mail address, INS or RPPS number (a phone number or an account id is not searched)"
+)
+NO_ACCOUNT = "No account matches this identifier"
+# A record waiting for activation has no account yet: the address it was opened with is no
+# account's, and an agent who typed it is told how to find the record.
+NO_ACCOUNT_AT_ADDRESS = (
+    "No account has this e-mail address (a record waiting for activation has no account yet: "
+    "look it up by its INS)"
+)
+NO_RECOVERABLE_RECORD = (
+    "No active or closed patient record matches this identifier (a record waiting for "
+    "activation gets its code again with resendActivation, by its INS)"
+)
 
 
 @dataclass
@@ -148,9 +172,11 @@ async def _find(identifier: str) -> tuple[Account | None, Record | None]:
         record = await Record.filter(owner_id=account.id).first() if account else None
         return account, record
     # As sign-in reads a number (backend/resolvers/login.py), separators apart; 11 characters
-    # are an RPPS number.
+    # are an RPPS number, 15 an INS, and anything else neither (told so, under INVALID_INS).
     digits = without_separators(raw)
-    if len(digits) == 11:
+    if _neither_number(digits):
+        raise BadUserInput(NEITHER_NUMBER, Reason.INVALID_INS)
+    if len(digits) == RPPS_DIGITS:
         try:
             rpps = normalize_rpps(digits)
         except InvalidIdentifier as exc:
@@ -165,6 +191,20 @@ async def _find(identifier: str) -> tuple[Account | None, Record | None]:
     if record is None:
         return None, None
     return record.owner, record
+
+
+def _neither_number(typed: str) -> bool:
+    """Of neither number's length, or with letters where an INS has none (`RPPS 10000000017`
+    pasted whole): only a Corsican INS has letters, 2A or 2B, its sixth and seventh characters."""
+    if len(typed) == RPPS_DIGITS:
+        return False
+    if len(typed) != INS_LENGTH:
+        return True
+    return any(c.isalpha() for i, c in enumerate(typed) if i not in (5, 6))
+
+
+def _no_account(identifier: str) -> NotFound:
+    return NotFound(NO_ACCOUNT_AT_ADDRESS if "@" in identifier else NO_ACCOUNT)
 
 
 def _account_status(record: Record | None, account: Account | None) -> str:
@@ -207,7 +247,7 @@ async def support_account(ctx: Context, identifier: str) -> SupportAccountView:
     _require_support(ctx)
     account, record = await _find(identifier)
     if account is None and record is None:
-        raise NotFound("No account matches this identifier")
+        raise _no_account(identifier)
     pending: list[PendingMessage] = []
     passkeys = 0
     if account is not None:
@@ -262,7 +302,7 @@ async def unlock_account(ctx: Context, identifier: str) -> SupportAccountView:
     _require_support(ctx)
     account, record = await _find(identifier)
     if account is None:
-        raise NotFound("No account matches this identifier")
+        raise _no_account(identifier)
     if account.role not in UNLOCKED_BY_SUPPORT:
         # Refused locked or not: the refusal tells nothing of the account's state.
         _trace(ctx, "unlock_refused", account)
@@ -285,6 +325,8 @@ async def resend_activation(ctx: Context, identifier: str) -> bool:
     _require_support(ctx)
     account, record = await _find(identifier)
     if record is None:
+        if account is None and "@" in identifier:
+            raise _no_account(identifier)
         raise NotFound("No record matches this identifier")
     # A refusal tells the record's state, as supportAccount would: it is a read of it.
     if record.status != RecordStatus.PENDING:
@@ -336,7 +378,7 @@ async def start_contact_recovery(ctx: Context, identifier: str) -> bool:
     _require_support(ctx)
     account, record = await _find(identifier)
     if record is None or account is None or record.status not in (RecordStatus.ACTIVE, RecordStatus.CLOSED):
-        raise NotFound("No active record matches this identifier")
+        raise NotFound(NO_RECOVERABLE_RECORD)
     if not await limits.take(f"support-recovery:{record.id}", limits.utc_day(), RECOVERIES_PER_DAY):
         raise RateLimited("Enough recoveries were opened for this record today; try again tomorrow")
     async with _acting(ctx, record, reasons.SUPPORT_RECOVERY) as conn:

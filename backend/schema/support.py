@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import strawberry
 
@@ -11,11 +12,15 @@ from backend.resolvers.context import Info
 from backend.schema.types import CodeChannel, EmergencyKind, RecordStatus, ReviewState, Role
 
 
+def _said(description: str) -> Any:
+    return strawberry.field(description=description)
+
+
 @strawberry.type
 class SupportPendingMessage:
-    subject: str
-    created_at: dt.datetime
-    attempts: int
+    subject: str = _said("The message's subject (« SMS » for a text), never its body, which may hold a code")
+    created_at: dt.datetime = _said("When it was queued")
+    attempts: int = _said("Tries to send it so far")
     will_be_sent: bool = strawberry.field(
         description="False for a message the outbox will not send: a one-time code that expired "
         "unsent, or a message marked undeliverable (docs/operations.md, Outbox)"
@@ -29,35 +34,61 @@ class SupportPendingMessage:
 class SupportEmergencyReview:
     """Who opened an emergency access and when, and its review state — never the reason."""
 
-    kind: EmergencyKind
-    practitioner_name: str
-    opened_at: dt.datetime
-    review_state: ReviewState
+    kind: EmergencyKind = _said("A break-glass access, or a SAMU regulator's")
+    practitioner_name: str = _said("The practitioner who opened it")
+    opened_at: dt.datetime = _said("When it was opened")
+    review_state: ReviewState = _said("Where the patient's review of it stands")
 
 
 @strawberry.type
 class SupportAccount:
-    account_id: strawberry.ID | None
-    role: Role
-    display_name: str
+    account_id: strawberry.ID | None = _said(
+        "The account's id, for the service's logs; null for a record waiting for activation, which has "
+        "no account yet. Support looks accounts up by e-mail address, INS or RPPS number, not by this id"
+    )
+    role: Role = _said("The account's role; PATIENT for a record waiting for activation")
+    display_name: str = _said("First and last name (the record's, for one waiting for activation)")
     account_status: str = strawberry.field(
         description="PENDING, ACTIVE, CLOSED, DELETION_REQUESTED (or UNKNOWN)"
     )
-    record_status: RecordStatus | None
-    masked_email: str | None
-    masked_phone: str | None
-    email_verified: bool
-    phone_verified: bool
-    locked: bool
-    lock_reason: str | None
-    locked_at: dt.datetime | None
-    last_login_at: dt.datetime | None
-    last_failed_login_at: dt.datetime | None
-    code_channel: CodeChannel | None
-    passkey_count: int
-    pending_messages: list[SupportPendingMessage]
-    emergency_reviews: list[SupportEmergencyReview]
-    contact_recovery_open: bool
+    record_status: RecordStatus | None = _said(
+        "The patient's record; null for an account without one (a practitioner's, support's)"
+    )
+    masked_email: str | None = _said(
+        "The e-mail address on file, masked (for a record waiting for activation, the one it was opened with)"
+    )
+    masked_phone: str | None = _said(
+        "The phone number on file, all but its last two digits masked (for a record waiting for "
+        "activation, the one it was opened with)"
+    )
+    email_verified: bool = _said("The address was confirmed with a code sent to it")
+    phone_verified: bool = _said("The number was confirmed with a code sent to it")
+    locked: bool = _said(
+        "Sign-in by code is locked (10 wrong codes in a day); unlockAccount lifts it, an operator a "
+        "support account's. A passkey still signs in"
+    )
+    lock_reason: str | None = _said("Why sign-in by code is locked; null when it is not")
+    locked_at: dt.datetime | None = _said("When sign-in by code was locked; null when it is not")
+    last_login_at: dt.datetime | None = _said("The last completed sign-in")
+    last_failed_login_at: dt.datetime | None = _said(
+        "The last sign-in started with a wrong password; wrong codes are not counted here but "
+        "toward the lock (locked, lockedAt)"
+    )
+    code_channel: CodeChannel | None = _said(
+        "Where sign-in codes go; null for a record waiting for activation"
+    )
+    passkey_count: int = _said("Passkeys registered; each signs in without a code, even while locked")
+    pending_messages: list[SupportPendingMessage] = _said(
+        "E-mails and texts to this account (for a record waiting for activation, to its contacts) "
+        "not sent yet, oldest first"
+    )
+    emergency_reviews: list[SupportEmergencyReview] = _said(
+        "Emergency accesses to the record, newest first: who and when, never the reason"
+    )
+    contact_recovery_open: bool = _said(
+        "A contact recovery opened by support waits (7 days) for a practitioner to hand the patient a "
+        "new activation code"
+    )
 
 
 def _to_type(view: support.SupportAccountView) -> SupportAccount:
@@ -98,7 +129,14 @@ def _to_type(view: support.SupportAccountView) -> SupportAccount:
 
 @strawberry.type
 class SupportQuery:
-    @strawberry.field(description="Support staff: an account's status by e-mail, INS or RPPS.")
+    @strawberry.field(
+        description=(
+            "Support staff: an account's status by e-mail address, INS or RPPS number (read as sign-in "
+            "reads them); a record waiting for activation has no account yet and is found by its INS. "
+            "Each look-up is written in the patient's access history (for an account without a record, in "
+            "the service's log)."
+        )
+    )
     async def support_account(self, info: Info, identifier: str) -> SupportAccount:
         return _to_type(await support.support_account(info.context, identifier))
 
@@ -108,7 +146,8 @@ class SupportMutation:
     @strawberry.mutation(
         description=(
             "Support staff: lift a code-login lock on a patient's or a practitioner's account "
-            "(FORBIDDEN for any other: an operator lifts a support account's lock)."
+            "(FORBIDDEN for any other: an operator lifts a support account's lock). Answers the "
+            "account's status as supportAccount does, which is written as a look-up too."
         )
     )
     async def unlock_account(self, info: Info, identifier: str) -> SupportAccount:
@@ -117,14 +156,19 @@ class SupportMutation:
     @strawberry.mutation(
         description=(
             "Support staff: send a new activation code to the contacts already on file "
-            "(the e-mail address, the phone number)."
+            "(the e-mail address, the phone number), for a record waiting for activation (PENDING), "
+            "found by its INS; earlier codes stop working. 5 a day per record."
         )
     )
     async def resend_activation(self, info: Info, identifier: str) -> bool:
         return await support.resend_activation(info.context, identifier)
 
     @strawberry.mutation(
-        description="Support staff: open a contact recovery; a practitioner hands over the new code."
+        description=(
+            "Support staff: open a contact recovery for an ACTIVE or CLOSED record whose patient lost "
+            "their contacts; no code is shown: a practitioner hands over a new one after checking the "
+            "patient's identity. The patient is e-mailed. 3 a day per record."
+        )
     )
     async def start_contact_recovery(self, info: Info, identifier: str) -> bool:
         return await support.start_contact_recovery(info.context, identifier)
