@@ -25,6 +25,9 @@ export function Practitioner({ me }) {
   const [active, setActive] = useKept('pro.active', null);
   const [record, setRecord] = useState(null);
   const [failure, setFailure] = useState(null);
+  // A "More" refused: said under the "More" buttons, where it was pressed (the top, under the INS,
+  // is out of sight below a long record), as on /dossier.
+  const [moreFailure, setMoreFailure] = useState(null);
   const [loading, setLoading] = useState(false);
   // The record was refused: the emergency form stays offered until another record is asked
   // for, whatever the emergency form's own refusals (a reason too short).
@@ -56,6 +59,7 @@ export function Practitioner({ me }) {
   const load = async (target) => {
     setLoading(true);
     setFailure(null);
+    setMoreFailure(null);
     const result = await runQuery(PATIENT_RECORD, { ins: target });
     setLoading(false);
     setRefused(result.code === 'FORBIDDEN');
@@ -76,8 +80,9 @@ export function Practitioner({ me }) {
   };
 
   const more = async (field) => {
+    setMoreFailure(null);
     const result = await runQuery(patientRecordPage(field), { ins: active, after: record[field].pageInfo.endCursor });
-    if (result.code) return setFailure(result);
+    if (result.code) return setMoreFailure(result);
     setRecord({ ...record, [field]: appendPage(record[field], result.data.record[field]) });
   };
 
@@ -85,6 +90,7 @@ export function Practitioner({ me }) {
     forget('addEntry.');
     setRound(round + 1);
     setRecord(null);
+    setMoreFailure(null);
     setActive(null);
     setRefused(false);
     setIns('');
@@ -131,7 +137,11 @@ export function Practitioner({ me }) {
           </ul>
           {offer === 'more' && emergencyForm(true)}
           {record.emergencyProfile && <EmergencySummary profile={record.emergencyProfile} />}
-          <RecordTimeline record={record} onMore={more} />
+          <RecordTimeline
+            record={record}
+            onMore={more}
+            said={moreFailure ? { at: 'more', node: <ErrorBox result={moreFailure} focus="lost" reveal /> } : null}
+          />
           {writable.length > 0 && (
             <>
               <h3>{t('addEntry.title')}</h3>
