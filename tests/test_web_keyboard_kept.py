@@ -1,7 +1,9 @@
 """The keyboard is not lost to the page body when a step replaces the button pressed, in a real
 Chromium: the sign-in's « Continuer » gives it to the code's field; on /praticien, an emergency
 access opened (its form replaced by the record read in that mode) gives it to the record's
-heading, and « Fermer ce dossier » to the INS field, for the next record."""
+heading, and « Fermer ce dossier » to the INS field, for the next record; an emergency opening
+refused (a reason the server refuses, or the patient's opposition) gives it to the refusal, by
+the form, as the other forms' own refusals do."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ import pytest
 from playwright.async_api import Browser, expect
 
 from backend.domain.enums import Profession, Section
+from backend.models import Record
 from tests import factories
 from tests.browser import Server, browser, open_tab, server, sign_in_first_step, signed_in_tab
 
@@ -54,3 +57,29 @@ async def test_practitioner_keyboard_after_an_emergency_opening_and_a_close(serv
     await expect(ins).to_be_focused()
     await expect(ins).to_have_value("")
     await tab.check("record-closed")
+
+
+@pytest.mark.parametrize("viewport", ["mobile", "desktop"])
+async def test_an_emergency_opening_refused_takes_the_keyboard(server: Server, browser: Browser,
+                                                               viewport: str) -> None:
+    _, record = await factories.patient(first_name="Nina", last_name="Oppose")
+    await Record.filter(id=record.id).update(allow_break_glass=False)
+    doctor, _ = await factories.practitioner(Profession.MEDECIN)
+    tab = await signed_in_tab(browser, server, "emergency-refused-keyboard", doctor, viewport)
+    page = tab.page
+    await page.goto("/praticien")
+    await page.get_by_label("Numéro INS (numéro de sécurité sociale)").first.fill(record.ins)
+    await page.get_by_role("button", name="Consulter").click()
+    emergency = page.get_by_role("form", name="Accès d'urgence (bris de glace)")
+
+    # A reason the server refuses (long only in invisible characters): its refusal, by the form.
+    await emergency.get_by_label("Justification").fill("\u200b" * 12)
+    await emergency.get_by_role("button", name="Ouvrir l'accès d'urgence").click()
+    await expect(emergency.locator(".error").filter(has_text="Justification")).to_be_focused()
+
+    # The patient opposed it: said as the emergency access's own refusal, which has the keyboard.
+    await emergency.get_by_label("Justification").fill("Malaise au domicile, patiente confuse")
+    await emergency.get_by_role("button", name="Ouvrir l'accès d'urgence").click()
+    refused = emergency.locator(".error").filter(has_text="L'accès d'urgence est refusé")
+    await expect(refused).to_be_focused()
+    await tab.check("emergency-refused")

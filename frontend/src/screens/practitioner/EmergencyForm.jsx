@@ -3,6 +3,7 @@ import { t } from '../../i18n/index.js';
 import { runMutation } from '../../gql/hooks.js';
 import { TextArea } from '../../components/Field.jsx';
 import { ErrorBox } from '../../components/Status.jsx';
+import { useFocusOnAppear } from '../../lib/focus.js';
 import { useKept } from '../../lib/kept.js';
 import { useSending } from '../../lib/sending.js';
 import { BREAK_GLASS, REGULATOR } from './documents.js';
@@ -14,6 +15,8 @@ export function EmergencyForm({ ins, regulator, more, onOpened }) {
   const [reason, setReason] = useKept('pro.reason', '');
   const [failure, setFailure] = useState(null);
   const [busy, send] = useSending(); // one opening, one notice to the patient
+  // The form's own refusal: its button was disabled meanwhile, the keyboard goes to it, at each try.
+  const refused = useFocusOnAppear(failure?.code === 'FORBIDDEN', failure);
   const title = regulator ? (more ? 'pro.regulatorMoreTitle' : 'pro.regulatorTitle') : more ? 'pro.breakGlassMoreTitle' : 'pro.breakGlassTitle';
 
   const submit = async (event) => {
@@ -34,11 +37,11 @@ export function EmergencyForm({ ins, regulator, more, onOpened }) {
       <p>{more ? t('pro.emergencyMoreExplain') : t('pro.breakGlassExplain')}</p>
       {failure?.code === 'FORBIDDEN' ? (
         // Said as the emergency access's own refusal, not as the read's "no access" again.
-        <p class="error" role="alert">
+        <p class="error" role="alert" ref={refused} tabIndex={-1}>
           {t('pro.emergencyRefused')}
         </p>
       ) : (
-        <ErrorBox result={failure} />
+        <ErrorBox result={failure} focus />
       )}
       <TextArea label={t('pro.reason')} value={reason} onInput={setReason} required minLength={10} />
       <button type="submit" class="danger" disabled={busy}>
