@@ -13,7 +13,7 @@ from playwright.async_api import Browser, expect
 from backend.domain.enums import Profession, Section
 from backend.models import Record
 from tests import factories
-from tests.browser import Server, browser, open_tab, server, sign_in_first_step, signed_in_tab
+from tests.browser import Server, browser, in_view, open_tab, server, sign_in_first_step, signed_in_tab
 
 __all__ = ["browser", "server"]
 
@@ -83,3 +83,29 @@ async def test_an_emergency_opening_refused_takes_the_keyboard(server: Server, b
     refused = emergency.locator(".error").filter(has_text="L'accès d'urgence est refusé")
     await expect(refused).to_be_focused()
     await tab.check("emergency-refused")
+
+
+@pytest.mark.parametrize("viewport", ["mobile", "desktop"])
+async def test_a_record_opened_for_a_patient_shows_its_code_where_the_keyboard_goes(
+    server: Server, browser: Browser, viewport: str
+) -> None:
+    doctor, _ = await factories.practitioner(Profession.MEDECIN)
+    tab = await signed_in_tab(browser, server, "record-opened-keyboard", doctor, viewport)
+    page = tab.page
+    await page.goto("/praticien")
+
+    # Refused (an INS that is not one): the form's own refusal, with the keyboard.
+    await page.get_by_label("Numéro INS (numéro de sécurité sociale)").nth(1).fill("123")
+    await page.get_by_label("Prénom").fill("Nina")
+    await page.get_by_label("Nom", exact=True).fill("Bernard")
+    await page.get_by_label("Date de naissance").fill("30/09/2001")
+    await page.get_by_role("button", name="Ouvrir le dossier").click()
+    await expect(page.locator(".error").filter(has_text="Le numéro INS n'est pas valable")).to_be_focused()
+
+    # Opened: the code to hand over has the keyboard, in sight above the form.
+    await page.get_by_label("Numéro INS (numéro de sécurité sociale)").nth(1).fill(factories.new_ins())
+    await page.get_by_role("button", name="Ouvrir le dossier").click()
+    opened = page.locator(".notice").filter(has_text="Le dossier est ouvert. Remettez ce code au patient :")
+    await expect(opened).to_be_focused()
+    assert await in_view(page, opened.locator(".code"))
+    await tab.check("record-opened")

@@ -3,6 +3,7 @@ import { locale, t } from '../../i18n/index.js';
 import { runMutation } from '../../gql/hooks.js';
 import { DateField, Field } from '../../components/Field.jsx';
 import { ErrorBox } from '../../components/Status.jsx';
+import { useFocusOnAppear } from '../../lib/focus.js';
 import { formatDateTime } from '../../lib/dates.js';
 import { normalizeIns } from '../../lib/ins.js';
 import { useSending } from '../../lib/sending.js';
@@ -17,6 +18,10 @@ export function OpenRecord() {
   // Sent once: a second click would open the record again and void the code just handed over.
   const [busy, send] = useSending();
   const set = (name) => (value) => setForm({ ...form, [name]: value });
+  // « Ouvrir le dossier » was disabled while the server answered: the code to hand over takes the
+  // keyboard, and so comes into view above the form (out of sight on a phone, where the button is
+  // at the bottom); a refusal, the form's own, takes it too.
+  const done = useFocusOnAppear('lost', opened);
 
   const submit = async (event) => {
     event.preventDefault();
@@ -35,9 +40,9 @@ export function OpenRecord() {
   return (
     <>
       <p>{t('open.intro')}</p>
-      <ErrorBox result={failure} />
+      <ErrorBox result={failure} focus />
       {opened && (
-        <div class="notice" role="status">
+        <div class="notice" role="status" ref={done} tabIndex={-1}>
           <p>{t('open.done')}</p>
           <p>
             {t('open.code')} <strong class="code">{opened.activationCode}</strong>
