@@ -25,7 +25,7 @@ from backend.auth.passwords import WeakPassword, check_strength, hash_password, 
 from backend.auth.sessions import revoke, revoke_all
 from backend.auth.viewer import Viewer
 from backend.config import settings
-from backend.domain.enums import AccessAction, CodeChannel, CodePurpose
+from backend.domain.enums import AccessAction, AccessMode, CodeChannel, CodePurpose
 from backend.domain.reasons import Reason
 from backend.errors import BadUserInput, Forbidden, NotFound, RateLimited, Unauthenticated
 from backend.models import Account, Record, Session
@@ -88,7 +88,7 @@ async def security_change(ctx: Context, account: Account, what: str) -> AsyncIte
     """
     record = await Record.filter(owner_id=account.id).only("id").first()
     async with ctx.access_log.change(
-        record.id if record else None, AccessAction.SECURITY_CHANGED, reason=what
+        record.id if record else None, AccessAction.SECURITY_CHANGED, mode=AccessMode.OWNER, reason=what
     ) as conn:
         yield conn
 

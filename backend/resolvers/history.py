@@ -309,7 +309,7 @@ async def review_emergency_access(
                 fields.append("expires_at")
             await locked.save(update_fields=fields, using_db=conn)
             await ctx.access_log.record_change(
-                record_id, AccessAction.EMERGENCY_REVIEWED, entry_id=str(locked.id),
+                record_id, AccessAction.EMERGENCY_REVIEWED, mode=AccessMode.OWNER, entry_id=str(locked.id),
                 reason=reasons.reviewed(state, said),
             )
     return locked

@@ -33,7 +33,7 @@ from backend.auth.passwords import (
 )
 from backend.auth.sessions import revoke, revoke_all, start_session
 from backend.config import settings
-from backend.domain.enums import AccessAction, CodePurpose
+from backend.domain.enums import AccessAction, AccessMode, CodePurpose
 from backend.domain.identifiers import InvalidIdentifier, normalize_ins, normalize_rpps, without_separators
 from backend.domain.reasons import Reason
 from backend.errors import BadUserInput, RateLimited, answer_no_sooner
@@ -321,7 +321,8 @@ async def reset_password(ctx: Context, attempt_token: str, code: str, new_passwo
     record = await Record.filter(owner_id=account_id).only("id").first()
     log = AccessLog(Actor(account.id, account.display_name, None, str(account.role)))
     async with log.change(
-        record.id if record else None, AccessAction.SECURITY_CHANGED, reason=reasons.PASSWORD_RESET
+        record.id if record else None, AccessAction.SECURITY_CHANGED, mode=AccessMode.OWNER,
+        reason=reasons.PASSWORD_RESET,
     ):
         # Only over the password of when the reset's code was checked: a change or another
         # reset committed while this one hashed ended this reset (`end_password_steps`).

@@ -26,7 +26,7 @@ from backend.auth.codes import send_code
 from backend.auth.contacts import mask_email, mask_phone, normalize_phone, storable_email, texts_are_sent
 from backend.auth.passwords import WeakPassword, check_strength, hash_password
 from backend.auth.sessions import revoke_all
-from backend.domain.enums import AccessAction, CodeChannel, CodePurpose, RecordStatus, Role
+from backend.domain.enums import AccessAction, AccessMode, CodeChannel, CodePurpose, RecordStatus, Role
 from backend.domain.reasons import Reason
 from backend.errors import BadUserInput, Conflict, Forbidden, Unauthenticated, answer_no_sooner
 from backend.models import (
@@ -225,7 +225,9 @@ async def create_record(
                 raise BadUserInput(NOT_ACTIVATED, Reason.ACTIVATION_REFUSED)
             # From here the request acts as the record's new owner.
             ctx.access_log.actor = Actor(account.id, account.display_name, None, Role.PATIENT.value)
-            await ctx.access_log.record_change(record.id, AccessAction.RECORD_ACTIVATED)
+            await ctx.access_log.record_change(
+                record.id, AccessAction.RECORD_ACTIVATED, mode=AccessMode.OWNER
+            )
     except IntegrityError:
         raise BadUserInput(NOT_ACTIVATED, Reason.ACTIVATION_REFUSED) from None
     attempt, token = await attempts.start(account, CodePurpose.VERIFY_CONTACT, live=True)
@@ -287,7 +289,8 @@ async def _recover_contacts(
             await Record.filter(id=record.id).using_db(conn).update(pending_contact=None, pending_phone=None)
             ctx.access_log.actor = Actor(owner.id, owner.display_name, None, Role.PATIENT.value)
             await ctx.access_log.record_change(
-                record.id, AccessAction.SECURITY_CHANGED, reason=reasons.CONTACTS_RENEWED
+                record.id, AccessAction.SECURITY_CHANGED, mode=AccessMode.OWNER,
+                reason=reasons.CONTACTS_RENEWED,
             )
     except IntegrityError:
         raise BadUserInput(NOT_ACTIVATED, Reason.ACTIVATION_REFUSED) from None
