@@ -37,6 +37,25 @@ def history_link() -> str:
     return f"{settings().public_origin}/historique"
 
 
+def sharing_link() -> str:
+    return f"{settings().public_origin}/partage"
+
+
+# What the patient can do about a professional they do not recognize, by the mode of the access,
+# as the sharing page offers it: the treating physician cannot be blocked (DESIGN §3), only
+# replaced or no longer named; a grant can be withdrawn.
+IF_UNKNOWN = {
+    AccessMode.TREATING_PHYSICIAN.value: "changer de médecin traitant, ou ne plus en avoir,",
+    AccessMode.GRANTED.value: "retirer son accès ou bloquer ce professionnel",
+}
+
+
+def _if_unknown(mode: str | None) -> str:
+    what = IF_UNKNOWN.get(mode or "", "bloquer ce professionnel")
+    return (f"Si vous ne reconnaissez pas cet accès, vous pouvez {what} sur la page Partage : "
+            f"{sharing_link()}\n")
+
+
 def _profession(code: str) -> str:
     """The profession as the patient reads it; an unknown code as it was stored."""
     try:
@@ -99,8 +118,7 @@ async def after_event(
         f"fois :\n- qui : {who}\n- quand : le {when(event.at)}\n"
         + (f"- comment : {how}\n" if how else "")
         + f"\nConsultez l'historique des accès : {history_link()}\n\n"
-        "Si vous ne reconnaissez pas cet accès, vous pouvez bloquer ce professionnel "
-        "depuis votre espace.\n"
+        + _if_unknown(event.mode)
     )
     return await enqueue_email(
         email,

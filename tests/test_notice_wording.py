@@ -1,0 +1,51 @@
+"""What the patient's e-mails say along their record's life: each says what the patient can do
+about it, where (a link to the page), and until when, as the page lets them."""
+
+from __future__ import annotations
+
+import httpx
+
+from backend.domain.enums import Section
+from backend.models import Grant, OutboxMessage, Record
+from tests import factories
+from tests.conftest import Caller, session_for
+from tests.history_helpers import READ, grant
+
+FIRST_ACCESS = "DMP : un nouveau professionnel a accédé à votre dossier"
+
+
+async def _first_access_body(email: str) -> str:
+    [mail] = await OutboxMessage.filter(recipient=email, subject=FIRST_ACCESS)
+    return mail.body
+
+
+async def test_the_treating_physicians_first_access_offers_changing_physician_not_blocking(
+    client: httpx.AsyncClient,
+) -> None:
+    """The treating physician cannot be blocked (DESIGN §3, rule 6): the notice does not offer
+    it, but says where to name another physician or none."""
+    patient, record = await factories.patient()
+    doctor_account, doctor = await factories.practitioner()
+    await Record.filter(id=record.id).update(treating_physician_id=doctor.id)
+    as_doctor = Caller(client, session=await session_for(doctor_account))
+    (await as_doctor.gql(READ, {"ins": record.ins})).ok()
+    body = await _first_access_body(patient.email or "")
+    assert "en tant que médecin traitant" in body
+    assert "bloquer" not in body
+    assert "changer de médecin traitant, ou ne plus en avoir, sur la page Partage : " \
+        "http://localhost:8000/partage" in body
+
+
+async def test_a_granted_professionals_first_access_says_where_to_withdraw_or_block(
+    client: httpx.AsyncClient,
+) -> None:
+    patient, record = await factories.patient()
+    pro_account, pro = await factories.practitioner()
+    await grant(record, pro, Section.MEDICATIONS)
+    as_pro = Caller(client, session=await session_for(pro_account))
+    (await as_pro.gql(READ, {"ins": record.ins})).ok()
+    body = await _first_access_body(patient.email or "")
+    assert "retirer son accès ou bloquer ce professionnel sur la page Partage : " \
+        "http://localhost:8000/partage" in body
+    assert "votre espace" not in body
+    assert await Grant.filter(record_id=record.id).count() == 1
