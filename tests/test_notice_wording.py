@@ -3,15 +3,21 @@ about it, where (a link to the page), and until when, as the page lets them."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import httpx
 
 from backend.domain.enums import Section
 from backend.models import Grant, OutboxMessage, Record
+from backend.notify.notices import when
 from tests import factories
 from tests.conftest import Caller, session_for
 from tests.history_helpers import READ, grant
 
 FIRST_ACCESS = "DMP : un nouveau professionnel a accédé à votre dossier"
+EMERGENCY = "DMP : accès d'urgence à votre dossier"
+BREAK_GLASS = """mutation($ins: String!) {
+  openBreakGlass(ins: $ins, reason: "Patient inconscient aux urgences") { expiresAt } }"""
 
 
 async def _first_access_body(email: str) -> str:
@@ -49,3 +55,18 @@ async def test_a_granted_professionals_first_access_says_where_to_withdraw_or_bl
         "http://localhost:8000/partage" in body
     assert "votre espace" not in body
     assert await Grant.filter(record_id=record.id).count() == 1
+
+
+async def test_the_emergency_notice_says_until_when_the_access_lasts_and_that_a_report_ends_it(
+    client: httpx.AsyncClient,
+) -> None:
+    """Opened for 60 minutes: the patient reading it at once knows it is still open, until when,
+    and that reporting it on the history page ends it (docs/api.md, reportEmergencyAccess)."""
+    patient, record = await factories.patient()
+    pro_account, _ = await factories.practitioner()
+    as_pro = Caller(client, session=await session_for(pro_account))
+    opened = (await as_pro.gql(BREAK_GLASS, {"ins": record.ins})).ok()["openBreakGlass"]
+    [mail] = await OutboxMessage.filter(recipient=patient.email, subject=EMERGENCY)
+    ends = dt.datetime.fromisoformat(opened["expiresAt"])
+    assert f"- fin de l'accès : le {when(ends)}\n" in mail.body
+    assert "Le signaler met fin à cet accès s'il est encore ouvert." in mail.body

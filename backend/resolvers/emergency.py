@@ -192,7 +192,7 @@ async def open_emergency(ctx: Context, ins: str, reason: str, kind: EmergencyKin
                 opened_at=now,
                 expires_at=expires_at,
             )
-            await _notify_owner(record, kind, viewer.display_name, viewer.profession, now, conn)
+            await _notify_owner(record, kind, viewer.display_name, viewer.profession, now, expires_at, conn)
             # The opening and its event commit together: no emergency session goes unrecorded.
             await ctx.access_log.record_change(
                 record.id, OPENED_ACTION[kind], mode=OPENED_MODE[kind], reason=reason
@@ -217,9 +217,11 @@ async def _notify_owner(
     who: str,
     profession: Profession | None,
     at: dt.datetime,
+    ends: dt.datetime,
     conn: BaseDBAsyncClient,
 ) -> None:
-    """One e-mail, at once: who, when, which kind, a link; no reason text, nothing medical."""
+    """One e-mail, at once: who, when, until when, which kind, a link; no reason text, nothing
+    medical. The access is still open as the patient reads it: a report ends it."""
     owner_id = record.owner_id  # type: ignore[attr-defined]
     if owner_id is None:
         return
@@ -232,9 +234,11 @@ async def _notify_owner(
         "Bonjour,\n\n"
         f"Un professionnel de santé a ouvert {KIND_TEXT[kind]} à votre dossier médical partagé :\n"
         f"- qui : {who}{job}\n"
-        f"- quand : le {when(at)}\n\n"
+        f"- quand : le {when(at)}\n"
+        f"- fin de l'accès : le {when(ends)}\n\n"
         f"Consultez l'historique des accès, où vous pouvez confirmer ou signaler cet accès : "
         f"{settings().public_origin}/historique\n"
+        "Le signaler met fin à cet accès s'il est encore ouvert.\n"
     )
     await enqueue_email(
         str(email),
