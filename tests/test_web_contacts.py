@@ -58,7 +58,7 @@ async def test_patient_changes_e_mail_then_phone_with_codes(
     # An address another account uses is refused, and said why.
     await email_form.get_by_label("Nouvelle adresse e-mail").fill(taken.email)
     await email_form.get_by_role("button", name="Envoyer un code à cette adresse").click()
-    await expect(email_form.get_by_role("alert")).to_contain_text(
+    await expect(email_form.locator(".error")).to_contain_text(
         "Cette adresse e-mail ne peut pas être utilisée.")
 
     # Signed in a moment ago: the code goes straight to the new address.
@@ -70,7 +70,7 @@ async def test_patient_changes_e_mail_then_phone_with_codes(
     # A wrong code changes nothing.
     await email_form.get_by_label("Code reçu").fill("000000" if code != "000000" else "111111")
     await email_form.get_by_role("button", name="Valider").click()
-    await expect(email_form.get_by_role("alert")).to_contain_text("Le code n'est pas le bon.")
+    await expect(email_form.locator(".error")).to_contain_text("Le code n'est pas le bon.")
     assert (await Account.get(id=patient.id)).email == old
     await email_form.get_by_label("Code reçu").fill(code)
     await email_form.get_by_role("button", name="Valider").click()

@@ -33,7 +33,7 @@ async def test_patient_uploads_a_pdf_and_downloads_it_back_identical(
             files=[{"name": name, "mimeType": "application/pdf", "buffer": content}])
         await page.get_by_label("Titre du document").fill(f"Faux {name}")
         await page.get_by_role("button", name="Envoyer le document").click()
-        alert = page.get_by_role("alert")
+        alert = page.locator(".error")  # focused: the button was disabled while it was sent
         await expect(alert).to_contain_text("Certaines informations saisies ne sont pas valables.")
         await expect(alert).to_contain_text(
             "Ce fichier n'est pas accepté : envoyez un PDF, un JPEG ou un PNG valable.")
@@ -51,7 +51,7 @@ async def test_patient_uploads_a_pdf_and_downloads_it_back_identical(
         files=[{"name": "gros.pdf", "mimeType": "application/pdf", "buffer": big}])
     await page.get_by_label("Titre du document").fill("Trop gros")
     await page.get_by_role("button", name="Envoyer le document").click()
-    await expect(page.get_by_role("alert").filter(has_text="Ce fichier dépasse 20 Mo.")).to_be_visible()
+    await expect(page.locator(".error").filter(has_text="Ce fichier dépasse 20 Mo.")).to_be_focused()
     assert not sent, sent
     assert await StoredFile.filter(record_id=record.id).count() == 0
     await tab.check("too-big")

@@ -22,7 +22,8 @@ async def test_saved_goes_once_the_profile_is_changed_again(server: Server, brow
     page = tab.page
     await page.get_by_role("link", name="Urgence").click()
     await expect(page.get_by_role("heading", level=1)).to_have_text("Mon profil d'urgence")
-    saved = page.get_by_role("status").filter(has_text="Enregistré.")
+    # « Enregistrer » is disabled while it is sent: the notice takes the focus (no live region too).
+    saved = page.locator(".notice").filter(has_text="Enregistré.")
     save = page.get_by_role("button", name="Enregistrer", exact=True)
 
     await page.get_by_label("Directives anticipées").fill("Pas d'acharnement thérapeutique")
@@ -52,7 +53,7 @@ async def test_saved_goes_once_the_profile_is_changed_again(server: Server, brow
     await page.get_by_label("Nom").fill("Jean Martin")
     await page.get_by_label("Téléphone").fill("pas un numéro")
     await save.click()
-    refused = page.get_by_role("alert").filter(has_text="numéro de téléphone")
+    refused = page.locator(".error").filter(has_text="numéro de téléphone")
     await expect(refused).to_be_in_viewport()
     await expect(page.get_by_label("Nom")).to_have_value("Jean Martin")
     await tab.context.close()

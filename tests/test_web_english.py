@@ -173,7 +173,7 @@ async def test_english_on_every_screen(server: Server, browser: Browser) -> None
                 files=[{"name": "notes.pdf", "mimeType": "application/pdf", "buffer": b"not a PDF\n"}])
             await page.get_by_label("Document title").fill("Notes")
             await page.get_by_role("button", name="Upload the document").click()
-            await expect(page.get_by_role("alert")).to_contain_text(
+            await expect(page.locator(".error")).to_contain_text(
                 "This file is not accepted: send a valid PDF, JPEG or PNG."
             )
             await in_english(tab, "upload-refused")

@@ -5,7 +5,7 @@ what changed; never back to the page body."""
 from __future__ import annotations
 
 import pytest
-from playwright.async_api import Browser, Page, expect
+from playwright.async_api import Browser, Locator, Page, expect
 
 from backend import config
 from backend.domain.enums import EntrySource, Profession, Section
@@ -71,6 +71,12 @@ async def test_a_field_that_appears_takes_the_focus(server: Server, browser: Bro
     await tab.context.close()
 
 
+async def said_by_its_focus(message: Locator) -> None:
+    """`message` has the focus, and is read as such: no live region in it announces it too."""
+    await expect(message).to_be_focused()
+    await expect(message.locator('[role="status"], [role="alert"], [aria-live]')).to_have_count(0)
+
+
 async def test_a_result_message_takes_the_focus_the_button_had(server: Server, browser: Browser) -> None:
     email = "focus.messages@example.test"
     patient, record = await factories.patient(email=email)
@@ -90,10 +96,10 @@ async def test_a_result_message_takes_the_focus_the_button_had(server: Server, b
     # /dossier: the last "More" of a section → the count it changed; deleting one's entry → the notice.
     await page.get_by_role("button", name="Plus de résultats : Médicaments").click()
     count = page.get_by_text("12 informations affichées")
-    await expect(count).to_be_focused()
+    await said_by_its_focus(count)
     await card(page, "Ma note").get_by_role("button", name="Supprimer").click()
-    deleted = page.get_by_role("status").filter(has_text="L'information « Ma note » a été supprimée.")
-    await expect(deleted).to_be_focused()
+    deleted = page.locator(".notice").filter(has_text="L'information « Ma note » a été supprimée.")
+    await said_by_its_focus(deleted)
 
     # /documents: the upload's button waits, then the notice has the focus.
     await page.get_by_role("link", name="Ajouter un document").click()
@@ -101,8 +107,8 @@ async def test_a_result_message_takes_the_focus_the_button_had(server: Server, b
         files=[{"name": "radio.png", "mimeType": "image/png", "buffer": PNG}])
     await page.get_by_label("Titre du document").fill("Radio")
     await page.get_by_role("button", name="Envoyer le document").click()
-    added = page.get_by_role("status").filter(has_text="« Radio » est ajouté à votre dossier.")
-    await expect(added).to_be_focused()
+    added = page.locator(".notice").filter(has_text="« Radio » est ajouté à votre dossier.")
+    await said_by_its_focus(added)
 
     # /partage: "Share these sections" (its picker closes) → the notice.
     await page.get_by_role("link", name="Partage").click()
@@ -111,7 +117,7 @@ async def test_a_result_message_takes_the_focus_the_button_had(server: Server, b
     await page.get_by_role("button", name="Partager avec").first.click()
     await page.get_by_role("checkbox").first.check()
     await page.get_by_role("button", name="Partager ces rubriques").click()
-    await expect(page.get_by_role("status").filter(has_text="Accès accordé à")).to_be_focused()
+    await said_by_its_focus(page.locator(".notice").filter(has_text="Accès accordé à"))
 
     # /historique: the report sent (its form gone) → the review's heading.
     await page.get_by_role("link", name="Historique des accès").click()
@@ -125,9 +131,9 @@ async def test_a_result_message_takes_the_focus_the_button_had(server: Server, b
     # /mon-compte: close, then reopen (each button replaced by the other) → the notice.
     await page.get_by_role("link", name="Mon compte").click()
     await page.get_by_role("button", name="Fermer mon dossier").click()
-    await expect(page.get_by_role("status").filter(has_text="Votre dossier est fermé.")).to_be_focused()
+    await said_by_its_focus(page.locator(".notice").filter(has_text="Votre dossier est fermé."))
     await page.get_by_role("button", name="Rouvrir mon dossier").click()
-    await expect(page.get_by_role("status").filter(has_text="Votre dossier est rouvert.")).to_be_focused()
+    await said_by_its_focus(page.locator(".notice").filter(has_text="Votre dossier est rouvert."))
     await not_on_body(page)
     await tab.check("focus-messages")
     await tab.context.close()

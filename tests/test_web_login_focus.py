@@ -26,9 +26,10 @@ async def test_a_wrong_code_and_starting_again_keep_the_keyboard(server: Server,
     wrong = "000000" if code != "000000" else "111111"
     await page.get_by_label("Code reçu").fill(wrong)
     await page.get_by_label("Code reçu").press("Enter")
-    refusal = page.get_by_role("alert").filter(has_text="Le code n'est pas le bon.")
+    refusal = page.locator(".error").filter(has_text="Le code n'est pas le bon.")
     await expect(refusal).to_be_visible()
     await expect(refusal).to_be_focused()
+    await expect(page.get_by_role("alert")).to_have_count(0)  # read as focused, not announced too
     await expect(page.get_by_label("Code reçu")).to_have_value(wrong)
     await tab.shot("refused")
 
@@ -48,7 +49,8 @@ async def test_a_passkey_that_was_not_used_says_so_and_keeps_the_keyboard(
     await tab.authenticator()  # holds no passkey for this site: the browser refuses
     await page.goto("/connexion")
     await page.get_by_role("button", name="Se connecter avec une clé d'accès").click()
-    said = page.get_by_role("alert").filter(has_text="La clé d'accès n'a pas été utilisée.")
+    said = page.locator(".error").filter(has_text="La clé d'accès n'a pas été utilisée.")
     await expect(said).to_be_visible()
     await expect(said).to_be_focused()
+    await expect(page.get_by_role("alert")).to_have_count(0)  # read as focused, not announced too
     await tab.check("passkey-unused")

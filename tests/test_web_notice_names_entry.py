@@ -74,8 +74,9 @@ async def test_a_record_notice_names_its_entry_where_it_is_said(server: Server, 
     # Deleted, its card gone: said where it was, between the other cards, naming it; its long
     # title wraps inside the notice, and the page does not scroll sideways.
     await card(page, own.title).get_by_role("button", name="Supprimer").click()
-    deleted = page.get_by_role("status").filter(has_text=f"L'information « {LONG} » a été supprimée.")
+    deleted = page.locator(".notice").filter(has_text=f"L'information « {LONG} » a été supprimée.")
     await expect(deleted).to_be_focused()
+    await expect(deleted.get_by_role("status")).to_have_count(0)  # read as focused, not announced too
     await expect(card(page, own.title)).to_have_count(0)
     await expect(page.locator("ul.cards > li.said")).to_have_text(
         f"L'information « {LONG} » a été supprimée.")

@@ -80,7 +80,7 @@ async def test_record_says_an_entrys_notice_beside_it(server: Server, browser: B
     refused = page.get_by_role("alert")
     await expect(refused).to_contain_text("Une erreur est survenue de notre côté.")
     assert await refused.evaluate(
-        "(el) => el.previousElementSibling?.contains(document.activeElement)")
+        "(el) => el.closest('.error').previousElementSibling?.contains(document.activeElement)")
     await expect(more).to_be_focused()
     await wholly_in_view(page, refused)
     await page.unroute("**/graphql", fault)
@@ -125,8 +125,10 @@ async def test_record_says_an_entrys_notice_beside_it(server: Server, browser: B
     # Deleted, its card gone: said where the card was (before the next one), in view, with the
     # keyboard; the entries around it are still on the screen.
     await card(page, own.title).get_by_role("button", name="Supprimer").click()
-    deleted = page.get_by_role("status").filter(has_text=f"L'information « {own.title} » a été supprimée.")
+    # Read as it takes the focus, it is no live region too (announced once).
+    deleted = page.locator(".notice").filter(has_text=f"L'information « {own.title} » a été supprimée.")
     await expect(deleted).to_be_focused()
+    await expect(deleted.get_by_role("status")).to_have_count(0)
     await expect(card(page, own.title)).to_have_count(0)
     await expect(page.get_by_role("alert")).to_have_count(0)
     await said_before(deleted, elsewhere.title)
@@ -200,8 +202,9 @@ async def test_sharing_says_a_professionals_notice_beside_them(server: Server, b
     # Revoked, its card gone: said where it was, before the next grant, in view, with the keyboard.
     await pro_card(grants, revoked).get_by_role("button", name="Retirer l'accès").click()
     gone = f"{revoked.display_name} n'a plus accès à votre dossier."
-    said = page.get_by_role("status").filter(has_text=gone)
+    said = page.locator(".notice").filter(has_text=gone)
     await expect(said).to_be_focused()
+    await expect(said.get_by_role("status")).to_have_count(0)  # read as focused, not announced too
     await expect(grants.locator("li.card")).to_have_count(4)
     await said_before(said, next_one.display_name)
     await wholly_in_view(page, said)
@@ -212,10 +215,10 @@ async def test_sharing_says_a_professionals_notice_beside_them(server: Server, b
     await last.get_by_role("button", name="Modifier les rubriques").click()
     await last.get_by_label("Vaccinations").check()
     await last.get_by_role("button", name="Partager ces rubriques").click()
-    said = last.get_by_role("status")
+    said = last.locator(".notice")
     await expect(said).to_have_text(f"Accès accordé à {next_one.display_name}.")
     await expect(said).to_be_focused()
-    await expect(page.get_by_role("status").filter(has_text="n'a plus accès")).to_have_count(0)
+    await expect(page.locator(".notice").filter(has_text="n'a plus accès")).to_have_count(0)
     await wholly_in_view(page, said)
 
     async def find(who: Account) -> Locator:
@@ -228,7 +231,7 @@ async def test_sharing_says_a_professionals_notice_beside_them(server: Server, b
     # Named treating physician from the search's results: said in their card there.
     found = await find(doctor)
     await found.get_by_role("button", name="Désigner comme médecin traitant").click()
-    said = found.get_by_role("status")
+    said = found.locator(".notice")
     await expect(said).to_have_text(f"{doctor.display_name} est désormais votre médecin traitant.")
     await expect(said).to_be_focused()
     await wholly_in_view(page, said)
@@ -237,7 +240,7 @@ async def test_sharing_says_a_professionals_notice_beside_them(server: Server, b
     # Blocked (after the page's question): said in their card among the results.
     found = await find(nurse)
     await found.get_by_role("button", name="Bloquer").click()
-    said = found.get_by_role("status")
+    said = found.locator(".notice")
     await expect(said).to_have_text(f"{nurse.display_name} est bloqué(e) : aucun accès, même en urgence.")
     await expect(said).to_be_focused()
     await wholly_in_view(page, said)
@@ -253,7 +256,7 @@ async def test_sharing_says_a_professionals_notice_beside_them(server: Server, b
     refused = found.get_by_role("alert")
     await expect(refused).to_be_visible()
     await expect(page.get_by_role("alert")).to_have_count(1)
-    await expect(page.get_by_role("status").filter(has_text="est bloqué(e)")).to_have_count(0)
+    await expect(page.locator(".notice").filter(has_text="est bloqué(e)")).to_have_count(0)
     await wholly_in_view(page, refused)
     await tab.check("grant-refused-in-its-card")
 
@@ -262,7 +265,7 @@ async def test_sharing_says_a_professionals_notice_beside_them(server: Server, b
     await expect(page.get_by_role("heading", level=1)).to_have_text("Partage de mon dossier")
     await expect(blocked_list.locator("li.card")).to_have_count(3)
     await pro_card(blocked_list, once_blocked).get_by_role("button", name="Débloquer").click()
-    said = page.get_by_role("status").filter(has_text=f"Le blocage de {once_blocked.display_name} est levé.")
+    said = page.locator(".notice").filter(has_text=f"Le blocage de {once_blocked.display_name} est levé.")
     await expect(said).to_be_focused()
     await expect(blocked_list.locator("li.card")).to_have_count(2)
     assert await said.evaluate("(el) => !!el.closest('ul.cards > li.said')")
@@ -271,7 +274,7 @@ async def test_sharing_says_a_professionals_notice_beside_them(server: Server, b
 
     # The treating physician no longer named: said under « Mon médecin traitant ».
     await page.get_by_role("button", name="Ne plus le désigner").click()
-    said = page.get_by_role("status").filter(has_text="Vous n'avez plus de médecin traitant désigné.")
+    said = page.locator(".notice").filter(has_text="Vous n'avez plus de médecin traitant désigné.")
     await expect(said).to_be_focused()
     assert await said.evaluate(
         "(el) => el.previousElementSibling?.textContent === \"Vous n'avez pas désigné de médecin traitant.\"")

@@ -67,7 +67,7 @@ async def test_sharing_says_no_action_s_notice_beside_another_started_meanwhile(
     await expect(pro_card(grants, first).get_by_text("Vaccinations", exact=True)).to_be_visible()
     still_open = pro_card(grants, second).get_by_role("button", name="Partager ces rubriques")
     await expect(still_open).to_be_visible()
-    await expect(page.get_by_role("status").filter(has_text="Accès accordé")).to_have_count(0)
+    await expect(page.locator(".notice").filter(has_text="Accès accordé")).to_have_count(0)
     await page.unroute("**/graphql")
     await pro_card(grants, second).get_by_role("button", name="Annuler").click()
 
@@ -82,7 +82,7 @@ async def test_sharing_says_no_action_s_notice_beside_another_started_meanwhile(
     release.set()
     await expect(grants.locator("li.card")).to_have_count(1)
     assert await Grant.filter(record=record).count() == 1
-    await expect(page.get_by_role("status").filter(has_text="n'a plus accès")).to_have_count(0)
+    await expect(page.locator(".notice").filter(has_text="n'a plus accès")).to_have_count(0)
     await expect(page.locator("li.said")).to_have_count(0)
     await page.unroute("**/graphql")
     await tab.check("revoked-meanwhile-not-said")
@@ -103,7 +103,7 @@ async def test_sharing_says_no_action_s_notice_beside_another_started_meanwhile(
     await page.get_by_role("button", name="Rechercher", exact=True).click()
     await searching.wait()
     await pro_card(grants, second).get_by_role("button", name="Retirer l'accès").click()
-    said = page.get_by_role("status").filter(has_text=f"{second.display_name} n'a plus accès")
+    said = page.locator(".notice").filter(has_text=f"{second.display_name} n'a plus accès")
     await expect(said).to_be_focused()
     answer.set()
     await expect(results).to_have_count(0)  # that search's answer: no results shown

@@ -198,7 +198,7 @@ async def test_notices_go_when_another_action_starts(server: Server, browser: Br
     await server.next_code(email)  # sent, and not the one to type
     await page.get_by_label("Code reçu").fill("000000")
     await page.get_by_role("button", name="Valider").click()
-    wrong = page.get_by_role("alert").filter(has_text="Le code n'est pas le bon.")
+    wrong = page.locator(".error").filter(has_text="Le code n'est pas le bon.")
     await expect(wrong).to_be_visible()
     await page.get_by_role("button", name="Recommencer").click()
     await expect(page.get_by_role("heading", level=1)).to_have_text("Connexion")

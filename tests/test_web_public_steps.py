@@ -59,7 +59,7 @@ async def test_back_and_forward_on_the_forgotten_password_steps(server: Server, 
     await page.get_by_label("Code reçu").fill(code)
     await page.get_by_label("Nouveau mot de passe").fill("un-tout-nouveau-mot-de-passe")
     await page.get_by_role("button", name="Changer mon mot de passe").click()
-    done = page.get_by_role("status").filter(has_text="Votre mot de passe a été changé.")
+    done = page.locator(".notice").filter(has_text="Votre mot de passe a été changé.")  # focused
     await expect(done).to_be_visible()
 
 

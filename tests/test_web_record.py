@@ -191,7 +191,7 @@ async def test_practitioner_opens_a_record_and_breaks_the_glass(
     # A reason the server refuses (long only in invisible characters) leaves the form there.
     await page.get_by_label("Justification").fill("\u200b" * 12)
     await page.get_by_role("button", name="Ouvrir l'accès d'urgence").click()
-    await expect(page.get_by_role("alert").filter(has_text="Justification")).to_be_visible()
+    await expect(page.locator(".error").filter(has_text="Justification")).to_be_focused()
     await page.get_by_label("Justification").fill("Patient inconscient aux urgences")
     await page.get_by_role("button", name="Ouvrir l'accès d'urgence").click()
     banner = page.get_by_role("alert").filter(has_text="Bris de glace (urgence)")

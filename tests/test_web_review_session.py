@@ -71,7 +71,7 @@ async def test_a_sign_out_that_fails_says_so(server: Server, browser: Browser) -
 
     await page.route("**/graphql", cut)
     await page.get_by_role("button", name="Se déconnecter").click()
-    failed = page.get_by_role("alert")
+    failed = page.locator(".error")  # focused: read as such, no live region too
     await expect(failed).to_contain_text("La déconnexion n'a pas abouti")
     await expect(failed).to_contain_text("Le service ne répond pas")
     await expect(failed).to_be_focused()
@@ -84,7 +84,7 @@ async def test_a_sign_out_that_fails_says_so(server: Server, browser: Browser) -
     await page.unroute("**/graphql")
     await page.get_by_role("button", name="Se déconnecter").click()
     await expect(page).to_have_url(f"{server.origin}/connexion")
-    await expect(page.get_by_role("alert")).to_have_count(0)
+    await expect(page.locator(".error")).to_have_count(0)
     await tab.context.close()
 
 
@@ -101,7 +101,7 @@ async def test_pressed_twice_sends_once(server: Server, browser: Browser) -> Non
     await expect(page.get_by_role("button", name="Ne plus masquer : Allergie aux arachides")).to_be_visible()
     masks = [body for body in sent if "maskEntry" in body]
     assert len(masks) == 1, masks
-    await expect(page.get_by_role("alert")).to_have_count(0)
+    await expect(page.locator(".error")).to_have_count(0)
 
     # An access taken back with a double click: one request, no refusal after the success.
     doctor, _ = await factories.practitioner()
@@ -112,7 +112,7 @@ async def test_pressed_twice_sends_once(server: Server, browser: Browser) -> Non
     await expect(page.get_by_role("button", name="Retirer l'accès")).to_have_count(0)
     revokes = [body for body in sent if "revokeAccess" in body]
     assert len(revokes) == 1, revokes
-    await expect(page.get_by_role("alert")).to_have_count(0)
+    await expect(page.locator(".error")).to_have_count(0)
 
     # The emergency profile, saved with a double click.
     await page.get_by_role("link", name="Urgence").click()
@@ -145,7 +145,7 @@ async def test_pressed_twice_sends_once(server: Server, browser: Browser) -> Non
     wrong = "000000" if code != "000000" else "111111"
     await check.get_by_label("Code reçu").fill(wrong)
     await check.get_by_role("button", name="Valider").click()
-    refused = check.get_by_role("alert")
+    refused = check.locator(".error")
     await expect(refused).to_contain_text("Le code n'est pas le bon.")
     await expect(refused).to_be_focused()
     await expect(check.get_by_label("Code reçu")).to_have_value(wrong)
@@ -154,7 +154,7 @@ async def test_pressed_twice_sends_once(server: Server, browser: Browser) -> Non
     await expect(check).to_have_count(0)
     confirmed = [body for body in sent if "mutation ConfirmFreshFactor" in body]
     assert len(confirmed) == 2, confirmed  # the wrong code's, then the right one's once
-    await expect(page.get_by_role("alert")).to_have_count(0)
+    await expect(page.locator(".error")).to_have_count(0)
     await tab.check("double-press")
     await tab.context.close()
 
@@ -172,7 +172,7 @@ async def test_closing_another_session_twice_is_said_once(server: Server, browse
     await expect(page.get_by_role("button", name="Fermer cette session")).to_have_count(0)
     revokes = [body for body in sent if "revokeSession" in body]
     assert len(revokes) == 1, revokes
-    await expect(page.get_by_role("alert")).to_have_count(0)
+    await expect(page.locator(".error")).to_have_count(0)
     await tab.check("revoke-twice")
     await tab.context.close()
 
@@ -279,7 +279,7 @@ async def test_a_fault_of_the_service_says_so_with_its_reference_and_keeps_what_
     directives = page.get_by_label("Directives anticipées")
     await directives.fill("Pas de transfusion.")
     await page.get_by_role("button", name="Enregistrer").click()
-    refused = page.get_by_role("alert")
+    refused = page.locator(".error")
     await expect(refused).to_contain_text("Une erreur est survenue de notre côté")
     await expect(refused).to_contain_text(f"Référence à donner au support : {reference}")
     await expect(refused).not_to_contain_text("Internal error")

@@ -28,7 +28,7 @@ async def test_a_wrong_current_password_keeps_the_fields_and_says_so_by_the_form
     await form.get_by_label("Mot de passe actuel").fill("pas-le-bon-mot-de-passe")
     await form.get_by_label("Nouveau mot de passe").fill("un-nouveau-secret-solide-7")
     await form.get_by_role("button", name="Changer le mot de passe").click()
-    error = form.get_by_role("alert")
+    error = form.locator(".error")  # focused: read as such, no live region too
     await expect(error).to_contain_text("Le mot de passe actuel n'est pas le bon.")
     await expect(error).to_be_focused()
     await expect(error).to_be_in_viewport()

@@ -40,7 +40,7 @@ async def test_a_tab_shows_the_status_changed_in_another_when_it_comes_back(
     await other.goto("/mon-compte")
     await other.get_by_role("button", name="Fermer mon dossier").click()
     await confirm_in_page(other, "Fermer mon dossier")
-    await expect(other.get_by_role("status").filter(has_text="Votre dossier est fermé.")).to_be_visible()
+    await expect(other.locator(".notice").filter(has_text="Votre dossier est fermé.")).to_be_visible()
     await expect(state).to_contain_text("Actif")
 
     await come_back(account, "visibilitychange")
@@ -57,7 +57,7 @@ async def test_a_tab_shows_the_status_changed_in_another_when_it_comes_back(
     # the first, brought back, says so and offers to cancel it.
     await other.get_by_role("button", name="Demander la suppression").click()
     await confirm_in_page(other, "Demander la suppression")
-    await expect(other.get_by_role("status").filter(has_text="La suppression est demandée.")).to_be_visible()
+    await expect(other.locator(".notice").filter(has_text="La suppression est demandée.")).to_be_visible()
     await come_back(account, "focus")
     await expect(state).to_contain_text("Suppression demandée")
     await expect(account.get_by_role("button", name="Annuler la suppression")).to_be_visible()

@@ -134,7 +134,8 @@ export function App() {
           )}
         </div>
         {logoutFailure && (
-          <div class="error" role="alert" ref={logoutFailed} tabIndex={-1}>
+          // Focused when it appears: read as such, not as a live region too (lib/focus.js, useSaid).
+          <div class="error" ref={logoutFailed} tabIndex={-1}>
             <p>{t('nav.logoutFailed')}</p>
             <p>{t(errorMessageKey(logoutFailure.code))}</p>
           </div>

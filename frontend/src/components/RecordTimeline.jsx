@@ -1,9 +1,9 @@
-import { useEffect, useRef, useState } from 'preact/hooks';
-import { focusIfLost } from '../lib/focus.js';
+import { useState } from 'preact/hooks';
+import { useSaid } from '../lib/focus.js';
 import { t } from '../i18n/index.js';
 import { SECTIONS, timeline } from '../lib/sections.js';
 import { DateField, Field, SelectField } from './Field.jsx';
-import { Empty } from './Status.jsx';
+import { Empty, LiveText } from './Status.jsx';
 import { EntryCard } from './EntryCard.jsx';
 import { Form } from './Form.jsx';
 import { cardsWithSaid, saidWhere } from '../lib/saidWhere.js';
@@ -23,13 +23,10 @@ export function RecordTimeline({ record, onMore, actionsFor, said = null, ownRec
   const entries = timeline(record, { section, from, to });
   const more = visible.filter(([name, field]) => (!section || section === name) && record[field].pageInfo.hasNextPage);
   // A "More" that loaded a section's last page is gone: the keyboard goes to the count it changed
-  // (an entry deleted: to the notice said where it was, which takes it first).
-  const count = useRef(null);
-  const shown = useRef(entries.length);
-  useEffect(() => {
-    if (shown.current !== entries.length && !said) focusIfLost(count.current);
-    shown.current = entries.length;
-  }, [entries.length]);
+  // (an entry deleted: to the notice said where it was, which takes it first); a count changed
+  // with the focus still in use (a filter, a "More" still there) is announced. Either, not both
+  // (lib/focus.js, useSaid); the count first drawn is neither.
+  const [count, countLive] = useSaid(said ? false : 'lost', entries.length, { first: 'keep' });
   // An entry no longer shown (deleted, hidden by a filter): its action's notice where its card was.
   const place = said && said.at !== 'more' ? said.at : null;
   const cards = cardsWithSaid(
@@ -53,8 +50,10 @@ export function RecordTimeline({ record, onMore, actionsFor, said = null, ownRec
         <DateField label={t('record.from')} value={from} onInput={setFrom} />
         <DateField label={t('record.to')} value={to} onInput={setTo} />
       </Form>
-      <p role="status" ref={count} tabIndex={-1}>
-        {t('record.count', { n: entries.length })}
+      <p ref={count} tabIndex={-1}>
+        <LiveText role="status" live={countLive}>
+          {t('record.count', { n: entries.length })}
+        </LiveText>
       </p>
       {entries.length === 0 ? (
         <>

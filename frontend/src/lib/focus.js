@@ -2,7 +2,7 @@
 // closed, or disabled while its action ran (the browser then gives the focus to the page body).
 // One rule on every screen: to the field that appears (a code, a name), else to the result
 // message (a notice, an error), else to the section's heading. Nothing moves a focus still in use.
-import { useEffect, useRef } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 
 export function focusLost(doc = globalThis.document) {
   const active = doc?.activeElement;
@@ -30,10 +30,15 @@ export function firstField(form) {
 // What an element does when it appears: takes the focus if `mode` says so (see below); if not
 // and `show`, comes wholly into view by the least scroll (`block: 'nearest'`), the focus left where
 // it is: a message said beside the button pressed, which a phone's screen may cut (docs/frontend.md).
+// Says whether it took the focus.
 export function appeared(element, mode, show = false) {
-  if (!element) return;
-  if (mode === true || (mode === 'lost' && focusLost(element.ownerDocument))) element.focus();
-  else if (show) element.scrollIntoView?.({ block: 'nearest', inline: 'nearest' });
+  if (!element) return false;
+  if (mode === true || (mode === 'lost' && focusLost(element.ownerDocument))) {
+    element.focus();
+    return true;
+  }
+  if (show) element.scrollIntoView?.({ block: 'nearest', inline: 'nearest' });
+  return false;
 }
 
 // A ref for an element that takes the focus when it appears (and when `again` changes):
@@ -45,6 +50,44 @@ export function useFocusOnAppear(mode, again, show = false) {
     appeared(ref.current, mode, show);
   }, [mode, again]);
   return ref;
+}
+
+// A message (a notice, an error, a count) is said once: either it takes the focus and is read as
+// the focused element, or it is announced by its live region (role="status" or "alert"), never
+// both (NVDA and JAWS read a focused live region twice). Whether it takes the focus ('lost') is
+// only known once it is on the page, so it is first drawn with its live region empty and its text
+// beside it, as it looks; then it takes the focus (the empty region goes), or its text moves into
+// that region, on the page since the drawing before: a change screen readers announce (a region
+// that appears with its text, or a role added to an element that holds it, is not announced
+// reliably). Again for each new `message` (compared as is: a result, a said() object, a text).
+// mode, show: as useFocusOnAppear's. quiet: neither announced nor scrolled to (a message shown
+// again, useShownBefore); it still takes the focus if `mode` says so. first: what the first
+// message (not null) does: 'say' (a message that appears) or 'keep' (a count drawn with its
+// screen: drawn inside its region at once, which is neither focused nor announced). A null
+// message (nothing shown) does nothing.
+// Returns [ref, live]: `live` false (no region: the text alone), null (the region empty, the
+// text beside it) or true (the text inside the region); LiveText (components/Status.jsx) draws them.
+export function useSaid(mode, message, { show = false, quiet = false, first = 'say' } = {}) {
+  const ref = useRef(null);
+  const kept = useRef(first !== 'keep'); // the first message was seen (or needs no keeping)
+  const [said, setSaid] = useState({ message: undefined, live: undefined });
+  // Known before it is on the page (false: no region; true: a first count kept), or not yet (null).
+  const known = mode === true || quiet ? false : kept.current ? null : true;
+  const live = said.message === message ? said.live : known;
+  useEffect(() => {
+    if (message === null || message === undefined) {
+      if (said.live !== undefined) setSaid({ message, live: undefined }); // the next one is new
+      return;
+    }
+    if (said.message === message || !ref.current) return;
+    if (!kept.current) {
+      kept.current = true;
+      return setSaid({ message, live: true });
+    }
+    const focused = appeared(ref.current, mode, show && !quiet);
+    setSaid({ message, live: !focused && !quiet });
+  }, [mode, message]);
+  return [ref, live];
 }
 
 // Messages said beside the button pressed (a notice kept by said(), a refusal: objects, one per

@@ -30,7 +30,8 @@ export function Upload() {
   const [failure, setFailure] = useState(null);
   const [notice, setNotice] = useState(null);
   // A file over 20 MB, refused here before anything is sent: the form's own refusal, it takes the
-  // keyboard (and so comes into view above the form), again at each try (`tooBig` counts them).
+  // keyboard (and so comes into view above the form), again at each try (`tooBig` counts them);
+  // read as the focused element, it is no live region (lib/focus.js, useSaid).
   const [tooBig, setTooBig] = useState(0);
   const tooBigBox = useFocusOnAppear(tooBig > 0, tooBig);
   const [busy, setBusy] = useState(false);
@@ -85,7 +86,7 @@ export function Upload() {
       {notice && <Notice focus="lost">{notice}</Notice>}
       <ErrorBox result={failure} focus="lost" />
       {tooBig > 0 && (
-        <p class="error" role="alert" ref={tooBigBox} tabIndex={-1}>
+        <p class="error" ref={tooBigBox} tabIndex={-1}>
           {t('upload.tooBig')}
         </p>
       )}

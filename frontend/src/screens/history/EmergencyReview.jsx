@@ -1,9 +1,9 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { focusBack, focusIfLost, useFocusOnAppear } from '../../lib/focus.js';
+import { focusBack, focusIfLost, useSaid } from '../../lib/focus.js';
 import { locale, t } from '../../i18n/index.js';
 import { runMutation, runQuery, useQuery } from '../../gql/hooks.js';
 import { TextArea } from '../../components/Field.jsx';
-import { ErrorBox } from '../../components/Status.jsx';
+import { ErrorBox, LiveText } from '../../components/Status.jsx';
 import { formatDateTime } from '../../lib/dates.js';
 import { asShown } from '../../lib/history.js';
 import { appendPage, nodes } from '../../lib/paging.js';
@@ -39,9 +39,12 @@ export function EmergencyReview({ onReviewed }) {
   const [, sendMore] = useSending();
   // The list's version: a page asked for before the list was read again is not added to it.
   const version = useRef(0);
-  // A "More" that loaded the last page is gone: the keyboard goes to the count of accesses.
+  // A "More" that loaded the last page is gone: the keyboard goes to the count of accesses. A
+  // count that changed is announced, or read as it takes the focus, not both (lib/focus.js,
+  // useSaid); the one drawn with the screen is neither.
   const [more, setMore] = useState(0);
-  const count = useRef(null);
+  const shownCount = list.length > 0 ? t('review.count', { n: connection.totalCount }) : null;
+  const [count, countLive] = useSaid(more ? 'lost' : false, shownCount, { first: 'keep' });
   useEffect(() => {
     if (more) focusIfLost(count.current);
   }, [more]);
@@ -109,8 +112,10 @@ export function EmergencyReview({ onReviewed }) {
   return (
     <section class="emergency-review" aria-labelledby="review-heading">
       <h2 id="review-heading">{t('review.title')}</h2>
-      <p role="status" ref={count} tabIndex={-1}>
-        {t('review.count', { n: connection.totalCount })}
+      <p ref={count} tabIndex={-1}>
+        <LiveText role="status" live={countLive}>
+          {shownCount}
+        </LiveText>
       </p>
       <ul class="cards emergency-reviews">
         {list.map((r) => {
@@ -188,13 +193,16 @@ export function EmergencyReview({ onReviewed }) {
 }
 
 // A review refused: by its code (ErrorBox), or in the page's own words when it says more (an
-// access reported elsewhere); the keyboard on it if the button pressed is gone.
+// access reported elsewhere); the keyboard on it if the button pressed is gone, else announced
+// (said once: lib/focus.js, useSaid).
 function Refused({ failure }) {
-  const box = useFocusOnAppear(failure.said ? 'lost' : false, failure);
+  const [box, live] = useSaid(failure.said ? 'lost' : false, failure);
   if (!failure.said) return <ErrorBox result={failure.result} focus="lost" />;
   return (
-    <div class="error" role="alert" ref={box} tabIndex={-1}>
-      <p>{t(failure.said)}</p>
+    <div class="error" ref={box} tabIndex={-1}>
+      <LiveText as="div" role="alert" live={live}>
+        <p>{t(failure.said)}</p>
+      </LiveText>
     </div>
   );
 }

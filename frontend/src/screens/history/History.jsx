@@ -2,13 +2,13 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { language, locale, t } from '../../i18n/index.js';
 import { runQuery, useQuery } from '../../gql/hooks.js';
 import { DateField, Field, SelectField } from '../../components/Field.jsx';
-import { ErrorBox, Loading } from '../../components/Status.jsx';
+import { ErrorBox, LiveText, Loading } from '../../components/Status.jsx';
 import { formatDateTime } from '../../lib/dates.js';
 import { asShown, historyFilter, reasonKey, shownReason } from '../../lib/history.js';
 import { appendPage, nodes, PAGE_SIZE } from '../../lib/paging.js';
 import { HISTORY } from './documents.js';
 import { EmergencyReview } from './EmergencyReview.jsx';
-import { focusIfLost } from '../../lib/focus.js';
+import { focusIfLost, useSaid } from '../../lib/focus.js';
 import { Form } from '../../components/Form.jsx';
 import { useSending } from '../../lib/sending.js';
 
@@ -52,9 +52,12 @@ export function History() {
   };
 
   const connection = more ?? query.data?.myAccessHistory;
-  // A "More" that loaded the last page is gone: the keyboard goes to the count of events.
-  const count = useRef(null);
+  // A "More" that loaded the last page is gone: the keyboard goes to the count of events. A count
+  // that changed (the filters) is announced, or read as it takes the focus, not both
+  // (lib/focus.js, useSaid); the one drawn with the screen is neither.
   const shown = nodes(connection).length;
+  const shownCount = shown > 0 ? t('history.count', { n: connection.totalCount }) : null;
+  const [count, countLive] = useSaid(more ? 'lost' : false, shownCount, { first: 'keep' });
   useEffect(() => {
     if (more) focusIfLost(count.current);
   }, [more, shown]);
@@ -112,8 +115,10 @@ export function History() {
         </p>
       ) : (
         <>
-          <p role="status" ref={count} tabIndex={-1}>
-            {t('history.count', { n: connection.totalCount })}
+          <p ref={count} tabIndex={-1}>
+            <LiveText role="status" live={countLive}>
+              {shownCount}
+            </LiveText>
           </p>
           <ul class="cards history">
             {nodes(connection).map((event) => (

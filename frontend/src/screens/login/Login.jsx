@@ -165,11 +165,12 @@ export function Login() {
 }
 
 // The passkey was not used (cancelled, or none on this device): its button was disabled while
-// the browser asked, so the keyboard goes to what is said, at each try (`again`).
+// the browser asked, so the keyboard goes to what is said, at each try (`again`): read as the
+// focused element, it is no live region (lib/focus.js, useSaid).
 function PasskeyUnused({ again }) {
   const box = useFocusOnAppear(true, again);
   return (
-    <div class="error" role="alert" ref={box} tabIndex={-1}>
+    <div class="error" ref={box} tabIndex={-1}>
       <p>{t('login.passkeyCancelled')}</p>
     </div>
   );

@@ -36,8 +36,9 @@ export function EmergencyForm({ ins, regulator, more, onOpened }) {
       <h3>{t(title)}</h3>
       <p>{more ? t('pro.emergencyMoreExplain') : t('pro.breakGlassExplain')}</p>
       {failure?.code === 'FORBIDDEN' ? (
-        // Said as the emergency access's own refusal, not as the read's "no access" again.
-        <p class="error" role="alert" ref={refused} tabIndex={-1}>
+        // Said as the emergency access's own refusal, not as the read's "no access" again; read
+        // as it takes the focus, it is no live region too (lib/focus.js, useSaid).
+        <p class="error" ref={refused} tabIndex={-1}>
           {t('pro.emergencyRefused')}
         </p>
       ) : (

@@ -2,8 +2,8 @@ import { useState } from 'preact/hooks';
 import { locale, t } from '../../i18n/index.js';
 import { runMutation } from '../../gql/hooks.js';
 import { DateField, Field } from '../../components/Field.jsx';
-import { ErrorBox } from '../../components/Status.jsx';
-import { useFocusOnAppear } from '../../lib/focus.js';
+import { ErrorBox, LiveText } from '../../components/Status.jsx';
+import { useSaid } from '../../lib/focus.js';
 import { formatDateTime } from '../../lib/dates.js';
 import { normalizeIns } from '../../lib/ins.js';
 import { useSending } from '../../lib/sending.js';
@@ -20,8 +20,9 @@ export function OpenRecord() {
   const set = (name) => (value) => setForm({ ...form, [name]: value });
   // « Ouvrir le dossier » was disabled while the server answered: the code to hand over takes the
   // keyboard, and so comes into view above the form (out of sight on a phone, where the button is
-  // at the bottom); a refusal, the form's own, takes it too.
-  const done = useFocusOnAppear('lost', opened);
+  // at the bottom); a refusal, the form's own, takes it too. Said once: focused, no live region;
+  // else announced by its role="status" (lib/focus.js, useSaid).
+  const [done, doneLive] = useSaid('lost', opened);
 
   const submit = async (event) => {
     event.preventDefault();
@@ -42,13 +43,15 @@ export function OpenRecord() {
       <p>{t('open.intro')}</p>
       <ErrorBox result={failure} focus />
       {opened && (
-        <div class="notice" role="status" ref={done} tabIndex={-1}>
-          <p>{t('open.done')}</p>
-          <p>
-            {t('open.code')} <strong class="code">{opened.activationCode}</strong>
-          </p>
-          <p>{t('open.expires', { date: formatDateTime(opened.expiresAt, locale()) })}</p>
-          {opened.sentTo && <p>{t('open.sentTo', { to: opened.sentTo })}</p>}
+        <div class="notice" ref={done} tabIndex={-1}>
+          <LiveText as="div" role="status" live={doneLive}>
+            <p>{t('open.done')}</p>
+            <p>
+              {t('open.code')} <strong class="code">{opened.activationCode}</strong>
+            </p>
+            <p>{t('open.expires', { date: formatDateTime(opened.expiresAt, locale()) })}</p>
+            {opened.sentTo && <p>{t('open.sentTo', { to: opened.sentTo })}</p>}
+          </LiveText>
         </div>
       )}
       <Form onSubmit={submit}>

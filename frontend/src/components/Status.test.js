@@ -1,0 +1,169 @@
+// @vitest-environment happy-dom
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { h, render } from 'preact';
+import { act } from 'preact/test-utils';
+import { said } from '../i18n/index.js';
+import { ErrorBox, Notice } from './Status.jsx';
+
+// A message said once (docs/frontend.md): one that takes the focus is read as the focused element
+// and is no live region; one that leaves the focus where it is is announced by a live region that
+// was on the page before its text came into it (a region that appears with its text, or a role
+// added to an element that holds it, is not announced reliably).
+const LIVE = '[role="status"], [role="alert"], [aria-live]';
+const NOTICE = "Vous n'avez plus de médecin traitant désigné.";
+const REFUSAL = 'Trop de tentatives. Réessayez plus tard.';
+
+let place;
+let button;
+let seen;
+let observer;
+
+beforeEach(() => {
+  document.body.innerHTML = '';
+  button = document.createElement('button');
+  button.textContent = 'Partager';
+  place = document.createElement('div');
+  document.body.append(button, place);
+  button.focus();
+  seen = [];
+  observer = new MutationObserver((records) => seen.push(...records));
+  observer.observe(place, { childList: true, subtree: true, characterData: true });
+});
+
+afterEach(() => {
+  observer.disconnect();
+  act(() => render(null, place));
+});
+
+function show(vnode) {
+  act(() => render(vnode, place));
+}
+
+// The button pressed is gone (removed with what it changed): the browser gives the focus to the body.
+function buttonGone() {
+  button.remove();
+  if (document.activeElement === button) button.blur();
+}
+
+// What screen readers announce: text that came into a live region already on the page.
+function announced() {
+  seen.push(...observer.takeRecords());
+  const out = [];
+  for (const record of seen) {
+    const region = (record.target.nodeType === 1 ? record.target : record.target.parentElement)?.closest(LIVE);
+    if (!region || !place.contains(region)) continue;
+    if (record.type === 'characterData') out.push(record.target.data);
+    for (const node of record.addedNodes) if (node.textContent) out.push(node.textContent);
+  }
+  return out.join(' ');
+}
+
+const message = (selector) => place.querySelector(selector);
+const regions = () => [...place.querySelectorAll(LIVE)].filter((region) => region.textContent);
+
+describe('a notice said where its button was (focus="lost")', () => {
+  it('takes the focus once its button is gone, and is then no live region', () => {
+    buttonGone();
+    show(h(Notice, { focus: 'lost', reveal: true }, said('sharing.treatingCleared')));
+    expect(message('.notice').textContent).toBe(NOTICE);
+    expect(document.activeElement).toBe(message('.notice'));
+    expect(regions()).toEqual([]);
+    expect(announced()).toBe('');
+  });
+
+  it('beside its button still in use, leaves the focus there and is announced once, by its live region', () => {
+    show(h(Notice, { focus: 'lost', reveal: true }, said('sharing.treatingCleared')));
+    expect(document.activeElement).toBe(button);
+    expect(regions().map((region) => [region.getAttribute('role'), region.textContent])).toEqual([['status', NOTICE]]);
+    expect(announced()).toBe(NOTICE);
+  });
+
+  it('shown again elsewhere (moved by a filter), is neither announced again nor a live region', () => {
+    const notice = said('sharing.treatingCleared');
+    show(h(Notice, { focus: 'lost', reveal: true }, notice));
+    show(null);
+    seen = [];
+    observer.takeRecords();
+    show(h('section', null, h(Notice, { focus: 'lost', reveal: true }, notice)));
+    expect(message('.notice').textContent).toBe(NOTICE);
+    expect(document.activeElement).toBe(button);
+    expect(regions()).toEqual([]);
+    expect(announced()).toBe('');
+  });
+
+  it('a new notice in the same place is announced in its turn', () => {
+    show(h(Notice, { focus: 'lost', reveal: true }, said('sharing.treatingCleared')));
+    seen = [];
+    observer.takeRecords();
+    show(h(Notice, { focus: 'lost', reveal: true }, said('sharing.treatingCleared')));
+    expect(document.activeElement).toBe(button);
+    expect(announced()).toBe(NOTICE);
+  });
+});
+
+describe('a refusal', () => {
+  const refused = () => ({ code: 'RATE_LIMITED' });
+
+  it("a form's own (focus), takes the focus and is no live region", () => {
+    show(h(ErrorBox, { result: refused(), focus: true }));
+    expect(document.activeElement).toBe(message('.error'));
+    expect(message('.error').textContent).toBe(REFUSAL);
+    expect(regions()).toEqual([]);
+    expect(announced()).toBe('');
+  });
+
+  it('said where its button was, takes the focus once that button is gone, and is no live region', () => {
+    buttonGone();
+    show(h(ErrorBox, { result: refused(), focus: 'lost', reveal: true }));
+    expect(document.activeElement).toBe(message('.error'));
+    expect(regions()).toEqual([]);
+    expect(announced()).toBe('');
+  });
+
+  it('beside its button still in use, is announced once as an alert, the focus left on the button', () => {
+    show(h(ErrorBox, { result: refused(), focus: 'lost', reveal: true, about: 'Masquer « Vaccin » :' }));
+    expect(document.activeElement).toBe(button);
+    expect(regions().map((region) => [region.getAttribute('role'), region.textContent])).toEqual([
+      ['alert', `Masquer « Vaccin » :${REFUSAL}`],
+    ]);
+    expect(announced()).toBe(`Masquer « Vaccin » : ${REFUSAL}`); // each paragraph
+  });
+
+  it('that never takes the focus (a screen that could not load), is announced as an alert', () => {
+    buttonGone();
+    show(h(ErrorBox, { result: refused() }));
+    expect(document.activeElement).not.toBe(message('.error'));
+    expect(announced()).toBe(REFUSAL);
+  });
+
+  it('shown again elsewhere, is neither announced again nor an alert; it takes the focus only if lost', () => {
+    const failure = refused();
+    show(h(ErrorBox, { result: failure, focus: 'lost', reveal: true }));
+    show(null);
+    seen = [];
+    observer.takeRecords();
+    buttonGone();
+    show(h('section', null, h(ErrorBox, { result: failure, focus: 'lost', reveal: true })));
+    expect(document.activeElement).toBe(message('.error'));
+    expect(regions()).toEqual([]);
+    expect(announced()).toBe('');
+  });
+});
+
+describe('the page', () => {
+  it('has no element that both takes the focus and is a live region (read twice)', async () => {
+    const { readFileSync, readdirSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const root = join(import.meta.dirname, '..');
+    const files = readdirSync(root, { recursive: true }).filter((name) => name.endsWith('.jsx'));
+    const both = [];
+    for (const name of files) {
+      const source = readFileSync(join(root, name), 'utf8');
+      for (const [tag] of source.matchAll(/<[a-z]+\b(?:=>|[^>])*>/g)) {
+        if (/\btabIndex=/.test(tag) && /\brole=(?:"(?:status|alert)"|\{)|\baria-live=/.test(tag)) both.push(`${name}: ${tag}`);
+      }
+    }
+    expect(files.length).toBeGreaterThan(10);
+    expect(both).toEqual([]);
+  });
+});
