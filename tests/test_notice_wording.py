@@ -8,14 +8,16 @@ import datetime as dt
 import httpx
 
 from backend.domain.enums import Section
-from backend.models import Grant, OutboxMessage, Record
+from backend.models import ActivationCode, Grant, OutboxMessage, Record
 from backend.notify.notices import when
 from tests import factories
+from tests.care_items import IMPORT, insurer_token, medication_item
 from tests.conftest import Caller, session_for
 from tests.history_helpers import READ, grant
 
 FIRST_ACCESS = "DMP : un nouveau professionnel a accédé à votre dossier"
 EMERGENCY = "DMP : accès d'urgence à votre dossier"
+OPEN = """mutation($input: OpenRecordInput!) { openRecordForPatient(input: $input) { ins } }"""
 BREAK_GLASS = """mutation($ins: String!) {
   openBreakGlass(ins: $ins, reason: "Patient inconscient aux urgences") { expiresAt } }"""
 
@@ -70,3 +72,36 @@ async def test_the_emergency_notice_says_until_when_the_access_lasts_and_that_a_
     ends = dt.datetime.fromisoformat(opened["expiresAt"])
     assert f"- fin de l'accès : le {when(ends)}\n" in mail.body
     assert "Le signaler met fin à cet accès s'il est encore ouvert." in mail.body
+
+
+async def test_the_activation_email_links_to_the_activation_page_and_says_until_when(
+    client: httpx.AsyncClient,
+) -> None:
+    """The insurer's import e-mails the code of the record it opens: the patient is told where to
+    type it (the page's address, not « the DMP's site »), with which number, and until when the
+    code works (it may be read days later), in the words the activation page uses."""
+    insurer = Caller(client, token=await insurer_token())
+    ins = factories.new_ins()
+    item = medication_item(ins, 1, contactEmail="lea@test.dmp")
+    (await insurer.gql(IMPORT, {"items": [item]})).ok()
+    [mail] = await OutboxMessage.filter(recipient="lea@test.dmp")
+    code = await ActivationCode.get(record_id=(await Record.get(ins=ins)).id)
+    assert mail.subject == "DMP : activez votre dossier médical partagé"
+    assert mail.body.startswith("Bonjour,\n\n")
+    assert f"Il est valable jusqu'au {when(code.expires_at)}.\n" in mail.body
+    assert "Activez votre dossier sur la page http://localhost:8000/activation avec votre numéro " \
+        "de sécurité sociale (INS, 15 caractères, inscrit sur votre carte Vitale) et ce code.\n" in mail.body
+
+
+async def test_the_activation_email_at_the_point_of_care_says_the_same(client: httpx.AsyncClient) -> None:
+    doctor_account, _ = await factories.practitioner()
+    as_doctor = Caller(client, session=await session_for(doctor_account))
+    ins = factories.new_ins()
+    (await as_doctor.gql(OPEN, {"input": {
+        "ins": ins, "firstName": "Léa", "lastName": "Martin", "birthDate": "1990-04-02",
+        "email": "lea@test.dmp",
+    }})).ok()
+    [mail] = await OutboxMessage.filter(recipient="lea@test.dmp")
+    code = await ActivationCode.get(record_id=(await Record.get(ins=ins)).id)
+    assert f"Il est valable jusqu'au {when(code.expires_at)}.\n" in mail.body
+    assert "http://localhost:8000/activation" in mail.body

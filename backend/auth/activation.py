@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import secrets
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.expressions import F
@@ -17,9 +17,11 @@ from tortoise.expressions import F
 from backend import clock, sql
 from backend.auth.limits import utc_day
 from backend.auth.secrets_util import code_digest, same
+from backend.config import settings
 from backend.domain.enums import RecordStatus
 from backend.errors import Conflict
 from backend.models import ActivationCode, Record
+from backend.notify.notices import when
 from backend.notify.outbox import enqueue_email, enqueue_sms
 
 ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L
@@ -31,16 +33,24 @@ def normalize_code(raw: str) -> str:
     return "".join(ch for ch in raw.upper() if ch.isalnum())
 
 
-# The activation code's e-mail (an insurer's import writes the same for a whole batch).
-EMAIL_SUBJECT = "Activez votre Dossier Médical Partagé"
+# The activation code's e-mail (an insurer's import writes the same for a whole batch): where
+# to type it, with which number (as the activation page names it), and until when it works, as
+# a moment: it may be read days after it was sent.
+EMAIL_SUBJECT = "DMP : activez votre dossier médical partagé"
 
 
-def email_body(code: str) -> str:
+def activation_link() -> str:
+    return f"{settings().public_origin}/activation"
+
+
+def email_body(code: str, until: datetime) -> str:
     return (
-        "Un Dossier Médical Partagé a été ouvert à votre nom.\n"
+        "Bonjour,\n\n"
+        "Un dossier médical partagé (DMP) a été ouvert à votre nom.\n"
         f"Votre code d'activation : {code}\n"
-        "Il est valable 30 jours. Activez votre dossier sur le site du DMP avec votre INS "
-        "et ce code.\n"
+        f"Il est valable jusqu'au {when(until)}.\n\n"
+        f"Activez votre dossier sur la page {activation_link()} avec votre numéro de sécurité "
+        "sociale (INS, 15 caractères, inscrit sur votre carte Vitale) et ce code.\n"
     )
 
 
@@ -82,13 +92,15 @@ async def issue(record: Record, issued_by: str, *, send_to: str | None = None,
     )
     if send_to:
         await enqueue_email(
-            send_to, EMAIL_SUBJECT, email_body(code), record_id=record.id, using_db=using_db
+            send_to, EMAIL_SUBJECT, email_body(code, row.expires_at), record_id=record.id,
+            using_db=using_db,
         )
     if text_to:
         await enqueue_sms(
             text_to,
-            f"DMP : votre code d'activation est {code}. Valable 30 jours. Activez votre dossier "
-            "sur le site du DMP avec votre INS.",
+            f"DMP : votre code d'activation est {code}, valable jusqu'au "
+            f"{row.expires_at.astimezone(clock.SERVICE_ZONE):%d/%m/%Y}. Activez votre dossier sur "
+            f"{activation_link()} avec votre INS (numéro de sécurité sociale).",
             record_id=record.id, using_db=using_db,
         )
     return code, row

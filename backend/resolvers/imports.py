@@ -626,10 +626,11 @@ async def _send_activation_codes(
     code_ids, mail_ids = ids[::2], ids[1::2]
     codes = [activation.new_activation_code() for _ in due]
     hashes = [activation.code_hash(code, row_id) for code, row_id in zip(codes, code_ids, strict=True)]
-    bodies = [activation.email_body(code) for code in codes]
+    until = now + activation.VALIDITY
+    bodies = [activation.email_body(code, until) for code in codes]
     records = [record_id for record_id, _ in due]
     recipients = [to for _, to in due]
-    constants = [organization, now + activation.VALIDITY, now]
+    constants = [organization, until, now]
     mail = [OutboxChannel.EMAIL.value, activation.EMAIL_SUBJECT, now]
     if not _sqlite(conn):
         await conn.execute_query(_CODES[0], [code_ids, records, hashes, *constants])
