@@ -7,6 +7,7 @@ import datetime as dt
 
 import httpx
 
+from backend import clock
 from backend.domain.enums import Section
 from backend.models import ActivationCode, Grant, OutboxMessage, Record
 from backend.notify.notices import when
@@ -14,10 +15,13 @@ from tests import factories
 from tests.care_items import IMPORT, insurer_token, medication_item
 from tests.conftest import Caller, session_for
 from tests.history_helpers import READ, grant
+from tests.passkey_flows import register, stored
+from tests.soft_authenticator import SoftAuthenticator
 
 FIRST_ACCESS = "DMP : un nouveau professionnel a accédé à votre dossier"
 EMERGENCY = "DMP : accès d'urgence à votre dossier"
 OPEN = """mutation($input: OpenRecordInput!) { openRecordForPatient(input: $input) { ins } }"""
+REMOVE_PASSKEY = "mutation($id: ID!) { removePasskey(id: $id) }"
 BREAK_GLASS = """mutation($ins: String!) {
   openBreakGlass(ins: $ins, reason: "Patient inconscient aux urgences") { expiresAt } }"""
 
@@ -105,3 +109,25 @@ async def test_the_activation_email_at_the_point_of_care_says_the_same(client: h
     code = await ActivationCode.get(record_id=(await Record.get(ins=ins)).id)
     assert f"Il est valable jusqu'au {when(code.expires_at)}.\n" in mail.body
     assert "http://localhost:8000/activation" in mail.body
+
+
+async def test_a_passkey_notice_says_when_as_the_other_security_notices_do(client: httpx.AsyncClient) -> None:
+    """A passkey added or removed is a change to how the account signs in, told as a new password
+    is (backend/auth/alerts.py): when it happened, and what to do if it was not the holder. A
+    passkey left unnamed is not named by its default name (« Une clé d'accès (« Clé d'accès ») »)."""
+    clock.shift(dt.datetime(2027, 1, 14, 9, 30, 20, tzinfo=dt.UTC) - clock.now())
+    account, _ = await factories.patient()
+    caller = Caller(client, session=await session_for(account))
+    cred = await register(caller, SoftAuthenticator(), name=None)
+    await register(caller, SoftAuthenticator(), name="Ordinateur")
+    row = await stored(cred)
+    (await caller.gql(REMOVE_PASSKEY, {"id": str(row.id)})).ok()
+    added, named, removed = await OutboxMessage.filter(account_id=account.id).order_by("created_at")
+    footer = ("Si vous n'êtes pas à l'origine de cette opération, changez votre mot de passe et "
+              "contactez le support du DMP.\n")
+    for mail in (added, named, removed):
+        assert "Date : le 14/01/2027 à 10:30 (heure de Paris).\n" in mail.body
+        assert mail.body.endswith(footer)
+    assert added.body.startswith("Une clé d'accès a été ajoutée à votre compte.\n")
+    assert named.body.startswith("Une clé d'accès (« Ordinateur ») a été ajoutée à votre compte.\n")
+    assert removed.body.startswith("Une clé d'accès a été retirée de votre compte.\n")

@@ -26,10 +26,13 @@ def _moment(at: datetime) -> str:
     return said
 
 
-async def notify(account: Account, subject: str, text: str, *, to: str | None = None) -> None:
+async def notify(
+    account: Account, subject: str, text: str, *, to: str | None = None, using_db: object = None
+) -> None:
     """`text`, with when it happened (a notice may be read hours later), and what to do if
-    the holder did not do it."""
+    the holder did not do it; queued in the caller's transaction when given (`using_db`)."""
     address = to or account.email
     if address:
         done = f"Date : le {_moment(clock.now())}.\n"
-        await enqueue_email(address, subject, text + done + FOOTER, account_id=account.id)
+        await enqueue_email(address, subject, text + done + FOOTER, account_id=account.id,
+                            using_db=using_db)

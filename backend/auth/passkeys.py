@@ -46,7 +46,7 @@ from webauthn.helpers.structs import (
 )
 
 from backend import clock
-from backend.auth import limits
+from backend.auth import alerts, limits
 from backend.config import settings
 from backend.domain.text import one_line
 from backend.models import Account, LoginAttempt, PasskeyChallenge, PasskeyCredential, Session
@@ -299,21 +299,18 @@ async def notify_change(
     account: Account, *, added: str | None = None, removed: str | None = None,
     using_db: object = None,
 ) -> None:
-    """Tell the account holder that their passkeys changed (DESIGN §5)."""
-    if not account.email:
-        return
+    """Tell the account holder that their passkeys changed (DESIGN §5), as the other changes to
+    how they sign in are told (alerts.notify: when, and what to do if it was not them). A
+    passkey is named by the name its holder gave it; one left unnamed is « une clé d'accès »."""
+    name = added if added is not None else removed
+    called = f" (« {name} »)" if name and name != DEFAULT_NAME else ""
     if added is not None:
         subject = "Une clé d'accès a été ajoutée à votre compte DMP"
-        what = f"Une clé d'accès (« {added} ») a été ajoutée à votre compte."
+        what = f"Une clé d'accès{called} a été ajoutée à votre compte.\n"
     else:
         subject = "Une clé d'accès a été retirée de votre compte DMP"
-        what = f"La clé d'accès « {removed} » a été retirée de votre compte."
-    body = (
-        f"{what}\n"
-        "Si vous n'êtes pas à l'origine de ce changement, contactez le support du DMP "
-        "et changez votre mot de passe.\n"
-    )
-    await enqueue_email(account.email, subject, body, account_id=account.id, using_db=using_db)
+        what = f"Une clé d'accès{called} a été retirée de votre compte.\n"
+    await alerts.notify(account, subject, what, using_db=using_db)
 
 
 # --- authentication -----------------------------------------------------------------
