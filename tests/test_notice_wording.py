@@ -131,3 +131,24 @@ async def test_a_passkey_notice_says_when_as_the_other_security_notices_do(clien
     assert added.body.startswith("Une clé d'accès a été ajoutée à votre compte.\n")
     assert named.body.startswith("Une clé d'accès (« Ordinateur ») a été ajoutée à votre compte.\n")
     assert removed.body.startswith("Une clé d'accès a été retirée de votre compte.\n")
+
+
+async def test_a_cancelled_deletion_is_mailed_as_its_request_was(client: httpx.AsyncClient) -> None:
+    """The request's e-mail says « if it was not you, cancel it »; the cancellation is told too:
+    a patient who asked for their record's deletion learns that it will not happen, and who
+    cancelled it may not be them. Nothing medical; the page to ask again."""
+    patient, record = await factories.patient(first_name="Léa", last_name="Martin")
+    owner = Caller(client, session=await session_for(patient))
+    (await owner.gql("mutation { requestRecordDeletion { status } }")).ok()
+    (await owner.gql("mutation { cancelRecordDeletion { status } }")).ok()
+    mails = await OutboxMessage.filter(recipient=patient.email).order_by("created_at")
+    assert [m.subject for m in mails] == [
+        "DMP : suppression de votre dossier demandée", "DMP : suppression de votre dossier annulée"]
+    body = mails[1].body
+    assert body.startswith("Bonjour,\n\nLa demande de suppression de votre dossier médical partagé a été "
+                           "annulée depuis votre espace le ")
+    assert "Votre dossier est conservé, avec ses autorisations.\n" in body
+    assert "http://localhost:8000/mon-compte" in body
+    assert mails[1].record_id == record.id  # type: ignore[attr-defined]
+    for secret in (record.ins, "Léa", "Martin"):
+        assert secret not in body

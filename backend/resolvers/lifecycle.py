@@ -163,4 +163,27 @@ async def cancel_deletion(ctx: Context) -> RecordState:
         previous = RecordStatus.CLOSED if record.closed_at else RecordStatus.ACTIVE
         await _change(ctx, conn, record, AccessAction.DELETION_CANCELLED,
                       status=previous, deletion_requested_at=None)
+        await _tell_deletion_cancelled(conn, record, previous)
     return RecordState(record)
+
+
+async def _tell_deletion_cancelled(conn: Any, record: Record, status: RecordStatus) -> None:
+    """The patient is e-mailed, as the request was: one who asked for the deletion learns it will
+    not happen, and whoever cancelled it (a session left open) may not be them."""
+    owner = await Account.filter(id=record.owner_id).using_db(conn).first()  # type: ignore[attr-defined]
+    if owner is None or not owner.email:
+        return
+    kept = ("Votre dossier est conservé, avec ses autorisations." if status == RecordStatus.ACTIVE
+            else "Votre dossier est conservé, fermé : vous pouvez le rouvrir depuis la même page.")
+    page = f"{settings().public_origin}/mon-compte"
+    body = (
+        "Bonjour,\n\n"
+        "La demande de suppression de votre dossier médical partagé a été annulée depuis votre "
+        f"espace le {when(clock.now())}.\n{kept}\n\n"
+        f"Si vous n'êtes pas à l'origine de cette annulation, demandez de nouveau la suppression sur "
+        f"{page}, changez votre mot de passe et contactez le support du DMP.\n"
+    )
+    await enqueue_email(
+        owner.email, "DMP : suppression de votre dossier annulée", body,
+        account_id=owner.id, record_id=record.id, using_db=conn,
+    )
