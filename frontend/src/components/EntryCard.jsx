@@ -24,6 +24,21 @@ export function sourceKey(source, ownRecord) {
   return source === 'PATIENT' && ownRecord ? 'source.PATIENT.own' : `source.${source}`;
 }
 
+function authorOf(entry) {
+  return entry.author
+    ? `${entry.author.displayName}${entry.author.profession ? ` (${t(`profession.${entry.author.profession}`)})` : ''}`
+    : t('entry.noAuthor');
+}
+
+// The entry's source and author, as one line: « Assurance maladie — CPAM de Paris ». An author
+// named as the source reads (the insurer's account « Assurance Maladie ») is not said twice.
+export function byline(entry, ownRecord) {
+  const source = t(sourceKey(entry.source, ownRecord));
+  const author = authorOf(entry);
+  const same = author.localeCompare(source, locale(), { sensitivity: 'base' }) === 0;
+  return same ? source : `${source} — ${author}`;
+}
+
 function show(value, kind) {
   if (kind === 'bool') return value ? t('common.yes') : t('common.no');
   if (kind === 'date') return formatDate(value, locale());
@@ -36,18 +51,13 @@ export function EntryCard({ entry, actions, said = null, ownRecord = false }) {
   const [open, setOpen] = useState(false);
   const download = fileLink(entry.downloadUrl);
   const details = DETAILS.filter(([field]) => entry[field] !== null && entry[field] !== undefined && entry[field] !== '');
-  const author = entry.author
-    ? `${entry.author.displayName}${entry.author.profession ? ` (${t(`profession.${entry.author.profession}`)})` : ''}`
-    : t('entry.noAuthor');
   return (
     <li class="card" data-entry-id={entry.id}>
       <h3>{entry.title}</h3>
       <p class="meta">
         <time dateTime={entry.date}>{formatDate(entry.date, locale())}</time> · {t(`section.${entry.section}`)}
       </p>
-      <p class="meta">
-        {t(sourceKey(entry.source, ownRecord))} — {author}
-      </p>
+      <p class="meta">{byline(entry, ownRecord)}</p>
       <p>
         {entry.masked && <span class="tag masked">{t('entry.masked')}</span>}
         {entry.supersedes && <span class="tag warn">{t('entry.correction')}</span>}
@@ -84,7 +94,7 @@ export function EntryCard({ entry, actions, said = null, ownRecord = false }) {
           <dt>{t('entry.source')}</dt>
           <dd>{t(sourceKey(entry.source, ownRecord))}</dd>
           <dt>{t('entry.author')}</dt>
-          <dd>{author}</dd>
+          <dd>{authorOf(entry)}</dd>
           <dt>{t('entry.createdAt')}</dt>
           <dd>{formatDateTime(entry.createdAt, locale())}</dd>
           {entry.supersedes && (
