@@ -67,7 +67,7 @@ async def test_expired_session_returns_to_login_then_to_the_same_screen(
     await sign_in_with_code(tab, server, email)
     await expect(page).to_have_url(f"{server.origin}/dossier")
     await expect(page.get_by_role("heading", level=1)).to_have_text("Mon dossier")
-    await expect(page.get_by_role("status").filter(has_text="affichée")).to_be_visible()
+    await expect(page.get_by_text("Votre dossier ne contient encore aucune information.")).to_be_visible()
 
     # The server forgets the session (timeout, or "log out everywhere" elsewhere).
     await Session.filter(account_id=account.id).delete()

@@ -11,6 +11,7 @@ import datetime as dt
 import pytest
 from playwright.async_api import Browser, Request, expect
 
+from backend.domain.enums import Section
 from backend.models import Entry
 from tests import factories
 from tests.browser import VIEWPORTS, Server, Tab, browser, server, sign_in_with_code
@@ -82,7 +83,7 @@ async def test_a_date_field_asks_for_dd_mm_yyyy_and_sends_an_iso_day(
     page = tab.page
     await sign_in_with_code(tab, server, email)
     await expect(page).to_have_url(f"{server.origin}/dossier")
-    await expect(page.get_by_text("0 information affichée", exact=True)).to_be_visible()
+    await expect(page.get_by_text("Votre dossier ne contient encore aucune information.")).to_be_visible()
     await page.get_by_role("link", name="Ajouter un document").click()
 
     form = page.get_by_role("form", name="Ajouter une information")
@@ -128,7 +129,9 @@ async def test_a_filter_says_a_day_it_cannot_read_when_the_field_is_left(
 ) -> None:
     """The record's filters are never sent: a date field checks itself when it is left."""
     email = "filtre@example.test"
-    await factories.patient(email=email)
+    _, record = await factories.patient(email=email)
+    # Something to filter: a record with nothing in it says so, without filters.
+    await factories.entry(record, Section.VACCINATIONS, title="Vaccin antigrippal", days_ago=3)
     tab = await english_browser_tab(browser, server, "form-checks-filter")
     page = tab.page
     await sign_in_with_code(tab, server, email)

@@ -1,12 +1,13 @@
 import { useState } from 'preact/hooks';
 import { locale, said, t } from '../../i18n/index.js';
 import { runMutation, runQuery, useQuery } from '../../gql/hooks.js';
-import { actionOutcome, ErrorBox, Loading } from '../../components/Status.jsx';
+import { actionOutcome, Empty, ErrorBox, Loading } from '../../components/Status.jsx';
 import { RecordInactive } from '../../components/RecordInactive.jsx';
 import { RecordTimeline } from '../../components/RecordTimeline.jsx';
 import { ask } from '../../components/ConfirmDialog.jsx';
 import { formatDate } from '../../lib/dates.js';
 import { withAllMasked, withMasked, withoutEntry, withPage } from '../../lib/shownRecord.js';
+import { SECTIONS } from '../../lib/sections.js';
 import { useStatusRefresh } from '../../lib/statusRefresh.js';
 import { shownStatus } from '../../lib/comingBack.js';
 import { useSending } from '../../lib/sending.js';
@@ -39,6 +40,9 @@ export function Record() {
     return <RecordInactive title={t('record.title')} status={query.data?.state?.status} />;
   }
   const record = shown?.from === base ? shown.record : base;
+  // Nothing in the record yet, as read: said so, with where its information comes from (not the
+  // timeline's « Aucune information pour ces critères », under filters nobody set).
+  const nothingYet = SECTIONS.every(([, field]) => !base[field] || (base[field].edges.length === 0 && !base[field].pageInfo.hasNextPage));
   const show = (change) =>
     setShown((previous) => ({ from: base, record: change(previous?.from === base ? previous.record : base) }));
 
@@ -158,13 +162,17 @@ export function Record() {
         </button>
       </details>
       {place === null && outcome(false)}
-      <RecordTimeline
-        record={record}
-        onMore={more}
-        actionsFor={actionsFor}
-        said={place && (notice || failure) ? { at: place, node: outcome(true) } : null}
-        ownRecord
-      />
+      {nothingYet ? (
+        <Empty>{t(record.status === 'ACTIVE' ? 'record.nothingYet' : 'record.nothingYetInactive')}</Empty>
+      ) : (
+        <RecordTimeline
+          record={record}
+          onMore={more}
+          actionsFor={actionsFor}
+          said={place && (notice || failure) ? { at: place, node: outcome(true) } : null}
+          ownRecord
+        />
+      )}
     </section>
   );
 }
