@@ -271,9 +271,11 @@ async def test_a_refused_emergency_access_says_so(server: Server, browser: Brows
     emergency = page.get_by_role("form", name="Accès d'urgence (bris de glace)")
     await emergency.get_by_label("Justification").fill("Malaise au domicile, patiente confuse")
     await emergency.get_by_role("button", name="Ouvrir l'accès d'urgence").click()
-    await expect(emergency.get_by_role("alert")).to_have_text(
+    refused = emergency.locator(".error")  # focused: read as such, no live region too
+    await expect(refused).to_have_text(
         "L'accès d'urgence est refusé : le patient s'y est opposé, vous a bloqué, "
         "ou son dossier n'est pas actif.")
+    await expect(refused).to_be_focused()
     assert not await EmergencySession.filter(record_id=record.id).exists()
     await tab.check("refused")
     await tab.context.close()
