@@ -8,7 +8,7 @@ import datetime as dt
 import httpx
 
 from backend import clock
-from backend.domain.enums import Section
+from backend.domain.enums import OutboxChannel, Section
 from backend.models import ActivationCode, Grant, OutboxMessage, Record
 from backend.notify.notices import when
 from tests import factories
@@ -152,3 +152,17 @@ async def test_a_cancelled_deletion_is_mailed_as_its_request_was(client: httpx.A
     assert mails[1].record_id == record.id  # type: ignore[attr-defined]
     for secret in (record.ins, "Léa", "Martin"):
         assert secret not in body
+
+
+async def test_the_activation_text_gives_the_page_and_the_day(client: httpx.AsyncClient) -> None:
+    doctor_account, _ = await factories.practitioner()
+    as_doctor = Caller(client, session=await session_for(doctor_account))
+    ins = factories.new_ins()
+    (await as_doctor.gql(OPEN, {"input": {
+        "ins": ins, "firstName": "Léa", "lastName": "Martin", "birthDate": "1990-04-02",
+        "phone": "06 12 34 56 78",
+    }})).ok()
+    [text] = await OutboxMessage.filter(channel=OutboxChannel.SMS)
+    code = await ActivationCode.get(record_id=(await Record.get(ins=ins)).id)
+    day = code.expires_at.astimezone(clock.SERVICE_ZONE).strftime("%d/%m/%Y")
+    assert f"valable jusqu'au {day}. Activez votre dossier sur http://localhost:8000/activation " in text.body
