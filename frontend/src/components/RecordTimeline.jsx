@@ -25,8 +25,10 @@ export function RecordTimeline({ record, onMore, actionsFor, said = null, ownRec
   // A "More" that loaded a section's last page is gone: the keyboard goes to the count it changed
   // (an entry deleted: to the notice said where it was, which takes it first); a count changed
   // with the focus still in use (a filter, a "More" still there) is announced. Either, not both
-  // (lib/focus.js, useSaid); the count first drawn is neither.
-  const [count, countLive] = useSaid(said ? false : 'lost', entries.length, { first: 'keep' });
+  // (lib/focus.js, useSaid); the count first drawn is neither. A page loaded that the filters hide
+  // wholly changes no count, but its "More" may be gone too: what is said follows the pages loaded.
+  const loaded = visible.map(([, field]) => `${record[field].edges.length}${record[field].pageInfo.hasNextPage ? '+' : ''}`).join();
+  const [count, countLive] = useSaid(said ? false : 'lost', `${entries.length} ${loaded}`, { first: 'keep' });
   // An entry no longer shown (deleted, hidden by a filter): its action's notice where its card was.
   const place = said && said.at !== 'more' ? said.at : null;
   const cards = cardsWithSaid(
@@ -57,7 +59,8 @@ export function RecordTimeline({ record, onMore, actionsFor, said = null, ownRec
       </p>
       {entries.length === 0 ? (
         <>
-          <Empty>{t('record.empty')}</Empty>
+          {/* Older pages not loaded yet may hold what the filters ask for: « Plus de résultats » says so. */}
+          <Empty>{t(more.length > 0 ? 'record.emptySoFar' : 'record.empty')}</Empty>
           {saidWhere(place, []) && said.node}
         </>
       ) : (

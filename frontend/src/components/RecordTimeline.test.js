@@ -84,3 +84,35 @@ describe("the record's count", () => {
     expect(announced()).toBe('');
   });
 });
+
+// A filter set by typing a day in one of its date fields, as the person does.
+const typeDay = (label, text) =>
+  act(() => {
+    const field = [...place.querySelectorAll('label')].find((l) => l.textContent === label).control;
+    field.value = text;
+    field.dispatchEvent(new Event('input', { bubbles: true }));
+  });
+const emptySaid = () => place.querySelector('p.empty')?.textContent;
+
+describe('a "More" whose page the filters hide', () => {
+  it('once its button is gone, gives the keyboard to the count, though the count did not change', () => {
+    show(1, true);
+    typeDay('Au', '01/01/2020'); // before every entry: none shown
+    expect(count().textContent).toBe('0 information affichée');
+    moreButton().focus();
+    show(2, false); // the last page, hidden too: the button goes
+    expect(moreButton()).toBeNull();
+    expect(count().textContent).toBe('0 information affichée');
+    expect(document.activeElement).toBe(count());
+  });
+
+  it('still there, says that nothing was found among what is loaded so far, not that nothing matches', () => {
+    show(1, true);
+    typeDay('Au', '01/01/2020');
+    expect(emptySaid()).toBe(
+      "Aucune information pour ces critères parmi celles chargées jusqu'ici : « Plus de résultats » cherche parmi les plus anciennes.",
+    );
+    show(2, false);
+    expect(emptySaid()).toBe('Aucune information pour ces critères.');
+  });
+});

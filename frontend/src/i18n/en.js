@@ -224,6 +224,7 @@ export default {
   "record.to": "To",
   "record.count": "{n} {n:entry|entries} shown",
   "record.empty": "No entry matches these filters.",
+  "record.emptySoFar": "No entry matches these filters among those loaded so far: “More in …” looks among the older ones.",
   "record.nothingYet": "Your record holds no information yet. The health professionals who treat you and the health insurer add your care to it; you can also add a document yourself (“Add a document”, in the menu).",
   "record.nothingYetInactive": "Your record holds no information.",
   "record.moreIn": "More in {section}",

@@ -224,6 +224,7 @@ export default {
   "record.to": "Au",
   "record.count": "{n} {n:information affichée|informations affichées}",
   "record.empty": "Aucune information pour ces critères.",
+  "record.emptySoFar": "Aucune information pour ces critères parmi celles chargées jusqu'ici : « Plus de résultats » cherche parmi les plus anciennes.",
   "record.nothingYet": "Votre dossier ne contient encore aucune information. Les professionnels de santé qui vous soignent et l'Assurance maladie y ajoutent vos soins ; vous pouvez aussi y ajouter vous-même un document (« Ajouter un document », dans le menu).",
   "record.nothingYetInactive": "Votre dossier ne contient aucune information.",
   "record.moreIn": "Plus de résultats : {section}",
