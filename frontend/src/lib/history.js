@@ -1,4 +1,5 @@
 import { translate } from '../i18n/index.js';
+import { ALL_SECTIONS } from './sections.js';
 
 // The history filter as the API takes it: a period of days becomes from 00:00 to the day's last
 // microsecond, in local time (the API's `to` is inclusive: the next day's midnight would take an
@@ -15,6 +16,22 @@ export function historyFilter({ from = '', to = '', action = '', mode = '', acto
   if (action) filter.actions = [action];
   if (mode) filter.modes = [mode];
   return Object.keys(filter).length ? filter : null;
+}
+
+// An event's sections in the record's order (that of the record and sharing pages); the API
+// gives them in their codes' alphabetical order.
+export function inRecordOrder(sections) {
+  const place = (section) => {
+    const at = ALL_SECTIONS.indexOf(section);
+    return at === -1 ? ALL_SECTIONS.length : at;
+  };
+  return [...sections].sort((a, b) => place(a) - place(b));
+}
+
+// The mode's label beside the person's name, or null when it reads as the name itself: the
+// insurer's account « Assurance Maladie » imports in mode « Assurance maladie ».
+export function shownMode(who, label) {
+  return who.localeCompare(label, undefined, { sensitivity: 'base' }) === 0 ? null : label;
 }
 
 // Events whose reason a person wrote (the practitioner's justification of an emergency

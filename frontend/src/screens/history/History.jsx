@@ -4,7 +4,7 @@ import { runQuery, useQuery } from '../../gql/hooks.js';
 import { DateField, Field, SelectField } from '../../components/Field.jsx';
 import { ErrorBox, LiveText, Loading } from '../../components/Status.jsx';
 import { formatDateTime } from '../../lib/dates.js';
-import { asShown, historyFilter, reasonKey, shownReason } from '../../lib/history.js';
+import { asShown, historyFilter, inRecordOrder, reasonKey, shownMode, shownReason } from '../../lib/history.js';
 import { appendPage, nodes, PAGE_SIZE } from '../../lib/paging.js';
 import { HISTORY } from './documents.js';
 import { EmergencyReview } from './EmergencyReview.jsx';
@@ -103,7 +103,6 @@ export function History() {
           </button>
         </div>
       )}
-      <ErrorBox result={failure} />
       {query.fetching && !connection ? (
         <Loading />
       ) : query.code ? (
@@ -130,6 +129,9 @@ export function History() {
               {t('common.more')}
             </button>
           )}
+          {/* A "More" refused: said under its button, where it was pressed, at the bottom of a long
+              list (the top is out of sight on a phone); it comes into view. */}
+          <ErrorBox result={failure} focus="lost" reveal />
         </>
       )}
     </section>
@@ -140,6 +142,7 @@ export function History() {
 function HistoryEvent({ event, onOnly }) {
   const actor = { id: event.actorId, name: event.actorName, profession: event.actorProfession };
   const who = whoOf(actor);
+  const mode = event.mode ? shownMode(who, t(`mode.${event.mode}`)) : null;
   return (
     <li class={`card${event.emergency ? ' emergency-event' : ''}`}>
       <h3>
@@ -147,11 +150,11 @@ function HistoryEvent({ event, onOnly }) {
       </h3>
       <p class="meta">
         <time dateTime={event.at}>{formatDateTime(event.at, locale())}</time> · {who}
-        {event.mode && <> · {t(`mode.${event.mode}`)}</>}
+        {mode && <> · {mode}</>}
       </p>
       {event.sections.length > 0 && (
         <p>
-          {event.sections.map((s) => (
+          {inRecordOrder(event.sections).map((s) => (
             <span class="tag" key={s}>
               {t(`section.${s}`)}
             </span>
