@@ -273,7 +273,7 @@ async def test_sharing_says_a_professionals_notice_beside_them(server: Server, b
     await tab.check("unblocked-where-it-was")
 
     # The treating physician no longer named: said under « Mon médecin traitant ».
-    await page.get_by_role("button", name="Ne plus le désigner").click()
+    await page.get_by_role("button", name="Ne plus désigner ce médecin").click()
     said = page.locator(".notice").filter(has_text="Vous n'avez plus de médecin traitant désigné.")
     await expect(said).to_be_focused()
     assert await said.evaluate(

@@ -89,7 +89,7 @@ async def test_revoke_block_treating_physician_and_emergency_preferences(
     await expect(page.get_by_text(named)).to_be_visible()
     # Found again, the treating physician is said to be one, with nothing to offer.
     await find(doctor.last_name)
-    is_treating = "C'est votre médecin traitant : il voit toutes les rubriques."
+    is_treating = "C'est votre médecin traitant : toutes les rubriques lui sont visibles."
     await expect(results.get_by_text(is_treating)).to_be_visible()
     await expect(results.get_by_role("button")).to_have_count(0)
 
