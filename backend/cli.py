@@ -119,21 +119,32 @@ async def _unapplied_migrations() -> list[str] | None:
     reached now (`dmp serve` then starts as before, and serves once the database is back)."""
     from tortoise import Tortoise
     from tortoise.connection import get_connection
-    from tortoise.migrations.executor import MigrationExecutor
+    from tortoise.migrations.loader import MigrationLoader
+    from tortoise.migrations.recorder import MigrationRecorder
 
     config_ = db.tortoise_config()
     await Tortoise.init(config=config_, init_connections=False)
     try:
         connection = get_connection("default")
+        # Read here, not by the recorder (nor `MigrationExecutor.plan`), which takes any failure
+        # for a database never migrated: a statement timed out said every migration was missing.
         try:
-            await connection.execute_query("SELECT 1")
+            _, rows = await connection.execute_query('SELECT "app", "name" FROM "tortoise_migrations"')
         except Exception as exc:
             if isinstance(exc, OSError) or db.unavailable(exc):
                 return None
-            raise
-        # Reads the migrations table only (the plan `dmp migrate` would carry out).
-        steps = await MigrationExecutor(connection, config_["apps"]).plan()
-        return [f"{step.migration.app_label}.{step.migration.name}" for step in steps if not step.backward]
+            if not _NOT_MIGRATED.search(str(exc)):
+                raise
+            rows = []  # no migrations table: never migrated
+        applied = {(row["app"], row["name"]) for row in rows}
+        # The plan `dmp migrate` would carry out; migrations the database has and the code does
+        # not (the code rolled back) are not in it.
+        loader = MigrationLoader(config_["apps"], MigrationRecorder(connection), load=False)
+        await loader.build_graph()
+        graph = loader.graph
+        committed = dict.fromkeys(key for leaf in graph.leaf_nodes() for key in graph.forwards_plan(leaf))
+        return [f"{key.app_label}.{key.name}" for key in committed
+                if (key.app_label, key.name) not in applied]
     finally:
         await Tortoise.close_connections()
 

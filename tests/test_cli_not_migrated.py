@@ -63,3 +63,55 @@ def test_serve_refuses_a_database_that_lacks_migrations(tmp_path: Path) -> None:
     assert out == ""
     with sqlite3.connect(tmp_path / "new.sqlite3") as db:
         assert db.execute("SELECT count(*) FROM sqlite_master").fetchone() == (0,)
+
+
+# `dmp serve`'s check, run in a process of its own (it opens and closes Tortoise's connections),
+# the migrations table's read made to time out (a database that answers `SELECT 1`, then hangs
+# on the next statement past command_timeout), or answered by the test database, up to date, or
+# with a migration the code does not have (the code rolled back after a `dmp migrate`).
+_CHECK = """
+import asyncio, sys
+import tortoise.connection
+from backend import cli
+
+opened = tortoise.connection.get_connection
+
+def slow(name):
+    connection = opened(name)
+    execute = connection.execute_query
+    async def execute_query(query, values=None):
+        if "tortoise_migrations" in query and sys.argv[1] == "timeout":
+            raise TimeoutError()
+        return await execute(query, values)
+    connection.execute_query = execute_query
+    return connection
+
+tortoise.connection.get_connection = slow
+LATER = ("INSERT INTO tortoise_migrations (app, name, applied_at) "
+         "VALUES ('models', '9999_later', '2026-12-07')")
+
+async def later(sql):
+    from tortoise import Tortoise
+    from backend import db
+    await db.connect()
+    await Tortoise.get_connection("default").execute_script(sql)
+    await db.disconnect()
+
+if sys.argv[1] == "later":
+    asyncio.run(later(LATER))
+try:
+    print(asyncio.run(cli._unapplied_migrations()))
+finally:
+    if sys.argv[1] == "later":
+        asyncio.run(later("DELETE FROM tortoise_migrations WHERE name = '9999_later'"))
+"""
+
+
+@pytest.mark.parametrize(("read", "answer"), [("timeout", "None"), ("answered", "[]"), ("later", "[]")])
+def test_serve_starts_when_the_migrations_read_times_out(read: str, answer: str) -> None:
+    """The read timed out was taken for an empty migrations table: `dmp serve` stopped, saying
+    every migration was missing, on an up-to-date database that was slow for a moment."""
+    done = subprocess.run([str(Path(DMP).with_name("python")), "-c", _CHECK, read], env=dmp_env(),
+                          capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == answer
