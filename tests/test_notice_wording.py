@@ -12,6 +12,7 @@ from backend.domain.enums import OutboxChannel, Section
 from backend.models import ActivationCode, Grant, OutboxMessage, Record
 from backend.notify.notices import when
 from tests import factories
+from tests.auth_flows import start
 from tests.care_items import IMPORT, insurer_token, medication_item
 from tests.conftest import Caller, session_for
 from tests.history_helpers import READ, grant
@@ -166,3 +167,13 @@ async def test_the_activation_text_gives_the_page_and_the_day(client: httpx.Asyn
     code = await ActivationCode.get(record_id=(await Record.get(ins=ins)).id)
     day = code.expires_at.astimezone(clock.SERVICE_ZONE).strftime("%d/%m/%Y")
     assert f"valable jusqu'au {day}. Activez votre dossier sur http://localhost:8000/activation " in text.body
+
+
+async def test_a_codes_subject_names_the_service_as_the_notices_do(client: httpx.AsyncClient) -> None:
+    """In an inbox, « Votre code de connexion » alone does not say which service sent it; the
+    notices' subjects begin « DMP : »."""
+    patient, _ = await factories.patient()
+    await start(client, patient.email or "", factories.PASSWORD)
+    [mail] = await OutboxMessage.filter(recipient=patient.email)
+    assert mail.subject == "DMP : votre code de connexion"
+    assert mail.body.startswith("Votre code DMP pour vous connecter : ")

@@ -93,4 +93,4 @@ async def test_mail_server_down_then_back_delivers_every_notification_exactly_on
             controller.stop()
     assert received == expected
     subjects = Counter(m.subject for m in mailbox.messages)
-    assert subjects["Votre code de connexion"] == 3, subjects
+    assert subjects["DMP : votre code de connexion"] == 3, subjects

@@ -23,11 +23,14 @@ from backend.notify.outbox import enqueue_email, enqueue_sms
 VALIDITY = timedelta(minutes=10)
 MAX_TRIES = 5
 
+# Each code's subject names the service, as the notices' subjects do (« DMP : … »).
 _WORDING = {
-    CodePurpose.LOGIN: ("Votre code de connexion", "pour vous connecter"),
-    CodePurpose.VERIFY_CONTACT: ("Vérifiez votre adresse", "pour vérifier ce moyen de contact"),
-    CodePurpose.PASSWORD_RESET: ("Réinitialisation du mot de passe", "pour choisir un nouveau mot de passe"),
-    CodePurpose.FRESH_FACTOR: ("Confirmez votre identité", "pour confirmer une modification sensible"),
+    CodePurpose.LOGIN: ("DMP : votre code de connexion", "pour vous connecter"),
+    CodePurpose.VERIFY_CONTACT: ("DMP : vérifiez votre adresse", "pour vérifier ce moyen de contact"),
+    CodePurpose.PASSWORD_RESET: (
+        "DMP : réinitialisation du mot de passe", "pour choisir un nouveau mot de passe"
+    ),
+    CodePurpose.FRESH_FACTOR: ("DMP : confirmez votre identité", "pour confirmer une modification sensible"),
 }
 
 
