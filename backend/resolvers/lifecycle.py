@@ -134,9 +134,6 @@ async def request_deletion(ctx: Context) -> RecordState:
 async def _tell_deletion_requested(conn: Any, record: Record, until: dt.datetime) -> None:
     """The patient is e-mailed, in the change's transaction: after 30 days everything is gone,
     and whoever asked (a session left open, with a code) may not be them. No medical content."""
-    owner = await Account.filter(id=record.owner_id).using_db(conn).first()  # type: ignore[attr-defined]
-    if owner is None or not owner.email:
-        return
     body = (
         "Bonjour,\n\n"
         "La suppression de votre dossier médical partagé a été demandée depuis votre espace.\n"
@@ -146,10 +143,15 @@ async def _tell_deletion_requested(conn: Any, record: Record, until: dt.datetime
         "Si vous n'êtes pas à l'origine de cette demande, annulez-la, changez votre mot de passe "
         "et contactez le support du DMP.\n"
     )
-    await enqueue_email(
-        owner.email, "DMP : suppression de votre dossier demandée", body,
-        account_id=owner.id, record_id=record.id, using_db=conn,
-    )
+    await _tell_owner(conn, record, "DMP : suppression de votre dossier demandée", body)
+
+
+async def _tell_owner(conn: Any, record: Record, subject: str, body: str) -> None:
+    """An e-mail to the record's owner, queued in the change's transaction; none without an address."""
+    owner = await Account.filter(id=record.owner_id).using_db(conn).first()  # type: ignore[attr-defined]
+    if owner is not None and owner.email:
+        await enqueue_email(owner.email, subject, body, account_id=owner.id, record_id=record.id,
+                            using_db=conn)
 
 
 async def cancel_deletion(ctx: Context) -> RecordState:
@@ -170,9 +172,6 @@ async def cancel_deletion(ctx: Context) -> RecordState:
 async def _tell_deletion_cancelled(conn: Any, record: Record, status: RecordStatus) -> None:
     """The patient is e-mailed, as the request was: one who asked for the deletion learns it will
     not happen, and whoever cancelled it (a session left open) may not be them."""
-    owner = await Account.filter(id=record.owner_id).using_db(conn).first()  # type: ignore[attr-defined]
-    if owner is None or not owner.email:
-        return
     kept = ("Votre dossier est conservé, avec ses autorisations." if status == RecordStatus.ACTIVE
             else "Votre dossier est conservé, fermé : vous pouvez le rouvrir depuis la même page.")
     page = f"{settings().public_origin}/mon-compte"
@@ -183,7 +182,4 @@ async def _tell_deletion_cancelled(conn: Any, record: Record, status: RecordStat
         f"Si vous n'êtes pas à l'origine de cette annulation, demandez de nouveau la suppression sur "
         f"{page}, changez votre mot de passe et contactez le support du DMP.\n"
     )
-    await enqueue_email(
-        owner.email, "DMP : suppression de votre dossier annulée", body,
-        account_id=owner.id, record_id=record.id, using_db=conn,
-    )
+    await _tell_owner(conn, record, "DMP : suppression de votre dossier annulée", body)
