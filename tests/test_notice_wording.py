@@ -155,6 +155,21 @@ async def test_a_cancelled_deletion_is_mailed_as_its_request_was(client: httpx.A
         assert secret not in body
 
 
+async def test_a_cancelled_deletion_of_a_closed_record_names_the_page_to_reopen_it(
+    client: httpx.AsyncClient,
+) -> None:
+    """« vous pouvez le rouvrir depuis la même page » came before any page was named."""
+    patient, _ = await factories.patient()
+    owner = Caller(client, session=await session_for(patient))
+    (await owner.gql("mutation { closeMyRecord { status } }")).ok()
+    (await owner.gql("mutation { requestRecordDeletion { status } }")).ok()
+    (await owner.gql("mutation { cancelRecordDeletion { status } }")).ok()
+    mail = await OutboxMessage.get(
+        recipient=patient.email, subject="DMP : suppression de votre dossier annulée")
+    assert ("\nVotre dossier est conservé, fermé : vous pouvez le rouvrir sur "
+            "http://localhost:8000/mon-compte\n") in mail.body
+
+
 async def test_the_activation_text_gives_the_page_and_the_day(client: httpx.AsyncClient) -> None:
     doctor_account, _ = await factories.practitioner()
     as_doctor = Caller(client, session=await session_for(doctor_account))

@@ -172,9 +172,9 @@ async def cancel_deletion(ctx: Context) -> RecordState:
 async def _tell_deletion_cancelled(conn: Any, record: Record, status: RecordStatus) -> None:
     """The patient is e-mailed, as the request was: one who asked for the deletion learns it will
     not happen, and whoever cancelled it (a session left open) may not be them."""
-    kept = ("Votre dossier est conservé, avec ses autorisations." if status == RecordStatus.ACTIVE
-            else "Votre dossier est conservé, fermé : vous pouvez le rouvrir depuis la même page.")
     page = f"{settings().public_origin}/mon-compte"
+    kept = ("Votre dossier est conservé, avec ses autorisations." if status == RecordStatus.ACTIVE
+            else f"Votre dossier est conservé, fermé : vous pouvez le rouvrir sur {page}")
     body = (
         "Bonjour,\n\n"
         "La demande de suppression de votre dossier médical partagé a été annulée depuis votre "
