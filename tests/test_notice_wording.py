@@ -171,6 +171,9 @@ async def test_a_cancelled_deletion_of_a_closed_record_names_the_page_to_reopen_
 
 
 async def test_the_activation_text_gives_the_page_and_the_day(client: httpx.AsyncClient) -> None:
+    """The day and the time (in France) the code stops working: the day alone, « valable
+    jusqu'au 06/01/2027 », reads as the whole of that day, and the code ends at the hour it
+    was given."""
     doctor_account, _ = await factories.practitioner()
     as_doctor = Caller(client, session=await session_for(doctor_account))
     ins = factories.new_ins()
@@ -180,7 +183,7 @@ async def test_the_activation_text_gives_the_page_and_the_day(client: httpx.Asyn
     }})).ok()
     [text] = await OutboxMessage.filter(channel=OutboxChannel.SMS)
     code = await ActivationCode.get(record_id=(await Record.get(ins=ins)).id)
-    day = code.expires_at.astimezone(clock.SERVICE_ZONE).strftime("%d/%m/%Y")
+    day = code.expires_at.astimezone(clock.SERVICE_ZONE).strftime("%d/%m/%Y à %H:%M")
     assert f"valable jusqu'au {day}. Activez votre dossier sur http://localhost:8000/activation " in text.body
 
 
