@@ -75,6 +75,7 @@ export function History() {
   const [, send] = useSending();
   const loadMore = () =>
     send(async () => {
+      setFailure(null); // the previous try's refusal: this one is said afresh
       const result = await runQuery(HISTORY, { ...variables, after: connection.pageInfo.endCursor });
       if (shownFor.current !== asked) return;
       if (result.code) return setFailure(result);

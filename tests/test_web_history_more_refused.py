@@ -1,0 +1,61 @@
+"""/historique at a phone's width, in a real Chromium: « Afficher plus » refused (a fault on the
+service's side) is said under that button, where it was pressed at the bottom of a long list and
+the keyboard stays, in sight; it was said above the list, out of sight. Pressed again, the next
+page comes and the refusal goes."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.async_api import Browser, Route, expect
+
+from backend import config
+from tests import factories
+from tests.browser import Server, browser, in_view, patient_signed_in, server
+from tests.conftest import session_for
+from tests.test_web_history_more import UPDATE
+
+__all__ = ["browser", "server"]
+
+pytestmark = pytest.mark.browser
+
+
+async def test_a_refused_more_of_the_history_is_said_under_its_button(server: Server,
+                                                                      browser: Browser) -> None:
+    email = "historique.refus@example.test"
+    patient, _ = await factories.patient(email=email)
+    cookies = {config.settings().session_cookie: await session_for(patient)}
+    for n in range(21):  # more than a page of events (20)
+        saved = await server.gql(UPDATE, {"input": {"advanceDirectives": f"version {n}",
+                                                    "emergencyContacts": []}}, cookies=cookies)
+        assert not saved.get("errors"), saved
+
+    tab = await patient_signed_in(browser, server, "history-more-refused", email)
+    page = tab.page
+    await page.get_by_role("link", name="Historique des accès").click()
+    events = page.locator("ul.history > li")
+    await expect(events).to_have_count(20)
+
+    async def fault(route: Route) -> None:
+        if '"after"' in (route.request.post_data or ""):
+            await route.fulfill(json={"data": None, "errors": [
+                {"message": "fault", "extensions": {"code": "INTERNAL"}}]})
+        else:
+            await route.continue_()
+
+    await page.route("**/graphql", fault)
+    more = page.get_by_role("button", name="Afficher plus", exact=True)
+    await more.click()
+    refused = page.locator(".error").filter(has_text="Une erreur est survenue de notre côté.")
+    await expect(refused).to_be_visible()
+    assert await refused.evaluate("(el) => el.previousElementSibling?.contains(document.activeElement)"), \
+        "not said under « Afficher plus »"
+    await expect(more).to_be_focused()
+    assert await in_view(page, refused)
+    await tab.shot("more-refused")
+
+    await page.unroute("**/graphql", fault)
+    await more.click()
+    await expect(more).to_have_count(0)
+    assert await events.count() > 20
+    await expect(refused).to_have_count(0)
+    await tab.check("more-loaded")
