@@ -699,10 +699,14 @@ async def token_active(viewer: Viewer) -> bool:
     ).exists()
 
 
+def stopped(lines: int) -> str:
+    """How far a run that stopped got, by FILE.progress (written before its first batch)."""
+    return f"stopped after line {lines}" if lines else "stopped before its first line"
+
+
 def token_gone(viewer: Viewer, lines: int, path: Path) -> str:
-    done = f"stopped after line {lines}" if lines else "stopped before its first line"
     return (f"the insurer:import token of {viewer.organization!r} was revoked or expired during "
-            f"the run: {done} ({progress_path(path).name} keeps how far it got); run the same "
+            f"the run: {stopped(lines)} ({progress_path(path).name} keeps how far it got); run the same "
             f"command again with an active token to resume")
 
 
@@ -791,8 +795,8 @@ def check_same_organization(path: Path, checkpoint: Checkpoint, viewer: Viewer) 
             f"--organization; --restart imports it for {given!r} too"
         )
     raise ImportFileError(
-        f"{progress} is an import of {path.name} for {recorded!r}, stopped after line "
-        f"{checkpoint.lines}: give --organization {shlex.quote(recorded)} to resume it, or --restart "
+        f"{progress} is an import of {path.name} for {recorded!r}, {stopped(checkpoint.lines)}: "
+        f"give --organization {shlex.quote(recorded)} to resume it, or --restart "
         f"to import the file for {given!r} from its first line"
     )
 

@@ -255,3 +255,22 @@ async def test_a_csv_file_read_as_ndjson_is_refused_before_anything_is_written(t
     path = tmp_path / "care.csv"
     path.write_text(csv_text(items), encoding="utf-8")
     assert (await run(path)).totals.created == 3
+
+
+async def test_a_run_stopped_before_its_first_line_is_said_so_to_another_organization(tmp_path: Path) -> None:
+    """FILE.progress is written before the first batch: a run stopped there, run again for
+    another organization, was « stopped after line 0 »."""
+    await insurer_token()
+    other = "Mutuelle Exemple"
+    await accounts.create_token("mutuelle", ["insurer:import"], organization=other)
+    path = tmp_path / "care.ndjson"
+    path.write_text(json.dumps(medication_item(new_ins(), 1)) + "\n")
+    importfile.save_checkpoint(path, importfile.Checkpoint(fingerprint=importfile.fingerprint(path),
+                                                           organization=INSURER))
+    with pytest.raises(importfile.ImportFileError) as refused:
+        await importfile.import_file(path, other, progress_stream=io.StringIO())
+    assert str(refused.value) == (
+        f"care.ndjson.progress is an import of care.ndjson for {INSURER!r}, stopped before its first "
+        f"line: give --organization '{INSURER}' to resume it, or --restart to import the file for "
+        f"{other!r} from its first line")
+    assert await Entry.filter(organization=other).count() == 0
