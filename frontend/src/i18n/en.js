@@ -570,7 +570,7 @@ export default {
   "field.after": "Position in the list",
   "field.practitionerId": "Professional",
   "field.filter.actorId": "Person",
-  "field.filter.to": "End date",
+  "field.filter.to": "To",
   "field.emergencyContacts.name": "Contact's name",
   "field.emergencyContacts.relation": "Relation to the contact",
   "field.bloodGroup": "Blood group",

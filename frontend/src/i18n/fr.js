@@ -570,7 +570,7 @@ export default {
   "field.after": "Position dans la liste",
   "field.practitionerId": "Professionnel",
   "field.filter.actorId": "Personne",
-  "field.filter.to": "Date de fin",
+  "field.filter.to": "Au",
   "field.emergencyContacts.name": "Nom du contact",
   "field.emergencyContacts.relation": "Lien avec le contact",
   "field.bloodGroup": "Groupe sanguin",

@@ -113,6 +113,16 @@ describe('error codes', () => {
   it('names an entry\'s date as its form labels it', () => {
     expect(fieldLabel('date')).toBe(t('addEntry.date'));
   });
+
+  it('names the history\'s end date as its filter labels it (« Au », not « Date de fin »)', () => {
+    setLanguage('fr');
+    expect(fieldLabel('filter.to')).toBe(t('record.to'));
+    expect(errorDetail(refused({ reason: 'DATES_REVERSED', field: 'filter.to' }))).toMatch(/^« Au » : /);
+    setLanguage('en');
+    expect(fieldLabel('filter.to')).toBe(t('record.to'));
+    expect(errorDetail(refused({ reason: 'DATES_REVERSED', field: 'filter.to' }))).toMatch(/^“To”: /);
+    setLanguage('fr');
+  });
 });
 
 describe('cursor paging', () => {
