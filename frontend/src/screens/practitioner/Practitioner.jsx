@@ -56,11 +56,16 @@ export function Practitioner({ me }) {
     if (active) load(active);
   }, []);
 
+  // The record's reading: bumped by each one (another record asked for, the same read again, or
+  // closed); a page (or a read) on its way meanwhile is dropped, not added to the record now shown.
+  const reading = useRef(0);
   const load = async (target) => {
+    const mine = ++reading.current;
     setLoading(true);
     setFailure(null);
     setMoreFailure(null);
     const result = await runQuery(PATIENT_RECORD, { ins: target });
+    if (mine !== reading.current) return;
     setLoading(false);
     setRefused(result.code === 'FORBIDDEN');
     if (result.code) {
@@ -79,15 +84,20 @@ export function Practitioner({ me }) {
     await load(target);
   };
 
+  // Added to the record as it is when the page comes (another section's page may have come meanwhile).
   const more = async (field) => {
+    const mine = reading.current;
     setMoreFailure(null);
     const result = await runQuery(patientRecordPage(field), { ins: active, after: record[field].pageInfo.endCursor });
+    if (mine !== reading.current) return;
     if (result.code) return setMoreFailure(result);
-    setRecord({ ...record, [field]: appendPage(record[field], result.data.record[field]) });
+    setRecord((latest) => latest && { ...latest, [field]: appendPage(latest[field], result.data.record[field]) });
   };
 
   const closeView = () => {
     forget('addEntry.');
+    reading.current += 1; // a read on its way is dropped: its loading ends here
+    setLoading(false);
     setRound(round + 1);
     setRecord(null);
     setMoreFailure(null);
