@@ -5,7 +5,7 @@ import { Field } from '../../components/Field.jsx';
 import { Form } from '../../components/Form.jsx';
 import { FreshFactor } from '../../components/FreshFactor.jsx';
 import { ask } from '../../components/ConfirmDialog.jsx';
-import { Empty, ErrorBox, Loading, Notice } from '../../components/Status.jsx';
+import { actionOutcome, Empty, ErrorBox, Loading, Notice } from '../../components/Status.jsx';
 import { formatDateTime } from '../../lib/dates.js';
 import { describeUserAgent } from '../../lib/userAgent.js';
 import { createPasskey, passkeysSupported } from '../../lib/passkeys.js';
@@ -91,17 +91,7 @@ export function Security() {
     ));
   // The last action's notice or error, if it is to be said at `where`; said beside the button
   // pressed (not at the top), it comes into view when it does not take the focus.
-  const saidAt = (where) =>
-    place === where && (
-      <>
-        {notice && (
-          <Notice focus="lost" reveal={where !== null}>
-            {notice}
-          </Notice>
-        )}
-        <ErrorBox result={failure} focus="lost" reveal={where !== null} />
-      </>
-    );
+  const saidAt = (where) => place === where && actionOutcome(notice, failure, where !== null);
 
   if (query.fetching && !query.data) return <Loading />;
   if (query.code) return <ErrorBox result={query} />;
