@@ -68,6 +68,9 @@ async def test_reviewing_an_emergency_access_shows_its_event(
     await expect(page.get_by_text(f"{before} événement{'s' if before > 1 else ''}")).to_be_visible()
     events = page.locator("ul.history > li")
     await expect(events.filter(has_text="Accès d'urgence examiné")).to_have_count(0)
+    # « Urgence » said once: the action's name says it, no tag repeats it.
+    access = events.filter(has_text="Patient inconscient aux urgences")
+    await expect(access.get_by_role("heading")).to_have_text("Accès d'urgence (bris de glace)")
     card = page.locator("li.card", has_text="Patient inconscient aux urgences").filter(has_text="À examiner")
     if review == "acknowledge":
         await card.get_by_role("button", name="C'était justifié").click()

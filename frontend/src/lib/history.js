@@ -1,4 +1,4 @@
-import { translate } from '../i18n/index.js';
+import { t, translate } from '../i18n/index.js';
 import { ALL_SECTIONS } from './sections.js';
 
 // The history filter as the API takes it: a period of days becomes from 00:00 to the day's last
@@ -32,6 +32,16 @@ export function inRecordOrder(sections) {
 // insurer's account « Assurance Maladie » imports in mode « Assurance maladie ».
 export function shownMode(who, label) {
   return who.localeCompare(label, undefined, { sensitivity: 'base' }) === 0 ? null : label;
+}
+
+// The « Urgence » tag before an emergency event's action, or null: not for an event that is no
+// emergency, nor before an action whose name says it already (« Accès d'urgence (bris de
+// glace) », not « Urgence Accès d'urgence… »), in the page's language.
+export function emergencyTag(event) {
+  if (!event.emergency) return null;
+  const tag = t('history.emergency');
+  const words = t(`action.${event.action}`).toLocaleLowerCase().split(/[^\p{L}]+/u);
+  return words.includes(tag.toLocaleLowerCase()) ? null : tag;
 }
 
 // Events whose reason a person wrote (the practitioner's justification of an emergency

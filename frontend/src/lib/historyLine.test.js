@@ -1,5 +1,6 @@
-import { describe, expect, it } from 'vitest';
-import { inRecordOrder, shownMode } from './history.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { setLanguage, t } from '../i18n/index.js';
+import { emergencyTag, inRecordOrder, shownMode } from './history.js';
 
 describe('a history line', () => {
   it("lists an event's sections in the record's order, as the record and sharing pages do", () => {
@@ -14,5 +15,23 @@ describe('a history line', () => {
     expect(shownMode('CPAM de Paris', 'Assurance maladie')).toBe('Assurance maladie');
     expect(shownMode('Sophie Lefèvre', 'Vous')).toBe('Vous');
     expect(shownMode('Health insurer', 'Health insurer')).toBeNull();
+  });
+
+  afterEach(() => setLanguage('fr'));
+
+  it("says « Urgence » once: not as a tag before an action whose name says it (« Urgence Accès d'urgence… »)", () => {
+    const heading = (event) => [emergencyTag(event), t(`action.${event.action}`)].filter(Boolean).join(' ');
+    const opened = { action: 'BREAK_GLASS_OPENED', emergency: true };
+    const regulator = { action: 'REGULATOR_ACCESS', emergency: true };
+    const read = { action: 'RECORD_READ', emergency: true }; // a read in break-glass mode
+    setLanguage('fr');
+    expect(heading(opened)).toBe("Accès d'urgence (bris de glace)");
+    expect(heading(regulator)).toBe("Accès d'urgence (régulation SAMU)");
+    expect(heading(read)).toBe('Urgence Consultation du dossier');
+    expect(heading({ action: 'RECORD_READ', emergency: false })).toBe('Consultation du dossier');
+    setLanguage('en');
+    expect(heading(opened)).toBe('Emergency access (break-glass)');
+    expect(heading(regulator)).toBe('Emergency access (SAMU regulator)');
+    expect(heading(read)).toBe('Emergency Record read');
   });
 });

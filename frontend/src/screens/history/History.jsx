@@ -4,7 +4,7 @@ import { runQuery, useQuery } from '../../gql/hooks.js';
 import { DateField, Field, SelectField } from '../../components/Field.jsx';
 import { ErrorBox, LiveText, Loading } from '../../components/Status.jsx';
 import { formatDateTime } from '../../lib/dates.js';
-import { asShown, historyFilter, inRecordOrder, reasonKey, shownMode, shownReason } from '../../lib/history.js';
+import { asShown, emergencyTag, historyFilter, inRecordOrder, reasonKey, shownMode, shownReason } from '../../lib/history.js';
 import { appendPage, nodes, PAGE_SIZE } from '../../lib/paging.js';
 import { HISTORY } from './documents.js';
 import { EmergencyReview } from './EmergencyReview.jsx';
@@ -144,10 +144,12 @@ function HistoryEvent({ event, onOnly }) {
   const actor = { id: event.actorId, name: event.actorName, profession: event.actorProfession };
   const who = whoOf(actor);
   const mode = event.mode ? shownMode(who, t(`mode.${event.mode}`)) : null;
+  const tag = emergencyTag(event);
   return (
     <li class={`card${event.emergency ? ' emergency-event' : ''}`}>
       <h3>
-        {event.emergency && <span class="tag warn">{t('history.emergency')}</span>} {t(`action.${event.action}`)}
+        {tag && <><span class="tag warn">{tag}</span>{' '}</>}
+        {t(`action.${event.action}`)}
       </h3>
       <p class="meta">
         <time dateTime={event.at}>{formatDateTime(event.at, locale())}</time> · {who}
