@@ -48,6 +48,9 @@ function ProfileForm({ initial, onRefused }) {
 
   // « Enregistré. » speaks of what was saved: it goes once the profile is changed again.
   const changed = () => setNotice(null);
+  // A row left wholly empty (an added person never filled in) is left out on save, not refused:
+  // its name and phone are asked for only once something is typed in it.
+  const blank = (c) => !(c.name.trim() || c.phone.trim() || c.relation.trim());
   const setContact = (i, name) => (value) => setContacts(contacts.map((c, j) => (j === i ? { ...c, [name]: value } : c)));
   // « Enregistrer » pressed twice saves once.
   const [busy, send] = useSending();
@@ -63,7 +66,7 @@ function ProfileForm({ initial, onRefused }) {
       advanceDirectives: directives,
       emergencyContacts: contacts
         // Only a row left wholly empty is left out: a half-filled one is refused, and said why.
-        .filter((c) => c.name.trim() || c.phone.trim() || c.relation.trim())
+        .filter((c) => !blank(c))
         .map((c) => ({ name: c.name.trim(), phone: c.phone.trim(), relation: c.relation.trim() || null })),
     };
     const result = await runMutation(UPDATE, { input });
@@ -84,8 +87,8 @@ function ProfileForm({ initial, onRefused }) {
           {contacts.length === 0 && <p class="empty">{t('emergency.none')}</p>}
           {contacts.map((c, i) => (
             <div class="card" key={i} role="group" aria-label={t('emergency.contactN', { n: i + 1 })}>
-              <Field label={t('emergency.contactName')} value={c.name} onInput={setContact(i, 'name')} required focus={i === added} />
-              <Field label={t('emergency.contactPhone')} type="tel" value={c.phone} onInput={setContact(i, 'phone')} required />
+              <Field label={t('emergency.contactName')} value={c.name} onInput={setContact(i, 'name')} required={!blank(c)} focus={i === added} />
+              <Field label={t('emergency.contactPhone')} type="tel" value={c.phone} onInput={setContact(i, 'phone')} required={!blank(c)} />
               <Field label={t('emergency.contactRelation')} value={c.relation} onInput={setContact(i, 'relation')} />
               <button
                 type="button"
