@@ -1,9 +1,18 @@
 // @vitest-environment happy-dom
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { h, render } from 'preact';
+import { useState } from 'preact/hooks';
 import { act } from 'preact/test-utils';
 import { said } from '../i18n/index.js';
+import { useQuery } from '../gql/hooks.js';
 import { ErrorBox, Notice } from './Status.jsx';
+
+// A service that refuses every read (a screen that could not load).
+vi.mock('../gql/client.js', () => ({
+  client: {
+    query: () => ({ toPromise: async () => ({ error: { graphQLErrors: [{ extensions: { code: 'RATE_LIMITED' } }] } }) }),
+  },
+}));
 
 // A message said once (docs/frontend.md): one that takes the focus is read as the focused element
 // and is no live region; one that leaves the focus where it is is announced by a live region that
@@ -146,6 +155,28 @@ describe('a refusal', () => {
     show(h('section', null, h(ErrorBox, { result: failure, focus: 'lost', reveal: true })));
     expect(document.activeElement).toBe(message('.error'));
     expect(regions()).toEqual([]);
+    expect(announced()).toBe('');
+  });
+});
+
+describe('a screen that could not load', () => {
+  it('is announced once, not again each time the screen is drawn again (a field typed in)', async () => {
+    let redraw;
+    function Screen() {
+      const query = useQuery('query Screen { me { id } }');
+      const [typed, setTyped] = useState('');
+      redraw = setTyped;
+      return h('section', null, h('p', null, typed), query.code ? h(ErrorBox, { result: query }) : null);
+    }
+    await act(async () => render(h(Screen), place));
+    await act(async () => {});
+    expect(message('.error').textContent).toBe(REFUSAL);
+    expect(announced()).toBe(REFUSAL);
+    seen = [];
+    observer.takeRecords();
+    act(() => redraw('a'));
+    act(() => redraw('ab'));
+    expect(message('.error').textContent).toBe(REFUSAL);
     expect(announced()).toBe('');
   });
 });

@@ -1,6 +1,6 @@
 // The project's own thin hook over @urql/core: run documents, expose loading/error state,
 // and send the person back to login when the session is gone.
-import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { client } from './client.js';
 import { errorCode, isUnauthenticated } from '../lib/errors.js';
 import { sessionExpired } from '../session.js';
@@ -36,7 +36,9 @@ export function useQuery(document, variables = {}, { pause = false } = {}) {
     if (!pause) refetch();
   }, [refetch, pause]);
 
-  return { ...state, refetch };
+  // The same object until the read changes: a screen drawn again (a field typed in) does not
+  // give its ErrorBox a new failure, which would be said anew (lib/focus.js, useSaid).
+  return useMemo(() => ({ ...state, refetch }), [state, refetch]);
 }
 
 // A mutation with its own pending/error state: const [state, run] = useMutation(DOC).
