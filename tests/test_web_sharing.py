@@ -117,6 +117,30 @@ async def test_revoke_block_treating_physician_and_emergency_preferences(
     await tab.context.close()
 
 
+async def test_a_granted_treating_physician_is_said_to_see_every_section(
+    server: Server, browser: Browser
+) -> None:
+    email = "traitant.autorise@example.test"
+    _, record = await factories.patient(email=email)
+    doctor, pro = await factories.practitioner(Profession.MEDECIN)
+    await Grant.create(record=record, practitioner=pro, sections=["VACCINATIONS"])
+    await Record.filter(id=record.id).update(treating_physician_id=pro.id)
+    tab = await open_tab(browser, server, "sharing-granted-treating", "mobile")
+    page = tab.page
+    await sign_in_with_code(tab, server, email)
+    await page.get_by_role("link", name="Partage").click()
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Partage de mon dossier")
+    # Among the granted professionals, as in the search's results: the sections chosen change
+    # nothing for the treating physician, so none are offered; the grant can still be withdrawn.
+    card = page.locator("li.card").filter(has_text=doctor.display_name)
+    is_treating = "C'est votre médecin traitant : toutes les rubriques lui sont visibles."
+    await expect(card.get_by_text(is_treating)).to_be_visible()
+    await expect(card.get_by_role("button", name="Modifier les rubriques")).to_have_count(0)
+    await expect(card.get_by_role("button", name="Retirer l'accès")).to_be_visible()
+    await tab.check("granted-treating")
+    await tab.context.close()
+
+
 async def test_sessions_and_password_change(server: Server, browser: Browser) -> None:
     email = "secu@example.test"
     account, _ = await factories.patient(email=email)

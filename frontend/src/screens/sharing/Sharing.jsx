@@ -177,10 +177,15 @@ export function Sharing() {
                   </span>
                 ))}
               </p>
+              {/* The treating physician sees every section: the ones chosen change nothing while
+                  named, so none are offered (as in the search's results); the grant stays, for later. */}
+              {g.practitioner.id === current.treatingPhysician?.id && <p>{t('sharing.isTreating')}</p>}
               <div class="actions">
-                <button type="button" class="secondary" onClick={edit(`grant:${g.practitioner.id}`)}>
-                  {t('sharing.edit')}
-                </button>
+                {g.practitioner.id !== current.treatingPhysician?.id && (
+                  <button type="button" class="secondary" onClick={edit(`grant:${g.practitioner.id}`)}>
+                    {t('sharing.edit')}
+                  </button>
+                )}
                 <button
                   type="button"
                   class="danger"
