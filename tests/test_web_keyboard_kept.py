@@ -109,3 +109,25 @@ async def test_a_record_opened_for_a_patient_shows_its_code_where_the_keyboard_g
     await expect(opened).to_be_focused()
     assert await in_view(page, opened.locator(".code"))
     await tab.check("record-opened")
+
+
+async def test_a_record_opened_by_enter_in_a_field_shows_its_code_where_the_keyboard_goes(
+    server: Server, browser: Browser
+) -> None:
+    doctor, _ = await factories.practitioner(Profession.MEDECIN)
+    tab = await signed_in_tab(browser, server, "record-opened-by-enter", doctor, "mobile")
+    page = tab.page
+    await page.goto("/praticien")
+    # Sent by Enter in its last field: that field keeps the keyboard (emptied), and the code to hand
+    # over, above the form out of sight on a phone, would be neither in view nor read.
+    await page.get_by_label("Numéro INS (numéro de sécurité sociale)").nth(1).fill(factories.new_ins())
+    await page.get_by_label("Prénom").fill("Nina")
+    await page.get_by_label("Nom", exact=True).fill("Bernard")
+    await page.get_by_label("Date de naissance").fill("30/09/2001")
+    await page.get_by_label("E-mail du patient").fill("nina.bernard@example.test")
+    await page.get_by_label("E-mail du patient").press("Enter")
+    opened = page.locator(".notice").filter(has_text="Le dossier est ouvert. Remettez ce code au patient :")
+    await expect(opened).to_be_focused()
+    await expect(opened.locator('[role="status"], [role="alert"], [aria-live]')).to_have_count(0)
+    assert await in_view(page, opened.locator(".code"))
+    await tab.check("record-opened-by-enter")

@@ -2,8 +2,8 @@ import { useState } from 'preact/hooks';
 import { locale, t } from '../../i18n/index.js';
 import { runMutation } from '../../gql/hooks.js';
 import { DateField, Field } from '../../components/Field.jsx';
-import { ErrorBox, LiveText } from '../../components/Status.jsx';
-import { useSaid } from '../../lib/focus.js';
+import { ErrorBox } from '../../components/Status.jsx';
+import { useFocusOnAppear } from '../../lib/focus.js';
 import { formatDateTime } from '../../lib/dates.js';
 import { normalizeIns } from '../../lib/ins.js';
 import { useSending } from '../../lib/sending.js';
@@ -18,11 +18,11 @@ export function OpenRecord() {
   // Sent once: a second click would open the record again and void the code just handed over.
   const [busy, send] = useSending();
   const set = (name) => (value) => setForm({ ...form, [name]: value });
-  // « Ouvrir le dossier » was disabled while the server answered: the code to hand over takes the
-  // keyboard, and so comes into view above the form (out of sight on a phone, where the button is
-  // at the bottom); a refusal, the form's own, takes it too. Said once: focused, no live region;
-  // else announced by its role="status" (lib/focus.js, useSaid).
-  const [done, doneLive] = useSaid('lost', opened);
+  // The code to hand over takes the keyboard, and so comes into view above the form (out of sight
+  // on a phone, where the button is at the bottom), whether the form was sent by its button
+  // (disabled meanwhile) or by Enter in a field (emptied since); a refusal, the form's own, takes
+  // it too. Read as the focused element, it is no live region (lib/focus.js, useSaid).
+  const done = useFocusOnAppear(true, opened);
 
   const submit = async (event) => {
     event.preventDefault();
@@ -44,14 +44,12 @@ export function OpenRecord() {
       <ErrorBox result={failure} focus />
       {opened && (
         <div class="notice" ref={done} tabIndex={-1}>
-          <LiveText as="div" role="status" live={doneLive}>
-            <p>{t('open.done')}</p>
-            <p>
-              {t('open.code')} <strong class="code">{opened.activationCode}</strong>
-            </p>
-            <p>{t('open.expires', { date: formatDateTime(opened.expiresAt, locale()) })}</p>
-            {opened.sentTo && <p>{t('open.sentTo', { to: opened.sentTo })}</p>}
-          </LiveText>
+          <p>{t('open.done')}</p>
+          <p>
+            {t('open.code')} <strong class="code">{opened.activationCode}</strong>
+          </p>
+          <p>{t('open.expires', { date: formatDateTime(opened.expiresAt, locale()) })}</p>
+          {opened.sentTo && <p>{t('open.sentTo', { to: opened.sentTo })}</p>}
         </div>
       )}
       <Form onSubmit={submit}>
