@@ -3,10 +3,20 @@
 from __future__ import annotations
 
 import random
+import re
+from pathlib import Path
 
 import pytest
 
-from backend.domain.codes import InvalidCode, ean13_check_digit, is_cip13, normalize_code
+from backend.domain.codes import (
+    CHECKS,
+    SECTION_CODES,
+    InvalidCode,
+    ean13_check_digit,
+    is_cip13,
+    normalize_code,
+    normalize_section_code,
+)
 
 
 def test_an_ean13_check_digit_computed_by_hand() -> None:
@@ -38,3 +48,24 @@ def test_a_malformed_cip13_is_refused_with_its_label(raw: str) -> None:
 
 def test_a_cip13_is_read_without_its_spaces() -> None:
     assert normalize_code("cip13", " 3400 9300 0001 4 ") == "3400930000014"
+
+
+def test_the_pages_code_hints_name_the_systems_each_section_takes() -> None:
+    """The add-entry form's « Code » hint (frontend/src/lib/entryInput.js CODE_SYSTEMS) names
+    the coding systems the server checks for each section, and its examples pass that check."""
+    root = Path(__file__).parents[1] / "frontend" / "src"
+    source = (root / "lib" / "entryInput.js").read_text()
+    block = re.search(r"export const CODE_SYSTEMS = \{(.*?)\};", source, re.S)
+    assert block is not None
+    page = {name: tuple(re.findall(r"'(\w+)'", systems))
+            for name, systems in re.findall(r"(\w+): \[([^\]]*)\]", block.group(1))}
+    assert page == {section.value: systems for section, systems in SECTION_CODES.items()}
+    assert set(CHECKS) >= {system for systems in page.values() for system in systems}
+    for language in ("fr", "en"):
+        catalogue = (root / "i18n" / f"{language}.js").read_text()
+        for section, systems in SECTION_CODES.items():
+            hint = re.search(rf'"addEntry\.codeHint\.{"_".join(systems)}": "([^"]*)"', catalogue)
+            assert hint is not None, (language, section)
+            example = re.search(r"(?:par exemple|for example) (\S+)\.$", hint.group(1))
+            if example is not None:
+                assert normalize_section_code(section, example.group(1)) == example.group(1), language

@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import { said, t } from '../i18n/index.js';
 import { runMutation } from '../gql/hooks.js';
-import { DETAIL_INPUTS, entryInput } from '../lib/entryInput.js';
+import { codeHintKey, DETAIL_INPUTS, entryInput } from '../lib/entryInput.js';
 import { useKept } from '../lib/kept.js';
 import { useSending } from '../lib/sending.js';
 import { DateField, Field, SelectField } from './Field.jsx';
@@ -51,7 +51,7 @@ export function AddEntryForm({ ins = null, sections, onAdded, onSend, onRefused 
       <SelectField label={t('record.filterSection')} value={current} onChange={setSection} options={sections.map((s) => [s, t(`section.${s}`)])} />
       <Field label={t('addEntry.entryTitle')} value={title} onInput={setTitle} required maxLength={200} />
       <DateField label={t('addEntry.date')} value={date} onInput={setDate} max={localToday()} required />
-      <Field label={t('detail.code')} value={code} onInput={setCode} />
+      <Field label={t('detail.code')} hint={t(codeHintKey(current))} value={code} onInput={setCode} />
       {fields.map((f) => (
         <Field key={`${current}-${f}`} label={t(`detail.${f}`)} value={details[f] ?? ''} onInput={(v) => setDetails({ ...details, [f]: v })} />
       ))}

@@ -12,6 +12,23 @@ export const DETAIL_INPUTS = {
   DOCUMENTS: ['document', ['documentType', 'description']],
 };
 
+// The coding systems an entry's `code` takes, per section (backend/domain/codes.py SECTION_CODES,
+// tests/test_codes.py keeps them alike); a section absent takes free text (64 characters at most).
+export const CODE_SYSTEMS = {
+  MEDICATIONS: ['cip13', 'atc'],
+  MEDICAL_DEVICES: ['lpp'],
+  PROCEDURES: ['ccam'],
+  IMAGING: ['ccam'],
+  LAB_RESULTS: ['loinc'],
+  HOSPITAL_STAYS: ['icd10'],
+  MEDICAL_HISTORY: ['icd10'],
+};
+
+// The catalogue key of the « Code » field's hint for a section: what to type there.
+export function codeHintKey(section) {
+  return `addEntry.codeHint.${CODE_SYSTEMS[section]?.join('_') ?? 'free'}`;
+}
+
 export function entryInput({ ins = null, section, title, date, code = '', details = {} }) {
   const input = { section, title: title.trim(), date };
   if (ins) input.ins = ins;
