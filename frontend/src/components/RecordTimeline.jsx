@@ -1,9 +1,9 @@
 import { useState } from 'preact/hooks';
-import { useSaid } from '../lib/focus.js';
 import { t } from '../i18n/index.js';
 import { SECTIONS, timeline } from '../lib/sections.js';
 import { DateField, Field, SelectField } from './Field.jsx';
-import { Empty, LiveText } from './Status.jsx';
+import { Empty } from './Status.jsx';
+import { loaded, useListCount } from './ListCount.jsx';
 import { EntryCard } from './EntryCard.jsx';
 import { Form } from './Form.jsx';
 import { cardsWithSaid, saidWhere } from '../lib/saidWhere.js';
@@ -22,13 +22,10 @@ export function RecordTimeline({ record, onMore, actionsFor, said = null, ownRec
   const visible = SECTIONS.filter(([, field]) => record[field]);
   const entries = timeline(record, { section, from, to });
   const more = visible.filter(([name, field]) => (!section || section === name) && record[field].pageInfo.hasNextPage);
-  // A "More" that loaded a section's last page is gone: the keyboard goes to the count it changed
-  // (an entry deleted: to the notice said where it was, which takes it first); a count changed
-  // with the focus still in use (a filter, a "More" still there) is announced. Either, not both
-  // (lib/focus.js, useSaid); the count first drawn is neither. A page loaded that the filters hide
-  // wholly changes no count, but its "More" may be gone too: what is said follows the pages loaded.
-  const loaded = visible.map(([, field]) => `${record[field].edges.length}${record[field].pageInfo.hasNextPage ? '+' : ''}`).join();
-  const [count, countLive] = useSaid(said ? false : 'lost', `${entries.length} ${loaded}`, { first: 'keep' });
+  // The entries shown, said once (components/ListCount.jsx): an entry deleted gives the keyboard
+  // to the notice said where it was, not to the count.
+  const pages = visible.map(([, field]) => loaded(record[field])).join();
+  const count = useListCount(entries.length, 'record.count', pages, said ? false : 'lost');
   // An entry no longer shown (deleted, hidden by a filter): its action's notice where its card was.
   const place = said && said.at !== 'more' ? said.at : null;
   const cards = cardsWithSaid(
@@ -52,11 +49,7 @@ export function RecordTimeline({ record, onMore, actionsFor, said = null, ownRec
         <DateField label={t('record.from')} value={from} onInput={setFrom} />
         <DateField label={t('record.to')} value={to} onInput={setTo} />
       </Form>
-      <p ref={count} tabIndex={-1}>
-        <LiveText role="status" live={countLive}>
-          {t('record.count', { n: entries.length })}
-        </LiveText>
-      </p>
+      {count}
       {entries.length === 0 ? (
         <>
           {/* Older pages not loaded yet may hold what the filters ask for: « Plus de résultats » says so. */}

@@ -4,6 +4,7 @@ import { locale, t } from '../../i18n/index.js';
 import { runMutation, runQuery, useQuery } from '../../gql/hooks.js';
 import { TextArea } from '../../components/Field.jsx';
 import { ErrorBox, LiveText } from '../../components/Status.jsx';
+import { loaded, useListCount } from '../../components/ListCount.jsx';
 import { formatDateTime } from '../../lib/dates.js';
 import { asShown } from '../../lib/history.js';
 import { appendPage, nodes } from '../../lib/paging.js';
@@ -39,15 +40,11 @@ export function EmergencyReview({ onReviewed }) {
   const [, sendMore] = useSending();
   // The list's version: a page asked for before the list was read again is not added to it.
   const version = useRef(0);
-  // A "More" that loaded the last page is gone: the keyboard goes to the count of accesses. A
-  // count that changed is announced, or read as it takes the focus, not both (lib/focus.js,
-  // useSaid); the one drawn with the screen is neither.
+  // The count of accesses, said once (components/ListCount.jsx): the keyboard goes to it only
+  // after « Afficher plus » (a review's heading or refusal takes it otherwise).
   const [more, setMore] = useState(0);
-  const shownCount = list.length > 0 ? t('review.count', { n: connection.totalCount }) : null;
-  const [count, countLive] = useSaid(more ? 'lost' : false, shownCount, { first: 'keep' });
-  useEffect(() => {
-    if (more) focusIfLost(count.current);
-  }, [more]);
+  const total = list.length > 0 ? connection.totalCount : null;
+  const count = useListCount(total, 'review.count', connection ? loaded(connection) : '', more ? 'lost' : false);
   useEffect(() => {
     if (reviewed) focusIfLost(document.getElementById(`review-title-${reviewed}`));
   }, [reviewed, list]);
@@ -112,11 +109,7 @@ export function EmergencyReview({ onReviewed }) {
   return (
     <section class="emergency-review" aria-labelledby="review-heading">
       <h2 id="review-heading">{t('review.title')}</h2>
-      <p ref={count} tabIndex={-1}>
-        <LiveText role="status" live={countLive}>
-          {shownCount}
-        </LiveText>
-      </p>
+      {count}
       <ul class="cards emergency-reviews">
         {list.map((r) => {
           const can = reviewActions(r.reviewState);

@@ -2,13 +2,13 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { language, locale, t } from '../../i18n/index.js';
 import { runQuery, useQuery } from '../../gql/hooks.js';
 import { DateField, Field, SelectField } from '../../components/Field.jsx';
-import { ErrorBox, LiveText, Loading } from '../../components/Status.jsx';
+import { ErrorBox, Loading } from '../../components/Status.jsx';
+import { loaded, useListCount } from '../../components/ListCount.jsx';
 import { formatDateTime } from '../../lib/dates.js';
 import { asShown, emergencyTag, historyFilter, inRecordOrder, reasonKey, shownMode, shownReason } from '../../lib/history.js';
 import { appendPage, nodes, PAGE_SIZE } from '../../lib/paging.js';
 import { HISTORY } from './documents.js';
 import { EmergencyReview } from './EmergencyReview.jsx';
-import { focusIfLost, useSaid } from '../../lib/focus.js';
 import { Form } from '../../components/Form.jsx';
 import { useSending } from '../../lib/sending.js';
 
@@ -52,15 +52,10 @@ export function History() {
   };
 
   const connection = more ?? query.data?.myAccessHistory;
-  // A "More" that loaded the last page is gone: the keyboard goes to the count of events. A count
-  // that changed (the filters) is announced, or read as it takes the focus, not both
-  // (lib/focus.js, useSaid); the one drawn with the screen is neither.
-  const shown = nodes(connection).length;
-  const shownCount = shown > 0 ? t('history.count', { n: connection.totalCount }) : null;
-  const [count, countLive] = useSaid(more ? 'lost' : false, shownCount, { first: 'keep' });
-  useEffect(() => {
-    if (more) focusIfLost(count.current);
-  }, [more, shown]);
+  // The count of events, said once (components/ListCount.jsx): the keyboard goes to it only after
+  // « Afficher plus » (not after a review, whose heading takes it, nor a filter, still in use).
+  const total = nodes(connection).length > 0 ? connection.totalCount : null;
+  const count = useListCount(total, 'history.count', connection ? loaded(connection) : '', more ? 'lost' : false);
   // A review is an event of its own: the list and its count are read again (from their first page).
   const reviewed = () => {
     setMore(null);
@@ -115,11 +110,7 @@ export function History() {
         </p>
       ) : (
         <>
-          <p ref={count} tabIndex={-1}>
-            <LiveText role="status" live={countLive}>
-              {shownCount}
-            </LiveText>
-          </p>
+          {count}
           <ul class="cards history">
             {nodes(connection).map((event) => (
               <HistoryEvent key={event.id} event={event} onOnly={filters.actor ? null : onlyActor} />
