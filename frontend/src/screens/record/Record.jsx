@@ -40,9 +40,10 @@ export function Record() {
     return <RecordInactive title={t('record.title')} status={query.data?.state?.status} />;
   }
   const record = shown?.from === base ? shown.record : base;
-  // Nothing in the record yet, as read: said so, with where its information comes from (not the
-  // timeline's « Aucune information pour ces critères », under filters nobody set).
-  const nothingYet = SECTIONS.every(([, field]) => !base[field] || (base[field].edges.length === 0 && !base[field].pageInfo.hasNextPage));
+  // Nothing in the record yet, as it is now (its last entry deleted here too): said so, with where
+  // its information comes from (not the timeline's « Aucune information pour ces critères »,
+  // under filters nobody set).
+  const nothingYet = SECTIONS.every(([, field]) => !record[field] || (record[field].edges.length === 0 && !record[field].pageInfo.hasNextPage));
   const show = (change) =>
     setShown((previous) => ({ from: base, record: change(previous?.from === base ? previous.record : base) }));
 
@@ -163,7 +164,11 @@ export function Record() {
       </details>
       {place === null && outcome(false)}
       {nothingYet ? (
-        <Empty>{t(record.status === 'ACTIVE' ? 'record.nothingYet' : 'record.nothingYetInactive')}</Empty>
+        <>
+          <Empty>{t(record.status === 'ACTIVE' ? 'record.nothingYet' : 'record.nothingYetInactive')}</Empty>
+          {/* The last entry deleted: its notice, said where it was, now under what the record says. */}
+          {place !== null && outcome(true)}
+        </>
       ) : (
         <RecordTimeline
           record={record}
