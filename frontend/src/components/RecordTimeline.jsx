@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import { t } from '../i18n/index.js';
 import { SECTIONS, timeline } from '../lib/sections.js';
-import { DateField, Field, SelectField } from './Field.jsx';
+import { DateField, SelectField } from './Field.jsx';
 import { Empty } from './Status.jsx';
 import { loaded, useListCount } from './ListCount.jsx';
 import { EntryCard } from './EntryCard.jsx';

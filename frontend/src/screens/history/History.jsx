@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { language, locale, t } from '../../i18n/index.js';
 import { runQuery, useQuery } from '../../gql/hooks.js';
-import { DateField, Field, SelectField } from '../../components/Field.jsx';
+import { DateField, SelectField } from '../../components/Field.jsx';
 import { ErrorBox, Loading } from '../../components/Status.jsx';
 import { loaded, useListCount } from '../../components/ListCount.jsx';
 import { formatDateTime } from '../../lib/dates.js';
