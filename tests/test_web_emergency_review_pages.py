@@ -77,7 +77,9 @@ async def test_twenty_then_more_and_an_acknowledged_access_reported(server: Serv
     await page.keyboard.press("Enter")
     await expect(cards).to_have_count(25)
     await expect(more).to_have_count(0)
-    await expect(reviews.locator("p").filter(has_text="25 accès d'urgence")).to_be_focused()
+    counted = reviews.locator("p").filter(has_text="25 accès d'urgence")
+    await expect(counted).to_be_focused()
+    await expect(counted.get_by_role("status")).to_have_count(0)  # read as focused, not announced too
     await tab.check("all-shown")
 
     # An acknowledged access (on the second page): only « Signaler comme injustifié ».

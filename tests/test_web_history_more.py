@@ -44,6 +44,7 @@ async def test_the_last_more_of_the_history_leaves_the_focus_on_its_count(
     # The count of events (a status announced when the filters change it; read here as focused).
     count = page.locator("p[tabindex='-1']").filter(has_text="événement")
     await expect(count).to_be_focused()
+    await expect(count.get_by_role("status")).to_have_count(0)  # read as focused, not announced too
     await tab.check("history-more-last")
     await tab.context.close()
 
