@@ -141,6 +141,36 @@ async def test_a_granted_treating_physician_is_said_to_see_every_section(
     await tab.context.close()
 
 
+async def test_a_grant_withdrawn_from_the_treating_physician_says_they_still_see_everything(
+    server: Server, browser: Browser
+) -> None:
+    email = "traitant.retire@example.test"
+    _, record = await factories.patient(email=email)
+    doctor, pro = await factories.practitioner(Profession.MEDECIN)
+    await Grant.create(record=record, practitioner=pro, sections=["VACCINATIONS"])
+    await Record.filter(id=record.id).update(treating_physician_id=pro.id)
+    tab = await open_tab(browser, server, "sharing-granted-treating-revoked", "mobile")
+    page = tab.page
+    await sign_in_with_code(tab, server, email)
+    await page.get_by_role("link", name="Partage").click()
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Partage de mon dossier")
+    card = page.locator("li.card").filter(has_text=doctor.display_name)
+    await card.get_by_role("button", name="Retirer l'accès").click()
+    # The grant goes, but the treating physician still sees every section: not said to have no
+    # access any more, but what is left and how it ends.
+    withdrawn = f"L'autorisation donnée à {doctor.display_name} est retirée."
+    said = page.locator(".notice").filter(has_text=withdrawn)
+    await expect(said).to_be_visible()
+    await expect(said).to_contain_text(
+        f"En tant que médecin traitant, {doctor.display_name} voit encore toutes les rubriques")
+    await expect(page.get_by_text("n'a plus accès")).to_have_count(0)
+    await expect(page.get_by_text("Vous n'avez autorisé aucun professionnel.")).to_be_visible()
+    assert await Grant.filter(record_id=record.id).count() == 0
+    assert (await Record.get(id=record.id)).treating_physician_id == pro.id  # type: ignore[attr-defined]
+    await tab.check("granted-treating-revoked")
+    await tab.context.close()
+
+
 async def test_sessions_and_password_change(server: Server, browser: Browser) -> None:
     email = "secu@example.test"
     account, _ = await factories.patient(email=email)

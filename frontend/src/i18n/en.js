@@ -259,6 +259,7 @@ export default {
   "sharing.edit": "Change sections",
   "sharing.revoke": "Withdraw access",
   "sharing.revoked": "{who} no longer has access to your record.",
+  "sharing.revokedTreating": "The access granted to {who} is withdrawn. As your treating physician, {who} still sees every section until you name another one or stop naming them (“My treating physician”, above).",
   "sharing.granted": "Access granted to {who}.",
   "sharing.add": "Grant a professional",
   "sharing.search": "Find a professional",

@@ -259,6 +259,7 @@ export default {
   "sharing.edit": "Modifier les rubriques",
   "sharing.revoke": "Retirer l'accès",
   "sharing.revoked": "{who} n'a plus accès à votre dossier.",
+  "sharing.revokedTreating": "L'autorisation donnée à {who} est retirée. En tant que médecin traitant, {who} voit encore toutes les rubriques, jusqu'à ce que vous en désigniez un autre ou ne le désigniez plus (« Mon médecin traitant », plus haut).",
   "sharing.granted": "Accès accordé à {who}.",
   "sharing.add": "Autoriser un professionnel",
   "sharing.search": "Rechercher un professionnel",

@@ -69,6 +69,8 @@ export function Sharing() {
     setEditing(key);
   };
 
+  // `message` is the notice said once done, or a function of the sharing as it then is (what a
+  // change leaves true may depend on it: a revoked professional still named treating physician).
   const change = (document, variables, field, message, where = null) =>
     send(async () => {
       const mine = starting();
@@ -82,7 +84,7 @@ export function Sharing() {
       }
       if (mine !== started.current) return;
       if (result.code) return setFailure(result);
-      setNotice(message);
+      setNotice(typeof message === 'function' ? message(result.data[field].sharing) : message);
     });
 
   const find = async (event) => {
@@ -119,6 +121,10 @@ export function Sharing() {
   const cards = (list, items, idOf, card) => cardsWithSaid(inList(list), items, idOf, card, outcome());
   // A list's notice about its last card, gone: under the words that say the list is empty.
   const saidEmpty = (list) => saidWhere(inList(list), []) && outcome();
+
+  // The notice of a grant withdrawn from `p`, true of the sharing it leaves.
+  const revoked = (p) => (now) =>
+    said(now.treatingPhysician?.id === p.id ? 'sharing.revokedTreating' : 'sharing.revoked', { who: p.displayName });
 
   const blocked = new Set(current.blocked.map((p) => p.id));
   const granted = new Map(current.grants.map((g) => [g.practitioner.id, g.sections]));
@@ -190,7 +196,9 @@ export function Sharing() {
                   type="button"
                   class="danger"
                   onClick={() =>
-                    change(REVOKE, { practitionerId: g.practitioner.id }, 'revokeAccess', said('sharing.revoked', { who: g.practitioner.displayName }), {
+                    // The treating physician whose grant is withdrawn still sees every section,
+                    // as long as they are named: not said to have no access any more.
+                    change(REVOKE, { practitionerId: g.practitioner.id }, 'revokeAccess', revoked(g.practitioner), {
                       list: 'grant',
                       id: g.practitioner.id,
                       index,
