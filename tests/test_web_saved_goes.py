@@ -1,7 +1,7 @@
 """« Enregistré. » beside a preferences' form speaks of what was saved, in a real Chromium at a
 phone's width: on /partage (the emergency accesses, the e-mail notices) and on /securite (the
-channel of the sign-in codes), it goes as soon as that form is changed again, which is not saved
-yet, and comes back with the next save."""
+channel of the sign-in codes, a passkey's name), it goes as soon as that form is changed again (a
+passkey's « Renommer » pressed again), which is not saved yet, and comes back with the next save."""
 
 from __future__ import annotations
 
@@ -66,3 +66,35 @@ async def test_code_channel_saved_goes_once_another_is_chosen(server: Server, br
     await channel.get_by_role("radio", name="SMS").check()
     await expect(saved).to_have_count(0)
     await tab.check("channel-changed-after-save")
+
+
+async def test_passkey_renamed_saved_goes_once_renamed_again(server: Server, browser: Browser) -> None:
+    email = "cle.renommee.encore@example.test"
+    await factories.patient(email=email)
+    tab = await patient_signed_in(browser, server, "security-passkey-saved-then-renamed", email)
+    page = tab.page
+    await tab.authenticator()
+    await page.get_by_role("link", name="Sécurité").click()
+    await page.get_by_label("Nom de la clé").fill("Téléphone")
+    await page.get_by_role("button", name="Créer une clé d'accès").click()
+    passkeys = page.get_by_role("list", name="Clés d'accès (passkeys)")
+
+    def card(name: str) -> Locator:
+        return passkeys.locator("li.card").filter(has=page.get_by_role("heading", name=name, exact=True))
+
+    passkey = card("Téléphone")
+    await passkey.get_by_role("button", name="Renommer").click()
+    await passkey.get_by_label("Nom de la clé").fill("Mon téléphone")
+    await passkey.get_by_role("button", name="Enregistrer").click()
+    renamed = card("Mon téléphone")
+    saved = renamed.get_by_text("Enregistré.")
+    await expect(saved).to_be_visible()
+    # Renamed again, not saved yet: nothing says the name in the field is.
+    await renamed.get_by_role("button", name="Renommer").click()
+    await expect(renamed.get_by_label("Nom de la clé")).to_be_focused()
+    await expect(saved).to_have_count(0)
+    await tab.shot("passkey-renaming-again")
+    await renamed.get_by_label("Nom de la clé").fill("Téléphone pro")
+    await renamed.get_by_role("button", name="Enregistrer").click()
+    await expect(card("Téléphone pro").get_by_text("Enregistré.")).to_be_visible()
+    await tab.check("passkey-renamed-again")

@@ -127,6 +127,8 @@ export function Security() {
               key={p.id}
               passkey={p}
               onRename={(name) => simple(RENAME_PASSKEY, { id: p.id, name }, said('common.saved'), `passkey:${p.id}`)}
+              // « Enregistré. » speaks of the name saved: it goes once « Renommer » is pressed again.
+              onRenaming={() => place === `passkey:${p.id}` && setNotice(null)}
               onRemove={() => simple(REMOVE_PASSKEY, { id: p.id }, said('security.passkeyRemoved'))}
               outcome={saidAt(`passkey:${p.id}`)}
             />
@@ -218,7 +220,8 @@ export function Security() {
 
 // "Rename" opens the name's field, where the keyboard goes; once saved, back to "Rename", and
 // « Enregistré. » (or the refusal) said in the card (`outcome`): on a phone the top is out of sight.
-function PasskeyItem({ passkey, onRename, onRemove, outcome }) {
+// "Rename" pressed again says so (`onRenaming`): the name saved is about to be changed.
+function PasskeyItem({ passkey, onRename, onRenaming, onRemove, outcome }) {
   const [renaming, setRenaming] = useState(false);
   const [name, setName] = useState(passkey.name);
   const renameButton = useRef(null);
@@ -239,7 +242,7 @@ function PasskeyItem({ passkey, onRename, onRemove, outcome }) {
         </Form>
       ) : (
         <div class="actions">
-          <button type="button" class="secondary" ref={renameButton} onClick={() => setRenaming(true)}>
+          <button type="button" class="secondary" ref={renameButton} onClick={() => (onRenaming(), setRenaming(true))}>
             {t('security.rename')}
             <span class="visually-hidden"> {passkey.name}</span>
           </button>
