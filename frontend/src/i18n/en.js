@@ -454,6 +454,7 @@ export default {
   "pro.consultSubmit": "Read",
   "pro.recordOf": "Record of {name}",
   "pro.access": "Sections you may read",
+  "pro.nothingYet": "This record holds no information yet in the sections you may read.",
   "pro.close": "Close this record",
   "pro.breakGlassTitle": "Emergency access (break-glass)",
   "pro.regulatorTitle": "SAMU regulator access",

@@ -454,6 +454,7 @@ export default {
   "pro.consultSubmit": "Consulter",
   "pro.recordOf": "Dossier de {name}",
   "pro.access": "Rubriques accessibles",
+  "pro.nothingYet": "Ce dossier ne contient encore aucune information dans les rubriques qui vous sont accessibles.",
   "pro.close": "Fermer ce dossier",
   "pro.breakGlassTitle": "Accès d'urgence (bris de glace)",
   "pro.regulatorTitle": "Accès de régulation SAMU",

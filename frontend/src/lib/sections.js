@@ -17,6 +17,13 @@ export const fieldOf = Object.fromEntries(SECTIONS);
 // Sections a patient may write in themselves (DESIGN §3).
 export const PATIENT_WRITABLE = ['DOCUMENTS', 'LAB_RESULTS', 'VACCINATIONS'];
 
+// Nothing in the record as read, in any section its reader may see (a section they may not
+// see is absent): said so, not the timeline's « Aucune information pour ces critères » under
+// filters nobody set. A section with a page still to load is not empty.
+export function holdsNothing(record) {
+  return SECTIONS.every(([, field]) => !record?.[field] || (record[field].edges.length === 0 && !record[field].pageInfo.hasNextPage));
+}
+
 // One timeline from per-section connections: newest care date first, then newest created.
 export function timeline(record, { section = '', from = '', to = '' } = {}) {
   const entries = [];

@@ -5,7 +5,7 @@ import { AddEntryForm } from '../../components/AddEntryForm.jsx';
 import { EmergencyBanner } from '../../components/EmergencyBanner.jsx';
 import { Field } from '../../components/Field.jsx';
 import { RecordTimeline } from '../../components/RecordTimeline.jsx';
-import { ErrorBox, Loading } from '../../components/Status.jsx';
+import { Empty, ErrorBox, Loading } from '../../components/Status.jsx';
 import { emergencyOffer } from '../../lib/access.js';
 import { formatDate } from '../../lib/dates.js';
 import { firstField, focusIfLost } from '../../lib/focus.js';
@@ -14,6 +14,7 @@ import { normalizeIns } from '../../lib/ins.js';
 import { forget, useKept } from '../../lib/kept.js';
 import { appendPage } from '../../lib/paging.js';
 import { formatPhone } from '../../lib/phone.js';
+import { holdsNothing } from '../../lib/sections.js';
 import { EmergencyForm } from './EmergencyForm.jsx';
 import { OpenRecord } from './OpenRecord.jsx';
 import { PATIENT_RECORD, patientRecordPage } from './documents.js';
@@ -147,11 +148,17 @@ export function Practitioner({ me }) {
           </ul>
           {offer === 'more' && emergencyForm(true)}
           {record.emergencyProfile && <EmergencySummary profile={record.emergencyProfile} />}
-          <RecordTimeline
-            record={record}
-            onMore={more}
-            said={moreFailure ? { at: 'more', node: <ErrorBox result={moreFailure} focus="lost" reveal /> } : null}
-          />
+          {/* Nothing in the sections this practitioner may see: said so, as on /dossier, not
+              « Aucune information pour ces critères » under filters nobody set. */}
+          {holdsNothing(record) ? (
+            <Empty>{t('pro.nothingYet')}</Empty>
+          ) : (
+            <RecordTimeline
+              record={record}
+              onMore={more}
+              said={moreFailure ? { at: 'more', node: <ErrorBox result={moreFailure} focus="lost" reveal /> } : null}
+            />
+          )}
           {writable.length > 0 && (
             <>
               <h3>{t('addEntry.title')}</h3>
