@@ -4,6 +4,9 @@ of the kind and stays open."""
 
 from __future__ import annotations
 
+import datetime as dt
+import re
+
 import pytest
 from playwright.async_api import Browser, expect
 
@@ -21,6 +24,12 @@ pytestmark = pytest.mark.browser
 CLOSED = "Cet accès est fermé : il ne permet plus de consulter votre dossier."
 
 
+def _ends(at: dt.datetime) -> re.Pattern[str]:
+    """A card's end line for a time, by its hour and minute (Chromium here uses the machine's
+    zone, as Python does); the day before them is worded by the page's locale."""
+    return re.compile(rf"Fin de l'accès : [^·]*(?<!\d){at.astimezone().strftime('%H:%M')}(?!\d)")
+
+
 async def test_a_report_on_the_page_says_the_access_is_closed(server: Server, browser: Browser) -> None:
     email = "urgences.fermeture@example.test"
     _, record = await factories.patient(email=email)
@@ -36,6 +45,9 @@ async def test_a_report_on_the_page_says_the_access_is_closed(server: Server, br
     acknowledged = reviews.locator("li.card", has_text="douleur thoracique")
     await expect(reported).to_contain_text("À examiner")
     await expect(reviews.get_by_text(CLOSED)).to_have_count(0)
+    # Each card gives its access's end, as the server keeps it.
+    await expect(reported).to_contain_text(_ends(glass.expires_at))
+    await expect(acknowledged).to_contain_text(_ends(regulator.expires_at))
 
     await reported.get_by_role("button", name="Signaler comme injustifié").click()
     await page.keyboard.type("Je ne connais pas ce médecin")
@@ -57,4 +69,11 @@ async def test_a_report_on_the_page_says_the_access_is_closed(server: Server, br
     await expect(reviews.get_by_text(CLOSED)).to_have_count(1)
     assert (await EmergencySession.get(id=regulator.id)).expires_at == regulator.expires_at
     await tab.check("acknowledged-open")
+
+    # Read again later (a reload forgets what was reported on the page): the reported access's
+    # end is the report's time, so the card still says when it ended; the other keeps its end.
+    await page.reload()
+    await expect(reported).to_contain_text("Vous l'avez signalé")
+    await expect(reported).to_contain_text(_ends(stored.expires_at))
+    await expect(acknowledged).to_contain_text(_ends(regulator.expires_at))
     await tab.context.close()

@@ -357,6 +357,7 @@ export default {
   "review.count": "{n} emergency {n:access|accesses}",
   "review.moreOf": "emergency accesses",
   "review.alreadyReported": "This access has already been reported as unjustified, perhaps from another device: a report cannot become an acknowledgement. The access is shown as it now stands.",
+  "review.ends": "End of access: {when}",
   "review.closed": "This access is closed: it no longer gives access to your record.",
   "fresh.title": "Confirm it is you",
   "fresh.explain": "For this change, we send you a confirmation code.",

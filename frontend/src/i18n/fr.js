@@ -357,6 +357,7 @@ export default {
   "review.count": "{n} {n:accès d'urgence|accès d'urgence}",
   "review.moreOf": "d'accès d'urgence",
   "review.alreadyReported": "Cet accès a déjà été signalé comme injustifié, peut-être depuis un autre appareil : un signalement ne peut pas devenir une acceptation. L'accès est affiché tel qu'il est maintenant.",
+  "review.ends": "Fin de l'accès : {when}",
   "review.closed": "Cet accès est fermé : il ne permet plus de consulter votre dossier.",
   "fresh.title": "Confirmez que c'est bien vous",
   "fresh.explain": "Pour cette modification, nous vous envoyons un code de confirmation.",

@@ -125,6 +125,8 @@ export function EmergencyReview({ onReviewed }) {
                 {formatDateTime(r.openedAt, locale())} · {asShown(r.practitionerName)} ({t(`profession.${r.profession}`)})
               </p>
               <p>{t('history.reason', { reason: asShown(r.reason) })}</p>
+              {/* Its end as the server keeps it: the time it was to end, or the report's that ended it. */}
+              {r.expiresAt && <p class="meta">{t('review.ends', { when: formatDateTime(r.expiresAt, locale()) })}</p>}
               <p>
                 <span class="tag">{t(`review.state.${r.reviewState}`)}</span>
               </p>
