@@ -18,14 +18,23 @@ import socket
 import subprocess
 import sys
 import tempfile
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from playwright.async_api import Browser, BrowserContext, CDPSession, Locator, Page, async_playwright, expect
+from playwright.async_api import (
+    Browser,
+    BrowserContext,
+    CDPSession,
+    Locator,
+    Page,
+    Route,
+    async_playwright,
+    expect,
+)
 
 from backend import config
 from backend.domain.enums import Profession
@@ -307,6 +316,20 @@ async def in_view(page: Page, element: Locator) -> bool:
     box = await element.bounding_box()
     height = await page.evaluate("innerHeight")
     return box is not None and box["y"] >= -1 and box["y"] + box["height"] <= height + 1
+
+
+def fault_on_next_page(marker: str) -> Callable[[Route], Awaitable[None]]:
+    """A route handler for **/graphql: a request whose body holds `marker` (that of a list's next
+    page: "$after" in the query, or '"after"' among the variables) is answered with a fault on the
+    service's side (INTERNAL); any other goes on to the server."""
+    async def fault(route: Route) -> None:
+        if marker in (route.request.post_data or ""):
+            await route.fulfill(json={"data": None, "errors": [
+                {"message": "fault", "extensions": {"code": "INTERNAL"}}]})
+        else:
+            await route.continue_()
+
+    return fault
 
 
 async def open_tab(browser: Browser, server: Server, name: str, viewport: str) -> Tab:

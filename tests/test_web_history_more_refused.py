@@ -6,11 +6,11 @@ page comes and the refusal goes."""
 from __future__ import annotations
 
 import pytest
-from playwright.async_api import Browser, Route, expect
+from playwright.async_api import Browser, expect
 
 from backend import config
 from tests import factories
-from tests.browser import Server, browser, in_view, patient_signed_in, server
+from tests.browser import Server, browser, fault_on_next_page, in_view, patient_signed_in, server
 from tests.conftest import session_for
 from tests.test_web_history_more import UPDATE
 
@@ -35,13 +35,7 @@ async def test_a_refused_more_of_the_history_is_said_under_its_button(server: Se
     events = page.locator("ul.history > li")
     await expect(events).to_have_count(20)
 
-    async def fault(route: Route) -> None:
-        if '"after"' in (route.request.post_data or ""):
-            await route.fulfill(json={"data": None, "errors": [
-                {"message": "fault", "extensions": {"code": "INTERNAL"}}]})
-        else:
-            await route.continue_()
-
+    fault = fault_on_next_page('"after"')
     await page.route("**/graphql", fault)
     more = page.get_by_role("button", name="Afficher plus", exact=True)
     await more.click()

@@ -12,13 +12,13 @@ from __future__ import annotations
 import re
 
 import pytest
-from playwright.async_api import Browser, Locator, Page, Route, expect
+from playwright.async_api import Browser, Locator, Page, expect
 
 from backend import config
 from backend.domain.enums import EntrySource, Profession, Section
 from backend.models import Account, Entry
 from tests import factories
-from tests.browser import VIEWPORTS, Server, browser, patient_signed_in, server
+from tests.browser import VIEWPORTS, Server, browser, fault_on_next_page, patient_signed_in, server
 from tests.conftest import session_for
 from tests.test_web_record import card
 
@@ -67,13 +67,7 @@ async def test_record_says_an_entrys_notice_beside_it(server: Server, browser: B
 
     # "More" refused (a fault on the service's side): said under the "More" buttons, at the
     # bottom of the list, as an alert; the keyboard stays on the button, to try again.
-    async def fault(route: Route) -> None:
-        if "$after" in (route.request.post_data or ""):
-            await route.fulfill(json={"data": None, "errors": [
-                {"message": "fault", "extensions": {"code": "INTERNAL"}}]})
-        else:
-            await route.continue_()
-
+    fault = fault_on_next_page("$after")
     await page.route("**/graphql", fault)
     more = page.get_by_role("button", name="Plus de résultats : Médicaments")
     await more.click()

@@ -6,12 +6,12 @@ again, the page comes and the refusal goes."""
 from __future__ import annotations
 
 import pytest
-from playwright.async_api import Browser, Route, expect
+from playwright.async_api import Browser, expect
 
 from backend import config
 from backend.domain.enums import Profession, Section
 from tests import factories
-from tests.browser import Server, browser, in_view, server, signed_in_tab
+from tests.browser import Server, browser, fault_on_next_page, in_view, server, signed_in_tab
 from tests.conftest import session_for
 
 __all__ = ["browser", "server"]
@@ -35,13 +35,7 @@ async def test_a_refused_more_is_said_under_its_button(server: Server, browser: 
     await page.get_by_role("button", name="Consulter").click()
     await expect(page.get_by_text("10 informations affichées")).to_be_visible()
 
-    async def fault(route: Route) -> None:
-        if "$after" in (route.request.post_data or ""):
-            await route.fulfill(json={"data": None, "errors": [
-                {"message": "fault", "extensions": {"code": "INTERNAL"}}]})
-        else:
-            await route.continue_()
-
+    fault = fault_on_next_page("$after")
     await page.route("**/graphql", fault)
     more = page.get_by_role("button", name="Plus de résultats : Médicaments")
     await more.click()
