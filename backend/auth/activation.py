@@ -99,7 +99,7 @@ async def issue(record: Record, issued_by: str, *, send_to: str | None = None,
         await enqueue_sms(
             text_to,
             f"DMP : votre code d'activation est {code}, valable jusqu'au "
-            f"{row.expires_at.astimezone(clock.SERVICE_ZONE):%d/%m/%Y à %H:%M}. Activez votre dossier sur "
+            f"{when(row.expires_at, zone_named=False)}. Activez votre dossier sur "
             f"{activation_link()} avec votre INS (numéro de sécurité sociale).",
             record_id=record.id, using_db=using_db,
         )

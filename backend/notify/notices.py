@@ -69,12 +69,14 @@ def _profession(code: str) -> str:
 PARIS = clock.SERVICE_ZONE
 
 
-def when(at: datetime) -> str:
+def when(at: datetime, *, zone_named: bool = True) -> str:
     """A moment as a message gives it: « 07/12/2026 à 06:37 (heure de Paris) ». The zone is
-    named, as a patient in Réunion or abroad reads it too. A time without a zone is in UTC,
-    as the service stores them."""
+    named, as a patient in Réunion or abroad reads it too, except where the message must be
+    short (`zone_named=False`: a text message). A time without a zone is in UTC, as the service
+    stores them."""
     moment = at.replace(tzinfo=UTC) if at.tzinfo is None else at
-    return moment.astimezone(PARIS).strftime("%d/%m/%Y à %H:%M (heure de Paris)")
+    said = moment.astimezone(PARIS).strftime("%d/%m/%Y à %H:%M")
+    return f"{said} (heure de Paris)" if zone_named else said
 
 
 async def _owner_email(record_id: uuid.UUID, using_db: Any) -> tuple[uuid.UUID, str] | None:
