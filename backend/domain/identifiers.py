@@ -7,6 +7,7 @@ import re
 from backend.domain.reasons import Reason, Refused
 
 _INS = re.compile(r"[12378]\d{4}(?:\d{2}|2A|2B)\d{6}\d{2}", re.ASCII)
+INS_LENGTH = 15  # 13 characters and a 2-digit key
 RPPS_DIGITS = 11
 _RPPS = re.compile(rf"\d{{{RPPS_DIGITS}}}", re.ASCII)
 # What people type or paste inside a number: spaces (a tab, a non-breaking one), dots, dashes.
@@ -25,7 +26,7 @@ def without_separators(raw: str) -> str:
 def normalize_ins(raw: str) -> str:
     """Return the INS without spaces, upper-cased, or raise InvalidIdentifier."""
     ins = without_separators(raw).upper()
-    if len(ins) != 15 or not _INS.fullmatch(ins):
+    if len(ins) != INS_LENGTH or not _INS.fullmatch(ins):
         raise InvalidIdentifier(
             "INS must be 15 characters: 13 digits (2A/2B for Corsica) + key", Reason.INVALID_INS
         )

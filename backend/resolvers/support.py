@@ -30,6 +30,7 @@ from backend.domain.enums import (
     Role,
 )
 from backend.domain.identifiers import (
+    INS_LENGTH,
     RPPS_DIGITS,
     InvalidIdentifier,
     normalize_ins,
@@ -65,7 +66,6 @@ RESENDS_PER_DAY = 5
 RECOVERIES_PER_DAY = 3
 # The longest e-mail address (RFC 5321); an INS or RPPS number, separators and all, is shorter.
 MAX_IDENTIFIER = 254
-INS_LENGTH = 15
 # What an agent is told when the number typed is neither an INS nor an RPPS number: often a
 # phone number, the account id `supportAccount` shows, or an RPPS number a digit short.
 NEITHER_NUMBER = (
