@@ -20,16 +20,22 @@ UPDATE = ("mutation($input: EmergencyProfileInput!)"
           " { updateEmergencyProfile(input: $input) { emergencyProfile { bloodGroup } } }")
 
 
-async def test_the_last_more_of_the_history_leaves_the_focus_on_its_count(
-    server: Server, browser: Browser
-) -> None:
-    email = "historique.suite@example.test"
+async def patient_with_a_long_history(server: Server, email: str) -> None:
+    """A patient signed up as `email` whose access history holds more events than a page shows
+    (20): 21 changes of their emergency profile, saved through the API."""
     patient, _ = await factories.patient(email=email)
     cookies = {config.settings().session_cookie: await session_for(patient)}
     for n in range(21):  # more than a page of events (20)
         saved = await server.gql(UPDATE, {"input": {"advanceDirectives": f"version {n}",
                                                     "emergencyContacts": []}}, cookies=cookies)
         assert not saved.get("errors"), saved
+
+
+async def test_the_last_more_of_the_history_leaves_the_focus_on_its_count(
+    server: Server, browser: Browser
+) -> None:
+    email = "historique.suite@example.test"
+    await patient_with_a_long_history(server, email)
 
     tab = await patient_signed_in(browser, server, "history-more", email)
     page = tab.page

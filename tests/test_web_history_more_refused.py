@@ -8,11 +8,8 @@ from __future__ import annotations
 import pytest
 from playwright.async_api import Browser, expect
 
-from backend import config
-from tests import factories
 from tests.browser import Server, browser, fault_on_next_page, in_view, patient_signed_in, server
-from tests.conftest import session_for
-from tests.test_web_history_more import UPDATE
+from tests.test_web_history_more import patient_with_a_long_history
 
 __all__ = ["browser", "server"]
 
@@ -22,12 +19,7 @@ pytestmark = pytest.mark.browser
 async def test_a_refused_more_of_the_history_is_said_under_its_button(server: Server,
                                                                       browser: Browser) -> None:
     email = "historique.refus@example.test"
-    patient, _ = await factories.patient(email=email)
-    cookies = {config.settings().session_cookie: await session_for(patient)}
-    for n in range(21):  # more than a page of events (20)
-        saved = await server.gql(UPDATE, {"input": {"advanceDirectives": f"version {n}",
-                                                    "emergencyContacts": []}}, cookies=cookies)
-        assert not saved.get("errors"), saved
+    await patient_with_a_long_history(server, email)
 
     tab = await patient_signed_in(browser, server, "history-more-refused", email)
     page = tab.page

@@ -18,6 +18,7 @@ from backend.models import Session
 from tests import factories
 from tests.browser import Server, browser, patient_signed_in, server, wait_for
 from tests.conftest import session_for
+from tests.test_web_history_more import patient_with_a_long_history
 
 __all__ = ["browser", "server"]
 
@@ -177,20 +178,13 @@ async def test_closing_another_session_twice_is_said_once(server: Server, browse
     await tab.context.close()
 
 
-HISTORY_UPDATE = ("mutation($input: EmergencyProfileInput!)"
-                  " { updateEmergencyProfile(input: $input) { emergencyProfile { bloodGroup } } }")
 
 
 async def test_a_late_more_does_not_fill_the_history_of_other_filters(
     server: Server, browser: Browser,
 ) -> None:
     email = "historique.tardif@example.test"
-    patient, _ = await factories.patient(email=email)
-    cookies = {config.settings().session_cookie: await session_for(patient)}
-    for n in range(21):  # more than a page of events (20)
-        saved = await server.gql(HISTORY_UPDATE, {"input": {"advanceDirectives": f"version {n}",
-                                                            "emergencyContacts": []}}, cookies=cookies)
-        assert not saved.get("errors"), saved
+    await patient_with_a_long_history(server, email)
     tab = await patient_signed_in(browser, server, "review-late-more", email)
     page = tab.page
     await page.get_by_role("link", name="Historique des accès").click()
