@@ -1,13 +1,13 @@
 // @vitest-environment happy-dom
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { h, render } from 'preact';
 import { act } from 'preact/test-utils';
 import { RecordTimeline } from './RecordTimeline.jsx';
+import { LIVE, watchedPlace } from '../test/liveRegion.js';
 
 // The record's count is said once when "More" changes it (docs/frontend.md): the focus on it once
 // its button is gone (read as the focused element, no live region), announced by its live region
 // while the button is still there; the count first drawn is neither.
-const LIVE = '[role="status"], [role="alert"], [aria-live]';
 
 const entry = (n) => ({
   id: `e${n}`, title: `Vaccin ${n}`, date: `2026-0${n}-01`, createdAt: `2026-0${n}-01T10:00:00Z`,
@@ -17,42 +17,14 @@ const record = (n, more) => ({
   vaccinations: { edges: Array.from({ length: n }, (_, i) => ({ node: entry(i + 1) })), pageInfo: { hasNextPage: more } },
 });
 
-let place;
-let seen;
-let observer;
+const live = watchedPlace('main');
+const { announced } = live;
 
-beforeEach(() => {
-  document.body.innerHTML = '';
-  place = document.createElement('main');
-  document.body.append(place);
-  seen = [];
-  observer = new MutationObserver((records) => seen.push(...records));
-  observer.observe(place, { childList: true, subtree: true, characterData: true });
-});
+const show = (n, more) => act(() => render(h(RecordTimeline, { record: record(n, more), onMore: () => {}, ownRecord: true }), live.place));
+const count = () => [...live.place.querySelectorAll('p')].find((p) => /informations? affichées?/.test(p.textContent));
+const moreButton = () => live.place.querySelector(':scope > .actions button');
 
-afterEach(() => {
-  observer.disconnect();
-  act(() => render(null, place));
-});
-
-const show = (n, more) => act(() => render(h(RecordTimeline, { record: record(n, more), onMore: () => {}, ownRecord: true }), place));
-const count = () => [...place.querySelectorAll('p')].find((p) => /informations? affichées?/.test(p.textContent));
-const moreButton = () => place.querySelector(':scope > .actions button');
-
-// Text that came into a live region already on the page, since the last call.
-function announced() {
-  seen.push(...observer.takeRecords());
-  const out = [];
-  for (const record of seen) {
-    const region = (record.target.nodeType === 1 ? record.target : record.target.parentElement)?.closest(LIVE);
-    if (!region || !place.contains(region)) continue;
-    if (record.type === 'characterData') out.push(record.target.data);
-    for (const node of record.addedNodes) if (node.textContent) out.push(node.textContent);
-  }
-  seen = [];
-  return out.join(' ');
-}
-const regions = () => [...place.querySelectorAll(LIVE)].filter((region) => region.textContent).map((r) => r.textContent);
+const regions = () => [...live.place.querySelectorAll(LIVE)].filter((region) => region.textContent).map((r) => r.textContent);
 
 describe("the record's count", () => {
   it('first drawn, is neither focused nor announced', () => {
@@ -88,11 +60,11 @@ describe("the record's count", () => {
 // A filter set by typing a day in one of its date fields, as the person does.
 const typeDay = (label, text) =>
   act(() => {
-    const field = [...place.querySelectorAll('label')].find((l) => l.textContent === label).control;
+    const field = [...live.place.querySelectorAll('label')].find((l) => l.textContent === label).control;
     field.value = text;
     field.dispatchEvent(new Event('input', { bubbles: true }));
   });
-const emptySaid = () => place.querySelector('p.empty')?.textContent;
+const emptySaid = () => live.place.querySelector('p.empty')?.textContent;
 
 describe('a "More" whose page the filters hide', () => {
   it('once its button is gone, gives the keyboard to the count, though the count did not change', () => {

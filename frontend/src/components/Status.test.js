@@ -1,11 +1,12 @@
 // @vitest-environment happy-dom
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { h, render } from 'preact';
 import { useState } from 'preact/hooks';
 import { act } from 'preact/test-utils';
 import { said } from '../i18n/index.js';
 import { useQuery } from '../gql/hooks.js';
 import { ErrorBox, Notice } from './Status.jsx';
+import { LIVE, watchedPlace } from '../test/liveRegion.js';
 
 // A service that refuses every read (a screen that could not load).
 vi.mock('../gql/client.js', () => ({
@@ -18,34 +19,22 @@ vi.mock('../gql/client.js', () => ({
 // and is no live region; one that leaves the focus where it is is announced by a live region that
 // was on the page before its text came into it (a region that appears with its text, or a role
 // added to an element that holds it, is not announced reliably).
-const LIVE = '[role="status"], [role="alert"], [aria-live]';
 const NOTICE = "Vous n'avez plus de médecin traitant désigné.";
 const REFUSAL = 'Trop de tentatives. Réessayez plus tard.';
 
-let place;
+const live = watchedPlace('div');
 let button;
-let seen;
-let observer;
 
+// The button pressed, on the page before the place, has the focus.
 beforeEach(() => {
-  document.body.innerHTML = '';
   button = document.createElement('button');
   button.textContent = 'Partager';
-  place = document.createElement('div');
-  document.body.append(button, place);
+  live.place.before(button);
   button.focus();
-  seen = [];
-  observer = new MutationObserver((records) => seen.push(...records));
-  observer.observe(place, { childList: true, subtree: true, characterData: true });
-});
-
-afterEach(() => {
-  observer.disconnect();
-  act(() => render(null, place));
 });
 
 function show(vnode) {
-  act(() => render(vnode, place));
+  act(() => render(vnode, live.place));
 }
 
 // The button pressed is gone (removed with what it changed): the browser gives the focus to the body.
@@ -55,20 +44,10 @@ function buttonGone() {
 }
 
 // What screen readers announce: text that came into a live region already on the page.
-function announced() {
-  seen.push(...observer.takeRecords());
-  const out = [];
-  for (const record of seen) {
-    const region = (record.target.nodeType === 1 ? record.target : record.target.parentElement)?.closest(LIVE);
-    if (!region || !place.contains(region)) continue;
-    if (record.type === 'characterData') out.push(record.target.data);
-    for (const node of record.addedNodes) if (node.textContent) out.push(node.textContent);
-  }
-  return out.join(' ');
-}
+const announced = live.heard;
 
-const message = (selector) => place.querySelector(selector);
-const regions = () => [...place.querySelectorAll(LIVE)].filter((region) => region.textContent);
+const message = (selector) => live.place.querySelector(selector);
+const regions = () => [...live.place.querySelectorAll(LIVE)].filter((region) => region.textContent);
 
 describe('a notice said where its button was (focus="lost")', () => {
   it('takes the focus once its button is gone, and is then no live region', () => {
@@ -91,8 +70,7 @@ describe('a notice said where its button was (focus="lost")', () => {
     const notice = said('sharing.treatingCleared');
     show(h(Notice, { focus: 'lost', reveal: true }, notice));
     show(null);
-    seen = [];
-    observer.takeRecords();
+    live.forget();
     show(h('section', null, h(Notice, { focus: 'lost', reveal: true }, notice)));
     expect(message('.notice').textContent).toBe(NOTICE);
     expect(document.activeElement).toBe(button);
@@ -102,8 +80,7 @@ describe('a notice said where its button was (focus="lost")', () => {
 
   it('a new notice in the same place is announced in its turn', () => {
     show(h(Notice, { focus: 'lost', reveal: true }, said('sharing.treatingCleared')));
-    seen = [];
-    observer.takeRecords();
+    live.forget();
     show(h(Notice, { focus: 'lost', reveal: true }, said('sharing.treatingCleared')));
     expect(document.activeElement).toBe(button);
     expect(announced()).toBe(NOTICE);
@@ -149,8 +126,7 @@ describe('a refusal', () => {
     const failure = refused();
     show(h(ErrorBox, { result: failure, focus: 'lost', reveal: true }));
     show(null);
-    seen = [];
-    observer.takeRecords();
+    live.forget();
     buttonGone();
     show(h('section', null, h(ErrorBox, { result: failure, focus: 'lost', reveal: true })));
     expect(document.activeElement).toBe(message('.error'));
@@ -168,12 +144,11 @@ describe('a screen that could not load', () => {
       redraw = setTyped;
       return h('section', null, h('p', null, typed), query.code ? h(ErrorBox, { result: query }) : null);
     }
-    await act(async () => render(h(Screen), place));
+    await act(async () => render(h(Screen), live.place));
     await act(async () => {});
     expect(message('.error').textContent).toBe(REFUSAL);
     expect(announced()).toBe(REFUSAL);
-    seen = [];
-    observer.takeRecords();
+    live.forget();
     act(() => redraw('a'));
     act(() => redraw('ab'));
     expect(message('.error').textContent).toBe(REFUSAL);

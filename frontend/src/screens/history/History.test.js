@@ -1,14 +1,14 @@
 // @vitest-environment happy-dom
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { h, render } from 'preact';
 import { act } from 'preact/test-utils';
 import { History } from './History.jsx';
+import { LIVE, watchedPlace } from '../../test/liveRegion.js';
 
 // /historique's counts (its events', its emergency accesses'), said once (docs/frontend.md): drawn
 // with the screen, a status neither focused nor announced; changed by a filter or an « Afficher
 // plus » still there, announced by its live region, the focus left where it is; once the last page
 // takes « Afficher plus » away, given the focus and read as focused, with no live region in it.
-const LIVE = '[role="status"], [role="alert"], [aria-live]';
 
 // The service: `events` history events and `accesses` emergency accesses, 20 a page (newest
 // first); the filter « Dossier exporté » finds `exported` events.
@@ -42,51 +42,22 @@ vi.mock('../../gql/client.js', () => ({
   },
 }));
 
-let place;
-let seen;
-let observer;
-
-beforeEach(() => {
-  document.body.innerHTML = '';
-  place = document.createElement('main');
-  document.body.append(place);
-  seen = [];
-  observer = new MutationObserver((records) => seen.push(...records));
-  observer.observe(place, { childList: true, subtree: true, characterData: true });
-});
-
-afterEach(() => {
-  observer.disconnect();
-  act(() => render(null, place));
-});
+const live = watchedPlace('main');
+const { announced } = live;
 
 async function settled(work = () => {}) {
   await act(async () => work());
   for (let i = 0; i < 5; i++) await act(async () => {});
 }
-const shown = () => settled(() => render(h(History), place));
+const shown = () => settled(() => render(h(History), live.place));
 
-// Text that came into a live region already on the page, since the last call.
-function announced() {
-  seen.push(...observer.takeRecords());
-  const out = [];
-  for (const record of seen) {
-    const region = (record.target.nodeType === 1 ? record.target : record.target.parentElement)?.closest(LIVE);
-    if (!region || !place.contains(region)) continue;
-    if (record.type === 'characterData') out.push(record.target.data);
-    for (const node of record.addedNodes) if (node.textContent) out.push(node.textContent);
-  }
-  seen = [];
-  return out.join(' ');
-}
-
-const review = () => place.querySelector('section.emergency-review');
+const review = () => live.place.querySelector('section.emergency-review');
 const paragraph = (within, text) => [...within.querySelectorAll('p')].find((p) => p.textContent === text);
-const eventsCount = () => paragraph(place, '25 événements');
+const eventsCount = () => paragraph(live.place, '25 événements');
 const accessesCount = () => paragraph(review(), "22 accès d'urgence");
-const eventsMore = () => [...place.querySelectorAll(':scope > section > button')].find((b) => b.textContent === 'Afficher plus');
+const eventsMore = () => [...live.place.querySelectorAll(':scope > section > button')].find((b) => b.textContent === 'Afficher plus');
 const accessesMore = () => review().querySelector(':scope > button');
-const events = () => place.querySelectorAll('ul.history > li').length;
+const events = () => live.place.querySelectorAll('ul.history > li').length;
 const accesses = () => review().querySelectorAll('ul.emergency-reviews > li').length;
 
 // A button pressed that loads a page: the focus on it, as the keyboard leaves it.
@@ -107,7 +78,7 @@ describe('/historique: the count of events', () => {
 
   it('changed by a filter, is announced, the focus left on the filter', async () => {
     await shown();
-    const select = [...place.querySelectorAll('label')].find((l) => l.textContent === "Type d'événement").control;
+    const select = [...live.place.querySelectorAll('label')].find((l) => l.textContent === "Type d'événement").control;
     select.focus();
     announced();
     await settled(() => {
