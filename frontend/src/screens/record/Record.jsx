@@ -7,7 +7,7 @@ import { RecordTimeline } from '../../components/RecordTimeline.jsx';
 import { ask } from '../../components/ConfirmDialog.jsx';
 import { formatDate } from '../../lib/dates.js';
 import { withAllMasked, withMasked, withoutEntry, withPage } from '../../lib/shownRecord.js';
-import { SECTIONS } from '../../lib/sections.js';
+import { holdsNothing } from '../../lib/sections.js';
 import { useStatusRefresh } from '../../lib/statusRefresh.js';
 import { shownStatus } from '../../lib/comingBack.js';
 import { useSending } from '../../lib/sending.js';
@@ -43,7 +43,7 @@ export function Record() {
   // Nothing in the record yet, as it is now (its last entry deleted here too): said so, with where
   // its information comes from (not the timeline's « Aucune information pour ces critères »,
   // under filters nobody set).
-  const nothingYet = SECTIONS.every(([, field]) => !record[field] || (record[field].edges.length === 0 && !record[field].pageInfo.hasNextPage));
+  const nothingYet = holdsNothing(record);
   const show = (change) =>
     setShown((previous) => ({ from: base, record: change(previous?.from === base ? previous.record : base) }));
 
