@@ -5,10 +5,10 @@ where it was said before, is out of sight once the name's field has been scrolle
 from __future__ import annotations
 
 import pytest
-from playwright.async_api import Browser, Locator, expect
+from playwright.async_api import Browser, expect
 
-from tests import factories
-from tests.browser import Server, browser, in_view, patient_signed_in, server
+from tests.browser import Server, browser, in_view, server
+from tests.test_web_saved_goes import patient_with_a_passkey
 
 __all__ = ["browser", "server"]
 
@@ -17,17 +17,8 @@ pytestmark = pytest.mark.browser
 
 async def test_a_passkey_renamed_says_saved_in_its_card(server: Server, browser: Browser) -> None:
     email = "cle.renommee@example.test"
-    await factories.patient(email=email)
-    tab = await patient_signed_in(browser, server, "passkey-renamed-said", email)
+    tab, card = await patient_with_a_passkey(browser, server, "passkey-renamed-said", email)
     page = tab.page
-    await tab.authenticator()
-    await page.get_by_role("link", name="Sécurité").click()
-    await page.get_by_label("Nom de la clé").fill("Téléphone")
-    await page.get_by_role("button", name="Créer une clé d'accès").click()
-    passkeys = page.get_by_role("list", name="Clés d'accès (passkeys)")
-    def card(name: str) -> Locator:
-        return passkeys.locator("li.card").filter(has=page.get_by_role("heading", name=name, exact=True))
-
     passkey = card("Téléphone")
     await expect(passkey).to_be_visible()
 

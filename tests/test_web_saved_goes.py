@@ -5,11 +5,13 @@ passkey's « Renommer » pressed again), which is not saved yet, and comes back 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 from playwright.async_api import Browser, Locator, Page, expect
 
 from tests import factories
-from tests.browser import Server, browser, patient_signed_in, server
+from tests.browser import Server, Tab, browser, patient_signed_in, server
 
 __all__ = ["browser", "server"]
 
@@ -19,6 +21,25 @@ pytestmark = pytest.mark.browser
 def saved_beside(page: Page, form: Locator) -> Locator:
     """« Enregistré. » just after `form` (where its button's notice is said)."""
     return form.locator("xpath=following-sibling::*[1]").filter(has_text="Enregistré.")
+
+
+async def patient_with_a_passkey(browser: Browser, server: Server, tab_name: str,
+                                 email: str) -> tuple[Tab, Callable[[str], Locator]]:
+    """A patient signed up as `email`, their tab on /securite with a passkey named « Téléphone »
+    created through Chromium's virtual authenticator; and the card of a passkey by its name."""
+    await factories.patient(email=email)
+    tab = await patient_signed_in(browser, server, tab_name, email)
+    page = tab.page
+    await tab.authenticator()
+    await page.get_by_role("link", name="Sécurité").click()
+    await page.get_by_label("Nom de la clé").fill("Téléphone")
+    await page.get_by_role("button", name="Créer une clé d'accès").click()
+    passkeys = page.get_by_role("list", name="Clés d'accès (passkeys)")
+
+    def card(name: str) -> Locator:
+        return passkeys.locator("li.card").filter(has=page.get_by_role("heading", name=name, exact=True))
+
+    return tab, card
 
 
 async def test_sharing_preferences_saved_goes_once_changed_again(server: Server, browser: Browser) -> None:
@@ -70,18 +91,7 @@ async def test_code_channel_saved_goes_once_another_is_chosen(server: Server, br
 
 async def test_passkey_renamed_saved_goes_once_renamed_again(server: Server, browser: Browser) -> None:
     email = "cle.renommee.encore@example.test"
-    await factories.patient(email=email)
-    tab = await patient_signed_in(browser, server, "security-passkey-saved-then-renamed", email)
-    page = tab.page
-    await tab.authenticator()
-    await page.get_by_role("link", name="Sécurité").click()
-    await page.get_by_label("Nom de la clé").fill("Téléphone")
-    await page.get_by_role("button", name="Créer une clé d'accès").click()
-    passkeys = page.get_by_role("list", name="Clés d'accès (passkeys)")
-
-    def card(name: str) -> Locator:
-        return passkeys.locator("li.card").filter(has=page.get_by_role("heading", name=name, exact=True))
-
+    tab, card = await patient_with_a_passkey(browser, server, "security-passkey-saved-then-renamed", email)
     passkey = card("Téléphone")
     await passkey.get_by_role("button", name="Renommer").click()
     await passkey.get_by_label("Nom de la clé").fill("Mon téléphone")
