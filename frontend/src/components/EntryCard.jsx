@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { locale, t } from '../i18n/index.js';
+import { locale, readsAs, t } from '../i18n/index.js';
 import { formatDate, formatDateTime } from '../lib/dates.js';
 import { fileLink } from '../lib/links.js';
 
@@ -35,8 +35,7 @@ function authorOf(entry) {
 export function byline(entry, ownRecord) {
   const source = t(sourceKey(entry.source, ownRecord));
   const author = authorOf(entry);
-  const same = author.localeCompare(source, locale(), { sensitivity: 'base' }) === 0;
-  return same ? source : `${source} — ${author}`;
+  return readsAs(author, source) ? source : `${source} — ${author}`;
 }
 
 function show(value, kind) {

@@ -80,3 +80,9 @@ export function word(message) {
 export function locale() {
   return language.get() === 'fr' ? 'fr-FR' : 'en-GB';
 }
+
+// Two names that read the same in the page's language, case and accents aside (« Assurance
+// Maladie », « Assurance maladie »): one is not said beside the other.
+export function readsAs(a, b) {
+  return a.localeCompare(b, locale(), { sensitivity: 'base' }) === 0;
+}

@@ -1,4 +1,4 @@
-import { t, translate } from '../i18n/index.js';
+import { readsAs, t, translate } from '../i18n/index.js';
 import { ALL_SECTIONS } from './sections.js';
 
 // The history filter as the API takes it: a period of days becomes from 00:00 to the day's last
@@ -31,7 +31,7 @@ export function inRecordOrder(sections) {
 // The mode's label beside the person's name, or null when it reads as the name itself: the
 // insurer's account « Assurance Maladie » imports in mode « Assurance maladie ».
 export function shownMode(who, label) {
-  return who.localeCompare(label, undefined, { sensitivity: 'base' }) === 0 ? null : label;
+  return readsAs(who, label) ? null : label;
 }
 
 // The « Urgence » tag before an emergency event's action, or null: not for an event that is no
