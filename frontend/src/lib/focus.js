@@ -43,11 +43,11 @@ export function appeared(element, mode, show = false) {
 
 // A ref for an element that takes the focus when it appears (and when `again` changes):
 // `mode` true always (a field just asked for, a form's own refusal), 'lost' only if nobody has
-// it, false never; `show`: one that does not take it comes into view (appeared, above).
-export function useFocusOnAppear(mode, again, show = false) {
+// it, false never.
+export function useFocusOnAppear(mode, again) {
   const ref = useRef(null);
   useEffect(() => {
-    appeared(ref.current, mode, show);
+    appeared(ref.current, mode);
   }, [mode, again]);
   return ref;
 }
@@ -60,7 +60,7 @@ export function useFocusOnAppear(mode, again, show = false) {
 // that region, on the page since the drawing before: a change screen readers announce (a region
 // that appears with its text, or a role added to an element that holds it, is not announced
 // reliably). Again for each new `message` (compared as is: a result, a said() object, a text).
-// mode, show: as useFocusOnAppear's. quiet: neither announced nor scrolled to (a message shown
+// mode, show: as appeared's (above). quiet: neither announced nor scrolled to (a message shown
 // again, useShownBefore); it still takes the focus if `mode` says so. first: what the first
 // message (not null) does: 'say' (a message that appears) or 'keep' (a count drawn with its
 // screen: drawn inside its region at once, which is neither focused nor announced). A null
