@@ -1,5 +1,6 @@
 import { t } from '../i18n/index.js';
 import { useSaid } from '../lib/focus.js';
+import { nodes } from '../lib/paging.js';
 import { LiveText } from './Status.jsx';
 
 // What a connection holds as loaded: its entries, and '+' while a "More" offers others.
@@ -25,4 +26,11 @@ export function useListCount(n, key, pages, focus = 'lost') {
       </LiveText>
     </p>
   );
+}
+
+// The count of a connection's totalCount (/historique's events, its emergency accesses), as
+// useListCount above: none while it holds nothing (the list says it is empty).
+export function useConnectionCount(connection, key, focus) {
+  const total = nodes(connection).length > 0 ? connection.totalCount : null;
+  return useListCount(total, key, connection ? loaded(connection) : '', focus);
 }

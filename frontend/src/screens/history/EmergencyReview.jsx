@@ -4,7 +4,7 @@ import { locale, t } from '../../i18n/index.js';
 import { runMutation, runQuery, useQuery } from '../../gql/hooks.js';
 import { TextArea } from '../../components/Field.jsx';
 import { ErrorBox, LiveText } from '../../components/Status.jsx';
-import { loaded, useListCount } from '../../components/ListCount.jsx';
+import { useConnectionCount } from '../../components/ListCount.jsx';
 import { formatDateTime } from '../../lib/dates.js';
 import { asShown } from '../../lib/history.js';
 import { appendPage, nodes } from '../../lib/paging.js';
@@ -43,8 +43,7 @@ export function EmergencyReview({ onReviewed }) {
   // The count of accesses, said once (components/ListCount.jsx): the keyboard goes to it only
   // after « Afficher plus » (a review's heading or refusal takes it otherwise).
   const [more, setMore] = useState(0);
-  const total = list.length > 0 ? connection.totalCount : null;
-  const count = useListCount(total, 'review.count', connection ? loaded(connection) : '', more ? 'lost' : false);
+  const count = useConnectionCount(connection, 'review.count', more ? 'lost' : false);
   useEffect(() => {
     if (reviewed) focusIfLost(document.getElementById(`review-title-${reviewed}`));
   }, [reviewed, list]);

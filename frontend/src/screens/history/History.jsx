@@ -3,7 +3,7 @@ import { language, locale, t } from '../../i18n/index.js';
 import { runQuery, useQuery } from '../../gql/hooks.js';
 import { DateField, SelectField } from '../../components/Field.jsx';
 import { ErrorBox, Loading } from '../../components/Status.jsx';
-import { loaded, useListCount } from '../../components/ListCount.jsx';
+import { useConnectionCount } from '../../components/ListCount.jsx';
 import { formatDateTime } from '../../lib/dates.js';
 import { asShown, emergencyTag, historyFilter, inRecordOrder, reasonKey, shownMode, shownReason } from '../../lib/history.js';
 import { appendPage, nodes, PAGE_SIZE } from '../../lib/paging.js';
@@ -54,8 +54,7 @@ export function History() {
   const connection = more ?? query.data?.myAccessHistory;
   // The count of events, said once (components/ListCount.jsx): the keyboard goes to it only after
   // « Afficher plus » (not after a review, whose heading takes it, nor a filter, still in use).
-  const total = nodes(connection).length > 0 ? connection.totalCount : null;
-  const count = useListCount(total, 'history.count', connection ? loaded(connection) : '', more ? 'lost' : false);
+  const count = useConnectionCount(connection, 'history.count', more ? 'lost' : false);
   // A review is an event of its own: the list and its count are read again (from their first page).
   const reviewed = () => {
     setMore(null);
