@@ -10,10 +10,11 @@ from playwright.async_api import Browser, expect
 
 from backend.authz.matrix import allowed_sections
 from backend.domain.enums import Profession
-from backend.models import Account, BlockedPractitioner, Grant, Record, Session
+from backend.models import Account, BlockedPractitioner, Grant, Practitioner, Record, Session
 from tests import factories
 from tests.browser import (
     Server,
+    Tab,
     browser,
     confirm_in_page,
     confirm_it_is_you,
@@ -117,19 +118,28 @@ async def test_revoke_block_treating_physician_and_emergency_preferences(
     await tab.context.close()
 
 
-async def test_a_granted_treating_physician_is_said_to_see_every_section(
-    server: Server, browser: Browser
-) -> None:
-    email = "traitant.autorise@example.test"
+async def treating_physician_granted(browser: Browser, server: Server, tab_name: str,
+                                     email: str) -> tuple[Tab, Record, Account, Practitioner]:
+    """A patient signed up as `email` whose treating physician (a doctor's account, and its
+    practitioner) is also granted one section, VACCINATIONS; the patient's tab on /partage."""
     _, record = await factories.patient(email=email)
     doctor, pro = await factories.practitioner(Profession.MEDECIN)
     await Grant.create(record=record, practitioner=pro, sections=["VACCINATIONS"])
     await Record.filter(id=record.id).update(treating_physician_id=pro.id)
-    tab = await open_tab(browser, server, "sharing-granted-treating", "mobile")
+    tab = await open_tab(browser, server, tab_name, "mobile")
     page = tab.page
     await sign_in_with_code(tab, server, email)
     await page.get_by_role("link", name="Partage").click()
     await expect(page.get_by_role("heading", level=1)).to_have_text("Partage de mon dossier")
+    return tab, record, doctor, pro
+
+
+async def test_a_granted_treating_physician_is_said_to_see_every_section(
+    server: Server, browser: Browser
+) -> None:
+    tab, _, doctor, _ = await treating_physician_granted(
+        browser, server, "sharing-granted-treating", "traitant.autorise@example.test")
+    page = tab.page
     # Among the granted professionals, as in the search's results: the sections chosen change
     # nothing for the treating physician, so none are offered; the grant can still be withdrawn.
     card = page.locator("li.card").filter(has_text=doctor.display_name)
@@ -144,16 +154,9 @@ async def test_a_granted_treating_physician_is_said_to_see_every_section(
 async def test_a_grant_withdrawn_from_the_treating_physician_says_they_still_see_everything(
     server: Server, browser: Browser
 ) -> None:
-    email = "traitant.retire@example.test"
-    _, record = await factories.patient(email=email)
-    doctor, pro = await factories.practitioner(Profession.MEDECIN)
-    await Grant.create(record=record, practitioner=pro, sections=["VACCINATIONS"])
-    await Record.filter(id=record.id).update(treating_physician_id=pro.id)
-    tab = await open_tab(browser, server, "sharing-granted-treating-revoked", "mobile")
+    tab, record, doctor, pro = await treating_physician_granted(
+        browser, server, "sharing-granted-treating-revoked", "traitant.retire@example.test")
     page = tab.page
-    await sign_in_with_code(tab, server, email)
-    await page.get_by_role("link", name="Partage").click()
-    await expect(page.get_by_role("heading", level=1)).to_have_text("Partage de mon dossier")
     card = page.locator("li.card").filter(has_text=doctor.display_name)
     await card.get_by_role("button", name="Retirer l'accès").click()
     # The grant goes, but the treating physician still sees every section: not said to have no
