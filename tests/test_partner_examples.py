@@ -47,6 +47,13 @@ def node(world: World, actor: str | None, *args: str) -> subprocess.CompletedPro
     return run(world, actor, "node", "examples/first_call.mjs", *args)
 
 
+def extract(tmp_path: Path, lines: list[str]) -> Path:
+    """An NDJSON extract in `tmp_path` holding `lines`, each ended by a newline (UTF-8)."""
+    path = tmp_path / "extract.ndjson"
+    path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+    return path
+
+
 async def test_practice_client_lists_the_sections_granted_with_their_mode(server: str) -> None:
     world = await build(server)
 
@@ -157,8 +164,7 @@ async def test_insurer_import_sets_aside_an_item_graphql_refuses_whole(server: s
     items = [medication_item(ins, n) for n in range(1, 6)]
     del items[1]["title"]
     items[3]["note"] = "Zoélie"
-    path = tmp_path / "extract.ndjson"
-    path.write_text("".join(json.dumps(item) + "\n" for item in items), encoding="utf-8")
+    path = extract(tmp_path, [json.dumps(item) for item in items])
     before = await Entry.filter(organization=INSURER).count()
 
     done = run(world, "insurer", PYTHON, "examples/insurer_import.py", str(path))
@@ -184,8 +190,7 @@ async def test_insurer_import_sends_batches_and_lists_rejected_lines(server: str
     bad["date"] = "2999-01-01"
     lines[9] = json.dumps(bad)
     lines.insert(12, "")
-    path = tmp_path / "extract.ndjson"
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    path = extract(tmp_path, lines)
     before = await Entry.filter(organization=INSURER).count()
 
     done = run(world, "insurer", PYTHON, "examples/insurer_import.py", str(path), "--batch-size", "10")
@@ -225,8 +230,7 @@ async def test_insurer_import_applies_a_correction_later_in_its_batch_as_import_
     first, other = medication_item(ins, 1), medication_item(ins, 2)
     corrected = {**first, "title": "Doliprane 500 mg (corrigé)"}
     lines = [first, other, dict(other), corrected, medication_item(ins, 3)]
-    path = tmp_path / "extract.ndjson"
-    path.write_text("".join(json.dumps(item) + "\n" for item in lines), encoding="utf-8")
+    path = extract(tmp_path, [json.dumps(item) for item in lines])
     before = await Entry.filter(organization=INSURER).count()
 
     done = run(world, "insurer", PYTHON, "examples/insurer_import.py", str(path))
@@ -260,8 +264,7 @@ async def test_insurer_import_rejects_lines_the_request_could_not_carry(server: 
     lines[1] = lines[1].replace('"title": "', '"title": "\\ud800', 1)
     lines[2] = lines[2].replace('"quantity": 2', '"quantity": NaN')
     lines[3] = lines[3].replace('"quantity": 2', '"quantity": 1e999')
-    path = tmp_path / "extract.ndjson"
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    path = extract(tmp_path, lines)
     before = await Entry.filter(organization=INSURER).count()
 
     done = run(world, "insurer", PYTHON, "examples/insurer_import.py", str(path))
@@ -282,8 +285,7 @@ async def test_insurer_import_names_the_field_graphql_refuses(server: str, tmp_p
     world = await build(server)
     items = [medication_item(new_ins(), n) for n in range(1, 4)]
     items[1]["date"] = 20240101
-    path = tmp_path / "extract.ndjson"
-    path.write_text("".join(json.dumps(item) + "\n" for item in items), encoding="utf-8")
+    path = extract(tmp_path, [json.dumps(item) for item in items])
 
     done = run(world, "insurer", PYTHON, "examples/insurer_import.py", str(path))
 
@@ -303,8 +305,7 @@ async def test_insurer_import_says_to_send_smaller_batches_when_one_is_too_large
     ins = new_ins()
     padding = "x" * 11_000
     lines = [json.dumps({**medication_item(ins, n), "title": padding}) for n in range(1, 1001)]
-    path = tmp_path / "extract.ndjson"
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    path = extract(tmp_path, lines)
     before = await Entry.filter(organization=INSURER).count()
 
     done = run(world, "insurer", PYTHON, "examples/insurer_import.py", str(path))
