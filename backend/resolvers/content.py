@@ -13,6 +13,7 @@ from backend.authz.decision import may_write, sees_masked
 from backend.domain.codes import InvalidCode, normalize_section_code
 from backend.domain.details import DETAIL_FIELDS, OLDEST_CARE_DATE, InvalidDetails, normalize_details
 from backend.domain.enums import AccessAction, AccessMode, EntrySource, RecordStatus, Role, Section
+from backend.domain.ids import entry_id
 from backend.domain.reasons import Reason
 from backend.domain.text import lines, one_line
 from backend.errors import BadUserInput, Conflict, Forbidden, NotFound, Unauthenticated
@@ -212,6 +213,7 @@ async def add_entry(ctx: Context, new: NewEntry) -> tuple[Entry, RecordView]:
             await claim_superseded(old, conn)
         entry = await Entry.create(
             using_db=conn,
+            id=entry_id(),
             record_id=record.id,
             section=new.section,
             code=code,

@@ -20,6 +20,7 @@ from backend.authz.decision import may_write, sees_masked
 from backend.authz.loaders import sharing_columns, sharing_join, sharing_params
 from backend.config import settings
 from backend.domain.enums import AccessAction, AccessMode, EntrySource, Role, Section
+from backend.domain.ids import entry_id
 from backend.domain.reasons import Reason
 from backend.domain.text import lines, one_line
 from backend.errors import BadUserInput, Forbidden, NoAccess, NotFound, Unauthenticated
@@ -34,6 +35,7 @@ from backend.resolvers.records import (
     NO_ACCESS,
     RecordView,
     count_refusal,
+    note_denied,
     own_record,
     record_by_ins,
     view_from_row,
@@ -325,6 +327,7 @@ async def _store(
             )
             entry = await Entry.create(
                 using_db=conn,
+                id=entry_id(),
                 record=record,
                 section=section,
                 code="",
@@ -401,7 +404,10 @@ async def open_download(ctx: Context, entry_id: str) -> Download:
         # As an unknown document is, before anything is noted: past the bound, nothing.
         await count_refusal(ctx)
         if not view.is_owner:  # a pending record's too, as a read's (DESIGN §4)
-            ctx.access_log.note(record.id, AccessAction.ACCESS_DENIED, sections={section})
+            if view.modes:
+                ctx.access_log.note(record.id, AccessAction.ACCESS_DENIED, sections={section})
+            else:  # no access at all: noted as patientRecord's refusal is
+                await note_denied(ctx, view, frozenset({section}))
         raise NotFound("No such document")
     if mode != AccessMode.OWNER:
         ctx.access_log.note(

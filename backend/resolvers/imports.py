@@ -44,6 +44,7 @@ from backend.domain.enums import (
     Section,
 )
 from backend.domain.identifiers import InvalidIdentifier, normalize_ins
+from backend.domain.ids import entry_ids
 from backend.domain.reasons import Reason
 from backend.domain.text import without_invisible
 from backend.domain.text import without_invisible_keeping_spaces as _visible
@@ -714,7 +715,7 @@ async def _write(actor: Actor, organization: str, valid: list[_Valid]) -> Import
         # batch, and a closed or deleted record refuses every item before its birth date is
         # compared; so a record never refuses items for two reasons in one batch.
         denied: dict[uuid.UUID, tuple[str, set[Section]]] = {}
-        ids = iter(_new_ids(len(valid)))
+        new_ids = iter(entry_ids(len(valid)))
         # The content each key has once the batch's earlier items are written: an item sent
         # again later in the batch is then answered as a later batch would answer it.
         in_batch: dict[tuple[str, str], str] = {}
@@ -776,7 +777,7 @@ async def _write(actor: Actor, organization: str, valid: list[_Valid]) -> Import
                 continue
             else:
                 result.corrected += 1
-            entries.append(_NewEntry(v, next(ids), record.id, known))
+            entries.append(_NewEntry(v, next(new_ids), record.id, known))
             record.sections.add(v.item.section)
 
         corrections = [(e, e.supersedes) for e in entries if e.supersedes is not None]
