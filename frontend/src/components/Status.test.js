@@ -1,9 +1,9 @@
 // @vitest-environment happy-dom
-import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { h, render } from 'preact';
 import { useState } from 'preact/hooks';
 import { act } from 'preact/test-utils';
-import { said } from '../i18n/index.js';
+import { said, setLanguage } from '../i18n/index.js';
 import { useQuery } from '../gql/hooks.js';
 import { ErrorBox, Notice } from './Status.jsx';
 import { LIVE, watchedPlace } from '../test/liveRegion.js';
@@ -131,6 +131,52 @@ describe('a refusal', () => {
     show(h('section', null, h(ErrorBox, { result: failure, focus: 'lost', reveal: true })));
     expect(document.activeElement).toBe(message('.error'));
     expect(regions()).toEqual([]);
+    expect(announced()).toBe('');
+  });
+});
+
+// The page's language switched (its control, which the screen reader reads as chosen): the
+// messages shown are worded anew, none is said again; the next one is said in its turn.
+describe('a change of language', () => {
+  afterEach(() => setLanguage('fr'));
+  const switched = (lang, vnode) => act(() => {
+    setLanguage(lang);
+    render(vnode, live.place);
+  });
+
+  it('words a notice already announced anew, and does not announce it again, in either direction', () => {
+    const notice = said('sharing.treatingCleared');
+    show(h(Notice, { focus: 'lost', reveal: true }, notice));
+    expect(announced()).toBe(NOTICE);
+    live.forget();
+    switched('en', h(Notice, { focus: 'lost', reveal: true }, notice));
+    expect(message('.notice').textContent).toBe('You no longer have a treating physician.');
+    expect(announced()).toBe('');
+    switched('fr', h(Notice, { focus: 'lost', reveal: true }, notice));
+    expect(message('.notice').textContent).toBe(NOTICE);
+    expect(announced()).toBe('');
+    expect(document.activeElement).toBe(button);
+  });
+
+  it('does not announce a refusal again; the next one is announced, in the new language', () => {
+    const failure = { code: 'RATE_LIMITED' };
+    show(h(ErrorBox, { result: failure, focus: 'lost', reveal: true }));
+    live.forget();
+    switched('en', h(ErrorBox, { result: failure, focus: 'lost', reveal: true }));
+    expect(message('.error').textContent).not.toBe(REFUSAL);
+    expect(announced()).toBe('');
+    show(h(ErrorBox, { result: { code: 'RATE_LIMITED' }, focus: 'lost', reveal: true }));
+    expect(announced()).toBe(message('.error').textContent);
+    expect(announced()).not.toBe(REFUSAL);
+  });
+
+  it('leaves a message read as focused as it was: no live region comes', () => {
+    buttonGone();
+    const notice = said('sharing.treatingCleared');
+    show(h(Notice, { focus: 'lost', reveal: true }, notice));
+    switched('en', h(Notice, { focus: 'lost', reveal: true }, notice));
+    expect(document.activeElement).toBe(message('.notice'));
+    expect(live.place.querySelector(LIVE)).toBeNull();
     expect(announced()).toBe('');
   });
 });

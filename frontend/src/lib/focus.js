@@ -3,6 +3,7 @@
 // One rule on every screen: to the field that appears (a code, a name), else to the result
 // message (a notice, an error), else to the section's heading. Nothing moves a focus still in use.
 import { useEffect, useRef, useState } from 'preact/hooks';
+import { language } from '../i18n/index.js';
 
 export function focusLost(doc = globalThis.document) {
   const active = doc?.activeElement;
@@ -65,28 +66,41 @@ export function useFocusOnAppear(mode, again) {
 // message (not null) does: 'say' (a message that appears) or 'keep' (a count drawn with its
 // screen: drawn inside its region at once, which is neither focused nor announced). A null
 // message (nothing shown) does nothing.
+// A change of the page's language (the language control, which the screen reader reads as
+// chosen) words the messages shown anew but says none of them again: a text in its live region
+// leaves it for beside it (an empty region, as before it was said), worded in the new language;
+// a text changed inside a live region would be announced as if new. The next message is said
+// in its turn, into that region.
 // Returns [ref, live]: `live` false (no region: the text alone), null (the region empty, the
 // text beside it) or true (the text inside the region); LiveText (components/Status.jsx) draws them.
 export function useSaid(mode, message, { show = false, quiet = false, first = 'say' } = {}) {
   const ref = useRef(null);
   const kept = useRef(first !== 'keep'); // the first message was seen (or needs no keeping)
-  const [said, setSaid] = useState({ message: undefined, live: undefined });
+  // live: as returned; lang: the language it was said in.
+  const [said, setSaid] = useState({ message: undefined, live: undefined, lang: undefined });
+  const lang = language.get();
   // Known before it is on the page (false: no region; true: a first count kept), or not yet (null).
   const known = mode === true || quiet ? false : kept.current ? null : true;
-  const live = said.message === message ? said.live : known;
+  // Said in its region in another language: beside it now, worded anew (above).
+  const moved = said.live === true && said.lang !== lang;
+  const live = said.message === message ? (moved ? null : said.live) : known;
   useEffect(() => {
     if (message === null || message === undefined) {
       if (said.live !== undefined) setSaid({ message, live: undefined }); // the next one is new
       return;
     }
-    if (said.message === message || !ref.current) return;
+    if (said.message === message) {
+      if (moved) setSaid({ message, live: null }); // and stays beside it, whatever the language
+      return;
+    }
+    if (!ref.current) return;
     if (!kept.current) {
       kept.current = true;
-      return setSaid({ message, live: true });
+      return setSaid({ message, live: true, lang });
     }
     const focused = appeared(ref.current, mode, show && !quiet);
-    setSaid({ message, live: !focused && !quiet });
-  }, [mode, message]);
+    setSaid({ message, live: !focused && !quiet, lang });
+  }, [mode, message, lang]);
   return [ref, live];
 }
 
