@@ -42,6 +42,7 @@ def test_each_text_is_the_one_written_until_now() -> None:
     assert reasons.EXISTING_RECORD == "ouverture d'un dossier existant"
     assert reasons.OTHER_IDENTITY == "ouverture refusée : identité différente"
     assert reasons.EMERGENCY_REFUSED == "accès d'urgence refusé"
+    assert reasons.ENDED_BY_REPORT == "accès d'urgence fermé par le signalement du patient"
     assert reasons.IMPORT_REFUSED_CLOSED == "import refusé : dossier fermé"
     assert reasons.IMPORT_REFUSED_DELETION == "import refusé : suppression du dossier demandée"
     assert reasons.IMPORT_REFUSED_IDENTITY == "import refusé : date de naissance différente"
@@ -123,6 +124,7 @@ EVENTS: dict[str, tuple[AccessAction, Render | None]] = {
     "EXISTING_RECORD": (AccessAction.ACCESS_DENIED, None),
     "OTHER_IDENTITY": (AccessAction.ACCESS_DENIED, None),
     "EMERGENCY_REFUSED": (AccessAction.ACCESS_DENIED, None),
+    "ENDED_BY_REPORT": (AccessAction.ACCESS_DENIED, None),
     "IMPORT_REFUSED_CLOSED": (AccessAction.ACCESS_DENIED, None),
     "IMPORT_REFUSED_DELETION": (AccessAction.ACCESS_DENIED, None),
     "IMPORT_REFUSED_IDENTITY": (AccessAction.ACCESS_DENIED, None),
@@ -221,7 +223,7 @@ ACCENTED = re.compile(r"[àâäçéèêëîïôöùûüÿœæ]", re.IGNORECASE)
 # Words the French texts share with their English wording.
 SAME_IN_BOTH = {
     "activation", "format", "support", "code", "codes", "contact", "mail", "sms", "samu", "rpps",
-    "import", "date",
+    "import", "date", "patient",
 }
 
 

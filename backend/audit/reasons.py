@@ -28,6 +28,8 @@ OTHER_IDENTITY = "ouverture refusée : identité différente"
 
 # ACCESS_DENIED: an emergency access the patient opposes, or to a record closed to it.
 EMERGENCY_REFUSED = "accès d'urgence refusé"
+# ACCESS_DENIED: a practitioner's read after the patient's report ended their emergency access.
+ENDED_BY_REPORT = "accès d'urgence fermé par le signalement du patient"
 
 # ACCESS_DENIED: an import's items the record refused (one event a record and batch). A record's
 # state is read once for its batch: all its refused items are refused for the same one reason.

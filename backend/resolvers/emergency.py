@@ -25,6 +25,7 @@ from backend.resolvers.arguments import ins_argument
 from backend.resolvers.context import Context
 from backend.resolvers.records import (
     RecordView,
+    emergency_minutes,
     open_emergency_session,
     owns,
     record_facts,
@@ -74,11 +75,6 @@ class EmergencyAccess:
     view: RecordView
     expires_at: dt.datetime
     mode: AccessMode
-
-
-def _minutes(kind: EmergencyKind) -> int:
-    cfg = settings()
-    return cfg.regulator_minutes if kind == EmergencyKind.REGULATOR else cfg.break_glass_minutes
 
 
 def _opposed(record: Record, kind: EmergencyKind) -> bool:
@@ -181,7 +177,7 @@ async def open_emergency(ctx: Context, ins: str, reason: str, kind: EmergencyKin
             # notice; this call's reason is not kept (the session keeps its own).
             expires_at = session.expires_at
         else:
-            expires_at = now + dt.timedelta(minutes=_minutes(kind))
+            expires_at = now + dt.timedelta(minutes=emergency_minutes(kind))
             await EmergencySession.create(
                 using_db=conn,
                 id=uuid.uuid4(),

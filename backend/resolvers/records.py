@@ -9,6 +9,7 @@ from functools import cached_property
 from typing import Any
 
 from backend import clock, sql
+from backend.audit import reasons
 from backend.auth import limits
 from backend.authz.decision import (
     ALLOW,
@@ -23,7 +24,16 @@ from backend.authz.decision import (
     strongest,
 )
 from backend.authz.loaders import sharing_columns, sharing_from_row, sharing_join, sharing_params
-from backend.domain.enums import AccessAction, AccessMode, EmergencyKind, RecordStatus, Role, Section
+from backend.config import settings
+from backend.domain.enums import (
+    AccessAction,
+    AccessMode,
+    EmergencyKind,
+    RecordStatus,
+    ReviewState,
+    Role,
+    Section,
+)
 from backend.errors import Forbidden, NoAccess, RateLimited, Unauthenticated
 from backend.models import EmergencySession, Record
 from backend.resolvers.arguments import ins_argument
@@ -205,7 +215,7 @@ async def patient_record(ctx: Context, ins: str) -> RecordView:
         # A denied attempt on an existing record is an event, whatever its status (DESIGN §4),
         # but for its owner's own (a record waiting for its deletion): not someone refused.
         if not owns(viewer.account_id, view.facts):
-            ctx.access_log.note(record.id, AccessAction.ACCESS_DENIED)
+            await note_denied(ctx, view)
         raise NoAccess(NO_ACCESS)
     if not view.is_owner:
         # Opening a record reads its identity: an event even if no section is asked for.
@@ -316,6 +326,59 @@ async def open_emergency_session(
         .using_db(conn)
         .order_by("-expires_at")
         .first()
+    )
+
+
+# The mode each kind of emergency session grants (emergency.OPENED_MODE, which imports this module).
+_EMERGENCY_MODES = {kind: mode for mode, kind in _EMERGENCY_KINDS.items()}
+
+
+def emergency_minutes(kind: EmergencyKind) -> int:
+    """How long an emergency access of this kind lasts, as configured."""
+    cfg = settings()
+    return cfg.regulator_minutes if kind == EmergencyKind.REGULATOR else cfg.break_glass_minutes
+
+
+async def ended_by_report(record: Record, practitioner_id: Any, now: dt.datetime) -> EmergencyKind | None:
+    """The kind of this practitioner's emergency access the patient's report ended, if that is
+    why they have none now: of their sessions on the record, the one that ended last ended at
+    its report (a report of an open access sets its end to the review's time, `reviewed_at`;
+    history.review), and would still be open without it (its time, as configured, not run
+    out). None otherwise: an access run out, or ended by a block, an opposition or a closing
+    (ended before its report, if reported), or one still open."""
+    if practitioner_id is None:
+        return None
+    last = (
+        await EmergencySession.filter(record_id=record.id, practitioner_id=practitioner_id)
+        .order_by("-expires_at")
+        .first()
+    )
+    if (
+        last is None
+        or last.review_state != ReviewState.REPORTED
+        or last.reviewed_at is None
+        or last.expires_at != last.reviewed_at
+        or last.expires_at > now
+        or last.opened_at + dt.timedelta(minutes=emergency_minutes(last.kind)) <= now
+    ):
+        return None
+    return EmergencyKind(last.kind)
+
+
+async def note_denied(ctx: Context, view: RecordView, sections: frozenset[Section] = frozenset()) -> None:
+    """A practitioner's read of a record they have no access to at all, as a denied attempt.
+    Where their emergency access was ended by the patient's report (`ended_by_report`) on a
+    record still active that does not block them, the event says so: marked with that
+    access's mode (an emergency in the history) and its reason."""
+    kind = None
+    if view.facts.status == RecordStatus.ACTIVE and not view.sharing.blocked:
+        kind = await ended_by_report(view.record, ctx.viewer.practitioner_id, clock.now())
+    if kind is None:
+        ctx.access_log.note(view.record.id, AccessAction.ACCESS_DENIED, sections=sections)
+        return
+    ctx.access_log.note(
+        view.record.id, AccessAction.ACCESS_DENIED, mode=_EMERGENCY_MODES[kind], sections=sections,
+        reason=reasons.ENDED_BY_REPORT,
     )
 
 

@@ -310,6 +310,7 @@ export default {
   "history.said.activatedByOperator": "record created and activated by the operator ({command})",
   "history.said.identityChecked": "identity checked by the professional",
   "history.said.emergencyRefused": "emergency access refused",
+  "history.said.endedByReport": "emergency access closed by the patient's report",
   "history.said.existingRecord": "attempt to open a record that already exists",
   "history.said.otherIdentity": "opening refused: a different identity",
   "history.said.importRefusedClosed": "import refused: the record is closed",

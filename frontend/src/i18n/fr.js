@@ -310,6 +310,7 @@ export default {
   "history.said.activatedByOperator": "dossier créé et activé par l'exploitant ({command})",
   "history.said.identityChecked": "identité vérifiée par le professionnel",
   "history.said.emergencyRefused": "accès d'urgence refusé",
+  "history.said.endedByReport": "accès d'urgence fermé par le signalement du patient",
   "history.said.existingRecord": "ouverture d'un dossier existant",
   "history.said.otherIdentity": "ouverture refusée : identité différente",
   "history.said.importRefusedClosed": "import refusé : dossier fermé",

@@ -65,6 +65,7 @@ const SAID = [
   ['RECORD_ACTIVATED', String.raw`dossier créé et activé par l'exploitant \((?<command>.+)\)`, 'activatedByOperator'],
   ['RECORD_OPENED', "identité vérifiée par le professionnel", 'identityChecked'],
   ['ACCESS_DENIED', "accès d'urgence refusé", 'emergencyRefused'],
+  ['ACCESS_DENIED', "accès d'urgence fermé par le signalement du patient", 'endedByReport'],
   ['ACCESS_DENIED', "ouverture d'un dossier existant", 'existingRecord'],
   ['ACCESS_DENIED', 'ouverture refusée : identité différente', 'otherIdentity'],
   ['ACCESS_DENIED', 'import refusé : dossier fermé', 'importRefusedClosed'],
