@@ -18,7 +18,8 @@ export async function runMutation(document, variables) {
   return settle(await client.mutation(document, variables).toPromise());
 }
 
-// Fetch on mount and whenever `variables` change (compared by value).
+// Fetch on mount and whenever `variables` change (compared by value). `answers`: the variables
+// (as JSON) that `data` answers, which a screen compares with its own (other filters asked since).
 export function useQuery(document, variables = {}, { pause = false } = {}) {
   const key = JSON.stringify(variables);
   const [state, setState] = useState({ data: null, error: null, code: null, fetching: !pause });
@@ -28,7 +29,7 @@ export function useQuery(document, variables = {}, { pause = false } = {}) {
     const mine = ++generation.current;
     setState((s) => ({ ...s, fetching: true }));
     const result = await runQuery(document, JSON.parse(key));
-    if (mine === generation.current) setState({ ...result, fetching: false });
+    if (mine === generation.current) setState({ ...result, fetching: false, answers: key });
     return result;
   }, [document, key]);
 

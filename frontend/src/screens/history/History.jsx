@@ -52,18 +52,23 @@ export function History() {
   };
 
   const connection = more ?? query.data?.myAccessHistory;
+  // The filters of the list shown: a page asked for under others (changed while it was on its
+  // way) is not added to it.
+  const asked = JSON.stringify(variables);
   // The count of events, said once (components/ListCount.jsx): the keyboard goes to it only after
   // « Afficher plus » (not after a review, whose heading takes it, nor a filter, still in use).
-  const count = useConnectionCount(connection, 'history.count', more ? 'lost' : false);
+  // Said for the filters asked, once their list is read (not the previous list's, still drawn).
+  const count = useConnectionCount(connection, 'history.count', more ? 'lost' : false, {
+    of: asked,
+    waiting: query.fetching || query.answers !== asked,
+  });
   // A review is an event of its own: the list and its count are read again (from their first page).
   const reviewed = () => {
     setMore(null);
     setFailure(null);
     return query.refetch();
   };
-  // The filters of the list shown: a page asked for under others (changed while it was on its
-  // way) is not added to it. One page at a time: « Afficher plus » pressed twice asks once.
-  const asked = JSON.stringify(variables);
+  // One page at a time: « Afficher plus » pressed twice asks once.
   const shownFor = useRef(asked);
   shownFor.current = asked;
   const [, send] = useSending();

@@ -1,5 +1,5 @@
 // @vitest-environment happy-dom
-import { describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { h, render } from 'preact';
 import { act } from 'preact/test-utils';
 import { History } from './History.jsx';
@@ -13,6 +13,8 @@ import { LIVE, watchedPlace } from '../../test/liveRegion.js';
 // The service: `events` history events and `accesses` emergency accesses, 20 a page (newest
 // first); the filter « Dossier exporté » finds `exported` events.
 const served = { events: 25, accesses: 22, exported: 2 };
+const usually = { ...served };
+afterEach(() => Object.assign(served, usually));
 const event = (n) => ({
   id: `ev${n}`, seq: n, at: '2026-11-02T10:00:00Z', actorId: 'p1', actorName: 'Marie Durand', actorProfession: null,
   actorRole: 'PATIENT', action: 'RECORD_READ', mode: 'OWNER', sections: [], entryId: null, reason: null, emergency: false,
@@ -67,6 +69,20 @@ async function press(button) {
   await settled(() => button.click());
 }
 
+// A filter chosen in one of the selects, as the person does; the focus on it.
+async function choose(label, value) {
+  const select = [...live.place.querySelectorAll('label')].find((l) => l.textContent === label).control;
+  select.focus();
+  announced();
+  await settled(() => {
+    select.value = value;
+    select.dispatchEvent(new Event('change', { bubbles: true }));
+    select.dispatchEvent(new Event('input', { bubbles: true }));
+  });
+  return select;
+}
+const countOf = (within, text) => paragraph(within, text);
+
 describe('/historique: the count of events', () => {
   it('first drawn, is a status, neither focused nor announced', async () => {
     await shown();
@@ -102,7 +118,56 @@ describe('/historique: the count of events', () => {
   });
 });
 
+// Each total is said once, when it is new: not again when « Afficher plus » adds a page (the total
+// is that of all there is); a filter's is said, not the total of the list it replaces.
+describe('/historique: the count of events, said once per total', () => {
+  it('is not announced again by « Afficher plus » still there after its page', async () => {
+    served.events = 45;
+    await shown();
+    await press(eventsMore());
+    expect(events()).toBe(40);
+    expect(document.activeElement).toBe(eventsMore());
+    expect(countOf(live.place, '45 événements')).toBeDefined();
+    expect(announced()).toBe('');
+  });
+
+  it('changed by a filter once the last page is loaded, is announced with the new total only', async () => {
+    await shown();
+    await press(eventsMore());
+    expect(document.activeElement).toBe(eventsCount());
+    const select = await choose("Type d'événement", 'RECORD_EXPORTED');
+    expect(events()).toBe(2);
+    expect(document.activeElement).toBe(select);
+    expect(announced()).toBe('2 événements');
+  });
+
+  it('changed by a filter after a page still followed by others, is announced with the new total only', async () => {
+    served.events = 45;
+    await shown();
+    await press(eventsMore());
+    await choose("Type d'événement", 'RECORD_EXPORTED');
+    expect(events()).toBe(2);
+    expect(announced()).toBe('2 événements');
+  });
+
+  it('after a filter that finds as many, is announced: the total of the list the filter asked for', async () => {
+    await shown();
+    await choose("Type d'accès", 'OWNER'); // every event of the service is the patient's own
+    expect(events()).toBe(20);
+    expect(announced()).toBe('25 événements');
+  });
+});
+
 describe("/historique: the count of emergency accesses", () => {
+  it('is not announced again by « Afficher plus » still there after its page', async () => {
+    served.accesses = 45;
+    await shown();
+    await press(accessesMore());
+    expect(accesses()).toBe(40);
+    expect(document.activeElement).toBe(accessesMore());
+    expect(announced()).toBe('');
+  });
+
   it('first drawn, is a status, neither focused nor announced', async () => {
     await shown();
     expect(accesses()).toBe(20);
