@@ -89,6 +89,58 @@ async def test_a_recovery_asked_for_a_record_waiting_for_activation_names_resend
     await _nothing_written()
 
 
+async def test_unlocking_a_record_waiting_for_activation_says_it_has_no_account_yet(
+    client: httpx.AsyncClient,
+) -> None:
+    """A record waiting for activation has no account: unlocking it by its INS says so and names
+    resendActivation, in the same words as for an unknown INS, so that the refusal tells nothing
+    of the record and is no read of it (it was « No account matches this identifier », and support
+    took the INS for a wrong one). Nothing is written; the record stays as it was."""
+    record = await _pending("rose.pending@test.dmp")
+    support = Caller(client, session=await session_for(await factories.support()))
+    spaced = " ".join((record.ins[:1], record.ins[1:3], record.ins[3:5], record.ins[5:7], record.ins[7:10],
+                       record.ins[10:13], record.ins[13:]))
+    messages = set()
+    for identifier in (record.ins, spaced, factories.new_ins()):
+        result = await support.gql(OPERATIONS["unlockAccount"], {"i": identifier})
+        assert result.errors[0]["extensions"] == {"code": "NOT_FOUND"}, identifier
+        messages.add(result.errors[0]["message"])
+    [message] = messages
+    assert "waiting for activation" in message and "resendActivation" in message, message
+    assert "Pending" not in message and record.ins not in message
+    await _nothing_written()
+    after = await Record.get(id=record.id)
+    assert (after.status, after.owner_id, after.event_seq) == (  # type: ignore[attr-defined]
+        RecordStatus.PENDING, None, record.event_seq
+    )
+    # An RPPS number that matches no practitioner keeps its words: it is no INS.
+    result = await support.gql(OPERATIONS["unlockAccount"], {"i": factories.new_rpps()})
+    assert result.codes == ["NOT_FOUND"]
+    assert "waiting for activation" not in result.errors[0]["message"]
+
+
+async def test_a_recovery_asked_for_a_record_whose_deletion_was_requested_says_so(
+    client: httpx.AsyncClient,
+) -> None:
+    """A record waiting for its deletion is not recovered: the refusal, the same for an unknown
+    INS, says so (it named active and closed records only, and support took the INS for a wrong
+    one). Nothing is opened, sent or written."""
+    _, record = await factories.patient(email="ines.deleting@test.dmp")
+    await factories.pending_deletion(record)
+    seq = (await Record.get(id=record.id)).event_seq
+    support = Caller(client, session=await session_for(await factories.support()))
+    messages = set()
+    for identifier in (record.ins, "ines.deleting@test.dmp", factories.new_ins()):
+        result = await support.gql(OPERATIONS["startContactRecovery"], {"i": identifier})
+        assert result.errors[0]["extensions"] == {"code": "NOT_FOUND"}, identifier
+        messages.add(result.errors[0]["message"])
+    [message] = messages
+    assert "deletion was requested" in message, message
+    await _nothing_written()
+    after = await Record.get(id=record.id)
+    assert (after.status, after.event_seq) == (RecordStatus.DELETED, seq)
+
+
 def test_every_field_support_reads_is_described_in_the_schema() -> None:
     """The explorer's documentation is what an agent reads: each field of an account's view
     says what it holds (a wrong password is not a wrong code; a pending record has no account)."""

@@ -79,9 +79,16 @@ NO_ACCOUNT_AT_ADDRESS = (
     "No account has this e-mail address (a record waiting for activation has no account yet: "
     "look it up by its INS)"
 )
+# A record waiting for activation has no account to unlock: its INS is told so as an unknown
+# INS is, so that the refusal tells nothing of the record and is no read of it.
+NO_ACCOUNT_TO_UNLOCK = (
+    "No account with this INS to unlock: a record waiting for activation has none yet (supportAccount "
+    "shows such a record; resendActivation sends its activation code again)"
+)
 NO_RECOVERABLE_RECORD = (
     "No active or closed patient record matches this identifier (a record waiting for "
-    "activation gets its code again with resendActivation, by its INS)"
+    "activation gets its code again with resendActivation, by its INS; a record whose deletion "
+    "was requested is not recovered)"
 )
 
 
@@ -207,6 +214,11 @@ def _no_account(identifier: str) -> NotFound:
     return NotFound(NO_ACCOUNT_AT_ADDRESS if "@" in identifier else NO_ACCOUNT)
 
 
+def _an_ins(identifier: str) -> bool:
+    """What `_find` read as an INS (it refused any other number that is not an RPPS number)."""
+    return "@" not in identifier and len(without_separators(identifier.strip())) == INS_LENGTH
+
+
 def _account_status(record: Record | None, account: Account | None) -> str:
     if record is None:
         return "ACTIVE" if account else "UNKNOWN"
@@ -302,7 +314,7 @@ async def unlock_account(ctx: Context, identifier: str) -> SupportAccountView:
     _require_support(ctx)
     account, record = await _find(identifier)
     if account is None:
-        raise _no_account(identifier)
+        raise NotFound(NO_ACCOUNT_TO_UNLOCK) if _an_ins(identifier) else _no_account(identifier)
     if account.role not in UNLOCKED_BY_SUPPORT:
         # Refused locked or not: the refusal tells nothing of the account's state.
         _trace(ctx, "unlock_refused", account)

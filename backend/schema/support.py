@@ -147,7 +147,9 @@ class SupportMutation:
         description=(
             "Support staff: lift a code-login lock on a patient's or a practitioner's account "
             "(FORBIDDEN for any other: an operator lifts a support account's lock). Answers the "
-            "account's status as supportAccount does, which is written as a look-up too."
+            "account's status as supportAccount does, which is written as a look-up too. A record "
+            "waiting for activation has no account to unlock yet: its INS gets NOT_FOUND, as an unknown "
+            "one does, and resendActivation sends its activation code again."
         )
     )
     async def unlock_account(self, info: Info, identifier: str) -> SupportAccount:
@@ -167,7 +169,8 @@ class SupportMutation:
         description=(
             "Support staff: open a contact recovery for an ACTIVE or CLOSED record whose patient lost "
             "their contacts; no code is shown: a practitioner hands over a new one after checking the "
-            "patient's identity. The patient is e-mailed. 3 a day per record."
+            "patient's identity. The patient is e-mailed. 3 a day per record. NOT_FOUND for any other "
+            "record (waiting for activation, or its deletion requested), as for an unknown one."
         )
     )
     async def start_contact_recovery(self, info: Info, identifier: str) -> bool:
