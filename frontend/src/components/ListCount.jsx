@@ -10,11 +10,6 @@ export function offersMore(connection) {
   return connection?.pageInfo.hasNextPage ? '+' : '';
 }
 
-// What a connection holds as loaded: its entries, and '+' while a "More" offers others.
-export function loaded(connection) {
-  return `${connection.edges.length}${connection.pageInfo.hasNextPage ? '+' : ''}`;
-}
-
 // The count of what a list shows (/dossier, /historique and its emergency accesses), said once
 // (lib/focus.js, useSaid). Drawn with its screen: a role="status", neither focused nor announced.
 // Then once per new count: new when its number changes, when the list's filters change (the

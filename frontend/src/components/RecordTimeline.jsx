@@ -3,7 +3,7 @@ import { t } from '../i18n/index.js';
 import { SECTIONS, timeline } from '../lib/sections.js';
 import { DateField, SelectField } from './Field.jsx';
 import { Empty } from './Status.jsx';
-import { loaded, useListCount } from './ListCount.jsx';
+import { offersMore, useListCount } from './ListCount.jsx';
 import { EntryCard } from './EntryCard.jsx';
 import { Form } from './Form.jsx';
 import { cardsWithSaid, saidWhere } from '../lib/saidWhere.js';
@@ -23,9 +23,9 @@ export function RecordTimeline({ record, onMore, actionsFor, said = null, ownRec
   const entries = timeline(record, { section, from, to });
   const more = visible.filter(([name, field]) => (!section || section === name) && record[field].pageInfo.hasNextPage);
   // The entries shown, said once (components/ListCount.jsx): an entry deleted gives the keyboard
-  // to the notice said where it was, not to the count.
-  const pages = visible.map(([, field]) => loaded(record[field])).join();
-  const count = useListCount(entries.length, 'record.count', pages, said ? false : 'lost');
+  // to the notice said where it was, not to the count. New with the filters, or a "More" gone.
+  const news = `${visible.map(([, field]) => offersMore(record[field])).join()} ${section} ${from} ${to}`;
+  const count = useListCount(entries.length, 'record.count', news, said ? false : 'lost');
   // An entry no longer shown (deleted, hidden by a filter): its action's notice where its card was.
   const place = said && said.at !== 'more' ? said.at : null;
   const cards = cardsWithSaid(

@@ -1,7 +1,8 @@
 // @vitest-environment happy-dom
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { h, render } from 'preact';
 import { act } from 'preact/test-utils';
+import { setLanguage } from '../i18n/index.js';
 import { RecordTimeline } from './RecordTimeline.jsx';
 import { LIVE, watchedPlace } from '../test/liveRegion.js';
 
@@ -86,5 +87,47 @@ describe('a "More" whose page the filters hide', () => {
     );
     show(2, false);
     expect(emptySaid()).toBe('Aucune information pour ces critères.');
+  });
+});
+
+// A count is said once per new count: a page loaded changes nothing said when the filters hide
+// it and its "More" is still there; a filter is answered by its count, even the same.
+describe('the record\'s count, said once per new count', () => {
+  it('is not announced again by a "More" still there whose page the filters hide', () => {
+    show(1, true);
+    typeDay('Au', '01/01/2020'); // before every entry: none shown
+    moreButton().focus();
+    announced();
+    show(2, true); // a page hidden too, and more still offered
+    expect(count().textContent).toBe('0 information affichée');
+    expect(document.activeElement).toBe(moreButton());
+    expect(announced()).toBe('');
+  });
+
+  it('after a filter that shows as many, is announced: the filter is answered', () => {
+    show(2, false);
+    [...live.place.querySelectorAll('label')].find((l) => l.textContent === 'Au').control.focus();
+    announced();
+    typeDay('Au', '31/12/2030'); // after every entry: all shown
+    expect(count().textContent).toBe('2 informations affichées');
+    expect(announced()).toBe('2 informations affichées');
+  });
+});
+
+describe('the record\'s count, once the page\'s language is switched', () => {
+  afterEach(() => setLanguage('fr'));
+
+  it('is worded anew, not announced again', () => {
+    show(1, true);
+    moreButton().focus();
+    show(2, true);
+    expect(announced()).toBe('2 informations affichées');
+    act(() => setLanguage('en'));
+    show(2, true);
+    const shownEn = [...live.place.querySelectorAll('p')].find((p) => /entries shown/.test(p.textContent));
+    expect(shownEn.textContent).toBe('2 entries shown');
+    expect(announced()).toBe('');
+    show(3, true); // the next count is said, in the new language
+    expect(announced()).toBe('3 entries shown');
   });
 });
