@@ -21,29 +21,31 @@ export function offersMore(connection) {
 // count of all there is); when the focus is still in use (a filter, a "More" still there), it is
 // announced. `focus` false: it never takes the focus (another message does).
 // n: the number counted (null: no count, the list says it is empty); key: its catalogue entry;
-// news: what else makes it new (its filters and offersMore, as text).
+// news: what else makes it new (its filters and offersMore, as text); empty: the catalogue entry
+// said instead of a count of 0 (the list says it is empty in its count's place, said as it is).
 // A hook, kept by its screen: a count shown again after an empty list is announced.
-export function useListCount(n, key, news, focus = 'lost') {
+export function useListCount(n, key, news, focus = 'lost', empty = null) {
   const [ref, live] = useSaid(focus, n === null ? null : `${n} ${news}`, { first: 'keep' });
+  const none = n === 0 && empty;
   return (
-    <p ref={ref} tabIndex={-1}>
+    <p ref={ref} tabIndex={-1} class={none ? 'empty' : undefined}>
       <LiveText role="status" live={live}>
-        {n === null ? null : t(key, { n })}
+        {n === null ? null : t(none ? empty : key, { n })}
       </LiveText>
     </p>
   );
 }
 
 // The count of a connection's totalCount (/historique's events, its emergency accesses), as
-// useListCount above: none while it holds nothing (the list says it is empty).
+// useListCount above: none while it holds nothing (the list says it is empty), or `empty`'s words.
 // of: what the list was asked for (its filters, as text); waiting: a read under way (other
 // filters, or the list read again), whose answer is not shown yet: the count said before is kept,
 // not that of the list it replaces, still drawn meanwhile (its first page).
-export function useConnectionCount(connection, key, focus, { of = '', waiting = false } = {}) {
+export function useConnectionCount(connection, key, focus, { of = '', waiting = false, empty = null } = {}) {
   const held = useRef({ total: null, news: '' });
   if (!waiting) {
-    const total = nodes(connection).length > 0 ? connection.totalCount : null;
+    const total = nodes(connection).length > 0 ? connection.totalCount : connection && empty ? 0 : null;
     held.current = { total, news: `${offersMore(connection)} ${of}` };
   }
-  return useListCount(held.current.total, key, held.current.news, focus);
+  return useListCount(held.current.total, key, held.current.news, focus, empty);
 }

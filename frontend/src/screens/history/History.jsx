@@ -57,10 +57,12 @@ export function History() {
   const asked = JSON.stringify(variables);
   // The count of events, said once (components/ListCount.jsx): the keyboard goes to it only after
   // « Afficher plus » (not after a review, whose heading takes it, nor a filter, still in use).
-  // Said for the filters asked, once their list is read (not the previous list's, still drawn).
+  // Said for the filters asked, once their list is read (not the previous list's, still drawn);
+  // in its place, said as it is, « Aucun événement pour ces critères » when they find none.
   const count = useConnectionCount(connection, 'history.count', more ? 'lost' : false, {
     of: asked,
     waiting: query.fetching || query.answers !== asked,
+    empty: 'history.empty',
   });
   // A review is an event of its own: the list and its count are read again (from their first page).
   const reviewed = () => {
@@ -108,10 +110,7 @@ export function History() {
       ) : query.code ? (
         <ErrorBox result={query} />
       ) : nodes(connection).length === 0 ? (
-        // Said as the count is (the filters just changed): a screen reader hears it.
-        <p class="empty" role="status">
-          {t('history.empty')}
-        </p>
+        count
       ) : (
         <>
           {count}

@@ -2,6 +2,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { h, render } from 'preact';
 import { act } from 'preact/test-utils';
+import { setLanguage } from '../../i18n/index.js';
 import { History } from './History.jsx';
 import { LIVE, watchedPlace } from '../../test/liveRegion.js';
 
@@ -155,6 +156,33 @@ describe('/historique: the count of events, said once per total', () => {
     await choose("Type d'accès", 'OWNER'); // every event of the service is the patient's own
     expect(events()).toBe(20);
     expect(announced()).toBe('25 événements');
+  });
+});
+
+// « Aucun événement pour ces critères » stands in the count's place and is said as it is: into a
+// live region already on the page, once.
+describe('/historique: a filter that finds nothing', () => {
+  afterEach(() => setLanguage('fr'));
+  const NOTHING = 'Aucun événement pour ces critères.';
+
+  it('is announced, the focus left on the filter', async () => {
+    served.exported = 0;
+    await shown();
+    const select = await choose("Type d'événement", 'RECORD_EXPORTED');
+    expect(events()).toBe(0);
+    expect(document.activeElement).toBe(select);
+    expect(announced()).toBe(NOTHING);
+  });
+
+  it('is not announced again when the page\'s language is switched, but worded anew', async () => {
+    served.exported = 0;
+    await shown();
+    await choose("Type d'événement", 'RECORD_EXPORTED');
+    announced();
+    await settled(() => setLanguage('en'));
+    await settled(() => render(h(History), live.place));
+    expect(paragraph(live.place, 'No event matches these filters.')).toBeDefined();
+    expect(announced()).toBe('');
   });
 });
 
