@@ -4,9 +4,9 @@ import { runMutation, runQuery, useQuery } from '../../gql/hooks.js';
 import { Field } from '../../components/Field.jsx';
 import { ask } from '../../components/ConfirmDialog.jsx';
 import { RecordInactive } from '../../components/RecordInactive.jsx';
-import { actionOutcome, Empty, ErrorBox, Loading } from '../../components/Status.jsx';
+import { actionOutcome, Empty, ErrorBox, LiveText, Loading } from '../../components/Status.jsx';
 import { formatDate } from '../../lib/dates.js';
-import { focusBack } from '../../lib/focus.js';
+import { focusBack, useSaid } from '../../lib/focus.js';
 import { SEARCH_MIN, directorySearch } from '../../lib/directory.js';
 import { SectionPicker } from './SectionPicker.jsx';
 import { useStatusRefresh } from '../../lib/statusRefresh.js';
@@ -43,6 +43,10 @@ export function Sharing() {
   // was under way) is applied, but its notice or error is not said, where the other one's is.
   const started = useRef(0);
   useStatusRefresh(shownStatus(query.data), query.refetch); // closed in another tab: say so
+  // What a search found (how many, or none), said once per search, the keyboard left on the
+  // search (lib/focus.js, useSaid): each search's answer is a list of its own (`found`), said even
+  // when it finds as many as the one before, and not again when the page's language changes.
+  const [foundRef, foundLive] = useSaid(false, found);
   // One change at a time: a button pressed twice (a double click) sends once.
   const [, send] = useSending();
 
@@ -100,7 +104,7 @@ export function Sharing() {
     const mine = ++searches.current;
     const result = await runQuery(DIRECTORY, { search: text });
     if (mine !== searches.current) return; // a later search was made meanwhile: its answer is shown
-    setFound(result.code ? null : result.data.practitionerDirectory);
+    setFound(result.code ? null : [...result.data.practitionerDirectory]); // this search's own
     if (result.code && action === started.current) setFailure(result);
   };
 
@@ -228,14 +232,11 @@ export function Sharing() {
       </Form>
       {saidAt('search')}
       {/* What the search found is said (a screen reader hears it), not only shown below. */}
-      {found && found.length === 0 && (
-        <p class="empty" role="status">
-          {t('sharing.noneFound')}
-        </p>
-      )}
-      {found && found.length > 0 && (
-        <p class="visually-hidden" role="status">
-          {t('sharing.foundCount', { n: found.length })}
+      {found && (
+        <p ref={foundRef} class={found.length === 0 ? 'empty' : 'visually-hidden'}>
+          <LiveText role="status" live={foundLive}>
+            {found.length === 0 ? t('sharing.noneFound') : t('sharing.foundCount', { n: found.length })}
+          </LiveText>
         </p>
       )}
       {found && found.length > 0 && (
