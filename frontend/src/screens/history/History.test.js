@@ -42,6 +42,14 @@ vi.mock('../../gql/client.js', () => ({
         return { data: { myAccessHistory: connection(total, event, variables.after) } };
       },
     }),
+    // « C'était justifié »: the access acknowledged, an event of its own in the history.
+    mutation: (document, variables) => ({
+      toPromise: async () => {
+        served.events += 1;
+        const n = Number(variables.id.slice(2));
+        return { data: { acknowledgeEmergencyAccess: { ...access(n), reviewState: 'ACKNOWLEDGED' } } };
+      },
+    }),
   },
 }));
 
@@ -149,6 +157,17 @@ describe('/historique: the count of events, said once per total', () => {
     await choose("Type d'événement", 'RECORD_EXPORTED');
     expect(events()).toBe(2);
     expect(announced()).toBe('2 événements');
+  });
+
+  it('read again after a review, once all its pages were loaded, is announced with the new total only', async () => {
+    await shown();
+    await press(eventsMore());
+    const acknowledge = review().querySelector('li button');
+    expect(acknowledge.textContent).toBe("C'était justifié");
+    await press(acknowledge);
+    expect(document.activeElement.id).toBe('review-title-ac0'); // the access reviewed
+    expect(events()).toBe(20); // read again, from its first page
+    expect(announced()).toBe('26 événements');
   });
 
   it('after a filter that finds as many, is announced: the total of the list the filter asked for', async () => {
