@@ -38,7 +38,11 @@ async def _with_db(work: Callable[[], Awaitable[Any]]) -> Any:
 
 def _unreachable(exc: OSError) -> Exception:
     """Tortoise connects on the first statement: a database host that does not resolve or does
-    not answer said only « Name or service not known » or « Connect call failed (…) »."""
+    not answer said only « Name or service not known » or « Connect call failed (…) ». A
+    PostgreSQL database that does not exist on its server (a DBConnectionError, an OSError too)
+    is said as such: creating it is what mends it, not waiting."""
+    if (absent := db.missing(exc)) is not None:
+        return absent
     if exc.filename is None and (isinstance(exc, socket.gaierror) or db.unavailable(exc)):
         return CommandError(f"the database in DMP_DATABASE_URL cannot be reached: {exc.strerror or exc}")
     return exc
@@ -54,7 +58,7 @@ async def _migrate() -> None:
     from tortoise import Tortoise
 
     try:
-        await migrate(config=db.tortoise_config(), progress=progress)
+        await migrate(config=db.tortoise_config(create=True), progress=progress)
     except OSError as exc:
         raise _unreachable(exc) from None
     finally:
@@ -116,7 +120,9 @@ def _check_listen(host: str, port: int, *, workers: int) -> None:
 
 async def _unapplied_migrations() -> list[str] | None:
     """The committed migrations the database has not had, by name; None when it cannot be
-    reached now (`dmp serve` then starts as before, and serves once the database is back)."""
+    reached now (`dmp serve` then starts as before, and serves once the database is back).
+    A database that is not there (MissingDatabase) stops it, as a role refused does: it served
+    503 until someone created it."""
     from tortoise import Tortoise
     from tortoise.connection import get_connection
     from tortoise.migrations.loader import MigrationLoader
@@ -131,6 +137,8 @@ async def _unapplied_migrations() -> list[str] | None:
         try:
             _, rows = await connection.execute_query('SELECT "app", "name" FROM "tortoise_migrations"')
         except Exception as exc:
+            if (absent := db.missing(exc)) is not None:
+                raise absent from None
             if isinstance(exc, OSError) or db.unavailable(exc):
                 return None
             if not _NOT_MIGRATED.search(str(exc)):
@@ -757,16 +765,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         config.settings()
         args.func(args)
-    except (CommandError, accounts.ProvisioningError, config.ConfigError) as exc:
+    except (CommandError, accounts.ProvisioningError, config.ConfigError, db.MissingDatabase) as exc:
         print(f"dmp: {exc}", file=sys.stderr)
         return 1
     except OSError as exc:
+        if (absent := db.missing(exc)) is not None:
+            print(f"dmp: {absent}", file=sys.stderr)
+            return 1
         where = f"{exc.filename}: " if exc.filename else ""
         print(f"dmp: {where}{exc.strerror or exc}", file=sys.stderr)
         return 1
     # sqlite3's own: a file that is not a database; asyncpg's: a role or database refused.
     except (BaseORMException, sqlite3.Error, PostgresError, InterfaceError) as exc:
-        print(f"dmp: {_database_error(exc)}", file=sys.stderr)
+        absent = db.missing(exc)
+        print(f"dmp: {absent if absent is not None else _database_error(exc)}", file=sys.stderr)
         return 1
     return 0
 

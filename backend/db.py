@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 import sqlite3
 from typing import Any
 from urllib.parse import urlencode
@@ -16,12 +17,20 @@ from backend.config import postgres_parameters, settings
 # every parameter it sets.
 
 
-def _connection(url: str) -> str | dict[str, Any]:
+class MissingDatabase(Exception):
+    """The database DMP_DATABASE_URL names is not there (a SQLite file, a PostgreSQL database
+    on its server): a one-line message for the operator, naming it and what to do."""
+
+
+def _connection(url: str, *, create: bool) -> str | dict[str, Any]:
     sep = "&" if "?" in url else "?"
     if url.startswith("sqlite://"):
         # WAL + a busy timeout + transactions that take the write lock first: several
         # processes on one file wait for each other instead of failing (backend/sqlite_client.py).
         sqlite = expand_db_url(f"{url}{sep}busy_timeout=10000")
+        # A file that is not there is created only to be migrated: opened to be used, a typo
+        # in its path made an empty database there.
+        sqlite["credentials"]["create"] = create
         return {**sqlite, "engine": "backend.sqlite_client"}
     if not url.startswith(("postgres://", "asyncpg://")):
         return url
@@ -50,9 +59,12 @@ async def _keep_session(connection: Any) -> None:
     """
 
 
-def tortoise_config(url: str | None = None) -> dict[str, Any]:
+def tortoise_config(url: str | None = None, *, create: bool = False) -> dict[str, Any]:
+    """Tortoise's configuration for `url` (DMP_DATABASE_URL by default). `create`: a SQLite
+    file that is not there is made, for the migrations only (`dmp migrate`, `dmp serve
+    --migrate`); otherwise the first statement raises MissingDatabase."""
     return {
-        "connections": {"default": _connection(url or settings().database_url)},
+        "connections": {"default": _connection(url or settings().database_url, create=create)},
         "apps": {
             "models": {
                 "models": ["backend.models"],
@@ -68,7 +80,7 @@ def tortoise_config(url: str | None = None) -> dict[str, Any]:
 def __getattr__(name: str) -> Any:
     # The `tortoise` command line reads TORTOISE_ORM; build it only when asked for.
     if name == "TORTOISE_ORM":
-        return tortoise_config()
+        return tortoise_config(create=True)
     raise AttributeError(name)
 
 
@@ -112,3 +124,39 @@ def unavailable(exc: BaseException) -> bool:
         seen.add(id(current))
         current = current.__cause__ or current.__context__
     return False
+
+
+def missing(exc: BaseException, url: str | None = None) -> MissingDatabase | None:
+    """What says, in `exc` or what caused it, that the database `url` (DMP_DATABASE_URL by
+    default) names is not there, as a MissingDatabase naming it; None otherwise. A PostgreSQL
+    database that does not exist on its server was said to be one that « cannot be reached »:
+    Tortoise raises it as a DBConnectionError, which `unavailable` counts as an outage (the
+    service answers 503 meanwhile), where creating it is what mends it."""
+    import asyncpg
+
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, MissingDatabase):
+            return current
+        if isinstance(current, asyncpg.InvalidCatalogNameError):
+            return MissingDatabase(_postgres_missing(url or settings().database_url))
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return None
+
+
+def _postgres_missing(url: str) -> str:
+    """Names the database and its server, and the role DMP_DATABASE_URL signs in with as the
+    owner to give it; never the password."""
+    try:
+        credentials = expand_db_url(url)["credentials"]
+    except Exception:  # noqa: BLE001 - config.load read it; named without it if it cannot be
+        credentials = {}
+    name = str(credentials.get("database") or "")
+    host, port = credentials.get("host") or "localhost", credentials.get("port") or 5432
+    owner = ["-O", str(credentials["user"])] if credentials.get("user") else []
+    create = shlex.join(["createdb", "-h", str(host), "-p", str(port), *owner, name])
+    return (f'the database "{name}" does not exist on the PostgreSQL server at {host}:{port}: create it '
+            f"({create}, as a role allowed to create databases), then run dmp migrate; or correct the "
+            "database's name in DMP_DATABASE_URL")

@@ -11,13 +11,17 @@ it forever, so `dmp migrate` hung instead of reporting the error. When the file 
 opened at all (a folder that does not exist), aiosqlite stops the worker thread it started
 without waiting for it, and the thread then reported to an event loop the command had
 closed: a traceback after the command's one-line error. The file is opened once here first,
-so that failure comes before any worker thread. Used as the `engine` of SQLite connections by
-backend/db.py.
+so that failure comes before any worker thread. A file that is not there is created only when
+the connection is configured to (`create`, for the migrations): any other command given a path
+with a typo made an empty database there, then said to run `dmp migrate`; and a folder that
+does not exist was « unable to open database file ». Both are now one MissingDatabase naming the
+path. Used as the `engine` of SQLite connections by backend/db.py.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import sqlite3
 from typing import Any
 
@@ -28,6 +32,8 @@ from tortoise.backends.sqlite.client import (
     SqliteTransactionWrapper,
 )
 from tortoise.exceptions import TransactionManagementError
+
+from backend.db import MissingDatabase
 
 
 class ImmediateTransactionWrapper(SqliteTransactionWrapper):
@@ -53,14 +59,39 @@ class _ReleasingConnection(ConnectionWrapper[Any]):
         return self.connection
 
 
-def _open_and_close(filename: str) -> None:
+def _check_there(filename: str, *, create: bool) -> None:
+    """Raises MissingDatabase when `filename` is not there and is not to be created, or
+    cannot be: its folder is not there."""
+    if filename == ":memory:" or os.path.lexists(filename):
+        return
+    path = os.path.abspath(filename)
+    folder = os.path.dirname(path)
+    if not os.path.isdir(folder):
+        state = "is not a folder" if os.path.lexists(folder) else "does not exist"
+        if create:
+            raise MissingDatabase(f"cannot create the SQLite database {path}: the folder {folder} {state} "
+                                  "(correct the path in DMP_DATABASE_URL, or create the folder first)")
+        raise MissingDatabase(f"there is no SQLite database at {path}: the folder {folder} {state} "
+                              "(correct the path in DMP_DATABASE_URL; a new database: create the folder, "
+                              "then run dmp migrate)")
+    if not create:
+        raise MissingDatabase(f"there is no SQLite database at {path}: correct the path in "
+                              "DMP_DATABASE_URL, or run dmp migrate to create a new database there")
+
+
+def _open_and_close(filename: str, *, create: bool) -> None:
+    _check_there(filename, create=create)
     sqlite3.connect(filename).close()
 
 
 class ImmediateSqliteClient(SqliteClient):
+    def __init__(self, file_path: str, *, create: bool = False, **kwargs: Any) -> None:
+        super().__init__(file_path, **kwargs)  # its other parameters are PRAGMAs
+        self.create = create
+
     async def create_connection(self, with_db: bool) -> None:
         if not self._connection:
-            await asyncio.to_thread(_open_and_close, self.filename)
+            await asyncio.to_thread(_open_and_close, self.filename, create=self.create)
         await super().create_connection(with_db)
 
     def acquire_connection(self) -> ConnectionWrapper[Any]:

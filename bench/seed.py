@@ -355,7 +355,7 @@ async def migrate_database(url: str) -> None:
 
     from backend import db
 
-    await migrate(config=db.tortoise_config(url))
+    await migrate(config=db.tortoise_config(url, create=True))
     await Tortoise.close_connections()
 
 

@@ -85,7 +85,7 @@ async def database() -> AsyncIterator[None]:
         await _admin(f'ALTER DATABASE "{RUN_DB}" SET synchronous_commit = off')
     else:
         Path(DB_URL.removeprefix("sqlite://")).unlink(missing_ok=True)
-    await migrate(config=db.tortoise_config(DB_URL))
+    await migrate(config=db.tortoise_config(DB_URL, create=True))
     await Tortoise.close_connections()
     await db.connect(DB_URL)
     yield

@@ -247,9 +247,9 @@ def test_migrate_on_a_file_that_is_not_a_database_stops_with_one_line(tmp_path: 
 def test_a_sqlite_file_that_cannot_be_opened_fails_before_any_worker_thread(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A folder that does not exist: aiosqlite stopped the worker thread it had started
-    without waiting for it, and the thread then sometimes printed an "Event loop is closed"
-    traceback after the command's one-line error."""
+    """A path that is a folder (one that does not exist is named before: test_cli_missing_database):
+    aiosqlite stopped the worker thread it had started without waiting for it, and the thread
+    then sometimes printed an "Event loop is closed" traceback after the command's one-line error."""
     started: list[str] = []
     start = threading.Thread.start
 
@@ -258,7 +258,8 @@ def test_a_sqlite_file_that_cannot_be_opened_fails_before_any_worker_thread(
         start(thread)
 
     monkeypatch.setattr(threading.Thread, "start", counted)
-    client = ImmediateSqliteClient(file_path=str(tmp_path / "missing" / "dmp.sqlite3"), connection_name="t")
+    (tmp_path / "a-folder").mkdir()
+    client = ImmediateSqliteClient(file_path=str(tmp_path / "a-folder"), connection_name="t")
 
     async def open_it() -> None:
         with pytest.raises(sqlite3.OperationalError, match="unable to open database file"):
@@ -267,7 +268,7 @@ def test_a_sqlite_file_that_cannot_be_opened_fails_before_any_worker_thread(
     asyncio.run(open_it())
     assert [name for name in started if "_connection_worker_thread" in name] == []
     for _ in range(3):
-        result = run_dmp("deliver-outbox", DMP_DATABASE_URL=f"sqlite://{tmp_path}/missing/dmp.sqlite3")
+        result = run_dmp("deliver-outbox", DMP_DATABASE_URL=f"sqlite://{tmp_path}/a-folder")
         assert result.returncode == 1
         assert _one_line_error(result.stderr) == "dmp: database error: unable to open database file"
 

@@ -18,6 +18,8 @@ NOT_UP_TO_DATE = "the database in DMP_DATABASE_URL is not up to date"
 
 @pytest.mark.parametrize("command", [["list-tokens"], ["seed-demo"], ["audit", "verify"], ["purge"]])
 def test_a_command_on_a_database_never_migrated_says_run_migrate(tmp_path: Path, command: list[str]) -> None:
+    # An empty database (none at all is test_cli_missing_database's).
+    sqlite3.connect(tmp_path / "new.sqlite3").close()
     url = f"sqlite://{tmp_path / 'new.sqlite3'}"
     done = run_dmp(*command, DMP_DATABASE_URL=url)
     assert done.returncode == 1
@@ -46,6 +48,7 @@ def test_another_database_error_is_said_as_it_was() -> None:
 
 
 def test_serve_refuses_a_database_that_lacks_migrations(tmp_path: Path) -> None:
+    sqlite3.connect(tmp_path / "new.sqlite3").close()
     url = f"sqlite://{tmp_path / 'new.sqlite3'}"
     port = str(free_port())
     with subprocess.Popen([DMP, "serve", "--port", port], env=dmp_env(DMP_DATABASE_URL=url),

@@ -87,7 +87,7 @@ def _decode(value: object, sqlite: bool) -> object:
 
 
 async def main(url: str, table: str, target: str | None, rows: str | None) -> None:
-    await migrate(config=db.tortoise_config(url), target=target)
+    await migrate(config=db.tortoise_config(url, create=True), target=target)
     await Tortoise.init(config=db.tortoise_config(url))
     conn = connections.get("default")
     try:
