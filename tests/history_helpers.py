@@ -8,7 +8,8 @@ from typing import Any
 import httpx
 
 from backend import clock
-from backend.domain.enums import EmergencyKind, Profession, Section
+from backend.audit import reasons
+from backend.domain.enums import EmergencyKind, Profession, ReviewState, Section
 from backend.models import Account, EmergencySession, Grant, Practitioner, Record
 from tests import factories
 from tests.conftest import Caller, session_for
@@ -35,6 +36,18 @@ async def break_glass(record: Record, practitioner: Practitioner, *, kind: Emerg
         record=record, practitioner=practitioner, kind=kind, reason=reason,
         opened_at=now, expires_at=now + dt.timedelta(minutes=minutes),
     )
+
+
+async def reviewed(session: EmergencySession, state: str, comment: str = "") -> str:
+    """The reason a review of this access writes in the history (reasons.reviewed_access): its
+    state, the access (kind, opening, practitioner), then the patient's comment, if any."""
+    stored = await EmergencySession.get(id=session.id).prefetch_related("practitioner__account")
+    practitioner = stored.practitioner
+    who = reasons.professional(
+        practitioner.account.display_name, Profession(practitioner.profession), practitioner.rpps
+    )
+    kind = EmergencyKind(stored.kind)
+    return reasons.reviewed_access(ReviewState(state), kind, stored.opened_at, who, comment)
 
 
 async def setup(client: httpx.AsyncClient, profession: Profession = Profession.MEDECIN) -> dict[str, Any]:

@@ -24,7 +24,7 @@ from backend.domain.enums import AccessAction, EmergencyKind, ReviewState, Secti
 from backend.models import AccessEvent, Account, EmergencySession, OutboxMessage, Record
 from tests import factories
 from tests.conftest import Caller, session_for
-from tests.history_helpers import break_glass
+from tests.history_helpers import break_glass, reviewed
 
 REASON = "Patient inconscient aux urgences, allergies inconnues"
 AGAIN = "Nouvelle prise en charge, le patient est revenu aux urgences"
@@ -123,7 +123,7 @@ async def test_a_report_ends_the_open_access_at_once(
     # The history has the report, once; the end is its consequence, no event of its own.
     events = await AccessEvent.filter(record_id=record.id, action=REVIEWED)
     assert [(e.entry_id, e.reason) for e in events] == [
-        (str(session.id), "REPORTED: Je ne connais pas ce médecin")
+        (str(session.id), await reviewed(session, "REPORTED", "Je ne connais pas ce médecin"))
     ]
 
     # The practitioner's next request is refused, written as a denied attempt.
@@ -282,7 +282,8 @@ async def test_a_report_again_ends_an_access_reported_while_reports_did_not_end(
     stored = await EmergencySession.get(id=session.id)
     assert stored.expires_at == stored.reviewed_at and stored.expires_at <= clock.now()
     events = await AccessEvent.filter(record_id=record.id, action=REVIEWED)
-    assert [(e.entry_id, e.reason) for e in events] == [(str(session.id), "REPORTED")]
+    said = await reviewed(session, "REPORTED")
+    assert [(e.entry_id, e.reason) for e in events] == [(str(session.id), said)]
     await _refused_read(pro, record, account)
     # Once ended, the same report again writes nothing.
     (await as_patient.gql(REPORT, {"id": str(session.id)})).ok()

@@ -15,7 +15,7 @@ import pytest
 
 from backend.domain.enums import ReviewState
 from backend.models import AccessEvent, EmergencySession
-from tests.history_helpers import break_glass, setup
+from tests.history_helpers import break_glass, reviewed, setup
 
 ACK = "mutation($id: ID!) { acknowledgeEmergencyAccess(id: $id) { id reviewState } }"
 REPORT = """mutation($id: ID!, $c: String) {
@@ -41,7 +41,7 @@ async def test_a_report_is_not_acknowledged_afterwards(client: httpx.AsyncClient
     stored = await EmergencySession.get(id=session.id)
     assert stored.review_state == ReviewState.REPORTED
     assert await AccessEvent.filter(record_id=s["record"].id).count() == before
-    assert await _reviews(s["record"].id) == ["REPORTED: Je ne le connais pas"]
+    assert await _reviews(s["record"].id) == [await reviewed(session, "REPORTED", "Je ne le connais pas")]
     # The list still shows it reported.
     listed = (await s["as_patient"].gql("{ myEmergencyAccesses { id reviewState } }")).ok()
     assert listed["myEmergencyAccesses"] == [{"id": str(session.id), "reviewState": "REPORTED"}]
@@ -54,10 +54,11 @@ async def test_an_acknowledged_access_may_be_reported_later(client: httpx.AsyncC
     done = (await s["as_patient"].gql(REPORT, {"id": str(session.id), "c": "Finalement non"})).ok()
     assert done["reportEmergencyAccess"]["reviewState"] == "REPORTED"
     assert (await EmergencySession.get(id=session.id)).review_state == ReviewState.REPORTED
-    assert await _reviews(s["record"].id) == ["ACKNOWLEDGED", "REPORTED: Finalement non"]
+    said = [await reviewed(session, "ACKNOWLEDGED"), await reviewed(session, "REPORTED", "Finalement non")]
+    assert await _reviews(s["record"].id) == said
     # And then it stands.
     assert (await s["as_patient"].gql(ACK, {"id": str(session.id)})).codes == ["CONFLICT"]
-    assert await _reviews(s["record"].id) == ["ACKNOWLEDGED", "REPORTED: Finalement non"]
+    assert await _reviews(s["record"].id) == said
 
 
 async def test_a_report_committed_meanwhile_refuses_the_acknowledgement(

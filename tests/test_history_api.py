@@ -12,7 +12,7 @@ from backend.domain.enums import EmergencyKind, RecordStatus, ReviewState
 from backend.models import AccessEvent, EmergencySession, Grant, Record
 from tests import factories
 from tests.conftest import Caller, session_for
-from tests.history_helpers import READ, break_glass, setup
+from tests.history_helpers import READ, break_glass, reviewed, setup
 
 HISTORY = """query($first: Int, $after: String, $filter: AccessHistoryFilter) {
   myAccessHistory(first: $first, after: $after, filter: $filter) {
@@ -155,14 +155,16 @@ async def test_emergency_review(client: httpx.AsyncClient) -> None:
     assert (await EmergencySession.get(id=newer.id)).review_state == ReviewState.REPORTED
     events = await AccessEvent.filter(record_id=record.id, action="EMERGENCY_REVIEWED").order_by("seq")
     assert [(e.entry_id, e.reason) for e in events] == [
-        (str(older.id), "ACKNOWLEDGED"), (str(newer.id), "REPORTED: Je n'ai pas appelé le 15"),
+        (str(older.id), await reviewed(older, "ACKNOWLEDGED")),
+        (str(newer.id), await reviewed(newer, "REPORTED", "Je n'ai pas appelé le 15")),
     ]
     # The same state again writes nothing more; a report again with a comment keeps the comment.
     (await s["as_patient"].gql(ACK, {"id": str(older.id)})).ok()
     assert await AccessEvent.filter(record_id=record.id, action="EMERGENCY_REVIEWED").count() == 2
     (await s["as_patient"].gql(REPORT, {"id": str(newer.id), "c": "Et je ne connais pas ce médecin"})).ok()
     last = await AccessEvent.filter(record_id=record.id, action="EMERGENCY_REVIEWED").order_by("-seq").first()
-    assert last is not None and last.reason == "REPORTED: Et je ne connais pas ce médecin"
+    said = await reviewed(newer, "REPORTED", "Et je ne connais pas ce médecin")
+    assert last is not None and last.reason == said
 
 
 async def test_emergency_review_refusals_write_nothing(client: httpx.AsyncClient) -> None:

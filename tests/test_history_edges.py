@@ -8,6 +8,7 @@ import httpx
 
 from backend.models import AccessEvent, EmergencySession
 from tests.history_helpers import READ, break_glass, setup
+from tests.history_helpers import reviewed as reviewed_reason
 from tests.test_history_api import HISTORY, REPORT
 
 
@@ -39,12 +40,13 @@ async def test_the_report_comment_is_kept_as_it_shows(client: httpx.AsyncClient)
     (await s["as_patient"].gql(REPORT, {"id": str(session.id), "c": "\u200b\u202e \u200d"})).ok()
     reviewed = await AccessEvent.filter(record_id=s["record"].id, action="EMERGENCY_REVIEWED")
     assert [e.reason for e in reviewed] == [
-        "REPORTED: Je ne connais pas ce médecin\nEt je n'étais pas aux urgences"
+        await reviewed_reason(
+            session, "REPORTED", "Je ne connais pas ce médecin\nEt je n'étais pas aux urgences")
     ]
     # 2,000 characters that show, with invisible ones around them, are not too long.
     (await s["as_patient"].gql(REPORT, {"id": str(session.id), "c": "\u200b" * 10 + "x" * 2000})).ok()
     reviewed = await AccessEvent.filter(record_id=s["record"].id, action="EMERGENCY_REVIEWED").order_by("seq")
-    assert reviewed[-1].reason == "REPORTED: " + "x" * 2000
+    assert reviewed[-1].reason == await reviewed_reason(session, "REPORTED", "x" * 2000)
     too_long = await s["as_patient"].gql(REPORT, {"id": str(session.id), "c": "x" * 2001})
     assert too_long.codes == ["BAD_USER_INPUT"]
     assert too_long.errors[0]["extensions"]["reason"] == "FIELD_TOO_LONG"

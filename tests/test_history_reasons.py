@@ -12,6 +12,7 @@ The import's reason is the one written in English: the page words it in French.
 
 from __future__ import annotations
 
+import datetime as dt
 import inspect
 import json
 import re
@@ -23,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from backend.audit import reasons
-from backend.domain.enums import AccessAction, Profession, ReviewState
+from backend.domain.enums import AccessAction, EmergencyKind, Profession, ReviewState
 from backend.resolvers.export import ExportFormat
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -91,6 +92,13 @@ def test_each_text_is_the_one_written_until_now() -> None:
     assert reasons.reviewed(ReviewState.REPORTED, "je ne connais pas ce médecin") == (
         "REPORTED: je ne connais pas ce médecin"
     )
+    opened = dt.datetime(2026, 12, 7, 22, 4, 5, 123456, tzinfo=dt.timezone(dt.timedelta(hours=1)))
+    assert reasons.reviewed_access(ReviewState.ACKNOWLEDGED, EmergencyKind.BREAK_GLASS, opened, who, "") == (
+        f"ACKNOWLEDGED BREAK_GLASS 2026-12-07T21:04:05Z {who}"
+    )
+    assert reasons.reviewed_access(
+        ReviewState.REPORTED, EmergencyKind.REGULATOR, opened, who, "je ne connais pas ce médecin"
+    ) == f"REPORTED REGULATOR 2026-12-07T21:04:05Z {who}: je ne connais pas ce médecin"
 
 
 @dataclass(frozen=True)
@@ -115,6 +123,7 @@ def _who_samples() -> list[tuple[str, tuple[str, ...]]]:
 Render = Callable[[], list[tuple[tuple[Any, ...], tuple[str, ...]]]]
 WHO: Render = lambda: [((who,), kept) for who, kept in _who_samples()]  # noqa: E731
 COMMENTS = ("", "je ne connais pas ce médecin", "ligne 1\nligne 2")
+OPENED = dt.datetime(2026, 12, 7, 21, 4, 5, tzinfo=dt.UTC)
 EVENTS: dict[str, tuple[AccessAction, Render | None]] = {
     # The commands of backend/cli.py (create-account) and backend/demo.py (seed-demo).
     "activated_by_operator": (AccessAction.RECORD_ACTIVATED, lambda: [
@@ -159,13 +168,19 @@ EVENTS: dict[str, tuple[AccessAction, Render | None]] = {
         ((state, comment), (comment,) if comment else ())
         for state in ReviewState if state != ReviewState.PENDING for comment in COMMENTS
     ]),
+    # Each state, each kind, each professional's form, and a comment that reads like one.
+    "reviewed_access": (AccessAction.EMERGENCY_REVIEWED, lambda: [
+        ((state, kind, OPENED, who, comment), (*kept, comment) if comment else kept)
+        for state in ReviewState if state != ReviewState.PENDING for kind in EmergencyKind
+        for who, kept in _who_samples() for comment in (*COMMENTS, "vu (médecin, RPPS 1): rien")
+    ]),
 }
 # Not a reason of its own: the professional's part of the sharing reasons, rendered above.
 PARTS = {"professional"}
 # Written in English (imports.py did so from the start): the page words it in French.
 IN_ENGLISH = {"OPENED_BY_IMPORT": "dossier ouvert par l'import pour cette identité"}
 # Written as a code (the review's state, then the patient's comment): worded in both languages.
-CODED = {"reviewed"}
+CODED = {"reviewed", "reviewed_access"}
 
 
 def _module_reasons() -> set[str]:

@@ -11,6 +11,7 @@ import pytest
 from backend.models import AccessEvent, EmergencySession
 from tests import factories
 from tests.history_helpers import break_glass, setup
+from tests.history_helpers import reviewed as reviewed_reason
 from tests.test_emergency_access import BREAK_GLASS, REGULATOR, _nothing_opened, _pro
 from tests.test_history_api import REPORT
 
@@ -51,4 +52,4 @@ async def test_a_comment_of_blank_letters_is_no_comment(client: httpx.AsyncClien
     for blank in BLANKS:
         (await s["as_patient"].gql(REPORT, {"id": str(session.id), "c": blank * 3 + "\n" + blank})).ok()
     reviewed = await AccessEvent.filter(record_id=s["record"].id, action="EMERGENCY_REVIEWED")
-    assert [e.reason for e in reviewed] == ["REPORTED: Je ne connais pas"]
+    assert [e.reason for e in reviewed] == [await reviewed_reason(session, "REPORTED", "Je ne connais pas")]

@@ -83,6 +83,10 @@ async def test_reviewing_an_emergency_access_shows_its_event(
     assert after == before + 1
     # The list below and its count are read again: the review's own event is there.
     await expect(page.get_by_text(f"{after} événement{'s' if after > 1 else ''}")).to_be_visible()
-    await expect(events.filter(has_text="Accès d'urgence examiné")).to_have_count(1)
+    reviewed = events.filter(has_text="Accès d'urgence examiné")
+    await expect(reviewed).to_have_count(1)
+    # It says which access: its kind, and who opened it.
+    await expect(reviewed).to_contain_text(
+        f"accès en urgence (bris de glace) ouvert par {doctor.display_name} (médecin, RPPS ")
     await tab.check(f"history-reviewed-{review}")
     await tab.context.close()

@@ -12,7 +12,9 @@ a new reason belongs here, with a row there, and the backend writes no other
 
 from __future__ import annotations
 
-from backend.domain.enums import Profession, ReviewState
+from datetime import UTC, datetime
+
+from backend.domain.enums import EmergencyKind, Profession, ReviewState
 
 # RECORD_ACTIVATED: an operator's command created the account and its active record.
 
@@ -105,6 +107,16 @@ SUPPORT_RECOVERY = "ouverture d'une récupération de contacts"
 OPERATOR_UNLOCKED = "déblocage de la connexion par l'exploitant"
 
 
-# EMERGENCY_REVIEWED: the state the patient chose, then their own comment, if any.
+# EMERGENCY_REVIEWED, as written until the review named its access: the state the patient
+# chose, then their own comment, if any. The page still reads the events written so.
 def reviewed(state: ReviewState, comment: str) -> str:
     return state.value + (f": {comment}" if comment else "")
+
+
+# EMERGENCY_REVIEWED: the state the patient chose, the access reviewed (its kind, its opening
+# time in UTC to the second, the practitioner as `professional` names them), then the patient's
+# own comment, if any. What the review list shows of it, never its stated reason (often medical).
+def reviewed_access(state: ReviewState, kind: EmergencyKind, opened_at: datetime, who: str,
+                    comment: str) -> str:
+    opened = opened_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return f"{state.value} {kind.value} {opened} {who}" + (f": {comment}" if comment else "")

@@ -13,7 +13,14 @@ from tortoise.expressions import Q
 
 from backend import clock, sql
 from backend.audit import reasons
-from backend.domain.enums import AccessAction, AccessMode, RecordStatus, ReviewState
+from backend.domain.enums import (
+    AccessAction,
+    AccessMode,
+    EmergencyKind,
+    Profession,
+    RecordStatus,
+    ReviewState,
+)
 from backend.domain.reasons import Reason
 from backend.domain.text import lines
 from backend.errors import BadUserInput, Conflict, NotFound
@@ -310,9 +317,19 @@ async def review_emergency_access(
             await locked.save(update_fields=fields, using_db=conn)
             await ctx.access_log.record_change(
                 record_id, AccessAction.EMERGENCY_REVIEWED, mode=AccessMode.OWNER, entry_id=str(locked.id),
-                reason=reasons.reviewed(state, said),
+                reason=_reviewed(locked, state, said),
             )
     return locked
+
+
+def _reviewed(session: EmergencySession, state: ReviewState, comment: str) -> str:
+    """The review's reason: its state, the access it reviews (kind, opening, practitioner) and
+    the patient's comment; the practitioner read with the session (`practitioner__account`)."""
+    practitioner = session.practitioner
+    who = reasons.professional(
+        practitioner.account.display_name, Profession(practitioner.profession), practitioner.rpps
+    )
+    return reasons.reviewed_access(state, EmergencyKind(session.kind), session.opened_at, who, comment)
 
 
 def _ends(session: EmergencySession, state: ReviewState, now: dt.datetime) -> bool:

@@ -1,5 +1,6 @@
 import { readsAs, t, translate } from '../i18n/index.js';
 import { ALL_SECTIONS } from './sections.js';
+import { formatDateTime } from './dates.js';
 
 // The history filter as the API takes it: a period of days becomes from 00:00 to the day's last
 // microsecond, in local time (the API's `to` is inclusive: the next day's midnight would take an
@@ -115,9 +116,20 @@ function who(lang, { name, profession, rpps }) {
   return translate(lang, 'history.said.who', { name, profession: translate(lang, `profession.${code}`), rpps });
 }
 
-// An emergency review's reason (history.py): the state the patient chose, then their own
-// comment, if any, after « : ». The state is worded in both languages; the comment is kept.
-const REVIEWED = /^(?<state>ACKNOWLEDGED|REPORTED)(?:: (?<comment>[\s\S]*))?$/u;
+// An emergency review's reason (reasons.py `reviewed_access`): the state the patient chose, the
+// access reviewed — its kind, its opening (UTC, to the second) and the practitioner, as the sharing
+// reasons name them — then the patient's own comment, if any, after « : ». Written before the
+// review named its access (`reviewed`): the state, then the comment. The state, the kind and the
+// profession are worded in both languages, the opening in the page's; the name and comment kept.
+// The name is the shortest that a « (profession, RPPS n) » follows: the comment may hold anything.
+const REVIEWED = new RegExp(
+  String.raw`^(?<state>ACKNOWLEDGED|REPORTED)` +
+    String.raw`(?: (?<kind>BREAK_GLASS|REGULATOR) (?<opened>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ) ` +
+    String.raw`(?<name>.+?) \((?<profession>[^,()]+), RPPS (?<rpps>\d+)\))?` +
+    String.raw`(?:: (?<comment>[\s\S]*))?$`,
+  'u',
+);
+const LOCALES = { fr: 'fr-FR', en: 'en-GB' };
 
 // An event's reason as shown in `lang`: a practitioner's stated reason as written; a reason of
 // the service's own in the page's language; any other text as stored.
@@ -140,8 +152,16 @@ function wordedReason(lang, action, reason) {
   if (action === 'EMERGENCY_REVIEWED') {
     const review = REVIEWED.exec(reason);
     if (!review) return reason;
-    const state = translate(lang, `history.said.reviewed.${review.groups.state}`);
-    const { comment } = review.groups;
+    let state = translate(lang, `history.said.reviewed.${review.groups.state}`);
+    const { comment, kind, opened } = review.groups;
+    if (kind) {
+      const by = who(lang, review.groups);
+      if (by === null) return reason;
+      state = translate(lang, 'history.said.reviewedAccess', {
+        state, kind: translate(lang, `history.said.kind.${kind}`), who: by,
+        opened: formatDateTime(opened, LOCALES[lang] ?? LOCALES.fr),
+      });
+    }
     return comment === undefined ? state : translate(lang, 'history.said.reviewedComment', { state, comment });
   }
   for (const said of SAID) {

@@ -22,6 +22,8 @@ const WRITTEN = [
   ['SECURITY_CHANGED', 'coordonnées et mot de passe renouvelés', 'contact details and password renewed'],
   // backend/resolvers/emergency.py (an emergency access the patient opposes)
   ['ACCESS_DENIED', "accès d'urgence refusé", 'emergency access refused'],
+  // backend/resolvers/records.py note_denied (a read after the patient's report ended the access)
+  ['ACCESS_DENIED', "accès d'urgence fermé par le signalement du patient", "emergency access closed by the patient's report"],
   // backend/resolvers/export.py export_my_record, reasons.export_format (ExportFormat)
   ['RECORD_EXPORTED', 'format JSON', 'JSON format'],
   ['RECORD_EXPORTED', 'format FHIR', 'FHIR format'],
@@ -112,6 +114,27 @@ describe('the reasons the service writes', () => {
       .toBe('access reported as unjustified: je ne connais pas ce médecin');
     expect(shownReason('fr', 'EMERGENCY_REVIEWED', 'REPORTED: ligne 1\nligne 2'))
       .toBe('accès signalé comme injustifié : ligne 1\nligne 2');
+  });
+
+  // reasons.reviewed_access: the state, the access reviewed (kind, opening in UTC, practitioner),
+  // then the comment. The opening is shown in the page's language, where the page is.
+  it('name the access reviewed: its kind, who opened it and when, the comment kept', () => {
+    const at = (locale) => new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'short' })
+      .format(new Date('2026-11-03T08:15:42Z'));
+    const acknowledged = `ACKNOWLEDGED BREAK_GLASS 2026-11-03T08:15:42Z ${DOCTOR}`;
+    expect(shownReason('fr', 'EMERGENCY_REVIEWED', acknowledged)).toBe(
+      `accès jugé justifié — accès en urgence (bris de glace) ouvert par ${DOCTOR} le ${at('fr-FR')}`);
+    expect(shownReason('en', 'EMERGENCY_REVIEWED', acknowledged)).toBe(
+      `access judged justified — break-glass emergency access opened by Jeanne Martin (doctor, RPPS 10001234567) on ${at('en-GB')}`);
+    // A name with brackets, and a comment that reads like a professional: each kept where it is.
+    const reported = 'REPORTED REGULATOR 2026-11-03T08:15:42Z Jean (Jo) Roy (médecin, RPPS 10002222222): vu X (médecin, RPPS 1): non';
+    expect(shownReason('en', 'EMERGENCY_REVIEWED', reported)).toBe(
+      `access reported as unjustified — SAMU regulator access opened by Jean (Jo) Roy (doctor, RPPS 10002222222) on ${at('en-GB')}: vu X (médecin, RPPS 1): non`);
+    expect(shownReason('fr', 'EMERGENCY_REVIEWED', reported)).toBe(
+      `accès signalé comme injustifié — accès du régulateur du SAMU ouvert par Jean (Jo) Roy (médecin, RPPS 10002222222) le ${at('fr-FR')} : vu X (médecin, RPPS 1): non`);
+    // A profession the page does not know: the text as stored.
+    const unknown = 'ACKNOWLEDGED BREAK_GLASS 2026-11-03T08:15:42Z X (sorcier, RPPS 1)';
+    expect(shownReason('en', 'EMERGENCY_REVIEWED', unknown)).toBe(unknown);
   });
 });
 
