@@ -89,4 +89,13 @@ async def test_reviewing_an_emergency_access_shows_its_event(
     await expect(reviewed).to_contain_text(
         f"accès en urgence (bris de glace) ouvert par {doctor.display_name} (médecin, RPPS ")
     await tab.check(f"history-reviewed-{review}")
+    if review == "report":
+        # The report closed the access: the doctor's next read is refused, and the line says why.
+        refused = await server.gql(READ, {"ins": record.ins},
+                                   cookies={config.settings().session_cookie: await session_for(doctor)})
+        assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+        await page.reload()
+        denied = events.filter(has_text="Accès refusé")
+        await expect(denied.get_by_role("heading")).to_have_text("Urgence Accès refusé")
+        await expect(denied).to_contain_text("Détail : accès d'urgence fermé par le signalement du patient")
     await tab.context.close()
