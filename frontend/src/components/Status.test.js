@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { h, render } from 'preact';
 import { useState } from 'preact/hooks';
 import { act } from 'preact/test-utils';
-import { said, setLanguage } from '../i18n/index.js';
+import { said, setLanguage, t } from '../i18n/index.js';
 import { useQuery } from '../gql/hooks.js';
 import { ErrorBox, Notice } from './Status.jsx';
 import { LIVE, watchedPlace } from '../test/liveRegion.js';
@@ -168,6 +168,21 @@ describe('a change of language', () => {
     show(h(ErrorBox, { result: { code: 'RATE_LIMITED' }, focus: 'lost', reveal: true }));
     expect(announced()).toBe(message('.error').textContent);
     expect(announced()).not.toBe(REFUSAL);
+  });
+
+  it('does not announce again a notice its screen words itself (t()), worded anew', () => {
+    const sent = () => h(Notice, {}, t('login.codeSent', { to: 'm***@example.test' }));
+    show(sent());
+    expect(announced()).toBe('Un code à 6 chiffres a été envoyé à m***@example.test.');
+    live.forget();
+    act(() => setLanguage('en'));
+    show(sent()); // worded by the screen drawn again
+    expect(message('.notice').textContent).toBe('A 6-digit code was sent to m***@example.test.');
+    expect(announced()).toBe('');
+    act(() => setLanguage('fr'));
+    show(sent());
+    expect(announced()).toBe('');
+    expect(document.activeElement).toBe(button);
   });
 
   it('leaves a message read as focused as it was: no live region comes', () => {

@@ -81,16 +81,20 @@ export function useSaid(mode, message, { show = false, quiet = false, first = 's
   const lang = language.get();
   // Known before it is on the page (false: no region; true: a first count kept), or not yet (null).
   const known = mode === true || quiet ? false : kept.current ? null : true;
+  // A text its caller words (t()), worded anew in the page's new language: the same message.
+  const reworded = typeof message === 'string' && typeof said.message === 'string' && said.lang !== lang;
+  const same = said.message === message || reworded;
   // Said in its region in another language: beside it now, worded anew (above).
   const moved = said.live === true && said.lang !== lang;
-  const live = said.message === message ? (moved ? null : said.live) : known;
+  const live = same ? (moved ? null : said.live) : known;
   useEffect(() => {
     if (message === null || message === undefined) {
       if (said.live !== undefined) setSaid({ message, live: undefined }); // the next one is new
       return;
     }
-    if (said.message === message) {
-      if (moved) setSaid({ message, live: null }); // and stays beside it, whatever the language
+    if (same) {
+      // Beside its region from now on, whatever the language.
+      if (said.message !== message || moved) setSaid({ message, live: moved ? null : said.live, lang });
       return;
     }
     if (!ref.current) return;
