@@ -10,11 +10,15 @@ refusal is written as any other, with no reason: an access that ran out before i
 ended by an opposition before its report, one whose time has run out since, a practitioner
 blocked since, and an access reported again since (its review's time moved, the end it
 recorded no longer tells the report ended it: the history claims nothing it cannot show).
+Why is read as the event is written: before the history write begins, where the answer's
+floor starts (errors.NoAccess), the refusal runs the same statements as that of an unknown INS
+or document.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from typing import Any
 
 import httpx
@@ -27,6 +31,7 @@ from backend.models import AccessEvent, Account, EmergencySession, Practitioner,
 from tests import factories
 from tests.conftest import Caller, session_for
 from tests.document_samples import download, pdf, upload
+from tests.test_refusal_statements_parity import _before_history
 
 REASON = "Patient inconscient aux urgences, allergies inconnues"
 OPEN = {
@@ -190,3 +195,32 @@ async def test_an_access_reported_again_since_is_no_longer_said_ended_by_the_rep
     clock.shift(dt.timedelta(seconds=1))
     await _report(patient, session, "Et je le signale encore")
     _plain(await _refused(pro, record, account))
+
+
+async def test_why_is_read_as_the_event_is_written_not_before_the_refusal(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The whole comparison in one hour, the window of the refusals' counter, and the caller's
+    # first refusal this hour behind it (it makes its counter's row).
+    now = clock.now()
+    clock.shift(now.replace(minute=0, second=0, microsecond=0) + dt.timedelta(hours=1) - now)
+    patient, record, pro, account, _ = await _people(client)
+    entry_id = (await upload(patient, pdf("compte rendu"), "cr.pdf")).ok()["uploadDocument"]["entry"]["id"]
+    session = await _open(pro, record, EmergencyKind.BREAK_GLASS)
+    await _report(patient, session)
+    assert (await pro.gql(READ, {"ins": factories.new_ins()})).codes == ["FORBIDDEN"]
+
+    async def read(ins: str) -> list[str]:
+        return (await pro.gql(READ, {"ins": ins})).codes
+
+    refused, on_record = await _before_history(monkeypatch, lambda: read(record.ins))
+    unknown, on_nothing = await _before_history(monkeypatch, lambda: read(factories.new_ins()))
+    assert refused == unknown == ["FORBIDDEN"] and on_record == on_nothing
+    gone, on_document = await _before_history(monkeypatch, lambda: download(pro, entry_id))
+    missing, on_none = await _before_history(monkeypatch, lambda: download(pro, str(uuid.uuid4())))
+    assert gone.status_code == missing.status_code == 404 and on_document == on_none
+    # And both refusals say why.
+    events = await AccessEvent.filter(record_id=record.id, action=DENIED).order_by("seq")
+    assert [(e.reason, e.sections) for e in events] == [
+        (reasons.ENDED_BY_REPORT, []), (reasons.ENDED_BY_REPORT, [Section.DOCUMENTS.value])
+    ]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -29,6 +29,7 @@ class AccessLog:
     def __init__(self, actor: Actor) -> None:
         self.actor = actor
         self._events: dict[tuple[uuid.UUID, AccessAction, str | None], PendingEvent] = {}
+        self._completions: list[Callable[[], Awaitable[None]]] = []
 
     def note(
         self,
@@ -50,6 +51,13 @@ class AccessLog:
             event.reason = reason
         event.add(mode, sections)
         return event
+
+    def complete_when_written(self, work: Callable[[], Awaitable[None]]) -> None:
+        """`work` done on the noted events when they are written (`flush`), before them: what a
+        refusal's event says beyond the refusal is read then, within the time its answer waits
+        for anyway (errors.NoAccess), so that reading it tells nothing of whether the record
+        exists. If it fails, the write fails."""
+        self._completions.append(work)
 
     @asynccontextmanager
     async def changing(self, record_id: uuid.UUID) -> AsyncIterator[Any]:
@@ -111,6 +119,9 @@ class AccessLog:
 
     async def flush(self) -> None:
         """Write every pending event in one transaction; raises if the write fails."""
+        completions, self._completions = self._completions, []
+        for work in completions:
+            await work()
         events, self._events = [part for e in self._events.values() for part in e.by_mode()], {}
         if events:
             await append_all(self.actor, events)

@@ -407,7 +407,7 @@ async def open_download(ctx: Context, entry_id: str) -> Download:
             if view.modes:
                 ctx.access_log.note(record.id, AccessAction.ACCESS_DENIED, sections={section})
             else:  # no access at all: noted as patientRecord's refusal is
-                await note_denied(ctx, view, frozenset({section}))
+                note_denied(ctx, view, frozenset({section}))
         raise NotFound("No such document")
     if mode != AccessMode.OWNER:
         ctx.access_log.note(

@@ -215,7 +215,7 @@ async def patient_record(ctx: Context, ins: str) -> RecordView:
         # A denied attempt on an existing record is an event, whatever its status (DESIGN §4),
         # but for its owner's own (a record waiting for its deletion): not someone refused.
         if not owns(viewer.account_id, view.facts):
-            await note_denied(ctx, view)
+            note_denied(ctx, view)
         raise NoAccess(NO_ACCESS)
     if not view.is_owner:
         # Opening a record reads its identity: an event even if no section is asked for.
@@ -365,21 +365,25 @@ async def ended_by_report(record: Record, practitioner_id: Any, now: dt.datetime
     return EmergencyKind(last.kind)
 
 
-async def note_denied(ctx: Context, view: RecordView, sections: frozenset[Section] = frozenset()) -> None:
+def note_denied(ctx: Context, view: RecordView, sections: frozenset[Section] = frozenset()) -> None:
     """A practitioner's read of a record they have no access to at all, as a denied attempt.
     Where their emergency access was ended by the patient's report (`ended_by_report`) on a
     record still active that does not block them, the event says so: marked with that
-    access's mode (an emergency in the history) and its reason."""
-    kind = None
-    if view.facts.status == RecordStatus.ACTIVE and not view.sharing.blocked:
-        kind = await ended_by_report(view.record, ctx.viewer.practitioner_id, clock.now())
-    if kind is None:
-        ctx.access_log.note(view.record.id, AccessAction.ACCESS_DENIED, sections=sections)
+    access's mode (an emergency in the history) and its reason. That is read as the event is
+    written, not before the refusal (`complete_when_written`): a refusal runs the same
+    statements before its answer's floor whether the record exists or not."""
+    event = ctx.access_log.note(view.record.id, AccessAction.ACCESS_DENIED, sections=sections)
+    if view.facts.status != RecordStatus.ACTIVE or view.sharing.blocked:
         return
-    ctx.access_log.note(
-        view.record.id, AccessAction.ACCESS_DENIED, mode=_EMERGENCY_MODES[kind], sections=sections,
-        reason=reasons.ENDED_BY_REPORT,
-    )
+    record, practitioner_id = view.record, ctx.viewer.practitioner_id
+
+    async def say_why() -> None:
+        kind = await ended_by_report(record, practitioner_id, clock.now())
+        if kind is not None and not event.reason:
+            event.mode = _EMERGENCY_MODES[kind]
+            event.reason = reasons.ENDED_BY_REPORT
+
+    ctx.access_log.complete_when_written(say_why)
 
 
 async def end_emergency_sessions(
