@@ -16,19 +16,19 @@ from typing import Any, NoReturn
 
 from tortoise.exceptions import IntegrityError
 
-from backend import clock
+from backend import clock, sql
 from backend.accounts import OLDEST_BIRTH_DATE, person_name
 from backend.audit import reasons
 from backend.audit.chain import purged_ins_macs
 from backend.audit.writer import Actor
-from backend.auth import activation, attempts
+from backend.auth import activation, attempts, limits
 from backend.auth.codes import send_code
 from backend.auth.contacts import mask_email, mask_phone, normalize_phone, storable_email, texts_are_sent
 from backend.auth.passwords import WeakPassword, check_strength, hash_password
 from backend.auth.sessions import revoke_all
 from backend.domain.enums import AccessAction, AccessMode, CodeChannel, CodePurpose, RecordStatus, Role
 from backend.domain.reasons import Reason
-from backend.errors import BadUserInput, Conflict, Forbidden, Unauthenticated, answer_no_sooner
+from backend.errors import BadUserInput, Conflict, Forbidden, RateLimited, Unauthenticated, answer_no_sooner
 from backend.models import (
     Account,
     ActivationCode,
@@ -44,8 +44,20 @@ from backend.resolvers.arguments import ins_argument
 from backend.resolvers.auth import texts_needed
 from backend.resolvers.context import Context
 from backend.resolvers.login import SignedIn, redeem_code, signed_in
+from backend.resolvers.records import count_refusal
 
 NOT_ACTIVATED = "The INS or the activation code is not valid, or the code has expired"
+
+# Calls of openRecordForPatient per practitioner (their partner tokens count with them) and
+# hour, counted before the record is looked up, whatever follows: a new record, a new code, a
+# refusal. A practice opens a few records a day, at the desk, a patient in front of it: thirty
+# an hour leaves room for a vaccination day's queue and for retyped identities. Without a
+# bound, one account (a compromised partner app) would open pending records for any INS under
+# made-up identities, holding their codes while the real patients are refused
+# (IDENTITY_MISMATCH) and their insurer's imports turned away. Past it: RATE_LIMITED, nothing
+# looked up or written, the same answer whatever the INS.
+OPENINGS_PER_HOUR = 30
+TOO_MANY_OPENINGS = "Too many records opened this hour; try again later"
 
 
 @dataclass
@@ -115,8 +127,11 @@ async def open_record_for_patient(
     given: dict[str, Any] = {"pending_contact": send_email} if send_email else {}
     if send_phone:
         given["pending_phone"] = send_phone
-    record = await Record.filter(ins=ins).first()
-    if record is None:
+    opening = f"record-opening:{viewer.practitioner_id}"
+    if not await limits.take(opening, limits.utc_hour(), OPENINGS_PER_HOUR):
+        raise RateLimited(TOO_MANY_OPENINGS)
+    found = await _record_for_opening(ins, viewer.practitioner_id)
+    if found is None:
         try:
             record = await Record.create(
                 ins=ins, first_name=first, last_name=last, birth_date=birth_date,
@@ -126,38 +141,40 @@ async def open_record_for_patient(
             # The patient is at the point of care: a purge of an earlier record of theirs no
             # longer keeps imports out (an insurer's items now go to this record).
             await PurgedIdentity.filter(ins_mac__in=purged_ins_macs(ins)).delete()
-        except IntegrityError:
-            record = await Record.get(ins=ins)  # opened at the same moment elsewhere
-    if record.status != RecordStatus.PENDING and (
-        not await activation.recovery_open(record)
+        except IntegrityError:  # opened at the same moment elsewhere
+            found = await _record_for_opening(ins, viewer.practitioner_id)
+            if found is None:
+                raise
+    if found is not None:
+        record, recovery_open, blocked = found
         # A practitioner the patient blocked is not handed a recovery's code (DESIGN §3, rule 6).
-        or await _blocked(record, viewer.practitioner_id)
-    ):
-        _refuse_existing(ctx, record)
+        if record.status != RecordStatus.PENDING and (not recovery_open or blocked):
+            await _refuse_existing(ctx, record)
     if not _same_identity(record, first, last, birth_date):
         # A record opened by an import, or earlier at another desk, for another person: a new
         # code would hand its content to whoever activates it (DESIGN §2, an INS is not enough).
-        ctx.access_log.note(
-            record.id, AccessAction.ACCESS_DENIED, reason=reasons.OTHER_IDENTITY
-        )
+        await _refuse(ctx, record, reasons.OTHER_IDENTITY)
         raise BadUserInput(
             "The name or birth date differs from the record of this INS; check the INS and the identity",
             Reason.IDENTITY_MISMATCH,
         )
-    async with ctx.access_log.changing(record.id) as conn:
-        if record.status != RecordStatus.PENDING and await _blocked(record, viewer.practitioner_id, conn):
-            _refuse_existing(ctx, record)  # blocked since the check above
-        if given:
-            await Record.filter(id=record.id).using_db(conn).update(**given)
-        # A text the service does not send (no SMS plug-in) is neither queued nor claimed, as
-        # in support's `resendActivation`: the practitioner hands over the code in the answer.
-        texted = send_phone if send_phone and texts_are_sent() else None
-        code, row = await activation.issue(
-            record, issued_by, send_to=send_email, text_to=texted, using_db=conn
-        )
-        await ctx.access_log.record_change(
-            record.id, AccessAction.RECORD_OPENED, reason=reasons.IDENTITY_CHECKED
-        )
+    try:
+        async with ctx.access_log.changing(record.id) as conn:
+            if record.status != RecordStatus.PENDING and await _blocked(record, viewer.practitioner_id, conn):
+                raise _BlockedMeanwhile  # the transaction ends; the refusal is counted outside it
+            if given:
+                await Record.filter(id=record.id).using_db(conn).update(**given)
+            # A text the service does not send (no SMS plug-in) is neither queued nor claimed, as
+            # in support's `resendActivation`: the practitioner hands over the code in the answer.
+            texted = send_phone if send_phone and texts_are_sent() else None
+            code, row = await activation.issue(
+                record, issued_by, send_to=send_email, text_to=texted, using_db=conn
+            )
+            await ctx.access_log.record_change(
+                record.id, AccessAction.RECORD_OPENED, reason=reasons.IDENTITY_CHECKED
+            )
+    except _BlockedMeanwhile:
+        await _refuse_existing(ctx, record)
     sent_to = mask_email(send_email) if send_email else mask_phone(texted) if texted else None
     return RecordOpened(ins, code, row.expires_at, sent_to)
 
@@ -167,9 +184,46 @@ async def _blocked(record: Record, practitioner_id: Any, conn: Any = None) -> bo
     return await (query.using_db(conn) if conn is not None else query).exists()
 
 
-def _refuse_existing(ctx: Context, record: Record) -> NoReturn:
+class _BlockedMeanwhile(Exception):
+    """A block committed since the first decision: the opening's transaction rolls back."""
+
+
+# The record of an INS with what the opening decides on, in one statement whatever the record
+# (its status, a contact recovery open, the caller blocked), so that every refusal on an
+# existing record runs the same statements before it is counted (`_refuse`).
+_RECORD_FOR_OPENING = (
+    'SELECT r.*, EXISTS(SELECT 1 FROM "activation_code" c WHERE c."record_id" = r."id"'
+    ' AND c."issued_by" LIKE $2 AND c."used_at" IS NULL AND c."expires_at" > $3) AS "recovery_open",'
+    ' EXISTS(SELECT 1 FROM "blocked_practitioner" b WHERE b."record_id" = r."id"'
+    ' AND b."practitioner_id" = $4) AS "is_blocked"'
+    ' FROM "record" r WHERE r."ins" = $1'
+)
+
+
+async def _record_for_opening(ins: str, practitioner_id: Any) -> tuple[Record, bool, bool] | None:
+    """The record of `ins`, whether a contact recovery is open on it (`activation.recovery_open`)
+    and whether its patient blocked the practitioner; None without a record."""
+    conn = sql.default()
+    rows = await sql.fetch(
+        _RECORD_FOR_OPENING, [ins, f"{activation.RECOVERY_ISSUER}%", clock.now(), practitioner_id], conn
+    )
+    if not rows:
+        return None
+    row = rows[0]
+    return sql.model(Record, row, conn), bool(row["recovery_open"]), bool(row["is_blocked"])
+
+
+async def _refuse(ctx: Context, record: Record, reason: str) -> None:
+    """Count a refusal on an existing record with the caller's refused accesses to records
+    (`records.count_refusal`: RATE_LIMITED past their bound, nothing noted), then note the
+    denied attempt in its history."""
+    await count_refusal(ctx)
+    ctx.access_log.note(record.id, AccessAction.ACCESS_DENIED, reason=reason)
+
+
+async def _refuse_existing(ctx: Context, record: Record) -> NoReturn:
     # The patient sees in their history that someone tried to open a record with their INS.
-    ctx.access_log.note(record.id, AccessAction.ACCESS_DENIED, reason=reasons.EXISTING_RECORD)
+    await _refuse(ctx, record, reasons.EXISTING_RECORD)
     raise Conflict("A record already exists for this INS; the patient signs in to it")
 
 
