@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from backend import clock, config, ratelimit
-from backend.models import LoginAttempt, OneTimeCode, RateCounter
+from backend.models import Account, LoginAttempt, OneTimeCode, RateCounter
 from tests import factories
 from tests.auth_flows import COMPLETE, RESET, START
 from tests.conftest import ORIGIN
@@ -136,16 +136,26 @@ async def test_start_login_limited_per_account_whatever_identifier_names_it(
     client: httpx.AsyncClient,
 ) -> None:
     """An account's e-mail, its INS and its RPPS number draw on one count: after the limit
-    reached with some of them, none of them starts a login or a reset."""
+    reached with some of them, none of them has a password checked or a code sent. Each is
+    then answered as an identifier that names no account (a decoy), until its own 20 are
+    used up: a refusal would tell whoever typed another of them that it names an account."""
     patient, record = await factories.patient()
     doctor, practitioner = await factories.practitioner()
-    for email, number in ((patient.email or "", record.ins), (doctor.email or "", practitioner.rpps)):
+    for account, email, number in ((patient, patient.email or "", record.ins),
+                                   (doctor, doctor.email or "", practitioner.rpps)):
         forms = [email, number, email.upper(), _spaced(number)]
         assert await _answers(client, [forms[n % 4] for n in range(20)]) == [None] * 20
-        attempts = await LoginAttempt.all().count()
-        assert await _answers(client, forms) == ["RATE_LIMITED"] * 4
-        assert _codes(await _post(client, RESET, {"i": number})) == ["RATE_LIMITED"]
-        assert await LoginAttempt.all().count() == attempts
+        failed_at = (await Account.get(id=account.id)).last_failed_login_at
+        # Past the account's 20, each identifier (10 tries of its own) still answers...
+        assert await _answers(client, forms) == [None] * 4
+        assert "errors" not in await _post(client, RESET, {"i": number})
+        right = await _post(client, START, {"i": number, "p": factories.PASSWORD})
+        assert right["data"]["startLogin"]["factors"] == ["CODE"]
+        # ...but none had its password checked: no failure written, no code sent.
+        assert (await Account.get(id=account.id)).last_failed_login_at == failed_at
+        # Up to their own 20: the e-mail's 10 + 2 above, the number's 10 + 4 above.
+        assert await _answers(client, [email] * 8 + [number] * 6) == [None] * 14
+        assert await _answers(client, [email.upper(), _spaced(number)]) == ["RATE_LIMITED"] * 2
     assert await OneTimeCode.all().count() == 0
 
 

@@ -1,7 +1,8 @@
 """Signing in: password then a one-time code; password reset (DESIGN §5).
 
-Unknown identifiers, wrong passwords and locked accounts get the same answers as a real
-login, after the same argon2 work: nothing reveals whether an account exists.
+Unknown identifiers, wrong passwords, locked accounts and accounts whose tries of the hour
+are used up get the same answers as a real login, after the same argon2 work: nothing
+reveals whether an account exists.
 """
 
 from __future__ import annotations
@@ -41,7 +42,8 @@ from backend.models import Account, Practitioner, Record
 from backend.ratelimit import limit_address
 from backend.resolvers.context import Context
 
-# Password tries per identifier and hour, shared by all processes.
+# Sign-in starts per hour, shared by all processes: per identifier as typed (past them,
+# RATE_LIMITED), and per account whichever identifier names it (past them, a decoy).
 STARTS_PER_HOUR = 20
 EXPIRED_ATTEMPT = "This sign-in attempt has expired or is unknown; start again"
 WRONG_CODE = "Incorrect code"
@@ -119,12 +121,25 @@ async def find_account(named: Identifier) -> Account | None:
     return None
 
 
-async def _limit_starts(named: Identifier, account: Account | None) -> None:
-    """Count one start per account, whichever of its identifiers was typed; an identifier that
-    names no account counts as typed (normalized), so it reaches the limit after as many tries."""
-    key = f"start:{account.id}" if account else f"start:id:{named.digest}"
-    if not await limits.take(key, limits.utc_hour(), STARTS_PER_HOUR):
+async def _limit_identifier(named: Identifier) -> None:
+    """Count one start on the identifier as typed (normalized, as sign-in reads it; its keyed
+    hash, not the identifier, names the counter), whether or not it names an account: past
+    its 20 an hour, `RATE_LIMITED`, before any password is checked and with nothing written.
+    Only this counter's answer is told: it is the same for a known and an unknown identifier."""
+    if not await limits.take(f"start:id:{named.digest}", limits.utc_hour(), STARTS_PER_HOUR):
         raise RateLimited()
+
+
+async def _within_account_bound(account: Account | None) -> bool:
+    """Count one start on the account, whichever of its identifiers was typed; False past its
+    20 an hour (shared with `changePassword`'s current password). Past them the start is
+    answered as an unknown identifier is: refusing it would tell, to whoever typed another
+    identifier of the account, that it names one. Counted after the password's check, under
+    the answer's time floor (an unknown identifier counts nothing here), and the check's
+    outcome is then not used: past the bound, nothing said or written depends on the password."""
+    if account is None:
+        return True
+    return await limits.take(f"start:{account.id}", limits.utc_hour(), STARTS_PER_HOUR)
 
 
 async def count_password_try(account_id: uuid.UUID) -> None:
@@ -179,29 +194,40 @@ async def refuse(verdict: Verdict, account_id: uuid.UUID | None) -> NoReturn:
 async def start_login(ctx: Context, identifier: str, password: str) -> LoginStarted:
     await limit_address(ctx.request, "start-login")
     named = read_identifier(identifier)
+    await _limit_identifier(named)
     account = await find_account(named)
-    await _limit_starts(named, account)
     match = await verify_password(account.password_hash if account else None, password)
     # A text that is not composed (NFC) is hashed composed whatever the match, or the time would
     # tell: that hash replaces one that matched only as typed (made before passwords were
     # composed), and was made after the answer's floor, only for the right password.
     composed_hash = await hash_password(password) if composed(password) != password else None
-    # What follows differs by case (a failure written, a code sent, nothing): every answer
-    # waits until the same time has passed, so the time tells neither whether the identifier
-    # exists nor whether the password was right (the answers' words are alike already).
+    # What follows differs by case (the account's try counted, a failure written, a code
+    # sent, nothing): every answer waits until the same time has passed, so the time tells
+    # neither whether the identifier exists nor whether the password was right (the answers'
+    # words are alike already).
     checked = time.perf_counter()
     try:
+        if not await _within_account_bound(account):
+            return await _decoy(identifier, account)
         return await _after_password(identifier, account, match, password, composed_hash)
     finally:
         await answer_no_sooner(checked)
+
+
+async def _decoy(identifier: str, account: Account | None) -> LoginStarted:
+    """The answer to an identifier that names no account, or to any password once the account's
+    tries are used up: an attempt that never gets a code, the identifier's decoy mask. A
+    decoy keeps its account, if any, so that the account's own passkey completes it as it
+    would sign in alone; any other passkey is refused (`passkeys.authenticate`)."""
+    _, token = await attempts.start(account, CodePurpose.LOGIN, live=False)
+    return LoginStarted(token, code_sent_to=decoy_destination(identifier))
 
 
 async def _after_password(
     identifier: str, account: Account | None, match: Match, password: str, composed_hash: str | None
 ) -> LoginStarted:
     if account is None:
-        _, token = await attempts.start(None, CodePurpose.LOGIN, live=False)
-        return LoginStarted(token, code_sent_to=decoy_destination(identifier))
+        return await _decoy(identifier, None)
     if not match:
         return await _wrong_password(identifier, account)
     stored = account.password_hash or ""
@@ -279,10 +305,14 @@ async def request_password_reset(ctx: Context, identifier: str) -> str:
     """Always an attempt token; a code goes out only to an existing, unlocked account."""
     await limit_address(ctx.request, "start-login")
     named = read_identifier(identifier)
+    await _limit_identifier(named)
     account = await find_account(named)
-    await _limit_starts(named, account)
     found = time.perf_counter()
     try:
+        # Past the account's tries, as an identifier that names no account: the decoy's code
+        # tries count on the identifier's own daily budget, as an unknown identifier's do.
+        if not await _within_account_bound(account):
+            account = None
         if account is None or account.locked_at is not None:
             _, token = await attempts.start(
                 account, CodePurpose.PASSWORD_RESET, live=False, named=named.digest
