@@ -143,11 +143,14 @@ async def test_wrong_reset_codes_meet_the_same_daily_budget_known_or_not(
     ins = factories.new_ins()
     spaced = [ins, f"{ins[:1]} {ins[1:3]} {ins[3:5]} {ins[5:7]} {ins[7:]}", ins, ins]
     assert await _wrong_reset_codes(client, smtp_server, spaced, None) == expected
-    # A locked account gets decoys too: they spend the account's budget, whichever identifier.
+    # A locked account gets decoys too: they spend the identifier's budget and the account's,
+    # whichever identifier; past the account's ten, each identifier answers as an unknown one
+    # until its own ten are used up (a refusal would tell that it names that account).
     locked, record = await factories.patient()
     await Account.filter(id=locked.id).update(locked_at=clock.now(), lock_reason="test")
     mixed = [locked.email or "", record.ins, locked.email or "", record.ins]
-    assert await _wrong_reset_codes(client, smtp_server, mixed, None) == expected
+    assert await _wrong_reset_codes(client, smtp_server, mixed, None) == ["BAD_USER_INPUT"] * 20
+    assert await _wrong_reset_codes(client, smtp_server, [record.ins], None) == ["RATE_LIMITED"] * 5
     # Each identifier has a budget of its own: another unknown one is not held back.
     assert (await _wrong_reset_codes(client, smtp_server, ["other@test.dmp"], None))[0] == "BAD_USER_INPUT"
     assert (await Account.get(id=account.id)).password_hash == account.password_hash

@@ -27,9 +27,10 @@ from backend.models import Account, LoginAttempt, OneTimeCode, OutboxMessage, Se
 from backend.resolvers import login
 from backend.resolvers.login import STARTS_PER_HOUR, read_identifier
 from tests import factories
-from tests.auth_flows import COMPLETE, DO_RESET, NEW_PASSWORD, RESET, START
+from tests.auth_flows import COMPLETE, DO_RESET, NEW_PASSWORD, RESET, START, wrong
 from tests.conftest import Caller, session_for
 from tests.passkey_flows import begin_login, finish_login, register
+from tests.smtp import SmtpServer
 from tests.soft_authenticator import SoftAuthenticator
 from tests.test_auth_costly_steps import CountingHasher
 from tests.test_authz_reading import count_queries
@@ -259,3 +260,51 @@ async def test_after_such_a_decoy_only_the_accounts_own_passkey_signs_in(
     alone = await with_passkey(mine, None)
     assert alone.ok()["finishPasskeyLogin"]["me"]["id"] == str(account.id)
     assert await Session.filter(account_id=account.id).count() == 2
+
+
+
+async def _reset_tries(
+    client: httpx.AsyncClient, smtp: SmtpServer, identifier: str, email: str | None, tries: int,
+    *, right: bool = False,
+) -> list[Any]:
+    """A reset asked with `identifier`, `tries` codes tried on it (wrong ones, or with `right`
+    the code sent): every error, whole. `email`: where a real account's codes go (None: no
+    account, and no code to type but a made-up one)."""
+    asked = (await Caller(client).gql(RESET, {"i": identifier})).ok()["requestPasswordReset"]
+    sent = await smtp.code_for(email) if email else "000000"
+    variables = {"t": asked["attemptToken"], "c": sent if right else wrong(sent), "p": NEW_PASSWORD}
+    errors = []
+    for _ in range(tries):
+        result = await Caller(client).gql(DO_RESET, variables)
+        assert len(result.errors) == 1 and not (result.data or {}).get("resetPassword")
+        errors.append(result.errors[0])
+    return errors
+
+
+async def test_reset_code_tries_used_up_through_one_identifier_tell_nothing_of_another(
+    client: httpx.AsyncClient, smtp_server: SmtpServer, argon2: CountingHasher
+) -> None:
+    """The same through a reset's code tries (ten a day per account): used up with codes sent
+    to the e-mail address, a reset asked with the INS, whose code is sent, answers its tries
+    as an unknown INS's decoy does, the right code included, until the INS's own ten."""
+    account, record = await factories.patient()
+    email = account.email or ""
+    for _ in range(2):
+        used = await _reset_tries(client, smtp_server, email, email, 5)
+        assert [e["extensions"]["reason"] for e in used] == ["WRONG_CODE"] * 5
+    argon2.runs = 0
+    answers = {}
+    for typed, goes_to in ((record.ins, email), (factories.new_ins(), None)):
+        answers[goes_to] = [
+            *await _reset_tries(client, smtp_server, typed, goes_to, 1, right=True),
+            *await _reset_tries(client, smtp_server, typed, goes_to, 4),
+            *await _reset_tries(client, smtp_server, typed, goes_to, 5),
+            *await _reset_tries(client, smtp_server, typed, goes_to, 1),
+        ]
+    assert answers[email] == answers[None]
+    reasons = [e["extensions"]["reason"] for e in answers[None]]
+    assert reasons == ["WRONG_CODE"] * 10 + ["RESET_TRIES_USED_UP"]
+    # No new password hashed, none set, no session.
+    assert argon2.runs == 0
+    assert (await Account.get(id=account.id)).password_hash == account.password_hash
+    assert await Session.all().count() == 0

@@ -40,23 +40,24 @@ async def start(
     account: Account | None, purpose: CodePurpose, *, live: bool, named: str | None = None
 ) -> tuple[LoginAttempt, str]:
     """A new attempt; `live` is False for decoys, which never get a code. `named` is the keyed
-    hash of the identifier a decoy without an account was started for."""
+    hash of the identifier a reset was asked with, whose daily budget its code tries spend."""
     token = new_token()
     now = clock.now()
     attempt = await sql.inserted(LoginAttempt, _INSERT, [
         uuid.uuid4(), digest(token), account.id if account else None, purpose.value, live,
-        now + VALIDITY, now, named if named and account is None else None,
+        now + VALIDITY, now, named,
     ])
     return attempt, token
 
 
-def _reset_budget(attempt: LoginAttempt) -> str:
-    """Whose daily budget of reset tries a decoy spends: its account's, as a real reset does,
-    or that of the identifier typed (its keyed hash, kept with the attempt)."""
+def _reset_budgets(attempt: LoginAttempt) -> tuple[str, str | None]:
+    """The daily budgets of reset tries a reset's code tries spend: the identifier typed (its
+    keyed hash, kept with the attempt), then its account's, if it names one (whichever of its
+    identifiers was typed). An attempt that kept no identifier spends its account's alone."""
     account_id: uuid.UUID | None = attempt.account_id  # type: ignore[attr-defined]
-    if account_id is not None:
-        return str(account_id)
-    return "id:" + (attempt.budget or str(attempt.id))
+    if attempt.budget:
+        return "id:" + attempt.budget, str(account_id) if account_id is not None else None
+    return str(account_id or attempt.id), None
 
 
 async def find(token: str, purpose: CodePurpose) -> LoginAttempt | None:
@@ -68,16 +69,17 @@ async def check_code(attempt: LoginAttempt, code: str) -> Verdict:
     if not attempt.password_ok:
         if not await limits.take(f"attempt:{attempt.id}", attempt.expires_at, MAX_TRIES):
             return Verdict(Outcome.EXHAUSTED)
-        # A real reset code's tries also count on a daily budget (`codes.verify`): so do a
+        # A real reset code's tries also count on daily budgets (`codes.verify`): so do a
         # decoy's, or ten wrong tries would tell a real account from an unknown identifier.
         # (A login decoy needs none: a real login code is only sent after the password.)
-        if attempt.purpose == CodePurpose.PASSWORD_RESET and not await limits.take_reset_try(
-            _reset_budget(attempt)
-        ):
+        if attempt.purpose == CodePurpose.PASSWORD_RESET and await limits.take_reset_try(
+            *_reset_budgets(attempt)
+        ) == limits.ResetTry.USED_UP:
             return Verdict(Outcome.RESETS_USED_UP)
         code_digest(code, str(attempt.id))
         return Verdict(Outcome.WRONG)
-    return await verify(await live_code(attempt.purpose, attempt_id=attempt.id), code)
+    budgets = _reset_budgets(attempt) if attempt.purpose == CodePurpose.PASSWORD_RESET else None
+    return await verify(await live_code(attempt.purpose, attempt_id=attempt.id), code, reset_budgets=budgets)
 
 
 async def complete(attempt: LoginAttempt) -> bool:

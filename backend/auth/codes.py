@@ -174,10 +174,15 @@ async def live_code(
     return await sql.first(OneTimeCode, statement, params)
 
 
-async def verify(row: OneTimeCode | None, code: str, *, bound_to: str | None = None) -> Verdict:
+async def verify(
+    row: OneTimeCode | None, code: str, *, bound_to: str | None = None,
+    reset_budgets: tuple[str, str | None] | None = None,
+) -> Verdict:
     """Count the try, then compare. Safe under parallel requests and several processes.
 
-    `bound_to`: the address or number a contact change's code must have been sent to."""
+    `bound_to`: the address or number a contact change's code must have been sent to.
+    `reset_budgets`: for a reset code, the daily budgets its tries spend (`limits.take_reset_try`:
+    the identifier typed, then the account); the account's alone by default."""
     given = "".join(ch for ch in code if ch.isdigit())
     if row is None:
         code_digest(given, str(uuid.uuid4()))
@@ -192,9 +197,15 @@ async def verify(row: OneTimeCode | None, code: str, *, bound_to: str | None = N
         return Verdict(Outcome.EXHAUSTED)
     if row.purpose == CodePurpose.PASSWORD_RESET:
         # Anyone who knows an identifier may ask for a reset code: its tries count on a daily
-        # budget of their own, which ends resets for the day but never locks sign-in.
-        if not await limits.take_reset_try(str(account_id)):
+        # budget of their own, which ends resets for the day but never locks sign-in. Past the
+        # account's, while the identifier's own is not used up, the try is answered as a wrong
+        # code without a compare, as an unknown identifier's decoy answers it.
+        taken = await limits.take_reset_try(*(reset_budgets or (str(account_id), None)))
+        if taken == limits.ResetTry.USED_UP:
             return Verdict(Outcome.RESETS_USED_UP)
+        if taken == limits.ResetTry.ACCOUNT_USED_UP:
+            code_digest(given, _salt(row.id, bound_to))
+            return Verdict(Outcome.WRONG)
         if not same(row.code_hash, code_digest(given, _salt(row.id, bound_to))):
             return Verdict(Outcome.WRONG)
     elif (day := await limits.reserve_failure(account_id)) is None:

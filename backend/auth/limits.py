@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from enum import Enum
 
 from backend import clock, sql
 
@@ -94,11 +95,27 @@ def utc_hour() -> datetime:
     return clock.now().replace(minute=0, second=0, microsecond=0)
 
 
-async def take_reset_try(budget: str) -> bool:
-    """Count one try of a password-reset code today on `budget` (an account's id, or for a
-    decoy the keyed hash of an identifier that names no account); False once the day's tries
-    are used up. Right or wrong, a try counts: a right one ends the reset."""
-    return await take(f"reset-code:{budget}", utc_day(), DAILY_CODE_FAILURES)
+class ResetTry(Enum):
+    """A password-reset code's try, counted today (`take_reset_try`)."""
+
+    COUNTED = "counted"  # the code may be compared
+    # The account's tries are used up, not those of the identifier typed: the try is answered
+    # as a wrong code, the code not compared (a refusal would tell that the identifier names
+    # the account whose tries another identifier used up).
+    ACCOUNT_USED_UP = "account used up"
+    USED_UP = "used up"  # the identifier's own tries: RESET_TRIES_USED_UP
+
+
+async def take_reset_try(own: str, account: str | None = None) -> ResetTry:
+    """Count one try of a password-reset code today on `own`, the budget of the identifier
+    typed (its keyed hash, `id:…`; an account's id for an attempt that kept none), and then on
+    `account`'s, the account it names, whichever of its identifiers was typed. Right or
+    wrong, a try counts: a right one ends the reset."""
+    if not await take(f"reset-code:{own}", utc_day(), DAILY_CODE_FAILURES):
+        return ResetTry.USED_UP
+    if account is not None and not await take(f"reset-code:{account}", utc_day(), DAILY_CODE_FAILURES):
+        return ResetTry.ACCOUNT_USED_UP
+    return ResetTry.COUNTED
 
 
 async def release_failure(account_id: uuid.UUID, day: date) -> None:

@@ -26,8 +26,8 @@ class LoginAttempt(Model):
     expires_at = fields.DatetimeField()
     completed_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
-    # A reset decoy for an identifier that names no account: the keyed hash of the identifier,
-    # whose daily budget of tries its codes spend, as a real account's codes spend the account's.
+    # A reset (real or decoy): the keyed hash of the identifier typed, whose daily budget of
+    # tries its codes spend, besides its account's if it names one (`limits.take_reset_try`).
     budget = fields.CharField(max_length=64, null=True)
 
     class Meta:

@@ -309,8 +309,9 @@ async def request_password_reset(ctx: Context, identifier: str) -> str:
     account = await find_account(named)
     found = time.perf_counter()
     try:
-        # Past the account's tries, as an identifier that names no account: the decoy's code
-        # tries count on the identifier's own daily budget, as an unknown identifier's do.
+        # Past the account's tries, as an identifier that names no account. Every reset keeps
+        # the identifier typed: its code tries count on the identifier's own daily budget, and
+        # on its account's if it names one (`limits.take_reset_try`).
         if not await _within_account_bound(account):
             account = None
         if account is None or account.locked_at is not None:
@@ -318,7 +319,9 @@ async def request_password_reset(ctx: Context, identifier: str) -> str:
                 account, CodePurpose.PASSWORD_RESET, live=False, named=named.digest
             )
             return token
-        attempt, token = await attempts.start(account, CodePurpose.PASSWORD_RESET, live=True)
+        attempt, token = await attempts.start(
+            account, CodePurpose.PASSWORD_RESET, live=True, named=named.digest
+        )
         channel, address = destination(account)
         await send_code(account, CodePurpose.PASSWORD_RESET, channel, address, attempt=attempt)
         return token
