@@ -24,6 +24,7 @@ from backend.notify.outbox import enqueue_email
 from backend.resolvers.arguments import ins_argument
 from backend.resolvers.context import Context
 from backend.resolvers.records import (
+    OPENED_MODE,
     RecordView,
     emergency_minutes,
     open_emergency_session,
@@ -41,11 +42,6 @@ REFUSED = "Emergency access is not possible for this record"
 OPENED_ACTION = {
     EmergencyKind.BREAK_GLASS: AccessAction.BREAK_GLASS_OPENED,
     EmergencyKind.REGULATOR: AccessAction.REGULATOR_ACCESS,
-}
-# The mode an opening grants; the record's accessMode may be stronger (a grant, say).
-OPENED_MODE = {
-    EmergencyKind.BREAK_GLASS: AccessMode.BREAK_GLASS,
-    EmergencyKind.REGULATOR: AccessMode.EMERGENCY_REGULATOR,
 }
 # Openings per practitioner and hour, counted before the record is looked up (refused ones
 # too, and calls answered by the session already open: whether one is open is known only under

@@ -293,9 +293,12 @@ def emergency_profile(ctx: Context, view: RecordView) -> dict[str, Any]:
     }
 
 
+# The mode an emergency session of each kind grants (emergency.py opens them); the record's
+# accessMode may be stronger (a grant, say).
+OPENED_MODE = {EmergencyKind.BREAK_GLASS: AccessMode.BREAK_GLASS,
+               EmergencyKind.REGULATOR: AccessMode.EMERGENCY_REGULATOR}
 # The kind of session each emergency mode comes from.
-_EMERGENCY_KINDS = {AccessMode.EMERGENCY_REGULATOR: EmergencyKind.REGULATOR,
-                    AccessMode.BREAK_GLASS: EmergencyKind.BREAK_GLASS}
+_EMERGENCY_KINDS = {mode: kind for kind, mode in OPENED_MODE.items()}
 
 
 async def emergency_ends(ctx: Context, view: RecordView) -> dt.datetime | None:
@@ -327,10 +330,6 @@ async def open_emergency_session(
         .order_by("-expires_at")
         .first()
     )
-
-
-# The mode each kind of emergency session grants (emergency.OPENED_MODE, which imports this module).
-_EMERGENCY_MODES = {kind: mode for mode, kind in _EMERGENCY_KINDS.items()}
 
 
 def emergency_minutes(kind: EmergencyKind) -> int:
@@ -380,7 +379,7 @@ def note_denied(ctx: Context, view: RecordView, sections: frozenset[Section] = f
     async def say_why() -> None:
         kind = await ended_by_report(record, practitioner_id, clock.now())
         if kind is not None and not event.reason:
-            event.mode = _EMERGENCY_MODES[kind]
+            event.mode = OPENED_MODE[kind]
             event.reason = reasons.ENDED_BY_REPORT
 
     ctx.access_log.complete_when_written(say_why)
