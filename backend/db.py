@@ -47,7 +47,9 @@ def _connection(url: str, *, create: bool) -> str | dict[str, Any]:
     if "direct_tls" in query:
         credentials["direct_tls"] = query["direct_tls"][-1] == "true"
     credentials["reset"] = _keep_session
-    return postgres
+    # Tortoise's asyncpg client, whose transactions give their connection back to the pool
+    # when they cannot begin (backend/asyncpg_client.py).
+    return {**postgres, "engine": "backend.asyncpg_client"}
 
 
 async def _keep_session(connection: Any) -> None:

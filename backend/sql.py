@@ -36,11 +36,16 @@ from tortoise.fields.data import (
     UUIDField,
 )
 
+from backend.asyncpg_client import ReleasingAsyncpgClient
+
 M = TypeVar("M", bound=Model)
 
 # SQLite binds UUIDs as their text form, as the ORM stores them.
 sqlite3.register_adapter(uuid.UUID, str)
 
+# The pool's own clients (backend/db.py's, and Tortoise's it derives from), not their
+# transactions' (subclasses too): compared by exact type, cheaper than `isinstance`.
+_POOLS = (ReleasingAsyncpgClient, AsyncpgDBClient)
 _PARAM = re.compile(r"\$(\d+)")
 _DB_LOG = logging.getLogger("tortoise.db_client")
 
@@ -73,7 +78,7 @@ def pooled_postgres(conn: BaseDBAsyncClient | None = None) -> bool:
     """Whether `conn` (by default the current one) is PostgreSQL's pool itself, outside any
     transaction: inside one, the ORM hands out the transaction's client instead."""
     conn = conn or default()
-    return type(conn) is AsyncpgDBClient and conn._pool is not None
+    return type(conn) in _POOLS and conn._pool is not None
 
 
 # How long a kept connection may stay idle before it goes back to asyncpg's pool.
@@ -188,8 +193,8 @@ async def fetch(sql: str, params: Sequence[Any], conn: BaseDBAsyncClient | None 
     conn = conn or default()
     # The pool's own client first: `isinstance` with the ORM's abstract client classes runs
     # a Python-level check.
-    if type(conn) is AsyncpgDBClient or isinstance(conn, AsyncpgDBClient):
-        found: list[Any] = await _on_asyncpg(conn, "fetch", sql, params)
+    if type(conn) in _POOLS or isinstance(conn, AsyncpgDBClient):
+        found: list[Any] = await _on_asyncpg(conn, "fetch", sql, params)  # type: ignore[arg-type]
         return found
     _, rows = await conn.execute_query(text_for(conn, sql), list(params))
     return list(rows)
