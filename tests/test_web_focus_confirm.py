@@ -150,16 +150,20 @@ async def test_a_search_too_short_says_so_and_blocking_is_confirmed_first(
 
     # One character (spaces aside): the previous results go, and the page says why.
     await find(" P ")
-    too_short = page.get_by_role("alert").filter(
-        has_text="Tapez au moins 2 caractères pour rechercher un professionnel."
-    )
+    # Found by its paragraph: said once, its text leaves its live region when the language changes.
+    warning = page.get_by_role("search").locator("p.error")
+    too_short = warning.filter(has_text="Tapez au moins 2 caractères pour rechercher un professionnel.")
     await expect(too_short).to_be_visible()
+    # Said (the keyboard stays on « Rechercher »): its text came into its live region.
+    await expect(warning.get_by_role("alert")).to_have_text(
+        "Tapez au moins 2 caractères pour rechercher un professionnel."
+    )
     await expect(results).to_have_count(0)
     await expect(search).to_have_value(" P ")
     await tab.check("sharing-too-short")
     # Said in the language chosen, worded again when it changes.
     await page.get_by_label("Langue").select_option("en")
-    await expect(page.get_by_role("alert")).to_have_text("Type at least 2 characters to find a professional.")
+    await expect(warning).to_have_text("Type at least 2 characters to find a professional.")
     await page.get_by_label("Language").select_option("fr")
     await expect(too_short).to_be_visible()
 

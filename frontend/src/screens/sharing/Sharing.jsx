@@ -25,7 +25,9 @@ export function Sharing() {
   const [sharing, setSharing] = useState(null);
   const [search, setSearch] = useState('');
   const [found, setFound] = useState(null);
-  const [tooShort, setTooShort] = useState(false); // the last search was too short to be asked
+  // The last search was too short to be asked: null, or that search's own (an object: each
+  // search too short is said, as what a search found is, below).
+  const [tooShort, setTooShort] = useState(null);
   const [editing, setEditing] = useState(null);
   const [failure, setFailure] = useState(null);
   const [notice, setNotice] = useState(null);
@@ -47,6 +49,8 @@ export function Sharing() {
   // search (lib/focus.js, useSaid): each search's answer is a list of its own (`found`), said even
   // when it finds as many as the one before, and not again when the page's language changes.
   const [foundRef, foundLive] = useSaid(false, found);
+  // A search too short is said beside the form the same way (its role="alert"), once per search.
+  const [tooShortRef, tooShortLive] = useSaid(false, tooShort);
   // One change at a time: a button pressed twice (a double click) sends once.
   const [, send] = useSending();
 
@@ -62,7 +66,7 @@ export function Sharing() {
   const starting = () => {
     setFailure(null);
     setNotice(null);
-    setTooShort(false);
+    setTooShort(null);
     setPlace(null);
     return ++started.current;
   };
@@ -98,7 +102,7 @@ export function Sharing() {
     const text = directorySearch(search);
     if (!text) {
       setFound(null);
-      return setTooShort(true);
+      return setTooShort({});
     }
     setPlace('search');
     const mine = ++searches.current;
@@ -224,8 +228,10 @@ export function Sharing() {
         {/* No minLength: a search shorter than the directory's is said beside the form (lib/directory.js). */}
         <Field label={t('sharing.search')} hint={t('sharing.searchHint', { min: SEARCH_MIN })} value={search} onInput={setSearch} required />
         {tooShort && (
-          <p class="error" role="alert">
-            {t('sharing.searchTooShort', { min: SEARCH_MIN })}
+          <p class="error" ref={tooShortRef}>
+            <LiveText role="alert" live={tooShortLive}>
+              {t('sharing.searchTooShort', { min: SEARCH_MIN })}
+            </LiveText>
           </p>
         )}
         <button type="submit">{t('sharing.find')}</button>

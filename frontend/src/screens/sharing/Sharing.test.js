@@ -90,3 +90,41 @@ describe('/partage: what a search found', () => {
     expect(announced()).toBe('');
   });
 });
+
+// A search too short to be asked is refused beside the form, the keyboard left on « Rechercher »:
+// said once per search, into its live region; worded anew, not said again, when the language changes.
+describe('/partage: a search too short', () => {
+  const TOO_SHORT = 'Tapez au moins 2 caractères pour rechercher un professionnel.';
+  const warning = () => live.place.querySelector('form p.error');
+
+  it('is announced', async () => {
+    await shown();
+    await find(' P ');
+    expect(warning().textContent).toBe(TOO_SHORT);
+    expect(announced()).toBe(TOO_SHORT);
+  });
+
+  it('is announced again for another search too short', async () => {
+    await shown();
+    await find(' P ');
+    await find('Q');
+    expect(announced()).toBe(TOO_SHORT);
+  });
+
+  it('is not announced again when the page\'s language is switched, but worded anew, in either direction', async () => {
+    await shown();
+    await find(' P ');
+    expect(announced()).toBe(TOO_SHORT);
+    await settled(() => setLanguage('en'));
+    await settled(() => render(h(Sharing), live.place));
+    expect(warning().textContent).toBe('Type at least 2 characters to find a professional.');
+    expect(announced()).toBe('');
+    await settled(() => setLanguage('fr'));
+    await settled(() => render(h(Sharing), live.place));
+    expect(warning().textContent).toBe(TOO_SHORT);
+    expect(announced()).toBe('');
+    // The next one is said in its turn.
+    await find('Q');
+    expect(announced()).toBe(TOO_SHORT);
+  });
+});
