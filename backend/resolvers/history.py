@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import datetime as dt
@@ -34,6 +35,15 @@ EMERGENCY_ACTIONS = frozenset({AccessAction.BREAK_GLASS_OPENED.value, AccessActi
 EMERGENCY_MODES = frozenset({AccessMode.BREAK_GLASS.value, AccessMode.EMERGENCY_REGULATOR.value})
 # The owner reads their history in every state where the record is theirs to read.
 READABLE = (RecordStatus.ACTIVE, RecordStatus.CLOSED, RecordStatus.DELETED)
+# The states in which the owner reads their entries (DESIGN §3, rule 2), and so their titles in
+# the history: not while the record's deletion is pending.
+ENTRIES_READABLE = (RecordStatus.ACTIVE, RecordStatus.CLOSED)
+# The actions whose event names an entry of the record by its id (EMERGENCY_REVIEWED's names an
+# emergency access).
+ENTRY_ACTIONS = frozenset({
+    AccessAction.ENTRY_ADDED.value, AccessAction.ENTRY_MASKED.value, AccessAction.ENTRY_UNMASKED.value,
+    AccessAction.ENTRY_DELETED.value, AccessAction.DOCUMENT_DOWNLOADED.value,
+})
 # The sequence numbers an event may have (the column is a 32-bit integer, from 1).
 SEQ_MIN, SEQ_MAX = 1, 2**31 - 1
 COMMENT_MAX = 2000
@@ -58,6 +68,10 @@ class HistoryPage:
     has_next_page: bool
     # The filters' WHERE clause and its parameters (`_where`); None for no record.
     where: tuple[str, list[Any]] | None
+    # The record whose entries' titles the owner may read (ENTRIES_READABLE), or None.
+    titled: uuid.UUID | None = None
+    _titles: dict[uuid.UUID, str] | None = field(default=None, init=False, repr=False)
+    _reading: asyncio.Lock | None = field(default=None, init=False, repr=False)
 
     async def total_count(self) -> int:
         if self.where is None:
@@ -65,6 +79,46 @@ class HistoryPage:
         text, params = self.where
         rows = await sql.fetch(f'SELECT COUNT(*) FROM "access_event" WHERE {text}', params)  # noqa: S608
         return int(rows[0][0])
+
+    async def entry_title(self, event: AccessEvent) -> str | None:
+        """The current title of the entry `event` names; None if it names none, the entry was
+        deleted or the owner may not read it now. Read once for the whole page, when first
+        asked for (the events' fields are resolved together: the others wait for that read)."""
+        key = named_entry(event)
+        if key is None or self.titled is None:
+            return None
+        if self._reading is None:
+            self._reading = asyncio.Lock()
+        async with self._reading:
+            if self._titles is None:
+                named = {k for e in self.events if (k := named_entry(e)) is not None}
+                self._titles = await entry_titles(self.titled, named)
+        return self._titles.get(key)
+
+
+def named_entry(event: AccessEvent) -> uuid.UUID | None:
+    """The entry an event names, by the id it stored; None for an event that names none."""
+    if event.action not in ENTRY_ACTIONS or not event.entry_id:
+        return None
+    try:
+        return uuid.UUID(event.entry_id)
+    except ValueError:
+        return None
+
+
+async def entry_titles(record_id: uuid.UUID, ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
+    """The current titles of the record's entries among `ids`, in one statement (none for no
+    id); a deleted entry has none. A corrected entry keeps its own title. It decides no access:
+    the caller has established that the record is the viewer's own, its entries theirs to read."""
+    if not ids:
+        return {}
+    wanted = sorted(ids)
+    marks = ", ".join(f"${k}" for k in range(2, len(wanted) + 2))
+    rows = await sql.fetch(
+        f'SELECT "id", "title" FROM "entry" WHERE "record_id" = $1 AND "id" IN ({marks})',  # noqa: S608
+        [record_id, *wanted],
+    )
+    return {uuid.UUID(str(row[0])): str(row[1]) for row in rows}
 
 
 def is_emergency(event: AccessEvent) -> bool:
@@ -174,7 +228,8 @@ async def my_access_history(
     where, params = await _where(record.id, f)
     before = _cursor_seq(after) if after else None
     events = await read_events(where, params, before_seq=before, limit=first + 1)
-    return HistoryPage(events[:first], len(events) > first, (where, params))
+    titled = record.id if record.status in ENTRIES_READABLE else None
+    return HistoryPage(events[:first], len(events) > first, (where, params), titled)
 
 
 async def record_history(record_id: uuid.UUID, up_to_seq: int) -> list[AccessEvent]:

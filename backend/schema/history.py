@@ -32,6 +32,16 @@ class AccessEventNode:
     entry_id: str | None
     reason: str
     emergency: bool = strawberry.field(description="A break-glass or regulator access: shown apart.")
+    _event: strawberry.Private[AccessEvent]
+    _page: strawberry.Private[history.HistoryPage]
+
+    @strawberry.field(
+        description="The entry's current title, for the record's owner; null when the event names no"
+        " entry or the entry was deleted, and while the record's deletion is pending. Read when"
+        " asked, for the whole page at once: the history itself keeps no title."
+    )
+    async def entry_title(self) -> str | None:
+        return await self._page.entry_title(self._event)
 
 
 @strawberry.type
@@ -99,7 +109,7 @@ _MODES = {m.value: m for m in enums.AccessMode}
 _SECTIONS = {s.value: s for s in enums.Section}
 
 
-def _node(event: AccessEvent) -> AccessEventNode:
+def _node(event: AccessEvent, page: history.HistoryPage) -> AccessEventNode:
     return AccessEventNode(
         id=strawberry.ID(str(event.id)),
         seq=event.seq,
@@ -114,6 +124,8 @@ def _node(event: AccessEvent) -> AccessEventNode:
         entry_id=event.entry_id,
         reason=event.reason,
         emergency=history.is_emergency(event),
+        _event=event,
+        _page=page,
     )
 
 
@@ -151,7 +163,7 @@ class HistoryQuery:
                 modes=[enums.AccessMode(m) for m in filter.modes or []],
             )
         page = await history.my_access_history(info.context, first, after, f)
-        edges = [AccessEventEdge(cursor=history.cursor_of(e), node=_node(e)) for e in page.events]
+        edges = [AccessEventEdge(cursor=history.cursor_of(e), node=_node(e, page)) for e in page.events]
         return AccessEventConnection(
             edges=edges,
             page_info=PageInfo(
