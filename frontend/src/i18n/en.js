@@ -302,6 +302,7 @@ export default {
   "history.emergency": "Emergency",
   "history.reason": "Stated reason: {reason}",
   "history.detail": "Details: {reason}",
+  "history.entryTitle": "Entry: {title}",
   "history.person": "Person",
   "history.onlyThis": "Only this person",
   "history.onlyActor": "Only {who}'s events are shown.",

@@ -302,6 +302,7 @@ export default {
   "history.emergency": "Urgence",
   "history.reason": "Motif indiqué : {reason}",
   "history.detail": "Détail : {reason}",
+  "history.entryTitle": "Information : {title}",
   "history.person": "Personne",
   "history.onlyThis": "Seulement cette personne",
   "history.onlyActor": "Seuls les événements de {who} sont affichés.",

@@ -142,6 +142,14 @@ export function asShown(text) {
   return typeof text === 'string' ? text.replace(HIDDEN, (c) => (c === '\n' || c === '\t' ? c : '')) : text;
 }
 
+// The title of the entry an event names, as it shows, or null. The API gives it to the record's
+// owner, read when asked (the sealed history keeps the entry's id, never its title): null once
+// the entry is deleted, for an event that names none, and while the record's deletion is pending.
+export function shownEntryTitle(event) {
+  const title = asShown(event.entryTitle ?? '');
+  return title.trim() ? title : null;
+}
+
 // An event's reason in `lang`, as it shows (see `asShown`).
 export function shownReason(lang, action, reason) {
   return asShown(wordedReason(lang, action, reason));

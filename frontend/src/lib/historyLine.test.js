@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { setLanguage, t } from '../i18n/index.js';
-import { emergencyTag, inRecordOrder, shownMode } from './history.js';
+import { emergencyTag, inRecordOrder, shownEntryTitle, shownMode } from './history.js';
 
 describe('a history line', () => {
   it("lists an event's sections in the record's order, as the record and sharing pages do", () => {
@@ -33,5 +33,16 @@ describe('a history line', () => {
     expect(heading(opened)).toBe('Emergency access (break-glass)');
     expect(heading(regulator)).toBe('Emergency access (SAMU regulator)');
     expect(heading(read)).toBe('Emergency Record read');
+  });
+
+  it("shows the title of the entry an event names when the API gives one, as it shows elsewhere", () => {
+    expect(shownEntryTitle({ entryId: 'e1', entryTitle: 'Metformine 850 mg' })).toBe('Metformine 850 mg');
+    // A direction override would show it reversed: left out, as in the reasons.
+    expect(shownEntryTitle({ entryId: 'e1', entryTitle: 'Metformine\u202e 850 mg' })).toBe('Metformine 850 mg');
+    // Deleted since, an event that names no entry, an older page without the field: no title.
+    expect(shownEntryTitle({ entryId: 'e2', entryTitle: null })).toBeNull();
+    expect(shownEntryTitle({ entryId: null, entryTitle: null })).toBeNull();
+    expect(shownEntryTitle({ entryId: 'e3' })).toBeNull();
+    expect(shownEntryTitle({ entryId: 'e4', entryTitle: '\u200b ' })).toBeNull();
   });
 });

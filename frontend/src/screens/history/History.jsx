@@ -5,7 +5,9 @@ import { DateField, SelectField } from '../../components/Field.jsx';
 import { ErrorBox, Loading } from '../../components/Status.jsx';
 import { useConnectionCount } from '../../components/ListCount.jsx';
 import { formatDateTime } from '../../lib/dates.js';
-import { asShown, emergencyTag, historyFilter, inRecordOrder, reasonKey, shownMode, shownReason } from '../../lib/history.js';
+import {
+  asShown, emergencyTag, historyFilter, inRecordOrder, reasonKey, shownEntryTitle, shownMode, shownReason,
+} from '../../lib/history.js';
 import { appendPage, nodes, PAGE_SIZE } from '../../lib/paging.js';
 import { HISTORY } from './documents.js';
 import { EmergencyReview } from './EmergencyReview.jsx';
@@ -139,6 +141,7 @@ function HistoryEvent({ event, onOnly }) {
   const who = whoOf(actor);
   const mode = event.mode ? shownMode(who, t(`mode.${event.mode}`)) : null;
   const tag = emergencyTag(event);
+  const title = shownEntryTitle(event);
   return (
     <li class={`card${event.emergency ? ' emergency-event' : ''}`}>
       <h3>
@@ -158,6 +161,7 @@ function HistoryEvent({ event, onOnly }) {
           ))}
         </p>
       )}
+      {title && <p class="entry-title">{t('history.entryTitle', { title })}</p>}
       {event.reason && (
         <p>{t(reasonKey(event.action), { reason: shownReason(language.get(), event.action, event.reason) })}</p>
       )}

@@ -1,7 +1,7 @@
 export const HISTORY = `query AccessHistory($first: Int!, $after: String, $filter: AccessHistoryFilter) {
   myAccessHistory(first: $first, after: $after, filter: $filter) {
     totalCount pageInfo { hasNextPage endCursor }
-    edges { cursor node { id seq at actorId actorName actorProfession actorRole action mode sections entryId reason emergency } }
+    edges { cursor node { id seq at actorId actorName actorProfession actorRole action mode sections entryId entryTitle reason emergency } }
   }
 }`;
 
