@@ -99,3 +99,43 @@ async def test_reviewing_an_emergency_access_shows_its_event(
         await expect(denied.get_by_role("heading")).to_have_text("Urgence Accès refusé")
         await expect(denied).to_contain_text("Détail : accès d'urgence fermé par le signalement du patient")
     await tab.context.close()
+
+
+MASK = "mutation($id: ID!) { maskEntry(id: $id) { id } }"
+ADD = ('mutation($title: String!) { addEntry(input: {section: VACCINATIONS, title: $title,'
+       ' date: "2026-01-05"}) { entry { id } } }')
+DELETE = "mutation($id: ID!) { deleteEntry(id: $id) }"
+
+
+async def test_an_event_that_names_an_entry_shows_its_title_while_it_is_there(
+    server: Server, browser: Browser
+) -> None:
+    email = "titre.information@example.test"
+    patient, record = await factories.patient(email=email)
+    entry = await factories.entry(record, Section.MEDICATIONS, title="Metformine 850 mg", days_ago=3)
+    cookies = {config.settings().session_cookie: await session_for(patient)}
+    for query, variables in ((MASK, {"id": str(entry.id)}), (ADD, {"title": "Tétanos"})):
+        done = await server.gql(query, variables, cookies=cookies)
+        assert not done.get("errors"), done
+    added = await AccessEvent.get(record_id=record.id, action="ENTRY_ADDED")
+    deleted = await server.gql(DELETE, {"id": added.entry_id}, cookies=cookies)
+    assert not deleted.get("errors"), deleted
+
+    tab = await patient_signed_in(browser, server, "history-entry-title", email)
+    page = tab.page
+    await page.get_by_role("link", name="Historique des accès").click()
+    events = page.locator("ul.history > li")
+    masked = events.filter(has_text="Information masquée")
+    await expect(masked.locator("p.entry-title")).to_have_text("Information : Metformine 850 mg")
+    await expect(masked.locator(".tag")).to_have_text(["Médicaments"])
+    # Deleted since: its lines say no title, the history kept none.
+    for action in ("Ajout d'une information", "Information supprimée"):
+        line = events.filter(has_text=action)
+        await expect(line).to_have_count(1)
+        await expect(line.locator("p.entry-title")).to_have_count(0)
+    await expect(page.get_by_text("Tétanos")).to_have_count(0)
+    await page.get_by_label("Langue").select_option("en")
+    await expect(events.filter(has_text="Entry masked").locator("p.entry-title")).to_have_text(
+        "Entry: Metformine 850 mg")
+    await tab.check("history-entry-title")
+    await tab.context.close()
