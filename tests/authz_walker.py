@@ -33,6 +33,7 @@ IDENTITY = "identity"  # shown with the record to whoever may see any section
 META = "meta"  # the viewer's own access modes
 CONTENT = "content"  # part of an entry or a section, shown only with it
 OWNER_ONLY = "owner-only"  # null for everyone but the owner
+HISTORY = "history"  # part of the record's access history, shown only with it (DESIGN §4)
 
 
 @dataclass(frozen=True)
@@ -118,10 +119,22 @@ FIELD_POLICY: dict[str, dict[str, object]] = {
     "DocumentEntry": _entry(
         "documentType", "description", "fileName", "contentType", "size", "downloadUrl"
     ),
+    # The access history: its events name entries, and give their owner their current title.
+    "AccessEventConnection": {"edges": HISTORY, "pageInfo": HISTORY, "totalCount": HISTORY},
+    "AccessEventEdge": {"cursor": HISTORY, "node": HISTORY},
+    "AccessEventNode": {
+        **{name: HISTORY for name in (
+            "id", "seq", "at", "actorId", "actorName", "actorProfession", "actorRole", "action", "mode",
+            "sections", "entryId", "reason", "emergency",
+        )},
+        "entryTitle": OWNER_ONLY,
+    },
 }
 
-# The types that are medical content by themselves; what they reach is too.
-MEDICAL_ROOTS = ("PatientRecord", "Entry", "EmergencyProfile")
+# The types that are medical content by themselves; what they reach is too. A history event
+# carries an entry's title (entryTitle) and names its entry and sections: the record's owner
+# alone reads it. Its page is a root too, so that the path to it is the query that gives it.
+MEDICAL_ROOTS = ("PatientRecord", "Entry", "EmergencyProfile", "AccessEventNode", "AccessEventConnection")
 
 # Every path from a root type to medical content, and who may get content through it.
 DECISION = "decision"  # the access decision: exact expectations per actor state
@@ -132,6 +145,7 @@ OWNER_OR_TREATING = "owner-or-treating"  # the emergency profile's editors (DESI
 ROOT_POLICY: dict[str, str] = {
     "Query.myRecord": DECISION,
     "Query.patientRecord": DECISION,
+    "Query.myAccessHistory": OWNER,
     "Mutation.regulatorAccess.record": DECISION,
     "Mutation.openBreakGlass.record": DECISION,
     "Mutation.addEntry.entry": WRITER,

@@ -1,9 +1,10 @@
 """The proof: every path to medical content in schema.graphql, for every kind of caller.
 
 The walker (tests/authz_walker.py) finds every field reachable from Query and Mutation that
-leads to PatientRecord, an Entry or the emergency profile, and fails on any field it has no
-policy for. Each actor state below is run against every such path, and the answers are
-compared with an expectation table written here from DESIGN §3 — not computed by decide().
+leads to PatientRecord, an Entry, the emergency profile or the access history (whose events
+name entries and give their titles), and fails on any field it has no policy for. Each actor
+state below is run against every such path, and the answers are compared with an expectation
+table written here from DESIGN §3 and §4 — not computed by decide().
 """
 
 from __future__ import annotations
@@ -21,7 +22,16 @@ import pytest
 from graphql import build_schema
 
 from backend import accounts, clock
-from backend.domain.enums import EmergencyKind, Profession, RecordStatus, Section
+from backend.audit.writer import Actor, PendingEvent, append
+from backend.domain.enums import (
+    AccessAction,
+    AccessMode,
+    EmergencyKind,
+    Profession,
+    RecordStatus,
+    Role,
+    Section,
+)
 from backend.files import storage
 from backend.models import (
     AccessEvent,
@@ -65,6 +75,7 @@ DOCUMENT = b"%PDF-1.4 compte rendu"
 
 Q_MY, Q_PR = "Query.myRecord", "Query.patientRecord"
 M_REG, M_BG = "Mutation.regulatorAccess.record", "Mutation.openBreakGlass.record"
+Q_HISTORY = "Query.myAccessHistory"
 
 
 @dataclass(frozen=True)
@@ -79,6 +90,10 @@ class Sees:
 
 Outcome = Sees | str | None  # Sees, an error code, None (null), or OTHER
 OTHER = "OTHER"  # myRecord answers with the caller's own, different record
+# What myAccessHistory gives: the target record's events with the named entries' titles, the
+# events without titles (a record waiting for its deletion), no event (a pending record), or
+# OTHER, F, U as above.
+TITLED, UNTITLED, EMPTY = "TITLED", "UNTITLED", "EMPTY"
 F, U = "FORBIDDEN", "UNAUTHENTICATED"
 
 
@@ -103,6 +118,7 @@ class World:
     author_pid: Any
     visible: dict[Section, str] = field(default_factory=dict)
     masked: dict[Section, str] = field(default_factory=dict)
+    titles: dict[str, str] = field(default_factory=dict)  # entry id -> title
 
 
 async def build_world(client: httpx.AsyncClient) -> World:
@@ -116,9 +132,14 @@ async def build_world(client: httpx.AsyncClient) -> World:
             record, section, title=f"masked {section}", days_ago=2, author=author, masked=True
         )
         world.visible[section], world.masked[section] = str(visible.id), str(masked.id)
+        world.titles[str(visible.id)], world.titles[str(masked.id)] = visible.title, masked.title
         if section == S.DOCUMENTS:
             for entry in (visible, masked):
                 await _attach_file(record, entry)
+    # The owner masked one entry: their history names it, and gives them its title.
+    await append(Actor(owner.id, owner.display_name, None, Role.PATIENT.value),
+                 PendingEvent(record.id, AccessAction.ENTRY_MASKED, AccessMode.OWNER, {S.ALLERGIES},
+                              entry_id=world.masked[S.ALLERGIES]))
     return world
 
 
@@ -183,6 +204,8 @@ class State:
     # How /files refuses: 404 as for a missing id; the owner of a record waiting for its
     # deletion is told so (403).
     download_refusal: int = 404
+    # What myAccessHistory gives (DESIGN §4: the patient alone reads their record's history).
+    history: str = F
 
 
 async def anonymous(world: World) -> Caller:
@@ -306,9 +329,9 @@ async def treating_with_grant(world: World) -> Caller:
 CLOSED_OWNER = Sees({s: "OWNER" for s in ALL}, WITH_ENTRIES, status="CLOSED", owner=True)
 
 STATES: list[State] = [
-    State("anonymous", anonymous, U, U, U, U),
-    State("owner", owner, OWNER_VIEW, OWNER_VIEW, F, F, owner=True, edits_profile=True),
-    State("another patient", other_patient, OTHER, F, F, F),
+    State("anonymous", anonymous, U, U, U, U, history=U),
+    State("owner", owner, OWNER_VIEW, OWNER_VIEW, F, F, owner=True, edits_profile=True, history=TITLED),
+    State("another patient", other_patient, OTHER, F, F, F, history=OTHER),
     State("practitioner without grant", no_grant, None, F, F, only("BREAK_GLASS", ALL)),
     *[
         State(f"granted {s.value} only", granted(s), None, only("GRANTED", frozenset({s})), F,
@@ -346,15 +369,15 @@ STATES: list[State] = [
           only("GRANTED", frozenset({S.ALLERGIES})), F,
           mixed("GRANTED", frozenset({S.ALLERGIES}), "BREAK_GLASS")),
     State("closed record, owner", with_status(RecordStatus.CLOSED, owner), CLOSED_OWNER, CLOSED_OWNER,
-          F, F, owner=True),
+          F, F, owner=True, history=TITLED),
     State("closed record, treating physician with grant", with_status(RecordStatus.CLOSED,
           treating_with_grant), None, F, F, F),
     State("pending record, owner", with_status(RecordStatus.PENDING, owner), None, F, F, F,
-          owns_refused=True),
+          owns_refused=True, history=EMPTY),
     State("pending record, granted practitioner", with_status(RecordStatus.PENDING,
           granted(S.ALLERGIES)), None, F, F, F),
     State("deleted record, owner", with_status(RecordStatus.DELETED, owner), None, F, F, F,
-          owns_refused=True, download_refusal=403),
+          owns_refused=True, download_refusal=403, history=UNTITLED),
     State("deleted record, treating physician with grant", with_status(RecordStatus.DELETED,
           treating_with_grant), None, F, F, F),
 ]
@@ -388,6 +411,12 @@ def test_the_walker_knows_every_path_and_field() -> None:
           "  createdAt: DateTime!\n  supersedes: ID\n  superseded: Boolean!\n  masked: Boolean\n"
           "  genome: String\n}\n\ninterface Entry {"),
          "GeneticsEntry: holds medical content and has no field policy"),
+        (("type AccessEventNode {", "type AccessEventNode {\n  entryNotes: String"),
+         "AccessEventNode.entryNotes: no policy"),
+        (("type Query {", "type Query {\n  recordHistory(ins: String!): AccessEventConnection!"),
+         "Query.recordHistory: reaches AccessEventConnection with no policy"),
+        (("type Query {", "type Query {\n  lastAccess: AccessEventNode"),
+         "Query.lastAccess: reaches AccessEventNode with no policy"),
     ],
 )
 def test_the_walker_reports_what_has_no_policy(edit: tuple[str, str], reported: str) -> None:
@@ -561,6 +590,8 @@ async def test_every_path_for_every_actor(client: httpx.AsyncClient, state: Stat
         _owner_only_fields(result.data, "", owner_view, path)
         if policy == DECISION:
             _check_decision(result, expected[path], world, path)
+        elif path == Q_HISTORY:
+            await _check_history(result, state.history, world)
         elif not _may_succeed(state, policy):
             # Refused, or about the caller's own record (another patient closing theirs).
             value = _root_value(result, path)
@@ -569,6 +600,33 @@ async def test_every_path_for_every_actor(client: httpx.AsyncClient, state: Stat
                 assert not await Entry.filter(record_id=world.record.id, title="x").exists()
         if path == Q_PR:
             await _check_events(world, state.patient_record, before, state.owns_refused)
+
+
+async def _check_history(result: GraphQLResult, outcome: str, world: World) -> None:
+    """The record's owner alone gets its events, and with them the titles of the entries they
+    name; anyone else gets a refusal, or another patient their own history: nothing of ours."""
+    page = _root_value(result, Q_HISTORY)
+    if outcome in (F, U):
+        assert result.codes == [outcome], f"{Q_HISTORY}: {result.errors}"
+        assert page is None, f"{Q_HISTORY}: {page}"
+        return
+    assert result.errors == [], f"{Q_HISTORY}: {result.errors}"
+    nodes = [edge["node"] for edge in page["edges"]]
+    ours = set(await AccessEvent.filter(record_id=world.record.id).values_list("id", flat=True))
+    if outcome in (OTHER, EMPTY):
+        assert not {int(n["id"]) for n in nodes} & ours, f"{Q_HISTORY}: events of the record"
+        assert not {n["entryId"] for n in nodes} & set(world.titles), f"{Q_HISTORY}: its entries"
+        assert not {n["entryTitle"] for n in nodes} & set(world.titles.values()), Q_HISTORY
+        if outcome == EMPTY:
+            assert nodes == [] and page["totalCount"] == 0, Q_HISTORY
+        return
+    assert nodes and {int(n["id"]) for n in nodes} <= ours, Q_HISTORY
+    masked = [n for n in nodes if n["action"] == "ENTRY_MASKED" and n["entryId"] == world.masked[S.ALLERGIES]]
+    assert len(masked) == 1, nodes
+    for node in nodes:
+        title = world.titles.get(node["entryId"]) if outcome == TITLED else None
+        assert node["entryTitle"] == title, node
+    assert masked[0]["entryTitle"] == (f"masked {S.ALLERGIES}" if outcome == TITLED else None)
 
 
 async def _check_events(world: World, outcome: Outcome, before: int, owns_refused: bool) -> None:
