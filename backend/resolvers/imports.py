@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import hmac
 import json
 import os
 import re
@@ -23,7 +24,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from backend import clock
+from backend import clock, sql
 from backend.accounts import OLDEST_BIRTH_DATE, person_name
 from backend.audit import bulk, reasons
 from backend.audit.chain import purged_ins_macs
@@ -31,7 +32,9 @@ from backend.audit.collector import AccessLog
 from backend.audit.writer import Actor, PendingEvent
 from backend.auth import activation
 from backend.auth.contacts import normalize_email, storable_email
+from backend.auth.limits import utc_day
 from backend.authz.matrix import INSURER_SECTIONS
+from backend.config import settings
 from backend.domain.codes import InvalidCode, normalize_section_code
 from backend.domain.details import DETAIL_FIELDS, InvalidDetails, normalize_details
 from backend.domain.enums import (
@@ -611,6 +614,84 @@ _MAILS = (
 )
 
 
+# The activation e-mails an import sends to one address per UTC day, all batches and
+# insurers together: a family address may receive the codes of its children, but a leaked or
+# buggy token cannot make the service mail one address thousands of times. A record past it
+# is opened and takes its items, without a code: a batch of a later day that gives the
+# address sends it one (`activation.due_from_import`), as for a record whose code expired.
+MAILS_PER_ADDRESS_PER_DAY = 10
+
+# One statement for the batch: the counters of the addresses it would mail, each raised by
+# the number of e-mails asked for (asked, not sent: the returned count less the batch's own
+# is what was asked before it). On PostgreSQL the existing rows are locked in the keys'
+# order (two imports cannot deadlock on them) and the missing ones made, in that order too,
+# without taking a value of the id sequence for a row already there; a row another import
+# made meanwhile is left out of the answer, and counted by _COUNT_AGAIN.
+_COUNT_MAILS = (
+    'WITH u AS (SELECT * FROM unnest($1::text[], $2::int[]) AS u("key", "asked")),'
+    ' l AS (SELECT c."id" FROM "rate_counter" c WHERE c."key" = ANY($1::text[])'
+    ' AND c."window_start" = $3::timestamptz ORDER BY c."key" FOR UPDATE),'
+    ' counted AS (UPDATE "rate_counter" c SET "count" = c."count" + u."asked" FROM u'
+    ' WHERE c."id" IN (SELECT "id" FROM l) AND c."key" = u."key" RETURNING c."key", c."count"),'
+    ' made AS (INSERT INTO "rate_counter" ("key", "window_start", "count")'
+    ' SELECT u."key", $3::timestamptz, u."asked" FROM u WHERE NOT EXISTS (SELECT 1 FROM'
+    ' "rate_counter" c WHERE c."key" = u."key" AND c."window_start" = $3::timestamptz)'
+    ' ORDER BY u."key" ON CONFLICT ("key", "window_start") DO NOTHING RETURNING "key", "count")'
+    ' SELECT "key", "count" FROM counted UNION ALL SELECT "key", "count" FROM made',
+    # SQLite's writers take turns: the import's transaction holds the database's write lock.
+    'INSERT INTO "rate_counter" ("key", "window_start", "count")'
+    " SELECT json_extract(value, '$[0]'), $2, json_extract(value, '$[1]') FROM json_each($1)"
+    ' WHERE true ON CONFLICT ("key", "window_start") DO UPDATE'
+    ' SET "count" = "count" + excluded."count" RETURNING "key", "count"',
+)
+_COUNT_AGAIN = (
+    'UPDATE "rate_counter" c SET "count" = c."count" + u."asked"'
+    ' FROM unnest($1::text[], $2::int[]) AS u("key", "asked")'
+    ' WHERE c."key" = u."key" AND c."window_start" = $3::timestamptz RETURNING c."key", c."count"'
+)
+
+
+def _mail_counter(address: str) -> str:
+    """The counter of an address's activation e-mails: a keyed hash, never the address."""
+    digest = hmac.new(settings().audit_key, f"import-mail:{address}".encode(), hashlib.sha256)
+    return f"import-mail:{digest.hexdigest()}"
+
+
+async def _within_daily_bound(
+    conn: BaseDBAsyncClient, due: list[tuple[uuid.UUID, str]]
+) -> list[tuple[uuid.UUID, str]]:
+    """Of the records due a code, those whose e-mail today's bound of its address still allows
+    (MAILS_PER_ADDRESS_PER_DAY), in the order given; one statement for the batch."""
+    if not due:
+        return []
+    asked: dict[str, int] = {}
+    for _, address in due:
+        asked[address] = asked.get(address, 0) + 1
+    keys = {address: _mail_counter(address) for address in asked}
+    in_order = sorted(asked, key=keys.__getitem__)
+    counters, numbers = [keys[a] for a in in_order], [asked[a] for a in in_order]
+    window = utc_day()
+    if sql.is_sqlite(conn):
+        rows = await sql.fetch(_COUNT_MAILS[1], [
+            json.dumps([[k, n] for k, n in zip(counters, numbers, strict=True)]), window,
+        ], conn)
+    else:
+        rows = await sql.fetch(_COUNT_MAILS[0], [counters, numbers, window], conn)
+        answered = {row[0] for row in rows}
+        missing = [(k, n) for k, n in zip(counters, numbers, strict=True) if k not in answered]
+        if missing:  # made by another import since the statement looked
+            rows = [*rows, *await sql.fetch(_COUNT_AGAIN, [
+                [k for k, _ in missing], [n for _, n in missing], window], conn)]
+    count = {row[0]: int(row[1]) for row in rows}
+    left = {a: max(0, MAILS_PER_ADDRESS_PER_DAY - (count[keys[a]] - asked[a])) for a in asked}
+    allowed = []
+    for record_id, address in due:
+        if left[address] > 0:
+            left[address] -= 1
+            allowed.append((record_id, address))
+    return allowed
+
+
 async def _send_activation_codes(
     conn: BaseDBAsyncClient, organization: str, due: list[tuple[uuid.UUID, str]]
 ) -> None:
@@ -789,9 +870,9 @@ async def _write(actor: Actor, organization: str, valid: list[_Valid]) -> Import
             if not await _move_key(conn, known, e.id, e.valid.content_hash):
                 raise _Race
         await _mark_superseded(conn, [known.entry_id for _, known in corrections])
-        await _send_activation_codes(conn, organization, [
-            (r.id, r.pending_contact) for r in new_records.values() if r.pending_contact
-        ] + await activation.due_from_import(conn, _contacts_offered(valid, records, new_records, keys)))
+        due = [(r.id, r.pending_contact) for r in new_records.values() if r.pending_contact]
+        due += await activation.due_from_import(conn, _contacts_offered(valid, records, new_records, keys))
+        await _send_activation_codes(conn, organization, await _within_daily_bound(conn, due))
         # One event per record touched; a record this import opened says so in its reason.
         events = []
         for ins, record in records.items():
