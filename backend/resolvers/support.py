@@ -64,6 +64,16 @@ OPERATOR_UNLOCKS = "Support unlocks patients' and practitioners' accounts only; 
 RESENDS_PER_DAY = 5
 # Contact recoveries support may open for one record in a day: each e-mails the patient.
 RECOVERIES_PER_DAY = 3
+# Calls that take an identifier (supportAccount, unlockAccount, resendActivation,
+# startContactRecovery) per support account and hour, together: each is a look-up, if only
+# through its refusals (NOT_FOUND or not), and a found patient's name, statuses and masked
+# contacts are an answer worth sweeping a list of INS numbers for. An agent on the phone makes a
+# few calls per caller and helps a few dozen callers an hour at most; a stolen session swept
+# 150 INS numbers in under a second. Counted before the identifier is read, whatever the answer
+# (an unknown identifier, a malformed one, a refusal), so the count and the answer past the
+# bound (RATE_LIMITED, nothing looked up or written) are the same whatever it names.
+LOOKUPS_PER_HOUR = 120
+TOO_MANY_LOOKUPS = "Too many support look-ups this hour; try again later"
 # The longest e-mail address (RFC 5321); an INS or RPPS number, separators and all, is shorter.
 MAX_IDENTIFIER = 254
 # What an agent is told when the number typed is neither an INS nor an RPPS number: often a
@@ -156,6 +166,15 @@ def _require_support(ctx: Context) -> None:
         raise Unauthenticated()
     if ctx.viewer.role != Role.SUPPORT:
         raise Forbidden("Support staff only")
+
+
+async def _support_call(ctx: Context) -> None:
+    """A support caller's call that takes an identifier, counted this hour before anything is
+    read; RATE_LIMITED past LOOKUPS_PER_HOUR."""
+    _require_support(ctx)
+    key = f"support-lookup:{ctx.viewer.account_id}"
+    if not await limits.take(key, limits.utc_hour(), LOOKUPS_PER_HOUR):
+        raise RateLimited(TOO_MANY_LOOKUPS)
 
 
 async def _find(identifier: str) -> tuple[Account | None, Record | None]:
@@ -256,7 +275,12 @@ def _acting(ctx: Context, record: Record | None, what: str) -> AbstractAsyncCont
 
 
 async def support_account(ctx: Context, identifier: str) -> SupportAccountView:
-    _require_support(ctx)
+    await _support_call(ctx)
+    return await _status(ctx, identifier)
+
+
+async def _status(ctx: Context, identifier: str) -> SupportAccountView:
+    """The account's status as `supportAccount` answers it, written as support's read."""
     account, record = await _find(identifier)
     if account is None and record is None:
         raise _no_account(identifier)
@@ -311,7 +335,7 @@ async def support_account(ctx: Context, identifier: str) -> SupportAccountView:
 
 
 async def unlock_account(ctx: Context, identifier: str) -> SupportAccountView:
-    _require_support(ctx)
+    await _support_call(ctx)
     account, record = await _find(identifier)
     if account is None:
         raise NotFound(NO_ACCOUNT_TO_UNLOCK) if _an_ins(identifier) else _no_account(identifier)
@@ -329,12 +353,12 @@ async def unlock_account(ctx: Context, identifier: str) -> SupportAccountView:
             raise BadUserInput("This account is not locked", Reason.ACCOUNT_NOT_LOCKED)
     if record is None:
         _trace(ctx, "unlock", account)  # once committed: an unlock rolled back is not told
-    return await support_account(ctx, identifier)
+    return await _status(ctx, identifier)  # one call, counted once
 
 
 async def resend_activation(ctx: Context, identifier: str) -> bool:
     """A new activation code for a PENDING record, sent only to the contact already on file."""
-    _require_support(ctx)
+    await _support_call(ctx)
     account, record = await _find(identifier)
     if record is None:
         if account is None and "@" in identifier:
@@ -387,7 +411,7 @@ async def start_contact_recovery(ctx: Context, identifier: str) -> bool:
     practitioner's `openRecordForPatient` hands the patient a fresh activation code, and
     `createRecord` with it sets the new contacts and password.
     """
-    _require_support(ctx)
+    await _support_call(ctx)
     account, record = await _find(identifier)
     if record is None or account is None or record.status not in (RecordStatus.ACTIVE, RecordStatus.CLOSED):
         raise NotFound(NO_RECOVERABLE_RECORD)

@@ -134,7 +134,9 @@ class SupportQuery:
             "Support staff: an account's status by e-mail address, INS or RPPS number (read as sign-in "
             "reads them); a record waiting for activation has no account yet and is found by its INS. "
             "Each look-up is written in the patient's access history (for an account without a record, in "
-            "the service's log)."
+            f"the service's log). {support.LOOKUPS_PER_HOUR} calls an hour per support account, this "
+            "one, unlockAccount, resendActivation and startContactRecovery together, whatever they "
+            "answer: past it, RATE_LIMITED, nothing looked up or written."
         )
     )
     async def support_account(self, info: Info, identifier: str) -> SupportAccount:
@@ -149,7 +151,8 @@ class SupportMutation:
             "(FORBIDDEN for any other: an operator lifts a support account's lock). Answers the "
             "account's status as supportAccount does, which is written as a look-up too. A record "
             "waiting for activation has no account to unlock yet: its INS gets NOT_FOUND, as an unknown "
-            "one does, and resendActivation sends its activation code again."
+            "one does, and resendActivation sends its activation code again. Counts toward supportAccount's "
+            f"{support.LOOKUPS_PER_HOUR} calls an hour."
         )
     )
     async def unlock_account(self, info: Info, identifier: str) -> SupportAccount:
@@ -159,7 +162,8 @@ class SupportMutation:
         description=(
             "Support staff: send a new activation code to the contacts already on file "
             "(the e-mail address, the phone number), for a record waiting for activation (PENDING), "
-            "found by its INS; earlier codes stop working. 5 a day per record."
+            "found by its INS; earlier codes stop working. 5 a day per record; counts toward "
+            f"supportAccount's {support.LOOKUPS_PER_HOUR} calls an hour."
         )
     )
     async def resend_activation(self, info: Info, identifier: str) -> bool:
@@ -170,7 +174,8 @@ class SupportMutation:
             "Support staff: open a contact recovery for an ACTIVE or CLOSED record whose patient lost "
             "their contacts; no code is shown: a practitioner hands over a new one after checking the "
             "patient's identity. The patient is e-mailed. 3 a day per record. NOT_FOUND for any other "
-            "record (waiting for activation, or its deletion requested), as for an unknown one."
+            "record (waiting for activation, or its deletion requested), as for an unknown one. Counts "
+            f"toward supportAccount's {support.LOOKUPS_PER_HOUR} calls an hour."
         )
     )
     async def start_contact_recovery(self, info: Info, identifier: str) -> bool:
