@@ -10,13 +10,18 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import uuid
 from typing import Any
 
 import httpx
+import pytest
+from tortoise.transactions import in_transaction
 
 from backend import clock
+from backend.auth import limits
 from backend.domain.enums import RecordStatus
 from backend.models import ActivationCode, Entry, OutboxMessage, RateCounter, Record
+from backend.resolvers import imports
 from backend.resolvers.imports import MAILS_PER_ADDRESS_PER_DAY
 from tests import factories
 from tests.care_items import IMPORT, insurer_token, medication_item
@@ -141,3 +146,51 @@ async def test_parallel_batches_for_the_same_addresses_share_the_bound(client: h
     for address in addresses:
         assert await OutboxMessage.filter(recipient=address).count() == MAILS_PER_ADDRESS_PER_DAY
         assert await Record.filter(pending_contact=address).count() == 12
+
+
+@pytest.mark.postgres
+async def test_three_batches_making_and_counting_the_same_new_counters_do_not_deadlock(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A first batch waits for a counter a second has just made, then, once that one commits,
+    is slow between its statements; a third batch starting then must queue behind the first,
+    not deadlock with it (PostgreSQL aborts one of them, and its import with it)."""
+    one, two = "first@example.org", "second@example.org"
+    slow: set[int] = set()
+
+    def slowed(run: Any) -> Any:
+        async def wrapper(text: str, params: Any, conn: Any = None) -> Any:
+            answer = await run(text, params, conn)
+            if conn is not None and id(conn) in slow and "rate_counter" in text:
+                await asyncio.sleep(0.4)
+            return answer
+        return wrapper
+
+    monkeypatch.setattr(imports.sql, "fetch", slowed(imports.sql.fetch))
+    monkeypatch.setattr(imports.sql, "execute", slowed(imports.sql.execute))
+    second_made, second_done = asyncio.Event(), asyncio.Event()
+
+    async def second() -> None:
+        async with in_transaction() as conn:
+            await imports._within_daily_bound(conn, [(uuid.uuid4(), two)])
+            second_made.set()
+            await second_done.wait()
+
+    async def batch(slowly: bool) -> int:
+        async with in_transaction() as conn:
+            if slowly:
+                slow.add(id(conn))
+            return len(await imports._within_daily_bound(conn, [(uuid.uuid4(), one), (uuid.uuid4(), two)]))
+
+    holder = asyncio.create_task(second())
+    await second_made.wait()
+    first = asyncio.create_task(batch(slowly=True))
+    await asyncio.sleep(0.2)  # the first batch waits for the second's counter
+    second_done.set()
+    await holder
+    await asyncio.sleep(0.1)  # the first is between its statements
+    answers = await asyncio.gather(first, batch(slowly=False), return_exceptions=True)
+    assert answers == [2, 2]
+    window = limits.utc_day()
+    counts = {k: c for k, c in await RateCounter.filter(window_start=window).values_list("key", "count")}
+    assert sorted(counts.values()) == [2, 3]

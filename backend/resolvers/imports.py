@@ -621,33 +621,30 @@ _MAILS = (
 # address sends it one (`activation.due_from_import`), as for a record whose code expired.
 MAILS_PER_ADDRESS_PER_DAY = 10
 
-# One statement for the batch: the counters of the addresses it would mail, each raised by
-# the number of e-mails asked for (asked, not sent: the returned count less the batch's own
-# is what was asked before it). On PostgreSQL the existing rows are locked in the keys'
-# order (two imports cannot deadlock on them) and the missing ones made, in that order too,
-# without taking a value of the id sequence for a row already there; a row another import
-# made meanwhile is left out of the answer, and counted by _COUNT_AGAIN.
+# The counters of the addresses a batch would mail, each raised by the number of e-mails
+# asked for (asked, not sent: the returned count less the batch's own is what was asked
+# before it). On PostgreSQL in two statements, both in the keys' order: the missing rows are
+# made first (without taking a value of the id sequence for a row already there), then every
+# row is locked and counted. Locking the existing rows before making the missing ones, in one
+# statement, deadlocked three batches: one waiting for a row a second had made, the third
+# locking that row and waiting for a row the first had made.
+_MAKE_COUNTERS = (
+    'INSERT INTO "rate_counter" ("key", "window_start", "count")'
+    ' SELECT u."key", $2::timestamptz, 0 FROM unnest($1::text[]) AS u("key") WHERE NOT EXISTS'
+    ' (SELECT 1 FROM "rate_counter" c WHERE c."key" = u."key" AND c."window_start" = $2::timestamptz)'
+    ' ORDER BY u."key" ON CONFLICT ("key", "window_start") DO NOTHING'
+)
 _COUNT_MAILS = (
     'WITH u AS (SELECT * FROM unnest($1::text[], $2::int[]) AS u("key", "asked")),'
     ' l AS (SELECT c."id" FROM "rate_counter" c WHERE c."key" = ANY($1::text[])'
-    ' AND c."window_start" = $3::timestamptz ORDER BY c."key" FOR UPDATE),'
-    ' counted AS (UPDATE "rate_counter" c SET "count" = c."count" + u."asked" FROM u'
-    ' WHERE c."id" IN (SELECT "id" FROM l) AND c."key" = u."key" RETURNING c."key", c."count"),'
-    ' made AS (INSERT INTO "rate_counter" ("key", "window_start", "count")'
-    ' SELECT u."key", $3::timestamptz, u."asked" FROM u WHERE NOT EXISTS (SELECT 1 FROM'
-    ' "rate_counter" c WHERE c."key" = u."key" AND c."window_start" = $3::timestamptz)'
-    ' ORDER BY u."key" ON CONFLICT ("key", "window_start") DO NOTHING RETURNING "key", "count")'
-    ' SELECT "key", "count" FROM counted UNION ALL SELECT "key", "count" FROM made',
+    ' AND c."window_start" = $3::timestamptz ORDER BY c."key" FOR UPDATE)'
+    ' UPDATE "rate_counter" c SET "count" = c."count" + u."asked" FROM u'
+    ' WHERE c."id" IN (SELECT "id" FROM l) AND c."key" = u."key" RETURNING c."key", c."count"',
     # SQLite's writers take turns: the import's transaction holds the database's write lock.
     'INSERT INTO "rate_counter" ("key", "window_start", "count")'
     " SELECT json_extract(value, '$[0]'), $2, json_extract(value, '$[1]') FROM json_each($1)"
     ' WHERE true ON CONFLICT ("key", "window_start") DO UPDATE'
     ' SET "count" = "count" + excluded."count" RETURNING "key", "count"',
-)
-_COUNT_AGAIN = (
-    'UPDATE "rate_counter" c SET "count" = c."count" + u."asked"'
-    ' FROM unnest($1::text[], $2::int[]) AS u("key", "asked")'
-    ' WHERE c."key" = u."key" AND c."window_start" = $3::timestamptz RETURNING c."key", c."count"'
 )
 
 
@@ -661,7 +658,7 @@ async def _within_daily_bound(
     conn: BaseDBAsyncClient, due: list[tuple[uuid.UUID, str]]
 ) -> list[tuple[uuid.UUID, str]]:
     """Of the records due a code, those whose e-mail today's bound of its address still allows
-    (MAILS_PER_ADDRESS_PER_DAY), in the order given; one statement for the batch."""
+    (MAILS_PER_ADDRESS_PER_DAY), in the order given; one statement for the batch (two on PostgreSQL)."""
     if not due:
         return []
     asked: dict[str, int] = {}
@@ -676,12 +673,8 @@ async def _within_daily_bound(
             json.dumps([[k, n] for k, n in zip(counters, numbers, strict=True)]), window,
         ], conn)
     else:
+        await sql.execute(_MAKE_COUNTERS, [counters, window], conn)
         rows = await sql.fetch(_COUNT_MAILS[0], [counters, numbers, window], conn)
-        answered = {row[0] for row in rows}
-        missing = [(k, n) for k, n in zip(counters, numbers, strict=True) if k not in answered]
-        if missing:  # made by another import since the statement looked
-            rows = [*rows, *await sql.fetch(_COUNT_AGAIN, [
-                [k for k, _ in missing], [n for _, n in missing], window], conn)]
     count = {row[0]: int(row[1]) for row in rows}
     left = {a: max(0, MAILS_PER_ADDRESS_PER_DAY - (count[keys[a]] - asked[a])) for a in asked}
     allowed = []
