@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import hmac
 import json
 import os
 import re
@@ -33,8 +32,8 @@ from backend.audit.writer import Actor, PendingEvent
 from backend.auth import activation
 from backend.auth.contacts import normalize_email, storable_email
 from backend.auth.limits import utc_day
+from backend.auth.secrets_util import keyed_digest
 from backend.authz.matrix import INSURER_SECTIONS
-from backend.config import settings
 from backend.domain.codes import InvalidCode, normalize_section_code
 from backend.domain.details import DETAIL_FIELDS, InvalidDetails, normalize_details
 from backend.domain.enums import (
@@ -650,8 +649,7 @@ _COUNT_MAILS = (
 
 def _mail_counter(address: str) -> str:
     """The counter of an address's activation e-mails: a keyed hash, never the address."""
-    digest = hmac.new(settings().audit_key, f"import-mail:{address}".encode(), hashlib.sha256)
-    return f"import-mail:{digest.hexdigest()}"
+    return f"import-mail:{keyed_digest(f'import-mail:{address}')}"
 
 
 async def _within_daily_bound(

@@ -7,8 +7,6 @@ reveals whether an account exists.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -32,8 +30,8 @@ from backend.auth.passwords import (
     needs_rehash,
     verify_password,
 )
+from backend.auth.secrets_util import keyed_digest
 from backend.auth.sessions import revoke, revoke_all, start_session
-from backend.config import settings
 from backend.domain.enums import AccessAction, AccessMode, CodePurpose
 from backend.domain.identifiers import InvalidIdentifier, normalize_ins, normalize_rpps, without_separators
 from backend.domain.reasons import Reason
@@ -88,9 +86,7 @@ class Identifier:
     @property
     def digest(self) -> str:
         """A keyed hash of the identifier, for counters that must not hold an INS or an address."""
-        return hmac.new(
-            settings().audit_key, f"sign-in:{self.kind}:{self.value}".encode(), hashlib.sha256
-        ).hexdigest()
+        return keyed_digest(f"sign-in:{self.kind}:{self.value}")
 
 
 def read_identifier(identifier: str) -> Identifier:
