@@ -18,7 +18,7 @@ import sqlite3
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Iterator
 from contextlib import contextmanager
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import httpx
 import pytest
@@ -113,26 +113,31 @@ async def test_a_transaction_that_cannot_begin_releases_the_connection(
     assert _write_lock_free(path)
 
 
+async def _cancelled_while_it_waits(client: ImmediateSqliteClient, path: str, work: Awaitable[Any]) -> None:
+    """`work` started while another process holds the write lock, cancelled while it waits for
+    it; the other process then lets go within the busy timeout, so that what `work` began on
+    aiosqlite's thread (its BEGIN) takes the lock and is to be rolled back."""
+    await client.execute_script(f"PRAGMA busy_timeout={LIMIT * 1000 / 4:.0f}")
+    other = sqlite3.connect(path, isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        task = asyncio.ensure_future(work)
+        await asyncio.sleep(0.2)
+        task.cancel()
+        other.execute("ROLLBACK")
+        with pytest.raises(asyncio.CancelledError):
+            await limited(task)
+    finally:
+        other.close()
+
+
 async def test_a_transaction_cancelled_while_it_waits_to_begin_leaves_nothing_open(
     engine: tuple[ImmediateSqliteClient, str],
 ) -> None:
     """Cancelled while `BEGIN IMMEDIATE` waits for the other process: the lock is released,
     and the BEGIN, which may still succeed on aiosqlite's thread, is rolled back."""
     client, path = engine
-    await client.execute_script(f"PRAGMA busy_timeout={LIMIT * 1000 / 4:.0f}")
-    other = sqlite3.connect(path, isolation_level=None)
-    try:
-        other.execute("BEGIN IMMEDIATE")
-        task = asyncio.ensure_future(_write(client, "cancelled"))
-        await asyncio.sleep(0.2)
-        task.cancel()
-        # Let go within the busy timeout: the cancelled BEGIN then takes the write lock on
-        # aiosqlite's thread, and is to be rolled back.
-        other.execute("ROLLBACK")
-        with pytest.raises(asyncio.CancelledError):
-            await limited(task)
-    finally:
-        other.close()
+    await _cancelled_while_it_waits(client, path, _write(client, "cancelled"))
     await limited(_write(client, "after"))
     assert await _notes(client) == ["after"]
     assert _write_lock_free(path)
@@ -145,19 +150,8 @@ async def test_statements_run_together_and_cancelled_leave_nothing_open(
     BEGIN stayed open, the inserts went through once the other process let go, and the next
     statement ran inside that transaction, never committed, holding the write lock."""
     client, path = engine
-    await client.execute_script(f"PRAGMA busy_timeout={LIMIT * 1000 / 4:.0f}")
-    other = sqlite3.connect(path, isolation_level=None)
-    try:
-        other.execute("BEGIN IMMEDIATE")
-        task = asyncio.ensure_future(
-            client.execute_many("INSERT INTO note (body) VALUES (?)", [["cancelled"], ["cancelled too"]]))
-        await asyncio.sleep(0.2)
-        task.cancel()
-        other.execute("ROLLBACK")
-        with pytest.raises(asyncio.CancelledError):
-            await limited(task)
-    finally:
-        other.close()
+    await _cancelled_while_it_waits(client, path, client.execute_many(
+        "INSERT INTO note (body) VALUES (?)", [["cancelled"], ["cancelled too"]]))
     await limited(client.execute_insert("INSERT INTO note (body) VALUES (?)", ["after"]))
     with sqlite3.connect(path) as reader:  # committed: another process sees it
         assert [row[0] for row in reader.execute("SELECT body FROM note ORDER BY id")] == ["after"]
