@@ -33,6 +33,9 @@ _SMS_PLUGIN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 # the pool was the limit under 16 concurrent consultations. The URL may set its own (e.g.
 # `?command_timeout=120` for a long migration, `?maxsize=4`).
 POSTGRES_DEFAULTS = {"timeout": "5", "command_timeout": "15", "maxsize": "20"}
+# SQLite waits up to 10 s for another process's write lock (backend/sqlite_client.py), unless
+# the URL sets its own wait in milliseconds (`?busy_timeout=30000`).
+SQLITE_DEFAULTS = {"busy_timeout": "10000"}
 SSL_MODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
 _DIGITS = re.compile(r"[0-9]+")
 
@@ -98,7 +101,8 @@ _POSTGRES_PARAMETERS: dict[str, tuple[str, Callable[[str], bool]]] = {
 
 
 def postgres_parameters(url: str) -> dict[str, list[str]]:
-    """The parameters of a database URL, each with its values, as Tortoise reads them."""
+    """The parameters of a database URL (PostgreSQL's or SQLite's), each with its values, as
+    Tortoise reads them."""
     try:
         query = urlsplit(url).query
     except ValueError:  # brackets in the password, which Tortoise quotes before parsing
@@ -108,11 +112,19 @@ def postgres_parameters(url: str) -> dict[str, list[str]]:
 
 def _sqlite_url(url: str) -> None:
     """A SQLite URL's parameters as Tortoise reads them at the first connection (where a bad
-    one was a traceback); the refusal names none of them, as for PostgreSQL."""
+    one was a traceback); the refusal names none of them, as for PostgreSQL. The busy timeout,
+    which Tortoise passes to SQLite as written (`busy_timeout=10s` made SQLite wait no time at
+    all), must be a whole number of milliseconds, given once."""
     _read_as_tortoise(url, (
         "DMP_DATABASE_URL: a parameter of this SQLite URL cannot be read "
         "(e.g. sqlite:///var/lib/dmp/dmp.sqlite3?journal_size_limit=16384)"
     ))
+    waits = postgres_parameters(url).get("busy_timeout", [])
+    if len(waits) > 1 or not all(_whole(0)(wait) for wait in waits):
+        raise ConfigError(
+            "DMP_DATABASE_URL: the parameter 'busy_timeout' must be a whole number of "
+            "milliseconds, 0 or more, given once"
+        )
 
 
 def _read_as_tortoise(url: str, refusal: str) -> None:

@@ -11,7 +11,7 @@ from tortoise import Tortoise
 from tortoise.backends.base.config_generator import expand_db_url
 
 from backend.config import POSTGRES_DEFAULTS as POSTGRES_DEFAULTS  # bench/urls.py reads it here
-from backend.config import postgres_parameters, settings
+from backend.config import SQLITE_DEFAULTS, postgres_parameters, settings
 
 # A PostgreSQL URL gets POSTGRES_DEFAULTS unless it sets its own; config.load has checked
 # every parameter it sets.
@@ -27,7 +27,8 @@ def _connection(url: str, *, create: bool) -> str | dict[str, Any]:
     if url.startswith("sqlite://"):
         # WAL + a busy timeout + transactions that take the write lock first: several
         # processes on one file wait for each other instead of failing (backend/sqlite_client.py).
-        sqlite = expand_db_url(f"{url}{sep}busy_timeout=10000")
+        missing = {k: v for k, v in SQLITE_DEFAULTS.items() if k not in postgres_parameters(url)}
+        sqlite = expand_db_url(f"{url}{sep}{urlencode(missing)}" if missing else url)
         # A file that is not there is created only to be migrated: opened to be used, a typo
         # in its path made an empty database there.
         sqlite["credentials"]["create"] = create

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from tortoise.backends.base.config_generator import expand_db_url
 
 from backend import db
@@ -47,6 +49,30 @@ def test_sqlite_waits_for_the_write_lock_instead_of_failing() -> None:
     assert credentials["file_path"] == "/srv/dmp/dmp.sqlite3"
     assert db.tortoise_config("sqlite:///srv/dmp/dmp.sqlite3")["connections"]["default"]["engine"] == (
         "backend.sqlite_client")
+
+
+async def _busy_timeout_of(url: str) -> int:
+    """The busy timeout of a connection opened as the service opens one for `url`."""
+    from backend.sqlite_client import client_class
+
+    connection = db.tortoise_config(url, create=True)["connections"]["default"]
+    assert isinstance(connection, dict)
+    client = client_class(connection_name="busy", **connection["credentials"])
+    try:
+        await client.create_connection(with_db=True)
+        _, rows = await client.execute_query("PRAGMA busy_timeout")
+        return int(rows[0][0])
+    finally:
+        await client.close()
+
+
+async def test_a_sqlite_url_may_set_its_own_busy_timeout(tmp_path: Path) -> None:
+    """The URL's `busy_timeout` used to be overridden by the service's 10 s: an operator whose
+    processes hold the lock longer (a nightly batch) could not wait longer."""
+    assert await _busy_timeout_of(f"sqlite://{tmp_path / 'a.sqlite3'}") == 10000
+    assert await _busy_timeout_of(f"sqlite://{tmp_path / 'b.sqlite3'}?busy_timeout=30000") == 30000
+    no_wait = f"sqlite://{tmp_path / 'c.sqlite3'}?journal_size_limit=1&busy_timeout=0"
+    assert await _busy_timeout_of(no_wait) == 0
 
 
 def test_what_counts_as_the_database_being_unavailable() -> None:
