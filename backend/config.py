@@ -113,8 +113,9 @@ def postgres_parameters(url: str) -> dict[str, list[str]]:
 def _sqlite_url(url: str) -> None:
     """A SQLite URL's parameters as Tortoise reads them at the first connection (where a bad
     one was a traceback); the refusal names none of them, as for PostgreSQL. The busy timeout,
-    which Tortoise passes to SQLite as written (`busy_timeout=10s` made SQLite wait no time at
-    all), must be a whole number of milliseconds, given once."""
+    which Tortoise passes to SQLite as written (SQLite read `busy_timeout=abc` or `-1` as no
+    wait at all, and `10s` failed at the first connection), must be a whole number of
+    milliseconds, given once."""
     _read_as_tortoise(url, (
         "DMP_DATABASE_URL: a parameter of this SQLite URL cannot be read "
         "(e.g. sqlite:///var/lib/dmp/dmp.sqlite3?journal_size_limit=16384)"

@@ -78,10 +78,12 @@ PRODUCTION = {
         ({"DMP_DATABASE_URL": "postgres://dmp@db:abc/dmp"}, "DMP_DATABASE_URL: its host or port cannot"),
         ({"DMP_DATABASE_URL": "sqlite:///tmp/dmp.sqlite3?journal_size_limit=abc"},
          "DMP_DATABASE_URL: a parameter of this SQLite URL cannot be read"),
-        # SQLite took these as no wait at all: "database is locked" at once under another writer.
+        # SQLite took `abc` or `-1` as no wait at all ("database is locked" at once under another
+        # writer), and `10s` failed at the first connection.
         ({"DMP_DATABASE_URL": "sqlite:///tmp/dmp.sqlite3?busy_timeout=10s"},
          "the parameter 'busy_timeout' must be a whole number of milliseconds, 0 or more, given once"),
         ({"DMP_DATABASE_URL": "sqlite:///tmp/dmp.sqlite3?busy_timeout=-1"}, "'busy_timeout' must be"),
+        ({"DMP_DATABASE_URL": "sqlite:///tmp/dmp.sqlite3?busy_timeout=abc"}, "'busy_timeout' must be"),
         ({"DMP_DATABASE_URL": "sqlite:///tmp/dmp.sqlite3?busy_timeout=5000&busy_timeout=20000"},
          "'busy_timeout' must be a whole number of milliseconds, 0 or more, given once"),
         # A driver the service does not install: a traceback at the first connection.
