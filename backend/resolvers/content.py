@@ -213,7 +213,7 @@ async def add_entry(ctx: Context, new: NewEntry) -> tuple[Entry, RecordView]:
             await claim_superseded(old, conn)
         entry = await Entry.create(
             using_db=conn,
-            id=entry_id(),
+            id=entry_id(after=old.id if old is not None else None),
             record_id=record.id,
             section=new.section,
             code=code,

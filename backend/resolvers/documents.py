@@ -327,7 +327,7 @@ async def _store(
             )
             entry = await Entry.create(
                 using_db=conn,
-                id=entry_id(),
+                id=entry_id(after=old.id if old is not None else None),
                 record=record,
                 section=section,
                 code="",

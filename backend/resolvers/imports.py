@@ -46,7 +46,7 @@ from backend.domain.enums import (
     Section,
 )
 from backend.domain.identifiers import InvalidIdentifier, normalize_ins
-from backend.domain.ids import entry_ids
+from backend.domain.ids import entry_id
 from backend.domain.reasons import Reason
 from backend.domain.text import without_invisible
 from backend.domain.text import without_invisible_keeping_spaces as _visible
@@ -787,7 +787,6 @@ async def _write(actor: Actor, organization: str, valid: list[_Valid]) -> Import
         # batch, and a closed or deleted record refuses every item before its birth date is
         # compared; so a record never refuses items for two reasons in one batch.
         denied: dict[uuid.UUID, tuple[str, set[Section]]] = {}
-        new_ids = iter(entry_ids(len(valid)))
         # The content each key has once the batch's earlier items are written: an item sent
         # again later in the batch is then answered as a later batch would answer it.
         in_batch: dict[tuple[str, str], str] = {}
@@ -849,7 +848,9 @@ async def _write(actor: Actor, organization: str, valid: list[_Valid]) -> Import
                 continue
             else:
                 result.corrected += 1
-            entries.append(_NewEntry(v, next(new_ids), record.id, known))
+            # A correction's id comes after the version it replaces (ids.entry_id).
+            new_id = entry_id(after=known.entry_id if known is not None else None)
+            entries.append(_NewEntry(v, new_id, record.id, known))
             record.sections.add(v.item.section)
 
         corrections = [(e, e.supersedes) for e in entries if e.supersedes is not None]
