@@ -83,6 +83,24 @@ async def test_a_second_call_is_answered_by_the_open_session(
 
 
 @pytest.mark.parametrize(("kind", "mutation", "field", "mode", "minutes"), KINDS)
+async def test_a_second_call_reading_the_identity_alone_is_written_as_a_read(
+    client: httpx.AsyncClient, kind: EmergencyKind, mutation: str, field: str, mode: str, minutes: int
+) -> None:
+    """Found by a review: a call answered by the open access returned the patient's identity
+    and the sections open to the caller, and wrote nothing, where `patientRecord` writes a read."""
+    _, record = await factories.patient()
+    caller, account = await _pro(client)
+    identity = mutation.replace(PAYLOAD, "record { firstName lastName birthDate sectionAccess { section } }")
+    first = (await caller.gql(identity, {"ins": record.ins, "r": REASON})).ok()[field]
+    assert await _reads(record, mode) == []  # the opening's own event says it
+    second = (await caller.gql(identity, {"ins": record.ins, "r": AGAIN})).ok()[field]
+    assert second == first and second["record"]["lastName"] == record.last_name
+    assert await _written(record) == (1, 1, 1)
+    reads = await _reads(record, mode)
+    assert [(r.sections, r.actor_id) for r in reads] == [([], str(account.id))]
+
+
+@pytest.mark.parametrize(("kind", "mutation", "field", "mode", "minutes"), KINDS)
 async def test_calls_at_once_open_one_session(
     client: httpx.AsyncClient, kind: EmergencyKind, mutation: str, field: str, mode: str, minutes: int
 ) -> None:

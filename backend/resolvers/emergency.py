@@ -199,6 +199,10 @@ async def open_emergency(ctx: Context, ins: str, reason: str, kind: EmergencyKin
         # payload would be the record's identity with no section. Refused as any opening the
         # record no longer allows (the opening and its end are both in the history).
         raise NoAccess(REFUSED)
+    if session is not None:
+        # Answered by the access already open: no opening event, but the payload reads the
+        # record's identity, as `patientRecord` does: an event even if no section is asked for.
+        ctx.access_log.note(record.id, AccessAction.RECORD_READ, mode=view.access_mode)
     mode = OPENED_MODE[kind]
     return EmergencyAccess(view=view, expires_at=expires_at, mode=mode)
 
