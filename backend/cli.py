@@ -305,7 +305,11 @@ def cmd_revoke_token(args: argparse.Namespace) -> None:
                 f"this is a token, not its id: run list-tokens and give the id shown beside the prefix "
                 f"{args.id.strip()[:12]}"
             ) from None
-        raise CommandError(f"invalid token id {args.id!r}") from None
+        # Never quoted back: a token copied without its `dmp_` prefix is the secret itself.
+        raise CommandError(
+            "invalid token id: give the id list-tokens shows (a UUID such as "
+            "8d4f1f0e-4a51-4f57-9a57-3c1f0d1e2a3b), not the token"
+        ) from None
 
     async def work() -> int:
         return await ApiToken.filter(id=token_id, revoked_at=None).update(

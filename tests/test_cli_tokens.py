@@ -24,6 +24,20 @@ async def test_revoke_token_given_the_token_itself_does_not_repeat_it() -> None:
     assert token not in listing.stdout
 
 
+async def test_revoke_token_given_the_token_without_its_prefix_does_not_repeat_it() -> None:
+    """Found by a probe: the secret without its `dmp_` prefix was no token to the guard above
+    and was quoted back whole as an invalid id."""
+    row, token = await accounts.create_token("cnam", ["insurer:import"], organization="CNAM")
+    secret = token.removeprefix("dmp_")
+    for given in (secret, f"  {secret}\n", "not-an-id"):
+        result = run_dmp("revoke-token", given)
+        assert result.returncode == 1
+        lines = [line for line in result.stderr.splitlines() if line.strip()]
+        assert len(lines) == 1 and "invalid token id" in lines[0] and "list-tokens" in lines[0], result.stderr
+        assert secret[:8] not in result.stderr + result.stdout
+    assert (await ApiToken.get(id=row.id)).revoked_at is None
+
+
 async def test_revoke_token_takes_an_id_copied_with_spaces_around_it() -> None:
     """An id copied from list-tokens' columns often brings a space or a tab with it."""
     row, _ = await accounts.create_token("cnam", ["insurer:import"], organization="CNAM")
