@@ -43,6 +43,11 @@ from backend.resolvers.context import Context
 # Sign-in starts per hour, shared by all processes: per identifier as typed (past them,
 # RATE_LIMITED), and per account whichever identifier names it (past them, a decoy).
 STARTS_PER_HOUR = 20
+# Password-reset codes sent to one account per UTC day, whichever identifier asked. Anyone who
+# knows an identifier may ask for a reset: within the hourly bounds alone, about 480 e-mails
+# or texts a day could be sent to one patient. Past these, a reset is answered as always and
+# sends nothing, as for an identifier that names no account; a code's own tries are ten a day.
+RESET_CODES_PER_DAY = 10
 EXPIRED_ATTEMPT = "This sign-in attempt has expired or is unknown; start again"
 WRONG_CODE = "Incorrect code"
 NO_TRIES_LEFT = "No tries left for this code; start again to get a new one"
@@ -310,6 +315,10 @@ async def request_password_reset(ctx: Context, identifier: str) -> str:
         # on its account's if it names one (`limits.take_reset_try`).
         if not await _within_account_bound(account):
             account = None
+        if account is not None and account.locked_at is None and not await limits.take(
+            f"reset-sent:{account.id}", limits.utc_day(), RESET_CODES_PER_DAY
+        ):
+            account = None  # the day's codes sent: no more, and nothing told (under the floor)
         if account is None or account.locked_at is not None:
             _, token = await attempts.start(
                 account, CodePurpose.PASSWORD_RESET, live=False, named=named.digest
