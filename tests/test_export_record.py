@@ -296,6 +296,8 @@ async def test_export_costs_the_same_queries_for_a_small_and_a_large_record(
     (await upload(caller, pdf(), section="DOCUMENTS")).ok()
     _, nurse = await factories.practitioner(Profession.INFIRMIER)
     await Grant.create(record=record, practitioner=nurse, sections=["DOCUMENTS"])
+    # The hour's export counter is made by the first export (one statement more than later).
+    await _export_queries(caller, caplog)
     small = await _export_queries(caller, caplog)
     assert small >= 5  # session, record, grants, entries, files, …
     for n in range(30):

@@ -8,10 +8,17 @@ from typing import Annotated, cast
 import strawberry
 from strawberry.file_uploads import Upload
 
+from backend.auth import limits
 from backend.domain import enums
+from backend.errors import RateLimited
 from backend.resolvers import documents, export
 from backend.resolvers.context import Info
 from backend.schema.types import Entry, Section, to_entry
+
+# Exports per patient account and hour: each reads the whole record and its documents (a large
+# record's FHIR export takes a minute of the process's work); a patient exports rarely.
+EXPORTS_PER_HOUR = 5
+TOO_MANY_EXPORTS = f"At most {EXPORTS_PER_HOUR} exports an hour; try again later"
 
 strawberry.enum(export.ExportFormat, description="JSON: the service's own format; FHIR: an R4 Bundle")
 ExportFormat = export.ExportFormat
@@ -82,6 +89,11 @@ class DocumentsMutation:
     async def export_my_record(
         self, info: Info, format: ExportFormat = ExportFormat.JSON
     ) -> ExportPayload:
+        viewer = info.context.viewer
+        if viewer.authenticated and viewer.role == enums.Role.PATIENT and not await limits.take(
+            f"export:{viewer.account_id}", limits.utc_hour(), EXPORTS_PER_HOUR
+        ):
+            raise RateLimited(TOO_MANY_EXPORTS)
         result = await export.export_my_record(info.context, format)
         return ExportPayload(
             file_name=result.file_name, content_type=result.content_type, content=result.content

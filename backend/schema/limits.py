@@ -114,6 +114,28 @@ class NoNulCharacter(ValidationRule):
             self.report_error(GraphQLError(NUL_REFUSED, node, extensions={"code": "BAD_USER_INPUT"}))
 
 
+# Root fields whose one call is already the most a request may ask: the whole record with its
+# documents (one export is built at a time per process, so aliases queued fifteen of them in
+# one request, a 1.4 GB answer), an import's 5,000 items (aliases imported 35,000 in one).
+ONCE_PER_OPERATION = frozenset({"exportMyRecord", "importCareHistory"})
+
+
+def _root_fields(
+    selection_set: SelectionSetNode, fragments: dict[str, FragmentDefinitionNode], seen: frozenset[str],
+) -> Iterator[FieldNode]:
+    """An operation's root fields, through its fragments (each spread once on a path)."""
+    for selection in selection_set.selections:
+        if isinstance(selection, FieldNode):
+            yield selection
+        elif isinstance(selection, InlineFragmentNode):
+            yield from _root_fields(selection.selection_set, fragments, seen)
+        elif isinstance(selection, FragmentSpreadNode):
+            name = selection.name.value
+            fragment = fragments.get(name)
+            if fragment is not None and name not in seen:
+                yield from _root_fields(fragment.selection_set, fragments, seen | {name})
+
+
 class CostRule(ValidationRule):
     def __init__(self, context: ValidationContext) -> None:
         super().__init__(context)
@@ -131,6 +153,15 @@ class CostRule(ValidationRule):
                             extensions={"code": "BAD_USER_INPUT"},
                         )
                     )
+                asked = [
+                    f.name.value for f in _root_fields(definition.selection_set, fragments, frozenset())
+                    if f.name.value in ONCE_PER_OPERATION
+                ]
+                for name in sorted({n for n in asked if asked.count(n) > 1}):
+                    context.report_error(GraphQLError(
+                        f"{name} may be asked once per request (aliases and fragments included)",
+                        extensions={"code": "BAD_USER_INPUT"},
+                    ))
 
 
 @dataclass(frozen=True)
