@@ -564,6 +564,27 @@ def cmd_purge(args: argparse.Namespace) -> None:
         raise CommandError("; ".join(problems) + " (see the lines above)")
 
 
+def cmd_release_pending_record(args: argparse.Namespace) -> None:
+    """Purge now the record waiting for activation of an INS (backend/purge.py `release_pending`)."""
+    from backend.domain.identifiers import InvalidIdentifier, normalize_ins
+    from backend.purge import NotReleased, release_pending
+
+    try:
+        ins = normalize_ins(args.ins)
+    except InvalidIdentifier as exc:
+        raise CommandError(str(exc)) from None
+
+    async def work() -> int:
+        try:
+            return await release_pending(ins)
+        except NotReleased as why:
+            raise CommandError(str(why)) from None
+
+    files = asyncio.run(_with_db(work))
+    print(f"released the pending record of this INS: purged with its entries, its {files} file(s) and its "
+          "activation codes; the INS is free for the patient's practitioner (openRecordForPatient)")
+
+
 def cmd_rewrap_files(args: argparse.Namespace) -> None:
     from backend.files.rotation import rewrap_files
 
@@ -724,6 +745,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="remove orphan files even when they are most of the stored files",
     )
     p.set_defaults(func=cmd_purge)
+
+    p = sub.add_parser(
+        "release-pending-record",
+        help="purge now the record waiting for activation of an INS (opened with a wrong identity)",
+    )
+    p.add_argument("ins", metavar="INS")
+    p.set_defaults(func=cmd_release_pending_record)
 
     p = sub.add_parser(
         "rewrap-files",

@@ -284,6 +284,40 @@ async def purge(now: datetime | None = None, *, sweep_all: bool = False) -> Purg
     return report
 
 
+class NotReleased(Exception):
+    """No record waiting for activation has this INS; the message says what there is instead."""
+
+
+async def release_pending(ins: str) -> int:
+    """An operator's release of the record waiting for activation that holds `ins`: purged now,
+    whatever it holds, as `dmp purge` purges an abandoned one after 45 days (an identity typed
+    wrong at the point of care, or an INS taken with a made-up identity by an import or a
+    practice app whose token was misused, which the real patient's practitioner can then only
+    open as IDENTITY_MISMATCH). Its activation codes go with it. Only a record nobody activated,
+    as its own history shows (`never_activated`); the INS stays known as purged, so that an
+    import does not open it again before the patient's practitioner does. Returns the number of
+    files removed."""
+    record = await Record.filter(ins=ins).first()
+    if record is None:
+        raise NotReleased("no record has this INS")
+    pending = Q(status=RecordStatus.PENDING, owner_id=None)
+    if record.status != RecordStatus.PENDING:
+        raise NotReleased(f"this INS's record is {record.status.value.lower()}, not waiting for activation: "
+                          "only a record nobody activated is released")
+    try:
+        file_ids = await purge_record(record, remember_identity=True, still=pending,
+                                      grounds={"never_activated": True})
+    except Ungrounded as why:  # its words name no content
+        raise NotReleased(f"not released: {why}") from None
+    if file_ids is None:
+        raise NotReleased("the record was activated or purged meanwhile: not released")
+    log.info("pending record %s released by an operator", record.id,
+             extra={"event": "record_released", "count": len(file_ids)})
+    report = PurgeReport()
+    _remove_files(record, file_ids, report)
+    return report.files
+
+
 async def sweep_orphan_files(now: datetime, *, sweep_all: bool = False) -> int:
     """Remove the files on disk no stored-file row holds, once older than ORPHAN_AGE.
 
