@@ -3,6 +3,7 @@ the server's origin (issue #11)."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -174,6 +175,23 @@ async def test_the_explorer_passes_axe_in_each_state(server: Server, browser: Br
     await tabs.nth(0).click()
     await expect(tabs.nth(0)).to_have_attribute("aria-current", "true")
     await expect(tabs.nth(1)).not_to_have_attribute("aria-current", "true")
+
+    # The dark theme, chosen in the settings: the completion list and the result.
+    await page.get_by_role("button", name="Open settings dialog").click()
+    await page.get_by_role("dialog").get_by_role("button", name="Dark", exact=True).click()
+    await expect(page.locator("body")).to_have_class(re.compile(r"\bgraphiql-dark\b"))
+    await explorer_axe(tab, "settings dark")
+    await page.keyboard.press("Escape")
+    await page.locator(".graphiql-query-editor .monaco-editor").first.click()
+    await page.keyboard.press("Control+A")
+    await page.keyboard.press("Delete")
+    await page.keyboard.type("{ me { role display")
+    await expect(page.locator(SUGGESTIONS)).to_contain_text("displayName")
+    await explorer_axe(tab, "completion list dark")
+    await page.keyboard.press("Enter")
+    await page.keyboard.press("Control+Enter")
+    await result_shown(page, '"role": "SUPPORT"')
+    await explorer_axe(tab, "result dark")
 
     assert not tab.problems, tab.problems
     await tab.context.close()
