@@ -25,6 +25,7 @@ from backend.resolvers import history
 from backend.resolvers.context import Context
 from backend.resolvers.fhir import bundle_json, instant
 from backend.resolvers.records import patients_own_record
+from backend.resolvers.spliced import Spliced
 
 log = logging.getLogger("dmp.export")
 
@@ -46,7 +47,9 @@ class Attachment:
     filename: str
     content_type: str
     size: int
-    data: bytes | None  # None when the stored file could not be opened, or was deleted
+    # The file in base64, made as it is read (its bytes are not kept beside it); None when the
+    # stored file could not be opened, or was deleted.
+    base64: str | None
     # The entry was deleted, its file with it, after the moment the export shows: the entry
     # stays in the export as it was then, its file said deleted rather than unreadable.
     deleted: bool = False
@@ -56,8 +59,8 @@ class Attachment:
             "fileName": self.filename,
             "contentType": self.content_type,
             "size": self.size,
-            "data": base64.b64encode(self.data).decode() if self.data is not None else None,
-            "unreadable": self.data is None and not self.deleted,
+            "data": self.base64,
+            "unreadable": self.base64 is None and not self.deleted,
             "deletedDuringExport": self.deleted,
         }
 
@@ -81,9 +84,10 @@ class Snapshot:
         return self.files.get(file_id) if file_id else None
 
 
-# An export holds every document of the record in memory, several times over (the files,
-# their base64, the JSON text): one export is built at a time per event loop, so that exports
-# asked for at once take their turn instead of adding up.
+# An export holds every document of the record in memory, twice over at its peak (the files'
+# base64, then the export's text; the response's bytes beside that text): one export is built
+# at a time per event loop, so that exports asked for at once take their turn instead of
+# adding up.
 _TURNS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = weakref.WeakKeyDictionary()
 
 
@@ -113,9 +117,7 @@ async def export_my_record(ctx: Context, fmt: ExportFormat) -> ExportFile:
             content = await asyncio.to_thread(bundle_json, snapshot)
             result = ExportFile(f"dmp-export-{day}.fhir.json", "application/fhir+json", content)
         else:
-            content = await asyncio.to_thread(
-                lambda: json.dumps(as_json(snapshot), ensure_ascii=False, indent=2)
-            )
+            content = await asyncio.to_thread(export_json, snapshot)
             result = ExportFile(f"dmp-export-{day}.json", "application/json", content)
     ctx.access_log.note(
         record.id, AccessAction.RECORD_EXPORTED, mode=AccessMode.OWNER, sections=set(Section),
@@ -182,6 +184,10 @@ async def access_history(record_id: uuid.UUID, last_seq: int) -> list[AccessEven
     return events
 
 
+def _base64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
 async def _attachment(row: StoredFile) -> Attachment:
     try:
         data: bytes | None = await storage.read(row.id, row.nonce, row.wrapped_key, row.key_id)
@@ -196,7 +202,10 @@ async def _attachment(row: StoredFile) -> Attachment:
         # The patient still gets the rest of the record; the file is flagged unreadable.
         log.exception("stored file %s could not be opened for export", row.id)
         data = None
-    return Attachment(row.filename, row.content_type, row.size, data)
+    # Off the event loop: a file's base64 takes milliseconds per megabyte.
+    text = await asyncio.to_thread(_base64, data) if data is not None else None
+    del data  # the file's bytes go now: the export keeps its base64 only
+    return Attachment(row.filename, row.content_type, row.size, text)
 
 
 def _practitioner(p: Practitioner) -> dict[str, Any]:
@@ -256,11 +265,23 @@ def emergency_json(record: Record) -> dict[str, Any]:
     }
 
 
-def as_json(snapshot: Snapshot) -> dict[str, Any]:
+def export_json(snapshot: Snapshot) -> str:
+    """The JSON export's text: `as_json`'s tree as json.dumps writes it (indented by 2, UTF-8
+    characters as they are), the files' base64 put in once the rest is written (`Spliced`)."""
+    spliced = Spliced()
+    return spliced.into(json.dumps(as_json(snapshot, spliced), ensure_ascii=False, indent=2))
+
+
+def as_json(snapshot: Snapshot, spliced: Spliced | None = None) -> dict[str, Any]:
+    """The JSON export's tree; with `spliced`, each file's base64 held there, a placeholder in
+    its place."""
     record = snapshot.record
     sections: dict[str, list[dict[str, Any]]] = {s.value: [] for s in Section}
     for entry in snapshot.entries:
-        sections[str(entry.section)].append(entry_json(entry, snapshot.attachment(entry)))
+        attachment = snapshot.attachment(entry)
+        if spliced is not None:
+            attachment = spliced.attachment(attachment)
+        sections[str(entry.section)].append(entry_json(entry, attachment))
     return {
         "format": "dmp-export",
         "version": 1,

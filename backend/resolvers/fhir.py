@@ -41,6 +41,7 @@ from backend.domain.codes import CHECKS, SECTION_CODES
 from backend.domain.enums import AccessAction, AccessMode, EntrySource, Role, Section
 from backend.models import AccessEvent, Entry
 from backend.resolvers.history import is_emergency
+from backend.resolvers.spliced import Spliced
 
 if TYPE_CHECKING:
     from backend.resolvers.export import Attachment, Snapshot
@@ -108,8 +109,8 @@ def _notes(*texts: str | None) -> list[Json] | None:
 
 def _attachment(a: Attachment, creation: str | None = None) -> Json:
     out: Json = {"contentType": a.content_type, "title": a.filename, "size": a.size}
-    if a.data is not None:
-        out["data"] = base64.b64encode(a.data).decode()
+    if a.base64 is not None:
+        out["data"] = a.base64
     else:  # the stored file could not be opened, or is gone: said, not left out without a word
         out["extension"] = [{"url": DELETED_EXTENSION if a.deleted else UNREADABLE_EXTENSION,
                              "valueBoolean": True}]
@@ -574,11 +575,15 @@ def _given(element: Json) -> Json:
     return {k: v for k, v in element.items() if v is not None}
 
 
-def _bundle_data(snapshot: Snapshot) -> Json:
+def _bundle_data(snapshot: Snapshot, spliced: Spliced | None = None) -> Json:
+    """The Bundle's tree; with `spliced`, each file's base64 held there, a placeholder in its
+    place."""
     patient = _patient(snapshot)
     subject = {"reference": f"urn:uuid:{patient['id']}"}
     resources = [patient]
-    resources += [entry_resource(e, subject, snapshot.attachment(e)) for e in snapshot.entries]
+    for e in snapshot.entries:
+        file = snapshot.attachment(e)
+        resources.append(entry_resource(e, subject, spliced.attachment(file) if spliced else file))
     resources += _emergency_profile(snapshot, subject)
     data = {
         "resourceType": "Bundle",
@@ -600,13 +605,20 @@ def bundle_json(snapshot: Snapshot) -> str:
     a decimal's precision is part of its value (a lab result's trailing zeros say how it was
     measured). Each decimal the Bundle was given is put back, in the library's own JSON, as
     its text (where orjson reads a number too long for a float, an integer of 20 digits or
-    more, as a float: it is one of these decimals, replaced)."""
-    data = _bundle_data(snapshot)
+    more, as a float: it is one of these decimals, replaced).
+
+    The files' base64 is put in once the rest is written (`Spliced`): the Bundle is validated
+    with a placeholder, valid base64, in each file's place. Validation decodes base64Binary to
+    bytes and writes it again; a file's base64 is made from its bytes by `base64.b64encode`,
+    always valid, and passing it through would only copy it three more times."""
+    spliced = Spliced()
+    data = _bundle_data(snapshot, spliced)
     written = _decimals_as_given(orjson.loads(Bundle.model_validate(data).model_dump_json()), data)
+    del data
     history = history_entries(snapshot)
     if history is not None:  # one raw item of the list, which holds them all
         written["entry"].append(history)
-    return orjson.dumps(written).decode()
+    return spliced.into(orjson.dumps(written).decode())
 
 
 def history_entries(snapshot: Snapshot) -> orjson.Fragment | None:
