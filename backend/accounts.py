@@ -1,5 +1,6 @@
 """Operator provisioning of accounts and partner tokens, shared by the CLI and the demo seed;
-lifting an account's code-login lock, shared by the CLI and support."""
+lifting an account's code-login lock, shared by the CLI and support; disabling an account and
+revoking an organization's tokens (the CLI's)."""
 
 from __future__ import annotations
 
@@ -258,9 +259,15 @@ async def create_token(
             rpps = normalize_rpps(practitioner_rpps)
         except InvalidIdentifier as exc:
             raise ProvisioningError(str(exc)) from None
-        practitioner = await Practitioner.filter(rpps=rpps).first()
+        practitioner = await Practitioner.filter(rpps=rpps).select_related("account").first()
         if practitioner is None:
             raise ProvisioningError(f"no practitioner with RPPS {rpps}")
+        if practitioner.account.disabled_at is not None:
+            # It would be refused at every call (`viewer.resolve_viewer`): said now instead.
+            raise ProvisioningError(
+                f"the account of the practitioner with RPPS {rpps} is disabled: no token is made "
+                "for it (dmp enable-account first, if it is to work again)"
+            )
         if "insurer:import" in scopes:
             raise ProvisioningError("a practitioner token cannot have the insurer:import scope")
     elif "practitioner" in scopes:
@@ -334,3 +341,87 @@ async def _tell_unlocked(account: Account, by: str, using_db: BaseDBAsyncClient)
     await notify_security(
         await as_now(account, using_db), f"déblocage de la connexion par code, par {by}", using_db=using_db
     )
+
+
+@dataclass(frozen=True)
+class Disabled:
+    """What `disable` did: `since`, when the account was disabled (now, or earlier when it
+    already was); the sessions it ended and the tokens it revoked (none, for an account
+    disabled earlier, unless something of it was left)."""
+
+    since: dt.datetime
+    already: bool
+    sessions: int
+    tokens: int
+
+
+async def disable(account: Account) -> Disabled:
+    """Disable the account, end its sessions, its sign-ins and password resets under way and
+    revoke every token bound to it (a practitioner's), in one transaction. The account's row
+    is written first, as a sign-in writes it first before opening its session
+    (`sessions.start_session`): a sign-in completing meanwhile either committed first, and its
+    session is ended here, or waits and then finds the account disabled. Idempotent: an
+    account already disabled keeps its date, and whatever of it is still open is ended."""
+    from backend.auth.attempts import end_password_steps
+    from backend.auth.sessions import revoke_all
+
+    now = clock.now()
+    async with in_transaction() as conn:
+        newly = await Account.filter(id=account.id, disabled_at=None).using_db(conn).update(disabled_at=now)
+        row = await Account.filter(id=account.id).using_db(conn).only("id", "disabled_at").first()
+        if row is None or row.disabled_at is None:  # deleted meanwhile
+            raise ProvisioningError("the account no longer exists")
+        sessions = await revoke_all(account.id, using_db=conn)
+        await end_password_steps(account.id)
+        tokens = 0
+        practitioner = await Practitioner.filter(account_id=account.id).using_db(conn).only("id").first()
+        if practitioner is not None:
+            tokens = await ApiToken.filter(practitioner_id=practitioner.id, revoked_at=None).using_db(
+                conn
+            ).update(revoked_at=now)
+    return Disabled(since=row.disabled_at, already=not newly, sessions=sessions, tokens=tokens)
+
+
+async def enable(account: Account) -> dt.datetime | None:
+    """Lift the account's disabling; when it was disabled, None if it was not (nothing
+    written). Its sessions stay ended and its tokens revoked: it signs in anew, and an
+    operator makes new tokens."""
+    async with in_transaction() as conn:
+        row = await Account.filter(id=account.id).using_db(conn).only("id", "disabled_at").first()
+        if row is None or row.disabled_at is None:
+            return None
+        if not await Account.filter(id=account.id, disabled_at=row.disabled_at).using_db(conn).update(
+            disabled_at=None
+        ):
+            return None  # enabled meanwhile
+    return row.disabled_at
+
+
+def organization_key(name: str | None) -> str | None:
+    """An organization as `revoke_organization_tokens` compares it: as stored (NFC, no space
+    at either end), then without case (« CNAM », « cnam » and « Cnam » are one)."""
+    stored = organization_name(name or "")
+    return stored.casefold() if stored is not None else None
+
+
+async def revoke_organization_tokens(raw: str) -> list[ApiToken]:
+    """Revoke every token of the organization `raw` names, compared as `organization_key`
+    compares it; the tokens revoked (not yet revoked, expired or not), oldest first, in one
+    transaction. Expired ones are revoked too: the listing then says plainly they are done."""
+    key = organization_key(raw)
+    if key is None:
+        raise ProvisioningError(f"--organization must be 1 to {NAME_MAX} printable characters")
+    async with in_transaction() as conn:
+        rows = await ApiToken.filter(revoked_at=None, organization__not_isnull=True).using_db(
+            conn
+        ).order_by("created_at")
+        matched = [row.id for row in rows if organization_key(row.organization) == key]
+        if not matched:
+            return []
+        now = clock.now()
+        if await ApiToken.filter(id__in=matched, revoked_at=None).using_db(conn).update(
+            revoked_at=now
+        ) == len(matched):
+            return [row for row in rows if row.id in matched]
+        # Some revoked meanwhile, by another command: those are not this one's to report.
+        return await ApiToken.filter(id__in=matched, revoked_at=now).using_db(conn).order_by("created_at")

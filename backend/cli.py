@@ -280,21 +280,28 @@ def cmd_list_tokens(args: argparse.Namespace) -> None:
         return await ApiToken.all().order_by("created_at").prefetch_related("practitioner")
 
     rows = asyncio.run(_with_db(work))
-    # The expiry, to rotate a token before it; the name and what it is bound to last and whole
-    # (up to 100 characters each), where the columns before them are of fixed width.
-    print(f"{'id':36}  {'prefix':12}  {'state':7}  {'expires':10}  {'scopes':26}  bound to | name")
+    # The expiry, to rotate a token before it; its last use (UTC, to the minute: a call writes
+    # it at most once a minute), to tell a token still in use from one forgotten, and whether
+    # a compromised one was used; the name and what it is bound to last and whole (up to 100
+    # characters each), where the columns before them are of fixed width.
+    print(f"{'id':36}  {'prefix':12}  {'state':7}  {'expires':10}  {'last used (UTC)':16}  "
+          f"{'scopes':26}  bound to | name")
     now = dt.datetime.now(dt.UTC)
     for r in rows:
         bound = f"rpps {r.practitioner.rpps}" if r.practitioner else f"org {r.organization}"
         state = "revoked" if r.revoked_at else ("expired" if r.expires_at <= now else "active")
         expires = r.expires_at.astimezone(dt.UTC).date().isoformat()
-        print(f"{r.id!s:36}  {r.prefix:12}  {state:7}  {expires:10}  {','.join(r.scopes):26}  "
+        used = f"{r.last_used_at.astimezone(dt.UTC):%Y-%m-%d %H:%M}" if r.last_used_at else "never"
+        print(f"{r.id!s:36}  {r.prefix:12}  {state:7}  {expires:10}  {used:16}  {','.join(r.scopes):26}  "
               f"{bound} | {r.name}")
 
 
 def cmd_revoke_token(args: argparse.Namespace) -> None:
     from backend.models import ApiToken
 
+    if args.organization is not None:
+        _revoke_organization(args.organization)
+        return
     try:
         token_id = uuid.UUID(args.id.strip())  # as copied from list-tokens, spaces and all
     except ValueError:
@@ -319,6 +326,110 @@ def cmd_revoke_token(args: argparse.Namespace) -> None:
     if not asyncio.run(_with_db(work)):
         raise CommandError(f"no active token with id {token_id}")
     print(f"revoked token {token_id}")
+
+
+def _revoke_organization(raw: str) -> None:
+    """`revoke-token --organization NAME`: every token of the organization, whatever the case
+    or the spaces around its name (an organization is a text on each token, stored as typed
+    at create-token). Each revoked token is named by its id and prefix, never its secret."""
+    if raw.strip().startswith("dmp_"):
+        raise CommandError("this is a token, not an organization: give the organization's name as "
+                           "list-tokens shows it (org NAME)")
+    revoked = asyncio.run(_with_db(lambda: accounts.revoke_organization_tokens(raw)))
+    if not revoked:
+        # The name given is not repeated: a token pasted there by mistake stays off stderr.
+        raise CommandError("no token of this organization is left to revoke (compared without case "
+                           "or spaces around it): see list-tokens")
+    for row in revoked:
+        print(f"revoked token {row.id} ({row.prefix}, org {row.organization} | {row.name})")
+    print(f"revoked {len(revoked)} token(s) of organization {revoked[0].organization}")
+
+
+def _account_named(raw: str, command: str) -> Any:
+    """The account `dmp disable-account` / `enable-account` names: an e-mail address (as sign-in
+    reads it) or a practitioner's RPPS number. An INS names a patient's record, and is refused
+    without a look-up. The identifier given is never repeated."""
+    from backend.resolvers.login import find_account, read_identifier
+
+    named = read_identifier(raw)
+    if named.kind == "ins":
+        raise CommandError(f"an INS names a patient: {PATIENTS_ARE_THEIRS}")
+    if named.kind not in ("email", "rpps"):
+        raise CommandError(f"not an e-mail address or an RPPS number: give the e-mail address the "
+                           f"account signs in with, or a practitioner's 11-digit RPPS number ({command})")
+
+    async def find() -> Any:
+        account = await find_account(named)
+        if account is None:
+            what = "e-mail address" if named.kind == "email" else "RPPS number"
+            raise CommandError(f"no account has this {what}")
+        return account
+
+    return find
+
+
+# Why an operator does not switch a patient's account off.
+PATIENTS_ARE_THEIRS = ("a patient's record belongs to the patient, and an operator does not disable "
+                       "their account (a patient closes their record or asks for its deletion; "
+                       "support helps them)")
+
+
+def _log_operator(event: str, what: str, account: Any, done: str = "") -> None:
+    import logging
+
+    from backend.logs import configure as configure_logging
+
+    configure_logging(logging.INFO)
+    # Ids and counts only: the address and the name stay out of the log, as in support's lines.
+    logging.getLogger("dmp.cli").info(
+        "%s: %s account %s%s", what, account.role, account.id, done,
+        extra={"event": event, "account": str(account.id)},
+    )
+
+
+def _when(at: dt.datetime) -> str:
+    return f"{at.astimezone(dt.UTC):%Y-%m-%d %H:%M} UTC"
+
+
+def cmd_disable_account(args: argparse.Namespace) -> None:
+    """Switches an account off: a practitioner struck off or leaving, a support agent leaving,
+    an account whose password, codes or passkey are in other hands."""
+    find = _account_named(args.identifier, "dmp disable-account")
+
+    async def work() -> tuple[Any, accounts.Disabled]:
+        from backend.domain.enums import Role
+
+        account = await find()
+        if account.role == Role.PATIENT:
+            raise CommandError(f"{account.role} account {account.id}: {PATIENTS_ARE_THEIRS}")
+        return account, await accounts.disable(account)
+
+    account, done = asyncio.run(_with_db(work))
+    _log_operator("operator_disable", "operator disable", account,
+                  f" ({done.sessions} session(s) ended, {done.tokens} token(s) revoked)")
+    if done.already:
+        print(f"{account.role} account {account.id} was already disabled (since {_when(done.since)}); "
+              f"{done.sessions} more session(s) ended, {done.tokens} more token(s) revoked")
+    else:
+        print(f"disabled {account.role} account {account.id}: it can no longer sign in; "
+              f"{done.sessions} session(s) ended, {done.tokens} token(s) revoked")
+
+
+def cmd_enable_account(args: argparse.Namespace) -> None:
+    find = _account_named(args.identifier, "dmp enable-account")
+
+    async def work() -> tuple[Any, dt.datetime | None]:
+        account = await find()
+        return account, await accounts.enable(account)
+
+    account, since = asyncio.run(_with_db(work))
+    if since is None:
+        print(f"{account.role} account {account.id} is not disabled: nothing to do")
+        return
+    _log_operator("operator_enable", "operator enable", account)
+    print(f"enabled {account.role} account {account.id} (disabled since {_when(since)}): it can sign "
+          "in again; its sessions stay ended and its tokens stay revoked (dmp create-token for new "
+          "ones)")
 
 
 def cmd_unlock_account(args: argparse.Namespace) -> None:
@@ -706,9 +817,24 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("list-tokens", help="list partner tokens")
     p.set_defaults(func=cmd_list_tokens)
 
-    p = sub.add_parser("revoke-token", help="revoke a partner token")
-    p.add_argument("id")
+    p = sub.add_parser("revoke-token", help="revoke a partner token, or every token of an organization")
+    which = p.add_mutually_exclusive_group(required=True)
+    which.add_argument("id", nargs="?", help="the token's id, as list-tokens shows it")
+    which.add_argument("--organization", metavar="NAME",
+                       help="every token of this organization (without case or spaces around it)")
     p.set_defaults(func=cmd_revoke_token)
+
+    p = sub.add_parser("disable-account",
+                       help="switch an account off: no sign-in; its sessions ended, its tokens revoked")
+    p.add_argument("identifier", metavar="IDENTIFIER",
+                   help="the e-mail address the account signs in with, or a practitioner's RPPS number")
+    p.set_defaults(func=cmd_disable_account)
+
+    p = sub.add_parser("enable-account",
+                       help="lift disable-account (sessions stay ended, tokens stay revoked)")
+    p.add_argument("identifier", metavar="IDENTIFIER",
+                   help="the e-mail address the account signs in with, or a practitioner's RPPS number")
+    p.set_defaults(func=cmd_enable_account)
 
     p = sub.add_parser("import-file", help="import an insurer's NDJSON or CSV file, resumably")
     p.add_argument("file", metavar="FILE", help="one CareItemInput per line (NDJSON) or row (CSV)")

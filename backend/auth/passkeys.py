@@ -365,6 +365,10 @@ async def authenticate(credential_json: str, attempt: LoginAttempt | None) -> Lo
     )
     if stored is None:
         raise PasskeyRefused("unknown credential")
+    if stored.account.disabled_at is not None:
+        # Answered as an unknown credential is, before anything else is read or written (its
+        # signature, its count): a disabled account (`dmp disable-account`) signs in no way.
+        raise PasskeyRefused("credential of a disabled account")
     if attempt is not None:
         if _fk(stored, "account") != _fk(attempt, "account"):
             raise PasskeyRefused("credential of another account")

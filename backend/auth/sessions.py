@@ -23,7 +23,8 @@ _INSERT = (
 )
 _REVOKE = 'UPDATE "session" SET "revoked_at" = $2 WHERE "id" = $1 AND "revoked_at" IS NULL'
 _LOGGED_IN = 'UPDATE "account" SET "last_login_at" = $2 WHERE "id" = $1'
-_LOGGED_IN_SAME_PASSWORD = f'{_LOGGED_IN} AND "password_hash" = $3'
+# ...and the account not disabled meanwhile (`dmp disable-account` writes its row first).
+_LOGGED_IN_SAME_PASSWORD = f'{_LOGGED_IN} AND "password_hash" = $3 AND "disabled_at" IS NULL'
 
 
 async def create_session(
@@ -59,10 +60,11 @@ async def start_session(
     """Finish a login: a new session (renewed at every login), its cookie, the login time.
 
     With `password_hash` (the password a login was checked against), None and nothing written
-    when the account's password is no longer that one. The account's row is written first, in
-    the session's transaction: a reset or change of the password in progress (which ends every
-    session in its own transaction, after writing the row) is waited for and then refuses this
-    one, and one that begins later sees this session and ends it."""
+    when the account's password is no longer that one, or the account has been disabled since.
+    The account's row is written first, in the session's transaction: a reset or change of the
+    password in progress, or `dmp disable-account` (which end every session in their own
+    transaction, after writing the row), is waited for and then refuses this one, and one that
+    begins later sees this session and ends it."""
     if password_hash is None:
         session, token = await create_session(account, user_agent=user_agent, passkey_id=passkey_id)
         await sql.execute(_LOGGED_IN, [account.id, clock.now()])

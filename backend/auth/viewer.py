@@ -44,13 +44,16 @@ FRESH_FACTOR_WINDOW = timedelta(minutes=10)
 
 
 # Every signed-in page request runs this: one hand-written statement for the session, its
-# account and, for a professional, the practitioner.
+# account and, for a professional, the practitioner. A disabled account's session is no
+# session (`dmp disable-account` ends them all; one opened by a sign-in that raced it is
+# refused here all the same), in the same statement.
 _SESSION = (
     'SELECT s."id", s."last_seen_at", s."fresh_factor_at", a."id" AS "account_id", a."role",'
     ' a."first_name", a."last_name", p."id" AS "practitioner_id", p."profession", p."is_regulator"'
     ' FROM "session" s JOIN "account" a ON a."id" = s."account_id"'
     ' LEFT JOIN "practitioner" p ON p."account_id" = a."id"'
-    ' WHERE s."token_hash" = $1 AND s."revoked_at" IS NULL AND s."expires_at" > $2 LIMIT 1'
+    ' WHERE s."token_hash" = $1 AND s."revoked_at" IS NULL AND s."expires_at" > $2'
+    ' AND a."disabled_at" IS NULL LIMIT 1'
 )
 
 
@@ -87,14 +90,17 @@ async def viewer_from_session(token: str) -> Viewer:
     )
 
 
-# Every partner request runs this: one hand-written statement, only the columns it needs.
+# Every partner request runs this: one hand-written statement, only the columns it needs. A
+# practitioner's token is refused once the practitioner's account is disabled, whatever its
+# own state (an organization's token has no account: the LEFT JOIN leaves its columns null).
 _BEARER = (
     'SELECT t."id", t."scopes", t."organization", t."name", t."last_used_at",'
     ' p."id" AS "practitioner_id", p."profession", p."is_regulator",'
     ' a."id" AS "account_id", a."first_name", a."last_name"'
     ' FROM "api_token" t LEFT JOIN "practitioner" p ON p."id" = t."practitioner_id"'
     ' LEFT JOIN "account" a ON a."id" = p."account_id"'
-    ' WHERE t."token_hash" = $1 AND t."revoked_at" IS NULL AND t."expires_at" > $2 LIMIT 1'
+    ' WHERE t."token_hash" = $1 AND t."revoked_at" IS NULL AND t."expires_at" > $2'
+    ' AND a."disabled_at" IS NULL LIMIT 1'
 )
 
 

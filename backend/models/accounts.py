@@ -37,6 +37,9 @@ class Account(Model):
     lock_reason = fields.CharField(max_length=200, null=True)
     last_login_at = fields.DatetimeField(null=True)
     last_failed_login_at = fields.DatetimeField(null=True)
+    # Set by an operator (`dmp disable-account`): no sign-in, session or token of the account
+    # is accepted until `dmp enable-account` clears it.
+    disabled_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     practitioner: fields.BackwardOneToOneRelation[Practitioner]

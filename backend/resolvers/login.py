@@ -2,7 +2,7 @@
 
 Unknown identifiers, wrong passwords, locked accounts and accounts whose tries of the hour
 are used up get the same answers as a real login, after the same argon2 work: nothing
-reveals whether an account exists.
+reveals whether an account exists. A disabled account is an unknown identifier.
 """
 
 from __future__ import annotations
@@ -122,6 +122,14 @@ async def find_account(named: Identifier) -> Account | None:
     return None
 
 
+def may_sign_in(account: Account | None) -> Account | None:
+    """The account found, if it may sign in. A disabled one (`dmp disable-account`) is from
+    here on an identifier that names no account: its row was read by the same statement as a
+    missing one's, and nothing after depends on it (no password checked against its hash, no
+    try counted on it, no code sent, a decoy attempt bound to no account)."""
+    return account if account is None or account.disabled_at is None else None
+
+
 async def _limit_identifier(named: Identifier) -> None:
     """Count one start on the identifier as typed (normalized, as sign-in reads it; its keyed
     hash, not the identifier, names the counter), whether or not it names an account: past
@@ -196,7 +204,7 @@ async def start_login(ctx: Context, identifier: str, password: str) -> LoginStar
     await limit_address(ctx.request, "start-login")
     named = read_identifier(identifier)
     await _limit_identifier(named)
-    account = await find_account(named)
+    account = may_sign_in(await find_account(named))
     match = await verify_password(account.password_hash if account else None, password)
     # A text that is not composed (NFC) is hashed composed whatever the match, or the time would
     # tell: that hash replaces one that matched only as typed (made before passwords were
@@ -307,7 +315,7 @@ async def request_password_reset(ctx: Context, identifier: str) -> str:
     await limit_address(ctx.request, "start-login")
     named = read_identifier(identifier)
     await _limit_identifier(named)
-    account = await find_account(named)
+    account = may_sign_in(await find_account(named))
     found = time.perf_counter()
     try:
         # Past the account's tries, as an identifier that names no account. Every reset keeps
@@ -363,10 +371,11 @@ async def reset_password(ctx: Context, attempt_token: str, code: str, new_passwo
         reason=reasons.PASSWORD_RESET,
     ):
         # Only over the password of when the reset's code was checked: a change or another
-        # reset committed while this one hashed ended this reset (`end_password_steps`).
-        if not await Account.filter(id=account_id, password_hash=before.password_hash).update(
-            password_hash=new_hash
-        ):
+        # reset committed while this one hashed ended this reset (`end_password_steps`), and
+        # so did `dmp disable-account`.
+        if not await Account.filter(
+            id=account_id, password_hash=before.password_hash, disabled_at=None
+        ).update(password_hash=new_hash):
             raise BadUserInput(EXPIRED_ATTEMPT, Reason.ATTEMPT_EXPIRED)
         await revoke_all(account_id)
         await attempts.end_password_steps(account_id)

@@ -240,6 +240,8 @@ def _an_ins(identifier: str) -> bool:
 
 def _account_status(record: Record | None, account: Account | None) -> str:
     if record is None:
+        if account is not None and account.disabled_at is not None:
+            return "DISABLED"  # by an operator: `dmp disable-account` (never a patient's)
         return "ACTIVE" if account else "UNKNOWN"
     if record.status == RecordStatus.DELETED:
         return "DELETION_REQUESTED"

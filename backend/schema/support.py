@@ -49,7 +49,8 @@ class SupportAccount:
     role: Role = _said("The account's role; PATIENT for a record waiting for activation")
     display_name: str = _said("First and last name (the record's, for one waiting for activation)")
     account_status: str = strawberry.field(
-        description="PENDING, ACTIVE, CLOSED, DELETION_REQUESTED (or UNKNOWN)"
+        description="PENDING, ACTIVE, CLOSED, DELETION_REQUESTED, DISABLED (an account without a "
+        "record an operator disabled: it signs in no way until enabled again) or UNKNOWN"
     )
     record_status: RecordStatus | None = _said(
         "The patient's record; null for an account without one (a practitioner's, support's)"
