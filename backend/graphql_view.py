@@ -32,6 +32,7 @@ from backend.logs import REQUEST_LOGGER
 from backend.resolvers.context import Context, build_context
 from backend.schema import direct
 from backend.schema.limits import MAX_TOKENS, NUL_REFUSED, InternalError, may_introspect
+from backend.schema.observability import tell_error_codes
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 # Strawberry's refusals of a malformed request, reworded for the caller.
@@ -230,11 +231,26 @@ def _media_type_named_lower(request: Request) -> Request:
     return request
 
 
+class _Refusal(JSONResponse):
+    """A refusal the view answers itself, outside GraphQL execution: its code is told to
+    the request log when it is sent."""
+
+    code = "INTERNAL"
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        state = scope.get("state")
+        if isinstance(state, dict):
+            state["error_codes"] = (self.code,)
+        await super().__call__(scope, receive, send)
+
+
 def _error(status: int, code: str, message: str, media_type: str = "application/json") -> JSONResponse:
-    return JSONResponse(
+    refusal = _Refusal(
         {"errors": [{"message": message, "extensions": {"code": code}}]}, status,
         media_type=media_type,
     )
+    refusal.code = code
+    return refusal
 
 
 def csrf_refusal(request: Request) -> JSONResponse | None:
@@ -447,11 +463,18 @@ class GraphQLView(GraphQL[Context, None]):
                     "request_id": request.state.request_id, "error": masked.cause,
                 })
         response = await super().process_result(request, result)
-        for error in response.get("errors") or []:
-            # Parse errors bypass the masking extension: every error still carries a code.
-            formatted = cast(dict[str, Any], error)
-            extensions = formatted.setdefault("extensions", {})
-            extensions.setdefault("code", "INTERNAL" if formatted.get("path") else "BAD_USER_INPUT")
+        errors = response.get("errors")
+        if errors:
+            codes = []
+            for error in errors:
+                # Parse errors bypass the masking extension: every error still carries a code.
+                formatted = cast(dict[str, Any], error)
+                extensions = formatted.setdefault("extensions", {})
+                codes.append(
+                    extensions.setdefault("code", "INTERNAL" if formatted.get("path") else "BAD_USER_INPUT")
+                )
+            # Both execution paths (schema/direct.py's and strawberry's) come through here.
+            tell_error_codes(request, codes)
         if result.data is None and result.errors and all(
             e.path is None and (e.extensions or {}).get("code") != "INTERNAL" for e in result.errors
         ):

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import sys
+from collections.abc import Collection
 from datetime import UTC, datetime
 from typing import Protocol
 
@@ -17,7 +19,8 @@ import orjson
 # "actor" and "account" hold an account's id, never its address or name.
 SAFE_FIELDS = (
     "request_id", "method", "path", "status", "duration_ms", "operation", "operation_type",
-    "message_id", "error", "client", "event", "count", "actor", "account", "orphans", "stored_files",
+    "error_codes", "message_id", "error", "client", "event", "count", "actor", "account", "orphans",
+    "stored_files",
 )
 
 
@@ -46,12 +49,27 @@ _own_handler: logging.Handler | None = None
 
 
 class RequestLog(Protocol):
-    """What writes the line of one HTTP request (`request_line`, or a test's recorder)."""
+    """What writes the line of one HTTP request (`request_line`, or a test's recorder).
+    `error_codes` are the `extensions.code` of the errors the request was answered, as the
+    view collected them (None or empty when there were none)."""
 
     def __call__(
         self, *, request_id: str, method: str | None, path: str, status: int, duration_ms: float,
-        operation: str | None, operation_type: str | None,
+        operation: str | None, operation_type: str | None, error_codes: Collection[object] | None,
     ) -> None: ...
+
+
+# What an error's code is when the API words it: a name in capitals (RATE_LIMITED). Any other
+# value is written OTHER: a code is never text from the request or from data.
+_CODE = re.compile(r"[A-Z][A-Z0-9_]{0,40}")
+MAX_ERROR_CODES = 10
+
+
+def logged_codes(codes: Collection[object]) -> list[str]:
+    """The codes as the request line holds them: distinct, sorted, at most MAX_ERROR_CODES,
+    each a code or OTHER."""
+    kept = {code if isinstance(code, str) and _CODE.fullmatch(code) else "OTHER" for code in codes}
+    return sorted(kept)[:MAX_ERROR_CODES]
 
 
 def _only_own_handler() -> bool:
@@ -74,7 +92,7 @@ def _only_own_handler() -> bool:
 
 def request_line(
     *, request_id: str, method: str | None, path: str, status: int, duration_ms: float,
-    operation: str | None, operation_type: str | None,
+    operation: str | None, operation_type: str | None, error_codes: Collection[object] | None,
 ) -> None:
     """The line of one HTTP request, as `JsonFormatter` writes a record of `dmp.http`.
 
@@ -86,13 +104,19 @@ def request_line(
     through the logging module as a record, so that what was added sees it. The fields are
     these, named: nothing else can reach the line. Like a record, it is written only while
     `dmp.http` is enabled for INFO.
+
+    `error_codes`, the codes of the errors the request was answered (GraphQL's, with HTTP
+    200, or a refusal's), are written as `logged_codes` words them; the field is left out
+    of a request answered without error, which costs it one truth test.
     """
     if not REQUEST_LOGGER.isEnabledFor(logging.INFO):
         return
-    fields = {
+    fields: dict[str, object] = {
         "request_id": request_id, "method": method, "path": path, "status": status,
         "duration_ms": duration_ms, "operation": operation, "operation_type": operation_type,
     }
+    if error_codes:
+        fields["error_codes"] = logged_codes(error_codes)
     if not _only_own_handler():
         REQUEST_LOGGER.info("request", extra=fields)
         return

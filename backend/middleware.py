@@ -57,8 +57,9 @@ class HttpEdge:
 
     - the request log: an id per request (`scope["state"]["request_id"]`, and the
       `x-request-id` response header), then one JSON line with the method, path, status,
-      duration and GraphQL operation, whatever happened (`request_log`, by default
-      `logs.request_line`);
+      duration, GraphQL operation and the codes of the errors answered (which the view puts
+      in `scope["state"]["error_codes"]`, and this layer for its own refusals), whatever
+      happened (`request_log`, by default `logs.request_line`);
     - the security headers, each added to the response unless its handler set it;
     - the body limits (`upload_limit.py`): a multipart POST without a Content-Length, or
       declaring more than the upload limit, and any other POST declaring more than the body
@@ -113,6 +114,7 @@ class HttpEdge:
         try:
             refusal = upload_refusal(scope, self.upload_limit, self.body_limit)
             if refusal is not None:
+                state["error_codes"] = REFUSAL_CODES
                 await send_refusal(edge_send, *refusal)
                 return
             if declares_no_length(scope):
@@ -122,6 +124,7 @@ class HttpEdge:
             except BodyTooLarge:
                 if responded:
                     raise
+                state["error_codes"] = REFUSAL_CODES
                 await send_refusal(edge_send, 413, TOO_LARGE)
             except ClientDisconnect:
                 # The client left while its body was read: no one to answer, nothing to alarm
@@ -131,6 +134,7 @@ class HttpEdge:
             except Exception as exc:
                 if responded:
                     raise
+                state["error_codes"] = INTERNAL_CODES  # whatever the application had answered
                 if db.unavailable(exc):
                     REQUEST_LOGGER.warning("database unavailable", extra={"error": type(exc).__name__})
                     await send_json(edge_send, 503, UNAVAILABLE, [(b"retry-after", b"5")])
@@ -148,6 +152,7 @@ class HttpEdge:
                 duration_ms=round((time.perf_counter() - started) * 1000, 2),
                 operation=state.get("operation"),
                 operation_type=state.get("operation_type"),
+                error_codes=state.get("error_codes"),
             )
 
 
@@ -171,6 +176,10 @@ async def send_json(
 INTERNAL = json.dumps({"errors": [{
     "message": "Internal error", "extensions": {"code": "INTERNAL"},
 }]}).encode()
+# The codes of the refusals this layer answers itself: upload_limit.send_refusal's, and
+# INTERNAL and UNAVAILABLE.
+REFUSAL_CODES = ("BAD_USER_INPUT",)
+INTERNAL_CODES = ("INTERNAL",)
 UNAVAILABLE = json.dumps({"errors": [{
     "message": "The service is temporarily unavailable; try again shortly",
     "extensions": {"code": "INTERNAL"},

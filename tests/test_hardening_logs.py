@@ -177,6 +177,12 @@ async def test_a_whole_journey_leaves_nothing_sensitive_in_the_log(smtp_server: 
     for request in requests:
         assert len(request["request_id"]) == 32 and isinstance(request["duration_ms"], float | int)
     assert len({r["request_id"] for r in requests}) == len(requests)
+    # The refusals answered with HTTP 200 (the wrong code) are named by their codes alone.
+    coded = [r for r in requests if "error_codes" in r]
+    assert coded and all(
+        r["error_codes"] and all(re.fullmatch("[A-Z][A-Z0-9_]{0,40}", c) for c in r["error_codes"])
+        for r in coded
+    )
     operations = {r.get("operation") for r in requests}
     assert {"StartLogin", "CompleteLogin", "CreateRecord", "ReadRecord", "BreakGlass",
             "Export", "Upload"} <= operations

@@ -94,8 +94,21 @@ async def test_headers_request_id_and_log_line() -> None:
     assert line.pop("duration_ms") >= 0
     assert line == {
         "request_id": request_id, "method": "POST", "path": "/graphql", "status": 201,
-        "operation": "S1", "operation_type": "query",
+        "operation": "S1", "operation_type": "query", "error_codes": None,
     }
+
+
+async def test_the_codes_the_application_answered_reach_the_line() -> None:
+    """What the view puts in the scope's state (graphql_view.py), as it put it."""
+
+    async def app(request: dict[str, Any], receive: Any, send: Any) -> None:
+        request["state"]["error_codes"] = ["RATE_LIMITED", "FORBIDDEN"]
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"{}"})
+
+    lines = RequestLog()
+    await run(HttpEdge(app, request_log=lines), scope())
+    assert [line["error_codes"] for line in lines] == [["RATE_LIMITED", "FORBIDDEN"]]
 
 
 async def test_production_adds_hsts_and_each_request_has_its_own_id() -> None:
@@ -146,7 +159,7 @@ async def test_an_upload_over_the_limit_is_refused_before_the_application(
     )
     body = json.loads(sent[1]["body"])
     assert body == {"errors": [{"message": message, "extensions": {"code": "BAD_USER_INPUT", **extensions}}]}
-    assert [line["status"] for line in lines] == [status]
+    assert [(line["status"], line["error_codes"]) for line in lines] == [(status, ("BAD_USER_INPUT",))]
 
 
 @pytest.mark.parametrize(
@@ -187,7 +200,7 @@ async def test_a_database_outage_answers_503(caplog: pytest.LogCaptureFixture) -
     assert [(r.getMessage(), r.error) for r in warnings] == [  # type: ignore[attr-defined]
         ("database unavailable", "CannotConnectNowError")
     ]
-    assert [line["status"] for line in lines] == [503]
+    assert [(line["status"], line["error_codes"]) for line in lines] == [(503, ("INTERNAL",))]
 
 
 async def test_other_errors_answer_500_in_json_and_late_outages_are_raised(
@@ -206,7 +219,7 @@ async def test_other_errors_answer_500_in_json_and_late_outages_are_raised(
     # Once the response has started, an outage cannot be answered 503: it is raised.
     with pytest.raises(ConnectionError):
         await run(HttpEdge(failing(ConnectionError("gone"), after_start=True), request_log=lines), scope())
-    assert [line["status"] for line in lines] == [500, 200]
+    assert [(line["status"], line["error_codes"]) for line in lines] == [(500, ("INTERNAL",)), (200, None)]
 
 
 async def test_other_scopes_pass_through_untouched() -> None:
@@ -255,3 +268,29 @@ async def test_a_client_leaving_while_its_body_is_read_is_logged_499_not_raised(
 
     await HttpEdge(late, request_log=lines)(scope(), gone, send)
     assert [line["status"] for line in lines] == [499, 200]
+
+
+async def test_this_layers_own_refusals_replace_the_codes_the_application_had_told() -> None:
+    """An application that told the log its codes, then failed before answering, is answered
+    INTERNAL, and its line says so; a body read over the limit is refused BAD_USER_INPUT."""
+
+    async def told_then_failed(request: dict[str, Any], receive: Any, send: Any) -> None:
+        request["state"]["error_codes"] = ["FORBIDDEN"]
+        raise ValueError("boom")
+
+    async def reading(request: dict[str, Any], receive: Any, send: Any) -> None:
+        while (await receive()).get("more_body"):
+            pass
+
+    async def endless() -> Message:
+        return {"type": "http.request", "body": b"x" * 600, "more_body": True}
+
+    async def send(message: Message) -> None:
+        return None
+
+    lines = RequestLog()
+    await run(HttpEdge(told_then_failed, request_log=lines), scope())
+    await HttpEdge(reading, request_log=lines, body_limit=1000)(scope(), endless, send)
+    assert [(line["status"], line["error_codes"]) for line in lines] == [
+        (500, ("INTERNAL",)), (413, ("BAD_USER_INPUT",)),
+    ]

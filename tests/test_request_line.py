@@ -24,7 +24,10 @@ from backend import logs
 FIELDS: dict[str, Any] = {
     "request_id": "0123456789abcdef0123456789abcdef", "method": "POST", "path": "/graphql",
     "status": 200, "duration_ms": 1.25, "operation": "ReadRecord", "operation_type": "query",
+    "error_codes": ["FORBIDDEN", "RATE_LIMITED"],
 }
+# A request answered without error: its line has no `error_codes`.
+WITHOUT_ERRORS = {name: value for name, value in FIELDS.items() if name != "error_codes"}
 
 
 @pytest.fixture
@@ -83,6 +86,35 @@ def test_one_json_line_as_the_formatter_writes_a_record(
     formatted = json.loads(logs.JsonFormatter().format(record))
     formatted.pop("at")
     assert formatted == line
+
+
+def test_error_codes_are_written_as_codes_and_left_out_without_errors(
+    capfd: pytest.CaptureFixture[str], http_level: logging.Logger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Distinct, sorted, and any value that is not a code's name written OTHER, in the direct
+    write and through the logging module alike; no field at all (not null) without errors."""
+    given = ["RATE_LIMITED", "Robert 1850575123456", "FORBIDDEN", None, "RATE_LIMITED"]
+    written = ["FORBIDDEN", "OTHER", "RATE_LIMITED"]
+    recording = Recording()
+    for codes, expected in ((given, written), (None, None), ([], None)):
+        fields = {**WITHOUT_ERRORS, "error_codes": codes}
+        with only_own_handler(monkeypatch) as through_logging:
+            logs.request_line(**fields)
+        assert through_logging.getvalue() == ""
+        direct = json.loads(capfd.readouterr().err)
+        with only_own_handler(monkeypatch) as through_logging, contextmanager(_added_handler)(recording):
+            logs.request_line(**fields)
+        assert capfd.readouterr().err == ""
+        formatted = json.loads(through_logging.getvalue())
+        for line in (direct, formatted):
+            line.pop("at")
+            if expected is None:
+                assert "error_codes" not in line
+            else:
+                assert line["error_codes"] == expected
+            assert "Robert" not in json.dumps(line) and "1850575123456" not in json.dumps(line)
+        assert direct == formatted
+        assert recording.records[-1].__dict__.get("error_codes") == expected
 
 
 def test_nothing_is_written_while_the_logger_is_above_info(

@@ -61,6 +61,9 @@ class Prepared:
     operation_type: OperationType
     introspects: bool
     executable: _Executable | None  # None where graphql-core's `Executor.build` must run
+    # The name the request log gives the operation when the request names none: its first
+    # operation's, as strawberry's pipeline names it (`ExecutionContext.operation_name`).
+    first_name: str | None
 
 
 @dataclass(frozen=True)
@@ -123,7 +126,11 @@ def _prepare(query: str, operation_name: str | None) -> Prepared | None:
         return None
     if shape_errors(document) or validate_document(schema._schema, document, RULES):
         return None
-    return Prepared(document, operation_type, introspects(document), _executable(document, operation_name))
+    first = next((d for d in document.definitions if isinstance(d, OperationDefinitionNode)), None)
+    return Prepared(
+        document, operation_type, introspects(document), _executable(document, operation_name),
+        first.name.value if first is not None and first.name is not None else None,
+    )
 
 
 _prepare_cached = lru_cache(maxsize=512)(_prepare)
@@ -137,7 +144,7 @@ async def execute(
     operation_extensions: dict[str, Any] | None,
 ) -> StrawberryResult | None:
     """The result, as the full pipeline gives it; None if the variables were refused."""
-    tell_request_log(context.request, operation_name, prepared.operation_type.value)
+    tell_request_log(context.request, operation_name or prepared.first_name, prepared.operation_type.value)
     # graphql-core's `execute` without its wrappers: it checks that the schema has no
     # @defer or @stream (this one has neither, so the result is always a single one), then
     # builds the executor and runs the operation, as here; for a prepared document whose
