@@ -368,3 +368,22 @@ async def test_a_support_account_is_disabled_too(client: httpx.AsyncClient) -> N
     assert done.stdout == (f"disabled SUPPORT account {agent.id}: it can no longer sign in; "
                            "1 session(s) ended, 0 token(s) revoked\n")
     assert (await Caller(client, session=cookie).gql(ME)).ok()["me"] is None
+
+
+async def test_a_disabled_practitioner_is_no_longer_in_the_directory(client: httpx.AsyncClient) -> None:
+    """Patients grant access through the directory: a struck-off practitioner, or one whose
+    account was stolen, is no longer offered once disabled, and is again once enabled."""
+    doctor, pro = await _doctor()
+    patient, _ = await factories.patient()
+    caller = Caller(client, session=await session_for(patient))
+    search = "query($s: String!) { practitionerDirectory(search: $s) { id } }"
+
+    async def found() -> bool:
+        listed = (await caller.gql(search, {"s": pro.rpps})).ok()["practitionerDirectory"]
+        return str(pro.id) in {p["id"] for p in listed}
+
+    assert await found()
+    assert run_dmp("disable-account", DOCTOR).returncode == 0
+    assert not await found()
+    assert run_dmp("enable-account", DOCTOR).returncode == 0
+    assert await found()

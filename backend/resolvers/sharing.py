@@ -373,7 +373,9 @@ async def practitioner_directory(ctx: Context, search: str) -> list[Practitioner
                 normalize_rpps(word)
             except InvalidIdentifier as exc:
                 raise BadUserInput(str(exc), Reason.INVALID_RPPS, field="search") from None
-    query = Practitioner.filter(account__role=Role.PRACTITIONER)
+    # A practitioner whose account an operator disabled (`dmp disable-account`: struck off, or
+    # their account stolen) is no longer offered to patients.
+    query = Practitioner.filter(account__role=Role.PRACTITIONER, account__disabled_at=None)
     for word in words:
         # Search texts written before names were stored composed may hold them decomposed:
         # kept as stored, and found.
