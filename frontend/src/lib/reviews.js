@@ -4,9 +4,15 @@ import { appendPage, nodes } from './paging.js';
 
 // What the patient may still do with an access in this review state: a pending one is
 // acknowledged or reported; an acknowledged one may still be reported (they learnt more);
-// a report stands (the server refuses to acknowledge it: CONFLICT).
+// a report stands (the server refuses to acknowledge it: CONFLICT). A report does not stop the
+// practitioner from opening another emergency access: only a block does (on /partage), which the
+// card of a reported access says (`block`).
 export function reviewActions(state) {
-  return { acknowledge: state === 'PENDING', report: state === 'PENDING' || state === 'ACKNOWLEDGED' };
+  return {
+    acknowledge: state === 'PENDING',
+    report: state === 'PENDING' || state === 'ACKNOWLEDGED',
+    block: state === 'REPORTED',
+  };
 }
 
 // `connection` with the access `node` (as a review's answer gives it) in place of the one of the

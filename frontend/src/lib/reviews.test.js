@@ -20,14 +20,19 @@ function page(after, all = ALL, size = 20) {
 
 describe('emergency reviews: what each state offers', () => {
   it('a pending access is acknowledged or reported', () => {
-    expect(reviewActions('PENDING')).toEqual({ acknowledge: true, report: true });
+    expect(reviewActions('PENDING')).toEqual({ acknowledge: true, report: true, block: false });
   });
   it('an acknowledged access may still be reported, not acknowledged again', () => {
-    expect(reviewActions('ACKNOWLEDGED')).toEqual({ acknowledge: false, report: true });
+    expect(reviewActions('ACKNOWLEDGED')).toEqual({ acknowledge: false, report: true, block: false });
   });
   it('a report stands: neither button', () => {
-    expect(reviewActions('REPORTED')).toEqual({ acknowledge: false, report: false });
-    expect(reviewActions('SOMETHING_NEW')).toEqual({ acknowledge: false, report: false });
+    expect(reviewActions('REPORTED')).toMatchObject({ acknowledge: false, report: false });
+    expect(reviewActions('SOMETHING_NEW')).toEqual({ acknowledge: false, report: false, block: false });
+  });
+  it('a reported access says how to block its practitioner, who may open another one', () => {
+    expect(reviewActions('REPORTED').block).toBe(true);
+    expect(reviewActions('PENDING').block).toBe(false);
+    expect(reviewActions('ACKNOWLEDGED').block).toBe(false);
   });
 });
 
@@ -90,5 +95,24 @@ describe('emergency reviews: words', () => {
   it('say an access reported on the page is closed', () => {
     expect(fr['review.closed']).toBe('Cet accès est fermé : il ne permet plus de consulter votre dossier.');
     expect(en['review.closed']).toBe('This access is closed: it no longer gives access to your record.');
+  });
+
+  // /partage's own words, so that the patient finds there what the card names.
+  it("say how to block a reported practitioner, in /partage's words", () => {
+    const quoted = { fr: (s) => `« ${s} »`, en: (s) => `“${s}”` };
+    for (const [lang, words] of [['fr', fr], ['en', en]]) {
+      const q = quoted[lang];
+      expect(words['review.stillAllowed']).toContain(q(words['sharing.title']));
+      expect(words['review.stillAllowed']).toContain(q(words['sharing.block']));
+      expect(words['review.stillAllowed']).toContain(q(words['sharing.treating']));
+      const link = translate(lang, 'review.toSharing', { who: 'Dr Martin' });
+      expect(link).toContain(q(words['sharing.title']));
+      expect(link).toContain('Dr Martin');
+    }
+    expect(fr['review.stillAllowed']).toMatch(/^Ce signalement n'empêche pas ce professionnel d'ouvrir un nouvel accès d'urgence/);
+    expect(fr['review.stillAllowed']).toContain('sauf si vous l\'avez bloqué');
+    expect(fr['review.stillAllowed']).toContain('Un médecin traitant ne peut pas être bloqué');
+    expect(en['review.stillAllowed']).toContain('unless you have blocked them');
+    expect(en['review.stillAllowed']).toContain('A treating physician cannot be blocked');
   });
 });

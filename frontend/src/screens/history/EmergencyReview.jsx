@@ -11,12 +11,14 @@ import { appendPage, nodes } from '../../lib/paging.js';
 import { readAgain, replaceNode, reviewActions } from '../../lib/reviews.js';
 import { ACKNOWLEDGE, EMERGENCY_REVIEWS, REPORT } from './documents.js';
 import { Form } from '../../components/Form.jsx';
+import { Link } from '../../router.jsx';
 import { useSending } from '../../lib/sending.js';
 
 // Break-glass and regulator openings, newest first, 20 at a time (« Afficher plus »): the patient
 // acknowledges a pending one or reports it as unjustified; an acknowledged one may still be
 // reported; a report stands. A report ends the access if it is still open: the access reported
-// on this page says it is closed.
+// on this page says it is closed. A reported access says that its practitioner may still open
+// another one, as long as they are not blocked, and leads to /partage, where they are blocked.
 // onReviewed: a review was recorded (the history below has a new event to show).
 export function EmergencyReview({ onReviewed }) {
   const query = useQuery(EMERGENCY_REVIEWS);
@@ -115,7 +117,8 @@ export function EmergencyReview({ onReviewed }) {
           const ended = r.reviewState === 'REPORTED' && closed.has(r.id);
           return (
             <li class="card emergency-event" key={r.id}>
-              {/* Once reported here, the heading the keyboard goes to says the access is closed. */}
+              {/* Once reported here, the heading the keyboard goes to says the access is closed (what a
+                  report does not stop comes next in the card, read on from there). */}
               <h3 id={`review-title-${r.id}`} tabIndex={-1} aria-describedby={ended ? `review-closed-${r.id}` : undefined}>
                 {t(`review.kind.${r.kind}`)}
               </h3>
@@ -133,6 +136,17 @@ export function EmergencyReview({ onReviewed }) {
                 <p class="notice" id={`review-closed-${r.id}`}>
                   {t('review.closed')}
                 </p>
+              )}
+              {/* A report does not stop its practitioner from opening another emergency access: only
+                  a block does, on /partage (this page does not know who they are there, nor whether
+                  they are blocked already or the patient's treating physician, who cannot be). */}
+              {can.block && (
+                <>
+                  <p>{t('review.stillAllowed')}</p>
+                  <p>
+                    <Link href="/partage">{t('review.toSharing', { who: asShown(r.practitionerName) })}</Link>
+                  </p>
+                </>
               )}
               {failure?.id === r.id && <Refused failure={failure} />}
               {(can.acknowledge || can.report) && (

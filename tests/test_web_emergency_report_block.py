@@ -1,0 +1,229 @@
+"""After reporting an emergency access on /historique, in a real Chromium: the access's card says
+that a report does not stop its practitioner from opening another emergency access, only a block
+does, and leads to /partage, where the patient blocks them (or, for their treating physician, who
+cannot be blocked, names none first). The review's data does not name the practitioner's id, so
+the card cannot tell whether they are blocked already: it says « sauf si vous l'avez bloqué », and
+/partage lists whom the patient blocked."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from playwright.async_api import Browser, Locator, Page, expect
+
+from backend import config
+from backend.audit import reasons
+from backend.domain.enums import AccessAction, Profession, ReviewState
+from backend.models import AccessEvent, Account, BlockedPractitioner, EmergencySession, Practitioner, Record
+from tests import factories
+from tests.browser import Server, Tab, browser, confirm_in_page, open_tab, server, sign_in_with_code
+from tests.conftest import session_for
+from tests.history_helpers import break_glass
+
+__all__ = ["browser", "server"]
+
+pytestmark = pytest.mark.browser
+
+CLOSED = "Cet accès est fermé : il ne permet plus de consulter votre dossier."
+STILL = (
+    "Ce signalement n'empêche pas ce professionnel d'ouvrir un nouvel accès d'urgence à votre dossier,"
+    " sauf si vous l'avez bloqué. Pour l'en empêcher, bloquez-le sur la page « Partage de mon dossier » :"
+    " recherchez-le par son nom, puis choisissez « Bloquer ». Un médecin traitant ne peut pas être"
+    " bloqué : si c'est le vôtre, désignez d'abord un autre médecin traitant, ou aucun (« Mon médecin"
+    " traitant », sur la même page), puis bloquez-le."
+)
+IS_TREATING = "C'est votre médecin traitant : toutes les rubriques lui sont visibles."
+BREAK_GLASS = "mutation($ins: String!, $r: String!) { openBreakGlass(ins: $ins, reason: $r) { mode } }"
+READ = "query($ins: String!) { patientRecord(ins: $ins) { accessMode } }"
+BLOCK = "mutation($id: ID!) { blockPractitioner(practitionerId: $id) { sharing { blocked { id } } } }"
+
+
+def _link(who: str) -> str:
+    return f"Aller à « Partage de mon dossier » pour bloquer {who}"
+
+
+async def _as(account: Account) -> dict[str, str]:
+    return {config.settings().session_cookie: await session_for(account)}
+
+
+async def _open_again(server: Server, record: Record, account: Account) -> dict[str, Any]:
+    reason = "Nouvelle venue aux urgences, inconsciente"
+    return await server.gql(BREAK_GLASS, {"ins": record.ins, "r": reason}, cookies=await _as(account))
+
+
+def _code(answer: dict[str, Any]) -> str | None:
+    errors = answer.get("errors") or []
+    return errors[0]["extensions"]["code"] if errors else None
+
+
+async def _refused(server: Server, record: Record, account: Account) -> None:
+    """The practitioner opens no emergency access, and reads nothing: no access is written."""
+    sessions = await EmergencySession.filter(record_id=record.id).count()
+    opened = await _open_again(server, record, account)
+    assert _code(opened) == "FORBIDDEN" and opened["data"] is None, opened
+    assert await EmergencySession.filter(record_id=record.id).count() == sessions
+    read = await server.gql(READ, {"ins": record.ins}, cookies=await _as(account))
+    assert _code(read) == "FORBIDDEN" and not (read["data"] or {}).get("patientRecord"), read
+
+
+async def _signed_in(browser: Browser, server: Server, name: str, email: str, viewport: str) -> Tab:
+    tab = await open_tab(browser, server, name, viewport)
+    await sign_in_with_code(tab, server, email)
+    await expect(tab.page).to_have_url(f"{server.origin}/dossier")
+    return tab
+
+
+def _under(page: Page, heading: str) -> Locator:
+    """What /partage shows under one of its headings (a card, a list)."""
+    return page.get_by_role("heading", name=heading, exact=True).locator("xpath=following-sibling::*[1]")
+
+
+def _reviews(page: Page) -> Locator:
+    return page.get_by_role("region", name="Accès d'urgence à examiner")
+
+
+async def _report(page: Page, card: Locator, comment: str) -> None:
+    await card.get_by_role("button", name="Signaler comme injustifié").click()
+    await page.keyboard.type(comment)
+    await card.get_by_role("button", name="Envoyer le signalement").click()
+    await expect(card).to_contain_text("Vous l'avez signalé")
+
+
+async def _find(page: Page, name: str) -> Locator:
+    await page.get_by_label("Rechercher un professionnel").fill(name)
+    await page.get_by_role("button", name="Rechercher", exact=True).click()
+    return page.get_by_role("list", name="Résultats de la recherche")
+
+
+async def _who(practitioner: Practitioner, account: Account) -> str:
+    return reasons.professional(account.display_name, Profession(practitioner.profession), practitioner.rpps)
+
+
+async def test_a_reported_practitioner_may_come_back_until_blocked_from_partage(
+    server: Server, browser: Browser
+) -> None:
+    email = "urgences.blocage@example.test"
+    _, record = await factories.patient(email=email)
+    account, practitioner = await factories.practitioner()
+    name = account.display_name
+    await break_glass(record, practitioner, reason="Patient inconscient, bris de glace")
+    tab = await _signed_in(browser, server, "emergency-report-block", email, "mobile")
+    page = tab.page
+    await page.get_by_role("link", name="Historique des accès").click()
+    reviews = _reviews(page)
+    card = reviews.locator("li.card", has_text="Patient inconscient, bris de glace")
+    await expect(card).to_contain_text("À examiner")
+    # Not reported yet: nothing said of blocking.
+    await expect(reviews.get_by_text(STILL)).to_have_count(0)
+    await expect(reviews.get_by_role("link")).to_have_count(0)
+
+    await _report(page, card, "Je ne connais pas ce médecin")
+    await expect(card.get_by_text(STILL)).to_be_visible()
+    # The keyboard on the access's heading, which says it is closed; what a report does not stop
+    # comes next in the card, under the closing's notice.
+    heading = card.get_by_role("heading", level=3)
+    await expect(heading).to_be_focused()
+    await expect(heading).to_have_accessible_description(CLOSED)
+    await expect(card.locator("p.notice + p")).to_have_text(STILL)
+    await expect(page.get_by_role("alert")).to_have_count(0)
+    to_sharing = card.get_by_role("link", name=_link(name))
+    await expect(to_sharing).to_have_attribute("href", "/partage")
+    await tab.check("reported")
+
+    # What the card says is so: the same practitioner opens another emergency access at once.
+    again = await _open_again(server, record, account)
+    assert not again.get("errors"), again
+    assert await EmergencySession.filter(record_id=record.id).count() == 2
+
+    # The card's link leads to /partage, where they are found and blocked, once confirmed.
+    await to_sharing.click()
+    await expect(page).to_have_url(f"{server.origin}/partage")
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Partage de mon dossier")
+    results = await _find(page, account.last_name)
+    await results.get_by_role("button", name="Bloquer").click()
+    await expect(page.get_by_role("dialog")).to_contain_text(f"Bloquer {name} ?")
+    await confirm_in_page(page, "Bloquer")
+    await expect(page.get_by_text(f"{name} est bloqué(e) : aucun accès, même en urgence.")).to_be_visible()
+    await expect(_under(page, "Professionnels bloqués")).to_contain_text(name)
+    assert await BlockedPractitioner.filter(record_id=record.id, practitioner_id=practitioner.id).count() == 1
+    await tab.check("blocked")
+    # The API: blocked, they open no emergency access and read nothing (the access opened again
+    # above was ended by the block).
+    await _refused(server, record, account)
+
+    # The history: the block, and the refused opening; the reported access's card still says what a
+    # report does not do (its state is the server's: shown so after a reload too).
+    await page.get_by_role("link", name="Historique des accès").click()
+    events = page.locator("ul.history > li")
+    await expect(events.filter(has_text=f"{await _who(practitioner, account)} bloqué")).to_have_count(1)
+    # Each refused attempt (an opening, a read) is in the history as a refusal.
+    assert await AccessEvent.filter(record_id=record.id, action=AccessAction.ACCESS_DENIED).count() >= 1
+    await expect(card).to_contain_text("Vous l'avez signalé")
+    await expect(card.get_by_text(STILL)).to_be_visible()
+    await page.reload()
+    await expect(card.get_by_text(STILL)).to_be_visible()
+    await expect(card.get_by_role("link", name=_link(name))).to_be_visible()
+    # The new access, ended by the block, is to review: nothing said of blocking in its card.
+    fresh = reviews.locator("li.card", has_text="Nouvelle venue aux urgences")
+    await expect(fresh).to_contain_text("À examiner")
+    await expect(fresh.get_by_text(STILL)).to_have_count(0)
+    await tab.check("history")
+    await tab.context.close()
+
+
+async def test_a_treating_physician_and_one_blocked_already(server: Server, browser: Browser) -> None:
+    email = "urgences.traitant@example.test"
+    patient, record = await factories.patient(email=email)
+    doctor_account, doctor = await factories.practitioner()
+    await Record.filter(id=record.id).update(treating_physician_id=doctor.id)
+    other_account, other = await factories.practitioner()
+    # Reported, then blocked, some time ago.
+    old = await break_glass(record, other, reason="Ancien passage aux urgences")
+    await EmergencySession.filter(id=old.id).update(review_state=ReviewState.REPORTED,
+                                                    expires_at=old.opened_at)
+    await BlockedPractitioner.create(record_id=record.id, practitioner_id=other.id)
+    await break_glass(record, doctor, reason="Patient inconscient, vu par son médecin")
+    tab = await _signed_in(browser, server, "emergency-report-treating", email, "desktop")
+    page = tab.page
+    await page.get_by_role("link", name="Historique des accès").click()
+    reviews = _reviews(page)
+
+    # Blocked already: the card of their reported access says a report alone does not stop a
+    # practitioner « sauf si vous l'avez bloqué », and /partage lists them as blocked.
+    reported = reviews.locator("li.card", has_text="Ancien passage")
+    await expect(reported).to_contain_text("Vous l'avez signalé")
+    await expect(reported.get_by_text(STILL)).to_be_visible()
+    await expect(reported.get_by_role("link", name=_link(other_account.display_name))).to_be_visible()
+    await _refused(server, record, other_account)
+
+    # The treating physician's access, reported: the card says a treating physician cannot be
+    # blocked, and where to name none first.
+    card = reviews.locator("li.card", has_text="vu par son médecin")
+    await _report(page, card, "Je ne l'ai pas vu ce jour-là")
+    await expect(card.get_by_text(STILL)).to_be_visible()
+    await expect(card.get_by_role("heading", level=3)).to_be_focused()
+    await tab.check("treating-reported")
+    # As the API says: their block is refused while they are named, and nothing is written.
+    refused = await server.gql(BLOCK, {"id": str(doctor.id)}, cookies=await _as(patient))
+    assert refused["errors"][0]["extensions"]["reason"] == "IS_TREATING_PHYSICIAN", refused
+    assert await BlockedPractitioner.filter(record_id=record.id).count() == 1
+
+    await card.get_by_role("link", name=_link(doctor_account.display_name)).click()
+    await expect(page).to_have_url(f"{server.origin}/partage")
+    await expect(_under(page, "Mon médecin traitant")).to_contain_text(doctor_account.display_name)
+    await expect(_under(page, "Professionnels bloqués")).to_contain_text(other_account.display_name)
+    results = await _find(page, doctor_account.last_name)
+    await expect(results.get_by_text(IS_TREATING)).to_be_visible()
+    await expect(results.get_by_role("button", name="Bloquer")).to_have_count(0)
+    # Named none first, then blocked.
+    await page.get_by_role("button", name="Ne plus désigner ce médecin").click()
+    await expect(page.get_by_text("Vous n'avez plus de médecin traitant désigné.")).to_be_visible()
+    results = await _find(page, doctor_account.last_name)
+    await results.get_by_role("button", name="Bloquer").click()
+    await confirm_in_page(page, "Bloquer")
+    await expect(page.get_by_text(f"{doctor_account.display_name} est bloqué(e)")).to_be_visible()
+    assert await BlockedPractitioner.filter(record_id=record.id, practitioner_id=doctor.id).count() == 1
+    await tab.check("treating-blocked")
+    await _refused(server, record, doctor_account)
+    await tab.context.close()
