@@ -152,6 +152,7 @@ def _rss_now() -> int:
 
 async def _measure(fmt: str, probe: str) -> dict[str, Any]:
     import httpx
+    from tortoise import Tortoise
 
     from backend import db
     from backend.app import create_app
@@ -163,6 +164,11 @@ async def _measure(fmt: str, probe: str) -> dict[str, Any]:
     cfg = settings()
     await db.connect(cfg.database_url)
     try:
+        # The bench's own database: the exports of its earlier runs leave the owner's hourly
+        # bound (`schema/documents.py`, EXPORTS_PER_HOUR) as it was before them.
+        await Tortoise.get_connection("default").execute_script(
+            """DELETE FROM "rate_counter" WHERE "key" LIKE 'export:%'"""
+        )
         owner = await Account.get(email=OWNER)
         warm = await Account.get(email=WARM)
         documents = sum(row.size for row in await StoredFile.all()) - 1000  # the warm one's
@@ -207,7 +213,10 @@ async def _measure(fmt: str, probe: str) -> dict[str, Any]:
             tracemalloc.stop()
             high = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
             body_length = len(response.content)
-            content = response.json()["data"]["exportMyRecord"]["content"]
+            answer = response.json()
+            if answer.get("errors"):
+                raise SystemExit(f"the export was refused: {answer['errors']}")
+            content = answer["data"]["exportMyRecord"]["content"]
     finally:
         await db.disconnect()
     return {

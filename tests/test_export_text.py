@@ -107,11 +107,20 @@ async def test_the_texts_are_those_of_the_whole_tree_written_at_once(
         return await read(file_id, *args)
 
     monkeypatch.setattr(export_module.storage, "read", unreadable)
+    # A file on an entry of a section without attachments in FHIR (no upload makes one): in the
+    # JSON export, not in the Bundle.
+    imaging = await factories.entry(record, Section.IMAGING, title="Scanner", modality="CT")
+    await _documents(record, 1, 3000)
+    stray = await Entry.filter(record_id=record.id, title="Compte rendu 0").first()
+    assert stray is not None
+    await stray.delete()
+    await Entry.filter(id=imaging.id).update(file_id=stray.file_id)  # type: ignore[attr-defined]
 
     expected = whole_json(await _snapshot(record))
     got = await _exported(caller, "JSON")
     assert got == expected
     data = json.loads(got)
+    assert [e["file"]["fileName"] for e in data["sections"]["IMAGING"] if e["file"]] == ["cr-0.pdf"]
     attached = [e["file"] for e in data["sections"]["DOCUMENTS"] if e["file"]]
     assert sorted((f["fileName"], f["unreadable"], f["data"] is None) for f in attached) == [
         ("DOCUMENTS.bin.pdf", False, False), ("cr.pdf", False, False), ("cr.pdf", False, False),

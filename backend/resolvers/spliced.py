@@ -50,7 +50,9 @@ class Spliced:
 
     def into(self, written: str) -> str:
         """`written` (the tree's text) with each placeholder replaced by its base64, each
-        placeholder found once."""
+        placeholder found once. A file held and not written (the FHIR resource of an entry
+        in a section other than DOCUMENTS and LAB_RESULTS has no attachment) stays out, as
+        it was out of the tree's text."""
         if not self._texts:
             return written
         parts: list[str] = []
@@ -59,7 +61,6 @@ class Spliced:
             parts.append(written[at:found.start()])
             parts.append(self._texts.pop(found.group()))  # a placeholder found twice: KeyError
             at = found.end()
-        if self._texts:
-            raise ValueError("a file's placeholder is missing from the export's text")
         parts.append(written[at:])
+        self._texts.clear()
         return "".join(parts)
