@@ -33,6 +33,7 @@ from backend.resolvers.context import Context, build_context
 from backend.schema import direct
 from backend.schema.limits import MAX_TOKENS, NUL_REFUSED, InternalError, may_introspect
 from backend.schema.observability import tell_error_codes
+from backend.upload_limit import counted
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 # Strawberry's refusals of a malformed request, reworded for the caller.
@@ -315,6 +316,25 @@ class _RequestAdapter(StarletteRequestAdapter):
 
 EXPLORER_ROLES = frozenset({Role.SUPPORT, Role.PRACTITIONER, Role.INSURER})
 
+# The body of a request by no one signed in: what sign-in, activation and a passkey's answer
+# need, a few kilobytes. The 10 MB every caller had (for an insurer's import) let anyone have
+# the service parse 10 MB of JSON for each request, 1.8 s of its one event loop each.
+ANONYMOUS_BODY = 64 * 1024
+ANONYMOUS_TOO_LARGE = "The request body is too large: at most 64 KB before signing in"
+
+
+def _anonymous_body(scope: Scope, receive: Receive) -> tuple[JSONResponse | None, Receive]:
+    """A POST by no one signed in: refused if it declares more than ANONYMOUS_BODY, counted as
+    it is read if it declares no length (BodyTooLarge, which the HTTP layer answers 413)."""
+    if scope["method"] != "POST":
+        return None, receive
+    declared = next((value for name, value in scope["headers"] if name == b"content-length"), None)
+    if declared is None:
+        return None, counted(receive, ANONYMOUS_BODY, ANONYMOUS_TOO_LARGE)
+    if not declared.isdigit() or int(declared) > ANONYMOUS_BODY:
+        return _error(413, "BAD_USER_INPUT", ANONYMOUS_TOO_LARGE), receive
+    return None, receive
+
 
 class GraphQLView(GraphQL[Context, None]):
     request_adapter_class = _RequestAdapter
@@ -329,6 +349,9 @@ class GraphQLView(GraphQL[Context, None]):
                 except BadToken:
                     refusal = _error(401, "UNAUTHENTICATED", "Invalid or expired token")
                     refusal.headers["WWW-Authenticate"] = TOKEN_REFUSED
+            if refusal is None and not scope["state"]["viewer"].authenticated:
+                refusal, receive = _anonymous_body(scope, receive)
+                request = Request(scope, receive)
             if refusal is not None:
                 await refusal(scope, receive, send)
                 return

@@ -121,11 +121,11 @@ class HttpEdge:
                 receive = counted(receive, self.body_limit)
             try:
                 await self.app(scope, receive, edge_send)
-            except BodyTooLarge:
+            except BodyTooLarge as too_large:
                 if responded:
                     raise
                 state["error_codes"] = REFUSAL_CODES
-                await send_refusal(edge_send, 413, TOO_LARGE)
+                await send_refusal(edge_send, 413, str(too_large) or TOO_LARGE)
             except ClientDisconnect:
                 # The client left while its body was read: no one to answer, nothing to alarm
                 # an operator about. Logged as 499, "client closed request", as proxies do.

@@ -35,7 +35,8 @@ def is_multipart(content_type: bytes) -> bool:
 
 
 class BodyTooLarge(Exception):  # noqa: N818 - a refusal, named for what it refuses
-    """A body without a declared length went over the limit while it was read."""
+    """A body without a declared length went over the limit while it was read; its message is
+    the refusal's."""
 
 
 def upload_refusal(
@@ -70,8 +71,8 @@ def declares_no_length(scope: Scope) -> bool:
     return scope["method"] == "POST" and all(name != b"content-length" for name, _ in scope["headers"])
 
 
-def counted(receive: Receive, limit: int) -> Receive:
-    """`receive`, raising BodyTooLarge once the body read goes over `limit` bytes."""
+def counted(receive: Receive, limit: int, refusal: str = TOO_LARGE) -> Receive:
+    """`receive`, raising BodyTooLarge(`refusal`) once the body read goes over `limit` bytes."""
     seen = 0
 
     async def receive_counted() -> Message:
@@ -80,7 +81,7 @@ def counted(receive: Receive, limit: int) -> Receive:
         if message["type"] == "http.request":
             seen += len(message.get("body", b""))
             if seen > limit:
-                raise BodyTooLarge
+                raise BodyTooLarge(refusal)
         return message
 
     return receive_counted

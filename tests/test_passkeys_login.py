@@ -290,7 +290,7 @@ async def test_removed_or_unknown_credential_is_refused(client: httpx.AsyncClien
 async def test_malformed_assertion_is_refused(client: httpx.AsyncClient) -> None:
     _, _, cred = await with_passkey(client)
     await begin_login(Caller(client))
-    nested = "[" * 100_000 + "]" * 100_000  # beyond Python's stack
+    nested = "[" * 30_000 + "]" * 30_000  # beyond Python's stack, within 64 KB (no one signed in)
     for bad in ("null", "[]", "{}", json.dumps({"id": cred.id, "rawId": cred.id}), nested):
         await assert_refused(await finish_login(Caller(client), bad), cred, "BAD_USER_INPUT")
 
