@@ -29,9 +29,10 @@ CLOSED = "Cet accès est fermé : il ne permet plus de consulter votre dossier."
 STILL = (
     "Ce signalement n'empêche pas ce professionnel d'ouvrir un nouvel accès d'urgence à votre dossier,"
     " sauf si vous l'avez bloqué. Pour l'en empêcher, bloquez-le sur la page « Partage de mon dossier » :"
-    " recherchez-le par son nom, puis choisissez « Bloquer ». Un médecin traitant ne peut pas être"
-    " bloqué : si c'est le vôtre, désignez d'abord un autre médecin traitant, ou aucun (« Mon médecin"
-    " traitant », sur la même page), puis bloquez-le."
+    " recherchez-le par son nom ou par son numéro RPPS (indiqué dans l'historique ci-dessous), puis"
+    " choisissez « Bloquer ». Un médecin traitant ne peut pas être bloqué : si c'est le vôtre, désignez"
+    " d'abord un autre médecin traitant, ou aucun (« Mon médecin traitant », sur la même page), puis"
+    " bloquez-le."
 )
 IS_TREATING = "C'est votre médecin traitant : toutes les rubriques lui sont visibles."
 BREAK_GLASS = "mutation($ins: String!, $r: String!) { openBreakGlass(ins: $ins, reason: $r) { mode } }"
@@ -136,11 +137,16 @@ async def test_a_reported_practitioner_may_come_back_until_blocked_from_partage(
     assert not again.get("errors"), again
     assert await EmergencySession.filter(record_id=record.id).count() == 2
 
-    # The card's link leads to /partage, where they are found and blocked, once confirmed.
+    # The history's line of the report names the practitioner's RPPS number, as the card says.
+    reported = page.locator("ul.history > li").filter(has_text="accès signalé comme injustifié")
+    await expect(reported).to_contain_text(f"RPPS {practitioner.rpps}")
+    # The card's link leads to /partage, where they are found by that number and blocked, once
+    # confirmed.
     await to_sharing.click()
     await expect(page).to_have_url(f"{server.origin}/partage")
     await expect(page.get_by_role("heading", level=1)).to_have_text("Partage de mon dossier")
-    results = await _find(page, account.last_name)
+    results = await _find(page, practitioner.rpps)
+    await expect(results.get_by_role("listitem")).to_have_count(1)
     await results.get_by_role("button", name="Bloquer").click()
     await expect(page.get_by_role("dialog")).to_contain_text(f"Bloquer {name} ?")
     await confirm_in_page(page, "Bloquer")

@@ -364,7 +364,7 @@ export default {
   "review.alreadyReported": "This access has already been reported as unjustified, perhaps from another device: a report cannot become an acknowledgement. The access is shown as it now stands.",
   "review.ends": "End of access: {when}",
   "review.closed": "This access is closed: it no longer gives access to your record.",
-  "review.stillAllowed": "This report does not stop this professional from opening a new emergency access to your record, unless you have blocked them. To stop them, block them on the “Sharing my record” page: search for them by name, then choose “Block”. A treating physician cannot be blocked: if this is yours, first name another treating physician, or none (“My treating physician”, on the same page), then block them.",
+  "review.stillAllowed": "This report does not stop this professional from opening a new emergency access to your record, unless you have blocked them. To stop them, block them on the “Sharing my record” page: search for them by name or by their RPPS number (given in the history below), then choose “Block”. A treating physician cannot be blocked: if this is yours, first name another treating physician, or none (“My treating physician”, on the same page), then block them.",
   "review.toSharing": "Go to “Sharing my record” to block {who}",
   "fresh.title": "Confirm it is you",
   "fresh.explain": "For this change, we send you a confirmation code.",

@@ -364,7 +364,7 @@ export default {
   "review.alreadyReported": "Cet accès a déjà été signalé comme injustifié, peut-être depuis un autre appareil : un signalement ne peut pas devenir une acceptation. L'accès est affiché tel qu'il est maintenant.",
   "review.ends": "Fin de l'accès : {when}",
   "review.closed": "Cet accès est fermé : il ne permet plus de consulter votre dossier.",
-  "review.stillAllowed": "Ce signalement n'empêche pas ce professionnel d'ouvrir un nouvel accès d'urgence à votre dossier, sauf si vous l'avez bloqué. Pour l'en empêcher, bloquez-le sur la page « Partage de mon dossier » : recherchez-le par son nom, puis choisissez « Bloquer ». Un médecin traitant ne peut pas être bloqué : si c'est le vôtre, désignez d'abord un autre médecin traitant, ou aucun (« Mon médecin traitant », sur la même page), puis bloquez-le.",
+  "review.stillAllowed": "Ce signalement n'empêche pas ce professionnel d'ouvrir un nouvel accès d'urgence à votre dossier, sauf si vous l'avez bloqué. Pour l'en empêcher, bloquez-le sur la page « Partage de mon dossier » : recherchez-le par son nom ou par son numéro RPPS (indiqué dans l'historique ci-dessous), puis choisissez « Bloquer ». Un médecin traitant ne peut pas être bloqué : si c'est le vôtre, désignez d'abord un autre médecin traitant, ou aucun (« Mon médecin traitant », sur la même page), puis bloquez-le.",
   "review.toSharing": "Aller à « Partage de mon dossier » pour bloquer {who}",
   "fresh.title": "Confirmez que c'est bien vous",
   "fresh.explain": "Pour cette modification, nous vous envoyons un code de confirmation.",
