@@ -245,6 +245,17 @@ class _Refusal(JSONResponse):
         await super().__call__(scope, receive, send)
 
 
+# A refusal's words quote what the request gave (an unknown `operationName`, whole: 50,000
+# characters came back as they were sent): cut, with the length told.
+REFUSAL_TEXT = 300
+
+
+def _at_most(message: str) -> str:
+    if len(message) <= REFUSAL_TEXT:
+        return message
+    return f"{message[:REFUSAL_TEXT]}… ({len(message):,} characters)"
+
+
 def _error(status: int, code: str, message: str, media_type: str = "application/json") -> JSONResponse:
     refusal = _Refusal(
         {"errors": [{"message": message, "extensions": {"code": code}}]}, status,
@@ -367,7 +378,7 @@ class GraphQLView(GraphQL[Context, None]):
             response = await self._run_prepared(request) or await self.run(_media_type_named_lower(request))
         except HTTPException as e:
             code = "NOT_FOUND" if e.status_code == 404 else "BAD_USER_INPUT"
-            refusal = _error(e.status_code, code, REASONS.get(e.reason, e.reason), wanted)
+            refusal = _error(e.status_code, code, _at_most(REASONS.get(e.reason, e.reason)), wanted)
             if wanted != GRAPHQL_RESPONSE_JSON and _chooses_no_operation(e):
                 refusal.status_code = 200
             return refusal

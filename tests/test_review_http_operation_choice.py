@@ -72,3 +72,16 @@ async def test_an_operation_name_not_a_string_is_a_malformed_request(
     assert response.status_code == 400
     assert_request_error(response, "operationName")
     await assert_nothing_ran()
+
+
+@pytest.mark.parametrize("query", [f"mutation A {{ {START} }}", TWO])
+async def test_an_unknown_operation_name_is_not_sent_back_whole(
+    client: httpx.AsyncClient, query: str,
+) -> None:
+    """Found by a probe: the refusal quoted the name given, whole (5 MB came back)."""
+    name = "Z" * 50_000
+    response = await post(client, {"query": query, "operationName": name}, {})
+    assert_request_error(response, "Unknown operation")
+    message = response.json()["errors"][0]["message"]
+    assert len(message) < 400 and name not in message and "(50,0" in message
+    await assert_nothing_ran()
