@@ -7,7 +7,9 @@ pixels than any scan has (a decompression bomb for whoever opens it). Other byte
 inside a well-formed file (a PDF comment, a JPEG's trailer) cannot be told from its own:
 downloads are answered as attachments of the recognised type, never rendered as a page.
 The walk over PNG chunks and JPEG segments is bounded: a file made of millions of tiny ones
-is refused, not walked (seconds of CPU for 20 MB).
+is refused, not walked (seconds of CPU for 20 MB). A PDF that carries active content
+(JavaScript, a launch action, an attached file, rich media, an XFA form) is refused too:
+pdf_active.py, where the choice of pypdf over a hand-written scan is explained.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from __future__ import annotations
 import re
 import struct
 import zlib
+
+from backend.files.pdf_active import ActiveContent, check_pdf_active_content
 
 PDF = "application/pdf"
 PNG = "image/png"
@@ -41,6 +45,10 @@ def sniff(data: bytes) -> str:
     """The content type of `data`, or UnrecognisedContent."""
     if data.startswith(b"%PDF-"):
         _check_pdf(data)
+        try:
+            check_pdf_active_content(data)
+        except ActiveContent as exc:
+            raise UnrecognisedContent(str(exc)) from None
         return PDF
     if data.startswith(_PNG_SIGNATURE):
         _check_png(data)
