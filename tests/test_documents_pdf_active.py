@@ -381,3 +381,34 @@ def test_an_object_stream_no_cross_reference_names_is_checked() -> None:
         check_pdf_active_content(build(extra=(orphan,)))
     with pytest.raises(ActiveContent, match="JavaScript"):
         check_pdf_active_content(build(extra=(orphan,), packed=True))
+
+
+async def test_an_accounts_refused_files_are_bounded_before_they_are_checked(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A PDF built to be slow takes seconds to check (100,000 objects: 6 s): an account's
+    refused files are bounded per hour, and past the bound no file is checked at all."""
+    from backend.resolvers import documents
+
+    checked: list[int] = []
+
+    def counted_sniff(data: bytes) -> str:
+        checked.append(len(data))
+        return sniff(data)
+
+    monkeypatch.setattr(documents, "sniff", counted_sniff)
+    caller, record = await patient(client)
+    before = files_on_disk()
+    for _ in range(documents.FILES_REFUSED_PER_HOUR):
+        refused = await upload(caller, b"%PDF-1.4 not really a pdf", "compte-rendu.pdf")
+        assert refused.errors[0]["extensions"]["reason"] == "FILE_NOT_ACCEPTED"
+    assert len(checked) == documents.FILES_REFUSED_PER_HOUR
+    for content in (b"%PDF-1.4 not really a pdf", pdf()):  # past the bound, even a good one
+        limited = await upload(caller, content, "compte-rendu.pdf")
+        assert limited.codes == ["RATE_LIMITED"] and limited.data is None
+    assert len(checked) == documents.FILES_REFUSED_PER_HOUR  # not checked
+    await nothing_stored(before)
+    assert await AccessEvent.filter(record_id=record.id).count() == 0  # type: ignore[attr-defined]
+    # Another account's files are checked as before.
+    other, _ = await patient(client)
+    assert not (await upload(other, pdf(), "compte-rendu.pdf")).errors

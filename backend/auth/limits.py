@@ -37,6 +37,16 @@ _CREATE = (
 )
 
 
+_USED = 'SELECT "count" FROM "rate_counter" WHERE "key" = $1 AND "window_start" = $2'
+
+
+async def used(key: str, window_start: datetime) -> int:
+    """How many uses of `key` the window starting at `window_start` has counted: for a bound on
+    failures, checked before the work that may fail and counted (`take`) once it has."""
+    rows = await sql.fetch(_USED, [key, window_start])
+    return int(rows[0][0]) if rows else 0
+
+
 async def take(key: str, window_start: datetime, limit: int) -> bool:
     """Count one use of `key` in the window starting at `window_start`; False past the limit.
 

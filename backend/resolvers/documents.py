@@ -16,6 +16,7 @@ from starlette.datastructures import UploadFile
 from tortoise.models import Model
 
 from backend import clock, sql
+from backend.auth import limits
 from backend.authz.decision import may_write, sees_masked
 from backend.authz.loaders import sharing_columns, sharing_join, sharing_params
 from backend.config import settings
@@ -23,7 +24,7 @@ from backend.domain.enums import AccessAction, AccessMode, EntrySource, Role, Se
 from backend.domain.ids import entry_id
 from backend.domain.reasons import Reason
 from backend.domain.text import lines, one_line
-from backend.errors import BadUserInput, Forbidden, NoAccess, NotFound, Unauthenticated
+from backend.errors import BadUserInput, Forbidden, NoAccess, NotFound, RateLimited, Unauthenticated
 from backend.files import storage
 from backend.files.sniffing import EXTENSIONS, UnrecognisedContent, sniff
 from backend.models import Entry, Record, StoredFile
@@ -62,6 +63,14 @@ TOO_LARGE = f"The file is too large: documents may be at most {MAX_MB} MB"
 CHUNK_BYTES = 1024 * 1024
 # Sections whose entries may carry a file; both are writable by the patient too.
 FILE_SECTIONS = frozenset({Section.DOCUMENTS, Section.LAB_RESULTS})
+# Files refused as not accepted (not a PDF, PNG or JPEG, or a PDF with scripts) per account (a
+# partner token: per token) and hour: a person sends a wrong file a few times; each may have
+# cost seconds to check. Past them, RATE_LIMITED before the file is checked.
+FILES_REFUSED_PER_HOUR = 20
+TOO_MANY_REFUSED_FILES = (
+    f"More than {FILES_REFUSED_PER_HOUR} files were refused this hour: try again later with a PDF, "
+    "JPEG or PNG document"
+)
 
 
 class UploadedFile(Protocol):
@@ -106,10 +115,16 @@ async def upload_document(ctx: Context, file: UploadedFile, data: DocumentInput)
     # (graphql_view), not here, where a later upload of the request would find it closed.
     await file.seek(0)
     content = await _read_limited(file)
+    # Checking a file may take seconds of the process (a PDF of 100,000 objects, built to be
+    # slow, is refused after 6 s): an account's refused files are bounded, before the check.
+    refused_key = f"file-refused:{ctx.viewer.account_id or ctx.viewer.token_id}"
+    if await limits.used(refused_key, limits.utc_hour()) >= FILES_REFUSED_PER_HOUR:
+        raise RateLimited(TOO_MANY_REFUSED_FILES)
     try:
         # A pure-Python walk over up to 20 MB: in a thread, as the encryption is.
         content_type = await asyncio.to_thread(sniff, content)
     except UnrecognisedContent as exc:
+        await limits.take(refused_key, limits.utc_hour(), FILES_REFUSED_PER_HOUR)
         raise BadUserInput(
             f"{exc}. Accepted: PDF, JPEG or PNG, up to 20 MB.", Reason.FILE_NOT_ACCEPTED
         ) from None
