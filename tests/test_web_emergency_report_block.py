@@ -1,12 +1,13 @@
 """After reporting an emergency access on /historique, in a real Chromium: the access's card says
 that a report does not stop its practitioner from opening another emergency access, only a block
-does, and leads to /partage, where the patient blocks them (or, for their treating physician, who
-cannot be blocked, names none first). The review's data does not name the practitioner's id, so
-the card cannot tell whether they are blocked already: it says « sauf si vous l'avez bloqué », and
-/partage lists whom the patient blocked."""
+does, and offers « Bloquer ce professionnel » (/partage's question first), after which the card says
+they are blocked and that the block is lifted on /partage. A practitioner blocked already is said
+so, with no button; a treating physician, who cannot be blocked, is said so with the way to
+« Mon médecin traitant » on /partage (the review names the practitioner's id: `practitionerId`)."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -17,7 +18,16 @@ from backend.audit import reasons
 from backend.domain.enums import AccessAction, Profession, ReviewState
 from backend.models import AccessEvent, Account, BlockedPractitioner, EmergencySession, Practitioner, Record
 from tests import factories
-from tests.browser import Server, Tab, browser, confirm_in_page, open_tab, server, sign_in_with_code
+from tests.browser import (
+    Server,
+    Tab,
+    browser,
+    confirm_in_page,
+    decline_in_page,
+    open_tab,
+    server,
+    sign_in_with_code,
+)
 from tests.conftest import session_for
 from tests.history_helpers import break_glass
 
@@ -26,22 +36,37 @@ __all__ = ["browser", "server"]
 pytestmark = pytest.mark.browser
 
 CLOSED = "Cet accès est fermé : il ne permet plus de consulter votre dossier."
-STILL = (
-    "Ce signalement n'empêche pas ce professionnel d'ouvrir un nouvel accès d'urgence à votre dossier,"
-    " sauf si vous l'avez bloqué. Pour l'en empêcher, bloquez-le sur la page « Partage de mon dossier » :"
-    " recherchez-le par son nom ou par son numéro RPPS (indiqué dans l'historique ci-dessous), puis"
-    " choisissez « Bloquer ». Un médecin traitant ne peut pas être bloqué : si c'est le vôtre, désignez"
-    " d'abord un autre médecin traitant, ou aucun (« Mon médecin traitant », sur la même page), puis"
-    " bloquez-le."
+BLOCKABLE = (
+    "Ce signalement n'empêche pas ce professionnel d'ouvrir un nouvel accès d'urgence à votre dossier :"
+    " seul un blocage l'en empêche."
 )
+IS_BLOCKED = (
+    "Vous avez bloqué ce professionnel : il n'a plus aucun accès à votre dossier, même en urgence."
+    " Ce blocage se lève sur la page « Partage de mon dossier »."
+)
+TREATING = (
+    "Ce signalement n'empêche pas ce professionnel d'ouvrir un nouvel accès d'urgence à votre dossier."
+    " C'est votre médecin traitant : un médecin traitant ne peut pas être bloqué. Pour le bloquer,"
+    " désignez d'abord un autre médecin traitant, ou aucun (« Mon médecin traitant », sur la page"
+    " « Partage de mon dossier »), puis bloquez-le ici."
+)
+TO_TREATING = "Aller à « Mon médecin traitant », sur la page « Partage de mon dossier »"
+BLOCK_BUTTON = "Bloquer ce professionnel"
 IS_TREATING = "C'est votre médecin traitant : toutes les rubriques lui sont visibles."
 BREAK_GLASS = "mutation($ins: String!, $r: String!) { openBreakGlass(ins: $ins, reason: $r) { mode } }"
 READ = "query($ins: String!) { patientRecord(ins: $ins) { accessMode } }"
 BLOCK = "mutation($id: ID!) { blockPractitioner(practitionerId: $id) { sharing { blocked { id } } } }"
 
 
-def _link(who: str) -> str:
-    return f"Aller à « Partage de mon dossier » pour bloquer {who}"
+def _done(who: str) -> str:
+    return (
+        f"{who} est bloqué(e) : aucun accès à votre dossier, même en urgence. Vous pouvez lever ce"
+        " blocage sur la page « Partage de mon dossier »."
+    )
+
+
+def _unblock_link(who: str) -> str:
+    return f"Aller à « Partage de mon dossier » pour lever le blocage de {who}"
 
 
 async def _as(account: Account) -> dict[str, str]:
@@ -101,9 +126,7 @@ async def _who(practitioner: Practitioner, account: Account) -> str:
     return reasons.professional(account.display_name, Profession(practitioner.profession), practitioner.rpps)
 
 
-async def test_a_reported_practitioner_may_come_back_until_blocked_from_partage(
-    server: Server, browser: Browser
-) -> None:
+async def test_a_reported_practitioner_is_blocked_from_the_card(server: Server, browser: Browser) -> None:
     email = "urgences.blocage@example.test"
     _, record = await factories.patient(email=email)
     account, practitioner = await factories.practitioner()
@@ -116,20 +139,20 @@ async def test_a_reported_practitioner_may_come_back_until_blocked_from_partage(
     card = reviews.locator("li.card", has_text="Patient inconscient, bris de glace")
     await expect(card).to_contain_text("À examiner")
     # Not reported yet: nothing said of blocking.
-    await expect(reviews.get_by_text(STILL)).to_have_count(0)
-    await expect(reviews.get_by_role("link")).to_have_count(0)
+    await expect(reviews.get_by_text(BLOCKABLE)).to_have_count(0)
+    await expect(reviews.get_by_role("button", name=BLOCK_BUTTON)).to_have_count(0)
 
     await _report(page, card, "Je ne connais pas ce médecin")
-    await expect(card.get_by_text(STILL)).to_be_visible()
+    await expect(card.get_by_text(BLOCKABLE)).to_be_visible()
     # The keyboard on the access's heading, which says it is closed; what a report does not stop
-    # comes next in the card, under the closing's notice.
+    # comes next in the card, under the closing's notice, with the button that blocks them.
     heading = card.get_by_role("heading", level=3)
     await expect(heading).to_be_focused()
     await expect(heading).to_have_accessible_description(CLOSED)
-    await expect(card.locator("p.notice + p")).to_have_text(STILL)
+    await expect(card.locator("p.notice + p")).to_have_text(BLOCKABLE)
     await expect(page.get_by_role("alert")).to_have_count(0)
-    to_sharing = card.get_by_role("link", name=_link(name))
-    await expect(to_sharing).to_have_attribute("href", "/partage")
+    button = card.get_by_role("button", name=BLOCK_BUTTON)
+    await expect(button).to_have_accessible_description(re.compile(re.escape(name)))
     await tab.check("reported")
 
     # What the card says is so: the same practitioner opens another emergency access at once.
@@ -137,44 +160,46 @@ async def test_a_reported_practitioner_may_come_back_until_blocked_from_partage(
     assert not again.get("errors"), again
     assert await EmergencySession.filter(record_id=record.id).count() == 2
 
-    # The history's line of the report names the practitioner's RPPS number, as the card says.
-    reported = page.locator("ul.history > li").filter(has_text="accès signalé comme injustifié")
-    await expect(reported).to_contain_text(f"RPPS {practitioner.rpps}")
-    # The card's link leads to /partage, where they are found by that number and blocked, once
-    # confirmed.
-    await to_sharing.click()
-    await expect(page).to_have_url(f"{server.origin}/partage")
-    await expect(page.get_by_role("heading", level=1)).to_have_text("Partage de mon dossier")
-    results = await _find(page, practitioner.rpps)
-    await expect(results.get_by_role("listitem")).to_have_count(1)
-    await results.get_by_role("button", name="Bloquer").click()
-    await expect(page.get_by_role("dialog")).to_contain_text(f"Bloquer {name} ?")
+    # Blocked from the card, once /partage's question is confirmed.
+    await button.click()
+    await expect(page.get_by_role("dialog")).to_contain_text(
+        f"Bloquer {name} ? Ce professionnel perdra tout accès à votre dossier, même en urgence."
+    )
     await confirm_in_page(page, "Bloquer")
-    await expect(page.get_by_text(f"{name} est bloqué(e) : aucun accès, même en urgence.")).to_be_visible()
-    await expect(_under(page, "Professionnels bloqués")).to_contain_text(name)
+    # Said once: the button is gone, the notice takes the keyboard and is read as focused.
+    notice = card.locator("p.notice", has_text=_done(name))
+    await expect(notice).to_be_focused()
+    await expect(notice).to_have_text(_done(name))
+    await expect(notice.get_by_role("status")).to_have_count(0)
+    await expect(card.get_by_role("button")).to_have_count(0)
+    await expect(card.get_by_role("link", name=_unblock_link(name))).to_have_attribute("href", "/partage")
     assert await BlockedPractitioner.filter(record_id=record.id, practitioner_id=practitioner.id).count() == 1
+    # The history: the block, read again under the reviews.
+    events = page.locator("ul.history > li")
+    await expect(events.filter(has_text=f"{await _who(practitioner, account)} bloqué")).to_have_count(1)
     await tab.check("blocked")
     # The API: blocked, they open no emergency access and read nothing (the access opened again
     # above was ended by the block).
     await _refused(server, record, account)
-
-    # The history: the block, and the refused opening; the reported access's card still says what a
-    # report does not do (its state is the server's: shown so after a reload too).
-    await page.get_by_role("link", name="Historique des accès").click()
-    events = page.locator("ul.history > li")
-    await expect(events.filter(has_text=f"{await _who(practitioner, account)} bloqué")).to_have_count(1)
-    # Each refused attempt (an opening, a read) is in the history as a refusal.
     assert await AccessEvent.filter(record_id=record.id, action=AccessAction.ACCESS_DENIED).count() >= 1
-    await expect(card).to_contain_text("Vous l'avez signalé")
-    await expect(card.get_by_text(STILL)).to_be_visible()
+
+    # Read again: the card says they are blocked, with no button; the new access, ended by the
+    # block, is to review, and once reported says the same.
     await page.reload()
-    await expect(card.get_by_text(STILL)).to_be_visible()
-    await expect(card.get_by_role("link", name=_link(name))).to_be_visible()
-    # The new access, ended by the block, is to review: nothing said of blocking in its card.
+    await expect(card).to_contain_text("Vous l'avez signalé")
+    await expect(card.get_by_text(IS_BLOCKED)).to_be_visible()
+    await expect(card.get_by_role("button")).to_have_count(0)
     fresh = reviews.locator("li.card", has_text="Nouvelle venue aux urgences")
     await expect(fresh).to_contain_text("À examiner")
-    await expect(fresh.get_by_text(STILL)).to_have_count(0)
+    await expect(fresh.get_by_text(BLOCKABLE)).to_have_count(0)
+    await expect(fresh.get_by_text(IS_BLOCKED)).to_have_count(0)
+    await _report(page, fresh, "Toujours inconnu")
+    await expect(fresh.get_by_text(IS_BLOCKED)).to_be_visible()
+    await expect(fresh.get_by_role("button", name=BLOCK_BUTTON)).to_have_count(0)
     await tab.check("history")
+    # /partage lists them as blocked, where the block is lifted.
+    await page.goto(f"{server.origin}/partage")
+    await expect(_under(page, "Professionnels bloqués")).to_contain_text(name)
     await tab.context.close()
 
 
@@ -182,6 +207,7 @@ async def test_a_treating_physician_and_one_blocked_already(server: Server, brow
     email = "urgences.traitant@example.test"
     patient, record = await factories.patient(email=email)
     doctor_account, doctor = await factories.practitioner()
+    doctor_name = doctor_account.display_name
     await Record.filter(id=record.id).update(treating_physician_id=doctor.id)
     other_account, other = await factories.practitioner()
     # Reported, then blocked, some time ago.
@@ -195,19 +221,21 @@ async def test_a_treating_physician_and_one_blocked_already(server: Server, brow
     await page.get_by_role("link", name="Historique des accès").click()
     reviews = _reviews(page)
 
-    # Blocked already: the card of their reported access says a report alone does not stop a
-    # practitioner « sauf si vous l'avez bloqué », and /partage lists them as blocked.
+    # Blocked already: said so, and no button.
     reported = reviews.locator("li.card", has_text="Ancien passage")
     await expect(reported).to_contain_text("Vous l'avez signalé")
-    await expect(reported.get_by_text(STILL)).to_be_visible()
-    await expect(reported.get_by_role("link", name=_link(other_account.display_name))).to_be_visible()
+    await expect(reported.get_by_text(IS_BLOCKED)).to_be_visible()
+    await expect(reported.get_by_text(BLOCKABLE)).to_have_count(0)
+    await expect(reported.get_by_role("button")).to_have_count(0)
     await _refused(server, record, other_account)
 
     # The treating physician's access, reported: the card says a treating physician cannot be
-    # blocked, and where to name none first.
+    # blocked, and leads to « Mon médecin traitant » on /partage; no button.
     card = reviews.locator("li.card", has_text="vu par son médecin")
     await _report(page, card, "Je ne l'ai pas vu ce jour-là")
-    await expect(card.get_by_text(STILL)).to_be_visible()
+    await expect(card.get_by_text(TREATING)).to_be_visible()
+    await expect(card.get_by_text(BLOCKABLE)).to_have_count(0)
+    await expect(card.get_by_role("button", name=BLOCK_BUTTON)).to_have_count(0)
     await expect(card.get_by_role("heading", level=3)).to_be_focused()
     await tab.check("treating-reported")
     # As the API says: their block is refused while they are named, and nothing is written.
@@ -215,20 +243,28 @@ async def test_a_treating_physician_and_one_blocked_already(server: Server, brow
     assert refused["errors"][0]["extensions"]["reason"] == "IS_TREATING_PHYSICIAN", refused
     assert await BlockedPractitioner.filter(record_id=record.id).count() == 1
 
-    await card.get_by_role("link", name=_link(doctor_account.display_name)).click()
+    await card.get_by_role("link", name=TO_TREATING).click()
     await expect(page).to_have_url(f"{server.origin}/partage")
-    await expect(_under(page, "Mon médecin traitant")).to_contain_text(doctor_account.display_name)
+    await expect(_under(page, "Mon médecin traitant")).to_contain_text(doctor_name)
     await expect(_under(page, "Professionnels bloqués")).to_contain_text(other_account.display_name)
     results = await _find(page, doctor_account.last_name)
     await expect(results.get_by_text(IS_TREATING)).to_be_visible()
     await expect(results.get_by_role("button", name="Bloquer")).to_have_count(0)
-    # Named none first, then blocked.
+    # Named none, then blocked from the card, back on /historique.
     await page.get_by_role("button", name="Ne plus désigner ce médecin").click()
     await expect(page.get_by_text("Vous n'avez plus de médecin traitant désigné.")).to_be_visible()
-    results = await _find(page, doctor_account.last_name)
-    await results.get_by_role("button", name="Bloquer").click()
+    await page.get_by_role("link", name="Historique des accès").click()
+    await expect(card.get_by_text(BLOCKABLE)).to_be_visible()
+    button = card.get_by_role("button", name=BLOCK_BUTTON)
+    # « Annuler »: nothing written, the keyboard back on the button.
+    await button.click()
+    await decline_in_page(page)
+    await expect(button).to_be_focused()
+    assert await BlockedPractitioner.filter(record_id=record.id).count() == 1
+    await button.click()
     await confirm_in_page(page, "Bloquer")
-    await expect(page.get_by_text(f"{doctor_account.display_name} est bloqué(e)")).to_be_visible()
+    await expect(card.locator("p.notice", has_text=_done(doctor_name))).to_be_focused()
+    await expect(card.get_by_role("link", name=_unblock_link(doctor_name))).to_be_visible()
     assert await BlockedPractitioner.filter(record_id=record.id, practitioner_id=doctor.id).count() == 1
     await tab.check("treating-blocked")
     await _refused(server, record, doctor_account)

@@ -74,6 +74,10 @@ class AccessHistoryFilter:
 class EmergencyAccessReview:
     id: strawberry.ID
     kind: EmergencyKind
+    practitioner_id: strawberry.ID = strawberry.field(
+        description="The practitioner who opened the access, as `blockPractitioner` and `mySharing`"
+        " name them."
+    )
     practitioner_name: str
     profession: str
     opened_at: dt.datetime
@@ -134,6 +138,7 @@ def _review(session: EmergencySession) -> EmergencyAccessReview:
     return EmergencyAccessReview(
         id=strawberry.ID(str(session.id)),
         kind=enums.EmergencyKind(session.kind),
+        practitioner_id=strawberry.ID(str(practitioner.id)),
         practitioner_name=practitioner.account.display_name,
         profession=enums.Profession(practitioner.profession).value,
         opened_at=session.opened_at,

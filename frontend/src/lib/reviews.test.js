@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { readAgain, replaceNode, reviewActions } from './reviews.js';
+import { blockingOf, readAgain, replaceNode, reviewActions } from './reviews.js';
 import { appendPage, nodes } from './paging.js';
 import { EMERGENCY_REVIEWS } from '../screens/history/documents.js';
 import fr from '../i18n/fr.js';
@@ -33,6 +33,23 @@ describe('emergency reviews: what each state offers', () => {
     expect(reviewActions('REPORTED').block).toBe(true);
     expect(reviewActions('PENDING').block).toBe(false);
     expect(reviewActions('ACKNOWLEDGED').block).toBe(false);
+  });
+});
+
+describe('emergency reviews: blocking a reported practitioner', () => {
+  const sharing = { treatingPhysician: { id: 'doc' }, blocked: [{ id: 'gone' }] };
+  it('blocked already, the treating physician, or anyone else, by the id the review gives', () => {
+    const shared = { status: 'ACTIVE', sharing };
+    expect(blockingOf(shared, 'gone')).toBe('blocked');
+    expect(blockingOf(shared, 'doc')).toBe('treating');
+    expect(blockingOf(shared, 'other')).toBe('block');
+    expect(blockingOf({ status: 'ACTIVE', sharing: { treatingPhysician: null, blocked: [] } }, 'doc')).toBe('block');
+  });
+  it('not known, or a record whose sharing cannot change: the card says where to block them', () => {
+    expect(blockingOf(null, 'other')).toBe(null);
+    expect(blockingOf({ status: 'ACTIVE', sharing: null }, 'other')).toBe(null);
+    expect(blockingOf({ status: 'CLOSED', sharing }, 'other')).toBe(null);
+    expect(blockingOf({ status: 'ACTIVE', sharing }, undefined)).toBe(null);
   });
 });
 
@@ -114,5 +131,22 @@ describe('emergency reviews: words', () => {
     expect(fr['review.stillAllowed']).toContain('Un médecin traitant ne peut pas être bloqué');
     expect(en['review.stillAllowed']).toContain('unless you have blocked them');
     expect(en['review.stillAllowed']).toContain('A treating physician cannot be blocked');
+  });
+
+  it("say, on the card, where a treating physician is named none and where a block is lifted", () => {
+    const quoted = { fr: (s) => `« ${s} »`, en: (s) => `“${s}”` };
+    for (const [lang, words] of [['fr', fr], ['en', en]]) {
+      const q = quoted[lang];
+      for (const key of ['review.isTreating', 'review.toTreating']) {
+        expect(words[key]).toContain(q(words['sharing.title']));
+        expect(words[key]).toContain(q(words['sharing.treating']));
+      }
+      expect(words['review.isBlocked']).toContain(q(words['sharing.title']));
+      expect(words['review.isBlocked']).toMatch(words['sharing.isBlocked'].replace(/\.$/, ''));
+      const done = translate(lang, 'review.blockedDone', { who: 'Dr Martin' });
+      expect(done).toContain('Dr Martin');
+      expect(done).toContain(q(words['sharing.title']));
+      expect(translate(lang, 'review.toUnblock', { who: 'Dr Martin' })).toContain(q(words['sharing.title']));
+    }
   });
 });

@@ -1,15 +1,17 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { focusBack, focusIfLost, useSaid } from '../../lib/focus.js';
-import { locale, t } from '../../i18n/index.js';
+import { locale, said, t } from '../../i18n/index.js';
 import { runMutation, runQuery, useQuery } from '../../gql/hooks.js';
 import { TextArea } from '../../components/Field.jsx';
-import { ErrorBox, LiveText } from '../../components/Status.jsx';
+import { ErrorBox, LiveText, Notice } from '../../components/Status.jsx';
+import { ask } from '../../components/ConfirmDialog.jsx';
 import { useConnectionCount } from '../../components/ListCount.jsx';
 import { formatDateTime } from '../../lib/dates.js';
 import { asShown } from '../../lib/history.js';
 import { appendPage, nodes } from '../../lib/paging.js';
-import { readAgain, replaceNode, reviewActions } from '../../lib/reviews.js';
-import { ACKNOWLEDGE, EMERGENCY_REVIEWS, REPORT } from './documents.js';
+import { blockingOf, readAgain, replaceNode, reviewActions } from '../../lib/reviews.js';
+import { ACKNOWLEDGE, EMERGENCY_REVIEWS, REPORT, REVIEW_SHARING } from './documents.js';
+import { BLOCK } from '../sharing/documents.js';
 import { Form } from '../../components/Form.jsx';
 import { Link } from '../../router.jsx';
 import { useSending } from '../../lib/sending.js';
@@ -18,7 +20,10 @@ import { useSending } from '../../lib/sending.js';
 // acknowledges a pending one or reports it as unjustified; an acknowledged one may still be
 // reported; a report stands. A report ends the access if it is still open: the access reported
 // on this page says it is closed. A reported access says that its practitioner may still open
-// another one, as long as they are not blocked, and leads to /partage, where they are blocked.
+// another one unless blocked, and offers « Bloquer ce professionnel » (with /partage's question),
+// or says they are blocked already, or that a treating physician cannot be until another or none
+// is named on /partage (the patient's sharing, read once for the screen). Blocked from a card,
+// the card says so and where the block is lifted (/partage).
 // onReviewed: a review was recorded (the history below has a new event to show).
 export function EmergencyReview({ onReviewed }) {
   const query = useQuery(EMERGENCY_REVIEWS);
@@ -34,6 +39,17 @@ export function EmergencyReview({ onReviewed }) {
   // The accesses reported on this page: the server ended each one still open, so each says it is
   // closed (its end is the server's, which the device's clock may not agree with).
   const [closed, setClosed] = useState(() => new Set());
+  // Whom the patient blocked, and their treating physician: read once for the screen, then as a
+  // block from a card answers it. Not known (a failed read): the cards say how to block on /partage.
+  const shared = useQuery(REVIEW_SHARING);
+  const [sharing, setSharing] = useState(null);
+  const sharingNow = {
+    status: shared.data?.myRecordStatus?.status,
+    sharing: sharing ?? shared.data?.mySharing,
+  };
+  // The access whose card just blocked its practitioner, and that block's notice (said once, the
+  // keyboard on it: the button is gone); gone when another action starts.
+  const [blockedHere, setBlockedHere] = useState(null);
   const connection = changed ?? query.data?.myEmergencyAccessReviews;
   const list = nodes(connection);
   // One review at a time: « C'était justifié » or « Envoyer » pressed twice sends once; one page
@@ -56,6 +72,7 @@ export function EmergencyReview({ onReviewed }) {
     sendMore(async () => {
       setFailure(null);
       setReviewed(null);
+      setBlockedHere(null);
       const mine = version.current;
       const result = await runQuery(EMERGENCY_REVIEWS, { after: connection.pageInfo.endCursor });
       if (mine !== version.current) return;
@@ -82,6 +99,7 @@ export function EmergencyReview({ onReviewed }) {
     send(async () => {
       setFailure(null);
       setReviewed(null);
+      setBlockedHere(null);
       const result = await runMutation(document, variables);
       if (result.code === 'CONFLICT') {
         // Reported meanwhile (another tab, another device): a report stands. The access is read
@@ -99,10 +117,33 @@ export function EmergencyReview({ onReviewed }) {
       setReviewed(variables.id);
     });
 
+  // Blocks the practitioner of a reported access, once confirmed as on /partage. The block ends
+  // their accesses still open: the accesses shown, and the history, are read again.
+  const block = async (r) => {
+    setFailure(null);
+    setReviewed(null);
+    setBlockedHere(null);
+    const who = asShown(r.practitionerName);
+    if (!(await ask({ message: said('sharing.blockConfirm', { who }), confirmLabel: said('sharing.block'), danger: true }))) return;
+    send(async () => {
+      const result = await runMutation(BLOCK, { practitionerId: r.practitionerId });
+      if (result.code) {
+        // Named treating physician, or the record closed, meanwhile: the sharing is read again.
+        setSharing(null);
+        shared.refetch();
+        return setFailure({ id: r.id, result });
+      }
+      setSharing(result.data.blockPractitioner.sharing);
+      setBlockedHere({ id: r.id, notice: said('review.blockedDone', { who }) });
+      await Promise.all([refresh(r.id), onReviewed?.()]);
+    });
+  };
+
   // The report's form, under the access's buttons (the comment of another access's report is dropped).
   const report = (r) => {
     setFailure(null);
     setReviewed(null);
+    setBlockedHere(null);
     if (reporting !== r.id) setComment('');
     setReporting(r.id);
   };
@@ -115,6 +156,7 @@ export function EmergencyReview({ onReviewed }) {
         {list.map((r) => {
           const can = reviewActions(r.reviewState);
           const ended = r.reviewState === 'REPORTED' && closed.has(r.id);
+          const blocking = can.block ? blockingOf(sharingNow, r.practitionerId) : null;
           return (
             <li class="card emergency-event" key={r.id}>
               {/* Once reported here, the heading the keyboard goes to says the access is closed (what a
@@ -138,9 +180,37 @@ export function EmergencyReview({ onReviewed }) {
                 </p>
               )}
               {/* A report does not stop its practitioner from opening another emergency access: only
-                  a block does, on /partage (this page does not know who they are there, nor whether
-                  they are blocked already or the patient's treating physician, who cannot be). */}
-              {can.block && (
+                  a block does, offered here unless they are blocked already or the patient's treating
+                  physician, who cannot be. The sharing not known yet: nothing said; not known at all
+                  (or not to be changed): how to block them on /partage. */}
+              {can.block && blocking === 'block' && (
+                <>
+                  <p>{t('review.blockable')}</p>
+                  <div class="actions">
+                    <button type="button" class="danger" aria-describedby={`review-${r.id}`} onClick={() => block(r)}>
+                      {t('review.block')}
+                    </button>
+                  </div>
+                </>
+              )}
+              {can.block && blocking === 'blocked' && blockedHere?.id === r.id && (
+                <>
+                  <Notice focus="lost">{blockedHere.notice}</Notice>
+                  <p>
+                    <Link href="/partage">{t('review.toUnblock', { who: asShown(r.practitionerName) })}</Link>
+                  </p>
+                </>
+              )}
+              {can.block && blocking === 'blocked' && blockedHere?.id !== r.id && <p>{t('review.isBlocked')}</p>}
+              {can.block && blocking === 'treating' && (
+                <>
+                  <p>{t('review.isTreating')}</p>
+                  <p>
+                    <Link href="/partage">{t('review.toTreating')}</Link>
+                  </p>
+                </>
+              )}
+              {can.block && blocking === null && !shared.fetching && (
                 <>
                   <p>{t('review.stillAllowed')}</p>
                   <p>
