@@ -84,10 +84,10 @@ class Snapshot:
         return self.files.get(file_id) if file_id else None
 
 
-# An export holds every document of the record in memory, twice over at its peak (the files'
-# base64, then the export's text; the response's bytes beside that text): one export is built
-# at a time per event loop, so that exports asked for at once take their turn instead of
-# adding up.
+# An export holds every document of the record in memory several times over: their base64 and
+# the export's text as it is built, then the text, orjson's UTF-8 copy of it and the response's
+# bytes as it is sent (docs/benchmarks.md, "The export's memory"). One export is built at a
+# time per event loop, so that exports asked for at once take their turn instead of adding up.
 _TURNS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = weakref.WeakKeyDictionary()
 
 
