@@ -57,3 +57,20 @@ async def test_the_names_of_a_record_opened_by_an_import_are_composed(client: ht
     assert (await insurer.gql(IMPORT, {"items": items})).ok()["importCareHistory"]["created"] == 1
     record = await Record.get(ins=ins)
     assert (record.first_name, record.last_name) == ("Zo\u00e9", "L\u00e9ger")
+
+
+async def test_a_title_of_letters_that_show_as_nothing_is_refused_as_addentry_refuses_it(
+    client: httpx.AsyncClient,
+) -> None:
+    """Found by a probe: a title of Hangul fillers only was imported, an entry shown blank,
+    where addEntry (and an emergency reason) refuse it."""
+    _, record = await factories.patient()
+    insurer = Caller(client, token=await insurer_token())
+    titles = ["\u3164\u3164", " \u2800 ", "Doliprane\u3164500"]
+    items = [medication_item(record.ins, n, title=title) for n, title in enumerate(titles)]
+    result = (await insurer.gql(IMPORT, {"items": items})).ok()["importCareHistory"]
+    assert [(r["index"], r["code"], r["message"]) for r in result["rejected"]] == [
+        (0, "BAD_USER_INPUT", "title must be 1 to 300 characters"),
+        (1, "BAD_USER_INPUT", "title must be 1 to 300 characters"),
+    ]
+    assert [e.title for e in await Entry.filter(record_id=record.id)] == ["Doliprane\u3164500"]

@@ -48,7 +48,7 @@ from backend.domain.enums import (
 from backend.domain.identifiers import InvalidIdentifier, normalize_ins
 from backend.domain.ids import entry_id
 from backend.domain.reasons import Reason
-from backend.domain.text import without_invisible
+from backend.domain.text import BLANK_LETTERS, without_invisible
 from backend.domain.text import without_invisible_keeping_spaces as _visible
 from backend.errors import BadUserInput, Conflict, Forbidden, Unauthenticated
 from backend.models import PurgedIdentity, Record
@@ -275,7 +275,9 @@ def _validate(index: int, item: CareItem, today: dt.date, known_ins: dict[str, s
     # Spaces and line breaks are kept as they were: a title's hash, which says whether an item
     # changed, stays that of the items imported before.
     title = _visible(item.title).strip()
-    if not title or len(title) > 300:
+    # Letters that show as nothing (Hangul fillers, a blank Braille pattern) are no title, as
+    # addEntry's `one_line` reads them (a title of them only was imported, shown blank).
+    if not title.translate(BLANK_LETTERS).strip() or len(title) > 300:
         raise ValueError("title must be 1 to 300 characters")
     if item.date > today:
         raise ValueError("date is in the future")
