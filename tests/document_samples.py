@@ -23,7 +23,13 @@ def pdf(marker: str = "hello") -> bytes:
         b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 100] /Contents 4 0 R >>",
         b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
     ]
-    out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
+    return pdf_of(objects)
+
+
+def pdf_of(objects: list[bytes], version: bytes = b"1.4") -> bytes:
+    """A PDF of these objects (numbered from 1, the first the catalog), with a cross-reference
+    table whose offsets are right."""
+    out = bytearray(b"%%PDF-%s\n%%\xe2\xe3\xcf\xd3\n" % version)
     offsets = []
     for number, body in enumerate(objects, start=1):
         offsets.append(len(out))

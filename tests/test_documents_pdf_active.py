@@ -19,7 +19,7 @@ from backend.files.sniffing import UnrecognisedContent, sniff
 from backend.models import AccessEvent
 from tests import factories
 from tests.conftest import Caller, session_for
-from tests.document_samples import files_on_disk, nothing_stored, pdf, upload
+from tests.document_samples import files_on_disk, nothing_stored, pdf, pdf_of, upload
 
 CATALOG = b"<< /Type /Catalog /Pages 2 0 R%s >>"
 PAGES = b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>"
@@ -37,17 +37,9 @@ def build(*, catalog: bytes = b"", page: bytes = b"", drawing: bytes = DRAWING,
     (5, 6, ...). With `packed`, every object but the drawing sits in one compressed object
     stream and the cross-reference is a stream (PDF 1.5), as most writers do today."""
     objects = [CATALOG % catalog, PAGES, PAGE % page, stream(b"", drawing), *extra]
-    out = bytearray(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
     if not packed:
-        offsets = []
-        for number, body in enumerate(objects, start=1):
-            offsets.append(len(out))
-            out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
-        xref = len(out)
-        out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-        out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-        out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
-        return bytes(out)
+        return pdf_of(objects, b"1.7")
+    out = bytearray(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
     # Objects that are streams cannot be packed: they stay in the file.
     inside = [n for n, body in enumerate(objects, start=1) if b"stream\n" not in body]
     header, bodies = b"", b""
