@@ -404,3 +404,71 @@ async def test_an_accounts_refused_files_are_bounded_before_they_are_checked(
     # Another account's files are checked as before.
     other, _ = await patient(client)
     assert not (await upload(other, pdf(), "compte-rendu.pdf")).errors
+
+
+def _script_inside_a_stream() -> bytes:
+    """Object 6, a script the catalog opens with, written inside object 5's stream data, where
+    the cross-reference names it (found by a second reading: it was skipped as that stream's
+    bytes, and a reader goes there all the same)."""
+    script = b"6 0 obj\n<< /S /JavaScript /JS (app.alert\\(1\\)) >>\nendobj\n"
+    objects = [CATALOG % b" /OpenAction 6 0 R", PAGES, PAGE % b"", stream(b"", DRAWING),
+               stream(b"", b"pad\n" + script + b"pad")]
+    out = bytearray(pdf_of(objects, b"1.7"))
+    # pdf_of's table names objects 1 to 5; a table of 7 entries naming the script inside 5.
+    body = bytes(out[: out.rindex(b"xref\n")])
+    inside = body.index(script)
+    offsets = [body.index(b"\n%d 0 obj\n" % n) + 1 for n in range(1, 6)] + [inside]
+    table = b"xref\n0 7\n0000000000 65535 f \n" + b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    return body + table + b"trailer\n<< /Size 7 /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % len(body)
+
+
+async def test_a_script_named_inside_another_objects_stream_is_refused(client: httpx.AsyncClient) -> None:
+    content = _script_inside_a_stream()
+    assert PdfReader(BytesIO(content)).trailer["/Root"]["/OpenAction"].get_object()["/S"] == "/JavaScript"
+    caller, record = await patient(client)
+    before = files_on_disk()
+    result = await upload(caller, content, "compte-rendu.pdf")
+    assert result.errors[0]["extensions"]["reason"] == "FILE_NOT_ACCEPTED"
+    assert "The PDF carries JavaScript" in result.errors[0]["message"]
+    await nothing_stored(before)
+    assert await AccessEvent.filter(record_id=record.id).count() == 0  # type: ignore[attr-defined]
+
+
+def test_a_file_of_keywords_that_head_no_object_is_refused_unwalked() -> None:
+    """19 MB of "1obj " (a valid one-page PDF around them) was accepted after 20 s of looking
+    at each keyword: past twice the objects' cap, the file is refused as too many objects."""
+    filler = b"1obj " * (2 * MAX_OBJECTS + 1)
+    content = pdf_of([CATALOG % b"", PAGES, PAGE % b"", stream(b"", DRAWING + b" % " + filler)])
+    with pytest.raises(ActiveContent, match="more than"):
+        check_pdf_active_content(content)
+
+
+async def test_refused_files_sent_at_once_do_not_pass_the_bound_and_accepted_ones_do_not_count(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Found by a second reading: the bound was read before the check and counted after it, so
+    40 uploads sent at once were all checked. Each check now counts first, and an accepted file
+    gives its count back."""
+    import asyncio
+    import time
+
+    from backend.resolvers import documents
+
+    checked: list[int] = []
+
+    def slow_sniff(data: bytes) -> str:
+        checked.append(len(data))
+        time.sleep(0.05)  # a slow file's check, holding its thread
+        return sniff(data)
+
+    monkeypatch.setattr(documents, "sniff", slow_sniff)
+    caller, _ = await patient(client)
+    bound = documents.FILES_REFUSED_PER_HOUR
+    for _ in range(bound + 2):  # accepted files do not count
+        assert not (await upload(caller, pdf(), "compte-rendu.pdf")).errors
+    checked.clear()
+    answers = await asyncio.gather(*(upload(caller, b"%PDF-1.4 not really a pdf", "cr.pdf")
+                                     for _ in range(2 * bound)))
+    reasons = sorted(a.errors[0]["extensions"].get("reason") or a.codes[0] for a in answers)
+    assert reasons == ["FILE_NOT_ACCEPTED"] * bound + ["RATE_LIMITED"] * bound
+    assert len(checked) == bound

@@ -37,14 +37,16 @@ _CREATE = (
 )
 
 
-_USED = 'SELECT "count" FROM "rate_counter" WHERE "key" = $1 AND "window_start" = $2'
+_GIVE_BACK = (
+    'UPDATE "rate_counter" SET "count" = "count" - 1'
+    ' WHERE "key" = $1 AND "window_start" = $2 AND "count" > 0'
+)
 
 
-async def used(key: str, window_start: datetime) -> int:
-    """How many uses of `key` the window starting at `window_start` has counted: for a bound on
-    failures, checked before the work that may fail and counted (`take`) once it has."""
-    rows = await sql.fetch(_USED, [key, window_start])
-    return int(rows[0][0]) if rows else 0
+async def give_back(key: str, window_start: datetime) -> None:
+    """Uncount one use `take` counted: for a bound on failures, taken before the work that may
+    fail (so that requests at once cannot all pass it) and given back when it did not."""
+    await sql.fetch(_GIVE_BACK, [key, window_start])
 
 
 async def take(key: str, window_start: datetime, limit: int) -> bool:

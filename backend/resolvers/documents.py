@@ -8,6 +8,7 @@ import logging
 import re
 import unicodedata
 import uuid
+import weakref
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Protocol
@@ -67,6 +68,17 @@ FILE_SECTIONS = frozenset({Section.DOCUMENTS, Section.LAB_RESULTS})
 # partner token: per token) and hour: a person sends a wrong file a few times; each may have
 # cost seconds to check. Past them, RATE_LIMITED before the file is checked.
 FILES_REFUSED_PER_HOUR = 20
+# Files checked at once in a process (each holds the interpreter while it runs).
+CHECKS_AT_ONCE = 2
+_CHECKS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = weakref.WeakKeyDictionary()
+
+
+def _checks() -> asyncio.Semaphore:
+    loop = asyncio.get_running_loop()
+    checks = _CHECKS.get(loop)
+    if checks is None:
+        checks = _CHECKS[loop] = asyncio.Semaphore(CHECKS_AT_ONCE)
+    return checks
 TOO_MANY_REFUSED_FILES = (
     f"More than {FILES_REFUSED_PER_HOUR} files were refused this hour: try again later with a PDF, "
     "JPEG or PNG document"
@@ -116,18 +128,25 @@ async def upload_document(ctx: Context, file: UploadedFile, data: DocumentInput)
     await file.seek(0)
     content = await _read_limited(file)
     # Checking a file may take seconds of the process (a PDF of 100,000 objects, built to be
-    # slow, is refused after 6 s): an account's refused files are bounded, before the check.
-    refused_key = f"file-refused:{ctx.viewer.account_id or ctx.viewer.token_id}"
-    if await limits.used(refused_key, limits.utc_hour()) >= FILES_REFUSED_PER_HOUR:
+    # slow, is refused after 6 s): an account's refused files are bounded. Each check counts
+    # first, as a refusal, atomically (uploads sent at once cannot all pass the bound), and is
+    # given back when the file is accepted.
+    refused_key, hour = f"file-refused:{ctx.viewer.account_id or ctx.viewer.token_id}", limits.utc_hour()
+    if not await limits.take(refused_key, hour, FILES_REFUSED_PER_HOUR):
         raise RateLimited(TOO_MANY_REFUSED_FILES)
     try:
-        # A pure-Python walk over up to 20 MB: in a thread, as the encryption is.
-        content_type = await asyncio.to_thread(sniff, content)
+        # A pure-Python walk over up to 20 MB: in a thread, as the encryption is; two at a time
+        # in a process, so that uploads sent at once queue rather than starve its event loop.
+        async with _checks():
+            content_type = await asyncio.to_thread(sniff, content)
     except UnrecognisedContent as exc:
-        await limits.take(refused_key, limits.utc_hour(), FILES_REFUSED_PER_HOUR)
         raise BadUserInput(
             f"{exc}. Accepted: PDF, JPEG or PNG, up to 20 MB.", Reason.FILE_NOT_ACCEPTED
         ) from None
+    except BaseException:
+        await limits.give_back(refused_key, hour)  # not refused as a file: a fault, a cancellation
+        raise
+    await limits.give_back(refused_key, hour)
     filename = safe_filename(file.filename, content_type)
     # A record already full is refused before the file is encrypted and written; checked
     # again under the record's lock (`_store`), where uploads sent at once meet.

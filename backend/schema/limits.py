@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, cast
@@ -157,7 +158,7 @@ class CostRule(ValidationRule):
                     f.name.value for f in _root_fields(definition.selection_set, fragments, frozenset())
                     if f.name.value in ONCE_PER_OPERATION
                 ]
-                for name in sorted({n for n in asked if asked.count(n) > 1}):
+                for name in sorted(n for n, times in Counter(asked).items() if times > 1):
                     context.report_error(GraphQLError(
                         f"{name} may be asked once per request (aliases and fragments included)",
                         extensions={"code": "BAD_USER_INPUT"},
