@@ -89,6 +89,14 @@ ACTIVE: dict[str, tuple[dict[str, object], str]] = {
                  b" /A << /S /Launch /F (calc.exe) >> >>]"},
         "starts a program",
     ),
+    "remote go-to on a link (a network share)": (
+        {"page": b" /Annots [<< /Type /Annot /Subtype /Link /Rect [0 0 50 50]"
+                 b" /A << /S /GoToR /F (\\\\partage\\doc.pdf) /D [0 /Fit] >> >>]"},
+        "starts a program",
+    ),
+    "data imported from a file on opening": (
+        {"catalog": b" /OpenAction << /S /ImportData /F (donnees.fdf) >>"}, "starts a program",
+    ),
     "attached file (name tree)": (
         {"catalog": b" /Names << /EmbeddedFiles << /Names [(a.txt) 5 0 R] >> >>",
          "extra": (b"<< /Type /Filespec /F (a.txt) /EF << /F 6 0 R >> >>",

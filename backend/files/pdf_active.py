@@ -102,6 +102,10 @@ _KEYS: dict[str, str] = {
 _TYPES: dict[str, str] = {
     "/JavaScript": JAVASCRIPT,
     "/Launch": LAUNCH,
+    # Another file opened (or data read from one), which may lie on a network share: a reader
+    # following it can hand the share the user's credentials.
+    "/GoToR": LAUNCH,
+    "/ImportData": LAUNCH,
     "/GoToE": ATTACHMENT,  # go to an embedded document
     "/EmbeddedFile": ATTACHMENT,
     "/FileAttachment": ATTACHMENT,
