@@ -37,3 +37,23 @@ async def test_a_download_without_a_token_asks_for_one(client: httpx.AsyncClient
     answer = await client.get("/files/00000000-0000-0000-0000-000000000000")
     assert answer.status_code == 401
     assert answer.headers["www-authenticate"] == 'Bearer realm="dmp"'
+
+
+async def test_two_authorization_headers_are_refused_whatever_they_hold(client: httpx.AsyncClient) -> None:
+    """The first of two was taken silently (found by a probe): a proxy or a log in front of the
+    service may read the other, so which caller a request is would depend on who reads it."""
+    from backend import accounts
+    from backend.models import AccessEvent
+    from tests import factories
+
+    _, pro = await factories.practitioner()
+    _, token = await accounts.create_token("logiciel", ["practitioner"], practitioner_rpps=pro.rpps)
+    one = [("authorization", f"Bearer {token}")]
+    assert (await client.post("/graphql", json={"query": "{ me { id } }"}, headers=one)).status_code == 200
+    for pair in ([*one, ("authorization", "Bearer dmp_not-a-token")], [*one, *one]):
+        api = await client.post("/graphql", json={"query": "{ me { id } }"}, headers=pair)
+        download = await client.get("/files/00000000-0000-0000-0000-000000000000", headers=pair)
+        for answer in (api, download):
+            assert answer.status_code == 401
+            assert answer.headers["www-authenticate"] == 'Bearer realm="dmp", error="invalid_token"'
+    assert await AccessEvent.all().count() == 0

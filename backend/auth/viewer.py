@@ -147,7 +147,11 @@ class BadToken(Exception):
 
 
 async def resolve_viewer(conn: HTTPConnection) -> Viewer:
-    auth = conn.headers.get("authorization", "")
+    auths = conn.headers.getlist("authorization")
+    if len(auths) > 1:
+        # Which one names the caller? The first was taken silently; a proxy may read the other.
+        raise BadToken
+    auth = auths[0] if auths else ""
     if auth:
         scheme, _, token = auth.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
