@@ -85,10 +85,13 @@ class PgCluster:
     def freeze(self) -> list[int]:
         """SIGSTOP every process of the cluster: it keeps its sockets but answers nothing,
         like a hung server or a network cut. Returns the pids to `thaw`."""
-        pids = self._processes()
-        for pid in pids:
-            os.kill(pid, signal.SIGSTOP)
-        return pids
+        frozen = []
+        for pid in self._processes():
+            # A backend may end between the listing and its signal (a connection closed).
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGSTOP)
+                frozen.append(pid)
+        return frozen
 
     @staticmethod
     def thaw(pids: list[int]) -> None:
