@@ -8,7 +8,6 @@ import logging
 import re
 import unicodedata
 import uuid
-import weakref
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Protocol
@@ -30,6 +29,7 @@ from backend.files import storage
 from backend.files.sniffing import EXTENSIONS, UnrecognisedContent, sniff
 from backend.models import Entry, Record, StoredFile
 from backend.notify.notices import notify_new_document
+from backend.per_loop import per_loop
 from backend.resolvers.arguments import ins_argument
 from backend.resolvers.content import claim_superseded, superseded_entry
 from backend.resolvers.context import Context
@@ -68,21 +68,13 @@ FILE_SECTIONS = frozenset({Section.DOCUMENTS, Section.LAB_RESULTS})
 # partner token: per token) and hour: a person sends a wrong file a few times; each may have
 # cost seconds to check. Past them, RATE_LIMITED before the file is checked.
 FILES_REFUSED_PER_HOUR = 20
-# Files checked at once in a process (each holds the interpreter while it runs).
-CHECKS_AT_ONCE = 2
-_CHECKS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = weakref.WeakKeyDictionary()
-
-
-def _checks() -> asyncio.Semaphore:
-    loop = asyncio.get_running_loop()
-    checks = _CHECKS.get(loop)
-    if checks is None:
-        checks = _CHECKS[loop] = asyncio.Semaphore(CHECKS_AT_ONCE)
-    return checks
 TOO_MANY_REFUSED_FILES = (
     f"More than {FILES_REFUSED_PER_HOUR} files were refused this hour: try again later with a PDF, "
     "JPEG or PNG document"
 )
+# Files checked at once in a process (each holds the interpreter while it runs).
+CHECKS_AT_ONCE = 2
+_checks = per_loop(lambda: asyncio.Semaphore(CHECKS_AT_ONCE))
 
 
 class UploadedFile(Protocol):

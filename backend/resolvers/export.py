@@ -7,7 +7,6 @@ import base64
 import json
 import logging
 import uuid
-import weakref
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -21,6 +20,7 @@ from backend.errors import NotFound
 from backend.files import storage
 from backend.files.crypto import FileIntegrityError, KeyUnavailable
 from backend.models import AccessEvent, BlockedPractitioner, Entry, Grant, Practitioner, Record, StoredFile
+from backend.per_loop import per_loop
 from backend.resolvers import history
 from backend.resolvers.context import Context
 from backend.resolvers.fhir import bundle_json, instant
@@ -88,15 +88,7 @@ class Snapshot:
 # the export's text as it is built, then the text, orjson's UTF-8 copy of it and the response's
 # bytes as it is sent (docs/benchmarks.md, "The export's memory"). One export is built at a
 # time per event loop, so that exports asked for at once take their turn instead of adding up.
-_TURNS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = weakref.WeakKeyDictionary()
-
-
-def _one_at_a_time() -> asyncio.Lock:
-    loop = asyncio.get_running_loop()
-    turn = _TURNS.get(loop)
-    if turn is None:
-        turn = _TURNS[loop] = asyncio.Lock()
-    return turn
+_one_at_a_time = per_loop(asyncio.Lock)
 
 
 async def export_my_record(ctx: Context, fmt: ExportFormat) -> ExportFile:
