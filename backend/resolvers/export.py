@@ -79,9 +79,11 @@ class Snapshot:
     # The record's access history up to the snapshot's moment, oldest first (`access_history`).
     history: list[AccessEvent] = field(default_factory=list)
 
-    def attachment(self, entry: Entry) -> Attachment | None:
+    def attachment(self, entry: Entry, spliced: Spliced | None = None) -> Attachment | None:
+        """The entry's file; with `spliced`, a placeholder held there in its base64's place."""
         file_id = entry.file_id  # type: ignore[attr-defined]
-        return self.files.get(file_id) if file_id else None
+        attachment = self.files.get(file_id) if file_id else None
+        return spliced.attachment(attachment) if spliced is not None else attachment
 
 
 # An export holds every document of the record in memory several times over: their base64 and
@@ -270,10 +272,7 @@ def as_json(snapshot: Snapshot, spliced: Spliced | None = None) -> dict[str, Any
     record = snapshot.record
     sections: dict[str, list[dict[str, Any]]] = {s.value: [] for s in Section}
     for entry in snapshot.entries:
-        attachment = snapshot.attachment(entry)
-        if spliced is not None:
-            attachment = spliced.attachment(attachment)
-        sections[str(entry.section)].append(entry_json(entry, attachment))
+        sections[str(entry.section)].append(entry_json(entry, snapshot.attachment(entry, spliced)))
     return {
         "format": "dmp-export",
         "version": 1,

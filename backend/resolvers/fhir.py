@@ -581,9 +581,7 @@ def _bundle_data(snapshot: Snapshot, spliced: Spliced | None = None) -> Json:
     patient = _patient(snapshot)
     subject = {"reference": f"urn:uuid:{patient['id']}"}
     resources = [patient]
-    for e in snapshot.entries:
-        file = snapshot.attachment(e)
-        resources.append(entry_resource(e, subject, spliced.attachment(file) if spliced else file))
+    resources += [entry_resource(e, subject, snapshot.attachment(e, spliced)) for e in snapshot.entries]
     resources += _emergency_profile(snapshot, subject)
     data = {
         "resourceType": "Bundle",
