@@ -48,6 +48,8 @@ export default {
   'error.notFound': 'Not found: it does not exist, or no longer does.',
   'error.rateLimited': 'Too many attempts. Try again later.',
   'error.tooManyTries': 'Too many attempts.',
+  'error.retryInMinutes': 'Try again in {n} {n:minute|minutes}.',
+  'error.retryInHours': 'Try again in {n} {n:hour|hours}.',
   'error.notNow': 'This cannot be changed now.',
   'error.conflict': 'This action is not possible in the current state.',
   'error.network': 'The service is not answering. Check your connection and try again.',

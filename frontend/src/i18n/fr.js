@@ -48,6 +48,8 @@ export default {
   'error.notFound': "Introuvable : cela n'existe pas, ou plus.",
   'error.rateLimited': 'Trop de tentatives. Réessayez plus tard.',
   'error.tooManyTries': 'Trop de tentatives.',
+  'error.retryInMinutes': 'Réessayez dans {n} {n:minute|minutes}.',
+  'error.retryInHours': 'Réessayez dans {n} {n:heure|heures}.',
   'error.notNow': 'Modification impossible pour le moment.',
   'error.conflict': "Cette action n'est pas possible dans l'état actuel.",
   'error.network': 'Le service ne répond pas. Vérifiez votre connexion et réessayez.',

@@ -39,7 +39,8 @@ export function errorMessageKey(code, resultOrError) {
     case 'NOT_FOUND':
       return 'error.notFound';
     case 'RATE_LIMITED':
-      return worded(resultOrError) ? 'error.tooManyTries' : 'error.rateLimited';
+      // The sentence after it says what to do (a reason's), or when to try again (retryAfter).
+      return worded(resultOrError) || retryAfter(resultOrError) ? 'error.tooManyTries' : 'error.rateLimited';
     case 'CONFLICT':
       return 'error.conflict';
     case 'NETWORK':
@@ -65,9 +66,11 @@ function worded(resultOrError) {
 // filled with the values that travel beside it. The server's own message is English written
 // for developers (a request the page should not have sent, a body over the server's bound):
 // never shown; error.badInput says it.
+// A RATE_LIMITED refusal without such a reason that says when its limit's window ends
+// (`extensions.retryAfter`, in seconds) says when to try again instead.
 export function errorDetail(resultOrError) {
   const extensions = worded(resultOrError);
-  if (!extensions) return null;
+  if (!extensions) return retryWhen(retryAfter(resultOrError));
   const { reason, field, sections, profession, ...rest } = extensions;
   return t(`reason.${reason}`, {
     ...rest,
@@ -75,6 +78,27 @@ export function errorDetail(resultOrError) {
     profession: profession && known(`profession.${profession}`, profession),
     sections: Array.isArray(sections) ? sections.map((s) => known(`section.${s}`, s)).join(', ') : sections,
   });
+}
+
+// The seconds a RATE_LIMITED refusal says to wait (`extensions.retryAfter`, the time until the
+// limit's window ends), when it says a number the page can word; null otherwise. A refusal with
+// a reason the catalogue words is not one: its reason's sentence says what to do (waiting does
+// not mend a locked sign-in by code).
+export function retryAfter(resultOrError) {
+  const error = resultOrError?.error ?? resultOrError;
+  const extensions = (error?.graphQLErrors ?? error?.errors ?? [])[0]?.extensions;
+  if (extensions?.code !== 'RATE_LIMITED' || worded(resultOrError)) return null;
+  const seconds = extensions.retryAfter;
+  return typeof seconds === 'number' && Number.isFinite(seconds) && seconds > 0 ? seconds : null;
+}
+
+// « Réessayez dans 12 minutes. »: the wait rounded up, in minutes below an hour, in hours from
+// an hour on (never a shorter wait than the server's: tried again sooner, it is refused again).
+export function retryWhen(seconds) {
+  if (!seconds) return null;
+  const minutes = Math.ceil(seconds / 60);
+  if (minutes < 60) return t('error.retryInMinutes', { n: minutes });
+  return t('error.retryInHours', { n: Math.ceil(seconds / 3600) });
 }
 
 // The catalogue's text for `key`, or `raw` as the server sent it when the page has none.
