@@ -3,7 +3,8 @@ that a report does not stop its practitioner from opening another emergency acce
 does, and offers « Bloquer ce professionnel » (/partage's question first), after which the card says
 they are blocked and that the block is lifted on /partage. A practitioner blocked already is said
 so, with no button; a treating physician, who cannot be blocked, is said so with the way to
-« Mon médecin traitant » on /partage (the review names the practitioner's id: `practitionerId`)."""
+« Mon médecin traitant » on /partage, the keyboard on its heading (/partage#medecin-traitant; the
+review names the practitioner's id: `practitionerId`)."""
 
 from __future__ import annotations
 
@@ -243,9 +244,21 @@ async def test_a_treating_physician_and_one_blocked_already(server: Server, brow
     assert refused["errors"][0]["extensions"]["reason"] == "IS_TREATING_PHYSICIAN", refused
     assert await BlockedPractitioner.filter(record_id=record.id).count() == 1
 
-    await card.get_by_role("link", name=TO_TREATING).click()
-    await expect(page).to_have_url(f"{server.origin}/partage")
+    # The link leads to « Mon médecin traitant » itself (/partage's anchor): the keyboard on its
+    # heading, read first, in view, once /partage has drawn it.
+    link = card.get_by_role("link", name=TO_TREATING)
+    await expect(link).to_have_attribute("href", "/partage#medecin-traitant")
+    await link.click()
+    await expect(page).to_have_url(f"{server.origin}/partage#medecin-traitant")
+    treating = page.get_by_role("heading", name="Mon médecin traitant", level=2)
+    await expect(treating).to_be_focused()
+    await expect(treating).to_have_attribute("id", "medecin-traitant")
+    await expect(treating).to_be_in_viewport()
     await expect(_under(page, "Mon médecin traitant")).to_contain_text(doctor_name)
+    await tab.check("treating-anchor")
+    # Tab goes on from there: to the card's button, not back to the top of the page.
+    await page.keyboard.press("Tab")
+    await expect(page.get_by_role("button", name="Ne plus désigner ce médecin")).to_be_focused()
     await expect(_under(page, "Professionnels bloqués")).to_contain_text(other_account.display_name)
     results = await _find(page, doctor_account.last_name)
     await expect(results.get_by_text(IS_TREATING)).to_be_visible()

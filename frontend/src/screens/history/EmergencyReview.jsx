@@ -12,6 +12,7 @@ import { appendPage, nodes } from '../../lib/paging.js';
 import { blockingOf, readAgain, replaceNode, reviewActions } from '../../lib/reviews.js';
 import { ACKNOWLEDGE, EMERGENCY_REVIEWS, REPORT, REVIEW_SHARING } from './documents.js';
 import { BLOCK } from '../sharing/documents.js';
+import { TREATING_ANCHOR } from '../sharing/Sharing.jsx';
 import { Form } from '../../components/Form.jsx';
 import { Link } from '../../router.jsx';
 import { useSending } from '../../lib/sending.js';
@@ -206,7 +207,7 @@ export function EmergencyReview({ onReviewed }) {
                 <>
                   <p>{t('review.isTreating')}</p>
                   <p>
-                    <Link href="/partage">{t('review.toTreating')}</Link>
+                    <Link href={`/partage#${TREATING_ANCHOR}`}>{t('review.toTreating')}</Link>
                   </p>
                 </>
               )}

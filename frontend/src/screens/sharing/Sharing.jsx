@@ -15,6 +15,11 @@ import { BLOCK, DIRECTORY, GRANT, MY_SHARING, REVOKE, SET_EMERGENCY, SET_NOTICES
 import { Form } from '../../components/Form.jsx';
 import { useSending } from '../../lib/sending.js';
 import { cardsWithSaid, saidWhere } from '../../lib/saidWhere.js';
+import { useAnchor } from '../../router.jsx';
+
+// The anchor of « Mon médecin traitant » (/partage#medecin-traitant): /historique's card of an
+// emergency access by the treating physician, who cannot be blocked while named, leads there.
+export const TREATING_ANCHOR = 'medecin-traitant';
 
 function describe(p) {
   return `${p.displayName} — ${t(`profession.${p.profession}`)}, ${p.city}`;
@@ -53,6 +58,8 @@ export function Sharing() {
   const [tooShortRef, tooShortLive] = useSaid(false, tooShort);
   // One change at a time: a button pressed twice (a double click) sends once.
   const [, send] = useSending();
+  // Followed from a link to /partage#medecin-traitant: the keyboard to its heading once drawn.
+  const treatingHeading = useAnchor(TREATING_ANCHOR);
 
   if (query.fetching && !query.data) return <Loading />;
   if (query.code) return <ErrorBox result={query} />;
@@ -158,7 +165,9 @@ export function Sharing() {
       <p>{t('sharing.intro')}</p>
       {saidAt(null)}
 
-      <h2>{t('sharing.treating')}</h2>
+      <h2 id={TREATING_ANCHOR} ref={treatingHeading} tabIndex={-1}>
+        {t('sharing.treating')}
+      </h2>
       {current.treatingPhysician ? (
         <div class="card">
           <p>{describe(current.treatingPhysician)}</p>
