@@ -356,6 +356,8 @@ class GraphQLView(GraphQL[Context, None]):
             refusal = csrf_refusal(request)
             if refusal is None:
                 try:
+                    # Both execution paths read it from here, and the request log names the
+                    # caller from it (`logs.caller_of`): a refused token sets none.
                     scope.setdefault("state", {})["viewer"] = await resolve_viewer(request)
                 except BadToken:
                     refusal = _error(401, "UNAUTHENTICATED", "Invalid or expired token")

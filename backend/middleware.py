@@ -12,7 +12,7 @@ from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from backend import db
-from backend.logs import REQUEST_LOGGER, RequestLog, request_line
+from backend.logs import REQUEST_LOGGER, RequestLog, caller_of, request_line
 from backend.upload_limit import (
     MAX_BODY,
     MAX_MULTIPART_BODY,
@@ -58,7 +58,9 @@ class HttpEdge:
     - the request log: an id per request (`scope["state"]["request_id"]`, and the
       `x-request-id` response header), then one JSON line with the method, path, status,
       duration, GraphQL operation and the codes of the errors answered (which the view puts
-      in `scope["state"]["error_codes"]`, and this layer for its own refusals), whatever
+      in `scope["state"]["error_codes"]`, and this layer for its own refusals) and who made
+      the request (`logs.caller_of` the viewer the view put in `scope["state"]["viewer"]`
+      once it knew it: a partner token's id or a session's account id, no secret), whatever
       happened (`request_log`, by default `logs.request_line`);
     - the security headers, each added to the response unless its handler set it;
     - the body limits (`upload_limit.py`): a multipart POST without a Content-Length, or
@@ -144,6 +146,7 @@ class HttpEdge:
                     _ERRORS.error("Exception in ASGI application", exc_info=exc)
                     await send_json(edge_send, 500, INTERNAL)
         finally:
+            caller, caller_id = caller_of(state.get("viewer"))
             self.request_log(
                 request_id=request_id,
                 method=scope.get("method"),
@@ -153,6 +156,8 @@ class HttpEdge:
                 operation=state.get("operation"),
                 operation_type=state.get("operation_type"),
                 error_codes=state.get("error_codes"),
+                caller=caller,
+                caller_id=caller_id,
             )
 
 

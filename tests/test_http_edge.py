@@ -95,6 +95,7 @@ async def test_headers_request_id_and_log_line() -> None:
     assert line == {
         "request_id": request_id, "method": "POST", "path": "/graphql", "status": 201,
         "operation": "S1", "operation_type": "query", "error_codes": None,
+        "caller": None, "caller_id": None,
     }
 
 
