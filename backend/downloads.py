@@ -26,12 +26,19 @@ STATUS = {"UNAUTHENTICATED": 401, "FORBIDDEN": 403, "NOT_FOUND": 404, "RATE_LIMI
 
 
 def _error(
-    status: int, code: str, message: str, *, token_refused: bool = False, reason: str | None = None
+    status: int, code: str, message: str, *, token_refused: bool = False, reason: str | None = None,
+    retry_after: int | None = None,
 ) -> JSONResponse:
     headers = {"Cache-Control": "no-store"}
     if status == 401:
         headers["WWW-Authenticate"] = TOKEN_REFUSED if token_refused else ASK_FOR_TOKEN
-    extensions = {"code": code} if reason is None else {"code": code, "reason": reason}
+    extensions: dict[str, str | int] = {"code": code}
+    if reason is not None:
+        extensions["reason"] = reason
+    if retry_after is not None:
+        # A bound's window (RATE_LIMITED): the seconds until it ends, in the body as over GraphQL.
+        headers["Retry-After"] = str(retry_after)
+        extensions["retryAfter"] = retry_after
     return JSONResponse(
         {"errors": [{"message": message, "extensions": extensions}]},
         status_code=status,
@@ -65,7 +72,8 @@ async def download_file(request: Request) -> Response:
     except PublicError as exc:
         extensions = exc.extensions or {}
         code = extensions.get("code", "INTERNAL")
-        refusal = _error(STATUS.get(code, 400), code, exc.message, reason=extensions.get("reason"))
+        refusal = _error(STATUS.get(code, 400), code, exc.message, reason=extensions.get("reason"),
+                         retry_after=extensions.get("retryAfter"))
         started = time.perf_counter()
         try:
             await ctx.access_log.flush()

@@ -7,14 +7,13 @@ the trusted proxy appended. Entries to its left come from the client and are nev
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from starlette.requests import Request
 
 from backend import clock
 from backend.auth import limits
 from backend.config import settings
-from backend.errors import RateLimited
 
 WINDOW_MINUTES = 10
 # Sign-in steps per client address and 10 minutes: high enough for a clinic behind one NAT,
@@ -42,5 +41,4 @@ def _window() -> datetime:
 async def limit_address(request: Request, action: str) -> None:
     """Count one `action` from the caller's address; RATE_LIMITED past the limit."""
     key = f"addr:{action}:{client_address(request)}"
-    if not await limits.take(key, _window(), PER_ADDRESS[action]):
-        raise RateLimited()
+    await limits.require(key, _window(), PER_ADDRESS[action], window=timedelta(minutes=WINDOW_MINUTES))

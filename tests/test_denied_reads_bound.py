@@ -72,6 +72,8 @@ async def test_the_61st_refused_read_is_rate_limited_and_writes_nothing(
     for ins in (record.ins, factories.new_ins(), pending.ins):
         limited = await caller.gql(READ, {"ins": ins})
         assert limited.codes == ["RATE_LIMITED"] and limited.data == {"patientRecord": None}
+        # The seconds to the hour's end tell the time, nothing of the INS.
+        assert 0 < limited.errors[0]["extensions"].pop("retryAfter") <= 3600
         answers.append((limited.codes, limited.errors[0]["message"], limited.errors[0]["extensions"]))
     assert answers[0] == answers[1] == answers[2]
     assert await _refused_events() == written
@@ -169,8 +171,13 @@ async def test_refused_downloads_count_with_refused_reads_and_are_bounded_alike(
 
     refused, missing = await download(caller, entry_id), await download(caller, str(uuid.uuid4()))
     assert refused.status_code == missing.status_code == 429
-    assert refused.json() == missing.json()
-    assert refused.json()["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
+    answers = [answer.json() for answer in (refused, missing)]
+    for answer, body in zip((refused, missing), answers, strict=True):
+        # The seconds to the hour's end, in the body and the header: the time, nothing of the entry.
+        assert 0 < body["errors"][0]["extensions"].pop("retryAfter") <= 3600
+        assert 0 < int(answer.headers["retry-after"]) <= 3600
+    assert answers[0] == answers[1]
+    assert answers[0]["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
     assert refused.headers.get("cache-control") == "no-store"
     assert waited == [1] * 4  # the two 404 and the two 429 alike
     assert (await caller.gql(READ, {"ins": record.ins})).codes == ["RATE_LIMITED"]

@@ -179,6 +179,8 @@ async def test_the_typed_identifiers_own_counter_still_answers_rate_limited_afte
                    await Caller(client).gql(RESET, {"i": typed})]
         assert [r.codes for r in refused] == [["RATE_LIMITED"], ["RATE_LIMITED"]]
         assert await LoginAttempt.all().count() == attempts
+        # The seconds to the hour's end (`retryAfter`) tell the time, nothing of the identifier.
+        assert all(0 < r.errors[0]["extensions"].pop("retryAfter") <= 3600 for r in refused)
         answers.append([(r.errors[0]["message"], r.errors[0]["extensions"], r.data) for r in refused])
     assert answers[0] == answers[1]
     # The e-mail address, used up first, is refused as well.

@@ -86,6 +86,8 @@ async def test_past_the_bound_every_support_call_is_rate_limited_and_writes_noth
         for identifier in ids.values():
             limited = await caller.gql(query, {"i": identifier})
             assert limited.codes == ["RATE_LIMITED"] and limited.data is None, (query, identifier)
+            # The seconds to the hour's end tell the time, nothing of the identifier.
+            assert 0 < limited.errors[0]["extensions"].pop("retryAfter") <= 3600
             answers.add((limited.errors[0]["message"], repr(limited.errors[0]["extensions"])))
     assert len(answers) == 1
     assert await _written() == written  # no event, message or code; both accounts still locked

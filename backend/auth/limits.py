@@ -7,11 +7,13 @@ whatever the number of parallel requests, aliases or server processes.
 
 from __future__ import annotations
 
+import math
 import uuid
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import Enum
 
 from backend import clock, sql
+from backend.errors import RateLimited
 
 # Code failures per account and UTC day; reaching it locks code login (DESIGN §5).
 DAILY_CODE_FAILURES = 10
@@ -105,6 +107,24 @@ def utc_day() -> datetime:
 def utc_hour() -> datetime:
     """The window of a per-hour bound (`take`): the start of the hour now."""
     return clock.now().replace(minute=0, second=0, microsecond=0)
+
+
+HOUR = timedelta(hours=1)
+DAY = timedelta(days=1)
+
+
+async def require(
+    key: str, window_start: datetime, limit: int, message: str | None = None, *, window: timedelta
+) -> None:
+    """Count one use as `take` does; past the limit, RATE_LIMITED (`message`, or the default
+    words) with `extensions.retryAfter`: the whole seconds until the window, `window` long from
+    `window_start`, ends and its count starts again (at least 1)."""
+    if await take(key, window_start, limit):
+        return
+    retry_after = max(1, math.ceil((window_start + window - clock.now()).total_seconds()))
+    if message is None:
+        raise RateLimited(retryAfter=retry_after)
+    raise RateLimited(message, retryAfter=retry_after)
 
 
 class ResetTry(Enum):

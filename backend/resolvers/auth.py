@@ -65,10 +65,9 @@ def _session_viewer(ctx: Context) -> Viewer:
 
 async def _take_ten_minutes(key: str, limit: int) -> None:
     """Count one use of `key` in the current ten minutes; RATE_LIMITED past `limit`."""
-    window = clock.now().replace(second=0, microsecond=0)
-    window = window.replace(minute=window.minute - window.minute % 10)
-    if not await limits.take(key, window, limit):
-        raise RateLimited(TOO_MANY_CODES)
+    start = clock.now().replace(second=0, microsecond=0)
+    start = start.replace(minute=start.minute - start.minute % 10)
+    await limits.require(key, start, limit, TOO_MANY_CODES, window=timedelta(minutes=10))
 
 
 async def _fresh_account(ctx: Context) -> Account:

@@ -24,7 +24,7 @@ from backend.domain.enums import AccessAction, AccessMode, EntrySource, Role, Se
 from backend.domain.ids import entry_id
 from backend.domain.reasons import Reason
 from backend.domain.text import lines, one_line
-from backend.errors import BadUserInput, Forbidden, NoAccess, NotFound, RateLimited, Unauthenticated
+from backend.errors import BadUserInput, Forbidden, NoAccess, NotFound, Unauthenticated
 from backend.files import storage
 from backend.files.sniffing import EXTENSIONS, UnrecognisedContent, sniff
 from backend.models import Entry, Record, StoredFile
@@ -124,8 +124,9 @@ async def upload_document(ctx: Context, file: UploadedFile, data: DocumentInput)
     # first, as a refusal, atomically (uploads sent at once cannot all pass the bound), and is
     # given back when the file is accepted.
     refused_key, hour = f"file-refused:{ctx.viewer.account_id or ctx.viewer.token_id}", limits.utc_hour()
-    if not await limits.take(refused_key, hour, FILES_REFUSED_PER_HOUR):
-        raise RateLimited(TOO_MANY_REFUSED_FILES)
+    await limits.require(
+        refused_key, hour, FILES_REFUSED_PER_HOUR, TOO_MANY_REFUSED_FILES, window=limits.HOUR
+    )
     try:
         # A pure-Python walk over up to 20 MB: in a thread, as the encryption is; two at a time
         # in a process, so that uploads sent at once queue rather than starve its event loop.

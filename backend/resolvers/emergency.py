@@ -17,7 +17,7 @@ from backend.config import settings
 from backend.domain.enums import AccessAction, AccessMode, EmergencyKind, Profession, RecordStatus, Role
 from backend.domain.reasons import Reason
 from backend.domain.text import one_line
-from backend.errors import BadUserInput, NoAccess, RateLimited, Unauthenticated
+from backend.errors import BadUserInput, NoAccess, Unauthenticated
 from backend.models import Account, EmergencySession, Record
 from backend.notify.notices import when
 from backend.notify.outbox import enqueue_email
@@ -95,21 +95,21 @@ def _refuse_if_closed_to(ctx: Context, record: Record, sharing: SharingFacts, ki
         raise NoAccess(REFUSED)
 
 
-async def _refuse_caller(
-    ctx: Context, ins: str, kind: EmergencyKind, message: str
-) -> NoAccess | RateLimited:
+async def _refuse_caller(ctx: Context, ins: str, kind: EmergencyKind, message: str) -> NoAccess:
     """The refusal of a caller who may not open this kind at all (not a practitioner, not a
     regulator): a denied attempt on an existing record, but for its owner's own; the same
-    words and time whether the INS names a record or not (errors.NoAccess). RATE_LIMITED past
-    REFUSED_CALLER_PER_HOUR attempts this hour, before the lookup: nothing written."""
+    words and time whether the INS names a record or not (errors.NoAccess). Raises
+    RATE_LIMITED past REFUSED_CALLER_PER_HOUR attempts this hour, before the lookup: nothing
+    written."""
     try:
         normalized = ins_argument(ins)
     except BadUserInput:
         return NoAccess(message)
     viewer = ctx.viewer
     key = f"emergency-refused:{viewer.account_id or viewer.token_id}"
-    if not await limits.take(key, limits.utc_hour(), REFUSED_CALLER_PER_HOUR):
-        return RateLimited(TOO_MANY_ATTEMPTS)
+    await limits.require(
+        key, limits.utc_hour(), REFUSED_CALLER_PER_HOUR, TOO_MANY_ATTEMPTS, window=limits.HOUR
+    )
     record = await Record.filter(ins=normalized).first()
     if record is not None and not owns(ctx.viewer.account_id, record_facts(record)):
         _note_refused(ctx, record, kind)
@@ -118,8 +118,10 @@ async def _refuse_caller(
 
 async def _count_opening(practitioner_id: uuid.UUID, kind: EmergencyKind) -> None:
     """RATE_LIMITED past PER_HOUR openings of this kind by this practitioner this hour."""
-    if not await limits.take(f"emergency:{kind.value}:{practitioner_id}", limits.utc_hour(), PER_HOUR[kind]):
-        raise RateLimited(TOO_MANY)
+    await limits.require(
+        f"emergency:{kind.value}:{practitioner_id}", limits.utc_hour(), PER_HOUR[kind], TOO_MANY,
+        window=limits.HOUR,
+    )
 
 
 async def open_emergency(ctx: Context, ins: str, reason: str, kind: EmergencyKind) -> EmergencyAccess:

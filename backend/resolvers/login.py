@@ -135,8 +135,7 @@ async def _limit_identifier(named: Identifier) -> None:
     hash, not the identifier, names the counter), whether or not it names an account: past
     its 20 an hour, `RATE_LIMITED`, before any password is checked and with nothing written.
     Only this counter's answer is told: it is the same for a known and an unknown identifier."""
-    if not await limits.take(f"start:id:{named.digest}", limits.utc_hour(), STARTS_PER_HOUR):
-        raise RateLimited()
+    await limits.require(f"start:id:{named.digest}", limits.utc_hour(), STARTS_PER_HOUR, window=limits.HOUR)
 
 
 async def _within_account_bound(account: Account | None) -> bool:
@@ -154,8 +153,7 @@ async def _within_account_bound(account: Account | None) -> bool:
 async def count_password_try(account_id: uuid.UUID) -> None:
     """A password checked for a signed-in account (`changePassword`'s current one) counts on
     the account's sign-in tries: a session cannot try passwords without end."""
-    if not await limits.take(f"start:{account_id}", limits.utc_hour(), STARTS_PER_HOUR):
-        raise RateLimited()
+    await limits.require(f"start:{account_id}", limits.utc_hour(), STARTS_PER_HOUR, window=limits.HOUR)
 
 
 async def signed_in(

@@ -84,8 +84,9 @@ async def begin_registration(ctx: Context) -> str:
     _require_fresh(ctx)
     if await passkeys.holds_all_it_may(me.account.id):
         raise _too_many()
-    if not await limits.take(f"passkey-register:{me.account.id}", limits.utc_hour(), REGISTRATIONS_PER_HOUR):
-        raise RateLimited()
+    await limits.require(
+        f"passkey-register:{me.account.id}", limits.utc_hour(), REGISTRATIONS_PER_HOUR, window=limits.HOUR
+    )
     return await passkeys.registration_options(me.account, me.session_id)
 
 
@@ -173,8 +174,7 @@ def _client_address(ctx: Context) -> str:
 async def begin_login(ctx: Context, attempt_token: str | None) -> str:
     # Anyone may ask, and each answer stores a challenge: bound them per address and hour.
     key = f"passkey-begin:{_client_address(ctx)}"[:200]
-    if not await limits.take(key, limits.utc_hour(), BEGINS_PER_HOUR):
-        raise RateLimited()
+    await limits.require(key, limits.utc_hour(), BEGINS_PER_HOUR, window=limits.HOUR)
     return await passkeys.authentication_options(await _attempt(attempt_token))
 
 

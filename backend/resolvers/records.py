@@ -34,7 +34,7 @@ from backend.domain.enums import (
     Role,
     Section,
 )
-from backend.errors import Forbidden, NoAccess, RateLimited, Unauthenticated
+from backend.errors import Forbidden, NoAccess, Unauthenticated
 from backend.models import EmergencySession, Record
 from backend.resolvers.arguments import ins_argument
 from backend.resolvers.context import Context
@@ -81,8 +81,7 @@ async def count_refusal(ctx: Context) -> None:
     of the refusal, nothing noted) past REFUSED_READS_PER_HOUR."""
     viewer = ctx.viewer
     key = f"record-refused:{viewer.account_id or viewer.token_id}"
-    if not await limits.take(key, limits.utc_hour(), REFUSED_READS_PER_HOUR):
-        raise RateLimited(TOO_MANY_REFUSED)
+    await limits.require(key, limits.utc_hour(), REFUSED_READS_PER_HOUR, TOO_MANY_REFUSED, window=limits.HOUR)
 
 
 @dataclass

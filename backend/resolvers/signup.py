@@ -28,7 +28,7 @@ from backend.auth.passwords import WeakPassword, check_strength, hash_password
 from backend.auth.sessions import revoke_all
 from backend.domain.enums import AccessAction, AccessMode, CodeChannel, CodePurpose, RecordStatus, Role
 from backend.domain.reasons import Reason
-from backend.errors import BadUserInput, Conflict, Forbidden, RateLimited, Unauthenticated, answer_no_sooner
+from backend.errors import BadUserInput, Conflict, Forbidden, Unauthenticated, answer_no_sooner
 from backend.models import (
     Account,
     ActivationCode,
@@ -128,8 +128,7 @@ async def open_record_for_patient(
     if send_phone:
         given["pending_phone"] = send_phone
     opening = f"record-opening:{viewer.practitioner_id}"
-    if not await limits.take(opening, limits.utc_hour(), OPENINGS_PER_HOUR):
-        raise RateLimited(TOO_MANY_OPENINGS)
+    await limits.require(opening, limits.utc_hour(), OPENINGS_PER_HOUR, TOO_MANY_OPENINGS, window=limits.HOUR)
     found = await _record_for_opening(ins, viewer.practitioner_id)
     if found is None:
         try:

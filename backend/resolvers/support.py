@@ -38,7 +38,7 @@ from backend.domain.identifiers import (
     without_separators,
 )
 from backend.domain.reasons import Reason
-from backend.errors import BadUserInput, Conflict, Forbidden, NotFound, RateLimited, Unauthenticated
+from backend.errors import BadUserInput, Conflict, Forbidden, NotFound, Unauthenticated
 from backend.models import (
     Account,
     ActivationCode,
@@ -173,8 +173,7 @@ async def _support_call(ctx: Context) -> None:
     read; RATE_LIMITED past LOOKUPS_PER_HOUR."""
     _require_support(ctx)
     key = f"support-lookup:{ctx.viewer.account_id}"
-    if not await limits.take(key, limits.utc_hour(), LOOKUPS_PER_HOUR):
-        raise RateLimited(TOO_MANY_LOOKUPS)
+    await limits.require(key, limits.utc_hour(), LOOKUPS_PER_HOUR, TOO_MANY_LOOKUPS, window=limits.HOUR)
 
 
 async def _find(identifier: str) -> tuple[Account | None, Record | None]:
@@ -375,8 +374,10 @@ async def resend_activation(ctx: Context, identifier: str) -> bool:
     except BadUserInput:
         _note(ctx, account, record, reasons.SUPPORT_READ)
         raise
-    if not await limits.take(f"support-resend:{record.id}", limits.utc_day(), RESENDS_PER_DAY):
-        raise RateLimited("Enough codes were resent for this record today; try again tomorrow")
+    await limits.require(
+        f"support-resend:{record.id}", limits.utc_day(), RESENDS_PER_DAY,
+        "Enough codes were resent for this record today; try again tomorrow", window=limits.DAY,
+    )
     async with _acting(ctx, record, reasons.SUPPORT_RESENT) as conn:
         # The contacts on file as the change sees them: a practitioner who opened the record
         # again meanwhile, at the point of care, replaced them (the first may have been wrong).
@@ -417,8 +418,10 @@ async def start_contact_recovery(ctx: Context, identifier: str) -> bool:
     account, record = await _find(identifier)
     if record is None or account is None or record.status not in (RecordStatus.ACTIVE, RecordStatus.CLOSED):
         raise NotFound(NO_RECOVERABLE_RECORD)
-    if not await limits.take(f"support-recovery:{record.id}", limits.utc_day(), RECOVERIES_PER_DAY):
-        raise RateLimited("Enough recoveries were opened for this record today; try again tomorrow")
+    await limits.require(
+        f"support-recovery:{record.id}", limits.utc_day(), RECOVERIES_PER_DAY,
+        "Enough recoveries were opened for this record today; try again tomorrow", window=limits.DAY,
+    )
     async with _acting(ctx, record, reasons.SUPPORT_RECOVERY) as conn:
         await ActivationCode.filter(record_id=record.id, used_at=None).using_db(conn).update(
             used_at=clock.now()

@@ -10,7 +10,6 @@ from strawberry.file_uploads import Upload
 
 from backend.auth import limits
 from backend.domain import enums
-from backend.errors import RateLimited
 from backend.resolvers import documents, export
 from backend.resolvers.context import Info
 from backend.schema.types import Entry, Section, to_entry
@@ -90,10 +89,11 @@ class DocumentsMutation:
         self, info: Info, format: ExportFormat = ExportFormat.JSON
     ) -> ExportPayload:
         viewer = info.context.viewer
-        if viewer.authenticated and viewer.role == enums.Role.PATIENT and not await limits.take(
-            f"export:{viewer.account_id}", limits.utc_hour(), EXPORTS_PER_HOUR
-        ):
-            raise RateLimited(TOO_MANY_EXPORTS)
+        if viewer.authenticated and viewer.role == enums.Role.PATIENT:
+            await limits.require(
+                f"export:{viewer.account_id}", limits.utc_hour(), EXPORTS_PER_HOUR, TOO_MANY_EXPORTS,
+                window=limits.HOUR,
+            )
         result = await export.export_my_record(info.context, format)
         return ExportPayload(
             file_name=result.file_name, content_type=result.content_type, content=result.content
