@@ -50,7 +50,9 @@ class SupportAccount:
     display_name: str = _said("First and last name (the record's, for one waiting for activation)")
     account_status: str = strawberry.field(
         description="PENDING, ACTIVE, CLOSED, DELETION_REQUESTED, DISABLED (an account without a "
-        "record an operator disabled: it signs in no way until enabled again) or UNKNOWN"
+        "record an operator disabled with `dmp disable-account`: it signs in no way, password, code, "
+        "reset or passkey, until an operator runs `dmp enable-account`; support cannot enable it, and "
+        "unlockAccount lifts a code lock without enabling it) or UNKNOWN"
     )
     record_status: RecordStatus | None = _said(
         "The patient's record; null for an account without one (a practitioner's, support's)"
