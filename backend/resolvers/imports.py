@@ -5,7 +5,8 @@ constraint enforces; a concurrent import of an overlapping batch makes the inser
 keys fail, and the batch is then retried against what the other import committed.
 The access event of each record touched is written in the same transaction, so the
 entries commit with their events or not at all; so is the denied attempt of each existing
-record that refused items (closed or deleted, another birth date), in the same statement.
+record that refused items (closed or deleted, another birth date), in the same statement,
+within two bounds: DENIED_EVENTS_PER_RECORD_PER_DAY and REFUSED_TRIES_PER_HOUR.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import math
 import os
 import re
 import uuid
@@ -31,7 +33,7 @@ from backend.audit.collector import AccessLog
 from backend.audit.writer import Actor, PendingEvent
 from backend.auth import activation
 from backend.auth.contacts import normalize_email, storable_email
-from backend.auth.limits import utc_day
+from backend.auth.limits import HOUR, utc_day, utc_hour
 from backend.auth.secrets_util import keyed_digest
 from backend.authz.matrix import INSURER_SECTIONS
 from backend.domain.codes import InvalidCode, normalize_section_code
@@ -50,7 +52,7 @@ from backend.domain.ids import entry_id
 from backend.domain.reasons import Reason
 from backend.domain.text import BLANK_LETTERS, without_invisible
 from backend.domain.text import without_invisible_keeping_spaces as _visible
-from backend.errors import BadUserInput, Conflict, Forbidden, Unauthenticated
+from backend.errors import BadUserInput, Conflict, Forbidden, RateLimited, Unauthenticated
 from backend.models import PurgedIdentity, Record
 from backend.resolvers.context import Context
 
@@ -61,6 +63,23 @@ OLDEST_CARE_DATE = dt.date(1900, 1, 1)
 # Sections whose items must carry a code (a hospital stay may come without a diagnosis).
 CODE_REQUIRED = INSURER_SECTIONS - {Section.HOSPITAL_STAYS}
 CLOSED = frozenset({RecordStatus.CLOSED.value, RecordStatus.DELETED.value})
+
+# The denied attempts one organization's imports write in a record's history per UTC day: the
+# patient sees that the insurer tried (and why), but a batch sent again and again (a retrying
+# pipeline, a script) no longer floods their history. Later batches of the day still reject
+# the record's items, with the same codes, without an event.
+DENIED_EVENTS_PER_RECORD_PER_DAY = 3
+# The (record, birthDate) pairs a token's imports may have refused by existing records (closed
+# or deleted, another birth date) per hour, written or not: past it the whole batch is refused
+# (RATE_LIMITED, nothing written), so that a token spraying INS or guessing birth dates is
+# bounded even where the records' histories no longer note it. A patient's items carry one
+# birth date: an insurer whose data disagrees with a few hundred records never meets it.
+REFUSED_TRIES_PER_HOUR = 1000
+TOO_MANY_REFUSED_TRIES = (
+    "Too many items of this token's imports were refused by existing records this hour (closed"
+    " records, other birth dates); nothing was imported: check the identities sent, then send"
+    " the batch again later"
+)
 
 
 @dataclass
@@ -332,14 +351,18 @@ async def import_care_history(ctx: Context, items: list[CareItem]) -> ImportResu
     organization = insurer_organization(ctx)
     if len(items) > MAX_ITEMS:
         raise BadUserInput(f"At most {MAX_ITEMS} items per import", Reason.TOO_MANY_ITEMS, maxItems=MAX_ITEMS)
-    return await run_import(ctx.access_log, organization, items)
+    tries_of = f"import-refused:{ctx.viewer.token_id}"
+    return await run_import(ctx.access_log, organization, items, tries_of)
 
 
-async def run_import(access_log: AccessLog, organization: str, items: list[CareItem]) -> ImportResult:
+async def run_import(
+    access_log: AccessLog, organization: str, items: list[CareItem], tries_of: str | None = None
+) -> ImportResult:
     """Validate, then write the accepted items; used by the API and by `dmp seed-demo`.
 
     The entries and the access event of every record touched commit together: an import
-    whose events cannot be written leaves nothing behind.
+    whose events cannot be written leaves nothing behind. `tries_of` names the counter of
+    REFUSED_TRIES_PER_HOUR (a token's); the operator's seed-demo has none.
     """
     today = clock.latest_today()  # the bound of a date in the future
     rejected: list[ImportRejection] = []
@@ -354,7 +377,7 @@ async def run_import(access_log: AccessLog, organization: str, items: list[CareI
         valid.append(checked)
     for attempt in range(ATTEMPTS):
         try:
-            result = await _write(access_log.actor, organization, valid)
+            result = await _write(access_log.actor, organization, valid, tries_of)
             break
         except (IntegrityError, _Race):
             if attempt == ATTEMPTS - 1:
@@ -622,20 +645,21 @@ _MAILS = (
 # address sends it one (`activation.due_from_import`), as for a record whose code expired.
 MAILS_PER_ADDRESS_PER_DAY = 10
 
-# The counters of the addresses a batch would mail, each raised by the number of e-mails
-# asked for (asked, not sent: the returned count less the batch's own is what was asked
-# before it). On PostgreSQL in two statements, both in the keys' order: the missing rows are
-# made first (without taking a value of the id sequence for a row already there), then every
-# row is locked and counted. Locking the existing rows before making the missing ones, in one
-# statement, deadlocked three batches: one waiting for a row a second had made, the third
-# locking that row and waiting for a row the first had made.
+# The counters of a batch (the addresses it would mail, the records that refused its items,
+# its token's refused tries), each raised by the number asked for (asked, not done: the
+# returned count less the batch's own is what was asked before it). On PostgreSQL in two
+# statements, both in the keys' order: the missing rows are made first (without taking a
+# value of the id sequence for a row already there), then every row is locked and counted.
+# Locking the existing rows before making the missing ones, in one statement, deadlocked
+# three batches: one waiting for a row a second had made, the third locking that row and
+# waiting for a row the first had made.
 _MAKE_COUNTERS = (
     'INSERT INTO "rate_counter" ("key", "window_start", "count")'
     ' SELECT u."key", $2::timestamptz, 0 FROM unnest($1::text[]) AS u("key") WHERE NOT EXISTS'
     ' (SELECT 1 FROM "rate_counter" c WHERE c."key" = u."key" AND c."window_start" = $2::timestamptz)'
     ' ORDER BY u."key" ON CONFLICT ("key", "window_start") DO NOTHING'
 )
-_COUNT_MAILS = (
+_COUNT_UP = (
     'WITH u AS (SELECT * FROM unnest($1::text[], $2::int[]) AS u("key", "asked")),'
     ' l AS (SELECT c."id" FROM "rate_counter" c WHERE c."key" = ANY($1::text[])'
     ' AND c."window_start" = $3::timestamptz ORDER BY c."key" FOR UPDATE)'
@@ -654,6 +678,23 @@ def _mail_counter(address: str) -> str:
     return f"import-mail:{keyed_digest(f'import-mail:{address}')}"
 
 
+async def _count_up(
+    conn: BaseDBAsyncClient, asked: dict[str, int], window: dt.datetime
+) -> dict[str, int]:
+    """Raise each counter of `asked` by its number in `window`; the counts after. One statement
+    for the batch (two on PostgreSQL), the counters locked in the keys' order."""
+    counters = sorted(asked)
+    numbers = [asked[key] for key in counters]
+    if sql.is_sqlite(conn):
+        rows = await sql.fetch(_COUNT_UP[1], [
+            json.dumps([[k, n] for k, n in zip(counters, numbers, strict=True)]), window,
+        ], conn)
+    else:
+        await sql.execute(_MAKE_COUNTERS, [counters, window], conn)
+        rows = await sql.fetch(_COUNT_UP[0], [counters, numbers, window], conn)
+    return {row[0]: int(row[1]) for row in rows}
+
+
 async def _within_daily_bound(
     conn: BaseDBAsyncClient, due: list[tuple[uuid.UUID, str]]
 ) -> list[tuple[uuid.UUID, str]]:
@@ -665,17 +706,7 @@ async def _within_daily_bound(
     for _, address in due:
         asked[address] = asked.get(address, 0) + 1
     keys = {address: _mail_counter(address) for address in asked}
-    in_order = sorted(asked, key=keys.__getitem__)
-    counters, numbers = [keys[a] for a in in_order], [asked[a] for a in in_order]
-    window = utc_day()
-    if sql.is_sqlite(conn):
-        rows = await sql.fetch(_COUNT_MAILS[1], [
-            json.dumps([[k, n] for k, n in zip(counters, numbers, strict=True)]), window,
-        ], conn)
-    else:
-        await sql.execute(_MAKE_COUNTERS, [counters, window], conn)
-        rows = await sql.fetch(_COUNT_MAILS[0], [counters, numbers, window], conn)
-    count = {row[0]: int(row[1]) for row in rows}
+    count = await _count_up(conn, {keys[a]: n for a, n in asked.items()}, utc_day())
     left = {a: max(0, MAILS_PER_ADDRESS_PER_DAY - (count[keys[a]] - asked[a])) for a in asked}
     allowed = []
     for record_id, address in due:
@@ -683,6 +714,24 @@ async def _within_daily_bound(
             left[address] -= 1
             allowed.append((record_id, address))
     return allowed
+
+
+def _denied_counter(organization: str, record_id: uuid.UUID) -> str:
+    """The counter of an organization's denied imports on a record (its name as a keyed hash)."""
+    return f"import-denied:{record_id}:{keyed_digest(f'import-denied:{organization}')[:32]}"
+
+
+async def _within_denied_bound(
+    conn: BaseDBAsyncClient, organization: str, denied: dict[uuid.UUID, tuple[str, set[Section]]]
+) -> dict[uuid.UUID, tuple[str, set[Section]]]:
+    """Of the records that refused items, those whose denied attempt today's bound of the
+    organization on it (DENIED_EVENTS_PER_RECORD_PER_DAY) still lets write, in the order given."""
+    if not denied:
+        return {}
+    keys = {record_id: _denied_counter(organization, record_id) for record_id in denied}
+    count = await _count_up(conn, dict.fromkeys(keys.values(), 1), utc_day())
+    return {record_id: why for record_id, why in denied.items()
+            if count[keys[record_id]] <= DENIED_EVENTS_PER_RECORD_PER_DAY}
 
 
 async def _send_activation_codes(
@@ -743,7 +792,9 @@ def _contacts_offered(
     return offered
 
 
-async def _write(actor: Actor, organization: str, valid: list[_Valid]) -> ImportResult:
+async def _write(
+    actor: Actor, organization: str, valid: list[_Valid], tries_of: str | None = None
+) -> ImportResult:
     result = ImportResult()
     if not valid:
         return result
@@ -789,6 +840,8 @@ async def _write(actor: Actor, organization: str, valid: list[_Valid]) -> Import
         # batch, and a closed or deleted record refuses every item before its birth date is
         # compared; so a record never refuses items for two reasons in one batch.
         denied: dict[uuid.UUID, tuple[str, set[Section]]] = {}
+        # The (record, birth date) pairs existing records refused: the tries of REFUSED_TRIES_PER_HOUR.
+        tries: set[tuple[uuid.UUID, dt.date]] = set()
         # The content each key has once the batch's earlier items are written: an item sent
         # again later in the batch is then answered as a later batch would answer it.
         in_batch: dict[tuple[str, str], str] = {}
@@ -811,6 +864,7 @@ async def _write(actor: Actor, organization: str, valid: list[_Valid]) -> Import
                     deleting = record.status == RecordStatus.DELETED.value
                     why = reasons.IMPORT_REFUSED_DELETION if deleting else reasons.IMPORT_REFUSED_CLOSED
                     denied.setdefault(record.id, (why, set()))[1].add(v.item.section)
+                    tries.add((record.id, v.item.birth_date))
                 continue
             if record.birth_date != v.item.birth_date:
                 result.rejected.append(ImportRejection(
@@ -820,6 +874,7 @@ async def _write(actor: Actor, organization: str, valid: list[_Valid]) -> Import
                 if v.ins not in new_records:
                     denied.setdefault(record.id, (reasons.IMPORT_REFUSED_IDENTITY, set()))[1].add(
                         v.item.section)
+                    tries.add((record.id, v.item.birth_date))
                 continue
             if (earlier := in_batch.get(pair)) is not None:
                 if earlier == v.content_hash:
@@ -855,6 +910,13 @@ async def _write(actor: Actor, organization: str, valid: list[_Valid]) -> Import
             entries.append(_NewEntry(v, new_id, record.id, known))
             record.sections.add(v.item.section)
 
+        if tries and tries_of is not None:
+            # Counted in this transaction: a batch refused (or rolled back) counts nothing.
+            hour = utc_hour()
+            counted = await _count_up(conn, {tries_of: len(tries)}, hour)
+            if counted[tries_of] > REFUSED_TRIES_PER_HOUR:
+                left = math.ceil((hour + HOUR - clock.now()).total_seconds())
+                raise RateLimited(TOO_MANY_REFUSED_TRIES, retryAfter=max(1, left))
         corrections = [(e, e.supersedes) for e in entries if e.supersedes is not None]
         await _insert(conn, organization, now, entries)
         # Each key moves only from the version this import read (on SQLite, and on PostgreSQL
@@ -877,8 +939,9 @@ async def _write(actor: Actor, organization: str, valid: list[_Valid]) -> Import
                 events.append(event)
         # Then one denied attempt per existing record that refused items, after its import's
         # event where it has one, with the sections they were for (as a refused addEntry) and
-        # why, as the patient reads it: closed, deletion requested, or another birth date.
-        for record_id, (why, refused) in denied.items():
+        # why, as the patient reads it: closed, deletion requested, or another birth date;
+        # within the organization's DENIED_EVENTS_PER_RECORD_PER_DAY on the record.
+        for record_id, (why, refused) in (await _within_denied_bound(conn, organization, denied)).items():
             event = PendingEvent(record_id, AccessAction.ACCESS_DENIED, reason=why)
             event.add(AccessMode.INSURER, refused)
             events.append(event)
