@@ -1,6 +1,7 @@
-"""Entries written by hand are bounded per account and hour: a patient's script added ~165
-entries a second to their own record, until its export took seconds. addEntry (corrections
-included) and updateEmergencyProfile's changes count together, once they would be written;
+"""Entries written by hand are bounded per account, record and hour: a patient's script added
+~165 entries a second to their own record, until its export took seconds. addEntry (corrections
+included), uploadDocument and updateEmergencyProfile's changes count together, once they would
+be written;
 past MANUAL_WRITES_PER_HOUR the answer is RATE_LIMITED and nothing is written. The insurer's
 imports are not counted."""
 
@@ -13,9 +14,9 @@ import httpx
 import pytest
 
 from backend import clock
-from backend.models import AccessEvent, Account, Entry, Grant, Record
+from backend.models import AccessEvent, Account, Entry, Grant, Record, StoredFile
 from backend.resolvers import content
-from tests import factories
+from tests import document_samples, factories
 from tests.care_items import ADD_ENTRY, IMPORT, insurer_token, medication_item
 from tests.conftest import Caller, session_for
 from tests.test_content_add_entry import medication
@@ -98,18 +99,27 @@ async def test_past_the_bound_a_patients_writes_are_rate_limited_and_write_nothi
     assert (await _written(record))[0] == before[0] + 3
 
 
-async def test_a_practitioners_writes_count_together_across_records(
+async def test_a_practitioners_writes_are_counted_per_record(
     client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(content, "MANUAL_WRITES_PER_HOUR", 2)
     account, practitioner = await factories.practitioner()
     records = [(await factories.patient())[1] for _ in range(3)]
     for record in records:
-        await Grant.create(record=record, practitioner=practitioner, sections=["MEDICATIONS"])
+        await Grant.create(record=record, practitioner=practitioner, sections=["MEDICATIONS", "DOCUMENTS"])
     caller = await _as(client, account)
-    for record in records[:2]:
+    # Software writing into many patients' records through one account meets no bound.
+    for record in records:
         (await caller.gql(ADD_ENTRY, {"input": medication(record.ins)})).ok()
-    before = await _written(records[2])
-    limited = await caller.gql(ADD_ENTRY, {"input": medication(records[2].ins)})
+    (await caller.gql(ADD_ENTRY, {"input": medication(records[0].ins)})).ok()
+    before = await _written(records[0])
+    limited = await caller.gql(ADD_ENTRY, {"input": medication(records[0].ins)})
     assert limited.codes == ["RATE_LIMITED"]
-    assert await _written(records[2]) == before
+    # A document is an entry too: refused alike, nothing stored.
+    files = await StoredFile.filter(record_id=records[0].id).count()
+    upload = await document_samples.upload(caller, document_samples.pdf(), ins=records[0].ins)
+    assert upload.codes == ["RATE_LIMITED"]
+    assert await _written(records[0]) == before
+    assert await StoredFile.filter(record_id=records[0].id).count() == files
+    # The other records are still written to.
+    (await caller.gql(ADD_ENTRY, {"input": medication(records[1].ins)})).ok()

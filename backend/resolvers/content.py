@@ -37,20 +37,22 @@ BLOOD_GROUPS = frozenset({"A+", "A-", "B+", "B-", "AB+", "AB-", "O+", "O-"})
 MAX_CONTACTS = 5
 MAX_DIRECTIVES = 10_000
 
-# Entries a patient or practitioner writes by hand (addEntry, a correction included) and
-# emergency-profile changes, per account (a practitioner's partner tokens count with it) and
-# hour: one every six seconds for a whole hour, which no one typing meets; a script adding
-# entries a hundred a second filled a record until its export took seconds. The insurer's
-# imports have their own bounds (MAX_ITEMS a batch).
+# Entries a patient or practitioner writes by hand (addEntry, a correction included, and
+# uploadDocument) and emergency-profile changes, per account (a practitioner's partner tokens
+# count with it), record and hour: one every six seconds into one record for a whole hour,
+# which no one typing meets; a script adding entries a hundred a second filled a record until
+# its export took seconds. Per record: a laboratory's or a practice's software writing results
+# into many patients' records through one account meets it for none. The insurer's imports
+# have their own bounds (MAX_ITEMS a batch).
 MANUAL_WRITES_PER_HOUR = 600
 TOO_MANY_WRITES = "Too many entries written this hour; try again later"
 
 
-async def count_manual_write(ctx: Context) -> None:
-    """Count one hand-written change of the caller this hour; RATE_LIMITED past
+async def count_manual_write(ctx: Context, record_id: uuid.UUID) -> None:
+    """Count one hand-written change of the caller to this record this hour; RATE_LIMITED past
     MANUAL_WRITES_PER_HOUR (nothing written)."""
     viewer = ctx.viewer
-    key = f"entry-write:{viewer.account_id or viewer.token_id}"
+    key = f"entry-write:{viewer.account_id or viewer.token_id}:{record_id}"
     await limits.require(key, limits.utc_hour(), MANUAL_WRITES_PER_HOUR, TOO_MANY_WRITES, window=limits.HOUR)
 
 
@@ -215,7 +217,7 @@ async def add_entry(ctx: Context, new: NewEntry) -> tuple[Entry, RecordView]:
         raise BadUserInput.refused(exc) from None
     details = _details(new, record.birth_date)
     old = await superseded_entry(ctx, view, new.supersedes, new.section)
-    await count_manual_write(ctx)  # once the entry would be written: a refused one costs nothing
+    await count_manual_write(ctx, record.id)  # once the entry would be written: a refused one costs nothing
     viewer = ctx.viewer
     async with ctx.access_log.changing(record.id) as conn:
         # Decided again under the record's lock: a closing, a revocation or a block that
@@ -449,7 +451,7 @@ async def update_emergency_profile(ctx: Context, update: EmergencyUpdate) -> Rec
         changes["advance_directives"] = text
     if changes:
         if any(getattr(view.record, name) != value for name, value in changes.items()):
-            await count_manual_write(ctx)  # the same values sent again are no write
+            await count_manual_write(ctx, record.id)  # the same values sent again are no write
         async with ctx.access_log.changing(record.id) as conn:
             # Decided again under the record's lock, as addEntry does: a physician replaced or
             # a record closed since the first decision refuses the change.

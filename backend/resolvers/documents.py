@@ -31,7 +31,7 @@ from backend.models import Entry, Record, StoredFile
 from backend.notify.notices import notify_new_document
 from backend.per_loop import per_loop
 from backend.resolvers.arguments import ins_argument
-from backend.resolvers.content import claim_superseded, superseded_entry
+from backend.resolvers.content import claim_superseded, count_manual_write, superseded_entry
 from backend.resolvers.context import Context
 from backend.resolvers.records import (
     NO_ACCESS,
@@ -144,6 +144,7 @@ async def upload_document(ctx: Context, file: UploadedFile, data: DocumentInput)
     # A record already full is refused before the file is encrypted and written; checked
     # again under the record's lock (`_store`), where uploads sent at once meet.
     await _check_room(view.record.id, len(content), None)
+    await count_manual_write(ctx, view.record.id)  # with addEntry's: a document is an entry too
     entry = await _store(ctx, view, data.section, data.supersedes, content, content_type, filename, {
         "title": title,
         "care_date": care_date,
