@@ -95,3 +95,15 @@ async def test_the_profile_keeps_no_invisible_or_direction_character(client: htt
     assert refused.codes == ["BAD_USER_INPUT"]
     await record.refresh_from_db()
     assert record.emergency_contacts[0]["name"] == "Luap Martin"
+
+
+async def test_support_is_refused_in_words_that_fit_the_profile(client: httpx.AsyncClient) -> None:
+    _, record = await factories.patient()
+    agent = Caller(client, session=await session_for(await factories.support()))
+    refused = await agent.gql(UPDATE, {"input": {"ins": record.ins, "bloodGroup": "O-"}})
+    assert refused.codes == ["FORBIDDEN"]
+    # The profile is no entry: the words said "add entries".
+    assert refused.errors[0]["message"] == "Only patients and practitioners write to records"
+    await record.refresh_from_db()
+    assert record.blood_group != "O-"
+    assert await AccessEvent.filter(record_id=record.id).count() == 0

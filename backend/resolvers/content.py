@@ -90,7 +90,7 @@ async def _target_record(ctx: Context, ins: str | None) -> Record:
         # statement, and a refusal runs the same ones whether the INS names a record or not
         # (none is refused there, counted with refused reads).
         return await record_by_ins(ctx, normalized)
-    raise Forbidden("Only patients and practitioners add entries")
+    raise Forbidden("Only patients and practitioners write to records")
 
 
 def _check_date(day: dt.date, what: str = "date") -> None:
