@@ -159,9 +159,14 @@ async def purge_record(
     """
     async with in_transaction() as conn:
         # The record's row lock first, as an event write takes it: the head read is the last.
-        query = Record.filter(Q(id=record.id) & still if still is not None else Q(id=record.id))
-        locked = await query.using_db(conn).select_for_update().first()
+        # Taken by id alone, and `still` checked in a statement of its own once the lock is held:
+        # in READ COMMITTED, a statement that waited for a row lock re-checks that row's columns
+        # only, its subqueries (an entry, a file, a code of `abandoned_filter`) keep the snapshot
+        # of before the wait, and would not see an import or a code committed meanwhile.
+        locked = await Record.filter(id=record.id).using_db(conn).select_for_update().first()
         if locked is None:
+            return None
+        if still is not None and not await Record.filter(Q(id=record.id) & still).using_db(conn).exists():
             return None
         record.status = locked.status
         owner_id: uuid.UUID | None = locked.owner_id  # type: ignore[attr-defined]
