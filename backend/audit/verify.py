@@ -386,13 +386,32 @@ async def macs_at(heads: list[tuple[uuid.UUID, int]]) -> dict[tuple[uuid.UUID, i
     return {(uuid.UUID(str(row[0])), int(row[1])): str(row[2]) for row in rows}
 
 
+# The heads of the records with events and the MAC of the event at each, a page in the order
+# of their ids: one statement, so that a purge committed while the anchor is taken leaves a
+# record out whole rather than its head without its MAC.
+_HEADS_WITH_MACS = (
+    'SELECT r."id", r."event_seq", e."mac" FROM "record" r LEFT JOIN "access_event" e'
+    ' ON e."record_id" = r."id" AND e."seq" = r."event_seq" WHERE r."event_seq" > 0{after}'
+    ' ORDER BY r."id" LIMIT $1'
+)
+
+
 async def anchor(*, batch_records: int = BATCH_RECORDS) -> dict[str, Any]:
     """The head of every chain (record id, last seq, last MAC) and one digest over them."""
     heads: list[dict[str, Any]] = []
-    async for page in _heads_by_page(Record.filter(event_seq__gt=0), batch_records):
-        macs = await macs_at(page)
-        heads += [{"record": str(record_id), "seq": seq, "mac": macs.get((record_id, seq), "")}
-                  for record_id, seq in page]
+    after: Any = None
+    while True:
+        if after is None:
+            page = await sql.fetch(_HEADS_WITH_MACS.format(after=""), [batch_records])
+        else:
+            page = await sql.fetch(_HEADS_WITH_MACS.format(after=' AND r."id" > $2'), [batch_records, after])
+        heads += [
+            {"record": str(uuid.UUID(str(row[0]))), "seq": int(row[1]), "mac": str(row[2] or "")}
+            for row in page
+        ]
+        if len(page) < batch_records:
+            break
+        after = page[-1][0]
     return {
         "at": clock.now().astimezone(UTC).isoformat(timespec="seconds"),
         "records": len(heads),
@@ -476,6 +495,22 @@ def _purged_since(
     return None
 
 
+async def _purged_meanwhile(ids: list[uuid.UUID]) -> dict[uuid.UUID, PurgedRecord | None]:
+    """Of records found, whose event at the anchored head was then not: those gone since (a
+    purge committed between the two reads), with their purge's row if there is one."""
+    if not ids:
+        return {}
+    found = await Record.filter(id__in=ids).values_list("id", flat=True)
+    still = {uuid.UUID(str(record_id)) for record_id in found}
+    gone = [record_id for record_id in ids if record_id not in still]
+    if not gone:
+        return {}
+    seals = {
+        uuid.UUID(str(purged.record_id)): purged for purged in await PurgedRecord.filter(record_id__in=gone)
+    }
+    return {record_id: seals.get(record_id) for record_id in gone}
+
+
 async def check_anchor(
     key: bytes,
     heads: list[dict[str, Any]],
@@ -487,7 +522,8 @@ async def check_anchor(
     """Every anchored chain must still reach its anchored head, with the same MAC there, or
     have been purged after it (a PurgedRecord sealed with the audit key, or the previous one
     while a rotation is under way). The heads are checked `batch_records` at a time, each
-    batch in three statements."""
+    batch in three statements, and two more for the records whose event at the anchored head
+    was not found: purged between the statements, they are checked as any purged record."""
     keys = [key] if previous_key is None else [key, previous_key]
     report = Report()
     wanted = {str(r) for r in record_ids} if record_ids is not None else None
@@ -503,6 +539,10 @@ async def check_anchor(
             for purged in (await PurgedRecord.filter(record_id__in=gone) if gone else [])
         }
         macs = await macs_at([(record_id, head["seq"]) for record_id, head in batch if record_id in present])
+        purged_meanwhile = await _purged_meanwhile([
+            record_id for record_id, head in batch
+            if record_id in present and (record_id, head["seq"]) not in macs
+        ])
         for record_id, head in batch:
             report.records += 1
             if record_id not in present:
@@ -513,7 +553,13 @@ async def check_anchor(
                     report.problems.append(problem)
                 continue
             mac_there = macs.get((record_id, head["seq"]))
-            if mac_there is None:
+            if mac_there is None and record_id in purged_meanwhile:
+                problem = _purged_since(keys, record_id, head, purged_meanwhile[record_id])
+                if problem is None:
+                    report.purged += 1
+                else:
+                    report.problems.append(problem)
+            elif mac_there is None:
                 # The number alone: the rest of the event may hold a value no writer stores.
                 seqs: list[Any] = await AccessEvent.filter(record_id=record_id).values_list("seq", flat=True)
                 ends = max((seq for seq in seqs if type(seq) is int), default=0)
