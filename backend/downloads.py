@@ -14,9 +14,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from backend.auth.viewer import ASK_FOR_TOKEN, TOKEN_REFUSED, BadToken, resolve_viewer
+from backend.config import settings
 from backend.domain.text import without_invisible
 from backend.errors import PublicError, answer_no_sooner
 from backend.files.crypto import FileIntegrityError, KeyUnavailable
+from backend.models import StoredFile
 from backend.resolvers import documents
 from backend.resolvers.context import build_context
 
@@ -56,16 +58,41 @@ def content_disposition(filename: str) -> str:
 
 DOWNLOAD_CSP = "default-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'; sandbox"
 
+# What a browser says (`Sec-Fetch-Site`) of a request this service's own pages made, or that
+# its user made by hand (an address typed, a bookmark).
+OWN_PAGES = frozenset({"same-origin", "none"})
+
+
+def embedded_elsewhere(request: Request) -> bool:
+    """A request with the session cookie that another origin's page made: SameSite=Strict
+    still sends the cookie from a page of the same site (another port, a sibling subdomain),
+    and `<img src="/files/…">` there would write a download in the patient's history under
+    the visitor's name. A bearer token is sent by its application, not by a browser's page."""
+    if request.headers.get("authorization") or settings().session_cookie not in request.cookies:
+        return False
+    site = request.headers.get("sec-fetch-site")
+    return site is not None and site not in OWN_PAGES
+
+
+async def _deleted(download: documents.Download) -> bool:
+    """Whether the document's stored-file row is gone (its entry deleted, its record purged)
+    since the download was decided: the file goes after its row."""
+    return not await StoredFile.exists(id=download.stored.id)
+
 
 async def download_file(request: Request) -> Response:
     if request.method != "GET":
         # HEAD (which Starlette adds to a GET route) would send the document's name and size,
         # and be written in the history as a download, without the content: refused.
         return Response(status_code=405, headers={"Allow": "GET", "Cache-Control": "no-store"})
+    if embedded_elsewhere(request):
+        # Before the caller is looked up: nothing decided, counted or written.
+        return _error(403, "FORBIDDEN", "Cross-origin request refused")
     try:
         viewer = await resolve_viewer(request)
     except BadToken:
         return _error(401, "UNAUTHENTICATED", "Invalid or expired token", token_refused=True)
+    request.state.viewer = viewer  # the request log names the caller (logs.caller_of)
     ctx = build_context(request, None, viewer)
     try:
         download = await documents.open_download(ctx, request.path_params["entry_id"])
@@ -88,7 +115,11 @@ async def download_file(request: Request) -> Response:
         return refusal
     try:
         content = await documents.read_document(download)
-    except (FileIntegrityError, KeyUnavailable, OSError):
+    except (FileIntegrityError, KeyUnavailable, OSError) as exc:
+        if isinstance(exc, FileNotFoundError) and await _deleted(download):
+            # Deleted after the decision: an unknown document now, with no download to note.
+            log.warning("stored file %s was deleted while it was downloaded", download.stored.id)
+            return _error(404, "NOT_FOUND", "No such document")
         log.exception("stored file %s could not be opened", download.stored.id)
         return _error(500, "INTERNAL", "The document could not be read; nothing was returned")
     try:

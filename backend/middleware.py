@@ -39,6 +39,9 @@ _SECURITY_HEADERS = (
     (b"x-frame-options", b"DENY"),
     (b"permissions-policy", b"camera=(), microphone=(), geolocation=(), payment=()"),
     (b"cache-control", b"no-store"),
+    # No page of another origin embeds what this service answers (a document in an <img>, a
+    # script, a page's JSON), though SameSite=Strict sends the cookie from the same site.
+    (b"cross-origin-resource-policy", b"same-origin"),
 )
 _HSTS = ((b"strict-transport-security", b"max-age=63072000; includeSubDomains"),)
 CLIENT_CLOSED = 499

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import uuid
 from urllib.parse import quote
 
 import httpx
 import pytest
 
-from backend import accounts, clock
+from backend import accounts, clock, config
+from backend.app import create_app
 from backend.domain.enums import AccessAction, EmergencyKind, Profession, RecordStatus
+from backend.files import storage
 from backend.models import (
     AccessEvent,
     Account,
@@ -18,12 +21,15 @@ from backend.models import (
     Entry,
     Grant,
     Practitioner,
+    RateCounter,
     Record,
     StoredFile,
 )
+from backend.resolvers import documents
+from backend.resolvers.context import Context
 from tests import factories
 from tests.audit_faults import access_event_writes_fail
-from tests.conftest import Caller, session_for
+from tests.conftest import ORIGIN, Caller, session_for
 from tests.document_samples import download, pdf, png, upload
 
 
@@ -66,6 +72,7 @@ async def test_owner_downloads_with_safe_headers_and_no_event(client: httpx.Asyn
         "default-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'; sandbox"
     )
     assert response.headers["cache-control"] == "no-store"
+    assert response.headers["cross-origin-resource-policy"] == "same-origin"
     assert len(await events(record)) == before  # the owner's own reads are not events
 
 
@@ -241,3 +248,128 @@ async def test_no_bytes_when_the_event_cannot_be_written(client: httpx.AsyncClie
     assert b"withheld" not in response.content
     assert "content-disposition" not in response.headers
     assert len(await events(record)) == before
+
+
+async def fetched_from(caller: Caller, entry_id: str, site: str | None) -> httpx.Response:
+    """A download as a browser sends it: `Sec-Fetch-Site` says whose page asked for it."""
+    caller.client.cookies.clear()
+    for name, value in caller.cookies().items():
+        caller.client.cookies.set(name, value)
+    headers = {k: v for k, v in caller.headers().items() if k != "origin"}
+    if site is not None:
+        headers["sec-fetch-site"] = site
+    return await caller.client.get(f"/files/{entry_id}", headers=headers)
+
+
+async def counters() -> list[tuple[str, int]]:
+    return sorted(await RateCounter.all().values_list("key", "count"))
+
+
+@pytest.mark.parametrize("site", ["same-site", "cross-site"])
+async def test_a_cookie_download_another_origins_page_asked_for_is_refused_and_writes_nothing(
+    client: httpx.AsyncClient, site: str,
+) -> None:
+    """SameSite=Strict sends the cookie from a page of the same site on another origin (another
+    port, a sibling subdomain): its `<img src="/files/…">` loaded the document and wrote a
+    download under the practitioner's name. Refused before anything is decided: no download,
+    no denied attempt, no refusal counted."""
+    content = pdf("embedded")
+    _, record, owner, entry_id = await uploaded(client, content)
+    granted, _ = await practitioner_with(client, record, ["DOCUMENTS"])
+    refused_anyway, _ = await practitioner_with(client, record, ["MEDICATIONS"])
+    before = len(await events(record))
+    counted = await counters()
+    for caller in (granted, refused_anyway, owner):
+        response = await fetched_from(caller, entry_id, site)
+        assert response.status_code == 403
+        [error] = response.json()["errors"]
+        assert error == {"message": "Cross-origin request refused", "extensions": {"code": "FORBIDDEN"}}
+        assert b"embedded" not in response.content
+        assert "content-disposition" not in response.headers
+        assert response.headers["cache-control"] == "no-store"
+    assert len(await events(record)) == before
+    assert await counters() == counted
+
+
+@pytest.mark.parametrize("site", ["same-origin", "none", None])
+async def test_the_services_own_pages_and_a_typed_address_download_as_before(
+    client: httpx.AsyncClient, site: str | None,
+) -> None:
+    """The page's own links (`same-origin`), an address typed or a bookmark (`none`), and a
+    client that does not say (no header)."""
+    content = pdf("own page")
+    _, record, owner, entry_id = await uploaded(client, content)
+    granted, _ = await practitioner_with(client, record, ["DOCUMENTS"])
+    before = len(await events(record))
+    response = await fetched_from(granted, entry_id, site)
+    assert response.status_code == 200 and response.content == content
+    assert len(await events(record)) == before + 1
+    assert (await events(record))[-1].action == AccessAction.DOCUMENT_DOWNLOADED.value
+    assert (await fetched_from(owner, entry_id, site)).content == content
+
+
+async def test_a_bearer_token_is_not_asked_whose_page_sent_it(client: httpx.AsyncClient) -> None:
+    """A partner application's token is sent by the application, not by a page the cookie
+    follows: whatever it says of the site, as before (a cookie beside it is not read)."""
+    content = pdf("partner")
+    _, record, owner, entry_id = await uploaded(client, content)
+    _, pro = await practitioner_with(client, record, ["DOCUMENTS"])
+    _, token = await accounts.create_token("cabinet", ["practitioner"], practitioner_rpps=pro.rpps)
+    partner = Caller(client, token=token, session=owner.session)
+    response = await fetched_from(partner, entry_id, "cross-site")
+    assert response.status_code == 200 and response.content == content
+    assert (await events(record))[-1].action == AccessAction.DOCUMENT_DOWNLOADED.value
+
+
+DELETE = "mutation($id: ID!) { deleteEntry(id: $id) }"
+
+
+async def test_a_document_deleted_after_the_decision_is_404_and_writes_nothing(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The owner deletes the document between a practitioner's access decision and the file's
+    read: an unknown document now (404, as one), no download written, and no error logged
+    (it was a 500 with an ERROR and its traceback)."""
+    _, record, owner, entry_id = await uploaded(client, pdf("deleted"))
+    caller, _ = await practitioner_with(client, record, ["DOCUMENTS"])
+    decide = documents.open_download
+    other = httpx.ASGITransport(app=create_app(config.settings(), outbox_worker=False))
+
+    async def decided_then_deleted(ctx: Context, asked: str) -> documents.Download:
+        decided = await decide(ctx, asked)
+        async with httpx.AsyncClient(transport=other, base_url=ORIGIN) as elsewhere:
+            assert (await Caller(elsewhere, session=owner.session).gql(DELETE, {"id": asked})).ok()
+        return decided
+
+    monkeypatch.setattr(documents, "open_download", decided_then_deleted)
+    before = [(e.seq, e.action) for e in await events(record)]
+    with caplog.at_level(logging.INFO, logger="dmp"):
+        response = await download(caller, entry_id)
+    assert response.status_code == 404
+    [error] = response.json()["errors"]
+    assert error == {"message": "No such document", "extensions": {"code": "NOT_FOUND"}}
+    assert b"deleted" not in response.content
+    # Only the owner's deletion was written: no download.
+    assert [(e.seq, e.action) for e in await events(record)] == [
+        *before, (before[-1][0] + 1, AccessAction.ENTRY_DELETED.value)]
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]
+    assert [r.levelname for r in caplog.records if r.name == "dmp.downloads"] == ["WARNING"]
+
+
+async def test_a_missing_file_of_a_document_still_held_stays_an_error(
+    client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Its row is there and its file is not: the data folder lost it, which an operator must
+    hear of (500, an ERROR), not an unknown document."""
+    _, record, _, entry_id = await uploaded(client, pdf("lost"))
+    caller, _ = await practitioner_with(client, record, ["DOCUMENTS"])
+    entry = await Entry.get(id=entry_id)
+    storage.path_of(entry.file_id).unlink()  # type: ignore[attr-defined]
+    before = len(await events(record))
+    with caplog.at_level(logging.INFO, logger="dmp"):
+        response = await download(caller, entry_id)
+    assert response.status_code == 500
+    assert response.json()["errors"][0]["extensions"]["code"] == "INTERNAL"
+    assert len(await events(record)) == before
+    [logged] = [r for r in caplog.records if r.name == "dmp.downloads"]
+    assert logged.levelno == logging.ERROR and logged.exc_info is not None

@@ -12,12 +12,19 @@ import pytest
 
 from backend import config
 from backend.app import create_app
+from backend.static import DIST
 from tests import factories
 from tests.auth_flows import COMPLETE, START
 from tests.conftest import DB_URL, ORIGIN, TEST_DIR, Caller, session_for
 from tests.smtp import SmtpServer
 
 PROD_ORIGIN = "https://dmp.example"
+
+
+def an_asset() -> str:
+    """A script or style sheet of the built page, or the path one would have."""
+    built = sorted(p.name for p in (DIST / "assets").glob("*.js")) if (DIST / "assets").is_dir() else []
+    return f"/assets/{built[0] if built else 'none.js'}"
 
 
 async def responses(client: httpx.AsyncClient, origin: str) -> dict[str, httpx.Response]:
@@ -30,6 +37,7 @@ async def responses(client: httpx.AsyncClient, origin: str) -> dict[str, httpx.R
         "/graphql GET": await client.get("/graphql", params={"query": "{ me { id } }"},
                                          headers={"accept": "application/json"}),
         "/files/...": await client.get(f"/files/{uuid.uuid4()}"),
+        "/assets/...": await client.get(an_asset()),
         "/healthz": await client.get("/healthz"),
         "/livez": await client.get("/livez"),
     }
@@ -56,6 +64,8 @@ def assert_security_headers(response: httpx.Response, *, production: bool) -> No
     for feature in ("camera=()", "microphone=()", "geolocation=()"):
         assert feature in policy
     assert h["cache-control"] == "no-store"
+    # No page of another origin of the site embeds any of it (SameSite=Strict sends the cookie).
+    assert h["cross-origin-resource-policy"] == "same-origin"
     assert len(h["x-request-id"]) == 32
     if production:
         assert h["strict-transport-security"].startswith("max-age=")

@@ -33,6 +33,7 @@ from backend.schema import direct
 from backend.upload_limit import MAX_BODY
 from tests import factories
 from tests.conftest import ORIGIN, TEST_DIR, Caller, GraphQLResult, session_for
+from tests.document_samples import download, pdf, upload
 from tests.history_helpers import grant
 from tests.server import dmp_server
 
@@ -254,6 +255,47 @@ async def test_requests_refused_before_their_caller_is_known_name_none(
     assert broken.status_code == 400 and lines.last()["error_codes"] == ["BAD_USER_INPUT"]
     assert (lines.last()["caller"], lines.last()["caller_id"]) == ("token", str(row.id))
     assert await AccessEvent.all().count() == 0  # nothing ran
+
+
+async def test_a_download_names_its_caller(client: httpx.AsyncClient, lines: Lines) -> None:
+    """`GET /files/…` as `/graphql`: a session's account, a token by its id, nobody for a
+    request no one signed in made, or one refused before its caller was looked up (a refused
+    token; a cookie request another origin's page made). Refused once the caller is known (a
+    document they may not read), the line names them."""
+    owner, record = await factories.patient()
+    owner_session = await session_for(owner)
+    entry_id = (await upload(Caller(client, session=owner_session), pdf(), "cr.pdf")).ok()[
+        "uploadDocument"]["entry"]["id"]
+    account, pro = await factories.practitioner()
+    await grant(record, pro, Section.DOCUMENTS)
+    session = await session_for(account)
+    row, token = await accounts.create_token("logiciel", ["practitioner"], practitioner_rpps=pro.rpps)
+    stranger, _ = await factories.practitioner()
+
+    assert (await download(Caller(client, session=session), entry_id)).status_code == 200
+    line = lines.last()
+    assert line["path"] == f"/files/{entry_id}" and line["status"] == 200
+    assert (line["caller"], line["caller_id"]) == ("session", str(account.id))
+    _holds_no_part_of(session, lines.texts[-1])
+
+    assert (await download(Caller(client, token=token), entry_id)).status_code == 200
+    assert (lines.last()["caller"], lines.last()["caller_id"]) == ("token", str(row.id))
+    _holds_no_part_of(token, lines.texts[-1])
+
+    refused = await download(Caller(client, session=await session_for(stranger)), entry_id)
+    assert refused.status_code == 404
+    assert (lines.last()["caller"], lines.last()["caller_id"]) == ("session", str(stranger.id))
+
+    assert (await download(Caller(client), entry_id)).status_code == 401
+    _no_caller(lines.last())
+    bad_token = Caller(client, token="dmp_not-a-token-at-all-0123456789")
+    assert (await download(bad_token, entry_id)).status_code == 401
+    _no_caller(lines.last())
+    client.cookies.set(config.settings().session_cookie, session)
+    embedded = await client.get(f"/files/{entry_id}", headers={"sec-fetch-site": "same-site"})
+    client.cookies.clear()
+    assert embedded.status_code == 403
+    _no_caller(lines.last())
 
 
 def test_caller_of_reads_only_ids_the_viewer_holds() -> None:
