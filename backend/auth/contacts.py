@@ -84,11 +84,21 @@ def texts_are_sent() -> bool:
     return settings().sends_texts
 
 
+def codes_by_sms(channel: CodeChannel | str, phone: str | None, phone_verified: bool) -> bool:
+    """Whether an account's codes go by SMS: it chose SMS, and its number was confirmed with a
+    code sent to it (`confirmPhoneChange`). A number typed once and never confirmed (at
+    `createRecord`, or at a contact recovery) gets no code: one wrong digit would send every
+    sign-in and reset code to a stranger. `setCodeChannel` asks for the same before SMS.
+    Nor where texts are not sent: a code nobody receives would lock the patient out."""
+    return channel == CodeChannel.SMS and bool(phone) and phone_verified and texts_are_sent()
+
+
 def destination(account: Account) -> tuple[CodeChannel, str]:
-    """The account's code channel and address. SMS falls back to e-mail without a phone, and
-    where texts are not sent (a code nobody receives would lock the patient out)."""
-    if account.code_channel == CodeChannel.SMS and account.phone and texts_are_sent():
-        return CodeChannel.SMS, account.phone
+    """Where the account's codes go, for every code it is sent (login, reset, fresh second
+    factor): by SMS as `codes_by_sms` says, otherwise by e-mail. An account with neither an
+    address nor a confirmed number gets an empty address, which no message reaches."""
+    if codes_by_sms(account.code_channel, account.phone, account.phone_verified):
+        return CodeChannel.SMS, account.phone or ""
     return CodeChannel.EMAIL, account.email or ""
 
 
@@ -107,11 +117,18 @@ class OwnContacts:
 
 
 async def load_own_contacts(account_ids: Sequence[uuid.UUID]) -> list[OwnContacts | None]:
-    """Each account's own contacts, in one statement (a per-request loader's batch)."""
-    rows = await Account.filter(id__in=list(account_ids)).values_list("id", "email", "phone", "code_channel")
+    """Each account's own contacts, in one statement (a per-request loader's batch). The code
+    channel is the one its codes go by (`destination`), not only the one chosen: SMS chosen
+    with a number not yet confirmed is EMAIL until it is."""
+    rows = await Account.filter(id__in=list(account_ids)).values_list(
+        "id", "email", "phone", "phone_verified", "code_channel"
+    )
     found = {
-        account_id: OwnContacts(email or None, phone or None, CodeChannel(channel))
-        for account_id, email, phone, channel in rows
+        account_id: OwnContacts(
+            email or None, phone or None,
+            CodeChannel.SMS if codes_by_sms(channel, phone, verified) else CodeChannel.EMAIL,
+        )
+        for account_id, email, phone, verified, channel in rows
     }
     return [found.get(account_id) for account_id in account_ids]
 
