@@ -12,6 +12,8 @@ from email.utils import parseaddr
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
+import idna
+
 
 class ConfigError(Exception):
     """A configuration value is missing or invalid; the message names the variable."""
@@ -260,6 +262,49 @@ def _sms_backend(raw: str) -> str:
     return value
 
 
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+_HOST = re.compile(r"[a-z0-9_-]+(\.[a-z0-9_-]+)*\.?")
+
+
+def _public_origin(raw: str) -> str:
+    """DMP_PUBLIC_ORIGIN as a browser serializes its `Origin` header, which cookie-bearing
+    POSTs must equal and WebAuthn expects: scheme and host in lower case, a host in Unicode in
+    its ASCII (IDNA) form, no default port (80 for http, 443 for https), no trailing "/". As
+    typed, `http://LOCALHOST:8000` or `https://dmp.example:443` never matched, and every
+    signed-in change was refused. A path, query, fragment or user name is refused: the
+    service answers at the origin's root, and links in messages are built on it."""
+    typed = raw.strip() or "http://localhost:8000"
+    refusal = ConfigError(
+        f"DMP_PUBLIC_ORIGIN must be an origin like https://dmp.example (a scheme, a host and "
+        f"perhaps a port; no path, query or fragment), got {typed!r}"
+    )
+    try:
+        parts = urlsplit(typed)
+        port = parts.port
+    except ValueError:  # a port not a number or past 65535, a bracket left open
+        raise refusal from None
+    if "@" in parts.netloc:  # a user name, perhaps a password: not repeated in the message
+        raise ConfigError("DMP_PUBLIC_ORIGIN must be an origin like https://dmp.example, without a user name")
+    scheme, host = parts.scheme.lower(), parts.hostname or ""
+    if (
+        scheme not in _DEFAULT_PORTS or not host or port == 0 or parts.path not in ("", "/")
+        or parts.query or parts.fragment
+    ):
+        raise refusal
+    if ":" in host:  # an IPv6 address, as the browser writes it
+        host = f"[{host}]"
+    else:
+        if not host.isascii():
+            try:
+                host = idna.encode(host, uts46=True).decode("ascii")
+            except UnicodeError:
+                raise refusal from None
+        if not _HOST.fullmatch(host):
+            raise refusal
+    shown_port = "" if port is None or port == _DEFAULT_PORTS[scheme] else f":{port}"
+    return f"{scheme}://{host}{shown_port}"
+
+
 def _mail_from(raw: str) -> str:
     """The From of every e-mail: one address, with or without a display name. Checked here:
     a value the mail server refuses would fail every message, retried for ever."""
@@ -327,10 +372,8 @@ def load(environ: dict[str, str] | None = None) -> Settings:
         _postgres_url(database_url)
     else:
         _sqlite_url(database_url)
-    origin = (env.get("DMP_PUBLIC_ORIGIN", "") or "http://localhost:8000").rstrip("/")
+    origin = _public_origin(env.get("DMP_PUBLIC_ORIGIN", ""))
     parts = urlsplit(origin)
-    if parts.scheme not in {"http", "https"} or not parts.hostname or parts.path:
-        raise ConfigError(f"DMP_PUBLIC_ORIGIN must be an origin like https://dmp.example, got {origin!r}")
     if env_name == "development" and parts.hostname != "localhost":
         raise ConfigError("DMP_PUBLIC_ORIGIN must be on localhost when DMP_ENV=development")
     if env_name == "production" and parts.scheme != "https":
