@@ -410,7 +410,11 @@ class PublicErrors(MaskErrors):
             if not (error.extensions or {}).get("code"):
                 # Parse and validation errors: the caller's query is at fault.
                 error.extensions = {**(error.extensions or {}), "code": "BAD_USER_INPUT"}
-            if error.message.startswith("Variable '$"):
+            if error.path is None:
+                # A request refused before anything ran (a variable, or a value written in the
+                # document, the schema refuses): said without the value. In place: the
+                # validation cache keeps these errors for the text, and the cut is the same
+                # for every caller (and the same again on a message already cut).
                 error.message = without_value(error.message)
             if "Did you mean" in error.message and not self._may_introspect():
                 # A copy: the validation cache hands the same error to every caller of the text.
@@ -439,16 +443,33 @@ def without_suggestion(message: str) -> str:
     return _SUGGESTION.sub("", message)
 
 
-# What graphql-core appends to a refused variable's message: the value itself (a whole care
-# item, with the patient's name and birth date), after "found:" or "value:".
-_QUOTED_VALUE = re.compile(r"(?:,? found|[.?] Found|(?<=value)): ")
+# A refused variable's message begins with the variable and where in its value the fault is
+# (`Variable '$items' has invalid value at [0].date: `); the reason follows, quoting the value
+# as a refused literal's message does.
+_VARIABLE_PREFIX = re.compile(r"(Variable '\$\w+' has invalid value(?: at [^:]*)?: )(.*)$", re.DOTALL)
+
+# What graphql-core appends to a refused value's message, variable or literal: the value itself
+# (a whole care item, with the patient's name and birth date), printed after "found:". The
+# first one is graphql-core's own: type and field names hold no ", found: ", a value may.
+_FOUND = re.compile(r"(?:[,;] found|[.?] Found): ")
+# A leaf type's refusal of a value ("Int cannot represent non-integer value: \"many\"",
+# "Enum 'Section' cannot represent non-enum value: X."): the value follows the first "value: ".
+_VALUE = re.compile(r"(?<=value): ")
+_LAST_SUGGESTION = re.compile(r" Did you mean [^?]*\?$")
+# A syntax error names the token it did not expect last, with its text ("Expected Name, found
+# String 'VIH positive'."): a value's text is cut, its kind kept; a name (a field's, most
+# often, and the one place to look) is kept.
+_TOKEN_VALUE = re.compile(r"((?:found|Unexpected) (?:String|BlockString|Int|Float)) .*?(\.?)$", re.DOTALL)
+# A scalar's own error, which graphql-core quotes before the value ("Expected value of type
+# 'Date!', but encountered error 'Invalid isoformat string: …'"; `; found:` already cut).
+_ENCOUNTERED = re.compile(r"(Expected value of type '[^']*'), but encountered error '(.*)'$", re.DOTALL)
 
 
 # What a scalar's or an enum's own refusal quotes (strawberry's `Value cannot represent a
 # Date: "1985-02-29". day is out of range for month`, graphql-core's `Value 'X' does not exist
 # in 'Section' enum.`): the value, then a reason that may quote it again.
-_SCALAR_REFUSAL = re.compile(r"(Value cannot represent an? \w+): (.*)$", re.DOTALL)
-_ENUM_REFUSAL = re.compile(r"Value (['\"]).*\1 (does not exist in '\w+' enum\.)", re.DOTALL)
+_SCALAR_REFUSAL = re.compile(r"^(Value cannot represent an? \w+): (.*)$", re.DOTALL)
+_ENUM_REFUSAL = re.compile(r"^Value (['\"]).*\1 (does not exist in '\w+' enum\.)", re.DOTALL)
 
 
 def _scalar_reason(match: re.Match[str]) -> str:
@@ -457,19 +478,41 @@ def _scalar_reason(match: re.Match[str]) -> str:
     rest = match.group(2)
     value_end = re.match(r"(\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*')\.?\s*", rest)
     reason = rest[value_end.end():].strip() if value_end else ""
+    return _with_reason(match.group(1), reason)
+
+
+def _with_reason(what: str, reason: str) -> str:
     if reason and not any(quote in reason for quote in "'\"") and reason.isprintable():
-        return f"{match.group(1)}: {reason.rstrip('.')}."
-    return f"{match.group(1)}."
+        return f"{what}: {reason.rstrip('.')}."
+    return f"{what}."
 
 
 def without_value(message: str) -> str:
-    """A refused variable's message without the value it quotes: where the value is wrong
-    (`at [1]`) and why, not what it holds."""
-    worded = _ENUM_REFUSAL.sub(r"Value \2", _SCALAR_REFUSAL.sub(_scalar_reason, message))
-    if worded != message:
+    """A refused value's message (a variable's, or a literal's written in the document) without
+    the value it quotes: where the value is wrong (the variable, `at [1]`, the type and field
+    named) and why, not what it holds. "Did you mean …?" is kept (`without_suggestion`)."""
+    if message.startswith("Syntax Error: "):
+        return _TOKEN_VALUE.sub(r"\1\2", message)
+    variable = _VARIABLE_PREFIX.match(message)
+    prefix, reason = (variable.group(1), variable.group(2)) if variable else ("", message)
+    return prefix + _reason_without_value(reason)
+
+
+def _reason_without_value(reason: str) -> str:
+    found = _FOUND.search(reason)
+    if found is not None:
+        cut = reason[: found.start() + (1 if reason[found.start()] in ".?" else 0)]
+        encountered = _ENCOUNTERED.match(cut)
+        if encountered is not None:
+            return _with_reason(encountered.group(1), encountered.group(2))
+        return cut if cut.endswith((".", "?")) else cut + "."
+    worded = _ENUM_REFUSAL.sub(r"Value \2", _SCALAR_REFUSAL.sub(_scalar_reason, reason, count=1), count=1)
+    if worded != reason:
         return worded
-    quoted = list(_QUOTED_VALUE.finditer(message))
-    if not quoted:
-        return message
-    cut = message[: quoted[-1].start() + (1 if message[quoted[-1].start()] in ".?" else 0)]
-    return cut if cut.endswith((".", "?")) else cut + "."
+    value = _VALUE.search(reason)
+    if value is None:
+        return reason
+    # An enum's suggestion after the value ("… value: \"X\". Did you mean the enum value
+    # 'Y'?"), as `without_suggestion` then decides; the last, at the end: never the value's.
+    suggestion = _LAST_SUGGESTION.search(reason, value.end())
+    return reason[: value.start()] + "." + (suggestion.group(0) if suggestion else "")
