@@ -31,7 +31,7 @@ from backend.domain.enums import Role
 from backend.logs import REQUEST_LOGGER
 from backend.resolvers.context import Context, build_context
 from backend.schema import direct
-from backend.schema.limits import MAX_TOKENS, NUL_REFUSED, InternalError, may_introspect
+from backend.schema.limits import MAX_TOKENS, NUL_REFUSED, InternalError, may_introspect, without_value
 from backend.schema.observability import tell_error_codes
 from backend.upload_limit import counted
 
@@ -505,6 +505,10 @@ class GraphQLView(GraphQL[Context, None]):
             for error in errors:
                 # Parse errors bypass the masking extension: every error still carries a code.
                 formatted = cast(dict[str, Any], error)
+                if not formatted.get("path") and formatted.get("message", "").startswith("Syntax Error: "):
+                    # A syntax error names the token it did not expect with its text: a string
+                    # typed in the query ("found String 'Sérologie VIH positive'") is cut.
+                    formatted["message"] = without_value(formatted["message"])
                 extensions = formatted.setdefault("extensions", {})
                 codes.append(
                     extensions.setdefault("code", "INTERNAL" if formatted.get("path") else "BAD_USER_INPUT")

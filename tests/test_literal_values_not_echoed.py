@@ -106,3 +106,18 @@ async def test_a_refused_literal_is_not_quoted_back(client: httpx.AsyncClient, c
 def test_the_value_is_cut_from_each_kind_of_refusal(message: str, said: str) -> None:
     assert without_value(message) == said
     assert without_value(said) == said  # the same again: the validation cache keeps the message cut
+
+
+async def test_a_syntax_error_does_not_quote_the_text_it_did_not_expect(client: httpx.AsyncClient) -> None:
+    # Parse errors are answered before the masking step: the view cuts them.
+    _, record = await factories.patient()
+    doctor, _ = await factories.practitioner()
+    caller = Caller(client, session=await session_for(doctor))
+    query = 'mutation { addEntry(input: {ins: "INS", "Sérologie VIH positive"}) { __typename } }'.replace(
+        "INS", record.ins)
+    result = await caller.gql(query)
+    body = result.response.text
+    for word in SECRET_WORDS:
+        assert word not in body, (word, body)
+    assert result.codes == ["BAD_USER_INPUT"]
+    assert result.errors[0]["message"] == "Syntax Error: Expected Name, found String."

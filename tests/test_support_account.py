@@ -363,3 +363,15 @@ async def test_contact_recovery_is_finished_by_a_practitioner_and_the_patient(
     assert again.codes == ["BAD_USER_INPUT"]
     reasons = await AccessEvent.filter(record_id=record.id).values_list("action", flat=True)
     assert "SECURITY_CHANGED" in reasons
+
+
+async def test_support_sees_where_codes_really_go(client: httpx.AsyncClient) -> None:
+    """SMS chosen with a number never confirmed: codes go by e-mail, and support reads EMAIL."""
+    patient, _ = await factories.patient(email="lea.sms@test.dmp", phone="+33612345679")
+    await Account.filter(id=patient.id).update(code_channel="SMS", phone_verified=False)
+    support = Caller(client, session=await session_for(await factories.support()))
+    data = (await support.gql(SUPPORT_ACCOUNT, {"id": "lea.sms@test.dmp"})).ok()["supportAccount"]
+    assert (data["codeChannel"], data["phoneVerified"]) == ("EMAIL", False)
+    await Account.filter(id=patient.id).update(phone_verified=True)
+    data = (await support.gql(SUPPORT_ACCOUNT, {"id": "lea.sms@test.dmp"})).ok()["supportAccount"]
+    assert (data["codeChannel"], data["phoneVerified"]) == ("SMS", True)

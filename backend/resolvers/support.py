@@ -19,7 +19,7 @@ from typing import Any
 from backend import accounts, clock
 from backend.audit import reasons
 from backend.auth import activation, limits
-from backend.auth.contacts import normalize_email, texts_are_sent
+from backend.auth.contacts import destination, normalize_email, texts_are_sent
 from backend.domain.enums import (
     AccessAction,
     AccessMode,
@@ -327,7 +327,7 @@ async def _status(ctx: Context, identifier: str) -> SupportAccountView:
         locked_at=account.locked_at if account else None,
         last_login_at=account.last_login_at if account else None,
         last_failed_login_at=account.last_failed_login_at if account else None,
-        code_channel=CodeChannel(account.code_channel) if account else None,
+        code_channel=destination(account)[0] if account else None,  # where codes really go
         passkey_count=passkeys,
         pending_messages=pending,
         emergency_reviews=reviews,

@@ -78,7 +78,9 @@ class SupportAccount:
         "toward the lock (locked, lockedAt)"
     )
     code_channel: CodeChannel | None = _said(
-        "Where sign-in codes go; null for a record waiting for activation"
+        "Where sign-in codes go: SMS only once the account chose it and its number was confirmed "
+        "(a number given at activation or recovery and never confirmed gets none: EMAIL until then); "
+        "null for a record waiting for activation"
     )
     passkey_count: int = _said("Passkeys registered; each signs in without a code, even while locked")
     pending_messages: list[SupportPendingMessage] = _said(
