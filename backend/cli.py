@@ -27,6 +27,15 @@ class CommandError(Exception):
 
 
 async def _with_db(work: Callable[[], Awaitable[Any]]) -> Any:
+    """`work` with the database connected, once every committed migration is applied to it:
+    on a database that lacks one, a command ran as far as a statement that touched what is
+    missing (or all the way, where none did), and wrote what it could before it."""
+    try:
+        missing = await _unapplied_migrations()
+    except OSError as exc:
+        raise _unreachable(exc) from None
+    if missing:
+        raise CommandError(_not_up_to_date(missing, "run dmp migrate first"))
     await db.connect()
     try:
         return await work()
@@ -157,6 +166,11 @@ async def _unapplied_migrations() -> list[str] | None:
         await Tortoise.close_connections()
 
 
+def _not_up_to_date(missing: list[str], then: str) -> str:
+    return (f"the database in DMP_DATABASE_URL is not up to date: {len(missing)} migration(s) not "
+            f"applied ({missing[0]}{', ...' if len(missing) > 1 else ''}): {then}")
+
+
 def cmd_serve(args: argparse.Namespace) -> None:
     import uvicorn
 
@@ -171,11 +185,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
         # with /healthz answering 200 and the requests touching what is missing failing.
         missing = asyncio.run(_unapplied_migrations())
         if missing:
-            raise CommandError(
-                f"the database in DMP_DATABASE_URL is not up to date: {len(missing)} migration(s) not "
-                f"applied ({missing[0]}{', ...' if len(missing) > 1 else ''}): run dmp migrate first, "
-                "or dmp serve --migrate"
-            )
+            raise CommandError(_not_up_to_date(missing, "run dmp migrate first, or dmp serve --migrate"))
     # The supervisor of several workers logs too (binding, worker restarts): in JSON as well.
     configure_logging()
     if args.migrate:
