@@ -33,6 +33,7 @@ from backend.per_loop import per_loop
 from backend.resolvers.arguments import ins_argument
 from backend.resolvers.content import claim_superseded, count_manual_write, superseded_entry
 from backend.resolvers.context import Context
+from backend.resolvers.history import EMERGENCY_MODES
 from backend.resolvers.records import (
     NO_ACCESS,
     RecordView,
@@ -433,7 +434,11 @@ async def open_download(ctx: Context, entry_id: str) -> Download:
         await count_refusal(ctx)
         if not view.is_owner:  # a pending record's too, as a read's (DESIGN §4)
             if view.modes:
-                ctx.access_log.note(record.id, AccessAction.ACCESS_DENIED, sections={section})
+                # A masked document refused in an emergency access is among its events.
+                ctx.access_log.note(
+                    record.id, AccessAction.ACCESS_DENIED, sections={section},
+                    mode=mode if mode in EMERGENCY_MODES else None,
+                )
             else:  # no access at all: noted as patientRecord's refusal is
                 note_denied(ctx, view, frozenset({section}))
         raise NotFound("No such document")
