@@ -184,8 +184,8 @@ async def test_sessions_and_password_change(server: Server, browser: Browser) ->
     tab = await open_tab(browser, server, "security", "mobile")
     page = tab.page
     await sign_in_with_code(tab, server, email)
-    # Codes go by SMS now (set elsewhere): the channel form starts from it.
-    await Account.filter(id=account.id).update(code_channel="SMS")
+    # Codes go by SMS now (set elsewhere, to a confirmed number): the channel form starts from it.
+    await Account.filter(id=account.id).update(code_channel="SMS", phone="+33612345678", phone_verified=True)
     await page.get_by_role("link", name="Sécurité").click()
     await expect(page.get_by_text("Cette session", exact=True)).to_be_visible()
     await expect(page.get_by_role("radio", name="SMS")).to_be_checked()
@@ -197,6 +197,8 @@ async def test_sessions_and_password_change(server: Server, browser: Browser) ->
     await page.get_by_role("button", name="Fermer cette session").click()
     await expect(page.get_by_text("La session est fermée.")).to_be_visible()
     assert await Session.filter(account_id=account.id, revoked_at=None).count() == 1
+    # Back to codes by e-mail (set elsewhere) for what follows.
+    await Account.filter(id=account.id).update(code_channel="EMAIL")
 
     await page.get_by_label("Mot de passe actuel").fill(factories.PASSWORD)
     await page.get_by_label("Nouveau mot de passe").fill("encore-un-autre-secret-5")

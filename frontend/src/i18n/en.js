@@ -287,6 +287,7 @@ export default {
   "sharing.emergency": "Access in an emergency",
   "sharing.emergencyExplain": "In an emergency, the SAMU regulator or a professional treating you may read your record without prior consent, for a limited time. You are told at once.",
   "sharing.allowRegulator": "Allow access by the SAMU regulator",
+  "sharing.regulatorNote": "Refusing the regulator's access does not stop a regulator from opening, like any professional, an emergency access (break-glass): to stop that too, refuse it as well.",
   "sharing.allowBreakGlass": "Allow emergency access (break-glass)",
   "sharing.notices": "E-mail notices",
   "sharing.noticesExplain": "You are always told of a professional's first read and of every emergency access. You may also be told of each new document.",

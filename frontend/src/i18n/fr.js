@@ -287,6 +287,7 @@ export default {
   "sharing.emergency": "Accès en cas d'urgence",
   "sharing.emergencyExplain": "En urgence, le médecin régulateur du SAMU ou un professionnel qui vous soigne peut lire votre dossier sans autorisation préalable, pour une durée limitée. Vous êtes prévenu(e) aussitôt.",
   "sharing.allowRegulator": "Autoriser l'accès du médecin régulateur du SAMU",
+  "sharing.regulatorNote": "Refuser l'accès du régulateur n'empêche pas un médecin régulateur d'ouvrir, comme tout professionnel, un accès d'urgence (« bris de glace ») : pour l'empêcher aussi, refusez ce dernier.",
   "sharing.allowBreakGlass": "Autoriser l'accès d'urgence (« bris de glace »)",
   "sharing.notices": "Avis par e-mail",
   "sharing.noticesExplain": "Vous êtes toujours prévenu(e) de la première consultation par un professionnel et de tout accès d'urgence. Vous pouvez l'être aussi à chaque nouveau document.",

@@ -337,9 +337,10 @@ function EmergencyPreferences({ current, onSave, onChanged }) {
     <Form onSubmit={(e) => (e.preventDefault(), onSave({ allowRegulatorAccess: regulator, allowBreakGlass: breakGlass }))} aria-label={t('sharing.emergency')} onChange={onChanged}>
       <p class="hint">{t('sharing.emergencyExplain')}</p>
       <label class="choice">
-        <input type="checkbox" checked={regulator} onChange={(e) => setRegulator(e.currentTarget.checked)} />
+        <input type="checkbox" checked={regulator} onChange={(e) => setRegulator(e.currentTarget.checked)} aria-describedby="regulator-note" />
         {t('sharing.allowRegulator')}
       </label>
+      <p class="hint" id="regulator-note">{t('sharing.regulatorNote')}</p>
       <label class="choice">
         <input type="checkbox" checked={breakGlass} onChange={(e) => setBreakGlass(e.currentTarget.checked)} />
         {t('sharing.allowBreakGlass')}

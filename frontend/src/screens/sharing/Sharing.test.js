@@ -128,3 +128,15 @@ describe('/partage: a search too short', () => {
     expect(announced()).toBe(TOO_SHORT);
   });
 });
+
+// Refusing the regulator's access alone does not stop a regulator's break-glass (DESIGN §3,
+// rules 9 and 10): the page says so beside the choice, read with it by screen readers.
+describe('/partage: the emergency choices', () => {
+  it('say that refusing the regulator does not refuse break-glass', async () => {
+    await shown();
+    const label = [...live.place.querySelectorAll('label')].find((l) => l.textContent === "Autoriser l'accès du médecin régulateur du SAMU");
+    const note = live.place.querySelector(`#${label.control.getAttribute('aria-describedby')}`);
+    expect(note.textContent).toContain('bris de glace');
+    expect(note.textContent).toContain("n'empêche pas");
+  });
+});
