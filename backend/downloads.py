@@ -21,6 +21,7 @@ from backend.files.crypto import FileIntegrityError, KeyUnavailable
 from backend.models import StoredFile
 from backend.resolvers import documents
 from backend.resolvers.context import build_context
+from backend.schema.observability import tell_error_codes
 
 log = logging.getLogger("dmp.downloads")
 
@@ -28,9 +29,10 @@ STATUS = {"UNAUTHENTICATED": 401, "FORBIDDEN": 403, "NOT_FOUND": 404, "RATE_LIMI
 
 
 def _error(
-    status: int, code: str, message: str, *, token_refused: bool = False, reason: str | None = None,
-    retry_after: int | None = None,
+    request: Request, status: int, code: str, message: str, *, token_refused: bool = False,
+    reason: str | None = None, retry_after: int | None = None,
 ) -> JSONResponse:
+    tell_error_codes(request, (code,))  # the request line's `error_codes`, as /graphql's
     headers = {"Cache-Control": "no-store"}
     if status == 401:
         headers["WWW-Authenticate"] = TOKEN_REFUSED if token_refused else ASK_FOR_TOKEN
@@ -87,11 +89,11 @@ async def download_file(request: Request) -> Response:
         return Response(status_code=405, headers={"Allow": "GET", "Cache-Control": "no-store"})
     if embedded_elsewhere(request):
         # Before the caller is looked up: nothing decided, counted or written.
-        return _error(403, "FORBIDDEN", "Cross-origin request refused")
+        return _error(request, 403, "FORBIDDEN", "Cross-origin request refused")
     try:
         viewer = await resolve_viewer(request)
     except BadToken:
-        return _error(401, "UNAUTHENTICATED", "Invalid or expired token", token_refused=True)
+        return _error(request, 401, "UNAUTHENTICATED", "Invalid or expired token", token_refused=True)
     request.state.viewer = viewer  # the request log names the caller (logs.caller_of)
     ctx = build_context(request, None, viewer)
     try:
@@ -99,14 +101,14 @@ async def download_file(request: Request) -> Response:
     except PublicError as exc:
         extensions = exc.extensions or {}
         code = extensions.get("code", "INTERNAL")
-        refusal = _error(STATUS.get(code, 400), code, exc.message, reason=extensions.get("reason"),
+        refusal = _error(request, STATUS.get(code, 400), code, exc.message, reason=extensions.get("reason"),
                          retry_after=extensions.get("retryAfter"))
         started = time.perf_counter()
         try:
             await ctx.access_log.flush()
         except Exception:
             log.exception("access history write failed on a refused download")
-            return _error(500, "INTERNAL", "The access could not be recorded")
+            return _error(request, 500, "INTERNAL", "The access could not be recorded")
         if code in ("NOT_FOUND", "RATE_LIMITED"):
             # An entry the caller may not read and one that does not exist answer alike, and
             # after the same time, though only the first wrote a denied attempt (errors.NoAccess);
@@ -119,14 +121,14 @@ async def download_file(request: Request) -> Response:
         if isinstance(exc, FileNotFoundError) and await _deleted(download):
             # Deleted after the decision: an unknown document now, with no download to note.
             log.warning("stored file %s was deleted while it was downloaded", download.stored.id)
-            return _error(404, "NOT_FOUND", "No such document")
+            return _error(request, 404, "NOT_FOUND", "No such document")
         log.exception("stored file %s could not be opened", download.stored.id)
-        return _error(500, "INTERNAL", "The document could not be read; nothing was returned")
+        return _error(request, 500, "INTERNAL", "The document could not be read; nothing was returned")
     try:
         await ctx.access_log.flush()
     except Exception:
         log.exception("access history write failed; download withheld")
-        return _error(500, "INTERNAL", "The access could not be recorded; nothing was returned")
+        return _error(request, 500, "INTERNAL", "The access could not be recorded; nothing was returned")
     return Response(
         content,
         media_type=download.stored.content_type,

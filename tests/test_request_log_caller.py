@@ -285,6 +285,7 @@ async def test_a_download_names_its_caller(client: httpx.AsyncClient, lines: Lin
     refused = await download(Caller(client, session=await session_for(stranger)), entry_id)
     assert refused.status_code == 404
     assert (lines.last()["caller"], lines.last()["caller_id"]) == ("session", str(stranger.id))
+    assert lines.last()["error_codes"] == ["NOT_FOUND"]  # a refusal's code, as /graphql's
 
     assert (await download(Caller(client), entry_id)).status_code == 401
     _no_caller(lines.last())
@@ -296,6 +297,7 @@ async def test_a_download_names_its_caller(client: httpx.AsyncClient, lines: Lin
     client.cookies.clear()
     assert embedded.status_code == 403
     _no_caller(lines.last())
+    assert lines.last()["error_codes"] == ["FORBIDDEN"]
 
 
 def test_caller_of_reads_only_ids_the_viewer_holds() -> None:
