@@ -44,6 +44,7 @@ from backend.models import (
     Record,
     StoredFile,
 )
+from backend.resolvers.history import event_id
 from tests import factories
 from tests.authz_walker import (
     CONNECTION_FIELDS,
@@ -612,15 +613,16 @@ async def _check_history(result: GraphQLResult, outcome: str, world: World) -> N
         return
     assert result.errors == [], f"{Q_HISTORY}: {result.errors}"
     nodes = [edge["node"] for edge in page["edges"]]
-    ours = set(await AccessEvent.filter(record_id=world.record.id).values_list("id", flat=True))
+    seqs = await AccessEvent.filter(record_id=world.record.id).values_list("seq", flat=True)
+    ours = {event_id(world.record.id, seq) for seq in seqs}
     if outcome in (OTHER, EMPTY):
-        assert not {int(n["id"]) for n in nodes} & ours, f"{Q_HISTORY}: events of the record"
+        assert not {n["id"] for n in nodes} & ours, f"{Q_HISTORY}: events of the record"
         assert not {n["entryId"] for n in nodes} & set(world.titles), f"{Q_HISTORY}: its entries"
         assert not {n["entryTitle"] for n in nodes} & set(world.titles.values()), Q_HISTORY
         if outcome == EMPTY:
             assert nodes == [] and page["totalCount"] == 0, Q_HISTORY
         return
-    assert nodes and {int(n["id"]) for n in nodes} <= ours, Q_HISTORY
+    assert nodes and {n["id"] for n in nodes} <= ours, Q_HISTORY
     masked = [n for n in nodes if n["action"] == "ENTRY_MASKED" and n["entryId"] == world.masked[S.ALLERGIES]]
     assert len(masked) == 1, nodes
     for node in nodes:

@@ -12,6 +12,7 @@ from backend import accounts, clock
 from backend.domain.enums import RecordStatus
 from backend.models import AccessEvent, EmergencySession, Record
 from backend.purge import purge_record
+from backend.resolvers import history
 from tests import factories
 from tests.care_items import insurer_token
 from tests.conftest import Caller, session_for
@@ -58,8 +59,10 @@ async def test_another_records_cursor_pages_only_ones_own_history(client: httpx.
     cursor = their_page["pageInfo"]["endCursor"]  # their event 5
     answer = (await mine["as_patient"].gql(HISTORY, {"first": 5, "after": cursor})).ok()
     assert seqs(answer) == [2, 1]
+    record_id = mine["record"].id
     assert {e["node"]["id"] for e in answer["myAccessHistory"]["edges"]} <= {
-        str(i) for i in await AccessEvent.filter(record_id=mine["record"].id).values_list("id", flat=True)
+        history.event_id(record_id, seq)
+        for seq in await AccessEvent.filter(record_id=record_id).values_list("seq", flat=True)
     }
 
 

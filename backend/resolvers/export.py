@@ -237,7 +237,7 @@ def event_json(event: AccessEvent) -> dict[str, Any]:
     """An event as the patient's history shows it (myAccessHistory's fields), without the
     actor's account id and the entry's id, which the history screen does not show."""
     return {
-        "id": str(event.id),
+        "id": history.id_of(event),
         "seq": event.seq,
         "at": instant(event.at),
         "actorName": event.actor_name,

@@ -40,7 +40,7 @@ from backend import clock
 from backend.domain.codes import CHECKS, SECTION_CODES
 from backend.domain.enums import AccessAction, AccessMode, EntrySource, Role, Section
 from backend.models import AccessEvent, Entry
-from backend.resolvers.history import is_emergency
+from backend.resolvers.history import event_id, is_emergency
 from backend.resolvers.spliced import Spliced
 
 if TYPE_CHECKING:
@@ -533,15 +533,17 @@ def audit_event(event: AccessEvent, subject: Json, record_id: uuid.UUID, owner_i
     purpose = [{"system": MODE_SYSTEM, "code": mode}] if mode else []
     if mode in _EMERGENCY_PURPOSE:
         purpose.append(_EMERGENCY_PURPOSE[mode])
+    ident = event_id(record_id, event.seq)
     # Built without empty elements (`_given` at each level that may have one), rather than
     # copied once more by `_without_none`: a history holds thousands of events.
     return _given({
         "resourceType": "AuditEvent",
-        # The same event has the same id in every export of the record.
-        "id": str(uuid.uuid5(record_id, f"access-event:{event.seq}")),
+        # The event's id as myAccessHistory and the JSON export give it: the same in every
+        # export of the record.
+        "id": ident,
         "meta": {"tag": [EMERGENCY_TAG]} if is_emergency(event) else None,
         "extension": [
-            {"url": EVENT_EXTENSION, "valueString": str(event.id)},
+            {"url": EVENT_EXTENSION, "valueString": ident},
             {"url": SEQ_EXTENSION, "valueInteger": event.seq},
         ],
         "type": _PATIENT_RECORD,

@@ -121,6 +121,21 @@ async def entry_titles(record_id: uuid.UUID, ids: set[uuid.UUID]) -> dict[uuid.U
     return {uuid.UUID(str(row[0])): str(row[1]) for row in rows}
 
 
+def event_id(record_id: uuid.UUID | str, seq: int) -> str:
+    """An event's id, as myAccessHistory and both exports give it: a UUIDv5 of the record's id
+    and the event's number in the record's history (`seq`). Opaque and stable (the same event
+    has the same id in every answer and every export, whatever a rekey does to its MAC), unique
+    across records, and it says nothing the number does not: not the event's row id, which
+    counts every access the service recorded, across all records."""
+    record = record_id if isinstance(record_id, uuid.UUID) else uuid.UUID(str(record_id))
+    return str(uuid.uuid5(record, f"access-event:{seq}"))
+
+
+def id_of(event: AccessEvent) -> str:
+    """`event_id` of an event read with its record's id (every event is)."""
+    return event_id(event.record_id, event.seq)  # type: ignore[attr-defined]
+
+
 def is_emergency(event: AccessEvent) -> bool:
     return event.action in EMERGENCY_ACTIONS or (event.mode or "") in EMERGENCY_MODES
 

@@ -17,7 +17,10 @@ from backend.schema.types import AccessAction, AccessMode, EmergencyKind, Review
 
 @strawberry.type
 class AccessEventNode:
-    id: strawberry.ID
+    id: strawberry.ID = strawberry.field(
+        description="Opaque and stable: the same event has the same id in every answer and in both"
+        " exports (the FHIR AuditEvent's id); unique across records. seq orders the events."
+    )
     seq: int
     at: dt.datetime
     actor_id: strawberry.ID | None = strawberry.field(
@@ -115,7 +118,7 @@ _SECTIONS = {s.value: s for s in enums.Section}
 
 def _node(event: AccessEvent, page: history.HistoryPage) -> AccessEventNode:
     return AccessEventNode(
-        id=strawberry.ID(str(event.id)),
+        id=strawberry.ID(history.id_of(event)),
         seq=event.seq,
         at=event.at,
         actor_id=strawberry.ID(event.actor_id) if event.actor_id else None,
