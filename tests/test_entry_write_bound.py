@@ -7,6 +7,7 @@ imports are not counted."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from typing import Any
 
@@ -14,8 +15,9 @@ import httpx
 import pytest
 
 from backend import clock
+from backend.auth import limits
 from backend.models import AccessEvent, Account, Entry, Grant, Record, StoredFile
-from backend.resolvers import content
+from backend.resolvers import content, documents
 from tests import document_samples, factories
 from tests.care_items import ADD_ENTRY, IMPORT, insurer_token, medication_item
 from tests.conftest import Caller, session_for
@@ -123,3 +125,187 @@ async def test_a_practitioners_writes_are_counted_per_record(
     assert await StoredFile.filter(record_id=records[0].id).count() == files
     # The other records are still written to.
     (await caller.gql(ADD_ENTRY, {"input": medication(records[1].ins)})).ok()
+
+
+def _hold_first_call(
+    monkeypatch: pytest.MonkeyPatch, module: Any, name: str
+) -> tuple[asyncio.Event, asyncio.Event]:
+    """The first call of `module`.`name` returns, then waits until `go` is set; `reached` tells
+    it got there (before the record's lock: the calls held are those made before it). Later
+    calls pass."""
+    real = getattr(module, name)
+    reached, go = asyncio.Event(), asyncio.Event()
+    calls: list[int] = []
+
+    async def held(*args: Any, **kw: Any) -> Any:
+        result = await real(*args, **kw)
+        calls.append(1)
+        if len(calls) == 1:
+            reached.set()
+            await go.wait()
+        return result
+
+    monkeypatch.setattr(module, name, held)
+    return reached, go
+
+
+async def _stored() -> tuple[int, set[str]]:
+    """The stored-file rows, and the encrypted files on disk."""
+    return await StoredFile.all().count(), document_samples.files_on_disk()
+
+
+async def test_a_correction_refused_under_the_lock_is_not_counted(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two corrections of one entry at once (a double submit): the second is refused CONFLICT
+    under the record's lock, nothing written, and its count goes back with it."""
+    monkeypatch.setattr(content, "MANUAL_WRITES_PER_HOUR", 3)
+    owner, record = await factories.patient()
+    patient = await _as(client, owner)
+    first = (await patient.gql(ADD_ENTRY, {"input": vaccination(1)})).ok()["addEntry"]["entry"]["id"]  # 1
+
+    reached, go = _hold_first_call(monkeypatch, content, "superseded_entry")
+    held = asyncio.create_task(patient.gql(ADD_ENTRY, {"input": vaccination(2, supersedes=first)}))
+    await reached.wait()  # checked before the lock, not yet under it
+    (await patient.gql(ADD_ENTRY, {"input": vaccination(3, supersedes=first)})).ok()  # 2
+    before = await _written(record)
+    go.set()
+    assert (await held).codes == ["CONFLICT"]
+    assert await _written(record) == before
+
+    (await patient.gql(ADD_ENTRY, {"input": vaccination(4)})).ok()  # 3: the refused one took none
+    before = await _written(record)
+    assert (await patient.gql(ADD_ENTRY, {"input": vaccination(5)})).codes == ["RATE_LIMITED"]
+    assert await _written(record) == before
+
+
+async def test_a_profile_change_sent_with_the_old_value_is_counted_when_written(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The profile is A+. One request sends A+ (the same, as read before the lock), another B+,
+    which commits first: the first then finds B+ under the lock and writes A+, counted."""
+    monkeypatch.setattr(content, "MANUAL_WRITES_PER_HOUR", 3)
+    owner, record = await factories.patient()
+    patient = await _as(client, owner)
+    (await patient.gql(PROFILE, {"input": {"bloodGroup": "A+"}})).ok()  # 1
+
+    reached, go = _hold_first_call(monkeypatch, content, "view_of")
+    again = asyncio.create_task(patient.gql(PROFILE, {"input": {"bloodGroup": "A+"}}))
+    await reached.wait()
+    (await patient.gql(PROFILE, {"input": {"bloodGroup": "B+"}})).ok()  # 2
+    go.set()
+    (await again).ok()  # 3: written
+    assert (await Record.get(id=record.id)).blood_group == "A+"
+
+    before = await _written(record)
+    assert before[1] == 3  # three changes, each with its event
+    limited = await patient.gql(PROFILE, {"input": {"bloodGroup": "O-"}})
+    assert limited.codes == ["RATE_LIMITED"] and limited.errors[0]["extensions"]["retryAfter"] > 0
+    assert await _written(record) == before
+    assert (await Record.get(id=record.id)).blood_group == "A+"
+
+
+async def test_a_profile_change_found_made_under_the_lock_is_not_counted(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The profile is A+. Two requests send B+ at once: the first to take the lock writes it;
+    the other finds B+ under the lock, writes nothing, and counts nothing."""
+    monkeypatch.setattr(content, "MANUAL_WRITES_PER_HOUR", 3)
+    owner, record = await factories.patient()
+    patient = await _as(client, owner)
+    (await patient.gql(PROFILE, {"input": {"bloodGroup": "A+"}})).ok()  # 1
+
+    reached, go = _hold_first_call(monkeypatch, content, "view_of")
+    same = asyncio.create_task(patient.gql(PROFILE, {"input": {"bloodGroup": "B+"}}))
+    await reached.wait()
+    (await patient.gql(PROFILE, {"input": {"bloodGroup": "B+"}})).ok()  # 2
+    before = await _written(record)
+    go.set()
+    (await same).ok()
+    assert await _written(record) == before  # no change, no event
+
+    (await patient.gql(PROFILE, {"input": {"bloodGroup": "O-"}})).ok()  # 3
+    before = await _written(record)
+    assert (await patient.gql(PROFILE, {"input": {"bloodGroup": "AB+"}})).codes == ["RATE_LIMITED"]
+    assert await _written(record) == before
+    assert (await Record.get(id=record.id)).blood_group == "O-"
+
+
+async def test_past_the_bound_an_upload_is_refused_before_its_file_is_read(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file is read (up to 20 MB) and checked (seconds, for some PDFs): past the bound, an
+    upload is refused before either, with the time left of the hour."""
+    monkeypatch.setattr(content, "MANUAL_WRITES_PER_HOUR", 1)
+    reads: list[int] = []
+    checks: list[int] = []
+    read, sniff = documents._read_limited, documents.sniff
+
+    async def counted_read(file: Any) -> bytes:
+        reads.append(1)
+        return await read(file)
+
+    monkeypatch.setattr(documents, "_read_limited", counted_read)
+    monkeypatch.setattr(documents, "sniff", lambda data: checks.append(1) or sniff(data))
+    owner, record = await factories.patient()
+    patient = await _as(client, owner)
+    (await document_samples.upload(patient, document_samples.pdf())).ok()  # 1
+    assert (len(reads), len(checks)) == (1, 1)
+    before, stored = await _written(record), await _stored()
+
+    for n in range(3):
+        limited = await document_samples.upload(patient, document_samples.pdf(f"m{n}"))
+        assert limited.codes == ["RATE_LIMITED"] and limited.data is None
+        assert 0 < limited.errors[0]["extensions"]["retryAfter"] <= 3600
+    assert (len(reads), len(checks)) == (1, 1)
+    assert await _written(record) == before
+    assert await _stored() == stored
+
+
+async def test_an_upload_counted_past_the_bound_under_the_lock_stores_nothing(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Uploads sent at once all pass the early look; the count under the record's lock refuses
+    those past the bound: no row, no event, and the file written before the lock removed."""
+    monkeypatch.setattr(content, "MANUAL_WRITES_PER_HOUR", 1)
+
+    async def never(key: str, window_start: dt.datetime, limit: int) -> bool:
+        return False
+
+    monkeypatch.setattr(limits, "at_bound", never)
+    owner, record = await factories.patient()
+    patient = await _as(client, owner)
+    (await document_samples.upload(patient, document_samples.pdf())).ok()  # 1
+    before, stored = await _written(record), await _stored()
+
+    limited = await document_samples.upload(patient, document_samples.pdf("again"))
+    assert limited.codes == ["RATE_LIMITED"] and limited.errors[0]["extensions"]["retryAfter"] > 0
+    assert await _written(record) == before
+    assert await _stored() == stored
+
+
+async def test_a_document_replacement_refused_under_the_lock_is_not_counted(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two new versions of one document at once: the second is refused CONFLICT under the
+    record's lock, nothing stored, and its count goes back with it."""
+    monkeypatch.setattr(content, "MANUAL_WRITES_PER_HOUR", 3)
+    owner, record = await factories.patient()
+    patient = await _as(client, owner)
+    uploaded = (await document_samples.upload(patient, document_samples.pdf())).ok()
+    first = uploaded["uploadDocument"]["entry"]["id"]
+
+    reached, go = _hold_first_call(monkeypatch, documents, "superseded_entry")
+    held = asyncio.create_task(document_samples.upload(patient, document_samples.pdf("v2"), supersedes=first))
+    await reached.wait()  # checked before the file is read, not yet under the lock
+    (await document_samples.upload(patient, document_samples.pdf("v3"), supersedes=first)).ok()  # 2
+    before, stored = await _written(record), await _stored()
+    go.set()
+    assert (await held).codes == ["CONFLICT"]
+    assert await _written(record) == before
+    assert await _stored() == stored
+
+    (await patient.gql(ADD_ENTRY, {"input": vaccination(1)})).ok()  # 3: the refused one took none
+    before = await _written(record)
+    assert (await patient.gql(ADD_ENTRY, {"input": vaccination(2)})).codes == ["RATE_LIMITED"]
+    assert await _written(record) == before

@@ -11,6 +11,7 @@ import math
 import uuid
 from datetime import date, datetime, timedelta
 from enum import Enum
+from typing import Any
 
 from backend import clock, sql
 from backend.errors import RateLimited
@@ -51,16 +52,28 @@ async def give_back(key: str, window_start: datetime) -> None:
     await sql.fetch(_GIVE_BACK, [key, window_start])
 
 
-async def take(key: str, window_start: datetime, limit: int) -> bool:
+async def take(key: str, window_start: datetime, limit: int, conn: Any = None) -> bool:
     """Count one use of `key` in the window starting at `window_start`; False past the limit.
 
-    One statement while the window's row exists, two for its first use, three at the limit."""
-    if await sql.fetch(_TAKE, [key, window_start, limit]):
+    One statement while the window's row exists, two for its first use, three at the limit.
+    In `conn`, a transaction, the use is counted with its work: rolled back with it."""
+    if await sql.fetch(_TAKE, [key, window_start, limit], conn):
         return True
-    if await sql.fetch(_CREATE, [key, window_start]):
+    if await sql.fetch(_CREATE, [key, window_start], conn):
         return True
     # The row is there: at its limit, or made by another request since the update looked.
-    return bool(await sql.fetch(_TAKE, [key, window_start, limit]))
+    return bool(await sql.fetch(_TAKE, [key, window_start, limit], conn))
+
+
+_AT_BOUND = (
+    'SELECT 1 FROM "rate_counter" WHERE "key" = $1 AND "window_start" = $2 AND "count" >= $3'
+)
+
+
+async def at_bound(key: str, window_start: datetime, limit: int) -> bool:
+    """Whether `key`'s count in the window already reached `limit`: a look, counting nothing
+    and locking nothing, for an early refusal before costly work that `take` then counts."""
+    return bool(await sql.fetch(_AT_BOUND, [key, window_start, limit]))
 
 
 _COUNT_FAILURE = (
@@ -114,17 +127,23 @@ DAY = timedelta(days=1)
 
 
 async def require(
-    key: str, window_start: datetime, limit: int, message: str | None = None, *, window: timedelta
+    key: str, window_start: datetime, limit: int, message: str | None = None, *, window: timedelta,
+    conn: Any = None,
 ) -> None:
-    """Count one use as `take` does; past the limit, RATE_LIMITED (`message`, or the default
-    words) with `extensions.retryAfter`: the whole seconds until the window, `window` long from
-    `window_start`, ends and its count starts again (at least 1)."""
-    if await take(key, window_start, limit):
+    """Count one use as `take` does (in `conn`, if given); past the limit, `rate_limited`."""
+    if await take(key, window_start, limit, conn):
         return
+    raise rate_limited(window_start, window, message)
+
+
+def rate_limited(window_start: datetime, window: timedelta, message: str | None = None) -> RateLimited:
+    """RATE_LIMITED (`message`, or the default words) with `extensions.retryAfter`: the whole
+    seconds until the window, `window` long from `window_start`, ends and its count starts
+    again (at least 1)."""
     retry_after = max(1, math.ceil((window_start + window - clock.now()).total_seconds()))
     if message is None:
-        raise RateLimited(retryAfter=retry_after)
-    raise RateLimited(message, retryAfter=retry_after)
+        return RateLimited(retryAfter=retry_after)
+    return RateLimited(message, retryAfter=retry_after)
 
 
 class ResetTry(Enum):

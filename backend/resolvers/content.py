@@ -48,12 +48,32 @@ MANUAL_WRITES_PER_HOUR = 600
 TOO_MANY_WRITES = "Too many entries written this hour; try again later"
 
 
-async def count_manual_write(ctx: Context, record_id: uuid.UUID) -> None:
+def _manual_write_key(ctx: Context, record_id: uuid.UUID) -> str:
+    return f"entry-write:{ctx.viewer.account_id or ctx.viewer.token_id}:{record_id}"
+
+
+async def count_manual_write(ctx: Context, record_id: uuid.UUID, conn: Any) -> None:
     """Count one hand-written change of the caller to this record this hour; RATE_LIMITED past
-    MANUAL_WRITES_PER_HOUR (nothing written)."""
-    viewer = ctx.viewer
-    key = f"entry-write:{viewer.account_id or viewer.token_id}:{record_id}"
-    await limits.require(key, limits.utc_hour(), MANUAL_WRITES_PER_HOUR, TOO_MANY_WRITES, window=limits.HOUR)
+    MANUAL_WRITES_PER_HOUR (nothing written).
+
+    Under the record's lock (`conn`, its `changing` transaction), once the change is decided
+    and just before it is written: the count commits with the write, and a change refused
+    under the lock (a correction that lost to another, a profile found already as sent) or
+    failing after it is rolled back with it. (The counter's row is locked inside the record's;
+    its key names the record, and nothing else takes it: no lock-order deadlock.)"""
+    await limits.require(
+        _manual_write_key(ctx, record_id), limits.utc_hour(), MANUAL_WRITES_PER_HOUR, TOO_MANY_WRITES,
+        window=limits.HOUR, conn=conn,
+    )
+
+
+async def refuse_at_manual_write_bound(ctx: Context, record_id: uuid.UUID) -> None:
+    """RATE_LIMITED if the caller's hand-written changes to this record already reached
+    MANUAL_WRITES_PER_HOUR this hour: a look, counting nothing, before costly work (an upload's
+    read and check); the count itself is `count_manual_write`'s, under the lock."""
+    hour = limits.utc_hour()
+    if await limits.at_bound(_manual_write_key(ctx, record_id), hour, MANUAL_WRITES_PER_HOUR):
+        raise limits.rate_limited(hour, limits.HOUR, TOO_MANY_WRITES)
 
 
 @dataclass
@@ -217,7 +237,6 @@ async def add_entry(ctx: Context, new: NewEntry) -> tuple[Entry, RecordView]:
         raise BadUserInput.refused(exc) from None
     details = _details(new, record.birth_date)
     old = await superseded_entry(ctx, view, new.supersedes, new.section)
-    await count_manual_write(ctx, record.id)  # once the entry would be written: a refused one costs nothing
     viewer = ctx.viewer
     async with ctx.access_log.changing(record.id) as conn:
         # Decided again under the record's lock: a closing, a revocation or a block that
@@ -231,6 +250,8 @@ async def add_entry(ctx: Context, new: NewEntry) -> tuple[Entry, RecordView]:
         old = await superseded_entry(ctx, view, new.supersedes, new.section, conn)
         if old is not None:
             await claim_superseded(old, conn)
+        # Once the entry is decided, in its transaction: a refused one is not counted.
+        await count_manual_write(ctx, record.id, conn)
         entry = await Entry.create(
             using_db=conn,
             id=entry_id(after=old.id if old is not None else None),
@@ -450,8 +471,6 @@ async def update_emergency_profile(ctx: Context, update: EmergencyUpdate) -> Rec
             )
         changes["advance_directives"] = text
     if changes:
-        if any(getattr(view.record, name) != value for name, value in changes.items()):
-            await count_manual_write(ctx, record.id)  # the same values sent again are no write
         async with ctx.access_log.changing(record.id) as conn:
             # Decided again under the record's lock, as addEntry does: a physician replaced or
             # a record closed since the first decision refuses the change.
@@ -463,6 +482,7 @@ async def update_emergency_profile(ctx: Context, update: EmergencyUpdate) -> Rec
             # Compared with the profile as it is under the lock: the same values sent again (a
             # retry, a double click, at once) change nothing and write no event.
             if any(getattr(current.record, name) != value for name, value in changes.items()):
+                await count_manual_write(ctx, record.id, conn)  # only a change written is counted
                 await Record.filter(id=record.id).using_db(conn).update(**changes)
                 await ctx.access_log.record_change(record.id, AccessAction.EMERGENCY_PROFILE_UPDATED,
                                                    mode=mode, sections={Section.EMERGENCY})

@@ -31,7 +31,12 @@ from backend.models import Entry, Record, StoredFile
 from backend.notify.notices import notify_new_document
 from backend.per_loop import per_loop
 from backend.resolvers.arguments import ins_argument
-from backend.resolvers.content import claim_superseded, count_manual_write, superseded_entry
+from backend.resolvers.content import (
+    claim_superseded,
+    count_manual_write,
+    refuse_at_manual_write_bound,
+    superseded_entry,
+)
 from backend.resolvers.context import Context
 from backend.resolvers.history import EMERGENCY_MODES
 from backend.resolvers.records import (
@@ -115,6 +120,9 @@ async def upload_document(ctx: Context, file: UploadedFile, data: DocumentInput)
     title, document_type, description, care_date = _checked_fields(data)
     # Checked before the file is read, and again under the record's lock (`_store`).
     await superseded_entry(ctx, view, data.supersedes, data.section, by_upload=True)
+    # Past the bound on entries written by hand, refused before the file is read and checked
+    # (seconds, for some PDFs); counted under the record's lock (`_store`), once it is written.
+    await refuse_at_manual_write_bound(ctx, view.record.id)
     # From its start: the multipart map may give one file part to several uploads of the
     # request, each reading it whole. Its spooled file is closed with the request
     # (graphql_view), not here, where a later upload of the request would find it closed.
@@ -145,7 +153,6 @@ async def upload_document(ctx: Context, file: UploadedFile, data: DocumentInput)
     # A record already full is refused before the file is encrypted and written; checked
     # again under the record's lock (`_store`), where uploads sent at once meet.
     await _check_room(view.record.id, len(content), None)
-    await count_manual_write(ctx, view.record.id)  # with addEntry's: a document is an entry too
     entry = await _store(ctx, view, data.section, data.supersedes, content, content_type, filename, {
         "title": title,
         "care_date": care_date,
@@ -343,6 +350,8 @@ async def _store(
             if old is not None:
                 await claim_superseded(old, conn)
             await _check_room(record.id, len(content), conn)
+            # With addEntry's, in the entry's transaction: a document is an entry too.
+            await count_manual_write(ctx, record.id, conn)
             stored = await StoredFile.create(
                 using_db=conn,
                 id=file_id,
