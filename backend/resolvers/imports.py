@@ -66,14 +66,24 @@ CLOSED = frozenset({RecordStatus.CLOSED.value, RecordStatus.DELETED.value})
 
 # The denied attempts one organization's imports write in a record's history per UTC day: the
 # patient sees that the insurer tried (and why), but a batch sent again and again (a retrying
-# pipeline, a script) no longer floods their history. Later batches of the day still reject
-# the record's items, with the same codes, without an event.
+# pipeline, a script) no longer floods their history. Once they are used up, the record
+# refuses every item of the organization until the day ends, the right birth date's too, with
+# one message (REFUSED_TODAY) and no event: a guess the history does not note learns nothing
+# (answered as before, a right birth date would be imported and a wrong one rejected).
 DENIED_EVENTS_PER_RECORD_PER_DAY = 3
+REFUSED_TODAY = (
+    "This record refuses this organization's items until the next day (UTC): its items were"
+    " refused too often today"
+)
 # The (record, birthDate) pairs a token's imports may have refused by existing records (closed
-# or deleted, another birth date) per hour, written or not: past it the whole batch is refused
-# (RATE_LIMITED, nothing written), so that a token spraying INS or guessing birth dates is
-# bounded even where the records' histories no longer note it. A patient's items carry one
-# birth date: an insurer whose data disagrees with a few hundred records never meets it.
+# or deleted, another birth date, refusing the organization for the day) per hour: a token at
+# the bound is refused whole (RATE_LIMITED) before its batch is looked at, whatever it holds,
+# until the hour ends, so that a token spraying INS is bounded even where the records'
+# histories no longer note it. The batch that reaches the bound is answered (its count kept,
+# at most the bound): refused, it would be rolled back and its refusal would answer its
+# guesses, and a batch over the bound on its own would be refused every hour. A patient's
+# items carry one birth date: an insurer whose data disagrees with a few hundred records
+# never meets it.
 REFUSED_TRIES_PER_HOUR = 1000
 TOO_MANY_REFUSED_TRIES = (
     "Too many items of this token's imports were refused by existing records this hour (closed"
@@ -352,7 +362,23 @@ async def import_care_history(ctx: Context, items: list[CareItem]) -> ImportResu
     if len(items) > MAX_ITEMS:
         raise BadUserInput(f"At most {MAX_ITEMS} items per import", Reason.TOO_MANY_ITEMS, maxItems=MAX_ITEMS)
     tries_of = f"import-refused:{ctx.viewer.token_id}"
+    await _refuse_past_the_tries_bound(tries_of)
     return await run_import(ctx.access_log, organization, items, tries_of)
+
+
+_TRIES_SO_FAR = (
+    'SELECT "count" FROM "rate_counter" WHERE "key" = $1 AND "window_start" = $2'
+)
+
+
+async def _refuse_past_the_tries_bound(tries_of: str) -> None:
+    """RATE_LIMITED, before the batch is read, for a token whose refused tries of this hour are
+    at REFUSED_TRIES_PER_HOUR: whatever the batch holds, so that its answer tells nothing."""
+    hour = utc_hour()
+    found = await sql.fetch(_TRIES_SO_FAR, [tries_of, hour])
+    if found and int(found[0][0]) >= REFUSED_TRIES_PER_HOUR:
+        left = math.ceil((hour + HOUR - clock.now()).total_seconds())
+        raise RateLimited(TOO_MANY_REFUSED_TRIES, retryAfter=max(1, left))
 
 
 async def run_import(
@@ -721,6 +747,43 @@ def _denied_counter(organization: str, record_id: uuid.UUID) -> str:
     return f"import-denied:{record_id}:{keyed_digest(f'import-denied:{organization}')[:32]}"
 
 
+_COUNTS = (
+    'SELECT "key", "count" FROM "rate_counter" WHERE "key" = ANY($1) AND "window_start" = $2',
+    'SELECT "key", "count" FROM "rate_counter"'
+    ' WHERE "key" IN (SELECT "value" FROM json_each(?1)) AND "window_start" = ?2',
+)
+
+
+async def _refusing_today(
+    conn: BaseDBAsyncClient, organization: str, records: list[uuid.UUID]
+) -> set[uuid.UUID]:
+    """Of these existing records, those whose denied attempts of the organization today are
+    used up (DENIED_EVENTS_PER_RECORD_PER_DAY): they refuse its items until the day ends. Read
+    with the records locked (on SQLite, the import holds the write lock): a batch on one of
+    them after this one reads what it counted."""
+    if not records:
+        return set()
+    keys = {_denied_counter(organization, record_id): record_id for record_id in records}
+    _, found = await _run(conn, _COUNTS, [list(keys), utc_day()])
+    return {keys[row[0]] for row in found if int(row[1]) >= DENIED_EVENTS_PER_RECORD_PER_DAY}
+
+
+_CAP = (
+    'UPDATE "rate_counter" SET "count" = $3 WHERE "key" = $1 AND "window_start" = $2 AND "count" > $3',
+    'UPDATE "rate_counter" SET "count" = ?3 WHERE "key" = ?1 AND "window_start" = ?2 AND "count" > ?3',
+)
+
+
+async def _count_tries(conn: BaseDBAsyncClient, tries_of: str, tries: int) -> None:
+    """Raise the token's refused tries of this hour by the batch's, up to REFUSED_TRIES_PER_HOUR:
+    in the batch's transaction, so a batch rolled back counts nothing; the batch is answered
+    whatever the count (the next ones are refused until the hour ends)."""
+    hour = utc_hour()
+    counted = await _count_up(conn, {tries_of: tries}, hour)
+    if counted[tries_of] > REFUSED_TRIES_PER_HOUR:
+        await _run(conn, _CAP, [tries_of, hour, REFUSED_TRIES_PER_HOUR])
+
+
 async def _within_denied_bound(
     conn: BaseDBAsyncClient, organization: str, denied: dict[uuid.UUID, tuple[str, set[Section]]]
 ) -> dict[uuid.UUID, tuple[str, set[Section]]]:
@@ -801,6 +864,7 @@ async def _write(
     now = clock.now()
     async with in_transaction() as conn:
         records = await _targets(conn, sorted({v.ins for v in valid}))
+        refusing = await _refusing_today(conn, organization, [r.id for r in records.values()])
         purged = await _purged(conn, {v.ins for v in valid} - records.keys())
         new_records: dict[str, Record] = {}
         for v in valid:
@@ -856,6 +920,12 @@ async def _write(
                 ))
                 continue
             record = records.get(v.ins)
+            if record is not None and record.id in refusing:
+                # Whatever the item (its birth date the record's or not): no event, one message.
+                result.rejected.append(ImportRejection(
+                    v.index, v.item.external_id, "FORBIDDEN", REFUSED_TODAY))
+                tries.add((record.id, v.item.birth_date))
+                continue
             if record is None or record.status in CLOSED:  # None: its record was purged
                 result.rejected.append(ImportRejection(
                     v.index, v.item.external_id, "FORBIDDEN", "The record is closed or deleted"
@@ -911,12 +981,7 @@ async def _write(
             record.sections.add(v.item.section)
 
         if tries and tries_of is not None:
-            # Counted in this transaction: a batch refused (or rolled back) counts nothing.
-            hour = utc_hour()
-            counted = await _count_up(conn, {tries_of: len(tries)}, hour)
-            if counted[tries_of] > REFUSED_TRIES_PER_HOUR:
-                left = math.ceil((hour + HOUR - clock.now()).total_seconds())
-                raise RateLimited(TOO_MANY_REFUSED_TRIES, retryAfter=max(1, left))
+            await _count_tries(conn, tries_of, len(tries))
         corrections = [(e, e.supersedes) for e in entries if e.supersedes is not None]
         await _insert(conn, organization, now, entries)
         # Each key moves only from the version this import read (on SQLite, and on PostgreSQL
@@ -927,7 +992,9 @@ async def _write(
                 raise _Race
         await _mark_superseded(conn, [known.entry_id for _, known in corrections])
         due = [(r.id, r.pending_contact) for r in new_records.values() if r.pending_contact]
-        due += await activation.due_from_import(conn, _contacts_offered(valid, records, new_records, keys))
+        # A record refusing the organization today takes no address from its items either.
+        offering = {ins: r for ins, r in records.items() if r.id not in refusing}
+        due += await activation.due_from_import(conn, _contacts_offered(valid, offering, new_records, keys))
         await _send_activation_codes(conn, organization, await _within_daily_bound(conn, due))
         # One event per record touched; a record this import opened says so in its reason.
         events = []
