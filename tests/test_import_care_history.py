@@ -86,6 +86,7 @@ async def test_changed_content_is_a_correction_and_keeps_the_mask(client: httpx.
 
 async def test_per_item_rejections_write_only_the_valid_items(client: httpx.AsyncClient) -> None:
     _, record = await factories.patient()
+    _, other = await factories.patient()
     insurer = await _insurer(client)
     # A day begun nowhere yet (today in UTC+14 is at most tomorrow in UTC).
     future = (dt.date.today() + dt.timedelta(days=2)).isoformat()
@@ -100,7 +101,7 @@ async def test_per_item_rejections_write_only_the_valid_items(client: httpx.Asyn
         {**medication_item(record.ins, 8), "section": "LAB_RESULTS", "code": "2345-6",
          "details": {}},
         medication_item(record.ins, 1, title="Doliprane 500 mg"),  # twice, with other content
-        medication_item(record.ins, 10, birthDate="1990-01-01"),  # not this patient
+        medication_item(other.ins, 10, birthDate="1990-01-01"),  # not this patient
     ]
     payload = (await insurer.gql(IMPORT, {"items": items})).ok()["importCareHistory"]
     assert payload["accepted"] == 1 and payload["created"] == 1

@@ -71,16 +71,18 @@ async def test_a_record_notes_three_denied_imports_an_organization_a_day_then_re
             medication_item(record.ins, n, birthDate=OTHER_BIRTH),
             medication_item(closed.ins, n),
             medication_item(accepting.ins, n),
-            # The record's own birth date, after the other one in the batch.
+            # The record's own birth date, after the other one in the batch: one INS given two
+            # birth dates by a batch takes none of its items.
             medication_item(record.ins, 50 + n),
         ])
         if n < 3:
-            # The first three batches keep their codes, and the right birth date is imported.
+            # The first three batches keep their codes.
             assert [(r["index"], r["code"], r["message"]) for r in payload["rejected"]] == [
                 (0, "BAD_USER_INPUT", "birthDate does not match the record of this INS"),
                 (1, "FORBIDDEN", "The record is closed or deleted"),
+                (3, "BAD_USER_INPUT", imports.MIXED_BIRTH_DATES),
             ]
-            assert payload["created"] == 2
+            assert payload["created"] == 1
         else:
             # Then both records refuse every item of the organization, whatever its birth date
             # (or the record's status), with one message; the other records take theirs.
@@ -92,8 +94,8 @@ async def test_a_record_notes_three_denied_imports_an_organization_a_day_then_re
         ("INSURER", "import refusé : date de naissance différente")] * 3
     assert [(e.mode, e.reason) for e in await _denied(closed)] == [
         ("INSURER", "import refusé : dossier fermé")] * 3
-    assert await Entry.filter(record_id=record.id).count() == 3
-    assert await AccessEvent.filter(record_id=record.id, action="ENTRIES_IMPORTED").count() == 3
+    assert await Entry.filter(record_id=record.id).count() == 0
+    assert await AccessEvent.filter(record_id=record.id, action="ENTRIES_IMPORTED").count() == 0
     assert not await Entry.filter(record_id=closed.id).exists()
     # The accepted items were imported, and noted, batch after batch.
     assert await Entry.filter(record_id=accepting.id).count() == 6
@@ -113,15 +115,15 @@ async def test_a_record_notes_three_denied_imports_an_organization_a_day_then_re
     payload = await _import(second, [medication_item(record.ins, 200)])
     assert _codes(payload) == [REFUSED_TODAY]
     assert len(await _denied(record)) == 6
-    assert await Entry.filter(record_id=record.id).count() == 3
+    assert await Entry.filter(record_id=record.id).count() == 0
 
     # The next day, the record answers the organization again, and notes its refusals.
     clock.shift(dt.timedelta(days=1))
-    payload = await _import(insurer, [medication_item(record.ins, 300, birthDate=OTHER_BIRTH),
-                                      medication_item(record.ins, 301)])
+    payload = await _import(insurer, [medication_item(record.ins, 300, birthDate=OTHER_BIRTH)])
     assert _codes(payload) == [("BAD_USER_INPUT", "birthDate does not match the record of this INS")]
-    assert payload["created"] == 1
     assert len(await _denied(record)) == 7
+    payload = await _import(insurer, [medication_item(record.ins, 301)])
+    assert payload["created"] == 1 and payload["rejected"] == []
 
 
 async def test_past_three_noted_guesses_the_right_birth_date_is_refused_as_the_wrong_ones(
@@ -345,3 +347,31 @@ async def test_import_file_stops_at_the_bound_and_says_from_which_line(
     assert str(stopped.value) == f"line 4 onwards: {imports.TOO_MANY_REFUSED_TRIES}"
     assert await Record.all().count() == 3  # the second batch's patients were not opened
     assert len(await AccessEvent.filter(action="ACCESS_DENIED")) == 3
+
+
+async def test_a_batch_giving_an_ins_several_birth_dates_imports_none_of_its_items(
+    client: httpx.AsyncClient,
+) -> None:
+    """Answered item by item, 31 birth dates in one batch found the record's own for one noted
+    attempt: a batch that gives an existing record more than one birth date has all its items
+    for that record refused, the right date's included, with one denied attempt."""
+    _, record = await factories.patient()  # born 1985-06-12
+    _, accepting = await factories.patient()
+    insurer = Caller(client, token=await insurer_token())
+    guesses = [medication_item(record.ins, day, birthDate=f"1985-06-{day:02d}") for day in range(1, 31)]
+    payload = await _import(insurer, [*guesses, medication_item(accepting.ins, 99)])
+    assert payload["created"] == 1  # the other record's item
+    rejected = payload["rejected"]
+    assert [r["index"] for r in rejected] == list(range(30))
+    assert {r["code"] for r in rejected} == {"BAD_USER_INPUT"}
+    # The right date's item is answered as the wrong ones whose date it does not share.
+    right = rejected[11]
+    assert right["message"] == imports.MIXED_BIRTH_DATES
+    assert {r["message"] for i, r in enumerate(rejected) if i != 11} == {
+        "birthDate does not match the record of this INS"}
+    assert await Entry.filter(record_id=record.id).count() == 0
+    assert [(e.mode, e.reason) for e in await _denied(record)] == [
+        ("INSURER", "import refusé : date de naissance différente")]
+    # One birth date, the record's, in a batch: imported.
+    payload = await _import(insurer, [medication_item(record.ins, 40), medication_item(record.ins, 41)])
+    assert payload["created"] == 2 and payload["rejected"] == []

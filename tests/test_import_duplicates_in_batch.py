@@ -87,7 +87,10 @@ async def test_a_copy_of_a_refused_item_is_refused_alike(client: httpx.AsyncClie
     entries, events = await Entry.all().count(), await AccessEvent.filter(record_id=record.id).count()
     moved = {**medication_item(record.ins, 1), "section": "PROCEDURES", "code": "YYYY600",
              "title": "Acte", "details": {"ccamCode": "YYYY600"}}
-    other_birth = medication_item(record.ins, 2, birthDate="1990-01-01")
+    # Another patient's record: a batch that gives one INS two birth dates has all its items
+    # refused (tests/test_import_denied_bound.py).
+    _, second = await factories.patient()
+    other_birth = medication_item(second.ins, 2, birthDate="1990-01-01")
     payload = (await insurer.gql(IMPORT, {"items": [moved, moved, other_birth, other_birth]})
                ).ok()["importCareHistory"]
     assert (payload["accepted"], payload["unchanged"]) == (0, 0)
@@ -98,7 +101,8 @@ async def test_a_copy_of_a_refused_item_is_refused_alike(client: httpx.AsyncClie
     assert await Entry.all().count() == entries
     # The items of another birth date are one denied attempt on the record (DESIGN §4); the
     # moved item is an input error, which writes nothing.
-    written = await AccessEvent.filter(record_id=record.id, seq__gt=events).order_by("seq")
+    assert await AccessEvent.filter(record_id=record.id).count() == events
+    written = await AccessEvent.filter(record_id=second.id).order_by("seq")
     assert [(e.action, e.sections) for e in written] == [("ACCESS_DENIED", ["MEDICATIONS"])]
 
 

@@ -75,7 +75,7 @@ async def test_refused_items_write_one_denied_event_on_their_record_with_the_acc
         medication_item(closed.ins, 2),                                   # 1 closed record
         device_item(closed.ins, 3),                                       # 2 closed record
         medication_item(closed.ins, 4),                                   # 3 closed record
-        medication_item(other_birth.ins, 5),                              # 4 accepted
+        medication_item(other_birth.ins, 5),                              # 4 the batch gives two birth dates
         medication_item(other_birth.ins, 6, birthDate="1990-01-01"),      # 5 another birth date
         medication_item(other_birth.ins, 7, birthDate="1990-01-01"),      # 6 another birth date
         medication_item(bad_key, 8),                                      # 7 INS fails its key
@@ -86,9 +86,9 @@ async def test_refused_items_write_one_denied_event_on_their_record_with_the_acc
     insurer = Caller(client, token=await insurer_token())
     with _Inserts() as inserts:
         payload = (await insurer.gql(IMPORT, {"items": items})).ok()["importCareHistory"]
-    assert (payload["created"], payload["accepted"]) == (2, 2)
+    assert (payload["created"], payload["accepted"]) == (1, 1)
     assert [(r["index"], r["code"]) for r in payload["rejected"]] == [
-        (1, "FORBIDDEN"), (2, "FORBIDDEN"), (3, "FORBIDDEN"), (5, "BAD_USER_INPUT"),
+        (1, "FORBIDDEN"), (2, "FORBIDDEN"), (3, "FORBIDDEN"), (4, "BAD_USER_INPUT"), (5, "BAD_USER_INPUT"),
         (6, "BAD_USER_INPUT"), (7, "BAD_USER_INPUT"), (8, "BAD_USER_INPUT"), (9, "BAD_USER_INPUT"),
         (10, "BAD_USER_INPUT"),
     ]
@@ -106,11 +106,12 @@ async def test_refused_items_write_one_denied_event_on_their_record_with_the_acc
         "ACCESS_DENIED", "INSURER", ["MEDICAL_DEVICES", "MEDICATIONS"], "import refusé : dossier fermé"
     )
     assert (denied.actor_role, denied.actor_id) == (Role.INSURER.value, None)
+    # Given two birth dates by the batch, the record took none of its items (its own date's
+    # included): one denied attempt.
     assert [(e.action, e.mode, e.sections) for e in await _events(other_birth.id)] == [
-        ("ENTRIES_IMPORTED", "INSURER", ["MEDICATIONS"]),
         ("ACCESS_DENIED", "INSURER", ["MEDICATIONS"]),
     ]
-    assert (await Record.get(id=other_birth.id)).event_seq == 2
+    assert (await Record.get(id=other_birth.id)).event_seq == 1
     # Input errors: nothing on any record, and no record opened.
     assert await _events(untouched.id) == []
     assert (await Record.get(id=untouched.id)).event_seq == 0
