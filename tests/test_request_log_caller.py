@@ -16,7 +16,6 @@ from __future__ import annotations
 import io
 import logging
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -29,63 +28,20 @@ from backend.auth.viewer import ANONYMOUS, Viewer
 from backend.domain.enums import Role, Section
 from backend.graphql_view import GraphQLView
 from backend.models import AccessEvent, ApiToken, Session
-from backend.schema import direct
 from backend.upload_limit import MAX_BODY
-from tests import factories
+from tests import factories, log_lines
 from tests.conftest import ORIGIN, TEST_DIR, Caller, GraphQLResult, session_for
 from tests.document_samples import download, pdf, upload
 from tests.history_helpers import grant
+from tests.log_lines import Lines
 from tests.server import dmp_server
+
+# The fixtures of tests/log_lines.py.
+lines = log_lines.lines
+taken = log_lines.taken
 
 READ = "query ReadRecord($ins: String!) { patientRecord(ins: $ins) { firstName lastName } }"
 ME = "query Me { me { id } }"
-
-
-class Lines(logging.Handler):
-    """The request lines `dmp.http` was given, as the service's JSON formatter writes them."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.formatter_ = logs.JsonFormatter()
-        self.lines: list[dict[str, Any]] = []
-        self.texts: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        if record.getMessage() == "request":
-            text = self.formatter_.format(record)
-            self.texts.append(text)
-            self.lines.append(orjson.loads(text))
-
-    def last(self) -> dict[str, Any]:
-        assert self.lines, "no request line"
-        return self.lines[-1]
-
-
-@pytest.fixture
-def lines() -> Iterator[Lines]:
-    logger = logging.getLogger("dmp.http")
-    level = logger.level
-    logger.setLevel(logging.INFO)
-    handler = Lines()
-    logger.addHandler(handler)
-    yield handler
-    logger.removeHandler(handler)
-    logger.setLevel(level)
-
-
-@pytest.fixture
-def taken(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
-    """Whether each request's document ran on the short path (schema/direct.py)."""
-    ran: list[bool] = []
-    execute = direct.execute
-
-    async def counting(*args: Any, **kwargs: Any) -> Any:
-        result = await execute(*args, **kwargs)
-        ran.append(result is not None)
-        return result
-
-    monkeypatch.setattr(direct, "execute", counting)
-    return ran
 
 
 PATHS = ["short path", "pipeline"]

@@ -11,12 +11,9 @@ write is checked with the same fields by tests/test_request_line.py."""
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
-import orjson
 import pytest
 
 from backend import logs
@@ -25,8 +22,13 @@ from backend.graphql_view import GraphQLView
 from backend.models import AccessEvent
 from backend.resolvers import records
 from backend.schema import direct
-from tests import factories
+from tests import factories, log_lines
 from tests.conftest import ORIGIN, Caller, GraphQLResult, session_for
+from tests.log_lines import Lines
+
+# The fixtures of tests/log_lines.py.
+lines = log_lines.lines
+taken = log_lines.taken
 
 READ = "query ReadRecord($ins: String!) { patientRecord(ins: $ins) { firstName lastName } }"
 
@@ -42,53 +44,6 @@ async def named(caller: Caller, query: str, variables: dict[str, Any], name: str
         headers=caller.headers(),
     )
     return GraphQLResult(response)
-
-
-class Lines(logging.Handler):
-    """The request lines `dmp.http` was given, as the service's JSON formatter writes them."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.formatter_ = logs.JsonFormatter()
-        self.lines: list[dict[str, Any]] = []
-        self.texts: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        if record.getMessage() == "request":
-            text = self.formatter_.format(record)
-            self.texts.append(text)
-            self.lines.append(orjson.loads(text))
-
-    def last(self) -> dict[str, Any]:
-        assert self.lines, "no request line"
-        return self.lines[-1]
-
-
-@pytest.fixture
-def lines() -> Iterator[Lines]:
-    logger = logging.getLogger("dmp.http")
-    level = logger.level
-    logger.setLevel(logging.INFO)
-    handler = Lines()
-    logger.addHandler(handler)
-    yield handler
-    logger.removeHandler(handler)
-    logger.setLevel(level)
-
-
-@pytest.fixture
-def taken(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
-    """Whether each request's document ran on the short path (schema/direct.py)."""
-    ran: list[bool] = []
-    execute = direct.execute
-
-    async def counting(*args: Any, **kwargs: Any) -> Any:
-        result = await execute(*args, **kwargs)
-        ran.append(result is not None)
-        return result
-
-    monkeypatch.setattr(direct, "execute", counting)
-    return ran
 
 
 def _pipeline_only(monkeypatch: pytest.MonkeyPatch) -> None:
