@@ -918,6 +918,9 @@ async def _write(
         given: dict[str, set[dt.date]] = {}
         for v in valid:
             given.setdefault(v.ins, set()).add(v.item.birth_date)
+        # Every item of such a record is answered alike, whatever its date: one message that
+        # the record's date would be picked out from.
+        mixed = {ins for ins, dates in given.items() if len(dates) > 1 and ins not in new_records}
         for v in valid:
             pair = (v.ins, v.item.external_id)
             if v.hidden_id and pair not in keys:
@@ -945,12 +948,11 @@ async def _write(
                     denied.setdefault(record.id, (why, set()))[1].add(v.item.section)
                     tries.add((record.id, v.item.birth_date))
                 continue
-            if record.birth_date != v.item.birth_date or (
-                    v.ins not in new_records and len(given[v.ins]) > 1):
+            if v.ins in mixed or record.birth_date != v.item.birth_date:
                 result.rejected.append(ImportRejection(
                     v.index, v.item.external_id, "BAD_USER_INPUT",
-                    "birthDate does not match the record of this INS"
-                    if record.birth_date != v.item.birth_date else MIXED_BIRTH_DATES,
+                    MIXED_BIRTH_DATES if v.ins in mixed
+                    else "birthDate does not match the record of this INS",
                 ))
                 if v.ins not in new_records:
                     denied.setdefault(record.id, (reasons.IMPORT_REFUSED_IDENTITY, set()))[1].add(
@@ -1004,7 +1006,8 @@ async def _write(
         await _mark_superseded(conn, [known.entry_id for _, known in corrections])
         due = [(r.id, r.pending_contact) for r in new_records.values() if r.pending_contact]
         # A record refusing the organization today takes no address from its items either.
-        offering = {ins: r for ins, r in records.items() if r.id not in refusing}
+        # Nor one given two birth dates by the batch: its items were all refused alike.
+        offering = {ins: r for ins, r in records.items() if r.id not in refusing and ins not in mixed}
         due += await activation.due_from_import(conn, _contacts_offered(valid, offering, new_records, keys))
         await _send_activation_codes(conn, organization, await _within_daily_bound(conn, due))
         # One event per record touched; a record this import opened says so in its reason.
