@@ -94,9 +94,18 @@ async def test_a_refused_literal_is_not_quoted_back(client: httpx.AsyncClient, c
     # An enum's suggestion stays (cut later for a caller refused the schema), never the value.
     ("Enum 'Section' cannot represent non-enum value: \"VIH\". Did you mean the enum value 'VACCINATIONS'?",
      "Enum 'Section' cannot represent non-enum value. Did you mean the enum value 'VACCINATIONS'?"),
-    # A syntax error names the kind of token, not its text.
+    # A syntax error names the kind of token, not its text, a name's neither (text pasted with
+    # an unescaped quote reads as names).
     ("Syntax Error: Expected Name, found String 'VIH positive'.",
      "Syntax Error: Expected Name, found String."),
+    ("Syntax Error: Expected ':', found Name 'positive'.", "Syntax Error: Expected ':', found Name."),
+    # A variable's object key that no field could be named is not quoted; a GraphQL name is.
+    ("Variable '$i' has invalid value: Expected value of type 'AddEntryInput' not to include "
+     "unknown field 'Sérologie VIH positive'.",
+     "Variable '$i' has invalid value: Expected value of type 'AddEntryInput' not to include "
+     "an unknown field."),
+    ("Expected value of type 'AddEntryInput' not to include unknown field 'titre'.",
+     "Expected value of type 'AddEntryInput' not to include unknown field 'titre'."),
     ("Syntax Error: Expected ':', found '}'.", "Syntax Error: Expected ':', found '}'."),
     # Messages that quote no value are left alone.
     ("Cannot query field 'x' on type 'Query'.", "Cannot query field 'x' on type 'Query'."),
@@ -121,3 +130,21 @@ async def test_a_syntax_error_does_not_quote_the_text_it_did_not_expect(client: 
         assert word not in body, (word, body)
     assert result.codes == ["BAD_USER_INPUT"]
     assert result.errors[0]["message"] == "Syntax Error: Expected Name, found String."
+
+
+async def test_a_variables_key_and_a_pasted_quote_are_not_quoted_back(client: httpx.AsyncClient) -> None:
+    _, record = await factories.patient()
+    doctor, _ = await factories.practitioner()
+    caller = Caller(client, session=await session_for(doctor))
+    query = "mutation ($input: AddEntryInput!) { addEntry(input: $input) { __typename } }"
+    keyed = await caller.gql(query, {"input": {
+        "ins": record.ins, "section": "LAB_RESULTS", "title": "t", "date": "2020-01-01",
+        "Sérologie VIH positive": "x"}})
+    pasted = await caller.gql(
+        'mutation { addEntry(input: {ins: "INS", section: MEDICAL_HISTORY, date: "2020-01-01",'
+        ' title: "Sérologie "VIH positive" confirmée"}) { __typename } }'.replace("INS", record.ins))
+    for result in (keyed, pasted):
+        assert result.codes == ["BAD_USER_INPUT"]
+        for word in SECRET_WORDS:
+            assert word not in result.response.text, (word, result.response.text)
+    assert "an unknown field" in keyed.errors[0]["message"]

@@ -457,9 +457,15 @@ _FOUND = re.compile(r"(?:[,;] found|[.?] Found): ")
 _VALUE = re.compile(r"(?<=value): ")
 _LAST_SUGGESTION = re.compile(r" Did you mean [^?]*\?$")
 # A syntax error names the token it did not expect last, with its text ("Expected Name, found
-# String 'VIH positive'."): a value's text is cut, its kind kept; a name (a field's, most
-# often, and the one place to look) is kept.
-_TOKEN_VALUE = re.compile(r"((?:found|Unexpected) (?:String|BlockString|Int|Float)) .*?(\.?)$", re.DOTALL)
+# String 'VIH positive'."): its text is cut, its kind kept, a name's too (text pasted into a
+# query with an unescaped quote reads as names: "found Name 'positive'"); `locations` say where.
+_TOKEN_VALUE = re.compile(
+    r"((?:found|Unexpected) (?:String|BlockString|Int|Float|Name)) .*?(\.?)$", re.DOTALL
+)
+# A variable's object may have any text as a key, quoted back as an unknown field's name; a
+# name the schema could have (a GraphQL name) is kept, as the place to look.
+_UNKNOWN_FIELD = re.compile(r"unknown field '([^']*)'")
+_GRAPHQL_NAME = re.compile(r"[_A-Za-z][_0-9A-Za-z]*")
 # A scalar's own error, which graphql-core quotes before the value ("Expected value of type
 # 'Date!', but encountered error 'Invalid isoformat string: …'"; `; found:` already cut).
 _ENCOUNTERED = re.compile(r"(Expected value of type '[^']*'), but encountered error '(.*)'$", re.DOTALL)
@@ -495,7 +501,11 @@ def without_value(message: str) -> str:
         return _TOKEN_VALUE.sub(r"\1\2", message)
     variable = _VARIABLE_PREFIX.match(message)
     prefix, reason = (variable.group(1), variable.group(2)) if variable else ("", message)
-    return prefix + _reason_without_value(reason)
+    return prefix + _UNKNOWN_FIELD.sub(_field_named, _reason_without_value(reason))
+
+
+def _field_named(match: re.Match[str]) -> str:
+    return match.group(0) if _GRAPHQL_NAME.fullmatch(match.group(1)) else "an unknown field"
 
 
 def _reason_without_value(reason: str) -> str:
