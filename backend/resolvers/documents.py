@@ -71,8 +71,9 @@ CHUNK_BYTES = 1024 * 1024
 # Sections whose entries may carry a file; both are writable by the patient too.
 FILE_SECTIONS = frozenset({Section.DOCUMENTS, Section.LAB_RESULTS})
 # Files refused as not accepted (not a PDF, PNG or JPEG, or a PDF with scripts) per account (a
-# practitioner's partner tokens count with the account; an insurer's token on its own) and hour: a person sends a wrong file a few times; each may have
-# cost seconds to check. Past them, RATE_LIMITED before the file is checked.
+# practitioner's partner tokens count with the account; an insurer's token on its own) and
+# hour: a person sends a wrong file a few times; each may have cost seconds to check. Past
+# them, RATE_LIMITED before the file is checked.
 FILES_REFUSED_PER_HOUR = 20
 TOO_MANY_REFUSED_FILES = (
     f"More than {FILES_REFUSED_PER_HOUR} files were refused this hour: try again later with a PDF, "
