@@ -55,18 +55,16 @@ async def test_each_refusing_record_reads_why_the_import_was_refused(client: htt
     items = [
         medication_item(closed.ins, 1),
         medication_item(deleting.ins, 2),
-        medication_item(other_birth.ins, 3),                          # accepted
         medication_item(other_birth.ins, 4, birthDate="1990-01-01"),  # another birth date
     ]
     insurer = Caller(client, token=await insurer_token())
     payload = (await insurer.gql(IMPORT, {"items": items})).ok()["importCareHistory"]
     assert [(r["index"], r["code"]) for r in payload["rejected"]] == [
-        (0, "FORBIDDEN"), (1, "FORBIDDEN"), (3, "BAD_USER_INPUT"),
+        (0, "FORBIDDEN"), (1, "FORBIDDEN"), (2, "BAD_USER_INPUT"),
     ]
     assert (await _events(closed.id))[-1].reason == "import refusé : dossier fermé"
     assert (await _events(deleting.id))[-1].reason == "import refusé : suppression du dossier demandée"
     assert [(e.action, e.reason) for e in await _events(other_birth.id)] == [
-        ("ENTRIES_IMPORTED", ""),
         ("ACCESS_DENIED", "import refusé : date de naissance différente"),
     ]
     for record_id, reason in ((closed.id, reasons.IMPORT_REFUSED_CLOSED),
