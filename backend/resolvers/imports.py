@@ -14,7 +14,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import math
 import os
 import re
 import uuid
@@ -33,7 +32,7 @@ from backend.audit.collector import AccessLog
 from backend.audit.writer import Actor, PendingEvent
 from backend.auth import activation
 from backend.auth.contacts import normalize_email, storable_email
-from backend.auth.limits import HOUR, utc_day, utc_hour
+from backend.auth.limits import HOUR, at_bound, rate_limited, utc_day, utc_hour
 from backend.auth.secrets_util import keyed_digest
 from backend.authz.matrix import INSURER_SECTIONS
 from backend.domain.codes import InvalidCode, normalize_section_code
@@ -52,7 +51,7 @@ from backend.domain.ids import entry_id
 from backend.domain.reasons import Reason
 from backend.domain.text import BLANK_LETTERS, without_invisible
 from backend.domain.text import without_invisible_keeping_spaces as _visible
-from backend.errors import BadUserInput, Conflict, Forbidden, RateLimited, Unauthenticated
+from backend.errors import BadUserInput, Conflict, Forbidden, Unauthenticated
 from backend.models import PurgedIdentity, Record
 from backend.resolvers.context import Context
 
@@ -370,19 +369,12 @@ async def import_care_history(ctx: Context, items: list[CareItem]) -> ImportResu
     return await run_import(ctx.access_log, organization, items, tries_of)
 
 
-_TRIES_SO_FAR = (
-    'SELECT "count" FROM "rate_counter" WHERE "key" = $1 AND "window_start" = $2'
-)
-
-
 async def _refuse_past_the_tries_bound(tries_of: str) -> None:
     """RATE_LIMITED, before the batch is read, for a token whose refused tries of this hour are
     at REFUSED_TRIES_PER_HOUR: whatever the batch holds, so that its answer tells nothing."""
     hour = utc_hour()
-    found = await sql.fetch(_TRIES_SO_FAR, [tries_of, hour])
-    if found and int(found[0][0]) >= REFUSED_TRIES_PER_HOUR:
-        left = math.ceil((hour + HOUR - clock.now()).total_seconds())
-        raise RateLimited(TOO_MANY_REFUSED_TRIES, retryAfter=max(1, left))
+    if await at_bound(tries_of, hour, REFUSED_TRIES_PER_HOUR):
+        raise rate_limited(hour, HOUR, TOO_MANY_REFUSED_TRIES)
 
 
 async def run_import(
